@@ -1,0 +1,28 @@
+"""Exceptions and warnings shared by the plugin, the gates and the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+
+class PyramidError(Exception):
+    """Base class of every error pytest-pyramid raises on purpose."""
+
+
+class ConfigError(PyramidError):
+    """A bad configuration value; the message names the key, the value and the file."""
+
+    def __init__(self, key: str, value: object, source: str, why: str) -> None:
+        self.key = key
+        self.value = value
+        self.source = source
+        self.why = why
+        super().__init__(f"{source}: [tool.pyramid] {key} = {value!r}: {why}")
+
+
+class VerdictError(PyramidError):
+    """A verdict file that cannot be read, parsed or validated."""
+
+
+class PyramidWarning(pytest.PytestWarning):
+    """Warnings about the pyramid configuration or a run (e.g. a tier close to its budget)."""

@@ -1,0 +1,42 @@
+"""Hooks other plugins and conftest files implement to extend pytest-pyramid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.summary import RunSummary
+
+hookspec = pytest.hookspec
+
+
+@hookspec
+def pytest_pyramid_gates(config: pytest.Config, run: RunSummary) -> list[GateResult] | None:
+    """Return gate results to add to the verdict.
+
+    Called once, on the controller only, after every test ran. Each returned
+    :class:`~pytest_pyramid.gates.GateResult` is listed in the verdict and counts in
+    the decision by its level.
+    """
+
+
+@hookspec
+def pytest_pyramid_verdict_sections(
+    config: pytest.Config, run: RunSummary
+) -> dict[str, object] | None:
+    """Return top-level verdict sections (``metrics``, ``coverage``, ``risk`` ...).
+
+    A returned ``"tiers"`` mapping of ``{tier: {key: value}}`` is merged into the
+    per-tier entries instead of replacing them.
+    """
+
+
+@hookspec
+def pytest_pyramid_verdict_written(
+    config: pytest.Config, verdict: dict[str, object], path: Path
+) -> None:
+    """Called after the verdict file was written atomically to ``path``."""

@@ -1,0 +1,118 @@
+"""What a run measured, aggregated from test reports; the input of every gate."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Literal
+
+Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+SLOWEST_KEPT = 5
+
+
+@dataclass
+class TierStats:
+    """Counters of one tier. Updated once per report, so every update is O(1)."""
+
+    name: str
+    selected: bool = False
+    collected: int = 0
+    deselected: int = 0
+    paths_not_collected: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+    test_time_s: float = 0.0
+    first_start: float | None = None
+    last_stop: float | None = None
+    budget_s: float | None = None
+    _slowest: list[tuple[float, str]] = field(default_factory=list, repr=False)
+
+    @property
+    def executed(self) -> int:
+        return self.passed + self.failed + self.errors + self.xfailed + self.xpassed
+
+    @property
+    def wall_time_s(self) -> float:
+        if self.first_start is None or self.last_stop is None:
+            return 0.0
+        return max(0.0, self.last_stop - self.first_start)
+
+    @property
+    def has_tests(self) -> bool:
+        """Whether the project has tests in this tier, collected in this run or not."""
+        return self.collected > 0 or self.paths_not_collected > 0
+
+    def add_time(self, nodeid: str, duration: float, start: float, stop: float) -> None:
+        self.test_time_s += duration
+        if start and (self.first_start is None or start < self.first_start):
+            self.first_start = start
+        if stop and (self.last_stop is None or stop > self.last_stop):
+            self.last_stop = stop
+
+    def offer_slow(self, nodeid: str, duration: float) -> None:
+        entry = (duration, nodeid)
+        if len(self._slowest) < SLOWEST_KEPT:
+            heapq.heappush(self._slowest, entry)
+        elif entry > self._slowest[0]:
+            heapq.heapreplace(self._slowest, entry)
+
+    @property
+    def slowest(self) -> list[tuple[str, float]]:
+        return [(nodeid, duration) for duration, nodeid in sorted(self._slowest, reverse=True)]
+
+
+@dataclass(frozen=True)
+class MetricSample:
+    """A number a test recorded with the ``pyramid_metric`` fixture."""
+
+    name: str
+    value: float
+    tier: str
+    nodeid: str
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class TestOutcome:
+    """The final outcome of one test (all phases folded), with its rerun count."""
+
+    __test__ = False  # not a test class, despite the name
+
+    nodeid: str
+    tier: str
+    outcome: Outcome = "passed"
+    duration_s: float = 0.0
+    reruns: int = 0
+
+
+@dataclass
+class RunSummary:
+    """Everything the controller knows at session end; gates read it, nothing writes back."""
+
+    tiers: dict[str, TierStats]
+    selected_tiers: tuple[str, ...]
+    rootdir: str = ""
+    workers: int = 0
+    duration_s: float = 0.0
+    exitstatus: int = 0
+    metrics: list[MetricSample] = field(default_factory=list)
+    outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    incomplete_reasons: list[str] = field(default_factory=list)
+    filter_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def failed_tests(self) -> list[TestOutcome]:
+        return [o for o in self.outcomes.values() if o.outcome in ("failed", "error")]
+
+    @property
+    def flaky_tests(self) -> list[TestOutcome]:
+        return [o for o in self.outcomes.values() if o.reruns and o.outcome == "passed"]
+
+    def tier_ran(self, name: str) -> bool:
+        """A tier ran when at least one of its tests executed (all skipped is not a run)."""
+        stats = self.tiers.get(name)
+        return stats is not None and stats.executed > 0
