@@ -12,8 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_pyramid.config import TierSpec
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.gates.base import GateResult, effect_of
+from pytest_pyramid.gitinfo import GitInfo
+from pytest_pyramid.summary import RunSummary
 
 SCHEMA_VERSION = 1
 Decision = Literal["ready", "needs_approval", "blocked", "incomplete"]
@@ -22,7 +25,6 @@ DECISIONS: tuple[Decision, ...] = ("ready", "needs_approval", "blocked", "incomp
 
 def decide(
     *,
-    failed_tests: int,
     gates: Iterable[GateResult],
     incomplete: Sequence[str],
     interrupted: bool = False,
@@ -35,8 +37,6 @@ def decide(
     """
     blocking: list[str] = []
     approval: list[str] = []
-    if failed_tests:
-        blocking.append(f"{failed_tests} test(s) failed")
     for gate in gates:
         effect = effect_of(gate)
         text = f"gate {gate.id}: {gate.message}" if gate.message else f"gate {gate.id}"
@@ -124,3 +124,91 @@ def write_json_atomic(path: Path, data: Mapping[str, object]) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def tier_status(selected: bool, collected: int, executed: int, failures: int, skipped: int) -> str:
+    if failures:
+        return "failed"
+    if executed:
+        return "passed"
+    if selected and skipped:
+        return "skipped"
+    if collected or not selected:
+        return "not_run"
+    return "empty"
+
+
+def build_verdict(
+    *,
+    run: RunSummary,
+    tiers: Mapping[str, TierSpec],
+    gates: Sequence[GateResult],
+    decision: Decision,
+    reasons: Sequence[str],
+    git: GitInfo,
+    tool_version: str,
+    python_version: str,
+    pytest_version: str,
+    args: Sequence[str],
+) -> dict[str, Any]:
+    tier_entries: dict[str, Any] = {}
+    for name, stats in run.tiers.items():
+        spec = tiers.get(name)
+        tier_entries[name] = {
+            "selected": stats.selected,
+            "status": tier_status(
+                stats.selected, stats.collected, stats.executed,
+                stats.failed + stats.errors, stats.skipped,
+            ),
+            "collected": stats.collected,
+            "deselected": stats.deselected,
+            "passed": stats.passed,
+            "failed": stats.failed,
+            "errors": stats.errors,
+            "skipped": stats.skipped,
+            "xfailed": stats.xfailed,
+            "xpassed": stats.xpassed,
+            "test_time_s": round(stats.test_time_s, 4),
+            "wall_time_s": round(stats.wall_time_s, 4),
+            "budget_s": spec.budget if spec else None,
+            "test_timeout_s": spec.test_timeout if spec else None,
+            "slowest": [
+                {"nodeid": nodeid, "duration_s": round(duration, 4)}
+                for nodeid, duration in stats.slowest
+            ],
+        }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "decision": decision,
+        "reasons": list(reasons),
+        "created_at": utc_now_iso(),
+        "commit": git.commit,
+        "commit_time": git.commit_time,
+        "branch": git.branch,
+        "dirty": git.dirty,
+        "tool": {"name": "pytest-pyramid", "version": tool_version},
+        "run": {
+            "selected_tiers": list(run.selected_tiers),
+            "workers": run.workers,
+            "duration_s": round(run.duration_s, 3),
+            "pytest_exit": run.exitstatus,
+            "args": list(args),
+            "filtered": list(run.filter_reasons),
+            "python": python_version,
+            "pytest": pytest_version,
+        },
+        "tiers": tier_entries,
+        "gates": [gate.to_json() for gate in gates if gate.level != "off"],
+    }
+
+
+def merge_sections(verdict: dict[str, Any], sections: Mapping[str, Any]) -> None:
+    """Merge a plugin's sections; ``tiers`` entries are merged per tier, the rest added."""
+    for key, value in sections.items():
+        if key == "tiers" and isinstance(value, Mapping):
+            for tier, extra in value.items():
+                verdict["tiers"].setdefault(tier, {}).update(extra)
+        elif key in ("metrics", "artifacts") and isinstance(value, Mapping):
+            verdict.setdefault(key, {}).update(value)
+        else:
+            verdict[key] = value

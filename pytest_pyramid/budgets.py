@@ -1,0 +1,109 @@
+"""Built-in gates on time budgets and pass rate, and the release-completeness rule (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from pytest_pyramid.config import BUDGET_WARN_RATIO, TierSpec
+from pytest_pyramid.durations import format_duration
+from pytest_pyramid.gates.base import GateResult
+from pytest_pyramid.summary import RunSummary
+
+
+def budget_gates(run: RunSummary, tiers: Mapping[str, TierSpec]) -> list[GateResult]:
+    """One gate per tier that ran and has a budget: total test time <= budget."""
+    gates = []
+    for name, spec in tiers.items():
+        stats = run.tiers.get(name)
+        if spec.budget is None or stats is None or not stats.selected or not stats.executed:
+            continue
+        used = stats.test_time_s
+        share = used / spec.budget
+        status = "pass" if used <= spec.budget else "fail"
+        message = (
+            f"tier {name} used {format_duration(used)} of its {format_duration(spec.budget)} "
+            f"budget ({share:.0%})"
+        )
+        if status == "pass" and share > BUDGET_WARN_RATIO:
+            message += f"; above {BUDGET_WARN_RATIO:.0%} of the budget"
+        gates.append(
+            GateResult(
+                id=f"budget.{name}",
+                level=spec.budget_level,
+                status=status,
+                actual=round(used, 3),
+                threshold=spec.budget,
+                message=message,
+                details={"wall_time_s": round(stats.wall_time_s, 3), "share": round(share, 4)},
+            )
+        )
+    return gates
+
+
+def near_budget(run: RunSummary, tiers: Mapping[str, TierSpec]) -> list[str]:
+    """Tiers within their budget but above the warning share, as terminal warnings."""
+    warnings = []
+    for name, spec in tiers.items():
+        stats = run.tiers.get(name)
+        if spec.budget is None or stats is None or not stats.executed:
+            continue
+        share = stats.test_time_s / spec.budget
+        if BUDGET_WARN_RATIO < share <= 1.0:
+            warnings.append(
+                f"tier {name} used {share:.0%} of its {format_duration(spec.budget)} budget"
+            )
+    return warnings
+
+
+def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateResult:
+    """100% of executed, non-skipped tests must pass; quarantined failures are listed apart."""
+    executed = sum(stats.executed for stats in run.tiers.values())
+    failing = [t for t in run.failed_tests if t.nodeid not in quarantined]
+    excused = sorted(t.nodeid for t in run.failed_tests if t.nodeid in quarantined)
+    details: dict[str, object] = {"failed": [t.nodeid for t in failing[:50]]}
+    if excused:
+        details["quarantined_failures"] = excused
+    if executed == 0:
+        return GateResult(
+            id="tests.pass_rate", level="block", status="not_evaluated", threshold=100.0,
+            message="no test was executed", details=details,
+        )
+    rate = 100.0 * (executed - len(failing)) / executed
+    status = "pass" if not failing else "fail"
+    message = (
+        f"{executed - len(failing)} of {executed} executed tests passed"
+        if not failing
+        else f"{len(failing)} of {executed} executed tests failed"
+    )
+    if excused:
+        message += f" ({len(excused)} quarantined failure(s) not counted)"
+    return GateResult(
+        id="tests.pass_rate", level="block", status=status, actual=round(rate, 2),
+        threshold=100.0, message=message, details=details,
+    )
+
+
+def missing_release_tiers(
+    run: RunSummary, release_tiers: Collection[str] | None
+) -> list[str]:
+    """Reasons the run cannot vouch for a release: required tiers that did not run."""
+    required = (
+        [name for name in run.tiers if name in release_tiers]
+        if release_tiers is not None
+        else [name for name, stats in run.tiers.items() if stats.has_tests]
+    )
+    reasons = []
+    for name in required:
+        stats = run.tiers[name]
+        if run.tier_ran(name):
+            continue
+        if not stats.selected:
+            why = "not selected"
+        elif not stats.has_tests:
+            why = "has no tests"
+        elif stats.skipped and not stats.executed:
+            why = "all its tests were skipped"
+        else:
+            why = "none of its tests ran"
+        reasons.append(f"required tier {name} did not run ({why})")
+    return reasons

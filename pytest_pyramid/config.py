@@ -1,0 +1,272 @@
+"""``[tool.pyramid]`` -> frozen settings. Every bad value names its key, value and file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_pyramid.durations import parse_duration
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.base import LEVELS, Level
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class TierDefault:
+    budget_s: float
+    test_timeout_s: float
+    description: str
+
+
+#: Built-in tiers in pyramid order. Budgets are the seed strategy's; per-test limits are
+#: generous enough for noisy CI runners (a fixed 1 s limit is a known source of flakes).
+BUILTIN_TIERS: dict[str, TierDefault] = {
+    "unit": TierDefault(30.0, 10.0, "fast, isolated tests of logic"),
+    "integration": TierDefault(300.0, 60.0, "tests against real databases and services"),
+    "contract": TierDefault(300.0, 60.0, "consumer/provider contract tests"),
+    "e2e": TierDefault(900.0, 120.0, "end-to-end tests through the user interface"),
+    "performance": TierDefault(1800.0, 600.0, "load and latency tests"),
+    "security": TierDefault(1200.0, 300.0, "security scans and negative API tests"),
+}
+BUILTIN_GROUPS: dict[str, tuple[str, ...]] = {"fast": ("unit",)}
+ALL_GROUP = "all"
+DEFAULT_VERDICT = "pyramid-verdict.json"
+BUDGET_WARN_RATIO = 0.9
+
+_TOP_LEVEL_KEYS = frozenset(
+    {
+        "default_tier", "strict", "verdict", "release_tiers", "fail_fast", "tiers", "groups",
+        "source", "budget_level",
+        # sections parsed by the gate engine, coverage and deploy parts
+        "thresholds", "gates", "quarantine", "shape", "static", "risk", "approvals",
+        "coverage", "coverage_source", "deploy", "flaky",
+    }
+)
+_TIER_KEYS = frozenset(
+    {"paths", "test_timeout", "budget", "budget_level", "description", "coverage", "after"}
+)
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    name: str
+    order: int
+    paths: tuple[str, ...]
+    test_timeout: float | None
+    budget: float | None
+    budget_level: Level
+    description: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated ``[tool.pyramid]`` table; ``raw`` is kept for the sections other parts own."""
+
+    source: str
+    rootdir: Path
+    tiers: dict[str, TierSpec]
+    groups: dict[str, tuple[str, ...]]
+    default_tier: str
+    strict: bool
+    verdict: str
+    release_tiers: tuple[str, ...] | None
+    fail_fast: bool
+    source_paths: tuple[str, ...]
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(self.tiers)
+
+    def resolve_selection(self, text: str, origin: str = "--tier") -> tuple[str, ...]:
+        """Expand comma-separated tier and group names into tiers, in pyramid order."""
+        wanted: set[str] = set()
+        for name in (part.strip() for part in text.split(",")):
+            if not name:
+                continue
+            if name == ALL_GROUP:
+                wanted.update(self.tiers)
+            elif name in self.tiers:
+                wanted.add(name)
+            elif name in self.groups:
+                wanted.update(self.groups[name])
+            else:
+                known_groups = ", ".join(sorted({*self.groups, ALL_GROUP}))
+                raise ValueError(
+                    f"{origin}: unknown tier or group {name!r}; "
+                    f"tiers: {', '.join(self.tiers)}; groups: {known_groups}"
+                )
+        if not wanted:
+            raise ValueError(f"{origin}: no tier named in {text!r}")
+        return tuple(t for t in self.tiers if t in wanted)
+
+
+def read_pyproject_table(path: Path) -> Mapping[str, Any] | None:
+    """The ``[tool.pyramid]`` table of ``path``, or None when the file or table is absent."""
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("<file>", str(path), str(path), f"invalid TOML: {exc}") from exc
+    table = document.get("tool", {}).get("pyramid")
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise ConfigError("tool.pyramid", table, str(path), "must be a table")
+    return table
+
+
+def _level(value: object, key: str, source: str) -> Level:
+    if value not in LEVELS:
+        raise ConfigError(key, value, source, f"expected one of {', '.join(LEVELS)}")
+    return value  # type: ignore[return-value]
+
+
+def _bool(value: object, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, value, source, "expected true or false")
+    return value
+
+
+def _str_list(value: object, key: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise ConfigError(key, value, source, "expected a list of strings")
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(key, value, source, f"expected non-empty strings, got {item!r}")
+    return tuple(item.strip() for item in value)
+
+
+def _duration(value: object, key: str, source: str) -> float | None:
+    if value is None or value in ("none", "off"):
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(key, value, source, str(exc)) from None
+    return seconds or None
+
+
+def _norm_path(pattern: str) -> str:
+    return pattern.replace("\\", "/").strip("/").removeprefix("./")
+
+
+def _tier_names_order(table: Mapping[str, Any], source: str) -> list[str]:
+    names = list(BUILTIN_TIERS)
+    for name, spec in table.items():
+        if name in BUILTIN_TIERS:
+            continue
+        if not name.isidentifier():
+            raise ConfigError(f"tiers.{name}", name, source, "a tier name must be an identifier")
+        after = spec.get("after") if isinstance(spec, Mapping) else None
+        if after is None:
+            names.append(name)
+        elif after in names:
+            names.insert(names.index(after) + 1, name)
+        else:
+            raise ConfigError(f"tiers.{name}.after", after, source, "not a tier declared before")
+    return names
+
+
+def parse_settings(
+    table: Mapping[str, Any], source: str, rootdir: Path, overrides: Mapping[str, object]
+) -> Settings:
+    """Validate the table. ``overrides`` (ini options) win over the table's scalars."""
+    unknown = sorted(set(table) - _TOP_LEVEL_KEYS)
+    if unknown:
+        raise ConfigError(
+            unknown[0], table[unknown[0]], source,
+            f"unknown key; known keys: {', '.join(sorted(_TOP_LEVEL_KEYS))}",
+        )
+    merged: dict[str, Any] = {**table, **{k: v for k, v in overrides.items() if v is not None}}
+    tier_tables = merged.get("tiers", {})
+    if not isinstance(tier_tables, Mapping):
+        raise ConfigError("tiers", tier_tables, source, "must be a table of tier tables")
+    budget_level = _level(merged.get("budget_level", "block"), "budget_level", source)
+
+    tiers: dict[str, TierSpec] = {}
+    for order, name in enumerate(_tier_names_order(tier_tables, source)):
+        spec = tier_tables.get(name, {})
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"tiers.{name}", spec, source, "must be a table")
+        bad = sorted(set(spec) - _TIER_KEYS)
+        if bad:
+            raise ConfigError(
+                f"tiers.{name}.{bad[0]}", spec[bad[0]], source,
+                f"unknown key; known keys: {', '.join(sorted(_TIER_KEYS))}",
+            )
+        default = BUILTIN_TIERS.get(name)
+        paths = (
+            _str_list(spec["paths"], f"tiers.{name}.paths", source)
+            if "paths" in spec
+            else (f"tests/{name}",)
+        )
+        tiers[name] = TierSpec(
+            name=name,
+            order=order,
+            paths=tuple(_norm_path(p) for p in paths),
+            test_timeout=_duration(
+                spec.get("test_timeout", default.test_timeout_s if default else None),
+                f"tiers.{name}.test_timeout", source,
+            ),
+            budget=_duration(
+                spec.get("budget", default.budget_s if default else None),
+                f"tiers.{name}.budget", source,
+            ),
+            budget_level=_level(
+                spec.get("budget_level", budget_level), f"tiers.{name}.budget_level", source
+            ),
+            description=str(spec.get("description", default.description if default else name)),
+        )
+
+    groups = dict(BUILTIN_GROUPS)
+    group_table = merged.get("groups", {})
+    if not isinstance(group_table, Mapping):
+        raise ConfigError("groups", group_table, source, "must be a table of lists")
+    for name, members in group_table.items():
+        key = f"groups.{name}"
+        if name == ALL_GROUP or name in tiers:
+            raise ConfigError(key, members, source, f"{name!r} is already a tier or built-in group")
+        listed = _str_list(members, key, source)
+        missing = [m for m in listed if m not in tiers]
+        if missing:
+            raise ConfigError(key, members, source, f"unknown tier {missing[0]!r}")
+        groups[name] = listed
+
+    default_tier = merged.get("default_tier", "unit")
+    if default_tier not in tiers:
+        raise ConfigError("default_tier", default_tier, source, f"not a tier ({', '.join(tiers)})")
+    release = merged.get("release_tiers")
+    release_tiers = None
+    if release is not None:
+        release_tiers = _str_list(release, "release_tiers", source)
+        missing = [t for t in release_tiers if t not in tiers]
+        if missing:
+            raise ConfigError("release_tiers", release, source, f"unknown tier {missing[0]!r}")
+    verdict = merged.get("verdict", DEFAULT_VERDICT)
+    if not isinstance(verdict, str) or not verdict.strip():
+        raise ConfigError("verdict", verdict, source, "expected a file path")
+    return Settings(
+        source=source,
+        rootdir=rootdir,
+        tiers=tiers,
+        groups=groups,
+        default_tier=default_tier,
+        strict=_bool(merged.get("strict", False), "strict", source),
+        verdict=verdict,
+        release_tiers=release_tiers,
+        fail_fast=_bool(merged.get("fail_fast", False), "fail_fast", source),
+        source_paths=_str_list(merged.get("source", []), "source", source)
+        if "source" in merged
+        else (),
+        raw=table,
+    )

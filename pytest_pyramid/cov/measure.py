@@ -1,0 +1,255 @@
+"""Per-tier coverage figures from one coverage data file, through coverage.py's own analysis.
+
+How the figures are made (the same as ``coverage report --contexts=REGEX``):
+
+* while tests run, the dynamic context is switched to the tier's name whenever the tier
+  changes, so every line is recorded under the tier that executed it;
+* lines run outside any test (imports at collection time, conftest files) carry the empty
+  context (or only the static context, when one is configured); coverage's contexts docs
+  explain that these belong to no test, and a tier's tests still depend on them, so they
+  are counted in every tier's figure;
+* a tier's figure selects its contexts with anchored regexes (``set_query_contexts``
+  searches, so ``unit`` alone would also match ``unit_slow``) and analyses every reported
+  file with coverage's own :class:`~coverage.results.Analysis`, so statements, exclusions,
+  partial branches and the ``[report]`` include/omit options are exactly coverage's.
+
+Each file is parsed once; only the executed lines/arcs are queried per tier. Nothing here
+imports pytest; coverage is imported lazily by the callers' objects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coverage import Coverage
+    from coverage.data import CoverageData
+
+#: The label of a context that belongs to no tier: counted in the total only.
+UNTIERED_CONTEXT = "pyramid:untiered"
+TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Coverage counts of a group of files (coverage's own ``Numbers``, without precision)."""
+
+    statements: int = 0
+    missing: int = 0
+    branches: int = 0
+    missing_branches: int = 0
+    files: int = 0
+
+    @property
+    def lines_covered(self) -> int:
+        return self.statements - self.missing
+
+    @property
+    def branches_covered(self) -> int:
+        return self.branches - self.missing_branches
+
+    @property
+    def percent(self) -> float | None:
+        """Covered statements and branches over all of them; None when there is nothing."""
+        denominator = self.statements + self.branches
+        if denominator == 0:
+            return None
+        return 100.0 * (self.lines_covered + self.branches_covered) / denominator
+
+    def __add__(self, other: Numbers) -> Numbers:
+        return Numbers(
+            self.statements + other.statements,
+            self.missing + other.missing,
+            self.branches + other.branches,
+            self.missing_branches + other.missing_branches,
+            self.files + other.files,
+        )
+
+
+@dataclass(frozen=True)
+class FileLines:
+    """What the whole run (all contexts) did in one reported file."""
+
+    path: str
+    statements: frozenset[int]
+    missing: frozenset[int]
+
+
+@dataclass
+class Measurement:
+    """Figures per group (a tier name or :data:`TOTAL`) and the per-file detail of the total."""
+
+    branch: bool
+    groups: dict[str, Numbers] = field(default_factory=dict)
+    files: dict[str, FileLines] = field(default_factory=dict)
+    contexts: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def split_static(context: str, static: str | None) -> str | None:
+    """The dynamic part of a recorded context; ``""`` for run-level lines; None if foreign.
+
+    coverage joins a static and a dynamic context with ``|``. A context that does not start
+    with the configured static context came from another run (``--cov-append``, combined
+    files): it is returned whole so it is still classified, not dropped.
+    """
+    if not static:
+        return context
+    if context == static:
+        return ""
+    if context.startswith(static + "|"):
+        return context[len(static) + 1 :]
+    return context
+
+
+def tier_classifier(tiers: Iterable[str]) -> Callable[[str], str | None]:
+    """Contexts switched by the plugin are the tier names themselves."""
+    names = frozenset(tiers)
+
+    def classify(dynamic: str) -> str | None:
+        return dynamic if dynamic in names else None
+
+    return classify
+
+
+def test_context_classifier(
+    tier_of_nodeid: Mapping[str, str],
+) -> Callable[[str], str | None]:
+    """Contexts of pytest-cov's ``--cov-context=test`` are ``<nodeid>|<setup|run|teardown>``."""
+
+    def classify(dynamic: str) -> str | None:
+        nodeid, sep, when = dynamic.rpartition("|")
+        if not sep or when not in ("setup", "run", "teardown"):
+            return None
+        return tier_of_nodeid.get(nodeid)
+
+    return classify
+
+
+test_context_classifier.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
+
+
+def group_contexts(
+    contexts: Iterable[str],
+    tiers: Sequence[str],
+    classify: Callable[[str], str | None],
+    static: str | None = None,
+) -> dict[str, list[str]]:
+    """Which recorded contexts make up each tier's figure (run-level contexts included)."""
+    run_level: list[str] = []
+    by_tier: dict[str, list[str]] = {tier: [] for tier in tiers}
+    for context in sorted(contexts):
+        dynamic = split_static(context, static)
+        if dynamic == "":
+            run_level.append(context)
+            continue
+        tier = classify(dynamic) if dynamic is not None else None
+        if tier in by_tier:
+            by_tier[tier].append(context)
+    return {tier: [*found, *run_level] for tier, found in by_tier.items()}
+
+
+def anchored_regex(contexts: Sequence[str]) -> str:
+    """One regex that matches exactly these contexts (coverage searches, it does not match)."""
+    return "^(?:" + "|".join(re.escape(c) for c in contexts) + ")$"
+
+
+def _analysis_factory() -> Callable[[CoverageData, int, Any, str], Any] | None:
+    try:
+        from coverage.results import analysis_from_file_reporter
+    except ImportError:  # coverage < 7.6 builds Analysis differently; use the slow path
+        return None
+    return analysis_from_file_reporter  # type: ignore[no-any-return]
+
+
+def _numbers_of(analysis: Any) -> Numbers:
+    n = analysis.numbers
+    return Numbers(n.n_statements, n.n_missing, n.n_branches, n.n_missing_branches, 1)
+
+
+def _reported(cov: Coverage, keep: Callable[[str], bool]) -> list[tuple[Any, Any]]:
+    """(FileReporter, Analysis) of every file coverage would report, under current queries."""
+    from coverage.exceptions import NoDataError
+    from coverage.report_core import get_analysis_to_report
+
+    try:
+        return [
+            (fr, an)
+            for fr, an in get_analysis_to_report(cov, None)
+            if keep(os.path.realpath(fr.filename))
+        ]
+    except NoDataError:
+        return []
+
+
+def measure(
+    cov: Coverage,
+    groups: Mapping[str, Sequence[str]],
+    *,
+    keep: Callable[[str], bool] = lambda _path: True,
+    fast: bool = True,
+) -> Measurement:
+    """Coverage figures of ``cov``'s current data: :data:`TOTAL` plus one per group.
+
+    ``groups`` maps a group name (a tier) to the exact recorded contexts it is made of (see
+    :func:`group_contexts`). ``keep`` filters reported files by absolute path (the
+    ``coverage_source`` option). ``fast=False`` re-runs coverage's reporter per group
+    (each file parsed again) - kept as the reference the fast path is tested against and
+    as the fallback for coverage versions without ``analysis_from_file_reporter``.
+
+    The data's query contexts are restored to "all" afterwards, so reporters that run
+    later (pytest-cov's, the user's) see what they would have seen.
+    """
+    data = cov.get_data()
+    result = Measurement(branch=data.has_arcs())
+    factory = _analysis_factory() if fast else None
+    precision = int(getattr(cov.config, "precision", 0) or 0)
+    saved_ignore = cov.config.ignore_errors
+    # A source file that vanished or cannot be parsed must not abort the whole verdict:
+    # coverage then warns instead of raising; the warnings go into the verdict.
+    cov.config.ignore_errors = True
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data.set_query_contexts(None)
+            reported = _reported(cov, keep)
+            total = Numbers()
+            for fr, analysis in reported:
+                total += _numbers_of(analysis)
+                path = os.path.realpath(fr.filename)
+                result.files[path] = FileLines(
+                    path=path,
+                    statements=frozenset(analysis.statements),
+                    missing=frozenset(analysis.missing),
+                )
+            result.groups[TOTAL] = total
+            for name, contexts in groups.items():
+                result.contexts[name] = list(contexts)
+                if not contexts:
+                    result.groups[name] = Numbers(
+                        statements=total.statements,
+                        missing=total.statements,
+                        branches=total.branches,
+                        missing_branches=total.branches,
+                        files=total.files,
+                    )
+                    continue
+                data.set_query_contexts([anchored_regex(contexts)])
+                numbers = Numbers()
+                if factory is not None:
+                    for fr, analysis in reported:
+                        numbers += _numbers_of(factory(data, precision, fr, analysis.filename))
+                else:
+                    for _fr, analysis in _reported(cov, keep):
+                        numbers += _numbers_of(analysis)
+                result.groups[name] = numbers
+        result.warnings.extend(str(w.message) for w in caught)
+    finally:
+        data.set_query_contexts(None)
+        cov.config.ignore_errors = saved_ignore
+    return result

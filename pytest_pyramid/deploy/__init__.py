@@ -1,0 +1,3 @@
+"""Deploy a verdict-gated release: approvals, canary / blue-green rollouts behind nginx, history."""
+
+from __future__ import annotations

@@ -1,0 +1,222 @@
+"""Flaky tests and the quarantine list.
+
+A test is flaky when it failed and then passed on a rerun (pytest-rerunfailures reports
+``rerun`` outcomes; the core folds them into :attr:`TestOutcome.reruns`).
+
+The ``tests.flaky`` gate defaults to level ``warn`` with threshold 0: a flaky test did pass in
+the end, so its failure is first of all evidence about the test, not the product, and blocking
+on it would teach teams to disable reruns instead of fixing tests. It is never silent though:
+every flaky test is named in the verdict, and the quarantine list (owner + expiry) is where a
+known-flaky test goes; an expired entry blocks (``tests.quarantine``, level ``block``), so
+quarantine cannot become a place where tests are forgotten. Raise ``tests.flaky`` to
+``approve`` or ``block`` in ``[tool.pyramid.gates]`` for a stricter policy.
+
+Config::
+
+    [[tool.pyramid.quarantine]]
+    test = "tests/test_api.py::test_retry"   # a node id; also matches its parametrizations
+    owner = "alice"                          # and, for a file/class id, the tests inside it
+    expires = 2026-12-31                     # last day the entry is honoured (TOML date)
+    reason = "upstream sandbox times out, JIRA-123"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.base import GateResult, Level
+from pytest_pyramid.summary import TestOutcome
+
+QUARANTINE_KEYS: tuple[str, ...] = ("test", "owner", "expires", "reason")
+FLAKY_GATE = "tests.flaky"
+QUARANTINE_GATE = "tests.quarantine"
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    test: str
+    owner: str
+    expires: dt.date
+    reason: str
+
+    def expired(self, today: dt.date) -> bool:
+        return today > self.expires
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "test": self.test,
+            "owner": self.owner,
+            "expires": self.expires.isoformat(),
+            "reason": self.reason,
+        }
+
+
+def parse_quarantine(raw: object, source: str) -> tuple[QuarantineEntry, ...]:
+    """Parse ``[[tool.pyramid.quarantine]]``: every entry needs test, owner, expires, reason."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(
+            "quarantine", raw, source, "must be an array of tables: [[tool.pyramid.quarantine]]"
+        )
+    entries: list[QuarantineEntry] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        key = f"quarantine[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(key, item, source, "must be a table with " + ", ".join(QUARANTINE_KEYS))
+        unknown = sorted(set(map(str, item)) - set(QUARANTINE_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{key}.{unknown[0]}", item[unknown[0]], source,
+                "unknown key; allowed: " + ", ".join(QUARANTINE_KEYS),
+            )
+        for name in ("test", "owner", "reason"):
+            value = item.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{key}.{name}", value, source, "required, a non-empty string")
+        expires = _parse_date(item.get("expires"), f"{key}.expires", source)
+        test = str(item["test"]).strip()
+        if test in seen:
+            raise ConfigError(f"{key}.test", test, source, "this test is quarantined twice")
+        seen.add(test)
+        entries.append(
+            QuarantineEntry(
+                test=test,
+                owner=str(item["owner"]).strip(),
+                expires=expires,
+                reason=str(item["reason"]).strip(),
+            )
+        )
+    return tuple(entries)
+
+
+def _parse_date(value: object, key: str, source: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise ConfigError(key, value, source, "must be a date like 2026-12-31, without a time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(key, value, source, "required, a date like 2026-12-31")
+
+
+def active_quarantine(
+    settings_raw: Mapping[str, object], source: str, today: dt.date
+) -> frozenset[str]:
+    """The quarantined node ids still honoured ``today`` (expired entries are not)."""
+    entries = parse_quarantine(settings_raw.get("quarantine"), source)
+    return frozenset(e.test for e in entries if not e.expired(today))
+
+
+def is_quarantined(nodeid: str, quarantined: Iterable[str]) -> bool:
+    """Whether ``nodeid`` is covered by a quarantine entry.
+
+    An entry covers its exact node id, that test's parametrizations (``test_x[1]``) and, when it
+    names a module or class, every test inside (``tests/a.py::TestC::test_x``).
+    """
+    for entry in quarantined:
+        if nodeid == entry or nodeid.startswith((entry + "::", entry + "[")):
+            return True
+    return False
+
+
+def flaky_tests(outcomes: Mapping[str, TestOutcome]) -> list[TestOutcome]:
+    """Tests that failed at least once and passed on a rerun, in node id order."""
+    return sorted(
+        (o for o in outcomes.values() if o.reruns > 0 and o.outcome == "passed"),
+        key=lambda o: o.nodeid,
+    )
+
+
+def flaky_gate(
+    outcomes: Mapping[str, TestOutcome],
+    *,
+    threshold: int = 0,
+    level: Level = "warn",
+    quarantined: Iterable[str] = (),
+) -> GateResult:
+    """``tests.flaky``: count of flaky tests not under an active quarantine, against a maximum."""
+    quarantined = tuple(quarantined)
+    flaky = flaky_tests(outcomes)
+    counted = [o for o in flaky if not is_quarantined(o.nodeid, quarantined)]
+    known = [o.nodeid for o in flaky if is_quarantined(o.nodeid, quarantined)]
+    ok = len(counted) <= threshold
+    if not counted:
+        message = "no flaky tests"
+    else:
+        names = ", ".join(f"{o.nodeid} ({o.reruns} rerun{'s' if o.reruns != 1 else ''})"
+                          for o in counted[:5])
+        more = f" and {len(counted) - 5} more" if len(counted) > 5 else ""
+        verb = "within" if ok else "over"
+        message = f"{len(counted)} flaky test(s), {verb} the maximum of {threshold}: {names}{more}"
+    if known:
+        message += f"; {len(known)} quarantined flaky test(s) not counted"
+    details: dict[str, object] = {
+        "flaky": [{"nodeid": o.nodeid, "reruns": o.reruns, "tier": o.tier} for o in counted],
+    }
+    if known:
+        details["quarantined"] = known
+    return GateResult(
+        id=FLAKY_GATE,
+        level=level,
+        status="pass" if ok else "fail",
+        actual=len(counted),
+        threshold=threshold,
+        message=message,
+        details=details,
+    )
+
+
+def quarantine_gate(
+    entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block"
+) -> GateResult:
+    """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired."""
+    entries = tuple(entries)
+    expired = [e for e in entries if e.expired(today)]
+    if expired:
+        listing = "; ".join(
+            f"{e.test} (owner {e.owner}, expired {e.expires.isoformat()}: {e.reason})"
+            for e in expired
+        )
+        message = (
+            f"{len(expired)} quarantine entr{'y' if len(expired) == 1 else 'ies'} expired, "
+            f"fix the test or renew the entry: {listing}"
+        )
+    else:
+        message = f"{len(entries)} quarantine entr{'y' if len(entries) == 1 else 'ies'}, none expired"
+    return GateResult(
+        id=QUARANTINE_GATE,
+        level=level,
+        status="fail" if expired else "pass",
+        actual=len(expired),
+        threshold=0,
+        message=message,
+        details={
+            "expired": [e.to_json() for e in expired],
+            "active": [e.to_json() for e in entries if not e.expired(today)],
+            "today": today.isoformat(),
+        },
+    )
+
+
+def flaky_section(
+    outcomes: Mapping[str, TestOutcome], quarantined: Iterable[str] = ()
+) -> list[dict[str, object]]:
+    """The verdict's ``flaky`` list: every flaky test, quarantined or not."""
+    quarantined = tuple(quarantined)
+    return [
+        {
+            "nodeid": o.nodeid,
+            "tier": o.tier,
+            "reruns": o.reruns,
+            "quarantined": is_quarantined(o.nodeid, quarantined),
+        }
+        for o in flaky_tests(outcomes)
+    ]

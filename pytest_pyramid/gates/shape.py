@@ -1,0 +1,176 @@
+"""Pyramid shape: each tier's share of the test suite against a target proportion.
+
+Config::
+
+    [tool.pyramid.shape]
+    targets = { unit = 0.7, integration = 0.2, e2e = 0.1 }   # shares of all tests, sum <= 1
+    tolerance = 0.1      # allowed absolute deviation of a share (0.1 = 10 percentage points)
+    min_tests = 20       # below this many tests the shape is noise: not evaluated
+    level = "warn"       # block | approve | warn | off (default warn; no table = no gate)
+
+Shares are computed over the whole collection (every tier's collected tests, including those
+``--tier`` deselected), never over what a run selected. Tiers without a target count in the
+total but are not judged. When the run did not collect some tier's paths at all (``pytest
+tests/unit``), the shape cannot be known and the gate is ``not_evaluated``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.base import LEVELS, ON_MISSING, GateResult, Level, OnMissing
+from pytest_pyramid.summary import TierStats
+
+SHAPE_GATE = "pyramid.shape"
+SHAPE_KEYS: tuple[str, ...] = ("targets", "tolerance", "min_tests", "level", "on_missing")
+DEFAULT_TOLERANCE = 0.1
+DEFAULT_MIN_TESTS = 20
+
+
+@dataclass(frozen=True)
+class ShapeSpec:
+    targets: Mapping[str, float]
+    tolerance: float = DEFAULT_TOLERANCE
+    min_tests: int = DEFAULT_MIN_TESTS
+    level: Level = "warn"
+    on_missing: OnMissing = "fail"
+    order: tuple[str, ...] = field(default=())
+
+
+def parse_shape(table: object, source: str, tier_names: Sequence[str]) -> ShapeSpec | None:
+    """Parse ``[tool.pyramid.shape]``; None when absent (the gate is off by default)."""
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise ConfigError("shape", table, source, "must be a table with targets = {tier = share}")
+    unknown = sorted(set(map(str, table)) - set(SHAPE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"shape.{unknown[0]}", table[unknown[0]], source,
+            "unknown key; allowed: " + ", ".join(SHAPE_KEYS),
+        )
+    targets_raw = table.get("targets")
+    if not isinstance(targets_raw, Mapping) or not targets_raw:
+        raise ConfigError(
+            "shape.targets", targets_raw, source,
+            "required, a table of tier = share, e.g. { unit = 0.7, integration = 0.2, e2e = 0.1 }",
+        )
+    targets: dict[str, float] = {}
+    for tier, share in targets_raw.items():
+        if tier not in tier_names:
+            raise ConfigError(
+                f"shape.targets.{tier}", share, source,
+                "unknown tier; tiers: " + ", ".join(tier_names),
+            )
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise ConfigError(f"shape.targets.{tier}", share, source, "must be a share in 0..1")
+        targets[str(tier)] = float(share)
+    if math.fsum(targets.values()) > 1 + 1e-9:
+        raise ConfigError(
+            "shape.targets", dict(targets_raw), source, "shares add up to more than 1"
+        )
+    tolerance = table.get("tolerance", DEFAULT_TOLERANCE)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (
+        0 <= tolerance <= 1
+    ):
+        raise ConfigError("shape.tolerance", tolerance, source, "must be a number in 0..1")
+    min_tests = table.get("min_tests", DEFAULT_MIN_TESTS)
+    if isinstance(min_tests, bool) or not isinstance(min_tests, int) or min_tests < 0:
+        raise ConfigError("shape.min_tests", min_tests, source, "must be a whole number >= 0")
+    level = table.get("level", "warn")
+    if level not in LEVELS:
+        raise ConfigError("shape.level", level, source, "must be one of " + ", ".join(LEVELS))
+    on_missing = table.get("on_missing", "fail")
+    if on_missing not in ON_MISSING:
+        raise ConfigError(
+            "shape.on_missing", on_missing, source, "must be one of " + ", ".join(ON_MISSING)
+        )
+    return ShapeSpec(
+        targets=targets,
+        tolerance=float(tolerance),
+        min_tests=min_tests,
+        level=cast(Level, level),
+        on_missing=cast(OnMissing, on_missing),
+        order=tuple(tier_names),
+    )
+
+
+def tier_total(stats: TierStats) -> int:
+    """Tests the project has in a tier, whatever ``--tier`` selected.
+
+    ``collected`` is counted before ``--tier`` deselection; ``deselected`` are the tests that
+    ``-k``/``-m`` (or another plugin) deselected, still part of the suite's shape.
+    """
+    return stats.collected + stats.deselected
+
+
+def shape_gate(spec: ShapeSpec, tiers: Mapping[str, TierStats]) -> GateResult:
+    target_text = ", ".join(f"{t} {v:.0%}" for t, v in spec.targets.items())
+    threshold = f"{target_text} (±{spec.tolerance:.0%})"
+    missing_paths = sorted(n for n, s in tiers.items() if s.paths_not_collected > 0)
+    if missing_paths:
+        return _not_evaluated(
+            spec, threshold,
+            "the run did not collect every tier, so the suite's shape is unknown: "
+            + ", ".join(f"{n} ({tiers[n].paths_not_collected} path(s) not collected)"
+                        for n in missing_paths),
+        )
+    counts = {name: tier_total(stats) for name, stats in tiers.items()}
+    for name in spec.targets:
+        counts.setdefault(name, 0)
+    total = sum(counts.values())
+    if total < spec.min_tests:
+        return _not_evaluated(
+            spec, threshold,
+            f"only {total} test(s) collected; the shape is judged from {spec.min_tests} on "
+            "(shape.min_tests)",
+        )
+    rows: dict[str, dict[str, object]] = {}
+    off: list[str] = []
+    worst = 0.0
+    ordered = [n for n in spec.order if n in counts] + sorted(set(counts) - set(spec.order))
+    for name in ordered:
+        share = counts[name] / total
+        row: dict[str, object] = {"tests": counts[name], "share": round(share, 4)}
+        target = spec.targets.get(name)
+        if target is not None:
+            deviation = share - target
+            row["target"] = target
+            row["deviation"] = round(deviation, 4)
+            worst = max(worst, abs(deviation))
+            # A small epsilon keeps 0.1 - 0.2 rounding noise from failing an exact-limit share.
+            if abs(deviation) > spec.tolerance + 1e-9:
+                off.append(f"{name} {share:.0%} (target {target:.0%})")
+        rows[name] = row
+    shares = ", ".join(f"{n} {counts[n] / total:.0%}" for n in ordered)
+    if off:
+        message = f"shape off target by more than {spec.tolerance:.0%}: " + "; ".join(off)
+    else:
+        message = f"shape within {spec.tolerance:.0%} of target"
+    message += f" ({total} tests: {shares})"
+    return GateResult(
+        id=SHAPE_GATE,
+        level=spec.level,
+        status="fail" if off else "pass",
+        actual=round(worst, 4),
+        threshold=threshold,
+        message=message,
+        on_missing=spec.on_missing,
+        details={"tiers": rows, "total": total, "tolerance": spec.tolerance},
+    )
+
+
+def _not_evaluated(spec: ShapeSpec, threshold: str, why: str) -> GateResult:
+    return GateResult(
+        id=SHAPE_GATE,
+        level=spec.level,
+        status="not_evaluated",
+        actual=None,
+        threshold=threshold,
+        message=why,
+        on_missing=spec.on_missing,
+    )

@@ -1,0 +1,194 @@
+"""What the static gates share: when they run, which files they read, and their cache.
+
+Config::
+
+    [tool.pyramid.static]
+    enabled = "auto"        # "auto": when the security tier is selected and has tests; true; false
+    tier = "security"       # the tier whose selection switches the static gates on in "auto"
+    cache = true            # reuse results while the measured sources are unchanged
+    exclude = ["**/migrations/**"]   # globs (relative to the rootdir) left out of every static gate
+    sarif = ".pyramid/bandit.sarif"  # where the security gate writes its SARIF 2.1.0 file
+
+The measured sources are the top-level ``source = ["pkg", ...]`` of ``[tool.pyramid]``.
+Results are cached in ``<rootdir>/.pyramid/cache/<gate id>.json`` under a key hashed from every
+measured file's path and content, the gate's options and the tool's version, so a rerun on
+unchanged sources costs a few file reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.base import GateResult, Level, OnMissing, Status
+from pytest_pyramid.gates.globs import glob_match
+
+STATIC_KEYS: tuple[str, ...] = ("enabled", "tier", "cache", "exclude", "sarif")
+CACHE_DIR = Path(".pyramid") / "cache"
+DEFAULT_SARIF = ".pyramid/bandit.sarif"
+_SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", ".tox", ".nox", "node_modules",
+                        ".mypy_cache", ".ruff_cache", ".pytest_cache", ".pyramid", "build", "dist"})
+
+
+@dataclass(frozen=True)
+class StaticSettings:
+    enabled: bool | Literal["auto"] = "auto"
+    tier: str = "security"
+    cache: bool = True
+    exclude: tuple[str, ...] = ()
+    sarif: str = DEFAULT_SARIF
+
+
+def parse_static(table: object, source: str, tier_names: Sequence[str]) -> StaticSettings:
+    if table is None:
+        return StaticSettings()
+    if not isinstance(table, Mapping):
+        raise ConfigError("static", table, source, "must be a table")
+    unknown = sorted(set(map(str, table)) - set(STATIC_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"static.{unknown[0]}", table[unknown[0]], source,
+            "unknown key; allowed: " + ", ".join(STATIC_KEYS),
+        )
+    enabled = table.get("enabled", "auto")
+    if enabled != "auto" and not isinstance(enabled, bool):
+        raise ConfigError("static.enabled", enabled, source, 'must be true, false or "auto"')
+    tier = table.get("tier", "security")
+    if not isinstance(tier, str) or not tier:
+        raise ConfigError("static.tier", tier, source, "must be a tier name")
+    if enabled == "auto" and "tier" in table and tier not in tier_names:
+        raise ConfigError("static.tier", tier, source, "unknown tier; tiers: " + ", ".join(tier_names))
+    cache = table.get("cache", True)
+    if not isinstance(cache, bool):
+        raise ConfigError("static.cache", cache, source, "must be true or false")
+    exclude = table.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(g, str) and g for g in exclude):
+        raise ConfigError("static.exclude", exclude, source, "must be a list of glob strings")
+    sarif = table.get("sarif", DEFAULT_SARIF)
+    if not isinstance(sarif, str) or not sarif.strip():
+        raise ConfigError("static.sarif", sarif, source, "must be a path (relative to the rootdir)")
+    return StaticSettings(
+        enabled=cast("bool | Literal['auto']", enabled),
+        tier=tier,
+        cache=cache,
+        exclude=tuple(exclude),
+        sarif=sarif,
+    )
+
+
+def static_requested(
+    settings: StaticSettings, *, tier_selected: bool, tier_has_tests: bool
+) -> tuple[bool, str]:
+    """Whether the static gates run in this session, and why (or why not)."""
+    if settings.enabled is True:
+        return True, "[tool.pyramid.static] enabled = true"
+    if settings.enabled is False:
+        return False, "[tool.pyramid.static] enabled = false"
+    if tier_selected and tier_has_tests:
+        return True, f"the {settings.tier} tier is selected"
+    if not tier_has_tests:
+        return False, (
+            f"static gates run with the {settings.tier} tier, which has no tests here; "
+            "set [tool.pyramid.static] enabled = true to always run them"
+        )
+    return False, f"the {settings.tier} tier was not selected in this run"
+
+
+def source_files(
+    rootdir: Path, source_paths: Sequence[str], exclude: Sequence[str] = ()
+) -> tuple[list[Path], list[str]]:
+    """Python files under the measured sources, sorted; and the source paths that do not exist."""
+    files: set[Path] = set()
+    missing: list[str] = []
+    for entry in source_paths:
+        path = (rootdir / entry).resolve()
+        if path.is_file():
+            if path.suffix == ".py":
+                files.add(path)
+        elif path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+                files.update(Path(dirpath, f) for f in filenames if f.endswith(".py"))
+        else:
+            missing.append(entry)
+    kept = [f for f in files if not any(glob_match(g, relpath(f, rootdir)) for g in exclude)]
+    return sorted(kept), missing
+
+
+def relpath(path: Path, rootdir: Path) -> str:
+    try:
+        return path.resolve().relative_to(rootdir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def source_hash(files: Sequence[Path], rootdir: Path, extra: Mapping[str, object]) -> str:
+    """A key that changes when any measured file, the gate's options or tool version changes."""
+    digest = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
+    for path in files:
+        digest.update(relpath(path, rootdir).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class ResultCache:
+    """One JSON file per gate under ``<rootdir>/.pyramid/cache``; the latest result only."""
+
+    def __init__(self, rootdir: Path, *, enabled: bool = True) -> None:
+        self.directory = rootdir / CACHE_DIR
+        self.enabled = enabled
+
+    def _path(self, gate_id: str) -> Path:
+        return self.directory / f"{gate_id}.json"
+
+    def load(self, gate_id: str, key: str) -> GateResult | None:
+        if not self.enabled:
+            return None
+        try:
+            data = json.loads(self._path(gate_id).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        result = data.get("result")
+        return gate_from_json(result) if isinstance(result, dict) else None
+
+    def store(self, gate_id: str, key: str, result: GateResult) -> None:
+        if not self.enabled:
+            return
+        payload = {"key": key, "result": result.to_json() | {"on_missing": result.on_missing}}
+        from pytest_pyramid.verdict import write_json_atomic
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self._path(gate_id), payload)
+
+
+def gate_from_json(data: Mapping[str, object]) -> GateResult | None:
+    """Rebuild a cached GateResult; None for anything that does not look like one."""
+    try:
+        details = data.get("details") or {}
+        actual = data.get("actual")
+        threshold = data.get("threshold")
+        if not isinstance(details, dict):
+            return None
+        for value in (actual, threshold):
+            if value is not None and not isinstance(value, (int, float, str)):
+                return None
+        return GateResult(
+            id=str(data["id"]),
+            level=cast(Level, data["level"]),
+            status=cast(Status, data["status"]),
+            actual=cast("float | int | str | None", actual),
+            threshold=cast("float | int | str | None", threshold),
+            message=str(data.get("message", "")),
+            on_missing=cast(OnMissing, data.get("on_missing", "fail")),
+            details=details,
+        )
+    except KeyError:
+        return None

@@ -1,0 +1,343 @@
+"""The stateful plugin: tier assignment at collection, report aggregation, the verdict."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.aggregate import Aggregator
+from pytest_pyramid.budgets import budget_gates, missing_release_tiers, near_budget, pass_rate_gate
+from pytest_pyramid.durations import format_duration
+from pytest_pyramid.stash import RUN_KEY, TIER_KEY
+from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.tiers import PathRouter, TierAssignmentError, assign_tier
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import Settings
+    from pytest_pyramid.gates.base import GateResult
+
+TIMEOUT_PREFIX = "Timeout (>"
+
+
+class CollectionFacts:
+    """What the collecting process saw; a worker ships it to the controller as a dict."""
+
+    def __init__(self) -> None:
+        self.collected: Counter[str] = Counter()
+        self.deselected: Counter[str] = Counter()
+        self.filtered: Counter[str] = Counter()
+        self.paths_not_collected: Counter[str] = Counter()
+
+    def to_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            "collected": dict(self.collected),
+            "deselected": dict(self.deselected),
+            "filtered": dict(self.filtered),
+            "paths_not_collected": dict(self.paths_not_collected),
+        }
+
+    def apply(self, data: dict[str, dict[str, int]], tiers: dict[str, TierStats]) -> None:
+        for tier, count in data.get("collected", {}).items():
+            _stats(tiers, tier).collected = count
+        for tier, count in data.get("deselected", {}).items():
+            _stats(tiers, tier).deselected = count
+        for tier, count in data.get("paths_not_collected", {}).items():
+            _stats(tiers, tier).paths_not_collected = count
+
+
+def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:
+    return tiers.setdefault(name, TierStats(name))
+
+
+class PyramidSession:
+    """Registered only when the plugin is active, on workers and on the controller alike."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        selected: tuple[str, ...],
+        *,
+        verdict_path: Path,
+        explain: bool,
+        fail_fast: bool,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.selected = frozenset(selected)
+        self.verdict_path = verdict_path
+        self.explain = explain
+        self.fail_fast = fail_fast
+        self.is_worker = hasattr(config, "workerinput")
+        #: True on an xdist controller: collection facts then arrive from the workers
+        self.distributed = (
+            not self.is_worker
+            and getattr(config.option, "dist", "no") != "no"
+            and not config.option.collectonly
+        )
+        self.rootpath = config.rootpath
+        self.router = PathRouter({name: spec.paths for name, spec in settings.tiers.items()})
+        self.tier_names = frozenset(settings.tiers)
+        self.order = {name: spec.order for name, spec in settings.tiers.items()}
+        self.facts = CollectionFacts()
+        self._relpaths: dict[Path, str | None] = {}
+        self._own_deselection = False
+        self.failed_tiers: set[str] = set()
+        self.stopped_after: str | None = None
+        self.started = time.time()
+        self.workers: set[str] = set()
+        self.crashes: list[str] = []
+        self.collection_errors = 0
+        run = RunSummary(
+            tiers={
+                name: TierStats(name, selected=name in self.selected, budget_s=spec.budget)
+                for name, spec in settings.tiers.items()
+            },
+            selected_tiers=tuple(t for t in settings.tiers if t in self.selected),
+            rootdir=str(config.rootpath),
+        )
+        config.stash[RUN_KEY] = run
+        self.aggregator = Aggregator(run)
+        self.verdict: dict[str, Any] | None = None
+        self.near_budget: list[str] = []
+
+    # -- collection -------------------------------------------------------------------------
+
+    def _relpath(self, path: Path) -> str | None:
+        try:
+            return self._relpaths[path]
+        except KeyError:
+            pass
+        try:
+            rel: str | None = path.relative_to(self.rootpath).as_posix()
+        except ValueError:
+            rel = None
+        self._relpaths[path] = rel
+        return rel
+
+    @pytest.hookimpl
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Skip importing modules that can only hold tests of unselected tiers."""
+        if len(self.selected) == len(self.tier_names):
+            return None
+        rel = self._relpath(collection_path)
+        if not rel:
+            return None
+        if collection_path.is_dir():
+            tiers = self.router.tiers_under(rel)
+            if tiers is None or tiers & self.selected:
+                return None
+            if any(collection_path.rglob("*.py")):
+                for tier in tiers:
+                    self.facts.paths_not_collected[tier] += 1
+            return True
+        tier = self.router.tier_for(rel)
+        if tier is None or tier in self.selected or collection_path.suffix != ".py":
+            return None
+        self.facts.paths_not_collected[tier] += 1
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        problems: list[str] = []
+        tier_set = self.tier_names
+        settings = self.settings
+        for item in items:
+            marker_tiers = {m.name for m in item.iter_markers() if m.name in tier_set}
+            rel = self._relpath(item.path)
+            try:
+                tier = assign_tier(
+                    marker_tiers,
+                    self.router.tier_for(rel) if rel else None,
+                    settings.default_tier,
+                    strict=settings.strict,
+                    nodeid=item.nodeid,
+                )
+            except TierAssignmentError as exc:
+                problems.append(str(exc))
+                continue
+            item.stash[TIER_KEY] = tier
+            self.facts.collected[tier] += 1
+        if problems:
+            shown = "\n  ".join(problems[:20])
+            more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+            raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
+
+        order = self.order
+        items.sort(key=lambda it: order[it.stash[TIER_KEY]])
+        if len(self.selected) < len(tier_set):
+            kept = [it for it in items if it.stash[TIER_KEY] in self.selected]
+            dropped = [it for it in items if it.stash[TIER_KEY] not in self.selected]
+            if dropped:
+                for item in dropped:
+                    self.facts.deselected[item.stash[TIER_KEY]] += 1
+                self._own_deselection = True
+                try:
+                    config.hook.pytest_deselected(items=dropped)
+                finally:
+                    self._own_deselection = False
+                items[:] = kept
+        self._add_timeouts(config, items)
+
+    def _add_timeouts(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not config.pluginmanager.hasplugin("timeout"):
+            return
+        if config.getoption("timeout", None) is not None:
+            return  # an explicit --timeout on the command line wins over tier limits
+        method = {"method": "signal"} if hasattr(__import__("signal"), "SIGALRM") else {}
+        marks = {
+            name: pytest.mark.timeout(spec.test_timeout, **method)
+            for name, spec in self.settings.tiers.items()
+            if spec.test_timeout
+        }
+        for item in items:
+            mark = marks.get(item.stash[TIER_KEY])
+            if mark is not None and item.get_closest_marker("timeout") is None:
+                item.add_marker(mark)
+
+    @pytest.hookimpl
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if self._own_deselection:
+            return
+        for item in items:
+            tier = item.stash.get(TIER_KEY, None)
+            if tier is not None:
+                self.facts.filtered[tier] += 1
+
+    # -- running ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        tier = item.stash.get(TIER_KEY, None)
+        if tier is None:
+            return report
+        report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist reports
+        if report.failed and call.excinfo is not None:
+            message = str(call.excinfo.value)
+            if message.startswith(TIMEOUT_PREFIX) and "pytest-timeout" in message:
+                limit = self.settings.tiers[tier].test_timeout
+                note = f"tier {tier!r} per-test limit"
+                note += f" {format_duration(limit)}" if limit else ""
+                crash = getattr(report.longrepr, "reprcrash", None)
+                if crash is not None:
+                    crash.message += f" [pyramid: {note} exceeded]"
+                report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        result = yield
+        if self.fail_fast and not self.is_worker:
+            tier = item.stash.get(TIER_KEY, None)
+            next_tier = nextitem.stash.get(TIER_KEY, None) if nextitem is not None else None
+            if tier in self.failed_tiers and next_tier != tier and nextitem is not None:
+                self.stopped_after = tier
+                item.session.shouldstop = (
+                    f"tier {tier} failed; later tiers not run (--tier-fail-fast)"
+                )
+        return result
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker:
+            return
+        tier = getattr(report, "pyramid_tier", None)
+        if tier is None:
+            return
+        node = getattr(report, "node", None)
+        if node is not None:
+            self.workers.add(str(getattr(node.gateway, "id", "")))
+        if report.failed:
+            self.failed_tiers.add(tier)
+        self.aggregator.add_report(
+            nodeid=report.nodeid,
+            tier=tier,
+            when=report.when,
+            outcome=report.outcome,
+            duration=report.duration,
+            start=getattr(report, "start", 0.0),
+            stop=getattr(report, "stop", 0.0),
+            wasxfail=hasattr(report, "wasxfail"),
+            is_subtest="subtest" in type(report).__name__.lower(),
+            user_properties=report.user_properties,
+        )
+
+    @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and not self.is_worker:
+            self.collection_errors += 1
+
+    # -- session end ------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker:
+            workeroutput = getattr(self.config, "workeroutput", None)
+            if workeroutput is not None:
+                workeroutput["pyramid_collection"] = self.facts.to_dict()
+            return
+        from pytest_pyramid.verdict_writer import finish_session
+
+        finish_session(self, session, int(exitstatus))
+
+    def apply_collection(self, data: dict[str, dict[str, int]]) -> None:
+        self.facts.apply(data, self.aggregator.run.tiers)
+        filtered = sum(data.get("filtered", {}).values())
+        if filtered:
+            self.aggregator.run.filter_reasons.append(
+                f"{filtered} test(s) deselected by other options (-k, -m, --deselect, --lf ...)"
+            )
+
+    def gates(self, run: RunSummary, quarantined: frozenset[str]) -> list[GateResult]:
+        gates = [pass_rate_gate(run, quarantined), *budget_gates(run, self.settings.tiers)]
+        for result in self.config.hook.pytest_pyramid_gates(config=self.config, run=run):
+            gates.extend(result or [])
+        self.near_budget = near_budget(run, self.settings.tiers)
+        return gates
+
+    def missing(self, run: RunSummary) -> list[str]:
+        reasons = []
+        if self.stopped_after:
+            reasons.append(f"stopped after tier {self.stopped_after} failed (--tier-fail-fast)")
+        reasons.extend(missing_release_tiers(run, self.settings.release_tiers))
+        reasons.extend(run.filter_reasons)
+        return reasons
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker or self.verdict is None:
+            return
+        from pytest_pyramid.terminal import render
+
+        tr = terminalreporter
+        tr.section("pyramid", sep="=")
+        for line in render(self.verdict, explain=self.explain):
+            decision = self.verdict["decision"]
+            markup = {}
+            if line.startswith("decision:"):
+                markup = {"green": True} if decision == "ready" else {"red": True, "bold": True}
+                if decision == "needs_approval":
+                    markup = {"yellow": True, "bold": True}
+            elif line.startswith("FAIL"):
+                markup = {"red": True}
+            tr.write_line(line, **markup)
+        for warning in self.near_budget:
+            tr.write_line(f"warning: {warning}", yellow=True)
+        tr.write_line(f"verdict written to {self.verdict_path}")
+
+
+def python_version() -> str:
+    return ".".join(str(part) for part in sys.version_info[:3])

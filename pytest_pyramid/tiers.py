@@ -1,0 +1,92 @@
+"""Which tier a test belongs to: explicit marker > path mapping > default tier (pure logic)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+class TierAssignmentError(Exception):
+    """A test with conflicting tier markers, or no tier in strict mode."""
+
+
+class PathRouter:
+    """Maps paths relative to the rootdir to tiers, caching per path.
+
+    Plain entries are prefixes on path components (``tests/unit`` matches
+    ``tests/unit/test_a.py`` but not ``tests/unit_old``); entries with glob characters
+    are matched with :func:`fnmatch.fnmatchcase`, where ``*`` also crosses ``/``.
+    """
+
+    def __init__(self, paths_by_tier: Mapping[str, Iterable[str]]) -> None:
+        self._prefixes: list[tuple[str, str]] = []
+        self._globs: list[tuple[str, str]] = []
+        for tier, patterns in paths_by_tier.items():
+            for pattern in patterns:
+                target = self._globs if _GLOB_CHARS & set(pattern) else self._prefixes
+                target.append((pattern, tier))
+        # the longest prefix is the most specific: tests/e2e/smoke beats tests/e2e
+        self._prefixes.sort(key=lambda entry: len(entry[0]), reverse=True)
+        self._cache: dict[str, str | None] = {}
+
+    def tier_for(self, relpath: str) -> str | None:
+        try:
+            return self._cache[relpath]
+        except KeyError:
+            pass
+        tier = self._match(relpath)
+        self._cache[relpath] = tier
+        return tier
+
+    def _match(self, relpath: str) -> str | None:
+        for prefix, tier in self._prefixes:
+            if relpath == prefix or relpath.startswith(prefix + "/"):
+                return tier
+        for pattern, tier in self._globs:
+            if fnmatchcase(relpath, pattern):
+                return tier
+        return None
+
+    def tiers_under(self, reldir: str) -> set[str] | None:
+        """Tiers a directory's contents can map to by path, or None when any may.
+
+        None means some content of the directory is not decided by a prefix alone (a
+        glob, a deeper prefix of another tier, or no mapping at all).
+        """
+        owner = self.tier_for(reldir) if reldir else None
+        found: set[str] = set()
+        for prefix, tier in self._prefixes:
+            if reldir == "" or prefix.startswith(reldir + "/"):
+                found.add(tier)
+        if self._globs:
+            return None
+        if owner is None:
+            return None
+        return found | {owner}
+
+
+def assign_tier(
+    marker_tiers: Iterable[str],
+    path_tier: str | None,
+    default_tier: str,
+    *,
+    strict: bool,
+    nodeid: str,
+) -> str:
+    """Apply the precedence rule. ``marker_tiers`` are the distinct tier markers found."""
+    distinct = sorted(set(marker_tiers))
+    if len(distinct) > 1:
+        raise TierAssignmentError(
+            f"{nodeid}: has more than one tier marker ({', '.join(distinct)}); keep one"
+        )
+    if distinct:
+        return distinct[0]
+    if path_tier is not None:
+        return path_tier
+    if strict:
+        raise TierAssignmentError(
+            f"{nodeid}: has no tier marker and its path matches no tier's paths (strict mode)"
+        )
+    return default_tier
