@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from pytest_pyramid.aggregate import Aggregator
+from pytest_pyramid.metrics import METRIC_PROPERTY
+from pytest_pyramid.summary import RunSummary, TierStats
+
+Phase = tuple[str, str]  # (when, outcome)
+
+
+def fold(phases: Sequence[Phase], *, wasxfail: bool = False, subtests: int = 0) -> RunSummary:
+    run = RunSummary(tiers={"unit": TierStats("unit", selected=True)}, selected_tiers=("unit",))
+    agg = Aggregator(run)
+    for index, (when, outcome) in enumerate(phases):
+        agg.add_report(
+            nodeid="t.py::x", tier="unit", when=when, outcome=outcome, duration=1.0,
+            start=10.0 + index, stop=11.0 + index, wasxfail=wasxfail, is_subtest=False,
+            user_properties=[],
+        )
+        if when == "call":
+            for _ in range(subtests):
+                agg.add_report(
+                    nodeid="t.py::x", tier="unit", when="call", outcome="failed", duration=0.5,
+                    start=10.0, stop=10.5, wasxfail=False, is_subtest=True, user_properties=[],
+                )
+    return agg.finish()
+
+
+OK = ("setup", "passed")
+END = ("teardown", "passed")
+
+
+@pytest.mark.parametrize(
+    ("phases", "wasxfail", "field"),
+    [
+        ([OK, ("call", "passed"), END], False, "passed"),
+        ([OK, ("call", "failed"), END], False, "failed"),
+        ([("setup", "failed"), END], False, "errors"),
+        ([OK, ("call", "passed"), ("teardown", "failed")], False, "errors"),
+        ([OK, ("call", "failed"), ("teardown", "failed")], False, "failed"),
+        ([("setup", "skipped"), END], False, "skipped"),
+        ([OK, ("call", "skipped"), END], True, "xfailed"),
+        ([OK, ("call", "passed"), END], True, "xpassed"),
+        ([OK, ("call", "rerun"), OK, ("call", "passed"), END], False, "passed"),
+    ],
+)
+def test_one_test_counts_once(phases: list[Phase], wasxfail: bool, field: str) -> None:
+    stats = fold(phases, wasxfail=wasxfail).tiers["unit"]
+    counts = {name: getattr(stats, name) for name in
+              ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")}
+    assert counts == {name: int(name == field) for name in counts}
+
+
+def test_failed_subtests_fail_their_test_once_and_do_not_add_time() -> None:
+    run = fold([OK, ("call", "passed"), END], subtests=3)
+    stats = run.tiers["unit"]
+    assert (stats.failed, stats.passed) == (1, 0)
+    assert stats.test_time_s == 3.0
+    assert stats.wall_time_s == 3.0
+
+
+def test_reruns_are_counted_and_flaky() -> None:
+    run = fold([OK, ("call", "rerun"), OK, ("call", "passed"), END])
+    assert [(t.nodeid, t.reruns) for t in run.flaky_tests] == [("t.py::x", 1)]
+
+
+def test_metrics_come_from_the_final_teardown_only() -> None:
+    run = RunSummary(tiers={}, selected_tiers=())
+    agg = Aggregator(run)
+    first = [(METRIC_PROPERTY, {"name": "a", "value": 1.0, "tags": {}})]
+    both = [*first, (METRIC_PROPERTY, {"name": "a", "value": 2.0, "tags": {"page": "home"}})]
+    for when, props in (("call", first), ("teardown", both)):
+        agg.add_report(
+            nodeid="t.py::x", tier="perf", when=when, outcome="passed", duration=0.0, start=0,
+            stop=0, wasxfail=False, is_subtest=False, user_properties=[("other", 1), *props],
+        )
+    result = agg.finish()
+    assert [(m.name, m.value, m.tier, m.tags) for m in result.metrics] == [
+        ("a", 1.0, "perf", ()), ("a", 2.0, "perf", (("page", "home"),))
+    ]
+
+
+def test_slowest_keeps_the_top_five() -> None:
+    stats = TierStats("unit")
+    for index in range(20):
+        stats.offer_slow(f"t{index}", float(index))
+    assert [nodeid for nodeid, _ in stats.slowest] == ["t19", "t18", "t17", "t16", "t15"]

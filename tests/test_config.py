@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_pyramid.config import BUILTIN_TIERS, parse_settings, read_pyproject_table
+from pytest_pyramid.errors import ConfigError
+
+ROOT = Path("/project")
+
+
+def parse(table: dict[str, Any], **overrides: object) -> Any:
+    return parse_settings(table, "/project/pyproject.toml", ROOT, overrides)
+
+
+def test_defaults_follow_the_seed_strategy() -> None:
+    settings = parse({})
+    assert settings.tier_names == (
+        "unit", "integration", "contract", "e2e", "performance", "security"
+    )
+    budgets = {name: spec.budget for name, spec in settings.tiers.items()}
+    assert budgets == {
+        "unit": 30.0, "integration": 300.0, "contract": 300.0, "e2e": 900.0,
+        "performance": 1800.0, "security": 1200.0,
+    }
+    assert settings.tiers["unit"].paths == ("tests/unit",)
+    assert settings.default_tier == "unit"
+    assert settings.verdict == "pyramid-verdict.json"
+    assert settings.strict is False
+    assert settings.groups["fast"] == ("unit",)
+
+
+def test_tier_table_overrides_and_custom_tier_placement() -> None:
+    settings = parse(
+        {
+            "tiers": {
+                "unit": {"paths": ["./tests/fast/"], "test_timeout": "250ms", "budget": "1m"},
+                "smoke": {"after": "unit", "budget": 10, "paths": ["tests/smoke"]},
+                "chaos": {},
+            },
+            "groups": {"pre_merge": ["unit", "smoke"]},
+        }
+    )
+    assert settings.tier_names[:3] == ("unit", "smoke", "integration")
+    assert settings.tier_names[-1] == "chaos"
+    unit = settings.tiers["unit"]
+    assert (unit.paths, unit.test_timeout, unit.budget) == (("tests/fast",), 0.25, 60.0)
+    assert settings.tiers["chaos"].budget is None
+    assert settings.resolve_selection("pre_merge,e2e") == ("unit", "smoke", "e2e")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("fast", ("unit",)), ("all", tuple(BUILTIN_TIERS)), ("e2e, unit", ("unit", "e2e")),
+     ("unit,unit", ("unit",))],
+)
+def test_resolve_selection(text: str, expected: tuple[str, ...]) -> None:
+    assert parse({}).resolve_selection(text) == expected
+
+
+def test_unknown_selection_lists_known_names() -> None:
+    with pytest.raises(ValueError, match=r"unknown tier or group 'smok'.*tiers: unit, .*groups: all, fast"):
+        parse({}).resolve_selection("unit,smok")
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "why"),
+    [
+        ({"strickt": True}, "strickt", "unknown key"),
+        ({"strict": "yes"}, "strict", "true or false"),
+        ({"default_tier": "nope"}, "default_tier", "not a tier"),
+        ({"tiers": {"unit": {"budget": "fast"}}}, "tiers.unit.budget", "duration"),
+        ({"tiers": {"unit": {"paths": "tests/unit"}}}, "tiers.unit.paths", "list of strings"),
+        ({"tiers": {"unit": {"colour": 1}}}, "tiers.unit.colour", "unknown key"),
+        ({"tiers": {"unit": {"budget_level": "fatal"}}}, "tiers.unit.budget_level", "one of"),
+        ({"tiers": {"x": {"after": "nope"}}}, "tiers.x.after", "not a tier"),
+        ({"tiers": {"bad-name": {}}}, "tiers.bad-name", "identifier"),
+        ({"groups": {"fast2": ["nope"]}}, "groups.fast2", "unknown tier"),
+        ({"groups": {"all": ["unit"]}}, "groups.all", "already"),
+        ({"release_tiers": ["unit", "x"]}, "release_tiers", "unknown tier"),
+        ({"verdict": ""}, "verdict", "file path"),
+    ],
+)
+def test_bad_values_name_key_value_and_file(table: dict[str, Any], key: str, why: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(table)
+    assert info.value.key == key
+    assert why in str(info.value)
+    assert str(info.value).startswith("/project/pyproject.toml: [tool.pyramid] ")
+
+
+def test_overrides_win_over_the_table() -> None:
+    settings = parse({"verdict": "a.json", "strict": False}, verdict="b.json", strict=True)
+    assert (settings.verdict, settings.strict) == ("b.json", True)
+
+
+def test_read_pyproject_table(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    assert read_pyproject_table(path) is None
+    path.write_text("[tool.other]\nx = 1\n")
+    assert read_pyproject_table(path) is None
+    path.write_text("[tool.pyramid]\nstrict = true\n")
+    assert read_pyproject_table(path) == {"strict": True}
+    path.write_text("[tool.pyramid\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        read_pyproject_table(path)
