@@ -7,10 +7,13 @@ canary that refuses connections shows errors even when the retry hid them from t
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 # '|' never occurs in these variables, unlike ' ' and ',' which do in $upstream_addr.
 LOG_FORMAT = "$msec|$status|$upstream_addr|$upstream_status|$upstream_response_time|$request_time"
@@ -76,7 +79,9 @@ def parse_lines(lines: Iterable[str]) -> LogWindow:
             client_errors += 1
         if addrs == "-":
             continue
-        for addr, up_status, up_time in zip(_split(addrs), _split(statuses), _split(times)):
+        for addr, up_status, up_time in zip(
+            _split(addrs), _split(statuses), _split(times), strict=False
+        ):
             if not addr or addr == "-":
                 continue
             stats = upstreams.setdefault(addr, UpstreamStats())
@@ -84,10 +89,8 @@ def parse_lines(lines: Iterable[str]) -> LogWindow:
             # A connection error shows as 502/504 or as "-" (no response at all).
             if not up_status.isdigit() or int(up_status) >= 500:
                 stats.errors += 1
-            try:
+            with contextlib.suppress(ValueError):
                 stats.latencies.append(float(up_time))
-            except ValueError:
-                pass
     return LogWindow(upstreams, client_requests, client_errors, malformed)
 
 
@@ -195,7 +198,8 @@ class AnalysisRun:
     def record(self, result: Result) -> Action:
         if result == "error":
             self.consecutive_errors += 1
-            return "rollback" if self.consecutive_errors > self.consecutive_error_limit else "measure"
+            too_many = self.consecutive_errors > self.consecutive_error_limit
+            return "rollback" if too_many else "measure"
         self.consecutive_errors = 0
         if result == "failed":
             self.failures += 1

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 STRATEGIES = ("canary", "blue-green")
 ROUTERS = ("nginx", "command")
@@ -149,7 +152,9 @@ def _url_path(value: object) -> str:
 def _paths_list(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.startswith("/") for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.startswith("/") for v in value
+    ):
         raise ValueError("expected a list of URL paths starting with '/'")
     return tuple(value)
 
@@ -168,7 +173,7 @@ def parse_steps(value: object) -> tuple[int, ...]:
     steps = tuple(int(v) for v in value)
     if any(not 1 <= step <= 100 for step in steps):
         raise ValueError("every step must be a percentage between 1 and 100")
-    if any(later <= earlier for earlier, later in zip(steps, steps[1:])):
+    if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
         raise ValueError("steps must strictly increase (no step may repeat or go back)")
     if steps[-1] != 100:
         raise ValueError("the last step must be 100 so the rollout completes")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_pyramid.deploy.approvals import Approval, tally
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.verdict import parse_created_at
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 GateOutcome = Literal["allowed", "refused", "needs_approval"]
 CLOCK_SKEW = timedelta(minutes=5)
@@ -62,7 +64,9 @@ def judge(
             f"but the commit being deployed is {commit[:12]}"
         )
     if verdict.get("dirty") and not allow_dirty:
-        refusals.append("the verdict was produced from a dirty working tree (set allow_dirty to accept)")
+        refusals.append(
+            "the verdict was produced from a dirty working tree (set allow_dirty to accept)"
+        )
     created = parse_created_at(str(verdict["created_at"]))
     age = now - created
     if age > max_age:
@@ -94,5 +98,7 @@ def judge(
         who = ", ".join(counted.counted) or "none required"
         return GateJudgement("allowed", (f"{summary}: approved by {who}",))
     details = [summary, *(f"not counted: {why}" for why in counted.ignored)]
-    details.append(f"record one with: pyramid approve --by NAME --role ROLE (commit {verdict_commit})")
+    details.append(
+        f"record one with: pyramid approve --by NAME --role ROLE (commit {verdict_commit})"
+    )
     return GateJudgement("needs_approval", tuple(details))

@@ -11,13 +11,16 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_pyramid.deploy.analysis import LOG_FORMAT
 from pytest_pyramid.deploy.processes import free_port, is_alive
 from pytest_pyramid.deploy.routers import ApplyResult, RouterError, RouterState
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
@@ -187,7 +190,8 @@ class NginxRouter:
         finally:
             candidate.unlink(missing_ok=True)
         if result.returncode != 0:
-            return (result.stderr or result.stdout).strip() or f"nginx -t exited {result.returncode}"
+            complaint = (result.stderr or result.stdout).strip()
+            return complaint or f"nginx -t exited {result.returncode}"
         return None
 
     def _prepare_dirs(self) -> None:

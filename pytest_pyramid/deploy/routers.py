@@ -7,12 +7,13 @@ import os
 import shlex
 import subprocess
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
     from pytest_pyramid.deploy.config import DeployConfig
 
 

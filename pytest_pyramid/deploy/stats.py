@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pytest_pyramid.deploy.history import Deployment
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pytest_pyramid.deploy.history import Deployment
 
 ROLLOUT_OUTCOMES = ("succeeded", "rolled_back", "aborted")
 
