@@ -10,14 +10,27 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 GIT_TIMEOUT_S = 60.0
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    '"': '"',
+    "\\": "\\",
+}
 
 
 def _unquote(path: str) -> str:
@@ -184,7 +197,10 @@ def changed_lines(base: str, cwd: Path) -> ChangedLines:
         shallow = ""
         try:
             if _git(["rev-parse", "--is-shallow-repository"], top).strip() == "true":
-                shallow = " in this shallow clone (fetch it, e.g. 'git fetch origin <branch>' or fetch-depth: 0)"
+                shallow = (
+                    " in this shallow clone (fetch it, e.g. 'git fetch origin <branch>',"
+                    " or check out with fetch-depth: 0)"
+                )
         except _GitError:
             pass
         return ChangedLines(base=base, reason=f"base revision {base!r} not found{shallow}")
@@ -220,6 +236,7 @@ def changed_lines(base: str, cwd: Path) -> ChangedLines:
     except _GitError as exc:
         return ChangedLines(base=base, merge_base=merge_base, reason=f"git diff failed ({exc})")
     files = {
-        os.path.realpath(top / path): frozenset(lines) for path, lines in parse_unified_diff(diff).items()
+        os.path.realpath(top / path): frozenset(lines)
+        for path, lines in parse_unified_diff(diff).items()
     }
     return ChangedLines(base=base, merge_base=merge_base, files=files)

@@ -22,8 +22,7 @@ COVERAGE_KEYS = frozenset(
         "base",
         "min_changed_lines",
         "level",
-        "total_level",
-        "changed_lines_level",
+        "levels",
         "max_uncovered_files",
     }
 )
@@ -82,9 +81,10 @@ def _percent(key: str, value: object, source: str) -> float:
 
 
 def _level(key: str, value: object, source: str) -> Level:
-    if value not in LEVELS:
-        raise ConfigError(key, value, source, f"must be one of {', '.join(LEVELS)}")
-    return value  # type: ignore[return-value]  # narrowed by the membership test
+    for level in LEVELS:
+        if value == level:
+            return level
+    raise ConfigError(key, value, source, f"must be one of {', '.join(LEVELS)}")
 
 
 def _table(key: str, value: object, source: str) -> Mapping[str, Any]:
@@ -106,6 +106,19 @@ def _string_list(key: str, value: object, source: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _revision(key: str, value: object, source: str) -> str:
+    # A leading "-" would be read by git as an option.
+    if not isinstance(value, str) or not value.strip() or value.strip().startswith("-"):
+        raise ConfigError(key, value, source, "must be a git revision, e.g. 'origin/main'")
+    return value.strip()
+
+
+def _count(key: str, value: object, source: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(key, value, source, f"must be an integer >= {minimum}")
+    return value
+
+
 def parse_coverage_settings(
     raw: Mapping[str, Any],
     source: str,
@@ -116,64 +129,57 @@ def parse_coverage_settings(
 ) -> CoverageSettings:
     """Read the coverage keys of a ``[tool.pyramid]`` table.
 
-    ``tier_names`` are the configured tiers in pyramid order; a ``coverage`` key in a tier
-    table the core does not know is left to the core's own validation. ``cli_base``
+    ``tier_names`` are the configured tiers in pyramid order. ``cli_base``
     (``--pyramid-diff-base``) wins over ``[tool.pyramid.coverage] base``. ``source_paths``
     is the core's parsed top-level ``source``, the fallback of ``coverage_source``.
     """
     table = _table("coverage", raw.get("coverage", {}), source)
     unknown = sorted(set(table) - COVERAGE_KEYS)
     if unknown:
-        key = f"coverage.{unknown[0]}"
         raise ConfigError(
-            key, table[unknown[0]], source, f"unknown key; known: {', '.join(sorted(COVERAGE_KEYS))}"
+            f"coverage.{unknown[0]}",
+            table[unknown[0]],
+            source,
+            f"unknown key; known: {', '.join(sorted(COVERAGE_KEYS))}",
         )
 
     default_level = DEFAULT_LEVEL
     if "level" in table:
         default_level = _level("coverage.level", table["level"], source)
+    gate_names = ("total", "changed_lines", *tier_names)
+    levels: dict[str, Level] = {}
+    for name, value in _table("coverage.levels", table.get("levels", {}), source).items():
+        if name not in gate_names:
+            raise ConfigError(
+                f"coverage.levels.{name}",
+                value,
+                source,
+                f"not a coverage gate; expected one of {', '.join(gate_names)}",
+            )
+        levels[name] = _level(f"coverage.levels.{name}", value, source)
 
     total = None
     if "total" in table:
         total = _percent("coverage.total", table["total"], source)
-    total_level = default_level
-    if "total_level" in table:
-        total_level = _level("coverage.total_level", table["total_level"], source)
-
     changed = None
     if "changed_lines" in table:
         changed = _percent("coverage.changed_lines", table["changed_lines"], source)
-    changed_level = default_level
-    if "changed_lines_level" in table:
-        changed_level = _level("coverage.changed_lines_level", table["changed_lines_level"], source)
 
     base: str | None = None
     base_from = ""
     if "base" in table:
-        value = table["base"]
-        if not isinstance(value, str) or not value.strip() or value.strip().startswith("-"):
-            raise ConfigError("coverage.base", value, source, "must be a git revision, e.g. 'origin/main'")
-        base, base_from = value.strip(), "[tool.pyramid.coverage] base"
+        base = _revision("coverage.base", table["base"], source)
+        base_from = "[tool.pyramid.coverage] base"
     if cli_base is not None:
-        if not cli_base.strip() or cli_base.strip().startswith("-"):
-            raise ConfigError(
-                "--pyramid-diff-base", cli_base, "command line", "must be a git revision, e.g. 'origin/main'"
-            )
-        base, base_from = cli_base.strip(), "--pyramid-diff-base"
+        base = _revision("--pyramid-diff-base", cli_base, "command line")
+        base_from = "--pyramid-diff-base"
 
     min_changed = DEFAULT_MIN_CHANGED_LINES
     if "min_changed_lines" in table:
-        value = table["min_changed_lines"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError("coverage.min_changed_lines", value, source, "must be an integer >= 0")
-        min_changed = value
-
+        min_changed = _count("coverage.min_changed_lines", table["min_changed_lines"], source, 0)
     max_files = DEFAULT_MAX_UNCOVERED_FILES
     if "max_uncovered_files" in table:
-        value = table["max_uncovered_files"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError("coverage.max_uncovered_files", value, source, "must be an integer >= 1")
-        max_files = value
+        max_files = _count("coverage.max_uncovered_files", table["max_uncovered_files"], source, 1)
 
     cov_source: tuple[str, ...] = ()
     cov_source_from = ""
@@ -191,27 +197,19 @@ def parse_coverage_settings(
         if tier_raw is None:
             continue
         tier_table = _table(f"tiers.{name}", tier_raw, source)
-        level = default_level
-        if "coverage_level" in tier_table:
-            level = _level(f"tiers.{name}.coverage_level", tier_table["coverage_level"], source)
         if "coverage" in tier_table:
             threshold = _percent(f"tiers.{name}.coverage", tier_table["coverage"], source)
-            tier_specs.append(TierCoverage(tier=name, threshold=threshold, level=level))
-        elif "coverage_level" in tier_table:
-            raise ConfigError(
-                f"tiers.{name}.coverage_level",
-                tier_table["coverage_level"],
-                source,
-                "has no effect without tiers.{name}.coverage".replace("{name}", name),
+            tier_specs.append(
+                TierCoverage(tier=name, threshold=threshold, level=levels.get(name, default_level))
             )
 
     return CoverageSettings(
         source=source,
         tiers=tuple(tier_specs),
         total=total,
-        total_level=total_level,
+        total_level=levels.get("total", default_level),
         changed_lines=changed,
-        changed_lines_level=changed_level,
+        changed_lines_level=levels.get("changed_lines", default_level),
         base=base,
         base_from=base_from,
         min_changed_lines=min_changed,

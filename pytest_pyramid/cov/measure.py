@@ -22,11 +22,12 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
     from coverage import Coverage
     from coverage.data import CoverageData
 
@@ -164,7 +165,7 @@ def _analysis_factory() -> Callable[[CoverageData, int, Any, str], Any] | None:
         from coverage.results import analysis_from_file_reporter
     except ImportError:  # coverage < 7.6 builds Analysis differently; use the slow path
         return None
-    return analysis_from_file_reporter  # type: ignore[no-any-return]
+    return analysis_from_file_reporter
 
 
 def _numbers_of(analysis: Any) -> Numbers:

@@ -1,0 +1,333 @@
+"""pytest side of the coverage gates: switch contexts per tier, judge on the controller.
+
+Measurement is pytest-cov's (``--cov``): it starts coverage in every xdist worker, and its
+``pytest_runtestloop`` wrapper stops, saves and combines every process's data *before*
+``pytest_sessionfinish``, so the combined data is ready whenever the core asks for gates.
+This plugin only adds a dynamic context per tier (one ``switch_context`` per tier change)
+and reads the combined data at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pytest
+
+from pytest_pyramid.cov.changed import changed_lines
+from pytest_pyramid.cov.config import CoverageSettings, parse_coverage_settings
+from pytest_pyramid.cov.gates import CoverageReport, CoverageState, evaluate
+from pytest_pyramid.cov.measure import (
+    UNTIERED_CONTEXT,
+    Measurement,
+    group_contexts,
+    measure,
+    test_context_classifier,
+    tier_classifier,
+)
+from pytest_pyramid.errors import PyramidWarning
+from pytest_pyramid.stash import TIER_KEY
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from coverage import Coverage
+
+    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.summary import RunSummary
+
+#: The name this plugin is registered under.
+PLUGIN_NAME = "pyramid-coverage"
+#: The command-line option the core adds (``--pyramid-diff-base=REV``), read defensively.
+DIFF_BASE_DEST = "pyramid_diff_base"
+DIFF_BASE_HELP = (
+    "git revision to compute changed-line coverage against (merge-base with HEAD); "
+    "overrides [tool.pyramid.coverage] base"
+)
+
+
+class SettingsLike(Protocol):
+    """The parts of the core's ``Settings`` this plugin reads."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def raw(self) -> Mapping[str, Any]: ...
+    @property
+    def tier_names(self) -> tuple[str, ...]: ...
+    @property
+    def source_paths(self) -> tuple[str, ...]: ...
+
+
+def _pytest_cov(config: pytest.Config) -> Any | None:
+    """pytest-cov's plugin object when it measures this run, else None."""
+    plugin = config.pluginmanager.get_plugin("_cov")
+    if plugin is None or getattr(plugin, "_disabled", False):
+        return None
+    return plugin
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _current_coverage() -> Coverage | None:
+    try:
+        from coverage import Coverage
+    except ImportError:
+        return None
+    return Coverage.current()
+
+
+def context_problem(cov: Coverage) -> str | None:
+    """Why this coverage instance cannot record the plugin's per-tier contexts, or None."""
+    dynamic = getattr(cov.config, "dynamic_context", None)
+    if dynamic and dynamic != "none":
+        return (
+            f"the coverage configuration sets dynamic_context = {dynamic}, which overrides the "
+            "per-tier contexts; remove it (pytest-cov's --cov-context=test gives per-test "
+            "contexts that pytest-pyramid can map to tiers)"
+        )
+    core = getattr(cov, "_core", None)
+    if core is not None and not getattr(core, "supports_dynamic_contexts", True):
+        name = getattr(getattr(core, "tracer_class", None), "__name__", "sysmon")
+        return (
+            f"the coverage core in use ({name}, e.g. core = 'sysmon', the default on Python "
+            "3.14+) cannot record dynamic contexts, so per-tier coverage is unavailable; set "
+            'COVERAGE_CORE=ctrace or [run] core = "ctrace"'
+        )
+    return None
+
+
+def resolve_sources(
+    entries: Sequence[str], rootdir: Path
+) -> tuple[list[str], list[str], list[str]]:
+    """Directories and files that ``coverage_source`` entries name, and the unresolved ones.
+
+    An entry is a directory or file (relative to the rootdir) or an importable package or
+    module name, like coverage's own ``source``.
+    """
+    dirs: list[str] = []
+    files: list[str] = []
+    unresolved: list[str] = []
+    for entry in entries:
+        path = Path(entry) if os.path.isabs(entry) else rootdir / entry
+        if path.is_dir():
+            dirs.append(os.path.realpath(path))
+            continue
+        if path.is_file():
+            files.append(os.path.realpath(path))
+            continue
+        try:
+            spec = importlib.util.find_spec(entry)
+        except (ImportError, ValueError, AttributeError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            dirs.extend(os.path.realpath(p) for p in spec.submodule_search_locations)
+        elif spec is not None and spec.origin and os.path.isfile(spec.origin):
+            files.append(os.path.realpath(spec.origin))
+        else:
+            unresolved.append(entry)
+    return dirs, files, unresolved
+
+
+def path_filter(dirs: Sequence[str], files: Sequence[str]) -> Callable[[str], bool]:
+    prefixes = tuple(d.rstrip(os.sep) + os.sep for d in dirs)
+    exact = frozenset(files)
+
+    def keep(path: str) -> bool:
+        return path in exact or path.startswith(prefixes)
+
+    return keep
+
+
+class CoveragePlugin:
+    """Registered in every process (serial, controller, workers) when coverage is wanted."""
+
+    def __init__(self, settings: CoverageSettings, rootdir: Path) -> None:
+        self.settings = settings
+        self.rootdir = rootdir
+        self._switching = False
+        self._tier: str | None = None
+        self._problem: str | None = None
+        self._report: CoverageReport | None = None
+
+    @classmethod
+    def from_settings(cls, settings: SettingsLike, config: pytest.Config) -> CoveragePlugin:
+        """Parse the coverage settings now, so a bad value stops the run at start-up."""
+        cli_base = config.getoption(DIFF_BASE_DEST, None)
+        parsed = parse_coverage_settings(
+            settings.raw,
+            settings.source,
+            settings.tier_names,
+            source_paths=settings.source_paths,
+            cli_base=cli_base if isinstance(cli_base, str) else None,
+        )
+        return cls(parsed, Path(str(config.rootpath)))
+
+    def wanted(self, config: pytest.Config) -> bool:
+        """Worth registering: something to judge, or coverage is measured anyway."""
+        return (
+            self.settings.has_thresholds
+            or self.settings.base is not None
+            or _pytest_cov(config) is not None
+        )
+
+    # -- every process -------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)  # after pytest-cov started coverage in its sessionstart
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        config = session.config
+        cov = _current_coverage()
+        test_contexts = config.getoption("cov_context", None) == "test"
+        if cov is None:
+            self._problem = None
+            if (
+                not _is_worker(config)
+                and self.settings.has_thresholds
+                and _pytest_cov(config) is None
+            ):
+                config.issue_config_time_warning(
+                    PyramidWarning(
+                        "pytest-pyramid: coverage thresholds are configured but coverage is not "
+                        "measured; run with --cov (pytest-cov). The coverage gates will be "
+                        "not_evaluated."
+                    ),
+                    stacklevel=2,
+                )
+            return
+        self._problem = context_problem(cov)
+        self._switching = self._problem is None and not test_contexts
+        if self._problem and not _is_worker(config):
+            config.issue_config_time_warning(
+                PyramidWarning(f"pytest-pyramid: {self._problem}"), stacklevel=2
+            )
+
+    @pytest.hookimpl(tryfirst=True)  # before fixtures set up, so their lines count for the tier
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if not self._switching:
+            return
+        tier = item.stash.get(TIER_KEY, None) or UNTIERED_CONTEXT
+        if tier == self._tier:
+            return
+        cov = _current_coverage()
+        if cov is None:  # paused by pytest-cov's no_cover, or stopped by the test suite
+            return
+        from coverage.exceptions import CoverageException, CoverageWarning
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CoverageWarning)
+                cov.switch_context(tier)
+        except CoverageException:
+            return
+        self._tier = tier
+
+    # -- controller only (the pyramid hooks are called there, once) -----------------
+
+    def pytest_pyramid_gates(self, config: pytest.Config, run: RunSummary) -> list[GateResult]:
+        return self._evaluate(config, run).gates
+
+    def pytest_pyramid_verdict_sections(
+        self, config: pytest.Config, run: RunSummary
+    ) -> dict[str, object]:
+        return self._evaluate(config, run).sections
+
+    def _evaluate(self, config: pytest.Config, run: RunSummary) -> CoverageReport:
+        if self._report is None:
+            self._report = evaluate(self.settings, self.collect(config, run), run)
+        return self._report
+
+    def collect(self, config: pytest.Config, run: RunSummary) -> CoverageState:
+        """Read the combined data and the git diff into a :class:`CoverageState`."""
+        mode = "test" if config.getoption("cov_context", None) == "test" else "tier"
+        rootdir = str(self.rootdir)
+        plugin = _pytest_cov(config)
+        controller = getattr(plugin, "cov_controller", None) if plugin is not None else None
+        if controller is None:
+            why = "--no-cov was given" if config.pluginmanager.get_plugin("_cov") else "no --cov"
+            return CoverageState(
+                measurement=None,
+                reason=f"coverage was not measured ({why}): run pytest with --cov (pytest-cov)",
+                rootdir=rootdir,
+                mode=mode,
+            )
+        cov = controller.cov
+        combining = getattr(controller, "combining_cov", None)
+        if cov is None or (combining is not None and cov is not combining):
+            return CoverageState(
+                measurement=None,
+                reason=(
+                    "coverage data was not combined (the run stopped before pytest-cov finished)"
+                ),
+                rootdir=rootdir,
+                mode=mode,
+            )
+
+        source, source_from, notes = self._source(plugin)
+        keep: Callable[[str], bool] = lambda _path: True  # noqa: E731
+        if self.settings.coverage_source:
+            dirs, files, unresolved = resolve_sources(self.settings.coverage_source, self.rootdir)
+            keep = path_filter(dirs, files)
+            notes.extend(
+                f"{source_from} entry {entry!r} is neither a directory nor an importable package"
+                for entry in unresolved
+            )
+
+        tier_reason = self._problem
+        groups: dict[str, list[str]] = {}
+        if tier_reason is None:
+            ran = [t for t in self.settings.tier_order if run.tier_ran(t)]
+            static = getattr(cov.config, "context", None) or None
+            if mode == "test":
+                classify = test_context_classifier({n: o.tier for n, o in run.outcomes.items()})
+            else:
+                classify = tier_classifier(self.settings.tier_order)
+            contexts = cov.get_data().measured_contexts()
+            groups = group_contexts(contexts, ran, classify, static)
+        measurement: Measurement = measure(cov, groups, keep=keep)
+
+        changed = None
+        if self.settings.base is not None:
+            changed = changed_lines(self.settings.base, self.rootdir)
+        return CoverageState(
+            measurement=measurement,
+            tier_reason=tier_reason,
+            changed=changed,
+            rootdir=rootdir,
+            mode=mode,
+            source=tuple(source),
+            source_from=source_from,
+            notes=tuple(notes),
+        )
+
+    def _source(self, plugin: Any) -> tuple[list[str], str, list[str]]:
+        if self.settings.coverage_source:
+            return list(self.settings.coverage_source), self.settings.coverage_source_from, []
+        options = getattr(plugin, "options", None)
+        cov_source = getattr(options, "cov_source", None)
+        if cov_source:
+            return [str(s) for s in cov_source], "--cov", []
+        cov = plugin.cov_controller.cov
+        configured = getattr(cov.config, "source", None) or []
+        if configured:
+            return [str(s) for s in configured], "coverage config", []
+        return [], "", []
+
+
+def register_coverage(config: pytest.Config, settings: SettingsLike) -> CoveragePlugin | None:
+    """Parse the coverage settings and register the plugin when it has work to do.
+
+    Raises :class:`~pytest_pyramid.errors.ConfigError` on a bad value (the core turns it
+    into a usage error). Call it from ``pytest_configure`` in every process, workers
+    included: workers need it to switch contexts.
+    """
+    plugin = CoveragePlugin.from_settings(settings, config)
+    if not plugin.wanted(config):
+        return None
+    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(plugin, PLUGIN_NAME)
+    return plugin
