@@ -8,13 +8,15 @@ figure is a sum over methods. Offenders are listed worst first in ``details``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.gates.base import GateResult, Level
 from pytest_pyramid.gates.static import relpath
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 GATE_ID = "static.complexity"
 DEFAULT_THRESHOLD = 10
@@ -59,7 +61,10 @@ def measure(files: Sequence[Path], rootdir: Path) -> tuple[list[FunctionComplexi
 def _collect(block: Any, rel: str, out: list[FunctionComplexity]) -> None:
     out.append(
         FunctionComplexity(
-            file=rel, line=int(block.lineno), name=str(block.fullname), complexity=int(block.complexity)
+            file=rel,
+            line=int(block.lineno),
+            name=str(block.fullname),
+            complexity=int(block.complexity),
         )
     )
     for closure in getattr(block, "closures", ()) or ():

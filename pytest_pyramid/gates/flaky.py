@@ -25,10 +25,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.base import GateResult, Level
-from pytest_pyramid.summary import TestOutcome
+
+if TYPE_CHECKING:
+    from pytest_pyramid.summary import TestOutcome
 
 QUARANTINE_KEYS: tuple[str, ...] = ("test", "owner", "expires", "reason")
 FLAKY_GATE = "tests.flaky"
@@ -67,7 +70,9 @@ def parse_quarantine(raw: object, source: str) -> tuple[QuarantineEntry, ...]:
     for index, item in enumerate(raw):
         key = f"quarantine[{index}]"
         if not isinstance(item, Mapping):
-            raise ConfigError(key, item, source, "must be a table with " + ", ".join(QUARANTINE_KEYS))
+            raise ConfigError(
+                key, item, source, "must be a table with " + ", ".join(QUARANTINE_KEYS)
+            )
         unknown = sorted(set(map(str, item)) - set(QUARANTINE_KEYS))
         if unknown:
             raise ConfigError(
@@ -190,7 +195,8 @@ def quarantine_gate(
             f"fix the test or renew the entry: {listing}"
         )
     else:
-        message = f"{len(entries)} quarantine entr{'y' if len(entries) == 1 else 'ies'}, none expired"
+        noun = "entry" if len(entries) == 1 else "entries"
+        message = f"{len(entries)} quarantine {noun}, none expired"
     return GateResult(
         id=QUARANTINE_GATE,
         level=level,

@@ -19,11 +19,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.base import LEVELS, ON_MISSING, GateResult, Level, OnMissing
-from pytest_pyramid.summary import TierStats
+
+if TYPE_CHECKING:
+    from pytest_pyramid.summary import TierStats
 
 SHAPE_GATE = "pyramid.shape"
 SHAPE_KEYS: tuple[str, ...] = ("targets", "tolerance", "min_tests", "level", "on_missing")
@@ -102,10 +104,10 @@ def parse_shape(table: object, source: str, tier_names: Sequence[str]) -> ShapeS
 def tier_total(stats: TierStats) -> int:
     """Tests the project has in a tier, whatever ``--tier`` selected.
 
-    ``collected`` is counted before ``--tier`` deselection; ``deselected`` are the tests that
-    ``-k``/``-m`` (or another plugin) deselected, still part of the suite's shape.
+    The core counts ``collected`` before ``--tier`` deselection (its ``deselected`` is the part
+    of ``collected`` that ``--tier`` left out), so ``collected`` alone is the tier's size.
     """
-    return stats.collected + stats.deselected
+    return stats.collected
 
 
 def shape_gate(spec: ShapeSpec, tiers: Mapping[str, TierStats]) -> GateResult:

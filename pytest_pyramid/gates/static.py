@@ -17,6 +17,7 @@ unchanged sources costs a few file reads.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -63,7 +64,9 @@ def parse_static(table: object, source: str, tier_names: Sequence[str]) -> Stati
     if not isinstance(tier, str) or not tier:
         raise ConfigError("static.tier", tier, source, "must be a tier name")
     if enabled == "auto" and "tier" in table and tier not in tier_names:
-        raise ConfigError("static.tier", tier, source, "unknown tier; tiers: " + ", ".join(tier_names))
+        raise ConfigError(
+            "static.tier", tier, source, "unknown tier; tiers: " + ", ".join(tier_names)
+        )
     cache = table.get("cache", True)
     if not isinstance(cache, bool):
         raise ConfigError("static.cache", cache, source, "must be true or false")
@@ -147,7 +150,8 @@ class ResultCache:
     def _path(self, gate_id: str) -> Path:
         return self.directory / f"{gate_id}.json"
 
-    def load(self, gate_id: str, key: str) -> GateResult | None:
+    def load(self, gate_id: str, key: str) -> tuple[GateResult, dict[str, object]] | None:
+        """The cached result and its extras for ``key``; None on a miss or a damaged file."""
         if not self.enabled:
             return None
         try:
@@ -156,17 +160,27 @@ class ResultCache:
             return None
         if not isinstance(data, dict) or data.get("key") != key:
             return None
-        result = data.get("result")
-        return gate_from_json(result) if isinstance(result, dict) else None
+        raw, extra = data.get("result"), data.get("extra", {})
+        result = gate_from_json(raw) if isinstance(raw, dict) else None
+        if result is None or not isinstance(extra, dict):
+            return None
+        return result, extra
 
-    def store(self, gate_id: str, key: str, result: GateResult) -> None:
+    def store(
+        self, gate_id: str, key: str, result: GateResult, extra: Mapping[str, object] | None = None
+    ) -> None:
         if not self.enabled:
             return
-        payload = {"key": key, "result": result.to_json() | {"on_missing": result.on_missing}}
         from pytest_pyramid.verdict import write_json_atomic
 
-        self.directory.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self._path(gate_id), payload)
+        payload = {
+            "key": key,
+            "result": result.to_json() | {"on_missing": result.on_missing},
+            "extra": dict(extra or {}),
+        }
+        # A read-only checkout still gets its gates; it only loses the speed-up.
+        with contextlib.suppress(OSError):
+            write_json_atomic(self._path(gate_id), payload)
 
 
 def gate_from_json(data: Mapping[str, object]) -> GateResult | None:

@@ -24,11 +24,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.base import LEVELS, ON_MISSING, GateResult, Level, OnMissing
-from pytest_pyramid.summary import MetricSample
+
+if TYPE_CHECKING:
+    from pytest_pyramid.summary import MetricSample
 
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")
 NAMED_AGGREGATES: tuple[str, ...] = (
@@ -254,18 +256,19 @@ def _parse_one(
             f"{key_path}.on_missing", on_missing, source, "must be one of " + ", ".join(ON_MISSING)
         )
     tier = options.get("tier")
-    if tier is not None:
-        if not isinstance(tier, str) or (tier_names is not None and tier not in tier_names):
-            known = ", ".join(tier_names or ())
-            raise ConfigError(f"{key_path}.tier", tier, source, f"must be a tier name ({known})")
+    if tier is not None and (
+        not isinstance(tier, str) or (tier_names is not None and tier not in tier_names)
+    ):
+        known = ", ".join(tier_names or ())
+        raise ConfigError(f"{key_path}.tier", tier, source, f"must be a tier name ({known})")
     return Threshold(
         key=key,
         metric=metric,
         tags=tags,
         expression=expression,
         aggregate=aggregate,
-        level=cast(Level, level),
-        on_missing=cast(OnMissing, on_missing),
+        level=level,
+        on_missing=on_missing,
         tier=tier,
     )
 

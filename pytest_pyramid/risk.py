@@ -1,0 +1,451 @@
+"""Risk of a change against a base revision, and the approvals it needs.
+
+Config (risk assessment is opt-in: it runs when ``[tool.pyramid.risk]`` or
+``[tool.pyramid.approvals]`` exists, or a base is given by ``PYRAMID_RISK_BASE``)::
+
+    [tool.pyramid.risk]
+    base = "origin/main"          # env PYRAMID_RISK_BASE (or the core's option) overrides it
+    approval_from = "medium"      # risk.approval fails from this level up: low|medium|high|never
+    levels = { medium = 3, high = 6 }   # score bounds (score >= bound)
+    size = [{ min_lines = 200, weight = 1 }, { min_lines = 1000, weight = 2 }]
+
+    [tool.pyramid.risk.factors.migrations]     # override a default factor or add one
+    paths = ["**/migrations/**", "**/alembic/**"]
+    weight = 3
+
+    [tool.pyramid.approvals]
+    low = { approvals = 1, roles = ["tech_lead"] }
+    medium = { approvals = 2, roles = ["tech_lead", "product_owner"] }
+    high = { approvals = 3, roles = ["tech_lead", "product_owner", "security_lead"] }
+
+A factor adds its weight once when any changed file matches one of its globs (``**`` = any
+directories; a glob without ``/`` matches a file name anywhere); its evidence lists the files.
+The diff is the working tree (tracked changes and untracked files) against the merge base of
+``base`` and HEAD, i.e. what the tests just ran on. When git, the repository or the base is
+missing (a shallow CI clone), the assessment says so, takes the ``high`` row of the approval
+matrix and the gate is ``not_evaluated``: unknown risk is never reported as low.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, cast
+
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.base import GateResult, Level, OnMissing
+from pytest_pyramid.gates.globs import glob_match
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+RiskLevel = Literal["low", "medium", "high"]
+RISK_LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
+GATE_ID = "risk.approval"
+BASE_ENV = "PYRAMID_RISK_BASE"
+DEFAULT_BASE = "origin/main"
+EVIDENCE_LISTED = 20
+RISK_KEYS: tuple[str, ...] = ("base", "approval_from", "levels", "size", "factors")
+FACTOR_KEYS: tuple[str, ...] = ("paths", "weight", "description")
+APPROVAL_KEYS: tuple[str, ...] = ("approvals", "roles")
+
+
+@dataclass(frozen=True)
+class FactorSpec:
+    id: str
+    weight: float
+    paths: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SizeBand:
+    min_lines: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    approvals: int
+    roles: tuple[str, ...]
+
+
+DEFAULT_FACTORS: tuple[FactorSpec, ...] = (
+    FactorSpec("migrations", 3, ("**/migrations/**", "**/alembic/**", "*.sql"),
+               "database schema migrations touched"),
+    FactorSpec("api_spec", 2, ("**/openapi*.json", "**/openapi*.yaml", "**/openapi*.yml",
+                               "**/swagger*.json", "**/swagger*.yaml", "**/swagger*.yml"),
+               "public API (OpenAPI) spec changed"),
+    FactorSpec("dependencies", 2, ("pyproject.toml", "requirements*.txt", "requirements/*.txt",
+                                   "poetry.lock", "uv.lock", "Pipfile", "Pipfile.lock",
+                                   "setup.py", "setup.cfg", "constraints*.txt",
+                                   "package.json", "package-lock.json"),
+               "dependency files changed"),
+    FactorSpec("security", 3, ("**/auth/**", "**/security/**", "*auth*.py", "*crypto*.py",
+                               "*permission*.py", "*secret*.py"),
+               "security-sensitive paths touched"),
+)
+DEFAULT_SIZE: tuple[SizeBand, ...] = (SizeBand(200, 1), SizeBand(1000, 2))
+DEFAULT_BOUNDS: Mapping[str, float] = {"medium": 3, "high": 6}
+DEFAULT_APPROVALS: Mapping[str, ApprovalRule] = {
+    "low": ApprovalRule(1, ("tech_lead",)),
+    "medium": ApprovalRule(2, ("tech_lead", "product_owner")),
+    "high": ApprovalRule(3, ("tech_lead", "product_owner", "security_lead")),
+}
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    enabled: bool = False
+    base: str = DEFAULT_BASE
+    approval_from: RiskLevel | Literal["never"] = "medium"
+    bounds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_BOUNDS))
+    size: tuple[SizeBand, ...] = DEFAULT_SIZE
+    factors: tuple[FactorSpec, ...] = DEFAULT_FACTORS
+    approvals: Mapping[str, ApprovalRule] = field(default_factory=lambda: dict(DEFAULT_APPROVALS))
+    level: Level = "approve"
+    on_missing: OnMissing = "approve"
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    path: str
+    added: int
+    deleted: int
+
+
+@dataclass(frozen=True)
+class FactorHit:
+    id: str
+    weight: float
+    evidence: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    level: RiskLevel
+    score: float
+    base: str | None
+    factors: tuple[FactorHit, ...]
+    required_approvals: int
+    approver_roles: tuple[str, ...]
+    files_changed: int = 0
+    lines_changed: int = 0
+    unavailable: str | None = None
+    merge_base: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "level": self.level,
+            "score": self.score,
+            "base": self.base,
+            "factors": [
+                {"id": f.id, "weight": f.weight, "evidence": list(f.evidence)}
+                | ({"description": f.description} if f.description else {})
+                for f in self.factors
+            ],
+            "required_approvals": self.required_approvals,
+            "approver_roles": list(self.approver_roles),
+            "assessed": self.unavailable is None,
+            "files_changed": self.files_changed,
+            "lines_changed": self.lines_changed,
+        }
+        if self.merge_base:
+            data["merge_base"] = self.merge_base
+        if self.unavailable is not None:
+            data["reason"] = self.unavailable
+        return data
+
+
+class RiskUnavailable(Exception):
+    """The change could not be computed (no git, no repository, base not found)."""
+
+
+# --- config -------------------------------------------------------------------------------
+
+
+def parse_risk(raw: Mapping[str, object], source: str) -> RiskSettings:
+    """Parse ``[tool.pyramid.risk]`` and ``[tool.pyramid.approvals]`` strictly."""
+    table = raw.get("risk")
+    approvals_raw = raw.get("approvals")
+    enabled = table is not None or approvals_raw is not None
+    if table is None:
+        table = {}
+    if not isinstance(table, Mapping):
+        raise ConfigError("risk", table, source, "must be a table")
+    _no_unknown(table, RISK_KEYS, "risk", source)
+    base = table.get("base", DEFAULT_BASE)
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError("risk.base", base, source, "must be a git revision, e.g. 'origin/main'")
+    approval_from = table.get("approval_from", "medium")
+    if approval_from not in (*RISK_LEVELS, "never"):
+        raise ConfigError("risk.approval_from", approval_from, source,
+                          "must be one of low, medium, high, never")
+    bounds = _parse_bounds(table.get("levels"), source)
+    size = _parse_size(table.get("size"), source)
+    factors = _parse_factors(table.get("factors"), source)
+    approvals = _parse_approvals(approvals_raw, source)
+    return RiskSettings(
+        enabled=enabled,
+        base=base.strip(),
+        approval_from=cast("RiskLevel | Literal['never']", approval_from),
+        bounds=bounds,
+        size=size,
+        factors=factors,
+        approvals=approvals,
+    )
+
+
+def _no_unknown(table: Mapping[str, object], allowed: Sequence[str], key: str, source: str) -> None:
+    unknown = sorted(set(map(str, table)) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", table[unknown[0]], source,
+                          "unknown key; allowed: " + ", ".join(allowed))
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_bounds(value: object, source: str) -> dict[str, float]:
+    if value is None:
+        return dict(DEFAULT_BOUNDS)
+    if not isinstance(value, Mapping):
+        raise ConfigError("risk.levels", value, source, "must be a table { medium = N, high = M }")
+    _no_unknown(value, ("medium", "high"), "risk.levels", source)
+    bounds = dict(DEFAULT_BOUNDS)
+    for name, bound in value.items():
+        if not _number(bound) or bound < 0:
+            raise ConfigError(f"risk.levels.{name}", bound, source, "must be a number >= 0")
+        bounds[str(name)] = float(bound)
+    if bounds["high"] < bounds["medium"]:
+        raise ConfigError("risk.levels", dict(value), source, "high must be >= medium")
+    return bounds
+
+
+def _parse_size(value: object, source: str) -> tuple[SizeBand, ...]:
+    if value is None:
+        return DEFAULT_SIZE
+    if not isinstance(value, list):
+        raise ConfigError("risk.size", value, source,
+                          "must be a list of { min_lines = N, weight = W }")
+    bands: list[SizeBand] = []
+    for index, band in enumerate(value):
+        key = f"risk.size[{index}]"
+        if not isinstance(band, Mapping):
+            raise ConfigError(key, band, source, "must be a table { min_lines = N, weight = W }")
+        _no_unknown(band, ("min_lines", "weight"), key, source)
+        lines, weight = band.get("min_lines"), band.get("weight")
+        if not isinstance(lines, int) or isinstance(lines, bool) or lines < 1:
+            raise ConfigError(f"{key}.min_lines", lines, source, "required, a whole number >= 1")
+        if not _number(weight) or cast(float, weight) < 0:
+            raise ConfigError(f"{key}.weight", weight, source, "required, a number >= 0")
+        bands.append(SizeBand(lines, float(cast(float, weight))))
+    mins = [b.min_lines for b in bands]
+    if len(set(mins)) != len(mins):
+        raise ConfigError("risk.size", value, source, "two bands have the same min_lines")
+    return tuple(sorted(bands, key=lambda b: b.min_lines))
+
+
+def _parse_factors(value: object, source: str) -> tuple[FactorSpec, ...]:
+    factors = {f.id: f for f in DEFAULT_FACTORS}
+    if value is None:
+        return tuple(factors.values())
+    if not isinstance(value, Mapping):
+        raise ConfigError("risk.factors", value, source, "must be a table of factor tables")
+    for name, spec in value.items():
+        key = f"risk.factors.{name}"
+        if name == "size":
+            raise ConfigError(key, spec, source, "the diff size is configured by risk.size")
+        if not isinstance(spec, Mapping):
+            raise ConfigError(key, spec, source, "must be a table { paths = [...], weight = N }")
+        _no_unknown(spec, FACTOR_KEYS, key, source)
+        default = factors.get(str(name))
+        paths = spec.get("paths", list(default.paths) if default else None)
+        if not isinstance(paths, list) or not paths or not all(
+            isinstance(p, str) and p.strip() for p in paths
+        ):
+            raise ConfigError(f"{key}.paths", paths, source,
+                              "required for a new factor: a non-empty list of globs")
+        weight = spec.get("weight", default.weight if default else None)
+        if not _number(weight) or cast(float, weight) < 0:
+            raise ConfigError(f"{key}.weight", weight, source,
+                              "required for a new factor: a number >= 0 (0 disables it)")
+        description = spec.get("description", default.description if default else "")
+        if not isinstance(description, str):
+            raise ConfigError(f"{key}.description", description, source, "must be a string")
+        factors[str(name)] = FactorSpec(str(name), float(cast(float, weight)),
+                                        tuple(p.strip() for p in paths), description)
+    return tuple(f for f in factors.values() if f.weight > 0)
+
+
+def _parse_approvals(value: object, source: str) -> dict[str, ApprovalRule]:
+    approvals = dict(DEFAULT_APPROVALS)
+    if value is None:
+        return approvals
+    if not isinstance(value, Mapping):
+        raise ConfigError("approvals", value, source,
+                          "must be a table { low = {...}, medium = {...}, high = {...} }")
+    _no_unknown(value, RISK_LEVELS, "approvals", source)
+    for name, rule in value.items():
+        key = f"approvals.{name}"
+        if not isinstance(rule, Mapping):
+            raise ConfigError(key, rule, source, "must be a table { approvals = N, roles = [...] }")
+        _no_unknown(rule, APPROVAL_KEYS, key, source)
+        count = rule.get("approvals")
+        roles = rule.get("roles")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ConfigError(f"{key}.approvals", count, source, "required, a whole number >= 0")
+        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+            raise ConfigError(f"{key}.roles", roles, source, "required, a list of role names")
+        if count > 0 and not roles:
+            raise ConfigError(f"{key}.roles", roles, source, "at least one role must approve")
+        approvals[str(name)] = ApprovalRule(count, tuple(roles))
+    return approvals
+
+
+# --- git ------------------------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, timeout=60, check=False
+        )
+    except FileNotFoundError:
+        raise RiskUnavailable("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise RiskUnavailable(f"git {' '.join(args)} took longer than 60 s") from None
+    if proc.returncode != 0:
+        raise RiskUnavailable(f"git {' '.join(args)}: {proc.stderr.strip() or proc.returncode}")
+    return proc.stdout
+
+
+def changed_files(repo: Path, base: str) -> tuple[str, list[ChangedFile]]:
+    """The merge base with ``base`` and the files changed since, working tree included."""
+    try:
+        _git(repo, "rev-parse", "--is-inside-work-tree")
+    except RiskUnavailable as exc:
+        raise RiskUnavailable(f"{repo} is not a git work tree ({exc})") from None
+    try:
+        _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    except RiskUnavailable:
+        shallow = _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
+        hint = " (shallow clone: fetch the base, e.g. git fetch --unshallow)" if shallow else ""
+        raise RiskUnavailable(f"base revision {base!r} not found{hint}") from None
+    try:
+        merge_base = _git(repo, "merge-base", base, "HEAD").strip()
+    except RiskUnavailable as exc:
+        raise RiskUnavailable(f"no merge base between {base!r} and HEAD ({exc})") from None
+    files: dict[str, ChangedFile] = {}
+    out = _git(repo, "diff", "--numstat", "-z", "--no-renames", merge_base)
+    for record in out.split("\0"):
+        if not record:
+            continue
+        added, deleted, path = record.split("\t", 2)
+        # Binary files show "-": count them as one changed line so they still weigh a little.
+        files[path] = ChangedFile(path, int(added) if added != "-" else 1,
+                                  int(deleted) if deleted != "-" else 0)
+    untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
+    for path in untracked.split("\0"):
+        if path and path not in files:
+            try:
+                lines = len((repo / path).read_bytes().splitlines())
+            except OSError:
+                lines = 1
+            files[path] = ChangedFile(path, lines, 0)
+    return merge_base, sorted(files.values(), key=lambda f: f.path)
+
+
+# --- assessment -----------------------------------------------------------------------------
+
+
+def level_for(score: float, bounds: Mapping[str, float]) -> RiskLevel:
+    if score >= bounds["high"]:
+        return "high"
+    if score >= bounds["medium"]:
+        return "medium"
+    return "low"
+
+
+def assess(
+    files: Sequence[ChangedFile], settings: RiskSettings, *, base: str | None,
+    merge_base: str | None = None,
+) -> RiskAssessment:
+    hits: list[FactorHit] = []
+    for factor in settings.factors:
+        matched = [f.path for f in files if any(glob_match(g, f.path) for g in factor.paths)]
+        if matched:
+            evidence = matched[:EVIDENCE_LISTED]
+            if len(matched) > EVIDENCE_LISTED:
+                evidence.append(f"... and {len(matched) - EVIDENCE_LISTED} more")
+            hits.append(FactorHit(factor.id, factor.weight, tuple(evidence), factor.description))
+    lines = sum(f.added + f.deleted for f in files)
+    band = next((b for b in reversed(settings.size) if lines >= b.min_lines), None)
+    if band is not None and band.weight > 0:
+        hits.append(FactorHit(
+            "size", band.weight,
+            (f"{lines} lines changed in {len(files)} file(s) (band >= {band.min_lines})",),
+            "size of the diff",
+        ))
+    score = float(sum(h.weight for h in hits))
+    level = level_for(score, settings.bounds)
+    rule = settings.approvals[level]
+    return RiskAssessment(
+        level=level, score=score, base=base, factors=tuple(hits),
+        required_approvals=rule.approvals, approver_roles=rule.roles,
+        files_changed=len(files), lines_changed=lines, merge_base=merge_base,
+    )
+
+
+def unavailable(settings: RiskSettings, base: str | None, reason: str) -> RiskAssessment:
+    """An assessment that could not be made: the highest approval row, and the reason."""
+    rule = settings.approvals["high"]
+    return RiskAssessment(
+        level="high", score=0.0, base=base, factors=(), required_approvals=rule.approvals,
+        approver_roles=rule.roles, unavailable=reason,
+    )
+
+
+def assess_repo(repo: Path, settings: RiskSettings, base: str) -> RiskAssessment:
+    try:
+        merge_base, files = changed_files(repo, base)
+    except RiskUnavailable as exc:
+        return unavailable(settings, base, str(exc))
+    return assess(files, settings, base=base, merge_base=merge_base)
+
+
+def risk_gate(assessment: RiskAssessment, settings: RiskSettings) -> GateResult:
+    threshold = (
+        "never" if settings.approval_from == "never" else f"risk < {settings.approval_from}"
+    )
+    rule = f"{assessment.required_approvals} approval(s) from " + ", ".join(
+        assessment.approver_roles
+    )
+    if assessment.unavailable is not None:
+        return GateResult(
+            id=GATE_ID, level=settings.level, status="not_evaluated", actual=None,
+            threshold=threshold,
+            message=f"risk unknown: {assessment.unavailable}; treated as high risk: needs {rule}",
+            on_missing=settings.on_missing,
+            details=assessment.to_json(),
+        )
+    why = "; ".join(f"{h.description or h.id} (+{h.weight:g}: {_brief(h.evidence)})"
+                    for h in assessment.factors) or "no risk factor matched"
+    needs = settings.approval_from != "never" and RISK_LEVELS.index(assessment.level) >= (
+        RISK_LEVELS.index(settings.approval_from)
+    )
+    head = f"risk {assessment.level} (score {assessment.score:g} against {assessment.base})"
+    message = f"{head}: needs {rule}; because {why}" if needs else f"{head}: {why}"
+    return GateResult(
+        id=GATE_ID, level=settings.level, status="fail" if needs else "pass",
+        actual=assessment.level, threshold=threshold, message=message,
+        on_missing=settings.on_missing, details=assessment.to_json(),
+    )
+
+
+def _brief(evidence: Sequence[str]) -> str:
+    shown = ", ".join(evidence[:3])
+    return shown + (f" +{len(evidence) - 3} more" if len(evidence) > 3 else "")
