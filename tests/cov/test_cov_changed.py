@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from pytest_pyramid.cov.changed import (
     line_ranges,
     parse_unified_diff,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DIFF = """\
 diff --git a/pkg/a.py b/pkg/a.py
