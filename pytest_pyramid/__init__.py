@@ -1,4 +1,8 @@
-"""pytest-pyramid: pyramid tiers, budgets and gates that turn a test suite into a release verdict."""
+"""pytest-pyramid: pyramid tiers, budgets and gates that turn a test suite into a release verdict.
+
+PYTEST_DONT_REWRITE: the plugin has no assertions to rewrite; the marker keeps pytest from
+warning when a test session of its own (pytester) loads the already-imported package.
+"""
 
 from __future__ import annotations
 

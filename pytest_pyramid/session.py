@@ -245,7 +245,8 @@ class PyramidSession:
             next_tier = nextitem.stash.get(TIER_KEY, None) if nextitem is not None else None
             if tier in self.failed_tiers and next_tier != tier and nextitem is not None:
                 self.stopped_after = tier
-                item.session.shouldstop = (
+                # shouldfail (as -x does) ends the run as failed, not as interrupted
+                item.session.shouldfail = (
                     f"tier {tier} failed; later tiers not run (--tier-fail-fast)"
                 )
         return result
@@ -294,12 +295,14 @@ class PyramidSession:
         finish_session(self, session, int(exitstatus))
 
     def apply_collection(self, data: dict[str, dict[str, int]]) -> None:
+        from pytest_pyramid.filters import narrowing_reasons
+
         self.facts.apply(data, self.aggregator.run.tiers)
+        reasons = self.aggregator.run.filter_reasons
+        reasons.extend(narrowing_reasons(self.config))
         filtered = sum(data.get("filtered", {}).values())
-        if filtered:
-            self.aggregator.run.filter_reasons.append(
-                f"{filtered} test(s) deselected by other options (-k, -m, --deselect, --lf ...)"
-            )
+        if filtered and not reasons:
+            reasons.append(f"{filtered} test(s) deselected by another plugin")
 
     def gates(self, run: RunSummary, quarantined: frozenset[str]) -> list[GateResult]:
         gates = [pass_rate_gate(run, quarantined), *budget_gates(run, self.settings.tiers)]
