@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from pytest_pyramid.errors import PyramidError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHROMIUM_ENV = "PYRAMID_CHROMIUM"
 SYSTEM_CHROMIUMS: tuple[str, ...] = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -60,7 +62,8 @@ def find_chromium(
     silent fall-through to another browser.
     """
     env = os.environ if environ is None else environ
-    for source, value in (("explicit setting", explicit), (f"${CHROMIUM_ENV}", env.get(CHROMIUM_ENV))):
+    settings = (("explicit setting", explicit), (f"${CHROMIUM_ENV}", env.get(CHROMIUM_ENV)))
+    for source, value in settings:
         if value:
             if not is_executable(value):
                 raise BrowserError(f"{source} = {value!r}: not an executable file")

@@ -21,13 +21,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import PyramidError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from types import TracebackType
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_START_TIMEOUT = 15.0
@@ -86,14 +88,17 @@ def is_asgi(app: object) -> bool:
     """ASGI apps are coroutine callables (``async def __call__(scope, receive, send)``)."""
     if inspect.iscoroutinefunction(app):
         return True
-    call = getattr(type(app), "__call__", None)
-    return call is not None and inspect.iscoroutinefunction(call)
+    # Look the method up on the class: instances of ASGI app classes are the common case.
+    for klass in type(app).__mro__:
+        if "__call__" in klass.__dict__:
+            return inspect.iscoroutinefunction(klass.__dict__["__call__"])
+    return False
 
 
 def probe(url: str, timeout: float = 1.0) -> int | None:
     """The HTTP status ``url`` answers with, or None when nothing answers."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             status: int = response.status
             return status
     except urllib.error.HTTPError as exc:
@@ -198,7 +203,7 @@ def serve_wsgi(
         daemon_threads = True
 
     class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             """Keep request lines out of the test output."""
 
     try:
@@ -257,7 +262,7 @@ def serve_command(
     log = log_path or Path(os.devnull)
     with open(log, "ab") as out:
         try:
-            process = subprocess.Popen(  # noqa: S603 - argv comes from the test author
+            process = subprocess.Popen(
                 args, cwd=cwd, env=full_env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )

@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import PyramidError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
 
 #: Metric names recorded for every run, by LoadResult attribute.
 METRICS: tuple[tuple[str, str], ...] = (
@@ -56,7 +58,9 @@ class LoadResult:
         return asdict(self)
 
 
-def merge_histograms(histograms: Iterable[Mapping[str, int] | Mapping[int, int]]) -> dict[float, int]:
+def merge_histograms(
+    histograms: Iterable[Mapping[str, int] | Mapping[int, int]],
+) -> dict[float, int]:
     merged: dict[float, int] = {}
     for histogram in histograms:
         for bucket, count in histogram.items():
@@ -86,7 +90,9 @@ def percentile(histogram: Mapping[float, int], q: float) -> float:
     return max(histogram)  # pragma: no cover - unreachable, rank <= total
 
 
-def summarize(entries: Sequence[Mapping[str, Any]], *, duration_s: float | None = None) -> LoadResult:
+def summarize(
+    entries: Sequence[Mapping[str, Any]], *, duration_s: float | None = None
+) -> LoadResult:
     """Aggregate Locust's ``--json-file`` entries (one per endpoint) into one result.
 
     Throughput uses the span from the first request's start to the last request when
@@ -104,7 +110,9 @@ def summarize(entries: Sequence[Mapping[str, Any]], *, duration_s: float | None 
     total_ms = sum(float(e.get("total_response_time", 0.0)) for e in entries)
     if duration_s is None:
         starts = [float(e["start_time"]) for e in entries if e.get("start_time")]
-        ends = [float(e["last_request_timestamp"]) for e in entries if e.get("last_request_timestamp")]
+        ends = [
+            float(e["last_request_timestamp"]) for e in entries if e.get("last_request_timestamp")
+        ]
         duration_s = (max(ends) - min(starts)) if starts and ends else 0.0
     duration_s = max(duration_s, 1e-3)
     endpoints: dict[str, int] = {}
@@ -192,7 +200,7 @@ def run_locust(
     started = time.monotonic()
     with open(log_path, "wb") as log:
         try:
-            completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            completed = subprocess.run(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=child_env, cwd=workdir, timeout=limit, check=False,
             )
