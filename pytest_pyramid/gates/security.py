@@ -40,7 +40,9 @@ NOSEC_RULE = "PYRAMID-NOSEC"
 FINDINGS_LISTED = 100
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _NOSEC = re.compile(r"#\s*nosec\b:?(?P<rest>.*)$", re.IGNORECASE)
-_RULE_ID = re.compile(r"^(?:B\d{3}|[a-z0-9]+(?:_[a-z0-9]+)+)$", re.IGNORECASE)
+_SCOPE = re.compile(
+    r"^[\s,:;]*(?:(?:B\d{3}|[a-z0-9]+(?:_[a-z0-9]+)+)(?=[\s,;]|$)[\s,;]*)*", re.IGNORECASE
+)
 _SEPARATORS = " \t,:;#-\u2013\u2014"
 
 
@@ -140,11 +142,8 @@ def nosec_reason(comment: str) -> str | None:
     match = _NOSEC.search(comment)
     if not match:
         return None
-    words = [w for w in re.split(r"[\s,]+", match["rest"].strip(_SEPARATORS)) if w]
     # Rule ids and test names directly after "nosec" are the suppression's scope, not its reason.
-    while words and _RULE_ID.match(words[0].strip(_SEPARATORS)):
-        words.pop(0)
-    reason = " ".join(words).strip(_SEPARATORS)
+    reason = _SCOPE.sub("", match["rest"]).strip(_SEPARATORS)
     return reason if re.search(r"[A-Za-z]", reason) else ""
 
 
