@@ -50,7 +50,7 @@ def tally(
     counted: dict[str, str] = {}
     ignored: list[str] = []
     allowed = {role.casefold() for role in roles}
-    for approval in sorted(approvals, key=lambda a: a.at, reverse=True):
+    for approval in sorted(approvals, key=lambda a: a.at):
         key = person_key(approval.who)
         label = f"{approval.who} ({approval.role})"
         if approval.commit != commit:

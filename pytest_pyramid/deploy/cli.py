@@ -210,7 +210,8 @@ def _dry_run(config: Any, commit: str, history: Any, commit_time: str | None) ->
         _say("[plan] no stable version: the first deployment goes straight to 100%")
     new = "127.0.0.1:<new port>"
     problems = 0
-    for stage in plan(config.strategy, config.steps):
+    stages = plan(config.strategy, config.steps) if stable else plan("blue-green", ())
+    for stage in stages:
         weights = split(stable, new, stage.weight)
         line = f"[plan] {stage.label}: {describe(weights)}"
         if config.router == "nginx":

@@ -270,7 +270,11 @@ def build_config(
             values[key] = (root / values[key]).resolve()
     if "verdict" not in values:
         values["verdict"] = (root / config.verdict).resolve()
-    return replace(config, **values)
+    result = replace(config, **values)
+    if result.router == "command" and not result.router_command.strip():
+        raise ConfigError("deploy.router_command", result.router_command, source,
+                          "router = 'command' needs a router_command template")
+    return result
 
 
 def _parse(key: str, raw: object, source: str, *, flag: bool = False) -> Any:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import threading
@@ -24,6 +25,10 @@ def main() -> None:
     parser.add_argument("--crash-after", type=int, default=50)
     parser.add_argument("--name", default=os.environ.get("PYRAMID_COMMIT", "app")[:12])
     args = parser.parse_args()
+    pid_dir = os.environ.get("SAMPLE_APP_PID_DIR")
+    if pid_dir:  # lets the tests stop every process they caused, even after a SIGKILLed deploy
+        with open(os.path.join(pid_dir, f"{os.getpid()}.pid"), "w") as handle:
+            handle.write(str(os.getpid()))
     served = 0
     lock = threading.Lock()
     rng = random.Random(1)
@@ -62,10 +67,8 @@ def main() -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

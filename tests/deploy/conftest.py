@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.deploy.processes import free_port
+from tests.deploy.helpers import Project, app_command, git
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+def _kill(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+@pytest.fixture
+def nginx() -> str:
+    path = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if path is None:
+        pytest.skip("nginx is not on PATH (CI installs it with apt)")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path, nginx: str) -> Iterator[Project]:
+    yield from _project(tmp_path, nginx)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Project]:
+    """A project for gate and CLI tests that never start nginx."""
+    yield from _project(tmp_path, "nginx")
+
+
+def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
+    root = tmp_path / "service"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "Dev")
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    project = Project(root, free_port(), env={"SAMPLE_APP_PID_DIR": str(pids)})
+    project.write_config(
+        command=app_command(), port=project.port, nginx=nginx, interval="0.3s", measurements=1,
+        min_requests=5, inconclusive_limit=40, health_timeout="10s", scale_down_delay="0.5s",
+        stop_timeout="3s",
+    )
+    yield project
+    # Stop only what this test caused: nginx from its pid file, apps from their pid files.
+    nginx_pid = project.work_dir / "router" / "nginx.pid"
+    with contextlib.suppress(OSError, ValueError):
+        _kill(int(nginx_pid.read_text().strip()), signal.SIGTERM)
+    for pid_file in pids.glob("*.pid"):
+        _kill(int(pid_file.stem), signal.SIGKILL)
+
+
+@pytest.fixture
+def deployed(project: Project) -> tuple[Project, str]:
+    """A project whose first version already serves 100% through nginx."""
+    first = project.commit("v1")
+    result = project.run("deploy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project, first

@@ -1,0 +1,190 @@
+"""Test helpers for the deploy tests: verdicts, git repos, a bounded loopback load generator."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pytest_pyramid.signing import signature_for
+from pytest_pyramid.verdict import validate_verdict, write_json_atomic
+
+APP = Path(__file__).with_name("sample_app.py")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace(
+        "+00:00", "Z")
+
+
+def make_verdict(
+    commit: str | None,
+    *,
+    decision: str = "ready",
+    age: timedelta = timedelta(minutes=1),
+    commit_age: timedelta = timedelta(hours=1),
+    risk: dict[str, Any] | None = None,
+    dirty: bool = False,
+    key: bytes | None = None,
+) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    verdict: dict[str, Any] = {
+        "schema_version": 1, "decision": decision, "reasons": [f"decided {decision}"],
+        "created_at": iso(now - age), "commit": commit, "commit_time": iso(now - commit_age),
+        "branch": "main", "dirty": dirty, "tool": {"name": "pytest-pyramid", "version": "0"},
+        "run": {"selected_tiers": ["unit"], "workers": 0, "duration_s": 1.0, "pytest_exit": 0},
+        "tiers": {}, "gates": [],
+    }
+    if risk is not None:
+        verdict["risk"] = risk
+    if key is not None:
+        verdict["signature"] = signature_for(verdict, key)
+    return validate_verdict(verdict)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def new_commit(repo: Path, message: str) -> str:
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def app_command(mode: str = "good", *extra: str) -> str:
+    return " ".join([sys.executable, str(APP), "--port", "{port}", "--mode", mode, *extra])
+
+
+@dataclass
+class Load:
+    """Steady, bounded loopback load: ``workers`` threads, each at most one request per ``pause``.
+
+    Every response is recorded as (monotonic time, ok, first word of the body = the version)."""
+
+    url: str
+    workers: int = 4
+    pause: float = 0.005
+    max_seconds: float = 90.0
+    results: list[tuple[float, bool, str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _work(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as response:
+                    body = response.read().decode()
+                ok, served = True, body.split(" ", 1)[0]
+            except urllib.error.HTTPError as exc:
+                ok, served = False, f"HTTP {exc.code}"
+            except OSError as exc:
+                ok, served = False, type(exc).__name__
+            with self._lock:
+                self.results.append((time.monotonic(), ok, served))
+            time.sleep(self.pause)
+
+    def __enter__(self) -> Load:
+        for _ in range(self.workers):
+            thread = threading.Thread(target=self._work, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=15)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.results) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for _, ok, _ in self.results if not ok)
+
+    @property
+    def failed_fraction(self) -> float:
+        return self.failed / len(self.results) if self.results else 0.0
+
+    def served_by(self, since: float = 0.0) -> Counter[str]:
+        return Counter(who for at, ok, who in self.results if ok and at >= since)
+
+
+@dataclass
+class Project:
+    """A git repo with a verdict and [tool.pyramid.deploy]; runs the deploy CLI as a process."""
+
+    root: Path
+    port: int
+    settings: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.root / ".pyramid" / "deploy"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def write_config(self, **settings: Any) -> None:
+        self.settings.update(settings)
+        lines = ["[tool.pyramid.deploy]"]
+        for key, value in self.settings.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        (self.root / "pyproject.toml").write_text("\n".join(lines) + "\n")
+
+    def commit(self, message: str, **verdict: Any) -> str:
+        sha = new_commit(self.root, message)
+        write_json_atomic(self.root / "verdict.json", make_verdict(sha, **verdict))
+        return sha
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "pytest_pyramid.deploy", *args]
+
+    def run(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(self.argv(*args), cwd=self.root, capture_output=True, text=True,
+                                timeout=timeout, env={**os.environ, **self.env})
+        print(f"$ pyramid {' '.join(args)}  -> {result.returncode}\n{result.stdout}{result.stderr}")
+        return result
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.argv(*args), cwd=self.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **self.env})
+
+    def state(self) -> dict[str, Any]:
+        path = self.work_dir / "state.json"
+        data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        return data
+
+    def wait_state(self, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ValueError, OSError):
+                state = self.state()
+                if predicate(state):
+                    return state
+            time.sleep(0.02)
+        raise AssertionError(f"state never matched; last: {self.state()}")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
