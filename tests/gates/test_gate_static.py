@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,6 +21,9 @@ from pytest_pyramid.gates.static import (
     source_hash,
     static_requested,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SRC = "pyproject.toml"
 
