@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.aggregate import Aggregator
 from pytest_pyramid.metrics import METRIC_PROPERTY
 from pytest_pyramid.summary import RunSummary, TierStats
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 Phase = tuple[str, str]  # (when, outcome)
 
@@ -16,15 +19,30 @@ def fold(phases: Sequence[Phase], *, wasxfail: bool = False, subtests: int = 0) 
     agg = Aggregator(run)
     for index, (when, outcome) in enumerate(phases):
         agg.add_report(
-            nodeid="t.py::x", tier="unit", when=when, outcome=outcome, duration=1.0,
-            start=10.0 + index, stop=11.0 + index, wasxfail=wasxfail, is_subtest=False,
+            nodeid="t.py::x",
+            tier="unit",
+            when=when,
+            outcome=outcome,
+            duration=1.0,
+            start=10.0 + index,
+            stop=11.0 + index,
+            wasxfail=wasxfail,
+            is_subtest=False,
             user_properties=[],
         )
         if when == "call":
             for _ in range(subtests):
                 agg.add_report(
-                    nodeid="t.py::x", tier="unit", when="call", outcome="failed", duration=0.5,
-                    start=10.0, stop=10.5, wasxfail=False, is_subtest=True, user_properties=[],
+                    nodeid="t.py::x",
+                    tier="unit",
+                    when="call",
+                    outcome="failed",
+                    duration=0.5,
+                    start=10.0,
+                    stop=10.5,
+                    wasxfail=False,
+                    is_subtest=True,
+                    user_properties=[],
                 )
     return agg.finish()
 
@@ -49,8 +67,10 @@ END = ("teardown", "passed")
 )
 def test_one_test_counts_once(phases: list[Phase], wasxfail: bool, field: str) -> None:
     stats = fold(phases, wasxfail=wasxfail).tiers["unit"]
-    counts = {name: getattr(stats, name) for name in
-              ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")}
+    counts = {
+        name: getattr(stats, name)
+        for name in ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
+    }
     assert counts == {name: int(name == field) for name in counts}
 
 
@@ -74,12 +94,21 @@ def test_metrics_come_from_the_final_teardown_only() -> None:
     both = [*first, (METRIC_PROPERTY, {"name": "a", "value": 2.0, "tags": {"page": "home"}})]
     for when, props in (("call", first), ("teardown", both)):
         agg.add_report(
-            nodeid="t.py::x", tier="perf", when=when, outcome="passed", duration=0.0, start=0,
-            stop=0, wasxfail=False, is_subtest=False, user_properties=[("other", 1), *props],
+            nodeid="t.py::x",
+            tier="perf",
+            when=when,
+            outcome="passed",
+            duration=0.0,
+            start=0,
+            stop=0,
+            wasxfail=False,
+            is_subtest=False,
+            user_properties=[("other", 1), *props],
         )
     result = agg.finish()
     assert [(m.name, m.value, m.tier, m.tags) for m in result.metrics] == [
-        ("a", 1.0, "perf", ()), ("a", 2.0, "perf", (("page", "home"),))
+        ("a", 1.0, "perf", ()),
+        ("a", 2.0, "perf", (("page", "home"),)),
     ]
 
 

@@ -30,7 +30,12 @@ def run_with(**tiers: TierStats) -> RunSummary:
 def test_budget_gate(used: float, status: str, warned: bool) -> None:
     run = run_with(unit=TierStats("unit", selected=True, passed=3, test_time_s=used))
     (gate,) = budget_gates(run, TIERS)
-    assert (gate.id, gate.status, gate.actual, gate.threshold) == ("budget.unit", status, used, 10.0)
+    assert (gate.id, gate.status, gate.actual, gate.threshold) == (
+        "budget.unit",
+        status,
+        used,
+        10.0,
+    )
     assert bool(near_budget(run, TIERS)) is warned
 
 
@@ -48,9 +53,16 @@ def make_run(outcomes: dict[str, str]) -> RunSummary:
     for nodeid, outcome in outcomes.items():
         for when in ("setup", "call", "teardown"):
             agg.add_report(
-                nodeid=nodeid, tier="unit", when=when,
-                outcome=outcome if when == "call" else "passed", duration=0.1, start=1.0,
-                stop=2.0, wasxfail=False, is_subtest=False, user_properties=[],
+                nodeid=nodeid,
+                tier="unit",
+                when=when,
+                outcome=outcome if when == "call" else "passed",
+                duration=0.1,
+                start=1.0,
+                stop=2.0,
+                wasxfail=False,
+                is_subtest=False,
+                user_properties=[],
             )
     return agg.finish()
 
@@ -75,7 +87,11 @@ def test_pass_rate_gate(
     ("stats", "release", "expected"),
     [
         (TierStats("e2e", selected=False, paths_not_collected=1), None, "not selected"),
-        (TierStats("e2e", selected=True, collected=2, skipped=2), None, "all its tests were skipped"),
+        (
+            TierStats("e2e", selected=True, collected=2, skipped=2),
+            None,
+            "all its tests were skipped",
+        ),
         (TierStats("e2e", selected=True, collected=2, passed=2), None, None),
         (TierStats("e2e", selected=False), None, None),  # no tests anywhere: not required
         (TierStats("e2e", selected=True), ("e2e",), "has no tests"),

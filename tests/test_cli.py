@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.cli import main
 from pytest_pyramid.signing import SIGNING_KEY_ENV, signature_for, verify_signature
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -26,9 +28,17 @@ def verdict(decision: str = "ready", **changes: Any) -> dict[str, Any]:
         "run": {"selected_tiers": ["unit"], "workers": 0, "duration_s": 1.0, "pytest_exit": 0},
         "tiers": {},
         "gates": [
-            {"id": "g", "level": "block", "status": "fail", "actual": 1, "threshold": 0,
-             "message": "one finding"}
-        ] if decision == "blocked" else [],
+            {
+                "id": "g",
+                "level": "block",
+                "status": "fail",
+                "actual": 1,
+                "threshold": 0,
+                "message": "one finding",
+            }
+        ]
+        if decision == "blocked"
+        else [],
     }
     data.update(changes)
     return data
@@ -59,13 +69,23 @@ def test_check_exit_code_follows_the_decision(
     [
         (["--commit", "fedcba9"], verdict(), "not fedcba9"),
         (["--commit", COMMIT[:8]], verdict(commit=None), "records no commit"),
-        (["--max-age", "1h"], verdict(created_at=(datetime.now(timezone.utc) - timedelta(hours=2))
-                                      .isoformat().replace("+00:00", "Z")), "older than"),
+        (
+            ["--max-age", "1h"],
+            verdict(
+                created_at=(datetime.now(timezone.utc) - timedelta(hours=2))
+                .isoformat()
+                .replace("+00:00", "Z")
+            ),
+            "older than",
+        ),
         ([], {"decision": "ready"}, "schema"),
     ],
 )
 def test_check_refuses_unusable_verdicts_with_exit_3(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], data: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    data: dict[str, Any],
     message: str,
 ) -> None:
     assert main(["check", write(tmp_path, data), *args]) == 3

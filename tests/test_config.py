@@ -18,12 +18,21 @@ def parse(table: dict[str, Any], **overrides: object) -> Any:
 def test_defaults_follow_the_seed_strategy() -> None:
     settings = parse({})
     assert settings.tier_names == (
-        "unit", "integration", "contract", "e2e", "performance", "security"
+        "unit",
+        "integration",
+        "contract",
+        "e2e",
+        "performance",
+        "security",
     )
     budgets = {name: spec.budget for name, spec in settings.tiers.items()}
     assert budgets == {
-        "unit": 30.0, "integration": 300.0, "contract": 300.0, "e2e": 900.0,
-        "performance": 1800.0, "security": 1200.0,
+        "unit": 30.0,
+        "integration": 300.0,
+        "contract": 300.0,
+        "e2e": 900.0,
+        "performance": 1800.0,
+        "security": 1200.0,
     }
     assert settings.tiers["unit"].paths == ("tests/unit",)
     assert settings.default_tier == "unit"
@@ -53,15 +62,21 @@ def test_tier_table_overrides_and_custom_tier_placement() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("fast", ("unit",)), ("all", tuple(BUILTIN_TIERS)), ("e2e, unit", ("unit", "e2e")),
-     ("unit,unit", ("unit",))],
+    [
+        ("fast", ("unit",)),
+        ("all", tuple(BUILTIN_TIERS)),
+        ("e2e, unit", ("unit", "e2e")),
+        ("unit,unit", ("unit",)),
+    ],
 )
 def test_resolve_selection(text: str, expected: tuple[str, ...]) -> None:
     assert parse({}).resolve_selection(text) == expected
 
 
 def test_unknown_selection_lists_known_names() -> None:
-    with pytest.raises(ValueError, match=r"unknown tier or group 'smok'.*tiers: unit, .*groups: all, fast"):
+    with pytest.raises(
+        ValueError, match=r"unknown tier or group 'smok'.*tiers: unit, .*groups: all, fast"
+    ):
         parse({}).resolve_selection("unit,smok")
 
 

@@ -7,8 +7,18 @@ from pytest_pyramid.durations import format_duration, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("250ms", 0.25), ("30s", 30.0), ("5m", 300.0), ("1h", 3600.0), ("1.5s", 1.5),
-     (" 2 s ", 2.0), ("7", 7.0), (12, 12.0), (0.5, 0.5), ("0", 0.0)],
+    [
+        ("250ms", 0.25),
+        ("30s", 30.0),
+        ("5m", 300.0),
+        ("1h", 3600.0),
+        ("1.5s", 1.5),
+        (" 2 s ", 2.0),
+        ("7", 7.0),
+        (12, 12.0),
+        (0.5, 0.5),
+        ("0", 0.0),
+    ],
 )
 def test_parse_duration_accepts(text: object, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.verdict import schema_errors
+if TYPE_CHECKING:
+    from tests.conftest import MakeProject, ReadVerdict
 
 pytest_plugins = ["pytester"]
-
-PYPROJECT = """
-[tool.pytest.ini_options]
-addopts = "-p no:cacheprovider"
-
-[tool.pyramid]
-"""
-
-
-def make_project(pytester: pytest.Pytester, config: str = "", **files: str) -> None:
-    pytester.makefile(".toml", pyproject=PYPROJECT + textwrap.dedent(config))
-    for name, body in files.items():
-        path = pytester.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(body))
-
-
-def verdict(pytester: pytest.Pytester, name: str = "pyramid-verdict.json") -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((pytester.path / name).read_text())
-    assert schema_errors(data) == []
-    return data
 
 
 PYRAMID_FILES = {
@@ -68,24 +45,31 @@ def test_inactive_without_config_writes_nothing_but_registers_markers(
     assert "pyramid" not in result.stdout.str().lower().replace("pyramid-", "")
 
 
-def test_full_run_writes_a_ready_verdict(pytester: pytest.Pytester) -> None:
-    make_project(pytester, **PYRAMID_FILES)
+def test_full_run_writes_a_ready_verdict(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(**PYRAMID_FILES)
     result = pytester.runpytest("--strict-markers", "-v")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["*= pyramid =*", "unit *3 *3 *0*", "decision: READY"])
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "ready"
     tiers = data["tiers"]
     assert {name: tiers[name]["passed"] for name in ("unit", "integration", "e2e")} == {
-        "unit": 3, "integration": 1, "e2e": 1,
+        "unit": 3,
+        "integration": 1,
+        "e2e": 1,
     }
     assert tiers["contract"]["status"] == "empty"
     # bottom-up order: every unit test before integration, integration before e2e
     lines = [line for line in result.stdout.lines if " PASSED" in line]
     order = [line.split("::")[0] for line in lines]
     assert order == [
-        "tests/e2e/test_ui.py", "tests/unit/test_logic.py", "tests/unit/test_logic.py",
-        "tests/integration/test_db.py", "tests/e2e/test_ui.py",
+        "tests/e2e/test_ui.py",
+        "tests/unit/test_logic.py",
+        "tests/unit/test_logic.py",
+        "tests/integration/test_db.py",
+        "tests/e2e/test_ui.py",
     ]
     assert "test_marked_unit_in_e2e_dir" in lines[0]
     gate_ids = [g["id"] for g in data["gates"]]
@@ -93,14 +77,14 @@ def test_full_run_writes_a_ready_verdict(pytester: pytest.Pytester) -> None:
 
 
 def test_tier_fast_does_not_import_other_tiers_and_is_incomplete(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
 ) -> None:
     files = dict(PYRAMID_FILES)
     files["tests/e2e/test_ui.py"] = "raise RuntimeError('e2e module imported')\n"
-    make_project(pytester, **files)
+    make_project(**files)
     result = pytester.runpytest("--tier=fast")
     result.assert_outcomes(passed=2)
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "incomplete"
     assert data["run"]["selected_tiers"] == ["unit"]
     assert "required tier e2e did not run (not selected)" in data["reasons"]
@@ -108,8 +92,10 @@ def test_tier_fast_does_not_import_other_tiers_and_is_incomplete(
     assert result.ret == 0
 
 
-def test_unknown_tier_is_a_usage_error_listing_known_names(pytester: pytest.Pytester) -> None:
-    make_project(pytester, **PYRAMID_FILES)
+def test_unknown_tier_is_a_usage_error_listing_known_names(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(**PYRAMID_FILES)
     result = pytester.runpytest("--tier=unit,smoke")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown tier or group 'smoke'*tiers: unit, integration*fast*"])
@@ -124,17 +110,18 @@ def test_unknown_tier_is_a_usage_error_listing_known_names(pytester: pytest.Pyte
     ],
 )
 def test_bad_config_names_key_value_and_file(
-    pytester: pytest.Pytester, config: str, message: str
+    pytester: pytest.Pytester, config: str, message: str, make_project: MakeProject
 ) -> None:
-    make_project(pytester, config, **PYRAMID_FILES)
+    make_project(config, **PYRAMID_FILES)
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*pyproject.toml: [[]tool.pyramid[]] {message}*"])
 
 
-def test_two_tier_markers_and_strict_mode_name_the_test(pytester: pytest.Pytester) -> None:
+def test_two_tier_markers_and_strict_mode_name_the_test(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
     make_project(
-        pytester,
         "strict = true\n",
         **{
             "tests/unit/test_ok.py": "def test_ok(): pass\n",
@@ -157,27 +144,30 @@ def test_two_tier_markers_and_strict_mode_name_the_test(pytester: pytest.Pyteste
     )
 
 
-def test_failed_test_blocks(pytester: pytest.Pytester) -> None:
-    make_project(pytester, **{"tests/unit/test_a.py": "def test_a(): assert False\n"})
+def test_failed_test_blocks(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(**{"tests/unit/test_a.py": "def test_a(): assert False\n"})
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "blocked"
     gate = data["gates"][0]
     assert (gate["id"], gate["status"], gate["actual"]) == ("tests.pass_rate", "fail", 0.0)
     assert data["tiers"]["unit"]["status"] == "failed"
 
 
-def test_budget_gate_fails_the_run_although_every_test_passed(pytester: pytest.Pytester) -> None:
+def test_budget_gate_fails_the_run_although_every_test_passed(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         "[tool.pyramid.tiers.unit]\nbudget = '50ms'\n",
         **{"tests/unit/test_slow.py": "import time\ndef test_slow(): time.sleep(0.2)\n"},
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    data = verdict(pytester)
+    data = read_verdict()
     (budget,) = [g for g in data["gates"] if g["id"] == "budget.unit"]
     assert budget["status"] == "fail"
     assert budget["actual"] >= 0.2
@@ -187,34 +177,37 @@ def test_budget_gate_fails_the_run_although_every_test_passed(pytester: pytest.P
     result.stdout.fnmatch_lines(["FAIL block   budget.unit*", "decision: BLOCKED"])
 
 
-def test_budget_level_warn_only_reports(pytester: pytest.Pytester) -> None:
+def test_budget_level_warn_only_reports(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         "[tool.pyramid.tiers.unit]\nbudget = '50ms'\nbudget_level = 'warn'\n",
         **{"tests/unit/test_slow.py": "import time\ndef test_slow(): time.sleep(0.1)\n"},
     )
     result = pytester.runpytest()
     assert result.ret == 0
-    assert verdict(pytester)["decision"] == "ready"
+    assert read_verdict()["decision"] == "ready"
 
 
-def test_near_budget_is_warned_without_failing(pytester: pytest.Pytester) -> None:
+def test_near_budget_is_warned_without_failing(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         "[tool.pyramid.tiers.unit]\nbudget = '0.3s'\n",
         **{"tests/unit/test_slow.py": "import time\ndef test_slow(): time.sleep(0.285)\n"},
     )
     result = pytester.runpytest()
-    data = verdict(pytester)
+    data = read_verdict()
     (budget,) = [g for g in data["gates"] if g["id"] == "budget.unit"]
     if budget["status"] == "pass":  # a slow machine may overshoot: then the gate fails
         result.stdout.fnmatch_lines(["warning: tier unit used 9*% of its 300ms budget"])
         assert result.ret == 0
 
 
-def test_per_test_timeout_kills_and_names_tier_and_limit(pytester: pytest.Pytester) -> None:
+def test_per_test_timeout_kills_and_names_tier_and_limit(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         "[tool.pyramid.tiers.unit]\ntest_timeout = '0.5s'\n",
         **{
             "tests/unit/test_hang.py": """
@@ -228,34 +221,40 @@ def test_per_test_timeout_kills_and_names_tier_and_limit(pytester: pytest.Pytest
     )
     result = pytester.runpytest("-rf", "--junitxml=junit.xml")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*killed by the tier 'unit' per-test limit 500ms (pytest-timeout)"])
+    result.stdout.fnmatch_lines(
+        ["*killed by the tier 'unit' per-test limit 500ms (pytest-timeout)"]
+    )
     junit = (pytester.path / "junit.xml").read_text()
     assert "[pyramid: tier 'unit' per-test limit 500ms exceeded]" in junit
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["tiers"]["unit"]["test_time_s"] < 10
 
 
-def test_command_line_timeout_wins_over_tier_limits(pytester: pytest.Pytester) -> None:
+def test_command_line_timeout_wins_over_tier_limits(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
     make_project(
-        pytester,
         "[tool.pyramid.tiers.unit]\ntest_timeout = '0.2s'\n",
         **{"tests/unit/test_a.py": "import time\ndef test_a(): time.sleep(0.6)\n"},
     )
     pytester.runpytest("--timeout=5").assert_outcomes(passed=1)
 
 
-def test_k_filter_makes_the_verdict_incomplete(pytester: pytest.Pytester) -> None:
-    make_project(pytester, **PYRAMID_FILES)
+def test_k_filter_makes_the_verdict_incomplete(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(**PYRAMID_FILES)
     result = pytester.runpytest("-k", "not test_sub")
     result.assert_outcomes(passed=4, deselected=1)
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "incomplete"
     assert "-k 'not test_sub' filtered the tests" in data["reasons"]
 
 
-def test_custom_tier_group_and_verdict_option(pytester: pytest.Pytester) -> None:
+def test_custom_tier_group_and_verdict_option(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         """
         [tool.pyramid.tiers.smoke]
         after = "unit"
@@ -270,29 +269,34 @@ def test_custom_tier_group_and_verdict_option(pytester: pytest.Pytester) -> None
         },
     )
     result = pytester.runpytest(
-        "--strict-markers", "tests", "checks/api_smoke.py", "--tier=quick",
+        "--strict-markers",
+        "tests",
+        "checks/api_smoke.py",
+        "--tier=quick",
         "--pyramid-verdict=out/v.json",
     )
     result.assert_outcomes(passed=2, deselected=0)
-    data = verdict(pytester, "out/v.json")
+    data = read_verdict("out/v.json")
     assert data["tiers"]["smoke"]["passed"] == 1
     assert list(data["tiers"])[:2] == ["unit", "smoke"]
 
 
-def test_marker_registered_for_custom_tiers_under_strict_markers(pytester: pytest.Pytester) -> None:
+def test_marker_registered_for_custom_tiers_under_strict_markers(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         "[tool.pyramid.tiers.chaos]\npaths = []\n",
         **{"tests/test_c.py": "import pytest\n@pytest.mark.chaos\ndef test_c(): pass\n"},
     )
     result = pytester.runpytest("--strict-markers", "--tier=chaos")
     result.assert_outcomes(passed=1)
-    assert verdict(pytester)["tiers"]["chaos"]["passed"] == 1
+    assert read_verdict()["tiers"]["chaos"]["passed"] == 1
 
 
-def test_keyboard_interrupt_writes_an_incomplete_verdict(pytester: pytest.Pytester) -> None:
+def test_keyboard_interrupt_writes_an_incomplete_verdict(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         **{
             "tests/unit/test_a.py": """
                 def test_a(): pass
@@ -303,19 +307,21 @@ def test_keyboard_interrupt_writes_an_incomplete_verdict(pytester: pytest.Pytest
     )
     result = pytester.runpytest_subprocess()
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "incomplete"
     assert data["reasons"][0].startswith("the run was interrupted")
 
 
-def test_disabled_with_p_no_pyramid(pytester: pytest.Pytester) -> None:
-    make_project(pytester, **PYRAMID_FILES)
+def test_disabled_with_p_no_pyramid(pytester: pytest.Pytester, make_project: MakeProject) -> None:
+    make_project(**PYRAMID_FILES)
     result = pytester.runpytest("-p", "no:pyramid")
     result.assert_outcomes(passed=5)
     assert not (pytester.path / "pyramid-verdict.json").exists()
 
 
-def test_strict_real_world_configuration(pytester: pytest.Pytester) -> None:
+def test_strict_real_world_configuration(
+    pytester: pytest.Pytester, read_verdict: ReadVerdict
+) -> None:
     pytester.makefile(
         ".toml",
         pyproject="""
@@ -339,14 +345,15 @@ def test_strict_real_world_configuration(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["tiers"]["integration"]["passed"] == 2
     assert data["decision"] == "ready"
 
 
-def test_failing_subtests_count_the_test_once(pytester: pytest.Pytester) -> None:
+def test_failing_subtests_count_the_test_once(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         **{
             "tests/unit/test_s.py": """
                 import unittest
@@ -359,14 +366,15 @@ def test_failing_subtests_count_the_test_once(pytester: pytest.Pytester) -> None
         },
     )
     pytester.runpytest()
-    data = verdict(pytester)
+    data = read_verdict()
     unit = data["tiers"]["unit"]
     assert (unit["collected"], unit["failed"], unit["passed"]) == (1, 1, 0)
 
 
-def test_tier_fail_fast_serial_stops_before_the_next_tier(pytester: pytest.Pytester) -> None:
+def test_tier_fail_fast_serial_stops_before_the_next_tier(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         **{
             "tests/unit/test_a.py": "def test_ok(): pass\ndef test_bad(): assert 0\n"
             "def test_ok2(): pass\n",
@@ -375,13 +383,13 @@ def test_tier_fail_fast_serial_stops_before_the_next_tier(pytester: pytest.Pytes
     )
     result = pytester.runpytest("--tier-fail-fast")
     result.assert_outcomes(passed=2, failed=1)
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["tiers"]["integration"]["passed"] == 0
     assert data["decision"] == "blocked"
     assert "stopped after tier unit failed (--tier-fail-fast)" in data["reasons"]
 
 
-def test_lf_works_with_tiers(pytester: pytest.Pytester) -> None:
+def test_lf_works_with_tiers(pytester: pytest.Pytester, read_verdict: ReadVerdict) -> None:
     pytester.makefile(".toml", pyproject="[tool.pyramid]\n")
     pytester.makepyfile(
         test_a="import pathlib\ndef test_ok(): pass\n"
@@ -391,14 +399,15 @@ def test_lf_works_with_tiers(pytester: pytest.Pytester) -> None:
     (pytester.path / "fixed").write_text("")
     result = pytester.runpytest("--lf")
     result.assert_outcomes(passed=1)
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "incomplete"
     assert "--lf: only previously failed tests were run" in data["reasons"]
 
 
-def test_pyramid_metric_fixture_lands_in_the_run(pytester: pytest.Pytester) -> None:
+def test_pyramid_metric_fixture_lands_in_the_run(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         **{
             "tests/performance/test_p.py": """
                 def test_p(pyramid_metric):
@@ -417,15 +426,16 @@ def test_pyramid_metric_fixture_lands_in_the_run(pytester: pytest.Pytester) -> N
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*ValueError: metric 'api.p95_ms': value must be finite*"])
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["artifacts"]["metrics_seen"] == [
         ["api.p95_ms", 123.4, "performance", {"endpoint": "/items"}]
     ]
 
 
-def test_custom_gate_hook_blocks(pytester: pytest.Pytester) -> None:
+def test_custom_gate_hook_blocks(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     make_project(
-        pytester,
         **{
             "tests/unit/test_a.py": "def test_a(): pass\n",
             "conftest.py": """
@@ -438,33 +448,42 @@ def test_custom_gate_hook_blocks(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    data = verdict(pytester)
+    data = read_verdict()
     assert data["decision"] == "blocked"
     assert "gate team.changelog: no changelog entry" in data["reasons"]
 
 
 def test_signing_key_signs_the_verdict(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
 ) -> None:
     from pytest_pyramid.signing import verify_signature
 
     monkeypatch.setenv("PYRAMID_SIGNING_KEY", "k1")
-    make_project(pytester, **{"tests/unit/test_a.py": "def test_a(): pass\n"})
+    make_project(**{"tests/unit/test_a.py": "def test_a(): pass\n"})
     pytester.runpytest()
-    data = verdict(pytester)
+    data = read_verdict()
     assert verify_signature(data, b"k1") is None
 
 
-def test_git_commit_is_recorded(pytester: pytest.Pytester) -> None:
+def test_git_commit_is_recorded(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
     import subprocess
 
-    make_project(pytester, **{"tests/unit/test_a.py": "def test_a(): pass\n"})
-    for args in (["init", "-q", "-b", "trunk"], ["add", "-A"],
-                 ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x"]):
+    make_project(**{"tests/unit/test_a.py": "def test_a(): pass\n"})
+    for args in (
+        ["init", "-q", "-b", "trunk"],
+        ["add", "-A"],
+        ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x"],
+    ):
         subprocess.run(["git", *args], cwd=pytester.path, check=True)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=pytester.path, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=pytester.path, check=True, capture_output=True, text=True
+    ).stdout.strip()
     pytester.runpytest()
-    data = verdict(pytester)
+    data = read_verdict()
     assert (data["commit"], data["branch"], data["dirty"]) == (head, "trunk", False)
     assert data["commit_time"]

@@ -81,9 +81,16 @@ def sample_verdict(**changes: Any) -> dict[str, Any]:
     )
     run.tiers["unit"].offer_slow("t.py::a", 0.4)
     verdict = build_verdict(
-        run=run, tiers=settings.tiers, gates=[gate("pass"), gate("fail", "off")],
-        decision="ready", reasons=["ok"], git=GitInfo("a" * 40, None, "main", False),
-        tool_version="1.0", python_version="3.11.7", pytest_version="9.2.0", args=["-q"],
+        run=run,
+        tiers=settings.tiers,
+        gates=[gate("pass"), gate("fail", "off")],
+        decision="ready",
+        reasons=["ok"],
+        git=GitInfo("a" * 40, None, "main", False),
+        tool_version="1.0",
+        python_version="3.11.7",
+        pytest_version="9.2.0",
+        args=["-q"],
     )
     verdict.update(changes)
     return verdict
@@ -108,7 +115,8 @@ def test_built_verdict_matches_schema_and_drops_off_gates() -> None:
 )
 def test_schema_rejects_bad_fields(change: dict[str, Any], where: str) -> None:
     errors = schema_errors(sample_verdict(**change))
-    assert errors and errors[0].startswith(where)
+    assert errors
+    assert errors[0].startswith(where)
 
 
 def test_merge_sections_merges_tiers_and_metrics() -> None:
@@ -142,7 +150,9 @@ def test_atomic_write_keeps_the_old_file_when_serialising_fails(tmp_path: Path) 
     ("content", "message"),
     [(None, "cannot read"), ("{not json", "not valid JSON"), ('{"decision": "ready"}', "schema")],
 )
-def test_load_verdict_errors_name_the_file(tmp_path: Path, content: str | None, message: str) -> None:
+def test_load_verdict_errors_name_the_file(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
     path = tmp_path / "v.json"
     if content is not None:
         path.write_text(content)

@@ -1,0 +1,53 @@
+"""Shared helpers for the plugin's end-to-end tests: a pytester project with [tool.pyramid]."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_pyramid.verdict import schema_errors
+
+#: Plugins of the dev environment that cost seconds of start-up per process and play no
+#: part in these runs (hypothesis via schemathesis, locust, pact).
+LEAN_ADDOPTS = (
+    "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact"
+)
+
+MakeProject = Callable[..., Path]
+ReadVerdict = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def make_project(pytester: pytest.Pytester) -> MakeProject:
+    """Write ``pyproject.toml`` with ``[tool.pyramid]`` plus ``config``, and the given files."""
+
+    def make(config: str = "", *, ini: str = "", **files: str) -> Path:
+        pytester.makefile(
+            ".toml",
+            pyproject=f'[tool.pytest.ini_options]\naddopts = "{LEAN_ADDOPTS}"\n'
+            f"{textwrap.dedent(ini)}\n[tool.pyramid]\n{textwrap.dedent(config)}",
+        )
+        for name, body in files.items():
+            path = pytester.path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(body))
+        return pytester.path
+
+    return make
+
+
+@pytest.fixture
+def read_verdict(pytester: pytest.Pytester) -> ReadVerdict:
+    """Load a verdict the run wrote and check it against the shipped schema."""
+
+    def read(name: str = "pyramid-verdict.json") -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((pytester.path / name).read_text())
+        assert schema_errors(data) == []
+        return data
+
+    return read
