@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
 from pytest_pyramid.config import BUDGET_WARN_RATIO, TierSpec
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.gates.base import GateResult
-from pytest_pyramid.summary import RunSummary
+from pytest_pyramid.gates.base import GateResult, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+    from pytest_pyramid.summary import RunSummary
 
 
 def budget_gates(run: RunSummary, tiers: Mapping[str, TierSpec]) -> list[GateResult]:
@@ -19,7 +23,7 @@ def budget_gates(run: RunSummary, tiers: Mapping[str, TierSpec]) -> list[GateRes
             continue
         used = stats.test_time_s
         share = used / spec.budget
-        status = "pass" if used <= spec.budget else "fail"
+        status: Status = "pass" if used <= spec.budget else "fail"
         message = (
             f"tier {name} used {format_duration(used)} of its {format_duration(spec.budget)} "
             f"budget ({share:.0%})"
@@ -65,11 +69,15 @@ def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateRe
         details["quarantined_failures"] = excused
     if executed == 0:
         return GateResult(
-            id="tests.pass_rate", level="block", status="not_evaluated", threshold=100.0,
-            message="no test was executed", details=details,
+            id="tests.pass_rate",
+            level="block",
+            status="not_evaluated",
+            threshold=100.0,
+            message="no test was executed",
+            details=details,
         )
     rate = 100.0 * (executed - len(failing)) / executed
-    status = "pass" if not failing else "fail"
+    status: Status = "pass" if not failing else "fail"
     message = (
         f"{executed - len(failing)} of {executed} executed tests passed"
         if not failing
@@ -78,14 +86,17 @@ def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateRe
     if excused:
         message += f" ({len(excused)} quarantined failure(s) not counted)"
     return GateResult(
-        id="tests.pass_rate", level="block", status=status, actual=round(rate, 2),
-        threshold=100.0, message=message, details=details,
+        id="tests.pass_rate",
+        level="block",
+        status=status,
+        actual=round(rate, 2),
+        threshold=100.0,
+        message=message,
+        details=details,
     )
 
 
-def missing_release_tiers(
-    run: RunSummary, release_tiers: Collection[str] | None
-) -> list[str]:
+def missing_release_tiers(run: RunSummary, release_tiers: Collection[str] | None) -> list[str]:
     """Reasons the run cannot vouch for a release: required tiers that did not run."""
     required = (
         [name for name in run.tiers if name in release_tiers]

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import format_duration, parse_duration
 from pytest_pyramid.errors import VerdictError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 EXIT_READY = 0
 EXIT_NOT_READY = 1
@@ -97,13 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
-        "check", help="summarise a verdict; exit 0 ready, 1 blocked/incomplete, 2 needs "
+        "check",
+        help="summarise a verdict; exit 0 ready, 1 blocked/incomplete, 2 needs "
         "approval, 3 unusable",
     )
     check.add_argument("verdict", help="path of the verdict JSON")
     check.add_argument("--commit", help="refuse a verdict for another commit (full or short SHA)")
     check.add_argument(
-        "--max-age", type=_duration_arg, default=None, metavar="DURATION",
+        "--max-age",
+        type=_duration_arg,
+        default=None,
+        metavar="DURATION",
         help="refuse a verdict older than this (e.g. 24h, 30m)",
     )
     check.set_defaults(func=cmd_check)
@@ -121,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage; our contract says 3
-        code = exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
-        return EXIT_UNUSABLE if code == 2 else code
+        status = exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
+        return EXIT_UNUSABLE if status == 2 else status
     try:
         code: int = args.func(args)
     except UsageFailure as exc:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.base import LEVELS, Level
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,11 +44,27 @@ BUDGET_WARN_RATIO = 0.9
 
 _TOP_LEVEL_KEYS = frozenset(
     {
-        "default_tier", "strict", "verdict", "release_tiers", "fail_fast", "tiers", "groups",
-        "source", "budget_level",
+        "default_tier",
+        "strict",
+        "verdict",
+        "release_tiers",
+        "fail_fast",
+        "tiers",
+        "groups",
+        "source",
+        "budget_level",
         # sections parsed by the gate engine, coverage and deploy parts
-        "thresholds", "gates", "quarantine", "shape", "static", "risk", "approvals",
-        "coverage", "coverage_source", "deploy", "flaky",
+        "thresholds",
+        "gates",
+        "quarantine",
+        "shape",
+        "static",
+        "risk",
+        "approvals",
+        "coverage",
+        "coverage_source",
+        "deploy",
+        "flaky",
     }
 )
 _TIER_KEYS = frozenset(
@@ -126,9 +144,10 @@ def read_pyproject_table(path: Path) -> Mapping[str, Any] | None:
 
 
 def _level(value: object, key: str, source: str) -> Level:
-    if value not in LEVELS:
-        raise ConfigError(key, value, source, f"expected one of {', '.join(LEVELS)}")
-    return value  # type: ignore[return-value]
+    for level in LEVELS:
+        if value == level:
+            return level
+    raise ConfigError(key, value, source, f"expected one of {', '.join(LEVELS)}")
 
 
 def _bool(value: object, key: str, source: str) -> bool:
@@ -184,7 +203,9 @@ def parse_settings(
     unknown = sorted(set(table) - _TOP_LEVEL_KEYS)
     if unknown:
         raise ConfigError(
-            unknown[0], table[unknown[0]], source,
+            unknown[0],
+            table[unknown[0]],
+            source,
             f"unknown key; known keys: {', '.join(sorted(_TOP_LEVEL_KEYS))}",
         )
     merged: dict[str, Any] = {**table, **{k: v for k, v in overrides.items() if v is not None}}
@@ -201,7 +222,9 @@ def parse_settings(
         bad = sorted(set(spec) - _TIER_KEYS)
         if bad:
             raise ConfigError(
-                f"tiers.{name}.{bad[0]}", spec[bad[0]], source,
+                f"tiers.{name}.{bad[0]}",
+                spec[bad[0]],
+                source,
                 f"unknown key; known keys: {', '.join(sorted(_TIER_KEYS))}",
             )
         default = BUILTIN_TIERS.get(name)
@@ -216,11 +239,13 @@ def parse_settings(
             paths=tuple(_norm_path(p) for p in paths),
             test_timeout=_duration(
                 spec.get("test_timeout", default.test_timeout_s if default else None),
-                f"tiers.{name}.test_timeout", source,
+                f"tiers.{name}.test_timeout",
+                source,
             ),
             budget=_duration(
                 spec.get("budget", default.budget_s if default else None),
-                f"tiers.{name}.budget", source,
+                f"tiers.{name}.budget",
+                source,
             ),
             budget_level=_level(
                 spec.get("budget_level", budget_level), f"tiers.{name}.budget_level", source

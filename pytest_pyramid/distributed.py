@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,8 @@ from pytest_pyramid.stash import TIER_KEY
 from pytest_pyramid.verdict import write_json_atomic
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from pytest_pyramid.session import PyramidSession
 
 SYNC_KEY = "pyramid_sync_dir"
@@ -42,9 +43,7 @@ class ControllerHooks:
     def __init__(self, owner: PyramidSession) -> None:
         self.owner = owner
         self.applied = False
-        self.sync_dir = (
-            Path(tempfile.mkdtemp(prefix="pyramid-sync-")) if owner.fail_fast else None
-        )
+        self.sync_dir = Path(tempfile.mkdtemp(prefix="pyramid-sync-")) if owner.fail_fast else None
         self.totals: dict[str, int] | None = None
         self.done: dict[str, set[str]] = {}
         self.released: set[str] = set()
@@ -142,9 +141,9 @@ class WorkerBarrier:
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> Generator[None, object, object]:
         order = self.owner.order[item.stash[TIER_KEY]]
-        if self.blocked_from is None or order < self.blocked_from:
-            if not self._wait_for(item.stash[TIER_KEY]):
-                self.blocked_from = order
+        unblocked = self.blocked_from is None or order < self.blocked_from
+        if unblocked and not self._wait_for(item.stash[TIER_KEY]):
+            self.blocked_from = order
         return (yield)
 
     def should_skip(self, item: pytest.Item) -> bool:
@@ -160,5 +159,7 @@ class WorkerSkip:
         self.barrier = barrier
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> bool | None:
         return True if self.barrier.should_skip(item) else None

@@ -6,14 +6,17 @@ the plugin only registers its markers: installing it never changes another proje
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.config import BUILTIN_TIERS, Settings, parse_settings, read_pyproject_table
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.stash import SETTINGS_KEY
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _INI_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -27,31 +30,53 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pyramid", "pyramid tiers, budgets and release verdict")
     group.addoption(
-        "--tier", dest="pyramid_tier", metavar="NAMES", default=None,
-        help="run only these tiers and/or groups, comma-separated (e.g. fast, unit,contract, all)",
+        "--tier",
+        dest="pyramid_tier",
+        metavar="NAMES",
+        default=None,
+        help="run only these tiers and/or groups, comma-separated (fast, unit,contract, all)",
     )
     group.addoption(
-        "--tier-fail-fast", dest="pyramid_fail_fast", action="store_true", default=None,
+        "--tier-fail-fast",
+        dest="pyramid_fail_fast",
+        action="store_true",
+        default=None,
         help="stop before the next tier once a tier has a failure (also under xdist)",
     )
     group.addoption(
-        "--pyramid-verdict", dest="pyramid_verdict", metavar="PATH", default=None,
-        help="where to write the verdict JSON (default: [tool.pyramid] verdict, relative to rootdir)",
+        "--pyramid-verdict",
+        dest="pyramid_verdict",
+        metavar="PATH",
+        default=None,
+        help="where to write the verdict JSON (default: [tool.pyramid] verdict)",
     )
     group.addoption(
-        "--pyramid-explain", dest="pyramid_explain", action="store_true", default=False,
+        "--pyramid-explain",
+        dest="pyramid_explain",
+        action="store_true",
+        default=False,
         help="print every gate with its measured value, threshold, level and why",
     )
     group.addoption(
-        "--pyramid", dest="pyramid_enable", action="store_true", default=False,
+        "--pyramid",
+        dest="pyramid_enable",
+        action="store_true",
+        default=False,
         help="activate pytest-pyramid even without a [tool.pyramid] table",
     )
     group.addoption(
-        "--pyramid-diff-base", dest="pyramid_diff_base", metavar="REV", default=None,
+        "--pyramid-diff-base",
+        dest="pyramid_diff_base",
+        metavar="REV",
+        default=None,
         help="base revision for changed-line coverage and risk (default: config base)",
     )
-    parser.addini("pyramid_verdict", "verdict path (mirror of [tool.pyramid] verdict)", default=None)
-    parser.addini("pyramid_default_tier", "tier of tests with no marker or path match", default=None)
+    parser.addini(
+        "pyramid_verdict", "verdict path (mirror of [tool.pyramid] verdict)", default=None
+    )
+    parser.addini(
+        "pyramid_default_tier", "tier of tests with no marker or path match", default=None
+    )
     parser.addini("pyramid_strict", "a test without a tier is a collection error", default=None)
     parser.addini("pyramid_fail_fast", "stop before the next tier after a failure", default=None)
 
@@ -89,16 +114,22 @@ def _ini_overrides(config: pytest.Config) -> dict[str, object]:
 
 def _cli_given(config: pytest.Config) -> bool:
     return any(
-        config.getoption(name) for name in
-        ("pyramid_tier", "pyramid_fail_fast", "pyramid_verdict", "pyramid_explain",
-         "pyramid_enable")
+        config.getoption(name)
+        for name in (
+            "pyramid_tier",
+            "pyramid_fail_fast",
+            "pyramid_verdict",
+            "pyramid_explain",
+            "pyramid_enable",
+        )
     )
 
 
 def _load_settings(config: pytest.Config) -> Settings | None:
     inipath = config.inipath
     pyproject = (
-        inipath if inipath is not None and inipath.name == "pyproject.toml"
+        inipath
+        if inipath is not None and inipath.name == "pyproject.toml"
         else config.rootpath / "pyproject.toml"
     )
     try:
@@ -126,7 +157,9 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     )
     fail_fast = bool(config.getoption("pyramid_fail_fast")) or settings.fail_fast
     owner = PyramidSession(
-        config, settings, selected,
+        config,
+        settings,
+        selected,
         verdict_path=verdict_path.resolve(),
         explain=bool(config.getoption("pyramid_explain")),
         fail_fast=fail_fast,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Generator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,6 +17,9 @@ from pytest_pyramid.summary import RunSummary, TierStats
 from pytest_pyramid.tiers import PathRouter, TierAssignmentError, assign_tier
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+    from pathlib import Path
+
     from pytest_pyramid.config import Settings
     from pytest_pyramid.gates.base import GateResult
 
@@ -137,10 +138,10 @@ class PyramidSession:
                 for tier in tiers:
                     self.facts.paths_not_collected[tier] += 1
             return True
-        tier = self.router.tier_for(rel)
-        if tier is None or tier in self.selected or collection_path.suffix != ".py":
+        file_tier = self.router.tier_for(rel)
+        if file_tier is None or file_tier in self.selected or collection_path.suffix != ".py":
             return None
-        self.facts.paths_not_collected[tier] += 1
+        self.facts.paths_not_collected[file_tier] += 1
         return True
 
     @pytest.hookimpl(tryfirst=True)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_pyramid.config import Settings
-    from pytest_pyramid.summary import RunSummary
+from pytest_pyramid.config import Settings
+from pytest_pyramid.summary import RunSummary
 
 #: The parsed ``[tool.pyramid]`` settings; present only when the plugin is active.
-SETTINGS_KEY = pytest.StashKey["Settings"]()
+SETTINGS_KEY = pytest.StashKey[Settings]()
 #: The tier of a collected item.
 TIER_KEY = pytest.StashKey[str]()
 #: The run summary, filled on the controller (or in a serial run) as reports arrive.
-RUN_KEY = pytest.StashKey["RunSummary"]()
+RUN_KEY = pytest.StashKey[RunSummary]()

@@ -10,13 +10,15 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_pyramid.config import TierSpec
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.gates.base import GateResult, effect_of
-from pytest_pyramid.gitinfo import GitInfo
-from pytest_pyramid.summary import RunSummary
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import TierSpec
+    from pytest_pyramid.gitinfo import GitInfo
+    from pytest_pyramid.summary import RunSummary
 
 SCHEMA_VERSION = 1
 Decision = Literal["ready", "needs_approval", "blocked", "incomplete"]
@@ -46,9 +48,11 @@ def decide(
             blocking.append(text)
         elif effect == "approve":
             approval.append(text)
-    reasons = [*blocking, *incomplete, *approval] if not interrupted else [
-        *incomplete, *blocking, *approval
-    ]
+    reasons = (
+        [*blocking, *incomplete, *approval]
+        if not interrupted
+        else [*incomplete, *blocking, *approval]
+    )
     if interrupted:
         return "incomplete", reasons
     if blocking:
@@ -157,8 +161,11 @@ def build_verdict(
         tier_entries[name] = {
             "selected": stats.selected,
             "status": tier_status(
-                stats.selected, stats.collected, stats.executed,
-                stats.failed + stats.errors, stats.skipped,
+                stats.selected,
+                stats.collected,
+                stats.executed,
+                stats.failed + stats.errors,
+                stats.skipped,
             ),
             "collected": stats.collected,
             "deselected": stats.deselected,

@@ -72,9 +72,7 @@ def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: i
         pytest_version=pytest.__version__,
         args=[str(arg) for arg in owner.config.invocation_params.args],
     )
-    for sections in owner.config.hook.pytest_pyramid_verdict_sections(
-        config=owner.config, run=run
-    ):
+    for sections in owner.config.hook.pytest_pyramid_verdict_sections(config=owner.config, run=run):
         if sections:
             merge_sections(verdict, sections)
 
