@@ -144,6 +144,18 @@ def path_filter(dirs: Sequence[str], files: Sequence[str]) -> Callable[[str], bo
     return keep
 
 
+def warn_once(config: pytest.Config, message: str) -> None:
+    """A warning in pytest's summary; a clean usage error if the user's filters make it one.
+
+    ``issue_config_time_warning`` applies the user's ``filterwarnings``; under ``error``
+    the warning is raised, which from ``pytest_sessionstart`` would be an INTERNALERROR.
+    """
+    try:
+        config.issue_config_time_warning(PyramidWarning(message), stacklevel=2)
+    except PyramidWarning as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 class CoveragePlugin:
     """Registered in every process (serial, controller, workers) when coverage is wanted."""
 
@@ -184,27 +196,13 @@ class CoveragePlugin:
         cov = _current_coverage()
         test_contexts = config.getoption("cov_context", None) == "test"
         if cov is None:
-            self._problem = None
-            if (
-                not _is_worker(config)
-                and self.settings.has_thresholds
-                and _pytest_cov(config) is None
-            ):
-                config.issue_config_time_warning(
-                    PyramidWarning(
-                        "pytest-pyramid: coverage thresholds are configured but coverage is not "
-                        "measured; run with --cov (pytest-cov). The coverage gates will be "
-                        "not_evaluated."
-                    ),
-                    stacklevel=2,
-                )
+            # Nothing to switch. Not warned about: a local run without --cov is routine, and
+            # the coverage gates already say "not measured" with the way out.
             return
         self._problem = context_problem(cov)
         self._switching = self._problem is None and not test_contexts
         if self._problem and not _is_worker(config):
-            config.issue_config_time_warning(
-                PyramidWarning(f"pytest-pyramid: {self._problem}"), stacklevel=2
-            )
+            warn_once(config, f"pytest-pyramid: {self._problem}")
 
     @pytest.hookimpl(tryfirst=True)  # before fixtures set up, so their lines count for the tier
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
