@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from pytest_pyramid.signing import signature_for
+from pytest_pyramid.signing import SIGNING_KEY_ENV, signature_for
 from pytest_pyramid.verdict import validate_verdict, write_json_atomic
 
 APP = Path(__file__).with_name("sample_app.py")
@@ -158,16 +158,20 @@ class Project:
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "pytest_pyramid.deploy", *args]
 
+    def environ(self) -> dict[str, str]:
+        # A signing key in the developer's or CI's environment must not leak into these runs.
+        base = {k: v for k, v in os.environ.items() if k != SIGNING_KEY_ENV}
+        return {**base, **self.env}
+
     def run(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(self.argv(*args), cwd=self.root, capture_output=True, text=True,
-                                timeout=timeout, env={**os.environ, **self.env})
+                                timeout=timeout, env=self.environ())
         print(f"$ pyramid {' '.join(args)}  -> {result.returncode}\n{result.stdout}{result.stderr}")
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(self.argv(*args), cwd=self.root, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True,
-                                env={**os.environ, **self.env})
+                                stderr=subprocess.STDOUT, text=True, env=self.environ())
 
     def state(self) -> dict[str, Any]:
         path = self.work_dir / "state.json"
