@@ -180,6 +180,10 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         from pytest_pyramid.distributed import ControllerHooks
 
         config.pluginmanager.register(ControllerHooks(owner), "pyramid-controller")
+    elif fail_fast:
+        from pytest_pyramid.session import SerialFailFast
+
+        config.pluginmanager.register(SerialFailFast(owner), "pyramid-fail-fast")
     _register_gate_parts(config, settings)
 
 

@@ -89,6 +89,8 @@ class PyramidSession:
         self.facts = CollectionFacts()
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
+        #: nodeid -> tier of this process's collection (reports carry only the nodeid)
+        self.tier_of: dict[str, str] = {}
         self.failed_tiers: set[str] = set()
         self.stopped_after: str | None = None
         self.started = time.time()
@@ -166,6 +168,7 @@ class PyramidSession:
                 problems.append(str(exc))
                 continue
             item.stash[TIER_KEY] = tier
+            self.tier_of[item.nodeid] = tier
             self.facts.collected[tier] += 1
         if problems:
             shown = "\n  ".join(problems[:20])
@@ -215,53 +218,35 @@ class PyramidSession:
 
     # -- running ----------------------------------------------------------------------------
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        tier = item.stash.get(TIER_KEY, None)
-        if tier is None:
-            return report
-        report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist reports
-        if report.failed and call.excinfo is not None:
-            message = str(call.excinfo.value)
-            if message.startswith(TIMEOUT_PREFIX) and "pytest-timeout" in message:
-                limit = self.settings.tiers[tier].test_timeout
-                note = f"tier {tier!r} per-test limit"
-                note += f" {format_duration(limit)}" if limit else ""
-                crash = getattr(report.longrepr, "reprcrash", None)
-                if crash is not None:
-                    crash.message += f" [pyramid: {note} exceeded]"
-                report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
-        return report
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(
-        self, item: pytest.Item, nextitem: pytest.Item | None
-    ) -> Generator[None, object, object]:
-        result = yield
-        if self.fail_fast and not self.is_worker:
-            tier = item.stash.get(TIER_KEY, None)
-            next_tier = nextitem.stash.get(TIER_KEY, None) if nextitem is not None else None
-            if tier in self.failed_tiers and next_tier != tier and nextitem is not None:
-                self.stopped_after = tier
-                # shouldfail (as -x does) ends the run as failed, not as interrupted
-                item.session.shouldfail = (
-                    f"tier {tier} failed; later tiers not run (--tier-fail-fast)"
-                )
-        return result
-
-    @pytest.hookimpl
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.is_worker:
+    def _note_timeout(self, report: pytest.TestReport, tier: str) -> None:
+        """Name the tier and its limit in a pytest-timeout failure (failures only: cheap)."""
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = getattr(crash, "message", "")
+        if crash is None or TIMEOUT_PREFIX not in message or "pytest-timeout" not in message:
             return
+        limit = self.settings.tiers[tier].test_timeout
+        note = f"tier {tier!r} per-test limit"
+        note += f" {format_duration(limit)}" if limit else ""
+        crash.message = f"{message} [pyramid: {note} exceeded]"
+        report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Runs before xdist ships the report and before junitxml/terminal read it.
         tier = getattr(report, "pyramid_tier", None)
         if tier is None:
-            return
-        node = getattr(report, "node", None)
-        if node is not None:
-            self.workers.add(str(getattr(node.gateway, "id", "")))
+            tier = self.tier_of.get(report.nodeid)
+            if tier is None:
+                return
+            report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist
+            if report.failed:
+                self._note_timeout(report, tier)
+            if self.is_worker:
+                return
+        else:
+            node = getattr(report, "node", None)
+            if node is not None:
+                self.workers.add(str(node.gateway.id))
         if report.failed:
             self.failed_tiers.add(tier)
         self.aggregator.add_report(
@@ -270,10 +255,10 @@ class PyramidSession:
             when=report.when,
             outcome=report.outcome,
             duration=report.duration,
-            start=getattr(report, "start", 0.0),
-            stop=getattr(report, "stop", 0.0),
+            start=report.start,
+            stop=report.stop,
             wasxfail=hasattr(report, "wasxfail"),
-            is_subtest="subtest" in type(report).__name__.lower(),
+            is_subtest=type(report) is not pytest.TestReport and hasattr(report, "context"),
             user_properties=report.user_properties,
         )
 
@@ -345,3 +330,24 @@ class PyramidSession:
 
 def python_version() -> str:
     return ".".join(str(part) for part in sys.version_info[:3])
+
+
+class SerialFailFast:
+    """``--tier-fail-fast`` without xdist: stop at the first tier boundary after a failure."""
+
+    def __init__(self, owner: PyramidSession) -> None:
+        self.owner = owner
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        result = yield
+        tier = item.stash.get(TIER_KEY, None)
+        boundary = nextitem is not None and nextitem.stash.get(TIER_KEY, None) != tier
+        if boundary and tier in self.owner.failed_tiers:
+            self.owner.stopped_after = tier
+            # shouldfail (as -x does) ends the run as failed, not as interrupted
+            item.session.shouldfail = f"tier {tier} failed; later tiers not run (--tier-fail-fast)"
+
+        return result

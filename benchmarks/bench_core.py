@@ -1,0 +1,116 @@
+"""Core overhead benchmarks (run on demand, never as tests).
+
+    python benchmarks/bench_core.py [--tests 5000] [--repeat 5]
+
+1. 5,000 trivial tests: plugin active vs ``-p no:pyramid`` in the same run, median of N.
+2. ``--tier=fast`` vs ``-m unit`` on a suite whose e2e modules are slow to import.
+
+Both arms of a comparison run alternately so machine noise hits them alike; the figures are
+ratios, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+LEAN = ["-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest",
+        "-p", "no:locust", "-p", "no:pact", "-q", "--no-header", "-p", "no:randomly"]
+
+
+def write_trivial_suite(root: Path, tests: int) -> None:
+    per_module = 100
+    for tier, share in (("unit", 0.8), ("integration", 0.15), ("e2e", 0.05)):
+        count = int(tests * share)
+        folder = root / "tests" / tier
+        folder.mkdir(parents=True)
+        for module in range(0, count, per_module):
+            body = "".join(
+                f"def test_{i}():\n    assert {i} >= 0\n"
+                for i in range(module, min(count, module + per_module))
+            )
+            (folder / f"test_{tier}_{module}.py").write_text(body)
+    (root / "pyproject.toml").write_text("[tool.pyramid]\n")
+
+
+def write_slow_import_suite(root: Path) -> None:
+    (root / "tests" / "unit").mkdir(parents=True)
+    (root / "tests" / "e2e").mkdir(parents=True)
+    for index in range(20):
+        (root / "tests" / "unit" / f"test_u{index}.py").write_text(
+            "import pytest\n"
+            + "".join(f"@pytest.mark.unit\ndef test_{i}(): pass\n" for i in range(20))
+        )
+    for index in range(10):
+        # stands in for Playwright / Locust imports: 0.3 s per module at import time
+        (root / "tests" / "e2e" / f"test_e{index}.py").write_text(
+            textwrap.dedent(
+                """
+                import time
+                import pytest
+                time.sleep(0.3)
+                @pytest.mark.e2e
+                def test_page(): pass
+                """
+            )
+        )
+    (root / "pyproject.toml").write_text("[tool.pyramid]\n")
+
+
+def timed(cwd: Path, args: list[str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *LEAN, *args], cwd=cwd, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 5):
+        raise SystemExit(f"pytest {args} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return elapsed
+
+
+def compare(cwd: Path, arms: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in arms}
+    timed(cwd, next(iter(arms.values())))  # warm caches (pyc files, page cache)
+    for _ in range(repeat):
+        for name, args in arms.items():
+            samples[name].append(timed(cwd, args))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tests", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp, "trivial")
+        write_trivial_suite(root, args.tests)
+        medians = compare(
+            root, {"bare (-p no:pyramid)": ["-p", "no:pyramid"], "pyramid active": []},
+            args.repeat,
+        )
+        bare, active = medians["bare (-p no:pyramid)"], medians["pyramid active"]
+        print(f"{args.tests} trivial tests, median of {args.repeat}:")
+        print(f"  -p no:pyramid   {bare:7.3f} s")
+        print(f"  pyramid active  {active:7.3f} s")
+        print(f"  overhead ratio  {active / bare:7.3f}x  (target <= 1.03)")
+
+        root = Path(tmp, "slow_imports")
+        write_slow_import_suite(root)
+        medians = compare(root, {"-m unit": ["-m", "unit"], "--tier=fast": ["--tier=fast"]},
+                          args.repeat)
+        marker, tier = medians["-m unit"], medians["--tier=fast"]
+        print(f"400 unit tests + 10 e2e modules that take 0.3 s to import, median of {args.repeat}:")
+        print(f"  pytest -m unit      {marker:7.3f} s")
+        print(f"  pytest --tier=fast  {tier:7.3f} s")
+        print(f"  ratio               {tier / marker:7.3f}x  (lower is better)")
+
+
+if __name__ == "__main__":
+    main()
