@@ -1,25 +1,30 @@
 """API conformance and negative testing with Schemathesis 4.x, bounded for CI.
 
-``api_schema`` loads an OpenAPI schema from an ASGI app (requests go straight into the
+``api_suite`` loads an OpenAPI schema from an ASGI app (requests go straight into the
 app, no server needed) or from a URL, with a fixed seed and an example budget so a CI
 run is reproducible and its cost known. The tests it makes live in whichever tier their
 file belongs to (``tests/security`` or ``tests/contract``)::
 
-    schema = api_schema(app, max_examples=25)
+    suite = api_suite(app, max_examples=25)
 
-    @schema.parametrize()
-    def test_api(case):
-        case.call_and_validate()
+    @pytest.mark.parametrize("operation", suite.operations())
+    def test_api(operation):
+        suite.check(operation)
+
+One ordinary pytest item per operation, driven by Hypothesis here rather than through
+Schemathesis's own ``schema.parametrize()``: on pytest 9.2 the items that decorator makes
+all share one node id, which breaks ``--lf`` and per-test accounting.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 DEFAULT_SEED = 1
 DEFAULT_MAX_EXAMPLES = 25
@@ -76,3 +81,72 @@ def api_schema(
         modes=[GenerationMode(m) for m in chosen], max_examples=max_examples, database="none"
     )
     return schema
+
+
+@dataclass
+class ApiSuite:
+    """A loaded schema plus the budget every operation is checked with."""
+
+    schema: Any
+    max_examples: int
+    seed: int
+    modes: tuple[str, ...]
+
+    def operations(self) -> list[str]:
+        """Labels of every operation (``"GET /items/{id}"``), in schema order."""
+        return [result.ok().label for result in self.schema.get_all_operations()]
+
+    def operation(self, label: str) -> Any:
+        for result in self.schema.get_all_operations():
+            operation = result.ok()
+            if operation.label == label:
+                return operation
+        raise ApiSchemaError(f"no operation {label!r} in the schema; known: {self.operations()}")
+
+    def check(self, label: str, check: Callable[[Any], object] | None = None) -> None:
+        """Generate up to ``max_examples`` cases for ``label`` and validate each response.
+
+        ``check`` defaults to Schemathesis's ``case.call_and_validate()`` (no server
+        errors, documented status codes and content types, response schemas, invalid
+        data rejected and valid data accepted).
+        """
+        import hypothesis
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import strategies as st
+        from schemathesis import GenerationMode
+
+        operation = self.operation(label)
+        strategy = st.one_of(
+            *(operation.as_strategy(generation_mode=GenerationMode(m)) for m in self.modes)
+        )
+        run_check = check or (lambda case: case.call_and_validate())
+
+        @hypothesis.seed(self.seed)
+        @settings(
+            max_examples=self.max_examples,
+            deadline=None,  # latency is the performance tier's business, not a flaky failure
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=strategy)
+        def run(case: Any) -> None:
+            run_check(case)
+
+        run()
+
+
+def api_suite(
+    source: Any,
+    *,
+    path: str = "/openapi.json",
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    seed: int = DEFAULT_SEED,
+    modes: Iterable[str] = DEFAULT_MODES,
+    base_url: str | None = None,
+) -> ApiSuite:
+    """Load the schema (see :func:`api_schema`) and bundle it with its test budget."""
+    chosen = check_options(max_examples, modes)
+    schema = api_schema(
+        source, path=path, max_examples=max_examples, seed=seed, modes=chosen, base_url=base_url
+    )
+    return ApiSuite(schema, max_examples, seed, chosen)

@@ -194,6 +194,20 @@ def _guarded(handlers: Mapping[str, StateHandler], errors: list[str]) -> dict[st
     return {state: wrap(state, handler) for state, handler in handlers.items()}
 
 
+def _close_callback_servers(verifier: Any) -> None:
+    """Close the sockets of the verifier's callback servers.
+
+    pact-python 4.2 shuts these servers down without ``server_close()``, so each
+    verification leaks a listening socket and a ResourceWarning (an error under
+    ``filterwarnings = error``).
+    """
+    for attribute in ("_state_handler", "_message_producer"):
+        server = getattr(getattr(verifier, attribute, None), "_server", None)
+        close = getattr(server, "server_close", None)
+        if callable(close):
+            close()
+
+
 def verify_pacts(
     provider: str,
     provider_url: str,
@@ -231,6 +245,8 @@ def verify_pacts(
             verified = True
         except RuntimeError:
             verified = False
+        finally:
+            _close_callback_servers(verifier)
         output = verifier.output(strip_ansi=True)
         mismatches = [] if verified else mismatches_of(verifier.results)
         results.append(

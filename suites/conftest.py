@@ -1,0 +1,47 @@
+"""The demo suite's shared fixtures: one shop server per xdist worker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from demo_service.db import Database
+    from fastapi import FastAPI
+
+    from pytest_pyramid.toolkits.live_server import LiveServer
+
+pytest_plugins = ["pytest_pyramid.toolkits.plugin"]
+
+
+@pytest.fixture(scope="session")
+def shop_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shop") / "shop.db"
+
+
+@pytest.fixture(scope="session")
+def live_server_app(shop_db_path: Path) -> FastAPI:
+    from demo_service.app import create_app
+
+    return create_app(shop_db_path)
+
+
+@pytest.fixture(scope="session")
+def live_server_health_path() -> str:
+    return "/health"
+
+
+@pytest.fixture
+def shop(live_server: LiveServer, live_server_app: FastAPI) -> LiveServer:
+    """The running shop with its demo catalogue freshly loaded."""
+    db: Database = live_server_app.state.db
+    db.reset()
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def pyramid_base_url(live_server: LiveServer) -> str:
+    return live_server.url

@@ -1,0 +1,44 @@
+"""A short load test against the shop running as its own uvicorn process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_pyramid.toolkits.plugin import ServerPool
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+SUITE_ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def shop_process(pyramid_serve: ServerPool, tmp_path: Path) -> str:
+    from demo_service.db import Database
+
+    db_path = tmp_path / "load.db"
+    Database(db_path).reset()
+    server = pyramid_serve(
+        [
+            sys.executable, "-m", "uvicorn", "--factory", "demo_service.app:app_from_env",
+            "--host", "{host}", "--port", "{port}", "--log-level", "warning", "--no-access-log",
+        ],
+        health_path="/health",
+        env={"DEMO_DB": str(db_path)},
+        cwd=SUITE_ROOT,
+    )
+    return server.url
+
+
+def test_shop_under_load(shop_process: str, pyramid_load: Callable[..., Any]) -> None:
+    result = pyramid_load(
+        LOCUSTFILE, host=shop_process, users=10, spawn_rate=10, run_time_s=5, scenario="shopper"
+    )
+    # The thresholds in pyproject.toml judge the numbers; here only that the run was real.
+    assert result.requests > 100
+    assert set(result.endpoints) >= {"GET /api/items", "GET /api/items/{id}", "POST /api/orders"}
