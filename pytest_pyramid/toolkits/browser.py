@@ -75,9 +75,12 @@ def find_chromium(
 
 
 def browser_environment(profile_dir: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The browser's environment: the caller's, with every home-like directory in a temp dir."""
+    """The browser's environment: the caller's, with every home-like directory in a temp dir.
+
+    Keep ``profile_dir`` short: Chromium puts unix sockets below these directories, and a
+    socket path may not exceed 107 bytes (pytest's tmp_path often does).
+    """
     env = dict(os.environ if base is None else base)
-    home = profile_dir / "home"
     for key, sub in (
         ("HOME", "home"),
         ("XDG_CONFIG_HOME", "home/.config"),
@@ -89,7 +92,6 @@ def browser_environment(profile_dir: Path, base: Mapping[str, str] | None = None
         path.mkdir(parents=True, exist_ok=True)
         env[key] = str(path)
     (profile_dir / "runtime").chmod(0o700)
-    env.setdefault("TMPDIR", str(home))
     return env
 
 

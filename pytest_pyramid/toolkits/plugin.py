@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +17,6 @@ import pytest
 from pytest_pyramid.metrics import record_metric
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
     from pytest_pyramid.summary import RunSummary
     from pytest_pyramid.toolkits.browser import TimedPage
@@ -186,25 +186,27 @@ def pyramid_chromium_executable() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def pyramid_browser(
-    pyramid_chromium_executable: str | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
+def pyramid_browser(pyramid_chromium_executable: str | None) -> Iterator[Any]:
     """A headless Chromium (Playwright ``Browser``) for this worker."""
+    import shutil
+    import tempfile
+
     from playwright.sync_api import sync_playwright
 
     from pytest_pyramid.toolkits.browser import launch_chromium
 
+    # Not tmp_path_factory: its paths are too long for the unix sockets Chromium creates.
+    profile = Path(tempfile.mkdtemp(prefix="pyramid-chromium-"))
     playwright = sync_playwright().start()
     try:
         browser = launch_chromium(
-            playwright,
-            executable=pyramid_chromium_executable,
-            profile_dir=tmp_path_factory.mktemp("chromium"),
+            playwright, executable=pyramid_chromium_executable, profile_dir=profile
         )
         yield browser
         browser.close()
     finally:
         playwright.stop()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,173 @@
+"""Live servers: real uvicorn, the stdlib WSGI server and real subprocesses on loopback."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.toolkits.live_server import (
+    ServerError,
+    is_asgi,
+    probe,
+    serve,
+    serve_asgi,
+    serve_command,
+    serve_wsgi,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    from tests.conftest import MakeProject, ReadVerdict
+
+
+async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    status = 200 if scope["path"] in ("/", "/health") else 404
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+class AsgiClassApp:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asgi_app(scope, receive, send)
+
+
+class SyncOverride(AsgiClassApp):
+    def __call__(self, environ: Any, start_response: Any) -> Any:  # type: ignore[override]
+        return wsgi_app(environ, start_response)
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    status = "500 Broken" if environ["PATH_INFO"] == "/broken" else "200 OK"
+    start_response(status, [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        (asgi_app, True),
+        (AsgiClassApp(), True),
+        (SyncOverride(), False),  # the subclass's own __call__ decides
+        (wsgi_app, False),
+        (object(), False),
+    ],
+)
+def test_is_asgi(app: object, expected: bool) -> None:
+    assert is_asgi(app) is expected
+
+
+@pytest.mark.parametrize("app", [asgi_app, AsgiClassApp()])
+def test_asgi_app_served_in_a_thread_and_stopped(app: object) -> None:
+    with serve_asgi(app, health_path="/health") as server:
+        assert server.kind == "asgi"
+        assert server.host == "127.0.0.1"
+        assert probe(server.url_for("/")) == 200
+        assert probe(server.url_for("missing")) == 404
+    assert probe(server.url_for("/"), timeout=0.5) is None
+
+
+def test_wsgi_app_served_and_stopped() -> None:
+    server = serve(wsgi_app)
+    assert server.kind == "wsgi"
+    assert probe(server.url + "/anything") == 200
+    server.stop()
+    server.stop()  # idempotent
+    assert probe(server.url, timeout=0.5) is None
+
+
+def test_unhealthy_app_is_an_error_naming_the_url() -> None:
+    expected = r"/broken was not healthy within 0.5s \(last status 500\)"
+    with pytest.raises(ServerError, match=expected):
+        serve_wsgi(wsgi_app, health_path="/broken", timeout=0.5)
+
+
+def test_command_server_fills_in_the_port_and_stops(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("hello")
+    argv = [sys.executable, "-m", "http.server", "{port}", "--bind", "{host}"]
+    server = serve_command(argv, cwd=tmp_path, log_path=tmp_path / "server.log")
+    try:
+        assert server.kind == "command"
+        assert probe(server.url_for("/index.html")) == 200
+    finally:
+        server.stop()
+    assert probe(server.url, timeout=0.5) is None
+
+
+def test_command_that_dies_is_reported_with_its_output(tmp_path: Path) -> None:
+    argv = [sys.executable, "-c", "import sys; print('cannot bind {port}'); sys.exit(3)"]
+    with pytest.raises(ServerError, match=r"(?s)exit code 3; last output:\ncannot bind \d+"):
+        serve_command(argv, log_path=tmp_path / "log.txt", timeout=10)
+
+
+def test_bad_targets() -> None:
+    with pytest.raises(ServerError, match="needs a command"):
+        serve_command([])
+    with pytest.raises(TypeError, match="only apply to commands"):
+        serve(wsgi_app, cwd="/")
+    with pytest.raises(TypeError, match="expected an ASGI/WSGI app or a command list"):
+        serve(42)
+
+
+def test_live_server_fixture_one_server_per_worker(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        **{
+            "conftest.py": """
+                import pytest
+
+                def app(environ, start_response):
+                    start_response("200 OK", [("Content-Type", "text/plain")])
+                    return [b"pong"]
+
+                @pytest.fixture(scope="session")
+                def live_server_app():
+                    return app
+            """,
+            "tests/test_ports.py": """
+                import os, urllib.request
+                import pytest
+
+                @pytest.mark.parametrize("n", range(4))
+                def test_port(live_server, n, tmp_path_factory):
+                    with urllib.request.urlopen(live_server.url, timeout=5) as response:
+                        assert response.read() == b"pong"
+                    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+                    root = tmp_path_factory.getbasetemp().parent
+                    (root / f"port-{worker}-{n}").write_text(str(live_server.port))
+            """,
+        }
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "pytest_pyramid.toolkits.plugin", "-n", "2", "--basetemp", str(pytester.path / "bt")
+    )
+    result.assert_outcomes(passed=4)
+    ports: dict[str, set[str]] = {}
+    for path in (pytester.path / "bt").glob("port-*"):
+        worker = path.name.split("-")[1]
+        ports.setdefault(worker, set()).add(path.read_text())
+    assert set(ports) == {"gw0", "gw1"}
+    assert all(len(seen) == 1 for seen in ports.values())  # session-scoped per worker
+    assert ports["gw0"] != ports["gw1"]
+    assert read_verdict()["decision"] == "ready"
+
+
+def test_live_server_without_an_app_says_what_to_define(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(**{"tests/test_x.py": "def test_x(live_server):\n    pass\n"})
+    result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin")
+    result.stdout.fnmatch_lines(["*define a session-scoped `live_server_app` fixture*"])
+    assert result.ret != 0
