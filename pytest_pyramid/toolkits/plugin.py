@@ -314,6 +314,7 @@ def pyramid_verify_pacts(request: pytest.FixtureRequest, pyramid_pact_dir: Path)
         teardown: bool = False,
         directory: Path | None = None,
     ) -> VerificationResult:
+        __tracebackhide__ = True
         result = verify_pacts(
             provider, provider_url, directory or pyramid_pact_dir,
             state_handlers=state_handlers, teardown=teardown,
