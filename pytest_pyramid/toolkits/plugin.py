@@ -71,9 +71,6 @@ class ArtifactCollector:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from pytest_pyramid.toolkits.contract import disable_tracking
-
-    disable_tracking()
     if not config.pluginmanager.has_plugin(COLLECTOR_NAME):
         config.pluginmanager.register(ArtifactCollector(config), COLLECTOR_NAME)
 
@@ -81,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     # The controller's sessionstart runs before xdist starts any worker, so files cleaned
     # here cannot be ones this run's workers already wrote.
+    # Only directories under .pyramid/, which belong to this plugin, are touched.
     if _is_worker(session.config):
         return
     from pytest_pyramid.toolkits.contract import clear_pacts
