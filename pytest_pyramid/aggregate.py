@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pytest_pyramid.metrics import METRIC_PROPERTY
@@ -35,7 +35,7 @@ class Aggregator:
         stop: float,
         wasxfail: bool,
         is_subtest: bool,
-        user_properties: Iterable[tuple[str, object]],
+        user_properties: Sequence[tuple[str, object]],
     ) -> None:
         stats = self.tier(tier)
         test = self.run.outcomes.get(nodeid)
@@ -62,6 +62,8 @@ class Aggregator:
             test.outcome = "xpassed"
         if when == "teardown":
             stats.offer_slow(nodeid, test.duration_s)
+            if not user_properties:
+                return
             samples = [
                 MetricSample(
                     name=str(payload["name"]),

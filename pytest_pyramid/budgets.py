@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pytest_pyramid.config import BUDGET_WARN_RATIO, TierSpec
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.gates.base import GateResult, Status
+from pytest_pyramid.gates.flaky import is_quarantined
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -62,8 +63,10 @@ def near_budget(run: RunSummary, tiers: Mapping[str, TierSpec]) -> list[str]:
 def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateResult:
     """100% of executed, non-skipped tests must pass; quarantined failures are listed apart."""
     executed = sum(stats.executed for stats in run.tiers.values())
-    failing = [t for t in run.failed_tests if t.nodeid not in quarantined]
-    excused = sorted(t.nodeid for t in run.failed_tests if t.nodeid in quarantined)
+    failing = [t for t in run.failed_tests if not is_quarantined(t.nodeid, quarantined)]
+    excused = sorted(
+        t.nodeid for t in run.failed_tests if is_quarantined(t.nodeid, quarantined)
+    )
     details: dict[str, object] = {"failed": [t.nodeid for t in failing[:50]]}
     if excused:
         details["quarantined_failures"] = excused

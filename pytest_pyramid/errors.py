@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 
 class PyramidError(Exception):
     """Base class of every error pytest-pyramid raises on purpose."""
@@ -22,7 +20,3 @@ class ConfigError(PyramidError):
 
 class VerdictError(PyramidError):
     """A verdict file that cannot be read, parsed or validated."""
-
-
-class PyramidWarning(pytest.PytestWarning):
-    """Warnings about the pyramid configuration or a run (e.g. a tier close to its budget)."""

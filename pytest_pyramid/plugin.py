@@ -165,6 +165,12 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         fail_fast=fail_fast,
     )
     config.pluginmanager.register(owner, "pyramid-session")
+    from pytest_pyramid.cov.plugin import register_coverage
+
+    try:  # coverage switches contexts in every process, workers included
+        register_coverage(config, settings)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
 
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
@@ -189,12 +195,12 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
 
 def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
     """The gate engine judges on the controller (or the serial process) only."""
+    from pytest_pyramid.gates.engine import GateEngine
+
     try:
-        from pytest_pyramid.gates.engine import GateEngine
-    except ImportError:
-        return
-    try:
-        engine = GateEngine.from_settings(settings)
+        engine = GateEngine.from_settings(
+            settings, risk_base=config.getoption("pyramid_diff_base")
+        )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
     config.pluginmanager.register(engine, "pyramid-gates")

@@ -23,11 +23,9 @@ _INCOMPLETE_EXITS = {
 
 
 def _quarantined(owner: PyramidSession) -> frozenset[str]:
-    try:
-        from pytest_pyramid.gates.flaky import active_quarantine
-    except ImportError:
-        return frozenset()
     import datetime
+
+    from pytest_pyramid.gates.flaky import active_quarantine
 
     return active_quarantine(owner.settings.raw, owner.settings.source, datetime.date.today())
 

@@ -28,8 +28,8 @@ from pytest_pyramid.cov.measure import (
     test_context_classifier,
     tier_classifier,
 )
-from pytest_pyramid.errors import PyramidWarning
 from pytest_pyramid.stash import TIER_KEY
+from pytest_pyramid.warning import PyramidWarning
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
