@@ -171,3 +171,33 @@ def test_live_server_without_an_app_says_what_to_define(
     result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin")
     result.stdout.fnmatch_lines(["*define a session-scoped `live_server_app` fixture*"])
     assert result.ret != 0
+
+
+def test_pyramid_serve_runs_commands_and_stops_them_at_session_end(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(
+        **{
+            "tests/test_cmd.py": """
+                import sys, urllib.request
+
+                def test_two_servers(pyramid_serve, tmp_path):
+                    (tmp_path / "a.txt").write_text("A")
+                    argv = [sys.executable, "-m", "http.server", "{port}", "--bind", "{host}"]
+                    one = pyramid_serve(argv, cwd=tmp_path)
+                    two = pyramid_serve(argv, cwd=tmp_path)
+                    assert one.port != two.port
+                    for server in (one, two):
+                        with urllib.request.urlopen(server.url_for("a.txt"), timeout=5) as r:
+                            assert r.read() == b"A"
+                    (tmp_path.parent.parent / "ports").write_text(f"{one.port} {two.port}")
+            """
+        }
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "pytest_pyramid.toolkits.plugin", "--basetemp", str(pytester.path / "bt")
+    )
+    result.assert_outcomes(passed=1)
+    ports = (pytester.path / "ports").read_text().split()
+    assert len(ports) == 2
+    assert all(probe(f"http://127.0.0.1:{port}/", timeout=0.5) is None for port in ports)
