@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.config import read_pyproject_table
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
 STRATEGIES = ("canary", "blue-green")
 ROUTERS = ("nginx", "command")
@@ -223,15 +224,6 @@ PARSERS: dict[str, Callable[[object], Any]] = {
 assert set(PARSERS) == {f.name for f in fields(DeployConfig)} - {"source", "root"}
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
-
-
 def find_pyproject(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
@@ -297,14 +289,10 @@ def load_config(
     if path is None:
         return build_config({}, source="<defaults>", root=cwd, overrides=overrides)
     try:
-        data = _load_toml(path)
+        pyramid = read_pyproject_table(path) or {}
     except OSError as exc:
         raise ConfigError("deploy", str(path), str(path), f"cannot read: {exc}") from exc
-    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
-        raise ConfigError("deploy", str(path), str(path), f"not valid TOML: {exc}") from exc
-    tool = data.get("tool", {})
-    pyramid = tool.get("pyramid", {}) if isinstance(tool, dict) else {}
-    table = pyramid.get("deploy", {}) if isinstance(pyramid, dict) else {}
-    if not isinstance(table, dict):
+    table = pyramid.get("deploy", {})
+    if not isinstance(table, Mapping):
         raise ConfigError("deploy", table, str(path), "expected a table [tool.pyramid.deploy]")
     return build_config(table, source=str(path), root=path.parent.resolve(), overrides=overrides)
