@@ -77,9 +77,10 @@ class PyramidSession:
         self.fail_fast = fail_fast
         self.is_worker = hasattr(config, "workerinput")
         #: True on an xdist controller: collection facts then arrive from the workers
-        self.distributed = (
+        self.distributed = (  # xdist's own rule (a --dist in addopts alone is not enough)
             not self.is_worker
             and getattr(config.option, "dist", "no") != "no"
+            and bool(getattr(config.option, "tx", None))
             and not config.option.collectonly
         )
         self.rootpath = config.rootpath

@@ -69,6 +69,16 @@ def test_serial_and_two_workers_agree(
     parallel.stdout.fnmatch_lines(["*= pyramid =*", "decision: BLOCKED"])
 
 
+def test_dist_option_without_workers_is_a_serial_run(
+    make_project: MakeProject, read_verdict: ReadVerdict, pytester: pytest.Pytester
+) -> None:
+    make_project(**FILES)
+    pytester.runpytest("--dist=loadfile").assert_outcomes(passed=15, failed=1, skipped=1)
+    data = read_verdict()
+    assert data["tiers"]["unit"]["collected"] == 13
+    assert data["run"]["workers"] == 0
+
+
 def test_tier_fast_under_xdist(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
 ) -> None:
