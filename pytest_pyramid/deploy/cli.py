@@ -1,4 +1,4 @@
-"""`pyramid deploy | approve | status | abort | promote | history | stats`.
+"""`pyramid deploy | approve | status | abort | promote | stop | history | stats`.
 
 Exit codes: 0 ok, 1 refused / rolled back / aborted, 2 needs approval or paused (inconclusive),
 3 usage or invalid input (message on stderr).
@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 refused / rolled back / aborted, 2 needs approval or paused 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -29,7 +30,7 @@ Handler = Callable[[argparse.Namespace], int]
 _OVERRIDES = (
     "verdict", "strategy", "steps", "interval", "measurements", "error_rate_limit", "p95_limit",
     "min_requests", "failure_limit", "inconclusive_limit", "max_age", "work_dir", "history",
-    "port", "command", "scale_down_delay", "approval_ttl", "router",
+    "port", "command", "scale_down_delay", "approval_ttl", "router", "allow_dirty",
 )
 
 
@@ -62,6 +63,11 @@ def add_commands(subparsers: Any) -> None:
                    help="blue-green: keep the old version this long, e.g. 30s")
     p.add_argument("--router", default=None, choices=("nginx", "command"))
     p.add_argument("--dry-run", action="store_true", help="plan and judge, change nothing")
+    p.add_argument("--allow-dirty", action="store_const", const=True, default=None,
+                   help="accept a verdict produced from a dirty tree (allow_dirty = true)")
+    p.add_argument("--redeploy", action="store_true",
+                   help="roll the commit out as a canary even if it is already the stable "
+                        "version (e.g. a new --command)")
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser("approve", help="record an approval of the verdict's commit")
@@ -86,6 +92,15 @@ def add_commands(subparsers: Any) -> None:
         p.add_argument("--wait", type=float, default=60.0,
                        help="seconds to wait for a running deploy to act")
         p.set_defaults(func=cmd_abort if name == "abort" else cmd_promote)
+
+    p = subparsers.add_parser("stop", help="stop the router and the versions a deploy left running")
+    _common(p)
+    p.add_argument("--port", default=None)
+    p.add_argument("--force", action="store_true",
+                   help="also while a deploy runs: send it SIGTERM (it rolls back), then stop")
+    p.add_argument("--wait", type=float, default=30.0,
+                   help="with --force: seconds to wait for the running deploy to exit")
+    p.set_defaults(func=cmd_stop)
 
     p = subparsers.add_parser("history", help="list deployment attempts")
     _common(p)
@@ -192,7 +207,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         _say(f"[gate] {reason}")
     if args.dry_run:
         return _dry_run(config, commit, history, commit_time)
-    return _deploy(config, commit, commit_time, history)
+    return _deploy(config, commit, commit_time, history, redeploy=args.redeploy)
 
 
 def _dry_run(config: Any, commit: str, history: Any, commit_time: str | None) -> int:
@@ -237,7 +252,9 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _deploy(config: Any, commit: str, commit_time: str | None, history: Any) -> int:
+def _deploy(
+    config: Any, commit: str, commit_time: str | None, history: Any, *, redeploy: bool = False
+) -> int:
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld, deploy_lock, load_state
 
@@ -265,7 +282,7 @@ def _deploy(config: Any, commit: str, commit_time: str | None, history: Any) -> 
             started = time.monotonic()
             try:
                 outcome = deployer.run(deployment_id=deployment_id, commit=commit,
-                                       strategy=config.strategy)
+                                       strategy=config.strategy, redeploy=redeploy)
             except KeyboardInterrupt:
                 state = load_state(config.state_path)
                 if state.rollout is None:
@@ -425,6 +442,108 @@ def cmd_abort(args: argparse.Namespace) -> int:
 @_guard
 def cmd_promote(args: argparse.Namespace) -> int:
     return _control(args, "promote")
+
+
+# -- teardown ------------------------------------------------------------------------------------
+@_guard
+def cmd_stop(args: argparse.Namespace) -> int:
+    """Stop nginx and the recorded versions; refused while a deploy holds the lock (--force)."""
+    from pytest_pyramid.deploy.state import LockHeld, deploy_lock, lock_holder
+
+    config = _config(args)
+    if not config.work_dir.exists():
+        _say(f"[stop] nothing is running: no work folder {config.work_dir}")
+        return 0
+    try:
+        with deploy_lock(config.work_dir):
+            return _teardown(config)
+    except LockHeld as exc:
+        if not args.force:
+            _say(f"[stop] refused: {exc}; stopping would pull its versions from under it. "
+                 "Wait for it, `pyramid abort` it, or pass --force")
+            return 1
+        why = str(exc)
+    holder = lock_holder(config.work_dir)
+    if holder is not None:
+        _say(f"[stop] --force: {why}; sending it SIGTERM so it rolls back and exits")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(holder, signal.SIGTERM)
+    else:
+        _say(f"[stop] --force: {why}, but its pid cannot be confirmed; it is not signalled")
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            with deploy_lock(config.work_dir):
+                return _teardown(config)
+        except LockHeld:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+    _say(f"[stop] --force: the deploy still holds the lock after {args.wait:g}s; stopping "
+         "without it")
+    return _teardown(config)
+
+
+def _teardown(config: Any) -> int:
+    from pytest_pyramid.deploy import processes
+    from pytest_pyramid.deploy.history import History
+    from pytest_pyramid.deploy.state import DeployState, load_state, save_state
+
+    state = load_state(config.state_path)
+    router = _router(config)
+    acted = False
+    # The router first: clients then get refused connections, not 502s from dying versions.
+    stopped = router.stop(config.stop_timeout)
+    if stopped is not None:
+        acted = True
+        _say(f"[stop] router at {router.url}: {stopped}")
+    elif config.router == "command":
+        _say(f"[stop] router: command router at {router.url} is yours to stop; left as it is")
+    versions: list[tuple[str, Any]] = []
+    if state.rollout is not None:
+        versions.append(("canary", state.rollout.canary))
+    if state.stable is not None:
+        versions.append(("stable", state.stable))
+    failed: list[str] = []
+    for role, version in versions:
+        label = f"{role} {version.commit[:12]} at {version.addr} (pid {version.pid})"
+        if version.start_ticks is None and processes.is_alive(version.pid):
+            # Without a recorded start time a live pid may be a stranger's: never signal it.
+            _say(f"[stop] {label}: no recorded start time to confirm the pid; not signalled")
+            failed.append(label)
+            continue
+        if not processes.version_alive(version):
+            _say(f"[stop] {label} had already exited; forgotten")
+            continue
+        acted = True
+        processes.stop(version, config.stop_timeout)
+        if processes.version_alive(version):
+            _say(f"[stop] {label} is STILL RUNNING after SIGKILL")
+            failed.append(label)
+        else:
+            _say(f"[stop] {label} stopped")
+    if state.rollout is not None:
+        rollout = state.rollout
+        history = History(config.history_path)
+        row = history.get(rollout.id)
+        # A rollout still open in the history would stay in progress (or paused) for ever;
+        # stopping ends it like an abort. The stop itself is not a deployment: no row of its own.
+        if row is not None and row.outcome in ("in_progress", "paused"):
+            history.finish(rollout.id, outcome="aborted",
+                           reason=f"stopped by `pyramid stop` at {rollout.weight}% "
+                                  f"({rollout.status})")
+            _say(f"[stop] rollout #{rollout.id} of {rollout.commit[:12]} ({rollout.status} at "
+                 f"{rollout.weight}%) recorded as aborted")
+    if failed:
+        # Keep what could not be stopped in the state, so status still shows it.
+        return 1
+    if state.stable is not None or state.rollout is not None:
+        save_state(config.state_path, DeployState(extra=state.extra))
+    if not acted:
+        _say(f"[stop] nothing is running in {config.work_dir}")
+    else:
+        _say(f"[stop] done: nothing of {config.work_dir} is running")
+    return 0
 
 
 # -- history and stats ---------------------------------------------------------------------------

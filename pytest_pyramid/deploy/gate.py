@@ -63,10 +63,15 @@ def judge(
             f"the verdict is for commit {str(verdict_commit)[:12]}, "
             f"but the commit being deployed is {commit[:12]}"
         )
+    notes: list[str] = []
     if verdict.get("dirty") and not allow_dirty:
         refusals.append(
             "the verdict was produced from a dirty working tree (set allow_dirty to accept)"
         )
+    elif verdict.get("dirty"):
+        # Accepted, but never silently: the code that runs is not the commit the verdict names.
+        notes.append("WARNING: the verdict was produced from a dirty working tree; accepted "
+                     "only because allow_dirty is set")
     created = parse_created_at(str(verdict["created_at"]))
     age = now - created
     if age > max_age:
@@ -84,7 +89,7 @@ def judge(
     if refusals:
         return GateJudgement("refused", tuple(refusals))
     if decision == "ready":
-        return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit",))
+        return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
     risk = verdict.get("risk") or {}
     required = int(risk.get("required_approvals", 1)) if risk else 1
     roles = [str(r) for r in risk.get("approver_roles", [])] if risk else []
@@ -96,7 +101,7 @@ def judge(
     summary = f"needs {required} approval(s){role_text}{level}; has {counted.count}"
     if counted.count >= required:
         who = ", ".join(counted.counted) or "none required"
-        return GateJudgement("allowed", (f"{summary}: approved by {who}",))
+        return GateJudgement("allowed", (f"{summary}: approved by {who}", *notes))
     details = [summary, *(f"not counted: {why}" for why in counted.ignored)]
     details.append(
         f"record one with: pyramid approve --by NAME --role ROLE (commit {verdict_commit})"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.deploy.analysis import LOG_FORMAT
-from pytest_pyramid.deploy.processes import free_port, is_alive
+from pytest_pyramid.deploy.processes import cmdline, free_port, is_alive, start_ticks, wait_gone
 from pytest_pyramid.deploy.routers import ApplyResult, RouterError, RouterState
 
 if TYPE_CHECKING:
@@ -173,8 +173,7 @@ class NginxRouter:
             return None
 
     def running(self) -> bool:
-        pid = self._pid()
-        return pid is not None and is_alive(pid)
+        return self.master_pid() is not None
 
     def test_config(self, text: str) -> str | None:
         """None when ``nginx -t`` accepts ``text``, else nginx's complaint."""
@@ -288,11 +287,44 @@ class NginxRouter:
         return ApplyResult(False, generation, time.monotonic() - started,
                            f"nginx reload failed, old config kept: {why}")
 
-    def stop(self) -> None:
+    def master_pid(self) -> int | None:
+        """The pid in our pid file, only while it is alive and is an nginx run with our prefix.
+
+        A pid file left by an nginx that died uncleanly may name a recycled pid by now."""
         pid = self._pid()
-        if pid is not None and is_alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGQUIT)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and is_alive(pid):
-                time.sleep(0.05)
+        if pid is None or not is_alive(pid):
+            return None
+        command = cmdline(pid)
+        if "nginx" not in command or str(self.layout.prefix) not in command:
+            return None
+        return pid
+
+    def stop(self, timeout: float = 5.0) -> str | None:
+        """Graceful QUIT, then SIGKILL to nginx's own process group after ``timeout``.
+
+        None when our nginx was not running; otherwise what was done."""
+        pid = self.master_pid()
+        if pid is None:
+            return None
+        ticks = start_ticks(pid)
+        started = time.monotonic()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGQUIT)
+        if wait_gone(pid, ticks, timeout):
+            return f"nginx (pid {pid}) quit gracefully in {time.monotonic() - started:.2f}s"
+        # nginx runs in its own session, so its group is the master plus its workers, which
+        # would otherwise outlive the master and keep the port.
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            group = -1
+        with contextlib.suppress(ProcessLookupError):
+            if group == pid:
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        gone = wait_gone(pid, ticks, 2.0)
+        if gone:
+            self.layout.pid.unlink(missing_ok=True)
+        return (f"nginx (pid {pid}) did not quit within {timeout:g}s: "
+                + ("killed" if gone else "STILL RUNNING after SIGKILL"))

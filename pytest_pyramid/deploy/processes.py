@@ -167,4 +167,43 @@ def stop(version: Version, timeout: float) -> None:
         child = _CHILDREN.get(version.pid)
         if child is not None:
             child.wait(timeout=5)
+        # Not our child (a later command stopping it): SIGKILL is asynchronous, so wait a little.
+        wait_gone(version.pid, version.start_ticks, 2.0)
     _CHILDREN.pop(version.pid, None)
+
+
+def wait_gone(pid: int, start_ticks: int | None, timeout: float) -> bool:
+    """True once ``pid`` (with that start time) is gone, False if it outlived ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while is_alive(pid, start_ticks):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def start_ticks(pid: int) -> int | None:
+    return _start_ticks(pid)
+
+
+def cmdline(pid: int) -> str:
+    """The process's command line, NUL separators as spaces; "" when it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+
+
+def has_open(pid: int, path: Path) -> bool:
+    """Whether ``pid`` holds ``path`` open: proof that a pid read from a file is still its owner."""
+    target = str(path.resolve())
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) == target:
+                return True
+    return False

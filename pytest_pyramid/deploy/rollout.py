@@ -202,10 +202,14 @@ class Deployer:
         self.out(f"[done] {commit[:12]} serves 100% at {self.router.url} ({why})")
         return Outcome(0, "succeeded", why)
 
-    def run(self, *, deployment_id: int, commit: str, strategy: str) -> Outcome:
+    def run(
+        self, *, deployment_id: int, commit: str, strategy: str, redeploy: bool = False
+    ) -> Outcome:
+        """``redeploy``: roll the commit out again as a canary even when it is already stable
+        (a new start command or environment is a new release of the same code)."""
         state = self.state()
-        if state.stable is not None and state.stable.commit == commit and self.healthy(
-                state.stable):
+        if not redeploy and state.stable is not None and state.stable.commit == commit and \
+                self.healthy(state.stable):
             return Outcome(0, "succeeded", f"{commit[:12]} is already the stable version")
         if not self.healthy(state.stable):
             why = ("first deployment: no stable version to compare with" if state.stable is None

@@ -50,7 +50,9 @@ class Router(Protocol):
 
     def actual(self) -> RouterState | None: ...
 
-    def stop(self) -> None: ...
+    def stop(self, timeout: float = 5.0) -> str | None:
+        """Stop a router this module runs: None when there was none running, else what was done."""
+        ...
 
 
 class CommandRouter:
@@ -119,7 +121,8 @@ class CommandRouter:
         os.replace(tmp, self.state_file)
         return ApplyResult(True, generation, time.monotonic() - started, "command applied")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> str | None:
+        # The proxy behind router_command belongs to the user's infrastructure, not to us.
         return None
 
 

@@ -100,6 +100,23 @@ def deploy_lock(work_dir: Path) -> Iterator[TextIO]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def lock_holder(work_dir: Path) -> int | None:
+    """The pid of the deploy holding the lock, when it provably is that process.
+
+    The pid comes from the lock file; it is trusted only while that process is alive and has
+    the lock file open, so a recycled pid is never signalled."""
+    from pytest_pyramid.deploy.processes import has_open, is_alive
+
+    path = work_dir / "deploy.lock"
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid() or not is_alive(pid) or not has_open(pid, path):
+        return None
+    return pid
+
+
 def control_path(work_dir: Path) -> Path:
     return work_dir / "control.json"
 

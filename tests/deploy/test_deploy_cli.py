@@ -144,3 +144,11 @@ def test_stats_and_history_with_no_rollouts(repo: Project) -> None:
     assert result.returncode == 0
     assert "deployment success rate: n/a" in result.stdout
     assert repo.run("abort").returncode == 3  # nothing in progress
+
+
+def test_allow_dirty_flag_overrides_the_dirty_refusal(repo: Project) -> None:
+    repo.commit("v1", dirty=True)
+    assert repo.run("deploy", "--dry-run").returncode == 1
+    result = repo.run("deploy", "--dry-run", "--allow-dirty")
+    assert result.returncode == 0, result.stdout
+    assert "WARNING: the verdict was produced from a dirty working tree" in result.stdout

@@ -278,3 +278,22 @@ def test_abort_reaches_a_running_deploy(deployed: tuple[Project, str]) -> None:
     stats = project.run("stats").stdout
     assert "1 succeeded" in stats
     assert "1 aborted" in stats
+
+
+def test_redeploy_canaries_the_commit_that_is_already_stable(
+    deployed: tuple[Project, str],
+) -> None:
+    project, first = deployed
+    old_pid = project.state()["stable"]["pid"]
+    same = project.run("deploy")
+    assert same.returncode == 0
+    assert "already the stable version" in same.stdout
+    assert project.state()["stable"]["pid"] == old_pid
+    with Load(project.url) as load:
+        load.wait_for(20)
+        result = project.run("deploy", "--redeploy")
+    assert result.returncode == 0, result.stdout
+    assert "[step 4/4]" in result.stdout
+    assert load.failed == 0
+    assert project.state()["stable"]["commit"] == first
+    assert project.state()["stable"]["pid"] != old_pid
