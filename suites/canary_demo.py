@@ -1,0 +1,289 @@
+"""The full local canary of the demo shop, end to end and bounded in time.
+
+    cd suites && ../.venv/bin/pytest -n 2     # a `ready` verdict for HEAD first
+    ../.venv/bin/python canary_demo.py [--port P] [--allow-dirty]
+
+1. checks that pyramid-verdict.json is `ready` for HEAD (and says so when the tree is dirty);
+2. `pyramid deploy`: the first version takes 100% behind nginx on 127.0.0.1:<port>;
+3. bounded loopback load on /api/items while `pyramid deploy --redeploy` canaries the same
+   commit through 5/25/50/100 (a redeploy: a new release of the code that already runs);
+4. the same load while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
+5. `pyramid status`, `pyramid history`, `pyramid stats`;
+6. `pyramid stop`, always (finally), so nothing is left running.
+
+Exit 0 when every step did what it should, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VERDICT = HERE / "pyramid-verdict.json"
+SLOW_COMMAND = (
+    "env DEMO_FAULT=slow DEMO_DB={release}/shop.sqlite python -m uvicorn --factory "
+    "demo_service.app:app_from_env --host 127.0.0.1 --port {port} --log-level warning"
+)
+# Every pyramid command gets at most this long: a stuck step fails the demo instead of hanging.
+COMMAND_TIMEOUT_S = 180.0
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def banner(text: str) -> None:
+    say()
+    say(f"=== {text}")
+
+
+def loud(lines: list[str]) -> None:
+    width = max(len(line) for line in lines) + 4
+    say("!" * width)
+    for line in lines:
+        say(f"! {line.ljust(width - 4)} !")
+    say("!" * width)
+
+
+def git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
+                            timeout=30, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"canary_demo: git {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def check_verdict(allow_dirty: bool) -> str | None:
+    """The reason the demo cannot start, or None; prints what it found."""
+    from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.verdict import load_verdict
+
+    run_suite = "run the suite first: cd suites && ../.venv/bin/pytest -n 2 (or ./dev canary)"
+    try:
+        verdict = load_verdict(VERDICT)
+    except VerdictError as exc:
+        return f"no usable verdict ({exc}); {run_suite}"
+    head = git("rev-parse", "HEAD")
+    decision = verdict.get("decision")
+    commit = str(verdict.get("commit") or "")
+    say(f"[demo] verdict: {decision} for {commit[:12] or '?'} (created {verdict.get('created_at')}"
+        f"); HEAD is {head[:12]}")
+    if decision != "ready":
+        return f"the verdict is {decision!r}, not 'ready'; fix what it reports, then {run_suite}"
+    if commit != head:
+        return f"the verdict is for {commit[:12]}, not HEAD {head[:12]}; {run_suite}"
+    # Same rule as the verdict's own `dirty` flag: tracked files only.
+    changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
+    if verdict.get("dirty") or changed:
+        what = (f"{len(changed)} tracked file(s) changed since HEAD" if changed
+                else "the verdict was produced from a dirty tree")
+        if not allow_dirty:
+            return (f"{what}: the deploy gate only ships a verdict for committed code. Commit "
+                    f"(then {run_suite}), or pass --allow-dirty to demo anyway")
+        loud([
+            f"DIRTY TREE: {what}.",
+            "--allow-dirty: the deploy gate is told to accept it (allow_dirty = true).",
+            "The versions run the working tree, which is NOT the commit the verdict names.",
+        ])
+    return None
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pyramid_env() -> dict[str, str]:
+    # The start command says `python`: it must be this venv's, which has uvicorn and the app.
+    venv_bin = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+
+
+def pyramid(*args: str) -> int:
+    """Run a pyramid command from suites/, its output streamed as it comes."""
+    shown = " ".join(f'"{a}"' if " " in a else a for a in args)
+    say(f"$ pyramid {shown}")
+    try:
+        result = subprocess.run([sys.executable, "-m", "pytest_pyramid.deploy", *args], cwd=HERE,
+                                env=pyramid_env(), timeout=COMMAND_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        say(f"[demo] pyramid {args[0]} did not finish within {COMMAND_TIMEOUT_S:g}s")
+        return 124
+    say(f"(exit {result.returncode})")
+    return result.returncode
+
+
+def last_deployment() -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_pyramid.deploy", "history", "--json", "--limit", "1"],
+        cwd=HERE, env=pyramid_env(), capture_output=True, text=True, timeout=60, check=False)
+    rows = json.loads(result.stdout or "[]") if result.returncode == 0 else []
+    return dict(rows[0]) if rows else {}
+
+
+@dataclass
+class Load:
+    """Loopback clients on the router: ``workers`` threads, bounded by time and request count."""
+
+    url: str
+    workers: int = 4
+    max_seconds: float = 120.0
+    max_requests: int = 50_000
+    pause: float = 0.005
+    ok: int = 0
+    failed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def _work(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            with self._lock:
+                if self.ok + self.failed >= self.max_requests:
+                    return
+            problem = None
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                problem = f"HTTP {exc.code}"
+            except OSError as exc:
+                problem = type(exc).__name__
+            with self._lock:
+                if problem is None:
+                    self.ok += 1
+                else:
+                    self.failed += 1
+                    self.errors[problem] = self.errors.get(problem, 0) + 1
+            time.sleep(self.pause)
+
+    def __enter__(self) -> Load:
+        for _ in range(self.workers):
+            thread = threading.Thread(target=self._work, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=15)
+
+    def report(self) -> str:
+        total = self.ok + self.failed
+        share = f"{self.failed / total:.2%}" if total else "n/a"
+        detail = f" ({', '.join(f'{k}: {v}' for k, v in self.errors.items())})" if self.errors \
+            else ""
+        return (f"{self.workers} client threads sent {total} requests to {self.url}: "
+                f"{self.failed} failed = {share}{detail}")
+
+
+def demo(port: int, allow_dirty: bool) -> list[str]:
+    """Steps 2-5; returns what went wrong (empty when the demo did what it should)."""
+    problems: list[str] = []
+    dirty = ("--allow-dirty",) if allow_dirty else ()
+    url = f"http://127.0.0.1:{port}/api/items"
+
+    banner("1. first deployment: nothing to compare with, straight to 100%")
+    if pyramid("deploy", "--port", str(port), *dirty) != 0:
+        return ["the first deployment failed"]
+
+    banner("2. a good canary (same commit, redeployed) through 5/25/50/100 under client load")
+    with Load(url) as load:
+        code = pyramid("deploy", "--port", str(port), "--redeploy", *dirty)
+    say(f"[clients] {load.report()}")
+    if code != 0:
+        problems.append(f"the good canary exited {code}")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the good canary")
+
+    banner("3. a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)")
+    with Load(url) as load:
+        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", SLOW_COMMAND,
+                       *dirty)
+    say(f"[clients] {load.report()}")
+    outcome = last_deployment().get("outcome")
+    if code == 1 and outcome == "rolled_back":
+        say("[demo] the slow release was rolled back automatically; stable kept serving")
+    else:
+        problems.append(f"the slow release ended with exit {code}, outcome {outcome!r} "
+                        "(expected a rollback)")
+
+    banner("4. where things stand")
+    pyramid("status", "--port", str(port))
+    pyramid("history", "--limit", "5")
+    pyramid("stats")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.deploy.nginx import NginxRouter
+    from pytest_pyramid.errors import ConfigError
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=None,
+                        help="router port on 127.0.0.1 (default: [tool.pyramid.deploy] port)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="demo with uncommitted changes: the gate is told to accept a dirty "
+                             "verdict (printed loudly)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(HERE / "pyproject.toml")
+    except ConfigError as exc:
+        say(f"canary_demo: {exc}")
+        return 1
+    port = args.port or config.port
+
+    banner("0. the verdict")
+    problem = check_verdict(args.allow_dirty)
+    if problem:
+        say(f"canary_demo: {problem}")
+        return 1
+    router = NginxRouter(config.work_dir, port=port, binary=config.nginx)
+    if router.running():
+        say(f"[demo] a previous deployment is still running in {config.work_dir}; stopping it")
+        pyramid("stop", "--port", str(port))
+    if not port_free(port):
+        say(f"canary_demo: 127.0.0.1:{port} is in use by something else; pass --port")
+        return 1
+    say(f"[demo] router port 127.0.0.1:{port} is free; work folder {config.work_dir}")
+
+    problems: list[str] = []
+    try:
+        problems = demo(port, args.allow_dirty)
+    except KeyboardInterrupt:
+        problems = ["interrupted"]
+    finally:
+        banner("5. teardown")
+        if pyramid("stop", "--port", str(port)) != 0:
+            problems.append("pyramid stop failed: see above; `pyramid status` shows what is left")
+    say()
+    if problems:
+        for line in problems:
+            say(f"[demo] FAILED: {line}")
+        return 1
+    say("[demo] done: a good canary promoted, a slow one rolled back, nothing left running")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
