@@ -89,8 +89,9 @@ def check_verdict(allow_dirty: bool) -> str | None:
         what = (f"{len(changed)} tracked file(s) changed since HEAD" if changed
                 else "the verdict was produced from a dirty tree")
         if not allow_dirty:
-            return (f"{what}: the deploy gate only ships a verdict for committed code. Commit "
-                    f"(then {run_suite}), or pass --allow-dirty to demo anyway")
+            return (f"{what}: the deploy gate only ships a verdict for committed code. "
+                    "Commit, run the suite again (cd suites && ../.venv/bin/pytest -n 2), or "
+                    "pass --allow-dirty to demo anyway")
         loud([
             f"DIRTY TREE: {what}.",
             "--allow-dirty: the deploy gate is told to accept it (allow_dirty = true).",
