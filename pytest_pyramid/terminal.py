@@ -21,7 +21,10 @@ def _value(value: object) -> str:
 def tier_table(verdict: Mapping[str, Any]) -> list[str]:
     tiers: Mapping[str, Any] = verdict.get("tiers", {})
     show_cov = any(isinstance(t.get("coverage"), Mapping) for t in tiers.values())
-    header = f"{'tier':<12}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}  {'time / budget':<22}"
+    header = (
+        f"{'tier':<12}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}  {'time / budget':<22}"
+        f"{'wall':>7}"
+    )
     if show_cov:
         header += f"{'cov':>7}"
     lines = [header + "  status"]
@@ -34,7 +37,7 @@ def tier_table(verdict: Mapping[str, Any]) -> list[str]:
         row = (
             f"{name:<12}{tier.get('collected', 0):>6}{tier.get('passed', 0):>6}"
             f"{tier.get('failed', 0) + tier.get('errors', 0):>6}{tier.get('skipped', 0):>6}"
-            f"  {timing:<22}"
+            f"  {timing:<22}{format_duration(float(tier.get('wall_time_s', 0.0))):>7}"
         )
         if show_cov:
             cov = tier.get("coverage") or {}
