@@ -89,7 +89,10 @@ def compare(
     for _ in range(repeat):
         for name, args in arms.items():
             samples[name].append(timed(cwd, args, cpu=cpu))
-    return {name: statistics.median(values) for name, values in samples.items()}
+    # the minimum is the run least disturbed by other processes; the median is shown beside it
+    return {name: min(values) for name, values in samples.items()} | {
+        f"{name} (median)": statistics.median(values) for name, values in samples.items()
+    }
 
 
 def main() -> None:
@@ -111,16 +114,20 @@ def main() -> None:
             medians = compare(root, arms, args.repeat, cpu=cpu)
             bare = medians["bare"]
             kind = "CPU" if cpu else "wall"
-            print(f"{args.tests} trivial tests, {kind} time, median of {args.repeat}:")
-            for name, value in medians.items():
-                print(f"  {name:<20} {value:7.3f} s  ratio {value / bare:6.3f}x")
+            print(f"{args.tests} trivial tests, {kind} time, {args.repeat} runs each:")
+            for name in arms:
+                low, mid = medians[name], medians[f"{name} (median)"]
+                print(
+                    f"  {name:<20} min {low:7.3f} s  ratio {low / bare:6.3f}x"
+                    f"   median {mid:7.3f} s  ratio {mid / medians['bare (median)']:6.3f}x"
+                )
         print("  target: active <= 1.03x of bare")
 
         root = Path(tmp, "slow_imports")
         write_slow_import_suite(root)
         medians = compare(root, {"-m unit": ["-m", "unit"], "--tier=fast": ["--tier=fast"]},
                           args.repeat)
-        marker, tier = medians["-m unit"], medians["--tier=fast"]
+        marker, tier = medians["-m unit (median)"], medians["--tier=fast (median)"]
         print(f"400 unit tests + 10 e2e modules taking 0.3 s to import, median of {args.repeat}:")
         print(f"  pytest -m unit      {marker:7.3f} s")
         print(f"  pytest --tier=fast  {tier:7.3f} s")

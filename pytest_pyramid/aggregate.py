@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_pyramid.metrics import METRIC_PROPERTY
 from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
+
+
+class ReportLike(Protocol):
+    """The parts of a ``pytest.TestReport`` the aggregator reads (kept duck-typed: no pytest)."""
+
+    @property
+    def nodeid(self) -> str: ...
+    @property
+    def when(self) -> str | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def stop(self) -> float: ...
+    @property
+    def user_properties(self) -> Sequence[tuple[str, object]]: ...
 
 
 class Aggregator:
@@ -23,59 +42,62 @@ class Aggregator:
             stats = self.run.tiers[name] = TierStats(name)
         return stats
 
-    def add_report(
-        self,
-        *,
-        nodeid: str,
-        tier: str,
-        when: str,
-        outcome: str,
-        duration: float,
-        start: float,
-        stop: float,
-        wasxfail: bool,
-        is_subtest: bool,
-        user_properties: Sequence[tuple[str, object]],
-    ) -> None:
-        stats = self.tier(tier)
+    def add_report(self, report: ReportLike, tier: str) -> None:
+        """Fold one phase report (setup, call, teardown, rerun or subtest) of a test."""
+        nodeid = report.nodeid
+        stats = self.run.tiers.get(tier) or self.tier(tier)
         test = self.run.outcomes.get(nodeid)
         if test is None:
             test = self.run.outcomes[nodeid] = TestOutcome(nodeid, tier)
+        outcome = report.outcome
         if outcome == "rerun":
             test.reruns += 1
             test.outcome = "passed"
             self._metrics.pop(nodeid, None)
             return
+        when = report.when
+        # a subtest report is part of its test's call: its time is already in the call's
+        is_subtest = type(report).__name__ != "TestReport" and hasattr(report, "context")
         if not is_subtest:
-            stats.add_time(nodeid, duration, start, stop)
+            duration = report.duration
+            stats.test_time_s += duration
             test.duration_s += duration
+            start, stop = report.start, report.stop
+            if start and (stats.first_start is None or start < stats.first_start):
+                stats.first_start = start
+            if stop and (stats.last_stop is None or stop > stats.last_stop):
+                stats.last_stop = stop
         if outcome == "failed":
-            if when == "call" and not is_subtest:
-                test.outcome = "failed"
-            elif when == "call":  # a failed subtest fails its test, counted once
-                test.outcome = "failed" if test.outcome != "error" else "error"
+            if when == "call":
+                # a failed subtest fails its test, which still counts once
+                test.outcome = "error" if is_subtest and test.outcome == "error" else "failed"
             elif test.outcome != "failed":
                 test.outcome = "error"
-        elif outcome == "skipped" and test.outcome == "passed":
-            test.outcome = "xfailed" if wasxfail else "skipped"
-        elif outcome == "passed" and when == "call" and wasxfail and not is_subtest:
+        elif outcome == "skipped":
+            if test.outcome == "passed":
+                test.outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        elif when == "call" and not is_subtest and hasattr(report, "wasxfail"):
             test.outcome = "xpassed"
         if when == "teardown":
             stats.offer_slow(nodeid, test.duration_s)
-            if not user_properties:
-                return
-            samples = [
-                MetricSample(
-                    name=str(payload["name"]),
-                    value=float(payload["value"]),
-                    tier=tier,
-                    nodeid=nodeid,
-                    tags=tuple(sorted(payload.get("tags", {}).items())),
-                )
-                for key, payload in _metric_payloads(user_properties)
-            ]
-            if samples:
-                self._metrics[nodeid] = samples
+            if report.user_properties:
+                self._collect_metrics(nodeid, tier, report.user_properties)
+
+    def _collect_metrics(
+        self, nodeid: str, tier: str, user_properties: Sequence[tuple[str, object]]
+    ) -> None:
+        samples = [
+            MetricSample(
+                name=str(payload["name"]),
+                value=float(payload["value"]),
+                tier=tier,
+                nodeid=nodeid,
+                tags=tuple(sorted(payload.get("tags", {}).items())),
+            )
+            for _, payload in _metric_payloads(user_properties)
+        ]
+        if samples:
+            self._metrics[nodeid] = samples
 
     def finish(self) -> RunSummary:
         """Fold per-test outcomes into tier counters (once, at session end)."""

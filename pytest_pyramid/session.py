@@ -234,34 +234,23 @@ class PyramidSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs before xdist ships the report and before junitxml/terminal read it.
-        tier = getattr(report, "pyramid_tier", None)
-        if tier is None:
-            tier = self.tier_of.get(report.nodeid)
+        tier = self.tier_of.get(report.nodeid)
+        if tier is None:  # on an xdist controller the worker named the tier
+            tier = getattr(report, "pyramid_tier", None)
             if tier is None:
                 return
-            report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist
-            if report.failed:
-                self._note_timeout(report, tier)
-            if self.is_worker:
-                return
-        else:
             node = getattr(report, "node", None)
             if node is not None:
                 self.workers.add(str(node.gateway.id))
+        else:
+            if report.failed:
+                self._note_timeout(report, tier)
+            if self.is_worker:
+                report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist
+                return
         if report.failed:
             self.failed_tiers.add(tier)
-        self.aggregator.add_report(
-            nodeid=report.nodeid,
-            tier=tier,
-            when=report.when,
-            outcome=report.outcome,
-            duration=report.duration,
-            start=report.start,
-            stop=report.stop,
-            wasxfail=hasattr(report, "wasxfail"),
-            is_subtest=type(report) is not pytest.TestReport and hasattr(report, "context"),
-            user_properties=report.user_properties,
-        )
+        self.aggregator.add_report(report, tier)
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

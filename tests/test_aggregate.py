@@ -14,35 +14,50 @@ if TYPE_CHECKING:
 Phase = tuple[str, str]  # (when, outcome)
 
 
+class SubtestReport(pytest.TestReport):
+    """Stands for pytest's own SubtestReport (a TestReport subclass carrying a context)."""
+
+    context = "subtest"
+
+
+def report(
+    when: str,
+    outcome: str,
+    *,
+    duration: float = 0.0,
+    start: float = 0.0,
+    wasxfail: bool = False,
+    subtest: bool = False,
+    props: list[tuple[str, object]] | None = None,
+) -> pytest.TestReport:
+    cls = SubtestReport if subtest else pytest.TestReport
+    extra = {"wasxfail": "reason"} if wasxfail else {}
+    return cls(
+        "t.py::x",
+        ("t.py", 1, "x"),
+        {},
+        outcome,
+        None,
+        when,  # type: ignore[arg-type]
+        duration=duration,
+        start=start,
+        stop=start + duration,
+        user_properties=props or [],
+        **extra,
+    )
+
+
 def fold(phases: Sequence[Phase], *, wasxfail: bool = False, subtests: int = 0) -> RunSummary:
     run = RunSummary(tiers={"unit": TierStats("unit", selected=True)}, selected_tiers=("unit",))
     agg = Aggregator(run)
     for index, (when, outcome) in enumerate(phases):
         agg.add_report(
-            nodeid="t.py::x",
-            tier="unit",
-            when=when,
-            outcome=outcome,
-            duration=1.0,
-            start=10.0 + index,
-            stop=11.0 + index,
-            wasxfail=wasxfail,
-            is_subtest=False,
-            user_properties=[],
+            report(when, outcome, duration=1.0, start=10.0 + index, wasxfail=wasxfail), "unit"
         )
         if when == "call":
             for _ in range(subtests):
                 agg.add_report(
-                    nodeid="t.py::x",
-                    tier="unit",
-                    when="call",
-                    outcome="failed",
-                    duration=0.5,
-                    start=10.0,
-                    stop=10.5,
-                    wasxfail=False,
-                    is_subtest=True,
-                    user_properties=[],
+                    report("call", "failed", duration=0.5, start=10.0, subtest=True), "unit"
                 )
     return agg.finish()
 
@@ -93,18 +108,7 @@ def test_metrics_come_from_the_final_teardown_only() -> None:
     first = [(METRIC_PROPERTY, {"name": "a", "value": 1.0, "tags": {}})]
     both = [*first, (METRIC_PROPERTY, {"name": "a", "value": 2.0, "tags": {"page": "home"}})]
     for when, props in (("call", first), ("teardown", both)):
-        agg.add_report(
-            nodeid="t.py::x",
-            tier="perf",
-            when=when,
-            outcome="passed",
-            duration=0.0,
-            start=0,
-            stop=0,
-            wasxfail=False,
-            is_subtest=False,
-            user_properties=[("other", 1), *props],
-        )
+        agg.add_report(report(when, "passed", props=[("other", 1), *props]), "perf")
     result = agg.finish()
     assert [(m.name, m.value, m.tier, m.tags) for m in result.metrics] == [
         ("a", 1.0, "perf", ()),

@@ -53,16 +53,18 @@ def make_run(outcomes: dict[str, str]) -> RunSummary:
     for nodeid, outcome in outcomes.items():
         for when in ("setup", "call", "teardown"):
             agg.add_report(
-                nodeid=nodeid,
-                tier="unit",
-                when=when,
-                outcome=outcome if when == "call" else "passed",
-                duration=0.1,
-                start=1.0,
-                stop=2.0,
-                wasxfail=False,
-                is_subtest=False,
-                user_properties=[],
+                pytest.TestReport(
+                    nodeid,
+                    (nodeid, 1, nodeid),
+                    {},
+                    outcome if when == "call" else "passed",  # type: ignore[arg-type]
+                    None,
+                    when,  # type: ignore[arg-type]
+                    duration=0.1,
+                    start=1.0,
+                    stop=2.0,
+                ),
+                "unit",
             )
     return agg.finish()
 
