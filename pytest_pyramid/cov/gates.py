@@ -231,8 +231,22 @@ def evaluate(settings: CoverageSettings, state: CoverageState, run: RunSummary) 
         total_reason = "no test ran"
     if total_reason is None and (total_numbers is None or total_numbers.percent is None):
         total_reason = "no executable statements were measured (check coverage_source and --cov)"
+    left_out = sorted(n for n, st in run.tiers.items() if not st.selected and st.has_tests)
     if settings.total is not None and settings.total_level != "off":
-        if total_reason is not None or total_numbers is None:
+        if total_reason is None and total_numbers is not None and left_out:
+            # A partial run (e.g. --tier=fast before a commit) is incomplete anyway; judging
+            # the whole-suite bar on it would only block every such run.
+            gates.append(
+                _not_evaluated(
+                    "coverage.total",
+                    settings.total_level,
+                    settings.total,
+                    f"total coverage needs every tier; this run left out {', '.join(left_out)}"
+                    f" (measured {total_numbers.percent or 0:.2f}% on the tiers that ran)",
+                    "skip",
+                )
+            )
+        elif total_reason is not None or total_numbers is None:
             gates.append(
                 _not_evaluated(
                     "coverage.total", settings.total_level, settings.total, str(total_reason)

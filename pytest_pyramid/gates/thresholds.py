@@ -332,6 +332,15 @@ def evaluate_threshold(
                 on_missing = "warn"
         elif threshold.tier is not None:
             message += f" although tier {threshold.tier!r} was selected"
+        elif tiers_not_selected:
+            # Unknown producer and a partial run (incomplete anyway): the metric may belong to
+            # a left-out tier. A full run, or a threshold naming its tier, stays strict.
+            message += (
+                f" (tiers {', '.join(sorted(tiers_not_selected))} were not selected; set"
+                " `tier` on the threshold to keep it strict in partial runs)"
+            )
+            if on_missing == "fail":
+                on_missing = "warn"
         return GateResult(
             id=threshold.gate_id,
             level=threshold.level,

@@ -97,6 +97,20 @@ def test_a_tier_not_selected_is_not_evaluated_never_zero() -> None:
     assert "not selected" in tiers["e2e"]["coverage"]["reason"]
 
 
+def test_total_is_not_judged_on_a_partial_run_but_its_figure_is_shown() -> None:
+    state = CoverageState(
+        measurement({TOTAL: Numbers(100, 40, files=2), "unit": Numbers(100, 40, files=2)}),
+        rootdir=ROOT,
+    )
+    run = run_summary(unit=3, e2e=-1)
+    run.tiers["e2e"].paths_not_collected = 2  # e2e has tests that --tier left out
+    total = by_id(evaluate(settings(total=90.0), state, run).gates)["coverage.total"]
+    assert (total.status, total.on_missing, effect_of(total)) == ("not_evaluated", "skip", "none")
+    assert "left out e2e (measured 60.00% on the tiers that ran)" in total.message
+    full = by_id(evaluate(settings(total=90.0), state, run_summary(unit=3)).gates)
+    assert (full["coverage.total"].status, full["coverage.total"].actual) == ("fail", 60.0)
+
+
 @pytest.mark.parametrize(
     ("stats", "reason"),
     [

@@ -194,6 +194,10 @@ def test_tag_filter_only_judges_matching_samples() -> None:
         ({"tier": "performance"}, frozenset(), "fail", "block", "although tier 'performance'"),
         # The tier was left out by --tier: the core reports the run incomplete; not blocked here.
         ({"tier": "performance"}, frozenset({"performance"}), "warn", "warn", "not selected"),
+        # The tier was named and selected: missing data stays a failure in a partial run too.
+        ({"tier": "unit"}, frozenset({"performance"}), "fail", "block", "although tier 'unit'"),
+        # Producer unknown in a partial run (incomplete anyway): reported, not blocking.
+        ({}, frozenset({"performance"}), "warn", "warn", "set `tier` on the threshold"),
     ],
 )
 def test_missing_metric_is_never_a_pass(options: dict[str, str], not_selected: frozenset[str],
