@@ -487,3 +487,41 @@ def test_git_commit_is_recorded(
     data = read_verdict()
     assert (data["commit"], data["branch"], data["dirty"]) == (head, "trunk", False)
     assert data["commit_time"]
+
+
+def test_pre_commit_run_is_incomplete_not_blocked_by_whole_suite_gates(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        """
+        [tool.pyramid.thresholds]
+        "load.p95_ms" = "< 500"
+        "e2e.page_load_ms" = { threshold = "< 2000", tier = "e2e" }
+        "unit.checks" = { threshold = ">= 1", tier = "unit" }
+        """,
+        **{
+            "tests/unit/test_a.py": """
+                def test_a(pyramid_metric):
+                    pyramid_metric("unit.checks", 1)
+            """,
+            "tests/performance/test_p.py": "def test_p(pyramid_metric): pass\n",
+            "tests/e2e/test_e.py": "def test_e(): pass\n",
+        },
+    )
+    result = pytester.runpytest("--tier=fast")
+    assert result.ret == 0
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    gates = {g["id"]: g for g in data["gates"]}
+    assert gates["metric.unit.checks"]["status"] == "pass"
+    assert gates["metric.load.p95_ms"]["on_missing"] == "warn"
+    assert gates["metric.e2e.page_load_ms"]["on_missing"] == "warn"
+    # the same thresholds on a full run with the metrics missing: blocked
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    data = read_verdict()
+    assert data["decision"] == "blocked"
+    assert (
+        "gate metric.load.p95_ms: metric 'load.p95_ms' was never recorded (not evaluated)"
+        in (data["reasons"])
+    )
