@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import LEVELS, Level
+from pytest_pyramid.gates.base import Level, parse_level
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -143,13 +143,6 @@ def read_pyproject_table(path: Path) -> Mapping[str, Any] | None:
     return table
 
 
-def _level(value: object, key: str, source: str) -> Level:
-    for level in LEVELS:
-        if value == level:
-            return level
-    raise ConfigError(key, value, source, f"expected one of {', '.join(LEVELS)}")
-
-
 def _bool(value: object, key: str, source: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(key, value, source, "expected true or false")
@@ -212,7 +205,7 @@ def parse_settings(
     tier_tables = merged.get("tiers", {})
     if not isinstance(tier_tables, Mapping):
         raise ConfigError("tiers", tier_tables, source, "must be a table of tier tables")
-    budget_level = _level(merged.get("budget_level", "block"), "budget_level", source)
+    budget_level = parse_level(merged.get("budget_level", "block"), "budget_level", source)
 
     tiers: dict[str, TierSpec] = {}
     for order, name in enumerate(_tier_names_order(tier_tables, source)):
@@ -247,7 +240,7 @@ def parse_settings(
                 f"tiers.{name}.budget",
                 source,
             ),
-            budget_level=_level(
+            budget_level=parse_level(
                 spec.get("budget_level", budget_level), f"tiers.{name}.budget_level", source
             ),
             description=str(spec.get("description", default.description if default else name)),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import LEVELS, Level
+from pytest_pyramid.gates.base import Level, parse_level
 
 #: Keys accepted in ``[tool.pyramid.coverage]``; anything else is a typo worth an error.
 COVERAGE_KEYS = frozenset(
@@ -81,10 +81,7 @@ def _percent(key: str, value: object, source: str) -> float:
 
 
 def _level(key: str, value: object, source: str) -> Level:
-    for level in LEVELS:
-        if value == level:
-            return level
-    raise ConfigError(key, value, source, f"must be one of {', '.join(LEVELS)}")
+    return parse_level(value, key, source)
 
 
 def _table(key: str, value: object, source: str) -> Mapping[str, Any]:

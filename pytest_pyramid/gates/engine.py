@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any, cast
 from pytest_pyramid import risk as risk_mod
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import audit, complexity, duplication, security
-from pytest_pyramid.gates.base import LEVELS, ON_MISSING, GateResult, Level, OnMissing
+from pytest_pyramid.gates.base import (
+    GateResult,
+    Level,
+    OnMissing,
+    parse_level,
+    parse_on_missing,
+)
 from pytest_pyramid.gates.flaky import (
     QuarantineEntry,
     flaky_gate,
@@ -184,15 +190,9 @@ def parse_gate_overrides(table: object, source: str) -> dict[str, GateConfig]:
             raise ConfigError(key, raw, source, "must be a level string or a table")
         for name, value in (raw or {}).items():
             if name == "level":
-                if value not in LEVELS:
-                    raise ConfigError(f"{key}.level", value, source,
-                                      "must be one of " + ", ".join(LEVELS))
-                level, explicit = cast(Level, value), True
+                level, explicit = parse_level(value, f"{key}.level", source), True
             elif name == "on_missing":
-                if value not in ON_MISSING:
-                    raise ConfigError(f"{key}.on_missing", value, source,
-                                      "must be one of " + ", ".join(ON_MISSING))
-                on_missing = cast(OnMissing, value)
+                on_missing = parse_on_missing(value, f"{key}.on_missing", source)
             elif name in defaults.options:
                 options[name] = defaults.options[name][1](value, f"{key}.{name}", source)
             else:

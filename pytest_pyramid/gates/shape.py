@@ -19,10 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import LEVELS, ON_MISSING, GateResult, Level, OnMissing
+from pytest_pyramid.gates.base import (
+    GateResult,
+    Level,
+    OnMissing,
+    parse_level,
+    parse_on_missing,
+)
 
 if TYPE_CHECKING:
     from pytest_pyramid.summary import TierStats
@@ -83,20 +89,14 @@ def parse_shape(table: object, source: str, tier_names: Sequence[str]) -> ShapeS
     min_tests = table.get("min_tests", DEFAULT_MIN_TESTS)
     if isinstance(min_tests, bool) or not isinstance(min_tests, int) or min_tests < 0:
         raise ConfigError("shape.min_tests", min_tests, source, "must be a whole number >= 0")
-    level = table.get("level", "warn")
-    if level not in LEVELS:
-        raise ConfigError("shape.level", level, source, "must be one of " + ", ".join(LEVELS))
-    on_missing = table.get("on_missing", "fail")
-    if on_missing not in ON_MISSING:
-        raise ConfigError(
-            "shape.on_missing", on_missing, source, "must be one of " + ", ".join(ON_MISSING)
-        )
+    level = parse_level(table.get("level", "warn"), "shape.level", source)
+    on_missing = parse_on_missing(table.get("on_missing", "fail"), "shape.on_missing", source)
     return ShapeSpec(
         targets=targets,
         tolerance=float(tolerance),
         min_tests=min_tests,
-        level=cast(Level, level),
-        on_missing=cast(OnMissing, on_missing),
+        level=level,
+        on_missing=on_missing,
         order=tuple(tier_names),
     )
 

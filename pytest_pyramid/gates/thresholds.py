@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import LEVELS, ON_MISSING, GateResult, Level, OnMissing
+from pytest_pyramid.gates.base import (
+    GateResult,
+    Level,
+    OnMissing,
+    parse_level,
+    parse_on_missing,
+)
 
 if TYPE_CHECKING:
     from pytest_pyramid.summary import MetricSample
@@ -247,14 +253,10 @@ def _parse_one(
             )
         aggregate = named
 
-    level = options.get("level", DEFAULT_LEVEL)
-    if level not in LEVELS:
-        raise ConfigError(f"{key_path}.level", level, source, "must be one of " + ", ".join(LEVELS))
-    on_missing = options.get("on_missing", DEFAULT_ON_MISSING)
-    if on_missing not in ON_MISSING:
-        raise ConfigError(
-            f"{key_path}.on_missing", on_missing, source, "must be one of " + ", ".join(ON_MISSING)
-        )
+    level = parse_level(options.get("level", DEFAULT_LEVEL), f"{key_path}.level", source)
+    on_missing = parse_on_missing(
+        options.get("on_missing", DEFAULT_ON_MISSING), f"{key_path}.on_missing", source
+    )
     tier = options.get("tier")
     if tier is not None and (
         not isinstance(tier, str) or (tier_names is not None and tier not in tier_names)
