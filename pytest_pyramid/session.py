@@ -266,6 +266,9 @@ class PyramidSession:
             if workeroutput is not None:
                 workeroutput["pyramid_collection"] = self.facts.to_dict()
             return
+        option = self.config.option
+        if option.collectonly or option.setuponly or option.setupplan:
+            return  # nothing ran: keep the last real verdict instead of overwriting it
         from pytest_pyramid.verdict_writer import finish_session
 
         finish_session(self, session, int(exitstatus))

@@ -312,6 +312,18 @@ def test_keyboard_interrupt_writes_an_incomplete_verdict(
     assert data["reasons"][0].startswith("the run was interrupted")
 
 
+@pytest.mark.parametrize("option", ["--collect-only", "--setup-plan"])
+def test_runs_that_execute_nothing_keep_the_last_verdict(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict, option: str
+) -> None:
+    make_project(**PYRAMID_FILES)
+    pytester.runpytest().assert_outcomes(passed=5)
+    before = read_verdict()
+    result = pytester.runpytest(option, "--tier=fast")
+    assert result.ret == 0
+    assert read_verdict() == before
+
+
 def test_disabled_with_p_no_pyramid(pytester: pytest.Pytester, make_project: MakeProject) -> None:
     make_project(**PYRAMID_FILES)
     result = pytester.runpytest("-p", "no:pyramid")
