@@ -195,6 +195,11 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
 
 def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
     """The gate engine judges on the controller (or the serial process) only."""
+    from pytest_pyramid.github import StepSummary, step_summary_path
+
+    summary_path = step_summary_path()
+    if summary_path is not None:
+        config.pluginmanager.register(StepSummary(summary_path), "pyramid-github")
     from pytest_pyramid.gates.engine import GateEngine
 
     try:

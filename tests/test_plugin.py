@@ -537,3 +537,24 @@ def test_pre_commit_run_is_incomplete_not_blocked_by_whole_suite_gates(
         "gate metric.load.p95_ms: metric 'load.p95_ms' was never recorded (not evaluated)"
         in (data["reasons"])
     )
+
+
+def test_github_step_summary_is_appended(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    summary = pytester.path / "step-summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    make_project(
+        "[tool.pyramid.tiers.unit]\nbudget = '1ms'\n",
+        **{"tests/unit/test_a.py": "import time\ndef test_a(): time.sleep(0.01)\n"},
+    )
+    pytester.runpytest()
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### ❌ pytest-pyramid: blocked")
+    assert "| unit | 1 | 1 | 0 | 0 |" in text
+    assert "| `budget.unit` | block | fail |" in text
+    assert read_verdict()["decision"] == "blocked"
