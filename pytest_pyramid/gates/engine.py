@@ -321,7 +321,8 @@ class GateEngine:
         flaky_cfg = self.gates["tests.flaky"]
         if flaky_cfg.level != "off":
             gates.append(flaky_gate(run.outcomes, threshold=flaky_cfg.opt("threshold"),
-                                    level=flaky_cfg.level, quarantined=active))
+                                    level=flaky_cfg.level, quarantined=active,
+                                    on_missing=flaky_cfg.on_missing))
         flaky = flaky_section(run.outcomes, active)
         if flaky:
             sections["flaky"] = flaky

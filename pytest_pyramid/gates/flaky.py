@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import GateResult, Level
+from pytest_pyramid.gates.base import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pytest_pyramid.summary import TestOutcome
@@ -146,9 +146,20 @@ def flaky_gate(
     threshold: int = 0,
     level: Level = "warn",
     quarantined: Iterable[str] = (),
+    on_missing: OnMissing = "fail",
 ) -> GateResult:
-    """``tests.flaky``: count of flaky tests not under an active quarantine, against a maximum."""
+    """``tests.flaky``: count of flaky tests not under an active quarantine, against a maximum.
+
+    With no executed test there is no evidence either way: ``not_evaluated``, not "no flaky
+    tests".
+    """
     quarantined = tuple(quarantined)
+    if not any(o.outcome != "skipped" for o in outcomes.values()):
+        return GateResult(
+            id=FLAKY_GATE, level=level, status="not_evaluated", actual=None,
+            threshold=threshold, message="no test was executed, so none could be flaky",
+            on_missing=on_missing,
+        )
     flaky = flaky_tests(outcomes)
     counted = [o for o in flaky if not is_quarantined(o.nodeid, quarantined)]
     known = [o.nodeid for o in flaky if is_quarantined(o.nodeid, quarantined)]
@@ -175,6 +186,7 @@ def flaky_gate(
         actual=len(counted),
         threshold=threshold,
         message=message,
+        on_missing=on_missing,
         details=details,
     )
 
