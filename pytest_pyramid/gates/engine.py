@@ -463,7 +463,10 @@ class GateEngine:
             requirements=cfg.opt("requirements"), args=cfg.opt("args"),
             ignore=cfg.opt("ignore"), timeout_s=cfg.opt("timeout_s"),
         )
-        cache.store(audit.GATE_ID, key, result)
+        # An audit that could not be made (offline, service down) is retried on the next run,
+        # not remembered for the rest of the day.
+        if result.status != "not_evaluated":
+            cache.store(audit.GATE_ID, key, result)
         return result
 
     # -- hooks -----------------------------------------------------------------------------------
