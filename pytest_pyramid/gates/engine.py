@@ -384,6 +384,7 @@ class GateEngine:
             for gate_id in source_gates:
                 cfg = self.gates[gate_id]
                 results.append(GateResult(id=gate_id, level=cfg.level, status="not_evaluated",
+                                          threshold=self._static_threshold(gate_id),
                                           message=why, on_missing=cfg.on_missing))
             source_gates = []
         files_key = source_hash(files, self.rootdir, {"missing": missing}) if source_gates else ""
@@ -404,7 +405,18 @@ class GateEngine:
 
     def _skipped(self, gate_id: str, why: str) -> GateResult:
         return GateResult(id=gate_id, level=self.gates[gate_id].level, status="not_evaluated",
-                          message=why, on_missing="skip")
+                          threshold=self._static_threshold(gate_id), message=why,
+                          on_missing="skip")
+
+    def _static_threshold(self, gate_id: str) -> float | int | str:
+        """The limit a static gate would have been judged against, also when it was not run."""
+        cfg = self.gates[gate_id]
+        if gate_id == security.GATE_ID:
+            limits = {"high": cfg.opt("max_high"), "medium": cfg.opt("max_medium"),
+                      "low": cfg.opt("max_low")}
+            return security.threshold_text(limits, cfg.opt("max_unexplained_nosec"))
+        threshold: float | int = cfg.opt("threshold")
+        return threshold
 
     def _cached_source_gate(
         self, gate_id: str, files: list[Path], files_key: str, cache: ResultCache

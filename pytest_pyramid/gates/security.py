@@ -169,6 +169,15 @@ def unexplained_nosec(source: str, name: str) -> list[Finding]:
     return found
 
 
+def threshold_text(limits: Mapping[str, int | None] | None, max_unexplained_nosec: int) -> str:
+    """The limits as the gate reports them, e.g. ``high <= 0, medium <= 5, unexplained ...``."""
+    limits = dict(DEFAULT_LIMITS if limits is None else limits)
+    limit_text = ", ".join(
+        f"{sev} <= {limits[sev]}" for sev in reversed(SEVERITIES) if limits.get(sev) is not None
+    )
+    return f"{limit_text}, unexplained nosec <= {max_unexplained_nosec}".lstrip(", ")
+
+
 def security_gate(
     findings: Sequence[Finding],
     nosec: Sequence[Finding],
@@ -192,10 +201,7 @@ def security_gate(
     ]
     if len(nosec) > max_unexplained_nosec:
         over.append(f"unexplained nosec {len(nosec)} > {max_unexplained_nosec}")
-    limit_text = ", ".join(
-        f"{sev} <= {limits[sev]}" for sev in reversed(SEVERITIES) if limits.get(sev) is not None
-    )
-    threshold = f"{limit_text}, unexplained nosec <= {max_unexplained_nosec}".lstrip(", ")
+    threshold = threshold_text(limits, max_unexplained_nosec)
     actual = (
         f"high {counts['high']}, medium {counts['medium']}, low {counts['low']}, "
         f"unexplained nosec {len(nosec)}"
@@ -313,7 +319,7 @@ def run(
     except BanditUnavailable as exc:
         return GateResult(
             id=GATE_ID, level=level, status="not_evaluated", actual=None,
-            threshold=None, message=str(exc),
+            threshold=threshold_text(limits, max_unexplained_nosec), message=str(exc),
         ), None
     findings, errors = parse_bandit(report, rootdir)
     nosec: list[Finding] = []
