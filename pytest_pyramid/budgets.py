@@ -70,24 +70,27 @@ def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateRe
     details: dict[str, object] = {"failed": [t.nodeid for t in failing[:50]]}
     if excused:
         details["quarantined_failures"] = excused
-    if executed == 0:
+    counted = executed - len(excused)
+    if counted <= 0:
+        why = "no test was executed" if executed == 0 else "every executed test is quarantined"
         return GateResult(
             id="tests.pass_rate",
             level="block",
             status="not_evaluated",
             threshold=100.0,
-            message="no test was executed",
+            message=why,
             details=details,
         )
-    rate = 100.0 * (executed - len(failing)) / executed
+    rate = 100.0 * (counted - len(failing)) / counted
     status: Status = "pass" if not failing else "fail"
+    which = "counted" if excused else "executed"
     message = (
-        f"{executed - len(failing)} of {executed} executed tests passed"
+        f"{counted} of {counted} {which} tests passed"
         if not failing
-        else f"{len(failing)} of {executed} executed tests failed"
+        else f"{len(failing)} of {counted} {which} tests failed"
     )
     if excused:
-        message += f" ({len(excused)} quarantined failure(s) not counted)"
+        message += f"; {len(excused)} quarantined failure(s) not counted"
     return GateResult(
         id="tests.pass_rate",
         level="block",

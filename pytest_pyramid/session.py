@@ -110,6 +110,8 @@ class PyramidSession:
         self.aggregator = Aggregator(run)
         self.verdict: dict[str, Any] | None = None
         self.near_budget: list[str] = []
+        #: lines for the terminal summary about how the run was judged
+        self.notes: list[str] = []
 
     # -- collection -------------------------------------------------------------------------
 
@@ -318,6 +320,8 @@ class PyramidSession:
             tr.write_line(line, **markup)
         for warning in self.near_budget:
             tr.write_line(f"warning: {warning}", yellow=True)
+        for note in self.notes:
+            tr.write_line(note, yellow=True)
         tr.write_line(f"verdict written to {self.verdict_path}")
 
 
