@@ -79,6 +79,7 @@ class Aggregator:
         elif when == "call" and not is_subtest and hasattr(report, "wasxfail"):
             test.outcome = "xpassed"
         if when == "teardown":
+            test.finished = True
             stats.offer_slow(nodeid, test.duration_s)
             if report.user_properties:
                 self._collect_metrics(nodeid, tier, report.user_properties)
@@ -106,6 +107,8 @@ class Aggregator:
             stats.xfailed = stats.xpassed = 0
         for test in self.run.outcomes.values():
             stats = self.tier(test.tier)
+            if test.outcome == "passed" and not test.finished:
+                continue  # started, never ended: not a pass (RunSummary.unfinished_tests)
             if test.outcome == "passed":
                 stats.passed += 1
             elif test.outcome == "failed":

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.gitinfo import GitInfo
 
 TIMEOUT_PREFIX = "Timeout (>"
 
@@ -112,6 +113,10 @@ class PyramidSession:
         self.near_budget: list[str] = []
         #: lines for the terminal summary about how the run was judged
         self.notes: list[str] = []
+        #: read once at session start (the placeholder verdict) and reused at its end
+        self.git: GitInfo | None = None
+        #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
+        self.learned_tiers: dict[str, str] = {}
 
     # -- collection -------------------------------------------------------------------------
 
@@ -240,7 +245,12 @@ class PyramidSession:
         if tier is None:  # on an xdist controller the worker named the tier
             tier = getattr(report, "pyramid_tier", None)
             if tier is None:
-                return
+                # xdist reports a crashed worker's test itself, without the worker's tier
+                tier = self.learned_tiers.get(report.nodeid)
+                if tier is None:
+                    return
+            else:
+                self.learned_tiers[report.nodeid] = tier
             node = getattr(report, "node", None)
             if node is not None:
                 self.workers.add(str(node.gateway.id))
@@ -261,6 +271,17 @@ class PyramidSession:
 
     # -- session end ------------------------------------------------------------------------
 
+    def _writes_verdict(self) -> bool:
+        option = self.config.option
+        return not (self.is_worker or option.collectonly or option.setuponly or option.setupplan)
+
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self._writes_verdict():
+            from pytest_pyramid.verdict_writer import write_placeholder
+
+            write_placeholder(self)
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
@@ -268,8 +289,7 @@ class PyramidSession:
             if workeroutput is not None:
                 workeroutput["pyramid_collection"] = self.facts.to_dict()
             return
-        option = self.config.option
-        if option.collectonly or option.setuponly or option.setupplan:
+        if not self._writes_verdict():
             return  # nothing ran: keep the last real verdict instead of overwriting it
         from pytest_pyramid.verdict_writer import finish_session
 
@@ -285,12 +305,10 @@ class PyramidSession:
         if filtered and not reasons:
             reasons.append(f"{filtered} test(s) deselected by another plugin")
 
-    def gates(self, run: RunSummary, quarantined: frozenset[str]) -> list[GateResult]:
-        gates = [pass_rate_gate(run, quarantined), *budget_gates(run, self.settings.tiers)]
-        for result in self.config.hook.pytest_pyramid_gates(config=self.config, run=run):
-            gates.extend(result or [])
+    def core_gates(self, run: RunSummary, quarantined: frozenset[str]) -> list[GateResult]:
+        """Pass rate and budgets; the gate engine and other plugins add theirs by hook."""
         self.near_budget = near_budget(run, self.settings.tiers)
-        return gates
+        return [pass_rate_gate(run, quarantined), *budget_gates(run, self.settings.tiers)]
 
     def missing(self, run: RunSummary) -> list[str]:
         reasons = []

@@ -87,6 +87,8 @@ class TestOutcome:
     outcome: Outcome = "passed"
     duration_s: float = 0.0
     reruns: int = 0
+    #: the teardown report arrived (an interrupted or crashed test never gets one)
+    finished: bool = False
 
 
 @dataclass
@@ -103,6 +105,13 @@ class RunSummary:
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     incomplete_reasons: list[str] = field(default_factory=list)
     filter_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def unfinished_tests(self) -> int:
+        """Tests that started but never reported an end (Ctrl-C, a killed worker)."""
+        return sum(
+            1 for o in self.outcomes.values() if not o.finished and o.outcome == "passed"
+        )
 
     @property
     def failed_tests(self) -> list[TestOutcome]:

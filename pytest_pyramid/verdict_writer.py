@@ -1,21 +1,33 @@
-"""Session end on the controller: judge the run, write the verdict, set the exit status."""
+"""Session end on the controller: judge the run, write the verdict, set the exit status.
+
+A placeholder ``incomplete`` verdict is written when the session starts, so a run that
+crashes (or a plugin whose gate hook raises) can never leave an older ``ready`` verdict
+behind for ``pyramid check`` or ``pyramid deploy`` to trust.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.gates.base import effect_of
-from pytest_pyramid.gitinfo import read_git_info
+from pytest_pyramid.gates.base import GateResult, effect_of
+from pytest_pyramid.gitinfo import GitInfo, read_git_info
 from pytest_pyramid.signing import signature_for, signing_key_from_env
-from pytest_pyramid.verdict import build_verdict, decide, merge_sections, write_json_atomic
+from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.verdict import (
+    Decision,
+    build_verdict,
+    decide,
+    merge_sections,
+    utc_now_iso,
+    write_json_atomic,
+)
 
 if TYPE_CHECKING:
-    from pytest_pyramid.gates.base import GateResult
     from pytest_pyramid.session import PyramidSession
-    from pytest_pyramid.summary import RunSummary
 
 _INCOMPLETE_EXITS = {
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",
@@ -46,10 +58,86 @@ def _only_quarantined_failures(
     return excused
 
 
-def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: int) -> None:
+def _call_each(
+    hook: Any, kwargs: Mapping[str, object], errors: list[str]
+) -> list[tuple[str, object]]:
+    """Call every implementation of a pyramid hook on its own, so one that raises is
+    reported (and makes the verdict incomplete) without hiding the others' results."""
+    results = []
+    for impl in reversed(hook.get_hookimpls()):  # pluggy's own order: last registered first
+        function: Callable[..., object] = impl.function
+        try:
+            result = function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:  # a plugin's bug must not cost the verdict
+            errors.append(f"{hook.name} of {impl.plugin_name} raised {type(exc).__name__}: {exc}")
+            continue
+        if result is not None:
+            results.append((impl.plugin_name, result))
+    return results
+
+
+def collect_gates(owner: PyramidSession, run: RunSummary, errors: list[str]) -> list[GateResult]:
+    gates = owner.core_gates(run, _quarantined(owner))
+    kwargs = {"config": owner.config, "run": run}
+    for plugin, result in _call_each(owner.config.hook.pytest_pyramid_gates, kwargs, errors):
+        items = result if isinstance(result, (list, tuple)) else [result]
+        for item in items:
+            if isinstance(item, GateResult):
+                gates.append(item)
+            else:
+                errors.append(
+                    f"pytest_pyramid_gates of {plugin} returned {item!r}, not a GateResult"
+                )
+    return gates
+
+
+def _write(owner: PyramidSession, verdict: dict[str, Any]) -> None:
+    key = signing_key_from_env()
+    if key is not None:
+        verdict["signature"] = signature_for(verdict, key)
+    write_json_atomic(owner.verdict_path, verdict)
+
+
+def _verdict(
+    owner: PyramidSession,
+    run: RunSummary,
+    gates: list[GateResult],
+    decision: Decision,
+    reasons: list[str],
+    git: GitInfo,
+) -> dict[str, Any]:
     from pytest_pyramid import __version__
     from pytest_pyramid.session import python_version
 
+    return build_verdict(
+        run=run,
+        tiers=owner.settings.tiers,
+        gates=gates,
+        decision=decision,
+        reasons=reasons,
+        git=git,
+        tool_version=__version__,
+        python_version=python_version(),
+        pytest_version=pytest.__version__,
+        args=[str(arg) for arg in owner.config.invocation_params.args],
+    )
+
+
+def write_placeholder(owner: PyramidSession) -> None:
+    """An ``incomplete`` verdict for the run that is starting (replaced at its end)."""
+    owner.git = read_git_info(owner.config.rootpath)
+    run = RunSummary(
+        tiers={name: TierStats(name, selected=name in owner.selected) for name in owner.order},
+        selected_tiers=tuple(t for t in owner.order if t in owner.selected),
+    )
+    reason = (
+        f"the run that writes this verdict started at {utc_now_iso()} and has not finished "
+        "(still running, or it crashed)"
+    )
+    _write(owner, _verdict(owner, run, [], "incomplete", [reason], owner.git))
+
+
+def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: int) -> None:
     run = owner.aggregator.finish()
     if not owner.distributed:
         owner.apply_collection(owner.facts.to_dict())
@@ -68,46 +156,57 @@ def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: i
         incomplete.extend(owner.crashes)
     if owner.collection_errors:
         incomplete.append(f"{owner.collection_errors} collection error(s)")
+    if run.unfinished_tests:
+        incomplete.append(f"{run.unfinished_tests} test(s) started but never finished")
     incomplete.extend(owner.missing(run))
 
-    gates = owner.gates(run, _quarantined(owner))
+    plugin_errors: list[str] = []
+    gates = collect_gates(owner, run, plugin_errors)
+    if plugin_errors:
+        interrupted = True
+        incomplete.extend(plugin_errors)
     decision, reasons = decide(gates=gates, incomplete=incomplete, interrupted=interrupted)
     if owner.collection_errors and decision not in ("blocked", "incomplete"):
         decision = "blocked"
-    verdict = build_verdict(
-        run=run,
-        tiers=owner.settings.tiers,
-        gates=gates,
-        decision=decision,
-        reasons=reasons,
-        git=read_git_info(owner.config.rootpath),
-        tool_version=__version__,
-        python_version=python_version(),
-        pytest_version=pytest.__version__,
-        args=[str(arg) for arg in owner.config.invocation_params.args],
-    )
-    for sections in owner.config.hook.pytest_pyramid_verdict_sections(config=owner.config, run=run):
-        if sections:
+    git = owner.git if owner.git is not None else read_git_info(owner.config.rootpath)
+    verdict = _verdict(owner, run, gates, decision, reasons, git)
+    kwargs = {"config": owner.config, "run": run}
+    hook = owner.config.hook.pytest_pyramid_verdict_sections
+    section_errors: list[str] = []
+    for plugin, sections in _call_each(hook, kwargs, section_errors):
+        if isinstance(sections, Mapping):
             merge_sections(verdict, sections)
+        else:
+            section_errors.append(
+                f"pytest_pyramid_verdict_sections of {plugin} returned {sections!r}, not a dict"
+            )
+    if section_errors:
+        verdict["decision"] = "incomplete"
+        verdict["reasons"] = [*section_errors, *verdict["reasons"]]
+    plugin_errors.extend(section_errors)
 
     gate_blocks = any(effect_of(g) == "block" for g in gates)
     excused = _only_quarantined_failures(run, gates, session)
-    if excused and decision != "blocked":
+    if excused and verdict["decision"] != "blocked":
         # Quarantine exists to keep known-broken tests from failing the pipeline; pytest's own
         # status would still be 1 for them. Only when nothing else failed.
         session.exitstatus = pytest.ExitCode.OK
-        owner.notes.append(
-            f"exit status 0: the only failures ({excused}) are quarantined tests"
-        )
-    if decision == "blocked" and gate_blocks and session.exitstatus == pytest.ExitCode.OK:
+        owner.notes.append(f"exit status 0: the only failures ({excused}) are quarantined tests")
+    if session.exitstatus == pytest.ExitCode.OK and (
+        (verdict["decision"] == "blocked" and gate_blocks) or plugin_errors
+    ):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        owner.notes.append(
+            "exit status 1: every test passed, but the verdict is "
+            f"{str(verdict['decision']).upper()}"
+        )
+    owner.notes.extend(f"error: {error}" for error in plugin_errors)
     verdict["run"]["pytest_exit"] = int(session.exitstatus)
 
-    key = signing_key_from_env()
-    if key is not None:
-        verdict["signature"] = signature_for(verdict, key)
-    write_json_atomic(owner.verdict_path, verdict)
+    _write(owner, verdict)
     owner.verdict = verdict
-    owner.config.hook.pytest_pyramid_verdict_written(
-        config=owner.config, verdict=verdict, path=owner.verdict_path
+    _call_each(
+        owner.config.hook.pytest_pyramid_verdict_written,
+        {"config": owner.config, "verdict": verdict, "path": owner.verdict_path},
+        owner.notes,
     )

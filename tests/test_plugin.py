@@ -558,3 +558,73 @@ def test_github_step_summary_is_appended(
     assert "| unit | 1 | 1 | 0 | 0 |" in text
     assert "| `budget.unit` | block | fail |" in text
     assert read_verdict()["decision"] == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("hook", "message"),
+    [
+        ("raise RuntimeError('boom')", "raised RuntimeError: boom"),
+        ("return [42]", "returned 42, not a GateResult"),
+    ],
+)
+def test_a_broken_gate_plugin_makes_the_verdict_incomplete_not_stale(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    hook: str,
+    message: str,
+) -> None:
+    make_project(**{"tests/unit/test_a.py": "def test_a(): pass\n"})
+    pytester.runpytest()
+    assert read_verdict()["decision"] == "ready"
+    pytester.makeconftest(f"def pytest_pyramid_gates(config, run):\n    {hook}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any(message in reason for reason in data["reasons"])
+    # the built-in gates were still judged
+    assert [g["id"] for g in data["gates"]][:2] == ["tests.pass_rate", "budget.unit"]
+    result.stdout.fnmatch_lines([f"error: pytest_pyramid_gates of *{message}*"])
+
+
+def test_a_run_that_dies_leaves_an_incomplete_placeholder(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        **{
+            "tests/unit/test_a.py": """
+                import os
+                def test_a(): pass
+                def test_die():
+                    os._exit(9)  # the whole pytest process dies: no session end
+            """
+        }
+    )
+    result = pytester.runpytest_subprocess()
+    assert result.ret == 9
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert "has not finished (still running, or it crashed)" in data["reasons"][0]
+
+
+def test_an_interrupted_test_is_not_counted_as_passed(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        **{
+            "tests/unit/test_a.py": """
+                import os, signal
+                def test_a(): pass
+                def test_interrupted():
+                    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C in the middle of the test
+            """
+        }
+    )
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    data = read_verdict()
+    unit = data["tiers"]["unit"]
+    assert (unit["passed"], unit["failed"], unit["errors"]) == (1, 0, 0)
+    assert data["decision"] == "incomplete"
+    assert "1 test(s) started but never finished" in data["reasons"]

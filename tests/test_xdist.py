@@ -158,3 +158,21 @@ def test_crashed_worker_makes_the_verdict_incomplete(
     assert any(
         "crashed while running tests/unit/test_u.py::test_crash" in r for r in data["reasons"]
     )
+
+
+def test_crashed_test_counts_as_failed_in_the_pass_rate(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        **{
+            "tests/unit/test_u.py": "import os\ndef test_ok(): pass\n"
+            "def test_crash(): os._exit(3)\n"
+        }
+    )
+    pytester.runpytest_subprocess("-n", "2")
+    data = read_verdict()
+    gate = next(g for g in data["gates"] if g["id"] == "tests.pass_rate")
+    assert gate["status"] == "fail"
+    assert data["tiers"]["unit"]["passed"] == 1
+    assert data["tiers"]["unit"]["failed"] + data["tiers"]["unit"]["errors"] == 1
+    assert data["decision"] == "incomplete"
