@@ -117,6 +117,7 @@ class PyramidSession:
         self.git: GitInfo | None = None
         #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
         self.learned_tiers: dict[str, str] = {}
+        self.narrowing: list[str] = []
 
     # -- collection -------------------------------------------------------------------------
 
@@ -277,6 +278,10 @@ class PyramidSession:
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        from pytest_pyramid.filters import narrowing_reasons
+
+        # now, before --lf forgets the failures that pass again during the run
+        self.narrowing = narrowing_reasons(self.config)
         if self._writes_verdict():
             from pytest_pyramid.verdict_writer import write_placeholder
 
@@ -296,11 +301,9 @@ class PyramidSession:
         finish_session(self, session, int(exitstatus))
 
     def apply_collection(self, data: dict[str, dict[str, int]]) -> None:
-        from pytest_pyramid.filters import narrowing_reasons
-
         self.facts.apply(data, self.aggregator.run.tiers)
         reasons = self.aggregator.run.filter_reasons
-        reasons.extend(narrowing_reasons(self.config))
+        reasons.extend(self.narrowing)
         filtered = sum(data.get("filtered", {}).values())
         if filtered and not reasons:
             reasons.append(f"{filtered} test(s) deselected by another plugin")

@@ -24,7 +24,10 @@ def test_parse_duration_accepts(text: object, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("text", ["", "fast", "5 minutes", "-1s", -3, True, None, [1], "1d"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "fast", "5 minutes", "-1s", -3, True, None, [1], "1d", float("nan"), float("inf")],
+)
 def test_parse_duration_rejects(text: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)

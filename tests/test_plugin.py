@@ -628,3 +628,38 @@ def test_an_interrupted_test_is_not_counted_as_passed(
     assert (unit["passed"], unit["failed"], unit["errors"]) == (1, 0, 0)
     assert data["decision"] == "incomplete"
     assert "1 test(s) started but never finished" in data["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("args", "cwd", "reason"),
+    [
+        (["--ignore=tests/integration"], ".", "--ignore on the command line left tests out"),
+        (["--ignore-glob=*integration*"], ".", "--ignore-glob on the command line left tests out"),
+        ([], "tests/unit", "the run collected only"),
+    ],
+)
+def test_narrowing_by_ignore_or_a_subdirectory_is_incomplete(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    cwd: str,
+    reason: str,
+) -> None:
+    make_project(**PYRAMID_FILES)
+    monkeypatch.chdir(pytester.path / cwd)
+    pytester.runpytest(*args)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any(r.startswith(reason) for r in data["reasons"]), data["reasons"]
+
+
+def test_lf_without_earlier_failures_is_a_full_run(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(**PYRAMID_FILES)
+    pytester.makefile(".toml", pyproject="[tool.pyramid]\n")  # with the cache plugin
+    pytester.runpytest().assert_outcomes(passed=5)
+    pytester.runpytest("--lf").assert_outcomes(passed=5)
+    assert read_verdict()["decision"] == "ready"
