@@ -6,6 +6,8 @@ Exit codes: 0 ready / done, 1 blocked or incomplete, 2 needs approval, 3 unusabl
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
 import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -73,19 +75,45 @@ def check_verdict(
     return None
 
 
+_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+
+
+def resolve_commit(text: str | None) -> str | None:
+    """A SHA as given, or any other revision (``HEAD``, a tag) resolved by git."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        raise UsageFailure("--commit is empty (did `git rev-parse HEAD` fail?)")
+    if _SHA.fullmatch(text):
+        return text.lower()
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{text}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise UsageFailure(f"--commit {text!r} is neither a SHA nor a revision git knows here")
+    return result.stdout.strip()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.terminal import decision_lines, gate_lines
     from pytest_pyramid.verdict import load_verdict
 
+    commit = resolve_commit(args.commit)
     try:
         verdict = load_verdict(args.verdict)
     except VerdictError as exc:
         raise UsageFailure(str(exc)) from None
-    problem = check_verdict(verdict, commit=args.commit, max_age_s=args.max_age)
+    problem = check_verdict(verdict, commit=commit, max_age_s=args.max_age)
     if problem:
         raise UsageFailure(f"{args.verdict}: {problem}")
-    commit = (verdict.get("commit") or "no commit")[:12]
-    print(f"{args.verdict}: {commit}, created {verdict['created_at']}")
+    recorded = (verdict.get("commit") or "no commit")[:12]
+    print(f"{args.verdict}: {recorded}, created {verdict['created_at']}")
+    if verdict.get("dirty"):
+        print("warning: produced from a working tree with uncommitted changes")
     failing = [g for g in verdict["gates"] if g["status"] != "pass"]
     if failing:
         print("\n".join(gate_lines(failing, explain=False)))
@@ -104,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         "approval, 3 unusable",
     )
     check.add_argument("verdict", help="path of the verdict JSON")
-    check.add_argument("--commit", help="refuse a verdict for another commit (full or short SHA)")
+    check.add_argument(
+        "--commit", help="refuse a verdict for another commit (a SHA, or a revision like HEAD)"
+    )
     check.add_argument(
         "--max-age",
         type=_duration_arg,

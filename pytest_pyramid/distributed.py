@@ -98,6 +98,9 @@ class ControllerHooks:
             self.released.add(tier)
             outcome = "failed" if tier in self.owner.failed_tiers else "ok"
             _flag(self.sync_dir, tier).write_text(outcome)
+            later = [t for t, n in self.totals.items() if n and t not in self.released]
+            if outcome == "failed" and later and self.owner.stopped_after is None:
+                self.owner.stopped_after = tier
 
     @pytest.hookimpl
     def pytest_unconfigure(self, config: pytest.Config) -> None:

@@ -155,6 +155,11 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         if verdict_option
         else config.rootpath / settings.verdict
     )
+    if verdict_path.is_dir():
+        origin = "--pyramid-verdict" if verdict_option else f"{settings.source}: verdict"
+        raise pytest.UsageError(
+            f"pytest-pyramid: {origin} = {str(verdict_path)!r} is a directory, not a file"
+        )
     fail_fast = bool(config.getoption("pyramid_fail_fast")) or settings.fail_fast
     owner = PyramidSession(
         config,

@@ -118,6 +118,7 @@ class PyramidSession:
         #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
         self.learned_tiers: dict[str, str] = {}
         self.narrowing: list[str] = []
+        self.limits_enforced = True
 
     # -- collection -------------------------------------------------------------------------
 
@@ -162,6 +163,7 @@ class PyramidSession:
         problems: list[str] = []
         tier_set = self.tier_names
         settings = self.settings
+        tier_marks = {name: getattr(pytest.mark, name) for name in tier_set}
         for item in items:
             marker_tiers = {m.name for m in item.iter_markers() if m.name in tier_set}
             rel = self._relpath(item.path)
@@ -179,6 +181,8 @@ class PyramidSession:
             item.stash[TIER_KEY] = tier
             self.tier_of[item.nodeid] = tier
             self.facts.collected[tier] += 1
+            if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
+                item.add_marker(tier_marks[tier])
         if problems:
             shown = "\n  ".join(problems[:20])
             more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -202,6 +206,11 @@ class PyramidSession:
 
     def _add_timeouts(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not config.pluginmanager.hasplugin("timeout"):
+            if any(spec.test_timeout for spec in self.settings.tiers.values()):
+                self.limits_enforced = False
+                self.notes.append(
+                    "per-test limits were not enforced: pytest-timeout is not active"
+                )
             return
         if config.getoption("timeout", None) is not None:
             return  # an explicit --timeout on the command line wins over tier limits
@@ -325,11 +334,15 @@ class PyramidSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.is_worker or self.verdict is None:
             return
-        from pytest_pyramid.terminal import render
+        from pytest_pyramid.terminal import WIDTH, render
 
         tr = terminalreporter
         tr.section("pyramid", sep="=")
-        for line in render(self.verdict, explain=self.explain):
+        if self.verdict["run"]["pytest_exit"] == pytest.ExitCode.USAGE_ERROR:
+            tr.write_line(f"usage error: verdict INCOMPLETE written to {self.verdict_path}")
+            return
+        width = max(WIDTH, getattr(getattr(tr, "_tw", None), "fullwidth", WIDTH))
+        for line in render(self.verdict, explain=self.explain, width=width):
             decision = self.verdict["decision"]
             markup = {}
             if line.startswith("decision:"):

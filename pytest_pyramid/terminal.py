@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_pyramid.durations import format_duration
 
+#: the summary is written to read in 100 columns; wider terminals get longer lines
+WIDTH = 100
 _STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "N/E"}
 
 
@@ -50,18 +53,41 @@ def tier_table(verdict: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def gate_lines(gates: Sequence[Mapping[str, Any]], *, explain: bool) -> list[str]:
+def _wrapped(text: str, indent: str, width: int) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_on_hyphens=False,
+    ) or [indent]
+
+
+def _no_effect(gate: Mapping[str, Any]) -> bool:
+    return gate["status"] == "not_evaluated" and gate.get("on_missing") == "skip"
+
+
+def gate_lines(
+    gates: Sequence[Mapping[str, Any]], *, explain: bool, width: int = WIDTH
+) -> list[str]:
     lines = []
+    quiet = [] if explain else [g["id"] for g in gates if _no_effect(g)]
     for gate in gates:
+        if gate["id"] in quiet:
+            continue
         mark = _STATUS_MARK.get(gate["status"], gate["status"])
-        line = (
-            f"{mark:<5}{gate['level']:<8}{gate['id']:<28} "
-            f"{_value(gate.get('actual'))} (limit {_value(gate.get('threshold'))})"
+        head = f"{mark:<5}{gate['level']:<8}{gate['id']:<28} "
+        lines.extend(
+            textwrap.wrap(
+                f"{head}{_value(gate.get('actual'))} (limit {_value(gate.get('threshold'))})",
+                width=width,
+                subsequent_indent=" " * min(len(head), 45),
+                break_on_hyphens=False,
+            )
         )
-        lines.append(line)
         if explain or gate["status"] != "pass":
             if gate.get("message"):
-                lines.append(f"{'':13}{gate['message']}")
+                lines.extend(_wrapped(gate["message"], " " * 13, width))
             if gate["status"] == "not_evaluated":
                 lines.append(f"{'':13}missing data policy: {gate.get('on_missing', 'fail')}")
         if explain:
@@ -69,23 +95,41 @@ def gate_lines(gates: Sequence[Mapping[str, Any]], *, explain: bool) -> list[str
                 text = detail if isinstance(detail, str) else repr(detail)
                 if len(text) > 300:
                     text = text[:297] + "..."
-                lines.append(f"{'':13}{key}: {text}")
+                lines.extend(_wrapped(f"{key}: {text}", " " * 13, width))
+    if quiet:
+        lines.extend(
+            _wrapped(
+                f"N/E  (no effect: skipped in this run) {', '.join(quiet)}; "
+                "--pyramid-explain says why",
+                "",
+                width,
+            )
+        )
     return lines
 
 
-def decision_lines(verdict: Mapping[str, Any]) -> list[str]:
+def decision_lines(verdict: Mapping[str, Any], *, width: int = WIDTH) -> list[str]:
     lines = [f"decision: {str(verdict['decision']).upper()}"]
-    lines.extend(f"  - {reason}" for reason in verdict.get("reasons", []))
+    for reason in verdict.get("reasons", []):
+        lines.extend(
+            textwrap.wrap(
+                reason,
+                width=width,
+                initial_indent="  - ",
+                subsequent_indent="    ",
+                break_on_hyphens=False,
+            )
+        )
     return lines
 
 
-def render(verdict: Mapping[str, Any], *, explain: bool = False) -> list[str]:
+def render(verdict: Mapping[str, Any], *, explain: bool = False, width: int = WIDTH) -> list[str]:
     lines = tier_table(verdict)
     gates = verdict.get("gates", [])
     if gates:
         lines.append("")
         lines.append("gates:")
-        lines.extend(gate_lines(gates, explain=explain))
+        lines.extend(gate_lines(gates, explain=explain, width=width))
     lines.append("")
-    lines.extend(decision_lines(verdict))
+    lines.extend(decision_lines(verdict, width=width))
     return lines

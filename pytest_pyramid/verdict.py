@@ -39,6 +39,7 @@ def decide(
     """
     blocking: list[str] = []
     approval: list[str] = []
+    warnings: list[str] = []
     for gate in gates:
         effect = effect_of(gate)
         text = f"gate {gate.id}: {gate.message}" if gate.message else f"gate {gate.id}"
@@ -48,6 +49,8 @@ def decide(
             blocking.append(text)
         elif effect == "approve":
             approval.append(text)
+        elif effect == "warn":
+            warnings.append(f"warning: {text}")
     reasons = (
         [*blocking, *incomplete, *approval]
         if not interrupted
@@ -60,7 +63,9 @@ def decide(
     if incomplete:
         return "incomplete", reasons
     if approval:
-        return "needs_approval", reasons
+        return "needs_approval", [*reasons, *warnings]
+    if warnings:
+        return "ready", ["every required tier ran; no blocking or approval gate failed", *warnings]
     return "ready", ["every required tier ran and every gate passed"]
 
 
@@ -114,11 +119,19 @@ def load_verdict(path: str | os.PathLike[str]) -> dict[str, Any]:
     return validate_verdict(data, source=str(path))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: Path, data: Mapping[str, object]) -> None:
     """Write JSON so readers see the old file or the new one, never a half-written one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; a verdict is read by other users (CI, a deploy account)
+        os.chmod(tmp_name, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=False)
             handle.write("\n")

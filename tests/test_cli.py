@@ -119,3 +119,33 @@ def test_signature_round_trip_and_tampering(
     del data["signature"]
     assert main(["check", write(tmp_path, data)]) == 3
     assert "not signed" in capsys.readouterr().err
+
+
+def test_check_commit_empty_or_unknown_is_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, verdict())
+    assert main(["check", path, "--commit", ""]) == 3
+    assert "--commit is empty" in capsys.readouterr().err
+    assert main(["check", path, "--commit", "no-such-rev"]) == 3
+    assert "neither a SHA nor a revision" in capsys.readouterr().err
+
+
+def test_check_resolves_a_revision_and_mentions_a_dirty_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.chdir(tmp_path)
+    for args in (
+        ["init", "-q"],
+        ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "--allow-empty", "-qm", "x"],
+    ):
+        subprocess.run(["git", *args], check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    path = write(tmp_path, verdict(commit=head, dirty=True))
+    assert main(["check", path, "--commit", "HEAD"]) == 0
+    assert "uncommitted changes" in capsys.readouterr().out

@@ -663,3 +663,66 @@ def test_lf_without_earlier_failures_is_a_full_run(
     pytester.runpytest().assert_outcomes(passed=5)
     pytester.runpytest("--lf").assert_outcomes(passed=5)
     assert read_verdict()["decision"] == "ready"
+
+
+def test_verdict_path_that_is_a_directory_is_a_start_up_usage_error(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(**PYRAMID_FILES)
+    (pytester.path / "out").mkdir()
+    result = pytester.runpytest("--pyramid-verdict=out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--pyramid-verdict = '*out' is a directory, not a file*"])
+    assert "passed" not in result.stdout.str()
+
+
+def test_verdict_file_is_readable_by_others(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    import os
+    import stat
+
+    make_project(**PYRAMID_FILES)
+    old = os.umask(0o022)
+    try:
+        pytester.runpytest()
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((pytester.path / "pyramid-verdict.json").stat().st_mode)
+    assert mode == 0o644
+
+
+def test_dash_m_selects_tests_tiered_by_path(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(**PYRAMID_FILES)
+    result = pytester.runpytest("-m", "e2e", "-v", "--strict-markers")
+    result.assert_outcomes(passed=1, deselected=4)
+    result.stdout.fnmatch_lines(["*tests/e2e/test_ui.py::test_page PASSED*"])
+
+
+def test_limits_not_enforced_without_pytest_timeout_are_said(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        "[tool.pyramid.tiers.unit]\ntest_timeout = '0.1s'\n",
+        **{"tests/unit/test_a.py": "import time\ndef test_a(): time.sleep(0.3)\n"},
+    )
+    result = pytester.runpytest("-p", "no:timeout")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["per-test limits were not enforced: pytest-timeout is not active"])
+    assert read_verdict()["tiers"]["unit"]["test_timeout_s"] is None
+
+
+def test_a_failed_warn_gate_is_named_in_a_ready_verdict(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        "[tool.pyramid.tiers.unit]\nbudget = '1ms'\nbudget_level = 'warn'\n",
+        **{"tests/unit/test_a.py": "import time\ndef test_a(): time.sleep(0.02)\n"},
+    )
+    assert pytester.runpytest().ret == 0
+    data = read_verdict()
+    assert data["decision"] == "ready"
+    assert data["reasons"][0] == "every required tier ran; no blocking or approval gate failed"
+    assert data["reasons"][1].startswith("warning: gate budget.unit: tier unit used")

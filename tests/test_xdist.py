@@ -116,6 +116,7 @@ def test_tier_fail_fast_under_xdist_runs_no_later_tier(
     result.assert_outcomes(passed=7, failed=1)
     data = read_verdict()
     assert data["tiers"]["integration"]["passed"] == 0
+    assert "stopped after tier unit failed (--tier-fail-fast)" in data["reasons"]
     assert data["decision"] == "blocked"
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
