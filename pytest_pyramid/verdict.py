@@ -69,6 +69,21 @@ def decide(
     return "ready", ["every required tier ran and every gate passed"]
 
 
+def approvals_needed(verdict: Mapping[str, Any]) -> tuple[int, list[str], str]:
+    """How many approvals a ``needs_approval`` verdict asks for, from which roles, and a
+    sentence saying so. Without a risk assessment: one approval, any role."""
+    risk = verdict.get("risk") or {}
+    required = int(risk.get("required_approvals", 1)) if risk else 1
+    roles = [str(role) for role in risk.get("approver_roles", [])] if risk else []
+    role_text = f" from {', '.join(roles)}" if roles else " (any role)"
+    basis = (
+        f"risk {risk.get('level')}, score {risk.get('score')}"
+        if risk
+        else "no risk assessment configured"
+    )
+    return required, roles, f"needs {required} approval(s){role_text} ({basis})"
+
+
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 

@@ -19,6 +19,7 @@ from pytest_pyramid.signing import signature_for, signing_key_from_env
 from pytest_pyramid.summary import RunSummary, TierStats
 from pytest_pyramid.verdict import (
     Decision,
+    approvals_needed,
     build_verdict,
     decide,
     merge_sections,
@@ -188,6 +189,8 @@ def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: i
         verdict["reasons"] = [*section_errors, *verdict["reasons"]]
     plugin_errors.extend(section_errors)
 
+    if verdict["decision"] == "needs_approval":
+        verdict["reasons"].append(approvals_needed(verdict)[2])
     gate_blocks = any(effect_of(g) == "block" for g in gates)
     excused = _only_quarantined_failures(run, gates, session)
     if excused and verdict["decision"] != "blocked":

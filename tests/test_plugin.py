@@ -726,3 +726,16 @@ def test_a_failed_warn_gate_is_named_in_a_ready_verdict(
     assert data["decision"] == "ready"
     assert data["reasons"][0] == "every required tier ran; no blocking or approval gate failed"
     assert data["reasons"][1].startswith("warning: gate budget.unit: tier unit used")
+
+
+def test_needs_approval_names_the_approvals_needed(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(
+        '[tool.pyramid.thresholds]\n"api.rps" = { threshold = ">= 100", level = "approve" }\n',
+        **{"tests/unit/test_a.py": "def test_a(pyramid_metric): pyramid_metric('api.rps', 5)\n"},
+    )
+    assert pytester.runpytest().ret == 0
+    data = read_verdict()
+    assert data["decision"] == "needs_approval"
+    assert data["reasons"][-1] == "needs 1 approval(s) (any role) (no risk assessment configured)"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_pyramid.deploy.approvals import Approval, tally
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.verdict import parse_created_at
+from pytest_pyramid.verdict import approvals_needed, parse_created_at
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -90,15 +90,11 @@ def judge(
         return GateJudgement("refused", tuple(refusals))
     if decision == "ready":
         return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
-    risk = verdict.get("risk") or {}
-    required = int(risk.get("required_approvals", 1)) if risk else 1
-    roles = [str(r) for r in risk.get("approver_roles", [])] if risk else []
+    required, roles, needed = approvals_needed(verdict)
     counted = tally(
         approvals, commit=str(verdict_commit), roles=roles, now=now, ttl=approval_ttl
     )
-    role_text = f" from {', '.join(roles)}" if roles else ""
-    level = f" (risk {risk.get('level')}, score {risk.get('score')})" if risk else ""
-    summary = f"needs {required} approval(s){role_text}{level}; has {counted.count}"
+    summary = f"{needed}; has {counted.count}"
     if counted.count >= required:
         who = ", ".join(counted.counted) or "none required"
         return GateJudgement("allowed", (f"{summary}: approved by {who}", *notes))
