@@ -119,6 +119,8 @@ class PyramidSession:
         self.learned_tiers: dict[str, str] = {}
         self.narrowing: list[str] = []
         self.limits_enforced = True
+        self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
+        self._has_timeout_mark: dict[str, bool] = {}
 
     # -- collection -------------------------------------------------------------------------
 
@@ -164,8 +166,11 @@ class PyramidSession:
         tier_set = self.tier_names
         settings = self.settings
         tier_marks = {name: getattr(pytest.mark, name) for name in tier_set}
+        marker_names = self._marker_names
         for item in items:
-            marker_tiers = {m.name for m in item.iter_markers() if m.name in tier_set}
+            names = marker_names(item)
+            marker_tiers = names & tier_set
+            self._has_timeout_mark[item.nodeid] = "timeout" in names
             rel = self._relpath(item.path)
             try:
                 tier = assign_tier(
@@ -204,6 +209,19 @@ class PyramidSession:
                 items[:] = kept
         self._add_timeouts(config, items)
 
+    def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
+        """Names of the markers on a node and its parents (what ``iter_markers`` walks),
+        cached per parent: thousands of tests share a few modules and classes."""
+        own = frozenset(mark.name for mark in node.own_markers)
+        parent = node.parent
+        if parent is None:
+            return own
+        cache = self._parent_marker_names
+        inherited = cache.get(parent)
+        if inherited is None:
+            inherited = cache[parent] = self._marker_names(parent)
+        return own | inherited if own else inherited
+
     def _add_timeouts(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not config.pluginmanager.hasplugin("timeout"):
             if any(spec.test_timeout for spec in self.settings.tiers.values()):
@@ -220,9 +238,10 @@ class PyramidSession:
             for name, spec in self.settings.tiers.items()
             if spec.test_timeout
         }
+        explicit = self._has_timeout_mark
         for item in items:
             mark = marks.get(item.stash[TIER_KEY])
-            if mark is not None and item.get_closest_marker("timeout") is None:
+            if mark is not None and not explicit.get(item.nodeid, False):
                 item.add_marker(mark)
 
     @pytest.hookimpl
