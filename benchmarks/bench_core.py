@@ -95,6 +95,19 @@ def compare(
     }
 
 
+def calls(cwd: Path, args: list[str]) -> int:
+    """Python function calls of one run under cProfile: deterministic, unlike time on a
+    shared machine, and a fair proxy for the interpreter work a plugin adds."""
+    import pstats
+
+    out = cwd / "calls.prof"
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pytest", *LEAN, *args],
+        cwd=cwd, capture_output=True, check=False,
+    )
+    return int(pstats.Stats(str(out)).total_calls)  # type: ignore[attr-defined]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tests", type=int, default=5000)
@@ -121,6 +134,10 @@ def main() -> None:
                     f"  {name:<20} min {low:7.3f} s  ratio {low / bare:6.3f}x"
                     f"   median {mid:7.3f} s  ratio {mid / medians['bare (median)']:6.3f}x"
                 )
+        counted = {name: calls(root, arm) for name, arm in arms.items()}
+        print(f"{args.tests} trivial tests, Python function calls (deterministic):")
+        for name, value in counted.items():
+            print(f"  {name:<20} {value:>11,}  ratio {value / counted['bare']:6.3f}x")
         print("  target: active <= 1.03x of bare")
 
         root = Path(tmp, "slow_imports")

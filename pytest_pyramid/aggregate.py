@@ -42,9 +42,10 @@ class Aggregator:
             stats = self.run.tiers[name] = TierStats(name)
         return stats
 
-    def add_report(self, report: ReportLike, tier: str) -> None:
+    def add_report(self, report: ReportLike, tier: str, nodeid: str | None = None) -> None:
         """Fold one phase report (setup, call, teardown, rerun or subtest) of a test."""
-        nodeid = report.nodeid
+        if nodeid is None:
+            nodeid = report.nodeid
         stats = self.run.tiers.get(tier) or self.tier(tier)
         test = self.run.outcomes.get(nodeid)
         if test is None:

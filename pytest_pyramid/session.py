@@ -168,23 +168,25 @@ class PyramidSession:
         tier_marks = {name: getattr(pytest.mark, name) for name in tier_set}
         marker_names = self._marker_names
         for item in items:
+            nodeid = item.nodeid  # a property: read once
             names = marker_names(item)
             marker_tiers = names & tier_set
-            self._has_timeout_mark[item.nodeid] = "timeout" in names
-            rel = self._relpath(item.path)
+            self._has_timeout_mark[nodeid] = "timeout" in names
+            # location[0] is pytest's own (cached) path of the item relative to the rootdir
+            rel = item.location[0].replace("\\", "/")
             try:
                 tier = assign_tier(
                     marker_tiers,
                     self.router.tier_for(rel) if rel else None,
                     settings.default_tier,
                     strict=settings.strict,
-                    nodeid=item.nodeid,
+                    nodeid=nodeid,
                 )
             except TierAssignmentError as exc:
                 problems.append(str(exc))
                 continue
             item.stash[TIER_KEY] = tier
-            self.tier_of[item.nodeid] = tier
+            self.tier_of[nodeid] = tier
             self.facts.collected[tier] += 1
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
@@ -212,15 +214,17 @@ class PyramidSession:
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
         cached per parent: thousands of tests share a few modules and classes."""
-        own = frozenset(mark.name for mark in node.own_markers)
         parent = node.parent
-        if parent is None:
-            return own
-        cache = self._parent_marker_names
-        inherited = cache.get(parent)
-        if inherited is None:
-            inherited = cache[parent] = self._marker_names(parent)
-        return own | inherited if own else inherited
+        inherited: frozenset[str] = frozenset()
+        if parent is not None:
+            cache = self._parent_marker_names
+            cached = cache.get(parent)
+            inherited = cache[parent] = (
+                cached if cached is not None else self._marker_names(parent)
+            )
+        if not node.own_markers:
+            return inherited
+        return inherited.union(mark.name for mark in node.own_markers)
 
     def _add_timeouts(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not config.pluginmanager.hasplugin("timeout"):
@@ -270,28 +274,30 @@ class PyramidSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs before xdist ships the report and before junitxml/terminal read it.
-        tier = self.tier_of.get(report.nodeid)
+        nodeid = report.nodeid  # a property on pytest 9: read it once
+        failed = report.outcome == "failed"
+        tier = self.tier_of.get(nodeid)
         if tier is None:  # on an xdist controller the worker named the tier
             tier = getattr(report, "pyramid_tier", None)
             if tier is None:
                 # xdist reports a crashed worker's test itself, without the worker's tier
-                tier = self.learned_tiers.get(report.nodeid)
+                tier = self.learned_tiers.get(nodeid)
                 if tier is None:
                     return
             else:
-                self.learned_tiers[report.nodeid] = tier
+                self.learned_tiers[nodeid] = tier
             node = getattr(report, "node", None)
             if node is not None:
                 self.workers.add(str(node.gateway.id))
         else:
-            if report.failed:
+            if failed:
                 self._note_timeout(report, tier)
             if self.is_worker:
                 report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist
                 return
-        if report.failed:
+        if failed:
             self.failed_tiers.add(tier)
-        self.aggregator.add_report(report, tier)
+        self.aggregator.add_report(report, tier, nodeid)
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

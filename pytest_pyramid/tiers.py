@@ -79,13 +79,13 @@ def assign_tier(
     nodeid: str,
 ) -> str:
     """Apply the precedence rule. ``marker_tiers`` are the distinct tier markers found."""
-    distinct = sorted(set(marker_tiers))
+    distinct = marker_tiers if isinstance(marker_tiers, (set, frozenset)) else set(marker_tiers)
     if len(distinct) > 1:
         raise TierAssignmentError(
-            f"{nodeid}: has more than one tier marker ({', '.join(distinct)}); keep one"
+            f"{nodeid}: has more than one tier marker ({', '.join(sorted(distinct))}); keep one"
         )
     if distinct:
-        return distinct[0]
+        return next(iter(distinct))
     if path_tier is not None:
         return path_tier
     if strict:
