@@ -135,7 +135,13 @@ def write_placeholder(owner: PyramidSession) -> None:
         f"the run that writes this verdict started at {utc_now_iso()} and has not finished "
         "(still running, or it crashed)"
     )
-    _write(owner, _verdict(owner, run, [], "incomplete", [reason], owner.git))
+    try:
+        _write(owner, _verdict(owner, run, [], "incomplete", [reason], owner.git))
+    except OSError as exc:  # say so before any test runs, not after the whole suite
+        raise pytest.UsageError(
+            f"pytest-pyramid: cannot write the verdict to {owner.verdict_path}: "
+            f"{exc.strerror or exc}"
+        ) from None
 
 
 def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: int) -> None:

@@ -739,3 +739,14 @@ def test_needs_approval_names_the_approvals_needed(
     data = read_verdict()
     assert data["decision"] == "needs_approval"
     assert data["reasons"][-1] == "needs 1 approval(s) (any role) (no risk assessment configured)"
+
+
+def test_unwritable_verdict_location_is_a_usage_error_before_tests_run(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(**PYRAMID_FILES)
+    (pytester.path / "blocker").write_text("a file where a directory is expected")
+    result = pytester.runpytest("--pyramid-verdict=blocker/v.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cannot write the verdict to *blocker/v.json*"])
+    assert "passed" not in result.stdout.str()
