@@ -34,7 +34,6 @@ class Aggregator:
     def __init__(self, run: RunSummary) -> None:
         self.run = run
         self._metrics: dict[str, list[MetricSample]] = {}
-        self.collection_errors = 0
 
     def tier(self, name: str) -> TierStats:
         stats = self.run.tiers.get(name)

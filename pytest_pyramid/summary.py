@@ -46,13 +46,6 @@ class TierStats:
         """Whether the project has tests in this tier, collected in this run or not."""
         return self.collected > 0 or self.paths_not_collected > 0
 
-    def add_time(self, nodeid: str, duration: float, start: float, stop: float) -> None:
-        self.test_time_s += duration
-        if start and (self.first_start is None or start < self.first_start):
-            self.first_start = start
-        if stop and (self.last_stop is None or stop > self.last_stop):
-            self.last_stop = stop
-
     def offer_slow(self, nodeid: str, duration: float) -> None:
         entry = (duration, nodeid)
         if len(self._slowest) < SLOWEST_KEPT:

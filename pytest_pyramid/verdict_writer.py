@@ -173,8 +173,6 @@ def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: i
         interrupted = True
         incomplete.extend(plugin_errors)
     decision, reasons = decide(gates=gates, incomplete=incomplete, interrupted=interrupted)
-    if owner.collection_errors and decision not in ("blocked", "incomplete"):
-        decision = "blocked"
     git = owner.git if owner.git is not None else read_git_info(owner.config.rootpath)
     verdict = _verdict(owner, run, gates, decision, reasons, git)
     if not owner.limits_enforced:
