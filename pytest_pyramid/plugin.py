@@ -81,6 +81,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pyramid_fail_fast", "stop before the next tier after a failure", default=None)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-timeout's, which reads the default limit
 def pytest_configure(config: pytest.Config) -> None:
     for name, default in BUILTIN_TIERS.items():
         config.addinivalue_line("markers", f"{name}: pyramid tier - {default.description}")

@@ -12,6 +12,7 @@ import pytest
 from pytest_pyramid.aggregate import Aggregator
 from pytest_pyramid.budgets import budget_gates, missing_release_tiers, near_budget, pass_rate_gate
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.limits import LimitPlan, plan_limits
 from pytest_pyramid.stash import RUN_KEY, TIER_KEY
 from pytest_pyramid.summary import RunSummary, TierStats
 from pytest_pyramid.tiers import PathRouter, TierAssignmentError, assign_tier
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
     from pytest_pyramid.gitinfo import GitInfo
 
 TIMEOUT_PREFIX = "Timeout (>"
+
+
+def _killed_after(message: str) -> float | None:
+    """The limit in pytest-timeout's ``Timeout (>0.5s) from pytest-timeout.``"""
+    start = message.find(TIMEOUT_PREFIX) + len(TIMEOUT_PREFIX)
+    end = message.find("s)", start)
+    try:
+        return float(message[start:end])
+    except ValueError:
+        return None
 
 
 class CollectionFacts:
@@ -118,9 +129,27 @@ class PyramidSession:
         #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
         self.learned_tiers: dict[str, str] = {}
         self.narrowing: list[str] = []
-        self.limits_enforced = True
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
-        self._has_timeout_mark: dict[str, bool] = {}
+        self.limits = self._install_limits(config)
+        self._timeout_marks = {
+            tier: pytest.mark.timeout(limit) for tier, limit in self.limits.marks.items()
+        }
+
+    def _install_limits(self, config: pytest.Config) -> LimitPlan:
+        """Runs in ``pytest_configure`` before pytest-timeout's, which reads its default."""
+        configured = {name: spec.test_timeout for name, spec in self.settings.tiers.items()}
+        if not config.pluginmanager.hasplugin("timeout"):
+            if any(configured.values()):
+                self.notes.append("per-test limits were not enforced: pytest-timeout is not active")
+            return LimitPlan(None, {}, dict.fromkeys(configured), enforced=False)
+        plan = plan_limits(
+            configured,
+            [tier for tier in configured if tier in self.selected],
+            user_timeout=config.getoption("timeout", None),
+        )
+        if plan.default is not None:
+            config.option.timeout = plan.default  # what --timeout would set, on every process
+        return plan
 
     # -- collection -------------------------------------------------------------------------
 
@@ -167,11 +196,11 @@ class PyramidSession:
         settings = self.settings
         tier_marks = {name: getattr(pytest.mark, name) for name in tier_set}
         marker_names = self._marker_names
+        timeout_marks = self._timeout_marks
         for item in items:
             nodeid = item.nodeid  # a property: read once
             names = marker_names(item)
             marker_tiers = names & tier_set
-            self._has_timeout_mark[nodeid] = "timeout" in names
             # location[0] is pytest's own (cached) path of the item relative to the rootdir
             rel = item.location[0].replace("\\", "/")
             try:
@@ -190,6 +219,8 @@ class PyramidSession:
             self.facts.collected[tier] += 1
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
+            if tier in timeout_marks and "timeout" not in names:  # the user's own mark wins
+                item.add_marker(timeout_marks[tier])
         if problems:
             shown = "\n  ".join(problems[:20])
             more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -209,7 +240,6 @@ class PyramidSession:
                 finally:
                     self._own_deselection = False
                 items[:] = kept
-        self._add_timeouts(config, items)
 
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
@@ -225,28 +255,6 @@ class PyramidSession:
         if not node.own_markers:
             return inherited
         return inherited.union(mark.name for mark in node.own_markers)
-
-    def _add_timeouts(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        if not config.pluginmanager.hasplugin("timeout"):
-            if any(spec.test_timeout for spec in self.settings.tiers.values()):
-                self.limits_enforced = False
-                self.notes.append(
-                    "per-test limits were not enforced: pytest-timeout is not active"
-                )
-            return
-        if config.getoption("timeout", None) is not None:
-            return  # an explicit --timeout on the command line wins over tier limits
-        method = {"method": "signal"} if hasattr(__import__("signal"), "SIGALRM") else {}
-        marks = {
-            name: pytest.mark.timeout(spec.test_timeout, **method)
-            for name, spec in self.settings.tiers.items()
-            if spec.test_timeout
-        }
-        explicit = self._has_timeout_mark
-        for item in items:
-            mark = marks.get(item.stash[TIER_KEY])
-            if mark is not None and not explicit.get(item.nodeid, False):
-                item.add_marker(mark)
 
     @pytest.hookimpl
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -265,9 +273,13 @@ class PyramidSession:
         message = getattr(crash, "message", "")
         if crash is None or TIMEOUT_PREFIX not in message or "pytest-timeout" not in message:
             return
-        limit = self.settings.tiers[tier].test_timeout
-        note = f"tier {tier!r} per-test limit"
-        note += f" {format_duration(limit)}" if limit else ""
+        limit = self.limits.effective.get(tier)
+        if limit is None or _killed_after(message) != limit:
+            return  # the test's own timeout mark killed it, and pytest-timeout said so
+        if self.limits.user_override:
+            note = f"--timeout limit {format_duration(limit)}"
+        else:
+            note = f"tier {tier!r} per-test limit {format_duration(limit)}"
         crash.message = f"{message} [pyramid: {note} exceeded]"
         report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
 
@@ -309,6 +321,12 @@ class PyramidSession:
     def _writes_verdict(self) -> bool:
         option = self.config.option
         return not (self.is_worker or option.collectonly or option.setuponly or option.setupplan)
+
+    @pytest.hookimpl
+    def pytest_report_header(self) -> list[str]:
+        from pytest_pyramid.terminal import header_lines
+
+        return header_lines([t for t in self.settings.tiers if t in self.selected], self.limits)
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:

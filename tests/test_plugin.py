@@ -754,3 +754,83 @@ def test_unwritable_verdict_location_is_a_usage_error_before_tests_run(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*cannot write the verdict to *blocker/v.json*"])
     assert "passed" not in result.stdout.str()
+
+
+LIMITED_TIERS = """
+[tool.pyramid.tiers.unit]
+test_timeout = '0.5s'
+[tool.pyramid.tiers.integration]
+test_timeout = '5s'
+[tool.pyramid.tiers.e2e]
+test_timeout = 0
+"""
+SLEEPERS = {
+    "tests/unit/test_u.py": "import time\ndef test_slow_unit(): time.sleep(1.5)\n",
+    "tests/integration/test_i.py": "import time\ndef test_slow_integration(): time.sleep(1.5)\n",
+    "tests/e2e/test_e.py": "import time\ndef test_slow_e2e(): time.sleep(1.5)\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "killed", "header"),
+    [
+        ([], ["unit"], "pyramid: per-test limits: unit 500ms, integration 5.0s, contract 1m00s*"),
+        # the widest selected tier has no limit: the others must still be enforced
+        (["--tier=e2e,unit"], ["unit"], "pyramid: per-test limits: unit 500ms, e2e none"),
+        (["--tier=e2e,integration"], [], "pyramid: per-test limits: integration 5.0s, e2e none"),
+        (["-n", "2"], ["unit"], None),
+    ],
+)
+def test_each_tier_runs_under_its_own_limit(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    args: list[str],
+    killed: list[str],
+    header: str | None,
+) -> None:
+    make_project(LIMITED_TIERS, **SLEEPERS)
+    result = pytester.runpytest("-v", *args)
+    failed = {
+        line.split("test_slow_")[1].split()[0]
+        for line in result.outlines
+        if "test_slow_" in line and "FAILED" in line
+    }
+    assert failed == set(killed)
+    for tier in killed:
+        result.stdout.fnmatch_lines([f"*killed by the tier {tier!r} per-test limit 500ms*"])
+    if header:
+        result.stdout.fnmatch_lines([header])
+    limits = {name: tier["test_timeout_s"] for name, tier in read_verdict()["tiers"].items()}
+    assert (limits["unit"], limits["integration"], limits["e2e"]) == (0.5, 5.0, None)
+
+
+def test_command_line_timeout_is_named_and_recorded(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(LIMITED_TIERS, **SLEEPERS)
+    result = pytester.runpytest("--timeout=1", "--tier=integration,e2e")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["pyramid: per-test limits: --timeout 1.0s for every tier"])
+    result.stdout.fnmatch_lines(["*killed by the --timeout limit 1.0s (pytest-timeout)"])
+    tiers = read_verdict()["tiers"]
+    assert [tiers[name]["test_timeout_s"] for name in ("unit", "e2e")] == [1.0, 1.0]
+
+
+def test_own_timeout_mark_is_not_blamed_on_the_tier(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(
+        LIMITED_TIERS,
+        **{
+            "tests/integration/test_i.py": """
+                import time, pytest
+                @pytest.mark.timeout(0.3)
+                def test_own(): time.sleep(2)
+            """
+        },
+    )
+    result = pytester.runpytest("-rf")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Timeout (>0.3s) from pytest-timeout*"])
+    assert "killed by the tier" not in result.stdout.str()

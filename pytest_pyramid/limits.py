@@ -1,0 +1,59 @@
+"""How the per-tier hard limits are handed to pytest-timeout, decided once per process.
+
+pytest-timeout parses a test's ``timeout`` marker twice per test (protocol and call), which
+on trivial tests costs more than the rest of the plugin together. So the limit of the
+widest selected tier (the lowest in pyramid order: most tests live there) becomes
+pytest-timeout's own default, and only tests of tiers with another limit carry a marker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+#: pytest-timeout's way of saying "no limit" in a marker
+NO_LIMIT = 0.0
+
+
+@dataclass(frozen=True)
+class LimitPlan:
+    #: what pytest-timeout's default becomes (``None``: leave it alone)
+    default: float | None
+    #: tier -> limit for the marker its tests carry (``NO_LIMIT`` lifts the default)
+    marks: dict[str, float] = field(default_factory=dict)
+    #: tier -> the limit its tests run under (``None``: none)
+    effective: dict[str, float | None] = field(default_factory=dict)
+    #: a ``--timeout`` given by the user overrides every tier
+    user_override: bool = False
+    #: ``False`` when pytest-timeout is not active: the limits are configured, not enforced
+    enforced: bool = True
+
+
+def plan_limits(
+    limits: Mapping[str, float | None],
+    selected: Sequence[str],
+    *,
+    user_timeout: float | None = None,
+) -> LimitPlan:
+    """``limits``: tier -> configured limit, in pyramid order; ``selected``: the tiers run.
+
+    ``user_timeout``: a ``--timeout`` from the command line or addopts, which wins.
+    """
+    if user_timeout is not None:
+        applied = user_timeout if user_timeout > 0 else None
+        return LimitPlan(None, {}, {tier: applied for tier in limits}, user_override=True)
+    effective = {tier: (limit if limit else None) for tier, limit in limits.items()}
+    widest = next((tier for tier in limits if tier in selected), None)
+    default = effective[widest] if widest is not None else None
+    if default is None:  # nothing to share: every limited tier carries its own marker
+        marks = {tier: limit for tier, limit in effective.items() if limit is not None}
+    else:
+        marks = {
+            tier: (limit if limit is not None else NO_LIMIT)
+            for tier, limit in effective.items()
+            if limit != default
+        }
+    return LimitPlan(default, marks, effective)
