@@ -6,6 +6,7 @@ the plugin only registers its markers: installing it never changes another proje
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,6 +172,10 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         fail_fast=fail_fast,
     )
     config.pluginmanager.register(owner, "pyramid-session")
+    if owner.limits.enforced and hasattr(signal, "SIGALRM"):
+        from pytest_pyramid.timer import SignalTimer
+
+        config.pluginmanager.register(SignalTimer(), "pyramid-timer")
     from pytest_pyramid.cov.plugin import register_coverage
 
     try:  # coverage switches contexts in every process, workers included
