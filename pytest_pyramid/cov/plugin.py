@@ -17,17 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from pytest_pyramid.cov.changed import changed_lines
 from pytest_pyramid.cov.config import CoverageSettings, parse_coverage_settings
-from pytest_pyramid.cov.gates import CoverageReport, CoverageState, evaluate
-from pytest_pyramid.cov.measure import (
-    UNTIERED_CONTEXT,
-    Measurement,
-    group_contexts,
-    measure,
-    test_context_classifier,
-    tier_classifier,
-)
 from pytest_pyramid.stash import TIER_KEY
 from pytest_pyramid.warning import PyramidWarning
 
@@ -36,6 +26,7 @@ if TYPE_CHECKING:
 
     from coverage import Coverage
 
+    from pytest_pyramid.cov.gates import CoverageReport, CoverageState
     from pytest_pyramid.gates.base import GateResult
     from pytest_pyramid.summary import RunSummary
 
@@ -166,6 +157,9 @@ class CoveragePlugin:
         self._tier: str | None = None
         self._problem: str | None = None
         self._report: CoverageReport | None = None
+        from pytest_pyramid.cov.measure import UNTIERED_CONTEXT  # registered: coverage is in use
+
+        self._untiered = UNTIERED_CONTEXT
 
     @classmethod
     def from_settings(cls, settings: SettingsLike, config: pytest.Config) -> CoveragePlugin:
@@ -208,7 +202,7 @@ class CoveragePlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if not self._switching:
             return
-        tier = item.stash.get(TIER_KEY, None) or UNTIERED_CONTEXT
+        tier = item.stash.get(TIER_KEY, None) or self._untiered
         if tier == self._tier:
             return
         cov = _current_coverage()
@@ -236,11 +230,22 @@ class CoveragePlugin:
 
     def _evaluate(self, config: pytest.Config, run: RunSummary) -> CoverageReport:
         if self._report is None:
+            from pytest_pyramid.cov.gates import evaluate
+
             self._report = evaluate(self.settings, self.collect(config, run), run)
         return self._report
 
     def collect(self, config: pytest.Config, run: RunSummary) -> CoverageState:
         """Read the combined data and the git diff into a :class:`CoverageState`."""
+        from pytest_pyramid.cov.changed import changed_lines
+        from pytest_pyramid.cov.gates import CoverageState
+        from pytest_pyramid.cov.measure import (
+            group_contexts,
+            measure,
+            test_context_classifier,
+            tier_classifier,
+        )
+
         mode = "test" if config.getoption("cov_context", None) == "test" else "tier"
         rootdir = str(self.rootdir)
         plugin = _pytest_cov(config)
@@ -286,7 +291,7 @@ class CoveragePlugin:
                 classify = tier_classifier(self.settings.tier_order)
             contexts = cov.get_data().measured_contexts()
             groups = group_contexts(contexts, ran, classify, static)
-        measurement: Measurement = measure(cov, groups, keep=keep)
+        measurement = measure(cov, groups, keep=keep)
 
         changed = None
         if self.settings.base is not None:
