@@ -6,13 +6,20 @@
 2. ``--tier=fast`` vs ``-m unit`` on a suite whose e2e modules are slow to import.
 
 Both arms of a comparison run alternately so machine noise hits them alike; the figures are
-ratios, not absolute times. The overhead is reported in CPU time (steady on a busy machine)
-and wall time.
+ratios, not absolute times. Besides the ratio of the medians, the median of the per-round
+ratios is shown: the two runs of a round are seconds apart, so a slow phase of a shared
+machine cancels out of it. The overhead is reported in CPU time and wall time.
+
+Bytecode caching is forced on (into a temporary ``PYTHONPYCACHEPREFIX``), whatever
+``PYTHONDONTWRITEBYTECODE`` says: without it every run recompiles the plugin and rewrites
+every test module's asserts, which a developer's machine does once, and the comparison
+would measure compilation instead of the plugin.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -65,12 +72,19 @@ def write_slow_import_suite(root: Path) -> None:
     (root / "pyproject.toml").write_text("[tool.pyramid]\n")
 
 
+def child_env(cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
 def timed(cwd: Path, args: list[str], *, cpu: bool) -> float:
     """Wall seconds, or CPU seconds (user + system: steadier on a busy machine) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", *LEAN, *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "pytest", *LEAN, *args],
+        cwd=cwd, capture_output=True, text=True, env=child_env(cwd.parent / "pycache"),
     )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -85,14 +99,23 @@ def compare(
     cwd: Path, arms: dict[str, list[str]], repeat: int, *, cpu: bool = False
 ) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in arms}
-    timed(cwd, next(iter(arms.values())), cpu=cpu)  # warm caches (pyc files, page cache)
+    for args in arms.values():
+        timed(cwd, args, cpu=cpu)  # warm caches (bytecode, rewritten tests, page cache)
     for _ in range(repeat):
         for name, args in arms.items():
             samples[name].append(timed(cwd, args, cpu=cpu))
-    # the minimum is the run least disturbed by other processes; the median is shown beside it
-    return {name: min(values) for name, values in samples.items()} | {
-        f"{name} (median)": statistics.median(values) for name, values in samples.items()
-    }
+    first = next(iter(arms))
+    # the minimum is the run least disturbed by other processes; the medians are shown beside it
+    return (
+        {name: min(values) for name, values in samples.items()}
+        | {f"{name} (median)": statistics.median(values) for name, values in samples.items()}
+        | {
+            f"{name} (paired)": statistics.median(
+                value / base for value, base in zip(values, samples[first])
+            )
+            for name, values in samples.items()
+        }
+    )
 
 
 def calls(cwd: Path, args: list[str]) -> int:
@@ -103,7 +126,7 @@ def calls(cwd: Path, args: list[str]) -> int:
     out = cwd / "calls.prof"
     subprocess.run(
         [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pytest", *LEAN, *args],
-        cwd=cwd, capture_output=True, check=False,
+        cwd=cwd, capture_output=True, check=False, env=child_env(cwd.parent / "pycache"),
     )
     return int(pstats.Stats(str(out)).total_calls)  # type: ignore[attr-defined]
 
@@ -131,8 +154,9 @@ def main() -> None:
             for name in arms:
                 low, mid = medians[name], medians[f"{name} (median)"]
                 print(
-                    f"  {name:<20} min {low:7.3f} s  ratio {low / bare:6.3f}x"
-                    f"   median {mid:7.3f} s  ratio {mid / medians['bare (median)']:6.3f}x"
+                    f"  {name:<18} min {low:6.3f} s {low / bare:6.3f}x"
+                    f"   median {mid:6.3f} s {mid / medians['bare (median)']:6.3f}x"
+                    f"   per-round median {medians[f'{name} (paired)']:6.3f}x"
                 )
         counted = {name: calls(root, arm) for name, arm in arms.items()}
         print(f"{args.tests} trivial tests, Python function calls (deterministic):")

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates import catalog
 from pytest_pyramid.gates.base import GateResult, Level, OnMissing
 from pytest_pyramid.gates.globs import glob_match
 
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
 
 RiskLevel = Literal["low", "medium", "high"]
 RISK_LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
-GATE_ID = "risk.approval"
-BASE_ENV = "PYRAMID_RISK_BASE"
+GATE_ID = catalog.RISK
+BASE_ENV = catalog.RISK_BASE_ENV
 DEFAULT_BASE = "origin/main"
 EVIDENCE_LISTED = 20
 RISK_KEYS: tuple[str, ...] = ("base", "approval_from", "levels", "size", "factors")

@@ -31,15 +31,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.gates import catalog
 from pytest_pyramid.gates.base import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-GATE_ID = "static.audit"
-DEFAULT_THRESHOLD = 0
-DEFAULT_ON_MISSING: OnMissing = "warn"
-DEFAULT_TIMEOUT_S = 300.0
+GATE_ID = catalog.AUDIT
+DEFAULT_THRESHOLD = catalog.AUDIT_THRESHOLD
+DEFAULT_ON_MISSING: OnMissing = catalog.AUDIT_ON_MISSING
+DEFAULT_TIMEOUT_S = catalog.AUDIT_TIMEOUT_S
 LISTED = 50
 _EDITABLE = "distribution marked as editable"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.gates import catalog
 from pytest_pyramid.gates.base import GateResult, Level
 from pytest_pyramid.gates.static import relpath
 
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-GATE_ID = "static.complexity"
-DEFAULT_THRESHOLD = 10
+GATE_ID = catalog.COMPLEXITY
+DEFAULT_THRESHOLD = catalog.COMPLEXITY_THRESHOLD
 OFFENDERS_LISTED = 50
 
 

@@ -24,6 +24,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.gates import catalog
 from pytest_pyramid.gates.base import GateResult, Level
 from pytest_pyramid.gates.static import relpath
 
@@ -31,10 +32,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-GATE_ID = "static.duplication"
-DEFAULT_THRESHOLD = 3.0
-DEFAULT_MIN_TOKENS = 50
-DEFAULT_MIN_LINES = 5
+GATE_ID = catalog.DUPLICATION
+DEFAULT_THRESHOLD = catalog.DUPLICATION_THRESHOLD
+DEFAULT_MIN_TOKENS = catalog.DUPLICATION_MIN_TOKENS
+DEFAULT_MIN_LINES = catalog.DUPLICATION_MIN_LINES
 BLOCKS_LISTED = 50
 DETECTOR_VERSION = "1"
 

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from pytest_pyramid import risk as risk_mod
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates import audit, complexity, duplication, security
+from pytest_pyramid.gates import catalog
 from pytest_pyramid.gates.base import (
     GateResult,
     Level,
@@ -67,12 +66,11 @@ from pytest_pyramid.gates.thresholds import (
 if TYPE_CHECKING:
     import pytest
 
+    from pytest_pyramid import risk as risk_mod
     from pytest_pyramid.config import Settings
     from pytest_pyramid.summary import RunSummary
 
-STATIC_GATES: tuple[str, ...] = (
-    complexity.GATE_ID, duplication.GATE_ID, security.GATE_ID, audit.GATE_ID,
-)
+STATIC_GATES = catalog.STATIC_GATES
 
 
 # --- [tool.pyramid.gates] -------------------------------------------------------------------
@@ -107,8 +105,8 @@ def _str_list(value: object, key: str, source: str) -> object:
 
 
 def _confidence(value: object, key: str, source: str) -> object:
-    if value not in security.SEVERITIES:
-        raise ConfigError(key, value, source, "must be one of " + ", ".join(security.SEVERITIES))
+    if value not in catalog.SEVERITIES:
+        raise ConfigError(key, value, source, "must be one of " + ", ".join(catalog.SEVERITIES))
     return value
 
 
@@ -123,30 +121,30 @@ GATE_DEFAULTS: Mapping[str, GateDefaults] = {
     "tests.flaky": GateDefaults("warn", "fail", {"threshold": (0, _int(0))}),
     "tests.quarantine": GateDefaults("block", "fail"),
     "pyramid.shape": GateDefaults("warn", "fail"),
-    complexity.GATE_ID: GateDefaults(
-        "warn", "fail", {"threshold": (complexity.DEFAULT_THRESHOLD, _int(1))}
+    catalog.COMPLEXITY: GateDefaults(
+        "warn", "fail", {"threshold": (catalog.COMPLEXITY_THRESHOLD, _int(1))}
     ),
-    duplication.GATE_ID: GateDefaults("block", "fail", {
-        "threshold": (duplication.DEFAULT_THRESHOLD, _percent),
-        "min_tokens": (duplication.DEFAULT_MIN_TOKENS, _int(10)),
-        "min_lines": (duplication.DEFAULT_MIN_LINES, _int(1)),
+    catalog.DUPLICATION: GateDefaults("block", "fail", {
+        "threshold": (catalog.DUPLICATION_THRESHOLD, _percent),
+        "min_tokens": (catalog.DUPLICATION_MIN_TOKENS, _int(10)),
+        "min_lines": (catalog.DUPLICATION_MIN_LINES, _int(1)),
     }),
-    security.GATE_ID: GateDefaults("block", "fail", {
-        "max_high": (0, _int(0)),
-        "max_medium": (5, _int(0)),
-        "max_low": (None, _int(0)),
+    catalog.SECURITY: GateDefaults("block", "fail", {
+        "max_high": (catalog.SECURITY_LIMITS["high"], _int(0)),
+        "max_medium": (catalog.SECURITY_LIMITS["medium"], _int(0)),
+        "max_low": (catalog.SECURITY_LIMITS["low"], _int(0)),
         "max_unexplained_nosec": (0, _int(0)),
         "min_confidence": ("low", _confidence),
     }),
-    audit.GATE_ID: GateDefaults("block", audit.DEFAULT_ON_MISSING, {
-        "threshold": (audit.DEFAULT_THRESHOLD, _int(0)),
+    catalog.AUDIT: GateDefaults("block", catalog.AUDIT_ON_MISSING, {
+        "threshold": (catalog.AUDIT_THRESHOLD, _int(0)),
         "command": (None, _str_list),
         "requirements": ((), _str_list),
         "args": ((), _str_list),
         "ignore": ((), _str_list),
-        "timeout_s": (audit.DEFAULT_TIMEOUT_S, _positive),
+        "timeout_s": (catalog.AUDIT_TIMEOUT_S, _positive),
     }),
-    risk_mod.GATE_ID: GateDefaults("approve", "approve"),
+    catalog.RISK: GateDefaults("approve", "approve"),
 }
 
 
@@ -240,7 +238,8 @@ class GateEngine:
         self.shape = shape
         self.static = static or StaticSettings()
         self.gates = dict(gates) if gates is not None else parse_gate_overrides(None, source)
-        self.risk = risk or risk_mod.RiskSettings()
+        #: None: no [tool.pyramid.risk] / [tool.pyramid.approvals] and no base, nothing to assess
+        self.risk = risk
         self.risk_base = risk_base
         self._today = today
         self._memo: tuple[weakref.ref[RunSummary], Evaluation] | None = None
@@ -272,11 +271,16 @@ class GateEngine:
                     "the shape level is also set in [tool.pyramid.shape]; set it in one place",
                 )
             shape = replace(shape, level=shape_override.level)
-        risk = risk_mod.parse_risk(raw, source)
-        risk_gate = gates[risk_mod.GATE_ID]
-        risk = replace(risk, level=risk_gate.level, on_missing=risk_gate.on_missing)
         env = os.environ if environ is None else environ
-        base = risk_base or env.get(risk_mod.BASE_ENV) or None
+        base = risk_base or env.get(catalog.RISK_BASE_ENV) or None
+        risk = None
+        if base or raw.get("risk") is not None or raw.get("approvals") is not None:
+            from pytest_pyramid.risk import parse_risk
+
+            risk_gate = gates[catalog.RISK]
+            risk = replace(
+                parse_risk(raw, source), level=risk_gate.level, on_missing=risk_gate.on_missing
+            )
         return cls(
             source=source,
             rootdir=Path(settings.rootdir),
@@ -339,10 +343,12 @@ class GateEngine:
             sections["artifacts"] = artifacts
 
         assessment = self.assess_risk()
-        if assessment is not None:
+        if assessment is not None and self.risk is not None:
             sections["risk"] = assessment.to_json()
             if self.risk.level != "off":
-                gates.append(risk_mod.risk_gate(assessment, self.risk))
+                from pytest_pyramid.risk import risk_gate
+
+                gates.append(risk_gate(assessment, self.risk))
 
         evaluation = Evaluation(gates, sections)
         self._memo = (weakref.ref(run), evaluation)
@@ -350,10 +356,11 @@ class GateEngine:
 
     def assess_risk(self) -> risk_mod.RiskAssessment | None:
         """The change's risk, or None when risk assessment is not configured."""
-        if not self.risk.enabled and self.risk_base is None:
+        if self.risk is None or (not self.risk.enabled and self.risk_base is None):
             return None
-        base = self.risk_base or self.risk.base
-        return risk_mod.assess_repo(self.rootdir, self.risk, base)
+        from pytest_pyramid.risk import assess_repo
+
+        return assess_repo(self.rootdir, self.risk, self.risk_base or self.risk.base)
 
     # -- static gates --------------------------------------------------------------------------
 
@@ -373,7 +380,7 @@ class GateEngine:
         cache = ResultCache(self.rootdir, enabled=self.static.cache)
         results: list[GateResult] = []
         artifacts: dict[str, object] = {}
-        source_gates = [g for g in wanted if g != audit.GATE_ID]
+        source_gates = [g for g in wanted if g != catalog.AUDIT]
         if source_gates and not files:
             if not self.source_paths:
                 why = "no measured source: set top-level source = [\"pkg\"] in [tool.pyramid]"
@@ -399,7 +406,7 @@ class GateEngine:
             if missing:
                 result = replace(result, details={**result.details, "sources_not_found": missing})
             results.append(result)
-        if audit.GATE_ID in wanted:
+        if catalog.AUDIT in wanted:
             results.append(self._audit(cache))
         return results, artifacts
 
@@ -411,16 +418,18 @@ class GateEngine:
     def _static_threshold(self, gate_id: str) -> float | int | str:
         """The limit a static gate would have been judged against, also when it was not run."""
         cfg = self.gates[gate_id]
-        if gate_id == security.GATE_ID:
+        if gate_id == catalog.SECURITY:
             limits = {"high": cfg.opt("max_high"), "medium": cfg.opt("max_medium"),
                       "low": cfg.opt("max_low")}
-            return security.threshold_text(limits, cfg.opt("max_unexplained_nosec"))
+            return catalog.security_threshold_text(limits, cfg.opt("max_unexplained_nosec"))
         threshold: float | int = cfg.opt("threshold")
         return threshold
 
     def _cached_source_gate(
         self, gate_id: str, files: list[Path], files_key: str, cache: ResultCache
     ) -> tuple[GateResult, dict[str, object] | None]:
+        from pytest_pyramid.gates import complexity, duplication, security
+
         cfg = self.gates[gate_id]
         tool = {
             complexity.GATE_ID: complexity.radon_version,
@@ -460,6 +469,8 @@ class GateEngine:
         return result, sarif_out
 
     def _audit(self, cache: ResultCache) -> GateResult:
+        from pytest_pyramid.gates import audit
+
         cfg = self.gates[audit.GATE_ID]
         requirements = [self.rootdir / r for r in cfg.opt("requirements")]
         options = {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.options.items()}

@@ -26,6 +26,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.gates import catalog
 from pytest_pyramid.gates.base import GateResult, Level
 from pytest_pyramid.gates.static import relpath
 
@@ -33,9 +34,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-GATE_ID = "static.security"
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high")
-DEFAULT_LIMITS: dict[str, int | None] = {"high": 0, "medium": 5, "low": None}
+GATE_ID = catalog.SECURITY
+SEVERITIES = catalog.SEVERITIES
+DEFAULT_LIMITS = catalog.SECURITY_LIMITS
+threshold_text = catalog.security_threshold_text
 NOSEC_RULE = "PYRAMID-NOSEC"
 FINDINGS_LISTED = 100
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -167,15 +169,6 @@ def unexplained_nosec(source: str, name: str) -> list[Finding]:
                 )
             )
     return found
-
-
-def threshold_text(limits: Mapping[str, int | None] | None, max_unexplained_nosec: int) -> str:
-    """The limits as the gate reports them, e.g. ``high <= 0, medium <= 5, unexplained ...``."""
-    limits = dict(DEFAULT_LIMITS if limits is None else limits)
-    limit_text = ", ".join(
-        f"{sev} <= {limits[sev]}" for sev in reversed(SEVERITIES) if limits.get(sev) is not None
-    )
-    return f"{limit_text}, unexplained nosec <= {max_unexplained_nosec}".lstrip(", ")
 
 
 def security_gate(
