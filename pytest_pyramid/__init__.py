@@ -6,14 +6,11 @@ warning when a test session of its own (pytester) loads the already-imported pac
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from pytest_pyramid.gates.base import GateResult
 from pytest_pyramid.summary import MetricSample, RunSummary, TierStats
 
-try:
-    __version__ = version("pytest-pyramid")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
+#: The one place the version is written; pyproject.toml reads it (setuptools ``attr``), so the
+#: plugin does not pay for a package-metadata lookup on every pytest start.
+__version__ = "0.1.0"
 
 __all__ = ["GateResult", "MetricSample", "RunSummary", "TierStats", "__version__"]
