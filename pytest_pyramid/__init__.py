@@ -6,11 +6,33 @@ warning when a test session of its own (pytester) loads the already-imported pac
 
 from __future__ import annotations
 
-from pytest_pyramid.gates.base import GateResult
-from pytest_pyramid.summary import MetricSample, RunSummary, TierStats
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.summary import MetricSample, RunSummary, TierStats
 
 #: The one place the version is written; pyproject.toml reads it (setuptools ``attr``), so the
 #: plugin does not pay for a package-metadata lookup on every pytest start.
 __version__ = "0.1.0"
 
 __all__ = ["GateResult", "MetricSample", "RunSummary", "TierStats", "__version__"]
+
+# Loaded on first use: pytest imports this package in every project where it is installed,
+# and a project without [tool.pyramid] must not pay for the plugin's data classes.
+_LAZY = {
+    "GateResult": "pytest_pyramid.gates.base",
+    "MetricSample": "pytest_pyramid.summary",
+    "RunSummary": "pytest_pyramid.summary",
+    "TierStats": "pytest_pyramid.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

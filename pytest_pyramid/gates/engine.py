@@ -46,7 +46,6 @@ from pytest_pyramid.gates.flaky import (
     parse_quarantine,
     quarantine_gate,
 )
-from pytest_pyramid.gates.shape import ShapeSpec, parse_shape, shape_gate
 from pytest_pyramid.gates.static import (
     ResultCache,
     StaticSettings,
@@ -56,18 +55,14 @@ from pytest_pyramid.gates.static import (
     source_hash,
     static_requested,
 )
-from pytest_pyramid.gates.thresholds import (
-    Threshold,
-    evaluate_thresholds,
-    metrics_section,
-    parse_thresholds,
-)
 
 if TYPE_CHECKING:
     import pytest
 
     from pytest_pyramid import risk as risk_mod
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.gates.shape import ShapeSpec
+    from pytest_pyramid.gates.thresholds import Threshold
     from pytest_pyramid.summary import RunSummary
 
 STATIC_GATES = catalog.STATIC_GATES
@@ -262,7 +257,17 @@ class GateEngine:
         source = settings.source
         tier_names = tuple(settings.tier_names)
         gates = parse_gate_overrides(raw.get("gates"), source)
-        shape = parse_shape(raw.get("shape"), source, tier_names)
+        # shape and thresholds are opt-in sections: their modules load only when present
+        shape = None
+        if raw.get("shape") is not None:
+            from pytest_pyramid.gates.shape import parse_shape
+
+            shape = parse_shape(raw.get("shape"), source, tier_names)
+        thresholds: tuple[Threshold, ...] = ()
+        if raw.get("thresholds") is not None:
+            from pytest_pyramid.gates.thresholds import parse_thresholds
+
+            thresholds = parse_thresholds(raw["thresholds"], source, tier_names=tier_names)
         shape_override = gates["pyramid.shape"]
         if shape is not None and shape_override.explicit_level:
             if isinstance(raw.get("shape"), Mapping) and "level" in raw["shape"]:
@@ -286,7 +291,7 @@ class GateEngine:
             rootdir=Path(settings.rootdir),
             source_paths=tuple(settings.source_paths),
             tier_names=tier_names,
-            thresholds=parse_thresholds(raw.get("thresholds"), source, tier_names=tier_names),
+            thresholds=thresholds,
             quarantine=parse_quarantine(raw.get("quarantine"), source),
             shape=shape,
             static=parse_static(raw.get("static"), source, tier_names),
@@ -315,11 +320,14 @@ class GateEngine:
         not_selected = frozenset(
             name for name, stats in run.tiers.items() if not stats.selected and stats.has_tests
         )
-        gates.extend(
-            evaluate_thresholds(self.thresholds, run.metrics, tiers_not_selected=not_selected)
-        )
-        if run.metrics:
-            sections["metrics"] = metrics_section(run.metrics, self.thresholds)
+        if self.thresholds or run.metrics:
+            from pytest_pyramid.gates.thresholds import evaluate_thresholds, metrics_section
+
+            gates.extend(
+                evaluate_thresholds(self.thresholds, run.metrics, tiers_not_selected=not_selected)
+            )
+            if run.metrics:
+                sections["metrics"] = metrics_section(run.metrics, self.thresholds)
 
         active = self.active_quarantine
         flaky_cfg = self.gates["tests.flaky"]
@@ -335,6 +343,8 @@ class GateEngine:
             gates.append(quarantine_gate(self.quarantine, self.today, level=q_cfg.level))
 
         if self.shape is not None and self.shape.level != "off":
+            from pytest_pyramid.gates.shape import shape_gate
+
             gates.append(shape_gate(self.shape, run.tiers))
 
         static_gates, artifacts = self._static(run)
