@@ -194,29 +194,37 @@ class PyramidSession:
         problems: list[str] = []
         tier_set = self.tier_names
         settings = self.settings
+        default_tier, strict = settings.default_tier, settings.strict
         tier_marks = {name: getattr(pytest.mark, name) for name in tier_set}
         marker_names = self._marker_names
+        path_tier_for = self.router.tier_for
         timeout_marks = self._timeout_marks
+        tier_of, collected = self.tier_of, self.facts.collected
+        # one list per tier, in pyramid order: concatenated they are the stable sort by tier
+        buckets: dict[str, list[pytest.Item]] = {
+            name: [] for name in sorted(tier_set, key=self.order.__getitem__)
+        }
         for item in items:
             nodeid = item.nodeid  # a property: read once
             names = marker_names(item)
             marker_tiers = names & tier_set
             # location[0] is pytest's own (cached) path of the item relative to the rootdir
             rel = item.location[0].replace("\\", "/")
-            try:
-                tier = assign_tier(
-                    marker_tiers,
-                    self.router.tier_for(rel) if rel else None,
-                    settings.default_tier,
-                    strict=settings.strict,
-                    nodeid=nodeid,
-                )
-            except TierAssignmentError as exc:
-                problems.append(str(exc))
-                continue
+            path_tier = path_tier_for(rel) if rel else None
+            if marker_tiers or (path_tier is None and strict):
+                try:
+                    tier = assign_tier(
+                        marker_tiers, path_tier, default_tier, strict=strict, nodeid=nodeid
+                    )
+                except TierAssignmentError as exc:
+                    problems.append(str(exc))
+                    continue
+            else:  # the common case, without a call: assign_tier's rule for no marker
+                tier = path_tier if path_tier is not None else default_tier
             item.stash[TIER_KEY] = tier
-            self.tier_of[nodeid] = tier
-            self.facts.collected[tier] += 1
+            tier_of[nodeid] = tier
+            collected[tier] += 1
+            buckets[tier].append(item)
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
             if tier in timeout_marks and "timeout" not in names:  # the user's own mark wins
@@ -226,20 +234,21 @@ class PyramidSession:
             more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
             raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
 
-        order = self.order
-        items.sort(key=lambda it: order[it.stash[TIER_KEY]])
-        if len(self.selected) < len(tier_set):
-            kept = [it for it in items if it.stash[TIER_KEY] in self.selected]
-            dropped = [it for it in items if it.stash[TIER_KEY] not in self.selected]
-            if dropped:
-                for item in dropped:
-                    self.facts.deselected[item.stash[TIER_KEY]] += 1
-                self._own_deselection = True
-                try:
-                    config.hook.pytest_deselected(items=dropped)
-                finally:
-                    self._own_deselection = False
-                items[:] = kept
+        selected = self.selected
+        kept = [item for tier, bucket in buckets.items() if tier in selected for item in bucket]
+        dropped = [
+            item for tier, bucket in buckets.items() if tier not in selected for item in bucket
+        ]
+        if dropped:
+            for tier, bucket in buckets.items():
+                if tier not in selected and bucket:
+                    self.facts.deselected[tier] += len(bucket)
+            self._own_deselection = True
+            try:
+                config.hook.pytest_deselected(items=dropped)
+            finally:
+                self._own_deselection = False
+        items[:] = kept
 
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
