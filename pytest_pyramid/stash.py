@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from pytest_pyramid.config import Settings
-from pytest_pyramid.summary import RunSummary
+if TYPE_CHECKING:  # imported by the entry point: a project without [tool.pyramid] pays nothing
+    from pytest_pyramid.config import Settings
+    from pytest_pyramid.summary import RunSummary
 
 #: The parsed ``[tool.pyramid]`` settings; present only when the plugin is active.
-SETTINGS_KEY = pytest.StashKey[Settings]()
+SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 #: The tier of a collected item.
-TIER_KEY = pytest.StashKey[str]()
+TIER_KEY: pytest.StashKey[str] = pytest.StashKey()
 #: The run summary, filled on the controller (or in a serial run) as reports arrive.
-RUN_KEY = pytest.StashKey[RunSummary]()
+RUN_KEY: pytest.StashKey[RunSummary] = pytest.StashKey()

@@ -157,9 +157,7 @@ class CoveragePlugin:
         self._tier: str | None = None
         self._problem: str | None = None
         self._report: CoverageReport | None = None
-        from pytest_pyramid.cov.measure import UNTIERED_CONTEXT  # registered: coverage is in use
-
-        self._untiered = UNTIERED_CONTEXT
+        self._untiered = ""  # set when switching starts (the module loads only then)
 
     @classmethod
     def from_settings(cls, settings: SettingsLike, config: pytest.Config) -> CoveragePlugin:
@@ -195,6 +193,10 @@ class CoveragePlugin:
             return
         self._problem = context_problem(cov)
         self._switching = self._problem is None and not test_contexts
+        if self._switching:
+            from pytest_pyramid.cov.measure import UNTIERED_CONTEXT
+
+            self._untiered = UNTIERED_CONTEXT
         if self._problem and not _is_worker(config):
             warn_once(config, f"pytest-pyramid: {self._problem}")
 
