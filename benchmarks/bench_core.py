@@ -1,6 +1,6 @@
 """Core overhead benchmarks (run on demand, never as tests).
 
-    python benchmarks/bench_core.py [--tests 5000] [--repeat 5] [--rounds 15]
+    python benchmarks/bench_core.py [--tests 5000] [--repeat 5] [--rounds 20]
 
 1. 5,000 trivial tests: plugin active vs ``-p no:pyramid`` in the same run. First side by
    side (both arms at once, pinned to one CPU each: the steadiest figure on a shared VM),
@@ -184,7 +184,7 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
-        "--rounds", type=int, default=15,
+        "--rounds", type=int, default=20,
         help="side-by-side rounds (needs 2 CPUs and taskset); 0 skips them",
     )
     args = parser.parse_args()
@@ -200,7 +200,8 @@ def main() -> None:
         }
         if args.rounds and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
             print(f"{args.tests} trivial tests, side by side on two CPUs, {args.rounds} rounds:")
-            for name, arm in arms.items():
+            # bare against itself first: how far from 1.000x this machine strays on its own
+            for name, arm in (("bare (noise floor)", arms["bare"]), *arms.items()):
                 if name == "bare":
                     continue
                 wall, cpu, base_s, other_s = side_by_side(root, arms["bare"], arm, args.rounds)
