@@ -115,3 +115,27 @@ def test_thread_method_is_left_to_pytest_timeout(
         },
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_func_only_times_the_test_body_alone(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(
+        LIMIT,
+        ini="timeout_func_only = true",
+        **{
+            "tests/unit/test_a.py": """
+                import time, pytest
+                @pytest.fixture
+                def slow_setup():
+                    time.sleep(0.8)  # over the limit, but setup is not timed with func_only
+                def test_slow_setup_passes(slow_setup): pass
+                def test_slow_body_is_stopped(): time.sleep(5)
+            """
+        },
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*test_slow_body_is_stopped*", "*killed by the tier 'unit' per-test limit 500ms*"]
+    )
