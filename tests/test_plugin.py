@@ -834,3 +834,44 @@ def test_own_timeout_mark_is_not_blamed_on_the_tier(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Timeout (>0.3s) from pytest-timeout*"])
     assert "killed by the tier" not in result.stdout.str()
+
+
+PROBE_MODULES = """
+import sys
+def test_modules():
+    loaded = sorted(m for m in sys.modules if m.startswith("pytest_pyramid"))
+    print("PYRAMID-MODULES", " ".join(loaded))
+"""
+
+
+def _loaded_modules(result: pytest.RunResult) -> set[str]:
+    (line,) = [line for line in result.outlines if "PYRAMID-MODULES" in line]
+    return set(line.split("PYRAMID-MODULES", 1)[1].split())
+
+
+def test_an_inactive_project_loads_only_the_entry_point(pytester: pytest.Pytester) -> None:
+    # a fresh process: pytest imports the plugin in every project where it is installed
+    pytester.makepyfile(test_probe=PROBE_MODULES)
+    result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    loaded = _loaded_modules(result)
+    assert "pytest_pyramid.plugin" in loaded
+    assert not loaded & {"pytest_pyramid.session", "pytest_pyramid.summary",
+                         "pytest_pyramid.gates.engine", "pytest_pyramid.timer"}
+
+
+def test_a_default_run_does_not_load_what_it_does_not_use(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(**{"tests/unit/test_probe.py": PROBE_MODULES})
+    result = pytester.runpytest_subprocess("-s")
+    result.assert_outcomes(passed=1)
+    loaded = _loaded_modules(result)
+    assert {"pytest_pyramid.session", "pytest_pyramid.timer"} <= loaded
+    # loaded when configured or run: static gates, risk, thresholds, shape, coverage measuring
+    assert not loaded & {
+        "pytest_pyramid.risk", "pytest_pyramid.gates.complexity",
+        "pytest_pyramid.gates.duplication", "pytest_pyramid.gates.security",
+        "pytest_pyramid.gates.audit", "pytest_pyramid.gates.thresholds",
+        "pytest_pyramid.gates.shape", "pytest_pyramid.cov.measure", "pytest_pyramid.cov.gates",
+    }
