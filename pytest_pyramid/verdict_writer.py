@@ -175,9 +175,8 @@ def finish_session(owner: PyramidSession, session: pytest.Session, exitstatus: i
     decision, reasons = decide(gates=gates, incomplete=incomplete, interrupted=interrupted)
     git = owner.git if owner.git is not None else read_git_info(owner.config.rootpath)
     verdict = _verdict(owner, run, gates, decision, reasons, git)
-    limits = owner.limits
     for name, tier in verdict["tiers"].items():  # what this run enforced, not what is configured
-        tier["test_timeout_s"] = limits.effective.get(name) if limits.enforced else None
+        tier["test_timeout_s"] = owner.limits.effective.get(name)
     kwargs = {"config": owner.config, "run": run}
     hook = owner.config.hook.pytest_pyramid_verdict_sections
     section_errors: list[str] = []
