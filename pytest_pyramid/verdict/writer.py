@@ -240,8 +240,16 @@ class VerdictWriter:
         changed = [
             line.split("\t", 1)[-1] for line in out.splitlines() if line and line[0] in "MDT"
         ]
+        # Only files the commit holds are the code: untracked files that change while tests
+        # run are their outputs (logs, reports), and new files are never the tested code.
+        if changed:
+            tracked = _git(
+                Path(start.toplevel), "ls-tree", "-r", "--name-only", "-z", "HEAD", "--",
+                *[f":(top,literal){name}" for name in changed],
+            )
+            changed = [name for name in (tracked or "").split("\0") if name]
         if not changed:
-            return None  # only new files appeared (reports, logs): not the tested code
+            return None
         shown = ", ".join(changed[:5]) + (
             f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
         )
