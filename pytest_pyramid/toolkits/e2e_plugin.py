@@ -30,7 +30,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(
-    request: pytest.FixtureRequest, browser_type_launch_args: dict[str, Any], browser_type: Any
+    request: pytest.FixtureRequest,
+    browser_type_launch_args: dict[str, Any],
+    browser_type: Any,
+    connect_options: dict[str, Any] | None,
 ) -> Iterator[dict[str, Any]]:
     """pytest-playwright's launch options, plus a Chromium that runs here and a temp HOME.
 
@@ -38,6 +41,8 @@ def browser_type_launch_args(
     ``$PYRAMID_CHROMIUM``, else Playwright's own build when installed, else the system
     Chromium (``/usr/bin/chromium``) with headless-in-a-container flags. Without ``env``, the
     browser's HOME and XDG directories point into a temp dir, removed after the session.
+    Nothing is added for a remote browser (``connect_options``): paths of this machine
+    mean nothing there.
     """
     from pytest_pyramid.toolkits.browser import (
         browser_environment,
@@ -57,6 +62,9 @@ def browser_type_launch_args(
                 f"got {type(param).__name__}: {param!r}"
             )
         options.update(param)
+    if connect_options:
+        yield options
+        return
     # Not tmp_path_factory: its paths are too long for the unix sockets Chromium creates.
     profile: Path | None = None
 

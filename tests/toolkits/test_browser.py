@@ -231,6 +231,28 @@ def test_launch_options_from_the_command_line_and_the_user_win(
     assert default["executable_path"] == chosen
 
 
+def test_no_launch_defaults_for_a_remote_browser(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(
+        **{
+            "conftest.py": """
+                import pytest
+
+                @pytest.fixture(scope="session")
+                def connect_options():
+                    return {"ws_endpoint": "ws://127.0.0.1:9/playwright"}
+            """,
+            "tests/test_args.py": """
+                def test_remote(browser_type_launch_args):
+                    assert browser_type_launch_args == {}
+            """,
+        }
+    )
+    result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin")
+    result.assert_outcomes(passed=1)
+
+
 PAGE_APP = """
     import pytest
 
