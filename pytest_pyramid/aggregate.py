@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pytest_pyramid.metrics import METRIC_PROPERTY
+from pytest_pyramid.metrics import LEGACY_PROPERTY, MetricError, parse_entry
 from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class ReportLike(Protocol):
@@ -87,16 +89,18 @@ class Aggregator:
     def _collect_metrics(
         self, nodeid: str, tier: str, user_properties: Sequence[tuple[str, object]]
     ) -> None:
-        samples = [
-            MetricSample(
-                name=str(payload["name"]),
-                value=float(payload["value"]),
-                tier=tier,
-                nodeid=nodeid,
-                tags=tuple(sorted(payload.get("tags", {}).items())),
-            )
-            for _, payload in _metric_payloads(user_properties)
-        ]
+        samples = []
+        for entry in user_properties:
+            if len(entry) != 2 or not str(entry[0]).startswith(LEGACY_PROPERTY):
+                continue
+            try:
+                parsed = parse_entry(str(entry[0]), entry[1])
+            except MetricError:
+                # checked where the test ran (the test failed for it); never judged
+                continue
+            if parsed is not None:
+                name, value, tags = parsed
+                samples.append(MetricSample(name, value, tier, nodeid, tags))
         if samples:
             self._metrics[nodeid] = samples
 
@@ -121,13 +125,17 @@ class Aggregator:
                 stats.xfailed += 1
             else:
                 stats.xpassed += 1
-        self.run.metrics = [s for samples in self._metrics.values() for s in samples]
+        # Only a passing test's numbers describe the code: a failed, skipped or xfailed test
+        # (or one that never finished) may have stopped half-way through its measurement.
+        kept: list[MetricSample] = []
+        discarded = self.run.metrics_discarded
+        outcomes = self.run.outcomes
+        for nodeid, samples in self._metrics.items():
+            final = outcomes.get(nodeid)
+            if final is not None and final.outcome == "passed" and final.finished:
+                kept.extend(samples)
+            else:
+                outcome = "unfinished" if final is None or not final.finished else final.outcome
+                discarded.extend((nodeid, s.name, outcome) for s in samples)
+        self.run.metrics = kept
         return self.run
-
-
-def _metric_payloads(
-    user_properties: Iterable[tuple[str, object]],
-) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    for entry in user_properties:
-        if len(entry) == 2 and entry[0] == METRIC_PROPERTY and isinstance(entry[1], Mapping):
-            yield entry[0], entry[1]

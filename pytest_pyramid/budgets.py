@@ -100,27 +100,3 @@ def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateRe
         message=message,
         details=details,
     )
-
-
-def missing_release_tiers(run: RunSummary, release_tiers: Collection[str] | None) -> list[str]:
-    """Reasons the run cannot vouch for a release: required tiers that did not run."""
-    required = (
-        [name for name in run.tiers if name in release_tiers]
-        if release_tiers is not None
-        else [name for name, stats in run.tiers.items() if stats.has_tests]
-    )
-    reasons = []
-    for name in required:
-        stats = run.tiers[name]
-        if run.tier_ran(name):
-            continue
-        if not stats.selected:
-            why = "not selected"
-        elif not stats.has_tests:
-            why = "has no tests"
-        elif stats.skipped and not stats.executed:
-            why = "all its tests were skipped"
-        else:
-            why = "none of its tests ran"
-        reasons.append(f"required tier {name} did not run ({why})")
-    return reasons

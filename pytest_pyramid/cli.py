@@ -1,19 +1,19 @@
-"""The ``pyramid`` command: read a verdict (``check``) and, through the deploy module, ship it.
+"""The ``pyramid`` command: read a verdict (``check``), sign it (``attest``) and, through the
+deploy module, ship it.
 
 Exit codes: 0 ready / done, 1 blocked or incomplete, 2 needs approval, 3 unusable input.
+Every failure is one line on stderr naming the file and the problem, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
-from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.durations import format_duration, parse_duration
-from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.durations import parse_duration
+from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,7 +22,7 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_NEEDS_APPROVAL = 2
 EXIT_UNUSABLE = 3
-_DECISION_EXIT = {
+DECISION_EXIT = {
     "ready": EXIT_READY,
     "blocked": EXIT_NOT_READY,
     "incomplete": EXIT_NOT_READY,
@@ -30,7 +30,7 @@ _DECISION_EXIT = {
 }
 
 
-class UsageFailure(Exception):
+class UsageFailure(PyramidError):
     """Bad input to a command: printed and turned into exit code 3."""
 
 
@@ -41,99 +41,220 @@ def _duration_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
-def check_verdict(
-    verdict: dict[str, Any],
-    *,
-    commit: str | None,
-    max_age_s: float | None,
-    now: datetime | None = None,
-) -> str | None:
-    """Why the verdict cannot be used for this commit and time, or None when it can."""
-    if commit:
-        recorded = verdict.get("commit")
-        if not recorded:
-            return f"the verdict records no commit, expected {commit}"
-        if not (recorded.startswith(commit) or commit.startswith(recorded)) or len(commit) < 7:
-            return f"the verdict is for commit {recorded}, not {commit}"
-    if max_age_s is not None:
-        from pytest_pyramid.verdict import parse_created_at
+def _print(text: str, *, err: bool = False) -> None:
+    """Print what a verdict says even when the terminal cannot encode it."""
+    stream = sys.stderr if err else sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "replace").decode(encoding, "replace") + "\n")
 
-        created = parse_created_at(str(verdict["created_at"]))
-        age = ((now or datetime.now(timezone.utc)) - created).total_seconds()
-        if age > max_age_s:
-            return (
-                f"the verdict is {format_duration(age)} old, older than the "
-                f"{format_duration(max_age_s)} allowed"
+
+def _trust_config(start: Path) -> tuple[list[str], bool, Path | None]:
+    """``trusted_keys`` and ``require_signature`` of the nearest ``[tool.pyramid.deploy]``."""
+    from pytest_pyramid.config import read_pyproject_table
+    from pytest_pyramid.errors import ConfigError
+
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            table = read_pyproject_table(candidate)
+        except ConfigError as exc:
+            raise UsageFailure(str(exc)) from None
+        deploy = (table or {}).get("deploy", {})
+        if not isinstance(deploy, dict):
+            return [], False, candidate
+        keys = deploy.get("trusted_keys", [])
+        required = deploy.get("require_signature", False)
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise UsageFailure(
+                f"{candidate}: [tool.pyramid.deploy] trusted_keys = {keys!r}: "
+                "expected a list of public keys (PEM text, file or hex)"
             )
-        if age < -300:
-            return "the verdict's created_at lies in the future"
-    from pytest_pyramid.signing import signing_key_from_env, verify_signature
-
-    key = signing_key_from_env()
-    if key is not None:
-        return verify_signature(verdict, key)
-    return None
-
-
-_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
-
-
-def resolve_commit(text: str | None) -> str | None:
-    """A SHA as given, or any other revision (``HEAD``, a tag) resolved by git."""
-    if text is None:
-        return None
-    text = text.strip()
-    if not text:
-        raise UsageFailure("--commit is empty (did `git rev-parse HEAD` fail?)")
-    if _SHA.fullmatch(text):
-        return text.lower()
-    result = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{text}^{{commit}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise UsageFailure(f"--commit {text!r} is neither a SHA nor a revision git knows here")
-    return result.stdout.strip()
+        if not isinstance(required, bool):
+            raise UsageFailure(
+                f"{candidate}: [tool.pyramid.deploy] require_signature = "
+                f"{required!r}: expected true or false"
+            )
+        resolved = [k if "-----BEGIN" in k or len(k) == 64 else str(directory / k) for k in keys]
+        return resolved, required, candidate
+    return [], False, None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.terminal import decision_lines, gate_lines
-    from pytest_pyramid.verdict import load_verdict
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
+    from pytest_pyramid.verdict.trust import (
+        TrustError,
+        TrustPolicy,
+        keyring,
+        resolve_target,
+        trust_problems,
+    )
 
-    commit = resolve_commit(args.commit)
+    path = Path(args.verdict)
     try:
-        verdict = load_verdict(args.verdict)
+        verdict = load_verdict(path)
     except VerdictError as exc:
         raise UsageFailure(str(exc)) from None
-    problem = check_verdict(verdict, commit=commit, max_age_s=args.max_age)
-    if problem:
-        raise UsageFailure(f"{args.verdict}: {problem}")
+    configured_keys, configured_required, _ = _trust_config(Path.cwd())
+    try:
+        keys = keyring([*configured_keys, *args.trusted_key], "trusted key")
+        target = resolve_target(Path.cwd(), args.commit, verdict)
+        signature_file = Path(args.signature) if args.signature else envelope_path(path)
+        envelope = read_envelope(signature_file)
+        if args.signature and envelope is None:
+            raise UsageFailure(f"{signature_file}: no such signature file")
+    except (TrustError, SignatureError) as exc:
+        raise UsageFailure(str(exc)) from None
+    policy = TrustPolicy(
+        allow_dirty=args.allow_dirty,
+        max_age_s=args.max_age,
+        require_signature=args.require_signature or configured_required,
+        trusted_keys=keys,
+    )
+    problems = trust_problems(verdict, target=target, policy=policy, envelope=envelope)
+    if problems:
+        raise UsageFailure(f"{path}: " + "; ".join(problems))
     recorded = (verdict.get("commit") or "no commit")[:12]
-    print(f"{args.verdict}: {recorded}, created {verdict['created_at']}")
+    signed = ", signed by a trusted key" if envelope is not None and keys else ""
+    _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
     if verdict.get("dirty"):
-        print("warning: produced from a working tree with uncommitted changes")
+        _print(
+            "warning: produced from a working tree with changes not in its commit "
+            "(accepted: --allow-dirty)"
+        )
     failing = [g for g in verdict["gates"] if g["status"] != "pass"]
     if failing:
-        print("\n".join(gate_lines(failing, explain=False)))
-    print("\n".join(decision_lines(verdict)))
-    return _DECISION_EXIT[verdict["decision"]]
+        _print("\n".join(gate_lines(failing, explain=False)))
+    _print("\n".join(decision_lines(verdict)))
+    if args.format == "github":
+        _github_annotations(verdict)
+    return DECISION_EXIT[verdict["decision"]]
+
+
+def _github_annotations(verdict: Any) -> None:
+    """``::error``/``::warning`` workflow commands for gates that did not pass."""
+    from pytest_pyramid.gates.base import effect
+
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    for gate in verdict["gates"]:
+        kind = effect(gate["level"], gate["status"], gate.get("on_missing", "fail"))
+        if kind == "none":
+            continue
+        command = "error" if kind == "block" else "warning"
+        title = escape(f"gate {gate['id']}").replace(",", "%2C").replace("::", "%3A%3A")
+        _print(f"::{command} title={title}::{escape(str(gate.get('message') or gate['status']))}")
+
+
+def cmd_attest(args: argparse.Namespace) -> int:
+    from pytest_pyramid._files import write_text_atomic
+    from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.verdict.decision import contradiction
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import (
+        SignatureError,
+        attest,
+        envelope_path,
+        key_id,
+        load_private_key,
+    )
+
+    path = Path(args.verdict)
+    try:
+        verdict = load_verdict(path)
+        key = load_private_key(Path(args.key))
+    except (VerdictError, SignatureError) as exc:
+        raise UsageFailure(str(exc)) from None
+    problem = contradiction(verdict)
+    if problem:
+        raise UsageFailure(f"{path}: refusing to sign a verdict that contradicts itself: {problem}")
+    import json
+
+    envelope = attest(verdict, key)
+    out = Path(args.output) if args.output else envelope_path(path)
+    write_text_atomic(out, json.dumps(envelope, separators=(",", ":")) + "\n")
+    _print(
+        f"{out}: signed {verdict['decision']} verdict for "
+        f"{(verdict.get('commit') or 'no commit')[:12]} with key {key_id(key.public_key())[:16]}"
+    )
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from pytest_pyramid._files import write_bytes_atomic
+    from pytest_pyramid.verdict.signing import (
+        SignatureError,
+        generate_private_key,
+        key_id,
+        private_pem,
+        public_pem,
+    )
+
+    prefix = Path(args.prefix)
+    private, public = prefix.with_name(prefix.name + ".key"), prefix.with_name(prefix.name + ".pub")
+    for target in (private, public):
+        if target.exists() and not args.force:
+            raise UsageFailure(f"{target}: exists (use --force to replace it)")
+    try:
+        key = generate_private_key()
+    except SignatureError as exc:
+        raise UsageFailure(str(exc)) from None
+    write_bytes_atomic(private, private_pem(key), mode=0o600)
+    write_bytes_atomic(public, public_pem(key.public_key()))
+    _print(f"private key {private} (keep it secret: CI's attest step or an approver only)")
+    _print(f"public key  {public} (key id {key_id(key.public_key())})")
+    return 0
+
+
+def _default_verdict() -> str:
+    """``[tool.pyramid] verdict`` of the nearest pyproject.toml, else the plugin's default."""
+    from pytest_pyramid.config import DEFAULT_VERDICT, read_pyproject_table
+    from pytest_pyramid.errors import ConfigError
+
+    start = Path.cwd()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                table = read_pyproject_table(candidate) or {}
+            except ConfigError:
+                return DEFAULT_VERDICT
+            value = table.get("verdict", DEFAULT_VERDICT)
+            if isinstance(value, str) and value.strip():
+                return str(directory / value)
+            return DEFAULT_VERDICT
+    return DEFAULT_VERDICT
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pytest_pyramid import __version__
+
     parser = argparse.ArgumentParser(
         prog="pyramid", description="Read a pytest-pyramid verdict and act on it."
     )
+    parser.add_argument("--version", action="version", version=f"pyramid {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
         "check",
-        help="summarise a verdict; exit 0 ready, 1 blocked/incomplete, 2 needs "
-        "approval, 3 unusable",
+        help="judge whether a verdict can be trusted for this code now; exit 0 ready, "
+        "1 blocked/incomplete, 2 needs approval, 3 unusable or untrusted",
     )
-    check.add_argument("verdict", help="path of the verdict JSON")
     check.add_argument(
-        "--commit", help="refuse a verdict for another commit (a SHA, or a revision like HEAD)"
+        "verdict",
+        nargs="?",
+        default=None,
+        help="path of the verdict JSON (default: [tool.pyramid] verdict of the nearest "
+        "pyproject.toml, else pyramid-verdict.json)",
+    )
+    check.add_argument(
+        "--commit",
+        help="the commit the verdict must be for: a SHA (>= 7 hex digits) or a revision "
+        "(default: HEAD, and the working tree must be the one that was tested)",
     )
     check.add_argument(
         "--max-age",
@@ -142,7 +263,60 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="refuse a verdict older than this (e.g. 24h, 30m)",
     )
+    check.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="accept a verdict produced from a tree with uncommitted changes",
+    )
+    check.add_argument(
+        "--signature",
+        metavar="FILE",
+        default=None,
+        help="DSSE envelope from `pyramid attest` (default: VERDICT.intoto.jsonl when it exists)",
+    )
+    check.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a trusted Ed25519 public key (PEM file, PEM text or 64 hex); "
+        "repeat for rotation; added to [tool.pyramid.deploy] trusted_keys",
+    )
+    check.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="refuse an unsigned verdict (also [tool.pyramid.deploy] require_signature)",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="github: also print ::error annotations for failing gates",
+    )
     check.set_defaults(func=cmd_check)
+
+    attest = commands.add_parser(
+        "attest", help="sign a verdict (after the tests, outside them) with an Ed25519 key"
+    )
+    attest.add_argument("verdict", nargs="?", default=None, help="path of the verdict JSON")
+    attest.add_argument(
+        "--key", required=True, metavar="FILE", help="PEM Ed25519 private key (pyramid keygen)"
+    )
+    attest.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write the DSSE envelope (default: VERDICT.intoto.jsonl)",
+    )
+    attest.set_defaults(func=cmd_attest)
+
+    keygen = commands.add_parser(
+        "keygen", help="create an Ed25519 key pair (PREFIX.key, PREFIX.pub)"
+    )
+    keygen.add_argument("prefix", help="path prefix of the key files")
+    keygen.add_argument("--force", action="store_true", help="replace existing files")
+    keygen.set_defaults(func=cmd_keygen)
     try:
         from pytest_pyramid.deploy.cli import add_commands
     except ImportError:
@@ -159,10 +333,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad usage; our contract says 3
         status = exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
         return EXIT_UNUSABLE if status == 2 else status
+    if getattr(args, "verdict", "") is None and args.command in ("check", "attest"):
+        args.verdict = _default_verdict()
     try:
         code: int = args.func(args)
     except UsageFailure as exc:
-        print(f"pyramid {args.command}: {exc}", file=sys.stderr)
+        _print(f"pyramid {args.command}: {exc}", err=True)
+        return EXIT_UNUSABLE
+    except PyramidError as exc:
+        _print(f"pyramid {args.command}: {exc}", err=True)
+        return EXIT_UNUSABLE
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        # the last line of defence for input nobody foresaw: one line, exit 3, no traceback
+        _print(f"pyramid {args.command}: {type(exc).__name__}: {str(exc)[:300]}", err=True)
         return EXIT_UNUSABLE
     return code
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
@@ -65,6 +67,7 @@ _TOP_LEVEL_KEYS = frozenset(
         "coverage_source",
         "deploy",
         "flaky",
+        "exclude",
     }
 )
 _TIER_KEYS = frozenset(
@@ -98,6 +101,8 @@ class Settings:
     fail_fast: bool
     source_paths: tuple[str, ...]
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: test files that are not part of the suite (globs relative to the project, ``**`` dialect)
+    exclude: tuple[str, ...] = ()
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -129,17 +134,27 @@ class Settings:
 def read_pyproject_table(path: Path) -> Mapping[str, Any] | None:
     """The ``[tool.pyramid]`` table of ``path``, or None when the file or table is absent."""
     try:
-        with path.open("rb") as handle:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _read_table(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)  # the entry point reads it twice per start (placeholder, settings)
+def _read_table(path: str, _mtime_ns: int, _size: int) -> Mapping[str, Any] | None:
+    try:
+        with open(path, "rb") as handle:
             document = tomllib.load(handle)
     except FileNotFoundError:
         return None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("<file>", str(path), str(path), f"invalid TOML: {exc}") from exc
-    table = document.get("tool", {}).get("pyramid")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError("<file>", path, path, f"invalid TOML: {exc}") from exc
+    tool = document.get("tool", {})
+    table = tool.get("pyramid") if isinstance(tool, Mapping) else None
     if table is None:
         return None
     if not isinstance(table, Mapping):
-        raise ConfigError("tool.pyramid", table, str(path), "must be a table")
+        raise ConfigError("tool.pyramid", table, path, "must be a table")
     return table
 
 
@@ -287,4 +302,17 @@ def parse_settings(
         if "source" in merged
         else (),
         raw=table,
+        exclude=_globs(merged.get("exclude", []), "exclude", source),
     )
+
+
+def _globs(value: object, key: str, source: str) -> tuple[str, ...]:
+    from pytest_pyramid.gates.globs import glob_regex
+
+    patterns = _str_list(value, key, source)
+    for pattern in patterns:
+        try:
+            glob_regex(pattern)
+        except (ValueError, re.error) as exc:
+            raise ConfigError(key, value, source, f"bad glob {pattern!r}: {exc}") from None
+    return patterns

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.session import FACTS_KEY
 from pytest_pyramid.stash import TIER_KEY
-from pytest_pyramid.verdict import write_json_atomic
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -42,7 +43,6 @@ class ControllerHooks:
 
     def __init__(self, owner: PyramidSession) -> None:
         self.owner = owner
-        self.applied = False
         self.sync_dir = Path(tempfile.mkdtemp(prefix="pyramid-sync-")) if owner.fail_fast else None
         self.totals: dict[str, int] | None = None
         self.done: dict[str, set[str]] = {}
@@ -58,13 +58,18 @@ class ControllerHooks:
         owner = self.owner
         worker_id = str(node.gateway.id)
         owner.workers.add(worker_id)
-        data = getattr(node, "workeroutput", {}).get("pyramid_collection")
-        if data and not self.applied:
-            owner.apply_collection(data)
-            self.applied = True
+        data = getattr(node, "workeroutput", {}).get(FACTS_KEY)
+        if data and not owner.facts.reported:
+            owner.facts.load(data)
         if error:
             owner.crashes.append(f"xdist worker {worker_id} went down: {error}")
             self._abort()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        # every worker collects the same list (xdist refuses to run otherwise)
+        if not self.owner.controller_ids:
+            self.owner.controller_ids = list(ids)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:

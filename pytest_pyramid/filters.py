@@ -1,18 +1,31 @@
-"""Options that narrow a run: a verdict from a narrowed run cannot vouch for a release."""
+"""Options that narrow a run in ways the collection itself does not show.
+
+Most narrowing is found from what the run saw (test files on disk against those collected,
+tests collected against tests that reported, ``pytest_deselected``), whatever option,
+``addopts``, ``PYTEST_ADDOPTS``, argsfile or conftest caused it. What is left here are the
+options whose effect hides inside a collected file: test ids, ``-k``/``-m`` (also seen as
+deselection; named here for a clearer message), ``--lf``/``--sw``, and overrides of the
+settings that decide what pytest collects.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:
+    import pytest
+
+#: ini settings that change what pytest collects; overriding them with -o narrows a run
+COLLECTION_SETTINGS = frozenset(
+    {"python_files", "python_classes", "python_functions", "testpaths", "norecursedirs"}
+)
+#: the files pytest itself looks for in a project directory
+_PROJECT_CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 
-def _covers(args: list[Path], target: Path) -> bool:
-    return any(arg == target or arg in target.parents for arg in args)
-
-
-def narrowing_reasons(config: pytest.Config) -> list[str]:
-    """Why this run does not cover the whole suite (collection-time deselection aside)."""
+def narrowing_reasons(config: pytest.Config, project_dir: Path | None = None) -> list[str]:
+    """Why this run does not cover the whole suite, beyond what collection shows."""
     reasons = []
     option = config.option
     lf_plugin = config.pluginmanager.get_plugin("lfplugin")
@@ -24,30 +37,28 @@ def narrowing_reasons(config: pytest.Config) -> list[str]:
         reasons.append(f"-k {option.keyword!r} filtered the tests")
     if getattr(option, "markexpr", ""):
         reasons.append(f"-m {option.markexpr!r} filtered the tests")
-    # --ignore in the project's addopts is part of its suite; on the command line it narrows
-    cli_args = config.invocation_params.args
-    for flag in ("--deselect", "--ignore", "--ignore-glob"):
-        if any(arg == flag or arg.startswith(f"{flag}=") for arg in cli_args):
-            reasons.append(f"{flag} on the command line left tests out")
-    if (
-        config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR
-        and config.invocation_params.dir != config.rootpath
-    ):
+    # config.args are the collection arguments after addopts, PYTEST_ADDOPTS and argsfiles
+    ids = [arg for arg in config.args if "::" in str(arg)]
+    if ids:
+        reasons.append(f"the run was limited to test ids ({len(ids)}: {ids[0]} ...)")
+    for override in getattr(option, "override_ini", None) or ():
+        name = str(override).partition("=")[0].strip()
+        if name in COLLECTION_SETTINGS:
+            reasons.append(f"-o {name}=... overrode what the project collects")
+    inifile = getattr(option, "inifilename", None)
+    own = (
+        {(project_dir / name).resolve() for name in _PROJECT_CONFIGS}
+        if project_dir is not None
+        else set()
+    )
+    if inifile and Path(config.invocation_params.dir, inifile).resolve() not in own:
         reasons.append(
-            f"the run collected only {config.invocation_params.dir} (started below the rootdir)"
+            f"-c {inifile}: the configuration was not the project's own "
+            "(its collection settings and gates may differ)"
         )
-    if config.args_source == pytest.Config.ArgsSource.ARGS:
-        invocation = config.invocation_params.dir
-        if any("::" in arg for arg in config.args):
-            reasons.append("the run was limited to given test ids")
-        else:
-            given = [Path(invocation, arg).resolve() for arg in config.args]
-            testpaths = config.getini("testpaths")
-            targets = (
-                [Path(config.rootpath, p).resolve() for p in testpaths]
-                if testpaths
-                else [config.rootpath]
-            )
-            if not all(_covers(given, target) for target in targets):
-                reasons.append(f"the run was limited to {' '.join(config.args)}")
+    rootdir = getattr(option, "rootdir", None)
+    if rootdir and project_dir is not None:
+        given = Path(config.invocation_params.dir, rootdir).resolve()
+        if given != project_dir.resolve():
+            reasons.append(f"--rootdir {rootdir} is not the project directory {project_dir}")
     return reasons

@@ -6,18 +6,35 @@ the plugin only registers its markers: installing it never changes another proje
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.config import BUILTIN_TIERS, Settings, parse_settings, read_pyproject_table
+from pytest_pyramid.config import (
+    BUILTIN_TIERS,
+    DEFAULT_VERDICT,
+    Settings,
+    parse_settings,
+    read_pyproject_table,
+)
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.stash import SETTINGS_KEY
+from pytest_pyramid.stash import FINISHED_KEY, PLACEHOLDER_KEY, SETTINGS_KEY, STARTED_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Generator
+
+#: option destinations of invocations that run no tests: they leave the last verdict alone
+INFORMATIONAL = (
+    "help", "version", "markers", "showfixtures", "show_fixtures_per_test", "collectonly",
+    "setuponly", "setupplan", "cacheshow",
+)
+#: environment variables that must never reach code under test (a signing secret there
+#: would let a test produce a validly signed verdict)
+SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
 
 _INI_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -82,23 +99,146 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pyramid_fail_fast", "stop before the next tier after a failure", default=None)
 
 
+def informational(option: Any) -> bool:
+    """Whether this invocation only shows something (help, fixtures, a plan) and runs no test."""
+    return any(getattr(option, name, False) for name in INFORMATIONAL)
+
+
+def _pyproject_path(config: pytest.Config) -> Path:
+    inipath = config.inipath
+    if inipath is not None and inipath.name == "pyproject.toml":
+        return inipath
+    return config.rootpath / "pyproject.toml"
+
+
+def _early_verdict_path(config: pytest.Config) -> Path | None:
+    """Where this run's verdict goes, known before its configuration is validated; None when
+    the plugin is not active in this project."""
+    namespace = config.known_args_namespace
+    option = getattr(namespace, "pyramid_verdict", None)
+    try:
+        table = read_pyproject_table(_pyproject_path(config))
+    except ConfigError:
+        table = {}  # invalid TOML: still a pyramid project if it says so anywhere
+    ini = config.getini("pyramid_verdict")
+    cli = any(getattr(namespace, dest, None) for dest in _CLI_DESTS)
+    if table is None and not ini and not cli and not _ini_overrides_given(config):
+        return None
+    if option:
+        return Path(config.invocation_params.dir, option)
+    if ini:
+        return config.rootpath / str(ini)
+    value = (table or {}).get("verdict")
+    named = value if isinstance(value, str) and value.strip() else DEFAULT_VERDICT
+    return config.rootpath / named
+
+
+def _ini_overrides_given(config: pytest.Config) -> bool:
+    return any(config.getini(f"pyramid_{key}") not in (None, "", []) for key in _INI_KEYS)
+
+
+def _replace_placeholder(config: pytest.Config, reason: str) -> None:
+    """Say why the run ended before judging anything, in the placeholder's place."""
+    path = config.stash.get(PLACEHOLDER_KEY, None)
+    if path is None or config.stash.get(FINISHED_KEY, False):
+        return
+    from pytest_pyramid.verdict.writer import write_placeholder
+
+    with contextlib.suppress(OSError):  # the placeholder written at start says incomplete
+        write_placeholder(Path(path), reason)
+
+
+def _placeholder_now(path: Path) -> None:
+    from pytest_pyramid.verdict.document import utc_now_iso
+    from pytest_pyramid.verdict.writer import write_placeholder
+
+    write_placeholder(
+        path,
+        f"the run that writes this verdict started at {utc_now_iso()} and has not finished "
+        "(still running, or it stopped before judging: see its output)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, None, None]:
+    """The earliest moment the verdict path is known: no older ``ready`` verdict survives a
+    run that dies from here on (a conftest that does not import, a bad configuration, an
+    error in another plugin's configure)."""
+    for name in SECRET_ENV:
+        os.environ.pop(name, None)
+    config = early_config
+    worker = "PYTEST_XDIST_WORKER" in os.environ  # workers: the controller wrote it already
+    if not worker and not informational(config.known_args_namespace):
+        path = _early_verdict_path(config)
+        if path is not None:
+            if path.is_dir():
+                raise pytest.UsageError(
+                    f"pytest-pyramid: the verdict path {str(path)!r} is a directory, not a file"
+                )
+            try:
+                _placeholder_now(path)
+            except OSError as exc:  # say so before any test runs, not after the whole suite
+                raise pytest.UsageError(
+                    f"pytest-pyramid: cannot write the verdict to {path}: {exc.strerror or exc}"
+                ) from None
+            config.stash[PLACEHOLDER_KEY] = str(path.resolve())
+    try:
+        return (yield)
+    except BaseException as exc:
+        _replace_placeholder(
+            config, f"a conftest could not be loaded: {type(exc).__name__}: {str(exc)[:300]}"
+        )
+        raise
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-timeout's, which reads the default limit
 def pytest_configure(config: pytest.Config) -> None:
+    for name in SECRET_ENV:
+        os.environ.pop(name, None)
     for name, default in BUILTIN_TIERS.items():
         config.addinivalue_line("markers", f"{name}: pyramid tier - {default.description}")
-    settings = _load_settings(config)
-    if settings is None:
+    try:
+        settings = _load_settings(config)
+        if settings is None:
+            return
+        for name, spec in settings.tiers.items():
+            if name not in BUILTIN_TIERS:
+                config.addinivalue_line("markers", f"{name}: pyramid tier - {spec.description}")
+        config.stash[SETTINGS_KEY] = settings
+        _register_parts(config, settings)
+    except pytest.UsageError as exc:
+        _replace_placeholder(config, f"the configuration is invalid: {exc}")
+        raise
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[STARTED_KEY] = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest_configure is historic (no wrappers): an error in another plugin's configure is
+    seen here, as a run that wrote its placeholder and never started a session."""
+    if config.stash.get(FINISHED_KEY, False) or config.stash.get(PLACEHOLDER_KEY, None) is None:
         return
-    for name, spec in settings.tiers.items():
-        if name not in BUILTIN_TIERS:
-            config.addinivalue_line("markers", f"{name}: pyramid tier - {spec.description}")
-    config.stash[SETTINGS_KEY] = settings
-    _register_parts(config, settings)
+    if not config.stash.get(STARTED_KEY, False):
+        _replace_placeholder(
+            config,
+            "pytest stopped before the test session started (a configuration error, or an "
+            "error in a plugin's pytest_configure: see its output)",
+        )
+
+
+_INI_KEYS = ("verdict", "default_tier", "strict", "fail_fast")
+_CLI_DESTS = (
+    "pyramid_tier", "pyramid_fail_fast", "pyramid_verdict", "pyramid_explain", "pyramid_enable"
+)
 
 
 def _ini_overrides(config: pytest.Config) -> dict[str, object]:
     overrides: dict[str, object] = {}
-    for key in ("verdict", "default_tier", "strict", "fail_fast"):
+    for key in _INI_KEYS:
         value = config.getini(f"pyramid_{key}")
         if value in (None, "", []):
             continue
@@ -115,25 +255,11 @@ def _ini_overrides(config: pytest.Config) -> dict[str, object]:
 
 
 def _cli_given(config: pytest.Config) -> bool:
-    return any(
-        config.getoption(name)
-        for name in (
-            "pyramid_tier",
-            "pyramid_fail_fast",
-            "pyramid_verdict",
-            "pyramid_explain",
-            "pyramid_enable",
-        )
-    )
+    return any(config.getoption(name) for name in _CLI_DESTS)
 
 
 def _load_settings(config: pytest.Config) -> Settings | None:
-    inipath = config.inipath
-    pyproject = (
-        inipath
-        if inipath is not None and inipath.name == "pyproject.toml"
-        else config.rootpath / "pyproject.toml"
-    )
+    pyproject = _pyproject_path(config)
     try:
         table = read_pyproject_table(pyproject)
         overrides = _ini_overrides(config)
@@ -162,6 +288,18 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         raise pytest.UsageError(
             f"pytest-pyramid: {origin} = {str(verdict_path)!r} is a directory, not a file"
         )
+    placeholder = config.stash.get(PLACEHOLDER_KEY, None)
+    writes = not hasattr(config, "workerinput") and not informational(config.option)
+    if writes and placeholder != str(verdict_path.resolve()):
+        # not written early (plugin loaded late), or the table named another path
+        config.stash[PLACEHOLDER_KEY] = str(verdict_path.resolve())
+        try:
+            _placeholder_now(verdict_path)
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"pytest-pyramid: cannot write the verdict to {verdict_path}: "
+                f"{exc.strerror or exc}"
+            ) from None
     fail_fast = bool(config.getoption("pyramid_fail_fast")) or settings.fail_fast
     owner = PyramidSession(
         config,
@@ -170,6 +308,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         verdict_path=verdict_path.resolve(),
         explain=bool(config.getoption("pyramid_explain")),
         fail_fast=fail_fast,
+        project_dir=Path(settings.source).resolve().parent,
     )
     config.pluginmanager.register(owner, "pyramid-session")
     if owner.limits.enforced and hasattr(signal, "SIGALRM"):

@@ -1,31 +1,41 @@
-"""The stateful plugin: tier assignment at collection, report aggregation, the verdict."""
+"""The stateful plugin: tier assignment at collection, report aggregation, reconciliation.
+
+Registered only when the plugin is active, in every process (serial, xdist controller and
+workers). At session end the controller (or the serial process) reconciles what was
+collected with what reported, compares the test files on disk with those collected, and
+hands the result to the :class:`~pytest_pyramid.verdict.writer.VerdictWriter`.
+"""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.aggregate import Aggregator
-from pytest_pyramid.budgets import budget_gates, missing_release_tiers, near_budget, pass_rate_gate
+from pytest_pyramid.budgets import near_budget
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.limits import LimitPlan, plan_limits
-from pytest_pyramid.stash import RUN_KEY, TIER_KEY
+from pytest_pyramid.metrics import LEGACY_PROPERTY, check_properties
+from pytest_pyramid.stash import FINISHED_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.summary import RunSummary, TierStats
 from pytest_pyramid.tiers import PathRouter, TierAssignmentError, assign_tier
 
 if TYPE_CHECKING:
     from collections.abc import Generator
-    from pathlib import Path
 
     from pytest_pyramid.config import Settings
-    from pytest_pyramid.gates.base import GateResult
-    from pytest_pyramid.gitinfo import GitInfo
+    from pytest_pyramid.verdict.document import Problem, Verdict
+    from pytest_pyramid.verdict.provenance import GitInfo
 
 TIMEOUT_PREFIX = "Timeout (>"
+#: how many paths a completeness message names before it says "+N more"
+SHOWN = 5
+#: the xdist worker's facts about its collection, shipped in workeroutput
+FACTS_KEY = "pyramid_collection"
 
 
 def _killed_after(message: str) -> float | None:
@@ -38,6 +48,11 @@ def _killed_after(message: str) -> float | None:
         return None
 
 
+def _listed(paths: list[str]) -> str:
+    more = f" (+{len(paths) - SHOWN} more)" if len(paths) > SHOWN else ""
+    return ", ".join(paths[:SHOWN]) + more
+
+
 class CollectionFacts:
     """What the collecting process saw; a worker ships it to the controller as a dict."""
 
@@ -46,21 +61,42 @@ class CollectionFacts:
         self.deselected: Counter[str] = Counter()
         self.filtered: Counter[str] = Counter()
         self.paths_not_collected: Counter[str] = Counter()
+        #: test modules pytest collected (or skipped, or failed to import), rootdir-relative
+        self.seen_files: set[str] = set()
+        #: collected tests removed from the run without pytest_deselected
+        self.dropped = 0
+        #: the tier of each test that was to run, in order (one char per test: the tier's index)
+        self.tiers_to_run = ""
+        self.reported = False
 
-    def to_dict(self) -> dict[str, dict[str, int]]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "collected": dict(self.collected),
             "deselected": dict(self.deselected),
             "filtered": dict(self.filtered),
             "paths_not_collected": dict(self.paths_not_collected),
+            "seen_files": sorted(self.seen_files),
+            "dropped": self.dropped,
+            "tiers_to_run": self.tiers_to_run,
         }
 
-    def apply(self, data: dict[str, dict[str, int]], tiers: dict[str, TierStats]) -> None:
-        for tier, count in data.get("collected", {}).items():
+    def load(self, data: dict[str, Any]) -> None:
+        """The first worker's facts, on an xdist controller (every worker collects alike)."""
+        self.collected.update(data.get("collected", {}))
+        self.deselected.update(data.get("deselected", {}))
+        self.filtered.update(data.get("filtered", {}))
+        self.paths_not_collected.update(data.get("paths_not_collected", {}))
+        self.seen_files.update(data.get("seen_files", []))
+        self.dropped = int(data.get("dropped", 0))
+        self.tiers_to_run = str(data.get("tiers_to_run", ""))
+        self.reported = True
+
+    def apply(self, tiers: dict[str, TierStats]) -> None:
+        for tier, count in self.collected.items():
             _stats(tiers, tier).collected = count
-        for tier, count in data.get("deselected", {}).items():
+        for tier, count in self.deselected.items():
             _stats(tiers, tier).deselected = count
-        for tier, count in data.get("paths_not_collected", {}).items():
+        for tier, count in self.paths_not_collected.items():
             _stats(tiers, tier).paths_not_collected = count
 
 
@@ -80,6 +116,7 @@ class PyramidSession:
         verdict_path: Path,
         explain: bool,
         fail_fast: bool,
+        project_dir: Path,
     ) -> None:
         self.config = config
         self.settings = settings
@@ -87,6 +124,7 @@ class PyramidSession:
         self.verdict_path = verdict_path
         self.explain = explain
         self.fail_fast = fail_fast
+        self.project_dir = project_dir
         self.is_worker = hasattr(config, "workerinput")
         #: True on an xdist controller: collection facts then arrive from the workers
         self.distributed = (  # xdist's own rule (a --dist in addopts alone is not enough)
@@ -99,11 +137,17 @@ class PyramidSession:
         self.router = PathRouter({name: spec.paths for name, spec in settings.tiers.items()})
         self.tier_names = frozenset(settings.tiers)
         self.order = {name: spec.order for name, spec in settings.tiers.items()}
+        self.tier_by_index = {chr(48 + spec.order): name for name, spec in settings.tiers.items()}
         self.facts = CollectionFacts()
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
+        self._kept = 0
         #: nodeid -> tier of this process's collection (reports carry only the nodeid)
         self.tier_of: dict[str, str] = {}
+        #: node ids that were to run, in order (serial: from the collection)
+        self.to_run: list[str] = []
+        #: on an xdist controller: the node ids the workers collected, in their order
+        self.controller_ids: list[str] = []
         self.failed_tiers: set[str] = set()
         self.stopped_after: str | None = None
         self.started = time.time()
@@ -120,15 +164,18 @@ class PyramidSession:
         )
         config.stash[RUN_KEY] = run
         self.aggregator = Aggregator(run)
-        self.verdict: dict[str, Any] | None = None
+        self.verdict: Verdict | None = None
         self.near_budget: list[str] = []
         #: lines for the terminal summary about how the run was judged
         self.notes: list[str] = []
-        #: read once at session start (the placeholder verdict) and reused at its end
+        #: the tree as the run started (controller or serial process only)
         self.git: GitInfo | None = None
         #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
         self.learned_tiers: dict[str, str] = {}
         self.narrowing: list[str] = []
+        #: node id -> how many user_properties were already checked for bad metrics
+        self._metrics_checked: dict[str, int] = {}
+        self._junit = bool(getattr(config.option, "xmlpath", None))
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
         self.limits = self._install_limits(config)
         self._timeout_marks = {
@@ -200,6 +247,7 @@ class PyramidSession:
         path_tier_for = self.router.tier_for
         timeout_marks = self._timeout_marks
         tier_of, collected = self.tier_of, self.facts.collected
+        junit = self._junit
         # one list per tier, in pyramid order: concatenated they are the stable sort by tier
         buckets: dict[str, list[pytest.Item]] = {
             name: [] for name in sorted(tier_set, key=self.order.__getitem__)
@@ -229,6 +277,8 @@ class PyramidSession:
                 item.add_marker(tier_marks[tier])
             if tier in timeout_marks and "timeout" not in names:  # the user's own mark wins
                 item.add_marker(timeout_marks[tier])
+            if junit:  # the tier in JUnit XML, only when a report is written
+                item.user_properties.append(("pyramid.tier", tier))
         if problems:
             shown = "\n  ".join(problems[:20])
             more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -249,6 +299,7 @@ class PyramidSession:
             finally:
                 self._own_deselection = False
         items[:] = kept
+        self._kept = len(kept)
 
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
@@ -274,6 +325,29 @@ class PyramidSession:
             if tier is not None:
                 self.facts.filtered[tier] += 1
 
+    @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        nodeid = report.nodeid
+        if nodeid.endswith(".py") and "::" not in nodeid:
+            self.facts.seen_files.add(nodeid)
+        if report.failed and not self.is_worker:
+            self.collection_errors += 1
+
+    @pytest.hookimpl(trylast=True)  # after every plugin changed the list
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        items = session.items
+        # a test run by id (file.py::test) has no module report: its file was still seen
+        ids = [item.nodeid for item in items]
+        self.facts.seen_files.update(nodeid.partition("::")[0] for nodeid in ids)
+        filtered_after_us = sum(self.facts.filtered.values())
+        self.facts.dropped = max(0, self._kept - filtered_after_us - len(items))
+        if self.is_worker:
+            index = {name: chr(48 + spec.order) for name, spec in self.settings.tiers.items()}
+            tier_of = self.tier_of
+            self.facts.tiers_to_run = "".join(index[tier_of[n]] for n in ids if n in tier_of)
+        elif not self.distributed:
+            self.to_run = ids
+
     # -- running ----------------------------------------------------------------------------
 
     def _note_timeout(self, report: pytest.TestReport, tier: str) -> None:
@@ -292,11 +366,25 @@ class PyramidSession:
         crash.message = f"{message} [pyramid: {note} exceeded]"
         report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
 
+    def _check_metrics(self, report: pytest.TestReport, nodeid: str) -> None:
+        """Fail the test whose metric samples cannot be judged (where the test ran)."""
+        properties = report.user_properties
+        start = self._metrics_checked.get(nodeid, 0)
+        if len(properties) > start:
+            problem = check_properties(properties, start)
+            if problem is not None and report.outcome != "failed":
+                report.outcome = "failed"
+                report.longrepr = f"pyramid: {problem} (the sample was not recorded)"
+            if any(str(e[0]).startswith(LEGACY_PROPERTY) for e in properties[start:]
+                   if isinstance(e, tuple) and e):
+                self._metrics_checked[nodeid] = len(properties)
+        if report.when == "teardown":
+            self._metrics_checked.pop(nodeid, None)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs before xdist ships the report and before junitxml/terminal read it.
         nodeid = report.nodeid  # a property on pytest 9: read it once
-        failed = report.outcome == "failed"
         tier = self.tier_of.get(nodeid)
         if tier is None:  # on an xdist controller the worker named the tier
             tier = getattr(report, "pyramid_tier", None)
@@ -311,25 +399,23 @@ class PyramidSession:
             if node is not None:
                 self.workers.add(str(node.gateway.id))
         else:
-            if failed:
+            if report.user_properties:
+                self._check_metrics(report, nodeid)
+            if report.outcome == "failed":
                 self._note_timeout(report, tier)
             if self.is_worker:
                 report.pyramid_tier = tier  # type: ignore[attr-defined]  # travels with xdist
                 return
-        if failed:
+        if report.outcome == "failed":
             self.failed_tiers.add(tier)
         self.aggregator.add_report(report, tier, nodeid)
-
-    @pytest.hookimpl
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed and not self.is_worker:
-            self.collection_errors += 1
 
     # -- session end ------------------------------------------------------------------------
 
     def _writes_verdict(self) -> bool:
-        option = self.config.option
-        return not (self.is_worker or option.collectonly or option.setuponly or option.setupplan)
+        from pytest_pyramid.plugin import informational
+
+        return not (self.is_worker or informational(self.config.option))
 
     @pytest.hookimpl
     def pytest_report_header(self) -> list[str]:
@@ -342,45 +428,177 @@ class PyramidSession:
         from pytest_pyramid.filters import narrowing_reasons
 
         # now, before --lf forgets the failures that pass again during the run
-        self.narrowing = narrowing_reasons(self.config)
+        self.narrowing = narrowing_reasons(self.config, self.project_dir)
         if self._writes_verdict():
-            from pytest_pyramid.verdict_writer import write_placeholder
+            from pytest_pyramid.verdict.provenance import read_git_info
 
-            write_placeholder(self)
+            self.git = read_git_info(self.rootpath, (self.verdict_path,))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
             workeroutput = getattr(self.config, "workeroutput", None)
             if workeroutput is not None:
-                workeroutput["pyramid_collection"] = self.facts.to_dict()
+                workeroutput[FACTS_KEY] = self.facts.to_dict()
             return
         if not self._writes_verdict():
             return  # nothing ran: keep the last real verdict instead of overwriting it
-        from pytest_pyramid.verdict_writer import finish_session
+        from pytest_pyramid.verdict.writer import RunEnd, VerdictWriter
 
-        finish_session(self, session, int(exitstatus))
-
-    def apply_collection(self, data: dict[str, dict[str, int]]) -> None:
-        self.facts.apply(data, self.aggregator.run.tiers)
-        reasons = self.aggregator.run.filter_reasons
-        reasons.extend(self.narrowing)
-        filtered = sum(data.get("filtered", {}).values())
-        if filtered and not reasons:
-            reasons.append(f"{filtered} test(s) deselected by another plugin")
-
-    def core_gates(self, run: RunSummary, quarantined: frozenset[str]) -> list[GateResult]:
-        """Pass rate and budgets; the gate engine and other plugins add theirs by hook."""
+        run = self.aggregator.finish()
+        self.facts.apply(run.tiers)
+        problems, never_ran = self._reconcile(run)
+        required = self._required(run)
+        detail = session.shouldstop or session.shouldfail
+        end = RunEnd(
+            exitstatus=int(exitstatus),
+            stop_text=detail if isinstance(detail, str) and detail else None,
+            tests_failed=session.testsfailed,
+            crashes=list(self.crashes),
+            collection_errors=self.collection_errors,
+            workers=len(self.workers),
+            started=self.started,
+            problems=problems,
+            required=required,
+            git=self.git,
+            args=tuple(str(arg) for arg in self.config.invocation_params.args),
+            never_ran=never_ran,
+        )
+        writer = VerdictWriter(
+            self.config,
+            self.settings,
+            self.verdict_path,
+            effective_limits=self.limits.effective,
+            config_file=self._config_file(),
+        )
         self.near_budget = near_budget(run, self.settings.tiers)
-        return [pass_rate_gate(run, quarantined), *budget_gates(run, self.settings.tiers)]
+        result = writer.finish(run, end)
+        session.exitstatus = result.exitstatus
+        self.notes.extend(result.notes)
+        self.verdict = result.verdict
+        self.config.stash[FINISHED_KEY] = True
 
-    def missing(self, run: RunSummary) -> list[str]:
-        reasons = []
+    def _config_file(self) -> str:
+        source = Path(self.settings.source)
+        try:
+            return source.resolve().relative_to(self.project_dir).as_posix()
+        except ValueError:
+            return str(source)
+
+    def _required(self, run: RunSummary) -> tuple[str, ...]:
+        if self.settings.release_tiers is not None:
+            return tuple(self.settings.release_tiers)
+        return tuple(name for name, stats in run.tiers.items() if stats.has_tests)
+
+    def _reconcile(self, run: RunSummary) -> tuple[list[Problem], int]:
+        """Collected = reported, and on disk = collected: every way a run can cover less
+        of the suite than it seems to, found from what the run saw."""
+        problems: list[Problem] = []
+        facts = self.facts
+        if self.distributed and not facts.reported:
+            problems.append({"kind": "no_collection",
+                             "message": "no xdist worker reported its collection"})
         if self.stopped_after:
-            reasons.append(f"stopped after tier {self.stopped_after} failed (--tier-fail-fast)")
-        reasons.extend(missing_release_tiers(run, self.settings.release_tiers))
-        reasons.extend(run.filter_reasons)
-        return reasons
+            problems.append({
+                "kind": "fail_fast",
+                "message": f"stopped after tier {self.stopped_after} failed (--tier-fail-fast)",
+            })
+        reasons = list(self.narrowing)
+        filtered = sum(facts.filtered.values())
+        if filtered and not any("-k" in r or "-m" in r or "--lf" in r for r in reasons):
+            reasons.append(f"{filtered} test(s) deselected by a plugin or option")
+        if facts.dropped:
+            reasons.append(
+                f"{facts.dropped} collected test(s) were removed from the run without being "
+                "deselected (by a conftest or plugin hook)"
+            )
+        run.filter_reasons.extend(reasons)
+        problems.extend({"kind": "narrowed", "message": r} for r in reasons)
+
+        never_ran = self._never_ran(run)
+        if never_ran:
+            total = sum(never_ran.values())
+            per_tier = ", ".join(f"{tier} {n}" for tier, n in never_ran.items())
+            problems.append({
+                "kind": "never_ran",
+                "message": f"{total} collected test(s) never ran ({per_tier})",
+            })
+        problems.extend(self._files_not_collected(run))
+        return problems, sum(never_ran.values())
+
+    def _never_ran(self, run: RunSummary) -> dict[str, int]:
+        outcomes = run.outcomes
+        counts: Counter[str] = Counter()
+        if self.distributed:
+            ids = self.controller_ids
+            tiers = self.facts.tiers_to_run
+            by_index = self.tier_by_index
+            for position, nodeid in enumerate(ids):
+                test = outcomes.get(nodeid)
+                if test is None or not test.finished:
+                    char = tiers[position] if position < len(tiers) else ""
+                    counts[by_index.get(char, self.learned_tiers.get(nodeid, "unknown"))] += 1
+        else:
+            tier_of = self.tier_of
+            for nodeid in self.to_run:
+                test = outcomes.get(nodeid)
+                if test is None or not test.finished:
+                    counts[tier_of.get(nodeid, "unknown")] += 1
+        for tier, count in counts.items():
+            if tier in run.tiers:
+                run.tiers[tier].never_ran = count
+        return dict(counts)
+
+    def _files_not_collected(self, run: RunSummary) -> list[Problem]:
+        from pytest_pyramid.run.inventory import ScanRules, scan, scan_roots
+
+        config = self.config
+        if self.rootpath != self.project_dir:
+            return [{
+                "kind": "rootdir",
+                "message": f"the rootdir {self.rootpath} is not the project directory "
+                f"{self.project_dir} (where [tool.pyramid] is): tier paths cannot be judged",
+            }]
+        patterns = self.settings.exclude
+
+        def excluded(rel: str) -> bool:
+            from pytest_pyramid.gates.globs import glob_match
+
+            return any(glob_match(pattern, rel) for pattern in patterns)
+
+        rules = ScanRules(
+            python_files=tuple(config.getini("python_files")),
+            norecursedirs=tuple(config.getini("norecursedirs")),
+            collect_in_virtualenv=bool(config.getoption("collect_in_virtualenv", False)),
+            exclude=excluded if patterns else None,
+        )
+        tier_paths = [p for spec in self.settings.tiers.values() for p in spec.paths]
+        roots = scan_roots(tier_paths, [str(p) for p in config.getini("testpaths")])
+        inventory = scan(self.project_dir, roots, rules)
+        router = self.router
+        on_disk: Counter[str] = Counter()
+        missing: list[str] = []
+        seen = self.facts.seen_files
+        for rel in inventory.files:
+            tier = router.tier_for(rel) or self.settings.default_tier
+            on_disk[tier] += 1
+            if tier in self.selected and rel not in seen:
+                missing.append(rel)
+        for tier, count in on_disk.items():
+            if tier in run.tiers:
+                run.tiers[tier].files_on_disk = count
+        problems: list[Problem] = []
+        if missing:
+            problems.append({
+                "kind": "files_not_collected",
+                "message": f"{len(missing)} test file(s) on disk were not collected: "
+                f"{_listed(missing)} (ignored, or outside the collected paths; list files "
+                "that are not part of the suite in [tool.pyramid] exclude)",
+            })
+        if inventory.truncated:
+            problems.append({"kind": "inventory", "message": "too many files to take stock of "
+                             "the suite's test files; set testpaths"})
+        return problems
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -404,15 +622,20 @@ class PyramidSession:
             elif line.startswith("FAIL"):
                 markup = {"red": True}
             tr.write_line(line, **markup)
+        run = self.config.stash[RUN_KEY]
+        if run.metrics_discarded:
+            tr.write_line(
+                f"note: {len(run.metrics_discarded)} metric sample(s) discarded: recorded by "
+                "tests that did not pass", yellow=True,
+            )
+            if self.explain:
+                for nodeid, name, outcome in run.metrics_discarded[:50]:
+                    tr.write_line(f"  {name} from {nodeid} ({outcome})")
         for warning in self.near_budget:
             tr.write_line(f"warning: {warning}", yellow=True)
         for note in self.notes:
             tr.write_line(note, yellow=True)
         tr.write_line(f"verdict written to {self.verdict_path}")
-
-
-def python_version() -> str:
-    return ".".join(str(part) for part in sys.version_info[:3])
 
 
 class SerialFailFast:

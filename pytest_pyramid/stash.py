@@ -16,3 +16,9 @@ SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 TIER_KEY: pytest.StashKey[str] = pytest.StashKey()
 #: The run summary, filled on the controller (or in a serial run) as reports arrive.
 RUN_KEY: pytest.StashKey[RunSummary] = pytest.StashKey()
+#: The verdict path the early placeholder was written to (absent: nothing was written).
+PLACEHOLDER_KEY: pytest.StashKey[str] = pytest.StashKey()
+#: Set once the run's own verdict was written: the placeholder was replaced.
+FINISHED_KEY: pytest.StashKey[bool] = pytest.StashKey()
+#: Set when the test session started (the placeholder then says more than "not started").
+STARTED_KEY: pytest.StashKey[bool] = pytest.StashKey()

@@ -19,6 +19,10 @@ class TierStats:
     collected: int = 0
     deselected: int = 0
     paths_not_collected: int = 0
+    #: test files of this tier (by path) on disk under the scanned roots
+    files_on_disk: int = 0
+    #: tests that were to run in this run and never reported a final outcome
+    never_ran: int = 0
     passed: int = 0
     failed: int = 0
     errors: int = 0
@@ -43,8 +47,13 @@ class TierStats:
 
     @property
     def has_tests(self) -> bool:
-        """Whether the project has tests in this tier, collected in this run or not."""
-        return self.collected > 0 or self.paths_not_collected > 0
+        """Whether the project has tests in this tier: on disk, or collected in this run."""
+        return self.collected > 0 or self.paths_not_collected > 0 or self.files_on_disk > 0
+
+    @property
+    def ran(self) -> bool:
+        """A tier ran only if something in it passed (all skipped or xfailed is no run)."""
+        return self.passed + self.xpassed > 0
 
     def offer_slow(self, nodeid: str, duration: float) -> None:
         entry = (duration, nodeid)
@@ -98,6 +107,8 @@ class RunSummary:
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
     incomplete_reasons: list[str] = field(default_factory=list)
     filter_reasons: list[str] = field(default_factory=list)
+    #: samples recorded by tests whose final outcome was not "passed": (nodeid, name, outcome)
+    metrics_discarded: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def unfinished_tests(self) -> int:
@@ -115,6 +126,6 @@ class RunSummary:
         return [o for o in self.outcomes.values() if o.reruns and o.outcome == "passed"]
 
     def tier_ran(self, name: str) -> bool:
-        """A tier ran when at least one of its tests executed (all skipped is not a run)."""
+        """A tier ran only if something in it passed (all skipped or xfailed is no run)."""
         stats = self.tiers.get(name)
-        return stats is not None and stats.executed > 0
+        return stats is not None and stats.ran

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.aggregate import Aggregator
-from pytest_pyramid.metrics import METRIC_PROPERTY
+from pytest_pyramid.metrics import LEGACY_PROPERTY, METRIC_PREFIX
 from pytest_pyramid.summary import RunSummary, TierStats
 
 if TYPE_CHECKING:
@@ -105,15 +105,50 @@ def test_reruns_are_counted_and_flaky() -> None:
 def test_metrics_come_from_the_final_teardown_only() -> None:
     run = RunSummary(tiers={}, selected_tiers=())
     agg = Aggregator(run)
-    first = [(METRIC_PROPERTY, {"name": "a", "value": 1.0, "tags": {}})]
-    both = [*first, (METRIC_PROPERTY, {"name": "a", "value": 2.0, "tags": {"page": "home"}})]
+    first = [(METRIC_PREFIX + "a", 1.0)]
+    both = [*first, (LEGACY_PROPERTY, {"name": "a", "value": 2.0, "tags": {"page": "home"}})]
+    both.append((METRIC_PREFIX + "b{route:/x}", 3))
     for when, props in (("call", first), ("teardown", both)):
         agg.add_report(report(when, "passed", props=[("other", 1), *props]), "perf")
     result = agg.finish()
     assert [(m.name, m.value, m.tier, m.tags) for m in result.metrics] == [
         ("a", 1.0, "perf", ()),
         ("a", 2.0, "perf", (("page", "home"),)),
+        ("b", 3.0, "perf", (("route", "/x"),)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("phases", "kept"),
+    [
+        ([("setup", "passed"), ("call", "passed"), ("teardown", "passed")], True),
+        ([("setup", "passed"), ("call", "failed"), ("teardown", "passed")], False),
+        ([("setup", "passed"), ("call", "skipped"), ("teardown", "passed")], False),
+        ([("setup", "passed"), ("call", "passed"), ("teardown", "failed")], False),
+    ],
+)
+def test_metrics_of_a_test_that_did_not_pass_are_discarded(
+    phases: list[tuple[str, str]], kept: bool
+) -> None:
+    run = RunSummary(tiers={}, selected_tiers=())
+    agg = Aggregator(run)
+    props = [(METRIC_PREFIX + "load.rps", 100.0)]
+    for when, outcome in phases:
+        agg.add_report(report(when, outcome, props=props if when == "teardown" else []), "perf")
+    result = agg.finish()
+    assert bool(result.metrics) is kept
+    if not kept:
+        assert [(n, name) for n, name, _ in result.metrics_discarded] == [("t.py::x", "load.rps")]
+
+
+def test_a_metric_that_cannot_be_judged_never_reaches_the_run() -> None:
+    run = RunSummary(tiers={}, selected_tiers=())
+    agg = Aggregator(run)
+    bad = [(METRIC_PREFIX + "a", "fast"), (LEGACY_PROPERTY, {"name": "b", "value": float("nan")})]
+    for when in ("setup", "call"):
+        agg.add_report(report(when, "passed"), "perf")
+    agg.add_report(report("teardown", "passed", props=bad), "perf")
+    assert agg.finish().metrics == []
 
 
 def test_slowest_keeps_the_top_five() -> None:

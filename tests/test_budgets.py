@@ -7,7 +7,6 @@ import pytest
 from pytest_pyramid.aggregate import Aggregator
 from pytest_pyramid.budgets import (
     budget_gates,
-    missing_release_tiers,
     near_budget,
     pass_rate_gate,
 )
@@ -83,27 +82,3 @@ def test_pass_rate_gate(
 ) -> None:
     gate = pass_rate_gate(make_run(outcomes), quarantined)
     assert (gate.status, gate.actual) == (status, actual)
-
-
-@pytest.mark.parametrize(
-    ("stats", "release", "expected"),
-    [
-        (TierStats("e2e", selected=False, paths_not_collected=1), None, "not selected"),
-        (
-            TierStats("e2e", selected=True, collected=2, skipped=2),
-            None,
-            "all its tests were skipped",
-        ),
-        (TierStats("e2e", selected=True, collected=2, passed=2), None, None),
-        (TierStats("e2e", selected=False), None, None),  # no tests anywhere: not required
-        (TierStats("e2e", selected=True), ("e2e",), "has no tests"),
-    ],
-)
-def test_missing_release_tiers(
-    stats: TierStats, release: tuple[str, ...] | None, expected: str | None
-) -> None:
-    reasons = missing_release_tiers(run_with(e2e=stats), release)
-    if expected is None:
-        assert reasons == []
-    else:
-        assert reasons == [f"required tier e2e did not run ({expected})"]

@@ -1,53 +1,73 @@
+"""``pyramid check``, ``attest`` and ``keygen``: exit codes, trust rules, signatures, and
+bad input that must never become a traceback."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pytest_pyramid.cli import main
-from pytest_pyramid.signing import SIGNING_KEY_ENV, signature_for, verify_signature
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
+from tests.verdict_factory import COMMIT, make_verdict
 
 
-def verdict(decision: str = "ready", **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "decision": decision,
-        "reasons": ["because"],
-        "created_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-        "commit": COMMIT,
-        "branch": "main",
-        "dirty": False,
-        "tool": {"name": "pytest-pyramid", "version": "0.1.0"},
-        "run": {"selected_tiers": ["unit"], "workers": 0, "duration_s": 1.0, "pytest_exit": 0},
-        "tiers": {},
-        "gates": [
-            {
-                "id": "g",
-                "level": "block",
-                "status": "fail",
-                "actual": 1,
-                "threshold": 0,
-                "message": "one finding",
-            }
-        ]
-        if decision == "blocked"
-        else [],
-    }
-    data.update(changes)
-    return data
-
-
-def write(tmp_path: Path, data: dict[str, Any]) -> str:
-    path = tmp_path / "verdict.json"
+def write(tmp_path: Path, data: object, name: str = "verdict.json") -> str:
+    path = tmp_path / name
     path.write_text(json.dumps(data))
     return str(path)
+
+
+@pytest.fixture
+def outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory outside any git repository (no HEAD to compare with)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    return tmp_path
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository with one commit, as the current directory."""
+    monkeypatch.chdir(tmp_path)
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("*.json\n*.jsonl\n*.key\n*.pub\n")
+    (tmp_path / "app.py").write_text("x = 1\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    return tmp_path
+
+
+def verdict_for_head(repo: Path, **changes: Any) -> dict[str, Any]:
+    """A ready verdict for the repository's HEAD and its current tree, as the plugin writes."""
+    from pytest_pyramid.verdict.provenance import read_git_info
+
+    info = read_git_info(repo)
+    base = {
+        "commit": info.commit,
+        "dirty": info.dirty,
+        "tree": {"digest": info.tree, "head": info.head_tree, "excluded": list(info.excluded)},
+    }
+    return make_verdict("ready", **{**base, **changes})
+
+
+# -- decisions and exit codes -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -55,9 +75,9 @@ def write(tmp_path: Path, data: dict[str, Any]) -> str:
     [("ready", 0), ("blocked", 1), ("incomplete", 1), ("needs_approval", 2)],
 )
 def test_check_exit_code_follows_the_decision(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], decision: str, code: int
+    outside_git: Path, capsys: pytest.CaptureFixture[str], decision: str, code: int
 ) -> None:
-    assert main(["check", write(tmp_path, verdict(decision))]) == code
+    assert main(["check", write(outside_git, make_verdict(decision))]) == code
     out = capsys.readouterr().out
     assert f"decision: {decision.upper()}" in out
     if decision == "blocked":
@@ -67,33 +87,55 @@ def test_check_exit_code_follows_the_decision(
 @pytest.mark.parametrize(
     ("args", "data", "message"),
     [
-        (["--commit", "fedcba9"], verdict(), "not fedcba9"),
-        (["--commit", COMMIT[:8]], verdict(commit=None), "records no commit"),
+        (["--commit", "fedcba9"], make_verdict(), "not fedcba9"),
+        (["--commit", COMMIT[:8]], make_verdict(commit=None), "records no commit"),
+        (["--max-age", "1h"], make_verdict(age=timedelta(hours=2)), "older than"),
+        ([], make_verdict(age=-timedelta(hours=1)), "lies in the future"),
+        ([], make_verdict(dirty=True), "changes not in its commit"),
         (
-            ["--max-age", "1h"],
-            verdict(
-                created_at=(datetime.now(timezone.utc) - timedelta(hours=2))
-                .isoformat()
-                .replace("+00:00", "Z")
-            ),
-            "older than",
+            [],
+            make_verdict(tree={"digest": "a" * 40, "head": "b" * 40, "excluded": []}),
+            "says clean, but the tree it tested differs",
+        ),
+        (
+            [],
+            make_verdict(tree={"digest": "a" * 40, "head": "a" * 40, "excluded": ["**"]}),
+            "not a run artifact",
         ),
         ([], {"decision": "ready"}, "schema"),
+        (
+            [],
+            make_verdict(
+                decision="ready", consistent=False, gates=make_verdict("blocked")["gates"]
+            ),
+            "its own gates and tiers give 'blocked'",
+        ),
     ],
 )
-def test_check_refuses_unusable_verdicts_with_exit_3(
-    tmp_path: Path,
+def test_check_refuses_untrusted_verdicts_with_exit_3(
+    outside_git: Path,
     capsys: pytest.CaptureFixture[str],
     args: list[str],
     data: dict[str, Any],
     message: str,
 ) -> None:
-    assert main(["check", write(tmp_path, data), *args]) == 3
-    assert message in capsys.readouterr().err
+    assert main(["check", write(outside_git, data), *args]) == 3
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_check_accepts_matching_short_commit(tmp_path: Path) -> None:
-    assert main(["check", write(tmp_path, verdict()), "--commit", COMMIT[:10]]) == 0
+@pytest.mark.parametrize("given", [COMMIT, COMMIT[:7], COMMIT[:10].upper()])
+def test_check_accepts_the_same_commit_by_sha_or_prefix(outside_git: Path, given: str) -> None:
+    assert main(["check", write(outside_git, make_verdict()), "--commit", given]) == 0
+
+
+@pytest.mark.parametrize("given", [COMMIT[:6], "", "not-a-sha"])
+def test_check_refuses_a_short_empty_or_unknown_commit(
+    outside_git: Path, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    assert main(["check", write(outside_git, make_verdict()), "--commit", given]) == 3
+    assert capsys.readouterr().err.startswith("pyramid check: --commit")
 
 
 def test_bad_usage_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,50 +144,267 @@ def test_bad_usage_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["frobnicate"]) == 3
 
 
-def test_signature_round_trip_and_tampering(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_version_and_module_entry_point() -> None:
+    from pytest_pyramid import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_pyramid", "--version"], capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, f"pyramid {__version__}")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_pyramid", "--bogus"], capture_output=True, text=True
+    )
+    assert result.returncode == 3
+
+
+# -- the tree that was tested ------------------------------------------------------------------
+
+
+def test_check_against_head_compares_the_working_tree(
+    repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = b"s3cret"
-    data = verdict()
-    data["signature"] = signature_for(data, key)
-    assert verify_signature(data, key) is None
-    assert verify_signature(data, b"other") is not None
-    monkeypatch.setenv(SIGNING_KEY_ENV, "s3cret")
-    assert main(["check", write(tmp_path, data)]) == 0
-    data["decision"] = "ready"
-    data["reasons"] = ["edited by hand"]
-    assert main(["check", write(tmp_path, data)]) == 3
-    assert "does not match" in capsys.readouterr().err
-    del data["signature"]
-    assert main(["check", write(tmp_path, data)]) == 3
-    assert "not signed" in capsys.readouterr().err
-
-
-def test_check_commit_empty_or_unknown_is_exit_3(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    path = write(tmp_path, verdict())
-    assert main(["check", path, "--commit", ""]) == 3
-    assert "--commit is empty" in capsys.readouterr().err
-    assert main(["check", path, "--commit", "no-such-rev"]) == 3
-    assert "neither a SHA nor a revision" in capsys.readouterr().err
-
-
-def test_check_resolves_a_revision_and_mentions_a_dirty_tree(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import subprocess
-
-    monkeypatch.chdir(tmp_path)
-    for args in (
-        ["init", "-q"],
-        ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "--allow-empty", "-qm", "x"],
-    ):
-        subprocess.run(["git", *args], check=True)
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    path = write(tmp_path, verdict(commit=head, dirty=True))
+    path = write(repo, verdict_for_head(repo))
+    assert main(["check", path]) == 0
     assert main(["check", path, "--commit", "HEAD"]) == 0
-    assert "uncommitted changes" in capsys.readouterr().out
+    (repo / "app.py").write_text("x = 2  # edited after the run\n")
+    assert main(["check", path]) == 3
+    assert "tree changed since the run" in capsys.readouterr().err
+    (repo / "app.py").write_text("x = 1\n")
+    assert main(["check", path]) == 0
+    (repo / "new_module.py").write_text("import os\n")  # untracked source counts
+    assert main(["check", path]) == 3
+
+
+def test_a_dirty_verdict_needs_allow_dirty_and_the_same_dirty_tree(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "app.py").write_text("x = 3\n")
+    data = verdict_for_head(repo)
+    assert data["dirty"] is True
+    path = write(repo, data)
+    assert main(["check", path]) == 3
+    assert "changes not in its commit" in capsys.readouterr().err
+    assert main(["check", path, "--allow-dirty"]) == 0
+    assert "--allow-dirty" in capsys.readouterr().out
+    (repo / "app.py").write_text("x = 4\n")
+    assert main(["check", path, "--allow-dirty"]) == 3
+
+
+def test_check_an_older_commit_by_its_own_tree(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = verdict_for_head(repo)
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / "app.py").write_text("x = 5\n")
+    git(repo, "commit", "-qam", "two")
+    path = write(repo, old)
+    assert main(["check", path]) == 3  # HEAD moved on
+    assert main(["check", path, "--commit", first[:9]]) == 0
+    assert main(["check", path, "--commit", "HEAD~1"]) == 0
+
+
+# -- signatures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> tuple[Path, Path]:
+    assert main(["keygen", str(tmp_path / "ci")]) == 0
+    return tmp_path / "ci.key", tmp_path / "ci.pub"
+
+
+def test_keygen_writes_a_private_key_only_its_owner_reads(keys: tuple[Path, Path]) -> None:
+    private, public = keys
+    assert private.stat().st_mode & 0o777 == 0o600
+    assert b"PRIVATE KEY" in private.read_bytes()
+    assert b"PUBLIC KEY" in public.read_bytes()
+    assert main(["keygen", str(private.with_suffix(""))]) == 3  # never overwritten silently
+
+
+def test_attest_then_check_with_the_trusted_key(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    private, public = keys
+    path = write(outside_git, make_verdict())
+    assert main(["attest", path, "--key", str(private)]) == 0
+    envelope = Path(path + ".intoto.jsonl")
+    assert envelope.exists()
+    assert main(["check", path, "--trusted-key", str(public), "--require-signature"]) == 0
+    assert "signed by a trusted key" in capsys.readouterr().out
+
+    # edited after signing: the content no longer matches what was signed
+    data = json.loads(Path(path).read_text())
+    data["created_at"] = make_verdict()["created_at"].replace("Z", ".5Z")
+    Path(path).write_text(json.dumps(data))
+    assert main(["check", path, "--trusted-key", str(public)]) == 3
+    assert "differs from this file" in capsys.readouterr().err
+
+
+def test_a_signature_by_an_untrusted_key_or_none_at_all_is_refused(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = keys[1]
+    assert main(["keygen", str(outside_git / "other")]) == 0
+    path = write(outside_git, make_verdict())
+    assert main(["check", path, "--require-signature"]) == 3
+    assert "not signed" in capsys.readouterr().err
+    assert main(["attest", path, "--key", str(outside_git / "other.key")]) == 0
+    assert main(["check", path, "--trusted-key", str(public)]) == 3
+    assert "no signature verifies with a trusted key" in capsys.readouterr().err
+    # rotation: several trusted keys, any one of them may have signed
+    assert (
+        main(
+            [
+                "check",
+                path,
+                "--trusted-key",
+                str(public),
+                "--trusted-key",
+                str(outside_git / "other.pub"),
+            ]
+        )
+        == 0
+    )
+
+
+def test_trusted_keys_and_require_signature_come_from_pyproject(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    private, public = keys
+    (outside_git / "pyproject.toml").write_text(
+        f'[tool.pyramid.deploy]\ntrusted_keys = ["{public.name}"]\nrequire_signature = true\n'
+    )
+    path = write(outside_git, make_verdict())
+    assert main(["check", path]) == 3
+    assert "not signed" in capsys.readouterr().err
+    assert main(["attest", path, "--key", str(private)]) == 0
+    assert main(["check", path]) == 0
+
+
+def test_attest_refuses_a_verdict_that_contradicts_itself(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = make_verdict("ready", consistent=False, gates=make_verdict("blocked")["gates"])
+    assert main(["attest", write(outside_git, bad), "--key", str(keys[0])]) == 3
+    assert "contradicts itself" in capsys.readouterr().err
+
+
+def test_the_envelope_verifies_with_securesystemslib(
+    outside_git: Path, keys: tuple[Path, Path]
+) -> None:
+    """Interoperability: a standard DSSE implementation accepts our envelope and key id."""
+    dsse = pytest.importorskip("securesystemslib.dsse")
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from securesystemslib.signer import SSlibKey
+
+    private, public = keys
+    data = make_verdict()
+    path = write(outside_git, data)
+    assert main(["attest", path, "--key", str(private)]) == 0
+    envelope = dsse.Envelope.from_dict(json.loads(Path(path + ".intoto.jsonl").read_text()))
+    key = SSlibKey.from_crypto(load_pem_public_key(public.read_bytes()))
+    accepted = envelope.verify([key], 1)
+    assert list(accepted) == [key.keyid]
+    statement = json.loads(envelope.payload)
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicate"] == data
+    assert {"name": "commit", "digest": {"gitCommit": COMMIT}} in statement["subject"]
+
+
+# -- bad input: exit 3 with one line, never a traceback ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"", "empty"),
+        (b"{", "not valid JSON"),
+        (b"[" * 100_000, "nested deeper"),
+        (b'{"schema_version": ' + b"9" * 5000 + b"}", "not valid JSON"),
+        (json.dumps({"a": "\ud800"}).encode(), "lone surrogate"),
+        (b'{"a": NaN}', "NaN"),
+    ],
+)
+def test_check_on_broken_files_is_exit_3(
+    outside_git: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    path = outside_git / "v.json"
+    path.write_bytes(content)
+    assert main(["check", str(path)]) == 3
+    err = capsys.readouterr().err
+    assert message in err
+    assert str(path) in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_check_on_a_directory_or_impossible_date_is_exit_3(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(outside_git)]) == 3
+    assert "is a directory" in capsys.readouterr().err
+    data = make_verdict(created_at="2026-02-30T10:00:00Z")
+    assert main(["check", write(outside_git, data), "--max-age", "1h"]) == 3
+    assert "not a valid date-time" in capsys.readouterr().err
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _fuzzed_verdict(value: object, key: str) -> dict[str, Any]:
+    data = make_verdict()
+    data[key] = value
+    return data
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.builds(
+            _fuzzed_verdict,
+            json_values,
+            st.sampled_from(
+                [
+                    "decision",
+                    "gates",
+                    "tiers",
+                    "run",
+                    "created_at",
+                    "tree",
+                    "completeness",
+                    "commit",
+                    "risk",
+                    "dirty",
+                ]
+            ),
+        ).map(lambda v: json.dumps(v, allow_nan=True).encode()),
+    )
+)
+def test_check_never_raises_on_any_input(outside_git: Path, raw: bytes) -> None:
+    path = outside_git / "fuzz.json"
+    path.write_bytes(raw)
+    for extra in ([], ["--max-age", "1h"], ["--commit", COMMIT]):
+        code = main(["check", str(path), *extra])
+        assert code in (0, 1, 2, 3)
+
+
+def test_check_in_a_subprocess_prints_no_traceback(outside_git: Path) -> None:
+    path = outside_git / "v.json"
+    path.write_bytes(b'{"schema_version": 2, "decision": "ready", "gates": [[[[[]]]]]}')
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_pyramid", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=outside_git,
+    )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr

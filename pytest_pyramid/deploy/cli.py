@@ -170,8 +170,9 @@ def _router(config: Any) -> Any:
 def cmd_deploy(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import gate
     from pytest_pyramid.deploy.history import History, now_utc
-    from pytest_pyramid.signing import signing_key_from_env, verify_signature
-    from pytest_pyramid.verdict import load_verdict
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
+    from pytest_pyramid.verdict.trust import TrustError, TrustPolicy, resolve_target
 
     config = _config(args)
     commit = args.commit or git_head(Path.cwd())
@@ -193,11 +194,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     except VerdictError as exc:
         return refuse([f"invalid verdict: {exc}"], 1)
     commit_time = verdict.get("commit_time")
-    key = signing_key_from_env()
+    try:
+        target = resolve_target(Path.cwd(), commit, verdict)
+        envelope = read_envelope(envelope_path(Path(config.verdict)))
+    except (TrustError, SignatureError) as exc:
+        return refuse([str(exc)], 1, commit_time)
     judgement = gate.judge(
         verdict, commit=commit, now=now_utc(), max_age=timedelta(seconds=config.max_age),
-        allow_dirty=config.allow_dirty,
-        signature_problem=verify_signature(verdict, key) if key else None,
+        target=target, envelope=envelope,
+        policy=TrustPolicy(allow_dirty=config.allow_dirty, max_age_s=config.max_age),
         approvals=history.approvals(str(verdict.get("commit") or commit)),
         approval_ttl=timedelta(seconds=config.approval_ttl),
     )

@@ -69,7 +69,7 @@ def load_state(path: Path) -> DeployState:
 
 
 def save_state(path: Path, state: DeployState) -> None:
-    from pytest_pyramid.verdict import write_json_atomic
+    from pytest_pyramid._files import write_json_atomic
 
     write_json_atomic(path, state.as_dict())
 
@@ -122,7 +122,7 @@ def control_path(work_dir: Path) -> Path:
 
 
 def request_action(work_dir: Path, action: str, by: str) -> None:
-    from pytest_pyramid.verdict import write_json_atomic
+    from pytest_pyramid._files import write_json_atomic
 
     write_json_atomic(control_path(work_dir), {"action": action, "by": by})
 

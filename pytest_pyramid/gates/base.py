@@ -68,17 +68,27 @@ class GateResult:
         return data
 
 
+def effect(level: str, status: str, on_missing: str = "fail") -> Effect:
+    """What a gate with this level, status and missing-data policy does to the decision.
+
+    Works on plain strings so a verdict read back from its file is judged by the same rule;
+    an unknown level or status (a hand-edited file) blocks rather than passes.
+    """
+    if level == "off" or status == "pass":
+        return "none"
+    if status == "fail":
+        return level if level in ("block", "approve", "warn") else "block"  # type: ignore[return-value]
+    if status != "not_evaluated":
+        return "block"
+    if on_missing == "skip":
+        return "none"
+    if on_missing == "fail":
+        return level if level in ("block", "approve", "warn") else "block"  # type: ignore[return-value]
+    if on_missing == "approve" and level == "warn":
+        return "warn"
+    return on_missing if on_missing in ("approve", "warn") else "block"  # type: ignore[return-value]
+
+
 def effect_of(gate: GateResult) -> Effect:
     """What a gate result does to the release decision."""
-    if gate.level == "off" or gate.status == "pass":
-        return "none"
-    if gate.status == "fail":
-        return gate.level
-    policy = gate.on_missing
-    if policy == "skip":
-        return "none"
-    if policy == "fail":
-        return gate.level
-    if policy == "approve" and gate.level == "warn":
-        return "warn"
-    return policy
+    return effect(gate.level, gate.status, gate.on_missing)

@@ -409,7 +409,7 @@ class GateEngine:
             result, sarif = self._cached_source_gate(gate_id, files, files_key, cache)
             if sarif is not None:
                 path = self.rootdir / self.static.sarif
-                from pytest_pyramid.verdict import write_json_atomic
+                from pytest_pyramid._files import write_json_atomic
 
                 write_json_atomic(path, sarif)
                 artifacts["sarif"] = relpath(path, self.rootdir)

@@ -171,7 +171,7 @@ class ResultCache:
     ) -> None:
         if not self.enabled:
             return
-        from pytest_pyramid.verdict import write_json_atomic
+        from pytest_pyramid._files import write_json_atomic
 
         payload = {
             "key": key,

@@ -34,6 +34,7 @@ from pytest_pyramid.gates.base import (
     parse_level,
     parse_on_missing,
 )
+from pytest_pyramid.metrics import canonical_key, parse_key
 
 if TYPE_CHECKING:
     from pytest_pyramid.summary import MetricSample
@@ -54,8 +55,6 @@ _EXPRESSION = re.compile(
 )
 _K6_PERCENTILE = re.compile(r"^p\(\s*(?P<p>\d+(?:\.\d+)?)\s*\)$")
 _PERCENTILE = re.compile(r"^p(?P<p>\d+(?:\.\d+)?)$")
-_METRIC_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/\-]*$")
-_TAG_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/\-]*$")
 
 
 @dataclass(frozen=True)
@@ -145,35 +144,6 @@ def parse_expression(text: str) -> Expression:
     if not math.isfinite(limit):
         raise ValueError("the limit must be a finite number")
     return Expression(op=match["op"], limit=limit, aggregate=aggregate)
-
-
-def parse_key(raw_key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Split ``"name{tag:value,...}"`` into the metric name and its sorted tag filter."""
-    text = raw_key.strip()
-    tags: dict[str, str] = {}
-    if "{" in text or "}" in text:
-        if not text.endswith("}") or text.count("{") != 1 or text.count("}") != 1:
-            raise ValueError("a tag filter is written 'name{tag:value,other:value}'")
-        text, _, inner = text[:-1].partition("{")
-        for part in inner.split(","):
-            name, sep, value = (s.strip() for s in part.partition(":"))
-            if not sep or not _TAG_PART.match(name) or not value:
-                raise ValueError(f"bad tag filter {part.strip()!r}: expected 'tag:value'")
-            if name in tags:
-                raise ValueError(f"tag {name!r} is filtered twice")
-            tags[name] = value
-    name = text.strip()
-    if not _METRIC_NAME.match(name):
-        raise ValueError(
-            "a metric name is letters, digits and . _ - : / (e.g. 'api.p95_ms')"
-        )
-    return name, tuple(sorted(tags.items()))
-
-
-def canonical_key(metric: str, tags: Sequence[tuple[str, str]]) -> str:
-    if not tags:
-        return metric
-    return metric + "{" + ",".join(f"{k}:{v}" for k, v in tags) + "}"
 
 
 def parse_thresholds(

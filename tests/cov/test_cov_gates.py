@@ -325,7 +325,7 @@ def test_changed_lines_threshold_without_base() -> None:
 def test_sections_match_the_verdict_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(
-        resources.files("pytest_pyramid").joinpath("verdict.schema.json").read_text()
+        resources.files("pytest_pyramid.verdict").joinpath("schema.json").read_text()
     )
     tier_coverage = schema["$defs"]["tier"]["properties"]["coverage"]
     state = CoverageState(

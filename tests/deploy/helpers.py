@@ -17,8 +17,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from pytest_pyramid.signing import SIGNING_KEY_ENV, signature_for
-from pytest_pyramid.verdict import validate_verdict, write_json_atomic
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.verdict.document import validate_verdict
+from pytest_pyramid.verdict.provenance import read_git_info
+from tests import verdict_factory
+
+#: a secret in the developer's or CI's environment must not leak into these runs
+SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
 
 APP = Path(__file__).with_name("sample_app.py")
 
@@ -36,21 +41,21 @@ def make_verdict(
     commit_age: timedelta = timedelta(hours=1),
     risk: dict[str, Any] | None = None,
     dirty: bool = False,
-    key: bytes | None = None,
+    repo: Path | None = None,
 ) -> dict[str, Any]:
+    """A self-consistent verdict; with ``repo``, for that repository's current tree."""
     now = datetime.now(timezone.utc)
-    verdict: dict[str, Any] = {
-        "schema_version": 1, "decision": decision, "reasons": [f"decided {decision}"],
-        "created_at": iso(now - age), "commit": commit, "commit_time": iso(now - commit_age),
-        "branch": "main", "dirty": dirty, "tool": {"name": "pytest-pyramid", "version": "0"},
-        "run": {"selected_tiers": ["unit"], "workers": 0, "duration_s": 1.0, "pytest_exit": 0},
-        "tiers": {}, "gates": [],
+    changes: dict[str, Any] = {
+        "commit": commit, "commit_time": iso(now - commit_age), "dirty": dirty,
     }
+    if repo is not None:
+        info = read_git_info(repo, (repo / "verdict.json",))
+        changes["tree"] = {"digest": info.tree, "head": info.head_tree,
+                           "excluded": list(info.excluded)}
     if risk is not None:
-        verdict["risk"] = risk
-    if key is not None:
-        verdict["signature"] = signature_for(verdict, key)
-    return validate_verdict(verdict)
+        changes["risk"] = risk
+    verdict = verdict_factory.make_verdict(decision, age=age, **changes)
+    return dict(validate_verdict(verdict))
 
 
 def git(repo: Path, *args: str) -> str:
@@ -151,8 +156,9 @@ class Project:
         (self.root / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
     def commit(self, message: str, **verdict: Any) -> str:
+        git(self.root, "add", "-A")
         sha = new_commit(self.root, message)
-        write_json_atomic(self.root / "verdict.json", make_verdict(sha, **verdict))
+        write_json_atomic(self.root / "verdict.json", make_verdict(sha, repo=self.root, **verdict))
         return sha
 
     def argv(self, *args: str) -> list[str]:
@@ -160,7 +166,7 @@ class Project:
 
     def environ(self) -> dict[str, str]:
         # A signing key in the developer's or CI's environment must not leak into these runs.
-        base = {k: v for k, v in os.environ.items() if k != SIGNING_KEY_ENV}
+        base = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
         return {**base, **self.env}
 
     def run(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ from pytest_pyramid.deploy.history import Deployment
 from pytest_pyramid.deploy.stats import compute
 from pytest_pyramid.deploy.strategies import plan, split
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.verdict.trust import TrustPolicy
 from tests.deploy.helpers import make_verdict
 
 if TYPE_CHECKING:
@@ -263,14 +264,15 @@ def verdict_at(**kwargs: object) -> dict[str, object]:
     [
         (verdict_at(), SHA, {}, "allowed", "ready"),
         (verdict_at(), SHA[:8], {}, "allowed", "ready"),
-        (verdict_at(), OTHER, {}, "refused", "but the commit being deployed is bbbbbbbbbbbb"),
-        (verdict_at(age=timedelta(hours=25)), SHA, {}, "refused", "max age 24h00m"),
+        (verdict_at(), OTHER, {}, "refused", f"not {OTHER[:12]}"),
+        (verdict_at(age=timedelta(hours=25)), SHA, {}, "refused", "older than the 24h00m"),
         (verdict_at(age=timedelta(hours=-1)), SHA, {}, "refused", "in the future"),
         (verdict_at(decision="blocked"), SHA, {}, "refused", "decision is blocked"),
         (verdict_at(decision="incomplete"), SHA, {}, "refused", "decision is incomplete"),
-        (verdict_at(dirty=True), SHA, {}, "refused", "dirty working tree"),
+        (verdict_at(dirty=True), SHA, {}, "refused", "changes not in its commit"),
         (verdict_at(dirty=True), SHA, {"allow_dirty": True}, "allowed", "ready"),
-        (verdict_at(), SHA, {"signature_problem": "bad"}, "refused", "signature: bad"),
+        (verdict_at(), SHA, {"policy": TrustPolicy(require_signature=True)}, "refused",
+         "not signed"),
         (verdict_at(decision="needs_approval", risk=RISK), SHA, {}, "needs_approval",
          "needs 2 approval(s) from lead, sre (risk high, score 7.0); has 0"),
         (verdict_at(decision="needs_approval", risk=RISK), SHA,
@@ -305,7 +307,8 @@ def test_gate(
 def test_gate_lists_every_refusal_reason() -> None:
     verdict = make_verdict(SHA, decision="blocked", age=timedelta(days=3), dirty=True)
     judgement = gate.judge(verdict, commit=OTHER, now=datetime.now(timezone.utc),
-                           max_age=timedelta(hours=24), signature_problem="unsigned")
+                           max_age=timedelta(hours=24),
+                           policy=TrustPolicy(max_age_s=86400, require_signature=True))
     assert len(judgement.reasons) == 5
 
 

@@ -337,11 +337,11 @@ def test_pages_record_load_times_and_failures_leave_screenshots(
     verdict = read_verdict()
     assert verdict["decision"] == "blocked"
     samples = verdict["metrics"]["e2e.page_load_ms"]["samples"]
+    # the failing test's page load ("order") is discarded: only passing tests are evidence
     names = sorted(s["tags"]["page"] for s in samples)
-    assert names == ["/orders/{id}", "home", "home", "home", "order"]
+    assert names == ["/orders/{id}", "home", "home", "home"]
     assert all(math.isfinite(s["value"]) and s["value"] >= 0 for s in samples)
     assert {s["tier"] for s in samples} == {"e2e"}
-    assert {s["nodeid"].split("::")[1] for s in samples} >= {"test_order_page_is_wrong[chromium]"}
     # pytest-playwright's screenshot, listed in the verdict; the stale one is gone.
     shots = verdict["artifacts"]["screenshots"]
     folder = "test-results/tests-e2e-test-pages-py-test-order-page-is-wrong-chromium"

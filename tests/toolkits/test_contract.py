@@ -260,7 +260,9 @@ def test_broken_provider_fails_with_its_mismatches(
         " expected 404 but was 500",
     ])
     verdict = read_verdict()
-    assert verdict["metrics"]["contract.unverified"]["samples"][0]["value"] == 1
+    # the failed verification test's own figures are not evidence: the gate has no sample
+    assert "contract.unverified" not in verdict.get("metrics", {})
+    assert verdict["run"]["metrics_discarded"] == 3
     gates = {gate["id"]: gate for gate in verdict["gates"]}
-    assert gates["metric.contract.unverified"]["status"] == "fail"
+    assert gates["metric.contract.unverified"]["status"] == "not_evaluated"
     assert verdict["decision"] == "blocked"

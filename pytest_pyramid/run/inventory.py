@@ -1,0 +1,132 @@
+"""The test files a project has on disk, found the way pytest would find them (pure logic).
+
+A run vouches for the suite only if it saw every test file the project has: comparing what
+is on disk with what pytest actually collected catches every way of narrowing a run -
+``--ignore`` on the command line, in ``addopts`` or ``PYTEST_ADDOPTS``, an ``@argsfile``,
+``collect_ignore`` in a conftest, a ``pytest_ignore_collect`` hook, explicit test paths -
+without reading any of them. Files a project declares outside its suite are listed in
+``[tool.pyramid] exclude``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
+#: more files than this under the scanned roots: the scan stops and says so
+MAX_FILES = 200_000
+
+
+def _matches(pattern: str, relpath: str) -> bool:
+    """pytest's ``fnmatch_ex``: a pattern without ``/`` matches the file name only."""
+    if "/" not in pattern:
+        return fnmatch.fnmatch(relpath.rsplit("/", 1)[-1], pattern)
+    return fnmatch.fnmatch(relpath, pattern if pattern.startswith("*") else f"*/{pattern}") or (
+        fnmatch.fnmatch(relpath, pattern)
+    )
+
+
+def _in_venv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta" / "history").is_file()
+
+
+@dataclass(frozen=True)
+class ScanRules:
+    python_files: tuple[str, ...] = DEFAULT_PYTHON_FILES
+    norecursedirs: tuple[str, ...] = ()
+    collect_in_virtualenv: bool = False
+    #: the project's own exclusions (``[tool.pyramid] exclude``), relative to the project
+    exclude: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Test files under the scanned roots, relative to the project directory."""
+
+    files: tuple[str, ...]
+    #: True when the scan stopped at MAX_FILES (a misconfigured root, e.g. ``/``)
+    truncated: bool = False
+
+
+def scan(project: Path, roots: Iterable[str], rules: ScanRules) -> Inventory:
+    """Every test file under ``roots`` (paths relative to ``project``), sorted."""
+    found: set[str] = set()
+    truncated = False
+    exclude = rules.exclude
+
+    def visit_file(rel: str) -> None:
+        if any(_matches(p, rel) for p in rules.python_files) and not (exclude and exclude(rel)):
+            found.add(rel)
+
+    for root in sorted(set(roots)):
+        start = project / root if root else project
+        if start.is_file():
+            visit_file(_rel(project, start))
+            continue
+        if not start.is_dir():
+            continue
+        for directory, dirnames, filenames in os.walk(start):
+            here = Path(directory)
+            kept = []
+            for name in sorted(dirnames):
+                child = here / name
+                rel = _rel(project, child)
+                if name == "__pycache__" or any(
+                    _dir_matches(p, name, rel) for p in rules.norecursedirs
+                ):
+                    continue
+                if not rules.collect_in_virtualenv and _in_venv(child):
+                    continue
+                if exclude and exclude(rel + "/"):
+                    continue
+                kept.append(name)
+            dirnames[:] = kept
+            for name in filenames:
+                if name.endswith(".py"):
+                    visit_file(_rel(project, here / name))
+            if len(found) > MAX_FILES:
+                truncated = True
+                break
+    return Inventory(tuple(sorted(found)), truncated)
+
+
+def _dir_matches(pattern: str, name: str, rel: str) -> bool:
+    if "/" not in pattern:
+        return fnmatch.fnmatch(name, pattern)
+    return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, f"*/{pattern}")
+
+
+def _rel(project: Path, path: Path) -> str:
+    try:
+        return path.relative_to(project).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def scan_roots(tier_paths: Iterable[str], testpaths: Sequence[str]) -> list[str]:
+    """Where test files can live: every tier's paths (a glob's fixed leading directories)
+    and ``testpaths``; the whole project when ``testpaths`` is not set."""
+    roots: list[str] = [p.strip("/") for p in testpaths] if testpaths else [""]
+    for pattern in tier_paths:
+        fixed = []
+        for part in PurePosixPath(pattern).parts:
+            if any(c in part for c in "*?["):
+                break
+            fixed.append(part)
+        roots.append("/".join(fixed))
+    if "" in roots:
+        return [""]
+    # a root inside another root adds nothing
+    roots = sorted(set(roots), key=len)
+    kept: list[str] = []
+    for root in roots:
+        if not any(root == k or root.startswith(k + "/") for k in kept):
+            kept.append(root)
+    return kept

@@ -1,0 +1,198 @@
+"""The one decision rule, applied to the verdict document itself.
+
+The plugin builds the document and asks :func:`decide` for its decision; ``pyramid check``
+and the deploy gate ask again from the file and refuse one whose stated decision differs.
+Nothing edits ``decision`` or ``reasons`` after this function: everything that bears on
+the decision is a field of the document (gates, tiers, completeness problems, risk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.gates.base import effect
+
+if TYPE_CHECKING:
+    from pytest_pyramid.verdict.document import Decision
+
+READY_ALL_PASSED = "every required tier ran and every gate passed"
+READY_WITH_WARNINGS = "every required tier ran; no blocking or approval gate failed"
+
+
+def tier_ran(entry: Mapping[str, Any]) -> bool:
+    """A tier ran only if something in it passed: all skipped, all xfailed or empty is not a
+    run, and neither is a tier whose every test failed (its failures block anyway)."""
+    return int(entry.get("passed", 0)) + int(entry.get("xpassed", 0)) > 0
+
+
+def why_not_ran(entry: Mapping[str, Any]) -> str:
+    if not entry.get("selected"):
+        return "not selected"
+    collected = int(entry.get("collected", 0))
+    if not collected:
+        on_disk = int(entry.get("files_on_disk", 0))
+        return f"none of its {on_disk} test file(s) was collected" if on_disk else "has no tests"
+    skipped, xfailed = int(entry.get("skipped", 0)), int(entry.get("xfailed", 0))
+    failing = int(entry.get("failed", 0)) + int(entry.get("errors", 0))
+    if failing:
+        return "none of its tests passed"
+    if skipped and xfailed:
+        return "all its tests were skipped or xfailed"
+    if xfailed:
+        return "all its tests were xfailed"
+    if skipped:
+        return "all its tests were skipped"
+    return "none of its tests ran"
+
+
+def missing_tiers(tiers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return [
+        f"required tier {name} did not run ({why_not_ran(entry)})"
+        for name, entry in tiers.items()
+        if entry.get("required") and not tier_ran(entry)
+    ]
+
+
+def approvals_needed(verdict: Mapping[str, Any]) -> tuple[int, list[str], str]:
+    """How many approvals a ``needs_approval`` verdict asks for, from which roles, and a
+    sentence saying so. Never zero: whatever the risk row says, a gate asked for a human."""
+    risk = verdict.get("risk")
+    risk = risk if isinstance(risk, Mapping) else {}
+    try:
+        configured = int(risk.get("required_approvals", 1))
+    except (TypeError, ValueError):
+        configured = 1
+    required = max(1, configured)
+    roles_value = risk.get("approver_roles", [])
+    roles = [str(role) for role in roles_value] if isinstance(roles_value, list) else []
+    role_text = f" from {', '.join(roles)}" if roles else " (any role)"
+    basis = (
+        f"risk {risk.get('level')}, score {risk.get('score')}"
+        if risk
+        else "no risk assessment configured"
+    )
+    if configured < 1:
+        basis += "; at least one approval is always required"
+    return required, roles, f"needs {required} approval(s){role_text} ({basis})"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    decision: Decision
+    reasons: list[str]
+    #: gate ids by effect, for messages and exit codes
+    blocking: tuple[str, ...] = ()
+    approving: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
+
+
+def judge(verdict: Mapping[str, Any]) -> Judgement:
+    """Decision and reasons (most serious first) from the document's own fields."""
+    blocking: list[str] = []
+    approval: list[str] = []
+    warnings: list[str] = []
+    blocking_ids: list[str] = []
+    approving_ids: list[str] = []
+    gates = verdict.get("gates", [])
+    for gate in gates if isinstance(gates, Sequence) else []:
+        if not isinstance(gate, Mapping):
+            continue
+        status = str(gate.get("status"))
+        outcome = effect(str(gate.get("level")), status, str(gate.get("on_missing", "fail")))
+        message = gate.get("message")
+        text = f"gate {gate.get('id')}: {message}" if message else f"gate {gate.get('id')}"
+        if status == "not_evaluated":
+            text += " (not evaluated)"
+        if outcome == "block":
+            blocking.append(text)
+            blocking_ids.append(str(gate.get("id")))
+        elif outcome == "approve":
+            approval.append(text)
+            approving_ids.append(str(gate.get("id")))
+        elif outcome == "warn":
+            warnings.append(f"warning: {text}")
+    problems = verdict.get("completeness", [])
+    incomplete = [
+        str(p.get("message") or p.get("kind"))
+        for p in (problems if isinstance(problems, Sequence) else [])
+        if isinstance(p, Mapping)
+    ]
+    tiers = verdict.get("tiers", {})
+    incomplete.extend(missing_tiers(tiers if isinstance(tiers, Mapping) else {}))
+    run = verdict.get("run", {})
+    interrupted = bool(run.get("interrupted")) if isinstance(run, Mapping) else True
+    ids = {
+        "blocking": tuple(blocking_ids),
+        "approving": tuple(approving_ids),
+        "incomplete": tuple(incomplete),
+    }
+    if interrupted:
+        reasons = [*incomplete, *blocking, *approval]
+        if not incomplete:
+            reasons.insert(0, "the run was interrupted")
+        return Judgement("incomplete", reasons, **ids)
+    if blocking:
+        return Judgement("blocked", [*blocking, *incomplete, *approval], **ids)
+    if incomplete:
+        return Judgement("incomplete", [*incomplete, *approval], **ids)
+    if approval:
+        sentence = approvals_needed(verdict)[2]
+        return Judgement("needs_approval", [*approval, *warnings, sentence], **ids)
+    if warnings:
+        return Judgement("ready", [READY_WITH_WARNINGS, *warnings], **ids)
+    return Judgement("ready", [READY_ALL_PASSED], **ids)
+
+
+def decide(verdict: Mapping[str, Any]) -> tuple[Decision, list[str]]:
+    judgement = judge(verdict)
+    return judgement.decision, judgement.reasons
+
+
+def contradiction(verdict: Mapping[str, Any]) -> str | None:
+    """Why the file's stated decision is not the one its own content gives, or None."""
+    judgement = judge(verdict)
+    stated = verdict.get("decision")
+    if stated == judgement.decision:
+        return None
+    if judgement.decision == "blocked":
+        evidence = f"gate(s) {', '.join(judgement.blocking[:5])} block"
+    elif judgement.decision == "incomplete":
+        evidence = "; ".join(judgement.incomplete[:3]) or "the run was interrupted"
+    elif judgement.decision == "needs_approval":
+        evidence = f"gate(s) {', '.join(judgement.approving[:5])} need approval"
+    else:
+        evidence = "no gate, tier or completeness problem supports it"
+    return (
+        f"the file says {stated!r} but its own gates and tiers give "
+        f"{judgement.decision!r}: {evidence}"
+    )
+
+
+def exit_status(
+    pytest_status: int,
+    decision: Decision,
+    *,
+    gate_blocks: bool,
+    hook_errors: bool,
+    excused_failures: int,
+    tests_left_over: bool,
+) -> tuple[int, str | None]:
+    """pytest's exit status after judging, and a note when it was changed.
+
+    - 1 when every test passed but a gate blocks, or a plugin hook failed;
+    - 0 when the only failures are quarantined tests and nothing else stopped the run
+      (never when tests were left over: a run that stopped early proves nothing).
+    """
+    if (
+        excused_failures
+        and pytest_status == 1
+        and decision != "blocked"
+        and not tests_left_over
+        and not hook_errors
+    ):
+        return 0, f"exit status 0: the only failures ({excused_failures}) are quarantined tests"
+    if pytest_status == 0 and ((decision == "blocked" and gate_blocks) or hook_errors):
+        return 1, f"exit status 1: every test passed, but the verdict is {decision.upper()}"
+    return pytest_status, None

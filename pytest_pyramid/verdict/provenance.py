@@ -1,0 +1,163 @@
+"""What a verdict speaks for: the commit, and a digest of the working tree that was tested.
+
+The commit is a name; the tree digest is the code. It is the git tree id that ``git add -A``
+(tracked files plus untracked, not-ignored ones) would commit, computed in a temporary index
+so the user's index is never touched. ``dirty`` is true whenever that tree differs from the
+commit's own tree, so an untracked source file counts as much as an edited one.
+
+Absent git (or a directory outside any repository) is not an error: every field is None and
+the trust checks refuse to vouch for a commit they cannot see.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Files a test run writes itself: never part of the code a verdict speaks for. Each entry is
+#: a git pathspec glob relative to the repository's top level.
+RUN_ARTIFACTS: tuple[str, ...] = (
+    "**/.coverage",
+    "**/.coverage.*",
+    "**/.pytest_cache/**",
+    "**/__pycache__/**",
+    "**/*.pyc",
+    "**/.pyramid/**",
+)
+_GIT_TIMEOUT_S = 60
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    commit: str | None = None
+    commit_time: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+    #: git tree id of the working tree as tested (tracked + untracked, not ignored)
+    tree: str | None = None
+    #: the commit's own tree id
+    head_tree: str | None = None
+    #: pathspec globs left out of ``tree`` (run artifacts), relative to ``toplevel``
+    excluded: tuple[str, ...] = field(default=())
+    toplevel: str | None = None
+
+
+def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+            env=env,
+        )
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def python_version() -> str:
+    return ".".join(str(part) for part in sys.version_info[:3])
+
+
+def artifact_excludes(toplevel: Path, outputs: tuple[Path, ...] = ()) -> tuple[str, ...]:
+    """The run artifacts plus this run's own output files, as pathspecs under ``toplevel``."""
+    extra = []
+    for path in outputs:
+        try:
+            extra.append(Path(os.path.abspath(path)).relative_to(toplevel).as_posix())
+        except ValueError:
+            continue  # written outside the repository: not in the tree anyway
+    return (*RUN_ARTIFACTS, *sorted(set(extra)))
+
+
+def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
+    """The tree id ``git add -A`` would give, leaving ``excluded`` out; None without git.
+
+    A copy of the real index keeps git's stat cache, so only changed files are hashed.
+    """
+    index = _git(toplevel, "rev-parse", "--git-path", "index")
+    tmp = tempfile.mkdtemp(prefix="pyramid-index-")
+    try:
+        tmp_index = Path(tmp, "index")
+        if index is not None:
+            real = Path(index) if os.path.isabs(index) else toplevel / index
+            if real.is_file():
+                shutil.copyfile(real, tmp_index)
+        env = {**os.environ, "GIT_INDEX_FILE": str(tmp_index)}
+        if not tmp_index.exists() and _git(toplevel, "read-tree", "--empty", env=env) is None:
+            return None
+        globs = [p for p in excluded if _GLOB_CHARS & set(p)]
+        files = [p for p in excluded if not _GLOB_CHARS & set(p)]
+        specs = [f":(top,exclude,glob){pattern}" for pattern in globs]
+        # --ignore-removal is not wanted: a deleted file is a change like any other
+        if _git(toplevel, "add", "-A", "--", ":(top)", *specs, env=env) is None:
+            return None
+        if files:
+            # a literal exclude of an ignored file makes `git add` fail, so this run's own
+            # outputs are taken back out afterwards (their committed version, if any, stays)
+            literal = [f":(top,literal){name}" for name in files]
+            head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD")
+            args = ["reset", "-q", "HEAD", "--"] if head else ["rm", "--cached", "-q",
+                                                                "--ignore-unmatch", "--"]
+            if _git(toplevel, *args, *literal, env=env) is None:
+                return None
+        return _git(toplevel, "write-tree", env=env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
+    """Commit, branch and tree digest of the repository holding ``cwd``.
+
+    ``outputs`` are files this run writes (the verdict): they are left out of the digest.
+    """
+    toplevel_text = _git(cwd, "rev-parse", "--show-toplevel")
+    if toplevel_text is None:
+        return GitInfo()
+    toplevel = Path(toplevel_text)
+    commit = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD")
+    excluded = artifact_excludes(toplevel, outputs)
+    tree = tree_digest(toplevel, excluded)
+    if commit is None:  # a repository without commits yet
+        return GitInfo(
+            tree=tree,
+            excluded=excluded,
+            toplevel=str(toplevel),
+            dirty=None if tree is None else True,
+        )
+    head_tree = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
+    branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
+    return GitInfo(
+        commit=commit,
+        commit_time=_git(cwd, "show", "-s", "--format=%cI", "HEAD"),
+        branch=None if branch in (None, "HEAD") else branch,
+        dirty=None if tree is None or head_tree is None else tree != head_tree,
+        tree=tree,
+        head_tree=head_tree,
+        excluded=excluded,
+        toplevel=str(toplevel),
+    )
+
+
+def changed_paths(toplevel: Path, tree_a: str, tree_b: str, limit: int = 10) -> list[str]:
+    """Paths that differ between two tree ids (for messages), at most ``limit``."""
+    out = _git(toplevel, "diff-tree", "-r", "--name-only", "--no-commit-id", tree_a, tree_b)
+    return [] if not out else out.splitlines()[:limit]
+
+
+def resolve_commit(cwd: Path, revision: str) -> str | None:
+    """The full SHA a revision names here (``HEAD``, a tag, a unique prefix), or None."""
+    return _git(cwd, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+
+
+def commit_tree(cwd: Path, commit: str) -> str | None:
+    return _git(cwd, "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}")

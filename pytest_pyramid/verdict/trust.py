@@ -1,0 +1,232 @@
+"""May this verdict be trusted for this code, now? One set of rules for ``pyramid check``
+and the deploy gate.
+
+A verdict vouches for the tree it tested, not for a commit name: the file must agree with
+itself (its decision re-derived from its gates and tiers), name the expected commit, have
+tested the expected tree (the working tree when checking HEAD, the commit's tree
+otherwise), not be dirty unless that is explicitly allowed, be fresh, and - when keys are
+configured or a signature is required - carry a valid signature by a trusted key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.durations import format_duration
+from pytest_pyramid.errors import PyramidError
+from pytest_pyramid.verdict import provenance
+from pytest_pyramid.verdict.decision import contradiction
+from pytest_pyramid.verdict.document import parse_created_at
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+CLOCK_SKEW_S = 300.0
+MIN_PREFIX = 7
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_GLOB = frozenset("*?[")
+
+
+class TrustError(PyramidError):
+    """Input the trust check cannot work with (an unknown revision, an unreadable key)."""
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    allow_dirty: bool = False
+    max_age_s: float | None = None
+    require_signature: bool = False
+    #: key id -> Ed25519 public key; several keys allow rotation
+    trusted_keys: Mapping[str, Ed25519PublicKey] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The code a verdict must speak for."""
+
+    #: full SHA (or, outside git, the SHA or prefix as given); None: no commit expected
+    commit: str | None
+    #: the tree digest the verdict must have tested; None when it cannot be computed here
+    tree: str | None = None
+    #: ``tree`` is the current working tree (HEAD plus local changes), not a commit's tree
+    worktree: bool = False
+    description: str = "HEAD"
+    #: the commit was resolved in a git repository here, so its tree can be compared
+    in_git: bool = False
+
+
+def same_commit(recorded: str, expected: str) -> bool:
+    """Full SHAs must be equal; an abbreviation of at least 7 hex digits matches its SHA."""
+    a, b = recorded.strip().lower(), expected.strip().lower()
+    if not a or not b or not _HEX.fullmatch(a) or not _HEX.fullmatch(b):
+        return False
+    if len(a) == len(b):
+        return a == b
+    short, full = sorted((a, b), key=len)
+    return len(short) >= MIN_PREFIX and full.startswith(short)
+
+
+def excluded_problem(excluded: object) -> str | None:
+    """A tree digest may leave out only run artifacts and literal output files: a verdict
+    edited to exclude ``**`` would otherwise match any tree."""
+    if not isinstance(excluded, list):
+        return "the verdict's tree.excluded is not a list"
+    allowed = set(provenance.RUN_ARTIFACTS)
+    for entry in excluded:
+        if not isinstance(entry, str) or not entry:
+            return f"the verdict's tree.excluded has an invalid entry {entry!r}"
+        if entry in allowed:
+            continue
+        literal_file = not (_GLOB & set(entry)) and not entry.startswith((":", "/"))
+        if not literal_file or ".." in entry.split("/") or entry in (".", ""):
+            return f"the verdict's tree.excluded entry {entry!r} is not a run artifact"
+    return None
+
+
+def resolve_target(cwd: Path, revision: str | None, verdict: Mapping[str, Any]) -> Target:
+    """What to compare the verdict with, from ``--commit`` (or HEAD when not given).
+
+    Raises :class:`TrustError` for a revision that names nothing.
+    """
+    toplevel_text = provenance._git(cwd, "rev-parse", "--show-toplevel")
+    text = revision.strip() if revision is not None else None
+    if revision is not None and not text:
+        raise TrustError("--commit is empty (did `git rev-parse HEAD` fail?)")
+    if toplevel_text is None:
+        if text is None:
+            return Target(None, description="no git repository here")
+        if _HEX.fullmatch(text) and len(text) >= MIN_PREFIX:
+            return Target(text.lower(), description=text)
+        raise TrustError(
+            f"--commit {text!r}: not a git repository here, so it must be a SHA of at "
+            f"least {MIN_PREFIX} hex digits"
+        )
+    toplevel = Path(toplevel_text)
+    head = provenance.resolve_commit(toplevel, "HEAD")
+    if text is None:
+        commit = head
+    else:
+        if _HEX.fullmatch(text) and len(text) < MIN_PREFIX:
+            raise TrustError(f"--commit {text!r}: a SHA prefix needs at least {MIN_PREFIX} digits")
+        commit = provenance.resolve_commit(toplevel, text.lower() if _HEX.fullmatch(text) else text)
+        if commit is None:
+            if _HEX.fullmatch(text) and len(text) >= MIN_PREFIX:
+                return Target(text.lower(), description=text)  # not in this clone: by name only
+            raise TrustError(f"--commit {text!r} is neither a SHA nor a revision git knows here")
+    if commit is None:
+        return Target(None, description="a repository without commits")
+    if commit == head:
+        tree_entry = verdict.get("tree")
+        excluded = tree_entry.get("excluded", []) if isinstance(tree_entry, Mapping) else []
+        if excluded_problem(excluded) is not None:  # reported by trust_problems
+            return Target(commit, None, worktree=True, description="HEAD", in_git=True)
+        tree = provenance.tree_digest(toplevel, tuple(excluded))
+        return Target(commit, tree, worktree=True, description="HEAD", in_git=True)
+    return Target(commit, provenance.commit_tree(toplevel, commit), description=commit[:12],
+                  in_git=True)
+
+
+def signature_problem(
+    verdict: Mapping[str, Any], envelope: object | None, policy: TrustPolicy
+) -> str | None:
+    if envelope is None:
+        if policy.require_signature:
+            return "the verdict is not signed, and a signature is required (pyramid attest)"
+        return None
+    if not policy.trusted_keys:
+        if policy.require_signature:
+            return "a signature is required but no trusted public key is configured"
+        return None
+    from pytest_pyramid.verdict.signing import SignatureError, verify_verdict
+
+    try:
+        verify_verdict(verdict, envelope, policy.trusted_keys)
+    except SignatureError as exc:
+        return f"signature: {exc}"
+    return None
+
+
+def trust_problems(
+    verdict: Mapping[str, Any],
+    *,
+    target: Target,
+    policy: TrustPolicy,
+    envelope: object | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Every reason this verdict cannot vouch for ``target`` now (empty: trusted)."""
+    problems: list[str] = []
+    contradicts = contradiction(verdict)
+    if contradicts:
+        problems.append(contradicts)
+    signature = signature_problem(verdict, envelope, policy)
+    if signature:
+        problems.append(signature)
+
+    recorded = verdict.get("commit")
+    if target.commit is not None:
+        if not recorded:
+            problems.append(f"the verdict records no commit, expected {target.commit[:12]}")
+        elif not same_commit(str(recorded), target.commit):
+            problems.append(
+                f"the verdict is for commit {str(recorded)[:12]}, not {target.commit[:12]}"
+            )
+    dirty = verdict.get("dirty")
+    if dirty and not policy.allow_dirty:
+        problems.append(
+            "the verdict was produced from a working tree with changes not in its commit "
+            "(uncommitted or untracked files); commit them and run again, or allow dirty"
+        )
+    tree = verdict.get("tree") if isinstance(verdict.get("tree"), Mapping) else {}
+    assert isinstance(tree, Mapping)
+    digest, head = tree.get("digest"), tree.get("head")
+    excluded = excluded_problem(tree.get("excluded", []))
+    if excluded:
+        problems.append(excluded)
+    if digest and head and dirty is False and digest != head:
+        problems.append("the verdict says clean, but the tree it tested differs from its commit")
+    if target.in_git and recorded and same_commit(str(recorded), target.commit or ""):
+        where = "the working tree" if target.worktree else f"commit {target.description}"
+        if not digest:
+            problems.append("the verdict records no tree digest, so the code it tested is unknown")
+        elif target.tree is None:
+            problems.append(f"the digest of {where} cannot be computed here, so the code the "
+                            "verdict tested cannot be compared with it")
+        elif digest != target.tree:
+            problems.append(
+                f"the code it tested is not {where}: the tree changed since the run "
+                f"(tested {digest[:12]}, now {target.tree[:12]})"
+            )
+
+    created_text = verdict.get("created_at")
+    try:
+        created = parse_created_at(str(created_text))
+    except (ValueError, OverflowError):
+        problems.append(f"created_at {created_text!r} is not a valid date-time")
+    else:
+        age = ((now or datetime.now(timezone.utc)) - created).total_seconds()
+        if policy.max_age_s is not None and age > policy.max_age_s:
+            problems.append(
+                f"the verdict is {format_duration(age)} old, older than the "
+                f"{format_duration(policy.max_age_s)} allowed"
+            )
+        if age < -CLOCK_SKEW_S:
+            problems.append(f"the verdict's created_at {created_text} lies in the future")
+    return problems
+
+
+def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:
+    """Trusted keys from configuration; a bad entry is a TrustError naming it."""
+    if not sources:
+        return {}
+    from pytest_pyramid.verdict.signing import SignatureError, trusted_keyring
+
+    try:
+        return trusted_keyring(sources, origin=origin)
+    except SignatureError as exc:
+        raise TrustError(str(exc)) from None

@@ -1,0 +1,332 @@
+"""Session end on the controller: judge the run, write the verdict, set the exit status.
+
+The run stage hands over what it measured (a :class:`~pytest_pyramid.summary.RunSummary`)
+and how the run ended (a :class:`RunEnd`); nothing here reaches back into the session.
+A placeholder ``incomplete`` verdict is written as early as the path is known, so a run
+that dies (a conftest that does not import, a crash, a plugin whose gate hook raises) can
+never leave an older ``ready`` verdict behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.gates.base import GateResult, effect_of
+from pytest_pyramid.verdict.decision import exit_status, judge
+from pytest_pyramid.verdict.document import (
+    SCHEMA_VERSION,
+    Problem,
+    Verdict,
+    build_verdict,
+    config_digest,
+    merge_sections,
+    utc_now_iso,
+)
+from pytest_pyramid.verdict.provenance import GitInfo, python_version, read_git_info
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import Settings
+    from pytest_pyramid.summary import RunSummary
+
+_INCOMPLETE_EXITS = {
+    pytest.ExitCode.INTERRUPTED: "the run was interrupted",
+    pytest.ExitCode.INTERNAL_ERROR: "pytest hit an internal error",
+    pytest.ExitCode.USAGE_ERROR: "pytest was misused (usage error)",
+}
+
+
+def placeholder_verdict(reason: str, *, selected: Sequence[str] = ()) -> Verdict:
+    """An ``incomplete`` verdict that says why the run it stands for gave nothing better."""
+    from pytest_pyramid import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "decision": "incomplete",
+        "reasons": [reason],
+        "created_at": utc_now_iso(),
+        "commit": None,
+        "commit_time": None,
+        "branch": None,
+        "dirty": None,
+        "tree": {"digest": None, "head": None, "excluded": []},
+        "config": {"file": "", "digest": ""},
+        "tool": {"name": "pytest-pyramid", "version": __version__},
+        "run": {
+            "selected_tiers": list(selected),
+            "workers": 0,
+            "duration_s": 0.0,
+            "pytest_exit": -1,
+            "interrupted": True,
+            "python": python_version(),
+            "pytest": pytest.__version__,
+        },
+        "completeness": [{"kind": "not_finished", "message": reason}],
+        "tiers": {},
+        "gates": [],
+    }
+
+
+def write_placeholder(path: Path, reason: str, *, selected: Sequence[str] = ()) -> None:
+    write_json_atomic(path, placeholder_verdict(reason, selected=selected))
+
+
+@dataclass
+class RunEnd:
+    """How the run ended, as the session saw it (the writer's only view of the session)."""
+
+    exitstatus: int
+    #: pytest's own stop or fail text (``session.shouldstop`` / ``shouldfail``)
+    stop_text: str | None = None
+    #: session.testsfailed: failures pytest counted (tests and other sources, e.g. --cov-fail-under)
+    tests_failed: int = 0
+    crashes: list[str] = field(default_factory=list)
+    collection_errors: int = 0
+    workers: int = 0
+    started: float = 0.0
+    #: reasons the run cannot vouch for the whole suite, found while it ran
+    problems: list[Problem] = field(default_factory=list)
+    #: tiers a release needs (configured, or those with tests on disk or collected)
+    required: tuple[str, ...] = ()
+    #: the tree as it was when the run started
+    git: GitInfo | None = None
+    args: tuple[str, ...] = ()
+    #: tests that were to run and never reported an outcome
+    never_ran: int = 0
+
+
+@dataclass
+class FinishResult:
+    verdict: Verdict
+    exitstatus: int
+    notes: list[str]
+
+
+def _call_each(
+    hook: Any, kwargs: Mapping[str, object], errors: list[str]
+) -> list[tuple[str, object]]:
+    """Call every implementation of a pyramid hook on its own, so one that raises is
+    reported (and makes the verdict incomplete) without hiding the others' results.
+    Wrappers are skipped: they are not gate providers, and calling one directly would
+    only return a generator."""
+    results = []
+    for impl in reversed(hook.get_hookimpls()):  # pluggy's own order: last registered first
+        if impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        function: Callable[..., object] = impl.function
+        try:
+            result = function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:  # a plugin's bug must not cost the verdict
+            errors.append(f"{hook.name} of {impl.plugin_name} raised {type(exc).__name__}: {exc}")
+            continue
+        if result is not None:
+            results.append((impl.plugin_name, result))
+    return results
+
+
+def _only_quarantined_failures(
+    run: RunSummary, gates: Sequence[GateResult], tests_failed: int
+) -> int:
+    """How many failed tests are all excused by quarantine (0 when anything else failed)."""
+    pass_rate = next((g for g in gates if g.id == "tests.pass_rate"), None)
+    if pass_rate is None or pass_rate.status != "pass" or not run.failed_tests:
+        return 0
+    excused = len(run.failed_tests)
+    # another failure source (pytest-cov's fail-under, a plugin) also counts in testsfailed
+    if tests_failed > excused:
+        return 0
+    return excused
+
+
+class VerdictWriter:
+    """Judges a finished run and writes its verdict; one per controller (or serial) run."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        verdict_path: Path,
+        *,
+        effective_limits: Mapping[str, float | None],
+        config_file: str,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.verdict_path = verdict_path
+        self.effective_limits = dict(effective_limits)
+        self.config_file = config_file
+
+    # -- the gates ----------------------------------------------------------------------------
+
+    def _quarantined(self) -> frozenset[str]:
+        engine = self.config.pluginmanager.get_plugin("pyramid-gates")
+        active = getattr(engine, "active_quarantine", None)
+        return frozenset(active) if active is not None else frozenset()
+
+    def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
+        from pytest_pyramid.budgets import budget_gates, pass_rate_gate
+
+        gates = [pass_rate_gate(run, self._quarantined()), *budget_gates(run, self.settings.tiers)]
+        kwargs = {"config": self.config, "run": run}
+        for plugin, result in _call_each(self.config.hook.pytest_pyramid_gates, kwargs, errors):
+            items = result if isinstance(result, (list, tuple)) else [result]
+            for item in items:
+                if isinstance(item, GateResult):
+                    gates.append(item)
+                else:
+                    errors.append(
+                        f"pytest_pyramid_gates of {plugin} returned {item!r}, not a GateResult"
+                    )
+        return gates
+
+    # -- completeness -------------------------------------------------------------------------
+
+    @staticmethod
+    def _end_problems(end: RunEnd, run: RunSummary) -> tuple[list[Problem], bool]:
+        problems: list[Problem] = []
+        interrupted = end.exitstatus in _INCOMPLETE_EXITS
+        if interrupted:
+            why = _INCOMPLETE_EXITS[pytest.ExitCode(end.exitstatus)]
+            detail = f"{why}: {end.stop_text}" if end.stop_text else why
+            problems.append({"kind": "interrupted", "message": detail})
+        if end.crashes:
+            interrupted = True
+            problems.extend({"kind": "crash", "message": crash} for crash in end.crashes)
+        if end.collection_errors:
+            problems.append(
+                {
+                    "kind": "collection_error",
+                    "message": f"{end.collection_errors} collection error(s)",
+                }
+            )
+        unfinished = run.unfinished_tests
+        if unfinished:
+            problems.append(
+                {
+                    "kind": "unfinished",
+                    "message": f"{unfinished} test(s) started but never finished",
+                }
+            )
+        problems.extend(end.problems)
+        return problems, interrupted
+
+    def _tree_problem(self, start: GitInfo) -> Problem | None:
+        """Files that existed when the run started and changed or vanished during it."""
+        if start.tree is None or start.toplevel is None:
+            return None
+        end = read_git_info(Path(start.toplevel), (self.verdict_path,))
+        if end.tree is None or end.tree == start.tree:
+            return None
+        from pytest_pyramid.verdict.provenance import _git
+
+        out = (
+            _git(
+                Path(start.toplevel),
+                "diff-tree",
+                "-r",
+                "--name-status",
+                "--no-commit-id",
+                start.tree,
+                end.tree,
+            )
+            or ""
+        )
+        changed = [
+            line.split("\t", 1)[-1] for line in out.splitlines() if line and line[0] in "MDT"
+        ]
+        if not changed:
+            return None  # only new files appeared (reports, logs): not the tested code
+        shown = ", ".join(changed[:5]) + (
+            f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+        )
+        return {
+            "kind": "tree_changed",
+            "message": f"the working tree changed while the tests ran: {shown}",
+        }
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def finish(self, run: RunSummary, end: RunEnd) -> FinishResult:
+        from pytest_pyramid import __version__
+
+        run.workers = end.workers
+        run.duration_s = time.time() - end.started
+        run.exitstatus = end.exitstatus
+        notes: list[str] = []
+        problems, interrupted = self._end_problems(end, run)
+        git = (
+            end.git
+            if end.git is not None
+            else read_git_info(self.config.rootpath, (self.verdict_path,))
+        )
+        tree_problem = self._tree_problem(git)
+        if tree_problem is not None:
+            problems.append(tree_problem)
+
+        hook_errors: list[str] = []
+        gates = self.collect_gates(run, hook_errors)
+        verdict = build_verdict(
+            run=run,
+            tiers=self.settings.tiers,
+            required=end.required,
+            gates=gates,
+            problems=problems,
+            interrupted=interrupted,
+            git=git,
+            config={"file": self.config_file, "digest": config_digest(self.settings.raw)},
+            tool_version=__version__,
+            python_version=python_version(),
+            pytest_version=pytest.__version__,
+            args=end.args,
+        )
+        for name, tier in verdict["tiers"].items():  # what this run enforced, not configured
+            tier["test_timeout_s"] = self.effective_limits.get(name)
+        if run.metrics_discarded:
+            verdict["run"]["metrics_discarded"] = len(run.metrics_discarded)  # type: ignore[typeddict-unknown-key]
+        kwargs = {"config": self.config, "run": run}
+        hook = self.config.hook.pytest_pyramid_verdict_sections
+        for plugin, sections in _call_each(hook, kwargs, hook_errors):
+            if not isinstance(sections, Mapping):
+                hook_errors.append(
+                    f"pytest_pyramid_verdict_sections of {plugin} returned {sections!r}, not a dict"
+                )
+                continue
+            try:
+                merge_sections(verdict, sections)
+            except ValueError as exc:
+                hook_errors.append(f"pytest_pyramid_verdict_sections of {plugin}: {exc}")
+        if hook_errors:
+            verdict["run"]["interrupted"] = True
+            verdict["completeness"].extend(
+                {"kind": "plugin_error", "message": e} for e in hook_errors
+            )
+
+        judgement = judge(verdict)
+        verdict["decision"] = judgement.decision
+        verdict["reasons"] = judgement.reasons
+        excused = _only_quarantined_failures(run, gates, end.tests_failed)
+        status, note = exit_status(
+            end.exitstatus,
+            judgement.decision,
+            gate_blocks=any(effect_of(g) == "block" for g in gates),
+            hook_errors=bool(hook_errors),
+            excused_failures=excused,
+            tests_left_over=end.never_ran > 0,
+        )
+        if note:
+            notes.append(note)
+        notes.extend(f"error: {error}" for error in hook_errors)
+        verdict["run"]["pytest_exit"] = int(status)
+        write_json_atomic(self.verdict_path, verdict)
+        _call_each(
+            self.config.hook.pytest_pyramid_verdict_written,
+            {"config": self.config, "verdict": verdict, "path": self.verdict_path},
+            notes,
+        )
+        return FinishResult(verdict, int(status), notes)
