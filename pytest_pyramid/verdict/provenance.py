@@ -28,6 +28,7 @@ RUN_ARTIFACTS: tuple[str, ...] = (
     "**/__pycache__/**",
     "**/*.pyc",
     "**/.pyramid/**",
+    "**/test-results/**",  # pytest-playwright's default --output
 )
 _GIT_TIMEOUT_S = 60
 _GLOB_CHARS = frozenset("*?[")
