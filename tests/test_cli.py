@@ -125,6 +125,16 @@ def test_check_refuses_untrusted_verdicts_with_exit_3(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_refusal_stays_exit_1_and_shows_its_trust_problems(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = make_verdict("blocked", commit=None, age=timedelta(days=9))
+    assert main(["check", write(outside_git, data), "--max-age", "1h", "--commit", COMMIT]) == 1
+    err = capsys.readouterr().err
+    assert "note: the verdict records no commit" in err
+    assert "older than" in err
+
+
 @pytest.mark.parametrize("given", [COMMIT, COMMIT[:7], COMMIT[:10].upper()])
 def test_check_accepts_the_same_commit_by_sha_or_prefix(outside_git: Path, given: str) -> None:
     assert main(["check", write(outside_git, make_verdict()), "--commit", given]) == 0
