@@ -287,3 +287,30 @@ def test_coverage_data_left_by_an_earlier_run_is_not_combined(
     gate = next(g for g in data["gates"] if g["id"] == "coverage.total")
     assert gate["status"] == "fail", gate  # the stale data would have made it 100 %
     assert not list(pytester.path.glob(".coverage.stale.1"))
+
+
+# -- 4. metrics come from passing tests only --------------------------------------------------------
+
+
+def test_discarded_metric_samples_are_named_by_explain(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    make_project(**{
+        **FILES,
+        "tests/unit/test_m.py": """
+            import pytest
+            def test_ok(pyramid_metric):
+                pyramid_metric("api.ms", 1.0)
+            def test_skipped(pyramid_metric):
+                pyramid_metric("api.ms", 9999.0)
+                pytest.skip("no server")
+        """,
+    })
+    result = pytester.runpytest("--pyramid-explain")
+    result.stdout.fnmatch_lines([
+        "*1 metric sample(s) discarded: recorded by tests that did not pass*",
+        "*api.ms from tests/unit/test_m.py::test_skipped (skipped)*",
+    ])
+    data = read_verdict()
+    assert [s["value"] for s in data["metrics"]["api.ms"]["samples"]] == [1.0]
+    assert data["run"]["metrics_discarded"] == 1
