@@ -83,9 +83,9 @@ def _trust_config(start: Path) -> tuple[list[str], bool, Path | None]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
-    from pytest_pyramid.terminal import decision_lines, gate_lines
     from pytest_pyramid.verdict.decision import contradiction
     from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
     from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
     from pytest_pyramid.verdict.trust import (
         TrustError,
@@ -141,7 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _github_annotations(verdict: Any) -> None:
     """``::error``/``::warning`` workflow commands for gates that did not pass."""
-    from pytest_pyramid.gates.base import effect
+    from pytest_pyramid.results import effect
 
     def escape(text: str) -> str:
         return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -283,7 +283,7 @@ def _load_settings(config: pytest.Config) -> Settings | None:
 
 
 def _register_parts(config: pytest.Config, settings: Settings) -> None:
-    from pytest_pyramid.session import PyramidSession
+    from pytest_pyramid.run.session import PyramidSession
 
     try:
         selected = settings.resolve_selection(config.getoption("pyramid_tier") or "all")
@@ -325,7 +325,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     )
     config.pluginmanager.register(owner, "pyramid-session")
     if owner.limits.enforced and hasattr(signal, "SIGALRM"):
-        from pytest_pyramid.timer import SignalTimer
+        from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(), "pyramid-timer")
     from pytest_pyramid.cov.plugin import register_coverage
@@ -339,18 +339,18 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     if workerinput is not None:
         sync_dir = workerinput.get("pyramid_sync_dir")
         if sync_dir:
-            from pytest_pyramid.distributed import WorkerBarrier, WorkerSkip
+            from pytest_pyramid.run.distributed import WorkerBarrier, WorkerSkip
 
             barrier = WorkerBarrier(owner, Path(sync_dir))
             config.pluginmanager.register(barrier, "pyramid-barrier")
             config.pluginmanager.register(WorkerSkip(barrier), "pyramid-barrier-skip")
         return
     if owner.distributed:
-        from pytest_pyramid.distributed import ControllerHooks
+        from pytest_pyramid.run.distributed import ControllerHooks
 
         config.pluginmanager.register(ControllerHooks(owner), "pyramid-controller")
     elif fail_fast:
-        from pytest_pyramid.session import SerialFailFast
+        from pytest_pyramid.run.session import SerialFailFast
 
         config.pluginmanager.register(SerialFailFast(owner), "pyramid-fail-fast")
     _register_gate_parts(config, settings)
@@ -358,7 +358,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
 
 def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
     """The gate engine judges on the controller (or the serial process) only."""
-    from pytest_pyramid.github import StepSummary, step_summary_path
+    from pytest_pyramid.verdict.render_github import StepSummary, step_summary_path
 
     summary_path = step_summary_path()
     if summary_path is not None:
@@ -381,7 +381,7 @@ def pyramid_metric(request: pytest.FixtureRequest) -> Callable[..., None]:
     Samples travel with the test's reports (also from xdist workers) and are judged by
     ``[tool.pyramid.thresholds]``; extra keyword arguments become string tags.
     """
-    from pytest_pyramid.metrics import record_metric
+    from pytest_pyramid.run.metrics import record_metric
 
     def record(name: str, value: float, **tags: str) -> None:
         record_metric(request.node, name, value, **tags)

@@ -418,3 +418,18 @@ def test_check_in_a_subprocess_prints_no_traceback(outside_git: Path) -> None:
     )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
+
+
+def test_an_edit_with_its_size_and_mtime_put_back_still_changes_the_digest(repo: Path) -> None:
+    """The digest hashes content: git's stat cache would trust a file whose size and mtime
+    look unchanged, and a hostile edit after the run can restore both."""
+    import os
+
+    from pytest_pyramid.verdict.provenance import read_git_info
+
+    before = read_git_info(repo).tree
+    app = repo / "app.py"
+    stat = app.stat()
+    app.write_text("x = 9\n")  # same size
+    os.utime(app, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert read_git_info(repo).tree != before

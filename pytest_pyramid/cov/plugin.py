@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from coverage import Coverage
 
     from pytest_pyramid.cov.gates import CoverageReport, CoverageState
-    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import RunSummary
 
 #: The name this plugin is registered under.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.metrics import record_metric
+from pytest_pyramid.run.metrics import record_metric
 
 if TYPE_CHECKING:
     from pytest_pyramid.toolkits.browser import TimedPage

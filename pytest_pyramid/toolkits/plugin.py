@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_pyramid.metrics import record_metric
+from pytest_pyramid.run.metrics import record_metric
 
 if TYPE_CHECKING:
     import os

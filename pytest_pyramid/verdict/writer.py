@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
-from pytest_pyramid.gates.base import GateResult, effect_of
+from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.verdict.decision import exit_status, judge
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
@@ -170,7 +170,7 @@ class VerdictWriter:
         return frozenset(active) if active is not None else frozenset()
 
     def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
-        from pytest_pyramid.budgets import budget_gates, pass_rate_gate
+        from pytest_pyramid.gates.budgets import budget_gates, pass_rate_gate
 
         gates = [pass_rate_gate(run, self._quarantined()), *budget_gates(run, self.settings.tiers)]
         kwargs = {"config": self.config, "run": run}

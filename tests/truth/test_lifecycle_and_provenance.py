@@ -289,7 +289,7 @@ def test_coverage_data_left_by_an_earlier_run_is_not_combined(
     assert not list(pytester.path.glob(".coverage.stale.1"))
 
 
-# -- 4. metrics come from passing tests only --------------------------------------------------------
+# -- 4. metrics come from passing tests only ----------------------------------------------------
 
 
 def test_discarded_metric_samples_are_named_by_explain(
