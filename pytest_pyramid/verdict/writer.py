@@ -212,15 +212,10 @@ class VerdictWriter:
 
     # -- the gates ----------------------------------------------------------------------------
 
-    def _quarantined(self) -> frozenset[str]:
-        engine = self.config.pluginmanager.get_plugin("pyramid-gates")
-        active = getattr(engine, "active_quarantine", None)
-        return frozenset(active) if active is not None else frozenset()
-
     def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
-        from pytest_pyramid.gates.budgets import budget_gates, pass_rate_gate
-
-        gates = [pass_rate_gate(run, self._quarantined()), *budget_gates(run, self.settings.tiers)]
+        """Every gate comes through one route: the ``pytest_pyramid_gates`` hook (the gate
+        engine, coverage, other plugins), each implementation called on its own."""
+        gates: list[GateResult] = []
         kwargs = {"config": self.config, "run": run}
         for plugin, result in _call_each(self.config.hook.pytest_pyramid_gates, kwargs, errors):
             items = result if isinstance(result, (list, tuple)) else [result]
