@@ -108,7 +108,7 @@ class Settings:
     def tier_names(self) -> tuple[str, ...]:
         return tuple(self.tiers)
 
-    def resolve_selection(self, text: str, origin: str = "--tier") -> tuple[str, ...]:
+    def resolve_selection(self, text: str, origin: str = "--pyramid-tier") -> tuple[str, ...]:
         """Expand comma-separated tier and group names into tiers, in pyramid order."""
         wanted: set[str] = set()
         for name in (part.strip() for part in text.split(",")):

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 #: would let a test produce a validly signed verdict)
 SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
 
-_INI_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -47,58 +46,60 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+TIER_HELP = (
+    "Run only these tiers and/or groups, comma-separated: fast, unit,contract, all "
+    "(a partial run: its verdict is incomplete)"
+)
+FAIL_FAST_HELP = "Stop before the next tier once a tier has a failure (also under xdist)"
+VERDICT_HELP = "Where to write the verdict JSON (default: [tool.pyramid] verdict)"
+EXPLAIN_HELP = "Print every gate with its measured value, threshold, level and why"
+ENABLE_HELP = "Activate pytest-pyramid even without a [tool.pyramid] table"
+DIFF_BASE_HELP = "Base revision for changed-line coverage and risk (default: the config's base)"
+DEFAULT_TIER_HELP = "Tier of tests with no tier marker and no path match (default: unit)"
+STRICT_HELP = "A test without a tier marker or path match is an error"
+
+#: (option, alias, ini name, help, bool?) - every option has an ini twin with the same help
+OPTIONS = (
+    ("--pyramid-tier", "--tier", "pyramid_tier", TIER_HELP, False),
+    ("--pyramid-fail-fast", "--tier-fail-fast", "pyramid_fail_fast", FAIL_FAST_HELP, True),
+    ("--pyramid-verdict", None, "pyramid_verdict", VERDICT_HELP, False),
+    ("--pyramid-explain", None, "pyramid_explain", EXPLAIN_HELP, True),
+    ("--pyramid", None, "pyramid_enable", ENABLE_HELP, True),
+    ("--pyramid-diff-base", None, "pyramid_diff_base", DIFF_BASE_HELP, False),
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pyramid", "pyramid tiers, budgets and release verdict")
-    group.addoption(
-        "--tier",
-        dest="pyramid_tier",
-        metavar="NAMES",
-        default=None,
-        help="run only these tiers and/or groups, comma-separated (fast, unit,contract, all)",
-    )
-    group.addoption(
-        "--tier-fail-fast",
-        dest="pyramid_fail_fast",
-        action="store_true",
-        default=None,
-        help="stop before the next tier once a tier has a failure (also under xdist)",
-    )
-    group.addoption(
-        "--pyramid-verdict",
-        dest="pyramid_verdict",
-        metavar="PATH",
-        default=None,
-        help="where to write the verdict JSON (default: [tool.pyramid] verdict)",
-    )
-    group.addoption(
-        "--pyramid-explain",
-        dest="pyramid_explain",
-        action="store_true",
-        default=False,
-        help="print every gate with its measured value, threshold, level and why",
-    )
-    group.addoption(
-        "--pyramid",
-        dest="pyramid_enable",
-        action="store_true",
-        default=False,
-        help="activate pytest-pyramid even without a [tool.pyramid] table",
-    )
-    group.addoption(
-        "--pyramid-diff-base",
-        dest="pyramid_diff_base",
-        metavar="REV",
-        default=None,
-        help="base revision for changed-line coverage and risk (default: config base)",
-    )
-    parser.addini(
-        "pyramid_verdict", "verdict path (mirror of [tool.pyramid] verdict)", default=None
-    )
-    parser.addini(
-        "pyramid_default_tier", "tier of tests with no marker or path match", default=None
-    )
-    parser.addini("pyramid_strict", "a test without a tier is a collection error", default=None)
-    parser.addini("pyramid_fail_fast", "stop before the next tier after a failure", default=None)
+    for option, alias, ini, text, flag in OPTIONS:
+        names = [option] if alias is None else [option, alias]
+        if flag:
+            group.addoption(*names, dest=ini, action="store_true", default=None, help=text)
+        else:
+            metavar = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH"}.get(ini, "REV")
+            group.addoption(*names, dest=ini, metavar=metavar, default=None, help=text)
+        if flag:
+            parser.addini(ini, text, type="bool", default=None)
+        else:
+            parser.addini(ini, text, type="string", default=None)
+    parser.addini("pyramid_default_tier", DEFAULT_TIER_HELP, default=None)
+    parser.addini("pyramid_strict", STRICT_HELP, type="bool", default=None)
+
+
+def option_value(config: pytest.Config, name: str) -> object:
+    """The command line's value of a pyramid option, else its ini twin's (None: neither)."""
+    value = config.getoption(name, None)
+    if value is not None:
+        return value
+    return ini_value(config, name)
+
+
+def ini_value(config: pytest.Config, name: str) -> object:
+    try:
+        value = config.getini(name)
+    except (pytest.UsageError, ValueError) as exc:  # pytest's message lacks the key
+        raise pytest.UsageError(f"pytest-pyramid: {config.inipath}: {name}: {exc}") from None
+    return None if value in ("", []) else value
 
 
 def _pyproject_path(config: pytest.Config) -> Path:
@@ -117,7 +118,7 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
         table = read_pyproject_table(_pyproject_path(config))
     except ConfigError:
         table = {}  # invalid TOML: still a pyramid project if it says so anywhere
-    ini = config.getini("pyramid_verdict")
+    ini = ini_value(config, "pyramid_verdict")
     cli = any(getattr(namespace, dest, None) for dest in _CLI_DESTS)
     if table is None and not ini and not cli and not _ini_overrides_given(config):
         return None
@@ -133,7 +134,7 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
 
 
 def _ini_overrides_given(config: pytest.Config) -> bool:
-    return any(config.getini(f"pyramid_{key}") not in (None, "", []) for key in _INI_KEYS)
+    return any(ini_value(config, f"pyramid_{key}") is not None for key in _INI_KEYS)
 
 
 def _replace_placeholder(config: pytest.Config, reason: str) -> None:
@@ -233,32 +234,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         )
 
 
+#: ini options that mirror [tool.pyramid] keys (the ini wins over the table)
 _INI_KEYS = ("verdict", "default_tier", "strict", "fail_fast")
-_CLI_DESTS = (
-    "pyramid_tier", "pyramid_fail_fast", "pyramid_verdict", "pyramid_explain", "pyramid_enable"
-)
+_CLI_DESTS = tuple(ini for _, _, ini, _, _ in OPTIONS)
 
 
 def _ini_overrides(config: pytest.Config) -> dict[str, object]:
     overrides: dict[str, object] = {}
     for key in _INI_KEYS:
-        value = config.getini(f"pyramid_{key}")
-        if value in (None, "", []):
-            continue
-        if key in ("strict", "fail_fast"):
-            text = str(value).strip().lower()
-            if text not in _INI_BOOL:
-                raise pytest.UsageError(
-                    f"{config.inipath}: pyramid_{key} = {value!r}: expected true or false"
-                )
-            overrides[key] = _INI_BOOL[text]
-        else:
-            overrides[key] = str(value)
+        value = ini_value(config, f"pyramid_{key}")
+        if value is not None:
+            overrides[key] = value if isinstance(value, bool) else str(value)
     return overrides
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _cli_given(config: pytest.Config) -> bool:
-    return any(config.getoption(name) for name in _CLI_DESTS)
+    return any(option_value(config, name) for name in _CLI_DESTS)
 
 
 def _load_settings(config: pytest.Config) -> Settings | None:
@@ -277,7 +272,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     from pytest_pyramid.run.session import PyramidSession
 
     try:
-        selected = settings.resolve_selection(config.getoption("pyramid_tier") or "all")
+        tiers = option_value(config, "pyramid_tier")
+        selected = settings.resolve_selection(str(tiers or "all"), "--pyramid-tier")
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
     verdict_option = config.getoption("pyramid_verdict")
@@ -304,7 +300,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
                 f"pytest-pyramid: cannot write the verdict to {verdict_path}: "
                 f"{exc.strerror or exc}"
             ) from None
-    fail_fast = bool(config.getoption("pyramid_fail_fast")) or settings.fail_fast
+    fail_fast = bool(option_value(config, "pyramid_fail_fast")) or settings.fail_fast
     owner = PyramidSession(
         config,
         settings,
@@ -352,7 +348,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             verdict_path.resolve(),
             effective_limits=owner.limits.effective,
             config_file=_relative(Path(settings.source), project_dir),
-            explain=bool(config.getoption("pyramid_explain")),
+            explain=bool(option_value(config, "pyramid_explain")),
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
 
@@ -375,7 +371,7 @@ def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
 
     try:
         engine = GateEngine.from_settings(
-            settings, risk_base=config.getoption("pyramid_diff_base")
+            settings, risk_base=_text(option_value(config, "pyramid_diff_base"))
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None

@@ -8,6 +8,8 @@ from typing import Literal, TypedDict
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 SLOWEST_KEPT = 5
+#: a failure text kept per test is cut here: reports stay bounded on large broken runs
+MESSAGE_CAP = 4000
 
 
 @dataclass
@@ -91,6 +93,14 @@ class TestOutcome:
     reruns: int = 0
     #: the teardown report arrived (an interrupted or crashed test never gets one)
     finished: bool = False
+    setup_s: float = 0.0
+    call_s: float = 0.0
+    teardown_s: float = 0.0
+    #: epoch seconds of the first phase's start and the last phase's end (0: unknown)
+    start: float = 0.0
+    stop: float = 0.0
+    #: why it failed, errored, was skipped or xfailed (capped at MESSAGE_CAP characters)
+    message: str = ""
 
 
 @dataclass

@@ -156,3 +156,36 @@ def test_slowest_keeps_the_top_five() -> None:
     for index in range(20):
         stats.offer_slow(f"t{index}", float(index))
     assert [nodeid for nodeid, _ in stats.slowest] == ["t19", "t18", "t17", "t16", "t15"]
+
+
+def test_phases_times_and_the_failure_text_are_kept_per_test() -> None:
+    run = RunSummary(tiers={}, selected_tiers=())
+    agg = Aggregator(run)
+    agg.add_report(report("setup", "passed", duration=0.25, start=10.0), "unit")
+    failed = report("call", "failed", duration=1.0, start=10.25)
+    failed.longrepr = "E   assert 1 == 2\n" * 1000
+    agg.add_report(failed, "unit")
+    agg.add_report(report("teardown", "passed", duration=0.5, start=11.25), "unit")
+    test = agg.finish().outcomes["t.py::x"]
+    assert (test.setup_s, test.call_s, test.teardown_s) == (0.25, 1.0, 0.5)
+    assert test.start == 10.0
+    assert test.message.startswith("E   assert 1 == 2")
+    assert len(test.message) <= 4000
+    assert test.message.endswith("(cut)")
+
+
+def test_records_are_sorted_by_node_id_and_name_unfinished_tests() -> None:
+    from pytest_pyramid.verdict.records import records
+
+    run = RunSummary(tiers={}, selected_tiers=())
+    agg = Aggregator(run)
+    for nodeid, phases in (("b.py::t", ("setup", "call", "teardown")), ("a.py::t", ("setup",))):
+        for when in phases:
+            r = report(when, "passed", duration=0.5)
+            r.nodeid = nodeid
+            agg.add_report(r, "unit")
+    entries = records(agg.finish())
+    assert [(e["nodeid"], e["outcome"]) for e in entries] == [
+        ("a.py::t", "unfinished"), ("b.py::t", "passed")
+    ]
+    assert entries[1]["call_s"] == 0.5

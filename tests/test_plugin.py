@@ -860,3 +860,40 @@ def test_a_default_run_does_not_load_what_it_does_not_use(
         "pytest_pyramid.gates.audit", "pytest_pyramid.gates.thresholds",
         "pytest_pyramid.gates.shape", "pytest_pyramid.cov.measure", "pytest_pyramid.cov.gates",
     }
+
+
+@pytest.mark.parametrize(
+    ("args", "ini"),
+    [
+        (("--pyramid-tier=fast",), ""),
+        (("--tier=fast",), ""),
+        ((), 'pyramid_tier = "fast"'),
+    ],
+)
+def test_tier_selection_by_option_alias_or_ini_twin(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    args: tuple[str, ...], ini: str,
+) -> None:
+    make_project(ini=ini, **PYRAMID_FILES)
+    pytester.runpytest(*args).assert_outcomes(passed=2)
+    assert read_verdict()["run"]["selected_tiers"] == ["unit"]
+
+
+def test_every_option_has_an_ini_twin_with_the_same_help(pytester: pytest.Pytester) -> None:
+    from pytest_pyramid.plugin import OPTIONS
+
+    result = pytester.runpytest("--help")
+    text = " ".join(result.stdout.str().split())
+    for option, _alias, ini, help_text, _flag in OPTIONS:
+        assert option in text
+        assert ini in text
+        assert text.count(" ".join(help_text.split()[:6])) >= 2, option
+
+
+def test_a_bad_boolean_ini_value_names_the_key_and_file(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    make_project(ini='pyramid_fail_fast = "maybe"', **PYRAMID_FILES)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*pyproject.toml: pyramid_fail_fast*maybe*"])

@@ -165,6 +165,11 @@ class CoveragePlugin:
     def from_settings(cls, settings: SettingsLike, config: pytest.Config) -> CoveragePlugin:
         """Parse the coverage settings now, so a bad value stops the run at start-up."""
         cli_base = config.getoption(DIFF_BASE_DEST, None)
+        if cli_base is None:  # the option's ini twin
+            try:
+                cli_base = config.getini(DIFF_BASE_DEST) or None
+            except ValueError:  # not registered: the core plugin is not loaded
+                cli_base = None
         parsed = parse_coverage_settings(
             settings.raw,
             settings.source,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, MetricError, parse_entry
-from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
+from pytest_pyramid.summary import (
+    MESSAGE_CAP,
+    MetricSample,
+    RunSummary,
+    TestOutcome,
+    TierStats,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,6 +34,19 @@ class ReportLike(Protocol):
     def stop(self) -> float: ...
     @property
     def user_properties(self) -> Sequence[tuple[str, object]]: ...
+
+
+def _message(report: ReportLike) -> str:
+    """The text a report gives for a failure, error, skip or xfail, capped."""
+    reason = getattr(report, "wasxfail", None)
+    longrepr = getattr(report, "longrepr", None)
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+        text = str(longrepr[2])
+    elif reason:
+        text = f"xfail: {reason}"
+    else:
+        text = str(getattr(report, "longreprtext", "") or longrepr or "")
+    return text if len(text) <= MESSAGE_CAP else text[: MESSAGE_CAP - 15] + "\n... (cut)"
 
 
 class Aggregator:
@@ -64,11 +83,23 @@ class Aggregator:
             duration = report.duration
             stats.test_time_s += duration
             test.duration_s += duration
+            if when == "call":
+                test.call_s += duration
+            elif when == "setup":
+                test.setup_s += duration
+            else:
+                test.teardown_s += duration
             start, stop = report.start, report.stop
             if start and (stats.first_start is None or start < stats.first_start):
                 stats.first_start = start
             if stop and (stats.last_stop is None or stop > stats.last_stop):
                 stats.last_stop = stop
+            if start and not test.start:
+                test.start = start
+            if stop:
+                test.stop = stop
+        if outcome != "passed" and not test.message:  # failures only: the hot path is passes
+            test.message = _message(report)
         if outcome == "failed":
             if when == "call":
                 # a failed subtest fails its test, which still counts once

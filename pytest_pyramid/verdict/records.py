@@ -1,0 +1,55 @@
+"""One compact record per test, for every file written after a run: the per-test results
+next to the verdict, CI shard partials, and the reports built from them.
+
+A record holds what a person or a merge needs about one test and no more: the node id as
+pytest names it, the tier, the final outcome, the phase durations, reruns, and a capped
+message for anything but a pass. The same function turns a ``RunSummary`` into records
+everywhere, so a shard's partial and an unsharded run describe a test identically.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pytest_pyramid.summary import RunSummary, TestOutcome
+
+
+class ResultRecord(TypedDict, total=False):
+    nodeid: str
+    tier: str
+    outcome: str
+    setup_s: float
+    call_s: float
+    teardown_s: float
+    reruns: int
+    #: an unfinished test (started, never ended) is listed with outcome "unfinished"
+    message: str
+
+
+def record(test: TestOutcome) -> ResultRecord:
+    entry: ResultRecord = {
+        "nodeid": test.nodeid,
+        "tier": test.tier,
+        "outcome": test.outcome if test.finished or test.outcome != "passed" else "unfinished",
+        "setup_s": round(test.setup_s, 6),
+        "call_s": round(test.call_s, 6),
+        "teardown_s": round(test.teardown_s, 6),
+    }
+    if test.reruns:
+        entry["reruns"] = test.reruns
+    if test.message:
+        entry["message"] = test.message
+    return entry
+
+
+def records(run: RunSummary) -> list[ResultRecord]:
+    """Every test of the run, sorted by node id (collection order is not stable across runs
+    or shards; node ids are)."""
+    return [record(test) for _, test in sorted(run.outcomes.items())]
+
+
+def nodeids(entries: Iterable[ResultRecord]) -> list[str]:
+    return [entry["nodeid"] for entry in entries]
