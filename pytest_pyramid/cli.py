@@ -122,6 +122,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
     for problem in problems:  # a refusal stays a refusal (exit 1); the problems are shown
         _print(f"note: {problem}", err=True)
+    if target.commit is None:
+        _print("note: not bound to a commit (no git repository here and no --commit): the "
+               "verdict was read, not matched to the code being shipped", err=True)
     recorded = (verdict.get("commit") or "no commit")[:12]
     signed = ", signed by a trusted key" if envelope is not None and keys else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
