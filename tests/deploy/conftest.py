@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.deploy.processes import free_port
 from tests.deploy.helpers import Project, app_command, git
 
@@ -48,20 +50,33 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
     git(root, "config", "user.email", "dev@example.com")
     git(root, "config", "user.name", "Dev")
     # the deploy settings change between steps of a test; the code under test does not
-    (root / ".gitignore").write_text("verdict.json\n.pyramid/\npyproject.toml\n")
+    (root / ".gitignore").write_text(f"{DEFAULT_VERDICT}*\n.pyramid/\npyproject.toml\n")
     pids = tmp_path / "pids"
     pids.mkdir()
     project = Project(root, free_port(), env={"SAMPLE_APP_PID_DIR": str(pids)})
     project.write_config(
         command=app_command(), port=project.port, nginx=nginx, interval="0.3s", measurements=1,
         min_requests=5, inconclusive_limit=40, health_timeout="10s", scale_down_delay="0.5s",
-        stop_timeout="3s",
+        stop_timeout="3s", bake="0s",
     )
     yield project
-    # Stop only what this test caused: nginx from its pid file, apps from their pid files.
-    nginx_pid = project.work_dir / "router" / "nginx.pid"
+    stop_everything(project, pids)
+
+
+def stop_everything(project: Project, pids: Path) -> None:
+    """Stop only what this test caused: each nginx by its process group (its master's pid, so
+    orphaned workers too), the apps from the pid files they wrote."""
+    router = project.work_dir / "router"
+    masters: set[int] = set()
+    for pid_file in router.glob("*/nginx.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            masters.add(int(pid_file.read_text().strip()))
     with contextlib.suppress(OSError, ValueError):
-        _kill(int(nginx_pid.read_text().strip()), signal.SIGTERM)
+        recorded = json.loads((router / "router.json").read_text()).get("masters", {})
+        masters.update(int(record[0]) for record in recorded.values())
+    for master in masters:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(master, signal.SIGKILL)
     for pid_file in pids.glob("*.pid"):
         _kill(int(pid_file.stem), signal.SIGKILL)
 
