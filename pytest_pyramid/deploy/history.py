@@ -2,8 +2,8 @@
 
 Bookkeeping never holds up safety: the database runs in WAL mode with a short busy timeout,
 and a write that fails (locked by another process, disk full, unreadable file) is queued and
-retried with the next write, then kept in ``<history>.pending.jsonl`` and replayed by the next
-command that opens the history. The caller gets a warning, never an exception, so a rollback
+retried with the next write, then kept in a pending file (``<work_dir>/history.pending.jsonl``
+for a deploy) and replayed by the next command that opens the history. The caller gets a warning, never an exception, so a rollback
 is never aborted by a failed write. Only :meth:`History.start` must succeed: a deploy that
 cannot be recorded is not started (nothing has changed yet, so refusing is safe).
 """
@@ -123,9 +123,11 @@ Warn = Callable[[str], None]
 
 class History:
     def __init__(self, path: Path, *, warn: Warn | None = None,
-                 busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+                 busy_timeout: float = BUSY_TIMEOUT_S, pending: Path | None = None) -> None:
+        """``pending``: where unwritten records wait (default: beside ``path``; the deploy
+        keeps them in its work folder, which need not be on the history's disk)."""
         self.path = path
-        self.pending_path = path.with_name(path.name + ".pending.jsonl")
+        self.pending_path = pending or path.with_name(path.name + ".pending.jsonl")
         self.warn: Warn = warn or (lambda message: None)
         self.busy_timeout = busy_timeout
         self._pending: list[dict[str, object]] = []

@@ -173,6 +173,7 @@ class Deployer:
                 return boot
             if boot.message != "already running":
                 notes.append(boot.message)
+                self.out(f"[router] {boot.message}")
         live = self.router.actual()
         if live is not None and live.weights == dict(weights):
             return ApplyResult(True, live.generation, time.monotonic() - started,

@@ -49,7 +49,8 @@ def _router(config: DeployConfig) -> Router:
 def _history(config: DeployConfig, out: Callable[[str], None]) -> History:
     from pytest_pyramid.deploy.history import History
 
-    return History(config.history_path, warn=out)
+    return History(config.history_path, warn=out,
+                   pending=config.work_dir / "history.pending.jsonl")
 
 
 def _registry(config: DeployConfig) -> Registry:

@@ -15,7 +15,9 @@ from pytest_pyramid.deploy.processes import free_port
 from tests.deploy.helpers import Project, app_command, git
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    from tests.deploy.load import Clients
 
 
 def _kill(pid: int, sig: int) -> None:
@@ -88,3 +90,28 @@ def deployed(project: Project) -> tuple[Project, str]:
     result = project.run("deploy")
     assert result.returncode == 0, result.stdout + result.stderr
     return project, first
+
+
+@pytest.fixture
+def fault_report(
+    request: pytest.FixtureRequest, record_property: Callable[[str, object], None]
+) -> Callable[..., dict[str, object]]:
+    """Record one fault scenario's measured outcome: in the test report (record_property) and,
+    when PYRAMID_FAULT_REPORT names a file, as a JSON line there (docs/deploy.md's table)."""
+
+    def report(clients: Clients, *, outcome: str, restored_after_s: float | None = None,
+               rollback_s: float | None = None, **extra: object) -> dict[str, object]:
+        figures: dict[str, object] = {
+            "scenario": request.node.name, "outcome": outcome, **clients.summary(),
+            "restored_after_s": restored_after_s, "rollback_s": rollback_s, **extra,
+        }
+        for key, value in figures.items():
+            record_property(key, value)
+        print(f"[fault] {json.dumps(figures)}")
+        target = os.environ.get("PYRAMID_FAULT_REPORT")
+        if target:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(figures) + "\n")
+        return figures
+
+    return report

@@ -178,6 +178,13 @@ class Project:
         write_json_atomic(self.verdict_path, make_verdict(sha, repo=self.root, **verdict))
         return sha
 
+    def write_verdict(self, sha: str, **verdict: Any) -> None:
+        """A verdict for an earlier commit ``sha``, as its own test run would have written."""
+        data = make_verdict(sha, **verdict)
+        tree = git(self.root, "rev-parse", f"{sha}^{{tree}}")
+        data["tree"] = {"digest": tree, "head": tree, "excluded": [DEFAULT_VERDICT]}
+        write_json_atomic(self.verdict_path, data)
+
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "pytest_pyramid.deploy", *args]
 

@@ -534,7 +534,10 @@ def row(ident: int, outcome: str, *, days_ago: float = 1, kind: str = "deploy",
         ) -> Deployment:
     """``exposed``/``restored``/``reverted_after``: seconds after the start (None: never)."""
     start = NOW - timedelta(days=days_ago)
-    at = (lambda s: None if s is None else start + timedelta(seconds=s))
+
+    def at(seconds: float | None) -> datetime | None:
+        return None if seconds is None else start + timedelta(seconds=seconds)
+
     return Deployment(
         ident, start, start + timedelta(minutes=2), SHA, start - timedelta(hours=lead_hours),
         "canary", dry, outcome, "", 120.0, rollback, kind, at(exposed), at(restored),

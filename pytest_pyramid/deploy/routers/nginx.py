@@ -205,6 +205,8 @@ class NginxRouter:
         self.request_timeout = request_timeout
         self.drain_timeout = 2 * request_timeout + 5.0
         self.verify_timeout = 10.0
+        #: split workers of the configuration before the last reload: pid -> start time
+        self._retiring: dict[int, int | None] = {}
 
     # -- persistent router facts (ports, generation, masters) ----------------------------------
     def _load(self) -> dict[str, object]:
@@ -494,9 +496,14 @@ class NginxRouter:
             return f"the {instance.role} nginx is not running"
         previous = self._read(instance.conf)
         write_text_atomic(instance.conf, text)
+        old = {pid: processes.start_ticks(pid) for pid in processes.group_members(master)
+               if pid != master}
         with contextlib.suppress(ProcessLookupError):
             os.kill(master, signal.SIGHUP)
         if self._wait_generation(admin_port, generation):
+            if instance is self.split:
+                self._retiring.update(old)
+                self._wait_retired(self.verify_timeout)
             return None
         if previous is not None:
             with contextlib.suppress(OSError):
@@ -524,17 +531,28 @@ class NginxRouter:
         self._save(generation=generation, weights=dict(weights))
         return ApplyResult(True, generation, time.monotonic() - started, "reloaded")
 
+    def _wait_retired(self, timeout: float) -> bool:
+        """Wait until no worker of an older configuration accepts new requests: each one has
+        exited or is shutting down. Only then does every new request meet the new weights."""
+        deadline = time.monotonic() + timeout
+        while True:
+            accepting = [pid for pid, ticks in self._retiring.items()
+                         if processes.is_alive(pid, ticks)
+                         and _SHUTTING_DOWN not in processes.cmdline(pid)]
+            if not accepting:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
     def drain(self, timeout: float) -> bool:
         """Wait until the split's old workers (still finishing requests started before the
         last reload) have exited, so the versions they talk to can be stopped."""
-        master = self.master_pid(self.split)
-        if master is None:
-            return True
         deadline = time.monotonic() + timeout
         while True:
-            old = [pid for pid in processes.group_members(master)
-                   if _SHUTTING_DOWN in processes.cmdline(pid)]
-            if not old:
+            self._retiring = {pid: ticks for pid, ticks in self._retiring.items()
+                              if processes.is_alive(pid, ticks)}
+            if not self._retiring:
                 return True
             if time.monotonic() >= deadline:
                 return False
