@@ -3,9 +3,10 @@
 Bookkeeping never holds up safety: the database runs in WAL mode with a short busy timeout,
 and a write that fails (locked by another process, disk full, unreadable file) is queued and
 retried with the next write, then kept in a pending file (``<work_dir>/history.pending.jsonl``
-for a deploy) and replayed by the next command that opens the history. The caller gets a warning, never an exception, so a rollback
-is never aborted by a failed write. Only :meth:`History.start` must succeed: a deploy that
-cannot be recorded is not started (nothing has changed yet, so refusing is safe).
+for a deploy) and replayed by the next command that opens the history. The caller gets a
+warning, never an exception, so a rollback is never aborted by a failed write. Only
+:meth:`History.start` must succeed: a deploy that cannot be recorded is not started (nothing
+has changed yet, so refusing is safe).
 """
 
 from __future__ import annotations

@@ -311,7 +311,8 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
             steps = config.steps if config.strategy == "canary" else (100,)
             out(f"[deploy] #{deployment_id}: {config.strategy} of {commit[:12]} "
                 f"(steps {', '.join(map(str, steps))})")
-            previous_handler = signal.signal(signal.SIGTERM, _on_sigterm)
+            handlers = {sig: signal.signal(sig, _on_sigterm)
+                        for sig in (signal.SIGTERM, signal.SIGHUP)}
             try:
                 try:
                     outcome = deployer.run(state, deployment_id=deployment_id, commit=commit,
@@ -320,8 +321,16 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                     if state.rollout is None:
                         raise
                     outcome = deployer.settle(state, action="abort", why="deploy interrupted")
+                except Exception as exc:
+                    # Whatever went wrong, a new version with traffic is not left unwatched.
+                    if state.rollout is None:
+                        raise
+                    out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
+                    outcome = deployer.settle(state, action="abort",
+                                              why=f"deploy failed: {type(exc).__name__}: {exc}")
             finally:
-                signal.signal(signal.SIGTERM, previous_handler)
+                for sig, handler in handlers.items():
+                    signal.signal(sig, handler)
             _finish(history, deployment_id, "", outcome)
             history.close()
     except LockHeld as exc:

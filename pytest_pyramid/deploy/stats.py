@@ -4,7 +4,8 @@
   Refusals, failed health checks (never exposed) and no-op deploys (the commit already
   served) are not deployments.
 * **Deployment frequency**: successful deployments (completed, bake included) per day over
-  the time the history actually covers inside the window, not over the whole window.
+  the time the history actually covers inside the window (at least one day: a rate over a
+  few minutes would be meaningless), not over the whole window.
 * **Change failure rate**: deployments that failed in production (rolled back automatically,
   aborted by a human, stuck, or reverted later by `pyramid rollback`) / deployments.
 * **Failed deployment recovery time** (time to restore): from the failing change first
@@ -93,7 +94,8 @@ def compute(
         aborted=sum(1 for d in deployments if d.outcome in ("aborted", "failed")),
         reverted=sum(1 for d in deployments if d.reverted_by is not None),
         rollbacks=sum(1 for d in real if d.kind == "rollback" and d.outcome == "succeeded"),
-        deployment_frequency_per_day=(len(succeeded) / covered) if covered else None,
+        deployment_frequency_per_day=(len(succeeded) / max(covered, 1.0))
+        if covered is not None else None,
         change_failure_rate=len(failures) / len(deployments) if deployments else None,
         median_time_to_restore_s=statistics.median(restores) if restores else None,
         median_lead_time_s=statistics.median(lead_times) if lead_times else None,

@@ -578,6 +578,13 @@ def test_stats_follow_the_dora_definitions() -> None:
     assert figures.median_rollback_s == pytest.approx(0.3)
 
 
+def test_deployment_frequency_over_less_than_a_day_is_per_day() -> None:
+    recent = [row(1, "succeeded", days_ago=0.01), row(2, "succeeded", days_ago=0.005)]
+    figures = compute(recent, now=NOW)
+    assert figures.covered_days == pytest.approx(0.01)
+    assert figures.deployment_frequency_per_day == pytest.approx(2.0)  # 2 in (at least) a day
+
+
 def test_stats_no_data_is_not_zero() -> None:
     figures = compute([], now=NOW)
     assert figures.change_failure_rate is None
