@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import MetricSample, RunSummary, TierStats
 
 #: The one place the version is written; pyproject.toml reads it (setuptools ``attr``), so the
@@ -22,7 +22,7 @@ __all__ = ["GateResult", "MetricSample", "RunSummary", "TierStats", "__version__
 # Loaded on first use: pytest imports this package in every project where it is installed,
 # and a project without [tool.pyramid] must not pay for the plugin's data classes.
 _LAZY = {
-    "GateResult": "pytest_pyramid.gates.base",
+    "GateResult": "pytest_pyramid.results",
     "MetricSample": "pytest_pyramid.summary",
     "RunSummary": "pytest_pyramid.summary",
     "TierStats": "pytest_pyramid.summary",

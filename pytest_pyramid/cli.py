@@ -83,8 +83,9 @@ def _trust_config(start: Path) -> tuple[list[str], bool, Path | None]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
-    from pytest_pyramid.terminal import decision_lines, gate_lines
+    from pytest_pyramid.verdict.decision import contradiction
     from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
     from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
     from pytest_pyramid.verdict.trust import (
         TrustError,
@@ -116,8 +117,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         trusted_keys=keys,
     )
     problems = trust_problems(verdict, target=target, policy=policy, envelope=envelope)
-    if problems:
+    refusing = verdict["decision"] in ("blocked", "incomplete") and contradiction(verdict) is None
+    if problems and not refusing:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
+    for problem in problems:  # a refusal stays a refusal (exit 1); the problems are shown
+        _print(f"note: {problem}", err=True)
     recorded = (verdict.get("commit") or "no commit")[:12]
     signed = ", signed by a trusted key" if envelope is not None and keys else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
@@ -137,7 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _github_annotations(verdict: Any) -> None:
     """``::error``/``::warning`` workflow commands for gates that did not pass."""
-    from pytest_pyramid.gates.base import effect
+    from pytest_pyramid.results import effect
 
     def escape(text: str) -> str:
         return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import Level, parse_level
+from pytest_pyramid.results import Level, parse_level
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -307,7 +307,7 @@ def parse_settings(
 
 
 def _globs(value: object, key: str, source: str) -> tuple[str, ...]:
-    from pytest_pyramid.gates.globs import glob_regex
+    from pytest_pyramid.globs import glob_regex
 
     patterns = _str_list(value, key, source)
     for pattern in patterns:

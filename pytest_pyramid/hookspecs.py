@@ -9,7 +9,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import RunSummary
 
 hookspec = pytest.hookspec

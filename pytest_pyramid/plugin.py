@@ -22,7 +22,13 @@ from pytest_pyramid.config import (
     read_pyproject_table,
 )
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.stash import FINISHED_KEY, PLACEHOLDER_KEY, SETTINGS_KEY, STARTED_KEY
+from pytest_pyramid.stash import (
+    EXPLAINED_KEY,
+    FINISHED_KEY,
+    PLACEHOLDER_KEY,
+    SETTINGS_KEY,
+    STARTED_KEY,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
@@ -111,9 +117,9 @@ def _pyproject_path(config: pytest.Config) -> Path:
     return config.rootpath / "pyproject.toml"
 
 
-def _early_verdict_path(config: pytest.Config) -> Path | None:
-    """Where this run's verdict goes, known before its configuration is validated; None when
-    the plugin is not active in this project."""
+def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
+    """Where this run's verdict goes (and what said so), known before the configuration is
+    validated; None when the plugin is not active in this project."""
     namespace = config.known_args_namespace
     option = getattr(namespace, "pyramid_verdict", None)
     try:
@@ -125,12 +131,14 @@ def _early_verdict_path(config: pytest.Config) -> Path | None:
     if table is None and not ini and not cli and not _ini_overrides_given(config):
         return None
     if option:
-        return Path(config.invocation_params.dir, option)
+        return Path(config.invocation_params.dir, option), "--pyramid-verdict"
     if ini:
-        return config.rootpath / str(ini)
+        return config.rootpath / str(ini), f"{config.inipath}: pyramid_verdict"
     value = (table or {}).get("verdict")
     named = value if isinstance(value, str) and value.strip() else DEFAULT_VERDICT
-    return config.rootpath / named
+    # relative to the file that names it, as every path in [tool.pyramid]
+    pyproject = _pyproject_path(config)
+    return pyproject.parent / named, f"{pyproject}: [tool.pyramid] verdict"
 
 
 def _ini_overrides_given(config: pytest.Config) -> bool:
@@ -146,6 +154,7 @@ def _replace_placeholder(config: pytest.Config, reason: str) -> None:
 
     with contextlib.suppress(OSError):  # the placeholder written at start says incomplete
         write_placeholder(Path(path), reason)
+        config.stash[EXPLAINED_KEY] = True
 
 
 def _placeholder_now(path: Path) -> None:
@@ -171,11 +180,12 @@ def pytest_load_initial_conftests(
     config = early_config
     worker = "PYTEST_XDIST_WORKER" in os.environ  # workers: the controller wrote it already
     if not worker and not informational(config.known_args_namespace):
-        path = _early_verdict_path(config)
-        if path is not None:
+        found = _early_verdict_path(config)
+        if found is not None:
+            path, origin = found
             if path.is_dir():
                 raise pytest.UsageError(
-                    f"pytest-pyramid: the verdict path {str(path)!r} is a directory, not a file"
+                    f"pytest-pyramid: {origin} = {str(path)!r} is a directory, not a file"
                 )
             try:
                 _placeholder_now(path)
@@ -209,7 +219,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SETTINGS_KEY] = settings
         _register_parts(config, settings)
     except pytest.UsageError as exc:
-        _replace_placeholder(config, f"the configuration is invalid: {exc}")
+        _replace_placeholder(config, f"the run could not start: {exc}")
         raise
 
 
@@ -222,6 +232,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     seen here, as a run that wrote its placeholder and never started a session."""
     if config.stash.get(FINISHED_KEY, False) or config.stash.get(PLACEHOLDER_KEY, None) is None:
         return
+    if config.stash.get(EXPLAINED_KEY, False):
+        return  # the placeholder already says what went wrong
     if not config.stash.get(STARTED_KEY, False):
         _replace_placeholder(
             config,
@@ -271,17 +283,18 @@ def _load_settings(config: pytest.Config) -> Settings | None:
 
 
 def _register_parts(config: pytest.Config, settings: Settings) -> None:
-    from pytest_pyramid.session import PyramidSession
+    from pytest_pyramid.run.session import PyramidSession
 
     try:
         selected = settings.resolve_selection(config.getoption("pyramid_tier") or "all")
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
     verdict_option = config.getoption("pyramid_verdict")
+    project_dir = Path(settings.source).resolve().parent
     verdict_path = (
         Path(config.invocation_params.dir, verdict_option)
         if verdict_option
-        else config.rootpath / settings.verdict
+        else project_dir / settings.verdict
     )
     if verdict_path.is_dir():
         origin = "--pyramid-verdict" if verdict_option else f"{settings.source}: verdict"
@@ -308,11 +321,11 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         verdict_path=verdict_path.resolve(),
         explain=bool(config.getoption("pyramid_explain")),
         fail_fast=fail_fast,
-        project_dir=Path(settings.source).resolve().parent,
+        project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
     if owner.limits.enforced and hasattr(signal, "SIGALRM"):
-        from pytest_pyramid.timer import SignalTimer
+        from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(), "pyramid-timer")
     from pytest_pyramid.cov.plugin import register_coverage
@@ -326,18 +339,18 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     if workerinput is not None:
         sync_dir = workerinput.get("pyramid_sync_dir")
         if sync_dir:
-            from pytest_pyramid.distributed import WorkerBarrier, WorkerSkip
+            from pytest_pyramid.run.distributed import WorkerBarrier, WorkerSkip
 
             barrier = WorkerBarrier(owner, Path(sync_dir))
             config.pluginmanager.register(barrier, "pyramid-barrier")
             config.pluginmanager.register(WorkerSkip(barrier), "pyramid-barrier-skip")
         return
     if owner.distributed:
-        from pytest_pyramid.distributed import ControllerHooks
+        from pytest_pyramid.run.distributed import ControllerHooks
 
         config.pluginmanager.register(ControllerHooks(owner), "pyramid-controller")
     elif fail_fast:
-        from pytest_pyramid.session import SerialFailFast
+        from pytest_pyramid.run.session import SerialFailFast
 
         config.pluginmanager.register(SerialFailFast(owner), "pyramid-fail-fast")
     _register_gate_parts(config, settings)
@@ -345,7 +358,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
 
 def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
     """The gate engine judges on the controller (or the serial process) only."""
-    from pytest_pyramid.github import StepSummary, step_summary_path
+    from pytest_pyramid.verdict.render_github import StepSummary, step_summary_path
 
     summary_path = step_summary_path()
     if summary_path is not None:
@@ -368,7 +381,7 @@ def pyramid_metric(request: pytest.FixtureRequest) -> Callable[..., None]:
     Samples travel with the test's reports (also from xdist workers) and are judged by
     ``[tool.pyramid.thresholds]``; extra keyword arguments become string tags.
     """
-    from pytest_pyramid.metrics import record_metric
+    from pytest_pyramid.run.metrics import record_metric
 
     def record(name: str, value: float, **tags: str) -> None:
         record_metric(request.node, name, value, **tags)

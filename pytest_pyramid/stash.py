@@ -22,3 +22,5 @@ PLACEHOLDER_KEY: pytest.StashKey[str] = pytest.StashKey()
 FINISHED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: Set when the test session started (the placeholder then says more than "not started").
 STARTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
+#: Set once the placeholder was rewritten with the reason the run could not start.
+EXPLAINED_KEY: pytest.StashKey[bool] = pytest.StashKey()

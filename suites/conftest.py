@@ -23,25 +23,26 @@ def shop_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server_app(shop_db_path: Path) -> FastAPI:
+def pyramid_live_server_app(shop_db_path: Path) -> FastAPI:
     from demo_service.app import create_app
 
     return create_app(shop_db_path)
 
 
 @pytest.fixture(scope="session")
-def live_server_health_path() -> str:
+def pyramid_live_server_health_path() -> str:
     return "/health"
 
 
 @pytest.fixture
-def shop(live_server: LiveServer, live_server_app: FastAPI) -> LiveServer:
+def shop(pyramid_live_server: LiveServer, pyramid_live_server_app: FastAPI) -> LiveServer:
     """The running shop with its demo catalogue freshly loaded."""
-    db: Database = live_server_app.state.db
+    db: Database = pyramid_live_server_app.state.db
     db.reset()
-    return live_server
+    return pyramid_live_server
 
 
 @pytest.fixture(scope="session")
-def pyramid_base_url(live_server: LiveServer) -> str:
-    return live_server.url
+def base_url(pyramid_live_server: LiveServer) -> str:
+    """pytest-playwright's base URL: pages open relative to the shop (``page.goto("/")``)."""
+    return pyramid_live_server.url

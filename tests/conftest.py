@@ -26,10 +26,10 @@ ReadVerdict = Callable[..., dict[str, Any]]
 def make_project(pytester: pytest.Pytester) -> MakeProject:
     """Write ``pyproject.toml`` with ``[tool.pyramid]`` plus ``config``, and the given files."""
 
-    def make(config: str = "", *, ini: str = "", **files: str) -> Path:
+    def make(config: str = "", *, ini: str = "", addopts: str = "", **files: str) -> Path:
         pytester.makefile(
             ".toml",
-            pyproject=f'[tool.pytest.ini_options]\naddopts = "{LEAN_ADDOPTS}"\n'
+            pyproject=f'[tool.pytest.ini_options]\naddopts = "{LEAN_ADDOPTS} {addopts}"\n'
             f"{textwrap.dedent(ini)}\n[tool.pyramid]\n{textwrap.dedent(config)}",
         )
         for name, body in files.items():
@@ -41,13 +41,31 @@ def make_project(pytester: pytest.Pytester) -> MakeProject:
     return make
 
 
+def _no_constant(name: str) -> object:
+    raise AssertionError(f"the verdict is not strict JSON: it contains {name}")
+
+
+def strict_json(text: str) -> Any:
+    """Parse as a strict reader (JavaScript, Go, jq) would: NaN and Infinity are errors."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 @pytest.fixture
 def read_verdict(pytester: pytest.Pytester) -> ReadVerdict:
-    """Load a verdict the run wrote and check it against the shipped schema."""
+    """Load a verdict the run wrote: strict JSON, checked against the shipped schema."""
 
     def read(name: str = "pyramid-verdict.json") -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((pytester.path / name).read_text())
+        data: dict[str, Any] = strict_json((pytester.path / name).read_text())
         assert schema_errors(data) == []
         return data
 
     return read
+
+
+@pytest.fixture(autouse=True)
+def _pytester_is_not_an_xdist_worker(request: pytest.FixtureRequest) -> None:
+    """A pytester run inside an xdist worker inherits PYTEST_XDIST_WORKER; the plugin reads it
+    (before its config exists) to leave the placeholder verdict to the controller."""
+    if "pytester" in request.fixturenames:
+        mp = request.getfixturevalue("monkeypatch")
+        mp.delenv("PYTEST_XDIST_WORKER", raising=False)

@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.aggregate import Aggregator
-from pytest_pyramid.metrics import LEGACY_PROPERTY, METRIC_PREFIX
+from pytest_pyramid.run.aggregate import Aggregator
+from pytest_pyramid.run.metrics import LEGACY_PROPERTY, METRIC_PREFIX
 from pytest_pyramid.summary import RunSummary, TierStats
 
 if TYPE_CHECKING:

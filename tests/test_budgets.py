@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pyramid.aggregate import Aggregator
-from pytest_pyramid.budgets import (
+from pytest_pyramid.config import parse_settings
+from pytest_pyramid.gates.budgets import (
     budget_gates,
     near_budget,
     pass_rate_gate,
 )
-from pytest_pyramid.config import parse_settings
+from pytest_pyramid.run.aggregate import Aggregator
 from pytest_pyramid.summary import RunSummary, TierStats
 
 TIERS = parse_settings(

@@ -125,6 +125,16 @@ def test_check_refuses_untrusted_verdicts_with_exit_3(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_refusal_stays_exit_1_and_shows_its_trust_problems(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = make_verdict("blocked", commit=None, age=timedelta(days=9))
+    assert main(["check", write(outside_git, data), "--max-age", "1h", "--commit", COMMIT]) == 1
+    err = capsys.readouterr().err
+    assert "note: the verdict records no commit" in err
+    assert "older than" in err
+
+
 @pytest.mark.parametrize("given", [COMMIT, COMMIT[:7], COMMIT[:10].upper()])
 def test_check_accepts_the_same_commit_by_sha_or_prefix(outside_git: Path, given: str) -> None:
     assert main(["check", write(outside_git, make_verdict()), "--commit", given]) == 0
@@ -408,3 +418,18 @@ def test_check_in_a_subprocess_prints_no_traceback(outside_git: Path) -> None:
     )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
+
+
+def test_an_edit_with_its_size_and_mtime_put_back_still_changes_the_digest(repo: Path) -> None:
+    """The digest hashes content: git's stat cache would trust a file whose size and mtime
+    look unchanged, and a hostile edit after the run can restore both."""
+    import os
+
+    from pytest_pyramid.verdict.provenance import read_git_info
+
+    before = read_git_info(repo).tree
+    app = repo / "app.py"
+    stat = app.stat()
+    app.write_text("x = 9\n")  # same size
+    os.utime(app, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert read_git_info(repo).tree != before

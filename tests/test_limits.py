@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pyramid.limits import NO_LIMIT, plan_limits
+from pytest_pyramid.run.limits import NO_LIMIT, plan_limits
 
 LIMITS = {"unit": 10.0, "integration": 60.0, "contract": 60.0, "e2e": None}
 

@@ -841,8 +841,8 @@ def test_an_inactive_project_loads_only_the_entry_point(pytester: pytest.Pyteste
     result.assert_outcomes(passed=1)
     loaded = _loaded_modules(result)
     assert "pytest_pyramid.plugin" in loaded
-    assert not loaded & {"pytest_pyramid.session", "pytest_pyramid.summary",
-                         "pytest_pyramid.gates.engine", "pytest_pyramid.timer"}
+    assert not loaded & {"pytest_pyramid.run.session", "pytest_pyramid.summary",
+                         "pytest_pyramid.gates.engine", "pytest_pyramid.run.timer"}
 
 
 def test_a_default_run_does_not_load_what_it_does_not_use(
@@ -852,10 +852,10 @@ def test_a_default_run_does_not_load_what_it_does_not_use(
     result = pytester.runpytest_subprocess("-s")
     result.assert_outcomes(passed=1)
     loaded = _loaded_modules(result)
-    assert {"pytest_pyramid.session", "pytest_pyramid.timer"} <= loaded
+    assert {"pytest_pyramid.run.session", "pytest_pyramid.run.timer"} <= loaded
     # loaded when configured or run: static gates, risk, thresholds, shape, coverage measuring
     assert not loaded & {
-        "pytest_pyramid.risk", "pytest_pyramid.gates.complexity",
+        "pytest_pyramid.gates.risk", "pytest_pyramid.gates.complexity",
         "pytest_pyramid.gates.duplication", "pytest_pyramid.gates.security",
         "pytest_pyramid.gates.audit", "pytest_pyramid.gates.thresholds",
         "pytest_pyramid.gates.shape", "pytest_pyramid.cov.measure", "pytest_pyramid.cov.gates",

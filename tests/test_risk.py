@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid import risk
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import effect_of
+from pytest_pyramid.gates import risk
+from pytest_pyramid.results import effect_of
 
 if TYPE_CHECKING:
     from pathlib import Path

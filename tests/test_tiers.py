@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pyramid.tiers import PathRouter, TierAssignmentError, assign_tier
+from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
 
 ROUTER = PathRouter(
     {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import Level, parse_level
+from pytest_pyramid.results import Level, parse_level
 
 #: Keys accepted in ``[tool.pyramid.coverage]``; anything else is a typo worth an error.
 COVERAGE_KEYS = frozenset(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pytest_pyramid.cov.changed import ChangedLines, cap_listing
 from pytest_pyramid.cov.measure import TOTAL, Measurement, Numbers
-from pytest_pyramid.gates.base import GateResult, Level, OnMissing
+from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pytest_pyramid.cov.config import CoverageSettings

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from coverage import Coverage
 
     from pytest_pyramid.cov.gates import CoverageReport, CoverageState
-    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import RunSummary
 
 #: The name this plugin is registered under.
@@ -158,6 +158,8 @@ class CoveragePlugin:
         self._problem: str | None = None
         self._report: CoverageReport | None = None
         self._untiered = ""  # set when switching starts (the module loads only then)
+        #: data files of earlier runs found (and removed) before this run measured anything
+        self._foreign: list[str] = []
 
     @classmethod
     def from_settings(cls, settings: SettingsLike, config: pytest.Config) -> CoveragePlugin:
@@ -192,6 +194,8 @@ class CoveragePlugin:
             # the coverage gates already say "not measured" with the way out.
             return
         self._problem = context_problem(cov)
+        if not _is_worker(config):
+            self._foreign = self._erase_foreign_data(cov, config)
         self._switching = self._problem is None and not test_contexts
         if self._switching:
             from pytest_pyramid.cov.measure import UNTIERED_CONTEXT
@@ -219,6 +223,23 @@ class CoveragePlugin:
         except CoverageException:
             return
         self._tier = tier
+
+    @staticmethod
+    def _erase_foreign_data(cov: Coverage, config: pytest.Config) -> list[str]:
+        """Parallel data files left by earlier runs would be combined into this run's
+        figures: nothing has been measured yet, so every one of them is foreign."""
+        if config.getoption("cov_append", False):
+            return []  # judged as not measured instead: the user asked to fold old data in
+        data_file = Path(os.path.abspath(cov.config.data_file))
+        foreign = sorted(data_file.parent.glob(data_file.name + ".*"))
+        removed = []
+        for path in foreign:
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path.name)
+        return removed
 
     # -- controller only (the pyramid hooks are called there, once) -----------------
 
@@ -260,6 +281,16 @@ class CoveragePlugin:
                 rootdir=rootdir,
                 mode=mode,
             )
+        if config.getoption("cov_append", False):
+            return CoverageState(
+                measurement=None,
+                reason=(
+                    "--cov-append folds coverage data of earlier runs into this run's "
+                    "figures, so they do not measure this run: run without it"
+                ),
+                rootdir=rootdir,
+                mode=mode,
+            )
         cov = controller.cov
         combining = getattr(controller, "combining_cov", None)
         if cov is None or (combining is not None and cov is not combining):
@@ -298,6 +329,12 @@ class CoveragePlugin:
         changed = None
         if self.settings.base is not None:
             changed = changed_lines(self.settings.base, self.rootdir)
+        if self._foreign:
+            notes.append(
+                f"removed {len(self._foreign)} coverage data file(s) of an earlier run before "
+                f"measuring ({', '.join(self._foreign[:3])}): they would have been combined "
+                "into this run's figures"
+            )
         return CoverageState(
             measurement=measurement,
             tier_reason=tier_reason,

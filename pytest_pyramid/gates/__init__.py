@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_pyramid.gates.base import (
+from pytest_pyramid.results import (
     LEVELS,
     ON_MISSING,
     GateResult,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.base import GateResult, Level, OnMissing
+from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pytest_pyramid.gates.base import OnMissing
+    from pytest_pyramid.results import OnMissing
 
 COMPLEXITY = "static.complexity"
 COMPLEXITY_THRESHOLD = 10

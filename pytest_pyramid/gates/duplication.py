@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.base import GateResult, Level
 from pytest_pyramid.gates.static import relpath
+from pytest_pyramid.results import GateResult, Level
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -32,13 +32,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.base import (
-    GateResult,
-    Level,
-    OnMissing,
-    parse_level,
-    parse_on_missing,
-)
 from pytest_pyramid.gates.flaky import (
     QuarantineEntry,
     flaky_gate,
@@ -55,12 +48,19 @@ from pytest_pyramid.gates.static import (
     source_hash,
     static_requested,
 )
+from pytest_pyramid.results import (
+    GateResult,
+    Level,
+    OnMissing,
+    parse_level,
+    parse_on_missing,
+)
 
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_pyramid import risk as risk_mod
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.gates import risk as risk_mod
     from pytest_pyramid.gates.shape import ShapeSpec
     from pytest_pyramid.gates.thresholds import Threshold
     from pytest_pyramid.summary import RunSummary
@@ -280,7 +280,7 @@ class GateEngine:
         base = risk_base or env.get(catalog.RISK_BASE_ENV) or None
         risk = None
         if base or raw.get("risk") is not None or raw.get("approvals") is not None:
-            from pytest_pyramid.risk import parse_risk
+            from pytest_pyramid.gates.risk import parse_risk
 
             risk_gate = gates[catalog.RISK]
             risk = replace(
@@ -356,7 +356,7 @@ class GateEngine:
         if assessment is not None and self.risk is not None:
             sections["risk"] = assessment.to_json()
             if self.risk.level != "off":
-                from pytest_pyramid.risk import risk_gate
+                from pytest_pyramid.gates.risk import risk_gate
 
                 gates.append(risk_gate(assessment, self.risk))
 
@@ -368,7 +368,7 @@ class GateEngine:
         """The change's risk, or None when risk assessment is not configured."""
         if self.risk is None or (not self.risk.enabled and self.risk_base is None):
             return None
-        from pytest_pyramid.risk import assess_repo
+        from pytest_pyramid.gates.risk import assess_repo
 
         return assess_repo(self.rootdir, self.risk, self.risk_base or self.risk.base)
 

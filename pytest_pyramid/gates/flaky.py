@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import GateResult, Level, OnMissing
+from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pytest_pyramid.summary import TestOutcome

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import (
+from pytest_pyramid.results import (
     GateResult,
     Level,
     OnMissing,

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Literal, cast
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import GateResult, Level, OnMissing, Status
-from pytest_pyramid.gates.globs import glob_match
+from pytest_pyramid.globs import glob_match
+from pytest_pyramid.results import GateResult, Level, OnMissing, Status
 
 STATIC_KEYS: tuple[str, ...] = ("enabled", "tier", "cache", "exclude", "sarif")
 CACHE_DIR = Path(".pyramid") / "cache"

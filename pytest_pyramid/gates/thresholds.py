@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import (
+from pytest_pyramid.results import (
     GateResult,
     Level,
     OnMissing,
     parse_level,
     parse_on_missing,
 )
-from pytest_pyramid.metrics import canonical_key, parse_key
+from pytest_pyramid.run.metrics import canonical_key, parse_key
 
 if TYPE_CHECKING:
     from pytest_pyramid.summary import MetricSample

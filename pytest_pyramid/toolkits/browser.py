@@ -1,8 +1,12 @@
-"""End-to-end tests in Chromium through Playwright, with page-load timing as metrics.
+"""End-to-end tests on pytest-playwright, with page-load timing as metrics.
 
-The browser is found without a download: an explicit path, then ``$PYRAMID_CHROMIUM``,
-then the system Chromium, then Playwright's own build. It runs headless with a throwaway
-profile (HOME and the XDG directories point into a temp dir, so nothing lands in ~).
+pytest-playwright owns the browser (``page``, ``browser``, ``--browser-channel``,
+``--screenshot``, ``--output``, ``base_url``). What is ours is small and pure, here:
+
+* the launch defaults: when Playwright's own Chromium is not installed, the system Chromium
+  (or ``$PYRAMID_CHROMIUM``) with flags that let it run headless as root in a container, and
+  HOME/XDG directories in a throwaway directory, because Chromium writes into ``$HOME``;
+* :class:`TimedPage`, a wrapper over a Playwright page that records ``e2e.page_load_ms``.
 """
 
 from __future__ import annotations
@@ -10,13 +14,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_pyramid.errors import PyramidError
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 CHROMIUM_ENV = "PYRAMID_CHROMIUM"
 SYSTEM_CHROMIUMS: tuple[str, ...] = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -30,6 +32,8 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-first-run",
     "--disable-default-apps",
 )
+#: Launch options that choose the browser binary; a user who sets one keeps it.
+BINARY_OPTIONS: tuple[str, ...] = ("executable_path", "channel")
 PAGE_LOAD_METRIC = "e2e.page_load_ms"
 #: Resolves once the load event has finished, with the last navigation's timing entry.
 NAVIGATION_TIMING_JS = """() => {
@@ -42,36 +46,55 @@ Recorder = Callable[[str, float, Mapping[str, str]], None]
 
 
 class BrowserError(PyramidError):
-    """No usable browser, or a browser that would not start."""
+    """A browser named by the user that does not exist."""
 
 
 def _is_executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def find_chromium(
-    explicit: str | None = None,
+def playwright_chromium_installed(
+    executable_path: str | None, *, exists: Callable[[Path], bool] = Path.exists
+) -> bool:
+    """Whether ``playwright install chromium`` (or ``--only-shell``) put a browser in place.
+
+    ``executable_path`` is Playwright's ``browser_type.executable_path`` (the full Chromium,
+    ``<root>/chromium-<rev>/chrome-linux64/chrome``). Headless launches may use the headless
+    shell instead, installed next to it as ``<root>/chromium_headless_shell-<rev>/``.
+    """
+    if not executable_path:
+        return False
+    path = Path(executable_path)
+    if exists(path):
+        return True
+    for parent in path.parents:
+        name, sep, revision = parent.name.rpartition("-")
+        if sep and name == "chromium":
+            return exists(parent.with_name(f"chromium_headless_shell-{revision}"))
+    return False
+
+
+def default_chromium(
     *,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
+    bundled_installed: bool,
     candidates: Iterable[str] = SYSTEM_CHROMIUMS,
     is_executable: Callable[[str], bool] = _is_executable,
 ) -> str | None:
-    """The Chromium executable to launch, or None for Playwright's bundled browser.
+    """The Chromium to launch when the user chose none; None leaves it to Playwright.
 
-    An explicit path or ``$PYRAMID_CHROMIUM`` that does not exist is an error, never a
-    silent fall-through to another browser.
+    ``$PYRAMID_CHROMIUM`` first (an error when it is not an executable: testing with a
+    browser nobody asked for is worse than stopping), then Playwright's own build when it
+    is installed, then the system Chromium.
     """
-    env = os.environ if environ is None else environ
-    settings = (("explicit setting", explicit), (f"${CHROMIUM_ENV}", env.get(CHROMIUM_ENV)))
-    for source, value in settings:
-        if value:
-            if not is_executable(value):
-                raise BrowserError(f"{source} = {value!r}: not an executable file")
-            return value
-    for candidate in candidates:
-        if is_executable(candidate):
-            return candidate
-    return None
+    named = environ.get(CHROMIUM_ENV)
+    if named:
+        if not is_executable(named):
+            raise BrowserError(f"${CHROMIUM_ENV} = {named!r}: not an executable file")
+        return named
+    if bundled_installed:
+        return None
+    return next((c for c in candidates if is_executable(c)), None)
 
 
 def browser_environment(profile_dir: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -95,31 +118,31 @@ def browser_environment(profile_dir: Path, base: Mapping[str, str] | None = None
     return env
 
 
-def launch_chromium(
-    playwright: Any,
+def with_launch_defaults(
+    options: Mapping[str, Any],
     *,
-    executable: str | None,
-    profile_dir: Path,
-    headless: bool = True,
-    extra_args: Iterable[str] = (),
-) -> Any:
-    """Launch Chromium through a started ``sync_playwright()`` object."""
-    options: dict[str, Any] = {
-        "headless": headless,
-        "args": [*CHROMIUM_ARGS, *extra_args],
-        "env": browser_environment(profile_dir),
-    }
-    if executable:
-        options["executable_path"] = executable
-    try:
-        return playwright.chromium.launch(**options)
-    except Exception as exc:
-        where = executable or "Playwright's bundled Chromium"
-        raise BrowserError(
-            f"cannot launch {where}: {exc}\nSet ${CHROMIUM_ENV} to a Chromium executable,"
-            " install the system package (apt install chromium) or run"
-            " `playwright install chromium`."
-        ) from exc
+    browser_name: str,
+    chromium: Callable[[], str | None],
+    environment: Callable[[], dict[str, str]],
+) -> dict[str, Any]:
+    """pytest-playwright's launch options plus ours, never replacing what the user set.
+
+    * Chromium without ``executable_path`` or ``channel`` (``--browser-channel``): the
+      executable ``chromium()`` picks, with :data:`CHROMIUM_ARGS` added to the user's args;
+    * any browser without ``env``: ``environment()`` (HOME and XDG dirs in a temp dir).
+
+    The callables run only when their option is actually filled in.
+    """
+    merged = dict(options)
+    if browser_name == "chromium" and not any(merged.get(key) for key in BINARY_OPTIONS):
+        executable = chromium()
+        if executable:
+            merged["executable_path"] = executable
+            args = list(merged.get("args") or ())
+            merged["args"] = args + [flag for flag in CHROMIUM_ARGS if flag not in args]
+    if merged.get("env") is None:
+        merged["env"] = environment()
+    return merged
 
 
 def page_load_ms(timing: Mapping[str, Any]) -> float | None:
@@ -137,40 +160,29 @@ def default_page_name(url: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/{id}", path)
 
 
-def screenshot_name(nodeid: str) -> str:
-    """A file name for a test's screenshot that is safe on every filesystem."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
-    return (cleaned[:150] or "test") + ".png"
-
-
 class TimedPage:
     """A Playwright page whose navigations record ``e2e.page_load_ms`` (tag ``page``).
 
     Every Playwright ``Page`` attribute is available directly (``pyramid_page.fill(...)``);
-    ``goto`` takes a path relative to ``base_url`` and a ``name`` for the metric tag.
+    ``goto`` takes a ``name`` for the metric tag. Relative URLs resolve against the
+    context's ``base_url`` (pytest-playwright's ``base_url`` fixture).
     """
 
-    def __init__(self, page: Any, *, base_url: str | None, record: Recorder) -> None:
+    def __init__(self, page: Any, *, record: Recorder) -> None:
         self._page = page
-        self._base_url = base_url
         self._record = record
         #: (page name, milliseconds) of every navigation recorded so far.
         self.loads: list[tuple[str, float]] = []
 
     @property
     def page(self) -> Any:
-        """The underlying Playwright ``Page``."""
+        """The underlying Playwright ``Page`` (pytest-playwright's ``page`` fixture)."""
         return self._page
-
-    def url_for(self, url: str) -> str:
-        if self._base_url and not urlsplit(url).scheme:
-            return urljoin(self._base_url.rstrip("/") + "/", url.lstrip("/"))
-        return url
 
     def goto(self, url: str, *, name: str | None = None, **options: Any) -> Any:
         """Navigate, wait for the load event, and record how long the page took."""
         options.setdefault("wait_until", "load")
-        response = self._page.goto(self.url_for(url), **options)
+        response = self._page.goto(url, **options)
         self.record_navigation(name)
         return response
 

@@ -2,21 +2,31 @@
 
 Register with ``-p pytest_pyramid.toolkits.plugin`` or ``pytest_plugins = [...]`` in a
 conftest. Servers, browsers and pact directories are per xdist worker; the controller
-alone cleans stale files at session start and lists screenshots in the verdict.
+alone cleans stale files at session start and lists Playwright's artifacts in the verdict.
+
+At configure time this plugin registers, when they apply:
+
+* :mod:`~pytest_pyramid.toolkits.e2e_plugin` (pytest-playwright is active): launch defaults,
+  ``pyramid_page``;
+* :mod:`~pytest_pyramid.toolkits.base_url_plugin` (pytest-playwright's own ``base_url``
+  fallback is active): the same fixture without pytest 9.2's deprecation warning;
+* :mod:`~pytest_pyramid.toolkits.aliases` (no other plugin provides ``live_server``): the old
+  ``live_server*`` names.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Generator, Iterator, Mapping
+import sys
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_pyramid.metrics import record_metric
+from pytest_pyramid.run.metrics import record_metric
 
 if TYPE_CHECKING:
+    import os
 
     from pytest_pyramid.summary import RunSummary
     from pytest_pyramid.toolkits.browser import TimedPage
@@ -24,19 +34,27 @@ if TYPE_CHECKING:
     from pytest_pyramid.toolkits.live_server import LiveServer
     from pytest_pyramid.toolkits.load import LoadResult
 
+T = TypeVar("T")
+
 #: Where toolkits keep files, relative to the rootdir.
 STATE_DIR = ".pyramid"
-SCREENSHOT_PROPERTY = "pyramid.screenshot"
 PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 COLLECTOR_NAME = "pyramid-toolkit-artifacts"
+#: pytest-playwright's report properties (``playwright_<kind>``) and the verdict key of each.
+PLAYWRIGHT_ARTIFACTS: Mapping[str, str] = {
+    "playwright_screenshot": "screenshots",
+    "playwright_trace": "traces",
+    "playwright_video": "videos",
+}
+#: A load run with too few requests to judge travels to the controller under this key.
+LOAD_NOT_EVALUATED = "pyramid.load_not_evaluated"
+#: Plugins known to define ``live_server`` (entry point names of pytest-django, pytest-flask).
+LIVE_SERVER_PLUGINS: tuple[str, ...] = ("django", "flask")
+PLAYWRIGHT_MODULE = "pytest_playwright.pytest_playwright"
 
 
 def pact_dir(config: pytest.Config) -> Path:
     return config.rootpath / STATE_DIR / "pacts"
-
-
-def screenshot_dir(config: pytest.Config) -> Path:
-    return config.rootpath / STATE_DIR / "artifacts" / "screenshots"
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -48,31 +66,85 @@ class ArtifactCollector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.screenshots: list[str] = []
+        self.artifacts: dict[str, list[str]] = {}
+        self.load_not_evaluated: list[str] = []
+
+    def _relative(self, value: object) -> str:
+        # pytest-playwright reports paths relative to the invocation directory (or absolute).
+        path = Path(self.config.invocation_params.dir, str(value))
+        try:
+            return path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return str(path)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
-            if key == SCREENSHOT_PROPERTY and value not in self.screenshots:
-                self.screenshots.append(str(value))
+            kind = PLAYWRIGHT_ARTIFACTS.get(key)
+            if kind is not None:
+                paths = self.artifacts.setdefault(kind, [])
+                path = self._relative(value)
+                if path not in paths:
+                    paths.append(path)
+            elif key == LOAD_NOT_EVALUATED:
+                self.load_not_evaluated.append(f"{report.nodeid}: {value}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_pyramid_verdict_sections(
         self, config: pytest.Config, run: RunSummary
     ) -> dict[str, object] | None:
-        if not self.screenshots:
+        if not self.artifacts:
             return None
-        return {"artifacts": {"screenshots": sorted(self.screenshots)}}
+        return {"artifacts": {kind: sorted(paths) for kind, paths in self.artifacts.items()}}
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.screenshots:
-            terminalreporter.write_sep("-", "pyramid: screenshots of failed e2e tests")
-            for path in sorted(self.screenshots):
+        for kind, paths in sorted(self.artifacts.items()):
+            terminalreporter.write_sep("-", f"pyramid: Playwright {kind} of failed tests")
+            for path in sorted(paths):
                 terminalreporter.write_line(path)
+        if self.load_not_evaluated:
+            terminalreporter.write_sep("-", "pyramid: load runs too small to judge (no load.*)")
+            for line in self.load_not_evaluated:
+                terminalreporter.write_line(line)
+
+
+def live_server_owner(config: pytest.Config) -> str | None:
+    """The plugin that already provides ``live_server`` (pytest-django, pytest-flask ...)."""
+    manager = config.pluginmanager
+    for name in LIVE_SERVER_PLUGINS:
+        if manager.has_plugin(name):
+            return name
+    for plugin in manager.get_plugins():
+        try:
+            found = getattr(plugin, "live_server", None) is not None
+        except Exception:  # an exotic plugin object; it cannot be a fixture module
+            found = False
+        if found:
+            return manager.get_name(plugin) or repr(plugin)
+    return None
+
+
+def playwright_active(config: pytest.Config) -> bool:
+    module = sys.modules.get(PLAYWRIGHT_MODULE)
+    return module is not None and config.pluginmanager.is_registered(module)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not config.pluginmanager.has_plugin(COLLECTOR_NAME):
-        config.pluginmanager.register(ArtifactCollector(config), COLLECTOR_NAME)
+    manager = config.pluginmanager
+    if not manager.has_plugin(COLLECTOR_NAME):
+        manager.register(ArtifactCollector(config), COLLECTOR_NAME)
+    if playwright_active(config):
+        from pytest_pyramid.toolkits import base_url_plugin, e2e_plugin
+
+        if not manager.has_plugin(e2e_plugin.PLUGIN_NAME):
+            manager.register(e2e_plugin, e2e_plugin.PLUGIN_NAME)
+        if manager.has_plugin(base_url_plugin.PLAYWRIGHT_FALLBACK) and not manager.has_plugin(
+            base_url_plugin.PLUGIN_NAME
+        ):
+            manager.register(base_url_plugin, base_url_plugin.PLUGIN_NAME)
+    from pytest_pyramid.toolkits import aliases
+
+    if not manager.has_plugin(aliases.PLUGIN_NAME) and live_server_owner(config) is None:
+        manager.register(aliases, aliases.PLUGIN_NAME)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -84,10 +156,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from pytest_pyramid.toolkits.contract import clear_pacts
 
     clear_pacts(pact_dir(session.config))
-    shots = screenshot_dir(session.config)
-    if shots.is_dir():
-        for old in shots.glob("*.png"):
-            old.unlink(missing_ok=True)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -97,12 +165,6 @@ def pytest_runtest_makereport(
     report = yield
     item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
     return report
-
-
-def _call_failed(node: pytest.Item) -> bool:
-    reports = node.stash.get(PHASE_REPORTS, {})
-    call = reports.get("call")
-    return call is not None and call.failed
 
 
 def _call_passed(node: pytest.Item) -> bool:
@@ -149,104 +211,89 @@ def pyramid_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPo
     pool.stop_all()
 
 
-@pytest.fixture(scope="session")
-def live_server_app() -> Any:
-    """Override in a conftest: the ASGI/WSGI app (or command list) ``live_server`` serves."""
+APP_PAIR = "live_server_app"
+HEALTH_PAIR = "live_server_health_path"
+_DELEGATING = pytest.StashKey[set[str]]()
+
+
+def follow_alias(
+    request: pytest.FixtureRequest, pair: str, other: str, default: Callable[[], T]
+) -> T:
+    """The value of ``other``, the other name of a fixture pair, unless it is a default too.
+
+    The default definitions of both names delegate to each other, so a conftest may
+    define either name. When the other one is also a default (it is delegating back),
+    ``default()`` gives the value.
+    """
+    delegating = request.config.stash.setdefault(_DELEGATING, set())
+    if pair in delegating:
+        return default()
+    delegating.add(pair)
+    try:
+        value: T = request.getfixturevalue(other)
+    finally:
+        delegating.discard(pair)
+    return value
+
+
+def _aliases_active(config: pytest.Config) -> bool:
+    from pytest_pyramid.toolkits.aliases import PLUGIN_NAME
+
+    return config.pluginmanager.has_plugin(PLUGIN_NAME)
+
+
+def missing_app() -> Any:
     raise pytest.UsageError(
-        "the live_server fixture needs an app: define a session-scoped `live_server_app` "
-        "fixture returning an ASGI or WSGI app (or a command list with {port})"
+        "the pyramid_live_server fixture needs an app: define a session-scoped "
+        "`pyramid_live_server_app` fixture returning an ASGI or WSGI app (or a command list "
+        "with {port})"
     )
 
 
-@pytest.fixture(scope="session")
-def live_server_health_path() -> str:
-    """Override to change the URL path ``live_server`` polls before handing out the server."""
+def default_health_path() -> str:
     return "/"
 
 
 @pytest.fixture(scope="session")
-def live_server(
-    pyramid_serve: ServerPool, live_server_app: Any, live_server_health_path: str
+def pyramid_live_server_app(request: pytest.FixtureRequest) -> Any:
+    """Override in a conftest: the ASGI/WSGI app (or command list) ``pyramid_live_server``
+    serves. (Where the ``live_server*`` aliases are active, ``live_server_app`` works too.)"""
+    if _aliases_active(request.config):
+        return follow_alias(request, APP_PAIR, "live_server_app", missing_app)
+    return missing_app()
+
+
+@pytest.fixture(scope="session")
+def pyramid_live_server_health_path(request: pytest.FixtureRequest) -> str:
+    """Override to change the URL path ``pyramid_live_server`` polls before handing it out."""
+    if _aliases_active(request.config):
+        value: str = follow_alias(
+            request, HEALTH_PAIR, "live_server_health_path", default_health_path
+        )
+        return value
+    return default_health_path()
+
+
+@pytest.fixture(scope="session")
+def pyramid_live_server(
+    pyramid_serve: ServerPool, pyramid_live_server_app: Any, pyramid_live_server_health_path: str
 ) -> LiveServer:
-    """``live_server_app`` served on 127.0.0.1 (one server per xdist worker)."""
-    return pyramid_serve(live_server_app, health_path=live_server_health_path)
+    """``pyramid_live_server_app`` served on 127.0.0.1 (one server per xdist worker)."""
+    return pyramid_serve(pyramid_live_server_app, health_path=pyramid_live_server_health_path)
 
 
 # --- browser -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def pyramid_chromium_executable() -> str | None:
-    """The Chromium to launch (None: Playwright's bundled one); override to pin a path."""
-    from pytest_pyramid.toolkits.browser import find_chromium
-
-    return find_chromium()
-
-
-@pytest.fixture(scope="session")
-def pyramid_browser(pyramid_chromium_executable: str | None) -> Iterator[Any]:
-    """A headless Chromium (Playwright ``Browser``) for this worker."""
-    import shutil
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
-    from pytest_pyramid.toolkits.browser import launch_chromium
-
-    # Not tmp_path_factory: its paths are too long for the unix sockets Chromium creates.
-    profile = Path(tempfile.mkdtemp(prefix="pyramid-chromium-"))
-    playwright = sync_playwright().start()
-    try:
-        browser = launch_chromium(
-            playwright, executable=pyramid_chromium_executable, profile_dir=profile
-        )
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def pyramid_base_url() -> str | None:
-    """Base URL for ``pyramid_page.goto(path)``; override (e.g. ``return live_server.url``)."""
-    return None
-
-
 @pytest.fixture
-def pyramid_page(
-    request: pytest.FixtureRequest, pyramid_browser: Any, pyramid_base_url: str | None
-) -> Iterator[TimedPage]:
-    """A fresh page (own context) whose navigations record ``e2e.page_load_ms``.
-
-    When the test fails, a full-page screenshot is saved under
-    ``<rootdir>/.pyramid/artifacts/screenshots/`` and listed in the verdict.
-    """
-    from pytest_pyramid.toolkits.browser import TimedPage, screenshot_name
-
-    node = request.node
-    assert isinstance(node, pytest.Item)
-
-    def record(name: str, value: float, tags: Mapping[str, str]) -> None:
-        record_metric(node, name, value, **tags)
-
-    context = pyramid_browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield TimedPage(page, base_url=pyramid_base_url, record=record)
-        if _call_failed(node):
-            target = screenshot_dir(request.config) / screenshot_name(node.nodeid)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                page.screenshot(path=str(target), full_page=True)
-            except Exception as exc:  # a crashed page must not hide the test's own failure
-                node.add_report_section("teardown", "screenshot", f"no screenshot: {exc}")
-            else:
-                relative = os.path.relpath(target, request.config.rootpath)
-                node.user_properties.append((SCREENSHOT_PROPERTY, relative))
-    finally:
-        context.close()
+def pyramid_page() -> TimedPage:
+    """pytest-playwright's ``page`` recording ``e2e.page_load_ms`` (needs pytest-playwright)."""
+    # Replaced by pytest_pyramid.toolkits.e2e_plugin whenever pytest-playwright is active.
+    pytest.fail(
+        "pyramid_page is built on pytest-playwright, which is not active here: "
+        "pip install 'pytest-pyramid[e2e]' (and do not disable it with -p no:playwright)",
+        pytrace=False,
+    )
 
 
 # --- contracts -----------------------------------------------------------------------------
@@ -337,15 +384,20 @@ RunLoad = Callable[..., "LoadResult"]
 
 @pytest.fixture
 def pyramid_load(request: pytest.FixtureRequest, tmp_path: Path) -> RunLoad:
-    """``pyramid_load(locustfile, host=URL, users=10, spawn_rate=10, run_time_s=5, **tags)``.
+    """``pyramid_load(locustfile, host=URL, users=10, spawn_rate=10, run_time_s=5,
+    min_requests=50, **tags) -> LoadResult``.
 
-    Runs Locust in a subprocess and records ``load.p50_ms``, ``load.p95_ms``,
-    ``load.p99_ms``, ``load.avg_ms``, ``load.error_rate`` and ``load.rps`` with ``tags``.
+    Runs Locust in a subprocess and records Locust's own final aggregated figures as
+    ``load.p50_ms``, ``load.p95_ms``, ``load.p99_ms``, ``load.avg_ms``, ``load.error_rate``
+    and ``load.rps`` with ``tags`` - unless the run made fewer than ``min_requests``
+    requests: then nothing is recorded (thresholds on them are not evaluated) and the
+    result and the test's report say why.
     """
-    from pytest_pyramid.toolkits.load import METRICS, run_locust
+    from pytest_pyramid.toolkits.load import DEFAULT_MIN_REQUESTS, METRICS, run_locust
 
     node = request.node
     assert isinstance(node, pytest.Item)
+    runs = 0
 
     def run(
         locustfile: str | os.PathLike[str],
@@ -354,16 +406,25 @@ def pyramid_load(request: pytest.FixtureRequest, tmp_path: Path) -> RunLoad:
         users: int = 10,
         spawn_rate: float = 10,
         run_time_s: float = 5,
+        min_requests: int = DEFAULT_MIN_REQUESTS,
         env: Mapping[str, str] | None = None,
         timeout_s: float | None = None,
+        extra_args: Sequence[str] = (),
         **tags: str,
     ) -> LoadResult:
+        nonlocal runs
+        runs += 1
         result = run_locust(
             locustfile, host=host, users=users, spawn_rate=spawn_rate, run_time_s=run_time_s,
-            workdir=tmp_path / "locust", env=env, timeout_s=timeout_s,
+            min_requests=min_requests, workdir=tmp_path / f"locust-{runs}", env=env,
+            timeout_s=timeout_s, extra_args=extra_args,
         )
-        for metric, attribute in METRICS:
-            record_metric(node, metric, getattr(result, attribute), **tags)
+        if result.not_evaluated is None:
+            for metric, attribute in METRICS:
+                record_metric(node, metric, getattr(result, attribute), **tags)
+        else:
+            node.add_report_section("call", "pyramid load", result.not_evaluated)
+            node.user_properties.append((LOAD_NOT_EVALUATED, result.not_evaluated))
         return result
 
     return run

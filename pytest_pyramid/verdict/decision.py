@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.gates.base import effect
+from pytest_pyramid.results import effect
 
 if TYPE_CHECKING:
     from pytest_pyramid.verdict.document import Decision

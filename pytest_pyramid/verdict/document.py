@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import os
 
     from pytest_pyramid.config import TierSpec
-    from pytest_pyramid.gates.base import GateResult
+    from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import RunSummary
     from pytest_pyramid.verdict.provenance import GitInfo
 

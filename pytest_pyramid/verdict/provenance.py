@@ -28,6 +28,7 @@ RUN_ARTIFACTS: tuple[str, ...] = (
     "**/__pycache__/**",
     "**/*.pyc",
     "**/.pyramid/**",
+    "**/test-results/**",  # pytest-playwright's default --output
 )
 _GIT_TIMEOUT_S = 60
 _GLOB_CHARS = frozenset("*?[")
@@ -82,18 +83,17 @@ def artifact_excludes(toplevel: Path, outputs: tuple[Path, ...] = ()) -> tuple[s
 def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
     """The tree id ``git add -A`` would give, leaving ``excluded`` out; None without git.
 
-    A copy of the real index keeps git's stat cache, so only changed files are hashed.
+    The temporary index starts from the commit's tree with no stat data, so git hashes the
+    content of every file: an edit whose size and mtime were put back is still seen (the
+    user's index, whose stat cache would trust them, is never read or written).
     """
-    index = _git(toplevel, "rev-parse", "--git-path", "index")
     tmp = tempfile.mkdtemp(prefix="pyramid-index-")
     try:
         tmp_index = Path(tmp, "index")
-        if index is not None:
-            real = Path(index) if os.path.isabs(index) else toplevel / index
-            if real.is_file():
-                shutil.copyfile(real, tmp_index)
         env = {**os.environ, "GIT_INDEX_FILE": str(tmp_index)}
-        if not tmp_index.exists() and _git(toplevel, "read-tree", "--empty", env=env) is None:
+        head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
+        start = ["read-tree", head] if head else ["read-tree", "--empty"]
+        if _git(toplevel, *start, env=env) is None:
             return None
         globs = [p for p in excluded if _GLOB_CHARS & set(p)]
         files = [p for p in excluded if not _GLOB_CHARS & set(p)]
@@ -105,7 +105,6 @@ def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
             # a literal exclude of an ignored file makes `git add` fail, so this run's own
             # outputs are taken back out afterwards (their committed version, if any, stays)
             literal = [f":(top,literal){name}" for name in files]
-            head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD")
             args = ["reset", "-q", "HEAD", "--"] if head else ["rm", "--cached", "-q",
                                                                 "--ignore-unmatch", "--"]
             if _git(toplevel, *args, *literal, env=env) is None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
-from pytest_pyramid.gates.base import GateResult, effect_of
+from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.verdict.decision import exit_status, judge
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
@@ -170,7 +170,7 @@ class VerdictWriter:
         return frozenset(active) if active is not None else frozenset()
 
     def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
-        from pytest_pyramid.budgets import budget_gates, pass_rate_gate
+        from pytest_pyramid.gates.budgets import budget_gates, pass_rate_gate
 
         gates = [pass_rate_gate(run, self._quarantined()), *budget_gates(run, self.settings.tiers)]
         kwargs = {"config": self.config, "run": run}
@@ -240,8 +240,16 @@ class VerdictWriter:
         changed = [
             line.split("\t", 1)[-1] for line in out.splitlines() if line and line[0] in "MDT"
         ]
+        # Only files the commit holds are the code: untracked files that change while tests
+        # run are their outputs (logs, reports), and new files are never the tested code.
+        if changed:
+            tracked = _git(
+                Path(start.toplevel), "ls-tree", "-r", "--name-only", "-z", "HEAD", "--",
+                *[f":(top,literal){name}" for name in changed],
+            )
+            changed = [name for name in (tracked or "").split("\0") if name]
         if not changed:
-            return None  # only new files appeared (reports, logs): not the tested code
+            return None
         shown = ", ".join(changed[:5]) + (
             f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
         )

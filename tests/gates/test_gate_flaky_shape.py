@@ -8,7 +8,6 @@ from typing import cast
 import pytest
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import effect_of
 from pytest_pyramid.gates.flaky import (
     active_quarantine,
     flaky_gate,
@@ -18,6 +17,7 @@ from pytest_pyramid.gates.flaky import (
     quarantine_gate,
 )
 from pytest_pyramid.gates.shape import parse_shape, shape_gate
+from pytest_pyramid.results import effect_of
 from pytest_pyramid.summary import Outcome, TestOutcome, TierStats
 
 SRC = "pyproject.toml"

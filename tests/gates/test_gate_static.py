@@ -11,8 +11,6 @@ import pytest
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import audit, complexity, duplication, security
-from pytest_pyramid.gates.base import GateResult, effect_of
-from pytest_pyramid.gates.globs import glob_match
 from pytest_pyramid.gates.static import (
     ResultCache,
     StaticSettings,
@@ -21,6 +19,8 @@ from pytest_pyramid.gates.static import (
     source_hash,
     static_requested,
 )
+from pytest_pyramid.globs import glob_match
+from pytest_pyramid.results import GateResult, effect_of
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates.base import effect_of
 from pytest_pyramid.gates.thresholds import (
     Expression,
     aggregate_values,
@@ -16,6 +15,7 @@ from pytest_pyramid.gates.thresholds import (
     parse_thresholds,
     percentile,
 )
+from pytest_pyramid.results import effect_of
 from pytest_pyramid.summary import MetricSample
 
 SRC = "pyproject.toml"

@@ -146,11 +146,11 @@ PROVIDER_CONFTEST = """
         return [json.dumps(body).encode()]
 
     @pytest.fixture(scope="session")
-    def live_server_app():
+    def pyramid_live_server_app():
         return app
 
     @pytest.fixture(scope="session")
-    def live_server_health_path():
+    def pyramid_live_server_health_path():
         return "/health"
 """
 
@@ -191,7 +191,7 @@ CONTRACT_TESTS = """
             get(f"{server.url}/things/3")
         assert os.environ.get("CONSUMER_BUG") is None
 
-    def test_provider(live_server, pyramid_verify_pacts):
+    def test_provider(pyramid_live_server, pyramid_verify_pacts):
         def thing_1_exists(parameters):
             THINGS.clear()
             THINGS["1"] = {"id": 1, "name": "the first"}
@@ -199,7 +199,7 @@ CONTRACT_TESTS = """
         def no_thing_2():
             THINGS.pop("2", None)
 
-        result = pyramid_verify_pacts("things", live_server.url, state_handlers={
+        result = pyramid_verify_pacts("things", pyramid_live_server.url, state_handlers={
             "thing 1 exists": thing_1_exists, "no thing 2": no_thing_2,
         })
         assert result.verified == 1

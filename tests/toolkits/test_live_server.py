@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -108,7 +109,7 @@ def test_command_server_fills_in_the_port_and_stops(tmp_path: Path) -> None:
 def test_command_that_dies_is_reported_with_its_output(tmp_path: Path) -> None:
     argv = [sys.executable, "-c", "import sys; print('cannot bind {port}'); sys.exit(3)"]
     with pytest.raises(ServerError, match=r"(?s)exit code 3; last output:\ncannot bind \d+"):
-        serve_command(argv, log_path=tmp_path / "log.txt", timeout=10)
+        serve_command(argv, log_path=tmp_path / "log.txt", timeout=60)
 
 
 def test_bad_targets() -> None:
@@ -133,7 +134,7 @@ def test_live_server_fixture_one_server_per_worker(
                     return [b"pong"]
 
                 @pytest.fixture(scope="session")
-                def live_server_app():
+                def pyramid_live_server_app():
                     return app
             """,
             "tests/test_ports.py": """
@@ -141,12 +142,12 @@ def test_live_server_fixture_one_server_per_worker(
                 import pytest
 
                 @pytest.mark.parametrize("n", range(4))
-                def test_port(live_server, n, tmp_path_factory):
-                    with urllib.request.urlopen(live_server.url, timeout=5) as response:
+                def test_port(pyramid_live_server, n, tmp_path_factory):
+                    with urllib.request.urlopen(pyramid_live_server.url, timeout=5) as response:
                         assert response.read() == b"pong"
                     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
                     root = tmp_path_factory.getbasetemp().parent
-                    (root / f"port-{worker}-{n}").write_text(str(live_server.port))
+                    (root / f"port-{worker}-{n}").write_text(str(pyramid_live_server.port))
             """,
         }
     )
@@ -158,19 +159,189 @@ def test_live_server_fixture_one_server_per_worker(
     for path in (pytester.path / "bt").glob("port-*"):
         worker = path.name.split("-")[1]
         ports.setdefault(worker, set()).add(path.read_text())
+    # xdist hands out the first batch round-robin: each worker gets two of the four tests.
     assert set(ports) == {"gw0", "gw1"}
     assert all(len(seen) == 1 for seen in ports.values())  # session-scoped per worker
     assert ports["gw0"] != ports["gw1"]
     assert read_verdict()["decision"] == "ready"
 
 
+@pytest.mark.parametrize("requested", ["pyramid_live_server", "live_server"])
 def test_live_server_without_an_app_says_what_to_define(
+    pytester: pytest.Pytester, make_project: MakeProject, requested: str
+) -> None:
+    make_project(**{"tests/test_x.py": f"def test_x({requested}):\n    pass\n"})
+    result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin", *NO_FRAMEWORKS)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*define a session-scoped `pyramid_live_server_app` fixture*"])
+
+
+#: The aliases exist only without these plugins; tests of the aliases keep them out.
+NO_FRAMEWORKS = ("-p", "no:django", "-p", "no:flask")
+
+#: "/" answers 500, so a server only starts when its health path "/health" was followed.
+HEALTH_APP = """
+    import pytest
+
+    def health_app(environ, start_response):
+        ok = environ["PATH_INFO"] == "/health"
+        start_response("200 OK" if ok else "500 Oops", [("Content-Type", "text/plain")])
+        return [b"ok" if ok else b"oops"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("defined", "requested"),
+    [
+        # the old names in a conftest still configure the new fixture ...
+        (("live_server_app", "live_server_health_path"), "pyramid_live_server"),
+        # ... and the new names configure the old one
+        (("pyramid_live_server_app", "pyramid_live_server_health_path"), "live_server"),
+        (("live_server_app", "pyramid_live_server_health_path"), "live_server"),
+    ],
+)
+def test_old_and_new_names_configure_the_same_server(
+    pytester: pytest.Pytester, make_project: MakeProject,
+    defined: tuple[str, str], requested: str,
+) -> None:
+    app_name, health_name = defined
+    make_project(
+        **{
+            "conftest.py": HEALTH_APP + f"""
+    @pytest.fixture(scope="session")
+    def {app_name}():
+        return health_app
+
+    @pytest.fixture(scope="session")
+    def {health_name}():
+        return "/health"
+""",
+            "tests/test_x.py": f"""
+                import urllib.request
+
+                def test_requested_alone({requested}):
+                    assert {requested}.url.startswith("http://127.0.0.1:")
+
+                def test_served(pyramid_live_server, live_server,
+                                live_server_app, pyramid_live_server_app,
+                                live_server_health_path, pyramid_live_server_health_path):
+                    assert live_server is pyramid_live_server
+                    assert live_server_app is pyramid_live_server_app
+                    assert live_server_health_path == pyramid_live_server_health_path == "/health"
+                    with urllib.request.urlopen(live_server.url_for("/health"), timeout=5) as r:
+                        assert r.read() == b"ok"
+            """,
+        }
+    )
+    result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin", *NO_FRAMEWORKS)
+    result.assert_outcomes(passed=2)
+
+
+LIVE_SERVER_PLUGIN = """
+    import pytest
+
+    @pytest.fixture
+    def live_server():
+        return "the framework's live server"
+"""
+
+ALIAS_CHECKS = """
+    import pytest
+
+    def test_theirs_wins(live_server):
+        assert live_server == "the framework's live server"
+
+    def test_ours_under_the_new_name(pyramid_live_server):
+        assert pyramid_live_server.url.startswith("http://127.0.0.1:")
+
+    def test_no_aliases(request):
+        assert not request.config.pluginmanager.has_plugin("pyramid-live-server-aliases")
+        with pytest.raises(pytest.FixtureLookupError):
+            request.getfixturevalue("live_server_app")
+"""
+
+
+@pytest.mark.parametrize("load", ["conftest", "-p"])
+def test_a_plugin_with_its_own_live_server_keeps_it(
+    pytester: pytest.Pytester, make_project: MakeProject, load: str
+) -> None:
+    # What pytest-django and pytest-flask do: a plugin that defines `live_server`. Our
+    # aliases are registered after every plugin, so they would shadow it: they stay away.
+    conftest = HEALTH_APP + """
+    @pytest.fixture(scope="session")
+    def pyramid_live_server_app():
+        return health_app
+
+    @pytest.fixture(scope="session")
+    def pyramid_live_server_health_path():
+        return "/health"
+"""
+    args = ["-p", "pytest_pyramid.toolkits.plugin", *NO_FRAMEWORKS]
+    if load == "conftest":
+        conftest = 'pytest_plugins = ["framework_plugin"]\n' + textwrap.dedent(conftest)
+    else:
+        args += ["-p", "framework_plugin"]
+    make_project(
+        **{
+            "framework_plugin.py": LIVE_SERVER_PLUGIN,
+            "conftest.py": conftest,
+            "tests/test_x.py": ALIAS_CHECKS,
+        }
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=3)
+
+
+def test_a_conftest_live_server_wins_over_the_alias(
     pytester: pytest.Pytester, make_project: MakeProject
 ) -> None:
-    make_project(**{"tests/test_x.py": "def test_x(live_server):\n    pass\n"})
+    make_project(
+        **{
+            "conftest.py": LIVE_SERVER_PLUGIN,
+            "tests/test_x.py": """
+                def test_theirs(live_server):
+                    assert live_server == "the framework's live server"
+            """,
+        }
+    )
     result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin")
-    result.stdout.fnmatch_lines(["*define a session-scoped `live_server_app` fixture*"])
-    assert result.ret != 0
+    result.assert_outcomes(passed=1)
+
+
+def test_pytest_flask_keeps_its_live_server(
+    pytester: pytest.Pytester, make_project: MakeProject
+) -> None:
+    # The real thing, where pytest-flask is installed (it is not part of the dev extra).
+    pytest.importorskip("pytest_flask")
+    make_project(
+        **{
+            "conftest.py": HEALTH_APP + """
+    import flask
+
+    @pytest.fixture(scope="session")
+    def app():
+        return flask.Flask("shop")
+
+    @pytest.fixture(scope="session")
+    def pyramid_live_server_app():
+        return health_app
+
+    @pytest.fixture(scope="session")
+    def pyramid_live_server_health_path():
+        return "/health"
+""",
+            "tests/test_x.py": """
+                from pytest_flask.live_server import LiveServer as FlaskLiveServer
+
+                def test_flask_live_server(live_server, pyramid_live_server):
+                    assert isinstance(live_server, FlaskLiveServer)
+                    assert pyramid_live_server.url.startswith("http://127.0.0.1:")
+            """,
+        }
+    )
+    result = pytester.runpytest_subprocess("-p", "pytest_pyramid.toolkits.plugin")
+    result.assert_outcomes(passed=1)
 
 
 def test_pyramid_serve_runs_commands_and_stops_them_at_session_end(

@@ -131,9 +131,9 @@ def test_out_of_stock(pyramid_pact: MakePact) -> None:
 
 
 def test_provider_honours_the_pacts(
-    shop: LiveServer, live_server_app: FastAPI, pyramid_verify_pacts: Callable[..., Any]
+    shop: LiveServer, pyramid_live_server_app: FastAPI, pyramid_verify_pacts: Callable[..., Any]
 ) -> None:
-    db = live_server_app.state.db
+    db = pyramid_live_server_app.state.db
 
     def fresh_catalogue() -> None:
         db.reset()

@@ -35,9 +35,9 @@ def test_order_through_the_form(shop: LiveServer, pyramid_page: TimedPage) -> No
 
 
 def test_out_of_stock_message(
-    shop: LiveServer, pyramid_page: TimedPage, live_server_app: FastAPI
+    shop: LiveServer, pyramid_page: TimedPage, pyramid_live_server_app: FastAPI
 ) -> None:
-    live_server_app.state.db.set_stock(2, 0)
+    pyramid_live_server_app.state.db.set_stock(2, 0)
     pyramid_page.goto("/", name="home")
     pyramid_page.select_option("#item", "2")
     pyramid_page.click("#submit")

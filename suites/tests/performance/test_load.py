@@ -37,9 +37,10 @@ def shop_process(pyramid_serve: ServerPool, tmp_path: Path) -> str:
 
 def test_shop_under_load(shop_process: str, pyramid_load: Callable[..., Any]) -> None:
     result = pyramid_load(
-        LOCUSTFILE, host=shop_process, users=10, spawn_rate=10, run_time_s=5, scenario="shopper"
+        LOCUSTFILE, host=shop_process, users=10, spawn_rate=10, run_time_s=5, min_requests=50,
+        scenario="shopper",
     )
-    # The thresholds in pyproject.toml judge the numbers (also with DEMO_FAULT=slow, where
-    # throughput collapses); here only that the run was real.
-    assert result.requests > 0
+    # The thresholds in pyproject.toml judge Locust's figures (also with DEMO_FAULT=slow, where
+    # throughput collapses). A run below min_requests records none of them, and those
+    # thresholds then block the release as "not evaluated".
     assert set(result.endpoints) >= {"GET /api/items", "GET /api/items/{id}"}

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 PAYLOAD = '<script>alert("x")</script>'
 
 
-def test_item_names_are_escaped(shop: LiveServer, live_server_app: FastAPI) -> None:
-    live_server_app.state.db.reset([(PAYLOAD, 100, 1)])
+def test_item_names_are_escaped(shop: LiveServer, pyramid_live_server_app: FastAPI) -> None:
+    pyramid_live_server_app.state.db.reset([(PAYLOAD, 100, 1)])
     with urllib.request.urlopen(shop.url_for("/"), timeout=5) as response:
         page = response.read().decode()
     assert PAYLOAD not in page

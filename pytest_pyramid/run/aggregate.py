@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from pytest_pyramid.metrics import LEGACY_PROPERTY, MetricError, parse_entry
+from pytest_pyramid.run.metrics import LEGACY_PROPERTY, MetricError, parse_entry
 from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
 
 if TYPE_CHECKING:

@@ -46,12 +46,14 @@ def narrowing_reasons(config: pytest.Config, project_dir: Path | None = None) ->
         if name in COLLECTION_SETTINGS:
             reasons.append(f"-o {name}=... overrode what the project collects")
     inifile = getattr(option, "inifilename", None)
-    own = (
-        {(project_dir / name).resolve() for name in _PROJECT_CONFIGS}
-        if project_dir is not None
-        else set()
-    )
-    if inifile and Path(config.invocation_params.dir, inifile).resolve() not in own:
+    invocation = Path(config.invocation_params.dir).resolve()
+    # pytest's own discovery walks up from where it runs: a -c file there is the one it finds
+    discoverable = {
+        (directory / name).resolve()
+        for directory in (invocation, *invocation.parents)
+        for name in _PROJECT_CONFIGS
+    }
+    if inifile and Path(invocation, inifile).resolve() not in discoverable:
         reasons.append(
             f"-c {inifile}: the configuration was not the project's own "
             "(its collection settings and gates may differ)"

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
-from pytest_pyramid.session import FACTS_KEY
+from pytest_pyramid.run.session import FACTS_KEY
 from pytest_pyramid.stash import TIER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
-    from pytest_pyramid.session import PyramidSession
+    from pytest_pyramid.run.session import PyramidSession
 
 SYNC_KEY = "pyramid_sync_dir"
 _COUNTS = "counts.json"

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.base import GateResult, Level, OnMissing
-from pytest_pyramid.gates.globs import glob_match
+from pytest_pyramid.globs import glob_match
+from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.aggregate import Aggregator
-from pytest_pyramid.budgets import near_budget
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.limits import LimitPlan, plan_limits
-from pytest_pyramid.metrics import LEGACY_PROPERTY, check_properties
+from pytest_pyramid.gates.budgets import near_budget
+from pytest_pyramid.run.aggregate import Aggregator
+from pytest_pyramid.run.limits import LimitPlan, plan_limits
+from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
+from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
 from pytest_pyramid.stash import FINISHED_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.summary import RunSummary, TierStats
-from pytest_pyramid.tiers import PathRouter, TierAssignmentError, assign_tier
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -419,13 +419,13 @@ class PyramidSession:
 
     @pytest.hookimpl
     def pytest_report_header(self) -> list[str]:
-        from pytest_pyramid.terminal import header_lines
+        from pytest_pyramid.run.limits import header_lines
 
         return header_lines([t for t in self.settings.tiers if t in self.selected], self.limits)
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        from pytest_pyramid.filters import narrowing_reasons
+        from pytest_pyramid.run.filters import narrowing_reasons
 
         # now, before --lf forgets the failures that pass again during the run
         self.narrowing = narrowing_reasons(self.config, self.project_dir)
@@ -562,7 +562,7 @@ class PyramidSession:
         patterns = self.settings.exclude
 
         def excluded(rel: str) -> bool:
-            from pytest_pyramid.gates.globs import glob_match
+            from pytest_pyramid.globs import glob_match
 
             return any(glob_match(pattern, rel) for pattern in patterns)
 
@@ -604,7 +604,7 @@ class PyramidSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.is_worker or self.verdict is None:
             return
-        from pytest_pyramid.terminal import WIDTH, render
+        from pytest_pyramid.verdict.render_text import WIDTH, render
 
         tr = terminalreporter
         tr.section("pyramid", sep="=")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_pyramid.durations import format_duration
-
-if TYPE_CHECKING:
-    from pytest_pyramid.limits import LimitPlan
 
 #: the summary is written to read in 100 columns; wider terminals get longer lines
 WIDTH = 100
@@ -64,28 +61,6 @@ def _wrapped(text: str, indent: str, width: int) -> list[str]:
         subsequent_indent=indent + "  ",
         break_on_hyphens=False,
     ) or [indent]
-
-
-def header_lines(
-    selected: Sequence[str], limits: LimitPlan, *, width: int = WIDTH
-) -> list[str]:
-    """What the run selected and the per-test limits it enforces (pytest-timeout's own
-    header shows only its default, which is one tier's limit)."""
-    if not limits.enforced:
-        enforced = "not enforced (pytest-timeout is not active)"
-    elif limits.user_override:
-        limit = next(iter(limits.effective.values()), None)
-        enforced = f"--timeout {format_duration(limit)} for every tier" if limit else "off"
-    else:
-        enforced = ", ".join(
-            f"{tier} {format_duration(limit) if limit else 'none'}"
-            for tier in selected
-            for limit in (limits.effective.get(tier),)
-        )
-    return [
-        *_wrapped(f"pyramid: tiers {', '.join(selected) or 'none'}", "", width),
-        *_wrapped(f"pyramid: per-test limits: {enforced}", "", width),
-    ]
 
 
 def _no_effect(gate: Mapping[str, Any]) -> bool:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pytest_pyramid.config import BUDGET_WARN_RATIO, TierSpec
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.gates.base import GateResult, Status
 from pytest_pyramid.gates.flaky import is_quarantined
+from pytest_pyramid.results import GateResult, Status
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping

@@ -8,8 +8,11 @@ pytest-timeout's own default, and only tests of tiers with another limit carry a
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -57,3 +60,32 @@ def plan_limits(
             if limit != default
         }
     return LimitPlan(default, marks, effective)
+
+
+def header_lines(
+    selected: Sequence[str], limits: LimitPlan, *, width: int = 100
+) -> list[str]:
+    """What the run selected and the per-test limits it enforces (pytest-timeout's own
+    header shows only its default, which is one tier's limit)."""
+    if not limits.enforced:
+        enforced = "not enforced (pytest-timeout is not active)"
+    elif limits.user_override:
+        limit = next(iter(limits.effective.values()), None)
+        enforced = f"--timeout {format_duration(limit)} for every tier" if limit else "off"
+    else:
+        enforced = ", ".join(
+            f"{tier} {format_duration(limit) if limit else 'none'}"
+            for tier in selected
+            for limit in (limits.effective.get(tier),)
+        )
+    return [
+        *_wrapped(f"pyramid: tiers {', '.join(selected) or 'none'}", "", width),
+        *_wrapped(f"pyramid: per-test limits: {enforced}", "", width),
+    ]
+
+
+def _wrapped(text: str, indent: str, width: int) -> list[str]:
+    return textwrap.wrap(
+        text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+        break_on_hyphens=False,
+    ) or [indent]

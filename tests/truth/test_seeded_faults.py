@@ -1,0 +1,376 @@
+"""Seeded faults: every way a run has been (or could be) made to say ``ready`` when it should
+not, each a real pytest run of a small project, serial and under ``-n 2``.
+
+Add a row whenever a new false ``ready`` is found. A row names the principle it tests
+(docs/verdict.md lists them): the decision must never be ``ready``, and the reasons must
+say why in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.conftest import MakeProject, ReadVerdict
+
+BASE_FILES = {
+    "tests/unit/test_u.py": """
+        def test_a(): pass
+        def test_b(): pass
+    """,
+    "tests/integration/test_i.py": """
+        def test_i(): pass
+    """,
+    "tests/e2e/test_e.py": """
+        def test_e(): pass
+    """,
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    principle: int
+    #: files added to (or replacing) the base project; "" removes a file
+    files: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    #: lines added to [tool.pytest.ini_options], and options added to its addopts
+    ini: str = ""
+    addopts: str = ""
+    #: where the verdict of this run is written
+    verdict: str = "pyramid-verdict.json"
+    #: lines added to [tool.pyramid]
+    config: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    #: a text every verdict of this fault gives among its reasons
+    reason: str = ""
+    decision: str = "incomplete"
+    xdist: bool = True
+    #: pytest's exit status must not be 0
+    fails: bool = False
+    #: xdist itself reports an INTERNALERROR for this fault (e.g. pytest.exit in a worker)
+    xdist_internal_error: bool = False
+
+
+FAULTS = [
+    # 1. collected = reported
+    Fault(
+        "fixture-calls-pytest-exit",
+        1,
+        files={
+            "tests/unit/test_u.py": """
+        import pytest
+        @pytest.fixture
+        def leave():
+            pytest.exit("leaving early", returncode=0)
+        def test_a(): pass
+        def test_b(leave): pass
+        def test_c(): pass
+    """
+        },
+        reason="never ran",
+        xdist_internal_error=True,
+    ),
+    Fault(
+        "maxfail-stops-the-run",
+        1,
+        files={
+            "tests/unit/test_u.py": """
+        def test_a(): assert False
+        def test_b(): pass
+        def test_c(): pass
+    """
+        },
+        args=("--maxfail=1",),
+        decision="blocked",
+        reason="never ran",
+        xdist=False,
+    ),
+    Fault(
+        "exitfirst-on-a-quarantined-failure",
+        1,
+        files={
+            "tests/unit/test_u.py": """
+        def test_a(): assert False
+        def test_b(): pass
+    """
+        },
+        config='[[tool.pyramid.quarantine]]\ntest = "tests/unit/test_u.py::test_a"\n'
+        'owner = "a"\nexpires = 2999-01-01\nreason = "known"\n',
+        args=("-x",),
+        reason="never ran",
+        decision="blocked",
+        fails=True,
+        xdist=False,
+    ),
+    Fault(
+        "conftest-drops-items-silently",
+        1,
+        files={
+            "conftest.py": """
+        def pytest_collection_modifyitems(items):
+            items[:] = [i for i in items if "test_b" not in i.nodeid]
+    """
+        },
+        reason="removed from the run without being deselected",
+    ),
+    Fault(
+        "plugin-sets-shouldfail",
+        1,
+        files={
+            "conftest.py": """
+        def pytest_runtest_logreport(report):
+            if report.when == "teardown" and report.nodeid.endswith("test_a"):
+                report_session[0].shouldfail = "a plugin said stop"
+        report_session = []
+        def pytest_sessionstart(session):
+            report_session.append(session)
+    """
+        },
+        reason="never ran",
+        xdist=False,
+    ),
+    # 2. narrowing, however expressed
+    Fault(
+        "ignore-on-the-command-line",
+        2,
+        args=("--ignore=tests/e2e",),
+        reason="test file(s) on disk were not collected: tests/e2e/test_e.py",
+    ),
+    Fault(
+        "ignore-in-addopts",
+        2,
+        addopts="--ignore=tests/e2e",
+        reason="not collected: tests/e2e/test_e.py",
+    ),
+    Fault(
+        "ignore-in-pytest-addopts",
+        2,
+        env={"PYTEST_ADDOPTS": "--ignore-glob=*e2e*"},
+        reason="not collected: tests/e2e/test_e.py",
+    ),
+    Fault(
+        "ignore-in-an-argsfile",
+        2,
+        files={"args.txt": "--ignore=tests/e2e\n"},
+        args=("@args.txt",),
+        reason="not collected: tests/e2e/test_e.py",
+    ),
+    Fault(
+        "deselect-in-addopts",
+        2,
+        addopts="--deselect=tests/unit/test_u.py::test_b",
+        reason="deselected",
+    ),
+    Fault(
+        "collect-ignore-in-a-conftest",
+        2,
+        files={
+            "conftest.py": """
+        collect_ignore = ["tests/e2e"]
+    """
+        },
+        reason="not collected: tests/e2e/test_e.py",
+    ),
+    Fault(
+        "ignore-collect-hook-veto",
+        2,
+        files={
+            "conftest.py": """
+        def pytest_ignore_collect(collection_path, config):
+            return True if "integration" in str(collection_path) else None
+    """
+        },
+        reason="not collected: tests/integration/test_i.py",
+    ),
+    Fault(
+        "testpaths-leave-a-tier-out",
+        2,
+        ini='testpaths = ["tests/unit"]',
+        reason="required tier integration did not run",
+    ),
+    Fault("explicit-path", 2, args=("tests/unit",), reason="were not collected"),
+    Fault("test-id", 2, args=("tests/unit/test_u.py::test_a",), reason="limited to test ids"),
+    Fault("keyword", 2, args=("-k", "test_a"), reason="-k 'test_a' filtered the tests"),
+    Fault(
+        "override-python-files",
+        2,
+        args=("-o", "python_files=test_u.py"),
+        reason="-o python_files=... overrode",
+    ),
+    Fault("rootdir-elsewhere", 2, args=("--rootdir=tests",), reason="not the project directory"),
+    Fault(
+        "config-file-elsewhere",
+        2,
+        files={"other/pyproject.toml": "[tool.pyramid]\n"},
+        args=("-c", "other/pyproject.toml"),
+        reason="was not the project's own",
+        verdict="other/pyramid-verdict.json",
+    ),
+    # 3. a tier ran only if something in it passed
+    Fault(
+        "e2e-all-skipped",
+        3,
+        files={
+            "tests/e2e/test_e.py": """
+        import pytest
+        @pytest.mark.skip(reason="flaky browser")
+        def test_e(): pass
+    """
+        },
+        reason="required tier e2e did not run (all its tests were skipped)",
+    ),
+    Fault(
+        "e2e-all-xfailed",
+        3,
+        files={
+            "tests/e2e/test_e.py": """
+        import pytest
+        @pytest.mark.xfail(reason="known")
+        def test_e(): assert False
+    """
+        },
+        reason="required tier e2e did not run (all its tests were xfailed)",
+    ),
+    Fault(
+        "e2e-xfail-run-false",
+        3,
+        files={
+            "tests/e2e/test_e.py": """
+        import pytest
+        @pytest.mark.xfail(run=False, reason="never run")
+        def test_e(): pass
+    """
+        },
+        reason="required tier e2e did not run (all its tests were xfailed)",
+    ),
+    Fault(
+        "e2e-imperative-xfail",
+        3,
+        files={
+            "tests/e2e/test_e.py": """
+        import pytest
+        def test_e(): pytest.xfail("not today")
+    """
+        },
+        reason="required tier e2e did not run (all its tests were xfailed)",
+    ),
+    Fault(
+        "e2e-module-skipped",
+        3,
+        files={
+            "tests/e2e/test_e.py": """
+        import pytest
+        pytest.importorskip("no_such_module_anywhere")
+        def test_e(): pass
+    """
+        },
+        reason="required tier e2e did not run",
+    ),
+    Fault(
+        "e2e-file-without-tests",
+        3,
+        files={"tests/e2e/test_e.py": "X = 1\n"},
+        reason="required tier e2e did not run",
+    ),
+    Fault(
+        "required-tier-empty",
+        3,
+        config='release_tiers = ["unit", "contract"]\n',
+        reason="required tier contract did not run (has no tests)",
+    ),
+    # 4. metrics come from passing tests only, and are numbers
+    Fault(
+        "metric-from-a-skipped-test",
+        4,
+        files={
+            "tests/e2e/test_e.py": """
+        import pytest
+        def test_e(): pass
+        def test_slow_page(pyramid_metric):
+            pyramid_metric("page.load_ms", 5.0)
+            pytest.skip("the page did not finish loading")
+    """
+        },
+        config='[tool.pyramid.thresholds]\n"page.load_ms" = "< 100"\n',
+        decision="blocked",
+        reason="metric.page.load_ms",
+    ),
+    Fault(
+        "metric-nan-through-record-property",
+        4,
+        files={
+            "tests/e2e/test_e.py": """
+        def test_e(record_property):
+            record_property("pyramid.metric.page.load_ms", float("nan"))
+    """
+        },
+        config='[tool.pyramid.thresholds]\n"page.load_ms" = "< 100"\n',
+        decision="blocked",
+        reason="tests.pass_rate",
+    ),
+    Fault(
+        "metric-text-through-the-old-property",
+        4,
+        files={
+            "tests/e2e/test_e.py": """
+        def test_e(record_property):
+            record_property("pyramid.metric", {"name": "page.load_ms", "value": "fast"})
+    """
+        },
+        decision="blocked",
+        reason="tests.pass_rate",
+    ),
+]
+
+
+def _project(make_project: MakeProject, fault: Fault) -> None:
+    files = {**BASE_FILES, **{k: v for k, v in fault.files.items() if v != ""}}
+    make_project(
+        fault.config,
+        ini=fault.ini,
+        addopts=fault.addopts,
+        **{k: textwrap.dedent(v) for k, v in files.items()},
+    )
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
+def test_a_seeded_fault_is_never_ready(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Fault,
+    workers: int,
+) -> None:
+    if workers and not fault.xdist:
+        pytest.skip("the fault is about a serial run (xdist schedules differently)")
+    _project(make_project, fault)
+    for name, value in fault.env.items():
+        monkeypatch.setenv(name, value)
+    args = [*fault.args, *(["-n", str(workers)] if workers else [])]
+    result = pytester.runpytest(*args)
+    if not (workers and fault.xdist_internal_error):
+        assert "INTERNALERROR" not in result.stdout.str()
+    data = read_verdict(fault.verdict)
+    assert data["decision"] == fault.decision, data["reasons"]
+    assert any(fault.reason in reason for reason in data["reasons"]), data["reasons"]
+    if fault.fails:
+        assert result.ret != 0
+
+
+def test_the_base_project_is_ready(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    """The faults above differ from a ready run only by what they seed."""
+    make_project(**{k: textwrap.dedent(v) for k, v in BASE_FILES.items()})
+    result = pytester.runpytest()
+    assert result.ret == 0
+    assert read_verdict()["decision"] == "ready"
+    result = pytester.runpytest("-n", "2")
+    assert read_verdict()["decision"] == "ready"
