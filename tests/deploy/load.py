@@ -194,10 +194,18 @@ class Clients:
     def served_by(self) -> Counter[str]:
         return Counter(r.served for r in self.results if r.ok)
 
+    def failing_for(self) -> float | None:
+        """Seconds from the start of the first failed request to the end of the last one."""
+        failures = self.failures
+        if not failures:
+            return None
+        return round(max(r.ended for r in failures) - min(r.started for r in failures), 3)
+
     def summary(self) -> dict[str, object]:
         return {"sent": self.sent, "failed": len(self.failures),
                 "sent_by_kind": self.sent_by_kind(), "failed_by_kind": self.failed_by_kind(),
-                "errors": dict(Counter(r.served for r in self.failures))}
+                "errors": dict(Counter(r.served for r in self.failures)),
+                "failing_for_s": self.failing_for()}
 
 
 def _judge(status: int, body: str) -> tuple[bool, str]:

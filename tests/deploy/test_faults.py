@@ -295,8 +295,10 @@ def test_dead_stable_is_revived_and_the_release_still_goes_step_by_step(
     assert result.returncode == 0, result.stdout
     clients.settle_on(second)
     row = rows(project)[-1]
-    fault_report(clients, outcome=row["outcome"], restored_after_s=None, rollback_s=None,
-                 fault_at=fault_at)
+    # Restored (for the clients) when the last request failed by the dead stable ended.
+    last = max((r.ended for r in clients.failures), default=fault_at)
+    fault_report(clients, outcome=row["outcome"], rollback_s=None,
+                 restored_after_s=round(last - fault_at, 3))
     assert "[revive]" in result.stdout
     assert [w for w, _ in steps(project, row["id"])] == [5, 25, 50, 100]
     assert row["outcome"] == "succeeded"
@@ -401,9 +403,10 @@ def test_full_disk_under_the_history_does_not_stop_the_rollback(
     (tiny_disk / "filler").unlink()
     assert project.run("history").returncode == 0  # space again: the kept records go in
     with sqlite3.connect(tiny_disk / "history.sqlite") as db:
-        outcome, restored = db.execute(
-            "SELECT outcome, restored_at FROM deployments ORDER BY id DESC").fetchone()
-    fault_report(clients, outcome=outcome)
+        db.row_factory = sqlite3.Row
+        row = dict(db.execute("SELECT * FROM deployments ORDER BY id DESC").fetchone())
+    outcome, restored = row["outcome"], row["restored_at"]
+    fault_report(clients, outcome=outcome, **restore_figures(row))
     assert outcome == "rolled_back"
     assert restored is not None
 
@@ -469,6 +472,18 @@ def test_next_deploy_restarts_a_router_whose_edge_master_died(
     clients.settle_on(second)
     fault_report(clients, outcome=rows(project)[-1]["outcome"])
     assert not any(is_alive(pid) for pid in edge)
+
+
+def test_a_public_port_held_by_another_program_is_named(project: Project) -> None:
+    project.commit("v1")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", project.port))
+        squatter.listen()
+        result = project.run("deploy")
+    assert result.returncode == 1
+    assert f"127.0.0.1:{project.port} is in use by pid {os.getpid()}" in result.stdout
+    assert project.state().get("stable") is None
+    assert project.run("status").returncode == 0  # nothing runs: the version was stopped
 
 
 # -- 1: control requests name their rollout and are consumed once ---------------------------------

@@ -23,6 +23,7 @@ import os
 import pwd
 import re
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -181,6 +182,16 @@ http {{
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _run_as() -> str | None:
@@ -451,6 +462,15 @@ class NginxRouter:
             if killed:
                 notes.append(f"stopped orphaned {', '.join(killed)}")
         self._prepare_dirs()
+        taken = self._taken_ports(edge_alive, split_alive)
+        if self.port in taken:
+            return ApplyResult(False, 0, time.monotonic() - started,
+                               f"127.0.0.1:{self.port} is in use by {taken[self.port]}")
+        if taken:
+            # A private port of ours was taken meanwhile by another program: pick new ones
+            # (the edge, if it runs, is reloaded below to forward to the new split port).
+            self._save(**dict.fromkeys(("split_port", "split_admin_port", "edge_admin_port")))
+            notes.append("private ports in use by another program were replaced")
         facts = self._load()
         generation = _int(facts.get("generation"))
         if not split_alive:
@@ -477,6 +497,22 @@ class NginxRouter:
         live = self.actual()
         return ApplyResult(True, live.generation if live else generation,
                            time.monotonic() - started, "; ".join(notes) or "already running")
+
+    def _taken_ports(self, edge_alive: bool, split_alive: bool) -> dict[int, str]:
+        """Ports an instance about to start needs that something else already holds."""
+        facts = self._load()
+        wanted = []
+        if not edge_alive:
+            wanted += [self.port, facts.get("edge_admin_port")]
+        if not split_alive:
+            wanted += [facts.get("split_port"), facts.get("split_admin_port")]
+        taken: dict[int, str] = {}
+        for port in wanted:
+            if isinstance(port, int) and not _bindable(port):
+                who = ", ".join(f"pid {pid} ({processes.cmdline(pid)[:60]})"
+                                for pid in processes.listeners([port]))
+                taken[port] = who or "another program"
+        return taken
 
     @staticmethod
     def _read(path: Path) -> str | None:
