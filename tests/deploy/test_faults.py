@@ -266,17 +266,20 @@ def test_rollback_returns_to_the_previous_release_and_counts_as_a_change_failure
 
 
 def test_rollback_during_bake_is_an_abort_onto_the_warm_version(
-    live: tuple[Project, str, Clients],
+    live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
     project.commit("v2")
     deploy = project.popen("deploy", "--bake", "60s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "baking", 90)
+    fault_at = time.time()
     result = project.run("rollback", "--by", "oncall")
     finish(deploy)
     assert result.returncode == 0, result.stdout
     assert deploy.returncode == 1
     clients.settle_on(first)
+    fault_report(clients, outcome=rows(project)[-1]["outcome"],
+                 **restore_figures(rows(project)[-1], fault_at))
     assert clients.failures == []
     assert rows(project)[-1]["outcome"] == "aborted"
     assert "rolled back by oncall at bake" in rows(project)[-1]["reason"]
@@ -305,9 +308,9 @@ def test_dead_stable_is_revived_and_the_release_still_goes_step_by_step(
 
 
 def test_bad_release_with_an_unrecoverable_stable_is_never_a_success(
-    live: tuple[Project, str, Clients], tmp_path: Path
+    live: tuple[Project, str, Clients], tmp_path: Path, fault_report: Callable[..., object]
 ) -> None:
-    project, _, _ = live
+    project, _, clients = live
     broken = tmp_path / "stable-broken"
     project.commit("v1b")
     assert project.run("deploy", "--command", app_command(
@@ -331,6 +334,7 @@ def test_bad_release_with_an_unrecoverable_stable_is_never_a_success(
     assert "rollback failed" in final["reason"]  # the recorded failure reason is kept
     assert "abort by oncall" in final["reason"]
     assert project.run("status").returncode == 0
+    fault_report(clients, outcome=f"{row['outcome']}, then aborted")
 
 
 # -- 5: safety never waits on bookkeeping ---------------------------------------------------------
@@ -488,7 +492,7 @@ def test_a_public_port_held_by_another_program_is_named(project: Project) -> Non
 
 # -- 1: control requests name their rollout and are consumed once ---------------------------------
 def test_promote_during_a_rollback_is_refused_and_leaves_nothing_behind(
-    live: tuple[Project, str, Clients],
+    live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
     project.commit("v2-slow")
@@ -510,10 +514,11 @@ def test_promote_during_a_rollback_is_refused_and_leaves_nothing_behind(
     assert result.returncode == 1, result.stdout
     assert rows(project)[-1]["outcome"] == "rolled_back"
     clients.settle_on(first)
+    fault_report(clients, outcome="promote refused; next deploy rolled back")
 
 
 def test_a_stale_request_for_another_rollout_is_refused_not_applied(
-    deployed: tuple[Project, str],
+    deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
     project, first = deployed
     first_row = rows(project)[-1]["id"]
@@ -525,6 +530,8 @@ def test_a_stale_request_for_another_rollout_is_refused_not_applied(
         clients.settle_on(first)
     assert result.returncode == 1, result.stdout
     assert rows(project)[-1]["outcome"] == "rolled_back"
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row))
     answer = project.work_dir / "control" / f"{ghost.nonce}.answer.json"
     assert json.loads(answer.read_text())["done"] is False
     assert list((project.work_dir / "control").glob("*.request.json")) == []
@@ -567,7 +574,7 @@ def test_deploy_killed_during_the_health_wait_leaks_nothing(deployed: tuple[Proj
 
 
 def test_deleted_state_is_rebuilt_and_the_running_version_not_orphaned(
-    live: tuple[Project, str, Clients],
+    live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, _, clients = live
     old = project.state()["stable"]
@@ -580,6 +587,7 @@ def test_deleted_state_is_rebuilt_and_the_running_version_not_orphaned(
     assert "first deployment" not in result.stdout
     assert "[step 4/4]" in result.stdout
     clients.settle_on(second)
+    fault_report(clients, outcome=rows(project)[-1]["outcome"])
     assert clients.failures == []
     assert not is_alive(old["pid"], old["start_ticks"])  # replaced, not orphaned
 
