@@ -74,6 +74,17 @@ def check_verdict() -> str | None:
     return None
 
 
+def leftovers(work_dir: Path) -> bool:
+    """Whether an earlier deployment from this work folder may still run."""
+    from pytest_pyramid.deploy.processes import Registry
+    from pytest_pyramid.deploy.state import read_state
+
+    loaded = read_state(work_dir / "state.json")
+    state = loaded.state
+    return bool(loaded.problem or state.stable or state.rollout or Registry(work_dir).alive()
+                or any((work_dir / "router").glob("*/nginx.pid")))
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -272,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         say(f"canary_demo: {problem}")
         return 1
-    if (config.work_dir / "state.json").exists():
-        say(f"[demo] a previous deployment may still run from {config.work_dir}; stopping it")
+    if leftovers(config.work_dir):
+        say(f"[demo] a previous deployment still runs from {config.work_dir}; stopping it")
         pyramid("stop", "--port", str(port))
     if not port_free(port):
         say(f"canary_demo: 127.0.0.1:{port} is in use by something else; pass --port")

@@ -192,17 +192,18 @@ class Deployer:
         if not processes.stop(version, self.config.stop_timeout, self.registry):
             self.out(f"[stop] {role} {version.addr} (pid {version.pid}) is STILL RUNNING")
 
-    def answer_all(self, rollout: Rollout, message: str) -> None:
+    def answer_all(self, rollout: Rollout | int, message: str) -> None:
         """No request may outlive its rollout: answer every one still waiting."""
         for request in take_requests(self.config.work_dir):
             answer(self.config.work_dir, request, done=False,
                    message=self._mismatch(request, rollout) or message)
 
     @staticmethod
-    def _mismatch(request: ControlRequest, rollout: Rollout) -> str | None:
-        if request.rollout != rollout.id:
+    def _mismatch(request: ControlRequest, rollout: Rollout | int) -> str | None:
+        ident = rollout if isinstance(rollout, int) else rollout.id
+        if request.rollout != ident:
             return (f"rollout #{request.rollout} is not running (the running deploy is "
-                    f"rollout #{rollout.id}); nothing done")
+                    f"rollout #{ident}); nothing done")
         return None
 
     def rollback(self, state: DeployState, rollout: Rollout, reason: str, detected: float,

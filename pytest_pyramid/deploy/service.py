@@ -331,6 +331,9 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
             finally:
                 for sig, handler in handlers.items():
                     signal.signal(sig, handler)
+            # e.g. a promote sent while the new version was failing its health check
+            deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
+                                               f"({outcome.outcome}) before acting")
             _finish(history, deployment_id, "", outcome)
             history.close()
     except LockHeld as exc:
@@ -471,7 +474,9 @@ def status(config: DeployConfig) -> StatusReport:
         alive = processes.version_alive(v)
         healthy = alive and processes.http_ok(
             f"http://{v.addr}{config.health_path}", 2.0)[0]
-        if role != "previous" and not healthy:
+        starting = state.rollout is not None and state.rollout.status == "starting" and \
+            role == "new version" and running
+        if not healthy and not (alive and starting):  # a health check under way is no problem
             problems.append(f"{role} {v.commit[:12]} at {v.addr} (pid {v.pid}) is "
                             + ("not healthy" if alive else "not running"))
         return {**v.as_dict(), "alive": alive, "healthy": healthy}
