@@ -318,8 +318,6 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         config,
         settings,
         selected,
-        verdict_path=verdict_path.resolve(),
-        explain=bool(config.getoption("pyramid_explain")),
         fail_fast=fail_fast,
         project_dir=project_dir,
     )
@@ -354,6 +352,25 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
 
         config.pluginmanager.register(SerialFailFast(owner), "pyramid-fail-fast")
     _register_gate_parts(config, settings)
+    if writes:
+        from pytest_pyramid.verdict.writer import VerdictWriter
+
+        writer = VerdictWriter(
+            config,
+            settings,
+            verdict_path.resolve(),
+            effective_limits=owner.limits.effective,
+            config_file=_relative(Path(settings.source), project_dir),
+            explain=bool(config.getoption("pyramid_explain")),
+        )
+        config.pluginmanager.register(writer, "pyramid-verdict")
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return path.resolve().relative_to(start).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 if TYPE_CHECKING:  # imported by the entry point: a project without [tool.pyramid] pays nothing
     from pytest_pyramid.config import Settings
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.summary import RunEnd, RunSummary
 
 #: The parsed ``[tool.pyramid]`` settings; present only when the plugin is active.
 SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
@@ -24,3 +24,5 @@ FINISHED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 STARTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: Set once the placeholder was rewritten with the reason the run could not start.
 EXPLAINED_KEY: pytest.StashKey[bool] = pytest.StashKey()
+#: How the run ended, set by the run stage on the controller (or serial process) at its end.
+RUN_END_KEY: pytest.StashKey[RunEnd] = pytest.StashKey()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 SLOWEST_KEPT = 5
@@ -129,3 +129,34 @@ class RunSummary:
         """A tier ran only if something in it passed (all skipped or xfailed is no run)."""
         stats = self.tiers.get(name)
         return stats is not None and stats.ran
+
+
+class Problem(TypedDict):
+    """One reason the run cannot vouch for a release, whatever its gates say."""
+
+    kind: str
+    message: str
+
+
+@dataclass
+class RunEnd:
+    """How the run ended, as the run stage saw it: the verdict stage's only view of it."""
+
+    exitstatus: int
+    #: pytest's own stop or fail text (``session.shouldstop`` / ``shouldfail``)
+    stop_text: str | None = None
+    #: session.testsfailed: failures pytest counted (tests and other sources, e.g. fail-under)
+    tests_failed: int = 0
+    crashes: list[str] = field(default_factory=list)
+    collection_errors: int = 0
+    workers: int = 0
+    started: float = 0.0
+    #: reasons the run cannot vouch for the whole suite, found while it ran
+    problems: list[Problem] = field(default_factory=list)
+    #: tiers a release needs (configured, or those with tests on disk or collected)
+    required: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    #: tests that were to run and never reported an outcome
+    never_ran: int = 0
+    #: what the run stage has to say in the terminal summary (limits not enforced ...)
+    notes: list[str] = field(default_factory=list)

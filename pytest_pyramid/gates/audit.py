@@ -20,6 +20,7 @@ environment (``-r FILE --no-deps --disable-pip``).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.util
 import json
@@ -28,19 +29,23 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.gates import catalog
+from pytest_pyramid.gates.specs.audit import (
+    DEFAULT_ON_MISSING,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TIMEOUT_S,
+    GATE_ID,
+)
+from pytest_pyramid.gates.static import cache_key, inputs_for, not_run
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-GATE_ID = catalog.AUDIT
-DEFAULT_THRESHOLD = catalog.AUDIT_THRESHOLD
-DEFAULT_ON_MISSING: OnMissing = catalog.AUDIT_ON_MISSING
-DEFAULT_TIMEOUT_S = catalog.AUDIT_TIMEOUT_S
+    from pytest_pyramid.gates.spec import Context, GateConfig
+
 LISTED = 50
 _EDITABLE = "distribution marked as editable"
 
@@ -249,3 +254,34 @@ def run(
         )
     return audit_gate(report, threshold=threshold, level=level, on_missing=on_missing,
                       ignore=ignore)
+
+
+# -- the gate as the engine runs it (its spec: gates/specs/audit.py) -------------------------------
+
+
+def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
+    if ctx.setup.static.enabled is False:
+        return []
+    inputs = inputs_for(ctx)
+    if not inputs.requested:
+        return [not_run(GATE_ID, config.level, config.opt("threshold"), inputs.why)]
+    rootdir = ctx.setup.rootdir
+    requirements = [rootdir / r for r in config.opt("requirements")]
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in config.options.items()}
+    # Advisories change daily even when the environment does not: the key includes the date.
+    key = cache_key(environment_fingerprint(requirements),
+                           {"options": options, "date": dt.datetime.now(dt.timezone.utc).date()})
+    hit = inputs.cache.load(GATE_ID, key)
+    if hit is not None:
+        return [replace(hit[0], level=config.level, on_missing=config.on_missing)]
+    result = run(
+        rootdir, level=config.level, on_missing=config.on_missing,
+        threshold=config.opt("threshold"), command=config.opt("command"),
+        requirements=config.opt("requirements"), args=config.opt("args"),
+        ignore=config.opt("ignore"), timeout_s=config.opt("timeout_s"),
+    )
+    # An audit that could not be made (offline, service down) is retried on the next run,
+    # not remembered for the rest of the day.
+    if result.status != "not_evaluated":
+        inputs.cache.store(GATE_ID, key, result)
+    return [result]

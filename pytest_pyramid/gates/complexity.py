@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.static import relpath
+from pytest_pyramid.gates.specs.complexity import DEFAULT_THRESHOLD, GATE_ID
+from pytest_pyramid.gates.static import relpath, source_gate
 from pytest_pyramid.results import GateResult, Level
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-GATE_ID = catalog.COMPLEXITY
-DEFAULT_THRESHOLD = catalog.COMPLEXITY_THRESHOLD
+    from pytest_pyramid.gates.spec import Context, GateConfig
+    from pytest_pyramid.gates.static import StaticInputs
 OFFENDERS_LISTED = 50
 
 
@@ -129,3 +129,17 @@ def complexity_gate(
 def run(files: Sequence[Path], rootdir: Path, *, threshold: int, level: Level) -> GateResult:
     measured, unparsable = measure(files, rootdir)
     return complexity_gate(measured, unparsable, threshold=threshold, level=level, files=len(files))
+
+
+# -- the gate as the engine runs it (its spec: gates/specs/complexity.py) --------------------------
+
+
+def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
+    def compute(inputs: StaticInputs) -> tuple[GateResult, None]:
+        result = run(inputs.files, ctx.setup.rootdir,
+                                threshold=config.opt("threshold"), level=config.level)
+        return result, None
+
+    results, _ = source_gate(ctx, GATE_ID, config, config.opt("threshold"),
+                                    tool_version=radon_version, compute=compute)
+    return results

@@ -24,18 +24,22 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.static import relpath
+from pytest_pyramid.gates.specs.duplication import (
+    DEFAULT_MIN_LINES,
+    DEFAULT_MIN_TOKENS,
+    DEFAULT_THRESHOLD,
+    GATE_ID,
+)
+from pytest_pyramid.gates.static import relpath, source_gate
 from pytest_pyramid.results import GateResult, Level
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-GATE_ID = catalog.DUPLICATION
-DEFAULT_THRESHOLD = catalog.DUPLICATION_THRESHOLD
-DEFAULT_MIN_TOKENS = catalog.DUPLICATION_MIN_TOKENS
-DEFAULT_MIN_LINES = catalog.DUPLICATION_MIN_LINES
+    from pytest_pyramid.gates.spec import Context, GateConfig
+    from pytest_pyramid.gates.static import StaticInputs
+
 BLOCKS_LISTED = 50
 DETECTOR_VERSION = "1"
 
@@ -285,3 +289,22 @@ def run(
             files=report.files,
         )
     return duplication_gate(report, threshold=threshold, level=level)
+
+
+# -- the gate as the engine runs it (its spec: gates/specs/duplication.py) -------------------------
+
+
+def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
+    def compute(inputs: StaticInputs) -> tuple[GateResult, None]:
+        result = run(
+            inputs.files, ctx.setup.rootdir, threshold=config.opt("threshold"),
+            level=config.level, min_tokens=config.opt("min_tokens"),
+            min_lines=config.opt("min_lines"),
+        )
+        return result, None
+
+    results, _ = source_gate(
+        ctx, GATE_ID, config, config.opt("threshold"),
+        tool_version=lambda: DETECTOR_VERSION, compute=compute,
+    )
+    return results

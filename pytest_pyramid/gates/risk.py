@@ -30,21 +30,21 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, cast
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.gates import catalog
+from pytest_pyramid.gates.specs.risk import GATE_ID, diff_base
 from pytest_pyramid.globs import glob_match
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pytest_pyramid.gates.spec import Context, GateConfig, Setup
+
 RiskLevel = Literal["low", "medium", "high"]
 RISK_LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
-GATE_ID = catalog.RISK
-BASE_ENV = catalog.RISK_BASE_ENV
 DEFAULT_BASE = "origin/main"
 EVIDENCE_LISTED = 20
 RISK_KEYS: tuple[str, ...] = ("base", "approval_from", "levels", "size", "factors")
@@ -450,3 +450,35 @@ def risk_gate(assessment: RiskAssessment, settings: RiskSettings) -> GateResult:
 def _brief(evidence: Sequence[str]) -> str:
     shown = ", ".join(evidence[:3])
     return shown + (f" +{len(evidence) - 3} more" if len(evidence) > 3 else "")
+
+
+# -- the gate as the engine runs it (its spec: gates/specs/risk.py) --------------------------------
+
+
+def prepare(setup: Setup, config: GateConfig) -> RiskSettings:
+    return replace(parse_risk(setup.raw, setup.source), level=config.level,
+                   on_missing=config.on_missing)
+
+
+def _assessment(settings: RiskSettings, ctx: Context) -> RiskAssessment | None:
+    if "risk" in ctx.shared:
+        found: RiskAssessment | None = ctx.shared["risk"]
+        return found
+    base = diff_base(ctx.setup)
+    assessment = None
+    if settings.enabled or base is not None:
+        assessment = assess_repo(ctx.setup.rootdir, settings, base or settings.base)
+    ctx.shared["risk"] = assessment
+    return assessment
+
+
+def evaluate(settings: RiskSettings, ctx: Context) -> list[GateResult]:
+    assessment = _assessment(settings, ctx)
+    if assessment is None or settings.level == "off":
+        return []
+    return [risk_gate(assessment, settings)]
+
+
+def sections(settings: RiskSettings, ctx: Context) -> Mapping[str, object]:
+    assessment = _assessment(settings, ctx)
+    return {"risk": assessment.to_json()} if assessment is not None else {}

@@ -26,18 +26,22 @@ import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.gates import catalog
-from pytest_pyramid.gates.static import relpath
+from pytest_pyramid.gates.specs.security import (
+    DEFAULT_LIMITS,
+    GATE_ID,
+    SEVERITIES,
+    threshold_text,
+)
+from pytest_pyramid.gates.static import relpath, source_gate
 from pytest_pyramid.results import GateResult, Level
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-GATE_ID = catalog.SECURITY
-SEVERITIES = catalog.SEVERITIES
-DEFAULT_LIMITS = catalog.SECURITY_LIMITS
-threshold_text = catalog.security_threshold_text
+    from pytest_pyramid.gates.spec import Context, GateConfig
+    from pytest_pyramid.gates.static import StaticInputs
+
 NOSEC_RULE = "PYRAMID-NOSEC"
 FINDINGS_LISTED = 100
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -328,3 +332,39 @@ def run(
         sarif_path=sarif_path,
     )
     return gate, to_sarif(findings, nosec, bandit=bandit_version())
+
+
+# -- the gate as the engine runs it (its spec: gates/specs/security.py) ----------------------------
+
+
+def _limits(config: GateConfig) -> dict[str, int | None]:
+    return {sev: config.opt(f"max_{sev}") for sev in SEVERITIES}
+
+
+def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
+    sarif_path = ctx.setup.static.sarif
+
+    def compute(inputs: StaticInputs) -> tuple[GateResult, dict[str, object] | None]:
+        return run(
+            inputs.files, ctx.setup.rootdir, level=config.level, limits=_limits(config),
+            max_unexplained_nosec=config.opt("max_unexplained_nosec"),
+            min_confidence=config.opt("min_confidence"), sarif_path=sarif_path,
+        )
+
+    threshold = threshold_text(_limits(config), config.opt("max_unexplained_nosec"))
+    results, sarif = source_gate(
+        ctx, GATE_ID, config, threshold, tool_version=bandit_version,
+        compute=compute, extra_key={"sarif": sarif_path},
+    )
+    if sarif is not None:
+        from pytest_pyramid._files import write_json_atomic
+
+        path = ctx.setup.rootdir / sarif_path
+        write_json_atomic(path, sarif)
+        ctx.shared["sarif"] = relpath(path, ctx.setup.rootdir)
+    return results
+
+
+def sections(config: GateConfig, ctx: Context) -> Mapping[str, object]:
+    sarif = ctx.shared.get("sarif")
+    return {"artifacts": {"sarif": sarif}} if sarif else {}

@@ -21,14 +21,17 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.globs import glob_match
 from pytest_pyramid.results import GateResult, Level, OnMissing, Status
+
+if TYPE_CHECKING:
+    from pytest_pyramid.gates.spec import Context, GateConfig
 
 STATIC_KEYS: tuple[str, ...] = ("enabled", "tier", "cache", "exclude", "sarif")
 CACHE_DIR = Path(".pyramid") / "cache"
@@ -206,3 +209,133 @@ def gate_from_json(data: Mapping[str, object]) -> GateResult | None:
         )
     except KeyError:
         return None
+
+
+# -- running a static gate (shared by the four static gate specs) -------------------------------
+
+
+@dataclass(frozen=True)
+class StaticInputs:
+    """What the static gates of one run share, computed once."""
+
+    requested: bool
+    why: str
+    files: list[Path]
+    missing: list[str]
+    files_key: str
+    cache: ResultCache
+
+
+def cache_key(base: str, extra: Mapping[str, object]) -> str:
+    text = json.dumps(extra, sort_keys=True, default=str)
+    return hashlib.sha256(base.encode() + b"\0" + text.encode()).hexdigest()
+
+
+def static_inputs(
+    settings: StaticSettings, rootdir: Path, source_paths: Sequence[str], run: object
+) -> StaticInputs:
+    """Whether the static gates run now, and over which files (``run``: a RunSummary)."""
+    tiers = getattr(run, "tiers", {})
+    stats = tiers.get(settings.tier)
+    requested, why = static_requested(
+        settings,
+        tier_selected=bool(stats and stats.selected),
+        tier_has_tests=bool(stats and stats.has_tests),
+    )
+    cache = ResultCache(rootdir, enabled=settings.cache)
+    if not requested:
+        return StaticInputs(False, why, [], [], "", cache)
+    files, missing = source_files(rootdir, source_paths, settings.exclude)
+    files_key = source_hash(files, rootdir, {"missing": missing}) if files else ""
+    return StaticInputs(True, why, files, missing, files_key, cache)
+
+
+def not_run(gate_id: str, level: Level, threshold: float | int | str, why: str) -> GateResult:
+    """A static gate this run did not ask for: reported, with no effect on the decision."""
+    return GateResult(id=gate_id, level=level, status="not_evaluated", threshold=threshold,
+                      message=f"static gates not run: {why}", on_missing="skip")
+
+
+def no_sources(
+    gate_id: str, level: Level, on_missing: OnMissing, threshold: float | int | str,
+    source_paths: Sequence[str], missing: Sequence[str],
+) -> GateResult:
+    if not source_paths:
+        why = "no measured source: set top-level source = [\"pkg\"] in [tool.pyramid]"
+    else:
+        why = f"no Python files under source = {list(source_paths)}"
+        if missing:
+            why += f" (not found: {', '.join(missing)})"
+    return GateResult(id=gate_id, level=level, status="not_evaluated", threshold=threshold,
+                      message=why, on_missing=on_missing)
+
+
+def cached_run(
+    gate_id: str,
+    inputs: StaticInputs,
+    *,
+    level: Level,
+    on_missing: OnMissing,
+    tool_version: str | None,
+    options: Mapping[str, object],
+    compute: Callable[[], tuple[GateResult, dict[str, object] | None]],
+) -> tuple[GateResult, dict[str, object] | None]:
+    """A source gate's result, from the cache while the sources, options and tool are the
+    same; a tool that could not run is not cached, so installing it takes effect at once."""
+    from dataclasses import replace
+
+    key = cache_key(inputs.files_key, {"gate": gate_id, "tool": tool_version,
+                                       "options": dict(options)})
+    hit = inputs.cache.load(gate_id, key)
+    sarif_out: dict[str, object] | None
+    if hit is not None:
+        result, extra = hit
+        sarif = extra.get("sarif")
+        result = replace(result, level=level, on_missing=on_missing)
+        sarif_out = cast("dict[str, object]", sarif) if isinstance(sarif, dict) else None
+    else:
+        result, sarif_out = compute()
+        result = replace(result, on_missing=on_missing)
+        if tool_version is not None and result.status != "not_evaluated":
+            inputs.cache.store(gate_id, key, result, {"sarif": sarif_out} if sarif_out else None)
+    if inputs.missing:
+        result = replace(result, details={**result.details, "sources_not_found": inputs.missing})
+    return result, sarif_out
+
+
+def inputs_for(ctx: Context) -> StaticInputs:
+    """The static inputs of this run, shared by the static gates (computed on first use)."""
+    found = ctx.shared.get("static")
+    if isinstance(found, StaticInputs):
+        return found
+    setup = ctx.setup
+    inputs = static_inputs(setup.static, setup.rootdir, setup.source_paths, ctx.run)
+    ctx.shared["static"] = inputs
+    return inputs
+
+
+def source_gate(
+    ctx: Context,
+    gate_id: str,
+    config: GateConfig,
+    threshold: float | int | str,
+    *,
+    tool_version: Callable[[], str | None],
+    compute: Callable[[StaticInputs], tuple[GateResult, dict[str, object] | None]],
+    extra_key: Mapping[str, object] | None = None,
+) -> tuple[list[GateResult], dict[str, object] | None]:
+    """The steps every source gate (complexity, duplication, security) shares."""
+    if ctx.setup.static.enabled is False:
+        return [], None
+    inputs = inputs_for(ctx)
+    if not inputs.requested:
+        return [not_run(gate_id, config.level, threshold, inputs.why)], None
+    if not inputs.files:
+        return [no_sources(gate_id, config.level, config.on_missing, threshold,
+                           ctx.setup.source_paths, inputs.missing)], None
+    result, sarif = cached_run(
+        gate_id, inputs, level=config.level, on_missing=config.on_missing,
+        tool_version=tool_version(), options={**config.options, **(extra_key or {})},
+        compute=lambda: compute(inputs),
+    )
+    return [result], sarif

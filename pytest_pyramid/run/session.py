@@ -3,33 +3,30 @@
 Registered only when the plugin is active, in every process (serial, xdist controller and
 workers). At session end the controller (or the serial process) reconciles what was
 collected with what reported, compares the test files on disk with those collected, and
-hands the result to the :class:`~pytest_pyramid.verdict.writer.VerdictWriter`.
+leaves a :class:`~pytest_pyramid.summary.RunEnd` in the config stash for the verdict stage.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.gates.budgets import near_budget
 from pytest_pyramid.run.aggregate import Aggregator
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
-from pytest_pyramid.stash import FINISHED_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
+from pytest_pyramid.summary import Problem, RunEnd, RunSummary, TierStats
 
 if TYPE_CHECKING:
     from collections.abc import Generator
+    from pathlib import Path
 
     from pytest_pyramid.config import Settings
-    from pytest_pyramid.verdict.document import Problem, Verdict
-    from pytest_pyramid.verdict.provenance import GitInfo
 
 TIMEOUT_PREFIX = "Timeout (>"
 #: how many paths a completeness message names before it says "+N more"
@@ -113,16 +110,12 @@ class PyramidSession:
         settings: Settings,
         selected: tuple[str, ...],
         *,
-        verdict_path: Path,
-        explain: bool,
         fail_fast: bool,
         project_dir: Path,
     ) -> None:
         self.config = config
         self.settings = settings
         self.selected = frozenset(selected)
-        self.verdict_path = verdict_path
-        self.explain = explain
         self.fail_fast = fail_fast
         self.project_dir = project_dir
         self.is_worker = hasattr(config, "workerinput")
@@ -164,12 +157,8 @@ class PyramidSession:
         )
         config.stash[RUN_KEY] = run
         self.aggregator = Aggregator(run)
-        self.verdict: Verdict | None = None
-        self.near_budget: list[str] = []
-        #: lines for the terminal summary about how the run was judged
+        #: lines for the terminal summary about how the run was set up
         self.notes: list[str] = []
-        #: the tree as the run started (controller or serial process only)
-        self.git: GitInfo | None = None
         #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
         self.learned_tiers: dict[str, str] = {}
         self.narrowing: list[str] = []
@@ -429,10 +418,6 @@ class PyramidSession:
 
         # now, before --lf forgets the failures that pass again during the run
         self.narrowing = narrowing_reasons(self.config, self.project_dir)
-        if self._writes_verdict():
-            from pytest_pyramid.verdict.provenance import read_git_info
-
-            self.git = read_git_info(self.rootpath, (self.verdict_path,))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -443,14 +428,12 @@ class PyramidSession:
             return
         if not self._writes_verdict():
             return  # nothing ran: keep the last real verdict instead of overwriting it
-        from pytest_pyramid.verdict.writer import RunEnd, VerdictWriter
-
         run = self.aggregator.finish()
         self.facts.apply(run.tiers)
         problems, never_ran = self._reconcile(run)
-        required = self._required(run)
         detail = session.shouldstop or session.shouldfail
-        end = RunEnd(
+        # the verdict stage (a wrapper around this hook) judges what is handed over here
+        self.config.stash[RUN_END_KEY] = RunEnd(
             exitstatus=int(exitstatus),
             stop_text=detail if isinstance(detail, str) and detail else None,
             tests_failed=session.testsfailed,
@@ -459,31 +442,11 @@ class PyramidSession:
             workers=len(self.workers),
             started=self.started,
             problems=problems,
-            required=required,
-            git=self.git,
+            required=self._required(run),
             args=tuple(str(arg) for arg in self.config.invocation_params.args),
             never_ran=never_ran,
+            notes=list(self.notes),
         )
-        writer = VerdictWriter(
-            self.config,
-            self.settings,
-            self.verdict_path,
-            effective_limits=self.limits.effective,
-            config_file=self._config_file(),
-        )
-        self.near_budget = near_budget(run, self.settings.tiers)
-        result = writer.finish(run, end)
-        session.exitstatus = result.exitstatus
-        self.notes.extend(result.notes)
-        self.verdict = result.verdict
-        self.config.stash[FINISHED_KEY] = True
-
-    def _config_file(self) -> str:
-        source = Path(self.settings.source)
-        try:
-            return source.resolve().relative_to(self.project_dir).as_posix()
-        except ValueError:
-            return str(source)
 
     def _required(self, run: RunSummary) -> tuple[str, ...]:
         if self.settings.release_tiers is not None:
@@ -599,43 +562,6 @@ class PyramidSession:
             problems.append({"kind": "inventory", "message": "too many files to take stock of "
                              "the suite's test files; set testpaths"})
         return problems
-
-    @pytest.hookimpl
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or self.verdict is None:
-            return
-        from pytest_pyramid.verdict.render_text import WIDTH, render
-
-        tr = terminalreporter
-        tr.section("pyramid", sep="=")
-        if self.verdict["run"]["pytest_exit"] == pytest.ExitCode.USAGE_ERROR:
-            tr.write_line(f"usage error: verdict INCOMPLETE written to {self.verdict_path}")
-            return
-        width = max(WIDTH, getattr(getattr(tr, "_tw", None), "fullwidth", WIDTH))
-        for line in render(self.verdict, explain=self.explain, width=width):
-            decision = self.verdict["decision"]
-            markup = {}
-            if line.startswith("decision:"):
-                markup = {"green": True} if decision == "ready" else {"red": True, "bold": True}
-                if decision == "needs_approval":
-                    markup = {"yellow": True, "bold": True}
-            elif line.startswith("FAIL"):
-                markup = {"red": True}
-            tr.write_line(line, **markup)
-        run = self.config.stash[RUN_KEY]
-        if run.metrics_discarded:
-            tr.write_line(
-                f"note: {len(run.metrics_discarded)} metric sample(s) discarded: recorded by "
-                "tests that did not pass", yellow=True,
-            )
-            if self.explain:
-                for nodeid, name, outcome in run.metrics_discarded[:50]:
-                    tr.write_line(f"  {name} from {nodeid} ({outcome})")
-        for warning in self.near_budget:
-            tr.write_line(f"warning: {warning}", yellow=True)
-        for note in self.notes:
-            tr.write_line(note, yellow=True)
-        tr.write_line(f"verdict written to {self.verdict_path}")
 
 
 class SerialFailFast:

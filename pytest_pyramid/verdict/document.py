@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import TierSpec
     from pytest_pyramid.results import GateResult
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.summary import Problem, RunSummary
     from pytest_pyramid.verdict.provenance import GitInfo
 
 SCHEMA_VERSION = 2
@@ -72,13 +72,6 @@ class TierEntry(TypedDict, total=False):
     test_timeout_s: float | None
     slowest: list[SlowTest]
     coverage: dict[str, Any] | None
-
-
-class Problem(TypedDict):
-    """One reason the run cannot vouch for a release, whatever its gates say."""
-
-    kind: str
-    message: str
 
 
 class RunEntry(TypedDict, total=False):

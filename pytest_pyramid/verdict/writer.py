@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +19,10 @@ import pytest
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.results import GateResult, effect_of
+from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
 from pytest_pyramid.verdict.decision import exit_status, judge
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
-    Problem,
     Verdict,
     build_verdict,
     config_digest,
@@ -32,8 +32,10 @@ from pytest_pyramid.verdict.document import (
 from pytest_pyramid.verdict.provenance import GitInfo, python_version, read_git_info
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from pytest_pyramid.config import Settings
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.summary import Problem, RunEnd, RunSummary
 
 _INCOMPLETE_EXITS = {
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",
@@ -75,30 +77,6 @@ def placeholder_verdict(reason: str, *, selected: Sequence[str] = ()) -> Verdict
 
 def write_placeholder(path: Path, reason: str, *, selected: Sequence[str] = ()) -> None:
     write_json_atomic(path, placeholder_verdict(reason, selected=selected))
-
-
-@dataclass
-class RunEnd:
-    """How the run ended, as the session saw it (the writer's only view of the session)."""
-
-    exitstatus: int
-    #: pytest's own stop or fail text (``session.shouldstop`` / ``shouldfail``)
-    stop_text: str | None = None
-    #: session.testsfailed: failures pytest counted (tests and other sources, e.g. --cov-fail-under)
-    tests_failed: int = 0
-    crashes: list[str] = field(default_factory=list)
-    collection_errors: int = 0
-    workers: int = 0
-    started: float = 0.0
-    #: reasons the run cannot vouch for the whole suite, found while it ran
-    problems: list[Problem] = field(default_factory=list)
-    #: tiers a release needs (configured, or those with tests on disk or collected)
-    required: tuple[str, ...] = ()
-    #: the tree as it was when the run started
-    git: GitInfo | None = None
-    args: tuple[str, ...] = ()
-    #: tests that were to run and never reported an outcome
-    never_ran: int = 0
 
 
 @dataclass
@@ -145,7 +123,8 @@ def _only_quarantined_failures(
 
 
 class VerdictWriter:
-    """Judges a finished run and writes its verdict; one per controller (or serial) run."""
+    """Judges a finished run and writes its verdict: a pytest plugin registered on the xdist
+    controller (or the serial process) only, when the plugin is active."""
 
     def __init__(
         self,
@@ -155,24 +134,88 @@ class VerdictWriter:
         *,
         effective_limits: Mapping[str, float | None],
         config_file: str,
+        explain: bool = False,
     ) -> None:
         self.config = config
         self.settings = settings
         self.verdict_path = verdict_path
         self.effective_limits = dict(effective_limits)
         self.config_file = config_file
+        self.explain = explain
+        #: the tree as the run started; compared with the tree at its end
+        self.git: GitInfo | None = None
+        self.result: FinishResult | None = None
+        self.near_budget: list[str] = []
+
+    # -- the hooks ----------------------------------------------------------------------------
+
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.git = read_git_info(self.config.rootpath, (self.verdict_path,))
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int
+    ) -> Generator[None, None, None]:
+        # a wrapper: the run stage's sessionfinish has handed over how the run ended
+        outcome = yield
+        end = self.config.stash.get(RUN_END_KEY, None)
+        if end is None:  # nothing ran (--collect-only, --setup-plan ...): keep the last verdict
+            return outcome
+        from pytest_pyramid.gates.budgets import near_budget
+
+        run = self.config.stash[RUN_KEY]
+        self.near_budget = near_budget(run, self.settings.tiers)
+        self.result = self.finish(run, end)
+        session.exitstatus = self.result.exitstatus
+        self.config.stash[FINISHED_KEY] = True
+        return outcome
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.result is None:
+            return
+        from pytest_pyramid.verdict.render_text import WIDTH, render
+
+        verdict = self.result.verdict
+        tr = terminalreporter
+        tr.section("pyramid", sep="=")
+        if verdict["run"]["pytest_exit"] == pytest.ExitCode.USAGE_ERROR:
+            tr.write_line(f"usage error: verdict INCOMPLETE written to {self.verdict_path}")
+            return
+        width = max(WIDTH, getattr(getattr(tr, "_tw", None), "fullwidth", WIDTH))
+        decision = verdict["decision"]
+        for line in render(verdict, explain=self.explain, width=width):
+            markup = {}
+            if line.startswith("decision:"):
+                markup = {"green": True} if decision == "ready" else {"red": True, "bold": True}
+                if decision == "needs_approval":
+                    markup = {"yellow": True, "bold": True}
+            elif line.startswith("FAIL"):
+                markup = {"red": True}
+            tr.write_line(line, **markup)
+        run = self.config.stash[RUN_KEY]
+        if run.metrics_discarded:
+            tr.write_line(
+                f"note: {len(run.metrics_discarded)} metric sample(s) discarded: recorded by "
+                "tests that did not pass",
+                yellow=True,
+            )
+            if self.explain:
+                for nodeid, name, outcome in run.metrics_discarded[:50]:
+                    tr.write_line(f"  {name} from {nodeid} ({outcome})")
+        for warning in self.near_budget:
+            tr.write_line(f"warning: {warning}", yellow=True)
+        for note in self.result.notes:
+            tr.write_line(note, yellow=True)
+        tr.write_line(f"verdict written to {self.verdict_path}")
 
     # -- the gates ----------------------------------------------------------------------------
 
-    def _quarantined(self) -> frozenset[str]:
-        engine = self.config.pluginmanager.get_plugin("pyramid-gates")
-        active = getattr(engine, "active_quarantine", None)
-        return frozenset(active) if active is not None else frozenset()
-
     def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
-        from pytest_pyramid.gates.budgets import budget_gates, pass_rate_gate
-
-        gates = [pass_rate_gate(run, self._quarantined()), *budget_gates(run, self.settings.tiers)]
+        """Every gate comes through one route: the ``pytest_pyramid_gates`` hook (the gate
+        engine, coverage, other plugins), each implementation called on its own."""
+        gates: list[GateResult] = []
         kwargs = {"config": self.config, "run": run}
         for plugin, result in _call_each(self.config.hook.pytest_pyramid_gates, kwargs, errors):
             items = result if isinstance(result, (list, tuple)) else [result]
@@ -266,11 +309,11 @@ class VerdictWriter:
         run.workers = end.workers
         run.duration_s = time.time() - end.started
         run.exitstatus = end.exitstatus
-        notes: list[str] = []
+        notes: list[str] = list(end.notes)
         problems, interrupted = self._end_problems(end, run)
         git = (
-            end.git
-            if end.git is not None
+            self.git
+            if self.git is not None
             else read_git_info(self.config.rootpath, (self.verdict_path,))
         )
         tree_problem = self._tree_problem(git)

@@ -49,6 +49,17 @@ def write(root: Path, files: dict[str, str]) -> None:
 # --- [tool.pyramid.gates] -------------------------------------------------------------------
 
 
+def test_adding_a_gate_is_adding_a_spec_file(tmp_path: Path) -> None:
+    """The engine knows no gate by name: every SPEC in gates/specs/ is found and run."""
+    from pytest_pyramid.gates.engine import discover
+    from pytest_pyramid.gates.spec import GateSpec
+
+    ids = [spec.id for spec in discover()]
+    assert ids[:3] == ["tests.pass_rate", "budget.*", "metric.*"]
+    assert len(ids) == len(set(ids))
+    assert all(isinstance(spec, GateSpec) for spec in discover())
+
+
 def test_gate_defaults() -> None:
     gates = parse_gate_overrides(None, SRC)
     assert {g: (c.level, c.on_missing) for g, c in gates.items()} == {
@@ -143,8 +154,9 @@ def test_evaluate_run_summary(tmp_path: Path) -> None:
     )
     gates = {g.id: g for g in eng.pytest_pyramid_gates(config=None, run=run)}  # type: ignore[arg-type]
     assert list(gates) == [
-        "metric.api.p95_ms", "metric.never", "tests.flaky", "tests.quarantine", "pyramid.shape",
-        "static.complexity", "static.duplication", "static.security",
+        "tests.pass_rate", "budget.unit", "metric.api.p95_ms", "metric.never", "tests.flaky",
+        "tests.quarantine", "pyramid.shape", "static.complexity", "static.duplication",
+        "static.security",
     ]
     assert gates["metric.api.p95_ms"].message == "p95 of 3 samples = 612 >= 500 (limit p95 < 500)"
     assert gates["metric.never"].status == "not_evaluated"
@@ -166,12 +178,15 @@ def test_off_gates_are_not_emitted(tmp_path: Path) -> None:
     eng = engine(tmp_path, {"gates": {g: "off" for g in (
         "tests.flaky", "static.complexity", "static.duplication", "static.security",
         "static.audit")}})
-    assert eng.evaluate(run_summary(security=True)).gates == []
+    gates = eng.evaluate(run_summary(security=True)).gates
+    # the pass rate and the budgets cannot be switched off here: they are the run itself
+    assert [g.id for g in gates] == ["tests.pass_rate", "budget.unit", "budget.security"]
 
 
 def test_static_gates_without_source_are_not_evaluated(tmp_path: Path) -> None:
     eng = engine(tmp_path, {"gates": {"static.audit": "off", "tests.flaky": "off"}})
-    gates = eng.evaluate(run_summary(security=True)).gates
+    everything = eng.evaluate(run_summary(security=True)).gates
+    gates = [g for g in everything if g.id.startswith("static.")]
     assert [(g.id, g.status, g.on_missing) for g in gates] == [
         ("static.complexity", "not_evaluated", "fail"),
         ("static.duplication", "not_evaluated", "fail"),
@@ -235,7 +250,9 @@ def test_risk_section_and_gate_from_env_base(tmp_path: Path) -> None:
     assert risk_gate.status == "not_evaluated"  # tmp_path is no git work tree
     risk_section: dict[str, Any] = result.sections["risk"]  # type: ignore[assignment]
     assert (risk_section["level"], risk_section["assessed"]) == ("high", False)
-    assert engine(tmp_path, {}).assess_risk() is None  # not configured: no risk section
+    plain = engine(tmp_path, {}).evaluate(run_summary())  # not configured: no risk at all
+    assert "risk" not in plain.sections
+    assert "risk.approval" not in {g.id for g in plain.gates}
 
 
 # --- end to end (pytester) ------------------------------------------------------------------

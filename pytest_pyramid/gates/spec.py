@@ -1,0 +1,203 @@
+"""What a gate is, to the engine: a :class:`GateSpec` declared in one file of ``gates/specs/``.
+
+Adding a gate means adding one spec file: the engine finds every module of that package
+that defines ``SPEC`` and loops over them. A spec module is small and imports nothing
+heavy; the gate's logic (radon, bandit, git) is imported inside ``evaluate`` when the gate
+runs. A spec declares its id, default level and missing-data policy, its options for
+``[tool.pyramid.gates]`` (each with one default and one validator), how it reads its own
+section of ``[tool.pyramid]`` at start-up, and how it judges a finished run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import Settings
+    from pytest_pyramid.gates.flaky import QuarantineEntry
+    from pytest_pyramid.gates.static import StaticSettings
+    from pytest_pyramid.results import Level, OnMissing
+    from pytest_pyramid.summary import RunSummary
+
+Validator = Callable[[object, str, str], object]
+
+
+# -- option validators (value, key, source) -> value ---------------------------------------------
+
+
+def whole(minimum: int) -> Validator:
+    def check(value: object, key: str, source: str) -> object:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(key, value, source, f"must be a whole number >= {minimum}")
+        return value
+
+    return check
+
+
+def percent(value: object, key: str, source: str) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ConfigError(key, value, source, "must be a percentage in 0..100")
+    return float(value)
+
+
+def positive(value: object, key: str, source: str) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(key, value, source, "must be a number > 0")
+    return float(value)
+
+
+def str_list(value: object, key: str, source: str) -> object:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(key, value, source, "must be a list of non-empty strings")
+    return tuple(value)
+
+
+def one_of(*choices: str) -> Validator:
+    def check(value: object, key: str, source: str) -> object:
+        if value not in choices:
+            raise ConfigError(key, value, source, "must be one of " + ", ".join(choices))
+        return value
+
+    return check
+
+
+@dataclass(frozen=True)
+class Option:
+    default: object
+    check: Validator
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """A gate's level, missing-data policy and options after ``[tool.pyramid.gates]``."""
+
+    level: Level
+    on_missing: OnMissing
+    options: Mapping[str, Any]
+    explicit_level: bool = False
+
+    def opt(self, name: str) -> Any:
+        return self.options[name]
+
+
+class Setup:
+    """What every gate may read at start-up; shared sections are parsed once, on demand."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        today: dt.date | None = None,
+        risk_base: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.raw: Mapping[str, Any] = settings.raw
+        self.source = settings.source
+        self.rootdir = Path(settings.rootdir)
+        self.tier_names = tuple(settings.tier_names)
+        self.source_paths = tuple(settings.source_paths)
+        self._today = today
+        self.risk_base = risk_base
+        self.environ = os.environ if environ is None else environ
+
+    @property
+    def today(self) -> dt.date:
+        return self._today or dt.date.today()
+
+    @cached_property
+    def quarantine(self) -> tuple[QuarantineEntry, ...]:
+        from pytest_pyramid.gates.flaky import parse_quarantine
+
+        return parse_quarantine(self.raw.get("quarantine"), self.source)
+
+    @cached_property
+    def static(self) -> StaticSettings:
+        from pytest_pyramid.gates.static import parse_static
+
+        return parse_static(self.raw.get("static"), self.source, self.tier_names)
+
+    @property
+    def active_quarantine(self) -> frozenset[str]:
+        today = self.today
+        return frozenset(e.test for e in self.quarantine if not e.expired(today))
+
+
+class Context:
+    """One finished run, as every gate sees it; per-run shared work is done once."""
+
+    def __init__(self, setup: Setup, run: RunSummary) -> None:
+        self.setup = setup
+        self.run = run
+        self.quarantined = setup.active_quarantine
+        #: static-gate inputs computed once for the four static gates
+        self.shared: dict[str, Any] = {}
+
+    @cached_property
+    def not_selected(self) -> frozenset[str]:
+        """Tiers with tests that this run did not select (their metrics are not missing)."""
+        return frozenset(
+            name for name, stats in self.run.tiers.items() if not stats.selected and stats.has_tests
+        )
+
+
+def _always(setup: Setup, config: GateConfig) -> object:
+    return config
+
+
+def _configured(setup: Setup) -> bool:
+    return True
+
+
+def with_static(setup: Setup, config: GateConfig) -> GateConfig:
+    """``prepare`` of the static gates: ``[tool.pyramid.static]`` is read at start-up."""
+    _ = setup.static
+    return config
+
+
+#: a function, or ``"module:function"`` imported when first called: a spec can name its
+#: implementation without importing it (the implementation imports the spec's constants)
+Ref = Callable[..., Any] | str
+
+
+def resolve(ref: Ref) -> Callable[..., Any]:
+    if callable(ref):
+        return ref
+    from importlib import import_module
+
+    module, _, name = ref.partition(":")
+    function: Callable[..., Any] = getattr(import_module(module), name)
+    return function
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One gate (or a family such as ``budget.*`` whose ids the gate itself names)."""
+
+    id: str
+    level: Level
+    #: ``(state, Context) -> list[GateResult]``
+    evaluate: Ref
+    on_missing: OnMissing = "fail"
+    options: Mapping[str, Option] = field(default_factory=dict)
+    #: position in the verdict's list of gates (lower first)
+    order: int = 500
+    #: whether the project configured this gate at all (cheap: no implementation import)
+    active: Callable[[Setup], bool] = _configured
+    #: ``(Setup, GateConfig) -> state``: read the gate's own section at start-up (ConfigError
+    #: on a bad value); None: the gate is not configured and does not run
+    prepare: Ref = _always
+    #: ``(state, Context) -> Mapping``: verdict sections (``metrics``, ``flaky``, ``risk`` ...)
+    sections: Ref | None = None
+    #: a key of ``[tool.pyramid.gates]``; families configure their level elsewhere
+    configurable: bool = True
+    #: why the gate is not configurable there, for the error message
+    configured_in: str = ""
