@@ -10,7 +10,7 @@ import contextlib
 import os
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,6 +22,7 @@ from pytest_pyramid.config import (
     read_pyproject_table,
 )
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.run.filters import informational
 from pytest_pyramid.stash import (
     EXPLAINED_KEY,
     FINISHED_KEY,
@@ -33,11 +34,6 @@ from pytest_pyramid.stash import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
-#: option destinations of invocations that run no tests: they leave the last verdict alone
-INFORMATIONAL = (
-    "help", "version", "markers", "showfixtures", "show_fixtures_per_test", "collectonly",
-    "setuponly", "setupplan", "cacheshow",
-)
 #: environment variables that must never reach code under test (a signing secret there
 #: would let a test produce a validly signed verdict)
 SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
@@ -103,11 +99,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("pyramid_strict", "a test without a tier is a collection error", default=None)
     parser.addini("pyramid_fail_fast", "stop before the next tier after a failure", default=None)
-
-
-def informational(option: Any) -> bool:
-    """Whether this invocation only shows something (help, fixtures, a plan) and runs no test."""
-    return any(getattr(option, name, False) for name in INFORMATIONAL)
 
 
 def _pyproject_path(config: pytest.Config) -> Path:

@@ -38,7 +38,8 @@ from pytest_pyramid.gates.specs.audit import (
     DEFAULT_TIMEOUT_S,
     GATE_ID,
 )
-from pytest_pyramid.gates.static import cache_key, inputs_for, not_run
+from pytest_pyramid.gates.static import cache_key, not_run
+from pytest_pyramid.gates.static_run import inputs_for
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:

@@ -30,7 +30,8 @@ from pytest_pyramid.gates.specs.duplication import (
     DEFAULT_THRESHOLD,
     GATE_ID,
 )
-from pytest_pyramid.gates.static import relpath, source_gate
+from pytest_pyramid.gates.static import relpath
+from pytest_pyramid.gates.static_run import source_gate
 from pytest_pyramid.results import GateResult, Level
 
 if TYPE_CHECKING:

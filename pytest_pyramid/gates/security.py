@@ -32,7 +32,8 @@ from pytest_pyramid.gates.specs.security import (
     SEVERITIES,
     threshold_text,
 )
-from pytest_pyramid.gates.static import relpath, source_gate
+from pytest_pyramid.gates.static import relpath
+from pytest_pyramid.gates.static_run import source_gate
 from pytest_pyramid.results import GateResult, Level
 
 if TYPE_CHECKING:

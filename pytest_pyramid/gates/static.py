@@ -24,14 +24,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.globs import glob_match
 from pytest_pyramid.results import GateResult, Level, OnMissing, Status
-
-if TYPE_CHECKING:
-    from pytest_pyramid.gates.spec import Context, GateConfig
 
 STATIC_KEYS: tuple[str, ...] = ("enabled", "tier", "cache", "exclude", "sarif")
 CACHE_DIR = Path(".pyramid") / "cache"
@@ -301,41 +298,3 @@ def cached_run(
     if inputs.missing:
         result = replace(result, details={**result.details, "sources_not_found": inputs.missing})
     return result, sarif_out
-
-
-def inputs_for(ctx: Context) -> StaticInputs:
-    """The static inputs of this run, shared by the static gates (computed on first use)."""
-    found = ctx.shared.get("static")
-    if isinstance(found, StaticInputs):
-        return found
-    setup = ctx.setup
-    inputs = static_inputs(setup.static, setup.rootdir, setup.source_paths, ctx.run)
-    ctx.shared["static"] = inputs
-    return inputs
-
-
-def source_gate(
-    ctx: Context,
-    gate_id: str,
-    config: GateConfig,
-    threshold: float | int | str,
-    *,
-    tool_version: Callable[[], str | None],
-    compute: Callable[[StaticInputs], tuple[GateResult, dict[str, object] | None]],
-    extra_key: Mapping[str, object] | None = None,
-) -> tuple[list[GateResult], dict[str, object] | None]:
-    """The steps every source gate (complexity, duplication, security) shares."""
-    if ctx.setup.static.enabled is False:
-        return [], None
-    inputs = inputs_for(ctx)
-    if not inputs.requested:
-        return [not_run(gate_id, config.level, threshold, inputs.why)], None
-    if not inputs.files:
-        return [no_sources(gate_id, config.level, config.on_missing, threshold,
-                           ctx.setup.source_paths, inputs.missing)], None
-    result, sarif = cached_run(
-        gate_id, inputs, level=config.level, on_missing=config.on_missing,
-        tool_version=tool_version(), options={**config.options, **(extra_key or {})},
-        compute=lambda: compute(inputs),
-    )
-    return [result], sarif

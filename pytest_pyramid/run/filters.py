@@ -11,11 +11,16 @@ settings that decide what pytest collects.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pytest
 
+#: option destinations of invocations that run no tests: they leave the last verdict alone
+INFORMATIONAL = (
+    "help", "version", "markers", "showfixtures", "show_fixtures_per_test", "collectonly",
+    "setuponly", "setupplan", "cacheshow",
+)
 #: ini settings that change what pytest collects; overriding them with -o narrows a run
 COLLECTION_SETTINGS = frozenset(
     {"python_files", "python_classes", "python_functions", "testpaths", "norecursedirs"}
@@ -64,3 +69,8 @@ def narrowing_reasons(config: pytest.Config, project_dir: Path | None = None) ->
         if given != project_dir.resolve():
             reasons.append(f"--rootdir {rootdir} is not the project directory {project_dir}")
     return reasons
+
+
+def informational(option: Any) -> bool:
+    """Whether this invocation only shows something (help, fixtures, a plan) and runs no test."""
+    return any(getattr(option, name, False) for name in INFORMATIONAL)

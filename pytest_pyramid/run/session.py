@@ -402,7 +402,7 @@ class PyramidSession:
     # -- session end ------------------------------------------------------------------------
 
     def _writes_verdict(self) -> bool:
-        from pytest_pyramid.plugin import informational
+        from pytest_pyramid.run.filters import informational
 
         return not (self.is_worker or informational(self.config.option))
 

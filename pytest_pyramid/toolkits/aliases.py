@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.toolkits.plugin import (
+from pytest_pyramid.toolkits.pairs import (
+    ALIASES_PLUGIN,
     APP_PAIR,
     HEALTH_PAIR,
     default_health_path,
@@ -26,7 +27,7 @@ from pytest_pyramid.toolkits.plugin import (
 if TYPE_CHECKING:
     from pytest_pyramid.toolkits.live_server import LiveServer
 
-PLUGIN_NAME = "pyramid-live-server-aliases"
+PLUGIN_NAME = ALIASES_PLUGIN
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.run.metrics import record_metric
+from pytest_pyramid.toolkits.pairs import (
+    ALIASES_PLUGIN,
+    APP_PAIR,
+    HEALTH_PAIR,
+    default_health_path,
+    follow_alias,
+    missing_app,
+)
 
 if TYPE_CHECKING:
     import os
@@ -34,7 +42,6 @@ if TYPE_CHECKING:
     from pytest_pyramid.toolkits.live_server import LiveServer
     from pytest_pyramid.toolkits.load import LoadResult
 
-T = TypeVar("T")
 
 #: Where toolkits keep files, relative to the rootdir.
 STATE_DIR = ".pyramid"
@@ -143,8 +150,8 @@ def pytest_configure(config: pytest.Config) -> None:
             manager.register(base_url_plugin, base_url_plugin.PLUGIN_NAME)
     from pytest_pyramid.toolkits import aliases
 
-    if not manager.has_plugin(aliases.PLUGIN_NAME) and live_server_owner(config) is None:
-        manager.register(aliases, aliases.PLUGIN_NAME)
+    if not manager.has_plugin(ALIASES_PLUGIN) and live_server_owner(config) is None:
+        manager.register(aliases, ALIASES_PLUGIN)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -211,47 +218,8 @@ def pyramid_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPo
     pool.stop_all()
 
 
-APP_PAIR = "live_server_app"
-HEALTH_PAIR = "live_server_health_path"
-_DELEGATING = pytest.StashKey[set[str]]()
-
-
-def follow_alias(
-    request: pytest.FixtureRequest, pair: str, other: str, default: Callable[[], T]
-) -> T:
-    """The value of ``other``, the other name of a fixture pair, unless it is a default too.
-
-    The default definitions of both names delegate to each other, so a conftest may
-    define either name. When the other one is also a default (it is delegating back),
-    ``default()`` gives the value.
-    """
-    delegating = request.config.stash.setdefault(_DELEGATING, set())
-    if pair in delegating:
-        return default()
-    delegating.add(pair)
-    try:
-        value: T = request.getfixturevalue(other)
-    finally:
-        delegating.discard(pair)
-    return value
-
-
 def _aliases_active(config: pytest.Config) -> bool:
-    from pytest_pyramid.toolkits.aliases import PLUGIN_NAME
-
-    return config.pluginmanager.has_plugin(PLUGIN_NAME)
-
-
-def missing_app() -> Any:
-    raise pytest.UsageError(
-        "the pyramid_live_server fixture needs an app: define a session-scoped "
-        "`pyramid_live_server_app` fixture returning an ASGI or WSGI app (or a command list "
-        "with {port})"
-    )
-
-
-def default_health_path() -> str:
-    return "/"
+    return config.pluginmanager.has_plugin(ALIASES_PLUGIN)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,168 @@
+"""The package's structure, read from its imports (every import: module level, inside
+functions, under ``TYPE_CHECKING``): no cycles, and no import from a lower stage to a higher
+one. docs/architecture.md describes exactly these rules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "pytest_pyramid"
+
+#: Stages in the order a run flows through them; a module may import its own stage and
+#: the stages before it, never a later one.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # shared currency and plumbing every stage reads
+    ("base", ("pytest_pyramid", "pytest_pyramid.errors", "pytest_pyramid.warning",
+              "pytest_pyramid._files", "pytest_pyramid.durations", "pytest_pyramid.globs",
+              "pytest_pyramid.results", "pytest_pyramid.summary", "pytest_pyramid.stash",
+              "pytest_pyramid.hookspecs", "pytest_pyramid.config")),
+    ("run", ("pytest_pyramid.run",)),
+    ("toolkits", ("pytest_pyramid.toolkits",)),
+    ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
+    ("verdict", ("pytest_pyramid.verdict",)),
+    ("deploy", ("pytest_pyramid.deploy",)),
+    # the entry points wire every stage together
+    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__")),
+)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def stage_of(name: str) -> int:
+    best, found = -1, -1
+    for index, (_, prefixes) in enumerate(STAGES):
+        for prefix in prefixes:
+            inside = prefix != "pytest_pyramid" and name.startswith(prefix + ".")
+            matches = name == prefix or inside
+            if matches and len(prefix) > best:
+                best, found = len(prefix), index
+    if found < 0 and name == "pytest_pyramid":
+        return 0
+    if found < 0:
+        raise AssertionError(f"{name} belongs to no stage: add it to STAGES")
+    return found
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules that ``name`` imports, resolved to the longest known module."""
+    tree = ast.parse(path.read_text("utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name and target.startswith("pytest_pyramid"):
+                found.add(target)  # importing a.b.c runs a/b/__init__ too: that is an edge
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    names = set(found)
+    return {name: imports_of(name, path, names) for name, path in found.items()}
+
+
+def test_every_module_has_a_stage() -> None:
+    for name in modules():
+        stage_of(name)
+
+
+def test_imports_only_go_down_the_flow() -> None:
+    upward = []
+    for name, targets in graph().items():
+        for target in targets:
+            if target == "pytest_pyramid":
+                continue  # the package's own __init__ (version, lazy re-exports)
+            if stage_of(target) > stage_of(name):
+                upward.append(
+                    f"{name} ({STAGES[stage_of(name)][0]}) imports {target} "
+                    f"({STAGES[stage_of(target)][0]})"
+                )
+    assert upward == []
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(edges.get(node, ())):
+            if state.get(target) == 1:
+                return [*stack[stack.index(target):], target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+#: known cycles being removed by work in flight; this list only ever shrinks
+KNOWN_CYCLES: set[tuple[str, str]] = {
+    # deploy/routers.py <-> deploy/nginx.py: routers become a package (issue 11 branch)
+    ("pytest_pyramid.deploy.nginx", "pytest_pyramid.deploy.routers"),
+}
+
+
+def test_no_import_cycles() -> None:
+    edges = {
+        name: {t for t in targets if t != "pytest_pyramid" and (name, t) not in KNOWN_CYCLES}
+        for name, targets in graph().items()
+    }
+    cycle = find_cycle(edges)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+@pytest.mark.parametrize(
+    ("edges", "cycle"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+        ({"a": {"b"}, "b": {"a"}}, ["a", "b", "a"]),
+        ({"a": {"b"}, "b": {"c"}, "c": {"b"}}, ["b", "c", "b"]),
+    ],
+)
+def test_the_cycle_finder(edges: dict[str, set[str]], cycle: list[str] | None) -> None:
+    assert find_cycle(edges) == cycle
+
+
+def test_the_walker_sees_lazy_and_type_checking_imports(tmp_path: Path) -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from pytest_pyramid.verdict.document import Verdict\n"
+        "def f():\n    from pytest_pyramid.gates import engine\n"
+    )
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    found = imports_of("pytest_pyramid.run.probe", probe, set(modules()))
+    assert {"pytest_pyramid.verdict.document", "pytest_pyramid.gates.engine"} <= found
