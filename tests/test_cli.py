@@ -453,3 +453,15 @@ def test_a_verdict_cannot_exclude_the_code_it_names(
     data["tree"]["excluded"] = [*data["tree"]["excluded"], *excluded]
     assert main(["check", write(repo, data)]) == 3
     assert message in capsys.readouterr().err
+
+
+def test_check_without_a_path_reads_the_configured_verdict(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (outside_git / "pyproject.toml").write_text('[tool.pyramid]\nverdict = "out/v.json"\n')
+    (outside_git / "out").mkdir()
+    write(outside_git / "out", make_verdict(), name="v.json")
+    assert main(["check"]) == 0
+    (outside_git / "pyproject.toml").write_text("[tool.pyramid.deploy]\nbake = 'soon'\n")
+    assert main(["check"]) == 3
+    assert "deploy.bake" in capsys.readouterr().err
