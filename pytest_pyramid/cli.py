@@ -71,6 +71,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         TrustError,
         TrustPolicy,
         keyring,
+        pinned_key_sources,
         resolve_target,
         trust_problems,
     )
@@ -80,9 +81,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdict = load_verdict(path)
     except VerdictError as exc:
         raise UsageFailure(str(exc)) from None
-    configured_keys, configured_required = _trust_config()
+    repo_keys, configured_required = _trust_config()
     try:
-        keys = keyring([*configured_keys, *args.trusted_key], "trusted key")
+        sources, origin = pinned_key_sources(args.trusted_key)
+        keys = keyring(sources, origin or "trusted key")
         target = resolve_target(Path.cwd(), args.commit, verdict)
         signature_file = Path(args.signature) if args.signature else envelope_path(path)
         envelope = read_envelope(signature_file)
@@ -90,6 +92,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageFailure(f"{signature_file}: no such signature file")
     except (TrustError, SignatureError) as exc:
         raise UsageFailure(str(exc)) from None
+    if repo_keys and not keys:
+        _print("note: the trusted_keys of the checked tree are not used (a commit could add its "
+               "own signer): pin keys outside it with --trusted-key, PYRAMID_TRUSTED_KEYS or "
+               "~/.config/pyramid/trusted_keys", err=True)
     policy = TrustPolicy(
         allow_dirty=args.allow_dirty,
         max_age_s=args.max_age,
@@ -102,9 +108,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
     for problem in problems:  # a refusal stays a refusal (exit 1); the problems are shown
         _print(f"note: {problem}", err=True)
-    if target.commit is None:
-        _print("note: not bound to a commit (no git repository here and no --commit): the "
-               "verdict was read, not matched to the code being shipped", err=True)
+    if target.commit is None and verdict["decision"] in ("ready", "needs_approval"):
+        raise UsageFailure(
+            f"{path}: not bound to any commit (no git repository here): pass --commit SHA to "
+            "say which code the verdict must vouch for"
+        )
     recorded = (verdict.get("commit") or "no commit")[:12]
     signed = ", signed by a trusted key" if envelope is not None and keys else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")

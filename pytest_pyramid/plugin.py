@@ -170,8 +170,9 @@ def pytest_load_initial_conftests(
     for name in SECRET_ENV:
         os.environ.pop(name, None)
     config = early_config
-    worker = "PYTEST_XDIST_WORKER" in os.environ  # workers: the controller wrote it already
-    if not worker and not informational(config.known_args_namespace):
+    # Every process writes it, xdist workers included (an environment variable is no proof of
+    # being one): a worker starts during the controller's run, always before its verdict.
+    if not informational(config.known_args_namespace):
         found = _early_verdict_path(config)
         if found is not None:
             path, origin = found

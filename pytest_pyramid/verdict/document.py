@@ -182,6 +182,17 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON (strict JSON has no NaN or Infinity)")
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Readers disagree on a repeated key (Python keeps the last, others the first): a file
+    that says two things is refused rather than read one way."""
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
 def _depth_exceeds(text: str, limit: int) -> bool:
     """Whether brackets nest deeper than ``limit`` (strings skipped), without parsing."""
     depth = 0
@@ -219,7 +230,7 @@ def parse_strict(raw: bytes, source: str) -> object:
     if _depth_exceeds(text, MAX_DEPTH):
         raise VerdictError(f"{source}: JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise VerdictError(f"{source}: not valid JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:  # huge integers, NaN, absurd nesting

@@ -321,6 +321,10 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(
+            {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
+            for what in git.unnamed
+        )
 
         hook_errors: list[str] = []
         gates = self.collect_gates(run, hook_errors)
