@@ -13,8 +13,6 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.verdict.report_data import duration, module_of
-
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -61,28 +59,27 @@ def _headline(text: str) -> str:
 
 
 def test_entry(entry: ResultRecord) -> dict[str, Any]:
+    """One CTRF test. Only what a CTRF reader uses: 50,000 of them are written at once."""
     outcome = entry["outcome"]
+    nodeid = entry["nodeid"]
+    status = STATUS.get(outcome, "other")
+    seconds = (entry.get("setup_s", 0.0) + entry.get("call_s", 0.0)
+               + entry.get("teardown_s", 0.0))
     test: dict[str, Any] = {
-        "name": entry["nodeid"],
-        "testId": entry["nodeid"],
-        "status": STATUS.get(outcome, "other"),
-        "rawStatus": outcome,
-        "duration": _ms(duration(entry)),
+        "name": nodeid,
+        "status": status,
+        "duration": round(seconds * 1000),
         "type": entry["tier"],
-        "labels": {"tier": entry["tier"]},
-        "suite": suite_of(entry["nodeid"], entry["tier"]),
-        "filePath": module_of(entry["nodeid"]),
-        "extra": {
-            "setup_ms": _ms(float(entry.get("setup_s", 0.0))),
-            "call_ms": _ms(float(entry.get("call_s", 0.0))),
-            "teardown_ms": _ms(float(entry.get("teardown_s", 0.0))),
-        },
+        "suite": suite_of(nodeid, entry["tier"]),
+        "filePath": nodeid.partition("::")[0],
     }
+    if outcome != status:
+        test["rawStatus"] = outcome
     message = entry.get("message")
     if message:
         test["message"] = _headline(message)
         test["trace"] = message
-    reruns = int(entry.get("reruns", 0))
+    reruns = entry.get("reruns", 0)
     if reruns:
         test["retries"] = reruns
         # pytest-rerunfailures reruns a failed attempt: each one before the last failed

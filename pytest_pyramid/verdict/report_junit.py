@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree as ET
 
 from pytest_pyramid.verdict.report_data import coverage_of, duration, tier_order
 
@@ -29,12 +28,16 @@ _ILLEGAL_XML = re.compile(
 _MESSAGE_CAP = 500
 
 
-def bin_xml_escape(text: object) -> str:
-    def replace(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"#x{code:02X}" if code <= 0xFF else f"#x{code:04X}"
+def _replace(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"#x{code:02X}" if code <= 0xFF else f"#x{code:04X}"
 
-    return _ILLEGAL_XML.sub(replace, str(text))
+
+def bin_xml_escape(text: object) -> str:
+    value = str(text)
+    if value.isascii() and value.isprintable():  # the common case, without the regex
+        return value
+    return _ILLEGAL_XML.sub(_replace, value)
 
 
 def junit_names(nodeid: str, prefix: str | None = None) -> tuple[str, str]:
@@ -47,7 +50,9 @@ def junit_names(nodeid: str, prefix: str | None = None) -> tuple[str, str]:
         names = [path, *head.split("::")]
         if bracket:
             names[-1] += f"[{params.removesuffix(']')}]"
-    names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+    names[0] = names[0].replace("/", ".")
+    if names[0].endswith(".py"):
+        names[0] = names[0][:-3]
     classnames = names[:-1]
     if prefix:
         classnames.insert(0, prefix)
@@ -64,34 +69,61 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _testcase(entry: ResultRecord, prefix: str | None) -> ET.Element:
+def _attr(text: object) -> str:
+    """An attribute value: legal XML characters only, markup and quotes escaped (what
+    ElementTree writes, by hand: 50,000 testcases as elements take seconds)."""
+    value = bin_xml_escape(text)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\n" in value or "\r" in value or "\t" in value:
+        value = value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#09;")
+    return value
+
+
+def _body(text: str) -> str:
+    value = bin_xml_escape(text)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _testcase(entry: ResultRecord, prefix: str | None) -> str:
     classname, name = junit_names(entry["nodeid"], prefix)
-    case = ET.Element("testcase", classname=classname, name=name,
-                      time=_seconds(duration(entry)))
+    seconds = (entry.get("setup_s", 0.0) + entry.get("call_s", 0.0)
+               + entry.get("teardown_s", 0.0))
+    head = (f'<testcase classname="{_attr(classname)}" name="{_attr(name)}" '
+            f'time="{seconds:.3f}"')
     outcome = entry["outcome"]
-    text = entry.get("message", "")
     reruns = int(entry.get("reruns", 0))
+    if outcome == "passed" and not reruns:
+        return head + " />"
+    text = entry.get("message", "")
+    parts = [head, ">"]
     if outcome in ("failed", "error", "unfinished"):
         tag = "failure" if outcome == "failed" else "error"
         message = "started but never finished" if outcome == "unfinished" else _headline(text)
-        node = ET.SubElement(case, tag, message=message)
-        node.text = bin_xml_escape(text)
-        for _ in range(reruns):  # Surefire's elements for attempts before the last one
-            ET.SubElement(case, "rerunFailure", type="pytest.rerun", message="failed, rerun")
+        parts.append(f'<{tag} message="{_attr(message)}">{_body(text)}</{tag}>')
+        # Surefire's element for each attempt before the last one
+        parts.extend('<rerunFailure type="pytest.rerun" message="failed, rerun" />'
+                     for _ in range(reruns))
     elif outcome in ("skipped", "xfailed"):
         kind = "pytest.xfail" if outcome == "xfailed" else "pytest.skip"
-        node = ET.SubElement(case, "skipped", type=kind, message=_headline(text))
-        node.text = bin_xml_escape(text)
+        parts.append(f'<skipped type="{kind}" message="{_attr(_headline(text))}">'
+                     f"{_body(text)}</skipped>")
     elif reruns:
-        for _ in range(reruns):
-            ET.SubElement(case, "flakyFailure", type="pytest.rerun",
-                          message="failed, then passed on a rerun")
-    return case
+        parts.extend('<flakyFailure type="pytest.rerun" message="failed, then passed on a '
+                     'rerun" />' for _ in range(reruns))
+    parts.append("</testcase>")
+    return "".join(parts)
 
 
-def _property(parent: ET.Element, name: str, value: object) -> None:
+def _property(name: str, value: object) -> str:
     shown = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-    ET.SubElement(parent, "property", name=name, value=bin_xml_escape(shown))
+    return f'<property name="{_attr(name)}" value="{_attr(shown)}" />'
 
 
 def render_junit(
@@ -105,8 +137,9 @@ def render_junit(
     for entry in records:
         by_tier.setdefault(entry["tier"], []).append(entry)
     tiers: Mapping[str, Mapping[str, Any]] = verdict.get("tiers") or {}
-    root = ET.Element("testsuites", name="pytest-pyramid")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "time": 0.0}
+    suites: list[str] = []
+    tests = failures_total = errors_total = 0
+    took_total = 0.0
     for name in tier_order(verdict, records):
         entries = by_tier.get(name, [])
         tier = tiers.get(name, {})
@@ -114,17 +147,11 @@ def render_junit(
         errors = sum(1 for e in entries if e["outcome"] in ("error", "unfinished"))
         skipped = sum(1 for e in entries if e["outcome"] in ("skipped", "xfailed"))
         took = sum(duration(e) for e in entries)
-        suite = ET.SubElement(
-            root, "testsuite", name=name, tests=str(len(entries)), failures=str(failures),
-            errors=str(errors), skipped=str(skipped), time=_seconds(took),
-            timestamp=str(verdict.get("created_at", "")),
-        )
-        properties = ET.SubElement(suite, "properties")
         percent, threshold = coverage_of(tier)
-        for key, value in (
+        status = tier.get("status", "") if tier.get("selected", True) else "not_selected"
+        properties = "".join(_property(key, value) for key, value in (
             ("pyramid.tier", name),
-            ("pyramid.status", tier.get("status", "") if tier.get("selected", True)
-             else "not_selected"),
+            ("pyramid.status", status),
             ("pyramid.required", str(bool(tier.get("required"))).lower()),
             ("pyramid.budget_s", tier.get("budget_s")),
             ("pyramid.time_s", tier.get("test_time_s")),
@@ -133,16 +160,20 @@ def render_junit(
             ("pyramid.coverage_threshold", threshold),
             ("pyramid.decision", verdict.get("decision")),
             ("pyramid.commit", verdict.get("commit")),
-        ):
-            _property(properties, key, value)
-        suite.extend(_testcase(entry, prefix) for entry in entries)
-        totals["tests"] += len(entries)
-        totals["failures"] += failures
-        totals["errors"] += errors
-        totals["time"] += took
-    root.set("tests", str(totals["tests"]))
-    root.set("failures", str(totals["failures"]))
-    root.set("errors", str(totals["errors"]))
-    root.set("time", _seconds(float(totals["time"])))
-    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return document + b"\n"
+        ))
+        suites.append(
+            f'<testsuite name="{_attr(name)}" tests="{len(entries)}" failures="{failures}" '
+            f'errors="{errors}" skipped="{skipped}" time="{_seconds(took)}" '
+            f'timestamp="{_attr(verdict.get("created_at", ""))}">'
+            f"<properties>{properties}</properties>"
+            + "\n".join(_testcase(entry, prefix) for entry in entries)
+            + "</testsuite>"
+        )
+        tests += len(entries)
+        failures_total += failures
+        errors_total += errors
+        took_total += took
+    head = (f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="pytest-pyramid" '
+            f'tests="{tests}" failures="{failures_total}" errors="{errors_total}" '
+            f'time="{_seconds(took_total)}">')
+    return (head + "\n".join(suites) + "</testsuites>\n").encode("utf-8")

@@ -7,6 +7,7 @@ files. The history is appended first, so the HTML's trends include the run it re
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -132,11 +133,11 @@ def build_reports(
         write_text_atomic(request.html, page)
         outcome.written.append(("html", request.html))
     if request.ctrf is not None and records is not None:
-        from pytest_pyramid._files import dumps_strict
         from pytest_pyramid.verdict.report_ctrf import render_ctrf
 
         document = render_ctrf(verdict, records)
-        write_text_atomic(request.ctrf, dumps_strict(document, indent=None) + "\n")
+        text = json.dumps(document, separators=(",", ":"), allow_nan=False)
+        write_text_atomic(request.ctrf, text + "\n")
         outcome.written.append(("ctrf", request.ctrf))
     if request.junit is not None and records is not None:
         from pytest_pyramid.verdict.report_junit import render_junit
