@@ -89,25 +89,28 @@ def step_summary(
     # room kept for the closing "N more" line, so it always fits
     reserve = 200
 
-    def fits(piece: str) -> bool:
+    def fits(piece: str, up_to: int = limit) -> bool:
         nonlocal text, size
         cost = len(piece.encode())
-        if size + cost + reserve > limit:
+        if size + cost + reserve > up_to:
             return False
         text += piece
         size += cost
         return True
 
+    # the gates may take half of what is left, so the failures always get the other half
+    gates_up_to = size + max(0, limit - size - reserve) // 2
     omitted_gates = 0
     judged = [g for g in verdict.get("gates", []) if g["status"] != "pass"]
     if judged and fits(
-        "\n| gate | level | status | actual | threshold | why |\n|---|---|---|---|---|---|\n"
+        "\n| gate | level | status | actual | threshold | why |\n|---|---|---|---|---|---|\n",
+        gates_up_to,
     ):
         for index, gate in enumerate(judged):
             row = (f"| `{_cell(gate['id'])}` | {gate['level']} | {gate['status']} "
                    f"| {_cell(gate.get('actual'))} | {_cell(gate.get('threshold'))} "
                    f"| {_cell(gate.get('message', ''))} |\n")
-            if not fits(row):
+            if not fits(row, gates_up_to):
                 omitted_gates = len(judged) - index
                 break
     elif judged:
