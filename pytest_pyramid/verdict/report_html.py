@@ -44,7 +44,8 @@ _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#212121;
 background:#fafafa}
 main{max-width:1120px;margin:0 auto;padding:0 20px 40px}
-header.decision{color:#fff;padding:18px 20px;margin:0 0 18px}
+header.decision{color:#fff;padding:18px 0;margin:0 0 18px}
+header.decision>div{max-width:1120px;margin:0 auto;padding:0 20px}
 header.decision h1{margin:0;font-size:26px;letter-spacing:.02em}
 header.decision ul{margin:6px 0 0;padding-left:20px}
 header.decision .meta{opacity:.9;font-size:13px;margin-top:8px}
@@ -152,8 +153,8 @@ def _header(verdict: Mapping[str, Any], decision: str) -> str:
         meta.append(f"run {_e(verdict['run_id'])}")
     return (
         f'<header class="decision" id="decision" data-decision="{_e(decision)}" '
-        f'style="background:{colour}"><h1>{_e(decision.replace("_", " ").upper())}</h1>'
-        f"<ul>{reasons}</ul><div class=\"meta\">{' · '.join(meta)}</div></header>"
+        f'style="background:{colour}"><div><h1>{_e(decision.replace("_", " ").upper())}</h1>'
+        f"<ul>{reasons}</ul><div class=\"meta\">{' · '.join(meta)}</div></div></header>"
     )
 
 
