@@ -38,7 +38,9 @@ def junit_errors(path: Path | str) -> list[str]:
     return [str(error.reason) for error in junit_schema().iter_errors(str(path))]
 
 
-def record(nodeid: str, tier: str = "unit", outcome: str = "passed", **extra: Any) -> dict[str, Any]:
+def record(
+    nodeid: str, tier: str = "unit", outcome: str = "passed", **extra: Any
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "nodeid": nodeid,
         "tier": tier,

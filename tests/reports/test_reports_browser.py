@@ -11,9 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +20,9 @@ from pytest_pyramid.toolkits.browser import CHROMIUM_ARGS, browser_environment
 from pytest_pyramid.verdict.report_html import render_html
 from tests.reports.report_helpers import record
 from tests.verdict_factory import make_verdict, tier
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +152,8 @@ def test_the_demo_reports_open_in_chromium(
     assert set(page["failed_gates"]) == expected  # every failing gate, listed
     if run == "bug":
         failed = [n for n, t in verdict["tiers"].items() if t["failed"] + t["errors"]]
-        assert failed and all(f"{n}\n" in page["text"] or n in page["text"] for n in failed)
+        assert failed
+        assert all(f"{n}\n" in page["text"] or n in page["text"] for n in failed)
         assert "Failures (" in page["text"]
     assert screenshot.stat().st_size > 20_000  # a page was drawn, not a blank
 
@@ -172,7 +175,9 @@ def test_markup_in_test_ids_and_messages_stays_text(browser: Browser, tmp_path: 
     html = tmp_path / "report.html"
     html.write_text(render_html(verdict, entries))
     page = browser.open(html, artifacts_dir() / "markup.png")
-    assert page["dialogs"] == [] and page["errors"] == []
-    assert page["scripts"] == 0 and page["images"] == 0
+    assert page["dialogs"] == []
+    assert page["errors"] == []
+    assert page["scripts"] == 0
+    assert page["images"] == 0
     assert '<script>alert("id")</script>' in page["text"]  # shown as the text it is
     assert page["title"].startswith("pytest-pyramid")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +17,9 @@ from pytest_pyramid.verdict.history import (
 )
 from pytest_pyramid.verdict.report_html import render_html
 from tests.verdict_factory import make_verdict, tier
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def verdict_of(number: int, **changes: Any) -> dict[str, Any]:
@@ -50,7 +52,8 @@ def test_thirty_runs_give_thirty_points_and_a_rerun_replaces_its_row(tmp_path: P
     again["decision"], again["reasons"] = "blocked", ["gate g failed"]
     assert append(db, again) is False
     rows = recent(db)
-    assert len(rows) == 30 and rows[-1].decision == "blocked"
+    assert len(rows) == 30
+    assert rows[-1].decision == "blocked"
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT COUNT(*) FROM pyramid_runs").fetchone() == (30,)
     append(db, verdict_of(31))
@@ -60,7 +63,8 @@ def test_thirty_runs_give_thirty_points_and_a_rerun_replaces_its_row(tmp_path: P
 def test_a_verdict_without_run_id_is_keyed_by_its_content(tmp_path: Path) -> None:
     verdict = verdict_of(1)
     del verdict["run_id"]
-    assert run_key(verdict) == run_key(dict(verdict)) and run_key(verdict).startswith("verdict:")
+    assert run_key(verdict) == run_key(dict(verdict))
+    assert run_key(verdict).startswith("verdict:")
     db = tmp_path / "history.sqlite"
     assert append(db, verdict) is True
     assert append(db, verdict) is False
@@ -102,7 +106,8 @@ def test_the_html_trend_draws_gaps_and_reordering(tmp_path: Path) -> None:
     assert 'id="continuity"' in page
     assert "1 run(s) appended out of order" in page
     assert "2 run(s) missing between runs shown" in page
-    assert page.count('class="gap"') >= 1 and page.count('class="reordered"') >= 1
+    assert page.count('class="gap"') >= 1
+    assert page.count('class="reordered"') >= 1
     # unit: tests, time, coverage; e2e: tests, time (no coverage measured); one metric
     assert page.count('<svg class="spark"') == 6
     assert page.count("no data") == 1

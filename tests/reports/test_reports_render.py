@@ -213,7 +213,8 @@ def test_html_escapes_everything_and_loads_nothing_from_elsewhere() -> None:
     assert "<script" not in page.lower()
     assert "<img" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert "Content-Security-Policy" in page
+    assert "default-src 'none'" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)  # no external asset
     assert "<link" not in page
 
@@ -228,13 +229,15 @@ def test_html_shows_decision_gates_pyramid_and_failures() -> None:
     assert 'class="gate gate-not_evaluated" data-gate="static.audit"' in page
     assert page.count('class="target"') == 2  # the shape targets as outlines
     assert page.count('<details class="failure"') == 4  # failed, error, rerun failed, unfinished
-    assert 'id="flaky"' in page and "tests/unit/test_a.py::test_flaky" in page
+    assert 'id="flaky"' in page
+    assert "tests/unit/test_a.py::test_flaky" in page
 
 
 def test_html_without_per_test_results_says_so() -> None:
     verdict = sample_verdict(sample_records())
     page = render_html(verdict, None, results_problem="x.results.json: missing")
-    assert 'id="results-problem"' in page and "x.results.json: missing" in page
+    assert 'id="results-problem"' in page
+    assert "x.results.json: missing" in page
     assert 'id="failures"' not in page
 
 
@@ -348,18 +351,21 @@ def test_results_file_round_trip_and_reference(tmp_path: Path) -> None:
     verdict_path = tmp_path / "out" / "v.json"
     entries = sample_records()
     ref = write_results(results_path_for(verdict_path), entries, relative_to=verdict_path.parent)
-    assert ref["path"] == "v.results.json" and ref["tests"] == len(entries)
+    assert ref["path"] == "v.results.json"
+    assert ref["tests"] == len(entries)
     verdict = {**sample_verdict(entries), "results": ref}
     assert load_results(verdict, verdict_path) == entries
     # another run's file under the same name: refused by its digest
     results_path_for(verdict_path).write_bytes(encode(entries[:-1]))
-    with pytest.raises(VerdictError, match="sha256 .* is not the"):
+    with pytest.raises(VerdictError, match=r"sha256 .* is not the"):
         load_results(verdict, verdict_path)
     results_path_for(verdict_path).unlink()
     with pytest.raises(VerdictError, match="cannot read the per-test results"):
         load_results(verdict, verdict_path)
     records, problem = read_records(verdict, verdict_path)
-    assert records is None and problem and "cannot read" in problem
+    assert records is None
+    assert problem
+    assert "cannot read" in problem
 
 
 def test_a_verdict_without_tests_or_reference_has_no_records(tmp_path: Path) -> None:
@@ -367,7 +373,9 @@ def test_a_verdict_without_tests_or_reference_has_no_records(tmp_path: Path) -> 
     assert read_records(empty, tmp_path / "v.json") == ([], None)
     full = make_verdict("ready")  # one unit test collected, no results file named
     records, problem = read_records(full, tmp_path / "v.json")
-    assert records is None and problem and "references no per-test results" in problem
+    assert records is None
+    assert problem
+    assert "references no per-test results" in problem
 
 
 @pytest.mark.parametrize(
@@ -452,7 +460,8 @@ def test_bad_report_kinds_name_the_option_and_value(text: str, message: str) -> 
 def test_run_identity(environ: dict[str, str], run_id: str, number: int | None) -> None:
     found = run_identity(environ)
     if run_id == "local:":
-        assert found.run_id.startswith("local:") and len(found.run_id) == 38
+        assert found.run_id.startswith("local:")
+        assert len(found.run_id) == 38
         assert found.run_id != run_identity(environ).run_id  # one id per run
     else:
         assert found.run_id == run_id

@@ -8,15 +8,18 @@ import hashlib
 import json
 import sqlite3
 import subprocess
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from pytest_pyramid.cli import main as pyramid
-from tests.conftest import MakeProject, ReadVerdict
 from tests.reports.report_helpers import ctrf_errors, junit_errors
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import MakeProject, ReadVerdict
 
 SUITE = {
     "tests/unit/test_calc.py": """
@@ -87,7 +90,8 @@ def test_session_end_reports_are_valid_and_junit_ids_equal_pytests(
     assert ctrf_errors(ctrf) == []
     assert ctrf["results"]["summary"]["tests"] == verdict_count(verdict)
     names = [t["name"] for t in ctrf["results"]["tests"]]
-    assert sum("test_param[" in n for n in names) == 4 and len(set(names)) == len(names)
+    assert sum("test_param[" in n for n in names) == 4
+    assert len(set(names)) == len(names)
     assert {t["type"] for t in ctrf["results"]["tests"]} == {"unit", "e2e"}
     assert ctrf["extra"]["pyramid"]["decision"] == verdict["decision"] == "blocked"
     # JUnit: XSD-valid, one testsuite per tier, the same testcase ids as pytest's own file
@@ -105,7 +109,8 @@ def test_session_end_reports_are_valid_and_junit_ids_equal_pytests(
     assert junit_errors(theirs) == []
     assert not list(ET.parse(theirs).getroot().iter("properties"))
     page = (pytester.path / "pyramid-report.html").read_text()
-    assert 'data-decision="blocked"' in page and "<script" not in page
+    assert 'data-decision="blocked"' in page
+    assert "<script" not in page
     # the terminal summary draws the pyramid
     result.stdout.fnmatch_lines(["pyramid: tests per tier", "*e2e*", "*unit*█*"])
 
@@ -195,7 +200,8 @@ def test_pyramid_report_after_the_run_gives_the_same_documents(
                     "--junit-prefix", "ci"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert f"html: {out / 'r.html'}" in printed and "(1 run(s) in the trend)" in printed
+    assert f"html: {out / 'r.html'}" in printed
+    assert "(1 run(s) in the trend)" in printed
     assert (out / "r.xml").read_bytes() == (pytester.path / "pyramid-report.junit.xml").read_bytes()
     ours = json.loads((out / "r.ctrf.json").read_text())
     session = json.loads((pytester.path / "pyramid-report.ctrf.json").read_text())
@@ -203,7 +209,8 @@ def test_pyramid_report_after_the_run_gives_the_same_documents(
     assert ours == session
     text = summary.read_text()
     assert text.startswith("earlier step\n### ❌ pytest-pyramid: blocked")
-    assert "#### Failures (2)" in text and "test_param[x[y]]" in text
+    assert "#### Failures (2)" in text
+    assert "test_param[x[y]]" in text
     assert "test_broken_fixture" in text
 
 
@@ -248,7 +255,8 @@ def test_pyramid_report_refuses_what_it_cannot_vouch_for(
     err = capsys.readouterr().err
     assert message in err
     if code == 3:
-        assert err.count("\n") == 1 and err.startswith("pyramid report: ")
+        assert err.count("\n") == 1
+        assert err.startswith("pyramid report: ")
     if damage == "delete" and code == 0:
         assert "Per-test results are not shown" in (pytester.path / "r.html").read_text()
 
@@ -273,8 +281,10 @@ def test_history_runs_lists_each_run_once(
     capsys.readouterr()
     assert pyramid(["history", "--runs"]) == 0  # pyramid_history in pyproject.toml
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and lines[0].split()[:3] == ["#", "run", "created"]
-    assert lines[2].split()[1] == "3" and "(1 run(s) missing before)" in lines[2]
+    assert len(lines) == 3
+    assert lines[0].split()[:3] == ["#", "run", "created"]
+    assert lines[2].split()[1] == "3"
+    assert "(1 run(s) missing before)" in lines[2]
     assert pyramid(["history", "--runs", "runs.sqlite", "--json", "--limit", "1"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["run_id"], r["run_number"], r["decision"]) for r in rows] == [("ci-3", 3, "ready")]
