@@ -34,6 +34,8 @@ from pytest_pyramid.stash import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
+    from pytest_pyramid.verdict.reports import ReportRequest
+
 #: environment variables that must never reach code under test (a signing secret there
 #: would let a test produce a validly signed verdict)
 SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
@@ -57,6 +59,12 @@ ENABLE_HELP = "Activate pytest-pyramid even without a [tool.pyramid] table"
 DIFF_BASE_HELP = "Base revision for changed-line coverage and risk (default: the config's base)"
 DEFAULT_TIER_HELP = "Tier of tests with no tier marker and no path match (default: unit)"
 STRICT_HELP = "A test without a tier marker or path match is an error"
+REPORT_HELP = (
+    "Reports to write after the last test, from the verdict and its results file: any of "
+    "html, ctrf, junit, comma-separated, each optionally kind=PATH (default: "
+    "pyramid-report.html, .ctrf.json, .junit.xml beside the verdict)"
+)
+HISTORY_HELP = "SQLite run history to append this run's verdict to (the HTML report's trends)"
 
 #: (option, alias, ini name, help, bool?) - every option has an ini twin with the same help
 OPTIONS = (
@@ -66,6 +74,8 @@ OPTIONS = (
     ("--pyramid-explain", None, "pyramid_explain", EXPLAIN_HELP, True),
     ("--pyramid", None, "pyramid_enable", ENABLE_HELP, True),
     ("--pyramid-diff-base", None, "pyramid_diff_base", DIFF_BASE_HELP, False),
+    ("--pyramid-report", None, "pyramid_report", REPORT_HELP, False),
+    ("--pyramid-history", None, "pyramid_history", HISTORY_HELP, False),
 )
 
 
@@ -76,7 +86,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if flag:
             group.addoption(*names, dest=ini, action="store_true", default=None, help=text)
         else:
-            metavar = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH"}.get(ini, "REV")
+            metavar = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH",
+                       "pyramid_report": "KINDS", "pyramid_history": "PATH"}.get(ini, "REV")
             group.addoption(*names, dest=ini, metavar=metavar, default=None, help=text)
         if flag:
             parser.addini(ini, text, type="bool", default=None)
@@ -343,6 +354,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     if writes:
         from pytest_pyramid.verdict.writer import VerdictWriter
 
+        reports = _report_request(config, verdict_path.resolve())
         writer = VerdictWriter(
             config,
             settings,
@@ -350,8 +362,51 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             effective_limits=owner.limits.effective,
             config_file=_relative(Path(settings.source), project_dir),
             explain=bool(option_value(config, "pyramid_explain")),
+            outputs=reports.outputs() if reports is not None else (),
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
+        if reports is not None:
+            from pytest_pyramid.verdict.session_reports import SessionReports
+
+            config.pluginmanager.register(SessionReports(reports), "pyramid-reports")
+
+
+def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest | None:
+    """``--pyramid-report`` / ``--pyramid-history`` (or their ini twins), checked before any
+    test runs. Paths on the command line are relative to where pytest was started, paths in
+    the ini file to the rootdir; a report named without a path goes beside the verdict."""
+    from pytest_pyramid.verdict.reports import ReportRequest, parse_kinds
+
+    request = ReportRequest(junit_prefix=config.getoption("junitprefix", None))
+    here = Path(config.invocation_params.dir)
+    for name, option in (("pyramid_report", "--pyramid-report"),
+                         ("pyramid_history", "--pyramid-history")):
+        value, base, origin = config.getoption(name, None), here, option
+        if value is None:
+            value, base = ini_value(config, name), config.rootpath
+            origin = f"{config.inipath}: {name}"
+        if value is None:
+            continue
+        if name == "pyramid_history":
+            request.history = (base / str(value)).resolve()
+            if request.history.is_dir():
+                raise pytest.UsageError(
+                    f"pytest-pyramid: {origin} = {str(value)!r} is a directory, not a file"
+                )
+            continue
+        try:
+            kinds = parse_kinds(str(value), origin, base=base, default_dir=verdict_path.parent)
+        except ValueError as exc:
+            raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
+        for kind, target in kinds.items():
+            if target.is_dir():
+                raise pytest.UsageError(
+                    f"pytest-pyramid: {origin}: {kind} report {str(target)!r} is a directory"
+                )
+            setattr(request, kind, target.resolve())
+    if request.history is None and not (request.html or request.ctrf or request.junit):
+        return None
+    return request
 
 
 def _relative(path: Path, start: Path) -> str:

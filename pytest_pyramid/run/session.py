@@ -190,7 +190,14 @@ class PyramidSession:
         self.narrowing: list[str] = []
         #: node id -> how many user_properties were already checked for bad metrics
         self._metrics_checked: dict[str, int] = {}
-        self._junit = bool(getattr(config.option, "xmlpath", None))
+        # pytest's --junitxml: the common JUnit schema (xunit2, pytest's default) has no
+        # <properties> inside a <testcase>, so the tier and metric samples go there only
+        # for xunit1; under xunit2 they are taken off the report once counted (the per-tier
+        # JUnit file of --pyramid-report=junit carries the tiers, schema-valid)
+        writes_junit = bool(getattr(config.option, "xmlpath", None))
+        legacy = writes_junit and config.getini("junit_family") in ("xunit1", "legacy")
+        self._junit = legacy
+        self._junit_strict = writes_junit and not legacy
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
         self.limits = self._install_limits(config)
         self._timeout_marks = {
@@ -448,6 +455,11 @@ class PyramidSession:
         if report.outcome == "failed":
             self.failed_tiers.add(tier)
         self.aggregator.add_report(report, tier, nodeid)
+        if self._junit_strict and report.user_properties:
+            report.user_properties = [
+                entry for entry in report.user_properties
+                if not str(entry[0] if entry else "").startswith(LEGACY_PROPERTY)
+            ]
 
     # -- session end ------------------------------------------------------------------------
 

@@ -104,6 +104,17 @@ class ToolEntry(TypedDict):
     version: str
 
 
+class ResultsRef(TypedDict):
+    """Where the per-test results of the run are (``verdict/results_file.py``)."""
+
+    #: relative to the verdict's folder
+    path: str
+    #: sha256 of the file's bytes
+    sha256: str
+    #: how many test records it holds
+    tests: int
+
+
 class Verdict(TypedDict, total=False):
     schema_version: int
     decision: Decision
@@ -125,6 +136,11 @@ class Verdict(TypedDict, total=False):
     risk: dict[str, Any]
     flaky: list[Any]
     artifacts: dict[str, Any]
+    results: ResultsRef
+    #: the CI run the verdict belongs to (shared by its shards), else one id per run
+    run_id: str
+    #: the CI's sequence number of that run, when it has one (gaps show in the history)
+    run_number: int | None
 
 
 def utc_now_iso() -> str:
@@ -406,6 +422,9 @@ _PROTECTED = frozenset(
         "run",
         "completeness",
         "gates",
+        "results",
+        "run_id",
+        "run_number",
     }
 )
 _TIER_COUNTS = frozenset(

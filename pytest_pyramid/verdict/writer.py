@@ -9,6 +9,7 @@ never leave an older ``ready`` verdict behind.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,12 +31,14 @@ from pytest_pyramid.verdict.document import (
     utc_now_iso,
 )
 from pytest_pyramid.verdict.provenance import GitInfo, python_version, read_git_info
+from pytest_pyramid.verdict.run_identity import run_identity
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.summary import Problem, RunEnd, RunSummary
+    from pytest_pyramid.verdict.document import ResultsRef
 
 _INCOMPLETE_EXITS = {
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",
@@ -135,10 +138,16 @@ class VerdictWriter:
         effective_limits: Mapping[str, float | None],
         config_file: str,
         explain: bool = False,
+        outputs: Sequence[Path] = (),
     ) -> None:
+        from pytest_pyramid.verdict.results_file import results_path_for
+
         self.config = config
         self.settings = settings
         self.verdict_path = verdict_path
+        self.results_path = results_path_for(verdict_path)
+        #: every file the run writes itself: left out of the tree digest
+        self.outputs = (verdict_path, self.results_path, *outputs)
         self.effective_limits = dict(effective_limits)
         self.config_file = config_file
         self.explain = explain
@@ -151,7 +160,7 @@ class VerdictWriter:
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.git = read_git_info(self.config.rootpath, (self.verdict_path,))
+        self.git = read_git_info(self.config.rootpath, self.outputs)
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_sessionfinish(
@@ -263,7 +272,7 @@ class VerdictWriter:
         """Files that existed when the run started and changed or vanished during it."""
         if start.tree is None or start.toplevel is None:
             return None
-        end = read_git_info(Path(start.toplevel), (self.verdict_path,))
+        end = read_git_info(Path(start.toplevel), self.outputs)
         if end.tree is None or end.tree == start.tree:
             return None
         from pytest_pyramid.verdict.provenance import _git
@@ -303,6 +312,22 @@ class VerdictWriter:
 
     # -- writing ------------------------------------------------------------------------------
 
+    def _write_results(self, run: RunSummary, notes: list[str]) -> ResultsRef | None:
+        """The per-test results file beside the verdict (before it: the verdict carries its
+        digest). Failing to write it costs the reports their per-test detail, not the
+        verdict."""
+        from pytest_pyramid.verdict.records import records
+        from pytest_pyramid.verdict.results_file import write_results
+
+        try:
+            return write_results(
+                self.results_path, records(run), relative_to=self.verdict_path.parent
+            )
+        except OSError as exc:
+            notes.append(f"warning: per-test results not written to {self.results_path}: "
+                         f"{exc.strerror or exc}")
+            return None
+
     def finish(self, run: RunSummary, end: RunEnd) -> FinishResult:
         from pytest_pyramid import __version__
 
@@ -316,7 +341,7 @@ class VerdictWriter:
         git = (
             self.git
             if self.git is not None
-            else read_git_info(self.config.rootpath, (self.verdict_path,))
+            else read_git_info(self.config.rootpath, self.outputs)
         )
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
@@ -380,6 +405,13 @@ class VerdictWriter:
             notes.append(note)
         notes.extend(f"error: {error}" for error in hook_errors)
         verdict["run"]["pytest_exit"] = int(status)
+        identity = run_identity(os.environ)
+        verdict["run_id"] = identity.run_id
+        if identity.run_number is not None:
+            verdict["run_number"] = identity.run_number
+        reference = self._write_results(run, notes)
+        if reference is not None:
+            verdict["results"] = reference
         write_json_atomic(self.verdict_path, verdict)
         _call_each(
             self.config.hook.pytest_pyramid_verdict_written,
