@@ -157,7 +157,7 @@ class PyramidSession:
         self.facts = CollectionFacts()
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
-        #: every node id pytest collected (pytest_itemcollected: before any hook edits the list)
+        #: every node id pytest collected (from the collect reports, before any hook edits it)
         self._collected_ids: list[str] = []
         #: node ids deselected through pytest_deselected, by anyone
         self._deselected_ids: set[str] = set()
@@ -341,10 +341,6 @@ class PyramidSession:
         return inherited.union(mark.name for mark in node.own_markers)
 
     @pytest.hookimpl
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        self._collected_ids.append(item.nodeid)
-
-    @pytest.hookimpl
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self._deselected_ids.update(item.nodeid for item in items)
         if self._own_deselection:
@@ -360,6 +356,13 @@ class PyramidSession:
         nodeid = report.nodeid
         if nodeid.endswith(".py") and "::" not in nodeid:
             self.facts.seen_files.add(nodeid)
+        # every item pytest collects appears in one collector's report (a test run by id in
+        # the session's), before any hook edits the list: one loop per collector, no call
+        # per item
+        collected = self._collected_ids
+        for node in report.result:
+            if isinstance(node, pytest.Item):
+                collected.append(node.nodeid)
         if report.failed and not self.is_worker:
             self.collection_errors += 1
 
