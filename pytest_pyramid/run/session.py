@@ -20,13 +20,14 @@ from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
 from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import Problem, RunEnd, RunSummary, TierStats
+from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
 
 if TYPE_CHECKING:
     from collections.abc import Generator
     from pathlib import Path
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.shard import ShardSpec
 
 TIMEOUT_PREFIX = "Timeout (>"
 #: how many paths a completeness message names before it says "+N more"
@@ -65,6 +66,12 @@ class CollectionFacts:
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
         self.reported = False
+        #: in a CI shard: the selection before splitting (digest, counts) and the durations
+        self.shard: dict[str, Any] | None = None
+        #: in a CI shard: tests left to the other shards (not a narrowing of the run)
+        self.sharded_out = 0
+        #: in a CI shard: module/class node id -> seconds of shared fixture setup
+        self.scope_setup: dict[str, float] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +82,8 @@ class CollectionFacts:
             "seen_files": sorted(self.seen_files),
             "dropped": self.dropped,
             "tiers_to_run": self.tiers_to_run,
+            "shard": self.shard,
+            "sharded_out": self.sharded_out,
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -86,6 +95,10 @@ class CollectionFacts:
         self.seen_files.update(data.get("seen_files", []))
         self.dropped = int(data.get("dropped", 0))
         self.tiers_to_run = str(data.get("tiers_to_run", ""))
+        shard = data.get("shard")
+        if isinstance(shard, dict):
+            self.shard = shard
+        self.sharded_out = int(data.get("sharded_out", 0))
         self.reported = True
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
@@ -167,6 +180,8 @@ class PyramidSession:
         self._junit = bool(getattr(config.option, "xmlpath", None))
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
         self.limits = self._install_limits(config)
+        #: this run's CI shard (``--pyramid-shard``); None: the whole selection runs here
+        self.shard: ShardSpec | None = None
         self._timeout_marks = {
             tier: pytest.mark.timeout(limit) for tier, limit in self.limits.marks.items()
         }
@@ -290,6 +305,15 @@ class PyramidSession:
         items[:] = kept
         self._kept = len(kept)
 
+    def deselect_quietly(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Deselect tests for a reason that does not narrow the run (another CI shard runs
+        them): the terminal counts them, the reconciliation does not."""
+        self._own_deselection = True
+        try:
+            config.hook.pytest_deselected(items=items)
+        finally:
+            self._own_deselection = False
+
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
         cached per parent: thousands of tests share a few modules and classes."""
@@ -329,7 +353,9 @@ class PyramidSession:
         ids = [item.nodeid for item in items]
         self.facts.seen_files.update(nodeid.partition("::")[0] for nodeid in ids)
         filtered_after_us = sum(self.facts.filtered.values())
-        self.facts.dropped = max(0, self._kept - filtered_after_us - len(items))
+        self.facts.dropped = max(
+            0, self._kept - filtered_after_us - self.facts.sharded_out - len(items)
+        )
         if self.is_worker:
             index = {name: chr(48 + spec.order) for name, spec in self.settings.tiers.items()}
             tier_of = self.tier_of
@@ -446,6 +472,28 @@ class PyramidSession:
             args=tuple(str(arg) for arg in self.config.invocation_params.args),
             never_ran=never_ran,
             notes=list(self.notes),
+            shard=self._shard_end() if self.shard is not None else None,
+        )
+
+    def _shard_end(self) -> ShardEnd:
+        """What a CI shard hands over besides the summary: its part and the whole."""
+        assert self.shard is not None
+        if self.distributed:
+            by_index, tiers = self.tier_by_index, self.facts.tiers_to_run
+            assigned = {
+                nodeid: by_index.get(tiers[position] if position < len(tiers) else "",
+                                     self.learned_tiers.get(nodeid, "unknown"))
+                for position, nodeid in enumerate(self.controller_ids)
+            }
+        else:
+            assigned = {nodeid: self.tier_of.get(nodeid, "unknown") for nodeid in self.to_run}
+        return ShardEnd(
+            index=self.shard.index,
+            total=self.shard.total,
+            source=self.shard.source,
+            selection=dict(self.facts.shard or {}),
+            assigned=assigned,
+            scope_setup=dict(self.facts.scope_setup),
         )
 
     def _required(self, run: RunSummary) -> tuple[str, ...]:

@@ -1,0 +1,332 @@
+"""A CI shard's partial result (``pyramid-partial-I-of-N.json``): evidence, not a verdict.
+
+A shard defers judgement: it writes what it ran and measured, with enough to check that
+the shards add up to one run of one selection on one tree (``verdict/merge.py``):
+
+- who: ``run_id`` (shared by the shards of one CI run), ``attempt`` (unique per run of a
+  shard: a CI retry has another), commit, tree digest, config digest, shard ``I/N``;
+- what: a digest of the full selection before splitting, this shard's tests as the same
+  per-test records every report uses (``verdict/records.py``) plus the assigned tests
+  that never reported, per-tier counts, raw metric samples, shared fixture setup times;
+- coverage: a coverage.py data file next to the partial (tier contexts, relative paths),
+  named with its digest.
+
+The schema (``partial_schema.json`` beside this module) is the contract. A partial is
+written at start as ``finished: false`` (so a shard that dies leaves no older partial
+behind) and replaced when the shard ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.verdict.document import parse_strict, utc_now_iso
+from pytest_pyramid.verdict.records import records
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from pytest_pyramid.summary import Problem, RunSummary, ShardEnd
+    from pytest_pyramid.verdict.provenance import GitInfo
+
+PARTIAL_FORMAT = "pytest-pyramid-partial"
+PARTIAL_SCHEMA_VERSION = 1
+#: a partial larger than this is refused unread (50,000 records are about 10 MB)
+MAX_BYTES = 512 * 1024 * 1024
+#: CI variables naming one run of a pipeline, shared by all its shards (retries included)
+RUN_ID_VARIABLES = (
+    "PYRAMID_RUN_ID",
+    "GITHUB_RUN_ID",
+    "CI_PIPELINE_ID",
+    "BUILDKITE_BUILD_ID",
+    "CIRCLE_WORKFLOW_ID",
+)
+#: CI variables that tell attempts of one shard apart (a retried job has a larger one)
+ATTEMPT_VARIABLES = ("GITHUB_RUN_ATTEMPT", "CI_JOB_ID", "BUILDKITE_RETRY_COUNT",
+                     "CIRCLE_BUILD_NUM")
+
+
+def partial_name(index: int, total: int) -> str:
+    return f"pyramid-partial-{index}-of-{total}.json"
+
+
+def coverage_name(index: int, total: int) -> str:
+    return f"pyramid-partial-{index}-of-{total}.coverage"
+
+
+def partial_path(verdict_path: Path, index: int, total: int) -> Path:
+    """Where a shard writes its partial: beside the verdict an unsharded run would write."""
+    return verdict_path.with_name(partial_name(index, total))
+
+
+def run_id(environ: Mapping[str, str]) -> str | None:
+    for name in RUN_ID_VARIABLES:
+        value = environ.get(name, "").strip()
+        if value:
+            return f"{name}={value}"
+    return None
+
+
+def ci_attempt(environ: Mapping[str, str]) -> str | None:
+    for name in ATTEMPT_VARIABLES:
+        value = environ.get(name, "").strip()
+        if value:
+            return f"{name}={value}"
+    return None
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    text = resources.files("pytest_pyramid.verdict").joinpath("partial_schema.json")
+    schema: dict[str, Any] = json.loads(text.read_text("utf-8"))
+    return schema
+
+
+def schema_errors(partial: object) -> list[str]:
+    """Every schema violation, as ``path: message`` lines (empty when valid)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(partial), key=lambda e: [str(p) for p in e.absolute_path])
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message[:200]}"
+        for error in errors
+    ]
+
+
+def _shell(index: int, total: int, source: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    from pytest_pyramid import __version__
+
+    now = time.time()
+    return {
+        "format": PARTIAL_FORMAT,
+        "schema_version": PARTIAL_SCHEMA_VERSION,
+        "finished": False,
+        "shard": {"index": index, "total": total, "source": source},
+        "run_id": run_id(environ),
+        "attempt": {
+            "id": uuid.uuid4().hex,
+            "ci": ci_attempt(environ),
+            "started": now,
+            "finished": now,
+            "created_at": utc_now_iso(),
+        },
+        "tool": {"name": "pytest-pyramid", "version": __version__},
+    }
+
+
+def placeholder_partial(
+    index: int, total: int, source: str, reason: str, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A partial that says the shard has not (yet) finished, and why."""
+    document = _shell(index, total, source, os.environ if environ is None else environ)
+    document["completeness"] = [{"kind": "not_finished", "message": reason}]
+    return document
+
+
+def write_placeholder_partial(path: Path, index: int, total: int, source: str,
+                              reason: str) -> None:
+    write_json_atomic(path, placeholder_partial(index, total, source, reason))
+
+
+def build_partial(
+    *,
+    run: RunSummary,
+    shard: ShardEnd,
+    git: GitInfo,
+    config: Mapping[str, str],
+    problems: Sequence[Problem],
+    interrupted: bool,
+    exitstatus: int,
+    tests_failed: int,
+    required: Sequence[str],
+    args: Sequence[str],
+    effective_limits: Mapping[str, float | None],
+    coverage: Mapping[str, object] | None,
+    sections: Mapping[str, object],
+    plugin_gates: Sequence[str],
+    diff_base: str | None,
+    started: float,
+    python_version: str,
+    pytest_version: str,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The partial document of a finished shard (see the module docstring)."""
+    document = _shell(shard.index, shard.total, shard.source,
+                      os.environ if environ is None else environ)
+    document["finished"] = True
+    document["attempt"]["started"] = started
+    tests = records(run)
+    reported = {entry["nodeid"] for entry in tests}
+    selection = shard.selection
+    document.update({
+        "commit": git.commit,
+        "commit_time": git.commit_time,
+        "branch": git.branch,
+        "dirty": git.dirty,
+        "tree": {"digest": git.tree, "head": git.head_tree, "excluded": list(git.excluded)},
+        "config": dict(config),
+        "python": python_version,
+        "pytest": pytest_version,
+        "selection": {
+            "digest": selection.get("digest"),
+            "count": int(selection.get("count", 0)),
+            "tiers": dict(selection.get("tiers", {})),
+            "selected_tiers": list(run.selected_tiers),
+            "durations": selection.get("durations"),
+            "durations_digest": selection.get("durations_digest"),
+            "units": int(selection.get("units", 0)),
+            "estimated": int(selection.get("estimated", 0)),
+            "predicted_s": list(selection.get("predicted_s", [])),
+        },
+        "tests": tests,
+        "not_reported": [
+            {"nodeid": nodeid, "tier": tier}
+            for nodeid, tier in sorted(shard.assigned.items()) if nodeid not in reported
+        ],
+        "assigned": len(shard.assigned),
+        "tiers": {
+            name: {
+                "selected": stats.selected,
+                "collected": stats.collected,
+                "deselected": stats.deselected,
+                "paths_not_collected": stats.paths_not_collected,
+                "files_on_disk": stats.files_on_disk,
+                "never_ran": stats.never_ran,
+                "test_time_s": stats.test_time_s,
+                "wall_time_s": round(stats.wall_time_s, 6),
+                "budget_s": stats.budget_s,
+                "test_timeout_s": effective_limits.get(name),
+                "slowest": [
+                    {"nodeid": nodeid, "duration_s": duration}
+                    for nodeid, duration in stats.slowest
+                ],
+            }
+            for name, stats in run.tiers.items()
+        },
+        "metrics": [
+            {"name": s.name, "value": s.value, "tier": s.tier, "nodeid": s.nodeid,
+             "tags": dict(s.tags)}
+            for s in run.metrics
+        ],
+        "metrics_discarded": [list(entry) for entry in run.metrics_discarded],
+        "scope_setup": {key: round(value, 6) for key, value in sorted(shard.scope_setup.items())},
+        "run": {
+            "exitstatus": exitstatus,
+            "interrupted": interrupted,
+            "tests_failed": tests_failed,
+            "workers": run.workers,
+            "duration_s": round(run.duration_s, 3),
+            "args": list(args),
+            "filtered": list(run.filter_reasons),
+            "required": list(required),
+        },
+        "completeness": list(problems),
+        "coverage": dict(coverage) if coverage is not None else None,
+        "sections": dict(sections),
+        "plugin_gates": list(plugin_gates),
+        "diff_base": diff_base,
+    })
+    document["attempt"]["finished"] = time.time()
+    return document
+
+
+def load_partial(path: Path) -> dict[str, Any]:
+    """Read, strictly parse and validate a partial; every failure is a VerdictError."""
+    try:
+        if path.is_dir():
+            raise VerdictError(f"{path}: is a directory, not a partial result")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise VerdictError(f"{path}: {size} bytes, larger than any partial ({MAX_BYTES})")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise VerdictError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    data = parse_strict(raw, str(path))
+    problems = _quick_problems(data)
+    if problems:
+        raise VerdictError(f"{path}: not a pytest-pyramid partial result: {problems}")
+    assert isinstance(data, dict)
+    return data
+
+
+def _quick_problems(data: object) -> str | None:
+    """Schema validation without walking every record through jsonschema (50,000 records
+    take seconds that way): the records are checked field by field here."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if data.get("format") != PARTIAL_FORMAT:
+        return f"format is {data.get('format')!r}, expected {PARTIAL_FORMAT!r}"
+    if data.get("schema_version") != PARTIAL_SCHEMA_VERSION:
+        return (f"schema_version is {data.get('schema_version')!r}; this version reads "
+                f"{PARTIAL_SCHEMA_VERSION}")
+    tests = data.get("tests")
+    shallow = dict(data)
+    for key in ("tests", "metrics"):  # checked below, one by one
+        if isinstance(data.get(key), list):
+            shallow[key] = []
+    errors = schema_errors(shallow)
+    if errors:
+        listed = "; ".join(errors[:3])
+        return listed + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
+    if data.get("finished"):
+        if not isinstance(tests, list):
+            return "tests: not a list"
+        for position, entry in enumerate(tests):
+            problem = _record_problem(entry)
+            if problem:
+                return f"tests/{position}: {problem}"
+        metrics = data.get("metrics")
+        if not isinstance(metrics, list):
+            return "metrics: not a list"
+        for position, sample in enumerate(metrics):
+            problem = _sample_problem(sample)
+            if problem:
+                return f"metrics/{position}: {problem}"
+    return None
+
+
+_OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpassed",
+                       "unfinished"})
+
+
+def _record_problem(entry: object) -> str | None:
+    if not isinstance(entry, dict):
+        return "not an object"
+    if not isinstance(entry.get("nodeid"), str) or not isinstance(entry.get("tier"), str):
+        return "nodeid and tier must be strings"
+    if entry.get("outcome") not in _OUTCOMES:
+        return f"outcome {entry.get('outcome')!r} is not one of {sorted(_OUTCOMES)}"
+    for key in ("setup_s", "call_s", "teardown_s"):
+        value = entry.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            return f"{key} must be a number >= 0"
+    reruns = entry.get("reruns", 0)
+    if isinstance(reruns, bool) or not isinstance(reruns, int) or reruns < 0:
+        return "reruns must be a whole number >= 0"
+    if not isinstance(entry.get("message", ""), str):
+        return "message must be a string"
+    return None
+
+
+def _sample_problem(sample: object) -> str | None:
+    if not isinstance(sample, dict):
+        return "not an object"
+    value = sample.get("value")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "value must be a number"
+    if not all(isinstance(sample.get(k), str) for k in ("name", "tier", "nodeid")):
+        return "name, tier and nodeid must be strings"
+    tags = sample.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        return "tags must map names to strings"
+    return None
