@@ -283,8 +283,32 @@ def _medians(tests: Mapping[str, str], durations: Durations) -> tuple[dict[str, 
     return {t: statistics.median(sorted(v)) for t, v in per_tier.items()}, fallback
 
 
-def build_units(tests: Mapping[str, str], durations: Durations) -> tuple[list[Unit], int]:
-    """Units of the selection (node id -> tier), and how many tests had no record."""
+#: xdist's ``--dist`` modes whose groups a shard keeps whole, as it keeps them on one worker
+GROUPING_DIST = ("loadfile", "loadscope", "loadgroup")
+
+
+def dist_group(nodeid: str, dist: str) -> str | None:
+    """The group xdist's ``--dist`` mode keeps on one worker (None: any test alone).
+
+    A project that runs ``--dist=loadfile`` says its files' tests belong together (tests that
+    write files others read, in order); a shard keeps them together for the same reason.
+    """
+    if dist == "loadfile":
+        return nodeid.split("::", 1)[0]
+    if dist == "loadscope":
+        keys = scope_keys(nodeid)
+        return keys[-1] if keys else nodeid
+    if dist == "loadgroup" and "@" in nodeid:
+        return "@" + nodeid.rsplit("@", 1)[1]
+    return None
+
+
+def build_units(
+    tests: Mapping[str, str], durations: Durations, groups: Mapping[str, str] | None = None
+) -> tuple[list[Unit], int]:
+    """Units of the selection (node id -> tier), and how many tests had no record.
+
+    ``groups`` (node id -> group key) are kept whole whatever they cost (``dist_group``)."""
     medians, fallback = _medians(tests, durations)
     ordered = sorted(tests)
     costs: dict[str, float] = {}
@@ -309,13 +333,15 @@ def build_units(tests: Mapping[str, str], durations: Durations) -> tuple[list[Un
                                                             scopes[key])
     together = {group for group, own_s in own.items() if kept_together(scopes[group[1]], own_s)}
     members: dict[tuple[str, str], list[str]] = {}
+    forced = groups or {}
     for nodeid in ordered:
         tier = tests[nodeid]
-        key = nodeid
+        key = forced.get(nodeid, nodeid)
         if together:
             for scope in scope_keys(nodeid):  # outermost first: a whole module beats a class
                 if (tier, scope) in together:
-                    key = scope
+                    if key == nodeid or key.startswith(scope):  # the larger group wins
+                        key = scope
                     break
         members.setdefault((tier, key), []).append(nodeid)
     units = [
@@ -343,11 +369,12 @@ def assign(
     durations: Durations,
     total: int,
     tier_order: Sequence[str] = (),
+    groups: Mapping[str, str] | None = None,
 ) -> Assignment:
     """Split the selection (node id -> tier) into ``total`` shards; deterministic."""
     if total < 1:
         raise ValueError("at least one shard")
-    units, estimated = build_units(tests, durations)
+    units, estimated = build_units(tests, durations, groups)
     known = [t for t in tier_order]
     extra = sorted({u.tier for u in units} - set(known))
     order = [*known, *extra]

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.run.shard import (
+    GROUPING_DIST,
     Durations,
     ShardError,
     ShardSpec,
     assign,
+    dist_group,
     durations_digest,
     load_durations_bytes,
     parse_shard,
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 SHARD_KEY: pytest.StashKey[ShardSpec] = pytest.StashKey()
 #: where an xdist worker ships the shared setup times it measured
 SCOPES_KEY = "pyramid_scope_setup"
+#: how an xdist controller tells its workers its ``--dist`` mode
+DIST_KEY = "pyramid_shard_dist"
 DEFAULT_DURATIONS = ".pyramid/durations.json"
 _TIMED_SCOPES = frozenset({"module", "class"})
 
@@ -128,7 +132,12 @@ class ShardSplit:
     ) -> None:
         tiers = {item.nodeid: item.stash.get(TIER_KEY, "") for item in items}
         order = sorted(self.owner.settings.tiers, key=self.owner.order.__getitem__)
-        assignment = assign(tiers, self.durations, self.spec.total, order)
+        dist = self._dist(config)
+        groups = None
+        if dist in GROUPING_DIST:  # what xdist keeps on one worker, a shard keeps too
+            found = {nodeid: dist_group(nodeid, dist) for nodeid in tiers}
+            groups = {nodeid: group for nodeid, group in found.items() if group is not None}
+        assignment = assign(tiers, self.durations, self.spec.total, order, groups)
         mine = set(assignment.shards[self.spec.index - 1])
         kept = [item for item in items if item.nodeid in mine]
         others = [item for item in items if item.nodeid not in mine]
@@ -146,6 +155,19 @@ class ShardSplit:
         if others:
             self.owner.deselect_quietly(config, others)
         items[:] = kept
+
+    @staticmethod
+    def _dist(config: pytest.Config) -> str:
+        """xdist's ``--dist`` mode (an xdist worker is told by its controller: xdist sets the
+        worker's own option to ``no``)."""
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput is not None:
+            return str(workerinput.get(DIST_KEY, "no"))
+        return str(getattr(config.option, "dist", "no") or "no")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[DIST_KEY] = self._dist(self.owner.config)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
