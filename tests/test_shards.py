@@ -356,7 +356,7 @@ def test_a_narrowed_shard_makes_the_merge_incomplete(
     problems = load_partial(partials[0])["completeness"]
     assert [p["kind"] for p in problems] == ["narrowed"]
     code, out = project.merge(*partials, capsys=capsys)
-    assert code == 1
+    assert code == 1, out
     verdict = project.verdict()
     assert verdict["decision"] == "incomplete"
     # every shard says so: the merged verdict says it once
@@ -372,7 +372,7 @@ def test_a_missing_shard_is_named(
     project: Project, two_shards: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = project.merge(two_shards[0], capsys=capsys)
-    assert code == 1
+    assert code == 1, out
     verdict = project.verdict()
     assert verdict["decision"] == "incomplete"
     assert "shard 2 of 2 is missing (no partial result)" in verdict["reasons"][0]
@@ -497,7 +497,7 @@ def test_a_shard_that_died_leaves_a_partial_saying_so(
     dead = project.root / "pyramid-partial-2-of-2.json"
     assert load_partial(dead)["finished"] is False
     code, out = project.merge(two_shards[0], dead, capsys=capsys)
-    assert code == 1
+    assert code == 1, out
     verdict = project.verdict()
     assert verdict["decision"] == "incomplete"
     assert "shard 2 of 2 did not finish (a conftest could not be loaded" in verdict["reasons"][0]
@@ -509,7 +509,7 @@ def test_tampered_coverage_data_is_never_a_pass(
     data = two_shards[1].with_suffix(".coverage")
     data.write_bytes(data.read_bytes() + b"\0")
     code, out = project.merge(*two_shards, capsys=capsys)
-    assert code == 1
+    assert code == 1, out
     verdict = project.verdict()
     assert verdict["decision"] == "blocked"
     gate = next(g for g in verdict["gates"] if g["id"] == "coverage.unit")
@@ -527,7 +527,7 @@ def test_gates_of_other_plugins_cannot_be_merged(
             return [GateResult(id="custom.ok", level="block", status="pass")]
     """))
     code, out = project.merge(*project.shards(2), capsys=capsys)
-    assert code == 1
+    assert code == 1, out
     reasons = project.verdict()["reasons"]
     assert any("(pytest_pyramid_gates) were not judged" in r for r in reasons)
 
