@@ -23,7 +23,7 @@ from pytest_pyramid.stash import TIER_KEY
 from pytest_pyramid.warning import PyramidWarning
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Generator, Mapping
 
     from coverage import Coverage
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import RunSummary
 
+#: fixtures set up once for many tiers: their setup is recorded as the run's, not a tier's
+_SHARED_SCOPES = frozenset({"session", "package"})
 #: The name this plugin is registered under.
 PLUGIN_NAME = "pyramid-coverage"
 #: The command-line option the core adds (``--pyramid-diff-base=REV``), read defensively.
@@ -72,6 +74,22 @@ def _current_coverage() -> Coverage | None:
     except ImportError:
         return None
     return Coverage.current()
+
+
+def _switch(context: str) -> bool:
+    """Switch the running coverage's dynamic context ("" is the run's own, untiered)."""
+    cov = _current_coverage()
+    if cov is None:  # paused by pytest-cov's no_cover, or stopped by the test suite
+        return False
+    from coverage.exceptions import CoverageException, CoverageWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoverageWarning)
+            cov.switch_context(context)
+    except CoverageException:
+        return False
+    return True
 
 
 def context_problem(cov: Coverage) -> str | None:
@@ -175,18 +193,25 @@ class CoveragePlugin:
         tier = item.stash.get(TIER_KEY, None) or self._untiered
         if tier == self._tier:
             return
-        cov = _current_coverage()
-        if cov is None:  # paused by pytest-cov's no_cover, or stopped by the test suite
-            return
-        from coverage.exceptions import CoverageException, CoverageWarning
+        if _switch(tier):
+            self._tier = tier
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        """A session (or package) fixture is set up once per process, for every tier that
+        uses it, by whichever test needs it first: its setup lines are the run's, like import
+        lines, not the tier's that happened to come first (which depends on scheduling:
+        xdist, CI shards)."""
+        if not self._switching or fixturedef.scope not in _SHARED_SCOPES:
+            return (yield)
+        switched = _switch("")
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", CoverageWarning)
-                cov.switch_context(tier)
-        except CoverageException:
-            return
-        self._tier = tier
+            return (yield)
+        finally:
+            if switched and self._tier is not None:
+                _switch(self._tier)
 
     @staticmethod
     def _erase_foreign_data(cov: Coverage, config: pytest.Config) -> list[str]:
