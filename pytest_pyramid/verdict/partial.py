@@ -19,7 +19,9 @@ behind) and replaced when the shard ends.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import time
 import uuid
 from functools import lru_cache
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
-from pytest_pyramid.verdict.document import parse_strict, utc_now_iso
+from pytest_pyramid.verdict.document import MAX_DEPTH, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import records
 
 if TYPE_CHECKING:
@@ -251,12 +253,69 @@ def load_partial(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise VerdictError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    data = parse_strict(raw, str(path))
+    data = _parse(raw, str(path))
     problems = _quick_problems(data)
     if problems:
         raise VerdictError(f"{path}: not a pytest-pyramid partial result: {problems}")
     assert isinstance(data, dict)
     return data
+
+
+#: an escaped surrogate: only then is every string checked (a lone one cannot be re-encoded)
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_MAX_INT = 2**63
+
+
+def _parse(raw: bytes, source: str) -> object:
+    """:func:`~pytest_pyramid.verdict.document.parse_strict`'s checks, fast on clean input
+    (12 MB of partials would take seconds walking every value): numbers are checked as they
+    are parsed, strings only when an escaped surrogate occurs. ``sections`` (free-form, from
+    plugins) is checked for depth in :func:`_quick_problems`; everything else has a fixed
+    shape, and absurd nesting stops the parser itself."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerdictError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise VerdictError(f"{source}: the file is empty")
+    try:
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite,
+                          parse_int=_bounded)
+    except json.JSONDecodeError as exc:
+        raise VerdictError(f"{source}: not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise VerdictError(f"{source}: not valid JSON: {str(exc)[:200]}") from None
+    if _SURROGATE.search(text):
+        return parse_strict(raw, source)  # the thorough walk says what exactly is wrong
+    return data
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:30]} is not finite")
+    return value
+
+
+def _bounded(text: str) -> int:
+    value = int(text)
+    if abs(value) > _MAX_INT:
+        raise ValueError(f"the integer {text[:30]}... is too large for a partial result")
+    return value
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON (strict JSON has no NaN or Infinity)")
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    if limit < 0:
+        return True
+    if isinstance(value, dict):
+        return any(_too_deep(v, limit - 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_too_deep(v, limit - 1) for v in value)
+    return False
 
 
 def _quick_problems(data: object) -> str | None:
@@ -274,6 +333,8 @@ def _quick_problems(data: object) -> str | None:
     for key in ("tests", "metrics"):  # checked below, one by one
         if isinstance(data.get(key), list):
             shallow[key] = []
+    if _too_deep(data.get("sections"), MAX_DEPTH - 2):
+        return f"sections: nested deeper than a verdict may be ({MAX_DEPTH} levels)"
     errors = schema_errors(shallow)
     if errors:
         listed = "; ".join(errors[:3])
@@ -299,21 +360,24 @@ _OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpass
                        "unfinished"})
 
 
+_NUMBER = (int, float)
+
+
 def _record_problem(entry: object) -> str | None:
-    if not isinstance(entry, dict):
+    if type(entry) is not dict:
         return "not an object"
-    if not isinstance(entry.get("nodeid"), str) or not isinstance(entry.get("tier"), str):
+    if type(entry.get("nodeid")) is not str or type(entry.get("tier")) is not str:
         return "nodeid and tier must be strings"
     if entry.get("outcome") not in _OUTCOMES:
         return f"outcome {entry.get('outcome')!r} is not one of {sorted(_OUTCOMES)}"
     for key in ("setup_s", "call_s", "teardown_s"):
         value = entry.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if type(value) not in _NUMBER or value < 0:  # type: ignore[operator]  # exact: no bool
             return f"{key} must be a number >= 0"
     reruns = entry.get("reruns", 0)
-    if isinstance(reruns, bool) or not isinstance(reruns, int) or reruns < 0:
+    if type(reruns) is not int or reruns < 0:
         return "reruns must be a whole number >= 0"
-    if not isinstance(entry.get("message", ""), str):
+    if type(entry.get("message", "")) is not str:
         return "message must be a string"
     return None
 
