@@ -4,7 +4,7 @@
 
 1. Balance. A synthetic 20,000-test suite with a skewed durations file: log-normal test
    times per tier (unit ~10 ms, integration ~150 ms, e2e ~1.5 s median) and a few heavy
-   modules whose module fixture takes 2-8 s. pytest bills a module fixture's setup to the
+   modules whose module fixture takes 5-30 s. pytest bills a module fixture's setup to the
    first test of the module that runs in a process, so a module split over k shards pays it
    k times. Each shard's *predicted* time is computed with that model - the tests' own
    times plus every heavy module's setup once per shard that runs any of its tests - for
@@ -40,10 +40,14 @@ SHARE = {"unit": 0.75, "integration": 0.2, "e2e": 0.05}
 MEDIAN_S = {"unit": 0.01, "integration": 0.15, "e2e": 1.5}
 PER_MODULE = 40
 HEAVY_MODULES = 6
+#: a heavy module fixture: a database or a browser farm to start
+HEAVY_SETUP_S = (5.0, 30.0)
 
 
-def synthetic_suite(tests: int, seed: int = 13) -> tuple[dict[str, str], Durations, dict[str, float],
-                                                         dict[str, float]]:
+Suite = tuple[dict[str, str], Durations, dict[str, float], dict[str, float]]
+
+
+def synthetic_suite(tests: int, seed: int = 13) -> Suite:
     """(node id -> tier, recorded durations, own time per test, shared setup per module)."""
     rng = random.Random(seed)
     selection: dict[str, str] = {}
@@ -56,7 +60,7 @@ def synthetic_suite(tests: int, seed: int = 13) -> tuple[dict[str, str], Duratio
             own[nodeid] = rng.lognormvariate(math.log(MEDIAN_S[tier]), 1.0)
     modules = sorted({nodeid.split("::")[0] for nodeid in selection})
     heavy_pool = [m for m in modules if "/integration/" in m or "/e2e/" in m]
-    shared = {m: rng.uniform(2.0, 8.0) for m in rng.sample(heavy_pool, HEAVY_MODULES)}
+    shared = {m: rng.uniform(*HEAVY_SETUP_S) for m in rng.sample(heavy_pool, HEAVY_MODULES)}
     recorded: dict[str, tuple[str, float, float, float]] = {}
     first_seen: set[str] = set()
     for nodeid in selection:  # one recorded run: each heavy module's first test paid its setup
@@ -104,7 +108,7 @@ def bench_balance(tests: int) -> None:
     selection, durations, own, shared = synthetic_suite(tests)
     total = math.fsum(own.values()) + sum(shared.values())
     print(f"balance: {len(selection):,} tests, {len(set(scope_keys(n)[0] for n in selection))} "
-          f"modules, {HEAVY_MODULES} with a 2-8 s module fixture; {total:,.0f} s of work")
+          f"modules, {HEAVY_MODULES} with a 5-30 s module fixture; {total:,.0f} s of work")
     print(f"{'shards':>6}  {'pytest-pyramid':>15}  {'least_duration':>15}  "
           f"{'duration_based_chunks':>22}  {'split time':>10}")
     for shards in (4, 8):
@@ -135,6 +139,10 @@ def synthetic_partials(root: Path, tests: int, partials: int) -> list[Path]:
                  for t, count in (("unit", int(tests * 0.8)), ("integration", tests // 5))
                  for n in range(count)}
     ids = sorted(selection)
+    # a full run selects every configured tier (the built-in six here)
+    from pytest_pyramid.config import BUILTIN_TIERS
+
+    ALL_TIERS = list(BUILTIN_TIERS)
     digest = selection_digest(ids)
     per_tier = {t: sum(1 for v in selection.values() if v == t) for t in TIERS}
     paths = []
@@ -143,7 +151,7 @@ def synthetic_partials(root: Path, tests: int, partials: int) -> list[Path]:
         document: dict[str, Any] = placeholder_partial(index, partials, f"{index}/{partials}",
                                                        "", environ={})
         records = [{"nodeid": n, "tier": selection[n], "outcome": "passed",
-                    "setup_s": 0.0001, "call_s": round(rng.random() / 100, 6),
+                    "setup_s": 0.0001, "call_s": round(rng.random() / 2000, 6),
                     "teardown_s": 0.0001} for n in mine]
         document.update({
             "finished": True, "commit": None, "commit_time": None, "branch": None,
@@ -151,7 +159,7 @@ def synthetic_partials(root: Path, tests: int, partials: int) -> list[Path]:
             "config": {"file": "pyproject.toml", "digest": config_digest(table)},
             "python": sys.version.split()[0], "pytest": "bench",
             "selection": {"digest": digest, "count": len(ids), "tiers": per_tier,
-                          "selected_tiers": list(TIERS), "durations": None,
+                          "selected_tiers": ALL_TIERS, "durations": None,
                           "durations_digest": None, "units": len(ids), "estimated": len(ids),
                           "predicted_s": []},
             "tests": records, "not_reported": [], "assigned": len(mine),
@@ -181,17 +189,21 @@ def bench_merge(tests: int, partials: int, repeat: int = 5) -> None:
         root = Path(tmp)
         paths = synthetic_partials(root, tests, partials)
         size = sum(p.stat().st_size for p in paths)
-        times = []
+        times, cpu = [], []
         for _ in range(repeat + 1):  # the first run imports and warms the caches
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             outcome = run_merge([root / "partials"], cwd=root)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         verdict = json.loads(outcome.verdict_path.read_text())
         assert verdict["shards"]["total"] == partials
         assert sum(s["tests"] for s in verdict["shards"]["shards"]) == tests
         print(f"merge: {partials} partials of a {tests:,}-test suite ({size / 1e6:.1f} MB), "
-              f"decision {verdict['decision']}: median {statistics.median(times[1:]):.3f} s, "
-              f"min {min(times[1:]):.3f} s, first (cold) {times[0]:.3f} s")
+              f"decision {verdict['decision']}")
+        print(f"  wall: median {statistics.median(times[1:]):.3f} s, min {min(times[1:]):.3f} s"
+              f" (first, cold: {times[0]:.3f} s)")
+        print(f"  CPU:  median {statistics.median(cpu[1:]):.3f} s, min {min(cpu[1:]):.3f} s "
+              "(steadier on a shared machine)")
 
 
 def main() -> None:

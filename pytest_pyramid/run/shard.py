@@ -25,7 +25,7 @@ import json
 import math
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 #: (CI system, index variable, total variable, first index) read by ``--pyramid-shard=auto``,
@@ -169,8 +169,10 @@ def _seconds(value: object, where: str) -> float:
     return number
 
 
-def parse_durations(data: object) -> Durations:
-    """A durations document (see :func:`durations_document`); ValueError says what is wrong."""
+def parse_durations(data: object, keep: Callable[[str, object], bool] | None = None) -> Durations:
+    """A durations document (see :func:`durations_document`); ValueError says what is wrong.
+
+    ``keep(nodeid, tier)``: only these entries are read (and checked)."""
     if not isinstance(data, Mapping):
         raise ValueError("expected a JSON object")
     if data.get("format") != DURATIONS_FORMAT:
@@ -185,6 +187,9 @@ def parse_durations(data: object) -> Durations:
     tests: dict[str, tuple[str, float, float, float]] = {}
     numbers = (int, float)
     for nodeid, entry in raw_tests.items():
+        if keep is not None and not keep(nodeid, entry[0] if type(entry) is list and entry
+                                         else None):
+            continue
         if type(entry) is not list or len(entry) != 4 or type(entry[0]) is not str:
             raise ValueError(f"tests[{nodeid!r}]: expected [tier, setup_s, call_s, teardown_s]")
         tier, setup, call, teardown = entry
@@ -201,12 +206,12 @@ def parse_durations(data: object) -> Durations:
 
 def durations_document(durations: Durations) -> dict[str, object]:
     """The JSON form, sorted by node id (stable diffs, identical bytes for identical data)."""
+    tests = durations.tests
     return {
         "format": DURATIONS_FORMAT,
         "version": DURATIONS_VERSION,
         "tests": {  # the times come from per-test records, already rounded
-            nodeid: [tier, setup, call, teardown]
-            for nodeid, (tier, setup, call, teardown) in sorted(durations.tests.items())
+            nodeid: [*tests[nodeid]] for nodeid in sorted(tests)
         },
         "scopes": {key: round(value, 6) for key, value in sorted(durations.scopes.items())},
     }
@@ -216,7 +221,9 @@ def durations_digest(raw: bytes | None) -> str | None:
     return None if raw is None else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def load_durations_bytes(raw: bytes | None) -> Durations:
+def load_durations_bytes(
+    raw: bytes | None, keep: Callable[[str, object], bool] | None = None
+) -> Durations:
     """Parse a durations file's bytes (None: no file yet, nothing recorded)."""
     if raw is None:
         return Durations()
@@ -224,7 +231,7 @@ def load_durations_bytes(raw: bytes | None) -> Durations:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not valid JSON: {exc}") from None
-    return parse_durations(data)
+    return parse_durations(data, keep)
 
 
 # -- units and the assignment ----------------------------------------------------------------

@@ -17,6 +17,7 @@ summed test time), and the one decision rule decides (``verdict/assemble.py``).
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -711,7 +712,7 @@ def durations_results(run: RunSummary) -> list[tuple[str, str, str, float, float
     return [
         (nodeid, test.tier, test.outcome if test.finished else "unfinished",
          test.setup_s, test.call_s, test.teardown_s)
-        for nodeid, test in sorted(run.outcomes.items())
+        for nodeid, test in run.outcomes.items()  # the document sorts them
     ]
 
 
@@ -792,6 +793,7 @@ def run_merge(
     from pytest_pyramid.config import DEFAULT_VERDICT, parse_settings, read_pyproject_table
     from pytest_pyramid.errors import ConfigError
     from pytest_pyramid.run.shard import (
+        TIMED_OUTCOMES,
         Durations,
         durations_document,
         load_durations_bytes,
@@ -849,12 +851,19 @@ def run_merge(
         write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")
         raise MergeRefused(str(exc)) from None
     write_json_atomic(verdict_path, result.verdict)
-    try:
-        previous = load_durations_bytes(durations_path.read_bytes())
-    except (OSError, ValueError):
-        previous = Durations()  # no file yet, or one this version cannot read: start anew
-    fresh = updated_durations(previous, durations_results(result.run), scope_setup(shard_set),
-                              result.run.selected_tiers)
+    results = durations_results(result.run)
+    selected = frozenset(result.run.selected_tiers)
+    untimed = {nodeid for nodeid, _, outcome, *_ in results if outcome not in TIMED_OUTCOMES}
+    previous = Durations()
+    if untimed or set(settings.tiers) - selected:  # else nothing of the old file stays
+        # only the entries that can stay are read; no file yet, or one this version cannot
+        # read: start anew
+        with contextlib.suppress(OSError, ValueError):
+            previous = load_durations_bytes(
+                durations_path.read_bytes(),
+                keep=lambda nodeid, tier: nodeid in untimed or tier not in selected,
+            )
+    fresh = updated_durations(previous, results, scope_setup(shard_set), selected)
     # one line: a cache of 50,000 entries, read by machines (indenting doubles its size)
     write_text_atomic(durations_path, dumps_strict(durations_document(fresh), indent=None))
     return MergeOutcome(result, verdict_path, durations_path)

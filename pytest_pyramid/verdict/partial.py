@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
-from pytest_pyramid.verdict.document import MAX_DEPTH, parse_strict, utc_now_iso
+from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import records
 
 if TYPE_CHECKING:
@@ -268,10 +268,10 @@ _MAX_INT = 2**63
 
 def _parse(raw: bytes, source: str) -> object:
     """:func:`~pytest_pyramid.verdict.document.parse_strict`'s checks, fast on clean input
-    (12 MB of partials would take seconds walking every value): numbers are checked as they
-    are parsed, strings only when an escaped surrogate occurs. ``sections`` (free-form, from
-    plugins) is checked for depth in :func:`_quick_problems`; everything else has a fixed
-    shape, and absurd nesting stops the parser itself."""
+    (12 MB of partials would take seconds walking every value): the records' and samples'
+    numbers are checked field by field in :func:`_quick_problems`, everything else is walked
+    there; strings are walked only when an escaped surrogate occurs. Absurd nesting stops
+    the parser itself."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -279,8 +279,7 @@ def _parse(raw: bytes, source: str) -> object:
     if not text.strip():
         raise VerdictError(f"{source}: the file is empty")
     try:
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite,
-                          parse_int=_bounded)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise VerdictError(f"{source}: not valid JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:
@@ -288,20 +287,6 @@ def _parse(raw: bytes, source: str) -> object:
     if _SURROGATE.search(text):
         return parse_strict(raw, source)  # the thorough walk says what exactly is wrong
     return data
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:30]} is not finite")
-    return value
-
-
-def _bounded(text: str) -> int:
-    value = int(text)
-    if abs(value) > _MAX_INT:
-        raise ValueError(f"the integer {text[:30]}... is too large for a partial result")
-    return value
 
 
 def _reject_constant(name: str) -> object:
@@ -335,6 +320,10 @@ def _quick_problems(data: object) -> str | None:
             shallow[key] = []
     if _too_deep(data.get("sections"), MAX_DEPTH - 2):
         return f"sections: nested deeper than a verdict may be ({MAX_DEPTH} levels)"
+    try:  # infinities (1e999), integers beyond 64 bits: what no verdict may hold
+        check_values(shallow, "the partial")
+    except VerdictError as exc:
+        return str(exc).removeprefix("the partial: ")
     errors = schema_errors(shallow)
     if errors:
         listed = "; ".join(errors[:3])
@@ -372,10 +361,10 @@ def _record_problem(entry: object) -> str | None:
         return f"outcome {entry.get('outcome')!r} is not one of {sorted(_OUTCOMES)}"
     for key in ("setup_s", "call_s", "teardown_s"):
         value = entry.get(key)
-        if type(value) not in _NUMBER or value < 0:  # type: ignore[operator]  # exact: no bool
-            return f"{key} must be a number >= 0"
+        if type(value) not in _NUMBER or not 0 <= value < math.inf:  # type: ignore[operator]
+            return f"{key} must be a finite number >= 0"  # type() is exact: no bool
     reruns = entry.get("reruns", 0)
-    if type(reruns) is not int or reruns < 0:
+    if type(reruns) is not int or not 0 <= reruns < _MAX_INT:
         return "reruns must be a whole number >= 0"
     if type(entry.get("message", "")) is not str:
         return "message must be a string"
@@ -386,8 +375,8 @@ def _sample_problem(sample: object) -> str | None:
     if not isinstance(sample, dict):
         return "not an object"
     value = sample.get("value")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "value must be a number"
+    if type(value) not in _NUMBER or not -math.inf < value < math.inf:  # type: ignore[operator]
+        return "value must be a finite number"
     if not all(isinstance(sample.get(k), str) for k in ("name", "tier", "nodeid")):
         return "name, tier and nodeid must be strings"
     tags = sample.get("tags", {})
