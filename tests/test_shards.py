@@ -627,3 +627,19 @@ def test_a_bad_durations_file_is_a_usage_error(small: pytest.Pytester) -> None:
 
 def partials_of(root: Path) -> Iterator[Path]:
     yield from sorted(root.glob("pyramid-partial-*-of-*.json"))
+
+
+def test_more_shards_than_tests_leave_empty_shards_that_still_merge(
+    small: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for index in range(1, 8):  # 6 tests, 7 shards
+        result = small.runpytest(f"--pyramid-shard={index}/7")
+        assert result.ret == 0, result.stdout.str()
+    empty = load_partial(small.path / "pyramid-partial-7-of-7.json")
+    assert (empty["tests"], empty["assigned"], empty["completeness"]) == ([], 0, [])
+    capsys.readouterr()
+    assert main(["merge", str(small.path)]) == 0, capsys.readouterr()
+    verdict = json.loads((small.path / "pyramid-verdict.json").read_text())
+    assert schema_errors(verdict) == []
+    assert verdict["decision"] == "ready"
+    assert [s["tests"] for s in verdict["shards"]["shards"]] == [1, 1, 1, 1, 1, 1, 0]

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 #: fixtures set up once for many tiers: their setup is recorded as the run's, not a tier's
 _SHARED_SCOPES = frozenset({"session", "package"})
+SHARED_FIXTURES_NAME = "pyramid-coverage-shared-fixtures"
 #: The name this plugin is registered under.
 PLUGIN_NAME = "pyramid-coverage"
 #: The command-line option the core adds (``--pyramid-diff-base=REV``), read defensively.
@@ -183,6 +184,8 @@ class CoveragePlugin:
             from pytest_pyramid.cov.measure import UNTIERED_CONTEXT
 
             self._untiered = UNTIERED_CONTEXT
+            # registered only when contexts are switched: no fixture hook otherwise
+            config.pluginmanager.register(SharedFixtureContext(self), SHARED_FIXTURES_NAME)
         if self._problem and not _is_worker(config):
             warn_once(config, f"pytest-pyramid: {self._problem}")
 
@@ -196,22 +199,10 @@ class CoveragePlugin:
         if _switch(tier):
             self._tier = tier
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(
-        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-    ) -> Generator[None, object, object]:
-        """A session (or package) fixture is set up once per process, for every tier that
-        uses it, by whichever test needs it first: its setup lines are the run's, like import
-        lines, not the tier's that happened to come first (which depends on scheduling:
-        xdist, CI shards)."""
-        if not self._switching or fixturedef.scope not in _SHARED_SCOPES:
-            return (yield)
-        switched = _switch("")
-        try:
-            return (yield)
-        finally:
-            if switched and self._tier is not None:
-                _switch(self._tier)
+    @property
+    def tier(self) -> str | None:
+        """The context switched to last (None: not switched yet)."""
+        return self._tier
 
     @staticmethod
     def _erase_foreign_data(cov: Coverage, config: pytest.Config) -> list[str]:
@@ -385,6 +376,30 @@ class CoveragePlugin:
 def _mode(config: pytest.Config) -> str:
     """``test`` (pytest-cov's ``--cov-context=test``) or ``tier`` (the plugin's contexts)."""
     return "test" if config.getoption("cov_context", None) == "test" else "tier"
+
+
+class SharedFixtureContext:
+    """A session (or package) fixture is set up once per process, for every tier that uses
+    it, by whichever test needs it first: its setup lines are the run's, like import lines,
+    not those of the tier that happened to come first (which depends on scheduling: xdist,
+    CI shards)."""
+
+    def __init__(self, owner: CoveragePlugin) -> None:
+        self.owner = owner
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        if fixturedef.scope not in _SHARED_SCOPES:
+            return (yield)
+        switched = _switch("")
+        try:
+            return (yield)
+        finally:
+            tier = self.owner.tier
+            if switched and tier is not None:
+                _switch(tier)
 
 
 def register_coverage(config: pytest.Config, settings: SettingsLike) -> CoveragePlugin | None:
