@@ -172,6 +172,7 @@ def synthetic_partials(root: Path, tests: int, partials: int) -> list[Path]:
                          "nodeid": n, "tags": {}} for n in mine if selection[n] == "integration"],
             "metrics_discarded": [], "scope_setup": {},
             "run": {"exitstatus": 0, "interrupted": False, "tests_failed": 0, "workers": 0,
+                    "failed_reports": 0, "collection_errors": 0,
                     "duration_s": 1.0, "args": [], "filtered": [], "required": ["unit"]},
             "completeness": [], "coverage": None, "sections": {}, "plugin_gates": [],
             "diff_base": None,

@@ -151,7 +151,6 @@ class ShardSplit:
             "estimated": assignment.estimated,
             "predicted_s": [round(load, 3) for load in assignment.loads],
         }
-        facts.sharded_out = len(others)
         if others:
             self.owner.deselect_quietly(config, others)
         items[:] = kept

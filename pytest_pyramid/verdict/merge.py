@@ -413,6 +413,11 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
             if reason not in reasons:
                 reasons.append(reason)
     run.filter_reasons = reasons
+    # pytest's own failure count against the judged reports (the tests.pytest_status gate):
+    # each shard's difference adds up, collection errors seen by every shard included
+    run.failed_reports = sum(int(p.data["run"]["failed_reports"]) for p in finished)
+    run.pytest_failures = sum(int(p.data["run"]["tests_failed"]) for p in finished)
+    run.collection_errors = sum(int(p.data["run"]["collection_errors"]) for p in finished)
     run.workers = sum(int(p.data["run"]["workers"]) for p in finished)
     run.duration_s = max((float(p.data["run"]["duration_s"]) for p in finished), default=0.0)
     run.exitstatus = worst_exit([int(p.data["run"]["exitstatus"]) for p in finished])

@@ -226,6 +226,8 @@ def build_partial(
             "exitstatus": exitstatus,
             "interrupted": interrupted,
             "tests_failed": tests_failed,
+            "failed_reports": run.failed_reports,
+            "collection_errors": run.collection_errors,
             "workers": run.workers,
             "duration_s": round(run.duration_s, 3),
             "args": list(args),

@@ -281,6 +281,8 @@ class VerdictWriter:
         run.workers = end.workers
         run.duration_s = time.time() - end.started
         run.exitstatus = end.exitstatus
+        run.pytest_failures = end.tests_failed
+        run.collection_errors = end.collection_errors
         problems, interrupted = self._end_problems(end, run)
         git = self.git if self.git is not None else read_git_info(
             self.config.rootpath, self.outputs)
@@ -434,6 +436,8 @@ class VerdictWriter:
         run.workers = end.workers
         run.duration_s = time.time() - end.started
         run.exitstatus = end.exitstatus
+        run.pytest_failures = end.tests_failed
+        run.collection_errors = end.collection_errors
         notes: list[str] = list(end.notes)
         problems, interrupted = self._end_problems(end, run)
         git = self.git if self.git is not None else read_git_info(
