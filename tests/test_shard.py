@@ -14,6 +14,7 @@ from pytest_pyramid.run.shard import (
     ShardSpec,
     assign,
     build_units,
+    dist_group,
     durations_document,
     from_environment,
     kept_together,
@@ -290,3 +291,29 @@ def test_updated_durations_keep_what_did_not_run() -> None:
     }  # u.py::deleted is gone: its tier ran and it was not in the selection
     # e.py did not run: its old shared setup stays; u.py ran and measured none now
     assert fresh.scopes == {"e.py": 5.0}
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "dist", "group"),
+    [
+        ("t.py::test_a", "loadfile", "t.py"),
+        ("t.py::TestX::test_a[1]", "loadfile", "t.py"),
+        ("t.py::TestX::test_a[1]", "loadscope", "t.py::TestX"),
+        ("t.py::test_a", "loadscope", "t.py"),
+        ("t.py::test_a", "load", None),
+        ("t.py::test_a", "worksteal", None),
+        ("t.py::test_a", "no", None),
+    ],
+)
+def test_dist_groups(nodeid: str, dist: str, group: str | None) -> None:
+    assert dist_group(nodeid, dist) == group
+
+
+def test_groups_are_kept_whole_whatever_they_cost() -> None:
+    tests = {f"m{m}.py::test_{i}": "unit" for m in range(4) for i in range(5)}
+    groups = {nodeid: nodeid.split("::")[0] for nodeid in tests}  # --dist=loadfile
+    result = assign(tests, Durations(), 2, TIERS, groups)
+    assert result.units == 4
+    for shard in result.shards:
+        assert len(shard) == 10
+        assert len({nodeid.split("::")[0] for nodeid in shard}) == 2  # two whole files each

@@ -643,3 +643,16 @@ def test_more_shards_than_tests_leave_empty_shards_that_still_merge(
     assert schema_errors(verdict) == []
     assert verdict["decision"] == "ready"
     assert [s["tests"] for s in verdict["shards"]["shards"]] == [1, 1, 1, 1, 1, 1, 0]
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["serial", "xdist"])
+def test_files_stay_whole_under_dist_loadfile(small: pytest.Pytester, xdist: bool) -> None:
+    # tests/unit/test_{0,1,2}.py hold two tests each: a file never spans two shards
+    extra = ["-n", "2"] if xdist else []
+    homes: dict[str, set[int]] = {}
+    for index in (1, 2):
+        assert small.runpytest(f"--pyramid-shard={index}/2", "--dist=loadfile", *extra).ret == 0
+        for entry in load_partial(small.path / f"pyramid-partial-{index}-of-2.json")["tests"]:
+            homes.setdefault(entry["nodeid"].split("::")[0], set()).add(index)
+    assert len(homes) == 3
+    assert all(len(shards) == 1 for shards in homes.values())

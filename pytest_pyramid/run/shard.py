@@ -299,7 +299,8 @@ GROUPING_DIST = ("loadfile", "loadscope", "loadgroup")
 
 
 def dist_group(nodeid: str, dist: str) -> str | None:
-    """The group xdist's ``--dist`` mode keeps on one worker (None: any test alone).
+    """The group xdist's ``--dist`` mode keeps on one worker (None: any test alone;
+    ``loadgroup``'s groups come from the tests' ``xdist_group`` marks, see ``run/sharding.py``).
 
     A project that runs ``--dist=loadfile`` says its files' tests belong together (tests that
     write files others read, in order); a shard keeps them together for the same reason.
@@ -309,8 +310,6 @@ def dist_group(nodeid: str, dist: str) -> str | None:
     if dist == "loadscope":
         keys = scope_keys(nodeid)
         return keys[-1] if keys else nodeid
-    if dist == "loadgroup" and "@" in nodeid:
-        return "@" + nodeid.rsplit("@", 1)[1]
     return None
 
 

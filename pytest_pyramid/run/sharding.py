@@ -134,7 +134,10 @@ class ShardSplit:
         order = sorted(self.owner.settings.tiers, key=self.owner.order.__getitem__)
         dist = self._dist(config)
         groups = None
-        if dist in GROUPING_DIST:  # what xdist keeps on one worker, a shard keeps too
+        if dist == "loadgroup":  # what xdist keeps on one worker, a shard keeps too
+            groups = {item.nodeid: f"@{name}" for item in items
+                      if (name := _xdist_group(item)) is not None}
+        elif dist in GROUPING_DIST:
             found = {nodeid: dist_group(nodeid, dist) for nodeid in tiers}
             groups = {nodeid: group for nodeid, group in found.items() if group is not None}
         assignment = assign(tiers, self.durations, self.spec.total, order, groups)
@@ -202,6 +205,15 @@ class ShardSplit:
         for key, seconds in scopes.items():
             if seconds > folded.get(key, 0.0):
                 folded[key] = seconds
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The group name of an ``xdist_group`` mark (``name=`` or the first argument)."""
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    name = mark.kwargs.get("name", mark.args[0] if mark.args else None)
+    return None if name is None else str(name)
 
 
 def durations_path(
