@@ -656,3 +656,19 @@ def test_files_stay_whole_under_dist_loadfile(small: pytest.Pytester, xdist: boo
             homes.setdefault(entry["nodeid"].split("::")[0], set()).add(index)
     assert len(homes) == 3
     assert all(len(shards) == 1 for shards in homes.values())
+
+
+def test_a_missing_shard_keeps_its_tests_durations(
+    small: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for index in (1, 2):
+        assert small.runpytest(f"--pyramid-shard={index}/2").ret == 0
+    assert main(["merge", "."]) == 0
+    durations = small.path / ".pyramid" / "durations.json"
+    before = set(json.loads(durations.read_text())["tests"])
+    assert len(before) == 6
+    (small.path / "pyramid-partial-2-of-2.json").unlink()
+    assert small.runpytest("--pyramid-shard=1/2").ret == 0
+    assert main(["merge", "."]) == 1  # incomplete: shard 2 is missing
+    assert set(json.loads(durations.read_text())["tests"]) == before
+    capsys.readouterr()

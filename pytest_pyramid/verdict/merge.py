@@ -577,7 +577,9 @@ def judge_merged(
             f"the one the shards tested ({_short(tested)}): coverage and static gates would "
             "judge other code; merge in a checkout of the tested commit",
         })
-    interrupted = any(p.data["run"]["interrupted"] for p in shard_set.finished)
+    # a shard that died is a crash of the run, as a killed xdist worker is to one machine
+    interrupted = bool(shard_set.unfinished) or any(
+        p.data["run"]["interrupted"] for p in shard_set.finished)
     base = diff_base if diff_base is not None else (
         reference.data.get("diff_base") if reference else None)
     errors: list[str] = []
@@ -855,8 +857,12 @@ def run_merge(
         write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")
         raise MergeRefused(str(exc)) from None
     write_json_atomic(verdict_path, result.verdict)
+    if not shard_set.finished:
+        return MergeOutcome(result, verdict_path, None)  # nothing ran: keep the old durations
     results = durations_results(result.run)
     selected = frozenset(result.run.selected_tiers)
+    if shard_set.missing or shard_set.unfinished:
+        selected = frozenset()  # the missing shards' tests keep their old records
     untimed = {nodeid for nodeid, _, outcome, *_ in results if outcome not in TIMED_OUTCOMES}
     previous = Durations()
     if untimed or set(settings.tiers) - selected:  # else nothing of the old file stays
