@@ -333,10 +333,11 @@ def _quick_problems(data: object) -> str | None:
     if data.get("finished"):
         if not isinstance(tests, list):
             return "tests: not a list"
-        for position, entry in enumerate(tests):
-            problem = _record_problem(entry)
-            if problem:
-                return f"tests/{position}: {problem}"
+        if not all(map(_clean_record, tests)):  # the common case, in one pass
+            for position, entry in enumerate(tests):
+                problem = _record_problem(entry)
+                if problem:
+                    return f"tests/{position}: {problem}"
         metrics = data.get("metrics")
         if not isinstance(metrics, list):
             return "metrics: not a list"
@@ -352,6 +353,25 @@ _OUTCOMES = frozenset({"passed", "failed", "error", "skipped", "xfailed", "xpass
 
 
 _NUMBER = (int, float)
+_INF = math.inf
+
+
+def _clean_record(entry: object) -> bool:
+    """A record that :func:`_record_problem` would pass, checked in one expression."""
+    if type(entry) is not dict:
+        return False
+    e: Any = entry  # the values' types are what is being checked
+    s, c, t = e.get("setup_s"), e.get("call_s"), e.get("teardown_s")
+    return (
+        type(e.get("nodeid")) is str
+        and type(e.get("tier")) is str
+        and e.get("outcome") in _OUTCOMES
+        and type(s) in _NUMBER and 0 <= s < _INF
+        and type(c) in _NUMBER and 0 <= c < _INF
+        and type(t) in _NUMBER and 0 <= t < _INF
+        and ("reruns" not in e or (type(e["reruns"]) is int and 0 <= e["reruns"] < _MAX_INT))
+        and ("message" not in e or type(e["message"]) is str)
+    )
 
 
 def _record_problem(entry: object) -> str | None:
