@@ -8,6 +8,7 @@ Every failure is one line on stderr naming the file and the problem, never a tra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         TrustError,
         TrustPolicy,
         keyring,
+        pinned_key_sources,
         resolve_target,
         trust_problems,
     )
@@ -80,9 +82,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdict = load_verdict(path)
     except VerdictError as exc:
         raise UsageFailure(str(exc)) from None
-    configured_keys, configured_required = _trust_config()
+    repo_keys, configured_required = _trust_config()
     try:
-        keys = keyring([*configured_keys, *args.trusted_key], "trusted key")
+        sources, origin = pinned_key_sources(args.trusted_key)
+        keys = keyring(sources, origin or "trusted key")
         target = resolve_target(Path.cwd(), args.commit, verdict)
         signature_file = Path(args.signature) if args.signature else envelope_path(path)
         envelope = read_envelope(signature_file)
@@ -90,6 +93,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageFailure(f"{signature_file}: no such signature file")
     except (TrustError, SignatureError) as exc:
         raise UsageFailure(str(exc)) from None
+    if repo_keys and not keys:
+        _print("note: the trusted_keys of the checked tree are not used (a commit could add its "
+               "own signer): pin keys outside it with --trusted-key, PYRAMID_TRUSTED_KEYS or "
+               "~/.config/pyramid/trusted_keys", err=True)
     policy = TrustPolicy(
         allow_dirty=args.allow_dirty,
         max_age_s=args.max_age,
@@ -102,9 +109,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
     for problem in problems:  # a refusal stays a refusal (exit 1); the problems are shown
         _print(f"note: {problem}", err=True)
-    if target.commit is None:
-        _print("note: not bound to a commit (no git repository here and no --commit): the "
-               "verdict was read, not matched to the code being shipped", err=True)
+    if target.commit is None and verdict["decision"] in ("ready", "needs_approval"):
+        raise UsageFailure(
+            f"{path}: not bound to any commit (no git repository here): pass --commit SHA to "
+            "say which code the verdict must vouch for"
+        )
     recorded = (verdict.get("commit") or "no commit")[:12]
     signed = ", signed by a trusted key" if envelope is not None and keys else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
@@ -253,6 +262,106 @@ def _add_merge(commands: Any) -> None:
                        help="base revision for changed-line coverage and risk (default: the "
                        "shards' --pyramid-diff-base)")
     merge.set_defaults(func=cmd_merge)
+def cmd_report(args: argparse.Namespace) -> int:
+    from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.reports import ReportError, ReportRequest, build_reports
+
+    path = Path(args.verdict)
+    request = ReportRequest(
+        html=args.html, ctrf=args.ctrf, junit=args.junit, summary=args.summary,
+        history=args.history, junit_prefix=args.junit_prefix,
+    )
+    targets = {"--html": args.html, "--ctrf": args.ctrf, "--junit": args.junit,
+               "--summary": args.summary, "--history": args.history}
+    if not any(targets.values()):
+        raise UsageFailure("name at least one output: --html, --ctrf, --junit, --summary "
+                           "or --history")
+    for flag, target in targets.items():
+        if target is not None and target.is_dir():
+            raise UsageFailure(f"{flag} {target}: is a directory, not a file")
+    try:
+        verdict = load_verdict(path)
+        outcome = build_reports(verdict, path, request)
+    except (VerdictError, ReportError) as exc:
+        raise UsageFailure(str(exc)) from None
+    if outcome.results_problem:
+        _print(f"note: {outcome.results_problem}", err=True)
+    for kind, target in outcome.written:
+        extra = f" ({outcome.history_runs} run(s) in the trend)" if kind == "history" else ""
+        _print(f"{kind}: {target}{extra}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """``pyramid history --runs [DB]``: the test-run history, oldest of the window first."""
+    import json
+
+    from pytest_pyramid.verdict.history import HistoryError, recent
+
+    database = _runs_database(args)
+    if not database.is_file():
+        raise UsageFailure(f"{database}: no run history there (pytest --pyramid-history "
+                           "appends one)")
+    try:
+        rows = recent(database, max(1, args.limit))
+    except HistoryError as exc:
+        raise UsageFailure(str(exc)) from None
+    if args.json:
+        _print(json.dumps([
+            {"seq": r.seq, "run_id": r.run_id, "run_number": r.run_number,
+             "created_at": r.created_at, "commit": r.commit, "branch": r.branch,
+             "decision": r.decision, "tests": r.tests, "failed": r.failed,
+             "duration_s": r.duration_s, "tiers": r.tiers, "metrics": r.metrics,
+             "reordered": r.reordered, "missing_before": r.missing_before}
+            for r in rows
+        ], indent=2))
+        return 0
+    _print(f"{'#':>5}  {'run':>6}  {'created':<20}  {'commit':<10}  {'branch':<16}  "
+           f"{'decision':<14}  {'tests':>6}  {'failed':>6}  tiers")
+    for row in rows:
+        flags = []
+        if row.missing_before:
+            flags.append(f"({row.missing_before} run(s) missing before)")
+        if row.reordered:
+            flags.append("(older than the row before)")
+        tiers = " ".join(f"{name}:{t.get('tests', 0)}" for name, t in row.tiers.items())
+        number = "-" if row.run_number is None else str(row.run_number)
+        _print(f"{row.seq:>5}  {number:>6}  {row.created_at:<20}  {(row.commit or '-')[:10]:<10}"
+               f"  {(row.branch or '-')[:16]:<16}  {row.decision:<14}  {row.tests:>6}  "
+               f"{row.failed:>6}  {tiers} {' '.join(flags)}".rstrip())
+    return 0
+
+
+def _runs_database(args: argparse.Namespace) -> Path:
+    """``--runs DB``, else ``--history DB``, else ``pyramid_history`` in the nearest
+    pyproject.toml's ``[tool.pytest.ini_options]`` (where pytest reads it too)."""
+    if args.runs:
+        return Path(args.runs)
+    if getattr(args, "history", None):
+        return Path(args.history)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    start = Path.cwd()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            document = tomllib.loads(candidate.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise UsageFailure(f"{candidate}: invalid TOML: {exc}") from None
+        tool = document.get("tool")
+        pytest_table = tool.get("pytest") if isinstance(tool, dict) else None
+        ini = pytest_table.get("ini_options") if isinstance(pytest_table, dict) else None
+        value = ini.get("pyramid_history") if isinstance(ini, dict) else None
+        if isinstance(value, str) and value.strip():
+            return directory / value  # the rootdir pytest resolves it against
+        break
+    raise UsageFailure("name the run history: pyramid history --runs DB")
 
 
 def _default_verdict() -> str:
@@ -354,13 +463,65 @@ def build_parser() -> argparse.ArgumentParser:
     keygen.add_argument("--force", action="store_true", help="replace existing files")
     keygen.set_defaults(func=cmd_keygen)
     _add_merge(commands)
+
+    report = commands.add_parser(
+        "report",
+        help="build reports from a verdict and its per-test results file (after the run, "
+        "also for a merged verdict of CI shards)",
+    )
+    report.add_argument("verdict", nargs="?", default=None, help="path of the verdict JSON")
+    report.add_argument("--html", type=Path, metavar="FILE",
+                        help="one self-contained HTML page: pyramid, gates, failures, trends")
+    report.add_argument("--ctrf", type=Path, metavar="FILE", help="CTRF JSON (tier = type)")
+    report.add_argument("--junit", type=Path, metavar="FILE",
+                        help="JUnit XML with one testsuite per tier")
+    report.add_argument("--summary", type=Path, metavar="FILE",
+                        help="GitHub step summary markdown, appended (e.g. "
+                        "$GITHUB_STEP_SUMMARY), at most 64 KiB")
+    report.add_argument("--history", type=Path, metavar="DB",
+                        help="SQLite run history: append this verdict, show the last 30 runs")
+    report.add_argument("--junit-prefix", default=None, metavar="STR",
+                        help="what pytest's --junit-prefix was, for identical classnames")
+    report.set_defaults(func=cmd_report)
     try:
         from pytest_pyramid.deploy.cli import add_commands
     except ImportError:
         pass
     else:
         add_commands(commands)
+    _add_run_history(commands)
     return parser
+
+
+def _add_run_history(commands: Any) -> None:
+    """``pyramid history --runs``: the test-run history, on the deploy module's ``history``
+    command (which keeps its meaning without ``--runs``), or on a command of its own when
+    the deploy module is absent. Deploy's ``--history``, ``--limit`` and ``--json`` are
+    reused when it has them."""
+    history = commands.choices.get("history")
+    deployments = None
+    if history is None:
+        history = commands.add_parser("history", help="list the test-run history (--runs)")
+    else:
+        deployments = history.get_default("func")
+    history.add_argument(
+        "--runs", nargs="?", const="", default=None, metavar="DB",
+        help="list the test-run history (pytest --pyramid-history) instead of deployments; "
+        "DB defaults to --history, else pyramid_history in pyproject.toml",
+    )
+    for flag, options in (("--limit", {"type": int, "default": 20}),
+                          ("--json", {"action": "store_true"}),
+                          ("--history", {"default": None})):
+        with contextlib.suppress(argparse.ArgumentError):  # deploy's own: same meaning
+            history.add_argument(flag, **options)
+
+    def dispatch(args: argparse.Namespace) -> int:
+        if args.runs is not None or deployments is None:
+            return cmd_runs(args)
+        code: int = deployments(args)
+        return code
+
+    history.set_defaults(func=dispatch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
         return EXIT_UNUSABLE if status == 2 else status
     try:
-        if getattr(args, "verdict", "") is None and args.command in ("check", "attest"):
+        if getattr(args, "verdict", "") is None and args.command in ("check", "attest", "report"):
             args.verdict = _default_verdict()
         code: int = args.func(args)
     except UsageFailure as exc:

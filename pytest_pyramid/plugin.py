@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.run.session import PyramidSession
     from pytest_pyramid.run.shard import ShardSpec
+    from pytest_pyramid.verdict.reports import ReportRequest
 
 #: environment variables that must never reach code under test (a signing secret there
 #: would let a test produce a validly signed verdict)
@@ -69,6 +70,12 @@ DURATIONS_HELP = (
     "Durations file that balances --pyramid-shard (default: .pyramid/durations.json; "
     "`pyramid merge --durations-out` writes it)"
 )
+REPORT_HELP = (
+    "Reports to write after the last test, from the verdict and its results file: any of "
+    "html, ctrf, junit, comma-separated, each optionally kind=PATH (default: "
+    "pyramid-report.html, .ctrf.json, .junit.xml beside the verdict)"
+)
+HISTORY_HELP = "SQLite run history to append this run's verdict to (the HTML report's trends)"
 
 #: (option, alias, ini name, help, bool?) - every option has an ini twin with the same help
 OPTIONS = (
@@ -80,9 +87,11 @@ OPTIONS = (
     ("--pyramid-diff-base", None, "pyramid_diff_base", DIFF_BASE_HELP, False),
     ("--pyramid-shard", None, "pyramid_shard", SHARD_HELP, False),
     ("--pyramid-durations", None, "pyramid_durations", DURATIONS_HELP, False),
+    ("--pyramid-report", None, "pyramid_report", REPORT_HELP, False),
+    ("--pyramid-history", None, "pyramid_history", HISTORY_HELP, False),
 )
 _METAVARS = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH", "pyramid_shard": "I/N|auto",
-             "pyramid_durations": "PATH"}
+             "pyramid_durations": "PATH", "pyramid_report": "KINDS", "pyramid_history": "PATH"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -227,8 +236,9 @@ def pytest_load_initial_conftests(
     for name in SECRET_ENV:
         os.environ.pop(name, None)
     config = early_config
-    worker = "PYTEST_XDIST_WORKER" in os.environ  # workers: the controller wrote it already
-    if not worker and not informational(config.known_args_namespace):
+    # Every process writes it, xdist workers included (an environment variable is no proof of
+    # being one): a worker starts during the controller's run, always before its verdict.
+    if not informational(config.known_args_namespace):
         found = _early_verdict_path(config)
         if found is not None:
             path, origin = found
@@ -417,6 +427,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     if writes:
         from pytest_pyramid.verdict.writer import VerdictWriter
 
+        # a shard has no verdict to report on: `pyramid report` on the merged one does that
+        reports = _report_request(config, verdict_path.resolve()) if shard is None else None
         writer = VerdictWriter(
             config,
             settings,
@@ -426,8 +438,51 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             explain=bool(option_value(config, "pyramid_explain")),
             shard=shard,
             diff_base=_text(option_value(config, "pyramid_diff_base")),
+            outputs=reports.outputs() if reports is not None else (),
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
+        if reports is not None:
+            from pytest_pyramid.verdict.session_reports import SessionReports
+
+            config.pluginmanager.register(SessionReports(reports), "pyramid-reports")
+
+
+def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest | None:
+    """``--pyramid-report`` / ``--pyramid-history`` (or their ini twins), checked before any
+    test runs. Paths on the command line are relative to where pytest was started, paths in
+    the ini file to the rootdir; a report named without a path goes beside the verdict."""
+    from pytest_pyramid.verdict.reports import ReportRequest, parse_kinds
+
+    request = ReportRequest(junit_prefix=config.getoption("junitprefix", None))
+    here = Path(config.invocation_params.dir)
+    for name, option in (("pyramid_report", "--pyramid-report"),
+                         ("pyramid_history", "--pyramid-history")):
+        value, base, origin = config.getoption(name, None), here, option
+        if value is None:
+            value, base = ini_value(config, name), config.rootpath
+            origin = f"{config.inipath}: {name}"
+        if value is None:
+            continue
+        if name == "pyramid_history":
+            request.history = (base / str(value)).resolve()
+            if request.history.is_dir():
+                raise pytest.UsageError(
+                    f"pytest-pyramid: {origin} = {str(value)!r} is a directory, not a file"
+                )
+            continue
+        try:
+            kinds = parse_kinds(str(value), origin, base=base, default_dir=verdict_path.parent)
+        except ValueError as exc:
+            raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
+        for kind, target in kinds.items():
+            if target.is_dir():
+                raise pytest.UsageError(
+                    f"pytest-pyramid: {origin}: {kind} report {str(target)!r} is a directory"
+                )
+            setattr(request, kind, target.resolve())
+    if request.history is None and not (request.html or request.ctrf or request.junit):
+        return None
+    return request
 
 
 def _relative(path: Path, start: Path) -> str:

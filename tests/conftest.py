@@ -60,12 +60,3 @@ def read_verdict(pytester: pytest.Pytester) -> ReadVerdict:
         return data
 
     return read
-
-
-@pytest.fixture(autouse=True)
-def _pytester_is_not_an_xdist_worker(request: pytest.FixtureRequest) -> None:
-    """A pytester run inside an xdist worker inherits PYTEST_XDIST_WORKER; the plugin reads it
-    (before its config exists) to leave the placeholder verdict to the controller."""
-    if "pytester" in request.fixturenames:
-        mp = request.getfixturevalue("monkeypatch")
-        mp.delenv("PYTEST_XDIST_WORKER", raising=False)

@@ -32,6 +32,11 @@ def outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def check_outside(args: list[str]) -> int:
+    """``pyramid check`` outside git: bound to the factory's commit unless a test names one."""
+    return main(["check", *args] if "--commit" in args else ["check", *args, "--commit", COMMIT])
+
+
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
@@ -77,7 +82,7 @@ def verdict_for_head(repo: Path, **changes: Any) -> dict[str, Any]:
 def test_check_exit_code_follows_the_decision(
     outside_git: Path, capsys: pytest.CaptureFixture[str], decision: str, code: int
 ) -> None:
-    assert main(["check", write(outside_git, make_verdict(decision))]) == code
+    assert check_outside([write(outside_git, make_verdict(decision))]) == code
     out = capsys.readouterr().out
     assert f"decision: {decision.upper()}" in out
     if decision == "blocked":
@@ -119,7 +124,7 @@ def test_check_refuses_untrusted_verdicts_with_exit_3(
     data: dict[str, Any],
     message: str,
 ) -> None:
-    assert main(["check", write(outside_git, data), *args]) == 3
+    assert check_outside([write(outside_git, data), *args]) == 3
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
@@ -129,7 +134,7 @@ def test_a_refusal_stays_exit_1_and_shows_its_trust_problems(
     outside_git: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = make_verdict("blocked", commit=None, age=timedelta(days=9))
-    assert main(["check", write(outside_git, data), "--max-age", "1h", "--commit", COMMIT]) == 1
+    assert check_outside([write(outside_git, data), "--max-age", "1h", "--commit", COMMIT]) == 1
     err = capsys.readouterr().err
     assert "note: the verdict records no commit" in err
     assert "older than" in err
@@ -137,14 +142,14 @@ def test_a_refusal_stays_exit_1_and_shows_its_trust_problems(
 
 @pytest.mark.parametrize("given", [COMMIT, COMMIT[:7], COMMIT[:10].upper()])
 def test_check_accepts_the_same_commit_by_sha_or_prefix(outside_git: Path, given: str) -> None:
-    assert main(["check", write(outside_git, make_verdict()), "--commit", given]) == 0
+    assert check_outside([write(outside_git, make_verdict()), "--commit", given]) == 0
 
 
 @pytest.mark.parametrize("given", [COMMIT[:6], "", "not-a-sha"])
 def test_check_refuses_a_short_empty_or_unknown_commit(
     outside_git: Path, capsys: pytest.CaptureFixture[str], given: str
 ) -> None:
-    assert main(["check", write(outside_git, make_verdict()), "--commit", given]) == 3
+    assert check_outside([write(outside_git, make_verdict()), "--commit", given]) == 3
     assert capsys.readouterr().err.startswith("pyramid check: --commit")
 
 
@@ -152,6 +157,16 @@ def test_bad_usage_is_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "v.json", "--max-age", "soon"]) == 3
     assert "soon" in capsys.readouterr().err
     assert main(["frobnicate"]) == 3
+
+
+def test_a_ready_verdict_outside_git_needs_the_commit_it_vouches_for(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(outside_git, make_verdict())
+    assert main(["check", path]) == 3
+    assert "not bound to any commit" in capsys.readouterr().err
+    assert main(["check", path, "--commit", COMMIT]) == 0
+    assert main(["check", write(outside_git, make_verdict("blocked"))]) == 1
 
 
 def test_version_and_module_entry_point() -> None:
@@ -238,14 +253,14 @@ def test_attest_then_check_with_the_trusted_key(
     assert main(["attest", path, "--key", str(private)]) == 0
     envelope = Path(path + ".intoto.jsonl")
     assert envelope.exists()
-    assert main(["check", path, "--trusted-key", str(public), "--require-signature"]) == 0
+    assert check_outside([path, "--trusted-key", str(public), "--require-signature"]) == 0
     assert "signed by a trusted key" in capsys.readouterr().out
 
     # edited after signing: the content no longer matches what was signed
     data = json.loads(Path(path).read_text())
     data["created_at"] = make_verdict()["created_at"].replace("Z", ".5Z")
     Path(path).write_text(json.dumps(data))
-    assert main(["check", path, "--trusted-key", str(public)]) == 3
+    assert check_outside([path, "--trusted-key", str(public)]) == 3
     assert "differs from this file" in capsys.readouterr().err
 
 
@@ -255,39 +270,57 @@ def test_a_signature_by_an_untrusted_key_or_none_at_all_is_refused(
     public = keys[1]
     assert main(["keygen", str(outside_git / "other")]) == 0
     path = write(outside_git, make_verdict())
-    assert main(["check", path, "--require-signature"]) == 3
+    assert check_outside([path, "--require-signature"]) == 3
     assert "not signed" in capsys.readouterr().err
     assert main(["attest", path, "--key", str(outside_git / "other.key")]) == 0
-    assert main(["check", path, "--trusted-key", str(public)]) == 3
+    assert check_outside([path, "--trusted-key", str(public)]) == 3
     assert "no signature verifies with a trusted key" in capsys.readouterr().err
     # rotation: several trusted keys, any one of them may have signed
-    assert (
-        main(
-            [
-                "check",
-                path,
-                "--trusted-key",
-                str(public),
-                "--trusted-key",
-                str(outside_git / "other.pub"),
-            ]
-        )
-        == 0
-    )
+    other = str(outside_git / "other.pub")
+    assert check_outside([path, "--trusted-key", str(public), "--trusted-key", other]) == 0
 
 
-def test_trusted_keys_and_require_signature_come_from_pyproject(
-    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+def test_a_tree_cannot_vouch_for_its_own_signer(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The checked repository lists a key its own commit added: signatures by it count only
+    when the key is pinned outside the repository."""
     private, public = keys
+    assert main(["keygen", str(outside_git / "mallory")]) == 0
     (outside_git / "pyproject.toml").write_text(
-        f'[tool.pyramid.deploy]\ntrusted_keys = ["{public.name}"]\nrequire_signature = true\n'
+        '[tool.pyramid.deploy]\ntrusted_keys = ["mallory.pub"]\nrequire_signature = true\n'
     )
     path = write(outside_git, make_verdict())
-    assert main(["check", path]) == 3
+    assert check_outside([path]) == 3
     assert "not signed" in capsys.readouterr().err
+    assert main(["attest", path, "--key", str(outside_git / "mallory.key")]) == 0
+    assert check_outside([path]) == 3
+    err = capsys.readouterr().err
+    assert "no trusted public key is pinned outside the tree" in err
+    assert "trusted_keys of the checked tree are not used" in err
+    monkeypatch.setenv("PYRAMID_TRUSTED_KEYS", str(public))
+    assert check_outside([path]) == 3
+    assert "no signature verifies with a trusted key" in capsys.readouterr().err
     assert main(["attest", path, "--key", str(private)]) == 0
-    assert main(["check", path]) == 0
+    assert check_outside([path]) == 0
+
+
+def test_pinned_keys_come_from_the_command_line_the_environment_or_a_host_file(
+    tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    from pytest_pyramid.verdict.trust import pinned_key_sources
+
+    public = str(keys[1])
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    assert pinned_key_sources([], env) == ([], "")
+    host = tmp_path / "cfg" / "pyramid" / "trusted_keys"
+    host.parent.mkdir(parents=True)
+    host.write_text(f"# CI key\n{public}\n")
+    assert pinned_key_sources([], env) == ([public], str(host))
+    assert pinned_key_sources([], {**env, "PYRAMID_TRUSTED_KEYS": "a.pub:b.pub"}) == (
+        ["a.pub", "b.pub"], "PYRAMID_TRUSTED_KEYS")
+    assert pinned_key_sources(["x.pub"], env) == (["x.pub"], "--trusted-key")
 
 
 def test_attest_refuses_a_verdict_that_contradicts_itself(
@@ -333,6 +366,7 @@ def test_the_envelope_verifies_with_securesystemslib(
         (b'{"schema_version": ' + b"9" * 5000 + b"}", "not valid JSON"),
         (json.dumps({"a": "\ud800"}).encode(), "lone surrogate"),
         (b'{"a": NaN}', "NaN"),
+        (b'{"decision": "blocked", "decision": "ready"}', "appears twice"),
     ],
 )
 def test_check_on_broken_files_is_exit_3(
@@ -340,7 +374,7 @@ def test_check_on_broken_files_is_exit_3(
 ) -> None:
     path = outside_git / "v.json"
     path.write_bytes(content)
-    assert main(["check", str(path)]) == 3
+    assert check_outside([str(path)]) == 3
     err = capsys.readouterr().err
     assert message in err
     assert str(path) in err
@@ -350,10 +384,10 @@ def test_check_on_broken_files_is_exit_3(
 def test_check_on_a_directory_or_impossible_date_is_exit_3(
     outside_git: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["check", str(outside_git)]) == 3
+    assert check_outside([str(outside_git)]) == 3
     assert "is a directory" in capsys.readouterr().err
     data = make_verdict(created_at="2026-02-30T10:00:00Z")
-    assert main(["check", write(outside_git, data), "--max-age", "1h"]) == 3
+    assert check_outside([write(outside_git, data), "--max-age", "1h"]) == 3
     assert "not a valid date-time" in capsys.readouterr().err
 
 
@@ -403,7 +437,7 @@ def test_check_never_raises_on_any_input(outside_git: Path, raw: bytes) -> None:
     path = outside_git / "fuzz.json"
     path.write_bytes(raw)
     for extra in ([], ["--max-age", "1h"], ["--commit", COMMIT]):
-        code = main(["check", str(path), *extra])
+        code = check_outside([str(path), *extra])
         assert code in (0, 1, 2, 3)
 
 
@@ -461,7 +495,7 @@ def test_check_without_a_path_reads_the_configured_verdict(
     (outside_git / "pyproject.toml").write_text('[tool.pyramid]\nverdict = "out/v.json"\n')
     (outside_git / "out").mkdir()
     write(outside_git / "out", make_verdict(), name="v.json")
-    assert main(["check"]) == 0
+    assert main(["check", "--commit", COMMIT]) == 0
     (outside_git / "pyproject.toml").write_text("[tool.pyramid.deploy]\nbake = 'soon'\n")
-    assert main(["check"]) == 3
+    assert main(["check", "--commit", COMMIT]) == 3
     assert "deploy.bake" in capsys.readouterr().err

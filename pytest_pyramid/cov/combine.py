@@ -196,9 +196,11 @@ def merged_state(
                        None)
     notes = [f"shard {s.label}: {note}" for s in shards for note in s.notes]
     keep: Callable[[str], bool] = lambda _path: True  # noqa: E731
+    declared: list[str] = []
     if settings.coverage_source:
         dirs, files, unresolved = resolve_sources(settings.coverage_source, project_dir)
         keep = path_filter(dirs, files)
+        declared = dirs  # as in an unsharded run: never-imported files count too
         notes.extend(
             f"{settings.coverage_source_from} entry {entry!r} is neither a directory nor an "
             "importable package" for entry in unresolved
@@ -216,7 +218,7 @@ def merged_state(
                             else tier_classifier(settings.tier_order))
                 contexts = cov.get_data().measured_contexts()
                 groups = group_contexts(contexts, tiers_ran, classify, first.static)
-            measurement = measure(cov, groups, keep=keep)
+            measurement = measure(cov, groups, keep=keep, declared=declared)
             cov.get_data().close()
     changed = changed_lines(settings.base, project_dir) if settings.base is not None else None
     return CoverageState(

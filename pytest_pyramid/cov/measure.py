@@ -188,12 +188,48 @@ def _reported(cov: Coverage, keep: Callable[[str], bool]) -> list[tuple[Any, Any
         return []
 
 
+def _never_imported(
+    cov: Coverage, declared: Sequence[str], measured: set[str], keep: Callable[[str], bool]
+) -> dict[str, list[int]]:
+    """Python files under the declared source that the measured data does not hold (never
+    imported, or outside a narrower ``--cov``), with their statements: all uncovered.
+
+    Without them a bare ``--cov`` or a ``--cov=pkg.module`` would measure only what the tests
+    happened to import, and a coverage gate would pass on the part that was exercised.
+    """
+    import fnmatch
+
+    config = cov.config
+    omit = [str(p) for p in (getattr(config, "report_omit", None) or
+                             getattr(config, "run_omit", None) or [])]
+    found: dict[str, list[int]] = {}
+    for folder in declared:
+        for directory, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+            for name in filenames:
+                if not name.endswith(".py"):
+                    continue
+                path = os.path.realpath(os.path.join(directory, name))
+                if path in measured or not keep(path):
+                    continue
+                if any(fnmatch.fnmatch(path, pattern) for pattern in omit):
+                    continue
+                try:
+                    _, statements, _, _, _ = cov.analysis2(path)
+                except Exception:  # a file coverage cannot parse: its own warning says so
+                    continue
+                if statements:
+                    found[path] = list(statements)
+    return found
+
+
 def measure(
     cov: Coverage,
     groups: Mapping[str, Sequence[str]],
     *,
     keep: Callable[[str], bool] = lambda _path: True,
     fast: bool = True,
+    declared: Sequence[str] = (),
 ) -> Measurement:
     """Coverage figures of ``cov``'s current data: :data:`TOTAL` plus one per group.
 
@@ -228,6 +264,10 @@ def measure(
                     statements=frozenset(analysis.statements),
                     missing=frozenset(analysis.missing),
                 )
+            unmeasured = _never_imported(cov, declared, set(result.files), keep)
+            for path, statements in unmeasured.items():
+                total += Numbers(statements=len(statements), missing=len(statements), files=1)
+                result.files[path] = FileLines(path, frozenset(statements), frozenset(statements))
             result.groups[TOTAL] = total
             for name, contexts in groups.items():
                 result.contexts[name] = list(contexts)
@@ -248,6 +288,9 @@ def measure(
                 else:
                     for _fr, analysis in _reported(cov, keep):
                         numbers += _numbers_of(analysis)
+                for statements in unmeasured.values():  # never imported: uncovered by every tier
+                    numbers += Numbers(statements=len(statements), missing=len(statements),
+                                       files=1)
                 result.groups[name] = numbers
         result.warnings.extend(str(w.message) for w in caught)
     finally:

@@ -258,9 +258,11 @@ class CoveragePlugin:
 
         source, source_from, notes = self._source(plugin)
         keep: Callable[[str], bool] = lambda _path: True  # noqa: E731
+        declared: list[str] = []
         if self.settings.coverage_source:
             dirs, files, unresolved = resolve_sources(self.settings.coverage_source, self.rootdir)
             keep = path_filter(dirs, files)
+            declared = dirs
             notes.extend(
                 f"{source_from} entry {entry!r} is neither a directory nor an importable package"
                 for entry in unresolved
@@ -277,7 +279,7 @@ class CoveragePlugin:
                 classify = tier_classifier(self.settings.tier_order)
             contexts = cov.get_data().measured_contexts()
             groups = group_contexts(contexts, ran, classify, static)
-        measurement = measure(cov, groups, keep=keep)
+        measurement = measure(cov, groups, keep=keep, declared=declared)
 
         changed = None
         if self.settings.base is not None:
@@ -316,6 +318,9 @@ class CoveragePlugin:
                 "figures, so they do not measure this run: run without it"
             )
         cov = controller.cov
+        foreign = self._foreign_config(cov) if cov is not None else None
+        if foreign is not None:
+            return None, foreign
         combining = getattr(controller, "combining_cov", None)
         if cov is None or (combining is not None and cov is not combining):
             return None, (
@@ -358,6 +363,25 @@ class CoveragePlugin:
             "notes": [*notes, *self._foreign_notes()],
         })
         return block
+
+    def _foreign_config(self, cov: Coverage) -> str | None:
+        """A coverage configuration (``--cov-config``, ``COVERAGE_RCFILE``) from outside the
+        project can omit the very files a gate is about: its figures are not the project's."""
+        from pytest_pyramid.run.filters import git_ignored
+
+        name = getattr(cov.config, "config_file", None)
+        if not name:
+            return None
+        path = Path(os.path.realpath(name))
+        try:
+            path.relative_to(os.path.realpath(self.rootdir))
+        except ValueError:
+            return (f"the coverage configuration {path} is outside the project: its settings "
+                    "(omit, source) are not the project's own")
+        if git_ignored([path], self.rootdir):
+            return (f"the coverage configuration {path} is ignored by git: its settings are not "
+                    "part of the tested tree")
+        return None
 
     def _source(self, plugin: Any) -> tuple[list[str], str, list[str]]:
         if self.settings.coverage_source:

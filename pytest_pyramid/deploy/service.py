@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from types import FrameType
 
+    from pytest_pyramid.deploy.anchors import Anchors
     from pytest_pyramid.deploy.approvals import Tally
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
@@ -130,7 +131,9 @@ def resolve_commit(config: DeployConfig, revision: str | None) -> str:
     return sha
 
 
-def _deployer_identity(config: DeployConfig) -> tuple[str | None, str | None]:
+def _deployer_identity(
+    config: DeployConfig, anchors: Anchors
+) -> tuple[str | None, str | None]:
     """(deployer name, problem): who runs this deploy, proven by their private key."""
     from pytest_pyramid.deploy.approvals import identify, load_people
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
@@ -143,8 +146,8 @@ def _deployer_identity(config: DeployConfig) -> tuple[str | None, str | None]:
         key = load_private_key(config.deployer_key)
     except SignatureError as exc:
         raise UsageFailure(f"--deployer-key: {exc}") from None
-    people = [*load_people(config.approvers, table="approvers", source=config.source).values(),
-              *load_people(config.deployers, table="deployers", source=config.source).values()]
+    people = [*load_people(anchors.approvers, table="approvers", source=anchors.origin).values(),
+              *load_people(anchors.deployers, table="deployers", source=anchors.origin).values()]
     person = identify(key.public_key(), people)
     if person is None:
         return None, (f"the deployer key {key_id(key.public_key())[:16]} is not configured in "
@@ -152,13 +155,13 @@ def _deployer_identity(config: DeployConfig) -> tuple[str | None, str | None]:
     return person.name, None
 
 
-def _approvals(config: DeployConfig, verdict: Verdict, history: History,
+def _approvals(config: DeployConfig, anchors: Anchors, verdict: Verdict, history: History,
                files: Sequence[Path], deployer: str | None, now: datetime) -> Tally:
     from pytest_pyramid.deploy.approvals import load_people, read_envelope_file, tally
     from pytest_pyramid.verdict.decision import approvals_needed
     from pytest_pyramid.verdict.signing import SignatureError
 
-    people = load_people(config.approvers, table="approvers", source=config.source)
+    people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
     envelopes: list[object | None] = []
     with contextlib.suppress(sqlite3.Error, OSError):  # an unreadable history only loses approvals
         envelopes.extend(a.envelope for a in history.approvals(str(verdict.get("commit"))))
@@ -200,11 +203,17 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     except VerdictError as exc:
         return refuse([f"invalid verdict: {exc}"], 1)
     commit_time = verdict.get("commit_time")
+    from pytest_pyramid.deploy.anchors import anchors_for
+    from pytest_pyramid.deploy.state import read_state
+
+    stable = read_state(config.state_path).state.stable
+    anchors = anchors_for(config, stable.commit if stable is not None else None)
     try:
-        keys = keyring(config.trusted_keys,
-                       f"{config.source}: [tool.pyramid.deploy] trusted_keys")
+        keys = keyring(anchors.trusted_keys, f"trusted_keys of {anchors.origin}")
     except TrustError as exc:
         raise UsageFailure(str(exc)) from None
+    for note in anchors.notes:
+        out(f"[gate] {note}")
     try:
         envelope = read_envelope(envelope_path(Path(config.verdict)))
     except SignatureError as exc:
@@ -215,12 +224,13 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     now = now_utc()
     deployer, deployer_problem, tally_ = None, None, None
     if verdict.get("decision") == "needs_approval":
-        deployer, deployer_problem = _deployer_identity(config)
-        tally_ = _approvals(config, verdict, history, request.approval_files, deployer, now)
+        deployer, deployer_problem = _deployer_identity(config, anchors)
+        tally_ = _approvals(config, anchors, verdict, history, request.approval_files,
+                            deployer, now)
     judgement = gate.judge(
         verdict, target=target, now=now, envelope=envelope, approvals=tally_,
         deployer_problem=deployer_problem,
-        policy=TrustPolicy(max_age_s=config.max_age, require_signature=config.require_signature,
+        policy=TrustPolicy(max_age_s=config.max_age, require_signature=anchors.require_signature,
                            trusted_keys=keys),
     )
     if not judgement.allowed:

@@ -94,6 +94,8 @@ class Threshold:
     def matches(self, sample: MetricSample) -> bool:
         if sample.name != self.metric:
             return False
+        if self.tier is not None and sample.tier != self.tier:
+            return False  # a threshold of a tier judges that tier's measurements only
         tags = dict(sample.tags)
         return all(tags.get(name) == value for name, value in self.tags)
 

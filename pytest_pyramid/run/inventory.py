@@ -40,6 +40,9 @@ def _in_venv(path: Path) -> bool:
 @dataclass(frozen=True)
 class ScanRules:
     python_files: tuple[str, ...] = DEFAULT_PYTHON_FILES
+    #: pytest's own exclusions; a tier's folders are scanned without them (hidden folders and
+    #: ``__pycache__`` aside), so a conftest or an ini that stops pytest from entering a tier's
+    #: folder cannot make that tier's tests disappear from the count
     norecursedirs: tuple[str, ...] = ()
     collect_in_virtualenv: bool = False
     #: the project's own exclusions (``[tool.pyramid] exclude``), relative to the project
@@ -72,17 +75,23 @@ def scan(project: Path, roots: Iterable[str], rules: ScanRules) -> Inventory:
             continue
         if not start.is_dir():
             continue
-        for directory, dirnames, filenames in os.walk(start):
+        visited: set[str] = set()
+        for directory, dirnames, filenames in os.walk(start, followlinks=True):
+            real = os.path.realpath(directory)
+            if real in visited:  # a symlink loop: pytest follows links, but only once
+                dirnames[:] = []
+                continue
+            visited.add(real)
             here = Path(directory)
             kept = []
             for name in sorted(dirnames):
                 child = here / name
                 rel = _rel(project, child)
-                if name == "__pycache__" or any(
+                if name == "__pycache__" or name.startswith(".") or any(
                     _dir_matches(p, name, rel) for p in rules.norecursedirs
                 ):
                     continue
-                if not rules.collect_in_virtualenv and _in_venv(child):
+                if not rules.collect_in_virtualenv and rules.norecursedirs and _in_venv(child):
                     continue
                 if exclude and exclude(rel + "/"):
                     continue
@@ -110,10 +119,10 @@ def _rel(project: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def scan_roots(tier_paths: Iterable[str], testpaths: Sequence[str]) -> list[str]:
-    """Where test files can live: every tier's paths (a glob's fixed leading directories)
-    and ``testpaths``; the whole project when ``testpaths`` is not set."""
-    roots: list[str] = [p.strip("/") for p in testpaths] if testpaths else [""]
+def tier_roots(tier_paths: Iterable[str]) -> list[str]:
+    """The folders the tiers' paths name (a glob's fixed leading directories): scanned
+    whatever pytest's own exclusions say - a tier's folder is where its tests live."""
+    roots: list[str] = []
     for pattern in tier_paths:
         fixed = []
         for part in PurePosixPath(pattern).parts:
@@ -121,12 +130,20 @@ def scan_roots(tier_paths: Iterable[str], testpaths: Sequence[str]) -> list[str]
                 break
             fixed.append(part)
         roots.append("/".join(fixed))
-    if "" in roots:
+    return _outermost(roots)
+
+
+def scan_roots(testpaths: Sequence[str]) -> list[str]:
+    """Where else test files can live: ``testpaths``, or the whole project without it."""
+    return _outermost([p.strip("/") for p in testpaths] if testpaths else [""])
+
+
+def _outermost(roots: Iterable[str]) -> list[str]:
+    found = sorted(set(roots), key=len)
+    if "" in found:
         return [""]
-    # a root inside another root adds nothing
-    roots = sorted(set(roots), key=len)
     kept: list[str] = []
-    for root in roots:
+    for root in found:  # a root inside another root adds nothing
         if not any(root == k or root.startswith(k + "/") for k in kept):
             kept.append(root)
     return kept

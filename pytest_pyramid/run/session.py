@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,7 +25,6 @@ from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierSt
 
 if TYPE_CHECKING:
     from collections.abc import Generator
-    from pathlib import Path
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.shard import ShardSpec
@@ -68,6 +68,12 @@ class CollectionFacts:
         self.injected = 0
         #: tests deselected by another plugin, an option or a conftest (not by --pyramid-tier)
         self.deselected_elsewhere = 0
+        #: pytest's configuration file and conftest files that git ignores
+        self.ignored_sources: list[str] = []
+        #: the project's own packages imported from elsewhere, or from unchecked bytecode
+        self.foreign_code: list[str] = []
+        #: tests collected from outside the rootdir
+        self.outside = 0
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
         self.reported = False
@@ -87,6 +93,9 @@ class CollectionFacts:
             "dropped_ids": self.dropped_ids[:SHOWN],
             "injected": self.injected,
             "deselected_elsewhere": self.deselected_elsewhere,
+            "ignored_sources": self.ignored_sources,
+            "foreign_code": self.foreign_code,
+            "outside": self.outside,
             "tiers_to_run": self.tiers_to_run,
             "shard": self.shard,
         }
@@ -102,6 +111,9 @@ class CollectionFacts:
         self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
         self.injected = int(data.get("injected", 0))
         self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
+        self.ignored_sources = [str(n) for n in data.get("ignored_sources", [])]
+        self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
+        self.outside = int(data.get("outside", 0))
         self.tiers_to_run = str(data.get("tiers_to_run", ""))
         shard = data.get("shard")
         if isinstance(shard, dict):
@@ -187,7 +199,14 @@ class PyramidSession:
         self.narrowing: list[str] = []
         #: node id -> how many user_properties were already checked for bad metrics
         self._metrics_checked: dict[str, int] = {}
-        self._junit = bool(getattr(config.option, "xmlpath", None))
+        # pytest's --junitxml: the common JUnit schema (xunit2, pytest's default) has no
+        # <properties> inside a <testcase>, so the tier and metric samples go there only
+        # for xunit1; under xunit2 they are taken off the report once counted (the per-tier
+        # JUnit file of --pyramid-report=junit carries the tiers, schema-valid)
+        writes_junit = bool(getattr(config.option, "xmlpath", None))
+        legacy = writes_junit and config.getini("junit_family") in ("xunit1", "legacy")
+        self._junit = legacy
+        self._junit_strict = writes_junit and not legacy
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
         self.limits = self._install_limits(config)
         #: this run's CI shard (``--pyramid-shard``); None: the whole selection runs here
@@ -261,6 +280,7 @@ class PyramidSession:
         path_tier_for = self.router.tier_for
         timeout_marks = self._timeout_marks
         tier_of, collected = self.tier_of, self.facts.collected
+        facts = self.facts
         junit = self._junit
         # one list per tier, in pyramid order: concatenated they are the stable sort by tier
         buckets: dict[str, list[pytest.Item]] = {
@@ -272,6 +292,8 @@ class PyramidSession:
             marker_tiers = names & tier_set
             # location[0] is pytest's own (cached) path of the item relative to the rootdir
             rel = item.location[0].replace("\\", "/")
+            if rel[:3] == "../":  # collected from outside the rootdir: not this project's test
+                facts.outside += 1
             path_tier = path_tier_for(rel) if rel else None
             if marker_tiers or (path_tier is None and strict):
                 try:
@@ -368,6 +390,9 @@ class PyramidSession:
         ids = [item.nodeid for item in items]
         self.facts.seen_files.update(nodeid.partition("::")[0] for nodeid in ids)
         self._reconcile_collection(ids)
+        from pytest_pyramid.run.filters import ignored_sources
+
+        self.facts.ignored_sources = ignored_sources(self.config)
         if self.is_worker:
             index = {name: chr(48 + spec.order) for name, spec in self.settings.tiers.items()}
             tier_of = self.tier_of
@@ -450,6 +475,11 @@ class PyramidSession:
         if report.outcome == "failed":
             self.failed_tiers.add(tier)
         self.aggregator.add_report(report, tier, nodeid)
+        if self._junit_strict and report.user_properties:
+            report.user_properties = [
+                entry for entry in report.user_properties
+                if not str(entry[0] if entry else "").startswith(LEGACY_PROPERTY)
+            ]
 
     # -- session end ------------------------------------------------------------------------
 
@@ -469,10 +499,16 @@ class PyramidSession:
         from pytest_pyramid.run.filters import narrowing_reasons
 
         # now, before --lf forgets the failures that pass again during the run
-        self.narrowing = narrowing_reasons(self.config, self.project_dir)
+        self.narrowing = narrowing_reasons(
+            self.config, self.project_dir, Path(self.settings.source)
+        )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.distributed:  # the processes that imported the code under test
+            from pytest_pyramid.run.loaded import foreign_code
+
+            self.facts.foreign_code = foreign_code(self.settings.source_paths, self.project_dir)
         if self.is_worker:
             workeroutput = getattr(self.config, "workeroutput", None)
             if workeroutput is not None:
@@ -535,6 +571,19 @@ class PyramidSession:
         if self.distributed and not facts.reported:
             problems.append({"kind": "no_collection",
                              "message": "no xdist worker reported its collection"})
+        tables = self.settings.raw.get("tiers", {})
+        configured = [  # limits the project set itself, not defaults
+            n for n, spec in self.settings.tiers.items()
+            if spec.test_timeout and n in self.selected
+            and isinstance(tables.get(n), dict) and "test_timeout" in tables[n]
+        ]
+        if configured and not self.limits.enforced:
+            problems.append({"kind": "limits", "message": "per-test limits are configured for "
+                             f"{', '.join(configured)} but were not enforced (pytest-timeout "
+                             "is not active)"})
+        elif configured and self.limits.user_override:
+            problems.append({"kind": "limits", "message": "--timeout replaced the per-test "
+                             f"limits the project configures for {', '.join(configured)}"})
         if self.stopped_after:
             problems.append({
                 "kind": "fail_fast",
@@ -548,6 +597,19 @@ class PyramidSession:
             reasons.append(
                 f"{facts.dropped} collected test(s) were removed from the run without being "
                 f"deselected (by a conftest or plugin hook): {_listed(facts.dropped_ids)}"
+            )
+        if facts.outside:
+            reasons.append(f"{facts.outside} test(s) were collected from outside the project "
+                           f"directory {self.project_dir}")
+        if facts.foreign_code:
+            problems.append({
+                "kind": "foreign_code",
+                "message": f"the code under test is not the tree's: {_listed(facts.foreign_code)}",
+            })
+        if facts.ignored_sources:
+            reasons.append(
+                "files that git ignores shaped the run (not part of the tree the verdict "
+                f"names): {_listed(facts.ignored_sources)}"
             )
         if facts.injected:
             reasons.append(
@@ -592,7 +654,7 @@ class PyramidSession:
         return dict(counts)
 
     def _files_not_collected(self, run: RunSummary) -> list[Problem]:
-        from pytest_pyramid.run.inventory import ScanRules, scan, scan_roots
+        from pytest_pyramid.run.inventory import ScanRules, scan, scan_roots, tier_roots
 
         config = self.config
         if self.rootpath != self.project_dir:
@@ -608,20 +670,26 @@ class PyramidSession:
 
             return any(glob_match(pattern, rel) for pattern in patterns)
 
-        rules = ScanRules(
-            python_files=tuple(config.getini("python_files")),
+        python_files = tuple(config.getini("python_files"))
+        project_rules = ScanRules(
+            python_files=python_files,
             norecursedirs=tuple(config.getini("norecursedirs")),
             collect_in_virtualenv=bool(config.getoption("collect_in_virtualenv", False)),
             exclude=excluded if patterns else None,
         )
+        tier_rules = ScanRules(python_files=python_files, collect_in_virtualenv=True,
+                               exclude=excluded if patterns else None)
         tier_paths = [p for spec in self.settings.tiers.values() for p in spec.paths]
-        roots = scan_roots(tier_paths, [str(p) for p in config.getini("testpaths")])
-        inventory = scan(self.project_dir, roots, rules)
+        testpaths = [str(p) for p in config.getini("testpaths")]
+        in_tiers = scan(self.project_dir, tier_roots(tier_paths), tier_rules)
+        elsewhere = scan(self.project_dir, scan_roots(testpaths), project_rules)
+        files = sorted({*in_tiers.files, *elsewhere.files})
+        truncated = in_tiers.truncated or elsewhere.truncated
         router = self.router
         on_disk: Counter[str] = Counter()
         missing: list[str] = []
         seen = self.facts.seen_files
-        for rel in inventory.files:
+        for rel in files:
             tier = router.tier_for(rel) or self.settings.default_tier
             on_disk[tier] += 1
             if tier in self.selected and rel not in seen:
@@ -637,7 +705,7 @@ class PyramidSession:
                 f"{_listed(missing)} (ignored, or outside the collected paths; list files "
                 "that are not part of the suite in [tool.pyramid] exclude)",
             })
-        if inventory.truncated:
+        if truncated:
             problems.append({"kind": "inventory", "message": "too many files to take stock of "
                              "the suite's test files; set testpaths"})
         return problems

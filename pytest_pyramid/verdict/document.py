@@ -104,6 +104,17 @@ class ToolEntry(TypedDict):
     version: str
 
 
+class ResultsRef(TypedDict):
+    """Where the per-test results of the run are (``verdict/results_file.py``)."""
+
+    #: relative to the verdict's folder
+    path: str
+    #: sha256 of the file's bytes
+    sha256: str
+    #: how many test records it holds
+    tests: int
+
+
 class Verdict(TypedDict, total=False):
     schema_version: int
     decision: Decision
@@ -125,6 +136,11 @@ class Verdict(TypedDict, total=False):
     risk: dict[str, Any]
     flaky: list[Any]
     artifacts: dict[str, Any]
+    results: ResultsRef
+    #: the CI run the verdict belongs to (shared by its shards), else one id per run
+    run_id: str
+    #: the CI's sequence number of that run, when it has one (gaps show in the history)
+    run_number: int | None
 
 
 def utc_now_iso() -> str:
@@ -182,6 +198,17 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON (strict JSON has no NaN or Infinity)")
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Readers disagree on a repeated key (Python keeps the last, others the first): a file
+    that says two things is refused rather than read one way."""
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
 def _depth_exceeds(text: str, limit: int) -> bool:
     """Whether brackets nest deeper than ``limit`` (strings skipped), without parsing."""
     depth = 0
@@ -219,7 +246,7 @@ def parse_strict(raw: bytes, source: str) -> object:
     if _depth_exceeds(text, MAX_DEPTH):
         raise VerdictError(f"{source}: JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise VerdictError(f"{source}: not valid JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:  # huge integers, NaN, absurd nesting
@@ -395,6 +422,9 @@ _PROTECTED = frozenset(
         "run",
         "completeness",
         "gates",
+        "results",
+        "run_id",
+        "run_number",
     }
 )
 _TIER_COUNTS = frozenset(

@@ -18,6 +18,7 @@ summed test time), and the one decision rule decides (``verdict/assemble.py``).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -552,6 +553,7 @@ def judge_merged(
     from pytest_pyramid.verdict.assemble import assemble_verdict
     from pytest_pyramid.verdict.decision import exit_status
     from pytest_pyramid.verdict.document import config_digest
+    from pytest_pyramid.verdict.run_identity import run_identity
 
     reference = shard_set.reference
     run = merged_run(shard_set, settings, project_dir)
@@ -612,6 +614,15 @@ def judge_merged(
         tests_left_over=sum(s.never_ran for s in run.tiers.values()) > 0,
     )
     verdict["run"]["pytest_exit"] = int(status)
+    # the CI run the shards belong to (outside CI: an id of the merge's own)
+    source = shard_set.chosen[min(shard_set.chosen)].data
+    identity = run_identity(os.environ)
+    verdict["run_id"] = source.get("run_id") or identity.run_id
+    number = source.get("run_number")
+    if number is None and not source.get("run_id"):
+        number = identity.run_number
+    if number is not None:
+        verdict["run_number"] = number
     notes = [note] if note else []
     notes.extend(f"error: {error}" for error in errors)
     return MergeResult(verdict, int(status), notes, run, shard_set, shards)
@@ -823,7 +834,9 @@ def run_merge(
     attempts = [*shard_set.chosen.values(),
                 *(p for tries in shard_set.retried.values() for p in tries)]
     inputs = [p.path for p in attempts] + [p.path.with_suffix(".coverage") for p in attempts]
-    outputs = [verdict_path]
+    from pytest_pyramid.verdict.results_file import results_path_for
+
+    outputs = [verdict_path, results_path_for(verdict_path)]
     durations_path = (Path(here, durations_out) if durations_out is not None
                       else default_durations(pyproject))
     outputs.append(durations_path)
@@ -843,6 +856,13 @@ def run_merge(
     except ConfigError as exc:
         write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")
         raise MergeRefused(str(exc)) from None
+    # the per-test results beside the verdict, as an unsharded run writes them (the reports
+    # read them): written first, the verdict carries their digest
+    from pytest_pyramid.verdict.records import records
+    from pytest_pyramid.verdict.results_file import results_path_for, write_results
+
+    result.verdict["results"] = write_results(
+        results_path_for(verdict_path), records(result.run), relative_to=verdict_path.parent)
     write_json_atomic(verdict_path, result.verdict)
     if not shard_set.finished:
         return MergeOutcome(result, verdict_path, None)  # nothing ran: keep the old durations

@@ -32,6 +32,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import records
+from pytest_pyramid.verdict.run_identity import run_identity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -44,14 +45,6 @@ PARTIAL_FORMAT = "pytest-pyramid-partial"
 PARTIAL_SCHEMA_VERSION = 1
 #: a partial larger than this is refused unread (50,000 records are about 10 MB)
 MAX_BYTES = 512 * 1024 * 1024
-#: CI variables naming one run of a pipeline, shared by all its shards (retries included)
-RUN_ID_VARIABLES = (
-    "PYRAMID_RUN_ID",
-    "GITHUB_RUN_ID",
-    "CI_PIPELINE_ID",
-    "BUILDKITE_BUILD_ID",
-    "CIRCLE_WORKFLOW_ID",
-)
 #: CI variables that tell attempts of one shard apart (a retried job has a larger one)
 ATTEMPT_VARIABLES = ("GITHUB_RUN_ATTEMPT", "CI_JOB_ID", "BUILDKITE_RETRY_COUNT",
                      "CIRCLE_BUILD_NUM")
@@ -70,12 +63,14 @@ def partial_path(verdict_path: Path, index: int, total: int) -> Path:
     return verdict_path.with_name(partial_name(index, total))
 
 
-def run_id(environ: Mapping[str, str]) -> str | None:
-    for name in RUN_ID_VARIABLES:
-        value = environ.get(name, "").strip()
-        if value:
-            return f"{name}={value}"
-    return None
+def run_id(environ: Mapping[str, str]) -> tuple[str | None, int | None]:
+    """The CI run the shard belongs to, shared by all its shards, retries included
+    (``verdict/run_identity.py``, the id the reports and the history use); None outside CI,
+    where every run would get an id of its own."""
+    identity = run_identity(environ)
+    if identity.run_id.startswith("local:") and "PYRAMID_RUN_ID" not in environ:
+        return None, identity.run_number
+    return identity.run_id, identity.run_number
 
 
 def ci_attempt(environ: Mapping[str, str]) -> str | None:
@@ -109,12 +104,14 @@ def _shell(index: int, total: int, source: str, environ: Mapping[str, str]) -> d
     from pytest_pyramid import __version__
 
     now = time.time()
+    identity, number = run_id(environ)
     return {
         "format": PARTIAL_FORMAT,
         "schema_version": PARTIAL_SCHEMA_VERSION,
         "finished": False,
         "shard": {"index": index, "total": total, "source": source},
-        "run_id": run_id(environ),
+        "run_id": identity,
+        "run_number": number,
         "attempt": {
             "id": uuid.uuid4().hex,
             "ci": ci_attempt(environ),

@@ -49,6 +49,9 @@ class GitInfo:
     #: pathspec globs left out of ``tree`` (run artifacts), relative to ``toplevel``
     excluded: tuple[str, ...] = field(default=())
     toplevel: str | None = None
+    #: what the tree id cannot name: submodules with uncommitted content, symlinks that
+    #: point outside the repository (their targets' content is not in any tree)
+    unnamed: tuple[str, ...] = field(default=())
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str | None:
@@ -137,6 +140,7 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         )
     head_tree = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
     branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
+    unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree))
     return GitInfo(
         commit=commit,
         commit_time=_git(cwd, "show", "-s", "--format=%cI", "HEAD"),
@@ -146,7 +150,43 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         head_tree=head_tree,
         excluded=excluded,
         toplevel=str(toplevel),
+        unnamed=unnamed,
     )
+
+
+def dirty_submodules(toplevel: Path) -> list[str]:
+    """Submodules whose working tree differs from the commit they record: a tree id holds
+    only the submodule's commit, never its files."""
+    if not (toplevel / ".gitmodules").exists():
+        return []
+    out = _git(toplevel, "status", "--porcelain=v2", "--ignore-submodules=none") or ""
+    found = []
+    for line in out.splitlines():
+        fields = line.split(" ")
+        # "1 XY sub ..." where sub is "S<c><m><u>" for a submodule (m: modified, u: untracked)
+        if len(fields) > 8 and fields[0] in ("1", "2") and fields[2].startswith("S"):
+            state = fields[2]
+            if state[2] == "M" or state[3] == "U":
+                path = line.split(" ", 8 if fields[0] == "1" else 9)[-1].split("\t")[0]
+                found.append(f"submodule {path} has changes not in its commit")
+    return found
+
+
+def outside_links(toplevel: Path, tree: str | None) -> list[str]:
+    """Symlinks in the tested tree that point outside the repository."""
+    if tree is None:
+        return []
+    out = _git(toplevel, "ls-tree", "-r", "-z", tree) or ""
+    root = os.path.realpath(toplevel)
+    found = []
+    for entry in out.split("\0"):
+        if not entry.startswith("120000 "):
+            continue
+        path = entry.split("\t", 1)[-1]
+        target = os.path.realpath(toplevel / path)
+        if target != root and not target.startswith(root + os.sep):
+            found.append(f"{path} is a symlink to {target}, outside the repository")
+    return found
 
 
 def changed_paths(toplevel: Path, tree_a: str, tree_b: str, limit: int = 10) -> list[str]:

@@ -123,8 +123,54 @@ def decision_lines(verdict: Mapping[str, Any], *, width: int = WIDTH) -> list[st
     return lines
 
 
+#: the widest band of the terminal pyramid, in characters
+PYRAMID_WIDTH = 40
+_BAR, _MARK = "█", "┆"
+
+
+def pyramid_lines(
+    verdict: Mapping[str, Any],
+    targets: Mapping[str, float] | None = None,
+    *,
+    width: int = PYRAMID_WIDTH,
+) -> list[str]:
+    """The tiers as a pyramid of bars (first tier at the bottom), width by test count, with
+    ``┆`` at the edges of each tier's ``[tool.pyramid.shape]`` target."""
+    from pytest_pyramid.verdict.report_data import shape_targets, tier_tests
+
+    tiers: Mapping[str, Any] = verdict.get("tiers", {})
+    if not tiers:
+        return []
+    if targets is None:
+        targets = shape_targets(verdict)
+    total = sum(tier_tests(t) for t in tiers.values())
+    widest = max([tier_tests(t) for t in tiers.values()]
+                 + [share * total for share in targets.values()] + [1])
+    name_width = max(len(name) for name in tiers)
+    lines = ["pyramid: tests per tier" + (f"; {_MARK} = shape target" if targets else "")]
+    for name in reversed(list(tiers)):
+        tier = tiers[name]
+        count = tier_tests(tier)
+        cells = [" "] * (width + 2)
+        bar = max(1, round(count / widest * width)) if count else 0
+        start = 1 + (width - bar) // 2
+        for index in range(start, start + bar):
+            cells[index] = _BAR
+        target = targets.get(name)
+        if target is not None and total:
+            span = round(target * total / widest * width)
+            left = (width - span) // 2
+            cells[left] = cells[min(width + 1, left + span + 1)] = _MARK
+        status = tier.get("status", "") if tier.get("selected") else "not selected"
+        lines.append(f"{name:>{name_width}} {''.join(cells)} {count:>6}  {status}")
+    return lines
+
+
 def render(verdict: Mapping[str, Any], *, explain: bool = False, width: int = WIDTH) -> list[str]:
-    lines = tier_table(verdict)
+    lines = pyramid_lines(verdict)
+    if lines:
+        lines.append("")
+    lines.extend(tier_table(verdict))
     gates = verdict.get("gates", [])
     if gates:
         lines.append("")

@@ -9,6 +9,7 @@ never leave an older ``ready`` verdict behind.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pytest_pyramid.verdict.document import (
     utc_now_iso,
 )
 from pytest_pyramid.verdict.provenance import GitInfo, python_version, read_git_info
+from pytest_pyramid.verdict.run_identity import run_identity
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.summary import Problem, RunEnd, RunSummary
+    from pytest_pyramid.verdict.document import ResultsRef
 
 _INCOMPLETE_EXITS = {
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",
@@ -84,6 +87,15 @@ class FinishResult:
     verdict: Verdict
     exitstatus: int
     notes: list[str]
+
+
+def _shard_outputs(verdict_path: Path, shard: ShardSpec | None) -> tuple[Path, ...]:
+    if shard is None:
+        return ()
+    from pytest_pyramid.verdict.partial import coverage_name, partial_path
+
+    path = partial_path(verdict_path, shard.index, shard.total)
+    return path, path.with_name(coverage_name(shard.index, shard.total))
 
 
 @dataclass
@@ -153,7 +165,10 @@ class VerdictWriter:
         explain: bool = False,
         shard: ShardSpec | None = None,
         diff_base: str | None = None,
+        outputs: Sequence[Path] = (),
     ) -> None:
+        from pytest_pyramid.verdict.results_file import results_path_for
+
         self.config = config
         self.settings = settings
         self.verdict_path = verdict_path
@@ -161,6 +176,11 @@ class VerdictWriter:
         self.shard = shard
         self.diff_base = diff_base
         self.shard_result: ShardResult | None = None
+        self.results_path = results_path_for(verdict_path)
+        #: every file the run writes itself: left out of the tree digest (a shard's too: the
+        #: verdict stays listed, `pyramid merge` writes it there and the digests must agree)
+        self.outputs: tuple[Path, ...] = (verdict_path, self.results_path, *outputs,
+                                          *_shard_outputs(verdict_path, shard))
         self.effective_limits = dict(effective_limits)
         self.config_file = config_file
         self.explain = explain
@@ -170,18 +190,6 @@ class VerdictWriter:
         self.near_budget: list[str] = []
 
     # -- the hooks ----------------------------------------------------------------------------
-
-    @property
-    def outputs(self) -> tuple[Path, ...]:
-        """The files this run writes: left out of the tree digest."""
-        if self.shard is None:
-            return (self.verdict_path,)
-        from pytest_pyramid.verdict.partial import coverage_name, partial_path
-
-        path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
-        coverage = path.with_name(coverage_name(self.shard.index, self.shard.total))
-        # the verdict too: `pyramid merge` writes it there, and the digests must agree
-        return self.verdict_path, path, coverage
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -430,6 +438,22 @@ class VerdictWriter:
 
     # -- writing ------------------------------------------------------------------------------
 
+    def _write_results(self, run: RunSummary, notes: list[str]) -> ResultsRef | None:
+        """The per-test results file beside the verdict (before it: the verdict carries its
+        digest). Failing to write it costs the reports their per-test detail, not the
+        verdict."""
+        from pytest_pyramid.verdict.records import records
+        from pytest_pyramid.verdict.results_file import write_results
+
+        try:
+            return write_results(
+                self.results_path, records(run), relative_to=self.verdict_path.parent
+            )
+        except OSError as exc:
+            notes.append(f"warning: per-test results not written to {self.results_path}: "
+                         f"{exc.strerror or exc}")
+            return None
+
     def finish(self, run: RunSummary, end: RunEnd) -> FinishResult:
         from pytest_pyramid import __version__
 
@@ -440,11 +464,18 @@ class VerdictWriter:
         run.collection_errors = end.collection_errors
         notes: list[str] = list(end.notes)
         problems, interrupted = self._end_problems(end, run)
-        git = self.git if self.git is not None else read_git_info(
-            self.config.rootpath, self.outputs)
+        git = (
+            self.git
+            if self.git is not None
+            else read_git_info(self.config.rootpath, self.outputs)
+        )
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(
+            {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
+            for what in git.unnamed
+        )
 
         hook_errors: list[str] = []
         gates = self.collect_gates(run, hook_errors)
@@ -482,6 +513,13 @@ class VerdictWriter:
             notes.append(note)
         notes.extend(f"error: {error}" for error in hook_errors)
         verdict["run"]["pytest_exit"] = int(status)
+        identity = run_identity(os.environ)
+        verdict["run_id"] = identity.run_id
+        if identity.run_number is not None:
+            verdict["run_number"] = identity.run_number
+        reference = self._write_results(run, notes)
+        if reference is not None:
+            verdict["results"] = reference
         write_json_atomic(self.verdict_path, verdict)
         _call_each(
             self.config.hook.pytest_pyramid_verdict_written,

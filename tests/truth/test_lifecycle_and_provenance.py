@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -314,3 +314,78 @@ def test_discarded_metric_samples_are_named_by_explain(
     data = read_verdict()
     assert [s["value"] for s in data["metrics"]["api.ms"]["samples"]] == [1.0]
     assert data["run"]["metrics_discarded"] == 1
+
+
+# -- 7. what the tree digest cannot name -------------------------------------------------------
+
+
+def test_a_gitignored_pytest_ini_that_replaces_the_config_is_seen(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict
+) -> None:
+    (committed / ".gitignore").write_text(".pytest.ini\n")
+    git(committed, "add", "-A")
+    git(committed, "commit", "-qm", "ignore")
+    (committed / ".pytest.ini").write_text("[pytest]\npython_files = test_u.py\n")
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("files that git ignores shaped the run" in r and ".pytest.ini" in r
+               for r in data["reasons"]), data["reasons"]
+
+
+def test_a_symlink_out_of_the_repository_is_not_named_code(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, tmp_path_factory: Any
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "helper.py"
+    outside.write_text("VALUE = 1\n")
+    (committed / "helper.py").symlink_to(outside)
+    git(committed, "add", "-A")
+    git(committed, "commit", "-qm", "link")
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("helper.py is a symlink to" in r for r in data["reasons"]), data["reasons"]
+
+
+def test_uncommitted_changes_inside_a_submodule_are_not_clean(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, tmp_path_factory: Any
+) -> None:
+    lib = tmp_path_factory.mktemp("lib")
+    git(lib, "init", "-q")
+    (lib / "vlib.py").write_text("def add(a, b):\n    return a - b\n")
+    git(lib, "add", "-A")
+    git(lib, "commit", "-qm", "lib")
+    git(committed, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib),
+        "vendor/lib")
+    git(committed, "commit", "-qm", "submodule")
+    (committed / "vendor/lib/vlib.py").write_text("def add(a, b):\n    return a + b\n")
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("submodule vendor/lib has changes not in its commit" in r
+               for r in data["reasons"]), data["reasons"]
+
+
+def test_bytecode_not_checked_against_its_source_is_not_the_tree(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    import py_compile
+
+    make_project('source = ["mypkg"]\n', **{
+        **FILES,
+        "mypkg/__init__.py": "",
+        "mypkg/core.py": "def add(a, b):\n    return a - b\n",
+        "tests/unit/test_u.py": "from mypkg.core import add\ndef test_a(): assert add(1, 2) == 3\n",
+    })
+    fixed = pytester.path / "fixed.py"
+    fixed.write_text("def add(a, b):\n    return a + b\n")
+    cache = pytester.path / "mypkg" / "__pycache__"
+    cache.mkdir()
+    tag = sys.implementation.cache_tag
+    py_compile.compile(str(fixed), cfile=str(cache / f"core.{tag}.pyc"),
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("mypkg.core ran from bytecode Python does not check" in r
+               for r in data["reasons"]), data["reasons"]

@@ -208,7 +208,7 @@ FAULTS = [
         2,
         files={"other/pyproject.toml": "[tool.pyramid]\n"},
         args=("-c", "other/pyproject.toml"),
-        reason="was not the project's own",
+        reason="is not the project's own",
         verdict="other/pyramid-verdict.json",
     ),
     # 3. a tier ran only if something in it passed
@@ -363,6 +363,68 @@ FAULTS = [
             assert not first
     """}, config='[tool.pyramid.thresholds]\n"api.rps" = "mean > 100"\n', args=("--reruns", "1"),
         decision="blocked", reason="gate metric.api.rps"),
+    # settings that are not the project's own
+    Fault("unittest-plugin-turned-off", 2, files={"tests/unit/test_u.py": """
+        import unittest
+        def test_a(): pass
+        def test_b(): pass
+        class TestOld(unittest.TestCase):
+            def test_fails(self): self.fail("broken")
+    """}, args=("-p", "no:unittest"), reason="plugins turned off outside the project's"),
+    Fault("warnings-plugin-turned-off", 2, args=("-p", "no:warnings"),
+          reason="plugins turned off outside the project's"),
+    Fault("addopts-overridden", 2, addopts="--doctest-modules", args=("-o", "addopts="),
+          reason="-o addopts=... overrode"),
+    Fault("xfail-strict-overridden", 2, ini="xfail_strict = true",
+          args=("-o", "xfail_strict=false"), reason="-o xfail_strict=... overrode"),
+    Fault("pythonpath-overridden", 2, args=("-o", "pythonpath=elsewhere"),
+          reason="-o pythonpath=... overrode"),
+    Fault("warnings-filter-on-the-command-line", 2, args=("-W", "ignore"),
+          reason="-W changed how warnings are treated"),
+    Fault("noconftest", 2, files={"conftest.py": "X = 1\n"}, args=("--noconftest",),
+          reason="--noconftest"),
+    Fault("norecursedirs-hides-a-tier", 2, ini='norecursedirs = ["integration", ".*"]',
+          reason="not collected: tests/integration/test_i.py"),
+    Fault("conftest-adds-norecursedirs", 2, files={"conftest.py": """
+        def pytest_configure(config):
+            config.addinivalue_line("norecursedirs", "integration")
+    """}, reason="not collected: tests/integration/test_i.py"),
+    Fault("virtualenv-marker-in-a-tier-folder", 2, files={
+        "tests/integration/api/pyvenv.cfg": "home = /usr\n",
+        "tests/integration/api/test_api.py": "def test_api(): assert False\n",
+    }, reason="not collected: tests/integration/api/test_api.py"),
+    Fault("config-file-that-is-not-the-project-s", 2,
+          files={"setup.cfg": "[tool:pytest]\npython_files = test_u.py\n"},
+          args=("-c", "setup.cfg"), reason="is not the project's own"),
+    Fault("limits-replaced-by-timeout", 2, files={"tests/unit/test_u.py": """
+        def test_a(): pass
+        def test_b(): pass
+    """}, config='[tool.pyramid.tiers.unit]\ntest_timeout = "5s"\n', args=("--timeout=0",),
+        reason="--timeout replaced the per-test limits"),
+    Fault("source-imported-from-elsewhere", 6, files={
+        "mypkg/__init__.py": "VALUE = 1\n",
+        "elsewhere/mypkg/__init__.py": "VALUE = 2\n",
+        "tests/unit/test_u.py": """
+            import mypkg
+            def test_a(): assert mypkg.VALUE == 2
+            def test_b(): pass
+        """,
+    }, config='source = ["mypkg"]\n', args=("-o", "pythonpath=elsewhere"),
+        reason="mypkg was imported from"),
+    Fault("threshold-of-a-tier-judges-that-tier-only", 4, files={
+        "tests/unit/test_u.py": """
+            def test_a(pyramid_metric): pyramid_metric("api.cold_ms", 1.0)
+            def test_b(): pass
+        """,
+        "tests/performance/test_p.py": """
+            import pytest
+            def test_p(pyramid_metric):
+                pyramid_metric("api.cold_ms", 2500.0)
+                pytest.skip("no environment")
+            def test_q(): pass
+        """,
+    }, config='[tool.pyramid.thresholds]\n"api.cold_ms" = { threshold = "< 800", '
+              'tier = "performance" }\n', decision="blocked", reason="gate metric.api.cold_ms"),
 ]
 
 

@@ -1,0 +1,220 @@
+"""Inline SVG for the HTML report: the pyramid and the trend sparklines (pure, escaped).
+
+No script, no external reference: each drawing is markup with a ``<title>`` per element for
+the figures behind it, so the report works offline, as a CI artifact and under a strict
+Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.durations import format_duration
+from pytest_pyramid.verdict.report_data import coverage_of, tier_tests
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+STATUS_COLOURS = {
+    "passed": "#2e7d32",
+    "failed": "#c62828",
+    "skipped": "#f9a825",
+    "not_run": "#9e9e9e",
+    "not_selected": "#bdbdbd",
+    "empty": "#e0e0e0",
+}
+DECISION_COLOURS = {
+    "ready": "#2e7d32",
+    "needs_approval": "#ef6c00",
+    "blocked": "#c62828",
+    "incomplete": "#7b1fa2",
+}
+_BAND_H = 46
+_GAP = 6
+_LEFT = 150  # tier names
+_AREA = 440  # the pyramid's widest band
+_RIGHT = 300  # time against budget, coverage against threshold
+_MIN_BAND = 14
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def tier_status(entry: Mapping[str, Any]) -> str:
+    if not entry.get("selected", True):
+        return "not_selected"
+    return str(entry.get("status") or "empty")
+
+
+def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
+    """One band per tier, the first tier (unit) at the bottom; width by test count, colour
+    by status, the shape target as a dashed outline, time and coverage beside it."""
+    tiers: Mapping[str, Mapping[str, Any]] = verdict.get("tiers", {})
+    names = list(tiers)
+    total = sum(tier_tests(t) for t in tiers.values())
+    widest = max([tier_tests(t) for t in tiers.values()]
+                 + [targets.get(n, 0.0) * total for n in names] + [1])
+    height = max(1, len(names)) * (_BAND_H + _GAP) + _GAP
+    width = _LEFT + _AREA + _RIGHT
+    centre = _LEFT + _AREA / 2
+    parts = [
+        f'<svg class="pyramid" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-label="test pyramid: {len(names)} tiers">'
+    ]
+    for index, name in enumerate(reversed(names)):
+        entry = tiers[name]
+        y = _GAP + index * (_BAND_H + _GAP)
+        count = tier_tests(entry)
+        status = tier_status(entry)
+        band = max(_MIN_BAND, _AREA * count / widest) if count else _MIN_BAND
+        colour = STATUS_COLOURS.get(status, "#9e9e9e")
+        failed = int(entry.get("failed", 0)) + int(entry.get("errors", 0))
+        tip = (f"{name}: {count} tests, {entry.get('passed', 0)} passed, {failed} failed, "
+               f"{entry.get('skipped', 0)} skipped; {status}")
+        parts.append(f'<g class="tier tier-{_e(status)}" data-tier="{_e(name)}" '
+                     f'data-tests="{count}"><title>{_e(tip)}</title>')
+        parts.append(
+            f'<rect class="band" x="{centre - band / 2:.1f}" y="{y}" width="{band:.1f}" '
+            f'height="{_BAND_H}" rx="3" fill="{colour}"'
+            + (' fill-opacity="0.35" stroke="#757575" stroke-dasharray="3 2"' if not count else "")
+            + "/>"
+        )
+        target = targets.get(name)
+        if target is not None and total:
+            outline = max(2.0, _AREA * target * total / widest)
+            parts.append(
+                f'<rect class="target" x="{centre - outline / 2:.1f}" y="{y - 2}" '
+                f'width="{outline:.1f}" height="{_BAND_H + 4}" fill="none" stroke="#212121" '
+                f'stroke-width="1.5" stroke-dasharray="6 3"><title>{_e(name)} target: '
+                f'{target:.0%} of {total} tests = {target * total:.0f}</title></rect>'
+            )
+        parts.append(
+            f'<text x="8" y="{y + 19}" class="tier-name">{_e(name)}</text>'
+            f'<text x="8" y="{y + 37}" class="tier-sub">{count} tests'
+            + (f", {failed} failed" if failed else "")
+            + "</text>"
+        )
+        parts.append(_budget_bar(entry, _LEFT + _AREA + 16, y))
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _budget_bar(entry: Mapping[str, Any], x: float, y: float) -> str:
+    used = float(entry.get("test_time_s", 0.0) or 0.0)
+    budget = entry.get("budget_s")
+    bar_w = 150.0
+    parts = []
+    if isinstance(budget, (int, float)) and budget > 0:
+        share = used / float(budget)
+        fill = "#c62828" if share > 1 else "#ef6c00" if share >= 0.9 else "#1565c0"
+        parts.append(
+            f'<rect x="{x}" y="{y + 6}" width="{bar_w}" height="9" fill="#eceff1"/>'
+            f'<rect class="time" x="{x}" y="{y + 6}" width="{bar_w * min(share, 1.0):.1f}" '
+            f'height="9" fill="{fill}"><title>time {format_duration(used)} of budget '
+            f"{format_duration(float(budget))} ({share:.0%})</title></rect>"
+            f'<text x="{x + bar_w + 6}" y="{y + 15}" class="small">'
+            f"{_e(format_duration(used))} / {_e(format_duration(float(budget)))}</text>"
+        )
+    else:
+        parts.append(f'<text x="{x}" y="{y + 15}" class="small">'
+                     f"{_e(format_duration(used))} (no budget)</text>")
+    percent, threshold = coverage_of(entry)
+    if percent is not None:
+        below = threshold is not None and percent < threshold
+        limit = f" / {_num(threshold)}%" if threshold is not None else ""
+        parts.append(
+            f'<text x="{x}" y="{y + 36}" class="small cov{" bad" if below else ""}">'
+            f"coverage {_num(percent)}%{limit}</text>"
+        )
+    return "".join(parts)
+
+
+def sparkline(
+    values: Sequence[float | None],
+    *,
+    labels: Sequence[str],
+    reordered: Sequence[bool] = (),
+    missing_before: Sequence[int] = (),
+    width: int = 220,
+    height: int = 44,
+    unit: str = "",
+) -> str:
+    """A small line chart over runs. A missing value breaks the line (never interpolated);
+    a gap in the CI's run numbers is a dashed vertical mark, a reordered run a red ring."""
+    count = len(values)
+    known = [v for v in values if v is not None]
+    if not known:
+        return '<span class="muted">no data</span>'
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    pad = 5
+    step = (width - 2 * pad) / max(1, count - 1)
+
+    def point(index: int, value: float) -> tuple[float, float]:
+        return pad + index * step, height - pad - (value - low) / span * (height - 2 * pad)
+
+    parts = [f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}">']
+    run: list[str] = []
+    segments: list[list[str]] = []
+    for index, value in enumerate(values):
+        if value is None:
+            if run:
+                segments.append(run)
+            run = []
+            continue
+        x, y = point(index, value)
+        run.append(f"{x:.1f},{y:.1f}")
+    if run:
+        segments.append(run)
+    for segment in segments:
+        if len(segment) > 1:
+            parts.append(f'<polyline points="{" ".join(segment)}" fill="none" '
+                         'stroke="#1565c0" stroke-width="1.5"/>')
+    for index, value in enumerate(values):
+        x = pad + index * step
+        if index < len(missing_before) and missing_before[index]:
+            gap_x = x - step / 2
+            parts.append(
+                f'<line class="gap" x1="{gap_x:.1f}" y1="2" x2="{gap_x:.1f}" y2="{height - 2}" '
+                f'stroke="#9e9e9e" stroke-dasharray="2 2"><title>{missing_before[index]} '
+                "run(s) missing from the history here</title></line>"
+            )
+        if value is None:
+            continue
+        _, y = point(index, value)
+        label = labels[index] if index < len(labels) else ""
+        odd = index < len(reordered) and reordered[index]
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3.5 if odd else 2}" '
+            + ('fill="none" stroke="#c62828" stroke-width="1.5" class="reordered"' if odd
+               else 'fill="#1565c0"')
+            + f"><title>{_e(label)}: {_e(_num(value))}{_e(unit)}"
+            + (" (older than the run before it: appended out of order)" if odd else "")
+            + "</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def decision_strip(decisions: Sequence[str], labels: Sequence[str]) -> str:
+    """One square per run, coloured by its decision."""
+    size, gap = 12, 3
+    width = max(1, len(decisions)) * (size + gap)
+    parts = [f'<svg class="strip" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{size}" viewBox="0 0 {width} {size}">']
+    for index, decision in enumerate(decisions):
+        colour = DECISION_COLOURS.get(decision, "#9e9e9e")
+        label = labels[index] if index < len(labels) else ""
+        parts.append(f'<rect x="{index * (size + gap)}" y="0" width="{size}" height="{size}" '
+                     f'fill="{colour}"><title>{_e(label)}: {_e(decision)}</title></rect>')
+    parts.append("</svg>")
+    return "".join(parts)

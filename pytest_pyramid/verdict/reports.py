@@ -1,0 +1,157 @@
+"""Building the reports from what a run wrote: a verdict and its per-test results file.
+
+One function for both routes, ``pyramid report VERDICT ...`` after the run (also on a merged
+verdict of CI shards) and ``--pyramid-report=...`` at session end, so both give the same
+files. The history is appended first, so the HTML's trends include the run it reports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid._files import write_bytes_atomic, write_text_atomic
+from pytest_pyramid.errors import PyramidError, VerdictError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from pytest_pyramid.verdict.records import ResultRecord
+
+#: the kinds ``--pyramid-report`` writes, and their file names beside the verdict
+SESSION_KINDS: dict[str, str] = {
+    "html": "pyramid-report.html",
+    "ctrf": "pyramid-report.ctrf.json",
+    "junit": "pyramid-report.junit.xml",
+}
+
+
+class ReportError(PyramidError):
+    """A report that cannot be built from the files given (exit 3 in the CLI)."""
+
+
+@dataclass
+class ReportRequest:
+    html: Path | None = None
+    ctrf: Path | None = None
+    junit: Path | None = None
+    #: GitHub step summary (appended, as GitHub expects)
+    summary: Path | None = None
+    #: SQLite run history: the verdict is appended, the HTML shows its trends
+    history: Path | None = None
+    #: pytest's ``--junit-prefix``, for testcase classnames identical to its own
+    junit_prefix: str | None = None
+
+    def outputs(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.html, self.ctrf, self.junit, self.history) if p)
+
+
+@dataclass
+class ReportOutcome:
+    written: list[tuple[str, Path]] = field(default_factory=list)
+    #: why per-test results are missing from the reports (None: they are all there)
+    results_problem: str | None = None
+    history_runs: int = 0
+
+
+def parse_kinds(text: str, origin: str, *, base: Path, default_dir: Path) -> dict[str, Path]:
+    """``html,ctrf=out/run.ctrf.json`` -> kind -> path: a named path relative to ``base``, a
+    kind alone its default name in ``default_dir`` (the verdict's folder).
+
+    ValueError naming ``origin`` and the bad part for an unknown kind or an empty path."""
+    found: dict[str, Path] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        kind, equals, path = part.partition("=")
+        kind = kind.strip()
+        if kind not in SESSION_KINDS:
+            raise ValueError(
+                f"{origin} = {text!r}: unknown report {kind!r}; "
+                f"choose from {', '.join(SESSION_KINDS)} (optionally kind=PATH)"
+            )
+        if equals and not path.strip():
+            raise ValueError(f"{origin} = {text!r}: {kind}= needs a file path")
+        found[kind] = base / path.strip() if equals else default_dir / SESSION_KINDS[kind]
+    if not found:
+        raise ValueError(f"{origin} = {text!r}: name at least one of {', '.join(SESSION_KINDS)}")
+    return found
+
+
+def _has_tests(verdict: Mapping[str, Any]) -> bool:
+    run = verdict.get("run") or {}
+    tiers = verdict.get("tiers") or {}
+    return bool(run.get("collected")) or any(t.get("collected") for t in tiers.values())
+
+
+def read_records(
+    verdict: Mapping[str, Any], verdict_path: Path
+) -> tuple[list[ResultRecord] | None, str | None]:
+    """The verdict's per-test records, or None and why they cannot be used. A verdict with
+    no tests at all (a placeholder of a run that never started) has an empty list."""
+    from pytest_pyramid.verdict.results_file import load_results
+
+    if "results" not in verdict and not _has_tests(verdict):
+        return [], None
+    try:
+        return load_results(verdict, verdict_path), None
+    except VerdictError as exc:
+        return None, str(exc)
+
+
+def build_reports(
+    verdict: Mapping[str, Any], verdict_path: Path, request: ReportRequest
+) -> ReportOutcome:
+    """Append the history, then write every report asked for.
+
+    CTRF and JUnit need the per-test records: without them it is a :class:`ReportError`
+    (a test-results file with no tests would misstate the run). The HTML and the step
+    summary are still written from the verdict alone, saying what is missing."""
+    outcome = ReportOutcome()
+    records, problem = read_records(verdict, verdict_path)
+    outcome.results_problem = problem
+    if records is None and (request.ctrf or request.junit):
+        wanted = " and ".join(k for k in ("ctrf", "junit") if getattr(request, k))
+        raise ReportError(f"cannot write the {wanted} report without per-test results: {problem}")
+    history = []
+    if request.history is not None:
+        from pytest_pyramid.verdict import history as store
+
+        try:
+            store.append(request.history, verdict)
+            history = store.recent(request.history)
+        except store.HistoryError as exc:
+            raise ReportError(str(exc)) from None
+        outcome.history_runs = len(history)
+        outcome.written.append(("history", request.history))
+    if request.html is not None:
+        from pytest_pyramid.verdict.report_html import render_html
+
+        page = render_html(verdict, records, history=history, results_problem=problem)
+        write_text_atomic(request.html, page)
+        outcome.written.append(("html", request.html))
+    if request.ctrf is not None and records is not None:
+        from pytest_pyramid.verdict.report_ctrf import render_ctrf
+
+        document = render_ctrf(verdict, records)
+        text = json.dumps(document, separators=(",", ":"), allow_nan=False)
+        write_text_atomic(request.ctrf, text + "\n")
+        outcome.written.append(("ctrf", request.ctrf))
+    if request.junit is not None and records is not None:
+        from pytest_pyramid.verdict.report_junit import render_junit
+
+        write_bytes_atomic(request.junit, render_junit(verdict, records,
+                                                       prefix=request.junit_prefix))
+        outcome.written.append(("junit", request.junit))
+    if request.summary is not None:
+        from pytest_pyramid.verdict.render_github import step_summary
+
+        hint = f"the HTML report ({request.html.name})" if request.html else "the report"
+        text = step_summary(verdict, records, report_hint=hint)
+        request.summary.parent.mkdir(parents=True, exist_ok=True)
+        with request.summary.open("a", encoding="utf-8") as handle:  # GitHub appends
+            handle.write(text)
+        outcome.written.append(("summary", request.summary))
+    return outcome

@@ -1,0 +1,183 @@
+"""Acceptance in a real headless Chromium (``/usr/bin/chromium``): the HTML reports of the
+demo suite's ``ready`` run and of its ``DEMO_FAULT=bug`` run, and a report whose test ids
+and messages carry markup. Screenshots are kept as test artifacts in
+``.pyramid/artifacts/reports/`` (``$PYRAMID_TEST_ARTIFACTS`` overrides)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.toolkits.browser import CHROMIUM_ARGS, browser_environment
+from pytest_pyramid.verdict.report_html import render_html
+from tests.reports.report_helpers import record
+from tests.verdict_factory import make_verdict, tier
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK), reason="no Chromium here (apt install chromium)"
+)
+
+
+def artifacts_dir() -> Path:
+    folder = Path(os.environ.get("PYRAMID_TEST_ARTIFACTS", ROOT / ".pyramid/artifacts/reports"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Browser:
+    """One Chromium for the module; each page is opened fresh, its console errors kept."""
+
+    def __init__(self, profile: Path) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._manager = sync_playwright()
+        playwright = self._manager.__enter__()
+        self.browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS),
+            env=browser_environment(profile),
+        )
+
+    def open(self, html: Path, screenshot: Path) -> dict[str, Any]:
+        page = self.browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        dialogs: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(html.as_uri(), wait_until="load")
+        found = {
+            "errors": errors,
+            "dialogs": dialogs,
+            "title": page.title(),
+            "decision": page.get_attribute("#decision", "data-decision"),
+            "tiers": page.eval_on_selector_all(
+                "svg.pyramid g.tier", "gs => gs.map(g => g.dataset.tier)"),
+            "failed_gates": page.eval_on_selector_all(
+                "tr.gate-fail", "rows => rows.map(r => r.dataset.gate)"),
+            "scripts": page.locator("script").count(),
+            "images": page.locator("img").count(),
+            "text": page.inner_text("body"),
+        }
+        page.screenshot(path=str(screenshot), full_page=True)
+        page.close()
+        return found
+
+    def close(self) -> None:
+        self.browser.close()
+        self._manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # a short profile path: Chromium's sockets live below it (107-byte limit)
+    profile = Path(tempfile.mkdtemp(prefix="pyr-chr-"))
+    opened = Browser(profile)
+    try:
+        yield opened
+    finally:
+        opened.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def run_demo(fault: str | None) -> Path:
+    """The demo suite (suites/) run in a copy, as ``./dev demo`` runs it: its HTML report."""
+    copy = Path(tempfile.mkdtemp(prefix="pyr-demo-")) / "suites"
+    shutil.copytree(
+        ROOT / "suites", copy,
+        ignore=shutil.ignore_patterns(".pyramid", "__pycache__", "pyramid-verdict*",
+                                      "pyramid-report*", ".coverage*", "test-results"),
+    )
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(copy.parent)}
+    env.pop("DEMO_FAULT", None)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("PYTEST_ADDOPTS", None)
+    if fault:
+        env["DEMO_FAULT"] = fault
+    subprocess.run(
+        # the demo's own addopts ask for --pyramid-report=html
+        [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:randomly"],
+        cwd=copy, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    return copy
+
+
+@pytest.fixture(scope="module")
+def demo_runs() -> Iterator[dict[str, Path]]:
+    runs = {"ready": run_demo(None), "bug": run_demo("bug")}
+    try:
+        yield runs
+    finally:
+        for folder in runs.values():
+            shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("run", "decision", "failing_gates"),
+    [
+        ("ready", "ready", set()),
+        ("bug", "blocked", {"tests.pass_rate"}),
+    ],
+)
+def test_the_demo_reports_open_in_chromium(
+    browser: Browser,
+    demo_runs: dict[str, Path],
+    run: str,
+    decision: str,
+    failing_gates: set[str],
+) -> None:
+    folder = demo_runs[run]
+    verdict = json.loads((folder / "pyramid-verdict.json").read_text())
+    assert verdict["decision"] == decision, verdict["reasons"]
+    screenshot = artifacts_dir() / f"demo-{run}.png"
+    page = browser.open(folder / "pyramid-report.html", screenshot)
+    assert page["errors"] == []
+    assert page["decision"] == decision
+    assert page["tiers"] == list(reversed(list(verdict["tiers"])))  # unit at the bottom
+    assert len(page["tiers"]) == 6
+    expected = {g["id"] for g in verdict["gates"] if g["status"] == "fail"}
+    assert failing_gates <= expected
+    assert set(page["failed_gates"]) == expected  # every failing gate, listed
+    if run == "bug":
+        failed = [n for n, t in verdict["tiers"].items() if t["failed"] + t["errors"]]
+        assert failed
+        assert all(f"{n}\n" in page["text"] or n in page["text"] for n in failed)
+        assert "Failures (" in page["text"]
+    assert screenshot.stat().st_size > 20_000  # a page was drawn, not a blank
+
+
+def test_markup_in_test_ids_and_messages_stays_text(browser: Browser, tmp_path: Path) -> None:
+    hostile = ('<script>alert("id")</script><img src=x onerror="alert(1)">'
+               "<svg onload=alert(2)>")
+    entries = [
+        record(f"tests/unit/test_x.py::test_a[{hostile}]", outcome="failed",
+               message=f"E   {hostile}\n</pre><script>alert(3)</script>"),
+        record(f"tests/unit/{hostile}.py::test_b"),
+    ]
+    verdict = make_verdict(
+        "ready",
+        tiers={"unit": tier(passed=1, collected=2, failed=1, status="failed")},
+        reasons=[hostile],
+        consistent=False,
+    )
+    html = tmp_path / "report.html"
+    html.write_text(render_html(verdict, entries))
+    page = browser.open(html, artifacts_dir() / "markup.png")
+    assert page["dialogs"] == []
+    assert page["errors"] == []
+    assert page["scripts"] == 0
+    assert page["images"] == 0
+    assert '<script>alert("id")</script>' in page["text"]  # shown as the text it is
+    assert page["title"].startswith("pytest-pyramid")
