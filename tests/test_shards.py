@@ -316,6 +316,10 @@ def test_merged_shards_give_the_unsharded_verdict(
     assert sum(s["tests"] for s in merged["shards"]["shards"]) == 34
     # the merged verdict speaks for this checkout, as an unsharded one would
     assert project.check() == 0
+    # and its reports are built as from an unsharded verdict (the per-test results file)
+    ctrf = project.root / "report.ctrf.json"
+    assert main(["report", str(project.root / "pyramid-verdict.json"), "--ctrf", str(ctrf)]) == 0
+    assert json.loads(ctrf.read_text())["results"]["summary"]["tests"] == 34
 
 
 def test_the_merge_writes_durations_that_keep_costly_fixtures_together(
