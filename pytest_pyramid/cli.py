@@ -207,6 +207,61 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    """``pyramid merge``: judge the CI shards' partial results once (verdict/merge.py)."""
+    from pytest_pyramid.verdict.merge import run_merge
+    from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
+
+    outcome = run_merge(
+        args.partials,
+        config=args.config,
+        output=args.output,
+        durations_out=args.durations_out,
+        coverage_out=args.coverage_out,
+        diff_base=args.diff_base,
+    )
+    verdict = outcome.result.verdict
+    shards = outcome.result.shards
+    retried = f", retried: {shards['retried']}" if shards.get("retried") else ""
+    _print(
+        f"merged {len(outcome.result.shard_set.finished)} of {shards.get('total')} shard(s)"
+        f"{retried}; critical path {shards.get('critical_path_s')}s, summed test time "
+        f"{shards.get('summed_test_time_s')}s"
+    )
+    failing = [g for g in verdict["gates"] if g["status"] != "pass"]
+    if failing:
+        _print("\n".join(gate_lines(failing, explain=False)))
+    _print("\n".join(decision_lines(verdict)))
+    for note in outcome.result.notes:
+        _print(note, err=True)
+    _print(f"verdict written to {outcome.verdict_path}")
+    if outcome.durations_path is not None:
+        _print(f"durations for the next split written to {outcome.durations_path}")
+    return DECISION_EXIT[verdict["decision"]]
+
+
+def _add_merge(commands: Any) -> None:
+    merge = commands.add_parser(
+        "merge",
+        help="judge CI shards' partial results (pyramid-partial-I-of-N.json) once; exit codes "
+        "as check; 3 when the partials cannot be one run",
+    )
+    merge.add_argument("partials", nargs="+", metavar="PARTIAL",
+                       help="partial result files, or directories holding them")
+    merge.add_argument("-o", "--output", default=None, metavar="FILE",
+                       help="where to write the verdict (default: [tool.pyramid] verdict)")
+    merge.add_argument("--durations-out", default=None, metavar="FILE",
+                       help="durations file for the next split (default: the shards' "
+                       "default, .pyramid/durations.json or pyramid_durations)")
+    merge.add_argument("--coverage-out", default=None, metavar="FILE",
+                       help="also keep the combined coverage data file (coverage html ...)")
+    merge.add_argument("--config", default=None, metavar="PYPROJECT",
+                       help="the pyproject.toml the shards ran with (default: the nearest "
+                       "with [tool.pyramid])")
+    merge.add_argument("--diff-base", default=None, metavar="REV",
+                       help="base revision for changed-line coverage and risk (default: the "
+                       "shards' --pyramid-diff-base)")
+    merge.set_defaults(func=cmd_merge)
 def cmd_report(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict.document import load_verdict
@@ -407,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     keygen.add_argument("prefix", help="path prefix of the key files")
     keygen.add_argument("--force", action="store_true", help="replace existing files")
     keygen.set_defaults(func=cmd_keygen)
+    _add_merge(commands)
 
     report = commands.add_parser(
         "report",

@@ -21,12 +21,13 @@ from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
 from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import Problem, RunEnd, RunSummary, TierStats
+from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.shard import ShardSpec
 
 TIMEOUT_PREFIX = "Timeout (>"
 #: how many paths a completeness message names before it says "+N more"
@@ -76,6 +77,10 @@ class CollectionFacts:
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
         self.reported = False
+        #: in a CI shard: the selection before splitting (digest, counts) and the durations
+        self.shard: dict[str, Any] | None = None
+        #: in a CI shard: module/class node id -> seconds of shared fixture setup
+        self.scope_setup: dict[str, float] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +97,7 @@ class CollectionFacts:
             "foreign_code": self.foreign_code,
             "outside": self.outside,
             "tiers_to_run": self.tiers_to_run,
+            "shard": self.shard,
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -109,6 +115,9 @@ class CollectionFacts:
         self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
         self.outside = int(data.get("outside", 0))
         self.tiers_to_run = str(data.get("tiers_to_run", ""))
+        shard = data.get("shard")
+        if isinstance(shard, dict):
+            self.shard = shard
         self.reported = True
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
@@ -200,6 +209,8 @@ class PyramidSession:
         self._junit_strict = writes_junit and not legacy
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
         self.limits = self._install_limits(config)
+        #: this run's CI shard (``--pyramid-shard``); None: the whole selection runs here
+        self.shard: ShardSpec | None = None
         self._timeout_marks = {
             tier: pytest.mark.timeout(limit) for tier, limit in self.limits.marks.items()
         }
@@ -324,6 +335,15 @@ class PyramidSession:
             finally:
                 self._own_deselection = False
         items[:] = kept
+
+    def deselect_quietly(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Deselect tests for a reason that does not narrow the run (another CI shard runs
+        them): the terminal counts them, the reconciliation does not."""
+        self._own_deselection = True
+        try:
+            config.hook.pytest_deselected(items=items)
+        finally:
+            self._own_deselection = False
 
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
@@ -517,6 +537,28 @@ class PyramidSession:
             args=tuple(str(arg) for arg in self.config.invocation_params.args),
             never_ran=never_ran,
             notes=list(self.notes),
+            shard=self._shard_end() if self.shard is not None else None,
+        )
+
+    def _shard_end(self) -> ShardEnd:
+        """What a CI shard hands over besides the summary: its part and the whole."""
+        assert self.shard is not None
+        if self.distributed:
+            by_index, tiers = self.tier_by_index, self.facts.tiers_to_run
+            assigned = {
+                nodeid: by_index.get(tiers[position] if position < len(tiers) else "",
+                                     self.learned_tiers.get(nodeid, "unknown"))
+                for position, nodeid in enumerate(self.controller_ids)
+            }
+        else:
+            assigned = {nodeid: self.tier_of.get(nodeid, "unknown") for nodeid in self.to_run}
+        return ShardEnd(
+            index=self.shard.index,
+            total=self.shard.total,
+            source=self.shard.source,
+            selection=dict(self.facts.shard or {}),
+            assigned=assigned,
+            scope_setup=dict(self.facts.scope_setup),
         )
 
     def _required(self, run: RunSummary) -> tuple[str, ...]:

@@ -251,11 +251,11 @@ def parse_strict(raw: bytes, source: str) -> object:
         raise VerdictError(f"{source}: not valid JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:  # huge integers, NaN, absurd nesting
         raise VerdictError(f"{source}: not valid JSON: {_short(str(exc))}") from None
-    _check_strings(data, source)
+    check_values(data, source)
     return data
 
 
-def _check_strings(value: object, source: str) -> None:
+def check_values(value: object, source: str) -> None:
     """Values that parse but no verdict holds: lone surrogates (``"\\ud800"``) cannot be
     printed or re-encoded, and numbers beyond 64 bits overflow every float conversion."""
     stack = [value]
