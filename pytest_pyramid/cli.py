@@ -215,6 +215,47 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_location(given: str | None) -> tuple[Path, Any]:
+    """The configuration ``pyramid config check`` reads: a file, a project directory, or
+    (without a path) the nearest project at or above the current directory."""
+    from pytest_pyramid.config import find_config, read_pyproject_table
+
+    if given is not None and not Path(given).is_dir():
+        path = Path(given)
+        if not path.is_file():
+            raise UsageFailure(f"{path}: no such file")
+        table = read_pyproject_table(path)
+        if table is None:
+            raise UsageFailure(f"{path}: has no [tool.pyramid] table")
+        return path, table
+    start = Path(given) if given is not None else Path.cwd()
+    for directory in (start, *(() if given is not None else start.resolve().parents)):
+        found = find_config(directory)
+        if found is not None:
+            return found
+    raise UsageFailure(f"{start}: no pyproject.toml with [tool.pyramid] and no pyramid.toml")
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Everything a pytest run (and ``pyramid deploy``) would check at start-up, run none."""
+    from pytest_pyramid.config import parse_settings
+    from pytest_pyramid.cov.config import parse_coverage_settings
+    from pytest_pyramid.deploy.config import build_config
+    from pytest_pyramid.gates.engine import GateEngine
+
+    path, table = _config_location(args.path)
+    settings = parse_settings(table, str(path), path.parent, {})
+    engine = GateEngine.from_settings(settings, environ={})
+    parse_coverage_settings(table, str(path), settings.tier_names,
+                            source_paths=settings.source_paths)
+    build_config(table.get("deploy", {}), source=str(path), root=path.parent.resolve())
+    gates = sorted({item.spec.id for item in engine.prepared})
+    _print(
+        f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
+    )
+    return 0
+
+
 def _default_verdict() -> str:
     """``[tool.pyramid] verdict`` of the nearest pyproject.toml, else the plugin's default."""
     from pytest_pyramid.config import DEFAULT_VERDICT, read_pyproject_table
@@ -314,6 +355,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the DSSE envelope (default: VERDICT.intoto.jsonl)",
     )
     attest.set_defaults(func=cmd_attest)
+
+    config = commands.add_parser("config", help="work with the [tool.pyramid] configuration")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
+                                            required=True)
+    config_check = config_commands.add_parser(
+        "check",
+        help="validate [tool.pyramid] (pyproject.toml or pyramid.toml) without running tests; "
+        "exit 0 valid, 3 invalid",
+    )
+    config_check.add_argument(
+        "path", nargs="?", default=None,
+        help="pyproject.toml, pyramid.toml or a project directory (default: the nearest "
+        "project at or above the current directory)",
+    )
+    config_check.set_defaults(func=cmd_config_check)
 
     keygen = commands.add_parser(
         "keygen", help="create an Ed25519 key pair (PREFIX.key, PREFIX.pub)"

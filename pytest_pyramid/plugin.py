@@ -263,7 +263,11 @@ def _load_settings(config: pytest.Config) -> Settings | None:
         overrides = _ini_overrides(config)
         if table is None and not overrides and not _cli_given(config):
             return None
-        return parse_settings(table or {}, str(pyproject), config.rootpath, overrides)
+        # a worker's controller checked the same table before it started the worker
+        checked = hasattr(config, "workerinput")
+        return parse_settings(
+            table or {}, str(pyproject), config.rootpath, overrides, schema_checked=checked
+        )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
+
+from pytest_pyramid.globs import GLOB_CHARS, glob_match
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-
-_GLOB_CHARS = frozenset("*?[")
 
 
 class TierAssignmentError(Exception):
@@ -20,7 +19,8 @@ class PathRouter:
 
     Plain entries are prefixes on path components (``tests/unit`` matches
     ``tests/unit/test_a.py`` but not ``tests/unit_old``); entries with glob characters
-    are matched with :func:`fnmatch.fnmatchcase`, where ``*`` also crosses ``/``.
+    follow the project's one glob dialect (``pytest_pyramid/globs.py``: ``*`` stays within
+    a segment, ``**`` spans directories, a matched directory covers its contents).
     """
 
     def __init__(self, paths_by_tier: Mapping[str, Iterable[str]]) -> None:
@@ -28,7 +28,7 @@ class PathRouter:
         self._globs: list[tuple[str, str]] = []
         for tier, patterns in paths_by_tier.items():
             for pattern in patterns:
-                target = self._globs if _GLOB_CHARS & set(pattern) else self._prefixes
+                target = self._globs if GLOB_CHARS & set(pattern) else self._prefixes
                 target.append((pattern, tier))
         # the longest prefix is the most specific: tests/e2e/smoke beats tests/e2e
         self._prefixes.sort(key=lambda entry: len(entry[0]), reverse=True)
@@ -48,7 +48,7 @@ class PathRouter:
             if relpath == prefix or relpath.startswith(prefix + "/"):
                 return tier
         for pattern, tier in self._globs:
-            if fnmatchcase(relpath, pattern):
+            if glob_match(pattern, relpath):
                 return tier
         return None
 
