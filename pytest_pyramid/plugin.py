@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.config import (
-    BUILTIN_TIERS,
     DEFAULT_VERDICT,
     Settings,
     parse_settings,
@@ -199,15 +198,15 @@ def pytest_load_initial_conftests(
 def pytest_configure(config: pytest.Config) -> None:
     for name in SECRET_ENV:
         os.environ.pop(name, None)
-    for name, default in BUILTIN_TIERS.items():
-        config.addinivalue_line("markers", f"{name}: pyramid tier - {default.description}")
+    from pytest_pyramid import markers
+
+    if not config.pluginmanager.has_plugin(markers.PLUGIN_NAME):
+        # loaded without its entry points (PYTEST_DISABLE_PLUGIN_AUTOLOAD, -p pytest_pyramid...)
+        markers.pytest_configure(config)
     try:
         settings = _load_settings(config)
         if settings is None:
             return
-        for name, spec in settings.tiers.items():
-            if name not in BUILTIN_TIERS:
-                config.addinivalue_line("markers", f"{name}: pyramid tier - {spec.description}")
         config.stash[SETTINGS_KEY] = settings
         _register_parts(config, settings)
     except pytest.UsageError as exc:
@@ -313,7 +312,9 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
-    if owner.limits.enforced and hasattr(signal, "SIGALRM"):
+    limits = owner.limits
+    armed = limits.default is not None or limits.marks or limits.user_override
+    if limits.enforced and armed and hasattr(signal, "SIGALRM"):
         from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(), "pyramid-timer")

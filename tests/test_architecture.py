@@ -26,7 +26,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("verdict", ("pytest_pyramid.verdict",)),
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
-    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__")),
+    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__",
+               "pytest_pyramid.markers")),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.globs import GLOB_CHARS, glob_match
 
@@ -12,6 +12,68 @@ if TYPE_CHECKING:
 
 class TierAssignmentError(Exception):
     """A test with conflicting tier markers, or no tier in strict mode."""
+
+
+class MarkerRuleError(ValueError):
+    """A tier's ``markers`` entry that is neither a marker name nor a marker expression."""
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+class MarkerRules:
+    """Tiers by marker: ``[tool.pyramid.tiers.<tier>] markers = ["slow", "network and not db"]``.
+
+    A plain name is a set lookup; anything else is a marker expression as ``-m`` takes it
+    (pytest's own parser), evaluated against the test's marker names. When rules of several
+    tiers match, the tier latest in pyramid order wins (a test that is slow *and* needs the
+    network belongs with the slower tests).
+    """
+
+    def __init__(self, entries: Mapping[str, Iterable[str]], order: Mapping[str, int]) -> None:
+        self.order = dict(order)
+        self.by_name: dict[str, str] = {}
+        self.expressions: list[tuple[Any, str]] = []
+        for tier, rules in entries.items():
+            for rule in rules:
+                if _is_name(rule):
+                    self.by_name[rule] = tier
+                else:
+                    self.expressions.append((compile_marker_expression(rule), tier))
+        self.names = frozenset(self.by_name)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_name or self.expressions)
+
+    def tier_for(self, names: frozenset[str]) -> str | None:
+        found: str | None = None
+        order = self.order
+        for name in names & self.names:
+            tier = self.by_name[name]
+            if found is None or order[tier] > order[found]:
+                found = tier
+        if self.expressions:
+            def matcher(name: str, /, **kwargs: object) -> bool:
+                return name in names
+
+            for expression, tier in self.expressions:
+                if (found is None or order[tier] > order[found]) and expression.evaluate(matcher):
+                    found = tier
+        return found
+
+
+def compile_marker_expression(text: str) -> Any:
+    """pytest's own ``-m`` expression parser (not a public API: imported here only, and only
+    when a tier names an expression)."""
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError as exc:  # pragma: no cover - a pytest without it
+        raise MarkerRuleError(f"{text!r}: marker expressions need pytest's parser: {exc}") from None
+    try:
+        return Expression.compile(text)
+    except Exception as exc:  # pytest raises its own ParseError / SyntaxError
+        raise MarkerRuleError(f"{text!r} is not a marker expression: {exc}") from None
 
 
 class PathRouter:
