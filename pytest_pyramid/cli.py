@@ -50,17 +50,18 @@ def _print(text: str, *, err: bool = False) -> None:
 
 def _trust_config(start: Path) -> tuple[list[str], bool, Path | None]:
     """``trusted_keys`` and ``require_signature`` of the nearest ``[tool.pyramid.deploy]``."""
-    from pytest_pyramid.config import read_pyproject_table
+    from pytest_pyramid.config import find_config
     from pytest_pyramid.errors import ConfigError
 
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if not candidate.is_file():
-            continue
         try:
-            table = read_pyproject_table(candidate)
+            found = find_config(directory)
         except ConfigError as exc:
             raise UsageFailure(str(exc)) from None
+        if found is None and not candidate.is_file():
+            continue
+        candidate, table = found if found is not None else (candidate, None)
         deploy = (table or {}).get("deploy", {})
         if not isinstance(deploy, dict):
             return [], False, candidate
@@ -243,8 +244,16 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.config import build_config
     from pytest_pyramid.gates.engine import GateEngine
 
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules
+
     path, table = _config_location(args.path)
     settings = parse_settings(table, str(path), path.parent, {})
+    rules = {name: spec.markers for name, spec in settings.tiers.items() if spec.markers}
+    try:
+        MarkerRules(rules, {name: spec.order for name, spec in settings.tiers.items()})
+    except MarkerRuleError as exc:
+        raise ConfigError("tiers.*.markers", rules, str(path), str(exc)) from None
     engine = GateEngine.from_settings(settings, environ={})
     parse_coverage_settings(table, str(path), settings.tier_names,
                             source_paths=settings.source_paths)
@@ -258,17 +267,17 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def _default_verdict() -> str:
     """``[tool.pyramid] verdict`` of the nearest pyproject.toml, else the plugin's default."""
-    from pytest_pyramid.config import DEFAULT_VERDICT, read_pyproject_table
+    from pytest_pyramid.config import DEFAULT_VERDICT, find_config
     from pytest_pyramid.errors import ConfigError
 
     start = Path.cwd()
     for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        if (directory / "pyproject.toml").is_file() or (directory / "pyramid.toml").is_file():
             try:
-                table = read_pyproject_table(candidate) or {}
+                found = find_config(directory)
             except ConfigError:
                 return DEFAULT_VERDICT
+            table = found[1] if found is not None else {}
             value = table.get("verdict", DEFAULT_VERDICT)
             if isinstance(value, str) and value.strip():
                 return str(directory / value)

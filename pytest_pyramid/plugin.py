@@ -17,8 +17,8 @@ import pytest
 from pytest_pyramid.config import (
     DEFAULT_VERDICT,
     Settings,
+    find_config,
     parse_settings,
-    read_pyproject_table,
 )
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.run.filters import informational
@@ -31,7 +31,8 @@ from pytest_pyramid.stash import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable, Generator, Mapping
+    from typing import Any
 
 #: environment variables that must never reach code under test (a signing secret there
 #: would let a test produce a validly signed verdict)
@@ -101,11 +102,20 @@ def ini_value(config: pytest.Config, name: str) -> object:
     return None if value in ("", []) else value
 
 
-def _pyproject_path(config: pytest.Config) -> Path:
+def _project_dir(config: pytest.Config) -> Path:
     inipath = config.inipath
     if inipath is not None and inipath.name == "pyproject.toml":
-        return inipath
-    return config.rootpath / "pyproject.toml"
+        return inipath.parent
+    return config.rootpath
+
+
+def _config_file(config: pytest.Config) -> tuple[Path, Mapping[str, Any] | None]:
+    """The project's configuration: ``[tool.pyramid]`` in pyproject.toml, else a standalone
+    ``pyramid.toml`` beside it (setup.cfg / tox.ini projects); the table is None when
+    neither exists."""
+    directory = _project_dir(config)
+    found = find_config(directory)
+    return found if found is not None else (directory / "pyproject.toml", None)
 
 
 def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
@@ -114,9 +124,10 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     namespace = config.known_args_namespace
     option = getattr(namespace, "pyramid_verdict", None)
     try:
-        table = read_pyproject_table(_pyproject_path(config))
+        source, table = _config_file(config)
     except ConfigError:
-        table = {}  # invalid TOML: still a pyramid project if it says so anywhere
+        # invalid TOML, or both files: still a pyramid project, and the error comes later
+        source, table = _project_dir(config) / "pyproject.toml", {}
     ini = ini_value(config, "pyramid_verdict")
     cli = any(getattr(namespace, dest, None) for dest in _CLI_DESTS)
     if table is None and not ini and not cli and not _ini_overrides_given(config):
@@ -128,8 +139,7 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     value = (table or {}).get("verdict")
     named = value if isinstance(value, str) and value.strip() else DEFAULT_VERDICT
     # relative to the file that names it, as every path in [tool.pyramid]
-    pyproject = _pyproject_path(config)
-    return pyproject.parent / named, f"{pyproject}: [tool.pyramid] verdict"
+    return source.parent / named, f"{source}: verdict"
 
 
 def _ini_overrides_given(config: pytest.Config) -> bool:
@@ -256,9 +266,8 @@ def _cli_given(config: pytest.Config) -> bool:
 
 
 def _load_settings(config: pytest.Config) -> Settings | None:
-    pyproject = _pyproject_path(config)
     try:
-        table = read_pyproject_table(pyproject)
+        pyproject, table = _config_file(config)
         overrides = _ini_overrides(config)
         if table is None and not overrides and not _cli_given(config):
             return None
@@ -312,6 +321,9 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
+    from pytest_pyramid.run.session import LateMarkers
+
+    config.pluginmanager.register(LateMarkers(owner), "pyramid-late-markers")
     limits = owner.limits
     armed = limits.default is not None or limits.marks or limits.user_override
     if limits.enforced and armed and hasattr(signal, "SIGALRM"):

@@ -350,8 +350,10 @@ class PyramidSession:
 
     def _late_markers(self, items: list[pytest.Item]) -> list[str]:
         """Tests whose tier another hook's markers would change, seen after every
-        ``pytest_collection_modifyitems`` ran (ours runs first, so that ``-m <tier>``
-        selects path-mapped tests): silently keeping them in the old tier would hide it."""
+        ``pytest_collection_modifyitems`` ran. Ours runs first (tryfirst: it must see every
+        collected test before anything deselects or drops one, and add the tier markers
+        ``-m <tier>`` selects by), so a marker added there comes too late; silently keeping
+        the test in its old tier would hide it."""
         problems = []
         tier_set = self.tier_names
         rules = self.marker_rules or None
@@ -370,8 +372,8 @@ class PyramidSession:
                 )
                 problems.append(
                     f"{item.nodeid}: got {what} after pytest-pyramid put it in tier {tier!r} "
-                    "(a pytest_collection_modifyitems hook that runs later added it: make that "
-                    "hook tryfirst=True, or answer pytest_pyramid_tier instead)"
+                    "(a pytest_collection_modifyitems hook added it: add markers in "
+                    "pytest_itemcollected instead, or answer pytest_pyramid_tier)"
                 )
         return problems
 
@@ -416,11 +418,6 @@ class PyramidSession:
     @pytest.hookimpl(trylast=True)  # after every plugin changed the list
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         items = session.items
-        late = self._late_markers(items)
-        if late:
-            shown = "\n  ".join(late[:20])
-            more = f"\n  ... and {len(late) - 20} more" if len(late) > 20 else ""
-            raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
         # a test run by id (file.py::test) has no module report: its file was still seen
         ids = [item.nodeid for item in items]
         self.facts.seen_files.update(nodeid.partition("::")[0] for nodeid in ids)
@@ -658,6 +655,22 @@ class PyramidSession:
             problems.append({"kind": "inventory", "message": "too many files to take stock of "
                              "the suite's test files; set testpaths"})
         return problems
+
+
+class LateMarkers:
+    """A second ``pytest_collection_modifyitems``, the last of all: the tier assignment
+    (the first of all) must not be contradicted by markers another hook added since."""
+
+    def __init__(self, owner: PyramidSession) -> None:
+        self.owner = owner
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        late = self.owner._late_markers(items)
+        if late:
+            shown = "\n  ".join(late[:20])
+            more = f"\n  ... and {len(late) - 20} more" if len(late) > 20 else ""
+            raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
 
 
 class SerialFailFast:
