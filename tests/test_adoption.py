@@ -262,8 +262,11 @@ LATE_MAPPED = LATE_TIER.replace("pytest.mark.e2e", "pytest.mark.slow")
 
 
 @WORKERS
-@pytest.mark.parametrize(("conftest", "what"), [(LATE_TIER, "tier marker 'e2e'"),
-                                                (LATE_MAPPED, "a marker of tier 'integration' (its tiers.integration.markers)")])
+@pytest.mark.parametrize(
+    ("conftest", "what"),
+    [(LATE_TIER, "tier marker 'e2e'"),
+     (LATE_MAPPED, "a marker of tier 'integration' (its tiers.integration.markers)")],
+)
 def test_a_tier_marker_added_after_assignment_names_the_test(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
     workers: int, conftest: str, what: str,
@@ -427,3 +430,64 @@ def test_quiet_and_verbose_summaries(
     assert "PASS " not in default.stdout.str()
     verbose = pytester.runpytest("-v")
     verbose.stdout.fnmatch_lines(["PASS block   tests.pass_rate*"])
+
+
+# -- the decision rule for partial runs, as a table (pure) -----------------------------------
+
+
+def gate(status: str, level: str = "block", on_missing: str = "fail") -> dict[str, object]:
+    return {"id": "g", "level": level, "status": status, "on_missing": on_missing,
+            "message": "m", "actual": None, "threshold": 1}
+
+
+def document(*, gates: list[dict[str, object]], unit_selected: bool = True,
+             integration_selected: bool = True, problems: tuple[str, ...] = (),
+             interrupted: bool = False) -> dict[str, object]:
+    def tier(selected: bool) -> dict[str, object]:
+        return {"selected": selected, "required": True, "collected": 1,
+                "passed": 1 if selected else 0}
+
+    return {
+        "gates": gates,
+        "tiers": {"unit": tier(unit_selected), "integration": tier(integration_selected)},
+        "completeness": [{"kind": kind, "message": kind} for kind in problems],
+        "run": {"interrupted": interrupted},
+    }
+
+
+@pytest.mark.parametrize(
+    ("doc", "decision", "not_judged"),
+    [
+        # a whole run: a gate it could not evaluate blocks, as before
+        (document(gates=[gate("not_evaluated")]), "blocked", ()),
+        # a tier left out: the same gate is not judged, the run incomplete, never ready
+        (document(gates=[gate("not_evaluated")], integration_selected=False),
+         "incomplete", ("g",)),
+        (document(gates=[gate("not_evaluated")], problems=("narrowed",)), "incomplete", ("g",)),
+        (document(gates=[gate("not_evaluated")], problems=("files_not_collected",)),
+         "incomplete", ("g",)),
+        # evidence that fails still blocks a partial run
+        (document(gates=[gate("fail")], integration_selected=False), "blocked", ()),
+        (document(gates=[gate("fail"), gate("not_evaluated")], problems=("narrowed",)),
+         "blocked", ("g",)),
+        # another kind of incompleteness is not a partial selection: the gate blocks
+        (document(gates=[gate("not_evaluated")], problems=("never_ran",)), "blocked", ()),
+        # interrupted wins, as before
+        (document(gates=[gate("not_evaluated")], integration_selected=False, interrupted=True),
+         "incomplete", ("g",)),
+        # a warn-level or skip-policy gate was never blocking: unchanged
+        (document(gates=[gate("not_evaluated", on_missing="skip")],
+                  integration_selected=False), "incomplete", ()),
+        (document(gates=[gate("not_evaluated", level="approve", on_missing="approve")],
+                  integration_selected=False), "incomplete", ()),
+    ],
+)
+def test_a_partial_run_is_never_blocked_by_a_gate_it_could_not_evaluate(
+    doc: dict[str, object], decision: str, not_judged: tuple[str, ...]
+) -> None:
+    from pytest_pyramid.verdict.decision import judge
+
+    judgement = judge(doc)
+    assert judgement.decision == decision
+    assert judgement.not_judged == not_judged
+    assert judgement.decision != "ready"

@@ -27,7 +27,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
     ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__",
-               "pytest_pyramid.markers")),
+               "pytest_pyramid.markers", "pytest_pyramid.adopt")),
 )
 
 
