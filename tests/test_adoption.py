@@ -491,3 +491,26 @@ def test_a_partial_run_is_never_blocked_by_a_gate_it_could_not_evaluate(
     assert judgement.decision == decision
     assert judgement.not_judged == not_judged
     assert judgement.decision != "ready"
+
+
+# -- 6. observe mode ---------------------------------------------------------------------------
+
+
+@WORKERS
+def test_observe_mode_judges_and_shows_every_gate_but_keeps_pytests_exit_status(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    make_project('mode = "observe"\n[tool.pyramid.tiers.unit]\nbudget = "1ms"\n',
+                 **{"tests/unit/test_u.py": "import time\ndef test_a(): time.sleep(0.01)\n"})
+    result = pytester.runpytest(*xdist(workers))
+    assert result.ret == 0  # every test passed: pytest's own status
+    data = read_verdict()
+    # the verdict stays the truth for whoever deploys: blocked, and it says it was observed
+    assert (data["decision"], data["run"]["mode"]) == ("blocked", "observe")
+    assert data["reasons"][0].startswith("gate budget.unit")
+    result.stdout.fnmatch_lines(["FAIL block   budget.unit*",
+                                 "decision: BLOCKED (observe mode: reported, not enforced*"])
+    # a failing test still fails the run: observe mode never hides pytest's own result
+    (pytester.path / "tests/unit/test_bad.py").write_text("def test_bad(): assert False\n")
+    assert pytester.runpytest(*xdist(workers)).ret == 1

@@ -55,8 +55,8 @@ def plan_limits(
         applied = user_timeout if user_timeout > 0 else None
         return LimitPlan(None, {}, {tier: applied for tier in limits}, user_override=True)
     effective = {tier: (limit if limit else None) for tier, limit in limits.items()}
-    widest = next((tier for tier in limits if tier in selected), None)
-    default = effective[widest] if widest is not None else None
+    first = next((tier for tier in limits if tier in selected), None)
+    default = effective[first] if first is not None else None
     if default is None:  # nothing to share: every limited tier carries its own marker
         marks = {tier: limit for tier, limit in effective.items() if limit is not None}
     else:
