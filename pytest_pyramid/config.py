@@ -30,7 +30,8 @@ class TierDefault:
 
 
 #: Built-in tiers in pyramid order. Budgets are the seed strategy's (judged on the tier's
-#: wall time, a gate: they never stop a test). There is no default per-test kill limit: a
+#: wall time, a gate: they never stop a test); a default budget only warns until the
+#: project sets a budget or a budget level. There is no default per-test kill limit: a
 #: project that adds [tool.pyramid] gets the outcomes bare pytest gives it, and a limit
 #: exists only where ``tiers.<tier>.test_timeout`` sets one.
 BUILTIN_TIERS: dict[str, TierDefault] = {
@@ -207,7 +208,10 @@ def parse_settings(
         check_table(table, source)
     merged: dict[str, Any] = {**table, **{k: v for k, v in overrides.items() if v is not None}}
     tier_tables: Mapping[str, Mapping[str, Any]] = merged.get("tiers", {})
-    budget_level: Level = merged.get("budget_level", "block")
+    # a budget blocks where the project set one (or a level); the built-in defaults only
+    # report: a project that adds [tool.pyramid] is not blocked by a guess (`pyramid init`
+    # measures real ones)
+    budget_level: Level | None = merged.get("budget_level")
 
     tiers: dict[str, TierSpec] = {}
     for order, name in enumerate(_tier_names_order(tier_tables, source)):
@@ -220,7 +224,10 @@ def parse_settings(
             paths=tuple(_norm_path(p.strip()) for p in paths),
             test_timeout=_duration(spec.get("test_timeout")),
             budget=_duration(spec.get("budget", default.budget_s if default else None)),
-            budget_level=spec.get("budget_level", budget_level),
+            budget_level=spec.get(
+                "budget_level",
+                budget_level or ("block" if "budget" in spec or not default else "warn"),
+            ),
             description=str(spec.get("description", default.description if default else name)),
             markers=tuple(m.strip() for m in spec.get("markers", ())),
         )

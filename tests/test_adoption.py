@@ -514,3 +514,25 @@ def test_observe_mode_judges_and_shows_every_gate_but_keeps_pytests_exit_status(
     # a failing test still fails the run: observe mode never hides pytest's own result
     (pytester.path / "tests/unit/test_bad.py").write_text("def test_bad(): assert False\n")
     assert pytester.runpytest(*xdist(workers)).ret == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "unit_level", "e2e_level"),
+    [
+        ({}, "warn", "warn"),  # the built-in budgets are reported, never a guess that blocks
+        ({"tiers": {"unit": {"budget": "40s"}}}, "block", "warn"),
+        ({"budget_level": "approve"}, "approve", "approve"),
+        ({"tiers": {"e2e": {"budget_level": "block"}}}, "warn", "block"),
+        ({"tiers": {"smoke": {"after": "unit"}}}, "warn", "warn"),
+    ],
+)
+def test_a_budget_blocks_only_where_the_project_set_one(
+    table: dict[str, object], unit_level: str, e2e_level: str
+) -> None:
+    from pathlib import Path
+
+    from pytest_pyramid.config import parse_settings
+
+    tiers = parse_settings(table, "p/pyproject.toml", Path("p"), {}).tiers
+    assert (tiers["unit"].budget_level, tiers["e2e"].budget_level) == (unit_level, e2e_level)
+    assert tiers["unit"].budget is not None  # the default budget is still judged and shown
