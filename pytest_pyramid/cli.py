@@ -48,38 +48,17 @@ def _print(text: str, *, err: bool = False) -> None:
     stream.write(text.encode(encoding, "replace").decode(encoding, "replace") + "\n")
 
 
-def _trust_config(start: Path) -> tuple[list[str], bool, Path | None]:
-    """``trusted_keys`` and ``require_signature`` of the nearest ``[tool.pyramid.deploy]``."""
-    from pytest_pyramid.config import find_config
+def _trust_config() -> tuple[list[str], bool]:
+    """``trusted_keys`` and ``require_signature`` of the nearest ``[tool.pyramid.deploy]``:
+    the deploy gate's own settings, read by its own parser (one meaning for both)."""
+    from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.errors import ConfigError
 
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        try:
-            found = find_config(directory)
-        except ConfigError as exc:
-            raise UsageFailure(str(exc)) from None
-        if found is None and not candidate.is_file():
-            continue
-        candidate, table = found if found is not None else (candidate, None)
-        deploy = (table or {}).get("deploy", {})
-        if not isinstance(deploy, dict):
-            return [], False, candidate
-        keys = deploy.get("trusted_keys", [])
-        required = deploy.get("require_signature", False)
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise UsageFailure(
-                f"{candidate}: [tool.pyramid.deploy] trusted_keys = {keys!r}: "
-                "expected a list of public keys (PEM text, file or hex)"
-            )
-        if not isinstance(required, bool):
-            raise UsageFailure(
-                f"{candidate}: [tool.pyramid.deploy] require_signature = "
-                f"{required!r}: expected true or false"
-            )
-        resolved = [k if "-----BEGIN" in k or len(k) == 64 else str(directory / k) for k in keys]
-        return resolved, required, candidate
-    return [], False, None
+    try:
+        config = load_config(None)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    return list(config.trusted_keys), config.require_signature
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -101,7 +80,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         verdict = load_verdict(path)
     except VerdictError as exc:
         raise UsageFailure(str(exc)) from None
-    configured_keys, configured_required, _ = _trust_config(Path.cwd())
+    configured_keys, configured_required = _trust_config()
     try:
         keys = keyring([*configured_keys, *args.trusted_key], "trusted key")
         target = resolve_target(Path.cwd(), args.commit, verdict)
@@ -123,6 +102,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
     for problem in problems:  # a refusal stays a refusal (exit 1); the problems are shown
         _print(f"note: {problem}", err=True)
+    if target.commit is None:
+        _print("note: not bound to a commit (no git repository here and no --commit): the "
+               "verdict was read, not matched to the code being shipped", err=True)
     recorded = (verdict.get("commit") or "no commit")[:12]
     signed = ", signed by a trusted key" if envelope is not None and keys else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
@@ -347,23 +329,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _default_verdict() -> str:
-    """``[tool.pyramid] verdict`` of the nearest pyproject.toml, else the plugin's default."""
-    from pytest_pyramid.config import DEFAULT_VERDICT, find_config
+    """The deploy's verdict: ``[tool.pyramid.deploy] verdict``, else ``[tool.pyramid]
+    verdict`` of the nearest pyproject.toml, else the plugin's default (one rule for all)."""
+    from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.errors import ConfigError
 
-    start = Path.cwd()
-    for directory in (start, *start.parents):
-        if (directory / "pyproject.toml").is_file() or (directory / "pyramid.toml").is_file():
-            try:
-                found = find_config(directory)
-            except ConfigError:
-                return DEFAULT_VERDICT
-            table = found[1] if found is not None else {}
-            value = table.get("verdict", DEFAULT_VERDICT)
-            if isinstance(value, str) and value.strip():
-                return str(directory / value)
-            return DEFAULT_VERDICT
-    return DEFAULT_VERDICT
+    try:
+        return str(load_config(None).verdict)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -497,9 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad usage; our contract says 3
         status = exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
         return EXIT_UNUSABLE if status == 2 else status
-    if getattr(args, "verdict", "") is None and args.command in ("check", "attest"):
-        args.verdict = _default_verdict()
     try:
+        if getattr(args, "verdict", "") is None and args.command in ("check", "attest"):
+            args.verdict = _default_verdict()
         code: int = args.func(args)
     except UsageFailure as exc:
         _print(f"pyramid {args.command}: {exc}", err=True)

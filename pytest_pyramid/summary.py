@@ -122,6 +122,11 @@ class RunSummary:
     filter_reasons: list[str] = field(default_factory=list)
     #: samples recorded by tests whose final outcome was not "passed": (nodeid, name, outcome)
     metrics_discarded: list[tuple[str, str, str]] = field(default_factory=list)
+    #: failed reports seen (as pytest counts them: each failing phase, subtests included)
+    failed_reports: int = 0
+    #: what pytest itself counted as failed (session.testsfailed), and collection errors
+    pytest_failures: int = 0
+    collection_errors: int = 0
 
     @property
     def unfinished_tests(self) -> int:

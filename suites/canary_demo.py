@@ -1,13 +1,16 @@
 """The full local canary of the demo shop, end to end and bounded in time.
 
     cd suites && ../.venv/bin/pytest -n 2     # a `ready` verdict for HEAD first
-    ../.venv/bin/python canary_demo.py [--port P] [--allow-dirty]
+    ../.venv/bin/python canary_demo.py [--port P]
 
-1. checks that pyramid-verdict.json is `ready` for HEAD (and says so when the tree is dirty);
-2. `pyramid deploy`: the first version takes 100% behind nginx on 127.0.0.1:<port>;
-3. bounded loopback load on /api/items while `pyramid deploy --redeploy` canaries the same
-   commit through 5/25/50/100 (a redeploy: a new release of the code that already runs);
-4. the same load while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
+0. checks that pyramid-verdict.json is `ready` (the deploy gate then checks the rest: that it is
+   for HEAD and tested exactly HEAD's tree, so commit before you demo);
+1. `pyramid deploy`: the first version takes 100% behind nginx on 127.0.0.1:<port>;
+2. keep-alive loopback clients on /api/items while `pyramid deploy --redeploy` canaries the same
+   commit through 5/25/50/100 and bakes it (a redeploy: a new release of the running code);
+3. the same clients while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
+4. `pyramid rollback`: the version that completed a deploy before the current one is started
+   again from its release folder and takes all traffic, under the same clients;
 5. `pyramid status`, `pyramid history`, `pyramid stats`;
 6. `pyramid stop`, always (finally), so nothing is left running.
 
@@ -17,6 +20,7 @@ Exit 0 when every step did what it should, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -36,7 +40,7 @@ SLOW_COMMAND = (
     "demo_service.app:app_from_env --host 127.0.0.1 --port {port} --log-level warning"
 )
 # Every pyramid command gets at most this long: a stuck step fails the demo instead of hanging.
-COMMAND_TIMEOUT_S = 180.0
+COMMAND_TIMEOUT_S = 240.0
 
 
 def say(text: str = "") -> None:
@@ -48,23 +52,7 @@ def banner(text: str) -> None:
     say(f"=== {text}")
 
 
-def loud(lines: list[str]) -> None:
-    width = max(len(line) for line in lines) + 4
-    say("!" * width)
-    for line in lines:
-        say(f"! {line.ljust(width - 4)} !")
-    say("!" * width)
-
-
-def git(*args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
-                            timeout=30, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"canary_demo: git {' '.join(args)} failed: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-def check_verdict(allow_dirty: bool) -> str | None:
+def check_verdict() -> str | None:
     """The reason the demo cannot start, or None; prints what it found."""
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict import load_verdict
@@ -74,30 +62,27 @@ def check_verdict(allow_dirty: bool) -> str | None:
         verdict = load_verdict(VERDICT)
     except VerdictError as exc:
         return f"no usable verdict ({exc}); {run_suite}"
-    head = git("rev-parse", "HEAD")
     decision = verdict.get("decision")
     commit = str(verdict.get("commit") or "")
     say(f"[demo] verdict: {decision} for {commit[:12] or '?'} (created {verdict.get('created_at')}"
-        f"); HEAD is {head[:12]}")
+        f", tree {'with uncommitted changes' if verdict.get('dirty') else 'clean'})")
     if decision != "ready":
         return f"the verdict is {decision!r}, not 'ready'; fix what it reports, then {run_suite}"
-    if commit != head:
-        return f"the verdict is for {commit[:12]}, not HEAD {head[:12]}; {run_suite}"
-    # Same rule as the verdict's own `dirty` flag: tracked files only.
-    changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
-    if verdict.get("dirty") or changed:
-        what = (f"{len(changed)} tracked file(s) changed since HEAD" if changed
-                else "the verdict was produced from a dirty tree")
-        if not allow_dirty:
-            return (f"{what}: the deploy gate only ships a verdict for committed code. "
-                    "Commit, run the suite again (cd suites && ../.venv/bin/pytest -n 2), or "
-                    "pass --allow-dirty to demo anyway")
-        loud([
-            f"DIRTY TREE: {what}.",
-            "--allow-dirty: the deploy gate is told to accept it (allow_dirty = true).",
-            "The versions run the working tree, which is NOT the commit the verdict names.",
-        ])
+    if verdict.get("dirty"):
+        return ("the verdict tested uncommitted changes, but a deploy ships the commit itself "
+                "(a clean checkout), never a working tree: commit, then run ./dev canary again")
     return None
+
+
+def leftovers(work_dir: Path) -> bool:
+    """Whether an earlier deployment from this work folder may still run."""
+    from pytest_pyramid.deploy.processes import Registry
+    from pytest_pyramid.deploy.state import read_state
+
+    loaded = read_state(work_dir / "state.json")
+    state = loaded.state
+    return bool(loaded.problem or state.stable or state.rollout or Registry(work_dir).alive()
+                or any((work_dir / "router").glob("*/nginx.pid")))
 
 
 def port_free(port: int) -> bool:
@@ -140,13 +125,15 @@ def last_deployment() -> dict[str, object]:
 
 @dataclass
 class Load:
-    """Loopback clients on the router: ``workers`` threads, bounded by time and request count."""
+    """Loopback clients on the router, bounded by time and request count: ``keepalive``
+    threads reuse one HTTP/1.1 connection each (as a service calling the shop would), one
+    more opens a new connection per request. Every request is counted."""
 
     url: str
-    workers: int = 4
-    max_seconds: float = 120.0
+    keepalive: int = 3
+    max_seconds: float = 180.0
     max_requests: int = 50_000
-    pause: float = 0.005
+    pause: float = 0.01
     ok: int = 0
     failed: int = 0
     errors: dict[str, int] = field(default_factory=dict)
@@ -154,31 +141,61 @@ class Load:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
-    def _work(self) -> None:
+    def _count(self, problem: str | None) -> bool:
+        with self._lock:
+            if problem is None:
+                self.ok += 1
+            else:
+                self.failed += 1
+                self.errors[problem] = self.errors.get(problem, 0) + 1
+            return self.ok + self.failed < self.max_requests
+
+    def _reused(self) -> None:
+        host, _, port = self.url.split("/")[2].partition(":")
+        path = "/" + self.url.split("/", 3)[3]
+        conn: http.client.HTTPConnection | None = None
+        deadline = time.monotonic() + self.max_seconds
+        try:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                problem = None
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+                    conn.request("GET", path)
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status >= 400:
+                        problem = f"HTTP {response.status}"
+                except (OSError, http.client.HTTPException) as exc:
+                    problem = type(exc).__name__
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                if not self._count(problem):
+                    return
+                self._stop.wait(self.pause)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _fresh(self) -> None:
         deadline = time.monotonic() + self.max_seconds
         while not self._stop.is_set() and time.monotonic() < deadline:
-            with self._lock:
-                if self.ok + self.failed >= self.max_requests:
-                    return
             problem = None
             try:
-                with urllib.request.urlopen(self.url, timeout=10) as response:
+                with urllib.request.urlopen(self.url, timeout=30) as response:
                     response.read()
             except urllib.error.HTTPError as exc:
                 problem = f"HTTP {exc.code}"
             except OSError as exc:
                 problem = type(exc).__name__
-            with self._lock:
-                if problem is None:
-                    self.ok += 1
-                else:
-                    self.failed += 1
-                    self.errors[problem] = self.errors.get(problem, 0) + 1
-            time.sleep(self.pause)
+            if not self._count(problem):
+                return
+            self._stop.wait(self.pause)
 
     def __enter__(self) -> Load:
-        for _ in range(self.workers):
-            thread = threading.Thread(target=self._work, daemon=True)
+        for target in [self._reused] * self.keepalive + [self._fresh]:
+            thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -186,30 +203,29 @@ class Load:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=15)
+            thread.join(timeout=40)
 
     def report(self) -> str:
         total = self.ok + self.failed
         share = f"{self.failed / total:.2%}" if total else "n/a"
         detail = f" ({', '.join(f'{k}: {v}' for k, v in self.errors.items())})" if self.errors \
             else ""
-        return (f"{self.workers} client threads sent {total} requests to {self.url}: "
-                f"{self.failed} failed = {share}{detail}")
+        return (f"{self.keepalive} keep-alive client(s) + 1 new-connection client sent {total} "
+                f"requests to {self.url}: {self.failed} failed = {share}{detail}")
 
 
-def demo(port: int, allow_dirty: bool) -> list[str]:
-    """Steps 2-5; returns what went wrong (empty when the demo did what it should)."""
+def demo(port: int) -> list[str]:
+    """Steps 1-5; returns what went wrong (empty when the demo did what it should)."""
     problems: list[str] = []
-    dirty = ("--allow-dirty",) if allow_dirty else ()
     url = f"http://127.0.0.1:{port}/api/items"
 
     banner("1. first deployment: nothing to compare with, straight to 100%")
-    if pyramid("deploy", "--port", str(port), *dirty) != 0:
-        return ["the first deployment failed"]
+    if pyramid("deploy", "--port", str(port)) != 0:
+        return ["the first deployment failed (see the gate's reasons above)"]
 
-    banner("2. a good canary (same commit, redeployed) through 5/25/50/100 under client load")
+    banner("2. a good canary (same commit, redeployed) through 5/25/50/100, then its bake")
     with Load(url) as load:
-        code = pyramid("deploy", "--port", str(port), "--redeploy", *dirty)
+        code = pyramid("deploy", "--port", str(port), "--redeploy")
     say(f"[clients] {load.report()}")
     if code != 0:
         problems.append(f"the good canary exited {code}")
@@ -218,8 +234,7 @@ def demo(port: int, allow_dirty: bool) -> list[str]:
 
     banner("3. a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)")
     with Load(url) as load:
-        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", SLOW_COMMAND,
-                       *dirty)
+        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", SLOW_COMMAND)
     say(f"[clients] {load.report()}")
     outcome = last_deployment().get("outcome")
     if code == 1 and outcome == "rolled_back":
@@ -227,9 +242,22 @@ def demo(port: int, allow_dirty: bool) -> list[str]:
     else:
         problems.append(f"the slow release ended with exit {code}, outcome {outcome!r} "
                         "(expected a rollback)")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the slow release's "
+                        "rollback (requests in flight must drain first)")
 
-    banner("4. where things stand")
-    pyramid("status", "--port", str(port))
+    banner("4. `pyramid rollback`: back to the release before the current one")
+    with Load(url) as load:
+        code = pyramid("rollback", "--port", str(port), "--by", "demo")
+    say(f"[clients] {load.report()}")
+    if code != 0:
+        problems.append(f"pyramid rollback exited {code}")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the rollback")
+
+    banner("5. where things stand")
+    if pyramid("status", "--port", str(port)) != 0:
+        problems.append("pyramid status does not report a healthy, idle deployment")
     pyramid("history", "--limit", "5")
     pyramid("stats")
     return problems
@@ -237,15 +265,11 @@ def demo(port: int, allow_dirty: bool) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     from pytest_pyramid.deploy.config import load_config
-    from pytest_pyramid.deploy.nginx import NginxRouter
     from pytest_pyramid.errors import ConfigError
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=None,
                         help="router port on 127.0.0.1 (default: [tool.pyramid.deploy] port)")
-    parser.add_argument("--allow-dirty", action="store_true",
-                        help="demo with uncommitted changes: the gate is told to accept a dirty "
-                             "verdict (printed loudly)")
     args = parser.parse_args(argv)
     try:
         config = load_config(HERE / "pyproject.toml")
@@ -255,13 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port or config.port
 
     banner("0. the verdict")
-    problem = check_verdict(args.allow_dirty)
+    problem = check_verdict()
     if problem:
         say(f"canary_demo: {problem}")
         return 1
-    router = NginxRouter(config.work_dir, port=port, binary=config.nginx)
-    if router.running():
-        say(f"[demo] a previous deployment is still running in {config.work_dir}; stopping it")
+    if leftovers(config.work_dir):
+        say(f"[demo] a previous deployment still runs from {config.work_dir}; stopping it")
         pyramid("stop", "--port", str(port))
     if not port_free(port):
         say(f"canary_demo: 127.0.0.1:{port} is in use by something else; pass --port")
@@ -270,11 +293,11 @@ def main(argv: list[str] | None = None) -> int:
 
     problems: list[str] = []
     try:
-        problems = demo(port, args.allow_dirty)
+        problems = demo(port)
     except KeyboardInterrupt:
         problems = ["interrupted"]
     finally:
-        banner("5. teardown")
+        banner("6. teardown")
         if pyramid("stop", "--port", str(port)) != 0:
             problems.append("pyramid stop failed: see above; `pyramid status` shows what is left")
     say()
@@ -282,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             say(f"[demo] FAILED: {line}")
         return 1
-    say("[demo] done: a good canary promoted, a slow one rolled back, nothing left running")
+    say("[demo] done: a good canary promoted after its bake, a slow one rolled back, a rollback "
+        "to the previous release, nothing left running")
     return 0
 
 

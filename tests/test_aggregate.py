@@ -189,3 +189,28 @@ def test_records_are_sorted_by_node_id_and_name_unfinished_tests() -> None:
         ("a.py::t", "unfinished"), ("b.py::t", "passed")
     ]
     assert entries[1]["call_s"] == 0.5
+
+
+def test_metrics_of_an_attempt_that_was_rerun_are_not_evidence() -> None:
+    """pytest-rerunfailures keeps every attempt's user_properties on the item: only the
+    last attempt's samples describe the code that passed."""
+    run = RunSummary(tiers={}, selected_tiers=())
+    agg = Aggregator(run)
+    first = [(METRIC_PREFIX + "api.rps", 1_000_000.0)]
+    last = [*first, (METRIC_PREFIX + "api.rps", 5.0)]
+    for when, outcome, props in (
+        ("setup", "passed", []), ("call", "rerun", first), ("teardown", "passed", first),
+        ("setup", "passed", first), ("call", "passed", last), ("teardown", "passed", last),
+    ):
+        agg.add_report(report(when, outcome, props=props), "perf")
+    result = agg.finish()
+    assert [m.value for m in result.metrics] == [5.0]
+    assert result.outcomes["t.py::x"].reruns == 1
+
+
+def test_a_failure_reported_for_a_node_id_is_not_undone_by_another_runs_rerun() -> None:
+    """--dist each runs a test on every worker: one worker's failure stays a failure."""
+    run = fold([OK, ("call", "failed"), END, OK, ("call", "rerun"), END, OK, ("call", "passed"),
+                END])
+    assert run.outcomes["t.py::x"].outcome == "failed"
+    assert run.failed_reports == 1

@@ -433,3 +433,35 @@ def test_an_edit_with_its_size_and_mtime_put_back_still_changes_the_digest(repo:
     app.write_text("x = 9\n")  # same size
     os.utime(app, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert read_git_info(repo).tree != before
+
+
+@pytest.mark.parametrize(
+    ("excluded", "message"),
+    [
+        (["app.py"], "is code, not a run output"),
+        (["notes.txt"], "a file the commit holds"),
+        (["**/*.py"], "not a run artifact"),
+    ],
+)
+def test_a_verdict_cannot_exclude_the_code_it_names(
+    repo: Path, capsys: pytest.CaptureFixture[str], excluded: list[str], message: str
+) -> None:
+    (repo / "notes.txt").write_text("x\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "notes")
+    data = verdict_for_head(repo)
+    data["tree"]["excluded"] = [*data["tree"]["excluded"], *excluded]
+    assert main(["check", write(repo, data)]) == 3
+    assert message in capsys.readouterr().err
+
+
+def test_check_without_a_path_reads_the_configured_verdict(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (outside_git / "pyproject.toml").write_text('[tool.pyramid]\nverdict = "out/v.json"\n')
+    (outside_git / "out").mkdir()
+    write(outside_git / "out", make_verdict(), name="v.json")
+    assert main(["check"]) == 0
+    (outside_git / "pyproject.toml").write_text("[tool.pyramid.deploy]\nbake = 'soon'\n")
+    assert main(["check"]) == 3
+    assert "deploy.bake" in capsys.readouterr().err

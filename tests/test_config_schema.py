@@ -126,6 +126,8 @@ FULL = textwrap.dedent(
     request_timeout = "10s"
     progress_deadline = "5m"
     approvers = { alice = { key = "alice.pub", roles = ["tech_lead"] } }
+    deployers = { bob = { keys = ["bob.pub", "bob-2024.pub"] } }
+    deployer_key = "bob.key"
     """
 )
 
@@ -189,24 +191,21 @@ def test_a_table_using_every_part_is_valid_and_parses(tmp_path: Path) -> None:
     assert {"pyramid.shape", "risk.approval", "tests.quarantine"} <= ids
     cov = parse_coverage_settings(table, SRC, settings.tier_names)
     assert (cov.total, cov.changed_lines_level) == (85.0, "warn")
-    # the deploy keys issue 11 adds are known to the schema; deploy's own parser on main
-    # reads the rest
-    on_main = {k: v for k, v in table["deploy"].items() if k not in ISSUE_11_KEYS}
-    assert build_config(on_main, source=SRC, root=tmp_path).steps == (5, 25, 100)
-
-
-ISSUE_11_KEYS = frozenset(
-    {"trusted_keys", "require_signature", "bake", "request_timeout", "progress_deadline",
-     "approvers"}
-)
+    deploy = build_config(table["deploy"], source=SRC, root=tmp_path)
+    assert deploy.steps == (5, 25, 100)
+    assert [p.name for p in deploy.approvers] == ["alice"]
 
 
 def test_the_schema_knows_every_deploy_key_the_deploy_parser_reads() -> None:
-    from pytest_pyramid.deploy.config import PARSERS
+    """deploy/config.py's KEYS is the one definition of a deploy key; the schema must know
+    each (and call the removed ones removed), nothing more."""
+    from pytest_pyramid.deploy.config import KEYS, REMOVED
 
-    known = set(load_schema()["properties"]["deploy"]["properties"])
-    assert set(PARSERS) <= known
-    assert known - set(PARSERS) <= ISSUE_11_KEYS
+    known = load_schema()["properties"]["deploy"]["properties"]
+    assert set(known) == set(KEYS) | set(REMOVED)
+    for name in REMOVED:
+        assert "not" in known[name]
+        assert "no longer supported" in known[name]["x-message"]
 
 
 @pytest.mark.parametrize(
@@ -221,6 +220,13 @@ def test_the_schema_knows_every_deploy_key_the_deploy_parser_reads() -> None:
         ("health_path", "/ok"), ("health_path", "ok"), ("smoke_paths", ["/a"]),
         ("smoke_paths", ["a"]), ("strategy", "blue-green"), ("strategy", "linear"),
         ("router", "command"), ("interval", "10s"), ("interval", "soon"), ("verdict", 3),
+        ("require_signature", "yes"), ("trusted_keys", ["a.pub"]), ("trusted_keys", [""]),
+        ("bake", "1m"), ("request_timeout", 0), ("approvers", {"a": {"key": "k", "roles": ["r"]}}),
+        ("approvers", {"a": {"key": "k"}}), ("approvers", {"a": {"roles": ["r"]}}),
+        ("approvers", {"a": {"key": "k", "roles": ["r"], "role": 1}}),
+        ("deployers", {"b": {"keys": ["k1", "k2"]}}),
+        ("deployers", {"b": {"key": "k", "roles": []}}),
+        ("allow_dirty", True),
     ],
 )
 def test_schema_and_deploy_parser_agree_on_deploy_values(
@@ -243,7 +249,8 @@ def test_schema_and_deploy_parser_agree_on_deploy_values(
         problem_key = exc.key
     schema_ok = problem_key is None
     assert schema_ok or str(problem_key).startswith(f"deploy.{key}")
-    semantic = (key, value) in [("measurements", 0)]
+    # ranges and pairings the deploy parser checks after the schema accepted the form
+    semantic = (key, value) in [("measurements", 0), ("request_timeout", 0)]
     if semantic:  # ranges the deploy parser checks after the schema accepted the form
         assert schema_ok
     else:
@@ -275,10 +282,11 @@ def test_schema_and_deploy_parser_agree_on_deploy_values(
         ({"risk": {"size": [{"min_lines": 10}]}}, "risk.size[0].weight", None, "required"),
         ({"approvals": {"low": {"approvals": 1, "roles": ["x"], "who": 1}}},
          "approvals.low.who", 1, "unknown key; known: approvals, roles"),
-        ({"deploy": {"approvers": {"al": {"key": "a.pub", "role": "x"}}}},
-         "deploy.approvers.al.role", "x", "unknown key; known: key, roles"),
-        ({"deploy": {"require_signature": "yes"}}, "deploy.require_signature", "yes",
+        ({"deploy": {"approvers": {"al": {"key": "a.pub", "roles": ["r"], "role": "x"}}}},
+         "deploy.approvers.al.role", "x", "unknown key; known: key, keys, roles"),
+        ({"deploy": {"require_signature": "sure"}}, "deploy.require_signature", "sure",
          "true or false"),
+        ({"deploy": {"allow_dirty": True}}, "deploy.allow_dirty", True, "no longer supported"),
         ({"flaky": {}}, "flaky", {}, "unknown key; known: default_tier"),
     ],
 )

@@ -1,7 +1,9 @@
+"""``python -m pytest_pyramid.deploy`` is the ``pyramid`` command (usage errors exit 3)."""
+
 from __future__ import annotations
 
 import sys
 
-from pytest_pyramid.deploy.cli import main
+from pytest_pyramid.cli import main
 
 sys.exit(main())

@@ -3,6 +3,8 @@
 The router writes one line per request in ``LOG_FORMAT``. A request nginx retried on another
 server lists every attempt (``a, b``); each attempt is charged to the server that made it, so a
 canary that refuses connections shows errors even when the retry hid them from the client.
+A time-out (``request_timeout`` ran out: nginx logs 504 for that attempt) is an error too,
+counted apart so the reason can say so.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class UpstreamStats:
     requests: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
+    timeouts: int = 0
 
     @property
     def error_rate(self) -> float | None:
@@ -89,6 +92,8 @@ def parse_lines(lines: Iterable[str]) -> LogWindow:
             # A connection error shows as 502/504 or as "-" (no response at all).
             if not up_status.isdigit() or int(up_status) >= 500:
                 stats.errors += 1
+            if up_status == "504":
+                stats.timeouts += 1
             with contextlib.suppress(ValueError):
                 stats.latencies.append(float(up_time))
     return LogWindow(upstreams, client_requests, client_errors, malformed)
@@ -145,13 +150,21 @@ def judge(
             stable.requests, stable.error_rate, stable.p95,
         )
 
+    timeouts = f" ({canary.timeouts} timed out)" if canary.timeouts else ""
     if canary.requests < limits.min_requests:
+        # Fail fast: when the errors already seen would breach the limit even if every request
+        # still missing up to min_requests succeeded, more data cannot change the result.
+        if canary.errors > limits.error_rate * limits.min_requests:
+            return make("failed", (
+                f"{canary.errors} error(s){timeouts} in {canary.requests} request(s): above "
+                f"the {limits.error_rate:.2%} limit even at min_requests {limits.min_requests}",
+            ))
         why = f"{canary.requests} request(s) < min_requests {limits.min_requests}"
         return make("inconclusive", (why,))
     breaches: list[str] = []
     rate = canary.error_rate or 0.0
     if rate > limits.error_rate:
-        breaches.append(f"error rate {rate:.2%} > limit {limits.error_rate:.2%}")
+        breaches.append(f"error rate {rate:.2%}{timeouts} > limit {limits.error_rate:.2%}")
     p95 = canary.p95
     if p95 is not None and p95 > limits.p95:
         breaches.append(f"p95 {p95 * 1000:.0f}ms > limit {limits.p95 * 1000:.0f}ms")

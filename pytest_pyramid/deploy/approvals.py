@@ -1,26 +1,113 @@
-"""Which recorded approvals count for a verdict: distinct people, allowed roles, not expired."""
+"""Approvals are signatures: who approved is whose key verified, never a typed name.
+
+``pyramid approve --key FILE`` signs a small statement (the verdict's digest, its commit, the
+role, the approver's configured name, the time) in a DSSE envelope of type
+:data:`PAYLOAD_TYPE` with the approver's Ed25519 private key. ``[tool.pyramid.deploy.approvers]``
+maps names to public keys and roles. At deploy time only envelopes that verify with a
+configured key count, each person (not each key, not each row) once, in a role configured for
+them and asked for by the verdict, for exactly this verdict, within ``approval_ttl``; and the
+deployer's own approval never counts (separation of duties). A row inserted into the history
+by hand has no valid signature and is ignored.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.errors import ConfigError
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+    from pytest_pyramid.deploy.config import Person
+
+PAYLOAD_TYPE = "application/vnd.pytest-pyramid.approval+json"
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def verdict_digest(verdict: Mapping[str, object]) -> str:
+    """SHA-256 of the verdict's canonical JSON: an approval is for this exact verdict."""
+    canonical = json.dumps(verdict, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
-class Approval:
-    who: str
-    role: str
-    commit: str
-    at: datetime
+class Identity:
+    """A configured person with their decoded public keys (key id -> key)."""
+
+    name: str
+    roles: tuple[str, ...]
+    keys: Mapping[str, Ed25519PublicKey]
+
+
+def load_people(people: Sequence[Person], *, table: str, source: str) -> dict[str, Identity]:
+    """Decode every configured key; a bad one is a ConfigError naming its entry."""
+    from pytest_pyramid.verdict.signing import SignatureError, key_id, load_public_key
+
+    found: dict[str, Identity] = {}
+    for person in people:
+        keys: dict[str, Ed25519PublicKey] = {}
+        for index, text in enumerate(person.keys):
+            try:
+                key = load_public_key(text, origin=f"deploy.{table}.{person.name}.key")
+            except SignatureError as exc:
+                raise ConfigError(f"deploy.{table}.{person.name}.key", text[:60], source,
+                                  str(exc)) from None
+            keys[key_id(key)] = key
+            _ = index
+        found[person.name] = Identity(person.name, person.roles, keys)
+    return found
+
+
+def identify(key: Ed25519PublicKey, people: Iterable[Identity]) -> Identity | None:
+    from pytest_pyramid.verdict.signing import key_id
+
+    ident = key_id(key)
+    return next((person for person in people if ident in person.keys), None)
+
+
+def sign_approval(
+    verdict: Mapping[str, object], *, role: str, approver: str, key: Ed25519PrivateKey,
+    now: datetime,
+) -> dict[str, object]:
+    from pytest_pyramid.deploy.history import iso
+    from pytest_pyramid.verdict.signing import sign_envelope
+
+    statement = {
+        "verdict_digest": verdict_digest(verdict), "commit": verdict.get("commit"),
+        "role": role, "approver": approver, "approved_at": iso(now),
+    }
+    payload = json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
+    return sign_envelope(payload, PAYLOAD_TYPE, key)
+
+
+def statement_of(envelope: object) -> Mapping[str, object] | None:
+    """The (unverified) statement inside an approval envelope, for display only."""
+    import base64
+    import binascii
+
+    if not isinstance(envelope, dict):
+        return None
+    try:
+        data = json.loads(base64.b64decode(str(envelope.get("payload")), validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)
 class Tally:
-    """The people whose approval counts, and why the others do not."""
+    """The people whose approval counts, and why every other approval does not."""
 
     counted: tuple[str, ...]
     ignored: tuple[str, ...] = field(default=())
@@ -30,39 +117,70 @@ class Tally:
         return len(self.counted)
 
 
-def person_key(who: str) -> str:
-    """One person, however they typed their name: ``Alice`` and `` alice `` are the same."""
-    return " ".join(who.split()).casefold()
-
-
 def tally(
-    approvals: Iterable[Approval],
+    envelopes: Iterable[object | None],
     *,
-    commit: str,
+    verdict: Mapping[str, object],
+    people: Mapping[str, Identity],
     roles: Sequence[str],
     now: datetime,
     ttl: timedelta,
+    deployer: str | None,
 ) -> Tally:
-    """Count each person once, for this commit, in an allowed role, approved within ``ttl``.
+    """Count each configured person once. ``roles`` empty: any configured role may approve."""
+    from pytest_pyramid.deploy.history import parse_iso
+    from pytest_pyramid.verdict.signing import SignatureError, verify_envelope
 
-    An empty ``roles`` list means any role may approve.
-    """
+    digest = verdict_digest(verdict)
+    all_keys = {kid: key for person in people.values() for kid, key in person.keys.items()}
+    owner = {kid: person for person in people.values() for kid in person.keys}
+    wanted = {role.casefold() for role in roles}
     counted: dict[str, str] = {}
     ignored: list[str] = []
-    allowed = {role.casefold() for role in roles}
-    for approval in sorted(approvals, key=lambda a: a.at):
-        key = person_key(approval.who)
-        label = f"{approval.who} ({approval.role})"
-        if approval.commit != commit:
-            ignored.append(f"{label}: approved another commit {approval.commit[:12]}")
-        elif allowed and approval.role.casefold() not in allowed:
+    for envelope in envelopes:
+        if envelope is None:
+            ignored.append("an approval without a signature (not made by `pyramid approve`)")
+            continue
+        try:
+            verified = verify_envelope(envelope, all_keys, payload_type=PAYLOAD_TYPE)
+        except SignatureError as exc:
+            ignored.append(f"an approval whose signature does not verify: {exc}")
+            continue
+        person = owner[verified.keyids[0]]
+        try:
+            data = json.loads(verified.payload)
+            role, when = str(data["role"]), parse_iso(str(data["approved_at"]))
+            signed_digest, signed_name = str(data["verdict_digest"]), str(data["approver"])
+        except (ValueError, KeyError, TypeError):
+            ignored.append(f"{person.name}: the signed approval is not a valid statement")
+            continue
+        label = f"{person.name} ({role})"
+        if signed_name != person.name:
+            ignored.append(f"{label}: signed as {signed_name!r} with {person.name}'s key")
+        elif signed_digest != digest:
+            ignored.append(f"{label}: approved another verdict (digest {signed_digest[:12]})")
+        elif role.casefold() not in {r.casefold() for r in person.roles}:
+            ignored.append(f"{label}: {person.name} is not configured for that role "
+                           f"(roles: {', '.join(person.roles)})")
+        elif wanted and role.casefold() not in wanted:
             ignored.append(f"{label}: role not in {', '.join(roles)}")
-        elif now - approval.at > ttl:
-            ignored.append(f"{label}: expired (approved {approval.at.isoformat()})")
-        elif approval.at - now > timedelta(minutes=5):
+        elif now - when > ttl:
+            ignored.append(f"{label}: expired (approved {when.isoformat()})")
+        elif when - now > CLOCK_SKEW:
             ignored.append(f"{label}: approval time is in the future")
-        elif key in counted:
-            ignored.append(f"{label}: already counted once")
+        elif deployer is not None and person.name == deployer:
+            ignored.append(f"{label}: the deployer's own approval does not count")
+        elif person.name in counted:
+            ignored.append(f"{label}: {person.name} is already counted once")
         else:
-            counted[key] = label
+            counted[person.name] = label
     return Tally(counted=tuple(counted.values()), ignored=tuple(ignored))
+
+
+def read_envelope_file(path: Path) -> object:
+    from pytest_pyramid.verdict.signing import SignatureError, read_envelope
+
+    envelope = read_envelope(path)
+    if envelope is None:
+        raise SignatureError(f"{path}: no such approval file")
+    return envelope

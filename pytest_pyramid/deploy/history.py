@@ -1,18 +1,29 @@
-"""Deployment history and approvals in an embedded SQLite store."""
+"""Deployment history and signed approvals in an embedded SQLite store.
+
+Bookkeeping never holds up safety: the database runs in WAL mode with a short busy timeout,
+and a write that fails (locked by another process, disk full, unreadable file) is queued and
+retried with the next write, then kept in a pending file (``<work_dir>/history.pending.jsonl``
+for a deploy) and replayed by the next command that opens the history. The caller gets a
+warning, never an exception, so a rollback is never aborted by a failed write. Only
+:meth:`History.start` must succeed: a deploy that cannot be recorded is not started (nothing
+has changed yet, so refusing is safe).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import time
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
-
-from pytest_pyramid.deploy.approvals import Approval
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
 _SCHEMA = """
@@ -48,8 +59,22 @@ CREATE TABLE IF NOT EXISTS approvals (
     approved_at TEXT NOT NULL
 );
 """
+#: columns added after the first release: (table, column, type), added to older files
+_ADDED_COLUMNS = (
+    ("deployments", "kind", "TEXT NOT NULL DEFAULT 'deploy'"),
+    ("deployments", "exposed_at", "TEXT"),
+    ("deployments", "restored_at", "TEXT"),
+    ("deployments", "reverted_by", "INTEGER"),
+    ("deployments", "reverted_at", "TEXT"),
+    ("approvals", "envelope", "TEXT"),
+    ("approvals", "verdict_digest", "TEXT"),
+)
 
-OUTCOMES = ("in_progress", "succeeded", "rolled_back", "refused", "aborted", "paused")
+#: in_progress and paused are transient; unchanged = the commit already served (no change)
+OUTCOMES = ("in_progress", "paused", "succeeded", "rolled_back", "refused", "aborted", "failed",
+            "unchanged")
+BUSY_TIMEOUT_S = 0.5
+READ_TIMEOUT_S = 5.0
 
 
 def now_utc() -> datetime:
@@ -77,144 +102,300 @@ class Deployment:
     reason: str
     duration_s: float | None
     rollback_s: float | None
+    kind: str = "deploy"
+    #: when the change first received user traffic (None: it never did)
+    exposed_at: datetime | None = None
+    #: when all traffic was back on a good version after this change failed
+    restored_at: datetime | None = None
+    #: the `pyramid rollback` that reverted this deployment after it had succeeded
+    reverted_by: int | None = None
+    reverted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredApproval:
+    id: int
+    envelope: object | None
+    who: str
+
+
+Warn = Callable[[str], None]
 
 
 class History:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, warn: Warn | None = None,
+                 busy_timeout: float = BUSY_TIMEOUT_S, pending: Path | None = None) -> None:
+        """``pending``: where unwritten records wait (default: beside ``path``; the deploy
+        keeps them in its work folder, which need not be on the history's disk)."""
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        self.pending_path = pending or path.with_name(path.name + ".pending.jsonl")
+        self.warn: Warn = warn or (lambda message: None)
+        self.busy_timeout = busy_timeout
+        self._pending: list[dict[str, object]] = []
+        self._error = ""
+        try:
+            self._setup()
+        except (sqlite3.Error, OSError) as exc:
+            # Never raised here: an abort or a rollback must not wait on its bookkeeping.
+            self._error = str(exc)
+            self.warn(f"[history] {path} is unavailable ({exc}); records are queued")
+        else:
+            self._load_pending()
+
+    def _setup(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect(READ_TIMEOUT_S) as db:
+            with contextlib.suppress(sqlite3.OperationalError):  # a locked file stays as it is
+                db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            for table, column, kind in _ADDED_COLUMNS:
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # Several processes (deploy, approve, status) may touch the file: wait for locks.
-        with closing(sqlite3.connect(self.path, timeout=10)) as db, db:
+    def _connect(self, timeout: float | None = None) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=timeout or self.busy_timeout)) as db, db:
             db.row_factory = sqlite3.Row
             yield db
 
+    # -- best-effort writes ---------------------------------------------------------------------
+    def _load_pending(self) -> None:
+        # Claimed by a rename, so two commands opening the history at once never replay twice.
+        claimed = self.pending_path.with_name(f"{self.pending_path.name}.{os.getpid()}")
+        try:
+            os.rename(self.pending_path, claimed)
+        except OSError:
+            return
+        try:
+            lines = claimed.read_text("utf-8").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            with contextlib.suppress(ValueError):  # a line cut short by a crash is dropped
+                op = json.loads(line)
+                if isinstance(op, dict):
+                    self._pending.append(op)
+        with contextlib.suppress(OSError):
+            claimed.unlink()
+        if not self.flush():
+            self._keep_pending()
+
+    def _keep_pending(self) -> None:
+        """Append what is still queued to the pending file (one line per record)."""
+        if not self._pending:
+            return
+        count = len(self._pending)
+        try:
+            with self.pending_path.open("a", encoding="utf-8") as handle:
+                handle.write("".join(json.dumps(op) + "\n" for op in self._pending))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            self.warn(f"[history] {count} record(s) LOST: cannot write {self.pending_path} "
+                      f"either ({exc})")
+        else:
+            self.warn(f"[history] {count} record(s) kept in {self.pending_path}; the next "
+                      "pyramid command writes them")
+        self._pending.clear()
+
+    def _apply(self, db: sqlite3.Connection, op: Mapping[str, object]) -> None:
+        kind, values = str(op["op"]), dict(op["values"])  # type: ignore[call-overload]
+        if kind == "insert":
+            table = str(op["table"])
+            columns = ", ".join(values)
+            marks = ", ".join("?" for _ in values)
+            db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
+        elif kind == "finish":
+            deployment_id = int(str(op["id"]))
+            row = db.execute("SELECT started_at FROM deployments WHERE id = ?",
+                             (deployment_id,)).fetchone()
+            finished = str(values["finished_at"])
+            if row is not None:
+                values["duration_s"] = (parse_iso(finished)
+                                        - parse_iso(row["started_at"])).total_seconds()
+            sets = ", ".join(f"{name} = COALESCE(?, {name})" if name in _KEEP_OLD else
+                             f"{name} = ?" for name in values)
+            db.execute(f"UPDATE deployments SET {sets} WHERE id = ?",
+                       (*values.values(), deployment_id))
+        elif kind == "update":
+            deployment_id = int(str(op["id"]))
+            sets = ", ".join(f"{name} = ?" for name in values)
+            db.execute(f"UPDATE deployments SET {sets} WHERE id = ?",
+                       (*values.values(), deployment_id))
+        else:
+            raise ValueError(f"unknown history operation {kind!r}")
+
+    def flush(self) -> bool:
+        """Write what is queued, in order; True when nothing is left."""
+        while self._pending:
+            try:
+                with self._connect() as db:
+                    self._apply(db, self._pending[0])
+            except (sqlite3.Error, OSError, ValueError, KeyError) as exc:
+                self._error = str(exc)
+                return False
+            self._pending.pop(0)
+        return True
+
+    def _write(self, op: dict[str, object], what: str) -> None:
+        self._pending.append(op)
+        if not self.flush():
+            self.warn(f"[history] could not record {what} in {self.path} ({self._error}); "
+                      "queued, it will be retried")
+
+    def close(self, *, retry_for: float = 2.0) -> None:
+        """Retry what is queued for a little while, then keep it in the pending file."""
+        deadline = time.monotonic() + retry_for
+        while self._pending and not self.flush() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._keep_pending()
+
+    # -- deployments ------------------------------------------------------------------------
     def start(
-        self,
-        *,
-        commit: str | None,
-        commit_time: str | None,
-        strategy: str,
-        dry_run: bool,
-        verdict_path: str,
-        outcome: str = "in_progress",
-        reason: str = "",
+        self, *, commit: str | None, commit_time: str | None, strategy: str, dry_run: bool,
+        verdict_path: str, kind: str = "deploy", outcome: str = "in_progress", reason: str = "",
     ) -> int:
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT INTO deployments (started_at, commit_sha, commit_time, strategy, dry_run,"
-                " outcome, reason, verdict_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (iso(now_utc()), commit, commit_time, strategy, int(dry_run), outcome, reason,
-                 verdict_path),
-            )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+        """The new row's id; raises sqlite3.Error/OSError when it cannot be written."""
+        self.flush()
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                with self._connect() as db:
+                    cursor = db.execute(
+                        "INSERT INTO deployments (started_at, commit_sha, commit_time, strategy,"
+                        " dry_run, outcome, reason, verdict_path, kind) VALUES"
+                        " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (iso(now_utc()), commit, commit_time, strategy, int(dry_run), outcome,
+                         reason, verdict_path, kind),
+                    )
+                    assert cursor.lastrowid is not None
+                    return cursor.lastrowid
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
 
     def finish(
-        self,
-        deployment_id: int,
-        *,
-        outcome: str,
-        reason: str,
-        rollback_s: float | None = None,
-        client_failed_fraction: float | None = None,
+        self, deployment_id: int, *, outcome: str, reason: str,
+        rollback_s: float | None = None, client_failed_fraction: float | None = None,
+        exposed_at: datetime | None = None, restored_at: datetime | None = None,
     ) -> None:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT started_at FROM deployments WHERE id = ?", (deployment_id,)
-            ).fetchone()
-            finished = now_utc()
-            duration = (finished - parse_iso(row["started_at"])).total_seconds() if row else None
-            db.execute(
-                "UPDATE deployments SET finished_at = ?, outcome = ?, reason = ?, duration_s = ?,"
-                " rollback_s = COALESCE(?, rollback_s),"
-                " client_failed_fraction = COALESCE(?, client_failed_fraction) WHERE id = ?",
-                (iso(finished), outcome, reason, duration, rollback_s, client_failed_fraction,
-                 deployment_id),
-            )
+        values: dict[str, object] = {
+            "finished_at": iso(now_utc()), "outcome": outcome, "reason": reason,
+            "rollback_s": rollback_s, "client_failed_fraction": client_failed_fraction,
+            "exposed_at": iso(exposed_at) if exposed_at else None,
+            "restored_at": iso(restored_at) if restored_at else None,
+        }
+        self._write({"op": "finish", "id": deployment_id, "values": values},
+                    f"the outcome of #{deployment_id} ({outcome})")
+
+    def mark_reverted(self, deployment_id: int, *, by: int, at: datetime) -> None:
+        self._write({"op": "update", "id": deployment_id,
+                     "values": {"reverted_by": by, "reverted_at": iso(at)}},
+                    f"that #{deployment_id} was reverted")
 
     def record_refusal(
         self, *, commit: str | None, commit_time: str | None, strategy: str, dry_run: bool,
-        verdict_path: str, reason: str,
-    ) -> int:
-        deployment_id = self.start(
-            commit=commit, commit_time=commit_time, strategy=strategy, dry_run=dry_run,
-            verdict_path=verdict_path, outcome="refused", reason=reason,
-        )
-        self.finish(deployment_id, outcome="refused", reason=reason)
-        return deployment_id
+        verdict_path: str, reason: str, outcome: str = "refused", kind: str = "deploy",
+    ) -> None:
+        now = iso(now_utc())
+        self._write({"op": "insert", "table": "deployments", "values": {
+            "started_at": now, "finished_at": now, "duration_s": 0.0, "commit_sha": commit,
+            "commit_time": commit_time, "strategy": strategy, "dry_run": int(dry_run),
+            "outcome": outcome, "reason": reason, "verdict_path": verdict_path, "kind": kind,
+        }}, f"a {outcome} attempt")
 
     def add_step(
         self, deployment_id: int, *, idx: int, weight: int, started_at: datetime, result: str,
-        measurements: list[dict[str, Any]],
+        measurements: Sequence[Mapping[str, object]],
     ) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO steps (deployment_id, idx, weight, started_at, finished_at, result,"
-                " measurements) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (deployment_id, idx, weight, iso(started_at), iso(now_utc()), result,
-                 json.dumps(measurements)),
-            )
+        self._write({"op": "insert", "table": "steps", "values": {
+            "deployment_id": deployment_id, "idx": idx, "weight": weight,
+            "started_at": iso(started_at), "finished_at": iso(now_utc()), "result": result,
+            "measurements": json.dumps(list(measurements)),
+        }}, f"step {idx} of #{deployment_id}")
 
+    # -- reads ------------------------------------------------------------------------------
     def deployments(self, *, limit: int | None = None) -> list[Deployment]:
         query = "SELECT * FROM deployments ORDER BY id DESC"
         params: tuple[int, ...] = ()
         if limit is not None:
             query += " LIMIT ?"
             params = (limit,)
-        with self._connect() as db:
+        with self._connect(READ_TIMEOUT_S) as db:
             rows = db.execute(query, params).fetchall()
         return [_deployment(row) for row in rows]
 
     def get(self, deployment_id: int) -> Deployment | None:
-        with self._connect() as db:
+        with self._connect(READ_TIMEOUT_S) as db:
             row = db.execute("SELECT * FROM deployments WHERE id = ?", (deployment_id,)).fetchone()
         return _deployment(row) if row else None
 
-    def steps(self, deployment_id: int) -> list[dict[str, Any]]:
-        with self._connect() as db:
+    def open_rows(self) -> list[Deployment]:
+        with self._connect(READ_TIMEOUT_S) as db:
+            rows = db.execute("SELECT * FROM deployments WHERE outcome IN ('in_progress', "
+                              "'paused') ORDER BY id").fetchall()
+        return [_deployment(row) for row in rows]
+
+    def steps(self, deployment_id: int) -> list[dict[str, object]]:
+        with self._connect(READ_TIMEOUT_S) as db:
             rows = db.execute(
                 "SELECT * FROM steps WHERE deployment_id = ? ORDER BY rowid", (deployment_id,)
             ).fetchall()
-        return [
-            {**dict(row), "measurements": json.loads(row["measurements"])} for row in rows
-        ]
+        return [{**dict(row), "measurements": json.loads(row["measurements"])} for row in rows]
 
-    def add_approval(self, approval: Approval) -> None:
-        with self._connect() as db:
+    # -- approvals ----------------------------------------------------------------------------
+    def add_approval(self, *, envelope: Mapping[str, object], who: str, role: str, commit: str,
+                     verdict_digest: str, at: datetime) -> None:
+        with self._connect(READ_TIMEOUT_S) as db:
             db.execute(
-                "INSERT INTO approvals (who, role, commit_sha, approved_at) VALUES (?, ?, ?, ?)",
-                (approval.who, approval.role, approval.commit, iso(approval.at)),
+                "INSERT INTO approvals (who, role, commit_sha, approved_at, envelope,"
+                " verdict_digest) VALUES (?, ?, ?, ?, ?, ?)",
+                (who, role, commit, iso(at), json.dumps(envelope), verdict_digest),
             )
 
-    def approvals(self, commit: str) -> list[Approval]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM approvals WHERE commit_sha = ? ORDER BY id", (commit,)
-            ).fetchall()
-        return [
-            Approval(row["who"], row["role"], row["commit_sha"], parse_iso(row["approved_at"]))
-            for row in rows
-        ]
+    def approvals(self, commit: str) -> list[StoredApproval]:
+        """Every row for ``commit``; only a valid signature makes one count (approvals.py)."""
+        with self._connect(READ_TIMEOUT_S) as db:
+            rows = db.execute("SELECT * FROM approvals WHERE commit_sha = ? ORDER BY id",
+                              (commit,)).fetchall()
+        found: list[StoredApproval] = []
+        for row in rows:
+            envelope: object | None = None
+            if row["envelope"]:
+                with contextlib.suppress(ValueError):
+                    envelope = json.loads(row["envelope"])
+            found.append(StoredApproval(row["id"], envelope, row["who"]))
+        return found
+
+
+#: columns a later finish must not blank out when it does not know them
+_KEEP_OLD = frozenset({"rollback_s", "client_failed_fraction", "exposed_at", "restored_at"})
+
+
+def _when(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:
     return Deployment(
         id=row["id"],
         started_at=parse_iso(row["started_at"]),
-        finished_at=parse_iso(row["finished_at"]) if row["finished_at"] else None,
+        finished_at=_when(row["finished_at"]),
         commit=row["commit_sha"],
-        commit_time=parse_iso(row["commit_time"]) if row["commit_time"] else None,
+        commit_time=_when(row["commit_time"]),
         strategy=row["strategy"],
         dry_run=bool(row["dry_run"]),
         outcome=row["outcome"],
         reason=row["reason"],
         duration_s=row["duration_s"],
         rollback_s=row["rollback_s"],
+        kind=row["kind"] or "deploy",
+        exposed_at=_when(row["exposed_at"]),
+        restored_at=_when(row["restored_at"]),
+        reverted_by=row["reverted_by"],
+        reverted_at=_when(row["reverted_at"]),
     )

@@ -1,8 +1,15 @@
-"""Start, health-check and stop application versions (and track them by pid across restarts)."""
+"""Start, health-check and stop application versions, and know which processes are ours.
+
+Every version is written to the process registry (``<work_dir>/registry``) the moment it is
+spawned, before its health check: a deploy killed at any point leaves a record that
+``pyramid stop`` and the state rebuild can find. A pid is only ever signalled together with
+the kernel start time recorded for it, so a recycled pid is never mistaken for ours.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -13,6 +20,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.errors import PyramidError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 # Processes this interpreter started: poll() reaps them, so a dead child is not seen as a zombie.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -20,12 +34,19 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 @dataclass(frozen=True)
 class Version:
+    """One running (or once running) copy of a release."""
+
     commit: str
     port: int
     pid: int
     release: str
     log: str
     start_ticks: int | None
+    #: the start template it was started with, so it can be started again from its release
+    command: str = ""
+    started_at: str = ""
+    #: the history row of the deployment that started it (None: unknown)
+    deployment_id: int | None = None
 
     @property
     def addr(self) -> str:
@@ -34,21 +55,43 @@ class Version:
     def as_dict(self) -> dict[str, object]:
         return {
             "commit": self.commit, "port": self.port, "pid": self.pid, "release": self.release,
-            "log": self.log, "start_ticks": self.start_ticks,
+            "log": self.log, "start_ticks": self.start_ticks, "command": self.command,
+            "started_at": self.started_at, "deployment_id": self.deployment_id,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Version:
-        ticks = data.get("start_ticks")
+    def from_dict(cls, data: Mapping[str, object]) -> Version:
+        """Raises ValueError naming the field for a record of the wrong shape."""
+        def need(name: str, kind: type, optional: bool = False) -> object:
+            value = data.get(name)
+            if value is None and optional:
+                return None
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise ValueError(f"{name} = {value!r} is not a {kind.__name__}")
+            return value
+
+        commit = str(need("commit", str))
+        port, pid = need("port", int), need("pid", int)
+        assert isinstance(port, int)
+        assert isinstance(pid, int)
+        if not 0 < port < 65536 or pid <= 0 or len(commit) < 7:
+            raise ValueError(f"commit {commit!r}, port {port} or pid {pid} is impossible")
+        ticks, deployment = need("start_ticks", int, True), need("deployment_id", int, True)
         return cls(
-            commit=str(data["commit"]), port=int(str(data["port"])), pid=int(str(data["pid"])),
-            release=str(data.get("release", "")), log=str(data.get("log", "")),
-            start_ticks=int(str(ticks)) if ticks is not None else None,
+            commit=commit, port=port, pid=pid, release=str(need("release", str)),
+            log=str(data.get("log") or ""), start_ticks=ticks if isinstance(ticks, int) else None,
+            command=str(data.get("command") or ""), started_at=str(data.get("started_at") or ""),
+            deployment_id=deployment if isinstance(deployment, int) else None,
         )
 
 
-class StartError(Exception):
+class StartError(PyramidError):
     """A version that could not be started or never became healthy."""
+
+
+def track(child: subprocess.Popen[bytes]) -> None:
+    """Let :func:`is_alive` reap ``child`` (a process this interpreter started) when it dies."""
+    _CHILDREN[child.pid] = child
 
 
 def free_port() -> int:
@@ -58,25 +101,26 @@ def free_port() -> int:
         return port
 
 
-def _start_ticks(pid: int) -> int | None:
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+def start_ticks(pid: int) -> int | None:
     """The kernel's start time of ``pid``: guards against acting on a recycled pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[19]) if len(fields) > 19 else None
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
 
 
-def _proc_state(pid: int) -> str | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[0]
+def process_group(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[2]) if fields is not None and len(fields) > 2 else None
 
 
-def is_alive(pid: int, start_ticks: int | None = None) -> bool:
+def is_alive(pid: int, ticks: int | None = None) -> bool:
     child = _CHILDREN.get(pid)
     if child is not None:
         return child.poll() is None
@@ -86,14 +130,91 @@ def is_alive(pid: int, start_ticks: int | None = None) -> bool:
         return False
     except PermissionError:
         return True
-    state = _proc_state(pid)
-    if state in ("Z", "X"):
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] in ("Z", "X"):
         return False
-    return not (start_ticks is not None and _start_ticks(pid) not in (None, start_ticks))
+    return not (ticks is not None and start_ticks(pid) not in (None, ticks))
 
 
 def version_alive(version: Version) -> bool:
     return is_alive(version.pid, version.start_ticks)
+
+
+def cmdline(pid: int) -> str:
+    """The process's command line, NUL separators as spaces; "" when it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+
+
+def has_open(pid: int, path: Path) -> bool:
+    """Whether ``pid`` holds ``path`` open: proof that a pid read from a file is still its owner."""
+    target = str(path.resolve())
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) == target:
+                return True
+    return False
+
+
+def group_members(pgid: int) -> list[int]:
+    """Every live process in process group ``pgid``."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if process_group(pid) == pgid and is_alive(pid):
+            found.append(pid)
+    return found
+
+
+def _listening_inodes(ports: Iterable[int]) -> dict[str, int]:
+    """socket inode -> port for TCP sockets listening on loopback/any on ``ports``."""
+    wanted = set(ports)
+    inodes: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            if len(parts) < 10 or parts[3] != "0A":  # 0A: LISTEN
+                continue
+            port = int(parts[1].rsplit(":", 1)[1], 16)
+            if port in wanted:
+                inodes[parts[9]] = port
+    return inodes
+
+
+def listeners(ports: Iterable[int]) -> dict[int, set[int]]:
+    """pid -> the ``ports`` it holds a listening socket on (processes we may inspect)."""
+    inodes = _listening_inodes(ports)
+    if not inodes:
+        return {}
+    found: dict[int, set[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                found.setdefault(int(entry.name), set()).add(inodes[link[8:-1]])
+    return found
 
 
 def render_command(template: str, **values: object) -> list[str]:
@@ -103,11 +224,57 @@ def render_command(template: str, **values: object) -> list[str]:
         raise StartError(f"command template {template!r}: {exc!r}") from exc
 
 
+class Registry:
+    """``<work_dir>/registry/<pid>-<ticks>.json``: every version process we started and have
+    not yet seen stopped."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.folder = work_dir / "registry"
+
+    def _path(self, version: Version) -> Path:
+        return self.folder / f"{version.pid}-{version.start_ticks}.json"
+
+    def add(self, version: Version) -> None:
+        write_json_atomic(self._path(version), version.as_dict())
+
+    def remove(self, version: Version) -> None:
+        with contextlib.suppress(OSError):
+            self._path(version).unlink()
+
+    def entries(self) -> tuple[list[Version], list[str]]:
+        """The recorded versions, and a note for every record that could not be read."""
+        versions: list[Version] = []
+        problems: list[str] = []
+        try:
+            files = sorted(self.folder.glob("*.json"))
+        except OSError:
+            return [], []
+        for path in files:
+            try:
+                versions.append(Version.from_dict(json.loads(path.read_text("utf-8"))))
+            except (OSError, ValueError, TypeError, AttributeError) as exc:
+                problems.append(f"{path.name}: {exc}")
+        return versions, problems
+
+    def alive(self) -> list[Version]:
+        versions, _ = self.entries()
+        return [v for v in versions if version_alive(v)]
+
+    def forget_dead(self) -> list[Version]:
+        """Drop records of processes that have exited; returns them."""
+        versions, _ = self.entries()
+        gone = [v for v in versions if not version_alive(v)]
+        for version in gone:
+            self.remove(version)
+        return gone
+
+
 def start(
-    template: str, *, commit: str, release: Path, log_dir: Path, cwd: Path, port: int | None = None
+    template: str, *, commit: str, release: Path, log_dir: Path, registry: Registry,
+    started_at: str, deployment_id: int | None, port: int | None = None,
 ) -> Version:
+    """Spawn a version in ``release`` (its working folder) and register it at once."""
     port = port or free_port()
-    release.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     argv = render_command(template, port=port, release=release, commit=commit)
     log_path = log_dir / f"{commit[:12]}-{port}.log"
@@ -117,13 +284,34 @@ def start(
         try:
             # A new session: the version must outlive this deploy process and its terminal.
             child = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                argv, cwd=release, env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         except OSError as exc:
             raise StartError(f"cannot start {argv[0]!r}: {exc}") from exc
     _CHILDREN[child.pid] = child
-    return Version(commit, port, child.pid, str(release), str(log_path), _start_ticks(child.pid))
+    version = Version(commit, port, child.pid, str(release), str(log_path),
+                      start_ticks(child.pid), template, started_at, deployment_id)
+    try:
+        registry.add(version)
+    except OSError as exc:
+        # Unrecorded, it could outlive us unseen: better not to run it at all.
+        stop(version, 2.0, registry)
+        raise StartError(f"cannot record the new process in {registry.folder}: {exc}") from exc
+    return version
+
+
+def restart(version: Version, *, log_dir: Path, registry: Registry, started_at: str,
+            deployment_id: int | None = None) -> Version:
+    """Start the same release again, from its folder with its start template, on a new port."""
+    if not version.command:
+        raise StartError(f"{version.commit[:12]}: no recorded command to start it again")
+    if not Path(version.release).is_dir():
+        raise StartError(f"{version.commit[:12]}: its release folder {version.release} is gone")
+    return start(version.command, commit=version.commit, release=Path(version.release),
+                 log_dir=log_dir, registry=registry, started_at=started_at,
+                 deployment_id=deployment_id if deployment_id is not None
+                 else version.deployment_id)
 
 
 def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, str]:
@@ -151,59 +339,36 @@ def wait_healthy(version: Version, path: str, timeout: float) -> float:
     raise StartError(f"{version.addr}{path} not healthy after {timeout:.0f}s (last: {last})")
 
 
-def stop(version: Version, timeout: float) -> None:
-    """SIGTERM, then SIGKILL after ``timeout``; only ever the pid we started."""
-    if not version_alive(version):
-        _CHILDREN.pop(version.pid, None)
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(version.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and version_alive(version):
-        time.sleep(0.05)
+def stop(version: Version, timeout: float, registry: Registry | None = None) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout``; only ever the pid we started. True when gone."""
     if version_alive(version):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(version.pid, signal.SIGKILL)
-        child = _CHILDREN.get(version.pid)
-        if child is not None:
-            child.wait(timeout=5)
-        # Not our child (a later command stopping it): SIGKILL is asynchronous, so wait a little.
-        wait_gone(version.pid, version.start_ticks, 2.0)
-    _CHILDREN.pop(version.pid, None)
+            os.kill(version.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and version_alive(version):
+            time.sleep(0.05)
+        if version_alive(version):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(version.pid, signal.SIGKILL)
+            child = _CHILDREN.get(version.pid)
+            if child is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(timeout=5)
+            # Not our child (a later command stopping it): SIGKILL is asynchronous.
+            wait_gone(version.pid, version.start_ticks, 2.0)
+    gone = not version_alive(version)
+    if gone:
+        _CHILDREN.pop(version.pid, None)
+        if registry is not None:
+            registry.remove(version)
+    return gone
 
 
-def wait_gone(pid: int, start_ticks: int | None, timeout: float) -> bool:
+def wait_gone(pid: int, ticks: int | None, timeout: float) -> bool:
     """True once ``pid`` (with that start time) is gone, False if it outlived ``timeout``."""
     deadline = time.monotonic() + timeout
-    while is_alive(pid, start_ticks):
+    while is_alive(pid, ticks):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
     return True
-
-
-def start_ticks(pid: int) -> int | None:
-    return _start_ticks(pid)
-
-
-def cmdline(pid: int) -> str:
-    """The process's command line, NUL separators as spaces; "" when it cannot be read."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ""
-    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
-
-
-def has_open(pid: int, path: Path) -> bool:
-    """Whether ``pid`` holds ``path`` open: proof that a pid read from a file is still its owner."""
-    target = str(path.resolve())
-    try:
-        fds = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return False
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            if os.readlink(fd) == target:
-                return True
-    return False

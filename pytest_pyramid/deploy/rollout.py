@@ -1,26 +1,51 @@
-"""A rollout: start the new version, shift traffic stage by stage, judge, promote or roll back."""
+"""A rollout: start the new version, shift traffic step by step, judge, bake, finish or roll back.
+
+The rules this module keeps (docs/deploy.md lists them beside Argo Rollouts'):
+
+* every traffic increase is analysed; a step passes only on successful measurements;
+* while a new version has traffic, a deploy process watches it: paused (inconclusive) rollouts
+  keep being measured, and one that makes no progress for ``progress_deadline`` rolls back;
+* after 100% the previous version stays warm for ``bake`` while analysis continues; a breach
+  switches back at once;
+* the router is checked at every measurement; a dead router is a failure (rollback onto a
+  router started again), never an inconclusive measurement;
+* safety never waits on bookkeeping: traffic moves first; state and history writes after it
+  are best effort and a failed write never stops a rollback;
+* a version is stopped only after the router's old workers have drained.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.deploy import analysis, processes
+from pytest_pyramid.deploy import analysis, processes, releases
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
-from pytest_pyramid.deploy.history import History, iso, now_utc
-from pytest_pyramid.deploy.processes import StartError, Version
-from pytest_pyramid.deploy.state import DeployState, Rollout, load_state, save_state, take_action
+from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
+from pytest_pyramid.deploy.processes import Registry, StartError, Version
+from pytest_pyramid.deploy.routers.base import ApplyResult
+from pytest_pyramid.deploy.state import (
+    DeployState,
+    Rollout,
+    answer,
+    save_state,
+    take_requests,
+)
 from pytest_pyramid.deploy.strategies import Stage, describe, plan, split
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
+    from pathlib import Path
 
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.deploy.routers import Router
+    from pytest_pyramid.deploy.history import History
+    from pytest_pyramid.deploy.routers.base import Router
+    from pytest_pyramid.deploy.state import ControlRequest
+
+POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,8 @@ class Outcome:
     reason: str
     rollback_s: float | None = None
     client_failed_fraction: float | None = None
+    exposed_at: datetime | None = None
+    restored_at: datetime | None = None
 
 
 def read_log(path: Path | None, offset: int) -> tuple[list[str], int]:
@@ -58,6 +85,23 @@ def fmt_ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 1000:.0f}ms"
 
 
+class Ended(Exception):  # control flow, not an error
+    """Raised inside the watch loop when the rollout is over (rolled back or promoted)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+@dataclass
+class Watch:
+    """What the watch loop needs to know about the phase it watches."""
+
+    stage: Stage
+    mode: str  # "step" | "bake"
+    until: float | None = None  # bake: monotonic end
+
+
 class Deployer:
     def __init__(
         self, config: DeployConfig, router: Router, history: History,
@@ -67,27 +111,31 @@ class Deployer:
         self.router = router
         self.history = history
         self.out = out
+        self.registry = Registry(config.work_dir)
         self.limits = Limits(
             error_rate=config.error_rate_limit, p95=config.p95_limit,
             min_requests=config.min_requests, compare_with_stable=config.compare_with_stable,
             max_p95_ratio=config.max_p95_ratio, max_error_rate_delta=config.max_error_rate_delta,
         )
+        self._client_log_start = 0
 
     # -- small helpers ---------------------------------------------------------------------
-    def state(self) -> DeployState:
-        return load_state(self.config.state_path)
-
     def save(self, state: DeployState) -> None:
-        save_state(self.config.state_path, state)
+        """Best effort: the router, not this file, is what serves users."""
+        try:
+            save_state(self.config.state_path, state)
+        except OSError as exc:
+            self.out(f"[state] WARNING: cannot write {self.config.state_path} ({exc}); the next "
+                     "pyramid command rebuilds it from the router and the process registry")
 
     def healthy(self, version: Version | None) -> bool:
         if version is None or not processes.version_alive(version):
             return False
         return processes.http_ok(f"http://{version.addr}{self.config.health_path}", 2.0)[0]
 
-    def _client_failures(self, start_offset: int) -> float | None:
+    def _client_failures(self) -> float | None:
         try:
-            lines, _ = read_log(self.router.log_path, start_offset)
+            lines, _ = read_log(self.router.client_log_path, self._client_log_start)
         except OSError:
             return None
         window = analysis.parse_lines(lines)
@@ -95,216 +143,358 @@ class Deployer:
             return None
         return window.client_errors / window.client_requests
 
-    def describe_measurement(self, stage: Stage, n: int, m: Measurement) -> str:
+    def describe_measurement(self, label: str, n: int, m: Measurement) -> str:
         limits = self.limits
         return (
-            f"[{stage.label} {stage.weight}%] measurement {n}: {m.requests} req, "
+            f"[{label}] measurement {n}: {m.requests} req, "
             f"errors {fmt_rate(m.error_rate)} (limit {fmt_rate(limits.error_rate)}), "
             f"p95 {fmt_ms(m.p95)} (limit {fmt_ms(limits.p95)}) -> {m.result.upper()}"
             + ("" if m.result == "successful" else f": {'; '.join(m.reasons)}")
         )
 
-    # -- traffic moves -----------------------------------------------------------------------
-    def restore(self, stable: Version, health_path: str) -> tuple[bool, str, float]:
-        """All traffic to ``stable`` in one reload, verified by a request through the router."""
-        started = time.monotonic()
-        result = self.router.apply({stable.addr: 100})
-        if not result.ok:
-            return False, result.message, time.monotonic() - started
-        ok, why = processes.http_ok(f"{self.router.url}{health_path}", 2.0)
-        message = "traffic restored" if ok else f"router answers {why}"
-        return ok, message, time.monotonic() - started
+    def release_for(self, commit: str) -> Path:
+        """The project folder inside a clean checkout of ``commit`` (made or verified now)."""
+        folder = self.config.release_path(commit)
+        reused = releases.checkout(self.config.root, commit, folder)
+        self.out(f"[release] {commit[:12]}: {'verified' if reused else 'checked out'} in "
+                 f"{folder}")
+        return releases.project_folder(self.config.root, folder)
 
-    def rollback(
-        self, state: DeployState, rollout: Rollout, reason: str, detected: float
-    ) -> Outcome:
-        """Breach detected at monotonic ``detected``: stable back to 100%, canary stopped."""
-        assert state.stable is not None
+    # -- traffic moves -----------------------------------------------------------------------
+    def route(self, weights: Mapping[str, int]) -> ApplyResult:
+        """``weights`` live on a working router: a dead or orphaned router is started again
+        (its orphans stopped) first."""
+        started = time.monotonic()
+        notes: list[str] = []
+        health = self.router.check()
+        if not health.ok:
+            boot = self.router.ensure_running(weights)
+            if not boot.ok:
+                return boot
+            if boot.message != "already running":
+                notes.append(boot.message)
+                self.out(f"[router] {boot.message}")
+        live = self.router.actual()
+        if live is not None and live.weights == dict(weights):
+            return ApplyResult(True, live.generation, time.monotonic() - started,
+                               "; ".join(notes) or "already serving these weights")
+        result = self.router.apply(weights)
+        return ApplyResult(result.ok, result.generation, time.monotonic() - started,
+                           "; ".join([*notes, result.message]))
+
+    def verified(self) -> tuple[bool, str]:
+        return processes.http_ok(f"{self.router.url}{self.config.health_path}", 5.0)
+
+    def stop_after_drain(self, version: Version, role: str) -> None:
+        if not self.router.drain(self.config.drain_timeout):
+            self.out(f"[drain] the router's old workers still run after "
+                     f"{format_duration(self.config.drain_timeout)}; stopping {role} anyway")
+        if not processes.stop(version, self.config.stop_timeout, self.registry):
+            self.out(f"[stop] {role} {version.addr} (pid {version.pid}) is STILL RUNNING")
+
+    def answer_all(self, rollout: Rollout | int, message: str) -> None:
+        """No request may outlive its rollout: answer every one still waiting."""
+        for request in take_requests(self.config.work_dir):
+            answer(self.config.work_dir, request, done=False,
+                   message=self._mismatch(request, rollout) or message)
+
+    @staticmethod
+    def _mismatch(request: ControlRequest, rollout: Rollout | int) -> str | None:
+        ident = rollout if isinstance(rollout, int) else rollout.id
+        if request.rollout != ident:
+            return (f"rollout #{request.rollout} is not running (the running deploy is "
+                    f"rollout #{ident}); nothing done")
+        return None
+
+    def rollback(self, state: DeployState, rollout: Rollout, reason: str, detected: float,
+                 *, outcome: str = "rolled_back") -> Outcome:
+        """Breach detected at monotonic ``detected``: stable back to 100% first, then the
+        rest (drain, stop the new version, bookkeeping)."""
+        stable = state.stable
+        exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
+        rollout.status = "rolling_back"
+        self.save(state)
         self.out(f"[rollback] {reason}")
-        ok, message, _ = self.restore(state.stable, self.config.health_path)
+        if stable is None or not processes.version_alive(stable):
+            return self.stuck(state, rollout, f"{reason}; no running version to return to",
+                              exposed)
+        result = self.route({stable.addr: 100})
+        ok, why = self.verified() if result.ok else (False, result.message)
         rollback_s = time.monotonic() - detected
+        restored = now_utc()
         if not ok:
-            rollout.status = "stuck"
-            rollout.reason = f"rollback failed: {message}"
-            self.save(state)
-            self.out(f"[rollback] FAILED after {format_duration(rollback_s)}: {message}; both "
-                     "versions left running; fix the router, then run `pyramid abort`")
-            return Outcome(1, "aborted", f"{reason}; rollback failed: {message}")
-        processes.stop(rollout.canary, self.config.stop_timeout)
-        self.out(f"[rollback] all traffic on stable {state.stable.addr} "
-                 f"({state.stable.commit[:12]}), verified in {format_duration(rollback_s)}; "
-                 f"canary {rollout.canary.addr} stopped")
+            return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed)
+        self.out(f"[rollback] all traffic on stable {stable.addr} ({stable.commit[:12]}), "
+                 f"verified in {format_duration(rollback_s)}")
+        self.stop_after_drain(rollout.canary, "the new version")
         state.rollout = None
         self.save(state)
-        return Outcome(1, "rolled_back", reason, rollback_s)
+        self.out(f"[rollback] new version {rollout.canary.addr} stopped after the router drained")
+        self.answer_all(rollout, f"rollout #{rollout.id} ended ({outcome}) before acting")
+        exit_code = 1
+        return Outcome(exit_code, outcome, reason, rollback_s, exposed_at=exposed,
+                       restored_at=restored if exposed else None)
 
-    def promote(self, state: DeployState, rollout: Rollout, reason: str) -> Outcome:
+    def stuck(self, state: DeployState, rollout: Rollout, reason: str,
+              exposed: datetime | None) -> Outcome:
+        rollout.status = "stuck"
+        rollout.reason = reason
+        self.save(state)
+        self.out(f"[stuck] {reason}. Both versions are left running; `pyramid status` shows "
+                 "what the router serves; fix the cause, then `pyramid abort`")
+        self.answer_all(rollout, f"rollout #{rollout.id} is stuck: {reason}")
+        return Outcome(1, "failed", reason, exposed_at=exposed)
+
+    def finish(self, state: DeployState, rollout: Rollout, reason: str) -> Outcome:
+        """The new version becomes stable: 100% (if not yet), drain, stop the old one."""
         old = state.stable
+        exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
         rollout.status = "promoting"
         self.save(state)
-        actual = self.router.actual()
-        if actual is None or actual.weights != {rollout.canary.addr: 100}:
-            result = self.router.apply({rollout.canary.addr: 100})
-            if not result.ok:
-                rollout.status = "stuck"
-                rollout.reason = f"promotion failed: {result.message}"
-                self.save(state)
-                return Outcome(1, "aborted", rollout.reason)
+        result = self.route({rollout.canary.addr: 100})
+        if not result.ok:
+            return self.stuck(state, rollout, f"promotion failed: {result.message}", exposed)
+        if old is not None and old.pid != rollout.canary.pid:
+            self.stop_after_drain(old, "the previous version")
         state.stable = rollout.canary
+        state.previous = old if old is not None and old.commit else state.previous
         state.rollout = None
         self.save(state)
-        if old is not None and old.pid != rollout.canary.pid:
-            processes.stop(old, self.config.stop_timeout)
         self.out(f"[done] {rollout.canary.commit[:12]} serves 100% at {self.router.url} "
                  f"({reason})")
-        return Outcome(0, "succeeded", reason)
+        self.answer_all(rollout, f"rollout #{rollout.id} ended (succeeded) before acting")
+        return Outcome(0, "succeeded", reason, exposed_at=exposed)
 
-    # -- the rollout -------------------------------------------------------------------------
-    def start_version(self, commit: str) -> Version:
+    # -- starting versions -------------------------------------------------------------------
+    def start_version(self, state: DeployState, commit: str, deployment_id: int,
+                      strategy: str) -> Version:
+        """Start the new version from its release; it is in the state (status starting) and
+        the registry before its health check, so nothing can leak if we die meanwhile."""
         if not self.config.command:
             raise StartError("no command to start a version: set [tool.pyramid.deploy] command")
-        release = Path(self.config.release_dir.format(work_dir=self.config.work_dir,
-                                                      commit=commit))
-        if not release.is_absolute():
-            release = self.config.root / release
+        release = self.release_for(commit)
         version = processes.start(
             self.config.command, commit=commit, release=release,
-            log_dir=self.config.work_dir / "logs", cwd=self.config.root,
+            log_dir=self.config.work_dir / "logs", registry=self.registry,
+            started_at=iso(now_utc()), deployment_id=deployment_id,
         )
+        state.rollout = Rollout(deployment_id, commit, strategy, version,
+                                started_at=iso(now_utc()))
+        self.save(state)
         self.out(f"[start] {commit[:12]} on {version.addr} (pid {version.pid}), waiting for "
                  f"{self.config.health_path}")
         try:
             seconds = processes.wait_healthy(version, self.config.health_path,
                                              self.config.health_timeout)
         except StartError:
-            processes.stop(version, self.config.stop_timeout)
+            processes.stop(version, self.config.stop_timeout, self.registry)
+            state.rollout = None
+            self.save(state)
             raise
         self.out(f"[start] {version.addr} healthy after {format_duration(seconds)}")
         return version
 
-    def initial(self, state: DeployState, commit: str, why: str) -> Outcome:
-        """No healthy stable version: nothing to compare with, so start and route 100%."""
+    def revive(self, state: DeployState, version: Version, why: str) -> Version | None:
+        """Start ``version``'s release again and give it all traffic (a restore: it is the
+        version that last completed a deploy). None when it cannot be made healthy."""
+        self.out(f"[revive] {why}: starting {version.commit[:12]} again from its release")
         try:
-            version = self.start_version(commit)
+            release = self.release_for(version.commit)
+            template = version.command or self.config.command
+            fresh = processes.start(
+                template, commit=version.commit, release=release,
+                log_dir=self.config.work_dir / "logs", registry=self.registry,
+                started_at=iso(now_utc()), deployment_id=version.deployment_id,
+            )
+        except (StartError, releases.ReleaseError) as exc:
+            self.out(f"[revive] failed: {exc}")
+            return None
+        try:
+            processes.wait_healthy(fresh, self.config.health_path, self.config.health_timeout)
         except StartError as exc:
-            return Outcome(1, "aborted", f"new version failed to start: {exc}")
-        running = self.router.actual() is not None
-        result = (self.router.apply if running else self.router.ensure_running)(
-            {version.addr: 100})
+            processes.stop(fresh, self.config.stop_timeout, self.registry)
+            self.out(f"[revive] failed: {exc}")
+            return None
+        result = self.route({fresh.addr: 100})
         if not result.ok:
-            processes.stop(version, self.config.stop_timeout)
-            return Outcome(1, "aborted", f"router: {result.message}")
-        old = state.stable
-        state.stable = version
+            processes.stop(fresh, self.config.stop_timeout, self.registry)
+            self.out(f"[revive] router: {result.message}")
+            return None
+        if processes.version_alive(version):
+            self.stop_after_drain(version, "the unhealthy old process")
+        state.stable = fresh
         self.save(state)
-        if old is not None:
-            processes.stop(old, self.config.stop_timeout)
-        self.out(f"[done] {commit[:12]} serves 100% at {self.router.url} ({why})")
-        return Outcome(0, "succeeded", why)
+        self.out(f"[revive] {fresh.commit[:12]} serves 100% on {fresh.addr}")
+        return fresh
 
-    def run(
-        self, *, deployment_id: int, commit: str, strategy: str, redeploy: bool = False
-    ) -> Outcome:
-        """``redeploy``: roll the commit out again as a canary even when it is already stable
-        (a new start command or environment is a new release of the same code)."""
-        state = self.state()
+    # -- the rollout -------------------------------------------------------------------------
+    def first(self, state: DeployState, commit: str, deployment_id: int, why: str) -> Outcome:
+        """Nothing ran before: nothing to compare with or to return to, so 100% at once
+        (as Argo Rollouts does for a first deployment)."""
+        try:
+            version = self.start_version(state, commit, deployment_id, "initial")
+        except (StartError, releases.ReleaseError) as exc:
+            return Outcome(1, "aborted", f"new version failed to start: {exc}")
+        result = self.route({version.addr: 100})
+        if not result.ok:
+            processes.stop(version, self.config.stop_timeout, self.registry)
+            state.rollout = None
+            self.save(state)
+            return Outcome(1, "aborted", f"router: {result.message}")
+        exposed = now_utc()
+        state.stable = version
+        state.rollout = None
+        self.save(state)
+        self.out(f"[done] {commit[:12]} serves 100% at {self.router.url} ({why})")
+        return Outcome(0, "succeeded", why, exposed_at=exposed)
+
+    def run(self, state: DeployState, *, deployment_id: int, commit: str, strategy: str,
+            redeploy: bool = False) -> Outcome:
+        """``redeploy``: roll the commit out again even when it is already stable (a new start
+        command or environment is a new release of the same code)."""
+        self._client_log_start = log_size(self.router.client_log_path)
         if not redeploy and state.stable is not None and state.stable.commit == commit and \
                 self.healthy(state.stable):
-            return Outcome(0, "succeeded", f"{commit[:12]} is already the stable version")
-        if not self.healthy(state.stable):
-            why = ("first deployment: no stable version to compare with" if state.stable is None
-                   else f"stable {state.stable.addr} is not healthy: replaced without a canary")
+            return Outcome(0, "unchanged", f"{commit[:12]} is already the stable version; "
+                                           "nothing deployed (--redeploy to roll it out again)")
+        if state.stable is None:
+            why = "first deployment: no stable version to compare with"
             self.out(f"[deploy] {why}")
-            return self.initial(state, commit, why)
+            return self.first(state, commit, deployment_id, why)
+        degraded = False
+        if not self.healthy(state.stable):
+            old = state.stable
+            if self.revive(state, old, f"stable {old.addr} ({old.commit[:12]}) is not "
+                                       "healthy") is None:
+                degraded = True
+                self.out(f"[deploy] WARNING: stable {old.addr} is not healthy and could not be "
+                         "started again: the new version still goes through every step with "
+                         "analysis, but there is no healthy version to return to")
         assert state.stable is not None
-        boot = self.router.ensure_running({state.stable.addr: 100})
-        if not boot.ok:
-            return Outcome(1, "aborted", f"router: {boot.message}")
+        if not degraded:
+            boot = self.route({state.stable.addr: 100}) if self.router.actual() is None or \
+                not self.router.check().ok else None
+            if boot is not None and not boot.ok:
+                return Outcome(1, "aborted", f"router: {boot.message}")
         try:
-            canary = self.start_version(commit)
-        except StartError as exc:
+            canary = self.start_version(state, commit, deployment_id, strategy)
+        except (StartError, releases.ReleaseError) as exc:
             return Outcome(1, "aborted", f"new version failed its health check: {exc}; stable "
                                          f"{state.stable.addr} kept all traffic")
+        rollout = state.rollout
+        assert rollout is not None
         if strategy == "blue-green":
             for path in self.config.smoke_paths or (self.config.health_path,):
                 ok, why = processes.http_ok(f"http://{canary.addr}{path}", 5.0)
                 self.out(f"[smoke] {canary.addr}{path}: {why}")
                 if not ok:
-                    processes.stop(canary, self.config.stop_timeout)
+                    processes.stop(canary, self.config.stop_timeout, self.registry)
+                    state.rollout = None
+                    self.save(state)
                     return Outcome(1, "aborted", f"smoke check {path} failed ({why}); stable "
                                                  "kept all traffic")
-        rollout = Rollout(deployment_id, commit, strategy, canary, started_at=iso(now_utc()))
-        state.rollout = rollout
+        rollout.status = "running"
         self.save(state)
-        return self.stages(state, rollout, start_stage=0)
+        try:
+            return self.stages(state, rollout)
+        finally:
+            fraction = self._client_failures()
+            if fraction is not None:
+                self.out(f"[rollout] client requests answered with an error during the rollout "
+                         f"(router log): {fraction:.2%}")
 
-    def stages(self, state: DeployState, rollout: Rollout, *, start_stage: int) -> Outcome:
+    def stages(self, state: DeployState, rollout: Rollout) -> Outcome:
         assert state.stable is not None
-        stable = state.stable
-        stages = plan(rollout.strategy, self.config.steps)
         run = AnalysisRun(
             failure_limit=self.config.failure_limit,
             consecutive_error_limit=self.config.consecutive_error_limit,
             inconclusive_limit=self.config.inconclusive_limit,
             measurements_per_step=self.config.measurements,
         )
-        rollout_log_start = log_size(self.router.log_path)
-        for stage in stages[start_stage:]:
-            weights = split(stable.addr, rollout.canary.addr, stage.weight)
-            result = self.router.apply(weights)
-            if not result.ok:
-                self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
-                detected = time.monotonic()
-                outcome = self.rollback(state, rollout, f"router failed at {stage.label}: "
-                                                        f"{result.message}", detected)
-                return Outcome(1, "aborted", outcome.reason, outcome.rollback_s,
-                               self._client_failures(rollout_log_start))
-            rollout.stage, rollout.weight = stage.number - 1, stage.weight
-            self.save(state)
-            self.out(f"[{stage.label}] {describe(weights)} (generation {result.generation}, "
-                     f"applied in {format_duration(result.seconds)})")
-            verdict = self.analyse(state, rollout, stage, run, switched=time.monotonic())
-            if verdict is not None:
-                fraction = self._client_failures(rollout_log_start)
-                if fraction is not None:
-                    self.out(f"[rollout] failed client requests during the rollout: "
-                             f"{fraction:.2%}")
-                return Outcome(verdict.exit_code, verdict.outcome, verdict.reason,
-                               verdict.rollback_s, fraction)
-        outcome = self.promote(state, rollout, "every stage passed its analysis")
-        return Outcome(outcome.exit_code, outcome.outcome, outcome.reason,
-                       client_failed_fraction=self._client_failures(rollout_log_start))
+        stages = plan(rollout.strategy, self.config.steps)
+        reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
+                                                     else "")
+        try:
+            try:
+                for stage in stages[rollout.stage:]:
+                    self.step(state, rollout, stage, run)
+            except _Promoted as promoted:
+                rollout.stage, rollout.weight = len(stages) - 1, 100
+                self.save(state)
+                reason = str(promoted)
+            bake = self.config.bake
+            if rollout.strategy == "blue-green":
+                bake = max(bake, self.config.scale_down_delay)
+            if bake > 0:
+                rollout.status = "baking"
+                self.save(state)
+                self.out(f"[bake] 100% on {rollout.canary.addr}; previous version "
+                         f"{state.stable.addr} kept warm for {format_duration(bake)} while "
+                         "analysis continues")
+                self.watch(state, rollout, Watch(stages[-1], "bake", time.monotonic() + bake),
+                           run)
+        except Ended as ended:
+            return ended.outcome
+        return self.finish(state, rollout, reason)
 
-    def analyse(
-        self, state: DeployState, rollout: Rollout, stage: Stage, run: AnalysisRun,
-        switched: float,
-    ) -> Outcome | None:
-        """Measure until the stage passes (None) or the rollout ends (an Outcome)."""
+    def step(self, state: DeployState, rollout: Rollout, stage: Stage, run: AnalysisRun) -> None:
         assert state.stable is not None
+        weights = split(state.stable.addr, rollout.canary.addr, stage.weight)
+        result = self.route(weights)
+        if not result.ok:
+            self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
+            raise Ended(self.rollback(state, rollout, f"router failed at {stage.label}: "
+                                      f"{result.message}", time.monotonic(), outcome="aborted"))
+        if not rollout.exposed_at:
+            rollout.exposed_at = iso(now_utc())
+        rollout.stage, rollout.weight = stage.number - 1, stage.weight
+        rollout.status = "running"
+        self.save(state)
+        self.out(f"[{stage.label}] {describe(weights)} (generation {result.generation}, "
+                 f"applied in {format_duration(result.seconds)})")
+        self.watch(state, rollout, Watch(stage, "step"), run)
+
+    def watch(self, state: DeployState, rollout: Rollout, phase: Watch, run: AnalysisRun) -> None:
+        """Measure until the step passes / the bake ends (return), or raise :class:`Ended`."""
+        assert state.stable is not None
+        stage = phase.stage
+        label = f"{stage.label} {stage.weight}%" if phase.mode == "step" else "bake"
         run.new_step()
         started_at = now_utc()
+        progress_from = time.monotonic()
         offset = log_size(self.router.log_path)
         measurements: list[dict[str, object]] = []
         n = 0
-        # Blue-green keeps the old stack until the delay is over, so a late breach is instant.
-        hold_until = switched + (self.config.scale_down_delay
-                                 if rollout.strategy == "blue-green" else 0.0)
-        passed = False
+
+        def record(result: str) -> None:
+            self.history.add_step(rollout.id, idx=stage.number if phase.mode == "step" else 0,
+                                  weight=stage.weight, started_at=started_at, result=result,
+                                  measurements=measurements)
+
+        def end(reason: str, detected: float, outcome: str = "rolled_back") -> Ended:
+            ended = Ended(self.rollback(state, rollout, reason, detected, outcome=outcome))
+            record("failed" if outcome == "rolled_back" else outcome)
+            return ended
+
         while True:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
-                action = take_action(self.config.work_dir)
-                if action is not None:
-                    return self.manual(state, rollout, stage, action, measurements, started_at)
+                if phase.until is not None and time.monotonic() >= phase.until:
+                    break
+                for request in take_requests(self.config.work_dir):
+                    self.on_request(state, rollout, phase, request, record)
                 if not processes.version_alive(rollout.canary):
-                    detected = time.monotonic()
-                    reason = f"canary {rollout.canary.addr} exited during {stage.label}"
-                    self.history.add_step(rollout.id, idx=stage.number, weight=stage.weight,
-                                          started_at=started_at, result="failed",
-                                          measurements=measurements)
-                    return self.rollback(state, rollout, reason, detected)
-                time.sleep(0.05)
+                    raise end(f"new version {rollout.canary.addr} exited during {label}",
+                              time.monotonic())
+                time.sleep(POLL_S)
+            if phase.until is not None and time.monotonic() >= phase.until:
+                record("passed")
+                return
             n += 1
+            health = self.router.check()
+            if not health.ok:
+                raise end(f"router failed during {label}: {'; '.join(health.problems)}",
+                          time.monotonic())
             try:
                 lines, new_offset = read_log(self.router.log_path, offset)
                 window = analysis.parse_lines(lines)
@@ -315,86 +505,152 @@ class Deployer:
                 new_offset = offset
             detected = time.monotonic()
             measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
-            self.out(self.describe_measurement(stage, n, m))
+            self.out(self.describe_measurement(label, n, m))
             if m.result != "inconclusive":
                 offset = new_offset  # an inconclusive window grows until it has enough data
-            if not passed:
+            if phase.mode == "bake" or rollout.status == "paused":
+                # Passed already, or waiting for a human: only failures and errors still count.
+                step = run.record(m.result) if m.result in ("failed", "error") else "measure"
+                if m.result not in ("failed", "error"):
+                    run.consecutive_errors = 0
+            else:
                 step = run.record(m.result)
-            else:  # stage already passed: only a failure during the hold still counts
-                step = run.record("failed") if m.result == "failed" else "measure"
             if step == "rollback":
-                self.history.add_step(rollout.id, idx=stage.number, weight=stage.weight,
-                                      started_at=started_at, result="failed",
-                                      measurements=measurements)
-                why = "; ".join(m.reasons)
-                return self.rollback(state, rollout, f"{stage.label} at {stage.weight}%: {why}",
-                                     detected)
-            if step == "pause":
-                self.history.add_step(rollout.id, idx=stage.number, weight=stage.weight,
-                                      started_at=started_at, result="inconclusive",
-                                      measurements=measurements)
+                raise end(f"{label}: {'; '.join(m.reasons)}", detected)
+            if phase.mode == "step" and step == "advance":
+                record("passed")
+                return
+            if step == "pause" and rollout.status != "paused":
                 rollout.status = "paused"
-                rollout.reason = (f"{stage.label} at {stage.weight}%: inconclusive "
-                                  f"{run.consecutive_inconclusive} times ({'; '.join(m.reasons)})")
+                rollout.reason = (f"{label}: inconclusive {run.consecutive_inconclusive} times "
+                                  f"({'; '.join(m.reasons)})")
                 self.save(state)
-                self.out(f"[paused] {rollout.reason}; traffic stays at {stage.weight}%. "
-                         "Run `pyramid promote` or `pyramid abort`.")
-                return Outcome(2, "paused", rollout.reason)
-            if step == "advance":
-                passed = True
-            if passed and time.monotonic() >= hold_until:
-                self.history.add_step(rollout.id, idx=stage.number, weight=stage.weight,
-                                      started_at=started_at, result="passed",
-                                      measurements=measurements)
-                return None
+                self.out(f"[paused] {rollout.reason}; traffic stays at {stage.weight}%, still "
+                         f"watched: failures roll back, and without progress it rolls back "
+                         f"{format_duration(self.config.progress_deadline)} after the step "
+                         "began. `pyramid promote` or `pyramid abort` decide now.")
+            if phase.mode == "step" and \
+                    time.monotonic() - progress_from >= self.config.progress_deadline:
+                raise end(f"{label}: no progress within the progress deadline "
+                          f"({format_duration(self.config.progress_deadline)}; last: "
+                          f"{'; '.join(m.reasons)})", detected)
 
-    def manual(
-        self, state: DeployState, rollout: Rollout, stage: Stage, action: tuple[str, str],
-        measurements: list[dict[str, object]], started_at: datetime,
-    ) -> Outcome:
-        verb, by = action
-        self.history.add_step(rollout.id, idx=stage.number, weight=stage.weight,
-                              started_at=started_at, result=verb, measurements=measurements)
-        who = f" by {by}" if by else ""
-        if verb == "promote":
-            return self.promote(state, rollout, f"promoted{who} at {stage.label}")
-        outcome = self.rollback(state, rollout, f"aborted{who} at {stage.label}",
-                                time.monotonic())
-        return Outcome(1, "aborted", outcome.reason, outcome.rollback_s)
+    def on_request(self, state: DeployState, rollout: Rollout, phase: Watch,
+                   request: ControlRequest, record: Callable[[str], None]) -> None:
+        work_dir = self.config.work_dir
+        mismatch = self._mismatch(request, rollout)
+        if mismatch:
+            answer(work_dir, request, done=False, message=mismatch)
+            return
+        who = f" by {request.by}" if request.by else ""
+        where = phase.stage.label if phase.mode == "step" else "bake"
+        if request.action == "promote":
+            if phase.mode == "bake":
+                outcome = self.finish(state, rollout, f"bake ended early: promoted{who}")
+                record("promote")
+                answer(work_dir, request, done=True, message=outcome.reason)
+                raise Ended(outcome)
+            result = self.route({rollout.canary.addr: 100})
+            record("promote")
+            if not result.ok:
+                answer(work_dir, request, done=False, message=f"router: {result.message}")
+                raise Ended(self.stuck(state, rollout, f"promotion failed: {result.message}",
+                                       None))
+            self.out(f"[promote] promoted{who} at {where}: 100% on {rollout.canary.addr}")
+            answer(work_dir, request, done=True,
+                   message=f"promoted{who}: 100% on the new version"
+                           + (f", baking for {format_duration(self.config.bake)}"
+                              if self.config.bake > 0 else ""))
+            # The remaining steps are skipped; the bake (the safety net) still follows.
+            raise _Promoted(f"promoted{who} at {where}"
+                            + ("; the bake passed" if self.config.bake > 0 else ""))
+        verb = "aborted" if request.action == "abort" else "rolled back"
+        ended = Ended(self.rollback(state, rollout, f"{verb}{who} at {where}", time.monotonic(),
+                                    outcome="aborted"))
+        record(request.action)
+        answer(work_dir, request, done=state.rollout is None, message=ended.outcome.reason)
+        raise ended
 
-    # -- after a crash, or by hand --------------------------------------------------------------
+    # -- after a crash, or by hand ------------------------------------------------------------
     def settle(self, state: DeployState, *, action: str, why: str) -> Outcome:
-        """End an unfinished rollout whose deploy process is gone, from the router's real state.
+        """End a rollout no deploy process watches any more, from the router's real state.
 
-        ``action`` is "abort" (stable back to 100%) or "promote" (the canary takes over). A
-        rollout caught mid-promotion is finished, and a dead stable is never routed to."""
+        ``action`` is "abort"/"rollback" (stable back to 100%) or "promote" (the new version
+        takes over). A rollout caught while promoting is finished; a dead stable is never
+        routed to; a version that never had traffic is simply stopped."""
         rollout = state.rollout
         assert rollout is not None
         actual = self.router.actual()
         seen = describe(actual.weights) if actual else "nothing (router not running)"
-        self.out(f"[reconcile] rollout {rollout.id} of {rollout.commit[:12]} was {rollout.status} "
-                 f"at {rollout.weight}%; the router actually serves {seen}")
+        self.out(f"[reconcile] rollout #{rollout.id} of {rollout.commit[:12]} was "
+                 f"{rollout.status} at {rollout.weight}%; the router actually serves {seen}")
+        exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
+        served = actual is not None and rollout.canary.addr in actual.weights
+        if exposed is None and not served:
+            processes.stop(rollout.canary, self.config.stop_timeout, self.registry)
+            state.rollout = None
+            self.save(state)
+            self.answer_all(rollout, f"rollout #{rollout.id} ended (aborted) before acting")
+            return Outcome(1, "aborted", f"{why}; the new version never received traffic and "
+                                         "was stopped")
         stable_ok = self.healthy(state.stable)
         canary_ok = self.healthy(rollout.canary)
-        if actual is None:
-            target = state.stable if stable_ok else rollout.canary if canary_ok else None
-            if target is not None:
-                boot = self.router.ensure_running({target.addr: 100})
-                if not boot.ok:
-                    return Outcome(1, "aborted", f"{why}; router: {boot.message}")
-        wants_canary = action == "promote" or rollout.status == "promoting" or not stable_ok
-        if wants_canary and canary_ok:
-            finishing = action == "promote" or rollout.status == "promoting"
-            outcome = self.promote(state, rollout, f"{why}; the new version took over")
-            if outcome.outcome != "succeeded" or finishing:
-                return outcome
-            # The stable version died: the canary serving everything is a rescue, not a success.
-            return Outcome(1, "aborted", outcome.reason)
+        if (action == "promote" or rollout.status == "promoting") and canary_ok:
+            return self.finish(state, rollout, f"{why}; the new version took over")
         if stable_ok:
-            outcome = self.rollback(state, rollout, why, time.monotonic())
-            return Outcome(1, "aborted", outcome.reason, outcome.rollback_s)
-        rollout.status = "stuck"
-        rollout.reason = f"{why}; neither version is healthy"
-        self.save(state)
-        return Outcome(1, "aborted", rollout.reason)
+            return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted")
+        if canary_ok:
+            # The stable version died: the new one serving everything is a rescue, not a success.
+            outcome = self.finish(state, rollout, f"{why}; stable is not healthy, so the new "
+                                                  "version took over")
+            return Outcome(1, "aborted", outcome.reason, exposed_at=exposed) \
+                if outcome.outcome == "succeeded" else outcome
+        return self.stuck(state, rollout, f"{why}; neither version is healthy", exposed)
 
+    def revert(self, state: DeployState, *, who: str) -> Outcome:
+        """`pyramid rollback` with no rollout under way: the version that completed a deploy
+        before the current one gets all traffic again, started from its release folder."""
+        current, previous = state.stable, state.previous
+        if previous is None:
+            return Outcome(1, "refused", "no earlier version is recorded to roll back to (the "
+                                         "first deployment, a rollback, or `pyramid stop` "
+                                         "clears it)")
+        detected = time.monotonic()
+        self.out(f"[rollback] back to {previous.commit[:12]}{who}, from its release folder")
+        target = previous if self.healthy(previous) else None
+        if target is None:
+            try:
+                release = self.release_for(previous.commit)
+                target = processes.start(
+                    previous.command or self.config.command, commit=previous.commit,
+                    release=release, log_dir=self.config.work_dir / "logs",
+                    registry=self.registry, started_at=iso(now_utc()),
+                    deployment_id=previous.deployment_id)
+                processes.wait_healthy(target, self.config.health_path,
+                                       self.config.health_timeout)
+            except (StartError, releases.ReleaseError) as exc:
+                if target is not None:
+                    processes.stop(target, self.config.stop_timeout, self.registry)
+                return Outcome(1, "aborted", f"the previous version failed to start: {exc}; "
+                                             "the current version keeps serving")
+        result = self.route({target.addr: 100})
+        ok, why = self.verified() if result.ok else (False, result.message)
+        if not ok:
+            processes.stop(target, self.config.stop_timeout, self.registry)
+            return Outcome(1, "aborted", f"router: {why}; the current version keeps serving")
+        restored = now_utc()
+        rollback_s = time.monotonic() - detected
+        if current is not None and current.pid != target.pid:
+            self.stop_after_drain(current, "the reverted version")
+        state.stable = target
+        state.previous = None
+        self.save(state)
+        reverted = f" from {current.commit[:12]}" if current else ""
+        self.out(f"[rollback] {target.commit[:12]} serves 100% at {self.router.url}, verified "
+                 f"in {format_duration(rollback_s)}")
+        return Outcome(0, "succeeded", f"rolled back{who}{reverted} to {target.commit[:12]}",
+                       rollback_s, restored_at=restored)
+
+
+class _Promoted(Exception):  # control flow
+    """A human promoted during a step: skip to the bake."""

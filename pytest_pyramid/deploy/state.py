@@ -1,4 +1,9 @@
-"""The rollout state file in the work folder, and the lock a running deploy holds."""
+"""The rollout state file, the lock a running deploy holds, and control requests.
+
+``state.json`` is never trusted blindly: it is validated on every read, and a file that is
+missing, unreadable or of the wrong shape is rebuilt from what can be observed (the router's
+live weights and the process registry) or refused with a :class:`StateError` (exit 3).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,28 @@ import contextlib
 import fcntl
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.deploy.processes import Version
+from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
+
+STATE_VERSION = 2
+#: running: stepping through weights; paused: inconclusive, waiting for a human (still
+#: watched); baking: at 100% with the previous version warm; rolling_back / promoting: the
+#: traffic move is under way; starting: the new version is not yet healthy; stuck: a traffic
+#: move failed and needs `pyramid abort` once the cause is fixed.
+STATUSES = ("starting", "running", "paused", "baking", "rolling_back", "promoting", "stuck")
+
+
+class StateError(PyramidError):
+    """A state file that can neither be trusted nor rebuilt."""
 
 
 @dataclass
@@ -24,57 +43,130 @@ class Rollout:
     canary: Version
     stage: int = 0
     weight: int = 0
-    status: str = "running"  # running | paused | stuck | promoting
+    status: str = "starting"
     reason: str = ""
     started_at: str = ""
+    #: when the new version first received traffic (ISO, UTC); "" = never exposed
+    exposed_at: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "commit": self.commit, "strategy": self.strategy,
                 "canary": self.canary.as_dict(), "stage": self.stage, "weight": self.weight,
-                "status": self.status, "reason": self.reason, "started_at": self.started_at}
+                "status": self.status, "reason": self.reason, "started_at": self.started_at,
+                "exposed_at": self.exposed_at}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Rollout:
+    def from_dict(cls, data: Mapping[str, object]) -> Rollout:
+        """Raises ValueError naming what is wrong."""
+        canary = data.get("canary")
+        if not isinstance(canary, dict):
+            raise ValueError("rollout.canary is not an object")
+        status = data.get("status", "running")
+        if status not in STATUSES:
+            raise ValueError(f"rollout.status {status!r} is not one of {', '.join(STATUSES)}")
+        ident, stage, weight = data.get("id"), data.get("stage", 0), data.get("weight", 0)
+        for name, value in (("id", ident), ("stage", stage), ("weight", weight)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"rollout.{name} = {value!r} is not a count")
+        assert isinstance(ident, int)
+        assert isinstance(stage, int)
+        assert isinstance(weight, int)
+        if weight > 100:
+            raise ValueError(f"rollout.weight {weight} is not a percentage")
+        commit, strategy = data.get("commit"), data.get("strategy")
+        if not isinstance(commit, str) or not isinstance(strategy, str):
+            raise ValueError("rollout.commit and rollout.strategy must be strings")
         return cls(
-            id=int(data["id"]), commit=str(data["commit"]), strategy=str(data["strategy"]),
-            canary=Version.from_dict(data["canary"]), stage=int(data.get("stage", 0)),
-            weight=int(data.get("weight", 0)), status=str(data.get("status", "running")),
-            reason=str(data.get("reason", "")), started_at=str(data.get("started_at", "")),
+            id=ident, commit=commit, strategy=strategy,
+            canary=Version.from_dict(canary), stage=stage, weight=weight, status=str(status),
+            reason=str(data.get("reason") or ""), started_at=str(data.get("started_at") or ""),
+            exposed_at=str(data.get("exposed_at") or ""),
         )
 
 
 @dataclass
 class DeployState:
+    #: the last version that completed a deploy; it serves unless a rollout is under way
     stable: Version | None = None
     rollout: Rollout | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: the version that completed a deploy before ``stable`` (not running after its bake):
+    #: where `pyramid rollback` returns
+    previous: Version | None = None
+    extra: dict[str, object] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.extra,
+    def as_dict(self) -> dict[str, object]:
+        return {**self.extra, "state_version": STATE_VERSION,
                 "stable": self.stable.as_dict() if self.stable else None,
-                "rollout": self.rollout.as_dict() if self.rollout else None}
+                "rollout": self.rollout.as_dict() if self.rollout else None,
+                "previous": self.previous.as_dict() if self.previous else None}
+
+    def versions(self) -> list[tuple[str, Version]]:
+        found: list[tuple[str, Version]] = []
+        if self.rollout is not None:
+            found.append(("canary", self.rollout.canary))
+        if self.stable is not None:
+            found.append(("stable", self.stable))
+        return found
 
 
-def load_state(path: Path) -> DeployState:
+def parse_state(data: object) -> DeployState:
+    """A validated state; ValueError saying what is wrong with ``data``."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, found {type(data).__name__}")
+    version = data.get("state_version", 1)
+    if version not in (1, STATE_VERSION):
+        raise ValueError(f"state_version {version!r} is not one this version reads")
+
+    def version_of(name: str) -> Version | None:
+        value = data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} is not an object")
+        try:
+            return Version.from_dict(value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+
+    rollout_data = data.get("rollout")
+    if rollout_data is not None and not isinstance(rollout_data, dict):
+        raise ValueError("rollout is not an object")
     try:
-        data = json.loads(path.read_text("utf-8"))
+        rollout = Rollout.from_dict(rollout_data) if rollout_data is not None else None
+    except ValueError as exc:
+        raise ValueError(f"rollout: {exc}") from None
+    extra = {k: v for k, v in data.items()
+             if k not in ("stable", "rollout", "previous", "state_version")}
+    return DeployState(version_of("stable"), rollout, version_of("previous"), extra)
+
+
+@dataclass(frozen=True)
+class LoadedState:
+    """The state as read: ``problem`` says why the file could not be used (None: it could)."""
+
+    state: DeployState
+    problem: str | None
+    missing: bool = False
+
+
+def read_state(path: Path) -> LoadedState:
+    try:
+        text = path.read_text("utf-8")
     except FileNotFoundError:
-        return DeployState()
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: unreadable deploy state: {exc}") from exc
-    stable = Version.from_dict(data["stable"]) if data.get("stable") else None
-    rollout = Rollout.from_dict(data["rollout"]) if data.get("rollout") else None
-    extra = {k: v for k, v in data.items() if k not in ("stable", "rollout")}
-    return DeployState(stable, rollout, extra)
+        return LoadedState(DeployState(), None, missing=True)
+    except OSError as exc:
+        return LoadedState(DeployState(), f"{path}: cannot read: {exc}")
+    try:
+        return LoadedState(parse_state(json.loads(text)), None)
+    except (ValueError, RecursionError) as exc:
+        return LoadedState(DeployState(), f"{path}: not a valid deploy state: {str(exc)[:200]}")
 
 
 def save_state(path: Path, state: DeployState) -> None:
-    from pytest_pyramid._files import write_json_atomic
-
     write_json_atomic(path, state.as_dict())
 
 
-class LockHeld(Exception):
+class LockHeld(PyramidError):
     """Another deploy process is working in this folder."""
 
 
@@ -100,6 +192,17 @@ def deploy_lock(work_dir: Path) -> Iterator[TextIO]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def lock_free(work_dir: Path) -> bool:
+    """True when no deploy process holds the lock (checked without keeping it)."""
+    if not (work_dir / "deploy.lock").exists():
+        return True
+    try:
+        with deploy_lock(work_dir):
+            return True
+    except LockHeld:
+        return False
+
+
 def lock_holder(work_dir: Path) -> int | None:
     """The pid of the deploy holding the lock, when it provably is that process.
 
@@ -117,21 +220,147 @@ def lock_holder(work_dir: Path) -> int | None:
     return pid
 
 
-def control_path(work_dir: Path) -> Path:
-    return work_dir / "control.json"
+# -- control requests: `pyramid promote | abort | rollback` to a running deploy ---------------
+#
+# A request names the rollout it is for and carries a nonce. The deploy claims it by renaming
+# the file (only one rename can succeed, so a request is consumed exactly once), acts, and
+# writes the answer under the nonce. A requester that gives up withdraws its request the same
+# way; a deploy answers every request still waiting for its rollout when the rollout ends, and
+# refuses requests for any other rollout, so no request outlives the rollout it named.
+
+ACTIONS = ("promote", "abort", "rollback")
 
 
-def request_action(work_dir: Path, action: str, by: str) -> None:
-    from pytest_pyramid._files import write_json_atomic
+@dataclass(frozen=True)
+class ControlRequest:
+    rollout: int
+    action: str
+    by: str
+    nonce: str
 
-    write_json_atomic(control_path(work_dir), {"action": action, "by": by})
+
+def _control_dir(work_dir: Path) -> Path:
+    return work_dir / "control"
 
 
-def take_action(work_dir: Path) -> tuple[str, str] | None:
-    path = control_path(work_dir)
+def request_path(work_dir: Path, request: ControlRequest) -> Path:
+    return _control_dir(work_dir) / f"{request.rollout}.{request.nonce}.request.json"
+
+
+def answer_path(work_dir: Path, nonce: str) -> Path:
+    return _control_dir(work_dir) / f"{nonce}.answer.json"
+
+
+def send_request(work_dir: Path, rollout: int, action: str, by: str) -> ControlRequest:
+    request = ControlRequest(rollout, action, by, uuid.uuid4().hex)
+    write_json_atomic(request_path(work_dir, request), {
+        "rollout": rollout, "action": action, "by": by, "nonce": request.nonce})
+    return request
+
+
+def _claim(path: Path) -> bool:
+    """Atomically take ``path`` out of the queue; False when someone else took it first."""
+    try:
+        os.rename(path, path.with_name(path.name + f".claimed-{os.getpid()}"))
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        path.with_name(path.name + f".claimed-{os.getpid()}").unlink()
+    return True
+
+
+def withdraw(work_dir: Path, request: ControlRequest) -> bool:
+    """True when the request was still waiting and is now gone unanswered."""
+    return _claim(request_path(work_dir, request))
+
+
+def take_requests(work_dir: Path) -> list[ControlRequest]:
+    """Claim every waiting request (for any rollout); each is returned to exactly one caller."""
+    folder = _control_dir(work_dir)
+    try:
+        paths = sorted(folder.glob("*.request.json"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return []
+    taken: list[ControlRequest] = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if not _claim(path):
+            continue
+        if not isinstance(data, dict):
+            continue  # unreadable: consumed and dropped
+        try:
+            taken.append(ControlRequest(int(data["rollout"]), str(data["action"]),
+                                        str(data.get("by", "")), str(data["nonce"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return taken
+
+
+def answer(work_dir: Path, request: ControlRequest, *, done: bool, message: str) -> None:
+    with contextlib.suppress(OSError):  # a requester that gave up no longer reads it
+        write_json_atomic(answer_path(work_dir, request.nonce),
+                          {"done": done, "message": message, "action": request.action,
+                           "rollout": request.rollout})
+
+
+def read_answer(work_dir: Path, nonce: str) -> tuple[bool, str] | None:
+    path = answer_path(work_dir, nonce)
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    path.unlink(missing_ok=True)
-    return str(data.get("action", "")), str(data.get("by", ""))
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if not isinstance(data, dict):
+        return None
+    return bool(data.get("done")), str(data.get("message", ""))
+
+
+def rebuild(weights: Mapping[str, int] | None, alive: list[Version]) -> tuple[DeployState, str]:
+    """The state that what runs implies: ``weights`` is what the router serves (None: no
+    router), ``alive`` the registered processes still running. Returns the state and a
+    sentence saying what was found; StateError when it is ambiguous."""
+    by_addr = {version.addr: version for version in alive}
+    if weights:
+        unknown = sorted(addr for addr in weights if addr not in by_addr)
+        if unknown:
+            raise StateError(f"the router serves {', '.join(unknown)}, which no registered "
+                             "process of this work folder owns")
+        served = sorted((by_addr[a] for a in weights), key=lambda v: (v.started_at, v.pid))
+    else:
+        served = []
+    idle = sorted((v for v in alive if v not in served), key=lambda v: (v.started_at, v.pid))
+    if len(served) > 2 or len(served) + len(idle) > 2:
+        listed = ", ".join(f"{v.commit[:12]} at {v.addr} (pid {v.pid})" for v in alive)
+        raise StateError(f"cannot tell which version is which: {listed} are running")
+
+    def rollout(canary: Version, weight: int, status: str) -> Rollout:
+        return Rollout(canary.deployment_id or 0, canary.commit, "canary", canary, 0, weight,
+                       status, "rebuilt from the router and the process registry",
+                       canary.started_at, canary.started_at if weight else "")
+
+    if len(served) == 2:
+        stable, canary = served
+        return (DeployState(stable, rollout(canary, (weights or {})[canary.addr], "running")),
+                f"the router splits traffic between {stable.addr} and {canary.addr}: a rollout "
+                "nobody watches")
+    if len(served) == 1:
+        only = served[0]
+        if not idle:
+            return DeployState(only), f"stable {only.addr} serves all traffic"
+        other = idle[0]
+        if (other.started_at, other.pid) < (only.started_at, only.pid):
+            return (DeployState(other, rollout(only, 100, "baking")),
+                    f"{only.addr} serves all traffic while the older {other.addr} still runs: "
+                    "a rollout in its bake")
+        return (DeployState(only, rollout(other, 0, "starting")),
+                f"stable {only.addr} serves all traffic; {other.addr} was being started")
+    if len(idle) == 1:
+        return DeployState(idle[0]), f"{idle[0].addr} runs, but no router serves it"
+    if len(idle) == 2:
+        return (DeployState(idle[0], rollout(idle[1], 0, "starting")),
+                f"{idle[0].addr} and the newer {idle[1].addr} run, but no router serves them")
+    return DeployState(), "nothing of this work folder runs"

@@ -1,4 +1,19 @@
-"""Delivery figures (DORA-style) from the deployment history; no data -> None, never 0."""
+"""Delivery figures from the deployment history, by the DORA definitions (docs/deploy.md).
+
+* A **deployment** is a real (not dry-run) deploy whose new version received user traffic.
+  Refusals, failed health checks (never exposed) and no-op deploys (the commit already
+  served) are not deployments.
+* **Deployment frequency**: successful deployments (completed, bake included) per day over
+  the time the history actually covers inside the window (at least one day: a rate over a
+  few minutes would be meaningless), not over the whole window.
+* **Change failure rate**: deployments that failed in production (rolled back automatically,
+  aborted by a human, stuck, or reverted later by `pyramid rollback`) / deployments.
+* **Failed deployment recovery time** (time to restore): from the failing change first
+  receiving traffic to all traffic verified back on a good version. Median.
+* **Lead time for changes**: commit time to the deployment completing. Median.
+
+No data gives None (shown as n/a), never 0.
+"""
 
 from __future__ import annotations
 
@@ -12,58 +27,85 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.history import Deployment
 
-ROLLOUT_OUTCOMES = ("succeeded", "rolled_back", "aborted")
+FAILED = ("rolled_back", "aborted", "failed")
 
 
 @dataclass(frozen=True)
 class DeployStats:
+    window_days: float
+    covered_days: float | None
     attempts: int
     refused: int
+    unchanged: int
+    deployments: int
     succeeded: int
+    change_failures: int
     rolled_back: int
     aborted: int
-    success_rate: float | None
+    reverted: int
+    rollbacks: int
+    deployment_frequency_per_day: float | None
     change_failure_rate: float | None
-    median_rollback_s: float | None
-    deployments_per_day: float | None
+    median_time_to_restore_s: float | None
     median_lead_time_s: float | None
-    window_days: float
+    median_rollback_s: float | None
+
+
+def change_failed(d: Deployment) -> bool:
+    return d.outcome in FAILED or d.reverted_by is not None
+
+
+def restore_time(d: Deployment) -> float | None:
+    restored = d.reverted_at if d.reverted_by is not None else d.restored_at
+    if restored is None or d.exposed_at is None:
+        return None
+    return max(0.0, (restored - d.exposed_at).total_seconds())
 
 
 def compute(
-    deployments: Sequence[Deployment], *, now: datetime, window: timedelta = timedelta(days=30)
+    history: Sequence[Deployment], *, now: datetime, window: timedelta = timedelta(days=30)
 ) -> DeployStats:
-    """Figures over real (not dry-run) attempts that started within ``window`` before ``now``.
-
-    success rate = succeeded / rollouts (succeeded + rolled back + aborted; refusals never
-    reached production). change failure rate = rolled back / (succeeded + rolled back): the
-    share of changes that reached users and had to be reverted. Lead time = verdict
-    commit_time -> finished, for succeeded deployments.
-    """
     since = now - window
-    real = [d for d in deployments if not d.dry_run and d.started_at >= since]
-    count = {o: sum(1 for d in real if d.outcome == o) for o in (*ROLLOUT_OUTCOMES, "refused")}
-    rollouts = sum(count[o] for o in ROLLOUT_OUTCOMES)
-    changes = count["succeeded"] + count["rolled_back"]
-    rollback_times = [
-        d.rollback_s for d in real if d.outcome == "rolled_back" and d.rollback_s is not None
-    ]
+    real = [d for d in history if not d.dry_run and d.started_at >= since]
+    attempts = [d for d in real if d.kind == "deploy"]
+    deployments = [d for d in attempts if d.outcome != "unchanged" and exposed(d)]
+    succeeded = [d for d in deployments if d.outcome == "succeeded"]
+    failures = [d for d in deployments if change_failed(d)]
+    covered = None
+    if real:
+        first = min(d.started_at for d in real)
+        covered = (now - max(first, since)).total_seconds() / 86400
+    restores = [t for t in (restore_time(d) for d in failures) if t is not None]
     lead_times = [
         (d.finished_at - d.commit_time).total_seconds()
-        for d in real
-        if d.outcome == "succeeded" and d.finished_at is not None and d.commit_time is not None
+        for d in succeeded if d.finished_at is not None and d.commit_time is not None
     ]
-    days = window.total_seconds() / 86400
+    rollback_times = [d.rollback_s for d in failures if d.rollback_s is not None]
     return DeployStats(
-        attempts=len(real),
-        refused=count["refused"],
-        succeeded=count["succeeded"],
-        rolled_back=count["rolled_back"],
-        aborted=count["aborted"],
-        success_rate=count["succeeded"] / rollouts if rollouts else None,
-        change_failure_rate=count["rolled_back"] / changes if changes else None,
-        median_rollback_s=statistics.median(rollback_times) if rollback_times else None,
-        deployments_per_day=count["succeeded"] / days if real else None,
+        window_days=window.total_seconds() / 86400,
+        covered_days=covered,
+        attempts=len(attempts),
+        refused=sum(1 for d in attempts if d.outcome == "refused"),
+        unchanged=sum(1 for d in attempts if d.outcome == "unchanged"),
+        deployments=len(deployments),
+        succeeded=len(succeeded),
+        change_failures=len(failures),
+        rolled_back=sum(1 for d in deployments if d.outcome == "rolled_back"),
+        aborted=sum(1 for d in deployments if d.outcome in ("aborted", "failed")),
+        reverted=sum(1 for d in deployments if d.reverted_by is not None),
+        rollbacks=sum(1 for d in real if d.kind == "rollback" and d.outcome == "succeeded"),
+        deployment_frequency_per_day=(len(succeeded) / max(covered, 1.0))
+        if covered is not None else None,
+        change_failure_rate=len(failures) / len(deployments) if deployments else None,
+        median_time_to_restore_s=statistics.median(restores) if restores else None,
         median_lead_time_s=statistics.median(lead_times) if lead_times else None,
-        window_days=days,
+        median_rollback_s=statistics.median(rollback_times) if rollback_times else None,
     )
+
+
+def exposed(d: Deployment) -> bool:
+    """Did this attempt's new version receive user traffic?"""
+    if d.exposed_at is not None:
+        return True
+    # Rows written before exposure was recorded: a success or a rollback implies traffic.
+    return d.outcome in ("succeeded", "rolled_back")

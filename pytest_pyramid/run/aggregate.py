@@ -55,6 +55,10 @@ class Aggregator:
     def __init__(self, run: RunSummary) -> None:
         self.run = run
         self._metrics: dict[str, list[MetricSample]] = {}
+        #: node id -> user_properties entries recorded by attempts that were rerun
+        self._rerun_offset: dict[str, int] = {}
+        #: tests whose current attempt was rerun (its teardown is not the test's end)
+        self._superseded: set[str] = set()
 
     def tier(self, name: str) -> TierStats:
         stats = self.run.tiers.get(name)
@@ -73,9 +77,16 @@ class Aggregator:
         outcome = report.outcome
         if outcome == "rerun":
             test.reruns += 1
-            test.outcome = "passed"
+            # a rerun supersedes its own attempt; a failure already reported (the same node
+            # id run elsewhere, e.g. --dist each) stays a failure
+            if test.outcome not in ("failed", "error"):
+                test.outcome = "passed"
             self._metrics.pop(nodeid, None)
+            self._superseded.add(nodeid)  # its teardown belongs to the attempt that was rerun
+            self._rerun_offset[nodeid] = len(report.user_properties)
             return
+        if report.when == "setup":
+            self._superseded.discard(nodeid)  # a new attempt starts
         when = report.when
         # a subtest report is part of its test's call: its time is already in the call's
         is_subtest = type(report).__name__ != "TestReport" and hasattr(report, "context")
@@ -101,6 +112,8 @@ class Aggregator:
         if outcome != "passed" and not test.message:  # failures only: the hot path is passes
             test.message = _message(report)
         if outcome == "failed":
+            if not hasattr(report, "wasxfail"):
+                self.run.failed_reports += 1
             if when == "call":
                 # a failed subtest fails its test, which still counts once
                 test.outcome = "error" if is_subtest and test.outcome == "error" else "failed"
@@ -112,10 +125,17 @@ class Aggregator:
         elif when == "call" and not is_subtest and hasattr(report, "wasxfail"):
             test.outcome = "xpassed"
         if when == "teardown":
+            properties = report.user_properties
+            if nodeid in self._superseded:
+                # entries of an attempt that was rerun stay in the item's list: not evidence
+                self._superseded.discard(nodeid)
+                self._rerun_offset[nodeid] = len(properties)
+                return
             test.finished = True
             stats.offer_slow(nodeid, test.duration_s)
-            if report.user_properties:
-                self._collect_metrics(nodeid, tier, report.user_properties)
+            if properties:
+                start = self._rerun_offset.pop(nodeid, 0)
+                self._collect_metrics(nodeid, tier, properties[start:])
 
     def _collect_metrics(
         self, nodeid: str, tier: str, user_properties: Sequence[tuple[str, object]]

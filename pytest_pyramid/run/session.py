@@ -66,8 +66,13 @@ class CollectionFacts:
         self.paths_not_collected: Counter[str] = Counter()
         #: test modules pytest collected (or skipped, or failed to import), rootdir-relative
         self.seen_files: set[str] = set()
-        #: collected tests removed from the run without pytest_deselected
+        #: collected tests removed from the run without pytest_deselected (ids shown first)
         self.dropped = 0
+        self.dropped_ids: list[str] = []
+        #: tests in the run that pytest never collected (added, or duplicated, by a hook)
+        self.injected = 0
+        #: tests deselected by another plugin, an option or a conftest (not by --pyramid-tier)
+        self.deselected_elsewhere = 0
         #: tier -> test modules skipped at import (counted where reports arrive: the
         #: controller gets the workers' skipped collect reports from xdist)
         self.skipped_modules: Counter[str] = Counter()
@@ -83,6 +88,9 @@ class CollectionFacts:
             "paths_not_collected": dict(self.paths_not_collected),
             "seen_files": sorted(self.seen_files),
             "dropped": self.dropped,
+            "dropped_ids": self.dropped_ids[:SHOWN],
+            "injected": self.injected,
+            "deselected_elsewhere": self.deselected_elsewhere,
             "tiers_to_run": self.tiers_to_run,
         }
 
@@ -94,6 +102,9 @@ class CollectionFacts:
         self.paths_not_collected.update(data.get("paths_not_collected", {}))
         self.seen_files.update(data.get("seen_files", []))
         self.dropped = int(data.get("dropped", 0))
+        self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
+        self.injected = int(data.get("injected", 0))
+        self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
         self.tiers_to_run = str(data.get("tiers_to_run", ""))
         self.reported = True
 
@@ -157,7 +168,10 @@ class PyramidSession:
         self.facts = CollectionFacts()
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
-        self._kept = 0
+        #: every node id pytest collected (pytest_itemcollected: before any hook edits the list)
+        self._collected_ids: list[str] = []
+        #: node ids deselected through pytest_deselected, by anyone
+        self._deselected_ids: set[str] = set()
         #: nodeid -> tier of this process's collection (reports carry only the nodeid)
         self.tier_of: dict[str, str] = {}
         #: node ids that were to run, in order (serial: from the collection)
@@ -323,7 +337,6 @@ class PyramidSession:
             finally:
                 self._own_deselection = False
         items[:] = kept
-        self._kept = len(kept)
 
     def _rule_tier(
         self,
@@ -393,9 +406,15 @@ class PyramidSession:
         return inherited.union(mark.name for mark in node.own_markers)
 
     @pytest.hookimpl
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        self._collected_ids.append(item.nodeid)
+
+    @pytest.hookimpl
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self._deselected_ids.update(item.nodeid for item in items)
         if self._own_deselection:
             return
+        self.facts.deselected_elsewhere += len(items)
         for item in items:
             tier = item.stash.get(TIER_KEY, None)
             if tier is not None:
@@ -421,14 +440,27 @@ class PyramidSession:
         # a test run by id (file.py::test) has no module report: its file was still seen
         ids = [item.nodeid for item in items]
         self.facts.seen_files.update(nodeid.partition("::")[0] for nodeid in ids)
-        filtered_after_us = sum(self.facts.filtered.values())
-        self.facts.dropped = max(0, self._kept - filtered_after_us - len(items))
+        self._reconcile_collection(ids)
         if self.is_worker:
             index = {name: chr(48 + spec.order) for name, spec in self.settings.tiers.items()}
             tier_of = self.tier_of
             self.facts.tiers_to_run = "".join(index[tier_of[n]] for n in ids if n in tier_of)
         elif not self.distributed:
             self.to_run = ids
+
+    def _reconcile_collection(self, ids: list[str]) -> None:
+        """What pytest collected, less what was deselected, must be what runs: a hook that
+        removes, swaps or duplicates items (before or after this plugin's own) is seen here,
+        by node id, not by count."""
+        collected = Counter(self._collected_ids)
+        running = Counter(ids)
+        deselected = self._deselected_ids
+        dropped = [n for n in collected if n not in running and n not in deselected]
+        injected = running - collected
+        self.facts.dropped = len(dropped)
+        self.facts.dropped_ids = sorted(dropped)[:SHOWN]
+        self.facts.injected = sum(injected.values())
+        self._collected_ids = []  # O(tests) once; not kept for the rest of the run
 
     # -- running ----------------------------------------------------------------------------
 
@@ -560,13 +592,18 @@ class PyramidSession:
                 "message": f"stopped after tier {self.stopped_after} failed (--tier-fail-fast)",
             })
         reasons = list(self.narrowing)
-        filtered = sum(facts.filtered.values())
+        filtered = facts.deselected_elsewhere
         if filtered and not any("-k" in r or "-m" in r or "--lf" in r for r in reasons):
-            reasons.append(f"{filtered} test(s) deselected by a plugin or option")
+            reasons.append(f"{filtered} test(s) deselected by a plugin, option or conftest")
         if facts.dropped:
             reasons.append(
                 f"{facts.dropped} collected test(s) were removed from the run without being "
-                "deselected (by a conftest or plugin hook)"
+                f"deselected (by a conftest or plugin hook): {_listed(facts.dropped_ids)}"
+            )
+        if facts.injected:
+            reasons.append(
+                f"{facts.injected} test(s) in the run were never collected by pytest "
+                "(added or duplicated by a conftest or plugin hook)"
             )
         run.filter_reasons.extend(reasons)
         problems.extend({"kind": "narrowed", "message": r} for r in reasons)

@@ -26,7 +26,6 @@ RUN_ARTIFACTS: tuple[str, ...] = (
     "**/.coverage.*",
     "**/.pytest_cache/**",
     "**/__pycache__/**",
-    "**/*.pyc",
     "**/.pyramid/**",
     "**/test-results/**",  # pytest-playwright's default --output
 )

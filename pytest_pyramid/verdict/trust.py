@@ -58,6 +58,8 @@ class Target:
     description: str = "HEAD"
     #: the commit was resolved in a git repository here, so its tree can be compared
     in_git: bool = False
+    #: why the verdict cannot be compared with this target at all
+    problem: str | None = None
 
 
 def same_commit(recorded: str, expected: str) -> bool:
@@ -85,6 +87,31 @@ def excluded_problem(excluded: object) -> str | None:
         literal_file = not (_GLOB & set(entry)) and not entry.startswith((":", "/"))
         if not literal_file or ".." in entry.split("/") or entry in (".", ""):
             return f"the verdict's tree.excluded entry {entry!r} is not a run artifact"
+        if entry.endswith((".py", ".pyc", ".pyd", ".so")):
+            return f"the verdict's tree.excluded entry {entry!r} is code, not a run output"
+    return None
+
+
+def tracked_exclusion(toplevel: Path, commit: str, excluded: list[str]) -> str | None:
+    """A literal exclusion may only name a file the commit does not hold: an output of the
+    run. Excluding a tracked file would hide its edits from the digest."""
+    literal = [e for e in excluded if e not in provenance.RUN_ARTIFACTS]
+    if not literal:
+        return None
+    found = provenance._git(
+        toplevel,
+        "ls-tree",
+        "-r",
+        "--name-only",
+        commit,
+        "--",
+        *[f":(top,literal){name}" for name in literal],
+    )
+    if found:
+        return (
+            f"the verdict's tree.excluded names {found.splitlines()[0]!r}, a file the "
+            "commit holds: its edits would not count"
+        )
     return None
 
 
@@ -125,10 +152,16 @@ def resolve_target(cwd: Path, revision: str | None, verdict: Mapping[str, Any]) 
         excluded = tree_entry.get("excluded", []) if isinstance(tree_entry, Mapping) else []
         if excluded_problem(excluded) is not None:  # reported by trust_problems
             return Target(commit, None, worktree=True, description="HEAD", in_git=True)
+        hidden = tracked_exclusion(toplevel, commit, list(excluded))
+        if hidden is not None:
+            return Target(
+                commit, None, worktree=True, description="HEAD", in_git=True, problem=hidden
+            )
         tree = provenance.tree_digest(toplevel, tuple(excluded))
         return Target(commit, tree, worktree=True, description="HEAD", in_git=True)
-    return Target(commit, provenance.commit_tree(toplevel, commit), description=commit[:12],
-                  in_git=True)
+    return Target(
+        commit, provenance.commit_tree(toplevel, commit), description=commit[:12], in_git=True
+    )
 
 
 def signature_problem(
@@ -161,6 +194,8 @@ def trust_problems(
 ) -> list[str]:
     """Every reason this verdict cannot vouch for ``target`` now (empty: trusted)."""
     problems: list[str] = []
+    if target.problem:
+        problems.append(target.problem)
     contradicts = contradiction(verdict)
     if contradicts:
         problems.append(contradicts)
@@ -195,8 +230,11 @@ def trust_problems(
         if not digest:
             problems.append("the verdict records no tree digest, so the code it tested is unknown")
         elif target.tree is None:
-            problems.append(f"the digest of {where} cannot be computed here, so the code the "
-                            "verdict tested cannot be compared with it")
+            if target.problem is None:
+                problems.append(
+                    f"the digest of {where} cannot be computed here, so the code the "
+                    "verdict tested cannot be compared with it"
+                )
         elif digest != target.tree:
             problems.append(
                 f"the code it tested is not {where}: the tree changed since the run "

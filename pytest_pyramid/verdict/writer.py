@@ -312,6 +312,8 @@ class VerdictWriter:
         run.workers = end.workers
         run.duration_s = time.time() - end.started
         run.exitstatus = end.exitstatus
+        run.pytest_failures = end.tests_failed
+        run.collection_errors = end.collection_errors
         notes: list[str] = list(end.notes)
         problems, interrupted = self._end_problems(end, run)
         git = (

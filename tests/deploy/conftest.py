@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -9,11 +10,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.deploy.processes import free_port
 from tests.deploy.helpers import Project, app_command, git
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    from tests.deploy.load import Clients
 
 
 def _kill(pid: int, sig: int) -> None:
@@ -48,20 +52,33 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
     git(root, "config", "user.email", "dev@example.com")
     git(root, "config", "user.name", "Dev")
     # the deploy settings change between steps of a test; the code under test does not
-    (root / ".gitignore").write_text("verdict.json\n.pyramid/\npyproject.toml\n")
+    (root / ".gitignore").write_text(f"{DEFAULT_VERDICT}*\n.pyramid/\npyproject.toml\n")
     pids = tmp_path / "pids"
     pids.mkdir()
     project = Project(root, free_port(), env={"SAMPLE_APP_PID_DIR": str(pids)})
     project.write_config(
         command=app_command(), port=project.port, nginx=nginx, interval="0.3s", measurements=1,
         min_requests=5, inconclusive_limit=40, health_timeout="10s", scale_down_delay="0.5s",
-        stop_timeout="3s",
+        stop_timeout="3s", bake="0s",
     )
     yield project
-    # Stop only what this test caused: nginx from its pid file, apps from their pid files.
-    nginx_pid = project.work_dir / "router" / "nginx.pid"
+    stop_everything(project, pids)
+
+
+def stop_everything(project: Project, pids: Path) -> None:
+    """Stop only what this test caused: each nginx by its process group (its master's pid, so
+    orphaned workers too), the apps from the pid files they wrote."""
+    router = project.work_dir / "router"
+    masters: set[int] = set()
+    for pid_file in router.glob("*/nginx.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            masters.add(int(pid_file.read_text().strip()))
     with contextlib.suppress(OSError, ValueError):
-        _kill(int(nginx_pid.read_text().strip()), signal.SIGTERM)
+        recorded = json.loads((router / "router.json").read_text()).get("masters", {})
+        masters.update(int(record[0]) for record in recorded.values())
+    for master in masters:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(master, signal.SIGKILL)
     for pid_file in pids.glob("*.pid"):
         _kill(int(pid_file.stem), signal.SIGKILL)
 
@@ -73,3 +90,28 @@ def deployed(project: Project) -> tuple[Project, str]:
     result = project.run("deploy")
     assert result.returncode == 0, result.stdout + result.stderr
     return project, first
+
+
+@pytest.fixture
+def fault_report(
+    request: pytest.FixtureRequest, record_property: Callable[[str, object], None]
+) -> Callable[..., dict[str, object]]:
+    """Record one fault scenario's measured outcome: in the test report (record_property) and,
+    when PYRAMID_FAULT_REPORT names a file, as a JSON line there (docs/deploy.md's table)."""
+
+    def report(clients: Clients, *, outcome: str, restored_after_s: float | None = None,
+               rollback_s: float | None = None, **extra: object) -> dict[str, object]:
+        figures: dict[str, object] = {
+            "scenario": request.node.name, "outcome": outcome, **clients.summary(),
+            "restored_after_s": restored_after_s, "rollback_s": rollback_s, **extra,
+        }
+        for key, value in figures.items():
+            record_property(key, value)
+        print(f"[fault] {json.dumps(figures)}")
+        target = os.environ.get("PYRAMID_FAULT_REPORT")
+        if target:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(figures) + "\n")
+        return figures
+
+    return report

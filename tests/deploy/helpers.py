@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.verdict.document import validate_verdict
 from pytest_pyramid.verdict.provenance import read_git_info
 from tests import verdict_factory
@@ -49,13 +50,22 @@ def make_verdict(
         "commit": commit, "commit_time": iso(now - commit_age), "dirty": dirty,
     }
     if repo is not None:
-        info = read_git_info(repo, (repo / "verdict.json",))
+        info = read_git_info(repo, (repo / DEFAULT_VERDICT,))
         changes["tree"] = {"digest": info.tree, "head": info.head_tree,
                            "excluded": list(info.excluded)}
     if risk is not None:
         changes["risk"] = risk
     verdict = verdict_factory.make_verdict(decision, age=age, **changes)
     return dict(validate_verdict(verdict))
+
+
+def toml(value: object) -> str:
+    """A TOML value (JSON's scalars and arrays are TOML; tables become inline tables)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -148,18 +158,32 @@ class Project:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def write_config(self, **settings: Any) -> None:
+    @property
+    def verdict_path(self) -> Path:
+        return self.root / DEFAULT_VERDICT
+
+    def write_config(self, *, pyramid: dict[str, Any] | None = None, **settings: Any) -> None:
+        """``[tool.pyramid.deploy]`` with ``settings`` (kept across calls; None removes a
+        key), after ``[tool.pyramid]`` keys ``pyramid``."""
         self.settings.update(settings)
-        lines = ["[tool.pyramid.deploy]"]
-        for key, value in self.settings.items():
-            lines.append(f"{key} = {json.dumps(value)}")
+        self.settings = {k: v for k, v in self.settings.items() if v is not None}
+        lines = ["[tool.pyramid]", *(f"{k} = {toml(v)}" for k, v in (pyramid or {}).items()),
+                 "[tool.pyramid.deploy]"]
+        lines += [f"{key} = {toml(value)}" for key, value in self.settings.items()]
         (self.root / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
     def commit(self, message: str, **verdict: Any) -> str:
         git(self.root, "add", "-A")
         sha = new_commit(self.root, message)
-        write_json_atomic(self.root / "verdict.json", make_verdict(sha, repo=self.root, **verdict))
+        write_json_atomic(self.verdict_path, make_verdict(sha, repo=self.root, **verdict))
         return sha
+
+    def write_verdict(self, sha: str, **verdict: Any) -> None:
+        """A verdict for an earlier commit ``sha``, as its own test run would have written."""
+        data = make_verdict(sha, **verdict)
+        tree = git(self.root, "rev-parse", f"{sha}^{{tree}}")
+        data["tree"] = {"digest": tree, "head": tree, "excluded": [DEFAULT_VERDICT]}
+        write_json_atomic(self.verdict_path, data)
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "pytest_pyramid.deploy", *args]

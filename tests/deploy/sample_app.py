@@ -1,7 +1,13 @@
 """A tiny HTTP service for the deploy tests, with failure modes chosen on the command line.
 
-    python sample_app.py --port 8001 --mode good|error|slow|crash|unhealthy
-        [--error-rate 0.5] [--delay 0.8] [--crash-after 50]
+    python sample_app.py --port 8001 --mode good|error|slow|crash|unhealthy|hang
+        [--error-rate 0.5] [--delay 0.8] [--crash-after 50] [--fail-file PATH]
+        [--start-delay 0] [--name NAME | --name-file FILE]
+
+``--fail-file PATH``: while PATH exists every API request fails with 500 (health stays fine
+unless ``--fail-health``): a fault the test switches on at the moment it chooses.
+``--name-file FILE``: the first word of every body is read from FILE in the working folder,
+so a test can tell which checkout of the code is serving.
 """
 
 from __future__ import annotations
@@ -19,19 +25,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", default="good",
-                        choices=("good", "error", "slow", "crash", "unhealthy"))
+                        choices=("good", "error", "slow", "crash", "unhealthy", "hang"))
     parser.add_argument("--error-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=0.8)
     parser.add_argument("--crash-after", type=int, default=50)
+    parser.add_argument("--fail-file", default=None)
+    parser.add_argument("--fail-health", action="store_true")
+    parser.add_argument("--start-delay", type=float, default=0.0)
     parser.add_argument("--name", default=os.environ.get("PYRAMID_COMMIT", "app")[:12])
+    parser.add_argument("--name-file", default=None)
     args = parser.parse_args()
     pid_dir = os.environ.get("SAMPLE_APP_PID_DIR")
     if pid_dir:  # lets the tests stop every process they caused, even after a SIGKILLed deploy
         with open(os.path.join(pid_dir, f"{os.getpid()}.pid"), "w") as handle:
             handle.write(str(os.getpid()))
+    if args.name_file:
+        with open(args.name_file) as handle:
+            args.name = handle.read().split()[0]
+    time.sleep(args.start_delay)
     served = 0
     lock = threading.Lock()
     rng = random.Random(1)
+
+    def failing() -> bool:
+        return args.fail_file is not None and os.path.exists(args.fail_file)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as nginx's upstream keepalive expects
@@ -42,16 +59,19 @@ def main() -> None:
         def do_GET(self) -> None:
             nonlocal served
             if self.path == "/healthz":
-                self.reply(503 if args.mode == "unhealthy" else 200, b"ok\n")
+                bad = args.mode == "unhealthy" or (args.fail_health and failing())
+                self.reply(503 if bad else 200, b"ok\n")
                 return
             with lock:
                 served += 1
                 count = served
-                fail = args.mode == "error" and rng.random() < args.error_rate
+                fail = (args.mode == "error" and rng.random() < args.error_rate) or failing()
             if args.mode == "crash" and count > args.crash_after:
                 os._exit(17)
             if args.mode == "slow":
                 time.sleep(args.delay)
+            if args.mode == "hang":
+                time.sleep(3600)
             body = f"{args.name} {count}\n".encode()
             self.reply(500 if fail else 200, body)
 

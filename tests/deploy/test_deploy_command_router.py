@@ -7,7 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.deploy.config import build_config
-from pytest_pyramid.deploy.routers import CommandRouter, make_router
+from pytest_pyramid.deploy.routers import make_router
+from pytest_pyramid.deploy.routers.command import CommandRouter
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,30 +1,43 @@
-"""Pure deploy logic: config validation, gate, approvals, weights, log analysis, Argo counting,
-stats. Tables, no processes."""
+"""Pure deploy logic: config, weights, log analysis, Argo counting, the gate, signed approvals,
+state validation and rebuild, control requests, DORA stats. Tables, no processes."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_pyramid.deploy import analysis, gate
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, UpstreamStats
-from pytest_pyramid.deploy.approvals import Approval, tally
-from pytest_pyramid.deploy.config import build_config, load_config
+from pytest_pyramid.deploy.approvals import Identity, sign_approval, tally, verdict_digest
+from pytest_pyramid.deploy.config import KEYS, build_config, load_config
 from pytest_pyramid.deploy.history import Deployment
+from pytest_pyramid.deploy.processes import Version
+from pytest_pyramid.deploy.state import (
+    StateError,
+    answer,
+    parse_state,
+    read_answer,
+    rebuild,
+    send_request,
+    take_requests,
+    withdraw,
+)
 from pytest_pyramid.deploy.stats import compute
 from pytest_pyramid.deploy.strategies import plan, split
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.verdict.trust import TrustPolicy
+from pytest_pyramid.verdict.signing import generate_private_key, key_id
+from pytest_pyramid.verdict.trust import Target, TrustPolicy
 from tests.deploy.helpers import make_verdict
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 SHA = "a" * 40
 OTHER = "b" * 40
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 
 
 # -- config -------------------------------------------------------------------------------------
@@ -35,7 +48,27 @@ def test_defaults_are_the_seed_strategy(tmp_path: Path) -> None:
     assert config.p95_limit == 0.5
     assert config.strategy == "canary"
     assert config.router == "nginx"
+    assert config.bake == 60.0
+    assert config.progress_deadline == 300.0
+    assert config.request_timeout == 10.0
+    assert config.verdict == tmp_path / "pyramid-verdict.json"
     assert config.history_path == tmp_path / ".pyramid" / "deploy" / "history.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("pyramid", "deploy", "expected"),
+    [
+        ("", "", "pyramid-verdict.json"),  # the plugin's default: one default for both
+        ('verdict = "out/v.json"\n', "", "out/v.json"),  # [tool.pyramid] verdict
+        ('verdict = "out/v.json"\n', 'verdict = "d.json"\n', "d.json"),  # deploy's own wins
+    ],
+)
+def test_the_default_verdict_is_the_plugins(
+    tmp_path: Path, pyramid: str, deploy: str, expected: str
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(f"[tool.pyramid]\n{pyramid}[tool.pyramid.deploy]\n{deploy}")
+    assert load_config(pyproject).verdict == tmp_path / expected
 
 
 @pytest.mark.parametrize(
@@ -50,6 +83,11 @@ def test_defaults_are_the_seed_strategy(tmp_path: Path) -> None:
         ("strategy", "blue-green", "blue-green"),
         ("compare_with_stable", True, True),
         ("smoke_paths", ["/", "/api"], ("/", "/api")),
+        ("bake", "0s", 0.0),
+        ("bake", "90s", 90.0),
+        ("progress_deadline", "2m", 120.0),
+        ("request_timeout", "1500ms", 1.5),
+        ("require_signature", True, True),
     ],
 )
 def test_config_values(tmp_path: Path, key: str, value: object, expected: object) -> None:
@@ -75,6 +113,14 @@ def test_config_values(tmp_path: Path, key: str, value: object, expected: object
         ("port", 70000, "<= 65535"),
         ("health_path", "healthz", "starting with '/'"),
         ("compare_with_stable", "maybe", "true or false"),
+        ("request_timeout", "0s", "> 0"),
+        ("progress_deadline", "soon", "duration"),
+        ("trusted_keys", "abc", "list of non-empty strings"),
+        ("approvers", {"alice": {"roles": ["lead"]}}, "needs key"),
+        ("approvers", {"alice": {"key": "k"}}, "roles must be a non-empty list"),
+        ("approvers", {"alice": {"key": "k", "roles": ["x"], "email": "a@b"}}, "unknown field"),
+        ("deployers", {"bot": {"key": "k", "roles": ["x"]}}, "unknown field"),
+        ("allow_dirty", True, "deploy always ships the commit itself"),
         ("colour", "blue", "unknown key"),
     ],
 )
@@ -82,22 +128,39 @@ def test_bad_config_names_key_value_and_file(
     tmp_path: Path, key: str, value: object, why: str
 ) -> None:
     pyproject = tmp_path / "pyproject.toml"
-    import json
-
-    pyproject.write_text(f"[tool.pyramid.deploy]\n{key} = {json.dumps(value)}\n")
+    pyproject.write_text(f"[tool.pyramid.deploy]\n{key} = {_toml(value)}\n")
     with pytest.raises(ConfigError) as info:
         load_config(pyproject)
     message = str(info.value)
     assert str(pyproject) in message
     assert f"deploy.{key}" in message
-    assert repr(value) in message
     assert why in message
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k} = {_toml(v)}" for k, v in value.items())
+        return "{ " + inner + " }"
+    return json.dumps(value)
+
+
+def test_one_key_cannot_stand_for_two_people(tmp_path: Path) -> None:
+    key = "ab" * 32
+    with pytest.raises(ConfigError, match="the same key is configured for 'alice'"):
+        build_config({"approvers": {"alice": {"key": key, "roles": ["lead"]}},
+                      "deployers": {"bob": {"key": key}}}, source="p.toml", root=tmp_path)
+
+
+def test_key_files_are_relative_to_the_pyproject(tmp_path: Path) -> None:
+    config = build_config({"trusted_keys": ["keys/ci.pub", "ab" * 32]}, source="p.toml",
+                          root=tmp_path)
+    assert config.trusted_keys == (str(tmp_path / "keys" / "ci.pub"), "ab" * 32)
 
 
 def test_cli_override_beats_file_and_is_named_as_a_flag(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('[tool.pyramid.deploy]\nsteps = [10, 100]\nmin_requests = 7\n')
-    config = load_config(pyproject, {"steps": "20,60,100", "min_requests": None})
+    config = load_config(pyproject, {"steps": "20,60,100"})
     assert config.steps == (20, 60, 100)
     assert config.min_requests == 7
     with pytest.raises(ConfigError, match=r"command line: .*--steps = '5,50'.*last step"):
@@ -107,6 +170,16 @@ def test_cli_override_beats_file_and_is_named_as_a_flag(tmp_path: Path) -> None:
 def test_command_router_requires_a_command(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="router_command"):
         build_config({"router": "command"}, source="p.toml", root=tmp_path)
+
+
+def test_docs_list_every_key_with_its_default() -> None:
+    """One source of truth: the docs table is checked against KEYS."""
+    text = DOCS.read_text()
+    for key, spec in KEYS.items():
+        row = re.search(rf"^\| `{key}` \| ([^|]+) \|", text, re.M)
+        assert row is not None, f"docs/deploy.md has no row for {key}"
+        if spec.default not in (None, [], {}, ""):
+            assert json.dumps(spec.default) in row.group(1), (key, row.group(1))
 
 
 # -- weights and plans --------------------------------------------------------------------------
@@ -127,12 +200,7 @@ def test_plan(strategy: str, steps: tuple[int, ...], weights: list[int]) -> None
 
 @pytest.mark.parametrize(
     ("weight", "expected"),
-    [
-        (0, {"s": 100}),
-        (5, {"s": 95, "c": 5}),
-        (50, {"s": 50, "c": 50}),
-        (100, {"c": 100}),  # the stable server is left out, never weight=0
-    ],
+    [(0, {"s": 100}), (5, {"s": 95, "c": 5}), (50, {"s": 50, "c": 50}), (100, {"c": 100})],
 )
 def test_split_leaves_zero_weight_servers_out(weight: int, expected: dict[str, int]) -> None:
     assert split("s", "c", weight) == expected
@@ -149,14 +217,16 @@ def test_parse_lines_charges_each_attempt_to_its_server() -> None:
         line("127.0.0.1:2", "500", "0.020", client=500),
         # retried: the canary refused the connection, stable answered
         line("127.0.0.1:2, 127.0.0.1:1", "502, 200", "0.000, 0.030"),
+        # the canary timed out (request_timeout), the retry on stable answered
+        line("127.0.0.1:2, 127.0.0.1:1", "504, 200", "1.000, 0.010"),
         line("-", "-", "-", client=404),
         "garbage",
         "",
     ])
     stable, canary = window.upstreams["127.0.0.1:1"], window.upstreams["127.0.0.1:2"]
-    assert (stable.requests, stable.errors) == (2, 0)
-    assert (canary.requests, canary.errors) == (2, 2)
-    assert window.client_requests == 4
+    assert (stable.requests, stable.errors) == (3, 0)
+    assert (canary.requests, canary.errors, canary.timeouts) == (3, 3, 1)
+    assert window.client_requests == 5
     assert window.client_errors == 1
     assert window.malformed == 1
 
@@ -170,8 +240,9 @@ def test_percentile_nearest_rank(values: list[float], pct: float, expected: floa
     assert analysis.percentile(values, pct) == expected
 
 
-def stats(requests: int, errors: int = 0, latency: float = 0.01) -> UpstreamStats:
-    return UpstreamStats(requests, errors, [latency] * requests)
+def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int = 0
+          ) -> UpstreamStats:
+    return UpstreamStats(requests, errors, [latency] * requests, timeouts)
 
 
 @pytest.mark.parametrize(
@@ -188,6 +259,12 @@ def stats(requests: int, errors: int = 0, latency: float = 0.01) -> UpstreamStat
         (stats(100, 0, 0.3), stats(100, 0, 0.1), Limits(), "successful", "within limits"),
         (stats(100, 0, 0.3), stats(3, 0, 0.1), Limits(compare_with_stable=True), "successful",
          "within limits"),  # too little stable data to compare with
+        # below min_requests, errors that would breach the limit even at min_requests: fail now
+        (stats(3, 3), None, Limits(min_requests=50), "failed", "3 error(s) in 3 request(s)"),
+        (stats(2, 1, timeouts=1), None, Limits(min_requests=20), "failed", "(1 timed out)"),
+        (stats(10, 1), None, Limits(min_requests=400, error_rate=0.005), "inconclusive",
+         "10 request(s) < min_requests 400"),  # 1/400 = 0.25% could still pass
+        (stats(100, 2, timeouts=2), None, Limits(), "failed", "2.00% (2 timed out) > limit"),
     ],
 )
 def test_judge(
@@ -213,7 +290,6 @@ def test_judge(
         (AnalysisRun(inconclusive_limit=1, measurements_per_step=2),
          ["inconclusive", "successful", "inconclusive", "successful"],
          ["measure", "measure", "measure", "advance"]),
-        # a measurement error is not a failure; only too many in a row end the rollout
         (AnalysisRun(consecutive_error_limit=2), ["error", "error", "successful"],
          ["measure", "measure", "advance"]),
         (AnalysisRun(consecutive_error_limit=2), ["error", "error", "error"],
@@ -226,125 +302,293 @@ def test_analysis_run_counts_like_argo(
     assert [run.record(r) for r in results] == actions
 
 
-# -- approvals and the gate ----------------------------------------------------------------------
-def approval(who: str, role: str = "lead", commit: str = SHA, hours: float = 1) -> Approval:
-    return Approval(who, role, commit, NOW - timedelta(hours=hours))
-
-
-@pytest.mark.parametrize(
-    ("approvals", "roles", "counted"),
-    [
-        ([approval("alice")], ["lead"], 1),
-        ([approval("alice"), approval("Alice "), approval("alice", hours=2)], ["lead"], 1),
-        ([approval("alice"), approval("bob")], ["lead"], 2),
-        ([approval("alice", role="intern")], ["lead"], 0),
-        ([approval("alice", role="intern")], [], 1),  # no roles listed: anyone may approve
-        ([approval("alice", hours=30)], ["lead"], 0),  # expired (ttl 24h)
-        ([approval("alice", commit=OTHER)], ["lead"], 0),
-        ([approval("alice", hours=-1)], ["lead"], 0),  # from the future
-    ],
-)
-def test_tally(approvals: list[Approval], roles: list[str], counted: int) -> None:
-    result = tally(approvals, commit=SHA, roles=roles, now=NOW, ttl=timedelta(hours=24))
-    assert result.count == counted
-    assert len(result.counted) + len(result.ignored) == len(approvals)
-
-
+# -- the gate -----------------------------------------------------------------------------------
+TREE = "c" * 40
 RISK = {"level": "high", "score": 7.0, "factors": [], "required_approvals": 2,
         "approver_roles": ["lead", "sre"]}
 
 
-def verdict_at(**kwargs: object) -> dict[str, object]:
-    data = make_verdict(SHA, **kwargs)  # type: ignore[arg-type]
+def verdict_at(**kwargs: Any) -> dict[str, Any]:
+    data = make_verdict(SHA, **kwargs)
+    data["tree"] = {"digest": TREE, "head": TREE, "excluded": []}
+    if kwargs.get("dirty"):
+        data["tree"]["digest"] = "d" * 40  # a dirty verdict tested a tree that is not HEAD's
     return data
 
 
+def target(commit: str = SHA, tree: str | None = TREE) -> Target:
+    """What deploy compares with: the commit's own tree, never the working tree."""
+    return Target(commit, tree, worktree=False, description=commit[:12], in_git=True)
+
+
 @pytest.mark.parametrize(
-    ("verdict", "commit", "extra", "outcome", "reason"),
+    ("verdict", "where", "policy", "outcome", "reason"),
     [
-        (verdict_at(), SHA, {}, "allowed", "ready"),
-        (verdict_at(), SHA[:8], {}, "allowed", "ready"),
-        (verdict_at(), OTHER, {}, "refused", f"not {OTHER[:12]}"),
-        (verdict_at(age=timedelta(hours=25)), SHA, {}, "refused", "older than the 24h00m"),
-        (verdict_at(age=timedelta(hours=-1)), SHA, {}, "refused", "in the future"),
-        (verdict_at(decision="blocked"), SHA, {}, "refused", "decision is blocked"),
-        (verdict_at(decision="incomplete"), SHA, {}, "refused", "decision is incomplete"),
-        (verdict_at(dirty=True), SHA, {}, "refused", "changes not in its commit"),
-        (verdict_at(dirty=True), SHA, {"allow_dirty": True}, "allowed", "ready"),
-        (verdict_at(), SHA, {"policy": TrustPolicy(require_signature=True)}, "refused",
-         "not signed"),
-        (verdict_at(decision="needs_approval", risk=RISK), SHA, {}, "needs_approval",
-         "needs 2 approval(s) from lead, sre (risk high, score 7.0); has 0"),
-        (verdict_at(decision="needs_approval", risk=RISK), SHA,
-         {"approvals": [approval("alice"), approval("ALICE", role="sre")]}, "needs_approval",
-         "has 1"),
-        (verdict_at(decision="needs_approval", risk=RISK), SHA,
-         {"approvals": [approval("alice"), approval("bob", role="sre")]}, "allowed",
-         "approved by alice (lead), bob (sre)"),
-        (verdict_at(decision="needs_approval", risk=RISK), SHA,
-         {"approvals": [approval("alice"), approval("bob", hours=2)],
-          "approval_ttl": timedelta(minutes=90)}, "needs_approval", "expired"),
-        (verdict_at(decision="needs_approval"), SHA, {"approvals": [approval("x")]}, "allowed",
-         "needs 1 approval"),
+        (verdict_at(), target(), TrustPolicy(), "allowed", "ready"),
+        (verdict_at(), target(OTHER), TrustPolicy(), "refused", f"not {OTHER[:12]}"),
+        (verdict_at(), target(tree="e" * 40), TrustPolicy(), "refused",
+         f"the code it tested is not commit {SHA[:12]}"),
+        (verdict_at(age=timedelta(hours=25)), target(), TrustPolicy(max_age_s=86400), "refused",
+         "older than the 24h00m"),
+        (verdict_at(age=timedelta(hours=-1)), target(), TrustPolicy(), "refused",
+         "in the future"),
+        (verdict_at(decision="blocked"), target(), TrustPolicy(), "refused",
+         "decision is blocked"),
+        (verdict_at(decision="incomplete"), target(), TrustPolicy(), "refused",
+         "decision is incomplete"),
+        (verdict_at(dirty=True), target(), TrustPolicy(), "refused", "changes not in its commit"),
+        # a dirty verdict tested other code than the commit that would ship: allow_dirty or not
+        (verdict_at(dirty=True), target(), TrustPolicy(allow_dirty=True), "refused",
+         "changes not in its commit"),
+        (verdict_at(), target(), TrustPolicy(require_signature=True), "refused", "not signed"),
+        (verdict_at(decision="needs_approval", risk=RISK), target(), TrustPolicy(),
+         "needs_approval", "needs 2 approval(s) from lead, sre (risk high, score 7.0); has 0"),
     ],
 )
 def test_gate(
-    verdict: dict[str, object], commit: str, extra: dict[str, object], outcome: str, reason: str
+    verdict: dict[str, Any], where: Target, policy: TrustPolicy, outcome: str, reason: str
 ) -> None:
-    now = datetime.now(timezone.utc)
-    if "approvals" in extra:  # approvals are relative to NOW in the table; move them to now
-        extra = {**extra, "approvals": [
-            Approval(a.who, a.role, a.commit, now - (NOW - a.at))
-            for a in extra["approvals"]  # type: ignore[attr-defined]
-        ]}
-    judgement = gate.judge(verdict, commit=commit, now=now, max_age=timedelta(hours=24),
-                           **extra)  # type: ignore[arg-type]
-    assert judgement.outcome == outcome
+    judgement = gate.judge(verdict, target=where, policy=policy, now=datetime.now(timezone.utc))
+    assert judgement.outcome == outcome, judgement.reasons
     assert reason in "\n".join(judgement.reasons)
     assert judgement.exit_code == {"allowed": 0, "refused": 1, "needs_approval": 2}[outcome]
 
 
 def test_gate_lists_every_refusal_reason() -> None:
-    verdict = make_verdict(SHA, decision="blocked", age=timedelta(days=3), dirty=True)
-    judgement = gate.judge(verdict, commit=OTHER, now=datetime.now(timezone.utc),
-                           max_age=timedelta(hours=24),
+    verdict = verdict_at(decision="blocked", age=timedelta(days=3), dirty=True)
+    judgement = gate.judge(verdict, target=target(OTHER), now=datetime.now(timezone.utc),
                            policy=TrustPolicy(max_age_s=86400, require_signature=True))
-    assert len(judgement.reasons) == 5
+    assert len(judgement.reasons) == 5, judgement.reasons
 
 
-# -- stats ----------------------------------------------------------------------------------------
-def deployment(outcome: str, *, days_ago: float = 1, rollback: float | None = None,
-               lead_hours: float = 2, dry: bool = False) -> Deployment:
-    finished = NOW - timedelta(days=days_ago)
-    return Deployment(1, finished - timedelta(minutes=1), finished, SHA,
-                      finished - timedelta(hours=lead_hours), "canary", dry, outcome, "", 60.0,
-                      rollback)
+def test_gate_needs_an_identified_deployer_for_approvals() -> None:
+    verdict = verdict_at(decision="needs_approval", risk=RISK)
+    judgement = gate.judge(verdict, target=target(), policy=TrustPolicy(),
+                           now=datetime.now(timezone.utc), deployer_problem="who deploys?")
+    assert judgement.outcome == "refused"
+    assert "who deploys?" in judgement.reasons
+
+
+# -- signed approvals (real Ed25519 keys and signatures) -----------------------------------------
+KEYS_ = {name: generate_private_key() for name in ("alice", "bob", "carol", "mallory")}
+PEOPLE = {
+    "alice": Identity("alice", ("lead",), {key_id(KEYS_["alice"].public_key()):
+                                           KEYS_["alice"].public_key()}),
+    "bob": Identity("bob", ("sre", "lead"), {key_id(KEYS_["bob"].public_key()):
+                                             KEYS_["bob"].public_key()}),
+    "carol": Identity("carol", ("sre",), {key_id(KEYS_["carol"].public_key()):
+                                          KEYS_["carol"].public_key()}),
+}
+APPROVED = verdict_at(decision="needs_approval", risk=RISK)
+
+
+def signed(who: str, role: str = "lead", *, hours: float = 1, verdict: dict[str, Any] | None
+           = None, name: str | None = None) -> dict[str, object]:
+    return sign_approval(verdict or APPROVED, role=role, approver=name or who, key=KEYS_[who],
+                         now=datetime.now(timezone.utc) - timedelta(hours=hours))
+
+
+def tampered(envelope: dict[str, object]) -> dict[str, object]:
+    import base64
+
+    statement = json.loads(base64.b64decode(str(envelope["payload"])))
+    statement["role"] = "sre"
+    return {**envelope, "payload": base64.b64encode(json.dumps(statement).encode()).decode()}
+
+
+@pytest.mark.parametrize(
+    ("envelopes", "deployer", "counted", "why"),
+    [
+        ([signed("alice")], None, ["alice (lead)"], ""),
+        ([signed("alice"), signed("bob", "sre")], None, ["alice (lead)", "bob (sre)"], ""),
+        ([signed("alice"), signed("alice", hours=2)], None, ["alice (lead)"],
+         "already counted once"),
+        ([None], None, [], "without a signature"),  # a row inserted into the history by hand
+        ([signed("mallory")], None, [], "does not verify"),  # not a configured key
+        ([signed("mallory", name="alice")], None, [], "does not verify"),  # look-alike
+        ([signed("bob", name="alice")], None, [], "signed as 'alice' with bob's key"),
+        ([tampered(signed("alice"))], None, [], "does not verify"),
+        ([signed("carol", "lead")], None, [], "not configured for that role"),
+        ([signed("bob", "qa")], None, [], "not configured for that role"),
+        ([signed("alice", hours=30)], None, [], "expired"),
+        ([signed("alice", hours=-1)], None, [], "in the future"),
+        ([signed("alice", verdict=verdict_at(decision="needs_approval", risk=RISK,
+                                             commit_age=timedelta(hours=3)))],
+         None, [], "approved another verdict"),
+        ([signed("alice"), signed("bob", "sre")], "alice", ["bob (sre)"],
+         "the deployer's own approval does not count"),
+    ],
+)
+def test_tally_counts_valid_signatures_by_distinct_people(
+    envelopes: list[dict[str, object] | None], deployer: str | None, counted: list[str], why: str
+) -> None:
+    result = tally(envelopes, verdict=APPROVED, people=PEOPLE, roles=["lead", "sre"],
+                   now=datetime.now(timezone.utc), ttl=timedelta(hours=24), deployer=deployer)
+    assert list(result.counted) == counted
+    assert len(result.counted) + len(result.ignored) == len(envelopes)
+    assert why in "\n".join(result.ignored)
+
+
+def test_tally_with_no_roles_asked_takes_any_configured_role() -> None:
+    result = tally([signed("carol", "sre")], verdict=APPROVED, people=PEOPLE, roles=[],
+                   now=datetime.now(timezone.utc), ttl=timedelta(hours=24), deployer=None)
+    assert result.counted == ("carol (sre)",)
+
+
+def test_verdict_digest_changes_with_any_field() -> None:
+    other = {**APPROVED, "created_at": "2020-01-01T00:00:00Z"}
+    assert verdict_digest(APPROVED) != verdict_digest(other)
+    assert verdict_digest(APPROVED) == verdict_digest(json.loads(json.dumps(APPROVED)))
+
+
+# -- state: validation, rebuild, control requests ------------------------------------------------
+def version(port: int, pid: int, started: str, commit: str = SHA) -> Version:
+    return Version(commit, port, pid, "/r", "", 1, "cmd", started, None)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ([], "expected a JSON object"),
+        ({"stable": "abc"}, "stable is not an object"),
+        ({"stable": {"commit": SHA, "port": "80", "pid": 1, "release": ""}}, "port = '80'"),
+        ({"stable": {"commit": SHA, "port": 80, "pid": -4, "release": ""}}, "impossible"),
+        ({"rollout": {"id": 1, "commit": SHA, "strategy": "canary", "canary": {},
+                      "status": "dancing"}}, "rollout.status 'dancing'"),
+        ({"rollout": {"id": 1, "commit": SHA, "strategy": "canary",
+                      "canary": version(1, 2, "t").as_dict(), "weight": 150}}, "not a percentage"),
+        ({"state_version": 99}, "state_version 99"),
+    ],
+)
+def test_wrong_shaped_state_is_rejected_with_a_reason(data: object, why: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(why)):
+        parse_state(data)
+
+
+def test_state_round_trips() -> None:
+    state = parse_state({"stable": version(1, 2, "t").as_dict(), "previous": None})
+    assert parse_state(state.as_dict()).stable == state.stable
+
+
+@pytest.mark.parametrize(
+    ("weights", "alive", "stable", "canary", "status"),
+    [
+        (None, [], None, None, None),
+        ({"127.0.0.1:1": 100}, [version(1, 10, "t1")], 1, None, None),
+        ({"127.0.0.1:1": 95, "127.0.0.1:2": 5}, [version(2, 11, "t2"), version(1, 10, "t1")],
+         1, 2, "running"),
+        # the newer version serves everything while the older still runs: a bake
+        ({"127.0.0.1:2": 100}, [version(1, 10, "t1"), version(2, 11, "t2")], 1, 2, "baking"),
+        # a newer version runs without traffic: it was being started
+        ({"127.0.0.1:1": 100}, [version(1, 10, "t1"), version(2, 11, "t2")], 1, 2, "starting"),
+        (None, [version(1, 10, "t1")], 1, None, None),
+    ],
+)
+def test_rebuild_from_router_and_registry(
+    weights: dict[str, int] | None, alive: list[Version], stable: int | None,
+    canary: int | None, status: str | None,
+) -> None:
+    state, _ = rebuild(weights, alive)
+    assert (state.stable.port if state.stable else None) == stable
+    assert (state.rollout.canary.port if state.rollout else None) == canary
+    assert (state.rollout.status if state.rollout else None) == status
+
+
+@pytest.mark.parametrize(
+    ("weights", "alive", "why"),
+    [
+        ({"127.0.0.1:9": 100}, [], "no registered process"),
+        (None, [version(1, 10, "t1"), version(2, 11, "t2"), version(3, 12, "t3")],
+         "cannot tell which version is which"),
+    ],
+)
+def test_rebuild_refuses_what_it_cannot_tell(
+    weights: dict[str, int] | None, alive: list[Version], why: str
+) -> None:
+    with pytest.raises(StateError, match=why):
+        rebuild(weights, alive)
+
+
+def test_control_requests_are_consumed_exactly_once(tmp_path: Path) -> None:
+    first = send_request(tmp_path, 7, "promote", "lead")
+    second = send_request(tmp_path, 8, "abort", "oncall")
+    taken = take_requests(tmp_path)
+    assert [(r.rollout, r.action, r.by) for r in taken] == [(7, "promote", "lead"),
+                                                            (8, "abort", "oncall")]
+    assert take_requests(tmp_path) == []  # consumed
+    assert not withdraw(tmp_path, first)  # already taken: cannot be withdrawn
+    answer(tmp_path, taken[0], done=False, message="not this rollout")
+    assert read_answer(tmp_path, first.nonce) == (False, "not this rollout")
+    assert read_answer(tmp_path, first.nonce) is None  # an answer is read once
+    third = send_request(tmp_path, 9, "promote", "x")
+    assert withdraw(tmp_path, third)  # still waiting: withdrawn, and gone
+    assert take_requests(tmp_path) == []
+    assert second.nonce != first.nonce
+    assert list((tmp_path / "control").iterdir()) == []
+
+
+# -- stats: the DORA definitions against a known history -----------------------------------------
+def row(ident: int, outcome: str, *, days_ago: float = 1, kind: str = "deploy",
+        exposed: float | None = 0.0, restored: float | None = None, lead_hours: float = 2,
+        dry: bool = False, reverted_after: float | None = None, rollback: float | None = None,
+        ) -> Deployment:
+    """``exposed``/``restored``/``reverted_after``: seconds after the start (None: never)."""
+    start = NOW - timedelta(days=days_ago)
+
+    def at(seconds: float | None) -> datetime | None:
+        return None if seconds is None else start + timedelta(seconds=seconds)
+
+    return Deployment(
+        ident, start, start + timedelta(minutes=2), SHA, start - timedelta(hours=lead_hours),
+        "canary", dry, outcome, "", 120.0, rollback, kind, at(exposed), at(restored),
+        99 if reverted_after is not None else None, at(reverted_after))
+
+
+HISTORY = [
+    row(1, "succeeded", days_ago=10, lead_hours=1),
+    row(2, "succeeded", days_ago=9, lead_hours=3),
+    row(3, "succeeded", days_ago=8, lead_hours=5, reverted_after=600),  # reverted later
+    row(4, "rolled_back", days_ago=7, restored=20, rollback=0.2),  # canary rolled back
+    row(5, "rolled_back", days_ago=6, restored=90, rollback=0.4),  # failed during its bake
+    row(6, "aborted", days_ago=5, restored=40),  # aborted by a human after exposure
+    row(7, "aborted", days_ago=4, exposed=None),  # failed its health check: never exposed
+    row(8, "refused", days_ago=3, exposed=None),
+    row(9, "unchanged", days_ago=2, exposed=None),  # no-op: the commit already served
+    row(10, "succeeded", days_ago=1, dry=True),  # dry runs never count
+    row(11, "succeeded", days_ago=40),  # outside the 30-day window
+    row(12, "succeeded", days_ago=8, kind="rollback", exposed=None),  # the revert of #3
+]
+
+
+def test_stats_follow_the_dora_definitions() -> None:
+    figures = compute(HISTORY, now=NOW)
+    assert figures.attempts == 9
+    assert (figures.refused, figures.unchanged) == (1, 1)
+    assert figures.deployments == 6  # 1-6 reached users; 7-9 did not
+    assert figures.succeeded == 3
+    assert figures.change_failures == 4  # 3 (reverted), 4, 5, 6
+    assert figures.change_failure_rate == pytest.approx(4 / 6)
+    assert figures.rollbacks == 1
+    # covered: from the first attempt in the window (10 days ago), not the whole 30 days
+    assert figures.covered_days == pytest.approx(10.0)
+    assert figures.deployment_frequency_per_day == pytest.approx(3 / 10)
+    # restore times: 600 s (reverted), 20 s, 90 s, 40 s -> median 65 s
+    assert figures.median_time_to_restore_s == pytest.approx(65.0)
+    assert figures.median_lead_time_s == pytest.approx((3 * 3600) + 120)
+    assert figures.median_rollback_s == pytest.approx(0.3)
+
+
+def test_deployment_frequency_over_less_than_a_day_is_per_day() -> None:
+    recent = [row(1, "succeeded", days_ago=0.01), row(2, "succeeded", days_ago=0.005)]
+    figures = compute(recent, now=NOW)
+    assert figures.covered_days == pytest.approx(0.01)
+    assert figures.deployment_frequency_per_day == pytest.approx(2.0)  # 2 in (at least) a day
 
 
 def test_stats_no_data_is_not_zero() -> None:
     figures = compute([], now=NOW)
-    assert figures.success_rate is None
     assert figures.change_failure_rate is None
-    assert figures.median_rollback_s is None
+    assert figures.median_time_to_restore_s is None
     assert figures.median_lead_time_s is None
-    assert figures.deployments_per_day is None
-
-
-def test_stats_figures() -> None:
-    history = [
-        deployment("succeeded", lead_hours=1), deployment("succeeded", lead_hours=3),
-        deployment("succeeded", lead_hours=5),
-        deployment("rolled_back", rollback=0.2), deployment("rolled_back", rollback=0.4),
-        deployment("rolled_back", rollback=9.0),
-        deployment("aborted"), deployment("refused"),
-        deployment("succeeded", dry=True),  # dry runs never count
-        deployment("succeeded", days_ago=40),  # outside the 30-day window
-    ]
-    figures = compute(history, now=NOW)
-    assert (figures.succeeded, figures.rolled_back, figures.aborted, figures.refused) == (
-        3, 3, 1, 1)
-    assert figures.success_rate == pytest.approx(3 / 7)
-    assert figures.change_failure_rate == pytest.approx(3 / 6)
-    assert figures.median_rollback_s == pytest.approx(0.4)
-    assert figures.median_lead_time_s == pytest.approx(3 * 3600)
-    assert figures.deployments_per_day == pytest.approx(3 / 30)
+    assert figures.deployment_frequency_per_day is None
+    assert figures.covered_days is None

@@ -185,7 +185,9 @@ def test_deploy_killed_mid_rollout_is_reconciled_on_restart(
         mark = time.monotonic()
         load.wait_for(len(load.results) + 40)
         assert len(load.served_by(since=mark)) == 2
-        assert project.run("status").stdout.count("no deploy process") == 1
+        status = project.run("status")
+        assert status.returncode == 1  # degraded: a rollout nobody watches
+        assert "no deploy process watches it" in status.stdout
         result = project.run("deploy")
         assert result.returncode == 0, result.stdout
         assert "[reconcile]" in result.stdout
@@ -236,25 +238,33 @@ def test_blue_green_bad_version_rolls_back_to_the_old_stack(
           f"{load.failed_fraction:.2%}")
 
 
-def test_no_traffic_is_inconclusive_and_pauses_then_promote(
+def test_no_traffic_is_inconclusive_pauses_watched_then_promote(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
     second = project.commit("v2")
     project.write_config(inconclusive_limit=1)
-    result = project.run("deploy")  # no load at all: never a silent pass
-    assert result.returncode == 2, result.stdout
-    assert "INCONCLUSIVE" in result.stdout
-    assert "[paused]" in result.stdout
-    assert history(project)[-1]["outcome"] == "paused"
-    status = project.run("status")
-    assert status.returncode == 2
-    assert "paused" in status.stdout
-    promoted = project.run("promote", "--by", "lead")
+    deploy = project.popen("deploy")  # no load at all: never a silent pass
+    try:
+        project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "paused")
+        status = project.run("status")
+        assert status.returncode == 2  # in progress, and a deploy process still watches it
+        assert "paused" in status.stdout
+        assert "deploy process running" in status.stdout
+        promoted = project.run("promote", "--by", "lead")
+        out, _ = deploy.communicate(timeout=60)
+    finally:
+        if deploy.poll() is None:
+            deploy.kill()
+            deploy.communicate(timeout=10)
+    print(out)
     assert promoted.returncode == 0, promoted.stdout
+    assert "INCONCLUSIVE" in out
+    assert "[paused]" in out
+    assert deploy.returncode == 0
     assert project.state()["stable"]["commit"] == second
     assert history(project)[-1]["outcome"] == "succeeded"
-    assert "promote by lead" in history(project)[-1]["reason"]
+    assert "promoted by lead" in history(project)[-1]["reason"]
 
 
 def test_abort_reaches_a_running_deploy(deployed: tuple[Project, str]) -> None:

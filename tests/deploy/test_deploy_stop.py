@@ -36,12 +36,14 @@ def children(pid: int) -> list[int]:
 
 
 def running_pids(project: Project) -> dict[str, tuple[int, int | None]]:
-    """Every process a deployment left running: nginx master and workers, the versions."""
+    """Every process a deployment left running: both nginx masters and workers, the versions."""
     state = project.state()
-    master = int((project.work_dir / "router" / "nginx.pid").read_text().strip())
-    pids = {"nginx": (master, start_ticks(master))}
-    for n, worker in enumerate(children(master)):
-        pids[f"nginx worker {n}"] = (worker, start_ticks(worker))
+    pids: dict[str, tuple[int, int | None]] = {}
+    for role in ("edge", "split"):
+        master = int((project.work_dir / "router" / role / "nginx.pid").read_text().strip())
+        pids[f"{role} nginx"] = (master, start_ticks(master))
+        for n, worker in enumerate(children(master)):
+            pids[f"nginx worker {role} {n}"] = (worker, start_ticks(worker))
     pids["stable"] = (state["stable"]["pid"], state["stable"]["start_ticks"])
     if state.get("rollout"):
         canary = state["rollout"]["canary"]
@@ -61,8 +63,9 @@ def assert_port_free(port: int) -> None:
 
 
 def ports(project: Project) -> list[int]:
-    admin = json.loads((project.work_dir / "router" / "router.json").read_text())["admin_port"]
-    return [project.port, int(admin), int(project.state()["stable"]["port"])]
+    facts = json.loads((project.work_dir / "router" / "router.json").read_text())
+    internal = [int(facts[k]) for k in ("split_port", "edge_admin_port", "split_admin_port")]
+    return [project.port, *internal, int(project.state()["stable"]["port"])]
 
 
 def test_stop_ends_router_and_versions_then_says_nothing_runs(
@@ -131,11 +134,16 @@ def test_stop_is_refused_while_a_deploy_runs_and_force_rolls_it_back_first(
     assert history(project)[-1]["outcome"] == "aborted"
 
 
-def test_stop_closes_a_paused_rollout_in_the_history(deployed: tuple[Project, str]) -> None:
+def test_stop_closes_an_orphaned_paused_rollout_in_the_history(
+    deployed: tuple[Project, str],
+) -> None:
     project, _ = deployed
     project.commit("v2")
     project.write_config(inconclusive_limit=1)
-    assert project.run("deploy").returncode == 2  # no traffic: paused with both versions up
+    deploy = project.popen("deploy")  # no traffic: paused with both versions up
+    project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "paused")
+    deploy.kill()  # nobody watches the paused rollout any more
+    deploy.communicate(timeout=10)
     pids = running_pids(project)
     assert "canary" in pids
     result = project.run("stop")
@@ -164,7 +172,7 @@ def test_recycled_pids_in_the_state_and_pid_file_are_never_signalled(repo: Proje
         assert ticks is not None
         stale = Version("a" * 40, 1, other.pid, "", "", ticks - 1)  # same pid, older process
         save_state(repo.work_dir / "state.json", DeployState(stable=stale))
-        pid_file = repo.work_dir / "router" / "nginx.pid"
+        pid_file = repo.work_dir / "router" / "split" / "nginx.pid"
         pid_file.parent.mkdir(parents=True)
         pid_file.write_text(f"{other.pid}\n")  # a pid file left by an nginx that died hard
         result = repo.run("stop")

@@ -55,7 +55,7 @@ def test_adding_a_gate_is_adding_a_spec_file(tmp_path: Path) -> None:
     from pytest_pyramid.gates.spec import GateSpec
 
     ids = [spec.id for spec in discover()]
-    assert ids[:3] == ["tests.pass_rate", "budget.*", "metric.*"]
+    assert ids[:4] == ["tests.pass_rate", "budget.*", "tests.pytest_status", "metric.*"]
     assert len(ids) == len(set(ids))
     assert all(isinstance(spec, GateSpec) for spec in discover())
 
@@ -155,7 +155,8 @@ def test_evaluate_run_summary(tmp_path: Path) -> None:
     )
     gates = {g.id: g for g in eng.pytest_pyramid_gates(config=None, run=run)}  # type: ignore[arg-type]
     assert list(gates) == [
-        "tests.pass_rate", "budget.unit", "metric.api.p95_ms", "metric.never", "tests.flaky",
+        "tests.pass_rate", "budget.unit", "tests.pytest_status", "metric.api.p95_ms",
+        "metric.never", "tests.flaky",
         "tests.quarantine", "pyramid.shape", "static.complexity", "static.duplication",
         "static.security",
     ]
@@ -181,7 +182,9 @@ def test_off_gates_are_not_emitted(tmp_path: Path) -> None:
         "static.audit")}})
     gates = eng.evaluate(run_summary(security=True)).gates
     # the pass rate and the budgets cannot be switched off here: they are the run itself
-    assert [g.id for g in gates] == ["tests.pass_rate", "budget.unit", "budget.security"]
+    assert [g.id for g in gates] == [
+        "tests.pass_rate", "budget.unit", "budget.security", "tests.pytest_status"
+    ]
 
 
 def test_static_gates_without_source_are_not_evaluated(tmp_path: Path) -> None:

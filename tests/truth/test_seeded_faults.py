@@ -375,6 +375,44 @@ FAULTS = [
         reason="gate metric.api.p95_ms",
         fails=True,
     ),
+    # found by the hostile review of this stop
+    Fault("conftest-swaps-an-item-for-a-duplicate", 1, files={"conftest.py": """
+        def pytest_collection_modifyitems(items):
+            b = next(i for i in items if i.name == "test_b")
+            a = next(i for i in items if i.name == "test_a")
+            items[items.index(b)] = a
+    """}, reason="removed from the run without being deselected"),
+    Fault("wrapper-drops-items-before-pyramid-sees-them", 1, files={"conftest.py": """
+        import pytest
+        @pytest.hookimpl(wrapper=True)
+        def pytest_collection_modifyitems(items):
+            items[:] = [i for i in items if i.name != "test_b"]
+            return (yield)
+    """}, reason="removed from the run without being deselected (by a conftest or plugin hook): "
+             "tests/unit/test_u.py::test_b"),
+    Fault("nested-conftest-deselects-before-pyramid", 1, files={"tests/unit/conftest.py": """
+        import pytest
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_collection_modifyitems(config, items):
+            gone = [i for i in items if i.name == "test_b"]
+            items[:] = [i for i in items if i.name != "test_b"]
+            config.hook.pytest_deselected(items=gone)
+    """}, reason="deselected by a plugin, option or conftest"),
+    Fault("a-plugin-fails-the-session-without-a-test", 1, files={"conftest.py": """
+        import pytest
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtestloop(session):
+            result = yield
+            session.testsfailed += 1  # what --cov-fail-under does
+            return result
+    """}, decision="blocked", reason="gate tests.pytest_status", fails=True),
+    Fault("metric-from-an-attempt-that-was-rerun", 4, files={"tests/e2e/test_e.py": """
+        def test_e(pyramid_metric, request):
+            first = request.node.execution_count == 1
+            pyramid_metric("api.rps", 1_000_000.0 if first else 5.0)
+            assert not first
+    """}, config='[tool.pyramid.thresholds]\n"api.rps" = "mean > 100"\n', args=("--reruns", "1"),
+        decision="blocked", reason="gate metric.api.rps"),
 ]
 
 

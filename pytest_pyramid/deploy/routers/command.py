@@ -1,58 +1,19 @@
-"""The router interface, and the `command` router for infrastructure other than our nginx."""
+"""The ``command`` router: a user's script sets the weights on infrastructure we do not run."""
 
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.deploy.routers.base import ApplyResult, RouterHealth, RouterState
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-
-    from pytest_pyramid.deploy.config import DeployConfig
-
-
-class RouterError(Exception):
-    """The router cannot be reached or started at all."""
-
-
-@dataclass(frozen=True)
-class RouterState:
-    generation: int
-    weights: dict[str, int]
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    ok: bool
-    generation: int
-    seconds: float
-    message: str
-
-
-class Router(Protocol):
-    name: str
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def log_path(self) -> Path | None: ...
-
-    def ensure_running(self, weights: Mapping[str, int]) -> ApplyResult: ...
-
-    def apply(self, weights: Mapping[str, int]) -> ApplyResult: ...
-
-    def actual(self) -> RouterState | None: ...
-
-    def stop(self, timeout: float = 5.0) -> str | None:
-        """Stop a router this module runs: None when there was none running, else what was done."""
-        ...
 
 
 class CommandRouter:
@@ -60,7 +21,8 @@ class CommandRouter:
 
     Placeholders: ``{weights}`` (``addr=w,addr=w``), ``{stable}``, ``{stable_weight}``,
     ``{canary}``, ``{canary_weight}`` (the first/second server; empty when absent). Analysis
-    reads ``access_log``, which the user's proxy must write in the pyramid log format.
+    reads ``access_log``, which the user's proxy must write in the pyramid log format. The
+    proxy is the user's: it is never started, checked for orphans or stopped from here.
     """
 
     name = "command"
@@ -81,12 +43,31 @@ class CommandRouter:
     def log_path(self) -> Path | None:
         return self._log
 
+    @property
+    def client_log_path(self) -> Path | None:
+        return self._log
+
     def actual(self) -> RouterState | None:
         try:
             data = json.loads(self.state_file.read_text("utf-8"))
-        except (OSError, ValueError):
+            return RouterState(int(data["generation"]),
+                               {str(k): int(v) for k, v in dict(data["weights"]).items()})
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return RouterState(int(data["generation"]), {k: int(v) for k, v in data["weights"].items()})
+
+    def check(self) -> RouterHealth:
+        # What the command configured is all we can know about a proxy we do not run.
+        return RouterHealth(running=self.actual() is not None)
+
+    def drain(self, timeout: float) -> bool:
+        return True  # the user's proxy drains on its own terms
+
+    def validate(self, weights: Mapping[str, int]) -> str | None:
+        try:
+            shlex.split(self.template.format(**self._values(weights)))
+        except (KeyError, IndexError, ValueError) as exc:
+            return f"router_command template: {exc!r}"
+        return None
 
     def ensure_running(self, weights: Mapping[str, int]) -> ApplyResult:
         current = self.actual()
@@ -94,43 +75,38 @@ class CommandRouter:
             return ApplyResult(True, current.generation, 0.0, "already configured")
         return self.apply(weights)
 
-    def apply(self, weights: Mapping[str, int]) -> ApplyResult:
-        started = time.monotonic()
-        current = self.actual()
-        generation = (current.generation if current else 0) + 1
+    @staticmethod
+    def _values(weights: Mapping[str, int]) -> dict[str, object]:
         items = list(weights.items())
-        values = {
+        return {
             "weights": ",".join(f"{a}={w}" for a, w in items),
             "stable": items[0][0] if items else "", "stable_weight": items[0][1] if items else 0,
             "canary": items[1][0] if len(items) > 1 else "",
             "canary_weight": items[1][1] if len(items) > 1 else 0,
         }
+
+    def apply(self, weights: Mapping[str, int]) -> ApplyResult:
+        started = time.monotonic()
+        current = self.actual()
+        generation = (current.generation if current else 0) + 1
         try:
-            argv = shlex.split(self.template.format(**values))
+            argv = shlex.split(self.template.format(**self._values(weights)))
             result = subprocess.run(argv, cwd=self.cwd, capture_output=True, text=True, timeout=60)
-        except (KeyError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
+        except (KeyError, IndexError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
             return ApplyResult(False, generation, time.monotonic() - started,
                                f"router command failed to run: {exc}")
         if result.returncode != 0:
             why = (result.stderr or result.stdout).strip()
             return ApplyResult(False, generation, time.monotonic() - started,
                                f"router command exited {result.returncode}: {why}")
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"generation": generation, "weights": dict(weights)}))
-        os.replace(tmp, self.state_file)
+        try:
+            write_json_atomic(self.state_file, {"generation": generation,
+                                                "weights": dict(weights)})
+        except OSError as exc:
+            # The weights are live (the command said so); only our note of them is missing.
+            return ApplyResult(True, generation, time.monotonic() - started,
+                               f"command applied (could not record it: {exc})")
         return ApplyResult(True, generation, time.monotonic() - started, "command applied")
 
     def stop(self, timeout: float = 5.0) -> str | None:
-        # The proxy behind router_command belongs to the user's infrastructure, not to us.
         return None
-
-
-def make_router(config: DeployConfig) -> Router:
-    if config.router == "command":
-        return CommandRouter(config.work_dir, config.router_command,
-                             access_log=config.access_log, port=config.port, cwd=config.root)
-    from pytest_pyramid.deploy.nginx import NginxRouter
-
-    return NginxRouter(config.work_dir, port=config.port, binary=config.nginx,
-                       include=config.nginx_include)

@@ -1,0 +1,118 @@
+"""Release folders: a clean checkout of exactly the commit a verdict vouches for.
+
+A version never runs from the developer's working tree: uncommitted edits, untracked files
+and a checked-out branch other than the verdict's commit cannot reach it. The checkout is
+made from the commit object with a private index (``git read-tree`` + ``checkout-index``),
+so the repository's own index, worktree list and refs are never touched. It goes to a
+temporary folder first and is renamed into place, so a half-written release is never used.
+A release folder that exists is reused only after git confirms that its tracked files still
+match the commit; otherwise it is rebuilt. (Submodules are not checked out.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pytest_pyramid.errors import PyramidError
+
+MARKER = ".pyramid-release.json"
+_GIT_TIMEOUT_S = 120
+
+
+class ReleaseError(PyramidError):
+    """The commit cannot be checked out into a release folder."""
+
+
+def _git(repo: Path, *args: str, index: Path | None = None, work_tree: Path | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if index is not None:
+        env["GIT_INDEX_FILE"] = str(index)
+    command = ["git", "-C", str(repo)]
+    if work_tree is not None:
+        command += ["--work-tree", str(work_tree)]
+    try:
+        return subprocess.run([*command, *args], capture_output=True, text=True, env=env,
+                              timeout=_GIT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ReleaseError(f"git {' '.join(args[:2])} failed: {exc}") from exc
+
+
+def toplevel(folder: Path) -> Path:
+    result = _git(folder, "rev-parse", "--show-toplevel")
+    if result.returncode != 0:
+        raise ReleaseError(f"{folder} is not in a git repository: a release is a checkout of the "
+                           "verdict's commit, so deploy needs git")
+    return Path(result.stdout.strip())
+
+
+def _tree(repo: Path, commit: str) -> str:
+    result = _git(repo, "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}")
+    if result.returncode != 0:
+        raise ReleaseError(f"commit {commit[:12]} is not in the repository at {repo}")
+    return result.stdout.strip()
+
+
+def _matches(repo: Path, folder: Path, commit: str, tree: str) -> bool:
+    """True when ``folder`` is our checkout of ``commit`` with its tracked files unchanged.
+
+    Files the version created (a database, caches) are not tracked and do not count."""
+    try:
+        marker = json.loads((folder / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(marker, dict) or marker.get("commit") != commit or \
+            marker.get("tree") != tree:
+        return False
+    with tempfile.TemporaryDirectory(prefix="pyramid-release-index-") as tmp:
+        index = Path(tmp) / "index"
+        if _git(repo, "read-tree", commit, index=index).returncode != 0:
+            return False
+        _git(repo, "update-index", "-q", "--refresh", index=index, work_tree=folder)
+        return _git(repo, "diff-files", "--quiet", index=index,
+                    work_tree=folder).returncode == 0
+
+
+def checkout(repo: Path, commit: str, folder: Path) -> bool:
+    """Make ``folder`` a clean checkout of ``commit``; True when an existing one was reused."""
+    top = toplevel(repo)
+    tree = _tree(top, commit)
+    if folder.is_dir() and _matches(top, folder, commit, tree):
+        return True
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        index = staging.with_name(staging.name + ".index")
+        try:
+            steps = (("read-tree", commit),
+                     ("checkout-index", "--all", "--force", f"--prefix={staging}/"))
+            for args in steps:
+                result = _git(top, *args, index=index)
+                if result.returncode != 0:
+                    raise ReleaseError(f"git {args[0]} of {commit[:12]} failed: "
+                                       f"{result.stderr.strip()}")
+        finally:
+            index.unlink(missing_ok=True)
+        (staging / MARKER).write_text(json.dumps({"commit": commit, "tree": tree}), "utf-8")
+        if folder.exists():
+            # No longer matches its commit: set aside (a running version may still use it),
+            # never reused.
+            os.rename(folder, folder.with_name(f".{folder.name}.stale-{staging.name}"))
+        os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return False
+
+
+def project_folder(root: Path, release: Path) -> Path:
+    """Where the project (the folder of its pyproject.toml) lies inside a release checkout."""
+    with contextlib.suppress(ReleaseError, ValueError):
+        return release / root.resolve().relative_to(toplevel(root).resolve())
+    return release

@@ -1,0 +1,86 @@
+"""What a deploy needs from a traffic router, whatever runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from pytest_pyramid.errors import PyramidError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+
+class RouterError(PyramidError):
+    """The router cannot be reached or started at all."""
+
+
+@dataclass(frozen=True)
+class RouterState:
+    """What the router itself says it serves."""
+
+    generation: int
+    weights: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    ok: bool
+    generation: int
+    seconds: float
+    message: str
+
+
+@dataclass(frozen=True)
+class RouterHealth:
+    """The router as found: every problem is a reason it cannot be trusted to route."""
+
+    running: bool
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.running and not self.problems
+
+
+class Router(Protocol):
+    name: str
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def log_path(self) -> Path | None:
+        """The access log with one line per upstream attempt (per version): analysis."""
+        ...
+
+    @property
+    def client_log_path(self) -> Path | None:
+        """The access log of what clients were answered."""
+        ...
+
+    def ensure_running(self, weights: Mapping[str, int]) -> ApplyResult:
+        """Start the router with ``weights`` unless it runs; a dead or orphaned router is
+        cleaned up and started again."""
+        ...
+
+    def apply(self, weights: Mapping[str, int]) -> ApplyResult: ...
+
+    def actual(self) -> RouterState | None: ...
+
+    def check(self) -> RouterHealth:
+        """Is the router alive, serving what it was last told, with nothing orphaned?"""
+        ...
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until requests started under an older configuration have finished."""
+        ...
+
+    def validate(self, weights: Mapping[str, int]) -> str | None:
+        """None when a configuration for ``weights`` would be accepted, else why not."""
+        ...
+
+    def stop(self, timeout: float = 5.0) -> str | None:
+        """Stop a router this module runs: None when there was none running, else what was done."""
+        ...

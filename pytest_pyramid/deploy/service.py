@@ -1,0 +1,763 @@
+"""What each deploy command does: the orchestration behind ``pyramid deploy | approve | status |
+abort | promote | rollback | stop | history | stats``. The CLI parses and prints; this module
+decides. Progress lines go to ``out`` as they happen (a deploy takes minutes).
+
+Exit codes: 0 ok, 1 refused / rolled back / aborted / degraded, 2 needs approval or (status)
+a rollout in progress, 3 usage or state error (a :class:`PyramidError` the CLI prints).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.errors import PyramidError, VerdictError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+    from types import FrameType
+
+    from pytest_pyramid.deploy.approvals import Tally
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.history import History
+    from pytest_pyramid.deploy.processes import Registry, Version
+    from pytest_pyramid.deploy.rollout import Outcome
+    from pytest_pyramid.deploy.routers.base import Router
+    from pytest_pyramid.deploy.state import DeployState
+    from pytest_pyramid.deploy.stats import DeployStats
+    from pytest_pyramid.verdict.document import Verdict
+
+class UsageFailure(PyramidError):
+    """Bad input to a deploy command (exit 3)."""
+
+
+def _router(config: DeployConfig) -> Router:
+    from pytest_pyramid.deploy.routers import make_router
+
+    return make_router(config)
+
+
+def _history(config: DeployConfig, out: Callable[[str], None]) -> History:
+    from pytest_pyramid.deploy.history import History
+
+    return History(config.history_path, warn=out,
+                   pending=config.work_dir / "history.pending.jsonl")
+
+
+def _registry(config: DeployConfig) -> Registry:
+    from pytest_pyramid.deploy.processes import Registry
+
+    return Registry(config.work_dir)
+
+
+# -- state: read, validated, rebuilt when needed ---------------------------------------------------
+def load_state(config: DeployConfig, router: Router, out: Callable[[str], None], *,
+               repair: bool) -> DeployState:
+    """The state file when it is valid; otherwise the state rebuilt from the router's live
+    weights and the process registry (saved when ``repair``); StateError when it cannot be."""
+    from pytest_pyramid.deploy import processes
+    from pytest_pyramid.deploy.state import StateError, read_state, rebuild, save_state
+
+    loaded = read_state(config.state_path)
+    registry = _registry(config)
+    if loaded.problem is None and not loaded.missing:
+        return loaded.state
+    registered, unreadable = registry.entries()
+    alive = [v for v in registered if processes.version_alive(v)]
+    live = router.actual()
+    if loaded.missing and not alive and live is None:
+        return loaded.state
+    why = loaded.problem or f"{config.state_path} is missing"
+    try:
+        state, found = rebuild(live.weights if live else None, alive)
+    except StateError as exc:
+        raise StateError(f"{why}, and it cannot be rebuilt: {exc}. `pyramid stop` stops "
+                         "everything this work folder started") from None
+    extra = f" ({len(unreadable)} unreadable registry record(s))" if unreadable else ""
+    out(f"[state] {why}: rebuilt from the router and the process registry: {found}{extra}")
+    if repair:
+        with contextlib.suppress(OSError):
+            save_state(config.state_path, state)
+    return state
+
+
+def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str], None]) -> None:
+    """Rows left in progress by a deploy process that died; call with the lock held."""
+    from pytest_pyramid.deploy.history import OUTCOMES
+
+    assert "aborted" in OUTCOMES
+    try:
+        rows = history.open_rows()
+    except (sqlite3.Error, OSError):  # a broken history never stops a deploy or a stop
+        return
+    for row in rows:
+        if state.rollout is not None and row.id == state.rollout.id:
+            continue  # settled with its rollout
+        history.finish(row.id, outcome="aborted",
+                       reason=(f"{row.reason}; " if row.reason else "")
+                       + "its deploy process ended without recording an outcome")
+        out(f"[reconcile] history #{row.id} was left {row.outcome}: recorded as aborted")
+
+
+# -- deploy --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeployRequest:
+    commit: str | None = None
+    dry_run: bool = False
+    redeploy: bool = False
+    approval_files: tuple[Path, ...] = ()
+
+
+def resolve_commit(config: DeployConfig, revision: str | None) -> str:
+    from pytest_pyramid.verdict import provenance
+
+    rev = (revision or "HEAD").strip()
+    if not rev:
+        raise UsageFailure("--commit is empty")
+    sha = provenance.resolve_commit(config.root, rev)
+    if sha is None:
+        raise UsageFailure(f"--commit {rev!r}: not a commit of the git repository at "
+                           f"{config.root} (a release is a checkout of the commit)")
+    return sha
+
+
+def _deployer_identity(config: DeployConfig) -> tuple[str | None, str | None]:
+    """(deployer name, problem): who runs this deploy, proven by their private key."""
+    from pytest_pyramid.deploy.approvals import identify, load_people
+    from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
+
+    if config.deployer_key is None:
+        return None, ("a needs_approval verdict is deployed only by an identified deployer: "
+                      "pass --deployer-key (your private key) so your own approval is not "
+                      "counted")
+    try:
+        key = load_private_key(config.deployer_key)
+    except SignatureError as exc:
+        raise UsageFailure(f"--deployer-key: {exc}") from None
+    people = [*load_people(config.approvers, table="approvers", source=config.source).values(),
+              *load_people(config.deployers, table="deployers", source=config.source).values()]
+    person = identify(key.public_key(), people)
+    if person is None:
+        return None, (f"the deployer key {key_id(key.public_key())[:16]} is not configured in "
+                      "[tool.pyramid.deploy.approvers] or [tool.pyramid.deploy.deployers]")
+    return person.name, None
+
+
+def _approvals(config: DeployConfig, verdict: Verdict, history: History,
+               files: Sequence[Path], deployer: str | None, now: datetime) -> Tally:
+    from pytest_pyramid.deploy.approvals import load_people, read_envelope_file, tally
+    from pytest_pyramid.verdict.decision import approvals_needed
+    from pytest_pyramid.verdict.signing import SignatureError
+
+    people = load_people(config.approvers, table="approvers", source=config.source)
+    envelopes: list[object | None] = []
+    with contextlib.suppress(sqlite3.Error, OSError):  # an unreadable history only loses approvals
+        envelopes.extend(a.envelope for a in history.approvals(str(verdict.get("commit"))))
+    for path in files:
+        try:
+            envelopes.append(read_envelope_file(path))
+        except SignatureError as exc:
+            raise UsageFailure(f"--approval: {exc}") from None
+    _, roles, _ = approvals_needed(verdict)
+    return tally(envelopes, verdict=verdict, people=people, roles=roles, now=now,
+                 ttl=timedelta(seconds=config.approval_ttl), deployer=deployer)
+
+
+def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], None]) -> int:
+    from pytest_pyramid.deploy import gate
+    from pytest_pyramid.deploy.history import now_utc
+    from pytest_pyramid.verdict import provenance
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
+    from pytest_pyramid.verdict.trust import Target, TrustError, TrustPolicy, keyring
+
+    commit = resolve_commit(config, request.commit)
+    history = _history(config, out)
+    strategy = config.strategy
+
+    def refuse(reasons: Sequence[str], code: int, commit_time: str | None = None) -> int:
+        label = "needs approval" if code == 2 else "refused"
+        out(f"[gate] deploy of {commit[:12]} {label}:")
+        for reason in reasons:
+            out(f"[gate]   - {reason}")
+        history.record_refusal(commit=commit, commit_time=commit_time, strategy=strategy,
+                               dry_run=request.dry_run, verdict_path=str(config.verdict),
+                               reason="; ".join(reasons))
+        history.close()
+        return code
+
+    try:
+        verdict = load_verdict(config.verdict)
+    except VerdictError as exc:
+        return refuse([f"invalid verdict: {exc}"], 1)
+    commit_time = verdict.get("commit_time")
+    try:
+        keys = keyring(config.trusted_keys,
+                       f"{config.source}: [tool.pyramid.deploy] trusted_keys")
+    except TrustError as exc:
+        raise UsageFailure(str(exc)) from None
+    try:
+        envelope = read_envelope(envelope_path(Path(config.verdict)))
+    except SignatureError as exc:
+        return refuse([str(exc)], 1, commit_time)
+    # What ships is the commit's own tree (a clean checkout), so that is what must be tested.
+    target = Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
+                    description=commit[:12], in_git=True)
+    now = now_utc()
+    deployer, deployer_problem, tally_ = None, None, None
+    if verdict.get("decision") == "needs_approval":
+        deployer, deployer_problem = _deployer_identity(config)
+        tally_ = _approvals(config, verdict, history, request.approval_files, deployer, now)
+    judgement = gate.judge(
+        verdict, target=target, now=now, envelope=envelope, approvals=tally_,
+        deployer_problem=deployer_problem,
+        policy=TrustPolicy(max_age_s=config.max_age, require_signature=config.require_signature,
+                           trusted_keys=keys),
+    )
+    if not judgement.allowed:
+        return refuse(judgement.reasons, judgement.exit_code, commit_time)
+    for reason in judgement.reasons:
+        out(f"[gate] {reason}")
+    if deployer:
+        out(f"[gate] deployer: {deployer} (identified by --deployer-key)")
+    if request.dry_run:
+        code = dry_run(config, commit, history, commit_time, out)
+        history.close()
+        return code
+    return _deploy(config, commit, commit_time, history, out, redeploy=request.redeploy)
+
+
+def dry_run(config: DeployConfig, commit: str, history: History, commit_time: str | None,
+            out: Callable[[str], None]) -> int:
+    from pytest_pyramid.deploy.strategies import describe, plan, split
+
+    router = _router(config)
+    state = load_state(config, router, out, repair=False)
+    stable = state.stable.addr if state.stable else None
+    out(f"[plan] dry run: {config.strategy} of {commit[:12]} behind {config.router} at "
+        f"{router.url}; nothing is started and no weight changes")
+    out(f"[plan] release: a clean checkout of {commit[:12]} in {config.release_path(commit)}")
+    actual = router.actual()
+    out(f"[plan] router now serves: {describe(actual.weights) if actual else 'nothing'}")
+    if stable is None:
+        out("[plan] no stable version: the first deployment goes straight to 100%")
+    new = "127.0.0.1:<new port>"
+    problems = 0
+    stages = plan(config.strategy, config.steps) if stable else plan("blue-green", ())
+    for stage in stages:
+        weights = split(stable, new, stage.weight)
+        checked = {a if a != new else "127.0.0.1:9": w for a, w in weights.items()}
+        problem = router.validate(checked)
+        line = f"[plan] {stage.label}: {describe(weights)} - config check: " + (
+            "ok" if problem is None else f"FAILED: {problem}")
+        problems += problem is not None
+        out(line)
+    out(f"[plan] each step: a measurement every {config.interval:g}s, "
+        f"{config.measurements} passing measurement(s) to advance; limits: error rate "
+        f"{config.error_rate_limit:.2%}, p95 {config.p95_limit * 1000:.0f}ms, at least "
+        f"{config.min_requests} requests; rollback after {config.failure_limit + 1} failed "
+        f"measurement(s) or {config.progress_deadline:g}s without progress; then a bake of "
+        f"{config.bake:g}s with the previous version warm")
+    reason = "dry run" + (f": {problems} stage config(s) rejected" if problems else "")
+    history.record_refusal(commit=commit, commit_time=commit_time, strategy=config.strategy,
+                           dry_run=True, verdict_path=str(config.verdict), reason=reason,
+                           outcome="refused" if problems else "succeeded")
+    return 1 if problems else 0
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history: History,
+            out: Callable[[str], None], *, redeploy: bool) -> int:
+    from pytest_pyramid.deploy.rollout import Deployer
+    from pytest_pyramid.deploy.state import LockHeld, deploy_lock
+
+    router = _router(config)
+    deployer = Deployer(config, router, history, out)
+    started = time.monotonic()
+    try:
+        with deploy_lock(config.work_dir):
+            state = load_state(config, router, out, repair=True)
+            _close_orphan_rows(history, state, out)
+            if state.rollout is not None:
+                previous = state.rollout
+                why = (f"rollout #{previous.id} of {previous.commit[:12]} was left "
+                       f"{previous.status} at {previous.weight}% (its deploy process is gone)")
+                settled = deployer.settle(state, action="abort", why=why)
+                _finish(history, previous.id, previous.reason, settled)
+                if state.rollout is not None:
+                    out(f"[reconcile] could not settle rollout #{previous.id}: {settled.reason}")
+                    history.close()
+                    return 1
+            try:
+                deployment_id = history.start(commit=commit, commit_time=commit_time,
+                                              strategy=config.strategy, dry_run=False,
+                                              verdict_path=str(config.verdict))
+            except (sqlite3.Error, OSError) as exc:  # not started: nothing changed yet
+                out(f"[deploy] refused: the history {config.history_path} cannot record the "
+                    f"deployment ({exc}); nothing was changed")
+                return 1
+            steps = config.steps if config.strategy == "canary" else (100,)
+            out(f"[deploy] #{deployment_id}: {config.strategy} of {commit[:12]} "
+                f"(steps {', '.join(map(str, steps))})")
+            handlers = {sig: signal.signal(sig, _on_sigterm)
+                        for sig in (signal.SIGTERM, signal.SIGHUP)}
+            try:
+                try:
+                    outcome = deployer.run(state, deployment_id=deployment_id, commit=commit,
+                                           strategy=config.strategy, redeploy=redeploy)
+                except KeyboardInterrupt:
+                    if state.rollout is None:
+                        raise
+                    outcome = deployer.settle(state, action="abort", why="deploy interrupted")
+                except Exception as exc:
+                    # Whatever went wrong, a new version with traffic is not left unwatched.
+                    if state.rollout is None:
+                        raise
+                    out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
+                    outcome = deployer.settle(state, action="abort",
+                                              why=f"deploy failed: {type(exc).__name__}: {exc}")
+            finally:
+                for sig, handler in handlers.items():
+                    signal.signal(sig, handler)
+            # e.g. a promote sent while the new version was failing its health check
+            deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
+                                               f"({outcome.outcome}) before acting")
+            _finish(history, deployment_id, "", outcome)
+            history.close()
+    except LockHeld as exc:
+        history.record_refusal(commit=commit, commit_time=commit_time, strategy=config.strategy,
+                               dry_run=False, verdict_path=str(config.verdict), reason=str(exc))
+        history.close()
+        out(f"[deploy] refused: {exc}")
+        return 1
+    extra = f", rollback {outcome.rollback_s:.3f}s" if outcome.rollback_s is not None else ""
+    out(f"[deploy] #{deployment_id} {outcome.outcome} after {time.monotonic() - started:.1f}s"
+        f"{extra}: {outcome.reason}")
+    return outcome.exit_code
+
+
+def _finish(history: History, deployment_id: int, earlier_reason: str, outcome: Outcome) -> None:
+    # A reason recorded earlier (why a rollout got stuck) is kept, not overwritten.
+    reason = outcome.reason if not earlier_reason or earlier_reason in outcome.reason else \
+        f"{earlier_reason}; then {outcome.reason}"
+    history.finish(deployment_id, outcome=outcome.outcome, reason=reason,
+                   rollback_s=outcome.rollback_s,
+                   client_failed_fraction=outcome.client_failed_fraction,
+                   exposed_at=outcome.exposed_at, restored_at=outcome.restored_at)
+
+
+# -- approvals -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ApprovalResult:
+    approver: str
+    role: str
+    commit: str
+    counted: tuple[str, ...]
+    required: int
+    written_to: Path | None
+
+
+def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: Path | None,
+            out: Callable[[str], None]) -> ApprovalResult:
+    from pytest_pyramid._files import write_text_atomic
+    from pytest_pyramid.deploy.approvals import (
+        identify,
+        load_people,
+        sign_approval,
+        tally,
+        verdict_digest,
+    )
+    from pytest_pyramid.deploy.history import now_utc
+    from pytest_pyramid.verdict.decision import approvals_needed
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
+
+    try:
+        verdict = load_verdict(config.verdict)
+        key = load_private_key(key_path)
+    except (VerdictError, SignatureError) as exc:
+        raise UsageFailure(str(exc)) from None
+    commit = verdict.get("commit")
+    if not commit:
+        raise UsageFailure(f"{config.verdict}: the verdict records no commit; nothing to approve")
+    people = load_people(config.approvers, table="approvers", source=config.source)
+    me = identify(key.public_key(), people.values())
+    if me is None:
+        raise UsageFailure(f"the key {key_path} (key id {key_id(key.public_key())[:16]}) is not "
+                           "an approver in [tool.pyramid.deploy.approvers]")
+    if role is None:
+        if len(me.roles) != 1:
+            raise UsageFailure(f"--role is needed: {me.name} may approve as "
+                               f"{', '.join(me.roles)}")
+        role = me.roles[0]
+    if role.casefold() not in {r.casefold() for r in me.roles}:
+        raise UsageFailure(f"{me.name} is not configured for role {role!r} (roles: "
+                           f"{', '.join(me.roles)})")
+    required, roles, _ = approvals_needed(verdict)
+    if roles and role.casefold() not in {r.casefold() for r in roles}:
+        raise UsageFailure(f"role {role!r} may not approve this verdict (approver_roles: "
+                           f"{', '.join(roles)})")
+    now = now_utc()
+    envelope = sign_approval(verdict, role=role, approver=me.name, key=key, now=now)
+    if output is not None:
+        write_text_atomic(output, json.dumps(envelope, separators=(",", ":")) + "\n")
+        return ApprovalResult(me.name, role, commit, (), required, output)
+    history = _history(config, out)
+    try:
+        history.add_approval(envelope=envelope, who=me.name, role=role, commit=commit,
+                             verdict_digest=verdict_digest(verdict), at=now)
+        stored = [a.envelope for a in history.approvals(commit)]
+    except (sqlite3.Error, OSError) as exc:
+        raise UsageFailure(f"cannot record the approval in {config.history_path}: {exc} "
+                           "(use --output FILE and pass it to deploy with --approval)") from None
+    counted = tally(stored, verdict=verdict, people=people, roles=roles, now=now,
+                    ttl=timedelta(seconds=config.approval_ttl), deployer=None)
+    return ApprovalResult(me.name, role, commit, counted.counted, required, None)
+
+
+# -- status ----------------------------------------------------------------------------------------
+@dataclass
+class StatusReport:
+    exit_code: int
+    router: dict[str, object]
+    stable: dict[str, object] | None
+    rollout: dict[str, object] | None
+    previous: dict[str, object] | None
+    deploy_process_running: bool
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def status(config: DeployConfig) -> StatusReport:
+    """0 healthy and idle, 1 degraded, 2 a rollout in progress (watched), 3 state error."""
+    from pytest_pyramid.deploy import processes
+    from pytest_pyramid.deploy.state import StateError, lock_free
+
+    router = _router(config)
+    notes: list[str] = []
+    state_error: str | None = None
+    try:
+        state = load_state(config, router, notes.append, repair=False)
+    except StateError as exc:
+        from pytest_pyramid.deploy.state import DeployState
+
+        state, state_error = DeployState(), str(exc)
+    if notes:
+        state_error = state_error or notes[0]
+    health = router.check()
+    actual = router.actual()
+    running = not lock_free(config.work_dir)
+    # A router that was never started (or was stopped) is only a problem when it should serve.
+    serving = state.stable is not None or state.rollout is not None
+    problems = [f"router: {p}" for p in health.problems if serving or p.startswith("orphaned")]
+    if state_error:
+        problems.insert(0, f"state: {state_error}")
+
+    def version(v: Version | None, role: str) -> dict[str, object] | None:
+        if v is None:
+            return None
+        alive = processes.version_alive(v)
+        healthy = alive and processes.http_ok(
+            f"http://{v.addr}{config.health_path}", 2.0)[0]
+        starting = state.rollout is not None and state.rollout.status == "starting" and \
+            role == "new version" and running
+        if not healthy and not (alive and starting):  # a health check under way is no problem
+            problems.append(f"{role} {v.commit[:12]} at {v.addr} (pid {v.pid}) is "
+                            + ("not healthy" if alive else "not running"))
+        return {**v.as_dict(), "alive": alive, "healthy": healthy}
+
+    stable = version(state.stable, "stable")
+    rollout = None
+    if state.rollout is not None:
+        r = state.rollout
+        rollout = {**r.as_dict(), "canary": version(r.canary, "new version")}
+        if r.status == "stuck":
+            problems.append(f"rollout #{r.id} is stuck: {r.reason}")
+        elif not running:
+            problems.append(f"rollout #{r.id} is {r.status} at {r.weight}% and no deploy process "
+                            "watches it (`pyramid abort`, or `pyramid deploy` reconciles it)")
+    previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
+        if state.previous else None
+    known = {v.pid for _, v in state.versions()}
+    for leaked in _registry(config).alive():
+        if leaked.pid not in known:
+            problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
+                            "is neither stable nor a rollout's (`pyramid stop` stops it)")
+    if not running:
+        with contextlib.suppress(sqlite3.Error, OSError):
+            for row in _history(config, notes.append).open_rows():
+                if state.rollout is None or row.id != state.rollout.id:
+                    problems.append(f"history #{row.id} is {row.outcome} but no deploy process "
+                                    "runs it")
+    router_info: dict[str, object] = {
+        "kind": config.router, "url": router.url, "running": health.running,
+        "generation": actual.generation if actual else None,
+        "weights": actual.weights if actual else None,
+    }
+    if state_error:
+        code = 3
+    elif problems:
+        code = 1
+    elif state.rollout is not None:
+        code = 2
+    else:
+        code = 0
+    return StatusReport(code, router_info, stable, rollout, previous, running, problems, notes)
+
+
+# -- abort / promote / rollback --------------------------------------------------------------------
+def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | None, wait: float,
+            out: Callable[[str], None]) -> int:
+    """Ask the running deploy to act on its rollout, or act directly when none runs."""
+    from pytest_pyramid.deploy.state import (
+        LockHeld,
+        deploy_lock,
+        lock_free,
+        read_answer,
+        send_request,
+        withdraw,
+    )
+
+    router = _router(config)
+    state = load_state(config, router, out, repair=False)
+    rollout = state.rollout
+    if rollout is None:
+        if action == "rollback":
+            return revert(config, by=by, out=out)
+        out(f"[{action}] refused: no rollout in progress in {config.work_dir}")
+        return 1
+    if rollout_id is not None and rollout_id != rollout.id:
+        out(f"[{action}] refused: rollout #{rollout_id} is not in progress (rollout "
+            f"#{rollout.id} is)")
+        return 1
+    if action == "promote" and rollout.status in ("rolling_back", "stuck"):
+        out(f"[{action}] refused: rollout #{rollout.id} is {rollout.status.replace('_', ' ')}")
+        return 1
+    who = f" by {by}" if by else ""
+    try:
+        with deploy_lock(config.work_dir):
+            return _settle_directly(config, router, action, who, rollout.id, out)
+    except LockHeld:
+        pass
+    request = send_request(config.work_dir, rollout.id, action, by)
+    out(f"[{action}] asked the running deploy to {action} rollout #{rollout.id}; waiting up to "
+        f"{wait:g}s")
+    deadline = time.monotonic() + wait
+    while True:
+        reply = read_answer(config.work_dir, request.nonce)
+        if reply is not None:
+            done, message = reply
+            out(f"[{action}] {'done' if done else 'refused'}: {message}")
+            return 0 if done else 1
+        gone = lock_free(config.work_dir)
+        if (gone or time.monotonic() >= deadline) and withdraw(config.work_dir, request):
+            if gone:
+                out(f"[{action}] the deploy process ended before acting; acting directly")
+                return control(config, action, by=by, rollout_id=rollout.id, wait=wait, out=out)
+            out(f"[{action}] refused: the running deploy did not act within {wait:g}s; the "
+                "request was withdrawn")
+            return 1
+        if time.monotonic() >= deadline + 10.0:
+            out(f"[{action}] the running deploy took the request but did not answer")
+            return 1
+        time.sleep(0.05)
+
+
+def _settle_directly(config: DeployConfig, router: Router, action: str, who: str,
+                     rollout_id: int, out: Callable[[str], None]) -> int:
+    from pytest_pyramid.deploy.rollout import Deployer
+
+    state = load_state(config, router, out, repair=True)
+    rollout = state.rollout
+    if rollout is None or rollout.id != rollout_id:
+        out(f"[{action}] refused: rollout #{rollout_id} ended meanwhile")
+        return 1
+    history = _history(config, out)
+    deployer = Deployer(config, router, history, out)
+    outcome = deployer.settle(state, action=action, why=f"{action}{who}")
+    _finish(history, rollout.id, rollout.reason, outcome)
+    history.close()
+    out(f"[{action}] rollout #{rollout.id} {outcome.outcome}: {outcome.reason}")
+    return 0 if state.rollout is None else 1
+
+
+def revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
+    """`pyramid rollback` with no rollout: back to the version before the current one."""
+    from pytest_pyramid.deploy.rollout import Deployer
+    from pytest_pyramid.deploy.state import LockHeld, deploy_lock
+
+    who = f" by {by}" if by else ""
+    router = _router(config)
+    try:
+        with deploy_lock(config.work_dir):
+            state = load_state(config, router, out, repair=True)
+            if state.rollout is not None:
+                return _settle_directly(config, router, "rollback", who, state.rollout.id, out)
+            if state.previous is None:
+                out("[rollback] refused: no earlier version is recorded to roll back to")
+                return 1
+            history = _history(config, out)
+            current = state.stable
+            try:
+                row = history.start(commit=state.previous.commit, commit_time=None,
+                                    strategy="rollback", dry_run=False, verdict_path="",
+                                    kind="rollback")
+            except (sqlite3.Error, OSError):  # the rollback matters more than its row
+                row = None
+                out("[rollback] WARNING: the history cannot record this rollback")
+            outcome = Deployer(config, router, history, out).revert(state, who=who)
+            if row is not None:
+                _finish(history, row, "", outcome)
+            if outcome.outcome == "succeeded" and current is not None and \
+                    current.deployment_id is not None and outcome.restored_at is not None:
+                history.mark_reverted(current.deployment_id, by=row or 0, at=outcome.restored_at)
+            history.close()
+            out(f"[rollback] {outcome.outcome}: {outcome.reason}")
+            return outcome.exit_code
+    except LockHeld as exc:
+        out(f"[rollback] refused: {exc}, and it has no rollout to roll back yet; try again")
+        return 1
+
+
+# -- stop ----------------------------------------------------------------------------------------
+def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str], None]) -> int:
+    """Stop the router and every version this work folder started."""
+    from pytest_pyramid.deploy.state import LockHeld, deploy_lock, lock_holder
+
+    if not config.work_dir.exists():
+        out(f"[stop] nothing is running: no work folder {config.work_dir}")
+        return 0
+    try:
+        with deploy_lock(config.work_dir):
+            return _teardown(config, out)
+    except LockHeld as exc:
+        if not force:
+            out(f"[stop] refused: {exc}; stopping would pull its versions from under it. "
+                "Wait for it, `pyramid abort` it, or pass --force")
+            return 1
+        why = str(exc)
+    holder = lock_holder(config.work_dir)
+    if holder is not None:
+        out(f"[stop] --force: {why}; sending it SIGTERM so it rolls back and exits")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(holder, signal.SIGTERM)
+    else:
+        out(f"[stop] --force: {why}, but its pid cannot be confirmed; it is not signalled")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with deploy_lock(config.work_dir):
+                return _teardown(config, out)
+        except LockHeld:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+    out(f"[stop] --force: the deploy still holds the lock after {wait:g}s; stopping without it")
+    return _teardown(config, out)
+
+
+def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
+    from pytest_pyramid.deploy import processes
+    from pytest_pyramid.deploy.state import DeployState, StateError, save_state
+
+    router = _router(config)
+    registry = _registry(config)
+    try:
+        state = load_state(config, router, out, repair=False)
+    except StateError as exc:
+        out(f"[stop] {exc}; stopping what the router and the process registry show")
+        state = DeployState()
+    acted = False
+    # The router first: clients then get refused connections, not 502s from dying versions.
+    stopped = router.stop(config.stop_timeout)
+    if stopped is not None:
+        acted = True
+        out(f"[stop] router at {router.url}: {stopped}")
+    elif config.router == "command":
+        out(f"[stop] router: command router at {router.url} is yours to stop; left as it is")
+    versions: list[tuple[str, Version]] = state.versions()
+    known = {v.pid for _, v in versions}
+    versions += [("registered", v) for v in registry.alive() if v.pid not in known]
+    failed: list[str] = []
+    for role, version in versions:
+        label = f"{role} {version.commit[:12]} at {version.addr} (pid {version.pid})"
+        if version.start_ticks is None and processes.is_alive(version.pid):
+            # Without a recorded start time a live pid may be a stranger's: never signal it.
+            out(f"[stop] {label}: no recorded start time to confirm the pid; not signalled")
+            failed.append(label)
+            continue
+        if not processes.version_alive(version):
+            registry.remove(version)
+            out(f"[stop] {label} had already exited; forgotten")
+            continue
+        acted = True
+        if processes.stop(version, config.stop_timeout, registry):
+            out(f"[stop] {label} stopped")
+        else:
+            out(f"[stop] {label} is STILL RUNNING after SIGKILL")
+            failed.append(label)
+    registry.forget_dead()
+    history = _history(config, out)
+    if state.rollout is not None:
+        rollout = state.rollout
+        with contextlib.suppress(sqlite3.Error, OSError):
+            row = history.get(rollout.id)
+            # A rollout still open in the history would stay in progress for ever; stopping
+            # ends it like an abort. The stop itself is not a deployment: no row of its own.
+            if row is not None and row.outcome in ("in_progress", "paused", "failed"):
+                history.finish(rollout.id, outcome="aborted",
+                               reason=(f"{row.reason}; " if row.reason else "")
+                               + f"stopped by `pyramid stop` at {rollout.weight}% "
+                                 f"({rollout.status})")
+                out(f"[stop] rollout #{rollout.id} of {rollout.commit[:12]} ({rollout.status} at "
+                    f"{rollout.weight}%) recorded as aborted")
+    _close_orphan_rows(history, DeployState(), out)
+    history.close()
+    if failed:
+        return 1  # what could not be stopped stays in the state, so status still shows it
+    if state.stable is not None or state.rollout is not None or state.previous is not None or \
+            config.state_path.exists():
+        with contextlib.suppress(OSError):
+            save_state(config.state_path, DeployState(extra=state.extra))
+    if not acted:
+        out(f"[stop] nothing is running in {config.work_dir}")
+    else:
+        out(f"[stop] done: nothing of {config.work_dir} is running")
+    return 0
+
+
+# -- history and stats -----------------------------------------------------------------------------
+def history_rows(config: DeployConfig, limit: int) -> list[dict[str, object]]:
+    return [asdict(d) for d in _history(config, lambda _: None).deployments(limit=limit)]
+
+
+def history_detail(config: DeployConfig, deployment_id: int) -> dict[str, object]:
+    history = _history(config, lambda _: None)
+    found = history.get(deployment_id)
+    if found is None:
+        raise UsageFailure(f"no deployment #{deployment_id} in {config.history_path}")
+    return {**asdict(found), "steps": history.steps(deployment_id)}
+
+
+def stats(config: DeployConfig, days: float) -> DeployStats:
+    from pytest_pyramid.deploy.history import now_utc
+    from pytest_pyramid.deploy.stats import compute
+
+    return compute(_history(config, lambda _: None).deployments(), now=now_utc(),
+                   window=timedelta(days=days))
+
