@@ -372,10 +372,13 @@ class PyramidSession:
         rules = self.marker_rules or None
         explicit = self._explicit
         for item in items:
-            tier = item.stash.get(TIER_KEY, None)
-            if tier is None:
+            own = item.own_markers
+            if not own:
                 continue
-            late = {m.name for m in item.own_markers if m.name in tier_set} - {tier}
+            tier = item.stash.get(TIER_KEY, None)
+            if tier is None or (len(own) == 1 and own[0].name == tier):
+                continue  # the common case: only the tier marker this plugin added
+            late = {m.name for m in own if m.name in tier_set} - {tier}
             moved = None
             if not late and rules is not None and id(item) not in explicit:
                 moved = rules.tier_for(self._marker_names(item))
