@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.config import (
-    BUILTIN_TIERS,
     DEFAULT_VERDICT,
     Settings,
+    find_config,
     parse_settings,
-    read_pyproject_table,
 )
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.run.filters import informational
@@ -33,7 +32,8 @@ from pytest_pyramid.stash import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable, Generator, Mapping
+    from typing import Any
 
     from pytest_pyramid.run.session import PyramidSession
     from pytest_pyramid.run.shard import ShardSpec
@@ -127,11 +127,20 @@ def ini_value(config: pytest.Config, name: str) -> object:
     return None if value in ("", []) else value
 
 
-def _pyproject_path(config: pytest.Config) -> Path:
+def _project_dir(config: pytest.Config) -> Path:
     inipath = config.inipath
     if inipath is not None and inipath.name == "pyproject.toml":
-        return inipath
-    return config.rootpath / "pyproject.toml"
+        return inipath.parent
+    return config.rootpath
+
+
+def _config_file(config: pytest.Config) -> tuple[Path, Mapping[str, Any] | None]:
+    """The project's configuration: ``[tool.pyramid]`` in pyproject.toml, else a standalone
+    ``pyramid.toml`` beside it (setup.cfg / tox.ini projects); the table is None when
+    neither exists."""
+    directory = _project_dir(config)
+    found = find_config(directory)
+    return found if found is not None else (directory / "pyproject.toml", None)
 
 
 def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
@@ -140,9 +149,10 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     namespace = config.known_args_namespace
     option = getattr(namespace, "pyramid_verdict", None)
     try:
-        table = read_pyproject_table(_pyproject_path(config))
+        source, table = _config_file(config)
     except ConfigError:
-        table = {}  # invalid TOML: still a pyramid project if it says so anywhere
+        # invalid TOML, or both files: still a pyramid project, and the error comes later
+        source, table = _project_dir(config) / "pyproject.toml", {}
     ini = ini_value(config, "pyramid_verdict")
     cli = any(getattr(namespace, dest, None) for dest in _CLI_DESTS)
     if table is None and not ini and not cli and not _ini_overrides_given(config):
@@ -154,8 +164,7 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     value = (table or {}).get("verdict")
     named = value if isinstance(value, str) and value.strip() else DEFAULT_VERDICT
     # relative to the file that names it, as every path in [tool.pyramid]
-    pyproject = _pyproject_path(config)
-    return pyproject.parent / named, f"{pyproject}: [tool.pyramid] verdict"
+    return source.parent / named, f"{source}: verdict"
 
 
 def _ini_overrides_given(config: pytest.Config) -> bool:
@@ -273,15 +282,15 @@ def pytest_load_initial_conftests(
 def pytest_configure(config: pytest.Config) -> None:
     for name in SECRET_ENV:
         os.environ.pop(name, None)
-    for name, default in BUILTIN_TIERS.items():
-        config.addinivalue_line("markers", f"{name}: pyramid tier - {default.description}")
+    from pytest_pyramid import markers
+
+    if not config.pluginmanager.has_plugin(markers.PLUGIN_NAME):
+        # loaded without its entry points (PYTEST_DISABLE_PLUGIN_AUTOLOAD, -p pytest_pyramid...)
+        markers.pytest_configure(config)
     try:
         settings = _load_settings(config)
         if settings is None:
             return
-        for name, spec in settings.tiers.items():
-            if name not in BUILTIN_TIERS:
-                config.addinivalue_line("markers", f"{name}: pyramid tier - {spec.description}")
         config.stash[SETTINGS_KEY] = settings
         _register_parts(config, settings)
     except pytest.UsageError as exc:
@@ -331,13 +340,16 @@ def _cli_given(config: pytest.Config) -> bool:
 
 
 def _load_settings(config: pytest.Config) -> Settings | None:
-    pyproject = _pyproject_path(config)
     try:
-        table = read_pyproject_table(pyproject)
+        pyproject, table = _config_file(config)
         overrides = _ini_overrides(config)
         if table is None and not overrides and not _cli_given(config):
             return None
-        return parse_settings(table or {}, str(pyproject), config.rootpath, overrides)
+        # a worker's controller checked the same table before it started the worker
+        checked = hasattr(config, "workerinput")
+        return parse_settings(
+            table or {}, str(pyproject), config.rootpath, overrides, schema_checked=checked
+        )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
 
@@ -392,9 +404,14 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
+    from pytest_pyramid.run.session import LateMarkers
+
+    config.pluginmanager.register(LateMarkers(owner), "pyramid-late-markers")
     if shard is not None:
         _register_shard(config, owner, shard, project_dir, controller=writes)
-    if owner.limits.enforced and hasattr(signal, "SIGALRM"):
+    limits = owner.limits
+    armed = limits.default is not None or limits.marks or limits.user_override
+    if limits.enforced and armed and hasattr(signal, "SIGALRM"):
         from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(), "pyramid-timer")

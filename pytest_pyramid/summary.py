@@ -31,6 +31,9 @@ class TierStats:
     skipped: int = 0
     xfailed: int = 0
     xpassed: int = 0
+    #: test modules skipped at import (``pytest.importorskip``, a module-level ``skip``):
+    #: pytest counts each as one skipped test, and so does the tier
+    skipped_modules: int = 0
     test_time_s: float = 0.0
     first_start: float | None = None
     last_stop: float | None = None

@@ -41,6 +41,7 @@ def assemble_verdict(
     effective_limits: Mapping[str, float | None],
     sections: Sequence[tuple[str, object]],
     hook_errors: list[str],
+    mode: str = "enforce",
 ) -> Verdict:
     """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
     be merged adds to ``hook_errors``, which make the run incomplete."""
@@ -77,6 +78,8 @@ def assemble_verdict(
         verdict["completeness"].extend(
             {"kind": "plugin_error", "message": e} for e in hook_errors
         )
+    # observe mode judges as enforce does; only the exit status and the wording differ
+    verdict["run"]["mode"] = "observe" if mode == "observe" else "enforce"
     judgement = judge(verdict)
     verdict["decision"] = judgement.decision
     verdict["reasons"] = judgement.reasons

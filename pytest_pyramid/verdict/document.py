@@ -63,6 +63,7 @@ class TierEntry(TypedDict, total=False):
     failed: int
     errors: int
     skipped: int
+    skipped_modules: int
     xfailed: int
     xpassed: int
     never_ran: int
@@ -86,6 +87,7 @@ class RunEntry(TypedDict, total=False):
     pytest: str
     collected: int
     never_ran: int
+    mode: str
 
 
 class TreeEntry(TypedDict):
@@ -337,7 +339,8 @@ def build_verdict(
             "passed": stats.passed,
             "failed": stats.failed,
             "errors": stats.errors,
-            "skipped": stats.skipped,
+            "skipped": stats.skipped + stats.skipped_modules,
+            "skipped_modules": stats.skipped_modules,
             "xfailed": stats.xfailed,
             "xpassed": stats.xpassed,
             "never_ran": stats.never_ran,
@@ -441,6 +444,7 @@ _TIER_COUNTS = frozenset(
         "skipped",
         "xfailed",
         "xpassed",
+        "skipped_modules",
         "never_ran",
     }
 )

@@ -354,6 +354,7 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
                 stats.deselected = entry["deselected"]
                 stats.paths_not_collected = entry["paths_not_collected"]
                 stats.files_on_disk = entry["files_on_disk"]
+                stats.skipped_modules = entry["skipped_modules"]
             stats.never_ran += entry["never_ran"]
             stats.test_time_s += entry["test_time_s"]
             wall = float(entry["wall_time_s"])
@@ -600,6 +601,7 @@ def judge_merged(
         effective_limits=limits,
         sections=sections,
         hook_errors=errors,
+        mode=settings.mode,
     )
     from pytest_pyramid.results import effect_of
     from pytest_pyramid.verdict.writer import _only_quarantined_failures
@@ -608,7 +610,8 @@ def judge_merged(
     status, note = exit_status(
         run.exitstatus,
         verdict["decision"],
-        gate_blocks=any(effect_of(g) == "block" for g in gates),
+        # observe mode: the gates are reported, they never fail the merge's exit status
+        gate_blocks=settings.mode != "observe" and any(effect_of(g) == "block" for g in gates),
         hook_errors=bool(errors),
         excused_failures=_only_quarantined_failures(run, gates, failed),
         tests_left_over=sum(s.never_ran for s in run.tiers.values()) > 0,

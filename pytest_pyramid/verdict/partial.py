@@ -200,6 +200,7 @@ def build_partial(
                 "deselected": stats.deselected,
                 "paths_not_collected": stats.paths_not_collected,
                 "files_on_disk": stats.files_on_disk,
+                "skipped_modules": stats.skipped_modules,
                 "never_ran": stats.never_ran,
                 "test_time_s": stats.test_time_s,
                 "wall_time_s": round(stats.wall_time_s, 6),

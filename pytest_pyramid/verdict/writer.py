@@ -212,7 +212,7 @@ class VerdictWriter:
             return outcome
         from pytest_pyramid.gates.budgets import near_budget
 
-        self.near_budget = near_budget(run, self.settings.tiers)
+        self.near_budget = near_budget(run, self.settings.tiers, self.settings.budget_basis)
         self.result = self.finish(run, end)
         session.exitstatus = self.result.exitstatus
         self.config.stash[FINISHED_KEY] = True
@@ -235,7 +235,8 @@ class VerdictWriter:
             return
         width = max(WIDTH, getattr(getattr(tr, "_tw", None), "fullwidth", WIDTH))
         decision = verdict["decision"]
-        for line in render(verdict, explain=self.explain, width=width):
+        verbosity = int(self.config.getoption("verbose", 0) or 0)
+        for line in render(verdict, explain=self.explain, verbosity=verbosity, width=width):
             markup = {}
             if line.startswith("decision:"):
                 markup = {"green": True} if decision == "ready" else {"red": True, "bold": True}
@@ -243,6 +244,8 @@ class VerdictWriter:
                     markup = {"yellow": True, "bold": True}
             elif line.startswith("FAIL"):
                 markup = {"red": True}
+            elif line.startswith("not judged"):
+                markup = {"yellow": True}
             tr.write_line(line, **markup)
         run = self.config.stash[RUN_KEY]
         if run.metrics_discarded:
@@ -498,13 +501,16 @@ class VerdictWriter:
             effective_limits=self.effective_limits,
             sections=sections,
             hook_errors=hook_errors,
+            mode=self.settings.mode,
         )
         decision = verdict["decision"]
         excused = _only_quarantined_failures(run, gates, end.tests_failed)
+        observe = self.settings.mode == "observe"
         status, note = exit_status(
             end.exitstatus,
             decision,
-            gate_blocks=any(effect_of(g) == "block" for g in gates),
+            # observe mode: the gates are reported, they never fail pytest's run
+            gate_blocks=not observe and any(effect_of(g) == "block" for g in gates),
             hook_errors=bool(hook_errors),
             excused_failures=excused,
             tests_left_over=end.never_ran > 0,
