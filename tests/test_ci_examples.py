@@ -1,4 +1,4 @@
-"""The CI templates of docs/shards.md: linted (actionlint for GitHub), and checked against
+"""The CI templates (examples/, docs/shards.md): linted (actionlint for GitHub), and checked against
 what the plugin writes and what ``pyramid merge`` accepts, so they cannot drift."""
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import yaml
 from pytest_pyramid.cli import build_parser
 from pytest_pyramid.run.sharding import DEFAULT_DURATIONS
 from pytest_pyramid.verdict.partial import coverage_name, partial_name
+from pytest_pyramid.verdict.results_file import results_path_for
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-GITHUB = EXAMPLES / "github-actions-shards.yml"
-GITLAB = EXAMPLES / "gitlab-ci-shards.yml"
+GITHUB = EXAMPLES / "github-actions.yml"
+GITLAB = EXAMPLES / "gitlab-ci.yml"
 
 
 def actionlint() -> str:
@@ -91,6 +92,43 @@ def test_the_github_workflow_shards_uploads_and_merges() -> None:
     assert [s["uses"].split("@")[0] for s in shard["steps"] if s in caches] == [
         "actions/cache/restore"]
     assert any(s.get("uses", "").startswith("actions/cache/save") for s in merge["steps"])
+
+
+def cli_args(line: str) -> Any:
+    """Parse a `pyramid ...` line with the real CLI parser (a renamed option fails here)."""
+    words = shlex.split(line)
+    assert words[0] == "pyramid"
+    return build_parser().parse_args(words[1:])
+
+
+def test_the_github_workflow_gives_fast_feedback_first() -> None:
+    workflow = load(GITHUB)
+    fast = workflow["jobs"]["fast"]
+    run = next(s["run"] for s in fast["steps"] if "pytest" in s.get("run", ""))
+    assert "--pyramid-tier=fast" in run
+    assert "-n auto" in run
+    assert workflow["jobs"]["shard"]["needs"] == "fast"
+
+
+def test_the_github_workflow_annotates_and_keeps_the_verdict() -> None:
+    merge = load(GITHUB)["jobs"]["merge"]
+    merged = merge_args(next(s["run"] for s in merge["steps"]
+                             if "pyramid merge" in s.get("run", "")))
+    report = next(s for s in merge["steps"] if "pyramid check" in s.get("run", ""))
+    assert report["if"] == "always()"  # a blocked merge still annotates its failing gates
+    lines = [line for line in report["run"].splitlines() if line.strip()]
+    check = cli_args(next(line for line in lines if line.startswith("pyramid check")))
+    assert check.format == "github"
+    assert check.verdict == merged.output
+    summary = cli_args(next(line for line in lines if line.startswith("pyramid report")))
+    assert summary.summary == Path("$GITHUB_STEP_SUMMARY")
+    upload = next(s for s in merge["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["if"] == "always()"
+    uploaded = upload["with"]["path"].split()
+    verdict = Path(merged.output)
+    assert str(verdict) in uploaded
+    assert results_path_for(verdict).name in uploaded  # the reports' per-test detail
+    assert str(summary.html) in uploaded
 
 
 def test_the_gitlab_pipeline_shards_uploads_and_merges() -> None:
