@@ -236,13 +236,16 @@ def narrowing_reasons(
     return reasons
 
 
-def ignored_sources(config: pytest.Config) -> list[str]:
-    """The configuration file and conftest files of this run that git ignores: they shaped
-    the run but are not part of the tree the verdict names (a gitignored ``pytest.ini``
-    would silently replace the project's configuration)."""
+def ignored_sources(config: pytest.Config, pyramid_config: Path | None = None) -> list[str]:
+    """The configuration files (pytest's, and the one ``[tool.pyramid]`` came from: a
+    ``pyramid.toml`` beside a ``setup.cfg``) and conftest files of this run that git ignores:
+    they shaped the run but are not part of the tree the verdict names (a gitignored
+    ``pytest.ini`` or ``pyramid.toml`` would silently replace the project's configuration)."""
     paths: list[Path] = []
     if config.inipath is not None:
         paths.append(Path(config.inipath))
+    if pyramid_config is not None and pyramid_config not in paths:
+        paths.append(pyramid_config)
     for plugin in config.pluginmanager.get_plugins():
         name = getattr(plugin, "__file__", None)
         if name and os.path.basename(name) == "conftest.py":

@@ -491,7 +491,7 @@ class PyramidSession:
         self._reconcile_collection(ids)
         from pytest_pyramid.run.filters import ignored_sources
 
-        self.facts.ignored_sources = ignored_sources(self.config)
+        self.facts.ignored_sources = ignored_sources(self.config, Path(self.settings.source))
         if self.is_worker:
             index = {name: chr(48 + spec.order) for name, spec in self.settings.tiers.items()}
             tier_of = self.tier_of

@@ -333,6 +333,25 @@ def test_a_gitignored_pytest_ini_that_replaces_the_config_is_seen(
                for r in data["reasons"]), data["reasons"]
 
 
+def test_a_gitignored_pyramid_toml_that_sets_the_gates_is_seen(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict
+) -> None:
+    # a setup.cfg-style project: pytest's settings elsewhere, [tool.pyramid] in pyramid.toml,
+    # which a clone of the commit would not have
+    pyproject = committed / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().split("[tool.pyramid]")[0])
+    (committed / ".gitignore").write_text("pyramid.toml\n")
+    git(committed, "add", "-A")
+    git(committed, "commit", "-qm", "config kept out of the tree")
+    (committed / "pyramid.toml").write_text('verdict = "pyramid-verdict.json"\n')
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["config"]["file"].endswith("pyramid.toml")
+    assert data["decision"] == "incomplete"
+    assert any("files that git ignores shaped the run" in r and "pyramid.toml" in r
+               for r in data["reasons"]), data["reasons"]
+
+
 def test_a_symlink_out_of_the_repository_is_not_named_code(
     pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, tmp_path_factory: Any
 ) -> None:
