@@ -224,6 +224,17 @@ def _partial_placeholder_now(path: Path, shard: ShardSpec) -> None:
     )
 
 
+def _shard_replaces_verdict(path: Path, shard: ShardSpec) -> None:
+    from pytest_pyramid.verdict.document import utc_now_iso
+    from pytest_pyramid.verdict.writer import write_placeholder
+
+    write_placeholder(
+        path,
+        f"CI shard {shard.index}/{shard.total} ran here at {utc_now_iso()}: a shard judges "
+        "nothing, the verdict comes from `pyramid merge` of every shard's partial",
+    )
+
+
 def _placeholder_now(path: Path) -> None:
     from pytest_pyramid.verdict.document import utc_now_iso
     from pytest_pyramid.verdict.writer import write_placeholder
@@ -262,6 +273,8 @@ def pytest_load_initial_conftests(
                 else:  # a shard writes no verdict: its partial stands in for it
                     from pytest_pyramid.verdict.partial import partial_path
 
+                    if path.is_file():  # an older verdict here no longer speaks for the tree
+                        _shard_replaces_verdict(path, shard)
                     path = partial_path(path, shard.index, shard.total)
                     _partial_placeholder_now(path, shard)
             except OSError as exc:  # say so before any test runs, not after the whole suite

@@ -570,6 +570,17 @@ def test_shard_usage_errors_never_run_anything(
     assert not (small.path / "pyramid-verdict.json").exists()
 
 
+def test_a_shard_leaves_no_older_ready_verdict_behind(small: pytest.Pytester) -> None:
+    assert small.runpytest().ret == 0
+    assert json.loads((small.path / "pyramid-verdict.json").read_text())["decision"] == "ready"
+    small.makepyfile(**{"tests/unit/test_new": "def test_new(): assert False"})
+    result = small.runpytest("--pyramid-shard=1/2")
+    assert result.ret in (0, 1)  # whichever shard the failing test fell in
+    stale = json.loads((small.path / "pyramid-verdict.json").read_text())
+    assert stale["decision"] == "incomplete"
+    assert any("CI shard 1/2 ran here" in r for r in stale["reasons"]), stale["reasons"]
+
+
 def test_the_ini_twin_names_its_file(small: pytest.Pytester) -> None:
     result = small.runpytest("-o", "pyramid_shard=3/2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
