@@ -207,6 +207,63 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    """``pyramid merge``: judge the CI shards' partial results once (verdict/merge.py)."""
+    from pytest_pyramid.verdict.merge import run_merge
+    from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
+
+    outcome = run_merge(
+        args.partials,
+        config=args.config,
+        output=args.output,
+        durations_out=args.durations_out,
+        coverage_out=args.coverage_out,
+        diff_base=args.diff_base,
+    )
+    verdict = outcome.result.verdict
+    shards = outcome.result.shards
+    retried = f", retried: {shards['retried']}" if shards.get("retried") else ""
+    _print(
+        f"merged {len(outcome.result.shard_set.finished)} of {shards.get('total')} shard(s)"
+        f"{retried}; critical path {shards.get('critical_path_s')}s, summed test time "
+        f"{shards.get('summed_test_time_s')}s"
+    )
+    failing = [g for g in verdict["gates"] if g["status"] != "pass"]
+    if failing:
+        _print("\n".join(gate_lines(failing, explain=False)))
+    _print("\n".join(decision_lines(verdict)))
+    for note in outcome.result.notes:
+        _print(note, err=True)
+    _print(f"verdict written to {outcome.verdict_path}")
+    if outcome.durations_path is not None:
+        _print(f"durations for the next split written to {outcome.durations_path}")
+    return DECISION_EXIT[verdict["decision"]]
+
+
+def _add_merge(commands: Any) -> None:
+    merge = commands.add_parser(
+        "merge",
+        help="judge CI shards' partial results (pyramid-partial-I-of-N.json) once; exit codes "
+        "as check; 3 when the partials cannot be one run",
+    )
+    merge.add_argument("partials", nargs="+", metavar="PARTIAL",
+                       help="partial result files, or directories holding them")
+    merge.add_argument("-o", "--output", default=None, metavar="FILE",
+                       help="where to write the verdict (default: [tool.pyramid] verdict)")
+    merge.add_argument("--durations-out", default=None, metavar="FILE",
+                       help="durations file for the next split (default: the shards' "
+                       "default, .pyramid/durations.json or pyramid_durations)")
+    merge.add_argument("--coverage-out", default=None, metavar="FILE",
+                       help="also keep the combined coverage data file (coverage html ...)")
+    merge.add_argument("--config", default=None, metavar="PYPROJECT",
+                       help="the pyproject.toml the shards ran with (default: the nearest "
+                       "with [tool.pyramid])")
+    merge.add_argument("--diff-base", default=None, metavar="REV",
+                       help="base revision for changed-line coverage and risk (default: the "
+                       "shards' --pyramid-diff-base)")
+    merge.set_defaults(func=cmd_merge)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict.document import load_verdict
@@ -309,6 +366,136 @@ def _runs_database(args: argparse.Namespace) -> Path:
     raise UsageFailure("name the run history: pyramid history --runs DB")
 
 
+def _config_location(given: str | None) -> tuple[Path, Any]:
+    """The configuration ``pyramid config check`` reads: a file, a project directory, or
+    (without a path) the nearest project at or above the current directory."""
+    from pytest_pyramid.config import find_config, read_pyproject_table
+
+    if given is not None and not Path(given).is_dir():
+        path = Path(given)
+        if not path.is_file():
+            raise UsageFailure(f"{path}: no such file")
+        table = read_pyproject_table(path)
+        if table is None:
+            raise UsageFailure(f"{path}: has no [tool.pyramid] table")
+        return path, table
+    start = Path(given) if given is not None else Path.cwd()
+    for directory in (start, *(() if given is not None else start.resolve().parents)):
+        found = find_config(directory)
+        if found is not None:
+            return found
+    raise UsageFailure(f"{start}: no pyproject.toml with [tool.pyramid] and no pyramid.toml")
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Everything a pytest run (and ``pyramid deploy``) would check at start-up, run none."""
+    from pytest_pyramid.config import parse_settings
+    from pytest_pyramid.cov.config import parse_coverage_settings
+    from pytest_pyramid.deploy.config import build_config
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.gates.engine import GateEngine
+    from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules
+
+    path, table = _config_location(args.path)
+    settings = parse_settings(table, str(path), path.parent, {})
+    rules = {name: spec.markers for name, spec in settings.tiers.items() if spec.markers}
+    try:
+        MarkerRules(rules, {name: spec.order for name, spec in settings.tiers.items()})
+    except MarkerRuleError as exc:
+        raise ConfigError("tiers.*.markers", rules, str(path), str(exc)) from None
+    engine = GateEngine.from_settings(settings, environ={})
+    parse_coverage_settings(table, str(path), settings.tier_names,
+                            source_paths=settings.source_paths)
+    build_config(table.get("deploy", {}), source=str(path), root=path.parent.resolve())
+    gates = sorted({item.spec.id for item in engine.prepared})
+    _print(
+        f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
+    )
+    return 0
+
+
+def _measure(project: Any, plan: Any) -> Any:
+    """Run the suite once with the proposal in a temporary pyramid.toml (observe mode, no
+    budgets) and read what its verdict measured."""
+    import importlib.util
+    import json
+    import subprocess
+    import tempfile
+
+    from pytest_pyramid import adopt
+    from pytest_pyramid.config import STANDALONE
+
+    coverage = bool(project.source) and importlib.util.find_spec("pytest_cov") is not None
+    probe = project.root / STANDALONE
+    with tempfile.TemporaryDirectory() as tmp:
+        verdict = Path(tmp) / "verdict.json"
+        command = [sys.executable, "-m", "pytest", f"--pyramid-verdict={verdict}"]
+        if coverage:
+            command += [f"--cov={source}" for source in project.source] + ["--cov-report="]
+        _print(f"measuring: {' '.join(command[1:])} (once, with the proposed tiers)")
+        sys.stdout.flush()
+        probe.write_text(adopt.render(project, plan, None, measuring=True, coverage=coverage))
+        try:
+            result = subprocess.run(command, cwd=project.root, check=False)
+        finally:
+            probe.unlink(missing_ok=True)
+        if not verdict.is_file():
+            raise UsageFailure(
+                f"{project.root}: the measuring run (exit {result.returncode}) wrote no verdict"
+            )
+        measured = adopt.read_measurement(json.loads(verdict.read_text("utf-8")))
+    if not measured.tests:
+        raise UsageFailure(f"{project.root}: the measuring run collected no test")
+    if measured.failed:
+        _print(f"note: {measured.failed} test(s) failed in the measuring run; its figures are "
+               "used anyway", err=True)
+    return measured
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Propose a first [tool.pyramid] from the project and one measured run; write it after
+    showing the diff and asking (``--write``: without asking)."""
+    import difflib
+
+    from pytest_pyramid import adopt
+    from pytest_pyramid._files import write_text_atomic
+    from pytest_pyramid.errors import ConfigError
+
+    root = Path(args.path).resolve()
+    try:
+        already = adopt.configured(root)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    if already is not None:
+        raise UsageFailure(
+            f"{already}: pytest-pyramid is configured already (`pyramid config check` "
+            "validates it)"
+        )
+    project = adopt.inspect(root)
+    plan = adopt.propose(project)
+    measured = None if args.no_run else _measure(project, plan)
+    text = adopt.render(project, plan, measured, observe=args.observe)
+    target = project.target
+    before = target.read_text("utf-8") if target.is_file() else ""
+    after = before.rstrip("\n") + ("\n\n" if before.strip() else "") + text
+    _print("".join(difflib.unified_diff(
+        before.splitlines(True), after.splitlines(True), f"{target.name} (now)",
+        f"{target.name} (proposed)",
+    )).rstrip("\n"))
+    if not args.write:
+        if not sys.stdin.isatty():
+            _print(f"not written: `pyramid init --write` writes it to {target}")
+            return 0
+        answer = input(f"write this to {target}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            _print("not written")
+            return 0
+    write_text_atomic(target, after)
+    _print(f"{target}: written. Next: `pyramid config check`, then `pytest` for the first "
+           "verdict (docs/adopting.md)")
+    return 0
+
+
 def _default_verdict() -> str:
     """The deploy's verdict: ``[tool.pyramid.deploy] verdict``, else ``[tool.pyramid]
     verdict`` of the nearest pyproject.toml, else the plugin's default (one rule for all)."""
@@ -401,12 +588,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     attest.set_defaults(func=cmd_attest)
 
+    init = commands.add_parser(
+        "init",
+        help="propose a first [tool.pyramid] from the project and one measured run of its "
+        "suite; shows the diff and asks before writing",
+    )
+    init.add_argument("path", nargs="?", default=".", help="the project (default: here)")
+    init.add_argument("--write", action="store_true", help="write without asking (scripts)")
+    init.add_argument("--no-run", action="store_true",
+                      help="propose tiers only: no measuring run, no budgets or thresholds")
+    init.add_argument("--observe", action="store_true",
+                      help='start in observe mode (mode = "observe": gates reported, the exit '
+                      "status stays pytest's own)")
+    init.set_defaults(func=cmd_init)
+
+    config = commands.add_parser("config", help="work with the [tool.pyramid] configuration")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
+                                            required=True)
+    config_check = config_commands.add_parser(
+        "check",
+        help="validate [tool.pyramid] (pyproject.toml or pyramid.toml) without running tests; "
+        "exit 0 valid, 3 invalid",
+    )
+    config_check.add_argument(
+        "path", nargs="?", default=None,
+        help="pyproject.toml, pyramid.toml or a project directory (default: the nearest "
+        "project at or above the current directory)",
+    )
+    config_check.set_defaults(func=cmd_config_check)
+
     keygen = commands.add_parser(
         "keygen", help="create an Ed25519 key pair (PREFIX.key, PREFIX.pub)"
     )
     keygen.add_argument("prefix", help="path prefix of the key files")
     keygen.add_argument("--force", action="store_true", help="replace existing files")
     keygen.set_defaults(func=cmd_keygen)
+    _add_merge(commands)
 
     report = commands.add_parser(
         "report",

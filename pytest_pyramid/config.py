@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.results import Level, parse_level
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from pytest_pyramid.results import Level
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,55 +26,28 @@ else:  # pragma: no cover - exercised on 3.10 only
 @dataclass(frozen=True)
 class TierDefault:
     budget_s: float
-    test_timeout_s: float
     description: str
 
 
-#: Built-in tiers in pyramid order. Budgets are the seed strategy's; per-test limits are
-#: generous enough for noisy CI runners (a fixed 1 s limit is a known source of flakes).
+#: Built-in tiers in pyramid order. Budgets are the seed strategy's (judged on the tier's
+#: wall time, a gate: they never stop a test); a default budget only warns until the
+#: project sets a budget or a budget level. There is no default per-test kill limit: a
+#: project that adds [tool.pyramid] gets the outcomes bare pytest gives it, and a limit
+#: exists only where ``tiers.<tier>.test_timeout`` sets one.
 BUILTIN_TIERS: dict[str, TierDefault] = {
-    "unit": TierDefault(30.0, 10.0, "fast, isolated tests of logic"),
-    "integration": TierDefault(300.0, 60.0, "tests against real databases and services"),
-    "contract": TierDefault(300.0, 60.0, "consumer/provider contract tests"),
-    "e2e": TierDefault(900.0, 120.0, "end-to-end tests through the user interface"),
-    "performance": TierDefault(1800.0, 600.0, "load and latency tests"),
-    "security": TierDefault(1200.0, 300.0, "security scans and negative API tests"),
+    "unit": TierDefault(30.0, "fast, isolated tests of logic"),
+    "integration": TierDefault(300.0, "tests against real databases and services"),
+    "contract": TierDefault(300.0, "consumer/provider contract tests"),
+    "e2e": TierDefault(900.0, "end-to-end tests through the user interface"),
+    "performance": TierDefault(1800.0, "load and latency tests"),
+    "security": TierDefault(1200.0, "security scans and negative API tests"),
 }
 BUILTIN_GROUPS: dict[str, tuple[str, ...]] = {"fast": ("unit",)}
 ALL_GROUP = "all"
 DEFAULT_VERDICT = "pyramid-verdict.json"
+#: the standalone configuration file, read when pyproject.toml has no [tool.pyramid]
+STANDALONE = "pyramid.toml"
 BUDGET_WARN_RATIO = 0.9
-
-_TOP_LEVEL_KEYS = frozenset(
-    {
-        "default_tier",
-        "strict",
-        "verdict",
-        "release_tiers",
-        "fail_fast",
-        "tiers",
-        "groups",
-        "source",
-        "budget_level",
-        # sections parsed by the gate engine, coverage and deploy parts
-        "thresholds",
-        "gates",
-        "quarantine",
-        "shape",
-        "static",
-        "risk",
-        "approvals",
-        "coverage",
-        "coverage_source",
-        "deploy",
-        "flaky",
-        "exclude",
-    }
-)
-_TIER_KEYS = frozenset(
-    {"paths", "test_timeout", "budget", "budget_level", "description", "coverage", "after"}
-)
-
 
 @dataclass(frozen=True)
 class TierSpec:
@@ -84,6 +58,8 @@ class TierSpec:
     budget: float | None
     budget_level: Level
     description: str
+    #: marker names or marker expressions that put a test in this tier
+    markers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +79,10 @@ class Settings:
     raw: Mapping[str, Any] = field(default_factory=dict)
     #: test files that are not part of the suite (globs relative to the project, ``**`` dialect)
     exclude: tuple[str, ...] = ()
+    #: "observe": gates judged and reported, the exit status stays pytest's own
+    mode: str = "enforce"
+    #: what budgets judge: "wall" (the tier's start to end) or "sum" (its tests' durations)
+    budget_basis: str = "wall"
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -132,7 +112,9 @@ class Settings:
 
 
 def read_pyproject_table(path: Path) -> Mapping[str, Any] | None:
-    """The ``[tool.pyramid]`` table of ``path``, or None when the file or table is absent."""
+    """The ``[tool.pyramid]`` table of ``path``, or None when the file or table is absent.
+
+    ``path`` may also be a standalone ``pyramid.toml``, whose top level is the table."""
     try:
         stat = path.stat()
     except OSError:
@@ -149,6 +131,8 @@ def _read_table(path: str, _mtime_ns: int, _size: int) -> Mapping[str, Any] | No
         return None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError("<file>", path, path, f"invalid TOML: {exc}") from exc
+    if path.replace("\\", "/").rsplit("/", 1)[-1] == STANDALONE:
+        return document
     tool = document.get("tool", {})
     table = tool.get("pyramid") if isinstance(tool, Mapping) else None
     if table is None:
@@ -158,43 +142,42 @@ def _read_table(path: str, _mtime_ns: int, _size: int) -> Mapping[str, Any] | No
     return table
 
 
-def _bool(value: object, key: str, source: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(key, value, source, "expected true or false")
-    return value
+def find_config(directory: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """The configuration of the project in ``directory``: ``pyproject.toml``'s
+    ``[tool.pyramid]``, else a standalone ``pyramid.toml`` (for projects configured in
+    setup.cfg or tox.ini, whose ini cannot hold tables); None when neither exists."""
+    pyproject, standalone = directory / "pyproject.toml", directory / STANDALONE
+    table = read_pyproject_table(pyproject)
+    if table is not None:
+        if standalone.is_file():
+            raise ConfigError(
+                "<file>", str(standalone), str(standalone),
+                f"{pyproject} has a [tool.pyramid] table too; keep one of them",
+            )
+        return pyproject, table
+    table = read_pyproject_table(standalone)
+    return (standalone, table) if table is not None else None
 
 
-def _str_list(value: object, key: str, source: str) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, list):
-        raise ConfigError(key, value, source, "expected a list of strings")
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(key, value, source, f"expected non-empty strings, got {item!r}")
-    return tuple(item.strip() for item in value)
-
-
-def _duration(value: object, key: str, source: str) -> float | None:
+def _duration(value: object) -> float | None:
+    """A validated duration (the schema checked its form); 0, "off" and "none" mean none."""
     if value is None or value in ("none", "off"):
         return None
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise ConfigError(key, value, source, str(exc)) from None
-    return seconds or None
+    return parse_duration(value) or None
 
 
 def _norm_path(pattern: str) -> str:
     return pattern.replace("\\", "/").strip("/").removeprefix("./")
 
 
-def _tier_names_order(table: Mapping[str, Any], source: str) -> list[str]:
+def _tier_names_order(table: Mapping[str, Mapping[str, Any]], source: str) -> list[str]:
     names = list(BUILTIN_TIERS)
     for name, spec in table.items():
         if name in BUILTIN_TIERS:
             continue
         if not name.isidentifier():
             raise ConfigError(f"tiers.{name}", name, source, "a tier name must be an identifier")
-        after = spec.get("after") if isinstance(spec, Mapping) else None
+        after = spec.get("after")
         if after is None:
             names.append(name)
         elif after in names:
@@ -205,75 +188,60 @@ def _tier_names_order(table: Mapping[str, Any], source: str) -> list[str]:
 
 
 def parse_settings(
-    table: Mapping[str, Any], source: str, rootdir: Path, overrides: Mapping[str, object]
+    table: Mapping[str, Any],
+    source: str,
+    rootdir: Path,
+    overrides: Mapping[str, object],
+    *,
+    schema_checked: bool = False,
 ) -> Settings:
-    """Validate the table. ``overrides`` (ini options) win over the table's scalars."""
-    unknown = sorted(set(table) - _TOP_LEVEL_KEYS)
-    if unknown:
-        raise ConfigError(
-            unknown[0],
-            table[unknown[0]],
-            source,
-            f"unknown key; known keys: {', '.join(sorted(_TOP_LEVEL_KEYS))}",
-        )
+    """Validate the table. ``overrides`` (ini options) win over the table's scalars.
+
+    The schema checks the structure of the whole table (every part, deploy included); what
+    is left here is what a schema cannot say: names that must refer to tiers, and the order
+    custom tiers take. ``schema_checked``: the same table passed the schema in this run
+    already (an xdist worker's controller checked it), so jsonschema need not load again.
+    """
+    if not schema_checked:
+        from pytest_pyramid.config_schema import check_table
+
+        check_table(table, source)
     merged: dict[str, Any] = {**table, **{k: v for k, v in overrides.items() if v is not None}}
-    tier_tables = merged.get("tiers", {})
-    if not isinstance(tier_tables, Mapping):
-        raise ConfigError("tiers", tier_tables, source, "must be a table of tier tables")
-    budget_level = parse_level(merged.get("budget_level", "block"), "budget_level", source)
+    tier_tables: Mapping[str, Mapping[str, Any]] = merged.get("tiers", {})
+    # a budget blocks where the project set one (or a level); the built-in defaults only
+    # report: a project that adds [tool.pyramid] is not blocked by a guess (`pyramid init`
+    # measures real ones)
+    budget_level: Level | None = merged.get("budget_level")
 
     tiers: dict[str, TierSpec] = {}
     for order, name in enumerate(_tier_names_order(tier_tables, source)):
         spec = tier_tables.get(name, {})
-        if not isinstance(spec, Mapping):
-            raise ConfigError(f"tiers.{name}", spec, source, "must be a table")
-        bad = sorted(set(spec) - _TIER_KEYS)
-        if bad:
-            raise ConfigError(
-                f"tiers.{name}.{bad[0]}",
-                spec[bad[0]],
-                source,
-                f"unknown key; known keys: {', '.join(sorted(_TIER_KEYS))}",
-            )
         default = BUILTIN_TIERS.get(name)
-        paths = (
-            _str_list(spec["paths"], f"tiers.{name}.paths", source)
-            if "paths" in spec
-            else (f"tests/{name}",)
-        )
+        paths = spec.get("paths", [f"tests/{name}"])
         tiers[name] = TierSpec(
             name=name,
             order=order,
-            paths=tuple(_norm_path(p) for p in paths),
-            test_timeout=_duration(
-                spec.get("test_timeout", default.test_timeout_s if default else None),
-                f"tiers.{name}.test_timeout",
-                source,
-            ),
-            budget=_duration(
-                spec.get("budget", default.budget_s if default else None),
-                f"tiers.{name}.budget",
-                source,
-            ),
-            budget_level=parse_level(
-                spec.get("budget_level", budget_level), f"tiers.{name}.budget_level", source
+            paths=tuple(_norm_path(p.strip()) for p in paths),
+            test_timeout=_duration(spec.get("test_timeout")),
+            budget=_duration(spec.get("budget", default.budget_s if default else None)),
+            budget_level=spec.get(
+                "budget_level",
+                budget_level or ("block" if "budget" in spec or not default else "warn"),
             ),
             description=str(spec.get("description", default.description if default else name)),
+            markers=tuple(m.strip() for m in spec.get("markers", ())),
         )
 
+    _check_marker_rules(tiers, source)
     groups = dict(BUILTIN_GROUPS)
-    group_table = merged.get("groups", {})
-    if not isinstance(group_table, Mapping):
-        raise ConfigError("groups", group_table, source, "must be a table of lists")
-    for name, members in group_table.items():
+    for name, members in merged.get("groups", {}).items():
         key = f"groups.{name}"
         if name == ALL_GROUP or name in tiers:
             raise ConfigError(key, members, source, f"{name!r} is already a tier or built-in group")
-        listed = _str_list(members, key, source)
-        missing = [m for m in listed if m not in tiers]
+        missing = [m for m in members if m.strip() not in tiers]
         if missing:
             raise ConfigError(key, members, source, f"unknown tier {missing[0]!r}")
-        groups[name] = listed
+        groups[name] = tuple(m.strip() for m in members)
 
     default_tier = merged.get("default_tier", "unit")
     if default_tier not in tiers:
@@ -281,12 +249,12 @@ def parse_settings(
     release = merged.get("release_tiers")
     release_tiers = None
     if release is not None:
-        release_tiers = _str_list(release, "release_tiers", source)
+        release_tiers = tuple(t.strip() for t in release)
         missing = [t for t in release_tiers if t not in tiers]
         if missing:
             raise ConfigError("release_tiers", release, source, f"unknown tier {missing[0]!r}")
     verdict = merged.get("verdict", DEFAULT_VERDICT)
-    if not isinstance(verdict, str) or not verdict.strip():
+    if not isinstance(verdict, str) or not verdict.strip():  # an ini override, not the table
         raise ConfigError("verdict", verdict, source, "expected a file path")
     return Settings(
         source=source,
@@ -294,22 +262,38 @@ def parse_settings(
         tiers=tiers,
         groups=groups,
         default_tier=default_tier,
-        strict=_bool(merged.get("strict", False), "strict", source),
+        strict=bool(merged.get("strict", False)),
         verdict=verdict,
         release_tiers=release_tiers,
-        fail_fast=_bool(merged.get("fail_fast", False), "fail_fast", source),
-        source_paths=_str_list(merged.get("source", []), "source", source)
-        if "source" in merged
-        else (),
+        fail_fast=bool(merged.get("fail_fast", False)),
+        source_paths=tuple(p.strip() for p in merged.get("source", ())),
         raw=table,
         exclude=_globs(merged.get("exclude", []), "exclude", source),
+        mode=str(merged.get("mode", "enforce")),
+        budget_basis=str(merged.get("budget_basis", "wall")),
     )
 
 
-def _globs(value: object, key: str, source: str) -> tuple[str, ...]:
+def _check_marker_rules(tiers: Mapping[str, TierSpec], source: str) -> None:
+    """A marker name puts tests in one tier only, and a tier's own marker is not a rule."""
+    owners: dict[str, str] = {}
+    for name, spec in tiers.items():
+        key = f"tiers.{name}.markers"
+        for rule in spec.markers:
+            if rule in tiers:
+                raise ConfigError(key, list(spec.markers), source,
+                                  f"{rule!r} is the marker of tier {rule} itself")
+            if rule.isidentifier():
+                if rule in owners:
+                    raise ConfigError(key, list(spec.markers), source,
+                                      f"marker {rule!r} already puts tests in tier {owners[rule]}")
+                owners[rule] = name
+
+
+def _globs(value: list[str], key: str, source: str) -> tuple[str, ...]:
     from pytest_pyramid.globs import glob_regex
 
-    patterns = _str_list(value, key, source)
+    patterns = tuple(p.strip() for p in value)
     for pattern in patterns:
         try:
             glob_regex(pattern)

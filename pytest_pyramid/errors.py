@@ -15,7 +15,10 @@ class ConfigError(PyramidError):
         self.value = value
         self.source = source
         self.why = why
-        super().__init__(f"{source}: [tool.pyramid] {key} = {value!r}: {why}")
+        # a standalone pyramid.toml holds the table's keys at its top level
+        standalone = source.replace("\\", "/").rsplit("/", 1)[-1] == "pyramid.toml"
+        table = "" if standalone else "[tool.pyramid] "
+        super().__init__(f"{source}: {table}{key} = {value!r}: {why}")
 
 
 class VerdictError(PyramidError):

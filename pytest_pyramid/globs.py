@@ -1,10 +1,19 @@
-"""Path globs with ``**`` (any number of directories), for risk factors and static excludes.
+"""The one glob dialect of ``[tool.pyramid]``: tier ``paths``, ``exclude``, risk factors and
+static excludes all match paths (relative to the project, ``/``-separated) with these rules,
+which are ``.gitignore``'s:
+
+- ``*`` matches any run of characters within one path segment (it never crosses ``/``),
+  ``?`` one character, ``[abc]`` / ``[!abc]`` a character class;
+- ``**`` as a whole segment matches zero or more directories (``docs/**/*.md``);
+- a pattern without ``/`` matches a name in any directory (``requirements*.txt`` matches
+  ``deploy/requirements-dev.txt``);
+- a pattern that matches a directory covers everything below it (``tests/*/slow`` covers
+  ``tests/api/slow/test_x.py``).
+
+Tier ``paths`` add one rule of their own (``run/tiers.py``): an entry without glob characters
+is a plain prefix of path segments from the project root (``tests/unit``).
 
 ``fnmatch`` lets ``*`` cross ``/`` and has no ``**``; ``PurePath.full_match`` needs 3.13.
-Rules: ``**`` as a whole segment matches zero or more directories, ``*`` any run of characters
-within one segment, ``?`` one character, ``[abc]`` a character class. A pattern without ``/``
-matches the file name in any directory (``requirements*.txt`` matches ``a/requirements-dev.txt``),
-as in ``.gitignore``.
 """
 
 from __future__ import annotations
@@ -12,10 +21,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+GLOB_CHARS = frozenset("*?[")
+
 
 @lru_cache(maxsize=512)
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    pattern = pattern.strip().lstrip("/")
+    pattern = pattern.strip().strip("/")
     if not pattern:
         raise ValueError("empty glob")
     if "/" not in pattern:
@@ -28,7 +39,8 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append(".*" if last else "(?:[^/]+/)*")
             continue
         out.append(_segment(part) + ("" if last else "/"))
-    return re.compile("^" + "".join(out) + "$")
+    # a match on a directory covers what is below it
+    return re.compile("^" + "".join(out) + "(?:/.*)?$")
 
 
 def _segment(part: str) -> str:
@@ -57,5 +69,10 @@ def _segment(part: str) -> str:
 
 
 def glob_match(pattern: str, path: str) -> bool:
-    """Whether the ``/``-separated relative ``path`` matches ``pattern``."""
-    return glob_regex(pattern).match(path.removeprefix("./")) is not None
+    """Whether the ``/``-separated relative ``path`` (a directory ends with ``/``) matches
+    ``pattern``, itself or through one of its directories."""
+    path = path.removeprefix("./")
+    regex = glob_regex(pattern)
+    return regex.match(path) is not None or (
+        path.endswith("/") and regex.match(path.rstrip("/")) is not None
+    )

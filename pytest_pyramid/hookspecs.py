@@ -15,6 +15,18 @@ if TYPE_CHECKING:
 hookspec = pytest.hookspec
 
 
+@hookspec(firstresult=True)
+def pytest_pyramid_tier(item: pytest.Item) -> str | None:
+    """Return the tier of ``item`` by a rule of the project's own, or None to leave it to
+    the configuration.
+
+    Called once per test at collection (in the process that collects: each xdist worker),
+    after the test's own tier marker (which always wins) and before the tiers' ``markers``
+    and ``paths``. The first non-None answer is taken; a name that is not a tier is an
+    error naming the test. Keep it cheap: it runs for every test.
+    """
+
+
 @hookspec
 def pytest_pyramid_gates(config: pytest.Config, run: RunSummary) -> list[GateResult] | None:
     """Return gate results to add to the verdict.

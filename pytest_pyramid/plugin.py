@@ -9,17 +9,17 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.config import (
-    BUILTIN_TIERS,
     DEFAULT_VERDICT,
     Settings,
+    find_config,
     parse_settings,
-    read_pyproject_table,
 )
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.run.filters import informational
@@ -32,8 +32,11 @@ from pytest_pyramid.stash import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable, Generator, Mapping
+    from typing import Any
 
+    from pytest_pyramid.run.session import PyramidSession
+    from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.verdict.reports import ReportRequest
 
 #: environment variables that must never reach code under test (a signing secret there
@@ -59,6 +62,14 @@ ENABLE_HELP = "Activate pytest-pyramid even without a [tool.pyramid] table"
 DIFF_BASE_HELP = "Base revision for changed-line coverage and risk (default: the config's base)"
 DEFAULT_TIER_HELP = "Tier of tests with no tier marker and no path match (default: unit)"
 STRICT_HELP = "A test without a tier marker or path match is an error"
+SHARD_HELP = (
+    "Run CI shard I of N (I/N, counted from 1) or auto (GitLab, CircleCI, Buildkite or "
+    "Bazel variables); writes pyramid-partial-I-of-N.json for `pyramid merge`, no verdict"
+)
+DURATIONS_HELP = (
+    "Durations file that balances --pyramid-shard (default: .pyramid/durations.json; "
+    "`pyramid merge --durations-out` writes it)"
+)
 REPORT_HELP = (
     "Reports to write after the last test, from the verdict and its results file: any of "
     "html, ctrf, junit, comma-separated, each optionally kind=PATH (default: "
@@ -74,9 +85,13 @@ OPTIONS = (
     ("--pyramid-explain", None, "pyramid_explain", EXPLAIN_HELP, True),
     ("--pyramid", None, "pyramid_enable", ENABLE_HELP, True),
     ("--pyramid-diff-base", None, "pyramid_diff_base", DIFF_BASE_HELP, False),
+    ("--pyramid-shard", None, "pyramid_shard", SHARD_HELP, False),
+    ("--pyramid-durations", None, "pyramid_durations", DURATIONS_HELP, False),
     ("--pyramid-report", None, "pyramid_report", REPORT_HELP, False),
     ("--pyramid-history", None, "pyramid_history", HISTORY_HELP, False),
 )
+_METAVARS = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH", "pyramid_shard": "I/N|auto",
+             "pyramid_durations": "PATH", "pyramid_report": "KINDS", "pyramid_history": "PATH"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,8 +101,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if flag:
             group.addoption(*names, dest=ini, action="store_true", default=None, help=text)
         else:
-            metavar = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH",
-                       "pyramid_report": "KINDS", "pyramid_history": "PATH"}.get(ini, "REV")
+            metavar = _METAVARS.get(ini, "REV")
             group.addoption(*names, dest=ini, metavar=metavar, default=None, help=text)
         if flag:
             parser.addini(ini, text, type="bool", default=None)
@@ -113,11 +127,20 @@ def ini_value(config: pytest.Config, name: str) -> object:
     return None if value in ("", []) else value
 
 
-def _pyproject_path(config: pytest.Config) -> Path:
+def _project_dir(config: pytest.Config) -> Path:
     inipath = config.inipath
     if inipath is not None and inipath.name == "pyproject.toml":
-        return inipath
-    return config.rootpath / "pyproject.toml"
+        return inipath.parent
+    return config.rootpath
+
+
+def _config_file(config: pytest.Config) -> tuple[Path, Mapping[str, Any] | None]:
+    """The project's configuration: ``[tool.pyramid]`` in pyproject.toml, else a standalone
+    ``pyramid.toml`` beside it (setup.cfg / tox.ini projects); the table is None when
+    neither exists."""
+    directory = _project_dir(config)
+    found = find_config(directory)
+    return found if found is not None else (directory / "pyproject.toml", None)
 
 
 def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
@@ -126,9 +149,10 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     namespace = config.known_args_namespace
     option = getattr(namespace, "pyramid_verdict", None)
     try:
-        table = read_pyproject_table(_pyproject_path(config))
+        source, table = _config_file(config)
     except ConfigError:
-        table = {}  # invalid TOML: still a pyramid project if it says so anywhere
+        # invalid TOML, or both files: still a pyramid project, and the error comes later
+        source, table = _project_dir(config) / "pyproject.toml", {}
     ini = ini_value(config, "pyramid_verdict")
     cli = any(getattr(namespace, dest, None) for dest in _CLI_DESTS)
     if table is None and not ini and not cli and not _ini_overrides_given(config):
@@ -140,8 +164,7 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     value = (table or {}).get("verdict")
     named = value if isinstance(value, str) and value.strip() else DEFAULT_VERDICT
     # relative to the file that names it, as every path in [tool.pyramid]
-    pyproject = _pyproject_path(config)
-    return pyproject.parent / named, f"{pyproject}: [tool.pyramid] verdict"
+    return source.parent / named, f"{source}: verdict"
 
 
 def _ini_overrides_given(config: pytest.Config) -> bool:
@@ -153,11 +176,52 @@ def _replace_placeholder(config: pytest.Config, reason: str) -> None:
     path = config.stash.get(PLACEHOLDER_KEY, None)
     if path is None or config.stash.get(FINISHED_KEY, False):
         return
-    from pytest_pyramid.verdict.writer import write_placeholder
-
+    shard = _stashed_shard(config)
     with contextlib.suppress(OSError):  # the placeholder written at start says incomplete
-        write_placeholder(Path(path), reason)
+        if shard is None:
+            from pytest_pyramid.verdict.writer import write_placeholder
+
+            write_placeholder(Path(path), reason)
+        else:
+            from pytest_pyramid.verdict.partial import write_placeholder_partial
+
+            write_placeholder_partial(Path(path), shard.index, shard.total, shard.source, reason)
         config.stash[EXPLAINED_KEY] = True
+
+
+def _stashed_shard(config: pytest.Config) -> ShardSpec | None:
+    if "pytest_pyramid.run.sharding" not in sys.modules:
+        return None  # no shard was asked for: the module was never needed
+    from pytest_pyramid.run.sharding import SHARD_KEY
+
+    return config.stash.get(SHARD_KEY, None)
+
+
+def _shard(config: pytest.Config) -> ShardSpec | None:
+    """The CI shard this run is (``--pyramid-shard`` or its ini twin), parsed once."""
+    option = getattr(config.known_args_namespace, "pyramid_shard", None)
+    ini = ini_value(config, "pyramid_shard")
+    if not option and not ini:
+        return None
+    from pytest_pyramid.run.sharding import SHARD_KEY, shard_from_config
+
+    spec = config.stash.get(SHARD_KEY, None)
+    if spec is None:
+        spec = shard_from_config(option, ini, os.environ, str(config.inipath))
+        if spec is not None:
+            config.stash[SHARD_KEY] = spec
+    return spec
+
+
+def _partial_placeholder_now(path: Path, shard: ShardSpec) -> None:
+    from pytest_pyramid.verdict.document import utc_now_iso
+    from pytest_pyramid.verdict.partial import write_placeholder_partial
+
+    write_placeholder_partial(
+        path, shard.index, shard.total, shard.source,
+        f"the shard that writes this partial started at {utc_now_iso()} and has not finished "
+        "(still running, or it stopped: see its output)",
+    )
 
 
 def _placeholder_now(path: Path) -> None:
@@ -191,8 +255,15 @@ def pytest_load_initial_conftests(
                 raise pytest.UsageError(
                     f"pytest-pyramid: {origin} = {str(path)!r} is a directory, not a file"
                 )
+            shard = _shard(config)
             try:
-                _placeholder_now(path)
+                if shard is None:
+                    _placeholder_now(path)
+                else:  # a shard writes no verdict: its partial stands in for it
+                    from pytest_pyramid.verdict.partial import partial_path
+
+                    path = partial_path(path, shard.index, shard.total)
+                    _partial_placeholder_now(path, shard)
             except OSError as exc:  # say so before any test runs, not after the whole suite
                 raise pytest.UsageError(
                     f"pytest-pyramid: cannot write the verdict to {path}: {exc.strerror or exc}"
@@ -211,15 +282,15 @@ def pytest_load_initial_conftests(
 def pytest_configure(config: pytest.Config) -> None:
     for name in SECRET_ENV:
         os.environ.pop(name, None)
-    for name, default in BUILTIN_TIERS.items():
-        config.addinivalue_line("markers", f"{name}: pyramid tier - {default.description}")
+    from pytest_pyramid import markers
+
+    if not config.pluginmanager.has_plugin(markers.PLUGIN_NAME):
+        # loaded without its entry points (PYTEST_DISABLE_PLUGIN_AUTOLOAD, -p pytest_pyramid...)
+        markers.pytest_configure(config)
     try:
         settings = _load_settings(config)
         if settings is None:
             return
-        for name, spec in settings.tiers.items():
-            if name not in BUILTIN_TIERS:
-                config.addinivalue_line("markers", f"{name}: pyramid tier - {spec.description}")
         config.stash[SETTINGS_KEY] = settings
         _register_parts(config, settings)
     except pytest.UsageError as exc:
@@ -269,13 +340,16 @@ def _cli_given(config: pytest.Config) -> bool:
 
 
 def _load_settings(config: pytest.Config) -> Settings | None:
-    pyproject = _pyproject_path(config)
     try:
-        table = read_pyproject_table(pyproject)
+        pyproject, table = _config_file(config)
         overrides = _ini_overrides(config)
         if table is None and not overrides and not _cli_given(config):
             return None
-        return parse_settings(table or {}, str(pyproject), config.rootpath, overrides)
+        # a worker's controller checked the same table before it started the worker
+        checked = hasattr(config, "workerinput")
+        return parse_settings(
+            table or {}, str(pyproject), config.rootpath, overrides, schema_checked=checked
+        )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
 
@@ -300,16 +374,25 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         raise pytest.UsageError(
             f"pytest-pyramid: {origin} = {str(verdict_path)!r} is a directory, not a file"
         )
+    shard = _shard(config)
+    target = verdict_path
+    if shard is not None:
+        from pytest_pyramid.verdict.partial import partial_path
+
+        target = partial_path(verdict_path, shard.index, shard.total)
     placeholder = config.stash.get(PLACEHOLDER_KEY, None)
     writes = not hasattr(config, "workerinput") and not informational(config.option)
-    if writes and placeholder != str(verdict_path.resolve()):
+    if writes and placeholder != str(target.resolve()):
         # not written early (plugin loaded late), or the table named another path
-        config.stash[PLACEHOLDER_KEY] = str(verdict_path.resolve())
+        config.stash[PLACEHOLDER_KEY] = str(target.resolve())
         try:
-            _placeholder_now(verdict_path)
+            if shard is None:
+                _placeholder_now(target)
+            else:
+                _partial_placeholder_now(target, shard)
         except OSError as exc:
             raise pytest.UsageError(
-                f"pytest-pyramid: cannot write the verdict to {verdict_path}: "
+                f"pytest-pyramid: cannot write the verdict to {target}: "
                 f"{exc.strerror or exc}"
             ) from None
     fail_fast = bool(option_value(config, "pyramid_fail_fast")) or settings.fail_fast
@@ -321,7 +404,14 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
-    if owner.limits.enforced and hasattr(signal, "SIGALRM"):
+    from pytest_pyramid.run.session import LateMarkers
+
+    config.pluginmanager.register(LateMarkers(owner), "pyramid-late-markers")
+    if shard is not None:
+        _register_shard(config, owner, shard, project_dir, controller=writes)
+    limits = owner.limits
+    armed = limits.default is not None or limits.marks or limits.user_override
+    if limits.enforced and armed and hasattr(signal, "SIGALRM"):
         from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(), "pyramid-timer")
@@ -350,11 +440,12 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         from pytest_pyramid.run.session import SerialFailFast
 
         config.pluginmanager.register(SerialFailFast(owner), "pyramid-fail-fast")
-    _register_gate_parts(config, settings)
+    _register_gate_parts(config, settings, judged=shard is None)
     if writes:
         from pytest_pyramid.verdict.writer import VerdictWriter
 
-        reports = _report_request(config, verdict_path.resolve())
+        # a shard has no verdict to report on: `pyramid report` on the merged one does that
+        reports = _report_request(config, verdict_path.resolve()) if shard is None else None
         writer = VerdictWriter(
             config,
             settings,
@@ -362,6 +453,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             effective_limits=owner.limits.effective,
             config_file=_relative(Path(settings.source), project_dir),
             explain=bool(option_value(config, "pyramid_explain")),
+            shard=shard,
+            diff_base=_text(option_value(config, "pyramid_diff_base")),
             outputs=reports.outputs() if reports is not None else (),
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
@@ -416,12 +509,43 @@ def _relative(path: Path, start: Path) -> str:
         return str(path)
 
 
-def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
-    """The gate engine judges on the controller (or the serial process) only."""
+def _register_shard(
+    config: pytest.Config,
+    owner: PyramidSession,
+    shard: ShardSpec,
+    project_dir: Path,
+    *,
+    controller: bool,
+) -> None:
+    """Every process that collects splits alike; only the controller acknowledges it."""
+    from pytest_pyramid.run.sharding import (
+        ShardSplit,
+        durations_path,
+        read_durations,
+        touch_status_file,
+    )
+
+    path, origin = durations_path(
+        config.getoption("pyramid_durations", None),
+        ini_value(config, "pyramid_durations"),
+        invocation_dir=config.invocation_params.dir,
+        rootdir=config.rootpath,
+        project_dir=project_dir,
+    )
+    durations, digest = read_durations(path, origin)
+    split = ShardSplit(owner, shard, durations, path, digest)
+    config.pluginmanager.register(split, "pyramid-shard")
+    if controller:
+        touch_status_file(shard)
+
+
+def _register_gate_parts(config: pytest.Config, settings: Settings, *, judged: bool) -> None:
+    """The gate engine judges on the controller (or the serial process) only; a CI shard
+    only validates the gates' configuration (``pyramid merge`` judges)."""
     from pytest_pyramid.verdict.render_github import StepSummary, step_summary_path
 
     summary_path = step_summary_path()
-    if summary_path is not None:
+    if summary_path is not None and judged:
         config.pluginmanager.register(StepSummary(summary_path), "pyramid-github")
     from pytest_pyramid.gates.engine import GateEngine
 
@@ -431,7 +555,8 @@ def _register_gate_parts(config: pytest.Config, settings: Settings) -> None:
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
-    config.pluginmanager.register(engine, "pyramid-gates")
+    if judged:
+        config.pluginmanager.register(engine, "pyramid-gates")
 
 
 @pytest.fixture

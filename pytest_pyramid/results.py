@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from pytest_pyramid.errors import ConfigError
-
 Level = Literal["block", "approve", "warn", "off"]
 Status = Literal["pass", "fail", "not_evaluated"]
 OnMissing = Literal["fail", "approve", "warn", "skip"]
@@ -16,22 +14,6 @@ LEVELS: tuple[Level, ...] = get_args(Level)
 ON_MISSING: tuple[OnMissing, ...] = get_args(OnMissing)
 
 Number = float | int
-
-
-def parse_level(value: object, key: str, source: str) -> Level:
-    """A gate level from configuration; anything else is a ConfigError naming the key."""
-    for level in LEVELS:
-        if value == level:
-            return level
-    raise ConfigError(key, value, source, f"must be one of {', '.join(LEVELS)}")
-
-
-def parse_on_missing(value: object, key: str, source: str) -> OnMissing:
-    """A missing-data policy from configuration; anything else is a ConfigError."""
-    for policy in ON_MISSING:
-        if value == policy:
-            return policy
-    raise ConfigError(key, value, source, f"must be one of {', '.join(ON_MISSING)}")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 SLOWEST_KEPT = 5
@@ -31,6 +31,9 @@ class TierStats:
     skipped: int = 0
     xfailed: int = 0
     xpassed: int = 0
+    #: test modules skipped at import (``pytest.importorskip``, a module-level ``skip``):
+    #: pytest counts each as one skipped test, and so does the tier
+    skipped_modules: int = 0
     test_time_s: float = 0.0
     first_start: float | None = None
     last_stop: float | None = None
@@ -154,6 +157,24 @@ class Problem(TypedDict):
 
 
 @dataclass
+class ShardEnd:
+    """A CI shard's own part of the selection, and what it knows of the whole."""
+
+    index: int
+    total: int
+    #: what said which shard this is (``--pyramid-shard=2/4``, the CI's variables)
+    source: str
+    #: the selection before splitting: ``digest``, ``count``, ``tiers`` (count per tier),
+    #: the durations file it was split by (``durations``, ``durations_digest``) ...;
+    #: empty when no process reported its collection
+    selection: dict[str, Any] = field(default_factory=dict)
+    #: this shard's tests (node id -> tier), whether they reported or not
+    assigned: dict[str, str] = field(default_factory=dict)
+    #: module/class node id -> seconds its module/class-scoped fixtures took to set up
+    scope_setup: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class RunEnd:
     """How the run ended, as the run stage saw it: the verdict stage's only view of it."""
 
@@ -175,3 +196,5 @@ class RunEnd:
     never_ran: int = 0
     #: what the run stage has to say in the terminal summary (limits not enforced ...)
     notes: list[str] = field(default_factory=list)
+    #: set in a CI shard (``--pyramid-shard``): the run writes a partial, not a verdict
+    shard: ShardEnd | None = None

@@ -18,7 +18,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("pytest_pyramid", "pytest_pyramid.errors", "pytest_pyramid.warning",
               "pytest_pyramid._files", "pytest_pyramid.durations", "pytest_pyramid.globs",
               "pytest_pyramid.results", "pytest_pyramid.summary", "pytest_pyramid.stash",
-              "pytest_pyramid.hookspecs", "pytest_pyramid.config")),
+              "pytest_pyramid.hookspecs", "pytest_pyramid.config",
+              "pytest_pyramid.config_schema")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
     ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
@@ -26,7 +27,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
     ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__",
-               "pytest_pyramid.deploy.__main__")),
+               "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers",
+               "pytest_pyramid.adopt")),
 )
 
 

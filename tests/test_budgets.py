@@ -22,20 +22,40 @@ def run_with(**tiers: TierStats) -> RunSummary:
     return RunSummary(tiers=dict(tiers), selected_tiers=tuple(tiers))
 
 
+@pytest.mark.parametrize("basis", ["wall", "sum"])
 @pytest.mark.parametrize(
     ("used", "status", "warned"),
     [(1.0, "pass", False), (9.5, "pass", True), (10.0, "pass", True), (10.5, "fail", False)],
 )
-def test_budget_gate(used: float, status: str, warned: bool) -> None:
-    run = run_with(unit=TierStats("unit", selected=True, passed=3, test_time_s=used))
-    (gate,) = budget_gates(run, TIERS)
+def test_budget_gate(basis: str, used: float, status: str, warned: bool) -> None:
+    # the other figure is far off either way: only the chosen basis is judged
+    other = used * 7 if basis == "wall" else used / 7
+    wall, summed = (used, other) if basis == "wall" else (other, used)
+    stats = TierStats("unit", selected=True, passed=3, test_time_s=summed,
+                      first_start=1000.0, last_stop=1000.0 + wall)
+    run = run_with(unit=stats)
+    (gate,) = budget_gates(run, TIERS, basis)
     assert (gate.id, gate.status, gate.actual, gate.threshold) == (
         "budget.unit",
         status,
-        used,
+        round(used, 3),
         10.0,
     )
-    assert bool(near_budget(run, TIERS)) is warned
+    assert gate.details["basis"] == basis
+    assert (gate.details["wall_time_s"], gate.details["test_time_s"]) == (
+        round(wall, 3), round(summed, 3)
+    )
+    assert bool(near_budget(run, TIERS, basis)) is warned
+
+
+def test_budgets_judge_wall_time_by_default() -> None:
+    """Two workers: 12 s of tests in 6 s of wall time. The 10 s budget means the same as
+    in a serial run of 6 s, not 12 (the summed figure stays in the details)."""
+    stats = TierStats("unit", selected=True, passed=4, test_time_s=12.0,
+                      first_start=50.0, last_stop=56.0)
+    (gate,) = budget_gates(run_with(unit=stats), TIERS)
+    assert (gate.status, gate.actual, gate.details["test_time_s"]) == ("pass", 6.0, 12.0)
+    assert "6.0s of wall time" in gate.message
 
 
 def test_no_budget_gate_for_tiers_that_did_not_run_or_have_no_budget() -> None:

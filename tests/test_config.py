@@ -87,7 +87,7 @@ def test_unknown_selection_lists_known_names() -> None:
         ({"strict": "yes"}, "strict", "true or false"),
         ({"default_tier": "nope"}, "default_tier", "not a tier"),
         ({"tiers": {"unit": {"budget": "fast"}}}, "tiers.unit.budget", "duration"),
-        ({"tiers": {"unit": {"paths": "tests/unit"}}}, "tiers.unit.paths", "list of strings"),
+        ({"tiers": {"unit": {"paths": "tests/unit"}}}, "tiers.unit.paths", "list of paths"),
         ({"tiers": {"unit": {"colour": 1}}}, "tiers.unit.colour", "unknown key"),
         ({"tiers": {"unit": {"budget_level": "fatal"}}}, "tiers.unit.budget_level", "one of"),
         ({"tiers": {"x": {"after": "nope"}}}, "tiers.x.after", "not a tier"),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.config_schema import check_table
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import risk
 from pytest_pyramid.results import effect_of
@@ -15,6 +16,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SRC = "pyproject.toml"
+
+def checked(raw: dict[str, object]) -> risk.RiskSettings:
+    """The structure through the schema (as the plugin checks it first), then the parser."""
+    check_table(raw, SRC)
+    return risk.parse_risk(raw, SRC)
+
 
 
 def git(repo: Path, *args: str) -> str:
@@ -110,7 +117,7 @@ def test_factor_override_new_factor_and_disable() -> None:
 )
 def test_config_errors(raw: dict[str, object], key: str, why: str) -> None:
     with pytest.raises(ConfigError) as info:
-        risk.parse_risk(raw, SRC)
+        checked(raw)
     assert str(info.value).startswith(f"{SRC}: [tool.pyramid] {key} = ")
     assert why in str(info.value)
 

@@ -9,6 +9,8 @@ ROUTER = PathRouter(
         "unit": ["tests/unit"],
         "e2e": ["tests/e2e", "tests/ui/*_flow.py"],
         "performance": ["tests/e2e/load"],
+        "contract": ["tests/*/pacts", "test_*_contract.py"],
+        "security": ["tests/**/test_sec_*.py"],
     }
 )
 
@@ -24,6 +26,17 @@ ROUTER = PathRouter(
         ("tests/ui/checkout_flow.py", "e2e"),
         ("tests/ui/test_other.py", None),
         ("src/unit/test_x.py", None),
+        # globs are the project's one dialect (globs.py): '*' never crosses '/'
+        ("tests/ui/sub/checkout_flow.py", None),
+        # a directory a glob matches covers its contents, at any depth
+        ("tests/api/pacts/test_orders.py", "contract"),
+        ("tests/api/pacts/v2/test_orders.py", "contract"),
+        ("tests/api/v2/pacts/test_orders.py", None),
+        # without '/', a glob matches a file name in any directory
+        ("tests/api/test_orders_contract.py", "contract"),
+        # '**' spans any number of directories, none included
+        ("tests/test_sec_headers.py", "security"),
+        ("tests/a/b/test_sec_headers.py", "security"),
     ],
 )
 def test_path_router_prefix_and_glob(path: str, tier: str | None) -> None:

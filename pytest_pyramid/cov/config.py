@@ -1,31 +1,21 @@
 """The coverage part of ``[tool.pyramid]``: thresholds per tier, total, changed lines.
 
-Pure parsing: no pytest, no coverage import. Every bad value raises
-:class:`~pytest_pyramid.errors.ConfigError` naming the key, the value and the file.
+Pure parsing: no pytest, no coverage import. The schema (``config_schema``) has checked the
+structure; what is left here is what it cannot know (a ``levels`` key must name a tier).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.results import Level, parse_level
 
-#: Keys accepted in ``[tool.pyramid.coverage]``; anything else is a typo worth an error.
-COVERAGE_KEYS = frozenset(
-    {
-        "total",
-        "changed_lines",
-        "base",
-        "min_changed_lines",
-        "level",
-        "levels",
-        "max_uncovered_files",
-    }
-)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from pytest_pyramid.results import Level
+
 DEFAULT_LEVEL: Level = "block"
 DEFAULT_MIN_CHANGED_LINES = 0
 DEFAULT_MAX_UNCOVERED_FILES = 20
@@ -71,49 +61,16 @@ class CoverageSettings:
         return None
 
 
-def _percent(key: str, value: object, source: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(key, value, source, "must be a number between 0 and 100")
-    number = float(value)
-    if not math.isfinite(number) or not 0 <= number <= 100:
-        raise ConfigError(key, value, source, "must be a number between 0 and 100")
-    return number
-
-
-def _level(key: str, value: object, source: str) -> Level:
-    return parse_level(value, key, source)
-
-
-def _table(key: str, value: object, source: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(key, value, source, "must be a table")
-    return value
-
-
-def _string_list(key: str, value: object, source: str) -> tuple[str, ...]:
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise ConfigError(key, value, source, "must be a list of package names or directories")
-    items: list[str] = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(key, value, source, "every entry must be a non-empty string")
-        items.append(item.strip())
-    if not items:
-        raise ConfigError(key, value, source, "must not be empty (leave the key out instead)")
-    return tuple(items)
-
-
 def _revision(key: str, value: object, source: str) -> str:
-    # A leading "-" would be read by git as an option.
+    # A leading "-" would be read by git as an option (the table's base is checked by the
+    # schema; this is for the command line's).
     if not isinstance(value, str) or not value.strip() or value.strip().startswith("-"):
         raise ConfigError(key, value, source, "must be a git revision, e.g. 'origin/main'")
     return value.strip()
 
 
-def _count(key: str, value: object, source: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(key, value, source, f"must be an integer >= {minimum}")
-    return value
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def parse_coverage_settings(
@@ -124,28 +81,17 @@ def parse_coverage_settings(
     source_paths: Sequence[str] = (),
     cli_base: str | None = None,
 ) -> CoverageSettings:
-    """Read the coverage keys of a ``[tool.pyramid]`` table.
+    """Read the coverage keys of a ``[tool.pyramid]`` table the schema has checked.
 
     ``tier_names`` are the configured tiers in pyramid order. ``cli_base``
     (``--pyramid-diff-base``) wins over ``[tool.pyramid.coverage] base``. ``source_paths``
     is the core's parsed top-level ``source``, the fallback of ``coverage_source``.
     """
-    table = _table("coverage", raw.get("coverage", {}), source)
-    unknown = sorted(set(table) - COVERAGE_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"coverage.{unknown[0]}",
-            table[unknown[0]],
-            source,
-            f"unknown key; known: {', '.join(sorted(COVERAGE_KEYS))}",
-        )
-
-    default_level = DEFAULT_LEVEL
-    if "level" in table:
-        default_level = _level("coverage.level", table["level"], source)
+    table: Mapping[str, Any] = raw.get("coverage", {})
+    default_level: Level = table.get("level", DEFAULT_LEVEL)
     gate_names = ("total", "changed_lines", *tier_names)
     levels: dict[str, Level] = {}
-    for name, value in _table("coverage.levels", table.get("levels", {}), source).items():
+    for name, value in table.get("levels", {}).items():
         if name not in gate_names:
             raise ConfigError(
                 f"coverage.levels.{name}",
@@ -153,52 +99,35 @@ def parse_coverage_settings(
                 source,
                 f"not a coverage gate; expected one of {', '.join(gate_names)}",
             )
-        levels[name] = _level(f"coverage.levels.{name}", value, source)
+        levels[name] = value
 
-    total = None
-    if "total" in table:
-        total = _percent("coverage.total", table["total"], source)
-    changed = None
-    if "changed_lines" in table:
-        changed = _percent("coverage.changed_lines", table["changed_lines"], source)
-
+    total = _float(table.get("total"))
+    changed = _float(table.get("changed_lines"))
     base: str | None = None
     base_from = ""
     if "base" in table:
-        base = _revision("coverage.base", table["base"], source)
+        base = str(table["base"]).strip()
         base_from = "[tool.pyramid.coverage] base"
     if cli_base is not None:
         base = _revision("--pyramid-diff-base", cli_base, "command line")
         base_from = "--pyramid-diff-base"
 
-    min_changed = DEFAULT_MIN_CHANGED_LINES
-    if "min_changed_lines" in table:
-        min_changed = _count("coverage.min_changed_lines", table["min_changed_lines"], source, 0)
-    max_files = DEFAULT_MAX_UNCOVERED_FILES
-    if "max_uncovered_files" in table:
-        max_files = _count("coverage.max_uncovered_files", table["max_uncovered_files"], source, 1)
-
     cov_source: tuple[str, ...] = ()
     cov_source_from = ""
     if "coverage_source" in raw:
-        cov_source = _string_list("coverage_source", raw["coverage_source"], source)
+        cov_source = tuple(item.strip() for item in raw["coverage_source"])
         cov_source_from = "coverage_source"
     elif source_paths:
         cov_source = tuple(source_paths)
         cov_source_from = "source"
 
-    tiers_table = _table("tiers", raw.get("tiers", {}), source)
-    tier_specs: list[TierCoverage] = []
-    for name in tier_names:
-        tier_raw = tiers_table.get(name)
-        if tier_raw is None:
-            continue
-        tier_table = _table(f"tiers.{name}", tier_raw, source)
-        if "coverage" in tier_table:
-            threshold = _percent(f"tiers.{name}.coverage", tier_table["coverage"], source)
-            tier_specs.append(
-                TierCoverage(tier=name, threshold=threshold, level=levels.get(name, default_level))
-            )
+    tiers_table: Mapping[str, Mapping[str, Any]] = raw.get("tiers", {})
+    tier_specs = [
+        TierCoverage(tier=name, threshold=float(tier_table["coverage"]),
+                     level=levels.get(name, default_level))
+        for name in tier_names
+        if "coverage" in (tier_table := tiers_table.get(name, {}))
+    ]
 
     return CoverageSettings(
         source=source,
@@ -209,8 +138,8 @@ def parse_coverage_settings(
         changed_lines_level=levels.get("changed_lines", default_level),
         base=base,
         base_from=base_from,
-        min_changed_lines=min_changed,
-        max_uncovered_files=max_files,
+        min_changed_lines=int(table.get("min_changed_lines", DEFAULT_MIN_CHANGED_LINES)),
+        max_uncovered_files=int(table.get("max_uncovered_files", DEFAULT_MAX_UNCOVERED_FILES)),
         coverage_source=cov_source,
         coverage_source_from=cov_source_from,
         tier_order=tuple(tier_names),

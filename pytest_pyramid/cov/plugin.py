@@ -9,7 +9,7 @@ and reads the combined data at the end.
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 import os
 import warnings
 from pathlib import Path
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from pytest_pyramid.cov.config import CoverageSettings, parse_coverage_settings
+from pytest_pyramid.cov.sources import path_filter, resolve_sources
 from pytest_pyramid.stash import TIER_KEY
 from pytest_pyramid.warning import PyramidWarning
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Generator, Mapping
 
     from coverage import Coverage
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from pytest_pyramid.results import GateResult
     from pytest_pyramid.summary import RunSummary
 
+#: fixtures set up once for many tiers: their setup is recorded as the run's, not a tier's
+_SHARED_SCOPES = frozenset({"session", "package"})
+SHARED_FIXTURES_NAME = "pyramid-coverage-shared-fixtures"
 #: The name this plugin is registered under.
 PLUGIN_NAME = "pyramid-coverage"
 #: The command-line option the core adds (``--pyramid-diff-base=REV``), read defensively.
@@ -73,6 +77,22 @@ def _current_coverage() -> Coverage | None:
     return Coverage.current()
 
 
+def _switch(context: str) -> bool:
+    """Switch the running coverage's dynamic context ("" is the run's own, untiered)."""
+    cov = _current_coverage()
+    if cov is None:  # paused by pytest-cov's no_cover, or stopped by the test suite
+        return False
+    from coverage.exceptions import CoverageException, CoverageWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoverageWarning)
+            cov.switch_context(context)
+    except CoverageException:
+        return False
+    return True
+
+
 def context_problem(cov: Coverage) -> str | None:
     """Why this coverage instance cannot record the plugin's per-tier contexts, or None."""
     dynamic = getattr(cov.config, "dynamic_context", None)
@@ -91,48 +111,6 @@ def context_problem(cov: Coverage) -> str | None:
             'COVERAGE_CORE=ctrace or [run] core = "ctrace"'
         )
     return None
-
-
-def resolve_sources(
-    entries: Sequence[str], rootdir: Path
-) -> tuple[list[str], list[str], list[str]]:
-    """Directories and files that ``coverage_source`` entries name, and the unresolved ones.
-
-    An entry is a directory or file (relative to the rootdir) or an importable package or
-    module name, like coverage's own ``source``.
-    """
-    dirs: list[str] = []
-    files: list[str] = []
-    unresolved: list[str] = []
-    for entry in entries:
-        path = Path(entry) if os.path.isabs(entry) else rootdir / entry
-        if path.is_dir():
-            dirs.append(os.path.realpath(path))
-            continue
-        if path.is_file():
-            files.append(os.path.realpath(path))
-            continue
-        try:
-            spec = importlib.util.find_spec(entry)
-        except (ImportError, ValueError, AttributeError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            dirs.extend(os.path.realpath(p) for p in spec.submodule_search_locations)
-        elif spec is not None and spec.origin and os.path.isfile(spec.origin):
-            files.append(os.path.realpath(spec.origin))
-        else:
-            unresolved.append(entry)
-    return dirs, files, unresolved
-
-
-def path_filter(dirs: Sequence[str], files: Sequence[str]) -> Callable[[str], bool]:
-    prefixes = tuple(d.rstrip(os.sep) + os.sep for d in dirs)
-    exact = frozenset(files)
-
-    def keep(path: str) -> bool:
-        return path in exact or path.startswith(prefixes)
-
-    return keep
 
 
 def warn_once(config: pytest.Config, message: str) -> None:
@@ -206,6 +184,8 @@ class CoveragePlugin:
             from pytest_pyramid.cov.measure import UNTIERED_CONTEXT
 
             self._untiered = UNTIERED_CONTEXT
+            # registered only when contexts are switched: no fixture hook otherwise
+            config.pluginmanager.register(SharedFixtureContext(self), SHARED_FIXTURES_NAME)
         if self._problem and not _is_worker(config):
             warn_once(config, f"pytest-pyramid: {self._problem}")
 
@@ -216,18 +196,13 @@ class CoveragePlugin:
         tier = item.stash.get(TIER_KEY, None) or self._untiered
         if tier == self._tier:
             return
-        cov = _current_coverage()
-        if cov is None:  # paused by pytest-cov's no_cover, or stopped by the test suite
-            return
-        from coverage.exceptions import CoverageException, CoverageWarning
+        if _switch(tier):
+            self._tier = tier
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", CoverageWarning)
-                cov.switch_context(tier)
-        except CoverageException:
-            return
-        self._tier = tier
+    @property
+    def tier(self) -> str | None:
+        """The context switched to last (None: not switched yet)."""
+        return self._tier
 
     @staticmethod
     def _erase_foreign_data(cov: Coverage, config: pytest.Config) -> list[str]:
@@ -274,42 +249,12 @@ class CoveragePlugin:
             tier_classifier,
         )
 
-        mode = "test" if config.getoption("cov_context", None) == "test" else "tier"
+        mode = _mode(config)
         rootdir = str(self.rootdir)
         plugin = _pytest_cov(config)
-        controller = getattr(plugin, "cov_controller", None) if plugin is not None else None
-        if controller is None:
-            why = "--no-cov was given" if config.pluginmanager.get_plugin("_cov") else "no --cov"
-            return CoverageState(
-                measurement=None,
-                reason=f"coverage was not measured ({why}): run pytest with --cov (pytest-cov)",
-                rootdir=rootdir,
-                mode=mode,
-            )
-        if config.getoption("cov_append", False):
-            return CoverageState(
-                measurement=None,
-                reason=(
-                    "--cov-append folds coverage data of earlier runs into this run's "
-                    "figures, so they do not measure this run: run without it"
-                ),
-                rootdir=rootdir,
-                mode=mode,
-            )
-        cov = controller.cov
-        foreign = self._foreign_config(cov)
-        if foreign is not None:
-            return CoverageState(measurement=None, reason=foreign, rootdir=rootdir, mode=mode)
-        combining = getattr(controller, "combining_cov", None)
-        if cov is None or (combining is not None and cov is not combining):
-            return CoverageState(
-                measurement=None,
-                reason=(
-                    "coverage data was not combined (the run stopped before pytest-cov finished)"
-                ),
-                rootdir=rootdir,
-                mode=mode,
-            )
+        cov, reason = self._combined(config)
+        if cov is None:
+            return CoverageState(measurement=None, reason=reason, rootdir=rootdir, mode=mode)
 
         source, source_from, notes = self._source(plugin)
         keep: Callable[[str], bool] = lambda _path: True  # noqa: E731
@@ -339,12 +284,7 @@ class CoveragePlugin:
         changed = None
         if self.settings.base is not None:
             changed = changed_lines(self.settings.base, self.rootdir)
-        if self._foreign:
-            notes.append(
-                f"removed {len(self._foreign)} coverage data file(s) of an earlier run before "
-                f"measuring ({', '.join(self._foreign[:3])}): they would have been combined "
-                "into this run's figures"
-            )
+        notes.extend(self._foreign_notes())
         return CoverageState(
             measurement=measurement,
             tier_reason=tier_reason,
@@ -355,6 +295,74 @@ class CoveragePlugin:
             source_from=source_from,
             notes=tuple(notes),
         )
+
+    def _foreign_notes(self) -> list[str]:
+        if not self._foreign:
+            return []
+        return [
+            f"removed {len(self._foreign)} coverage data file(s) of an earlier run before "
+            f"measuring ({', '.join(self._foreign[:3])}): they would have been combined "
+            "into this run's figures"
+        ]
+
+    def _combined(self, config: pytest.Config) -> tuple[Coverage | None, str | None]:
+        """pytest-cov's combined coverage of this run, or None and why there is none."""
+        plugin = _pytest_cov(config)
+        controller = getattr(plugin, "cov_controller", None) if plugin is not None else None
+        if controller is None:
+            why = "--no-cov was given" if config.pluginmanager.get_plugin("_cov") else "no --cov"
+            return None, f"coverage was not measured ({why}): run pytest with --cov (pytest-cov)"
+        if config.getoption("cov_append", False):
+            return None, (
+                "--cov-append folds coverage data of earlier runs into this run's "
+                "figures, so they do not measure this run: run without it"
+            )
+        cov = controller.cov
+        foreign = self._foreign_config(cov) if cov is not None else None
+        if foreign is not None:
+            return None, foreign
+        combining = getattr(controller, "combining_cov", None)
+        if cov is None or (combining is not None and cov is not combining):
+            return None, (
+                "coverage data was not combined (the run stopped before pytest-cov finished)"
+            )
+        return cov, None
+
+    def export(self, config: pytest.Config, target: Path, project_dir: Path) -> dict[str, object]:
+        """A CI shard's coverage: its data file (relative paths, every context kept) written
+        to ``target``, and what the merge needs to judge it as an unsharded run would."""
+        block: dict[str, object] = {
+            "measured": False,
+            "mode": _mode(config),
+            "reason": None,
+            "tier_reason": self._problem,
+            "file": None,
+            "sha256": None,
+        }
+        cov, reason = self._combined(config)
+        if cov is None:
+            block["reason"] = reason
+            return block
+        from pytest_pyramid.cov.combine import export_data
+
+        source, source_from, notes = self._source(_pytest_cov(config))
+        sha = export_data(cov.get_data(), target, project_dir)
+        config_file = getattr(cov.config, "config_file", None)
+        if config_file:
+            with contextlib.suppress(ValueError):  # outside the project: kept absolute
+                config_file = Path(config_file).resolve().relative_to(
+                    project_dir.resolve()).as_posix()
+        block.update({
+            "measured": True,
+            "file": target.name if sha is not None else None,
+            "sha256": sha,
+            "static": getattr(cov.config, "context", None) or None,
+            "config_file": config_file or None,
+            "source": list(source),
+            "source_from": source_from,
+            "notes": [*notes, *self._foreign_notes()],
+        })
+        return block
 
     def _foreign_config(self, cov: Coverage) -> str | None:
         """A coverage configuration (``--cov-config``, ``COVERAGE_RCFILE``) from outside the
@@ -387,6 +395,35 @@ class CoveragePlugin:
         if configured:
             return [str(s) for s in configured], "coverage config", []
         return [], "", []
+
+
+def _mode(config: pytest.Config) -> str:
+    """``test`` (pytest-cov's ``--cov-context=test``) or ``tier`` (the plugin's contexts)."""
+    return "test" if config.getoption("cov_context", None) == "test" else "tier"
+
+
+class SharedFixtureContext:
+    """A session (or package) fixture is set up once per process, for every tier that uses
+    it, by whichever test needs it first: its setup lines are the run's, like import lines,
+    not those of the tier that happened to come first (which depends on scheduling: xdist,
+    CI shards)."""
+
+    def __init__(self, owner: CoveragePlugin) -> None:
+        self.owner = owner
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, object, object]:
+        if fixturedef.scope not in _SHARED_SCOPES:
+            return (yield)
+        switched = _switch("")
+        try:
+            return (yield)
+        finally:
+            tier = self.owner.tier
+            if switched and tier is not None:
+                _switch(tier)
 
 
 def register_coverage(config: pytest.Config, settings: SettingsLike) -> CoveragePlugin | None:

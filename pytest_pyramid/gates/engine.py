@@ -22,18 +22,20 @@ errors::
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.config_schema import check
 from pytest_pyramid.gates.spec import Context, GateConfig, GateSpec, Setup, resolve
-from pytest_pyramid.results import parse_level, parse_on_missing
+from pytest_pyramid.results import LEVELS, ON_MISSING
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Sequence
 
     import pytest
 
@@ -59,53 +61,75 @@ def discover() -> tuple[GateSpec, ...]:
     return tuple(sorted(found, key=lambda s: (s.order, s.id)))
 
 
-def _family(spec: GateSpec, gate_id: str) -> bool:
-    return spec.id.endswith(".*") and gate_id.startswith(spec.id[:-1])
-
-
 def parse_gate_overrides(
     table: object, source: str, specs: tuple[GateSpec, ...] | None = None
 ) -> dict[str, GateConfig]:
-    """``[tool.pyramid.gates]`` merged over the configurable specs' defaults, strictly."""
+    """``[tool.pyramid.gates]`` over the configurable specs' defaults, validated against the
+    schema the specs give (so a gate added by a spec file is checked like the built-in ones)."""
     specs = discover() if specs is None else specs
-    configurable = {spec.id: spec for spec in specs if spec.configurable}
-    if table is None:
-        table = {}
-    if not isinstance(table, Mapping):
-        raise ConfigError("gates", table, source, "must be a table of gate id = level or table")
-    for gate_id in table:
-        key = f'gates."{gate_id}"'
-        if gate_id in configurable:
-            continue
-        fixed = next((s for s in specs if s.id == gate_id or _family(s, str(gate_id))), None)
-        if fixed is not None:
-            raise ConfigError(key, table[gate_id], source, fixed.configured_in)
-        raise ConfigError(key, table[gate_id], source,
-                          "unknown gate id; known: " + ", ".join(configurable))
-    return {spec.id: _gate_config(spec, table.get(spec.id), source)
-            for spec in configurable.values()}
+    table = {} if table is None else table
+    check(gates_schema(specs), table, source, ("gates",))
+    assert isinstance(table, Mapping)
+    return {spec.id: _gate_config(spec, table.get(spec.id))
+            for spec in specs if spec.configurable}
 
 
-def _gate_config(spec: GateSpec, raw: object, source: str) -> GateConfig:
-    key = f'gates."{spec.id}"'
+def _gate_config(spec: GateSpec, raw: object) -> GateConfig:
     options = {name: option.default for name, option in spec.options.items()}
     level, on_missing, explicit = spec.level, spec.on_missing, False
     if isinstance(raw, str):
         raw = {"level": raw}
-    if raw is not None and not isinstance(raw, Mapping):
-        raise ConfigError(key, raw, source, "must be a level string or a table")
-    for name, value in (raw or {}).items():
+    for name, value in cast("Mapping[str, Any]", raw or {}).items():
         if name == "level":
-            level, explicit = parse_level(value, f"{key}.level", source), True
+            level, explicit = value, True
         elif name == "on_missing":
-            on_missing = parse_on_missing(value, f"{key}.on_missing", source)
-        elif name in spec.options:
-            options[name] = spec.options[name].check(value, f"{key}.{name}", source)
+            on_missing = value
         else:
-            allowed = ["level", "on_missing", *spec.options]
-            raise ConfigError(f"{key}.{name}", value, source,
-                              "unknown option; allowed: " + ", ".join(allowed))
+            options[name] = _option_value(value)
     return GateConfig(level, on_missing, options, explicit)
+
+
+def _option_value(value: object) -> object:
+    """Lists become tuples: a gate's options are shared, never mutated."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def gates_schema(specs: Sequence[GateSpec]) -> dict[str, Any]:
+    """``[tool.pyramid.gates]``: a level string or a table per configurable gate id."""
+    level = {"type": "string", "enum": list(LEVELS)}
+    properties: dict[str, Any] = {}
+    patterns: dict[str, Any] = {}
+    for spec in specs:
+        if not spec.configurable:
+            fixed = {"not": {}, "x-message": spec.configured_in}
+            if spec.id.endswith(".*"):
+                patterns["^" + re.escape(spec.id[:-1])] = fixed
+            else:
+                properties[spec.id] = fixed
+            continue
+        table = {
+            "type": "object",
+            "properties": {
+                "level": level,
+                "on_missing": {"type": "string", "enum": list(ON_MISSING)},
+                **{name: option.schema for name, option in spec.options.items()},
+            },
+            "additionalProperties": False,
+            "x-unknown": "unknown option",
+        }
+        properties[spec.id] = {
+            "anyOf": [level, table],
+            "x-message": "must be a level string or a table",
+        }
+    return {
+        "type": "object",
+        "description": "per gate: a level (block, approve, warn, off) or a table with level, "
+        "on_missing and the gate's own options",
+        "properties": properties,
+        "patternProperties": patterns,
+        "additionalProperties": False,
+        "x-unknown": "unknown gate id",
+    }
 
 
 @dataclass

@@ -4,7 +4,7 @@ Adding a gate means adding one spec file: the engine finds every module of that 
 that defines ``SPEC`` and loops over them. A spec module is small and imports nothing
 heavy; the gate's logic (radon, bandit, git) is imported inside ``evaluate`` when the gate
 runs. A spec declares its id, default level and missing-data policy, its options for
-``[tool.pyramid.gates]`` (each with one default and one validator), how it reads its own
+``[tool.pyramid.gates]`` (each with one default and one JSON Schema), how it reads its own
 section of ``[tool.pyramid]`` at start-up, and how it judges a finished run.
 """
 
@@ -18,8 +18,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.errors import ConfigError
-
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.gates.flaky import QuarantineEntry
@@ -27,52 +25,31 @@ if TYPE_CHECKING:
     from pytest_pyramid.results import Level, OnMissing
     from pytest_pyramid.summary import RunSummary
 
-Validator = Callable[[object, str, str], object]
+#: a JSON Schema fragment: what an option of ``[tool.pyramid.gates]`` accepts
+OptionSchema = dict[str, Any]
 
 
-# -- option validators (value, key, source) -> value ---------------------------------------------
+# -- option schemas: the gates part of the shipped schema is generated from them -----------------
 
 
-def whole(minimum: int) -> Validator:
-    def check(value: object, key: str, source: str) -> object:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ConfigError(key, value, source, f"must be a whole number >= {minimum}")
-        return value
-
-    return check
+def whole(minimum: int) -> OptionSchema:
+    return {"type": "integer", "minimum": minimum}
 
 
-def percent(value: object, key: str, source: str) -> object:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-        raise ConfigError(key, value, source, "must be a percentage in 0..100")
-    return float(value)
+percent: OptionSchema = {"type": "number", "minimum": 0, "maximum": 100}
+positive: OptionSchema = {"type": "number", "exclusiveMinimum": 0}
+str_list: OptionSchema = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 
-def positive(value: object, key: str, source: str) -> object:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ConfigError(key, value, source, "must be a number > 0")
-    return float(value)
-
-
-def str_list(value: object, key: str, source: str) -> object:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(key, value, source, "must be a list of non-empty strings")
-    return tuple(value)
-
-
-def one_of(*choices: str) -> Validator:
-    def check(value: object, key: str, source: str) -> object:
-        if value not in choices:
-            raise ConfigError(key, value, source, "must be one of " + ", ".join(choices))
-        return value
-
-    return check
+def one_of(*choices: str) -> OptionSchema:
+    return {"type": "string", "enum": list(choices)}
 
 
 @dataclass(frozen=True)
 class Option:
     default: object
-    check: Validator
+    #: what the option accepts; ``[tool.pyramid.gates]`` is validated against it
+    schema: OptionSchema = field(hash=False)
 
 
 @dataclass(frozen=True)

@@ -22,21 +22,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.config_schema import key_text
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.results import (
     GateResult,
     Level,
     OnMissing,
-    parse_level,
-    parse_on_missing,
 )
 from pytest_pyramid.run.metrics import canonical_key, parse_key
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
     from pytest_pyramid.summary import MetricSample
 
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")
@@ -46,7 +46,6 @@ NAMED_AGGREGATES: tuple[str, ...] = (
 DEFAULT_AGGREGATE = "worst"
 DEFAULT_LEVEL: Level = "block"
 DEFAULT_ON_MISSING: OnMissing = "fail"
-LONG_FORM_KEYS: tuple[str, ...] = ("threshold", "level", "on_missing", "aggregate", "tier")
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _EXPRESSION = re.compile(
@@ -149,17 +148,19 @@ def parse_expression(text: str) -> Expression:
 
 
 def parse_thresholds(
-    table: object, source: str, *, tier_names: Sequence[str] | None = None
+    table: Mapping[str, str | Mapping[str, Any]] | None,
+    source: str,
+    *,
+    tier_names: Sequence[str] | None = None,
 ) -> tuple[Threshold, ...]:
-    """Parse ``[tool.pyramid.thresholds]``; every problem is a ConfigError naming the key."""
+    """``[tool.pyramid.thresholds]`` as the schema checked it (a string or a long-form table
+    per key); what is left is the grammar: keys, expressions, aggregates and tiers."""
     if table is None:
         return ()
-    if not isinstance(table, Mapping):
-        raise ConfigError("thresholds", table, source, "must be a table of metric = expression")
     parsed: list[Threshold] = []
     seen: dict[str, str] = {}
     for raw_key, value in table.items():
-        key_path = f"thresholds.{_quote(str(raw_key))}"
+        key_path = key_text(("thresholds", str(raw_key)))
         try:
             metric, tags = parse_key(str(raw_key))
         except ValueError as exc:
@@ -180,31 +181,12 @@ def _parse_one(
     key: str,
     metric: str,
     tags: tuple[tuple[str, str], ...],
-    value: object,
+    value: str | Mapping[str, Any],
     source: str,
     tier_names: Sequence[str] | None,
 ) -> Threshold:
-    options: Mapping[str, object]
-    if isinstance(value, str):
-        options = {"threshold": value}
-    elif isinstance(value, Mapping):
-        options = value
-        unknown = sorted(set(map(str, options)) - set(LONG_FORM_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"{key_path}.{unknown[0]}", options[unknown[0]], source,
-                "unknown key; allowed: " + ", ".join(LONG_FORM_KEYS),
-            )
-        if "threshold" not in options:
-            raise ConfigError(key_path, dict(options), source, "the long form needs 'threshold'")
-    else:
-        raise ConfigError(
-            key_path, value, source,
-            "must be an expression string like '< 500' or a table with 'threshold'",
-        )
-    text = options["threshold"]
-    if not isinstance(text, str):
-        raise ConfigError(f"{key_path}.threshold", text, source, "must be a string like '< 500'")
+    options: Mapping[str, Any] = {"threshold": value} if isinstance(value, str) else value
+    text = str(options["threshold"])
     try:
         expression = parse_expression(text)
     except ValueError as exc:
@@ -214,7 +196,7 @@ def _parse_one(
     aggregate = expression.aggregate or DEFAULT_AGGREGATE
     if "aggregate" in options:
         raw_agg = options["aggregate"]
-        named = normalize_aggregate(raw_agg) if isinstance(raw_agg, str) else None
+        named = normalize_aggregate(str(raw_agg))
         if named is None:
             raise ConfigError(f"{key_path}.aggregate", raw_agg, source, _aggregates_help())
         if expression.aggregate and expression.aggregate != named:
@@ -225,14 +207,10 @@ def _parse_one(
             )
         aggregate = named
 
-    level = parse_level(options.get("level", DEFAULT_LEVEL), f"{key_path}.level", source)
-    on_missing = parse_on_missing(
-        options.get("on_missing", DEFAULT_ON_MISSING), f"{key_path}.on_missing", source
-    )
+    level: Level = options.get("level", DEFAULT_LEVEL)
+    on_missing: OnMissing = options.get("on_missing", DEFAULT_ON_MISSING)
     tier = options.get("tier")
-    if tier is not None and (
-        not isinstance(tier, str) or (tier_names is not None and tier not in tier_names)
-    ):
+    if tier is not None and tier_names is not None and tier not in tier_names:
         known = ", ".join(tier_names or ())
         raise ConfigError(f"{key_path}.tier", tier, source, f"must be a tier name ({known})")
     return Threshold(
@@ -399,10 +377,6 @@ def _fmt(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"
-
-
-def _quote(key: str) -> str:
-    return f'"{key}"' if not re.match(r"^[A-Za-z0-9_-]+$", key) else key
 
 
 def _aggregates_help() -> str:

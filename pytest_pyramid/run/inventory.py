@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.globs import GLOB_CHARS
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
@@ -126,7 +128,7 @@ def tier_roots(tier_paths: Iterable[str]) -> list[str]:
     for pattern in tier_paths:
         fixed = []
         for part in PurePosixPath(pattern).parts:
-            if any(c in part for c in "*?["):
+            if GLOB_CHARS & set(part):
                 break
             fixed.append(part)
         roots.append("/".join(fixed))

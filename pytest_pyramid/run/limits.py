@@ -1,9 +1,15 @@
 """How the per-tier hard limits are handed to pytest-timeout, decided once per process.
 
+There are none by default: a limit exists only where ``tiers.<tier>.test_timeout`` sets
+one, and then no test of a tier without one is limited either.
+
 pytest-timeout parses a test's ``timeout`` marker twice per test (protocol and call), which
-on trivial tests costs more than the rest of the plugin together. So the limit of the
-widest selected tier (the lowest in pyramid order: most tests live there) becomes
-pytest-timeout's own default, and only tests of tiers with another limit carry a marker.
+on trivial tests costs more than the rest of the plugin together. So when the first
+selected tier in pyramid order (unit before integration ...: where most tests live) has a
+limit, that limit becomes pytest-timeout's own default, and only tests of tiers with
+another limit (or none: ``timeout(0)`` lifts the default) carry a marker. When that first
+tier has no limit, pytest-timeout's default is left alone and only the limited tiers'
+tests carry a marker.
 """
 
 from __future__ import annotations
@@ -49,8 +55,8 @@ def plan_limits(
         applied = user_timeout if user_timeout > 0 else None
         return LimitPlan(None, {}, {tier: applied for tier in limits}, user_override=True)
     effective = {tier: (limit if limit else None) for tier, limit in limits.items()}
-    widest = next((tier for tier in limits if tier in selected), None)
-    default = effective[widest] if widest is not None else None
+    first = next((tier for tier in limits if tier in selected), None)
+    default = effective[first] if first is not None else None
     if default is None:  # nothing to share: every limited tier carries its own marker
         marks = {tier: limit for tier, limit in effective.items() if limit is not None}
     else:
@@ -72,6 +78,8 @@ def header_lines(
     elif limits.user_override:
         limit = next(iter(limits.effective.values()), None)
         enforced = f"--timeout {format_duration(limit)} for every tier" if limit else "off"
+    elif not any(limits.effective.get(tier) for tier in selected):
+        enforced = "none (tiers.<tier>.test_timeout sets one)"
     else:
         enforced = ", ".join(
             f"{tier} {format_duration(limit) if limit else 'none'}"

@@ -19,14 +19,21 @@ from pytest_pyramid.durations import format_duration
 from pytest_pyramid.run.aggregate import Aggregator
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
-from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
+from pytest_pyramid.run.tiers import (
+    MarkerRuleError,
+    MarkerRules,
+    PathRouter,
+    TierAssignmentError,
+    assign_tier,
+)
 from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import Problem, RunEnd, RunSummary, TierStats
+from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.shard import ShardSpec
 
 TIMEOUT_PREFIX = "Timeout (>"
 #: how many paths a completeness message names before it says "+N more"
@@ -73,9 +80,16 @@ class CollectionFacts:
         self.foreign_code: list[str] = []
         #: tests collected from outside the rootdir
         self.outside = 0
+        #: tier -> test modules skipped at import (counted where reports arrive: the
+        #: controller gets the workers' skipped collect reports from xdist)
+        self.skipped_modules: Counter[str] = Counter()
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
         self.reported = False
+        #: in a CI shard: the selection before splitting (digest, counts) and the durations
+        self.shard: dict[str, Any] | None = None
+        #: in a CI shard: module/class node id -> seconds of shared fixture setup
+        self.scope_setup: dict[str, float] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +106,7 @@ class CollectionFacts:
             "foreign_code": self.foreign_code,
             "outside": self.outside,
             "tiers_to_run": self.tiers_to_run,
+            "shard": self.shard,
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -109,6 +124,9 @@ class CollectionFacts:
         self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
         self.outside = int(data.get("outside", 0))
         self.tiers_to_run = str(data.get("tiers_to_run", ""))
+        shard = data.get("shard")
+        if isinstance(shard, dict):
+            self.shard = shard
         self.reported = True
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
@@ -118,6 +136,8 @@ class CollectionFacts:
             _stats(tiers, tier).deselected = count
         for tier, count in self.paths_not_collected.items():
             _stats(tiers, tier).paths_not_collected = count
+        for tier, count in self.skipped_modules.items():
+            _stats(tiers, tier).skipped_modules = count
 
 
 def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:
@@ -153,11 +173,23 @@ class PyramidSession:
         self.router = PathRouter({name: spec.paths for name, spec in settings.tiers.items()})
         self.tier_names = frozenset(settings.tiers)
         self.order = {name: spec.order for name, spec in settings.tiers.items()}
+        try:
+            self.marker_rules = MarkerRules(
+                {name: spec.markers for name, spec in settings.tiers.items() if spec.markers},
+                self.order,
+            )
+        except MarkerRuleError as exc:
+            raise pytest.UsageError(
+                f"pytest-pyramid: {settings.source}: [tool.pyramid] tiers.*.markers: {exc}"
+            ) from None
+        #: tests whose tier came from their own tier marker or the pytest_pyramid_tier hook
+        #: (object ids): a later rule must not have moved them
+        self._explicit: set[int] = set()
         self.tier_by_index = {chr(48 + spec.order): name for name, spec in settings.tiers.items()}
         self.facts = CollectionFacts()
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
-        #: every node id pytest collected (pytest_itemcollected: before any hook edits the list)
+        #: every node id pytest collected (from the collect reports, before any hook edits it)
         self._collected_ids: list[str] = []
         #: node ids deselected through pytest_deselected, by anyone
         self._deselected_ids: set[str] = set()
@@ -200,6 +232,8 @@ class PyramidSession:
         self._junit_strict = writes_junit and not legacy
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
         self.limits = self._install_limits(config)
+        #: this run's CI shard (``--pyramid-shard``); None: the whole selection runs here
+        self.shard: ShardSpec | None = None
         self._timeout_marks = {
             tier: pytest.mark.timeout(limit) for tier, limit in self.limits.marks.items()
         }
@@ -275,6 +309,10 @@ class PyramidSession:
         buckets: dict[str, list[pytest.Item]] = {
             name: [] for name in sorted(tier_set, key=self.order.__getitem__)
         }
+        rules = self.marker_rules or None
+        hook = config.hook.pytest_pyramid_tier
+        ask = hook if hook.get_hookimpls() else None
+        explicit = self._explicit
         for item in items:
             nodeid = item.nodeid  # a property: read once
             names = marker_names(item)
@@ -283,17 +321,25 @@ class PyramidSession:
             rel = item.location[0].replace("\\", "/")
             if rel[:3] == "../":  # collected from outside the rootdir: not this project's test
                 facts.outside += 1
-            path_tier = path_tier_for(rel) if rel else None
-            if marker_tiers or (path_tier is None and strict):
-                try:
-                    tier = assign_tier(
-                        marker_tiers, path_tier, default_tier, strict=strict, nodeid=nodeid
-                    )
-                except TierAssignmentError as exc:
-                    problems.append(str(exc))
-                    continue
-            else:  # the common case, without a call: assign_tier's rule for no marker
-                tier = path_tier if path_tier is not None else default_tier
+            by_rule = None
+            if not marker_tiers and (ask is not None or rules is not None):
+                by_rule = self._rule_tier(item, nodeid, names, ask, rules, problems)
+            if by_rule is not None:
+                tier = by_rule
+            else:
+                path_tier = path_tier_for(rel) if rel else None
+                if marker_tiers or (path_tier is None and strict):
+                    try:
+                        tier = assign_tier(
+                            marker_tiers, path_tier, default_tier, strict=strict, nodeid=nodeid
+                        )
+                    except TierAssignmentError as exc:
+                        problems.append(str(exc))
+                        continue
+                else:  # the common case, without a call: assign_tier's rule for no marker
+                    tier = path_tier if path_tier is not None else default_tier
+            if marker_tiers:
+                explicit.add(id(item))
             item.stash[TIER_KEY] = tier
             tier_of[nodeid] = tier
             collected[tier] += 1
@@ -325,6 +371,70 @@ class PyramidSession:
                 self._own_deselection = False
         items[:] = kept
 
+    def deselect_quietly(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Deselect tests for a reason that does not narrow the run (another CI shard runs
+        them): the terminal counts them, the reconciliation does not."""
+        self._own_deselection = True
+        try:
+            config.hook.pytest_deselected(items=items)
+        finally:
+            self._own_deselection = False
+
+    def _rule_tier(
+        self,
+        item: pytest.Item,
+        nodeid: str,
+        names: frozenset[str],
+        ask: Any,
+        rules: MarkerRules | None,
+        problems: list[str],
+    ) -> str | None:
+        """The project's own rule (the hook), then the tiers' ``markers``; None: neither."""
+        if ask is not None:
+            answer = ask(item=item)
+            if answer is not None:
+                if answer not in self.tier_names:
+                    problems.append(
+                        f"{nodeid}: pytest_pyramid_tier returned {answer!r}, not a tier "
+                        f"({', '.join(self.settings.tiers)})"
+                    )
+                    return None
+                self._explicit.add(id(item))
+                return str(answer)
+        return rules.tier_for(names) if rules is not None else None
+
+    def _late_markers(self, items: list[pytest.Item]) -> list[str]:
+        """Tests whose tier another hook's markers would change, seen after every
+        ``pytest_collection_modifyitems`` ran. Ours runs first (tryfirst: it must see every
+        collected test before anything deselects or drops one, and add the tier markers
+        ``-m <tier>`` selects by), so a marker added there comes too late; silently keeping
+        the test in its old tier would hide it."""
+        problems = []
+        tier_set = self.tier_names
+        rules = self.marker_rules or None
+        explicit = self._explicit
+        for item in items:
+            own = item.own_markers
+            if not own:
+                continue
+            tier = item.stash.get(TIER_KEY, None)
+            if tier is None or (len(own) == 1 and own[0].name == tier):
+                continue  # the common case: only the tier marker this plugin added
+            late = {m.name for m in own if m.name in tier_set} - {tier}
+            moved = None
+            if not late and rules is not None and id(item) not in explicit:
+                moved = rules.tier_for(self._marker_names(item))
+            if late or (moved is not None and moved != tier):
+                what = f"tier marker {sorted(late)[0]!r}" if late else (
+                    f"a marker of tier {moved!r} (its tiers.{moved}.markers)"
+                )
+                problems.append(
+                    f"{item.nodeid}: got {what} after pytest-pyramid put it in tier {tier!r} "
+                    "(a pytest_collection_modifyitems hook added it: add markers in "
+                    "pytest_itemcollected instead, or answer pytest_pyramid_tier)"
+                )
+        return problems
+
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
         cached per parent: thousands of tests share a few modules and classes."""
@@ -341,10 +451,6 @@ class PyramidSession:
         return inherited.union(mark.name for mark in node.own_markers)
 
     @pytest.hookimpl
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        self._collected_ids.append(item.nodeid)
-
-    @pytest.hookimpl
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self._deselected_ids.update(item.nodeid for item in items)
         if self._own_deselection:
@@ -358,10 +464,23 @@ class PyramidSession:
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         nodeid = report.nodeid
-        if nodeid.endswith(".py") and "::" not in nodeid:
+        module = nodeid.endswith(".py") and "::" not in nodeid
+        if module:
             self.facts.seen_files.add(nodeid)
-        if report.failed and not self.is_worker:
+        # every item pytest collects appears in one collector's report (a test run by id in
+        # the session's), before any hook edits the list: one loop per collector, no call
+        # per item
+        collected = self._collected_ids
+        for node in report.result:
+            if isinstance(node, pytest.Item):
+                collected.append(node.nodeid)
+        if self.is_worker or report.passed:
+            return
+        if report.failed:
             self.collection_errors += 1
+        elif module:  # skipped at import: one skipped test in its tier, as pytest counts it
+            tier = self.router.tier_for(nodeid) or self.settings.default_tier
+            self.facts.skipped_modules[tier] += 1
 
     @pytest.hookimpl(trylast=True)  # after every plugin changed the list
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -514,6 +633,28 @@ class PyramidSession:
             args=tuple(str(arg) for arg in self.config.invocation_params.args),
             never_ran=never_ran,
             notes=list(self.notes),
+            shard=self._shard_end() if self.shard is not None else None,
+        )
+
+    def _shard_end(self) -> ShardEnd:
+        """What a CI shard hands over besides the summary: its part and the whole."""
+        assert self.shard is not None
+        if self.distributed:
+            by_index, tiers = self.tier_by_index, self.facts.tiers_to_run
+            assigned = {
+                nodeid: by_index.get(tiers[position] if position < len(tiers) else "",
+                                     self.learned_tiers.get(nodeid, "unknown"))
+                for position, nodeid in enumerate(self.controller_ids)
+            }
+        else:
+            assigned = {nodeid: self.tier_of.get(nodeid, "unknown") for nodeid in self.to_run}
+        return ShardEnd(
+            index=self.shard.index,
+            total=self.shard.total,
+            source=self.shard.source,
+            selection=dict(self.facts.shard or {}),
+            assigned=assigned,
+            scope_setup=dict(self.facts.scope_setup),
         )
 
     def _required(self, run: RunSummary) -> tuple[str, ...]:
@@ -667,6 +808,22 @@ class PyramidSession:
             problems.append({"kind": "inventory", "message": "too many files to take stock of "
                              "the suite's test files; set testpaths"})
         return problems
+
+
+class LateMarkers:
+    """A second ``pytest_collection_modifyitems``, the last of all: the tier assignment
+    (the first of all) must not be contradicted by markers another hook added since."""
+
+    def __init__(self, owner: PyramidSession) -> None:
+        self.owner = owner
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        late = self.owner._late_markers(items)
+        if late:
+            shown = "\n  ".join(late[:20])
+            more = f"\n  ... and {len(late) - 20} more" if len(late) > 20 else ""
+            raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
 
 
 class SerialFailFast:

@@ -2,17 +2,78 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.globs import GLOB_CHARS, glob_match
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-_GLOB_CHARS = frozenset("*?[")
-
 
 class TierAssignmentError(Exception):
     """A test with conflicting tier markers, or no tier in strict mode."""
+
+
+class MarkerRuleError(ValueError):
+    """A tier's ``markers`` entry that is neither a marker name nor a marker expression."""
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+class MarkerRules:
+    """Tiers by marker: ``[tool.pyramid.tiers.<tier>] markers = ["slow", "network and not db"]``.
+
+    A plain name is a set lookup; anything else is a marker expression as ``-m`` takes it
+    (pytest's own parser), evaluated against the test's marker names. When rules of several
+    tiers match, the tier latest in pyramid order wins (a test that is slow *and* needs the
+    network belongs with the slower tests).
+    """
+
+    def __init__(self, entries: Mapping[str, Iterable[str]], order: Mapping[str, int]) -> None:
+        self.order = dict(order)
+        self.by_name: dict[str, str] = {}
+        self.expressions: list[tuple[Any, str]] = []
+        for tier, rules in entries.items():
+            for rule in rules:
+                if _is_name(rule):
+                    self.by_name[rule] = tier
+                else:
+                    self.expressions.append((compile_marker_expression(rule), tier))
+        self.names = frozenset(self.by_name)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_name or self.expressions)
+
+    def tier_for(self, names: frozenset[str]) -> str | None:
+        found: str | None = None
+        order = self.order
+        for name in names & self.names:
+            tier = self.by_name[name]
+            if found is None or order[tier] > order[found]:
+                found = tier
+        if self.expressions:
+            def matcher(name: str, /, **kwargs: object) -> bool:
+                return name in names
+
+            for expression, tier in self.expressions:
+                if (found is None or order[tier] > order[found]) and expression.evaluate(matcher):
+                    found = tier
+        return found
+
+
+def compile_marker_expression(text: str) -> Any:
+    """pytest's own ``-m`` expression parser (not a public API: imported here only, and only
+    when a tier names an expression)."""
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError as exc:  # pragma: no cover - a pytest without it
+        raise MarkerRuleError(f"{text!r}: marker expressions need pytest's parser: {exc}") from None
+    try:
+        return Expression.compile(text)
+    except Exception as exc:  # pytest raises its own ParseError / SyntaxError
+        raise MarkerRuleError(f"{text!r} is not a marker expression: {exc}") from None
 
 
 class PathRouter:
@@ -20,7 +81,8 @@ class PathRouter:
 
     Plain entries are prefixes on path components (``tests/unit`` matches
     ``tests/unit/test_a.py`` but not ``tests/unit_old``); entries with glob characters
-    are matched with :func:`fnmatch.fnmatchcase`, where ``*`` also crosses ``/``.
+    follow the project's one glob dialect (``pytest_pyramid/globs.py``: ``*`` stays within
+    a segment, ``**`` spans directories, a matched directory covers its contents).
     """
 
     def __init__(self, paths_by_tier: Mapping[str, Iterable[str]]) -> None:
@@ -28,7 +90,7 @@ class PathRouter:
         self._globs: list[tuple[str, str]] = []
         for tier, patterns in paths_by_tier.items():
             for pattern in patterns:
-                target = self._globs if _GLOB_CHARS & set(pattern) else self._prefixes
+                target = self._globs if GLOB_CHARS & set(pattern) else self._prefixes
                 target.append((pattern, tier))
         # the longest prefix is the most specific: tests/e2e/smoke beats tests/e2e
         self._prefixes.sort(key=lambda entry: len(entry[0]), reverse=True)
@@ -48,7 +110,7 @@ class PathRouter:
             if relpath == prefix or relpath.startswith(prefix + "/"):
                 return tier
         for pattern, tier in self._globs:
-            if fnmatchcase(relpath, pattern):
+            if glob_match(pattern, relpath):
                 return tier
         return None
 

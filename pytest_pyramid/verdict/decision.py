@@ -31,6 +31,8 @@ def why_not_ran(entry: Mapping[str, Any]) -> str:
     if not entry.get("selected"):
         return "not selected"
     collected = int(entry.get("collected", 0))
+    if not collected and int(entry.get("skipped_modules", 0)):
+        return "its test modules were skipped at import"
     if not collected:
         on_disk = int(entry.get("files_on_disk", 0))
         return f"none of its {on_disk} test file(s) was collected" if on_disk else "has no tests"
@@ -78,6 +80,25 @@ def approvals_needed(verdict: Mapping[str, Any]) -> tuple[int, list[str], str]:
     return required, roles, f"needs {required} approval(s){role_text} ({basis})"
 
 
+#: completeness problems that mean the run chose (or was told) to cover less than the suite
+PARTIAL_KINDS = frozenset({"narrowed", "files_not_collected"})
+
+
+def partial_run(verdict: Mapping[str, Any]) -> bool:
+    """Whether the run left part of the suite out on purpose: a required tier not selected
+    (``--pyramid-tier=fast``), or a narrowing (``-k``, ``-m``, test ids, paths, ``--lf`` ...).
+    Such a run is incomplete whatever its gates say."""
+    tiers = verdict.get("tiers", {})
+    for entry in tiers.values() if isinstance(tiers, Mapping) else ():
+        if isinstance(entry, Mapping) and entry.get("required") and not entry.get("selected"):
+            return True
+    problems = verdict.get("completeness", [])
+    return any(
+        isinstance(p, Mapping) and p.get("kind") in PARTIAL_KINDS
+        for p in (problems if isinstance(problems, Sequence) else [])
+    )
+
+
 @dataclass(frozen=True)
 class Judgement:
     decision: Decision
@@ -86,15 +107,26 @@ class Judgement:
     blocking: tuple[str, ...] = ()
     approving: tuple[str, ...] = ()
     incomplete: tuple[str, ...] = ()
+    #: blocking gates a partial run could not evaluate: they make it incomplete, not blocked
+    not_judged: tuple[str, ...] = ()
 
 
 def judge(verdict: Mapping[str, Any]) -> Judgement:
-    """Decision and reasons (most serious first) from the document's own fields."""
+    """Decision and reasons (most serious first) from the document's own fields.
+
+    A partial run (see :func:`partial_run`) is never blocked by a gate it could not
+    evaluate: such a gate is listed as not judged, and the run is ``incomplete`` - which a
+    partial run is anyway, so this can never give ``ready``. A gate that *failed* on the
+    evidence the partial run did gather still blocks.
+    """
     blocking: list[str] = []
     approval: list[str] = []
     warnings: list[str] = []
     blocking_ids: list[str] = []
     approving_ids: list[str] = []
+    not_judged: list[str] = []
+    not_judged_ids: list[str] = []
+    partial = partial_run(verdict)
     gates = verdict.get("gates", [])
     for gate in gates if isinstance(gates, Sequence) else []:
         if not isinstance(gate, Mapping):
@@ -105,7 +137,10 @@ def judge(verdict: Mapping[str, Any]) -> Judgement:
         text = f"gate {gate.get('id')}: {message}" if message else f"gate {gate.get('id')}"
         if status == "not_evaluated":
             text += " (not evaluated)"
-        if outcome == "block":
+        if outcome == "block" and partial and status == "not_evaluated":
+            not_judged.append(f"{text}: not judged in a partial run")
+            not_judged_ids.append(str(gate.get("id")))
+        elif outcome == "block":
             blocking.append(text)
             blocking_ids.append(str(gate.get("id")))
         elif outcome == "approve":
@@ -127,16 +162,18 @@ def judge(verdict: Mapping[str, Any]) -> Judgement:
         "blocking": tuple(blocking_ids),
         "approving": tuple(approving_ids),
         "incomplete": tuple(incomplete),
+        "not_judged": tuple(not_judged_ids),
     }
     if interrupted:
-        reasons = [*incomplete, *blocking, *approval]
+        reasons = [*incomplete, *blocking, *not_judged, *approval]
         if not incomplete:
             reasons.insert(0, "the run was interrupted")
         return Judgement("incomplete", reasons, **ids)
     if blocking:
-        return Judgement("blocked", [*blocking, *incomplete, *approval], **ids)
-    if incomplete:
-        return Judgement("incomplete", [*incomplete, *approval], **ids)
+        return Judgement("blocked", [*blocking, *incomplete, *not_judged, *approval], **ids)
+    if incomplete or not_judged:
+        # not_judged is only ever set in a partial run, whose incompleteness is listed too
+        return Judgement("incomplete", [*incomplete, *not_judged, *approval], **ids)
     if approval:
         sentence = approvals_needed(verdict)[2]
         return Judgement("needs_approval", [*approval, *warnings, sentence], **ids)

@@ -63,6 +63,7 @@ class TierEntry(TypedDict, total=False):
     failed: int
     errors: int
     skipped: int
+    skipped_modules: int
     xfailed: int
     xpassed: int
     never_ran: int
@@ -86,6 +87,7 @@ class RunEntry(TypedDict, total=False):
     pytest: str
     collected: int
     never_ran: int
+    mode: str
 
 
 class TreeEntry(TypedDict):
@@ -251,11 +253,11 @@ def parse_strict(raw: bytes, source: str) -> object:
         raise VerdictError(f"{source}: not valid JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:  # huge integers, NaN, absurd nesting
         raise VerdictError(f"{source}: not valid JSON: {_short(str(exc))}") from None
-    _check_strings(data, source)
+    check_values(data, source)
     return data
 
 
-def _check_strings(value: object, source: str) -> None:
+def check_values(value: object, source: str) -> None:
     """Values that parse but no verdict holds: lone surrogates (``"\\ud800"``) cannot be
     printed or re-encoded, and numbers beyond 64 bits overflow every float conversion."""
     stack = [value]
@@ -337,7 +339,8 @@ def build_verdict(
             "passed": stats.passed,
             "failed": stats.failed,
             "errors": stats.errors,
-            "skipped": stats.skipped,
+            "skipped": stats.skipped + stats.skipped_modules,
+            "skipped_modules": stats.skipped_modules,
             "xfailed": stats.xfailed,
             "xpassed": stats.xpassed,
             "never_ran": stats.never_ran,
@@ -441,6 +444,7 @@ _TIER_COUNTS = frozenset(
         "skipped",
         "xfailed",
         "xpassed",
+        "skipped_modules",
         "never_ran",
     }
 )

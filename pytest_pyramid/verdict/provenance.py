@@ -28,6 +28,9 @@ RUN_ARTIFACTS: tuple[str, ...] = (
     "**/__pycache__/**",
     "**/.pyramid/**",
     "**/test-results/**",  # pytest-playwright's default --output
+    # CI shards' partial results: shards that share a directory must see one tree
+    "**/pyramid-partial-*-of-*.json",
+    "**/pyramid-partial-*-of-*.coverage",
 )
 _GIT_TIMEOUT_S = 60
 _GLOB_CHARS = frozenset("*?[")

@@ -21,35 +21,79 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def tier_table(verdict: Mapping[str, Any]) -> list[str]:
+def shown_tiers(verdict: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Tiers worth a line: those with tests (collected, on disk, or a module skipped at
+    import) and those a release requires; the empty built-in tiers are left out."""
     tiers: Mapping[str, Any] = verdict.get("tiers", {})
+    return {
+        name: tier for name, tier in tiers.items()
+        if tier.get("collected") or tier.get("files_on_disk") or tier.get("skipped")
+        or tier.get("required")
+    }
+
+
+def _tests(tier: Mapping[str, Any]) -> int:
+    """Tests of the tier as pytest's own summary counts them: a module skipped at import
+    counts as one skipped test there, so it does here."""
+    return int(tier.get("collected", 0)) + int(tier.get("skipped_modules", 0))
+
+
+def _timing(tier: Mapping[str, Any]) -> str:
+    """Wall time (what the budget judges by default) against the budget."""
+    budget = tier.get("budget_s")
+    wall = float(tier.get("wall_time_s", 0.0))
+    text = format_duration(wall)
+    if budget:
+        text += f" / {format_duration(float(budget))} ({wall / float(budget):.0%})"
+    return text
+
+
+def tier_table(verdict: Mapping[str, Any]) -> list[str]:
+    tiers = shown_tiers(verdict)
     show_cov = any(isinstance(t.get("coverage"), Mapping) for t in tiers.values())
     header = (
-        f"{'tier':<12}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}  {'time / budget':<22}"
-        f"{'wall':>7}"
+        f"{'tier':<12}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}{'xfail':>6}{'xpass':>6}"
+        f"  {'wall / budget':<22}{'test time':>10}"
     )
     if show_cov:
         header += f"{'cov':>7}"
     lines = [header + "  status"]
     for name, tier in tiers.items():
-        budget = tier.get("budget_s")
-        used = float(tier.get("test_time_s", 0.0))
-        timing = format_duration(used)
-        if budget:
-            timing += f" / {format_duration(float(budget))} ({used / float(budget):.0%})"
         row = (
-            f"{name:<12}{tier.get('collected', 0):>6}{tier.get('passed', 0):>6}"
+            f"{name:<12}{_tests(tier):>6}{tier.get('passed', 0):>6}"
             f"{tier.get('failed', 0) + tier.get('errors', 0):>6}{tier.get('skipped', 0):>6}"
-            f"  {timing:<22}{format_duration(float(tier.get('wall_time_s', 0.0))):>7}"
+            f"{tier.get('xfailed', 0):>6}{tier.get('xpassed', 0):>6}"
+            f"  {_timing(tier):<22}"
+            f"{format_duration(float(tier.get('test_time_s', 0.0))):>10}"
         )
         if show_cov:
             cov = tier.get("coverage") or {}
             percent = cov.get("percent") if isinstance(cov, Mapping) else None
             row += f"{'-' if percent is None else f'{percent:.1f}%':>7}"
-        status = tier.get("status", "")
+        lines.append(f"{row}  {_status(tier)}")
+    return lines
+
+
+def _status(tier: Mapping[str, Any]) -> str:
+    return str(tier.get("status", "")) if tier.get("selected") else "not selected"
+
+
+def tier_lines(verdict: Mapping[str, Any]) -> list[str]:
+    """One line per tier, for ``-q``: ``unit: 12 passed, 1 skipped in 1.2s / 30.0s``."""
+    lines = []
+    for name, tier in shown_tiers(verdict).items():
         if not tier.get("selected"):
-            status = "not selected"
-        lines.append(f"{row}  {status}")
+            lines.append(f"{name}: not selected")
+            continue
+        counts = [
+            (tier.get("passed", 0), "passed"),
+            (tier.get("failed", 0) + tier.get("errors", 0), "failed"),
+            (tier.get("skipped", 0), "skipped"),
+            (tier.get("xfailed", 0), "xfailed"),
+            (tier.get("xpassed", 0), "xpassed"),
+        ]
+        shown = ", ".join(f"{n} {what}" for n, what in counts if n) or "no tests ran"
+        lines.append(f"{name}: {shown} in {_timing(tier)}")
     return lines
 
 
@@ -68,7 +112,8 @@ def _no_effect(gate: Mapping[str, Any]) -> bool:
 
 
 def gate_lines(
-    gates: Sequence[Mapping[str, Any]], *, explain: bool, width: int = WIDTH
+    gates: Sequence[Mapping[str, Any]], *, explain: bool, width: int = WIDTH,
+    messages: bool = True,
 ) -> list[str]:
     lines = []
     quiet = [] if explain else [g["id"] for g in gates if _no_effect(g)]
@@ -85,7 +130,7 @@ def gate_lines(
                 break_on_hyphens=False,
             )
         )
-        if explain or gate["status"] != "pass":
+        if messages and (explain or gate["status"] != "pass"):
             if gate.get("message"):
                 lines.extend(_wrapped(gate["message"], " " * 13, width))
             if gate["status"] == "not_evaluated":
@@ -108,9 +153,32 @@ def gate_lines(
     return lines
 
 
-def decision_lines(verdict: Mapping[str, Any], *, width: int = WIDTH) -> list[str]:
-    lines = [f"decision: {str(verdict['decision']).upper()}"]
-    for reason in verdict.get("reasons", []):
+def not_judged_line(verdict: Mapping[str, Any]) -> str | None:
+    """The one line saying which gates a partial run could not judge (None: all judged)."""
+    from pytest_pyramid.verdict.decision import judge
+
+    ids = judge(verdict).not_judged
+    if not ids:
+        return None
+    return (
+        f"not judged (partial run): {', '.join(ids)} - they need the whole suite "
+        "(and --cov for coverage); the exit status is pytest's own"
+    )
+
+
+def observe_mode(verdict: Mapping[str, Any]) -> bool:
+    run = verdict.get("run", {})
+    return isinstance(run, Mapping) and run.get("mode") == "observe"
+
+
+def decision_lines(
+    verdict: Mapping[str, Any], *, width: int = WIDTH, reasons: bool = True
+) -> list[str]:
+    head = f"decision: {str(verdict['decision']).upper()}"
+    if observe_mode(verdict) and verdict["decision"] != "ready":
+        head += " (observe mode: reported, not enforced; the exit status is pytest's own)"
+    lines = [head]
+    for reason in verdict.get("reasons", []) if reasons else []:
         lines.extend(
             textwrap.wrap(
                 reason,
@@ -166,16 +234,40 @@ def pyramid_lines(
     return lines
 
 
-def render(verdict: Mapping[str, Any], *, explain: bool = False, width: int = WIDTH) -> list[str]:
-    lines = pyramid_lines(verdict)
-    if lines:
+def render(
+    verdict: Mapping[str, Any],
+    *,
+    explain: bool = False,
+    verbosity: int = 0,
+    width: int = WIDTH,
+) -> list[str]:
+    """The terminal summary. ``-q`` (verbosity < 0): one line per tier, the gates that did
+    not pass, the decision. Default: the tier table, the gates that did not pass (and how
+    many did), the decision and its reasons. ``-v`` or ``--pyramid-explain``: every gate
+    (explain adds each gate's message and details)."""
+    gates = list(verdict.get("gates", []))
+    full = explain or verbosity > 0
+    shown = gates if full else [g for g in gates if g["status"] != "pass"]
+    passed = len(gates) - len(shown)
+    if verbosity < 0:
+        lines = tier_lines(verdict)
+        failing = [g for g in shown if not _no_effect(g)]
+        lines.extend(gate_lines(failing, explain=False, width=width, messages=False))
+        lines.extend(decision_lines(verdict, width=width, reasons=False))
+    else:
+        lines = pyramid_lines(verdict)
+        if lines:
+            lines.append("")
+        lines.extend(tier_table(verdict))
+        if gates:
+            lines.append("")
+            lines.append("gates:")
+            lines.extend(gate_lines(shown, explain=explain, width=width))
+            if passed:
+                lines.append(f"{passed} gate(s) passed (-v or --pyramid-explain lists them)")
         lines.append("")
-    lines.extend(tier_table(verdict))
-    gates = verdict.get("gates", [])
-    if gates:
-        lines.append("")
-        lines.append("gates:")
-        lines.extend(gate_lines(gates, explain=explain, width=width))
-    lines.append("")
-    lines.extend(decision_lines(verdict, width=width))
+        lines.extend(decision_lines(verdict, width=width))
+    skipped = not_judged_line(verdict)
+    if skipped is not None:
+        lines.append(skipped)
     return lines

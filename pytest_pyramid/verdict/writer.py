@@ -21,13 +21,12 @@ import pytest
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
-from pytest_pyramid.verdict.decision import exit_status, judge
+from pytest_pyramid.verdict.assemble import assemble_verdict
+from pytest_pyramid.verdict.decision import exit_status
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
     Verdict,
-    build_verdict,
     config_digest,
-    merge_sections,
     utc_now_iso,
 )
 from pytest_pyramid.verdict.provenance import GitInfo, python_version, read_git_info
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.summary import Problem, RunEnd, RunSummary
     from pytest_pyramid.verdict.document import ResultsRef
 
@@ -89,8 +89,33 @@ class FinishResult:
     notes: list[str]
 
 
+def _shard_outputs(verdict_path: Path, shard: ShardSpec | None) -> tuple[Path, ...]:
+    if shard is None:
+        return ()
+    from pytest_pyramid.verdict.partial import coverage_name, partial_path
+
+    path = partial_path(verdict_path, shard.index, shard.total)
+    return path, path.with_name(coverage_name(shard.index, shard.total))
+
+
+@dataclass
+class ShardResult:
+    """What a CI shard wrote instead of a verdict."""
+
+    partial: dict[str, Any]
+    path: Path
+    exitstatus: int
+
+
+#: the plugins whose gates and sections ``pyramid merge`` computes again from the partials
+MERGED_PROVIDERS = frozenset({"pyramid-gates", "pyramid-coverage"})
+
+
 def _call_each(
-    hook: Any, kwargs: Mapping[str, object], errors: list[str]
+    hook: Any,
+    kwargs: Mapping[str, object],
+    errors: list[str],
+    skip: frozenset[str] = frozenset(),
 ) -> list[tuple[str, object]]:
     """Call every implementation of a pyramid hook on its own, so one that raises is
     reported (and makes the verdict incomplete) without hiding the others' results.
@@ -98,7 +123,7 @@ def _call_each(
     only return a generator."""
     results = []
     for impl in reversed(hook.get_hookimpls()):  # pluggy's own order: last registered first
-        if impl.hookwrapper or getattr(impl, "wrapper", False):
+        if impl.hookwrapper or getattr(impl, "wrapper", False) or impl.plugin_name in skip:
             continue
         function: Callable[..., object] = impl.function
         try:
@@ -138,6 +163,8 @@ class VerdictWriter:
         effective_limits: Mapping[str, float | None],
         config_file: str,
         explain: bool = False,
+        shard: ShardSpec | None = None,
+        diff_base: str | None = None,
         outputs: Sequence[Path] = (),
     ) -> None:
         from pytest_pyramid.verdict.results_file import results_path_for
@@ -145,9 +172,15 @@ class VerdictWriter:
         self.config = config
         self.settings = settings
         self.verdict_path = verdict_path
+        #: a CI shard writes its partial result instead of a verdict (``verdict/partial.py``)
+        self.shard = shard
+        self.diff_base = diff_base
+        self.shard_result: ShardResult | None = None
         self.results_path = results_path_for(verdict_path)
-        #: every file the run writes itself: left out of the tree digest
-        self.outputs = (verdict_path, self.results_path, *outputs)
+        #: every file the run writes itself: left out of the tree digest (a shard's too: the
+        #: verdict stays listed, `pyramid merge` writes it there and the digests must agree)
+        self.outputs: tuple[Path, ...] = (verdict_path, self.results_path, *outputs,
+                                          *_shard_outputs(verdict_path, shard))
         self.effective_limits = dict(effective_limits)
         self.config_file = config_file
         self.explain = explain
@@ -171,10 +204,15 @@ class VerdictWriter:
         end = self.config.stash.get(RUN_END_KEY, None)
         if end is None:  # nothing ran (--collect-only, --setup-plan ...): keep the last verdict
             return outcome
+        run = self.config.stash[RUN_KEY]
+        if end.shard is not None:
+            self.shard_result = self.finish_shard(run, end)
+            session.exitstatus = self.shard_result.exitstatus
+            self.config.stash[FINISHED_KEY] = True
+            return outcome
         from pytest_pyramid.gates.budgets import near_budget
 
-        run = self.config.stash[RUN_KEY]
-        self.near_budget = near_budget(run, self.settings.tiers)
+        self.near_budget = near_budget(run, self.settings.tiers, self.settings.budget_basis)
         self.result = self.finish(run, end)
         session.exitstatus = self.result.exitstatus
         self.config.stash[FINISHED_KEY] = True
@@ -182,6 +220,9 @@ class VerdictWriter:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.shard_result is not None:
+            self._shard_summary(terminalreporter, self.shard_result)
+            return
         if self.result is None:
             return
         from pytest_pyramid.verdict.render_text import WIDTH, render
@@ -194,7 +235,8 @@ class VerdictWriter:
             return
         width = max(WIDTH, getattr(getattr(tr, "_tw", None), "fullwidth", WIDTH))
         decision = verdict["decision"]
-        for line in render(verdict, explain=self.explain, width=width):
+        verbosity = int(self.config.getoption("verbose", 0) or 0)
+        for line in render(verdict, explain=self.explain, verbosity=verbosity, width=width):
             markup = {}
             if line.startswith("decision:"):
                 markup = {"green": True} if decision == "ready" else {"red": True, "bold": True}
@@ -202,6 +244,8 @@ class VerdictWriter:
                     markup = {"yellow": True, "bold": True}
             elif line.startswith("FAIL"):
                 markup = {"red": True}
+            elif line.startswith("not judged"):
+                markup = {"yellow": True}
             tr.write_line(line, **markup)
         run = self.config.stash[RUN_KEY]
         if run.metrics_discarded:
@@ -218,6 +262,91 @@ class VerdictWriter:
         for note in self.result.notes:
             tr.write_line(note, yellow=True)
         tr.write_line(f"verdict written to {self.verdict_path}")
+
+    @staticmethod
+    def _shard_summary(tr: Any, result: ShardResult) -> None:
+        partial = result.partial
+        shard = partial["shard"]
+        tests = partial["tests"]
+        failing = sum(1 for t in tests if t["outcome"] in ("failed", "error"))
+        tr.section("pyramid", sep="=")
+        selection = partial["selection"]
+        tr.write_line(
+            f"shard {shard['index']}/{shard['total']} ({shard['source']}): {len(tests)} of the "
+            f"{selection['count']} selected tests ran here, {failing} failed"
+        )
+        for problem in partial["completeness"]:
+            tr.write_line(f"incomplete: {problem['message']}", yellow=True)
+        tr.write_line("judgement deferred: `pyramid merge` of every shard's partial gives the "
+                      "verdict")
+        tr.write_line(f"partial written to {result.path}")
+
+    def finish_shard(self, run: RunSummary, end: RunEnd) -> ShardResult:
+        """Write the partial result of a CI shard; the exit status is pytest's own (test
+        failures and crashes), except that a shard with nothing to run exits 0."""
+        from pytest_pyramid.cov.plugin import PLUGIN_NAME
+        from pytest_pyramid.verdict.partial import build_partial, coverage_name, partial_path
+
+        assert end.shard is not None
+        assert self.shard is not None
+        run.workers = end.workers
+        run.duration_s = time.time() - end.started
+        run.exitstatus = end.exitstatus
+        run.pytest_failures = end.tests_failed
+        run.collection_errors = end.collection_errors
+        problems, interrupted = self._end_problems(end, run)
+        git = self.git if self.git is not None else read_git_info(
+            self.config.rootpath, self.outputs)
+        tree_problem = self._tree_problem(git)
+        if tree_problem is not None:
+            problems.append(tree_problem)
+        path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
+        coverage: dict[str, object] | None = None
+        plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
+        if plugin is not None:
+            target = path.with_name(coverage_name(self.shard.index, self.shard.total))
+            coverage = plugin.export(self.config, target, Path(self.settings.source).parent)
+        errors: list[str] = []
+        kwargs = {"config": self.config, "run": run}
+        sections = _call_each(self.config.hook.pytest_pyramid_verdict_sections, kwargs, errors,
+                              skip=MERGED_PROVIDERS)
+        merged: dict[str, object] = {}
+        for name, section in sections:
+            if isinstance(section, Mapping):
+                merged.update(section)
+            else:
+                errors.append(f"pytest_pyramid_verdict_sections of {name} returned {section!r}")
+        plugin_gates = sorted(
+            impl.plugin_name for impl in self.config.hook.pytest_pyramid_gates.get_hookimpls()
+            if impl.plugin_name not in MERGED_PROVIDERS
+        )
+        problems.extend({"kind": "plugin_error", "message": e} for e in errors)
+        partial = build_partial(
+            run=run,
+            shard=end.shard,
+            git=git,
+            config={"file": self.config_file, "digest": config_digest(self.settings.raw)},
+            problems=problems,
+            interrupted=interrupted or bool(errors),
+            exitstatus=end.exitstatus,
+            tests_failed=end.tests_failed,
+            required=end.required,
+            args=end.args,
+            effective_limits=self.effective_limits,
+            coverage=coverage,
+            sections=merged,
+            plugin_gates=plugin_gates,
+            diff_base=self.diff_base,
+            started=end.started,
+            python_version=python_version(),
+            pytest_version=pytest.__version__,
+        )
+        write_json_atomic(path, partial)
+        status = end.exitstatus
+        if status == pytest.ExitCode.NO_TESTS_COLLECTED and not end.shard.assigned \
+                and end.shard.selection.get("count", 0) > 0:
+            status = pytest.ExitCode.OK  # the other shards run the tests: nothing is wrong
+        return ShardResult(partial, path, int(status))
 
     # -- the gates ----------------------------------------------------------------------------
 
@@ -353,7 +482,10 @@ class VerdictWriter:
 
         hook_errors: list[str] = []
         gates = self.collect_gates(run, hook_errors)
-        verdict = build_verdict(
+        kwargs = {"config": self.config, "run": run}
+        hook = self.config.hook.pytest_pyramid_verdict_sections
+        sections = _call_each(hook, kwargs, hook_errors)
+        verdict = assemble_verdict(
             run=run,
             tiers=self.settings.tiers,
             required=end.required,
@@ -366,37 +498,19 @@ class VerdictWriter:
             python_version=python_version(),
             pytest_version=pytest.__version__,
             args=end.args,
+            effective_limits=self.effective_limits,
+            sections=sections,
+            hook_errors=hook_errors,
+            mode=self.settings.mode,
         )
-        for name, tier in verdict["tiers"].items():  # what this run enforced, not configured
-            tier["test_timeout_s"] = self.effective_limits.get(name)
-        if run.metrics_discarded:
-            verdict["run"]["metrics_discarded"] = len(run.metrics_discarded)  # type: ignore[typeddict-unknown-key]
-        kwargs = {"config": self.config, "run": run}
-        hook = self.config.hook.pytest_pyramid_verdict_sections
-        for plugin, sections in _call_each(hook, kwargs, hook_errors):
-            if not isinstance(sections, Mapping):
-                hook_errors.append(
-                    f"pytest_pyramid_verdict_sections of {plugin} returned {sections!r}, not a dict"
-                )
-                continue
-            try:
-                merge_sections(verdict, sections)
-            except ValueError as exc:
-                hook_errors.append(f"pytest_pyramid_verdict_sections of {plugin}: {exc}")
-        if hook_errors:
-            verdict["run"]["interrupted"] = True
-            verdict["completeness"].extend(
-                {"kind": "plugin_error", "message": e} for e in hook_errors
-            )
-
-        judgement = judge(verdict)
-        verdict["decision"] = judgement.decision
-        verdict["reasons"] = judgement.reasons
+        decision = verdict["decision"]
         excused = _only_quarantined_failures(run, gates, end.tests_failed)
+        observe = self.settings.mode == "observe"
         status, note = exit_status(
             end.exitstatus,
-            judgement.decision,
-            gate_blocks=any(effect_of(g) == "block" for g in gates),
+            decision,
+            # observe mode: the gates are reported, they never fail pytest's run
+            gate_blocks=not observe and any(effect_of(g) == "block" for g in gates),
             hook_errors=bool(hook_errors),
             excused_failures=excused,
             tests_left_over=end.never_ran > 0,

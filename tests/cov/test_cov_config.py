@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from pytest_pyramid.config_schema import check_table
 from pytest_pyramid.cov.config import CoverageSettings, TierCoverage, parse_coverage_settings
 from pytest_pyramid.errors import ConfigError
 
@@ -12,6 +13,8 @@ SOURCE = "/repo/pyproject.toml"
 
 
 def parse(raw: dict[str, Any], **kwargs: Any) -> CoverageSettings:
+    """The schema checks the structure (as the plugin does first), the parser the rest."""
+    check_table(raw, SOURCE)
     return parse_coverage_settings(raw, SOURCE, TIERS, **kwargs)
 
 
@@ -90,7 +93,7 @@ def test_coverage_source_falls_back_to_top_level_source(
         ({"coverage": {"total": -1}}, "coverage.total", "between 0 and 100"),
         ({"coverage": {"total": "90"}}, "coverage.total", "between 0 and 100"),
         ({"coverage": {"total": True}}, "coverage.total", "between 0 and 100"),
-        ({"coverage": {"total": float("nan")}}, "coverage.total", "between 0 and 100"),
+        ({"coverage": {"total": float("nan")}}, "coverage.total", "must be a finite number"),
         ({"coverage": {"changed_lines": 200}}, "coverage.changed_lines", "between 0 and 100"),
         ({"tiers": {"unit": {"coverage": "high"}}}, "tiers.unit.coverage", "between 0 and 100"),
         ({"coverage": {"level": "error"}}, "coverage.level", "block, approve, warn, off"),
@@ -100,14 +103,15 @@ def test_coverage_source_falls_back_to_top_level_source(
         ({"coverage": {"base": ""}}, "coverage.base", "git revision"),
         ({"coverage": {"base": "--output=x"}}, "coverage.base", "git revision"),
         ({"coverage": {"base": 3}}, "coverage.base", "git revision"),
-        ({"coverage": {"min_changed_lines": -1}}, "coverage.min_changed_lines", ">= 0"),
+        ({"coverage": {"min_changed_lines": -1}}, "coverage.min_changed_lines",
+         "whole number >= 0"),
         ({"coverage": {"min_changed_lines": 2.5}}, "coverage.min_changed_lines", ">= 0"),
         ({"coverage": {"max_uncovered_files": 0}}, "coverage.max_uncovered_files", ">= 1"),
         ({"coverage": {"totl": 90}}, "coverage.totl", "unknown key"),
         ({"coverage": 90}, "coverage", "must be a table"),
-        ({"coverage_source": "mypkg"}, "coverage_source", "must be a list"),
+        ({"coverage_source": "mypkg"}, "coverage_source", "must be a non-empty list"),
         ({"coverage_source": []}, "coverage_source", "must not be empty"),
-        ({"coverage_source": ["ok", ""]}, "coverage_source", "non-empty string"),
+        ({"coverage_source": ["ok", ""]}, "coverage_source", "every entry must be a non-empty"),
         ({"tiers": {"unit": 95}}, "tiers.unit", "must be a table"),
     ],
 )

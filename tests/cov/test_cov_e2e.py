@@ -382,3 +382,40 @@ def test_small_change_is_below_min_changed_lines(pytester: pytest.Pytester) -> N
     assert gate["on_missing"] == "skip"
     assert gate["message"] == "only 1 changed executable lines (< min_changed_lines = 20)"
     assert verdict["coverage"]["changed_lines"]["uncovered"] == {"mypkg/core.py": "14"}
+
+
+SESSION_CONFTEST = """\
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def booted():
+    from mypkg.core import never
+
+    return never()  # set up once, by whichever test comes first, for every tier
+
+
+def pytest_collection_modifyitems(items):
+    if os.environ.get("REVERSE"):
+        items.reverse()  # the other tier first: what another xdist worker or shard sees
+"""
+
+
+def test_session_fixture_setup_counts_for_every_tier_whoever_comes_first(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(pytester)
+    (root / "conftest.py").write_text(CONFTEST + "\n" + SESSION_CONFTEST)
+    _, unit_first = run(pytester, "--cov=mypkg", "--cov-report=")
+    monkeypatch.setenv("REVERSE", "1")
+    _, integration_first = run(pytester, "--cov=mypkg", "--cov-report=")
+    assert tier_percents(unit_first) == tier_percents(integration_first)
+    # never() ran in the run's own context: counted in both tiers' figures
+    cov = coverage.Coverage(data_file=str(root / ".coverage"))
+    cov.load()
+    data = cov.get_data()
+    core = next(f for f in data.measured_files() if f.endswith("core.py"))
+    return_line = CORE.splitlines().index('    return "never"') + 1
+    assert data.contexts_by_lineno(core)[return_line] == [""]

@@ -93,10 +93,11 @@ def core_settings(pytester: pytest.Pytester, table: dict[str, Any]) -> Any:
 
 def test_from_settings_parses_eagerly_and_names_the_file(pytester: pytest.Pytester) -> None:
     config = pytester.parseconfig()
-    settings = core_settings(pytester, {"tiers": {"unit": {"coverage": 120}}})
+    # a structural error stops the core settings already; this one only coverage can see
+    settings = core_settings(pytester, {"coverage": {"levels": {"smoke": "warn"}}})
     with pytest.raises(ConfigError) as info:
         CoveragePlugin.from_settings(settings, config)
-    assert info.value.key == "tiers.unit.coverage"
+    assert info.value.key == "coverage.levels.smoke"
     assert info.value.source.endswith("pyproject.toml")
 
 

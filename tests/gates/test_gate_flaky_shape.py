@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
+from pytest_pyramid.config_schema import check_part
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.flaky import (
     active_quarantine,
@@ -21,6 +22,12 @@ from pytest_pyramid.results import effect_of
 from pytest_pyramid.summary import Outcome, TestOutcome, TierStats
 
 SRC = "pyproject.toml"
+
+def checked(parse: Any, part: str, value: Any, *args: Any) -> Any:
+    """The structure through the schema (as the plugin checks it first), then the parser."""
+    check_part(part, value, SRC)
+    return parse(value, SRC, *args)
+
 TODAY = dt.date(2026, 11, 26)
 
 
@@ -109,7 +116,8 @@ def test_expired_entries_fail_loudly_naming_each() -> None:
     [
         ({"test": "x"}, "quarantine", "array of tables"),
         (["x"], "quarantine[0]", "must be a table"),
-        ([entry(owner="")], "quarantine[0].owner", "required"),
+        ([entry(owner="")], "quarantine[0].owner", "non-empty string"),
+        ([entry(owner="  ")], "quarantine[0].owner", "non-empty string"),
         ([{"test": "a", "owner": "o", "expires": dt.date(2026, 1, 1)}], "quarantine[0].reason",
          "required"),
         ([entry(expires=None)], "quarantine[0].expires", "date"),
@@ -121,7 +129,7 @@ def test_expired_entries_fail_loudly_naming_each() -> None:
 )
 def test_quarantine_config_errors(raw: object, key: str, why: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_quarantine(raw, SRC)
+        checked(parse_quarantine, "quarantine", raw)
     assert str(info.value).startswith(f"{SRC}: [tool.pyramid] {key} = ")
     assert why in str(info.value)
 
@@ -193,13 +201,13 @@ def test_no_shape_table_means_no_gate() -> None:
         ({"targets": {"smoke": 0.5}}, "shape.targets.smoke", "unknown tier"),
         ({"targets": {"unit": 1.5}}, "shape.targets.unit", "share"),
         ({"targets": {"unit": 0.8, "e2e": 0.3}}, "shape.targets", "more than 1"),
-        ({"targets": {"unit": 0.8}, "tolerance": -1}, "shape.tolerance", "0..1"),
+        ({"targets": {"unit": 0.8}, "tolerance": -1}, "shape.tolerance", "between 0 and 1"),
         ({"targets": {"unit": 0.8}, "min_tests": 2.5}, "shape.min_tests", "whole number"),
         ({"targets": {"unit": 0.8}, "level": "error"}, "shape.level", "one of"),
     ],
 )
 def test_shape_config_errors(table: dict[str, object], key: str, why: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_shape(table, SRC, TIERS)
+        checked(parse_shape, "shape", table, TIERS)
     assert str(info.value).startswith(f"{SRC}: [tool.pyramid] {key} = ")
     assert why in str(info.value)

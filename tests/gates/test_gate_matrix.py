@@ -274,7 +274,7 @@ CASES = [
             Gate("tests.pass_rate", "pass", 100.0, 100.0),
             Gate("budget.unit", "fail", AtLeast(0.05), 0.01, message="budget"),
         ),
-        decision="blocked", exit=1, reason="gate budget.unit: tier unit used",
+        decision="blocked", exit=1, reason="gate budget.unit: tier unit took",
     ), id="budget-fail-block"),
     pytest.param(Case(
         config='budget_level = "approve"\n\n[tool.pyramid.tiers.unit]\nbudget = "10ms"\n',

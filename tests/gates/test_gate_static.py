@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pyramid.config_schema import check_part
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import audit, complexity, duplication, security
 from pytest_pyramid.gates.static import (
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SRC = "pyproject.toml"
+
+def checked(parse: Any, part: str, value: Any, *args: Any) -> Any:
+    """The structure through the schema (as the plugin checks it first), then the parser."""
+    check_part(part, value, SRC)
+    return parse(value, SRC, *args)
+
 
 
 def write(root: Path, files: dict[str, str]) -> list[Path]:
@@ -56,6 +63,10 @@ def branchy(name: str, branches: int) -> str:
         ("requirements*.txt", "deploy/requirements.txt", True),
         ("pyproject.toml", "sub/pyproject.toml", True),
         ("docs/*.md", "docs/a/b.md", False),
+        ("docs/*", "docs/a/b.md", True),  # docs/a matches: a matched directory covers it
+        ("tests/legacy", "tests/legacy/test_a.py", True),
+        ("tests/legacy", "tests/legacy_new/test_a.py", False),
+        ("**/legacy/**", "tests/legacy/", True),  # a directory, as the inventory asks
         ("docs/**/*.md", "docs/a/b.md", True),
         ("docs/**/*.md", "docs/b.md", True),
         ("*auth*.py", "src/pkg/oauth_client.py", True),
@@ -130,7 +141,7 @@ def test_static_requested(settings: StaticSettings, selected: bool, has_tests: b
 )
 def test_static_config_errors(table: dict[str, object], key: str, why: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_static(table, SRC, ("unit", "security"))
+        checked(parse_static, "static", table, ("unit", "security"))
     assert str(info.value).startswith(f"{SRC}: [tool.pyramid] {key} = ")
     assert why in str(info.value)
 

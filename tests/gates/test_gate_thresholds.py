@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from pytest_pyramid.config_schema import check_part
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.thresholds import (
     Expression,
@@ -19,6 +22,12 @@ from pytest_pyramid.results import effect_of
 from pytest_pyramid.summary import MetricSample
 
 SRC = "pyproject.toml"
+
+def checked(table: dict[str, Any]) -> object:
+    """The structure through the schema (as the plugin checks it first), then the parser."""
+    check_part("thresholds", table, SRC)
+    return parse_thresholds(table, SRC, tier_names=("unit", "performance"))
+
 
 
 def sample(name: str, value: float, tier: str = "performance", **tags: str) -> MetricSample:
@@ -100,7 +109,7 @@ def test_short_and_long_forms_with_defaults() -> None:
     [
         ({"a": "500"}, 'thresholds.a', "expected"),
         ({"a": 500}, "thresholds.a", "expression string"),
-        ({"a": {"level": "warn"}}, "thresholds.a", "needs 'threshold'"),
+        ({"a": {"level": "warn"}}, "thresholds.a.threshold", "required"),
         ({"a": {"threshold": "< 1", "levle": "warn"}}, "thresholds.a.levle", "unknown key"),
         ({"a": {"threshold": "< 1", "level": "error"}}, "thresholds.a.level", "one of"),
         ({"a": {"threshold": "< 1", "on_missing": "pass"}}, "thresholds.a.on_missing", "one of"),
@@ -116,14 +125,14 @@ def test_short_and_long_forms_with_defaults() -> None:
 def test_config_errors_name_key_value_and_source(table: dict[str, object], key_part: str,
                                                  why: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_thresholds(table, SRC, tier_names=("unit", "performance"))
+        checked(table)
     assert str(info.value).startswith(f"{SRC}: [tool.pyramid] {key_part}")
     assert why in str(info.value)
 
 
 def test_thresholds_table_must_be_a_table() -> None:
-    with pytest.raises(ConfigError, match="table"):
-        parse_thresholds(["< 1"], SRC)
+    with pytest.raises(ConfigError, match="thresholds = \\['< 1'\\]: must be a table"):
+        check_part("thresholds", ["< 1"], SRC)
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,16 @@ class Fault:
     fails: bool = False
     #: xdist itself reports an INTERNALERROR for this fault (e.g. pytest.exit in a worker)
     xdist_internal_error: bool = False
+    #: pytest's exit status must be exactly this (None: not checked)
+    exit: int | None = None
 
+
+COVERAGE_THRESHOLDS = """
+[tool.pyramid.tiers.unit]
+coverage = 80
+[tool.pyramid.coverage]
+total = 80
+"""
 
 FAULTS = [
     # 1. collected = reported
@@ -325,6 +334,47 @@ FAULTS = [
         decision="blocked",
         reason="tests.pass_rate",
     ),
+    # 3. a partial run is never blocked by a gate it cannot judge, and never ready either:
+    # it is incomplete with pytest's own exit status; evidence that fails still blocks
+    Fault(
+        "partial-run-cannot-judge-coverage",
+        3,
+        config=COVERAGE_THRESHOLDS,
+        args=("--pyramid-tier=fast",),
+        reason="coverage.unit: coverage was not measured",
+        exit=0,
+    ),
+    Fault(
+        "keyword-run-cannot-judge-coverage",
+        3,
+        config=COVERAGE_THRESHOLDS,
+        args=("-k", "test_a"),
+        reason="not judged in a partial run",
+        exit=0,
+    ),
+    Fault(
+        "whole-run-without-cov-is-blocked",
+        3,
+        config=COVERAGE_THRESHOLDS,
+        decision="blocked",
+        reason="gate coverage.unit",
+        fails=True,
+    ),
+    Fault(
+        "partial-run-with-failing-evidence-blocks",
+        3,
+        files={
+            "tests/unit/test_m.py": """
+        def test_m(pyramid_metric):
+            pyramid_metric("api.p95_ms", 900)
+    """
+        },
+        config='[tool.pyramid.thresholds]\n"api.p95_ms" = "< 500"\n',
+        args=("--pyramid-tier=fast",),
+        decision="blocked",
+        reason="gate metric.api.p95_ms",
+        fails=True,
+    ),
     # found by the hostile review of this stop
     Fault("conftest-swaps-an-item-for-a-duplicate", 1, files={"conftest.py": """
         def pytest_collection_modifyitems(items):
@@ -462,6 +512,8 @@ def test_a_seeded_fault_is_never_ready(
     assert any(fault.reason in reason for reason in data["reasons"]), data["reasons"]
     if fault.fails:
         assert result.ret != 0
+    if fault.exit is not None:
+        assert result.ret == fault.exit
 
 
 def test_the_base_project_is_ready(

@@ -1,4 +1,4 @@
-"""``budget.<tier>``: each tier's test time within its budget (level per tier)."""
+"""``budget.<tier>``: each tier's wall time (or summed test time) within its budget."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 def _evaluate(state: object, ctx: Context) -> list[GateResult]:
     from pytest_pyramid.gates.budgets import budget_gates
 
-    return budget_gates(ctx.run, ctx.setup.settings.tiers)
+    settings = ctx.setup.settings
+    return budget_gates(ctx.run, settings.tiers, settings.budget_basis)
 
 
 SPEC = GateSpec(

@@ -1,0 +1,320 @@
+"""``pyramid init``: a first ``[tool.pyramid]`` table from what the project has and how long
+its suite really takes, so that the first run is not blocked by guessed thresholds.
+
+1. Look at the project: its pytest configuration (pyproject.toml, pytest.ini, tox.ini,
+   setup.cfg: ``testpaths``, registered ``markers``, ``addopts``), its test folders, its
+   source package.
+2. Propose tiers by folder (``tests/unit``, ``tests/functional`` ...) and by marker (``slow``,
+   ``network``, ``e2e`` ...).
+3. Run the suite once with that proposal (every budget off, ``mode = "observe"``, coverage
+   measured when pytest-cov is installed) and read the verdict it writes.
+4. Write budgets at the measured wall time with headroom and coverage thresholds at the
+   measured floor; coverage thresholds only as comments unless the project already runs
+   with ``--cov`` (a threshold that plain ``pytest`` cannot judge would block every run).
+
+The pure parts (inspection, proposal, rendering) take and return plain data; the command
+in ``cli.py`` shows the diff and asks before writing.
+"""
+
+from __future__ import annotations
+
+import configparser
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.config import BUILTIN_TIERS, STANDALONE, find_config
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: test folder names and the tier they suggest
+FOLDER_TIERS = {
+    "unit": "unit", "units": "unit", "unittests": "unit", "unit_tests": "unit",
+    "integration": "integration", "integrations": "integration", "functional": "integration",
+    "func": "integration", "system": "integration",
+    "contract": "contract", "contracts": "contract", "pact": "contract",
+    "e2e": "e2e", "end_to_end": "e2e", "acceptance": "e2e", "ui": "e2e", "browser": "e2e",
+    "performance": "performance", "perf": "performance", "load": "performance",
+    "benchmarks": "performance", "benchmark": "performance",
+    "security": "security",
+}
+#: marker names teams already use, and the tier they suggest
+MARKER_TIERS = {
+    "slow": "integration", "network": "integration", "online": "integration",
+    "internet": "integration", "db": "integration", "database": "integration",
+    "django_db": "integration", "dev_server": "integration", "live_server": "integration",
+    "requires_network": "integration", "integration_test": "integration",
+    "ui": "e2e", "browser": "e2e", "selenium": "e2e", "playwright": "e2e",
+    "pact": "contract", "perf": "performance", "benchmark": "performance",
+    "load": "performance",
+}
+#: budgets are the measured wall time times this, rounded up: CI machines are slower
+HEADROOM = 2.0
+_NOT_SOURCE = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "benchmarks",
+                         "scripts", "tools", "build", "dist"})
+
+
+@dataclass
+class Project:
+    """What ``pyramid init`` found."""
+
+    root: Path
+    #: the file that holds pytest's configuration ("" when there is none)
+    pytest_config: str = ""
+    testpaths: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+    addopts: str = ""
+    source: tuple[str, ...] = ()
+    #: test folders (relative to the root) and the tier each suggests
+    folders: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def target(self) -> Path:
+        """Where the table goes: pyproject.toml when the project has one, else pyramid.toml."""
+        pyproject = self.root / "pyproject.toml"
+        return pyproject if pyproject.is_file() else self.root / STANDALONE
+
+    @property
+    def runs_with_cov(self) -> bool:
+        return "--cov" in self.addopts
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    paths: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the measuring run's verdict says, per tier."""
+
+    tests: dict[str, int]
+    wall_s: dict[str, float]
+    coverage: dict[str, float]
+    total_coverage: float | None
+    failed: int
+    duration_s: float
+
+
+def _split(value: str) -> list[str]:
+    return [part for part in re.split(r"[\s,]+", value.strip()) if part]
+
+
+def _marker_names(lines: list[str]) -> tuple[str, ...]:
+    names = []
+    for line in lines:
+        name = re.split(r"[:(]", line.strip(), maxsplit=1)[0].strip()
+        if name.isidentifier():
+            names.append(name)
+    return tuple(names)
+
+
+def _ini(root: Path) -> tuple[str, dict[str, Any]]:
+    """pytest's own configuration, as pytest would find it in ``root``."""
+    pyproject = root / "pyproject.toml"
+    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
+        if (root / name).is_file():
+            return name, _ini_section(root / name, section)
+    if pyproject.is_file():
+        with open(pyproject, "rb") as handle:
+            options = tomllib.load(handle).get("tool", {}).get("pytest", {})
+        if isinstance(options, dict) and isinstance(options.get("ini_options"), dict):
+            raw = dict(options["ini_options"])
+            if isinstance(raw.get("testpaths"), str):
+                raw["testpaths"] = _split(raw["testpaths"])
+            return "pyproject.toml", raw
+    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        if (root / name).is_file():
+            found = _ini_section(root / name, section)
+            if found:
+                return name, found
+    return "", {}
+
+
+def _ini_section(path: Path, section: str) -> dict[str, Any]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error:
+        return {}
+    if not parser.has_section(section):
+        return {}
+    values = dict(parser.items(section))
+    out: dict[str, Any] = dict(values)
+    if "testpaths" in values:
+        out["testpaths"] = _split(values["testpaths"])
+    if "markers" in values:
+        out["markers"] = [line for line in values["markers"].splitlines() if line.strip()]
+    return out
+
+
+def inspect(root: Path) -> Project:
+    """Read the project at ``root``: pytest configuration, test folders, source."""
+    config_file, options = _ini(root)
+    markers = options.get("markers", [])
+    addopts = options.get("addopts", "")
+    testpaths = tuple(str(p).strip("/") for p in options.get("testpaths", []) if str(p).strip())
+    project = Project(
+        root=root,
+        pytest_config=config_file,
+        testpaths=testpaths,
+        markers=_marker_names([str(m) for m in markers] if isinstance(markers, list) else []),
+        addopts=" ".join(addopts) if isinstance(addopts, list) else str(addopts),
+    )
+    roots = testpaths or tuple(d for d in ("tests", "test") if (root / d).is_dir())
+    for test_root in roots:
+        base = root / test_root
+        if not base.is_dir():
+            continue
+        if base.name in FOLDER_TIERS:
+            project.folders[test_root] = FOLDER_TIERS[base.name]
+            continue
+        for child in sorted(p for p in base.iterdir() if p.is_dir()):
+            tier = FOLDER_TIERS.get(child.name.lower())
+            if tier is not None:
+                project.folders[f"{test_root}/{child.name}"] = tier
+    project.source = _source(root)
+    return project
+
+
+def _source(root: Path) -> tuple[str, ...]:
+    src = root / "src"
+    if src.is_dir():
+        found = [f"src/{p.name}" for p in sorted(src.iterdir()) if (p / "__init__.py").is_file()]
+        if found:
+            return tuple(found)
+    return tuple(
+        p.name for p in sorted(root.iterdir())
+        if (p / "__init__.py").is_file() and p.name not in _NOT_SOURCE
+        and not p.name.startswith((".", "test"))
+    )
+
+
+def propose(project: Project) -> dict[str, TierPlan]:
+    """Tiers by folder and by marker, in pyramid order (only tiers something points at)."""
+    paths: dict[str, list[str]] = {}
+    for folder, tier in project.folders.items():
+        paths.setdefault(tier, []).append(folder)
+    markers: dict[str, list[str]] = {}
+    for name in project.markers:
+        mapped = MARKER_TIERS.get(name)
+        if mapped is not None and name not in BUILTIN_TIERS:
+            markers.setdefault(mapped, []).append(name)
+    return {
+        tier: TierPlan(tuple(paths.get(tier, ())), tuple(markers.get(tier, ())))
+        for tier in BUILTIN_TIERS
+        if tier in paths or tier in markers
+    }
+
+
+def nice_budget(wall_s: float) -> str:
+    """The measured wall time with headroom, rounded up to a figure people write."""
+    seconds = max(wall_s * HEADROOM, 10.0)
+    if seconds < 60:
+        return f"{math.ceil(seconds / 5) * 5}s"
+    if seconds < 600:
+        return f"{math.ceil(seconds / 30) * 30}s"
+    return f"{math.ceil(seconds / 60)}m"
+
+
+def read_measurement(verdict: dict[str, Any]) -> Measured:
+    tiers: dict[str, Any] = verdict.get("tiers", {})
+    tests, wall, cov = {}, {}, {}
+    failed = 0
+    for name, tier in tiers.items():
+        count = int(tier.get("collected", 0))
+        if not count:
+            continue
+        tests[name] = count
+        wall[name] = float(tier.get("wall_time_s", 0.0))
+        failed += int(tier.get("failed", 0)) + int(tier.get("errors", 0))
+        percent = (tier.get("coverage") or {}).get("percent")
+        if isinstance(percent, (int, float)):
+            cov[name] = float(percent)
+    total = (verdict.get("coverage") or {}).get("percent")
+    return Measured(
+        tests=tests, wall_s=wall, coverage=cov,
+        total_coverage=float(total) if isinstance(total, (int, float)) else None,
+        failed=failed, duration_s=float(verdict.get("run", {}).get("duration_s", 0.0)),
+    )
+
+
+def _toml_list(values: tuple[str, ...] | list[str]) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def render(
+    project: Project,
+    plan: dict[str, TierPlan],
+    measured: Measured | None,
+    *,
+    observe: bool = False,
+    measuring: bool = False,
+    coverage: bool = False,
+) -> str:
+    """The table as TOML text: ``[tool.pyramid...]`` headers for pyproject.toml, bare ones
+    for pyramid.toml. ``measuring``: the proposal for the measuring run itself (every budget
+    off, observe mode, and with ``coverage`` a zero bar so the figures are collected)."""
+    standalone = project.target.name == STANDALONE or measuring
+    prefix = "" if standalone else "tool.pyramid."
+    top = [] if standalone else ["[tool.pyramid]"]
+    if measured is not None:
+        total = sum(measured.tests.values())
+        top.append(f"# written by `pyramid init` from a measured run: {total} tests in "
+                   f"{measured.duration_s:.1f}s; budgets are {HEADROOM:g}x the measured wall time")
+    if observe or measuring:
+        top.append('mode = "observe"  # gates are judged and shown; pytest\'s exit status is '
+                   "its own")
+    if project.source:
+        top.append(f"source = {_toml_list(project.source)}")
+    cov_ok = project.runs_with_cov
+    blocks: list[str] = []
+    tiers = dict(plan)
+    for name in measured.tests if measured is not None else ():
+        tiers.setdefault(name, TierPlan())
+    for name in BUILTIN_TIERS:
+        if name not in tiers:
+            continue
+        spec = tiers[name]
+        lines = [f"[{prefix}tiers.{name}]"]
+        if spec.paths:
+            lines.append(f"paths = {_toml_list(spec.paths)}")
+        if spec.markers:
+            lines.append(f"markers = {_toml_list(spec.markers)}")
+        if measuring:
+            lines.append('budget = "off"')
+            if coverage:
+                lines.append("coverage = 0")
+        elif measured is not None and name in measured.wall_s:
+            wall = measured.wall_s[name]
+            lines.append(f'budget = "{nice_budget(wall)}"  # measured {wall:.1f}s of wall time')
+            if name in measured.coverage:
+                floor = math.floor(measured.coverage[name])
+                comment = "" if cov_ok else "# "
+                lines.append(f"{comment}coverage = {floor}  # measured "
+                             f"{measured.coverage[name]:.1f}%"
+                             + ("" if cov_ok else "; needs --cov in every full run"))
+        blocks.append("\n".join(lines))
+    if measuring and coverage:
+        blocks.append(f"[{prefix}coverage]\ntotal = 0")
+    elif measured is not None and measured.total_coverage is not None:
+        comment = "" if cov_ok else "# "
+        blocks.append(f"{comment}[{prefix}coverage]\n{comment}total = "
+                      f"{math.floor(measured.total_coverage)}  # measured "
+                      f"{measured.total_coverage:.1f}%")
+    return "\n".join(top) + ("\n\n" if top else "") + "\n\n".join(blocks) + "\n"
+
+
+def configured(root: Path) -> Path | None:
+    """The file that configures pytest-pyramid in ``root`` already, if any."""
+    found = find_config(root)
+    return found[0] if found is not None else None

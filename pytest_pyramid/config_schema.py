@@ -1,0 +1,285 @@
+"""The JSON Schema of ``[tool.pyramid]`` (``config.schema.json`` beside this module), and its
+errors as :class:`~pytest_pyramid.errors.ConfigError` naming the key, the value and the file.
+
+The schema decides the *structure* of every table: which keys exist, their types and ranges.
+Code keeps only what a schema cannot say (a tier named in ``groups`` exists, custom tiers are
+placed after a tier declared before, canary steps ascend, shares add up to at most 1 ...).
+The same file is what ``validate-pyproject pyproject.toml`` checks (the
+``validate_pyproject.tool_schema`` entry point below) and what editors can complete from.
+The ``gates`` part is generated from the gate specs (``gates/schema.py``); a test keeps
+the shipped file equal to what the specs give.
+
+Two keywords of our own shape the messages (validators ignore unknown keywords):
+``x-message`` is what a failure inside that sub-schema says, ``x-unknown`` how an unknown
+key of that table is called ("unknown gate id").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    import jsonschema
+
+Schema = dict[str, Any]
+Path_ = tuple[str | int, ...]
+
+SCHEMA_FILE = "config.schema.json"
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_JSON_TYPES = {
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "a string",
+    "array": "a list",
+    "object": "a table",
+}
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> Schema:
+    """The shipped schema (package data)."""
+    text = resources.files("pytest_pyramid").joinpath(SCHEMA_FILE).read_text("utf-8")
+    schema: Schema = json.loads(text)
+    return schema
+
+
+def validate_pyproject_schema(tool: str) -> Schema:
+    """``validate_pyproject.tool_schema`` entry point: the schema of ``[tool.pyramid]``."""
+    return load_schema()
+
+
+def key_text(path: Sequence[str | int]) -> str:
+    """``tiers.unit.budget``, ``gates."static.complexity".threshold``, ``quarantine[0].test``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        name = part if _PLAIN_KEY.match(part) else json.dumps(part)
+        out += f".{name}" if out else name
+    return out
+
+
+def check_table(table: Mapping[str, Any], source: str) -> None:
+    """Raise a ConfigError for the first structural problem of a ``[tool.pyramid]`` table."""
+    check(load_schema(), table, source)
+
+
+def check_part(name: str, value: object, source: str) -> None:
+    """Check one top-level part (``shape``, ``quarantine`` ...) as the whole schema would."""
+    check(load_schema(), {name: value}, source)
+
+
+def check(schema: Schema, instance: object, source: str, prefix: Path_ = ()) -> None:
+    """Validate ``instance``; the first problem (the shallowest, as jsonschema ranks them)
+    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``."""
+    _finite(instance, prefix, source)
+    validator = _validator(json.dumps(schema))  # insertion order: messages list keys as written
+    from jsonschema.exceptions import relevance
+
+    # the shallowest problem first: an unknown table says more than a bad key inside it
+    error = max(validator.iter_errors(instance), key=relevance, default=None)  # type: ignore[arg-type]
+    if error is None:
+        return
+    key, value, why = explain(error, instance, schema)
+    raise ConfigError(key_text((*prefix, *key)), value, source, why)
+
+
+@lru_cache(maxsize=8)
+def _validator(schema_text: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
+    return jsonschema.Draft7Validator(json.loads(schema_text))
+
+
+def _finite(value: object, path: Path_, source: str) -> None:
+    """TOML has ``nan`` and ``inf``; JSON (and so the schema) cannot say a number is finite."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key_text(path), value, source, "must be a finite number")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _finite(item, (*path, str(key)), source)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _finite(item, (*path, index), source)
+
+
+# -- from a jsonschema error to key, value and why ------------------------------------------------
+
+
+def explain(
+    error: jsonschema.ValidationError, root: object, schema_root: Schema
+) -> tuple[Path_, object, str]:
+    """The key path, the offending value and a sentence saying what is expected."""
+    chain = _descend(error)
+    leaf = chain[-1]
+    path: Path_ = tuple(leaf.absolute_path)
+    schema = leaf.schema if isinstance(leaf.schema, Mapping) else {}
+    if leaf.validator == "additionalProperties" and isinstance(leaf.instance, Mapping):
+        known = _known_keys(schema)
+        extra = sorted(k for k in leaf.instance if k not in known and not _patterned(schema, k))
+        if extra:
+            phrase = str(schema.get("x-unknown", "unknown key"))
+            listed = [k for k in known if not _forbidden(schema["properties"][k])]
+            return (*path, extra[0]), leaf.instance[extra[0]], (
+                f"{phrase}; known: {', '.join(listed)}" if listed else phrase
+            )
+    if leaf.validator == "required" and isinstance(leaf.instance, Mapping):
+        missing = next(k for k in schema["required"] if k not in leaf.instance)
+        wanted = _resolve(schema.get("properties", {}).get(missing, {}), schema_root)
+        text = describe(wanted, schema_root)
+        if text.startswith("required"):
+            return (*path, missing), None, text
+        return (*path, missing), None, "required" + (f", {_lower(text)}" if text else "")
+    message = _own_message(chain)
+    if leaf.validator in ("minItems", "minProperties") and leaf.validator_value == 1:
+        message = message or "must not be empty (leave the key out instead)"
+    why = message or describe(schema, schema_root)
+    if path and isinstance(path[-1], int) and not _is_container(schema):
+        # a bad entry of a list of scalars: name the list, as the user wrote it
+        entry = f"every entry {_lower(why)}" if why.startswith("must") else f"{why} (each entry)"
+        return path[:-1], _at(root, path[:-1]), entry
+    return path, leaf.instance, why
+
+
+def _descend(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """Into ``anyOf``/``oneOf``: follow the branch whose type matches the value, so a table
+    with one bad key is told about that key, not that it is not a string."""
+    from jsonschema.exceptions import relevance
+
+    chain = [error]
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[object, list[jsonschema.ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        typed = [
+            errors for errors in branches.values()
+            if not any(e.validator == "type" and not e.relative_path for e in errors)
+        ]
+        if len(typed) != 1:
+            break  # no branch (or several) fits the value's type: the anyOf speaks for itself
+        error = max(typed[0], key=relevance)
+        chain.append(error)
+    return chain
+
+
+def _own_message(chain: list[jsonschema.ValidationError]) -> str | None:
+    """The failing sub-schema's ``x-message``; an ``anyOf``'s own speaks only when no branch
+    fits the value's type (a branch that fits says better what is wrong)."""
+    leaf = chain[-1]
+    if isinstance(leaf.schema, Mapping):
+        return _message(leaf.schema)
+    return None
+
+
+def _message(schema: Mapping[str, Any]) -> str | None:
+    text = schema.get("x-message")
+    return str(text) if text else None
+
+
+def _known_keys(schema: Mapping[str, Any]) -> list[str]:
+    return list(schema.get("properties", {}))
+
+
+def _patterned(schema: Mapping[str, Any], key: str) -> bool:
+    return any(re.search(p, key) for p in schema.get("patternProperties", {}))
+
+
+def _forbidden(schema: object) -> bool:
+    return isinstance(schema, Mapping) and "not" in schema
+
+
+def _is_container(schema: Mapping[str, Any]) -> bool:
+    return schema.get("type") in ("object", "array") or "properties" in schema
+
+
+def _at(root: object, path: Path_) -> object:
+    for part in path:
+        root = root[part]  # type: ignore[index]
+    return root
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _bounds(schema: Mapping[str, Any]) -> str:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        return f" between {low} and {high}"
+    if low is not None:
+        return f" >= {low}"
+    if schema.get("exclusiveMinimum") is not None:
+        return f" > {schema['exclusiveMinimum']}"
+    if high is not None:
+        return f" <= {high}"
+    return ""
+
+
+def _resolve(schema: object, root: Schema) -> object:
+    """Follow local ``$ref``s (``#/definitions/level``) to the schema they name."""
+    while isinstance(schema, Mapping) and str(schema.get("$ref", "")).startswith("#/"):
+        target: object = root
+        for part in str(schema["$ref"])[2:].split("/"):
+            target = target[part] if isinstance(target, Mapping) else {}
+        schema = target
+    return schema
+
+
+def describe(schema: object, root: Schema | None = None) -> str:
+    """What a sub-schema expects, in words: ``must be a whole number >= 1``."""
+    schema = _resolve(schema, root or {})
+    if not isinstance(schema, Mapping):
+        return ""
+    if text := _message(schema):
+        return text
+    if "enum" in schema:
+        return "must be one of " + ", ".join(str(v) for v in schema["enum"])
+    if "const" in schema:
+        return f"must be {schema['const']!r}"
+    if "not" in schema:
+        return "cannot be set here"
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [describe(s, root).removeprefix("must be ") for s in schema[key]]
+            return "must be " + " or ".join(o for o in options if o)
+    kind = schema.get("type")
+    if kind == "boolean":
+        return "expected true or false"
+    if kind in ("integer", "number"):
+        return f"must be {_JSON_TYPES[kind]}{_bounds(schema)}"
+    if kind == "string":
+        if schema.get("minLength") or schema.get("pattern") == r"\S":
+            return "must be a non-empty string"
+        if "pattern" in schema:
+            return f"must be a string matching {schema['pattern']}"
+        return "must be a string"
+    if kind == "array":
+        items = describe(schema.get("items", {}), root).removeprefix("must be ")
+        plural = _plural(items) if items else "values"
+        lead = "a non-empty list" if schema.get("minItems") else "a list"
+        return f"must be {lead} of {plural}"
+    if kind == "object":
+        return "must be a table"
+    return "has a value of the wrong kind"
+
+
+def _plural(text: str) -> str:
+    """``a non-empty string`` -> ``non-empty strings`` (just enough for our own schema)."""
+    text = text.removeprefix("a ").removeprefix("an ")
+    head, _, tail = text.partition(" ")
+    words = text.split(" ")
+    for index, word in enumerate(words):
+        if word in ("string", "number", "table", "list", "path"):
+            words[index] = word + "s"
+            return " ".join(words)
+    return f"{head} {tail}".strip()

@@ -1,0 +1,86 @@
+"""One route from a judged run to a verdict document, for the plugin and ``pyramid merge``.
+
+The writer (an unsharded run) and the merge (N shards) both hand over a
+:class:`~pytest_pyramid.summary.RunSummary`, the gates evaluated on it and the
+completeness problems found; this module builds the document, merges the plugins'
+sections and asks the one decision rule. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.verdict.decision import judge
+from pytest_pyramid.verdict.document import build_verdict, merge_sections
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pytest_pyramid.config import TierSpec
+    from pytest_pyramid.results import GateResult
+    from pytest_pyramid.summary import Problem, RunSummary
+    from pytest_pyramid.verdict.document import ConfigEntry, Verdict
+    from pytest_pyramid.verdict.provenance import GitInfo
+
+
+def assemble_verdict(
+    *,
+    run: RunSummary,
+    tiers: Mapping[str, TierSpec],
+    required: Sequence[str],
+    gates: Sequence[GateResult],
+    problems: Sequence[Problem],
+    interrupted: bool,
+    git: GitInfo,
+    config: ConfigEntry,
+    tool_version: str,
+    python_version: str,
+    pytest_version: str,
+    args: Sequence[str],
+    effective_limits: Mapping[str, float | None],
+    sections: Sequence[tuple[str, object]],
+    hook_errors: list[str],
+    mode: str = "enforce",
+) -> Verdict:
+    """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
+    be merged adds to ``hook_errors``, which make the run incomplete."""
+    verdict = build_verdict(
+        run=run,
+        tiers=tiers,
+        required=required,
+        gates=gates,
+        problems=problems,
+        interrupted=interrupted,
+        git=git,
+        config=config,
+        tool_version=tool_version,
+        python_version=python_version,
+        pytest_version=pytest_version,
+        args=args,
+    )
+    for name, tier in verdict["tiers"].items():  # what the run enforced, not configured
+        tier["test_timeout_s"] = effective_limits.get(name)
+    if run.metrics_discarded:
+        verdict["run"]["metrics_discarded"] = len(run.metrics_discarded)  # type: ignore[typeddict-unknown-key]
+    for plugin, section in sections:
+        if not isinstance(section, Mapping):
+            hook_errors.append(
+                f"pytest_pyramid_verdict_sections of {plugin} returned {section!r}, not a dict"
+            )
+            continue
+        try:
+            merge_sections(verdict, section)
+        except ValueError as exc:
+            hook_errors.append(f"pytest_pyramid_verdict_sections of {plugin}: {exc}")
+    if hook_errors:
+        verdict["run"]["interrupted"] = True
+        verdict["completeness"].extend(
+            {"kind": "plugin_error", "message": e} for e in hook_errors
+        )
+    # observe mode judges as enforce does; only the exit status and the wording differ
+    verdict["run"]["mode"] = "observe" if mode == "observe" else "enforce"
+    judgement = judge(verdict)
+    verdict["decision"] = judgement.decision
+    verdict["reasons"] = judgement.reasons
+    return verdict

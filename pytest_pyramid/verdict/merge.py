@@ -1,0 +1,889 @@
+"""``pyramid merge``: N shards' partial results judged once, as one unsharded run would be.
+
+First the set is checked (:func:`check_set`): every partial of one split of one selection,
+on one tree with one configuration, from one CI run. What cannot be part of one run is
+refused (:class:`MergeRefused`, exit 3): another commit, tree, configuration, selection or
+run, shards that overlap (one that ran everything included), a copy of a partial given
+twice, or shards whose tests do not add up to the selection. What is merely missing (a
+shard that never wrote its partial, or died) makes the verdict ``incomplete`` and names it.
+The same shard twice is a CI retry: the later attempt counts, the shard is listed as
+retried, and a test whose outcome changed between attempts counts as flaky.
+
+Then the shards' records are folded into one :class:`~pytest_pyramid.summary.RunSummary`
+(the same fold an unsharded run ends with), the gate engine and the coverage gates judge
+it (coverage on the combined data files, metrics on the merged raw samples, budgets on the
+summed test time), and the one decision rule decides (``verdict/assemble.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.errors import PyramidError, VerdictError
+from pytest_pyramid.run.shard import selection_digest
+from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
+from pytest_pyramid.verdict.partial import load_partial
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import Settings
+    from pytest_pyramid.results import GateResult
+    from pytest_pyramid.summary import Problem
+    from pytest_pyramid.verdict.document import Verdict
+    from pytest_pyramid.verdict.provenance import GitInfo
+
+PARTIAL_GLOB = "pyramid-partial-*-of-*.json"
+#: how many node ids a refusal names
+SHOWN = 3
+
+
+class MergeRefused(PyramidError):
+    """Partial results that cannot be one run: the merge writes no judgement of them."""
+
+
+@dataclass
+class Partial:
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def index(self) -> int:
+        return int(self.data["shard"]["index"])
+
+    @property
+    def total(self) -> int:
+        return int(self.data["shard"]["total"])
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.data.get("finished"))
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}/{self.total}"
+
+    @property
+    def named(self) -> str:
+        return f"shard {self.label} ({self.path.name})"
+
+    @property
+    def attempt_id(self) -> str:
+        return str(self.data["attempt"]["id"])
+
+    @property
+    def when(self) -> float:
+        return float(self.data["attempt"]["finished"])
+
+    def nodeids(self) -> list[str]:
+        """Every test this shard was given: those that reported and those that did not."""
+        ids = [entry["nodeid"] for entry in self.data.get("tests", [])]
+        ids.extend(entry["nodeid"] for entry in self.data.get("not_reported", []))
+        return ids
+
+
+def expand(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for every partial below it."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            inside = sorted(path.rglob(PARTIAL_GLOB))
+            if not inside:
+                raise MergeRefused(f"{path}: no {PARTIAL_GLOB} in this directory")
+            found.extend(inside)
+        else:
+            found.append(path)
+    return found
+
+
+def load_partials(paths: Sequence[str | Path]) -> list[Partial]:
+    files = expand(paths)
+    if not files:
+        raise MergeRefused("no partial results given")
+    partials = []
+    for path in files:
+        try:
+            partials.append(Partial(path, load_partial(path)))
+        except VerdictError as exc:
+            raise MergeRefused(str(exc)) from None
+    return partials
+
+
+@dataclass
+class ShardSet:
+    """The checked set: the attempt that counts per shard, and what is missing."""
+
+    total: int
+    chosen: dict[int, Partial]
+    #: earlier attempts of retried shards, per shard
+    retried: dict[int, list[Partial]] = field(default_factory=dict)
+    missing: list[int] = field(default_factory=list)
+    #: shards whose (last) attempt did not finish
+    unfinished: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: node id -> outcomes of its earlier attempts that differ from the one that counts
+    changed: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> list[Partial]:
+        return [p for _, p in sorted(self.chosen.items()) if p.finished]
+
+    @property
+    def reference(self) -> Partial | None:
+        finished = self.finished
+        return finished[0] if finished else None
+
+
+def _short(value: object) -> str:
+    text = "none" if value is None else str(value)
+    return text.removeprefix("sha256:")[:12]
+
+
+#: (what every shard of one run shares, what a difference means)
+_IDENTITY: tuple[tuple[str, str], ...] = (
+    ("commit", "is from another commit"),
+    ("tree", "tested another tree (the working tree differed)"),
+    ("config", "ran with another [tool.pyramid] configuration"),
+    ("selection", "split another selection (other tests were collected, selected or "
+                  "filtered)"),
+    ("selected_tiers", "selected other tiers"),
+)
+
+
+def _identity(partial: Partial, key: str) -> object:
+    data = partial.data
+    if key == "tree":
+        return data["tree"]["digest"]
+    if key == "config":
+        return data["config"]["digest"]
+    if key == "selection":
+        return data["selection"]["digest"]
+    if key == "selected_tiers":
+        return tuple(data["selection"]["selected_tiers"])
+    return data.get(key)
+
+
+def _describe(partial: Partial, key: str) -> str:
+    value = _identity(partial, key)
+    if key == "selection":
+        count = partial.data["selection"]["count"]
+        return f"{_short(value)}, {count} tests"
+    if key == "selected_tiers":
+        return ", ".join(value) if isinstance(value, tuple) else str(value)
+    return _short(value)
+
+
+def check_set(partials: Sequence[Partial]) -> ShardSet:
+    """Check that the partials are shards of one run; :class:`MergeRefused` says why not."""
+    if not partials:
+        raise MergeRefused("no partial results given")
+    totals = Counter(p.total for p in partials)
+    if len(totals) > 1:
+        (common, _), *_ = totals.most_common()
+        odd = next(p for p in partials if p.total != common)
+        raise MergeRefused(
+            f"{odd.named} is one of {odd.total} shards, the others of {common}: partials of "
+            "different splits"
+        )
+    total = partials[0].total
+    for partial in partials:
+        if partial.index > total:
+            raise MergeRefused(f"{partial.named}: shard {partial.index} of only {total}")
+    runs = {p.data.get("run_id") for p in partials}
+    if len(runs) > 1:
+        first = partials[0]
+        odd = next(p for p in partials if p.data.get("run_id") != first.data.get("run_id"))
+        raise MergeRefused(
+            f"{odd.named} is from another CI run ({odd.data.get('run_id') or 'no run id'}) "
+            f"than {first.named} ({first.data.get('run_id') or 'no run id'})"
+        )
+    finished = [p for p in partials if p.finished]
+    if finished:
+        first = finished[0]
+        for key, meaning in _IDENTITY:
+            for other in finished[1:]:
+                if _identity(other, key) != _identity(first, key):
+                    raise MergeRefused(
+                        f"{other.named} {meaning}: {_describe(other, key)} against "
+                        f"{_describe(first, key)} of {first.named}"
+                    )
+    seen: dict[str, Partial] = {}
+    attempts: dict[int, list[Partial]] = {}
+    for partial in partials:
+        twin = seen.get(partial.attempt_id)
+        if twin is not None:
+            raise MergeRefused(
+                f"{partial.path} and {twin.path} are the same attempt of shard {partial.label} "
+                "(one partial given twice): a duplicate is not a retry"
+            )
+        seen[partial.attempt_id] = partial
+        attempts.setdefault(partial.index, []).append(partial)
+    shard_set = ShardSet(total=total, chosen={})
+    for index, tries in sorted(attempts.items()):
+        chosen = max(tries, key=lambda p: p.when)  # the later attempt counts
+        shard_set.chosen[index] = chosen
+        earlier = [p for p in tries if p is not chosen]
+        if earlier:
+            shard_set.retried[index] = earlier
+            _compare_attempts(chosen, earlier, shard_set)
+    _check_disjoint(shard_set)
+    _missing(shard_set)
+    return shard_set
+
+
+def _compare_attempts(chosen: Partial, earlier: list[Partial], shard_set: ShardSet) -> None:
+    """A retry must be the same shard of the same split; outcomes that changed are flaky."""
+    if not chosen.finished:
+        return
+    mine = sorted(chosen.nodeids())
+    outcomes = {entry["nodeid"]: entry["outcome"] for entry in chosen.data["tests"]}
+    for attempt in earlier:
+        if not attempt.finished:
+            continue
+        if sorted(attempt.nodeids()) != mine:
+            raise MergeRefused(
+                f"two attempts of shard {chosen.label} ran different tests ({attempt.path}, "
+                f"{chosen.path}): they were split differently"
+            )
+        for entry in attempt.data["tests"]:
+            now = outcomes.get(entry["nodeid"])
+            if now is not None and now != entry["outcome"]:
+                shard_set.changed.setdefault(entry["nodeid"], []).append(entry["outcome"])
+
+
+def _check_disjoint(shard_set: ShardSet) -> None:
+    owner: dict[str, Partial] = {}
+    for partial in shard_set.finished:
+        ids = partial.nodeids()
+        selection = partial.data["selection"]
+        units = int(selection.get("units", 0))
+        whole = len(ids) == selection["count"] and selection_digest(ids) == selection["digest"]
+        if shard_set.total > 1 and units > 1 and whole:
+            raise MergeRefused(
+                f"{partial.named} ran the whole selection ({len(ids)} tests) although it is "
+                f"one of {shard_set.total} shards: it did not split, so the other shards' "
+                "tests ran twice"
+            )
+        clashes: dict[int, list[str]] = {}
+        for nodeid in ids:
+            other = owner.get(nodeid)
+            if other is not None and other is not partial:
+                clashes.setdefault(other.index, []).append(nodeid)
+            else:
+                owner[nodeid] = partial
+        if clashes:
+            index, shared = next(iter(sorted(clashes.items())))
+            other = shard_set.chosen[index]
+            durations = {
+                _short(p.data["selection"]["durations_digest"]) for p in (partial, other)
+            }
+            hint = (f"; they were split by different durations files ({', '.join(durations)})"
+                    if len(durations) > 1 else "")
+            raise MergeRefused(
+                f"{partial.named} and {other.named} overlap: both ran {len(shared)} test(s), "
+                f"e.g. {', '.join(shared[:SHOWN])}{hint}"
+            )
+    reference = shard_set.reference
+    complete = len(shard_set.finished) == shard_set.total
+    if reference is not None and complete:
+        union = list(owner)
+        selection = reference.data["selection"]
+        if selection_digest(union) != selection["digest"]:
+            left = int(selection["count"]) - len(union)
+            durations = {_short(p.data["selection"]["durations_digest"])
+                         for p in shard_set.finished}
+            hint = (f" (the shards were split by different durations files: "
+                    f"{', '.join(sorted(durations))})" if len(durations) > 1 else "")
+            what = (f"{left} test(s) of the selection ran in no shard" if left > 0
+                    else "they are not the tests of the selection")
+            raise MergeRefused(
+                f"the {shard_set.total} shards' tests do not add up to the selection of "
+                f"{selection['count']} tests: {what}{hint}"
+            )
+
+
+def _missing(shard_set: ShardSet) -> None:
+    for index in range(1, shard_set.total + 1):
+        partial = shard_set.chosen.get(index)
+        if partial is None:
+            shard_set.missing.append(index)
+            shard_set.problems.append({
+                "kind": "missing_shard",
+                "message": f"shard {index} of {shard_set.total} is missing (no partial "
+                "result): its tests are not in this verdict",
+            })
+        elif not partial.finished:
+            shard_set.unfinished.append(index)
+            why = "; ".join(p["message"] for p in partial.data.get("completeness", []))
+            shard_set.problems.append({
+                "kind": "missing_shard",
+                "message": f"shard {index} of {shard_set.total} did not finish "
+                f"({why or 'no reason given'}): its tests are not in this verdict",
+            })
+
+
+# -- the merged run ------------------------------------------------------------------------
+
+
+def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> RunSummary:
+    """One RunSummary from the shards, folded as an unsharded run folds its reports."""
+    from pytest_pyramid.run.aggregate import Aggregator
+
+    finished = shard_set.finished
+    reference = shard_set.reference
+    selected = tuple(reference.data["selection"]["selected_tiers"]) if reference else ()
+    run = RunSummary(
+        tiers={
+            name: TierStats(name, selected=name in selected, budget_s=spec.budget)
+            for name, spec in settings.tiers.items()
+        },
+        selected_tiers=tuple(t for t in settings.tiers if t in selected),
+        rootdir=str(project_dir),
+    )
+    assigned: Counter[str] = Counter()
+    for partial in finished:
+        for name, entry in partial.data["tiers"].items():
+            stats = run.tiers.setdefault(name, TierStats(name, selected=entry["selected"]))
+            if partial is reference:  # every shard collected the whole suite alike
+                stats.collected = entry["collected"]
+                stats.deselected = entry["deselected"]
+                stats.paths_not_collected = entry["paths_not_collected"]
+                stats.files_on_disk = entry["files_on_disk"]
+                stats.skipped_modules = entry["skipped_modules"]
+            stats.never_ran += entry["never_ran"]
+            stats.test_time_s += entry["test_time_s"]
+            wall = float(entry["wall_time_s"])
+            if wall and (stats.last_stop is None or wall > stats.last_stop):
+                # the tier's wall time is the critical path: the longest shard's
+                stats.first_start, stats.last_stop = 0.0, wall
+            for slow in entry["slowest"]:
+                stats.offer_slow(slow["nodeid"], float(slow["duration_s"]))
+        outcomes = run.outcomes
+        for entry in partial.data["tests"]:  # 50,000 records: the loop is kept lean
+            nodeid, tier, outcome = entry["nodeid"], entry["tier"], entry["outcome"]
+            finished_test = outcome != "unfinished"
+            setup, call, teardown = entry["setup_s"], entry["call_s"], entry["teardown_s"]
+            outcomes[nodeid] = TestOutcome(
+                nodeid, tier, outcome if finished_test else "passed", setup + call + teardown,
+                entry.get("reruns", 0), finished_test, setup, call, teardown, 0.0, 0.0,
+                entry.get("message", ""),
+            )
+            assigned[tier] += 1
+        for entry in partial.data["not_reported"]:
+            assigned[entry["tier"]] += 1
+    for nodeid, earlier in shard_set.changed.items():
+        test = run.outcomes.get(nodeid)
+        if test is not None:  # another attempt ended otherwise: a rerun that changed outcome
+            test.reruns += len(earlier)
+    Aggregator(run).finish()
+    if reference is not None and (shard_set.missing or shard_set.unfinished):
+        for tier, count in reference.data["selection"]["tiers"].items():
+            left = int(count) - assigned.get(tier, 0)
+            if left > 0 and tier in run.tiers:
+                run.tiers[tier].never_ran += left
+    run.metrics = [
+        MetricSample(s["name"], float(s["value"]), s["tier"], s["nodeid"],
+                     tuple(s.get("tags", {}).items()))
+        for partial in finished for s in partial.data["metrics"]
+    ]
+    run.metrics.sort(key=lambda sample: sample.nodeid)  # stable: a test's own order is kept
+    run.metrics_discarded = [
+        (str(a), str(b), str(c)) for partial in finished
+        for a, b, c in partial.data["metrics_discarded"]
+    ]
+    reasons: list[str] = []
+    for partial in finished:
+        for reason in partial.data["run"]["filtered"]:
+            if reason not in reasons:
+                reasons.append(reason)
+    run.filter_reasons = reasons
+    # pytest's own failure count against the judged reports (the tests.pytest_status gate):
+    # each shard's difference adds up, collection errors seen by every shard included
+    run.failed_reports = sum(int(p.data["run"]["failed_reports"]) for p in finished)
+    run.pytest_failures = sum(int(p.data["run"]["tests_failed"]) for p in finished)
+    run.collection_errors = sum(int(p.data["run"]["collection_errors"]) for p in finished)
+    run.workers = sum(int(p.data["run"]["workers"]) for p in finished)
+    run.duration_s = max((float(p.data["run"]["duration_s"]) for p in finished), default=0.0)
+    run.exitstatus = worst_exit([int(p.data["run"]["exitstatus"]) for p in finished])
+    return run
+
+
+def worst_exit(statuses: Sequence[int]) -> int:
+    """pytest's exit status of the shards together: an interruption or error outranks
+    failed tests, which outrank a clean run (an empty shard exits 0 already)."""
+    rank = {2: 5, 3: 4, 4: 3, 1: 2, 5: 1, 0: 0}
+    return max(statuses, key=lambda s: (rank.get(s, 6), s), default=0)
+
+
+def shard_problems(shard_set: ShardSet) -> list[Problem]:
+    """The shards' own completeness problems, each once (a problem every shard reports,
+    such as a test file on disk that no shard collected, is not repeated N times)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for partial in shard_set.finished:
+        for problem in partial.data["completeness"]:
+            found.setdefault((problem["kind"], problem["message"]), []).append(partial.label)
+    count = len(shard_set.finished)
+    problems: list[Problem] = list(shard_set.problems)
+    for (kind, message), labels in found.items():
+        text = message if len(labels) == count and count > 1 else (
+            f"shard {', '.join(labels)}: {message}")
+        problems.append({"kind": kind, "message": text})
+    plugins = sorted({name for p in shard_set.finished for name in p.data["plugin_gates"]})
+    if plugins:
+        problems.append({
+            "kind": "plugin_gates",
+            "message": f"gates of {', '.join(plugins)} (pytest_pyramid_gates) were not "
+            "judged: pyramid merge cannot run a plugin's or conftest's hook on the merged run",
+        })
+    return problems
+
+
+def merged_sections(shard_set: ShardSet) -> dict[str, Any]:
+    """Sections other plugins gave in the shards: lists are joined (artifacts per kind);
+    anything else is kept when every shard agrees."""
+    merged: dict[str, Any] = {}
+    for partial in shard_set.finished:
+        for key, value in partial.data["sections"].items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(value, Mapping) and isinstance(merged[key], Mapping):
+                joined = dict(merged[key])
+                for inner, items in value.items():
+                    previous = joined.get(inner)
+                    if isinstance(previous, list) and isinstance(items, list):
+                        joined[inner] = sorted({*map(str, previous), *map(str, items)})
+                    else:
+                        joined[inner] = items
+                merged[key] = joined
+    return merged
+
+
+def shards_section(shard_set: ShardSet, run: RunSummary) -> dict[str, Any]:
+    reference = shard_set.reference
+    shards: list[dict[str, Any]] = []
+    for index in range(1, shard_set.total + 1):
+        partial = shard_set.chosen.get(index)
+        if partial is None:
+            shards.append({"index": index, "status": "missing"})
+            continue
+        data = partial.data
+        entry: dict[str, Any] = {
+            "index": index,
+            "status": "finished" if partial.finished else "not_finished",
+            "file": partial.path.name,
+            "attempt": partial.attempt_id,
+            "attempts": 1 + len(shard_set.retried.get(index, [])),
+        }
+        if partial.finished:
+            entry.update({
+                "tests": len(partial.nodeids()),
+                "duration_s": data["run"]["duration_s"],  # the shard's wall time
+                "test_time_s": round(sum(t["test_time_s"] for t in data["tiers"].values()), 3),
+                "exitstatus": data["run"]["exitstatus"],
+                "workers": data["run"]["workers"],
+            })
+        shards.append(entry)
+    durations = [float(s.get("duration_s", 0.0)) for s in shards]
+    return {
+        "total": shard_set.total,
+        "run_id": shard_set.chosen[min(shard_set.chosen)].data.get("run_id"),
+        "selection_digest": reference.data["selection"]["digest"] if reference else None,
+        "selection_count": reference.data["selection"]["count"] if reference else None,
+        "durations_digest": (reference.data["selection"]["durations_digest"]
+                             if reference else None),
+        "missing": list(shard_set.missing),
+        "not_finished": list(shard_set.unfinished),
+        "retried": sorted(shard_set.retried),
+        "changed_outcome": sorted(shard_set.changed),
+        "critical_path_s": round(max(durations, default=0.0), 3),
+        "summed_test_time_s": round(sum(t.test_time_s for t in run.tiers.values()), 3),
+        "shards": shards,
+    }
+
+
+# -- judging -------------------------------------------------------------------------------
+
+
+@dataclass
+class MergeResult:
+    verdict: Verdict
+    exitstatus: int
+    notes: list[str]
+    run: RunSummary
+    shard_set: ShardSet
+    #: the verdict's ``shards`` section
+    shards: dict[str, Any]
+
+
+def _git_of(partial: Partial | None, local: GitInfo) -> GitInfo:
+    from pytest_pyramid.verdict.provenance import GitInfo
+
+    if partial is None:
+        return GitInfo()
+    data = partial.data
+    excluded = sorted({*data["tree"]["excluded"], *local.excluded})
+    return GitInfo(
+        commit=data["commit"],
+        commit_time=data["commit_time"],
+        branch=data["branch"],
+        dirty=data["dirty"],
+        tree=data["tree"]["digest"],
+        head_tree=data["tree"]["head"],
+        excluded=tuple(excluded),
+        toplevel=local.toplevel,
+    )
+
+
+def judge_merged(
+    shard_set: ShardSet,
+    settings: Settings,
+    *,
+    project_dir: Path,
+    config_file: str,
+    local: GitInfo,
+    coverage_out: Path | None = None,
+    diff_base: str | None = None,
+) -> MergeResult:
+    """Judge the checked set with the gates and the decision rule of an unsharded run."""
+    from pytest_pyramid import __version__
+    from pytest_pyramid.verdict.assemble import assemble_verdict
+    from pytest_pyramid.verdict.decision import exit_status
+    from pytest_pyramid.verdict.document import config_digest
+    from pytest_pyramid.verdict.run_identity import run_identity
+
+    reference = shard_set.reference
+    run = merged_run(shard_set, settings, project_dir)
+    problems = shard_problems(shard_set)
+    tested = reference.data["tree"]["digest"] if reference else None
+    if reference is not None and tested != local.tree:
+        problems.append({
+            "kind": "merge_tree",
+            "message": f"pyramid merge ran in a working tree ({_short(local.tree)}) that is not "
+            f"the one the shards tested ({_short(tested)}): coverage and static gates would "
+            "judge other code; merge in a checkout of the tested commit",
+        })
+    # a shard that died is a crash of the run, as a killed xdist worker is to one machine
+    interrupted = bool(shard_set.unfinished) or any(
+        p.data["run"]["interrupted"] for p in shard_set.finished)
+    base = diff_base if diff_base is not None else (
+        reference.data.get("diff_base") if reference else None)
+    errors: list[str] = []
+    gates, sections = _gates(shard_set, settings, run, project_dir, base, coverage_out, errors)
+    shards = shards_section(shard_set, run)
+    sections.append(("pyramid-merge", {"shards": shards}))
+    extra = merged_sections(shard_set)
+    if extra:
+        sections.append(("shards' plugins", extra))
+    limits: dict[str, float | None] = {}
+    required: list[str] = []
+    for partial in shard_set.finished:
+        for name, entry in partial.data["tiers"].items():
+            limits.setdefault(name, entry.get("test_timeout_s"))
+        required.extend(t for t in partial.data["run"]["required"] if t not in required)
+    verdict = assemble_verdict(
+        run=run,
+        tiers=settings.tiers,
+        required=required,
+        gates=gates,
+        problems=problems,
+        interrupted=interrupted,
+        git=_git_of(reference, local),
+        config={"file": config_file, "digest": config_digest(settings.raw)},
+        tool_version=__version__,
+        python_version=reference.data["python"] if reference else "",
+        pytest_version=reference.data["pytest"] if reference else "",
+        args=list(reference.data["run"]["args"]) if reference else [],
+        effective_limits=limits,
+        sections=sections,
+        hook_errors=errors,
+        mode=settings.mode,
+    )
+    from pytest_pyramid.results import effect_of
+    from pytest_pyramid.verdict.writer import _only_quarantined_failures
+
+    failed = sum(int(p.data["run"]["tests_failed"]) for p in shard_set.finished)
+    status, note = exit_status(
+        run.exitstatus,
+        verdict["decision"],
+        # observe mode: the gates are reported, they never fail the merge's exit status
+        gate_blocks=settings.mode != "observe" and any(effect_of(g) == "block" for g in gates),
+        hook_errors=bool(errors),
+        excused_failures=_only_quarantined_failures(run, gates, failed),
+        tests_left_over=sum(s.never_ran for s in run.tiers.values()) > 0,
+    )
+    verdict["run"]["pytest_exit"] = int(status)
+    # the CI run the shards belong to (outside CI: an id of the merge's own)
+    source = shard_set.chosen[min(shard_set.chosen)].data
+    identity = run_identity(os.environ)
+    verdict["run_id"] = source.get("run_id") or identity.run_id
+    number = source.get("run_number")
+    if number is None and not source.get("run_id"):
+        number = identity.run_number
+    if number is not None:
+        verdict["run_number"] = number
+    notes = [note] if note else []
+    notes.extend(f"error: {error}" for error in errors)
+    return MergeResult(verdict, int(status), notes, run, shard_set, shards)
+
+
+def _gates(
+    shard_set: ShardSet,
+    settings: Settings,
+    run: RunSummary,
+    project_dir: Path,
+    diff_base: str | None,
+    coverage_out: Path | None,
+    errors: list[str],
+) -> tuple[list[GateResult], list[tuple[str, object]]]:
+    """The gate engine's gates, then the coverage gates: the order an unsharded run has."""
+    from pytest_pyramid.gates.engine import GateEngine
+
+    gates: list[GateResult] = []
+    sections: list[tuple[str, object]] = []
+    engine = GateEngine.from_settings(settings, risk_base=diff_base)  # ConfigError: exit 3
+    try:
+        evaluation = engine.evaluate(run)
+    except Exception as exc:  # a gate's bug must not cost the verdict: incomplete, named
+        errors.append(f"the gate engine raised {type(exc).__name__}: {exc}")
+    else:
+        gates.extend(evaluation.gates)
+        sections.append(("pyramid-gates", evaluation.sections))
+    coverage = _coverage(shard_set, settings, run, project_dir, diff_base, coverage_out, errors)
+    if coverage is not None:
+        gates.extend(coverage.gates)
+        sections.append(("pyramid-coverage", coverage.sections))
+    return gates, sections
+
+
+def _coverage(
+    shard_set: ShardSet,
+    settings: Settings,
+    run: RunSummary,
+    project_dir: Path,
+    diff_base: str | None,
+    out: Path | None,
+    errors: list[str],
+) -> Any:
+    from pytest_pyramid.cov.combine import ShardCoverage, merged_state
+    from pytest_pyramid.cov.config import parse_coverage_settings
+    from pytest_pyramid.cov.gates import evaluate
+
+    cov_settings = parse_coverage_settings(
+        settings.raw, settings.source, settings.tier_names,
+        source_paths=settings.source_paths, cli_base=diff_base,
+    )
+    shards: list[ShardCoverage] = []
+    for partial in shard_set.finished:
+        block = partial.data["coverage"]
+        if block is None:
+            shards.append(ShardCoverage(partial.label, measured=False,
+                                        reason="coverage was not measured (no --cov)"))
+            continue
+        file = block.get("file")
+        shards.append(ShardCoverage(
+            label=partial.label,
+            measured=bool(block["measured"]),
+            reason=block.get("reason"),
+            tier_reason=block.get("tier_reason"),
+            mode=str(block.get("mode", "tier")),
+            file=partial.path.with_name(file) if file else None,
+            sha256=block.get("sha256"),
+            static=block.get("static"),
+            config_file=block.get("config_file"),
+            source=tuple(block.get("source", ())),
+            source_from=str(block.get("source_from", "")),
+            notes=tuple(block.get("notes", ())),
+        ))
+    measured_anywhere = any(s.measured for s in shards)
+    if not (cov_settings.has_thresholds or cov_settings.base is not None or measured_anywhere):
+        return None
+    try:
+        state = merged_state(
+            cov_settings, shards, project_dir=project_dir,
+            tier_of={nodeid: test.tier for nodeid, test in run.outcomes.items()},
+            tiers_ran=[t for t in cov_settings.tier_order if run.tier_ran(t)],
+            out=out,
+        )
+    except Exception as exc:  # unreadable data: not measured, never a pass
+        errors.append(f"combining the shards' coverage raised {type(exc).__name__}: {exc}")
+        return None
+    return evaluate(cov_settings, state, run)
+
+
+def durations_results(run: RunSummary) -> list[tuple[str, str, str, float, float, float]]:
+    return [
+        (nodeid, test.tier, test.outcome if test.finished else "unfinished",
+         test.setup_s, test.call_s, test.teardown_s)
+        for nodeid, test in run.outcomes.items()  # the document sorts them
+    ]
+
+
+def scope_setup(shard_set: ShardSet) -> dict[str, float]:
+    """Shared setup per module/class: the largest any shard measured (each pays it once)."""
+    scopes: dict[str, float] = {}
+    for partial in shard_set.finished:
+        for key, seconds in partial.data["scope_setup"].items():
+            if seconds > scopes.get(key, 0.0):
+                scopes[key] = float(seconds)
+    return scopes
+
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def find_config(start: Path) -> Path:
+    """The nearest pyproject.toml with a ``[tool.pyramid]`` table, from ``start`` up."""
+    from pytest_pyramid.config import read_pyproject_table
+
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and read_pyproject_table(candidate) is not None:
+            return candidate
+    raise MergeRefused(
+        f"no pyproject.toml with [tool.pyramid] in {start} or above: pass --config"
+    )
+
+
+def _ini_durations(pyproject: Path) -> str | None:
+    """``pyramid_durations`` of ``[tool.pytest.ini_options]``: where the shards read it."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with open(pyproject, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    value = document.get("tool", {}).get("pytest", {}).get("ini_options", {}).get(
+        "pyramid_durations")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def default_durations(pyproject: Path) -> Path:
+    from pytest_pyramid.run.sharding import DEFAULT_DURATIONS
+
+    return pyproject.parent / (_ini_durations(pyproject) or DEFAULT_DURATIONS)
+
+
+@dataclass
+class MergeOutcome:
+    result: MergeResult
+    verdict_path: Path
+    durations_path: Path | None
+
+
+def run_merge(
+    partials: Sequence[str | Path],
+    *,
+    config: str | Path | None = None,
+    output: str | Path | None = None,
+    durations_out: str | Path | None = None,
+    coverage_out: str | Path | None = None,
+    diff_base: str | None = None,
+    cwd: Path | None = None,
+) -> MergeOutcome:
+    """Check the set, judge it, write the verdict and the durations file for the next run.
+
+    A set that cannot be one run raises :class:`MergeRefused` after writing an
+    ``incomplete`` verdict that says why (so no older ``ready`` survives at that path).
+    """
+    from pytest_pyramid._files import dumps_strict, write_json_atomic, write_text_atomic
+    from pytest_pyramid.config import DEFAULT_VERDICT, parse_settings, read_pyproject_table
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.run.shard import (
+        TIMED_OUTCOMES,
+        Durations,
+        durations_document,
+        load_durations_bytes,
+        updated_durations,
+    )
+    from pytest_pyramid.verdict.document import config_digest
+    from pytest_pyramid.verdict.provenance import read_git_info
+    from pytest_pyramid.verdict.writer import write_placeholder
+
+    here = Path.cwd() if cwd is None else cwd
+    pyproject = Path(here, config) if config is not None else find_config(here)
+    try:
+        table = read_pyproject_table(pyproject)
+        if table is None:
+            raise MergeRefused(f"{pyproject}: no [tool.pyramid] table")
+        project_dir = pyproject.resolve().parent
+        settings = parse_settings(table, str(pyproject), project_dir, {})
+    except ConfigError as exc:
+        raise MergeRefused(str(exc)) from None
+    named = settings.verdict if isinstance(settings.verdict, str) else DEFAULT_VERDICT
+    verdict_path = Path(here, output) if output is not None else project_dir / named
+    try:
+        shard_set = check_set(load_partials([Path(here, p) for p in partials]))
+        reference = shard_set.reference
+        if reference is not None and reference.data["config"]["digest"] != config_digest(table):
+            raise MergeRefused(
+                f"{pyproject} is not the configuration the shards ran with (digest "
+                f"{_short(config_digest(table))}, the shards' "
+                f"{_short(reference.data['config']['digest'])})"
+            )
+    except MergeRefused as exc:
+        write_placeholder(verdict_path, f"pyramid merge refused the partial results: {exc}")
+        raise
+    attempts = [*shard_set.chosen.values(),
+                *(p for tries in shard_set.retried.values() for p in tries)]
+    inputs = [p.path for p in attempts] + [p.path.with_suffix(".coverage") for p in attempts]
+    from pytest_pyramid.verdict.results_file import results_path_for
+
+    outputs = [verdict_path, results_path_for(verdict_path)]
+    durations_path = (Path(here, durations_out) if durations_out is not None
+                      else default_durations(pyproject))
+    outputs.append(durations_path)
+    cov_out = Path(here, coverage_out) if coverage_out is not None else None
+    if cov_out is not None:
+        outputs.append(cov_out)
+    local = read_git_info(project_dir, (*outputs, *inputs))
+    try:
+        config_file = pyproject.resolve().relative_to(project_dir).as_posix()
+    except ValueError:
+        config_file = str(pyproject)
+    try:
+        result = judge_merged(
+            shard_set, settings, project_dir=project_dir, config_file=config_file,
+            local=local, coverage_out=cov_out, diff_base=diff_base,
+        )
+    except ConfigError as exc:
+        write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")
+        raise MergeRefused(str(exc)) from None
+    # the per-test results beside the verdict, as an unsharded run writes them (the reports
+    # read them): written first, the verdict carries their digest
+    from pytest_pyramid.verdict.records import records
+    from pytest_pyramid.verdict.results_file import results_path_for, write_results
+
+    result.verdict["results"] = write_results(
+        results_path_for(verdict_path), records(result.run), relative_to=verdict_path.parent)
+    write_json_atomic(verdict_path, result.verdict)
+    if not shard_set.finished:
+        return MergeOutcome(result, verdict_path, None)  # nothing ran: keep the old durations
+    results = durations_results(result.run)
+    selected = frozenset(result.run.selected_tiers)
+    if shard_set.missing or shard_set.unfinished:
+        selected = frozenset()  # the missing shards' tests keep their old records
+    untimed = {nodeid for nodeid, _, outcome, *_ in results if outcome not in TIMED_OUTCOMES}
+    previous = Durations()
+    if untimed or set(settings.tiers) - selected:  # else nothing of the old file stays
+        # only the entries that can stay are read; no file yet, or one this version cannot
+        # read: start anew
+        with contextlib.suppress(OSError, ValueError):
+            previous = load_durations_bytes(
+                durations_path.read_bytes(),
+                keep=lambda nodeid, tier: nodeid in untimed or tier not in selected,
+            )
+    fresh = updated_durations(previous, results, scope_setup(shard_set), selected)
+    # one line: a cache of 50,000 entries, read by machines (indenting doubles its size)
+    write_text_atomic(durations_path, dumps_strict(durations_document(fresh), indent=None))
+    return MergeOutcome(result, verdict_path, durations_path)
