@@ -839,7 +839,9 @@ def run_merge(
     inputs = [p.path for p in attempts] + [p.path.with_suffix(".coverage") for p in attempts]
     from pytest_pyramid.verdict.results_file import results_path_for
 
-    outputs = [verdict_path, results_path_for(verdict_path)]
+    configured = project_dir / named  # what every shard left out of its digest, as a run does
+    outputs = [verdict_path, results_path_for(verdict_path), configured,
+               results_path_for(configured)]
     durations_path = (Path(here, durations_out) if durations_out is not None
                       else default_durations(pyproject))
     outputs.append(durations_path)

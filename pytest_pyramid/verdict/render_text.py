@@ -203,10 +203,11 @@ def pyramid_lines(
     width: int = PYRAMID_WIDTH,
 ) -> list[str]:
     """The tiers as a pyramid of bars (first tier at the bottom), width by test count, with
-    ``┆`` at the edges of each tier's ``[tool.pyramid.shape]`` target."""
+    ``┆`` at the edges of each tier's ``[tool.pyramid.shape]`` target. The tiers are those
+    of the tier table (empty built-in tiers left out)."""
     from pytest_pyramid.verdict.report_data import shape_targets, tier_tests
 
-    tiers: Mapping[str, Any] = verdict.get("tiers", {})
+    tiers = shown_tiers(verdict)
     if not tiers:
         return []
     if targets is None:
