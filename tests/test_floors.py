@@ -8,13 +8,15 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "floors.py"
@@ -26,7 +28,8 @@ def load_tool() -> ModuleType:
     # tools/ is not a package: load the script by path, as tox runs it (registered first,
     # since dataclasses look their module up while the class is built)
     spec = importlib.util.spec_from_file_location("pyramid_tools_floors", TOOL)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -48,8 +51,11 @@ def project() -> dict[str, Any]:
 def test_the_test_extra_reaches_every_other_extra(project: dict[str, Any]) -> None:
     """An extra the min-versions env does not install would have floors nobody tries."""
     own = canonicalize_name(project["name"])
-    groups = {canonicalize_name(k): v for k, v in project["optional-dependencies"].items()}
-    reached, pending = set(), [EXTRA]
+    groups: dict[str, list[str]] = {
+        canonicalize_name(k): v for k, v in project["optional-dependencies"].items()
+    }
+    reached: set[str] = set()
+    pending = [EXTRA]
     while pending:
         extra = pending.pop()
         if extra in reached:
@@ -58,7 +64,7 @@ def test_the_test_extra_reaches_every_other_extra(project: dict[str, Any]) -> No
         for line in groups[extra]:
             requirement = Requirement(line)
             if canonicalize_name(requirement.name) == own:
-                pending.extend(requirement.extras)
+                pending.extend(canonicalize_name(name) for name in requirement.extras)
     # dev adds only lint and packaging tools (ruff, mypy, tox), which the suite does not run
     assert set(groups) - reached == {"dev"}
 
@@ -129,7 +135,7 @@ def test_tox_installs_what_the_tool_pins() -> None:
     (section,) = [s for s in tox.sections() if s.startswith("testenv:min-versions")]
     commands = tox[section]["commands_pre"]
     assert f"tools/floors.py {EXTRA} -o " in commands
-    assert f"--constraint {{env_tmp_dir}}/floors.txt .[{EXTRA}]" in commands
+    assert f"--constraint {{env_tmp_dir}}/floors.txt -e .[{EXTRA}]" in commands
 
 
 # -- the rules --------------------------------------------------------------------------------
