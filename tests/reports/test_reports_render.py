@@ -30,6 +30,9 @@ from pytest_pyramid.verdict.run_identity import run_identity
 from tests.reports.report_helpers import ctrf_errors, junit_errors, record
 from tests.verdict_factory import make_verdict, tier
 
+#: the installed pytest's (major, minor): its junitxml is the reference, and fixed two names late
+PYTEST = tuple(int(part) for part in pytest.__version__.split(".")[:2])
+
 NODEIDS = [
     "tests/unit/test_a.py::test_plain",
     "tests/unit/test_a.py::TestClass::test_method",
@@ -56,6 +59,10 @@ def test_junit_names_equal_pytests_own(nodeid: str, prefix: str | None) -> None:
     from _pytest.junitxml import bin_xml_escape as pytest_escape
     from _pytest.junitxml import mangle_test_address
 
+    if "dir[1]/" in nodeid and PYTEST < (9, 2):
+        # older junitxml split the path at its "[" (classname "", the rest in name); pytest
+        # 9.2 fixed it and the report follows the fixed rule (test_junit_names_of_a_bracket_path)
+        pytest.skip("pytest < 9.2 mangles a directory with '[' in its name")
     names = mangle_test_address(nodeid)
     classnames = names[:-1]
     if prefix:
@@ -78,7 +85,17 @@ def test_junit_names_equal_pytests_own(nodeid: str, prefix: str | None) -> None:
 def test_bin_xml_escape(text: str, expected: str) -> None:
     from _pytest.junitxml import bin_xml_escape as pytest_escape
 
-    assert bin_xml_escape(text) == expected == pytest_escape(text)
+    assert bin_xml_escape(text) == expected
+    if "\x7f" not in text or PYTEST >= (9, 1):  # pytest < 9.1 kept DEL unescaped
+        assert pytest_escape(text) == expected
+
+
+@pytest.mark.parametrize(("prefix", "classname"), [(None, ""), ("ci", "ci.")])
+def test_junit_names_of_a_bracket_path(prefix: str | None, classname: str) -> None:
+    """pytest 9.2's rule, whichever pytest is installed: the path is the classname."""
+    assert junit_names("tests/unit/dir[1]/test_c.py::test_bracket_path", prefix) == (
+        f"{classname}tests.unit.dir[1].test_c", "test_bracket_path"
+    )
 
 
 # -- records for the documents ---------------------------------------------------------------

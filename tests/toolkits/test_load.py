@@ -7,6 +7,7 @@ exact number of requests and then end the run, and the time limits are only safe
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,9 +182,12 @@ def test_real_locust_run_reports_locusts_own_final_figures(
 ) -> None:
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(LOCUSTFILE)
+    # --json-file (Locust >= 2.37) is a second, independent account of the same run
+    cross_check = tuple(int(part) for part in version("locust").split(".")[:2]) >= (2, 37)
     result = run_locust(
         locustfile, host=target.url, users=2, spawn_rate=2, run_time_s=120, min_requests=24,
-        workdir=tmp_path / "w", extra_args=["--json-file", str(tmp_path / "final")],
+        workdir=tmp_path / "w",
+        extra_args=["--json-file", str(tmp_path / "final")] if cross_check else [],
     )
     assert (result.requests, result.failures) == (24, 6)
     assert result.error_rate == 0.25
@@ -196,11 +200,13 @@ def test_real_locust_run_reports_locusts_own_final_figures(
     assert 0 <= p50 <= p95 <= p99
     assert 0 <= result.avg_ms <= result.max_ms
     assert result.rps > 0
-    # Locust's other final output agrees, endpoint by endpoint.
-    final = json.loads((tmp_path / "final.json").read_text())
-    assert {f"{e['method']} {e['name']}": (e["num_requests"], e["num_failures"]) for e in final} \
-        == {"GET /ok": (18, 0), "GET /broken": (6, 6)}
-    assert max(e["max_response_time"] for e in final) == pytest.approx(result.max_ms)
+    if cross_check:
+        # Locust's other final output agrees, endpoint by endpoint.
+        final = json.loads((tmp_path / "final.json").read_text())
+        assert {
+            f"{e['method']} {e['name']}": (e["num_requests"], e["num_failures"]) for e in final
+        } == {"GET /ok": (18, 0), "GET /broken": (6, 6)}
+        assert max(e["max_response_time"] for e in final) == pytest.approx(result.max_ms)
 
 
 def test_locust_failure_quotes_its_output(tmp_path: Path, target: LiveServer) -> None:

@@ -440,7 +440,9 @@ FAULTS = [
             config.addinivalue_line("norecursedirs", "integration")
     """}, reason="not collected: tests/integration/test_i.py"),
     Fault("virtualenv-marker-in-a-tier-folder", 2, files={
+        # pytest >= 8.3 knows a virtualenv by its pyvenv.cfg, older ones by bin/activate
         "tests/integration/api/pyvenv.cfg": "home = /usr\n",
+        "tests/integration/api/bin/activate": "# a virtualenv\n",
         "tests/integration/api/test_api.py": "def test_api(): assert False\n",
     }, reason="not collected: tests/integration/api/test_api.py"),
     Fault("config-file-that-is-not-the-project-s", 2,
