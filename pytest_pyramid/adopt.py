@@ -21,19 +21,14 @@ from __future__ import annotations
 import configparser
 import math
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.config import BUILTIN_TIERS, STANDALONE, find_config
+from pytest_pyramid.config import BUILTIN_TIERS
+from pytest_pyramid.project import PYPROJECT, STANDALONE, in_folder, read_document
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: test folder names and the tier they suggest
 FOLDER_TIERS = {
@@ -79,7 +74,7 @@ class Project:
     @property
     def target(self) -> Path:
         """Where the table goes: pyproject.toml when the project has one, else pyramid.toml."""
-        pyproject = self.root / "pyproject.toml"
+        pyproject = self.root / PYPROJECT
         return pyproject if pyproject.is_file() else self.root / STANDALONE
 
     @property
@@ -120,13 +115,12 @@ def _marker_names(lines: list[str]) -> tuple[str, ...]:
 
 def _ini(root: Path) -> tuple[str, dict[str, Any]]:
     """pytest's own configuration, as pytest would find it in ``root``."""
-    pyproject = root / "pyproject.toml"
+    pyproject = root / PYPROJECT
     for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
         if (root / name).is_file():
             return name, _ini_section(root / name, section)
     if pyproject.is_file():
-        with open(pyproject, "rb") as handle:
-            options = tomllib.load(handle).get("tool", {}).get("pytest", {})
+        options = (read_document(pyproject) or {}).get("tool", {}).get("pytest", {})
         if isinstance(options, dict) and isinstance(options.get("ini_options"), dict):
             raw = dict(options["ini_options"])
             if isinstance(raw.get("testpaths"), str):
@@ -316,5 +310,5 @@ def render(
 
 def configured(root: Path) -> Path | None:
     """The file that configures pytest-pyramid in ``root`` already, if any."""
-    found = find_config(root)
-    return found[0] if found is not None else None
+    found = in_folder(root)
+    return found.path if found is not None else None

@@ -336,68 +336,39 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _runs_database(args: argparse.Namespace) -> Path:
-    """``--runs DB``, else ``--history DB``, else ``pyramid_history`` in the nearest
+    """``--runs DB``, else ``--history DB``, else ``pyramid_history`` in the project's
     pyproject.toml's ``[tool.pytest.ini_options]`` (where pytest reads it too)."""
     if args.runs:
         return Path(args.runs)
     if getattr(args, "history", None):
         return Path(args.history)
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+    from pytest_pyramid.project import locate, pytest_ini_option
 
-    start = Path.cwd()
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if not candidate.is_file():
-            continue
-        try:
-            document = tomllib.loads(candidate.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise UsageFailure(f"{candidate}: invalid TOML: {exc}") from None
-        tool = document.get("tool")
-        pytest_table = tool.get("pytest") if isinstance(tool, dict) else None
-        ini = pytest_table.get("ini_options") if isinstance(pytest_table, dict) else None
-        value = ini.get("pyramid_history") if isinstance(ini, dict) else None
-        if isinstance(value, str) and value.strip():
-            return directory / value  # the rootdir pytest resolves it against
-        break
+    # pytest resolves the option against its rootdir: the project's folder
+    found = locate(Path.cwd())
+    if found is not None and (value := pytest_ini_option(found.folder, "pyramid_history")):
+        return found.folder / value
     raise UsageFailure("name the run history: pyramid history --runs DB")
 
 
-def _config_location(given: str | None) -> tuple[Path, Any]:
-    """The configuration ``pyramid config check`` reads: a file, a project directory, or
-    (without a path) the nearest project at or above the current directory."""
-    from pytest_pyramid.config import find_config, read_pyproject_table
+def _project(given: str | None) -> Any:
+    """The project ``pyramid config check`` reads: a file, a project directory, or (without
+    a path) the nearest project at or above the current directory."""
+    from pytest_pyramid.project import load
 
-    if given is not None and not Path(given).is_dir():
-        path = Path(given)
-        if not path.is_file():
-            raise UsageFailure(f"{path}: no such file")
-        table = read_pyproject_table(path)
-        if table is None:
-            raise UsageFailure(f"{path}: has no [tool.pyramid] table")
-        return path, table
-    start = Path(given) if given is not None else Path.cwd()
-    for directory in (start, *(() if given is not None else start.resolve().parents)):
-        found = find_config(directory)
-        if found is not None:
-            return found
-    raise UsageFailure(f"{start}: no pyproject.toml with [tool.pyramid] and no pyramid.toml")
+    return load(config=Path(given) if given is not None else None)
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     """Everything a pytest run (and ``pyramid deploy``) would check at start-up, run none."""
-    from pytest_pyramid.config import parse_settings
     from pytest_pyramid.cov.config import parse_coverage_settings
-    from pytest_pyramid.deploy.config import build_config
+    from pytest_pyramid.deploy.config import project_config
     from pytest_pyramid.errors import ConfigError
     from pytest_pyramid.gates.engine import GateEngine
     from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules
 
-    path, table = _config_location(args.path)
-    settings = parse_settings(table, str(path), path.parent, {})
+    project = _project(args.path)
+    path, table, settings = project.path, project.table, project.settings
     rules = {name: spec.markers for name, spec in settings.tiers.items() if spec.markers}
     try:
         MarkerRules(rules, {name: spec.order for name, spec in settings.tiers.items()})
@@ -406,7 +377,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     engine = GateEngine.from_settings(settings, environ={})
     parse_coverage_settings(table, str(path), settings.tier_names,
                             source_paths=settings.source_paths)
-    build_config(table.get("deploy", {}), source=str(path), root=path.parent.resolve())
+    project_config(project.source, table)
     gates = sorted({item.spec.id for item in engine.prepared})
     _print(
         f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
@@ -423,7 +394,7 @@ def _measure(project: Any, plan: Any) -> Any:
     import tempfile
 
     from pytest_pyramid import adopt
-    from pytest_pyramid.config import STANDALONE
+    from pytest_pyramid.project import STANDALONE
 
     coverage = bool(project.source) and importlib.util.find_spec("pytest_cov") is not None
     probe = project.root / STANDALONE

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from pytest_pyramid.results import Level
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 
 @dataclass(frozen=True)
 class TierDefault:
@@ -45,8 +37,6 @@ BUILTIN_TIERS: dict[str, TierDefault] = {
 BUILTIN_GROUPS: dict[str, tuple[str, ...]] = {"fast": ("unit",)}
 ALL_GROUP = "all"
 DEFAULT_VERDICT = "pyramid-verdict.json"
-#: the standalone configuration file, read when pyproject.toml has no [tool.pyramid]
-STANDALONE = "pyramid.toml"
 BUDGET_WARN_RATIO = 0.9
 
 @dataclass(frozen=True)
@@ -109,54 +99,6 @@ class Settings:
         if not wanted:
             raise ValueError(f"{origin}: no tier named in {text!r}")
         return tuple(t for t in self.tiers if t in wanted)
-
-
-def read_pyproject_table(path: Path) -> Mapping[str, Any] | None:
-    """The ``[tool.pyramid]`` table of ``path``, or None when the file or table is absent.
-
-    ``path`` may also be a standalone ``pyramid.toml``, whose top level is the table."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _read_table(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=8)  # the entry point reads it twice per start (placeholder, settings)
-def _read_table(path: str, _mtime_ns: int, _size: int) -> Mapping[str, Any] | None:
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        return None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError("<file>", path, path, f"invalid TOML: {exc}") from exc
-    if path.replace("\\", "/").rsplit("/", 1)[-1] == STANDALONE:
-        return document
-    tool = document.get("tool", {})
-    table = tool.get("pyramid") if isinstance(tool, Mapping) else None
-    if table is None:
-        return None
-    if not isinstance(table, Mapping):
-        raise ConfigError("tool.pyramid", table, path, "must be a table")
-    return table
-
-
-def find_config(directory: Path) -> tuple[Path, Mapping[str, Any]] | None:
-    """The configuration of the project in ``directory``: ``pyproject.toml``'s
-    ``[tool.pyramid]``, else a standalone ``pyramid.toml`` (for projects configured in
-    setup.cfg or tox.ini, whose ini cannot hold tables); None when neither exists."""
-    pyproject, standalone = directory / "pyproject.toml", directory / STANDALONE
-    table = read_pyproject_table(pyproject)
-    if table is not None:
-        if standalone.is_file():
-            raise ConfigError(
-                "<file>", str(standalone), str(standalone),
-                f"{pyproject} has a [tool.pyramid] table too; keep one of them",
-            )
-        return pyproject, table
-    table = read_pyproject_table(standalone)
-    return (standalone, table) if table is not None else None
 
 
 def _duration(value: object) -> float | None:

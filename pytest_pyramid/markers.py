@@ -19,15 +19,16 @@ PLUGIN_NAME = "pyramid_markers"
 
 def tier_markers(config: pytest.Config) -> list[str]:
     """``name: description`` lines for every tier the project has."""
-    from pytest_pyramid.config import BUILTIN_TIERS, find_config
+    from pytest_pyramid.config import BUILTIN_TIERS
     from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.project import locate
 
     lines = [f"{name}: pyramid tier - {tier.description}" for name, tier in BUILTIN_TIERS.items()]
     try:
-        found = find_config(config.rootpath)
+        found = locate(config.rootpath, upward=False)
     except ConfigError:
         return lines  # the plugin, when on, says what is wrong with the file
-    tiers = found[1].get("tiers") if found is not None else None
+    tiers = found.table.get("tiers") if found is not None else None
     if isinstance(tiers, dict):
         for name, spec in tiers.items():
             if name in BUILTIN_TIERS or not str(name).isidentifier():

@@ -18,7 +18,6 @@ import pytest
 from pytest_pyramid.config import (
     DEFAULT_VERDICT,
     Settings,
-    find_config,
     parse_settings,
 )
 from pytest_pyramid.errors import ConfigError
@@ -138,9 +137,12 @@ def _config_file(config: pytest.Config) -> tuple[Path, Mapping[str, Any] | None]
     """The project's configuration: ``[tool.pyramid]`` in pyproject.toml, else a standalone
     ``pyramid.toml`` beside it (setup.cfg / tox.ini projects); the table is None when
     neither exists."""
+    from pytest_pyramid.project import PYPROJECT, locate
+
+    # pytest found the rootdir walking up already: the project is the one configured there
     directory = _project_dir(config)
-    found = find_config(directory)
-    return found if found is not None else (directory / "pyproject.toml", None)
+    found = locate(directory, upward=False)
+    return (found.path, found.table) if found is not None else (directory / PYPROJECT, None)
 
 
 def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:

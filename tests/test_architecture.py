@@ -19,7 +19,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "pytest_pyramid._files", "pytest_pyramid.durations", "pytest_pyramid.globs",
               "pytest_pyramid.results", "pytest_pyramid.summary", "pytest_pyramid.stash",
               "pytest_pyramid.hookspecs", "pytest_pyramid.config",
-              "pytest_pyramid.config_schema")),
+              "pytest_pyramid.config_schema", "pytest_pyramid.project")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
     ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
@@ -166,3 +166,49 @@ def test_the_walker_sees_lazy_and_type_checking_imports(tmp_path: Path) -> None:
     probe.write_text(source)
     found = imports_of("pytest_pyramid.run.probe", probe, set(modules()))
     assert {"pytest_pyramid.verdict.document", "pytest_pyramid.gates.engine"} <= found
+
+
+#: the project loader: the one module that reads a project's TOML files
+LOADER = "pytest_pyramid.project"
+#: what only the loader may do: parse TOML, or find a project file by its name
+TOML_READS = {"load", "loads"}
+PROJECT_FILE_NAMES = {"pyproject.toml", "pyramid.toml"}
+
+
+def second_loaders(name: str, path: Path) -> list[str]:
+    """Where a module other than the loader reads TOML or walks folders for a project file:
+    a ``tomllib``/``tomli`` import, or a ``for ... in (start, *start.parents)`` search that
+    names ``pyproject.toml`` / ``pyramid.toml``."""
+    if name == LOADER:
+        return []
+    found: list[str] = []
+    tree = ast.parse(path.read_text("utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
+                node.module or ""]
+            if any(n.split(".")[0] in ("tomllib", "tomli") for n in names):
+                found.append(f"{name}:{node.lineno}: imports a TOML parser")
+        if isinstance(node, ast.For | ast.comprehension) and "parents" in ast.dump(node.iter):
+            body = ast.dump(node)
+            if any(repr(file) in body for file in PROJECT_FILE_NAMES):
+                found.append(f"{name}:{getattr(node, 'lineno', '?')}: searches folders for "
+                             "a project file")
+    return found
+
+
+def test_no_second_project_loader() -> None:
+    problems = [p for name, path in modules().items() for p in second_loaders(name, path)]
+    assert problems == [], "use pytest_pyramid.project (the one loader):\n" + "\n".join(problems)
+
+
+def test_the_loader_scan_sees_a_second_loader(tmp_path: Path) -> None:
+    """The scan above can fail: a module reading TOML itself, or walking up for a file."""
+    reader = tmp_path / "reader.py"
+    reader.write_text("import tomllib\n", "utf-8")
+    walker = tmp_path / "walker.py"
+    walker.write_text("def f(start):\n    for d in (start, *start.parents):\n"
+                      "        p = d / 'pyramid.toml'\n", "utf-8")
+    assert second_loaders("pytest_pyramid.reader", reader)
+    assert second_loaders("pytest_pyramid.walker", walker)
+    assert second_loaders(LOADER, reader) == []

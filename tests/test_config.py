@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
-from pytest_pyramid.config import BUILTIN_TIERS, parse_settings, read_pyproject_table
+from pytest_pyramid.config import BUILTIN_TIERS, parse_settings
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.project import read_table as read_pyproject_table
 
 ROOT = Path("/project")
 

@@ -17,22 +17,18 @@ its own release. So the anchors come, in this order, from:
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.deploy.config import KEYS, Person
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.project import table_from_text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pytest_pyramid.deploy.config import DeployConfig
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 
 @dataclass(frozen=True)
@@ -67,11 +63,10 @@ def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any
     text = _git(config.root, "show", f"{commit}:{rel}")
     if text is None:
         return {}, rel  # the file did not exist at that commit: nothing was configured
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    try:  # the project loader's reading: a pyramid.toml's top level is the table
+        table = (table_from_text(text, rel) or {}).get("deploy", {})
+    except ConfigError:
         return {}, rel
-    table = document.get("tool", {}).get("pyramid", {}).get("deploy", {})
     return (table if isinstance(table, dict) else {}), rel
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from pytest_pyramid.config import DEFAULT_VERDICT, read_pyproject_table
+from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
@@ -376,14 +376,6 @@ REMOVED: dict[str, str] = {
 }
 
 
-def find_pyproject(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _key_source(text: str, base: Path) -> str:
     """PEM text and 64-hex keys stay as they are; anything else is a file under ``base``."""
     stripped = text.strip()
@@ -472,19 +464,32 @@ def load_config(
     *,
     cwd: Path | None = None,
 ) -> DeployConfig:
-    """Read ``[tool.pyramid.deploy]`` from ``pyproject`` (or the nearest one above ``cwd``)."""
+    """``[tool.pyramid.deploy]`` of ``pyproject`` (``--config``: a pyproject.toml, a
+    pyramid.toml or a project folder), else of the project at or above ``cwd``
+    (:mod:`pytest_pyramid.project` finds it, as for every command); defaults without one."""
+    from pytest_pyramid.project import load_optional
+
     cwd = cwd or Path.cwd()
-    path = pyproject if pyproject is not None else find_pyproject(cwd)
-    if path is None:
+    project = load_optional(cwd, config=pyproject)
+    if project is None:
         return build_config({}, source="<defaults>", root=cwd, overrides=overrides, cwd=cwd)
-    if not path.is_file():
-        raise ConfigError("--config", str(path), "command line", "no such file")
-    pyramid = read_pyproject_table(path) or {}
+    return project_config(project.source, project.table, overrides, cwd=cwd)
+
+
+def project_config(
+    source: str,
+    pyramid: Mapping[str, object],
+    overrides: Mapping[str, object] | None = None,
+    *,
+    cwd: Path | None = None,
+) -> DeployConfig:
+    """The deploy settings of a project's ``[tool.pyramid]`` table read from ``source``."""
+    path = Path(source)
     table = pyramid.get("deploy", {})
     if not isinstance(table, Mapping):
-        raise ConfigError("deploy", table, str(path), "expected a table [tool.pyramid.deploy]")
+        raise ConfigError("deploy", table, source, "expected a table [tool.pyramid.deploy]")
     verdict = pyramid.get("verdict")
     if verdict is not None and (not isinstance(verdict, str) or not verdict.strip()):
-        raise ConfigError("verdict", verdict, str(path), "expected a file path")
-    return build_config(table, source=str(path), root=path.parent.resolve(), overrides=overrides,
-                        cwd=cwd, pyramid_verdict=verdict)
+        raise ConfigError("verdict", verdict, source, "expected a file path")
+    return build_config(table, source=source, root=path.parent.resolve(), overrides=overrides,
+                        cwd=cwd or Path.cwd(), pyramid_verdict=verdict)

@@ -737,41 +737,17 @@ def scope_setup(shard_set: ShardSet) -> dict[str, float]:
 # -- the command -----------------------------------------------------------------------------
 
 
-def find_config(start: Path) -> Path:
-    """The nearest pyproject.toml with a ``[tool.pyramid]`` table, from ``start`` up."""
-    from pytest_pyramid.config import read_pyproject_table
-
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and read_pyproject_table(candidate) is not None:
-            return candidate
-    raise MergeRefused(
-        f"no pyproject.toml with [tool.pyramid] in {start} or above: pass --config"
-    )
-
-
-def _ini_durations(pyproject: Path) -> str | None:
+def _ini_durations(project_dir: Path) -> str | None:
     """``pyramid_durations`` of ``[tool.pytest.ini_options]``: where the shards read it."""
-    import sys
+    from pytest_pyramid.project import pytest_ini_option
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        with open(pyproject, "rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
-    value = document.get("tool", {}).get("pytest", {}).get("ini_options", {}).get(
-        "pyramid_durations")
-    return value if isinstance(value, str) and value.strip() else None
+    return pytest_ini_option(project_dir, "pyramid_durations")
 
 
 def default_durations(pyproject: Path) -> Path:
     from pytest_pyramid.run.sharding import DEFAULT_DURATIONS
 
-    return pyproject.parent / (_ini_durations(pyproject) or DEFAULT_DURATIONS)
+    return pyproject.parent / (_ini_durations(pyproject.parent) or DEFAULT_DURATIONS)
 
 
 @dataclass
@@ -797,8 +773,9 @@ def run_merge(
     ``incomplete`` verdict that says why (so no older ``ready`` survives at that path).
     """
     from pytest_pyramid._files import dumps_strict, write_json_atomic, write_text_atomic
-    from pytest_pyramid.config import DEFAULT_VERDICT, parse_settings, read_pyproject_table
+    from pytest_pyramid.config import DEFAULT_VERDICT
     from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.project import NoProject, load
     from pytest_pyramid.run.shard import (
         TIMED_OUTCOMES,
         Durations,
@@ -811,13 +788,12 @@ def run_merge(
     from pytest_pyramid.verdict.writer import write_placeholder
 
     here = Path.cwd() if cwd is None else cwd
-    pyproject = Path(here, config) if config is not None else find_config(here)
     try:
-        table = read_pyproject_table(pyproject)
-        if table is None:
-            raise MergeRefused(f"{pyproject}: no [tool.pyramid] table")
-        project_dir = pyproject.resolve().parent
-        settings = parse_settings(table, str(pyproject), project_dir, {})
+        project = load(here, config=Path(here, config) if config is not None else None)
+        pyproject, table, project_dir = project.path, project.table, project.folder.resolve()
+        settings = project.settings
+    except NoProject as exc:
+        raise MergeRefused(f"{exc}" + ("" if config is not None else ": pass --config")) from None
     except ConfigError as exc:
         raise MergeRefused(str(exc)) from None
     named = settings.verdict if isinstance(settings.verdict, str) else DEFAULT_VERDICT

@@ -1,0 +1,221 @@
+"""The project loader: where a project's pytest-pyramid configuration is, and its one reading.
+
+Every entry point finds and reads the configuration here and nowhere else (the plugin,
+``pyramid check``, ``config check``, ``merge``, ``report``, ``history``, ``init`` and every
+deploy command; ``tests/test_architecture.py`` fails on a ``tomllib`` read anywhere else):
+
+- :func:`locate` finds it from a start folder upward: in each folder, ``pyproject.toml``
+  with a ``[tool.pyramid]`` table, else a standalone ``pyramid.toml`` (for projects
+  configured in setup.cfg or tox.ini, whose ini cannot hold tables); both in one folder is
+  an error, since one of them would be silently ignored.
+- :func:`load` turns a start folder or a named file into a :class:`Project`, whose
+  :attr:`Project.settings` are validated once (the whole table against the schema, the
+  deploy part included, then what a schema cannot say). The later stages validate their own
+  parts from the same :class:`Project` (gates, coverage, deploy), each when it is needed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.errors import ConfigError, PyramidError
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+PYPROJECT = "pyproject.toml"
+#: the standalone configuration file, read when pyproject.toml has no [tool.pyramid]
+STANDALONE = "pyramid.toml"
+
+
+class NoProject(PyramidError):
+    """No project configuration at or above the start folder."""
+
+    def __init__(self, start: Path, why: str | None = None) -> None:
+        self.start = start
+        super().__init__(f"{start}: " + (why or f"no {PYPROJECT} with [tool.pyramid] and no "
+                                         f"{STANDALONE} here or above"))
+
+
+def is_standalone(path: Path | str) -> bool:
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1] == STANDALONE
+
+
+def read_document(path: Path) -> Mapping[str, Any] | None:
+    """The parsed TOML file at ``path`` (None when it does not exist): the one ``tomllib``
+    read of a project's files. Cached on the file's size and mtime: an entry point reads the
+    same file for several parts."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _read(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, _mtime_ns: int, _size: int) -> Mapping[str, Any] | None:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError("<file>", path, path, f"invalid TOML: {exc}") from exc
+
+
+def table_of(document: Mapping[str, Any], source: str) -> Mapping[str, Any] | None:
+    """The pytest-pyramid table of a parsed file: a ``pyramid.toml``'s top level, else
+    ``[tool.pyramid]`` (None when absent)."""
+    if is_standalone(source):
+        return document
+    tool = document.get("tool", {})
+    table = tool.get("pyramid") if isinstance(tool, Mapping) else None
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise ConfigError("tool.pyramid", table, source, "must be a table")
+    return table
+
+
+def table_from_text(text: str, source: str) -> Mapping[str, Any] | None:
+    """The pytest-pyramid table of a project file's text (e.g. as a commit holds it)."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("<file>", source, source, f"invalid TOML: {exc}") from exc
+    return table_of(document, source)
+
+
+def read_table(path: Path) -> Mapping[str, Any] | None:
+    """The pytest-pyramid table of ``path`` (pyproject.toml or pyramid.toml), or None when the
+    file or table is absent."""
+    document = read_document(path)
+    return None if document is None else table_of(document, str(path))
+
+
+def pytest_ini_option(folder: Path, name: str) -> str | None:
+    """``name`` of ``[tool.pytest.ini_options]`` in ``folder``'s pyproject.toml (where pytest
+    reads it too), None when unset or empty."""
+    document = read_document(folder / PYPROJECT) or {}
+    tool = document.get("tool")
+    pytest_table = tool.get("pytest") if isinstance(tool, Mapping) else None
+    ini = pytest_table.get("ini_options") if isinstance(pytest_table, Mapping) else None
+    value = ini.get(name) if isinstance(ini, Mapping) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """The file that configures pytest-pyramid, and its table."""
+
+    path: Path
+    table: Mapping[str, Any]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def in_folder(folder: Path) -> ProjectFile | None:
+    """The configuration of the project in ``folder`` itself (see the module's rule)."""
+    pyproject, standalone = folder / PYPROJECT, folder / STANDALONE
+    table = read_table(pyproject)
+    if table is not None:
+        if standalone.is_file():
+            raise ConfigError(
+                "<file>", str(standalone), str(standalone),
+                f"{pyproject} has a [tool.pyramid] table too; keep one of them",
+            )
+        return ProjectFile(pyproject, table)
+    table = read_table(standalone)
+    return ProjectFile(standalone, table) if table is not None else None
+
+
+def locate(start: Path, *, upward: bool = True) -> ProjectFile | None:
+    """The nearest project configuration at ``start`` or (``upward``) above it."""
+    folders = (start, *start.resolve().parents) if upward else (start,)
+    for folder in folders:
+        found = in_folder(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def named(path: Path) -> ProjectFile:
+    """A project file given by name (``--config``): it must exist and hold the table."""
+    if path.is_dir():
+        found = in_folder(path)
+        if found is None:
+            raise NoProject(path, f"no {PYPROJECT} with [tool.pyramid] and no {STANDALONE}")
+        return found
+    if not path.is_file():
+        raise NoProject(path, "no such file")
+    table = read_table(path)
+    if table is None:
+        raise NoProject(path, "has no [tool.pyramid] table")
+    return ProjectFile(path, table)
+
+
+@dataclass
+class Project:
+    """A located project; each part is validated once, when first asked for."""
+
+    file: ProjectFile
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    @property
+    def source(self) -> str:
+        return str(self.file.path)
+
+    @property
+    def folder(self) -> Path:
+        return self.file.folder
+
+    @property
+    def table(self) -> Mapping[str, Any]:
+        return self.file.table
+
+    @property
+    def settings(self) -> Settings:
+        """``[tool.pyramid]`` validated: the whole table against the schema (every part,
+        deploy included), then the rules a schema cannot express."""
+        if self._settings is None:
+            from pytest_pyramid.config import parse_settings
+
+            self._settings = parse_settings(self.table, self.source, self.folder.resolve(), {})
+        return self._settings
+
+
+def load(start: Path | None = None, *, config: Path | None = None) -> Project:
+    """The project of ``config`` (a named file or folder), else the nearest one at or above
+    ``start`` (default: the current folder). :class:`NoProject` when there is none."""
+    if config is not None:
+        return Project(named(config))
+    here = Path.cwd() if start is None else start
+    found = locate(here)
+    if found is None:
+        raise NoProject(here)
+    return Project(found)
+
+
+def load_optional(start: Path | None = None, *, config: Path | None = None) -> Project | None:
+    """As :func:`load`, but None when no project is found above ``start`` (commands that
+    work with defaults)."""
+    if config is not None:
+        return load(config=config)
+    found = locate(Path.cwd() if start is None else start)
+    return None if found is None else Project(found)
