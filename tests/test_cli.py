@@ -306,6 +306,39 @@ def test_a_tree_cannot_vouch_for_its_own_signer(
     assert check_outside([path]) == 0
 
 
+@pytest.mark.parametrize(
+    ("file", "header"),
+    [("pyproject.toml", "[tool.pyramid.deploy]"), ("pyramid.toml", "[deploy]")],
+)
+def test_require_signature_counts_in_either_project_file(
+    outside_git: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    file: str, header: str,
+) -> None:
+    """Issue 21, defect 1: ``pyramid check`` read [deploy] from pyproject.toml only, so in a
+    project configured by a standalone pyramid.toml ``require_signature = true`` read as
+    false and an unsigned verdict passed. Run from a subfolder: the project is found upward."""
+    (outside_git / file).write_text(f"{header}\nrequire_signature = true\n")
+    path = write(outside_git, make_verdict())
+    sub = outside_git / "src"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    assert check_outside([path]) == 3
+    assert "not signed" in capsys.readouterr().err
+
+
+def test_both_project_files_in_one_folder_is_exit_3(
+    outside_git: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One of them would be silently ignored: refused, naming both."""
+    (outside_git / "pyproject.toml").write_text("[tool.pyramid]\n")
+    (outside_git / "pyramid.toml").write_text("[deploy]\nrequire_signature = true\n")
+    assert check_outside([write(outside_git, make_verdict())]) == 3
+    err = capsys.readouterr().err
+    assert "pyramid.toml" in err
+    assert "keep one of them" in err
+    assert "Traceback" not in err
+
+
 def test_pinned_keys_come_from_the_command_line_the_environment_or_a_host_file(
     tmp_path: Path, keys: tuple[Path, Path]
 ) -> None:

@@ -687,3 +687,26 @@ def test_a_missing_shard_keeps_its_tests_durations(
     assert main(["merge", "."]) == 1  # incomplete: shard 2 is missing
     assert set(json.loads(durations.read_text())["tests"]) == before
     capsys.readouterr()
+
+
+def test_a_pyramid_toml_project_merges_like_a_pyproject_one(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 21, defect 1: ``pyramid merge`` looked for a pyproject.toml with [tool.pyramid]
+    only, so a project configured by the documented standalone pyramid.toml (pytest's own
+    settings in pytest.ini) could run its shards but never merge them: exit 3."""
+    text = PYPROJECT.format(ini="")
+    table = text[text.index("[tool.pyramid]\n") + len("[tool.pyramid]\n"):]
+    (project.root / "pyproject.toml").unlink()
+    (project.root / "pyramid.toml").write_text(table.replace("[tool.pyramid.", "["))
+    (project.root / "pytest.ini").write_text(
+        f"[pytest]\naddopts = {LEAN}\npythonpath = src\nfilterwarnings = error\n")
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "configured by pyramid.toml")
+    partials = project.shards(2)
+    code, out = project.merge(*partials, capsys=capsys)
+    assert code == 0, out
+    merged = project.verdict()
+    assert merged["decision"] == "ready"
+    assert merged["config"]["file"] == "pyramid.toml"
+    assert project.check() == 0

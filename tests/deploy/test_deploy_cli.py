@@ -129,6 +129,26 @@ def test_require_signature_refuses_an_unsigned_verdict(repo: Project, keydir: Pa
     assert "the verdict is not signed, and a signature is required" in result.stdout
 
 
+def test_a_pyramid_toml_projects_deploy_settings_count(repo: Project, keydir: Path) -> None:
+    """Issue 21, defect 1: deploy read [tool.pyramid.deploy] from the nearest pyproject.toml
+    only; in a project configured by a standalone pyramid.toml its [deploy] was ignored, so
+    an unsigned verdict was deployed under ``require_signature = true``."""
+    repo.write_config(require_signature=True, trusted_keys=[str(keydir / "ci.pub")])
+    text = (repo.root / "pyproject.toml").read_text()
+    (repo.root / "pyproject.toml").unlink()
+    (repo.root / "pyramid.toml").write_text(
+        text.replace("[tool.pyramid]\n", "").replace("[tool.pyramid.deploy]", "[deploy]"))
+    with (repo.root / ".gitignore").open("a") as handle:
+        handle.write("pyramid.toml\n")
+    repo.commit("v1")
+    result = repo.run("deploy", "--dry-run")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the verdict is not signed, and a signature is required" in result.stdout
+    checked = repo.run("check")
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    assert "not signed" in checked.stderr
+
+
 @pytest.mark.parametrize(
     ("signer", "trusted", "allowed", "reason"),
     [
