@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import PyramidError
@@ -33,6 +33,14 @@ DECISION_EXIT = {
 
 class UsageFailure(PyramidError):
     """Bad input to a command: printed and turned into exit code 3."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit 3, from :func:`main`) instead of the
+    usage block and exit 2. Subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageFailure(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _duration_arg(text: str) -> float:
@@ -482,11 +490,11 @@ def _default_verdict() -> str:
 def build_parser() -> argparse.ArgumentParser:
     from pytest_pyramid import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="pyramid", description="Read a pytest-pyramid verdict and act on it."
-    )
+    parser = _Parser(prog="pyramid", description="Read a pytest-pyramid verdict and act on it.")
     parser.add_argument("--version", action="version", version=f"pyramid {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # typed as argparse's own: the deploy module adds its commands to it too
+    commands: argparse._SubParsersAction[Any] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
         "check",
         help="judge whether a verdict can be trusted for this code now; exit 0 ready, "
@@ -660,7 +668,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on bad usage; our contract says 3
+    except UsageFailure as exc:  # _Parser.error: one line, exit 3 (argparse's would be 2)
+        _print(str(exc), err=True)
+        return EXIT_UNUSABLE
+    except SystemExit as exc:  # --help and --version
         status = exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
         return EXIT_UNUSABLE if status == 2 else status
     try:

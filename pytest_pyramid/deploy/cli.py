@@ -55,16 +55,22 @@ def _duration_flag(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
+def _argparse_text(text: str) -> str:
+    """argparse %-formats every help string: a key's help is plain text (written once, also
+    for docs and messages), so its ``%`` is escaped here, where argparse needs it."""
+    return text.replace("%", "%%")
+
+
 def _key_flag(parser: argparse.ArgumentParser, key: str) -> None:
     spec = KEYS[key]
     name = "--" + key.replace("_", "-")
     if spec.parse.__name__ == "_bool":
         parser.add_argument(name, dest=key, action="store_const", const="true", default=None,
-                            help=f"{spec.help} ({key} = true)")
+                            help=_argparse_text(f"{spec.help} ({key} = true)"))
         return
     parser.add_argument(name, dest=key, type=_checked(key), default=None, metavar=spec.metavar,
-                        help=f"{spec.help} (default: [tool.pyramid.deploy] {key}, else "
-                             f"{json.dumps(spec.default)})")
+                        help=_argparse_text(f"{spec.help} (default: [tool.pyramid.deploy] {key}, "
+                                            f"else {json.dumps(spec.default)})"))
 
 
 def _common(parser: argparse.ArgumentParser, *keys: str) -> None:

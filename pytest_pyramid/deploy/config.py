@@ -301,7 +301,7 @@ KEYS: dict[str, Key] = {
     "interval": _key("10s", _positive_duration, "time between measurements",
                      metavar="DURATION"),
     "measurements": _key(3, _int(1), "successful measurements to pass a step", metavar="N"),
-    "error_rate_limit": _key(0.005, _rate, "highest error rate accepted (0.005 or 0.5%%)",
+    "error_rate_limit": _key(0.005, _rate, "highest error rate accepted (0.005 or 0.5%)",
                              metavar="RATE"),
     "p95_limit": _key("500ms", _positive_duration, "highest p95 upstream latency accepted",
                       metavar="DURATION"),
@@ -318,7 +318,7 @@ KEYS: dict[str, Key] = {
                           metavar="RATIO"),
     "max_error_rate_delta": _key(0.005, _rate, "with comparison: canary minus stable error "
                                  "rate limit", metavar="RATE"),
-    "bake": _key("1m", _duration, "after 100%%: keep the previous version warm and go on "
+    "bake": _key("1m", _duration, "after 100%: keep the previous version warm and go on "
                  "analysing this long; a breach switches back at once", metavar="DURATION"),
     "progress_deadline": _key("5m", _positive_duration, "a rollout that has not advanced a "
                               "step for this long (paused included) rolls back",
