@@ -33,7 +33,7 @@ def _say(message: str) -> None:
 def _checked(key: str) -> Callable[[str], str]:
     """An argparse type that validates with the key's own parser (the value is parsed again,
     with the same rules, when the configuration is built)."""
-    parse = KEYS[key].parse
+    parse = KEYS[key].parse_flag
 
     def convert(text: str) -> str:
         try:
@@ -64,7 +64,7 @@ def _argparse_text(text: str) -> str:
 def _key_flag(parser: argparse.ArgumentParser, key: str) -> None:
     spec = KEYS[key]
     name = "--" + key.replace("_", "-")
-    if spec.parse.__name__ == "_bool":
+    if spec.kind.name == "bool":
         parser.add_argument(name, dest=key, action="store_const", const="true", default=None,
                             help=_argparse_text(f"{spec.help} ({key} = true)"))
         return

@@ -1,7 +1,9 @@
-"""``[tool.pyramid.deploy]``: every key in one table (default, parser, help), validation, flags.
+"""``[tool.pyramid.deploy]``: every key in one table (default, kind, help), validation, flags.
 
 ``KEYS`` is the one place a deploy key is defined: its default (written as a user would write
-it, parsed by the same parser), how it is validated, and the help text of its ``--flag``.
+it, parsed by the same parser), its kind (the JSON Schema that validates it, from which the
+``deploy`` part of config.schema.json is generated, and what a valid value becomes), and the
+help text of its ``--flag``.
 ``DeployConfig`` holds the parsed values; paths are absolute. A bad value raises
 :class:`ConfigError` naming the key (or flag), the value and the file.
 """
@@ -9,10 +11,11 @@ it, parsed by the same parser), how it is validated, and the help text of its ``
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.durations import parse_duration
@@ -97,125 +100,124 @@ class DeployConfig:
         return path if path.is_absolute() else self.root / path
 
 
-# -- value parsers: each returns the parsed value or raises ValueError(why) -------------------
+# -- value kinds: the JSON Schema of a valid value, and what it becomes ------------------------
+#
+# A kind's ``schema`` is the one check of a value's form: the deploy parser validates with it
+# (and nothing else), and the ``deploy`` part of config.schema.json is generated from it
+# (``python -m pytest_pyramid.deploy.schema``), so pytest, ``pyramid config check`` and
+# ``pyramid deploy`` accept exactly the same values. ``convert`` turns a valid value into the
+# setting and raises ValueError only for what a schema cannot say (steps ascend and end at
+# 100). ``from_text`` reads a command-line flag's text as the TOML value it stands for.
+
+Schema = dict[str, Any]
+DURATION_TEXT = "a duration like '30s', '250ms', '5m', '1h' or seconds"
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
-def _int(minimum: int, maximum: int | None = None) -> Callable[[object], int]:
-    def parse(value: object) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("expected an integer")
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f" and <= {maximum}" if maximum is not None else ""
-            raise ValueError(f"expected an integer >= {minimum}{upper}")
-        return value
-
-    return parse
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    schema: Schema
+    convert: Callable[[Any], object] = lambda value: value
+    from_text: Callable[[str], object] = lambda text: text
 
 
-def _rate(value: object) -> float:
+def _messaged(schema: Schema, message: str) -> Schema:
+    """``x-message`` on the schema and each ``anyOf`` branch: what a refusal says."""
+    if "anyOf" in schema:
+        schema = {**schema, "anyOf": [{**b, "x-message": message} for b in schema["anyOf"]]}
+    return {**schema, "x-message": message}
+
+
+def _number_from_text(text: str) -> object:
+    stripped = text.strip()
+    if re.fullmatch(r"[-+]?\d+", stripped):
+        return int(stripped)
+    return float(stripped) if _NUMBER_TEXT.match(stripped) else text
+
+
+def _bool_from_text(text: str) -> object:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    return text
+
+
+def _list_from_text(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _int(minimum: int, maximum: int | None = None) -> Kind:
+    bounds = {"minimum": minimum, **({"maximum": maximum} if maximum is not None else {})}
+    upper = f" and <= {maximum}" if maximum is not None else ""
+    return Kind("integer", _messaged({"type": "integer", **bounds},
+                                     f"expected an integer >= {minimum}{upper}"),
+                convert=int, from_text=_number_from_text)
+
+
+def _durations(positive: bool) -> Kind:
+    # a positive duration has a non-zero digit: the lookahead says so in the pattern
+    nonzero = "(?=[^1-9]*[1-9])" if positive else ""
+    pattern = r"^\s*" + nonzero + r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$"
+    number: Schema = {"type": "number", **({"exclusiveMinimum": 0} if positive else
+                                           {"minimum": 0})}
+    message = f"expected {'a duration > 0: ' if positive else ''}{DURATION_TEXT}"
+    return Kind("duration", _messaged({"anyOf": [number, {"type": "string", "pattern": pattern}]},
+                                      message), convert=parse_duration,
+                from_text=lambda text: text)
+
+
+_duration = _durations(positive=False)
+_positive_duration = _durations(positive=True)
+
+
+def _rate_value(value: float | str) -> float:
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-        except ValueError:
-            raise ValueError("expected a fraction like 0.005 or a percentage like '0.5%'") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("expected a fraction like 0.005 or a percentage like '0.5%'")
-    if not 0 <= value <= 1:
-        raise ValueError("expected a fraction between 0 and 1")
+        return float(value.strip()[:-1].strip()) / 100
     return float(value)
 
 
-def _positive_float(value: object) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError("expected a number") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError("expected a number > 0")
-    return float(value)
+def _rate_from_text(text: str) -> object:
+    return text if text.strip().endswith("%") else _number_from_text(text)
 
 
-def _duration(value: object) -> float:
-    return parse_duration(value)
+#: a percentage from 0% to 100% (the schema checks the range of the text, too)
+_PERCENT = r"^\s*(100(\.0*)?|\d{1,2}(\.\d*)?|\.\d+)\s*%\s*$"
+_rate = Kind("rate", _messaged(
+    {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+               {"type": "string", "pattern": _PERCENT}]},
+    "expected a fraction between 0 and 1 like 0.005, or a percentage like '0.5%'"),
+    convert=_rate_value, from_text=_rate_from_text)
+_positive_float = Kind("number", _messaged({"type": "number", "exclusiveMinimum": 0},
+                                           "expected a number > 0"),
+                       convert=float, from_text=_number_from_text)
+_bool = Kind("bool", _messaged({"type": "boolean"}, "expected true or false"),
+             convert=bool, from_text=_bool_from_text)
 
 
-def _positive_duration(value: object) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError("expected a duration > 0")
-    return seconds
+def _choice(options: tuple[str, ...]) -> Kind:
+    return Kind("choice", _messaged({"type": "string", "enum": list(options)},
+                                    f"expected one of {', '.join(options)}"))
 
 
-def _bool(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.lower() in ("true", "1", "yes")
-    raise ValueError("expected true or false")
+_text = Kind("text", _messaged({"type": "string"}, "expected a string"))
+_optional_text = Kind("text", _text.schema, convert=lambda value: value or None)
+_url_path = Kind("url_path", _messaged({"type": "string", "pattern": "^/"},
+                                       "expected a URL path starting with '/'"))
+_paths_list = Kind("paths", _messaged(
+    {"type": "array", "items": {"type": "string", "pattern": "^/"}},
+    "expected a list of URL paths starting with '/'"),
+    convert=tuple, from_text=_list_from_text)
+_str_list = Kind("strings", _messaged(
+    {"type": "array", "items": {"type": "string", "pattern": r"\S"}},
+    "expected a list of non-empty strings"), convert=tuple)
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"expected one of {', '.join(options)}")
-        return value
-
-    return parse
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("expected a string")
-    return value
-
-
-def _optional_text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = _text(value)
-    return text or None
-
-
-def _url_path(value: object) -> str:
-    if not isinstance(value, str) or not value.startswith("/"):
-        raise ValueError("expected a URL path starting with '/'")
-    return value
-
-
-def _paths_list(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, list) or not all(
-        isinstance(v, str) and v.startswith("/") for v in value
-    ):
-        raise ValueError("expected a list of URL paths starting with '/'")
-    return tuple(value)
-
-
-def _str_list(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("expected a list of non-empty strings")
-    return tuple(value)
-
-
-def parse_steps(value: object) -> tuple[int, ...]:
-    """A canary step list: strictly increasing percentages in 1..100 that end at 100."""
-    if isinstance(value, str):
-        parts = [part.strip().rstrip("%") for part in value.split(",") if part.strip()]
-        if not all(part.isdigit() for part in parts):
-            raise ValueError("expected a list of integer percentages like [5, 25, 50, 100]")
-        value = [int(part) for part in parts]
-    if not isinstance(value, list) or not value:
-        raise ValueError("expected a non-empty list of integer percentages like [5, 25, 50, 100]")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ValueError("expected a list of integer percentages like [5, 25, 50, 100]")
-    steps = tuple(int(v) for v in value)
-    if any(not 1 <= step <= 100 for step in steps):
-        raise ValueError("every step must be a percentage between 1 and 100")
+def _steps_value(value: list[int]) -> tuple[int, ...]:
+    """What a schema cannot say about canary steps: they ascend and end at 100."""
+    steps = tuple(value)
     if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
         raise ValueError("steps must strictly increase (no step may repeat or go back)")
     if steps[-1] != 100:
@@ -223,71 +225,99 @@ def parse_steps(value: object) -> tuple[int, ...]:
     return steps
 
 
-def _people(with_roles: bool) -> Callable[[object], tuple[Person, ...]]:
+def _steps_from_text(text: str) -> object:
+    parts = [part.rstrip("%").strip() for part in _list_from_text(text)]
+    return [int(part) for part in parts] if all(p.isdigit() for p in parts) else text
+
+
+_steps = Kind("steps", _messaged(
+    {"type": "array", "minItems": 1,
+     "items": {"type": "integer", "minimum": 1, "maximum": 100}},
+    "expected a non-empty list of integer percentages between 1 and 100 like "
+    "[5, 25, 50, 100]"), convert=_steps_value, from_text=_steps_from_text)
+
+
+def parse_steps(value: object) -> tuple[int, ...]:
+    """A canary step list (a list, or the text of a flag such as ``5,25,50,100``)."""
+    return cast("tuple[int, ...]", _parse_kind(_steps, value, text=isinstance(value, str)))
+
+
+def _people(with_roles: bool) -> Kind:
     """``name = { key = "...", roles = [...] }`` (``keys = [...]`` for several keys)."""
-    shape = ("a table of names, each { key = PUBLIC_KEY" + (", roles = [ROLE, ...]" if with_roles
-                                                             else "") + " }")
+    text: Schema = {"type": "string", "pattern": r"\S"}
+    names: Schema = {"type": "array", "items": text, "minItems": 1}
+    entry: Schema = {
+        "type": "object",
+        "properties": {"key": text, "keys": names, **({"roles": names} if with_roles else {})},
+        **({"required": ["roles"]} if with_roles else {}),
+        "anyOf": [{"required": ["key"]}, {"required": ["keys"]}],
+        "additionalProperties": False,
+        "x-message": "needs key = PUBLIC_KEY (PEM file, PEM text or 64 hex)"
+                     + (" and roles = [...]" if with_roles else ""),
+    }
 
-    def parse(value: object) -> tuple[Person, ...]:
-        if not isinstance(value, Mapping):
-            raise ValueError(f"expected {shape}")
-        people: list[Person] = []
-        for name, entry in value.items():
-            if not isinstance(entry, Mapping):
-                raise ValueError(f"{name!r}: expected {{ key = PUBLIC_KEY ... }}")
-            allowed = {"key", "keys", "roles"} if with_roles else {"key", "keys"}
-            unknown = sorted(set(entry) - allowed)
-            if unknown:
-                raise ValueError(f"{name!r}: unknown field(s) {', '.join(unknown)} "
-                                 f"(known: {', '.join(sorted(allowed))})")
-            keys: list[object] = []
-            if "key" in entry:
-                keys.append(entry["key"])
-            if "keys" in entry:
-                listed = entry["keys"]
-                if not isinstance(listed, list):
-                    raise ValueError(f"{name!r}: keys must be a list of public keys")
-                keys.extend(listed)
-            if not keys or not all(isinstance(k, str) and k.strip() for k in keys):
-                raise ValueError(f"{name!r}: needs key = PUBLIC_KEY (PEM file, PEM text or 64 hex)")
-            roles: tuple[str, ...] = ()
-            if with_roles:
-                raw_roles = entry.get("roles")
-                if not isinstance(raw_roles, list) or not raw_roles or not all(
-                        isinstance(r, str) and r.strip() for r in raw_roles):
-                    raise ValueError(f"{name!r}: roles must be a non-empty list of role names")
-                roles = tuple(str(r) for r in raw_roles)
-            people.append(Person(str(name), tuple(str(k) for k in keys), roles))
-        return tuple(people)
+    def convert(value: Mapping[str, Mapping[str, Any]]) -> tuple[Person, ...]:
+        return tuple(
+            Person(str(name), (*([e["key"]] if "key" in e else []), *e.get("keys", [])),
+                   tuple(e.get("roles", ())))
+            for name, e in value.items())
 
-    return parse
+    return Kind("people", {"type": "object", "additionalProperties": entry}, convert=convert)
 
 
-def _port(value: object) -> int:
-    return _int(1, 65535)(value)
+_port = _int(1, 65535)
+
+
+def _parse_kind(kind: Kind, value: object, *, text: bool = False) -> object:
+    """``value`` validated by the kind's schema and converted; ValueError(why) otherwise."""
+    from pytest_pyramid.config_schema import check
+
+    if text and isinstance(value, str):
+        value = kind.from_text(value)
+    try:
+        check(kind.schema, value, "")
+    except ConfigError as exc:  # inside a table or list: say where
+        raise ValueError(f"{exc.key}: {exc.why}" if exc.key else exc.why) from None
+    return kind.convert(value)
 
 
 @dataclass(frozen=True)
 class Key:
-    """One ``[tool.pyramid.deploy]`` key: its default as written in TOML, its parser, its help.
+    """One ``[tool.pyramid.deploy]`` key: its default as written in TOML, its kind, its help.
 
     ``flag`` is False for keys that only make sense in the file (tables, secrets' paths are
-    fine as flags). ``path`` keys are resolved against the pyproject's folder (flags: the
-    current folder)."""
+    fine as flags). ``path`` keys are resolved against the project file's folder (flags: the
+    current folder). ``help`` is plain text (``%`` is escaped where argparse needs it)."""
 
     default: object
-    parse: Callable[[object], object]
+    kind: Kind
     help: str
     flag: bool = True
     path: bool = False
     metavar: str | None = None
 
+    @property
+    def schema(self) -> Schema:
+        """The JSON Schema of the key (the generated ``deploy`` part holds it)."""
+        return {**self.kind.schema, "description": self.help}
+
+    def parse(self, value: object) -> object:
+        """A value as the file holds it -> the setting; ValueError(why) if refused. ``None``
+        is the absent value of a key without a default."""
+        if value is None and self.default is None:
+            return None
+        return _parse_kind(self.kind, value)
+
+    def parse_flag(self, value: object) -> object:
+        """A flag's value: its text read as the TOML value it stands for, then as ``parse``."""
+        return _parse_kind(self.kind, value, text=True)
+
 
 def _key(
-    default: object, parse: Callable[[object], object], help: str, *, flag: bool = True,
+    default: object, kind: Kind, help: str, *, flag: bool = True,
     path: bool = False, metavar: str | None = None,
 ) -> Key:
-    return Key(default, parse, help, flag=flag, path=path, metavar=metavar)
+    return Key(default, kind, help, flag=flag, path=path, metavar=metavar)
 
 
 #: Every key, its default and its meaning. docs/deploy.md lists the same table (tested).
@@ -295,7 +325,7 @@ KEYS: dict[str, Key] = {
     "verdict": _key(None, _optional_text, "verdict JSON (default: [tool.pyramid] verdict, "
                     f"else {DEFAULT_VERDICT})", path=True, metavar="FILE"),
     "strategy": _key("canary", _choice(STRATEGIES), "canary or blue-green"),
-    "steps": _key([5, 25, 50, 100], parse_steps,
+    "steps": _key([5, 25, 50, 100], _steps,
                   "canary weights in %, strictly increasing, ending at 100 (e.g. 5,25,50,100)",
                   metavar="LIST"),
     "interval": _key("10s", _positive_duration, "time between measurements",
@@ -387,7 +417,7 @@ def _key_source(text: str, base: Path) -> str:
 
 def _parse(key: str, raw: object, source: str, *, flag: bool) -> object:
     try:
-        return KEYS[key].parse(raw)
+        return KEYS[key].parse_flag(raw) if flag else KEYS[key].parse(raw)
     except ValueError as exc:
         name = "--" + key.replace("_", "-") if flag else f"deploy.{key}"
         raise ConfigError(name, raw, source, str(exc)) from None

@@ -75,7 +75,6 @@ def test_the_default_verdict_is_the_plugins(
     ("key", "value", "expected"),
     [
         ("steps", [10, 100], (10, 100)),
-        ("steps", "5,25,100", (5, 25, 100)),
         ("error_rate_limit", "1%", 0.01),
         ("error_rate_limit", 0.02, 0.02),
         ("p95_limit", "250ms", 0.25),
@@ -92,6 +91,28 @@ def test_the_default_verdict_is_the_plugins(
 )
 def test_config_values(tmp_path: Path, key: str, value: object, expected: object) -> None:
     assert getattr(build_config({key: value}, source="x", root=tmp_path), key) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "expected"),
+    [
+        ("steps", "5,25,100", (5, 25, 100)),
+        ("steps", "5%, 50%, 100%", (5, 50, 100)),
+        ("port", "8081", 8081),
+        ("error_rate_limit", "0.5%", 0.005),
+        ("error_rate_limit", "0.02", 0.02),
+        ("max_p95_ratio", "2", 2.0),
+        ("compare_with_stable", "yes", True),
+        ("smoke_paths", "/a, /b", ("/a", "/b")),
+        ("interval", "2s", 2.0),
+    ],
+)
+def test_flag_text_is_read_as_the_value_it_stands_for(
+    tmp_path: Path, key: str, text: str, expected: object
+) -> None:
+    """A flag's text becomes the TOML value it stands for, then passes the same schema."""
+    config = build_config({}, source="x", root=tmp_path, overrides={key: text})
+    assert getattr(config, key) == expected
 
 
 @pytest.mark.parametrize(
@@ -117,9 +138,10 @@ def test_config_values(tmp_path: Path, key: str, value: object, expected: object
         ("progress_deadline", "soon", "duration"),
         ("trusted_keys", "abc", "list of non-empty strings"),
         ("approvers", {"alice": {"roles": ["lead"]}}, "needs key"),
-        ("approvers", {"alice": {"key": "k"}}, "roles must be a non-empty list"),
-        ("approvers", {"alice": {"key": "k", "roles": ["x"], "email": "a@b"}}, "unknown field"),
-        ("deployers", {"bot": {"key": "k", "roles": ["x"]}}, "unknown field"),
+        ("approvers", {"alice": {"key": "k"}}, "alice.roles: required, must be a non-empty list"),
+        ("approvers", {"alice": {"key": "k", "roles": ["x"], "email": "a@b"}},
+         "alice.email: unknown key; known: key, keys, roles"),
+        ("deployers", {"bot": {"key": "k", "roles": ["x"]}}, "bot.roles: unknown key"),
         ("allow_dirty", True, "deploy always ships the commit itself"),
         ("colour", "blue", "unknown key"),
     ],
