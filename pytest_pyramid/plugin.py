@@ -15,11 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.config import (
-    DEFAULT_VERDICT,
-    Settings,
-    parse_settings,
-)
+from pytest_pyramid.config import DEFAULT_VERDICT, Settings
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.run.filters import informational
 from pytest_pyramid.stash import (
@@ -360,11 +356,12 @@ def _load_settings(config: pytest.Config) -> Settings | None:
         overrides = _ini_overrides(config)
         if table is None and not overrides and not _cli_given(config):
             return None
+        from pytest_pyramid.project import Project, ProjectFile
+
         # a worker's controller checked the same table before it started the worker
         checked = hasattr(config, "workerinput")
-        return parse_settings(
-            table or {}, str(pyproject), config.rootpath, overrides, schema_checked=checked
-        )
+        project = Project(ProjectFile(pyproject, table or {}))
+        return project.settings_for(overrides, config.rootpath, schema_checked=checked)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
 

@@ -191,13 +191,21 @@ class Project:
 
     @property
     def settings(self) -> Settings:
-        """``[tool.pyramid]`` validated: the whole table against the schema (every part,
-        deploy included), then the rules a schema cannot express."""
+        """``[tool.pyramid]`` validated (see :meth:`settings_for`), rooted at its folder."""
         if self._settings is None:
-            from pytest_pyramid.config import parse_settings
-
-            self._settings = parse_settings(self.table, self.source, self.folder.resolve(), {})
+            self._settings = self.settings_for({}, self.folder.resolve())
         return self._settings
+
+    def settings_for(
+        self, overrides: Mapping[str, object], rootdir: Path, *, schema_checked: bool = False
+    ) -> Settings:
+        """The table validated: against the schema (every part, deploy included; skipped when
+        ``schema_checked``: an xdist worker's controller checked it), then the rules a schema
+        cannot express. ``overrides``: ini options, which win over the table's scalars."""
+        from pytest_pyramid.config import parse_settings
+
+        return parse_settings(self.table, self.source, rootdir, overrides,
+                              schema_checked=schema_checked)
 
 
 def load(start: Path | None = None, *, config: Path | None = None) -> Project:
