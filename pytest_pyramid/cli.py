@@ -58,7 +58,7 @@ def _print(text: str, *, err: bool = False) -> None:
 
 
 def _trust_config() -> tuple[list[str], bool]:
-    """``trusted_keys`` and ``require_signature`` of the nearest ``[tool.pyramid.deploy]``:
+    """``trusted_keys`` and ``require_signature`` of the project's ``[tool.pyramid.deploy]``:
     the deploy gate's own settings, read by its own parser (one meaning for both)."""
     from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.errors import ConfigError
@@ -263,9 +263,9 @@ def _add_merge(commands: Any) -> None:
                        "default, .pyramid/durations.json or pyramid_durations)")
     merge.add_argument("--coverage-out", default=None, metavar="FILE",
                        help="also keep the combined coverage data file (coverage html ...)")
-    merge.add_argument("--config", default=None, metavar="PYPROJECT",
-                       help="the pyproject.toml the shards ran with (default: the nearest "
-                       "with [tool.pyramid])")
+    merge.add_argument("--config", default=None, metavar="FILE",
+                       help="the pyproject.toml or pyramid.toml the shards ran with (default: "
+                       "the project at or above this folder)")
     merge.add_argument("--diff-base", default=None, metavar="REV",
                        help="base revision for changed-line coverage and risk (default: the "
                        "shards' --pyramid-diff-base)")
@@ -477,7 +477,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _default_verdict() -> str:
     """The deploy's verdict: ``[tool.pyramid.deploy] verdict``, else ``[tool.pyramid]
-    verdict`` of the nearest pyproject.toml, else the plugin's default (one rule for all)."""
+    verdict`` of the project (the loader's), else the plugin's default (one rule for all)."""
     from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.errors import ConfigError
 
@@ -504,8 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
         "verdict",
         nargs="?",
         default=None,
-        help="path of the verdict JSON (default: [tool.pyramid] verdict of the nearest "
-        "pyproject.toml, else pyramid-verdict.json)",
+        help="path of the verdict JSON (default: [tool.pyramid] verdict of the project "
+        "at or above this folder, else pyramid-verdict.json)",
     )
     check.add_argument(
         "--commit",

@@ -74,8 +74,9 @@ def _key_flag(parser: argparse.ArgumentParser, key: str) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, *keys: str) -> None:
-    parser.add_argument("--config", type=Path, default=None, metavar="PYPROJECT",
-                        help="pyproject.toml with [tool.pyramid.deploy] (default: nearest one)")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="pyproject.toml, pyramid.toml or project folder (default: the "
+                             "project at or above this folder)")
     for key in (*_COMMON, *keys):
         _key_flag(parser, key)
 
