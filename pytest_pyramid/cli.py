@@ -274,21 +274,22 @@ def _add_merge(commands: Any) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.report_kinds import KINDS
     from pytest_pyramid.verdict.document import load_verdict
     from pytest_pyramid.verdict.reports import ReportError, ReportRequest, build_reports
 
     path = Path(args.verdict)
-    request = ReportRequest(
-        html=args.html, ctrf=args.ctrf, junit=args.junit, summary=args.summary,
-        history=args.history, junit_prefix=args.junit_prefix,
-    )
-    targets = {"--html": args.html, "--ctrf": args.ctrf, "--junit": args.junit,
-               "--summary": args.summary, "--history": args.history}
-    if not any(targets.values()):
-        raise UsageFailure("name at least one output: --html, --ctrf, --junit, --summary "
-                           "or --history")
+    files = {kind.name: getattr(args, kind.name) for kind in KINDS
+             if getattr(args, kind.name) is not None}
+    request = ReportRequest(files=files, history=args.history, junit_prefix=args.junit_prefix)
+    targets = {f"--{name}": target for name, target in files.items()}
+    if args.history is not None:
+        targets["--history"] = args.history
+    if not targets:
+        raise UsageFailure("name at least one output: "
+                           + ", ".join(f"--{kind.name}" for kind in KINDS) + " or --history")
     for flag, target in targets.items():
-        if target is not None and target.is_dir():
+        if target.is_dir():
             raise UsageFailure(f"{flag} {target}: is a directory, not a file")
     try:
         verdict = load_verdict(path)
@@ -610,14 +611,11 @@ def build_parser() -> argparse.ArgumentParser:
         "also for a merged verdict of CI shards)",
     )
     report.add_argument("verdict", nargs="?", default=None, help="path of the verdict JSON")
-    report.add_argument("--html", type=Path, metavar="FILE",
-                        help="one self-contained HTML page: pyramid, gates, failures, trends")
-    report.add_argument("--ctrf", type=Path, metavar="FILE", help="CTRF JSON (tier = type)")
-    report.add_argument("--junit", type=Path, metavar="FILE",
-                        help="JUnit XML with one testsuite per tier")
-    report.add_argument("--summary", type=Path, metavar="FILE",
-                        help="GitHub step summary markdown, appended (e.g. "
-                        "$GITHUB_STEP_SUMMARY), at most 64 KiB")
+    from pytest_pyramid.report_kinds import KINDS
+
+    for kind in KINDS:  # one flag per report kind of the table
+        report.add_argument(f"--{kind.name}", type=Path, metavar="FILE",
+                            help=kind.help.replace("%", "%%"))
     report.add_argument("--history", type=Path, metavar="DB",
                         help="SQLite run history: append this verdict, show the last 30 runs")
     report.add_argument("--junit-prefix", default=None, metavar="STR",

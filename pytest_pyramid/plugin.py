@@ -17,6 +17,7 @@ import pytest
 
 from pytest_pyramid.config import DEFAULT_VERDICT, Settings
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.report_kinds import session_help
 from pytest_pyramid.run.filters import informational
 from pytest_pyramid.stash import (
     EXPLAINED_KEY,
@@ -65,11 +66,7 @@ DURATIONS_HELP = (
     "Durations file that balances --pyramid-shard (default: .pyramid/durations.json; "
     "`pyramid merge --durations-out` writes it)"
 )
-REPORT_HELP = (
-    "Reports to write after the last test, from the verdict and its results file: any of "
-    "html, ctrf, junit, comma-separated, each optionally kind=PATH (default: "
-    "pyramid-report.html, .ctrf.json, .junit.xml beside the verdict)"
-)
+REPORT_HELP = session_help()
 HISTORY_HELP = "SQLite run history to append this run's verdict to (the HTML report's trends)"
 
 #: (option, alias, ini name, help, bool?) - every option has an ini twin with the same help
@@ -508,8 +505,8 @@ def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest 
                 raise pytest.UsageError(
                     f"pytest-pyramid: {origin}: {kind} report {str(target)!r} is a directory"
                 )
-            setattr(request, kind, target.resolve())
-    if request.history is None and not (request.html or request.ctrf or request.junit):
+            request.files[kind] = target.resolve()
+    if request.history is None and not request.files:
         return None
     return request
 

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid import report_kinds
 from pytest_pyramid._files import write_bytes_atomic, write_text_atomic
 from pytest_pyramid.errors import PyramidError, VerdictError
 
@@ -20,12 +21,6 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.verdict.records import ResultRecord
 
-#: the kinds ``--pyramid-report`` writes, and their file names beside the verdict
-SESSION_KINDS: dict[str, str] = {
-    "html": "pyramid-report.html",
-    "ctrf": "pyramid-report.ctrf.json",
-    "junit": "pyramid-report.junit.xml",
-}
 
 
 class ReportError(PyramidError):
@@ -34,18 +29,28 @@ class ReportError(PyramidError):
 
 @dataclass
 class ReportRequest:
-    html: Path | None = None
-    ctrf: Path | None = None
-    junit: Path | None = None
-    #: GitHub step summary (appended, as GitHub expects)
-    summary: Path | None = None
+    #: report kind (``report_kinds.KINDS``) -> the file to write
+    files: dict[str, Path] = field(default_factory=dict)
     #: SQLite run history: the verdict is appended, the HTML shows its trends
     history: Path | None = None
     #: pytest's ``--junit-prefix``, for testcase classnames identical to its own
     junit_prefix: str | None = None
 
     def outputs(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.html, self.ctrf, self.junit, self.history) if p)
+        """The files the run writes (an appended file such as GitHub's is not one)."""
+        mine = tuple(p for kind, p in self.files.items() if not report_kinds.BY_NAME[kind].appends)
+        return (*mine, *((self.history,) if self.history else ()))
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What every writer may use: the verdict, its per-test records, the history."""
+
+    verdict: Mapping[str, Any]
+    records: list[ResultRecord] | None
+    history: list[Any]
+    results_problem: str | None
+    request: ReportRequest
 
 
 @dataclass
@@ -61,22 +66,23 @@ def parse_kinds(text: str, origin: str, *, base: Path, default_dir: Path) -> dic
     kind alone its default name in ``default_dir`` (the verdict's folder).
 
     ValueError naming ``origin`` and the bad part for an unknown kind or an empty path."""
+    kinds = report_kinds.SESSION_KINDS
     found: dict[str, Path] = {}
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         kind, equals, path = part.partition("=")
         kind = kind.strip()
-        if kind not in SESSION_KINDS:
+        if kind not in kinds:
             raise ValueError(
                 f"{origin} = {text!r}: unknown report {kind!r}; "
-                f"choose from {', '.join(SESSION_KINDS)} (optionally kind=PATH)"
+                f"choose from {', '.join(kinds)} (optionally kind=PATH)"
             )
         if equals and not path.strip():
             raise ValueError(f"{origin} = {text!r}: {kind}= needs a file path")
-        found[kind] = base / path.strip() if equals else default_dir / SESSION_KINDS[kind]
+        found[kind] = base / path.strip() if equals else default_dir / kinds[kind]
     if not found:
-        raise ValueError(f"{origin} = {text!r}: name at least one of {', '.join(SESSION_KINDS)}")
+        raise ValueError(f"{origin} = {text!r}: name at least one of {', '.join(kinds)}")
     return found
 
 
@@ -112,8 +118,9 @@ def build_reports(
     outcome = ReportOutcome()
     records, problem = read_records(verdict, verdict_path)
     outcome.results_problem = problem
-    if records is None and (request.ctrf or request.junit):
-        wanted = " and ".join(k for k in ("ctrf", "junit") if getattr(request, k))
+    missing = [k for k in request.files if report_kinds.BY_NAME[k].needs_records]
+    if records is None and missing:
+        wanted = " and ".join(missing)
         raise ReportError(f"cannot write the {wanted} report without per-test results: {problem}")
     history = []
     if request.history is not None:
@@ -126,32 +133,49 @@ def build_reports(
             raise ReportError(str(exc)) from None
         outcome.history_runs = len(history)
         outcome.written.append(("history", request.history))
-    if request.html is not None:
-        from pytest_pyramid.verdict.report_html import render_html
+    import importlib
 
-        page = render_html(verdict, records, history=history, results_problem=problem)
-        write_text_atomic(request.html, page)
-        outcome.written.append(("html", request.html))
-    if request.ctrf is not None and records is not None:
-        from pytest_pyramid.verdict.report_ctrf import render_ctrf
-
-        document = render_ctrf(verdict, records)
-        text = json.dumps(document, separators=(",", ":"), allow_nan=False)
-        write_text_atomic(request.ctrf, text + "\n")
-        outcome.written.append(("ctrf", request.ctrf))
-    if request.junit is not None and records is not None:
-        from pytest_pyramid.verdict.report_junit import render_junit
-
-        write_bytes_atomic(request.junit, render_junit(verdict, records,
-                                                       prefix=request.junit_prefix))
-        outcome.written.append(("junit", request.junit))
-    if request.summary is not None:
-        from pytest_pyramid.verdict.render_github import step_summary
-
-        hint = f"the HTML report ({request.html.name})" if request.html else "the report"
-        text = step_summary(verdict, records, report_hint=hint)
-        request.summary.parent.mkdir(parents=True, exist_ok=True)
-        with request.summary.open("a", encoding="utf-8") as handle:  # GitHub appends
-            handle.write(text)
-        outcome.written.append(("summary", request.summary))
+    inputs = ReportInputs(verdict, records, history, problem, request)
+    for kind in report_kinds.KINDS:  # the table's order: the HTML before the summary that links it
+        target = request.files.get(kind.name)
+        if target is None:
+            continue
+        module, _, function = kind.writer.partition(":")
+        getattr(importlib.import_module(module), function)(target, inputs)
+        outcome.written.append((kind.name, target))
     return outcome
+
+
+# -- the writers ``report_kinds.KINDS`` names: ``write(target, inputs)`` ---------------------
+
+
+def write_html(target: Path, inputs: ReportInputs) -> None:
+    from pytest_pyramid.verdict.report_html import render_html
+
+    write_text_atomic(target, render_html(inputs.verdict, inputs.records, history=inputs.history,
+                                          results_problem=inputs.results_problem))
+
+
+def write_ctrf(target: Path, inputs: ReportInputs) -> None:
+    from pytest_pyramid.verdict.report_ctrf import render_ctrf
+
+    document = render_ctrf(inputs.verdict, inputs.records or [])
+    write_text_atomic(target, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n")
+
+
+def write_junit(target: Path, inputs: ReportInputs) -> None:
+    from pytest_pyramid.verdict.report_junit import render_junit
+
+    write_bytes_atomic(target, render_junit(inputs.verdict, inputs.records or [],
+                                            prefix=inputs.request.junit_prefix))
+
+
+def write_summary(target: Path, inputs: ReportInputs) -> None:
+    from pytest_pyramid.verdict.render_github import step_summary
+
+    html = inputs.request.files.get("html")
+    hint = f"the HTML report ({html.name})" if html else "the report"
+    text = step_summary(inputs.verdict, inputs.records, report_hint=hint)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as handle:  # GitHub appends
+        handle.write(text)
