@@ -213,3 +213,34 @@ def test_the_loader_scan_sees_a_second_loader(tmp_path: Path) -> None:
     assert second_loaders("pytest_pyramid.reader", reader)
     assert second_loaders("pytest_pyramid.walker", walker)
     assert second_loaders(LOADER, reader) == []
+
+
+def report_lists(name: str, path: Path, kinds: set[str]) -> list[str]:
+    """Where a module other than the registry names report kinds itself: a string constant
+    that is a kind's name or default file, or a collection that lists two kinds or more."""
+    if name == "pytest_pyramid.report_kinds":
+        return []
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
+            items = node.keys if isinstance(node, ast.Dict) else node.elts
+            named = {i.value for i in items if isinstance(i, ast.Constant)} & kinds
+            if len(named) >= 2:
+                found.append(f"{name}:{node.lineno}: lists report kinds {sorted(named)}")
+    return found
+
+
+def test_no_second_report_list() -> None:
+    """The report kinds are listed once, in report_kinds.KINDS (issue 21: a kind missing
+    from one of 11 lists was silently ignored)."""
+    from pytest_pyramid.report_kinds import KINDS
+
+    kinds = {k.name for k in KINDS} | {k.default_file for k in KINDS if k.default_file}
+    problems = [p for name, path in modules().items() for p in report_lists(name, path, kinds)]
+    assert problems == [], "derive it from pytest_pyramid.report_kinds:\n" + "\n".join(problems)
+
+
+def test_the_report_list_scan_sees_a_list(tmp_path: Path) -> None:
+    module = tmp_path / "lister.py"
+    module.write_text('KINDS = ("html", "junit")\n', "utf-8")
+    assert report_lists("pytest_pyramid.lister", module, {"html", "junit"})
