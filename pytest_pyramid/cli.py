@@ -345,8 +345,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _runs_database(args: argparse.Namespace) -> Path:
-    """``--runs DB``, else ``--history DB``, else ``pyramid_history`` in the project's
-    pyproject.toml's ``[tool.pytest.ini_options]`` (where pytest reads it too)."""
+    """``--runs DB``, else ``--history DB``, else ``pyramid_history`` of pytest's
+    configuration in the project's folder (the ini file pytest reads it from)."""
     if args.runs:
         return Path(args.runs)
     if getattr(args, "history", None):
@@ -645,7 +645,7 @@ def _add_run_history(commands: Any) -> None:
     history.add_argument(
         "--runs", nargs="?", const="", default=None, metavar="DB",
         help="list the test-run history (pytest --pyramid-history) instead of deployments; "
-        "DB defaults to --history, else pyramid_history in pyproject.toml",
+        "DB defaults to --history, else the project's pyramid_history ini option",
     )
     for flag, options in (("--limit", {"type": int, "default": 20}),
                           ("--json", {"action": "store_true"}),

@@ -103,15 +103,46 @@ def read_table(path: Path) -> Mapping[str, Any] | None:
     return None if document is None else table_of(document, str(path))
 
 
+#: pytest's own configuration files, in the order pytest looks for them in a folder, and the
+#: ini section each holds (pyproject.toml: [tool.pytest.ini_options])
+PYTEST_INI_FILES = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), (PYPROJECT, None),
+                    ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
+
+
 def pytest_ini_option(folder: Path, name: str) -> str | None:
-    """``name`` of ``[tool.pytest.ini_options]`` in ``folder``'s pyproject.toml (where pytest
-    reads it too), None when unset or empty."""
-    document = read_document(folder / PYPROJECT) or {}
-    tool = document.get("tool")
-    pytest_table = tool.get("pytest") if isinstance(tool, Mapping) else None
-    ini = pytest_table.get("ini_options") if isinstance(pytest_table, Mapping) else None
-    value = ini.get(name) if isinstance(ini, Mapping) else None
-    return value if isinstance(value, str) and value.strip() else None
+    """``name`` of pytest's configuration in ``folder`` (the first file pytest would take:
+    pytest.ini, pyproject.toml's ``[tool.pytest.ini_options]``, tox.ini, setup.cfg), as the
+    run read it; None when unset or empty. A ``pyramid.toml`` project keeps its pytest
+    settings in one of the ini files."""
+    for file, section in PYTEST_INI_FILES:
+        path = folder / file
+        options = _pytest_options(path, section) if path.is_file() else None
+        if options is not None:
+            value = options.get(name)
+            return value if isinstance(value, str) and value.strip() else None
+    return None
+
+
+def _pytest_options(path: Path, section: str | None) -> Mapping[str, Any] | None:
+    """The pytest options ``path`` holds, None when it holds none (pytest looks further)."""
+    if section is None:
+        tool = (read_document(path) or {}).get("tool")
+        pytest_table = tool.get("pytest") if isinstance(tool, Mapping) else None
+        if not isinstance(pytest_table, Mapping):
+            return None
+        ini = pytest_table.get("ini_options")  # else pytest 9's native [tool.pytest]
+        return ini if isinstance(ini, Mapping) else pytest_table
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError("<file>", str(path), str(path), f"unreadable: {exc}") from None
+    if not parser.has_section(section):
+        # pytest.ini is pytest's even without the section; tox.ini and setup.cfg are not
+        return {} if path.name in ("pytest.ini", ".pytest.ini") else None
+    return dict(parser.items(section))
 
 
 @dataclass(frozen=True)

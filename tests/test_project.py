@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.project import NoProject, load, load_optional, locate, table_from_text
+from pytest_pyramid.project import (
+    NoProject,
+    load,
+    load_optional,
+    locate,
+    pytest_ini_option,
+    table_from_text,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -106,3 +113,33 @@ def test_a_committed_file_is_read_by_the_same_rule(
     text: str, source: str, table: dict[str, object] | None
 ) -> None:
     assert table_from_text(text, source) == table
+
+
+@pytest.mark.parametrize(
+    ("files", "value"),
+    [
+        ({"pyproject.toml": '[tool.pytest.ini_options]\npyramid_history = "a.db"\n'}, "a.db"),
+        ({"pyproject.toml": '[tool.pytest]\npyramid_history = "n.db"\n'}, "n.db"),
+        ({"setup.cfg": "[tool:pytest]\npyramid_history = s.db\n"}, "s.db"),
+        ({"tox.ini": "[pytest]\npyramid_history = t.db\n"}, "t.db"),
+        ({"pytest.ini": "[pytest]\npyramid_history = p.db\n"}, "p.db"),
+        # pytest takes the first file that configures it, and looks no further
+        ({"pytest.ini": "[pytest]\n", "tox.ini": "[pytest]\npyramid_history = t.db\n"}, None),
+        ({"pytest.ini": "", "setup.cfg": "[tool:pytest]\npyramid_history = s.db\n"}, None),
+        ({"pyproject.toml": '[tool.pytest.ini_options]\npyramid_history = "a.db"\n',
+          "setup.cfg": "[tool:pytest]\npyramid_history = s.db\n"}, "a.db"),
+        # files that do not configure pytest are passed by
+        ({"pyproject.toml": WITH_TABLE, "tox.ini": "[tox]\n",
+          "setup.cfg": "[tool:pytest]\npyramid_history = s.db\n"}, "s.db"),
+        ({"setup.cfg": "[tool:pytest]\npyramid_history =\n"}, None),
+        ({}, None),
+    ],
+)
+def test_pytest_ini_option_reads_the_file_pytest_reads(
+    tmp_path: Path, files: dict[str, str], value: str | None
+) -> None:
+    """A pyramid.toml project keeps pytest's settings in an ini file: merge and history read
+    ``pyramid_durations`` / ``pyramid_history`` from where the run read them."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert pytest_ini_option(tmp_path, "pyramid_history") == value
