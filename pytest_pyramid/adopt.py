@@ -18,14 +18,13 @@ in ``cli.py`` shows the diff and asks before writing.
 
 from __future__ import annotations
 
-import configparser
 import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.config import BUILTIN_TIERS
-from pytest_pyramid.project import PYPROJECT, STANDALONE, in_folder, read_document
+from pytest_pyramid.project import PYPROJECT, STANDALONE, in_folder, pytest_ini
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -114,41 +113,17 @@ def _marker_names(lines: list[str]) -> tuple[str, ...]:
 
 
 def _ini(root: Path) -> tuple[str, dict[str, Any]]:
-    """pytest's own configuration, as pytest would find it in ``root``."""
-    pyproject = root / PYPROJECT
-    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
-        if (root / name).is_file():
-            return name, _ini_section(root / name, section)
-    if pyproject.is_file():
-        options = (read_document(pyproject) or {}).get("tool", {}).get("pytest", {})
-        if isinstance(options, dict) and isinstance(options.get("ini_options"), dict):
-            raw = dict(options["ini_options"])
-            if isinstance(raw.get("testpaths"), str):
-                raw["testpaths"] = _split(raw["testpaths"])
-            return "pyproject.toml", raw
-    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-        if (root / name).is_file():
-            found = _ini_section(root / name, section)
-            if found:
-                return name, found
-    return "", {}
-
-
-def _ini_section(path: Path, section: str) -> dict[str, Any]:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error:
-        return {}
-    if not parser.has_section(section):
-        return {}
-    values = dict(parser.items(section))
-    out: dict[str, Any] = dict(values)
-    if "testpaths" in values:
-        out["testpaths"] = _split(values["testpaths"])
-    if "markers" in values:
-        out["markers"] = [line for line in values["markers"].splitlines() if line.strip()]
-    return out
+    """pytest's own configuration, as pytest would find it in ``root`` (the loader's rule)."""
+    found = pytest_ini(root)
+    if found is None:
+        return "", {}
+    name, options = found
+    raw = dict(options)
+    if isinstance(raw.get("testpaths"), str):
+        raw["testpaths"] = _split(raw["testpaths"])
+    if isinstance(raw.get("markers"), str):
+        raw["markers"] = [line for line in raw["markers"].splitlines() if line.strip()]
+    return name, raw
 
 
 def inspect(root: Path) -> Project:

@@ -109,18 +109,25 @@ PYTEST_INI_FILES = (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), (PYPROJ
                     ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
 
 
-def pytest_ini_option(folder: Path, name: str) -> str | None:
-    """``name`` of pytest's configuration in ``folder`` (the first file pytest would take:
-    pytest.ini, pyproject.toml's ``[tool.pytest.ini_options]``, tox.ini, setup.cfg), as the
-    run read it; None when unset or empty. A ``pyramid.toml`` project keeps its pytest
-    settings in one of the ini files."""
+def pytest_ini(folder: Path) -> tuple[str, Mapping[str, Any]] | None:
+    """pytest's configuration in ``folder``: the first file pytest would take (pytest.ini,
+    pyproject.toml's ``[tool.pytest.ini_options]``, tox.ini, setup.cfg) and its options
+    as written (ini values are text); None when no file there configures pytest."""
     for file, section in PYTEST_INI_FILES:
         path = folder / file
         options = _pytest_options(path, section) if path.is_file() else None
         if options is not None:
-            value = options.get(name)
-            return value if isinstance(value, str) and value.strip() else None
+            return file, options
     return None
+
+
+def pytest_ini_option(folder: Path, name: str) -> str | None:
+    """``name`` of pytest's configuration in ``folder`` (:func:`pytest_ini`), as the run
+    read it; None when unset or empty. A ``pyramid.toml`` project keeps its pytest settings
+    in one of the ini files."""
+    found = pytest_ini(folder)
+    value = found[1].get(name) if found is not None else None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _pytest_options(path: Path, section: str | None) -> Mapping[str, Any] | None:
