@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.state import ControlRequest
 
 POLL_S = 0.05
+#: how often the router is checked while a rollout is watched (the analysis waits an interval)
+ROUTER_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -403,6 +405,11 @@ class Deployer:
                 self.out(f"[rollout] client requests answered with an error during the rollout "
                          f"(router log): {fraction:.2%}")
 
+    def resume(self, state: DeployState, rollout: Rollout) -> Outcome:
+        """Watch a rollout whose supervisor died, from the step it was at."""
+        self._client_log_start = log_size(self.router.client_log_path)
+        return self.stages(state, rollout)
+
     def stages(self, state: DeployState, rollout: Rollout) -> Outcome:
         assert state.stable is not None
         run = AnalysisRun(
@@ -476,6 +483,7 @@ class Deployer:
             record("failed" if outcome == "rolled_back" else outcome)
             return ended
 
+        router_due = time.monotonic() + ROUTER_CHECK_S
         while True:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
@@ -486,6 +494,13 @@ class Deployer:
                 if not processes.version_alive(rollout.canary):
                     raise end(f"new version {rollout.canary.addr} exited during {label}",
                               time.monotonic())
+                if time.monotonic() >= router_due:
+                    # a dead or frozen router is found within a second, not once an interval
+                    router_due = time.monotonic() + ROUTER_CHECK_S
+                    health = self.router.check()
+                    if not health.ok:
+                        raise end(f"router failed during {label}: "
+                                  f"{'; '.join(health.problems)}", time.monotonic())
                 time.sleep(POLL_S)
             if phase.until is not None and time.monotonic() >= phase.until:
                 record("passed")

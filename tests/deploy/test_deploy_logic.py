@@ -592,3 +592,20 @@ def test_stats_no_data_is_not_zero() -> None:
     assert figures.median_lead_time_s is None
     assert figures.deployment_frequency_per_day is None
     assert figures.covered_days is None
+
+
+@pytest.mark.parametrize("table", [
+    {},
+    {"steps": [10, 100], "interval": "2s", "nginx_include": "extra.conf", "lease_timeout": "1s",
+     "trusted_keys": ["ab" * 32], "approvers": {"alice": {"key": "cd" * 32, "roles": ["lead"]}},
+     "smoke_paths": ["/a", "/b"], "history": "h.sqlite"},
+])
+def test_a_supervisor_job_carries_the_exact_configuration(
+    tmp_path: Path, table: dict[str, object]
+) -> None:
+    from pytest_pyramid.deploy.supervisor import Job, config_from_json, config_to_json, new_job
+
+    config = build_config(table, source="p.toml", root=tmp_path)
+    assert config_from_json(json.loads(json.dumps(config_to_json(config)))) == config
+    job = new_job(config, "deploy", commit="a" * 40, commit_time=None, redeploy=True)
+    assert Job.from_dict(json.loads(json.dumps(job.as_dict()))) == job

@@ -285,7 +285,9 @@ class NginxRouter:
         for pid in candidates:
             if processes.is_alive(pid) and str(instance.prefix) in processes.cmdline(pid) \
                     and "nginx" in processes.cmdline(pid):
-                return pid
+                # A frozen master applies no reload and restarts no worker: it counts as
+                # dead, so its process group is stopped as orphans and nginx started again.
+                return None if processes.frozen(pid) else pid
         return None
 
     def running(self) -> bool:

@@ -1,0 +1,245 @@
+"""The rollout outlives the command that started it: a detached supervisor owns it, and a
+lease (heartbeat) tells whether anybody watches. Real nginx, real processes, real signals.
+
+Each fault is measured as the bad release's serving time: from the moment the test made the
+release bad (or killed/froze its watcher) to all traffic verified back on the good version,
+as the history recorded it (``fault_report``; ``PYRAMID_FAULT_REPORT`` collects the figures
+for docs/deploy.md). Nothing asserts how long that took.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.deploy.processes import is_alive, start_ticks
+from tests.deploy.helpers import Project, app_command
+from tests.deploy.load import Clients
+from tests.deploy.test_faults import assert_failures_before, finish, restore_figures, rows, when
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def lease(project: Project) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))
+    return data
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.05)
+
+
+def supervisor_pid(project: Project) -> int:
+    """The supervisor's pid, from its lease, checked against the kernel's start time."""
+    record = lease(project)
+    assert start_ticks(record["pid"]) == record["start_ticks"]
+    return int(record["pid"])
+
+
+def restored(project: Project) -> bool:
+    return project.state().get("rollout") is None and \
+        rows(project)[-1]["outcome"] not in ("in_progress", "paused")
+
+
+def at_25_percent(project: Project, message: str, trigger: Path) -> subprocess.Popen[str]:
+    """A deploy of a release that fails once ``trigger`` exists, followed up to 25%."""
+    project.commit(message)
+    project.write_config(interval="0.5s", inconclusive_limit=1000)
+    deploy = project.popen("deploy", "--command", app_command("good", "--fail-file", str(trigger)))
+    project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
+    return deploy
+
+
+def test_killed_deploy_command_leaves_the_rollout_to_its_supervisor(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = at_25_percent(project, "v2-fails-at-25", trigger)
+        deploy.send_signal(signal.SIGKILL)
+        finish(deploy)
+        fault_at = time.time()
+        trigger.write_text("the release breaks after its command died\n")
+        wait_for(lambda: restored(project), 90)
+        clients.settle_on(first)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    assert row["outcome"] == "rolled_back"
+    assert "25%" in row["reason"]
+    assert_failures_before(clients, when(row["restored_at"]))
+    assert project.state()["stable"]["commit"] == first
+
+
+def test_detached_deploy_completes_under_its_supervisor(deployed: tuple[Project, str]) -> None:
+    project, _ = deployed
+    second = project.commit("v2")
+    before = len(rows(project))
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        result = project.run("deploy", "--detach")
+        assert result.returncode == 0, result.stdout
+        assert "detached" in result.stdout
+        wait_for(lambda: len(rows(project)) > before and rows(project)[-1]["outcome"] not in (
+            "in_progress", "paused"), 90)
+        clients.settle_on(second)
+    assert clients.failures == []
+    assert rows(project)[-1]["outcome"] == "succeeded"
+    assert project.state()["stable"]["commit"] == second
+    assert project.run("status").returncode == 0
+
+
+def test_killed_supervisor_is_resumed_by_the_next_command(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = at_25_percent(project, "v2-fails-later", trigger)
+        pid = supervisor_pid(project)
+        os.kill(pid, signal.SIGKILL)
+        out = finish(deploy)
+        assert "without a result" in out
+        fault_at = time.time()
+        trigger.write_text("the release breaks while nobody watches\n")
+        status = project.run("status")
+        assert status.returncode == 1
+        assert "unwatched" in status.stdout
+        assert f"supervisor pid {pid} is gone" in status.stdout
+        assert "started to resume it" in status.stdout
+        wait_for(lambda: restored(project), 90)
+        clients.settle_on(first)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    assert row["outcome"] == "rolled_back"
+    assert_failures_before(clients, when(row["restored_at"]))
+    assert project.state()["stable"]["commit"] == first
+    assert project.run("status").returncode == 0
+
+
+def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
+    deployed: tuple[Project, str], fault_report: Callable[..., object]
+) -> None:
+    project, first = deployed
+    project.commit("v2")
+    project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy")
+        project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5, 90)
+        pid = supervisor_pid(project)
+        ticks = start_ticks(pid)
+        fault_at = time.time()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            def unwatched() -> bool:
+                return "unwatched" in project.run("status").stdout
+            wait_for(unwatched)
+            status = project.run("status")
+            assert status.returncode == 1
+            assert "does not answer" in status.stdout
+            aborted = project.run("abort", "--by", "oncall")
+            assert aborted.returncode == 0, aborted.stdout
+            assert f"SIGKILL to pid {pid}" in aborted.stdout
+            clients.settle_on(first)
+        finally:
+            if is_alive(pid, ticks):
+                os.kill(pid, signal.SIGCONT)
+        finish(deploy)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    assert not is_alive(pid, ticks)  # it can never wake up and act on traffic it lost
+    assert row["outcome"] == "aborted"
+    assert "abort by oncall" in row["reason"]
+    assert clients.failures == []
+    assert project.state()["rollout"] is None
+    assert project.run("status").returncode == 0
+
+
+def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
+    deployed: tuple[Project, str],
+) -> None:
+    project, first = deployed
+    project.commit("v2-slow")
+    project.write_config(interval="0.5s", inconclusive_limit=1000)
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "0.3"),
+                               "--p95-limit", "5s")
+        project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
+        pid = supervisor_pid(project)
+        os.kill(pid, signal.SIGTERM)
+        time.sleep(0.1)
+        if is_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+        out = finish(deploy)
+        clients.settle_on(first)
+    assert deploy.returncode == 1
+    assert "deploy interrupted" in out
+    row = rows(project)[-1]
+    assert row["outcome"] == "aborted"
+    assert project.state()["rollout"] is None
+    assert project.state()["stable"]["commit"] == first
+
+
+def test_foreground_supervisor_resumes_a_rollout_without_any_command(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    """What systemd runs (examples/pyramid-supervisor.service), run directly here."""
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    service = project.popen("supervise")
+    try:
+        with Clients(project.url) as clients:
+            clients.wait_for(30)
+            deploy = at_25_percent(project, "v2-fails-later", trigger)
+            os.kill(supervisor_pid(project), signal.SIGKILL)
+            finish(deploy)
+            fault_at = time.time()
+            trigger.write_text("the release breaks while its supervisor is dead\n")
+            wait_for(lambda: restored(project), 90)  # no pyramid command was run
+            clients.settle_on(first)
+    finally:
+        service.send_signal(signal.SIGTERM)
+        out = finish(service, 30)
+    assert "resumes the orphaned rollout" in out
+    assert service.returncode == 0
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    assert row["outcome"] == "rolled_back"
+    assert_failures_before(clients, when(row["restored_at"]))
+
+
+def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
+    unit = (Path(__file__).parents[2] / "examples" / "pyramid-supervisor.service").read_text()
+    assert "Restart=on-failure" in unit
+    assert "ExecStart=/srv/app/.venv/bin/pyramid supervise " in unit
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (apt package systemd)")
+    # the example's paths and user exist on a deploy host, not here: point them at this machine
+    local = unit.replace("/srv/app/.venv/bin/pyramid", str(Path(sys.executable).parent /
+                                                             "pyramid"))
+    local = local.replace("WorkingDirectory=/srv/app", f"WorkingDirectory={tmp_path}")
+    local = local.replace("User=deploy", "User=root")
+    path = tmp_path / "pyramid-supervisor.service"
+    path.write_text(local)
+    result = subprocess.run([analyze, "verify", str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
