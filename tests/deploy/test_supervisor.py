@@ -24,7 +24,14 @@ import pytest
 from pytest_pyramid.deploy.processes import is_alive, start_ticks
 from tests.deploy.helpers import Project, app_command
 from tests.deploy.load import Clients
-from tests.deploy.test_faults import assert_failures_before, finish, restore_figures, rows, when
+from tests.deploy.test_faults import (
+    assert_failures_before,
+    finish,
+    nginx_pids,
+    restore_figures,
+    rows,
+    when,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -243,3 +250,100 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
     result = subprocess.run([analyze, "verify", str(path)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- after the bake: the watch ---------------------------------------------------------------------
+def released(project: Project, trigger: Path, policy: str) -> str:
+    """v2 deployed (it fails once ``trigger`` exists) with the post-bake watch on."""
+    second = project.commit("v2-fails-after-its-bake")
+    project.write_config(interval="0.5s", watch=policy)
+    result = project.run("deploy", "--command", app_command("good", "--fail-file", str(trigger)))
+    assert result.returncode == 0, result.stdout
+    wait_for(lambda: "watch: pid" in project.run("status").stdout)
+    return second
+
+
+def test_watch_rolls_back_a_release_that_breaks_after_its_bake(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        second = released(project, trigger, "rollback")
+        clients.settle_on(second)
+        fault_at = time.time()
+        trigger.write_text("the release breaks after its bake\n")
+        wait_for(lambda: rows(project)[-1]["kind"] == "rollback" and
+                 rows(project)[-1]["outcome"] != "in_progress", 90)
+        clients.settle_on(first)
+    history = rows(project)
+    revert, reverted = history[-1], history[-2]
+    restored_at = when(reverted["reverted_at"])
+    assert restored_at is not None
+    fault_report(clients, outcome=revert["outcome"],
+                 restored_after_s=round(restored_at - fault_at, 3), rollback_s=revert["rollback_s"])
+    assert (revert["kind"], revert["outcome"]) == ("rollback", "succeeded")
+    assert "the watch" in revert["reason"]
+    assert reverted["reverted_by"] == revert["id"]
+    assert_failures_before(clients, restored_at)
+    assert project.state()["stable"]["commit"] == first
+    assert "change failure rate:     50.0%" in project.run("stats").stdout
+
+
+def test_watch_alert_policy_reports_the_release_degraded(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    project, _ = deployed
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        second = released(project, trigger, "alert")
+        assert project.run("status").returncode == 0  # healthy: the health path is not enough
+        trigger.write_text("the release breaks after its bake; its health path stays fine\n")
+        wait_for(lambda: project.run("status").returncode == 1)
+    status = project.run("status")
+    assert "is degraded: its traffic breached the limits after the bake" in status.stdout
+    assert "watch policy alert" in status.stdout
+    assert project.state()["stable"]["commit"] == second  # alert only: nothing moved
+
+
+def test_watch_restarts_a_killed_router_at_once(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    project, _ = deployed
+    trigger = tmp_path / "never"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        second = released(project, trigger, "rollback")
+        masters = {role: nginx_pids(project, role) for role in ("edge", "split")}
+        fault_at = time.time()
+        for pids in masters.values():
+            os.killpg(pids[0], signal.SIGKILL)  # a total router outage, no command follows
+        wait_for(lambda: any(r.ok for r in clients.since(fault_at)), 60)
+        clients.settle_on(second)
+        back = min(r.started for r in clients.since(fault_at) if r.ok)
+    fault_report(clients, outcome="router restarted", restored_after_s=round(back - fault_at, 3))
+    assert all(not is_alive(pid) for pids in masters.values() for pid in pids)
+    assert project.run("status").returncode == 0
+    assert all(r.started < back for r in clients.failures)
+
+
+def test_watch_restarts_a_frozen_nginx_master(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    project, _ = deployed
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        second = released(project, tmp_path / "never", "rollback")
+        split = nginx_pids(project, "split")
+        ticks = start_ticks(split[0])
+        os.kill(split[0], signal.SIGSTOP)  # alive, but it would apply no reload ever again
+        try:
+            wait_for(lambda: not is_alive(split[0], ticks))
+        finally:
+            if is_alive(split[0], ticks):
+                os.kill(split[0], signal.SIGCONT)
+        wait_for(lambda: project.run("status").returncode == 0)
+        assert nginx_pids(project, "split")[0] != split[0]
+        clients.settle_on(second)
