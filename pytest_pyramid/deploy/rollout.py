@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.deploy import analysis, processes, releases
@@ -120,8 +121,17 @@ class Deployer:
             max_p95_ratio=config.max_p95_ratio, max_error_rate_delta=config.max_error_rate_delta,
         )
         self._client_log_start = 0
+        #: monotonic time of the new version's first traffic, when this process gave it
+        self._exposed_mono: float | None = None
 
     # -- small helpers ---------------------------------------------------------------------
+    def _since_exposure(self, exposed: datetime | None) -> datetime:
+        """Now, as the exposure time plus the monotonic time since (a wall-clock step in
+        between does not stretch or shrink the time to restore)."""
+        if exposed is None or self._exposed_mono is None:
+            return now_utc()
+        return exposed + timedelta(seconds=time.monotonic() - self._exposed_mono)
+
     def save(self, state: DeployState) -> None:
         """Best effort: the router, not this file, is what serves users."""
         try:
@@ -223,7 +233,7 @@ class Deployer:
         result = self.route({stable.addr: 100})
         ok, why = self.verified() if result.ok else (False, result.message)
         rollback_s = time.monotonic() - detected
-        restored = now_utc()
+        restored = self._since_exposure(exposed)
         if not ok:
             return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed)
         self.out(f"[rollback] all traffic on stable {stable.addr} ({stable.commit[:12]}), "
@@ -454,6 +464,7 @@ class Deployer:
                                       f"{result.message}", time.monotonic(), outcome="aborted"))
         if not rollout.exposed_at:
             rollout.exposed_at = iso(now_utc())
+            self._exposed_mono = time.monotonic()
         rollout.stage, rollout.weight = stage.number - 1, stage.weight
         rollout.status = "running"
         self.save(state)

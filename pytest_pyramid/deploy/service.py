@@ -909,11 +909,6 @@ def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str],
         with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
             return _teardown(config, out)
     except LockHeld as exc:
-        seen = watcher(config.work_dir, config.lease_timeout)
-        if force and not seen.fresh and take_over(config.work_dir, config.lease_timeout, out):
-            # a frozen supervisor would not act on SIGTERM: its lease is taken, it is gone
-            with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
-                return _teardown(config, out)
         if not force:
             out(f"[stop] refused: {exc}; stopping would pull its versions from under it. "
                 "Wait for it, `pyramid abort` it, or pass --force")
@@ -932,6 +927,11 @@ def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str],
             with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
                 return _teardown(config, out)
         except LockHeld:
+            # a frozen supervisor never acts on its SIGTERM: once its heartbeat is stale its
+            # lease is taken (SIGKILL, only when proven ours) and the stop goes on
+            if not watcher(config.work_dir, config.lease_timeout).fresh and \
+                    take_over(config.work_dir, config.lease_timeout, out):
+                continue
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.1)

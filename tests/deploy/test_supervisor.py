@@ -347,3 +347,24 @@ def test_watch_restarts_a_frozen_nginx_master(
         wait_for(lambda: project.run("status").returncode == 0)
         assert nginx_pids(project, "split")[0] != split[0]
         clients.settle_on(second)
+
+
+def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
+    project, _ = deployed
+    project.commit("v2")
+    project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")
+    deploy = project.popen("deploy")  # no traffic: it waits at 5%, watched
+    project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5, 90)
+    pid = supervisor_pid(project)
+    ticks = start_ticks(pid)
+    os.kill(pid, signal.SIGSTOP)  # SIGTERM would stay pending for ever
+    try:
+        stopped = project.run("stop", "--force", "--wait", "60s")
+    finally:
+        if is_alive(pid, ticks):
+            os.kill(pid, signal.SIGCONT)
+    finish(deploy)
+    assert stopped.returncode == 0, stopped.stdout
+    assert f"SIGKILL to pid {pid}" in stopped.stdout
+    assert not is_alive(pid, ticks)
+    assert rows(project)[-1]["outcome"] == "aborted"
