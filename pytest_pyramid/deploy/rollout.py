@@ -16,6 +16,7 @@ The rules this module keeps (docs/deploy.md lists them beside Argo Rollouts'):
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,6 +72,15 @@ def read_log(path: Path | None, offset: int) -> tuple[list[str], int]:
         data = handle.read()
     end = data.rfind(b"\n") + 1
     return data[:end].decode("utf-8", "replace").splitlines(), offset + end
+
+
+def disk_full(folder: Path) -> bool:
+    """Too little space left for nginx to append access-log lines (under 64 KiB)."""
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 64 * 1024
 
 
 def log_size(path: Path | None) -> int:
@@ -495,6 +505,7 @@ class Deployer:
             return ended
 
         router_due = time.monotonic() + ROUTER_CHECK_S
+        blind = False
         while True:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
@@ -532,6 +543,24 @@ class Deployer:
             detected = time.monotonic()
             measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
             self.out(self.describe_measurement(label, n, m))
+            if m.result in ("inconclusive", "error") and disk_full(self.config.work_dir):
+                # Blind: nginx cannot append to its log, so no data will come. Inconclusive,
+                # and the new version is not left its weight meanwhile: a traffic pause.
+                if phase.mode == "bake":
+                    raise end(f"{label}: the work folder's disk is full: the new version's "
+                              "traffic cannot be judged", detected, outcome="aborted")
+                if not blind:
+                    self.traffic_pause(state, rollout, label, detected)
+                    blind = True
+                if time.monotonic() - progress_from >= self.config.progress_deadline:
+                    raise end(f"{label}: no progress within the progress deadline (the disk "
+                              "stayed full)", detected)
+                continue
+            if blind:  # space again: back to this step's weights, with fresh data
+                self.resume_step(state, rollout, stage, label)
+                blind = False
+                offset = log_size(self.router.log_path)
+                continue
             if m.result != "inconclusive":
                 offset = new_offset  # an inconclusive window grows until it has enough data
             if phase.mode == "bake" or rollout.status == "paused":
@@ -560,6 +589,32 @@ class Deployer:
                 raise end(f"{label}: no progress within the progress deadline "
                           f"({format_duration(self.config.progress_deadline)}; last: "
                           f"{'; '.join(m.reasons)})", detected)
+
+    def traffic_pause(self, state: DeployState, rollout: Rollout, label: str,
+                      detected: float) -> None:
+        assert state.stable is not None
+        result = self.route({state.stable.addr: 100})
+        if not result.ok:
+            raise Ended(self.rollback(state, rollout, f"{label}: the disk is full and traffic "
+                                      f"could not be paused: {result.message}", detected))
+        rollout.status, rollout.weight = "paused", 0
+        rollout.reason = f"{label}: the work folder's disk is full"
+        self.save(state)
+        self.out(f"[paused] {label}: the work folder's disk is full, so the router's log cannot "
+                 f"show the new version's traffic: all traffic is back on stable "
+                 f"{state.stable.addr} (the new version stays up) until there is space")
+
+    def resume_step(self, state: DeployState, rollout: Rollout, stage: Stage,
+                    label: str) -> None:
+        assert state.stable is not None
+        weights = split(state.stable.addr, rollout.canary.addr, stage.weight)
+        result = self.route(weights)
+        if not result.ok:
+            raise Ended(self.rollback(state, rollout, f"{label}: router: {result.message}",
+                                      time.monotonic(), outcome="aborted"))
+        rollout.status, rollout.weight = "running", stage.weight
+        self.save(state)
+        self.out(f"[resume] {label}: space again in the work folder: {describe(weights)}")
 
     def on_request(self, state: DeployState, rollout: Rollout, phase: Watch,
                    request: ControlRequest, record: Callable[[str], None]) -> None:

@@ -9,6 +9,7 @@ for docs/deploy.md). Nothing asserts how long that took.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy.processes import is_alive, start_ticks
+from pytest_pyramid.deploy.rollout import disk_full
 from tests.deploy.helpers import Project, app_command
 from tests.deploy.load import Clients
 from tests.deploy.test_faults import (
@@ -34,7 +36,7 @@ from tests.deploy.test_faults import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 
 def lease(project: Project) -> dict[str, Any]:
@@ -67,7 +69,12 @@ def at_25_percent(project: Project, message: str, trigger: Path) -> subprocess.P
     project.commit(message)
     project.write_config(interval="0.5s", inconclusive_limit=1000)
     deploy = project.popen("deploy", "--command", app_command("good", "--fail-file", str(trigger)))
-    project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
+    try:
+        project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
+    except AssertionError:
+        deploy.send_signal(signal.SIGABRT)
+        finish(deploy, 30)  # its output says why
+        raise
     return deploy
 
 
@@ -368,3 +375,68 @@ def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Proje
     assert f"SIGKILL to pid {pid}" in stopped.stdout
     assert not is_alive(pid, ticks)
     assert rows(project)[-1]["outcome"] == "aborted"
+
+
+# -- a full disk in the work folder ---------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(folder)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("a full disk needs a small tmpfs, which needs mount (root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def fill(folder: Path) -> Path:
+    filler = folder / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as handle:
+        while True:  # every later write in the work folder meets ENOSPC
+            handle.write(b"\0" * 65536)
+            handle.flush()
+    return filler
+
+
+def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
+    project: Project, small_disk: Path, fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    project.work_dir.parent.mkdir(parents=True)
+    project.work_dir.symlink_to(small_disk)  # the whole work folder on the small disk
+    project.env["PYTHONFAULTHANDLER"] = "1"
+    first = project.commit("v1")
+    assert project.run("deploy").returncode == 0
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = at_25_percent(project, "v2-fails-when-the-disk-is-full", trigger)
+        filler = fill(small_disk)
+        fault_at = time.time()
+        trigger.write_text("the release breaks while the work folder is full\n")
+        # with no space left the traffic still goes back to stable: a rollback if the failures
+        # reached the log, else a traffic pause because the analysis is blind
+
+        def back_on_stable() -> bool:
+            last = sorted(clients.since(fault_at), key=lambda r: r.started)[-20:]
+            return len(last) == 20 and all(r.ok and r.served == first[:12] for r in last)
+
+        wait_for(back_on_stable, 90)
+        clients.settle_on(first)
+        back_after = time.time() - fault_at
+        full = disk_full(small_disk)
+        filler.unlink()  # space again: a paused step resumes, sees the failures, rolls back
+        out = finish(deploy)
+        clients.settle_on(first)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], restored_after_s=round(back_after, 3),
+                 rollback_s=row["rollback_s"])
+    assert full
+    assert row["outcome"] == "rolled_back"
+    assert "[rollback] all traffic on stable" in out
+    if "[paused]" in out:
+        assert "the work folder's disk is full" in out
+        assert "[resume]" in out
+    assert project.state()["stable"]["commit"] == first
