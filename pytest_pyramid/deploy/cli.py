@@ -172,12 +172,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_supervise(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import supervisor
+    from pytest_pyramid.deploy import service, supervisor
 
     if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
         with supervisor.ignoring_sighup():
-            return supervisor.run_job_file(args.job)
-    return supervisor.serve(_config(args), _say)
+            return service.run_job_file(args.job)
+    return service.serve(_config(args), _say)
 
 
 def cmd_approve(args: argparse.Namespace) -> int:

@@ -522,6 +522,59 @@ def _flock(path: Path) -> TextIO | None:
     return handle
 
 
+def run_job_file(path: Path) -> int:
+    """``pyramid supervise --job FILE``: run one job, write its result; then, after a rollout
+    that succeeded, watch the serving release (the command following us is done by then)."""
+    from pytest_pyramid.deploy.supervisor import Job, job_output, write_result
+
+    job = Job.from_dict(json.loads(path.read_text("utf-8")))
+    out = job_output(job)
+    try:
+        code = run_job(job, out)
+    except Exception as exc:  # the command following us must hear why
+        out(f"[supervisor] {type(exc).__name__}: {exc}")
+        code = 3
+    write_result(job, code)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if code == 0 and job.config.watch != "off":
+        watch_serving(job.config, out)
+    return code
+
+
+def serve(config: DeployConfig, out: Callable[[str], None]) -> int:
+    """``pyramid supervise``: the foreground supervisor (systemd). Resumes an orphaned rollout
+    at once and keeps doing so; jobs written by ``pyramid deploy`` are spawned as usual (each is
+    its own process), and so is each resume: a restart of this loop interrupts no rollout.
+    SIGTERM ends it."""
+    import threading
+
+    from pytest_pyramid.deploy.supervisor import BEAT_S, take_over, watcher
+
+    stopping = threading.Event()
+
+    def on_term(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    out(f"[supervise] watching {config.work_dir} (pid {os.getpid()})")
+    child: subprocess.Popen[bytes] | None = None
+    while not stopping.is_set():
+        try:
+            if child is None or child.poll() is not None:  # one resumer at a time
+                seen = watcher(config.work_dir, config.lease_timeout)
+                if seen.lock_held and not seen.fresh:
+                    take_over(config.work_dir, config.lease_timeout, out)
+                child = resume_if_orphaned(config, out)
+                if child is not None:
+                    out(f"[supervise] supervisor pid {child.pid} resumes the orphaned rollout")
+        except Exception as exc:  # one bad pass must not end the watch
+            out(f"[supervise] {type(exc).__name__}: {exc}")
+        stopping.wait(max(BEAT_S, config.lease_timeout / 4))
+    out("[supervise] stopped")
+    return 0
+
+
 def resume_if_orphaned(config: DeployConfig,
                        out: Callable[[str], None]) -> subprocess.Popen[bytes] | None:
     """The next command after a supervisor died resumes its rollout at once: a new detached
