@@ -94,7 +94,17 @@ def add_commands(subparsers: Subparsers) -> None:
     p.add_argument("--redeploy", action="store_true",
                    help="roll the commit out as a canary even if it is already the stable "
                         "version (e.g. a new --command)")
+    p.add_argument("--detach", action="store_true",
+                   help="hand the rollout to its supervisor and return at once (Ctrl-C while "
+                        "following detaches the same way)")
     p.set_defaults(func=cmd_deploy)
+
+    p = subparsers.add_parser(
+        "supervise", help="run the rollout supervisor in the foreground (systemd): it resumes "
+                          "any rollout whose supervisor died, at once")
+    _common(p, *(k for k, spec in KEYS.items() if spec.flag and k not in _COMMON))
+    p.add_argument("--job", type=Path, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_supervise)
 
     p = subparsers.add_parser("approve", help="sign an approval of the verdict with your key")
     _common(p, "verdict")
@@ -163,8 +173,18 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
     request = service.DeployRequest(commit=args.commit, dry_run=args.dry_run,
-                                    redeploy=args.redeploy, approval_files=tuple(args.approval))
+                                    redeploy=args.redeploy, approval_files=tuple(args.approval),
+                                    detach=args.detach)
     return service.deploy(_config(args), request, _say)
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    from pytest_pyramid.deploy import service, supervisor
+
+    if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
+        with supervisor.ignoring_sighup():
+            return service.run_job_file(args.job)
+    return service.serve(_config(args), _say)
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -208,8 +228,8 @@ def _print_status(report: StatusReport) -> None:
              f"at 127.0.0.1:{canary['port']}, step {int(str(rollout['stage'])) + 1}, weight "
              f"{rollout['weight']}%, {rollout['status']}"
              + (f" ({rollout['reason']})" if rollout["reason"] else "")
-             + ("; deploy process running" if report.deploy_process_running
-                else "; no deploy process"))
+             + ("; watched by its supervisor" if report.deploy_process_running
+                else "; unwatched"))
     else:
         _say("rollout: none in progress")
     for note in report.notes:

@@ -22,6 +22,7 @@ from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
 STRATEGIES = ("canary", "blue-green")
+WATCH_POLICIES = ("rollback", "alert", "off")
 ROUTERS = ("nginx", "command")
 
 
@@ -80,6 +81,8 @@ class DeployConfig:
     smoke_paths: tuple[str, ...]
     scale_down_delay: float
     stop_timeout: float
+    lease_timeout: float
+    watch: str
 
     @property
     def history_path(self) -> Path:
@@ -396,6 +399,12 @@ KEYS: dict[str, Key] = {
                              "kept at least this long)", metavar="DURATION"),
     "stop_timeout": _key("5s", _positive_duration, "SIGTERM -> SIGKILL grace",
                          metavar="DURATION"),
+    "lease_timeout": _key("3s", _positive_duration, "a supervisor whose heartbeat is older "
+                          "than this is unwatched: abort/rollback take its lease and act",
+                          metavar="DURATION"),
+    "watch": _key("rollback", _choice(WATCH_POLICIES), "after the bake the serving release's "
+                  "traffic stays judged with the same limits; on a breach: rollback (to the "
+                  "previous release), alert (status degraded) or off"),
 }
 
 #: Keys that existed once, and why they are gone (a clearer message than "unknown key").

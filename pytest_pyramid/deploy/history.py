@@ -133,6 +133,8 @@ class History:
         self.busy_timeout = busy_timeout
         self._pending: list[dict[str, object]] = []
         self._error = ""
+        #: monotonic start of the rows this process started (their durations ignore clock steps)
+        self._started: dict[int, float] = {}
         try:
             self._setup()
         except (sqlite3.Error, OSError) as exc:
@@ -211,9 +213,11 @@ class History:
             row = db.execute("SELECT started_at FROM deployments WHERE id = ?",
                              (deployment_id,)).fetchone()
             finished = str(values["finished_at"])
-            if row is not None:
-                values["duration_s"] = (parse_iso(finished)
-                                        - parse_iso(row["started_at"])).total_seconds()
+            if row is not None and values.get("duration_s") is None:
+                # another process started the row: only the wall clock spans both (clamped:
+                # a clock step back would make it negative)
+                values["duration_s"] = max(0.0, (parse_iso(finished)
+                                                 - parse_iso(row["started_at"])).total_seconds())
             sets = ", ".join(f"{name} = COALESCE(?, {name})" if name in _KEEP_OLD else
                              f"{name} = ?" for name in values)
             db.execute(f"UPDATE deployments SET {sets} WHERE id = ?",
@@ -270,6 +274,7 @@ class History:
                          reason, verdict_path, kind),
                     )
                     assert cursor.lastrowid is not None
+                    self._started[cursor.lastrowid] = time.monotonic()
                     return cursor.lastrowid
             except sqlite3.OperationalError:
                 if time.monotonic() >= deadline:
@@ -283,7 +288,10 @@ class History:
     ) -> None:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
+        started = self._started.get(deployment_id)
         values: dict[str, object] = {
+            # a duration from the monotonic clock when this process started the row
+            "duration_s": None if started is None else time.monotonic() - started,
             "finished_at": iso(now_utc()), "outcome": outcome, "reason": reason,
             "rollback_s": rollback_s, "client_failed_fraction": client_failed_fraction,
             "exposed_at": iso(exposed_at) if exposed_at else None,

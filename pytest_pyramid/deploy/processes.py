@@ -136,6 +136,12 @@ def is_alive(pid: int, ticks: int | None = None) -> bool:
     return not (ticks is not None and start_ticks(pid) not in (None, ticks))
 
 
+def frozen(pid: int) -> bool:
+    """Stopped (SIGSTOP, Ctrl-Z) or traced: alive, but it handles no signal and does no work."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] in ("T", "t")
+
+
 def version_alive(version: Version) -> bool:
     return is_alive(version.pid, version.start_ticks)
 

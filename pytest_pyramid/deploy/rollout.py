@@ -16,8 +16,10 @@ The rules this module keeps (docs/deploy.md lists them beside Argo Rollouts'):
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.deploy import analysis, processes, releases
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.state import ControlRequest
 
 POLL_S = 0.05
+#: how often the router is checked while a rollout is watched (the analysis waits an interval)
+ROUTER_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,15 @@ def read_log(path: Path | None, offset: int) -> tuple[list[str], int]:
         data = handle.read()
     end = data.rfind(b"\n") + 1
     return data[:end].decode("utf-8", "replace").splitlines(), offset + end
+
+
+def disk_full(folder: Path) -> bool:
+    """Too little space left for nginx to append access-log lines (under 64 KiB)."""
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 64 * 1024
 
 
 def log_size(path: Path | None) -> int:
@@ -118,8 +131,17 @@ class Deployer:
             max_p95_ratio=config.max_p95_ratio, max_error_rate_delta=config.max_error_rate_delta,
         )
         self._client_log_start = 0
+        #: monotonic time of the new version's first traffic, when this process gave it
+        self._exposed_mono: float | None = None
 
     # -- small helpers ---------------------------------------------------------------------
+    def _since_exposure(self, exposed: datetime | None) -> datetime:
+        """Now, as the exposure time plus the monotonic time since (a wall-clock step in
+        between does not stretch or shrink the time to restore)."""
+        if exposed is None or self._exposed_mono is None:
+            return now_utc()
+        return exposed + timedelta(seconds=time.monotonic() - self._exposed_mono)
+
     def save(self, state: DeployState) -> None:
         """Best effort: the router, not this file, is what serves users."""
         try:
@@ -221,7 +243,7 @@ class Deployer:
         result = self.route({stable.addr: 100})
         ok, why = self.verified() if result.ok else (False, result.message)
         rollback_s = time.monotonic() - detected
-        restored = now_utc()
+        restored = self._since_exposure(exposed)
         if not ok:
             return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed)
         self.out(f"[rollback] all traffic on stable {stable.addr} ({stable.commit[:12]}), "
@@ -403,6 +425,11 @@ class Deployer:
                 self.out(f"[rollout] client requests answered with an error during the rollout "
                          f"(router log): {fraction:.2%}")
 
+    def resume(self, state: DeployState, rollout: Rollout) -> Outcome:
+        """Watch a rollout whose supervisor died, from the step it was at."""
+        self._client_log_start = log_size(self.router.client_log_path)
+        return self.stages(state, rollout)
+
     def stages(self, state: DeployState, rollout: Rollout) -> Outcome:
         assert state.stable is not None
         run = AnalysisRun(
@@ -447,6 +474,7 @@ class Deployer:
                                       f"{result.message}", time.monotonic(), outcome="aborted"))
         if not rollout.exposed_at:
             rollout.exposed_at = iso(now_utc())
+            self._exposed_mono = time.monotonic()
         rollout.stage, rollout.weight = stage.number - 1, stage.weight
         rollout.status = "running"
         self.save(state)
@@ -476,6 +504,8 @@ class Deployer:
             record("failed" if outcome == "rolled_back" else outcome)
             return ended
 
+        router_due = time.monotonic() + ROUTER_CHECK_S
+        blind = False
         while True:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
@@ -486,6 +516,13 @@ class Deployer:
                 if not processes.version_alive(rollout.canary):
                     raise end(f"new version {rollout.canary.addr} exited during {label}",
                               time.monotonic())
+                if time.monotonic() >= router_due:
+                    # a dead or frozen router is found within a second, not once an interval
+                    router_due = time.monotonic() + ROUTER_CHECK_S
+                    health = self.router.check()
+                    if not health.ok:
+                        raise end(f"router failed during {label}: "
+                                  f"{'; '.join(health.problems)}", time.monotonic())
                 time.sleep(POLL_S)
             if phase.until is not None and time.monotonic() >= phase.until:
                 record("passed")
@@ -506,6 +543,24 @@ class Deployer:
             detected = time.monotonic()
             measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
             self.out(self.describe_measurement(label, n, m))
+            if m.result in ("inconclusive", "error") and disk_full(self.config.work_dir):
+                # Blind: nginx cannot append to its log, so no data will come. Inconclusive,
+                # and the new version is not left its weight meanwhile: a traffic pause.
+                if phase.mode == "bake":
+                    raise end(f"{label}: the work folder's disk is full: the new version's "
+                              "traffic cannot be judged", detected, outcome="aborted")
+                if not blind:
+                    self.traffic_pause(state, rollout, label, detected)
+                    blind = True
+                if time.monotonic() - progress_from >= self.config.progress_deadline:
+                    raise end(f"{label}: no progress within the progress deadline (the disk "
+                              "stayed full)", detected)
+                continue
+            if blind:  # space again: back to this step's weights, with fresh data
+                self.resume_step(state, rollout, stage, label)
+                blind = False
+                offset = log_size(self.router.log_path)
+                continue
             if m.result != "inconclusive":
                 offset = new_offset  # an inconclusive window grows until it has enough data
             if phase.mode == "bake" or rollout.status == "paused":
@@ -534,6 +589,32 @@ class Deployer:
                 raise end(f"{label}: no progress within the progress deadline "
                           f"({format_duration(self.config.progress_deadline)}; last: "
                           f"{'; '.join(m.reasons)})", detected)
+
+    def traffic_pause(self, state: DeployState, rollout: Rollout, label: str,
+                      detected: float) -> None:
+        assert state.stable is not None
+        result = self.route({state.stable.addr: 100})
+        if not result.ok:
+            raise Ended(self.rollback(state, rollout, f"{label}: the disk is full and traffic "
+                                      f"could not be paused: {result.message}", detected))
+        rollout.status, rollout.weight = "paused", 0
+        rollout.reason = f"{label}: the work folder's disk is full"
+        self.save(state)
+        self.out(f"[paused] {label}: the work folder's disk is full, so the router's log cannot "
+                 f"show the new version's traffic: all traffic is back on stable "
+                 f"{state.stable.addr} (the new version stays up) until there is space")
+
+    def resume_step(self, state: DeployState, rollout: Rollout, stage: Stage,
+                    label: str) -> None:
+        assert state.stable is not None
+        weights = split(state.stable.addr, rollout.canary.addr, stage.weight)
+        result = self.route(weights)
+        if not result.ok:
+            raise Ended(self.rollback(state, rollout, f"{label}: router: {result.message}",
+                                      time.monotonic(), outcome="aborted"))
+        rollout.status, rollout.weight = "running", stage.weight
+        self.save(state)
+        self.out(f"[resume] {label}: space again in the work folder: {describe(weights)}")
 
     def on_request(self, state: DeployState, rollout: Rollout, phase: Watch,
                    request: ControlRequest, record: Callable[[str], None]) -> None:

@@ -17,12 +17,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pytest_pyramid.errors import PyramidError, VerdictError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    import subprocess
+    from collections.abc import Callable, Iterator, Sequence
     from datetime import datetime
     from types import FrameType
 
@@ -31,10 +32,11 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.processes import Registry, Version
-    from pytest_pyramid.deploy.rollout import Outcome
+    from pytest_pyramid.deploy.rollout import Deployer, Outcome
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import DeployState
     from pytest_pyramid.deploy.stats import DeployStats
+    from pytest_pyramid.deploy.supervisor import Job
     from pytest_pyramid.verdict.document import Verdict
 
 class UsageFailure(PyramidError):
@@ -116,6 +118,8 @@ class DeployRequest:
     dry_run: bool = False
     redeploy: bool = False
     approval_files: tuple[Path, ...] = ()
+    #: start the supervisor and return at once (the rollout goes on without the command)
+    detach: bool = False
 
 
 def resolve_commit(config: DeployConfig, revision: str | None) -> str:
@@ -243,7 +247,58 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         code = dry_run(config, commit, history, commit_time, out)
         history.close()
         return code
-    return _deploy(config, commit, commit_time, history, out, redeploy=request.redeploy)
+    history.close()
+    return _hand_to_supervisor(config, commit, commit_time, out, redeploy=request.redeploy,
+                               detach=request.detach)
+
+
+def _hand_to_supervisor(config: DeployConfig, commit: str, commit_time: str | None,
+                        out: Callable[[str], None], *, redeploy: bool, detach: bool) -> int:
+    """The gate passed: the rollout is a job that a detached supervisor owns; this command
+    only follows its log (killing it, or Ctrl-C, leaves the rollout to the supervisor)."""
+    from pytest_pyramid.deploy import supervisor
+
+    job = supervisor.new_job(config, "deploy", commit=commit, commit_time=commit_time,
+                             redeploy=redeploy)
+    child = supervisor.spawn(job)
+    out(f"[deploy] supervisor pid {child.pid} owns the rollout (log {job.log}); this command "
+        "follows it and may be stopped or detached (Ctrl-C) without effect on the rollout")
+    if detach:
+        out("[deploy] detached: `pyramid status` follows the rollout")
+        return 0
+    return supervisor.follow(job, child, out)
+
+
+def run_job(job: Job, out: Callable[[str], None]) -> int:
+    """What a supervisor process does for one job (``pyramid supervise --job``)."""
+    config = job.config
+    if job.kind == "resume":
+        return resume(config, out)
+    return _deploy(config, job.commit, job.commit_time, _history(config, out), out,
+                   redeploy=job.redeploy)
+
+
+@contextlib.contextmanager
+def _lease(config: DeployConfig, role: str, out: Callable[[str], None]) -> Iterator[None]:
+    """The deploy lock with a heartbeat: whoever acts on traffic holds both. A holder that
+    stopped beating (frozen, hung) is taken over first."""
+    from pytest_pyramid.deploy.state import LockHeld, deploy_lock
+    from pytest_pyramid.deploy.supervisor import Heartbeat, take_over, watcher
+
+    try:
+        lock = deploy_lock(config.work_dir)
+        lock.__enter__()
+    except LockHeld:
+        seen = watcher(config.work_dir, config.lease_timeout)
+        if seen.fresh or not take_over(config.work_dir, config.lease_timeout, out):
+            raise
+        lock = deploy_lock(config.work_dir)
+        lock.__enter__()
+    try:
+        with Heartbeat(config.work_dir, role):
+            yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def dry_run(config: DeployConfig, commit: str, history: History, commit_time: str | None,
@@ -284,20 +339,271 @@ def dry_run(config: DeployConfig, commit: str, history: History, commit_time: st
     return 1 if problems else 0
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # The first signal starts the rollback; one arriving before it is under way must not
+    # interrupt it (the handlers of the rollback itself replace this one at once).
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
+             body: Callable[[], Outcome]) -> Outcome:
+    """Run a rollout so that SIGTERM, SIGHUP, Ctrl-C or an unexpected error roll it back
+    before the process exits. Once that rollback has begun, further signals are noted and
+    ignored: a second SIGTERM during the drain must not leave the history row open."""
+    handlers = {sig: signal.signal(sig, _on_sigterm) for sig in _STOP_SIGNALS}
+
+    def settle(why: str) -> Outcome:
+        def noted(signum: int, frame: FrameType | None) -> None:
+            out(f"[deploy] signal {signum} ignored: the rollback under way finishes first")
+
+        for sig in handlers:
+            signal.signal(sig, noted)
+        return deployer.settle(state, action="abort", why=why)
+
+    try:
+        try:
+            return body()
+        except KeyboardInterrupt:
+            if state.rollout is None:
+                raise
+            return settle("deploy interrupted")
+        except Exception as exc:
+            # Whatever went wrong, a new version with traffic is not left unwatched.
+            if state.rollout is None:
+                raise
+            out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
+            return settle(f"deploy failed: {type(exc).__name__}: {exc}")
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
+    """A supervisor taking over a rollout whose supervisor died: it goes on watching it from
+    the step it was at (the analysis starts afresh there; a bake starts again) when both
+    versions are healthy, else it is settled (stable back to 100%)."""
+    from pytest_pyramid.deploy.rollout import Deployer
+    from pytest_pyramid.deploy.state import LockHeld
+
+    router = _router(config)
+    history = _history(config, out)
+    try:
+        with _lease(config, "resume", out):
+            state = load_state(config, router, out, repair=True)
+            _close_orphan_rows(history, state, out)
+            rollout = state.rollout
+            if rollout is None:
+                out("[resume] no rollout left to watch")
+                return 0
+            deployer = Deployer(config, router, history, out)
+            live = router.actual()
+            serving = live is not None and rollout.canary.addr in live.weights
+            if rollout.status in ("running", "paused", "baking") and serving and \
+                    deployer.healthy(rollout.canary) and deployer.healthy(state.stable):
+                out(f"[resume] rollout #{rollout.id} of {rollout.commit[:12]} at "
+                    f"{rollout.weight}% ({rollout.status}) lost its supervisor: watching it "
+                    "again from this step")
+                outcome = _guarded(deployer, state, out,
+                                   lambda: deployer.resume(state, rollout))
+            else:
+                why = (f"rollout #{rollout.id} was left {rollout.status} at {rollout.weight}% "
+                       "(its supervisor is gone)")
+                outcome = deployer.settle(state, action="abort", why=why)
+            _finish(history, rollout.id, rollout.reason, outcome)
+            history.close()
+    except LockHeld as exc:
+        out(f"[resume] not needed: {exc}")
+        return 0
+    out(f"[deploy] #{rollout.id} {outcome.outcome}: {outcome.reason}")
+    return outcome.exit_code
+
+
+def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
+    """After the bake: keep judging the serving release's real traffic (the router's access
+    log, the analysis limits), restart a dead or frozen router at once, and on a breach act by
+    the ``watch`` policy: ``rollback`` returns to the previous release (`pyramid rollback`),
+    ``alert`` marks the release degraded for `status`. Ends when anyone else takes the deploy
+    lock (a deploy, a rollback, a stop) or the serving release changes."""
+    from pytest_pyramid.deploy import analysis, supervisor
+    from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer, log_size, read_log
+    from pytest_pyramid.deploy.state import LockHeld, read_state
+
+    state = read_state(config.state_path).state
+    stable = state.stable
+    if stable is None or state.rollout is not None:
+        return 0
+    router = _router(config)
+    watch_lock = _flock(config.work_dir / supervisor.WATCH_LOCK)
+    if watch_lock is None:
+        return 0  # another watch runs
+    limits = Deployer(config, router, _history(config, out), out).limits
+    run = analysis.AnalysisRun(failure_limit=config.failure_limit,
+                               consecutive_error_limit=config.consecutive_error_limit,
+                               inconclusive_limit=1 << 30)
+    offset = log_size(router.log_path)
+
+    def status(kind: str, reason: str = "") -> None:
+        supervisor.write_watch_status(config.work_dir, state=kind, reason=reason,
+                                      commit=stable.commit, pid=stable.pid, policy=config.watch)
+
+    with watch_lock, supervisor.Heartbeat(config.work_dir, "watch", supervisor.WATCH_LEASE):
+        out(f"[watch] {stable.commit[:12]} at {stable.addr}: its traffic is judged every "
+            f"{config.interval:g}s after the bake (policy: {config.watch})")
+        status("healthy")
+        measure_at = time.monotonic() + config.interval
+        router_due = time.monotonic() + ROUTER_CHECK_S
+        while True:
+            time.sleep(POLL_S)
+            current = read_state(config.state_path).state
+            # (the lease, not the lock: trying the lock would hold it for a moment, and a
+            # deploy starting just then would be refused)
+            holder = supervisor.read_lease(config.work_dir)
+            busy = holder is not None and not holder.released and holder.holder_alive()
+            if busy or current.rollout is not None or current.stable is None or \
+                    current.stable.pid != stable.pid:
+                out("[watch] ended: the serving release changed hands")
+                return 0
+            now = time.monotonic()
+            if now >= router_due:
+                router_due = now + ROUTER_CHECK_S
+                health = router.check()
+                if not health.ok:
+                    out(f"[watch] router: {'; '.join(health.problems)}")
+                    with contextlib.suppress(LockHeld), _lease(config, "watch", out):
+                        result = router.ensure_running({stable.addr: 100})
+                        out(f"[watch] router: {result.message}")
+            if now < measure_at:
+                continue
+            measure_at = now + config.interval
+            try:
+                lines, new_offset = read_log(router.log_path, offset)
+                m = analysis.judge(analysis.parse_lines(lines).upstreams.get(stable.addr),
+                                   None, limits)
+            except OSError as exc:
+                m, new_offset = analysis.measurement_error(f"cannot read the access log: "
+                                                           f"{exc}"), offset
+            if m.result != "inconclusive":
+                offset = new_offset
+            if m.result == "successful":
+                run.consecutive_errors = 0
+                continue
+            if m.result == "inconclusive" or run.record(m.result) != "rollback":
+                continue
+            reason = "; ".join(m.reasons)
+            status("degraded", reason)
+            out(f"[watch] {stable.commit[:12]} breached its limits after the bake: {reason}")
+            if config.watch == "rollback" and current.previous is not None:
+                code = revert(config, by="the watch", out=out)
+                status("rolled_back" if code == 0 else "degraded", reason)
+                return code
+            out("[watch] policy alert (or no previous release): `pyramid status` reports it "
+                "degraded; `pyramid rollback` returns to the previous release")
+            run = analysis.AnalysisRun(failure_limit=config.failure_limit,
+                                       consecutive_error_limit=config.consecutive_error_limit,
+                                       inconclusive_limit=1 << 30)
+
+
+def _flock(path: Path) -> TextIO | None:
+    """The open file holding an exclusive lock on ``path`` (closing it releases the lock);
+    None when another process holds it."""
+    import fcntl
+
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def run_job_file(path: Path) -> int:
+    """``pyramid supervise --job FILE``: run one job, write its result; then, after a rollout
+    that succeeded, watch the serving release (the command following us is done by then)."""
+    from pytest_pyramid.deploy.supervisor import Job, job_output, write_result
+
+    job = Job.from_dict(json.loads(path.read_text("utf-8")))
+    out = job_output(job)
+    try:
+        code = run_job(job, out)
+    except Exception as exc:  # the command following us must hear why
+        out(f"[supervisor] {type(exc).__name__}: {exc}")
+        code = 3
+    write_result(job, code)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if code == 0 and job.config.watch != "off":
+        watch_serving(job.config, out)
+    return code
+
+
+def serve(config: DeployConfig, out: Callable[[str], None]) -> int:
+    """``pyramid supervise``: the foreground supervisor (systemd). Resumes an orphaned rollout
+    at once and keeps doing so; jobs written by ``pyramid deploy`` are spawned as usual (each is
+    its own process), and so is each resume: a restart of this loop interrupts no rollout.
+    SIGTERM ends it."""
+    import threading
+
+    from pytest_pyramid.deploy.supervisor import BEAT_S, take_over, watcher
+
+    stopping = threading.Event()
+
+    def on_term(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    out(f"[supervise] watching {config.work_dir} (pid {os.getpid()})")
+    child: subprocess.Popen[bytes] | None = None
+    while not stopping.is_set():
+        try:
+            if child is None or child.poll() is not None:  # one resumer at a time
+                seen = watcher(config.work_dir, config.lease_timeout)
+                if seen.lock_held and not seen.fresh:
+                    take_over(config.work_dir, config.lease_timeout, out)
+                child = resume_if_orphaned(config, out)
+                if child is not None:
+                    out(f"[supervise] supervisor pid {child.pid} resumes the orphaned rollout")
+        except Exception as exc:  # one bad pass must not end the watch
+            out(f"[supervise] {type(exc).__name__}: {exc}")
+        stopping.wait(max(BEAT_S, config.lease_timeout / 4))
+    out("[supervise] stopped")
+    return 0
+
+
+def resume_if_orphaned(config: DeployConfig,
+                       out: Callable[[str], None]) -> subprocess.Popen[bytes] | None:
+    """The next command after a supervisor died resumes its rollout at once: a new detached
+    supervisor takes it. A frozen supervisor still holds the lock: only abort/rollback (which
+    take the lease) or ``pyramid supervise`` act on it. Returns the new supervisor, if any."""
+    from pytest_pyramid.deploy import supervisor
+    from pytest_pyramid.deploy.state import read_state
+
+    rollout = read_state(config.state_path).state.rollout
+    if rollout is None or rollout.status == "stuck":  # stuck waits for a human's abort
+        return None
+    if supervisor.watcher(config.work_dir, config.lease_timeout).lock_held:
+        return None
+    job = supervisor.new_job(config, "resume")
+    child = supervisor.spawn(job)
+    out(f"supervisor pid {child.pid} started to resume it (log {job.log})")
+    return child
 
 
 def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history: History,
             out: Callable[[str], None], *, redeploy: bool) -> int:
     from pytest_pyramid.deploy.rollout import Deployer
-    from pytest_pyramid.deploy.state import LockHeld, deploy_lock
+    from pytest_pyramid.deploy.state import LockHeld
 
     router = _router(config)
     deployer = Deployer(config, router, history, out)
     started = time.monotonic()
     try:
-        with deploy_lock(config.work_dir):
+        with _lease(config, "deploy", out):
             state = load_state(config, router, out, repair=True)
             _close_orphan_rows(history, state, out)
             if state.rollout is not None:
@@ -321,26 +627,9 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
             steps = config.steps if config.strategy == "canary" else (100,)
             out(f"[deploy] #{deployment_id}: {config.strategy} of {commit[:12]} "
                 f"(steps {', '.join(map(str, steps))})")
-            handlers = {sig: signal.signal(sig, _on_sigterm)
-                        for sig in (signal.SIGTERM, signal.SIGHUP)}
-            try:
-                try:
-                    outcome = deployer.run(state, deployment_id=deployment_id, commit=commit,
-                                           strategy=config.strategy, redeploy=redeploy)
-                except KeyboardInterrupt:
-                    if state.rollout is None:
-                        raise
-                    outcome = deployer.settle(state, action="abort", why="deploy interrupted")
-                except Exception as exc:
-                    # Whatever went wrong, a new version with traffic is not left unwatched.
-                    if state.rollout is None:
-                        raise
-                    out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
-                    outcome = deployer.settle(state, action="abort",
-                                              why=f"deploy failed: {type(exc).__name__}: {exc}")
-            finally:
-                for sig, handler in handlers.items():
-                    signal.signal(sig, handler)
+            outcome = _guarded(deployer, state, out, lambda: deployer.run(
+                state, deployment_id=deployment_id, commit=commit, strategy=config.strategy,
+                redeploy=redeploy))
             # e.g. a promote sent while the new version was failing its health check
             deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
                                                f"({outcome.outcome}) before acting")
@@ -455,11 +744,15 @@ class StatusReport:
 
 def status(config: DeployConfig) -> StatusReport:
     """0 healthy and idle, 1 degraded, 2 a rollout in progress (watched), 3 state error."""
-    from pytest_pyramid.deploy import processes
-    from pytest_pyramid.deploy.state import StateError, lock_free
+    from pytest_pyramid.deploy import processes, supervisor
+    from pytest_pyramid.deploy.state import StateError
 
     router = _router(config)
     notes: list[str] = []
+    seen = supervisor.watcher(config.work_dir, config.lease_timeout)
+    resumed: list[str] = []
+    if not seen.lock_held:  # a dead supervisor: the next command resumes its rollout at once
+        resume_if_orphaned(config, resumed.append)
     state_error: str | None = None
     try:
         state = load_state(config, router, notes.append, repair=False)
@@ -469,9 +762,10 @@ def status(config: DeployConfig) -> StatusReport:
         state, state_error = DeployState(), str(exc)
     if notes:
         state_error = state_error or notes[0]
+    extra_notes: list[str] = []
     health = router.check()
     actual = router.actual()
-    running = not lock_free(config.work_dir)
+    running = seen.fresh
     # A router that was never started (or was stopped) is only a problem when it should serve.
     serving = state.stable is not None or state.rollout is not None
     problems = [f"router: {p}" for p in health.problems if serving or p.startswith("orphaned")]
@@ -499,8 +793,23 @@ def status(config: DeployConfig) -> StatusReport:
         if r.status == "stuck":
             problems.append(f"rollout #{r.id} is stuck: {r.reason}")
         elif not running:
-            problems.append(f"rollout #{r.id} is {r.status} at {r.weight}% and no deploy process "
-                            "watches it (`pyramid abort`, or `pyramid deploy` reconciles it)")
+            problems.append(f"rollout #{r.id} is {r.status} at {r.weight}% and unwatched: "
+                            f"{seen.why}; "
+                            + ("; ".join(resumed) or "`pyramid abort` or `pyramid rollback` "
+                                                     "take the lease and act"))
+    watch = supervisor.read_watch_status(config.work_dir)
+    if watch is not None and state.stable is not None and watch.get("pid") == state.stable.pid:
+        lease = supervisor.read_lease(config.work_dir, supervisor.WATCH_LEASE)
+        age = lease.age() if lease is not None and not lease.released else None
+        live = age is not None and age <= config.lease_timeout and lease is not None and \
+            lease.holder_alive()
+        if watch.get("state") == "degraded":
+            problems.append(f"stable {state.stable.commit[:12]} is degraded: its traffic "
+                            f"breached the limits after the bake ({watch.get('reason')}); "
+                            f"watch policy {watch.get('policy')}")
+        elif live:
+            extra_notes.append(f"watch: pid {lease.pid if lease else '?'} judges the serving "
+                               f"release's traffic (policy {watch.get('policy')})")
     previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
         if state.previous else None
     known = {v.pid for _, v in state.versions()}
@@ -508,7 +817,7 @@ def status(config: DeployConfig) -> StatusReport:
         if leaked.pid not in known:
             problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
                             "is neither stable nor a rollout's (`pyramid stop` stops it)")
-    if not running:
+    if not seen.lock_held:
         with contextlib.suppress(sqlite3.Error, OSError):
             for row in _history(config, notes.append).open_rows():
                 if state.rollout is None or row.id != state.rollout.id:
@@ -527,21 +836,16 @@ def status(config: DeployConfig) -> StatusReport:
         code = 2
     else:
         code = 0
-    return StatusReport(code, router_info, stable, rollout, previous, running, problems, notes)
+    return StatusReport(code, router_info, stable, rollout, previous, running, problems,
+                        [*notes, *extra_notes])
 
 
 # -- abort / promote / rollback --------------------------------------------------------------------
 def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | None, wait: float,
             out: Callable[[str], None]) -> int:
     """Ask the running deploy to act on its rollout, or act directly when none runs."""
-    from pytest_pyramid.deploy.state import (
-        LockHeld,
-        deploy_lock,
-        lock_free,
-        read_answer,
-        send_request,
-        withdraw,
-    )
+    from pytest_pyramid.deploy.state import LockHeld, read_answer, send_request, withdraw
+    from pytest_pyramid.deploy.supervisor import watcher
 
     router = _router(config)
     state = load_state(config, router, out, repair=False)
@@ -560,7 +864,7 @@ def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | Non
         return 1
     who = f" by {by}" if by else ""
     try:
-        with deploy_lock(config.work_dir):
+        with _lease(config, action, out):  # takes the lease from a supervisor that is frozen
             return _settle_directly(config, router, action, who, rollout.id, out)
     except LockHeld:
         pass
@@ -574,10 +878,11 @@ def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | Non
             done, message = reply
             out(f"[{action}] {'done' if done else 'refused'}: {message}")
             return 0 if done else 1
-        gone = lock_free(config.work_dir)
+        gone = not watcher(config.work_dir, config.lease_timeout).fresh
         if (gone or time.monotonic() >= deadline) and withdraw(config.work_dir, request):
             if gone:
-                out(f"[{action}] the deploy process ended before acting; acting directly")
+                out(f"[{action}] the supervisor stopped answering before acting; acting "
+                    "directly")
                 return control(config, action, by=by, rollout_id=rollout.id, wait=wait, out=out)
             out(f"[{action}] refused: the running deploy did not act within {wait:g}s; the "
                 "request was withdrawn")
@@ -609,12 +914,12 @@ def _settle_directly(config: DeployConfig, router: Router, action: str, who: str
 def revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
     """`pyramid rollback` with no rollout: back to the version before the current one."""
     from pytest_pyramid.deploy.rollout import Deployer
-    from pytest_pyramid.deploy.state import LockHeld, deploy_lock
+    from pytest_pyramid.deploy.state import LockHeld
 
     who = f" by {by}" if by else ""
     router = _router(config)
     try:
-        with deploy_lock(config.work_dir):
+        with _lease(config, "rollback", out):
             state = load_state(config, router, out, repair=True)
             if state.rollout is not None:
                 return _settle_directly(config, router, "rollback", who, state.rollout.id, out)
@@ -648,12 +953,13 @@ def revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
 def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str], None]) -> int:
     """Stop the router and every version this work folder started."""
     from pytest_pyramid.deploy.state import LockHeld, deploy_lock, lock_holder
+    from pytest_pyramid.deploy.supervisor import Heartbeat, take_over, watcher
 
     if not config.work_dir.exists():
         out(f"[stop] nothing is running: no work folder {config.work_dir}")
         return 0
     try:
-        with deploy_lock(config.work_dir):
+        with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
             return _teardown(config, out)
     except LockHeld as exc:
         if not force:
@@ -671,9 +977,14 @@ def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str],
     deadline = time.monotonic() + wait
     while True:
         try:
-            with deploy_lock(config.work_dir):
+            with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
                 return _teardown(config, out)
         except LockHeld:
+            # a frozen supervisor never acts on its SIGTERM: once its heartbeat is stale its
+            # lease is taken (SIGKILL, only when proven ours) and the stop goes on
+            if not watcher(config.work_dir, config.lease_timeout).fresh and \
+                    take_over(config.work_dir, config.lease_timeout, out):
+                continue
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
@@ -682,7 +993,7 @@ def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str],
 
 
 def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
-    from pytest_pyramid.deploy import processes
+    from pytest_pyramid.deploy import processes, supervisor
     from pytest_pyramid.deploy.state import DeployState, StateError, save_state
 
     router = _router(config)
@@ -693,6 +1004,10 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
         out(f"[stop] {exc}; stopping what the router and the process registry show")
         state = DeployState()
     acted = False
+    watch = supervisor.stop_watch(config.work_dir, config.stop_timeout)
+    if watch is not None:
+        acted = True
+        out(f"[stop] {watch}")
     # The router first: clients then get refused connections, not 502s from dying versions.
     stopped = router.stop(config.stop_timeout)
     if stopped is not None:

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
@@ -254,7 +255,8 @@ def answer_path(work_dir: Path, nonce: str) -> Path:
 def send_request(work_dir: Path, rollout: int, action: str, by: str) -> ControlRequest:
     request = ControlRequest(rollout, action, by, uuid.uuid4().hex)
     write_json_atomic(request_path(work_dir, request), {
-        "rollout": rollout, "action": action, "by": by, "nonce": request.nonce})
+        "rollout": rollout, "action": action, "by": by, "nonce": request.nonce,
+        "seq": time.monotonic_ns()})
     return request
 
 
@@ -277,16 +279,21 @@ def withdraw(work_dir: Path, request: ControlRequest) -> bool:
 def take_requests(work_dir: Path) -> list[ControlRequest]:
     """Claim every waiting request (for any rollout); each is returned to exactly one caller."""
     folder = _control_dir(work_dir)
+    found: list[tuple[int, Path, object]] = []
     try:
-        paths = sorted(folder.glob("*.request.json"), key=lambda p: p.stat().st_mtime)
+        paths = list(folder.glob("*.request.json"))
     except OSError:
         return []
-    taken: list[ControlRequest] = []
     for path in paths:
         try:
             data = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             data = None
+        # in the order they were made: CLOCK_MONOTONIC, which a wall-clock step cannot reorder
+        seq = data.get("seq") if isinstance(data, dict) else None
+        found.append((seq if isinstance(seq, int) else 0, path, data))
+    taken: list[ControlRequest] = []
+    for _, path, data in sorted(found, key=lambda item: item[0]):
         if not _claim(path):
             continue
         if not isinstance(data, dict):
@@ -324,15 +331,24 @@ def rebuild(weights: Mapping[str, int] | None, alive: list[Version]) -> tuple[De
     router), ``alive`` the registered processes still running. Returns the state and a
     sentence saying what was found; StateError when it is ambiguous."""
     by_addr = {version.addr: version for version in alive}
+
+    def age(v: Version) -> tuple[object, ...]:
+        # Which started first decides stable vs new: the kernel's start times (ticks since
+        # boot) cannot be stepped like the wall clock, so a clock step never swaps the two
+        # (an abort would then send all traffic to the new version).
+        if all(a.start_ticks is not None for a in alive):
+            return (v.start_ticks, v.started_at, v.pid)
+        return (v.started_at, v.pid)
+
     if weights:
         unknown = sorted(addr for addr in weights if addr not in by_addr)
         if unknown:
             raise StateError(f"the router serves {', '.join(unknown)}, which no registered "
                              "process of this work folder owns")
-        served = sorted((by_addr[a] for a in weights), key=lambda v: (v.started_at, v.pid))
+        served = sorted((by_addr[a] for a in weights), key=age)
     else:
         served = []
-    idle = sorted((v for v in alive if v not in served), key=lambda v: (v.started_at, v.pid))
+    idle = sorted((v for v in alive if v not in served), key=age)
     if len(served) > 2 or len(served) + len(idle) > 2:
         listed = ", ".join(f"{v.commit[:12]} at {v.addr} (pid {v.pid})" for v in alive)
         raise StateError(f"cannot tell which version is which: {listed} are running")
@@ -352,7 +368,7 @@ def rebuild(weights: Mapping[str, int] | None, alive: list[Version]) -> tuple[De
         if not idle:
             return DeployState(only), f"stable {only.addr} serves all traffic"
         other = idle[0]
-        if (other.started_at, other.pid) < (only.started_at, only.pid):
+        if age(other) < age(only):
             return (DeployState(other, rollout(only, 100, "baking")),
                     f"{only.addr} serves all traffic while the older {other.addr} still runs: "
                     "a rollout in its bake")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.config import DEFAULT_VERDICT
-from pytest_pyramid.deploy.processes import free_port
+from pytest_pyramid.deploy.processes import free_port, start_ticks
 from tests.deploy.helpers import Project, app_command, git
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
     project.write_config(
         command=app_command(), port=project.port, nginx=nginx, interval="0.3s", measurements=1,
         min_requests=5, inconclusive_limit=40, health_timeout="10s", scale_down_delay="0.5s",
-        stop_timeout="3s", bake="0s",
+        stop_timeout="3s", bake="0s", watch="off",  # tests/deploy/test_supervisor.py: watch
     )
     yield project
     stop_everything(project, pids)
@@ -68,6 +68,12 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
 def stop_everything(project: Project, pids: Path) -> None:
     """Stop only what this test caused: each nginx by its process group (its master's pid, so
     orphaned workers too), the apps from the pid files they wrote."""
+    for name in ("supervisor.lease", "watch.lease"):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            # a supervisor still watching: ours only while the kernel's start time matches
+            lease = json.loads((project.work_dir / name).read_text().strip("\0 \n"))
+            if start_ticks(int(lease["pid"])) == lease["start_ticks"]:
+                _kill(int(lease["pid"]), signal.SIGKILL)
     router = project.work_dir / "router"
     masters: set[int] = set()
     for pid_file in router.glob("*/nginx.pid"):

@@ -464,8 +464,8 @@ def test_verdict_digest_changes_with_any_field() -> None:
 
 
 # -- state: validation, rebuild, control requests ------------------------------------------------
-def version(port: int, pid: int, started: str, commit: str = SHA) -> Version:
-    return Version(commit, port, pid, "/r", "", 1, "cmd", started, None)
+def version(port: int, pid: int, started: str, commit: str = SHA, ticks: int = 1) -> Version:
+    return Version(commit, port, pid, "/r", "", ticks, "cmd", started, None)
 
 
 @pytest.mark.parametrize(
@@ -504,6 +504,12 @@ def test_state_round_trips() -> None:
         # a newer version runs without traffic: it was being started
         ({"127.0.0.1:1": 100}, [version(1, 10, "t1"), version(2, 11, "t2")], 1, 2, "starting"),
         (None, [version(1, 10, "t1")], 1, None, None),
+        # the wall clock stepped back between the two starts: the kernel's start times
+        # still say which is stable, so an abort never sends all traffic to the new one
+        ({"127.0.0.1:1": 95, "127.0.0.1:2": 5},
+         [version(2, 11, "t0", ticks=200), version(1, 10, "t9", ticks=100)], 1, 2, "running"),
+        ({"127.0.0.1:2": 100}, [version(1, 10, "t9", ticks=100), version(2, 11, "t0", ticks=200)],
+         1, 2, "baking"),
     ],
 )
 def test_rebuild_from_router_and_registry(
@@ -614,3 +620,56 @@ def test_stats_no_data_is_not_zero() -> None:
     assert figures.median_lead_time_s is None
     assert figures.deployment_frequency_per_day is None
     assert figures.covered_days is None
+
+
+@pytest.mark.parametrize("table", [
+    {},
+    {"steps": [10, 100], "interval": "2s", "nginx_include": "extra.conf", "lease_timeout": "1s",
+     "trusted_keys": ["ab" * 32], "approvers": {"alice": {"key": "cd" * 32, "roles": ["lead"]}},
+     "smoke_paths": ["/a", "/b"], "history": "h.sqlite"},
+])
+def test_a_supervisor_job_carries_the_exact_configuration(
+    tmp_path: Path, table: dict[str, object]
+) -> None:
+    from pytest_pyramid.deploy.supervisor import Job, config_from_json, config_to_json, new_job
+
+    config = build_config(table, source="p.toml", root=tmp_path)
+    assert config_from_json(json.loads(json.dumps(config_to_json(config)))) == config
+    job = new_job(config, "deploy", commit="a" * 40, commit_time=None, redeploy=True)
+    assert Job.from_dict(json.loads(json.dumps(job.as_dict()))) == job
+
+
+
+def test_control_requests_are_taken_in_the_order_made_whatever_the_file_times(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    first = send_request(tmp_path, 7, "abort", "oncall")
+    second = send_request(tmp_path, 7, "promote", "lead")
+    # a wall-clock step back: the later request's file looks older
+    os.utime(next((tmp_path / "control").glob(f"*{second.nonce}*")), (1, 1))
+    assert [r.nonce for r in take_requests(tmp_path)] == [first.nonce, second.nonce]
+
+
+def test_history_durations_ignore_a_clock_step(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    row = history.start(commit="a" * 40, commit_time=None, strategy="canary", dry_run=False,
+                        verdict_path="v")
+    other = History(tmp_path / "h.sqlite").start(commit="b" * 40, commit_time=None,
+                                                 strategy="canary", dry_run=False,
+                                                 verdict_path="v")
+    with sqlite3.connect(tmp_path / "h.sqlite") as db:  # as if the clock had jumped back 1h
+        db.execute("UPDATE deployments SET started_at = '2999-01-01T00:00:00Z'")
+    history.finish(row, outcome="succeeded", reason="")
+    History(tmp_path / "h.sqlite").finish(other, outcome="aborted", reason="")
+    rows = {d.id: d for d in history.deployments()}
+    duration = rows[row].duration_s
+    assert duration is not None
+    assert duration > 0  # this process's monotonic clock: not the clamped wall-clock span
+    assert rows[other].duration_s == 0.0  # another process's row: clamped, never negative
+    assert (rows[row].outcome, rows[other].outcome) == ("succeeded", "aborted")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -142,7 +144,9 @@ def test_stop_closes_an_orphaned_paused_rollout_in_the_history(
     project.write_config(inconclusive_limit=1)
     deploy = project.popen("deploy")  # no traffic: paused with both versions up
     project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "paused")
-    deploy.kill()  # nobody watches the paused rollout any more
+    lease = json.loads((project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))
+    assert start_ticks(lease["pid"]) == lease["start_ticks"]
+    os.kill(lease["pid"], signal.SIGKILL)  # nobody watches the paused rollout any more
     deploy.communicate(timeout=10)
     pids = running_pids(project)
     assert "canary" in pids

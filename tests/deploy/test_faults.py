@@ -561,11 +561,14 @@ def test_deploy_killed_during_the_health_wait_leaks_nothing(deployed: tuple[Proj
                            app_command("good", "--start-delay", "30"))
     state = project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "starting")
     starting = state["rollout"]["canary"]
-    deploy.kill()
+    lease = json.loads((project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))
+    os.kill(lease["pid"], signal.SIGKILL)  # the supervisor, which owns the rollout
     finish(deploy)
     status = project.run("status")
     assert status.returncode == 1
-    assert "no deploy process watches it" in status.stdout
+    assert "unwatched" in status.stdout
+    assert "started to resume it" in status.stdout  # it stops the version never exposed
+    project.wait_state(lambda s: s.get("rollout") is None)
     result = project.run("stop")
     assert result.returncode == 0, result.stdout
     assert not is_alive(starting["pid"], starting["start_ticks"])

@@ -25,10 +25,12 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_pyramid._files import write_json_atomic, write_text_atomic
@@ -38,7 +40,6 @@ from pytest_pyramid.deploy.routers.base import ApplyResult, RouterHealth, Router
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
@@ -180,6 +181,20 @@ http {{
 """, generation
 
 
+def _write_config(path: Path, text: str) -> None:
+    """Atomically when the disk allows it; on a full disk the file is rewritten in place
+    (truncating it frees the blocks the new text, of the same shape, needs), so a rollback
+    never waits for space. nginx reads it only at the reload that follows."""
+    try:
+        write_text_atomic(path, text)
+    except OSError:
+        with path.open("r+b") as handle:
+            handle.truncate(0)
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
@@ -218,19 +233,25 @@ class NginxRouter:
         self.verify_timeout = 10.0
         #: split workers of the configuration before the last reload: pid -> start time
         self._retiring: dict[int, int | None] = {}
+        self._unsaved: dict[str, object] = {}
 
     # -- persistent router facts (ports, generation, masters) ----------------------------------
     def _load(self) -> dict[str, object]:
         try:
             data = json.loads(self.facts_path.read_text("utf-8"))
         except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+            data = {}
+        # facts this process could not write (a full disk) still count for it
+        return {**data, **self._unsaved} if isinstance(data, dict) else dict(self._unsaved)
 
     def _save(self, **changes: object) -> None:
         # Best effort: nginx itself is asked for the truth; these facts only help find it.
-        with contextlib.suppress(OSError):
+        try:
             write_json_atomic(self.facts_path, {**self._load(), **changes})
+        except OSError:
+            self._unsaved.update(changes)
+        else:
+            self._unsaved.clear()
 
     def _port_fact(self, name: str) -> int:
         value = self._load().get(name)
@@ -285,7 +306,9 @@ class NginxRouter:
         for pid in candidates:
             if processes.is_alive(pid) and str(instance.prefix) in processes.cmdline(pid) \
                     and "nginx" in processes.cmdline(pid):
-                return pid
+                # A frozen master applies no reload and restarts no worker: it counts as
+                # dead, so its process group is stopped as orphans and nginx started again.
+                return None if processes.frozen(pid) else pid
         return None
 
     def running(self) -> bool:
@@ -353,7 +376,14 @@ class NginxRouter:
         """None when ``nginx -t`` accepts ``text``, else nginx's complaint."""
         self._prepare_dirs()
         candidate = instance.prefix / "nginx.conf.candidate"
-        write_text_atomic(candidate, text)
+        try:
+            write_text_atomic(candidate, text)
+        except OSError:
+            # the work folder is full: test the candidate from the temporary folder (every
+            # path in it is absolute), so a rollback is not refused for want of space
+            spare = Path(tempfile.gettempdir())
+            candidate = spare / f"pyramid-{instance.role}-{os.getpid()}.conf"
+            write_text_atomic(candidate, text)
         try:
             result = subprocess.run(self._cmd(instance, "-t", "-q", conf=candidate),
                                     capture_output=True, text=True, timeout=30)
@@ -531,7 +561,7 @@ class NginxRouter:
         if master is None:
             return f"the {instance.role} nginx is not running"
         previous = self._read(instance.conf)
-        write_text_atomic(instance.conf, text)
+        _write_config(instance.conf, text)
         old = {pid: processes.start_ticks(pid) for pid in processes.group_members(master)
                if pid != master}
         with contextlib.suppress(ProcessLookupError):
