@@ -189,6 +189,11 @@ def outside_links(toplevel: Path, tree: str | None) -> list[str]:
     return found
 
 
+def tree_listing(toplevel: Path, tree: str) -> str | None:
+    """``git ls-tree -r -z`` of a tree id: every entry with its blob id (None without git)."""
+    return _git(toplevel, "ls-tree", "-r", "-z", "--full-tree", tree)
+
+
 def changed_paths(toplevel: Path, tree_a: str, tree_b: str, limit: int = 10) -> list[str]:
     """Paths that differ between two tree ids (for messages), at most ``limit``."""
     out = _git(toplevel, "diff-tree", "-r", "--name-only", "--no-commit-id", tree_a, tree_b)

@@ -300,6 +300,7 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(self._closed_world(git))
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
         coverage: dict[str, object] | None = None
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
@@ -439,6 +440,25 @@ class VerdictWriter:
             "message": f"the working tree changed while the tests ran: {shown}",
         }
 
+    def _closed_world(self, git: GitInfo) -> list[Problem]:
+        """Code the run's processes executed or collected tests from that is not the tree
+        the digest names, byte for byte as it was read (``run/imported.py``)."""
+        from pytest_pyramid.run.closed_world import CODE_KEY
+
+        seen = self.config.stash.get(CODE_KEY, None)
+        if seen is None or git.tree is None or git.toplevel is None:
+            return []  # without a digest nothing is vouched for (the trust checks refuse it)
+        from pytest_pyramid.run.imported import outside_tree, parse_ls_tree
+        from pytest_pyramid.verdict.provenance import tree_listing
+
+        listing = tree_listing(Path(git.toplevel), git.tree)
+        if listing is None:
+            return [{"kind": "closed_world", "message": "the tree the verdict names could not "
+                     f"be listed (git ls-tree {git.tree}): the code that ran is not named"}]
+        blobs, submodules = parse_ls_tree(listing)
+        return [{"kind": "closed_world", "message": message}
+                for message in outside_tree(seen, git.toplevel, blobs, submodules)]
+
     # -- writing ------------------------------------------------------------------------------
 
     def _write_results(self, run: RunSummary, notes: list[str]) -> ResultsRef | None:
@@ -475,6 +495,7 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(self._closed_world(git))
         problems.extend(
             {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
             for what in git.unnamed
