@@ -74,7 +74,7 @@ def _data_file_name(config: pytest.Config) -> str | None:
     if cov is None:
         return None
     try:
-        return os.path.basename(cov.get_data().data_filename())
+        return os.path.basename(str(cov.get_data().data_filename()))
     except Exception:  # coverage's own failure: then no file is this process's
         return None
 
