@@ -267,3 +267,43 @@ def test_coverage_data_no_process_of_the_run_wrote_is_not_evaluated(
     else:
         assert (gate["status"], verdict["decision"]) == ("pass", "ready"), json.dumps(gate)
 
+
+
+SWAP = {"tests/unit/lazy.py": "VALUE = 1\n", "tests/unit/test_swap.py": """
+    import os
+    from pathlib import Path
+    def test_swap():
+        if not os.environ.get("PYRAMID_TEST_SWAP"):
+            return
+        path = Path(__file__).with_name("lazy.py")
+        committed = path.read_bytes()
+        path.write_text("VALUE = 2\\n")
+        try:
+            import lazy
+            assert lazy.VALUE == 2
+        finally:
+            path.write_bytes(committed)
+"""}
+
+
+@pytest.mark.parametrize("swap", [False, True], ids=["as-committed", "changed-before-import"])
+def test_shards_carry_the_closed_world_into_the_merge(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, swap: bool,
+) -> None:
+    from pytest_pyramid.cli import main
+
+    root = project({**SWAP, ".gitignore": BASE[".gitignore"] + "pyramid-partial-*\n"})
+    monkeypatch.setenv("PYRAMID_RUN_ID", "closed-world-1")
+    if swap:
+        monkeypatch.setenv("PYRAMID_TEST_SWAP", "1")
+    for index in (1, 2):
+        run(pytester, (), f"--pyramid-shard={index}/2")
+    monkeypatch.chdir(root)
+    main(["merge", "pyramid-partial-1-of-2.json", "pyramid-partial-2-of-2.json"])
+    verdict = read_verdict()
+    if swap:
+        assert verdict["decision"] == "incomplete"
+        assert any("differed" in m and "tests/unit/lazy.py" in m for m in closed_world(verdict))
+    else:
+        assert (verdict["decision"], closed_world(verdict)) == ("ready", [])
