@@ -230,11 +230,14 @@ class _RecordingLoader(SourceFileLoader):
         super().__init__(fullname, path)
         self._recorder = recorder
         self._real = real
+        self._loading = False
         self._source_read = False
         self._pyc_flags: int | None = None
 
     def get_data(self, path: str) -> bytes:
         data = super().get_data(path)
+        if not self._loading:
+            return data  # get_source for a traceback, a resource: not what runs
         if path == self.path:
             self._source_read = True
             self._recorder.record(self._real, data)
@@ -243,7 +246,11 @@ class _RecordingLoader(SourceFileLoader):
         return data
 
     def get_code(self, fullname: str) -> object:  # type: ignore[override]
-        code = super().get_code(fullname)
+        self._loading, self._source_read, self._pyc_flags = True, False, None
+        try:
+            code = super().get_code(fullname)
+        finally:
+            self._loading = False
         if not self._source_read:
             flags = self._pyc_flags or 0
             if flags & _HASH_BASED and not flags & _CHECK_SOURCE:

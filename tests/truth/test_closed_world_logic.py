@@ -75,6 +75,21 @@ def test_source_is_hashed_as_the_loader_read_it(recorder: ImportRecorder, tmp_pa
     assert recorder.seen.unverifiable == {}
 
 
+def test_reading_the_source_again_is_not_an_import(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    """A traceback reads the source again (``get_source``): only what ran is the record."""
+    import inspect
+
+    path = tmp_path / "repo/cw_mod_e.py"
+    path.write_text("VALUE = 1\n")
+    module = fresh_import("cw_mod_e")
+    path.write_text("VALUE = 22\n")
+    assert inspect.getsource(module) == "VALUE = 22\n"
+    assert recorder.seen.files == {str(path.resolve()): blob_id(b"VALUE = 1\n")}
+    assert recorder.seen.unverifiable == {}
+
+
 def test_environment_and_outside_files_are_not_watched(
     recorder: ImportRecorder, tmp_path: Path
 ) -> None:
