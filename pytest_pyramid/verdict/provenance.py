@@ -94,6 +94,25 @@ def _inside(toplevel: Path, paths: tuple[Path, ...]) -> list[str]:
     return inside
 
 
+#: (toplevel, commit, index stamp, outputs) -> tracked_outputs(): what git tracks changes
+#: with a commit or the index, not between the start and the end of a run
+_TRACKED: dict[tuple[str, str | None, int, tuple[Path, ...]], tuple[str, ...] | None] = {}
+
+
+def _tracked_once(
+    toplevel: Path, commit: str | None, outputs: tuple[Path, ...]
+) -> tuple[str, ...] | None:
+    """:func:`tracked_outputs`, asked once for the start and the end of a run."""
+    try:
+        stamp = (toplevel / ".git" / "index").stat().st_mtime_ns
+    except OSError:  # a worktree's or submodule's .git is a file: no key to trust, ask git
+        return tracked_outputs(toplevel, outputs)
+    key = (str(toplevel), commit, stamp, outputs)
+    if key not in _TRACKED:
+        _TRACKED[key] = tracked_outputs(toplevel, outputs)
+    return _TRACKED[key]
+
+
 def tracked_outputs(toplevel: Path, outputs: tuple[Path, ...]) -> tuple[str, ...] | None:
     """The outputs git tracks (None: git did not answer), which are never left out of the
     digest: a report or verdict path pointing at ``pyproject.toml`` must not take the file
@@ -154,7 +173,7 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         return GitInfo()
     toplevel = Path(toplevel_text)
     commit = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD")
-    tracked = tracked_outputs(toplevel, outputs)
+    tracked = _tracked_once(toplevel, commit, outputs)
     kept = {toplevel / name for name in tracked or ()}
     excluded = artifact_excludes(toplevel, () if tracked is None else tuple(
         path for path in outputs if Path(os.path.abspath(path)) not in kept))
