@@ -286,10 +286,11 @@ SWAP = {"tests/unit/lazy.py": "VALUE = 1\n", "tests/unit/test_swap.py": """
 """}
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("swap", [False, True], ids=["as-committed", "changed-before-import"])
 def test_shards_carry_the_closed_world_into_the_merge(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
-    monkeypatch: pytest.MonkeyPatch, swap: bool,
+    monkeypatch: pytest.MonkeyPatch, swap: bool, mode: tuple[str, ...],
 ) -> None:
     from pytest_pyramid.cli import main
 
@@ -298,7 +299,7 @@ def test_shards_carry_the_closed_world_into_the_merge(
     if swap:
         monkeypatch.setenv("PYRAMID_TEST_SWAP", "1")
     for index in (1, 2):
-        run(pytester, (), f"--pyramid-shard={index}/2")
+        run(pytester, mode, f"--pyramid-shard={index}/2")
     monkeypatch.chdir(root)
     main(["merge", "pyramid-partial-1-of-2.json", "pyramid-partial-2-of-2.json"])
     verdict = read_verdict()
