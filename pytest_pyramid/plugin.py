@@ -277,9 +277,13 @@ def pytest_load_initial_conftests(
                     f"pytest-pyramid: cannot write the verdict to {path}: {exc.strerror or exc}"
                 ) from None
             config.stash[PLACEHOLDER_KEY] = str(path.resolve())
+            from pytest_pyramid.run.closed_world import install
+
+            install(config, config.rootpath)  # before the first conftest is imported
     try:
         return (yield)
     except BaseException as exc:
+        _stop_watching_imports(config)  # pytest unconfigures nothing when this fails
         _replace_placeholder(
             config, f"a conftest could not be loaded: {type(exc).__name__}: {str(exc)[:300]}"
         )
@@ -298,6 +302,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         settings = _load_settings(config)
         if settings is None:
+            _stop_watching_imports(config)
             return
         config.stash[SETTINGS_KEY] = settings
         _register_parts(config, settings)
@@ -310,9 +315,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[STARTED_KEY] = True
 
 
+def _stop_watching_imports(config: pytest.Config) -> None:
+    if "pytest_pyramid.run.closed_world" in sys.modules:  # else never installed
+        from pytest_pyramid.run.closed_world import uninstall
+
+        uninstall(config)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """pytest_configure is historic (no wrappers): an error in another plugin's configure is
     seen here, as a run that wrote its placeholder and never started a session."""
+    _stop_watching_imports(config)
     if config.stash.get(FINISHED_KEY, False) or config.stash.get(PLACEHOLDER_KEY, None) is None:
         return
     if config.stash.get(EXPLAINED_KEY, False):
@@ -413,6 +426,12 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
+    from pytest_pyramid.run.closed_world import ClosedWorld, install
+
+    # installed at start-up already, unless the plugin was loaded late (-p, a conftest)
+    recorder = install(config, config.rootpath)
+    config.pluginmanager.register(ClosedWorld(recorder, is_worker=owner.is_worker),
+                                  "pyramid-closed-world")
     from pytest_pyramid.run.session import LateMarkers
 
     config.pluginmanager.register(LateMarkers(owner), "pyramid-late-markers")

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 #: fixtures set up once for many tiers: their setup is recorded as the run's, not a tier's
 _SHARED_SCOPES = frozenset({"session", "package"})
 SHARED_FIXTURES_NAME = "pyramid-coverage-shared-fixtures"
+#: the name of an xdist worker's coverage data file, in ``workeroutput``
+DATA_KEY = "pyramid_cov_data_file"
 #: The name this plugin is registered under.
 PLUGIN_NAME = "pyramid-coverage"
 #: The command-line option the core adds (``--pyramid-diff-base=REV``), read defensively.
@@ -63,6 +65,18 @@ def _pytest_cov(config: pytest.Config) -> Any | None:
     if plugin is None or getattr(plugin, "_disabled", False):
         return None
     return plugin
+
+
+def _data_file_name(config: pytest.Config) -> str | None:
+    """The name of the data file this process's coverage writes (pytest-cov's)."""
+    plugin = _pytest_cov(config)
+    cov = getattr(getattr(plugin, "cov_controller", None), "cov", None)
+    if cov is None:
+        return None
+    try:
+        return os.path.basename(str(cov.get_data().data_filename()))
+    except Exception:  # coverage's own failure: then no file is this process's
+        return None
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -138,6 +152,10 @@ class CoveragePlugin:
         self._untiered = ""  # set when switching starts (the module loads only then)
         #: data files of earlier runs found (and removed) before this run measured anything
         self._foreign: list[str] = []
+        #: the names of the data files the xdist workers of this run wrote
+        self._workers_data: set[str] = set()
+        #: data files that appeared during the run, written by none of them
+        self._strangers: list[str] = []
 
     @classmethod
     def from_settings(cls, settings: SettingsLike, config: pytest.Config) -> CoveragePlugin:
@@ -188,6 +206,45 @@ class CoveragePlugin:
             config.pluginmanager.register(SharedFixtureContext(self), SHARED_FIXTURES_NAME)
         if self._problem and not _is_worker(config):
             warn_once(config, f"pytest-pyramid: {self._problem}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        name = getattr(node, "workeroutput", {}).get(DATA_KEY)
+        if isinstance(name, str):
+            self._workers_data.add(name)
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:  # saved by now (pytest-cov's runtestloop wrapper)
+            name = _data_file_name(session.config)
+            if name is not None:
+                workeroutput[DATA_KEY] = name
+
+    @pytest.hookimpl(wrapper=True, trylast=True)  # inside pytest-cov's: before it combines
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            if not _is_worker(session.config):
+                self._strangers = self._stranger_data(session.config)
+
+    def _stranger_data(self, config: pytest.Config) -> list[str]:
+        """Data files pytest-cov is about to combine that no process of this run wrote."""
+        from pytest_pyramid.cov.data_files import strangers
+
+        plugin = _pytest_cov(config)
+        controller = getattr(plugin, "cov_controller", None) if plugin is not None else None
+        cov = getattr(controller, "cov", None)
+        if cov is None or config.getoption("cov_append", False):
+            return []
+        data_file = Path(os.path.abspath(cov.config.data_file))
+        names = [p.name for p in data_file.parent.glob(data_file.name + ".*")]
+        own = {*self._workers_data, _data_file_name(config) or ""}
+        declared = bool(os.environ.get("COVERAGE_PROCESS_START")) or "subprocess" in (
+            getattr(cov.config, "patch", None) or ())
+        return [str(data_file.parent / name) for name in
+                strangers(names, data_file.name, own, os.getpid(), subprocesses=declared)]
 
     @pytest.hookimpl(tryfirst=True)  # before fixtures set up, so their lines count for the tier
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -317,6 +374,12 @@ class CoveragePlugin:
                 "--cov-append folds coverage data of earlier runs into this run's "
                 "figures, so they do not measure this run: run without it"
             )
+        if self._strangers:
+            shown = ", ".join(self._strangers[:3]) + (
+                f" (+{len(self._strangers) - 3} more)" if len(self._strangers) > 3 else "")
+            return None, (
+                f"coverage data that no process of this run wrote appeared during the run and "
+                f"would be combined into its figures: {shown}")
         cov = controller.cov
         foreign = self._foreign_config(cov) if cov is not None else None
         if foreign is not None:

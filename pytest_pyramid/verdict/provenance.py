@@ -52,6 +52,9 @@ class GitInfo:
     #: what the tree id cannot name: submodules with uncommitted content, symlinks that
     #: point outside the repository (their targets' content is not in any tree)
     unnamed: tuple[str, ...] = field(default=())
+    #: outputs of the run that git tracks, relative to ``toplevel``: kept in the digest, and
+    #: the run that overwrites one is not the run of the tree it names
+    tracked_outputs: tuple[str, ...] = field(default=())
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str | None:
@@ -76,13 +79,53 @@ def python_version() -> str:
 
 def artifact_excludes(toplevel: Path, outputs: tuple[Path, ...] = ()) -> tuple[str, ...]:
     """The run artifacts plus this run's own output files, as pathspecs under ``toplevel``."""
-    extra = []
-    for path in outputs:
+    return (*RUN_ARTIFACTS, *sorted(set(_inside(toplevel, outputs))))
+
+
+def _inside(toplevel: Path, paths: tuple[Path, ...]) -> list[str]:
+    """``paths`` relative to ``toplevel``; those written outside the repository are not in
+    the tree anyway."""
+    inside = []
+    for path in paths:
         try:
-            extra.append(Path(os.path.abspath(path)).relative_to(toplevel).as_posix())
+            inside.append(Path(os.path.abspath(path)).relative_to(toplevel).as_posix())
         except ValueError:
-            continue  # written outside the repository: not in the tree anyway
-    return (*RUN_ARTIFACTS, *sorted(set(extra)))
+            continue
+    return inside
+
+
+#: (toplevel, commit, index stamp, outputs) -> tracked_outputs(): what git tracks changes
+#: with a commit or the index, not between the start and the end of a run
+_TRACKED: dict[tuple[str, str | None, int, tuple[Path, ...]], tuple[str, ...] | None] = {}
+
+
+def _tracked_once(
+    toplevel: Path, commit: str | None, outputs: tuple[Path, ...]
+) -> tuple[str, ...] | None:
+    """:func:`tracked_outputs`, asked once for the start and the end of a run."""
+    try:
+        stamp = (toplevel / ".git" / "index").stat().st_mtime_ns
+    except OSError:  # a worktree's or submodule's .git is a file: no key to trust, ask git
+        return tracked_outputs(toplevel, outputs)
+    key = (str(toplevel), commit, stamp, outputs)
+    if key not in _TRACKED:
+        _TRACKED[key] = tracked_outputs(toplevel, outputs)
+    return _TRACKED[key]
+
+
+def tracked_outputs(toplevel: Path, outputs: tuple[Path, ...]) -> tuple[str, ...] | None:
+    """The outputs git tracks (None: git did not answer), which are never left out of the
+    digest: a report or verdict path pointing at ``pyproject.toml`` must not take the file
+    the run read out of the tree the verdict names. Untracked outputs of an earlier run stay
+    out (code among them is caught where it is imported: ``run/imported.py``)."""
+    inside = _inside(toplevel, outputs)
+    if not inside:
+        return ()
+    listed = _git(toplevel, "ls-files", "-z", "--full-name", "--",
+                  *[f":(top,literal){name}" for name in inside])
+    if listed is None:  # no answer from git: none can be left out
+        return None
+    return tuple(sorted(name for name in listed.split("\0") if name))
 
 
 def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
@@ -122,14 +165,18 @@ def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
 def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     """Commit, branch and tree digest of the repository holding ``cwd``.
 
-    ``outputs`` are files this run writes (the verdict): they are left out of the digest.
+    ``outputs`` are files this run writes (the verdict): they are left out of the digest,
+    unless git tracks them (:func:`tracked_outputs`).
     """
     toplevel_text = _git(cwd, "rev-parse", "--show-toplevel")
     if toplevel_text is None:
         return GitInfo()
     toplevel = Path(toplevel_text)
     commit = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD")
-    excluded = artifact_excludes(toplevel, outputs)
+    tracked = _tracked_once(toplevel, commit, outputs)
+    kept = {toplevel / name for name in tracked or ()}
+    excluded = artifact_excludes(toplevel, () if tracked is None else tuple(
+        path for path in outputs if Path(os.path.abspath(path)) not in kept))
     tree = tree_digest(toplevel, excluded)
     if commit is None:  # a repository without commits yet
         return GitInfo(
@@ -151,6 +198,7 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         excluded=excluded,
         toplevel=str(toplevel),
         unnamed=unnamed,
+        tracked_outputs=tracked or (),
     )
 
 
@@ -187,6 +235,11 @@ def outside_links(toplevel: Path, tree: str | None) -> list[str]:
         if target != root and not target.startswith(root + os.sep):
             found.append(f"{path} is a symlink to {target}, outside the repository")
     return found
+
+
+def tree_listing(toplevel: Path, tree: str) -> str | None:
+    """``git ls-tree -r -z`` of a tree id: every entry with its blob id (None without git)."""
+    return _git(toplevel, "ls-tree", "-r", "-z", "--full-tree", tree)
 
 
 def changed_paths(toplevel: Path, tree_a: str, tree_b: str, limit: int = 10) -> list[str]:

@@ -179,8 +179,14 @@ class VerdictWriter:
         self.results_path = results_path_for(verdict_path)
         #: every file the run writes itself: left out of the tree digest (a shard's too: the
         #: verdict stays listed, `pyramid merge` writes it there and the digests must agree)
-        self.outputs: tuple[Path, ...] = (verdict_path, self.results_path, *outputs,
-                                          *_shard_outputs(verdict_path, shard))
+        # ... but never the configuration the run read, tracked or not: pointing an output at
+        # it must not take it out of the tree the verdict names (tracked files: provenance)
+        read = {Path(os.path.abspath(p)) for p in (config.inipath, settings.source) if p}
+        every = (verdict_path, self.results_path, *outputs, *_shard_outputs(verdict_path, shard))
+        self.outputs: tuple[Path, ...] = tuple(
+            path for path in every if Path(os.path.abspath(path)) not in read)
+        #: outputs written over the configuration this run read
+        self.over_config = sorted({str(p) for p in every if Path(os.path.abspath(p)) in read})
         self.effective_limits = dict(effective_limits)
         self.config_file = config_file
         self.explain = explain
@@ -300,6 +306,8 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(self._closed_world(git))
+        problems.extend(self._over_sources(git))
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
         coverage: dict[str, object] | None = None
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
@@ -439,6 +447,33 @@ class VerdictWriter:
             "message": f"the working tree changed while the tests ran: {shown}",
         }
 
+    def _over_sources(self, git: GitInfo) -> list[Problem]:
+        """Outputs written over a file git tracks or the configuration the run read: the
+        tree the verdict names cannot hold both what the run read and what it wrote."""
+        over = sorted({*git.tracked_outputs, *self.over_config})
+        return [{"kind": "output_over_source", "message": f"the run writes an output over "
+                 f"{name}, a file git tracks or the configuration it read: the tree the "
+                 "verdict names is not the one the run read"} for name in over]
+
+    def _closed_world(self, git: GitInfo) -> list[Problem]:
+        """Code the run's processes executed or collected tests from that is not the tree
+        the digest names, byte for byte as it was read (``run/imported.py``)."""
+        from pytest_pyramid.run.closed_world import CODE_KEY
+
+        seen = self.config.stash.get(CODE_KEY, None)
+        if seen is None or git.tree is None or git.toplevel is None:
+            return []  # without a digest nothing is vouched for (the trust checks refuse it)
+        from pytest_pyramid.run.imported import outside_tree, parse_ls_tree
+        from pytest_pyramid.verdict.provenance import tree_listing
+
+        listing = tree_listing(Path(git.toplevel), git.tree)
+        if listing is None:
+            return [{"kind": "closed_world", "message": "the tree the verdict names could not "
+                     f"be listed (git ls-tree {git.tree}): the code that ran is not named"}]
+        blobs, submodules = parse_ls_tree(listing)
+        return [{"kind": "closed_world", "message": message}
+                for message in outside_tree(seen, git.toplevel, blobs, submodules)]
+
     # -- writing ------------------------------------------------------------------------------
 
     def _write_results(self, run: RunSummary, notes: list[str]) -> ResultsRef | None:
@@ -475,6 +510,8 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(self._closed_world(git))
+        problems.extend(self._over_sources(git))
         problems.extend(
             {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
             for what in git.unnamed

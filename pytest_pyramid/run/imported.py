@@ -1,0 +1,337 @@
+"""The closed world of code: which files under the repository the run executed or collected
+tests from, and the git blob id of their bytes *as they were read*.
+
+A verdict names a tree; the run must have executed only that tree's code. Checking the files
+at the start and the end of the run is not enough (a module edited, imported, and put back in
+between is invisible to both digests), so the bytes are hashed when they are read:
+
+- Python source: a ``sys.meta_path`` finder in front of the others asks them for the spec
+  (so nothing about how a module is found changes) and, for a plain ``SourceFileLoader`` of a
+  file under the repository, swaps in a subclass that hashes the bytes the loader reads
+  itself. When the module comes from a timestamp or checked-hash ``.pyc`` the source was not
+  read by the loader: it is read (once) right after, and the ``.pyc`` is trusted as far as
+  Python trusts it (see docs/verdict.md).
+- Bytecode without its source, or an unchecked hash-based ``.pyc`` (PEP 552: Python runs it
+  whatever the source says): cannot be tied to a tracked file, so it is *unverifiable*.
+- Anything else under the repository (pytest's assertion rewriter, which reads test modules
+  and conftests itself; extension modules): the file is hashed when the spec is found.
+- Files a test was collected from (doctest text files, non-Python collectors): hashed right
+  after their collector ran (the run's pytest glue, ``run/closed_world.py``).
+
+Hashes are git's (``sha1(b"blob <size>\\0" + data)``), so the verdict stage compares them with
+the blob ids of the tree its digest names (:func:`outside_tree`), without reading any file
+again. No pytest import: the recorder is installed before pytest loads a conftest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import sysconfig
+import threading
+from importlib.machinery import SourceFileLoader, SourcelessFileLoader
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.run.loaded import _CHECK_SOURCE, _HASH_BASED
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+#: how many files a message names before it says "+N more"
+SHOWN = 5
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a file with these bytes (``git hash-object``)."""
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def find_toplevel(start: str) -> str | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (no git process: this
+    runs before any conftest is imported, on every start-up)."""
+    current = os.path.realpath(start)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def environment_dirs() -> tuple[str, ...]:
+    """Where the interpreter and its installed packages live: not the project's code even
+    when a virtualenv sits inside the repository (``.venv``, ``.tox``)."""
+    dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(path)
+    return tuple(sorted(os.path.realpath(d) for d in dirs if d))
+
+
+class CodeSeen:
+    """What one process read: real path -> blob id, and files no blob id can vouch for."""
+
+    __slots__ = ("files", "unverifiable")
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.unverifiable: dict[str, str] = {}
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        return {"files": dict(self.files), "unverifiable": dict(self.unverifiable)}
+
+    def update(self, data: Mapping[str, object]) -> None:
+        """Fold in another process's facts (an xdist worker's, a shard's): the union. The
+        same file read with different bytes by two processes is itself a finding."""
+        files = data.get("files")
+        if isinstance(files, dict):
+            for path, blob in files.items():
+                known = self.files.setdefault(str(path), str(blob))
+                if known != blob:
+                    self.unverifiable[str(path)] = "read with different contents by two processes"
+        unverifiable = data.get("unverifiable")
+        if isinstance(unverifiable, dict):
+            for path, why in unverifiable.items():
+                self.unverifiable.setdefault(str(path), str(why))
+
+
+class _Scope:
+    """Which paths are the project's: under the repository, outside the environment."""
+
+    def __init__(self, root: str, environment: Sequence[str]) -> None:
+        real = os.path.realpath(root)
+        self.roots = tuple({root.rstrip(os.sep) + os.sep, real.rstrip(os.sep) + os.sep})
+        self.outside = tuple(d.rstrip(os.sep) + os.sep for d in environment)
+
+    def real(self, path: str) -> str | None:
+        """The real path when ``path`` is the project's, else None (a string test first:
+        this runs on every import)."""
+        if not path.startswith(self.roots):
+            return None
+        real = os.path.realpath(path)
+        if real.startswith(self.outside) or not real.startswith(self.roots):
+            return None
+        return real
+
+
+class ImportRecorder:
+    """A ``sys.meta_path`` finder that finds nothing itself: it asks the finders after it,
+    as Python would, and watches what they found under the repository."""
+
+    def __init__(self, root: str, environment: Sequence[str] | None = None) -> None:
+        self.scope = _Scope(root, environment_dirs() if environment is None else environment)
+        self.seen = CodeSeen()
+        self._local = threading.local()
+
+    # -- installation ---------------------------------------------------------------------------
+
+    def install(self) -> None:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def uninstall(self) -> None:
+        while self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+    # -- the finder -----------------------------------------------------------------------------
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if getattr(self._local, "busy", False):
+            return None  # a finder importing while it searches: Python asks the others
+        self._local.busy = True
+        try:
+            spec = None
+            for finder in list(sys.meta_path):
+                find = getattr(finder, "find_spec", None)
+                if finder is self or find is None:
+                    continue
+                spec = find(fullname, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self._local.busy = False
+        if spec is not None and spec.has_location and spec.origin:
+            self._watch(spec)
+        return spec
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached here (``importlib.invalidate_caches`` calls every finder's)."""
+
+    def _watch(self, spec: ModuleSpec) -> None:
+        origin = str(spec.origin)
+        real = self.scope.real(origin)
+        if real is None:
+            return
+        loader = spec.loader
+        if type(loader) is SourceFileLoader:  # exactly: a subclass may read differently
+            spec.loader = _RecordingLoader(spec.name, origin, self, real)
+        elif isinstance(loader, SourcelessFileLoader):
+            self.seen.unverifiable[real] = "bytecode without its source"
+        else:  # pytest's assertion rewriter, extension modules, other loaders
+            self.hash_file(real)
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def record(self, real: str, data: bytes) -> None:
+        blob = blob_id(data)
+        known = self.seen.files.setdefault(real, blob)
+        if known != blob:  # imported twice (importlib.reload, a second import mode) and edited
+            self.seen.unverifiable[real] = "read twice with different contents"
+
+    def hash_file(self, real: str) -> None:
+        """Hash a file nobody else's read could be watched for (once per file)."""
+        if real in self.seen.files:
+            return
+        try:
+            with open(real, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            self.seen.unverifiable[real] = f"could not be read ({exc.strerror or exc})"
+            return
+        self.record(real, data)
+
+    def watch_path(self, path: str) -> None:
+        """A file a test was collected from (hashed unless its import already was)."""
+        real = self.scope.real(path)
+        if real is not None:
+            self.hash_file(real)
+
+    def sweep(self, modules: Mapping[str, ModuleType] | None = None) -> None:
+        """Modules imported before the recorder was installed (the plugin's own package in
+        its repository, ``-p`` plugins): hashed now, at the end, which is the best that can
+        be said of them."""
+        for module in list((sys.modules if modules is None else modules).values()):
+            file = getattr(module, "__file__", None)
+            if not isinstance(file, str):
+                continue
+            real = self.scope.real(file)
+            if real is None or real in self.seen.files or real in self.seen.unverifiable:
+                continue
+            if real.endswith((".pyc", ".pyo")):
+                self.seen.unverifiable[real] = "bytecode without its source"
+            else:
+                self.hash_file(real)
+
+
+class _RecordingLoader(SourceFileLoader):
+    """A ``SourceFileLoader`` that hashes the source bytes it reads, and reads them once
+    itself when Python took the module from a ``.pyc`` without reading the source."""
+
+    def __init__(self, fullname: str, path: str, recorder: ImportRecorder, real: str) -> None:
+        super().__init__(fullname, path)
+        self._recorder = recorder
+        self._real = real
+        self._loading = False
+        self._source_read = False
+        self._pyc_flags: int | None = None
+
+    def get_data(self, path: str) -> bytes:
+        data = super().get_data(path)
+        if not self._loading:
+            return data  # get_source for a traceback, a resource: not what runs
+        if path == self.path:
+            self._source_read = True
+            self._recorder.record(self._real, data)
+        elif len(data) >= 8:  # the .pyc Python is about to validate (header: PEP 552)
+            self._pyc_flags = int.from_bytes(data[4:8], "little")
+        return data
+
+    def get_code(self, fullname: str) -> object:  # type: ignore[override]
+        self._loading, self._source_read, self._pyc_flags = True, False, None
+        try:
+            code = super().get_code(fullname)
+        finally:
+            self._loading = False
+        if not self._source_read:
+            flags = self._pyc_flags or 0
+            if flags & _HASH_BASED and not flags & _CHECK_SOURCE:
+                self._recorder.seen.unverifiable[self._real] = (
+                    "ran from bytecode Python does not check against its source "
+                    f"({self.path} as an unchecked hash-based .pyc)"
+                )
+            self._recorder.hash_file(self._real)
+        return code
+
+
+# -- the comparison, on the process that judges ----------------------------------------------
+
+
+def _listed(paths: list[str]) -> str:
+    more = f" (+{len(paths) - SHOWN} more)" if len(paths) > SHOWN else ""
+    return ", ".join(paths[:SHOWN]) + more
+
+
+def parse_ls_tree(output: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``git ls-tree -r -z`` output: path -> blob id, and the submodules' paths."""
+    blobs: dict[str, str] = {}
+    submodules = []
+    for entry in output.split("\0"):
+        meta, _, path = entry.partition("\t")
+        fields = meta.split(" ")
+        if len(fields) != 3 or not path:
+            continue
+        if fields[1] == "commit":
+            submodules.append(path)
+        else:
+            blobs[path] = fields[2]
+    return blobs, tuple(submodules)
+
+
+def outside_tree(
+    seen: CodeSeen,
+    toplevel: str,
+    blobs: Mapping[str, str],
+    submodules: Iterable[str] = (),
+) -> list[str]:
+    """Why files the run executed or collected from are not the tree the verdict names.
+
+    A file is the tree's when the tree holds it with the very bytes the run read. Files in a
+    submodule are named by the submodule's commit (whose own changes ``dirty_submodules``
+    reports), not by a blob of this tree.
+    """
+    root = os.path.realpath(toplevel)
+    inside = [prefix.rstrip("/") + "/" for prefix in submodules]
+    missing: list[str] = []
+    changed: list[str] = []
+    for real, blob in sorted(seen.files.items()):
+        if real in seen.unverifiable:
+            continue
+        rel = os.path.relpath(real, root).replace(os.sep, "/")
+        if rel.startswith("../") or any(rel.startswith(p) for p in inside):
+            continue
+        named = blobs.get(rel)
+        if named is None:
+            missing.append(rel)
+        elif named != blob:
+            changed.append(rel)
+    messages = []
+    if missing:
+        messages.append(
+            "code the run executed or collected tests from is not in the tree the verdict "
+            f"names (ignored by git, or created after the run started): {_listed(missing)}"
+        )
+    if changed:
+        messages.append(
+            "code the run executed or collected tests from differed, when it was read, from "
+            f"the tree the verdict names (changed before it was imported): {_listed(changed)}"
+        )
+    unverifiable = []
+    for real, why in sorted(seen.unverifiable.items()):
+        rel = os.path.relpath(real, root).replace(os.sep, "/")
+        if not rel.startswith("../"):
+            unverifiable.append(f"{rel} ({why})")
+    if unverifiable:
+        messages.append(
+            "code the run executed cannot be tied to the tree the verdict names: "
+            f"{_listed(unverifiable)}"
+        )
+    return messages

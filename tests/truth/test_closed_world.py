@@ -1,0 +1,310 @@
+"""Issue 19 sections 2 and 5, end to end: the run executed only the code of the tree its
+verdict names (every file imported from the repository or collected from, hashed as it was
+read), and its coverage figures come only from data its own processes wrote. Each row runs
+serial and under ``-n 2``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.conftest import MakeProject, ReadVerdict
+
+MODES = [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
+
+BASE = {
+    "tests/unit/test_u.py": "def test_a(): pass\n",
+    # pytester's own files of a subprocess run (stdout, stderr, its basetemp) are not code
+    ".gitignore": "pyramid-verdict*\n.coverage*\n__pycache__/\n/stdout\n/stderr\n"
+                  "/runpytest-current\n",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def commit(path: Path, message: str = "commit") -> None:
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", message)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, make_project: MakeProject) -> Callable[..., Path]:
+    """A pyramid project in git with ``files`` committed; ``later`` written after the commit."""
+
+    def make(files: dict[str, str], later: dict[str, str] | None = None,
+             config: str = "", ini: str = "") -> Path:
+        make_project(config, ini=ini, **{**BASE, **files})
+        git(pytester.path, "init", "-q")
+        commit(pytester.path)
+        for name, body in (later or {}).items():
+            path = pytester.path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(body))
+        return pytester.path
+
+    return make
+
+
+def closed_world(verdict: dict[str, Any]) -> list[str]:
+    return [p["message"] for p in verdict["completeness"] if p["kind"] == "closed_world"]
+
+
+def run(pytester: pytest.Pytester, mode: tuple[str, ...], *args: str) -> None:
+    # a subprocess: the finder the plugin installs must see the imports of a fresh
+    # interpreter, as a real run does (in-process, pytester's own modules are cached)
+    pytester.runpytest_subprocess("-p", "no:randomly", *mode, *args)
+
+
+IMPORTS_HELPER = {
+    "tests/unit/test_uses.py": """
+        import helper
+        def test_uses(): assert helper.VALUE == 1
+    """,
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tracked_code_as_committed_is_ready(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    project({**IMPORTS_HELPER, "tests/unit/helper.py": "VALUE = 1\n",
+             "tests/unit/conftest.py": "X = 1\n"})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert (verdict["decision"], verdict["dirty"], closed_world(verdict)) == ("ready", False, [])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_ignored_module_a_test_imports_is_incomplete(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    # local settings beside a tracked module, kept out of git
+    project({**IMPORTS_HELPER, "tests/unit/helper.py": "from local_settings import VALUE\n",
+             ".gitignore": BASE[".gitignore"] + "local_settings.py\n"},
+            later={"tests/unit/local_settings.py": "VALUE = 1\n"})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any("not in the tree" in m and "tests/unit/local_settings.py" in m
+               for m in closed_world(verdict)), verdict["completeness"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_module_created_during_the_run_and_imported_is_incomplete(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    project({"tests/unit/test_new.py": """
+        import importlib, sys
+        from pathlib import Path
+        def test_new():
+            Path(__file__).with_name("fresh.py").write_text("VALUE = 1\\n")
+            importlib.invalidate_caches()
+            import fresh
+            assert fresh.VALUE == 1
+    """})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any("tests/unit/fresh.py" in m for m in closed_world(verdict))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_untracked_module_present_at_start_makes_the_run_dirty_not_unnamed(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    """Untracked and not ignored: it is in the working tree the digest names (``dirty``), so
+    the verdict names the code that ran; ``pyramid check`` refuses a dirty verdict."""
+    project(IMPORTS_HELPER, later={"tests/unit/helper.py": "VALUE = 1\n"})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert (verdict["dirty"], closed_world(verdict)) == (True, [])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_ignored_conftest_is_incomplete(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    project({".gitignore": BASE[".gitignore"] + "tests/unit/conftest.py\n"},
+            later={"tests/unit/conftest.py": "import pytest\n"})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any("tests/unit/conftest.py" in m for m in closed_world(verdict))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_module_changed_before_import_and_restored_before_the_end_is_incomplete(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    """Both digests (start and end) see the committed file: only its hash at import tells."""
+    project({"tests/unit/lazy.py": "VALUE = 1\n", "tests/unit/test_swap.py": """
+        from pathlib import Path
+        def test_swap():
+            path = Path(__file__).with_name("lazy.py")
+            committed = path.read_bytes()
+            path.write_text("VALUE = 2\\n")
+            try:
+                import lazy
+                assert lazy.VALUE == 2
+            finally:
+                path.write_bytes(committed)
+    """})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any("differed" in m and "tests/unit/lazy.py" in m for m in closed_world(verdict))
+    assert not any(p["kind"] == "tree_changed" for p in verdict["completeness"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_sourceless_pyc_is_incomplete_even_when_tracked(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    source = pytester.path / "compiled_src.py"
+    source.write_text("VALUE = 1\n")
+    subprocess.run([sys.executable, "-c", "import py_compile, sys; "
+                    "py_compile.compile(sys.argv[1], cfile=sys.argv[2])", str(source),
+                    str(pytester.path / "tests/unit/compiled.pyc")], check=True)
+    source.unlink()
+    project({"tests/unit/test_c.py": """
+        import compiled
+        def test_c(): assert compiled.VALUE == 1
+    """})
+    assert git(pytester.path, "ls-files", "tests/unit/compiled.pyc")  # tracked
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any("tests/unit/compiled.pyc (bytecode without its source)" in m
+               for m in closed_world(verdict))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_ignored_doctest_text_file_is_incomplete(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    project({".gitignore": BASE[".gitignore"] + "*.txt\n"},
+            later={"tests/unit/test_doc.txt": ">>> 1 + 1\n2\n"},
+            ini='doctest_glob = ["test_*.txt"]\n')
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 2  # the text file was collected and ran
+    assert verdict["decision"] == "incomplete"
+    assert any("tests/unit/test_doc.txt" in m for m in closed_world(verdict))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_report_written_over_the_configuration_does_not_launder_it(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    """An uncommitted edit of pyproject.toml that the run read, then overwritten by a
+    report: the digest must not name the committed file instead."""
+    root = project({})
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\nexclude = []\n")  # the uncommitted edit
+    run(pytester, mode, "--pyramid-report=html=pyproject.toml")
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert "pyproject.toml" not in verdict["tree"]["excluded"]
+    assert any(p["kind"] == "output_over_source" and "pyproject.toml" in p["message"]
+               for p in verdict["completeness"])
+
+
+COVERED = {
+    "mypkg/__init__.py": "def f():\n    return 1\n",
+    "tests/unit/test_f.py": """
+        import mypkg
+        def test_f(): assert mypkg.f() == 1
+    """,
+    "tests/unit/test_drop.py": """
+        import os
+        def test_drop():
+            if os.environ.get("PYRAMID_TEST_DROP"):  # data of some other process
+                with open(".coverage.elsewhere.pid4242.Xabcdefx", "wb"):
+                    pass
+    """,
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("drop", [False, True], ids=["own-data", "foreign-data-dropped"])
+def test_coverage_data_no_process_of_the_run_wrote_is_not_evaluated(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], drop: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project(COVERED, config="[tool.pyramid.coverage]\ntotal = 50\n")
+    if drop:
+        monkeypatch.setenv("PYRAMID_TEST_DROP", "1")
+    run(pytester, mode, "--cov=mypkg", "--cov-report=")
+    verdict = read_verdict()
+    gate = next(g for g in verdict["gates"] if g["id"] == "coverage.total")
+    if drop:
+        assert gate["status"] == "not_evaluated"
+        assert ".coverage.elsewhere.pid4242.Xabcdefx" in gate["message"]
+        assert verdict["decision"] != "ready"
+    else:
+        assert (gate["status"], verdict["decision"]) == ("pass", "ready"), json.dumps(gate)
+
+
+
+SWAP = {"tests/unit/lazy.py": "VALUE = 1\n", "tests/unit/test_swap.py": """
+    import os
+    from pathlib import Path
+    def test_swap():
+        if not os.environ.get("PYRAMID_TEST_SWAP"):
+            return
+        path = Path(__file__).with_name("lazy.py")
+        committed = path.read_bytes()
+        path.write_text("VALUE = 2\\n")
+        try:
+            import lazy
+            assert lazy.VALUE == 2
+        finally:
+            path.write_bytes(committed)
+"""}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("swap", [False, True], ids=["as-committed", "changed-before-import"])
+def test_shards_carry_the_closed_world_into_the_merge(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, swap: bool, mode: tuple[str, ...],
+) -> None:
+    from pytest_pyramid.cli import main
+
+    root = project({**SWAP, ".gitignore": BASE[".gitignore"] + "pyramid-partial-*\n"})
+    monkeypatch.setenv("PYRAMID_RUN_ID", "closed-world-1")
+    if swap:
+        monkeypatch.setenv("PYRAMID_TEST_SWAP", "1")
+    for index in (1, 2):
+        run(pytester, mode, f"--pyramid-shard={index}/2")
+    monkeypatch.chdir(root)
+    main(["merge", "pyramid-partial-1-of-2.json", "pyramid-partial-2-of-2.json"])
+    verdict = read_verdict()
+    if swap:
+        assert verdict["decision"] == "incomplete"
+        assert any("differed" in m and "tests/unit/lazy.py" in m for m in closed_world(verdict))
+    else:
+        assert (verdict["decision"], closed_world(verdict)) == ("ready", [])

@@ -1,0 +1,219 @@
+"""The pure parts of the closed world (``run/imported.py``) and of coverage data attribution
+(``cov/data_files.py``): blob ids, the import recorder in this process, the comparison with
+a tree's listing, and which data files a run's processes wrote."""
+
+from __future__ import annotations
+
+import importlib
+import py_compile
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.cov.data_files import strangers, suffix_pid
+from pytest_pyramid.run.imported import (
+    CodeSeen,
+    ImportRecorder,
+    blob_id,
+    outside_tree,
+    parse_ls_tree,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from types import ModuleType
+
+
+@pytest.mark.parametrize(
+    ("data", "blob"),
+    [  # what `git hash-object` gives
+        (b"", "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"),
+        (b"hello\n", "ce013625030ba8dba906f756967f9e9ca394464a"),
+    ],
+)
+def test_blob_ids_are_gits(data: bytes, blob: str) -> None:
+    assert blob_id(data) == blob
+
+
+@pytest.fixture
+def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImportRecorder]:
+    """A recorder watching ``tmp_path/repo`` (on ``sys.path``), the environment ``tmp_path/env``."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (tmp_path / "env").mkdir()
+    monkeypatch.syspath_prepend(str(repo))
+    monkeypatch.syspath_prepend(str(tmp_path / "env"))
+    watcher = ImportRecorder(str(repo), environment=[str(tmp_path / "env")])
+    watcher.install()
+    before = set(sys.modules)
+    try:
+        yield watcher
+    finally:
+        watcher.uninstall()
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+
+
+def fresh_import(name: str) -> ModuleType:
+    sys.modules.pop(name, None)
+    importlib.invalidate_caches()
+    return importlib.import_module(name)
+
+
+def test_source_is_hashed_as_the_loader_read_it(recorder: ImportRecorder, tmp_path: Path) -> None:
+    (tmp_path / "repo/cw_mod_a.py").write_text("VALUE = 1\n")
+    module = fresh_import("cw_mod_a")
+    real = str((tmp_path / "repo/cw_mod_a.py").resolve())
+    assert recorder.seen.files == {real: blob_id(b"VALUE = 1\n")}
+    assert module.VALUE == 1  # the recording loader ran it as Python would
+    # the second import comes from the timestamp .pyc: the source is hashed (read once)
+    recorder.seen.files.clear()
+    fresh_import("cw_mod_a")
+    assert recorder.seen.files == {real: blob_id(b"VALUE = 1\n")}
+    assert recorder.seen.unverifiable == {}
+
+
+def test_reading_the_source_again_is_not_an_import(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    """A traceback reads the source again (``get_source``): only what ran is the record."""
+    import inspect
+
+    path = tmp_path / "repo/cw_mod_e.py"
+    path.write_text("VALUE = 1\n")
+    module = fresh_import("cw_mod_e")
+    path.write_text("VALUE = 22\n")
+    assert inspect.getsource(module) == "VALUE = 22\n"
+    assert recorder.seen.files == {str(path.resolve()): blob_id(b"VALUE = 1\n")}
+    assert recorder.seen.unverifiable == {}
+
+
+def test_environment_and_outside_files_are_not_watched(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    (tmp_path / "env/cw_installed.py").write_text("X = 1\n")
+    fresh_import("cw_installed")
+    assert recorder.seen.files == {}
+
+
+def test_an_unchecked_hash_pyc_is_unverifiable(recorder: ImportRecorder, tmp_path: Path) -> None:
+    source = tmp_path / "repo/cw_mod_b.py"
+    source.write_text("VALUE = 1\n")
+    py_compile.compile(str(source), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    source.write_text("VALUE = 2\n")  # the bytecode still says 1, and Python runs it
+    assert fresh_import("cw_mod_b").VALUE == 1
+    real = str(source.resolve())
+    assert "unchecked hash-based" in recorder.seen.unverifiable[real]
+
+
+def test_a_checked_hash_pyc_is_verified_by_python(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    source = tmp_path / "repo/cw_mod_c.py"
+    source.write_text("VALUE = 1\n")
+    py_compile.compile(str(source), invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    fresh_import("cw_mod_c")
+    assert recorder.seen.files == {str(source.resolve()): blob_id(b"VALUE = 1\n")}
+    assert recorder.seen.unverifiable == {}
+
+
+def test_sourceless_bytecode_is_unverifiable(recorder: ImportRecorder, tmp_path: Path) -> None:
+    source = tmp_path / "cw_mod_d.py"
+    source.write_text("VALUE = 1\n")
+    py_compile.compile(str(source), cfile=str(tmp_path / "repo/cw_mod_d.pyc"))
+    fresh_import("cw_mod_d")
+    real = str((tmp_path / "repo/cw_mod_d.pyc").resolve())
+    assert recorder.seen.unverifiable == {real: "bytecode without its source"}
+
+
+def test_collected_files_and_late_modules_are_hashed_once(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    doc = tmp_path / "repo/doc.txt"
+    doc.write_text(">>> 1\n1\n")
+    recorder.watch_path(str(doc))
+    doc.write_text("changed after collection\n")
+    recorder.watch_path(str(doc))  # already hashed: the bytes read first are the record
+    assert recorder.seen.files == {str(doc.resolve()): blob_id(b">>> 1\n1\n")}
+
+
+def test_the_union_of_processes_flags_a_file_read_two_ways() -> None:
+    seen = CodeSeen()
+    seen.update({"files": {"/r/a.py": "1", "/r/b.py": "2"}, "unverifiable": {}})
+    seen.update({"files": {"/r/a.py": "1", "/r/b.py": "3"},
+                 "unverifiable": {"/r/c.pyc": "bytecode without its source"}})
+    assert seen.files == {"/r/a.py": "1", "/r/b.py": "2"}
+    assert seen.unverifiable == {"/r/b.py": "read with different contents by two processes",
+                                 "/r/c.pyc": "bytecode without its source"}
+
+
+def test_parse_ls_tree() -> None:
+    out = "\x00".join(["100644 blob aaa\ta.py", "120000 blob bbb\tlink",
+                       "160000 commit ccc\tvendor/sub", "100755 blob ddd\tdir/x y.py", ""])
+    assert parse_ls_tree(out) == (
+        {"a.py": "aaa", "link": "bbb", "dir/x y.py": "ddd"}, ("vendor/sub",))
+
+
+def seen_of(files: dict[str, str], unverifiable: dict[str, str] | None = None) -> CodeSeen:
+    seen = CodeSeen()
+    seen.files.update(files)
+    seen.unverifiable.update(unverifiable or {})
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("files", "unverifiable", "expected"),
+    [
+        ({"/r/a.py": "1"}, {}, []),
+        ({"/r/a.py": "2"}, {}, ["differed", "a.py"]),
+        ({"/r/new.py": "1"}, {}, ["not in the tree", "new.py"]),
+        ({"/elsewhere/a.py": "9"}, {}, []),  # outside the repository: not this check's
+        ({"/r/vendor/sub/m.py": "9"}, {}, []),  # a submodule's commit names it
+        ({"/r/a.py": "1"}, {"/r/b.pyc": "bytecode without its source"},
+         ["cannot be tied", "b.pyc (bytecode without its source)"]),
+    ],
+    ids=["same-bytes", "changed", "not-in-tree", "outside", "submodule", "unverifiable"],
+)
+def test_outside_tree(
+    files: dict[str, str], unverifiable: dict[str, str], expected: list[str]
+) -> None:
+    messages = outside_tree(seen_of(files, unverifiable), "/r", {"a.py": "1"}, ["vendor/sub"])
+    if not expected:
+        assert messages == []
+    else:
+        assert len(messages) == 1
+        assert all(part in messages[0] for part in expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "parsed"),
+    [
+        (".coverage.host.pid123.XabcDEFx", (123, False)),  # coverage 7.x
+        (".coverage.my.host.123.Xabcx", (123, False)),  # older coverage, dotted host
+        (".coverage.host.123.004567.gw0", (123, True)),  # pytest-cov, a remote worker
+        (".coverage.evil", None),
+        (".coveragerc", None),
+        (".coverage.host.pid12.Xabcx.combine", None),  # pytest-cov's combining file
+    ],
+)
+def test_suffix_pid(name: str, parsed: tuple[int, bool] | None) -> None:
+    assert suffix_pid(name, ".coverage") == parsed
+
+
+@pytest.mark.parametrize(
+    ("names", "subprocesses", "expected"),
+    [
+        ([".coverage.h.pid7.Xax", ".coverage.h.pid8.Xbx"], False, []),  # own files
+        ([".coverage.h.pid9.Xcx"], False, [".coverage.h.pid9.Xcx"]),  # another process
+        ([".coverage.h.pid9.Xcx"], True, []),  # a declared subprocess's
+        ([".coverage.h.pid1.Xzx"], True, [".coverage.h.pid1.Xzx"]),  # the controller's pid,
+        # not its file: written by a test in the controller process
+        ([".coverage.h.1.000001.gw3"], False, []),  # pytest-cov saved a remote worker's
+        ([".coverage.stray"], True, [".coverage.stray"]),
+    ],
+)
+def test_strangers(names: list[str], subprocesses: bool, expected: list[str]) -> None:
+    own = {".coverage.h.pid7.Xax", ".coverage.h.pid8.Xbx"}
+    assert strangers(names, ".coverage", own, 1, subprocesses=subprocesses) == expected
