@@ -87,6 +87,10 @@ def add_commands(subparsers: Subparsers) -> None:
     p.add_argument("--redeploy", action="store_true",
                    help="roll the commit out as a canary even if it is already the stable "
                         "version (e.g. a new --command)")
+    p.add_argument("--trust-first-checkout", action="store_true",
+                   help="trust this checkout's trusted_keys, approvers and deployers when the "
+                        "anchors record is missing or broken in a work folder that served "
+                        "before (they are recorded as the anchors from then on)")
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser("approve", help="sign an approval of the verdict with your key")
@@ -156,7 +160,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
     request = service.DeployRequest(commit=args.commit, dry_run=args.dry_run,
-                                    redeploy=args.redeploy, approval_files=tuple(args.approval))
+                                    redeploy=args.redeploy, approval_files=tuple(args.approval),
+                                    trust_first_checkout=args.trust_first_checkout)
     return service.deploy(_config(args), request, _say)
 
 

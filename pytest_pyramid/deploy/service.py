@@ -116,6 +116,8 @@ class DeployRequest:
     dry_run: bool = False
     redeploy: bool = False
     approval_files: tuple[Path, ...] = ()
+    #: re-anchor on this checkout when the anchors record is missing or broken
+    trust_first_checkout: bool = False
 
 
 def resolve_commit(config: DeployConfig, revision: str | None) -> str:
@@ -203,17 +205,20 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     except VerdictError as exc:
         return refuse([f"invalid verdict: {exc}"], 1)
     commit_time = verdict.get("commit_time")
-    from pytest_pyramid.deploy.anchors import anchors_for
-    from pytest_pyramid.deploy.state import read_state
+    from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy
 
-    stable = read_state(config.state_path).state.stable
-    anchors = anchors_for(config, stable.commit if stable is not None else None)
+    try:
+        anchors = anchors_for_deploy(config, history, out=out,
+                                     trust_first_checkout=request.trust_first_checkout)
+    except AnchorsRefused as exc:
+        return refuse([str(exc)], 1, commit_time)
     try:
         keys = keyring(anchors.trusted_keys, f"trusted_keys of {anchors.origin}")
     except TrustError as exc:
         raise UsageFailure(str(exc)) from None
     for note in anchors.notes:
         out(f"[gate] {note}")
+    out(f"[gate] trust anchors: {anchors.origin}")
     try:
         envelope = read_envelope(envelope_path(Path(config.verdict)))
     except SignatureError as exc:
@@ -243,6 +248,11 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         code = dry_run(config, commit, history, commit_time, out)
         history.close()
         return code
+    from pytest_pyramid.deploy.anchors import record_first_use
+
+    problem = record_first_use(config, anchors, commit)
+    if problem is not None:
+        return refuse([problem], 1, commit_time)
     return _deploy(config, commit, commit_time, history, out, redeploy=request.redeploy)
 
 
