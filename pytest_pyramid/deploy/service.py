@@ -514,6 +514,11 @@ def status(config: DeployConfig) -> StatusReport:
     previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
         if state.previous else None
     known = {v.pid for _, v in state.versions()}
+    ours = {v.addr for _, v in state.versions() if processes.version_alive(v)}
+    for addr in sorted(actual.weights if actual else ()):
+        if addr not in ours:  # e.g. a failed first deployment: nothing healthy to return to
+            problems.append(f"router: sends traffic to {addr}, where no running version of "
+                            "this work folder answers")
     for leaked in _registry(config).alive():
         if leaked.pid not in known:
             problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
