@@ -726,7 +726,7 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
             out(f"[stop] {label}: no recorded start time to confirm the pid; not signalled")
             failed.append(label)
             continue
-        if not processes.version_alive(version):
+        if not processes.version_alive(version) and not processes.remnants(version):
             registry.remove(version)
             out(f"[stop] {label} had already exited; forgotten")
             continue
