@@ -117,8 +117,11 @@ def checkout_anchors(config: DeployConfig) -> AnchorSet:
                                config.deployers), key_text)
 
 
-def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any], str] | None:
-    """``[tool.pyramid.deploy]`` as ``commit`` holds it, and the pyproject's path in the tree."""
+def committed_pyramid(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any] | None,
+                                                                  str] | None:
+    """``[tool.pyramid]`` of the configuration file as ``commit`` holds it (None: the file is not
+    in that commit; {} when it has no such table), and the file's path in the tree. None when
+    the file is not inside the repository."""
     top = _git(config.root, "rev-parse", "--show-toplevel")
     if top is None:
         return None
@@ -128,12 +131,22 @@ def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any
         return None
     text = _git(config.root, "show", f"{commit}:{rel}")
     if text is None:
-        return {}, rel  # the file did not exist at that commit: nothing was configured
+        return None, rel
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return {}, rel
-    table = document.get("tool", {}).get("pyramid", {}).get("deploy", {})
+    table = document.get("tool", {}).get("pyramid", {})
+    return (table if isinstance(table, dict) else {}), rel
+
+
+def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any], str] | None:
+    """``[tool.pyramid.deploy]`` as ``commit`` holds it, and the pyproject's path in the tree."""
+    found = committed_pyramid(config, commit)
+    if found is None:
+        return None
+    pyramid, rel = found
+    table = (pyramid or {}).get("deploy", {})
     return (table if isinstance(table, dict) else {}), rel
 
 

@@ -223,6 +223,11 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         envelope = read_envelope(envelope_path(Path(config.verdict)))
     except SignatureError as exc:
         return refuse([str(exc)], 1, commit_time)
+    from pytest_pyramid.deploy import replays
+
+    replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
+    if replayed:
+        return refuse(replayed, 1, commit_time)
     # What ships is the commit's own tree (a clean checkout), so that is what must be tested.
     target = Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
                     description=commit[:12], in_git=True)
