@@ -291,7 +291,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
          f"({figures.rollbacks} `pyramid rollback`)")
     freq = figures.deployment_frequency_per_day
     _say(f"deployment frequency:    {'n/a' if freq is None else f'{freq:.2f}/day'}")
-    _say(f"change failure rate:     {pct(figures.change_failure_rate)}")
+    _say(f"change failure rate:     {pct(figures.change_failure_rate)} "
+         f"({figures.change_failures} of {figures.deployments}; {figures.interrupted} ended "
+         "by something other than the change not counted)")
     _say(f"time to restore:         {dur(figures.median_time_to_restore_s)} (median, from first "
          "traffic to restored)")
     _say(f"lead time for changes:   {dur(figures.median_lead_time_s)} (median)")
