@@ -398,6 +398,13 @@ class Deployer:
                 not self.router.check().ok else None
             if boot is not None and not boot.ok:
                 return Outcome(1, "aborted", f"router: {boot.message}")
+            live = self.router.actual() if boot is None else None
+            if live is not None:  # outside a rollout: the edge takes changed settings now
+                settings = self.router.ensure_running(live.weights)
+                if not settings.ok:
+                    return Outcome(1, "aborted", f"router: {settings.message}")
+                if settings.message not in ("already running", "already configured"):
+                    self.out(f"[router] {settings.message}")
         try:
             canary = self.start_version(state, commit, deployment_id, strategy)
         except (StartError, releases.ReleaseError) as exc:

@@ -101,7 +101,7 @@ events {{ worker_connections 1024; }}
 http {{
     access_log off;
     log_format pyramid '{LOG_FORMAT}';
-{instance.temp_paths()}
+{_transparent(_seconds(2 * request_timeout + 5.0))}{instance.temp_paths()}
     upstream pyramid_app {{
 {servers}
         keepalive 16;
@@ -133,6 +133,21 @@ http {{
 """
 
 
+def _transparent(patience: str) -> str:
+    """http-level directives so the router does not change what the application accepts: no
+    body size limit (nginx's default answers 413 above 1 MiB), headers as large as the
+    application takes, and client-side time-outs as long as a request may take."""
+    return f"""    client_max_body_size 0;
+    large_client_header_buffers 8 64k;
+    proxy_buffer_size 64k;
+    proxy_buffers 16 64k;
+    proxy_busy_buffers_size 128k;
+    client_body_timeout {patience};
+    client_header_timeout {patience};
+    send_timeout {patience};
+"""
+
+
 def render_edge(
     *, instance: Instance, port: int, admin_port: int, split_port: int, request_timeout: float,
     drain_timeout: float, run_as: str | None = None,
@@ -156,7 +171,7 @@ events {{ worker_connections 4096; }}
 http {{
     access_log off;
     log_format pyramid '{LOG_FORMAT}';
-{instance.temp_paths()}
+{_transparent(patience)}{instance.temp_paths()}
     server {{
         listen 127.0.0.1:{port};
         access_log {instance.access_log} pyramid;
