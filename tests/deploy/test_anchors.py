@@ -165,3 +165,56 @@ def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
     assert "trusted_keys come from this checkout" in result.stdout
     assert "has 0" in result.stdout
     assert "does not verify" in result.stdout
+
+
+def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
+    tmp_path: Path,
+) -> None:
+    """Key rotation: the anchors after a deployment are its commit's own (read from git, key
+    files included), appended to the record from the history; require_signature never goes
+    down; a checkout's uncommitted keys never count."""
+    from pytest_pyramid.cli import main
+    from pytest_pyramid.deploy.anchors import anchors_for_deploy, record_first_use
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.deploy.history import History
+    from tests.deploy.helpers import git
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    for name in ("ci", "ci-2027", "mallory"):
+        assert main(["keygen", str(root / name)]) == 0
+    (root / ".gitignore").write_text("*.key\n.pyramid/\n")
+
+    def configure(key: str, required: bool) -> str:
+        (root / "pyproject.toml").write_text(
+            f'[tool.pyramid.deploy]\ntrusted_keys = ["{key}"]\n'
+            f"require_signature = {str(required).lower()}\n")
+        git(root, "add", "-A")
+        git(root, "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", key)
+        return git(root, "rev-parse", "HEAD")
+
+    first = configure("ci.pub", True)
+    config = load_config(root / "pyproject.toml", cwd=root)
+    history = History(config.history_path)
+    tofu = anchors_for_deploy(config, history, environ={})
+    assert tofu.first_use is not None
+    assert record_first_use(config, tofu, first) is None
+    row = history.start(commit=first, commit_time=None, strategy="canary", dry_run=False,
+                        verdict_path="v")
+    history.finish(row, outcome="succeeded", reason="ok")
+    rotated = configure("ci-2027.pub", False)  # rotates the key, tries to drop the signature
+    row = history.start(commit=rotated, commit_time=None, strategy="canary", dry_run=False,
+                        verdict_path="v")
+    history.finish(row, outcome="succeeded", reason="ok")
+    (root / "pyproject.toml").write_text('[tool.pyramid.deploy]\ntrusted_keys = ["mallory.pub"]\n')
+    config = load_config(root / "pyproject.toml", cwd=root)
+
+    anchors = anchors_for_deploy(config, history, environ={})
+    assert anchors.trusted_keys == ((root / "ci-2027.pub").read_text(),)
+    assert anchors.require_signature
+    assert any("do not count" in note for note in anchors.notes)
+    record = read_record(config.work_dir)
+    assert [e.deployment_id for e in record.entries] == [0, 1, 2]
+    assert anchors_for_deploy(config, history, environ={}).trusted_keys == anchors.trusted_keys
+    assert len(read_record(config.work_dir).entries) == 3  # caught up once, not again
