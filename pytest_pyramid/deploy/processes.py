@@ -156,16 +156,16 @@ def environ_of(pid: int) -> dict[str, str] | None:
     return found
 
 
-#: (pid, start ticks, port) -> whether it carries our marks; a process's start environment
-#: never changes, so the answer is kept (the per-interval liveness checks are hot)
-_OURS: dict[tuple[int, int | None, int], bool] = {}
+#: (pid, start ticks, port, commit, release) -> whether it carries those marks; a process's
+#: start environment never changes, so the answer is kept (the liveness checks are hot)
+_OURS: dict[tuple[int, int | None, int, str, str], bool] = {}
 
 
 def ours(pid: int, version: Version) -> bool:
     """Whether ``pid`` was started by :func:`start` for ``version`` (or descends from it):
     its start environment carries the ``PORT``, ``PYRAMID_COMMIT`` and ``PYRAMID_RELEASE``
     the deploy gave it. A pid and start time copied into the state by hand do not."""
-    key = (pid, start_ticks(pid), version.port)
+    key = (pid, start_ticks(pid), version.port, version.commit, version.release)
     if key in _OURS:
         return _OURS[key]
     env = environ_of(pid)
