@@ -17,14 +17,34 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pytest_pyramid.deploy import analysis, processes
 from pytest_pyramid.deploy.history import iso, now_utc
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.analysis import Limits, Measurement
+    from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.processes import Version
-    from pytest_pyramid.deploy.rollout import Deployer
+    from pytest_pyramid.deploy.routers.base import Router
+
+    ReadLog = Callable[[Path | None, int], tuple[list[str], int]]
+
+
+class Deployer(Protocol):
+    """What of the rollout's Deployer a first-step judgement uses (rollout.py imports this
+    module, not the other way round)."""
+
+    config: DeployConfig
+    router: Router
+    limits: Limits
+
+    def out(self, line: str) -> None: ...
+
+    def describe_measurement(self, label: str, n: int, m: Measurement) -> str: ...
 
 POLL_S = 0.05
 Result = Literal["passed", "failed", "unjudged"]
@@ -48,13 +68,11 @@ def smoke(deployer: Deployer, version: Version) -> str | None:
     return None
 
 
-def judge_alone(deployer: Deployer, version: Version, label: str) -> Judged:
-    """Measure ``version``'s share of the real traffic, window by window, against the limits
-    alone. Call after the router gives it traffic."""
-    from pytest_pyramid.deploy.rollout import log_size, read_log
-
+def judge_alone(deployer: Deployer, version: Version, label: str, *, read_log: ReadLog,
+                offset: int) -> Judged:
+    """Measure ``version``'s share of the real traffic logged after ``offset``, window by
+    window, against the limits alone. Call once the router gives it traffic."""
     config, router = deployer.config, deployer.router
-    offset = log_size(router.log_path)
     wanted = max(1, config.measurements)
     passed = 0
     seen: list[dict[str, object]] = []

@@ -364,7 +364,8 @@ class Deployer:
             state.rollout.exposed_at = iso(exposed)
             self.save(state)
         started = now_utc()
-        judged = first_step.judge_alone(self, version, "first step 100%")
+        judged = first_step.judge_alone(self, version, "first step 100%", read_log=read_log,
+                                        offset=log_size(self.router.log_path))
         self.history.add_step(deployment_id, idx=1, weight=100, started_at=started,
                               result="failed" if judged.result == "failed" else "passed",
                               measurements=list(judged.measurements))
@@ -699,7 +700,8 @@ class Deployer:
             return f"router: {result.message}"
         self.out(f"[rollback] {describe(split(current.addr, target.addr, weight))}: the "
                  "target is judged on real traffic before it gets all of it")
-        judged = first_step.judge_alone(self, target, f"rollback target {weight}%")
+        judged = first_step.judge_alone(self, target, f"rollback target {weight}%",
+                                        read_log=read_log, offset=log_size(self.router.log_path))
         if judged.result != "failed":
             return None
         back = self.route({current.addr: 100})

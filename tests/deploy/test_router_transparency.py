@@ -35,13 +35,20 @@ def test_a_changed_request_timeout_reaches_the_edge(deployed: tuple[Project, str
     project, _ = deployed
     edge = project.work_dir / "router" / "edge" / "nginx.conf"
     before = edge.read_text()
-    assert "proxy_read_timeout 25000ms;" in before  # 2 x 10s + 5s
+    # the edge waits at least 10 minutes: the split enforces request_timeout (10s here)
+    assert "proxy_read_timeout 600000ms;" in before
+    assert "proxy_read_timeout 10000ms;" in (edge.parent.parent / "split" / "nginx.conf") \
+        .read_text()
     with Clients(project.url, rate=60) as clients:
         clients.wait_for(10)
-        result = project.run("deploy", "--redeploy", "--request-timeout", "30s")
-        assert result.returncode == 0, result.stdout
-    assert "edge nginx reloaded with new settings" in result.stdout
-    assert "proxy_read_timeout 65000ms;" in edge.read_text()
+        shorter = project.run("deploy", "--redeploy", "--request-timeout", "1s")
+        assert shorter.returncode == 0, shorter.stdout
+        assert "edge nginx reloaded" not in shorter.stdout  # nothing to change there
+        assert clients.failures == []
+        longer = project.run("deploy", "--redeploy", "--request-timeout", "400s")
+        assert longer.returncode == 0, longer.stdout
+    assert "edge nginx reloaded with new settings" in longer.stdout
+    assert "proxy_read_timeout 805000ms;" in edge.read_text()  # 2 x 400s + 5s
     # nginx closes idle keep-alive connections on a reload (docs/deploy.md): a keep-alive
     # client may see its idle connection closed under it; no request gets an error answer
     assert {(r.kind, r.served) for r in clients.failures} <= {
