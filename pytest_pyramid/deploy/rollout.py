@@ -686,7 +686,6 @@ class Deployer:
         return Outcome(0, "succeeded", f"rolled back{who}{reverted} to {target.commit[:12]}",
                        rollback_s, restored_at=restored)
 
-
     def _check_target(self, current: Version | None, target: Version) -> str | None:
         """A rollback target is smoke-probed, then (while the current version is healthy)
         judged on the first step's share of real traffic before it gets all of it."""
