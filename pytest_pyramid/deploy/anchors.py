@@ -386,3 +386,17 @@ def record_first_use(config: DeployConfig, anchors: Anchors, commit: str) -> str
         return (f"the trust anchors cannot be recorded in "
                 f"{trust_record.record_path(config.work_dir)}: {exc}")
     return None
+
+
+def known_approvers(config: DeployConfig, environ: Mapping[str, str] | None = None
+                    ) -> tuple[tuple[Person, ...], str]:
+    """The approvers a deploy here would count, read only (nothing appended): the host's,
+    else the anchors record's latest, else the checkout's; and where they came from. For
+    `pyramid approve`, which only checks who signs: the gate decides what counts."""
+    host, where = host_anchors(environ)
+    if "approvers" in host:
+        return host["approvers"], where
+    record = trust_record.read_record(config.work_dir)
+    if record.latest is not None and record.problem is None:
+        return record.latest.anchors.approvers, str(trust_record.record_path(config.work_dir))
+    return config.approvers, config.source

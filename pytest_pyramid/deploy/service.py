@@ -417,11 +417,14 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     commit = verdict.get("commit")
     if not commit:
         raise UsageFailure(f"{config.verdict}: the verdict records no commit; nothing to approve")
-    people = load_people(config.approvers, table="approvers", source=config.source)
+    from pytest_pyramid.deploy.anchors import known_approvers
+
+    approvers, origin = known_approvers(config)
+    people = load_people(approvers, table="approvers", source=origin)
     me = identify(key.public_key(), people.values())
     if me is None:
         raise UsageFailure(f"the key {key_path} (key id {key_id(key.public_key())[:16]}) is not "
-                           "an approver in [tool.pyramid.deploy.approvers]")
+                           f"an approver in [tool.pyramid.deploy.approvers] ({origin})")
     if role is None:
         if len(me.roles) != 1:
             raise UsageFailure(f"--role is needed: {me.name} may approve as "

@@ -156,8 +156,10 @@ def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
     repo.write_config(approvers={"mallory": {"key": str(keydir / "mallory.pub"),
                                              "roles": ["lead"]}})
     approval = tmp_path / "mallory.approval"
+    repo.env["XDG_CONFIG_HOME"] = str(tmp_path / "mallorys-machine")  # where her key is known
     signed = repo.run("approve", "--key", str(keydir / "mallory.key"), "-o", str(approval))
     assert signed.returncode == 0, signed.stderr
+    repo.env["XDG_CONFIG_HOME"] = str(tmp_path / "host")
     result = repo.run("deploy", "--dry-run", "--deployer-key", str(keydir / "carol.key"),
                       "--approval", str(approval))
     assert result.returncode == 2, result.stdout
@@ -165,6 +167,17 @@ def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
     assert "trusted_keys come from this checkout" in result.stdout
     assert "has 0" in result.stdout
     assert "does not verify" in result.stdout
+    # alice is an approver on the host only: `pyramid approve` knows her, the gate counts her
+    by_alice = tmp_path / "alice.approval"
+    signed = repo.run("approve", "--key", str(keydir / "alice.key"), "-o", str(by_alice))
+    assert signed.returncode == 0, signed.stderr
+    counted = repo.run("deploy", "--dry-run", "--deployer-key", str(keydir / "carol.key"),
+                       "--approval", str(by_alice), "--approval", str(approval))
+    assert counted.returncode == 0, counted.stdout
+    assert "approved by alice (lead)" in counted.stdout
+    stranger = repo.run("approve", "--key", str(keydir / "mallory.key"), "-o", str(approval))
+    assert stranger.returncode == 3
+    assert "deploy.toml" in stranger.stderr
 
 
 def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
