@@ -1,34 +1,55 @@
-"""Who may sign and approve a deploy, read from outside the release being judged.
+"""Who may sign and approve a deploy: never the release being judged, never lowered by lost state.
 
 A commit cannot vouch for itself: if the trusted keys and approvers came from the checkout
 being deployed, a commit that adds its author's key could sign its own verdict and approve
-its own release. So the anchors come, in this order, from:
+its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) comes, in order:
 
-1. keys pinned on this host (``PYRAMID_TRUSTED_KEYS``, ``~/.config/pyramid/trusted_keys``,
-   ``/etc/pyramid/trusted_keys``) - they replace every ``trusted_keys`` list;
-2. the commit that is serving now (the stable release): its own ``[tool.pyramid.deploy]``,
-   read from git, key files included - a key a new commit adds counts once that commit was
-   deployed, as with TUF's root rotation;
-3. the checkout, for the very first deployment only (nothing is serving yet), said so.
+1. from the host, configuration the deployed code cannot change: keys pinned by
+   ``PYRAMID_TRUSTED_KEYS`` / ``~/.config/pyramid/trusted_keys`` / ``/etc/pyramid/trusted_keys``,
+   then ``$XDG_CONFIG_HOME/pyramid/deploy.toml`` or ``/etc/pyramid/deploy.toml``;
+2. from the anchors record (:mod:`pytest_pyramid.deploy.trust_record`): what the last
+   successful deployment left. A deployment that succeeded advances it with its own commit's
+   ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
+   adds counts once that commit was deployed (TUF's root rotation), and
+   ``require_signature`` only ever goes up;
+3. from the checkout, only when this work folder never served anything (trust on first use,
+   said loudly and written to the record), or when ``--trust-first-checkout`` says so.
 
-``require_signature`` is the strictest of the stable commit's, the checkout's and the host's.
+A work folder that served before but has no usable record (deleted, garbage, edited) is refused:
+losing or resetting state (``state.json`` garbage or deleted, ``pyramid stop``) never lowers
+the anchors, because ``state.json`` is not where they live. Keys pinned on the host make a
+signature required.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
-from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.project import table_from_text
+from pytest_pyramid.deploy.trust_record import AnchorSet, Record
+from pytest_pyramid.errors import ConfigError, PyramidError
+from pytest_pyramid.project import read_document, table_from_text
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.history import Deployment, History
+
+#: the anchors a table may set (require_signature only ever adds strictness)
+FIELDS = ("trusted_keys", "approvers", "deployers")
+HOST_KEYS = (*FIELDS, "require_signature")
+
+
+class AnchorsRefused(PyramidError):
+    """No anchors can be trusted for this deploy; the message says what would fix it."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +61,14 @@ class Anchors:
     #: where the keys and people came from, for the gate's output
     origin: str
     notes: tuple[str, ...] = field(default=())
+    #: the checkout's anchors, to write to the record once this deploy passes the gate
+    #: (trust on first use); None when the record already holds them
+    first_use: AnchorSet | None = None
+    #: history rows up to this id are accounted for by the first-use line
+    history_upto: int = 0
 
 
+# -- reading anchors from each place ---------------------------------------------------------------
 def _git(root: Path, *args: str) -> str | None:
     try:
         result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
@@ -51,8 +78,45 @@ def _git(root: Path, *args: str) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any], str] | None:
-    """``[tool.pyramid.deploy]`` as ``commit`` holds it, and the pyproject's path in the tree."""
+def _literal(text: str) -> bool:
+    text = text.strip()
+    return "-----BEGIN" in text or (len(text) == 64 and all(c in "0123456789abcdefABCDEF"
+                                                            for c in text))
+
+
+def key_text(source: str, base: Path | None = None) -> str:
+    """A key as text: PEM and hex as written, a file read now (unreadable: the path, which the
+    keyring then reports by name)."""
+    if _literal(source):
+        return source.strip()
+    path = Path(source).expanduser()
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        return path.read_text("utf-8")
+    except OSError:
+        return str(path)
+
+
+def _resolved(anchors: AnchorSet, read: Callable[[str], str]) -> AnchorSet:
+    def people(found: tuple[Person, ...]) -> tuple[Person, ...]:
+        return tuple(Person(p.name, tuple(read(k) for k in p.keys), p.roles) for p in found)
+
+    return AnchorSet(tuple(read(k) for k in anchors.trusted_keys), anchors.require_signature,
+                     people(anchors.approvers), people(anchors.deployers))
+
+
+def checkout_anchors(config: DeployConfig) -> AnchorSet:
+    """The anchors the configuration on disk declares, key files read now."""
+    return _resolved(AnchorSet(config.trusted_keys, config.require_signature, config.approvers,
+                               config.deployers), key_text)
+
+
+def committed_pyramid(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any] | None,
+                                                                  str] | None:
+    """``[tool.pyramid]`` of the configuration file as ``commit`` holds it (None: the file is not
+    in that commit; {} when it has no such table), and the file's path in the tree. None when
+    the file is not inside the repository."""
     top = _git(config.root, "rev-parse", "--show-toplevel")
     if top is None:
         return None
@@ -62,68 +126,266 @@ def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any
         return None
     text = _git(config.root, "show", f"{commit}:{rel}")
     if text is None:
-        return {}, rel  # the file did not exist at that commit: nothing was configured
+        return None, rel
     try:  # the project loader's reading: a pyramid.toml's top level is the table
-        table = (table_from_text(text, rel) or {}).get("deploy", {})
+        table = table_from_text(text, rel) or {}
     except ConfigError:
         return {}, rel
     return (table if isinstance(table, dict) else {}), rel
 
 
-def _committed_key(config: DeployConfig, commit: str, folder: str, source: str) -> str:
-    """A key as ``commit`` holds it: PEM text and hex as written, a file read from git."""
-    text = source.strip()
-    if "-----BEGIN" in text or (len(text) == 64 and all(c in "0123456789abcdefABCDEF"
-                                                        for c in text)):
-        return text
-    path = (Path(folder) / text).as_posix() if folder not in ("", ".") else text
-    content = _git(config.root, "show", f"{commit}:{path}")
-    return content if content is not None else text
+def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any], str] | None:
+    """``[tool.pyramid.deploy]`` as ``commit`` holds it, and the pyproject's path in the tree."""
+    found = committed_pyramid(config, commit)
+    if found is None:
+        return None
+    pyramid, rel = found
+    table = (pyramid or {}).get("deploy", {})
+    return (table if isinstance(table, dict) else {}), rel
 
 
-def anchors_for(
-    config: DeployConfig, stable_commit: str | None, environ: Mapping[str, str] | None = None
+def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, frozenset[str]]:
+    """The anchors ``commit``'s own configuration declares (key files read from git), and
+    which of them it sets at all (a value it cannot parse counts as not set)."""
+    found = committed_table(config, commit)
+    table, rel = found if found is not None else ({}, "pyproject.toml")
+    folder = str(Path(rel).parent)
+    parsed: dict[str, Any] = {}
+    for key in HOST_KEYS:
+        if key in table:
+            with contextlib.suppress(ValueError, TypeError):
+                parsed[key] = KEYS[key].parse(table[key])
+
+    def read(source: str) -> str:
+        if _literal(source):
+            return source.strip()
+        path = (Path(folder) / source).as_posix() if folder not in ("", ".") else source
+        content = _git(config.root, "show", f"{commit}:{path}")
+        return content if content is not None else source
+
+    declared = AnchorSet(tuple(parsed.get("trusted_keys", ())),
+                         bool(parsed.get("require_signature", False)),
+                         tuple(parsed.get("approvers", ())), tuple(parsed.get("deployers", ())))
+    return _resolved(declared, read), frozenset(parsed)
+
+
+def advance(base: AnchorSet, declared: AnchorSet, sets: frozenset[str]) -> AnchorSet:
+    """The anchors after a deployment of a commit declaring ``declared`` succeeded under
+    ``base``: what it sets replaces (key rotation), require_signature never goes down."""
+    return AnchorSet(
+        declared.trusted_keys if "trusted_keys" in sets else base.trusted_keys,
+        base.require_signature or declared.require_signature,
+        declared.approvers if "approvers" in sets else base.approvers,
+        declared.deployers if "deployers" in sets else base.deployers,
+    )
+
+
+def host_config_files(environ: Mapping[str, str] | None = None) -> list[Path]:
+    env = os.environ if environ is None else environ
+    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [config_home / "pyramid" / "deploy.toml", Path("/etc/pyramid/deploy.toml")]
+
+
+def host_anchors(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], str]:
+    """The anchors the host's deploy.toml sets (the first file found), and its path.
+
+    Its keys are ``trusted_keys``, ``require_signature``, ``[approvers]``, ``[deployers]``,
+    shaped as in ``[tool.pyramid.deploy]``; paths are relative to the file."""
+    for path in host_config_files(environ):
+        table = read_document(path)  # the one TOML reader; invalid TOML is a ConfigError
+        if table is None:
+            continue
+        found: dict[str, Any] = {}
+        for key, raw in table.items():
+            if key not in HOST_KEYS:
+                raise ConfigError(key, raw, str(path), "unknown key (known keys: "
+                                  f"{', '.join(HOST_KEYS)})")
+            try:
+                found[key] = KEYS[key].parse(raw)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(key, raw, str(path), str(exc)) from None
+        base = path.parent
+        if "trusted_keys" in found:
+            found["trusted_keys"] = tuple(key_text(k, base) for k in found["trusted_keys"])
+        for people in ("approvers", "deployers"):
+            if people in found:
+                found[people] = tuple(Person(p.name, tuple(key_text(k, base) for k in p.keys),
+                                             p.roles) for p in found[people])
+        return found, str(path)
+    return {}, ""
+
+
+# -- the record: what served before, catching up with succeeded deployments ------------------------
+def _rows(history: History) -> list[Deployment] | None:
+    try:
+        return history.deployments()
+    except (sqlite3.Error, OSError):
+        return None
+
+
+def earlier_service(config: DeployConfig, rows: Sequence[Deployment] | None) -> str | None:
+    """Why this work folder has served before (None: nothing says it has)."""
+    from pytest_pyramid.deploy.processes import Registry
+    from pytest_pyramid.deploy.state import read_state
+
+    if rows is None and config.history_path.exists():
+        return f"the history {config.history_path} cannot be read"
+    served = [d for d in rows or () if not d.dry_run and
+              ((d.outcome == "succeeded" and d.kind == "deploy") or d.exposed_at is not None)]
+    if served:
+        return f"the history records {len(served)} deployment(s) that reached users"
+    registered, unreadable = Registry(config.work_dir).entries()
+    if registered or unreadable:
+        return f"the process registry {Registry(config.work_dir).folder} lists versions"
+    loaded = read_state(config.state_path)
+    if loaded.problem is not None or loaded.state.stable is not None:
+        return f"{config.state_path} exists and names a stable version or cannot be read"
+    return None
+
+
+def _succeeded_after(rows: Sequence[Deployment], upto: int) -> list[Deployment]:
+    return sorted((d for d in rows if d.id > upto and d.kind == "deploy" and not d.dry_run
+                   and d.outcome == "succeeded" and d.commit), key=lambda d: d.id)
+
+
+def catch_up(config: DeployConfig, record: Record, rows: Sequence[Deployment],
+             out: Callable[[str], None]) -> AnchorSet:
+    """The record's anchors advanced by every deployment that succeeded since its last line;
+    each advance is appended (best effort: the same advance is derived again next time)."""
+    from pytest_pyramid.deploy.history import iso, now_utc
+
+    latest = record.latest
+    assert latest is not None
+    anchors, upto, seq = latest.anchors, latest.deployment_id or 0, latest.seq
+    for row in _succeeded_after(rows, upto):
+        assert row.commit is not None
+        declared, sets = committed_anchors(config, row.commit)
+        anchors = advance(anchors, declared, sets)
+        try:
+            written = trust_record.append(
+                config.work_dir, at=iso(now_utc()), commit=row.commit, deployment_id=row.id,
+                event=f"deployment #{row.id} of {row.commit[:12]} succeeded", anchors=anchors,
+                expect={"seq": seq})
+        except OSError as exc:
+            out(f"[gate] WARNING: cannot append to {trust_record.record_path(config.work_dir)}"
+                f" ({exc}); the anchors are derived from the history again next time")
+            written = None
+        if written is None:  # another deploy appended meanwhile, or the write failed
+            continue
+        seq = written.seq
+    return anchors
+
+
+def anchors_for_deploy(
+    config: DeployConfig, history: History, *, trust_first_checkout: bool = False,
+    environ: Mapping[str, str] | None = None, out: Callable[[str], None] = lambda _: None,
 ) -> Anchors:
+    """The anchors this deploy is judged under; AnchorsRefused when none can be trusted."""
+    host, host_origin = host_anchors(environ)
+    from_host = [key for key in HOST_KEYS if key in host]
+    pinned = _pinned(environ)
+    if pinned:
+        host["trusted_keys"] = pinned[0]
+    record = trust_record.read_record(config.work_dir)
+    rows = _rows(history)
+    notes: list[str] = []
+    record_it = False
+    if record.problem is None and not record.missing:
+        base = catch_up(config, record, rows or [], out)
+        origin = "the anchors record (the last successful deployment)"
+    else:
+        base, origin, note = _without_record(config, record, rows, host, trust_first_checkout)
+        notes.append(note)
+        record_it = True
+    effective = AnchorSet(
+        host.get("trusted_keys", base.trusted_keys),
+        base.require_signature or bool(host.get("require_signature", False)) or bool(pinned)
+        or config.require_signature,
+        host.get("approvers", base.approvers), host.get("deployers", base.deployers))
+    if from_host:
+        origin = f"{origin}; {', '.join(from_host)} from {host_origin}"
+    if pinned:
+        origin = f"{origin}; trusted keys pinned by {pinned[1]}"
+    declared = checkout_anchors(config)
+    if not record_it and (set(declared.trusted_keys) - set(effective.trusted_keys) or
+                          {p.name for p in (*declared.approvers, *declared.deployers)} -
+                          {p.name for p in (*effective.approvers, *effective.deployers)}):
+        notes.append("keys or people this checkout adds do not count until a deployment of a "
+                     "commit declaring them succeeds: the anchors are " + origin)
+    return Anchors(effective.trusted_keys, effective.require_signature, effective.approvers,
+                   effective.deployers, origin, tuple(notes),
+                   first_use=effective if record_it else None,
+                   history_upto=max((d.id for d in rows or ()), default=0))
+
+
+def _without_record(
+    config: DeployConfig, record: Record, rows: Sequence[Deployment] | None,
+    host: Mapping[str, Any], trust_first_checkout: bool,
+) -> tuple[AnchorSet, str, str]:
+    """(base anchors, origin, a note) when the record is missing or broken: the checkout on
+    first use or when a person says so; the host alone when the folder served before."""
+    why = record.problem or \
+        f"there is no anchors record {trust_record.record_path(config.work_dir)}"
+    served = earlier_service(config, rows)
+    if served is None or trust_first_checkout:
+        taken = [key for key in FIELDS if key not in host] or ["nothing"]
+        return checkout_anchors(config), "this checkout (trusted on first use)", (
+            f"WARNING: trust on first use: {why}; {', '.join(taken)} come from this checkout, "
+            "and the anchors are recorded from now on"
+            + (" (--trust-first-checkout)" if served is not None else
+               " (nothing was ever served from this work folder)")
+            + ". Pin them on the host to not depend on the checkout")
+    if not host:
+        raise AnchorsRefused(
+            f"the trust anchors cannot be established: {why}, but this work folder served "
+            f"before ({served}). Trusting the checkout being deployed now would let it vouch "
+            "for itself. Pin the anchors on the host (PYRAMID_TRUSTED_KEYS, "
+            "~/.config/pyramid/deploy.toml or /etc/pyramid/deploy.toml), or pass "
+            "--trust-first-checkout to trust this checkout's [tool.pyramid.deploy] again")
+    # Served before, record lost, host pins some anchors: those only, nothing of the checkout.
+    return AnchorSet(require_signature=True), "the host only", (
+        f"WARNING: {why}, and this work folder served before ({served}): only the anchors "
+        "pinned on the host count (none from this checkout), a signature is required, and "
+        "they are recorded as the anchors from now on")
+
+
+def _pinned(environ: Mapping[str, str] | None) -> tuple[tuple[str, ...], str] | None:
     from pytest_pyramid.verdict.trust import pinned_key_sources
 
-    pinned, pinned_origin = pinned_key_sources((), environ)
-    notes: list[str] = []
-    if stable_commit is None:
-        keys, approvers, deployers = config.trusted_keys, config.approvers, config.deployers
-        origin = "this checkout (first deployment: nothing is serving yet)"
-        required = config.require_signature
-    else:
-        found = committed_table(config, stable_commit)
-        table, rel = found if found is not None else ({}, "pyproject.toml")
-        folder = str(Path(rel).parent)
+    keys, where = pinned_key_sources((), environ)
+    return (tuple(key_text(k) for k in keys), where) if keys else None
 
-        def parsed(key: str) -> Any:
-            raw = table.get(key, KEYS[key].default)
-            try:
-                return KEYS[key].parse(raw)
-            except ValueError:
-                return KEYS[key].parse(KEYS[key].default)
 
-        keys = tuple(
-            _committed_key(config, stable_commit, folder, k) for k in parsed("trusted_keys")
-        )
-        approvers = tuple(
-            Person(p.name, tuple(_committed_key(config, stable_commit, folder, k) for k in p.keys),
-                   p.roles)
-            for p in parsed("approvers")
-        )
-        deployers = tuple(
-            Person(p.name, tuple(_committed_key(config, stable_commit, folder, k) for k in p.keys),
-                   p.roles)
-            for p in parsed("deployers")
-        )
-        origin = f"the serving release {stable_commit[:12]}"
-        required = bool(parsed("require_signature")) or config.require_signature
-        names = {p.name for p in (*approvers, *deployers)}
-        checkout = {p.name for p in (*config.approvers, *config.deployers)}
-        if len(config.trusted_keys) != len(keys) or names != checkout:
-            notes.append("keys or approvers added by a commit not yet deployed do not count "
-                         f"until it serves: the anchors are {origin}'s")
-    if pinned:
-        keys, origin = tuple(pinned), f"{origin}; trusted keys pinned by {pinned_origin}"
-    return Anchors(keys, required, approvers, deployers, origin, tuple(notes))
+def record_first_use(config: DeployConfig, anchors: Anchors, commit: str) -> str | None:
+    """Write the checkout's anchors to the record when this deploy trusted them on first use
+    (a broken record is set aside first). A problem sentence when it cannot be written."""
+    from pytest_pyramid.deploy.history import iso, now_utc
+
+    if anchors.first_use is None:
+        return None
+    now = now_utc()
+    record = trust_record.read_record(config.work_dir)
+    if record.problem is not None:
+        trust_record.set_aside(config.work_dir, now.strftime("%Y%m%dT%H%M%S"))
+    try:
+        trust_record.append(config.work_dir, at=iso(now), commit=commit,
+                            deployment_id=anchors.history_upto, anchors=anchors.first_use,
+                            event=f"first use of the checkout, deploying {commit[:12]}")
+    except OSError as exc:
+        return (f"the trust anchors cannot be recorded in "
+                f"{trust_record.record_path(config.work_dir)}: {exc}")
+    return None
+
+
+def known_approvers(config: DeployConfig, environ: Mapping[str, str] | None = None
+                    ) -> tuple[tuple[Person, ...], str]:
+    """The approvers a deploy here would count, read only (nothing appended): the host's,
+    else the anchors record's latest, else the checkout's; and where they came from. For
+    `pyramid approve`, which only checks who signs: the gate decides what counts."""
+    host, where = host_anchors(environ)
+    if "approvers" in host:
+        return host["approvers"], where
+    record = trust_record.read_record(config.work_dir)
+    if record.latest is not None and record.problem is None:
+        return record.latest.anchors.approvers, str(trust_record.record_path(config.work_dir))
+    return config.approvers, config.source

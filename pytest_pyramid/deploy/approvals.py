@@ -55,16 +55,23 @@ def load_people(people: Sequence[Person], *, table: str, source: str) -> dict[st
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_public_key
 
     found: dict[str, Identity] = {}
+    owners: dict[str, str] = {}
     for person in people:
         keys: dict[str, Ed25519PublicKey] = {}
-        for index, text in enumerate(person.keys):
+        for text in person.keys:
             try:
                 key = load_public_key(text, origin=f"deploy.{table}.{person.name}.key")
             except SignatureError as exc:
                 raise ConfigError(f"deploy.{table}.{person.name}.key", text[:60], source,
                                   str(exc)) from None
+            # One key under two names would be one person counted as two approvals; the same
+            # key text written twice is caught by the config, a copied key file only here.
+            owner = owners.setdefault(key_id(key), person.name)
+            if owner != person.name:
+                raise ConfigError(f"deploy.{table}.{person.name}.key", text[:60], source,
+                                  f"the same key is configured for {owner!r}: one key is one "
+                                  "person")
             keys[key_id(key)] = key
-            _ = index
         found[person.name] = Identity(person.name, person.roles, keys)
     return found
 

@@ -97,6 +97,10 @@ def add_commands(subparsers: Subparsers) -> None:
     p.add_argument("--detach", action="store_true",
                    help="hand the rollout to its supervisor and return at once (Ctrl-C while "
                         "following detaches the same way)")
+    p.add_argument("--trust-first-checkout", action="store_true",
+                   help="trust this checkout's trusted_keys, approvers and deployers when the "
+                        "anchors record is missing or broken in a work folder that served "
+                        "before (they are recorded as the anchors from then on)")
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser(
@@ -174,7 +178,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     request = service.DeployRequest(commit=args.commit, dry_run=args.dry_run,
                                     redeploy=args.redeploy, approval_files=tuple(args.approval),
-                                    detach=args.detach)
+                                    detach=args.detach,
+                                    trust_first_checkout=args.trust_first_checkout)
     return service.deploy(_config(args), request, _say)
 
 
@@ -313,7 +318,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
          f"({figures.rollbacks} `pyramid rollback`)")
     freq = figures.deployment_frequency_per_day
     _say(f"deployment frequency:    {'n/a' if freq is None else f'{freq:.2f}/day'}")
-    _say(f"change failure rate:     {pct(figures.change_failure_rate)}")
+    _say(f"change failure rate:     {pct(figures.change_failure_rate)} "
+         f"({figures.change_failures} of {figures.deployments}; {figures.interrupted} ended "
+         "by something other than the change not counted)")
     _say(f"time to restore:         {dur(figures.median_time_to_restore_s)} (median, from first "
          "traffic to restored)")
     _say(f"lead time for changes:   {dur(figures.median_lead_time_s)} (median)")

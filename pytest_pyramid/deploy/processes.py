@@ -143,7 +143,65 @@ def frozen(pid: int) -> bool:
 
 
 def version_alive(version: Version) -> bool:
-    return is_alive(version.pid, version.start_ticks)
+    """``version``'s process runs, and it is the one this work folder started (see
+    :func:`ours`): a stranger's pid in a hand-edited state is never taken for a version."""
+    return is_alive(version.pid, version.start_ticks) and ours(version.pid, version)
+
+
+def environ_of(pid: int) -> dict[str, str] | None:
+    """The environment ``pid`` was started with; None when it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    found: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            found[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+    return found
+
+
+#: (pid, start ticks, port, commit, release) -> whether it carries those marks; a process's
+#: start environment never changes, so the answer is kept (the liveness checks are hot)
+_OURS: dict[tuple[int, int | None, int, str, str], bool] = {}
+
+
+def ours(pid: int, version: Version) -> bool:
+    """Whether ``pid`` was started by :func:`start` for ``version`` (or descends from it):
+    its start environment carries the ``PORT``, ``PYRAMID_COMMIT`` and ``PYRAMID_RELEASE``
+    the deploy gave it. A pid and start time copied into the state by hand do not."""
+    key = (pid, start_ticks(pid), version.port, version.commit, version.release)
+    if key in _OURS:
+        return _OURS[key]
+    env = environ_of(pid)
+    if env is None:
+        return False  # unreadable (gone, or another user's): never ours to signal
+    found = (env.get("PYRAMID_COMMIT") == version.commit and
+             env.get("PYRAMID_RELEASE") == version.release and env.get("PORT") == str(version.port))
+    _OURS[key] = found
+    return found
+
+
+def remnants(version: Version) -> list[int]:
+    """Processes left in ``version``'s process group (a wrapper's children: ``sh -c``, a
+    script) that carry its marks; the leader itself excluded."""
+    return [pid for pid in group_members(version.pid)
+            if pid != version.pid and ours(pid, version)]
+
+
+def port_owner_problem(version: Version) -> str | None:
+    """None when whoever listens on ``version``'s port is ``version``'s process or one of its
+    group; otherwise who does (a stolen port is never routed to)."""
+    holders = [pid for pid, _ in listeners([version.port]).items()]
+    if not holders:
+        return None  # not visible from here (another user's socket): the health check decides
+    if any(pid == version.pid or (process_group(pid) == version.pid and ours(pid, version))
+           for pid in holders):
+        return None
+    names = ", ".join(f"pid {pid} ({cmdline(pid)[:60] or '?'})" for pid in holders)
+    return (f"{version.addr} is answered by {names}, which this deploy did not start (pid "
+            f"{version.pid} is the version)")
 
 
 def cmdline(pid: int) -> str:
@@ -269,7 +327,7 @@ class Registry:
     def forget_dead(self) -> list[Version]:
         """Drop records of processes that have exited; returns them."""
         versions, _ = self.entries()
-        gone = [v for v in versions if not version_alive(v)]
+        gone = [v for v in versions if not version_alive(v) and not remnants(v)]
         for version in gone:
             self.remove(version)
         return gone
@@ -340,29 +398,48 @@ def wait_healthy(version: Version, path: str, timeout: float) -> float:
             raise StartError(f"{version.addr} exited before it became healthy (log: {version.log})")
         ok, last = http_ok(f"http://{version.addr}{path}", timeout=1.0)
         if ok:
+            stolen = port_owner_problem(version)
+            if stolen is not None:
+                raise StartError(stolen)
             return time.monotonic() - started
         time.sleep(0.05)
     raise StartError(f"{version.addr}{path} not healthy after {timeout:.0f}s (last: {last})")
 
 
-def stop(version: Version, timeout: float, registry: Registry | None = None) -> bool:
-    """SIGTERM, then SIGKILL after ``timeout``; only ever the pid we started. True when gone."""
-    if version_alive(version):
+def _ours_left(version: Version) -> list[int]:
+    leader = [version.pid] if version_alive(version) else []
+    return leader + remnants(version)
+
+
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(version.pid, signal.SIGTERM)
+            os.kill(pid, sig)
+
+
+def stop(version: Version, timeout: float, registry: Registry | None = None) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout``, to the version and what is left of its process
+    group (a wrapper start command's children); only ever processes that carry its marks
+    (:func:`ours`), never a stranger holding a recycled pid. True when all are gone."""
+    left = _ours_left(version)
+    if left:
+        _signal_all(left, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and version_alive(version):
+        while time.monotonic() < deadline and _ours_left(version):
             time.sleep(0.05)
-        if version_alive(version):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(version.pid, signal.SIGKILL)
+        for _ in range(3):  # a dying wrapper may still start a child: look again
+            left = _ours_left(version)
+            if not left:
+                break
+            _signal_all(left, signal.SIGKILL)
             child = _CHILDREN.get(version.pid)
             if child is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=5)
             # Not our child (a later command stopping it): SIGKILL is asynchronous.
-            wait_gone(version.pid, version.start_ticks, 2.0)
-    gone = not version_alive(version)
+            for pid in left:
+                wait_gone(pid, start_ticks(pid), 2.0)
+    gone = not _ours_left(version)
     if gone:
         _CHILDREN.pop(version.pid, None)
         if registry is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.deploy import analysis, processes, releases
+from pytest_pyramid.deploy import analysis, first_step, processes, releases
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
@@ -364,11 +364,34 @@ class Deployer:
             self.save(state)
             return Outcome(1, "aborted", f"router: {result.message}")
         exposed = now_utc()
+        judged = self._first_step(state, version, exposed, deployment_id)
+        if judged.result == "failed":
+            processes.stop(version, self.config.stop_timeout, self.registry)
+            state.rollout = None
+            self.save(state)
+            return Outcome(1, "failed", f"{judged.reason}; stopped: there is no earlier "
+                                        "version to return to", exposed_at=exposed)
+        why = f"{why}; {judged.reason}"
         state.stable = version
         state.rollout = None
         self.save(state)
         self.out(f"[done] {commit[:12]} serves 100% at {self.router.url} ({why})")
         return Outcome(0, "succeeded", why, exposed_at=exposed)
+
+    def _first_step(self, state: DeployState, version: Version, exposed: datetime,
+                    deployment_id: int) -> first_step.Judged:
+        """The first step's analysis (baseline-free) before a first deployment is a success."""
+        if state.rollout is not None:
+            state.rollout.status, state.rollout.weight = "running", 100
+            state.rollout.exposed_at = iso(exposed)
+            self.save(state)
+        started = now_utc()
+        judged = first_step.judge_alone(self, version, "first step 100%", read_log=read_log,
+                                        offset=log_size(self.router.log_path))
+        self.history.add_step(deployment_id, idx=1, weight=100, started_at=started,
+                              result="failed" if judged.result == "failed" else "passed",
+                              measurements=list(judged.measurements))
+        return judged
 
     def run(self, state: DeployState, *, deployment_id: int, commit: str, strategy: str,
             redeploy: bool = False) -> Outcome:
@@ -398,6 +421,13 @@ class Deployer:
                 not self.router.check().ok else None
             if boot is not None and not boot.ok:
                 return Outcome(1, "aborted", f"router: {boot.message}")
+            live = self.router.actual() if boot is None else None
+            if live is not None:  # outside a rollout: the edge takes changed settings now
+                settings = self.router.ensure_running(live.weights)
+                if not settings.ok:
+                    return Outcome(1, "aborted", f"router: {settings.message}")
+                if settings.message not in ("already running", "already configured"):
+                    self.out(f"[router] {settings.message}")
         try:
             canary = self.start_version(state, commit, deployment_id, strategy)
         except (StartError, releases.ReleaseError) as exc:
@@ -714,6 +744,11 @@ class Deployer:
                     processes.stop(target, self.config.stop_timeout, self.registry)
                 return Outcome(1, "aborted", f"the previous version failed to start: {exc}; "
                                              "the current version keeps serving")
+        refused = self._check_target(current, target)
+        if refused is not None:
+            if target is not previous:
+                self.stop_after_drain(target, "the rollback target")
+            return Outcome(1, "aborted", f"{refused}; the current version keeps serving")
         result = self.route({target.addr: 100})
         ok, why = self.verified() if result.ok else (False, result.message)
         if not ok:
@@ -731,6 +766,27 @@ class Deployer:
                  f"in {format_duration(rollback_s)}")
         return Outcome(0, "succeeded", f"rolled back{who}{reverted} to {target.commit[:12]}",
                        rollback_s, restored_at=restored)
+
+    def _check_target(self, current: Version | None, target: Version) -> str | None:
+        """A rollback target is smoke-probed, then (while the current version is healthy)
+        judged on the first step's share of real traffic before it gets all of it."""
+        problem = first_step.smoke(self, target)
+        if problem is not None or current is None or current.pid == target.pid or \
+                not self.healthy(current):
+            return problem
+        weight = self.config.steps[0] if self.config.steps[0] < 100 else 50
+        result = self.route(split(current.addr, target.addr, weight))
+        if not result.ok:
+            return f"router: {result.message}"
+        self.out(f"[rollback] {describe(split(current.addr, target.addr, weight))}: the "
+                 "target is judged on real traffic before it gets all of it")
+        judged = first_step.judge_alone(self, target, f"rollback target {weight}%",
+                                        read_log=read_log, offset=log_size(self.router.log_path))
+        if judged.result != "failed":
+            return None
+        back = self.route({current.addr: 100})
+        return f"the rollback target failed its analysis: {judged.reason}" + (
+            "" if back.ok else f"; router: {back.message}")
 
 
 class _Promoted(Exception):  # control flow

@@ -120,6 +120,8 @@ class DeployRequest:
     approval_files: tuple[Path, ...] = ()
     #: start the supervisor and return at once (the rollout goes on without the command)
     detach: bool = False
+    #: re-anchor on this checkout when the anchors record is missing or broken
+    trust_first_checkout: bool = False
 
 
 def resolve_commit(config: DeployConfig, revision: str | None) -> str:
@@ -207,21 +209,29 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     except VerdictError as exc:
         return refuse([f"invalid verdict: {exc}"], 1)
     commit_time = verdict.get("commit_time")
-    from pytest_pyramid.deploy.anchors import anchors_for
-    from pytest_pyramid.deploy.state import read_state
+    from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy
 
-    stable = read_state(config.state_path).state.stable
-    anchors = anchors_for(config, stable.commit if stable is not None else None)
+    try:
+        anchors = anchors_for_deploy(config, history, out=out,
+                                     trust_first_checkout=request.trust_first_checkout)
+    except AnchorsRefused as exc:
+        return refuse([str(exc)], 1, commit_time)
     try:
         keys = keyring(anchors.trusted_keys, f"trusted_keys of {anchors.origin}")
     except TrustError as exc:
         raise UsageFailure(str(exc)) from None
     for note in anchors.notes:
         out(f"[gate] {note}")
+    out(f"[gate] trust anchors: {anchors.origin}")
     try:
         envelope = read_envelope(envelope_path(Path(config.verdict)))
     except SignatureError as exc:
         return refuse([str(exc)], 1, commit_time)
+    from pytest_pyramid.deploy import replays
+
+    replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
+    if replayed:
+        return refuse(replayed, 1, commit_time)
     # What ships is the commit's own tree (a clean checkout), so that is what must be tested.
     target = Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
                     description=commit[:12], in_git=True)
@@ -247,6 +257,12 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         code = dry_run(config, commit, history, commit_time, out)
         history.close()
         return code
+    from pytest_pyramid.deploy.anchors import record_first_use
+
+    problem = record_first_use(config, anchors, commit)
+    if problem is not None:
+        history.close()
+        return refuse([problem], 1, commit_time)
     history.close()
     return _hand_to_supervisor(config, commit, commit_time, out, redeploy=request.redeploy,
                                detach=request.detach)
@@ -691,11 +707,14 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     commit = verdict.get("commit")
     if not commit:
         raise UsageFailure(f"{config.verdict}: the verdict records no commit; nothing to approve")
-    people = load_people(config.approvers, table="approvers", source=config.source)
+    from pytest_pyramid.deploy.anchors import known_approvers
+
+    approvers, origin = known_approvers(config)
+    people = load_people(approvers, table="approvers", source=origin)
     me = identify(key.public_key(), people.values())
     if me is None:
         raise UsageFailure(f"the key {key_path} (key id {key_id(key.public_key())[:16]}) is not "
-                           "an approver in [tool.pyramid.deploy.approvers]")
+                           f"an approver in [tool.pyramid.deploy.approvers] ({origin})")
     if role is None:
         if len(me.roles) != 1:
             raise UsageFailure(f"--role is needed: {me.name} may approve as "
@@ -813,6 +832,11 @@ def status(config: DeployConfig) -> StatusReport:
     previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
         if state.previous else None
     known = {v.pid for _, v in state.versions()}
+    ours = {v.addr for _, v in state.versions() if processes.version_alive(v)}
+    for addr in sorted(actual.weights if actual else ()):
+        if addr not in ours:  # e.g. a failed first deployment: nothing healthy to return to
+            problems.append(f"router: sends traffic to {addr}, where no running version of "
+                            "this work folder answers")
     for leaked in _registry(config).alive():
         if leaked.pid not in known:
             problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
@@ -1026,7 +1050,7 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
             out(f"[stop] {label}: no recorded start time to confirm the pid; not signalled")
             failed.append(label)
             continue
-        if not processes.version_alive(version):
+        if not processes.version_alive(version) and not processes.remnants(version):
             registry.remove(version)
             out(f"[stop] {label} had already exited; forgotten")
             continue

@@ -6,8 +6,13 @@
 * **Deployment frequency**: successful deployments (completed, bake included) per day over
   the time the history actually covers inside the window (at least one day: a rate over a
   few minutes would be meaningless), not over the whole window.
-* **Change failure rate**: deployments that failed in production (rolled back automatically,
-  aborted by a human, stuck, or reverted later by `pyramid rollback`) / deployments.
+* **Change failure rate** (DORA: the share of deployments that caused a failure in production
+  needing remediation): deployments whose change failed - rolled back on its own analysis or
+  because its version exited, aborted or rolled back by a person, stuck or failed, or reverted
+  later by `pyramid rollback` - / deployments. A rollout ended by something other than its
+  change (the router failing, the stable version dying so the new one took over, the deploy
+  process interrupted, killed or stopped, a progress deadline with no failed measurement) is
+  not a change failure: counted apart as ``interrupted``.
 * **Failed deployment recovery time** (time to restore): from the failing change first
   receiving traffic to all traffic verified back on a good version. Median.
 * **Lead time for changes**: commit time to the deployment completing. Median.
@@ -40,6 +45,8 @@ class DeployStats:
     deployments: int
     succeeded: int
     change_failures: int
+    #: ended by something other than its change (router, dead stable, interrupted deploy)
+    interrupted: int
     rolled_back: int
     aborted: int
     reverted: int
@@ -51,8 +58,29 @@ class DeployStats:
     median_rollback_s: float | None
 
 
+#: what ended a rollout when it was not its change (the reasons rollout.py and service.py write)
+NOT_THE_CHANGE = (
+    "router failed",  # the router died or failed its check: infrastructure
+    "stable is not healthy, so the new version took over",  # the old version died
+    "deploy interrupted",  # Ctrl-C / SIGTERM of the deploy process
+    "its deploy process is gone", "its deploy process ended without recording an outcome",
+    "stopped by `pyramid stop`",
+    "deploy failed: ",  # an unexpected error of the deploy itself
+    "no progress within the progress deadline",  # never judged failing: too little traffic
+)
+
+
+def interrupted(d: Deployment) -> bool:
+    """Ended early by something other than its change (a reason of :data:`NOT_THE_CHANGE`
+    before any failed measurement; never a revert)."""
+    if d.outcome not in FAILED or d.reverted_by is not None:
+        return False
+    first = d.reason.split("; then ")[0]
+    return any(marker in first for marker in NOT_THE_CHANGE)
+
+
 def change_failed(d: Deployment) -> bool:
-    return d.outcome in FAILED or d.reverted_by is not None
+    return (d.outcome in FAILED or d.reverted_by is not None) and not interrupted(d)
 
 
 def restore_time(d: Deployment) -> float | None:
@@ -90,6 +118,7 @@ def compute(
         deployments=len(deployments),
         succeeded=len(succeeded),
         change_failures=len(failures),
+        interrupted=sum(1 for d in deployments if interrupted(d)),
         rolled_back=sum(1 for d in deployments if d.outcome == "rolled_back"),
         aborted=sum(1 for d in deployments if d.outcome in ("aborted", "failed")),
         reverted=sum(1 for d in deployments if d.reverted_by is not None),

@@ -75,6 +75,13 @@ def main() -> None:
             body = f"{args.name} {count}\n".encode()
             self.reply(500 if fail else 200, body)
 
+        def do_POST(self) -> None:
+            # echoes what it received: the body's length and the largest header's length
+            length = int(self.headers.get("Content-Length") or 0)
+            received = len(self.rfile.read(length)) if length else 0
+            widest = max((len(v) for v in self.headers.values()), default=0)
+            self.reply(200, f"{args.name} body={received} header={widest}\n".encode())
+
         def reply(self, status: int, body: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")

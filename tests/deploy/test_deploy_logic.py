@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -604,6 +605,38 @@ def test_stats_follow_the_dora_definitions() -> None:
     assert figures.median_time_to_restore_s == pytest.approx(65.0)
     assert figures.median_lead_time_s == pytest.approx((3 * 3600) + 120)
     assert figures.median_rollback_s == pytest.approx(0.3)
+
+
+def test_change_failure_rate_against_a_hand_computed_history() -> None:
+    """The fault-injection history: seven deployments, two of them bad changes. The router
+    killed mid-rollout and a deploy process SIGKILLed (reconciled by the next command) ended
+    rollouts, but not because their change failed: 2/7 = 29%, not 4/7 = 57%."""
+    def ended(ident: int, outcome: str, reason: str) -> Deployment:
+        return replace(row(ident, outcome, days_ago=8 - ident, restored=30), reason=reason)
+
+    history = [
+        row(1, "succeeded", days_ago=7),  # the first deployment
+        row(2, "succeeded", days_ago=6),
+        ended(3, "rolled_back", "step 1/4 5%: error rate 100.00% > limit 0.50%"),
+        ended(4, "rolled_back", "router failed during step 2/4 25%: split nginx master gone"),
+        ended(5, "aborted", "rollout #5 of 0123456789ab was left running at 25% (its deploy "
+                            "process is gone); the new version took over"),
+        ended(6, "rolled_back", "bake: p95 608ms > limit 500ms"),
+        ended(7, "aborted", "aborted by oncall at step 2/4"),  # a person judged it failing
+        ended(8, "aborted", "deploy interrupted"),
+        ended(9, "failed", "step 3/4 50%: error rate 3.00% > limit 0.50%; rollback failed: "
+                           "router: reload refused; then abort by oncall"),
+        ended(10, "aborted", "rollout #10 was left running at 5% (its deploy process is gone); "
+                             "stable is not healthy, so the new version took over"),
+        row(11, "succeeded", days_ago=0.5),
+    ]
+    seven = [d for d in history if d.id <= 6 or d.id == 11]  # the issue's seven deployments
+    figures = compute(seven, now=NOW)
+    assert (figures.deployments, figures.change_failures, figures.interrupted) == (7, 2, 2)
+    assert figures.change_failure_rate == pytest.approx(2 / 7)  # 28.6%; it read 4/7 = 57.1%
+    everything = compute(history, now=NOW)
+    assert (everything.change_failures, everything.interrupted) == (4, 4)  # 3, 6, 7, 9
+    assert everything.change_failure_rate == pytest.approx(4 / 11)
 
 
 def test_deployment_frequency_over_less_than_a_day_is_per_day() -> None:

@@ -1,0 +1,168 @@
+"""Replays: an old verdict deployed again after the world moved on.
+
+A verdict is a judgement of one commit at one moment. Deploying it again is a replay, refused
+unless ``--redeploy`` says a person means it, when:
+
+* a **newer verdict for the same commit** was seen by this work folder's gate (a later test run
+  judged the same code, perhaps ``blocked``): the older one is superseded;
+* the commit was **rolled back since** the verdict was made (rolled back, aborted or failed
+  after reaching users, or reverted by ``pyramid rollback``): the verdict predates what its
+  release did in production.
+
+A verdict judged under **another project's configuration** is refused outright: its
+``config.digest`` (the ``[tool.pyramid]`` table the run read) must be the digest of the table in
+the deploy's own configuration file as the deployed commit holds it (in a repository with two
+projects, the commit and tree match both; the configuration tells them apart). When that file is
+not tracked in the commit there is nothing to compare with: said, not refused.
+
+The verdicts the gate has seen are kept in ``<work_dir>/verdicts.jsonl`` (commit, created_at,
+digest, decision), one line each, best effort.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.deploy.history import parse_iso
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.history import Deployment, History
+
+LEDGER_NAME = "verdicts.jsonl"
+FAILED = ("rolled_back", "aborted", "failed")
+
+
+def ledger_path(work_dir: Path) -> Path:
+    return work_dir / LEDGER_NAME
+
+
+def _created(verdict: Mapping[str, object]) -> datetime | None:
+    try:
+        return parse_iso(str(verdict.get("created_at")))
+    except ValueError:
+        return None
+
+
+def seen_verdicts(work_dir: Path) -> list[dict[str, str]]:
+    try:
+        lines = ledger_path(work_dir).read_text("utf-8").splitlines()
+    except OSError:
+        return []
+    found: list[dict[str, str]] = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            item = json.loads(line)
+            if isinstance(item, dict):
+                found.append({k: str(v) for k, v in item.items()})
+    return found
+
+
+def remember(work_dir: Path, verdict: Mapping[str, object], digest: str) -> None:
+    """Best effort: a verdict the gate saw (its line is what supersedes older ones)."""
+    entry = {"commit": str(verdict.get("commit")), "created_at": str(verdict.get("created_at")),
+             "digest": digest, "decision": str(verdict.get("decision"))}
+    if entry in seen_verdicts(work_dir):
+        return
+    with contextlib.suppress(OSError):
+        work_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(ledger_path(work_dir), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def superseded(verdict: Mapping[str, object], digest: str,
+               seen: Sequence[Mapping[str, str]]) -> str | None:
+    created = _created(verdict)
+    if created is None:
+        return None  # the gate refuses a verdict without a valid created_at on its own
+    newer = []
+    for item in seen:
+        if item.get("commit") != verdict.get("commit") or item.get("digest") == digest:
+            continue
+        with contextlib.suppress(ValueError):
+            if parse_iso(item.get("created_at", "")) > created:
+                newer.append(item)
+    if not newer:
+        return None
+    latest = max(newer, key=lambda item: item["created_at"])
+    return (f"superseded: a newer verdict for {str(verdict.get('commit'))[:12]} (created "
+            f"{latest['created_at']}, {latest['decision']}) was seen since this one (created "
+            f"{verdict.get('created_at')}); replaying it needs --redeploy")
+
+
+def rolled_back_since(verdict: Mapping[str, object],
+                      rows: Sequence[Deployment]) -> str | None:
+    created = _created(verdict)
+    if created is None:
+        return None
+    for row in sorted(rows, key=lambda d: d.id, reverse=True):
+        if row.commit != verdict.get("commit") or row.dry_run or row.kind != "deploy":
+            continue
+        failed_at = row.finished_at if row.outcome in FAILED and row.exposed_at else None
+        when = row.reverted_at if row.reverted_by is not None else failed_at
+        if when is not None and when > created:
+            how = f"reverted by #{row.reverted_by}" if row.reverted_by is not None else \
+                row.outcome.replace("_", " ")
+            return (f"{str(row.commit)[:12]} was rolled back since this verdict was made "
+                    f"(deployment #{row.id} {how} at {when.isoformat()}); replaying the verdict "
+                    "needs --redeploy")
+    return None
+
+
+def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
+                          commit: str) -> tuple[str | None, str | None]:
+    """(problem, note): another project's configuration, or why it cannot be compared."""
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+    from pytest_pyramid.verdict.document import config_digest
+
+    found = committed_pyramid(config, commit)
+    table = found[0] if found is not None else None
+    if table is None:
+        return None, (f"the verdict's configuration cannot be compared: {config.source} is not "
+                      f"in commit {commit[:12]}")
+    recorded = verdict.get("config")
+    digest = recorded.get("digest") if isinstance(recorded, dict) else None
+    mine = config_digest(table)
+    if digest != mine:
+        return (f"the verdict was judged under another configuration (config.digest "
+                f"{str(digest)[:19]}, {config.source} at {commit[:12]} has {mine[:19]}): "
+                "another project's verdict"), None
+    return None, None
+
+
+def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, history: History,
+          *, redeploy: bool, out: Callable[[str], None]) -> list[str]:
+    """The reasons to refuse this verdict as a replay or another project's (empty: none);
+    the verdict is remembered as seen either way."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.approvals import verdict_digest
+
+    digest = verdict_digest(verdict)
+    problems: list[str] = []
+    problem, note = configuration_problem(config, verdict, commit)
+    if problem is not None:
+        problems.append(problem)
+    if note is not None:
+        out(f"[gate] note: {note}")
+    try:
+        rows = history.deployments()
+    except (sqlite3.Error, OSError):
+        rows = []
+    replay = [p for p in (superseded(verdict, digest, seen_verdicts(config.work_dir)),
+                          rolled_back_since(verdict, rows)) if p is not None]
+    if redeploy:
+        for reason in replay:
+            out(f"[gate] --redeploy: {reason.split(';')[0]}")
+    else:
+        problems.extend(replay)
+    remember(config.work_dir, verdict, digest)
+    return problems

@@ -1,0 +1,205 @@
+"""The anchors record: the trust anchors this work folder deployed under, kept apart from state.
+
+``<work_dir>/anchors.jsonl`` is append-only, one JSON object a line. Each line is one set of
+anchors (trusted keys as key text, ``require_signature``, approvers, deployers) and why it
+was written: the first use of a checkout, or a deployment that succeeded (its commit's own
+configuration may rotate keys, never lower ``require_signature``). Each line carries the
+SHA-256 of the line before it, so a line edited, removed or reordered, or a file that is not
+a record at all, is a broken record: the deploy refuses instead of falling back to the
+checkout being deployed.
+
+Who can write it: the deploy user (and any process running as that user, including the
+versions it starts, unless ``command`` runs them as another user). The chain detects damage and
+accidents, not a forger who rewrites the whole file: against that, pin the anchors on the host
+in files the deploy user cannot write (``/etc/pyramid/``, docs/deploy.md).
+
+``state.json`` can be garbage, reset by ``pyramid stop`` or deleted without touching this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.deploy.config import Person
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+RECORD_NAME = "anchors.jsonl"
+
+
+@dataclass(frozen=True)
+class AnchorSet:
+    """Trust anchors with every key as its text (PEM or hex), never as a path to read later."""
+
+    trusted_keys: tuple[str, ...] = ()
+    require_signature: bool = False
+    approvers: tuple[Person, ...] = ()
+    deployers: tuple[Person, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        def people(found: tuple[Person, ...]) -> list[dict[str, object]]:
+            return [{"name": p.name, "keys": list(p.keys), "roles": list(p.roles)}
+                    for p in found]
+
+        return {"trusted_keys": list(self.trusted_keys),
+                "require_signature": self.require_signature,
+                "approvers": people(self.approvers), "deployers": people(self.deployers)}
+
+    @classmethod
+    def from_dict(cls, data: object) -> AnchorSet:
+        """Raises ValueError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("anchors is not an object")
+        keys = data.get("trusted_keys")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ValueError("anchors.trusted_keys is not a list of keys")
+        required = data.get("require_signature")
+        if not isinstance(required, bool):
+            raise ValueError("anchors.require_signature is not true or false")
+        return cls(tuple(keys), required, _people(data.get("approvers"), "approvers"),
+                   _people(data.get("deployers"), "deployers"))
+
+
+def _people(value: object, table: str) -> tuple[Person, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"anchors.{table} is not a list")
+    found: list[Person] = []
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise ValueError(f"anchors.{table}: an entry is not an object")
+        name, keys, roles = entry.get("name"), entry.get("keys"), entry.get("roles")
+        if not isinstance(name, str) or not isinstance(keys, list) or not isinstance(roles, list) \
+                or not all(isinstance(k, str) for k in (*keys, *roles)):
+            raise ValueError(f"anchors.{table}: an entry needs name, keys and roles")
+        found.append(Person(name, tuple(keys), tuple(roles)))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: str
+    #: why this line was written, for people reading the record
+    event: str
+    commit: str | None
+    #: the deployment whose success this line records (None: a first use of the checkout)
+    deployment_id: int | None
+    anchors: AnchorSet
+
+
+@dataclass(frozen=True)
+class Record:
+    entries: tuple[Entry, ...] = ()
+    #: why the file cannot be trusted (None: it can, or it does not exist)
+    problem: str | None = None
+    missing: bool = False
+
+    @property
+    def latest(self) -> Entry | None:
+        return self.entries[-1] if self.entries else None
+
+
+def record_path(work_dir: Path) -> Path:
+    return work_dir / RECORD_NAME
+
+
+def _digest(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()
+
+
+def read_record(work_dir: Path) -> Record:
+    path = record_path(work_dir)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Record(missing=True)
+    except OSError as exc:
+        return Record(problem=f"{path}: cannot read: {exc}")
+    return parse_record(data, str(path))
+
+
+def parse_record(data: bytes, where: str) -> Record:
+    """The record's entries, or its first problem (a broken record is never partly used)."""
+    entries: list[Entry] = []
+    previous = ""
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if not lines:
+        return Record(problem=f"{where}: empty (it is written with its first line)")
+    for number, raw in enumerate(lines, start=1):
+        try:
+            item = json.loads(raw)
+            if not isinstance(item, dict):
+                raise ValueError("not a JSON object")
+            if item.get("prev") != previous:
+                raise ValueError("does not follow the line before it (edited, removed or "
+                                 "reordered lines)")
+            if item.get("seq") != number:
+                raise ValueError(f"seq {item.get('seq')!r} where {number} was expected")
+            ident = item.get("deployment_id")
+            if ident is not None and (isinstance(ident, bool) or not isinstance(ident, int)):
+                raise ValueError("deployment_id is not a number")
+            commit = item.get("commit")
+            if commit is not None and not isinstance(commit, str):
+                raise ValueError("commit is not a string")
+            entries.append(Entry(number, str(item.get("at", "")), str(item.get("event", "")),
+                                 commit, ident, AnchorSet.from_dict(item.get("anchors"))))
+        except (ValueError, RecursionError) as exc:
+            return Record(problem=f"{where}: line {number}: {str(exc)[:200]}")
+        previous = _digest(raw)
+    return Record(tuple(entries))
+
+
+def append(work_dir: Path, *, at: str, event: str, commit: str | None,
+           deployment_id: int | None, anchors: AnchorSet,
+           expect: Mapping[str, object] | None = None) -> Entry | None:
+    """Append one line under an exclusive lock, fsynced. Raises OSError when it cannot.
+
+    ``expect`` = {"seq": N}: append only when the record still ends at line N (another deploy
+    may have appended meanwhile); None is returned when it does not."""
+    path = record_path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "r+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            current = handle.read()
+            record = parse_record(current, str(path)) if current else Record(missing=True)
+            if record.problem is not None:
+                raise OSError(f"not appending to a broken record: {record.problem}")
+            seq = len(record.entries) + 1
+            if expect is not None and expect.get("seq") != seq - 1:
+                return None
+            lines = current.split(b"\n")
+            last = lines[-2] if current.endswith(b"\n") and len(lines) >= 2 else b""
+            line = json.dumps({
+                "seq": seq, "at": at, "event": event, "commit": commit,
+                "deployment_id": deployment_id, "anchors": anchors.as_dict(),
+                "prev": _digest(last) if last else "",
+            }, sort_keys=True, separators=(",", ":")).encode()
+            handle.write(line + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return Entry(seq, at, event, commit, deployment_id, anchors)
+
+
+def set_aside(work_dir: Path, suffix: str) -> Path | None:
+    """Move a broken record out of the way (kept for people to read); its new name."""
+    path = record_path(work_dir)
+    target = path.with_name(f"{path.name}.broken-{suffix}")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path, target)
+        return target
+    return None

@@ -1,0 +1,118 @@
+"""The anchors record's chain, the advance of anchors by a succeeded deployment, one key one
+person: pure logic on files in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.deploy.anchors import advance
+from pytest_pyramid.deploy.approvals import load_people
+from pytest_pyramid.deploy.config import Person
+from pytest_pyramid.deploy.trust_record import (
+    AnchorSet,
+    append,
+    parse_record,
+    read_record,
+    record_path,
+)
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+CI = AnchorSet(("ci-key",), True, (Person("alice", ("alice-key",), ("lead",)),), ())
+
+
+def write(work_dir: Path, *anchors: AnchorSet) -> None:
+    for n, item in enumerate(anchors):
+        append(work_dir, at="2026-12-06T00:00:00Z", event=f"line {n}", commit="a" * 40,
+               deployment_id=n, anchors=item)
+
+
+def test_a_record_reads_back_what_was_appended(tmp_path: Path) -> None:
+    write(tmp_path, CI, AnchorSet(("ci-2027",), True))
+    record = read_record(tmp_path)
+    assert record.problem is None
+    assert [e.seq for e in record.entries] == [1, 2]
+    assert record.entries[0].anchors == CI
+    assert record.latest is not None
+    assert record.latest.anchors.trusted_keys == ("ci-2027",)
+    assert read_record(tmp_path / "nowhere").missing
+
+
+def _lines(tmp_path: Path) -> list[str]:
+    write(tmp_path, CI, AnchorSet(("ci-2027",), True), AnchorSet(("ci-2028",), True))
+    return record_path(tmp_path).read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda lines: lines[1:], "does not follow the line before it"),  # first line removed
+        (lambda lines: [lines[0], lines[2]], "does not follow the line before it"),
+        (lambda lines: [lines[0], lines[2], lines[1]], "does not follow the line before it"),
+        (lambda lines: [lines[0], lines[1].replace("ci-2027", "mallory"), lines[2]],
+         "does not follow the line before it"),  # an edit shows in the next line's link
+        (lambda lines: [*lines[:2], lines[2].replace('"require_signature":true',
+                                                     '"require_signature":"no"')],
+         "require_signature is not true or false"),
+        (lambda lines: [*lines, "{not json"], "line 4"),
+        (lambda lines: [], "empty"),
+        (lambda lines: ["[]"], "not a JSON object"),
+    ],
+)
+def test_a_damaged_record_is_broken_as_a_whole(
+    tmp_path: Path, damage: object, problem: str
+) -> None:
+    lines = damage(_lines(tmp_path))  # type: ignore[operator]
+    record = parse_record("".join(f"{line}\n" for line in lines).encode(), "anchors.jsonl")
+    assert record.problem is not None
+    assert problem in record.problem
+    assert record.entries == ()
+
+
+def test_append_refuses_to_extend_a_broken_record_and_to_race(tmp_path: Path) -> None:
+    write(tmp_path, CI)
+    assert append(tmp_path, at="", event="late", commit=None, deployment_id=1, anchors=CI,
+                  expect={"seq": 0}) is None  # someone else appended line 1 meanwhile
+    path = record_path(tmp_path)
+    path.write_text(path.read_text().replace('"seq":1', '"seq":7'))
+    with pytest.raises(OSError, match="broken record"):
+        write(tmp_path, CI)
+
+
+NONE: frozenset[str] = frozenset()
+
+
+@pytest.mark.parametrize(
+    ("declared", "sets", "expected"),
+    [
+        # a commit that says nothing keeps the anchors
+        (AnchorSet(), NONE, CI),
+        # rotation: the keys it sets replace, require_signature never goes down
+        (AnchorSet(("ci-2027",), False), frozenset({"trusted_keys", "require_signature"}),
+         AnchorSet(("ci-2027",), True, CI.approvers)),
+        (AnchorSet(approvers=()), frozenset({"approvers"}), AnchorSet(("ci-key",), True)),
+    ],
+)
+def test_a_succeeded_deployment_advances_the_anchors(
+    declared: AnchorSet, sets: frozenset[str], expected: AnchorSet
+) -> None:
+    assert advance(CI, declared, sets) == expected
+    assert advance(AnchorSet(), AnchorSet(require_signature=True),
+                   frozenset({"require_signature"})).require_signature
+
+
+def test_one_key_under_two_names_is_one_person(tmp_path: Path) -> None:
+    from pytest_pyramid.verdict.signing import generate_private_key, public_pem
+
+    public = public_pem(generate_private_key().public_key()).decode()
+    with pytest.raises(ConfigError, match="the same key is configured for 'mallory'"):
+        load_people([Person("mallory", (public,), ("lead",)),
+                     Person("mallory-too", (public + "\n",), ("lead",))],
+                    table="approvers", source="host")
+    assert json.loads(json.dumps(CI.as_dict())) == CI.as_dict()
+    assert AnchorSet.from_dict(CI.as_dict()) == CI
