@@ -318,6 +318,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYTEST_THEME": _OUTPUT,
     "PYTEST_THEME_MODE": _OUTPUT,
     "PYTEST_CURRENT_TEST": (OUTCOME, "set by pytest itself"),
+    "PYTEST_DEBUG_TEMPROOT": (OUTCOME, "where tmp_path folders are made"),
+    "PYTEST_BASE_URL": (JUDGEMENT, "the tests talk to another server than the project's"),
     "PYTEST_VERSION": (OUTCOME, "set by pytest itself"),
     "PYTEST_XDIST_WORKER": (OUTCOME, "set by xdist in its workers"),
     "PYTEST_XDIST_WORKER_COUNT": (OUTCOME, "set by xdist in its workers"),
@@ -425,7 +427,8 @@ def lookup(names: Iterable[str]) -> tuple[str, str] | None:
 
 def judge_disabled(name: str) -> str | None:
     """Why turning plugin ``name`` off is harmless, or None when it is not known to be."""
-    return DISABLE.get(name) or DISABLE.get(name.removeprefix("pytest_"))
+    bare = name.removeprefix("pytest_")
+    return DISABLE.get(name) or DISABLE.get(bare) or DISABLE.get(f"pytest_{bare}")
 
 
 def judge_override(override: str) -> str | None:
