@@ -533,24 +533,22 @@ def _values(value: object) -> list[str]:
 
 
 def git_tracked(paths: Sequence[Path], cwd: Path) -> set[Path]:
-    """Which of ``paths`` git tracks (in the index); none outside a git repository."""
+    """Which of ``paths`` git tracks (in the index); none outside a git repository. One
+    ``git ls-files`` (it prints the tracked ones relative to ``cwd``)."""
     import subprocess
 
     if not paths:
         return set()
     try:
         result = subprocess.run(
-            ["git", "ls-files", "-z", "--full-name", "--", *map(str, paths)],
+            ["git", "ls-files", "-z", "--", *map(str, paths)],
             cwd=cwd, capture_output=True, text=True, timeout=30, check=False,
         )
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd,
-                             capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return set()
-    if result.returncode != 0 or top.returncode != 0:
+    if result.returncode != 0:  # 128: not a git repository, nothing is tracked
         return set()
-    root = Path(top.stdout.strip())
-    listed = {(root / name).resolve() for name in result.stdout.split("\0") if name}
+    listed = {(cwd / name).resolve() for name in result.stdout.split("\0") if name}
     return {path for path in paths if path.resolve() in listed}
 
 
@@ -558,7 +556,8 @@ class Source:
     """One place arguments came from: the project's ``addopts``, ``PYTEST_ADDOPTS``, an
     argsfile, the command line."""
 
-    def __init__(self, label: str, args: list[str], own: bool, file: str | None = None) -> None:
+    def __init__(self, label: str, args: list[str], own: bool | None,
+                 file: str | None = None) -> None:
         self.label, self.args, self.own, self.file = label, args, own, file
 
     def to_json(self) -> dict[str, Any]:
@@ -568,8 +567,9 @@ class Source:
         return entry
 
 
-def read_sources(config: Any, own_ini: bool) -> list[Source]:
-    """The run's argument sources, in the order pytest joins them (addopts first)."""
+def read_sources(config: Any) -> list[Source]:
+    """The run's argument sources, in the order pytest joins them (addopts first). Only the
+    configuration file's addopts can be the project's own (``own`` decided by the caller)."""
     params = config.invocation_params
     overrides = [str(o) for o in getattr(config.option, "override_ini", None) or ()]
     addopts_overridden = any(o.partition("=")[0].strip() == "addopts" for o in overrides)
@@ -577,7 +577,7 @@ def read_sources(config: Any, own_ini: bool) -> list[Source]:
     label = "-o addopts" if addopts_overridden else "addopts"
     file = None if addopts_overridden or ini is None else _rel(Path(ini), config.rootpath)
     sources = [Source(label, addopts_text(config.getini("addopts")),
-                      own_ini and not addopts_overridden, file)]
+                      None if not addopts_overridden else False, file)]
     env = os.environ.get("PYTEST_ADDOPTS", "")
     if env:
         sources.append(Source("PYTEST_ADDOPTS", shlex.split(env), False))
@@ -641,22 +641,55 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
     """Classify every setting that reached the run (options, ``-p``/``-o``/``-W`` values,
     environment, interpreter flags)."""
     inv = Invocation()
-    ini = config.inipath
-    candidates = [Path(p) for p in (ini, settings_file) if p is not None]
-    tracked = git_tracked(candidates, config.rootpath)
-    own_ini = ini is not None and Path(ini) in tracked
     inv.allow_options = list(allow)
-    inv.allow_honoured = settings_file is not None and settings_file in tracked
+    inv.sources = read_sources(config)
+    addopts = inv.sources[0] if inv.sources[0].label == "addopts" else None
+    # whether git tracks the configuration file is asked (a subprocess: tens of ms on a busy
+    # machine) only when the answer matters: its addopts set something that needs the
+    # project's authority, or allow_options is used; otherwise `own` stays None
+    ini = Path(config.inipath) if config.inipath is not None else None
+    ask_ini = ini is not None and addopts is not None and _needs_authority(config, addopts)
+    candidates = [p for p, wanted in ((ini, ask_ini), (settings_file, bool(allow)))
+                  if p is not None and wanted]
+    tracked = git_tracked(candidates, config.rootpath)
+    if addopts is not None and ask_ini:
+        addopts.own = ini in tracked
+    inv.allow_honoured = bool(allow) and settings_file is not None and settings_file in tracked
     if allow and not inv.allow_honoured:
         inv.reasons.append(
             f"[tool.pyramid] allow_options is not honoured: {settings_file} is not tracked by "
             "git (only the project's committed configuration may allow options)")
     honoured = list(allow) if inv.allow_honoured else []
-    inv.sources = read_sources(config, own_ini)
     _judge_options(config, inv, honoured)
     _judge_environment(inv, honoured, repository)
     _judge_interpreter(inv, honoured)
     return inv
+
+
+def _needs_authority(config: Any, source: Source) -> bool:
+    """Whether a source sets anything that is allowed only as the project's own decision."""
+    parser = config._parser
+    parsed, base = parse_args(parser, source.args), parse_args(parser, [])
+    if parsed is None or base is None:
+        return True
+    dests = registered_options(parser)
+    for dest, value in parsed.items():
+        names = dests.get(dest)
+        if names is None or dest == "file_or_dir" or value == base.get(dest):
+            continue
+        values = _values(value)
+        if dest == "plugins":
+            if any(not v.startswith("no:") or judge_disabled(v[3:]) is None for v in values):
+                return True
+        elif dest == "override_ini":
+            if any(judge_override(v) is None for v in values):
+                return True
+        elif dest == "pythonwarnings":
+            if any(judge_warning(v) is None for v in values):
+                return True
+        elif (lookup(names) or ("unknown", ""))[0] != OUTCOME:
+            return True
+    return False
 
 
 def _judge_options(config: Any, inv: Invocation, allow: Sequence[str]) -> None:
@@ -728,17 +761,25 @@ def _judge_value(dest: str, flag: str, value: object, kind: str, names: Sequence
 
 
 def _judge_plugins(values: Sequence[str], allow: Sequence[str], origin: str) -> str | None:
-    from importlib.metadata import entry_points
-
-    installed = {ep.name for ep in entry_points(group="pytest11")} | {
-        ep.value.partition(":")[0] for ep in entry_points(group="pytest11")}
     loads = [v for v in values if not v.startswith("no:")]
+    if not loads:
+        return None  # -p no:NAME is judged by what was turned off (filters.py)
+    installed = installed_plugins()
     foreign = [v for v in loads if v not in installed and f"-p {v}" not in allow]
     if foreign:
         return (f"-p {', '.join(foreign)}{origin}: loads a plugin the project does not declare "
                 f"(not an installed pytest11 plugin; {HOW_TO_ALLOW}: "
                 f"allow_options = [\"-p {foreign[0]}\"])")
     return None  # -p no:NAME is judged by what was turned off (filters.py: disabled_plugins)
+
+
+def installed_plugins() -> set[str]:
+    """Names and modules of the installed ``pytest11`` plugins (what autoloading loads).
+    Reading every distribution's metadata is slow: only when a ``-p NAME`` needs it."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="pytest11")
+    return {ep.name for ep in found} | {ep.value.partition(":")[0] for ep in found}
 
 
 def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
