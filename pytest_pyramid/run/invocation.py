@@ -136,8 +136,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--help": _INFO,
     "-p": (JUDGEMENT, "judged per value: -p no:NAME by DISABLE, -p NAME allowed for an "
            "installed pytest11 plugin (what autoloading loads)"),
-    "--disable-plugin-autoload": (JUDGEMENT, "judged by its effect: each installed plugin "
-                                  "that did not load is judged by DISABLE"),
+    "--disable-plugin-autoload": (OUTCOME, "judged by its effect: each installed plugin "
+                                  "that did not load is judged by DISABLE (filters.py)"),
     "--trace-config": _OUTPUT,
     "--debug": (OUTCOME, "writes pytest's internal debug log"),
     "--override-ini": (JUDGEMENT, "judged per ini name: INI_OVERRIDES"),
@@ -754,8 +754,8 @@ def _judge_value(dest: str, flag: str, value: object, kind: str, names: Sequence
         return None  # judged by value in filters.py (the project's own file/folder is fine)
     if kind == JUDGEMENT:
         reason = OPTIONS.get(flag) or lookup(names) or ("", "")
-        return (f"{flag}{origin} changes how the run is judged: {reason[1]} "
-                f"(not the project's own configuration)")
+        return (f"{flag}{origin} changes how the run is judged: {reason[1]} (not the "
+                f"project's own configuration; allow_options = [\"{flag}\"] would accept it)")
     return (f"{flag}{origin} is an option pytest-pyramid does not know: the run cannot vouch "
             f"for it; {HOW_TO_ALLOW} (allow_options = [\"{flag}\"])")
 
