@@ -221,7 +221,7 @@ def own_path_exclusions(
     """Paths the project's own tracked configuration leaves out of collection: ``--ignore``
     and ``--ignore-glob`` in its ``addopts``, ``collect_ignore``/``collect_ignore_glob`` in a
     conftest git tracks. Each: (what, which file decided it, does it exclude this path)."""
-    from pytest_pyramid.run.invocation import git_tracked
+    from pytest_pyramid.run.invocation import git_tracked, relative
 
     found: list[tuple[str, str, Callable[[Path], bool]]] = []
     base = Path(config.invocation_params.dir)
@@ -245,18 +245,11 @@ def own_path_exclusions(
     for path, module in conftests:
         if path not in tracked:
             continue
-        where = _relative(path, project_dir)
+        where = relative(path, project_dir)
         for name, glob in (("collect_ignore", False), ("collect_ignore_glob", True)):
             for value in getattr(module, name, None) or ():
                 found.append((f"{name}: {value}", where, _matcher(path.parent, str(value), glob)))
     return found
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _matcher(base: Path, value: str, glob: bool) -> Callable[[Path], bool]:

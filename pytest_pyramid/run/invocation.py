@@ -575,7 +575,7 @@ def read_sources(config: Any) -> list[Source]:
     addopts_overridden = any(o.partition("=")[0].strip() == "addopts" for o in overrides)
     ini = config.inipath
     label = "-o addopts" if addopts_overridden else "addopts"
-    file = None if addopts_overridden or ini is None else _rel(Path(ini), config.rootpath)
+    file = None if addopts_overridden or ini is None else relative(Path(ini), config.rootpath)
     sources = [Source(label, addopts_text(config.getini("addopts")),
                       None if not addopts_overridden else False, file)]
     env = os.environ.get("PYTEST_ADDOPTS", "")
@@ -596,7 +596,8 @@ def read_sources(config: Any) -> list[Source]:
     return [s for s in sources if s.args or s.label == "command line"]
 
 
-def _rel(path: Path, root: Path) -> str:
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX), or as it is when outside it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
