@@ -725,7 +725,9 @@ def _judge_options(config: Any, inv: Invocation, allow: Sequence[str]) -> None:
             problem = _judge_value(dest, flag, value, kind, names, allow, source.label, config)
             if problem:
                 inv.reasons.append(problem)
-            record["allowed"] = not problem
+            record["allowed"] = not problem and not (dest == "plugins" and any(
+                judge_disabled(v[3:]) is None and f"-p {v}" not in allow
+                for v in _values(value) if v.startswith("no:")))  # reason: filters.py
 
 
 def _jsonable(value: object) -> bool:
