@@ -73,6 +73,8 @@ class Settings:
     mode: str = "enforce"
     #: what budgets judge: "wall" (the tier's start to end) or "sum" (its tests' durations)
     budget_basis: str = "wall"
+    #: settings from outside the project's configuration the run accepts (run/invocation.py)
+    allow_options: tuple[str, ...] = ()
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -213,6 +215,7 @@ def parse_settings(
         exclude=_globs(merged.get("exclude", []), "exclude", source),
         mode=str(merged.get("mode", "enforce")),
         budget_basis=str(merged.get("budget_basis", "wall")),
+        allow_options=tuple(o.strip() for o in table.get("allow_options", ())),
     )
 
 

@@ -198,3 +198,5 @@ class RunEnd:
     notes: list[str] = field(default_factory=list)
     #: set in a CI shard (``--pyramid-shard``): the run writes a partial, not a verdict
     shard: ShardEnd | None = None
+    #: what reached the run and where from (``run/invocation.py``), for the verdict's ``run``
+    invocation: dict[str, Any] | None = None

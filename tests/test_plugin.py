@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -359,6 +360,10 @@ def test_strict_real_world_configuration(
         def test_plain(): pass
         """
     )
+    # -p no:doctest is the project's own decision only in its tracked configuration
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "project"]):
+        subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *command],
+                       cwd=pytester.path, check=True, capture_output=True)
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
     data = read_verdict()

@@ -4,26 +4,26 @@ Most narrowing is found from what the run saw (test files on disk against those 
 tests collected against tests that reported, ``pytest_deselected``), whatever option,
 ``addopts``, ``PYTEST_ADDOPTS``, argsfile or conftest caused it. What is left here is what
 hides inside a collected file or changes outcomes without changing what is collected: test
-ids, ``-k``/``-m``, ``--lf``/``--sw``, and any setting that is not the project's committed
-configuration - ``-o`` overrides, ``-W`` filters, plugins turned off, ``--noconftest``,
-``--confcutdir``, a configuration file other than the project's (``-c``, or one git ignores).
-The project's own ``addopts`` (in its committed configuration file) is the baseline: what
-it sets is the project's choice, what the command line, ``PYTEST_ADDOPTS`` or an argsfile add
-on top is not.
+ids, ``-k``/``-m``, ``--lf``/``--sw``, and every setting the allow-list of
+``run/invocation.py`` does not know to be harmless, unless the project's own tracked
+configuration set it (its ``addopts``) - plugins turned off, ``--confcutdir`` and ``-c``
+judged by value here, the rest in that table.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
-import shlex
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Sequence
 
     import pytest
+
+    from pytest_pyramid.run.invocation import Invocation
 
 #: option destinations of invocations that run no tests: they leave the last verdict alone
 INFORMATIONAL = (
@@ -37,79 +37,8 @@ INFORMATIONAL = (
     "setupplan",
     "cacheshow",
 )
-#: plugins whose absence changes neither what runs nor its outcome (caching, ordering, output)
-HARMLESS_TO_DISABLE = frozenset(
-    {
-        "cacheprovider",
-        "pastebin",
-        "randomly",
-        "sugar",
-        "instafail",
-        "rich",
-        "html",
-        "junitxml",
-        "md_report",
-        "json_report",
-        "xdist",
-        "xdist.looponfail",
-        "legacypath",
-        "tmpdir",
-        "nose",
-        "stepwise",
-    }
-)
-
-
 #: the files pytest itself looks for in a project directory
 PROJECT_CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-#: ini settings an override may set without changing what runs or how it is judged
-HARMLESS_OVERRIDES = frozenset(
-    {
-        "console_output_style",
-        "cache_dir",
-        "junit_family",
-        "junit_suite_name",
-        "junit_logging",
-        "junit_log_passing_tests",
-        "junit_duration_report",
-        "log_level",
-        "log_format",
-        "log_date_format",
-        "log_cli",
-        "log_cli_level",
-        "log_cli_format",
-        "log_cli_date_format",
-        "log_file",
-        "log_file_level",
-        "log_file_format",
-        "log_file_date_format",
-        "tmp_path_retention_count",
-        "tmp_path_retention_policy",
-        "verbosity_assertions",
-        "verbosity_test_cases",
-        "truncation_limit_lines",
-        "truncation_limit_chars",
-    }
-)
-#: boolean settings that only make a run stricter when true (--strict-markers sets one)
-STRICTER_WHEN_TRUE = frozenset(
-    {
-        "strict",
-        "strict_markers",
-        "strict_config",
-        "strict_xfail",
-        "xfail_strict",
-        "strict_parametrization_ids",
-    }
-)
-
-
-def _harmless_override(override: str) -> bool:
-    name, _, value = override.partition("=")
-    name = name.strip()
-    if name.startswith("pyramid_") or name in HARMLESS_OVERRIDES:
-        return True
-    return name in STRICTER_WHEN_TRUE and value.strip().lower() in ("true", "1", "yes", "on")
 
 
 def informational(option: Any) -> bool:
@@ -117,85 +46,53 @@ def informational(option: Any) -> bool:
     return any(getattr(option, name, False) for name in INFORMATIONAL)
 
 
-def _option_values(args: Sequence[str], *flags: str) -> list[str]:
-    """Values of ``-p X``/``-pX``/``--flag=X``/``--flag X`` in an argument list."""
-    values = []
-    for index, arg in enumerate(args):
-        for flag in flags:
-            if arg == flag and index + 1 < len(args):
-                values.append(args[index + 1])
-            elif arg.startswith(flag + "=") and flag.startswith("--"):
-                values.append(arg[len(flag) + 1 :])
-            elif arg.startswith(flag) and not flag.startswith("--") and len(arg) > len(flag):
-                values.append(arg[len(flag) :])
-    return values
+def turned_off_plugins(config: pytest.Config) -> set[str]:
+    """Plugins this run did not load: blocked (``-p no:NAME`` from anywhere, a conftest's
+    ``set_blocked``) and, with autoloading disabled, installed ``pytest11`` plugins nothing
+    loaded."""
+    manager = config.pluginmanager
+    off = {name for name, plugin in manager.list_name_plugin() if plugin is None}
+    autoload_off = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") or getattr(
+        config.known_args_namespace, "disable_plugin_autoload", False)
+    if autoload_off:
+        from importlib.metadata import entry_points
+
+        loaded = {getattr(p, "__name__", None) for p in manager.get_plugins()}
+        for ep in entry_points(group="pytest11"):
+            module = ep.value.partition(":")[0]
+            if manager.get_plugin(ep.name) is None and module not in loaded:
+                off.add(ep.name)
+    return off
 
 
-def project_addopts(config: pytest.Config) -> list[str]:
-    """The ``addopts`` of the project's configuration file (not -o, not PYTEST_ADDOPTS)."""
-    overridden = any(
-        str(o).partition("=")[0].strip() == "addopts"
-        for o in getattr(config.option, "override_ini", None) or ()
+def settings_reasons(
+    config: pytest.Config, settings_file: Path | None, invocation: Invocation
+) -> list[str]:
+    """Settings of this run that are not the project's own tracked configuration and not
+    known (``run/invocation.py``) to leave outcomes and their judgement alone."""
+    from pytest_pyramid.run.invocation import disabled_plugin_reasons
+
+    reasons = list(invocation.reasons)
+    allow = invocation.allow_options if invocation.allow_honoured else []
+    reasons.extend(
+        disabled_plugin_reasons(turned_off_plugins(config), invocation.own_disabled, allow)
     )
-    if overridden:
-        return []
-    value = config.getini("addopts")
-    items = value if isinstance(value, list) else shlex.split(str(value or ""))
-    return [str(item) for item in items]
-
-
-def _beyond(seen: Iterable[str], baseline: Iterable[str]) -> list[str]:
-    base = list(baseline)
-    extra = []
-    for value in seen:
-        if value in base:
-            base.remove(value)
-        else:
-            extra.append(value)
-    return extra
-
-
-def settings_reasons(config: pytest.Config, settings_file: Path | None) -> list[str]:
-    """Settings of this run that are not the project's committed configuration."""
-    reasons = []
-    option = config.option
     namespace = config.known_args_namespace
-    baseline = project_addopts(config)
-    overrides = [str(o) for o in getattr(option, "override_ini", None) or ()]
-    for override in _beyond(overrides, _option_values(baseline, "-o", "--override-ini")):
-        if not _harmless_override(override):
-            name = override.partition("=")[0].strip()
-            reasons.append(f"-o {name}=... overrode the project's configuration")
-    warnings = [str(w) for w in getattr(namespace, "pythonwarnings", None) or ()]
-    if _beyond(warnings, _option_values(baseline, "-W", "--pythonwarnings")):
-        reasons.append("-W changed how warnings are treated (the project's filterwarnings)")
-    own_off = {v.removeprefix("no:") for v in _option_values(baseline, "-p") if v.startswith("no:")}
-    turned_off = {
-        name.removeprefix("pytest_")
-        for name, plugin in config.pluginmanager.list_name_plugin()
-        if plugin is None
-    }
-    disabled = sorted(turned_off - own_off - {f"pytest_{n}" for n in own_off} - HARMLESS_TO_DISABLE)
-    if disabled:
-        reasons.append(
-            f"plugins turned off outside the project's configuration: "
-            f"{', '.join(disabled)} (-p no:...)"
-        )
-    if getattr(option, "noconftest", False):
-        reasons.append("--noconftest: the project's conftest files were not loaded")
     confcutdir = getattr(namespace, "confcutdir", None)
     # pytest sets it itself to the configuration file's folder (or the rootdir)
     default = config.inipath.parent if config.inipath is not None else config.rootpath
-    if confcutdir and Path(confcutdir).resolve() != Path(default).resolve():
+    own = [s["value"] for s in invocation.settings if s["option"] == "--confcutdir" and s["own"]]
+    if (confcutdir and Path(confcutdir).resolve() != Path(default).resolve()
+            and confcutdir not in own and "--confcutdir" not in allow):
         reasons.append(f"--confcutdir {confcutdir}: conftest files above it were not loaded")
-    inifile = getattr(option, "inifilename", None)
+    inifile = getattr(config.option, "inifilename", None)
     if inifile:
         used = Path(config.invocation_params.dir, inifile).resolve()
-        invocation = Path(config.invocation_params.dir).resolve()
+        invocation_dir = Path(config.invocation_params.dir).resolve()
         # the file pytest's own discovery would find walks up from where it runs
         discoverable = {
             (folder / name).resolve()
-            for folder in (invocation, *invocation.parents)
+            for folder in (invocation_dir, *invocation_dir.parents)
             for name in PROJECT_CONFIGS
         }
         if used not in discoverable or (
@@ -209,25 +106,32 @@ def settings_reasons(config: pytest.Config, settings_file: Path | None) -> list[
 
 
 def narrowing_reasons(
-    config: pytest.Config, project_dir: Path | None = None, settings_file: Path | None = None
+    config: pytest.Config,
+    invocation: Invocation,
+    project_dir: Path | None = None,
+    settings_file: Path | None = None,
 ) -> list[str]:
-    """Why this run does not cover the whole suite, beyond what collection shows."""
+    """Why this run does not cover the whole suite, beyond what collection shows. A ``-k``
+    or ``-m`` of the project's own tracked ``addopts`` is the project's decision: listed in
+    the verdict (``run.invocation``), not a reason."""
     reasons = []
     option = config.option
+    own = invocation.own_selection
     lf_plugin = config.pluginmanager.get_plugin("lfplugin")
     if getattr(option, "lf", False) and getattr(lf_plugin, "lastfailed", None):
         reasons.append("--lf: only previously failed tests were run")
     if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):
         reasons.append("--stepwise: the run may stop early and skip passed tests")
-    if getattr(option, "keyword", ""):
-        reasons.append(f"-k {option.keyword!r} filtered the tests")
-    if getattr(option, "markexpr", ""):
-        reasons.append(f"-m {option.markexpr!r} filtered the tests")
+    keyword, markexpr = getattr(option, "keyword", ""), getattr(option, "markexpr", "")
+    if keyword and own.get("keyword") != keyword:
+        reasons.append(f"-k {keyword!r} filtered the tests")
+    if markexpr and own.get("markexpr") != markexpr:
+        reasons.append(f"-m {markexpr!r} filtered the tests")
     # config.args are the collection arguments after addopts, PYTEST_ADDOPTS and argsfiles
     ids = [arg for arg in config.args if "::" in str(arg)]
     if ids:
         reasons.append(f"the run was limited to test ids ({len(ids)}: {ids[0]} ...)")
-    reasons.extend(settings_reasons(config, settings_file))
+    reasons.extend(settings_reasons(config, settings_file, invocation))
     rootdir = getattr(option, "rootdir", None)
     if rootdir and project_dir is not None:
         given = Path(config.invocation_params.dir, rootdir).resolve()
@@ -267,3 +171,97 @@ def git_ignored(paths: Sequence[Path], cwd: Path) -> list[str]:
     if result.returncode not in (0, 1):  # 128: not a git repository, nothing to compare with
         return []
     return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def addopts_selector(config: pytest.Config) -> Callable[[pytest.Item], bool] | None:
+    """Whether a deselected test was deselected by the ``-k``/``-m``/``--deselect`` of the
+    configuration file's ``addopts`` (the values in force, not overridden by another source).
+    Whether that file is the project's own (tracked) is decided once, on the judging side."""
+    from pytest_pyramid.run.invocation import addopts_text, parse_args
+
+    overridden = any(str(o).partition("=")[0].strip() == "addopts"
+                     for o in getattr(config.option, "override_ini", None) or ())
+    args = [] if overridden else addopts_text(config.getini("addopts"))
+    parsed = parse_args(config._parser, args) if args else None  # pytest has no public parser
+    if not parsed:
+        return None
+    option = config.option
+    prefixes = tuple(str(d) for d in parsed.get("deselect") or ()
+                     if str(d) in (getattr(option, "deselect", None) or ()))
+    keyword = parsed.get("keyword") or ""
+    markexpr = parsed.get("markexpr") or ""
+    keyword = keyword if keyword == getattr(option, "keyword", "") else ""
+    markexpr = markexpr if markexpr == getattr(option, "markexpr", "") else ""
+    if not (prefixes or keyword or markexpr):
+        return None
+    try:  # pytest's own matchers (private): without them, nothing counts as the project's
+        from _pytest.mark import KeywordMatcher, MarkMatcher
+        from _pytest.mark.expression import Expression
+
+        MarkMatcher.from_markers  # noqa: B018 - pytest >= 8.0
+    except (ImportError, AttributeError):
+        return None
+    by_keyword = Expression.compile(keyword) if keyword else None
+    by_mark = Expression.compile(markexpr) if markexpr else None
+
+    def excluded(item: pytest.Item) -> bool:
+        if prefixes and item.nodeid.startswith(prefixes):
+            return True
+        if by_keyword is not None and not by_keyword.evaluate(KeywordMatcher.from_item(item)):
+            return True
+        return by_mark is not None and not by_mark.evaluate(
+            MarkMatcher.from_markers(item.iter_markers()))
+
+    return excluded
+
+
+def own_path_exclusions(
+    config: pytest.Config, invocation: Invocation, project_dir: Path
+) -> list[tuple[str, str, Callable[[Path], bool]]]:
+    """Paths the project's own tracked configuration leaves out of collection: ``--ignore``
+    and ``--ignore-glob`` in its ``addopts``, ``collect_ignore``/``collect_ignore_glob`` in a
+    conftest git tracks. Each: (what, which file decided it, does it exclude this path)."""
+    from pytest_pyramid.run.invocation import git_tracked, relative
+
+    found: list[tuple[str, str, Callable[[Path], bool]]] = []
+    base = Path(config.invocation_params.dir)
+    for source in invocation.sources:
+        if not source.own:
+            continue
+        for entry in invocation.settings:
+            if entry["source"] != source.label or entry["option"] not in (
+                    "--ignore", "--ignore-glob"):
+                continue
+            for value in entry["value"] if isinstance(entry["value"], list) else []:
+                what = f"{entry['option']}={value} (addopts)"
+                found.append((what, source.file or "", _matcher(base, str(value),
+                                                                 entry["option"] != "--ignore")))
+    conftests = [
+        (Path(plugin.__file__), plugin)
+        for plugin in config.pluginmanager.get_plugins()
+        if os.path.basename(getattr(plugin, "__file__", None) or "") == "conftest.py"
+    ]
+    tracked = git_tracked([path for path, _ in conftests], project_dir)
+    for path, module in conftests:
+        if path not in tracked:
+            continue
+        where = relative(path, project_dir)
+        for name, glob in (("collect_ignore", False), ("collect_ignore_glob", True)):
+            for value in getattr(module, name, None) or ():
+                found.append((f"{name}: {value}", where, _matcher(path.parent, str(value), glob)))
+    return found
+
+
+def _matcher(base: Path, value: str, glob: bool) -> Callable[[Path], bool]:
+    """pytest's own rule: an ignored path and everything under it; a glob against the
+    absolute path of the file or any folder above it."""
+    target = Path(base, value).resolve()
+    pattern = str(Path(base, value))
+
+    def matches(path: Path) -> bool:
+        chain = (path, *path.parents)
+        if glob:
+            return any(fnmatch.fnmatch(str(p), pattern) for p in chain)
+        return target in chain
+
+    return matches

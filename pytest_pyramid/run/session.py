@@ -30,9 +30,10 @@ from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.invocation import Invocation
     from pytest_pyramid.run.shard import ShardSpec
 
 TIMEOUT_PREFIX = "Timeout (>"
@@ -74,6 +75,8 @@ class CollectionFacts:
         self.injected = 0
         #: tests deselected by another plugin, an option or a conftest (not by --pyramid-tier)
         self.deselected_elsewhere = 0
+        #: tier -> tests deselected by the configuration file's own addopts (-m/-k/--deselect)
+        self.addopts_deselected: Counter[str] = Counter()
         #: pytest's configuration file and conftest files that git ignores
         self.ignored_sources: list[str] = []
         #: the project's own packages imported from elsewhere, or from unchecked bytecode
@@ -102,6 +105,7 @@ class CollectionFacts:
             "dropped_ids": self.dropped_ids[:SHOWN],
             "injected": self.injected,
             "deselected_elsewhere": self.deselected_elsewhere,
+            "addopts_deselected": dict(self.addopts_deselected),
             "ignored_sources": self.ignored_sources,
             "foreign_code": self.foreign_code,
             "outside": self.outside,
@@ -120,6 +124,7 @@ class CollectionFacts:
         self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
         self.injected = int(data.get("injected", 0))
         self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
+        self.addopts_deselected.update(data.get("addopts_deselected", {}))
         self.ignored_sources = [str(n) for n in data.get("ignored_sources", [])]
         self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
         self.outside = int(data.get("outside", 0))
@@ -220,6 +225,12 @@ class PyramidSession:
         #: on an xdist controller: tiers learned from reports, for xdist's own crash reports
         self.learned_tiers: dict[str, str] = {}
         self.narrowing: list[str] = []
+        #: what reached the run and where from (run/invocation.py), read at session start
+        self.invocation: Invocation | None = None
+        #: exclusions the project's own tracked configuration made (listed, not problems)
+        self.exclusions: list[dict[str, Any]] = []
+        #: does the configuration file's addopts deselect this test (None: it deselects none)
+        self._addopts_rule: Callable[[pytest.Item], bool] | bool | None = False
         #: node id -> how many user_properties were already checked for bad metrics
         self._metrics_checked: dict[str, int] = {}
         # pytest's --junitxml: the common JUnit schema (xunit2, pytest's default) has no
@@ -455,11 +466,20 @@ class PyramidSession:
         self._deselected_ids.update(item.nodeid for item in items)
         if self._own_deselection:
             return
-        self.facts.deselected_elsewhere += len(items)
+        rule = self._addopts_rule
+        if rule is False:  # once, and only in a run that deselects anything
+            from pytest_pyramid.run.filters import addopts_selector
+
+            rule = self._addopts_rule = addopts_selector(self.config)
+        facts = self.facts
         for item in items:
             tier = item.stash.get(TIER_KEY, None)
+            if callable(rule) and rule(item):
+                facts.addopts_deselected[tier or "unknown"] += 1
+                continue
+            facts.deselected_elsewhere += 1
             if tier is not None:
-                self.facts.filtered[tier] += 1
+                facts.filtered[tier] += 1
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -595,12 +615,17 @@ class PyramidSession:
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return  # the controller judges the invocation
         from pytest_pyramid.run.filters import narrowing_reasons
+        from pytest_pyramid.run.invocation import read_invocation
 
-        # now, before --lf forgets the failures that pass again during the run
-        self.narrowing = narrowing_reasons(
-            self.config, self.project_dir, Path(self.settings.source)
+        source = Path(self.settings.source)
+        self.invocation = read_invocation(
+            self.config, source, self.settings.allow_options, self.project_dir
         )
+        # now, before --lf forgets the failures that pass again during the run
+        self.narrowing = narrowing_reasons(self.config, self.invocation, self.project_dir, source)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -634,7 +659,39 @@ class PyramidSession:
             never_ran=never_ran,
             notes=list(self.notes),
             shard=self._shard_end() if self.shard is not None else None,
+            invocation=self._invocation_record(),
         )
+
+    def _invocation_record(self) -> dict[str, Any] | None:
+        if self.invocation is None:
+            return None
+        record = self.invocation.to_json()
+        record["exclusions"] = self.exclusions
+        return record
+
+    def _addopts_exclusions(self, run: RunSummary) -> None:
+        """Tests the configuration file's addopts deselected: the project's decision when
+        git tracks that file (listed in the verdict, never counted as passed), else a
+        narrowing like any other deselection."""
+        counts = self.facts.addopts_deselected
+        total = sum(counts.values())
+        if not total:
+            return
+        invocation = self.invocation
+        source = invocation.sources[0] if invocation is not None else None
+        if invocation is None or source is None or not source.own:
+            self.facts.deselected_elsewhere += total
+            return
+        what = " ".join(
+            f"{s['option']} {s['value']!r}" for s in invocation.settings
+            if s["own"] and s["class"] == "selection"
+            and s["option"] in ("-k", "-m", "--deselect")
+        )
+        self.exclusions.append({"what": what or "addopts", "file": source.file or "",
+                                "tests": total, "tiers": dict(counts)})
+        for tier, count in counts.items():  # the part of `collected` that did not run
+            if tier in run.tiers:
+                run.tiers[tier].deselected += count
 
     def _shard_end(self) -> ShardEnd:
         """What a CI shard hands over besides the summary: its part and the whole."""
@@ -689,6 +746,7 @@ class PyramidSession:
                 "message": f"stopped after tier {self.stopped_after} failed (--tier-fail-fast)",
             })
         reasons = list(self.narrowing)
+        self._addopts_exclusions(run)
         filtered = facts.deselected_elsewhere
         if filtered and not any("-k" in r or "-m" in r or "--lf" in r for r in reasons):
             reasons.append(f"{filtered} test(s) deselected by a plugin, option or conftest")
@@ -788,7 +846,10 @@ class PyramidSession:
         on_disk: Counter[str] = Counter()
         missing: list[str] = []
         seen = self.facts.seen_files
+        own = self._own_exclusions(files, seen)
         for rel in files:
+            if rel in own:
+                continue  # the project's own tracked configuration left it out: listed
             tier = router.tier_for(rel) or self.settings.default_tier
             on_disk[tier] += 1
             if tier in self.selected and rel not in seen:
@@ -808,6 +869,26 @@ class PyramidSession:
             problems.append({"kind": "inventory", "message": "too many files to take stock of "
                              "the suite's test files; set testpaths"})
         return problems
+
+
+    def _own_exclusions(self, files: list[str], seen: set[str]) -> set[str]:
+        """The test files on disk the project's own tracked configuration left out of
+        collection (``--ignore`` in its addopts, ``collect_ignore`` in a tracked conftest):
+        recorded in ``self.exclusions``; a file left out any other way stays a problem."""
+        unseen = [rel for rel in files if rel not in seen]
+        if not unseen or self.invocation is None:
+            return set()
+        from pytest_pyramid.run.filters import own_path_exclusions
+
+        rules = own_path_exclusions(self.config, self.invocation, self.project_dir)
+        left_out: set[str] = set()
+        for what, where, matches in rules:
+            hit = [rel for rel in unseen if rel not in left_out and matches(self.project_dir / rel)]
+            if hit:
+                left_out.update(hit)
+                self.exclusions.append({"what": what, "file": where, "files": hit[:SHOWN],
+                                        "count": len(hit)})
+        return left_out
 
 
 class LateMarkers:

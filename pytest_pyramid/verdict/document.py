@@ -88,6 +88,8 @@ class RunEntry(TypedDict, total=False):
     collected: int
     never_ran: int
     mode: str
+    #: what reached the run and where from (run/invocation.py; absent in a merged verdict)
+    invocation: dict[str, Any]
 
 
 class TreeEntry(TypedDict):

@@ -556,6 +556,8 @@ class VerdictWriter:
             notes.append(note)
         notes.extend(f"error: {error}" for error in hook_errors)
         verdict["run"]["pytest_exit"] = int(status)
+        if end.invocation is not None:
+            verdict["run"]["invocation"] = end.invocation
         identity = run_identity(os.environ)
         verdict["run_id"] = identity.run_id
         if identity.run_number is not None:

@@ -1,0 +1,844 @@
+"""The invocation, allow-listed: what reached the run, where it came from, and whether it may
+leave a verdict ``ready``.
+
+One table classifies every command-line option pytest and the known plugins register, by
+what setting it does to a run:
+
+- *outcome-preserving*: output, reports, scheduling, diagnostics, or a setting the plugin
+  checks by itself (a stopped run is found by collected = reported, ``--timeout`` by the
+  tiers' limits): allowed from anywhere;
+- *selection*: gives a partial run (the run stage finds and names it, as before);
+- *judgement-changing*: everything else; it makes the run ``incomplete`` unless it came from
+  the project's own tracked configuration or ``[tool.pyramid] allow_options`` lists it.
+
+An option the table does not know, set outside the project's own configuration, makes the run
+``incomplete`` as well, naming it and how to allow it: a new pytest or plugin release cannot
+open a hole silently. The options are read from pytest's parser at run time, and each source
+(the tracked ``addopts``, ``PYTEST_ADDOPTS``, an ``@argsfile``, the command line) is parsed on
+its own to know where a value came from. Environment variables and interpreter flags are
+classified the same way. Start-up work only: nothing here runs per test.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+OUTCOME = "outcome-preserving"
+SELECTION = "selection"
+JUDGEMENT = "judgement-changing"
+
+_OUTPUT = (OUTCOME, "output or reports only")
+_STRICTER = (OUTCOME, "can only make a run fail more, never pass more")
+_INFO = (OUTCOME, "runs no test: no verdict is written (run/filters.py: informational)")
+_SCHEDULE = (OUTCOME, "where or in which order tests run; every test still reports (xdist: "
+             "the controller reconciles every worker's tests)")
+_STOPS = (OUTCOME, "a run that stops early leaves tests that never ran: collected = reported "
+          "finds them")
+_DEBUG = (OUTCOME, "interactive debugging; a test's outcome is still its own")
+_COVERAGE = (OUTCOME, "coverage measurement and its reports: the coverage gates judge what was "
+             "measured and check its configuration themselves (cov/plugin.py)")
+_BROWSER = (OUTCOME, "how the browser runs or what it records; the test still asserts")
+_PYRAMID = (OUTCOME, "pytest-pyramid's own option: the plugin judges what it selects itself "
+            "(tiers not selected are not run; a shard writes a partial)")
+
+#: option (any of its flags) -> (class, reason). Walked by tests/test_invocation_table.py
+#: against every option pytest and the installed plugins register.
+OPTIONS: dict[str, tuple[str, str]] = {
+    # -- pytest: general
+    "-k": (SELECTION, "keeps only tests whose names match"),
+    "-m": (SELECTION, "keeps only tests whose markers match"),
+    "--markers": _INFO,
+    "--exitfirst": _STOPS,
+    "--maxfail": _STOPS,
+    "--strict-config": _STRICTER,
+    "--strict-markers": _STRICTER,
+    "--strict": _STRICTER,
+    "--fixtures": _INFO,
+    "--fixtures-per-test": _INFO,
+    "--pdb": _DEBUG,
+    "--pdbcls": _DEBUG,
+    "--trace": _DEBUG,
+    "--capture": (OUTCOME, "where test output goes"),
+    "-s": (OUTCOME, "where test output goes"),
+    "--runxfail": (JUDGEMENT, "runs and reports xfail tests as if they were not marked"),
+    "--last-failed": (SELECTION, "runs only the tests that failed last time"),
+    "--failed-first": (OUTCOME, "order only: every test still runs"),
+    "--new-first": (OUTCOME, "order only: every test still runs"),
+    "--cache-show": _INFO,
+    "--cache-clear": (OUTCOME, "clears pytest's cache (--lf/--sw state) before the run"),
+    "--last-failed-no-failures": (SELECTION, "what --lf runs when nothing failed"),
+    "--stepwise": (SELECTION, "stops at a failure and skips passed tests next time"),
+    "--stepwise-skip": (SELECTION, "stepwise, ignoring one failure"),
+    "--stepwise-reset": (SELECTION, "stepwise from the start"),
+    # -- pytest: terminal reporting
+    "--durations": _OUTPUT,
+    "--durations-min": _OUTPUT,
+    "--verbose": _OUTPUT,
+    "--quiet": _OUTPUT,
+    "--verbosity": _OUTPUT,
+    "--no-header": _OUTPUT,
+    "--no-summary": _OUTPUT,
+    "--no-fold-skipped": _OUTPUT,
+    "--force-short-summary": _OUTPUT,
+    "--report-chars": _OUTPUT,
+    "--disable-warnings": (OUTCOME, "hides the warnings summary; filterwarnings still apply"),
+    "--showlocals": _OUTPUT,
+    "--no-showlocals": _OUTPUT,
+    "--tb": _OUTPUT,
+    "--xfail-tb": _OUTPUT,
+    "--show-capture": _OUTPUT,
+    "--full-trace": _OUTPUT,
+    "--color": _OUTPUT,
+    "--code-highlight": _OUTPUT,
+    "--pastebin": _OUTPUT,
+    "--junit-xml": _OUTPUT,
+    "--junit-prefix": _OUTPUT,
+    # -- pytest: warnings (-W is judged per value: see _judge_warning)
+    "--pythonwarnings": (JUDGEMENT, "a warning filter other than the project's filterwarnings"),
+    "--max-warnings": _STRICTER,
+    # -- pytest: collection
+    "--collect-only": _INFO,
+    "--pyargs": (JUDGEMENT, "collects installed packages by module name, not the tree's files"),
+    "--ignore": (JUDGEMENT, "leaves paths (and the conftest files in them) out of collection"),
+    "--ignore-glob": (JUDGEMENT, "leaves paths (and the conftest files in them) out of "
+                      "collection"),
+    "--deselect": (SELECTION, "deselects tests by node id prefix"),
+    "--confcutdir": (JUDGEMENT, "conftest files above it are not loaded"),
+    "--noconftest": (JUDGEMENT, "the project's conftest files are not loaded"),
+    "--keep-duplicates": (OUTCOME, "a path given twice is collected twice; "
+                          "collected = reported holds per node id"),
+    "--collect-in-virtualenv": (OUTCOME, "collects more, never less; the inventory scans "
+                                "tier folders whatever it says"),
+    "--continue-on-collection-errors": (OUTCOME, "collection errors still make the run "
+                                        "incomplete"),
+    "--import-mode": (JUDGEMENT, "how test modules are imported (which module a name means)"),
+    "--doctest-modules": (JUDGEMENT, "collects doctests: a different suite from the "
+                          "project's"),
+    "--doctest-report": _OUTPUT,
+    "--doctest-glob": (JUDGEMENT, "which text files are collected as doctests"),
+    "--doctest-ignore-import-errors": (JUDGEMENT, "a module that does not import is skipped, "
+                                       "not an error"),
+    "--doctest-continue-on-failure": (OUTCOME, "a failing doctest still fails; later "
+                                      "examples are run too"),
+    # -- pytest: debugconfig
+    "--config-file": (JUDGEMENT, "another configuration file (allowed when it is the file "
+                      "pytest finds itself and holds [tool.pyramid]: see -c in filters.py)"),
+    "--rootdir": (JUDGEMENT, "another rootdir (allowed when it is the project directory)"),
+    "--basetemp": (OUTCOME, "where tmp_path folders are made"),
+    "--version": _INFO,
+    "--help": _INFO,
+    "-p": (JUDGEMENT, "judged per value: -p no:NAME by DISABLE, -p NAME allowed for an "
+           "installed pytest11 plugin (what autoloading loads)"),
+    "--disable-plugin-autoload": (OUTCOME, "judged by its effect: each installed plugin "
+                                  "that did not load is judged by DISABLE (filters.py)"),
+    "--trace-config": _OUTPUT,
+    "--debug": (OUTCOME, "writes pytest's internal debug log"),
+    "--override-ini": (JUDGEMENT, "judged per ini name: INI_OVERRIDES"),
+    "--assert": (JUDGEMENT, "plain asserts lose pytest's rewriting (and its plugins' hooks)"),
+    "--setup-only": _INFO,
+    "--setup-show": _OUTPUT,
+    "--setup-plan": _INFO,
+    # -- pytest: logging
+    "--log-level": (OUTCOME, "what is captured into reports"),
+    "--log-format": _OUTPUT,
+    "--log-date-format": _OUTPUT,
+    "--log-cli-level": _OUTPUT,
+    "--log-cli-format": _OUTPUT,
+    "--log-cli-date-format": _OUTPUT,
+    "--log-file": _OUTPUT,
+    "--log-file-mode": _OUTPUT,
+    "--log-file-level": _OUTPUT,
+    "--log-file-format": _OUTPUT,
+    "--log-file-date-format": _OUTPUT,
+    "--log-auto-indent": _OUTPUT,
+    "--log-disable": (OUTCOME, "which loggers are captured into reports"),
+    # -- pytester (pytest's own plugin for testing plugins)
+    "--lsof": _STRICTER,
+    "--runpytest": (OUTCOME, "how pytester runs pytest inside a test; the test asserts"),
+    # -- pytest-xdist
+    "--numprocesses": _SCHEDULE,
+    "--maxprocesses": _SCHEDULE,
+    "--max-worker-restart": (OUTCOME, "a crashed worker still makes the run incomplete"),
+    "--dist": _SCHEDULE,
+    "--loadscope-reorder": _SCHEDULE,
+    "--no-loadscope-reorder": _SCHEDULE,
+    "--tx": _SCHEDULE,
+    "--px": _SCHEDULE,
+    "-d": _SCHEDULE,
+    "--rsyncdir": (JUDGEMENT, "remote workers run copies of other folders"),
+    "--rsyncignore": (JUDGEMENT, "remote workers run without some of the tree"),
+    "--testrunuid": _SCHEDULE,
+    "--maxschedchunk": _SCHEDULE,
+    "--looponfail": (SELECTION, "reruns failing tests until they pass"),
+    # -- pytest-timeout
+    "--timeout": (OUTCOME, "judged against the tiers' per-test limits (run/limits.py: "
+                  "a --timeout over configured limits makes the run incomplete)"),
+    "--timeout-method": (OUTCOME, "how a timed-out test is stopped; it still fails"),
+    "--timeout_method": (OUTCOME, "how a timed-out test is stopped; it still fails"),
+    "--timeout-disable-debugger-detection": _DEBUG,
+    "--session-timeout": _STOPS,
+    # -- pytest-rerunfailures (a rerun's pass is judged by the flaky gate)
+    "--reruns": (OUTCOME, "reruns are recorded per attempt; the flaky gate judges them"),
+    "--reruns-delay": (OUTCOME, "time between reruns"),
+    "--reruns-delay-backoff-factor": (OUTCOME, "time between reruns"),
+    "--only-rerun": (OUTCOME, "reruns fewer failures: stricter"),
+    "--rerun-except": (OUTCOME, "reruns fewer failures: stricter"),
+    "--rerun-exclude-path": (OUTCOME, "reruns fewer failures: stricter"),
+    "--force-reruns": (OUTCOME, "reruns are recorded per attempt; the flaky gate judges them"),
+    "--reruns-mode": (OUTCOME, "how reruns are scheduled"),
+    "--fail-on-flaky": _STRICTER,
+    "--rerun-show-tracebacks": _OUTPUT,
+    "--max-suite-reruns": (OUTCOME, "caps reruns: stricter"),
+    # -- pytest-cov
+    "--cov": _COVERAGE,
+    "--cov-reset": _COVERAGE,
+    "--cov-report": _COVERAGE,
+    "--cov-config": _COVERAGE,
+    "--no-cov-on-fail": _COVERAGE,
+    "--no-cov": _COVERAGE,
+    "--cov-fail-under": _STRICTER,
+    "--cov-append": _COVERAGE,
+    "--cov-branch": _COVERAGE,
+    "--cov-precision": _COVERAGE,
+    "--cov-context": _COVERAGE,
+    # -- hypothesis
+    "--hypothesis-profile": (JUDGEMENT, "another settings profile: fewer examples, other "
+                             "deadlines, health checks off"),
+    "--hypothesis-verbosity": _OUTPUT,
+    "--hypothesis-show-statistics": _OUTPUT,
+    "--hypothesis-seed": (OUTCOME, "which examples are drawn; the project's own database "
+                          "and explicit examples still run"),
+    "--hypothesis-explain": _OUTPUT,
+    # -- anyio
+    "--anyio-mode": (JUDGEMENT, "which async tests anyio runs, and how"),
+    # -- pytest-playwright
+    "--browser": (JUDGEMENT, "which browser engines the browser tests run against"),
+    "--headed": _BROWSER,
+    "--browser-channel": (JUDGEMENT, "which browser build the browser tests run against"),
+    "--slowmo": _BROWSER,
+    "--device": (JUDGEMENT, "emulates another device"),
+    "--output": _BROWSER,
+    "--tracing": _BROWSER,
+    "--video": _BROWSER,
+    "--screenshot": _BROWSER,
+    "--full-page-screenshot": _BROWSER,
+    "--playwright-debug": _DEBUG,
+    "--base-url": (JUDGEMENT, "the tests talk to another server than the project's"),
+    # -- locust's pytest plugin
+    "--host": (JUDGEMENT, "the load tests talk to another server than the project's"),
+    # -- pytest-pyramid
+    "--pyramid-tier": _PYRAMID,
+    "--pyramid-fail-fast": _STOPS,
+    "--pyramid-verdict": (OUTCOME, "where the verdict is written"),
+    "--pyramid-explain": _OUTPUT,
+    "--pyramid": (OUTCOME, "turns the plugin on"),
+    "--pyramid-diff-base": (OUTCOME, "the base of the changed-lines gates; the gates name it"),
+    "--pyramid-shard": _PYRAMID,
+    "--pyramid-durations": _SCHEDULE,
+    "--pyramid-report": _OUTPUT,
+    "--pyramid-history": _OUTPUT,
+}
+
+#: plugins whose absence (``-p no:NAME``, or not autoloaded) changes neither what runs nor how
+#: it is judged: name -> why
+DISABLE: dict[str, str] = {
+    "cacheprovider": "the cache only serves --lf/--ff/--sw, which are judged themselves",
+    "pastebin": "output only",
+    "junitxml": "output only",
+    "html": "output only (pytest-html)",
+    "md_report": "output only",
+    "json_report": "output only",
+    "sugar": "output only",
+    "instafail": "output only",
+    "rich": "output only",
+    "randomly": "order only: without it, tests run in file order",
+    "xdist": "scheduling only: the tests run in one process",
+    "xdist.looponfail": "scheduling only",
+    "legacypath": "old path fixtures: a test that uses one errors, it cannot pass",
+    "tmpdir": "a fixture provider: a test that uses it errors, it cannot pass",
+    "nose": "gone from pytest 8",
+    "stepwise": "without it no run stops at a failure",
+    "rerunfailures": "without it a failure is not rerun: stricter",
+    "pyramid_markers": "the tier markers; without them a marked test is an unknown marker",
+    "platformdirs": "a fixture provider: a test that uses it errors, it cannot pass",
+    "anyio": "runs async tests: without it an async test errors or is skipped (a skipped test "
+             "does not count as passed)",
+    "locust": "load-test fixtures: a test that uses them errors, it cannot pass",
+    "pact": "contract-test fixtures: a test that uses them errors, it cannot pass",
+    "schemathesis": "API-test collection and fixtures: a test that uses them errors",
+    "playwright": "browser fixtures: a test that uses them errors, it cannot pass",
+    "playwright-base-url": "the base_url fallback of pytest-playwright: tests that need it "
+                           "error",
+    "hypothesispytest": "hypothesis runs every @given test without it; the plugin adds "
+                        "options, statistics and a usage health check, not the test's "
+                        "assertions",
+    "pytest_cov": "no coverage is measured: the coverage gates are then not evaluated",
+    "pytest_timeout": "the plugin reports per-test limits that were not enforced",
+    "timeout": "the plugin reports per-test limits that were not enforced",
+}
+
+#: ini settings ``-o NAME=...`` may set without changing what runs or how it is judged
+INI_OVERRIDES: dict[str, str] = {
+    **{name: "output or reports only" for name in (
+        "console_output_style", "junit_family", "junit_suite_name", "junit_logging",
+        "junit_log_passing_tests", "junit_duration_report", "log_level", "log_format",
+        "log_date_format", "log_cli", "log_cli_level", "log_cli_format",
+        "log_cli_date_format", "log_file", "log_file_level", "log_file_format",
+        "log_file_date_format", "log_file_mode", "log_auto_indent", "verbosity_assertions",
+        "verbosity_test_cases", "verbosity_subtests", "truncation_limit_lines",
+        "truncation_limit_chars", "assertion_text_diff_style",
+    )},
+    "cache_dir": "where pytest's cache lives",
+    "tmp_path_retention_count": "how many tmp_path folders are kept",
+    "tmp_path_retention_policy": "which tmp_path folders are kept",
+    "faulthandler_timeout": "dumps tracebacks of a hanging test; it still runs",
+}
+#: boolean ini settings that only make a run stricter when true
+STRICTER_WHEN_TRUE = frozenset({
+    "strict", "strict_markers", "strict_config", "strict_xfail", "xfail_strict",
+    "strict_parametrization_ids",
+})
+
+#: environment variables pytest, Python or the plugins read: name -> (class, reason).
+#: PYTHONPATH is judged per entry, PYTEST_ADDOPTS per option (a source of its own).
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "PYTEST_ADDOPTS": (OUTCOME, "its options are judged one by one, like the command line's"),
+    "PYTHONPATH": (OUTCOME, "judged per entry: inside the repository allowed, outside not"),
+    "PYTEST_PLUGINS": (JUDGEMENT, "loads plugins the project did not declare"),
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": (OUTCOME, "judged by its effect: each installed plugin "
+                                       "that did not load is judged by DISABLE"),
+    "PYTEST_DEBUG": _OUTPUT,
+    "PYTEST_THEME": _OUTPUT,
+    "PYTEST_THEME_MODE": _OUTPUT,
+    "PYTEST_CURRENT_TEST": (OUTCOME, "set by pytest itself"),
+    "PYTEST_DEBUG_TEMPROOT": (OUTCOME, "where tmp_path folders are made"),
+    "PYTEST_BASE_URL": (JUDGEMENT, "the tests talk to another server than the project's"),
+    "PYTEST_VERSION": (OUTCOME, "set by pytest itself"),
+    "PYTEST_XDIST_WORKER": (OUTCOME, "set by xdist in its workers"),
+    "PYTEST_XDIST_WORKER_COUNT": (OUTCOME, "set by xdist in its workers"),
+    "PYTEST_XDIST_TESTRUNUID": (OUTCOME, "set by xdist in its workers"),
+    "PYTEST_XDIST_AUTO_NUM_WORKERS": _SCHEDULE,
+    "PYTEST_TIMEOUT": (OUTCOME, "pytest-timeout's --timeout: judged against the tiers' "
+                       "per-test limits"),
+    "PYTEST_RERUNS": (OUTCOME, "reruns are recorded per attempt; the flaky gate judges them"),
+    "PYTHONUNBUFFERED": _OUTPUT,
+    "PYTHONIOENCODING": _OUTPUT,
+    "PYTHONDONTWRITEBYTECODE": (OUTCOME, "only whether bytecode is written"),
+    "PYTHONHASHSEED": (OUTCOME, "the hash seed is random by default: a fixed one is one of "
+                       "the runs the project's tests already face"),
+    "PYTHONFAULTHANDLER": (OUTCOME, "tracebacks on a crash"),
+    "PYTHONTRACEMALLOC": (OUTCOME, "diagnostics only"),
+    "PYTHONASYNCIODEBUG": _STRICTER,
+    "PYTHONDEVMODE": _STRICTER,
+    "PYTHONWARNDEFAULTENCODING": _STRICTER,
+    "PYTHONNODEBUGRANGES": _OUTPUT,
+    "PYTHONMALLOC": (OUTCOME, "the allocator; the same code runs"),
+    "PYTHONMALLOCSTATS": _OUTPUT,
+    "PYTHONVERBOSE": _OUTPUT,
+    "PYTHONDEBUG": _OUTPUT,
+    "PYTHONNOUSERSITE": (OUTCOME, "fewer places to import from, never code in the tree"),
+    "PYTHONSAFEPATH": (OUTCOME, "fewer places to import from, never code in the tree"),
+    "PYTHONUTF8": (OUTCOME, "the encoding default is part of the platform, like the locale"),
+    "PYTHONCOERCECLOCALE": (OUTCOME, "the locale is part of the platform"),
+    "PYTHONBREAKPOINT": _DEBUG,
+    "PYTHONSTARTUP": (OUTCOME, "read by interactive sessions only"),
+    "PYTHONINSPECT": _DEBUG,
+    "PYTHONPYCACHEPREFIX": (OUTCOME, "where bytecode is cached; bytecode is still checked "
+                            "against its source"),
+    "PYTHONOPTIMIZE": (JUDGEMENT, "removes assert statements from the code under test"),
+    "PYTHONWARNINGS": (JUDGEMENT, "a warning filter other than the project's filterwarnings"),
+    "PYTHONHOME": (JUDGEMENT, "another standard library"),
+    "PYTHONPLATLIBDIR": (JUDGEMENT, "another standard library"),
+    "PYTHONUSERBASE": (JUDGEMENT, "imports packages from another user site"),
+    "PYTHONEXECUTABLE": (JUDGEMENT, "another interpreter path"),
+    "PYTHONCASEOK": (JUDGEMENT, "imports ignore case"),
+    "PYTHONINTMAXSTRDIGITS": (JUDGEMENT, "another int/str conversion limit than production's"),
+    "PYTHONPRESITE": (JUDGEMENT, "imports a module before anything else"),
+}
+#: the prefixes of the variables the table must know (others are not read by pytest/Python)
+ENV_PREFIXES = ("PYTEST_", "PYTHON")
+
+#: interpreter flags (``sys.flags`` names) whose non-default value matters: name -> (class, why)
+FLAGS: dict[str, tuple[str, str]] = {
+    "debug": _OUTPUT,
+    "inspect": _DEBUG,
+    "interactive": _DEBUG,
+    "optimize": (JUDGEMENT, "-O removes assert statements from the code under test"),
+    "dont_write_bytecode": (OUTCOME, "-B: only whether bytecode is written"),
+    "no_user_site": (OUTCOME, "-s: fewer places to import from"),
+    "no_site": (OUTCOME, "-S: fewer places to import from; a plugin that is missing does not "
+                "pass a test"),
+    "ignore_environment": (OUTCOME, "-E: the PYTHON* variables are not read"),
+    "verbose": _OUTPUT,
+    "bytes_warning": _STRICTER,
+    "quiet": _OUTPUT,
+    "hash_randomization": (OUTCOME, "the hash seed; see PYTHONHASHSEED"),
+    "isolated": (OUTCOME, "-I: fewer places to import from, no PYTHON* variables"),
+    "dev_mode": _STRICTER,
+    "utf8_mode": (OUTCOME, "the encoding default is part of the platform, like the locale"),
+    "warn_default_encoding": _STRICTER,
+    "safe_path": (OUTCOME, "-P: fewer places to import from"),
+    "int_max_str_digits": (JUDGEMENT, "another int/str conversion limit than production's"),
+    "gil": (OUTCOME, "free-threaded builds: the same code runs"),
+    "thread_inherit_context": (OUTCOME, "free-threaded builds: the same code runs"),
+    "context_aware_warnings": (OUTCOME, "free-threaded builds: the same code runs"),
+}
+#: ``-X`` options: name -> (class, why)
+XOPTIONS: dict[str, tuple[str, str]] = {
+    "dev": _STRICTER,
+    "faulthandler": (OUTCOME, "tracebacks on a crash"),
+    "importtime": _OUTPUT,
+    "tracemalloc": (OUTCOME, "diagnostics only"),
+    "showrefcount": _OUTPUT,
+    "utf8": (OUTCOME, "the encoding default is part of the platform, like the locale"),
+    "pycache_prefix": (OUTCOME, "where bytecode is cached; bytecode is still checked against "
+                       "its source"),
+    "warn_default_encoding": _STRICTER,
+    "no_debug_ranges": _OUTPUT,
+    "frozen_modules": (OUTCOME, "how the standard library is loaded; the same code"),
+    "perf": (OUTCOME, "profiling support"),
+    "perf_jit": (OUTCOME, "profiling support"),
+    "cpu_count": _SCHEDULE,
+    "gil": (OUTCOME, "free-threaded builds: the same code runs"),
+    "int_max_str_digits": (JUDGEMENT, "another int/str conversion limit than production's"),
+    "presite": (JUDGEMENT, "imports a module before anything else"),
+}
+#: the default of each ``sys.flags`` entry (a flag at its default is not judged)
+FLAG_DEFAULTS: dict[str, object] = {"hash_randomization": 1, "int_max_str_digits": -1,
+                                     "gil": 1, "thread_inherit_context": 0,
+                                     "context_aware_warnings": 0}
+
+
+def lookup(names: Iterable[str]) -> tuple[str, str] | None:
+    """The table's entry for an option with these flags (the first flag the table knows)."""
+    for name in names:
+        entry = OPTIONS.get(name)
+        if entry is not None:
+            return entry
+    return None
+
+
+def judge_disabled(name: str) -> str | None:
+    """Why turning plugin ``name`` off is harmless, or None when it is not known to be."""
+    bare = name.removeprefix("pytest_")
+    return DISABLE.get(name) or DISABLE.get(bare) or DISABLE.get(f"pytest_{bare}")
+
+
+def judge_override(override: str) -> str | None:
+    """Why ``-o NAME=VALUE`` is harmless, or None."""
+    name, _, value = override.partition("=")
+    name = name.strip()
+    if name.startswith("pyramid_"):
+        return "pytest-pyramid's own setting: the plugin judges it itself"
+    if name in STRICTER_WHEN_TRUE and value.strip().lower() in ("true", "1", "yes", "on"):
+        return "only makes the run stricter"
+    return INI_OVERRIDES.get(name)
+
+
+def judge_warning(spec: str) -> str | None:
+    """Why ``-W SPEC`` is harmless (it turns warnings into errors), or None."""
+    return "turns warnings into errors: stricter" if spec.strip().startswith("error") else None
+
+
+def pythonpath_outside(value: str, repository: Path) -> list[str]:
+    """The ``PYTHONPATH`` entries outside the repository (code the tree does not hold)."""
+    outside = []
+    root = repository.resolve()
+    for entry in value.split(os.pathsep):
+        if not entry:
+            continue  # an empty entry is the current directory: inside when run there
+        path = Path(entry).resolve()
+        if path != root and root not in path.parents:
+            outside.append(entry)
+    return outside
+
+
+def changed_flags(flags: Any = None, xoptions: Mapping[str, object] | None = None
+                  ) -> list[tuple[str, object]]:
+    """The interpreter flags and ``-X`` options of this process that are not at their
+    defaults: (``flag NAME`` or ``-X NAME``, value)."""
+    flags = sys.flags if flags is None else flags
+    xoptions = getattr(sys, "_xoptions", {}) if xoptions is None else xoptions
+    found: list[tuple[str, object]] = []
+    names = getattr(type(flags), "__match_args__", None) or [
+        n for n in dir(flags) if not n.startswith(("_", "n_")) and n not in ("count", "index")]
+    for name in names:
+        value = getattr(flags, name)
+        if value != FLAG_DEFAULTS.get(name, 0):
+            found.append((f"flag {name}", value))
+    found.extend((f"-X {name}", value) for name, value in sorted(xoptions.items()))
+    return found
+
+
+def judge_flag(label: str) -> tuple[str, str] | None:
+    kind, _, name = label.partition(" ")
+    return (FLAGS if kind == "flag" else XOPTIONS).get(name)
+
+
+def allowed(label: str, allow: Sequence[str]) -> bool:
+    """Whether ``[tool.pyramid] allow_options`` lists this option, ``-p``/``-o`` value,
+    variable or flag (``-o NAME`` allows overriding NAME; ``-p NAME`` loading NAME)."""
+    return label in allow
+
+
+def addopts_text(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else shlex.split(str(value or ""))
+
+
+# -- reading the run's invocation (start-up, once) ----------------------------------------
+
+
+def registered_options(parser: Any) -> dict[str, tuple[str, ...]]:
+    """dest -> every flag of the options pytest's parser holds (all groups), in order."""
+    found: dict[str, list[str]] = {}
+    for group in (parser._anonymous, *parser._groups):  # pytest keeps no public list
+        for option in group.options:
+            names = found.setdefault(option.dest, [])
+            names.extend(n for n in option.names() if n not in names)
+    return {dest: tuple(names) for dest, names in found.items()}
+
+
+def parse_args(parser: Any, args: Sequence[str]) -> dict[str, Any] | None:
+    try:
+        parsed: dict[str, Any] = vars(parser.parse_known_args(list(args)))
+    except Exception:  # a source pytest parsed whole may still not parse alone
+        return None
+    return parsed
+
+
+def _flag_used(args: Sequence[str], names: Sequence[str]) -> str:
+    """The flag of an option that ``args`` spell (``--tb=short``, ``-kfoo``), else its first."""
+    for arg in args:
+        for name in names:
+            if arg == name or (name.startswith("--") and arg.startswith(name + "=")) or (
+                len(name) == 2 and not arg.startswith("--") and arg.startswith(name)
+            ):
+                return name
+    return names[0] if names else "?"
+
+
+def _values(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def git_tracked(paths: Sequence[Path], cwd: Path) -> set[Path]:
+    """Which of ``paths`` git tracks (in the index); none outside a git repository. One
+    ``git ls-files`` (it prints the tracked ones relative to ``cwd``)."""
+    import subprocess
+
+    if not paths:
+        return set()
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "-z", "--", *map(str, paths)],
+            cwd=cwd, capture_output=True, text=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    if result.returncode != 0:  # 128: not a git repository, nothing is tracked
+        return set()
+    listed = {(cwd / name).resolve() for name in result.stdout.split("\0") if name}
+    return {path for path in paths if path.resolve() in listed}
+
+
+class Source:
+    """One place arguments came from: the project's ``addopts``, ``PYTEST_ADDOPTS``, an
+    argsfile, the command line."""
+
+    def __init__(self, label: str, args: list[str], own: bool | None,
+                 file: str | None = None) -> None:
+        self.label, self.args, self.own, self.file = label, args, own, file
+
+    def to_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"source": self.label, "args": self.args, "own": self.own}
+        if self.file is not None:
+            entry["file"] = self.file
+        return entry
+
+
+def read_sources(config: Any) -> list[Source]:
+    """The run's argument sources, in the order pytest joins them (addopts first). Only the
+    configuration file's addopts can be the project's own (``own`` decided by the caller)."""
+    params = config.invocation_params
+    overrides = [str(o) for o in getattr(config.option, "override_ini", None) or ()]
+    addopts_overridden = any(o.partition("=")[0].strip() == "addopts" for o in overrides)
+    ini = config.inipath
+    label = "-o addopts" if addopts_overridden else "addopts"
+    file = None if addopts_overridden or ini is None else relative(Path(ini), config.rootpath)
+    sources = [Source(label, addopts_text(config.getini("addopts")),
+                      None if not addopts_overridden else False, file)]
+    env = os.environ.get("PYTEST_ADDOPTS", "")
+    if env:
+        sources.append(Source("PYTEST_ADDOPTS", shlex.split(env), False))
+    command: list[str] = []
+    for arg in (str(a) for a in params.args):
+        if arg.startswith("@") and len(arg) > 1:
+            path = Path(params.dir, arg[1:])
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                lines = []
+            sources.append(Source("argsfile", lines, False, arg[1:]))
+        else:
+            command.append(arg)
+    sources.append(Source("command line", command, False))
+    return [s for s in sources if s.args or s.label == "command line"]
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX), or as it is when outside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class Invocation:
+    """What reached the run, where from, and what of it cannot leave the verdict ``ready``."""
+
+    def __init__(self) -> None:
+        self.sources: list[Source] = []
+        #: every option a source set away from its default
+        self.settings: list[dict[str, Any]] = []
+        self.environment: dict[str, str] = {}
+        self.interpreter: dict[str, Any] = {}
+        #: reasons the run is not the project's own (each makes it incomplete)
+        self.reasons: list[str] = []
+        #: selection the project's own tracked configuration made: dest -> value
+        self.own_selection: dict[str, Any] = {}
+        #: plugins turned off by the project's own configuration
+        self.own_disabled: set[str] = set()
+        self.allow_options: list[str] = []
+        self.allow_honoured = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sources": [s.to_json() for s in self.sources],
+            "settings": self.settings,
+            "environment": self.environment,
+            "interpreter": self.interpreter,
+            "allow_options": self.allow_options,
+            "allow_options_honoured": self.allow_honoured,
+        }
+
+
+HOW_TO_ALLOW = ("if it changes neither what runs nor how it is judged, list it in "
+                "[tool.pyramid] allow_options in the project's tracked configuration")
+
+
+def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str],
+                    repository: Path) -> Invocation:
+    """Classify every setting that reached the run (options, ``-p``/``-o``/``-W`` values,
+    environment, interpreter flags)."""
+    inv = Invocation()
+    inv.allow_options = list(allow)
+    inv.sources = read_sources(config)
+    addopts = inv.sources[0] if inv.sources[0].label == "addopts" else None
+    # whether git tracks the configuration file is asked (a subprocess: tens of ms on a busy
+    # machine) only when the answer matters: its addopts set something that needs the
+    # project's authority, or allow_options is used; otherwise `own` stays None
+    ini = Path(config.inipath) if config.inipath is not None else None
+    ask_ini = ini is not None and addopts is not None and _needs_authority(config, addopts)
+    candidates = [p for p, wanted in ((ini, ask_ini), (settings_file, bool(allow)))
+                  if p is not None and wanted]
+    tracked = git_tracked(candidates, config.rootpath)
+    if addopts is not None and ask_ini:
+        addopts.own = ini in tracked
+    inv.allow_honoured = bool(allow) and settings_file is not None and settings_file in tracked
+    if allow and not inv.allow_honoured:
+        inv.reasons.append(
+            f"[tool.pyramid] allow_options is not honoured: {settings_file} is not tracked by "
+            "git (only the project's committed configuration may allow options)")
+    honoured = list(allow) if inv.allow_honoured else []
+    _judge_options(config, inv, honoured)
+    _judge_environment(inv, honoured, repository)
+    _judge_interpreter(inv, honoured)
+    return inv
+
+
+def _needs_authority(config: Any, source: Source) -> bool:
+    """Whether a source sets anything that is allowed only as the project's own decision."""
+    parser = config._parser
+    parsed, base = parse_args(parser, source.args), parse_args(parser, [])
+    if parsed is None or base is None:
+        return True
+    dests = registered_options(parser)
+    for dest, value in parsed.items():
+        names = dests.get(dest)
+        if names is None or dest == "file_or_dir" or value == base.get(dest):
+            continue
+        values = _values(value)
+        if dest == "plugins":
+            if any(not v.startswith("no:") or judge_disabled(v[3:]) is None for v in values):
+                return True
+        elif dest == "override_ini":
+            if any(judge_override(v) is None for v in values):
+                return True
+        elif dest == "pythonwarnings":
+            if any(judge_warning(v) is None for v in values):
+                return True
+        elif (lookup(names) or ("unknown", ""))[0] != OUTCOME:
+            return True
+    return False
+
+
+def _judge_options(config: Any, inv: Invocation, allow: Sequence[str]) -> None:
+    parser = config._parser
+    dests = registered_options(parser)
+    base = parse_args(parser, [])
+    if base is None:
+        inv.reasons.append("pytest's options could not be read: the invocation is not known")
+        return
+    for source in inv.sources:
+        parsed = parse_args(parser, source.args)
+        if parsed is None:
+            inv.reasons.append(f"the options of {source.label} could not be read on their own")
+            continue
+        for dest, value in parsed.items():
+            names = dests.get(dest)
+            # an attribute no option owns is a side effect of one that does (-q sets `quiet`)
+            if names is None or dest == "file_or_dir" or value == base.get(dest):
+                continue
+            flag = _flag_used(source.args, names)
+            entry = lookup(names)
+            kind = entry[0] if entry else "unknown"
+            record = {"option": flag, "value": value if _jsonable(value) else repr(value),
+                      "source": source.label, "class": kind, "own": source.own}
+            inv.settings.append(record)
+            if source.own:
+                if kind == SELECTION:
+                    inv.own_selection[dest] = value
+                if dest == "plugins":
+                    inv.own_disabled.update(v[3:] for v in _values(value) if v.startswith("no:"))
+                continue
+            problem = _judge_value(dest, flag, value, kind, names, allow, source.label, config)
+            if problem:
+                inv.reasons.append(problem)
+            record["allowed"] = not problem and not (dest == "plugins" and any(
+                judge_disabled(v[3:]) is None and f"-p {v}" not in allow
+                for v in _values(value) if v.startswith("no:")))  # reason: filters.py
+
+
+def _jsonable(value: object) -> bool:
+    return isinstance(value, (str, int, float, bool, list)) and not (
+        isinstance(value, list) and not all(isinstance(v, (str, int, float)) for v in value))
+
+
+def _judge_value(dest: str, flag: str, value: object, kind: str, names: Sequence[str],
+                 allow: Sequence[str], where: str, config: Any) -> str | None:
+    """The reason a setting from outside the project's configuration is not allowed."""
+    origin = "" if where == "command line" else f" (from {where})"
+    if dest == "plugins":
+        return _judge_plugins(_values(value), allow, origin)
+    if dest == "override_ini":
+        bad = [o.partition("=")[0].strip() for o in _values(value)
+               if judge_override(o) is None and f"-o {o.partition('=')[0].strip()}" not in allow]
+        return "; ".join(f"-o {name}=... overrode the project's configuration{origin} "
+                         f"(allow it with allow_options = [\"-o {name}\"] {HOW_TO_ALLOW[2:]})"
+                         for name in bad) or None
+    if dest == "pythonwarnings":
+        if all(judge_warning(w) for w in _values(value)) or any(n in allow for n in names):
+            return None
+        return f"-W changed how warnings are treated (the project's filterwarnings){origin}"
+    if kind in (OUTCOME, SELECTION) or any(n in allow for n in names):
+        return None  # selection is found and named by what the run saw (filters.py)
+    if dest in ("inifilename", "rootdir", "confcutdir"):
+        return None  # judged by value in filters.py (the project's own file/folder is fine)
+    if kind == JUDGEMENT:
+        reason = OPTIONS.get(flag) or lookup(names) or ("", "")
+        return (f"{flag}{origin} changes how the run is judged: {reason[1]} (not the "
+                f"project's own configuration; allow_options = [\"{flag}\"] would accept it)")
+    return (f"{flag}{origin} is an option pytest-pyramid does not know: the run cannot vouch "
+            f"for it; {HOW_TO_ALLOW} (allow_options = [\"{flag}\"])")
+
+
+def _judge_plugins(values: Sequence[str], allow: Sequence[str], origin: str) -> str | None:
+    loads = [v for v in values if not v.startswith("no:")]
+    if not loads:
+        return None  # -p no:NAME is judged by what was turned off (filters.py)
+    installed = installed_plugins()
+    foreign = [v for v in loads if v not in installed and f"-p {v}" not in allow]
+    if foreign:
+        return (f"-p {', '.join(foreign)}{origin}: loads a plugin the project does not declare "
+                f"(not an installed pytest11 plugin; {HOW_TO_ALLOW}: "
+                f"allow_options = [\"-p {foreign[0]}\"])")
+    return None  # -p no:NAME is judged by what was turned off (filters.py: disabled_plugins)
+
+
+def installed_plugins() -> set[str]:
+    """Names and modules of the installed ``pytest11`` plugins (what autoloading loads).
+    Reading every distribution's metadata is slow: only when a ``-p NAME`` needs it."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="pytest11")
+    return {ep.name for ep in found} | {ep.value.partition(":")[0] for ep in found}
+
+
+def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
+    for name in sorted(os.environ):
+        if not name.startswith(ENV_PREFIXES):
+            continue
+        value = os.environ[name]
+        inv.environment[name] = value
+        if name in allow:
+            continue
+        if name == "PYTHONPATH":
+            outside = pythonpath_outside(value, repository)
+            if outside:
+                inv.reasons.append(
+                    f"PYTHONPATH has entries outside the repository: {', '.join(outside)} "
+                    f"(code the tree does not hold may be imported; {HOW_TO_ALLOW}: "
+                    "allow_options = [\"PYTHONPATH\"])")
+            continue
+        entry = ENVIRONMENT.get(name)
+        if entry is None:
+            inv.reasons.append(f"environment variable {name} is not known to pytest-pyramid: "
+                               f"{HOW_TO_ALLOW} (allow_options = [\"{name}\"])")
+        elif entry[0] == JUDGEMENT:
+            inv.reasons.append(f"environment variable {name}: {entry[1]} ({HOW_TO_ALLOW}: "
+                               f"allow_options = [\"{name}\"])")
+
+
+def _judge_interpreter(inv: Invocation, allow: Sequence[str]) -> None:
+    changed = changed_flags()
+    inv.interpreter = {"executable": sys.executable,
+                       "flags": {label: _text(value) for label, value in changed}}
+    for label, _value in changed:
+        entry = judge_flag(label)
+        shown = label if label.startswith("-X") else f"interpreter {label}"
+        if label in allow or (entry is not None and entry[0] != JUDGEMENT):
+            continue
+        why = entry[1] if entry else "not known to pytest-pyramid"
+        inv.reasons.append(f"{shown}: {why} ({HOW_TO_ALLOW}: allow_options = [\"{label}\"])")
+
+
+def _text(value: object) -> str | int | bool:
+    return value if isinstance(value, (str, int, bool)) else str(value)
+
+
+def disabled_plugin_reasons(turned_off: Iterable[str], own: Iterable[str],
+                            allow: Sequence[str]) -> list[str]:
+    """Plugins turned off (``-p no:``, ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, a conftest) that
+    the project's configuration did not turn off and the table does not know as harmless."""
+    mine = {n.removeprefix("pytest_") for n in own}
+    bad = sorted(
+        name for name in {n.removeprefix("pytest_") for n in turned_off}
+        if name not in mine and judge_disabled(name) is None
+        and f"-p no:{name}" not in allow and f"-p no:pytest_{name}" not in allow
+    )
+    if not bad:
+        return []
+    return [f"plugins turned off outside the project's configuration: {', '.join(bad)} "
+            f"(-p no:..., or not autoloaded; {HOW_TO_ALLOW}: allow_options = "
+            f"[\"-p no:{bad[0]}\"])"]

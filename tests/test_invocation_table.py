@@ -1,0 +1,172 @@
+"""The invocation allow-list (``pytest_pyramid/run/invocation.py``): every option pytest and
+every installed plugin registers is classified, so a new pytest or plugin release cannot
+open a hole silently; and the table's value rules, as plain tables."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from _pytest.config import _prepareconfig
+
+from pytest_pyramid.run.invocation import (
+    DISABLE,
+    ENV_PREFIXES,
+    ENVIRONMENT,
+    FLAGS,
+    JUDGEMENT,
+    OPTIONS,
+    OUTCOME,
+    SELECTION,
+    changed_flags,
+    disabled_plugin_reasons,
+    judge_flag,
+    judge_override,
+    judge_warning,
+    lookup,
+    pythonpath_outside,
+    registered_options,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def every_option(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, ...]]]:
+    """dest -> flags of a real configuration with every installed plugin loaded (entry
+    points autoloaded, pytester too), read outside this project's own configuration."""
+    folder = tmp_path_factory.mktemp("bare")
+    (folder / "pytest.ini").write_text("[pytest]\n")
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        config = _prepareconfig(["-p", "pytester", str(folder)])
+    finally:
+        os.chdir(here)
+    try:
+        yield registered_options(config._parser)
+    finally:
+        config._ensure_unconfigure()
+
+
+def test_every_registered_option_is_classified(
+    every_option: dict[str, tuple[str, ...]],
+) -> None:
+    unclassified = sorted(
+        "/".join(names) for names in every_option.values() if lookup(names) is None
+    )
+    assert unclassified == [], (
+        "options pytest or an installed plugin registers that run/invocation.py OPTIONS does "
+        f"not classify: {unclassified}"
+    )
+
+
+def test_the_walk_sees_pytest_and_the_plugins(every_option: dict[str, tuple[str, ...]]) -> None:
+    """The walk is over the real parser, plugins included (not an empty or partial list)."""
+    flags = {name for names in every_option.values() for name in names}
+    assert {"-k", "-p", "--ignore", "--confcutdir", "--tb", "--lsof"} <= flags
+    assert {"--numprocesses", "--timeout", "--cov", "--pyramid-tier"} <= flags
+
+
+def test_options_of_one_destination_agree(every_option: dict[str, tuple[str, ...]]) -> None:
+    """-x and --maxfail, -v and -q: flags that set the same value share one class."""
+    for names in every_option.values():
+        classes = {OPTIONS[n][0] for n in names if n in OPTIONS}
+        assert len(classes) <= 1, (names, classes)
+
+
+def test_every_entry_has_a_class_and_a_reason() -> None:
+    tables: list[dict[str, tuple[str, str]]] = [OPTIONS, ENVIRONMENT, FLAGS]
+    for table in tables:
+        for name, (kind, reason) in table.items():
+            assert kind in (OUTCOME, SELECTION, JUDGEMENT), name
+            assert reason.strip(), name
+    assert all(reason.strip() for reason in DISABLE.values())
+    assert all(name.startswith(ENV_PREFIXES) for name in ENVIRONMENT)
+
+
+@pytest.mark.parametrize(
+    ("override", "harmless"),
+    [
+        ("console_output_style=classic", True),
+        ("junit_family=xunit1", True),
+        ("pyramid_tier=fast", True),
+        ("xfail_strict=true", True),
+        ("xfail_strict=false", False),
+        ("python_files=test_u.py", False),
+        ("addopts=", False),
+        ("pythonpath=elsewhere", False),
+        ("never_heard_of=1", False),
+    ],
+)
+def test_ini_overrides(override: str, harmless: bool) -> None:
+    assert (judge_override(override) is not None) is harmless
+
+
+@pytest.mark.parametrize(
+    ("spec", "harmless"),
+    [("error", True), ("error::DeprecationWarning", True), ("ignore", False),
+     ("default::UserWarning", False)],
+)
+def test_warning_filters(spec: str, harmless: bool) -> None:
+    assert (judge_warning(spec) is not None) is harmless
+
+
+def test_pythonpath_entries_inside_and_outside_the_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    value = os.pathsep.join([str(repo / "src"), str(repo), "", str(tmp_path / "elsewhere")])
+    assert pythonpath_outside(value, repo) == [str(tmp_path / "elsewhere")]
+    assert pythonpath_outside(str(repo / ".." / "repo" / "src"), repo) == []
+
+
+def _flags(**changed: Any) -> SimpleNamespace:
+    names = ("debug", "optimize", "dont_write_bytecode", "int_max_str_digits",
+             "hash_randomization")
+    values = {"hash_randomization": 1, "int_max_str_digits": -1}
+    return SimpleNamespace(**{n: changed.get(n, values.get(n, 0)) for n in names})
+
+
+@pytest.mark.parametrize(
+    ("flags", "xoptions", "judgement"),
+    [
+        (_flags(), {}, []),
+        (_flags(dont_write_bytecode=1), {}, []),
+        (_flags(optimize=1), {}, ["flag optimize"]),
+        (_flags(int_max_str_digits=0), {}, ["flag int_max_str_digits"]),
+        (_flags(), {"dev": True, "importtime": True}, []),
+        (_flags(), {"presite": "mod"}, ["-X presite"]),
+        (_flags(), {"not_a_known_option": True}, ["-X not_a_known_option"]),
+    ],
+)
+def test_interpreter_flags(flags: SimpleNamespace, xoptions: dict[str, object],
+                           judgement: list[str]) -> None:
+    changed = changed_flags(flags, xoptions)
+    bad = [label for label, _ in changed if (judge_flag(label) or (JUDGEMENT, ""))[0] == JUDGEMENT]
+    assert bad == judgement
+
+
+@pytest.mark.parametrize(
+    ("off", "own", "allow", "named"),
+    [
+        ({"cacheprovider", "randomly"}, set(), [], None),
+        ({"warnings"}, set(), [], "warnings"),
+        ({"pytest_unittest"}, set(), [], "unittest"),
+        ({"warnings"}, {"warnings"}, [], None),
+        ({"warnings"}, set(), ["-p no:warnings"], None),
+        ({"some_new_plugin"}, set(), [], "some_new_plugin"),
+    ],
+)
+def test_plugins_turned_off(off: set[str], own: set[str], allow: list[str],
+                            named: str | None) -> None:
+    reasons = disabled_plugin_reasons(off, own, allow)
+    if named is None:
+        assert reasons == []
+    else:
+        assert len(reasons) == 1
+        assert named in reasons[0]
+        assert "allow_options" in reasons[0]

@@ -1,0 +1,213 @@
+"""The invocation is allow-listed (docs/verdict.md, "Settings that are not the project's
+own"): a project committed to git, run with one setting at a time, serial and under -n 2.
+
+A setting the table (run/invocation.py) knows to preserve outcomes, or one the project's own
+tracked configuration made, leaves the verdict ``ready``; anything else makes it
+``incomplete``, naming the setting (and how to allow it, for one the table does not know).
+The project's own exclusions (``-m`` in its tracked addopts, ``collect_ignore`` in a tracked
+conftest) are listed in ``run.invocation.exclusions`` and never counted as passed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import MakeProject, ReadVerdict
+
+FILES = {
+    "tests/unit/test_u.py": """
+        import pytest
+        def test_a(): pass
+        @pytest.mark.slow
+        def test_slow(): pass
+    """,
+    "tests/integration/test_i.py": "def test_i(): pass\n",
+}
+MARKERS = 'markers = ["slow: a slow test"]'
+#: a plugin of the project's own (a tracked conftest) registering an option of its own
+FANCY_CONFTEST = """
+    def pytest_addoption(parser):
+        parser.addoption("--fancy", action="store_true")
+"""
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    #: files committed with the project, and files left untracked
+    tracked: dict[str, str] = field(default_factory=dict)
+    untracked: dict[str, str] = field(default_factory=dict)
+    #: options added to the tracked addopts, lines added to [tool.pyramid]
+    addopts: str = ""
+    config: str = ""
+    decision: str = "incomplete"
+    #: a text among the reasons (incomplete) or an exclusion's "what" (ready)
+    reason: str = ""
+    excluded: str = ""
+    #: tier -> (passed, deselected) the verdict must count
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+ROWS = [
+    Row("nothing-added", decision="ready"),
+    Row("output-options", args=("-v", "--tb=short", "-rA", "--durations=3"), decision="ready"),
+    Row("p-module-not-declared", args=("-p", "localplug"),
+        tracked={"localplug.py": "X = 1\n"}, reason="-p localplug: loads a plugin"),
+    # without autoloading, the plugins named with -p are installed ones; the installed plugins
+    # left unloaded are all known to be harmless to leave out (pytest-timeout: limits the
+    # project does not configure)
+    Row("autoload-off-installed-plugins-named", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
+              "xdist.plugin"), decision="ready"),
+    Row("p-no-of-an-outcome-plugin", args=("-p", "no:warnings"),
+        reason="plugins turned off outside the project's configuration: warnings"),
+    Row("ignore-on-the-command-line", args=("--ignore=tests/integration",),
+        reason="--ignore changes how the run is judged"),
+    Row("confcutdir", args=("--confcutdir=tests",), reason="--confcutdir"),
+    Row("o-output-setting", args=("-o", "console_output_style=classic"), decision="ready"),
+    Row("o-judgement-setting", args=("-o", "python_functions=test_a"),
+        reason="-o python_functions=... overrode"),
+    Row("pytest-addopts-output", env={"PYTEST_ADDOPTS": "-v --tb=line"}, decision="ready"),
+    Row("pytest-addopts-runxfail", env={"PYTEST_ADDOPTS": "--runxfail"},
+        reason="--runxfail (from PYTEST_ADDOPTS) changes how the run is judged"),
+    Row("pytest-plugins", env={"PYTEST_PLUGINS": "localplug"},
+        tracked={"localplug.py": "X = 1\n"}, reason="environment variable PYTEST_PLUGINS"),
+    Row("pythonpath-inside-the-repository", env={"PYTHONPATH": "<repo>/src"},
+        tracked={"src/lib.py": "X = 1\n"}, decision="ready"),
+    Row("pythonpath-outside-the-repository", env={"PYTHONPATH": "<outside>"},
+        reason="PYTHONPATH has entries outside the repository"),
+    Row("pythonoptimize", env={"PYTHONOPTIMIZE": "1"},
+        reason="environment variable PYTHONOPTIMIZE: removes assert statements"),
+    Row("pythonwarnings", env={"PYTHONWARNINGS": "ignore"},
+        reason="environment variable PYTHONWARNINGS"),
+    Row("argsfile-output", args=("@args.txt",), tracked={"args.txt": "-v\n"},
+        decision="ready"),
+    Row("argsfile-runxfail", args=("@args.txt",), tracked={"args.txt": "--runxfail\n"},
+        reason="--runxfail (from argsfile) changes how the run is judged"),
+    Row("unknown-plugin-option", args=("--fancy",), tracked={"conftest.py": FANCY_CONFTEST},
+        reason='does not know: the run cannot vouch for it; if it changes neither what runs '
+        'nor how it is judged, list it in [tool.pyramid] allow_options'),
+    Row("unknown-plugin-option-allowed", args=("--fancy",),
+        tracked={"conftest.py": FANCY_CONFTEST}, config='allow_options = ["--fancy"]',
+        decision="ready"),
+    Row("tracked-addopts-deselects", addopts="-m 'not slow'", decision="ready",
+        excluded="-m 'not slow'", counts={"unit": (1, 1)}),
+    Row("command-line-deselects", args=("-m", "not slow"), reason="-m 'not slow' filtered"),
+    Row("tracked-addopts-ignores", addopts="--ignore=tests/integration/test_i.py",
+        config='release_tiers = ["unit"]', decision="ready",
+        excluded="--ignore=tests/integration/test_i.py (addopts)"),
+    Row("collect-ignore-in-a-tracked-conftest",
+        tracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
+        config='release_tiers = ["unit"]', decision="ready",
+        excluded="collect_ignore: tests/integration/test_i.py"),
+    Row("collect-ignore-in-an-untracked-conftest",
+        untracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
+        config='release_tiers = ["unit"]',
+        reason="not collected: tests/integration/test_i.py"),
+]
+
+
+def _project(make_project: MakeProject, row: Row, pytester: pytest.Pytester) -> Path:
+    files = {**FILES, **row.tracked}
+    root = make_project(row.config, ini=MARKERS, addopts=row.addopts.replace('"', '\\"'),
+                        **{k: textwrap.dedent(v) for k, v in files.items()})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "project")
+    for name, body in row.untracked.items():
+        (root / name).write_text(textwrap.dedent(body))
+    return root
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_the_invocation_is_allow_listed(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    row: Row,
+    workers: int,
+) -> None:
+    root = _project(make_project, row, pytester)
+    outside = tmp_path_factory.mktemp("outside")
+    for name, value in row.env.items():
+        value = value.replace("<repo>", str(root)).replace("<outside>", str(outside))
+        monkeypatch.setenv(name, value)
+    if "PYTEST_PLUGINS" in row.env:  # importable here and in the xdist workers
+        monkeypatch.syspath_prepend(str(root))
+        monkeypatch.setenv("PYTHONPATH", str(root))
+    if row.args[:1] == ("-p",) and not row.args[1].startswith(("no:", "pytest_")):
+        monkeypatch.syspath_prepend(str(root))
+    args = [*row.args, *(["-n", str(workers)] if workers else [])]
+    result = pytester.runpytest(*args)
+    assert "INTERNALERROR" not in result.stdout.str()
+    data = read_verdict()
+    assert data["decision"] == row.decision, data["reasons"]
+    invocation: dict[str, Any] = data["run"]["invocation"]
+    if row.reason:
+        assert any(row.reason in reason for reason in data["reasons"]), data["reasons"]
+    exclusions = [e["what"] for e in invocation["exclusions"]]
+    if row.excluded:
+        assert row.excluded in exclusions, invocation["exclusions"]
+    elif row.decision == "ready":
+        assert exclusions == []
+    for tier, (passed, deselected) in row.counts.items():
+        entry = data["tiers"][tier]
+        assert (entry["passed"], entry["deselected"]) == (passed, deselected)
+    # the verdict records where every argument came from
+    sources = {s["source"]: s for s in invocation["sources"]}
+    # asked of git only when the addopts need the project's authority (null: not asked)
+    assert sources["addopts"]["own"] is (True if row.addopts else None)
+    assert sources["addopts"]["file"] == "pyproject.toml"
+    if "PYTEST_ADDOPTS" in row.env:
+        assert sources["PYTEST_ADDOPTS"]["own"] is False
+    if "@args.txt" in row.args:
+        assert sources["argsfile"]["file"] == "args.txt"
+    assert set(row.env) <= set(invocation["environment"]) | {"PYTEST_PLUGINS"}
+
+
+def test_allow_options_in_an_untracked_file_is_not_honoured(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    row = Row("untracked", tracked={"conftest.py": FANCY_CONFTEST})
+    root = _project(make_project, row, pytester)
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text + '\nallow_options = ["--fancy"]\n')
+    git(root, "rm", "-q", "--cached", "pyproject.toml")
+    pytester.runpytest("--fancy")
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("allow_options is not honoured" in r for r in data["reasons"]), data["reasons"]
+
+
+def test_outside_git_the_configuration_is_not_tracked(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    """Nothing is tracked outside a git repository: addopts exclusions are not the
+    project's decision there (the verdict names no tree)."""
+    make_project(ini=MARKERS, addopts="-m 'not slow'",
+                 **{k: textwrap.dedent(v) for k, v in FILES.items()})
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("-m 'not slow' filtered" in r for r in data["reasons"]), data["reasons"]
+    assert data["tiers"]["unit"]["passed"] == 1
+    assert os.path.basename(data["run"]["invocation"]["sources"][0]["file"]) == "pyproject.toml"
