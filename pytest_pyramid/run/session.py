@@ -42,6 +42,10 @@ SHOWN = 5
 FACTS_KEY = "pyramid_collection"
 
 
+#: the time spent by a test already failed: no later phase of it is failed again
+_JUDGED = float("-inf")
+
+
 def _killed_after(message: str) -> float | None:
     """The limit in pytest-timeout's ``Timeout (>0.5s) from pytest-timeout.``"""
     start = message.find(TIMEOUT_PREFIX) + len(TIMEOUT_PREFIX)
@@ -237,6 +241,18 @@ class PyramidSession:
         self._timeout_marks = {
             tier: pytest.mark.timeout(limit) for tier, limit in self.limits.marks.items()
         }
+        #: tier -> the hard limit its tests ran under; checked on the measured duration too,
+        #: so a test that caught pytest-timeout's exception (``except BaseException``, a
+        #: retry loop) is still failed (empty when no limit is enforced: no per-test cost)
+        self._hard_limits = {t: v for t, v in self.limits.effective.items() if v}
+        #: node id -> the limit of a test's own ``timeout`` mark (it wins, as in pytest-timeout)
+        self._own_limits: dict[str, float | None] = {}
+        #: node id -> seconds its phases took so far (pytest-timeout times all three)
+        self._spent: dict[str, float] = {}
+        #: pytest-timeout's ``timeout_func_only``: then only the test body is timed
+        self._func_only = bool(self._hard_limits) and bool(config.getini("timeout_func_only"))
+        #: node ids whose limit timer went off (filled by run/timer.py's SignalTimer)
+        self.timer_fired: set[str] = set()
 
     def _install_limits(self, config: pytest.Config) -> LimitPlan:
         """Runs in ``pytest_configure`` before pytest-timeout's, which reads its default."""
@@ -346,7 +362,9 @@ class PyramidSession:
             buckets[tier].append(item)
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
-            if tier in timeout_marks and "timeout" not in names:  # the user's own mark wins
+            if "timeout" in names:  # the user's own mark wins
+                self._own_limit(item, nodeid)
+            elif tier in timeout_marks:
                 item.add_marker(timeout_marks[tier])
             if junit:  # the tier in JUnit XML, only when a report is written
                 item.user_properties.append(("pyramid.tier", tier))
@@ -531,6 +549,54 @@ class PyramidSession:
         crash.message = f"{message} [pyramid: {note} exceeded]"
         report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
 
+    def _own_limit(self, item: pytest.Item, nodeid: str) -> None:
+        """The limit of a test's own ``timeout`` mark, read as pytest-timeout reads it."""
+        if not self._hard_limits:
+            return
+        mark = item.get_closest_marker("timeout")
+        raw = (mark.args[0] if mark.args else mark.kwargs.get("timeout")) if mark else None
+        try:
+            limit = float(raw) if raw is not None else None
+        except (TypeError, ValueError):
+            return  # pytest-timeout itself reports the bad mark
+        self._own_limits[nodeid] = limit if limit else None
+
+    def _check_limit(self, report: pytest.TestReport, nodeid: str, tier: str) -> None:
+        """Fail a test whose limit timer went off, or whose measured time exceeds the limit
+        it ran under, whatever it did with pytest-timeout's exception (``except
+        BaseException``, a bare ``except:``, a retry loop)."""
+        spent = self._spent.pop(nodeid, 0.0) + (
+            report.duration if report.when == "call" or not self._func_only else 0.0)
+        went_off = nodeid in self.timer_fired
+        if report.when == "teardown" or report.outcome == "failed":
+            self.timer_fired.discard(nodeid)
+        if report.outcome == "failed":  # killed (named by _note_timeout) or failed on its own
+            if report.when != "teardown":
+                self._spent[nodeid] = _JUDGED  # one failure per test, not one per phase
+            return
+        if report.when != "teardown":
+            self._spent[nodeid] = spent
+        own = self._own_limits
+        limit = own[nodeid] if own and nodeid in own else self._hard_limits.get(tier)
+        if limit is None or not (went_off or spent > limit):
+            return
+        if report.when != "teardown":
+            self._spent[nodeid] = _JUDGED
+        self.timer_fired.discard(nodeid)
+        if nodeid in own:
+            what = f"its own timeout mark {format_duration(limit)}"
+        elif self.limits.user_override:
+            what = f"the --timeout limit {format_duration(limit)}"
+        else:
+            what = f"tier {tier!r} per-test limit {format_duration(limit)}"
+        report.outcome = "failed"
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail  # an expected failure does not excuse a broken hard limit
+        report.longrepr = (
+            f"pyramid: {what} exceeded: the test ran {format_duration(spent)} up to its "
+            f"{report.when}; the timeout was caught and the test went on"
+        )
+
     def _check_metrics(self, report: pytest.TestReport, nodeid: str) -> None:
         """Fail the test whose metric samples cannot be judged (where the test ran)."""
         properties = report.user_properties
@@ -566,6 +632,8 @@ class PyramidSession:
         else:
             if report.user_properties:
                 self._check_metrics(report, nodeid)
+            if self._hard_limits:
+                self._check_limit(report, nodeid, tier)
             if report.outcome == "failed":
                 self._note_timeout(report, tier)
             if self.is_worker:
