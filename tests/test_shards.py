@@ -184,7 +184,7 @@ class Project:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            code = main(["merge", *map(str, args)])
+            code = main(["merge", "--run-id", "local-test", *map(str, args)])
         finally:
             os.chdir(previous)
         captured = capsys.readouterr()
@@ -653,7 +653,8 @@ def test_more_shards_than_tests_leave_empty_shards_that_still_merge(
     empty = load_partial(small.path / "pyramid-partial-7-of-7.json")
     assert (empty["tests"], empty["assigned"], empty["completeness"]) == ([], 0, [])
     capsys.readouterr()
-    assert main(["merge", str(small.path)]) == 0, capsys.readouterr()
+    code = main(["merge", "--run-id", "local-test", str(small.path)])
+    assert code == 0, capsys.readouterr()
     verdict = json.loads((small.path / "pyramid-verdict.json").read_text())
     assert schema_errors(verdict) == []
     assert verdict["decision"] == "ready"
@@ -678,12 +679,13 @@ def test_a_missing_shard_keeps_its_tests_durations(
 ) -> None:
     for index in (1, 2):
         assert small.runpytest(f"--pyramid-shard={index}/2").ret == 0
-    assert main(["merge", "."]) == 0
+    assert main(["merge", "--run-id", "local-test", "."]) == 0
     durations = small.path / ".pyramid" / "durations.json"
     before = set(json.loads(durations.read_text())["tests"])
     assert len(before) == 6
     (small.path / "pyramid-partial-2-of-2.json").unlink()
     assert small.runpytest("--pyramid-shard=1/2").ret == 0
-    assert main(["merge", "."]) == 1  # incomplete: shard 2 is missing
+    # incomplete: shard 2 is missing
+    assert main(["merge", "--run-id", "local-test", "."]) == 1
     assert set(json.loads(durations.read_text())["tests"]) == before
     capsys.readouterr()

@@ -178,8 +178,26 @@ def _describe(partial: Partial, key: str) -> str:
     return _short(value)
 
 
-def check_set(partials: Sequence[Partial]) -> ShardSet:
-    """Check that the partials are shards of one run; :class:`MergeRefused` says why not."""
+def _check_run_id(partial: Partial, named: str | None) -> None:
+    """Shards that carry no CI run id are one run only when the merge is told which:
+    ``null == null`` says nothing (two local runs, or a CI that exports no id)."""
+    carried = partial.data.get("run_id")
+    if carried is None and named is None:
+        raise MergeRefused(
+            f"{partial.named} carries no CI run id (run_id is null on every shard): nothing "
+            "says the partials are one run; set PYRAMID_RUN_ID for the shards and the merge, "
+            "or name the run with pyramid merge --run-id ID"
+        )
+    if carried is not None and named is not None and carried != named:
+        raise MergeRefused(
+            f"{partial.named} is from CI run {carried}, but the merge was told run {named} "
+            "(--run-id or PYRAMID_RUN_ID)"
+        )
+
+
+def check_set(partials: Sequence[Partial], run_id: str | None = None) -> ShardSet:
+    """Check that the partials are shards of one run; :class:`MergeRefused` says why not.
+    ``run_id``: the run the merge was told (``--run-id`` or ``PYRAMID_RUN_ID``)."""
     if not partials:
         raise MergeRefused("no partial results given")
     totals = Counter(p.total for p in partials)
@@ -202,6 +220,7 @@ def check_set(partials: Sequence[Partial]) -> ShardSet:
             f"{odd.named} is from another CI run ({odd.data.get('run_id') or 'no run id'}) "
             f"than {first.named} ({first.data.get('run_id') or 'no run id'})"
         )
+    _check_run_id(partials[0], run_id)
     finished = [p for p in partials if p.finished]
     if finished:
         first = finished[0]
@@ -548,6 +567,7 @@ def judge_merged(
     local: GitInfo,
     coverage_out: Path | None = None,
     diff_base: str | None = None,
+    run_id: str | None = None,
 ) -> MergeResult:
     """Judge the checked set with the gates and the decision rule of an unsharded run."""
     from pytest_pyramid import __version__
@@ -620,7 +640,7 @@ def judge_merged(
     # the CI run the shards belong to (outside CI: an id of the merge's own)
     source = shard_set.chosen[min(shard_set.chosen)].data
     identity = run_identity(os.environ)
-    verdict["run_id"] = source.get("run_id") or identity.run_id
+    verdict["run_id"] = source.get("run_id") or run_id or identity.run_id
     number = source.get("run_number")
     if number is None and not source.get("run_id"):
         number = identity.run_number
@@ -790,6 +810,7 @@ def run_merge(
     coverage_out: str | Path | None = None,
     diff_base: str | None = None,
     cwd: Path | None = None,
+    run_id: str | None = None,
 ) -> MergeOutcome:
     """Check the set, judge it, write the verdict and the durations file for the next run.
 
@@ -823,7 +844,8 @@ def run_merge(
     named = settings.verdict if isinstance(settings.verdict, str) else DEFAULT_VERDICT
     verdict_path = Path(here, output) if output is not None else project_dir / named
     try:
-        shard_set = check_set(load_partials([Path(here, p) for p in partials]))
+        told_run = run_id or os.environ.get("PYRAMID_RUN_ID", "").strip() or None
+        shard_set = check_set(load_partials([Path(here, p) for p in partials]), told_run)
         reference = shard_set.reference
         if reference is not None and reference.data["config"]["digest"] != config_digest(table):
             raise MergeRefused(
@@ -856,7 +878,7 @@ def run_merge(
     try:
         result = judge_merged(
             shard_set, settings, project_dir=project_dir, config_file=config_file,
-            local=local, coverage_out=cov_out, diff_base=diff_base,
+            local=local, coverage_out=cov_out, diff_base=diff_base, run_id=told_run,
         )
     except ConfigError as exc:
         write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")
