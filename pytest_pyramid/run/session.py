@@ -8,6 +8,7 @@ leaves a :class:`~pytest_pyramid.summary.RunEnd` in the config stash for the ver
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from pathlib import Path
@@ -235,6 +236,8 @@ class PyramidSession:
         self._junit = legacy
         self._junit_strict = writes_junit and not legacy
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
+        #: parent collector -> the pytest_pyramid_tier relay of its folder (item.ihook's)
+        self._tier_relays: dict[pytest.Item | pytest.Collector | None, Any] = {}
         self.limits = self._install_limits(config)
         #: this run's CI shard (``--pyramid-shard``); None: the whole selection runs here
         self.shard: ShardSpec | None = None
@@ -326,8 +329,10 @@ class PyramidSession:
             name: [] for name in sorted(tier_set, key=self.order.__getitem__)
         }
         rules = self.marker_rules or None
+        # the item's own hook relay, as pytest calls item hooks: a conftest's answer counts
+        # only for the tests below its folder (one relay per parent collector, not per test)
         hook = config.hook.pytest_pyramid_tier
-        ask = hook if hook.get_hookimpls() else None
+        ask = self._item_relay if hook.get_hookimpls() else None
         explicit = self._explicit
         for item in items:
             nodeid = item.nodeid  # a property: read once
@@ -409,7 +414,7 @@ class PyramidSession:
     ) -> str | None:
         """The project's own rule (the hook), then the tiers' ``markers``; None: neither."""
         if ask is not None:
-            answer = ask(item=item)
+            answer = ask(item)
             if answer is not None:
                 if answer not in self.tier_names:
                     problems.append(
@@ -420,6 +425,16 @@ class PyramidSession:
                 self._explicit.add(id(item))
                 return str(answer)
         return rules.tier_for(names) if rules is not None else None
+
+    def _item_relay(self, item: pytest.Item) -> object:
+        """``pytest_pyramid_tier`` through ``item.ihook``: the conftests of the item's own
+        folders and the plugins, never a sibling folder's conftest."""
+        relays = self._tier_relays
+        parent = item.parent
+        relay = relays.get(parent)
+        if relay is None:
+            relay = relays[parent] = item.ihook.pytest_pyramid_tier
+        return relay(item=item)
 
     def _late_markers(self, items: list[pytest.Item]) -> list[str]:
         """Tests whose tier another hook's markers would change, seen after every
@@ -497,8 +512,38 @@ class PyramidSession:
         if report.failed:
             self.collection_errors += 1
         elif module:  # skipped at import: one skipped test in its tier, as pytest counts it
-            tier = self.router.tier_for(nodeid) or self.settings.default_tier
+            # the collecting process (a worker too) named the tier from the module's markers
+            tier = getattr(report, "pyramid_tier", None)
+            if tier not in self.tier_names:
+                tier = self.router.tier_for(nodeid) or self.settings.default_tier
             self.facts.skipped_modules[tier] += 1
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        if report.skipped and isinstance(collector, pytest.Module):
+            # travels with the report to an xdist controller, as a test report's tier does
+            report.pyramid_tier = self._skipped_module_tier(collector)  # type: ignore[attr-defined]
+        return report
+
+    def _skipped_module_tier(self, module: pytest.Module) -> str:
+        """The tier of a module skipped at import, by the rule a test of it would follow:
+        tier markers, then the tiers' ``markers`` rules, then its path."""
+        from pytest_pyramid.run.tiers import module_marker_names
+
+        names = self._marker_names(module)
+        with contextlib.suppress(OSError, UnicodeDecodeError):  # unreadable: pytest says so
+            names = names | module_marker_names(module.path.read_text("utf-8"))
+        marked = sorted(names & self.tier_names, key=self.order.__getitem__)
+        if marked:
+            return marked[-1]
+        by_rule = self.marker_rules.tier_for(names) if self.marker_rules else None
+        if by_rule is not None:
+            return by_rule
+        rel = self._relpath(module.path)
+        return (self.router.tier_for(rel) if rel else None) or self.settings.default_tier
 
     @pytest.hookimpl(trylast=True)  # after every plugin changed the list
     def pytest_collection_finish(self, session: pytest.Session) -> None:
