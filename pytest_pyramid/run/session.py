@@ -12,12 +12,19 @@ import contextlib
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.run.aggregate import Aggregator
+from pytest_pyramid.run.facts import (
+    WORKER_OUTPUT_KEY,
+    FactsRecord,
+    Policy,
+    register_facts,
+    ship,
+)
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 from pytest_pyramid.run.tiers import (
@@ -31,7 +38,7 @@ from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Mapping
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.shard import ShardSpec
@@ -39,8 +46,17 @@ if TYPE_CHECKING:
 TIMEOUT_PREFIX = "Timeout (>"
 #: how many paths a completeness message names before it says "+N more"
 SHOWN = 5
-#: the xdist worker's facts about its collection, shipped in workeroutput
-FACTS_KEY = "pyramid_collection"
+#: the run's facts records by name (``run/facts.py``): every xdist worker ships each of
+#: them, the controller unions every worker's; ``register_facts`` adds one
+FACTS_REGISTRY_KEY: pytest.StashKey[dict[str, FactsRecord]] = pytest.StashKey()
+
+
+def facts_registry(config: pytest.Config) -> dict[str, FactsRecord]:
+    """The run's facts records (created on first use)."""
+    registry = config.stash.get(FACTS_REGISTRY_KEY, None)
+    if registry is None:
+        registry = config.stash[FACTS_REGISTRY_KEY] = {}
+    return registry
 
 
 #: the time spent by a test already failed: no later phase of it is failed again
@@ -62,8 +78,28 @@ def _listed(paths: list[str]) -> str:
     return ", ".join(paths[:SHOWN]) + more
 
 
-class CollectionFacts:
-    """What the collecting process saw; a worker ships it to the controller as a dict."""
+class CollectionFacts(FactsRecord):
+    """What the collecting process saw; every xdist worker ships it, the controller unions
+    them (``run/facts.py``: a fact any worker saw counts)."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {
+        # computed alike by every worker from the same collection (xdist checks it is one)
+        "collected": "same",
+        "deselected": "same",
+        "filtered": "same",
+        "paths_not_collected": "same",
+        "tiers_to_run": "same",
+        "shard": "same",
+        # observed: what any worker saw counts
+        "seen_files": "union",
+        "dropped_ids": "union",
+        "ignored_sources": "union",
+        "foreign_code": "union",
+        "dropped": "max",
+        "injected": "max",
+        "deselected_elsewhere": "max",
+        "outside": "max",
+    }
 
     def __init__(self) -> None:
         self.collected: Counter[str] = Counter()
@@ -86,53 +122,14 @@ class CollectionFacts:
         #: tests collected from outside the rootdir
         self.outside = 0
         #: tier -> test modules skipped at import (counted where reports arrive: the
-        #: controller gets the workers' skipped collect reports from xdist)
+        #: controller gets the workers' skipped collect reports from xdist; not shipped)
         self.skipped_modules: Counter[str] = Counter()
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
-        self.reported = False
         #: in a CI shard: the selection before splitting (digest, counts) and the durations
         self.shard: dict[str, Any] | None = None
         #: in a CI shard: module/class node id -> seconds of shared fixture setup
         self.scope_setup: dict[str, float] = {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "collected": dict(self.collected),
-            "deselected": dict(self.deselected),
-            "filtered": dict(self.filtered),
-            "paths_not_collected": dict(self.paths_not_collected),
-            "seen_files": sorted(self.seen_files),
-            "dropped": self.dropped,
-            "dropped_ids": self.dropped_ids[:SHOWN],
-            "injected": self.injected,
-            "deselected_elsewhere": self.deselected_elsewhere,
-            "ignored_sources": self.ignored_sources,
-            "foreign_code": self.foreign_code,
-            "outside": self.outside,
-            "tiers_to_run": self.tiers_to_run,
-            "shard": self.shard,
-        }
-
-    def load(self, data: dict[str, Any]) -> None:
-        """The first worker's facts, on an xdist controller (every worker collects alike)."""
-        self.collected.update(data.get("collected", {}))
-        self.deselected.update(data.get("deselected", {}))
-        self.filtered.update(data.get("filtered", {}))
-        self.paths_not_collected.update(data.get("paths_not_collected", {}))
-        self.seen_files.update(data.get("seen_files", []))
-        self.dropped = int(data.get("dropped", 0))
-        self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
-        self.injected = int(data.get("injected", 0))
-        self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
-        self.ignored_sources = [str(n) for n in data.get("ignored_sources", [])]
-        self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
-        self.outside = int(data.get("outside", 0))
-        self.tiers_to_run = str(data.get("tiers_to_run", ""))
-        shard = data.get("shard")
-        if isinstance(shard, dict):
-            self.shard = shard
-        self.reported = True
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
         for tier, count in self.collected.items():
@@ -192,6 +189,7 @@ class PyramidSession:
         self._explicit: set[int] = set()
         self.tier_by_index = {chr(48 + spec.order): name for name, spec in settings.tiers.items()}
         self.facts = CollectionFacts()
+        register_facts(facts_registry(config), "collection", self.facts)
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
         #: every node id pytest collected (from the collect reports, before any hook edits it)
@@ -724,7 +722,7 @@ class PyramidSession:
         if self.is_worker:
             workeroutput = getattr(self.config, "workeroutput", None)
             if workeroutput is not None:
-                workeroutput[FACTS_KEY] = self.facts.to_dict()
+                workeroutput[WORKER_OUTPUT_KEY] = ship(facts_registry(self.config))
             return
         if not self._writes_verdict():
             return  # nothing ran: keep the last real verdict instead of overwriting it
@@ -780,7 +778,7 @@ class PyramidSession:
         of the suite than it seems to, found from what the run saw."""
         problems: list[Problem] = []
         facts = self.facts
-        if self.distributed and not facts.reported:
+        if self.distributed and not facts.absorbed:
             problems.append({"kind": "no_collection",
                              "message": "no xdist worker reported its collection"})
         tables = self.settings.raw.get("tiers", {})
