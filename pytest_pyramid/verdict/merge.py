@@ -543,7 +543,7 @@ def _git_of(partial: Partial | None, local: GitInfo) -> GitInfo:
     from pytest_pyramid.verdict.provenance import GitInfo
 
     if partial is None:
-        return GitInfo()
+        return GitInfo(unnamed=local.unnamed)
     data = partial.data
     excluded = sorted({*data["tree"]["excluded"], *local.excluded})
     return GitInfo(
@@ -555,6 +555,8 @@ def _git_of(partial: Partial | None, local: GitInfo) -> GitInfo:
         head_tree=data["tree"]["head"],
         excluded=tuple(excluded),
         toplevel=local.toplevel,
+        # what the merge's own checkout cannot name: judged by the writer's check
+        unnamed=local.unnamed,
     )
 
 

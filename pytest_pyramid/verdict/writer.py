@@ -21,7 +21,7 @@ import pytest
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
-from pytest_pyramid.verdict.assemble import assemble_verdict
+from pytest_pyramid.verdict.assemble import assemble_verdict, code_problems
 from pytest_pyramid.verdict.decision import exit_status
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
@@ -300,6 +300,7 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
+        problems.extend(code_problems(git))  # the merge judges them: assemble.py's check
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
         coverage: dict[str, object] | None = None
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
@@ -475,10 +476,6 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
-        problems.extend(
-            {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
-            for what in git.unnamed
-        )
 
         hook_errors: list[str] = []
         gates = self.collect_gates(run, hook_errors)
