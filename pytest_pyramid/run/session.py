@@ -142,6 +142,62 @@ class CollectionFacts(FactsRecord):
             _stats(tiers, tier).skipped_modules = count
 
 
+class JudgingConftests(FactsRecord):
+    """Conftest files a process imported that answer the verdict's hooks
+    (``pytest_pyramid_gates``, ``pytest_pyramid_verdict_sections``), rootdir-relative: an
+    xdist controller never collects, so it imports them from the workers' list, and a CI
+    shard lists them for ``pyramid merge`` (the gate is judged on the whole run's data)."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {"files": "union"}
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+
+
+#: the hooks whose conftest implementations judge the whole run
+JUDGING_HOOKS = ("pytest_pyramid_gates", "pytest_pyramid_verdict_sections")
+
+
+def judging_conftests(config: pytest.Config) -> list[str]:
+    """Conftest files registered in this process that implement a judging hook."""
+    found: list[str] = []
+    for name in JUDGING_HOOKS:
+        for impl in getattr(config.hook, name).get_hookimpls():
+            file = getattr(impl.plugin, "__file__", None)
+            if not file or Path(file).name != "conftest.py":
+                continue
+            path = Path(file)
+            try:
+                shown = path.relative_to(config.rootpath).as_posix()
+            except ValueError:
+                shown = str(path)
+            if shown not in found:
+                found.append(shown)
+    return sorted(found)
+
+
+def load_conftests(config: pytest.Config, files: list[str]) -> list[str]:
+    """Import conftest files (and the ones above them, as collecting their folder does)
+    where the run did not collect; returns why each that could not be imported failed."""
+    errors = []
+    registered = {Path(f) for f in judging_conftests(config)}
+    for file in files:
+        if Path(file) in registered:
+            continue
+        path = config.rootpath / file
+        try:
+            # pytest's own loader (8.1+): the conftests of that folder and above it, once
+            config.pluginmanager._loadconftestmodules(
+                path.parent,
+                config.getoption("importmode"),
+                rootpath=config.rootpath,
+                consider_namespace_packages=bool(config.getini("consider_namespace_packages")),
+            )
+        except Exception as exc:  # named in the verdict, never a pass
+            errors.append(f"{file}: {type(exc).__name__}: {exc}")
+    return errors
+
+
 def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:
     return tiers.setdefault(name, TierStats(name))
 
@@ -190,6 +246,8 @@ class PyramidSession:
         self.tier_by_index = {chr(48 + spec.order): name for name, spec in settings.tiers.items()}
         self.facts = CollectionFacts()
         register_facts(facts_registry(config), "collection", self.facts)
+        self.judging = JudgingConftests()
+        register_facts(facts_registry(config), "judging_conftests", self.judging)
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
         #: every node id pytest collected (from the collect reports, before any hook edits it)
@@ -719,6 +777,8 @@ class PyramidSession:
             from pytest_pyramid.run.loaded import foreign_code
 
             self.facts.foreign_code = foreign_code(self.settings.source_paths, self.project_dir)
+        if not self.distributed:
+            self.judging.files = judging_conftests(self.config)
         if self.is_worker:
             workeroutput = getattr(self.config, "workeroutput", None)
             if workeroutput is not None:
@@ -729,6 +789,12 @@ class PyramidSession:
         run = self.aggregator.finish()
         self.facts.apply(run.tiers)
         problems, never_ran = self._reconcile(run)
+        if self.distributed:  # the workers' conftests judge the whole run here, as serially
+            problems.extend(
+                {"kind": "plugin_error", "message": f"a conftest the workers imported could "
+                 f"not be imported on the xdist controller to judge the run: {error}"}
+                for error in load_conftests(self.config, self.judging.files)
+            )
         detail = session.shouldstop or session.shouldfail
         # the verdict stage (a wrapper around this hook) judges what is handed over here
         self.config.stash[RUN_END_KEY] = RunEnd(

@@ -452,13 +452,6 @@ def shard_problems(shard_set: ShardSet) -> list[Problem]:
         text = message if len(labels) == count and count > 1 else (
             f"shard {', '.join(labels)}: {message}")
         problems.append({"kind": kind, "message": text})
-    plugins = sorted({name for p in shard_set.finished for name in p.data["plugin_gates"]})
-    if plugins:
-        problems.append({
-            "kind": "plugin_gates",
-            "message": f"gates of {', '.join(plugins)} (pytest_pyramid_gates) were not "
-            "judged: pyramid merge cannot run a plugin's or conftest's hook on the merged run",
-        })
     return problems
 
 
@@ -679,7 +672,59 @@ def _gates(
     if coverage is not None:
         gates.extend(coverage.gates)
         sections.append(("pyramid-coverage", coverage.sections))
+    providers = sorted({name for p in shard_set.finished for name in p.data["plugin_gates"]})
+    if providers:
+        gates.extend(_provider_gates(providers, project_dir, run, errors))
     return gates, sections
+
+
+class _PyramidHooks:
+    """Only the hook specifications: the merge's pytest configuration runs no pyramid."""
+
+    @staticmethod
+    def pytest_addhooks(pluginmanager: Any) -> None:
+        from pytest_pyramid import hookspecs
+
+        pluginmanager.add_hookspecs(hookspecs)
+
+
+def _provider_gates(
+    providers: Sequence[str], project_dir: Path, run: RunSummary, errors: list[str]
+) -> list[GateResult]:
+    """The shards' other gate providers (conftest files, plugins) judged on the merged run,
+    as the writer calls them on an unsharded run: the project's pytest configuration is
+    read in the project (pyramid itself off), the conftests the shards imported are imported,
+    and each ``pytest_pyramid_gates`` is called on its own. One that cannot be had or raises
+    is named, and the verdict is incomplete."""
+    from _pytest.config import _prepareconfig
+
+    from pytest_pyramid.run.session import load_conftests
+    from pytest_pyramid.verdict.writer import MERGED_PROVIDERS, collect_gates
+
+    previous = Path.cwd()
+    os.chdir(project_dir)
+    try:
+        config = _prepareconfig(["-p", "no:pyramid", "-p", "no:cacheprovider"], [_PyramidHooks()])
+    except (Exception, SystemExit) as exc:  # a usage error of the project: named
+        errors.append(f"pyramid merge could not read the project's pytest configuration to "
+                      f"judge the gates of {', '.join(providers)}: {exc}")
+        return []
+    finally:
+        os.chdir(previous)
+    try:
+        conftests = [name for name in providers if Path(name).name == "conftest.py"]
+        errors.extend(f"a conftest the shards imported could not be imported to judge the "
+                      f"merged run: {error}" for error in load_conftests(config, conftests))
+        plugins = config.pluginmanager
+        errors.extend(
+            f"gates of {name} (pytest_pyramid_gates) were not judged: the plugin is not "
+            "installed where pyramid merge runs"
+            for name in providers
+            if name not in conftests and plugins.get_plugin(name) is None
+        )
+        return collect_gates(config, run, errors, skip=MERGED_PROVIDERS)
+    finally:
+        config._ensure_unconfigure()
 
 
 def _coverage(
