@@ -521,19 +521,36 @@ def test_tampered_coverage_data_is_never_a_pass(
     assert "is not the one it wrote (digest differs)" in gate["message"]
 
 
-def test_gates_of_other_plugins_cannot_be_merged(
+def test_gates_of_conftests_are_judged_on_the_merged_run(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (project.root / "conftest.py").write_text(textwrap.dedent("""\
         from pytest_pyramid.gates import GateResult
 
         def pytest_pyramid_gates(config, run):
-            return [GateResult(id="custom.ok", level="block", status="pass")]
+            seen = sum(t.passed + t.failed for t in run.tiers.values())
+            return [GateResult(id="custom.seen", level="block", status="pass", actual=seen)]
     """))
-    code, out = project.merge(*project.shards(2), capsys=capsys)
+    project.pytest()
+    unsharded = project.verdict()
+    partials = project.shards(2)
+    code, out = project.merge(*partials, capsys=capsys)
+    merged = project.verdict()
+    gate = next(g for g in merged["gates"] if g["id"] == "custom.seen")
+    # called once, on the merged run: it saw every test, as the unsharded run's did
+    assert gate["actual"] == next(
+        g for g in unsharded["gates"] if g["id"] == "custom.seen")["actual"]
+    assert (code, merged["decision"]) == ({"ready": 0}.get(unsharded["decision"], 1),
+                                          unsharded["decision"]), out
+    # a plugin the shards had but the merge's environment has not: named, incomplete
+    data = json.loads(partials[0].read_text())
+    data["plugin_gates"] = [*data["plugin_gates"], "ghost-plugin"]
+    partials[0].write_text(json.dumps(data))
+    code, out = project.merge(*partials, capsys=capsys)
     assert code == 1, out
     reasons = project.verdict()["reasons"]
-    assert any("(pytest_pyramid_gates) were not judged" in r for r in reasons)
+    assert any("gates of ghost-plugin (pytest_pyramid_gates) were not judged" in r
+               for r in reasons), reasons
 
 
 # -- the shard option itself (in-process runs: no coverage) ----------------------------------
