@@ -194,7 +194,7 @@ def bench_merge(tests: int, partials: int, repeat: int = 5) -> None:
         times, cpu = [], []
         for _ in range(repeat + 1):  # the first run imports and warms the caches
             start, start_cpu = time.perf_counter(), time.process_time()
-            outcome = run_merge([root / "partials"], cwd=root)
+            outcome = run_merge([root / "partials"], cwd=root, run_id="bench")
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         verdict = json.loads(outcome.verdict_path.read_text())

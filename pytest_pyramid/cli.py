@@ -227,6 +227,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         durations_out=args.durations_out,
         coverage_out=args.coverage_out,
         diff_base=args.diff_base,
+        run_id=args.run_id,
     )
     verdict = outcome.result.verdict
     shards = outcome.result.shards
@@ -269,6 +270,9 @@ def _add_merge(commands: Any) -> None:
     merge.add_argument("--diff-base", default=None, metavar="REV",
                        help="base revision for changed-line coverage and risk (default: the "
                        "shards' --pyramid-diff-base)")
+    merge.add_argument("--run-id", default=None, metavar="ID",
+                       help="the run the shards belong to, when they carry no CI run id "
+                       "(default: PYRAMID_RUN_ID); without one such shards are refused")
     merge.set_defaults(func=cmd_merge)
 
 

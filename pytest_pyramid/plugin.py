@@ -442,7 +442,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     if limits.enforced and armed and hasattr(signal, "SIGALRM"):
         from pytest_pyramid.run.timer import SignalTimer
 
-        config.pluginmanager.register(SignalTimer(), "pyramid-timer")
+        config.pluginmanager.register(SignalTimer(owner.timer_fired), "pyramid-timer")
     from pytest_pyramid.cov.plugin import register_coverage
 
     try:  # coverage switches contexts in every process, workers included

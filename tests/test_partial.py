@@ -29,11 +29,16 @@ TABLE: dict[str, Any] = {}
 IDS = [f"tests/unit/test_a.py::test_{n}" for n in range(6)]
 
 
+#: the CI run every hand-made shard belongs to (a merge refuses shards without one)
+RUN = "github:o/r:1:test"
+
+
 def partial(index: int, total: int, ids: list[str], **changes: Any) -> dict[str, Any]:
     """A finished partial as a shard writes it (no coverage, no git)."""
     document = placeholder_partial(index, total, f"--pyramid-shard={index}/{total}", "",
                                    environ={})
     document.update({
+        "run_id": RUN,
         "finished": True, "commit": None, "commit_time": None, "branch": None, "dirty": None,
         "tree": {"digest": None, "head": None, "excluded": []},
         "config": {"file": "pyproject.toml", "digest": config_digest(TABLE)},
@@ -210,6 +215,8 @@ def test_a_complete_disjoint_set_is_accepted(tmp_path: Path) -> None:
         ("gap", "the 2 shards' tests do not add up to the selection of 6 tests: 1 test(s)"),
         ("retry", "two attempts of shard 2/2 ran different tests"),
         ("index", "shard 3 of only 2"),
+        ("no_run_id", "carries no CI run id (run_id is null on every shard): nothing says"),
+        ("told_another", f"is from CI run {RUN}, but the merge was told run other"),
     ],
 )
 def test_partials_that_cannot_be_one_run_are_refused(
@@ -232,6 +239,8 @@ def test_partials_that_cannot_be_one_run_are_refused(
         second["tests"] = second["tests"][:-1]
     elif fault == "index":
         second["shard"] = {**second["shard"], "index": 3}
+    elif fault == "no_run_id":
+        first["run_id"] = second["run_id"] = None
     documents = [first, second]
     if fault == "retry":
         retry = copy.deepcopy(second)
@@ -239,7 +248,17 @@ def test_partials_that_cannot_be_one_run_are_refused(
         retry["tests"] = retry["tests"][:-1]
         documents.append(retry)
     with pytest.raises(MergeRefused, match=_escaped(message)):
-        check_set(as_partials(tmp_path, documents))
+        check_set(as_partials(tmp_path, documents),
+                  "other" if fault == "told_another" else None)
+
+
+def test_shards_without_a_run_id_are_one_run_when_the_merge_is_told_which(
+    tmp_path: Path,
+) -> None:
+    documents = split(2)
+    for document in documents:
+        document["run_id"] = None
+    assert sorted(check_set(as_partials(tmp_path, documents), "local-1").chosen) == [1, 2]
 
 
 def _escaped(text: str) -> str:
@@ -259,7 +278,8 @@ def test_the_later_attempt_counts_and_changed_outcomes_are_recorded(tmp_path: Pa
 
 def test_an_unfinished_shard_is_missing_not_refused(tmp_path: Path) -> None:
     first = split(2)[0]
-    dead = placeholder_partial(2, 2, "--pyramid-shard=2/2", "killed by the runner", environ={})
+    dead = placeholder_partial(2, 2, "--pyramid-shard=2/2", "killed by the runner",
+                               environ={"PYRAMID_RUN_ID": RUN})
     shard_set = check_set(as_partials(tmp_path, [first, dead]))
     assert shard_set.unfinished == [2]
     assert "shard 2 of 2 did not finish (killed by the runner)" in (

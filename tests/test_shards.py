@@ -184,7 +184,7 @@ class Project:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            code = main(["merge", *map(str, args)])
+            code = main(["merge", "--run-id", "local-test", *map(str, args)])
         finally:
             os.chdir(previous)
         captured = capsys.readouterr()
@@ -521,19 +521,36 @@ def test_tampered_coverage_data_is_never_a_pass(
     assert "is not the one it wrote (digest differs)" in gate["message"]
 
 
-def test_gates_of_other_plugins_cannot_be_merged(
+def test_gates_of_conftests_are_judged_on_the_merged_run(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (project.root / "conftest.py").write_text(textwrap.dedent("""\
         from pytest_pyramid.gates import GateResult
 
         def pytest_pyramid_gates(config, run):
-            return [GateResult(id="custom.ok", level="block", status="pass")]
+            seen = sum(t.passed + t.failed for t in run.tiers.values())
+            return [GateResult(id="custom.seen", level="block", status="pass", actual=seen)]
     """))
-    code, out = project.merge(*project.shards(2), capsys=capsys)
+    project.pytest()
+    unsharded = project.verdict()
+    partials = project.shards(2)
+    code, out = project.merge(*partials, capsys=capsys)
+    merged = project.verdict()
+    gate = next(g for g in merged["gates"] if g["id"] == "custom.seen")
+    # called once, on the merged run: it saw every test, as the unsharded run's did
+    assert gate["actual"] == next(
+        g for g in unsharded["gates"] if g["id"] == "custom.seen")["actual"]
+    assert (code, merged["decision"]) == ({"ready": 0}.get(unsharded["decision"], 1),
+                                          unsharded["decision"]), out
+    # a plugin the shards had but the merge's environment has not: named, incomplete
+    data = json.loads(partials[0].read_text())
+    data["plugin_gates"] = [*data["plugin_gates"], "ghost-plugin"]
+    partials[0].write_text(json.dumps(data))
+    code, out = project.merge(*partials, capsys=capsys)
     assert code == 1, out
     reasons = project.verdict()["reasons"]
-    assert any("(pytest_pyramid_gates) were not judged" in r for r in reasons)
+    assert any("gates of ghost-plugin (pytest_pyramid_gates) were not judged" in r
+               for r in reasons), reasons
 
 
 # -- the shard option itself (in-process runs: no coverage) ----------------------------------
@@ -653,7 +670,8 @@ def test_more_shards_than_tests_leave_empty_shards_that_still_merge(
     empty = load_partial(small.path / "pyramid-partial-7-of-7.json")
     assert (empty["tests"], empty["assigned"], empty["completeness"]) == ([], 0, [])
     capsys.readouterr()
-    assert main(["merge", str(small.path)]) == 0, capsys.readouterr()
+    code = main(["merge", "--run-id", "local-test", str(small.path)])
+    assert code == 0, capsys.readouterr()
     verdict = json.loads((small.path / "pyramid-verdict.json").read_text())
     assert schema_errors(verdict) == []
     assert verdict["decision"] == "ready"
@@ -678,13 +696,14 @@ def test_a_missing_shard_keeps_its_tests_durations(
 ) -> None:
     for index in (1, 2):
         assert small.runpytest(f"--pyramid-shard={index}/2").ret == 0
-    assert main(["merge", "."]) == 0
+    assert main(["merge", "--run-id", "local-test", "."]) == 0
     durations = small.path / ".pyramid" / "durations.json"
     before = set(json.loads(durations.read_text())["tests"])
     assert len(before) == 6
     (small.path / "pyramid-partial-2-of-2.json").unlink()
     assert small.runpytest("--pyramid-shard=1/2").ret == 0
-    assert main(["merge", "."]) == 1  # incomplete: shard 2 is missing
+    # incomplete: shard 2 is missing
+    assert main(["merge", "--run-id", "local-test", "."]) == 1
     assert set(json.loads(durations.read_text())["tests"]) == before
     capsys.readouterr()
 

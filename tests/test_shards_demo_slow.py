@@ -78,7 +78,8 @@ def test_the_demo_split_into_shards_gives_the_unsharded_verdict(
         for produced in demo.glob(f"pyramid-partial-{index}-of-{total}.*"):
             shutil.move(produced, out / produced.name)
     merged_path = demo / f"merged-{total}.json"
-    result = run(demo, "pytest_pyramid", "merge", str(out), "-o", str(merged_path))
+    result = run(demo, "pytest_pyramid", "merge", "--run-id", "demo", str(out), "-o",
+                 str(merged_path))
     assert result.returncode == 0, result.stdout + result.stderr
     merged = json.loads(merged_path.read_text())
     assert merged["decision"] == unsharded["decision"] == "ready"

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pyramid.run.tiers import PathRouter, TierAssignmentError, assign_tier
+from pytest_pyramid.run.tiers import (
+    PathRouter,
+    TierAssignmentError,
+    assign_tier,
+    module_marker_names,
+)
 
 ROUTER = PathRouter(
     {
@@ -76,3 +81,21 @@ def test_two_tier_markers_name_the_test() -> None:
 def test_strict_without_tier_names_the_test() -> None:
     with pytest.raises(TierAssignmentError, match=r"t\.py::x: has no tier marker"):
         assign_tier(set(), None, "unit", strict=True, nodeid="t.py::x")
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("import pytest\npytestmark = pytest.mark.e2e\n", {"e2e"}),
+        ("pytestmark = [pytest.mark.e2e, pytest.mark.slow(reason='x')]\n", {"e2e", "slow"}),
+        ("from pytest import mark\npytestmark = (mark.integration,)\n", {"integration"}),
+        ("pytestmark: list = [pytest.mark.e2e]\npytestmark += [pytest.mark.db]\n",
+         {"e2e", "db"}),
+        ("pytestmark = pytest.mark.e2e\npytest.importorskip('nothing_here')\n", {"e2e"}),
+        ("marks = pytest.mark.e2e\n", set()),  # not pytestmark
+        ("def f():\n    pytestmark = pytest.mark.e2e\n", set()),  # not module level
+        ("pytestmark = [\n", set()),  # a syntax error: nothing, pytest reports the module
+    ],
+)
+def test_module_marker_names_read_pytestmark_from_source(source: str, names: set[str]) -> None:
+    assert module_marker_names(source) == frozenset(names)

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
-from pytest_pyramid.run.session import FACTS_KEY
+from pytest_pyramid.run.facts import WORKER_OUTPUT_KEY, absorb_all
+from pytest_pyramid.run.session import facts_registry
 from pytest_pyramid.stash import TIER_KEY
 
 if TYPE_CHECKING:
@@ -58,9 +59,13 @@ class ControllerHooks:
         owner = self.owner
         worker_id = str(node.gateway.id)
         owner.workers.add(worker_id)
-        data = getattr(node, "workeroutput", {}).get(FACTS_KEY)
-        if data and not owner.facts.reported:
-            owner.facts.load(data)
+        # every worker's facts count: one may have imported what another did not
+        shipped = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+        unknown = absorb_all(facts_registry(owner.config), shipped)
+        if unknown:
+            owner.crashes.append(
+                f"xdist worker {worker_id} shipped facts no plugin here reads: "
+                f"{', '.join(sorted(unknown))}")
         if error:
             owner.crashes.append(f"xdist worker {worker_id} went down: {error}")
             self._abort()

@@ -8,15 +8,23 @@ leaves a :class:`~pytest_pyramid.summary.RunEnd` in the config stash for the ver
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.run.aggregate import Aggregator
+from pytest_pyramid.run.facts import (
+    WORKER_OUTPUT_KEY,
+    FactsRecord,
+    Policy,
+    register_facts,
+    ship,
+)
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 from pytest_pyramid.run.tiers import (
@@ -30,7 +38,7 @@ from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable, Generator, Mapping
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.invocation import Invocation
@@ -39,8 +47,21 @@ if TYPE_CHECKING:
 TIMEOUT_PREFIX = "Timeout (>"
 #: how many paths a completeness message names before it says "+N more"
 SHOWN = 5
-#: the xdist worker's facts about its collection, shipped in workeroutput
-FACTS_KEY = "pyramid_collection"
+#: the run's facts records by name (``run/facts.py``): every xdist worker ships each of
+#: them, the controller unions every worker's; ``register_facts`` adds one
+FACTS_REGISTRY_KEY: pytest.StashKey[dict[str, FactsRecord]] = pytest.StashKey()
+
+
+def facts_registry(config: pytest.Config) -> dict[str, FactsRecord]:
+    """The run's facts records (created on first use)."""
+    registry = config.stash.get(FACTS_REGISTRY_KEY, None)
+    if registry is None:
+        registry = config.stash[FACTS_REGISTRY_KEY] = {}
+    return registry
+
+
+#: the time spent by a test already failed: no later phase of it is failed again
+_JUDGED = float("-inf")
 
 
 def _killed_after(message: str) -> float | None:
@@ -58,8 +79,29 @@ def _listed(paths: list[str]) -> str:
     return ", ".join(paths[:SHOWN]) + more
 
 
-class CollectionFacts:
-    """What the collecting process saw; a worker ships it to the controller as a dict."""
+class CollectionFacts(FactsRecord):
+    """What the collecting process saw; every xdist worker ships it, the controller unions
+    them (``run/facts.py``: a fact any worker saw counts)."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {
+        # computed alike by every worker from the same collection (xdist checks it is one)
+        "collected": "same",
+        "deselected": "same",
+        "filtered": "same",
+        "paths_not_collected": "same",
+        "tiers_to_run": "same",
+        "shard": "same",
+        "addopts_deselected": "same",
+        # observed: what any worker saw counts
+        "seen_files": "union",
+        "dropped_ids": "union",
+        "ignored_sources": "union",
+        "foreign_code": "union",
+        "dropped": "max",
+        "injected": "max",
+        "deselected_elsewhere": "max",
+        "outside": "max",
+    }
 
     def __init__(self) -> None:
         self.collected: Counter[str] = Counter()
@@ -84,55 +126,14 @@ class CollectionFacts:
         #: tests collected from outside the rootdir
         self.outside = 0
         #: tier -> test modules skipped at import (counted where reports arrive: the
-        #: controller gets the workers' skipped collect reports from xdist)
+        #: controller gets the workers' skipped collect reports from xdist; not shipped)
         self.skipped_modules: Counter[str] = Counter()
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
-        self.reported = False
         #: in a CI shard: the selection before splitting (digest, counts) and the durations
         self.shard: dict[str, Any] | None = None
         #: in a CI shard: module/class node id -> seconds of shared fixture setup
         self.scope_setup: dict[str, float] = {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "collected": dict(self.collected),
-            "deselected": dict(self.deselected),
-            "filtered": dict(self.filtered),
-            "paths_not_collected": dict(self.paths_not_collected),
-            "seen_files": sorted(self.seen_files),
-            "dropped": self.dropped,
-            "dropped_ids": self.dropped_ids[:SHOWN],
-            "injected": self.injected,
-            "deselected_elsewhere": self.deselected_elsewhere,
-            "addopts_deselected": dict(self.addopts_deselected),
-            "ignored_sources": self.ignored_sources,
-            "foreign_code": self.foreign_code,
-            "outside": self.outside,
-            "tiers_to_run": self.tiers_to_run,
-            "shard": self.shard,
-        }
-
-    def load(self, data: dict[str, Any]) -> None:
-        """The first worker's facts, on an xdist controller (every worker collects alike)."""
-        self.collected.update(data.get("collected", {}))
-        self.deselected.update(data.get("deselected", {}))
-        self.filtered.update(data.get("filtered", {}))
-        self.paths_not_collected.update(data.get("paths_not_collected", {}))
-        self.seen_files.update(data.get("seen_files", []))
-        self.dropped = int(data.get("dropped", 0))
-        self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
-        self.injected = int(data.get("injected", 0))
-        self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
-        self.addopts_deselected.update(data.get("addopts_deselected", {}))
-        self.ignored_sources = [str(n) for n in data.get("ignored_sources", [])]
-        self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
-        self.outside = int(data.get("outside", 0))
-        self.tiers_to_run = str(data.get("tiers_to_run", ""))
-        shard = data.get("shard")
-        if isinstance(shard, dict):
-            self.shard = shard
-        self.reported = True
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
         for tier, count in self.collected.items():
@@ -143,6 +144,62 @@ class CollectionFacts:
             _stats(tiers, tier).paths_not_collected = count
         for tier, count in self.skipped_modules.items():
             _stats(tiers, tier).skipped_modules = count
+
+
+class JudgingConftests(FactsRecord):
+    """Conftest files a process imported that answer the verdict's hooks
+    (``pytest_pyramid_gates``, ``pytest_pyramid_verdict_sections``), rootdir-relative: an
+    xdist controller never collects, so it imports them from the workers' list, and a CI
+    shard lists them for ``pyramid merge`` (the gate is judged on the whole run's data)."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {"files": "union"}
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+
+
+#: the hooks whose conftest implementations judge the whole run
+JUDGING_HOOKS = ("pytest_pyramid_gates", "pytest_pyramid_verdict_sections")
+
+
+def judging_conftests(config: pytest.Config) -> list[str]:
+    """Conftest files registered in this process that implement a judging hook."""
+    found: list[str] = []
+    for name in JUDGING_HOOKS:
+        for impl in getattr(config.hook, name).get_hookimpls():
+            file = getattr(impl.plugin, "__file__", None)
+            if not file or Path(file).name != "conftest.py":
+                continue
+            path = Path(file)
+            try:
+                shown = path.relative_to(config.rootpath).as_posix()
+            except ValueError:
+                shown = str(path)
+            if shown not in found:
+                found.append(shown)
+    return sorted(found)
+
+
+def load_conftests(config: pytest.Config, files: list[str]) -> list[str]:
+    """Import conftest files (and the ones above them, as collecting their folder does)
+    where the run did not collect; returns why each that could not be imported failed."""
+    errors = []
+    registered = {Path(f) for f in judging_conftests(config)}
+    for file in files:
+        if Path(file) in registered:
+            continue
+        path = config.rootpath / file
+        try:
+            # pytest's own loader (8.1+): the conftests of that folder and above it, once
+            config.pluginmanager._loadconftestmodules(
+                path.parent,
+                config.getoption("importmode"),
+                rootpath=config.rootpath,
+                consider_namespace_packages=bool(config.getini("consider_namespace_packages")),
+            )
+        except Exception as exc:  # named in the verdict, never a pass
+            errors.append(f"{file}: {type(exc).__name__}: {exc}")
+    return errors
 
 
 def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:
@@ -192,6 +249,9 @@ class PyramidSession:
         self._explicit: set[int] = set()
         self.tier_by_index = {chr(48 + spec.order): name for name, spec in settings.tiers.items()}
         self.facts = CollectionFacts()
+        register_facts(facts_registry(config), "collection", self.facts)
+        self.judging = JudgingConftests()
+        register_facts(facts_registry(config), "judging_conftests", self.judging)
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
         #: every node id pytest collected (from the collect reports, before any hook edits it)
@@ -242,12 +302,26 @@ class PyramidSession:
         self._junit = legacy
         self._junit_strict = writes_junit and not legacy
         self._parent_marker_names: dict[pytest.Item | pytest.Collector, frozenset[str]] = {}
+        #: parent collector -> the pytest_pyramid_tier relay of its folder (item.ihook's)
+        self._tier_relays: dict[pytest.Item | pytest.Collector | None, Any] = {}
         self.limits = self._install_limits(config)
         #: this run's CI shard (``--pyramid-shard``); None: the whole selection runs here
         self.shard: ShardSpec | None = None
         self._timeout_marks = {
             tier: pytest.mark.timeout(limit) for tier, limit in self.limits.marks.items()
         }
+        #: tier -> the hard limit its tests ran under; checked on the measured duration too,
+        #: so a test that caught pytest-timeout's exception (``except BaseException``, a
+        #: retry loop) is still failed (empty when no limit is enforced: no per-test cost)
+        self._hard_limits = {t: v for t, v in self.limits.effective.items() if v}
+        #: node id -> the limit of a test's own ``timeout`` mark (it wins, as in pytest-timeout)
+        self._own_limits: dict[str, float | None] = {}
+        #: node id -> seconds its phases took so far (pytest-timeout times all three)
+        self._spent: dict[str, float] = {}
+        #: pytest-timeout's ``timeout_func_only``: then only the test body is timed
+        self._func_only = bool(self._hard_limits) and bool(config.getini("timeout_func_only"))
+        #: node ids whose limit timer went off (filled by run/timer.py's SignalTimer)
+        self.timer_fired: set[str] = set()
 
     def _install_limits(self, config: pytest.Config) -> LimitPlan:
         """Runs in ``pytest_configure`` before pytest-timeout's, which reads its default."""
@@ -321,8 +395,10 @@ class PyramidSession:
             name: [] for name in sorted(tier_set, key=self.order.__getitem__)
         }
         rules = self.marker_rules or None
+        # the item's own hook relay, as pytest calls item hooks: a conftest's answer counts
+        # only for the tests below its folder (one relay per parent collector, not per test)
         hook = config.hook.pytest_pyramid_tier
-        ask = hook if hook.get_hookimpls() else None
+        ask = self._item_relay if hook.get_hookimpls() else None
         explicit = self._explicit
         for item in items:
             nodeid = item.nodeid  # a property: read once
@@ -357,7 +433,9 @@ class PyramidSession:
             buckets[tier].append(item)
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
-            if tier in timeout_marks and "timeout" not in names:  # the user's own mark wins
+            if "timeout" in names:  # the user's own mark wins
+                self._own_limit(item, nodeid)
+            elif tier in timeout_marks:
                 item.add_marker(timeout_marks[tier])
             if junit:  # the tier in JUnit XML, only when a report is written
                 item.user_properties.append(("pyramid.tier", tier))
@@ -402,7 +480,7 @@ class PyramidSession:
     ) -> str | None:
         """The project's own rule (the hook), then the tiers' ``markers``; None: neither."""
         if ask is not None:
-            answer = ask(item=item)
+            answer = ask(item)
             if answer is not None:
                 if answer not in self.tier_names:
                     problems.append(
@@ -413,6 +491,16 @@ class PyramidSession:
                 self._explicit.add(id(item))
                 return str(answer)
         return rules.tier_for(names) if rules is not None else None
+
+    def _item_relay(self, item: pytest.Item) -> object:
+        """``pytest_pyramid_tier`` through ``item.ihook``: the conftests of the item's own
+        folders and the plugins, never a sibling folder's conftest."""
+        relays = self._tier_relays
+        parent = item.parent
+        relay = relays.get(parent)
+        if relay is None:
+            relay = relays[parent] = item.ihook.pytest_pyramid_tier
+        return relay(item=item)
 
     def _late_markers(self, items: list[pytest.Item]) -> list[str]:
         """Tests whose tier another hook's markers would change, seen after every
@@ -499,8 +587,38 @@ class PyramidSession:
         if report.failed:
             self.collection_errors += 1
         elif module:  # skipped at import: one skipped test in its tier, as pytest counts it
-            tier = self.router.tier_for(nodeid) or self.settings.default_tier
+            # the collecting process (a worker too) named the tier from the module's markers
+            tier = getattr(report, "pyramid_tier", None)
+            if tier not in self.tier_names:
+                tier = self.router.tier_for(nodeid) or self.settings.default_tier
             self.facts.skipped_modules[tier] += 1
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        if report.skipped and isinstance(collector, pytest.Module):
+            # travels with the report to an xdist controller, as a test report's tier does
+            report.pyramid_tier = self._skipped_module_tier(collector)  # type: ignore[attr-defined]
+        return report
+
+    def _skipped_module_tier(self, module: pytest.Module) -> str:
+        """The tier of a module skipped at import, by the rule a test of it would follow:
+        tier markers, then the tiers' ``markers`` rules, then its path."""
+        from pytest_pyramid.run.tiers import module_marker_names
+
+        names = self._marker_names(module)
+        with contextlib.suppress(OSError, UnicodeDecodeError):  # unreadable: pytest says so
+            names = names | module_marker_names(module.path.read_text("utf-8"))
+        marked = sorted(names & self.tier_names, key=self.order.__getitem__)
+        if marked:
+            return marked[-1]
+        by_rule = self.marker_rules.tier_for(names) if self.marker_rules else None
+        if by_rule is not None:
+            return by_rule
+        rel = self._relpath(module.path)
+        return (self.router.tier_for(rel) if rel else None) or self.settings.default_tier
 
     @pytest.hookimpl(trylast=True)  # after every plugin changed the list
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -551,6 +669,54 @@ class PyramidSession:
         crash.message = f"{message} [pyramid: {note} exceeded]"
         report.sections.append(("pyramid", f"killed by the {note} (pytest-timeout)"))
 
+    def _own_limit(self, item: pytest.Item, nodeid: str) -> None:
+        """The limit of a test's own ``timeout`` mark, read as pytest-timeout reads it."""
+        if not self._hard_limits:
+            return
+        mark = item.get_closest_marker("timeout")
+        raw = (mark.args[0] if mark.args else mark.kwargs.get("timeout")) if mark else None
+        try:
+            limit = float(raw) if raw is not None else None
+        except (TypeError, ValueError):
+            return  # pytest-timeout itself reports the bad mark
+        self._own_limits[nodeid] = limit if limit else None
+
+    def _check_limit(self, report: pytest.TestReport, nodeid: str, tier: str) -> None:
+        """Fail a test whose limit timer went off, or whose measured time exceeds the limit
+        it ran under, whatever it did with pytest-timeout's exception (``except
+        BaseException``, a bare ``except:``, a retry loop)."""
+        spent = self._spent.pop(nodeid, 0.0) + (
+            report.duration if report.when == "call" or not self._func_only else 0.0)
+        went_off = nodeid in self.timer_fired
+        if report.when == "teardown" or report.outcome == "failed":
+            self.timer_fired.discard(nodeid)
+        if report.outcome == "failed":  # killed (named by _note_timeout) or failed on its own
+            if report.when != "teardown":
+                self._spent[nodeid] = _JUDGED  # one failure per test, not one per phase
+            return
+        if report.when != "teardown":
+            self._spent[nodeid] = spent
+        own = self._own_limits
+        limit = own[nodeid] if own and nodeid in own else self._hard_limits.get(tier)
+        if limit is None or not (went_off or spent > limit):
+            return
+        if report.when != "teardown":
+            self._spent[nodeid] = _JUDGED
+        self.timer_fired.discard(nodeid)
+        if nodeid in own:
+            what = f"its own timeout mark {format_duration(limit)}"
+        elif self.limits.user_override:
+            what = f"the --timeout limit {format_duration(limit)}"
+        else:
+            what = f"tier {tier!r} per-test limit {format_duration(limit)}"
+        report.outcome = "failed"
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail  # an expected failure does not excuse a broken hard limit
+        report.longrepr = (
+            f"pyramid: {what} exceeded: the test ran {format_duration(spent)} up to its "
+            f"{report.when}; the timeout was caught and the test went on"
+        )
+
     def _check_metrics(self, report: pytest.TestReport, nodeid: str) -> None:
         """Fail the test whose metric samples cannot be judged (where the test ran)."""
         properties = report.user_properties
@@ -586,6 +752,8 @@ class PyramidSession:
         else:
             if report.user_properties:
                 self._check_metrics(report, nodeid)
+            if self._hard_limits:
+                self._check_limit(report, nodeid, tier)
             if report.outcome == "failed":
                 self._note_timeout(report, tier)
             if self.is_worker:
@@ -633,16 +801,24 @@ class PyramidSession:
             from pytest_pyramid.run.loaded import foreign_code
 
             self.facts.foreign_code = foreign_code(self.settings.source_paths, self.project_dir)
+        if not self.distributed:
+            self.judging.files = judging_conftests(self.config)
         if self.is_worker:
             workeroutput = getattr(self.config, "workeroutput", None)
             if workeroutput is not None:
-                workeroutput[FACTS_KEY] = self.facts.to_dict()
+                workeroutput[WORKER_OUTPUT_KEY] = ship(facts_registry(self.config))
             return
         if not self._writes_verdict():
             return  # nothing ran: keep the last real verdict instead of overwriting it
         run = self.aggregator.finish()
         self.facts.apply(run.tiers)
         problems, never_ran = self._reconcile(run)
+        if self.distributed:  # the workers' conftests judge the whole run here, as serially
+            problems.extend(
+                {"kind": "plugin_error", "message": f"a conftest the workers imported could "
+                 f"not be imported on the xdist controller to judge the run: {error}"}
+                for error in load_conftests(self.config, self.judging.files)
+            )
         detail = session.shouldstop or session.shouldfail
         # the verdict stage (a wrapper around this hook) judges what is handed over here
         self.config.stash[RUN_END_KEY] = RunEnd(
@@ -724,7 +900,7 @@ class PyramidSession:
         of the suite than it seems to, found from what the run saw."""
         problems: list[Problem] = []
         facts = self.facts
-        if self.distributed and not facts.reported:
+        if self.distributed and not facts.absorbed:
             problems.append({"kind": "no_collection",
                              "message": "no xdist worker reported its collection"})
         tables = self.settings.raw.get("tiers", {})

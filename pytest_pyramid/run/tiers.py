@@ -155,3 +155,44 @@ def assign_tier(
             f"{nodeid}: has no tier marker and its path matches no tier's paths (strict mode)"
         )
     return default_tier
+
+
+def module_marker_names(source: str) -> frozenset[str]:
+    """Marker names a test module's ``pytestmark`` declares, read from its source.
+
+    For a module skipped at import (``pytest.importorskip``, ``pytest.skip(...,
+    allow_module_level=True)``) pytest has no module object to read the marks from; its
+    tier still follows its markers. Any ``<...>.mark.NAME`` or ``mark.NAME`` in a
+    module-level ``pytestmark = ...`` (or ``+=``, or annotated) counts.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    names: set[str] = set()
+    value: ast.expr | None
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets, value = [statement.target], statement.value
+        else:
+            continue
+        if value is None or not any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in targets
+        ):
+            continue
+        for node in ast.walk(value):
+            if isinstance(node, ast.Attribute) and _is_mark(node.value):
+                names.add(node.attr)
+    return frozenset(names)
+
+
+def _is_mark(node: object) -> bool:
+    import ast
+
+    return (isinstance(node, ast.Name) and node.id == "mark") or (
+        isinstance(node, ast.Attribute) and node.attr == "mark"
+    )

@@ -36,7 +36,9 @@ _UNSET: Any = object()
 class SignalTimer:
     """Registered in processes that run tests when pytest-timeout and SIGALRM are available."""
 
-    def __init__(self) -> None:
+    def __init__(self, fired: set[str] | None = None) -> None:
+        #: node ids whose timer went off: a test that catches the exception is still failed
+        self.fired: set[str] = set() if fired is None else fired
         self._item: pytest.Item | None = None
         self._settings: Any = None
         self._previous_handler: Any = _UNSET
@@ -49,6 +51,7 @@ class SignalTimer:
         from pytest_timeout import timeout_sigalrm  # type: ignore[import-untyped]
 
         __tracebackhide__ = True
+        self.fired.add(item.nodeid)
         timeout_sigalrm(item, settings)
 
     @pytest.hookimpl(tryfirst=True)

@@ -24,6 +24,27 @@ if TYPE_CHECKING:
     from pytest_pyramid.verdict.provenance import GitInfo
 
 
+def code_problems(git: GitInfo) -> list[Problem]:
+    """What the tree digest cannot name (out-of-repository symlinks, dirty submodules): the
+    one check every route makes, the writer's, a shard's and the merge's own checkout."""
+    return [
+        {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
+        for what in git.unnamed
+    ]
+
+
+def _once(problems: Sequence[Problem]) -> list[Problem]:
+    """Each problem once: a fact several routes (or shards) found is one fact."""
+    seen: set[tuple[str, str]] = set()
+    unique: list[Problem] = []
+    for problem in problems:
+        key = (problem["kind"], problem["message"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
 def assemble_verdict(
     *,
     run: RunSummary,
@@ -44,13 +65,14 @@ def assemble_verdict(
     mode: str = "enforce",
 ) -> Verdict:
     """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
-    be merged adds to ``hook_errors``, which make the run incomplete."""
+    be merged adds to ``hook_errors``, which make the run incomplete. Every route (a serial
+    or xdist run, ``pyramid merge``) comes here: the checks of ``git`` are made here."""
     verdict = build_verdict(
         run=run,
         tiers=tiers,
         required=required,
         gates=gates,
-        problems=problems,
+        problems=_once([*problems, *code_problems(git)]),
         interrupted=interrupted,
         git=git,
         config=config,

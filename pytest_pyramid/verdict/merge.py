@@ -178,8 +178,26 @@ def _describe(partial: Partial, key: str) -> str:
     return _short(value)
 
 
-def check_set(partials: Sequence[Partial]) -> ShardSet:
-    """Check that the partials are shards of one run; :class:`MergeRefused` says why not."""
+def _check_run_id(partial: Partial, named: str | None) -> None:
+    """Shards that carry no CI run id are one run only when the merge is told which:
+    ``null == null`` says nothing (two local runs, or a CI that exports no id)."""
+    carried = partial.data.get("run_id")
+    if carried is None and named is None:
+        raise MergeRefused(
+            f"{partial.named} carries no CI run id (run_id is null on every shard): nothing "
+            "says the partials are one run; set PYRAMID_RUN_ID for the shards and the merge, "
+            "or name the run with pyramid merge --run-id ID"
+        )
+    if carried is not None and named is not None and carried != named:
+        raise MergeRefused(
+            f"{partial.named} is from CI run {carried}, but the merge was told run {named} "
+            "(--run-id or PYRAMID_RUN_ID)"
+        )
+
+
+def check_set(partials: Sequence[Partial], run_id: str | None = None) -> ShardSet:
+    """Check that the partials are shards of one run; :class:`MergeRefused` says why not.
+    ``run_id``: the run the merge was told (``--run-id`` or ``PYRAMID_RUN_ID``)."""
     if not partials:
         raise MergeRefused("no partial results given")
     totals = Counter(p.total for p in partials)
@@ -202,6 +220,7 @@ def check_set(partials: Sequence[Partial]) -> ShardSet:
             f"{odd.named} is from another CI run ({odd.data.get('run_id') or 'no run id'}) "
             f"than {first.named} ({first.data.get('run_id') or 'no run id'})"
         )
+    _check_run_id(partials[0], run_id)
     finished = [p for p in partials if p.finished]
     if finished:
         first = finished[0]
@@ -433,13 +452,6 @@ def shard_problems(shard_set: ShardSet) -> list[Problem]:
         text = message if len(labels) == count and count > 1 else (
             f"shard {', '.join(labels)}: {message}")
         problems.append({"kind": kind, "message": text})
-    plugins = sorted({name for p in shard_set.finished for name in p.data["plugin_gates"]})
-    if plugins:
-        problems.append({
-            "kind": "plugin_gates",
-            "message": f"gates of {', '.join(plugins)} (pytest_pyramid_gates) were not "
-            "judged: pyramid merge cannot run a plugin's or conftest's hook on the merged run",
-        })
     return problems
 
 
@@ -524,7 +536,7 @@ def _git_of(partial: Partial | None, local: GitInfo) -> GitInfo:
     from pytest_pyramid.verdict.provenance import GitInfo
 
     if partial is None:
-        return GitInfo()
+        return GitInfo(unnamed=local.unnamed)
     data = partial.data
     excluded = sorted({*data["tree"]["excluded"], *local.excluded})
     return GitInfo(
@@ -536,6 +548,8 @@ def _git_of(partial: Partial | None, local: GitInfo) -> GitInfo:
         head_tree=data["tree"]["head"],
         excluded=tuple(excluded),
         toplevel=local.toplevel,
+        # what the merge's own checkout cannot name: judged by the writer's check
+        unnamed=local.unnamed,
     )
 
 
@@ -548,6 +562,7 @@ def judge_merged(
     local: GitInfo,
     coverage_out: Path | None = None,
     diff_base: str | None = None,
+    run_id: str | None = None,
 ) -> MergeResult:
     """Judge the checked set with the gates and the decision rule of an unsharded run."""
     from pytest_pyramid import __version__
@@ -620,7 +635,7 @@ def judge_merged(
     # the CI run the shards belong to (outside CI: an id of the merge's own)
     source = shard_set.chosen[min(shard_set.chosen)].data
     identity = run_identity(os.environ)
-    verdict["run_id"] = source.get("run_id") or identity.run_id
+    verdict["run_id"] = source.get("run_id") or run_id or identity.run_id
     number = source.get("run_number")
     if number is None and not source.get("run_id"):
         number = identity.run_number
@@ -657,7 +672,59 @@ def _gates(
     if coverage is not None:
         gates.extend(coverage.gates)
         sections.append(("pyramid-coverage", coverage.sections))
+    providers = sorted({name for p in shard_set.finished for name in p.data["plugin_gates"]})
+    if providers:
+        gates.extend(_provider_gates(providers, project_dir, run, errors))
     return gates, sections
+
+
+class _PyramidHooks:
+    """Only the hook specifications: the merge's pytest configuration runs no pyramid."""
+
+    @staticmethod
+    def pytest_addhooks(pluginmanager: Any) -> None:
+        from pytest_pyramid import hookspecs
+
+        pluginmanager.add_hookspecs(hookspecs)
+
+
+def _provider_gates(
+    providers: Sequence[str], project_dir: Path, run: RunSummary, errors: list[str]
+) -> list[GateResult]:
+    """The shards' other gate providers (conftest files, plugins) judged on the merged run,
+    as the writer calls them on an unsharded run: the project's pytest configuration is
+    read in the project (pyramid itself off), the conftests the shards imported are imported,
+    and each ``pytest_pyramid_gates`` is called on its own. One that cannot be had or raises
+    is named, and the verdict is incomplete."""
+    from _pytest.config import _prepareconfig
+
+    from pytest_pyramid.run.session import load_conftests
+    from pytest_pyramid.verdict.writer import MERGED_PROVIDERS, collect_gates
+
+    previous = Path.cwd()
+    os.chdir(project_dir)
+    try:
+        config = _prepareconfig(["-p", "no:pyramid", "-p", "no:cacheprovider"], [_PyramidHooks()])
+    except (Exception, SystemExit) as exc:  # a usage error of the project: named
+        errors.append(f"pyramid merge could not read the project's pytest configuration to "
+                      f"judge the gates of {', '.join(providers)}: {exc}")
+        return []
+    finally:
+        os.chdir(previous)
+    try:
+        conftests = [name for name in providers if Path(name).name == "conftest.py"]
+        errors.extend(f"a conftest the shards imported could not be imported to judge the "
+                      f"merged run: {error}" for error in load_conftests(config, conftests))
+        plugins = config.pluginmanager
+        errors.extend(
+            f"gates of {name} (pytest_pyramid_gates) were not judged: the plugin is not "
+            "installed where pyramid merge runs"
+            for name in providers
+            if name not in conftests and plugins.get_plugin(name) is None
+        )
+        return collect_gates(config, run, errors, skip=MERGED_PROVIDERS)
+    finally:
+        config._ensure_unconfigure()
 
 
 def _coverage(
@@ -766,6 +833,7 @@ def run_merge(
     coverage_out: str | Path | None = None,
     diff_base: str | None = None,
     cwd: Path | None = None,
+    run_id: str | None = None,
 ) -> MergeOutcome:
     """Check the set, judge it, write the verdict and the durations file for the next run.
 
@@ -799,7 +867,8 @@ def run_merge(
     named = settings.verdict if isinstance(settings.verdict, str) else DEFAULT_VERDICT
     verdict_path = Path(here, output) if output is not None else project_dir / named
     try:
-        shard_set = check_set(load_partials([Path(here, p) for p in partials]))
+        told_run = run_id or os.environ.get("PYRAMID_RUN_ID", "").strip() or None
+        shard_set = check_set(load_partials([Path(here, p) for p in partials]), told_run)
         reference = shard_set.reference
         if reference is not None and reference.data["config"]["digest"] != config_digest(table):
             raise MergeRefused(
@@ -832,7 +901,7 @@ def run_merge(
     try:
         result = judge_merged(
             shard_set, settings, project_dir=project_dir, config_file=config_file,
-            local=local, coverage_out=cov_out, diff_base=diff_base,
+            local=local, coverage_out=cov_out, diff_base=diff_base, run_id=told_run,
         )
     except ConfigError as exc:
         write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")

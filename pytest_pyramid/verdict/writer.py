@@ -21,7 +21,7 @@ import pytest
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
-from pytest_pyramid.verdict.assemble import assemble_verdict
+from pytest_pyramid.verdict.assemble import assemble_verdict, code_problems
 from pytest_pyramid.verdict.decision import exit_status
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
@@ -111,6 +111,21 @@ class ShardResult:
 MERGED_PROVIDERS = frozenset({"pyramid-gates", "pyramid-coverage"})
 
 
+def judging_providers(config: pytest.Config) -> list[str]:
+    """What gives gates besides the ones the merge computes again: plugins by name, conftest
+    files by rootdir-relative path (``pyramid merge`` imports them and calls their hook on
+    the merged run, as this process would on its own run)."""
+    from pytest_pyramid.run.session import judging_conftests
+
+    conftests = judging_conftests(config)
+    named = {
+        impl.plugin_name for impl in config.hook.pytest_pyramid_gates.get_hookimpls()
+        if impl.plugin_name not in MERGED_PROVIDERS
+        and Path(impl.plugin_name).name != "conftest.py"
+    }
+    return sorted({*named, *conftests})
+
+
 def _call_each(
     hook: Any,
     kwargs: Mapping[str, object],
@@ -134,6 +149,29 @@ def _call_each(
         if result is not None:
             results.append((impl.plugin_name, result))
     return results
+
+
+def collect_gates(
+    config: pytest.Config,
+    run: RunSummary,
+    errors: list[str],
+    skip: frozenset[str] = frozenset(),
+) -> list[GateResult]:
+    """Every gate comes through one route: the ``pytest_pyramid_gates`` hook (the gate
+    engine, coverage, other plugins and conftests), each implementation called on its own;
+    the writer's and ``pyramid merge``'s (which computes ``skip`` itself)."""
+    gates: list[GateResult] = []
+    kwargs = {"config": config, "run": run}
+    for plugin, result in _call_each(config.hook.pytest_pyramid_gates, kwargs, errors, skip):
+        items = result if isinstance(result, (list, tuple)) else [result]
+        for item in items:
+            if isinstance(item, GateResult):
+                gates.append(item)
+            else:
+                errors.append(
+                    f"pytest_pyramid_gates of {plugin} returned {item!r}, not a GateResult"
+                )
+    return gates
 
 
 def _only_quarantined_failures(
@@ -308,6 +346,7 @@ class VerdictWriter:
             problems.append(tree_problem)
         problems.extend(self._closed_world(git))
         problems.extend(self._over_sources(git))
+        problems.extend(code_problems(git))  # the merge judges them: assemble.py's check
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
         coverage: dict[str, object] | None = None
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
@@ -324,10 +363,7 @@ class VerdictWriter:
                 merged.update(section)
             else:
                 errors.append(f"pytest_pyramid_verdict_sections of {name} returned {section!r}")
-        plugin_gates = sorted(
-            impl.plugin_name for impl in self.config.hook.pytest_pyramid_gates.get_hookimpls()
-            if impl.plugin_name not in MERGED_PROVIDERS
-        )
+        plugin_gates = judging_providers(self.config)
         problems.extend({"kind": "plugin_error", "message": e} for e in errors)
         partial = build_partial(
             run=run,
@@ -359,20 +395,7 @@ class VerdictWriter:
     # -- the gates ----------------------------------------------------------------------------
 
     def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
-        """Every gate comes through one route: the ``pytest_pyramid_gates`` hook (the gate
-        engine, coverage, other plugins), each implementation called on its own."""
-        gates: list[GateResult] = []
-        kwargs = {"config": self.config, "run": run}
-        for plugin, result in _call_each(self.config.hook.pytest_pyramid_gates, kwargs, errors):
-            items = result if isinstance(result, (list, tuple)) else [result]
-            for item in items:
-                if isinstance(item, GateResult):
-                    gates.append(item)
-                else:
-                    errors.append(
-                        f"pytest_pyramid_gates of {plugin} returned {item!r}, not a GateResult"
-                    )
-        return gates
+        return collect_gates(self.config, run, errors)
 
     # -- completeness -------------------------------------------------------------------------
 
@@ -512,10 +535,6 @@ class VerdictWriter:
             problems.append(tree_problem)
         problems.extend(self._closed_world(git))
         problems.extend(self._over_sources(git))
-        problems.extend(
-            {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
-            for what in git.unnamed
-        )
 
         hook_errors: list[str] = []
         gates = self.collect_gates(run, hook_errors)

@@ -352,15 +352,26 @@ def test_a_gitignored_pyramid_toml_that_sets_the_gates_is_seen(
                for r in data["reasons"]), data["reasons"]
 
 
+@pytest.mark.parametrize("route", ["serial", "n2", "shards"])
 def test_a_symlink_out_of_the_repository_is_not_named_code(
-    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, tmp_path_factory: Any
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, tmp_path_factory: Any,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], route: str,
 ) -> None:
+    """The same check on every route: the writer's, a shard's and the merge's (one
+    function, verdict/assemble.py)."""
     outside = tmp_path_factory.mktemp("outside") / "helper.py"
     outside.write_text("VALUE = 1\n")
     (committed / "helper.py").symlink_to(outside)
     git(committed, "add", "-A")
     git(committed, "commit", "-qm", "link")
-    pytester.runpytest()
+    if route == "shards":
+        monkeypatch.setenv("PYRAMID_RUN_ID", "ci-1")
+        for index in (1, 2):
+            pytester.runpytest(f"--pyramid-shard={index}/2")
+        monkeypatch.chdir(committed)
+        assert pyramid(["merge", "."]) == 1, capsys.readouterr()
+    else:
+        pytester.runpytest(*(["-n", "2"] if route == "n2" else []))
     data = read_verdict()
     assert data["decision"] == "incomplete"
     assert any("helper.py is a symlink to" in r for r in data["reasons"]), data["reasons"]

@@ -463,6 +463,25 @@ FAULTS = [
         """,
     }, config='source = ["mypkg"]\n', args=("-o", "pythonpath=elsewhere"),
         reason="mypkg was imported from"),
+    # one finishing route: a fact one xdist worker saw counts (not the first worker's only);
+    # a serial run is "gw1" here, so it sees it too
+    Fault("source-imported-from-elsewhere-by-one-worker", 6, files={
+        "mypkg/__init__.py": "VALUE = 1\n",
+        "elsewhere/mypkg/__init__.py": "VALUE = 2\n",
+        "tests/conftest.py": """
+            import os, sys
+            def pytest_configure(config):
+                if getattr(config, "workerinput", {}).get("workerid", "gw1") == "gw1":
+                    here = os.path.dirname(__file__)
+                    sys.path.insert(0, os.path.join(here, "..", "elsewhere"))
+        """,
+        "tests/unit/test_u.py": """
+            import mypkg
+            def test_a(): pass
+            def test_b(): pass
+        """,
+    }, config='source = ["mypkg"]\n', ini="pythonpath = ['.']",
+        reason="mypkg was imported from"),
     Fault("threshold-of-a-tier-judges-that-tier-only", 4, files={
         "tests/unit/test_u.py": """
             def test_a(pyramid_metric): pyramid_metric("api.cold_ms", 1.0)

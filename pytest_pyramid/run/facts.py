@@ -1,0 +1,120 @@
+"""Run-time facts every process observes, unioned on the xdist controller: one mechanism.
+
+A fact a worker observes (foreign code, an ignored conftest, a file it imported, a test it
+dropped) must count whichever worker saw it: keeping the first worker's copy lets a fact
+seen by the second one vanish. A :class:`FactsRecord` names, per field, how the records of
+several processes combine:
+
+- ``union``: sets, lists (first-seen order kept) and counters (the largest count per key):
+  what any process saw counts;
+- ``max``: a number that flags a problem (tests dropped, injected, run from outside);
+- ``same``: what every process computes alike from the same collection (xdist refuses to
+  run workers that collected differently): the first process's value.
+
+A record is registered by name in the config stash (:func:`register_facts`); every xdist
+worker ships every registered record in ``workeroutput`` at its session end, and the
+controller absorbs every worker's, whichever plugin registered it. Pure logic: no pytest
+import here (``run/session.py`` carries the records).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+Policy = Literal["union", "max", "same"]
+
+#: where a worker puts its records in ``workeroutput``: {record name: record dict}
+WORKER_OUTPUT_KEY = "pyramid_facts"
+
+
+def typed(current: Any, incoming: Any) -> Any:
+    """``incoming`` as shipped (JSON) in the container type of ``current``."""
+    if isinstance(current, Counter):
+        return Counter(dict(incoming))
+    if isinstance(current, set):
+        return set(incoming)
+    if isinstance(current, list):
+        return list(incoming)
+    return incoming
+
+
+def combine(policy: Policy, current: Any, incoming: Any, *, first: bool) -> Any:
+    """One field of two processes' records: ``current`` (what was absorbed so far) and
+    ``incoming`` (another process's, as shipped). ``first``: nothing was absorbed yet, so
+    ``current`` is this process's own value (a controller's: it observed nothing)."""
+    incoming = typed(current, incoming)
+    if policy == "same" or (first and policy == "max"):
+        return incoming if first else current
+    if policy == "max":
+        return max(current, incoming)
+    if isinstance(current, Counter):
+        return Counter({key: max(current.get(key, 0), incoming.get(key, 0))
+                        for key in (*current, *incoming)})
+    if isinstance(current, set):
+        return current | incoming
+    if isinstance(current, list):
+        seen = set(current)
+        return [*current, *(item for item in incoming if item not in seen)]
+    raise TypeError(f"no union for {type(current).__name__}")
+
+
+def encode(value: Any) -> Any:
+    """A field as it travels (JSON-able): sets sorted, counters as dicts."""
+    if isinstance(value, set):
+        return sorted(value)
+    if isinstance(value, Counter):
+        return dict(value)
+    return value
+
+
+class FactsRecord:
+    """A record of facts with a combining policy per field (:data:`POLICIES`)."""
+
+    #: field -> how two processes' values combine
+    POLICIES: ClassVar[Mapping[str, Policy]] = {}
+
+    #: how many processes' records were absorbed (0: only this process's own)
+    absorbed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: encode(getattr(self, name)) for name in self.POLICIES}
+
+    def absorb(self, data: Mapping[str, Any]) -> None:
+        """Fold another process's record in: ``same`` fields take the first absorbed value,
+        ``max`` fields start from it, ``union`` fields add to what is here."""
+        first = self.absorbed == 0
+        for name, policy in self.POLICIES.items():
+            if name in data:
+                value = combine(policy, getattr(self, name), data[name], first=first)
+                setattr(self, name, value)
+        self.absorbed += 1
+
+
+def register_facts(registry: dict[str, FactsRecord], name: str, record: FactsRecord) -> None:
+    """Add a record to the run's registry (``stash.FACTS_REGISTRY_KEY``); a name is one
+    record."""
+    if name in registry and registry[name] is not record:
+        raise ValueError(f"a facts record named {name!r} is already registered")
+    registry[name] = record
+
+
+def ship(registry: Mapping[str, FactsRecord]) -> dict[str, dict[str, Any]]:
+    """What a worker puts under :data:`WORKER_OUTPUT_KEY`."""
+    return {name: record.to_dict() for name, record in registry.items()}
+
+
+def absorb_all(registry: Mapping[str, FactsRecord], shipped: object) -> list[str]:
+    """Fold one worker's shipped records in; returns the names it shipped that no record
+    here knows (a worker with another plugin set: said, never silently dropped)."""
+    if not isinstance(shipped, Mapping):
+        return []
+    unknown = []
+    for name, data in shipped.items():
+        record = registry.get(name)
+        if record is None or not isinstance(data, Mapping):
+            unknown.append(str(name))
+            continue
+        record.absorb(data)
+    return unknown
