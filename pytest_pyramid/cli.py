@@ -686,6 +686,11 @@ def _add_run_history(commands: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pytest_pyramid.foreign import problem
+
+    if (clash := problem()) is not None:  # another project's pytest_pyramid: one line
+        _print(f"pyramid: {clash}", err=True)
+        return EXIT_UNUSABLE
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

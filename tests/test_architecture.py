@@ -19,7 +19,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "pytest_pyramid._files", "pytest_pyramid.durations", "pytest_pyramid.globs",
               "pytest_pyramid.results", "pytest_pyramid.summary", "pytest_pyramid.stash",
               "pytest_pyramid.hookspecs", "pytest_pyramid.config",
-              "pytest_pyramid.config_schema")),
+              "pytest_pyramid.config_schema", "pytest_pyramid.foreign")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
     ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
@@ -27,7 +27,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
     ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__",
-               "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers",
+               "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers", "pytest_pyramid.guard",
                "pytest_pyramid.adopt")),
 )
 
