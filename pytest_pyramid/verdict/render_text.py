@@ -7,10 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.verdict.report_data import budget_basis, budget_use
 
 #: the summary is written to read in 100 columns; wider terminals get longer lines
 WIDTH = 100
 _STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "N/E"}
+#: the column of the figure the budget gate judges (``budget_basis``)
+_TIME_HEADER = {"wall": "wall / budget", "sum": "summed / budget"}
 
 
 def _value(value: object) -> str:
@@ -39,12 +42,11 @@ def _tests(tier: Mapping[str, Any]) -> int:
 
 
 def _timing(tier: Mapping[str, Any]) -> str:
-    """Wall time (what the budget judges by default) against the budget."""
-    budget = tier.get("budget_s")
-    wall = float(tier.get("wall_time_s", 0.0))
-    text = format_duration(wall)
+    """The time the budget gate judges (wall time by default) against the budget."""
+    used, budget = budget_use(tier)
+    text = format_duration(used)
     if budget:
-        text += f" / {format_duration(float(budget))} ({wall / float(budget):.0%})"
+        text += f" / {format_duration(budget)} ({used / budget:.0%})"
     return text
 
 
@@ -53,7 +55,7 @@ def tier_table(verdict: Mapping[str, Any]) -> list[str]:
     show_cov = any(isinstance(t.get("coverage"), Mapping) for t in tiers.values())
     header = (
         f"{'tier':<12}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}{'xfail':>6}{'xpass':>6}"
-        f"  {'wall / budget':<22}{'test time':>10}"
+        f"  {_TIME_HEADER[budget_basis(verdict)]:<22}{'test time':>10}"
     )
     if show_cov:
         header += f"{'cov':>7}"

@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.verdict.report_data import coverage_of, tier_tests
+from pytest_pyramid.verdict.report_data import budget_use, coverage_of, tier_tests
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -108,12 +108,11 @@ def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
 
 
 def _budget_bar(entry: Mapping[str, Any], x: float, y: float) -> str:
-    used = float(entry.get("test_time_s", 0.0) or 0.0)
-    budget = entry.get("budget_s")
+    used, budget = budget_use(entry)  # the figure the budget gate judged
     bar_w = 150.0
     parts = []
-    if isinstance(budget, (int, float)) and budget > 0:
-        share = used / float(budget)
+    if budget is not None:
+        share = used / budget
         fill = "#c62828" if share > 1 else "#ef6c00" if share >= 0.9 else "#1565c0"
         parts.append(
             f'<rect x="{x}" y="{y + 6}" width="{bar_w}" height="9" fill="#eceff1"/>'

@@ -491,3 +491,43 @@ def test_ctrf_of_no_tests_is_valid() -> None:
     assert ctrf_errors(document) == []
     assert document["results"]["summary"]["tests"] == 0
     json.dumps(document, allow_nan=False)
+
+
+# -- the budget figure: the one the budget gate judged, in every report ---------------------
+
+
+@pytest.mark.parametrize(
+    ("basis", "shown", "header", "other"),
+    [
+        # under xdist the summed test time (25m) outgrows the wall time (10m): the gate
+        # judges wall time by default, so 50% is what every report shows, never 125%
+        (None, "10m00s / 20m00s (50%)", "wall time / budget", "25m00s"),
+        ("wall", "10m00s / 20m00s (50%)", "wall time / budget", "25m00s"),
+        ("sum", "25m00s / 20m00s (125%)", "summed test time / budget", "10m00s"),
+    ],
+)
+def test_every_report_shows_the_figure_the_budget_gate_judges(
+    basis: str | None, shown: str, header: str, other: str
+) -> None:
+    from pytest_pyramid.verdict.render_text import tier_table
+    from pytest_pyramid.verdict.report_svg import pyramid
+
+    changes: dict[str, Any] = {"wall_time_s": 600.0, "test_time_s": 1500.0, "budget_s": 1200.0}
+    if basis is not None:
+        changes["budget_basis"] = basis
+    verdict = make_verdict(tiers={"integration": tier(3, **changes)})
+    assert report_data.budget_use(verdict["tiers"]["integration"]) == (
+        1500.0 if basis == "sum" else 600.0, 1200.0)
+    html = render_html(verdict, [])
+    row = re.search(r'<tr data-tier="integration">.*?</tr>', html)
+    assert row is not None
+    assert f"<td>{shown}</td><td>{other}</td>" in row.group(0)
+    assert f"<th>{header}</th>" in html
+    summary = step_summary(verdict, [])
+    assert f"| {header} |" in summary
+    assert f"| {shown} |" in summary
+    terminal = "\n".join(tier_table(verdict))
+    assert shown in terminal
+    assert ("summed / budget" if basis == "sum" else "wall / budget") in terminal
+    used, budget = shown.split(" (")[0].split(" / ")
+    assert f"{used} / {budget}</text>" in pyramid(verdict, {})
