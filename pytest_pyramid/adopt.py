@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.config import BUILTIN_TIERS, STANDALONE, find_config
+from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -269,7 +270,7 @@ def render(
     top = [] if standalone else ["[tool.pyramid]"]
     if measured is not None:
         total = sum(measured.tests.values())
-        top.append(f"# written by `pyramid init` from a measured run: {total} tests in "
+        top.append(f"# written by `pyramid init` from a measured run: {plural(total, 'test')} in "
                    f"{measured.duration_s:.1f}s; budgets are {HEADROOM:g}x the measured wall time")
     if observe or measuring:
         top.append('mode = "observe"  # gates are judged and shown; pytest\'s exit status is '

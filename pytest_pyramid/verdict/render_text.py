@@ -11,7 +11,8 @@ from pytest_pyramid.verdict.report_data import budget_basis, budget_use
 
 #: the summary is written to read in 100 columns; wider terminals get longer lines
 WIDTH = 100
-_STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "N/E"}
+#: spelled out: "N/E" read as nothing to a newcomer
+_STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "NOT EVALUATED"}
 #: the column of the figure the budget gate judges (``budget_basis``)
 _TIME_HEADER = {"wall": "wall / budget", "sum": "summed / budget"}
 
@@ -119,11 +120,14 @@ def gate_lines(
 ) -> list[str]:
     lines = []
     quiet = [] if explain else [g["id"] for g in gates if _no_effect(g)]
+    # the status column is as wide as the widest status shown (PASS/FAIL alone keep 5)
+    marks = [_STATUS_MARK.get(g["status"], g["status"]) for g in gates if g["id"] not in quiet]
+    mark_width = max((len(m) for m in marks), default=4) + 1
     for gate in gates:
         if gate["id"] in quiet:
             continue
         mark = _STATUS_MARK.get(gate["status"], gate["status"])
-        head = f"{mark:<5}{gate['level']:<8}{gate['id']:<28} "
+        head = f"{mark:<{mark_width}}{gate['level']:<8}{gate['id']:<28} "
         lines.extend(
             textwrap.wrap(
                 f"{head}{_value(gate.get('actual'))} (limit {_value(gate.get('threshold'))})",
@@ -146,7 +150,7 @@ def gate_lines(
     if quiet:
         lines.extend(
             _wrapped(
-                f"N/E  (no effect: skipped in this run) {', '.join(quiet)}; "
+                f"NOT EVALUATED (no effect: skipped in this run) {', '.join(quiet)}; "
                 "--pyramid-explain says why",
                 "",
                 width,

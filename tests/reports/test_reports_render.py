@@ -531,3 +531,52 @@ def test_every_report_shows_the_figure_the_budget_gate_judges(
     assert ("summed / budget" if basis == "sum" else "wall / budget") in terminal
     used, budget = shown.split(" (")[0].split(" / ")
     assert f"{used} / {budget}</text>" in pyramid(verdict, {})
+
+
+# -- words a person reads at a glance -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "plural", "text"),
+    [(0, "test", None, "0 tests"), (1, "test", None, "1 test"), (2, "test", None, "2 tests"),
+     (1, "executed test", None, "1 executed test"), (3, "query", "queries", "3 queries")],
+)
+def test_counted_nouns_agree_with_their_number(
+    n: int, noun: str, plural: str | None, text: str
+) -> None:
+    from pytest_pyramid.wording import count
+
+    assert count(n, noun, plural) == text
+
+
+def test_one_test_is_one_test_in_the_pass_rate_and_the_pyramid() -> None:
+    from pytest_pyramid.gates.budgets import pass_rate_gate
+    from pytest_pyramid.summary import RunSummary, TierStats
+    from pytest_pyramid.verdict.report_svg import pyramid
+
+    run = RunSummary(tiers={"unit": TierStats("unit", selected=True, collected=1, passed=1)},
+                     selected_tiers=("unit",))
+    assert pass_rate_gate(run).message == "1 of 1 executed test passed"
+    svg = pyramid(make_verdict(tiers={"unit": tier(1)}), {"unit": 1.0})
+    assert ">1 test<" in svg
+    assert "1 tests" not in svg
+
+
+def test_a_gate_not_evaluated_is_spelled_out_and_the_columns_stay_aligned() -> None:
+    from pytest_pyramid.verdict.render_text import gate_lines
+
+    gates = [
+        {"id": "tests.pass_rate", "level": "block", "status": "pass", "actual": 100.0,
+         "threshold": 100.0, "message": "ok"},
+        {"id": "static.audit", "level": "block", "status": "not_evaluated", "actual": None,
+         "threshold": 0, "message": "pip-audit is not installed", "on_missing": "warn"},
+    ]
+    lines = gate_lines(gates, explain=True)
+    text = "\n".join(lines)
+    assert "N/E" not in text
+    heads = [line for line in lines if "tests.pass_rate" in line or "static.audit " in line]
+    assert heads[0].startswith("PASS ")
+    assert heads[1].startswith("NOT EVALUATED block")
+    assert heads[0].index("tests.pass_rate") == heads[1].index("static.audit")
+    # PASS and FAIL alone keep their narrow column
+    assert gate_lines(gates[:1], explain=True)[0].startswith("PASS block   tests.pass_rate")
