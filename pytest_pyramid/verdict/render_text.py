@@ -123,6 +123,7 @@ def gate_lines(
     # the status column is as wide as the widest status shown (PASS/FAIL alone keep 5)
     marks = [_STATUS_MARK.get(g["status"], g["status"]) for g in gates if g["id"] not in quiet]
     mark_width = max((len(m) for m in marks), default=4) + 1
+    indent = " " * (mark_width + 8)  # messages stand under the gate id
     for gate in gates:
         if gate["id"] in quiet:
             continue
@@ -138,15 +139,15 @@ def gate_lines(
         )
         if messages and (explain or gate["status"] != "pass"):
             if gate.get("message"):
-                lines.extend(_wrapped(gate["message"], " " * 13, width))
+                lines.extend(_wrapped(gate["message"], indent, width))
             if gate["status"] == "not_evaluated":
-                lines.append(f"{'':13}missing data policy: {gate.get('on_missing', 'fail')}")
+                lines.append(f"{indent}missing data policy: {gate.get('on_missing', 'fail')}")
         if explain:
             for key, detail in (gate.get("details") or {}).items():
                 text = detail if isinstance(detail, str) else repr(detail)
                 if len(text) > 300:
                     text = text[:297] + "..."
-                lines.extend(_wrapped(f"{key}: {text}", " " * 13, width))
+                lines.extend(_wrapped(f"{key}: {text}", indent, width))
     if quiet:
         lines.extend(
             _wrapped(

@@ -578,5 +578,8 @@ def test_a_gate_not_evaluated_is_spelled_out_and_the_columns_stay_aligned() -> N
     assert heads[0].startswith("PASS ")
     assert heads[1].startswith("NOT EVALUATED block")
     assert heads[0].index("tests.pass_rate") == heads[1].index("static.audit")
+    # and each message stands under its gate id
+    message = lines[lines.index(heads[1]) + 1]
+    assert message.index("pip-audit") == heads[1].index("static.audit")
     # PASS and FAIL alone keep their narrow column
     assert gate_lines(gates[:1], explain=True)[0].startswith("PASS block   tests.pass_rate")
