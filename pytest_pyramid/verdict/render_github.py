@@ -31,7 +31,8 @@ _ICON = {"ready": "✅", "needs_approval": "🟡", "blocked": "❌", "incomplete
 
 
 def _cell(value: object, cap: int = _CELL_CAP) -> str:
-    text = str(value).replace("|", "\\|").replace("\n", " ")
+    """A table cell: never the word ``None`` (a value not measured is ``-``)."""
+    text = "-" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= cap else text[: cap - 3] + "..."
 
 
@@ -114,7 +115,8 @@ def step_summary(
         gates_up_to,
     ):
         for index, gate in enumerate(judged):
-            row = (f"| `{_cell(gate['id'])}` | {gate['level']} | {gate['status']} "
+            row = (f"| `{_cell(gate['id'])}` | {gate['level']} "
+                   f"| {str(gate['status']).replace('_', ' ')} "
                    f"| {_cell(gate.get('actual'))} | {_cell(gate.get('threshold'))} "
                    f"| {_cell(gate.get('message', ''))} |\n")
             if not fits(row, gates_up_to):

@@ -583,3 +583,17 @@ def test_a_gate_not_evaluated_is_spelled_out_and_the_columns_stay_aligned() -> N
     assert message.index("pip-audit") == heads[1].index("static.audit")
     # PASS and FAIL alone keep their narrow column
     assert gate_lines(gates[:1], explain=True)[0].startswith("PASS block   tests.pass_rate")
+
+
+def test_the_step_summary_never_prints_none() -> None:
+    verdict = make_verdict(
+        "incomplete",
+        tiers={"unit": tier(1, budget_s=None, coverage=None)},
+        gates=[{"id": "static.audit", "level": "block", "status": "not_evaluated",
+                "actual": None, "threshold": None, "message": "pip-audit is not installed",
+                "on_missing": "fail"}],
+        reasons=["gate static.audit: not evaluated"],
+    )
+    text = step_summary(verdict, [])
+    assert "| `static.audit` | block | not evaluated | - | - | pip-audit is not installed |" in text
+    assert "None" not in text
