@@ -251,8 +251,8 @@ def _add_merge(commands: Any) -> None:
     merge.add_argument("-o", "--output", default=None, metavar="FILE",
                        help="where to write the verdict (default: [tool.pyramid] verdict)")
     merge.add_argument("--durations-out", default=None, metavar="FILE",
-                       help="durations file for the next split (default: the shards' "
-                       "default, .pyramid/durations.json or pyramid_durations)")
+                       help="durations file for the next split (default: the file the "
+                       "shards read: pyramid_durations, else .pyramid/durations.json)")
     merge.add_argument("--coverage-out", default=None, metavar="FILE",
                        help="also keep the combined coverage data file (coverage html ...)")
     merge.add_argument("--config", default=None, metavar="PYPROJECT",

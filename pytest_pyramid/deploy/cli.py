@@ -63,8 +63,31 @@ def _key_flag(parser: argparse.ArgumentParser, key: str) -> None:
                             help=f"{spec.help} ({key} = true)")
         return
     parser.add_argument(name, dest=key, type=_checked(key), default=None, metavar=spec.metavar,
-                        help=f"{spec.help} (default: [tool.pyramid.deploy] {key}, else "
-                             f"{json.dumps(spec.default)})")
+                        help=_flag_help(key, spec.help, spec.default))
+
+
+def _flag_help(key: str, text: str, default: object) -> str:
+    """One default per option, in words: the key, else the built-in default (which a key's
+    own help may already spell out, "(default: <work_dir>/history.sqlite)")."""
+    own = f"(default: [tool.pyramid.deploy] {key}, else "
+    text = _percent_safe(text)
+    if "(default: " in text:
+        return text.replace("(default: ", own, 1)
+    if default is None or default in ("", [], {}):
+        return f"{text} (default: [tool.pyramid.deploy] {key}, else none)"
+    if isinstance(default, bool):
+        shown = str(default).lower()
+    elif isinstance(default, list):
+        shown = ",".join(str(item) for item in default)
+    else:
+        shown = str(default)
+    return f"{text} {own}{shown})"
+
+
+def _percent_safe(text: str) -> str:
+    """argparse formats help with ``%``: every percent sign doubled once, whether or not the
+    key's help already doubled it (``0.5%%``) or not (``weights in %``)."""
+    return text.replace("%%", "%").replace("%", "%%")
 
 
 def _common(parser: argparse.ArgumentParser, *keys: str) -> None:
