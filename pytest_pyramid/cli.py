@@ -303,8 +303,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     database = _runs_database(args)
     if not database.is_file():
-        raise UsageFailure(f"{database}: no run history there (pytest --pyramid-history "
-                           "appends one)")
+        raise UsageFailure(f"{database}: no run history there yet: `pytest "
+                           f"--pyramid-history={database}` appends each run to it")
     try:
         rows = recent(database, max(1, args.limit))
     except HistoryError as exc:
@@ -363,7 +363,12 @@ def _runs_database(args: argparse.Namespace) -> Path:
         if isinstance(value, str) and value.strip():
             return directory / value  # the rootdir pytest resolves it against
         break
-    raise UsageFailure("name the run history: pyramid history --runs DB")
+    raise UsageFailure(
+        f"no run history named: looked for --runs DB, --history DB and pyramid_history in "
+        f"[tool.pytest.ini_options] of the nearest pyproject.toml (from {start}); enable it "
+        "with pyramid_history = \"FILE\" there (or `pytest --pyramid-history=FILE`), then "
+        "`pyramid history --runs`"
+    )
 
 
 def _config_location(given: str | None) -> tuple[Path, Any]:

@@ -17,6 +17,7 @@ installs from its cache, the only network is the package index.
 from __future__ import annotations
 
 import email.parser
+import json
 import os
 import re
 import shutil
@@ -156,9 +157,16 @@ def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
     git(demo, "init", "-q")
     git(demo, "add", "-A")
     git(demo, "commit", "-qm", "demo")
-    result = run(python, "-m", "pytest", "-n", "2", "-q", cwd=demo, timeout=1800)
+    # -p no:timeout: the demo's per-test limits are sized for a quiet machine; what this
+    # proves is that the installed wheel runs every tier, not how fast a busy CI machine is
+    result = run(python, "-m", "pytest", "-n", "2", "-q", "-p", "no:timeout", cwd=demo,
+                 timeout=1800)
     assert result.returncode in (0, 1), result.stdout[-4000:] + result.stderr[-4000:]
     verdict = load_verdict(demo / "pyramid-verdict.json")
+    records = json.loads((demo / "pyramid-verdict.results.json").read_text())["tests"]
+    failing = [(r["nodeid"], r["outcome"], r.get("message", "")[-1500:]) for r in records
+               if r["outcome"] not in ("passed", "skipped", "xfailed")]
+    assert failing == [], failing
     # every test passed and every gate was judged: nothing the wheel lacks went missing.
     # (ready or blocked is the demo's own business: its load gates judge a busy machine.)
     for name, tier in verdict["tiers"].items():

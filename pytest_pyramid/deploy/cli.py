@@ -266,6 +266,14 @@ def cmd_history(args: argparse.Namespace) -> int:
         _say(json.dumps(service.history_detail(config, args.id), indent=2, default=str))
         return 0
     rows = service.history_rows(config, args.limit)
+    if rows is None:  # say where it was looked for and what writes it; create nothing
+        if args.json:
+            _say("[]")
+            return 0
+        _say(f"no deployment history at {config.history_path} ([tool.pyramid.deploy] history, "
+             "else <work_dir>/history.sqlite): `pyramid deploy` records every attempt there; "
+             "`pyramid history --runs` lists the test runs")
+        return 0
     if args.json:
         _say(json.dumps(rows, indent=2, default=str))
         return 0
