@@ -168,18 +168,22 @@ def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
                if r["outcome"] not in ("passed", "skipped", "xfailed")]
     assert failing == [], failing
     # every test passed and every gate was judged: nothing the wheel lacks went missing.
-    # (ready or blocked is the demo's own business: its load gates judge a busy machine.)
+    # (ready or blocked is the demo's own business: its load gates judge a busy machine; and
+    # without per-test limits the run is incomplete by the project's own rule.)
     for name, tier in verdict["tiers"].items():
         assert tier["collected"] > 0, (name, tier)
         assert tier["failed"] + tier["errors"] == 0, (name, tier)
-    assert verdict["completeness"] == [], verdict["completeness"]
+    # the only gaps are the ones -p no:timeout asked for: limits not enforced, a plugin off
+    assert {p["kind"] for p in verdict["completeness"]} <= {"limits", "narrowed"}, \
+        verdict["completeness"]
     # static.audit: pip-audit's vulnerability service is out of reach where only the package
     # index is (toolchain notes), so that gate is not_evaluated by design, here as in ./dev demo
     unjudged = [g["id"] for g in verdict["gates"] if g["status"] == "not_evaluated"]
     assert set(unjudged) <= {"static.audit"}, unjudged
     assert verdict["tool"]["version"] == __version__
     check = run(bin_dir / "pyramid", "check", "pyramid-verdict.json", cwd=demo)
-    assert check.returncode == {"ready": 0, "blocked": 1}[verdict["decision"]], check.stdout
+    assert check.returncode == {"ready": 0, "blocked": 1, "incomplete": 1}[verdict["decision"]], \
+        check.stdout
 
 
 def test_the_other_pytest_pyramid_next_to_ours_is_named_in_one_line(tmp_path: Path) -> None:
