@@ -50,14 +50,18 @@ def _router(config: DeployConfig) -> Router:
 def _history(config: DeployConfig, out: Callable[[str], None]) -> History:
     from pytest_pyramid.deploy.history import History
 
-    return History(config.history_path, warn=out,
-                   pending=config.work_dir / "history.pending.jsonl")
+    return History(config.history_path, warn=out, pending=_pending_path(config))
+
+
+def _pending_path(config: DeployConfig) -> Path:
+    return config.work_dir / "history.pending.jsonl"
 
 
 def _existing_history(config: DeployConfig, out: Callable[[str], None]) -> History | None:
     """The history for a read-only command (history, status, stats): None where there is
-    none yet, so that reading creates nothing (no folder, no database)."""
-    if not config.history_path.is_file():
+    none yet, so that reading creates nothing (no folder, no database). Records a deploy had
+    to keep aside (``history.pending.jsonl``) are still written by the next command."""
+    if not config.history_path.is_file() and not _pending_path(config).is_file():
         return None
     return _history(config, out)
 
