@@ -17,7 +17,14 @@ if TYPE_CHECKING:
 #: plugin does not pay for a package-metadata lookup on every pytest start.
 __version__ = "0.1.0"
 
-__all__ = ["GateResult", "MetricSample", "RunSummary", "TierStats", "__version__"]
+#: The distribution's name on the package index (pyproject.toml ``[project] name``). The
+#: index's ``pytest-pyramid`` is another project (fixtures for the Pyramid web framework)
+#: that ships an import package of the same name, ``pytest_pyramid``; see ``foreign.py``.
+DISTRIBUTION = "pytest-pyramid-verdict"
+
+__all__ = [
+    "DISTRIBUTION", "GateResult", "MetricSample", "RunSummary", "TierStats", "__version__",
+]
 
 # Loaded on first use: pytest imports this package in every project where it is installed,
 # and a project without [tool.pyramid] must not pay for the plugin's data classes.

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.config import BUILTIN_TIERS
 from pytest_pyramid.project import PYPROJECT, STANDALONE, in_folder, pytest_ini
+from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -238,7 +239,7 @@ def render(
     top = [] if standalone else ["[tool.pyramid]"]
     if measured is not None:
         total = sum(measured.tests.values())
-        top.append(f"# written by `pyramid init` from a measured run: {total} tests in "
+        top.append(f"# written by `pyramid init` from a measured run: {plural(total, 'test')} in "
                    f"{measured.duration_s:.1f}s; budgets are {HEADROOM:g}x the measured wall time")
     if observe or measuring:
         top.append('mode = "observe"  # gates are judged and shown; pytest\'s exit status is '

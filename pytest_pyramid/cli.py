@@ -260,8 +260,8 @@ def _add_merge(commands: Any) -> None:
     merge.add_argument("-o", "--output", default=None, metavar="FILE",
                        help="where to write the verdict (default: [tool.pyramid] verdict)")
     merge.add_argument("--durations-out", default=None, metavar="FILE",
-                       help="durations file for the next split (default: the shards' "
-                       "default, .pyramid/durations.json or pyramid_durations)")
+                       help="durations file for the next split (default: the file the "
+                       "shards read: pyramid_durations, else .pyramid/durations.json)")
     merge.add_argument("--coverage-out", default=None, metavar="FILE",
                        help="also keep the combined coverage data file (coverage html ...)")
     merge.add_argument("--config", default=None, metavar="FILE",
@@ -316,8 +316,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     database = _runs_database(args)
     if not database.is_file():
-        raise UsageFailure(f"{database}: no run history there (pytest --pyramid-history "
-                           "appends one)")
+        raise UsageFailure(f"{database}: no run history there yet: `pytest "
+                           f"--pyramid-history={database}` appends each run to it")
     try:
         rows = recent(database, max(1, args.limit))
     except HistoryError as exc:
@@ -358,10 +358,16 @@ def _runs_database(args: argparse.Namespace) -> Path:
     from pytest_pyramid.project import locate, pytest_ini_option
 
     # pytest resolves the option against its rootdir: the project's folder
-    found = locate(Path.cwd())
+    start = Path.cwd()
+    found = locate(start)
     if found is not None and (value := pytest_ini_option(found.folder, "pyramid_history")):
         return found.folder / value
-    raise UsageFailure("name the run history: pyramid history --runs DB")
+    raise UsageFailure(
+        f"no run history named: looked for --runs DB, --history DB and pyramid_history in "
+        f"pytest's configuration of the project found from {start}; enable it with "
+        "pyramid_history = \"FILE\" there (or `pytest --pyramid-history=FILE`), then "
+        "`pyramid history --runs`"
+    )
 
 
 def _project(given: str | None) -> Any:
@@ -667,6 +673,11 @@ def _add_run_history(commands: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pytest_pyramid.foreign import problem
+
+    if (clash := problem()) is not None:  # another project's pytest_pyramid: one line
+        _print(f"pyramid: {clash}", err=True)
+        return EXIT_UNUSABLE
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ import pytest
 
 from pytest_pyramid.config import DEFAULT_VERDICT, Settings
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.foreign import problem
 from pytest_pyramid.report_kinds import session_help
 from pytest_pyramid.run.filters import informational
 from pytest_pyramid.stash import (
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
     from pytest_pyramid.run.session import PyramidSession
     from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.verdict.reports import ReportRequest
+
+# the other project's pytest_pyramid entry point names this module too: stop with one line
+# before pluggy registers it twice (guard.py says the same when it is loaded first)
+if (_problem := problem()) is not None:
+    raise pytest.UsageError(_problem)
 
 #: environment variables that must never reach code under test (a signing secret there
 #: would let a test produce a validly signed verdict)

@@ -20,7 +20,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "pytest_pyramid.results", "pytest_pyramid.summary", "pytest_pyramid.stash",
               "pytest_pyramid.hookspecs", "pytest_pyramid.config",
               "pytest_pyramid.config_schema", "pytest_pyramid.project",
-              "pytest_pyramid.report_kinds")),
+              "pytest_pyramid.report_kinds", "pytest_pyramid.foreign",
+              "pytest_pyramid.wording")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
     ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
@@ -28,7 +29,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
     ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__",
-               "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers",
+               "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers", "pytest_pyramid.guard",
                "pytest_pyramid.adopt")),
 )
 

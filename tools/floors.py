@@ -1,11 +1,12 @@
 """Pin every direct dependency at the floor ``pyproject.toml`` declares (``tox -e min-versions``).
 
 pyproject.toml is the one source of truth for the floors. This reads the runtime
-``dependencies`` and the requested extras (following ``pytest-pyramid[...]`` self-references,
-so ``test`` brings in ``all`` and every tool extra) and writes a pip constraints file with one
-``name==floor`` line per package. Installing the package with those extras under these
-constraints gives the lowest versions we claim to support, so the suite can prove the claim;
-everything further down the tree is left to the resolver (uv calls this "lowest-direct").
+``dependencies`` and the requested extras (following ``pytest-pyramid-verdict[...]``
+self-references, so ``test`` brings in ``all`` and every tool extra) and writes a pip
+constraints file with one ``name==floor`` line per package. Installing the package with
+those extras under these constraints gives the lowest versions we claim to support, so the
+suite can prove the claim; everything further down the tree is left to the resolver (uv
+calls this "lowest-direct").
 
 A pin keeps its declaration's environment marker: ``tomli>=2.0; python_version < '3.11'``
 must not hold tomli at 2.0 on 3.11, where another package may need a newer one. A dependency

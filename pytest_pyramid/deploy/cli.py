@@ -69,8 +69,25 @@ def _key_flag(parser: argparse.ArgumentParser, key: str) -> None:
                             help=_argparse_text(f"{spec.help} ({key} = true)"))
         return
     parser.add_argument(name, dest=key, type=_checked(key), default=None, metavar=spec.metavar,
-                        help=_argparse_text(f"{spec.help} (default: [tool.pyramid.deploy] {key}, "
-                                            f"else {json.dumps(spec.default)})"))
+                        help=_flag_help(key, spec.help, spec.default))
+
+
+def _flag_help(key: str, text: str, default: object) -> str:
+    """One default per option, in words: the key, else the built-in default (which a key's
+    own help may already spell out, "(default: <work_dir>/history.sqlite)")."""
+    own = f"(default: [tool.pyramid.deploy] {key}, else "
+    text = _argparse_text(text)
+    if "(default: " in text:
+        return text.replace("(default: ", own, 1)
+    if default is None or default in ("", [], {}):
+        return f"{text} (default: [tool.pyramid.deploy] {key}, else none)"
+    if isinstance(default, bool):
+        shown = str(default).lower()
+    elif isinstance(default, list):
+        shown = ",".join(str(item) for item in default)
+    else:
+        shown = str(default)
+    return f"{text} {own}{shown})"
 
 
 def _common(parser: argparse.ArgumentParser, *keys: str) -> None:
@@ -275,6 +292,14 @@ def cmd_history(args: argparse.Namespace) -> int:
         _say(json.dumps(service.history_detail(config, args.id), indent=2, default=str))
         return 0
     rows = service.history_rows(config, args.limit)
+    if rows is None:  # say where it was looked for and what writes it; create nothing
+        if args.json:
+            _say("[]")
+            return 0
+        _say(f"no deployment history at {config.history_path} ([tool.pyramid.deploy] history, "
+             "else <work_dir>/history.sqlite): `pyramid deploy` records every attempt there; "
+             "`pyramid history --runs` lists the test runs")
+        return 0
     if args.json:
         _say(json.dumps(rows, indent=2, default=str))
         return 0

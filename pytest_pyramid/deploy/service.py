@@ -52,8 +52,20 @@ def _router(config: DeployConfig) -> Router:
 def _history(config: DeployConfig, out: Callable[[str], None]) -> History:
     from pytest_pyramid.deploy.history import History
 
-    return History(config.history_path, warn=out,
-                   pending=config.work_dir / "history.pending.jsonl")
+    return History(config.history_path, warn=out, pending=_pending_path(config))
+
+
+def _pending_path(config: DeployConfig) -> Path:
+    return config.work_dir / "history.pending.jsonl"
+
+
+def _existing_history(config: DeployConfig, out: Callable[[str], None]) -> History | None:
+    """The history for a read-only command (history, status, stats): None where there is
+    none yet, so that reading creates nothing (no folder, no database). Records a deploy had
+    to keep aside (``history.pending.jsonl``) are still written by the next command."""
+    if not config.history_path.is_file() and not _pending_path(config).is_file():
+        return None
+    return _history(config, out)
 
 
 def _registry(config: DeployConfig) -> Registry:
@@ -841,9 +853,10 @@ def status(config: DeployConfig) -> StatusReport:
         if leaked.pid not in known:
             problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
                             "is neither stable nor a rollout's (`pyramid stop` stops it)")
-    if not seen.lock_held:
+    history = _existing_history(config, notes.append) if not seen.lock_held else None
+    if history is not None:
         with contextlib.suppress(sqlite3.Error, OSError):
-            for row in _history(config, notes.append).open_rows():
+            for row in history.open_rows():
                 if state.rollout is None or row.id != state.rollout.id:
                     problems.append(f"history #{row.id} is {row.outcome} but no deploy process "
                                     "runs it")
@@ -1091,12 +1104,18 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
 
 
 # -- history and stats -----------------------------------------------------------------------------
-def history_rows(config: DeployConfig, limit: int) -> list[dict[str, object]]:
-    return [asdict(d) for d in _history(config, lambda _: None).deployments(limit=limit)]
+def history_rows(config: DeployConfig, limit: int) -> list[dict[str, object]] | None:
+    """The latest deployments, or None when there is no history yet."""
+    history = _existing_history(config, lambda _: None)
+    if history is None:
+        return None
+    return [asdict(d) for d in history.deployments(limit=limit)]
 
 
 def history_detail(config: DeployConfig, deployment_id: int) -> dict[str, object]:
-    history = _history(config, lambda _: None)
+    history = _existing_history(config, lambda _: None)
+    if history is None:
+        raise UsageFailure(f"no deployment #{deployment_id}: no history at {config.history_path}")
     found = history.get(deployment_id)
     if found is None:
         raise UsageFailure(f"no deployment #{deployment_id} in {config.history_path}")
@@ -1107,6 +1126,7 @@ def stats(config: DeployConfig, days: float) -> DeployStats:
     from pytest_pyramid.deploy.history import now_utc
     from pytest_pyramid.deploy.stats import compute
 
-    return compute(_history(config, lambda _: None).deployments(), now=now_utc(),
+    history = _existing_history(config, lambda _: None)
+    return compute(history.deployments() if history is not None else [], now=now_utc(),
                    window=timedelta(days=days))
 

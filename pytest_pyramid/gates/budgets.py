@@ -8,6 +8,7 @@ from pytest_pyramid.config import BUDGET_WARN_RATIO, TierSpec
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.gates.flaky import is_quarantined
 from pytest_pyramid.results import GateResult, Status
+from pytest_pyramid.wording import count
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -101,11 +102,9 @@ def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateRe
         )
     rate = 100.0 * (counted - len(failing)) / counted
     status: Status = "pass" if not failing else "fail"
-    which = "counted" if excused else "executed"
+    which = count(counted, "counted test" if excused else "executed test")
     message = (
-        f"{counted} of {counted} {which} tests passed"
-        if not failing
-        else f"{len(failing)} of {counted} {which} tests failed"
+        f"{counted} of {which} passed" if not failing else f"{len(failing)} of {which} failed"
     )
     if excused:
         message += f"; {len(excused)} quarantined failure(s) not counted"

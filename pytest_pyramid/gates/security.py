@@ -90,7 +90,9 @@ def run_bandit(
 ) -> dict[str, object]:
     """bandit's JSON report for ``files``; raises BanditUnavailable when it cannot run."""
     if bandit_version() is None:
-        raise BanditUnavailable("bandit is not installed (pip install 'pytest-pyramid[security]')")
+        raise BanditUnavailable(
+            "bandit is not installed (pip install 'pytest-pyramid-verdict[security]')"
+        )
     cmd = [sys.executable, "-m", "bandit", "-f", "json", "-q", *[str(f) for f in files]]
     try:
         proc = subprocess.run(
@@ -250,7 +252,7 @@ def to_sarif(
         "version": "2.1.0",
         "runs": [
             _sarif_run("bandit", bandit or "unknown", "https://github.com/PyCQA/bandit", findings),
-            _sarif_run("pytest-pyramid", _own_version(), "https://pypi.org/project/pytest-pyramid/",
+            _sarif_run("pytest-pyramid", _own_version(), "https://pypi.org/project/pytest-pyramid-verdict/",
                        nosec),
         ],
     }
@@ -295,8 +297,10 @@ def _sarif_run(
 def _own_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
+    from pytest_pyramid import DISTRIBUTION
+
     try:
-        return version("pytest-pyramid")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:
         return "unknown"
 

@@ -26,6 +26,7 @@ from pytest_pyramid.results import (
     Level,
     OnMissing,
 )
+from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -128,7 +129,7 @@ def shape_gate(spec: ShapeSpec, tiers: Mapping[str, TierStats]) -> GateResult:
         message = f"shape off target by more than {spec.tolerance:.0%}: " + "; ".join(off)
     else:
         message = f"shape within {spec.tolerance:.0%} of target"
-    message += f" ({total} tests: {shares})"
+    message += f" ({plural(total, 'test')}: {shares})"
     return GateResult(
         id=SHAPE_GATE,
         level=spec.level,

@@ -268,14 +268,16 @@ def evaluate_threshold(
     samples: Iterable[MetricSample],
     *,
     tiers_not_selected: frozenset[str] = frozenset(),
+    discarded: Sequence[tuple[str, str, str]] = (),
 ) -> GateResult:
-    """Judge one threshold. ``tiers_not_selected``: tiers with tests that this run left out."""
+    """Judge one threshold. ``tiers_not_selected``: tiers with tests that this run left out;
+    ``discarded``: (node id, metric, outcome) of samples recorded by tests that did not pass."""
     values = [s.value for s in samples if threshold.matches(s)]
     expr_text = threshold.expression.text
     if not values:
         on_missing = threshold.on_missing
         where = f" with tags {dict(threshold.tags)}" if threshold.tags else ""
-        message = f"metric {threshold.metric!r}{where} was never recorded"
+        message = _missing_message(threshold.metric, where, discarded)
         if threshold.tier is not None and threshold.tier in tiers_not_selected:
             # The core already reports the run as incomplete for the left-out tier; failing
             # here as well would turn "incomplete" into a misleading "blocked".
@@ -324,14 +326,34 @@ def evaluate_threshold(
     )
 
 
+def _missing_message(
+    metric: str, where: str, discarded: Sequence[tuple[str, str, str]]
+) -> str:
+    """Why a threshold has no sample: none was recorded, or every one was discarded because
+    the test that recorded it did not pass (its numbers may stop half-way)."""
+    dropped = [(nodeid, outcome) for nodeid, name, outcome in discarded if name == metric]
+    if not dropped:
+        return f"metric {metric!r}{where} was never recorded"
+    n = len(dropped)
+    nodeid, outcome = dropped[0]
+    return (
+        f"metric {metric!r}{where} has no sample from a passing test: {n} "
+        f"sample{'s' if n != 1 else ''} discarded: recorded by tests that did not pass "
+        f"(e.g. {nodeid}: {outcome})"
+    )
+
+
 def evaluate_thresholds(
     thresholds: Iterable[Threshold],
     samples: Sequence[MetricSample],
     *,
     tiers_not_selected: frozenset[str] = frozenset(),
+    discarded: Sequence[tuple[str, str, str]] = (),
 ) -> list[GateResult]:
     return [
-        evaluate_threshold(t, samples, tiers_not_selected=tiers_not_selected)
+        evaluate_threshold(
+            t, samples, tiers_not_selected=tiers_not_selected, discarded=discarded
+        )
         for t in thresholds
         if t.level != "off"
     ]

@@ -259,7 +259,7 @@ def pyramid_page() -> TimedPage:
     # Replaced by pytest_pyramid.toolkits.e2e_plugin whenever pytest-playwright is active.
     pytest.fail(
         "pyramid_page is built on pytest-playwright, which is not active here: "
-        "pip install 'pytest-pyramid[e2e]' (and do not disable it with -p no:playwright)",
+        "pip install 'pytest-pyramid-verdict[e2e]' (and do not disable it with -p no:playwright)",
         pytrace=False,
     )
 

@@ -63,6 +63,7 @@ def assemble_verdict(
     sections: Sequence[tuple[str, object]],
     hook_errors: list[str],
     mode: str = "enforce",
+    budget_basis: str = "wall",
 ) -> Verdict:
     """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
     be merged adds to ``hook_errors``, which make the run incomplete. Every route (a serial
@@ -83,6 +84,7 @@ def assemble_verdict(
     )
     for name, tier in verdict["tiers"].items():  # what the run enforced, not configured
         tier["test_timeout_s"] = effective_limits.get(name)
+        tier["budget_basis"] = "sum" if budget_basis == "sum" else "wall"  # what reports show
     if run.metrics_discarded:
         verdict["run"]["metrics_discarded"] = len(run.metrics_discarded)  # type: ignore[typeddict-unknown-key]
     for plugin, section in sections:

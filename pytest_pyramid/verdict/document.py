@@ -70,6 +70,7 @@ class TierEntry(TypedDict, total=False):
     test_time_s: float
     wall_time_s: float
     budget_s: float | None
+    budget_basis: str
     test_timeout_s: float | None
     slowest: list[SlowTest]
     coverage: dict[str, Any] | None

@@ -617,6 +617,7 @@ def judge_merged(
         sections=sections,
         hook_errors=errors,
         mode=settings.mode,
+        budget_basis=settings.budget_basis,
     )
     from pytest_pyramid.results import effect_of
     from pytest_pyramid.verdict.writer import _only_quarantined_failures

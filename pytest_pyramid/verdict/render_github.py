@@ -31,7 +31,8 @@ _ICON = {"ready": "✅", "needs_approval": "🟡", "blocked": "❌", "incomplete
 
 
 def _cell(value: object, cap: int = _CELL_CAP) -> str:
-    text = str(value).replace("|", "\\|").replace("\n", " ")
+    """A table cell: never the word ``None`` (a value not measured is ``-``)."""
+    text = "-" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= cap else text[: cap - 3] + "..."
 
 
@@ -62,21 +63,28 @@ def step_summary(
     report_hint: str = "the report",
 ) -> str:
     """Markdown for a verdict, never over ``limit`` bytes (UTF-8)."""
-    from pytest_pyramid.verdict.report_data import failures, tier_order
+    from pytest_pyramid.verdict.report_data import (
+        BASIS_LABEL,
+        budget_basis,
+        budget_use,
+        failures,
+        tier_order,
+    )
 
     decision = str(verdict["decision"])
     head = [f"### {_ICON.get(decision, '')} pytest-pyramid: {decision.replace('_', ' ')}", ""]
     head += [f"- {_cell(reason)}" for reason in verdict.get("reasons", [])[:20]]
     head += [
         "",
-        "| tier | tests | passed | failed | skipped | time / budget | coverage | status |",
+        "| tier | tests | passed | failed | skipped "
+        f"| {BASIS_LABEL[budget_basis(verdict)]} / budget | coverage | status |",
         "|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for name, tier in verdict.get("tiers", {}).items():
-        budget = tier.get("budget_s")
-        timing = format_duration(float(tier.get("test_time_s", 0)))
+        used, budget = budget_use(tier)
+        timing = format_duration(used)
         if budget:
-            timing += f" / {format_duration(float(budget))}"
+            timing += f" / {format_duration(budget)} ({used / budget:.0%})"
         coverage = (tier.get("coverage") or {}).get("percent")
         status = tier.get("status", "") if tier.get("selected") else "not selected"
         head.append(
@@ -107,7 +115,8 @@ def step_summary(
         gates_up_to,
     ):
         for index, gate in enumerate(judged):
-            row = (f"| `{_cell(gate['id'])}` | {gate['level']} | {gate['status']} "
+            row = (f"| `{_cell(gate['id'])}` | {gate['level']} "
+                   f"| {str(gate['status']).replace('_', ' ')} "
                    f"| {_cell(gate.get('actual'))} | {_cell(gate.get('threshold'))} "
                    f"| {_cell(gate.get('message', ''))} |\n")
             if not fits(row, gates_up_to):

@@ -7,10 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.verdict.report_data import budget_basis, budget_use
 
 #: the summary is written to read in 100 columns; wider terminals get longer lines
 WIDTH = 100
-_STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "N/E"}
+#: spelled out: "N/E" read as nothing to a newcomer
+_STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "NOT EVALUATED"}
+#: the column of the figure the budget gate judges (``budget_basis``)
+_TIME_HEADER = {"wall": "wall / budget", "sum": "summed / budget"}
 
 
 def _value(value: object) -> str:
@@ -39,12 +43,11 @@ def _tests(tier: Mapping[str, Any]) -> int:
 
 
 def _timing(tier: Mapping[str, Any]) -> str:
-    """Wall time (what the budget judges by default) against the budget."""
-    budget = tier.get("budget_s")
-    wall = float(tier.get("wall_time_s", 0.0))
-    text = format_duration(wall)
+    """The time the budget gate judges (wall time by default) against the budget."""
+    used, budget = budget_use(tier)
+    text = format_duration(used)
     if budget:
-        text += f" / {format_duration(float(budget))} ({wall / float(budget):.0%})"
+        text += f" / {format_duration(budget)} ({used / budget:.0%})"
     return text
 
 
@@ -53,7 +56,7 @@ def tier_table(verdict: Mapping[str, Any]) -> list[str]:
     show_cov = any(isinstance(t.get("coverage"), Mapping) for t in tiers.values())
     header = (
         f"{'tier':<12}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}{'xfail':>6}{'xpass':>6}"
-        f"  {'wall / budget':<22}{'test time':>10}"
+        f"  {_TIME_HEADER[budget_basis(verdict)]:<22}{'test time':>10}"
     )
     if show_cov:
         header += f"{'cov':>7}"
@@ -117,11 +120,15 @@ def gate_lines(
 ) -> list[str]:
     lines = []
     quiet = [] if explain else [g["id"] for g in gates if _no_effect(g)]
+    # the status column is as wide as the widest status shown (PASS/FAIL alone keep 5)
+    marks = [_STATUS_MARK.get(g["status"], g["status"]) for g in gates if g["id"] not in quiet]
+    mark_width = max((len(m) for m in marks), default=4) + 1
+    indent = " " * (mark_width + 8)  # messages stand under the gate id
     for gate in gates:
         if gate["id"] in quiet:
             continue
         mark = _STATUS_MARK.get(gate["status"], gate["status"])
-        head = f"{mark:<5}{gate['level']:<8}{gate['id']:<28} "
+        head = f"{mark:<{mark_width}}{gate['level']:<8}{gate['id']:<28} "
         lines.extend(
             textwrap.wrap(
                 f"{head}{_value(gate.get('actual'))} (limit {_value(gate.get('threshold'))})",
@@ -132,19 +139,19 @@ def gate_lines(
         )
         if messages and (explain or gate["status"] != "pass"):
             if gate.get("message"):
-                lines.extend(_wrapped(gate["message"], " " * 13, width))
+                lines.extend(_wrapped(gate["message"], indent, width))
             if gate["status"] == "not_evaluated":
-                lines.append(f"{'':13}missing data policy: {gate.get('on_missing', 'fail')}")
+                lines.append(f"{indent}missing data policy: {gate.get('on_missing', 'fail')}")
         if explain:
             for key, detail in (gate.get("details") or {}).items():
                 text = detail if isinstance(detail, str) else repr(detail)
                 if len(text) > 300:
                     text = text[:297] + "..."
-                lines.extend(_wrapped(f"{key}: {text}", " " * 13, width))
+                lines.extend(_wrapped(f"{key}: {text}", indent, width))
     if quiet:
         lines.extend(
             _wrapped(
-                f"N/E  (no effect: skipped in this run) {', '.join(quiet)}; "
+                f"NOT EVALUATED (no effect: skipped in this run) {', '.join(quiet)}; "
                 "--pyramid-explain says why",
                 "",
                 width,

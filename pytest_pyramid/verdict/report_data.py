@@ -147,6 +147,31 @@ def tier_tests(entry: Mapping[str, Any]) -> int:
     return int(entry.get("collected", 0))
 
 
+#: what each budget basis judges, as the reports name it (``[tool.pyramid] budget_basis``)
+BASIS_LABEL = {"wall": "wall time", "sum": "summed test time"}
+
+
+def budget_basis(verdict: Mapping[str, Any]) -> str:
+    """What the budget gates of this verdict judged: ``wall`` (the default) or ``sum``."""
+    for tier in (verdict.get("tiers") or {}).values():
+        if isinstance(tier, Mapping) and tier.get("budget_basis") in BASIS_LABEL:
+            return str(tier["budget_basis"])
+    return "wall"
+
+
+def budget_use(entry: Mapping[str, Any]) -> tuple[float, float | None]:
+    """A tier's time as its budget gate judged it (wall time, or with ``budget_basis =
+    "sum"`` its summed test time) and its budget (None: no budget). Every report shows this
+    figure against the budget, so none of them contradicts the gate."""
+    key = "test_time_s" if entry.get("budget_basis") == "sum" else "wall_time_s"
+    used = entry.get(key)
+    budget = entry.get("budget_s")
+    return (
+        float(used) if isinstance(used, (int, float)) else 0.0,
+        float(budget) if isinstance(budget, (int, float)) and budget > 0 else None,
+    )
+
+
 def coverage_of(entry: Mapping[str, Any]) -> tuple[float | None, float | None]:
     """A tier's coverage percent and its threshold (None: not measured / none set)."""
     cov = entry.get("coverage")

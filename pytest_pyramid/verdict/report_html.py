@@ -174,14 +174,17 @@ def _pyramid_section(verdict: Mapping[str, Any]) -> str:
 
 
 def _tier_table(verdict: Mapping[str, Any]) -> str:
+    # the budget column shows what the budget gate judged; the other figure stands beside it
+    basis = data.budget_basis(verdict)
+    other = "sum" if basis == "wall" else "wall"
+    other_key = "test_time_s" if other == "sum" else "wall_time_s"
     rows = []
     for name, tier in (verdict.get("tiers") or {}).items():
         status = tier_status(tier)
-        budget = tier.get("budget_s")
-        used = float(tier.get("test_time_s", 0.0) or 0.0)
+        used, budget = data.budget_use(tier)
         timing = format_duration(used)
-        if isinstance(budget, (int, float)) and budget:
-            timing += f" / {format_duration(float(budget))} ({used / float(budget):.0%})"
+        if budget:
+            timing += f" / {format_duration(budget)} ({used / budget:.0%})"
         percent, threshold = data.coverage_of(tier)
         cov = "-" if percent is None else f"{percent:.1f}%"
         if percent is not None and threshold is not None:
@@ -194,7 +197,7 @@ def _tier_table(verdict: Mapping[str, Any]) -> str:
             f'<td class="num">{_e(tier.get("skipped", 0))}</td>'
             f'<td class="num">{_e(tier.get("xfailed", 0))}</td>'
             f'<td class="num">{_e(tier.get("never_ran", 0))}</td><td>{_e(timing)}</td>'
-            f"<td>{_e(format_duration(float(tier.get('wall_time_s', 0.0) or 0.0)))}</td>"
+            f"<td>{_e(format_duration(float(tier.get(other_key, 0.0) or 0.0)))}</td>"
             f"<td>{_e(cov)}</td>"
             f"<td>{_badge(status.replace('_', ' '), STATUS_COLOURS.get(status, '#9e9e9e'))}"
             f"{' <span class=muted>required</span>' if tier.get('required') else ''}</td></tr>"
@@ -203,8 +206,9 @@ def _tier_table(verdict: Mapping[str, Any]) -> str:
         '<section id="tiers"><h2>Tiers</h2><table><thead><tr><th>tier</th>'
         '<th class="num">tests</th><th class="num">passed</th><th class="num">failed</th>'
         '<th class="num">skipped</th><th class="num">xfailed</th><th class="num">never ran</th>'
-        "<th>time / budget</th><th>wall</th><th>coverage / threshold</th><th>status</th>"
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+        f"<th>{data.BASIS_LABEL[basis]} / budget</th><th>{data.BASIS_LABEL[other]}</th>"
+        "<th>coverage / threshold</th><th>status</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 

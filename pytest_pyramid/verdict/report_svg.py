@@ -11,7 +11,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.verdict.report_data import coverage_of, tier_tests
+from pytest_pyramid.verdict.report_data import budget_use, coverage_of, tier_tests
+from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -76,8 +77,8 @@ def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
         band = max(_MIN_BAND, _AREA * count / widest) if count else _MIN_BAND
         colour = STATUS_COLOURS.get(status, "#9e9e9e")
         failed = int(entry.get("failed", 0)) + int(entry.get("errors", 0))
-        tip = (f"{name}: {count} tests, {entry.get('passed', 0)} passed, {failed} failed, "
-               f"{entry.get('skipped', 0)} skipped; {status}")
+        tip = (f"{name}: {plural(count, 'test')}, {entry.get('passed', 0)} passed, "
+               f"{failed} failed, {entry.get('skipped', 0)} skipped; {status}")
         parts.append(f'<g class="tier tier-{_e(status)}" data-tier="{_e(name)}" '
                      f'data-tests="{count}"><title>{_e(tip)}</title>')
         parts.append(
@@ -93,11 +94,11 @@ def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
                 f'<rect class="target" x="{centre - outline / 2:.1f}" y="{y - 2}" '
                 f'width="{outline:.1f}" height="{_BAND_H + 4}" fill="none" stroke="#212121" '
                 f'stroke-width="1.5" stroke-dasharray="6 3"><title>{_e(name)} target: '
-                f'{target:.0%} of {total} tests = {target * total:.0f}</title></rect>'
+                f'{target:.0%} of {plural(total, "test")} = {target * total:.0f}</title></rect>'
             )
         parts.append(
             f'<text x="8" y="{y + 19}" class="tier-name">{_e(name)}</text>'
-            f'<text x="8" y="{y + 37}" class="tier-sub">{count} tests'
+            f'<text x="8" y="{y + 37}" class="tier-sub">{plural(count, "test")}'
             + (f", {failed} failed" if failed else "")
             + "</text>"
         )
@@ -108,12 +109,11 @@ def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
 
 
 def _budget_bar(entry: Mapping[str, Any], x: float, y: float) -> str:
-    used = float(entry.get("test_time_s", 0.0) or 0.0)
-    budget = entry.get("budget_s")
+    used, budget = budget_use(entry)  # the figure the budget gate judged
     bar_w = 150.0
     parts = []
-    if isinstance(budget, (int, float)) and budget > 0:
-        share = used / float(budget)
+    if budget is not None:
+        share = used / budget
         fill = "#c62828" if share > 1 else "#ef6c00" if share >= 0.9 else "#1565c0"
         parts.append(
             f'<rect x="{x}" y="{y + 6}" width="{bar_w}" height="9" fill="#eceff1"/>'

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_bytes_atomic
 from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -96,7 +97,7 @@ def load_results(verdict: Mapping[str, Any], verdict_path: Path) -> list[ResultR
     entries = parse_results(raw, str(path))
     if len(entries) != ref.get("tests"):
         raise VerdictError(
-            f"{path}: {len(entries)} tests, the verdict says {ref.get('tests')}"
+            f"{path}: {plural(len(entries), 'test')}, the verdict says {ref.get('tests')}"
         )
     return entries
 

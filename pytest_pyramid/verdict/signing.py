@@ -7,7 +7,7 @@ predicate is the verdict, so tools that speak in-toto (securesystemslib, cosign,
 can read and verify it. Key ids follow securesystemslib's default: the SHA-256 of the
 canonical JSON of ``{"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": HEX}}``.
 
-``cryptography`` is imported lazily (``pip install pytest-pyramid[sign]``): reading a
+``cryptography`` is imported lazily (``pip install pytest-pyramid-verdict[sign]``): reading a
 verdict never needs it; only signing and verifying do.
 """
 
@@ -35,7 +35,7 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 VERDICT_PREDICATE_TYPE = "https://pytest-pyramid.dev/verdict/v2"
 #: the envelope ``pyramid attest`` writes next to a verdict: ``<verdict>`` + this suffix
 ENVELOPE_SUFFIX = ".intoto.jsonl"
-SIGN_EXTRA = "pip install 'pytest-pyramid[sign]'"
+SIGN_EXTRA = "pip install 'pytest-pyramid-verdict[sign]'"
 
 
 class SignatureError(PyramidError):

@@ -558,6 +558,7 @@ class VerdictWriter:
             sections=sections,
             hook_errors=hook_errors,
             mode=self.settings.mode,
+            budget_basis=self.settings.budget_basis,
         )
         decision = verdict["decision"]
         excused = _only_quarantined_failures(run, gates, end.tests_failed)

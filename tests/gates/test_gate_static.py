@@ -360,7 +360,7 @@ def test_security_not_evaluated_when_bandit_cannot_run(tmp_path: Path,
 # package skipped: the vulnerability service is unreachable), plus a found vulnerability.
 SKIPPED = {"name": "certifi",
            "skip_reason": "Dependency not found on PyPI and could not be audited: certifi (1)"}
-EDITABLE = {"name": "pytest-pyramid", "skip_reason": "distribution marked as editable"}
+EDITABLE = {"name": "pytest-pyramid-verdict", "skip_reason": "distribution marked as editable"}
 CLEAN = {"name": "idna", "version": "3.20", "vulns": []}
 VULN = {"name": "requests", "version": "2.19.0", "vulns": [
     {"id": "PYSEC-2018-28", "fix_versions": ["2.20.0"], "aliases": ["CVE-2018-18074"],

@@ -238,3 +238,27 @@ def test_metrics_section_shape() -> None:
             {"value": 4, "tier": "performance", "nodeid": "tests/t.py::test_free", "tags": {}},
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("discarded", "text"),
+    [
+        ((), "metric 'api.x' was never recorded"),
+        ((("t.py::test_b", "api.y", "failed"),), "metric 'api.x' was never recorded"),
+        ((("t.py::test_a", "api.x", "failed"),),
+         "1 sample discarded: recorded by tests that did not pass (e.g. t.py::test_a: failed)"),
+        ((("t.py::test_a", "api.x", "failed"), ("t.py::test_a", "api.x", "failed"),
+          ("t.py::test_c", "api.x", "unfinished"), ("t.py::test_d", "api.y", "skipped")),
+         "3 samples discarded: recorded by tests that did not pass"),
+    ],
+)
+def test_a_metric_whose_samples_were_discarded_says_so(
+    discarded: tuple[tuple[str, str, str], ...], text: str
+) -> None:
+    (threshold,) = parse_thresholds({"api.x": "< 1"}, SRC)
+    gate = evaluate_threshold(threshold, [sample("api.y", 0)], discarded=discarded)
+    assert gate.status == "not_evaluated"  # missing data is never a pass, whatever the reason
+    assert gate.on_missing == "fail"
+    assert text in gate.message
+    if discarded and "never" not in text:
+        assert "never recorded" not in gate.message

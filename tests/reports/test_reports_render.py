@@ -491,3 +491,109 @@ def test_ctrf_of_no_tests_is_valid() -> None:
     assert ctrf_errors(document) == []
     assert document["results"]["summary"]["tests"] == 0
     json.dumps(document, allow_nan=False)
+
+
+# -- the budget figure: the one the budget gate judged, in every report ---------------------
+
+
+@pytest.mark.parametrize(
+    ("basis", "shown", "header", "other"),
+    [
+        # under xdist the summed test time (25m) outgrows the wall time (10m): the gate
+        # judges wall time by default, so 50% is what every report shows, never 125%
+        (None, "10m00s / 20m00s (50%)", "wall time / budget", "25m00s"),
+        ("wall", "10m00s / 20m00s (50%)", "wall time / budget", "25m00s"),
+        ("sum", "25m00s / 20m00s (125%)", "summed test time / budget", "10m00s"),
+    ],
+)
+def test_every_report_shows_the_figure_the_budget_gate_judges(
+    basis: str | None, shown: str, header: str, other: str
+) -> None:
+    from pytest_pyramid.verdict.render_text import tier_table
+    from pytest_pyramid.verdict.report_svg import pyramid
+
+    changes: dict[str, Any] = {"wall_time_s": 600.0, "test_time_s": 1500.0, "budget_s": 1200.0}
+    if basis is not None:
+        changes["budget_basis"] = basis
+    verdict = make_verdict(tiers={"integration": tier(3, **changes)})
+    assert report_data.budget_use(verdict["tiers"]["integration"]) == (
+        1500.0 if basis == "sum" else 600.0, 1200.0)
+    html = render_html(verdict, [])
+    row = re.search(r'<tr data-tier="integration">.*?</tr>', html)
+    assert row is not None
+    assert f"<td>{shown}</td><td>{other}</td>" in row.group(0)
+    assert f"<th>{header}</th>" in html
+    summary = step_summary(verdict, [])
+    assert f"| {header} |" in summary
+    assert f"| {shown} |" in summary
+    terminal = "\n".join(tier_table(verdict))
+    assert shown in terminal
+    assert ("summed / budget" if basis == "sum" else "wall / budget") in terminal
+    used, budget = shown.split(" (")[0].split(" / ")
+    assert f"{used} / {budget}</text>" in pyramid(verdict, {})
+
+
+# -- words a person reads at a glance -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "plural", "text"),
+    [(0, "test", None, "0 tests"), (1, "test", None, "1 test"), (2, "test", None, "2 tests"),
+     (1, "executed test", None, "1 executed test"), (3, "query", "queries", "3 queries")],
+)
+def test_counted_nouns_agree_with_their_number(
+    n: int, noun: str, plural: str | None, text: str
+) -> None:
+    from pytest_pyramid.wording import count
+
+    assert count(n, noun, plural) == text
+
+
+def test_one_test_is_one_test_in_the_pass_rate_and_the_pyramid() -> None:
+    from pytest_pyramid.gates.budgets import pass_rate_gate
+    from pytest_pyramid.summary import RunSummary, TierStats
+    from pytest_pyramid.verdict.report_svg import pyramid
+
+    run = RunSummary(tiers={"unit": TierStats("unit", selected=True, collected=1, passed=1)},
+                     selected_tiers=("unit",))
+    assert pass_rate_gate(run).message == "1 of 1 executed test passed"
+    svg = pyramid(make_verdict(tiers={"unit": tier(1)}), {"unit": 1.0})
+    assert ">1 test<" in svg
+    assert "1 tests" not in svg
+
+
+def test_a_gate_not_evaluated_is_spelled_out_and_the_columns_stay_aligned() -> None:
+    from pytest_pyramid.verdict.render_text import gate_lines
+
+    gates = [
+        {"id": "tests.pass_rate", "level": "block", "status": "pass", "actual": 100.0,
+         "threshold": 100.0, "message": "ok"},
+        {"id": "static.audit", "level": "block", "status": "not_evaluated", "actual": None,
+         "threshold": 0, "message": "pip-audit is not installed", "on_missing": "warn"},
+    ]
+    lines = gate_lines(gates, explain=True)
+    text = "\n".join(lines)
+    assert "N/E" not in text
+    heads = [line for line in lines if "tests.pass_rate" in line or "static.audit " in line]
+    assert heads[0].startswith("PASS ")
+    assert heads[1].startswith("NOT EVALUATED block")
+    assert heads[0].index("tests.pass_rate") == heads[1].index("static.audit")
+    # and each message stands under its gate id
+    message = lines[lines.index(heads[1]) + 1]
+    assert message.index("pip-audit") == heads[1].index("static.audit")
+    # PASS and FAIL alone keep their narrow column
+    assert gate_lines(gates[:1], explain=True)[0].startswith("PASS block   tests.pass_rate")
+
+
+def test_the_step_summary_never_prints_none() -> None:
+    verdict = make_verdict(
+        "incomplete",
+        tiers={"unit": tier(1, budget_s=None, coverage=None)},
+        gates=[{"id": "static.audit", "level": "block", "status": "not_evaluated",
+                "actual": None, "threshold": None, "message": "pip-audit is not installed",
+                "on_missing": "fail"}],
+        reasons=["gate static.audit: not evaluated"],
+    )
+    text = step_summary(verdict, [])
+    assert "| `static.audit` | block | not evaluated | - | - | pip-audit is not installed |" in text
+    assert "None" not in text

@@ -304,7 +304,42 @@ def test_history_without_runs_keeps_its_deploy_meaning(
     assert code == 0, captured.err
     assert json.loads(captured.out) == []  # the deployments, not the runs
     assert pyramid(["history", "--runs"]) == 3
-    assert "name the run history" in capsys.readouterr().err
+    assert "no run history named" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["history"], ["history", "--json"], ["history", "--id", "1"], ["status"], ["status", "--json"],
+     ["history", "--runs"], ["history", "--runs", "runs.sqlite"]],
+)
+def test_read_only_commands_create_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.pyramid.deploy]\ncommand = 'true'\n")
+    before = sorted(tmp_path.rglob("*"))
+    pyramid(argv)
+    capsys.readouterr()
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_history_outside_a_project_with_history_says_where_it_looks_and_how_to_start_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert pyramid(["history"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        f"no deployment history at {tmp_path / '.pyramid' / 'deploy' / 'history.sqlite'} "
+        "([tool.pyramid.deploy] history, else <work_dir>/history.sqlite): `pyramid deploy` "
+        "records every attempt there; `pyramid history --runs` lists the test runs")
+    assert pyramid(["history", "--runs"]) == 3
+    err = capsys.readouterr().err
+    assert "pyramid_history in [tool.pytest.ini_options] of the nearest pyproject.toml" in err
+    assert f"(from {tmp_path})" in err
+    assert 'enable it with pyramid_history = "FILE" there' in err
+    assert not (tmp_path / ".pyramid").exists()
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -316,6 +316,28 @@ def test_discarded_metric_samples_are_named_by_explain(
     assert data["run"]["metrics_discarded"] == 1
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_a_threshold_whose_samples_were_all_discarded_says_why(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    make_project('[tool.pyramid.thresholds]\n"api.ms" = "< 100"\n', **{
+        **FILES,
+        "tests/unit/test_m.py": """
+            import pytest
+            @pytest.mark.parametrize("n", [1, 2, 3])
+            def test_fails(pyramid_metric, n):
+                pyramid_metric("api.ms", 5.0)
+                assert False
+        """,
+    })
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    (gate,) = [g for g in read_verdict()["gates"] if g["id"] == "metric.api.ms"]
+    assert gate["status"] == "not_evaluated"  # and so blocking (on_missing fail), as before
+    assert "3 samples discarded: recorded by tests that did not pass" in gate["message"]
+    assert "never recorded" not in gate["message"]
+
+
 # -- 7. what the tree digest cannot name -------------------------------------------------------
 
 

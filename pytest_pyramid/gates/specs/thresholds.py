@@ -27,7 +27,10 @@ def _evaluate(thresholds: tuple[Threshold, ...], ctx: Context) -> list[GateResul
         return []
     from pytest_pyramid.gates.thresholds import evaluate_thresholds
 
-    return evaluate_thresholds(thresholds, ctx.run.metrics, tiers_not_selected=ctx.not_selected)
+    return evaluate_thresholds(
+        thresholds, ctx.run.metrics, tiers_not_selected=ctx.not_selected,
+        discarded=ctx.run.metrics_discarded,
+    )
 
 
 def _sections(thresholds: tuple[Threshold, ...], ctx: Context) -> Mapping[str, object]:
