@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pytest_pyramid._files import write_json_atomic
-from pytest_pyramid.config import read_pyproject_table
+from pytest_pyramid.project import read_table as read_pyproject_table
 from pytest_pyramid.verdict.document import config_digest
 from tests.deploy.helpers import app_command, git
 from tests.deploy.load import Clients
