@@ -169,9 +169,12 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--dist": _SCHEDULE,
     "--loadscope-reorder": _SCHEDULE,
     "--no-loadscope-reorder": _SCHEDULE,
-    "--tx": _SCHEDULE,
-    "--px": _SCHEDULE,
-    "-d": _SCHEDULE,
+    # A gateway spec chooses where a worker runs and with which interpreter:
+    # ``popen//chdir=OTHER`` runs another checkout's tests under this run's verdict. ``-n``
+    # alone (popen workers in this folder) is scheduling.
+    "--tx": (JUDGEMENT, "workers may run in another folder or interpreter (chdir=, python=)"),
+    "--px": (JUDGEMENT, "workers may run in another folder or interpreter (chdir=, python=)"),
+    "-d": (JUDGEMENT, "workers run on the --tx gateways, possibly another folder"),
     "--rsyncdir": (JUDGEMENT, "remote workers run copies of other folders"),
     "--rsyncignore": (JUDGEMENT, "remote workers run without some of the tree"),
     "--testrunuid": _SCHEDULE,
@@ -185,13 +188,16 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--timeout-disable-debugger-detection": _DEBUG,
     "--session-timeout": _STOPS,
     # -- pytest-rerunfailures (a rerun's pass is judged by the flaky gate)
-    "--reruns": (OUTCOME, "reruns are recorded per attempt; the flaky gate judges them"),
+    # Whether a failure may be excused by a pass on rerun is the project's decision (its
+    # tracked addopts), not a CI script's: a warn-level flaky gate would let it through.
+    "--reruns": (JUDGEMENT, "a failing test that passes on a rerun is no longer a failure"),
     "--reruns-delay": (OUTCOME, "time between reruns"),
     "--reruns-delay-backoff-factor": (OUTCOME, "time between reruns"),
     "--only-rerun": (OUTCOME, "reruns fewer failures: stricter"),
     "--rerun-except": (OUTCOME, "reruns fewer failures: stricter"),
     "--rerun-exclude-path": (OUTCOME, "reruns fewer failures: stricter"),
-    "--force-reruns": (OUTCOME, "reruns are recorded per attempt; the flaky gate judges them"),
+    "--force-reruns": (JUDGEMENT, "a failing test that passes on a rerun is no longer a "
+                       "failure"),
     "--reruns-mode": (OUTCOME, "how reruns are scheduled"),
     "--fail-on-flaky": _STRICTER,
     "--rerun-show-tracebacks": _OUTPUT,
@@ -327,7 +333,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYTEST_XDIST_AUTO_NUM_WORKERS": _SCHEDULE,
     "PYTEST_TIMEOUT": (OUTCOME, "pytest-timeout's --timeout: judged against the tiers' "
                        "per-test limits"),
-    "PYTEST_RERUNS": (OUTCOME, "reruns are recorded per attempt; the flaky gate judges them"),
+    "PYTEST_RERUNS": (JUDGEMENT, "a failing test that passes on a rerun is no longer a "
+                      "failure"),
     "PYTHONUNBUFFERED": _OUTPUT,
     "PYTHONIOENCODING": _OUTPUT,
     "PYTHONDONTWRITEBYTECODE": (OUTCOME, "only whether bytecode is written"),
