@@ -323,6 +323,42 @@ def test_the_off_switch_keeps_the_tier_markers_registered(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["@pytest.mark.e2e: pyramid tier*", "@pytest.mark.smoke: *"])
 
 
+def every_pyramid_ini_key() -> dict[str, str]:
+    from pytest_pyramid.markers import INI_ONLY, OPTIONS
+
+    keys = [(ini, flag) for _, _, ini, _, flag in OPTIONS] + [(i, f) for i, _, f in INI_ONLY]
+    values = {"pyramid_tier": "unit", "pyramid_default_tier": "unit", "pyramid_shard": "1/1"}
+    return {ini: "false" if flag else values.get(ini, "x.json") for ini, flag in keys}
+
+
+@pytest.mark.parametrize("strict", [[], ["--strict-config"]], ids=["plain", "strict_config"])
+def test_what_a_project_writes_for_pyramid_loads_with_the_plugin_off(
+    pytester: pytest.Pytester, strict: list[str]
+) -> None:
+    """A conftest hook and every pyramid_* ini key: -p no:pyramid runs the suite as pytest
+    would (exit 0), not exit 3 (unknown hook) or 4 (unknown ini key under --strict-config)."""
+    keys = every_pyramid_ini_key()
+    assert len(keys) >= 12  # every key of both tables, not an empty loop
+    ini = "\n".join(f'{key} = "{value}"' for key, value in keys.items())
+    pytester.makefile(".toml", pyproject=f"""
+[tool.pytest.ini_options]
+addopts = "{LEAN_ADDOPTS} --strict-markers"
+filterwarnings = ["error"]
+{ini}
+""")
+    pytester.makeconftest(CONFTEST_RULE)
+    pytester.makepyfile(test_m="def test_slow_one(): pass\ndef test_other(): pass\n")
+    result = pytester.runpytest("-p", "no:pyramid", *strict)
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / "x.json").exists()
+    assert not (pytester.path / "pyramid-verdict.json").exists()
+    # with the plugin on, the same keys are registered once (the hook and the ini both work)
+    help_text = pytester.runpytest("--help").stdout.str()
+    for key in keys:
+        assert help_text.count(f"  {key} ") == 1, key
+
+
 # -- 7. setup.cfg projects: a standalone pyramid.toml ----------------------------------------
 
 
