@@ -373,9 +373,6 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
-    from pytest_pyramid.run.session import LateMarkers
-
-    config.pluginmanager.register(LateMarkers(owner), "pyramid-late-markers")
     if shard is not None:
         _register_shard(config, owner, shard, project_dir, controller=writes)
     limits = owner.limits

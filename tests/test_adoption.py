@@ -262,17 +262,13 @@ LATE_MAPPED = LATE_TIER.replace("pytest.mark.e2e", "pytest.mark.slow")
 
 
 @WORKERS
-@pytest.mark.parametrize(
-    ("conftest", "what"),
-    [(LATE_TIER, "tier marker 'e2e'"),
-     (LATE_MAPPED, "a marker of tier 'integration' (its tiers.integration.markers)")],
-)
 def test_a_tier_marker_added_after_assignment_names_the_test(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
-    workers: int, conftest: str, what: str,
+    workers: int,
 ) -> None:
+    what = "tier marker 'e2e'"
     make_project('[tool.pyramid.tiers.integration]\nmarkers = ["slow"]\n',
-                 ini=STRICT_MARKERS, **{"conftest.py": conftest, **TWO_TIERS})
+                 ini=STRICT_MARKERS, **{"conftest.py": LATE_TIER, **TWO_TIERS})
     result = pytester.runpytest(*xdist(workers))
     assert result.ret != 0
     assert read_verdict()["decision"] == "incomplete"
@@ -282,6 +278,75 @@ def test_a_tier_marker_added_after_assignment_names_the_test(
     text = result.stderr.str()
     assert f"tests/unit/test_u.py::test_b: got {what} after pytest-pyramid put it in tier" in text
     assert "pytest_itemcollected" in text
+
+
+@WORKERS
+def test_a_mapped_marker_added_by_a_later_hook_moves_the_test(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    make_project('[tool.pyramid.tiers.integration]\nmarkers = ["slow"]\n',
+                 ini=STRICT_MARKERS, **{"conftest.py": LATE_MAPPED, **TWO_TIERS})
+    result = pytester.runpytest(*xdist(workers))
+    result.assert_outcomes(passed=3)
+    assert tiers_of(read_verdict()) == {"unit": 1, "integration": 2}
+
+
+HYPOTHESIS_TESTS = {
+    "tests/unit/test_props.py": """
+        from hypothesis import given, settings, strategies as st
+
+        @settings(max_examples=5, database=None)
+        @given(st.integers())
+        def test_round_trip(n):
+            assert int(str(n)) == n
+
+        @settings(max_examples=5, database=None)
+        @given(st.text())
+        def test_strip(s):
+            assert s.strip() == s.strip().strip()
+
+        def test_plain():
+            pass
+    """,
+    "tests/integration/test_i.py": "def test_i(): pass\n",
+}
+
+
+def hypothesis_project(pytester: pytest.Pytester) -> None:
+    """A project whose Hypothesis tests form a tier of their own, by the marker Hypothesis's
+    plugin adds at collection (not in the test files): the plugin stays on here."""
+    lean = LEAN_ADDOPTS.replace("-p no:hypothesispytest", "")
+    pytester.makefile(".toml", pyproject=textwrap.dedent(f"""
+        [tool.pytest.ini_options]
+        addopts = "{lean} --strict-markers"
+        [tool.pyramid.tiers.property]
+        after = "unit"
+        markers = ["hypothesis"]
+    """))
+    for name, body in HYPOTHESIS_TESTS.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body))
+
+
+@WORKERS
+def test_hypothesis_tests_map_to_a_tier_by_the_marker_its_plugin_adds(
+    pytester: pytest.Pytester, read_verdict: ReadVerdict, workers: int
+) -> None:
+    hypothesis_project(pytester)
+    result = pytester.runpytest(*xdist(workers))
+    result.assert_outcomes(passed=4)
+    assert tiers_of(read_verdict()) == {"unit": 1, "property": 2, "integration": 1}
+    # selecting the tier: Hypothesis marked every test before the other tiers were dropped
+    result = pytester.runpytest("--pyramid-tier=property", "-v", *xdist(workers))
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert "test_props.py::test_round_trip" in out
+    assert "test_props.py::test_strip" in out
+    data = read_verdict()
+    assert tiers_of(data) == {"unit": 1, "property": 2, "integration": 1}
+    assert data["run"]["selected_tiers"] == ["property"]
 
 
 def test_a_marker_added_while_collecting_is_honoured(
