@@ -17,7 +17,7 @@ from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 EXIT_READY = 0
 EXIT_NOT_READY = 1
@@ -70,6 +70,25 @@ def _trust_config() -> tuple[list[str], bool]:
     return list(config.trusted_keys), config.require_signature
 
 
+def _name_changes(problem: str, verdict: Mapping[str, Any]) -> str:
+    """A dirty verdict's problem, with the files that made it dirty (from the tree it
+    recorded, compared with its commit's)."""
+    from pytest_pyramid.verdict.provenance import changed_files
+    from pytest_pyramid.verdict.trust import DIRTY
+
+    tree = verdict.get("tree")
+    if not problem.startswith(DIRTY) or not isinstance(tree, dict):
+        return problem
+    digest, head = tree.get("digest"), tree.get("head")
+    if not isinstance(digest, str) or not isinstance(head, str):
+        return problem
+    files = changed_files(Path.cwd(), head, digest)
+    if not files:
+        return problem
+    shown = ", ".join(files[:10]) + (f" and {len(files) - 10} more" if len(files) > 10 else "")
+    return f"{problem}; changed: {shown}"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict.decision import contradiction
@@ -111,7 +130,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         require_signature=args.require_signature or configured_required,
         trusted_keys=keys,
     )
-    problems = trust_problems(verdict, target=target, policy=policy, envelope=envelope)
+    problems = [
+        _name_changes(problem, verdict)
+        for problem in trust_problems(verdict, target=target, policy=policy, envelope=envelope)
+    ]
     refusing = verdict["decision"] in ("blocked", "incomplete") and contradiction(verdict) is None
     if problems and not refusing:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
