@@ -18,6 +18,7 @@ in ``cli.py`` shows the diff and asks before writing.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from dataclasses import dataclass, field
@@ -39,6 +40,11 @@ FOLDER_TIERS = {
     "performance": "performance", "perf": "performance", "load": "performance",
     "benchmarks": "performance", "benchmark": "performance",
     "security": "security",
+}
+#: folders beside the test folders (at the project's root) that hold a tier of their own
+ROOT_FOLDER_TIERS = {
+    "benchmarks": "performance", "benchmark": "performance", "bench": "performance",
+    "perf": "performance", "e2e": "e2e", "acceptance": "e2e",
 }
 #: marker names teams already use, and the tier they suggest
 MARKER_TIERS = {
@@ -78,6 +84,9 @@ class Project:
     source: tuple[str, ...] = ()
     #: test folders (relative to the root) and the tier each suggests
     folders: dict[str, str] = field(default_factory=dict)
+    #: files the project keeps out of its suite already (conftest ``collect_ignore`` and
+    #: ``collect_ignore_glob``), as globs relative to the root: ``[tool.pyramid] exclude``
+    exclusions: tuple[str, ...] = ()
 
     @property
     def target(self) -> Path:
@@ -162,8 +171,49 @@ def inspect(root: Path) -> Project:
             tier = FOLDER_TIERS.get(child.name.lower())
             if tier is not None:
                 project.folders[f"{test_root}/{child.name}"] = tier
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        # a benchmark or e2e folder beside tests/ (attrs' bench/), when it holds test files
+        tier = ROOT_FOLDER_TIERS.get(child.name.lower())
+        if tier is not None and child.name not in project.folders and _has_tests(child):
+            project.folders[child.name] = tier
+    project.exclusions = _collect_ignores(root, roots)
     project.source = _source(root)
     return project
+
+
+def _ignore_list(node: ast.stmt) -> list[str]:
+    """The strings of a ``collect_ignore[_glob] = [...]`` statement; [] for anything else."""
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, (ast.List, ast.Tuple)):
+        return []
+    if not {t.id for t in node.targets if isinstance(t, ast.Name)} & {
+        "collect_ignore", "collect_ignore_glob",
+    }:
+        return []
+    return [e.value for e in node.value.elts
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+
+
+def _has_tests(folder: Path) -> bool:
+    return any(folder.rglob("test_*.py")) or any(folder.rglob("*_test.py"))
+
+
+def _collect_ignores(root: Path, test_roots: tuple[str, ...]) -> tuple[str, ...]:
+    """``collect_ignore`` / ``collect_ignore_glob`` of the conftests at the root and the test
+    roots, as globs relative to the root (only lists of plain strings: nothing is run)."""
+    found: list[str] = []
+    for folder in (root, *(root / r for r in test_roots)):
+        conftest = folder / "conftest.py"
+        try:
+            tree = ast.parse(conftest.read_text("utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue
+        base = folder.relative_to(root).as_posix()
+        prefix = "" if base == "." else base + "/"
+        for node in tree.body:
+            for value in _ignore_list(node):
+                rel = prefix + value.strip("/")
+                found.append(f"{rel}/**" if (root / rel).is_dir() else rel)
+    return tuple(dict.fromkeys(found))
 
 
 def _source(root: Path) -> tuple[str, ...]:
@@ -298,6 +348,9 @@ def render(
                    "its own")
     if project.source:
         top.append(f"source = {_toml_list(project.source)}")
+    if project.exclusions:
+        top.append(f"exclude = {_toml_list(project.exclusions)}  # the project's conftest "
+                   "collect_ignore: not part of the suite")
     cov_ok = project.runs_with_cov
     blocks: list[str] = []
     tiers = dict(plan)

@@ -303,3 +303,36 @@ def test_write_ignores_the_run_outputs_and_says_to_commit(
     code, out = init(root, capfd, "--no-run", "--write")  # configured now: refused, unchanged
     assert code == 3
     assert (root / ".gitignore").read_text().splitlines() == lines
+
+
+def test_inspect_proposes_root_benchmarks_and_the_projects_own_collect_ignore(
+    tmp_path: Path,
+) -> None:
+    root = write(tmp_path, {
+        "pyproject.toml": """
+            [tool.pytest]
+            testpaths = ["tests"]
+            markers = ["slow: takes a while"]
+        """,
+        "conftest.py": (
+            'collect_ignore = ["setup.py", "docs"]\ncollect_ignore_glob = ["*_old.py"]\n'
+        ),
+        "docs/conf.py": "",
+        "tests/conftest.py": "import sys\ncollect_ignore = [f'x{sys.version}', 'legacy']\n",
+        "tests/legacy/test_l.py": "def test_l(): pass\n",
+        "tests/unit/test_u.py": "def test_u(): pass\n",
+        "bench/test_speed.py": "def test_speed(): pass\n",
+        "scripts/run.py": "",
+    })
+    project = adopt.inspect(root)
+    assert project.pytest_config == "pyproject.toml"  # pytest 9's native [tool.pytest] table
+    assert project.testpaths == ("tests",)
+    assert project.markers == ("slow",)
+    assert project.folders == {"tests/unit": "unit", "bench": "performance"}
+    # literal strings only (an f-string is not evaluated); folders become folder globs
+    assert project.exclusions == ("setup.py", "docs/**", "*_old.py", "tests/legacy/**")
+    text = adopt.render(project, adopt.propose(project), None)
+    table = tomllib.loads(text)["tool"]["pyramid"]
+    assert table["exclude"] == list(project.exclusions)
+    assert table["tiers"]["performance"] == {"paths": ["bench"]}
+    assert table["tiers"]["integration"] == {"markers": ["slow"]}
