@@ -416,7 +416,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(project: Any, plan: Any, runs: int) -> Any:
+def _measure(project: Any, plan: Any, runs: int, *, own_config: bool = False) -> Any:
     """Run the suite ``runs`` times with the proposal in a temporary pyramid.toml (observe
     mode, no budgets) and read what the verdicts measured. Leaves nothing in the project:
     the verdict, coverage data and pytest's cache go to a temporary folder, no bytecode is
@@ -433,15 +433,21 @@ def _measure(project: Any, plan: Any, runs: int) -> Any:
     found = []
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(1, runs + 1):
-            probe.write_text(adopt.render(project, plan, None, measuring=True, coverage=coverage))
+            # a configured project (`--remeasure`) is measured with its own configuration
+            if not own_config:
+                probe.write_text(
+                    adopt.render(project, plan, None, measuring=True, coverage=coverage)
+                )
             try:
                 measured = _measure_once(project, Path(tmp), index, runs, coverage=coverage)
                 if measured is None and coverage:  # the project's coverage set-up clashes
                     coverage = False
-                    probe.write_text(adopt.render(project, plan, None, measuring=True))
+                    if not own_config:
+                        probe.write_text(adopt.render(project, plan, None, measuring=True))
                     measured = _measure_once(project, Path(tmp), index, runs, coverage=False)
             finally:
-                probe.unlink(missing_ok=True)
+                if not own_config:
+                    probe.unlink(missing_ok=True)
             if measured is None:
                 raise UsageFailure(f"{project.root}: the measuring run collected no test")
             found.append(measured)
@@ -508,6 +514,26 @@ def _ignore_outputs(root: Path) -> str:
     return f"{path.name}: added {', '.join(lines)}"
 
 
+def _remeasure(root: Path, runs: int) -> int:
+    """Measure a configured project with its own configuration and print, per tier, its
+    budget next to the one ``pyramid init`` would propose now (nothing is written)."""
+    from pytest_pyramid import adopt
+    from pytest_pyramid.durations import format_duration
+
+    settings = _project(str(root)).settings
+    project = adopt.inspect(root)
+    measured = _measure(project, None, runs, own_config=True)
+    for name, spec in settings.tiers.items():
+        if name not in measured.wall_s:
+            continue
+        now = "no budget" if spec.budget is None else f"budget {format_duration(spec.budget)}"
+        wall = measured.wall_s[name]
+        _print(f"{name}: {now}; proposed {adopt.nice_budget(wall)} "
+               f"({adopt.budget_comment(wall, measured.runs)})")
+    _print("not written: edit the budgets in the configuration to take the proposal")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """Propose a first [tool.pyramid] from the project and one measured run; write it after
     showing the diff and asking (``--write``: without asking)."""
@@ -523,9 +549,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
     if already is not None:
+        if args.remeasure:
+            return _remeasure(root, args.runs)
         raise UsageFailure(
             f"{already}: pytest-pyramid is configured already (`pyramid config check` "
-            "validates it)"
+            "validates it; `pyramid init --remeasure` measures its budgets again)"
         )
     project = adopt.inspect(root)
     plan = adopt.propose(project)
@@ -666,6 +694,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--write", action="store_true", help="write without asking (scripts)")
     init.add_argument("--runs", type=_positive_int, default=RUNS, metavar="N",
                       help="measuring runs; budgets come from the slowest (default: %(default)s)")
+    init.add_argument("--remeasure", action="store_true",
+                      help="a configured project: measure it again with its own configuration "
+                      "and show each tier's budget beside the proposed one (writes nothing)")
     init.add_argument("--no-run", action="store_true",
                       help="propose tiers only: no measuring run, no budgets or thresholds")
     init.add_argument("--observe", action="store_true",

@@ -336,3 +336,21 @@ def test_inspect_proposes_root_benchmarks_and_the_projects_own_collect_ignore(
     assert table["exclude"] == list(project.exclusions)
     assert table["tiers"]["performance"] == {"paths": ["bench"]}
     assert table["tiers"]["integration"] == {"markers": ["slow"]}
+
+
+def test_a_configured_project_can_be_measured_again(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = write(tmp_path, {"setup.cfg": SETUP_CFG, **TESTS, "pyramid.toml": """
+        [tiers.unit]
+        paths = ["tests/unit"]
+        budget = "5m"
+    """})
+    before = project_files(root)
+    code, out = init(root, capfd, "--remeasure", "--runs", "2")
+    assert code == 0, out
+    assert "measuring 2/2:" in out
+    assert "unit: budget 5m00s; proposed 10s (measured " in out
+    assert "(slowest of 2 runs); 10s is the smallest budget proposed" in out
+    assert "not written" in out
+    assert project_files(root) == before
