@@ -356,6 +356,9 @@ def render(
     tiers = dict(plan)
     for name in measured.tests if measured is not None else ():
         tiers.setdefault(name, TierPlan())
+    if measuring:  # every budget off, also of tiers the proposal does not name (the default
+        for name in BUILTIN_TIERS:  # tier's built-in budget would be judged otherwise)
+            tiers.setdefault(name, TierPlan())
     for name in BUILTIN_TIERS:
         if name not in tiers:
             continue

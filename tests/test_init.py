@@ -354,3 +354,17 @@ def test_a_configured_project_can_be_measured_again(
     assert "(slowest of 2 runs); 10s is the smallest budget proposed" in out
     assert "not written" in out
     assert project_files(root) == before
+
+
+def test_the_measuring_proposal_turns_every_budget_off() -> None:
+    from pathlib import Path
+
+    from pytest_pyramid.config import BUILTIN_TIERS
+
+    project = adopt.Project(root=Path("/nonexistent"))
+    plan = {"integration": adopt.TierPlan(("tests/functional",), ())}
+    table = tomllib.loads(adopt.render(project, plan, None, measuring=True))
+    assert table["mode"] == "observe"
+    assert {name: tier["budget"] for name, tier in table["tiers"].items()} == dict.fromkeys(
+        BUILTIN_TIERS, "off"
+    )
