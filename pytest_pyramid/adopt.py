@@ -18,6 +18,7 @@ in ``cli.py`` shows the diff and asks before writing.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ FOLDER_TIERS = {
     "benchmarks": "performance", "benchmark": "performance",
     "security": "security",
 }
+#: folders beside the test folders (at the project's root) that hold a tier of their own
+ROOT_FOLDER_TIERS = {
+    "benchmarks": "performance", "benchmark": "performance", "bench": "performance",
+    "perf": "performance", "e2e": "e2e", "acceptance": "e2e",
+}
 #: marker names teams already use, and the tier they suggest
 MARKER_TIERS = {
     "slow": "integration", "network": "integration", "online": "integration",
@@ -53,6 +59,15 @@ MARKER_TIERS = {
 }
 #: budgets are the measured wall time times this, rounded up: CI machines are slower
 HEADROOM = 2.0
+#: the smallest budget proposed: below it a tier's wall time is mostly start-up and noise
+FLOOR_S = 10.0
+#: measuring runs: the budget is from the slowest (one run of a suite on a busy machine can
+#: be twice another; the slowest of three, with the headroom, holds on a slow day)
+RUNS = 3
+#: files a run writes that are not the project's source (``git status`` must not see them:
+#: a verdict produced beside an untracked verdict is ``dirty``)
+GITIGNORE = ("pyramid-verdict.json", "pyramid-verdict.results.json", "pyramid-report.*",
+             "pyramid-partial-*.json")
 _NOT_SOURCE = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "benchmarks",
                          "scripts", "tools", "build", "dist"})
 
@@ -70,6 +85,9 @@ class Project:
     source: tuple[str, ...] = ()
     #: test folders (relative to the root) and the tier each suggests
     folders: dict[str, str] = field(default_factory=dict)
+    #: files the project keeps out of its suite already (conftest ``collect_ignore`` and
+    #: ``collect_ignore_glob``), as globs relative to the root: ``[tool.pyramid] exclude``
+    exclusions: tuple[str, ...] = ()
 
     @property
     def target(self) -> Path:
@@ -98,6 +116,8 @@ class Measured:
     total_coverage: float | None
     failed: int
     duration_s: float
+    #: how many measuring runs these figures come from
+    runs: int = 1
 
 
 def _split(value: str) -> list[str]:
@@ -152,8 +172,49 @@ def inspect(root: Path) -> Project:
             tier = FOLDER_TIERS.get(child.name.lower())
             if tier is not None:
                 project.folders[f"{test_root}/{child.name}"] = tier
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        # a benchmark or e2e folder beside tests/ (attrs' bench/), when it holds test files
+        tier = ROOT_FOLDER_TIERS.get(child.name.lower())
+        if tier is not None and child.name not in project.folders and _has_tests(child):
+            project.folders[child.name] = tier
+    project.exclusions = _collect_ignores(root, roots)
     project.source = _source(root)
     return project
+
+
+def _ignore_list(node: ast.stmt) -> list[str]:
+    """The strings of a ``collect_ignore[_glob] = [...]`` statement; [] for anything else."""
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, (ast.List, ast.Tuple)):
+        return []
+    if not {t.id for t in node.targets if isinstance(t, ast.Name)} & {
+        "collect_ignore", "collect_ignore_glob",
+    }:
+        return []
+    return [e.value for e in node.value.elts
+            if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+
+
+def _has_tests(folder: Path) -> bool:
+    return any(folder.rglob("test_*.py")) or any(folder.rglob("*_test.py"))
+
+
+def _collect_ignores(root: Path, test_roots: tuple[str, ...]) -> tuple[str, ...]:
+    """``collect_ignore`` / ``collect_ignore_glob`` of the conftests at the root and the test
+    roots, as globs relative to the root (only lists of plain strings: nothing is run)."""
+    found: list[str] = []
+    for folder in (root, *(root / r for r in test_roots)):
+        conftest = folder / "conftest.py"
+        try:
+            tree = ast.parse(conftest.read_text("utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue
+        base = folder.relative_to(root).as_posix()
+        prefix = "" if base == "." else base + "/"
+        for node in tree.body:
+            for value in _ignore_list(node):
+                rel = prefix + value.strip("/")
+                found.append(f"{rel}/**" if (root / rel).is_dir() else rel)
+    return tuple(dict.fromkeys(found))
 
 
 def _source(root: Path) -> tuple[str, ...]:
@@ -188,12 +249,51 @@ def propose(project: Project) -> dict[str, TierPlan]:
 
 def nice_budget(wall_s: float) -> str:
     """The measured wall time with headroom, rounded up to a figure people write."""
-    seconds = max(wall_s * HEADROOM, 10.0)
+    seconds = max(wall_s * HEADROOM, FLOOR_S)
     if seconds < 60:
         return f"{math.ceil(seconds / 5) * 5}s"
     if seconds < 600:
         return f"{math.ceil(seconds / 30) * 30}s"
     return f"{math.ceil(seconds / 60)}m"
+
+
+def budget_comment(wall_s: float, runs: int = 1) -> str:
+    """Why the proposed budget is what it is (the floor said in words when it applies)."""
+    which = f"slowest of {runs} runs" if runs > 1 else "one run"
+    text = f"measured {wall_s:.1f}s of wall time ({which})"
+    if wall_s * HEADROOM < FLOOR_S:
+        text += f"; {FLOOR_S:g}s is the smallest budget proposed (below it, start-up and noise)"
+    return text
+
+
+def slowest(runs: list[Measured]) -> Measured:
+    """One measurement from several runs of the same suite: each tier's slowest wall time
+    (a budget must hold on the slowest run seen), the lowest coverage (a floor), the last
+    run's test counts, every failure counted."""
+    if len(runs) == 1:
+        return runs[0]
+    last = runs[-1]
+    wall: dict[str, float] = {}
+    cov: dict[str, float] = {}
+    for run in runs:
+        for name, value in run.wall_s.items():
+            wall[name] = max(wall.get(name, 0.0), value)
+        for name, value in run.coverage.items():
+            cov[name] = min(cov.get(name, value), value)
+    totals = [run.total_coverage for run in runs if run.total_coverage is not None]
+    return Measured(
+        tests=last.tests, wall_s=wall, coverage=cov,
+        total_coverage=min(totals) if totals else None,
+        failed=max(run.failed for run in runs),
+        duration_s=max(run.duration_s for run in runs), runs=len(runs),
+    )
+
+
+def gitignore_lines(existing: str) -> list[str]:
+    """The lines to add to a ``.gitignore`` with ``existing`` text: the run's outputs it
+    does not name yet."""
+    have = {line.strip() for line in existing.splitlines()}
+    return [name for name in GITIGNORE if name not in have and f"/{name}" not in have]
 
 
 def read_measurement(verdict: dict[str, Any]) -> Measured:
@@ -239,18 +339,26 @@ def render(
     top = [] if standalone else ["[tool.pyramid]"]
     if measured is not None:
         total = sum(measured.tests.values())
-        top.append(f"# written by `pyramid init` from a measured run: {plural(total, 'test')} in "
-                   f"{measured.duration_s:.1f}s; budgets are {HEADROOM:g}x the measured wall time")
+        which = "a measured run" if measured.runs == 1 else f"{measured.runs} measured runs"
+        top.append(f"# written by `pyramid init` from {which}: {plural(total, 'test')} in "
+                   f"{measured.duration_s:.1f}s; budgets are {HEADROOM:g}x the measured wall time"
+                   + (" of the slowest run" if measured.runs > 1 else ""))
     if observe or measuring:
         top.append('mode = "observe"  # gates are judged and shown; pytest\'s exit status is '
                    "its own")
     if project.source:
         top.append(f"source = {_toml_list(project.source)}")
+    if project.exclusions:
+        top.append(f"exclude = {_toml_list(project.exclusions)}  # the project's conftest "
+                   "collect_ignore: not part of the suite")
     cov_ok = project.runs_with_cov
     blocks: list[str] = []
     tiers = dict(plan)
     for name in measured.tests if measured is not None else ():
         tiers.setdefault(name, TierPlan())
+    if measuring:  # every budget off, also of tiers the proposal does not name (the default
+        for name in BUILTIN_TIERS:  # tier's built-in budget would be judged otherwise)
+            tiers.setdefault(name, TierPlan())
     for name in BUILTIN_TIERS:
         if name not in tiers:
             continue
@@ -266,7 +374,7 @@ def render(
                 lines.append("coverage = 0")
         elif measured is not None and name in measured.wall_s:
             wall = measured.wall_s[name]
-            lines.append(f'budget = "{nice_budget(wall)}"  # measured {wall:.1f}s of wall time')
+            lines.append(f'budget = "{nice_budget(wall)}"  # {budget_comment(wall, measured.runs)}')
             if name in measured.coverage:
                 floor = math.floor(measured.coverage[name])
                 comment = "" if cov_ok else "# "

@@ -18,7 +18,7 @@ import pytest
 from pytest_pyramid.config import DEFAULT_VERDICT, Settings
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.foreign import problem
-from pytest_pyramid.report_kinds import session_help
+from pytest_pyramid.markers import OPTIONS, add_hookspecs, add_ini_options
 from pytest_pyramid.run.filters import informational
 from pytest_pyramid.stash import (
     EXPLAINED_KEY,
@@ -48,46 +48,10 @@ SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_pyramid import hookspecs
+    # once, whichever of the two entry points loads first (markers keeps them with -p no:pyramid)
+    add_hookspecs(pluginmanager)
 
-    pluginmanager.add_hookspecs(hookspecs)
 
-
-TIER_HELP = (
-    "Run only these tiers and/or groups, comma-separated: fast, unit,contract, all "
-    "(a partial run: its verdict is incomplete)"
-)
-FAIL_FAST_HELP = "Stop before the next tier once a tier has a failure (also under xdist)"
-VERDICT_HELP = "Where to write the verdict JSON (default: [tool.pyramid] verdict)"
-EXPLAIN_HELP = "Print every gate with its measured value, threshold, level and why"
-ENABLE_HELP = "Activate pytest-pyramid even without a [tool.pyramid] table"
-DIFF_BASE_HELP = "Base revision for changed-line coverage and risk (default: the config's base)"
-DEFAULT_TIER_HELP = "Tier of tests with no tier marker and no path match (default: unit)"
-STRICT_HELP = "A test without a tier marker or path match is an error"
-SHARD_HELP = (
-    "Run CI shard I of N (I/N, counted from 1) or auto (GitLab, CircleCI, Buildkite or "
-    "Bazel variables); writes pyramid-partial-I-of-N.json for `pyramid merge`, no verdict"
-)
-DURATIONS_HELP = (
-    "Durations file that balances --pyramid-shard (default: .pyramid/durations.json; "
-    "`pyramid merge --durations-out` writes it)"
-)
-REPORT_HELP = session_help()
-HISTORY_HELP = "SQLite run history to append this run's verdict to (the HTML report's trends)"
-
-#: (option, alias, ini name, help, bool?) - every option has an ini twin with the same help
-OPTIONS = (
-    ("--pyramid-tier", "--tier", "pyramid_tier", TIER_HELP, False),
-    ("--pyramid-fail-fast", "--tier-fail-fast", "pyramid_fail_fast", FAIL_FAST_HELP, True),
-    ("--pyramid-verdict", None, "pyramid_verdict", VERDICT_HELP, False),
-    ("--pyramid-explain", None, "pyramid_explain", EXPLAIN_HELP, True),
-    ("--pyramid", None, "pyramid_enable", ENABLE_HELP, True),
-    ("--pyramid-diff-base", None, "pyramid_diff_base", DIFF_BASE_HELP, False),
-    ("--pyramid-shard", None, "pyramid_shard", SHARD_HELP, False),
-    ("--pyramid-durations", None, "pyramid_durations", DURATIONS_HELP, False),
-    ("--pyramid-report", None, "pyramid_report", REPORT_HELP, False),
-    ("--pyramid-history", None, "pyramid_history", HISTORY_HELP, False),
-)
 _METAVARS = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH", "pyramid_shard": "I/N|auto",
              "pyramid_durations": "PATH", "pyramid_report": "KINDS", "pyramid_history": "PATH"}
 
@@ -101,12 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         else:
             metavar = _METAVARS.get(ini, "REV")
             group.addoption(*names, dest=ini, metavar=metavar, default=None, help=text)
-        if flag:
-            parser.addini(ini, text, type="bool", default=None)
-        else:
-            parser.addini(ini, text, type="string", default=None)
-    parser.addini("pyramid_default_tier", DEFAULT_TIER_HELP, default=None)
-    parser.addini("pyramid_strict", STRICT_HELP, type="bool", default=None)
+    # the ini twins belong to the always-on part: a project's pyramid_* keys load without us
+    add_ini_options(parser)
 
 
 def option_value(config: pytest.Config, name: str) -> object:
@@ -438,9 +398,6 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     recorder = install(config, config.rootpath)
     config.pluginmanager.register(ClosedWorld(recorder, is_worker=owner.is_worker),
                                   "pyramid-closed-world")
-    from pytest_pyramid.run.session import LateMarkers
-
-    config.pluginmanager.register(LateMarkers(owner), "pyramid-late-markers")
     if shard is not None:
         _register_shard(config, owner, shard, project_dir, controller=writes)
     limits = owner.limits

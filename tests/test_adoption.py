@@ -266,17 +266,13 @@ LATE_MAPPED = LATE_TIER.replace("pytest.mark.e2e", "pytest.mark.slow")
 
 
 @WORKERS
-@pytest.mark.parametrize(
-    ("conftest", "what"),
-    [(LATE_TIER, "tier marker 'e2e'"),
-     (LATE_MAPPED, "a marker of tier 'integration' (its tiers.integration.markers)")],
-)
 def test_a_tier_marker_added_after_assignment_names_the_test(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
-    workers: int, conftest: str, what: str,
+    workers: int,
 ) -> None:
+    what = "tier marker 'e2e'"
     make_project('[tool.pyramid.tiers.integration]\nmarkers = ["slow"]\n',
-                 ini=STRICT_MARKERS, **{"conftest.py": conftest, **TWO_TIERS})
+                 ini=STRICT_MARKERS, **{"conftest.py": LATE_TIER, **TWO_TIERS})
     result = pytester.runpytest(*xdist(workers))
     assert result.ret != 0
     assert read_verdict()["decision"] == "incomplete"
@@ -286,6 +282,75 @@ def test_a_tier_marker_added_after_assignment_names_the_test(
     text = result.stderr.str()
     assert f"tests/unit/test_u.py::test_b: got {what} after pytest-pyramid put it in tier" in text
     assert "pytest_itemcollected" in text
+
+
+@WORKERS
+def test_a_mapped_marker_added_by_a_later_hook_moves_the_test(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    make_project('[tool.pyramid.tiers.integration]\nmarkers = ["slow"]\n',
+                 ini=STRICT_MARKERS, **{"conftest.py": LATE_MAPPED, **TWO_TIERS})
+    result = pytester.runpytest(*xdist(workers))
+    result.assert_outcomes(passed=3)
+    assert tiers_of(read_verdict()) == {"unit": 1, "integration": 2}
+
+
+HYPOTHESIS_TESTS = {
+    "tests/unit/test_props.py": """
+        from hypothesis import given, settings, strategies as st
+
+        @settings(max_examples=5, database=None)
+        @given(st.integers())
+        def test_round_trip(n):
+            assert int(str(n)) == n
+
+        @settings(max_examples=5, database=None)
+        @given(st.text())
+        def test_strip(s):
+            assert s.strip() == s.strip().strip()
+
+        def test_plain():
+            pass
+    """,
+    "tests/integration/test_i.py": "def test_i(): pass\n",
+}
+
+
+def hypothesis_project(pytester: pytest.Pytester) -> None:
+    """A project whose Hypothesis tests form a tier of their own, by the marker Hypothesis's
+    plugin adds at collection (not in the test files): the plugin stays on here."""
+    lean = LEAN_ADDOPTS.replace("-p no:hypothesispytest", "")
+    pytester.makefile(".toml", pyproject=textwrap.dedent(f"""
+        [tool.pytest.ini_options]
+        addopts = "{lean} --strict-markers"
+        [tool.pyramid.tiers.property]
+        after = "unit"
+        markers = ["hypothesis"]
+    """))
+    for name, body in HYPOTHESIS_TESTS.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body))
+
+
+@WORKERS
+def test_hypothesis_tests_map_to_a_tier_by_the_marker_its_plugin_adds(
+    pytester: pytest.Pytester, read_verdict: ReadVerdict, workers: int
+) -> None:
+    hypothesis_project(pytester)
+    result = pytester.runpytest(*xdist(workers))
+    result.assert_outcomes(passed=4)
+    assert tiers_of(read_verdict()) == {"unit": 1, "property": 2, "integration": 1}
+    # selecting the tier: Hypothesis marked every test before the other tiers were dropped
+    result = pytester.runpytest("--pyramid-tier=property", "-v", *xdist(workers))
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert "test_props.py::test_round_trip" in out
+    assert "test_props.py::test_strip" in out
+    data = read_verdict()
+    assert tiers_of(data) == {"unit": 1, "property": 2, "integration": 1}
+    assert data["run"]["selected_tiers"] == ["property"]
 
 
 def test_a_marker_added_while_collecting_is_honoured(
@@ -325,6 +390,42 @@ def test_the_off_switch_keeps_the_tier_markers_registered(pytester: pytest.Pytes
     assert not (pytester.path / "pyramid-verdict.json").exists()
     result = pytester.runpytest("-p", "no:pyramid", "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.e2e: pyramid tier*", "@pytest.mark.smoke: *"])
+
+
+def every_pyramid_ini_key() -> dict[str, str]:
+    from pytest_pyramid.markers import INI_ONLY, OPTIONS
+
+    keys = [(ini, flag) for _, _, ini, _, flag in OPTIONS] + [(i, f) for i, _, f in INI_ONLY]
+    values = {"pyramid_tier": "unit", "pyramid_default_tier": "unit", "pyramid_shard": "1/1"}
+    return {ini: "false" if flag else values.get(ini, "x.json") for ini, flag in keys}
+
+
+@pytest.mark.parametrize("strict", [[], ["--strict-config"]], ids=["plain", "strict_config"])
+def test_what_a_project_writes_for_pyramid_loads_with_the_plugin_off(
+    pytester: pytest.Pytester, strict: list[str]
+) -> None:
+    """A conftest hook and every pyramid_* ini key: -p no:pyramid runs the suite as pytest
+    would (exit 0), not exit 3 (unknown hook) or 4 (unknown ini key under --strict-config)."""
+    keys = every_pyramid_ini_key()
+    assert len(keys) >= 12  # every key of both tables, not an empty loop
+    ini = "\n".join(f'{key} = "{value}"' for key, value in keys.items())
+    pytester.makefile(".toml", pyproject=f"""
+[tool.pytest.ini_options]
+addopts = "{LEAN_ADDOPTS} --strict-markers"
+filterwarnings = ["error"]
+{ini}
+""")
+    pytester.makeconftest(CONFTEST_RULE)
+    pytester.makepyfile(test_m="def test_slow_one(): pass\ndef test_other(): pass\n")
+    result = pytester.runpytest("-p", "no:pyramid", *strict)
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=2)
+    assert not (pytester.path / "x.json").exists()
+    assert not (pytester.path / "pyramid-verdict.json").exists()
+    # with the plugin on, the same keys are registered once (the hook and the ini both work)
+    help_text = pytester.runpytest("--help").stdout.str()
+    for key in keys:
+        assert help_text.count(f"  {key} ") == 1, key
 
 
 # -- 7. setup.cfg projects: a standalone pyramid.toml ----------------------------------------

@@ -207,8 +207,13 @@ def test_a_dirty_verdict_needs_allow_dirty_and_the_same_dirty_tree(
     data = verdict_for_head(repo)
     assert data["dirty"] is True
     path = write(repo, data)
+    (repo / "notes.txt").write_text("new\n")
+    data = verdict_for_head(repo)
+    path = write(repo, data)
     assert main(["check", path]) == 3
-    assert "changes not in its commit" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "changes not in its commit" in err
+    assert "pass --allow-dirty to accept them; changed: app.py, notes.txt" in err
     assert main(["check", path, "--allow-dirty"]) == 0
     assert "--allow-dirty" in capsys.readouterr().out
     (repo / "app.py").write_text("x = 4\n")

@@ -203,3 +203,168 @@ def test_a_configured_project_is_refused(
     code, out = init(root, capfd, "--write")
     assert code == 3
     assert "pytest-pyramid is configured already" in out
+
+
+@pytest.mark.parametrize(
+    ("wall", "runs", "says", "floor"),
+    [(0.3, 1, "measured 0.3s of wall time (one run)", True),
+     (4.9, 3, "measured 4.9s of wall time (slowest of 3 runs)", True),
+     (5.0, 3, "measured 5.0s of wall time (slowest of 3 runs)", False),
+     (120.0, 1, "measured 120.0s of wall time (one run)", False)],
+)
+def test_a_budget_comment_says_where_it_comes_from_and_when_the_floor_applies(
+    wall: float, runs: int, says: str, floor: bool
+) -> None:
+    text = adopt.budget_comment(wall, runs)
+    assert text.startswith(says)
+    assert ("10s is the smallest budget proposed" in text) is floor
+
+
+def measured(wall: dict[str, float], cov: dict[str, float], failed: int = 0) -> adopt.Measured:
+    return adopt.Measured(tests=dict.fromkeys(wall, 2), wall_s=wall, coverage=cov,
+                          total_coverage=min(cov.values()) if cov else None, failed=failed,
+                          duration_s=sum(wall.values()))
+
+
+def test_several_runs_give_the_slowest_wall_and_the_lowest_coverage() -> None:
+    runs = [measured({"unit": 1.0, "integration": 40.0}, {"unit": 91.0}),
+            measured({"unit": 3.0, "integration": 15.0}, {"unit": 90.5}, failed=1),
+            measured({"unit": 2.0, "integration": 25.0}, {"unit": 92.0})]
+    both = adopt.slowest(runs)
+    assert both.wall_s == {"unit": 3.0, "integration": 40.0}
+    assert both.coverage == {"unit": 90.5}
+    assert both.total_coverage == 90.5
+    assert both.failed == 1
+    assert both.runs == 3
+    # one budget whatever the order the runs came in (click: 40, 25 and 15 s in three runs)
+    assert adopt.slowest(runs[::-1]).wall_s == both.wall_s
+
+
+@pytest.mark.parametrize(
+    ("existing", "added"),
+    [("", list(adopt.GITIGNORE)),
+     ("*.pyc\npyramid-verdict.json\n", [n for n in adopt.GITIGNORE if n != "pyramid-verdict.json"]),
+     ("/pyramid-verdict.json\n" + "\n".join(adopt.GITIGNORE[1:]), [])],
+)
+def test_gitignore_gets_only_the_outputs_it_does_not_name(existing: str, added: list[str]) -> None:
+    assert adopt.gitignore_lines(existing) == added
+
+
+def project_files(tmp_path: Path) -> list[str]:
+    return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+
+
+def test_measuring_leaves_nothing_behind_and_shows_only_its_own_lines(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pytest_cov")
+    root = write(tmp_path, {"setup.cfg": SETUP_CFG, **SOURCE, **TESTS})
+    before = project_files(root)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, out = init(root, capfd, "--runs", "2")
+    assert code == 0, out
+    assert "measuring 1/2:" in out
+    assert "measuring 2/2:" in out
+    assert "  4 tests in " in out
+    # the measuring runs' own pyramid section (budgets off, gates, decision) is not shown
+    assert "decision:" not in out
+    assert "budget" not in out.split("--- pyramid.toml")[0]
+    assert "slowest of 2 runs" in out
+    assert "10s is the smallest budget proposed" in out  # these tiers take well under 5 s
+    assert "not written" in out
+    assert project_files(root) == before  # no .coverage, cache, bytecode or probe file
+
+
+def test_a_coverage_configuration_that_clashes_with_cov_is_measured_without_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pytest_cov")
+    root = write(tmp_path, {"setup.cfg": SETUP_CFG, ".coveragerc": "[run]\nplugins = no_such_mod\n",
+                            **SOURCE, **TESTS})
+    code, out = init(root, capfd, "--runs", "1", "--write")
+    assert code == 0, out
+    assert "the project's own coverage configuration may clash with --cov" in out
+    assert "No module named 'no_such_mod'" in out
+    table = tomllib.loads((root / "pyramid.toml").read_text())
+    assert set(table["tiers"]) == {"unit", "integration"}
+    assert "coverage" not in (root / "pyramid.toml").read_text()
+
+
+def test_write_ignores_the_run_outputs_and_says_to_commit(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = write(tmp_path, {"setup.cfg": SETUP_CFG, ".gitignore": "*.pyc", **TESTS})
+    code, out = init(root, capfd, "--no-run", "--write")
+    assert code == 0, out
+    lines = (root / ".gitignore").read_text().splitlines()
+    assert lines[0] == "*.pyc"  # kept, and the new lines start on a line of their own
+    assert set(adopt.GITIGNORE) <= set(lines)
+    assert "commit the change" in out
+    code, out = init(root, capfd, "--no-run", "--write")  # configured now: refused, unchanged
+    assert code == 3
+    assert (root / ".gitignore").read_text().splitlines() == lines
+
+
+def test_inspect_proposes_root_benchmarks_and_the_projects_own_collect_ignore(
+    tmp_path: Path,
+) -> None:
+    root = write(tmp_path, {
+        "pyproject.toml": """
+            [tool.pytest]
+            testpaths = ["tests"]
+            markers = ["slow: takes a while"]
+        """,
+        "conftest.py": (
+            'collect_ignore = ["setup.py", "docs"]\ncollect_ignore_glob = ["*_old.py"]\n'
+        ),
+        "docs/conf.py": "",
+        "tests/conftest.py": "import sys\ncollect_ignore = [f'x{sys.version}', 'legacy']\n",
+        "tests/legacy/test_l.py": "def test_l(): pass\n",
+        "tests/unit/test_u.py": "def test_u(): pass\n",
+        "bench/test_speed.py": "def test_speed(): pass\n",
+        "scripts/run.py": "",
+    })
+    project = adopt.inspect(root)
+    assert project.pytest_config == "pyproject.toml"  # pytest 9's native [tool.pytest] table
+    assert project.testpaths == ("tests",)
+    assert project.markers == ("slow",)
+    assert project.folders == {"tests/unit": "unit", "bench": "performance"}
+    # literal strings only (an f-string is not evaluated); folders become folder globs
+    assert project.exclusions == ("setup.py", "docs/**", "*_old.py", "tests/legacy/**")
+    text = adopt.render(project, adopt.propose(project), None)
+    table = tomllib.loads(text)["tool"]["pyramid"]
+    assert table["exclude"] == list(project.exclusions)
+    assert table["tiers"]["performance"] == {"paths": ["bench"]}
+    assert table["tiers"]["integration"] == {"markers": ["slow"]}
+
+
+def test_a_configured_project_can_be_measured_again(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = write(tmp_path, {"setup.cfg": SETUP_CFG, **TESTS, "pyramid.toml": """
+        [tiers.unit]
+        paths = ["tests/unit"]
+        budget = "5m"
+    """})
+    before = project_files(root)
+    code, out = init(root, capfd, "--remeasure", "--runs", "2")
+    assert code == 0, out
+    assert "measuring 2/2:" in out
+    assert "unit: budget 5m00s; proposed 10s (measured " in out
+    assert "(slowest of 2 runs); 10s is the smallest budget proposed" in out
+    assert "not written" in out
+    assert project_files(root) == before
+
+
+def test_the_measuring_proposal_turns_every_budget_off() -> None:
+    from pathlib import Path
+
+    from pytest_pyramid.config import BUILTIN_TIERS
+
+    project = adopt.Project(root=Path("/nonexistent"))
+    plan = {"integration": adopt.TierPlan(("tests/functional",), ())}
+    table = tomllib.loads(adopt.render(project, plan, None, measuring=True))
+    assert table["mode"] == "observe"
+    assert {name: tier["budget"] for name, tier in table["tiers"].items()} == dict.fromkeys(
+        BUILTIN_TIERS, "off"
+    )

@@ -59,6 +59,15 @@ class SettingsLike(Protocol):
     def source_paths(self) -> tuple[str, ...]: ...
 
 
+#: why the coverage gates are not judged in a run under ``coverage run -m pytest``
+COVERAGE_RUN = (
+    "this run is measured by `coverage run`, which pytest-pyramid does not judge: its data "
+    "is saved only when the process exits (after the verdict), it may hold earlier runs' "
+    "data (-a, parallel files) and, under xdist, misses the workers; pytest-cov measures "
+    "exactly this run in every process and by tier: run `pytest --cov=<source>` instead"
+)
+
+
 def _pytest_cov(config: pytest.Config) -> Any | None:
     """pytest-cov's plugin object when it measures this run, else None."""
     plugin = config.pluginmanager.get_plugin("_cov")
@@ -190,9 +199,10 @@ class CoveragePlugin:
         config = session.config
         cov = _current_coverage()
         test_contexts = config.getoption("cov_context", None) == "test"
-        if cov is None:
+        if cov is None or _pytest_cov(config) is None:
             # Nothing to switch. Not warned about: a local run without --cov is routine, and
-            # the coverage gates already say "not measured" with the way out.
+            # the coverage gates already say "not measured" with the way out. Under
+            # `coverage run` (no pytest-cov) the measurement is the user's own: left untouched.
             return
         self._problem = context_problem(cov)
         if not _is_worker(config):
@@ -367,6 +377,8 @@ class CoveragePlugin:
         plugin = _pytest_cov(config)
         controller = getattr(plugin, "cov_controller", None) if plugin is not None else None
         if controller is None:
+            if _current_coverage() is not None:
+                return None, COVERAGE_RUN
             why = "--no-cov was given" if config.pluginmanager.get_plugin("_cov") else "no --cov"
             return None, f"coverage was not measured ({why}): run pytest with --cov (pytest-cov)"
         if config.getoption("cov_append", False):

@@ -244,6 +244,9 @@ class PyramidSession:
             raise pytest.UsageError(
                 f"pytest-pyramid: {settings.source}: [tool.pyramid] tiers.*.markers: {exc}"
             ) from None
+        self._selected_by_marker = any(
+            settings.tiers[name].markers for name in self.selected if name in settings.tiers
+        )
         #: tests whose tier came from their own tier marker or the pytest_pyramid_tier hook
         #: (object ids): a later rule must not have moved them
         self._explicit: set[int] = set()
@@ -355,8 +358,10 @@ class PyramidSession:
 
     @pytest.hookimpl
     def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
-        """Skip importing modules that can only hold tests of unselected tiers."""
-        if len(self.selected) == len(self.tier_names):
+        """Skip importing modules that can only hold tests of unselected tiers (not when a
+        selected tier takes tests by marker: any file may hold one, marked by a decorator or
+        by another plugin at collection)."""
+        if len(self.selected) == len(self.tier_names) or self._selected_by_marker:
             return None
         rel = self._relpath(collection_path)
         if not rel:
@@ -375,10 +380,27 @@ class PyramidSession:
         self.facts.paths_not_collected[file_tier] += 1
         return True
 
-    @pytest.hookimpl(tryfirst=True)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-    ) -> None:
+    ) -> Generator[None, None, None]:
+        """Tiers before every other plugin's hook (tier markers for ``-m <tier>``), checked
+        again after all of them: a plugin that marks tests itself at this stage (Hypothesis's
+        ``hypothesis`` marker) moves them by the tiers' ``markers``; only then are the tiers
+        not selected dropped, so such a plugin sees (and marks) every test."""
+        self._assign_tiers(config, items)
+        yield
+        late, moved = self._late_markers(items)
+        if late:
+            shown = "\n  ".join(late[:20])
+            more = f"\n  ... and {len(late) - 20} more" if len(late) > 20 else ""
+            raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
+        if moved:  # keep the pyramid order (stable: each tier's own order is kept)
+            order = self.order
+            items.sort(key=lambda item: order.get(item.stash.get(TIER_KEY, ""), 0))
+        self._drop_unselected(config, items)
+
+    def _assign_tiers(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         problems: list[str] = []
         tier_set = self.tier_names
         settings = self.settings
@@ -444,15 +466,19 @@ class PyramidSession:
             more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
             raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
 
+        items[:] = [item for bucket in buckets.values() for item in bucket]
+
+    def _drop_unselected(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Deselect the tests of tiers this run does not select (``--pyramid-tier``)."""
         selected = self.selected
-        kept = [item for tier, bucket in buckets.items() if tier in selected for item in bucket]
-        dropped = [
-            item for tier, bucket in buckets.items() if tier not in selected for item in bucket
-        ]
+        kept: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            tier = item.stash.get(TIER_KEY, None)
+            (kept if tier is None or tier in selected else dropped).append(item)
         if dropped:
-            for tier, bucket in buckets.items():
-                if tier not in selected and bucket:
-                    self.facts.deselected[tier] += len(bucket)
+            for item in dropped:
+                self.facts.deselected[item.stash[TIER_KEY]] += 1
             self._own_deselection = True
             try:
                 config.hook.pytest_deselected(items=dropped)
@@ -502,16 +528,17 @@ class PyramidSession:
             relay = relays[parent] = item.ihook.pytest_pyramid_tier
         return relay(item=item)
 
-    def _late_markers(self, items: list[pytest.Item]) -> list[str]:
-        """Tests whose tier another hook's markers would change, seen after every
-        ``pytest_collection_modifyitems`` ran. Ours runs first (tryfirst: it must see every
-        collected test before anything deselects or drops one, and add the tier markers
-        ``-m <tier>`` selects by), so a marker added there comes too late; silently keeping
-        the test in its old tier would hide it."""
+    def _late_markers(self, items: list[pytest.Item]) -> tuple[list[str], bool]:
+        """After every ``pytest_collection_modifyitems``: a test another hook gave a marker
+        of the tiers' ``markers`` moves to that tier (unless its tier was explicit: its own
+        tier marker or the hook's answer); a tier marker added there is an error naming the
+        test (``-m`` already selected by the old one). Returns (problems, anything moved).
+        O(1) per test: only tests with markers beyond the tier marker are looked at."""
         problems = []
         tier_set = self.tier_names
         rules = self.marker_rules or None
         explicit = self._explicit
+        moved = False
         for item in items:
             own = item.own_markers
             if not own:
@@ -520,19 +547,43 @@ class PyramidSession:
             if tier is None or (len(own) == 1 and own[0].name == tier):
                 continue  # the common case: only the tier marker this plugin added
             late = {m.name for m in own if m.name in tier_set} - {tier}
-            moved = None
-            if not late and rules is not None and id(item) not in explicit:
-                moved = rules.tier_for(self._marker_names(item))
-            if late or (moved is not None and moved != tier):
-                what = f"tier marker {sorted(late)[0]!r}" if late else (
-                    f"a marker of tier {moved!r} (its tiers.{moved}.markers)"
-                )
+            if late:
                 problems.append(
-                    f"{item.nodeid}: got {what} after pytest-pyramid put it in tier {tier!r} "
-                    "(a pytest_collection_modifyitems hook added it: add markers in "
-                    "pytest_itemcollected instead, or answer pytest_pyramid_tier)"
+                    f"{item.nodeid}: got tier marker {sorted(late)[0]!r} after pytest-pyramid "
+                    f"put it in tier {tier!r} (a pytest_collection_modifyitems hook added it: "
+                    "add markers in pytest_itemcollected instead, or answer "
+                    "pytest_pyramid_tier)"
                 )
-        return problems
+                continue
+            if rules is None or id(item) in explicit:
+                continue
+            target = rules.tier_for(self._marker_names(item))
+            if target is not None and target != tier:
+                self._move(item, tier, target)
+                moved = True
+        return problems, moved
+
+    def _move(self, item: pytest.Item, old: str, new: str) -> None:
+        """Re-tier a test that a late marker placed elsewhere: everything the assignment
+        recorded or added for ``old`` (counts, tier marker, per-test limit, JUnit property)."""
+        item.stash[TIER_KEY] = new
+        self.tier_of[item.nodeid] = new
+        collected = self.facts.collected
+        collected[old] -= 1
+        collected[new] += 1
+        ours = self._timeout_marks.get(old)
+        old_limit = ours.mark if ours is not None else None
+        item.own_markers[:] = [
+            m for m in item.own_markers if m.name != old and m is not old_limit
+        ]
+        item.add_marker(getattr(pytest.mark, new))
+        limit = self._timeout_marks.get(new)
+        if limit is not None and not any(m.name == "timeout" for m in item.own_markers):
+            item.add_marker(limit)
+        properties = item.user_properties
+        for index, entry in enumerate(properties):
+            if entry == ("pyramid.tier", old):
+                properties[index] = ("pyramid.tier", new)
 
     def _marker_names(self, node: pytest.Item | pytest.Collector) -> frozenset[str]:
         """Names of the markers on a node and its parents (what ``iter_markers`` walks),
@@ -559,9 +610,13 @@ class PyramidSession:
             from pytest_pyramid.run.filters import addopts_selector
 
             rule = self._addopts_rule = addopts_selector(self.config)
-        facts = self.facts
+        selected, facts = self.selected, self.facts
         for item in items:
             tier = item.stash.get(TIER_KEY, None)
+            if tier is not None and tier not in selected:
+                # another hook ran before the tier selection dropped it: still ours
+                facts.deselected[tier] += 1
+                continue
             if callable(rule) and rule(item):
                 facts.addopts_deselected[tier or "unknown"] += 1
                 continue
@@ -1065,22 +1120,6 @@ class PyramidSession:
                 self.exclusions.append({"what": what, "file": where, "files": hit[:SHOWN],
                                         "count": len(hit)})
         return left_out
-
-
-class LateMarkers:
-    """A second ``pytest_collection_modifyitems``, the last of all: the tier assignment
-    (the first of all) must not be contradicted by markers another hook added since."""
-
-    def __init__(self, owner: PyramidSession) -> None:
-        self.owner = owner
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        late = self.owner._late_markers(items)
-        if late:
-            shown = "\n  ".join(late[:20])
-            more = f"\n  ... and {len(late) - 20} more" if len(late) > 20 else ""
-            raise pytest.UsageError(f"pytest-pyramid: tier assignment failed:\n  {shown}{more}")
 
 
 class SerialFailFast:

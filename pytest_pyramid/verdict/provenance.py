@@ -202,6 +202,15 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     )
 
 
+def changed_files(cwd: Path, head_tree: str, tree: str) -> list[str] | None:
+    """The files in which ``tree`` (a verdict's tested tree) differs from ``head_tree``
+    (its commit's), as git names them; None when git cannot tell (objects gone, no git)."""
+    out = _git(cwd, "diff-tree", "-r", "--no-commit-id", "--name-only", head_tree, tree)
+    if out is None:
+        return None
+    return [line for line in out.splitlines() if line]
+
+
 def dirty_submodules(toplevel: Path) -> list[str]:
     """Submodules whose working tree differs from the commit they record: a tree id holds
     only the submodule's commit, never its files."""

@@ -32,6 +32,9 @@ MIN_PREFIX = 7
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _GLOB = frozenset("*?[")
 
+#: the start of the problem a dirty verdict gets (the command adds the changed files)
+DIRTY = "the verdict was produced from a working tree with changes not in its commit"
+
 
 class TrustError(PyramidError):
     """Input the trust check cannot work with (an unknown revision, an unreadable key)."""
@@ -220,8 +223,8 @@ def trust_problems(
     dirty = verdict.get("dirty")
     if dirty and not policy.allow_dirty:
         problems.append(
-            "the verdict was produced from a working tree with changes not in its commit "
-            "(uncommitted or untracked files); commit them and run again, or allow dirty"
+            f"{DIRTY} (uncommitted or untracked files); commit them and run again, or pass "
+            "--allow-dirty to accept them"
         )
     tree = verdict.get("tree") if isinstance(verdict.get("tree"), Mapping) else {}
     assert isinstance(tree, Mapping)

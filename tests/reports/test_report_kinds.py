@@ -38,7 +38,7 @@ def test_every_kind_is_a_flag_of_pyramid_report(capsys: pytest.CaptureFixture[st
 
 
 def test_the_pytest_option_names_every_session_kind_and_its_file() -> None:
-    from pytest_pyramid.plugin import REPORT_HELP
+    from pytest_pyramid.markers import REPORT_HELP
 
     for name, file in SESSION_KINDS.items():
         assert name in REPORT_HELP
