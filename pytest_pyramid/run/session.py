@@ -8,6 +8,7 @@ leaves a :class:`~pytest_pyramid.summary.RunEnd` in the config stash for the ver
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -753,7 +754,14 @@ class PyramidSession:
         return dict(counts)
 
     def _files_not_collected(self, run: RunSummary) -> list[Problem]:
-        from pytest_pyramid.run.inventory import ScanRules, scan, scan_roots, tier_roots
+        from pytest_pyramid._git import tree_files
+        from pytest_pyramid.run.inventory import (
+            ScanRules,
+            is_test_file,
+            scan,
+            scan_roots,
+            tier_roots,
+        )
 
         config = self.config
         if self.rootpath != self.project_dir:
@@ -780,9 +788,15 @@ class PyramidSession:
                                exclude=excluded if patterns else None)
         tier_paths = [p for spec in self.settings.tiers.values() for p in spec.paths]
         testpaths = [str(p) for p in config.getini("testpaths")]
-        in_tiers = scan(self.project_dir, tier_roots(tier_paths), tier_rules)
+        roots = tier_roots(tier_paths)
+        in_tiers = scan(self.project_dir, roots, tier_rules)
         elsewhere = scan(self.project_dir, scan_roots(testpaths), project_rules)
-        files = sorted({*in_tiers.files, *elsewhere.files})
+        # what the tree digest names under the tiers' folders, wherever it is: a tracked file
+        # outside a sparse checkout, or one in a hidden folder the walk does not enter
+        named = [rel for rel in tree_files(self.project_dir, roots) or ()
+                 if is_test_file(rel, tier_rules)]
+        gone = {rel for rel in named if not os.path.lexists(self.project_dir / rel)}
+        files = sorted({*in_tiers.files, *elsewhere.files, *named})
         truncated = in_tiers.truncated or elsewhere.truncated
         router = self.router
         on_disk: Counter[str] = Counter()
@@ -797,6 +811,15 @@ class PyramidSession:
             if tier in run.tiers:
                 run.tiers[tier].files_on_disk = count
         problems: list[Problem] = []
+        absent = [rel for rel in missing if rel in gone]
+        if absent:
+            problems.append({
+                "kind": "files_not_collected",
+                "message": f"{len(absent)} tracked test file(s) are not in the workspace: "
+                f"{_listed(absent)} (a sparse or partial checkout: the commit's tests did not "
+                "all run)",
+            })
+            missing = [rel for rel in missing if rel not in gone]
         if missing:
             problems.append({
                 "kind": "files_not_collected",
