@@ -154,14 +154,15 @@ def _as_on_disk(toplevel: Path, env: dict[str, str]) -> bool:
 
 
 def _hash_on_disk(toplevel: Path, paths: list[str], env: dict[str, str]) -> list[str] | None:
-    """Blob ids of ``paths`` as their bytes are on disk, no filter or conversion applied."""
+    """Blob ids of ``paths`` as their bytes are on disk, no filter or conversion applied
+    (written to the object store, as ``git add`` does, so the tree can be written)."""
     if not paths:
         return []
     if any("\n" in path for path in paths):  # --stdin-paths reads one path a line
-        alone = [_git(toplevel, "hash-object", "--no-filters", "--", path, env=env)
+        alone = [_git(toplevel, "hash-object", "-w", "--no-filters", "--", path, env=env)
                  for path in paths]
         return None if None in alone else [blob for blob in alone if blob is not None]
-    out = _git(toplevel, "hash-object", "--no-filters", "--stdin-paths", env=env,
+    out = _git(toplevel, "hash-object", "-w", "--no-filters", "--stdin-paths", env=env,
                input="".join(f"{path}\n" for path in paths))
     ids = None if out is None else out.split("\n")
     return ids if ids is not None and len(ids) == len(paths) else None

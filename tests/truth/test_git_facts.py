@@ -1,0 +1,168 @@
+"""The git facts a verdict states describe the workspace the tests ran in, whatever git's own
+settings or the inherited environment say: the bytes on disk (no clean filter, no sparse
+checkout hiding a tracked file), this repository (no leaked ``GIT_DIR``), the commit's real
+tree (no replace refs), every gitlink (with or without ``.gitmodules``), and changed lines
+whatever the attributes say. Every row runs serial and under ``-n 2``."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.cov.changed import changed_lines
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import MakeProject, ReadVerdict
+
+FILES = {
+    "tests/unit/test_u.py": "def test_a(): pass\n",
+    "tests/integration/test_i.py": "def test_i(): pass\n",
+    ".gitignore": "__pycache__/\n.pytest_cache/\n",
+}
+WORKERS = pytest.mark.parametrize("workers", [0, 2], ids=["serial", "xdist"])
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def run(pytester: pytest.Pytester, workers: int) -> None:
+    pytester.runpytest(*(("-n", str(workers)) if workers else ()))
+
+
+@pytest.fixture
+def committed(pytester: pytest.Pytester, make_project: MakeProject) -> Path:
+    make_project(**FILES)
+    git(pytester.path, "init", "-q")
+    git(pytester.path, "add", "-A")
+    git(pytester.path, "commit", "-qm", "one")
+    return pytester.path
+
+
+def reasons(data: dict[str, Any]) -> str:
+    return "\n".join(data["reasons"])
+
+
+@WORKERS
+def test_a_tracked_test_file_outside_a_sparse_checkout_did_not_run(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
+) -> None:
+    (committed / "tests/e2e").mkdir()
+    (committed / "tests/e2e/test_e.py").write_text("def test_e(): assert False\n")
+    git(committed, "add", "-A")
+    git(committed, "commit", "-qm", "e2e")
+    git(committed, "sparse-checkout", "set", "--no-cone", "/*", "!/tests/e2e/")
+    assert not (committed / "tests/e2e/test_e.py").exists()
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert "tracked test file(s) are not in the workspace: tests/e2e/test_e.py" in reasons(data)
+    assert data["dirty"] is True  # the tree on disk lacks the file: not the commit's tree
+
+
+@WORKERS
+def test_a_clean_filter_does_not_hide_the_bytes_that_ran(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
+) -> None:
+    # the workspace's own configuration maps the edited file back to its committed bytes
+    git(committed, "config", "filter.back.clean", "sed -e 's/assert 1  # FIX/pass/'")
+    (committed / ".git/info/attributes").write_text("tests/unit/test_u.py filter=back\n")
+    (committed / "tests/unit/test_u.py").write_text("def test_a(): assert 1  # FIX\n")
+    assert git(committed, "diff") == ""  # git itself sees no change
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["dirty"] is True
+    assert data["tree"]["digest"] != data["tree"]["head"]
+
+
+@WORKERS
+def test_a_replace_ref_does_not_stand_for_the_commits_tree(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
+) -> None:
+    good = git(committed, "rev-parse", "HEAD")
+    (committed / "tests/unit/test_u.py").write_text("def test_a(): assert False\n")
+    git(committed, "commit", "-qam", "broken")
+    bad = git(committed, "rev-parse", "HEAD")
+    real_tree = git(committed, "rev-parse", "HEAD^{tree}")
+    git(committed, "replace", bad, good)
+    git(committed, "reset", "-q", "--hard")  # the working tree now holds good's content
+    assert (committed / "tests/unit/test_u.py").read_text() == FILES["tests/unit/test_u.py"]
+    run(pytester, workers)
+    data = read_verdict()
+    assert (data["commit"], data["tree"]["head"], data["dirty"]) == (bad, real_tree, True)
+
+
+@WORKERS
+def test_a_leaked_git_dir_does_not_name_another_repository(
+    pytester: pytest.Pytester,
+    committed: Path,
+    read_verdict: ReadVerdict,
+    workers: int,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clean = tmp_path_factory.mktemp("clean")
+    git(clean, "clone", "-q", str(committed), ".")
+    (committed / "tests/unit/test_u.py").write_text("def test_a(): assert 2\n")
+    own = git(committed, "rev-parse", "HEAD")
+    monkeypatch.setenv("GIT_DIR", str(clean / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(clean))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(clean / ".git/index"))
+    run(pytester, workers)
+    data = read_verdict()
+    assert (data["commit"], data["dirty"]) == (own, True)
+
+
+@WORKERS
+def test_an_embedded_repository_with_uncommitted_changes_is_not_clean(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
+) -> None:
+    lib = committed / "vendor/lib"
+    lib.mkdir(parents=True)
+    git(lib, "init", "-q")
+    (lib / "vlib.py").write_text("X = 1\n")
+    git(lib, "add", "-A")
+    git(lib, "commit", "-qm", "lib")
+    git(committed, "add", "vendor/lib")  # a gitlink, no .gitmodules
+    git(committed, "commit", "-qm", "vendored")
+    assert not (committed / ".gitmodules").exists()
+    (lib / "vlib.py").write_text("X = 2\n")
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert "submodule vendor/lib has changes not in its commit" in reasons(data)
+
+
+@WORKERS
+def test_a_test_file_in_a_hidden_tier_folder_is_counted(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
+) -> None:
+    (committed / "tests/unit/.regressions").mkdir()
+    (committed / "tests/unit/.regressions/test_r.py").write_text("def test_r(): assert 0\n")
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert "tests/unit/.regressions/test_r.py" in reasons(data)
+    assert data["tiers"]["unit"]["files_on_disk"] == 2
+
+
+@pytest.mark.parametrize("attribute", ["-diff", "binary", "diff=nothing"])
+def test_changed_lines_do_not_depend_on_diff_attributes(
+    committed: Path, attribute: str
+) -> None:
+    (committed / "mod.py").write_text("A = 1\n")
+    git(committed, "add", "-A")
+    git(committed, "commit", "-qm", "mod")
+    base = git(committed, "rev-parse", "HEAD")
+    (committed / ".git/info/attributes").write_text(f"*.py {attribute}\n")
+    (committed / "mod.py").write_text("A = 1\nB = 2\nC = 3\n")
+    found = changed_lines(base, committed)
+    assert found.reason is None
+    assert [sorted(lines) for lines in found.files.values()] == [[2, 3]]
