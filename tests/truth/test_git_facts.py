@@ -6,12 +6,12 @@ whatever the attributes say. Every row runs serial and under ``-n 2``."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.cov.changed import changed_lines
+from tests.truth.test_lifecycle_and_provenance import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,13 +24,6 @@ FILES = {
     ".gitignore": "__pycache__/\n.pytest_cache/\n",
 }
 WORKERS = pytest.mark.parametrize("workers", [0, 2], ids=["serial", "xdist"])
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout.strip()
 
 
 def run(pytester: pytest.Pytester, workers: int) -> None:
