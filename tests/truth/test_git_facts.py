@@ -159,3 +159,38 @@ def test_changed_lines_do_not_depend_on_diff_attributes(
     found = changed_lines(base, committed)
     assert found.reason is None
     assert [sorted(lines) for lines in found.files.values()] == [[2, 3]]
+
+
+# -- coverage figures come from the project's own coverage configuration -----------------------
+
+LENIENT = "[report]\nexclude_also =\n    def never\n"
+
+
+@pytest.mark.parametrize("route", ["cov-config", "env"])
+@WORKERS
+def test_a_coverage_configuration_not_the_projects_own_is_not_evaluated(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+    route: str,
+    workers: int,
+) -> None:
+    pytest.importorskip("pytest_cov")
+    from tests.truth.test_lifecycle_and_provenance import COV_PROJECT
+
+    make_project('source = ["mypkg"]\n[tool.pyramid.coverage]\ntotal = 90\n',
+                 **COV_PROJECT, **{"ci/lenient.cfg": LENIENT})
+    git(pytester.path, "init", "-q")
+    git(pytester.path, "add", "-A")  # tracked, but not the file coverage.py finds itself
+    args = ["--cov=mypkg", "--cov-report=", *(("-n", str(workers)) if workers else ())]
+    if route == "env":
+        monkeypatch.setenv("COVERAGE_RCFILE", "ci/lenient.cfg")
+    else:
+        args.append("--cov-config=ci/lenient.cfg")
+    pytester.runpytest_subprocess(*args)
+    data = read_verdict()
+    gate = next(g for g in data["gates"] if g["id"] == "coverage.total")
+    assert gate["status"] == "not_evaluated", gate
+    assert "lenient.cfg" in str(gate), gate
+    assert data["decision"] != "ready"
