@@ -194,3 +194,22 @@ def test_a_coverage_configuration_not_the_projects_own_is_not_evaluated(
     assert gate["status"] == "not_evaluated", gate
     assert "lenient.cfg" in str(gate), gate
     assert data["decision"] != "ready"
+
+
+@WORKERS
+def test_a_never_imported_source_file_that_does_not_parse_counts_as_uncovered(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    pytest.importorskip("pytest_cov")
+    from tests.truth.test_lifecycle_and_provenance import COV_PROJECT
+
+    legacy = "".join(f"print 'line {n}'\n" for n in range(40))  # Python 2: no parse
+    make_project('source = ["mypkg"]\n[tool.pyramid.coverage]\ntotal = 90\n',
+                 **COV_PROJECT, **{"mypkg/legacy.py": legacy})
+    pytester.runpytest_subprocess("--cov=mypkg", "--cov-report=",
+                                  *(("-n", str(workers)) if workers else ()))
+    data = read_verdict()
+    gate = next(g for g in data["gates"] if g["id"] == "coverage.total")
+    assert gate["status"] == "fail", gate
+    assert data["decision"] != "ready"
