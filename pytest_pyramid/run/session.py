@@ -73,6 +73,9 @@ class CollectionFacts:
         self.dropped_ids: list[str] = []
         #: tests in the run that pytest never collected (added, or duplicated, by a hook)
         self.injected = 0
+        #: node ids shared by two or more tests in the run: reports are kept by node id, so
+        #: their outcomes cannot all be counted
+        self.duplicate_ids: list[str] = []
         #: tests deselected by another plugin, an option or a conftest (not by --pyramid-tier)
         self.deselected_elsewhere = 0
         #: pytest's configuration file and conftest files that git ignores
@@ -102,6 +105,7 @@ class CollectionFacts:
             "dropped": self.dropped,
             "dropped_ids": self.dropped_ids[:SHOWN],
             "injected": self.injected,
+            "duplicate_ids": self.duplicate_ids[:SHOWN],
             "deselected_elsewhere": self.deselected_elsewhere,
             "ignored_sources": self.ignored_sources,
             "foreign_code": self.foreign_code,
@@ -120,6 +124,7 @@ class CollectionFacts:
         self.dropped = int(data.get("dropped", 0))
         self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
         self.injected = int(data.get("injected", 0))
+        self.duplicate_ids = [str(n) for n in data.get("duplicate_ids", [])]
         self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
         self.ignored_sources = [str(n) for n in data.get("ignored_sources", [])]
         self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
@@ -512,6 +517,7 @@ class PyramidSession:
         self.facts.dropped = len(dropped)
         self.facts.dropped_ids = sorted(dropped)[:SHOWN]
         self.facts.injected = sum(injected.values())
+        self.facts.duplicate_ids = sorted(n for n, count in running.items() if count > 1)
         self._collected_ids = []  # O(tests) once; not kept for the rest of the run
 
     # -- running ----------------------------------------------------------------------------
@@ -718,6 +724,12 @@ class PyramidSession:
             )
         run.filter_reasons.extend(reasons)
         problems.extend({"kind": "narrowed", "message": r} for r in reasons)
+        if facts.duplicate_ids:
+            problems.append({
+                "kind": "duplicate_ids",
+                "message": "two or more tests share a node id, so their outcomes cannot all be "
+                f"counted: {_listed(facts.duplicate_ids)} (give each test its own name)",
+            })
 
         never_ran = self._never_ran(run)
         if never_ran:

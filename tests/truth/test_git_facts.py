@@ -213,3 +213,38 @@ def test_a_never_imported_source_file_that_does_not_parse_counts_as_uncovered(
     gate = next(g for g in data["gates"] if g["id"] == "coverage.total")
     assert gate["status"] == "fail", gate
     assert data["decision"] != "ready"
+
+
+# -- two tests with one node id: the run says so ---------------------------------------------
+
+DUPLICATING_CONFTEST = """
+import pytest
+
+class Case(pytest.Item):
+    def runtest(self):
+        pass
+
+class Cases(pytest.File):
+    def collect(self):
+        for line in self.path.read_text().split():
+            yield Case.from_parent(self, name=line)
+
+def pytest_collect_file(parent, file_path):
+    if file_path.name.startswith("test_") and file_path.suffix == ".cases":
+        return Cases.from_parent(parent, path=file_path)
+"""
+
+
+@WORKERS
+def test_two_tests_with_one_node_id_make_the_run_incomplete_naming_it(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    make_project(**FILES, **{"tests/unit/conftest.py": DUPLICATING_CONFTEST,
+                             "tests/unit/test_s.cases": "same\nsame\nother\n"})
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert "share a node id" in reasons(data)
+    assert "tests/unit/test_s.cases::same" in reasons(data)
+    assert "tests/unit/test_s.cases::other" not in reasons(data)
