@@ -248,3 +248,32 @@ def test_two_tests_with_one_node_id_make_the_run_incomplete_naming_it(
     assert "share a node id" in reasons(data)
     assert "tests/unit/test_s.cases::same" in reasons(data)
     assert "tests/unit/test_s.cases::other" not in reasons(data)
+
+
+# -- a plugin's verdict sections add, never replace ------------------------------------------
+
+ANNOTATING_CONFTEST = """
+def pytest_pyramid_verdict_sections(config, run):
+    return {"coverage": {"report_url": "https://example.invalid"},
+            "tiers": {"unit": {"coverage": {"report": "x"}}}}
+"""
+
+
+@WORKERS
+def test_a_plugin_section_never_replaces_the_measured_coverage(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    pytest.importorskip("pytest_cov")
+    from tests.truth.test_lifecycle_and_provenance import COV_PROJECT
+
+    make_project('source = ["mypkg"]\n[tool.pyramid.coverage]\ntotal = 10\n'
+                 "[tool.pyramid.tiers.unit]\ncoverage = 10\n",
+                 **COV_PROJECT, **{"conftest.py": ANNOTATING_CONFTEST})
+    pytester.runpytest_subprocess("--cov=mypkg", "--cov-report=",
+                                  *(("-n", str(workers)) if workers else ()))
+    data = read_verdict()
+    assert "percent" in data["coverage"], data["coverage"]
+    assert "percent" in data["tiers"]["unit"]["coverage"], data["tiers"]["unit"]
+    assert data["decision"] == "incomplete"
+    assert "coverage is already in the verdict" in reasons(data)
