@@ -28,7 +28,14 @@ from pytest_pyramid.run.tiers import (
     assign_tier,
 )
 from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
+from pytest_pyramid.summary import (
+    Problem,
+    RunEnd,
+    RunSummary,
+    ShardEnd,
+    TierStats,
+    wider_limit,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -87,6 +94,8 @@ class CollectionFacts:
         #: tier -> test modules skipped at import (counted where reports arrive: the
         #: controller gets the workers' skipped collect reports from xdist)
         self.skipped_modules: Counter[str] = Counter()
+        #: tier -> the widest limit a test set with its own timeout mark (0: lifted)
+        self.own_timeouts: dict[str, float] = {}
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
         self.reported = False
@@ -106,6 +115,7 @@ class CollectionFacts:
             "dropped_ids": self.dropped_ids[:SHOWN],
             "injected": self.injected,
             "duplicate_ids": self.duplicate_ids[:SHOWN],
+            "own_timeouts": self.own_timeouts,
             "deselected_elsewhere": self.deselected_elsewhere,
             "ignored_sources": self.ignored_sources,
             "foreign_code": self.foreign_code,
@@ -125,6 +135,9 @@ class CollectionFacts:
         self.dropped_ids = [str(n) for n in data.get("dropped_ids", [])]
         self.injected = int(data.get("injected", 0))
         self.duplicate_ids = [str(n) for n in data.get("duplicate_ids", [])]
+        for tier, seconds in dict(data.get("own_timeouts", {})).items():
+            self.own_timeouts[str(tier)] = wider_limit(self.own_timeouts.get(str(tier)),
+                                                       float(seconds)) or 0.0
         self.deselected_elsewhere = int(data.get("deselected_elsewhere", 0))
         self.ignored_sources = [str(n) for n in data.get("ignored_sources", [])]
         self.foreign_code = [str(n) for n in data.get("foreign_code", [])]
@@ -144,6 +157,8 @@ class CollectionFacts:
             _stats(tiers, tier).paths_not_collected = count
         for tier, count in self.skipped_modules.items():
             _stats(tiers, tier).skipped_modules = count
+        for tier, seconds in self.own_timeouts.items():
+            _stats(tiers, tier).own_timeout_s = seconds
 
 
 def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:
@@ -308,6 +323,7 @@ class PyramidSession:
         marker_names = self._marker_names
         path_tier_for = self.router.tier_for
         timeout_marks = self._timeout_marks
+        limited = self.limits.effective
         tier_of, collected = self.tier_of, self.facts.collected
         facts = self.facts
         junit = self._junit
@@ -352,7 +368,10 @@ class PyramidSession:
             buckets[tier].append(item)
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
-            if tier in timeout_marks and "timeout" not in names:  # the user's own mark wins
+            if "timeout" in names:  # the user's own mark wins: the verdict says what it allowed
+                if limited.get(tier) is not None:
+                    self._own_timeout(item, tier)
+            elif tier in timeout_marks:
                 item.add_marker(timeout_marks[tier])
             if junit:  # the tier in JUnit XML, only when a report is written
                 item.user_properties.append(("pyramid.tier", tier))
@@ -376,6 +395,17 @@ class PyramidSession:
             finally:
                 self._own_deselection = False
         items[:] = kept
+
+    def _own_timeout(self, item: pytest.Item, tier: str) -> None:
+        mark = item.get_closest_marker("timeout")
+        value = None if mark is None else mark.kwargs.get(
+            "timeout", mark.args[0] if mark.args else None)
+        try:
+            seconds = float(value) if value is not None else 0.0
+        except (TypeError, ValueError):
+            seconds = 0.0  # not a number pytest-timeout reads as a limit: count it as none
+        own = self.facts.own_timeouts
+        own[tier] = wider_limit(own.get(tier), seconds) or 0.0
 
     def deselect_quietly(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Deselect tests for a reason that does not narrow the run (another CI shard runs

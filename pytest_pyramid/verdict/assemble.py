@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.summary import recorded_limit
 from pytest_pyramid.verdict.decision import judge
 from pytest_pyramid.verdict.document import (
     OWN_SECTION_PROVIDERS,
@@ -64,7 +65,9 @@ def assemble_verdict(
         args=args,
     )
     for name, tier in verdict["tiers"].items():  # what the run enforced, not configured
-        tier["test_timeout_s"] = effective_limits.get(name)
+        stats = run.tiers.get(name)
+        tier["test_timeout_s"] = recorded_limit(effective_limits.get(name),
+                                                None if stats is None else stats.own_timeout_s)
     if run.metrics_discarded:
         verdict["run"]["metrics_discarded"] = len(run.metrics_discarded)  # type: ignore[typeddict-unknown-key]
     # pytest-pyramid's own measured sections first: a plugin adds to them, never replaces them

@@ -277,3 +277,22 @@ def test_a_plugin_section_never_replaces_the_measured_coverage(
     assert "percent" in data["tiers"]["unit"]["coverage"], data["tiers"]["unit"]
     assert data["decision"] == "incomplete"
     assert "coverage is already in the verdict" in reasons(data)
+
+
+# -- a test's own timeout mark: the tier's recorded limit says what it allowed ------------------
+
+
+@pytest.mark.parametrize(("mark", "recorded"), [("0", None), ("600", 600.0), ("5", 30.0)],
+                         ids=["lifted", "raised", "narrowed"])
+@WORKERS
+def test_the_recorded_tier_limit_covers_a_tests_own_timeout_mark(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int, mark: str, recorded: float | None,
+) -> None:
+    pytest.importorskip("pytest_timeout")
+    own = f"import pytest\n@pytest.mark.timeout({mark})\ndef test_own(): pass\n"
+    make_project('[tool.pyramid.tiers.unit]\ntest_timeout = "30s"\n',
+                 **FILES, **{"tests/unit/test_own.py": own})
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["tiers"]["unit"]["test_timeout_s"] == recorded
