@@ -835,8 +835,12 @@ class PyramidSession:
         elsewhere = scan(self.project_dir, scan_roots(testpaths), project_rules)
         # what the tree digest names under the tiers' folders, wherever it is: a tracked file
         # outside a sparse checkout, or one in a hidden folder the walk does not enter
-        named = [rel for rel in tree_files(self.project_dir, roots) or ()
-                 if is_test_file(rel, tier_rules)]
+        listed = tree_files(self.project_dir, roots) or ()
+        named = [rel for rel in listed if is_test_file(rel, tier_rules)]
+        # a path git lists that is a folder is a gitlink: without a checkout in it (a
+        # submodule never initialised) its tests are not in the workspace either
+        unfetched = [rel for rel in listed if (self.project_dir / rel).is_dir()
+                     and not (self.project_dir / rel / ".git").exists()]
         gone = {rel for rel in named if not os.path.lexists(self.project_dir / rel)}
         files = sorted({*in_tiers.files, *elsewhere.files, *named})
         truncated = in_tiers.truncated or elsewhere.truncated
@@ -854,6 +858,13 @@ class PyramidSession:
                 run.tiers[tier].files_on_disk = count
         problems: list[Problem] = []
         absent = [rel for rel in missing if rel in gone]
+        if unfetched:
+            problems.append({
+                "kind": "files_not_collected",
+                "message": f"{len(unfetched)} submodule(s) under a tier's folder are not checked "
+                f"out: {_listed(unfetched)} (clone with --recurse-submodules: the tests of "
+                "the commit they pin did not run)",
+            })
         if absent:
             problems.append({
                 "kind": "files_not_collected",

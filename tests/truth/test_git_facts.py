@@ -61,6 +61,41 @@ def test_a_tracked_test_file_outside_a_sparse_checkout_did_not_run(
 
 
 @WORKERS
+def test_a_submodule_of_tests_that_was_never_checked_out_did_not_run(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    workers: int,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    suite = tmp_path_factory.mktemp("suite")
+    git(suite, "init", "-q")
+    (suite / "test_flow.py").write_text("def test_flow(): assert False\n")
+    git(suite, "add", "-A")
+    git(suite, "commit", "-qm", "e2e")
+    origin = tmp_path_factory.mktemp("origin")
+    make_project()  # the lean pytest settings of the suite's projects, copied below
+    for name, body in FILES.items():
+        (origin / name).parent.mkdir(parents=True, exist_ok=True)
+        (origin / name).write_text(body)
+    (origin / "pyproject.toml").write_text((pytester.path / "pyproject.toml").read_text())
+    git(origin, "init", "-q")
+    git(origin, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(suite),
+        "tests/e2e")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "one")
+    checkout = pytester.path / "ci"
+    git(pytester.path, "clone", "-q", str(origin), "ci")  # no --recurse-submodules
+    assert list((checkout / "tests/e2e").iterdir()) == []
+    monkeypatch.chdir(checkout)
+    run(pytester, workers)
+    data = read_verdict("ci/pyramid-verdict.json")
+    assert data["decision"] == "incomplete"
+    assert "submodule(s) under a tier's folder are not checked out: tests/e2e" in reasons(data)
+
+
+@WORKERS
 def test_a_clean_filter_does_not_hide_the_bytes_that_ran(
     pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
 ) -> None:
