@@ -38,6 +38,9 @@ class TierStats:
     first_start: float | None = None
     last_stop: float | None = None
     budget_s: float | None = None
+    #: the widest limit a test of this tier set with its own ``timeout`` mark (0: lifted,
+    #: no limit); None: every test ran under the tier's limit
+    own_timeout_s: float | None = None
     _slowest: list[tuple[float, str]] = field(default_factory=list, repr=False)
 
     @property
@@ -200,3 +203,18 @@ class RunEnd:
     shard: ShardEnd | None = None
     #: what reached the run and where from (``run/invocation.py``), for the verdict's ``run``
     invocation: dict[str, Any] | None = None
+
+
+def wider_limit(a: float | None, b: float | None) -> float | None:
+    """The wider of two own ``timeout`` marks (0 lifts the limit: the widest of all)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return 0.0 if a <= 0 or b <= 0 else max(a, b)
+
+
+def recorded_limit(limit: float | None, own: float | None) -> float | None:
+    """The per-test limit a tier's tests ran under at most: the tier's, unless a test's own
+    ``timeout`` mark lifted it (None: unbounded) or raised it."""
+    if limit is None or own is None:
+        return limit
+    return None if own <= 0 else max(limit, own)

@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pytest_pyramid"
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # shared currency and plumbing every stage reads
     ("base", ("pytest_pyramid", "pytest_pyramid.errors", "pytest_pyramid.warning",
-              "pytest_pyramid._files", "pytest_pyramid.durations", "pytest_pyramid.globs",
+              "pytest_pyramid._files", "pytest_pyramid._git", "pytest_pyramid.durations",
+              "pytest_pyramid.globs",
               "pytest_pyramid.results", "pytest_pyramid.summary", "pytest_pyramid.stash",
               "pytest_pyramid.hookspecs", "pytest_pyramid.config",
               "pytest_pyramid.config_schema", "pytest_pyramid.project",

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_pyramid._git import run_git
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -157,21 +159,10 @@ class _GitError(Exception):
 
 
 def _git(args: list[str], cwd: Path) -> str:
-    env = dict(os.environ)
-    # Hooks, pagers, external diff drivers and the user's locale must not change the output.
-    env.update({"GIT_PAGER": "cat", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
+    # Pagers, external diff drivers, the user's locale and inherited GIT_* variables must
+    # not change the output: run_git's allow-listed environment.
     try:
-        proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="surrogateescape",
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
+        proc = run_git(cwd, "-c", "core.quotepath=off", *args, timeout=GIT_TIMEOUT_S)
     except FileNotFoundError as exc:
         raise _GitError("git is not installed (no 'git' on PATH)") from exc
     except subprocess.TimeoutExpired as exc:
@@ -224,6 +215,10 @@ def changed_lines(base: str, cwd: Path) -> ChangedLines:
                 "--no-color",
                 "--no-ext-diff",
                 "--no-textconv",
+                # attributes (`-diff`, `binary`) would print "Binary files differ" and hide
+                # every changed line: the lines are counted whatever the attributes say
+                "--text",
+                "--diff-algorithm=myers",
                 "--find-renames",
                 # The user's diff.noprefix / diff.mnemonicPrefix must not change the paths.
                 "--src-prefix=a/",

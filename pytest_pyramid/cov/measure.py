@@ -216,11 +216,24 @@ def _never_imported(
                     continue
                 try:
                     _, statements, _, _, _ = cov.analysis2(path)
-                except Exception:  # a file coverage cannot parse: its own warning says so
-                    continue
+                except Exception:  # a file coverage cannot parse: it must not vanish
+                    statements = _source_lines(path)
                 if statements:
                     found[path] = list(statements)
     return found
+
+
+def _source_lines(path: str) -> list[int]:
+    """A source file coverage cannot parse (never imported, so never run): every line that
+    is neither blank nor a comment counts as an uncovered statement, so the file weighs in
+    the figures instead of vanishing from them."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    return [number for number, line in enumerate(lines, 1)
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def measure(

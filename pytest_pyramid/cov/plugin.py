@@ -440,20 +440,24 @@ class CoveragePlugin:
         return block
 
     def _foreign_config(self, cov: Coverage) -> str | None:
-        """A coverage configuration (``--cov-config``, ``COVERAGE_RCFILE``) from outside the
-        project can omit the very files a gate is about: its figures are not the project's."""
+        """Only the project's own coverage configuration is allowed: the file coverage.py
+        finds by default in the project, tracked. Another one (``--cov-config``,
+        ``COVERAGE_RCFILE``), even a tracked one, can omit or exclude the very lines a gate
+        is about: its figures are not the project's."""
         from pytest_pyramid.run.filters import git_ignored
 
-        name = getattr(cov.config, "config_file", None)
-        if not name:
+        name = getattr(cov.config, "config_file", None) or None
+        own = project_coverage_config(Path(self.rootdir))
+        if name is None and own is None:
             return None
-        path = Path(os.path.realpath(name))
-        try:
-            path.relative_to(os.path.realpath(self.rootdir))
-        except ValueError:
-            return (f"the coverage configuration {path} is outside the project: its settings "
-                    "(omit, source) are not the project's own")
-        if git_ignored([path], self.rootdir):
+        path = None if name is None else Path(os.path.realpath(name))
+        if path != own:
+            used = "no coverage configuration" if path is None else f"coverage configuration {path}"
+            mine = ("none" if own is None else str(own))
+            return (f"the run read {used}, not the project's own ({mine}, the file coverage.py "
+                    "finds in the project): set by --cov-config or COVERAGE_RCFILE, its "
+                    "settings (omit, exclude, source) are not the project's")
+        if path is not None and git_ignored([path], self.rootdir):
             return (f"the coverage configuration {path} is ignored by git: its settings are not "
                     "part of the tested tree")
         return None
@@ -514,3 +518,30 @@ def register_coverage(config: pytest.Config, settings: SettingsLike) -> Coverage
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(plugin, PLUGIN_NAME)
     return plugin
+
+
+#: Where coverage.py looks for its configuration when none is named, in its order: a
+#: ``.coveragerc`` whatever it holds, then the first file with a coverage section.
+_COVERAGE_FILES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (".coveragerc", ()),
+    ("setup.cfg", ("[coverage:",)),
+    ("tox.ini", ("[coverage:",)),
+    ("pyproject.toml", ("[tool.coverage.", "[tool.coverage]")),
+)
+
+
+def project_coverage_config(project: Path) -> Path | None:
+    """The coverage configuration file coverage.py reads by default in ``project``."""
+    for name, sections in _COVERAGE_FILES:
+        path = project / name
+        if not path.is_file():
+            continue
+        if not sections:
+            return Path(os.path.realpath(path))
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if any(section in text for section in sections):
+            return Path(os.path.realpath(path))
+    return None

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._git import run_git
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
 from pytest_pyramid.deploy.trust_record import AnchorSet, Record
@@ -71,8 +72,7 @@ class Anchors:
 # -- reading anchors from each place ---------------------------------------------------------------
 def _git(root: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                timeout=30, check=False)
+        result = run_git(root, *args, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout if result.returncode == 0 else None

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pytest_pyramid._git import run_git
 from pytest_pyramid.errors import PyramidError
 
 MARKER = ".pyramid-release.json"
@@ -31,15 +32,10 @@ class ReleaseError(PyramidError):
 
 def _git(repo: Path, *args: str, index: Path | None = None, work_tree: Path | None = None
          ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if index is not None:
-        env["GIT_INDEX_FILE"] = str(index)
-    command = ["git", "-C", str(repo)]
-    if work_tree is not None:
-        command += ["--work-tree", str(work_tree)]
+    env = {} if index is None else {"GIT_INDEX_FILE": str(index)}
+    command = [] if work_tree is None else ["--work-tree", str(work_tree)]
     try:
-        return subprocess.run([*command, *args], capture_output=True, text=True, env=env,
-                              timeout=_GIT_TIMEOUT_S, check=False)
+        return run_git(repo, *command, *args, env=env, timeout=_GIT_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReleaseError(f"git {' '.join(args[:2])} failed: {exc}") from exc
 

@@ -32,6 +32,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from pytest_pyramid._git import run_git
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.specs.risk import GATE_ID, diff_base
 from pytest_pyramid.globs import glob_match
@@ -239,9 +240,7 @@ def _parse_approvals(
 
 def _git(repo: Path, *args: str) -> str:
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=repo, capture_output=True, text=True, timeout=60, check=False
-        )
+        proc = run_git(repo, *args, timeout=60)
     except FileNotFoundError:
         raise RiskUnavailable("git is not installed") from None
     except subprocess.TimeoutExpired:

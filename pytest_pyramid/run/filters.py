@@ -18,6 +18,8 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._git import run_git
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -162,10 +164,8 @@ def git_ignored(paths: Sequence[Path], cwd: Path) -> list[str]:
     if not paths:
         return []
     try:
-        result = subprocess.run(
-            ["git", "check-ignore", "--", *map(str, paths)],  # tracked files are never listed
-            cwd=cwd, capture_output=True, text=True, timeout=30, check=False,
-        )
+        # tracked files are never listed
+        result = run_git(cwd, "check-ignore", "--", *map(str, paths), timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return []
     if result.returncode not in (0, 1):  # 128: not a git repository, nothing to compare with

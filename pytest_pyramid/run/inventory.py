@@ -67,7 +67,7 @@ def scan(project: Path, roots: Iterable[str], rules: ScanRules) -> Inventory:
     exclude = rules.exclude
 
     def visit_file(rel: str) -> None:
-        if any(_matches(p, rel) for p in rules.python_files) and not (exclude and exclude(rel)):
+        if is_test_file(rel, rules):
             found.add(rel)
 
     for root in sorted(set(roots)):
@@ -106,6 +106,13 @@ def scan(project: Path, roots: Iterable[str], rules: ScanRules) -> Inventory:
                 truncated = True
                 break
     return Inventory(tuple(sorted(found)), truncated)
+
+
+def is_test_file(rel: str, rules: ScanRules) -> bool:
+    """A file pytest would collect tests from, and not one the project excludes."""
+    return any(_matches(p, rel) for p in rules.python_files) and not (
+        rules.exclude and rules.exclude(rel)
+    )
 
 
 def _dir_matches(pattern: str, name: str, rel: str) -> bool:

@@ -544,13 +544,12 @@ def git_tracked(paths: Sequence[Path], cwd: Path) -> set[Path]:
     ``git ls-files`` (it prints the tracked ones relative to ``cwd``)."""
     import subprocess
 
+    from pytest_pyramid._git import run_git
+
     if not paths:
         return set()
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--", *map(str, paths)],
-            cwd=cwd, capture_output=True, text=True, timeout=30, check=False,
-        )
+    try:  # the one way to run git: a leaked GIT_DIR cannot name another repository's index
+        result = run_git(cwd, "ls-files", "-z", "--", *map(str, paths), timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return set()
     if result.returncode != 0:  # 128: not a git repository, nothing is tracked

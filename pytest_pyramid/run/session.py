@@ -9,6 +9,7 @@ leaves a :class:`~pytest_pyramid.summary.RunEnd` in the config stash for the ver
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -35,7 +36,14 @@ from pytest_pyramid.run.tiers import (
     assign_tier,
 )
 from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import Problem, RunEnd, RunSummary, ShardEnd, TierStats
+from pytest_pyramid.summary import (
+    Problem,
+    RunEnd,
+    RunSummary,
+    ShardEnd,
+    TierStats,
+    wider_limit,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Mapping
@@ -92,9 +100,11 @@ class CollectionFacts(FactsRecord):
         "tiers_to_run": "same",
         "shard": "same",
         "addopts_deselected": "same",
+        "own_timeouts": "same",
         # observed: what any worker saw counts
         "seen_files": "union",
         "dropped_ids": "union",
+        "duplicate_ids": "union",
         "ignored_sources": "union",
         "foreign_code": "union",
         "dropped": "max",
@@ -115,6 +125,9 @@ class CollectionFacts(FactsRecord):
         self.dropped_ids: list[str] = []
         #: tests in the run that pytest never collected (added, or duplicated, by a hook)
         self.injected = 0
+        #: node ids shared by two or more tests in the run: reports are kept by node id, so
+        #: their outcomes cannot all be counted
+        self.duplicate_ids: list[str] = []
         #: tests deselected by another plugin, an option or a conftest (not by --pyramid-tier)
         self.deselected_elsewhere = 0
         #: tier -> tests deselected by the configuration file's own addopts (-m/-k/--deselect)
@@ -128,6 +141,8 @@ class CollectionFacts(FactsRecord):
         #: tier -> test modules skipped at import (counted where reports arrive: the
         #: controller gets the workers' skipped collect reports from xdist; not shipped)
         self.skipped_modules: Counter[str] = Counter()
+        #: tier -> the widest limit a test set with its own timeout mark (0: lifted)
+        self.own_timeouts: dict[str, float] = {}
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
         self.tiers_to_run = ""
         #: in a CI shard: the selection before splitting (digest, counts) and the durations
@@ -144,6 +159,8 @@ class CollectionFacts(FactsRecord):
             _stats(tiers, tier).paths_not_collected = count
         for tier, count in self.skipped_modules.items():
             _stats(tiers, tier).skipped_modules = count
+        for tier, seconds in self.own_timeouts.items():
+            _stats(tiers, tier).own_timeout_s = seconds
 
 
 class JudgingConftests(FactsRecord):
@@ -409,6 +426,7 @@ class PyramidSession:
         marker_names = self._marker_names
         path_tier_for = self.router.tier_for
         timeout_marks = self._timeout_marks
+        limited = self.limits.effective
         tier_of, collected = self.tier_of, self.facts.collected
         facts = self.facts
         junit = self._junit
@@ -455,8 +473,10 @@ class PyramidSession:
             buckets[tier].append(item)
             if not marker_tiers:  # a path-mapped test answers to -m <tier> like a marked one
                 item.add_marker(tier_marks[tier])
-            if "timeout" in names:  # the user's own mark wins
+            if "timeout" in names:  # the user's own mark wins: the verdict says what it allowed
                 self._own_limit(item, nodeid)
+                if limited.get(tier) is not None:
+                    self._own_timeout(item, tier)
             elif tier in timeout_marks:
                 item.add_marker(timeout_marks[tier])
             if junit:  # the tier in JUnit XML, only when a report is written
@@ -485,6 +505,17 @@ class PyramidSession:
             finally:
                 self._own_deselection = False
         items[:] = kept
+
+    def _own_timeout(self, item: pytest.Item, tier: str) -> None:
+        mark = item.get_closest_marker("timeout")
+        value = None if mark is None else mark.kwargs.get(
+            "timeout", mark.args[0] if mark.args else None)
+        try:
+            seconds = float(value) if value is not None else 0.0
+        except (TypeError, ValueError):
+            seconds = 0.0  # not a number pytest-timeout reads as a limit: count it as none
+        own = self.facts.own_timeouts
+        own[tier] = wider_limit(own.get(tier), seconds) or 0.0
 
     def deselect_quietly(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Deselect tests for a reason that does not narrow the run (another CI shard runs
@@ -704,6 +735,7 @@ class PyramidSession:
         self.facts.dropped = len(dropped)
         self.facts.dropped_ids = sorted(dropped)[:SHOWN]
         self.facts.injected = sum(injected.values())
+        self.facts.duplicate_ids = sorted(n for n, count in running.items() if count > 1)
         self._collected_ids = []  # O(tests) once; not kept for the rest of the run
 
     # -- running ----------------------------------------------------------------------------
@@ -1006,6 +1038,12 @@ class PyramidSession:
             )
         run.filter_reasons.extend(reasons)
         problems.extend({"kind": "narrowed", "message": r} for r in reasons)
+        if facts.duplicate_ids:
+            problems.append({
+                "kind": "duplicate_ids",
+                "message": "two or more tests share a node id, so their outcomes cannot all be "
+                f"counted: {_listed(facts.duplicate_ids)} (give each test its own name)",
+            })
 
         never_ran = self._never_ran(run)
         if never_ran:
@@ -1042,7 +1080,14 @@ class PyramidSession:
         return dict(counts)
 
     def _files_not_collected(self, run: RunSummary) -> list[Problem]:
-        from pytest_pyramid.run.inventory import ScanRules, scan, scan_roots, tier_roots
+        from pytest_pyramid._git import tree_files
+        from pytest_pyramid.run.inventory import (
+            ScanRules,
+            is_test_file,
+            scan,
+            scan_roots,
+            tier_roots,
+        )
 
         config = self.config
         if self.rootpath != self.project_dir:
@@ -1069,9 +1114,19 @@ class PyramidSession:
                                exclude=excluded if patterns else None)
         tier_paths = [p for spec in self.settings.tiers.values() for p in spec.paths]
         testpaths = [str(p) for p in config.getini("testpaths")]
-        in_tiers = scan(self.project_dir, tier_roots(tier_paths), tier_rules)
+        roots = tier_roots(tier_paths)
+        in_tiers = scan(self.project_dir, roots, tier_rules)
         elsewhere = scan(self.project_dir, scan_roots(testpaths), project_rules)
-        files = sorted({*in_tiers.files, *elsewhere.files})
+        # what the tree digest names under the tiers' folders, wherever it is: a tracked file
+        # outside a sparse checkout, or one in a hidden folder the walk does not enter
+        listed = tree_files(self.project_dir, roots) or ()
+        named = [rel for rel in listed if is_test_file(rel, tier_rules)]
+        # a path git lists that is a folder is a gitlink: without a checkout in it (a
+        # submodule never initialised) its tests are not in the workspace either
+        unfetched = [rel for rel in listed if (self.project_dir / rel).is_dir()
+                     and not (self.project_dir / rel / ".git").exists()]
+        gone = {rel for rel in named if not os.path.lexists(self.project_dir / rel)}
+        files = sorted({*in_tiers.files, *elsewhere.files, *named})
         truncated = in_tiers.truncated or elsewhere.truncated
         router = self.router
         on_disk: Counter[str] = Counter()
@@ -1089,6 +1144,22 @@ class PyramidSession:
             if tier in run.tiers:
                 run.tiers[tier].files_on_disk = count
         problems: list[Problem] = []
+        absent = [rel for rel in missing if rel in gone]
+        if unfetched:
+            problems.append({
+                "kind": "files_not_collected",
+                "message": f"{len(unfetched)} submodule(s) under a tier's folder are not checked "
+                f"out: {_listed(unfetched)} (clone with --recurse-submodules: the tests of "
+                "the commit they pin did not run)",
+            })
+        if absent:
+            problems.append({
+                "kind": "files_not_collected",
+                "message": f"{len(absent)} tracked test file(s) are not in the workspace: "
+                f"{_listed(absent)} (a sparse or partial checkout: the commit's tests did not "
+                "all run)",
+            })
+            missing = [rel for rel in missing if rel not in gone]
         if missing:
             problems.append({
                 "kind": "files_not_collected",

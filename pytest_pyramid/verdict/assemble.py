@@ -11,8 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.summary import recorded_limit
 from pytest_pyramid.verdict.decision import judge
-from pytest_pyramid.verdict.document import build_verdict, merge_sections
+from pytest_pyramid.verdict.document import (
+    OWN_SECTION_PROVIDERS,
+    build_verdict,
+    merge_sections,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -83,11 +88,15 @@ def assemble_verdict(
         args=args,
     )
     for name, tier in verdict["tiers"].items():  # what the run enforced, not configured
-        tier["test_timeout_s"] = effective_limits.get(name)
+        stats = run.tiers.get(name)
+        tier["test_timeout_s"] = recorded_limit(effective_limits.get(name),
+                                                None if stats is None else stats.own_timeout_s)
         tier["budget_basis"] = "sum" if budget_basis == "sum" else "wall"  # what reports show
     if run.metrics_discarded:
         verdict["run"]["metrics_discarded"] = len(run.metrics_discarded)  # type: ignore[typeddict-unknown-key]
-    for plugin, section in sections:
+    # pytest-pyramid's own measured sections first: a plugin adds to them, never replaces them
+    own = [entry for entry in sections if entry[0] in OWN_SECTION_PROVIDERS]
+    for plugin, section in [*own, *(e for e in sections if e[0] not in OWN_SECTION_PROVIDERS)]:
         if not isinstance(section, Mapping):
             hook_errors.append(
                 f"pytest_pyramid_verdict_sections of {plugin} returned {section!r}, not a dict"

@@ -392,7 +392,10 @@ def build_verdict(
 def merge_sections(verdict: Verdict, sections: Mapping[str, Any]) -> None:
     """Merge a plugin's sections; ``tiers`` entries are merged per tier, the rest added.
 
-    The keys that carry the judgement itself cannot be replaced by a plugin.
+    Add-only: the keys that carry the judgement itself, and any section or per-tier entry
+    already written (the measured ``coverage``, ``tiers.<tier>.coverage``, another plugin's
+    ``metrics`` entry) cannot be replaced by a plugin: a ValueError names the key, and the
+    caller records it as a plugin error. A plugin that annotates nests its own keys.
     """
     document: dict[str, Any] = verdict  # type: ignore[assignment]
     for key, value in sections.items():
@@ -405,13 +408,23 @@ def merge_sections(verdict: Verdict, sections: Mapping[str, Any]) -> None:
                 clash = set(extra) & _TIER_COUNTS
                 if clash:
                     raise ValueError(f"tiers.{tier}.{sorted(clash)[0]} is a count of the run")
-                document["tiers"].setdefault(tier, {}).update(extra)
+                _add(document["tiers"].setdefault(tier, {}), extra, f"tiers.{tier}.")
         elif key in ("metrics", "artifacts") and isinstance(value, Mapping):
-            document.setdefault(key, {}).update(value)
+            _add(document.setdefault(key, {}), value, f"{key}.")
         else:
-            document[key] = value
+            _add(document, {key: value}, "")
 
 
+def _add(target: dict[str, Any], entries: Mapping[str, Any], where: str) -> None:
+    taken = sorted(set(entries) & set(target))
+    if taken:
+        raise ValueError(f"{where}{taken[0]} is already in the verdict: a plugin section adds, "
+                         "it never replaces (nest your own keys under a name of your own)")
+    target.update(entries)
+
+
+#: the plugins of pytest-pyramid itself that write measured sections (coverage, metrics)
+OWN_SECTION_PROVIDERS = frozenset({"pyramid-gates", "pyramid-coverage"})
 _PROTECTED = frozenset(
     {
         "schema_version",

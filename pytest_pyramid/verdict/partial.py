@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.summary import recorded_limit
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import records
 from pytest_pyramid.verdict.run_identity import run_identity
@@ -205,7 +206,7 @@ def build_partial(
                 "test_time_s": stats.test_time_s,
                 "wall_time_s": round(stats.wall_time_s, 6),
                 "budget_s": stats.budget_s,
-                "test_timeout_s": effective_limits.get(name),
+                "test_timeout_s": recorded_limit(effective_limits.get(name), stats.own_timeout_s),
                 "slowest": [
                     {"nodeid": nodeid, "duration_s": duration}
                     for nodeid, duration in stats.slowest

@@ -19,6 +19,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pytest_pyramid._git import run_git
+
 #: Files a test run writes itself: never part of the code a verdict speaks for. Each entry is
 #: a git pathspec glob relative to the repository's top level.
 RUN_ARTIFACTS: tuple[str, ...] = (
@@ -57,17 +59,10 @@ class GitInfo:
     tracked_outputs: tuple[str, ...] = field(default=())
 
 
-def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str | None:
+def _git(cwd: Path, *args: str, env: dict[str, str] | None = None,
+         input: str | None = None) -> str | None:
     try:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-            env=env,
-        )
+        result = run_git(cwd, *args, env=env, timeout=_GIT_TIMEOUT_S, input=input)
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -138,7 +133,7 @@ def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
     tmp = tempfile.mkdtemp(prefix="pyramid-index-")
     try:
         tmp_index = Path(tmp, "index")
-        env = {**os.environ, "GIT_INDEX_FILE": str(tmp_index)}
+        env = {"GIT_INDEX_FILE": str(tmp_index)}
         head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
         start = ["read-tree", head] if head else ["read-tree", "--empty"]
         if _git(toplevel, *start, env=env) is None:
@@ -157,9 +152,63 @@ def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
                                                                 "--ignore-unmatch", "--"]
             if _git(toplevel, *args, *literal, env=env) is None:
                 return None
+        if not _as_on_disk(toplevel, env):
+            return None
         return _git(toplevel, "write-tree", env=env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _as_on_disk(toplevel: Path, env: dict[str, str]) -> bool:
+    """Make the temporary index say what is on disk, whatever git's own settings say.
+
+    ``git add`` leaves paths outside a sparse checkout alone (so an absent tracked file would
+    still be named by the tree) and runs clean filters and end-of-line conversion (so a
+    filter can map the working copy back to the committed bytes). The digest must name the
+    bytes the tests ran: an absent file is removed, and every regular file is hashed as it
+    is on disk (``--no-filters``) and put in the index under that id.
+    """
+    listing = _git(toplevel, "ls-files", "--stage", "-z", env=env)
+    if listing is None:
+        return False
+    absent: list[str] = []
+    regular: list[tuple[str, str, str]] = []  # (mode, blob, path)
+    for entry in listing.split("\0"):
+        if not entry:
+            continue
+        meta, path = entry.split("\t", 1)
+        mode, blob, _stage = meta.split(" ")
+        if not os.path.lexists(toplevel / path):
+            absent.append(path)
+        elif mode in ("100644", "100755"):
+            regular.append((mode, blob, path))
+    if absent and _git(toplevel, "update-index", "--force-remove", "-z", "--stdin",
+                       env=env, input="".join(f"{p}\0" for p in absent)) is None:
+        return False
+    hashes = _hash_on_disk(toplevel, [path for _, _, path in regular], env)
+    if hashes is None:
+        return False
+    changed = [f"{mode} {new}\t{path}\0" for (mode, old, path), new
+               in zip(regular, hashes, strict=True) if new != old]
+    if not changed:
+        return True
+    return _git(toplevel, "update-index", "-z", "--index-info", env=env,
+                input="".join(changed)) is not None
+
+
+def _hash_on_disk(toplevel: Path, paths: list[str], env: dict[str, str]) -> list[str] | None:
+    """Blob ids of ``paths`` as their bytes are on disk, no filter or conversion applied
+    (written to the object store, as ``git add`` does, so the tree can be written)."""
+    if not paths:
+        return []
+    if any("\n" in path for path in paths):  # --stdin-paths reads one path a line
+        alone = [_git(toplevel, "hash-object", "-w", "--no-filters", "--", path, env=env)
+                 for path in paths]
+        return None if None in alone else [blob for blob in alone if blob is not None]
+    out = _git(toplevel, "hash-object", "-w", "--no-filters", "--stdin-paths", env=env,
+               input="".join(f"{path}\n" for path in paths))
+    ids = None if out is None else out.split("\n")
+    return ids if ids is not None and len(ids) == len(paths) else None
 
 
 def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
@@ -214,9 +263,15 @@ def changed_files(cwd: Path, head_tree: str, tree: str) -> list[str] | None:
 def dirty_submodules(toplevel: Path) -> list[str]:
     """Submodules whose working tree differs from the commit they record: a tree id holds
     only the submodule's commit, never its files."""
-    if not (toplevel / ".gitmodules").exists():
+    # a gitlink needs no .gitmodules entry (an embedded repository added with `git add`):
+    # the index's own 160000 entries are the submodules, whatever .gitmodules lists
+    staged = _git(toplevel, "ls-files", "--stage", "-z") or ""
+    links = [entry.split("\t", 1)[1] for entry in staged.split("\0")
+             if entry.startswith("160000 ") and "\t" in entry]
+    if not links:
         return []
-    out = _git(toplevel, "status", "--porcelain=v2", "--ignore-submodules=none") or ""
+    out = _git(toplevel, "status", "--porcelain=v2", "--ignore-submodules=none", "--",
+               *(f":(top,literal){link}" for link in links)) or ""
     found = []
     for line in out.splitlines():
         fields = line.split(" ")

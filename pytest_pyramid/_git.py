@@ -1,0 +1,88 @@
+"""The one way the package runs git: an allow-listed environment, replace refs off, ``-C``.
+
+Every git fact a verdict states (commit, tree digest, changed lines, ignored files) must
+describe the repository the run is in, not one an inherited variable points at. A variable
+such as ``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_INDEX_FILE``, ``GIT_OBJECT_DIRECTORY`` or
+``GIT_CONFIG_PARAMETERS`` left in the environment by a CI script would make git answer for
+another repository, index or configuration, so the environment passed to git is built from
+an allow-list (what git needs to find itself, its user configuration and a temporary
+directory) rather than by removing known-bad names. ``GIT_NO_REPLACE_OBJECTS`` is always set:
+``refs/replace`` would let a commit id stand for another commit's tree.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+#: Inherited variables git may see, each for a reason: PATH finds git and its helpers; HOME
+#: and XDG_CONFIG_HOME find the user's configuration (``safe.directory`` on CI runners);
+#: TMPDIR is where it may write temporary files; SYSTEMROOT / COMSPEC are needed on Windows.
+ALLOWED_ENV: tuple[str, ...] = (
+    "PATH", "HOME", "XDG_CONFIG_HOME", "TMPDIR", "TMP", "TEMP", "SYSTEMROOT", "COMSPEC", "USER",
+    "LOGNAME", "USERPROFILE",
+)
+#: Always set: no replace refs, no prompts, no pager, no locale-dependent output, and no
+#: optional lock taken on the user's index by a read-only command.
+FIXED_ENV: Mapping[str, str] = {
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_PAGER": "cat",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",
+}
+#: The only git variables a caller may set (a temporary index of its own).
+CALLER_ENV: frozenset[str] = frozenset({"GIT_INDEX_FILE"})
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for one git call: the allow-list, the fixed values, then ``extra``."""
+    env = {name: os.environ[name] for name in ALLOWED_ENV if name in os.environ}
+    env.update(FIXED_ENV)
+    for name, value in (extra or {}).items():
+        if name not in CALLER_ENV:
+            raise ValueError(f"git variable {name} is not one a caller may set")
+        env[name] = value
+    return env
+
+
+def run_git(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``git -C cwd args`` with :func:`git_env`; raises OSError / TimeoutExpired as run does."""
+    return subprocess.run(
+        ["git", "-C", str(cwd), *args],
+        cwd=cwd,
+        env=git_env(env),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="surrogateescape",
+        timeout=timeout,
+        check=False,
+        input=input,
+    )
+
+
+def tree_files(cwd: Path, roots: list[str]) -> list[str] | None:
+    """The files under ``roots`` a tree digest of ``cwd`` names: tracked (on disk or not,
+    e.g. outside a sparse checkout) plus untracked files git does not ignore; paths relative
+    to ``cwd``. None outside a git work tree."""
+    specs = [f":(literal){root}" if root else "." for root in roots]
+    try:
+        proc = run_git(cwd, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                       "--", *specs, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    return sorted({path for path in proc.stdout.split("\0") if path})
