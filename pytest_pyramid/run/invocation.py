@@ -273,6 +273,8 @@ DISABLE: dict[str, str] = {
     "stepwise": "without it no run stops at a failure",
     "rerunfailures": "without it a failure is not rerun: stricter",
     "pyramid_markers": "the tier markers; without them a marked test is an unknown marker",
+    "_pyramid_install_check": "the install guard: it only stops a run when another project's "
+                              "pytest_pyramid is installed, which the plugin checks again",
     "platformdirs": "a fixture provider: a test that uses it errors, it cannot pass",
     "anyio": "runs async tests: without it an async test errors or is skipped (a skipped test "
              "does not count as passed)",
@@ -774,12 +776,19 @@ def _judge_plugins(values: Sequence[str], allow: Sequence[str], origin: str) -> 
     if not loads:
         return None  # -p no:NAME is judged by what was turned off (filters.py)
     installed = installed_plugins()
-    foreign = [v for v in loads if v not in installed and f"-p {v}" not in allow]
+    # this tool's own opt-in plugins (pytest_pyramid.toolkits.plugin ...) are not a plugin
+    # the project failed to declare: they are the judge's own code
+    foreign = [v for v in loads if v not in installed and f"-p {v}" not in allow
+               and not v.startswith(OWN_PACKAGE)]
     if foreign:
         return (f"-p {', '.join(foreign)}{origin}: loads a plugin the project does not declare "
                 f"(not an installed pytest11 plugin; {HOW_TO_ALLOW}: "
                 f"allow_options = [\"-p {foreign[0]}\"])")
     return None  # -p no:NAME is judged by what was turned off (filters.py: disabled_plugins)
+
+
+#: ``-p pytest_pyramid.<module>``: a module of this package itself
+OWN_PACKAGE = "pytest_pyramid."
 
 
 def installed_plugins() -> set[str]:

@@ -75,6 +75,8 @@ ROWS = [
     Row("autoload-off-installed-plugins-named", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
               "xdist.plugin"), decision="ready"),
+    Row("p-own-toolkit-plugin", args=("-p", "pytest_pyramid.toolkits.plugin"),
+        decision="ready"),
     Row("p-no-of-an-outcome-plugin", args=("-p", "no:warnings"),
         reason="plugins turned off outside the project's configuration: warnings"),
     Row("ignore-on-the-command-line", args=("--ignore=tests/integration",),
