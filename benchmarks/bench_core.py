@@ -6,6 +6,9 @@
    side (both arms at once, pinned to one CPU each: the steadiest figure on a shared VM),
    then one after the other (median of N), then by counting Python function calls.
 2. ``--tier=fast`` vs ``-m unit`` on a suite whose e2e modules are slow to import.
+3. Start-up: a one-test project in a git repository, plugin active vs ``-p no:pyramid``,
+   side by side (CPU seconds per run, medians) and by Python function calls; the git
+   processes a run starts are counted too (``--startup-only`` runs just this part).
 
 Both arms of a comparison run alternately so machine noise hits them alike; the figures are
 ratios, not absolute times. Besides the ratio of the medians, the median of the per-round
@@ -166,6 +169,81 @@ def side_by_side(
     )
 
 
+def write_one_test_repo(root: Path) -> None:
+    """One test, ``[tool.pyramid]`` on, committed: the start-up a developer pays per run."""
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "test_one.py").write_text("def test_one():\n    assert 1\n")
+    (root / "pyproject.toml").write_text("[tool.pyramid]\n")
+    (root / ".gitignore").write_text("pyramid-verdict*.json\n")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "one test"]):
+        subprocess.run([*git, *command], cwd=root, check=True, capture_output=True)
+
+
+def git_processes(cwd: Path, args: list[str]) -> int | None:
+    """git processes one run starts (counted with strace; None without it)."""
+    if not shutil.which("strace"):
+        return None
+    trace = cwd.parent / "execve.trace"
+    subprocess.run(
+        ["strace", "-f", "-e", "trace=execve", "-o", str(trace),
+         sys.executable, "-m", "pytest", *LEAN, *args],
+        cwd=cwd, capture_output=True, check=False, env=child_env(cwd.parent / "pycache"),
+    )
+    lines = trace.read_text().splitlines()
+    return sum('execve("' in line and '["git"' in line and "ENOENT" not in line
+               for line in lines)
+
+
+def startup(tmp: str, rounds: int) -> None:
+    root = Path(tmp, "one_test")
+    write_one_test_repo(root)
+    bare, active = ["-p", "no:pyramid"], []
+    print(f"start-up, one test in a git repository, side by side, {rounds} rounds:")
+    if rounds and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        for name, arm in (("bare (noise floor)", bare), ("active", active)):
+            samples = side_by_side_cpu(root, bare, arm, rounds)
+            base = statistics.median(b for b, _ in samples)
+            other = statistics.median(o for _, o in samples)
+            delta = statistics.median(o - b for b, o in samples)
+            print(f"  {name:<18} CPU median {other * 1000:6.1f} ms vs bare {base * 1000:6.1f} ms"
+                  f"   per-round median +{delta * 1000:5.1f} ms")
+        print("  target: active <= bare + 60 ms")
+    calls(root, bare)  # warm the bytecode cache
+    counted = {"bare": calls(root, bare), "active": calls(root, active)}
+    print("  Python function calls: " + ", ".join(
+        f"{name} {value:,}" for name, value in counted.items())
+        + f" (+{counted['active'] - counted['bare']:,})")
+    print(f"  git processes per run: bare {git_processes(root, bare)},"
+          f" active {git_processes(root, active)}")
+
+
+def side_by_side_cpu(
+    cwd: Path, base: list[str], other: list[str], rounds: int
+) -> list[tuple[float, float]]:
+    """(base, other) CPU seconds of each round, both arms at once on their own CPU (as
+    :func:`side_by_side`), children (git) included."""
+    env = child_env(cwd.parent / "pycache")
+    samples: list[tuple[float, float]] = []
+    for index in range(rounds + 1):  # round 0 warms the caches and is not counted
+        cpus = {"base": index % 2, "other": 1 - index % 2}
+        started: dict[int, str] = {}
+        for name, args in (("base", base), ("other", other)):
+            # wait4 reports the child with the children it waited for: git is counted
+            process = subprocess.Popen(
+                ["taskset", "-c", str(cpus[name]), sys.executable, "-m", "pytest", *LEAN, *args],
+                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            started[process.pid] = name
+        cpu: dict[str, float] = {}
+        while len(cpu) < 2:
+            pid, _status, usage = os.wait4(-1, 0)
+            cpu[started[pid]] = usage.ru_utime + usage.ru_stime
+        if index:
+            samples.append((cpu["base"], cpu["other"]))
+    return samples
+
+
 def calls(cwd: Path, args: list[str]) -> int:
     """Python function calls of one run under cProfile: deterministic, unlike time on a
     shared machine, and a fair proxy for the interpreter work a plugin adds."""
@@ -187,8 +265,13 @@ def main() -> None:
         "--rounds", type=int, default=20,
         help="side-by-side rounds (needs 2 CPUs and taskset); 0 skips them",
     )
+    parser.add_argument("--startup-only", action="store_true")
     args = parser.parse_args()
+    print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
+        startup(tmp, args.rounds)
+        if args.startup_only:
+            return
         root = Path(tmp, "trivial")
         write_trivial_suite(root, args.tests)
         arms = {

@@ -123,18 +123,22 @@ def tracked_outputs(toplevel: Path, outputs: tuple[Path, ...]) -> tuple[str, ...
     return tuple(sorted(name for name in listed.split("\0") if name))
 
 
-def tree_digest(toplevel: Path, excluded: tuple[str, ...]) -> str | None:
+def tree_digest(
+    toplevel: Path, excluded: tuple[str, ...], head: str | None = None
+) -> str | None:
     """The tree id ``git add -A`` would give, leaving ``excluded`` out; None without git.
 
     The temporary index starts from the commit's tree with no stat data, so git hashes the
     content of every file: an edit whose size and mtime were put back is still seen (the
-    user's index, whose stat cache would trust them, is never read or written).
+    user's index, whose stat cache would trust them, is never read or written). ``head``
+    is the commit's tree when the caller has just read it (one git process fewer).
     """
     tmp = tempfile.mkdtemp(prefix="pyramid-index-")
     try:
         tmp_index = Path(tmp, "index")
         env = {"GIT_INDEX_FILE": str(tmp_index)}
-        head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
+        if head is None:
+            head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
         start = ["read-tree", head] if head else ["read-tree", "--empty"]
         if _git(toplevel, *start, env=env) is None:
             return None
@@ -215,18 +219,23 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     """Commit, branch and tree digest of the repository holding ``cwd``.
 
     ``outputs`` are files this run writes (the verdict): they are left out of the digest,
-    unless git tracks them (:func:`tracked_outputs`).
+    unless git tracks them (:func:`tracked_outputs`). Every run pays for this at start-up:
+    the top level and the branch come from one ``rev-parse``, the commit, its tree and its
+    time from one ``show``.
     """
-    toplevel_text = _git(cwd, "rev-parse", "--show-toplevel")
+    located = _git(cwd, "rev-parse", "--show-toplevel", "--abbrev-ref", "HEAD")
+    if located is None:  # outside a repository, or no commit yet (HEAD names nothing)
+        toplevel_text, branch = _git(cwd, "rev-parse", "--show-toplevel"), None
+    else:
+        toplevel_text, _, branch = located.partition("\n")
     if toplevel_text is None:
         return GitInfo()
     toplevel = Path(toplevel_text)
-    commit = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD")
-    tracked = _tracked_once(toplevel, commit, outputs)
-    kept = {toplevel / name for name in tracked or ()}
-    excluded = artifact_excludes(toplevel, () if tracked is None else tuple(
-        path for path in outputs if Path(os.path.abspath(path)) not in kept))
-    tree = tree_digest(toplevel, excluded)
+    head = _git(cwd, "show", "-s", "--format=%H%n%T%n%cI", "HEAD") if located else None
+    fields = head.split("\n") if head else []
+    commit, head_tree, commit_time = (fields if len(fields) == 3 else [None, None, None])
+    excluded, tracked = _excluded(toplevel, commit, outputs)
+    tree = tree_digest(toplevel, excluded, head_tree or "")
     if commit is None:  # a repository without commits yet
         return GitInfo(
             tree=tree,
@@ -234,13 +243,11 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
             toplevel=str(toplevel),
             dirty=None if tree is None else True,
         )
-    head_tree = _git(cwd, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
-    branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
     unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree))
     return GitInfo(
         commit=commit,
-        commit_time=_git(cwd, "show", "-s", "--format=%cI", "HEAD"),
-        branch=None if branch in (None, "HEAD") else branch,
+        commit_time=commit_time,
+        branch=None if branch in (None, "", "HEAD") else branch,
         dirty=None if tree is None or head_tree is None else tree != head_tree,
         tree=tree,
         head_tree=head_tree,
@@ -249,6 +256,29 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         unnamed=unnamed,
         tracked_outputs=tracked or (),
     )
+
+
+def _excluded(
+    toplevel: Path, commit: str | None, outputs: tuple[Path, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """The pathspecs left out of the digest, and the outputs git tracks (kept in it)."""
+    tracked = _tracked_once(toplevel, commit, outputs)
+    kept = {toplevel / name for name in tracked or ()}
+    excluded = artifact_excludes(toplevel, () if tracked is None else tuple(
+        path for path in outputs if Path(os.path.abspath(path)) not in kept))
+    return excluded, tracked
+
+
+def tree_now(start: GitInfo, outputs: tuple[Path, ...] = ()) -> str | None:
+    """The digest of the working tree now, computed as :func:`read_git_info` computed
+    ``start.tree`` (the same exclusions, asked of git again): the end of a run needs only
+    the tree, not the commit's name, branch or links again."""
+    if start.toplevel is None:
+        return None
+    toplevel = Path(start.toplevel)
+    excluded, _ = _excluded(toplevel, start.commit, outputs)
+    # HEAD's tree is read again: a commit made during the run moves it
+    return tree_digest(toplevel, excluded)
 
 
 def changed_files(cwd: Path, head_tree: str, tree: str) -> list[str] | None:
@@ -288,7 +318,7 @@ def outside_links(toplevel: Path, tree: str | None) -> list[str]:
     """Symlinks in the tested tree that point outside the repository."""
     if tree is None:
         return []
-    out = _git(toplevel, "ls-tree", "-r", "-z", tree) or ""
+    out = tree_listing(toplevel, tree) or ""
     root = os.path.realpath(toplevel)
     found = []
     for entry in out.split("\0"):
@@ -301,9 +331,20 @@ def outside_links(toplevel: Path, tree: str | None) -> list[str]:
     return found
 
 
+#: (toplevel, tree id) -> its listing: a tree id names its content for good, so the start of a
+#: run (symlinks) and its end (the closed world) list the same tree once
+_LISTINGS: dict[tuple[str, str], str] = {}
+
+
 def tree_listing(toplevel: Path, tree: str) -> str | None:
     """``git ls-tree -r -z`` of a tree id: every entry with its blob id (None without git)."""
-    return _git(toplevel, "ls-tree", "-r", "-z", "--full-tree", tree)
+    key = (str(toplevel), tree)
+    if key not in _LISTINGS:
+        listing = _git(toplevel, "ls-tree", "-r", "-z", "--full-tree", tree)
+        if listing is None:
+            return None
+        _LISTINGS[key] = listing
+    return _LISTINGS[key]
 
 
 def changed_paths(toplevel: Path, tree_a: str, tree_b: str, limit: int = 10) -> list[str]:

@@ -432,8 +432,10 @@ class VerdictWriter:
         """Files that existed when the run started and changed or vanished during it."""
         if start.tree is None or start.toplevel is None:
             return None
-        end = read_git_info(Path(start.toplevel), self.outputs)
-        if end.tree is None or end.tree == start.tree:
+        from pytest_pyramid.verdict.provenance import tree_now
+
+        end_tree = tree_now(start, self.outputs)
+        if end_tree is None or end_tree == start.tree:
             return None
         from pytest_pyramid.verdict.provenance import _git
 
@@ -445,7 +447,7 @@ class VerdictWriter:
                 "--name-status",
                 "--no-commit-id",
                 start.tree,
-                end.tree,
+                end_tree,
             )
             or ""
         )
