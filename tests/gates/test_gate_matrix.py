@@ -328,9 +328,11 @@ CASES = [
         decision="incomplete", exit=0, reason="performance",
     ), id="metric-not_evaluated-tier-not-selected"),
     # --- tests.flaky, tests.quarantine --------------------------------------------------------
+    # reruns excuse a failure only when the project's own tracked configuration allows them
+    # (run/invocation.py): a repository whose pyproject lists the option
     pytest.param(Case(
-        config="",
-        files=unit(FLAKY),
+        config='allow_options = ["--reruns"]\n',
+        files=unit(FLAKY), changes={},
         args=("--reruns", "2"),
         gates=(
             Gate("tests.pass_rate", "pass", 100.0, 100.0),
@@ -344,8 +346,8 @@ CASES = [
             "quarantined": False}]),
     ), id="flaky-fail-warn"),
     pytest.param(Case(
-        config='[tool.pyramid.gates]\n"tests.flaky" = "approve"\n',
-        files=unit(FLAKY),
+        config='allow_options = ["--reruns"]\n[tool.pyramid.gates]\n"tests.flaky" = "approve"\n',
+        files=unit(FLAKY), changes={},
         args=("--reruns", "2"),
         gates=(Gate("tests.flaky", "fail", 1, 0, "approve"),),
         decision="needs_approval", exit=0, reason="gate tests.flaky",

@@ -336,8 +336,8 @@ def test_history_outside_a_project_with_history_says_where_it_looks_and_how_to_s
         "records every attempt there; `pyramid history --runs` lists the test runs")
     assert pyramid(["history", "--runs"]) == 3
     err = capsys.readouterr().err
-    assert "pyramid_history in [tool.pytest.ini_options] of the nearest pyproject.toml" in err
-    assert f"(from {tmp_path})" in err
+    assert "pyramid_history in pytest's configuration of the project found from" in err
+    assert f"found from {tmp_path};" in err
     assert 'enable it with pyramid_history = "FILE" there' in err
     assert not (tmp_path / ".pyramid").exists()
 

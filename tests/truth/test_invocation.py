@@ -86,7 +86,7 @@ ROWS = [
     # a gateway spec can run another checkout's tests (popen//chdir=...)
     Row("reruns-on-the-command-line", args=("--reruns=2",), reason="--reruns"),
     Row("reruns-in-the-tracked-addopts", addopts="--reruns=2", decision="ready"),
-    Row("tx-gateway-spec", args=("--tx", "popen//chdir=..", "--dist=load"), reason="--tx"),
+    Row("tx-gateway-spec", args=("--tx", "popen//chdir=.", "--dist=load"), reason="--tx"),
     Row("o-output-setting", args=("-o", "console_output_style=classic"), decision="ready"),
     Row("o-judgement-setting", args=("-o", "python_functions=test_a"),
         reason="-o python_functions=... overrode"),

@@ -63,7 +63,7 @@ def test_a_module_skipped_at_import_counts_in_the_tier_its_markers_name(
 ) -> None:
     make_project(config, ini="markers = ['browser']", **{
         "tests/unit/test_u.py": "def test_u(): pass\n",
-        "tests/unit/test_browser.py": SKIPPED_AT_IMPORT.format(marks=marks),
+        "tests/unit/test_skipped_browser_ui.py": SKIPPED_AT_IMPORT.format(marks=marks),
     })
     _run(pytester, workers).assert_outcomes(passed=1, skipped=1)
     tiers = read_verdict()["tiers"]
