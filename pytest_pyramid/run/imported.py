@@ -33,7 +33,7 @@ import threading
 from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.run.loaded import _CHECK_SOURCE, _HASH_BASED
+from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -253,10 +253,10 @@ class _RecordingLoader(SourceFileLoader):
             self._loading = False
         if not self._source_read:
             flags = self._pyc_flags or 0
-            if flags & _HASH_BASED and not flags & _CHECK_SOURCE:
+            if hash_pyc_unchecked(flags):
                 self._recorder.seen.unverifiable[self._real] = (
                     "ran from bytecode Python does not check against its source "
-                    f"({self.path} as an unchecked hash-based .pyc)"
+                    f"({self.path} as a hash-based .pyc this interpreter does not check)"
                 )
             self._recorder.hash_file(self._real)
         return code

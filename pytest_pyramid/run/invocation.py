@@ -245,7 +245,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--pyramid-verdict": (OUTCOME, "where the verdict is written"),
     "--pyramid-explain": _OUTPUT,
     "--pyramid": (OUTCOME, "turns the plugin on"),
-    "--pyramid-diff-base": (OUTCOME, "the base of the changed-lines gates; the gates name it"),
+    # which lines count as changed is the project's decision ([tool.pyramid.coverage] base):
+    # a CI script's --pyramid-diff-base=HEAD leaves no changed line to judge
+    "--pyramid-diff-base": (JUDGEMENT, "the base of the changed-lines gates: another base "
+                            "judges other lines (HEAD: none)"),
     "--pyramid-shard": _PYRAMID,
     "--pyramid-durations": _SCHEDULE,
     "--pyramid-report": _OUTPUT,

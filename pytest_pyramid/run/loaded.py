@@ -33,7 +33,21 @@ def _unchecked_pyc(path: str) -> bool:
     if len(header) < 8:
         return False
     flags = int.from_bytes(header[4:8], "little")
-    return bool(flags & _HASH_BASED) and not flags & _CHECK_SOURCE
+    return hash_pyc_unchecked(flags)
+
+
+def hash_pyc_unchecked(flags: int) -> bool:
+    """Whether this interpreter runs a hash-based ``.pyc`` with these PEP 552 flags without
+    comparing it to its source: an unchecked one always, unless ``--check-hash-based-pycs
+    always``; a checked one too under ``--check-hash-based-pycs never``."""
+    if not flags & _HASH_BASED:
+        return False
+    import _imp
+
+    mode = getattr(_imp, "check_hash_based_pycs", "default")
+    if mode == "never":
+        return True
+    return not flags & _CHECK_SOURCE and mode != "always"
 
 
 def foreign_code(

@@ -105,7 +105,7 @@ def test_an_unchecked_hash_pyc_is_unverifiable(recorder: ImportRecorder, tmp_pat
     source.write_text("VALUE = 2\n")  # the bytecode still says 1, and Python runs it
     assert fresh_import("cw_mod_b").VALUE == 1
     real = str(source.resolve())
-    assert "unchecked hash-based" in recorder.seen.unverifiable[real]
+    assert "hash-based .pyc this interpreter does not check" in recorder.seen.unverifiable[real]
 
 
 def test_a_checked_hash_pyc_is_verified_by_python(
@@ -217,3 +217,25 @@ def test_suffix_pid(name: str, parsed: tuple[int, bool] | None) -> None:
 def test_strangers(names: list[str], subprocesses: bool, expected: list[str]) -> None:
     own = {".coverage.h.pid7.Xax", ".coverage.h.pid8.Xbx"}
     assert strangers(names, ".coverage", own, 1, subprocesses=subprocesses) == expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "mode", "unchecked"),
+    [
+        (0b00, "default", False),  # timestamp pyc: Python compares size and mtime
+        (0b11, "default", False),  # checked hash pyc
+        (0b01, "default", True),  # unchecked hash pyc
+        (0b01, "always", False),  # --check-hash-based-pycs always checks it
+        (0b11, "never", True),  # hostile round: --check-hash-based-pycs never skips the check
+        (0b00, "never", False),
+    ],
+)
+def test_a_hash_based_pyc_is_unchecked_as_this_interpreter_runs_it(
+    flags: int, mode: str, unchecked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import _imp
+
+    from pytest_pyramid.run.loaded import hash_pyc_unchecked
+
+    monkeypatch.setattr(_imp, "check_hash_based_pycs", mode)
+    assert hash_pyc_unchecked(flags) is unchecked

@@ -86,6 +86,8 @@ ROWS = [
     # a gateway spec can run another checkout's tests (popen//chdir=...)
     Row("reruns-on-the-command-line", args=("--reruns=2",), reason="--reruns"),
     Row("reruns-in-the-tracked-addopts", addopts="--reruns=2", decision="ready"),
+    Row("diff-base-on-the-command-line", args=("--pyramid-diff-base=HEAD",),
+        reason="--pyramid-diff-base"),
     Row("tx-gateway-spec", args=("--tx", "popen//chdir=.", "--dist=load"), reason="--tx"),
     Row("o-output-setting", args=("-o", "console_output_style=classic"), decision="ready"),
     Row("o-judgement-setting", args=("-o", "python_functions=test_a"),
