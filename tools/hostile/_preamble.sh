@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --- self-contained preamble (same in every case) ---
+# --- the preamble every attack.sh sources ---
 set -u
 PY=${PYRAMID_PY:-/work/main/.venv/bin/python}
 PYR=${PYRAMID_BIN:-/work/main/.venv/bin/pyramid}
