@@ -243,9 +243,11 @@ def pytest_load_initial_conftests(
                     f"pytest-pyramid: cannot write the verdict to {path}: {exc.strerror or exc}"
                 ) from None
             config.stash[PLACEHOLDER_KEY] = str(path.resolve())
+            from pytest_pyramid.run import rewrite_cache
             from pytest_pyramid.run.closed_world import install
 
             install(config, config.rootpath)  # before the first conftest is imported
+            rewrite_cache.install()  # and before the rewriter reads a cached one
     try:
         return (yield)
     except BaseException as exc:

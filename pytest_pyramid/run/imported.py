@@ -8,9 +8,13 @@ between is invisible to both digests), so the bytes are hashed when they are rea
 - Python source: a ``sys.meta_path`` finder in front of the others asks them for the spec
   (so nothing about how a module is found changes) and, for a plain ``SourceFileLoader`` of a
   file under the repository, swaps in a subclass that hashes the bytes the loader reads
-  itself. When the module comes from a timestamp or checked-hash ``.pyc`` the source was not
-  read by the loader: it is read (once) right after, and the ``.pyc`` is trusted as far as
-  Python trusts it (see docs/verdict.md).
+  itself. A checked hash-based ``.pyc`` (PEP 552) proves itself: Python reads the source and
+  compares its hash before using it, and that read is the one hashed. A timestamp ``.pyc`` is
+  valid for Python whenever the source's mtime and size match, which other bytes can share (two
+  edits in one second, an mtime put back): it is never run, the module is compiled from the
+  bytes read, and the bytecode cached for it is a checked hash-based one, so the next run's
+  import proves itself without compiling (pytest's rewritten test modules:
+  ``run/rewrite_cache.py``).
 - Bytecode without its source, or an unchecked hash-based ``.pyc`` (PEP 552: Python runs it
   whatever the source says): cannot be tied to a tracked file, so it is *unverifiable*.
 - Anything else under the repository (pytest's assertion rewriter, which reads test modules
@@ -26,11 +30,13 @@ again. No pytest import: the recorder is installed before pytest loads a conftes
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import sys
 import sysconfig
 import threading
 from importlib.machinery import SourceFileLoader, SourcelessFileLoader
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
@@ -38,7 +44,7 @@ from pytest_pyramid.run.loaded import hash_pyc_unchecked
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from importlib.machinery import ModuleSpec
-    from types import ModuleType
+    from types import CodeType, ModuleType
 
 #: how many files a message names before it says "+N more"
 SHOWN = 5
@@ -223,15 +229,15 @@ class ImportRecorder:
 
 
 class _RecordingLoader(SourceFileLoader):
-    """A ``SourceFileLoader`` that hashes the source bytes it reads, and reads them once
-    itself when Python took the module from a ``.pyc`` without reading the source."""
+    """A ``SourceFileLoader`` that hashes the source bytes it reads, runs only bytecode that is
+    provably from them, and caches checked hash-based bytecode."""
 
     def __init__(self, fullname: str, path: str, recorder: ImportRecorder, real: str) -> None:
         super().__init__(fullname, path)
         self._recorder = recorder
         self._real = real
         self._loading = False
-        self._source_read = False
+        self._source: bytes | None = None
         self._pyc_flags: int | None = None
 
     def get_data(self, path: str) -> bytes:
@@ -239,27 +245,51 @@ class _RecordingLoader(SourceFileLoader):
         if not self._loading:
             return data  # get_source for a traceback, a resource: not what runs
         if path == self.path:
-            self._source_read = True
+            self._source = data
             self._recorder.record(self._real, data)
         elif len(data) >= 8:  # the .pyc Python is about to validate (header: PEP 552)
             self._pyc_flags = int.from_bytes(data[4:8], "little")
         return data
 
     def get_code(self, fullname: str) -> object:  # type: ignore[override]
-        self._loading, self._source_read, self._pyc_flags = True, False, None
+        self._loading, self._source, self._pyc_flags = True, None, None
         try:
             code = super().get_code(fullname)
-        finally:
-            self._loading = False
-        if not self._source_read:
+            if self._source is not None:
+                return code  # compiled from, or checked against, the bytes recorded
             flags = self._pyc_flags or 0
             if hash_pyc_unchecked(flags):
                 self._recorder.seen.unverifiable[self._real] = (
                     "ran from bytecode Python does not check against its source "
                     f"({self.path} as a hash-based .pyc this interpreter does not check)"
                 )
-            self._recorder.hash_file(self._real)
-        return code
+                self._recorder.hash_file(self._real)
+                return code
+            # a timestamp .pyc: Python matched only the source's mtime and size
+            source = self.get_data(self.path)
+            compiled = self.source_to_code(source, self.path)
+            self._cache_bytecode(self.path, cache_from_source(self.path), _timestamp_pyc(compiled))
+            return compiled
+        finally:
+            self._loading = False
+
+    def _cache_bytecode(self, source_path: str, cache_path: str, data: bytes) -> None:
+        """Python caches timestamp bytecode; this caches bytecode that proves its source (a
+        checked hash-based .pyc), which the next run's import verifies without compiling."""
+        if self._source is not None and data[4:8] == b"\0\0\0\0":
+            data = _checked_pyc(self._source, data[16:])
+        if not sys.dont_write_bytecode:
+            super()._cache_bytecode(source_path, cache_path, data)  # type: ignore[misc]
+
+
+def _timestamp_pyc(code: CodeType) -> bytes:
+    """Bytecode with an empty timestamp header, which ``_cache_bytecode`` re-heads."""
+    return MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
+
+
+def _checked_pyc(source: bytes, marshalled: bytes) -> bytes:
+    """A checked hash-based .pyc (PEP 552: flags 0b11, then the source's hash)."""
+    return MAGIC_NUMBER + b"\x03\0\0\0" + source_hash(source) + marshalled
 
 
 # -- the comparison, on the process that judges ----------------------------------------------

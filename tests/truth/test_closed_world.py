@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from tests.conftest import MakeProject, ReadVerdict
+    from tests.conftest import ReadVerdict
 
 MODES = [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
 
@@ -39,24 +38,6 @@ def git(cwd: Path, *args: str) -> str:
 def commit(path: Path, message: str = "commit") -> None:
     git(path, "add", "-A")
     git(path, "commit", "-qm", message)
-
-
-@pytest.fixture
-def project(pytester: pytest.Pytester, make_project: MakeProject) -> Callable[..., Path]:
-    """A pyramid project in git with ``files`` committed; ``later`` written after the commit."""
-
-    def make(files: dict[str, str], later: dict[str, str] | None = None,
-             config: str = "", ini: str = "") -> Path:
-        make_project(config, ini=ini, **{**BASE, **files})
-        git(pytester.path, "init", "-q")
-        commit(pytester.path)
-        for name, body in (later or {}).items():
-            path = pytester.path / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(body))
-        return pytester.path
-
-    return make
 
 
 def closed_world(verdict: dict[str, Any]) -> list[str]:
