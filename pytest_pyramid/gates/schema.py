@@ -19,10 +19,12 @@ def main() -> None:
 
     from pytest_pyramid.config_schema import SCHEMA_FILE
     from pytest_pyramid.gates.engine import discover, gates_schema
+    from pytest_pyramid.gates.sources import schema as metrics_schema
 
     path = resources.files("pytest_pyramid").joinpath(SCHEMA_FILE)
     schema = json.loads(path.read_text("utf-8"))
     schema["properties"]["gates"] = gates_schema(discover())
+    schema["properties"]["metrics"] = metrics_schema()
     with open(str(path), "w", encoding="utf-8") as handle:
         handle.write(json.dumps(schema, indent=2) + "\n")
 

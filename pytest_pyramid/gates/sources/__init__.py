@@ -1,0 +1,203 @@
+"""Metric sources beyond the tests' own samples (issue 23 section 3): one number per metric,
+read from Prometheus, a file or a command, for verdict gates (``external.<name>``) and, next,
+rollout analysis.
+
+``[tool.pyramid.metrics.<name>]``::
+
+    source = "prometheus"            # a kind below: one module of this package each
+    url = "http://127.0.0.1:9090"    # prometheus: the server; file: path; command: argv
+    query = 'sum(rate(orders_total{version="{version}"}[5m]))'
+    threshold = ">= 0.02"            # the thresholds grammar (gates/thresholds.py)
+    max_age = "10m"                  # older data is stale
+    required = true                  # stale/missing data: fails (true) or only warns
+    timeout = "5s"
+
+Adding a kind means adding a module here that defines ``KIND``, ``OPTIONS`` (its keys: name ->
+what they must be) and ``fetch`` and one line in ``KINDS``. Whatever cannot be read as exactly
+one finite, fresh number (empty, several series, NaN, infinite, stale, an error, a time-out) is a
+:class:`Reading` with no value and the reason: never a pass.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pytest_pyramid.config_schema import key_text
+from pytest_pyramid.durations import parse_duration
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.thresholds import Expression, parse_expression
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: the kinds of source: KIND -> module (one line each)
+KINDS = {
+    "prometheus": "pytest_pyramid.gates.sources.prometheus",
+    "file": "pytest_pyramid.gates.sources.file",
+    "command": "pytest_pyramid.gates.sources.command",
+}
+#: keys every metric table may hold, whatever its source
+COMMON = ("source", "threshold", "compare", "max_age", "required", "timeout", "level")
+DEFAULT_TIMEOUT_S = 5.0
+DEFAULT_MAX_AGE_S = 600.0
+
+
+class SourceError(Exception):
+    """The source gave no usable number; the message says why, for the gate's reason."""
+
+
+@dataclass(frozen=True)
+class Raw:
+    """What a source returned: the number and when it was measured (epoch seconds), if known."""
+
+    value: float
+    timestamp: float | None = None
+
+
+class Kind(Protocol):
+    KIND: str
+    #: the kind's own keys: name -> JSON Schema fragment (with a description)
+    OPTIONS: Mapping[str, Mapping[str, Any]]
+
+    def fetch(self, metric: Metric, version: str, timeout: float) -> Raw: ...
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    source: str
+    options: Mapping[str, Any] = field(hash=False)
+    threshold: Expression | None = None
+    compare: str | None = None
+    max_age_s: float = DEFAULT_MAX_AGE_S
+    required: bool = True
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    level: str = "block"
+
+    @property
+    def gate_id(self) -> str:
+        return f"external.{self.name}"
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float | None
+    reason: str = ""
+    age_s: float | None = None
+
+
+def kind(name: str) -> Kind:
+    module: Any = import_module(KINDS[name])
+    return module  # type: ignore[no-any-return]
+
+
+def parse_metrics(raw: object, source_file: str) -> tuple[Metric, ...]:
+    """``[tool.pyramid.metrics]``; a bad key or value is a ConfigError naming it."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError("metrics", raw, source_file, "must be a table of metric tables")
+    return tuple(_parse_one(str(name), table, source_file) for name, table in raw.items())
+
+
+def _parse_one(name: str, table: object, source_file: str) -> Metric:
+    def bad(key: str, value: object, why: str) -> ConfigError:
+        return ConfigError(key_text(("metrics", name, key)), value, source_file, why)
+
+    if not isinstance(table, dict):
+        raise ConfigError(key_text(("metrics", name)), table, source_file, "must be a table")
+    source = table.get("source")
+    if source not in KINDS:
+        raise bad("source", source, f"must be one of {', '.join(sorted(KINDS))}")
+    options = kind(str(source)).OPTIONS
+    for key in table:
+        if key not in COMMON and key not in options:
+            allowed = ", ".join(sorted({*COMMON, *options}))
+            raise bad(key, table[key], f"unknown key for source {source!r} (allowed: {allowed})")
+    for key, what in options.items():
+        if key not in table:
+            raise bad(key, None, f"required for source {source!r}: {what['description']}")
+    threshold, compare = table.get("threshold"), table.get("compare")
+    if (threshold is None) == (compare is None):
+        raise bad("threshold", threshold, "give exactly one of threshold or compare")
+    if compare is not None:  # accepted by the schema's design, judged by rollouts (issue 23)
+        raise bad("compare", compare, "comparing with a baseline needs rollout analysis, "
+                  "which does not read metric sources yet: give a threshold")
+    try:
+        expression = None if threshold is None else parse_expression(str(threshold))
+    except ValueError as exc:
+        raise bad("threshold", threshold, str(exc)) from None
+    if expression is not None and expression.aggregate not in (None, "last"):
+        raise bad("threshold", threshold, "a source gives one number: no aggregate")
+    seconds = {}
+    for key, default in (("max_age", DEFAULT_MAX_AGE_S), ("timeout", DEFAULT_TIMEOUT_S)):
+        try:
+            seconds[key] = parse_duration(table.get(key, default))
+        except ValueError as exc:
+            raise bad(key, table.get(key), str(exc)) from None
+        if seconds[key] <= 0:
+            raise bad(key, table.get(key), "must be more than 0")
+    required = table.get("required", True)
+    if not isinstance(required, bool):
+        raise bad("required", required, "must be true or false")
+    level = table.get("level", "block")
+    if level not in ("block", "approve", "warn"):
+        raise bad("level", level, "must be block, approve or warn")
+    return Metric(
+        name=name, source=str(source), options={k: table[k] for k in options},
+        threshold=expression, compare=compare, max_age_s=seconds["max_age"],
+        required=required, timeout_s=seconds["timeout"], level=str(level),
+    )
+
+
+def schema() -> dict[str, Any]:
+    """The ``metrics`` part of the shipped ``[tool.pyramid]`` schema, generated from the kinds
+    (``python -m pytest_pyramid.gates.schema`` writes it)."""
+    properties: dict[str, Any] = {
+        "source": {"type": "string", "enum": sorted(KINDS),
+                   "description": "where the number is read"},
+        "threshold": {"type": "string", "description": "'<operator> <number>', e.g. '>= 0.02'"},
+        "compare": {"type": "string", "enum": ["baseline"],
+                    "description": "compare with the baseline during a rollout (not yet read)"},
+        "max_age": {"$ref": "#/definitions/duration", "description": "older data is stale"},
+        "required": {"type": "boolean", "description": "missing or stale data fails (true)"},
+        "timeout": {"$ref": "#/definitions/duration", "description": "how long a read may take"},
+        "level": {"type": "string", "enum": ["block", "approve", "warn"]},
+    }
+    for name in sorted(KINDS):
+        for key, fragment in kind(name).OPTIONS.items():
+            properties.setdefault(key, dict(fragment))
+    return {
+        "type": "object",
+        "description": "metrics read from outside the run: [tool.pyramid.metrics.<name>]",
+        "additionalProperties": {
+            "type": "object", "required": ["source"], "properties": properties,
+            "additionalProperties": False,
+        },
+    }
+
+
+def read(metric: Metric, version: str, now: float | None = None) -> Reading:
+    """One number from the metric's source, or why there is none."""
+    try:
+        raw = kind(metric.source).fetch(metric, version, metric.timeout_s)
+    except SourceError as exc:
+        return Reading(None, f"{metric.source}: {exc}")
+    if not math.isfinite(raw.value):
+        return Reading(None, f"{metric.source}: the value is {raw.value} (not a finite number)")
+    if raw.timestamp is None:
+        return Reading(raw.value)
+    age = (time.time() if now is None else now) - raw.timestamp
+    if age > metric.max_age_s:
+        return Reading(None, f"{metric.source}: the value is {age:.0f}s old "
+                             f"(max_age {metric.max_age_s:.0f}s)", age)
+    return Reading(raw.value, age_s=max(age, 0.0))
+
+
+def substitute(text: str, version: str) -> str:
+    """``{version}`` in a query, path or argument: the commit being judged."""
+    return text.replace("{version}", version)

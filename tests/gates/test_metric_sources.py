@@ -1,0 +1,161 @@
+"""Metric sources (gates/sources/): the configuration table, each kind's answer read as exactly
+one finite, fresh number or a reason. Pure; the gate end to end is in test_gate_external.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.sources import Metric, Raw, SourceError, parse_metrics, read, schema
+from pytest_pyramid.gates.sources.file import parse_text
+from pytest_pyramid.gates.sources.prometheus import parse_response
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROM = {"source": "prometheus", "url": "http://127.0.0.1:9", "query": "up", "threshold": "> 0"}
+
+
+@pytest.mark.parametrize(("table", "needle"), [
+    ({"source": "statsd"}, "metrics.m.source = 'statsd': must be one of command, file, prometheus"),
+    ({**PROM, "colour": "red"}, "metrics.m.colour = 'red': unknown key for source 'prometheus'"),
+    ({k: v for k, v in PROM.items() if k != "query"}, "metrics.m.query = None: required"),
+    ({k: v for k, v in PROM.items() if k != "threshold"}, "give exactly one of threshold or"),
+    ({**PROM, "compare": "baseline"}, "give exactly one of threshold or compare"),
+    ({**{k: v for k, v in PROM.items() if k != "threshold"}, "compare": "baseline"},
+     "needs rollout analysis"),
+    ({**PROM, "threshold": "about 3"}, "metrics.m.threshold = 'about 3': expected"),
+    ({**PROM, "threshold": "p95 < 3"}, "a source gives one number: no aggregate"),
+    ({**PROM, "max_age": "soon"}, "metrics.m.max_age = 'soon': expected a duration"),
+    ({**PROM, "timeout": 0}, "metrics.m.timeout = 0: must be more than 0"),
+    ({**PROM, "required": "yes"}, "metrics.m.required = 'yes': must be true or false"),
+    ({**PROM, "level": "off"}, "metrics.m.level = 'off': must be block, approve or warn"),
+])
+def test_a_bad_metric_table_names_the_key_the_value_and_the_file(
+    table: dict[str, Any], needle: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_metrics({"m": table}, "pyproject.toml")
+    assert needle in str(info.value)
+    assert str(info.value).startswith("pyproject.toml: [tool.pyramid] ")
+
+
+def test_a_good_table_reads_with_its_defaults() -> None:
+    (metric,) = parse_metrics({"conversion": PROM}, "pyproject.toml")
+    assert metric.gate_id == "external.conversion"
+    assert (metric.required, metric.level, metric.max_age_s, metric.timeout_s) == (
+        True, "block", 600.0, 5.0)
+    assert metric.threshold is not None
+    assert metric.threshold.text == "> 0"
+
+
+def vector(*values: str, ts: float = 1_000.0) -> bytes:
+    result = [{"metric": {"version": f"v{i}"}, "value": [ts, v]} for i, v in enumerate(values)]
+    return json.dumps({"status": "success",
+                       "data": {"resultType": "vector", "result": result}}).encode()
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (vector("0.25"), Raw(0.25, 1_000.0)),
+    (json.dumps({"status": "success", "data": {"resultType": "scalar",
+                                               "result": [5.0, "3"]}}).encode(), Raw(3.0, 5.0)),
+])
+def test_prometheus_one_series_is_one_number(body: bytes, expected: Raw) -> None:
+    assert parse_response(body) == expected
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    (vector(), "0 series (exactly one expected"),
+    (vector("1", "2"), "2 series (exactly one expected"),
+    (b"<html>", "not JSON"),
+    (json.dumps({"status": "error", "errorType": "bad_data",
+                 "error": "parse error at char 4"}).encode(), "parse error at char 4"),
+    (json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}}).encode(),
+     "a matrix result"),
+    (vector("lots"), "'lots' is not a number"),
+])
+def test_prometheus_anything_but_one_number_is_a_reason(body: bytes, needle: str) -> None:
+    with pytest.raises(SourceError, match=needle.replace("(", r"\(")):
+        parse_response(body)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0.5\n", Raw(0.5, 100.0)),
+    ('{"value": 2, "timestamp": 50}', Raw(2.0, 50.0)),
+    ('{"value": "NaN"}', None),  # parsed, then refused by read() as not finite
+])
+def test_file_text(text: str, expected: Raw | None) -> None:
+    raw = parse_text(text, 100.0)
+    if expected is None:
+        assert raw.value != raw.value  # NaN
+    else:
+        assert raw == expected
+
+
+@pytest.mark.parametrize("text", ["true", '{"timestamp": 3}', '{"value": [1]}', "soon",
+                                  '{"value": 1, "timestamp": "today"}'])
+def test_file_text_that_is_not_a_number_is_a_reason(text: str) -> None:
+    with pytest.raises(SourceError):
+        parse_text(text, 0.0)
+
+
+def metric(tmp_path: Path, body: str, **extra: Any) -> Metric:
+    path = tmp_path / "value.json"
+    path.write_text(body)
+    (found,) = parse_metrics({"m": {"source": "file", "path": str(path), "threshold": "< 1",
+                                    **extra}}, "pyproject.toml")
+    return found
+
+
+@pytest.mark.parametrize(("body", "value", "reason"), [
+    ('{"value": 0.5, "timestamp": 990}', 0.5, ""),
+    ('{"value": 0.5, "timestamp": 100}', None, "the value is 900s old (max_age 600s)"),
+    ('{"value": "Infinity", "timestamp": 990}', None, "not a finite number"),
+    ('{"value": "NaN", "timestamp": 990}', None, "not a finite number"),
+])
+def test_read_refuses_stale_and_non_finite_numbers(
+    tmp_path: Path, body: str, value: float | None, reason: str
+) -> None:
+    reading = read(metric(tmp_path, body), "abc", now=1_000.0)
+    assert reading.value == value
+    assert reason in reading.reason
+
+
+def test_a_missing_file_is_a_reason(tmp_path: Path) -> None:
+    found = metric(tmp_path, "1")
+    (tmp_path / "value.json").unlink()
+    reading = read(found, "abc")
+    assert reading.value is None
+    assert "could not be read" in reading.reason
+
+
+def test_a_command_gets_the_version_and_its_failures_are_reasons(tmp_path: Path) -> None:
+    script = "import sys; v = sys.argv[1]; print(len(v)) if v != 'bad' else sys.exit('no data')"
+    (found,) = parse_metrics({"m": {"source": "command", "threshold": "< 1",
+                                    "command": [sys.executable, "-c", script, "{version}"]}},
+                             "pyproject.toml")
+    assert read(found, "abcdef").value == 6.0
+    failed = read(found, "bad")
+    assert failed.value is None
+    assert "exited 1 no data" in failed.reason
+
+
+def test_a_command_that_hangs_times_out(tmp_path: Path) -> None:
+    hang = [sys.executable, "-c", "import time; time.sleep(30)"]
+    (found,) = parse_metrics({"m": {"source": "command", "threshold": "< 1", "timeout": "200ms",
+                                    "command": hang}}, "pyproject.toml")
+    reading = read(found, "x")
+    assert reading.value is None
+    assert "did not finish in 0.2s" in reading.reason
+
+
+def test_the_shipped_schema_holds_the_generated_metrics_part() -> None:
+    from importlib import resources
+
+    shipped = json.loads(resources.files("pytest_pyramid").joinpath("config.schema.json")
+                         .read_text("utf-8"))
+    assert shipped["properties"]["metrics"] == schema()
