@@ -34,10 +34,12 @@ def main() -> None:
     from importlib import resources
 
     from pytest_pyramid.config_schema import SCHEMA_FILE
+    from pytest_pyramid.deploy.notify import schema as notify_schema
 
     path = resources.files("pytest_pyramid").joinpath(SCHEMA_FILE)
     schema = json.loads(path.read_text("utf-8"))
     schema["properties"]["deploy"] = deploy_schema()
+    schema["properties"]["notify"] = notify_schema()
     with open(str(path), "w", encoding="utf-8") as handle:
         handle.write(json.dumps(schema, indent=2) + "\n")
 
