@@ -86,7 +86,7 @@ def conversion(url: str, extra: str = "") -> str:
 
 
 def gate(verdict: dict[str, Any], gate_id: str) -> dict[str, Any]:
-    found = [g for g in verdict["gates"] if g["id"] == gate_id]
+    found: list[dict[str, Any]] = [g for g in verdict["gates"] if g["id"] == gate_id]
     assert len(found) == 1, [g["id"] for g in verdict["gates"]]
     return found[0]
 
