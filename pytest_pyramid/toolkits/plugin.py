@@ -11,7 +11,9 @@ At configure time this plugin registers, when they apply:
 * :mod:`~pytest_pyramid.toolkits.base_url_plugin` (pytest-playwright's own ``base_url``
   fallback is active): the same fixture without pytest 9.2's deprecation warning;
 * :mod:`~pytest_pyramid.toolkits.aliases` (no other plugin provides ``live_server``): the old
-  ``live_server*`` names.
+  ``live_server*`` names;
+* :mod:`~pytest_pyramid.toolkits.services.plugin` (a selected tier uses the services:
+  ``[tool.pyramid.services] tiers``): ``pyramid_postgres``, ``pyramid_redis``.
 """
 
 from __future__ import annotations
@@ -152,6 +154,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not manager.has_plugin(ALIASES_PLUGIN) and live_server_owner(config) is None:
         manager.register(aliases, ALIASES_PLUGIN)
+    from pytest_pyramid.toolkits.services import plugin as services
+
+    # only when a selected tier uses them: --pyramid-tier=fast pays for no service
+    if not manager.has_plugin(services.PLUGIN_NAME) and services.wanted(config):
+        manager.register(services, services.PLUGIN_NAME)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
