@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,8 +19,12 @@ from pytest_pyramid.toolkits.services.providers import (
     redact,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
-def fake_which(present: dict[str, set[str]]):  # type: ignore[no-untyped-def]
+
+def fake_which(present: dict[str, set[str]]) -> Callable[[str, str | None], str | None]:
     """shutil.which over a table: folder -> binaries in it (PATH is the folder "PATH")."""
 
     def which(name: str, path: str | None) -> str | None:
@@ -129,7 +133,7 @@ def test_passwords_never_reach_messages(url: str, shown: str) -> None:
     ],
 )
 def test_bad_tables_are_named(table: dict[str, object], message: str, tmp_path: Path) -> None:
-    with pytest.raises(ServicesConfigError, match="pyproject.toml: \\[tool.pyramid.services\\]") \
+    with pytest.raises(ServicesConfigError, match=r"pyproject\.toml: \[tool\.pyramid\.services\]") \
             as raised:
         parse_services(table, ("unit", "integration"), "pyproject.toml", tmp_path)
     assert message in str(raised.value)

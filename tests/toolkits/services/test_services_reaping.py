@@ -92,15 +92,19 @@ def test_the_next_run_reaps_what_a_killed_run_left(
     pg_pid, redis_pid, pg_folder, redis_folder = kill_a_run(project, workers, child_env())
     records = project / ".pyramid" / "services"
     # the kill really left orphans: the servers outlive pytest, recorded
-    assert not gone(int(pg_pid)) and not gone(int(redis_pid))
+    assert not gone(int(pg_pid))
+    assert not gone(int(redis_pid))
     assert len(list(records.glob("*.json"))) == 2
 
     result = pytester.runpytest_subprocess("tests/test_quick.py")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*pyramid: reaped what a killed run left*",
-                                 f"*postgres server pid {pg_pid} *", f"*redis server pid {redis_pid} *"])
-    assert gone(int(pg_pid)) and gone(int(redis_pid))
-    assert not Path(pg_folder).exists() and not Path(redis_folder).exists()
+                                 f"*postgres server pid {pg_pid} *",
+                                 f"*redis server pid {redis_pid} *"])
+    assert gone(int(pg_pid))
+    assert gone(int(redis_pid))
+    assert not Path(pg_folder).exists()
+    assert not Path(redis_folder).exists()
     assert list(records.glob("*.json")) == []
 
 
