@@ -60,12 +60,6 @@ def schema_sql(tables: int) -> str:
     return "\n".join(parts)
 
 
-def timed(fn: object) -> float:
-    started = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return (time.perf_counter() - started) * 1000
-
-
 def figures(samples: list[float]) -> str:
     ordered = sorted(samples)
     p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
@@ -126,16 +120,17 @@ def main() -> int:
         server.build_template(schema)
         print(f"\n2. a test's database ({args.tables + 1} tables, {args.repeat} rounds; the "
               f"template was built once in {server.template_s * 1000:.0f} ms)")
-        rows = {"clone (FILE_COPY, used)": [], "clone (WAL_LOG)": [], "schema per test": []}
+        rows: dict[str, list[float]] = {"clone (FILE_COPY, used)": [], "clone (WAL_LOG)": [], "schema per test": []}
         for _ in range(args.repeat):
             for label, make in (
                 ("clone (FILE_COPY, used)", server.clone),
                 ("clone (WAL_LOG)", lambda: clone_with(server, "WAL_LOG")),
                 ("schema per test", lambda: schema_per_test(server, text)),
             ):
-                names: list[str] = []
-                rows[label].append(timed(lambda make=make: names.append(make())))
-                server.drop(names[0])
+                started = time.perf_counter()
+                name = make()
+                rows[label].append((time.perf_counter() - started) * 1000)
+                server.drop(name)
         for label, samples in rows.items():
             print(f"   {label:24} {figures(samples)}")
         median = statistics.median(rows["clone (FILE_COPY, used)"])
