@@ -120,7 +120,8 @@ def main() -> int:
         server.build_template(schema)
         print(f"\n2. a test's database ({args.tables + 1} tables, {args.repeat} rounds; the "
               f"template was built once in {server.template_s * 1000:.0f} ms)")
-        rows: dict[str, list[float]] = {"clone (FILE_COPY, used)": [], "clone (WAL_LOG)": [], "schema per test": []}
+        rows: dict[str, list[float]] = {
+            "clone (FILE_COPY, used)": [], "clone (WAL_LOG)": [], "schema per test": []}
         for _ in range(args.repeat):
             for label, make in (
                 ("clone (FILE_COPY, used)", server.clone),
