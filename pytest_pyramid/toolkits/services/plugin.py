@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import psycopg
     import redis
 
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.summary import Problem, RunSummary
     from pytest_pyramid.toolkits.services.servers import PostgresServer, RedisServer
 
 #: what the template database is built from: SQL file(s), or a callable given its conninfo
@@ -65,6 +65,12 @@ class ServicesFacts(FactsRecord):
         self.used: list[str] = []
         self.unavailable: list[str] = []
         self.reaped: list[str] = []
+
+    def problems(self) -> list[Problem]:
+        # the tests that needed the service errored (never a pass); this names the service
+        return [{"kind": "service_unavailable",
+                 "message": f"{line} (the tests that need it errored)"}
+                for line in sorted(set(self.unavailable))]
 
 
 def services_settings(config: pytest.Config) -> ServicesSettings:

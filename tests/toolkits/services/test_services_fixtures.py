@@ -142,6 +142,9 @@ def test_no_provider_errors_naming_every_attempt_and_is_never_a_pass(
         "postgres: no postgres server could be had: tried url: PYRAMID_POSTGRES_URL is not set"
     ]
     assert verdict["tiers"]["integration"]["errors"] == 2
+    assert {"kind": "service_unavailable", "message": "postgres: no postgres server could be "
+            "had: tried url: PYRAMID_POSTGRES_URL is not set (the tests that need it errored)"
+            } in verdict["completeness"]
 
 
 @pytest.fixture
