@@ -305,6 +305,28 @@ def pyramid_postgres(pyramid_postgres_server: PostgresServer) -> Iterator[Postgr
 
 
 @pytest.fixture(scope="session")
+def pyramid_postgres_shared(
+    pyramid_postgres_server: PostgresServer,
+) -> Iterator[PostgresDatabase]:
+    """One clone of the template per process, for ``pyramid_postgres_transaction``."""
+    database = PostgresDatabase(pyramid_postgres_server, pyramid_postgres_server.clone())
+    yield database
+    pyramid_postgres_server.drop(database.name)
+
+
+@pytest.fixture
+def pyramid_postgres_transaction(
+    pyramid_postgres_shared: PostgresDatabase,
+) -> Iterator[psycopg.Connection[Any]]:
+    """Opt-in, faster than a clone: a connection to the process's one clone whose work is
+    rolled back after the test. Only for code that never commits on its own connection (a
+    commit there would reach the next test): otherwise use ``pyramid_postgres``."""
+    with pyramid_postgres_shared.connect() as conn:
+        yield conn
+        conn.rollback()
+
+
+@pytest.fixture(scope="session")
 def pyramid_redis_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
     """This process's Redis server (or its database on a URL's server)."""
     state = _state(request.config)

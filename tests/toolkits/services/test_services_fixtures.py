@@ -72,6 +72,12 @@ TESTS = """
                     conn.execute("SELECT * FROM missing")
             assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 1
 
+    @pytest.mark.parametrize("n", range(3))
+    def test_rolled_back(pyramid_postgres_transaction, n):
+        conn = pyramid_postgres_transaction
+        assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
+        conn.execute("INSERT INTO orders (qty) VALUES (1)")
+
     @pytest.mark.parametrize("n", range(4))
     def test_own_redis(pyramid_redis, pyramid_redis_server, request, n):
         note(request, "redis", pyramid_redis_server.local.process.pid)
@@ -94,7 +100,7 @@ def test_real_servers_one_per_worker_a_database_per_test(
     make_project(SERVICES, **{"conftest.py": CONFTEST, "db/001_orders.sql": SCHEMA,
                              "tests/test_db.py": TESTS})
     result = pytester.runpytest_subprocess(*workers)
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=11)
     verdict = read_verdict()
     assert verdict["decision"] == "ready"
     used = verdict["services"]["used"]
