@@ -236,7 +236,7 @@ class RedisDatabase:
 
     @property
     def url(self) -> str:
-        return f"{self.server.url.rsplit('/', 1)[0]}/{self.server.db}"
+        return self.server.url
 
     def client(self) -> redis.Redis:
         return self.server.client()

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pytest_pyramid.toolkits.services.providers import BINARIES, URL, redact
 from pytest_pyramid.toolkits.services.records import (
@@ -377,7 +378,7 @@ class RedisServer:
     def client(self) -> redis.Redis:
         import redis
 
-        return redis.Redis.from_url(self.url, db=self.db)
+        return redis.Redis.from_url(self.url)
 
     def describe(self) -> str:
         return f"Redis {self.version}, {self.provider}: {self.where} (db {self.db})"
@@ -401,7 +402,11 @@ def redis_from_url(url: str, worker: int) -> RedisServer:
     if db > 15:
         raise ServiceError(f"the Redis server at {redact(url)}: worker {worker} would need "
                            f"database {db}, past Redis's default 16 (0-15)")
-    server = RedisServer(url=url, provider=URL, where=redact(url), db=db)
+    # the worker's database in the URL itself: redis-py takes a URL's database over db=
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "db"])
+    own = urlunsplit((parts.scheme, parts.netloc, f"/{db}", query, parts.fragment))
+    server = RedisServer(url=own, provider=URL, where=redact(own), db=db)
     started = time.perf_counter()
     try:
         with server.client() as client:

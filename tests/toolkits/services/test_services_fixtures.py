@@ -196,6 +196,58 @@ def test_a_url_provider_like_a_ci_service_leaves_no_database(
     assert pyramid_databases(outside_server) == []
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_redis_url_gives_each_worker_its_own_database(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    from pytest_pyramid.toolkits.services.servers import start_redis
+
+    outside = start_redis(str(Path(str(shutil.which("redis-server"))).parent), tmp_path)
+    try:
+        monkeypatch.setenv("PYRAMID_REDIS_URL", outside.url.replace("/0", "/3"))
+        make_project(SERVICES, **{"conftest.py": CONFTEST, "db/001.sql": SCHEMA,
+                                 "tests/test_r.py": """
+                                     import os
+                                     import pytest
+
+                                     @pytest.mark.parametrize("n", range(4))
+                                     def test_r(pyramid_redis, request, n):
+                                         with pyramid_redis.client() as r:
+                                             assert r.dbsize() == 0
+                                             r.set("n", n)
+                                         db = pyramid_redis.server.db
+                                         (request.config.rootpath / f"db-{db}").write_text("")
+                                 """})
+        result = pytester.runpytest_subprocess(*workers)
+        result.assert_outcomes(passed=4)
+        verdict = read_verdict()
+        assert verdict["decision"] == "ready"
+        assert any("redis: Redis 7" in u and "url: redis://127.0.0.1" in u
+                   for u in verdict["services"]["used"])
+        # the URL's database 3, plus each worker's index: never two workers on one database
+        assert sorted(p.name for p in pytester.path.glob("db-*")) == (
+            ["db-3", "db-4"] if workers else ["db-3"])
+    finally:
+        outside.stop()
+
+
+def test_a_bad_schema_is_an_error_with_the_servers_words(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+) -> None:
+    make_project(SERVICES, **{"conftest.py": CONFTEST,
+                             "db/001.sql": "CREATE TABLE orders (id serial PRIMARY KEY);\n",
+                             "db/002.sql": "ALTER TABLE order ADD COLUMN qty int;\n",
+                             "tests/test_db.py": "def test_db(pyramid_postgres):\n    pass\n"})
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*pyramid_postgres: the schema file *002.sql failed: "
+                                 "syntax error at or near \"order\"*"])
+    verdict = read_verdict()
+    assert verdict["decision"] != "ready"
+    assert [p["kind"] for p in verdict["completeness"]].count("service_unavailable") == 1
+
+
 def test_services_are_not_registered_for_a_tier_that_does_not_use_them(
     pytester: pytest.Pytester, make_project: MakeProject,
 ) -> None:

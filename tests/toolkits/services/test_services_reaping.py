@@ -123,3 +123,41 @@ def test_databases_a_killed_run_left_on_a_url_server_are_dropped(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*2 database(s) pyramid_*"])
     assert pyramid_databases(outside_server) == []
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been waited for)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_reaping_never_signals_a_stranger_nor_a_live_owners_server(tmp_path: Path) -> None:
+    """A reused pid (another program now) is not ours: never signalled. A record whose owner
+    still runs (a concurrent run) is not touched at all."""
+    from pytest_pyramid.toolkits.services.records import (
+        process_start,
+        reap,
+        write_record,
+    )
+
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        records = tmp_path / "records"
+        folder = tmp_path / "left"
+        folder.mkdir()
+        entry = {"kind": "postgres", "pid": stranger.pid, "start": process_start(stranger.pid),
+                 "marker": "/dev/shm/pyramid-pg-gone/data", "folder": str(folder), "port": 1}
+        path = write_record(records, "stranger", entry)
+        live = write_record(records, "live", {**entry, "folder": str(tmp_path / "live")})
+        # the stranger's record: its owner died (a pid that has exited)
+        path.write_text(path.read_text().replace(f'"owner_pid": {os.getpid()}',
+                                                 f'"owner_pid": {dead_pid()}'))
+        done = reap(records, lambda url, prefix: 0)
+        assert stranger.poll() is None  # not signalled: its command line is not the record's
+        assert done == [f"folder {folder}"]
+        assert not path.exists()
+        assert live.exists()  # its owner (this process) lives
+    finally:
+        stranger.kill()
+        stranger.wait()
