@@ -143,7 +143,11 @@ class ServicesState:
                 self.facts.unavailable.append(f"{service}: {exc}")
             else:
                 self.servers[service] = server
-                self.facts.used.append(f"{service}: {server.describe()}")
+                # a start-up is the set-up of the first test that asked: said here as well
+                worker = getattr(self.config, "workerinput", {}).get("workerid")
+                where = f" on {worker}" if worker else ""
+                self.facts.used.append(f"{service}: {server.describe()}; ready in "
+                                       f"{server.startup_s:.2f} s{where}")
                 return server
         pytest.fail(f"pyramid_{service}: {self.errors[service]}", pytrace=False)
 
@@ -201,6 +205,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if facts.reaped:
         terminalreporter.write_sep("-", "pyramid: reaped what a killed run left")
         for line in facts.reaped:
+            terminalreporter.write_line(line)
+    if facts.used:
+        terminalreporter.write_sep("-", "pyramid: services (start-up: the first test's set-up)")
+        for line in sorted(set(facts.used)):
             terminalreporter.write_line(line)
     if facts.unavailable:
         terminalreporter.write_sep("-", "pyramid: services that could not be had")
