@@ -138,9 +138,11 @@ class ServicesState:
                 if found.provider is None:
                     raise ServiceError(found.unavailable(service))
                 server = start(found)
-            except ServiceError as exc:
-                self.errors[service] = str(exc)
-                self.facts.unavailable.append(f"{service}: {exc}")
+            except Exception as exc:  # whatever stopped the server, the tests are told why
+                said = str(exc) if isinstance(exc, ServiceError) else (
+                    f"starting it raised {type(exc).__name__}: {exc}")
+                self.errors[service] = said
+                self.facts.unavailable.append(f"{service}: {said}")
             else:
                 self.servers[service] = server
                 # a start-up is the set-up of the first test that asked: said here as well

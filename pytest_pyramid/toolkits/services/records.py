@@ -61,7 +61,10 @@ def write_record(folder: Path, name: str, record: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({**owner_entry(), **record}, sort_keys=True))
+    # owner-only: a URL's record holds its password
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(json.dumps({**owner_entry(), **record}, sort_keys=True))
     os.replace(temporary, path)
     return path
 

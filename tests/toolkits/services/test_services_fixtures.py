@@ -153,6 +153,28 @@ def test_no_provider_errors_naming_every_attempt_and_is_never_a_pass(
             } in verdict["completeness"]
 
 
+def test_a_url_that_refuses_is_an_error_not_a_silent_fall_back(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The team pointed the tests at a server: when it refuses, the binaries are not started
+    in its place (that would test against another server than the one configured)."""
+    from pytest_pyramid.toolkits.services.servers import free_port
+
+    monkeypatch.setenv("PYRAMID_POSTGRES_URL",
+                       f"postgresql://app:secret@127.0.0.1:{free_port()}/shop")
+    make_project(SERVICES, **{"conftest.py": CONFTEST, "db/001.sql": SCHEMA,
+                             "tests/test_db.py": "def test_db(pyramid_postgres):\n    pass\n"})
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*pyramid_postgres: the PostgreSQL server at "
+                                 "postgresql://app:***@127.0.0.1:*/shop refused*"])
+    assert "secret" not in result.stdout.str()
+    verdict = read_verdict()
+    assert verdict["decision"] != "ready"
+    assert [p["kind"] for p in verdict["completeness"]].count("service_unavailable") == 1
+
+
 @pytest.fixture
 def outside_server(tmp_path: Path) -> Iterator[PostgresServer]:
     """A real PostgreSQL standing in for a CI service (started as the fixtures start theirs)."""
