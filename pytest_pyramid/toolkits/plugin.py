@@ -60,6 +60,8 @@ LOAD_NOT_EVALUATED = "pyramid.load_not_evaluated"
 #: Plugins known to define ``live_server`` (entry point names of pytest-django, pytest-flask).
 LIVE_SERVER_PLUGINS: tuple[str, ...] = ("django", "flask")
 PLAYWRIGHT_MODULE = "pytest_playwright.pytest_playwright"
+#: the database fixtures' plugin (toolkits/services/plugin.py: PLUGIN_NAME)
+SERVICES_PLUGIN = "pyramid-services"
 
 
 def pact_dir(config: pytest.Config) -> Path:
@@ -154,11 +156,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not manager.has_plugin(ALIASES_PLUGIN) and live_server_owner(config) is None:
         manager.register(aliases, ALIASES_PLUGIN)
-    from pytest_pyramid.toolkits.services import plugin as services
+    from pytest_pyramid.toolkits.services.selection import services_wanted
 
     # only when a selected tier uses them: --pyramid-tier=fast pays for no service
-    if not manager.has_plugin(services.PLUGIN_NAME) and services.wanted(config):
-        manager.register(services, services.PLUGIN_NAME)
+    if not manager.has_plugin(SERVICES_PLUGIN) and services_wanted(config):
+        from pytest_pyramid.toolkits.services import plugin as services
+
+        manager.register(services, SERVICES_PLUGIN)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

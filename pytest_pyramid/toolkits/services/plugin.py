@@ -33,12 +33,12 @@ from pytest_pyramid.toolkits.services.providers import (
     POSTGRES,
     REDIS,
     Found,
-    ServicesConfigError,
     ServicesSettings,
     find,
     parse_services,
 )
 from pytest_pyramid.toolkits.services.records import RECORDS_DIR
+from pytest_pyramid.toolkits.services.selection import ServicesConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -84,13 +84,6 @@ def services_settings(config: pytest.Config) -> ServicesSettings:
                               Path(settings.source).resolve().parent)
     except ServicesConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
-
-
-def wanted(config: pytest.Config) -> bool:
-    """Whether the selected tiers use the services (always, without pytest-pyramid's run)."""
-    session = config.pluginmanager.get_plugin("pyramid-session")
-    selected = getattr(session, "selected", None)
-    return selected is None or services_settings(config).wanted(tuple(selected))
 
 
 def _pg_config_bindir() -> str | None:

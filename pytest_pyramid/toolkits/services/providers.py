@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.toolkits.services.selection import ServicesConfigError, services_tiers
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
@@ -46,10 +48,6 @@ URL_SCHEMES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class ServicesConfigError(ValueError):
-    """A bad ``[tool.pyramid.services]`` value, named with its key and file."""
-
-
 @dataclass(frozen=True)
 class ServicesSettings:
     """``[tool.pyramid.services]``: which tiers use the services, providers, the schema."""
@@ -62,10 +60,6 @@ class ServicesSettings:
     #: the schema the template database is built from: a SQL file or a folder of them
     postgres_schema: Path | None = None
 
-    def wanted(self, selected: Sequence[str]) -> bool:
-        """Whether a run of the ``selected`` tiers needs the fixtures at all."""
-        return not self.tiers or bool(set(self.tiers) & set(selected))
-
 
 def parse_services(
     table: Mapping[str, object], tier_names: Sequence[str], source: str, project_dir: Path
@@ -73,12 +67,7 @@ def parse_services(
     """The table's values the schema cannot check: tier names, provider names, the schema
     path (relative to the project)."""
     where = f"{source}: [tool.pyramid.services]"
-    tiers = tuple(str(t) for t in _list(table, "tiers", where))
-    unknown = [t for t in tiers if t not in tier_names]
-    if unknown:
-        raise ServicesConfigError(
-            f"{where} tiers: {unknown[0]!r} is not a tier (tiers: {', '.join(tier_names)})"
-        )
+    tiers = services_tiers(table, tier_names, source)
     providers = {}
     for service in SERVICES:
         key = f"{service}_providers"

@@ -13,11 +13,11 @@ from pytest_pyramid.toolkits.services.providers import (
     REDIS,
     URL,
     ServicesConfigError,
-    ServicesSettings,
     find,
     parse_services,
     redact,
 )
+from pytest_pyramid.toolkits.services.selection import tiers_wanted
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -145,12 +145,13 @@ def test_bad_tables_are_named(table: dict[str, object], message: str, tmp_path: 
         ((), ("unit",), True),  # not restricted: every tier may use them
         (("integration",), ("unit",), False),  # --pyramid-tier=unit pays for no service
         (("integration",), ("unit", "integration"), True),
+        (("integration",), None, True),  # no pytest-pyramid run: the fixtures are there
     ],
 )
 def test_registered_only_for_the_tiers_that_use_them(
-    tiers: tuple[str, ...], selected: tuple[str, ...], wanted: bool
+    tiers: tuple[str, ...], selected: tuple[str, ...] | None, wanted: bool
 ) -> None:
-    assert ServicesSettings(tiers=tiers).wanted(selected) is wanted
+    assert tiers_wanted(tiers, selected) is wanted
 
 
 def test_a_good_table(tmp_path: Path) -> None:
