@@ -1,5 +1,6 @@
 """Real PostgreSQL and Redis for the integration tier (the ``services`` extra).
 
+- :mod:`.selection`: whether the selected tiers need the fixtures (all a fast run imports);
 - :mod:`.providers`: which server a run can have (a URL, local binaries), what was tried, and
   the ``[tool.pyramid.services]`` table; pure.
 - :mod:`.records`: every server started is recorded under ``.pyramid/services/``; what a
