@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from pytest_pyramid.summary import Problem
 
 Policy = Literal["union", "max", "same"]
 
@@ -77,6 +80,12 @@ class FactsRecord:
 
     #: how many processes' records were absorbed (0: only this process's own)
     absorbed: int = 0
+
+    def problems(self) -> list[Problem]:
+        """Why the run cannot vouch for the suite, by this record (read on the controller,
+        or the serial process, once every worker's record was absorbed): none by default.
+        A toolkit's record says so here (a service that could not be had)."""
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         return {name: encode(getattr(self, name)) for name in self.POLICIES}

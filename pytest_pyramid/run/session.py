@@ -900,6 +900,9 @@ class PyramidSession:
         run = self.aggregator.finish()
         self.facts.apply(run.tiers)
         problems, never_ran = self._reconcile(run)
+        # a facts record can name what the run cannot vouch for (toolkits: a missing service)
+        problems.extend(p for record in facts_registry(self.config).values()
+                        for p in record.problems())
         if self.distributed:  # the workers' conftests judge the whole run here, as serially
             problems.extend(
                 {"kind": "plugin_error", "message": f"a conftest the workers imported could "

@@ -11,7 +11,9 @@ At configure time this plugin registers, when they apply:
 * :mod:`~pytest_pyramid.toolkits.base_url_plugin` (pytest-playwright's own ``base_url``
   fallback is active): the same fixture without pytest 9.2's deprecation warning;
 * :mod:`~pytest_pyramid.toolkits.aliases` (no other plugin provides ``live_server``): the old
-  ``live_server*`` names.
+  ``live_server*`` names;
+* :mod:`~pytest_pyramid.toolkits.services.plugin` (a selected tier uses the services:
+  ``[tool.pyramid.services] tiers``): ``pyramid_postgres``, ``pyramid_redis``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ LOAD_NOT_EVALUATED = "pyramid.load_not_evaluated"
 #: Plugins known to define ``live_server`` (entry point names of pytest-django, pytest-flask).
 LIVE_SERVER_PLUGINS: tuple[str, ...] = ("django", "flask")
 PLAYWRIGHT_MODULE = "pytest_playwright.pytest_playwright"
+#: the database fixtures' plugin (toolkits/services/plugin.py: PLUGIN_NAME)
+SERVICES_PLUGIN = "pyramid-services"
 
 
 def pact_dir(config: pytest.Config) -> Path:
@@ -152,6 +156,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not manager.has_plugin(ALIASES_PLUGIN) and live_server_owner(config) is None:
         manager.register(aliases, ALIASES_PLUGIN)
+    from pytest_pyramid.toolkits.services.selection import services_wanted
+
+    # only when a selected tier uses them: --pyramid-tier=fast pays for no service
+    if not manager.has_plugin(SERVICES_PLUGIN) and services_wanted(config):
+        from pytest_pyramid.toolkits.services import plugin as services
+
+        manager.register(services, SERVICES_PLUGIN)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
