@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_pyramid._git import run_git
+from pytest_pyramid.run.imported import find_toplevel
 
 #: Files a test run writes itself: never part of the code a verdict speaks for. Each entry is
 #: a git pathspec glob relative to the repository's top level.
@@ -66,6 +67,17 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None,
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _git_refusal(cwd: Path) -> str:
+    """git's own first line of why it cannot read the repository (dubious ownership, a
+    broken ``.git``, no git at all)."""
+    try:
+        result = run_git(cwd, "rev-parse", "--show-toplevel", timeout=_GIT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        return f"git did not run: {exc}"
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    return lines[0][:200] if lines else f"git exited {result.returncode}"
 
 
 def python_version() -> str:
@@ -228,9 +240,20 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         toplevel_text, branch = _git(cwd, "rev-parse", "--show-toplevel"), None
     else:
         toplevel_text, _, branch = located.partition("\n")
+    holder = find_toplevel(str(cwd))
     if toplevel_text is None:
-        return GitInfo()
+        if holder is None:  # not a repository: the verdict names no commit (check refuses it)
+            return GitInfo()
+        why = _git_refusal(cwd)
+        return GitInfo(unnamed=(f"{holder} holds a git repository that git could not read "
+                                f"({why}), so no tree can be named",))
     toplevel = Path(toplevel_text)
+    if holder is not None and os.path.realpath(toplevel) != holder:
+        # core.worktree (or a GIT_WORK_TREE git was given): the digest would name another
+        # folder's files than the ones this run read
+        return GitInfo(unnamed=(f"git names {toplevel} as the work tree of the repository "
+                                f"in {holder} (core.worktree): its digest would not be "
+                                "this folder's files",))
     head = _git(cwd, "show", "-s", "--format=%H%n%T%n%cI", "HEAD") if located else None
     fields = head.split("\n") if head else []
     commit, head_tree, commit_time = (fields if len(fields) == 3 else [None, None, None])

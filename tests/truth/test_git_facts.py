@@ -331,3 +331,43 @@ def test_the_recorded_tier_limit_covers_a_tests_own_timeout_mark(
     run(pytester, workers)
     data = read_verdict()
     assert data["tiers"]["unit"]["test_timeout_s"] == recorded
+
+
+@WORKERS
+def test_a_repository_git_refuses_to_read_is_never_ready(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
+) -> None:
+    """A CI container checking the repository out as another user: git refuses ("dubious
+    ownership"), so neither the commit nor the tree can be named."""
+    import os
+    import shutil
+
+    for path in (committed, *committed.rglob("*")):
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    try:
+        assert shutil.which("git")
+        run(pytester, workers)
+    finally:
+        for path in (committed, *committed.rglob("*")):
+            os.chown(path, os.getuid(), os.getgid(), follow_symlinks=False)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert f"{os.path.realpath(committed)} holds a git repository that git could not read" in (
+        reasons(data))
+    assert "dubious ownership" in reasons(data)
+
+
+@WORKERS
+def test_a_work_tree_git_places_elsewhere_is_never_ready(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``core.worktree`` pointing at another (clean) checkout: git's digest would name that
+    folder's files, not the ones this run read."""
+    other = tmp_path_factory.mktemp("other")
+    git(committed, "--work-tree", str(other), "checkout", "-f", "HEAD", "--", ".")
+    git(committed, "config", "core.worktree", str(other))
+    run(pytester, workers)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert "(core.worktree): its digest would not be this folder's files" in reasons(data)
