@@ -760,6 +760,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_commands(commands)
     _add_run_history(commands)
+    from pytest_pyramid.cli_flaky import add_command
+
+    add_command(commands)  # `pyramid flaky ...`: its own module
     return parser
 
 

@@ -175,35 +175,75 @@ def flaky_gate(
     )
 
 
+def quarantined_shares(
+    tiers: Mapping[str, Iterable[str]], quarantined: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """tier -> (tests under an active entry, tests of the tier), for the tiers with tests."""
+    quarantined = tuple(quarantined)
+    shares: dict[str, tuple[int, int]] = {}
+    for tier, nodeids in tiers.items():
+        names = tuple(nodeids)
+        if names:
+            shares[tier] = (sum(is_quarantined(n, quarantined) for n in names), len(names))
+    return shares
+
+
+def _share_text(shares: Mapping[str, tuple[int, int]], max_share: float) -> tuple[str, list[str]]:
+    """``quarantined: 1 (<= 2% of unit)`` and the tiers over the cap, named with their share."""
+    used = {tier: pair for tier, pair in shares.items() if pair[0]}
+    over = [f"{n} of {total} {tier} tests ({n / total:.1%})"
+            for tier, (n, total) in used.items() if n / total > max_share]
+    if not used:
+        return "quarantined: 0", over
+    within = ", ".join(
+        f"{n} ({'<=' if n / total <= max_share else '>'} {max_share:.0%} of {tier})"
+        for tier, (n, total) in used.items())
+    return f"quarantined: {within}", over
+
+
 def quarantine_gate(
-    entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block"
+    entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block",
+    shares: Mapping[str, tuple[int, int]] | None = None, max_share: float = 0.02,
 ) -> GateResult:
-    """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired."""
+    """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired, and
+    naming the tier when more than ``max_share`` of a tier's tests is quarantined (a
+    quarantine that grows without bound is a suite nobody runs any more)."""
     entries = tuple(entries)
     expired = [e for e in entries if e.expired(today)]
+    share_text, over = _share_text(shares or {}, max_share)
+    problems: list[str] = []
     if expired:
         listing = "; ".join(
             f"{e.test} (owner {e.owner}, expired {e.expires.isoformat()}: {e.reason})"
             for e in expired
         )
-        message = (
+        problems.append(
             f"{len(expired)} quarantine entr{'y' if len(expired) == 1 else 'ies'} expired, "
             f"fix the test or renew the entry: {listing}"
         )
+    if over:
+        problems.append(f"over the cap of {max_share:.0%} of a tier ([tool.pyramid.flaky] "
+                        f"max_share): {'; '.join(over)}")
+    if problems:
+        message = "; ".join(problems)
     else:
         noun = "entry" if len(entries) == 1 else "entries"
-        message = f"{len(entries)} quarantine {noun}, none expired"
+        message = f"{len(entries)} quarantine {noun}, none expired; {share_text}"
     return GateResult(
         id=QUARANTINE_GATE,
         level=level,
-        status="fail" if expired else "pass",
-        actual=len(expired),
+        status="fail" if problems else "pass",
+        actual=len(expired) + len(over),
         threshold=0,
         message=message,
         details={
             "expired": [e.to_json() for e in expired],
             "active": [e.to_json() for e in entries if not e.expired(today)],
             "today": today.isoformat(),
+            "shares": {tier: {"quarantined": n, "tests": total}
+                       for tier, (n, total) in (shares or {}).items()},
+            "max_share": max_share,
+            "over_cap": over,
         },
     )
 
