@@ -137,7 +137,10 @@ def wilson(failures: int, runs: int, z: float = Z95) -> tuple[float, float]:
     denominator = 1 + z * z / runs
     centre = (p + z * z / (2 * runs)) / denominator
     half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # at k = 0 and k = n the bounds are exactly 0 and 1; the float arithmetic misses by 1e-16
+    low = 0.0 if failures <= 0 else max(0.0, centre - half)
+    high = 1.0 if failures >= runs else min(1.0, centre + half)
+    return (low, high)
 
 
 def release_chance(rate: float, clean_runs: int) -> float:

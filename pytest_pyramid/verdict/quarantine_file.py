@@ -256,6 +256,8 @@ def without_entries(
             out.append(block)
         elif out and not out[-1].strip():
             out.pop()  # the blank line the block was appended after
+        elif out and out[-1].endswith("\n\n"):
+            out[-1] = out[-1][:-1]  # ... kept at the end of the block before it
         index = end
     return "".join(out)
 
