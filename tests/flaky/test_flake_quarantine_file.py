@@ -64,10 +64,10 @@ OWNERS = parse_codeowners("/tests/ @team\n/tests/unowned/\n")
 
 
 def _plan(standings: list[Standing], entries: tuple[QuarantineEntry, ...] = (),
-          sizes: dict[str, int] | None = None, policy: Policy = Policy()) -> tuple[
+          sizes: dict[str, int] | None = None, policy: Policy | None = None) -> tuple[
               list[str], dict[str, str]]:
     plan = plan_quarantine({s.nodeid: s for s in standings}, entries,
-                           sizes or {"unit": 100}, OWNERS, TODAY, policy)
+                           sizes or {"unit": 100}, OWNERS, TODAY, policy or Policy())
     return [p.entry.test for p in plan.proposed], plan.left_out
 
 
@@ -105,7 +105,8 @@ def test_who_is_never_proposed(standing: Standing, why: str | None) -> None:
 def test_an_already_quarantined_test_is_not_proposed_again() -> None:
     entry = QuarantineEntry("tests/a.py", "@x", dt.date(2027, 1, 1), "known")  # its module
     proposed, left_out = _plan([_standing("tests/a.py::t")], (entry,))
-    assert proposed == [] and left_out["tests/a.py::t"] == "already quarantined"
+    assert proposed == []
+    assert left_out["tests/a.py::t"] == "already quarantined"
 
 
 def test_the_cap_stops_proposals_most_flaky_first() -> None:
@@ -137,7 +138,8 @@ def test_release_after_consecutive_clean_runs(clean: int, released: bool) -> Non
 def test_an_entry_the_ledger_never_saw_is_not_released() -> None:
     entry = QuarantineEntry("tests/gone.py::t", "@x", dt.date(2027, 1, 1), "known")
     done, waiting = plan_release({}, (entry,), Policy())
-    assert done == [] and "tests/gone.py::t" in waiting
+    assert done == []
+    assert "tests/gone.py::t" in waiting
 
 
 PYPROJECT = """[tool.pytest.ini_options]

@@ -208,7 +208,8 @@ def test_the_section_lists_what_is_not_stable_with_its_interval() -> None:
     runs = [_run("r1", {"a": ("unit", (F, P)), "b": ("unit", (P,))}),
             _run("r2", {"a": ("unit", (P,)), "b": ("unit", (P,))})]
     listed = section(runs, Policy())
-    assert listed["runs"] == 2 and listed["outages"] == []
+    assert listed["runs"] == 2
+    assert listed["outages"] == []
     assert listed["tests"] == [{
         "nodeid": "a", "tier": "unit", "status": "flaky", "runs": 2, "first_failures": 1,
         "rate": 0.5, "ci95": [0.0945, 0.9055], "evidence": ["r1"], "clean_streak": 1}]
