@@ -201,9 +201,23 @@ def _share_text(shares: Mapping[str, tuple[int, int]], max_share: float) -> tupl
     return f"quarantined: {within}", over
 
 
+def excused_failures(
+    failed: Iterable[str], entries: Iterable[QuarantineEntry], today: dt.date
+) -> list[tuple[str, QuarantineEntry]]:
+    """Each failed test an active entry excuses, with that entry (the first that covers it)."""
+    active = [e for e in entries if not e.expired(today)]
+    found = []
+    for nodeid in sorted(failed):
+        entry = next((e for e in active if is_quarantined(nodeid, (e.test,))), None)
+        if entry is not None:
+            found.append((nodeid, entry))
+    return found
+
+
 def quarantine_gate(
     entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block",
     shares: Mapping[str, tuple[int, int]] | None = None, max_share: float = 0.02,
+    untracked: str | None = None, failed: Iterable[str] = (),
 ) -> GateResult:
     """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired, and
     naming the tier when more than ``max_share`` of a tier's tests is quarantined (a
@@ -211,7 +225,7 @@ def quarantine_gate(
     entries = tuple(entries)
     expired = [e for e in entries if e.expired(today)]
     share_text, over = _share_text(shares or {}, max_share)
-    problems: list[str] = []
+    problems: list[str] = [untracked] if untracked else []
     if expired:
         listing = "; ".join(
             f"{e.test} (owner {e.owner}, expired {e.expires.isoformat()}: {e.reason})"
@@ -224,16 +238,23 @@ def quarantine_gate(
     if over:
         problems.append(f"over the cap of {max_share:.0%} of a tier ([tool.pyramid.flaky] "
                         f"max_share): {'; '.join(over)}")
+    excused = [] if untracked else excused_failures(failed, entries, today)
     if problems:
         message = "; ".join(problems)
     else:
         noun = "entry" if len(entries) == 1 else "entries"
-        message = f"{len(entries)} quarantine {noun}, none expired; {share_text}"
+        message = f"{len(entries)} quarantine {noun}, none expired"
+        if shares is not None:
+            message += f"; {share_text}"
+    if excused:
+        message += "; failures excused: " + "; ".join(
+            f"{nodeid} by the entry {e.test} (owner {e.owner}, until {e.expires.isoformat()})"
+            for nodeid, e in excused)
     return GateResult(
         id=QUARANTINE_GATE,
         level=level,
         status="fail" if problems else "pass",
-        actual=len(expired) + len(over),
+        actual=len(expired) + len(over) + bool(untracked),
         threshold=0,
         message=message,
         details={
@@ -244,6 +265,7 @@ def quarantine_gate(
                        for tier, (n, total) in (shares or {}).items()},
             "max_share": max_share,
             "over_cap": over,
+            "excused": [{"nodeid": nodeid, "entry": e.to_json()} for nodeid, e in excused],
         },
     )
 

@@ -30,7 +30,9 @@ def _evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
     policy = policy_from(ctx.setup.raw.get("flaky"))
     return [quarantine_gate(entries, ctx.setup.today, level=config.level,
                             shares=quarantined_shares(tiers, ctx.quarantined),
-                            max_share=policy.max_share)]
+                            max_share=policy.max_share,
+                            untracked=ctx.setup.quarantine_untracked,
+                            failed=[t.nodeid for t in ctx.run.failed_tests])]
 
 
 SPEC = GateSpec(id="tests.quarantine", level="block", evaluate=_evaluate, prepare=_prepare,
