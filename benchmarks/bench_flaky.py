@@ -33,12 +33,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_pyramid.gates.flakes import FAIL, PASS, LedgerRun, Policy, standings  # noqa: E402
-from pytest_pyramid.gates.flaky import QuarantineEntry  # noqa: E402
-from pytest_pyramid.verdict.quarantine_file import parse_codeowners, plan_quarantine  # noqa: E402
+from pytest_pyramid.gates.flakes import FAIL, PASS, LedgerRun, Policy, standings
+from pytest_pyramid.verdict.quarantine_file import parse_codeowners, plan_quarantine
+
+if TYPE_CHECKING:
+    from pytest_pyramid.gates.flaky import QuarantineEntry
 
 TIERS = (("unit", 1400), ("integration", 400), ("e2e", 200))
 RUNS = 60
