@@ -57,6 +57,20 @@ def add_command(commands: Any) -> None:
     flaky.set_defaults(func=run)
 
 
+def project_policy() -> Policy:
+    """``[tool.pyramid.flaky]`` of the project at or above this folder, for ``pyramid report
+    --history`` (defaults outside a project: a report can be built anywhere)."""
+    from pytest_pyramid.gates.flakes import Policy, policy_from
+    from pytest_pyramid.project import NoProject, load
+
+    try:
+        project = load()
+    except NoProject:
+        return Policy()
+    _ = project.settings  # validated: a bad [tool.pyramid.flaky] is named, not half-used
+    return policy_from(project.table.get("flaky"))
+
+
 def _out(text: str) -> None:
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     sys.stdout.write(text.encode(encoding, "replace").decode(encoding, "replace") + "\n")

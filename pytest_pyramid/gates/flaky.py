@@ -214,10 +214,21 @@ def excused_failures(
     return found
 
 
+def only_quarantined_passed(
+    passed: Mapping[str, Iterable[str]], entries: Iterable[QuarantineEntry], today: dt.date
+) -> list[str]:
+    """Tiers whose passing tests are all quarantined: such a tier did not run (its passes
+    are no evidence about the product, only about tests it was agreed not to trust)."""
+    active = [e.test for e in entries if not e.expired(today)]
+    return sorted(tier for tier, nodeids in passed.items()
+                  if (names := list(nodeids)) and all(is_quarantined(n, active) for n in names))
+
+
 def quarantine_gate(
     entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block",
     shares: Mapping[str, tuple[int, int]] | None = None, max_share: float = 0.02,
     untracked: str | None = None, failed: Iterable[str] = (),
+    passed: Mapping[str, Iterable[str]] | None = None,
 ) -> GateResult:
     """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired, and
     naming the tier when more than ``max_share`` of a tier's tests is quarantined (a
@@ -235,6 +246,10 @@ def quarantine_gate(
             f"{len(expired)} quarantine entr{'y' if len(expired) == 1 else 'ies'} expired, "
             f"fix the test or renew the entry: {listing}"
         )
+    hollow = [] if untracked else only_quarantined_passed(passed or {}, entries, today)
+    if hollow:
+        problems.append(f"tier(s) {', '.join(hollow)} did not run: every test that passed there "
+                        "is quarantined")
     if over:
         problems.append(f"over the cap of {max_share:.0%} of a tier ([tool.pyramid.flaky] "
                         f"max_share): {'; '.join(over)}")
@@ -254,7 +269,7 @@ def quarantine_gate(
         id=QUARANTINE_GATE,
         level=level,
         status="fail" if problems else "pass",
-        actual=len(expired) + len(over) + bool(untracked),
+        actual=len(expired) + len(over) + bool(untracked) + len(hollow),
         threshold=0,
         message=message,
         details={
@@ -265,6 +280,7 @@ def quarantine_gate(
                        for tier, (n, total) in (shares or {}).items()},
             "max_share": max_share,
             "over_cap": over,
+            "only_quarantined_passed": hollow,
             "excused": [{"nodeid": nodeid, "entry": e.to_json()} for nodeid, e in excused],
         },
     )

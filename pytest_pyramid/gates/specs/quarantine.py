@@ -25,14 +25,17 @@ def _evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
     from pytest_pyramid.gates.flaky import quarantine_gate, quarantined_shares
 
     tiers: dict[str, list[str]] = {}
+    passed: dict[str, list[str]] = {}
     for outcome in ctx.run.outcomes.values():
         tiers.setdefault(outcome.tier, []).append(outcome.nodeid)
+        if outcome.outcome == "passed":
+            passed.setdefault(outcome.tier, []).append(outcome.nodeid)
     policy = policy_from(ctx.setup.raw.get("flaky"))
     return [quarantine_gate(entries, ctx.setup.today, level=config.level,
                             shares=quarantined_shares(tiers, ctx.quarantined),
                             max_share=policy.max_share,
                             untracked=ctx.setup.quarantine_untracked,
-                            failed=[t.nodeid for t in ctx.run.failed_tests])]
+                            failed=[t.nodeid for t in ctx.run.failed_tests], passed=passed)]
 
 
 SPEC = GateSpec(id="tests.quarantine", level="block", evaluate=_evaluate, prepare=_prepare,
