@@ -23,6 +23,7 @@ Config::
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -188,15 +189,23 @@ def quarantined_shares(
     return shares
 
 
+def quarantine_cap(tests: int, max_share: float) -> int:
+    """How many of a tier's ``tests`` may be quarantined: ``max_share`` of them, and at least
+    one (a tier of 20 tests could otherwise quarantine none; a tier whose only passes are
+    quarantined did not run, whatever its size)."""
+    return max(1, math.floor(max_share * tests + 1e-9))
+
+
 def _share_text(shares: Mapping[str, tuple[int, int]], max_share: float) -> tuple[str, list[str]]:
     """``quarantined: 1 (<= 2% of unit)`` and the tiers over the cap, named with their share."""
     used = {tier: pair for tier, pair in shares.items() if pair[0]}
     over = [f"{n} of {total} {tier} tests ({n / total:.1%})"
-            for tier, (n, total) in used.items() if n / total > max_share]
+            for tier, (n, total) in used.items() if n > quarantine_cap(total, max_share)]
     if not used:
         return "quarantined: 0", over
     within = ", ".join(
-        f"{n} ({'<=' if n / total <= max_share else '>'} {max_share:.0%} of {tier})"
+        f"{n} (<= {max_share:.0%} of {tier})" if n / total <= max_share
+        else f"{n} of {total} {tier} tests ({n / total:.0%}; {max_share:.0%} of a tier, or one)"
         for tier, (n, total) in used.items())
     return f"quarantined: {within}", over
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.gates.flakes import Policy, Standing, release_chance, wilson
-from pytest_pyramid.gates.flaky import QuarantineEntry, is_quarantined
+from pytest_pyramid.gates.flaky import QuarantineEntry, is_quarantined, quarantine_cap
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -167,7 +167,7 @@ def _left_out(
     if owner_of(standing.nodeid.partition("::")[0], owners) is None:
         return "no owner: no CODEOWNERS line matches its file"
     size = tier_sizes.get(standing.tier, 0)
-    if size and (used.get(standing.tier, 0) + 1) / size > policy.max_share:
+    if size and used.get(standing.tier, 0) + 1 > quarantine_cap(size, policy.max_share):
         return (f"over the cap: another entry would quarantine more than {policy.max_share:.0%} "
                 f"of the {size} {standing.tier} tests ([tool.pyramid.flaky] max_share)")
     return None

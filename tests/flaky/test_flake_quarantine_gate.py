@@ -45,6 +45,11 @@ def test_quarantined_shares(nodeids: list[str], entries: list[object],
         ({"unit": (2, 50)}, 0.02, "fail", "2 of 50 unit tests (4.0%)"),
         ({"unit": (2, 50)}, 0.05, "pass", "quarantined: 2 (<= 5% of unit)"),
         ({"unit": (0, 50)}, 0.02, "pass", "quarantined: 0"),
+        # a small tier may always quarantine one test, never two
+        ({"unit": (1, 3)}, 0.02, "pass", "quarantined: 1 of 3 unit tests (33%; 2% of a tier"),
+        ({"unit": (2, 3)}, 0.02, "fail", "2 of 3 unit tests (66.7%)"),
+        ({"unit": (3, 100)}, 0.03, "pass", "quarantined: 3 (<= 3% of unit)"),
+        ({"unit": (4, 100)}, 0.03, "fail", "4 of 100 unit tests (4.0%)"),
     ],
 )
 def test_the_cap(shares: dict[str, tuple[int, int]], max_share: float, status: str,
