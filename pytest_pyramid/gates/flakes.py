@@ -80,6 +80,9 @@ class LedgerRun:
     tree: str | None
     branch: str | None
     tests: Mapping[str, tuple[str, tuple[str, ...]]]
+    #: tier -> (tests with an attempt, tests whose first attempt failed), when ``tests`` holds
+    #: only some of the run's tests (the ledger read for a verdict: only tests that failed)
+    first_attempts: Mapping[str, tuple[int, int]] | None = None
 
 
 @dataclass
@@ -151,6 +154,9 @@ def release_chance(rate: float, clean_runs: int) -> float:
 
 def outage_tiers(run: LedgerRun, min_tests: int = OUTAGE_MIN_TESTS) -> list[str]:
     """The tiers of ``run`` where more than half of the tests failed their first attempt."""
+    if run.first_attempts is not None:
+        return sorted(t for t, (n, failed) in run.first_attempts.items()
+                      if n >= min_tests and 2 * failed > n)
     counted: dict[str, list[int]] = {}
     for tier, attempts in run.tests.values():
         if attempts:
@@ -163,10 +169,21 @@ def outage_tiers(run: LedgerRun, min_tests: int = OUTAGE_MIN_TESTS) -> list[str]
 def in_window(runs: Sequence[LedgerRun], policy: Policy) -> tuple[list[LedgerRun], list[str]]:
     """The last ``window`` runs of the protected branch with outages left out, and the ids of
     the outages left out."""
+    kept, outages, _ = _split(runs, policy)
+    return kept, outages
+
+
+def _split(
+    runs: Sequence[LedgerRun], policy: Policy
+) -> tuple[list[LedgerRun], list[str], list[LedgerRun]]:
+    """The window's counted runs, its outages, and every counted run of the branch (each
+    run judged for an outage once: it is a pass over all its tests)."""
     mine = [r for r in runs if policy.branch is None or r.branch == policy.branch]
+    outage = {r.run_id for r in mine if outage_tiers(r)}
     recent = mine[-policy.window:] if policy.window > 0 else []
-    kept = [r for r in recent if not outage_tiers(r)]
-    return kept, [r.run_id for r in recent if outage_tiers(r)]
+    return ([r for r in recent if r.run_id not in outage],
+            [r.run_id for r in recent if r.run_id in outage],
+            [r for r in mine if r.run_id not in outage])
 
 
 def contradiction(history: Sequence[tuple[str, str | None, tuple[str, ...]]]) -> list[str]:
@@ -250,29 +267,34 @@ def standings(runs: Sequence[LedgerRun], policy: Policy) -> tuple[dict[str, Stan
     """Every test's standing over the window, and the outage runs left out. The clean
     streak (for a release) reaches back over every run given, beyond the window: a release
     after 59 clean runs needs them all."""
-    kept, outages = in_window(runs, policy)
+    found, outages, _ = _standings(runs, policy)
+    return found, outages
+
+
+def _standings(
+    runs: Sequence[LedgerRun], policy: Policy
+) -> tuple[dict[str, Standing], list[str], int]:
+    kept, outages, longer = _split(runs, policy)
     histories, tiers = _histories(kept)
     found = {nodeid: judge_test(nodeid, tiers[nodeid], history, policy)
              for nodeid, history in histories.items()}
-    longer, _ = _histories(
-        r for r in runs
-        if (policy.branch is None or r.branch == policy.branch) and not outage_tiers(r))
-    for nodeid, standing in found.items():
-        standing.clean_streak = clean_streak(longer.get(nodeid, []))
-    return found, outages
+    if len(longer) > len(kept):  # else the window's streaks are the whole story
+        everything, _ = _histories(longer)
+        for nodeid, standing in found.items():
+            standing.clean_streak = clean_streak(everything.get(nodeid, []))
+    return found, outages, len(kept)
 
 
 def section(runs: Sequence[LedgerRun], policy: Policy) -> dict[str, object]:
     """The verdict's ``flaky_ledger``: every test that is not stable, with its evidence."""
-    found, outages = standings(runs, policy)
-    kept, _ = in_window(runs, policy)
+    found, outages, counted = _standings(runs, policy)
     order = {"flaky": 0, "broken": 1, "failing": 2}
     listed = sorted((s for s in found.values() if s.status != "stable"),
                     key=lambda s: (order[s.status], -(s.rate or 0.0), s.nodeid))
     return {
         "window": policy.window,
         "branch": policy.branch,
-        "runs": len(kept),
+        "runs": counted,
         "outages": outages,
         "tests": [s.to_json() for s in listed],
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -114,7 +115,7 @@ def test_seeded_flaky_test_is_found_quarantined_once_committed_and_broken_never(
     assert not any(n.startswith("tests/unit/test_many.py") for n in standing)
 
     # the ledger: one row per attempt, fed from the results file
-    with sqlite3.connect(project / "ledger.db") as db:
+    with closing(sqlite3.connect(project / "ledger.db")) as db:
         attempts = db.execute("SELECT outcome FROM pyramid_attempts WHERE run_id = 'run-3' AND "
                               "nodeid LIKE '%test_flaky' ORDER BY attempt").fetchall()
     assert attempts == [("fail",), ("pass",)]
