@@ -308,6 +308,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     files = {kind.name: getattr(args, kind.name) for kind in KINDS
              if getattr(args, kind.name) is not None}
     request = ReportRequest(files=files, history=args.history, junit_prefix=args.junit_prefix)
+    if args.history is not None:
+        from pytest_pyramid.cli_flaky import project_policy
+
+        request.flaky_policy = project_policy()
     targets = {f"--{name}": target for name, target in files.items()}
     if args.history is not None:
         targets["--history"] = args.history
@@ -760,6 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_commands(commands)
     _add_run_history(commands)
+    from pytest_pyramid.cli_flaky import add_command
+
+    add_command(commands)  # `pyramid flaky ...`: its own module
     return parser
 
 

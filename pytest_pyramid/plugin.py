@@ -452,6 +452,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
         if reports is not None:
+            writer.ledger_db = reports.history
             from pytest_pyramid.verdict.session_reports import SessionReports
 
             config.pluginmanager.register(SessionReports(reports), "pyramid-reports")

@@ -29,7 +29,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("verdict", ("pytest_pyramid.verdict",)),
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
-    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.__main__",
+    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.cli_flaky",
+               "pytest_pyramid.__main__",
                "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers", "pytest_pyramid.guard",
                "pytest_pyramid.adopt")),
 )

@@ -307,7 +307,11 @@ def test_values_the_schema_once_accepted_and_deploy_refused(key: str, value: obj
         ({"deploy": {"require_signature": "sure"}}, "deploy.require_signature", "sure",
          "true or false"),
         ({"deploy": {"allow_dirty": True}}, "deploy.allow_dirty", True, "no longer supported"),
-        ({"flaky": {}}, "flaky", {}, "unknown key; known: default_tier"),
+        ({"flakes": {}}, "flakes", {}, "unknown key; known: default_tier"),
+        ({"flaky": {"windw": 3}}, "flaky.windw", 3, "unknown key; known: window, branch"),
+        ({"flaky": {"max_share": 0}}, "flaky.max_share", 0, ""),
+        ({"quarantine": [{"test": "t", "owner": "o", "expires": "2027-01-01", "reason": "r",
+                          "evidence": "run-1"}]}, "quarantine[0].evidence", "run-1", ""),
     ],
 )
 def test_schema_errors_name_the_key_the_value_and_the_file(

@@ -23,6 +23,7 @@ Config::
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -175,35 +176,121 @@ def flaky_gate(
     )
 
 
+def quarantined_shares(
+    tiers: Mapping[str, Iterable[str]], quarantined: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """tier -> (tests under an active entry, tests of the tier), for the tiers with tests."""
+    quarantined = tuple(quarantined)
+    shares: dict[str, tuple[int, int]] = {}
+    for tier, nodeids in tiers.items():
+        names = tuple(nodeids)
+        if names:
+            shares[tier] = (sum(is_quarantined(n, quarantined) for n in names), len(names))
+    return shares
+
+
+def quarantine_cap(tests: int, max_share: float) -> int:
+    """How many of a tier's ``tests`` may be quarantined: ``max_share`` of them, and at least
+    one (a tier of 20 tests could otherwise quarantine none; a tier whose only passes are
+    quarantined did not run, whatever its size)."""
+    return max(1, math.floor(max_share * tests + 1e-9))
+
+
+def _share_text(shares: Mapping[str, tuple[int, int]], max_share: float) -> tuple[str, list[str]]:
+    """``quarantined: 1 (<= 2% of unit)`` and the tiers over the cap, named with their share."""
+    used = {tier: pair for tier, pair in shares.items() if pair[0]}
+    over = [f"{n} of {total} {tier} tests ({n / total:.1%})"
+            for tier, (n, total) in used.items() if n > quarantine_cap(total, max_share)]
+    if not used:
+        return "quarantined: 0", over
+    within = ", ".join(
+        f"{n} (<= {max_share:.0%} of {tier})" if n / total <= max_share
+        else f"{n} of {total} {tier} tests ({n / total:.0%}; {max_share:.0%} of a tier, or one)"
+        for tier, (n, total) in used.items())
+    return f"quarantined: {within}", over
+
+
+def excused_failures(
+    failed: Iterable[str], entries: Iterable[QuarantineEntry], today: dt.date
+) -> list[tuple[str, QuarantineEntry]]:
+    """Each failed test an active entry excuses, with that entry (the first that covers it)."""
+    active = [e for e in entries if not e.expired(today)]
+    found = []
+    for nodeid in sorted(failed):
+        entry = next((e for e in active if is_quarantined(nodeid, (e.test,))), None)
+        if entry is not None:
+            found.append((nodeid, entry))
+    return found
+
+
+def only_quarantined_passed(
+    passed: Mapping[str, Iterable[str]], entries: Iterable[QuarantineEntry], today: dt.date
+) -> list[str]:
+    """Tiers whose passing tests are all quarantined: such a tier did not run (its passes
+    are no evidence about the product, only about tests it was agreed not to trust)."""
+    active = [e.test for e in entries if not e.expired(today)]
+    return sorted(tier for tier, nodeids in passed.items()
+                  if (names := list(nodeids)) and all(is_quarantined(n, active) for n in names))
+
+
 def quarantine_gate(
-    entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block"
+    entries: Iterable[QuarantineEntry], today: dt.date, *, level: Level = "block",
+    shares: Mapping[str, tuple[int, int]] | None = None, max_share: float = 0.02,
+    untracked: str | None = None, failed: Iterable[str] = (),
+    passed: Mapping[str, Iterable[str]] | None = None,
 ) -> GateResult:
-    """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired."""
+    """``tests.quarantine``: fails, naming every entry, when any quarantine entry expired, and
+    naming the tier when more than ``max_share`` of a tier's tests is quarantined (a
+    quarantine that grows without bound is a suite nobody runs any more)."""
     entries = tuple(entries)
     expired = [e for e in entries if e.expired(today)]
+    share_text, over = _share_text(shares or {}, max_share)
+    problems: list[str] = [untracked] if untracked else []
     if expired:
         listing = "; ".join(
             f"{e.test} (owner {e.owner}, expired {e.expires.isoformat()}: {e.reason})"
             for e in expired
         )
-        message = (
+        problems.append(
             f"{len(expired)} quarantine entr{'y' if len(expired) == 1 else 'ies'} expired, "
             f"fix the test or renew the entry: {listing}"
         )
+    hollow = [] if untracked else only_quarantined_passed(passed or {}, entries, today)
+    if hollow:
+        problems.append(f"tier(s) {', '.join(hollow)} did not run: every test that passed there "
+                        "is quarantined")
+    if over:
+        problems.append(f"over the cap of {max_share:.0%} of a tier ([tool.pyramid.flaky] "
+                        f"max_share): {'; '.join(over)}")
+    excused = [] if untracked else excused_failures(failed, entries, today)
+    if problems:
+        message = "; ".join(problems)
     else:
         noun = "entry" if len(entries) == 1 else "entries"
         message = f"{len(entries)} quarantine {noun}, none expired"
+        if shares is not None:
+            message += f"; {share_text}"
+    if excused:
+        message += "; failures excused: " + "; ".join(
+            f"{nodeid} by the entry {e.test} (owner {e.owner}, until {e.expires.isoformat()})"
+            for nodeid, e in excused)
     return GateResult(
         id=QUARANTINE_GATE,
         level=level,
-        status="fail" if expired else "pass",
-        actual=len(expired),
+        status="fail" if problems else "pass",
+        actual=len(expired) + len(over) + bool(untracked) + len(hollow),
         threshold=0,
         message=message,
         details={
             "expired": [e.to_json() for e in expired],
             "active": [e.to_json() for e in entries if not e.expired(today)],
             "today": today.isoformat(),
+            "shares": {tier: {"quarantined": n, "tests": total}
+                       for tier, (n, total) in (shares or {}).items()},
+            "max_share": max_share,
+            "over_cap": over,
+            "only_quarantined_passed": hollow,
+            "excused": [{"nodeid": nodeid, "entry": e.to_json()} for nodeid, e in excused],
         },
     )
 

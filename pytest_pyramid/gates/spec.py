@@ -102,8 +102,25 @@ class Setup:
 
         return parse_static(self.raw.get("static"), self.source, self.tier_names)
 
+    @cached_property
+    def quarantine_untracked(self) -> str | None:
+        """Why the quarantine entries excuse nothing: the file holding them is not tracked by
+        git (only the project's committed configuration may excuse a failure); None when
+        they are honoured. One ``git ls-files``, only when there are entries."""
+        if not self.quarantine:
+            return None
+        from pytest_pyramid.run.invocation import git_tracked
+
+        source = Path(self.source)
+        if git_tracked([source], self.rootdir):
+            return None
+        return (f"the quarantine entries in {source} are not honoured: the file is not tracked "
+                "by git (only the project's committed configuration may excuse a failure)")
+
     @property
     def active_quarantine(self) -> frozenset[str]:
+        if self.quarantine_untracked is not None:
+            return frozenset()
         today = self.today
         return frozenset(e.test for e in self.quarantine if not e.expired(today))
 

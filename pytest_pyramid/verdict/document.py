@@ -140,6 +140,8 @@ class Verdict(TypedDict, total=False):
     coverage: dict[str, Any]
     risk: dict[str, Any]
     flaky: list[Any]
+    #: the flake ledger's standing (information: the decision never reads it)
+    flaky_ledger: dict[str, Any]
     artifacts: dict[str, Any]
     results: ResultsRef
     #: the CI run the verdict belongs to (shared by its shards), else one id per run

@@ -90,6 +90,26 @@ def test_entry(entry: ResultRecord) -> dict[str, Any]:
     return test
 
 
+def _ledger_extra(tests: list[dict[str, Any]], standing: object) -> None:
+    """Each test the flake ledger holds evidence on carries its standing in ``extra``
+    (CTRF's place for tool data); a ledger-proven flaky test is ``flaky`` as CTRF means it."""
+    if not isinstance(standing, dict):
+        return
+    known = {t.get("nodeid"): t for t in standing.get("tests") or () if isinstance(t, dict)}
+    if not known:
+        return
+    for test in tests:
+        entry = known.get(test["name"])
+        if entry is None:
+            continue
+        test.setdefault("extra", {})["pyramidLedger"] = {
+            key: entry.get(key)
+            for key in ("status", "runs", "first_failures", "rate", "ci95", "evidence")
+        }
+        if entry.get("status") == "flaky":
+            test["flaky"] = True
+
+
 def _gate(gate: Mapping[str, Any]) -> dict[str, Any]:
     return {key: gate.get(key) for key in ("id", "level", "status", "actual", "threshold",
                                             "message")}
@@ -103,6 +123,7 @@ def render_ctrf(
 ) -> dict[str, Any]:
     """The CTRF document (a dict for ``json.dumps``)."""
     tests = [test_entry(entry) for entry in records]
+    _ledger_extra(tests, verdict.get("flaky_ledger"))
     counts = {"passed": 0, "failed": 0, "skipped": 0, "pending": 0, "other": 0}
     for test in tests:
         counts[test["status"]] += 1

@@ -14,6 +14,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.gates.flakes import describe
 from pytest_pyramid.verdict import report_data as data
 from pytest_pyramid.verdict.report_svg import (
     DECISION_COLOURS,
@@ -328,7 +329,8 @@ def _flaky(verdict: Mapping[str, Any], records: Sequence[ResultRecord]) -> str:
         rows = [(e["nodeid"], e["tier"], int(e.get("reruns", 0)), False)
                 for e in data.flaky(records)]
     entries, excused = data.quarantine(verdict)
-    if not rows and not entries and not excused:
+    ledger = _ledger(verdict.get("flaky_ledger"))
+    if not rows and not entries and not excused and not ledger:
         return ('<section id="flaky"><h2>Flaky and quarantined tests</h2>'
                 '<p class="muted">none</p></section>')
     parts = ['<section id="flaky"><h2>Flaky and quarantined tests</h2>']
@@ -356,8 +358,32 @@ def _flaky(verdict: Mapping[str, Any], records: Sequence[ResultRecord]) -> str:
     if excused:
         items = "".join(f"<li><code>{_e(n)}</code></li>" for n in excused[:FLAKY_LISTED])
         parts.append(f"<p>Failures excused by quarantine:</p><ul>{items}</ul>")
+    parts.append(ledger)
     parts.append("</section>")
     return "".join(parts)
+
+
+def _ledger(standing: object) -> str:
+    """The flake ledger's table: status, first-attempt failure rate with its 95% interval,
+    the run ids that prove it."""
+    if not isinstance(standing, Mapping):
+        return ""
+    tests = [t for t in standing.get("tests") or () if isinstance(t, Mapping)]
+    outages = standing.get("outages") or []
+    head = (f'<h3 id="ledger">Flake ledger <span class="muted">(last {_e(standing.get("runs"))} '
+            f"counted runs of {_e(standing.get('branch') or 'every branch')}, "
+            f"{len(outages)} outage run(s) left out)</span></h3>")
+    if not tests:
+        return head + '<p class="muted">every test stable over the window</p>'
+    body = "".join(
+        f"<tr><td><code>{_e(t.get('nodeid', ''))}</code></td><td>{_e(t.get('tier', ''))}</td>"
+        f"<td>{_e(t.get('status', ''))}</td><td>{_e(describe(t))}</td>"
+        f"<td>{_e(', '.join(str(r) for r in (t.get('evidence') or [])[:5]))}</td></tr>"
+        for t in tests[:FLAKY_LISTED]
+    )
+    return (head + "<table><thead><tr><th>test</th><th>tier</th><th>status</th>"
+            "<th>first-attempt failure rate</th><th>evidence (run ids)</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>")
 
 
 def _slowest(records: Sequence[ResultRecord], order: Sequence[str]) -> str:

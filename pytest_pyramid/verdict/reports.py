@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from pytest_pyramid.gates.flakes import Policy
     from pytest_pyramid.verdict.records import ResultRecord
 
 
@@ -35,6 +36,8 @@ class ReportRequest:
     history: Path | None = None
     #: pytest's ``--junit-prefix``, for testcase classnames identical to its own
     junit_prefix: str | None = None
+    #: ``[tool.pyramid.flaky]`` for the flake ledger fed with the history (None: defaults)
+    flaky_policy: Policy | None = None
 
     def outputs(self) -> tuple[Path, ...]:
         """The files the run writes (an appended file such as GitHub's is not one)."""
@@ -51,6 +54,9 @@ class ReportInputs:
     history: list[Any]
     results_problem: str | None
     request: ReportRequest
+    #: the flake ledger's standing (the verdict's ``flaky_ledger``, else read after feeding
+    #: the ledger), None without a history
+    flaky_ledger: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -122,20 +128,16 @@ def build_reports(
     if records is None and missing:
         wanted = " and ".join(missing)
         raise ReportError(f"cannot write the {wanted} report without per-test results: {problem}")
-    history = []
+    history: list[Any] = []
+    standing = verdict.get("flaky_ledger")
     if request.history is not None:
-        from pytest_pyramid.verdict import history as store
-
-        try:
-            store.append(request.history, verdict)
-            history = store.recent(request.history)
-        except store.HistoryError as exc:
-            raise ReportError(str(exc)) from None
+        history, standing = _feed_history(request, verdict, records, standing)
         outcome.history_runs = len(history)
         outcome.written.append(("history", request.history))
     import importlib
 
-    inputs = ReportInputs(verdict, records, history, problem, request)
+    inputs = ReportInputs(verdict, records, history, problem, request,
+                          standing if isinstance(standing, dict) else None)
     for kind in report_kinds.KINDS:  # the table's order: the HTML before the summary that links it
         target = request.files.get(kind.name)
         if target is None:
@@ -146,20 +148,52 @@ def build_reports(
     return outcome
 
 
+def _feed_history(
+    request: ReportRequest, verdict: Mapping[str, Any], records: list[ResultRecord] | None,
+    standing: object,
+) -> tuple[list[Any], object]:
+    """Append the run to the history and its attempts to the flake ledger (from the per-test
+    records: without them the ledger cannot be fed, and says nothing it did not see); the
+    ledger's standing when the verdict does not carry it (a merged verdict)."""
+    from pytest_pyramid.gates.flakes import Policy
+    from pytest_pyramid.verdict import history as store
+    from pytest_pyramid.verdict.ledger import append_run, ledger_section
+
+    assert request.history is not None
+    try:
+        store.append(request.history, verdict)
+        if records is not None:
+            append_run(request.history, verdict, records)
+            if not isinstance(standing, dict):
+                standing = ledger_section(request.history, request.flaky_policy or Policy())
+        return store.recent(request.history), standing
+    except store.HistoryError as exc:
+        raise ReportError(str(exc)) from None
+
+
 # -- the writers ``report_kinds.KINDS`` names: ``write(target, inputs)`` ---------------------
+
+
+def _with_ledger(inputs: ReportInputs) -> Mapping[str, Any]:
+    """The verdict as the renderers read it: with the ledger's standing read after feeding
+    the ledger when the verdict has none of its own (a merged verdict, an older run)."""
+    if inputs.flaky_ledger is None or "flaky_ledger" in inputs.verdict:
+        return inputs.verdict
+    return {**inputs.verdict, "flaky_ledger": inputs.flaky_ledger}
 
 
 def write_html(target: Path, inputs: ReportInputs) -> None:
     from pytest_pyramid.verdict.report_html import render_html
 
-    write_text_atomic(target, render_html(inputs.verdict, inputs.records, history=inputs.history,
+    write_text_atomic(target, render_html(_with_ledger(inputs), inputs.records,
+                                          history=inputs.history,
                                           results_problem=inputs.results_problem))
 
 
 def write_ctrf(target: Path, inputs: ReportInputs) -> None:
     from pytest_pyramid.verdict.report_ctrf import render_ctrf
 
-    document = render_ctrf(inputs.verdict, inputs.records or [])
+    document = render_ctrf(_with_ledger(inputs), inputs.records or [])
     write_text_atomic(target, json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n")
 
 

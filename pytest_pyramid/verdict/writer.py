@@ -232,6 +232,8 @@ class VerdictWriter:
         self.git: GitInfo | None = None
         self.result: FinishResult | None = None
         self.near_budget: list[str] = []
+        #: the run history (``--pyramid-history``): the verdict carries the flake ledger's standing
+        self.ledger_db: Path | None = None
 
     # -- the hooks ----------------------------------------------------------------------------
 
@@ -517,6 +519,23 @@ class VerdictWriter:
                          f"{exc.strerror or exc}")
             return None
 
+    def _flaky_ledger(self, verdict: Verdict, run: RunSummary, notes: list[str]) -> None:
+        """The flake ledger's standing with this run as the newest (``verdict/ledger.py``):
+        evidence for people. The decision was taken above and never reads it: only tracked
+        quarantine entries excuse a failure, a local database never does."""
+        from pytest_pyramid.gates.flakes import policy_from
+        from pytest_pyramid.verdict.history import HistoryError
+        from pytest_pyramid.verdict.ledger import ledger_section, run_of
+        from pytest_pyramid.verdict.records import records
+
+        assert self.ledger_db is not None
+        policy = policy_from(self.settings.raw.get("flaky"))
+        try:
+            verdict["flaky_ledger"] = ledger_section(self.ledger_db, policy,
+                                                     run_of(verdict, records(run)))
+        except HistoryError as exc:
+            notes.append(f"warning: flake ledger not read: {exc}")
+
     def finish(self, run: RunSummary, end: RunEnd) -> FinishResult:
         from pytest_pyramid import __version__
 
@@ -587,6 +606,8 @@ class VerdictWriter:
         reference = self._write_results(run, notes)
         if reference is not None:
             verdict["results"] = reference
+        if self.ledger_db is not None:
+            self._flaky_ledger(verdict, run, notes)
         write_json_atomic(self.verdict_path, verdict)
         _call_each(
             self.config.hook.pytest_pyramid_verdict_written,

@@ -188,7 +188,9 @@ def test_pyramid_report_after_the_run_gives_the_same_documents(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     make_project(**SUITE)
-    pytester.runpytest("--pyramid-report=ctrf,junit", "--junit-prefix=ci")
+    # a history on both routes: the reports carry the flake ledger's standing the verdict holds
+    pytester.runpytest("--pyramid-report=ctrf,junit", "--junit-prefix=ci",
+                       "--pyramid-history=session.sqlite")
     verdict_path = pytester.path / "pyramid-verdict.json"
     out = pytester.path / "after"
     summary = out / "summary.md"

@@ -1,4 +1,5 @@
-"""``tests.quarantine``: no entry of ``[[tool.pyramid.quarantine]]`` has expired."""
+"""``tests.quarantine``: no entry of ``[[tool.pyramid.quarantine]]`` has expired, and no tier
+has more than ``[tool.pyramid.flaky] max_share`` of its tests quarantined."""
 
 from __future__ import annotations
 
@@ -20,9 +21,21 @@ def _evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
     entries = ctx.setup.quarantine
     if not entries:
         return []
-    from pytest_pyramid.gates.flaky import quarantine_gate
+    from pytest_pyramid.gates.flakes import policy_from
+    from pytest_pyramid.gates.flaky import quarantine_gate, quarantined_shares
 
-    return [quarantine_gate(entries, ctx.setup.today, level=config.level)]
+    tiers: dict[str, list[str]] = {}
+    passed: dict[str, list[str]] = {}
+    for outcome in ctx.run.outcomes.values():
+        tiers.setdefault(outcome.tier, []).append(outcome.nodeid)
+        if outcome.outcome == "passed":
+            passed.setdefault(outcome.tier, []).append(outcome.nodeid)
+    policy = policy_from(ctx.setup.raw.get("flaky"))
+    return [quarantine_gate(entries, ctx.setup.today, level=config.level,
+                            shares=quarantined_shares(tiers, ctx.quarantined),
+                            max_share=policy.max_share,
+                            untracked=ctx.setup.quarantine_untracked,
+                            failed=[t.nodeid for t in ctx.run.failed_tests], passed=passed)]
 
 
 SPEC = GateSpec(id="tests.quarantine", level="block", evaluate=_evaluate, prepare=_prepare,
