@@ -246,3 +246,17 @@ def test_the_report_list_scan_sees_a_list(tmp_path: Path) -> None:
     module = tmp_path / "lister.py"
     module.write_text('KINDS = ("html", "junit")\n', "utf-8")
     assert report_lists("pytest_pyramid.lister", module, {"html", "junit"})
+
+
+def test_every_command_module_is_in_the_command_table() -> None:
+    """A ``pyramid`` command is a module of ``cli/`` and one line in ``cli.COMMANDS``: a
+    module left out of the table would never be reached, one listed twice would clash."""
+    import importlib
+
+    from pytest_pyramid.cli import COMMANDS
+
+    folder = PACKAGE / "cli"
+    names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+    adds = [importlib.import_module(f"pytest_pyramid.cli.{name}").add for name in names]
+    assert sorted(a.__module__ for a in COMMANDS) == sorted(a.__module__ for a in adds)
+    assert len(set(COMMANDS)) == len(COMMANDS)
