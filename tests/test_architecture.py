@@ -260,3 +260,46 @@ def test_every_command_module_is_in_the_command_table() -> None:
     adds = [importlib.import_module(f"pytest_pyramid.cli.{name}").add for name in names]
     assert sorted(a.__module__ for a in COMMANDS) == sorted(a.__module__ for a in adds)
     assert len(set(COMMANDS)) == len(COMMANDS)
+
+
+#: the one trust entry point (``assess``) and the rules only it may call: a route that called
+#: them itself would be a second reading of whether a verdict may be trusted
+TRUST_ENTRY = "pytest_pyramid.verdict.trust"
+TRUST_RULES = {"trust_problems", "resolve_target", "keyring", "signature_problem",
+               "verify_verdict", "same_commit", "excluded_problem", "tracked_exclusion"}
+
+
+def trust_rule_callers(name: str, path: Path) -> list[str]:
+    """Where a module other than the trust entry point (and signing, which defines
+    ``verify_verdict``) names one of the trust rules: imports, calls or attributes."""
+    if name in (TRUST_ENTRY, "pytest_pyramid.verdict.signing"):
+        return []
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        named: set[str] = set()
+        if isinstance(node, ast.ImportFrom):
+            named = {alias.name for alias in node.names}
+        elif isinstance(node, ast.Name):
+            named = {node.id}
+        elif isinstance(node, ast.Attribute):
+            named = {node.attr}
+        for rule in sorted(named & TRUST_RULES):
+            found.append(f"{name}:{node.lineno}: {rule}")
+    return found
+
+
+def test_one_trust_entry_point() -> None:
+    """Every route that asks whether a verdict may be trusted (pyramid check, the deploy
+    gate) calls ``verdict.trust.assess``; no other module runs the rules under it."""
+    problems = [p for name, path in modules().items() for p in trust_rule_callers(name, path)]
+    assert problems == [], "call pytest_pyramid.verdict.trust.assess:\n" + "\n".join(problems)
+
+
+def test_the_trust_scan_sees_a_second_route(tmp_path: Path) -> None:
+    module = tmp_path / "route.py"
+    module.write_text("from pytest_pyramid.verdict import trust\n"
+                      "def f(v, t, p):\n    return trust.trust_problems(v, target=t, policy=p)\n",
+                      "utf-8")
+    assert trust_rule_callers("pytest_pyramid.deploy.route", module) == [
+        "pytest_pyramid.deploy.route:3: trust_problems"]
+    assert trust_rule_callers(TRUST_ENTRY, module) == []

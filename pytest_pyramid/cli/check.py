@@ -112,48 +112,32 @@ def _name_changes(problem: str, verdict: Mapping[str, Any]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict.decision import contradiction
-    from pytest_pyramid.verdict.document import load_verdict
     from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
-    from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
-    from pytest_pyramid.verdict.trust import (
-        TrustError,
-        TrustPolicy,
-        keyring,
-        pinned_key_sources,
-        resolve_target,
-        trust_problems,
-    )
+    from pytest_pyramid.verdict.signing import SignatureError
+    from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess, pinned_key_sources
 
     path = Path(args.verdict)
-    try:
-        verdict = load_verdict(path)
-    except VerdictError as exc:
-        raise UsageFailure(str(exc)) from None
     repo_keys, configured_required = _trust_config()
     try:
         sources, origin = pinned_key_sources(args.trusted_key)
-        keys = keyring(sources, origin or "trusted key")
-        target = resolve_target(Path.cwd(), args.commit, verdict)
-        signature_file = Path(args.signature) if args.signature else envelope_path(path)
-        envelope = read_envelope(signature_file)
-        if args.signature and envelope is None:
-            raise UsageFailure(f"{signature_file}: no such signature file")
-    except (TrustError, SignatureError) as exc:
+        trust = assess(TrustRequest(
+            verdict=path,
+            allow_dirty=args.allow_dirty,
+            max_age_s=args.max_age,
+            require_signature=args.require_signature or configured_required,
+            key_sources=tuple(sources),
+            key_origin=origin or "trusted key",
+            revision=args.commit,
+            signature=Path(args.signature) if args.signature else None,
+        ))
+    except (VerdictError, TrustError, SignatureError) as exc:
         raise UsageFailure(str(exc)) from None
-    if repo_keys and not keys:
+    verdict, target = trust.verdict, trust.target
+    if repo_keys and not trust.policy.trusted_keys:
         _print("note: the trusted_keys of the checked tree are not used (a commit could add its "
                "own signer): pin keys outside it with --trusted-key, PYRAMID_TRUSTED_KEYS or "
                "~/.config/pyramid/trusted_keys", err=True)
-    policy = TrustPolicy(
-        allow_dirty=args.allow_dirty,
-        max_age_s=args.max_age,
-        require_signature=args.require_signature or configured_required,
-        trusted_keys=keys,
-    )
-    problems = [
-        _name_changes(problem, verdict)
-        for problem in trust_problems(verdict, target=target, policy=policy, envelope=envelope)
-    ]
+    problems = [_name_changes(problem, verdict) for problem in trust.problems]
     refusing = verdict["decision"] in ("blocked", "incomplete") and contradiction(verdict) is None
     if problems and not refusing:
         raise UsageFailure(f"{path}: " + "; ".join(problems))
@@ -165,7 +149,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "say which code the verdict must vouch for"
         )
     recorded = (verdict.get("commit") or "no commit")[:12]
-    signed = ", signed by a trusted key" if envelope is not None and keys else ""
+    signed = ", signed by a trusted key" if trust.signed_by_trusted_key else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
     if verdict.get("dirty"):
         _print(
@@ -179,8 +163,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "github":
         _github_annotations(verdict)
     return DECISION_EXIT[verdict["decision"]]
-
-
 
 
 def _github_annotations(verdict: Any) -> None:
