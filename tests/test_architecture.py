@@ -303,3 +303,56 @@ def test_the_trust_scan_sees_a_second_route(tmp_path: Path) -> None:
     assert trust_rule_callers("pytest_pyramid.deploy.route", module) == [
         "pytest_pyramid.deploy.route:3: trust_problems"]
     assert trust_rule_callers(TRUST_ENTRY, module) == []
+
+
+def router_lists(name: str, path: Path, routers: set[str]) -> list[str]:
+    """Where a module other than the router table picks a router by name: a comparison with a
+    router's name (``config.router == "command"``, an if-chain) or a collection of two."""
+    if name == "pytest_pyramid.deploy.router_kinds":
+        return []
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            named = {s.value for s in sides if isinstance(s, ast.Constant)} & routers
+            if named and "router" in ast.dump(node):
+                found.append(f"{name}:{node.lineno}: compares with router {sorted(named)}")
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            named = {i.value for i in node.elts if isinstance(i, ast.Constant)} & routers
+            if len(named) >= 2:
+                found.append(f"{name}:{node.lineno}: lists routers {sorted(named)}")
+    return found
+
+
+def test_routers_are_found_through_their_table() -> None:
+    """Adding a router is a module in deploy/routers/ and one line in deploy/router_kinds.py:
+    no if-chain on the router's name, no second list of routers."""
+    from pytest_pyramid.deploy.router_kinds import KINDS
+
+    routers = {kind.name for kind in KINDS}
+    problems = [p for name, path in modules().items() for p in router_lists(name, path, routers)]
+    assert problems == [], "use pytest_pyramid.deploy.router_kinds:\n" + "\n".join(problems)
+
+
+def test_the_router_scan_sees_an_if_chain(tmp_path: Path) -> None:
+    module = tmp_path / "chooser.py"
+    module.write_text('def f(config):\n    if config.router == "command":\n        return 1\n'
+                      'ROUTERS = ("nginx", "command")\n', "utf-8")
+    assert sorted(router_lists("pytest_pyramid.deploy.chooser", module, {"nginx", "command"})) == [
+        "pytest_pyramid.deploy.chooser:2: compares with router ['command']",
+        "pytest_pyramid.deploy.chooser:4: lists routers ['command', 'nginx']"]
+
+
+def test_every_router_kind_builds_its_router() -> None:
+    """Each line of the table names a factory that exists and a router of that name."""
+    import importlib
+
+    from pytest_pyramid.deploy.router_kinds import KINDS
+
+    for kind in KINDS:
+        module, _, function = kind.factory.partition(":")
+        factory = getattr(importlib.import_module(module), function)
+        assert factory.__annotations__["return"].endswith("Router"), kind
+        classes = [v for v in vars(importlib.import_module(module)).values()
+                   if isinstance(v, type) and getattr(v, "name", None) == kind.name]
+        assert classes, f"{module} has no router class named {kind.name!r}"

@@ -1029,6 +1029,7 @@ def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str],
 
 def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy import processes, supervisor
+    from pytest_pyramid.deploy.router_kinds import BY_NAME
     from pytest_pyramid.deploy.state import DeployState, StateError, save_state
 
     router = _router(config)
@@ -1048,8 +1049,9 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     if stopped is not None:
         acted = True
         out(f"[stop] router at {router.url}: {stopped}")
-    elif config.router == "command":
-        out(f"[stop] router: command router at {router.url} is yours to stop; left as it is")
+    elif not BY_NAME[config.router].runs_here:
+        out(f"[stop] router: {config.router} router at {router.url} is yours to stop; left as "
+            "it is")
     versions: list[tuple[str, Version]] = state.versions()
     known = {v.pid for _, v in versions}
     versions += [("registered", v) for v in registry.alive() if v.pid not in known]
