@@ -226,7 +226,8 @@ def report_lists(name: str, path: Path, kinds: set[str]) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
             items = node.keys if isinstance(node, ast.Dict) else node.elts
-            named = {i.value for i in items if isinstance(i, ast.Constant)} & kinds
+            named = {i.value for i in items if isinstance(i, ast.Constant)
+                     and isinstance(i.value, str)} & kinds
             if len(named) >= 2:
                 found.append(f"{name}:{node.lineno}: lists report kinds {sorted(named)}")
     return found
@@ -284,7 +285,7 @@ def trust_rule_callers(name: str, path: Path) -> list[str]:
         elif isinstance(node, ast.Attribute):
             named = {node.attr}
         for rule in sorted(named & TRUST_RULES):
-            found.append(f"{name}:{node.lineno}: {rule}")
+            found.append(f"{name}:{getattr(node, 'lineno', '?')}: {rule}")
     return found
 
 
@@ -314,11 +315,13 @@ def router_lists(name: str, path: Path, routers: set[str]) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
-            named = {s.value for s in sides if isinstance(s, ast.Constant)} & routers
+            named = {s.value for s in sides if isinstance(s, ast.Constant)
+                     and isinstance(s.value, str)} & routers
             if named and "router" in ast.dump(node):
                 found.append(f"{name}:{node.lineno}: compares with router {sorted(named)}")
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
-            named = {i.value for i in node.elts if isinstance(i, ast.Constant)} & routers
+            named = {i.value for i in node.elts if isinstance(i, ast.Constant)
+                     and isinstance(i.value, str)} & routers
             if len(named) >= 2:
                 found.append(f"{name}:{node.lineno}: lists routers {sorted(named)}")
     return found
