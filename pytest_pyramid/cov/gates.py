@@ -351,42 +351,15 @@ def _changed(
         "fail_under": threshold,
         "min_changed_lines": settings.min_changed_lines,
     }
-    reason: str | None = None
     on_missing: OnMissing = "fail"
     figure: ChangedFigure | None = None
-    if state.reason is not None or state.measurement is None:
-        reason = state.reason or "no coverage data"
-    elif settings.base is None:
-        reason = "no base revision: set [tool.pyramid.coverage] base or pass --pyramid-diff-base"
-    elif state.changed is None:
-        reason = "changed lines were not computed"
-    elif state.changed.reason is not None:
-        reason = state.changed.reason
-    else:
+    reason = _changed_unavailable(settings, state)
+    if reason is None:
+        # _changed_unavailable said both are there
+        assert state.measurement is not None
+        assert state.changed is not None
         figure = changed_figure(state.measurement, state.changed, state.rootdir)
-        section.update(
-            {
-                "lines_total": figure.lines_total,
-                "lines_covered": figure.lines_covered,
-                "files_changed": figure.files_changed,
-                "files_not_measured": figure.files_not_measured,
-            }
-        )
-        listing, left_out = cap_listing(figure.uncovered, settings.max_uncovered_files)
-        if listing:
-            section["uncovered"] = listing
-        if left_out:
-            section["uncovered_files_not_listed"] = left_out
-        if figure.lines_total == 0:
-            reason, on_missing = "no changed executable lines in the measured files", "skip"
-        elif figure.lines_total < settings.min_changed_lines:
-            reason = (
-                f"only {figure.lines_total} changed executable lines "
-                f"(< min_changed_lines = {settings.min_changed_lines})"
-            )
-            on_missing = "skip"
-        else:
-            section["percent"] = _rounded(figure.percent)
+        reason, on_missing = _changed_figure(section, figure, settings)
     if reason is not None:
         section["reason"] = reason
     if threshold is None or level == "off":
@@ -395,6 +368,52 @@ def _changed(
         return section, _not_evaluated(
             "coverage.changed_lines", level, threshold, reason or "", on_missing
         )
+    return section, _changed_gate(settings, section, figure, level, threshold)
+
+
+def _changed_unavailable(settings: CoverageSettings, state: CoverageState) -> str | None:
+    """Why there is no changed-lines figure to compute (None: there is)."""
+    if state.reason is not None or state.measurement is None:
+        return state.reason or "no coverage data"
+    if settings.base is None:
+        return "no base revision: set [tool.pyramid.coverage] base or pass --pyramid-diff-base"
+    if state.changed is None:
+        return "changed lines were not computed"
+    return state.changed.reason
+
+
+def _changed_figure(
+    section: dict[str, object], figure: ChangedFigure, settings: CoverageSettings
+) -> tuple[str | None, OnMissing]:
+    """Fill the section from the figure; (why it cannot be judged, its on_missing)."""
+    section.update(
+        {
+            "lines_total": figure.lines_total,
+            "lines_covered": figure.lines_covered,
+            "files_changed": figure.files_changed,
+            "files_not_measured": figure.files_not_measured,
+        }
+    )
+    listing, left_out = cap_listing(figure.uncovered, settings.max_uncovered_files)
+    if listing:
+        section["uncovered"] = listing
+    if left_out:
+        section["uncovered_files_not_listed"] = left_out
+    if figure.lines_total == 0:
+        return "no changed executable lines in the measured files", "skip"
+    if figure.lines_total < settings.min_changed_lines:
+        return (
+            f"only {figure.lines_total} changed executable lines "
+            f"(< min_changed_lines = {settings.min_changed_lines})"
+        ), "skip"
+    section["percent"] = _rounded(figure.percent)
+    return None, "fail"
+
+
+def _changed_gate(
+    settings: CoverageSettings, section: dict[str, object], figure: ChangedFigure,
+    level: Level, threshold: float,
+) -> GateResult:
     ok = passes(figure.lines_covered, figure.lines_total, threshold)
     percent = figure.percent or 0.0
     message = (
@@ -414,7 +433,7 @@ def _changed(
         )
         if k in section
     }
-    gate = GateResult(
+    return GateResult(
         id="coverage.changed_lines",
         level=level,
         status="pass" if ok else "fail",
@@ -423,4 +442,3 @@ def _changed(
         message=message,
         details=details,
     )
-    return section, gate
