@@ -219,28 +219,15 @@ def trust_problems(
     signature = signature_problem(verdict, envelope, policy)
     if signature:
         problems.append(signature)
-    problems.extend(_commit_problems(verdict, target))
-    problems.extend(_tree_problems(verdict, target, policy))
-    problems.extend(_age_problems(verdict, policy, now))
-    return problems
 
-
-def _commit_problems(verdict: Mapping[str, Any], target: Target) -> list[str]:
-    """The commit the verdict names against the one expected."""
     recorded = verdict.get("commit")
-    if target.commit is None:
-        return []
-    if not recorded:
-        return [f"the verdict records no commit, expected {target.commit[:12]}"]
-    if not same_commit(str(recorded), target.commit):
-        return [f"the verdict is for commit {str(recorded)[:12]}, not {target.commit[:12]}"]
-    return []
-
-
-def _tree_problems(verdict: Mapping[str, Any], target: Target, policy: TrustPolicy) -> list[str]:
-    """The code the verdict tested: dirty, what its digest leaves out, the digest itself
-    against its commit's and against the target's tree."""
-    problems: list[str] = []
+    if target.commit is not None:
+        if not recorded:
+            problems.append(f"the verdict records no commit, expected {target.commit[:12]}")
+        elif not same_commit(str(recorded), target.commit):
+            problems.append(
+                f"the verdict is for commit {str(recorded)[:12]}, not {target.commit[:12]}"
+            )
     dirty = verdict.get("dirty")
     if dirty and not policy.allow_dirty:
         problems.append(
@@ -255,44 +242,36 @@ def _tree_problems(verdict: Mapping[str, Any], target: Target, policy: TrustPoli
         problems.append(excluded)
     if digest and head and dirty is False and digest != head:
         problems.append("the verdict says clean, but the tree it tested differs from its commit")
-    recorded = verdict.get("commit")
-    if not (target.in_git and recorded and same_commit(str(recorded), target.commit or "")):
-        return problems
-    where = "the working tree" if target.worktree else f"commit {target.description}"
-    if not digest:
-        problems.append("the verdict records no tree digest, so the code it tested is unknown")
-    elif target.tree is None:
-        if target.problem is None:
+    if target.in_git and recorded and same_commit(str(recorded), target.commit or ""):
+        where = "the working tree" if target.worktree else f"commit {target.description}"
+        if not digest:
+            problems.append("the verdict records no tree digest, so the code it tested is unknown")
+        elif target.tree is None:
+            if target.problem is None:
+                problems.append(
+                    f"the digest of {where} cannot be computed here, so the code the "
+                    "verdict tested cannot be compared with it"
+                )
+        elif digest != target.tree:
             problems.append(
-                f"the digest of {where} cannot be computed here, so the code the "
-                "verdict tested cannot be compared with it"
+                f"the code it tested is not {where}: the tree changed since the run "
+                f"(tested {digest[:12]}, now {target.tree[:12]})"
             )
-    elif digest != target.tree:
-        problems.append(
-            f"the code it tested is not {where}: the tree changed since the run "
-            f"(tested {digest[:12]}, now {target.tree[:12]})"
-        )
-    return problems
 
-
-def _age_problems(
-    verdict: Mapping[str, Any], policy: TrustPolicy, now: datetime | None
-) -> list[str]:
-    """When the verdict was made: valid, not older than allowed, not in the future."""
     created_text = verdict.get("created_at")
     try:
         created = parse_created_at(str(created_text))
     except (ValueError, OverflowError):
-        return [f"created_at {created_text!r} is not a valid date-time"]
-    problems: list[str] = []
-    age = ((now or datetime.now(timezone.utc)) - created).total_seconds()
-    if policy.max_age_s is not None and age > policy.max_age_s:
-        problems.append(
-            f"the verdict is {format_duration(age)} old, older than the "
-            f"{format_duration(policy.max_age_s)} allowed"
-        )
-    if age < -CLOCK_SKEW_S:
-        problems.append(f"the verdict's created_at {created_text} lies in the future")
+        problems.append(f"created_at {created_text!r} is not a valid date-time")
+    else:
+        age = ((now or datetime.now(timezone.utc)) - created).total_seconds()
+        if policy.max_age_s is not None and age > policy.max_age_s:
+            problems.append(
+                f"the verdict is {format_duration(age)} old, older than the "
+                f"{format_duration(policy.max_age_s)} allowed"
+            )
+        if age < -CLOCK_SKEW_S:
+            problems.append(f"the verdict's created_at {created_text} lies in the future")
     return problems
 
 
