@@ -27,7 +27,7 @@ OURS = "pytest-pyramid-verdict"
 FOREIGN = "pytest-pyramid"
 #: Modules every entry point needs; any of them missing means our files were removed (pip
 #: uninstalls the other project's files, which are also ours, ``__init__.py`` and ``plugin.py``).
-OWN_MODULES = ("__init__.py", "plugin.py", "markers.py", "config.py", "cli.py")
+OWN_MODULES = ("__init__.py", "plugin.py", "markers.py", "config.py", "cli/__init__.py")
 #: What to do about it, the same whichever way the clash happened.
 REMEDY = (
     f"pip uninstall -y {FOREIGN} {OURS}, then pip install {OURS} (the two cannot share "

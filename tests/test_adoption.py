@@ -144,7 +144,7 @@ def test_a_budget_judges_the_tiers_wall_time_unless_told_to_sum(
     assert gate["details"]["test_time_s"] == pytest.approx(tier["test_time_s"], abs=1e-3)
     # the reports (HTML, step summary, terminal, SVG) show the figure the gate judged
     assert tier["budget_basis"] == basis
-    assert budget_use(tier) == (pytest.approx(gate["actual"], abs=1e-3), 3600.0)
+    assert budget_use(tier) == (pytest.approx(gate["actual"], abs=1e-3), 3600.0)  # type: ignore[comparison-overlap]
     # every test's own span lies within the tier's: its wall time is at least the longest test
     longest = max(t["duration_s"] for t in tier["slowest"])
     assert tier["wall_time_s"] >= longest - 1e-3

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,21 +28,21 @@ def report(
     start: float = 0.0,
     wasxfail: bool = False,
     subtest: bool = False,
-    props: list[tuple[str, object]] | None = None,
+    props: Sequence[tuple[str, object]] | None = None,
 ) -> pytest.TestReport:
     cls = SubtestReport if subtest else pytest.TestReport
-    extra = {"wasxfail": "reason"} if wasxfail else {}
+    extra: dict[str, Any] = {"wasxfail": "reason"} if wasxfail else {}
     return cls(
         "t.py::x",
         ("t.py", 1, "x"),
         {},
-        outcome,
+        outcome,  # type: ignore[arg-type]
         None,
         when,  # type: ignore[arg-type]
         duration=duration,
         start=start,
         stop=start + duration,
-        user_properties=props or [],
+        user_properties=list(props or []),
         **extra,
     )
 

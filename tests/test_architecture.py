@@ -29,7 +29,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("verdict", ("pytest_pyramid.verdict",)),
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
-    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli", "pytest_pyramid.cli_flaky",
+    ("entry", ("pytest_pyramid.plugin", "pytest_pyramid.cli",
                "pytest_pyramid.__main__",
                "pytest_pyramid.deploy.__main__", "pytest_pyramid.markers", "pytest_pyramid.guard",
                "pytest_pyramid.adopt")),
@@ -227,7 +227,8 @@ def report_lists(name: str, path: Path, kinds: set[str]) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
             items = node.keys if isinstance(node, ast.Dict) else node.elts
-            named = {i.value for i in items if isinstance(i, ast.Constant)} & kinds
+            named = {i.value for i in items if isinstance(i, ast.Constant)
+                     and isinstance(i.value, str)} & kinds
             if len(named) >= 2:
                 found.append(f"{name}:{node.lineno}: lists report kinds {sorted(named)}")
     return found
@@ -247,3 +248,115 @@ def test_the_report_list_scan_sees_a_list(tmp_path: Path) -> None:
     module = tmp_path / "lister.py"
     module.write_text('KINDS = ("html", "junit")\n', "utf-8")
     assert report_lists("pytest_pyramid.lister", module, {"html", "junit"})
+
+
+def test_every_command_module_is_in_the_command_table() -> None:
+    """A ``pyramid`` command is a module of ``cli/`` and one line in ``cli.COMMANDS``: a
+    module left out of the table would never be reached, one listed twice would clash."""
+    import importlib
+
+    from pytest_pyramid.cli import COMMANDS
+
+    folder = PACKAGE / "cli"
+    names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+    adds = [importlib.import_module(f"pytest_pyramid.cli.{name}").add for name in names]
+    assert sorted(a.__module__ for a in COMMANDS) == sorted(a.__module__ for a in adds)
+    assert len(set(COMMANDS)) == len(COMMANDS)
+
+
+#: the one trust entry point (``assess``) and the rules only it may call: a route that called
+#: them itself would be a second reading of whether a verdict may be trusted
+TRUST_ENTRY = "pytest_pyramid.verdict.trust"
+TRUST_RULES = {"trust_problems", "resolve_target", "keyring", "signature_problem",
+               "verify_verdict", "same_commit", "excluded_problem", "tracked_exclusion"}
+
+
+def trust_rule_callers(name: str, path: Path) -> list[str]:
+    """Where a module other than the trust entry point (and signing, which defines
+    ``verify_verdict``) names one of the trust rules: imports, calls or attributes."""
+    if name in (TRUST_ENTRY, "pytest_pyramid.verdict.signing"):
+        return []
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        named: set[str] = set()
+        if isinstance(node, ast.ImportFrom):
+            named = {alias.name for alias in node.names}
+        elif isinstance(node, ast.Name):
+            named = {node.id}
+        elif isinstance(node, ast.Attribute):
+            named = {node.attr}
+        for rule in sorted(named & TRUST_RULES):
+            found.append(f"{name}:{getattr(node, 'lineno', '?')}: {rule}")
+    return found
+
+
+def test_one_trust_entry_point() -> None:
+    """Every route that asks whether a verdict may be trusted (pyramid check, the deploy
+    gate) calls ``verdict.trust.assess``; no other module runs the rules under it."""
+    problems = [p for name, path in modules().items() for p in trust_rule_callers(name, path)]
+    assert problems == [], "call pytest_pyramid.verdict.trust.assess:\n" + "\n".join(problems)
+
+
+def test_the_trust_scan_sees_a_second_route(tmp_path: Path) -> None:
+    module = tmp_path / "route.py"
+    module.write_text("from pytest_pyramid.verdict import trust\n"
+                      "def f(v, t, p):\n    return trust.trust_problems(v, target=t, policy=p)\n",
+                      "utf-8")
+    assert trust_rule_callers("pytest_pyramid.deploy.route", module) == [
+        "pytest_pyramid.deploy.route:3: trust_problems"]
+    assert trust_rule_callers(TRUST_ENTRY, module) == []
+
+
+def router_lists(name: str, path: Path, routers: set[str]) -> list[str]:
+    """Where a module other than the router table picks a router by name: a comparison with a
+    router's name (``config.router == "command"``, an if-chain) or a collection of two."""
+    if name == "pytest_pyramid.deploy.router_kinds":
+        return []
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            named = {s.value for s in sides if isinstance(s, ast.Constant)
+                     and isinstance(s.value, str)} & routers
+            if named and "router" in ast.dump(node):
+                found.append(f"{name}:{node.lineno}: compares with router {sorted(named)}")
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            named = {i.value for i in node.elts if isinstance(i, ast.Constant)
+                     and isinstance(i.value, str)} & routers
+            if len(named) >= 2:
+                found.append(f"{name}:{node.lineno}: lists routers {sorted(named)}")
+    return found
+
+
+def test_routers_are_found_through_their_table() -> None:
+    """Adding a router is a module in deploy/routers/ and one line in deploy/router_kinds.py:
+    no if-chain on the router's name, no second list of routers."""
+    from pytest_pyramid.deploy.router_kinds import KINDS
+
+    routers = {kind.name for kind in KINDS}
+    problems = [p for name, path in modules().items() for p in router_lists(name, path, routers)]
+    assert problems == [], "use pytest_pyramid.deploy.router_kinds:\n" + "\n".join(problems)
+
+
+def test_the_router_scan_sees_an_if_chain(tmp_path: Path) -> None:
+    module = tmp_path / "chooser.py"
+    module.write_text('def f(config):\n    if config.router == "command":\n        return 1\n'
+                      'ROUTERS = ("nginx", "command")\n', "utf-8")
+    assert sorted(router_lists("pytest_pyramid.deploy.chooser", module, {"nginx", "command"})) == [
+        "pytest_pyramid.deploy.chooser:2: compares with router ['command']",
+        "pytest_pyramid.deploy.chooser:4: lists routers ['command', 'nginx']"]
+
+
+def test_every_router_kind_builds_its_router() -> None:
+    """Each line of the table names a factory that exists and a router of that name."""
+    import importlib
+
+    from pytest_pyramid.deploy.router_kinds import KINDS
+
+    for kind in KINDS:
+        module, _, function = kind.factory.partition(":")
+        factory = getattr(importlib.import_module(module), function)
+        assert factory.__annotations__["return"].endswith("Router"), kind
+        classes = [v for v in vars(importlib.import_module(module)).values()
+                   if isinstance(v, type) and getattr(v, "name", None) == kind.name]
+        assert classes, f"{module} has no router class named {kind.name!r}"

@@ -78,7 +78,7 @@ def make_run(outcomes: dict[str, str]) -> RunSummary:
                     {},
                     outcome if when == "call" else "passed",  # type: ignore[arg-type]
                     None,
-                    when,  # type: ignore[arg-type]
+                    when,
                     duration=0.1,
                     start=1.0,
                     stop=2.0,

@@ -375,7 +375,7 @@ def test_the_envelope_verifies_with_securesystemslib(
     """Interoperability: a standard DSSE implementation accepts our envelope and key id."""
     dsse = pytest.importorskip("securesystemslib.dsse")
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from securesystemslib.signer import SSlibKey
+    from securesystemslib.signer import SSlibKey  # type: ignore[attr-defined]
 
     private, public = keys
     data = make_verdict()

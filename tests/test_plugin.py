@@ -890,7 +890,7 @@ def test_tier_selection_by_option_alias_or_ini_twin(
 
 
 def test_every_option_has_an_ini_twin_with_the_same_help(pytester: pytest.Pytester) -> None:
-    from pytest_pyramid.plugin import OPTIONS
+    from pytest_pyramid.markers import OPTIONS
 
     result = pytester.runpytest("--help")
     text = " ".join(result.stdout.str().split())

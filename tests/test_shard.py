@@ -173,8 +173,8 @@ def test_a_cheap_module_fixture_does_not_bind_its_tests() -> None:
 def test_unknown_tests_cost_their_tiers_median() -> None:
     tests = {"a.py::t1": "unit", "a.py::t2": "unit", "a.py::t3": "unit", "a.py::new": "unit",
              "e.py::t1": "e2e", "e.py::new": "e2e", "x.py::new": "security"}
-    recorded = {"a.py::t1": ("unit", 0, 1, 0), "a.py::t2": ("unit", 0, 2, 0),
-                "a.py::t3": ("unit", 0, 9, 0), "e.py::t1": ("e2e", 0, 30, 0)}
+    recorded = {"a.py::t1": ("unit", 0.0, 1.0, 0.0), "a.py::t2": ("unit", 0.0, 2.0, 0.0),
+                "a.py::t3": ("unit", 0.0, 9.0, 0.0), "e.py::t1": ("e2e", 0.0, 30.0, 0.0)}
     units, estimated = build_units(tests, _durations(recorded))
     cost = {u.key: u.cost for u in units}
     assert estimated == 3

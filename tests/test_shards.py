@@ -23,6 +23,9 @@ from pytest_pyramid.verdict.partial import schema_errors as partial_schema_error
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+#: the class below has a method named pytest, which hides the module in its annotations
+CaptureFixture = pytest.CaptureFixture
+
 pytest.importorskip("pytest_cov")
 
 LEAN = "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact"
@@ -180,7 +183,7 @@ class Project:
             paths.append(path)
         return paths
 
-    def merge(self, *args: str | Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    def merge(self, *args: str | Path, capsys: CaptureFixture[str]) -> tuple[int, str]:
         previous = Path.cwd()
         os.chdir(self.root)
         try:

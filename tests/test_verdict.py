@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -27,6 +27,9 @@ from pytest_pyramid.verdict.document import (
 )
 from pytest_pyramid.verdict.provenance import GitInfo
 from tests.verdict_factory import make_verdict, tier
+
+if TYPE_CHECKING:
+    from pytest_pyramid.verdict.document import Verdict
 
 
 def gate(status: str, level: str = "block", on_missing: str = "fail") -> GateResult:
@@ -235,7 +238,7 @@ def test_schema_rejects_bad_fields(change: dict[str, Any], where: str) -> None:
 
 
 def test_merge_sections_merges_tiers_and_metrics() -> None:
-    verdict = sample_verdict()
+    verdict = cast("Verdict", sample_verdict())
     merge_sections(verdict, {"tiers": {"unit": {"coverage": {"percent": 97.0}}}})
     merge_sections(verdict, {"metrics": {"a": {"samples": []}}})
     merge_sections(verdict, {"metrics": {"b": {"samples": []}}})

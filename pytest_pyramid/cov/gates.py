@@ -178,52 +178,85 @@ def _tier_absence(run: RunSummary, tier: str) -> tuple[str, OnMissing] | None:
 def evaluate(settings: CoverageSettings, state: CoverageState, run: RunSummary) -> CoverageReport:
     """The coverage gates and the ``coverage`` / ``tiers.*.coverage`` verdict sections."""
     gates: list[GateResult] = []
-    m = state.measurement
-    branch = bool(m and m.branch)
+    branch = bool(state.measurement and state.measurement.branch)
     tier_sections: dict[str, dict[str, object]] = {}
-
     for tier in settings.tier_order:
-        spec = settings.tier_threshold(tier)
-        threshold = spec.threshold if spec else None
-        absent = _tier_absence(run, tier)
-        section: dict[str, object] = {"percent": None, "fail_under": threshold}
-        reason = state.reason or state.tier_reason or (absent[0] if absent else None)
-        numbers = m.groups.get(tier) if m is not None and reason is None else None
-        if reason is None and (numbers is None or numbers.percent is None):
-            reason = "no executable statements were measured"
-        if reason is None and numbers is not None:
-            section.update(
-                {"percent": _rounded(numbers.percent), **_numbers_details(numbers, branch)}
-            )
-        else:
-            section["reason"] = reason
-        if spec is not None or reason is None:
+        section, gate = _tier_coverage(settings, state, run, tier, branch)
+        if section is not None:
             tier_sections[tier] = {"coverage": section}
-        if spec is None or spec.level == "off":
-            continue
-        gate_id = f"coverage.{tier}"
-        if reason is not None or numbers is None:
-            on_missing: OnMissing = "fail"
-            if absent is not None and not state.reason and not state.tier_reason:
-                on_missing = absent[1]
-            gates.append(
-                _not_evaluated(gate_id, spec.level, spec.threshold, str(reason), on_missing)
-            )
-        else:
-            gates.append(
-                _judged(
-                    gate_id,
-                    spec.level,
-                    spec.threshold,
-                    numbers,
-                    f"{tier} tier coverage",
-                    {
-                        **_numbers_details(numbers, branch),
-                        "contexts": len(m.contexts.get(tier, [])) if m else 0,
-                    },
-                )
-            )
+        if gate is not None:
+            gates.append(gate)
+    total = _total(settings, state, run, branch)
+    if total.gate is not None:
+        gates.append(total.gate)
+    changed_section, changed_gate = _changed(settings, state)
+    if changed_gate is not None:
+        gates.append(changed_gate)
+    sections: dict[str, object] = {
+        "coverage": _coverage_section(settings, state, total, branch, changed_section)
+    }
+    if tier_sections:
+        sections["tiers"] = tier_sections
+    return CoverageReport(gates=gates, sections=sections)
 
+
+def _tier_coverage(
+    settings: CoverageSettings, state: CoverageState, run: RunSummary, tier: str, branch: bool
+) -> tuple[dict[str, object] | None, GateResult | None]:
+    """One tier's ``tiers.<tier>.coverage`` section (None: not shown) and its gate (None:
+    no gate configured, or it is off)."""
+    spec = settings.tier_threshold(tier)
+    absent = _tier_absence(run, tier)
+    reason, numbers = _tier_numbers(state, tier, absent)
+    section: dict[str, object] = {"percent": None, "fail_under": spec.threshold if spec else None}
+    if numbers is not None:
+        section.update({"percent": _rounded(numbers.percent), **_numbers_details(numbers, branch)})
+    else:
+        section["reason"] = reason
+    shown = section if spec is not None or reason is None else None
+    if spec is None or spec.level == "off":
+        return shown, None
+    gate_id = f"coverage.{tier}"
+    if numbers is None:
+        on_missing: OnMissing = "fail"
+        if absent is not None and not state.reason and not state.tier_reason:
+            on_missing = absent[1]
+        return shown, _not_evaluated(gate_id, spec.level, spec.threshold, str(reason), on_missing)
+    m = state.measurement
+    details = {**_numbers_details(numbers, branch),
+               "contexts": len(m.contexts.get(tier, [])) if m else 0}
+    return shown, _judged(gate_id, spec.level, spec.threshold, numbers, f"{tier} tier coverage",
+                          details)
+
+
+def _tier_numbers(
+    state: CoverageState, tier: str, absent: tuple[str, OnMissing] | None
+) -> tuple[str | None, Numbers | None]:
+    """(why the tier has no figure, its figure): exactly one of them is None."""
+    reason = state.reason or state.tier_reason or (absent[0] if absent else None)
+    if reason is not None:
+        return reason, None
+    m = state.measurement
+    numbers = m.groups.get(tier) if m is not None else None
+    if numbers is None or numbers.percent is None:
+        return "no executable statements were measured", None
+    return None, numbers
+
+
+@dataclass(frozen=True)
+class _Total:
+    """The whole run's figure: its numbers, why there are none, the tiers that ran."""
+
+    numbers: Numbers | None
+    reason: str | None
+    ran: list[str]
+    gate: GateResult | None
+
+
+def _total(
+    settings: CoverageSettings, state: CoverageState, run: RunSummary, branch: bool
+) -> _Total:
+    m = state.measurement
     total_numbers = m.groups.get(TOTAL) if m is not None else None
     ran = [t for t in settings.tier_order if _tier_absence(run, t) is None]
     total_reason = state.reason
@@ -231,43 +264,49 @@ def evaluate(settings: CoverageSettings, state: CoverageState, run: RunSummary) 
         total_reason = "no test ran"
     if total_reason is None and (total_numbers is None or total_numbers.percent is None):
         total_reason = "no executable statements were measured (check coverage_source and --cov)"
-    left_out = sorted(n for n, st in run.tiers.items() if not st.selected and st.has_tests)
+    gate = None
     if settings.total is not None and settings.total_level != "off":
-        if total_reason is None and total_numbers is not None and left_out:
-            # A partial run (e.g. --tier=fast before a commit) is incomplete anyway; judging
-            # the whole-suite bar on it would only block every such run.
-            gates.append(
-                _not_evaluated(
-                    "coverage.total",
-                    settings.total_level,
-                    settings.total,
-                    f"total coverage needs every tier; this run left out {', '.join(left_out)}"
-                    f" (measured {total_numbers.percent or 0:.2f}% on the tiers that ran)",
-                    "skip",
-                )
-            )
-        elif total_reason is not None or total_numbers is None:
-            gates.append(
-                _not_evaluated(
-                    "coverage.total", settings.total_level, settings.total, str(total_reason)
-                )
-            )
-        else:
-            gates.append(
-                _judged(
-                    "coverage.total",
-                    settings.total_level,
-                    settings.total,
-                    total_numbers,
-                    "total coverage",
-                    {**_numbers_details(total_numbers, branch), "tiers": ran},
-                )
-            )
+        gate = _total_gate(settings, run, total_numbers, total_reason, ran, branch)
+    return _Total(total_numbers, total_reason, ran, gate)
 
-    changed_section, changed_gate = _changed(settings, state)
-    if changed_gate is not None:
-        gates.append(changed_gate)
 
+def _total_gate(
+    settings: CoverageSettings, run: RunSummary, total_numbers: Numbers | None,
+    total_reason: str | None, ran: list[str], branch: bool,
+) -> GateResult:
+    assert settings.total is not None
+    left_out = sorted(n for n, st in run.tiers.items() if not st.selected and st.has_tests)
+    if total_reason is None and total_numbers is not None and left_out:
+        # A partial run (e.g. --tier=fast before a commit) is incomplete anyway; judging
+        # the whole-suite bar on it would only block every such run.
+        return _not_evaluated(
+            "coverage.total",
+            settings.total_level,
+            settings.total,
+            f"total coverage needs every tier; this run left out {', '.join(left_out)}"
+            f" (measured {total_numbers.percent or 0:.2f}% on the tiers that ran)",
+            "skip",
+        )
+    if total_reason is not None or total_numbers is None:
+        return _not_evaluated(
+            "coverage.total", settings.total_level, settings.total, str(total_reason)
+        )
+    return _judged(
+        "coverage.total",
+        settings.total_level,
+        settings.total,
+        total_numbers,
+        "total coverage",
+        {**_numbers_details(total_numbers, branch), "tiers": ran},
+    )
+
+
+def _coverage_section(
+    settings: CoverageSettings, state: CoverageState, total: _Total, branch: bool,
+    changed_section: dict[str, object] | None,
+) -> dict[str, object]:
+    """The verdict's ``coverage`` section."""
+    m = state.measurement
     coverage: dict[str, object] = {
         "measured": state.reason is None and m is not None,
         "mode": state.mode,
@@ -277,17 +316,17 @@ def evaluate(settings: CoverageSettings, state: CoverageState, run: RunSummary) 
         "percent": None,
         "fail_under": settings.total,
     }
-    if total_reason is None and total_numbers is not None:
+    if total.reason is None and total.numbers is not None:
         coverage.update(
             {
-                "percent": _rounded(total_numbers.percent),
-                **_numbers_details(total_numbers, branch),
-                "files": total_numbers.files,
-                "tiers": ran,
+                "percent": _rounded(total.numbers.percent),
+                **_numbers_details(total.numbers, branch),
+                "files": total.numbers.files,
+                "tiers": total.ran,
             }
         )
     else:
-        coverage["reason"] = total_reason
+        coverage["reason"] = total.reason
     if state.tier_reason:
         coverage["tier_reason"] = state.tier_reason
     if changed_section is not None:
@@ -295,10 +334,7 @@ def evaluate(settings: CoverageSettings, state: CoverageState, run: RunSummary) 
     notes = [*state.notes, *(m.warnings if m else [])]
     if notes:
         coverage["warnings"] = notes[:MAX_WARNINGS_LISTED]
-    sections: dict[str, object] = {"coverage": coverage}
-    if tier_sections:
-        sections["tiers"] = tier_sections
-    return CoverageReport(gates=gates, sections=sections)
+    return coverage
 
 
 def _changed(
@@ -315,42 +351,15 @@ def _changed(
         "fail_under": threshold,
         "min_changed_lines": settings.min_changed_lines,
     }
-    reason: str | None = None
     on_missing: OnMissing = "fail"
     figure: ChangedFigure | None = None
-    if state.reason is not None or state.measurement is None:
-        reason = state.reason or "no coverage data"
-    elif settings.base is None:
-        reason = "no base revision: set [tool.pyramid.coverage] base or pass --pyramid-diff-base"
-    elif state.changed is None:
-        reason = "changed lines were not computed"
-    elif state.changed.reason is not None:
-        reason = state.changed.reason
-    else:
+    reason = _changed_unavailable(settings, state)
+    if reason is None:
+        # _changed_unavailable said both are there
+        assert state.measurement is not None
+        assert state.changed is not None
         figure = changed_figure(state.measurement, state.changed, state.rootdir)
-        section.update(
-            {
-                "lines_total": figure.lines_total,
-                "lines_covered": figure.lines_covered,
-                "files_changed": figure.files_changed,
-                "files_not_measured": figure.files_not_measured,
-            }
-        )
-        listing, left_out = cap_listing(figure.uncovered, settings.max_uncovered_files)
-        if listing:
-            section["uncovered"] = listing
-        if left_out:
-            section["uncovered_files_not_listed"] = left_out
-        if figure.lines_total == 0:
-            reason, on_missing = "no changed executable lines in the measured files", "skip"
-        elif figure.lines_total < settings.min_changed_lines:
-            reason = (
-                f"only {figure.lines_total} changed executable lines "
-                f"(< min_changed_lines = {settings.min_changed_lines})"
-            )
-            on_missing = "skip"
-        else:
-            section["percent"] = _rounded(figure.percent)
+        reason, on_missing = _changed_figure(section, figure, settings)
     if reason is not None:
         section["reason"] = reason
     if threshold is None or level == "off":
@@ -359,6 +368,52 @@ def _changed(
         return section, _not_evaluated(
             "coverage.changed_lines", level, threshold, reason or "", on_missing
         )
+    return section, _changed_gate(settings, section, figure, level, threshold)
+
+
+def _changed_unavailable(settings: CoverageSettings, state: CoverageState) -> str | None:
+    """Why there is no changed-lines figure to compute (None: there is)."""
+    if state.reason is not None or state.measurement is None:
+        return state.reason or "no coverage data"
+    if settings.base is None:
+        return "no base revision: set [tool.pyramid.coverage] base or pass --pyramid-diff-base"
+    if state.changed is None:
+        return "changed lines were not computed"
+    return state.changed.reason
+
+
+def _changed_figure(
+    section: dict[str, object], figure: ChangedFigure, settings: CoverageSettings
+) -> tuple[str | None, OnMissing]:
+    """Fill the section from the figure; (why it cannot be judged, its on_missing)."""
+    section.update(
+        {
+            "lines_total": figure.lines_total,
+            "lines_covered": figure.lines_covered,
+            "files_changed": figure.files_changed,
+            "files_not_measured": figure.files_not_measured,
+        }
+    )
+    listing, left_out = cap_listing(figure.uncovered, settings.max_uncovered_files)
+    if listing:
+        section["uncovered"] = listing
+    if left_out:
+        section["uncovered_files_not_listed"] = left_out
+    if figure.lines_total == 0:
+        return "no changed executable lines in the measured files", "skip"
+    if figure.lines_total < settings.min_changed_lines:
+        return (
+            f"only {figure.lines_total} changed executable lines "
+            f"(< min_changed_lines = {settings.min_changed_lines})"
+        ), "skip"
+    section["percent"] = _rounded(figure.percent)
+    return None, "fail"
+
+
+def _changed_gate(
+    settings: CoverageSettings, section: dict[str, object], figure: ChangedFigure,
+    level: Level, threshold: float,
+) -> GateResult:
     ok = passes(figure.lines_covered, figure.lines_total, threshold)
     percent = figure.percent or 0.0
     message = (
@@ -378,7 +433,7 @@ def _changed(
         )
         if k in section
     }
-    gate = GateResult(
+    return GateResult(
         id="coverage.changed_lines",
         level=level,
         status="pass" if ok else "fail",
@@ -387,4 +442,3 @@ def _changed(
         message=message,
         details=details,
     )
-    return section, gate

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from pytest_pyramid.config import DEFAULT_VERDICT
+from pytest_pyramid.deploy import router_kinds
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
 STRATEGIES = ("canary", "blue-green")
 WATCH_POLICIES = ("rollback", "alert", "off")
-ROUTERS = ("nginx", "command")
 
 
 @dataclass(frozen=True)
@@ -377,7 +377,7 @@ KEYS: dict[str, Key] = {
                      path=True, metavar="DIR"),
     "history": _key(None, _optional_text, "SQLite history (default: <work_dir>/history.sqlite)",
                     path=True, metavar="FILE"),
-    "router": _key("nginx", _choice(ROUTERS), "nginx (run here) or command (yours)"),
+    "router": _key("nginx", _choice(router_kinds.NAMES), router_kinds.key_help()),
     "nginx": _key("nginx", _text, "nginx binary", metavar="PATH"),
     "port": _key(8080, _port, "router listen port on 127.0.0.1", metavar="PORT"),
     "nginx_include": _key(None, _optional_text, "file included in the routing nginx's server "
@@ -477,9 +477,10 @@ def build_config(
         values[table_key] = tuple(
             Person(p.name, tuple(_key_source(k, root) for k in p.keys), p.roles) for p in people)
     config = DeployConfig(source=source, root=root, **values)  # type: ignore[arg-type]
-    if config.router == "command" and not config.router_command.strip():
-        raise ConfigError("deploy.router_command", config.router_command, source,
-                          "router = 'command' needs a router_command template")
+    for needed in router_kinds.BY_NAME[config.router].needs:
+        if not str(getattr(config, needed) or "").strip():
+            raise ConfigError(f"deploy.{needed}", getattr(config, needed), source,
+                              f"router = {config.router!r} needs {needed}")
     _check_people(config)
     return config
 

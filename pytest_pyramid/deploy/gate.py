@@ -1,10 +1,11 @@
 """The deploy gate: may this verdict send this commit to production now?
 
-The trust rules are :mod:`pytest_pyramid.verdict.trust`'s, the same ``pyramid check`` uses,
-with one difference of target: what deploy ships is the commit itself (a clean checkout, see
-``releases.py``), so the verdict must have tested *that commit's tree*, never the working
-tree. A verdict from a dirty tree tested other code and is always refused. This module adds
-what only a deploy needs: signed approvals for a ``needs_approval`` verdict.
+The trust is judged by :func:`pytest_pyramid.verdict.trust.assess`, the entry point ``pyramid
+check`` also calls, with one difference of target: what deploy ships is the commit itself (a
+clean checkout, see ``releases.py``), so the verdict must have tested *that commit's tree*,
+never the working tree. This module adds what only a deploy needs on top of that answer: a
+verdict from a dirty tree tested other code and is always refused, the decision must allow a
+deploy, and a ``needs_approval`` verdict needs signed approvals.
 """
 
 from __future__ import annotations
@@ -13,18 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pytest_pyramid.verdict.decision import approvals_needed
-from pytest_pyramid.verdict.trust import TrustPolicy, same_commit, trust_problems
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from datetime import datetime
-
     from pytest_pyramid.deploy.approvals import Tally
-    from pytest_pyramid.verdict.trust import Target
+    from pytest_pyramid.verdict.trust import Trust
 
 GateOutcome = Literal["allowed", "refused", "needs_approval"]
 
-__all__ = ["GateJudgement", "judge", "same_commit"]
+__all__ = ["GateJudgement", "judge"]
 
 
 @dataclass(frozen=True)
@@ -42,25 +39,22 @@ class GateJudgement:
 
 
 def judge(
-    verdict: Mapping[str, object],
+    trust: Trust,
     *,
-    target: Target,
-    policy: TrustPolicy,
-    now: datetime,
-    envelope: object | None = None,
     approvals: Tally | None = None,
     deployer_problem: str | None = None,
 ) -> GateJudgement:
-    """Judge an already schema-valid verdict; every refusal reason is listed, not only the
-    first. ``deployer_problem``: why the deployer could not be identified (approvals then
-    cannot be told apart from the deployer's own)."""
+    """Judge what :func:`~pytest_pyramid.verdict.trust.assess` found; every refusal reason is
+    listed, not only the first. ``deployer_problem``: why the deployer could not be
+    identified (approvals then cannot be told apart from the deployer's own)."""
+    verdict, policy = trust.verdict, trust.policy
+    refusals = list(trust.problems)
     # Deploy never accepts a dirty verdict, whatever the policy says (see the module doc).
-    strict = TrustPolicy(allow_dirty=False, max_age_s=policy.max_age_s,
-                         require_signature=policy.require_signature,
-                         trusted_keys=policy.trusted_keys)
-    refusals = trust_problems(verdict, target=target, policy=strict, envelope=envelope, now=now)
+    if verdict.get("dirty") and policy.allow_dirty:
+        refusals.append("the verdict was produced from a working tree with changes not in its "
+                        "commit: deploy ships the commit, never a dirty verdict")
     notes: list[str] = []
-    if envelope is not None and not policy.trusted_keys:
+    if trust.envelope is not None and not policy.trusted_keys:
         notes.append("WARNING: the verdict carries a signature, but no trusted_keys are "
                      "configured, so it was not verified")
     decision = verdict.get("decision")

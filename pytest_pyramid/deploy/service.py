@@ -197,9 +197,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     from pytest_pyramid.deploy import gate
     from pytest_pyramid.deploy.history import now_utc
     from pytest_pyramid.verdict import provenance
-    from pytest_pyramid.verdict.document import load_verdict
-    from pytest_pyramid.verdict.signing import SignatureError, envelope_path, read_envelope
-    from pytest_pyramid.verdict.trust import Target, TrustError, TrustPolicy, keyring
+    from pytest_pyramid.verdict.signing import SignatureError
+    from pytest_pyramid.verdict.trust import Target, TrustError, TrustRequest, assess
 
     commit = resolve_commit(config, request.commit)
     history = _history(config, out)
@@ -216,49 +215,48 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         history.close()
         return code
 
-    try:
-        verdict = load_verdict(config.verdict)
-    except VerdictError as exc:
-        return refuse([f"invalid verdict: {exc}"], 1)
-    commit_time = verdict.get("commit_time")
     from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy
 
     try:
         anchors = anchors_for_deploy(config, history, out=out,
                                      trust_first_checkout=request.trust_first_checkout)
     except AnchorsRefused as exc:
-        return refuse([str(exc)], 1, commit_time)
-    try:
-        keys = keyring(anchors.trusted_keys, f"trusted_keys of {anchors.origin}")
-    except TrustError as exc:
-        raise UsageFailure(str(exc)) from None
+        return refuse([str(exc)], 1)
     for note in anchors.notes:
         out(f"[gate] {note}")
     out(f"[gate] trust anchors: {anchors.origin}")
-    try:
-        envelope = read_envelope(envelope_path(Path(config.verdict)))
+    now = now_utc()
+    try:  # the one trust entry point pyramid check also calls; deploy's additions follow
+        trust = assess(TrustRequest(
+            verdict=Path(config.verdict),
+            max_age_s=config.max_age,
+            require_signature=anchors.require_signature,
+            key_sources=tuple(anchors.trusted_keys),
+            key_origin=f"trusted_keys of {anchors.origin}",
+            # What ships is the commit's own tree (a clean checkout): what must be tested.
+            target=Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
+                          description=commit[:12], in_git=True),
+            now=now,
+        ))
+    except VerdictError as exc:
+        return refuse([f"invalid verdict: {exc}"], 1)
+    except TrustError as exc:
+        raise UsageFailure(str(exc)) from None
     except SignatureError as exc:
-        return refuse([str(exc)], 1, commit_time)
+        return refuse([str(exc)], 1)
+    verdict = trust.verdict
+    commit_time = verdict.get("commit_time")
     from pytest_pyramid.deploy import replays
 
     replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
     if replayed:
         return refuse(replayed, 1, commit_time)
-    # What ships is the commit's own tree (a clean checkout), so that is what must be tested.
-    target = Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
-                    description=commit[:12], in_git=True)
-    now = now_utc()
     deployer, deployer_problem, tally_ = None, None, None
     if verdict.get("decision") == "needs_approval":
         deployer, deployer_problem = _deployer_identity(config, anchors)
         tally_ = _approvals(config, anchors, verdict, history, request.approval_files,
                             deployer, now)
-    judgement = gate.judge(
-        verdict, target=target, now=now, envelope=envelope, approvals=tally_,
-        deployer_problem=deployer_problem,
-        policy=TrustPolicy(max_age_s=config.max_age, require_signature=anchors.require_signature,
-                           trusted_keys=keys),
-    )
+    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
     for reason in judgement.reasons:
@@ -1031,6 +1029,7 @@ def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str],
 
 def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy import processes, supervisor
+    from pytest_pyramid.deploy.router_kinds import BY_NAME
     from pytest_pyramid.deploy.state import DeployState, StateError, save_state
 
     router = _router(config)
@@ -1050,8 +1049,9 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     if stopped is not None:
         acted = True
         out(f"[stop] router at {router.url}: {stopped}")
-    elif config.router == "command":
-        out(f"[stop] router: command router at {router.url} is yours to stop; left as it is")
+    elif not BY_NAME[config.router].runs_here:
+        out(f"[stop] router: {config.router} router at {router.url} is yours to stop; left as "
+            "it is")
     versions: list[tuple[str, Version]] = state.versions()
     known = {v.pid for _, v in versions}
     versions += [("registered", v) for v in registry.alive() if v.pid not in known]

@@ -6,6 +6,12 @@ itself (its decision re-derived from its gates and tiers), name the expected com
 tested the expected tree (the working tree when checking HEAD, the commit's tree
 otherwise), not be dirty unless that is explicitly allowed, be fresh, and - when keys are
 configured or a signature is required - carry a valid signature by a trusted key.
+
+:func:`assess` is the one entry point: every route that asks whether a verdict may be trusted
+(``pyramid check``, the deploy gate) calls it, and only this module calls the rules below it
+(``tests/test_architecture.py`` checks that). A route adds its own judgement on top of the
+:class:`Trust` it gets back (deploy: never dirty, the decision, approvals), never a second
+reading of the verdict, its signature or its keys.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from pytest_pyramid.verdict.document import parse_created_at
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from pytest_pyramid.verdict.document import Verdict
 
 CLOCK_SKEW_S = 300.0
 MIN_PREFIX = 7
@@ -265,6 +273,87 @@ def trust_problems(
         if age < -CLOCK_SKEW_S:
             problems.append(f"the verdict's created_at {created_text} lies in the future")
     return problems
+
+
+@dataclass(frozen=True)
+class TrustRequest:
+    """What a route asks: may the verdict at ``verdict`` vouch for this code now?"""
+
+    verdict: Path
+    allow_dirty: bool = False
+    max_age_s: float | None = None
+    require_signature: bool = False
+    #: trusted keys (PEM files, PEM text or 64 hex), pinned outside the judged tree
+    key_sources: tuple[str, ...] = ()
+    key_origin: str = "trusted key"
+    #: the code to compare with when the route knows it (deploy: the commit's own tree);
+    #: None: ``revision`` (``--commit``, HEAD when None) resolved in ``cwd``
+    target: Target | None = None
+    revision: str | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+    #: the DSSE envelope named by the user (must exist); None: ``VERDICT.intoto.jsonl`` if any
+    signature: Path | None = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The answer: the documents as read, what they were compared with, and every problem."""
+
+    verdict: Verdict
+    envelope: object | None
+    target: Target
+    policy: TrustPolicy
+    #: every reason the verdict cannot vouch for ``target`` now; empty: trusted
+    problems: tuple[str, ...]
+
+    @property
+    def trusted(self) -> bool:
+        return not self.problems
+
+    @property
+    def signed_by_trusted_key(self) -> bool:
+        return self.envelope is not None and bool(self.policy.trusted_keys)
+
+
+def assess(request: TrustRequest) -> Trust:
+    """The one trust entry point: load the verdict, its keyring and its envelope, resolve
+    the target, run the trust rules.
+
+    Raises ``VerdictError`` (the verdict cannot be read or is not a valid verdict),
+    :class:`TrustError` (a key, a revision or a named signature file that cannot be used)
+    and ``SignatureError`` (the envelope cannot be read); each route says what those mean
+    for it (``check``: exit 3; deploy: a recorded refusal).
+    """
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import envelope_path, read_envelope
+
+    verdict = load_verdict(request.verdict)
+    keys = keyring(request.key_sources, request.key_origin)
+    target = request.target
+    if target is None:
+        target = resolve_target(request.cwd, request.revision, verdict)
+    signature_file = request.signature or envelope_path(request.verdict)
+    envelope = read_envelope(signature_file)
+    if request.signature is not None and envelope is None:
+        raise TrustError(f"{signature_file}: no such signature file")
+    policy = TrustPolicy(allow_dirty=request.allow_dirty, max_age_s=request.max_age_s,
+                         require_signature=request.require_signature, trusted_keys=keys)
+    return judge(verdict, target=target, policy=policy, envelope=envelope, now=request.now)
+
+
+def judge(
+    verdict: Verdict,
+    *,
+    target: Target,
+    policy: TrustPolicy,
+    envelope: object | None = None,
+    now: datetime | None = None,
+) -> Trust:
+    """:func:`assess` on documents already in memory (its last step; tables of cases use it
+    directly)."""
+    problems = trust_problems(verdict, target=target, policy=policy, envelope=envelope, now=now)
+    return Trust(verdict, envelope, target, policy, tuple(problems))
 
 
 def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:

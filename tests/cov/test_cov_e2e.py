@@ -165,7 +165,7 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[s
     verdict_path = pytester.path / "pyramid-verdict.json"
     assert verdict_path.exists(), result.stdout.str() + result.stderr.str()
     verdict = load_verdict(verdict_path)  # validates against the schema
-    return result, verdict
+    return result, dict(verdict)
 
 
 def gates_of(verdict: dict[str, Any]) -> dict[str, dict[str, Any]]:

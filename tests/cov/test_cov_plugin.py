@@ -13,10 +13,9 @@ from pytest_pyramid.cov.plugin import (
     PLUGIN_NAME,
     CoveragePlugin,
     context_problem,
-    path_filter,
     register_coverage,
-    resolve_sources,
 )
+from pytest_pyramid.cov.sources import path_filter, resolve_sources
 from pytest_pyramid.errors import ConfigError
 
 coverage = pytest.importorskip("coverage")

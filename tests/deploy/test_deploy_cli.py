@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -274,7 +274,7 @@ def test_an_approval_envelope_verifies_with_securesystemslib(
     """The approval is a standard DSSE envelope: a standard implementation accepts it."""
     dsse = pytest.importorskip("securesystemslib.dsse")
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from securesystemslib.signer import SSlibKey
+    from securesystemslib.signer import SSlibKey  # type: ignore[attr-defined]
 
     repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     repo.write_config(approvers=approvers(keydir))
@@ -296,7 +296,7 @@ def test_bad_config_exits_3_naming_key_value_file(
     repo: Project, setting: str, value: object
 ) -> None:
     repo.commit("v1")
-    repo.write_config(**{setting: value})
+    repo.write_config(**{setting: cast("Any", value)})
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 3
     assert f"{repo.root / 'pyproject.toml'}: [tool.pyramid] deploy.{setting} = " \

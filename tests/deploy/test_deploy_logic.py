@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -33,7 +33,11 @@ from pytest_pyramid.deploy.strategies import plan, split
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.verdict.signing import generate_private_key, key_id
 from pytest_pyramid.verdict.trust import Target, TrustPolicy
+from pytest_pyramid.verdict.trust import judge as judge_trust
 from tests.deploy.helpers import make_verdict
+
+if TYPE_CHECKING:
+    from pytest_pyramid.verdict.document import Verdict
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 SHA = "a" * 40
@@ -371,7 +375,9 @@ def target(commit: str = SHA, tree: str | None = TREE) -> Target:
 def test_gate(
     verdict: dict[str, Any], where: Target, policy: TrustPolicy, outcome: str, reason: str
 ) -> None:
-    judgement = gate.judge(verdict, target=where, policy=policy, now=datetime.now(timezone.utc))
+    trust = judge_trust(cast("Verdict", verdict), target=where, policy=policy,
+                        now=datetime.now(timezone.utc))
+    judgement = gate.judge(trust)
     assert judgement.outcome == outcome, judgement.reasons
     assert reason in "\n".join(judgement.reasons)
     assert judgement.exit_code == {"allowed": 0, "refused": 1, "needs_approval": 2}[outcome]
@@ -379,15 +385,17 @@ def test_gate(
 
 def test_gate_lists_every_refusal_reason() -> None:
     verdict = verdict_at(decision="blocked", age=timedelta(days=3), dirty=True)
-    judgement = gate.judge(verdict, target=target(OTHER), now=datetime.now(timezone.utc),
-                           policy=TrustPolicy(max_age_s=86400, require_signature=True))
+    judgement = gate.judge(judge_trust(
+        cast("Verdict", verdict), target=target(OTHER), now=datetime.now(timezone.utc),
+        policy=TrustPolicy(max_age_s=86400, require_signature=True)))
     assert len(judgement.reasons) == 5, judgement.reasons
 
 
 def test_gate_needs_an_identified_deployer_for_approvals() -> None:
     verdict = verdict_at(decision="needs_approval", risk=RISK)
-    judgement = gate.judge(verdict, target=target(), policy=TrustPolicy(),
-                           now=datetime.now(timezone.utc), deployer_problem="who deploys?")
+    trust = judge_trust(cast("Verdict", verdict), target=target(), policy=TrustPolicy(),
+                        now=datetime.now(timezone.utc))
+    judgement = gate.judge(trust, deployer_problem="who deploys?")
     assert judgement.outcome == "refused"
     assert "who deploys?" in judgement.reasons
 

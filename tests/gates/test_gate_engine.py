@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import subprocess
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -170,7 +170,7 @@ def test_evaluate_run_summary(tmp_path: Path) -> None:
     assert "security tier, which has no tests" in static.message
     sections = eng.pytest_pyramid_verdict_sections(config=None, run=run)  # type: ignore[arg-type]
     assert set(sections) == {"metrics", "flaky"}
-    assert sections["metrics"]["api.p95_ms"]["value"] == 612.0
+    assert cast("dict[str, Any]", sections["metrics"])["api.p95_ms"]["value"] == 612.0
     assert sections["flaky"] == [{"nodeid": "t.py::f", "tier": "unit", "reruns": 1,
                                   "quarantined": False}]
     assert eng.evaluate(run) is eng.evaluate(run)  # computed once per run
@@ -211,7 +211,8 @@ def run(cmd):
 def test_static_gates_run_write_sarif_and_are_cached(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"pkg/__init__.py": "", "pkg/run.py": VULNERABLE})
-    table = {"source": ["pkg"], "gates": {"static.audit": "off", "tests.flaky": "off"}}
+    table: dict[str, Any] = {"source": ["pkg"],
+                             "gates": {"static.audit": "off", "tests.flaky": "off"}}
     first = engine(tmp_path, table).evaluate(run_summary(security=True))
     by_id = {g.id: g for g in first.gates}
     assert by_id["static.security"].status == "fail"

@@ -186,7 +186,7 @@ def test_shape_untargeted_tiers_count_in_total() -> None:
     assert spec is not None
     gate = shape_gate(spec, tiers(unit=50, e2e=50))
     assert (gate.status, gate.level) == ("fail", "block")
-    assert gate.details["tiers"]["e2e"] == {"tests": 50, "share": 0.5}
+    assert cast("dict[str, Any]", gate.details["tiers"])["e2e"] == {"tests": 50, "share": 0.5}
 
 
 def test_no_shape_table_means_no_gate() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -287,12 +287,13 @@ def test_security_gate_on_real_bandit_finds_high_and_writes_sarif(tmp_path: Path
     gate, sarif = security.run(files, tmp_path, level="block", sarif_path=".pyramid/b.sarif")
     assert (gate.id, gate.status) == ("static.security", "fail")
     assert "high 1 > 0" in gate.message
-    found = {(f["rule"], f["file"], f["line"], f["severity"]) for f in gate.details["findings"]}
+    findings: list[dict[str, Any]] = cast("list[dict[str, Any]]", gate.details["findings"])
+    found = {(f["rule"], f["file"], f["line"], f["severity"]) for f in findings}
     assert ("B602", "pkg/run.py", 5, "high") in found
     assert ("B404", "pkg/run.py", 1, "low") in found
     assert sarif is not None
     assert sarif["version"] == "2.1.0"
-    bandit_run = sarif["runs"][0]
+    bandit_run = cast("list[dict[str, Any]]", sarif["runs"])[0]
     assert bandit_run["tool"]["driver"]["name"] == "bandit"
     result = next(r for r in bandit_run["results"] if r["ruleId"] == "B602")
     assert result["level"] == "error"
@@ -321,7 +322,7 @@ def test_suppressions_need_a_reason(tmp_path: Path, suffix: str, status: str,
     assert gate.details["counts"] == {"low": 0, "medium": 0, "high": 0,
                                       "unexplained_nosec": nosec_count}
     assert sarif is not None
-    nosec_results = sarif["runs"][1]["results"]
+    nosec_results = cast("list[dict[str, Any]]", sarif["runs"])[1]["results"]
     assert len(nosec_results) == nosec_count
     if nosec_count:
         assert nosec_results[0]["ruleId"] == "PYRAMID-NOSEC"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -14,11 +14,11 @@ from pytest_pyramid.gates.thresholds import (
     evaluate_threshold,
     metrics_section,
     parse_expression,
-    parse_key,
     parse_thresholds,
     percentile,
 )
 from pytest_pyramid.results import effect_of
+from pytest_pyramid.run.metrics import parse_key
 from pytest_pyramid.summary import MetricSample
 
 SRC = "pyproject.toml"
@@ -228,7 +228,7 @@ def test_metrics_section_shape() -> None:
     )
     assert section["api.x"]["aggregate"] == "p50"
     assert section["api.x"]["value"] == 3
-    assert section["api.x"]["samples"][0] == {
+    assert cast("list[object]", section["api.x"]["samples"])[0] == {
         "value": 3, "tier": "performance", "nodeid": "tests/t.py::test_api.x", "tags": {"a": "1"}
     }
     assert section["free"] == {

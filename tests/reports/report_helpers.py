@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import xmlschema
+
+    from pytest_pyramid.verdict.records import ResultRecord
 
 
 def ctrf_errors(document: object) -> list[str]:
@@ -40,7 +42,7 @@ def junit_errors(path: Path | str) -> list[str]:
 
 def record(
     nodeid: str, tier: str = "unit", outcome: str = "passed", **extra: Any
-) -> dict[str, Any]:
+) -> ResultRecord:
     entry: dict[str, Any] = {
         "nodeid": nodeid,
         "tier": tier,
@@ -50,4 +52,4 @@ def record(
         "teardown_s": 0.0005,
     }
     entry.update(extra)
-    return entry
+    return cast("ResultRecord", entry)

@@ -24,6 +24,8 @@ from tests.verdict_factory import make_verdict, tier
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from playwright.sync_api import Dialog
+
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -45,9 +47,9 @@ class Browser:
 
         self._manager = sync_playwright()
         playwright = self._manager.__enter__()
+        env: dict[str, str | float | bool] = {**browser_environment(profile)}
         self.browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS),
-            env=browser_environment(profile),
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS), env=env,
         )
 
     def open(self, html: Path, screenshot: Path) -> dict[str, Any]:
@@ -56,7 +58,12 @@ class Browser:
         dialogs: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.goto(html.as_uri(), wait_until="load")
         found = {
             "errors": errors,

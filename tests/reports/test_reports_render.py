@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -29,6 +29,9 @@ from pytest_pyramid.verdict.results_file import (
 from pytest_pyramid.verdict.run_identity import run_identity
 from tests.reports.report_helpers import ctrf_errors, junit_errors, record
 from tests.verdict_factory import make_verdict, tier
+
+if TYPE_CHECKING:
+    from pytest_pyramid.verdict.records import ResultRecord
 
 #: the installed pytest's (major, minor): its junitxml is the reference, and fixed two names late
 PYTEST = tuple(int(part) for part in pytest.__version__.split(".")[:2])
@@ -101,7 +104,7 @@ def test_junit_names_of_a_bracket_path(prefix: str | None, classname: str) -> No
 # -- records for the documents ---------------------------------------------------------------
 
 
-def sample_records() -> list[dict[str, Any]]:
+def sample_records() -> list[ResultRecord]:
     return [
         record("tests/unit/test_a.py::test_ok[1]"),
         record("tests/unit/test_a.py::test_ok[2]"),
@@ -119,7 +122,7 @@ def sample_records() -> list[dict[str, Any]]:
     ]
 
 
-def sample_verdict(entries: list[dict[str, Any]]) -> dict[str, Any]:
+def sample_verdict(entries: list[ResultRecord]) -> dict[str, Any]:
     counts: dict[str, dict[str, int]] = {}
     for entry in entries:
         bucket = counts.setdefault(entry["tier"], {})
@@ -565,7 +568,7 @@ def test_one_test_is_one_test_in_the_pass_rate_and_the_pyramid() -> None:
 def test_a_gate_not_evaluated_is_spelled_out_and_the_columns_stay_aligned() -> None:
     from pytest_pyramid.verdict.render_text import gate_lines
 
-    gates = [
+    gates: list[dict[str, Any]] = [
         {"id": "tests.pass_rate", "level": "block", "status": "pass", "actual": 100.0,
          "threshold": 100.0, "message": "ok"},
         {"id": "static.audit", "level": "block", "status": "not_evaluated", "actual": None,

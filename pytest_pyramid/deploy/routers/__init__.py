@@ -1,4 +1,5 @@
-"""Traffic routers: ``nginx`` (run here, the single-host default) and ``command`` (yours)."""
+"""Traffic routers, listed in :mod:`pytest_pyramid.deploy.router_kinds` (``nginx``, run here, the
+single-host default; ``command``, yours): :func:`make_router` builds the configured one."""
 
 from __future__ import annotations
 
@@ -19,13 +20,12 @@ __all__ = ["ApplyResult", "Router", "RouterError", "RouterHealth", "RouterState"
 
 
 def make_router(config: DeployConfig) -> Router:
-    # Imported here: the nginx module is only needed by nginx users.
-    if config.router == "command":
-        from pytest_pyramid.deploy.routers.command import CommandRouter
+    """The configured router, built by its own module's factory (imported here: the nginx
+    module is only needed by nginx users)."""
+    import importlib
 
-        return CommandRouter(config.work_dir, config.router_command,
-                             access_log=config.access_log, port=config.port, cwd=config.root)
-    from pytest_pyramid.deploy.routers.nginx import NginxRouter
+    from pytest_pyramid.deploy.router_kinds import BY_NAME
 
-    return NginxRouter(config.work_dir, port=config.port, binary=config.nginx,
-                       include=config.nginx_include, request_timeout=config.request_timeout)
+    module, _, function = BY_NAME[config.router].factory.partition(":")
+    router: Router = getattr(importlib.import_module(module), function)(config)
+    return router

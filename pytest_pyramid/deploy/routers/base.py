@@ -45,6 +45,19 @@ class RouterHealth:
 
 
 class Router(Protocol):
+    """What every router of ``deploy/router_kinds.py`` provides.
+
+    The access-log contract: ``log_path`` names a file the router appends one line to per
+    request, in ``deploy/analysis.py: LOG_FORMAT``
+    (``$msec|$status|$upstream_addr|$upstream_status|$upstream_response_time|$request_time``,
+    with nginx's meaning of each variable: a request retried on another version lists every
+    attempt in the three upstream fields, ``a, b``, and each attempt is charged to its
+    version, the ``host:port`` of ``$upstream_addr``). Analysis reads the lines written since
+    its last measurement; without such a log every measurement is an error, never a pass.
+    ``client_log_path`` has the same format for what clients were answered (it may be the
+    same file).
+    """
+
     name: str
 
     @property

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from pytest_pyramid.deploy.config import DeployConfig
+
 
 class CommandRouter:
     """Runs ``router_command`` to set weights; exit status 0 means the weights are live.
@@ -110,3 +112,9 @@ class CommandRouter:
 
     def stop(self, timeout: float = 5.0) -> str | None:
         return None
+
+
+def from_config(config: DeployConfig) -> CommandRouter:
+    """The router of ``deploy.router_kinds`` named ``command``, from the deploy configuration."""
+    return CommandRouter(config.work_dir, config.router_command, access_log=config.access_log,
+                         port=config.port, cwd=config.root)

@@ -41,6 +41,8 @@ from pytest_pyramid.deploy.routers.base import ApplyResult, RouterHealth, Router
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pytest_pyramid.deploy.config import DeployConfig
+
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
 _SHUTTING_DOWN = "is shutting down"  # nginx's process title for an old worker after a reload
@@ -676,3 +678,9 @@ class NginxRouter:
         if killed:
             done.append(f"stopped orphaned {', '.join(killed)}")
         return "; ".join(done) if done else None
+
+
+def from_config(config: DeployConfig) -> NginxRouter:
+    """The router of ``deploy.router_kinds`` named ``nginx``, from the deploy configuration."""
+    return NginxRouter(config.work_dir, port=config.port, binary=config.nginx,
+                       include=config.nginx_include, request_timeout=config.request_timeout)

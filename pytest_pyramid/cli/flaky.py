@@ -259,3 +259,7 @@ def _show_or_write(
     else:
         _out(f"{what}: nothing written (--write writes it)")
     return 0
+
+
+#: the registry's name for this command's parser (cli/__init__.py COMMANDS)
+add = add_command

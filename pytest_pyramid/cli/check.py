@@ -1,0 +1,182 @@
+"""``pyramid check``: may this verdict be trusted for this code now, and what does it say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.cli._common import (
+    DECISION_EXIT,
+    UsageFailure,
+    _duration_arg,
+    _print,
+)
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Mapping
+
+    from pytest_pyramid.cli._common import Commands
+
+
+def add(commands: Commands) -> None:
+    check = commands.add_parser(
+        "check",
+        help="judge whether a verdict can be trusted for this code now; exit 0 ready, "
+        "1 blocked/incomplete, 2 needs approval, 3 unusable or untrusted",
+    )
+    check.add_argument(
+        "verdict",
+        nargs="?",
+        default=None,
+        help="path of the verdict JSON (default: [tool.pyramid] verdict of the project "
+        "at or above this folder, else pyramid-verdict.json)",
+    )
+    check.add_argument(
+        "--commit",
+        help="the commit the verdict must be for: a SHA (>= 7 hex digits) or a revision "
+        "(default: HEAD, and the working tree must be the one that was tested)",
+    )
+    check.add_argument(
+        "--max-age",
+        type=_duration_arg,
+        default=None,
+        metavar="DURATION",
+        help="refuse a verdict older than this (e.g. 24h, 30m)",
+    )
+    check.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="accept a verdict produced from a tree with uncommitted changes",
+    )
+    check.add_argument(
+        "--signature",
+        metavar="FILE",
+        default=None,
+        help="DSSE envelope from `pyramid attest` (default: VERDICT.intoto.jsonl when it exists)",
+    )
+    check.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a trusted Ed25519 public key (PEM file, PEM text or 64 hex); "
+        "repeat for rotation; added to [tool.pyramid.deploy] trusted_keys",
+    )
+    check.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="refuse an unsigned verdict (also [tool.pyramid.deploy] require_signature)",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="github: also print ::error annotations for failing gates",
+    )
+    check.set_defaults(func=cmd_check, verdict_from_project=True)
+
+
+def _trust_config() -> tuple[list[str], bool]:
+    """``trusted_keys`` and ``require_signature`` of the project's ``[tool.pyramid.deploy]``:
+    the deploy gate's own settings, read by its own parser (one meaning for both)."""
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.errors import ConfigError
+
+    try:
+        config = load_config(None)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    return list(config.trusted_keys), config.require_signature
+
+
+def _name_changes(problem: str, verdict: Mapping[str, Any]) -> str:
+    """A dirty verdict's problem, with the files that made it dirty (from the tree it
+    recorded, compared with its commit's)."""
+    from pytest_pyramid.verdict.provenance import changed_files
+    from pytest_pyramid.verdict.trust import DIRTY
+
+    tree = verdict.get("tree")
+    if not problem.startswith(DIRTY) or not isinstance(tree, dict):
+        return problem
+    digest, head = tree.get("digest"), tree.get("head")
+    if not isinstance(digest, str) or not isinstance(head, str):
+        return problem
+    files = changed_files(Path.cwd(), head, digest)
+    if not files:
+        return problem
+    shown = ", ".join(files[:10]) + (f" and {len(files) - 10} more" if len(files) > 10 else "")
+    return f"{problem}; changed: {shown}"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.verdict.decision import contradiction
+    from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
+    from pytest_pyramid.verdict.signing import SignatureError
+    from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess, pinned_key_sources
+
+    path = Path(args.verdict)
+    repo_keys, configured_required = _trust_config()
+    try:
+        sources, origin = pinned_key_sources(args.trusted_key)
+        trust = assess(TrustRequest(
+            verdict=path,
+            allow_dirty=args.allow_dirty,
+            max_age_s=args.max_age,
+            require_signature=args.require_signature or configured_required,
+            key_sources=tuple(sources),
+            key_origin=origin or "trusted key",
+            revision=args.commit,
+            signature=Path(args.signature) if args.signature else None,
+        ))
+    except (VerdictError, TrustError, SignatureError) as exc:
+        raise UsageFailure(str(exc)) from None
+    verdict, target = trust.verdict, trust.target
+    if repo_keys and not trust.policy.trusted_keys:
+        _print("note: the trusted_keys of the checked tree are not used (a commit could add its "
+               "own signer): pin keys outside it with --trusted-key, PYRAMID_TRUSTED_KEYS or "
+               "~/.config/pyramid/trusted_keys", err=True)
+    problems = [_name_changes(problem, verdict) for problem in trust.problems]
+    refusing = verdict["decision"] in ("blocked", "incomplete") and contradiction(verdict) is None
+    if problems and not refusing:
+        raise UsageFailure(f"{path}: " + "; ".join(problems))
+    for problem in problems:  # a refusal stays a refusal (exit 1); the problems are shown
+        _print(f"note: {problem}", err=True)
+    if target.commit is None and verdict["decision"] in ("ready", "needs_approval"):
+        raise UsageFailure(
+            f"{path}: not bound to any commit (no git repository here): pass --commit SHA to "
+            "say which code the verdict must vouch for"
+        )
+    recorded = (verdict.get("commit") or "no commit")[:12]
+    signed = ", signed by a trusted key" if trust.signed_by_trusted_key else ""
+    _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")
+    if verdict.get("dirty"):
+        _print(
+            "warning: produced from a working tree with changes not in its commit "
+            "(accepted: --allow-dirty)"
+        )
+    failing = [g for g in verdict["gates"] if g["status"] != "pass"]
+    if failing:
+        _print("\n".join(gate_lines(failing, explain=False)))
+    _print("\n".join(decision_lines(verdict)))
+    if args.format == "github":
+        _github_annotations(verdict)
+    return DECISION_EXIT[verdict["decision"]]
+
+
+def _github_annotations(verdict: Any) -> None:
+    """``::error``/``::warning`` workflow commands for gates that did not pass."""
+    from pytest_pyramid.results import effect
+
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    for gate in verdict["gates"]:
+        kind = effect(gate["level"], gate["status"], gate.get("on_missing", "fail"))
+        if kind == "none":
+            continue
+        command = "error" if kind == "block" else "warning"
+        title = escape(f"gate {gate['id']}").replace(",", "%2C").replace("::", "%3A%3A")
+        _print(f"::{command} title={title}::{escape(str(gate.get('message') or gate['status']))}")
+

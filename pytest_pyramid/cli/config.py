@@ -1,0 +1,56 @@
+"""``pyramid config check``: everything a run would check at start-up, without running."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.cli._common import _print, _project
+
+if TYPE_CHECKING:
+    import argparse
+
+    from pytest_pyramid.cli._common import Commands
+
+
+def add(commands: Commands) -> None:
+    config = commands.add_parser("config", help="work with the [tool.pyramid] configuration")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
+                                            required=True)
+    config_check = config_commands.add_parser(
+        "check",
+        help="validate [tool.pyramid] (pyproject.toml or pyramid.toml) without running tests; "
+        "exit 0 valid, 3 invalid",
+    )
+    config_check.add_argument(
+        "path", nargs="?", default=None,
+        help="pyproject.toml, pyramid.toml or a project directory (default: the nearest "
+        "project at or above the current directory)",
+    )
+    config_check.set_defaults(func=cmd_config_check)
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Everything a pytest run (and ``pyramid deploy``) would check at start-up, run none."""
+    from pytest_pyramid.cov.config import parse_coverage_settings
+    from pytest_pyramid.deploy.config import project_config
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.gates.engine import GateEngine
+    from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules
+
+    project = _project(args.path)
+    path, table, settings = project.path, project.table, project.settings
+    rules = {name: spec.markers for name, spec in settings.tiers.items() if spec.markers}
+    try:
+        MarkerRules(rules, {name: spec.order for name, spec in settings.tiers.items()})
+    except MarkerRuleError as exc:
+        raise ConfigError("tiers.*.markers", rules, str(path), str(exc)) from None
+    engine = GateEngine.from_settings(settings, environ={})
+    parse_coverage_settings(table, str(path), settings.tier_names,
+                            source_paths=settings.source_paths)
+    project_config(project.source, table)
+    gates = sorted({item.spec.id for item in engine.prepared})
+    _print(
+        f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
+    )
+    return 0
+
