@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_pyramid.gates.flakes import Policy, section
 from pytest_pyramid.verdict.ledger import append_run, ledger_section, load_runs, run_of
@@ -77,7 +77,8 @@ def test_the_section_from_failing_rows_equals_the_section_from_every_row(
     every = [*load_runs(db, 100), current]
     expected = section(every, policy)
     assert ledger_section(db, policy, current) == expected
-    listed = {t["nodeid"]: t for t in expected["tests"]}  # type: ignore[union-attr]
+    tests = cast("list[dict[str, Any]]", expected["tests"])
+    listed = {t["nodeid"]: t for t in tests}
     assert listed[names[5]]["runs"] == 9  # 10 in the window, one an outage
     assert listed[names[3]]["status"] == "broken"
     assert "run-19" in expected["outages"]  # type: ignore[operator]

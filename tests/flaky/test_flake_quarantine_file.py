@@ -176,7 +176,8 @@ def test_proposals_append_and_release_removes_exactly_their_blocks(name: str,
 
     def test_of(block: str) -> str | None:
         found = (table_from_text(block, name) or {}).get("quarantine") or [{}]
-        return found[0].get("test")
+        test = found[0].get("test")
+        return None if test is None else str(test)
 
     assert without_entries(after, [nodeid], header, test_of) == text
     hand_gone = without_entries(after, ["tests/hand.py::t"], header, test_of)

@@ -5,6 +5,7 @@ untracked file's entries excuse nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import pytest
 
@@ -65,7 +66,8 @@ def test_every_excused_failure_is_listed_with_its_entry() -> None:
     assert [(n, e.test) for n, e in pairs] == [("tests/m.py::x[1]", "tests/m.py"),
                                                ("tests/u.py::flaky", "tests/u.py::flaky")]
     gate = quarantine_gate([ACTIVE, MODULE], TODAY, failed=failed)
-    assert gate.details["excused"][1] == {"nodeid": "tests/u.py::flaky",
+    excused = cast("list[dict[str, object]]", gate.details["excused"])
+    assert excused[1] == {"nodeid": "tests/u.py::flaky",
                                           "entry": ACTIVE.to_json()}
     assert "tests/m.py::x[1] by the entry tests/m.py (owner @qa, until 2027-01-01)" in (
         gate.message)

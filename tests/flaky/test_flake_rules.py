@@ -88,7 +88,8 @@ def _run(run_id: str, tests: dict[str, tuple[str, tuple[str, ...]]], *, tree: st
 
 
 def _tier(tier: str, failed: int, passed: int) -> dict[str, tuple[str, tuple[str, ...]]]:
-    tests = {f"{tier}_f{i}": (tier, (F, P)) for i in range(failed)}
+    tests: dict[str, tuple[str, tuple[str, ...]]] = {
+        f"{tier}_f{i}": (tier, (F, P)) for i in range(failed)}
     tests.update({f"{tier}_p{i}": (tier, (P,)) for i in range(passed)})
     return tests
 
@@ -175,8 +176,9 @@ def test_a_test_s_status(history: list[tuple[str, str | None, tuple[str, ...]]],
 
 
 def test_outage_runs_are_left_out_of_every_statistic() -> None:
-    healthy = {f"t{i}": ("unit", (P,)) for i in range(9)}
-    outage = {f"t{i}": ("unit", (F, P)) for i in range(9)}  # 9 of 9 failed their first attempt
+    healthy: dict[str, tuple[str, tuple[str, ...]]] = {f"t{i}": ("unit", (P,)) for i in range(9)}
+    outage: dict[str, tuple[str, tuple[str, ...]]] = {
+        f"t{i}": ("unit", (F, P)) for i in range(9)}  # 9 of 9 failed their first attempt
     runs = [_run("r1", healthy), _run("r2", outage), _run("r3", healthy)]
     found, outages = standings(runs, Policy())
     assert outages == ["r2"]
@@ -187,7 +189,7 @@ def test_outage_runs_are_left_out_of_every_statistic() -> None:
 
 
 def test_the_window_and_the_protected_branch() -> None:
-    flaky_on_feature = {"x": ("unit", (F, P))}
+    flaky_on_feature: dict[str, tuple[str, tuple[str, ...]]] = {"x": ("unit", (F, P))}
     runs = [_run(f"m{i}", {"x": ("unit", (P,))}, tree=f"t{i}") for i in range(5)]
     runs.insert(2, _run("f1", flaky_on_feature, branch="feature"))
     found, _ = standings(runs, Policy(branch="main", window=3))

@@ -12,12 +12,11 @@ from pytest_pyramid.toolkits.services.providers import (
     POSTGRES,
     REDIS,
     URL,
-    ServicesConfigError,
     find,
     parse_services,
     redact,
 )
-from pytest_pyramid.toolkits.services.selection import tiers_wanted
+from pytest_pyramid.toolkits.services.selection import ServicesConfigError, tiers_wanted
 
 if TYPE_CHECKING:
     from collections.abc import Callable
