@@ -16,7 +16,6 @@ The rules this module keeps (docs/deploy.md lists them beside Argo Rollouts'):
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +26,7 @@ from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
 from pytest_pyramid.deploy.routers.base import ApplyResult
+from pytest_pyramid.deploy.sight import LogCursor, log_size, read_log
 from pytest_pyramid.deploy.state import (
     DeployState,
     Rollout,
@@ -63,33 +63,6 @@ class Outcome:
     restored_at: datetime | None = None
 
 
-def read_log(path: Path | None, offset: int) -> tuple[list[str], int]:
-    """Complete lines appended since ``offset``; raises OSError when the log cannot be read."""
-    if path is None:
-        raise OSError("the router has no access log to analyse")
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        data = handle.read()
-    end = data.rfind(b"\n") + 1
-    return data[:end].decode("utf-8", "replace").splitlines(), offset + end
-
-
-def disk_full(folder: Path) -> bool:
-    """Too little space left for nginx to append access-log lines (under 64 KiB)."""
-    try:
-        stat = os.statvfs(folder)
-    except OSError:
-        return False
-    return stat.f_bavail * stat.f_frsize < 64 * 1024
-
-
-def log_size(path: Path | None) -> int:
-    try:
-        return path.stat().st_size if path is not None else 0
-    except OSError:
-        return 0
-
-
 def fmt_rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
 
@@ -113,6 +86,16 @@ class Watch:
     stage: Stage
     mode: str  # "step" | "bake"
     until: float | None = None  # bake: monotonic end
+
+
+@dataclass
+class Blindness:
+    """A blind stretch of the analysis: since when (monotonic), and the rollout's status and
+    reason before it, restored when the analysis sees again."""
+
+    since: float | None = None
+    status: str = "running"
+    reason: str = ""
 
 
 class Deployer:
@@ -386,8 +369,7 @@ class Deployer:
             state.rollout.exposed_at = iso(exposed)
             self.save(state)
         started = now_utc()
-        judged = first_step.judge_alone(self, version, "first step 100%", read_log=read_log,
-                                        offset=log_size(self.router.log_path))
+        judged = first_step.judge_alone(self, version, "first step 100%")
         self.history.add_step(deployment_id, idx=1, weight=100, started_at=started,
                               result="failed" if judged.result == "failed" else "passed",
                               measurements=list(judged.measurements))
@@ -464,7 +446,6 @@ class Deployer:
         assert state.stable is not None
         run = AnalysisRun(
             failure_limit=self.config.failure_limit,
-            consecutive_error_limit=self.config.consecutive_error_limit,
             inconclusive_limit=self.config.inconclusive_limit,
             measurements_per_step=self.config.measurements,
         )
@@ -520,7 +501,8 @@ class Deployer:
         run.new_step()
         started_at = now_utc()
         progress_from = time.monotonic()
-        offset = log_size(self.router.log_path)
+        cursor = LogCursor(self.router.log_path, self.router.client_log_path,
+                           self.config.work_dir)
         measurements: list[dict[str, object]] = []
         n = 0
 
@@ -535,11 +517,12 @@ class Deployer:
             return ended
 
         router_due = time.monotonic() + ROUTER_CHECK_S
-        blind = False
+        blind = Blindness()
         while True:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
-                if phase.until is not None and time.monotonic() >= phase.until:
+                if phase.until is not None and time.monotonic() >= phase.until and \
+                        blind.since is None:
                     break
                 for request in take_requests(self.config.work_dir):
                     self.on_request(state, rollout, phase, request, record)
@@ -554,7 +537,8 @@ class Deployer:
                         raise end(f"router failed during {label}: "
                                   f"{'; '.join(health.problems)}", time.monotonic())
                 time.sleep(POLL_S)
-            if phase.until is not None and time.monotonic() >= phase.until:
+            if phase.until is not None and time.monotonic() >= phase.until and \
+                    blind.since is None:  # a bake never ends on a blind stretch
                 record("passed")
                 return
             n += 1
@@ -562,42 +546,33 @@ class Deployer:
             if not health.ok:
                 raise end(f"router failed during {label}: {'; '.join(health.problems)}",
                           time.monotonic())
-            try:
-                lines, new_offset = read_log(self.router.log_path, offset)
-                window = analysis.parse_lines(lines)
-                m = analysis.judge(window.upstreams.get(rollout.canary.addr),
-                                   window.upstreams.get(state.stable.addr), self.limits)
-            except OSError as exc:
-                m = analysis.measurement_error(f"cannot read the access log: {exc}")
-                new_offset = offset
+            reading = cursor.read()
+            window = analysis.parse_lines(reading.lines)
+            m = analysis.judge(window.upstreams.get(rollout.canary.addr),
+                               window.upstreams.get(state.stable.addr), self.limits)
+            if reading.blind is not None and m.result != "failed":
+                m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()
             measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
             self.out(self.describe_measurement(label, n, m))
-            if m.result in ("inconclusive", "error") and disk_full(self.config.work_dir):
-                # Blind: nginx cannot append to its log, so no data will come. Inconclusive,
-                # and the new version is not left its weight meanwhile: a traffic pause.
-                if phase.mode == "bake":
-                    raise end(f"{label}: the work folder's disk is full: the new version's "
-                              "traffic cannot be judged", detected, outcome="aborted")
-                if not blind:
-                    self.traffic_pause(state, rollout, label, detected)
-                    blind = True
-                if time.monotonic() - progress_from >= self.config.progress_deadline:
-                    raise end(f"{label}: no progress within the progress deadline (the disk "
-                              "stayed full)", detected)
+            if reading.blind is not None and m.result != "failed":
+                self.blind_window(state, rollout, label, blind, reading.blind, detected)
+                if detected - (blind.since or detected) >= self.config.blind_timeout:
+                    raise end(f"{label}: the analysis stayed blind for "
+                              f"{format_duration(detected - (blind.since or detected))} "
+                              f"(blind_timeout {format_duration(self.config.blind_timeout)}): "
+                              f"{reading.blind}", detected)
                 continue
-            if blind:  # space again: back to this step's weights, with fresh data
-                self.resume_step(state, rollout, stage, label)
-                blind = False
-                offset = log_size(self.router.log_path)
-                continue
+            if blind.since is not None:
+                self.sight_again(state, rollout, label, blind)
+                if m.result != "failed":  # what the blind stretch hid is not judged
+                    cursor.to_end()
+                    continue
             if m.result != "inconclusive":
-                offset = new_offset  # an inconclusive window grows until it has enough data
+                cursor.commit()  # an inconclusive window grows until it has enough data
             if phase.mode == "bake" or rollout.status == "paused":
-                # Passed already, or waiting for a human: only failures and errors still count.
-                step = run.record(m.result) if m.result in ("failed", "error") else "measure"
-                if m.result not in ("failed", "error"):
-                    run.consecutive_errors = 0
+                # Passed already, or waiting for a human: only failures still count.
+                step = run.record(m.result) if m.result == "failed" else "measure"
             else:
                 step = run.record(m.result)
             if step == "rollback":
@@ -620,31 +595,27 @@ class Deployer:
                           f"({format_duration(self.config.progress_deadline)}; last: "
                           f"{'; '.join(m.reasons)})", detected)
 
-    def traffic_pause(self, state: DeployState, rollout: Rollout, label: str,
-                      detected: float) -> None:
-        assert state.stable is not None
-        result = self.route({state.stable.addr: 100})
-        if not result.ok:
-            raise Ended(self.rollback(state, rollout, f"{label}: the disk is full and traffic "
-                                      f"could not be paused: {result.message}", detected))
-        rollout.status, rollout.weight = "paused", 0
-        rollout.reason = f"{label}: the work folder's disk is full"
+    def blind_window(self, state: DeployState, rollout: Rollout, label: str,
+                     blind: Blindness, why: str, detected: float) -> None:
+        """The analysis cannot see: the rollout pauses at its weight (nothing advances, the
+        bake does not end) until it sees again or ``blind_timeout`` rolls it back."""
+        if blind.since is not None:
+            return
+        blind.since, blind.status, blind.reason = detected, rollout.status, rollout.reason
+        rollout.status, rollout.reason = "paused", f"{label}: blind: {why}"
         self.save(state)
-        self.out(f"[paused] {label}: the work folder's disk is full, so the router's log cannot "
-                 f"show the new version's traffic: all traffic is back on stable "
-                 f"{state.stable.addr} (the new version stays up) until there is space")
+        self.out(f"[paused] {label}: the analysis is blind ({why}): traffic stays at "
+                 f"{rollout.weight}% and nothing advances; still blind "
+                 f"{format_duration(self.config.blind_timeout)} from now, it rolls back")
 
-    def resume_step(self, state: DeployState, rollout: Rollout, stage: Stage,
-                    label: str) -> None:
-        assert state.stable is not None
-        weights = split(state.stable.addr, rollout.canary.addr, stage.weight)
-        result = self.route(weights)
-        if not result.ok:
-            raise Ended(self.rollback(state, rollout, f"{label}: router: {result.message}",
-                                      time.monotonic(), outcome="aborted"))
-        rollout.status, rollout.weight = "running", stage.weight
+    def sight_again(self, state: DeployState, rollout: Rollout, label: str,
+                    blind: Blindness) -> None:
+        self.out(f"[resume] {label}: the analysis sees again after "
+                 f"{format_duration(time.monotonic() - (blind.since or 0.0))} blind; "
+                 "measurements start afresh from here")
+        rollout.status, rollout.reason = blind.status, blind.reason
+        blind.since = None
         self.save(state)
-        self.out(f"[resume] {label}: space again in the work folder: {describe(weights)}")
 
     def on_request(self, state: DeployState, rollout: Rollout, phase: Watch,
                    request: ControlRequest, record: Callable[[str], None]) -> None:
@@ -780,8 +751,7 @@ class Deployer:
             return f"router: {result.message}"
         self.out(f"[rollback] {describe(split(current.addr, target.addr, weight))}: the "
                  "target is judged on real traffic before it gets all of it")
-        judged = first_step.judge_alone(self, target, f"rollback target {weight}%",
-                                        read_log=read_log, offset=log_size(self.router.log_path))
+        judged = first_step.judge_alone(self, target, f"rollback target {weight}%")
         if judged.result != "failed":
             return None
         back = self.route({current.addr: 100})

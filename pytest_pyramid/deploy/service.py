@@ -458,7 +458,8 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     ``alert`` marks the release degraded for `status`. Ends when anyone else takes the deploy
     lock (a deploy, a rollback, a stop) or the serving release changes."""
     from pytest_pyramid.deploy import analysis, supervisor
-    from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer, log_size, read_log
+    from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer
+    from pytest_pyramid.deploy.sight import LogCursor
     from pytest_pyramid.deploy.state import LockHeld, read_state
 
     state = read_state(config.state_path).state
@@ -470,10 +471,9 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     if watch_lock is None:
         return 0  # another watch runs
     limits = Deployer(config, router, _history(config, out), out).limits
-    run = analysis.AnalysisRun(failure_limit=config.failure_limit,
-                               consecutive_error_limit=config.consecutive_error_limit,
-                               inconclusive_limit=1 << 30)
-    offset = log_size(router.log_path)
+    run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
+    cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
+    blind_since: float | None = None
 
     def status(kind: str, reason: str = "") -> None:
         supervisor.write_watch_status(config.work_dir, state=kind, reason=reason,
@@ -508,19 +508,27 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             if now < measure_at:
                 continue
             measure_at = now + config.interval
-            try:
-                lines, new_offset = read_log(router.log_path, offset)
-                m = analysis.judge(analysis.parse_lines(lines).upstreams.get(stable.addr),
-                                   None, limits)
-            except OSError as exc:
-                m, new_offset = analysis.measurement_error(f"cannot read the access log: "
-                                                           f"{exc}"), offset
-            if m.result != "inconclusive":
-                offset = new_offset
-            if m.result == "successful":
-                run.consecutive_errors = 0
+            reading = cursor.read()
+            m = analysis.judge(analysis.parse_lines(reading.lines).upstreams.get(stable.addr),
+                               None, limits)
+            if reading.blind is not None and m.result != "failed":
+                # Nothing to compare with and no step to hold: said, never taken for healthy.
+                if blind_since is None:
+                    blind_since = now
+                    out(f"[watch] blind: {reading.blind}; the release is unjudged until the "
+                        "analysis sees again")
+                status("blind", reading.blind)
                 continue
-            if m.result == "inconclusive" or run.record(m.result) != "rollback":
+            if blind_since is not None:
+                blind_since = None
+                out("[watch] the analysis sees again: measurements start afresh")
+                status("healthy")
+                if m.result != "failed":
+                    cursor.to_end()
+                    continue
+            if m.result != "inconclusive":
+                cursor.commit()
+            if m.result != "failed" or run.record(m.result) != "rollback":
                 continue
             reason = "; ".join(m.reasons)
             status("degraded", reason)
@@ -532,7 +540,6 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             out("[watch] policy alert (or no previous release): `pyramid status` reports it "
                 "degraded; `pyramid rollback` returns to the previous release")
             run = analysis.AnalysisRun(failure_limit=config.failure_limit,
-                                       consecutive_error_limit=config.consecutive_error_limit,
                                        inconclusive_limit=1 << 30)
 
 
@@ -838,6 +845,9 @@ def status(config: DeployConfig) -> StatusReport:
             problems.append(f"stable {state.stable.commit[:12]} is degraded: its traffic "
                             f"breached the limits after the bake ({watch.get('reason')}); "
                             f"watch policy {watch.get('policy')}")
+        elif watch.get("state") == "blind" and live:
+            problems.append(f"stable {state.stable.commit[:12]} is unjudged: the watch is blind "
+                            f"({watch.get('reason')})")
         elif live:
             extra_notes.append(f"watch: pid {lease.pid if lease else '?'} judges the serving "
                                f"release's traffic (policy {watch.get('policy')})")

@@ -18,6 +18,7 @@ from pytest_pyramid.deploy.approvals import Identity, sign_approval, tally, verd
 from pytest_pyramid.deploy.config import KEYS, build_config, load_config
 from pytest_pyramid.deploy.history import Deployment
 from pytest_pyramid.deploy.processes import Version
+from pytest_pyramid.deploy.sight import LogCursor
 from pytest_pyramid.deploy.state import (
     StateError,
     answer,
@@ -313,16 +314,98 @@ def test_judge(
         (AnalysisRun(inconclusive_limit=1, measurements_per_step=2),
          ["inconclusive", "successful", "inconclusive", "successful"],
          ["measure", "measure", "measure", "advance"]),
-        (AnalysisRun(consecutive_error_limit=2), ["error", "error", "successful"],
-         ["measure", "measure", "advance"]),
-        (AnalysisRun(consecutive_error_limit=2), ["error", "error", "error"],
-         ["measure", "measure", "rollback"]),
     ],
 )
 def test_analysis_run_counts_like_argo(
     run: AnalysisRun, results: list[analysis.Result], actions: list[str]
 ) -> None:
     assert [run.record(r) for r in results] == actions
+
+
+# -- sight: when a window of the router's log cannot be trusted to hold every request ---------
+LINE = "1.0|200|127.0.0.1:9001|200|0.004|0.004\n"
+
+
+def _append(path: Path, count: int) -> None:
+    with path.open("a") as handle:
+        handle.write(LINE * count)
+
+
+def _rotate(split: Path, edge: Path) -> None:
+    split.rename(split.with_suffix(".1"))  # nginx still writes to the renamed file
+    split.write_text("")
+
+
+def _rename_and_back(split: Path, edge: Path) -> None:
+    split.rename(split.with_suffix(".1"))
+    _append(split.with_suffix(".1"), 2)
+    split.with_suffix(".1").rename(split)
+
+
+@pytest.mark.parametrize(
+    ("fault", "split_lines", "edge_lines", "blind", "seen"),
+    [
+        (None, 4, 4, None, 4),
+        (None, 0, 0, None, 0),  # no traffic: inconclusive, not blind
+        (None, 0, 2, None, 0),  # an edge line may land before its split line is read
+        (None, 0, 3, "logged no request while its edge answered 3", 0),
+        (lambda split, edge: split.unlink(), 4, 4, "is missing (removed or renamed away)", 0),
+        (lambda split, edge: split.write_text(""), 0, 0, "was rotated or truncated", 0),
+        (_rotate, 3, 3, "was rotated or truncated", 3),
+        (_rename_and_back, 1, 1, None, 3),  # renamed back: nothing lost
+        (lambda split, edge: edge.unlink(), 0, 0, None, 0),  # no comparison without the edge's
+    ],
+    ids=["appended", "no-traffic", "edge-ahead", "silent-router", "removed", "truncated",
+         "rotated", "renamed-back", "edge-log-gone"],
+)
+def test_log_cursor_says_when_a_window_is_blind(
+    tmp_path: Path, fault: Any, split_lines: int, edge_lines: int, blind: str | None, seen: int
+) -> None:
+    split, edge = tmp_path / "split.log", tmp_path / "edge.log"
+    _append(split, 7)
+    _append(edge, 7)
+    cursor = LogCursor(split, edge, tmp_path)  # from the logs' ends: older lines never count
+    if fault is not None:
+        fault(split, edge)
+    if split_lines and split.exists():
+        _append(split, split_lines)
+    if edge_lines:
+        _append(edge, edge_lines)
+    reading = cursor.read()
+    assert (reading.blind is None) == (blind is None), reading.blind
+    if blind is not None:
+        assert blind in (reading.blind or "")
+    assert len(reading.lines) == seen
+
+
+def test_log_cursor_grows_an_uncommitted_window_and_moves_past_a_committed_one(
+    tmp_path: Path,
+) -> None:
+    split = tmp_path / "split.log"
+    split.write_text("")
+    cursor = LogCursor(split, None, tmp_path)
+    _append(split, 2)
+    assert len(cursor.read().lines) == 2
+    _append(split, 1)
+    assert len(cursor.read().lines) == 3  # inconclusive: not committed, the window grows
+    cursor.commit()
+    _append(split, 1)
+    assert len(cursor.read().lines) == 1
+    cursor.to_end()
+    assert cursor.read().lines == []
+
+
+def test_a_router_without_an_access_log_is_blind(tmp_path: Path) -> None:
+    assert "no access log" in (LogCursor(None, None, tmp_path).read().blind or "")
+
+
+def test_a_blind_window_is_never_a_pass() -> None:
+    good = analysis.judge(UpstreamStats(50, 0, [0.01] * 50), None, Limits())
+    assert good.result == "successful"
+    blind = analysis.blind("the access log is missing", good)
+    assert blind.result == "inconclusive"
+    assert blind.reasons == ("blind: the access log is missing",)
+    assert blind.requests == 50
 
 
 # -- the gate -----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy.processes import is_alive, start_ticks
-from pytest_pyramid.deploy.rollout import disk_full
+from pytest_pyramid.deploy.sight import disk_full
 from tests.deploy.helpers import Project, app_command
 from tests.deploy.load import Clients
 from tests.deploy.test_faults import (
@@ -410,6 +410,7 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
     first = project.commit("v1")
     assert project.run("deploy").returncode == 0
     trigger = tmp_path / "fail-now"
+    project.write_config(blind_timeout="3s")
     with Clients(project.url) as clients:
         clients.wait_for(30)
         deploy = at_25_percent(project, "v2-fails-when-the-disk-is-full", trigger)
@@ -417,7 +418,7 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
         fault_at = time.time()
         trigger.write_text("the release breaks while the work folder is full\n")
         # with no space left the traffic still goes back to stable: a rollback if the failures
-        # reached the log, else a traffic pause because the analysis is blind
+        # reached the log, else a blind pause at 25% that blind_timeout ends with a rollback
 
         def back_on_stable() -> bool:
             last = sorted(clients.since(fault_at), key=lambda r: r.started)[-20:]
@@ -427,7 +428,7 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
         clients.settle_on(first)
         back_after = time.time() - fault_at
         full = disk_full(small_disk)
-        filler.unlink()  # space again: a paused step resumes, sees the failures, rolls back
+        filler.unlink()
         out = finish(deploy)
         clients.settle_on(first)
     row = rows(project)[-1]
@@ -438,5 +439,5 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
     assert "[rollback] all traffic on stable" in out
     if "[paused]" in out:
         assert "the work folder's disk is full" in out
-        assert "[resume]" in out
+        assert "the analysis stayed blind" in row["reason"]
     assert project.state()["stable"]["commit"] == first
