@@ -39,10 +39,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
-def lease(project: Project) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))
+def lease(project: Project, name: str = "supervisor.lease") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((project.work_dir / name).read_text().strip("\0 \n"))
     return data
+
+
+def watched_by(project: Project) -> int | None:
+    """The pid of the post-bake watch, while it holds its lease."""
+    with contextlib.suppress(OSError, ValueError):
+        record = lease(project, "watch.lease")
+        if not record["released"] and start_ticks(record["pid"]) == record["start_ticks"]:
+            return int(record["pid"])
+    return None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -296,6 +304,69 @@ def test_watch_rolls_back_a_release_that_breaks_after_its_bake(
     assert_failures_before(clients, restored_at)
     assert project.state()["stable"]["commit"] == first
     assert "change failure rate:     50.0%" in project.run("stats").stdout
+    # the release the watch returned to is watched in turn, by the same supervisor
+    wait_for(lambda: f"judges {first[:12]}" in project.run("status").stdout)
+
+
+def breakable_first(project: Project, tmp_path: Path) -> tuple[Path, str]:
+    """v1 deployed with a start command that fails every API request once the returned trigger
+    exists (recorded with the version: a rollback to it starts it the same way)."""
+    trigger = tmp_path / "v1-fails"
+    project.write_config(command=app_command("good", "--fail-file", str(trigger)),
+                         interval="0.5s", watch="rollback")
+    first = project.commit("v1-breaks-later")
+    assert project.run("deploy").returncode == 0
+    return trigger, first
+
+
+def caught_breaking(project: Project, trigger: Path, first: str) -> None:
+    """The watched release breaks; its watch finds it (nothing earlier to return to: alert)."""
+    trigger.write_text("the watched release breaks\n")
+    wait_for(lambda: project.run("status").returncode == 1)
+    assert f"stable {first[:12]} is degraded" in project.run("status").stdout
+    assert project.state()["stable"]["commit"] == first
+
+
+def test_the_release_a_command_line_rollback_returns_to_is_watched(
+    project: Project, tmp_path: Path
+) -> None:
+    trigger, first = breakable_first(project, tmp_path)
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        project.commit("v2")
+        assert project.run("deploy", "--command", app_command()).returncode == 0
+        rolled = project.run("rollback", "--by", "oncall")
+        assert rolled.returncode == 0, rolled.stdout
+        clients.settle_on(first)
+        assert f"judges {first[:12]}" in rolled.stdout
+        wait_for(lambda: watched_by(project) is not None)
+        status = project.run("status")
+        assert f"watch: pid {watched_by(project)} judges {first[:12]}" in status.stdout
+        caught_breaking(project, trigger, first)
+
+
+def test_the_stable_release_is_watched_after_its_supervisor_rolled_a_rollout_back(
+    project: Project, tmp_path: Path
+) -> None:
+    trigger, first = breakable_first(project, tmp_path)
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        project.commit("v2-errors")
+        result = project.run("deploy", "--command", app_command("error"))
+        assert result.returncode == 1
+        assert "[rollback]" in result.stdout
+        owner = int(result.stdout.split("[deploy] supervisor pid ", 1)[1].split()[0])
+        wait_for(lambda: watched_by(project) == owner)  # before any command could start one
+        caught_breaking(project, trigger, first)
+
+
+def test_status_says_when_nothing_watches_the_serving_release(
+    deployed: tuple[Project, str],
+) -> None:
+    project, first = deployed  # watch = "off"
+    status = project.run("status")
+    assert status.returncode == 0
+    assert f"watch: off: nothing judges {first[:12]}" in status.stdout
 
 
 def test_watch_alert_policy_reports_the_release_degraded(
