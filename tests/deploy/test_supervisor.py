@@ -427,6 +427,39 @@ def test_watch_restarts_a_frozen_nginx_master(
         clients.settle_on(second)
 
 
+@pytest.mark.parametrize("role", ["split", "edge"])
+def test_watch_restarts_a_hung_nginx_whose_master_still_runs(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path,
+    role: str,
+) -> None:
+    """Its workers stopped: the master runs and is not frozen, the port accepts connections,
+    nothing answers. Detected by the admin port, the group is killed and started again."""
+    project, _ = deployed
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        second = released(project, tmp_path / "never", "rollback")
+        master, *workers = nginx_pids(project, role)
+        ticks = {pid: start_ticks(pid) for pid in workers}
+        fault_at = time.time()
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: not is_alive(master) and
+                     all(not is_alive(pid, ticks[pid]) for pid in workers))
+        finally:
+            for pid in workers:
+                if is_alive(pid, ticks[pid]):
+                    os.kill(pid, signal.SIGCONT)
+        wait_for(lambda: any(r.ok for r in clients.since(fault_at)), 60)
+        clients.settle_on(second)
+        back = min(r.started for r in clients.since(fault_at) if r.ok)
+    fault_report(clients, outcome=f"hung {role} nginx restarted",
+                 restored_after_s=round(back - fault_at, 3))
+    assert nginx_pids(project, role)[0] != master
+    assert all(r.started < back for r in clients.failures)
+    assert project.run("status").returncode == 0
+
+
 def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     project.commit("v2")
