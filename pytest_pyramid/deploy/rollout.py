@@ -16,6 +16,7 @@ The rules this module keeps (docs/deploy.md lists them beside Argo Rollouts'):
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ from pytest_pyramid.deploy.routers.base import ApplyResult
 from pytest_pyramid.deploy.sight import LogCursor, log_size, read_log
 from pytest_pyramid.deploy.state import (
     DeployState,
+    Progress,
     Rollout,
     answer,
     save_state,
@@ -453,8 +455,10 @@ class Deployer:
         reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
                                                      else "")
         try:
+            # resumed in its bake: the steps are behind it (rollout.progress says how far)
+            in_bake = rollout.progress is not None and rollout.progress.phase == "bake"
             try:
-                for stage in stages[rollout.stage:]:
+                for stage in [] if in_bake else stages[rollout.stage:]:
                     self.step(state, rollout, stage, run)
             except _Promoted as promoted:
                 rollout.stage, rollout.weight = len(stages) - 1, 100
@@ -468,7 +472,8 @@ class Deployer:
                 self.save(state)
                 self.out(f"[bake] 100% on {rollout.canary.addr}; previous version "
                          f"{state.stable.addr} kept warm for {format_duration(bake)} while "
-                         "analysis continues")
+                         "analysis continues" + (" (resumed: the rest of it)" if in_bake
+                                                  else ""))
                 self.watch(state, rollout, Watch(stages[-1], "bake", time.monotonic() + bake),
                            run)
         except Ended as ended:
@@ -500,11 +505,26 @@ class Deployer:
         label = f"{stage.label} {stage.weight}%" if phase.mode == "step" else "bake"
         run.new_step()
         started_at = now_utc()
-        progress_from = time.monotonic()
+        carried = self.carried(rollout, phase, run)
+        started_mono = time.monotonic()
+        progress_from = started_mono - carried.watched_s
         cursor = LogCursor(self.router.log_path, self.router.client_log_path,
-                           self.config.work_dir)
+                           self.config.work_dir, at=(carried.log_offset, carried.log_inode)
+                           if carried.watched_s else None)
         measurements: list[dict[str, object]] = []
         n = 0
+
+        def keep(done: bool) -> None:
+            """Durable progress of this phase (each measurement): a resume continues it."""
+            offset, inode = cursor.position()
+            rollout.progress = Progress(
+                phase.mode, stage.number, carried.watched_s + time.monotonic() - started_mono,
+                run.step_successes, offset, inode)
+            if not done:  # quietly: a full disk is said where it matters (the blind pause)
+                with contextlib.suppress(OSError):
+                    save_state(self.config.state_path, state)
+
+        keep(done=False)
 
         def record(result: str) -> None:
             self.history.add_step(rollout.id, idx=stage.number if phase.mode == "step" else 0,
@@ -522,7 +542,7 @@ class Deployer:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
                 if phase.until is not None and time.monotonic() >= phase.until and \
-                        blind.since is None:
+                        blind.since is None and n > 0:
                     break
                 for request in take_requests(self.config.work_dir):
                     self.on_request(state, rollout, phase, request, record)
@@ -538,7 +558,7 @@ class Deployer:
                                   f"{'; '.join(health.problems)}", time.monotonic())
                 time.sleep(POLL_S)
             if phase.until is not None and time.monotonic() >= phase.until and \
-                    blind.since is None:  # a bake never ends on a blind stretch
+                    blind.since is None and n > 0:  # never on a blind stretch, or unmeasured
                 record("passed")
                 return
             n += 1
@@ -555,6 +575,7 @@ class Deployer:
             detected = time.monotonic()
             measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
             self.out(self.describe_measurement(label, n, m))
+            keep(done=False)
             if reading.blind is not None and m.result != "failed":
                 self.blind_window(state, rollout, label, blind, reading.blind, detected)
                 if detected - (blind.since or detected) >= self.config.blind_timeout:
@@ -578,6 +599,7 @@ class Deployer:
             if step == "rollback":
                 raise end(f"{label}: {'; '.join(m.reasons)}", detected)
             if phase.mode == "step" and step == "advance":
+                keep(done=True)
                 record("passed")
                 return
             if step == "pause" and rollout.status != "paused":
@@ -594,6 +616,24 @@ class Deployer:
                 raise end(f"{label}: no progress within the progress deadline "
                           f"({format_duration(self.config.progress_deadline)}; last: "
                           f"{'; '.join(m.reasons)})", detected)
+
+    def carried(self, rollout: Rollout, phase: Watch, run: AnalysisRun) -> Progress:
+        """What a resumed phase brings from the durable record: the seconds already watched
+        (a bake's end moves that much closer, a step's progress deadline too), the step's
+        successful measurements, and where the analysis window began (the stretch nobody
+        watched is judged by the first measurement). A fresh phase brings nothing."""
+        fresh = Progress(phase.mode, phase.stage.number)
+        done = rollout.progress
+        if done is None or (done.phase, done.stage) != (fresh.phase, fresh.stage):
+            return fresh
+        run.step_successes = done.successes
+        if phase.until is not None:
+            phase.until -= done.watched_s
+        label = phase.stage.label if phase.mode == "step" else "bake"
+        self.out(f"[resume] {label}: {format_duration(done.watched_s)} of it was already "
+                 f"watched, {done.successes} successful measurement(s); the analysis goes on "
+                 "from where its window began, the traffic nobody watched included")
+        return done
 
     def blind_window(self, state: DeployState, rollout: Rollout, label: str,
                      blind: Blindness, why: str, detected: float) -> None:

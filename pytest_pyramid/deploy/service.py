@@ -415,7 +415,8 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
 
 def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
     """A supervisor taking over a rollout whose supervisor died: it goes on watching it from
-    the step it was at (the analysis starts afresh there; a bake starts again) when both
+    where its durable progress says (rollout.progress: the watched time, the step's successes,
+    where the analysis window began; the unwatched stretch is judged too) when both
     versions are healthy, else it is settled (stable back to 100%)."""
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld

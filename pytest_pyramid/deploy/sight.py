@@ -117,10 +117,19 @@ class LogCursor:
     """Reads the split's log (what each version served) beside the edge's (what clients were
     answered), from where the last conclusive window ended."""
 
-    def __init__(self, log: Path | None, client_log: Path | None, work_dir: Path) -> None:
+    def __init__(self, log: Path | None, client_log: Path | None, work_dir: Path,
+                 at: tuple[int, int | None] | None = None) -> None:
+        """From the logs' ends, or for the split's log from ``at`` (offset, inode: a resumed
+        window; a file that is no longer that one is read as rotated)."""
         self._log = _File(log)
         self._client = _File(client_log)
         self.work_dir = work_dir
+        if at is not None:
+            self._log.offset, self._log.inode = at
+
+    def position(self) -> tuple[int, int | None]:
+        """Where the current window of the split's log begins (durable: rollout progress)."""
+        return self._log.offset, self._log.inode
 
     def read(self) -> Reading:
         lines, blind = self._log.read()

@@ -789,3 +789,35 @@ def test_history_durations_ignore_a_clock_step(tmp_path: Path) -> None:
     assert duration > 0  # this process's monotonic clock: not the clamped wall-clock span
     assert rows[other].duration_s == 0.0  # another process's row: clamped, never negative
     assert (rows[row].outcome, rows[other].outcome) == ("succeeded", "aborted")
+
+
+# -- rollout progress: what a resumed supervisor continues from ----------------------------------
+GOOD_PROGRESS = {"phase": "bake", "stage": 4, "watched_s": 9.5, "successes": 0,
+                 "log_offset": 1200, "log_inode": 77}
+
+
+@pytest.mark.parametrize(
+    ("changes", "kept"),
+    [
+        ({}, True),
+        ({"log_inode": None}, True),
+        ({"phase": "soak"}, False),
+        ({"watched_s": -1.0}, False),
+        ({"watched_s": "9.5"}, False),
+        ({"watched_s": True}, False),
+        ({"successes": -2}, False),
+        ({"log_offset": 1.5}, False),
+        ({"stage": None}, False),
+        ({"log_inode": "77"}, False),
+    ],
+)
+def test_a_progress_record_is_used_only_when_well_formed(
+    changes: dict[str, Any], kept: bool
+) -> None:
+    from pytest_pyramid.deploy.state import Progress
+
+    progress = Progress.from_dict({**GOOD_PROGRESS, **changes})
+    assert (progress is not None) == kept
+    if progress is not None:
+        assert progress.as_dict() == {**GOOD_PROGRESS, **changes}
+    assert Progress.from_dict(None) is None

@@ -155,6 +155,51 @@ def test_killed_supervisor_is_resumed_by_the_next_command(
     assert project.run("status").returncode == 0
 
 
+def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_time(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    """The supervisor dies 2 s into a 60 s bake; the release fails for a while and heals before
+    anybody looks. The resumed bake neither starts its 60 s again nor ends without judging the
+    unwatched stretch: it reads from where its window began, and finds the failures."""
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    project.commit("v2-breaks-while-unwatched")
+    project.write_config(interval="0.5s", bake="60s", steps=[50, 100])
+
+    def baked_for(seconds: float) -> Callable[[dict[str, Any]], bool]:
+        def check(state: dict[str, Any]) -> bool:
+            progress = (state.get("rollout") or {}).get("progress") or {}
+            return progress.get("phase") == "bake" and progress["watched_s"] >= seconds
+        return check
+
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy", "--command",
+                               app_command("good", "--fail-file", str(trigger)))
+        project.wait_state(baked_for(2.0), 90)
+        os.kill(supervisor_pid(project), signal.SIGKILL)
+        finish(deploy)
+        watched = project.state()["rollout"]["progress"]["watched_s"]
+        fault_at = time.time()
+        trigger.write_text("the release fails while nobody watches\n")
+        wait_for(lambda: len(clients.failures) >= 10)
+        trigger.unlink()  # healthy again before anybody looks
+        healed = time.time()
+        wait_for(lambda: len([r for r in clients.since(healed) if r.ok]) >= 10)
+        project.run("status")  # the next command resumes the rollout
+        wait_for(lambda: restored(project), 90)
+        clients.settle_on(first)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    resumed = "".join(log.read_text() for log in (project.work_dir / "supervisor").glob(
+        "*-resume-*.log"))
+    carried = resumed.split("[resume] bake: ", 1)[1].split(" of it was already watched")[0]
+    assert float(carried.rstrip("s")) >= min(watched, 2.0) - 0.05
+    assert row["outcome"] == "rolled_back"
+    assert "bake" in row["reason"]
+    assert project.state()["stable"]["commit"] == first
+
+
 def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
