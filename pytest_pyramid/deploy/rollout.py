@@ -63,6 +63,8 @@ class Outcome:
     client_failed_fraction: float | None = None
     exposed_at: datetime | None = None
     restored_at: datetime | None = None
+    #: what ended it when it did not succeed (history.CAUSES): recorded, read by the stats
+    cause: str = "change"
 
 
 def fmt_rate(value: float | None) -> str:
@@ -214,7 +216,7 @@ class Deployer:
         return None
 
     def rollback(self, state: DeployState, rollout: Rollout, reason: str, detected: float,
-                 *, outcome: str = "rolled_back") -> Outcome:
+                 *, outcome: str = "rolled_back", cause: str = "change") -> Outcome:
         """Breach detected at monotonic ``detected``: stable back to 100% first, then the
         rest (drain, stop the new version, bookkeeping)."""
         stable = state.stable
@@ -224,13 +226,14 @@ class Deployer:
         self.out(f"[rollback] {reason}")
         if stable is None or not processes.version_alive(stable):
             return self.stuck(state, rollout, f"{reason}; no running version to return to",
-                              exposed)
+                              exposed, cause)
         result = self.route({stable.addr: 100})
         ok, why = self.verified() if result.ok else (False, result.message)
         rollback_s = time.monotonic() - detected
         restored = self._since_exposure(exposed)
         if not ok:
-            return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed)
+            return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed,
+                              cause)
         self.out(f"[rollback] all traffic on stable {stable.addr} ({stable.commit[:12]}), "
                  f"verified in {format_duration(rollback_s)}")
         self.stop_after_drain(rollout.canary, "the new version")
@@ -240,17 +243,17 @@ class Deployer:
         self.answer_all(rollout, f"rollout #{rollout.id} ended ({outcome}) before acting")
         exit_code = 1
         return Outcome(exit_code, outcome, reason, rollback_s, exposed_at=exposed,
-                       restored_at=restored if exposed else None)
+                       restored_at=restored if exposed else None, cause=cause)
 
     def stuck(self, state: DeployState, rollout: Rollout, reason: str,
-              exposed: datetime | None) -> Outcome:
+              exposed: datetime | None, cause: str = "change") -> Outcome:
         rollout.status = "stuck"
         rollout.reason = reason
         self.save(state)
         self.out(f"[stuck] {reason}. Both versions are left running; `pyramid status` shows "
                  "what the router serves; fix the cause, then `pyramid abort`")
         self.answer_all(rollout, f"rollout #{rollout.id} is stuck: {reason}")
-        return Outcome(1, "failed", reason, exposed_at=exposed)
+        return Outcome(1, "failed", reason, exposed_at=exposed, cause=cause)
 
     def finish(self, state: DeployState, rollout: Rollout, reason: str) -> Outcome:
         """The new version becomes stable: 100% (if not yet), drain, stop the old one."""
@@ -487,7 +490,8 @@ class Deployer:
         if not result.ok:
             self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
             raise Ended(self.rollback(state, rollout, f"router failed at {stage.label}: "
-                                      f"{result.message}", time.monotonic(), outcome="aborted"))
+                                      f"{result.message}", time.monotonic(), outcome="aborted",
+                                      cause="router"))
         if not rollout.exposed_at:
             rollout.exposed_at = iso(now_utc())
             self._exposed_mono = time.monotonic()
@@ -531,8 +535,10 @@ class Deployer:
                                   weight=stage.weight, started_at=started_at, result=result,
                                   measurements=measurements)
 
-        def end(reason: str, detected: float, outcome: str = "rolled_back") -> Ended:
-            ended = Ended(self.rollback(state, rollout, reason, detected, outcome=outcome))
+        def end(reason: str, detected: float, outcome: str = "rolled_back",
+                cause: str = "change") -> Ended:
+            ended = Ended(self.rollback(state, rollout, reason, detected, outcome=outcome,
+                                        cause=cause))
             record("failed" if outcome == "rolled_back" else outcome)
             return ended
 
@@ -555,7 +561,8 @@ class Deployer:
                     health = self.router.check()
                     if not health.ok:
                         raise end(f"router failed during {label}: "
-                                  f"{'; '.join(health.problems)}", time.monotonic())
+                                  f"{'; '.join(health.problems)}", time.monotonic(),
+                                  cause="router")
                 time.sleep(POLL_S)
             if phase.until is not None and time.monotonic() >= phase.until and \
                     blind.since is None and n > 0:  # never on a blind stretch, or unmeasured
@@ -565,7 +572,7 @@ class Deployer:
             health = self.router.check()
             if not health.ok:
                 raise end(f"router failed during {label}: {'; '.join(health.problems)}",
-                          time.monotonic())
+                          time.monotonic(), cause="router")
             reading = cursor.read()
             window = analysis.parse_lines(reading.lines)
             m = analysis.judge(window.upstreams.get(rollout.canary.addr),
@@ -582,7 +589,7 @@ class Deployer:
                     raise end(f"{label}: the analysis stayed blind for "
                               f"{format_duration(detected - (blind.since or detected))} "
                               f"(blind_timeout {format_duration(self.config.blind_timeout)}): "
-                              f"{reading.blind}", detected)
+                              f"{reading.blind}", detected, cause="blind")
                 continue
             if blind.since is not None:
                 self.sight_again(state, rollout, label, blind)
@@ -615,7 +622,8 @@ class Deployer:
                     time.monotonic() - progress_from >= self.config.progress_deadline:
                 raise end(f"{label}: no progress within the progress deadline "
                           f"({format_duration(self.config.progress_deadline)}; last: "
-                          f"{'; '.join(m.reasons)})", detected)
+                          f"{'; '.join(m.reasons)})", detected,
+                          cause="change" if run.failures else "no_progress")
 
     def carried(self, rollout: Rollout, phase: Watch, run: AnalysisRun) -> Progress:
         """What a resumed phase brings from the durable record: the seconds already watched
@@ -694,7 +702,8 @@ class Deployer:
         raise ended
 
     # -- after a crash, or by hand ------------------------------------------------------------
-    def settle(self, state: DeployState, *, action: str, why: str) -> Outcome:
+    def settle(self, state: DeployState, *, action: str, why: str,
+               cause: str = "change") -> Outcome:
         """End a rollout no deploy process watches any more, from the router's real state.
 
         ``action`` is "abort"/"rollback" (stable back to 100%) or "promote" (the new version
@@ -720,14 +729,15 @@ class Deployer:
         if (action == "promote" or rollout.status == "promoting") and canary_ok:
             return self.finish(state, rollout, f"{why}; the new version took over")
         if stable_ok:
-            return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted")
+            return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted",
+                                 cause=cause)
         if canary_ok:
             # The stable version died: the new one serving everything is a rescue, not a success.
             outcome = self.finish(state, rollout, f"{why}; stable is not healthy, so the new "
                                                   "version took over")
-            return Outcome(1, "aborted", outcome.reason, exposed_at=exposed) \
+            return Outcome(1, "aborted", outcome.reason, exposed_at=exposed, cause="stable") \
                 if outcome.outcome == "succeeded" else outcome
-        return self.stuck(state, rollout, f"{why}; neither version is healthy", exposed)
+        return self.stuck(state, rollout, f"{why}; neither version is healthy", exposed, cause)
 
     def revert(self, state: DeployState, *, who: str) -> Outcome:
         """`pyramid rollback` with no rollout under way: the version that completed a deploy

@@ -119,7 +119,8 @@ def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str]
             continue  # settled with its rollout
         history.finish(row.id, outcome="aborted",
                        reason=(f"{row.reason}; " if row.reason else "")
-                       + "its deploy process ended without recording an outcome")
+                       + "its deploy process ended without recording an outcome",
+                       cause="interrupted")
         out(f"[reconcile] history #{row.id} was left {row.outcome}: recorded as aborted")
 
 
@@ -387,13 +388,13 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
     ignored: a second SIGTERM during the drain must not leave the history row open."""
     handlers = {sig: signal.signal(sig, _on_sigterm) for sig in _STOP_SIGNALS}
 
-    def settle(why: str) -> Outcome:
+    def settle(why: str, cause: str) -> Outcome:
         def noted(signum: int, frame: FrameType | None) -> None:
             out(f"[deploy] signal {signum} ignored: the rollback under way finishes first")
 
         for sig in handlers:
             signal.signal(sig, noted)
-        return deployer.settle(state, action="abort", why=why)
+        return deployer.settle(state, action="abort", why=why, cause=cause)
 
     try:
         try:
@@ -401,13 +402,13 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
         except KeyboardInterrupt:
             if state.rollout is None:
                 raise
-            return settle("deploy interrupted")
+            return settle("deploy interrupted", "interrupted")
         except Exception as exc:
             # Whatever went wrong, a new version with traffic is not left unwatched.
             if state.rollout is None:
                 raise
             out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
-            return settle(f"deploy failed: {type(exc).__name__}: {exc}")
+            return settle(f"deploy failed: {type(exc).__name__}: {exc}", "deploy_error")
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -444,7 +445,7 @@ def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
             else:
                 why = (f"rollout #{rollout.id} was left {rollout.status} at {rollout.weight}% "
                        "(its supervisor is gone)")
-                outcome = deployer.settle(state, action="abort", why=why)
+                outcome = deployer.settle(state, action="abort", why=why, cause="interrupted")
             _finish(history, rollout.id, rollout.reason, outcome)
             history.close()
     except LockHeld as exc:
@@ -693,7 +694,7 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                 previous = state.rollout
                 why = (f"rollout #{previous.id} of {previous.commit[:12]} was left "
                        f"{previous.status} at {previous.weight}% (its deploy process is gone)")
-                settled = deployer.settle(state, action="abort", why=why)
+                settled = deployer.settle(state, action="abort", why=why, cause="interrupted")
                 _finish(history, previous.id, previous.reason, settled)
                 if state.rollout is not None:
                     out(f"[reconcile] could not settle rollout #{previous.id}: {settled.reason}")
@@ -737,7 +738,8 @@ def _finish(history: History, deployment_id: int, earlier_reason: str, outcome: 
     history.finish(deployment_id, outcome=outcome.outcome, reason=reason,
                    rollback_s=outcome.rollback_s,
                    client_failed_fraction=outcome.client_failed_fraction,
-                   exposed_at=outcome.exposed_at, restored_at=outcome.restored_at)
+                   exposed_at=outcome.exposed_at, restored_at=outcome.restored_at,
+                   cause=outcome.cause)
 
 
 # -- approvals -----------------------------------------------------------------------------------
@@ -1173,7 +1175,7 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
                 history.finish(rollout.id, outcome="aborted",
                                reason=(f"{row.reason}; " if row.reason else "")
                                + f"stopped by `pyramid stop` at {rollout.weight}% "
-                                 f"({rollout.status})")
+                                 f"({rollout.status})", cause="interrupted")
                 out(f"[stop] rollout #{rollout.id} of {rollout.commit[:12]} ({rollout.status} at "
                     f"{rollout.weight}%) recorded as aborted")
     _close_orphan_rows(history, DeployState(), out)

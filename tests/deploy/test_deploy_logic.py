@@ -690,29 +690,33 @@ def test_stats_follow_the_dora_definitions() -> None:
     assert figures.median_rollback_s == pytest.approx(0.3)
 
 
-def test_change_failure_rate_against_a_hand_computed_history() -> None:
-    """The fault-injection history: seven deployments, two of them bad changes. The router
-    killed mid-rollout and a deploy process SIGKILLed (reconciled by the next command) ended
-    rollouts, but not because their change failed: 2/7 = 29%, not 4/7 = 57%."""
-    def ended(ident: int, outcome: str, reason: str) -> Deployment:
-        return replace(row(ident, outcome, days_ago=8 - ident, restored=30), reason=reason)
+#: the fault-injection history: (id, outcome, reason, cause) of the rollouts that did not succeed
+ENDED = [
+    (3, "rolled_back", "step 1/4 5%: error rate 100.00% > limit 0.50%", "change"),
+    (4, "rolled_back", "router failed during step 2/4 25%: split nginx master gone", "router"),
+    (5, "aborted", "rollout #5 of 0123456789ab was left running at 25% (its deploy process is "
+                   "gone); the new version took over", "interrupted"),
+    (6, "rolled_back", "bake: p95 608ms > limit 500ms", "change"),
+    (7, "aborted", "aborted by oncall at step 2/4", "change"),  # a person judged it failing
+    (8, "aborted", "deploy interrupted", "interrupted"),
+    (9, "failed", "step 3/4 50%: error rate 3.00% > limit 0.50%; rollback failed: router: "
+                  "reload refused; then abort by oncall", "change"),
+    (10, "aborted", "rollout #10 was left running at 5% (its deploy process is gone); stable "
+                    "is not healthy, so the new version took over", "stable"),
+]
 
-    history = [
-        row(1, "succeeded", days_ago=7),  # the first deployment
-        row(2, "succeeded", days_ago=6),
-        ended(3, "rolled_back", "step 1/4 5%: error rate 100.00% > limit 0.50%"),
-        ended(4, "rolled_back", "router failed during step 2/4 25%: split nginx master gone"),
-        ended(5, "aborted", "rollout #5 of 0123456789ab was left running at 25% (its deploy "
-                            "process is gone); the new version took over"),
-        ended(6, "rolled_back", "bake: p95 608ms > limit 500ms"),
-        ended(7, "aborted", "aborted by oncall at step 2/4"),  # a person judged it failing
-        ended(8, "aborted", "deploy interrupted"),
-        ended(9, "failed", "step 3/4 50%: error rate 3.00% > limit 0.50%; rollback failed: "
-                           "router: reload refused; then abort by oncall"),
-        ended(10, "aborted", "rollout #10 was left running at 5% (its deploy process is gone); "
-                             "stable is not healthy, so the new version took over"),
-        row(11, "succeeded", days_ago=0.5),
-    ]
+
+def hand_computed_history() -> list[Deployment]:
+    ended = [replace(row(ident, outcome, days_ago=8 - ident, restored=30), reason=reason,
+                     cause=cause) for ident, outcome, reason, cause in ENDED]
+    return [row(1, "succeeded", days_ago=7), row(2, "succeeded", days_ago=6), *ended,
+            row(11, "succeeded", days_ago=0.5)]
+
+
+def assert_hand_computed_figures(history: list[Deployment]) -> None:
+    """Seven deployments, two of them bad changes. The router killed mid-rollout and a deploy
+    process SIGKILLed (reconciled by the next command) ended rollouts, but not because their
+    change failed: 2/7 = 29%, not 4/7 = 57%."""
     seven = [d for d in history if d.id <= 6 or d.id == 11]  # the issue's seven deployments
     figures = compute(seven, now=NOW)
     assert (figures.deployments, figures.change_failures, figures.interrupted) == (7, 2, 2)
@@ -720,6 +724,88 @@ def test_change_failure_rate_against_a_hand_computed_history() -> None:
     everything = compute(history, now=NOW)
     assert (everything.change_failures, everything.interrupted) == (4, 4)  # 3, 6, 7, 9
     assert everything.change_failure_rate == pytest.approx(4 / 11)
+
+
+def test_change_failure_rate_against_a_hand_computed_history() -> None:
+    assert_hand_computed_figures(hand_computed_history())
+
+
+def test_the_change_failure_rate_reads_the_recorded_cause_not_the_reason_text() -> None:
+    # a reason that reads like an interruption, but the recorded cause is the change
+    worded = replace(row(3, "rolled_back", restored=30), cause="change",
+                     reason="step 1/4 5%: error rate 9% > limit (deploy interrupted earlier)")
+    assert compute([worded], now=NOW).change_failures == 1
+    assert compute([replace(worded, cause="router")], now=NOW).change_failures == 0
+
+
+def _version_0_file(path: Path) -> None:
+    """A history file as pytest-pyramid wrote it before causes were recorded."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import _SCHEMA
+
+    with sqlite3.connect(path) as db:
+        db.executescript(_SCHEMA)
+        for column in ("kind TEXT NOT NULL DEFAULT 'deploy'", "exposed_at TEXT",
+                       "restored_at TEXT", "reverted_by INTEGER", "reverted_at TEXT"):
+            db.execute(f"ALTER TABLE deployments ADD COLUMN {column}")
+        for d in hand_computed_history():
+            db.execute(
+                "INSERT INTO deployments (id, started_at, finished_at, commit_sha, commit_time,"
+                " strategy, dry_run, outcome, reason, duration_s, exposed_at, restored_at)"
+                " VALUES (?, ?, ?, ?, ?, 'canary', 0, ?, ?, 120.0, ?, ?)",
+                (d.id, d.started_at.isoformat(), d.finished_at and d.finished_at.isoformat(),
+                 d.commit, d.commit_time and d.commit_time.isoformat(), d.outcome, d.reason,
+                 d.exposed_at and d.exposed_at.isoformat(),
+                 d.restored_at and d.restored_at.isoformat()))
+
+
+def test_an_older_history_file_is_migrated_to_recorded_causes(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import SCHEMA_VERSION, History
+
+    path = tmp_path / "history.sqlite"
+    _version_0_file(path)
+    migrated = sorted(History(path).deployments(), key=lambda d: d.id)
+    assert {d.id: d.cause for d in migrated if d.cause} == \
+        {ident: cause for ident, _, _, cause in ENDED}
+    assert_hand_computed_figures(migrated)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        db.execute("UPDATE deployments SET reason = 'deploy interrupted' WHERE id = 3")
+    # from version 1 on the reason text is never read again: #3 stays a change failure
+    assert {d.id: d.cause for d in History(path).deployments()}[3] == "change"
+
+
+def test_a_history_file_from_a_newer_version_is_not_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import SCHEMA_VERSION, History
+
+    path = tmp_path / "history.sqlite"
+    History(path)
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    warnings: list[str] = []
+    History(path, warn=warnings.append)
+    assert any(f"schema version {SCHEMA_VERSION + 1}" in w for w in warnings), warnings
+
+
+def test_a_finished_row_records_its_cause_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    from pytest_pyramid.deploy.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    ident = history.start(commit=SHA, commit_time=None, strategy="canary", dry_run=False,
+                          verdict_path="v")
+    with pytest.raises(ValueError, match="unknown cause 'gremlins'"):
+        history.finish(ident, outcome="aborted", reason="", cause="gremlins")
+    history.finish(ident, outcome="rolled_back", reason="", cause="blind")
+    ok = history.start(commit=SHA, commit_time=None, strategy="canary", dry_run=False,
+                       verdict_path="v")
+    history.finish(ok, outcome="succeeded", reason="", cause="router")
+    causes = {d.id: d.cause for d in history.deployments()}
+    assert causes == {ident: "blind", ok: None}  # a success has no cause
 
 
 def test_deployment_frequency_over_less_than_a_day_is_per_day() -> None:
