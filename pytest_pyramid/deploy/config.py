@@ -344,7 +344,7 @@ KEYS: dict[str, Key] = {
                           metavar="N"),
     "inconclusive_limit": _key(3, _int(0), "inconclusive measurements in a row tolerated "
                                "before the rollout pauses for a human", metavar="N"),
-    "blind_timeout": _key("30s", _positive_duration, "an analysis that cannot read the "
+    "blind_timeout": _key("5s", _positive_duration, "an analysis that cannot read the "
                           "router's log (missing, rotated, not written, disk full) pauses the "
                           "rollout at its weight; still blind after this long, it rolls back",
                           metavar="DURATION"),
