@@ -485,9 +485,9 @@ def test_watch_restarts_a_hung_nginx_whose_master_still_runs(
         second = released(project, tmp_path / "never", "rollback")
         master, *workers = nginx_pids(project, role)
         ticks = {pid: start_ticks(pid) for pid in workers}
-        fault_at = time.time()
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
+        fault_at = time.time()  # from here no request can be answered until the restart
         try:
             wait_for(lambda: not is_alive(master) and
                      all(not is_alive(pid, ticks[pid]) for pid in workers))
