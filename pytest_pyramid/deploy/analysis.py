@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # '|' never occurs in these variables, unlike ' ' and ',' which do in $upstream_addr.
 LOG_FORMAT = "$msec|$status|$upstream_addr|$upstream_status|$upstream_response_time|$request_time"
 
-Result = Literal["successful", "failed", "inconclusive", "error"]
+Result = Literal["successful", "failed", "inconclusive"]
 Action = Literal["measure", "advance", "rollback", "pause"]
 
 
@@ -133,8 +133,12 @@ class Measurement:
         }
 
 
-def measurement_error(why: str) -> Measurement:
-    return Measurement("error", 0, None, None, (why,))
+def blind(why: str, seen: Measurement) -> Measurement:
+    """A window the analysis cannot trust to hold every request (sight.py): inconclusive
+    whatever it showed, never a pass; its figures are kept for the record."""
+    return Measurement("inconclusive", seen.requests, seen.error_rate, seen.p95,
+                       (f"blind: {why}",), seen.stable_requests, seen.stable_error_rate,
+                       seen.stable_p95)
 
 
 def judge(
@@ -190,17 +194,16 @@ class AnalysisRun:
     """Counts measurements across a rollout the way Argo Rollouts does.
 
     More than ``failure_limit`` failed measurements -> rollback. More than
-    ``consecutive_error_limit`` errors in a row -> rollback (one error is not a failure).
-    More than ``inconclusive_limit`` inconclusive measurements in a row -> pause for a human.
-    A step advances after ``measurements_per_step`` successful measurements.
+    ``inconclusive_limit`` inconclusive measurements in a row -> pause for a human. (A window
+    the analysis cannot read is blind, not Argo's "error": rollout.py pauses on it at once and
+    ``blind_timeout`` bounds it.) A step advances after ``measurements_per_step`` successful
+    measurements.
     """
 
     failure_limit: int = 0
-    consecutive_error_limit: int = 4
     inconclusive_limit: int = 3
     measurements_per_step: int = 1
     failures: int = 0
-    consecutive_errors: int = 0
     consecutive_inconclusive: int = 0
     step_successes: int = 0
 
@@ -209,11 +212,6 @@ class AnalysisRun:
         self.consecutive_inconclusive = 0
 
     def record(self, result: Result) -> Action:
-        if result == "error":
-            self.consecutive_errors += 1
-            too_many = self.consecutive_errors > self.consecutive_error_limit
-            return "rollback" if too_many else "measure"
-        self.consecutive_errors = 0
         if result == "failed":
             self.failures += 1
             self.consecutive_inconclusive = 0

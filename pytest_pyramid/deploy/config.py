@@ -52,7 +52,7 @@ class DeployConfig:
     min_requests: int
     failure_limit: int
     inconclusive_limit: int
-    consecutive_error_limit: int
+    blind_timeout: float
     compare_with_stable: bool
     max_p95_ratio: float
     max_error_rate_delta: float
@@ -344,8 +344,10 @@ KEYS: dict[str, Key] = {
                           metavar="N"),
     "inconclusive_limit": _key(3, _int(0), "inconclusive measurements in a row tolerated "
                                "before the rollout pauses for a human", metavar="N"),
-    "consecutive_error_limit": _key(4, _int(0), "measurement errors (unreadable log) in a "
-                                    "row tolerated before rolling back", metavar="N"),
+    "blind_timeout": _key("5s", _positive_duration, "an analysis that cannot read the "
+                          "router's log (missing, rotated, not written, disk full) pauses the "
+                          "rollout at its weight; still blind after this long, it rolls back",
+                          metavar="DURATION"),
     "compare_with_stable": _key(False, _bool, "also judge the canary against stable"),
     "max_p95_ratio": _key(1.5, _positive_float, "with comparison: canary p95 / stable p95 limit",
                           metavar="RATIO"),
@@ -409,6 +411,9 @@ KEYS: dict[str, Key] = {
 
 #: Keys that existed once, and why they are gone (a clearer message than "unknown key").
 REMOVED: dict[str, str] = {
+    "consecutive_error_limit": "a measurement that cannot read the router's log is blind now: "
+                               "the rollout pauses at its weight at once, and blind_timeout "
+                               "bounds how long before it rolls back",
     "allow_dirty": "deploy always ships the commit itself, never a working tree, so a verdict "
                    "that tested uncommitted changes did not test what would run; commit, run "
                    "the tests again and deploy that verdict",

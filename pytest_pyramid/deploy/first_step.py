@@ -21,17 +21,13 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pytest_pyramid.deploy import analysis, processes
 from pytest_pyramid.deploy.history import iso, now_utc
+from pytest_pyramid.deploy.sight import LogCursor
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from pathlib import Path
-
     from pytest_pyramid.deploy.analysis import Limits, Measurement
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.processes import Version
     from pytest_pyramid.deploy.routers.base import Router
-
-    ReadLog = Callable[[Path | None, int], tuple[list[str], int]]
 
 
 class Deployer(Protocol):
@@ -68,11 +64,12 @@ def smoke(deployer: Deployer, version: Version) -> str | None:
     return None
 
 
-def judge_alone(deployer: Deployer, version: Version, label: str, *, read_log: ReadLog,
-                offset: int) -> Judged:
-    """Measure ``version``'s share of the real traffic logged after ``offset``, window by
-    window, against the limits alone. Call once the router gives it traffic."""
+def judge_alone(deployer: Deployer, version: Version, label: str) -> Judged:
+    """Measure ``version``'s share of the real traffic logged from now on, window by window,
+    against the limits alone. Call once the router gives it traffic. A blind window (sight.py)
+    is never a pass: its failures count, the rest leaves the version unjudged, said so."""
     config, router = deployer.config, deployer.router
+    cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
     wanted = max(1, config.measurements)
     passed = 0
     seen: list[dict[str, object]] = []
@@ -83,13 +80,11 @@ def judge_alone(deployer: Deployer, version: Version, label: str, *, read_log: R
             if not processes.version_alive(version):
                 return Judged("failed", f"{label}: {version.addr} exited", tuple(seen))
             time.sleep(POLL_S)
-        try:
-            lines, new_offset = read_log(router.log_path, offset)
-            window = analysis.parse_lines(lines)
-            m = analysis.judge(window.upstreams.get(version.addr), None, deployer.limits)
-        except OSError as exc:
-            m = analysis.measurement_error(f"cannot read the access log: {exc}")
-            new_offset = offset
+        reading = cursor.read()
+        window = analysis.parse_lines(reading.lines)
+        m = analysis.judge(window.upstreams.get(version.addr), None, deployer.limits)
+        if reading.blind is not None and m.result != "failed":
+            m = analysis.blind(reading.blind, m)
         seen.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
         deployer.out(deployer.describe_measurement(label, n, m))
         last = "; ".join(m.reasons) or "within the limits"
@@ -97,7 +92,7 @@ def judge_alone(deployer: Deployer, version: Version, label: str, *, read_log: R
             return Judged("failed", f"{label}: {last}", tuple(seen))
         if m.result == "successful":
             passed += 1
-            offset = new_offset
+            cursor.commit()
     if passed == wanted:
         return Judged("passed", f"{label}: {passed} measurement(s) within the limits",
                       tuple(seen))

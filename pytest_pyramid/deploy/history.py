@@ -70,6 +70,40 @@ _ADDED_COLUMNS = (
     ("approvals", "verdict_digest", "TEXT"),
 )
 
+#: the history file's schema version (``PRAGMA user_version``), raised by each migration below
+SCHEMA_VERSION = 1
+#: what ended a deployment that did not succeed: its ``change`` (an analysis breach, its version
+#: exiting, a person aborting it, a later revert), or something else, which DORA's change failure
+#: rate does not count: the ``router`` failing, the ``stable`` version dying, the deploy
+#: ``interrupted`` (signal, killed, `pyramid stop`), ``no_progress`` (a progress deadline with
+#: no failed measurement), the analysis ``blind``, a ``deploy_error`` of the tool itself
+CAUSES = ("change", "router", "stable", "interrupted", "no_progress", "blind", "deploy_error")
+#: how version 0 files' reasons are read once, by the migration to version 1 (never again:
+#: from version 1 on the cause is recorded when the row is finished)
+_LEGACY_CAUSES = (
+    ("router failed", "router"),
+    ("stable is not healthy, so the new version took over", "stable"),
+    ("deploy interrupted", "interrupted"),
+    ("its deploy process is gone", "interrupted"),
+    ("its deploy process ended without recording an outcome", "interrupted"),
+    ("stopped by `pyramid stop`", "interrupted"),
+    ("deploy failed: ", "deploy_error"),
+    ("no progress within the progress deadline", "no_progress"),
+)
+
+
+class SchemaError(sqlite3.DatabaseError):
+    """A history file this version cannot read or write safely."""
+
+
+def legacy_cause(outcome: str, reason: str) -> str | None:
+    """The cause of a row finished before causes were recorded (migration 0 -> 1 only)."""
+    if outcome not in ("rolled_back", "aborted", "failed"):
+        return None
+    first = reason.split("; then ")[0]
+    return next((cause for marker, cause in _LEGACY_CAUSES if marker in first), "change")
+
+
 #: in_progress and paused are transient; unchanged = the commit already served (no change)
 OUTCOMES = ("in_progress", "paused", "succeeded", "rolled_back", "refused", "aborted", "failed",
             "unchanged")
@@ -110,6 +144,8 @@ class Deployment:
     #: the `pyramid rollback` that reverted this deployment after it had succeeded
     reverted_by: int | None = None
     reverted_at: datetime | None = None
+    #: what ended it, when it did not succeed (:data:`CAUSES`); None while open or succeeded
+    cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +190,7 @@ class History:
                 have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
                 if column not in have:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            _migrate(db, self.path)
 
     @contextmanager
     def _connect(self, timeout: float | None = None) -> Iterator[sqlite3.Connection]:
@@ -285,9 +322,14 @@ class History:
         self, deployment_id: int, *, outcome: str, reason: str,
         rollback_s: float | None = None, client_failed_fraction: float | None = None,
         exposed_at: datetime | None = None, restored_at: datetime | None = None,
+        cause: str = "change",
     ) -> None:
+        """``cause``: what ended a deployment that did not succeed (:data:`CAUSES`), recorded
+        for those outcomes only."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
+        if cause not in CAUSES:
+            raise ValueError(f"unknown cause {cause!r}")
         started = self._started.get(deployment_id)
         values: dict[str, object] = {
             # a duration from the monotonic clock when this process started the row
@@ -296,6 +338,7 @@ class History:
             "rollback_s": rollback_s, "client_failed_fraction": client_failed_fraction,
             "exposed_at": iso(exposed_at) if exposed_at else None,
             "restored_at": iso(restored_at) if restored_at else None,
+            "cause": cause if outcome in ("rolled_back", "aborted", "failed") else None,
         }
         self._write({"op": "finish", "id": deployment_id, "values": values},
                     f"the outcome of #{deployment_id} ({outcome})")
@@ -388,6 +431,24 @@ def _when(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the file to :data:`SCHEMA_VERSION`, one numbered step at a time, in the caller's
+    transaction (a step half done is never committed). A newer file is refused, not written."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaError(f"{path} has history schema version {version}; this pytest-pyramid "
+                          f"knows versions up to {SCHEMA_VERSION} (upgrade it)")
+    if version < 1:  # 1: the recorded cause of every deployment that did not succeed
+        have = {row[1] for row in db.execute("PRAGMA table_info(deployments)")}
+        if "cause" not in have:
+            db.execute("ALTER TABLE deployments ADD COLUMN cause TEXT")
+        rows = db.execute("SELECT id, outcome, reason FROM deployments WHERE cause IS NULL")
+        for ident, outcome, reason in rows.fetchall():
+            db.execute("UPDATE deployments SET cause = ? WHERE id = ?",
+                       (legacy_cause(outcome, reason or ""), ident))
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def _deployment(row: sqlite3.Row) -> Deployment:
     return Deployment(
         id=row["id"],
@@ -406,4 +467,5 @@ def _deployment(row: sqlite3.Row) -> Deployment:
         restored_at=_when(row["restored_at"]),
         reverted_by=row["reverted_by"],
         reverted_at=_when(row["reverted_at"]),
+        cause=row["cause"],
     )

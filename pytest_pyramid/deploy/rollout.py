@@ -16,7 +16,7 @@ The rules this module keeps (docs/deploy.md lists them beside Argo Rollouts'):
 
 from __future__ import annotations
 
-import os
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,8 +27,10 @@ from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
 from pytest_pyramid.deploy.routers.base import ApplyResult
+from pytest_pyramid.deploy.sight import LogCursor, log_size, read_log
 from pytest_pyramid.deploy.state import (
     DeployState,
+    Progress,
     Rollout,
     answer,
     save_state,
@@ -61,33 +63,8 @@ class Outcome:
     client_failed_fraction: float | None = None
     exposed_at: datetime | None = None
     restored_at: datetime | None = None
-
-
-def read_log(path: Path | None, offset: int) -> tuple[list[str], int]:
-    """Complete lines appended since ``offset``; raises OSError when the log cannot be read."""
-    if path is None:
-        raise OSError("the router has no access log to analyse")
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        data = handle.read()
-    end = data.rfind(b"\n") + 1
-    return data[:end].decode("utf-8", "replace").splitlines(), offset + end
-
-
-def disk_full(folder: Path) -> bool:
-    """Too little space left for nginx to append access-log lines (under 64 KiB)."""
-    try:
-        stat = os.statvfs(folder)
-    except OSError:
-        return False
-    return stat.f_bavail * stat.f_frsize < 64 * 1024
-
-
-def log_size(path: Path | None) -> int:
-    try:
-        return path.stat().st_size if path is not None else 0
-    except OSError:
-        return 0
+    #: what ended it when it did not succeed (history.CAUSES): recorded, read by the stats
+    cause: str = "change"
 
 
 def fmt_rate(value: float | None) -> str:
@@ -113,6 +90,16 @@ class Watch:
     stage: Stage
     mode: str  # "step" | "bake"
     until: float | None = None  # bake: monotonic end
+
+
+@dataclass
+class Blindness:
+    """A blind stretch of the analysis: since when (monotonic), and the rollout's status and
+    reason before it, restored when the analysis sees again."""
+
+    since: float | None = None
+    status: str = "running"
+    reason: str = ""
 
 
 class Deployer:
@@ -229,7 +216,7 @@ class Deployer:
         return None
 
     def rollback(self, state: DeployState, rollout: Rollout, reason: str, detected: float,
-                 *, outcome: str = "rolled_back") -> Outcome:
+                 *, outcome: str = "rolled_back", cause: str = "change") -> Outcome:
         """Breach detected at monotonic ``detected``: stable back to 100% first, then the
         rest (drain, stop the new version, bookkeeping)."""
         stable = state.stable
@@ -239,13 +226,14 @@ class Deployer:
         self.out(f"[rollback] {reason}")
         if stable is None or not processes.version_alive(stable):
             return self.stuck(state, rollout, f"{reason}; no running version to return to",
-                              exposed)
+                              exposed, cause)
         result = self.route({stable.addr: 100})
         ok, why = self.verified() if result.ok else (False, result.message)
         rollback_s = time.monotonic() - detected
         restored = self._since_exposure(exposed)
         if not ok:
-            return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed)
+            return self.stuck(state, rollout, f"{reason}; rollback failed: {why}", exposed,
+                              cause)
         self.out(f"[rollback] all traffic on stable {stable.addr} ({stable.commit[:12]}), "
                  f"verified in {format_duration(rollback_s)}")
         self.stop_after_drain(rollout.canary, "the new version")
@@ -255,17 +243,17 @@ class Deployer:
         self.answer_all(rollout, f"rollout #{rollout.id} ended ({outcome}) before acting")
         exit_code = 1
         return Outcome(exit_code, outcome, reason, rollback_s, exposed_at=exposed,
-                       restored_at=restored if exposed else None)
+                       restored_at=restored if exposed else None, cause=cause)
 
     def stuck(self, state: DeployState, rollout: Rollout, reason: str,
-              exposed: datetime | None) -> Outcome:
+              exposed: datetime | None, cause: str = "change") -> Outcome:
         rollout.status = "stuck"
         rollout.reason = reason
         self.save(state)
         self.out(f"[stuck] {reason}. Both versions are left running; `pyramid status` shows "
                  "what the router serves; fix the cause, then `pyramid abort`")
         self.answer_all(rollout, f"rollout #{rollout.id} is stuck: {reason}")
-        return Outcome(1, "failed", reason, exposed_at=exposed)
+        return Outcome(1, "failed", reason, exposed_at=exposed, cause=cause)
 
     def finish(self, state: DeployState, rollout: Rollout, reason: str) -> Outcome:
         """The new version becomes stable: 100% (if not yet), drain, stop the old one."""
@@ -386,8 +374,7 @@ class Deployer:
             state.rollout.exposed_at = iso(exposed)
             self.save(state)
         started = now_utc()
-        judged = first_step.judge_alone(self, version, "first step 100%", read_log=read_log,
-                                        offset=log_size(self.router.log_path))
+        judged = first_step.judge_alone(self, version, "first step 100%")
         self.history.add_step(deployment_id, idx=1, weight=100, started_at=started,
                               result="failed" if judged.result == "failed" else "passed",
                               measurements=list(judged.measurements))
@@ -464,7 +451,6 @@ class Deployer:
         assert state.stable is not None
         run = AnalysisRun(
             failure_limit=self.config.failure_limit,
-            consecutive_error_limit=self.config.consecutive_error_limit,
             inconclusive_limit=self.config.inconclusive_limit,
             measurements_per_step=self.config.measurements,
         )
@@ -472,8 +458,10 @@ class Deployer:
         reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
                                                      else "")
         try:
+            # resumed in its bake: the steps are behind it (rollout.progress says how far)
+            in_bake = rollout.progress is not None and rollout.progress.phase == "bake"
             try:
-                for stage in stages[rollout.stage:]:
+                for stage in [] if in_bake else stages[rollout.stage:]:
                     self.step(state, rollout, stage, run)
             except _Promoted as promoted:
                 rollout.stage, rollout.weight = len(stages) - 1, 100
@@ -487,7 +475,8 @@ class Deployer:
                 self.save(state)
                 self.out(f"[bake] 100% on {rollout.canary.addr}; previous version "
                          f"{state.stable.addr} kept warm for {format_duration(bake)} while "
-                         "analysis continues")
+                         "analysis continues" + (" (resumed: the rest of it)" if in_bake
+                                                  else ""))
                 self.watch(state, rollout, Watch(stages[-1], "bake", time.monotonic() + bake),
                            run)
         except Ended as ended:
@@ -501,7 +490,8 @@ class Deployer:
         if not result.ok:
             self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
             raise Ended(self.rollback(state, rollout, f"router failed at {stage.label}: "
-                                      f"{result.message}", time.monotonic(), outcome="aborted"))
+                                      f"{result.message}", time.monotonic(), outcome="aborted",
+                                      cause="router"))
         if not rollout.exposed_at:
             rollout.exposed_at = iso(now_utc())
             self._exposed_mono = time.monotonic()
@@ -519,27 +509,46 @@ class Deployer:
         label = f"{stage.label} {stage.weight}%" if phase.mode == "step" else "bake"
         run.new_step()
         started_at = now_utc()
-        progress_from = time.monotonic()
-        offset = log_size(self.router.log_path)
+        carried = self.carried(rollout, phase, run)
+        started_mono = time.monotonic()
+        progress_from = started_mono - carried.watched_s
+        cursor = LogCursor(self.router.log_path, self.router.client_log_path,
+                           self.config.work_dir, at=(carried.log_offset, carried.log_inode)
+                           if carried.watched_s else None)
         measurements: list[dict[str, object]] = []
         n = 0
+
+        def keep(done: bool) -> None:
+            """Durable progress of this phase (each measurement): a resume continues it."""
+            offset, inode = cursor.position()
+            rollout.progress = Progress(
+                phase.mode, stage.number, carried.watched_s + time.monotonic() - started_mono,
+                run.step_successes, offset, inode)
+            if not done:  # quietly: a full disk is said where it matters (the blind pause)
+                with contextlib.suppress(OSError):
+                    save_state(self.config.state_path, state)
+
+        keep(done=False)
 
         def record(result: str) -> None:
             self.history.add_step(rollout.id, idx=stage.number if phase.mode == "step" else 0,
                                   weight=stage.weight, started_at=started_at, result=result,
                                   measurements=measurements)
 
-        def end(reason: str, detected: float, outcome: str = "rolled_back") -> Ended:
-            ended = Ended(self.rollback(state, rollout, reason, detected, outcome=outcome))
+        def end(reason: str, detected: float, outcome: str = "rolled_back",
+                cause: str = "change") -> Ended:
+            ended = Ended(self.rollback(state, rollout, reason, detected, outcome=outcome,
+                                        cause=cause))
             record("failed" if outcome == "rolled_back" else outcome)
             return ended
 
         router_due = time.monotonic() + ROUTER_CHECK_S
-        blind = False
+        blind = Blindness()
         while True:
             deadline = time.monotonic() + self.config.interval
             while time.monotonic() < deadline:
-                if phase.until is not None and time.monotonic() >= phase.until:
+                if phase.until is not None and time.monotonic() >= phase.until and \
+                        blind.since is None and n > 0:
                     break
                 for request in take_requests(self.config.work_dir):
                     self.on_request(state, rollout, phase, request, record)
@@ -552,57 +561,52 @@ class Deployer:
                     health = self.router.check()
                     if not health.ok:
                         raise end(f"router failed during {label}: "
-                                  f"{'; '.join(health.problems)}", time.monotonic())
+                                  f"{'; '.join(health.problems)}", time.monotonic(),
+                                  cause="router")
                 time.sleep(POLL_S)
-            if phase.until is not None and time.monotonic() >= phase.until:
+            if phase.until is not None and time.monotonic() >= phase.until and \
+                    blind.since is None and n > 0:  # never on a blind stretch, or unmeasured
                 record("passed")
                 return
             n += 1
             health = self.router.check()
             if not health.ok:
                 raise end(f"router failed during {label}: {'; '.join(health.problems)}",
-                          time.monotonic())
-            try:
-                lines, new_offset = read_log(self.router.log_path, offset)
-                window = analysis.parse_lines(lines)
-                m = analysis.judge(window.upstreams.get(rollout.canary.addr),
-                                   window.upstreams.get(state.stable.addr), self.limits)
-            except OSError as exc:
-                m = analysis.measurement_error(f"cannot read the access log: {exc}")
-                new_offset = offset
+                          time.monotonic(), cause="router")
+            reading = cursor.read()
+            window = analysis.parse_lines(reading.lines)
+            m = analysis.judge(window.upstreams.get(rollout.canary.addr),
+                               window.upstreams.get(state.stable.addr), self.limits)
+            if reading.blind is not None and m.result != "failed":
+                m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()
             measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
             self.out(self.describe_measurement(label, n, m))
-            if m.result in ("inconclusive", "error") and disk_full(self.config.work_dir):
-                # Blind: nginx cannot append to its log, so no data will come. Inconclusive,
-                # and the new version is not left its weight meanwhile: a traffic pause.
-                if phase.mode == "bake":
-                    raise end(f"{label}: the work folder's disk is full: the new version's "
-                              "traffic cannot be judged", detected, outcome="aborted")
-                if not blind:
-                    self.traffic_pause(state, rollout, label, detected)
-                    blind = True
-                if time.monotonic() - progress_from >= self.config.progress_deadline:
-                    raise end(f"{label}: no progress within the progress deadline (the disk "
-                              "stayed full)", detected)
+            keep(done=False)
+            if reading.blind is not None and m.result != "failed":
+                self.blind_window(state, rollout, label, blind, reading.blind, detected)
+                if detected - (blind.since or detected) >= self.config.blind_timeout:
+                    raise end(f"{label}: the analysis stayed blind for "
+                              f"{format_duration(detected - (blind.since or detected))} "
+                              f"(blind_timeout {format_duration(self.config.blind_timeout)}): "
+                              f"{reading.blind}", detected, cause="blind")
                 continue
-            if blind:  # space again: back to this step's weights, with fresh data
-                self.resume_step(state, rollout, stage, label)
-                blind = False
-                offset = log_size(self.router.log_path)
-                continue
+            if blind.since is not None:
+                self.sight_again(state, rollout, label, blind)
+                if m.result != "failed":  # what the blind stretch hid is not judged
+                    cursor.to_end()
+                    continue
             if m.result != "inconclusive":
-                offset = new_offset  # an inconclusive window grows until it has enough data
+                cursor.commit()  # an inconclusive window grows until it has enough data
             if phase.mode == "bake" or rollout.status == "paused":
-                # Passed already, or waiting for a human: only failures and errors still count.
-                step = run.record(m.result) if m.result in ("failed", "error") else "measure"
-                if m.result not in ("failed", "error"):
-                    run.consecutive_errors = 0
+                # Passed already, or waiting for a human: only failures still count.
+                step = run.record(m.result) if m.result == "failed" else "measure"
             else:
                 step = run.record(m.result)
             if step == "rollback":
                 raise end(f"{label}: {'; '.join(m.reasons)}", detected)
             if phase.mode == "step" and step == "advance":
+                keep(done=True)
                 record("passed")
                 return
             if step == "pause" and rollout.status != "paused":
@@ -618,33 +622,48 @@ class Deployer:
                     time.monotonic() - progress_from >= self.config.progress_deadline:
                 raise end(f"{label}: no progress within the progress deadline "
                           f"({format_duration(self.config.progress_deadline)}; last: "
-                          f"{'; '.join(m.reasons)})", detected)
+                          f"{'; '.join(m.reasons)})", detected,
+                          cause="change" if run.failures else "no_progress")
 
-    def traffic_pause(self, state: DeployState, rollout: Rollout, label: str,
-                      detected: float) -> None:
-        assert state.stable is not None
-        result = self.route({state.stable.addr: 100})
-        if not result.ok:
-            raise Ended(self.rollback(state, rollout, f"{label}: the disk is full and traffic "
-                                      f"could not be paused: {result.message}", detected))
-        rollout.status, rollout.weight = "paused", 0
-        rollout.reason = f"{label}: the work folder's disk is full"
-        self.save(state)
-        self.out(f"[paused] {label}: the work folder's disk is full, so the router's log cannot "
-                 f"show the new version's traffic: all traffic is back on stable "
-                 f"{state.stable.addr} (the new version stays up) until there is space")
+    def carried(self, rollout: Rollout, phase: Watch, run: AnalysisRun) -> Progress:
+        """What a resumed phase brings from the durable record: the seconds already watched
+        (a bake's end moves that much closer, a step's progress deadline too), the step's
+        successful measurements, and where the analysis window began (the stretch nobody
+        watched is judged by the first measurement). A fresh phase brings nothing."""
+        fresh = Progress(phase.mode, phase.stage.number)
+        done = rollout.progress
+        if done is None or (done.phase, done.stage) != (fresh.phase, fresh.stage):
+            return fresh
+        run.step_successes = done.successes
+        if phase.until is not None:
+            phase.until -= done.watched_s
+        label = phase.stage.label if phase.mode == "step" else "bake"
+        self.out(f"[resume] {label}: {format_duration(done.watched_s)} of it was already "
+                 f"watched, {done.successes} successful measurement(s); the analysis goes on "
+                 "from where its window began, the traffic nobody watched included")
+        return done
 
-    def resume_step(self, state: DeployState, rollout: Rollout, stage: Stage,
-                    label: str) -> None:
-        assert state.stable is not None
-        weights = split(state.stable.addr, rollout.canary.addr, stage.weight)
-        result = self.route(weights)
-        if not result.ok:
-            raise Ended(self.rollback(state, rollout, f"{label}: router: {result.message}",
-                                      time.monotonic(), outcome="aborted"))
-        rollout.status, rollout.weight = "running", stage.weight
+    def blind_window(self, state: DeployState, rollout: Rollout, label: str,
+                     blind: Blindness, why: str, detected: float) -> None:
+        """The analysis cannot see: the rollout pauses at its weight (nothing advances, the
+        bake does not end) until it sees again or ``blind_timeout`` rolls it back."""
+        if blind.since is not None:
+            return
+        blind.since, blind.status, blind.reason = detected, rollout.status, rollout.reason
+        rollout.status, rollout.reason = "paused", f"{label}: blind: {why}"
         self.save(state)
-        self.out(f"[resume] {label}: space again in the work folder: {describe(weights)}")
+        self.out(f"[paused] {label}: the analysis is blind ({why}): traffic stays at "
+                 f"{rollout.weight}% and nothing advances; still blind "
+                 f"{format_duration(self.config.blind_timeout)} from now, it rolls back")
+
+    def sight_again(self, state: DeployState, rollout: Rollout, label: str,
+                    blind: Blindness) -> None:
+        self.out(f"[resume] {label}: the analysis sees again after "
+                 f"{format_duration(time.monotonic() - (blind.since or 0.0))} blind; "
+                 "measurements start afresh from here")
+        rollout.status, rollout.reason = blind.status, blind.reason
+        blind.since = None
+        self.save(state)
 
     def on_request(self, state: DeployState, rollout: Rollout, phase: Watch,
                    request: ControlRequest, record: Callable[[str], None]) -> None:
@@ -683,7 +702,8 @@ class Deployer:
         raise ended
 
     # -- after a crash, or by hand ------------------------------------------------------------
-    def settle(self, state: DeployState, *, action: str, why: str) -> Outcome:
+    def settle(self, state: DeployState, *, action: str, why: str,
+               cause: str = "change") -> Outcome:
         """End a rollout no deploy process watches any more, from the router's real state.
 
         ``action`` is "abort"/"rollback" (stable back to 100%) or "promote" (the new version
@@ -709,14 +729,15 @@ class Deployer:
         if (action == "promote" or rollout.status == "promoting") and canary_ok:
             return self.finish(state, rollout, f"{why}; the new version took over")
         if stable_ok:
-            return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted")
+            return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted",
+                                 cause=cause)
         if canary_ok:
             # The stable version died: the new one serving everything is a rescue, not a success.
             outcome = self.finish(state, rollout, f"{why}; stable is not healthy, so the new "
                                                   "version took over")
-            return Outcome(1, "aborted", outcome.reason, exposed_at=exposed) \
+            return Outcome(1, "aborted", outcome.reason, exposed_at=exposed, cause="stable") \
                 if outcome.outcome == "succeeded" else outcome
-        return self.stuck(state, rollout, f"{why}; neither version is healthy", exposed)
+        return self.stuck(state, rollout, f"{why}; neither version is healthy", exposed, cause)
 
     def revert(self, state: DeployState, *, who: str) -> Outcome:
         """`pyramid rollback` with no rollout under way: the version that completed a deploy
@@ -780,8 +801,7 @@ class Deployer:
             return f"router: {result.message}"
         self.out(f"[rollback] {describe(split(current.addr, target.addr, weight))}: the "
                  "target is judged on real traffic before it gets all of it")
-        judged = first_step.judge_alone(self, target, f"rollback target {weight}%",
-                                        read_log=read_log, offset=log_size(self.router.log_path))
+        judged = first_step.judge_alone(self, target, f"rollback target {weight}%")
         if judged.result != "failed":
             return None
         back = self.route({current.addr: 100})

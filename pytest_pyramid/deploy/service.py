@@ -119,7 +119,8 @@ def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str]
             continue  # settled with its rollout
         history.finish(row.id, outcome="aborted",
                        reason=(f"{row.reason}; " if row.reason else "")
-                       + "its deploy process ended without recording an outcome")
+                       + "its deploy process ended without recording an outcome",
+                       cause="interrupted")
         out(f"[reconcile] history #{row.id} was left {row.outcome}: recorded as aborted")
 
 
@@ -300,6 +301,8 @@ def run_job(job: Job, out: Callable[[str], None]) -> int:
     config = job.config
     if job.kind == "resume":
         return resume(config, out)
+    if job.kind == "watch":
+        return 0  # run_job_file keeps watching, as after every job
     return _deploy(config, job.commit, job.commit_time, _history(config, out), out,
                    redeploy=job.redeploy)
 
@@ -383,13 +386,13 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
     ignored: a second SIGTERM during the drain must not leave the history row open."""
     handlers = {sig: signal.signal(sig, _on_sigterm) for sig in _STOP_SIGNALS}
 
-    def settle(why: str) -> Outcome:
+    def settle(why: str, cause: str) -> Outcome:
         def noted(signum: int, frame: FrameType | None) -> None:
             out(f"[deploy] signal {signum} ignored: the rollback under way finishes first")
 
         for sig in handlers:
             signal.signal(sig, noted)
-        return deployer.settle(state, action="abort", why=why)
+        return deployer.settle(state, action="abort", why=why, cause=cause)
 
     try:
         try:
@@ -397,13 +400,13 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
         except KeyboardInterrupt:
             if state.rollout is None:
                 raise
-            return settle("deploy interrupted")
+            return settle("deploy interrupted", "interrupted")
         except Exception as exc:
             # Whatever went wrong, a new version with traffic is not left unwatched.
             if state.rollout is None:
                 raise
             out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
-            return settle(f"deploy failed: {type(exc).__name__}: {exc}")
+            return settle(f"deploy failed: {type(exc).__name__}: {exc}", "deploy_error")
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -411,7 +414,8 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
 
 def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
     """A supervisor taking over a rollout whose supervisor died: it goes on watching it from
-    the step it was at (the analysis starts afresh there; a bake starts again) when both
+    where its durable progress says (rollout.progress: the watched time, the step's successes,
+    where the analysis window began; the unwatched stretch is judged too) when both
     versions are healthy, else it is settled (stable back to 100%)."""
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld
@@ -439,7 +443,7 @@ def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
             else:
                 why = (f"rollout #{rollout.id} was left {rollout.status} at {rollout.weight}% "
                        "(its supervisor is gone)")
-                outcome = deployer.settle(state, action="abort", why=why)
+                outcome = deployer.settle(state, action="abort", why=why, cause="interrupted")
             _finish(history, rollout.id, rollout.reason, outcome)
             history.close()
     except LockHeld as exc:
@@ -449,6 +453,10 @@ def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
     return outcome.exit_code
 
 
+#: what :func:`watch_serving` returns after its own rollback: watch the restored release next
+REVERTED = -1
+
+
 def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     """After the bake: keep judging the serving release's real traffic (the router's access
     log, the analysis limits), restart a dead or frozen router at once, and on a breach act by
@@ -456,7 +464,8 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     ``alert`` marks the release degraded for `status`. Ends when anyone else takes the deploy
     lock (a deploy, a rollback, a stop) or the serving release changes."""
     from pytest_pyramid.deploy import analysis, supervisor
-    from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer, log_size, read_log
+    from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer
+    from pytest_pyramid.deploy.sight import LogCursor
     from pytest_pyramid.deploy.state import LockHeld, read_state
 
     state = read_state(config.state_path).state
@@ -468,10 +477,9 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     if watch_lock is None:
         return 0  # another watch runs
     limits = Deployer(config, router, _history(config, out), out).limits
-    run = analysis.AnalysisRun(failure_limit=config.failure_limit,
-                               consecutive_error_limit=config.consecutive_error_limit,
-                               inconclusive_limit=1 << 30)
-    offset = log_size(router.log_path)
+    run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
+    cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
+    blind_since: float | None = None
 
     def status(kind: str, reason: str = "") -> None:
         supervisor.write_watch_status(config.work_dir, state=kind, reason=reason,
@@ -506,31 +514,38 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             if now < measure_at:
                 continue
             measure_at = now + config.interval
-            try:
-                lines, new_offset = read_log(router.log_path, offset)
-                m = analysis.judge(analysis.parse_lines(lines).upstreams.get(stable.addr),
-                                   None, limits)
-            except OSError as exc:
-                m, new_offset = analysis.measurement_error(f"cannot read the access log: "
-                                                           f"{exc}"), offset
-            if m.result != "inconclusive":
-                offset = new_offset
-            if m.result == "successful":
-                run.consecutive_errors = 0
+            reading = cursor.read()
+            m = analysis.judge(analysis.parse_lines(reading.lines).upstreams.get(stable.addr),
+                               None, limits)
+            if reading.blind is not None and m.result != "failed":
+                # Nothing to compare with and no step to hold: said, never taken for healthy.
+                if blind_since is None:
+                    blind_since = now
+                    out(f"[watch] blind: {reading.blind}; the release is unjudged until the "
+                        "analysis sees again")
+                status("blind", reading.blind)
                 continue
-            if m.result == "inconclusive" or run.record(m.result) != "rollback":
+            if blind_since is not None:
+                blind_since = None
+                out("[watch] the analysis sees again: measurements start afresh")
+                status("healthy")
+                if m.result != "failed":
+                    cursor.to_end()
+                    continue
+            if m.result != "inconclusive":
+                cursor.commit()
+            if m.result != "failed" or run.record(m.result) != "rollback":
                 continue
             reason = "; ".join(m.reasons)
             status("degraded", reason)
             out(f"[watch] {stable.commit[:12]} breached its limits after the bake: {reason}")
             if config.watch == "rollback" and current.previous is not None:
-                code = revert(config, by="the watch", out=out)
+                code = revert(config, by="the watch", out=out, watch_after=False)
                 status("rolled_back" if code == 0 else "degraded", reason)
-                return code
+                return REVERTED if code == 0 else code
             out("[watch] policy alert (or no previous release): `pyramid status` reports it "
                 "degraded; `pyramid rollback` returns to the previous release")
             run = analysis.AnalysisRun(failure_limit=config.failure_limit,
-                                       consecutive_error_limit=config.consecutive_error_limit,
                                        inconclusive_limit=1 << 30)
 
 
@@ -549,8 +564,8 @@ def _flock(path: Path) -> TextIO | None:
 
 
 def run_job_file(path: Path) -> int:
-    """``pyramid supervise --job FILE``: run one job, write its result; then, after a rollout
-    that succeeded, watch the serving release (the command following us is done by then)."""
+    """``pyramid supervise --job FILE``: run one job, write its result; then watch the serving
+    release (the command following us is done by then), whatever the job's outcome."""
     from pytest_pyramid.deploy.supervisor import Job, job_output, write_result
 
     job = Job.from_dict(json.loads(path.read_text("utf-8")))
@@ -563,9 +578,50 @@ def run_job_file(path: Path) -> int:
     write_result(job, code)
     with contextlib.suppress(OSError):
         path.unlink()
-    if code == 0 and job.config.watch != "off":
-        watch_serving(job.config, out)
+    keep_watching(job.config, out)
     return code
+
+
+def keep_watching(config: DeployConfig, out: Callable[[str], None]) -> None:
+    """The serving release stays watched while the service runs: after a rollout whatever its
+    outcome (a rolled-back one leaves the stable release serving), and after the watch's own
+    rollback (the release it returned to is watched in turn)."""
+    if config.watch == "off":
+        return
+    while watch_serving(config, out) == REVERTED:
+        pass
+
+
+def start_watch(config: DeployConfig, out: Callable[[str], None]) -> None:
+    """A detached watch for the serving release, unless one runs or there is nothing to watch
+    (called once a command that moved traffic itself, e.g. ``pyramid rollback``, let go of the
+    deploy lock: the watch ends whenever someone holds it)."""
+    from pytest_pyramid.deploy import supervisor
+    from pytest_pyramid.deploy.state import read_state
+
+    if config.watch == "off" or _live_watch(config) is not None:
+        return
+    state = read_state(config.state_path).state
+    if state.stable is None or state.rollout is not None:
+        return
+    try:
+        child = supervisor.spawn(supervisor.new_job(config, "watch"))
+    except OSError as exc:  # a full disk: said, and the next command tries again
+        out(f"[watch] WARNING: no watch could be started ({exc}); `pyramid status` tries again")
+        return
+    out(f"[watch] pid {child.pid} judges {state.stable.commit[:12]} at {state.stable.addr}: "
+        f"its real traffic, every {config.interval:g}s (policy: {config.watch})")
+
+
+def _live_watch(config: DeployConfig) -> int | None:
+    """The pid of the watch whose heartbeat is fresh, if any."""
+    from pytest_pyramid.deploy import supervisor
+
+    lease = supervisor.read_lease(config.work_dir, supervisor.WATCH_LEASE)
+    if lease is None or lease.released or not lease.holder_alive():
+        return None
+    age = lease.age()
+    return lease.pid if age is not None and age <= config.lease_timeout else None
 
 
 def serve(config: DeployConfig, out: Callable[[str], None]) -> int:
@@ -636,7 +692,7 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                 previous = state.rollout
                 why = (f"rollout #{previous.id} of {previous.commit[:12]} was left "
                        f"{previous.status} at {previous.weight}% (its deploy process is gone)")
-                settled = deployer.settle(state, action="abort", why=why)
+                settled = deployer.settle(state, action="abort", why=why, cause="interrupted")
                 _finish(history, previous.id, previous.reason, settled)
                 if state.rollout is not None:
                     out(f"[reconcile] could not settle rollout #{previous.id}: {settled.reason}")
@@ -680,7 +736,8 @@ def _finish(history: History, deployment_id: int, earlier_reason: str, outcome: 
     history.finish(deployment_id, outcome=outcome.outcome, reason=reason,
                    rollback_s=outcome.rollback_s,
                    client_failed_fraction=outcome.client_failed_fraction,
-                   exposed_at=outcome.exposed_at, restored_at=outcome.restored_at)
+                   exposed_at=outcome.exposed_at, restored_at=outcome.restored_at,
+                   cause=outcome.cause)
 
 
 # -- approvals -----------------------------------------------------------------------------------
@@ -826,19 +883,7 @@ def status(config: DeployConfig) -> StatusReport:
                             f"{seen.why}; "
                             + ("; ".join(resumed) or "`pyramid abort` or `pyramid rollback` "
                                                      "take the lease and act"))
-    watch = supervisor.read_watch_status(config.work_dir)
-    if watch is not None and state.stable is not None and watch.get("pid") == state.stable.pid:
-        lease = supervisor.read_lease(config.work_dir, supervisor.WATCH_LEASE)
-        age = lease.age() if lease is not None and not lease.released else None
-        live = age is not None and age <= config.lease_timeout and lease is not None and \
-            lease.holder_alive()
-        if watch.get("state") == "degraded":
-            problems.append(f"stable {state.stable.commit[:12]} is degraded: its traffic "
-                            f"breached the limits after the bake ({watch.get('reason')}); "
-                            f"watch policy {watch.get('policy')}")
-        elif live:
-            extra_notes.append(f"watch: pid {lease.pid if lease else '?'} judges the serving "
-                               f"release's traffic (policy {watch.get('policy')})")
+    extra_notes += _watch_report(config, state, lock_held=seen.lock_held, problems=problems)
     previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
         if state.previous else None
     known = {v.pid for _, v in state.versions()}
@@ -875,6 +920,39 @@ def status(config: DeployConfig) -> StatusReport:
                         [*notes, *extra_notes])
 
 
+def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
+                  problems: list[str]) -> list[str]:
+    """What watches the serving release after its rollout (notes), and what the watch found
+    (problems). No watch running where one should: one is started (the serving release is
+    always watched while the service runs)."""
+    from pytest_pyramid.deploy import supervisor
+
+    stable = state.stable
+    if stable is None or state.rollout is not None:
+        return []  # nothing serves, or the rollout's supervisor watches
+    serving = f"{stable.commit[:12]} at {stable.addr}"
+    if config.watch == "off":
+        return [f"watch: off: nothing judges {serving}'s traffic after its rollout"]
+    record = supervisor.read_watch_status(config.work_dir)
+    found = record if record is not None and record.get("pid") == stable.pid else {}
+    if found.get("state") == "degraded":
+        problems.append(f"stable {stable.commit[:12]} is degraded: its traffic breached the "
+                        f"limits after the bake ({found.get('reason')}); watch policy "
+                        f"{found.get('policy')}")
+    pid = _live_watch(config)
+    if pid is None:
+        if lock_held:
+            return []  # a command acts on traffic right now; it starts the watch after
+        started: list[str] = []
+        start_watch(config, started.append)
+        return [f"watch: none was running; {line.removeprefix('[watch] ')}"
+                for line in started]
+    if found.get("state") == "blind":
+        problems.append(f"stable {stable.commit[:12]} is unjudged: the watch is blind "
+                        f"({found.get('reason')})")
+    return [f"watch: pid {pid} judges {serving}: its real traffic (policy {config.watch})"]
+
+
 # -- abort / promote / rollback --------------------------------------------------------------------
 def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | None, wait: float,
             out: Callable[[str], None]) -> int:
@@ -900,7 +978,9 @@ def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | Non
     who = f" by {by}" if by else ""
     try:
         with _lease(config, action, out):  # takes the lease from a supervisor that is frozen
-            return _settle_directly(config, router, action, who, rollout.id, out)
+            code = _settle_directly(config, router, action, who, rollout.id, out)
+        start_watch(config, out)  # nobody else watches what serves now
+        return code
     except LockHeld:
         pass
     request = send_request(config.work_dir, rollout.id, action, by)
@@ -946,8 +1026,18 @@ def _settle_directly(config: DeployConfig, router: Router, action: str, who: str
     return 0 if state.rollout is None else 1
 
 
-def revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
-    """`pyramid rollback` with no rollout: back to the version before the current one."""
+def revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
+           watch_after: bool = True) -> int:
+    """`pyramid rollback` with no rollout: back to the version before the current one. The
+    release serving afterwards is watched (``watch_after``; the watch itself goes on in its
+    own process instead)."""
+    code = _revert(config, by=by, out=out)
+    if watch_after:
+        start_watch(config, out)
+    return code
+
+
+def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld
 
@@ -1085,7 +1175,7 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
                 history.finish(rollout.id, outcome="aborted",
                                reason=(f"{row.reason}; " if row.reason else "")
                                + f"stopped by `pyramid stop` at {rollout.weight}% "
-                                 f"({rollout.status})")
+                                 f"({rollout.status})", cause="interrupted")
                 out(f"[stop] rollout #{rollout.id} of {rollout.commit[:12]} ({rollout.status} at "
                     f"{rollout.weight}%) recorded as aborted")
     _close_orphan_rows(history, DeployState(), out)

@@ -37,6 +37,45 @@ class StateError(PyramidError):
 
 
 @dataclass
+class Progress:
+    """How far the watched phase (a step, or the bake) got, durably, so a resumed supervisor
+    continues it instead of starting over: the seconds it was *watched* (sums of
+    CLOCK_MONOTONIC differences taken inside the supervisor that watched them: no wall clock,
+    no comparison across processes or boots), the successful measurements of the step, and
+    where in the router's log the analysis window begins (so the traffic of a stretch nobody
+    watched is judged by the first measurement after the resume)."""
+
+    phase: str  # "step" | "bake"
+    stage: int
+    watched_s: float = 0.0
+    successes: int = 0
+    log_offset: int = 0
+    log_inode: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"phase": self.phase, "stage": self.stage, "watched_s": self.watched_s,
+                "successes": self.successes, "log_offset": self.log_offset,
+                "log_inode": self.log_inode}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Progress | None:
+        """None for anything but a well-formed record: the phase then starts afresh."""
+        if not isinstance(data, dict):
+            return None
+        phase, stage, watched = data.get("phase"), data.get("stage"), data.get("watched_s")
+        successes, offset = data.get("successes"), data.get("log_offset")
+        inode = data.get("log_inode")
+        counts = (stage, successes, offset)
+        if phase not in ("step", "bake") or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in counts) or \
+                isinstance(watched, bool) or not isinstance(watched, (int, float)) or \
+                not 0 <= watched < 1e9 or not (inode is None or isinstance(inode, int)):
+            return None
+        return cls(str(phase), int(stage), float(watched), int(successes),  # type: ignore[arg-type]
+                   int(offset), inode)  # type: ignore[arg-type]
+
+
+@dataclass
 class Rollout:
     id: int
     commit: str
@@ -49,12 +88,15 @@ class Rollout:
     started_at: str = ""
     #: when the new version first received traffic (ISO, UTC); "" = never exposed
     exposed_at: str = ""
+    #: how far the phase being watched got (a resumed supervisor continues it)
+    progress: Progress | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "commit": self.commit, "strategy": self.strategy,
                 "canary": self.canary.as_dict(), "stage": self.stage, "weight": self.weight,
                 "status": self.status, "reason": self.reason, "started_at": self.started_at,
-                "exposed_at": self.exposed_at}
+                "exposed_at": self.exposed_at,
+                "progress": self.progress.as_dict() if self.progress else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Rollout:
@@ -82,6 +124,7 @@ class Rollout:
             canary=Version.from_dict(canary), stage=stage, weight=weight, status=str(status),
             reason=str(data.get("reason") or ""), started_at=str(data.get("started_at") or ""),
             exposed_at=str(data.get("exposed_at") or ""),
+            progress=Progress.from_dict(data.get("progress")),
         )
 
 

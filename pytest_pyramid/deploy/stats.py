@@ -11,8 +11,9 @@
   because its version exited, aborted or rolled back by a person, stuck or failed, or reverted
   later by `pyramid rollback` - / deployments. A rollout ended by something other than its
   change (the router failing, the stable version dying so the new one took over, the deploy
-  process interrupted, killed or stopped, a progress deadline with no failed measurement) is
-  not a change failure: counted apart as ``interrupted``.
+  process interrupted, killed or stopped, a progress deadline with no failed measurement, an
+  analysis that stayed blind) is not a change failure: counted apart as ``interrupted``. What
+  ended a rollout is the ``cause`` recorded in its history row (never its reason text).
 * **Failed deployment recovery time** (time to restore): from the failing change first
   receiving traffic to all traffic verified back on a good version. Median.
 * **Lead time for changes**: commit time to the deployment completing. Median.
@@ -58,25 +59,13 @@ class DeployStats:
     median_rollback_s: float | None
 
 
-#: what ended a rollout when it was not its change (the reasons rollout.py and service.py write)
-NOT_THE_CHANGE = (
-    "router failed",  # the router died or failed its check: infrastructure
-    "stable is not healthy, so the new version took over",  # the old version died
-    "deploy interrupted",  # Ctrl-C / SIGTERM of the deploy process
-    "its deploy process is gone", "its deploy process ended without recording an outcome",
-    "stopped by `pyramid stop`",
-    "deploy failed: ",  # an unexpected error of the deploy itself
-    "no progress within the progress deadline",  # never judged failing: too little traffic
-)
-
-
 def interrupted(d: Deployment) -> bool:
-    """Ended early by something other than its change (a reason of :data:`NOT_THE_CHANGE`
-    before any failed measurement; never a revert)."""
+    """Ended early by something other than its change: the cause recorded when its row was
+    finished (history.py ``CAUSES``; rows of older files got theirs by the schema migration),
+    never a revert."""
     if d.outcome not in FAILED or d.reverted_by is not None:
         return False
-    first = d.reason.split("; then ")[0]
-    return any(marker in first for marker in NOT_THE_CHANGE)
+    return d.cause is not None and d.cause != "change"
 
 
 def change_failed(d: Deployment) -> bool:

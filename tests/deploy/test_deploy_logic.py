@@ -18,6 +18,7 @@ from pytest_pyramid.deploy.approvals import Identity, sign_approval, tally, verd
 from pytest_pyramid.deploy.config import KEYS, build_config, load_config
 from pytest_pyramid.deploy.history import Deployment
 from pytest_pyramid.deploy.processes import Version
+from pytest_pyramid.deploy.sight import LogCursor
 from pytest_pyramid.deploy.state import (
     StateError,
     answer,
@@ -317,16 +318,98 @@ def test_judge(
         (AnalysisRun(inconclusive_limit=1, measurements_per_step=2),
          ["inconclusive", "successful", "inconclusive", "successful"],
          ["measure", "measure", "measure", "advance"]),
-        (AnalysisRun(consecutive_error_limit=2), ["error", "error", "successful"],
-         ["measure", "measure", "advance"]),
-        (AnalysisRun(consecutive_error_limit=2), ["error", "error", "error"],
-         ["measure", "measure", "rollback"]),
     ],
 )
 def test_analysis_run_counts_like_argo(
     run: AnalysisRun, results: list[analysis.Result], actions: list[str]
 ) -> None:
     assert [run.record(r) for r in results] == actions
+
+
+# -- sight: when a window of the router's log cannot be trusted to hold every request ---------
+LINE = "1.0|200|127.0.0.1:9001|200|0.004|0.004\n"
+
+
+def _append(path: Path, count: int) -> None:
+    with path.open("a") as handle:
+        handle.write(LINE * count)
+
+
+def _rotate(split: Path, edge: Path) -> None:
+    split.rename(split.with_suffix(".1"))  # nginx still writes to the renamed file
+    split.write_text("")
+
+
+def _rename_and_back(split: Path, edge: Path) -> None:
+    split.rename(split.with_suffix(".1"))
+    _append(split.with_suffix(".1"), 2)
+    split.with_suffix(".1").rename(split)
+
+
+@pytest.mark.parametrize(
+    ("fault", "split_lines", "edge_lines", "blind", "seen"),
+    [
+        (None, 4, 4, None, 4),
+        (None, 0, 0, None, 0),  # no traffic: inconclusive, not blind
+        (None, 0, 2, None, 0),  # an edge line may land before its split line is read
+        (None, 0, 3, "logged no request while its edge answered 3", 0),
+        (lambda split, edge: split.unlink(), 4, 4, "is missing (removed or renamed away)", 0),
+        (lambda split, edge: split.write_text(""), 0, 0, "was rotated or truncated", 0),
+        (_rotate, 3, 3, "was rotated or truncated", 3),
+        (_rename_and_back, 1, 1, None, 3),  # renamed back: nothing lost
+        (lambda split, edge: edge.unlink(), 0, 0, None, 0),  # no comparison without the edge's
+    ],
+    ids=["appended", "no-traffic", "edge-ahead", "silent-router", "removed", "truncated",
+         "rotated", "renamed-back", "edge-log-gone"],
+)
+def test_log_cursor_says_when_a_window_is_blind(
+    tmp_path: Path, fault: Any, split_lines: int, edge_lines: int, blind: str | None, seen: int
+) -> None:
+    split, edge = tmp_path / "split.log", tmp_path / "edge.log"
+    _append(split, 7)
+    _append(edge, 7)
+    cursor = LogCursor(split, edge, tmp_path)  # from the logs' ends: older lines never count
+    if fault is not None:
+        fault(split, edge)
+    if split_lines and split.exists():
+        _append(split, split_lines)
+    if edge_lines:
+        _append(edge, edge_lines)
+    reading = cursor.read()
+    assert (reading.blind is None) == (blind is None), reading.blind
+    if blind is not None:
+        assert blind in (reading.blind or "")
+    assert len(reading.lines) == seen
+
+
+def test_log_cursor_grows_an_uncommitted_window_and_moves_past_a_committed_one(
+    tmp_path: Path,
+) -> None:
+    split = tmp_path / "split.log"
+    split.write_text("")
+    cursor = LogCursor(split, None, tmp_path)
+    _append(split, 2)
+    assert len(cursor.read().lines) == 2
+    _append(split, 1)
+    assert len(cursor.read().lines) == 3  # inconclusive: not committed, the window grows
+    cursor.commit()
+    _append(split, 1)
+    assert len(cursor.read().lines) == 1
+    cursor.to_end()
+    assert cursor.read().lines == []
+
+
+def test_a_router_without_an_access_log_is_blind(tmp_path: Path) -> None:
+    assert "no access log" in (LogCursor(None, None, tmp_path).read().blind or "")
+
+
+def test_a_blind_window_is_never_a_pass() -> None:
+    good = analysis.judge(UpstreamStats(50, 0, [0.01] * 50), None, Limits())
+    assert good.result == "successful"
+    blind = analysis.blind("the access log is missing", good)
+    assert blind.result == "inconclusive"
+    assert blind.reasons == ("blind: the access log is missing",)
+    assert blind.requests == 50
 
 
 # -- the gate -----------------------------------------------------------------------------------
@@ -615,29 +698,33 @@ def test_stats_follow_the_dora_definitions() -> None:
     assert figures.median_rollback_s == pytest.approx(0.3)
 
 
-def test_change_failure_rate_against_a_hand_computed_history() -> None:
-    """The fault-injection history: seven deployments, two of them bad changes. The router
-    killed mid-rollout and a deploy process SIGKILLed (reconciled by the next command) ended
-    rollouts, but not because their change failed: 2/7 = 29%, not 4/7 = 57%."""
-    def ended(ident: int, outcome: str, reason: str) -> Deployment:
-        return replace(row(ident, outcome, days_ago=8 - ident, restored=30), reason=reason)
+#: the fault-injection history: (id, outcome, reason, cause) of the rollouts that did not succeed
+ENDED = [
+    (3, "rolled_back", "step 1/4 5%: error rate 100.00% > limit 0.50%", "change"),
+    (4, "rolled_back", "router failed during step 2/4 25%: split nginx master gone", "router"),
+    (5, "aborted", "rollout #5 of 0123456789ab was left running at 25% (its deploy process is "
+                   "gone); the new version took over", "interrupted"),
+    (6, "rolled_back", "bake: p95 608ms > limit 500ms", "change"),
+    (7, "aborted", "aborted by oncall at step 2/4", "change"),  # a person judged it failing
+    (8, "aborted", "deploy interrupted", "interrupted"),
+    (9, "failed", "step 3/4 50%: error rate 3.00% > limit 0.50%; rollback failed: router: "
+                  "reload refused; then abort by oncall", "change"),
+    (10, "aborted", "rollout #10 was left running at 5% (its deploy process is gone); stable "
+                    "is not healthy, so the new version took over", "stable"),
+]
 
-    history = [
-        row(1, "succeeded", days_ago=7),  # the first deployment
-        row(2, "succeeded", days_ago=6),
-        ended(3, "rolled_back", "step 1/4 5%: error rate 100.00% > limit 0.50%"),
-        ended(4, "rolled_back", "router failed during step 2/4 25%: split nginx master gone"),
-        ended(5, "aborted", "rollout #5 of 0123456789ab was left running at 25% (its deploy "
-                            "process is gone); the new version took over"),
-        ended(6, "rolled_back", "bake: p95 608ms > limit 500ms"),
-        ended(7, "aborted", "aborted by oncall at step 2/4"),  # a person judged it failing
-        ended(8, "aborted", "deploy interrupted"),
-        ended(9, "failed", "step 3/4 50%: error rate 3.00% > limit 0.50%; rollback failed: "
-                           "router: reload refused; then abort by oncall"),
-        ended(10, "aborted", "rollout #10 was left running at 5% (its deploy process is gone); "
-                             "stable is not healthy, so the new version took over"),
-        row(11, "succeeded", days_ago=0.5),
-    ]
+
+def hand_computed_history() -> list[Deployment]:
+    ended = [replace(row(ident, outcome, days_ago=8 - ident, restored=30), reason=reason,
+                     cause=cause) for ident, outcome, reason, cause in ENDED]
+    return [row(1, "succeeded", days_ago=7), row(2, "succeeded", days_ago=6), *ended,
+            row(11, "succeeded", days_ago=0.5)]
+
+
+def assert_hand_computed_figures(history: list[Deployment]) -> None:
+    """Seven deployments, two of them bad changes. The router killed mid-rollout and a deploy
+    process SIGKILLed (reconciled by the next command) ended rollouts, but not because their
+    change failed: 2/7 = 29%, not 4/7 = 57%."""
     seven = [d for d in history if d.id <= 6 or d.id == 11]  # the issue's seven deployments
     figures = compute(seven, now=NOW)
     assert (figures.deployments, figures.change_failures, figures.interrupted) == (7, 2, 2)
@@ -645,6 +732,88 @@ def test_change_failure_rate_against_a_hand_computed_history() -> None:
     everything = compute(history, now=NOW)
     assert (everything.change_failures, everything.interrupted) == (4, 4)  # 3, 6, 7, 9
     assert everything.change_failure_rate == pytest.approx(4 / 11)
+
+
+def test_change_failure_rate_against_a_hand_computed_history() -> None:
+    assert_hand_computed_figures(hand_computed_history())
+
+
+def test_the_change_failure_rate_reads_the_recorded_cause_not_the_reason_text() -> None:
+    # a reason that reads like an interruption, but the recorded cause is the change
+    worded = replace(row(3, "rolled_back", restored=30), cause="change",
+                     reason="step 1/4 5%: error rate 9% > limit (deploy interrupted earlier)")
+    assert compute([worded], now=NOW).change_failures == 1
+    assert compute([replace(worded, cause="router")], now=NOW).change_failures == 0
+
+
+def _version_0_file(path: Path) -> None:
+    """A history file as pytest-pyramid wrote it before causes were recorded."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import _SCHEMA
+
+    with sqlite3.connect(path) as db:
+        db.executescript(_SCHEMA)
+        for column in ("kind TEXT NOT NULL DEFAULT 'deploy'", "exposed_at TEXT",
+                       "restored_at TEXT", "reverted_by INTEGER", "reverted_at TEXT"):
+            db.execute(f"ALTER TABLE deployments ADD COLUMN {column}")
+        for d in hand_computed_history():
+            db.execute(
+                "INSERT INTO deployments (id, started_at, finished_at, commit_sha, commit_time,"
+                " strategy, dry_run, outcome, reason, duration_s, exposed_at, restored_at)"
+                " VALUES (?, ?, ?, ?, ?, 'canary', 0, ?, ?, 120.0, ?, ?)",
+                (d.id, d.started_at.isoformat(), d.finished_at and d.finished_at.isoformat(),
+                 d.commit, d.commit_time and d.commit_time.isoformat(), d.outcome, d.reason,
+                 d.exposed_at and d.exposed_at.isoformat(),
+                 d.restored_at and d.restored_at.isoformat()))
+
+
+def test_an_older_history_file_is_migrated_to_recorded_causes(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import SCHEMA_VERSION, History
+
+    path = tmp_path / "history.sqlite"
+    _version_0_file(path)
+    migrated = sorted(History(path).deployments(), key=lambda d: d.id)
+    assert {d.id: d.cause for d in migrated if d.cause} == \
+        {ident: cause for ident, _, _, cause in ENDED}
+    assert_hand_computed_figures(migrated)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        db.execute("UPDATE deployments SET reason = 'deploy interrupted' WHERE id = 3")
+    # from version 1 on the reason text is never read again: #3 stays a change failure
+    assert {d.id: d.cause for d in History(path).deployments()}[3] == "change"
+
+
+def test_a_history_file_from_a_newer_version_is_not_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import SCHEMA_VERSION, History
+
+    path = tmp_path / "history.sqlite"
+    History(path)
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    warnings: list[str] = []
+    History(path, warn=warnings.append)
+    assert any(f"schema version {SCHEMA_VERSION + 1}" in w for w in warnings), warnings
+
+
+def test_a_finished_row_records_its_cause_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    from pytest_pyramid.deploy.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    ident = history.start(commit=SHA, commit_time=None, strategy="canary", dry_run=False,
+                          verdict_path="v")
+    with pytest.raises(ValueError, match="unknown cause 'gremlins'"):
+        history.finish(ident, outcome="aborted", reason="", cause="gremlins")
+    history.finish(ident, outcome="rolled_back", reason="", cause="blind")
+    ok = history.start(commit=SHA, commit_time=None, strategy="canary", dry_run=False,
+                       verdict_path="v")
+    history.finish(ok, outcome="succeeded", reason="", cause="router")
+    causes = {d.id: d.cause for d in history.deployments()}
+    assert causes == {ident: "blind", ok: None}  # a success has no cause
 
 
 def test_deployment_frequency_over_less_than_a_day_is_per_day() -> None:
@@ -714,3 +883,35 @@ def test_history_durations_ignore_a_clock_step(tmp_path: Path) -> None:
     assert duration > 0  # this process's monotonic clock: not the clamped wall-clock span
     assert rows[other].duration_s == 0.0  # another process's row: clamped, never negative
     assert (rows[row].outcome, rows[other].outcome) == ("succeeded", "aborted")
+
+
+# -- rollout progress: what a resumed supervisor continues from ----------------------------------
+GOOD_PROGRESS = {"phase": "bake", "stage": 4, "watched_s": 9.5, "successes": 0,
+                 "log_offset": 1200, "log_inode": 77}
+
+
+@pytest.mark.parametrize(
+    ("changes", "kept"),
+    [
+        ({}, True),
+        ({"log_inode": None}, True),
+        ({"phase": "soak"}, False),
+        ({"watched_s": -1.0}, False),
+        ({"watched_s": "9.5"}, False),
+        ({"watched_s": True}, False),
+        ({"successes": -2}, False),
+        ({"log_offset": 1.5}, False),
+        ({"stage": None}, False),
+        ({"log_inode": "77"}, False),
+    ],
+)
+def test_a_progress_record_is_used_only_when_well_formed(
+    changes: dict[str, Any], kept: bool
+) -> None:
+    from pytest_pyramid.deploy.state import Progress
+
+    progress = Progress.from_dict({**GOOD_PROGRESS, **changes})
+    assert (progress is not None) == kept
+    if progress is not None:
+        assert progress.as_dict() == {**GOOD_PROGRESS, **changes}
+    assert Progress.from_dict(None) is None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy.processes import is_alive, start_ticks
-from pytest_pyramid.deploy.rollout import disk_full
+from pytest_pyramid.deploy.sight import disk_full
 from tests.deploy.helpers import Project, app_command
 from tests.deploy.load import Clients
 from tests.deploy.test_faults import (
@@ -39,10 +39,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
-def lease(project: Project) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))
+def lease(project: Project, name: str = "supervisor.lease") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((project.work_dir / name).read_text().strip("\0 \n"))
     return data
+
+
+def watched_by(project: Project) -> int | None:
+    """The pid of the post-bake watch, while it holds its lease."""
+    with contextlib.suppress(OSError, ValueError):
+        record = lease(project, "watch.lease")
+        if not record["released"] and start_ticks(record["pid"]) == record["start_ticks"]:
+            return int(record["pid"])
+    return None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -145,6 +153,51 @@ def test_killed_supervisor_is_resumed_by_the_next_command(
     assert_failures_before(clients, when(row["restored_at"]))
     assert project.state()["stable"]["commit"] == first
     assert project.run("status").returncode == 0
+
+
+def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_time(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    """The supervisor dies 2 s into a 60 s bake; the release fails for a while and heals before
+    anybody looks. The resumed bake neither starts its 60 s again nor ends without judging the
+    unwatched stretch: it reads from where its window began, and finds the failures."""
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    project.commit("v2-breaks-while-unwatched")
+    project.write_config(interval="0.5s", bake="60s", steps=[50, 100])
+
+    def baked_for(seconds: float) -> Callable[[dict[str, Any]], bool]:
+        def check(state: dict[str, Any]) -> bool:
+            progress = (state.get("rollout") or {}).get("progress") or {}
+            return progress.get("phase") == "bake" and progress["watched_s"] >= seconds
+        return check
+
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy", "--command",
+                               app_command("good", "--fail-file", str(trigger)))
+        project.wait_state(baked_for(2.0), 90)
+        os.kill(supervisor_pid(project), signal.SIGKILL)
+        finish(deploy)
+        watched = project.state()["rollout"]["progress"]["watched_s"]
+        fault_at = time.time()
+        trigger.write_text("the release fails while nobody watches\n")
+        wait_for(lambda: len(clients.failures) >= 10)
+        trigger.unlink()  # healthy again before anybody looks
+        healed = time.time()
+        wait_for(lambda: len([r for r in clients.since(healed) if r.ok]) >= 10)
+        project.run("status")  # the next command resumes the rollout
+        wait_for(lambda: restored(project), 90)
+        clients.settle_on(first)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    resumed = "".join(log.read_text() for log in (project.work_dir / "supervisor").glob(
+        "*-resume-*.log"))
+    carried = resumed.split("[resume] bake: ", 1)[1].split(" of it was already watched")[0]
+    assert float(carried.rstrip("s")) >= min(watched, 2.0) - 0.05
+    assert row["outcome"] == "rolled_back"
+    assert "bake" in row["reason"]
+    assert project.state()["stable"]["commit"] == first
 
 
 def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
@@ -296,6 +349,69 @@ def test_watch_rolls_back_a_release_that_breaks_after_its_bake(
     assert_failures_before(clients, restored_at)
     assert project.state()["stable"]["commit"] == first
     assert "change failure rate:     50.0%" in project.run("stats").stdout
+    # the release the watch returned to is watched in turn, by the same supervisor
+    wait_for(lambda: f"judges {first[:12]}" in project.run("status").stdout)
+
+
+def breakable_first(project: Project, tmp_path: Path) -> tuple[Path, str]:
+    """v1 deployed with a start command that fails every API request once the returned trigger
+    exists (recorded with the version: a rollback to it starts it the same way)."""
+    trigger = tmp_path / "v1-fails"
+    project.write_config(command=app_command("good", "--fail-file", str(trigger)),
+                         interval="0.5s", watch="rollback")
+    first = project.commit("v1-breaks-later")
+    assert project.run("deploy").returncode == 0
+    return trigger, first
+
+
+def caught_breaking(project: Project, trigger: Path, first: str) -> None:
+    """The watched release breaks; its watch finds it (nothing earlier to return to: alert)."""
+    trigger.write_text("the watched release breaks\n")
+    wait_for(lambda: project.run("status").returncode == 1)
+    assert f"stable {first[:12]} is degraded" in project.run("status").stdout
+    assert project.state()["stable"]["commit"] == first
+
+
+def test_the_release_a_command_line_rollback_returns_to_is_watched(
+    project: Project, tmp_path: Path
+) -> None:
+    trigger, first = breakable_first(project, tmp_path)
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        project.commit("v2")
+        assert project.run("deploy", "--command", app_command()).returncode == 0
+        rolled = project.run("rollback", "--by", "oncall")
+        assert rolled.returncode == 0, rolled.stdout
+        clients.settle_on(first)
+        assert f"judges {first[:12]}" in rolled.stdout
+        wait_for(lambda: watched_by(project) is not None)
+        status = project.run("status")
+        assert f"watch: pid {watched_by(project)} judges {first[:12]}" in status.stdout
+        caught_breaking(project, trigger, first)
+
+
+def test_the_stable_release_is_watched_after_its_supervisor_rolled_a_rollout_back(
+    project: Project, tmp_path: Path
+) -> None:
+    trigger, first = breakable_first(project, tmp_path)
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        project.commit("v2-errors")
+        result = project.run("deploy", "--command", app_command("error"))
+        assert result.returncode == 1
+        assert "[rollback]" in result.stdout
+        owner = int(result.stdout.split("[deploy] supervisor pid ", 1)[1].split()[0])
+        wait_for(lambda: watched_by(project) == owner)  # before any command could start one
+        caught_breaking(project, trigger, first)
+
+
+def test_status_says_when_nothing_watches_the_serving_release(
+    deployed: tuple[Project, str],
+) -> None:
+    project, first = deployed  # watch = "off"
+    status = project.run("status")
+    assert status.returncode == 0
+    assert f"watch: off: nothing judges {first[:12]}" in status.stdout
 
 
 def test_watch_alert_policy_reports_the_release_degraded(
@@ -356,6 +472,39 @@ def test_watch_restarts_a_frozen_nginx_master(
         clients.settle_on(second)
 
 
+@pytest.mark.parametrize("role", ["split", "edge"])
+def test_watch_restarts_a_hung_nginx_whose_master_still_runs(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path,
+    role: str,
+) -> None:
+    """Its workers stopped: the master runs and is not frozen, the port accepts connections,
+    nothing answers. Detected by the admin port, the group is killed and started again."""
+    project, _ = deployed
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        second = released(project, tmp_path / "never", "rollback")
+        master, *workers = nginx_pids(project, role)
+        ticks = {pid: start_ticks(pid) for pid in workers}
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        fault_at = time.time()  # from here no request can be answered until the restart
+        try:
+            wait_for(lambda: not is_alive(master) and
+                     all(not is_alive(pid, ticks[pid]) for pid in workers))
+        finally:
+            for pid in workers:
+                if is_alive(pid, ticks[pid]):
+                    os.kill(pid, signal.SIGCONT)
+        wait_for(lambda: any(r.ok for r in clients.since(fault_at)), 60)
+        clients.settle_on(second)
+        back = min(r.started for r in clients.since(fault_at) if r.ok)
+    fault_report(clients, outcome=f"hung {role} nginx restarted",
+                 restored_after_s=round(back - fault_at, 3))
+    assert nginx_pids(project, role)[0] != master
+    assert all(r.started < back for r in clients.failures)
+    assert project.run("status").returncode == 0
+
+
 def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     project.commit("v2")
@@ -410,6 +559,7 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
     first = project.commit("v1")
     assert project.run("deploy").returncode == 0
     trigger = tmp_path / "fail-now"
+    project.write_config(blind_timeout="3s")
     with Clients(project.url) as clients:
         clients.wait_for(30)
         deploy = at_25_percent(project, "v2-fails-when-the-disk-is-full", trigger)
@@ -417,7 +567,7 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
         fault_at = time.time()
         trigger.write_text("the release breaks while the work folder is full\n")
         # with no space left the traffic still goes back to stable: a rollback if the failures
-        # reached the log, else a traffic pause because the analysis is blind
+        # reached the log, else a blind pause at 25% that blind_timeout ends with a rollback
 
         def back_on_stable() -> bool:
             last = sorted(clients.since(fault_at), key=lambda r: r.started)[-20:]
@@ -427,7 +577,7 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
         clients.settle_on(first)
         back_after = time.time() - fault_at
         full = disk_full(small_disk)
-        filler.unlink()  # space again: a paused step resumes, sees the failures, rolls back
+        filler.unlink()
         out = finish(deploy)
         clients.settle_on(first)
     row = rows(project)[-1]
@@ -438,5 +588,5 @@ def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
     assert "[rollback] all traffic on stable" in out
     if "[paused]" in out:
         assert "the work folder's disk is full" in out
-        assert "[resume]" in out
+        assert "the analysis stayed blind" in row["reason"]
     assert project.state()["stable"]["commit"] == first

@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
-_SHUTTING_DOWN = "is shutting down"  # nginx's process title for an old worker after a reload
+_SHUTTING_DOWN = "is shutting down"
+#: a running master whose instance does not answer its admin port this long, twice in a row,
+#: is hung (workers stopped, spinning or wedged): a router failure, and it is restarted
+HUNG_AFTER_S = 1.0  # nginx's process title for an old worker after a reload
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,8 @@ class NginxRouter:
         #: split workers of the configuration before the last reload: pid -> start time
         self._retiring: dict[int, int | None] = {}
         self._unsaved: dict[str, object] = {}
+        #: instances whose running master's admin port did not answer the last check
+        self._silent: set[str] = set()
 
     # -- persistent router facts (ports, generation, masters) ----------------------------------
     def _load(self) -> dict[str, object]:
@@ -427,12 +432,12 @@ class NginxRouter:
         return problem or self._test(self.edge, self._render_edge()[0])
 
     # -- what nginx says ------------------------------------------------------------------------
-    def _ask(self, admin_port: object) -> RouterState | None:
+    def _ask(self, admin_port: object, timeout: float = 2.0) -> RouterState | None:
         if not isinstance(admin_port, int):
             return None
         try:
             with urllib.request.urlopen(
-                f"http://127.0.0.1:{admin_port}{GENERATION_PATH}", timeout=2.0
+                f"http://127.0.0.1:{admin_port}{GENERATION_PATH}", timeout=timeout
             ) as response:
                 text = response.read().decode()
         except OSError:
@@ -447,6 +452,11 @@ class NginxRouter:
                 weights[addr] = int(weight)
         return RouterState(int(match.group(1)), weights)
 
+    def _heard(self, admin_port: object) -> RouterState | None:
+        """The admin port's answer, asked twice with a short time-out: a hung instance is
+        found within about two seconds, one slow answer under load is not taken for a hang."""
+        return self._ask(admin_port, HUNG_AFTER_S) or self._ask(admin_port, HUNG_AFTER_S)
+
     def actual(self) -> RouterState | None:
         """What the split nginx is serving right now, asked from nginx itself."""
         if self.master_pid(self.split) is None:
@@ -455,6 +465,7 @@ class NginxRouter:
 
     def check(self) -> RouterHealth:
         problems: list[str] = []
+        silent: set[str] = set()
         edge, split = self.master_pid(self.edge), self.master_pid(self.split)
         facts = self._load()
         if split is None:
@@ -462,15 +473,18 @@ class NginxRouter:
         if edge is None:
             problems.append("the edge nginx master is not running")
         if split is not None:
-            live = self._ask(facts.get("split_admin_port"))
+            live = self._heard(facts.get("split_admin_port"))
             expected = facts.get("generation")
             if live is None:
+                silent.add("split")
                 problems.append("the split nginx does not answer on its admin port")
             elif isinstance(expected, int) and live.generation != expected:
                 problems.append(f"the split nginx serves generation {live.generation}, "
                                 f"expected {expected}")
-        if edge is not None and self._ask(facts.get("edge_admin_port")) is None:
+        if edge is not None and self._heard(facts.get("edge_admin_port")) is None:
+            silent.add("edge")
             problems.append("the edge nginx does not answer on its admin port")
+        self._silent = silent
         if edge is None or split is None:
             problems.extend(f"orphaned {label}" for _, label in self.orphans())
         return RouterHealth(running=edge is not None and split is not None,
@@ -513,6 +527,12 @@ class NginxRouter:
         notes: list[str] = []
         edge_alive = self.master_pid(self.edge) is not None
         split_alive = self.master_pid(self.split) is not None
+        for instance, alive in ((self.edge, edge_alive), (self.split, split_alive)):
+            hung = self._end_if_hung(instance) if alive else None
+            if hung is not None:
+                notes.append(hung)
+                edge_alive = edge_alive and instance is not self.edge
+                split_alive = split_alive and instance is not self.split
         if not (edge_alive and split_alive):
             killed = self._kill_orphans()
             if killed:
@@ -553,6 +573,23 @@ class NginxRouter:
         live = self.actual()
         return ApplyResult(True, live.generation if live else generation,
                            time.monotonic() - started, "; ".join(notes) or "already running")
+
+    def _end_if_hung(self, instance: Instance) -> str | None:
+        """A master that runs (not stopped) but whose instance did not answer on its admin port
+        at the last check, asked twice (its workers stopped, spinning or wedged): the process
+        group is killed, so it can be started again like a dead one. Returns what was done;
+        None for an instance the last check heard."""
+        master = self.master_pid(instance)
+        if master is None or instance.role not in self._silent:
+            return None
+        self._silent.discard(instance.role)
+        members = {pid: processes.start_ticks(pid) for pid in processes.group_members(master)}
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(master, signal.SIGKILL)  # the group is ours: master_pid checked it
+        for pid, ticks in members.items():
+            processes.wait_gone(pid, ticks, 5.0)
+        return (f"the {instance.role} nginx (pid {master}) did not answer on its admin port "
+                f"within {HUNG_AFTER_S:g}s (hung): killed with its workers")
 
     def _taken_ports(self, edge_alive: bool, split_alive: bool) -> dict[int, str]:
         """Ports an instance about to start needs that something else already holds."""
