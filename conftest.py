@@ -2,5 +2,55 @@
 
 from __future__ import annotations
 
+import os
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 pytest_plugins = ["pytester"]
 collect_ignore = ["suites", "benchmarks", "build"]
+
+
+class TierProgress:
+    """``./dev test`` (``PYRAMID_DEV_PROGRESS=1``): a line when each tier's first result
+    arrives, with the time since the start, so a tier of slow tests (e2e: minutes of nginx,
+    Chromium and demo runs behind one line of dots) does not look hung."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.started = time.monotonic()
+        self.seen: set[str] = set()
+
+    def tier_started(self, tier: str) -> None:
+        if tier in self.seen:
+            return
+        self.seen.add(tier)
+        elapsed = int(time.monotonic() - self.started)
+        self.write(f"dev: tier {tier} started ({elapsed // 60}m{elapsed % 60:02d}s in)")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        tier = getattr(report, "pyramid_tier", None)  # named by the xdist worker
+        if isinstance(tier, str):
+            self.tier_started(tier)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        from pytest_pyramid.stash import TIER_KEY
+
+        tier = item.stash.get(TIER_KEY, None)  # serial runs: the tier is on the item
+        if tier is not None:
+            self.tier_started(tier)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own configure registered the terminal
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("PYRAMID_DEV_PROGRESS") or hasattr(config, "workerinput"):
+        return
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        config.pluginmanager.register(TierProgress(terminal.write_line), "pyramid-dev-progress")
