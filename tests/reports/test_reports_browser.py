@@ -20,6 +20,7 @@ from pytest_pyramid.toolkits.browser import CHROMIUM_ARGS, browser_environment
 from pytest_pyramid.verdict.report_html import render_html
 from tests.reports.report_helpers import record
 from tests.verdict_factory import make_verdict, tier
+from tools import readme_samples
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -106,11 +107,13 @@ def run_demo(fault: str | None) -> Path:
     env.pop("PYTEST_ADDOPTS", None)
     if fault:
         env["DEMO_FAULT"] = fault
-    subprocess.run(
+    env["COLUMNS"] = "100"  # as tools/readme_samples.py records the README's samples
+    done = subprocess.run(
         # the demo's own addopts ask for --pyramid-report=html
-        [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:randomly"],
+        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:randomly"],
         cwd=copy, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
+    (copy.parent / "terminal.txt").write_text(done.stdout + done.stderr)
     return copy
 
 
@@ -156,6 +159,22 @@ def test_the_demo_reports_open_in_chromium(
         assert all(f"{n}\n" in page["text"] or n in page["text"] for n in failed)
         assert "Failures (" in page["text"]
     assert screenshot.stat().st_size > 20_000  # a page was drawn, not a blank
+
+
+@pytest.mark.parametrize(("run", "sample"), [("ready", "demo-ready"), ("bug", "demo-bug")])
+def test_the_readme_samples_say_what_a_fresh_demo_run_says(
+    demo_runs: dict[str, Path], run: str, sample: str
+) -> None:
+    """The README's samples (recorded by tools/readme_samples.py) against this run: the
+    same tiers, counts and statuses, the same gates and statuses, the same decision and
+    reasons; only timings, coverage decimals and measured values may differ."""
+    output = (demo_runs[run].parent / "terminal.txt").read_text()
+    assert readme_samples.facts(output) == readme_samples.facts(readme_samples.recorded()[sample])
+    if run == "bug":  # the failing demo: short, each failure once, the decision once
+        lines = output.splitlines()
+        assert len(lines) < 300, output
+        assert "Captured log" not in output
+        assert sum(1 for line in lines if line.startswith("decision: ")) == 1
 
 
 def test_markup_in_test_ids_and_messages_stays_text(browser: Browser, tmp_path: Path) -> None:
