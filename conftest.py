@@ -24,6 +24,7 @@ class TierProgress:
         self.write = write
         self.started = time.monotonic()
         self.seen: set[str] = set()
+        self.tier_of: dict[str, str] = {}
 
     def tier_started(self, tier: str) -> None:
         if tier in self.seen:
@@ -33,17 +34,17 @@ class TierProgress:
         self.write(f"dev: tier {tier} started ({elapsed // 60}m{elapsed % 60:02d}s in)")
 
     @pytest.hookimpl(trylast=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        tier = getattr(report, "pyramid_tier", None)  # named by the xdist worker
-        if isinstance(tier, str):
-            self.tier_started(tier)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
         from pytest_pyramid.stash import TIER_KEY
 
-        tier = item.stash.get(TIER_KEY, None)  # serial runs: the tier is on the item
-        if tier is not None:
+        # serial runs: the items' tiers, once (an xdist controller has no items)
+        self.tier_of = {item.nodeid: item.stash.get(TIER_KEY, "") for item in session.items}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # outside output capture (a line written during setup would be captured)
+        tier = getattr(report, "pyramid_tier", None) or self.tier_of.get(report.nodeid)
+        if tier:
             self.tier_started(tier)
 
 
@@ -52,5 +53,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("PYRAMID_DEV_PROGRESS") or hasattr(config, "workerinput"):
         return
     terminal = config.pluginmanager.get_plugin("terminalreporter")
-    if terminal is not None:
-        config.pluginmanager.register(TierProgress(terminal.write_line), "pyramid-dev-progress")
+    if terminal is None:
+        return
+
+    def write(line: str) -> None:
+        # xdist's dots do not end their line for write_line; pytest has no public test for it
+        terminal.ensure_newline()  # ends a serial run's "path " line
+        writer = getattr(terminal, "_tw", None)
+        if writer is not None and getattr(writer, "width_of_current_line", 0):
+            terminal.write("\n")
+        terminal.write_line(line)
+
+    config.pluginmanager.register(TierProgress(write), "pyramid-dev-progress")
