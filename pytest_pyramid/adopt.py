@@ -387,10 +387,10 @@ def _selects(expression: Any, markers: set[str]) -> bool:
 def _release_lines(project: Project, tiers: list[str], held: list[str]) -> list[str]:
     """``release_tiers`` without the held-back tiers, and why, in comments."""
     where = f" in {project.pytest_config}" if project.pytest_config else ""
-    which = ", ".join(held)
+    what = f"-m {project.markexpr!r}" if project.markexpr else "their exclusions"
     return [
-        f"# the project's own addopts (-m {project.markexpr!r}{where}) deselect every test of "
-        f"{which}:",
+        f"# the project's own addopts ({what}{where}) deselect every test of "
+        f"{', '.join(held)}:",
         "# a default run never runs them, so a release does not wait for them "
         "(the verdict lists the exclusion)",
         f"release_tiers = {_toml_list([t for t in tiers if t not in held])}",

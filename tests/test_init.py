@@ -465,3 +465,21 @@ def test_a_project_that_deselects_by_marker_in_addopts_gets_a_ready_first_run(
     assert verdict["tiers"]["integration"]["passed"] == 0  # deselected, never counted passed
     exclusions = verdict["run"]["invocation"]["exclusions"]
     assert [e["what"] for e in exclusions] == ["-m 'not slow'"]
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "named"),
+    [("not slow", "(-m 'not slow' in pytest.ini)"), ("", "(their exclusions in pytest.ini)")],
+)
+def test_the_release_tiers_comment_names_the_exclusion(
+    tmp_path: Path, markexpr: str, named: str
+) -> None:
+    project = adopt.Project(root=tmp_path, pytest_config="pytest.ini", markexpr=markexpr)
+    found = adopt.Measured(tests={"unit": 2, "integration": 1}, wall_s={"unit": 1.0},
+                           coverage={}, total_coverage=None, failed=0, duration_s=1.0,
+                           deselected={"integration": 1})
+    text = adopt.render(project, {"integration": adopt.TierPlan((), ("slow",))}, found)
+    assert f"# the project's own addopts {named} deselect every test of integration:" in text
+    assert 'release_tiers = ["unit"]' in text
+    assert 'budget = "10s"' in text  # unit's, measured; integration has none
+    assert text.count("budget = ") == 1
