@@ -180,7 +180,8 @@ def _pyramid_section(verdict: Mapping[str, Any]) -> str:
         for name in STATUS_COLOURS
     )
     if targets:
-        legend += '<span><i style="border:1.5px dashed #212121"></i>shape target</span>'
+        legend += ('<span><i style="border:1.5px dashed #212121;border-top:none;height:5px">'
+                   '</i>shape target (under its band)</span>')
     return (
         '<section id="pyramid"><h2>Pyramid</h2>'
         f"{pyramid(verdict, targets)}"

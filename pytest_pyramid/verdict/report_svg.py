@@ -114,7 +114,7 @@ def marker_icon(status: str, size: int = 12) -> str:
 def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
     """One band per tier that has tests (``shown_tiers``), the first tier (unit) at the
     bottom; width by test count, colour and a shape by status, the shape target as a dashed
-    outline, time and coverage beside it."""
+    bracket under the band, time and coverage beside it."""
     tiers = shown_tiers(verdict)
     names = list(tiers)
     total = sum(tier_tests(t) for t in tiers.values())
@@ -150,12 +150,14 @@ def pyramid(verdict: Mapping[str, Any], targets: Mapping[str, float]) -> str:
         )
         target = targets.get(name)
         if target is not None and total:
+            # a dashed bracket in the gap under the band, never drawn inside the band
             outline = max(2.0, _AREA * target * total / widest)
+            left, right, base = centre - outline / 2, centre + outline / 2, y + _BAND_H + 3
             parts.append(
-                f'<rect class="target" x="{centre - outline / 2:.1f}" y="{y - 2}" '
-                f'width="{outline:.1f}" height="{_BAND_H + 4}" fill="none" stroke="#212121" '
-                f'stroke-width="1.5" stroke-dasharray="6 3"><title>{_e(name)} target: '
-                f'{target:.0%} of {plural(total, "test")} = {target * total:.0f}</title></rect>'
+                f'<path class="target" d="M{left:.1f},{base - 3}V{base}H{right:.1f}'
+                f'V{base - 3}" fill="none" stroke="#212121" stroke-width="1.5" '
+                f'stroke-dasharray="6 3"><title>{_e(name)} target: '
+                f'{target:.0%} of {plural(total, "test")} = {target * total:.0f}</title></path>'
             )
         parts.append(
             status_marker(status, 15, y + 15)

@@ -741,3 +741,19 @@ def test_reports_list_only_tiers_with_tests() -> None:
     table = "\n".join(tier_table(verdict))
     assert "integration" not in table
     assert "contract" not in table
+
+
+def test_a_shape_target_is_drawn_under_its_band_never_inside_it() -> None:
+    from pytest_pyramid.verdict.report_svg import pyramid
+
+    verdict = make_verdict("ready", tiers={"unit": tier(40), "e2e": tier(10)})
+    svg = pyramid(verdict, {"unit": 0.5, "e2e": 0.5})  # unit's target is narrower than unit
+    bands = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(
+        r'data-tier="(\w+)".*?<rect class="band" x="[\d.]+" y="(\d+)" width="[\d.]+" '
+        r'height="(\d+)"', svg)}
+    targets = re.findall(r'<path class="target" d="M[\d.]+,([\d.]+)V([\d.]+)H', svg)
+    assert len(targets) == 2
+    for (top, height), (tick, base) in zip(
+            [bands["e2e"], bands["unit"]], targets, strict=True):  # drawn top-down
+        assert float(tick) >= top + height  # below the band's bottom edge
+        assert float(base) > top + height
