@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,9 @@ class Project:
     testpaths: tuple[str, ...] = ()
     markers: tuple[str, ...] = ()
     addopts: str = ""
+    #: the ``-m`` expression of the project's own ``addopts`` ("" when there is none): the
+    #: tests it deselects are the project's own exclusion, which a default run never runs
+    markexpr: str = ""
     source: tuple[str, ...] = ()
     #: test folders (relative to the root) and the tier each suggests
     folders: dict[str, str] = field(default_factory=dict)
@@ -118,6 +122,25 @@ class Measured:
     duration_s: float
     #: how many measuring runs these figures come from
     runs: int = 1
+    #: per tier, its tests the project's own exclusions deselected (``-m`` in addopts ...)
+    deselected: dict[str, int] = field(default_factory=dict)
+
+
+def markexpr_of(addopts: str | list[str]) -> str:
+    """The ``-m`` expression in ``addopts`` (a string as the ini gives it, or a list as a
+    TOML array); the last one wins, as on pytest's command line. "" when there is none or
+    the string cannot be split as a shell would."""
+    try:
+        args = list(addopts) if isinstance(addopts, list) else shlex.split(addopts)
+    except ValueError:
+        return ""
+    found = ""
+    for index, arg in enumerate(args):
+        if arg == "-m" and index + 1 < len(args):
+            found = str(args[index + 1])
+        elif arg.startswith("-m") and len(arg) > 2 and not arg.startswith("-m="):
+            found = arg[2:]
+    return found
 
 
 def _split(value: str) -> list[str]:
@@ -159,6 +182,7 @@ def inspect(root: Path) -> Project:
         testpaths=testpaths,
         markers=_marker_names([str(m) for m in markers] if isinstance(markers, list) else []),
         addopts=" ".join(addopts) if isinstance(addopts, list) else str(addopts),
+        markexpr=markexpr_of(addopts if isinstance(addopts, list) else str(addopts)),
     )
     roots = testpaths or tuple(d for d in ("tests", "test") if (root / d).is_dir())
     for test_root in roots:
@@ -286,6 +310,7 @@ def slowest(runs: list[Measured]) -> Measured:
         total_coverage=min(totals) if totals else None,
         failed=max(run.failed for run in runs),
         duration_s=max(run.duration_s for run in runs), runs=len(runs),
+        deselected=last.deselected,
     )
 
 
@@ -298,13 +323,15 @@ def gitignore_lines(existing: str) -> list[str]:
 
 def read_measurement(verdict: dict[str, Any]) -> Measured:
     tiers: dict[str, Any] = verdict.get("tiers", {})
-    tests, wall, cov = {}, {}, {}
+    tests, wall, cov, deselected = {}, {}, {}, {}
     failed = 0
     for name, tier in tiers.items():
         count = int(tier.get("collected", 0))
         if not count:
             continue
         tests[name] = count
+        # init's own runs select nothing: what they deselect, the project's addopts did
+        deselected[name] = int(tier.get("deselected", 0))
         wall[name] = float(tier.get("wall_time_s", 0.0))
         failed += int(tier.get("failed", 0)) + int(tier.get("errors", 0))
         percent = (tier.get("coverage") or {}).get("percent")
@@ -315,7 +342,59 @@ def read_measurement(verdict: dict[str, Any]) -> Measured:
         tests=tests, wall_s=wall, coverage=cov,
         total_coverage=float(total) if isinstance(total, (int, float)) else None,
         failed=failed, duration_s=float(verdict.get("run", {}).get("duration_s", 0.0)),
+        deselected=deselected,
     )
+
+
+def held_back(project: Project, plan: dict[str, TierPlan], measured: Measured | None) -> list[str]:
+    """Tiers a default run never runs because the project's own ``addopts`` deselect all of
+    their tests (``-m "not slow"`` with ``slow`` the tier's marker). Such a tier cannot be
+    required for a release: every full run would be ``incomplete`` (a required tier that did
+    not run). The tiers known only by markers that the project's ``-m`` expression leaves
+    out, and, measured, the tiers whose every collected test was deselected (the run counts
+    them only once git tracks the ``addopts``: before the first commit it cannot)."""
+    held = set(_left_out_by_markers(project.markexpr, plan))
+    if measured is not None:
+        held.update(name for name, count in measured.tests.items()
+                    if count and measured.deselected.get(name, 0) >= count)
+    order = [*BUILTIN_TIERS, *sorted(held - set(BUILTIN_TIERS))]
+    return [name for name in order if name in held]
+
+
+def _left_out_by_markers(markexpr: str, plan: dict[str, TierPlan]) -> list[str]:
+    if not markexpr:
+        return []
+    from pytest_pyramid.run.tiers import MarkerRuleError, compile_marker_expression
+
+    try:
+        expression = compile_marker_expression(markexpr)
+    except MarkerRuleError:
+        return []  # pytest itself will say so on the first run
+    # tests under a folder may carry no marker at all: only marker-only tiers are judged
+    return [
+        name for name, spec in plan.items()
+        if spec.markers and not spec.paths
+        and not any(_selects(expression, {marker, name}) for marker in spec.markers)
+    ]
+
+
+def _selects(expression: Any, markers: set[str]) -> bool:
+    """Whether a ``-m`` expression selects a test carrying exactly ``markers`` (its own
+    marker and, once tiered, its tier's)."""
+    return bool(expression.evaluate(lambda found, *_, **__: found in markers))
+
+
+def _release_lines(project: Project, tiers: list[str], held: list[str]) -> list[str]:
+    """``release_tiers`` without the held-back tiers, and why, in comments."""
+    where = f" in {project.pytest_config}" if project.pytest_config else ""
+    what = f"-m {project.markexpr!r}" if project.markexpr else "their exclusions"
+    return [
+        f"# the project's own addopts ({what}{where}) deselect every test of "
+        f"{', '.join(held)}:",
+        "# a default run never runs them, so a release does not wait for them "
+        "(the verdict lists the exclusion)",
+        f"release_tiers = {_toml_list([t for t in tiers if t not in held])}",
+    ]
 
 
 def _toml_list(values: tuple[str, ...] | list[str]) -> str:
@@ -356,6 +435,11 @@ def render(
     tiers = dict(plan)
     for name in measured.tests if measured is not None else ():
         tiers.setdefault(name, TierPlan())
+    held = [] if measuring else held_back(project, plan, measured)
+    if held:
+        # unmeasured, the default tier (unit) holds every test no folder or marker places
+        shown = [n for n in BUILTIN_TIERS if n in tiers or (measured is None and n == "unit")]
+        top.extend(_release_lines(project, shown, held))
     if measuring:  # every budget off, also of tiers the proposal does not name (the default
         for name in BUILTIN_TIERS:  # tier's built-in budget would be judged otherwise)
             tiers.setdefault(name, TierPlan())
@@ -372,6 +456,9 @@ def render(
             lines.append('budget = "off"')
             if coverage:
                 lines.append("coverage = 0")
+        elif name in held:
+            lines.append("# no budget: the project's addopts deselect all its tests, so none "
+                         "was measured")
         elif measured is not None and name in measured.wall_s:
             wall = measured.wall_s[name]
             lines.append(f'budget = "{nice_budget(wall)}"  # {budget_comment(wall, measured.runs)}')

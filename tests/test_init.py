@@ -368,3 +368,118 @@ def test_the_measuring_proposal_turns_every_budget_off() -> None:
     assert {name: tier["budget"] for name, tier in table["tiers"].items()} == dict.fromkeys(
         BUILTIN_TIERS, "off"
     )
+
+
+@pytest.mark.parametrize(
+    ("addopts", "expression"),
+    [
+        ('-m "not slow"', "not slow"),
+        (["-m", "not slow and not stress"], "not slow and not stress"),
+        ("-ra -mnot\\ slow --strict-markers", "not slow"),
+        ('-m "not slow" -m "not network"', "not network"),  # the last wins, as in pytest
+        ("--strict-markers -p no:cacheprovider", ""),
+        ('-m "unclosed', ""),  # not splittable: pytest itself says so on the first run
+        ("", ""),
+    ],
+)
+def test_the_projects_own_marker_expression_is_read_from_addopts(
+    addopts: str | list[str], expression: str
+) -> None:
+    assert adopt.markexpr_of(addopts) == expression
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "plan", "held"),
+    [
+        ("not slow", {"integration": adopt.TierPlan((), ("slow",))}, ["integration"]),
+        ("not slow", {"integration": adopt.TierPlan((), ("slow", "network"))}, []),
+        ("not slow and not network",
+         {"integration": adopt.TierPlan((), ("slow", "network"))}, ["integration"]),
+        # a tier's marker is on its tests too: excluding the tier excludes them
+        ("not e2e", {"e2e": adopt.TierPlan((), ("browser",))}, ["e2e"]),
+        # tests under a folder may carry no marker at all: never held back unmeasured
+        ("not slow", {"integration": adopt.TierPlan(("tests/functional",), ("slow",))}, []),
+        ("", {"integration": adopt.TierPlan((), ("slow",))}, []),
+        ("not (", {"integration": adopt.TierPlan((), ("slow",))}, []),
+    ],
+)
+def test_tiers_the_projects_own_marker_expression_leaves_out(
+    tmp_path: Path, markexpr: str, plan: dict[str, adopt.TierPlan], held: list[str]
+) -> None:
+    project = adopt.Project(root=tmp_path, markexpr=markexpr)
+    assert adopt.held_back(project, plan, None) == held
+
+
+def test_measured_tiers_whose_every_test_was_deselected_are_held_back(tmp_path: Path) -> None:
+    found = adopt.Measured(tests={"unit": 3, "integration": 2, "e2e": 2}, wall_s={},
+                           coverage={}, total_coverage=None, failed=0, duration_s=1.0,
+                           deselected={"unit": 1, "integration": 2, "e2e": 1})
+    assert adopt.held_back(adopt.Project(root=tmp_path), {}, found) == ["integration"]
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_a_project_that_deselects_by_marker_in_addopts_gets_a_ready_first_run(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], workers: list[str]
+) -> None:
+    """click, attrs: `addopts = -m "not slow"`. The tier of the slow tests never runs by
+    default, so init leaves it out of release_tiers (it was required: every full run was
+    incomplete) and measures no budget for it; the verdict lists the exclusion."""
+    if workers:
+        pytest.importorskip("xdist")
+    root = write(tmp_path, {
+        "pyproject.toml": f"""
+            [tool.pytest.ini_options]
+            testpaths = ["tests"]
+            addopts = "{LEAN_ADDOPTS} -m 'not slow'"
+            markers = ["slow: takes minutes"]
+        """,
+        **SOURCE,
+        "tests/conftest.py": TESTS["tests/conftest.py"],
+        "tests/test_shop.py": """
+            import pytest
+            from shop import add
+            def test_add(): assert add(1, 2) == 3
+            @pytest.mark.slow
+            def test_slow(): assert add(2, 2) == 4
+        """,
+    })
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "the project"], cwd=root, check=True)
+    code, out = init(root, capfd, "--write", "--runs", "1")
+    assert code == 0, out
+    # the docs' next step: commit, so the addopts are the project's own (tracked)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "pytest-pyramid"], cwd=root, check=True)
+    text = (root / "pyproject.toml").read_text()
+    table = tomllib.loads(text)["tool"]["pyramid"]
+    assert table["release_tiers"] == ["unit"]
+    assert table["tiers"]["integration"] == {"markers": ["slow"]}  # no budget measured
+    assert "deselect every test of integration" in text
+    assert "-m 'not slow' in pyproject.toml" in text
+    first = run_pytest(root, *workers)
+    assert first.returncode == 0, first.stdout
+    verdict = json.loads((root / "pyramid-verdict.json").read_text())
+    assert verdict["decision"] == "ready", verdict["reasons"]
+    assert verdict["tiers"]["integration"]["passed"] == 0  # deselected, never counted passed
+    exclusions = verdict["run"]["invocation"]["exclusions"]
+    assert [e["what"] for e in exclusions] == ["-m 'not slow'"]
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "named"),
+    [("not slow", "(-m 'not slow' in pytest.ini)"), ("", "(their exclusions in pytest.ini)")],
+)
+def test_the_release_tiers_comment_names_the_exclusion(
+    tmp_path: Path, markexpr: str, named: str
+) -> None:
+    project = adopt.Project(root=tmp_path, pytest_config="pytest.ini", markexpr=markexpr)
+    found = adopt.Measured(tests={"unit": 2, "integration": 1}, wall_s={"unit": 1.0},
+                           coverage={}, total_coverage=None, failed=0, duration_s=1.0,
+                           deselected={"integration": 1})
+    text = adopt.render(project, {"integration": adopt.TierPlan((), ("slow",))}, found)
+    assert f"# the project's own addopts {named} deselect every test of integration:" in text
+    assert 'release_tiers = ["unit"]' in text
+    assert 'budget = "10s"' in text  # unit's, measured; integration has none
+    assert text.count("budget = ") == 1

@@ -550,7 +550,7 @@ def test_github_step_summary_is_appended(
     text = summary.read_text()
     assert text.startswith("earlier step\n### ❌ pytest-pyramid: blocked")
     assert "| unit | 1 | 1 | 0 | 0 |" in text
-    assert "| `budget.unit` | block | fail |" in text
+    assert "| `budget.unit` | block | ✗ fail |" in text
     assert read_verdict()["decision"] == "blocked"
 
 

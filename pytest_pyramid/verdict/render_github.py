@@ -68,6 +68,9 @@ def step_summary(
         budget_basis,
         budget_use,
         failures,
+        gate_value,
+        shown_tiers,
+        status_label,
         tier_order,
     )
 
@@ -80,13 +83,14 @@ def step_summary(
         f"| {BASIS_LABEL[budget_basis(verdict)]} / budget | coverage | status |",
         "|---|---:|---:|---:|---:|---|---:|---|",
     ]
-    for name, tier in verdict.get("tiers", {}).items():
+    for name, tier in shown_tiers(verdict).items():
         used, budget = budget_use(tier)
         timing = format_duration(used)
         if budget:
             timing += f" / {format_duration(budget)} ({used / budget:.0%})"
         coverage = (tier.get("coverage") or {}).get("percent")
-        status = tier.get("status", "") if tier.get("selected") else "not selected"
+        status = status_label(str(tier.get("status", "")) if tier.get("selected")
+                              else "not_selected")
         head.append(
             f"| {_cell(name)} | {tier.get('collected', 0)} | {tier.get('passed', 0)} "
             f"| {tier.get('failed', 0) + tier.get('errors', 0)} | {tier.get('skipped', 0)} "
@@ -116,8 +120,9 @@ def step_summary(
     ):
         for index, gate in enumerate(judged):
             row = (f"| `{_cell(gate['id'])}` | {gate['level']} "
-                   f"| {str(gate['status']).replace('_', ' ')} "
-                   f"| {_cell(gate.get('actual'))} | {_cell(gate.get('threshold'))} "
+                   f"| {status_label(str(gate['status']))} "
+                   f"| {_cell(gate_value(gate, 'actual'))} "
+                   f"| {_cell(gate_value(gate, 'threshold'))} "
                    f"| {_cell(gate.get('message', ''))} |\n")
             if not fits(row, gates_up_to):
                 omitted_gates = len(judged) - index

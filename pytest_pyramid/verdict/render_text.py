@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_pyramid.durations import format_duration
-from pytest_pyramid.verdict.report_data import budget_basis, budget_use
+from pytest_pyramid.verdict.report_data import budget_basis, budget_use, gate_value, shown_tiers
 
 #: the summary is written to read in 100 columns; wider terminals get longer lines
 WIDTH = 100
@@ -15,25 +15,6 @@ WIDTH = 100
 _STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "not_evaluated": "NOT EVALUATED"}
 #: the column of the figure the budget gate judges (``budget_basis``)
 _TIME_HEADER = {"wall": "wall / budget", "sum": "summed / budget"}
-
-
-def _value(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def shown_tiers(verdict: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """Tiers worth a line: those with tests (collected, on disk, or a module skipped at
-    import) and those a release requires; the empty built-in tiers are left out."""
-    tiers: Mapping[str, Any] = verdict.get("tiers", {})
-    return {
-        name: tier for name, tier in tiers.items()
-        if tier.get("collected") or tier.get("files_on_disk") or tier.get("skipped")
-        or tier.get("required")
-    }
 
 
 def _tests(tier: Mapping[str, Any]) -> int:
@@ -131,7 +112,7 @@ def gate_lines(
         head = f"{mark:<{mark_width}}{gate['level']:<8}{gate['id']:<28} "
         lines.extend(
             textwrap.wrap(
-                f"{head}{_value(gate.get('actual'))} (limit {_value(gate.get('threshold'))})",
+                f"{head}{gate_value(gate, 'actual')} (limit {gate_value(gate, 'threshold')})",
                 width=width,
                 subsequent_indent=" " * min(len(head), 45),
                 break_on_hyphens=False,
@@ -210,8 +191,9 @@ def pyramid_lines(
     width: int = PYRAMID_WIDTH,
 ) -> list[str]:
     """The tiers as a pyramid of bars (first tier at the bottom), width by test count, with
-    ``┆`` at the edges of each tier's ``[tool.pyramid.shape]`` target. The tiers are those
-    of the tier table (empty built-in tiers left out)."""
+    ``┆`` at the edges of each tier's ``[tool.pyramid.shape]`` target where they fall
+    outside its bar, and the target's test count after the status. The tiers are those of
+    the tier table (empty built-in tiers left out)."""
     from pytest_pyramid.verdict.report_data import shape_targets, tier_tests
 
     tiers = shown_tiers(verdict)
@@ -233,12 +215,16 @@ def pyramid_lines(
         for index in range(start, start + bar):
             cells[index] = _BAR
         target = targets.get(name)
+        wanted = ""
         if target is not None and total:
             span = round(target * total / widest * width)
             left = (width - span) // 2
-            cells[left] = cells[min(width + 1, left + span + 1)] = _MARK
+            for edge in (left, min(width + 1, left + span + 1)):
+                if cells[edge] == " ":  # never drawn inside a bar: the figure says it
+                    cells[edge] = _MARK
+            wanted = f"  (target {target * total:.0f})"
         status = tier.get("status", "") if tier.get("selected") else "not selected"
-        lines.append(f"{name:>{name_width}} {''.join(cells)} {count:>6}  {status}")
+        lines.append(f"{name:>{name_width}} {''.join(cells)} {count:>6}  {status}{wanted}")
     return lines
 
 

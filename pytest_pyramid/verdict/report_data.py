@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.durations import format_duration
+
 if TYPE_CHECKING:
     from pytest_pyramid.verdict.records import ResultRecord
 
@@ -210,3 +212,82 @@ def key_metrics(verdict: Mapping[str, Any], limit: int = 12) -> list[str]:
     ]
     others = sorted(set(verdict.get("metrics", {})) - set(judged))
     return [*judged, *others][:limit]
+
+
+def shown_tiers(verdict: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The tiers every report lists: those with tests (collected, on disk, or a module
+    skipped at import) and those a release requires (an empty required tier is a reason the
+    verdict gives); the empty built-in tiers a project never used are left out."""
+    tiers: Mapping[str, Any] = verdict.get("tiers") or {}
+    return {
+        name: tier for name, tier in tiers.items()
+        if isinstance(tier, Mapping) and (
+            tier.get("collected") or tier.get("files_on_disk") or tier.get("skipped")
+            or tier.get("required"))
+    }
+
+
+#: the unit of a built-in gate's measured value and threshold, by gate id
+_GATE_UNITS = {"tests.pass_rate": "%", "static.duplication": "%", "pyramid.shape": "share"}
+#: ... by gate id prefix
+_PREFIX_UNITS = (("budget.", "duration"), ("coverage.", "%"))
+#: a metric's unit from the end of its name (tags cut off: ``e2e.page_load_ms{page:home}``)
+_METRIC_UNITS = (("_ms", "ms"), ("_seconds", "s"), ("_s", "s"), ("_pct", "%"),
+                 ("_percent", "%"), ("_bytes", "B"), ("rps", "req/s"))
+_ENDS_IN_NUMBER = re.compile(r"\d$")
+
+
+def gate_unit(gate_id: str) -> str | None:
+    """What a gate's figures are measured in: ``duration`` (seconds, shown as ``1m30s``),
+    ``%``, ``ms``, ``s``, ``share`` (a fraction shown as a percentage) ...; None for counts,
+    scores and unitless metrics."""
+    if gate_id in _GATE_UNITS:
+        return _GATE_UNITS[gate_id]
+    for prefix, unit in _PREFIX_UNITS:
+        if gate_id.startswith(prefix):
+            return unit
+    if gate_id.startswith("metric."):
+        name = gate_id.partition("{")[0]
+        for suffix, unit in _METRIC_UNITS:
+            if name.endswith(suffix):
+                return unit
+    return None
+
+
+def gate_value(gate: Mapping[str, Any], key: str) -> str:
+    """A gate's ``actual`` or ``threshold`` with its unit, as every report shows it:
+    ``263ms`` / ``30.0s`` for a budget, ``76.2%``, ``< 500 ms``; ``-`` when not measured."""
+    value = gate.get(key)
+    unit = gate_unit(str(gate.get("id", "")))
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if unit == "duration":
+            return format_duration(float(value))
+        if unit == "share":
+            return f"{value * 100:.1f}%"
+        text = f"{value:g}"
+    else:
+        text = str(value)
+        if unit in ("duration", "share") or not _ENDS_IN_NUMBER.search(text):
+            return text  # a threshold in words, or one that already names its unit
+    if unit is None:
+        return text
+    return text + ("%" if unit == "%" else f" {unit}")
+
+
+#: a mark per status that is a shape, not a colour alone (read in grey print, by the
+#: colour-blind, and by a screen reader): gates, tiers and decisions
+STATUS_SYMBOLS = {
+    "pass": "✓", "fail": "✗", "not_evaluated": "?",
+    "passed": "✓", "failed": "✗", "skipped": "△", "empty": "○", "not_run": "○",
+    "not_selected": "○",
+    "ready": "✓", "blocked": "✗", "needs_approval": "!", "incomplete": "?",
+}
+
+
+def status_label(status: str) -> str:
+    """``✗ fail``, ``? not evaluated``: the symbol, then the status in words."""
+    words = status.replace("_", " ")
+    symbol = STATUS_SYMBOLS.get(status)
+    return f"{symbol} {words}" if symbol else words

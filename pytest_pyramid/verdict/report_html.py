@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.gates.flakes import describe
 from pytest_pyramid.verdict import report_data as data
+from pytest_pyramid.verdict.report_data import gate_value, shown_tiers, status_label
 from pytest_pyramid.verdict.report_svg import (
     DECISION_COLOURS,
     STATUS_COLOURS,
     decision_strip,
+    marker_icon,
     pyramid,
     sparkline,
     tier_status,
@@ -55,6 +57,7 @@ table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f5f5f5;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{white-space:pre-wrap;word-break:break-word;background:#f5f5f5;padding:8px;margin:4px 0;
 max-height:360px;overflow:auto}
@@ -69,6 +72,12 @@ summary{cursor:pointer}
 .legend span{margin-right:14px;font-size:12px}
 .legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px}
 .trend td{vertical-align:middle}
+td code,li code,summary code,td.why{overflow-wrap:anywhere}
+td.gid{min-width:9.5em}
+td.name{overflow-wrap:anywhere;min-width:5em}
+svg.icon{vertical-align:-1px;margin-right:4px}
+@media (max-width:900px){main{padding:0 10px 30px}th,td{padding:3px 4px}
+header.decision>div{padding:0 10px}}
 """
 
 
@@ -82,6 +91,12 @@ def _value(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _breakable(name: str) -> str:
+    """A dotted name escaped, with a line-break opportunity after each dot (a narrow
+    column breaks ``metric.load.p95_ms`` between its parts, not inside them)."""
+    return ".<wbr>".join(_e(part) for part in name.split("."))
 
 
 def _badge(text: str, colour: str) -> str:
@@ -154,7 +169,7 @@ def _header(verdict: Mapping[str, Any], decision: str) -> str:
         meta.append(f"run {_e(verdict['run_id'])}")
     return (
         f'<header class="decision" id="decision" data-decision="{_e(decision)}" '
-        f'style="background:{colour}"><div><h1>{_e(decision.replace("_", " ").upper())}</h1>'
+        f'style="background:{colour}"><div><h1>{_e(status_label(decision).upper())}</h1>'
         f"<ul>{reasons}</ul><div class=\"meta\">{' · '.join(meta)}</div></div></header>"
     )
 
@@ -162,11 +177,12 @@ def _header(verdict: Mapping[str, Any], decision: str) -> str:
 def _pyramid_section(verdict: Mapping[str, Any]) -> str:
     targets = data.shape_targets(verdict)
     legend = "".join(
-        f'<span><i style="background:{colour}"></i>{_e(name.replace("_", " "))}</span>'
-        for name, colour in STATUS_COLOURS.items()
+        f'<span>{marker_icon(name)}{_e(name.replace("_", " "))}</span>'
+        for name in STATUS_COLOURS
     )
     if targets:
-        legend += '<span><i style="border:1.5px dashed #212121"></i>shape target</span>'
+        legend += ('<span><i style="border:1.5px dashed #212121;border-top:none;height:5px">'
+                   '</i>shape target (under its band)</span>')
     return (
         '<section id="pyramid"><h2>Pyramid</h2>'
         f"{pyramid(verdict, targets)}"
@@ -180,7 +196,7 @@ def _tier_table(verdict: Mapping[str, Any]) -> str:
     other = "sum" if basis == "wall" else "wall"
     other_key = "test_time_s" if other == "sum" else "wall_time_s"
     rows = []
-    for name, tier in (verdict.get("tiers") or {}).items():
+    for name, tier in shown_tiers(verdict).items():
         status = tier_status(tier)
         used, budget = data.budget_use(tier)
         timing = format_duration(used)
@@ -192,7 +208,7 @@ def _tier_table(verdict: Mapping[str, Any]) -> str:
             cov += f" / {threshold:g}%"
         failed = int(tier.get("failed", 0)) + int(tier.get("errors", 0))
         rows.append(
-            f'<tr data-tier="{_e(name)}"><td>{_e(name)}</td>'
+            f'<tr data-tier="{_e(name)}"><td class="name">{_e(name)}</td>'
             f'<td class="num">{_e(tier.get("collected", 0))}</td>'
             f'<td class="num">{_e(tier.get("passed", 0))}</td><td class="num">{failed}</td>'
             f'<td class="num">{_e(tier.get("skipped", 0))}</td>'
@@ -200,7 +216,7 @@ def _tier_table(verdict: Mapping[str, Any]) -> str:
             f'<td class="num">{_e(tier.get("never_ran", 0))}</td><td>{_e(timing)}</td>'
             f"<td>{_e(format_duration(float(tier.get(other_key, 0.0) or 0.0)))}</td>"
             f"<td>{_e(cov)}</td>"
-            f"<td>{_badge(status.replace('_', ' '), STATUS_COLOURS.get(status, '#9e9e9e'))}"
+            f"<td>{_badge(status_label(status), STATUS_COLOURS.get(status, '#9e9e9e'))}"
             f"{' <span class=muted>required</span>' if tier.get('required') else ''}</td></tr>"
         )
     return (
@@ -229,10 +245,12 @@ def _gates(verdict: Mapping[str, Any]) -> str:
                    "</span>" if status == "not_evaluated" else "")
         rows.append(
             f'<tr class="gate gate-{_e(status)}" data-gate="{_e(gate["id"])}">'
-            f'<td><code>{_e(gate["id"])}</code></td><td>{_e(gate["level"])}</td>'
-            f"<td>{_badge(status.replace('_', ' '), GATE_COLOURS.get(status, '#616161'))}"
-            f"{missing}</td><td>{_e(_value(gate.get('actual')))}</td>"
-            f"<td>{_e(_value(gate.get('threshold')))}</td><td>{_e(gate.get('message', ''))}</td>"
+            f'<td class="gid"><code>{_breakable(gate["id"])}</code></td>'
+            f'<td>{_e(gate["level"])}</td>'
+            f"<td>{_badge(status_label(status), GATE_COLOURS.get(status, '#616161'))}"
+            f"{missing}</td><td>{_e(gate_value(gate, 'actual'))}</td>"
+            f"<td>{_e(gate_value(gate, 'threshold'))}</td>"
+            f"<td class=\"why\">{_e(gate.get('message', ''))}</td>"
             "</tr>"
         )
     failing = sum(1 for g in gates if g["status"] == "fail")
@@ -336,7 +354,8 @@ def _flaky(verdict: Mapping[str, Any], records: Sequence[ResultRecord]) -> str:
     parts = ['<section id="flaky"><h2>Flaky and quarantined tests</h2>']
     if rows:
         body = "".join(
-            f"<tr><td><code>{_e(n)}</code></td><td>{_e(t)}</td><td class=\"num\">{r}</td>"
+            f'<tr><td><code>{_e(n)}</code></td><td class="name">{_e(t)}</td>'
+            f'<td class="num">{r}</td>'
             f"<td>{'yes' if q else ''}</td></tr>"
             for n, t, r, q in rows[:FLAKY_LISTED]
         )
@@ -395,7 +414,7 @@ def _slowest(records: Sequence[ResultRecord], order: Sequence[str]) -> str:
              '<th>tier</th><th>test</th><th class="num">time</th></tr></thead><tbody>']
     for tier in order:
         for nodeid, seconds in slow.get(tier, []):
-            parts.append(f'<tr data-tier="{_e(tier)}"><td>{_e(tier)}</td>'
+            parts.append(f'<tr data-tier="{_e(tier)}"><td class="name">{_e(tier)}</td>'
                          f"<td><code>{_e(nodeid)}</code></td>"
                          f'<td class="num">{_e(format_duration(seconds))}</td></tr>')
     parts.append("</tbody></table></section>")
@@ -412,7 +431,7 @@ def _modules(records: Sequence[ResultRecord], order: Sequence[str]) -> str:
         other = sum(n for k, n in counts.items()
                     if k not in ("passed", "failed", "error", "unfinished", "skipped"))
         body.append(
-            f'<tr data-tier="{_e(row.tier)}"><td>{_e(row.tier)}</td>'
+            f'<tr data-tier="{_e(row.tier)}"><td class="name">{_e(row.tier)}</td>'
             f"<td><code>{_e(row.module)}</code></td><td class=\"num\">{row.tests}</td>"
             f'<td class="num">{counts.get("passed", 0)}</td>'
             f'<td class="num">{row.failing}</td><td class="num">{counts.get("skipped", 0)}</td>'
@@ -450,10 +469,11 @@ def _trends(verdict: Mapping[str, Any], history: Sequence[HistoryRow]) -> str:
     def last(values: Sequence[float | None], fmt: str = "{:g}") -> str:
         return fmt.format(values[-1]) if values and values[-1] is not None else "-"
 
-    tiers = data.tier_order(verdict)
+    # the tiers the report lists, and any other tier that had tests in one of the runs
+    tiers = list(shown_tiers(verdict))
     for row in history:
-        for name in row.tiers:
-            if name not in tiers:
+        for name, figures in row.tiers.items():
+            if name not in tiers and _number(figures.get("tests")):
                 tiers.append(name)
     rows = []
     for name in tiers:
@@ -461,7 +481,7 @@ def _trends(verdict: Mapping[str, Any], history: Sequence[HistoryRow]) -> str:
         times = [_number(r.tiers.get(name, {}).get("time_s")) for r in history]
         cover = [_number(r.tiers.get(name, {}).get("coverage")) for r in history]
         rows.append(
-            f'<tr data-tier="{_e(name)}"><td>{_e(name)}</td><td>{spark(counts)}</td>'
+            f'<tr data-tier="{_e(name)}"><td class="name">{_e(name)}</td><td>{spark(counts)}</td>'
             f'<td class="num">{last(counts)}</td><td>{spark(times, " s")}</td>'
             f'<td class="num">{last(times, "{:.2f} s")}</td><td>{spark(cover, "%")}</td>'
             f'<td class="num">{last(cover, "{:.1f}%")}</td></tr>'
@@ -479,6 +499,10 @@ def _trends(verdict: Mapping[str, Any], history: Sequence[HistoryRow]) -> str:
     note = (f'<p class="warn" id="continuity">History continuity: {_e("; ".join(flags))}.</p>'
             if flags else "")
     strip = decision_strip([r.decision for r in history], labels)
+    strip += '<span class="legend"> ' + "".join(
+        f"<span>{marker_icon(name)}{_e(name.replace('_', ' '))}</span>"
+        for name in DECISION_COLOURS
+    ) + "</span>"
     return (
         f'<section id="trends"><h2>Trends <span class="muted">(last {len(history)} runs, '
         f"oldest first)</span></h2>{note}<p>Decisions: {strip}</p>"

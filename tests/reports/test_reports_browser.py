@@ -20,6 +20,7 @@ from pytest_pyramid.toolkits.browser import CHROMIUM_ARGS, browser_environment
 from pytest_pyramid.verdict.report_html import render_html
 from tests.reports.report_helpers import record
 from tests.verdict_factory import make_verdict, tier
+from tools import readme_samples
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,8 +53,8 @@ class Browser:
             executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS), env=env,
         )
 
-    def open(self, html: Path, screenshot: Path) -> dict[str, Any]:
-        page = self.browser.new_page(viewport={"width": 1280, "height": 900})
+    def open(self, html: Path, screenshot: Path, width: int = 1280) -> dict[str, Any]:
+        page = self.browser.new_page(viewport={"width": width, "height": 900})
         errors: list[str] = []
         dialogs: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -77,6 +78,15 @@ class Browser:
             "scripts": page.locator("script").count(),
             "images": page.locator("img").count(),
             "text": page.inner_text("body"),
+            # the page's width against the window's: more is a horizontal scrollbar
+            "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
+            "client_width": page.evaluate("document.documentElement.clientWidth"),
+            "overflowing": page.evaluate(
+                "() => [...document.querySelectorAll('body *')].filter(e => "
+                "e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)"
+                ".map(e => e.tagName + '.' + e.getAttribute('class'))"),
+            "markers": page.eval_on_selector_all(
+                "svg.pyramid g.marker", "gs => gs.map(g => g.dataset.status)"),
         }
         page.screenshot(path=str(screenshot), full_page=True)
         page.close()
@@ -113,11 +123,13 @@ def run_demo(fault: str | None) -> Path:
     env.pop("PYTEST_ADDOPTS", None)
     if fault:
         env["DEMO_FAULT"] = fault
-    subprocess.run(
+    env["COLUMNS"] = "100"  # as tools/readme_samples.py records the README's samples
+    done = subprocess.run(
         # the demo's own addopts ask for --pyramid-report=html
-        [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:randomly"],
+        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:randomly"],
         cwd=copy, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
+    (copy.parent / "terminal.txt").write_text(done.stdout + done.stderr)
     return copy
 
 
@@ -163,6 +175,74 @@ def test_the_demo_reports_open_in_chromium(
         assert all(f"{n}\n" in page["text"] or n in page["text"] for n in failed)
         assert "Failures (" in page["text"]
     assert screenshot.stat().st_size > 20_000  # a page was drawn, not a blank
+
+
+@pytest.mark.parametrize(("run", "sample"), [("ready", "demo-ready"), ("bug", "demo-bug")])
+def test_the_readme_samples_say_what_a_fresh_demo_run_says(
+    demo_runs: dict[str, Path], run: str, sample: str
+) -> None:
+    """The README's samples (recorded by tools/readme_samples.py) against this run: the
+    same tiers, counts and statuses, the same gates and statuses, the same decision and
+    reasons; only timings, coverage decimals and measured values may differ."""
+    output = (demo_runs[run].parent / "terminal.txt").read_text()
+    assert readme_samples.facts(output) == readme_samples.facts(readme_samples.recorded()[sample])
+    if run == "bug":  # the failing demo: short, each failure once, the decision once
+        lines = output.splitlines()
+        assert len(lines) < 300, output
+        assert "Captured log" not in output
+        assert sum(1 for line in lines if line.startswith("decision: ")) == 1
+
+
+def stress_report(tmp_path: Path) -> Path:
+    """A report made to be wide: eight tiers (long custom names), long node ids and gate
+    ids, long messages, 30 runs of history with metrics."""
+    from pytest_pyramid.verdict.history import append, recent
+
+    names = ["unit", "integration", "contract", "e2e", "performance", "security",
+             "smoke_tests_against_the_staging_cluster", "nightly"]
+    tiers = {name: tier(passed=40 - 4 * i, collected=40 - 4 * i + 1, failed=1,
+                        status="failed", coverage={"percent": 80.5, "fail_under": 90.0})
+             for i, name in enumerate(names)}
+    long_id = ("tests/" + "deeply/nested/" * 6 + "test_module.py::TestClass::test_x["
+               + "param-" * 30 + "]")
+    entries = [record(f"{long_id}{i}", tier=name, outcome="failed", message="E   " + "x" * 400)
+               for i, name in enumerate(names)]
+    gates = [{"id": f"metric.{'very_long_metric_name_' * 3}{i}_ms{{page:home}}", "level": "block",
+              "status": "fail", "actual": 1234.5, "threshold": "p95 < 1000",
+              "message": "worst " + "word " * 60} for i in range(3)]
+    history = tmp_path / "history.sqlite"
+    for number in range(1, 31):
+        verdict = make_verdict(
+            "ready" if number % 3 else "blocked", tiers=tiers, gates=gates,
+            metrics={g["id"][len("metric."):]: {"aggregate": "worst", "value": 900.0 + number,
+                                                 "samples": []} for g in gates},
+            run_id=f"ci:{number}", run_number=number,
+            created_at=f"2026-11-{number:02d}T10:00:00Z",
+            reasons=["gate " + g["id"] + ": " + g["message"] for g in gates],
+        )
+        append(history, verdict)
+    html = tmp_path / "wide.html"
+    html.write_text(render_html(verdict, entries, history=recent(history)))
+    return html
+
+
+@pytest.mark.parametrize("run", ["ready", "bug", "stress"])
+def test_the_report_fits_an_800_px_window(
+    browser: Browser, request: pytest.FixtureRequest, tmp_path: Path, run: str
+) -> None:
+    """No horizontal scrolling at 800 px (the issue's width), and every tier's status drawn
+    as a shape beside its colour; screenshots in the artifacts folder."""
+    if run == "stress":
+        html = stress_report(tmp_path)
+    else:  # the demo's runs only when asked for: the stress page alone needs no demo
+        html = request.getfixturevalue("demo_runs")[run] / "pyramid-report.html"
+    page = browser.open(html, artifacts_dir() / f"{run}-800px.png", width=800)
+    assert page["errors"] == []
+    assert page["scroll_width"] <= page["client_width"] == 800, page["overflowing"]
+    assert page["overflowing"] == []
+    assert len(page["markers"]) == len(page["tiers"]) > 0
+    if run == "bug":
+        assert "failed" in page["markers"]
 
 
 def test_markup_in_test_ids_and_messages_stays_text(browser: Browser, tmp_path: Path) -> None:

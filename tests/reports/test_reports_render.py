@@ -311,8 +311,14 @@ def test_step_summary_lists_the_first_failures_and_stays_under_its_cap() -> None
           "unit  " + "█" * 40 + "      40  passed"]),
         ({"unit": 40, "e2e": 0}, {"e2e": 0.25},
          ["pyramid: tests per tier; ┆ = shape target",
-          " e2e" + " " * 16 + "┆" + " " * 10 + "┆" + " " * 16 + "     0  passed",
+          " e2e" + " " * 16 + "┆" + " " * 10 + "┆" + " " * 16 + "     0  passed  (target 10)",
           "unit  " + "█" * 40 + "      40  passed"]),
+        # a target narrower than its bar: no mark inside the bar, the figure says it
+        ({"unit": 40, "e2e": 10}, {"unit": 0.5, "e2e": 0.5},
+         ["pyramid: tests per tier; ┆ = shape target",
+          " e2e" + " " * 8 + "┆" + " " * 8 + "█" * 10 + " " * 7 + "┆" + " " * 9
+          + "    10  passed  (target 25)",
+          "unit  " + "█" * 40 + "      40  passed  (target 25)"]),
         ({}, {}, []),
     ],
 )
@@ -598,5 +604,159 @@ def test_the_step_summary_never_prints_none() -> None:
         reasons=["gate static.audit: not evaluated"],
     )
     text = step_summary(verdict, [])
-    assert "| `static.audit` | block | not evaluated | - | - | pip-audit is not installed |" in text
+    row = "| `static.audit` | block | ? not evaluated | - | - | pip-audit is not installed |"
+    assert row in text
     assert "None" not in text
+
+
+# -- what a newcomer reads at a glance: units, scales, shapes, only tiers with tests -------
+
+
+@pytest.mark.parametrize(
+    ("gate", "actual", "threshold"),
+    [
+        ({"id": "budget.unit", "actual": 0.263, "threshold": 30}, "263ms", "30.0s"),
+        ({"id": "budget.e2e", "actual": 95.5, "threshold": 90.0}, "1m36s", "1m30s"),
+        ({"id": "coverage.unit", "actual": 75.9, "threshold": 60}, "75.9%", "60%"),
+        ({"id": "coverage.changed_lines", "actual": None, "threshold": 80}, "-", "80%"),
+        ({"id": "tests.pass_rate", "actual": 95.77, "threshold": 100.0}, "95.77%", "100%"),
+        ({"id": "static.duplication", "actual": 1.5, "threshold": 3}, "1.5%", "3%"),
+        ({"id": "pyramid.shape", "actual": 0.1234, "threshold": "unit 50% (±15%)"},
+         "12.3%", "unit 50% (±15%)"),
+        ({"id": "metric.load.p95_ms", "actual": 612, "threshold": "< 500"}, "612 ms", "< 500 ms"),
+        ({"id": "metric.e2e.page_load_ms{page:home}", "actual": 120.5,
+          "threshold": "p95 < 2000"}, "120.5 ms", "p95 < 2000 ms"),
+        ({"id": "metric.load.rps", "actual": 80, "threshold": ">= 100"},
+         "80 req/s", ">= 100 req/s"),
+        ({"id": "metric.job.duration_s", "actual": 2, "threshold": "< 5"}, "2 s", "< 5 s"),
+        # no unit known: the figure as it is
+        ({"id": "metric.load.error_rate", "actual": 0.1459, "threshold": "< 0.005"},
+         "0.1459", "< 0.005"),
+        ({"id": "static.complexity", "actual": 12, "threshold": 10}, "12", "10"),
+        ({"id": "tests.flaky", "actual": 0, "threshold": 0}, "0", "0"),
+        ({"id": "risk.approval", "actual": "high", "threshold": "medium"}, "high", "medium"),
+        ({"id": "my.plugin_gate", "actual": None, "threshold": None}, "-", "-"),
+    ],
+)
+def test_gate_values_carry_their_unit(gate: dict[str, Any], actual: str, threshold: str) -> None:
+    assert report_data.gate_value(gate, "actual") == actual
+    assert report_data.gate_value(gate, "threshold") == threshold
+
+
+def _gate(gate_id: str, actual: object, threshold: object, status: str = "fail") -> dict[str, Any]:
+    return {"id": gate_id, "level": "block", "status": status, "actual": actual,
+            "threshold": threshold, "message": "why", "on_missing": "fail"}
+
+
+def test_every_report_shows_gate_values_with_units() -> None:
+    from pytest_pyramid.verdict.render_text import gate_lines
+
+    gates = [_gate("budget.unit", 31.5, 30.0), _gate("metric.load.p95_ms", 612, "< 500")]
+    verdict = make_verdict("blocked", gates=gates, reasons=["gate budget.unit: over"])
+    html = render_html(verdict, [])
+    assert "<td>31.5s</td><td>30.0s</td>" in html
+    assert "<td>612 ms</td><td>&lt; 500 ms</td>" in html
+    summary = step_summary(verdict, [])
+    assert "| 31.5s | 30.0s |" in summary
+    assert "| 612 ms | < 500 ms |" in summary
+    text = "\n".join(gate_lines(gates, explain=False))
+    assert "31.5s (limit 30.0s)" in text
+    assert "612 ms (limit < 500 ms)" in text
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "low", "high"),
+    [
+        ([94.5, 94.8], "%", 89.9, 99.4),  # a 0.3 change in a ~9.5-point-wide scale
+        ([40.0, 90.0], "%", 40.0, 90.0),  # a real change keeps its own range
+        ([99.0, 99.5], "%", 90.0, 100.0),  # never past 100%
+        ([41.0, 41.0], "", 38.95, 43.05),
+        ([0.0, 0.0], "", 0.0, 1.0),  # nothing to scale by: one unit, never below 0
+        ([0.2, 0.21], " s", 0.1945, 0.2155),
+    ],
+)
+def test_a_sparkline_scale_never_makes_a_small_change_a_spike(
+    values: list[float], unit: str, low: float, high: float
+) -> None:
+    from pytest_pyramid.verdict.report_svg import spark_scale
+
+    found = spark_scale(values, unit)
+    assert found == pytest.approx((low, high), abs=0.06)
+
+
+def test_a_sparkline_labels_its_scale() -> None:
+    from pytest_pyramid.verdict.report_svg import sparkline
+
+    svg = sparkline([94.5, 94.8], labels=["#1", "#2"], unit="%")
+    high = re.search(r'class="scale-high small"[^>]*>([^<]+)<', svg)
+    low = re.search(r'class="scale-low small"[^>]*>([^<]+)<', svg)
+    assert high
+    assert low
+    assert (low[1], high[1]) == ("89.9%", "99.4%")
+    ys = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+    assert abs(ys[0] - ys[1]) < 3  # 0.3 points of a 9.5-point scale: a sliver, not a spike
+
+
+def test_statuses_are_shapes_not_colour_alone() -> None:
+    verdict = make_verdict(
+        "blocked",
+        tiers={"unit": tier(3), "integration": tier(1, failed=1, status="failed")},
+        gates=[_gate("tests.pass_rate", 75.0, 100.0),
+               _gate("static.audit", None, 0, status="not_evaluated"),
+               _gate("budget.unit", 0.1, 30.0, status="pass")],
+        reasons=["gate tests.pass_rate: 1 of 4 executed tests failed"],
+    )
+    html = render_html(verdict, [])
+    assert ">✗ fail<" in html
+    assert ">? not evaluated<" in html
+    assert ">✓ pass<" in html
+    assert ">✓ passed<" in html
+    assert ">✗ failed<" in html
+    assert "<h1>✗ BLOCKED</h1>" in html
+    pyramid_svg = html.split('<svg class="pyramid"', 1)[1].split("</svg>", 1)[0]
+    assert 'class="marker marker-check" data-status="passed"' in pyramid_svg
+    assert 'class="marker marker-cross" data-status="failed"' in pyramid_svg
+    summary = step_summary(verdict, [])
+    assert "| ✗ fail |" in summary
+    assert "| ? not evaluated |" in summary
+    assert "| ✗ failed |" in summary
+
+
+def test_reports_list_only_tiers_with_tests() -> None:
+    from pytest_pyramid.verdict.render_text import tier_table
+
+    empty = tier(0, required=False, files_on_disk=0, status="empty")
+    verdict = make_verdict(
+        "ready",
+        tiers={"unit": tier(3), "integration": empty, "contract": dict(empty),
+               "e2e": tier(0, required=True, files_on_disk=0, status="not_run")},
+    )
+    html = render_html(verdict, [])
+    listed = re.findall(r'<tr data-tier="([^"]+)">', html.split('id="tiers"', 1)[1].split(
+        "</section>", 1)[0])
+    assert listed == ["unit", "e2e"]  # e2e: empty but required, so the verdict names it
+    assert re.findall(r'<g class="tier [^"]*" data-tier="([^"]+)"', html) == ["e2e", "unit"]
+    summary = step_summary(verdict, [])
+    assert "| unit |" in summary
+    assert "| e2e |" in summary
+    assert "| integration |" not in summary
+    assert "| contract |" not in summary
+    table = "\n".join(tier_table(verdict))
+    assert "integration" not in table
+    assert "contract" not in table
+
+
+def test_a_shape_target_is_drawn_under_its_band_never_inside_it() -> None:
+    from pytest_pyramid.verdict.report_svg import pyramid
+
+    verdict = make_verdict("ready", tiers={"unit": tier(40), "e2e": tier(10)})
+    svg = pyramid(verdict, {"unit": 0.5, "e2e": 0.5})  # unit's target is narrower than unit
+    bands = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(
+        r'data-tier="(\w+)".*?<rect class="band" x="[\d.]+" y="(\d+)" width="[\d.]+" '
+        r'height="(\d+)"', svg)}
+    targets = re.findall(r'<path class="target" d="M[\d.]+,([\d.]+)V([\d.]+)H', svg)
+    assert len(targets) == 2
+    for (top, height), (tick, base) in zip(
+            [bands["e2e"], bands["unit"]], targets, strict=True):  # drawn top-down
+        assert float(tick) >= top + height  # below the band's bottom edge
+        assert float(base) > top + height
