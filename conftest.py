@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # xdist's dots do not end their line for write_line; pytest has no public test for it
         terminal.ensure_newline()  # ends a serial run's "path " line
         writer = getattr(terminal, "_tw", None)
-        if writer is not None and getattr(writer, "width_of_current_line", 0):
+        if writer is not None and int(getattr(writer, "width_of_current_line", 0)):
             terminal.write("\n")
         terminal.write_line(line)
 

@@ -207,7 +207,8 @@ def stress_report(tmp_path: Path) -> Path:
                + "param-" * 30 + "]")
     entries = [record(f"{long_id}{i}", tier=name, outcome="failed", message="E   " + "x" * 400)
                for i, name in enumerate(names)]
-    gates = [{"id": f"metric.{'very_long_metric_name_' * 3}{i}_ms{{page:home}}", "level": "block",
+    gates: list[dict[str, Any]] = [
+             {"id": f"metric.{'very_long_metric_name_' * 3}{i}_ms{{page:home}}", "level": "block",
               "status": "fail", "actual": 1234.5, "threshold": "p95 < 1000",
               "message": "worst " + "word " * 60} for i in range(3)]
     history = tmp_path / "history.sqlite"
