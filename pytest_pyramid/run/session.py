@@ -928,8 +928,12 @@ class PyramidSession:
     def _invocation_record(self) -> dict[str, Any] | None:
         if self.invocation is None:
             return None
+        from pytest_pyramid.run.filters import turned_off_plugins
+
         record = self.invocation.to_json()
         record["exclusions"] = self.exclusions
+        # a raw fact the merge judges again (run/invocation.py: judge_recorded)
+        record["plugins_off"] = sorted(turned_off_plugins(self.config))
         return record
 
     def _addopts_exclusions(self, run: RunSummary) -> None:
