@@ -542,12 +542,13 @@ def merged_code(shard_set: ShardSet, toplevel: str | None,
     read with different bytes by two shards is a finding (``CodeSeen.update``). A shard
     without these facts, or whose facts do not list the files its own tests came from, is
     not vouched for."""
-    from pytest_pyramid.run.imported import CodeSeen
+    from pytest_pyramid.run.imported import CodeFacts, CodeSeen
 
     if toplevel is None:
         return None, []
     root = os.path.realpath(toplevel)
     seen = CodeSeen()
+    union = CodeFacts(seen)  # the policy xdist workers' records are combined by
     problems: list[Problem] = []
     for partial in shard_set.finished:
         facts = partial.data.get("closed_world")
@@ -558,9 +559,9 @@ def merged_code(shard_set: ShardSet, toplevel: str | None,
                              "closed-world facts (a partial of an older version, or an edited "
                              "one): the code it ran is not named"})
             continue
-        seen.update({"files": {os.path.join(root, str(k)): v for k, v in files.items()},
-                     "unverifiable": {os.path.join(root, str(k)): v
-                                      for k, v in unverifiable.items()}})
+        union.absorb({"files": {os.path.join(root, str(k)): str(v) for k, v in files.items()},
+                      "unverifiable": {os.path.join(root, str(k)): str(v)
+                                       for k, v in unverifiable.items()}})
         unlisted = _unlisted_test_files(partial, files, root, project_dir)
         if unlisted:
             problems.append({"kind": "closed_world", "message": f"{partial.named}: its "
