@@ -121,6 +121,9 @@ class RunSummary:
     exitstatus: int = 0
     metrics: list[MetricSample] = field(default_factory=list)
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    #: earlier items of a node id more than one collected item shares (``outcomes`` holds
+    #: the last): each item counts once in its tier
+    repeated: list[TestOutcome] = field(default_factory=list)
     incomplete_reasons: list[str] = field(default_factory=list)
     filter_reasons: list[str] = field(default_factory=list)
     #: samples recorded by tests whose final outcome was not "passed": (nodeid, name, outcome)

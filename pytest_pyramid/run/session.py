@@ -736,6 +736,8 @@ class PyramidSession:
         self.facts.dropped_ids = sorted(dropped)[:SHOWN]
         self.facts.injected = sum(injected.values())
         self.facts.duplicate_ids = sorted(n for n, count in running.items() if count > 1)
+        # each item of a shared node id counts once (the xdist controller: distributed.py)
+        self.aggregator.duplicated = frozenset(self.facts.duplicate_ids)
         self._collected_ids = []  # O(tests) once; not kept for the rest of the run
 
     # -- running ----------------------------------------------------------------------------

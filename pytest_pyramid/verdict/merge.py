@@ -384,10 +384,14 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
             for slow in entry["slowest"]:
                 stats.offer_slow(slow["nodeid"], float(slow["duration_s"]))
         outcomes = run.outcomes
+        mine: set[str] = set()
         for entry in partial.data["tests"]:  # 50,000 records: the loop is kept lean
             nodeid, tier, outcome = entry["nodeid"], entry["tier"], entry["outcome"]
             finished_test = outcome != "unfinished"
             setup, call, teardown = entry["setup_s"], entry["call_s"], entry["teardown_s"]
+            if nodeid in mine:  # items sharing a node id in this shard: each counts once
+                run.repeated.append(outcomes[nodeid])
+            mine.add(nodeid)
             outcomes[nodeid] = TestOutcome(
                 nodeid, tier, outcome if finished_test else "passed", setup + call + teardown,
                 entry.get("reruns", 0), finished_test, setup, call, teardown, 0.0, 0.0,
