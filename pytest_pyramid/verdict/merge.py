@@ -866,9 +866,49 @@ def _provider_gates(
             for name in providers
             if name not in conftests and plugins.get_plugin(name) is None
         )
-        return collect_gates(config, run, errors, skip=MERGED_PROVIDERS)
+        unconfigured = _configure_providers(config, providers, errors)
+        return collect_gates(config, run, errors, skip=MERGED_PROVIDERS | unconfigured)
     finally:
         config._ensure_unconfigure()
+
+
+def _configure_providers(config: Any, providers: Sequence[str], errors: list[str]
+                         ) -> frozenset[str]:
+    """Call the ``pytest_configure`` of every gate provider the merge imported, as a run
+    configures its plugins before judging (the merge's own pytest configuration is never
+    configured as a whole: it runs no session). A provider whose ``pytest_configure``
+    raises is not judged, and says so (the verdict is incomplete); returns their names."""
+    from pytest_pyramid.run.session import judging_conftests
+
+    wanted = set(providers)
+    files = set(judging_conftests(config))
+    refused: set[str] = set()
+    for impl in reversed(config.hook.pytest_configure.get_hookimpls()):  # pluggy's order
+        name = impl.plugin_name
+        file = getattr(impl.plugin, "__file__", None)
+        shown = _conftest_shown(config, file) if file else None
+        owner = shown if shown in files and shown in wanted else (
+            name if name in wanted else None)
+        if owner is None or impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        try:
+            impl.function(*(config for _ in impl.argnames))
+        except Exception as exc:  # named in the verdict, never a pass
+            errors.append(f"pytest_configure of {owner} raised {type(exc).__name__}: {exc}: "
+                          "its gates were not judged on the merged run")
+            refused.add(name)
+    return frozenset(refused)
+
+
+def _conftest_shown(config: Any, file: str) -> str | None:
+    """A conftest module's file as the shards list it (rootdir-relative, POSIX)."""
+    path = Path(file)
+    if path.name != "conftest.py":
+        return None
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _coverage(

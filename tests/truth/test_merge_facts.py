@@ -201,3 +201,31 @@ def test_the_merges_own_environment_is_judged(
     assert any(m.startswith("pyramid merge: environment variable PYTEST_BASE_URL")
                for m in messages(verdict, "narrowed")), verdict["completeness"]
     assert verdict["run"]["invocation"]["environment"]["PYTEST_BASE_URL"] == "http://elsewhere"
+
+
+#: a conftest gate whose pytest_configure cannot run where the merge runs
+BREAKS_IN_MERGE = """
+import os
+from pytest_pyramid.gates import GateResult
+def pytest_configure(config):
+    if os.environ.get("PYRAMID_TEST_BREAK"):
+        raise RuntimeError("no database here")
+def pytest_pyramid_gates(config, run):
+    return [GateResult("project.db", "block", "pass", 1, 1)]
+"""
+
+
+def test_a_provider_that_cannot_be_configured_in_the_merge_is_refused_and_named(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "tests/unit/conftest.py").write_text(BREAKS_IN_MERGE)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a gate")
+    shards(pytester, ())
+    monkeypatch.setenv("PYRAMID_TEST_BREAK", "1")
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    assert "project.db" not in {gate["id"] for gate in verdict["gates"]}
+    assert any("pytest_configure of tests/unit/conftest.py raised RuntimeError" in m
+               for m in messages(verdict, "plugin_error")), verdict["completeness"]

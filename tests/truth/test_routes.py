@@ -35,6 +35,18 @@ WHOLE_RUN_GATE = """
         return [GateResult("project.whole_run", "block", status, passed, {want})]
 """
 
+#: a gate of a nested conftest that needs its own pytest_configure to have run in the
+#: process that judges (the xdist controller imports it late; pyramid merge configures it)
+CONFIGURED_GATE = """
+    from pytest_pyramid.gates import GateResult
+    CONFIGURED = []
+    def pytest_configure(config):
+        CONFIGURED.append(config)
+    def pytest_pyramid_gates(config, run):
+        status = "pass" if CONFIGURED and CONFIGURED[-1] is config else "fail"
+        return [GateResult("project.configured", "block", status, len(CONFIGURED), 1)]
+"""
+
 PROJECTS: dict[str, tuple[str, dict[str, str]]] = {
     "all_pass": ("", {}),
     "one_failure": ("", {"tests/integration/test_i.py":
@@ -48,6 +60,7 @@ PROJECTS: dict[str, tuple[str, dict[str, str]]] = {
     "nested_conftest_gate": ("", {"tests/unit/conftest.py": WHOLE_RUN_GATE.format(want=5)}),
     "nested_conftest_gate_fails": ("", {
         "tests/unit/conftest.py": WHOLE_RUN_GATE.format(want=6)}),
+    "configured_conftest_gate": ("", {"tests/unit/conftest.py": CONFIGURED_GATE}),
     "budget_overrun": ("[tool.pyramid.tiers.integration]\nbudget = '100ms'\n", {
         "tests/integration/test_i.py":
             "import time\ndef test_i(): time.sleep(0.4)\ndef test_j(): pass\n"}),
@@ -114,7 +127,8 @@ def test_every_route_judges_alike(
         assert {**summary(verdict), "reasons": serial["reasons"]} == serial, (
             route, verdict["reasons"])
     expected = {"all_pass": "ready", "skip_at_import": "ready",
-                "nested_conftest_gate": "ready"}.get(name, "blocked")
+                "nested_conftest_gate": "ready",
+                "configured_conftest_gate": "ready"}.get(name, "blocked")
     assert serial["decision"] == expected, serial["reasons"]
 
 
