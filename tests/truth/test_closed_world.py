@@ -339,8 +339,10 @@ READ_TWO_WAYS = {
 @pytest.mark.parametrize("mode", MODES)
 def test_a_file_two_processes_read_with_different_bytes_is_a_finding(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
-    mode: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch, mode: tuple[str, ...],
 ) -> None:
+    # this suite's own xdist worker id must not reach the inner run's processes
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     project({**READ_TWO_WAYS,
              ".gitignore": BASE[".gitignore"] + "first-has-read\n"})
     run(pytester, mode, "-p", "no:cacheprovider")
