@@ -182,7 +182,7 @@ class Aggregator:
         for stats in self.run.tiers.values():
             stats.passed = stats.failed = stats.errors = stats.skipped = 0
             stats.xfailed = stats.xpassed = 0
-        for test in [*self.run.outcomes.values(), *self.run.repeated]:
+        for test in self.run.every_item():
             stats = self.tier(test.tier)
             if test.outcome == "passed" and not test.finished:
                 continue  # started, never ended: not a pass (RunSummary.unfinished_tests)
