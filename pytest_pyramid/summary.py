@@ -121,6 +121,9 @@ class RunSummary:
     exitstatus: int = 0
     metrics: list[MetricSample] = field(default_factory=list)
     outcomes: dict[str, TestOutcome] = field(default_factory=dict)
+    #: earlier items of a node id more than one collected item shares (``outcomes`` holds
+    #: the last): each item counts once in its tier
+    repeated: list[TestOutcome] = field(default_factory=list)
     incomplete_reasons: list[str] = field(default_factory=list)
     filter_reasons: list[str] = field(default_factory=list)
     #: samples recorded by tests whose final outcome was not "passed": (nodeid, name, outcome)
@@ -135,16 +138,22 @@ class RunSummary:
     def unfinished_tests(self) -> int:
         """Tests that started but never reported an end (Ctrl-C, a killed worker)."""
         return sum(
-            1 for o in self.outcomes.values() if not o.finished and o.outcome == "passed"
+            1 for o in self.every_item() if not o.finished and o.outcome == "passed"
         )
 
     @property
     def failed_tests(self) -> list[TestOutcome]:
-        return [o for o in self.outcomes.values() if o.outcome in ("failed", "error")]
+        return [o for o in self.every_item() if o.outcome in ("failed", "error")]
 
     @property
     def flaky_tests(self) -> list[TestOutcome]:
-        return [o for o in self.outcomes.values() if o.reruns and o.outcome == "passed"]
+        return [o for o in self.every_item() if o.reruns and o.outcome == "passed"]
+
+    def every_item(self) -> list[TestOutcome]:
+        """Every test item's outcome: those of node ids several items share included
+        (``repeated``, the earlier items, first)."""
+        return [*self.repeated, *self.outcomes.values()] if self.repeated else [
+            *self.outcomes.values()]
 
     def tier_ran(self, name: str) -> bool:
         """A tier ran only if something in it passed (all skipped or xfailed is no run)."""

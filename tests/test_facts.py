@@ -74,3 +74,50 @@ def test_a_name_is_one_record() -> None:
     register_facts(registry, "seen", Seen())
     with pytest.raises(ValueError, match="'seen' is already registered"):
         register_facts(registry, "seen", Seen())
+
+
+class Blobs(FactsRecord):
+    """A record with an ``agree`` field: a key two processes give different values is a
+    finding (here: listed), not a union."""
+
+    POLICIES: ClassVar[dict[str, Policy]] = {"files": "agree"}
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {"conftest.py": "c1"}
+        self.findings: list[str] = []
+
+    def disagreed(self, name: str, key: str) -> None:
+        self.findings.append(f"{name}:{key}")
+
+
+@pytest.mark.parametrize(
+    ("shipped", "files", "findings"),
+    [
+        ([{"files": {"a.py": "a1"}}], {"conftest.py": "c1", "a.py": "a1"}, []),
+        ([{"files": {"a.py": "a1"}}, {"files": {"a.py": "a1", "b.py": "b1"}}],
+         {"conftest.py": "c1", "a.py": "a1", "b.py": "b1"}, []),
+        # the same file read with other bytes by a worker: the first value stays, named
+        ([{"files": {"a.py": "a1"}}, {"files": {"a.py": "a2"}}],
+         {"conftest.py": "c1", "a.py": "a1"}, ["files:a.py"]),
+        # the controller's own read counts as much as a worker's
+        ([{"files": {"conftest.py": "c2"}}], {"conftest.py": "c1"}, ["files:conftest.py"]),
+    ],
+)
+def test_an_agree_field_is_a_union_whose_disagreements_are_findings(
+    shipped: list[dict[str, Any]], files: dict[str, str], findings: list[str],
+) -> None:
+    record = Blobs()
+    for data in shipped:
+        record.absorb(data)
+    assert (record.files, record.findings) == (files, findings)
+
+
+def test_an_agree_field_without_a_disagreed_method_is_a_bug_not_a_silent_union() -> None:
+    class Plain(FactsRecord):
+        POLICIES: ClassVar[dict[str, Policy]] = {"files": "agree"}
+
+        def __init__(self) -> None:
+            self.files = {"a.py": "1"}
+
+    with pytest.raises(NotImplementedError, match="disagreed"):
+        Plain().absorb({"files": {"a.py": "2"}})

@@ -59,6 +59,10 @@ class Aggregator:
         self._rerun_offset: dict[str, int] = {}
         #: tests whose current attempt was rerun (its teardown is not the test's end)
         self._superseded: set[str] = set()
+        #: node ids several collected items share (set when the collection is known)
+        self.duplicated: frozenset[str] = frozenset()
+        #: (node id, worker) -> the item of a shared node id that worker runs now
+        self._items: dict[tuple[str, str], TestOutcome] = {}
 
     def tier(self, name: str) -> TierStats:
         stats = self.run.tiers.get(name)
@@ -71,9 +75,13 @@ class Aggregator:
         if nodeid is None:
             nodeid = report.nodeid
         stats = self.run.tiers.get(tier) or self.tier(tier)
-        test = self.run.outcomes.get(nodeid)
-        if test is None:
+        known = self.run.outcomes.get(nodeid)
+        if nodeid in self.duplicated:  # an empty set unless the collection shares an id
+            test = self._item_of(report, tier, nodeid)
+        elif known is None:
             test = self.run.outcomes[nodeid] = TestOutcome(nodeid, tier)
+        else:
+            test = known
         outcome = report.outcome
         if outcome == "rerun":
             test.reruns += 1
@@ -137,6 +145,20 @@ class Aggregator:
                 start = self._rerun_offset.pop(nodeid, 0)
                 self._collect_metrics(nodeid, tier, properties[start:])
 
+    def _item_of(self, report: ReportLike, tier: str, nodeid: str) -> TestOutcome:
+        """The item a report of a shared node id belongs to: a setup starts a new item
+        (unless it retries a rerun one), later phases go to the item their worker runs; the
+        earlier items are kept in ``run.repeated``, so each counts once."""
+        key = (nodeid, str(getattr(report, "worker_id", "") or ""))
+        test = self._items.get(key)
+        if test is None or (report.when == "setup" and nodeid not in self._superseded):
+            test = self._items[key] = TestOutcome(nodeid, tier)
+            earlier = self.run.outcomes.get(nodeid)
+            if earlier is not None:
+                self.run.repeated.append(earlier)
+            self.run.outcomes[nodeid] = test
+        return test
+
     def _collect_metrics(
         self, nodeid: str, tier: str, user_properties: Sequence[tuple[str, object]]
     ) -> None:
@@ -160,7 +182,7 @@ class Aggregator:
         for stats in self.run.tiers.values():
             stats.passed = stats.failed = stats.errors = stats.skipped = 0
             stats.xfailed = stats.xpassed = 0
-        for test in self.run.outcomes.values():
+        for test in self.run.every_item():
             stats = self.tier(test.tier)
             if test.outcome == "passed" and not test.finished:
                 continue  # started, never ended: not a pass (RunSummary.unfinished_tests)

@@ -1,7 +1,9 @@
 """pytest glue of the closed world of code (``run/imported.py``): the recorder is installed
 before the first conftest is imported, every collected file is hashed after its collector
-ran, and at session end an xdist worker ships what it saw in ``workeroutput`` while the
-controller (or the serial process) folds every worker's facts into its own: the union.
+ran, and what a process read is a facts record (``run/facts.py``, :class:`CodeFacts`): an
+xdist worker ships it with every other record after the recorder's final sweep, and the
+controller (or the serial process) folds every worker's into its own: the union, where the
+same file read with different bytes by two processes is a finding, not a union.
 
 The verdict stage compares the union with the tree its digest names
 (``VerdictWriter._closed_world``); a CI shard does the same before writing its partial.
@@ -9,11 +11,12 @@ The verdict stage compares the union with the tree its digest names
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.imported import CodeSeen, ImportRecorder, find_toplevel
+from pytest_pyramid.run.facts import register_facts
+from pytest_pyramid.run.imported import CodeFacts, CodeSeen, ImportRecorder, find_toplevel
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -23,8 +26,8 @@ if TYPE_CHECKING:
 RECORDER_KEY: pytest.StashKey[ImportRecorder] = pytest.StashKey()
 #: what every process of the run read, folded on the controller at session end
 CODE_KEY: pytest.StashKey[CodeSeen] = pytest.StashKey()
-#: a worker's facts in ``workeroutput``
-WORKER_KEY = "pyramid_code"
+#: the facts record's name (``run/facts.py``)
+FACTS_NAME = "code"
 
 
 def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
@@ -51,6 +54,13 @@ class ClosedWorld:
         self.recorder = recorder
         self.is_worker = is_worker
 
+    @pytest.hookimpl
+    def pytest_configure(self, config: pytest.Config) -> None:
+        # every process registers the record: workers ship it, the controller absorbs them
+        from pytest_pyramid.run.session import facts_registry
+
+        register_facts(facts_registry(config), FACTS_NAME, CodeFacts(self.recorder.seen))
+
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
         self, collector: pytest.Collector
@@ -60,20 +70,10 @@ class ClosedWorld:
             self.recorder.watch_path(str(collector.path))
         return report
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: object) -> None:
-        data = getattr(node, "workeroutput", {}).get(WORKER_KEY)
-        # a worker that died sent nothing: its crash already makes the run incomplete
-        if isinstance(data, dict):
-            self.recorder.seen.update(data)
-
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        config = session.config
+        # the final sweep comes first: a worker ships its records after this (trylast, in
+        # run/session.py), so what the sweep hashes travels with them
         self.recorder.sweep()
-        if self.is_worker:
-            workeroutput = getattr(config, "workeroutput", None)
-            if workeroutput is not None:
-                workeroutput[WORKER_KEY] = self.recorder.seen.to_dict()
-            return
-        config.stash[CODE_KEY] = self.recorder.seen
+        if not self.is_worker:
+            session.config.stash[CODE_KEY] = self.recorder.seen

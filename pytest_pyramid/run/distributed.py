@@ -75,6 +75,9 @@ class ControllerHooks:
         # every worker collects the same list (xdist refuses to run otherwise)
         if not self.owner.controller_ids:
             self.owner.controller_ids = list(ids)
+            # items sharing a node id each count once (their reports are told apart by worker)
+            shared = Counter(ids)
+            self.owner.aggregator.duplicated = frozenset(n for n, c in shared.items() if c > 1)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:

@@ -9,7 +9,11 @@ several processes combine:
   what any process saw counts;
 - ``max``: a number that flags a problem (tests dropped, injected, run from outside);
 - ``same``: what every process computes alike from the same collection (xdist refuses to
-  run workers that collected differently): the first process's value.
+  run workers that collected differently): the first process's value;
+- ``agree``: a mapping every process adds to, whose keys must mean one thing (a file and
+  the blob id of the bytes read): the union, but a key two processes give different values
+  is a finding, not a union - the record's :meth:`FactsRecord.disagreed` is told, and the
+  first value is kept.
 
 A record is registered by name in the config stash (:func:`register_facts`); every xdist
 worker ships every registered record in ``workeroutput`` at its session end, and the
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 if TYPE_CHECKING:
     from pytest_pyramid.summary import Problem
 
-Policy = Literal["union", "max", "same"]
+Policy = Literal["union", "max", "same", "agree"]
 
 #: where a worker puts its records in ``workeroutput``: {record name: record dict}
 WORKER_OUTPUT_KEY = "pyramid_facts"
@@ -60,7 +64,23 @@ def combine(policy: Policy, current: Any, incoming: Any, *, first: bool) -> Any:
     if isinstance(current, list):
         seen = set(current)
         return [*current, *(item for item in incoming if item not in seen)]
+    if isinstance(current, dict):  # what a key was first said to be stays
+        return {**incoming, **current}
     raise TypeError(f"no union for {type(current).__name__}")
+
+
+def agree(current: Mapping[str, Any], incoming: object) -> tuple[dict[str, Any], list[str]]:
+    """The ``agree`` policy: the union of two mappings, and the keys they disagree on (each
+    keeps its first value: which process is right is not known, so neither counts)."""
+    if not isinstance(incoming, Mapping):
+        raise TypeError(f"expected a mapping, got {type(incoming).__name__}")
+    merged = dict(current)
+    disagreed = []
+    for key, value in incoming.items():
+        known = merged.setdefault(str(key), value)
+        if known != value:
+            disagreed.append(str(key))
+    return merged, disagreed
 
 
 def encode(value: Any) -> Any:
@@ -92,13 +112,26 @@ class FactsRecord:
 
     def absorb(self, data: Mapping[str, Any]) -> None:
         """Fold another process's record in: ``same`` fields take the first absorbed value,
-        ``max`` fields start from it, ``union`` fields add to what is here."""
+        ``max`` fields start from it, ``union`` fields add to what is here, ``agree`` fields
+        too, telling :meth:`disagreed` of each key the two give different values."""
         first = self.absorbed == 0
         for name, policy in self.POLICIES.items():
-            if name in data:
-                value = combine(policy, getattr(self, name), data[name], first=first)
+            if name not in data:
+                continue
+            if policy == "agree":
+                value, disagreed = agree(getattr(self, name), data[name])
                 setattr(self, name, value)
+                for key in disagreed:
+                    self.disagreed(name, key)
+                continue
+            setattr(self, name, combine(policy, getattr(self, name), data[name], first=first))
         self.absorbed += 1
+
+    def disagreed(self, name: str, key: str) -> None:
+        """Two processes gave ``key`` of the ``agree`` field ``name`` different values: a
+        record with such a field says what that means (its own finding)."""
+        raise NotImplementedError(f"{type(self).__name__} has an agree field {name!r} but "
+                                  "no disagreed()")
 
 
 def register_facts(registry: dict[str, FactsRecord], name: str, record: FactsRecord) -> None:

@@ -37,8 +37,9 @@ import sysconfig
 import threading
 from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
 if TYPE_CHECKING:
@@ -93,19 +94,39 @@ class CodeSeen:
     def to_dict(self) -> dict[str, dict[str, str]]:
         return {"files": dict(self.files), "unverifiable": dict(self.unverifiable)}
 
-    def update(self, data: Mapping[str, object]) -> None:
-        """Fold in another process's facts (an xdist worker's, a shard's): the union. The
-        same file read with different bytes by two processes is itself a finding."""
-        files = data.get("files")
-        if isinstance(files, dict):
-            for path, blob in files.items():
-                known = self.files.setdefault(str(path), str(blob))
-                if known != blob:
-                    self.unverifiable[str(path)] = "read with different contents by two processes"
-        unverifiable = data.get("unverifiable")
-        if isinstance(unverifiable, dict):
-            for path, why in unverifiable.items():
-                self.unverifiable.setdefault(str(path), str(why))
+
+#: what the closed world says of a file two processes read with different bytes
+DISAGREED = "read with different contents by two processes"
+
+
+class CodeFacts(FactsRecord):
+    """What this process read (the recorder's :class:`CodeSeen`, in place) as a facts
+    record: file -> blob id must agree between processes; files no blob id vouches for are
+    the union."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {"files": "agree", "unverifiable": "union"}
+
+    def __init__(self, seen: CodeSeen) -> None:
+        self.seen = seen
+
+    @property
+    def files(self) -> dict[str, str]:
+        return self.seen.files
+
+    @files.setter
+    def files(self, value: dict[str, str]) -> None:
+        self.seen.files = value
+
+    @property
+    def unverifiable(self) -> dict[str, str]:
+        return self.seen.unverifiable
+
+    @unverifiable.setter
+    def unverifiable(self, value: dict[str, str]) -> None:
+        self.seen.unverifiable = value
+
+    def disagreed(self, name: str, key: str) -> None:
+        self.seen.unverifiable[key] = DISAGREED
 
 
 class _Scope:

@@ -632,6 +632,7 @@ class Invocation:
         self.own_disabled: set[str] = set()
         self.allow_options: list[str] = []
         self.allow_honoured = False
+        self.repository = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -641,6 +642,8 @@ class Invocation:
             "interpreter": self.interpreter,
             "allow_options": self.allow_options,
             "allow_options_honoured": self.allow_honoured,
+            # what PYTHONPATH entries are judged against (a shard's checkout, not the merge's)
+            "repository": self.repository,
         }
 
 
@@ -654,6 +657,7 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
     environment, interpreter flags)."""
     inv = Invocation()
     inv.allow_options = list(allow)
+    inv.repository = str(repository)
     inv.sources = read_sources(config)
     addopts = inv.sources[0] if inv.sources[0].label == "addopts" else None
     # whether git tracks the configuration file is asked (a subprocess: tens of ms on a busy
@@ -725,7 +729,8 @@ def _judge_options(config: Any, inv: Invocation, allow: Sequence[str]) -> None:
             entry = lookup(names)
             kind = entry[0] if entry else "unknown"
             record = {"option": flag, "value": value if _jsonable(value) else repr(value),
-                      "source": source.label, "class": kind, "own": source.own}
+                      "source": source.label, "class": kind, "own": source.own,
+                      "dest": dest, "names": list(names)}
             inv.settings.append(record)
             if source.own:
                 if kind == SELECTION:
@@ -733,12 +738,24 @@ def _judge_options(config: Any, inv: Invocation, allow: Sequence[str]) -> None:
                 if dest == "plugins":
                     inv.own_disabled.update(v[3:] for v in _values(value) if v.startswith("no:"))
                 continue
-            problem = _judge_value(dest, flag, value, kind, names, allow, source.label, config)
+            problem = setting_reason(record, allow)
             if problem:
                 inv.reasons.append(problem)
             record["allowed"] = not problem and not (dest == "plugins" and any(
                 judge_disabled(v[3:]) is None and f"-p {v}" not in allow
                 for v in _values(value) if v.startswith("no:")))  # reason: filters.py
+
+
+def setting_reason(record: Mapping[str, Any], allow: Sequence[str]) -> str | None:
+    """Why one recorded setting from outside the project's configuration is not allowed
+    (None: it is): the run's own judgement and ``pyramid merge``'s of a shard's record. The
+    class is looked up again from the option's flags, never taken from the record."""
+    names = [str(n) for n in record.get("names") or [record.get("option", "?")]]
+    entry = lookup(names)
+    kind = entry[0] if entry else "unknown"
+    return _judge_value(str(record.get("dest", "")), str(record.get("option", "?")),
+                        record.get("value"), kind, names, allow, str(record.get("source", "")),
+                        None)
 
 
 def _jsonable(value: object) -> bool:
@@ -803,42 +820,88 @@ def installed_plugins() -> set[str]:
     return {ep.name for ep in found} | {ep.value.partition(":")[0] for ep in found}
 
 
-def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
-    for name in sorted(os.environ):
-        if not name.startswith(ENV_PREFIXES):
-            continue
-        value = os.environ[name]
-        inv.environment[name] = value
+def environment_of(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables the table judges (``PYTEST_*``, ``PYTHON*``): what a record carries."""
+    return {name: environ[name] for name in sorted(environ) if name.startswith(ENV_PREFIXES)}
+
+
+def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
+                        repository: Path) -> list[str]:
+    """Why variables of a run's environment leave it not the project's own: the run's own
+    judgement and ``pyramid merge``'s of a shard's (or its own) recorded environment."""
+    reasons = []
+    for name, value in sorted(environment.items()):
         if name in allow:
             continue
         if name == "PYTHONPATH":
-            outside = pythonpath_outside(value, repository)
+            outside = pythonpath_outside(str(value), repository)
             if outside:
-                inv.reasons.append(
+                reasons.append(
                     f"PYTHONPATH has entries outside the repository: {', '.join(outside)} "
                     f"(code the tree does not hold may be imported; {HOW_TO_ALLOW}: "
                     "allow_options = [\"PYTHONPATH\"])")
             continue
         entry = ENVIRONMENT.get(name)
         if entry is None:
-            inv.reasons.append(f"environment variable {name} is not known to pytest-pyramid: "
-                               f"{HOW_TO_ALLOW} (allow_options = [\"{name}\"])")
+            reasons.append(f"environment variable {name} is not known to pytest-pyramid: "
+                           f"{HOW_TO_ALLOW} (allow_options = [\"{name}\"])")
         elif entry[0] == JUDGEMENT:
-            inv.reasons.append(f"environment variable {name}: {entry[1]} ({HOW_TO_ALLOW}: "
-                               f"allow_options = [\"{name}\"])")
+            reasons.append(f"environment variable {name}: {entry[1]} ({HOW_TO_ALLOW}: "
+                           f"allow_options = [\"{name}\"])")
+    return reasons
 
 
-def _judge_interpreter(inv: Invocation, allow: Sequence[str]) -> None:
-    changed = changed_flags()
-    inv.interpreter = {"executable": sys.executable,
-                       "flags": {label: _text(value) for label, value in changed}}
-    for label, _value in changed:
+def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
+    inv.environment = environment_of(os.environ)
+    inv.reasons.extend(environment_reasons(inv.environment, allow, repository))
+
+
+def interpreter_record() -> dict[str, Any]:
+    """This process's interpreter and its changed flags, as a record carries them."""
+    return {"executable": sys.executable,
+            "flags": {label: _text(value) for label, value in changed_flags()}}
+
+
+def interpreter_reasons(flags: Iterable[str], allow: Sequence[str]) -> list[str]:
+    """Why changed interpreter flags (``flag NAME``, ``-X NAME`` labels) are not allowed."""
+    reasons = []
+    for label in flags:
         entry = judge_flag(label)
         shown = label if label.startswith("-X") else f"interpreter {label}"
         if label in allow or (entry is not None and entry[0] != JUDGEMENT):
             continue
         why = entry[1] if entry else "not known to pytest-pyramid"
-        inv.reasons.append(f"{shown}: {why} ({HOW_TO_ALLOW}: allow_options = [\"{label}\"])")
+        reasons.append(f"{shown}: {why} ({HOW_TO_ALLOW}: allow_options = [\"{label}\"])")
+    return reasons
+
+
+def _judge_interpreter(inv: Invocation, allow: Sequence[str]) -> None:
+    inv.interpreter = interpreter_record()
+    inv.reasons.extend(interpreter_reasons(inv.interpreter["flags"], allow))
+
+
+def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]:
+    """A recorded invocation judged again from its raw facts (every setting from a source
+    that is not the project's own, the environment, the interpreter flags, the plugins it
+    did not load), with the same functions the run judges its own with: what ``pyramid
+    merge`` asks of every shard's record and of its own. ``allow``: the allow list honoured
+    where the judgement is made. A record that cannot be read is a reason itself."""
+    try:
+        own = {str(s["source"]) for s in record["sources"] if s.get("own") is True}
+        reasons = [reason for setting in record["settings"]
+                   if str(setting["source"]) not in own
+                   for reason in [setting_reason(setting, allow)] if reason]
+        repository = Path(str(record.get("repository") or "."))
+        reasons.extend(environment_reasons(dict(record["environment"]), allow, repository))
+        reasons.extend(interpreter_reasons(list(record["interpreter"].get("flags", {})), allow))
+        mine = {str(v)[3:] for s in record["settings"] if str(s["source"]) in own
+                and s.get("dest") == "plugins" for v in _values(s.get("value"))
+                if str(v).startswith("no:")}
+        reasons.extend(disabled_plugin_reasons(record.get("plugins_off", []), mine, allow))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        return [f"the recorded invocation cannot be read ({type(exc).__name__}: {exc}): "
+                "what reached the run is not known"]
+    return reasons
 
 
 def _text(value: object) -> str | int | bool:

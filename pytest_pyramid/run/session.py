@@ -736,6 +736,8 @@ class PyramidSession:
         self.facts.dropped_ids = sorted(dropped)[:SHOWN]
         self.facts.injected = sum(injected.values())
         self.facts.duplicate_ids = sorted(n for n, count in running.items() if count > 1)
+        # each item of a shared node id counts once (the xdist controller: distributed.py)
+        self.aggregator.duplicated = frozenset(self.facts.duplicate_ids)
         self._collected_ids = []  # O(tests) once; not kept for the rest of the run
 
     # -- running ----------------------------------------------------------------------------
@@ -931,8 +933,12 @@ class PyramidSession:
     def _invocation_record(self) -> dict[str, Any] | None:
         if self.invocation is None:
             return None
+        from pytest_pyramid.run.filters import turned_off_plugins
+
         record = self.invocation.to_json()
         record["exclusions"] = self.exclusions
+        # a raw fact the merge judges again (run/invocation.py: judge_recorded)
+        record["plugins_off"] = sorted(turned_off_plugins(self.config))
         return record
 
     def _addopts_exclusions(self, run: RunSummary) -> None:

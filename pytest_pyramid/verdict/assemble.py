@@ -8,8 +8,8 @@ sections and asks the one decision rule. Nothing here imports pytest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.summary import recorded_limit
 from pytest_pyramid.verdict.decision import judge
@@ -20,10 +20,9 @@ from pytest_pyramid.verdict.document import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from pytest_pyramid.config import TierSpec
     from pytest_pyramid.results import GateResult
+    from pytest_pyramid.run.imported import CodeSeen
     from pytest_pyramid.summary import Problem, RunSummary
     from pytest_pyramid.verdict.document import ConfigEntry, Verdict
     from pytest_pyramid.verdict.provenance import GitInfo
@@ -36,6 +35,79 @@ def code_problems(git: GitInfo) -> list[Problem]:
         {"kind": "unnamed_code", "message": f"the tree digest cannot name what ran: {what}"}
         for what in git.unnamed
     ]
+
+
+def said_once(found: Mapping[tuple[str, str], Sequence[str]], count: int) -> list[Problem]:
+    """Problems found by several processes or shards ((kind, message) -> who found it): a
+    problem all ``count`` of them found is said once; one some found names them."""
+    problems: list[Problem] = []
+    for (kind, message), labels in found.items():
+        named = [label for label in labels if label]
+        text = message if not named or (len(named) == count and count > 1) else (
+            f"shard {', '.join(named)}: {message}")
+        problems.append({"kind": kind, "message": text})
+    return problems
+
+
+#: an invocation to judge: (who ran it: "" for this process, a shard's label, "pyramid
+#: merge"), its record (run/invocation.py; None: none was recorded), the allow list honoured
+Invocation = tuple[str, "Mapping[str, Any] | None", Sequence[str]]
+
+
+def invocation_problems(invocations: Sequence[Invocation]) -> list[Problem]:
+    """What reached each process of the run that is not the project's own: the one check
+    of the recorded invocation every route makes (the writer's own record, each shard's raw
+    record and the merge's own in ``pyramid merge``), with the functions the run judges its
+    own settings with (``run/invocation.py: judge_recorded``). A shard without a record is
+    not vouched for."""
+    from pytest_pyramid.run.invocation import judge_recorded
+
+    found: dict[tuple[str, str], list[str]] = {}
+    shards = [label for label, _, _ in invocations if label.startswith(SHARD_PREFIX)]
+    for label, record, allow in invocations:
+        if record is None:
+            reasons = ["no invocation was recorded (a partial of an older version, or an "
+                       "edited one): what reached the run is not known"]
+        elif not isinstance(record, Mapping):
+            reasons = [f"the recorded invocation is {type(record).__name__}, not an object: "
+                       "what reached the run is not known"]
+        else:
+            reasons = judge_recorded(record, allow)
+        for reason in reasons:
+            where = label.removeprefix(SHARD_PREFIX) if label.startswith(SHARD_PREFIX) else ""
+            message = reason if where or not label else f"{label}: {reason}"
+            found.setdefault(("narrowed", message), []).append(where)
+    return said_once(found, len(shards))
+
+
+SHARD_PREFIX = "shard "
+
+
+def own_allow(record: Mapping[str, Any] | None) -> list[str]:
+    """The allow list a process honoured for its own record (from its tracked file)."""
+    if not isinstance(record, Mapping) or record.get("allow_options_honoured") is not True:
+        return []
+    return [str(option) for option in record.get("allow_options") or []]
+
+
+def closed_world_problems(seen: CodeSeen | None, git: GitInfo) -> list[Problem]:
+    """Code the run's processes executed or collected tests from that is not the tree the
+    digest names, byte for byte as it was read (``run/imported.py``): the writer's check of
+    its processes' union, a shard's of its own, and the merge's of every shard's raw facts."""
+    if seen is None or git.tree is None or git.toplevel is None:
+        return []  # without a digest nothing is vouched for (the trust checks refuse it)
+    from pathlib import Path
+
+    from pytest_pyramid.run.imported import outside_tree, parse_ls_tree
+    from pytest_pyramid.verdict.provenance import tree_listing
+
+    listing = tree_listing(Path(git.toplevel), git.tree)
+    if listing is None:
+        return [{"kind": "closed_world", "message": "the tree the verdict names could not "
+                 f"be listed (git ls-tree {git.tree}): the code that ran is not named"}]
+    blobs, submodules = parse_ls_tree(listing)
+    return [{"kind": "closed_world", "message": message}
+            for message in outside_tree(seen, git.toplevel, blobs, submodules)]
 
 
 def _once(problems: Sequence[Problem]) -> list[Problem]:
@@ -67,18 +139,23 @@ def assemble_verdict(
     effective_limits: Mapping[str, float | None],
     sections: Sequence[tuple[str, object]],
     hook_errors: list[str],
+    invocations: Sequence[Invocation] = (),
+    code_seen: CodeSeen | None = None,
     mode: str = "enforce",
     budget_basis: str = "wall",
 ) -> Verdict:
     """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
     be merged adds to ``hook_errors``, which make the run incomplete. Every route (a serial
-    or xdist run, ``pyramid merge``) comes here: the checks of ``git`` are made here."""
+    or xdist run, ``pyramid merge``) comes here: the checks of ``git``, of the recorded
+    ``invocations`` and of the code the processes read (``code_seen``) are made here."""
+    checked = [*code_problems(git), *invocation_problems(invocations),
+               *closed_world_problems(code_seen, git)]
     verdict = build_verdict(
         run=run,
         tiers=tiers,
         required=required,
         gates=gates,
-        problems=_once([*problems, *code_problems(git)]),
+        problems=_once([*problems, *checked]),
         interrupted=interrupted,
         git=git,
         config=config,

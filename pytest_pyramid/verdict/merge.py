@@ -33,6 +33,7 @@ from pytest_pyramid.verdict.partial import load_partial
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.results import GateResult
+    from pytest_pyramid.run.imported import CodeSeen
     from pytest_pyramid.summary import Problem
     from pytest_pyramid.verdict.document import Verdict
     from pytest_pyramid.verdict.provenance import GitInfo
@@ -383,10 +384,14 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
             for slow in entry["slowest"]:
                 stats.offer_slow(slow["nodeid"], float(slow["duration_s"]))
         outcomes = run.outcomes
+        mine: set[str] = set()
         for entry in partial.data["tests"]:  # 50,000 records: the loop is kept lean
             nodeid, tier, outcome = entry["nodeid"], entry["tier"], entry["outcome"]
             finished_test = outcome != "unfinished"
             setup, call, teardown = entry["setup_s"], entry["call_s"], entry["teardown_s"]
+            if nodeid in mine:  # items sharing a node id in this shard: each counts once
+                run.repeated.append(outcomes[nodeid])
+            mine.add(nodeid)
             outcomes[nodeid] = TestOutcome(
                 nodeid, tier, outcome if finished_test else "passed", setup + call + teardown,
                 entry.get("reruns", 0), finished_test, setup, call, teardown, 0.0, 0.0,
@@ -442,17 +447,149 @@ def worst_exit(statuses: Sequence[int]) -> int:
 def shard_problems(shard_set: ShardSet) -> list[Problem]:
     """The shards' own completeness problems, each once (a problem every shard reports,
     such as a test file on disk that no shard collected, is not repeated N times)."""
+    from pytest_pyramid.verdict.assemble import said_once
+
     found: dict[tuple[str, str], list[str]] = {}
     for partial in shard_set.finished:
         for problem in partial.data["completeness"]:
             found.setdefault((problem["kind"], problem["message"]), []).append(partial.label)
-    count = len(shard_set.finished)
-    problems: list[Problem] = list(shard_set.problems)
-    for (kind, message), labels in found.items():
-        text = message if len(labels) == count and count > 1 else (
-            f"shard {', '.join(labels)}: {message}")
-        problems.append({"kind": kind, "message": text})
-    return problems
+    return [*shard_set.problems, *said_once(found, len(shard_set.finished))]
+
+
+# -- the shards' raw facts, judged again ---------------------------------------------------
+
+
+def shard_invocations(
+    shard_set: ShardSet, project_dir: Path, settings: Settings
+) -> list[tuple[str, Mapping[str, Any] | None, Sequence[str]]]:
+    """Every shard's recorded invocation, and the merge's own, to be judged by the writer's
+    check (``verdict/assemble.py: invocation_problems``). What a record claims for itself is
+    not taken: a source is the project's own only when it is the configuration file's
+    addopts, git tracks that file here (the tree the shards tested) and the addopts are what
+    it says; the allow list is the merge's configuration's, honoured only when tracked."""
+    from pytest_pyramid.project import pytest_ini
+    from pytest_pyramid.run.invocation import addopts_text, git_tracked
+
+    found = pytest_ini(project_dir)
+    ini_file, ini = (found[0], found[1]) if found is not None else (None, {})
+    settings_file = Path(settings.source)
+    files = [settings_file] + ([project_dir / ini_file] if ini_file else [])
+    tracked = git_tracked(files, project_dir)
+    allow = list(settings.allow_options) if settings_file in tracked else []
+    own_addopts = (addopts_text(ini.get("addopts")) if ini_file
+                   and project_dir / ini_file in tracked else None)
+    judged: list[tuple[str, Mapping[str, Any] | None, Sequence[str]]] = []
+    for partial in shard_set.finished:
+        record = partial.data.get("invocation")
+        if isinstance(record, Mapping):
+            record = _own_sources(record, own_addopts)
+        judged.append((f"shard {partial.label}", record, allow))
+    judged.append(("pyramid merge", merge_invocation(project_dir), allow))
+    return judged
+
+
+def _own_sources(record: Mapping[str, Any], own_addopts: list[str] | None) -> dict[str, Any]:
+    """``record`` with each source's ``own`` decided here, not as the shard claims."""
+    checked = dict(record)
+    sources = record.get("sources")
+    if isinstance(sources, list):
+        checked["sources"] = [
+            {**source, "own": source.get("source") == "addopts"
+             and own_addopts is not None and source.get("args") == own_addopts}
+            if isinstance(source, Mapping) else source
+            for source in sources
+        ]
+    return checked
+
+
+def merge_invocation(project_dir: Path) -> dict[str, Any]:
+    """What reached ``pyramid merge`` itself: its command line, the ``PYTEST_*``/``PYTHON*``
+    environment (it imports the project's conftests and plugins to judge their gates) and
+    the interpreter's flags, recorded and judged as a run's are."""
+    import sys
+
+    from pytest_pyramid.run.invocation import environment_of, interpreter_record
+
+    return {
+        "sources": [{"source": "pyramid merge", "args": [str(a) for a in sys.argv[1:]],
+                     "own": False}],
+        "settings": [],
+        "environment": environment_of(os.environ),
+        "interpreter": interpreter_record(),
+        "repository": str(project_dir),
+        "exclusions": [],
+    }
+
+
+def merged_invocation_record(
+    invocations: Sequence[tuple[str, Mapping[str, Any] | None, Sequence[str]]],
+) -> dict[str, Any]:
+    """The merged verdict's ``run.invocation``: the merge's own, each shard's as recorded
+    (null: none), and the project's own exclusions any shard listed."""
+    mine = next((r for label, r, _ in invocations if label == "pyramid merge"), None)
+    own: dict[str, Any] = dict(mine) if mine is not None else {}
+    shards = {label.removeprefix("shard "): record for label, record, _ in invocations
+              if label != "pyramid merge"}
+    exclusions: list[Any] = []
+    for record in shards.values():
+        listed = record.get("exclusions") if isinstance(record, Mapping) else None
+        for entry in listed if isinstance(listed, list) else []:
+            if entry not in exclusions:
+                exclusions.append(entry)
+    return {**own, "exclusions": exclusions, "shards": shards}
+
+
+def merged_code(shard_set: ShardSet, toplevel: str | None,
+                project_dir: Path) -> tuple[CodeSeen | None, list[Problem]]:
+    """The union of every shard's closed world (raw facts), placed in the merge's checkout,
+    for the writer's check (``verdict/assemble.py: closed_world_problems``); the same file
+    read with different bytes by two shards is a finding (``CodeSeen.update``). A shard
+    without these facts, or whose facts do not list the files its own tests came from, is
+    not vouched for."""
+    from pytest_pyramid.run.imported import CodeFacts, CodeSeen
+
+    if toplevel is None:
+        return None, []
+    root = os.path.realpath(toplevel)
+    seen = CodeSeen()
+    union = CodeFacts(seen)  # the policy xdist workers' records are combined by
+    problems: list[Problem] = []
+    for partial in shard_set.finished:
+        facts = partial.data.get("closed_world")
+        files = facts.get("files") if isinstance(facts, Mapping) else None
+        unverifiable = facts.get("unverifiable") if isinstance(facts, Mapping) else None
+        if not isinstance(files, Mapping) or not isinstance(unverifiable, Mapping):
+            problems.append({"kind": "closed_world", "message": f"{partial.named} carries no "
+                             "closed-world facts (a partial of an older version, or an edited "
+                             "one): the code it ran is not named"})
+            continue
+        union.absorb({"files": {os.path.join(root, str(k)): str(v) for k, v in files.items()},
+                      "unverifiable": {os.path.join(root, str(k)): str(v)
+                                       for k, v in unverifiable.items()}})
+        unlisted = _unlisted_test_files(partial, files, root, project_dir)
+        if unlisted:
+            problems.append({"kind": "closed_world", "message": f"{partial.named}: its "
+                             "closed-world facts do not list the files its tests were "
+                             f"collected from ({', '.join(unlisted[:SHOWN])}): the code it ran "
+                             "is not named"})
+    return seen, problems
+
+
+def _unlisted_test_files(partial: Partial, files: Mapping[str, object], root: str,
+                         project_dir: Path) -> list[str]:
+    """Files the shard's reported tests were collected from that its facts do not list."""
+    missing: set[str] = set()
+    checked: set[str] = set()
+    for entry in partial.data.get("tests", []):
+        name = str(entry.get("nodeid", "")).split("::", 1)[0]
+        if not name or name in checked:
+            continue
+        checked.add(name)
+        real = os.path.realpath(project_dir / name)
+        rel = os.path.relpath(real, root).replace(os.sep, "/")
+        if os.path.isfile(real) and not rel.startswith("../") and rel not in files:
+            missing.add(rel)
+    return sorted(missing)
 
 
 def merged_sections(shard_set: ShardSet) -> dict[str, Any]:
@@ -594,6 +731,9 @@ def judge_merged(
     extra = merged_sections(shard_set)
     if extra:
         sections.append(("shards' plugins", extra))
+    invocations = shard_invocations(shard_set, project_dir, settings)
+    code_seen, code_problems = merged_code(shard_set, local.toplevel, project_dir)
+    problems.extend(code_problems)
     limits: dict[str, float | None] = {}
     required: list[str] = []
     for partial in shard_set.finished:
@@ -616,6 +756,8 @@ def judge_merged(
         effective_limits=limits,
         sections=sections,
         hook_errors=errors,
+        invocations=invocations,
+        code_seen=code_seen,
         mode=settings.mode,
         budget_basis=settings.budget_basis,
     )
@@ -633,6 +775,7 @@ def judge_merged(
         tests_left_over=sum(s.never_ran for s in run.tiers.values()) > 0,
     )
     verdict["run"]["pytest_exit"] = int(status)
+    verdict["run"]["invocation"] = merged_invocation_record(invocations)
     # the CI run the shards belong to (outside CI: an id of the merge's own)
     source = shard_set.chosen[min(shard_set.chosen)].data
     identity = run_identity(os.environ)
@@ -723,9 +866,49 @@ def _provider_gates(
             for name in providers
             if name not in conftests and plugins.get_plugin(name) is None
         )
-        return collect_gates(config, run, errors, skip=MERGED_PROVIDERS)
+        unconfigured = _configure_providers(config, providers, errors)
+        return collect_gates(config, run, errors, skip=MERGED_PROVIDERS | unconfigured)
     finally:
         config._ensure_unconfigure()
+
+
+def _configure_providers(config: Any, providers: Sequence[str], errors: list[str]
+                         ) -> frozenset[str]:
+    """Call the ``pytest_configure`` of every gate provider the merge imported, as a run
+    configures its plugins before judging (the merge's own pytest configuration is never
+    configured as a whole: it runs no session). A provider whose ``pytest_configure``
+    raises is not judged, and says so (the verdict is incomplete); returns their names."""
+    from pytest_pyramid.run.session import judging_conftests
+
+    wanted = set(providers)
+    files = set(judging_conftests(config))
+    refused: set[str] = set()
+    for impl in reversed(config.hook.pytest_configure.get_hookimpls()):  # pluggy's order
+        name = impl.plugin_name
+        file = getattr(impl.plugin, "__file__", None)
+        shown = _conftest_shown(config, file) if file else None
+        owner = shown if shown in files and shown in wanted else (
+            name if name in wanted else None)
+        if owner is None or impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        try:
+            impl.function(*(config for _ in impl.argnames))
+        except Exception as exc:  # named in the verdict, never a pass
+            errors.append(f"pytest_configure of {owner} raised {type(exc).__name__}: {exc}: "
+                          "its gates were not judged on the merged run")
+            refused.add(name)
+    return frozenset(refused)
+
+
+def _conftest_shown(config: Any, file: str) -> str | None:
+    """A conftest module's file as the shards list it (rootdir-relative, POSIX)."""
+    path = Path(file)
+    if path.name != "conftest.py":
+        return None
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _coverage(

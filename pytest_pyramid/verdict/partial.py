@@ -9,7 +9,14 @@ the shards add up to one run of one selection on one tree (``verdict/merge.py``)
   per-test records every report uses (``verdict/records.py``) plus the assigned tests
   that never reported, per-tier counts, raw metric samples, shared fixture setup times;
 - coverage: a coverage.py data file next to the partial (tier contexts, relative paths),
-  named with its digest.
+  named with its digest;
+- raw facts the merge judges again, through the writer's own checks
+  (``verdict/assemble.py``): the invocation as recorded (every argument source, setting,
+  variable, interpreter flag and plugin not loaded) and the closed world (every file the
+  shard's processes imported or collected from, by repository-relative path, with the git
+  blob id of the bytes read). The shard's own findings (``completeness``) are kept too, but
+  a partial that says "no findings" while its raw facts show a problem does not merge to
+  ``ready``, and one without the raw facts is ``incomplete``.
 
 The schema (``partial_schema.json`` beside this module) is the contract. A partial is
 written at start as ``finished: false`` (so a shard that dies leaves no older partial
@@ -39,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
+    from pytest_pyramid.run.imported import CodeSeen
     from pytest_pyramid.summary import Problem, RunSummary, ShardEnd
     from pytest_pyramid.verdict.provenance import GitInfo
 
@@ -138,6 +146,20 @@ def write_placeholder_partial(path: Path, index: int, total: int, source: str,
     write_json_atomic(path, placeholder_partial(index, total, source, reason))
 
 
+def code_facts(seen: CodeSeen | None, toplevel: str | None) -> dict[str, Any] | None:
+    """The closed world's raw facts as a partial carries them: paths relative to the
+    shard's checkout (the merge's is elsewhere); None when nothing was recorded."""
+    if seen is None or toplevel is None:
+        return None
+    root = os.path.realpath(toplevel)
+
+    def rel(path: str) -> str:
+        return os.path.relpath(path, root).replace(os.sep, "/")
+
+    return {"files": {rel(path): blob for path, blob in sorted(seen.files.items())},
+            "unverifiable": {rel(path): why for path, why in sorted(seen.unverifiable.items())}}
+
+
 def build_partial(
     *,
     run: RunSummary,
@@ -158,6 +180,8 @@ def build_partial(
     started: float,
     python_version: str,
     pytest_version: str,
+    invocation: Mapping[str, Any] | None = None,
+    closed_world: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The partial document of a finished shard (see the module docstring)."""
@@ -238,6 +262,8 @@ def build_partial(
         "sections": dict(sections),
         "plugin_gates": list(plugin_gates),
         "diff_base": diff_base,
+        "invocation": dict(invocation) if invocation is not None else None,
+        "closed_world": dict(closed_world) if closed_world is not None else None,
     })
     document["attempt"]["finished"] = time.time()
     return document

@@ -47,8 +47,11 @@ def record(test: TestOutcome) -> ResultRecord:
 
 def records(run: RunSummary) -> list[ResultRecord]:
     """Every test of the run, sorted by node id (collection order is not stable across runs
-    or shards; node ids are)."""
-    return [record(test) for _, test in sorted(run.outcomes.items())]
+    or shards; node ids are); every item of a node id several items share."""
+    # the earlier items of a shared node id first (a stable sort keeps them so): a merge
+    # that reads the records back keeps the last one in ``outcomes``, as the run did
+    tests = run.every_item()
+    return [record(test) for test in sorted(tests, key=lambda test: test.nodeid)]
 
 
 def nodeids(entries: Iterable[ResultRecord]) -> list[str]:

@@ -21,7 +21,12 @@ import pytest
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
-from pytest_pyramid.verdict.assemble import assemble_verdict, code_problems
+from pytest_pyramid.verdict.assemble import (
+    assemble_verdict,
+    closed_world_problems,
+    code_problems,
+    own_allow,
+)
 from pytest_pyramid.verdict.decision import exit_status
 from pytest_pyramid.verdict.document import (
     SCHEMA_VERSION,
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.imported import CodeSeen
     from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.summary import Problem, RunEnd, RunSummary
     from pytest_pyramid.verdict.document import ResultsRef
@@ -331,7 +337,12 @@ class VerdictWriter:
         """Write the partial result of a CI shard; the exit status is pytest's own (test
         failures and crashes), except that a shard with nothing to run exits 0."""
         from pytest_pyramid.cov.plugin import PLUGIN_NAME
-        from pytest_pyramid.verdict.partial import build_partial, coverage_name, partial_path
+        from pytest_pyramid.verdict.partial import (
+            build_partial,
+            code_facts,
+            coverage_name,
+            partial_path,
+        )
 
         assert end.shard is not None
         assert self.shard is not None
@@ -346,9 +357,10 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
-        problems.extend(self._closed_world(git))
+        # the shard's own findings; the merge judges the raw facts again (assemble.py)
+        problems.extend(closed_world_problems(self._code_seen(), git))
         problems.extend(self._over_sources(git))
-        problems.extend(code_problems(git))  # the merge judges them: assemble.py's check
+        problems.extend(code_problems(git))
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
         coverage: dict[str, object] | None = None
         plugin = self.config.pluginmanager.get_plugin(PLUGIN_NAME)
@@ -386,6 +398,8 @@ class VerdictWriter:
             started=end.started,
             python_version=python_version(),
             pytest_version=pytest.__version__,
+            invocation=end.invocation,
+            closed_world=code_facts(self._code_seen(), git.toplevel),
         )
         write_json_atomic(path, partial)
         status = end.exitstatus
@@ -482,24 +496,12 @@ class VerdictWriter:
                  f"{name}, a file git tracks or the configuration it read: the tree the "
                  "verdict names is not the one the run read"} for name in over]
 
-    def _closed_world(self, git: GitInfo) -> list[Problem]:
-        """Code the run's processes executed or collected tests from that is not the tree
-        the digest names, byte for byte as it was read (``run/imported.py``)."""
+    def _code_seen(self) -> CodeSeen | None:
+        """What every process of the run read (``run/closed_world.py``), judged against the
+        tree in ``verdict/assemble.py``."""
         from pytest_pyramid.run.closed_world import CODE_KEY
 
-        seen = self.config.stash.get(CODE_KEY, None)
-        if seen is None or git.tree is None or git.toplevel is None:
-            return []  # without a digest nothing is vouched for (the trust checks refuse it)
-        from pytest_pyramid.run.imported import outside_tree, parse_ls_tree
-        from pytest_pyramid.verdict.provenance import tree_listing
-
-        listing = tree_listing(Path(git.toplevel), git.tree)
-        if listing is None:
-            return [{"kind": "closed_world", "message": "the tree the verdict names could not "
-                     f"be listed (git ls-tree {git.tree}): the code that ran is not named"}]
-        blobs, submodules = parse_ls_tree(listing)
-        return [{"kind": "closed_world", "message": message}
-                for message in outside_tree(seen, git.toplevel, blobs, submodules)]
+        return self.config.stash.get(CODE_KEY, None)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -554,7 +556,6 @@ class VerdictWriter:
         tree_problem = self._tree_problem(git)
         if tree_problem is not None:
             problems.append(tree_problem)
-        problems.extend(self._closed_world(git))
         problems.extend(self._over_sources(git))
 
         hook_errors: list[str] = []
@@ -578,6 +579,9 @@ class VerdictWriter:
             effective_limits=self.effective_limits,
             sections=sections,
             hook_errors=hook_errors,
+            invocations=[("", end.invocation, own_allow(end.invocation))]
+            if end.invocation is not None else [],
+            code_seen=self._code_seen(),
             mode=self.settings.mode,
             budget_basis=self.settings.budget_basis,
         )

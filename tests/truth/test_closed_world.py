@@ -289,3 +289,49 @@ def test_shards_carry_the_closed_world_into_the_merge(
         assert any("differed" in m and "tests/unit/lazy.py" in m for m in closed_world(verdict))
     else:
         assert (verdict["decision"], closed_world(verdict)) == ("ready", [])
+
+
+#: the second xdist worker reads helper.py with other bytes than the first (after the first
+#: has imported it, then puts the committed bytes back): the same file, read two ways
+READ_TWO_WAYS = {
+    "helper.py": "VALUE = 1\n",
+    "tests/unit/conftest.py": """
+        import os, pathlib, time
+        root = pathlib.Path(__file__).parents[2]
+        marker, helper = root / "first-has-read", root / "helper.py"
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker == "gw1":
+            deadline = time.monotonic() + 120
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            committed = helper.read_bytes()
+            helper.write_text("VALUE = 2\\n")
+            try:
+                import helper as _helper
+            finally:
+                helper.write_bytes(committed)
+        else:
+            import helper as _helper
+            marker.touch()
+    """,
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_file_two_processes_read_with_different_bytes_is_a_finding(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, mode: tuple[str, ...],
+) -> None:
+    # this suite's own xdist worker id must not reach the inner run's processes
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    project({**READ_TWO_WAYS,
+             ".gitignore": BASE[".gitignore"] + "first-has-read\n"})
+    run(pytester, mode, "-p", "no:cacheprovider")
+    verdict = read_verdict()
+    found = closed_world(verdict)
+    if not mode:  # one process read it once, as committed
+        assert (verdict["decision"], found) == ("ready", [])
+        return
+    assert verdict["decision"] == "incomplete"
+    assert any("helper.py" in m and "different contents by two processes" in m
+               for m in found), found

@@ -13,6 +13,7 @@ import pytest
 
 from pytest_pyramid.cov.data_files import strangers, suffix_pid
 from pytest_pyramid.run.imported import (
+    CodeFacts,
     CodeSeen,
     ImportRecorder,
     blob_id,
@@ -141,9 +142,10 @@ def test_collected_files_and_late_modules_are_hashed_once(
 
 def test_the_union_of_processes_flags_a_file_read_two_ways() -> None:
     seen = CodeSeen()
-    seen.update({"files": {"/r/a.py": "1", "/r/b.py": "2"}, "unverifiable": {}})
-    seen.update({"files": {"/r/a.py": "1", "/r/b.py": "3"},
-                 "unverifiable": {"/r/c.pyc": "bytecode without its source"}})
+    union = CodeFacts(seen)  # the facts record every worker ships (run/facts.py: agree)
+    union.absorb({"files": {"/r/a.py": "1", "/r/b.py": "2"}, "unverifiable": {}})
+    union.absorb({"files": {"/r/a.py": "1", "/r/b.py": "3"},
+                  "unverifiable": {"/r/c.pyc": "bytecode without its source"}})
     assert seen.files == {"/r/a.py": "1", "/r/b.py": "2"}
     assert seen.unverifiable == {"/r/b.py": "read with different contents by two processes",
                                  "/r/c.pyc": "bytecode without its source"}

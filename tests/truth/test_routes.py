@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.cli import main as pyramid
+from tests.truth.test_duplicate_ids import CASES_CONFTEST
 
 if TYPE_CHECKING:
     from tests.conftest import MakeProject, ReadVerdict
@@ -35,6 +36,18 @@ WHOLE_RUN_GATE = """
         return [GateResult("project.whole_run", "block", status, passed, {want})]
 """
 
+#: a gate of a nested conftest that needs its own pytest_configure to have run in the
+#: process that judges (the xdist controller imports it late; pyramid merge configures it)
+CONFIGURED_GATE = """
+    from pytest_pyramid.gates import GateResult
+    CONFIGURED = []
+    def pytest_configure(config):
+        CONFIGURED.append(config)
+    def pytest_pyramid_gates(config, run):
+        status = "pass" if CONFIGURED and CONFIGURED[-1] is config else "fail"
+        return [GateResult("project.configured", "block", status, len(CONFIGURED), 1)]
+"""
+
 PROJECTS: dict[str, tuple[str, dict[str, str]]] = {
     "all_pass": ("", {}),
     "one_failure": ("", {"tests/integration/test_i.py":
@@ -48,6 +61,10 @@ PROJECTS: dict[str, tuple[str, dict[str, str]]] = {
     "nested_conftest_gate": ("", {"tests/unit/conftest.py": WHOLE_RUN_GATE.format(want=5)}),
     "nested_conftest_gate_fails": ("", {
         "tests/unit/conftest.py": WHOLE_RUN_GATE.format(want=6)}),
+    "configured_conftest_gate": ("", {"tests/unit/conftest.py": CONFIGURED_GATE}),
+    # two items of one node id (one passes, one fails): each counts once on every route
+    "duplicate_ids": ("", {"tests/unit/conftest.py": CASES_CONFTEST,
+                           "tests/unit/test_sums.cases": "sum_one: 2\nsum_one: 3\n"}),
     "budget_overrun": ("[tool.pyramid.tiers.integration]\nbudget = '100ms'\n", {
         "tests/integration/test_i.py":
             "import time\ndef test_i(): time.sleep(0.4)\ndef test_j(): pass\n"}),
@@ -114,7 +131,8 @@ def test_every_route_judges_alike(
         assert {**summary(verdict), "reasons": serial["reasons"]} == serial, (
             route, verdict["reasons"])
     expected = {"all_pass": "ready", "skip_at_import": "ready",
-                "nested_conftest_gate": "ready"}.get(name, "blocked")
+                "nested_conftest_gate": "ready",
+                "configured_conftest_gate": "ready"}.get(name, "blocked")
     assert serial["decision"] == expected, serial["reasons"]
 
 

@@ -1,0 +1,231 @@
+"""Issue 19 section 3, one finishing route through ``pyramid merge``: a shard's partial
+carries raw facts (its recorded invocation, the files its processes read with their blob
+ids), and the merge judges them again with the writer's own checks
+(``verdict/assemble.py``). A shard's setting from outside the project, or code outside the
+tree, makes the merged verdict incomplete even when the partial was edited to say "no
+findings"; a partial without the raw facts is incomplete, never a pass; the merge records
+``run.invocation`` (its own and each shard's) and judges its own environment too.
+
+The shards run as subprocesses (the closed world must see a fresh interpreter's imports),
+serially and under ``-n 2``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.cli import main as pyramid
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import MakeProject, ReadVerdict
+
+MODES = [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
+
+FILES = {
+    "tests/unit/test_u.py": "def test_a(): pass\ndef test_b(): pass\n",
+    "tests/unit/test_v.py": "def test_c(): pass\ndef test_d(): pass\n",
+    ".gitignore": "pyramid-verdict*\n.coverage*\n__pycache__/\n/stdout\n/stderr\n"
+                  "/runpytest-current\npyramid-partial-*\n.pyramid-durations*\n"
+                  "local_settings.py\n",
+}
+
+#: a test module that imports a module git ignores, when the variable asks it to
+IMPORTS_IGNORED = """
+import os
+if os.environ.get("PYRAMID_TEST_LOCAL"):
+    import local_settings  # noqa: F401
+def test_c(): pass
+def test_d(): pass
+"""
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=cwd,
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, make_project: MakeProject,
+            monkeypatch: pytest.MonkeyPatch) -> Path:
+    make_project(**{**FILES, "tests/unit/test_v.py": IMPORTS_IGNORED})
+    (pytester.path / "tests/unit/local_settings.py").write_text("DEBUG = True\n")
+    git(pytester.path, "init", "-q")
+    git(pytester.path, "add", "-A")
+    git(pytester.path, "commit", "-qm", "project")
+    monkeypatch.chdir(pytester.path)
+    monkeypatch.setenv("PYRAMID_RUN_ID", "merge-facts")
+    for name in ("PYTEST_BASE_URL", "PYRAMID_TEST_LOCAL"):
+        monkeypatch.delenv(name, raising=False)
+    return pytester.path
+
+
+def shards(pytester: pytest.Pytester, mode: tuple[str, ...],
+           env_of: dict[int, dict[str, str]] | None = None) -> None:
+    """Both shards of two, each with its own extra environment (``env_of[index]``)."""
+    for index in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in (env_of or {}).get(index, {}).items():
+                patch.setenv(name, value)
+            pytester.runpytest_subprocess("-p", "no:randomly", *mode,
+                                          f"--pyramid-shard={index}/2")
+
+
+def edit(root: Path, index: int, change: Any) -> None:
+    path = root / f"pyramid-partial-{index}-of-2.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def merge(capsys: pytest.CaptureFixture[str], read_verdict: ReadVerdict) -> dict[str, Any]:
+    capsys.readouterr()
+    pyramid(["merge", "."])
+    assert "Traceback" not in capsys.readouterr().err
+    return read_verdict()
+
+
+def messages(verdict: dict[str, Any], kind: str) -> list[str]:
+    return [p["message"] for p in verdict["completeness"] if p["kind"] == kind]
+
+
+def say_nothing(data: dict[str, Any]) -> None:
+    """A forged partial: no findings, nothing filtered, not interrupted."""
+    data["completeness"] = []
+    data["run"]["filtered"] = []
+    data["run"]["interrupted"] = False
+
+
+#: fault -> (environment of shard 1, problem kind, words the problem names)
+FAULTS = {
+    "unknown_variable": ({"PYTEST_BASE_URL": "http://elsewhere"}, "narrowed",
+                         ("shard 1/2", "PYTEST_BASE_URL")),
+    "ignored_module": ({"PYRAMID_TEST_LOCAL": "1"}, "closed_world",
+                       ("tests/unit/local_settings.py",)),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("forged", [False, True], ids=["as-written", "findings-removed"])
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_shards_raw_facts_are_judged_again_by_the_merge(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], mode: tuple[str, ...], forged: bool, fault: str,
+) -> None:
+    env, kind, words = FAULTS[fault]
+    shards(pytester, mode, {1: env})
+    if forged:
+        edit(project, 1, say_nothing)
+        edit(project, 2, say_nothing)
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    named = [m for m in messages(verdict, kind) if all(w in m for w in words)]
+    assert named, verdict["completeness"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_clean_shards_merge_to_ready_with_every_invocation_recorded(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], mode: tuple[str, ...],
+) -> None:
+    shards(pytester, mode)
+    verdict = merge(capsys, read_verdict)
+    assert (verdict["decision"], verdict["completeness"]) == ("ready", [])
+    invocation = verdict["run"]["invocation"]
+    assert sorted(invocation["shards"]) == ["1/2", "2/2"]
+    assert invocation["sources"][0]["source"] == "pyramid merge"
+    shard_args = invocation["shards"]["1/2"]["sources"][-1]["args"]
+    assert "--pyramid-shard=1/2" in shard_args
+
+
+@pytest.mark.parametrize("value", ["absent", "null", "not-an-object"])
+def test_a_partial_without_raw_facts_is_incomplete_never_a_pass(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], value: str,
+) -> None:
+    shards(pytester, ())
+
+    def strip(data: dict[str, Any]) -> None:
+        say_nothing(data)
+        for key in ("invocation", "closed_world"):
+            if value == "absent":
+                del data[key]
+            else:
+                data[key] = None if value == "null" else ["forged"]
+
+    edit(project, 2, strip)
+    if value == "not-an-object":  # the schema refuses the partial: no judgement at all
+        assert pyramid(["merge", "."]) == 3
+        assert read_verdict()["decision"] == "incomplete"
+        return
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    assert any("shard 2/2" in m and "no invocation was recorded" in m
+               for m in messages(verdict, "narrowed")), verdict["completeness"]
+    assert any("shard 2/2" in m and "no closed-world facts" in m
+               for m in messages(verdict, "closed_world")), verdict["completeness"]
+
+
+def test_closed_world_facts_that_leave_out_a_test_file_are_not_vouched_for(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shards(pytester, ())
+
+    def hide(data: dict[str, Any]) -> None:
+        say_nothing(data)
+        files = data["closed_world"]["files"]
+        for name in [n for n in files if n.startswith("tests/unit/test_")]:
+            del files[name]
+
+    edit(project, 1, hide)
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    assert any("do not list the files its tests were collected from" in m
+               for m in messages(verdict, "closed_world")), verdict["completeness"]
+
+
+def test_the_merges_own_environment_is_judged(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shards(pytester, ())
+    monkeypatch.setenv("PYTEST_BASE_URL", "http://elsewhere")
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    assert any(m.startswith("pyramid merge: environment variable PYTEST_BASE_URL")
+               for m in messages(verdict, "narrowed")), verdict["completeness"]
+    assert verdict["run"]["invocation"]["environment"]["PYTEST_BASE_URL"] == "http://elsewhere"
+
+
+#: a conftest gate whose pytest_configure cannot run where the merge runs
+BREAKS_IN_MERGE = """
+import os
+from pytest_pyramid.gates import GateResult
+def pytest_configure(config):
+    if os.environ.get("PYRAMID_TEST_BREAK"):
+        raise RuntimeError("no database here")
+def pytest_pyramid_gates(config, run):
+    return [GateResult("project.db", "block", "pass", 1, 1)]
+"""
+
+
+def test_a_provider_that_cannot_be_configured_in_the_merge_is_refused_and_named(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (project / "tests/unit/conftest.py").write_text(BREAKS_IN_MERGE)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a gate")
+    shards(pytester, ())
+    monkeypatch.setenv("PYRAMID_TEST_BREAK", "1")
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    assert "project.db" not in {gate["id"] for gate in verdict["gates"]}
+    assert any("pytest_configure of tests/unit/conftest.py raised RuntimeError" in m
+               for m in messages(verdict, "plugin_error")), verdict["completeness"]
