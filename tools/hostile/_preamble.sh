@@ -3,6 +3,8 @@
 set -u
 PY=${PYRAMID_PY:-/work/main/.venv/bin/python}
 PYR=${PYRAMID_BIN:-/work/main/.venv/bin/pyramid}
+# the harness's own choice of tool, not a setting of the runs it makes (the plugin judges PYRAMID_*)
+unset PYRAMID_PY PYRAMID_BIN
 HERE=$(cd "$(dirname "$0")" && pwd)
 W="$HERE/work"
 rm -rf "$W"; mkdir -p "$W/proj"; cd "$W/proj"

@@ -27,7 +27,8 @@ try() { # label, then env assignments and interpreter args before -m pytest
   local d; d=$(decision)
   local rec; rec=$("$PY" -c 'import json,sys; v=json.load(open("pyramid-verdict.json")); inv=v["run"].get("invocation") or {}; s=json.dumps(inv); print("recorded" if sys.argv[1] in s else "NOT recorded")' "$label" 2>/dev/null)
   echo "  $label: $d ($rec)"
-  if [ "$d" = ready ] && [ -n "${CHANGES:-}" ]; then r="BROKEN (false ready: $label changed an outcome)"; fi
+  if [ "$d" = ready ] && [ -n "${CHANGES:-}" ]; then echo "    noted: $label is allowed by the table (a pinned hash seed is one of the runs a random seed can draw; taking the working directory off sys.path is caught by [tool.pyramid] source when the project declares it: see 81)"; fi
+  if [ "$label" = warnoptions ] && { [ "$d" = ready ] || [ "$rec" != recorded ]; }; then r="BROKEN (python -W ignore: $d, $rec)"; fi
 }
 CHANGES=1 try PYTHONHASHSEED PYTHONHASHSEED=0 EXPECT_SEED=$SEED0 "$PY"
 CHANGES=1 try PYTHONSAFEPATH PYTHONSAFEPATH=1 EXPECT_SAFE=1 "$PY"
@@ -48,5 +49,5 @@ try isolated "$PY" -I
 try ignore_environment "$PY" -E
 try no_user_site "$PY" -s
 try bytes_warning "$PY" -b
-try -W "$PY" -W ignore
+try warnoptions "$PY" -W ignore
 echo "RESULT: $r"
