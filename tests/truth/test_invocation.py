@@ -139,6 +139,15 @@ ROWS = [
         tracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
         config='release_tiers = ["unit"]', decision="ready",
         excluded="collect_ignore: tests/integration/test_i.py"),
+    # hostile round 2 (tools/hostile 82): the project's own exclusions still leave the tier
+    # with tests; a tier left out whole is required and did not run, as with -m (83)
+    Row("collect-ignore-of-a-whole-tier",
+        tracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
+        reason="required tier integration did not run",
+        excluded="collect_ignore: tests/integration/test_i.py"),
+    Row("tracked-addopts-ignores-a-whole-tier", addopts="--ignore=tests/integration",
+        reason="required tier integration did not run",
+        excluded="--ignore=tests/integration (addopts)"),
     Row("collect-ignore-in-an-untracked-conftest",
         untracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
         config='release_tiers = ["unit"]',
