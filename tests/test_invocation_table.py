@@ -125,7 +125,8 @@ def test_every_pyramid_ini_name_is_classified() -> None:
     registered = {ini for _, _, ini, _, _ in TWINS} | {ini for ini, _, _ in INI_ONLY}
     assert registered == set(PYRAMID_INI)
     for option, _, ini, _, _ in TWINS:
-        assert PYRAMID_INI[ini] == option and pyramid_ini(ini) == OPTIONS[option]
+        assert PYRAMID_INI[ini] == option
+        assert pyramid_ini(ini) == OPTIONS[option]
 
 
 @pytest.mark.parametrize(

@@ -229,7 +229,7 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     else:
         toplevel_text, _, branch = located.partition("\n")
     if toplevel_text is None:
-        return GitInfo()
+        return _unreadable(cwd)
     toplevel = Path(toplevel_text)
     head = _git(cwd, "show", "-s", "--format=%H%n%T%n%cI", "HEAD") if located else None
     fields = head.split("\n") if head else []
@@ -243,7 +243,8 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
             toplevel=str(toplevel),
             dirty=None if tree is None else True,
         )
-    unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree))
+    unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree),
+               *_not_named(cwd, toplevel, tree))
     return GitInfo(
         commit=commit,
         commit_time=commit_time,
@@ -256,6 +257,37 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         unnamed=unnamed,
         tracked_outputs=tracked or (),
     )
+
+
+def _unreadable(cwd: Path) -> GitInfo:
+    """Outside any repository nothing is named (a tarball: the trust checks refuse to vouch
+    for a commit they cannot see). Inside one that git refuses to read ("dubious
+    ownership", a broken ``.git``) the run cannot name what it tested: said, never a pass."""
+    folder = Path(os.path.abspath(cwd))
+    marker = next((p / ".git" for p in (folder, *folder.parents) if os.path.lexists(p / ".git")),
+                  None)
+    if marker is None:
+        return GitInfo()
+    try:
+        why = run_git(cwd, "rev-parse", "--show-toplevel", timeout=_GIT_TIMEOUT_S).stderr
+    except (OSError, subprocess.TimeoutExpired, ValueError) as error:
+        why = str(error)
+    first = next((line.strip() for line in why.splitlines() if line.strip()), "no answer")
+    return GitInfo(unnamed=(f"{marker.parent} is a git repository that git could not read "
+                            f"({first}): no commit or tree names the code",))
+
+
+def _not_named(cwd: Path, toplevel: Path, tree: str | None) -> tuple[str, ...]:
+    """What keeps the digest from naming the run's folder: no digest at all, or a work tree
+    elsewhere than the folder the run is in (``core.worktree`` pointing at another checkout:
+    git would hash that folder's files, not the ones the run read)."""
+    if tree is None:
+        return ("git could not compute the digest of the working tree",)
+    here, top = Path(os.path.abspath(cwd)), Path(os.path.abspath(toplevel))
+    if here != top and top not in here.parents:
+        return (f"git's work tree is {toplevel}, not the folder the run is in ({cwd}): its "
+                "digest names another folder's files (core.worktree?)",)
+    return ()
 
 
 def _excluded(
