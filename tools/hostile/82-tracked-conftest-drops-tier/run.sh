@@ -19,4 +19,10 @@ commit init
 "$PY" -m pytest -q -p no:cacheprovider > "$W/honest.out" 2>&1; echo "honest: $(decision)"
 FAST=1 "$PY" -m pytest -q -p no:cacheprovider > "$W/pytest.out" 2>&1; echo "pytest exit=$?"; tail -2 "$W/pytest.out"
 show; check; echo "exclusions=$(jget pyramid-verdict.json run.invocation.exclusions)"
+# the same through CI shards + pyramid merge
+export PYRAMID_RUN_ID=run-82
+for s in 1 2; do FAST=1 "$PY" -m pytest -q -p no:cacheprovider --pyramid-shard=$s/2 > "$W/shard$s.out" 2>&1; done
+mkdir -p "$W/parts"; mv pyramid-partial-* "$W/parts/"
+"$PYR" merge "$W/parts" -o "$W/merged.json" > "$W/merge.out" 2>&1; echo "merged: $(decision "$W/merged.json")"
+[ "$(decision "$W/merged.json")" = ready ] && echo "RESULT: BROKEN (false ready through shards + merge)" && exit 0
 [ "$(decision)" = ready ] && echo "RESULT: BROKEN (false ready: a required tier with a failing test left out by an environment switch in a tracked conftest)" || echo "RESULT: HELD ($(decision))"
