@@ -5,6 +5,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # verdict overwrites it at the end and, as a run output, it is left out of the digest, so the run reads
 # clean. Expected: the path existed before the run, so it stays in the digest (dirty) or the run is
 # incomplete; pyramid check must not accept a clean verdict for a tree without the file.
+# (Re-judged: the run writes its incomplete placeholder over the path before collection, so no test
+# reads the old bytes - the test below fails, as it would on a clean clone run the same way.)
 base_project
 w tests/integration/test_data.py <<'X'
 import json
@@ -12,7 +14,7 @@ from pathlib import Path
 
 def test_from_data():
     data = json.loads((Path(__file__).parent / "expected.json").read_text())
-    assert data.get("ok") or data.get("decision")
+    assert data.get("ok")
 X
 commit init
 echo '{"ok": true}' > tests/integration/expected.json
