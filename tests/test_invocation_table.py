@@ -95,6 +95,14 @@ def test_every_entry_has_a_class_and_a_reason() -> None:
         ("console_output_style=classic", True),
         ("junit_family=xunit1", True),
         ("pyramid_tier=fast", True),
+        ("pyramid_explain=true", True),
+        # hostile round 2: the ini twin of --pyramid-diff-base is judged as that option, and
+        # the ini-only settings decide which tier a test is in
+        ("pyramid_diff_base=HEAD", False),
+        ("pyramid_strict=false", False),
+        ("pyramid_strict=true", True),
+        ("pyramid_default_tier=unit", False),
+        ("pyramid_never_heard_of=1", False),
         ("xfail_strict=true", True),
         ("xfail_strict=false", False),
         ("python_files=test_u.py", False),
@@ -105,6 +113,43 @@ def test_every_entry_has_a_class_and_a_reason() -> None:
 )
 def test_ini_overrides(override: str, harmless: bool) -> None:
     assert (judge_override(override) is not None) is harmless
+
+
+def test_every_pyramid_ini_name_is_classified() -> None:
+    """Each ``pyramid_*`` ini name the plugin registers has an entry (its option twin's,
+    or its own): a new one cannot be allowed by its prefix alone."""
+    from pytest_pyramid.markers import INI_ONLY
+    from pytest_pyramid.markers import OPTIONS as TWINS
+    from pytest_pyramid.run.invocation import PYRAMID_INI, pyramid_ini
+
+    registered = {ini for _, _, ini, _, _ in TWINS} | {ini for ini, _, _ in INI_ONLY}
+    assert registered == set(PYRAMID_INI)
+    for option, _, ini, _, _ in TWINS:
+        assert PYRAMID_INI[ini] == option
+        assert pyramid_ini(ini) == OPTIONS[option]
+
+
+@pytest.mark.parametrize(
+    ("warnoptions", "environ", "flags", "own"),
+    [
+        ([], {}, {}, []),
+        (["ignore"], {}, {}, ["ignore"]),
+        # PYTHONWARNINGS's entries come first and are judged as that variable
+        (["ignore::UserWarning", "error"], {"PYTHONWARNINGS": "ignore::UserWarning"}, {},
+         ["error"]),
+        (["ignore::UserWarning"], {"PYTHONWARNINGS": "ignore::UserWarning"},
+         {"ignore_environment": 1}, ["ignore::UserWarning"]),
+        # -X dev's "default" and -b/-bb's BytesWarning filter are their flags' effects
+        (["default", "ignore"], {}, {"dev_mode": True}, ["ignore"]),
+        (["default::BytesWarning"], {}, {"bytes_warning": 1}, []),
+        (["ignore", "error::BytesWarning"], {}, {"bytes_warning": 2}, ["ignore"]),
+    ],
+)
+def test_interpreter_warning_filters(warnoptions: list[str], environ: dict[str, str],
+                                     flags: dict[str, object], own: list[str]) -> None:
+    from pytest_pyramid.run.invocation import interpreter_warnings
+
+    assert interpreter_warnings(warnoptions, environ, SimpleNamespace(**flags)) == own
 
 
 @pytest.mark.parametrize(

@@ -314,8 +314,32 @@ INI_OVERRIDES: dict[str, str] = {
 #: boolean ini settings that only make a run stricter when true
 STRICTER_WHEN_TRUE = frozenset({
     "strict", "strict_markers", "strict_config", "strict_xfail", "xfail_strict",
-    "strict_parametrization_ids",
+    "strict_parametrization_ids", "pyramid_strict",
 })
+#: pytest-pyramid's own ini names (markers.py registers them). An ini twin is judged as its
+#: command-line option: ``-o pyramid_diff_base=HEAD`` is ``--pyramid-diff-base=HEAD``. The two
+#: without a twin change how tests are tiered. A ``pyramid_*`` name not listed is not allowed.
+PYRAMID_INI: dict[str, str | tuple[str, str]] = {
+    "pyramid_tier": "--pyramid-tier",
+    "pyramid_fail_fast": "--pyramid-fail-fast",
+    "pyramid_verdict": "--pyramid-verdict",
+    "pyramid_explain": "--pyramid-explain",
+    "pyramid_enable": "--pyramid",
+    "pyramid_diff_base": "--pyramid-diff-base",
+    "pyramid_shard": "--pyramid-shard",
+    "pyramid_durations": "--pyramid-durations",
+    "pyramid_report": "--pyramid-report",
+    "pyramid_history": "--pyramid-history",
+    "pyramid_default_tier": (JUDGEMENT, "puts tests no rule maps into another tier"),
+    "pyramid_strict": (JUDGEMENT, "false lets a test no tier maps run in the default tier "
+                       "instead of stopping the run"),
+}
+
+
+def pyramid_ini(name: str) -> tuple[str, str] | None:
+    """The table's entry for one of pytest-pyramid's own ini names (its option twin's)."""
+    entry = PYRAMID_INI.get(name)
+    return OPTIONS.get(entry) if isinstance(entry, str) else entry
 
 #: environment variables pytest, Python or the plugins read: name -> (class, reason).
 #: PYTHONPATH is judged per entry, PYTEST_ADDOPTS per option (a source of its own).
@@ -373,9 +397,35 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYTHONCASEOK": (JUDGEMENT, "imports ignore case"),
     "PYTHONINTMAXSTRDIGITS": (JUDGEMENT, "another int/str conversion limit than production's"),
     "PYTHONPRESITE": (JUDGEMENT, "imports a module before anything else"),
+    # -- pytest-pyramid's own (a CI script's variable is not the project's configuration)
+    "PYRAMID_RUN_ID": (OUTCOME, "names the CI run; pyramid merge checks that every shard "
+                       "names the same one"),
+    "PYRAMID_RUN_NUMBER": (OUTCOME, "the CI run's number, for the run history"),
+    "PYRAMID_RISK_BASE": (JUDGEMENT, "the base the risk gate judges the change against: "
+                          "another base judges another change (HEAD: none)"),
+    "PYRAMID_SIGNING_KEY": (OUTCOME, "removed from the environment before any test runs; "
+                            "the plugin never signs"),
+    "PYRAMID_TRUSTED_KEYS": (OUTCOME, "read by pyramid check and deploy, not by a test run"),
+    "PYRAMID_CHROMIUM": (JUDGEMENT, "which browser build the browser tests run against"),
+    "PYRAMID_LOCUST_FINAL_STATS": (OUTCOME, "set by the load toolkit for its own locust "
+                                   "process"),
+    "PYRAMID_POSTGRES_URL": (OUTCOME, "where the database fixtures find PostgreSQL (a CI "
+                             "service); the tests still run against it, and the verdict's "
+                             "services section names the provider used"),
+    "PYRAMID_REDIS_URL": (OUTCOME, "where the cache fixtures find Redis (a CI service); the "
+                          "verdict's services section names the provider used"),
+    "PYRAMID_SERVICES_TMPDIR": (OUTCOME, "where the fixtures' own servers keep their data"),
+    "PYRAMID_COMMIT": (OUTCOME, "set by the deploy for the processes it starts"),
+    "PYRAMID_RELEASE": (OUTCOME, "set by the deploy for the processes it starts"),
+    "PYRAMID_DEV_PROGRESS": (OUTCOME, "output only: ./dev test's per-tier progress lines"),
+    "PYRAMID_FAULT_REPORT": (OUTCOME, "output only: where pytest-pyramid's own fault tests "
+                             "write their figures"),
+    "PYRAMID_TEST_ARTIFACTS": (OUTCOME, "output only: where pytest-pyramid's own browser "
+                               "tests keep screenshots"),
 }
-#: the prefixes of the variables the table must know (others are not read by pytest/Python)
-ENV_PREFIXES = ("PYTEST_", "PYTHON")
+#: the prefixes of the variables the table must know (others are not read by pytest, Python
+#: or pytest-pyramid)
+ENV_PREFIXES = ("PYTEST_", "PYTHON", "PYRAMID_")
 
 #: interpreter flags (``sys.flags`` names) whose non-default value matters: name -> (class, why)
 FLAGS: dict[str, tuple[str, str]] = {
@@ -447,10 +497,11 @@ def judge_override(override: str) -> str | None:
     """Why ``-o NAME=VALUE`` is harmless, or None."""
     name, _, value = override.partition("=")
     name = name.strip()
-    if name.startswith("pyramid_"):
-        return "pytest-pyramid's own setting: the plugin judges it itself"
     if name in STRICTER_WHEN_TRUE and value.strip().lower() in ("true", "1", "yes", "on"):
         return "only makes the run stricter"
+    if name.startswith("pyramid_"):
+        entry = pyramid_ini(name)
+        return entry[1] if entry is not None and entry[0] != JUDGEMENT else None
     return INI_OVERRIDES.get(name)
 
 
@@ -856,15 +907,43 @@ def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) 
     inv.reasons.extend(environment_reasons(inv.environment, allow, repository))
 
 
+def interpreter_warnings(warnoptions: Sequence[str], environ: Mapping[str, str],
+                         flags: Any) -> list[str]:
+    """The interpreter's own ``-W`` filters. ``sys.warnoptions`` holds, in this order, the
+    dev mode's ``default`` (``-X dev``), PYTHONWARNINGS's entries (judged as that variable),
+    the ``-W`` options, and the BytesWarning filter of ``-b``/``-bb`` (judged as that flag)."""
+    rest = list(warnoptions)
+    if getattr(flags, "dev_mode", False) and rest[:1] == ["default"]:
+        rest = rest[1:]
+    if not getattr(flags, "ignore_environment", False):
+        env = [w for w in environ.get("PYTHONWARNINGS", "").split(",") if w.strip()]
+        if rest[:len(env)] == env:
+            rest = rest[len(env):]
+    implied = {1: "default::BytesWarning", 2: "error::BytesWarning"}.get(
+        getattr(flags, "bytes_warning", 0))
+    if implied is not None and rest[-1:] == [implied]:
+        rest = rest[:-1]
+    return rest
+
+
 def interpreter_record() -> dict[str, Any]:
-    """This process's interpreter and its changed flags, as a record carries them."""
+    """This process's interpreter, its changed flags and its own ``-W`` filters, as a record
+    carries them."""
     return {"executable": sys.executable,
-            "flags": {label: _text(value) for label, value in changed_flags()}}
+            "flags": {label: _text(value) for label, value in changed_flags()},
+            "warnoptions": interpreter_warnings(sys.warnoptions, os.environ, sys.flags)}
 
 
-def interpreter_reasons(flags: Iterable[str], allow: Sequence[str]) -> list[str]:
-    """Why changed interpreter flags (``flag NAME``, ``-X NAME`` labels) are not allowed."""
+def interpreter_reasons(
+    flags: Iterable[str], allow: Sequence[str], warnoptions: Sequence[str] = ()
+) -> list[str]:
+    """Why changed interpreter flags (``flag NAME``, ``-X NAME`` labels) and the
+    interpreter's own ``-W`` filters are not allowed."""
     reasons = []
+    loose = [w for w in warnoptions if judge_warning(w) is None]
+    if loose and "-W" not in allow:  # the same filters PYTHONWARNINGS would set
+        reasons.append(f"python -W {', '.join(loose)}: a warning filter other than the "
+                       f"project's filterwarnings ({HOW_TO_ALLOW}: allow_options = [\"-W\"])")
     for label in flags:
         entry = judge_flag(label)
         shown = label if label.startswith("-X") else f"interpreter {label}"
@@ -877,7 +956,8 @@ def interpreter_reasons(flags: Iterable[str], allow: Sequence[str]) -> list[str]
 
 def _judge_interpreter(inv: Invocation, allow: Sequence[str]) -> None:
     inv.interpreter = interpreter_record()
-    inv.reasons.extend(interpreter_reasons(inv.interpreter["flags"], allow))
+    inv.reasons.extend(interpreter_reasons(inv.interpreter["flags"], allow,
+                                           inv.interpreter["warnoptions"]))
 
 
 def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]:
@@ -893,7 +973,9 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
                    for reason in [setting_reason(setting, allow)] if reason]
         repository = Path(str(record.get("repository") or "."))
         reasons.extend(environment_reasons(dict(record["environment"]), allow, repository))
-        reasons.extend(interpreter_reasons(list(record["interpreter"].get("flags", {})), allow))
+        interpreter = record["interpreter"]
+        reasons.extend(interpreter_reasons(list(interpreter.get("flags", {})), allow,
+                                           list(interpreter.get("warnoptions", []))))
         mine = {str(v)[3:] for s in record["settings"] if str(s["source"]) in own
                 and s.get("dest") == "plugins" for v in _values(s.get("value"))
                 if str(v).startswith("no:")}

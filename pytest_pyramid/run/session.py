@@ -309,6 +309,9 @@ class PyramidSession:
         self.invocation: Invocation | None = None
         #: exclusions the project's own tracked configuration made (listed, not problems)
         self.exclusions: list[dict[str, Any]] = []
+        #: tiers with test files the project's own configuration left out of collection: they
+        #: still have tests, so a tier left out whole is required and did not run
+        self.excluded_tiers: set[str] = set()
         #: does the configuration file's addopts deselect this test (None: it deselects none)
         self._addopts_rule: Callable[[pytest.Item], bool] | bool | None = False
         #: node id -> how many user_properties were already checked for bad metrics
@@ -989,7 +992,8 @@ class PyramidSession:
     def _required(self, run: RunSummary) -> tuple[str, ...]:
         if self.settings.release_tiers is not None:
             return tuple(self.settings.release_tiers)
-        return tuple(name for name, stats in run.tiers.items() if stats.has_tests)
+        return tuple(name for name, stats in run.tiers.items()
+                     if stats.has_tests or name in self.excluded_tiers)
 
     def _reconcile(self, run: RunSummary) -> tuple[list[Problem], int]:
         """Collected = reported, and on disk = collected: every way a run can cover less
@@ -1143,9 +1147,10 @@ class PyramidSession:
         seen = self.facts.seen_files
         own = self._own_exclusions(files, seen)
         for rel in files:
-            if rel in own:
-                continue  # the project's own tracked configuration left it out: listed
             tier = router.tier_for(rel) or self.settings.default_tier
+            if rel in own:  # the project's own tracked configuration left it out: listed
+                self.excluded_tiers.add(tier)
+                continue
             on_disk[tier] += 1
             if tier in self.selected and rel not in seen:
                 missing.append(rel)

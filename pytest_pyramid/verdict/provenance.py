@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_pyramid._git import run_git
-from pytest_pyramid.run.imported import find_toplevel
 
 #: Files a test run writes itself: never part of the code a verdict speaks for. Each entry is
 #: a git pathspec glob relative to the repository's top level.
@@ -67,17 +66,6 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None,
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
-
-
-def _git_refusal(cwd: Path) -> str:
-    """git's own first line of why it cannot read the repository (dubious ownership, a
-    broken ``.git``, no git at all)."""
-    try:
-        result = run_git(cwd, "rev-parse", "--show-toplevel", timeout=_GIT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
-        return f"git did not run: {exc}"
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    return lines[0][:200] if lines else f"git exited {result.returncode}"
 
 
 def python_version() -> str:
@@ -240,20 +228,9 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         toplevel_text, branch = _git(cwd, "rev-parse", "--show-toplevel"), None
     else:
         toplevel_text, _, branch = located.partition("\n")
-    holder = find_toplevel(str(cwd))
     if toplevel_text is None:
-        if holder is None:  # not a repository: the verdict names no commit (check refuses it)
-            return GitInfo()
-        why = _git_refusal(cwd)
-        return GitInfo(unnamed=(f"{holder} holds a git repository that git could not read "
-                                f"({why}), so no tree can be named",))
+        return _unreadable(cwd)
     toplevel = Path(toplevel_text)
-    if holder is not None and os.path.realpath(toplevel) != holder:
-        # core.worktree (or a GIT_WORK_TREE git was given): the digest would name another
-        # folder's files than the ones this run read
-        return GitInfo(unnamed=(f"git names {toplevel} as the work tree of the repository "
-                                f"in {holder} (core.worktree): its digest would not be "
-                                "this folder's files",))
     head = _git(cwd, "show", "-s", "--format=%H%n%T%n%cI", "HEAD") if located else None
     fields = head.split("\n") if head else []
     commit, head_tree, commit_time = (fields if len(fields) == 3 else [None, None, None])
@@ -266,7 +243,8 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
             toplevel=str(toplevel),
             dirty=None if tree is None else True,
         )
-    unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree))
+    unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree),
+               *_not_named(cwd, toplevel, tree))
     return GitInfo(
         commit=commit,
         commit_time=commit_time,
@@ -279,6 +257,37 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
         unnamed=unnamed,
         tracked_outputs=tracked or (),
     )
+
+
+def _unreadable(cwd: Path) -> GitInfo:
+    """Outside any repository nothing is named (a tarball: the trust checks refuse to vouch
+    for a commit they cannot see). Inside one that git refuses to read ("dubious
+    ownership", a broken ``.git``) the run cannot name what it tested: said, never a pass."""
+    folder = Path(os.path.abspath(cwd))
+    marker = next((p / ".git" for p in (folder, *folder.parents) if os.path.lexists(p / ".git")),
+                  None)
+    if marker is None:
+        return GitInfo()
+    try:
+        why = run_git(cwd, "rev-parse", "--show-toplevel", timeout=_GIT_TIMEOUT_S).stderr
+    except (OSError, subprocess.TimeoutExpired, ValueError) as error:
+        why = str(error)
+    first = next((line.strip() for line in why.splitlines() if line.strip()), "no answer")
+    return GitInfo(unnamed=(f"{marker.parent} is a git repository that git could not read "
+                            f"({first}): no commit or tree names the code",))
+
+
+def _not_named(cwd: Path, toplevel: Path, tree: str | None) -> tuple[str, ...]:
+    """What keeps the digest from naming the run's folder: no digest at all, or a work tree
+    elsewhere than the folder the run is in (``core.worktree`` pointing at another checkout:
+    git would hash that folder's files, not the ones the run read)."""
+    if tree is None:
+        return ("git could not compute the digest of the working tree",)
+    here, top = Path(os.path.abspath(cwd)), Path(os.path.abspath(toplevel))
+    if here != top and top not in here.parents:
+        return (f"git's work tree is {toplevel}, not the folder the run is in ({cwd}): its "
+                "digest names another folder's files (core.worktree?)",)
+    return ()
 
 
 def _excluded(

@@ -242,11 +242,11 @@ def trust_problems(
         problems.append(excluded)
     if digest and head and dirty is False and digest != head:
         problems.append("the verdict says clean, but the tree it tested differs from its commit")
-    if target.in_git and recorded and same_commit(str(recorded), target.commit or ""):
+    if recorded and not digest:  # wherever it is checked: a commit alone names no code
+        problems.append("the verdict records no tree digest, so the code it tested is unknown")
+    elif target.in_git and recorded and same_commit(str(recorded), target.commit or ""):
         where = "the working tree" if target.worktree else f"commit {target.description}"
-        if not digest:
-            problems.append("the verdict records no tree digest, so the code it tested is unknown")
-        elif target.tree is None:
+        if target.tree is None:
             if target.problem is None:
                 problems.append(
                     f"the digest of {where} cannot be computed here, so the code the "
@@ -255,7 +255,7 @@ def trust_problems(
         elif digest != target.tree:
             problems.append(
                 f"the code it tested is not {where}: the tree changed since the run "
-                f"(tested {digest[:12]}, now {target.tree[:12]})"
+                f"(tested {str(digest)[:12]}, now {target.tree[:12]})"
             )
 
     created_text = verdict.get("created_at")

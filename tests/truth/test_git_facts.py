@@ -333,41 +333,50 @@ def test_the_recorded_tier_limit_covers_a_tests_own_timeout_mark(
     assert data["tiers"]["unit"]["test_timeout_s"] == recorded
 
 
-@WORKERS
-def test_a_repository_git_refuses_to_read_is_never_ready(
-    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
-) -> None:
-    """A CI container checking the repository out as another user: git refuses ("dubious
-    ownership"), so neither the commit nor the tree can be named."""
-    import os
-    import shutil
-
-    for path in (committed, *committed.rglob("*")):
-        os.chown(path, 65534, 65534, follow_symlinks=False)
-    try:
-        assert shutil.which("git")
-        run(pytester, workers)
-    finally:
-        for path in (committed, *committed.rglob("*")):
-            os.chown(path, os.getuid(), os.getgid(), follow_symlinks=False)
-    data = read_verdict()
-    assert data["decision"] == "incomplete"
-    assert f"{os.path.realpath(committed)} holds a git repository that git could not read" in (
-        reasons(data))
-    assert "dubious ownership" in reasons(data)
+# hostile round 2 (tools/hostile 86, 89): a run whose tree git cannot name is never `ready`
 
 
 @WORKERS
-def test_a_work_tree_git_places_elsewhere_is_never_ready(
+def test_a_repository_git_cannot_read_names_no_code(
     pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """``core.worktree`` pointing at another (clean) checkout: git's digest would name that
-    folder's files, not the ones this run read."""
-    other = tmp_path_factory.mktemp("other")
-    git(committed, "--work-tree", str(other), "checkout", "-f", "HEAD", "--", ".")
-    git(committed, "config", "core.worktree", str(other))
+    """A ``.git`` git refuses (here a link to a gone repository; in CI containers "dubious
+    ownership") was an unbound `ready`: the run is in a repository it cannot name."""
+    import shutil
+
+    shutil.rmtree(committed / ".git")
+    (committed / ".git").write_text(f"gitdir: {tmp_path_factory.mktemp('gone')}/none\n")
+    run(pytester, workers)
+    data = read_verdict()
+    assert (data["decision"], data["commit"]) == ("incomplete", None)
+    assert "is a git repository that git could not read" in reasons(data)
+
+
+@WORKERS
+def test_a_work_tree_elsewhere_does_not_name_the_runs_files(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``core.worktree`` pointing at another folder: git would hash that folder, not the
+    files the run read (a `ready` with no digest before)."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    git(committed, "config", "core.worktree", str(elsewhere))
     run(pytester, workers)
     data = read_verdict()
     assert data["decision"] == "incomplete"
-    assert "(core.worktree): its digest would not be this folder's files" in reasons(data)
+    assert "the tree digest cannot name what ran" in reasons(data)
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["in-the-repository", "elsewhere"])
+def test_a_verdict_with_a_commit_and_no_digest_is_refused_wherever_it_is_checked(
+    in_git: bool,
+) -> None:
+    from pytest_pyramid.verdict.trust import Target, TrustPolicy, trust_problems
+
+    verdict = {"commit": "a" * 40, "tree": {"digest": None, "head": None, "excluded": []},
+               "created_at": "2026-01-01T00:00:00Z", "decision": "ready", "gates": [],
+               "tiers": {}, "completeness": [], "reasons": []}
+    target = Target(commit="a" * 40 if in_git else None, in_git=in_git)
+    problems = trust_problems(verdict, target=target, policy=TrustPolicy())
+    assert "the verdict records no tree digest, so the code it tested is unknown" in problems

@@ -105,6 +105,20 @@ ROWS = [
         reason="environment variable PYTHONOPTIMIZE: removes assert statements"),
     Row("pythonwarnings", env={"PYTHONWARNINGS": "ignore"},
         reason="environment variable PYTHONWARNINGS"),
+    # hostile round 2 (tools/hostile 74, 77, 78): pytest-pyramid's own variables and ini
+    # names are settings like any other; a CI script's risk base or -o diff base is not the
+    # project's configuration
+    Row("pyramid-risk-base", env={"PYRAMID_RISK_BASE": "HEAD"},
+        reason="environment variable PYRAMID_RISK_BASE: the base the risk gate"),
+    Row("pyramid-run-id", env={"PYRAMID_RUN_ID": "ci-7"}, decision="ready"),
+    Row("pyramid-unknown-variable", env={"PYRAMID_FANCY": "1"},
+        reason="environment variable PYRAMID_FANCY is not known"),
+    Row("o-pyramid-diff-base", args=("-o", "pyramid_diff_base=HEAD"),
+        reason="-o pyramid_diff_base=... overrode"),
+    Row("o-pyramid-strict-off", args=("-o", "pyramid_strict=false"),
+        reason="-o pyramid_strict=... overrode"),
+    Row("o-pyramid-strict-on", args=("-o", "pyramid_strict=true"), decision="ready"),
+    Row("o-pyramid-output", args=("-o", "pyramid_explain=true"), decision="ready"),
     Row("argsfile-output", args=("@args.txt",), tracked={"args.txt": "-v\n"},
         decision="ready"),
     Row("argsfile-runxfail", args=("@args.txt",), tracked={"args.txt": "--runxfail\n"},
@@ -125,6 +139,15 @@ ROWS = [
         tracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
         config='release_tiers = ["unit"]', decision="ready",
         excluded="collect_ignore: tests/integration/test_i.py"),
+    # hostile round 2 (tools/hostile 82): the project's own exclusions still leave the tier
+    # with tests; a tier left out whole is required and did not run, as with -m (83)
+    Row("collect-ignore-of-a-whole-tier",
+        tracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
+        reason="required tier integration did not run",
+        excluded="collect_ignore: tests/integration/test_i.py"),
+    Row("tracked-addopts-ignores-a-whole-tier", addopts="--ignore=tests/integration",
+        reason="required tier integration did not run",
+        excluded="--ignore=tests/integration (addopts)"),
     Row("collect-ignore-in-an-untracked-conftest",
         untracked={"conftest.py": 'collect_ignore = ["tests/integration/test_i.py"]\n'},
         config='release_tiers = ["unit"]',
@@ -220,3 +243,23 @@ def test_outside_git_the_configuration_is_not_tracked(
     assert any("-m 'not slow' filtered" in r for r in data["reasons"]), data["reasons"]
     assert data["tiers"]["unit"]["passed"] == 1
     assert os.path.basename(data["run"]["invocation"]["sources"][0]["file"]) == "pyproject.toml"
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+@pytest.mark.parametrize(("warnoptions", "decision"), [
+    (["error::DeprecationWarning"], "ready"), (["ignore"], "incomplete")])
+def test_the_interpreters_own_warning_filters_are_judged_like_pythonwarnings(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, warnoptions: list[str], decision: str, workers: int,
+) -> None:
+    """``python -W ignore -m pytest`` (hostile round 2, case 94) sets what PYTHONWARNINGS
+    would: recorded in run.invocation.interpreter and judged by the same rule."""
+    _project(make_project, Row("w"), pytester)
+    # the run reads this process's filters (pytester runs pytest in-process)
+    monkeypatch.setattr("sys.warnoptions", warnoptions)
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == decision, data["reasons"]
+    assert data["run"]["invocation"]["interpreter"]["warnoptions"] == warnoptions
+    if decision == "incomplete":
+        assert any("python -W ignore" in r for r in data["reasons"]), data["reasons"]

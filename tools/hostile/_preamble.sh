@@ -3,6 +3,8 @@
 set -u
 PY=${PYRAMID_PY:-/work/main/.venv/bin/python}
 PYR=${PYRAMID_BIN:-/work/main/.venv/bin/pyramid}
+# the harness's own choice of tool, not a setting of the runs it makes (the plugin judges PYRAMID_*)
+unset PYRAMID_PY PYRAMID_BIN
 HERE=$(cd "$(dirname "$0")" && pwd)
 W="$HERE/work"
 rm -rf "$W"; mkdir -p "$W/proj"; cd "$W/proj"
@@ -73,3 +75,12 @@ for k in sys.argv[2].split("."):
 print(json.dumps(v))' "$1" "$2" 2>/dev/null || echo null; }
 check() { "$PYR" check "${1:-pyramid-verdict.json}" "${@:2}" >"$W/check.out" 2>&1; echo "pyramid check exit=$? : $(head -c 300 "$W/check.out" | tr '\n' ' ')"; }
 # --- end preamble ---
+# a virtualenv outside the repository that sees the tool's own environment (a .pth line runs
+# site.addsitedir on it): round 2 uses it for plugins and packages the project did not declare
+fake_venv() {  # fake_venv DIR -> DIR/bin/python, DIR/bin/pytest; site-packages in $SP
+  python3 -m venv --without-pip "$1" >/dev/null
+  SP=$(echo "$1"/lib/python3*/site-packages)
+  local base; base=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  echo "import site; site.addsitedir('$base')" > "$SP/zz_tool_env.pth"
+  printf '#!%s\nimport sys, pytest\nsys.exit(pytest.console_main())\n' "$1/bin/python" > "$1/bin/pytest"; chmod +x "$1/bin/pytest"
+}
