@@ -274,10 +274,13 @@ def main() -> None:
         help="side-by-side rounds (needs 2 CPUs and taskset); 0 skips them",
     )
     parser.add_argument("--startup-only", action="store_true")
+    parser.add_argument("--trivial-only", action="store_true",
+                        help="only the 5,000 trivial tests (no start-up, no slow imports)")
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        startup(tmp, args.rounds)
+        if not args.trivial_only:
+            startup(tmp, args.rounds)
         if args.startup_only:
             return
         root = Path(tmp, "trivial")
@@ -319,6 +322,8 @@ def main() -> None:
         for name, value in counted.items():
             print(f"  {name:<20} {value:>11,}  ratio {value / counted['bare']:6.3f}x")
 
+        if args.trivial_only:
+            return
         root = Path(tmp, "slow_imports")
         write_slow_import_suite(root)
         medians = compare(root, {"-m unit": ["-m", "unit"], "--tier=fast": ["--tier=fast"]},
