@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -27,6 +28,10 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import resource
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -73,6 +78,8 @@ MINIMAL = "[tool.pyramid]\n"
 class Arm:
     label: str
     seconds: list[float] = field(default_factory=list)
+    #: CPU seconds (user + system) of the run and its workers
+    cpu: list[float] = field(default_factory=list)
     exit: int | None = None
     outcomes: dict[str, str] = field(default_factory=dict)
     decision: str = "-"
@@ -143,9 +150,21 @@ def outcomes(junit: Path) -> dict[str, str]:
     return found
 
 
-def pytest_run(python: Path, root: Path, project: Project, arm: Arm, args: list[str],
-               out: Path) -> None:
+@dataclass
+class Running:
+    arm: Arm
+    args: list[str]
+    process: subprocess.Popen[bytes]
+    started: float
+    junit: Path
+    log: Path
+
+
+def start_run(python: Path, root: Path, project: Project, arm: Arm, args: list[str],
+              out: Path) -> Running:
     junit = out / f"{arm.label.replace(' ', '_')}.xml"
+    junit.unlink(missing_ok=True)
+    log = out / f"{arm.label.replace(' ', '_')}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     # parametrisations over sets must be the same in every xdist worker (packaging's are not
@@ -153,29 +172,65 @@ def pytest_run(python: Path, root: Path, project: Project, arm: Arm, args: list[
     env["PYTHONHASHSEED"] = "0"
     cmd = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
            f"--junitxml={junit}", *project.args, *args, project.tests]
-    started = time.perf_counter()
-    result = run(cmd, cwd=root, env=env, check=False)
-    arm.seconds.append(time.perf_counter() - started)
-    arm.exit = result.returncode
-    arm.outcomes = outcomes(junit) if junit.exists() else {}
+    with log.open("wb") as handle:  # a file, not a pipe: nothing blocks on a full pipe
+        process = subprocess.Popen(cmd, cwd=root, env=env, stdout=handle,
+                                   stderr=subprocess.STDOUT)
+    return Running(arm, args, process, time.perf_counter(), junit, log)
+
+
+def finish_run(running: Running, root: Path, status: int, usage: resource.struct_rusage) -> None:
+    """Record wall and CPU seconds (``wait4``: the run and every process it waited for, its
+    xdist workers included), the exit status, outcomes and decision."""
+    arm = running.arm
+    arm.seconds.append(time.perf_counter() - running.started)
+    arm.cpu.append(usage.ru_utime + usage.ru_stime)
+    arm.exit = os.waitstatus_to_exitcode(status)
+    arm.outcomes = outcomes(running.junit) if running.junit.exists() else {}
     verdict = root / "pyramid-verdict.json"
-    if "no:pyramid" not in args and verdict.exists():
+    if "no:pyramid" not in running.args and verdict.exists():
         import json
 
         arm.decision = json.loads(verdict.read_text()).get("decision", "-")
         verdict.unlink()
     if not arm.outcomes:
-        print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
+        print(running.log.read_text(errors="replace")[-4000:], file=sys.stderr)
 
 
-def compare(project: Project, root: Path, python: Path, out: Path, repeat: int) -> list[str]:
+def run_arms(python: Path, root: Path, project: Project, arms: list[tuple[Arm, list[str]]],
+             out: Path, *, together: bool) -> None:
+    """Each arm once: one after the other, or all at the same time (``together``: on a shared
+    machine runs that overlap meet the same load)."""
+    pending: dict[int, Running] = {}
+    for arm, args in arms:
+        running = start_run(python, root, project, arm, args, out)
+        pending[running.process.pid] = running
+        if not together:
+            _reap(pending, root)
+    while pending:
+        _reap(pending, root)
+
+
+def _reap(pending: dict[int, Running], root: Path) -> None:
+    pid, status, usage = os.wait4(-1, 0)
+    running = pending.pop(pid)
+    running.process.returncode = os.waitstatus_to_exitcode(status)
+    finish_run(running, root, status, usage)
+
+
+MODES = {"serial": [], "-n 2": ["-n", "2"]}
+
+
+def compare(project: Project, root: Path, python: Path, out: Path, repeat: int,
+            modes: list[str], *, together: bool) -> list[str]:
     rows = []
-    for mode, extra in (("serial", []), ("-n 2", ["-n", "2"])):
+    for mode in modes:
+        extra = MODES[mode]
         bare = Arm(f"{project.name} {mode} bare")
         pyramid = Arm(f"{project.name} {mode} pyramid")
-        for _ in range(repeat):  # alternate the arms: noise hits both alike
-            pytest_run(python, root, project, bare, ["-p", "no:pyramid", *extra], out)
-            pytest_run(python, root, project, pyramid, [*extra], out)
+        pairs = [(bare, ["-p", "no:pyramid", *extra]), (pyramid, [*extra])]
+        for index in range(repeat):  # alternate which arm starts: noise hits both alike
+            run_arms(python, root, project, pairs if index % 2 == 0 else pairs[::-1], out,
+                     together=together)
         same = bare.outcomes == pyramid.outcomes and bool(bare.outcomes)
         differ = sorted(k for k in bare.outcomes.keys() | pyramid.outcomes.keys()
                         if bare.outcomes.get(k) != pyramid.outcomes.get(k))
@@ -183,11 +238,17 @@ def compare(project: Project, root: Path, python: Path, out: Path, repeat: int) 
                   for o in ("passed", "failed", "error", "skipped", "xfailed")}
         shown = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         ratio = min(pyramid.seconds) / min(bare.seconds)
+        # the two runs of a round are seconds apart: a slow phase of a shared machine
+        # cancels out of their ratio better than out of the ratio of the fastest runs
+        paired = statistics.median(
+            p / b for p, b in zip(pyramid.seconds, bare.seconds, strict=True))
+        cpu = statistics.median(p / b for p, b in zip(pyramid.cpu, bare.cpu, strict=True))
         rows.append(
             f"| {project.name} | {mode} | {len(bare.outcomes)} ({shown}) | "
             f"{'yes' if same else f'NO ({len(differ)}: {differ[:3]})'} | "
             f"{bare.exit} / {pyramid.exit} | {pyramid.decision} | "
-            f"{min(bare.seconds):.1f} | {min(pyramid.seconds):.1f} | {ratio:.3f}x |"
+            f"{min(bare.seconds):.1f} | {min(pyramid.seconds):.1f} | {ratio:.3f}x | "
+            f"{paired:.3f}x | {cpu:.3f}x |"
         )
         print(rows[-1], flush=True)
     return rows
@@ -197,6 +258,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"comma-separated, of: {', '.join(MODES)}")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="run the two arms of a round at the same time (a shared machine)")
     parser.add_argument("--work", default=None, help="working directory (default: a temp one)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     args = parser.parse_args()
@@ -214,11 +279,15 @@ def main() -> None:
             print(f"{project.name}: {project.notes}; configured with {how}", flush=True)
             out = work / "junit"
             out.mkdir(exist_ok=True)
-            rows.extend(compare(project, root, python, out, args.repeat))
+            rows.extend(compare(project, root, python, out, args.repeat,
+                                [m.strip() for m in args.modes.split(",") if m.strip()],
+                                together=args.side_by_side))
         print()
+        print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print("| project | mode | tests (bare outcomes) | same outcomes | exit bare / pyramid "
-              "| verdict | bare s | pyramid s | ratio |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| verdict | bare s | pyramid s | wall ratio (fastest) "
+              "| wall ratio (per-round median) | CPU ratio (per-round median) |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         print("\n".join(rows))
     finally:
         if not args.keep and not args.work:

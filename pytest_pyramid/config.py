@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pytest_pyramid.results import Level
+    from pytest_pyramid.schema_passes import SchemaPasses
 
 @dataclass(frozen=True)
 class TierDefault:
@@ -138,6 +139,7 @@ def parse_settings(
     overrides: Mapping[str, object],
     *,
     schema_checked: bool = False,
+    passes: SchemaPasses | None = None,
 ) -> Settings:
     """Validate the table. ``overrides`` (ini options) win over the table's scalars.
 
@@ -145,11 +147,12 @@ def parse_settings(
     is left here is what a schema cannot say: names that must refer to tiers, and the order
     custom tiers take. ``schema_checked``: the same table passed the schema in this run
     already (an xdist worker's controller checked it), so jsonschema need not load again.
+    ``passes``: tables known to have passed the schema (see ``schema_passes``).
     """
     if not schema_checked:
         from pytest_pyramid.config_schema import check_table
 
-        check_table(table, source)
+        check_table(table, source, passes)
     merged: dict[str, Any] = {**table, **{k: v for k, v in overrides.items() if v is not None}}
     tier_tables: Mapping[str, Mapping[str, Any]] = merged.get("tiers", {})
     # a budget blocks where the project set one (or a level); the built-in defaults only

@@ -29,6 +29,8 @@ from pytest_pyramid.errors import ConfigError
 if TYPE_CHECKING:
     import jsonschema
 
+    from pytest_pyramid.schema_passes import SchemaPasses
+
 Schema = dict[str, Any]
 Path_ = tuple[str | int, ...]
 
@@ -69,9 +71,11 @@ def key_text(path: Sequence[str | int]) -> str:
     return out
 
 
-def check_table(table: Mapping[str, Any], source: str) -> None:
+def check_table(
+    table: Mapping[str, Any], source: str, passes: SchemaPasses | None = None
+) -> None:
     """Raise a ConfigError for the first structural problem of a ``[tool.pyramid]`` table."""
-    check(load_schema(), table, source)
+    check(load_schema(), table, source, passes=passes)
 
 
 def check_part(name: str, value: object, source: str) -> None:
@@ -79,16 +83,37 @@ def check_part(name: str, value: object, source: str) -> None:
     check(load_schema(), {name: value}, source)
 
 
-def check(schema: Schema, instance: object, source: str, prefix: Path_ = ()) -> None:
+def check(
+    schema: Schema,
+    instance: object,
+    source: str,
+    prefix: Path_ = (),
+    *,
+    passes: SchemaPasses | None = None,
+) -> None:
     """Validate ``instance``; the first problem (the shallowest, as jsonschema ranks them)
-    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``."""
+    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``.
+
+    ``passes``: inputs known to have passed (pytest's cache, see ``schema_passes``); this
+    exact instance against this exact schema is then not validated again, and one that
+    passes now is remembered there."""
+    schema_text = json.dumps(schema)  # insertion order: messages list keys as written
+    passed = None
+    if passes is not None:
+        from pytest_pyramid.schema_passes import pass_key
+
+        passed = pass_key(schema_text, instance)
+        if passes.knows(passed):
+            return
     _finite(instance, prefix, source)
-    validator = _validator(json.dumps(schema))  # insertion order: messages list keys as written
+    validator = _validator(schema_text)
     from jsonschema.exceptions import relevance
 
     # the shallowest problem first: an unknown table says more than a bad key inside it
     error = max(validator.iter_errors(instance), key=relevance, default=None)  # type: ignore[arg-type]
     if error is None:
+        if passes is not None:
+            passes.passed(passed)
         return
     key, value, why = explain(error, instance, schema)
     raise ConfigError(key_text((*prefix, *key)), value, source, why)

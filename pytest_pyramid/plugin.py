@@ -24,6 +24,7 @@ from pytest_pyramid.stash import (
     EXPLAINED_KEY,
     FINISHED_KEY,
     PLACEHOLDER_KEY,
+    SCHEMA_PASSES_KEY,
     SETTINGS_KEY,
     STARTED_KEY,
 )
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.run.session import PyramidSession
     from pytest_pyramid.run.shard import ShardSpec
+    from pytest_pyramid.schema_passes import SchemaPasses
     from pytest_pyramid.verdict.reports import ReportRequest
 
 # the other project's pytest_pyramid entry point names this module too: stop with one line
@@ -281,6 +283,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[STARTED_KEY] = True
+    _save_schema_passes(session.config)
 
 
 def _stop_watching_imports(config: pytest.Config) -> None:
@@ -339,9 +342,44 @@ def _load_settings(config: pytest.Config) -> Settings | None:
         # a worker's controller checked the same table before it started the worker
         checked = hasattr(config, "workerinput")
         project = Project(ProjectFile(pyproject, table or {}))
-        return project.settings_for(overrides, config.rootpath, schema_checked=checked)
+        return project.settings_for(overrides, config.rootpath, schema_checked=checked,
+                                    passes=None if checked else _schema_passes(config))
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
+
+
+#: our folder in pytest's cache (``config.cache.mkdir``): tables known to pass the schema
+_CACHE_FOLDER = "pytest-pyramid"
+
+
+def _schema_passes(config: pytest.Config) -> SchemaPasses:
+    """Tables that passed the schema before, from pytest's cache: a table found there needs
+    no jsonschema import (see ``schema_passes``). The cache plugin's configure runs after
+    ours, so its folder is found as ``Cache.for_config`` finds it; ``-p no:cacheprovider``
+    (no ``cache_dir`` option): no cache, every run checks."""
+    from pytest_pyramid.schema_passes import SchemaPasses
+
+    folder = None
+    if config.pluginmanager.get_plugin("cacheprovider") is not None:
+        with contextlib.suppress(ValueError):
+            named = os.path.expandvars(os.path.expanduser(str(config.getini("cache_dir"))))
+            folder = config.rootpath / named / "d" / _CACHE_FOLDER
+    passes = SchemaPasses(folder)
+    config.stash[SCHEMA_PASSES_KEY] = passes
+    return passes
+
+
+def _save_schema_passes(config: pytest.Config) -> None:
+    """Once ``config.cache`` exists: its ``mkdir`` also writes the cache's ``.gitignore``."""
+    passes = config.stash.get(SCHEMA_PASSES_KEY, None)
+    cache = getattr(config, "cache", None)
+    if passes is None or not passes.new or cache is None:
+        return
+    try:
+        folder = cache.mkdir(_CACHE_FOLDER)
+    except OSError:
+        return  # an unwritable cache costs the next run a check, nothing else
+    passes.save(folder)
 
 
 def _register_parts(config: pytest.Config, settings: Settings) -> None:
@@ -545,7 +583,8 @@ def _register_gate_parts(config: pytest.Config, settings: Settings, *, judged: b
 
     try:
         engine = GateEngine.from_settings(
-            settings, risk_base=_text(option_value(config, "pyramid_diff_base"))
+            settings, risk_base=_text(option_value(config, "pyramid_diff_base")),
+            passes=config.stash.get(SCHEMA_PASSES_KEY, None),
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None

@@ -27,6 +27,7 @@ from pytest_pyramid.errors import ConfigError, PyramidError
 
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.schema_passes import SchemaPasses
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -235,7 +236,12 @@ class Project:
         return self._settings
 
     def settings_for(
-        self, overrides: Mapping[str, object], rootdir: Path, *, schema_checked: bool = False
+        self,
+        overrides: Mapping[str, object],
+        rootdir: Path,
+        *,
+        schema_checked: bool = False,
+        passes: SchemaPasses | None = None,
     ) -> Settings:
         """The table validated: against the schema (every part, deploy included; skipped when
         ``schema_checked``: an xdist worker's controller checked it), then the rules a schema
@@ -243,7 +249,7 @@ class Project:
         from pytest_pyramid.config import parse_settings
 
         return parse_settings(self.table, self.source, rootdir, overrides,
-                              schema_checked=schema_checked)
+                              schema_checked=schema_checked, passes=passes)
 
 
 def load(start: Path | None = None, *, config: Path | None = None) -> Project:

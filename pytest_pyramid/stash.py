@@ -8,6 +8,7 @@ import pytest
 
 if TYPE_CHECKING:  # imported by the entry point: a project without [tool.pyramid] pays nothing
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.schema_passes import SchemaPasses
     from pytest_pyramid.summary import RunEnd, RunSummary
 
 #: The parsed ``[tool.pyramid]`` settings; present only when the plugin is active.
@@ -26,3 +27,5 @@ STARTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 EXPLAINED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: How the run ended, set by the run stage on the controller (or serial process) at its end.
 RUN_END_KEY: pytest.StashKey[RunEnd] = pytest.StashKey()
+#: Tables known to have passed the schema (pytest's cache), and the ones that passed now.
+SCHEMA_PASSES_KEY: pytest.StashKey[SchemaPasses] = pytest.StashKey()

@@ -22,7 +22,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "pytest_pyramid.hookspecs", "pytest_pyramid.config",
               "pytest_pyramid.config_schema", "pytest_pyramid.project",
               "pytest_pyramid.report_kinds", "pytest_pyramid.foreign",
-              "pytest_pyramid.wording")),
+              "pytest_pyramid.wording", "pytest_pyramid.schema_passes")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
     ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),

@@ -38,8 +38,8 @@ from pytest_pyramid.gates.specs.audit import (
     DEFAULT_TIMEOUT_S,
     GATE_ID,
 )
-from pytest_pyramid.gates.static import cache_key, not_run
-from pytest_pyramid.gates.static_run import inputs_for
+from pytest_pyramid.gates.static import cache_key
+from pytest_pyramid.gates.static_run import idle, inputs_for
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
@@ -261,11 +261,10 @@ def run(
 
 
 def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
-    if ctx.setup.static.enabled is False:
-        return []
+    skipped = idle(ctx, GATE_ID, config, config.opt("threshold"))
+    if skipped is not None:
+        return skipped
     inputs = inputs_for(ctx)
-    if not inputs.requested:
-        return [not_run(GATE_ID, config.level, config.opt("threshold"), inputs.why)]
     rootdir = ctx.setup.rootdir
     requirements = [rootdir / r for r in config.opt("requirements")]
     options = {k: list(v) if isinstance(v, tuple) else v for k, v in config.options.items()}

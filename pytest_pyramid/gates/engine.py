@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.results import GateResult
+    from pytest_pyramid.schema_passes import SchemaPasses
     from pytest_pyramid.summary import RunSummary
 
 
@@ -62,13 +63,17 @@ def discover() -> tuple[GateSpec, ...]:
 
 
 def parse_gate_overrides(
-    table: object, source: str, specs: tuple[GateSpec, ...] | None = None
+    table: object,
+    source: str,
+    specs: tuple[GateSpec, ...] | None = None,
+    passes: SchemaPasses | None = None,
 ) -> dict[str, GateConfig]:
     """``[tool.pyramid.gates]`` over the configurable specs' defaults, validated against the
-    schema the specs give (so a gate added by a spec file is checked like the built-in ones)."""
+    schema the specs give (so a gate added by a spec file is checked like the built-in ones;
+    ``passes``: tables known to have passed it, see ``schema_passes``)."""
     specs = discover() if specs is None else specs
     table = {} if table is None else table
-    check(gates_schema(specs), table, source, ("gates",))
+    check(gates_schema(specs), table, source, ("gates",), passes=passes)
     assert isinstance(table, Mapping)
     return {spec.id: _gate_config(spec, table.get(spec.id))
             for spec in specs if spec.configurable}
@@ -161,15 +166,16 @@ class GateEngine:
         today: dt.date | None = None,
         risk_base: str | None = None,
         environ: Mapping[str, str] | None = None,
+        passes: SchemaPasses | None = None,
     ) -> GateEngine:
         """Prepare every spec now; raises ConfigError on bad configuration.
 
         ``risk_base`` (e.g. from a command-line option) wins over ``PYRAMID_RISK_BASE``,
-        which wins over ``[tool.pyramid.risk] base``.
+        which wins over ``[tool.pyramid.risk] base``. ``passes``: see ``schema_passes``.
         """
         setup = Setup(settings, today=today, risk_base=risk_base, environ=environ)
         specs = discover()
-        configs = parse_gate_overrides(setup.raw.get("gates"), setup.source, specs)
+        configs = parse_gate_overrides(setup.raw.get("gates"), setup.source, specs, passes)
         prepared = []
         for spec in specs:
             config = configs.get(spec.id) or GateConfig(spec.level, spec.on_missing, {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.gates.spec import GateSpec, Option, positive, str_list, whole, with_static
+from pytest_pyramid.gates.static_run import unless_idle
 
 if TYPE_CHECKING:
     from pytest_pyramid.results import OnMissing
@@ -21,7 +22,8 @@ SPEC = GateSpec(
     level="block",
     on_missing=DEFAULT_ON_MISSING,
     prepare=with_static,
-    evaluate="pytest_pyramid.gates.audit:evaluate",
+    # judged idle before the implementation (and its tools) is imported
+    evaluate=unless_idle(GATE_ID, "pytest_pyramid.gates.audit:evaluate"),
     options={
         "threshold": Option(DEFAULT_THRESHOLD, whole(0)),
         "command": Option(None, str_list),

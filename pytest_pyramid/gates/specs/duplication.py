@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_pyramid.gates.spec import GateSpec, Option, percent, whole, with_static
+from pytest_pyramid.gates.static_run import unless_idle
 
 GATE_ID = "static.duplication"
 DEFAULT_THRESHOLD = 3.0
@@ -14,7 +15,8 @@ SPEC = GateSpec(
     id=GATE_ID,
     level="block",
     prepare=with_static,
-    evaluate="pytest_pyramid.gates.duplication:evaluate",
+    # judged idle before the implementation (and its tools) is imported
+    evaluate=unless_idle(GATE_ID, "pytest_pyramid.gates.duplication:evaluate"),
     options={
         "threshold": Option(DEFAULT_THRESHOLD, percent),
         "min_tokens": Option(DEFAULT_MIN_TOKENS, whole(10)),
