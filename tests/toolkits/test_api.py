@@ -110,7 +110,9 @@ def test_one_item_per_operation_in_the_security_tier(
 
                 @app.get("/b/{n}")
                 def b(n: int) -> dict[str, int]:
-                    return {"b": 1 // int(n >= 0)}  # a real bug: 500 for negative n
+                    # a real bug: 500 for every n but one (not left to the examples drawn:
+                    # which ints 40 examples reach shifts with unrelated changes)
+                    return {"b": 1 // int(n == 123456789)}
 
                 suite = api_suite(app, max_examples=40, seed=7)
 
