@@ -47,8 +47,10 @@ def command_line(pid: int) -> str:
 
 
 def alive(pid: int, start: str | None) -> bool:
-    """Whether the process ``pid`` that started at ``start`` is still the one running."""
-    return start is not None and process_start(pid) == start
+    """Whether the process ``pid`` that started at ``start`` is still the one running (a
+    zombie is not: a SIGKILLed xdist worker whose controller died too waits, unreaped, for
+    an init that may never collect it)."""
+    return start is not None and process_start(pid) == start and not _zombie(pid)
 
 
 def owner_entry() -> dict[str, Any]:

@@ -79,7 +79,28 @@ def kill_a_run(project: Path, workers: list[str], env: dict[str, str]) -> list[s
     finally:
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
+        group_dead(run.pid)
     return next(project.glob("notes/pids-*")).read_text().split()
+
+
+def group_dead(pgid: int) -> None:
+    """Until every process of the killed run (its xdist workers too) is dead or a zombie: a
+    SIGKILL is delivered at once but a loaded machine may take a moment to finish the exit;
+    the servers it started were in their own sessions and stay."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        members = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[-1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(stat.parent.name)
+        if not members:
+            return
+        assert time.monotonic() < deadline, f"the killed run's processes {members} never ended"
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
