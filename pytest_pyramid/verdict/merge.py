@@ -460,7 +460,7 @@ def shard_problems(shard_set: ShardSet) -> list[Problem]:
 
 
 def shard_invocations(
-    shard_set: ShardSet, project_dir: Path, settings: Settings
+    shard_set: ShardSet, project_dir: Path, settings: Settings, diff_base: str | None = None
 ) -> list[tuple[str, Mapping[str, Any] | None, Sequence[str]]]:
     """Every shard's recorded invocation, and the merge's own, to be judged by the writer's
     check (``verdict/assemble.py: invocation_problems``). What a record claims for itself is
@@ -484,7 +484,7 @@ def shard_invocations(
         if isinstance(record, Mapping):
             record = _own_sources(record, own_addopts)
         judged.append((f"shard {partial.label}", record, allow))
-    judged.append(("pyramid merge", merge_invocation(project_dir), allow))
+    judged.append(("pyramid merge", merge_invocation(project_dir, diff_base), allow))
     return judged
 
 
@@ -502,10 +502,11 @@ def _own_sources(record: Mapping[str, Any], own_addopts: list[str] | None) -> di
     return checked
 
 
-def merge_invocation(project_dir: Path) -> dict[str, Any]:
+def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[str, Any]:
     """What reached ``pyramid merge`` itself: its command line, the ``PYTEST_*``/``PYTHON*``
     environment (it imports the project's conftests and plugins to judge their gates) and
-    the interpreter's flags, recorded and judged as a run's are."""
+    the interpreter's flags, recorded and judged as a run's are. Its ``--diff-base`` is the
+    run's ``--pyramid-diff-base`` (judged as that option: another base judges other lines)."""
     import sys
 
     from pytest_pyramid.run.invocation import environment_of, interpreter_record
@@ -513,7 +514,10 @@ def merge_invocation(project_dir: Path) -> dict[str, Any]:
     return {
         "sources": [{"source": "pyramid merge", "args": [str(a) for a in sys.argv[1:]],
                      "own": False}],
-        "settings": [],
+        "settings": [] if diff_base is None else [{
+            "option": "--diff-base", "names": ["--pyramid-diff-base"],
+            "dest": "pyramid_diff_base", "value": diff_base, "source": "pyramid merge",
+            "class": "judgement-changing", "own": False}],
         "environment": environment_of(os.environ),
         "interpreter": interpreter_record(),
         "repository": str(project_dir),
@@ -731,7 +735,7 @@ def judge_merged(
     extra = merged_sections(shard_set)
     if extra:
         sections.append(("shards' plugins", extra))
-    invocations = shard_invocations(shard_set, project_dir, settings)
+    invocations = shard_invocations(shard_set, project_dir, settings, diff_base)
     code_seen, code_problems = merged_code(shard_set, local.toplevel, project_dir)
     problems.extend(code_problems)
     limits: dict[str, float | None] = {}

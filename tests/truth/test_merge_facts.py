@@ -203,6 +203,24 @@ def test_the_merges_own_environment_is_judged(
     assert verdict["run"]["invocation"]["environment"]["PYTEST_BASE_URL"] == "http://elsewhere"
 
 
+@pytest.mark.parametrize("merge_args", [["--diff-base", "HEAD"], ["--diff-base=HEAD"]])
+def test_the_merges_own_diff_base_is_judged_as_the_runs(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], merge_args: list[str],
+) -> None:
+    """``pyramid merge --diff-base HEAD`` left no changed line to judge (hostile case 75):
+    the merge's base is the run's ``--pyramid-diff-base``, judged as that option."""
+    shards(pytester, ())
+    capsys.readouterr()
+    pyramid(["merge", ".", *merge_args])
+    assert "Traceback" not in capsys.readouterr().err
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any(m.startswith("pyramid merge: --diff-base (from pyramid merge) changes how the "
+                            "run is judged") for m in messages(verdict, "narrowed")), (
+        verdict["completeness"])
+
+
 #: a conftest gate whose pytest_configure cannot run where the merge runs
 BREAKS_IN_MERGE = """
 import os
