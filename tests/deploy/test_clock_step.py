@@ -42,7 +42,9 @@ def stepped(project: Project, tmp_path: Path) -> tuple[Project, Path]:
     offset.write_text("+0\n")
     project.env.update({
         "LD_PRELOAD": str(preload), "FAKETIME_TIMESTAMP_FILE": str(offset),
-        "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        # no cache: every process sees a step at its next clock read (with a 1 s cache, a
+        # quick abort could be handled before the supervisor re-read the offset file)
+        "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     })
     return project, offset
 
