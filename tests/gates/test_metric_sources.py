@@ -24,8 +24,8 @@ PROM = {"source": "prometheus", "url": "http://127.0.0.1:9", "query": "up", "thr
     ({"source": "statsd"}, "metrics.m.source = 'statsd': must be one of command, file, prometheus"),
     ({**PROM, "colour": "red"}, "metrics.m.colour = 'red': unknown key for source 'prometheus'"),
     ({k: v for k, v in PROM.items() if k != "query"}, "metrics.m.query = None: required"),
-    ({k: v for k, v in PROM.items() if k != "threshold"}, "give exactly one of threshold or"),
-    ({**PROM, "compare": "baseline"}, "give exactly one of threshold or compare"),
+    ({k: v for k, v in PROM.items() if k != "threshold"}, "metrics.m.threshold = None: required"),
+    ({**PROM, "compare": "baseline"}, "needs rollout analysis"),
     ({**{k: v for k, v in PROM.items() if k != "threshold"}, "compare": "baseline"},
      "needs rollout analysis"),
     ({**PROM, "threshold": "about 3"}, "metrics.m.threshold = 'about 3': expected"),
@@ -159,3 +159,20 @@ def test_the_shipped_schema_holds_the_generated_metrics_part() -> None:
     shipped = json.loads(resources.files("pytest_pyramid").joinpath("config.schema.json")
                          .read_text("utf-8"))
     assert shipped["properties"]["metrics"] == schema()
+
+
+@pytest.mark.parametrize("table", [
+    {k: v for k, v in PROM.items() if k != "threshold"},
+    {**PROM, "compare": "baseline"},
+    {**PROM, "colour": "red"},
+    {**PROM, "required": "yes"},
+])
+def test_the_schema_refuses_what_the_parser_refuses(table: dict[str, Any]) -> None:
+    """One rule, two readers: `pyramid config check` (the schema) and the gate's parser."""
+    from pytest_pyramid.config_schema import check_part
+
+    with pytest.raises(ConfigError):
+        parse_metrics({"m": table}, "pyproject.toml")
+    with pytest.raises(ConfigError):
+        check_part("metrics", {"m": table}, "pyproject.toml")
+    check_part("metrics", {"m": PROM}, "pyproject.toml")  # and both take a good table

@@ -44,6 +44,9 @@ KINDS = {
 COMMON = ("source", "threshold", "compare", "max_age", "required", "timeout", "level")
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MAX_AGE_S = 600.0
+#: why ``compare = "baseline"`` (issue 23: the canary's figure against the stable's) is refused
+COMPARE_REFUSED = ("comparing with a baseline needs rollout analysis, which does not read "
+                   "metric sources yet: give a threshold")
 
 
 class SourceError(Exception):
@@ -71,8 +74,7 @@ class Metric:
     name: str
     source: str
     options: Mapping[str, Any] = field(hash=False)
-    threshold: Expression | None = None
-    compare: str | None = None
+    threshold: Expression
     max_age_s: float = DEFAULT_MAX_AGE_S
     required: bool = True
     timeout_s: float = DEFAULT_TIMEOUT_S
@@ -121,17 +123,16 @@ def _parse_one(name: str, table: object, source_file: str) -> Metric:
     for key, what in options.items():
         if key not in table:
             raise bad(key, None, f"required for source {source!r}: {what['description']}")
-    threshold, compare = table.get("threshold"), table.get("compare")
-    if (threshold is None) == (compare is None):
-        raise bad("threshold", threshold, "give exactly one of threshold or compare")
-    if compare is not None:  # accepted by the schema's design, judged by rollouts (issue 23)
-        raise bad("compare", compare, "comparing with a baseline needs rollout analysis, "
-                  "which does not read metric sources yet: give a threshold")
+    if "compare" in table:  # refused by the schema too (COMPARE_REFUSED): one rule, two readers
+        raise bad("compare", table["compare"], COMPARE_REFUSED)
+    threshold = table.get("threshold")
+    if threshold is None:
+        raise bad("threshold", threshold, "required: '<operator> <number>', e.g. '>= 0.02'")
     try:
-        expression = None if threshold is None else parse_expression(str(threshold))
+        expression = parse_expression(str(threshold))
     except ValueError as exc:
         raise bad("threshold", threshold, str(exc)) from None
-    if expression is not None and expression.aggregate not in (None, "last"):
+    if expression.aggregate not in (None, "last"):
         raise bad("threshold", threshold, "a source gives one number: no aggregate")
     seconds = {}
     for key, default in (("max_age", DEFAULT_MAX_AGE_S), ("timeout", DEFAULT_TIMEOUT_S)):
@@ -149,7 +150,7 @@ def _parse_one(name: str, table: object, source_file: str) -> Metric:
         raise bad("level", level, "must be block, approve or warn")
     return Metric(
         name=name, source=str(source), options={k: table[k] for k in options},
-        threshold=expression, compare=compare, max_age_s=seconds["max_age"],
+        threshold=expression, max_age_s=seconds["max_age"],
         required=required, timeout_s=seconds["timeout"], level=str(level),
     )
 
@@ -161,8 +162,7 @@ def schema() -> dict[str, Any]:
         "source": {"type": "string", "enum": sorted(KINDS),
                    "description": "where the number is read"},
         "threshold": {"type": "string", "description": "'<operator> <number>', e.g. '>= 0.02'"},
-        "compare": {"type": "string", "enum": ["baseline"],
-                    "description": "compare with the baseline during a rollout (not yet read)"},
+        "compare": {"not": {}, "x-message": COMPARE_REFUSED},
         "max_age": {"$ref": "#/definitions/duration", "description": "older data is stale"},
         "required": {"type": "boolean", "description": "missing or stale data fails (true)"},
         "timeout": {"$ref": "#/definitions/duration", "description": "how long a read may take"},
@@ -175,7 +175,7 @@ def schema() -> dict[str, Any]:
         "type": "object",
         "description": "metrics read from outside the run: [tool.pyramid.metrics.<name>]",
         "additionalProperties": {
-            "type": "object", "required": ["source"], "properties": properties,
+            "type": "object", "required": ["source", "threshold"], "properties": properties,
             "additionalProperties": False,
         },
     }
