@@ -139,6 +139,7 @@ class Notifier:
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")  # a bug of ours
         data = body(event, self.service, summary, details or {})
+        self._threads = [t for t in self._threads if t.is_alive()]  # a long-lived supervisor
         for hook in self.hooks:
             if event in hook.events:
                 thread = threading.Thread(target=self._deliver, args=(hook, event, data),
