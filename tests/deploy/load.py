@@ -201,6 +201,25 @@ class Clients:
             return None
         return round(max(r.ended for r in failures) - min(r.started for r in failures), 3)
 
+    def failed_after_recovery(self, moment: float) -> list[Request]:
+        """Requests that failed after their own client had succeeded again since ``moment``.
+
+        Judged per client, in the order its one thread sent them: across threads a start time
+        says nothing about which request reached the port first (a thread can be descheduled
+        between noting its start and connecting), so "a failure that started after the first
+        success" is a race with the scheduler, while a failure after this client's own success
+        is a real second outage."""
+        late: list[Request] = []
+        with self._lock:
+            ordered = [r for r in self.results if r.started >= moment]
+        for kind in self.kinds:
+            recovered = False
+            for r in (r for r in ordered if r.kind == kind):
+                recovered = recovered or r.ok
+                if recovered and not r.ok:
+                    late.append(r)
+        return late
+
     def summary(self) -> dict[str, object]:
         return {"sent": self.sent, "failed": len(self.failures),
                 "sent_by_kind": self.sent_by_kind(), "failed_by_kind": self.failed_by_kind(),
