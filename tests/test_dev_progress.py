@@ -53,3 +53,42 @@ def test_an_unknown_dev_command_is_named() -> None:
     assert done.returncode == 2
     assert "unknown command 'frobnicate'" in done.stderr
     assert "./dev demo" in done.stderr
+
+
+def _dev_function(name: str) -> str:
+    """One shell function's text, as ``./dev`` defines it."""
+    text = (ROOT / "dev").read_text(encoding="utf-8")
+    start = text.index(f"\n{name}() {{") + 1
+    return text[start:text.index("\n}\n", start) + 3]
+
+
+@pytest.mark.parametrize(
+    ("code", "said", "shown"),
+    [
+        (0, "exit 0, the verdict is ready for this commit", False),
+        (1, "exit 1, the verdict is not ready (its decision is above)", False),
+        (3, "exit 3", True),  # a usage error: its one line is what the person needs
+    ],
+)
+def test_dev_says_what_pyramid_check_answered(
+    tmp_path: Path, code: int, said: str, shown: bool
+) -> None:
+    # A named fake of `pyramid` (this row is about ./dev's reading of its exit code; the
+    # command itself is tested in tests/test_cli*.py): it prints its arguments and exits.
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    fake = bin_dir / "pyramid"
+    fake.write_text(f'#!/bin/sh\necho "fake pyramid: $*"\nexit {code}\n')
+    fake.chmod(0o755)
+    script = "\n".join([
+        'say() { echo "dev: $*" >&2; }',
+        _dev_function("check_verdict"),
+        f"VENV_ABS={tmp_path / 'venv'}",
+        "check_verdict --allow-dirty pyramid-verdict.json",
+        'echo "returned $?"',
+    ])
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.stdout == "returned 0\n"  # ./dev's own exit status is the run's, not check's
+    assert f"dev: pyramid check --allow-dirty pyramid-verdict.json: {said}\n" in done.stderr
+    assert ("fake pyramid: check --allow-dirty pyramid-verdict.json" in done.stderr) is shown

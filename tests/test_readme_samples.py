@@ -36,12 +36,30 @@ def test_the_recordings_are_the_demo_s_ready_and_blocked_runs() -> None:
 def test_the_failing_demo_leads_with_its_failures_each_once_and_says_the_decision_once() -> None:
     output = samples.recorded()["demo-bug"]
     lines = output.splitlines()
-    assert len(lines) < 300  # 478 before: captured framework logs, the decision twice
+    assert len(lines) < 150  # 478, then 264: captured framework logs, the decision twice,
+    # a pact transcript and forty library frames of one application error
     assert "Captured log" not in output
     assert "short test summary info" not in output  # the names are not listed a second time
     first_failure = lines.index(next(line for line in lines if "FAILURES" in line))
     assert first_failure < lines.index(next(line for line in lines if "= pyramid =" in line))
     assert sum(1 for line in lines if line.startswith("decision: ")) == 1
+
+
+def test_portable_facts_leave_out_what_the_machine_decides() -> None:
+    slow = RUN.replace("tests.pass_rate              97.56 (limit 100)",
+                       "tests.pass_rate              97.56 (limit 100)\n"
+                       "FAIL          block   budget.e2e                   1m40s (limit 1m30s)")
+    slow = slow.replace("  - gate tests.pass_rate: 1 of 41 executed tests failed",
+                        "  - gate tests.pass_rate: 1 of 41 executed tests failed\n"
+                        "  - gate budget.e2e: 1m40s > 1m30s")
+    audited = RUN.replace("NOT EVALUATED warn    static.audit                 - (limit 0)\n", "")
+    assert samples.facts(slow) != samples.facts(RUN)  # as said, the budget line is a fact
+    assert samples.facts(slow, portable=True) == samples.facts(RUN, portable=True)
+    assert samples.facts(audited, portable=True) == samples.facts(RUN, portable=True)
+    # what the demo's code decides stays: a different pass-rate gate is still a difference
+    other = RUN.replace("FAIL          block   tests.pass_rate",
+                        "PASS          block   tests.pass_rate")
+    assert samples.facts(other, portable=True) != samples.facts(RUN, portable=True)
 
 
 RUN = f"""header

@@ -128,10 +128,24 @@ _GATE = re.compile(r"^(?P<status>PASS|FAIL|NOT EVALUATED)\s+(?P<level>block|appr
 _REASON_GATE = re.compile(r"^  - gate (\S+):")
 
 
-def facts(output: str) -> dict[str, object]:
+#: Gates this machine decides rather than the demo's code: a tool being installed (pip-audit,
+#: which also needs the network) or the machine's speed (budgets, latencies, throughput, page
+#: loads). A fresh run on another machine, or under load, may list them differently.
+MACHINE_DEPENDENT = ("budget.", "static.audit", "metric.load.p95_ms", "metric.load.avg_ms",
+                     "metric.load.rps", "metric.e2e.page_load_ms")
+_ANY_REASON_GATE = re.compile(r"^  - (?:warning: )?gate (\S+):")
+
+
+def _machine_decides(gate: str) -> bool:
+    return gate.startswith(MACHINE_DEPENDENT)
+
+
+def facts(output: str, *, portable: bool = False) -> dict[str, object]:
     """What a demo run's section says that does not depend on the machine's speed: per tier
     its six counts and status, each gate listed with its status and level, the decision, the
-    gates its reasons name, and how many reasons there are."""
+    gates its reasons name, and how many reasons there are. ``portable`` leaves out the gates
+    in :data:`MACHINE_DEPENDENT` and the reasons naming them, for comparing runs made on
+    different machines."""
     lines = excerpt(output)
     tiers = {}
     for line in lines:
@@ -141,6 +155,10 @@ def facts(output: str) -> dict[str, object]:
     gates = {g["id"]: (g["status"], g["level"]) for g in map(_GATE.match, lines) if g}
     decision = next((line for line in lines if line.startswith("decision: ")), None)
     reasons = [line for line in lines if line.startswith("  - ")]
+    if portable:
+        gates = {gate: found for gate, found in gates.items() if not _machine_decides(gate)}
+        reasons = [line for line in reasons
+                   if not ((m := _ANY_REASON_GATE.match(line)) and _machine_decides(m[1]))]
     return {
         "tiers": tiers,
         "gates": gates,

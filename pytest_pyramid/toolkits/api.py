@@ -18,6 +18,7 @@ all share one node id, which breaks ``--lf`` and per-test accounting.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,62 @@ DEFAULT_MODES: tuple[str, ...] = ("positive", "negative")
 
 class ApiSchemaError(PyramidError):
     """The schema could not be loaded or the options are out of range."""
+
+
+class ApiCallError(Exception):
+    """The application raised while answering a generated request.
+
+    Raised in place of the application's own exception, whose traceback runs through
+    some forty frames of Schemathesis, requests, anyio, Starlette and FastAPI before it
+    reaches the line at fault: the message keeps the application's frames (files outside
+    the installed libraries and the standard library), the exception and how to
+    reproduce the request."""
+
+
+_HYPOTHESIS_NOTES = ("Failing test case", "Falsifying example")
+
+
+def _library_roots() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    roots = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    roots.add(os.path.dirname(os.path.abspath(__file__)))  # this toolkit's own frames
+    return tuple(os.path.join(root, "") for root in sorted(roots))
+
+
+def _own_frames(exc: BaseException) -> list[str]:
+    """The frames of ``exc``'s traceback outside the libraries, innermost last."""
+    import traceback
+
+    roots = _library_roots()
+    here = os.getcwd()
+    lines: list[str] = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        name = os.path.abspath(frame.filename)
+        if name.startswith(roots) or frame.filename.startswith("<"):
+            continue
+        shown = os.path.relpath(name, here) if name.startswith(os.path.join(here, "")) else name
+        lines.append(f"  {shown}:{frame.lineno} in {frame.name}")
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    return lines
+
+
+def describe_call_error(label: str, case: Any, exc: BaseException) -> str:
+    """What :class:`ApiCallError` says: the operation, the application's frames, the error
+    and a command that sends the same request."""
+    lines = [f"{label}: the application raised {type(exc).__name__}: {exc}"]
+    frames = _own_frames(exc)
+    if frames:
+        lines += ["raised at (the application's own frames; libraries left out):", *frames]
+    try:
+        curl = case.as_curl_command()
+    except Exception:  # an odd case must not hide the error itself
+        curl = None
+    if curl:
+        lines += ["reproduce with:", f"  {curl}"]
+    return "\n".join(lines)
 
 
 def check_options(max_examples: int, modes: Iterable[str]) -> tuple[str, ...]:
@@ -113,7 +170,9 @@ class ApiSuite:
         import hypothesis
         from hypothesis import HealthCheck, given, settings
         from hypothesis import strategies as st
+        from hypothesis.errors import HypothesisException
         from schemathesis import GenerationMode
+        from schemathesis.core.failures import FailureGroup
 
         operation = self.operation(label)
         strategy = st.one_of(
@@ -130,9 +189,24 @@ class ApiSuite:
         )
         @given(case=strategy)
         def run(case: Any) -> None:
-            run_check(case)
+            __tracebackhide__ = True
+            try:
+                run_check(case)
+            except (AssertionError, FailureGroup, HypothesisException):
+                raise  # a check's finding (Schemathesis reports it) or Hypothesis's own
+            except Exception as exc:
+                raise ApiCallError(describe_call_error(label, case, exc)) from None
 
-        run()
+        __tracebackhide__ = True
+        try:
+            run()
+        except ApiCallError as exc:
+            # Hypothesis's frames and its "Failing test case: run(case=...)" note (the case
+            # does not print) say nothing the message's curl command does not say better.
+            notes = getattr(exc, "__notes__", None)
+            if notes is not None:
+                notes[:] = [n for n in notes if not n.startswith(_HYPOTHESIS_NOTES)]
+            raise exc.with_traceback(None) from None
 
 
 def api_suite(

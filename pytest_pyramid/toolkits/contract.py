@@ -138,16 +138,29 @@ class VerificationResult:
         return bool(self.pacts) and self.unverified == 0
 
     def report(self) -> str:
-        """Every failed pact with its mismatches and the verifier's own output."""
+        """Every failed pact with its mismatches grouped by interaction, each said once.
+
+        The verifier's own transcript repeats every mismatch three times (a summary, each
+        interaction with OK/FAILED per check, a "Failures" list) and lists the interactions
+        that passed: it is shown only when the verifier gave no mismatch to list (a crash, a
+        refused connection), where it is the only account of what happened."""
         parts: list[str] = []
         for result in self.pacts:
             if result.verified:
                 continue
             pact = result.pact
             parts.append(f"pact {pact.path.name} ({pact.consumer} -> {self.provider}):")
-            parts.extend(f"  - {m}" for m in result.mismatches)
+            prefix = f"Verifying a pact between {pact.consumer} and {self.provider} "
+            grouped: dict[str, list[str]] = {}
+            for line in result.mismatches:
+                where, _, text = line.partition(": ")
+                grouped.setdefault(where.removeprefix(prefix), []).append(text)
+            for where, texts in grouped.items():
+                parts.append(f"  {where}:")
+                parts.extend(f"    - {text}" for text in texts)
             parts.extend(f"  - state handler error: {e}" for e in result.handler_errors)
-            parts.append(result.output.strip())
+            if not result.mismatches and not result.handler_errors:
+                parts.append(result.output.strip())
         return "\n".join(parts)
 
 

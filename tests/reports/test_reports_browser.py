@@ -185,10 +185,13 @@ def test_the_readme_samples_say_what_a_fresh_demo_run_says(
     same tiers, counts and statuses, the same gates and statuses, the same decision and
     reasons; only timings, coverage decimals and measured values may differ."""
     output = (demo_runs[run].parent / "terminal.txt").read_text()
-    assert readme_samples.facts(output) == readme_samples.facts(readme_samples.recorded()[sample])
+    recorded = readme_samples.recorded()[sample]
+    # the gates a tool's presence or the machine's speed decides are left out (portable)
+    assert readme_samples.facts(output, portable=True) == \
+        readme_samples.facts(recorded, portable=True)
     if run == "bug":  # the failing demo: short, each failure once, the decision once
         lines = output.splitlines()
-        assert len(lines) < 300, output
+        assert len(lines) < 150, output
         assert "Captured log" not in output
         assert sum(1 for line in lines if line.startswith("decision: ")) == 1
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI, HTTPException, Path
 from pydantic import BaseModel
 
-from pytest_pyramid.toolkits.api import ApiSchemaError, api_suite, check_options
+from pytest_pyramid.toolkits.api import ApiCallError, ApiSchemaError, api_suite, check_options
 
 if TYPE_CHECKING:
     from tests.conftest import MakeProject, ReadVerdict
@@ -60,10 +60,32 @@ def test_correct_api_passes_every_operation() -> None:
     suite.check("GET /things/{thing_id}")
 
 
-def test_server_error_is_found() -> None:
+def test_server_error_is_found_with_the_applications_own_frames() -> None:
     suite = api_suite(make_app(crash_on_missing=True), max_examples=25, seed=3)
-    with pytest.raises(Exception, match="forgot the 404"):
+    with pytest.raises(ApiCallError) as raised:
         suite.check("GET /things/{thing_id}")
+    lines = str(raised.value).splitlines()
+    assert lines[0] == ("GET /things/{thing_id}: the application raised RuntimeError: "
+                        "forgot the 404")
+    frames = [line for line in lines if line.startswith("  ") and " in " in line]
+    # only this file's frame: none of Schemathesis, requests, anyio, Starlette, FastAPI
+    assert [f.split(":")[0].strip() for f in frames] == ["tests/toolkits/test_api.py"]
+    assert '    raise RuntimeError("forgot the 404")' in lines
+    assert lines[-2] == "reproduce with:"
+    assert "curl -X GET" in lines[-1]
+    assert raised.value.__suppress_context__  # the library-deep original is not printed
+    notes = getattr(raised.value, "__notes__", [])
+    assert not [n for n in notes if n.startswith(("Failing test case", "Falsifying"))]
+
+
+def test_a_checks_own_failure_is_not_taken_for_an_application_error() -> None:
+    suite = api_suite(make_app(), max_examples=3, seed=3, modes=("positive",))
+
+    def check(case: Any) -> None:
+        raise AssertionError("the check's own finding")
+
+    with pytest.raises(AssertionError, match="the check's own finding"):
+        suite.check("GET /things/{thing_id}", check=check)
 
 
 def test_unknown_operation_lists_the_known_ones() -> None:

@@ -90,15 +90,25 @@ def test_verification_result_counts_and_report(tmp_path: Path) -> None:
     bad = PactFile(tmp_path / "cli-api.json", "cli", "api", 3)
     result = VerificationResult("api", [
         PactResult(good, True, "all OK"),
-        PactResult(bad, False, "verifier output", ["get: expected 1"], ["'x': KeyError: 'y'"]),
+        PactResult(bad, False, "verifier output", [
+            "Verifying a pact between cli and api Given x - get: expected 1",
+            "Verifying a pact between cli and api Given x - get: expected 2",
+            "list: refused",
+        ], ["'x': KeyError: 'y'"]),
     ])
     assert (result.verified, result.unverified, result.interactions, result.ok) == (1, 1, 5, False)
-    assert result.report().splitlines() == [
+    assert result.report().splitlines() == [  # grouped, each once; no transcript beside them
         "pact cli-api.json (cli -> api):",
-        "  - get: expected 1",
+        "  Given x - get:",
+        "    - expected 1",
+        "    - expected 2",
+        "  list:",
+        "    - refused",
         "  - state handler error: 'x': KeyError: 'y'",
-        "verifier output",
     ]
+    crashed = VerificationResult("api", [PactResult(bad, False, "  the verifier crashed  ")])
+    assert crashed.report().splitlines() == [  # nothing structured: the transcript is all there is
+        "pact cli-api.json (cli -> api):", "the verifier crashed"]
     assert not VerificationResult("api", []).ok  # nothing verified is not "all verified"
 
 
@@ -256,9 +266,13 @@ def test_broken_provider_fails_with_its_mismatches(
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines([
         "*ContractVerificationError: 1 of 1 pact(s) with 'things' not verified:",
-        "*- Verifying a pact between web and things Given no thing 2 - thing 2 is missing:"
-        " expected 404 but was 500",
+        "*pact web-things.json (web -> things):",
+        "*  Given no thing 2 - thing 2 is missing:",
+        "*    - expected 404 but was 500",
     ])
+    # the verifier's transcript (its captured output) is not repeated in the error itself
+    errors = [line for line in result.stdout.lines if line.startswith("E")]
+    assert not [line for line in errors if "Failures:" in line]
     verdict = read_verdict()
     # the failed verification test's own figures are not evidence: the gate has no sample
     assert "contract.unverified" not in verdict.get("metrics", {})
