@@ -446,6 +446,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(owner.timer_fired), "pyramid-timer")
+    if not owner.distributed:  # the processes that run tests: serial, or an xdist worker
+        _register_arrival(config, settings)
     from pytest_pyramid.cov.plugin import register_coverage
 
     try:  # coverage switches contexts in every process, workers included
@@ -494,6 +496,23 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             from pytest_pyramid.verdict.session_reports import SessionReports
 
             config.pluginmanager.register(SessionReports(reports), "pyramid-reports")
+
+
+def _register_arrival(config: pytest.Config, settings: Settings) -> None:
+    """Flaky on arrival (run/arrival.py): registered before the xdist barrier's skip, so a
+    test of a tier the barrier skips is skipped before it is repeated (pluggy calls the
+    later-registered of two ``tryfirst`` hooks first)."""
+    from pytest_pyramid.run.arrival import ArrivalSettings, resolve_base
+
+    arrival = ArrivalSettings.from_table(settings.raw.get("flaky"))
+    if not arrival.enabled or informational(config.option):
+        return
+    base, _ = resolve_base(settings, _text(option_value(config, "pyramid_diff_base")))
+    if base is None:
+        return  # nothing is repeated blind; the gate says why (run/arrival.arrival_status)
+    from pytest_pyramid.run.repeater import ArrivalRepeater
+
+    config.pluginmanager.register(ArrivalRepeater(settings, arrival, base), "pyramid-arrival")
 
 
 def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest | None:

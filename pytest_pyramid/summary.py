@@ -107,6 +107,8 @@ class TestOutcome:
     stop: float = 0.0
     #: why it failed, errored, was skipped or xfailed (capped at MESSAGE_CAP characters)
     message: str = ""
+    #: a test that arrived with the change (run/arrival.py): (repeats run, repeats failed)
+    arrival: tuple[int, int] | None = None
 
 
 @dataclass

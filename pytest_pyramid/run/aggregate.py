@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from pytest_pyramid.run.arrival import arrival_of
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, MetricError, parse_entry
 from pytest_pyramid.summary import (
     MESSAGE_CAP,
@@ -144,6 +145,7 @@ class Aggregator:
             if properties:
                 start = self._rerun_offset.pop(nodeid, 0)
                 self._collect_metrics(nodeid, tier, properties[start:])
+                test.arrival = arrival_of(properties) or test.arrival
 
     def _item_of(self, report: ReportLike, tier: str, nodeid: str) -> TestOutcome:
         """The item a report of a shared node id belongs to: a setup starts a new item

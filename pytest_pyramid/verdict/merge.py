@@ -29,6 +29,7 @@ from pytest_pyramid.errors import PyramidError, VerdictError
 from pytest_pyramid.run.shard import selection_digest
 from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
 from pytest_pyramid.verdict.partial import load_partial
+from pytest_pyramid.verdict.records import arrival_from
 
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
@@ -396,6 +397,7 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
                 nodeid, tier, outcome if finished_test else "passed", setup + call + teardown,
                 entry.get("reruns", 0), finished_test, setup, call, teardown, 0.0, 0.0,
                 entry.get("message", ""),
+                arrival_from(entry) if "arrival" in entry else None,
             )
             assigned[tier] += 1
         for entry in partial.data["not_reported"]:

@@ -39,7 +39,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.summary import recorded_limit
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
-from pytest_pyramid.verdict.records import records
+from pytest_pyramid.verdict.records import arrival_problem, records
 from pytest_pyramid.verdict.run_identity import run_identity
 
 if TYPE_CHECKING:
@@ -396,6 +396,7 @@ def _clean_record(entry: object) -> bool:
         and type(t) in _NUMBER and 0 <= t < _INF
         and ("reruns" not in e or (type(e["reruns"]) is int and 0 <= e["reruns"] < _MAX_INT))
         and ("message" not in e or type(e["message"]) is str)
+        and ("arrival" not in e or arrival_problem(e["arrival"]) is None)
     )
 
 
@@ -415,6 +416,8 @@ def _record_problem(entry: object) -> str | None:
         return "reruns must be a whole number >= 0"
     if type(entry.get("message", "")) is not str:
         return "message must be a string"
+    if "arrival" in entry:
+        return arrival_problem(entry["arrival"])
     return None
 
 

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from pytest_pyramid.summary import RunSummary, TestOutcome
 
 
+class ArrivalRecord(TypedDict):
+    repeats: int
+    failed: int
+
+
 class ResultRecord(TypedDict, total=False):
     nodeid: str
     tier: str
@@ -25,6 +30,8 @@ class ResultRecord(TypedDict, total=False):
     call_s: float
     teardown_s: float
     reruns: int
+    #: a test that arrived with the change (run/arrival.py): its repeats before the logged run
+    arrival: ArrivalRecord
     #: an unfinished test (started, never ended) is listed with outcome "unfinished"
     message: str
 
@@ -40,6 +47,8 @@ def record(test: TestOutcome) -> ResultRecord:
     }
     if test.reruns:
         entry["reruns"] = test.reruns
+    if test.arrival is not None:
+        entry["arrival"] = {"repeats": test.arrival[0], "failed": test.arrival[1]}
     if test.message:
         entry["message"] = test.message
     return entry
@@ -52,6 +61,25 @@ def records(run: RunSummary) -> list[ResultRecord]:
     # that reads the records back keeps the last one in ``outcomes``, as the run did
     tests = run.every_item()
     return [record(test) for test in sorted(tests, key=lambda test: test.nodeid)]
+
+
+def arrival_problem(value: object) -> str | None:
+    """Why a record's ``arrival`` is not one a run writes (every reader of records checks it
+    here: the partial's, the results file's); None when it is."""
+    if type(value) is not dict or set(value) != {"repeats", "failed"}:
+        return "arrival must be an object with exactly repeats and failed"
+    repeats, failed = value["repeats"], value["failed"]
+    if type(repeats) is not int or type(failed) is not int or not 0 <= failed <= repeats:
+        return "arrival's repeats and failed must be whole numbers, 0 <= failed <= repeats"
+    return None
+
+
+def arrival_from(entry: dict[str, object]) -> tuple[int, int] | None:
+    """A checked record's arrival as the run summary holds it."""
+    value = entry.get("arrival")
+    if not isinstance(value, dict):
+        return None
+    return int(value["repeats"]), int(value["failed"])
 
 
 def nodeids(entries: Iterable[ResultRecord]) -> list[str]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_bytes_atomic
 from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.verdict.records import arrival_problem
 from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
@@ -160,6 +161,10 @@ def _record_problem(entry: object) -> str | None:
     reruns = entry.get("reruns", 0)
     if type(reruns) is not int or reruns < 0:
         return "reruns must be a whole number >= 0"
+    if "arrival" in entry:
+        problem = arrival_problem(entry["arrival"])
+        if problem:
+            return problem
     message = entry.get("message")
     if message is not None:
         if type(message) is not str:

@@ -64,6 +64,7 @@ def test_gate_defaults() -> None:
     gates = parse_gate_overrides(None, SRC)
     assert {g: (c.level, c.on_missing) for g, c in gates.items()} == {
         "tests.flaky": ("warn", "fail"),
+        "tests.flaky_on_arrival": ("block", "warn"),
         "tests.quarantine": ("block", "fail"),
         "pyramid.shape": ("warn", "fail"),
         "static.complexity": ("warn", "fail"),

@@ -1,0 +1,83 @@
+"""``tests.flaky_on_arrival``: no test that arrived with the change contradicted itself.
+
+Each arriving test (its file changed since the merge base; run/arrival.py) was repeated
+before its logged run. Its attempts on this one tree are the repeats (passes, then at most
+one failure: the repeater stops at the first) and the logged run (with any rerun of it). A
+pass and a failure among them is proof of nondeterminism: the gate fails, and no quarantine
+entry excuses it (a test that arrives flaky is fixed before it lands, not quarantined).
+A test that passed every attempt has its flake rate bounded: ``upper_bound(passes)``; a
+tier whose budget share ran out before the bound reached the target is named, not failed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.results import GateResult, Level, OnMissing
+from pytest_pyramid.run.arrival import upper_bound
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pytest_pyramid.summary import TestOutcome
+
+GATE_ID = "tests.flaky_on_arrival"
+_PASS = frozenset({"passed", "xpassed"})
+_FAIL = frozenset({"failed", "error", "unfinished"})
+
+
+def judge(test: TestOutcome) -> tuple[bool, int]:
+    """(whether its attempts contradict each other, its clean attempts)."""
+    assert test.arrival is not None
+    repeats, failed = test.arrival
+    passes = repeats - failed
+    final_pass, final_fail = test.outcome in _PASS, test.outcome in _FAIL
+    rerun_then_pass = test.reruns > 0 and final_pass  # the logged run failed, then passed
+    contradiction = (failed > 0 and (passes > 0 or final_pass)) or \
+        (passes > 0 and final_fail) or rerun_then_pass
+    clean = passes + (1 if final_pass and not test.reruns else 0)
+    return contradiction, (0 if contradiction or failed else clean)
+
+
+def arrival_gate(
+    tests: Iterable[TestOutcome], *, base: str | None, why_not: str, bound: float,
+    level: Level = "block", on_missing: OnMissing = "warn",
+) -> GateResult:
+    if base is None:
+        return GateResult(id=GATE_ID, level=level, status="not_evaluated", threshold=0,
+                          message=why_not, on_missing=on_missing)
+    arrived = sorted((t for t in tests if t.arrival is not None), key=lambda t: t.nodeid)
+    rows: list[dict[str, object]] = []
+    contradicted: list[str] = []
+    short: list[str] = []
+    for test in arrived:
+        contradiction, clean = judge(test)
+        repeats, failed = test.arrival or (0, 0)
+        high = upper_bound(clean)
+        rows.append({"nodeid": test.nodeid, "tier": test.tier, "repeats": repeats,
+                     "failed": failed, "outcome": test.outcome, "reruns": test.reruns,
+                     "contradiction": contradiction, "upper_bound": round(high, 4)})
+        if contradiction:
+            contradicted.append(f"{test.nodeid} ({repeats} repeat(s), {failed} failed, "
+                                f"then {test.outcome})")
+        elif test.outcome in _PASS and high > bound:
+            short.append(test.nodeid)
+    details: dict[str, object] = {"base": base, "bound": bound, "tests": rows}
+    if contradicted:
+        shown = "; ".join(contradicted[:5])
+        more = f" and {len(contradicted) - 5} more" if len(contradicted) > 5 else ""
+        return GateResult(
+            id=GATE_ID, level=level, status="fail", actual=len(contradicted), threshold=0,
+            message=(f"{len(contradicted)} test(s) changed since {base} passed and failed on "
+                     f"this tree (flaky on arrival, never quarantinable): {shown}{more}"),
+            on_missing=on_missing, details=details)
+    if not arrived:
+        message = f"no test changed since {base}"
+    else:
+        message = (f"{len(arrived)} test(s) changed since {base}, none contradicted itself; "
+                   f"flake rate below {bound:.0%} (95%) for {len(arrived) - len(short)}")
+        if short:
+            message += (f"; {len(short)} not repeated enough within the budget share "
+                        f"(e.g. {short[0]})")
+    return GateResult(id=GATE_ID, level=level, status="pass", actual=0, threshold=0,
+                      message=message, on_missing=on_missing, details=details)

@@ -1,0 +1,149 @@
+"""Flaky on arrival: a test whose file changed since the merge base is run again, within a
+share of its tier's budget, until its flake rate is bounded or a repeat contradicts it.
+
+A test that arrives with a change has no history: the ledger cannot tell a flaky newcomer
+from a stable one, and a flaky test that lands is quarantined later at the cost of a red
+main branch. So before it lands it is repeated: with no failure in ``n`` attempts, the
+one-sided 95% upper bound of its failure rate is ``1 - 0.05 ** (1 / n)`` (the exact
+Clopper-Pearson bound; 29 attempts bound it below 10%). A failing attempt after a pass, or
+a pass after a failing attempt, is a contradiction on one tree: proof of nondeterminism,
+which the ``tests.flaky_on_arrival`` gate blocks (a test that arrives flaky is never
+quarantined).
+
+Which tests arrive is decided by the tree (``git diff`` against the merge base with the
+run's base revision, working tree included, plus untracked files), never by a local
+database, so one commit gets the same repeats everywhere. The repeats run in the process
+that runs the test (serial, or its xdist worker), before the test's own logged run; their
+count travels with the test's reports as the user property ``pyramid_arrival``, so every
+route (serial, xdist, shards and ``pyramid merge``) carries the same fact in the per-test
+records. Repeats are not logged: they add no test, no report and no metric sample.
+
+This module is the rule (bounds, settings, the base, the changed files: no pytest);
+``run/repeater.py`` is the pytest glue that repeats.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid._git import run_git
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from pytest_pyramid.config import Settings
+
+#: the user property that carries an arriving test's repeats: {"repeats": n, "failed": k}
+PROPERTY = "pyramid_arrival"
+#: the confidence of the stated bound (one-sided)
+CONFIDENCE = 0.95
+#: ``[tool.pyramid.flaky]`` defaults: on; a tenth of each tier's budget; bound below 10%
+DEFAULT_SHARE = 0.1
+DEFAULT_BOUND = 0.1
+#: the environment variable CI sets to the target branch (as the risk gate reads it)
+BASE_ENV = "PYRAMID_RISK_BASE"
+GIT_TIMEOUT_S = 30.0
+
+
+def upper_bound(clean: int, confidence: float = CONFIDENCE) -> float:
+    """The one-sided upper confidence bound of a failure rate after ``clean`` attempts with
+    no failure (exact, Clopper-Pearson): 1.0 when nothing was observed."""
+    if clean <= 0:
+        return 1.0
+    return float(1.0 - (1.0 - confidence) ** (1.0 / clean))
+
+
+def attempts_needed(bound: float, confidence: float = CONFIDENCE) -> int:
+    """The fewest clean attempts whose upper bound is at most ``bound``."""
+    return math.ceil(math.log(1.0 - confidence) / math.log(1.0 - bound) - 1e-9)
+
+
+@dataclass(frozen=True)
+class ArrivalSettings:
+    """``[tool.pyramid.flaky]``'s arrival keys, as the schema checked them."""
+
+    enabled: bool = True
+    share: float = DEFAULT_SHARE
+    bound: float = DEFAULT_BOUND
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any] | None) -> ArrivalSettings:
+        table = table or {}
+        return cls(enabled=bool(table.get("arrival", True)),
+                   share=float(table.get("arrival_share", DEFAULT_SHARE)),
+                   bound=float(table.get("arrival_bound", DEFAULT_BOUND)))
+
+
+def resolve_base(settings: Settings, cli_base: str | None,
+                 environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """The base revision arrivals are judged against and where it was set: the command line,
+    ``PYRAMID_RISK_BASE``, then the tracked ``[tool.pyramid.coverage] base`` or ``[tool.
+    pyramid.risk] base`` (the bases the project already names); (None, "") when none is."""
+    environ = os.environ if environ is None else environ
+    if cli_base:
+        return cli_base, "--pyramid-diff-base"
+    if environ.get(BASE_ENV):
+        return environ[BASE_ENV], BASE_ENV
+    for section in ("coverage", "risk"):
+        table = settings.raw.get(section)
+        if isinstance(table, dict) and table.get("base"):
+            return str(table["base"]), f"[tool.pyramid.{section}] base"
+    return None, ""
+
+
+def _git(top: Path, *args: str) -> str:
+    try:
+        done = run_git(top, *args, timeout=GIT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LookupError(f"git {args[0]}: {exc}") from None
+    if done.returncode != 0:
+        raise LookupError(done.stderr.strip() or f"git {args[0]} exited {done.returncode}")
+    return done.stdout
+
+
+def changed_since(root: Path, base: str) -> tuple[Path, frozenset[str]]:
+    """The repository's top folder and the files changed since ``merge-base(base, HEAD)``,
+    working tree and untracked (not ignored) files included, relative to that top.
+    Raises LookupError naming what git refused."""
+    top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
+    merge_base = _git(top, "merge-base", base, "HEAD").strip()
+    changed = _git(top, "-c", "core.quotepath=off", "diff", "--name-only", "-z",
+                   "--no-renames", merge_base)
+    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
+    return top, frozenset(p for p in (changed + untracked).split("\0") if p)
+
+
+def arrival_status(settings: Settings, cli_base: str | None,
+                   environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """(the base, "") when arrivals can be found, else (None, why not): what the gate states
+    (the repeater finds the same files with :func:`changed_since`)."""
+    base, origin = resolve_base(settings, cli_base, environ)
+    if base is None:
+        return None, ("no base revision to find the tests changed since (--pyramid-diff-base, "
+                      f"{BASE_ENV}, or [tool.pyramid.coverage] base)")
+    try:
+        changed_since(Path(settings.rootdir), base)
+    except LookupError as exc:
+        return None, f"base {base!r} (from {origin}): {exc}"
+    return base, ""
+
+
+def arrival_of(properties: Sequence[tuple[str, object]]) -> tuple[int, int] | None:
+    """(repeats, failed repeats) from a test's user properties; None when it did not arrive
+    or the entry is not one the repeater writes."""
+    for entry in reversed(properties):
+        if len(entry) != 2 or entry[0] != PROPERTY:
+            continue
+        value = entry[1]
+        if not isinstance(value, dict):
+            return None
+        repeats, failed = value.get("repeats"), value.get("failed")
+        if type(repeats) is int and type(failed) is int and 0 <= failed <= repeats:
+            return repeats, failed
+        return None
+    return None

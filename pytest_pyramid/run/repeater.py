@@ -1,0 +1,72 @@
+"""Runs an arriving test again before its logged run (the rule: ``run/arrival.py``)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.run.arrival import PROPERTY, attempts_needed, changed_since
+from pytest_pyramid.stash import TIER_KEY
+
+if TYPE_CHECKING:
+    from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.arrival import ArrivalSettings
+
+
+class ArrivalRepeater:
+    """Repeats the arriving tests of this process (see the module's docstring)."""
+
+    def __init__(self, settings: Settings, arrival: ArrivalSettings, base: str) -> None:
+        self.settings = settings
+        self.needed = attempts_needed(arrival.bound)
+        self.allowance = {name: arrival.share * spec.budget
+                          for name, spec in settings.tiers.items() if spec.budget}
+        self.spent: dict[str, float] = defaultdict(float)
+        self.base = base
+        self.arriving: frozenset[str] = frozenset()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        try:
+            top, changed = changed_since(Path(self.settings.rootdir), self.base)
+        except LookupError:
+            return  # the gate says why (arrival_status): nothing is repeated blind
+        arriving = set()
+        for item in session.items:
+            try:
+                path = item.path.resolve().relative_to(top).as_posix()
+            except ValueError:
+                continue
+            if path in changed:
+                arriving.add(item.nodeid)
+        self.arriving = frozenset(arriving)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        if item.nodeid not in self.arriving:
+            return  # the hot path: one set lookup
+        from _pytest.runner import runtestprotocol
+
+        tier = item.stash.get(TIER_KEY, "")
+        allowance = self.allowance.get(tier, 0.0)
+        properties = item.user_properties
+        kept = len(properties)
+        repeats = failed = 0
+        while repeats < self.needed and self.spent[tier] < allowance:
+            began = time.monotonic()
+            # ``nextitem=item``: the fixtures the test itself needs next stay set up
+            reports = runtestprotocol(item, nextitem=item, log=False)
+            self.spent[tier] += time.monotonic() - began
+            if any(r.skipped for r in reports) and not any(r.failed for r in reports):
+                break  # a skip says nothing about flakiness
+            repeats += 1
+            if any(r.failed for r in reports):
+                failed += 1
+                break  # one failure decides: the logged run says whether it contradicts
+        del properties[kept:]  # a repeat's metric samples are not the test's evidence
+        properties.append((PROPERTY, {"repeats": repeats, "failed": failed,
+                                      "needed": self.needed}))

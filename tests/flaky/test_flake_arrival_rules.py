@@ -1,0 +1,112 @@
+"""Flaky on arrival, the rules: the bound, the attempts it takes, the contradiction table,
+the gate's statuses and the record's shape (pure functions, no pytest run)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_pyramid.gates.arrival import arrival_gate, judge
+from pytest_pyramid.run.arrival import (
+    PROPERTY,
+    ArrivalSettings,
+    arrival_of,
+    attempts_needed,
+    upper_bound,
+)
+from pytest_pyramid.summary import TestOutcome
+from pytest_pyramid.verdict.records import arrival_problem, record
+
+
+@pytest.mark.parametrize(("bound", "attempts"), [(0.1, 29), (0.05, 59), (0.5, 5), (0.01, 299)])
+def test_attempts_needed_is_the_fewest_whose_bound_is_low_enough(bound: float,
+                                                                  attempts: int) -> None:
+    assert attempts_needed(bound) == attempts
+    assert upper_bound(attempts) <= bound < upper_bound(attempts - 1)
+
+
+def test_nothing_observed_bounds_nothing() -> None:
+    assert upper_bound(0) == 1.0
+    assert upper_bound(-1) == 1.0
+
+
+def outcome(final: str, repeats: int, failed: int, reruns: int = 0) -> TestOutcome:
+    test = TestOutcome("tests/test_a.py::test_a", "unit", final)  # type: ignore[arg-type]
+    test.arrival, test.reruns = (repeats, failed), reruns
+    return test
+
+
+@pytest.mark.parametrize(
+    ("final", "repeats", "failed", "reruns", "contradiction", "clean"),
+    [
+        ("passed", 29, 0, 0, False, 30),   # every attempt passed: the logged run counts too
+        ("passed", 3, 1, 0, True, 0),      # passed twice, failed the third, passed logged
+        ("failed", 1, 1, 0, False, 0),     # failed every attempt: broken, not flaky
+        ("failed", 5, 0, 0, True, 0),      # passed five repeats, then the logged run failed
+        ("error", 4, 1, 0, True, 0),       # three passes, a failure, an error
+        ("passed", 1, 1, 0, True, 0),      # failed its repeat, passed logged
+        ("passed", 0, 0, 1, True, 0),      # no repeat fitted; its logged run failed, then passed
+        ("skipped", 0, 0, 0, False, 0),    # a skip says nothing
+        ("passed", 0, 0, 0, False, 1),     # the budget share was spent: one attempt
+    ],
+)
+def test_the_contradiction_table(final: str, repeats: int, failed: int, reruns: int,
+                                 contradiction: bool, clean: int) -> None:
+    assert judge(outcome(final, repeats, failed, reruns)) == (contradiction, clean)
+
+
+def test_the_gate_fails_on_a_contradiction_and_names_it() -> None:
+    result = arrival_gate([outcome("passed", 3, 1)], base="main", why_not="", bound=0.1)
+    assert (result.status, result.actual, result.level) == ("fail", 1, "block")
+    assert "tests/test_a.py::test_a (3 repeat(s), 1 failed, then passed)" in result.message
+
+
+def test_the_gate_passes_and_names_a_test_not_repeated_enough() -> None:
+    result = arrival_gate([outcome("passed", 2, 0)], base="main", why_not="", bound=0.1)
+    assert result.status == "pass"
+    assert "1 not repeated enough within the budget share" in result.message
+    tests = result.details["tests"]
+    assert isinstance(tests, list)
+    assert tests[0]["upper_bound"] == round(upper_bound(3), 4)
+
+
+def test_no_arrival_is_a_pass_and_no_base_is_not_evaluated() -> None:
+    plain = TestOutcome("tests/test_b.py::test_b", "unit")
+    assert arrival_gate([plain], base="main", why_not="", bound=0.1).message == \
+        "no test changed since main"
+    missing = arrival_gate([plain], base=None, why_not="no base", bound=0.1)
+    assert (missing.status, missing.message, missing.on_missing) == (
+        "not_evaluated", "no base", "warn")
+
+
+@pytest.mark.parametrize(
+    ("properties", "found"),
+    [
+        ([], None),
+        ([("pyramid_metric", 1)], None),
+        ([(PROPERTY, {"repeats": 3, "failed": 1, "needed": 29})], (3, 1)),
+        ([(PROPERTY, {"repeats": 1, "failed": 2})], None),  # more failed than run
+        ([(PROPERTY, {"repeats": True, "failed": 0})], None),
+        ([(PROPERTY, "3/1")], None),
+    ],
+)
+def test_arrival_of_reads_only_what_the_repeater_writes(
+    properties: list[tuple[str, object]], found: tuple[int, int] | None
+) -> None:
+    assert arrival_of(properties) == found
+
+
+def test_the_record_carries_the_arrival_and_every_reader_checks_it_alike() -> None:
+    entry = record(outcome("passed", 29, 0))
+    assert entry["arrival"] == {"repeats": 29, "failed": 0}
+    assert arrival_problem(entry["arrival"]) is None
+    for bad in ({"repeats": 1}, {"repeats": 1, "failed": 2}, {"repeats": 1.0, "failed": 0},
+                {"repeats": 1, "failed": 0, "extra": 1}, [1, 0]):
+        assert arrival_problem(bad) is not None
+    assert "arrival" not in record(TestOutcome("tests/test_b.py::test_b", "unit"))
+
+
+def test_settings_from_the_flaky_table() -> None:
+    assert ArrivalSettings.from_table(None) == ArrivalSettings(True, 0.1, 0.1)
+    assert ArrivalSettings.from_table({"arrival": False, "arrival_share": 0.5,
+                                       "arrival_bound": 0.05, "window": 9}) == \
+        ArrivalSettings(False, 0.5, 0.05)
