@@ -208,11 +208,14 @@ def test_the_deploy_part_is_generated_from_the_deploy_keys() -> None:
 
 
 def test_the_schema_knows_every_deploy_key_the_deploy_parser_reads() -> None:
-    """Each key of KEYS (and the removed ones, called removed), nothing more."""
+    """Each key of KEYS (and the removed ones, called removed), and the environments table
+    whose tables hold the same keys, nothing more."""
     from pytest_pyramid.deploy.config import KEYS, REMOVED
 
     known = load_schema()["properties"]["deploy"]["properties"]
-    assert set(known) == set(KEYS) | set(REMOVED)
+    assert set(known) == set(KEYS) | set(REMOVED) | {"environments"}
+    environment = known["environments"]["additionalProperties"]["properties"]
+    assert environment == {name: key.schema for name, key in KEYS.items()}
     for name in REMOVED:
         assert "not" in known[name]
         assert "no longer supported" in known[name]["x-message"]

@@ -48,6 +48,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     parse_coverage_settings(table, str(path), settings.tier_names,
                             source_paths=settings.source_paths)
     project_config(project.source, table)
+    deploy = table.get("deploy")
+    envs = deploy.get("environments") if isinstance(deploy, dict) else None
+    for env in envs if isinstance(envs, dict) else ():
+        project_config(project.source, table, env=str(env))  # each as its deploy reads it
     gates = sorted({item.spec.id for item in engine.prepared})
     _print(
         f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"

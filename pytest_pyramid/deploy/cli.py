@@ -94,6 +94,9 @@ def _common(parser: argparse.ArgumentParser, *keys: str) -> None:
     parser.add_argument("--config", type=Path, default=None, metavar="FILE",
                         help="pyproject.toml, pyramid.toml or project folder (default: the "
                              "project at or above this folder)")
+    parser.add_argument("--env", default=None, metavar="NAME",
+                        help="the environment of [tool.pyramid.deploy.environments] (required "
+                             "when the project declares any)")
     for key in (*_COMMON, *keys):
         _key_flag(parser, key)
 
@@ -187,7 +190,7 @@ def _config(args: argparse.Namespace) -> DeployConfig:
 
     values = vars(args)
     overrides = {key: values[key] for key in KEYS if values.get(key) is not None}
-    return load_config(args.config, overrides)
+    return load_config(args.config, overrides, env=args.env, require_env=True)
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:

@@ -83,6 +83,12 @@ class DeployConfig:
     stop_timeout: float
     lease_timeout: float
     watch: str
+    requires: str = ""
+    requires_within: float = 72 * 3600.0
+    #: the environment this deploys to ("": the deploy table without environments)
+    environment: str = ""
+    #: the history of the environment ``requires`` names (resolved with the project)
+    requires_history: Path | None = None
 
     @property
     def history_path(self) -> Path:
@@ -407,6 +413,10 @@ KEYS: dict[str, Key] = {
     "watch": _key("rollback", _choice(WATCH_POLICIES), "after the bake the serving release's "
                   "traffic stays judged with the same limits; on a breach: rollback (to the "
                   "previous release), alert (status degraded) or off"),
+    "requires": _key("", _text, "an environment (e.g. staging) that must have deployed the "
+                     "same commit healthily first (succeeded, not reverted)", flag=False),
+    "requires_within": _key("72h", _positive_duration, "how recent that healthy deploy must "
+                            "be", flag=False),
 }
 
 #: Keys that existed once, and why they are gone (a clearer message than "unknown key").
@@ -446,6 +456,8 @@ def build_config(
     override_source: str = "command line",
     cwd: Path | None = None,
     pyramid_verdict: str | None = None,
+    environment: str = "",
+    requires_history: Path | None = None,
 ) -> DeployConfig:
     """Validate ``table`` (``[tool.pyramid.deploy]``), then apply command-line ``overrides``.
 
@@ -453,6 +465,8 @@ def build_config(
     values: dict[str, object] = {}
     bases: dict[str, Path] = {}
     for key, raw in table.items():
+        if key == "environments":
+            continue  # chosen before: deploy/environments.table_for
         if key in REMOVED:
             raise ConfigError(f"deploy.{key}", raw, source, f"no longer supported: {REMOVED[key]}")
         if key not in KEYS:
@@ -481,6 +495,7 @@ def build_config(
         people = cast("tuple[Person, ...]", values[table_key])
         values[table_key] = tuple(
             Person(p.name, tuple(_key_source(k, root) for k in p.keys), p.roles) for p in people)
+    values.update(environment=environment, requires_history=requires_history)
     config = DeployConfig(source=source, root=root, **values)  # type: ignore[arg-type]
     for needed in router_kinds.BY_NAME[config.router].needs:
         if not str(getattr(config, needed) or "").strip():
@@ -508,17 +523,24 @@ def load_config(
     overrides: Mapping[str, object] | None = None,
     *,
     cwd: Path | None = None,
+    env: str | None = None,
+    require_env: bool = False,
 ) -> DeployConfig:
     """``[tool.pyramid.deploy]`` of ``pyproject`` (``--config``: a pyproject.toml, a
     pyramid.toml or a project folder), else of the project at or above ``cwd``
-    (:mod:`pytest_pyramid.project` finds it, as for every command); defaults without one."""
+    (:mod:`pytest_pyramid.project` finds it, as for every command); defaults without one.
+    ``env``: the environment deployed to (``require_env``: refuse to guess one)."""
     from pytest_pyramid.project import load_optional
 
     cwd = cwd or Path.cwd()
     project = load_optional(cwd, config=pyproject)
     if project is None:
+        if env is not None:
+            raise ConfigError("--env", env, "<defaults>", "no project configuration declares "
+                              "environments")
         return build_config({}, source="<defaults>", root=cwd, overrides=overrides, cwd=cwd)
-    return project_config(project.source, project.table, overrides, cwd=cwd)
+    return project_config(project.source, project.table, overrides, cwd=cwd, env=env,
+                          require_env=require_env)
 
 
 def project_config(
@@ -527,8 +549,13 @@ def project_config(
     overrides: Mapping[str, object] | None = None,
     *,
     cwd: Path | None = None,
+    env: str | None = None,
+    require_env: bool = False,
 ) -> DeployConfig:
-    """The deploy settings of a project's ``[tool.pyramid]`` table read from ``source``."""
+    """The deploy settings of a project's ``[tool.pyramid]`` table read from ``source``, for
+    ``env`` (deploy/environments.py) when given."""
+    from pytest_pyramid.deploy import environments
+
     path = Path(source)
     table = pyramid.get("deploy", {})
     if not isinstance(table, Mapping):
@@ -536,5 +563,24 @@ def project_config(
     verdict = pyramid.get("verdict")
     if verdict is not None and (not isinstance(verdict, str) or not verdict.strip()):
         raise ConfigError("verdict", verdict, source, "expected a file path")
-    return build_config(table, source=source, root=path.parent.resolve(), overrides=overrides,
-                        cwd=cwd or Path.cwd(), pyramid_verdict=verdict)
+    root = path.parent.resolve()
+    chosen = environments.table_for(table, env, source, require_env=require_env)
+    requires_history = None
+    required = chosen.get("requires")
+    if env is not None and required:
+        if required == env or required not in environments.declared(table, source):
+            raise ConfigError(f"deploy.environments.{env}.requires", required, source,
+                              "expected another environment of [tool.pyramid.deploy."
+                              "environments]")
+        before = build_config(environments.table_for(table, str(required), source),
+                              source=source, root=root, pyramid_verdict=verdict)
+        requires_history = before.history_path
+    config = build_config(chosen, source=source, root=root, overrides=overrides,
+                          cwd=cwd or Path.cwd(), pyramid_verdict=verdict,
+                          environment=env or "", requires_history=requires_history)
+    if env is not None:
+        everyone = {name: build_config(environments.table_for(table, name, source),
+                                       source=source, root=root, pyramid_verdict=verdict)
+                    for name in environments.declared(table, source) if name != env}
+        environments.check_apart({**everyone, env: config}, source)
+    return config

@@ -14,13 +14,26 @@ import json
 from typing import Any
 
 from pytest_pyramid.deploy.config import KEYS, REMOVED
+from pytest_pyramid.deploy.environments import NAME
+
+ENVIRONMENT_NAME = NAME.pattern
 
 
 def deploy_schema() -> dict[str, Any]:
     """``[tool.pyramid.deploy]``: every key of ``KEYS``, the removed ones refused by name."""
     properties: dict[str, Any] = {name: key.schema for name, key in KEYS.items()}
+    own = dict(properties)
     for name, why in REMOVED.items():
         properties[name] = {"not": {}, "x-message": f"no longer supported: {why}"}
+    properties["environments"] = {
+        "type": "object",
+        "description": "staging, production ...: each its own port, work folder, approvals "
+                       "(any deploy key on top of this table); requires = another one",
+        "propertyNames": {"pattern": ENVIRONMENT_NAME,
+                          "x-message": "an environment's name is letters, digits, '-' and '_'"},
+        "additionalProperties": {"type": "object", "properties": own,
+                                 "additionalProperties": False},
+    }
     return {
         "type": "object",
         "description": "pyramid deploy: gate, approvals and rollouts (docs/deploy.md)",

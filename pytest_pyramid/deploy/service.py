@@ -260,6 +260,14 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
+    from pytest_pyramid.deploy.environments import staged
+
+    not_staged = staged(config, commit, now)
+    if not_staged is not None:
+        return refuse([not_staged], 1, commit_time)
+    if config.environment:
+        out(f"[gate] environment: {config.environment}"
+            + (f" ({config.requires} deployed it healthily first)" if config.requires else ""))
     for reason in judgement.reasons:
         out(f"[gate] {reason}")
     if deployer:

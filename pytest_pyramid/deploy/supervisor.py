@@ -204,7 +204,8 @@ def take_over(work_dir: Path, timeout: float, out: Callable[[str], None]) -> boo
 
 
 # -- the configuration a job carries -------------------------------------------------------
-_PATHS = ("root", "verdict", "deployer_key", "work_dir", "history", "nginx_include", "access_log")
+_PATHS = ("root", "verdict", "deployer_key", "work_dir", "history", "nginx_include", "access_log",
+          "requires_history")
 
 
 def config_to_json(config: DeployConfig) -> dict[str, object]:
