@@ -4,6 +4,7 @@ from staging's real history file)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -18,6 +19,8 @@ from pytest_pyramid.errors import ConfigError
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.deploy.helpers import Project
 
 PROJECT = """
 [tool.pyramid]
@@ -36,31 +39,31 @@ COMMIT = "a" * 40
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def layout(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text(PROJECT)
     return tmp_path
 
 
-def test_each_environment_is_the_table_with_its_own_keys_on_top(project: Path) -> None:
-    staging = load_config(project, env="staging", cwd=project)
-    production = load_config(project, env="production", cwd=project)
+def test_each_environment_is_the_table_with_its_own_keys_on_top(layout: Path) -> None:
+    staging = load_config(layout, env="staging", cwd=layout)
+    production = load_config(layout, env="production", cwd=layout)
     assert (staging.port, production.port) == (9001, 9000)
     assert staging.command == production.command == "serve --port {port}"
-    assert staging.work_dir == project / ".pyramid/deploy/staging"
-    assert production.work_dir == project / ".pyramid/deploy/production"
+    assert staging.work_dir == layout / ".pyramid/deploy/staging"
+    assert production.work_dir == layout / ".pyramid/deploy/production"
     assert (production.environment, production.requires) == ("production", "staging")
     assert production.requires_within == 7200.0
     assert production.requires_history == staging.history_path
     assert staging.requires_history is None
 
 
-def test_a_command_must_name_an_environment_once_there_are_any(project: Path) -> None:
+def test_a_command_must_name_an_environment_once_there_are_any(layout: Path) -> None:
     with pytest.raises(ConfigError, match=r"--env.*environments \(staging, production\)"):
-        load_config(project, cwd=project, require_env=True)
+        load_config(layout, cwd=layout, require_env=True)
     with pytest.raises(ConfigError, match=r"--env = 'prod'.*known: staging, production"):
-        load_config(project, env="prod", cwd=project)
+        load_config(layout, env="prod", cwd=layout)
     # `pyramid check` reads the base table's trust settings: no environment needed there
-    assert load_config(project, cwd=project).port == 9000
+    assert load_config(layout, cwd=layout).port == 9000
 
 
 @pytest.mark.parametrize(
@@ -75,11 +78,11 @@ def test_a_command_must_name_an_environment_once_there_are_any(project: Path) ->
     ],
 )
 def test_environments_that_would_collide_or_loop_are_refused(
-    project: Path, extra: str, match: str
+    layout: Path, extra: str, match: str
 ) -> None:
-    (project / "pyproject.toml").write_text(PROJECT + extra)
+    (layout / "pyproject.toml").write_text(PROJECT + extra)
     with pytest.raises(ConfigError, match=match):
-        load_config(project, env="qa", cwd=project)
+        load_config(layout, env="qa", cwd=layout)
 
 
 def _succeeded(history: History, commit: str) -> int:
@@ -89,8 +92,8 @@ def _succeeded(history: History, commit: str) -> int:
     return row
 
 
-def test_production_refuses_until_staging_deployed_the_commit_healthily(project: Path) -> None:
-    production = load_config(project, env="production", cwd=project)
+def test_production_refuses_until_staging_deployed_the_commit_healthily(layout: Path) -> None:
+    production = load_config(layout, env="production", cwd=layout)
     now = now_utc()
     assert "staging has no history yet" in str(staged(production, COMMIT, now))
     assert production.requires_history is not None
@@ -113,19 +116,55 @@ def test_production_refuses_until_staging_deployed_the_commit_healthily(project:
         history.close()
 
 
-def test_pyramid_deploy_without_env_is_one_line_and_exit_3(project: Path) -> None:
+def test_pyramid_deploy_without_env_is_one_line_and_exit_3(layout: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest_pyramid", "deploy", "--dry-run"],
-                          cwd=project, capture_output=True, text=True, timeout=120, check=False)
+                          cwd=layout, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 3, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "name one with --env" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_config_check_checks_every_environment(project: Path) -> None:
-    (project / "pyproject.toml").write_text(
+def test_config_check_checks_every_environment(layout: Path) -> None:
+    (layout / "pyproject.toml").write_text(
         PROJECT + '[tool.pyramid.deploy.environments.qa]\nport = 9001\n')
     done = subprocess.run([sys.executable, "-m", "pytest_pyramid", "config", "check"],
-                          cwd=project, capture_output=True, text=True, timeout=120, check=False)
+                          cwd=layout, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert "the same as environment" in done.stderr
+
+
+def test_staging_then_production_with_real_nginx(project: Project) -> None:
+    """A commit goes to production only after staging served it healthily: refused first
+    (nothing started), deployed to staging, then to production; each environment has its
+    own router, state and history."""
+    from pytest_pyramid.deploy.processes import free_port
+
+    project.write_config(port=None)
+    staging_port = free_port()
+    with (project.root / "pyproject.toml").open("a") as toml:
+        toml.write(f"[tool.pyramid.deploy.environments.staging]\nport = {staging_port}\n"
+                   f"[tool.pyramid.deploy.environments.production]\nport = {project.port}\n"
+                   'requires = "staging"\n')
+    sha = project.commit("v1")
+    try:
+        early = project.run("deploy", "--env", "production")
+        assert early.returncode == 1, early.stdout + early.stderr
+        assert "requires a healthy staging deploy" in early.stdout + early.stderr
+        assert not (project.work_dir / "production" / "router").exists()  # nothing started
+        for env in ("staging", "production"):
+            done = project.run("deploy", "--env", env)
+            assert done.returncode == 0, done.stdout + done.stderr
+            state = json.loads((project.work_dir / env / "state.json").read_text())
+            assert state["stable"]["commit"] == sha
+        staging = History(project.work_dir / "staging" / "history.sqlite")
+        production = History(project.work_dir / "production" / "history.sqlite")
+        try:
+            assert [r.outcome for r in staging.deployments()] == ["succeeded"]
+            assert [r.outcome for r in production.deployments()] == ["succeeded", "refused"]
+        finally:
+            staging.close()
+            production.close()
+    finally:
+        for env in ("staging", "production"):
+            project.run("stop", "--env", env)
