@@ -23,6 +23,9 @@ from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
 STRATEGIES = ("canary", "blue-green")
+#: threshold: limits on the new version's own figures; nonparametric: also compared with a
+#: fresh baseline (deploy/comparison.py, deploy/nonparametric.py)
+JUDGES = ("threshold", "nonparametric")
 WATCH_POLICIES = ("rollback", "alert", "off")
 
 
@@ -56,6 +59,11 @@ class DeployConfig:
     compare_with_stable: bool
     max_p95_ratio: float
     max_error_rate_delta: float
+    judge: str
+    judge_alpha: float
+    judge_looks: int
+    judge_min_samples: int
+    judge_max_shift: float
     bake: float
     progress_deadline: float
     request_timeout: float
@@ -196,6 +204,16 @@ _rate = Kind("rate", _messaged(
 _positive_float = Kind("number", _messaged({"type": "number", "exclusiveMinimum": 0},
                                            "expected a number > 0"),
                        convert=float, from_text=_number_from_text)
+#: a share strictly between 0 and 1 (the judge's significance level)
+_open_fraction = Kind("fraction", _messaged(
+    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "expected a number between 0 and 1 (both excluded) like 0.01"),
+    convert=float, from_text=_number_from_text)
+#: a share from 0 up to 1 excluded (the judge's margins)
+_share = Kind("share", _messaged(
+    {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+    "expected a number from 0 up to 1 (excluded) like 0.1"),
+    convert=float, from_text=_number_from_text)
 _bool = Kind("bool", _messaged({"type": "boolean"}, "expected true or false"),
              convert=bool, from_text=_bool_from_text)
 
@@ -353,6 +371,21 @@ KEYS: dict[str, Key] = {
                           metavar="RATIO"),
     "max_error_rate_delta": _key(0.005, _rate, "with comparison: canary minus stable error "
                                  "rate limit", metavar="RATE"),
+    "judge": _key("threshold", _choice(JUDGES), "threshold: the limits above; nonparametric: "
+                  "also start a fresh baseline of the stable release, give it the canary's weight "
+                  "and compare per-request latency, slow tail and errors with statistics "
+                  "(docs/deploy.md)"),
+    "judge_alpha": _key(0.01, _open_fraction, "nonparametric: chance of a false rollback over "
+                        "the whole rollout (split over the tests and the planned looks)",
+                        metavar="P"),
+    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha; a "
+                        "look past them can pass or wait, never roll back on statistics",
+                        metavar="N"),
+    "judge_min_samples": _key(50, _int(2), "nonparametric: fewer requests on either side: the "
+                              "look is inconclusive (never a pass)", metavar="N"),
+    "judge_max_shift": _key(0.1, _share, "nonparametric: a latency shift below this share of "
+                            "the baseline's median never rolls back, and a pass needs the "
+                            "shift shown below it", metavar="SHARE"),
     "bake": _key("1m", _duration, "after 100%: keep the previous version warm and go on "
                  "analysing this long; a breach switches back at once", metavar="DURATION"),
     "progress_deadline": _key("5m", _positive_duration, "a rollout that has not advanced a "
@@ -487,7 +520,24 @@ def build_config(
             raise ConfigError(f"deploy.{needed}", getattr(config, needed), source,
                               f"router = {config.router!r} needs {needed}")
     _check_people(config)
+    _check_judge(config)
     return config
+
+
+def _check_judge(config: DeployConfig) -> None:
+    """What the schema cannot say: the comparison needs a step below 100% (the baseline gets
+    the canary's weight there) and scipy (the stats extra)."""
+    if config.judge != "nonparametric":
+        return
+    if config.strategy == "blue-green" or not any(w < 100 for w in config.steps):
+        raise ConfigError("deploy.judge", config.judge, config.source,
+                          f"compares at steps below 100%; this plan ({config.strategy}, steps "
+                          f"{list(config.steps)}) has none")
+    import importlib.util
+
+    if importlib.util.find_spec("scipy") is None:
+        raise ConfigError("deploy.judge", config.judge, config.source,
+                          "needs scipy: pip install 'pytest-pyramid-verdict[stats]'")
 
 
 def _check_people(config: DeployConfig) -> None:
