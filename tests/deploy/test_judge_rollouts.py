@@ -1,0 +1,101 @@
+"""judge = "nonparametric" in real rollouts: real nginx, real app processes, loopback load.
+
+A fresh baseline of the stable release gets the canary's weight; each look compares the two
+from the router's access log. A slow tail (10% of requests +400 ms: p95 stays under the
+500 ms limit) is rolled back with the tail share and the p-value in the reason; a good canary
+is promoted; the baseline process is gone afterwards in both outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.deploy.processes import start_ticks
+from tests.deploy.helpers import Load, Project, app_command
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+JUDGE = {"judge": "nonparametric", "steps": [50, 100], "judge_min_samples": 50,
+         "inconclusive_limit": 1000, "progress_deadline": "60s"}
+
+
+def looks(project: Project, deployment_id: int) -> list[dict[str, Any]]:
+    """Every comparison recorded for the deployment's steps, in order."""
+    with sqlite3.connect(project.work_dir / "history.sqlite") as db:
+        rows = db.execute("SELECT measurements FROM steps WHERE deployment_id = ? "
+                          "ORDER BY rowid", (deployment_id,)).fetchall()
+    return [m["comparison"] for (text,) in rows for m in json.loads(text) if "comparison" in m]
+
+
+def last_row(project: Project) -> dict[str, Any]:
+    with sqlite3.connect(project.work_dir / "history.sqlite") as db:
+        db.row_factory = sqlite3.Row
+        return dict(db.execute("SELECT * FROM deployments ORDER BY id DESC LIMIT 1").fetchone())
+
+
+def baseline_of(stdout: str) -> tuple[int, str]:
+    """The baseline's pid and port, from the deploy's own output line."""
+    line = next(x for x in stdout.splitlines() if x.startswith("[baseline] fresh"))
+    addr = line.split(" on ", 1)[1].split()[0]
+    pid = int(line.split("(pid ", 1)[1].split(")")[0])
+    return pid, addr
+
+
+def gone(pid: int) -> bool:
+    return start_ticks(pid) is None
+
+
+def test_a_slow_tail_is_rolled_back_by_the_comparison(
+    deployed: tuple[Project, str], record_property: Callable[[str, object], None]
+) -> None:
+    project, first = deployed
+    project.write_config(**JUDGE)
+    project.commit("v2-slow-tail")
+    with Load(project.url, workers=6) as load:
+        load.wait_for(20)
+        result = project.run("deploy", "--command",
+                             app_command("tail", "--delay", "0.4", "--tail-share", "0.1"),
+                             timeout=150)
+    assert result.returncode == 1, result.stdout
+    row = last_row(project)
+    assert row["outcome"] == "rolled_back"
+    assert "slow tail:" in row["reason"]
+    assert "Fisher p=" in row["reason"]
+    assert "limit 500ms" not in row["reason"]  # the threshold limits did not see it
+    pid, addr = baseline_of(result.stdout)
+    assert gone(pid)
+    recorded = looks(project, row["id"])
+    assert recorded[-1]["decision"] == "failed"
+    assert recorded[-1]["n_canary"] >= 50
+    assert recorded[-1]["n_baseline"] >= 50
+    assert "[judge] look" in result.stdout
+    assert project.state()["stable"]["commit"] == first
+    assert project.state()["rollout"] is None
+    assert load.failed == 0
+    record_property("tail_canary", recorded[-1]["tail_canary"])
+    record_property("p_tail", recorded[-1]["p_tail"])
+
+
+def test_a_good_canary_is_compared_then_promoted_and_its_baseline_stopped(
+    deployed: tuple[Project, str],
+) -> None:
+    project, first = deployed
+    project.write_config(**JUDGE)
+    second = project.commit("v2")
+    with Load(project.url, workers=6) as load:
+        load.wait_for(20)
+        result = project.run("deploy", timeout=150)
+    assert result.returncode == 0, result.stdout
+    pid, addr = baseline_of(result.stdout)
+    assert gone(pid)
+    recorded = looks(project, last_row(project)["id"])
+    assert recorded[-1]["decision"] == "successful"
+    assert {"p_latency", "p_tail", "p_errors", "shift", "shift_low", "shift_high"} <= set(
+        recorded[-1])
+    assert f"{addr}=50%" in result.stdout  # the baseline had the canary's weight
+    assert project.state()["stable"]["commit"] == second
+    assert load.failed == 0
+    assert first != second
