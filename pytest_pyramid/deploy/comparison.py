@@ -20,7 +20,7 @@ rollback, abort, a resumed supervisor, ``pyramid abort``, ``pyramid stop``) stop
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pytest_pyramid.deploy import nonparametric, processes
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
@@ -31,11 +31,26 @@ from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from pytest_pyramid.deploy.analysis import AnalysisRun
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.deploy.rollout import Deployer
+    from pytest_pyramid.deploy.processes import Registry
     from pytest_pyramid.deploy.state import Rollout
+
+class Deployer(Protocol):
+    """What of the rollout's Deployer the baseline's start and stop use (rollout.py imports
+    this module, not the other way round)."""
+
+    config: DeployConfig
+    registry: Registry
+
+    def out(self, line: str) -> None: ...
+
+    def release_for(self, commit: str) -> Path: ...
+
+    def stop_after_drain(self, version: Version, role: str) -> None: ...
+
 
 #: the access log's latencies are in milliseconds ($upstream_response_time)
 LOG_RESOLUTION_S = 0.001

@@ -65,7 +65,7 @@ def test_a_slow_tail_is_rolled_back_by_the_comparison(
     assert "slow tail:" in row["reason"]
     assert "Fisher p=" in row["reason"]
     assert "limit 500ms" not in row["reason"]  # the threshold limits did not see it
-    pid, addr = baseline_of(result.stdout)
+    pid, _ = baseline_of(result.stdout)
     assert gone(pid)
     recorded = looks(project, row["id"])
     assert recorded[-1]["decision"] == "failed"
