@@ -18,7 +18,7 @@ from tests.deploy.helpers import Load, Project, app_command
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-JUDGE = {"judge": "nonparametric", "steps": [50, 100], "judge_min_samples": 50,
+JUDGE: dict[str, Any] = {"judge": "nonparametric", "steps": [50, 100], "judge_min_samples": 50,
          "inconclusive_limit": 1000, "progress_deadline": "60s"}
 
 
