@@ -122,9 +122,12 @@ class Measurement:
     #: judge = "nonparametric": the look's numbers (nonparametric.Look.as_dict), kept so a
     #: person can see why it decided as it did
     comparison: Mapping[str, object] | None = None
+    #: metric sources judged at this look (deploy/rollout_metrics.py): name -> reading
+    metrics: Mapping[str, object] | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return ({} if self.comparison is None else {"comparison": dict(self.comparison)}) | {
+        return ({} if self.comparison is None else {"comparison": dict(self.comparison)}) | (
+            {} if self.metrics is None else {"metrics": dict(self.metrics)}) | {
             "result": self.result,
             "requests": self.requests,
             "error_rate": self.error_rate,
@@ -141,7 +144,7 @@ def blind(why: str, seen: Measurement) -> Measurement:
     whatever it showed, never a pass; its figures are kept for the record."""
     return Measurement("inconclusive", seen.requests, seen.error_rate, seen.p95,
                        (f"blind: {why}",), seen.stable_requests, seen.stable_error_rate,
-                       seen.stable_p95, seen.comparison)
+                       seen.stable_p95, seen.comparison, seen.metrics)
 
 
 def judge(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -91,6 +91,9 @@ class DeployConfig:
     stop_timeout: float
     lease_timeout: float
     watch: str
+    #: ``[tool.pyramid.metrics]`` as written (validated): the tables with ``rollout = true``
+    #: are judged at each look (deploy/rollout_metrics.py); kept raw so a job carries it as JSON
+    metrics: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def history_path(self) -> Path:
@@ -479,6 +482,7 @@ def build_config(
     override_source: str = "command line",
     cwd: Path | None = None,
     pyramid_verdict: str | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> DeployConfig:
     """Validate ``table`` (``[tool.pyramid.deploy]``), then apply command-line ``overrides``.
 
@@ -514,7 +518,8 @@ def build_config(
         people = cast("tuple[Person, ...]", values[table_key])
         values[table_key] = tuple(
             Person(p.name, tuple(_key_source(k, root) for k in p.keys), p.roles) for p in people)
-    config = DeployConfig(source=source, root=root, **values)  # type: ignore[arg-type]
+    config = DeployConfig(source=source, root=root, metrics=_rollout_metrics(metrics, source),
+                          **values)  # type: ignore[arg-type]
     for needed in router_kinds.BY_NAME[config.router].needs:
         if not str(getattr(config, needed) or "").strip():
             raise ConfigError(f"deploy.{needed}", getattr(config, needed), source,
@@ -522,6 +527,17 @@ def build_config(
     _check_people(config)
     _check_judge(config)
     return config
+
+
+def _rollout_metrics(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
+    """The metric tables marked ``rollout = true``, after the one parser checked them all
+    (a bad metric table is refused by the deploy as by the plugin)."""
+    if not table:
+        return {}
+    from pytest_pyramid.gates.sources import parse_metrics
+
+    marked = {m.name for m in parse_metrics(table, source) if m.rollout}
+    return {name: dict(value) for name, value in table.items() if name in marked}
 
 
 def _check_judge(config: DeployConfig) -> None:
@@ -586,5 +602,7 @@ def project_config(
     verdict = pyramid.get("verdict")
     if verdict is not None and (not isinstance(verdict, str) or not verdict.strip()):
         raise ConfigError("verdict", verdict, source, "expected a file path")
+    metrics = pyramid.get("metrics")
     return build_config(table, source=source, root=path.parent.resolve(), overrides=overrides,
-                        cwd=cwd or Path.cwd(), pyramid_verdict=verdict)
+                        cwd=cwd or Path.cwd(), pyramid_verdict=verdict,
+                        metrics=cast("Mapping[str, Any] | None", metrics))

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.deploy import analysis, comparison, first_step, processes, releases
+from pytest_pyramid.deploy import (
+    analysis,
+    comparison,
+    first_step,
+    processes,
+    releases,
+    rollout_metrics,
+)
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
@@ -118,6 +125,8 @@ class Deployer:
             max_p95_ratio=config.max_p95_ratio, max_error_rate_delta=config.max_error_rate_delta,
         )
         self._client_log_start = 0
+        #: [tool.pyramid.metrics] tables marked rollout = true, judged at every look
+        self.metrics = rollout_metrics.load(config)
         #: monotonic time of the new version's first traffic, when this process gave it
         self._exposed_mono: float | None = None
 
@@ -160,6 +169,7 @@ class Deployer:
             f"p95 {fmt_ms(m.p95)} (limit {fmt_ms(limits.p95)}) -> {m.result.upper()}"
             + ("" if m.result == "successful" else f": {'; '.join(m.reasons)}")
             + ("" if m.comparison is None else f"\n  [judge] {comparison.describe(m.comparison)}")
+            + ("" if not m.metrics else f"\n  [metrics] {rollout_metrics.describe(m.metrics)}")
         )
 
     def release_for(self, commit: str) -> Path:
@@ -595,6 +605,7 @@ class Deployer:
             else:
                 m = analysis.judge(window.upstreams.get(rollout.canary.addr),
                                    window.upstreams.get(state.stable.addr), self.limits)
+            m = rollout_metrics.judge(m, self.metrics, rollout.canary.commit)
             if reading.blind is not None and m.result != "failed":
                 m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()

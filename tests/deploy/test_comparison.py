@@ -1,5 +1,6 @@
 """judge = "nonparametric" in the rollout, pure parts: the split with a fresh baseline, one look
-from access-log lines, the settings' refusals, the state record of the baseline."""
+from access-log lines, the settings' refusals, the state record of the baseline; and metric
+sources judged at each look (rollout_metrics.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.deploy import comparison
-from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, parse_lines
+from pytest_pyramid.deploy import comparison, rollout_metrics
+from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement, parse_lines
 from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.nonparametric import Settings
 from pytest_pyramid.deploy.processes import Version
 from pytest_pyramid.deploy.state import DeployState, Rollout, parse_state
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates import external
+from pytest_pyramid.gates.sources import Metric, Reading, parse_metrics
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -157,3 +160,57 @@ def test_the_baseline_is_in_the_durable_record() -> None:
     broken = {**state.as_dict(), "rollout": {**state.rollout.as_dict(), "baseline": "x"}}
     with pytest.raises(ValueError, match=r"rollout\.baseline is not an object"):
         parse_state(broken)
+
+
+# -- metric sources in rollout analysis (deploy/rollout_metrics.py) ----------------------------
+ROLLOUT_METRIC = {"source": "file", "path": "/m/{version}.json", "threshold": ">= 0.02",
+                  "rollout": True}
+
+
+def _measured(result: str) -> Measurement:
+    return Measurement(result, 100, 0.0, 0.01, ("access log",))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("log", "value", "required", "decision", "said"),
+    [
+        ("successful", 0.03, True, "successful", ""),
+        ("successful", 0.01, True, "failed", "metric conversion = 0.01 breaks >= 0.02 (file)"),
+        ("inconclusive", 0.01, True, "failed", "metric conversion = 0.01 breaks"),
+        ("failed", 0.03, True, "failed", "access log"),
+        ("successful", None, True, "inconclusive", "metric conversion: not evaluated (stale)"),
+        ("successful", None, False, "successful", ""),  # required = false: only noted
+        ("failed", None, True, "failed", "access log"),
+    ],
+)
+def test_a_rollout_metric_is_judged_with_each_look(
+    log: str, value: float | None, required: bool, decision: str, said: str
+) -> None:
+    (metric,) = parse_metrics({"conversion": {**ROLLOUT_METRIC, "required": required}},
+                              "pyproject.toml")
+    asked: list[str] = []
+
+    def read(m: Metric, version: str) -> Reading:
+        asked.append(version)
+        return Reading(value, "" if value is not None else "stale")
+
+    judged = rollout_metrics.judge(_measured(log), (metric,), "c" * 40, read)
+    assert judged.result == decision
+    assert said in "; ".join(judged.reasons)
+    assert asked == ["c" * 40]  # {version} is the new version's commit
+    record = judged.as_dict()["metrics"]
+    assert isinstance(record, dict)
+    assert record["conversion"]["value"] == value
+    assert "conversion" in rollout_metrics.describe(record)
+
+
+def test_rollout_metrics_reach_the_deploy_and_leave_the_verdict_gates(tmp_path: Path) -> None:
+    table = {"conversion": ROLLOUT_METRIC, "tickets": {**ROLLOUT_METRIC, "rollout": False}}
+    config = build_config({}, source="pyproject.toml", root=tmp_path, metrics=table)
+    assert [m.name for m in rollout_metrics.load(config)] == ["conversion"]
+    gates = external.evaluate(parse_metrics(table, "pyproject.toml"), tmp_path)
+    assert [g.id for g in gates] == ["external.tickets"]
+    with pytest.raises(ConfigError) as caught:
+        build_config({}, source="pyproject.toml", root=tmp_path,
+                     metrics={"conversion": {**ROLLOUT_METRIC, "threshold": "lots"}})
+    assert caught.value.key == "metrics.conversion.threshold"

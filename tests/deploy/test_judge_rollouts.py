@@ -99,3 +99,28 @@ def test_a_good_canary_is_compared_then_promoted_and_its_baseline_stopped(
     assert project.state()["stable"]["commit"] == second
     assert load.failed == 0
     assert first != second
+
+
+def test_a_rollout_metric_breach_rolls_back_naming_the_metric(
+    deployed: tuple[Project, str],
+) -> None:
+    """A business figure read from outside the access log (a file source, {version} = the new
+    version's commit) breaks its threshold while the access log looks fine."""
+    project, first = deployed
+    folder = project.root.parent / "metrics"
+    folder.mkdir()
+    conversion = {"source": "file", "path": str(folder / "{version}.json"),
+                  "threshold": ">= 0.02", "rollout": True}
+    project.write_config(pyramid={"metrics": {"conversion": conversion}}, steps=[50, 100])
+    second = project.commit("v2-converts-less")
+    (folder / f"{second}.json").write_text('{"value": 0.011}')
+    with Load(project.url) as load:
+        load.wait_for(20)
+        result = project.run("deploy", timeout=120)
+    assert result.returncode == 1, result.stdout
+    row = last_row(project)
+    assert row["outcome"] == "rolled_back"
+    assert "metric conversion = 0.011 breaks >= 0.02 (file)" in row["reason"]
+    assert "[metrics] conversion 0.011 vs >= 0.02: fail" in result.stdout
+    assert project.state()["stable"]["commit"] == first
+    assert load.failed == 0
