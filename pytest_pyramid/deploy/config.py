@@ -94,6 +94,8 @@ class DeployConfig:
     #: ``[tool.pyramid.metrics]`` as written (validated): the tables with ``rollout = true``
     #: are judged at each look (deploy/rollout_metrics.py); kept raw so a job carries it as JSON
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[tool.pyramid.notify]`` as written (validated by deploy/notify.py's parser)
+    notify: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def history_path(self) -> Path:
@@ -483,6 +485,7 @@ def build_config(
     cwd: Path | None = None,
     pyramid_verdict: str | None = None,
     metrics: Mapping[str, Any] | None = None,
+    notify: Mapping[str, Any] | None = None,
 ) -> DeployConfig:
     """Validate ``table`` (``[tool.pyramid.deploy]``), then apply command-line ``overrides``.
 
@@ -519,7 +522,7 @@ def build_config(
         values[table_key] = tuple(
             Person(p.name, tuple(_key_source(k, root) for k in p.keys), p.roles) for p in people)
     config = DeployConfig(source=source, root=root, metrics=_rollout_metrics(metrics, source),
-                          **values)  # type: ignore[arg-type]
+                          notify=_notify(notify, source), **values)  # type: ignore[arg-type]
     for needed in router_kinds.BY_NAME[config.router].needs:
         if not str(getattr(config, needed) or "").strip():
             raise ConfigError(f"deploy.{needed}", getattr(config, needed), source,
@@ -538,6 +541,16 @@ def _rollout_metrics(table: Mapping[str, Any] | None, source: str) -> dict[str, 
 
     marked = {m.name for m in parse_metrics(table, source) if m.rollout}
     return {name: dict(value) for name, value in table.items() if name in marked}
+
+
+def _notify(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
+    """``[tool.pyramid.notify]``, refused here by its one parser when bad."""
+    if not table:
+        return {}
+    from pytest_pyramid.deploy.notify import parse_notify
+
+    parse_notify(table, source)
+    return dict(table)
 
 
 def _check_judge(config: DeployConfig) -> None:
@@ -602,7 +615,8 @@ def project_config(
     verdict = pyramid.get("verdict")
     if verdict is not None and (not isinstance(verdict, str) or not verdict.strip()):
         raise ConfigError("verdict", verdict, source, "expected a file path")
-    metrics = pyramid.get("metrics")
+    metrics, notify = pyramid.get("metrics"), pyramid.get("notify")
     return build_config(table, source=source, root=path.parent.resolve(), overrides=overrides,
                         cwd=cwd or Path.cwd(), pyramid_verdict=verdict,
-                        metrics=cast("Mapping[str, Any] | None", metrics))
+                        metrics=cast("Mapping[str, Any] | None", metrics),
+                        notify=cast("Mapping[str, Any] | None", notify))

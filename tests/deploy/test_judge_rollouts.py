@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.deploy.processes import start_ticks
-from tests.deploy.helpers import Load, Project, app_command
+from tests.deploy.helpers import Load, Project, app_command, receiving
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 JUDGE: dict[str, Any] = {"judge": "nonparametric", "steps": [50, 100], "judge_min_samples": 50,
          "inconclusive_limit": 1000, "progress_deadline": "60s"}
@@ -42,6 +44,19 @@ def baseline_of(stdout: str) -> tuple[int, str]:
     addr = line.split(" on ", 1)[1].split()[0]
     pid = int(line.split("(pid ", 1)[1].split(")")[0])
     return pid, addr
+
+
+def logged_line(path: Path, needle: str, timeout: float = 30.0) -> str:
+    """The first line of ``path`` holding ``needle``, once written (the delivery thread writes
+    it after its last attempt: polled with a generous deadline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = path.read_text() if path.exists() else ""
+        found = [line for line in text.splitlines() if needle in line]
+        if found or time.monotonic() > deadline:
+            assert found, text
+            return found[0]
+        time.sleep(0.05)
 
 
 def gone(pid: int) -> bool:
@@ -101,26 +116,38 @@ def test_a_good_canary_is_compared_then_promoted_and_its_baseline_stopped(
     assert first != second
 
 
-def test_a_rollout_metric_breach_rolls_back_naming_the_metric(
+def test_a_rollout_metric_breach_rolls_back_naming_the_metric_and_is_told(
     deployed: tuple[Project, str],
 ) -> None:
     """A business figure read from outside the access log (a file source, {version} = the new
-    version's commit) breaks its threshold while the access log looks fine."""
+    version's commit) breaks its threshold while the access log looks fine. The webhooks are
+    told (started, rolled back with the reason); one that answers 500 is retried, logged, and
+    changes nothing."""
     project, first = deployed
     folder = project.root.parent / "metrics"
     folder.mkdir()
     conversion = {"source": "file", "path": str(folder / "{version}.json"),
                   "threshold": ">= 0.02", "rollout": True}
-    project.write_config(pyramid={"metrics": {"conversion": conversion}}, steps=[50, 100])
-    second = project.commit("v2-converts-less")
-    (folder / f"{second}.json").write_text('{"value": 0.011}')
-    with Load(project.url) as load:
-        load.wait_for(20)
-        result = project.run("deploy", timeout=120)
+    with receiving() as told, receiving() as broken:
+        broken.statuses = [500] * 10
+        hooks = {"webhooks": [{"url": told.url}, {"url": broken.url, "retries": 1}]}
+        project.write_config(pyramid={"metrics": {"conversion": conversion}, "notify": hooks},
+                             steps=[50, 100])
+        second = project.commit("v2-converts-less")
+        (folder / f"{second}.json").write_text('{"value": 0.011}')
+        with Load(project.url) as load:
+            load.wait_for(20)
+            result = project.run("deploy", timeout=120)
+        assert told.events(2) == ["started", "rolled_back"]
+        assert broken.events(4) == ["started", "started", "rolled_back", "rolled_back"]
     assert result.returncode == 1, result.stdout
     row = last_row(project)
     assert row["outcome"] == "rolled_back"
     assert "metric conversion = 0.011 breaks >= 0.02 (file)" in row["reason"]
     assert "[metrics] conversion 0.011 vs >= 0.02: fail" in result.stdout
+    assert "metric conversion = 0.011 breaks" in told.bodies[1]["text"]
+    assert told.bodies[1]["details"]["commit"] == second
+    logged = logged_line(project.work_dir / "notify.log", f"rolled_back to {broken.url}")
+    assert "not delivered after 2 attempt(s): HTTP 500" in logged
     assert project.state()["stable"]["commit"] == first
     assert load.failed == 0
