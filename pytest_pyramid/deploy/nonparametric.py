@@ -207,7 +207,10 @@ def judge(
     # request is as likely to be among them, so the canary's count is hypergeometric and
     # Fisher's test exact (a threshold from the baseline's own sample is not: its noise adds
     # false rollbacks, 1 in 100 A/A rollouts here)
-    threshold = nearest_rank(sorted([*baseline.latencies, *canary.latencies]), 95)
+    # (plus the resolution: a request slower by no more than what can be measured is not in
+    # the tail; a function of the pooled sample still, so the test stays exact)
+    threshold = nearest_rank(sorted([*baseline.latencies, *canary.latencies]), 95) + \
+        settings.resolution
     p_latency = float(mannwhitneyu(canary.latencies, baseline.latencies,
                                    alternative="greater", method="asymptotic").pvalue)
     # the rollback's interval at its own level; the pass needs the one-sided 95% upper bound
@@ -264,8 +267,9 @@ def _failures(look: Look, settings: Settings) -> tuple[str, ...]:
         )
     if look.p_tail is not None and look.p_tail < look.alpha_tail:
         reasons.append(
-            f"slow tail: {look.tail_canary:.1%} of canary requests above the common p95 "
-            f"{(look.tail_threshold or 0) * 1000:.0f}ms vs {look.tail_baseline:.1%}, "
+            f"slow tail: {look.tail_canary:.1%} of canary requests above "
+            f"{(look.tail_threshold or 0) * 1000:.0f}ms (the common p95"
+            f"{' + the resolution' if settings.resolution else ''}) vs {look.tail_baseline:.1%}, "
             f"Fisher p={look.p_tail:.2g} < {look.alpha_tail:.2g}"
         )
     if look.p_errors is not None and look.p_errors < look.alpha_errors:
