@@ -9,6 +9,8 @@ is promoted; the baseline process is gone afterwards in both outcomes.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
@@ -151,3 +153,33 @@ def test_a_rollout_metric_breach_rolls_back_naming_the_metric_and_is_told(
     assert "not delivered after 2 attempt(s): HTTP 500" in logged
     assert project.state()["stable"]["commit"] == first
     assert load.failed == 0
+
+
+def test_the_baseline_of_a_rollout_whose_supervisor_died_is_stopped_by_abort(
+    deployed: tuple[Project, str],
+) -> None:
+    """No traffic: the first step waits for data with canary and baseline running. The
+    supervisor is SIGKILLed; `pyramid abort` settles the rollout from its durable record and
+    stops the baseline with the canary."""
+    project, first = deployed
+    project.write_config(**JUDGE)
+    project.commit("v2")
+    result = project.run("deploy", "--detach")
+    assert result.returncode == 0, result.stdout
+    state = project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 50, 90)
+    baseline, canary = state["rollout"]["baseline"], state["rollout"]["canary"]
+    lease = json.loads((project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))
+    assert start_ticks(int(lease["pid"])) == lease["start_ticks"]
+    os.kill(int(lease["pid"]), signal.SIGKILL)
+    aborted = project.run("abort", "--by", "test")
+    assert aborted.returncode in (0, 1), aborted.stdout  # abort, or a resume that settles it
+    project.wait_state(lambda s: s.get("rollout") is None, 90)
+    def ended(version: dict[str, Any]) -> bool:
+        return bool(start_ticks(int(version["pid"])) != version["start_ticks"])
+
+    deadline = time.monotonic() + 30
+    while not (ended(baseline) and ended(canary)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ended(baseline), aborted.stdout
+    assert ended(canary)
+    assert project.state()["stable"]["commit"] == first
