@@ -734,6 +734,8 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                                dry_run=False, verdict_path=str(config.verdict), reason=str(exc))
         history.close()
         out(f"[deploy] refused: {exc}")
+        notify.tell(config, "refused", f"{commit[:12]}: {exc}",
+                    {"commit": commit, "reasons": [str(exc)]}, wait_s=notify.EXIT_WAIT_S)
         return 1
     extra = f", rollback {outcome.rollback_s:.3f}s" if outcome.rollback_s is not None else ""
     out(f"[deploy] #{deployment_id} {outcome.outcome} after {time.monotonic() - started:.1f}s"
