@@ -153,3 +153,27 @@ def test_a_bad_notify_table_is_refused_by_the_deploy(repo: Project) -> None:
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 3
     assert "notify.webhooks[0].url" in result.stderr
+
+
+@pytest.mark.parametrize(("outcome", "event", "said"), [
+    ("succeeded", "promoted", "#7 cccccccccccc: every step passed"),
+    ("rolled_back", "rolled_back", "#7 cccccccccccc: every step passed"),
+    ("aborted", "rolled_back", "#7 cccccccccccc: aborted: every step passed"),
+    ("failed", "rolled_back", "#7 cccccccccccc: failed: every step passed"),
+    ("unchanged", None, ""),
+])
+def test_a_rollouts_outcome_is_told_as_its_event(
+    receiver: Receiver, tmp_path: Path, outcome: str, event: str | None, said: str
+) -> None:
+    from pytest_pyramid.deploy.config import build_config
+    from pytest_pyramid.deploy.notify import tell_outcome
+
+    config = build_config({}, source="pyproject.toml", root=tmp_path,
+                          notify={"webhooks": [{"url": receiver.url}]})
+    tell_outcome(config, 7, "c" * 40, outcome, "every step passed")
+    if event is None:
+        assert receiver.bodies == []  # nothing was rolled out: nothing to tell
+        return
+    assert receiver.events(1) == [event]
+    assert said in receiver.bodies[0]["text"]
+    assert receiver.bodies[0]["details"]["outcome"] == outcome
