@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_pyramid.config_schema import key_text
 from pytest_pyramid.durations import parse_duration
@@ -33,8 +33,6 @@ from pytest_pyramid.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
-
-    from pytest_pyramid.deploy.config import DeployConfig
 
 EVENTS = ("started", "promoted", "rolled_back", "refused", "needs_approval")
 DEFAULT_TIMEOUT_S = 5.0
@@ -198,6 +196,23 @@ def post(url: str, data: bytes, timeout: float) -> str:
         return f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return str(getattr(exc, "reason", exc))
+
+
+class DeployConfig(Protocol):
+    """What of deploy/config.py's DeployConfig a notification uses (config.py imports this
+    module to validate ``[tool.pyramid.notify]``, not the other way round)."""
+
+    @property
+    def notify(self) -> Mapping[str, Any]: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def work_dir(self) -> Path: ...
+
+    @property
+    def root(self) -> Path: ...
 
 
 def for_config(config: DeployConfig) -> Notifier:
