@@ -9,6 +9,9 @@
 2. keep-alive loopback clients on /api/items while `pyramid deploy --redeploy` canaries the same
    commit through 5/25/50/100 and bakes it (a redeploy: a new release of the running code);
 3. the same clients while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
+3b. a slow tail (DEMO_FAULT=slow-tail: 10% of responses +400 ms, p95 under the 500 ms limit)
+   canaried with judge = nonparametric: rolled back by the comparison with a fresh baseline,
+   while the threshold limits alone let it through (the output says so, with its p95);
 4. `pyramid rollback`: the version that completed a deploy before the current one is started
    again from its release folder and takes all traffic, under the same clients;
 5. `pyramid status`, `pyramid history`, `pyramid stats`;
@@ -39,6 +42,11 @@ SLOW_COMMAND = (
     "env DEMO_FAULT=slow DEMO_DB={release}/shop.sqlite python -m uvicorn --factory "
     "demo_service.app:app_from_env --host 127.0.0.1 --port {port} --log-level warning"
 )
+SLOW_TAIL_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow ", "DEMO_FAULT=slow-tail ")
+#: the slow tail is judged on 25% steps: at 5% the demo's clients take long to give both sides
+#: enough requests; the looks wait for data rather than pause for a human
+SLOW_TAIL_FLAGS = ("--judge", "nonparametric", "--steps", "25,50,100",
+                   "--inconclusive-limit", "40")
 # Every pyramid command gets at most this long: a stuck step fails the demo instead of hanging.
 COMMAND_TIMEOUT_S = 240.0
 
@@ -113,6 +121,50 @@ def pyramid(*args: str) -> int:
         return 124
     say(f"(exit {result.returncode})")
     return result.returncode
+
+
+def deployment_detail(ident: object) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_pyramid.deploy", "history", "--json", "--id", str(ident)],
+        cwd=HERE, env=pyramid_env(), capture_output=True, text=True, timeout=60, check=False)
+    return dict(json.loads(result.stdout or "{}")) if result.returncode == 0 else {}
+
+
+def slow_tail(port: int, url: str) -> list[str]:
+    """Step 3b: the slow tail, judged by the comparison; what the threshold limits saw."""
+    banner("3b. a slow tail (DEMO_FAULT=slow-tail: 10% of API responses +400 ms) judged by "
+           "judge = nonparametric against a fresh baseline")
+    with Load(url) as load:
+        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command",
+                       SLOW_TAIL_COMMAND, *SLOW_TAIL_FLAGS)
+    say(f"[clients] {load.report()}")
+    row = last_deployment()
+    reason = str(row.get("reason") or "")
+    problems = []
+    if code != 1 or row.get("outcome") != "rolled_back" or "slow tail" not in reason:
+        problems.append(f"the slow tail ended with exit {code}, outcome {row.get('outcome')!r} "
+                        f"({reason or 'no reason'}): expected a rollback by the slow-tail test")
+    else:
+        say(f"[demo] the slow tail was rolled back by the nonparametric judge: {reason}")
+    say(f"[demo] {threshold_view(row.get('id'))}")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the slow tail")
+    return problems
+
+
+def threshold_view(ident: object) -> str:
+    """What the threshold limits said of the same looks (they run beside the comparison)."""
+    steps = deployment_detail(ident).get("steps") or []
+    looks = [m for step in steps if isinstance(step, dict)
+             for m in step.get("measurements") or [] if isinstance(m, dict)]
+    judged = [m for m in looks if m.get("p95_s") is not None]
+    if not judged:
+        return "the threshold judge: no measurement recorded to show"
+    last = judged[-1]
+    p95, rate = float(last["p95_s"]), float(last.get("error_rate") or 0.0)
+    verdict = "lets it through" if p95 <= 0.5 and rate <= 0.005 else "also fails it"
+    return (f"the threshold judge alone {verdict}: the canary's p95 {p95 * 1000:.0f}ms against "
+            f"the 500ms limit, errors {rate:.2%} against 0.50% (the same look)")
 
 
 def last_deployment() -> dict[str, object]:
@@ -248,6 +300,8 @@ def demo(port: int) -> list[str]:
         problems.append(f"clients saw {load.failed} failed request(s) during the slow release's "
                         "rollback (requests in flight must drain first)")
 
+    problems += slow_tail(port, url)
+
     banner("4. `pyramid rollback`: back to the release before the current one")
     with Load(url) as load:
         code = pyramid("rollback", "--port", str(port), "--by", "demo")
@@ -307,8 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             say(f"[demo] FAILED: {line}")
         return 1
-    say("[demo] done: a good canary promoted after its bake, a slow one rolled back, a rollback "
-        "to the previous release, nothing left running")
+    say("[demo] done: a good canary promoted after its bake, a slow one rolled back, a slow "
+        "tail rolled back by the nonparametric judge, a rollback to the previous release, "
+        "nothing left running")
     return 0
 
 

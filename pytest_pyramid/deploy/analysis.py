@@ -119,9 +119,15 @@ class Measurement:
     stable_requests: int = 0
     stable_error_rate: float | None = None
     stable_p95: float | None = None
+    #: judge = "nonparametric": the look's numbers (nonparametric.Look.as_dict), kept so a
+    #: person can see why it decided as it did
+    comparison: Mapping[str, object] | None = None
+    #: metric sources judged at this look (deploy/rollout_metrics.py): name -> reading
+    metrics: Mapping[str, object] | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        return ({} if self.comparison is None else {"comparison": dict(self.comparison)}) | (
+            {} if self.metrics is None else {"metrics": dict(self.metrics)}) | {
             "result": self.result,
             "requests": self.requests,
             "error_rate": self.error_rate,
@@ -138,7 +144,7 @@ def blind(why: str, seen: Measurement) -> Measurement:
     whatever it showed, never a pass; its figures are kept for the record."""
     return Measurement("inconclusive", seen.requests, seen.error_rate, seen.p95,
                        (f"blind: {why}",), seen.stable_requests, seen.stable_error_rate,
-                       seen.stable_p95)
+                       seen.stable_p95, seen.comparison, seen.metrics)
 
 
 def judge(
@@ -206,6 +212,8 @@ class AnalysisRun:
     failures: int = 0
     consecutive_inconclusive: int = 0
     step_successes: int = 0
+    #: judge = "nonparametric": looks that ran the tests so far (each spent its share of alpha)
+    looks: int = 0
 
     def new_step(self) -> None:
         self.step_successes = 0

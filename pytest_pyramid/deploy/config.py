@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,6 +23,9 @@ from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
 STRATEGIES = ("canary", "blue-green")
+#: threshold: limits on the new version's own figures; nonparametric: also compared with a
+#: fresh baseline (deploy/comparison.py, deploy/nonparametric.py)
+JUDGES = ("threshold", "nonparametric")
 WATCH_POLICIES = ("rollback", "alert", "off")
 
 
@@ -56,6 +59,11 @@ class DeployConfig:
     compare_with_stable: bool
     max_p95_ratio: float
     max_error_rate_delta: float
+    judge: str
+    judge_alpha: float
+    judge_looks: int
+    judge_min_samples: int
+    judge_max_shift: float
     bake: float
     progress_deadline: float
     request_timeout: float
@@ -83,6 +91,11 @@ class DeployConfig:
     stop_timeout: float
     lease_timeout: float
     watch: str
+    #: ``[tool.pyramid.metrics]`` as written (validated): the tables with ``rollout = true``
+    #: are judged at each look (deploy/rollout_metrics.py); kept raw so a job carries it as JSON
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[tool.pyramid.notify]`` as written (validated by deploy/notify.py's parser)
+    notify: Mapping[str, Any] = field(default_factory=dict)
     requires: str = ""
     requires_within: float = 72 * 3600.0
     #: the environment this deploys to ("": the deploy table without environments)
@@ -202,6 +215,16 @@ _rate = Kind("rate", _messaged(
 _positive_float = Kind("number", _messaged({"type": "number", "exclusiveMinimum": 0},
                                            "expected a number > 0"),
                        convert=float, from_text=_number_from_text)
+#: a share strictly between 0 and 1 (the judge's significance level)
+_open_fraction = Kind("fraction", _messaged(
+    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "expected a number between 0 and 1 (both excluded) like 0.01"),
+    convert=float, from_text=_number_from_text)
+#: a share from 0 up to 1 excluded (the judge's margins)
+_share = Kind("share", _messaged(
+    {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+    "expected a number from 0 up to 1 (excluded) like 0.1"),
+    convert=float, from_text=_number_from_text)
 _bool = Kind("bool", _messaged({"type": "boolean"}, "expected true or false"),
              convert=bool, from_text=_bool_from_text)
 
@@ -359,6 +382,21 @@ KEYS: dict[str, Key] = {
                           metavar="RATIO"),
     "max_error_rate_delta": _key(0.005, _rate, "with comparison: canary minus stable error "
                                  "rate limit", metavar="RATE"),
+    "judge": _key("threshold", _choice(JUDGES), "threshold: the limits above; nonparametric: "
+                  "also start a fresh baseline of the stable release, give it the canary's weight "
+                  "and compare per-request latency, slow tail and errors with statistics "
+                  "(docs/deploy.md)"),
+    "judge_alpha": _key(0.01, _open_fraction, "nonparametric: chance of a false rollback over "
+                        "the whole rollout (split over the tests and the planned looks)",
+                        metavar="P"),
+    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha; a "
+                        "look past them can pass or wait, never roll back on statistics",
+                        metavar="N"),
+    "judge_min_samples": _key(50, _int(2), "nonparametric: fewer requests on either side: the "
+                              "look is inconclusive (never a pass)", metavar="N"),
+    "judge_max_shift": _key(0.1, _share, "nonparametric: a latency shift below this share of "
+                            "the baseline's median never rolls back, and a pass needs the "
+                            "shift shown below it", metavar="SHARE"),
     "bake": _key("1m", _duration, "after 100%: keep the previous version warm and go on "
                  "analysing this long; a breach switches back at once", metavar="DURATION"),
     "progress_deadline": _key("5m", _positive_duration, "a rollout that has not advanced a "
@@ -458,6 +496,8 @@ def build_config(
     pyramid_verdict: str | None = None,
     environment: str = "",
     requires_history: Path | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    notify: Mapping[str, Any] | None = None,
 ) -> DeployConfig:
     """Validate ``table`` (``[tool.pyramid.deploy]``), then apply command-line ``overrides``.
 
@@ -496,13 +536,52 @@ def build_config(
         values[table_key] = tuple(
             Person(p.name, tuple(_key_source(k, root) for k in p.keys), p.roles) for p in people)
     values.update(environment=environment, requires_history=requires_history)
-    config = DeployConfig(source=source, root=root, **values)  # type: ignore[arg-type]
+    config = DeployConfig(source=source, root=root, metrics=_rollout_metrics(metrics, source),
+                          notify=_notify(notify, source), **values)  # type: ignore[arg-type]
     for needed in router_kinds.BY_NAME[config.router].needs:
         if not str(getattr(config, needed) or "").strip():
             raise ConfigError(f"deploy.{needed}", getattr(config, needed), source,
                               f"router = {config.router!r} needs {needed}")
     _check_people(config)
+    _check_judge(config)
     return config
+
+
+def _rollout_metrics(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
+    """The metric tables marked ``rollout = true``, after the one parser checked them all
+    (a bad metric table is refused by the deploy as by the plugin)."""
+    if not table:
+        return {}
+    from pytest_pyramid.gates.sources import parse_metrics
+
+    marked = {m.name for m in parse_metrics(table, source) if m.rollout}
+    return {name: dict(value) for name, value in table.items() if name in marked}
+
+
+def _notify(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
+    """``[tool.pyramid.notify]``, refused here by its one parser when bad."""
+    if not table:
+        return {}
+    from pytest_pyramid.deploy.notify import parse_notify
+
+    parse_notify(table, source)
+    return dict(table)
+
+
+def _check_judge(config: DeployConfig) -> None:
+    """What the schema cannot say: the comparison needs a step below 100% (the baseline gets
+    the canary's weight there) and scipy (the stats extra)."""
+    if config.judge != "nonparametric":
+        return
+    if config.strategy == "blue-green" or not any(w < 100 for w in config.steps):
+        raise ConfigError("deploy.judge", config.judge, config.source,
+                          f"compares at steps below 100%; this plan ({config.strategy}, steps "
+                          f"{list(config.steps)}) has none")
+    import importlib.util
+
+    if importlib.util.find_spec("scipy") is None:
+        raise ConfigError("deploy.judge", config.judge, config.source,
+                          "needs scipy: pip install 'pytest-pyramid-verdict[stats]'")
 
 
 def _check_people(config: DeployConfig) -> None:
@@ -563,6 +642,8 @@ def project_config(
     verdict = pyramid.get("verdict")
     if verdict is not None and (not isinstance(verdict, str) or not verdict.strip()):
         raise ConfigError("verdict", verdict, source, "expected a file path")
+    metrics = cast("Mapping[str, Any] | None", pyramid.get("metrics"))
+    notify = cast("Mapping[str, Any] | None", pyramid.get("notify"))
     root = path.parent.resolve()
     chosen = environments.table_for(table, env, source, require_env=require_env)
     requires_history = None
@@ -573,14 +654,17 @@ def project_config(
                               "expected another environment of [tool.pyramid.deploy."
                               "environments]")
         before = build_config(environments.table_for(table, str(required), source),
-                              source=source, root=root, pyramid_verdict=verdict)
+                              source=source, root=root, pyramid_verdict=verdict,
+                              metrics=metrics, notify=notify)
         requires_history = before.history_path
     config = build_config(chosen, source=source, root=root, overrides=overrides,
                           cwd=cwd or Path.cwd(), pyramid_verdict=verdict,
-                          environment=env or "", requires_history=requires_history)
+                          environment=env or "", requires_history=requires_history,
+                          metrics=metrics, notify=notify)
     if env is not None:
         everyone = {name: build_config(environments.table_for(table, name, source),
-                                       source=source, root=root, pyramid_verdict=verdict)
+                                       source=source, root=root, pyramid_verdict=verdict,
+                                       metrics=metrics, notify=notify)
                     for name in environments.declared(table, source) if name != env}
         environments.check_apart({**everyone, env: config}, source)
     return config

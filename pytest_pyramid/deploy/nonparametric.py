@@ -58,6 +58,9 @@ class Settings:
     max_shift: float = 0.10  # of the baseline's median latency
     max_tail_increase: float = 0.05  # share of requests above the baseline's p95
     max_error_increase: float = 0.01  # error rate
+    #: a shift no larger than this (seconds) is no shift: the latencies' resolution (nginx
+    #: logs milliseconds), so a 1 ms median cannot make a 0.1 ms limit nobody can measure
+    resolution: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -67,11 +70,17 @@ class Settings:
             problems.append(f"looks = {self.looks} (must be at least 1)")
         if self.min_samples < 2:
             problems.append(f"min_samples = {self.min_samples} (must be at least 2)")
+        if not 0 <= self.resolution < 1:
+            problems.append(f"resolution = {self.resolution} (must be in [0, 1) seconds)")
         for name in ("max_shift", "max_tail_increase", "max_error_increase"):
             if not 0 <= getattr(self, name) < 1:
                 problems.append(f"{name} = {getattr(self, name)} (must be in [0, 1))")
         if problems:
             raise ValueError("judge settings: " + "; ".join(problems))
+
+    def shift_limit(self, baseline_median: float) -> float:
+        """The largest latency shift that is never a rollback (seconds)."""
+        return max(self.max_shift * baseline_median, self.resolution)
 
     def alpha_for(self, test: str, look: int) -> float:
         """The significance level of ``test`` at look ``look`` (1-based; a look past the plan
@@ -198,7 +207,10 @@ def judge(
     # request is as likely to be among them, so the canary's count is hypergeometric and
     # Fisher's test exact (a threshold from the baseline's own sample is not: its noise adds
     # false rollbacks, 1 in 100 A/A rollouts here)
-    threshold = nearest_rank(sorted([*baseline.latencies, *canary.latencies]), 95)
+    # (plus the resolution: a request slower by no more than what can be measured is not in
+    # the tail; a function of the pooled sample still, so the test stays exact)
+    threshold = nearest_rank(sorted([*baseline.latencies, *canary.latencies]), 95) + \
+        settings.resolution
     p_latency = float(mannwhitneyu(canary.latencies, baseline.latencies,
                                    alternative="greater", method="asymptotic").pvalue)
     # the rollback's interval at its own level; the pass needs the one-sided 95% upper bound
@@ -244,18 +256,20 @@ def _failures(look: Look, settings: Settings) -> tuple[str, ...]:
     assert look.baseline_median is not None
     assert look.shift is not None
     reasons = []
-    limit = settings.max_shift * look.baseline_median
-    if look.p_latency is not None and look.p_latency < look.alpha_latency and look.shift >= limit:
+    limit = settings.shift_limit(look.baseline_median)
+    if look.p_latency is not None and look.p_latency < look.alpha_latency and \
+            look.shift >= limit and look.shift > settings.resolution:
         reasons.append(
             f"slower: shift {_ms(look.shift)} [{_ms(look.shift_low)}, {_ms(look.shift_high)}] "
             f"over the baseline's median {look.baseline_median * 1000:.1f}ms "
-            f"(max_shift {settings.max_shift:.0%}), "
+            f"(max_shift {settings.max_shift:.0%}, limit {_ms(limit)}), "
             f"Mann-Whitney p={look.p_latency:.2g} < {look.alpha_latency:.2g}"
         )
     if look.p_tail is not None and look.p_tail < look.alpha_tail:
         reasons.append(
-            f"slow tail: {look.tail_canary:.1%} of canary requests above the common p95 "
-            f"{(look.tail_threshold or 0) * 1000:.0f}ms vs {look.tail_baseline:.1%}, "
+            f"slow tail: {look.tail_canary:.1%} of canary requests above "
+            f"{(look.tail_threshold or 0) * 1000:.0f}ms (the common p95"
+            f"{' + the resolution' if settings.resolution else ''}) vs {look.tail_baseline:.1%}, "
             f"Fisher p={look.p_tail:.2g} < {look.alpha_tail:.2g}"
         )
     if look.p_errors is not None and look.p_errors < look.alpha_errors:
@@ -274,7 +288,7 @@ def _not_shown(
     assert look.tail_baseline is not None
     assert look.errors_baseline is not None
     reasons = []
-    limit = settings.max_shift * look.baseline_median
+    limit = settings.shift_limit(look.baseline_median)
     if shift_high > limit:
         reasons.append(f"shift's upper bound {_ms(shift_high)} is above max_shift {_ms(limit)}")
     tail_high = upper_bound(tail_c, look.n_canary)

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_pyramid.config_schema import key_text
 from pytest_pyramid.durations import parse_duration
@@ -40,6 +40,12 @@ DEFAULT_RETRIES = 2
 MAX_RETRIES = 5
 FIRST_PAUSE_S = 0.5
 LOG_NAME = "notify.log"
+#: how long a command that is about to exit waits for its deliveries (each is bounded anyway;
+#: the process's end must not hang on a silent receiver)
+EXIT_WAIT_S = 5.0
+#: a rollout's outcome (rollout.Outcome.outcome) -> the event it is told as
+OUTCOME_EVENTS = {"succeeded": "promoted", "rolled_back": "rolled_back",
+                  "aborted": "rolled_back", "failed": "rolled_back"}
 
 
 @dataclass(frozen=True)
@@ -190,3 +196,50 @@ def post(url: str, data: bytes, timeout: float) -> str:
         return f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return str(getattr(exc, "reason", exc))
+
+
+class DeployConfig(Protocol):
+    """What of deploy/config.py's DeployConfig a notification uses (config.py imports this
+    module to validate ``[tool.pyramid.notify]``, not the other way round)."""
+
+    @property
+    def notify(self) -> Mapping[str, Any]: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def work_dir(self) -> Path: ...
+
+    @property
+    def root(self) -> Path: ...
+
+
+def for_config(config: DeployConfig) -> Notifier:
+    """The deploy's notifier (no webhooks: sends nothing)."""
+    hooks = parse_notify(dict(config.notify), config.source) if config.notify else ()
+    return Notifier(hooks, config.work_dir, service=config.root.name)
+
+
+def tell(config: DeployConfig, event: str, summary: str,
+         details: Mapping[str, object] | None = None, *, wait_s: float = 0.0) -> None:
+    """Send ``event`` to the configured webhooks; with ``wait_s``, give the deliveries that
+    long (a command about to exit). Never raises for a receiver, never blocks longer."""
+    notifier = for_config(config)
+    if not notifier.hooks:
+        return
+    notifier.send(event, summary, details)
+    if wait_s > 0:
+        notifier.wait(wait_s)
+
+
+def tell_outcome(config: DeployConfig, deployment_id: int, commit: str, outcome: str,
+                 reason: str, *, wait_s: float = EXIT_WAIT_S) -> None:
+    """A rollout ended: promoted, or rolled back (aborted and failed too, said in the text)."""
+    event = OUTCOME_EVENTS.get(outcome)
+    if event is None:  # "unchanged": nothing was rolled out
+        return
+    said = "" if outcome in ("succeeded", "rolled_back") else f"{outcome}: "
+    tell(config, event, f"#{deployment_id} {commit[:12]}: {said}{reason}",
+         {"deployment": deployment_id, "commit": commit, "outcome": outcome, "reason": reason},
+         wait_s=wait_s)

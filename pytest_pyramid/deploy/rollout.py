@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.deploy import analysis, first_step, processes, releases
+from pytest_pyramid.deploy import (
+    analysis,
+    comparison,
+    first_step,
+    processes,
+    releases,
+    rollout_metrics,
+)
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
@@ -118,6 +125,8 @@ class Deployer:
             max_p95_ratio=config.max_p95_ratio, max_error_rate_delta=config.max_error_rate_delta,
         )
         self._client_log_start = 0
+        #: [tool.pyramid.metrics] tables marked rollout = true, judged at every look
+        self.metrics = rollout_metrics.load(config)
         #: monotonic time of the new version's first traffic, when this process gave it
         self._exposed_mono: float | None = None
 
@@ -159,6 +168,8 @@ class Deployer:
             f"errors {fmt_rate(m.error_rate)} (limit {fmt_rate(limits.error_rate)}), "
             f"p95 {fmt_ms(m.p95)} (limit {fmt_ms(limits.p95)}) -> {m.result.upper()}"
             + ("" if m.result == "successful" else f": {'; '.join(m.reasons)}")
+            + ("" if m.comparison is None else f"\n  [judge] {comparison.describe(m.comparison)}")
+            + ("" if not m.metrics else f"\n  [metrics] {rollout_metrics.describe(m.metrics)}")
         )
 
     def release_for(self, commit: str) -> Path:
@@ -237,6 +248,7 @@ class Deployer:
         self.out(f"[rollback] all traffic on stable {stable.addr} ({stable.commit[:12]}), "
                  f"verified in {format_duration(rollback_s)}")
         self.stop_after_drain(rollout.canary, "the new version")
+        comparison.stop_baseline(self, rollout)
         state.rollout = None
         self.save(state)
         self.out(f"[rollback] new version {rollout.canary.addr} stopped after the router drained")
@@ -266,6 +278,7 @@ class Deployer:
             return self.stuck(state, rollout, f"promotion failed: {result.message}", exposed)
         if old is not None and old.pid != rollout.canary.pid:
             self.stop_after_drain(old, "the previous version")
+        comparison.stop_baseline(self, rollout)
         state.stable = rollout.canary
         state.previous = old if old is not None and old.commit else state.previous
         state.rollout = None
@@ -432,6 +445,15 @@ class Deployer:
                     self.save(state)
                     return Outcome(1, "aborted", f"smoke check {path} failed ({why}); stable "
                                                  "kept all traffic")
+        if self.config.judge == "nonparametric":
+            try:
+                comparison.start_baseline(self, rollout, state.stable)
+            except (StartError, releases.ReleaseError) as exc:
+                processes.stop(canary, self.config.stop_timeout, self.registry)
+                state.rollout = None
+                self.save(state)
+                return Outcome(1, "aborted", f"the fresh baseline failed to start: {exc}; "
+                                             f"stable {state.stable.addr} kept all traffic")
         rollout.status = "running"
         self.save(state)
         try:
@@ -485,7 +507,9 @@ class Deployer:
 
     def step(self, state: DeployState, rollout: Rollout, stage: Stage, run: AnalysisRun) -> None:
         assert state.stable is not None
-        weights = split(state.stable.addr, rollout.canary.addr, stage.weight)
+        baseline = rollout.baseline.addr if rollout.baseline is not None else None
+        weights = comparison.weights(state.stable.addr, baseline, rollout.canary.addr,
+                                     stage.weight)
         result = self.route(weights)
         if not result.ok:
             self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
@@ -575,8 +599,13 @@ class Deployer:
                           time.monotonic(), cause="router")
             reading = cursor.read()
             window = analysis.parse_lines(reading.lines)
-            m = analysis.judge(window.upstreams.get(rollout.canary.addr),
-                               window.upstreams.get(state.stable.addr), self.limits)
+            if comparison.compares(rollout, stage.weight, phase.mode):
+                m = comparison.look(window, rollout, state.stable, self.limits, self.config,
+                                    run)
+            else:
+                m = analysis.judge(window.upstreams.get(rollout.canary.addr),
+                                   window.upstreams.get(state.stable.addr), self.limits)
+            m = rollout_metrics.judge(m, self.metrics, rollout.canary.commit)
             if reading.blind is not None and m.result != "failed":
                 m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()
@@ -719,6 +748,7 @@ class Deployer:
         served = actual is not None and rollout.canary.addr in actual.weights
         if exposed is None and not served:
             processes.stop(rollout.canary, self.config.stop_timeout, self.registry)
+            comparison.stop_baseline(self, rollout, drain=False)
             state.rollout = None
             self.save(state)
             self.answer_all(rollout, f"rollout #{rollout.id} ended (aborted) before acting")

@@ -195,7 +195,7 @@ def _approvals(config: DeployConfig, anchors: Anchors, verdict: Verdict, history
 
 
 def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], None]) -> int:
-    from pytest_pyramid.deploy import gate
+    from pytest_pyramid.deploy import gate, notify
     from pytest_pyramid.deploy.history import now_utc
     from pytest_pyramid.verdict import provenance
     from pytest_pyramid.verdict.signing import SignatureError
@@ -214,6 +214,10 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
                                dry_run=request.dry_run, verdict_path=str(config.verdict),
                                reason="; ".join(reasons))
         history.close()
+        notify.tell(config, "needs_approval" if code == 2 else "refused",
+                    f"{commit[:12]}: {'; '.join(reasons)}",
+                    {"commit": commit, "reasons": list(reasons), "dry_run": request.dry_run},
+                    wait_s=notify.EXIT_WAIT_S)
         return code
 
     from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy
@@ -458,6 +462,9 @@ def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
         out(f"[resume] not needed: {exc}")
         return 0
     out(f"[deploy] #{rollout.id} {outcome.outcome}: {outcome.reason}")
+    from pytest_pyramid.deploy import notify
+
+    notify.tell_outcome(config, rollout.id, rollout.commit, outcome.outcome, outcome.reason)
     return outcome.exit_code
 
 
@@ -686,6 +693,7 @@ def resume_if_orphaned(config: DeployConfig,
 
 def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history: History,
             out: Callable[[str], None], *, redeploy: bool) -> int:
+    from pytest_pyramid.deploy import notify
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld
 
@@ -717,6 +725,10 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
             steps = config.steps if config.strategy == "canary" else (100,)
             out(f"[deploy] #{deployment_id}: {config.strategy} of {commit[:12]} "
                 f"(steps {', '.join(map(str, steps))})")
+            notify.tell(config, "started", f"#{deployment_id}: {config.strategy} of "
+                        f"{commit[:12]} (steps {', '.join(map(str, steps))})",
+                        {"deployment": deployment_id, "commit": commit,
+                         "strategy": config.strategy, "judge": config.judge})
             outcome = _guarded(deployer, state, out, lambda: deployer.run(
                 state, deployment_id=deployment_id, commit=commit, strategy=config.strategy,
                 redeploy=redeploy))
@@ -730,10 +742,13 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                                dry_run=False, verdict_path=str(config.verdict), reason=str(exc))
         history.close()
         out(f"[deploy] refused: {exc}")
+        notify.tell(config, "refused", f"{commit[:12]}: {exc}",
+                    {"commit": commit, "reasons": [str(exc)]}, wait_s=notify.EXIT_WAIT_S)
         return 1
     extra = f", rollback {outcome.rollback_s:.3f}s" if outcome.rollback_s is not None else ""
     out(f"[deploy] #{deployment_id} {outcome.outcome} after {time.monotonic() - started:.1f}s"
         f"{extra}: {outcome.reason}")
+    notify.tell_outcome(config, deployment_id, commit, outcome.outcome, outcome.reason)
     return outcome.exit_code
 
 

@@ -90,13 +90,17 @@ class Rollout:
     exposed_at: str = ""
     #: how far the phase being watched got (a resumed supervisor continues it)
     progress: Progress | None = None
+    #: judge = "nonparametric": the fresh process of the stable release the canary is compared
+    #: with (deploy/comparison.py); stopped when the rollout ends, whoever ends it
+    baseline: Version | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "commit": self.commit, "strategy": self.strategy,
                 "canary": self.canary.as_dict(), "stage": self.stage, "weight": self.weight,
                 "status": self.status, "reason": self.reason, "started_at": self.started_at,
                 "exposed_at": self.exposed_at,
-                "progress": self.progress.as_dict() if self.progress else None}
+                "progress": self.progress.as_dict() if self.progress else None,
+                "baseline": self.baseline.as_dict() if self.baseline else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Rollout:
@@ -119,12 +123,16 @@ class Rollout:
         commit, strategy = data.get("commit"), data.get("strategy")
         if not isinstance(commit, str) or not isinstance(strategy, str):
             raise ValueError("rollout.commit and rollout.strategy must be strings")
+        baseline = data.get("baseline")
+        if baseline is not None and not isinstance(baseline, dict):
+            raise ValueError("rollout.baseline is not an object")
         return cls(
             id=ident, commit=commit, strategy=strategy,
             canary=Version.from_dict(canary), stage=stage, weight=weight, status=str(status),
             reason=str(data.get("reason") or ""), started_at=str(data.get("started_at") or ""),
             exposed_at=str(data.get("exposed_at") or ""),
             progress=Progress.from_dict(data.get("progress")),
+            baseline=Version.from_dict(baseline) if baseline is not None else None,
         )
 
 
@@ -148,6 +156,8 @@ class DeployState:
         found: list[tuple[str, Version]] = []
         if self.rollout is not None:
             found.append(("canary", self.rollout.canary))
+            if self.rollout.baseline is not None:
+                found.append(("baseline", self.rollout.baseline))
         if self.stable is not None:
             found.append(("stable", self.stable))
         return found

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from demo_service.db import Database, StoredOrder
 from demo_service.domain import MAX_LINES, MAX_QUANTITY, Line, OrderError, OutOfStock, UnknownItem
-from demo_service.faults import SLOW_DELAY_S, active_fault
+from demo_service.faults import SLOW_DELAY_S, TAIL_DELAY_S, TAIL_EVERY, active_fault
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -134,6 +134,19 @@ def create_app(db_path: str | Path | None = None, *, fault: str | None = None) -
         ) -> Response:
             if request.url.path != "/health":
                 await asyncio.sleep(SLOW_DELAY_S)
+            return await call_next(request)
+
+    if fault == "slow-tail":
+        served = [0]  # one event loop: no lock needed
+
+        @app.middleware("http")
+        async def slow_tail(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            if request.url.path != "/health":
+                served[0] += 1
+                if served[0] % TAIL_EVERY == 0:
+                    await asyncio.sleep(TAIL_DELAY_S)
             return await call_next(request)
 
     @app.exception_handler(OrderError)

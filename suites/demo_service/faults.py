@@ -12,8 +12,12 @@ FAULT_ENV = "DEMO_FAULT"
 #: slow: every API and page response waits SLOW_DELAY_S (load and latency gates fail).
 #: bug: a missing item crashes with a 500 instead of a 404 (tests, contract and error-rate
 #: gates fail).
-FAULTS = ("slow", "bug")
+#: slow-tail: every TAIL_EVERY-th API response waits TAIL_DELAY_S (10% of requests +400 ms):
+#: the median and a p95 threshold barely move, the nonparametric canary judge sees it.
+FAULTS = ("slow", "bug", "slow-tail")
 SLOW_DELAY_S = 0.6
+TAIL_EVERY = 10
+TAIL_DELAY_S = 0.4
 
 
 def active_fault(environ: Mapping[str, str] | None = None) -> str | None:

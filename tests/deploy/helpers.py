@@ -14,14 +14,18 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.verdict.document import validate_verdict
 from pytest_pyramid.verdict.provenance import read_git_info
 from tests import verdict_factory
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: a secret in the developer's or CI's environment must not leak into these runs
 SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
@@ -222,3 +226,54 @@ class Project:
 def read_json(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+class Receiver:
+    """Answers ``statuses`` in turn (then 200); ``hold`` keeps a request open until set."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        self.hold: threading.Event | None = None
+        self.arrived = threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                data = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.bodies.append(json.loads(data))
+                owner.arrived.set()
+                if owner.hold is not None:
+                    owner.hold.wait(30)
+                status = owner.statuses.pop(0) if owner.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def events(self, count: int, timeout: float = 30.0) -> list[str]:
+        """The events received, once ``count`` arrived (a generous deadline, not a timing)."""
+        deadline = time.monotonic() + timeout
+        while len(self.bodies) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [b["event"] for b in self.bodies]
+
+
+@contextlib.contextmanager
+def receiving() -> Iterator[Receiver]:
+    """A real loopback webhook receiver, serving until the block ends."""
+    found = Receiver()
+    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield found
+    finally:
+        if found.hold is not None:
+            found.hold.set()
+        found.server.shutdown()
+        found.server.server_close()

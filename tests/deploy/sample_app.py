@@ -1,11 +1,13 @@
 """A tiny HTTP service for the deploy tests, with failure modes chosen on the command line.
 
-    python sample_app.py --port 8001 --mode good|error|slow|crash|unhealthy|hang
-        [--error-rate 0.5] [--delay 0.8] [--crash-after 50] [--fail-file PATH]
+    python sample_app.py --port 8001 --mode good|error|slow|tail|crash|unhealthy|hang
+        [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
         [--start-delay 0] [--name NAME | --name-file FILE]
 
 ``--fail-file PATH``: while PATH exists every API request fails with 500 (health stays fine
 unless ``--fail-health``): a fault the test switches on at the moment it chooses.
+``--mode tail``: a share ``--tail-share`` of API requests (every n-th, deterministic) waits
+``--delay`` (a slow tail: the median and a p95 threshold barely move).
 ``--name-file FILE``: the first word of every body is read from FILE in the working folder,
 so a test can tell which checkout of the code is serving.
 """
@@ -25,9 +27,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", default="good",
-                        choices=("good", "error", "slow", "crash", "unhealthy", "hang"))
+                        choices=("good", "error", "slow", "tail", "crash", "unhealthy", "hang"))
     parser.add_argument("--error-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=0.8)
+    parser.add_argument("--tail-share", type=float, default=0.1)
     parser.add_argument("--crash-after", type=int, default=50)
     parser.add_argument("--fail-file", default=None)
     parser.add_argument("--fail-health", action="store_true")
@@ -46,6 +49,11 @@ def main() -> None:
     served = 0
     lock = threading.Lock()
     rng = random.Random(1)
+
+    every = max(1, round(1 / args.tail_share)) if args.tail_share > 0 else 0
+
+    def in_tail(count: int) -> bool:
+        return every > 0 and count % every == 0
 
     def failing() -> bool:
         return args.fail_file is not None and os.path.exists(args.fail_file)
@@ -68,7 +76,7 @@ def main() -> None:
                 fail = (args.mode == "error" and rng.random() < args.error_rate) or failing()
             if args.mode == "crash" and count > args.crash_after:
                 os._exit(17)
-            if args.mode == "slow":
+            if args.mode == "slow" or (args.mode == "tail" and in_tail(count)):
                 time.sleep(args.delay)
             if args.mode == "hang":
                 time.sleep(3600)

@@ -41,6 +41,7 @@ def test_the_split_spends_exactly_alpha_over_every_test_and_look(looks: int, alp
     ("min_samples", 1, "min_samples = 1"),
     ("max_shift", -0.1, "max_shift = -0.1"),
     ("max_error_increase", 1.0, "max_error_increase = 1.0"),
+    ("resolution", -0.001, "resolution = -0.001"),
 ])
 def test_bad_settings_name_the_key_and_value(field: str, value: float, named: str) -> None:
     with pytest.raises(ValueError, match=named.replace(".", r"\.")):

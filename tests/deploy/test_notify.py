@@ -5,58 +5,25 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.deploy.notify import Notifier, Webhook, body, parse_notify, schema
 from pytest_pyramid.errors import ConfigError
+from tests.deploy.helpers import Receiver, receiving
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-
-class Receiver:
-    """Answers ``statuses`` in turn (then 200); ``hold`` keeps a request open until set."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        self.hold: threading.Event | None = None
-        self.arrived = threading.Event()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                data = self.rfile.read(int(self.headers["Content-Length"]))
-                owner.bodies.append(json.loads(data))
-                owner.arrived.set()
-                if owner.hold is not None:
-                    owner.hold.wait(30)
-                status = owner.statuses.pop(0) if owner.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+    from tests.deploy.helpers import Project
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
-    thread.start()
-    yield found
-    if found.hold is not None:
-        found.hold.set()
-    found.server.shutdown()
-    found.server.server_close()
+    with receiving() as found:
+        yield found
 
 
 def test_an_event_reaches_the_webhook_with_its_reasons(receiver: Receiver, tmp_path: Path) -> None:
@@ -148,3 +115,65 @@ def test_a_good_table_and_the_shipped_schema() -> None:
 def test_the_body_is_slack_compatible() -> None:
     data = json.loads(body("needs_approval", "shop", "risk high: 2 approvals", {"n": 2}))
     assert data["text"] == "pyramid shop: needs approval: risk high: 2 approvals"
+
+
+# -- sent by the deploy ------------------------------------------------------------------------
+def test_a_refused_deploy_and_one_needing_approval_are_told(
+    repo: Project, receiver: Receiver, tmp_path: Path
+) -> None:
+    hooks = {"webhooks": [{"url": receiver.url}]}
+    repo.write_config(pyramid={"notify": hooks})
+    repo.commit("v1", decision="blocked")
+    refused = repo.run("deploy", "--dry-run")
+    assert refused.returncode == 1
+    assert receiver.events(1) == ["refused"]
+    told = receiver.bodies[0]
+    assert told["text"].startswith("pyramid service: refused: ")
+    assert told["details"]["reasons"]
+    assert "blocked" in told["text"]
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name in ("alice", "carol"):
+        assert repo.run("keygen", str(keys / name)).returncode == 0
+    repo.write_config(pyramid={"notify": hooks},
+                      approvers={"alice": {"key": str(keys / "alice.pub"), "roles": ["lead"]}},
+                      deployers={"carol": {"key": str(keys / "carol.pub")}})
+    repo.commit("v2", decision="needs_approval",
+                risk={"level": "high", "score": 7.0, "factors": [], "required_approvals": 1,
+                      "approver_roles": ["lead"]})
+    asked = repo.run("deploy", "--dry-run", "--deployer-key", str(keys / "carol.key"))
+    assert asked.returncode == 2, asked.stdout
+    assert receiver.events(2) == ["refused", "needs_approval"]
+    assert "needs 1 approval(s) from lead" in receiver.bodies[1]["text"]
+
+
+def test_a_bad_notify_table_is_refused_by_the_deploy(repo: Project) -> None:
+    repo.write_config(pyramid={"notify": {"webhooks": [{"url": "ftp://x"}]}})
+    repo.commit("v1")
+    result = repo.run("deploy", "--dry-run")
+    assert result.returncode == 3
+    assert "notify.webhooks[0].url" in result.stderr
+
+
+@pytest.mark.parametrize(("outcome", "event", "said"), [
+    ("succeeded", "promoted", "#7 cccccccccccc: every step passed"),
+    ("rolled_back", "rolled_back", "#7 cccccccccccc: every step passed"),
+    ("aborted", "rolled_back", "#7 cccccccccccc: aborted: every step passed"),
+    ("failed", "rolled_back", "#7 cccccccccccc: failed: every step passed"),
+    ("unchanged", None, ""),
+])
+def test_a_rollouts_outcome_is_told_as_its_event(
+    receiver: Receiver, tmp_path: Path, outcome: str, event: str | None, said: str
+) -> None:
+    from pytest_pyramid.deploy.config import build_config
+    from pytest_pyramid.deploy.notify import tell_outcome
+
+    config = build_config({}, source="pyproject.toml", root=tmp_path,
+                          notify={"webhooks": [{"url": receiver.url}]})
+    tell_outcome(config, 7, "c" * 40, outcome, "every step passed")
+    if event is None:
+        assert receiver.bodies == []  # nothing was rolled out: nothing to tell
+        return
+    assert receiver.events(1) == [event]
+    assert said in receiver.bodies[0]["text"]
+    assert receiver.bodies[0]["details"]["outcome"] == outcome

@@ -25,15 +25,16 @@ PROM = {"source": "prometheus", "url": "http://127.0.0.1:9", "query": "up", "thr
     ({**PROM, "colour": "red"}, "metrics.m.colour = 'red': unknown key for source 'prometheus'"),
     ({k: v for k, v in PROM.items() if k != "query"}, "metrics.m.query = None: required"),
     ({k: v for k, v in PROM.items() if k != "threshold"}, "metrics.m.threshold = None: required"),
-    ({**PROM, "compare": "baseline"}, "needs rollout analysis"),
+    ({**PROM, "compare": "baseline"}, "not supported yet: give a threshold"),
     ({**{k: v for k, v in PROM.items() if k != "threshold"}, "compare": "baseline"},
-     "needs rollout analysis"),
+     "not supported yet: give a threshold"),
     ({**PROM, "threshold": "about 3"}, "metrics.m.threshold = 'about 3': expected"),
     ({**PROM, "threshold": "p95 < 3"}, "a source gives one number: no aggregate"),
     ({**PROM, "max_age": "soon"}, "metrics.m.max_age = 'soon': expected a duration"),
     ({**PROM, "timeout": 0}, "metrics.m.timeout = 0: must be more than 0"),
     ({**PROM, "required": "yes"}, "metrics.m.required = 'yes': must be true or false"),
     ({**PROM, "level": "off"}, "metrics.m.level = 'off': must be block, approve or warn"),
+    ({**PROM, "rollout": "yes"}, "metrics.m.rollout = 'yes': must be true or false"),
 ])
 def test_a_bad_metric_table_names_the_key_the_value_and_the_file(
     table: dict[str, Any], needle: str
@@ -166,6 +167,7 @@ def test_the_shipped_schema_holds_the_generated_metrics_part() -> None:
     {**PROM, "compare": "baseline"},
     {**PROM, "colour": "red"},
     {**PROM, "required": "yes"},
+    {**PROM, "rollout": "yes"},
 ])
 def test_the_schema_refuses_what_the_parser_refuses(table: dict[str, Any]) -> None:
     """One rule, two readers: `pyramid config check` (the schema) and the gate's parser."""

@@ -1,6 +1,7 @@
 """Metric sources beyond the tests' own samples (issue 23 section 3): one number per metric,
-read from Prometheus, a file or a command, for verdict gates (``external.<name>``) and, next,
-rollout analysis.
+read from Prometheus, a file or a command, for verdict gates (``external.<name>``) or, with
+``rollout = true``, for the deploy's rollout analysis instead (deploy/rollout_metrics.py: read
+at every look with ``{version}`` = the new version's commit).
 
 ``[tool.pyramid.metrics.<name>]``::
 
@@ -11,6 +12,7 @@ rollout analysis.
     max_age = "10m"                  # older data is stale
     required = true                  # stale/missing data: fails (true) or only warns
     timeout = "5s"
+    rollout = false                  # true: judged at each look of a rollout, not as a gate
 
 Adding a kind means adding a module here that defines ``KIND``, ``OPTIONS`` (its keys: name ->
 what they must be) and ``fetch`` and one line in ``KINDS``. Whatever cannot be read as exactly
@@ -41,12 +43,13 @@ KINDS = {
     "command": "pytest_pyramid.gates.sources.command",
 }
 #: keys every metric table may hold, whatever its source
-COMMON = ("source", "threshold", "compare", "max_age", "required", "timeout", "level")
+COMMON = ("source", "threshold", "compare", "max_age", "required", "timeout", "level",
+          "rollout")
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MAX_AGE_S = 600.0
 #: why ``compare = "baseline"`` (issue 23: the canary's figure against the stable's) is refused
-COMPARE_REFUSED = ("comparing with a baseline needs rollout analysis, which does not read "
-                   "metric sources yet: give a threshold")
+COMPARE_REFUSED = ("comparing with a baseline is not supported yet: give a threshold (with "
+                   "rollout = true it judges the new version's own figure at each look)")
 
 
 class SourceError(Exception):
@@ -79,6 +82,8 @@ class Metric:
     required: bool = True
     timeout_s: float = DEFAULT_TIMEOUT_S
     level: str = "block"
+    #: judged during rollouts (the new version's figure), not as a verdict gate
+    rollout: bool = False
 
     @property
     def gate_id(self) -> str:
@@ -145,13 +150,16 @@ def _parse_one(name: str, table: object, source_file: str) -> Metric:
     required = table.get("required", True)
     if not isinstance(required, bool):
         raise bad("required", required, "must be true or false")
+    rollout = table.get("rollout", False)
+    if not isinstance(rollout, bool):
+        raise bad("rollout", rollout, "must be true or false")
     level = table.get("level", "block")
     if level not in ("block", "approve", "warn"):
         raise bad("level", level, "must be block, approve or warn")
     return Metric(
         name=name, source=str(source), options={k: table[k] for k in options},
         threshold=expression, max_age_s=seconds["max_age"],
-        required=required, timeout_s=seconds["timeout"], level=str(level),
+        required=required, timeout_s=seconds["timeout"], level=str(level), rollout=rollout,
     )
 
 
@@ -167,6 +175,8 @@ def schema() -> dict[str, Any]:
         "required": {"type": "boolean", "description": "missing or stale data fails (true)"},
         "timeout": {"$ref": "#/definitions/duration", "description": "how long a read may take"},
         "level": {"type": "string", "enum": ["block", "approve", "warn"]},
+        "rollout": {"type": "boolean", "description": "true: judged at each look of a rollout "
+                    "with {version} = the new version's commit, not as a verdict gate"},
     }
     for name in sorted(KINDS):
         for key, fragment in kind(name).OPTIONS.items():
