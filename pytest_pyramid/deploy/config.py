@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 from pytest_pyramid.config import DEFAULT_VERDICT
@@ -506,7 +506,7 @@ def build_config(
     bases: dict[str, Path] = {}
     for key, raw in table.items():
         if key == "environments":
-            continue  # chosen before: deploy/environments.table_for
+            continue  # chosen before: environment_table
         if key in REMOVED:
             raise ConfigError(f"deploy.{key}", raw, source, f"no longer supported: {REMOVED[key]}")
         if key not in KEYS:
@@ -597,6 +597,70 @@ def _check_people(config: DeployConfig) -> None:
                         f"the same key is configured for {owner!r}: one key is one person")
 
 
+# -- environments: staging, production ... (deploy/environments.py says what they are) ----------
+ENVIRONMENTS = "environments"
+ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def environments_of(table: Mapping[str, Any], source: str) -> dict[str, Mapping[str, Any]]:
+    """The environments the deploy table declares, each a table (ConfigError otherwise)."""
+    envs = table.get(ENVIRONMENTS, {})
+    if not isinstance(envs, Mapping):
+        raise ConfigError("deploy.environments", envs, source,
+                          "expected tables, e.g. [tool.pyramid.deploy.environments.staging]")
+    for name, own in envs.items():
+        if not ENVIRONMENT_NAME.match(str(name)):
+            raise ConfigError(f"deploy.environments.{name}", name, source,
+                              "an environment's name is letters, digits, '-' and '_'")
+        if not isinstance(own, Mapping):
+            raise ConfigError(f"deploy.environments.{name}", own, source, "expected a table")
+        for key, value in own.items():
+            if key not in KEYS:
+                raise ConfigError(f"deploy.environments.{name}.{key}", value, source,
+                                  "unknown key (an environment sets keys of "
+                                  "[tool.pyramid.deploy])")
+    return dict(envs)
+
+
+def environment_table(table: Mapping[str, Any], env: str | None, source: str, *,
+              require_env: bool = False) -> dict[str, Any]:
+    """The deploy table ``env`` deploys with: the base keys, the environment's own on top,
+    its work folder (and history) its own unless it names them."""
+    envs = environments_of(table, source)
+    base = {k: v for k, v in table.items() if k != ENVIRONMENTS}
+    if env is None:
+        if envs and require_env:
+            raise ConfigError("--env", None, source,
+                              f"this project deploys to environments ({', '.join(envs)}): "
+                              "name one with --env")
+        return base
+    if env not in envs:
+        known = ", ".join(envs) or "none; [tool.pyramid.deploy.environments.<name>] defines one"
+        raise ConfigError("--env", env, source, f"no such environment (known: {known})")
+    own = envs[env]
+    merged = {**base, **own}
+    if "work_dir" not in own:
+        merged["work_dir"] = str(PurePosixPath(str(base.get("work_dir",
+                                                            KEYS["work_dir"].default))) / env)
+    if "history" not in own and base.get("history"):
+        history = PurePosixPath(str(base["history"]))
+        merged["history"] = str(history.with_name(f"{history.stem}-{env}{history.suffix}"))
+    return merged
+
+
+def check_apart(configs: Mapping[str, DeployConfig], source: str) -> None:
+    """Two environments never share a port or a work folder (one would take the other's
+    traffic, state and history)."""
+    seen: dict[tuple[str, object], str] = {}
+    for name, config in configs.items():
+        for what, value in (("port", config.port), ("work_dir", config.work_dir)):
+            other = seen.setdefault((what, value), name)
+            if other != name:
+                raise ConfigError(f"deploy.environments.{name}.{what}", value, source,
+                                  f"the same as environment {other!r}: each needs its own")
+
+
+
 def load_config(
     pyproject: Path | None,
     overrides: Mapping[str, object] | None = None,
@@ -633,8 +697,6 @@ def project_config(
 ) -> DeployConfig:
     """The deploy settings of a project's ``[tool.pyramid]`` table read from ``source``, for
     ``env`` (deploy/environments.py) when given."""
-    from pytest_pyramid.deploy import environments
-
     path = Path(source)
     table = pyramid.get("deploy", {})
     if not isinstance(table, Mapping):
@@ -645,15 +707,15 @@ def project_config(
     metrics = cast("Mapping[str, Any] | None", pyramid.get("metrics"))
     notify = cast("Mapping[str, Any] | None", pyramid.get("notify"))
     root = path.parent.resolve()
-    chosen = environments.table_for(table, env, source, require_env=require_env)
+    chosen = environment_table(table, env, source, require_env=require_env)
     requires_history = None
     required = chosen.get("requires")
     if env is not None and required:
-        if required == env or required not in environments.declared(table, source):
+        if required == env or required not in environments_of(table, source):
             raise ConfigError(f"deploy.environments.{env}.requires", required, source,
                               "expected another environment of [tool.pyramid.deploy."
                               "environments]")
-        before = build_config(environments.table_for(table, str(required), source),
+        before = build_config(environment_table(table, str(required), source),
                               source=source, root=root, pyramid_verdict=verdict,
                               metrics=metrics, notify=notify)
         requires_history = before.history_path
@@ -662,9 +724,9 @@ def project_config(
                           environment=env or "", requires_history=requires_history,
                           metrics=metrics, notify=notify)
     if env is not None:
-        everyone = {name: build_config(environments.table_for(table, name, source),
+        everyone = {name: build_config(environment_table(table, name, source),
                                        source=source, root=root, pyramid_verdict=verdict,
                                        metrics=metrics, notify=notify)
-                    for name in environments.declared(table, source) if name != env}
-        environments.check_apart({**everyone, env: config}, source)
+                    for name in environments_of(table, source) if name != env}
+        check_apart({**everyone, env: config}, source)
     return config

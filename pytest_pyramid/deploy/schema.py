@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_pyramid.deploy.config import ENVIRONMENT_NAME as NAME
 from pytest_pyramid.deploy.config import KEYS, REMOVED
-from pytest_pyramid.deploy.environments import NAME
 
 ENVIRONMENT_NAME = NAME.pattern
 
