@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
@@ -225,6 +226,23 @@ def has_open(pid: int, path: Path) -> bool:
             if os.readlink(fd) == target:
                 return True
     return False
+
+
+def open_files(pid: int) -> set[tuple[int, int]] | None:
+    """(device, inode) of every regular file ``pid`` holds open, renamed or removed ones
+    included (a /proc fd link is followed to the open file itself); None when they cannot be
+    read (another user's process, or gone)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return None
+    found: set[tuple[int, int]] = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            info = os.stat(fd)
+            if stat.S_ISREG(info.st_mode):
+                found.add((info.st_dev, info.st_ino))
+    return found
 
 
 def group_members(pgid: int) -> list[int]:

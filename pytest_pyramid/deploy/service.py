@@ -506,6 +506,8 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             if now >= router_due:
                 router_due = now + ROUTER_CHECK_S
                 health = router.check()
+                for note in health.notes:
+                    out(f"[watch] router: {note}")
                 if not health.ok:
                     out(f"[watch] router: {'; '.join(health.problems)}")
                     with contextlib.suppress(LockHeld), _lease(config, "watch", out):

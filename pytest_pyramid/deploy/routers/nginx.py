@@ -24,6 +24,7 @@ import pwd
 import re
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -45,10 +46,12 @@ if TYPE_CHECKING:
 
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
-_SHUTTING_DOWN = "is shutting down"
+_SHUTTING_DOWN = "is shutting down"  # nginx's process title for an old worker after a reload
 #: a running master whose instance does not answer its admin port this long, twice in a row,
 #: is hung (workers stopped, spinning or wedged): a router failure, and it is restarted
-HUNG_AFTER_S = 1.0  # nginx's process title for an old worker after a reload
+HUNG_AFTER_S = 1.0
+#: how long a check waits for nginx to reopen a rotated log (it does so in milliseconds)
+LOG_REOPEN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -487,8 +490,41 @@ class NginxRouter:
         self._silent = silent
         if edge is None or split is None:
             problems.extend(f"orphaned {label}" for _, label in self.orphans())
+        notes = [note for instance, master in ((self.split, split), (self.edge, edge))
+                 if master is not None and instance.role not in silent
+                 for note in [self._reopen_if_rotated(instance, master)] if note]
         return RouterHealth(running=edge is not None and split is not None,
-                            problems=tuple(problems))
+                            problems=tuple(problems), notes=tuple(notes))
+
+    def _reopen_if_rotated(self, instance: Instance, master: int) -> str | None:
+        """After a rotation (the access log renamed away or removed, a new file perhaps
+        created in its place) nginx goes on writing to the file it has open, and the analysis
+        would stay blind until nginx restarts: the master is told to reopen its logs (SIGUSR1,
+        what logrotate's postrotate does), and the file at the path is what it writes from
+        then on. A path that is not a regular file (nothing nginx could open) is left: the
+        analysis says it is blind."""
+        path = instance.access_log
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            info = None
+        except OSError:
+            return None
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            return None
+        held = processes.open_files(master)
+        if held is None or (info is not None and (info.st_dev, info.st_ino) in held):
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(master, signal.SIGUSR1)
+        deadline = time.monotonic() + LOG_REOPEN_S
+        while time.monotonic() < deadline:  # the master reopens, then tells its workers
+            with contextlib.suppress(OSError):
+                info = os.stat(path)
+                if (info.st_dev, info.st_ino) in (processes.open_files(master) or set()):
+                    return f"the {instance.role} nginx reopened its logs ({path} was rotated)"
+            time.sleep(0.01)
+        return f"the {instance.role} nginx was told to reopen its logs ({path} was rotated)"
 
     def _wait_generation(self, admin_port: object, generation: int) -> bool:
         deadline = time.monotonic() + self.verify_timeout
