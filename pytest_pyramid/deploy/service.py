@@ -467,6 +467,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer
     from pytest_pyramid.deploy.sight import LogCursor
     from pytest_pyramid.deploy.state import LockHeld, read_state
+    from pytest_pyramid.durations import format_duration
 
     state = read_state(config.state_path).state
     stable = state.stable
@@ -480,10 +481,24 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
     cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
     blind_since: float | None = None
+    blind_acted = False
 
-    def status(kind: str, reason: str = "") -> None:
-        supervisor.write_watch_status(config.work_dir, state=kind, reason=reason,
+    def status(kind: str, reason: str = "", cause: str = "change") -> None:
+        supervisor.write_watch_status(config.work_dir, state=kind, reason=reason, cause=cause,
                                       commit=stable.commit, pid=stable.pid, policy=config.watch)
+
+    def act(found: str, reason: str, cause: str, previous: object) -> int | None:
+        """The watch policy on a breach or a blindness longer than ``blind_timeout``: the
+        exit code after a rollback; None when it only alerts (the watch goes on)."""
+        status("degraded", reason, cause)
+        out(f"[watch] {stable.commit[:12]} {found}: {reason}")
+        if config.watch == "rollback" and previous is not None:
+            code = revert(config, by="the watch", out=out, watch_after=False)
+            status("rolled_back" if code == 0 else "degraded", reason, cause)
+            return REVERTED if code == 0 else code
+        out("[watch] policy alert (or no previous release): `pyramid status` reports it "
+            "degraded; `pyramid rollback` returns to the previous release")
+        return None
 
     with watch_lock, supervisor.Heartbeat(config.work_dir, "watch", supervisor.WATCH_LEASE):
         out(f"[watch] {stable.commit[:12]} at {stable.addr}: its traffic is judged every "
@@ -520,15 +535,29 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             m = analysis.judge(analysis.parse_lines(reading.lines).upstreams.get(stable.addr),
                                None, limits)
             if reading.blind is not None and m.result != "failed":
-                # Nothing to compare with and no step to hold: said, never taken for healthy.
+                # Never taken for healthy: unjudged, and blind longer than blind_timeout it is
+                # acted on by the policy, as a rollout's blind pause is (the release the watch
+                # cannot see may be failing every request).
                 if blind_since is None:
                     blind_since = now
-                    out(f"[watch] blind: {reading.blind}; the release is unjudged until the "
-                        "analysis sees again")
-                status("blind", reading.blind)
+                    out(f"[watch] blind: {reading.blind}; the release is unjudged, and still "
+                        f"blind {format_duration(config.blind_timeout)} from now the watch "
+                        f"acts by its policy ({config.watch})")
+                if now - blind_since < config.blind_timeout:
+                    status("blind", reading.blind, "blind")
+                    continue
+                if blind_acted:  # alerted already: it stays degraded until it sees again
+                    continue
+                blind_acted = True
+                code = act("is unjudged after the bake",
+                           f"the analysis stayed blind for {format_duration(now - blind_since)} "
+                           f"(blind_timeout {format_duration(config.blind_timeout)}): "
+                           f"{reading.blind}", "blind", current.previous)
+                if code is not None:
+                    return code
                 continue
             if blind_since is not None:
-                blind_since = None
+                blind_since, blind_acted = None, False
                 out("[watch] the analysis sees again: measurements start afresh")
                 status("healthy")
                 if m.result != "failed":
@@ -538,15 +567,10 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
                 cursor.commit()
             if m.result != "failed" or run.record(m.result) != "rollback":
                 continue
-            reason = "; ".join(m.reasons)
-            status("degraded", reason)
-            out(f"[watch] {stable.commit[:12]} breached its limits after the bake: {reason}")
-            if config.watch == "rollback" and current.previous is not None:
-                code = revert(config, by="the watch", out=out, watch_after=False)
-                status("rolled_back" if code == 0 else "degraded", reason)
-                return REVERTED if code == 0 else code
-            out("[watch] policy alert (or no previous release): `pyramid status` reports it "
-                "degraded; `pyramid rollback` returns to the previous release")
+            code = act("breached its limits after the bake", "; ".join(m.reasons), "change",
+                       current.previous)
+            if code is not None:
+                return code
             run = analysis.AnalysisRun(failure_limit=config.failure_limit,
                                        inconclusive_limit=1 << 30)
 
@@ -938,9 +962,10 @@ def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
     record = supervisor.read_watch_status(config.work_dir)
     found = record if record is not None and record.get("pid") == stable.pid else {}
     if found.get("state") == "degraded":
-        problems.append(f"stable {stable.commit[:12]} is degraded: its traffic breached the "
-                        f"limits after the bake ({found.get('reason')}); watch policy "
-                        f"{found.get('policy')}")
+        what = "its analysis stayed blind after the bake" if found.get("cause") == "blind" \
+            else "its traffic breached the limits after the bake"
+        problems.append(f"stable {stable.commit[:12]} is degraded: {what} "
+                        f"({found.get('reason')}); watch policy {found.get('policy')}")
     pid = _live_watch(config)
     if pid is None:
         if lock_held:
