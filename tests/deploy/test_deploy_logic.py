@@ -17,7 +17,12 @@ from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, UpstreamStats
 from pytest_pyramid.deploy.approvals import Identity, sign_approval, tally, verdict_digest
 from pytest_pyramid.deploy.config import KEYS, build_config, load_config
 from pytest_pyramid.deploy.history import Deployment
-from pytest_pyramid.deploy.processes import Version
+from pytest_pyramid.deploy.processes import (
+    PORT_FLOOR,
+    Version,
+    ephemeral_range,
+    port_candidates,
+)
 from pytest_pyramid.deploy.sight import LogCursor
 from pytest_pyramid.deploy.state import (
     StateError,
@@ -915,3 +920,30 @@ def test_a_progress_record_is_used_only_when_well_formed(
     if progress is not None:
         assert progress.as_dict() == {**GOOD_PROGRESS, **changes}
     assert Progress.from_dict(None) is None
+
+
+# -- ports for versions and nginx: never from the kernel's ephemeral range --------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("32768\t60999\n", (32768, 60999)),
+    ("1024 65535", (1024, 65535)),
+    ("", (32768, 60999)),  # unreadable: Linux's default
+    ("garbage", (32768, 60999)),
+])
+def test_ephemeral_range_is_read_from_the_kernel_setting(
+    text: str, expected: tuple[int, int]
+) -> None:
+    assert ephemeral_range(text) == expected
+
+
+@pytest.mark.parametrize(("ephemeral", "first", "last", "count"), [
+    ((32768, 60999), PORT_FLOOR, 65535, (32768 - PORT_FLOOR) + (65535 - 60999)),
+    ((40000, 65535), PORT_FLOOR, 39999, 40000 - PORT_FLOOR),
+    ((1024, 65535), None, None, 0),  # nothing outside it: the kernel's own pick
+])
+def test_port_candidates_lie_outside_the_ephemeral_range(
+    ephemeral: tuple[int, int], first: int | None, last: int | None, count: int
+) -> None:
+    found = port_candidates(ephemeral)
+    assert len(found) == count
+    assert (found[0] if found else None, found[-1] if found else None) == (first, last)
+    assert not any(ephemeral[0] <= port <= ephemeral[1] for port in found)

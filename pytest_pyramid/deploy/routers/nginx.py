@@ -476,17 +476,20 @@ class NginxRouter:
         if edge is None:
             problems.append("the edge nginx master is not running")
         if split is not None:
-            live = self._heard(facts.get("split_admin_port"))
+            stopped = self._stopped_workers(self.split, split)
+            live = None if stopped else self._heard(facts.get("split_admin_port"))
             expected = facts.get("generation")
             if live is None:
                 silent.add("split")
-                problems.append("the split nginx does not answer on its admin port")
+                problems.append(stopped or "the split nginx does not answer on its admin port")
             elif isinstance(expected, int) and live.generation != expected:
                 problems.append(f"the split nginx serves generation {live.generation}, "
                                 f"expected {expected}")
-        if edge is not None and self._heard(facts.get("edge_admin_port")) is None:
-            silent.add("edge")
-            problems.append("the edge nginx does not answer on its admin port")
+        if edge is not None:
+            stopped = self._stopped_workers(self.edge, edge)
+            if stopped or self._heard(facts.get("edge_admin_port")) is None:
+                silent.add("edge")
+                problems.append(stopped or "the edge nginx does not answer on its admin port")
         self._silent = silent
         if edge is None or split is None:
             problems.extend(f"orphaned {label}" for _, label in self.orphans())
@@ -495,6 +498,18 @@ class NginxRouter:
                  for note in [self._reopen_if_rotated(instance, master)] if note]
         return RouterHealth(running=edge is not None and split is not None,
                             problems=tuple(problems), notes=tuple(notes))
+
+    @staticmethod
+    def _stopped_workers(instance: Instance, master: int) -> str | None:
+        """Why the instance is hung when its workers are stopped (SIGSTOP, traced): known
+        from the kernel at once, with no probe to wait out; None otherwise (a worker that
+        spins or is wedged is found by the admin-port probe)."""
+        stopped = [pid for pid in processes.group_members(master)
+                   if pid != master and processes.frozen(pid)]
+        if not stopped:
+            return None
+        return (f"the {instance.role} nginx's workers are stopped (pid "
+                f"{', '.join(str(pid) for pid in stopped)}): nothing they hold is answered")
 
     def _reopen_if_rotated(self, instance: Instance, master: int) -> str | None:
         """After a rotation (the access log renamed away or removed, a new file perhaps
@@ -624,8 +639,8 @@ class NginxRouter:
             os.killpg(master, signal.SIGKILL)  # the group is ours: master_pid checked it
         for pid, ticks in members.items():
             processes.wait_gone(pid, ticks, 5.0)
-        return (f"the {instance.role} nginx (pid {master}) did not answer on its admin port "
-                f"within {HUNG_AFTER_S:g}s (hung): killed with its workers")
+        return (f"the {instance.role} nginx (pid {master}) was hung (its workers stopped, or "
+                f"its admin port silent {HUNG_AFTER_S:g}s twice): killed with its workers")
 
     def _taken_ports(self, edge_alive: bool, split_alive: bool) -> dict[int, str]:
         """Ports an instance about to start needs that something else already holds."""
