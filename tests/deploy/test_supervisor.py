@@ -55,6 +55,12 @@ def watched_by(project: Project) -> int | None:
     return None
 
 
+def job_log(project: Project, kind: str) -> str:
+    """Everything the supervisor's jobs of ``kind`` (deploy, resume, watch) have logged."""
+    return "".join(log.read_text() for log in sorted(
+        (project.work_dir / "supervisor").glob(f"*-{kind}-*.log")))
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -232,8 +238,7 @@ def test_a_supervisor_killed_mid_step_is_resumed_in_that_step_from_its_durable_r
         project.run("status")  # the next command resumes the rollout
         wait_for(lambda: restored(project), 90)
         clients.settle_on(second)
-    resumed = "".join(log.read_text() for log in (project.work_dir / "supervisor").glob(
-        "*-resume-*.log"))
+    resumed = job_log(project, "resume")
     assert "[resume] step 1/2: " in resumed, resumed
     assert f"already watched, {carried} successful measurement(s)" in resumed
     assert "[step 1/2] " in resumed  # the same step, its weights re-applied as they were
@@ -300,7 +305,9 @@ def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
         pid = supervisor_pid(project)
         os.kill(pid, signal.SIGTERM)
-        time.sleep(0.1)
+        # the second one once the rollback is under way (not after a fixed pause, which on a
+        # loaded machine may come before the first was even handled: one pending signal)
+        wait_for(lambda: not is_alive(pid) or "[reconcile]" in job_log(project, "deploy"))
         if is_alive(pid):
             os.kill(pid, signal.SIGTERM)
         out = finish(deploy)
