@@ -380,10 +380,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
-             body: Callable[[], Outcome]) -> Outcome:
+             body: Callable[[], Outcome],
+             then: Callable[[Outcome], None] = lambda outcome: None) -> Outcome:
     """Run a rollout so that SIGTERM, SIGHUP, Ctrl-C or an unexpected error roll it back
     before the process exits. Once that rollback has begun, further signals are noted and
-    ignored: a second SIGTERM during the drain must not leave the history row open."""
+    ignored: a second SIGTERM during the drain must not leave the history row open. ``then``
+    (closing the history row) runs before the earlier handlers are back: a second SIGTERM
+    right after the rollback would otherwise end the process with the row still open."""
     handlers = {sig: signal.signal(sig, _on_sigterm) for sig in _STOP_SIGNALS}
 
     def settle(why: str, cause: str) -> Outcome:
@@ -396,17 +399,19 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
 
     try:
         try:
-            return body()
+            outcome = body()
         except KeyboardInterrupt:
             if state.rollout is None:
                 raise
-            return settle("deploy interrupted", "interrupted")
+            outcome = settle("deploy interrupted", "interrupted")
         except Exception as exc:
             # Whatever went wrong, a new version with traffic is not left unwatched.
             if state.rollout is None:
                 raise
             out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
-            return settle(f"deploy failed: {type(exc).__name__}: {exc}", "deploy_error")
+            outcome = settle(f"deploy failed: {type(exc).__name__}: {exc}", "deploy_error")
+        then(outcome)
+        return outcome
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -439,12 +444,14 @@ def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
                     f"{rollout.weight}% ({rollout.status}) lost its supervisor: watching it "
                     "again from this step")
                 outcome = _guarded(deployer, state, out,
-                                   lambda: deployer.resume(state, rollout))
+                                   lambda: deployer.resume(state, rollout),
+                                   lambda done: _finish(history, rollout.id, rollout.reason,
+                                                        done))
             else:
                 why = (f"rollout #{rollout.id} was left {rollout.status} at {rollout.weight}% "
                        "(its supervisor is gone)")
                 outcome = deployer.settle(state, action="abort", why=why, cause="interrupted")
-            _finish(history, rollout.id, rollout.reason, outcome)
+                _finish(history, rollout.id, rollout.reason, outcome)
             history.close()
     except LockHeld as exc:
         out(f"[resume] not needed: {exc}")
@@ -735,13 +742,15 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
             steps = config.steps if config.strategy == "canary" else (100,)
             out(f"[deploy] #{deployment_id}: {config.strategy} of {commit[:12]} "
                 f"(steps {', '.join(map(str, steps))})")
+            def close(done: Outcome) -> None:
+                # e.g. a promote sent while the new version was failing its health check
+                deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
+                                                   f"({done.outcome}) before acting")
+                _finish(history, deployment_id, "", done)
+
             outcome = _guarded(deployer, state, out, lambda: deployer.run(
                 state, deployment_id=deployment_id, commit=commit, strategy=config.strategy,
-                redeploy=redeploy))
-            # e.g. a promote sent while the new version was failing its health check
-            deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
-                                               f"({outcome.outcome}) before acting")
-            _finish(history, deployment_id, "", outcome)
+                redeploy=redeploy), close)
             history.close()
     except LockHeld as exc:
         history.record_refusal(commit=commit, commit_time=commit_time, strategy=config.strategy,

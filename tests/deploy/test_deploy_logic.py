@@ -947,3 +947,35 @@ def test_port_candidates_lie_outside_the_ephemeral_range(
     assert len(found) == count
     assert (found[0] if found else None, found[-1] if found else None) == (first, last)
     assert not any(ephemeral[0] <= port <= ephemeral[1] for port in found)
+
+
+# -- a stop signal's rollback closes its history row before the old handlers are back ------------
+class _Settler:
+    """Stands in for the Deployer: ``settle`` is the rollback a stop signal starts."""
+
+    def settle(self, state: Any, *, action: str, why: str, cause: str) -> Any:
+        from pytest_pyramid.deploy.rollout import Outcome
+
+        state.rollout = None
+        return Outcome(1, "aborted", why, cause=cause)
+
+
+def test_the_row_is_closed_while_a_second_stop_signal_is_still_ignored() -> None:
+    import signal
+
+    from pytest_pyramid.deploy.service import _guarded
+    from pytest_pyramid.deploy.state import DeployState, Rollout
+
+    state = DeployState(rollout=Rollout(7, SHA, "canary", version(9, 1, "")))
+    during: list[object] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    def interrupted() -> Any:
+        raise KeyboardInterrupt  # what the first SIGTERM's handler raises
+
+    outcome = _guarded(cast("Any", _Settler()), state, lambda line: None, interrupted,
+                       lambda done: during.append(signal.getsignal(signal.SIGTERM)))
+    assert (outcome.outcome, outcome.cause) == ("aborted", "interrupted")
+    assert len(during) == 1
+    assert during[0] not in (before, signal.SIG_DFL)  # a SIGTERM now is noted, not fatal
+    assert signal.getsignal(signal.SIGTERM) == before
