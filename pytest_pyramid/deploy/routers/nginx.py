@@ -268,6 +268,8 @@ class NginxRouter:
         self._unsaved: dict[str, object] = {}
         #: instances whose running master's admin port did not answer the last check
         self._silent: set[str] = set()
+        #: per instance, the master and the log file found when it was last told to reopen
+        self._reopen_tried: dict[str, tuple[int, tuple[int, int] | None]] = {}
 
     # -- persistent router facts (ports, generation, masters) ----------------------------------
     def _load(self) -> dict[str, object]:
@@ -525,11 +527,20 @@ class NginxRouter:
             info = None
         except OSError:
             return None
+        if info is None and not path.parent.is_dir():
+            return None  # nowhere nginx could create it: blind, said by the analysis
         if info is not None and not stat.S_ISREG(info.st_mode):
             return None
         held = processes.open_files(master)
-        if held is None or (info is not None and (info.st_dev, info.st_ino) in held):
+        if held is None:
             return None
+        if info is not None and (info.st_dev, info.st_ino) in held:
+            self._reopen_tried.pop(instance.role, None)  # writing where it should
+            return None
+        found = (master, None if info is None else (info.st_dev, info.st_ino))
+        if self._reopen_tried.get(instance.role) == found:
+            return None  # told already and it did not take: not again at every check
+        self._reopen_tried[instance.role] = found
         with contextlib.suppress(ProcessLookupError):
             os.kill(master, signal.SIGUSR1)
         deadline = time.monotonic() + LOG_REOPEN_S
