@@ -297,6 +297,19 @@ def open_files(pid: int) -> set[tuple[int, int]] | None:
     return found
 
 
+def children(pid: int) -> list[int] | None:
+    """The direct children of ``pid`` from the kernel's per-thread lists (cheap: no scan of
+    every process); None when the kernel does not offer them (CONFIG_PROC_CHILDREN)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        for task in tasks:
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return None
+    return found
+
+
 def group_members(pgid: int) -> list[int]:
     """Every live process in process group ``pgid``."""
     found: list[int] = []

@@ -506,8 +506,12 @@ class NginxRouter:
         """Why the instance is hung when its workers are stopped (SIGSTOP, traced): known
         from the kernel at once, with no probe to wait out; None otherwise (a worker that
         spins or is wedged is found by the admin-port probe)."""
-        stopped = [pid for pid in processes.group_members(master)
-                   if pid != master and processes.frozen(pid)]
+        # nginx's workers are the master's children (a scan of every process for its group
+        # costs tens of milliseconds on a busy machine, twice every 0.5 s)
+        workers = processes.children(master)
+        if workers is None:
+            workers = [pid for pid in processes.group_members(master) if pid != master]
+        stopped = [pid for pid in workers if processes.frozen(pid)]
         if not stopped:
             return None
         return (f"the {instance.role} nginx's workers are stopped (pid "
