@@ -979,3 +979,39 @@ def test_the_row_is_closed_while_a_second_stop_signal_is_still_ignored() -> None
     assert len(during) == 1
     assert during[0] not in (before, signal.SIG_DFL)  # a SIGTERM now is noted, not fatal
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+# -- whether the deploy lock is held: read from the kernel's table, never by taking it ------------
+@pytest.mark.parametrize(("line", "held"), [
+    ("1: FLOCK  ADVISORY  WRITE 4902 {id} 0 EOF", True),
+    ("1: -> FLOCK  ADVISORY  WRITE 4903 {id} 0 EOF", False),  # a waiter, not a holder
+    ("2: POSIX  ADVISORY  WRITE 4902 {id} 0 EOF", False),  # fcntl locks are not ours
+    ("1: FLOCK  ADVISORY  WRITE 4902 00:00:1 0 EOF", False),  # another file
+    ("", False),
+])
+def test_the_deploy_lock_is_seen_held_in_the_kernels_table(
+    tmp_path: Path, line: str, held: bool
+) -> None:
+    import os
+
+    from pytest_pyramid.deploy.state import flock_held
+
+    lock = tmp_path / "deploy.lock"
+    lock.touch()
+    info = lock.stat()
+    ident = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    assert flock_held(lock, line.format(id=ident)) is held
+
+
+def test_asking_whether_the_lock_is_free_never_takes_it(tmp_path: Path) -> None:
+    """Taking the lock to find out wrote the asker's pid into the file (and, for that moment,
+    refused a deploy starting just then)."""
+    from pytest_pyramid.deploy.state import deploy_lock, lock_free
+
+    assert lock_free(tmp_path)
+    (tmp_path / "deploy.lock").write_text("12345")  # the last holder's pid
+    assert lock_free(tmp_path)
+    assert (tmp_path / "deploy.lock").read_text() == "12345"
+    with deploy_lock(tmp_path):
+        assert not lock_free(tmp_path)
+    assert lock_free(tmp_path)

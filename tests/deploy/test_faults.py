@@ -68,14 +68,18 @@ def assert_failures_before(clients: Clients, moment: float | None) -> None:
 
 
 def nginx_pids(project: Project, role: str) -> list[int]:
-    """The master of the ``role`` nginx and every process in its group (its workers)."""
+    """The master of the ``role`` nginx, then every other process in its group (its workers).
+
+    The master first by what it is, never by sorting: pids wrap around (pid_max is 32768
+    here), so a worker may have a smaller pid than its master."""
     master = int((project.work_dir / "router" / role / "nginx.pid").read_text().strip())
     group = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == master:
                 group.append(int(stat.parent.name))
-    return sorted(group)
+    others = sorted(pid for pid in group if pid != master)
+    return [master, *others] if master in group else others  # a dead master: its orphans
 
 
 def listening(port: int) -> bool:
