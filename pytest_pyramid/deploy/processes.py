@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
@@ -94,11 +95,63 @@ def track(child: subprocess.Popen[bytes]) -> None:
     _CHILDREN[child.pid] = child
 
 
+#: where ports for versions and nginx are picked when the kernel's ephemeral range allows it:
+#: above the well-known services, below the usual ephemeral range (32768-60999)
+PORT_FLOOR = 20000
+_LAST_PORT = 65535
+
+
+def ephemeral_range(text: str | None = None) -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (``ip_local_port_range``)."""
+    if text is None:
+        try:
+            text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        except OSError:
+            text = ""
+    try:
+        low, high = (int(part) for part in text.split())
+    except ValueError:
+        return 32768, 60999  # Linux's default
+    return low, high
+
+
+def port_candidates(ephemeral: tuple[int, int]) -> list[int]:
+    """Ports outside the ephemeral range, ``PORT_FLOOR`` and up: a port the kernel never hands
+    to an outgoing connection. Empty when the range leaves none."""
+    low, high = ephemeral
+    return [port for port in range(PORT_FLOOR, _LAST_PORT + 1) if not low <= port <= high]
+
+
+def _bind_test(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
+    """A port to give a process that binds it later (a version, nginx).
+
+    Between this check and that bind anything may take the port. A port from the kernel's
+    ephemeral range is the likeliest to be taken: every outgoing connection on the machine
+    (load clients, nginx's upstream connections) may get it as its local port, and the
+    version then exits with "address in use" before its health check. So the port is drawn
+    at random from outside that range, where only another explicit bind can take it, and
+    checked free now; the kernel's own pick is the fallback. The draw uses the OS's entropy,
+    never the ``random`` module's state (a test run reseeds that alike in every worker, which
+    would then all pick the same ports)."""
+    import random
+
+    candidates = port_candidates(ephemeral_range())
+    for port in random.SystemRandom().sample(candidates, min(len(candidates), 50)):
+        if _bind_test(port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -225,6 +278,36 @@ def has_open(pid: int, path: Path) -> bool:
             if os.readlink(fd) == target:
                 return True
     return False
+
+
+def open_files(pid: int) -> set[tuple[int, int]] | None:
+    """(device, inode) of every regular file ``pid`` holds open, renamed or removed ones
+    included (a /proc fd link is followed to the open file itself); None when they cannot be
+    read (another user's process, or gone)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return None
+    found: set[tuple[int, int]] = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            info = os.stat(fd)
+            if stat.S_ISREG(info.st_mode):
+                found.add((info.st_dev, info.st_ino))
+    return found
+
+
+def children(pid: int) -> list[int] | None:
+    """The direct children of ``pid`` from the kernel's per-thread lists (cheap: no scan of
+    every process); None when the kernel does not offer them (CONFIG_PROC_CHILDREN)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        for task in tasks:
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return None
+    return found
 
 
 def group_members(pgid: int) -> list[int]:

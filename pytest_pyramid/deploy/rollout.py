@@ -202,6 +202,11 @@ class Deployer:
         return ApplyResult(result.ok, result.generation, time.monotonic() - started,
                            "; ".join([*notes, result.message]))
 
+    def noted(self, notes: tuple[str, ...]) -> None:
+        """What a router check put right on its own (a rotated log reopened), said."""
+        for note in notes:
+            self.out(f"[router] {note}")
+
     def verified(self) -> tuple[bool, str]:
         return processes.http_ok(f"{self.router.url}{self.config.health_path}", 5.0)
 
@@ -583,6 +588,7 @@ class Deployer:
                     # a dead or frozen router is found within a second, not once an interval
                     router_due = time.monotonic() + ROUTER_CHECK_S
                     health = self.router.check()
+                    self.noted(health.notes)
                     if not health.ok:
                         raise end(f"router failed during {label}: "
                                   f"{'; '.join(health.problems)}", time.monotonic(),
@@ -594,6 +600,7 @@ class Deployer:
                 return
             n += 1
             health = self.router.check()
+            self.noted(health.notes)
             if not health.ok:
                 raise end(f"router failed during {label}: {'; '.join(health.problems)}",
                           time.monotonic(), cause="router")

@@ -392,10 +392,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
-             body: Callable[[], Outcome]) -> Outcome:
+             body: Callable[[], Outcome],
+             then: Callable[[Outcome], None] = lambda outcome: None) -> Outcome:
     """Run a rollout so that SIGTERM, SIGHUP, Ctrl-C or an unexpected error roll it back
     before the process exits. Once that rollback has begun, further signals are noted and
-    ignored: a second SIGTERM during the drain must not leave the history row open."""
+    ignored: a second SIGTERM during the drain must not leave the history row open. ``then``
+    (closing the history row) runs before the earlier handlers are back: a second SIGTERM
+    right after the rollback would otherwise end the process with the row still open."""
     handlers = {sig: signal.signal(sig, _on_sigterm) for sig in _STOP_SIGNALS}
 
     def settle(why: str, cause: str) -> Outcome:
@@ -408,17 +411,19 @@ def _guarded(deployer: Deployer, state: DeployState, out: Callable[[str], None],
 
     try:
         try:
-            return body()
+            outcome = body()
         except KeyboardInterrupt:
             if state.rollout is None:
                 raise
-            return settle("deploy interrupted", "interrupted")
+            outcome = settle("deploy interrupted", "interrupted")
         except Exception as exc:
             # Whatever went wrong, a new version with traffic is not left unwatched.
             if state.rollout is None:
                 raise
             out(f"[deploy] unexpected {type(exc).__name__}: {exc}; rolling back")
-            return settle(f"deploy failed: {type(exc).__name__}: {exc}", "deploy_error")
+            outcome = settle(f"deploy failed: {type(exc).__name__}: {exc}", "deploy_error")
+        then(outcome)
+        return outcome
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -451,12 +456,14 @@ def resume(config: DeployConfig, out: Callable[[str], None]) -> int:
                     f"{rollout.weight}% ({rollout.status}) lost its supervisor: watching it "
                     "again from this step")
                 outcome = _guarded(deployer, state, out,
-                                   lambda: deployer.resume(state, rollout))
+                                   lambda: deployer.resume(state, rollout),
+                                   lambda done: _finish(history, rollout.id, rollout.reason,
+                                                        done))
             else:
                 why = (f"rollout #{rollout.id} was left {rollout.status} at {rollout.weight}% "
                        "(its supervisor is gone)")
                 outcome = deployer.settle(state, action="abort", why=why, cause="interrupted")
-            _finish(history, rollout.id, rollout.reason, outcome)
+                _finish(history, rollout.id, rollout.reason, outcome)
             history.close()
     except LockHeld as exc:
         out(f"[resume] not needed: {exc}")
@@ -482,6 +489,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer
     from pytest_pyramid.deploy.sight import LogCursor
     from pytest_pyramid.deploy.state import LockHeld, read_state
+    from pytest_pyramid.durations import format_duration
 
     state = read_state(config.state_path).state
     stable = state.stable
@@ -495,10 +503,24 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
     cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
     blind_since: float | None = None
+    blind_acted = False
 
-    def status(kind: str, reason: str = "") -> None:
-        supervisor.write_watch_status(config.work_dir, state=kind, reason=reason,
+    def status(kind: str, reason: str = "", cause: str = "change") -> None:
+        supervisor.write_watch_status(config.work_dir, state=kind, reason=reason, cause=cause,
                                       commit=stable.commit, pid=stable.pid, policy=config.watch)
+
+    def act(found: str, reason: str, cause: str, previous: object) -> int | None:
+        """The watch policy on a breach or a blindness longer than ``blind_timeout``: the
+        exit code after a rollback; None when it only alerts (the watch goes on)."""
+        status("degraded", reason, cause)
+        out(f"[watch] {stable.commit[:12]} {found}: {reason}")
+        if config.watch == "rollback" and previous is not None:
+            code = revert(config, by="the watch", out=out, watch_after=False)
+            status("rolled_back" if code == 0 else "degraded", reason, cause)
+            return REVERTED if code == 0 else code
+        out("[watch] policy alert (or no previous release): `pyramid status` reports it "
+            "degraded; `pyramid rollback` returns to the previous release")
+        return None
 
     with watch_lock, supervisor.Heartbeat(config.work_dir, "watch", supervisor.WATCH_LEASE):
         out(f"[watch] {stable.commit[:12]} at {stable.addr}: its traffic is judged every "
@@ -521,6 +543,8 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             if now >= router_due:
                 router_due = now + ROUTER_CHECK_S
                 health = router.check()
+                for note in health.notes:
+                    out(f"[watch] router: {note}")
                 if not health.ok:
                     out(f"[watch] router: {'; '.join(health.problems)}")
                     with contextlib.suppress(LockHeld), _lease(config, "watch", out):
@@ -533,15 +557,29 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
             m = analysis.judge(analysis.parse_lines(reading.lines).upstreams.get(stable.addr),
                                None, limits)
             if reading.blind is not None and m.result != "failed":
-                # Nothing to compare with and no step to hold: said, never taken for healthy.
+                # Never taken for healthy: unjudged, and blind longer than blind_timeout it is
+                # acted on by the policy, as a rollout's blind pause is (the release the watch
+                # cannot see may be failing every request).
                 if blind_since is None:
                     blind_since = now
-                    out(f"[watch] blind: {reading.blind}; the release is unjudged until the "
-                        "analysis sees again")
-                status("blind", reading.blind)
+                    out(f"[watch] blind: {reading.blind}; the release is unjudged, and still "
+                        f"blind {format_duration(config.blind_timeout)} from now the watch "
+                        f"acts by its policy ({config.watch})")
+                if now - blind_since < config.blind_timeout:
+                    status("blind", reading.blind, "blind")
+                    continue
+                if blind_acted:  # alerted already: it stays degraded until it sees again
+                    continue
+                blind_acted = True
+                code = act("is unjudged after the bake",
+                           f"the analysis stayed blind for {format_duration(now - blind_since)} "
+                           f"(blind_timeout {format_duration(config.blind_timeout)}): "
+                           f"{reading.blind}", "blind", current.previous)
+                if code is not None:
+                    return code
                 continue
             if blind_since is not None:
-                blind_since = None
+                blind_since, blind_acted = None, False
                 out("[watch] the analysis sees again: measurements start afresh")
                 status("healthy")
                 if m.result != "failed":
@@ -551,15 +589,10 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
                 cursor.commit()
             if m.result != "failed" or run.record(m.result) != "rollback":
                 continue
-            reason = "; ".join(m.reasons)
-            status("degraded", reason)
-            out(f"[watch] {stable.commit[:12]} breached its limits after the bake: {reason}")
-            if config.watch == "rollback" and current.previous is not None:
-                code = revert(config, by="the watch", out=out, watch_after=False)
-                status("rolled_back" if code == 0 else "degraded", reason)
-                return REVERTED if code == 0 else code
-            out("[watch] policy alert (or no previous release): `pyramid status` reports it "
-                "degraded; `pyramid rollback` returns to the previous release")
+            code = act("breached its limits after the bake", "; ".join(m.reasons), "change",
+                       current.previous)
+            if code is not None:
+                return code
             run = analysis.AnalysisRun(failure_limit=config.failure_limit,
                                        inconclusive_limit=1 << 30)
 
@@ -729,13 +762,16 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                         f"{commit[:12]} (steps {', '.join(map(str, steps))})",
                         {"deployment": deployment_id, "commit": commit,
                          "strategy": config.strategy, "judge": config.judge})
+
+            def close(done: Outcome) -> None:
+                # e.g. a promote sent while the new version was failing its health check
+                deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
+                                                   f"({done.outcome}) before acting")
+                _finish(history, deployment_id, "", done)
+
             outcome = _guarded(deployer, state, out, lambda: deployer.run(
                 state, deployment_id=deployment_id, commit=commit, strategy=config.strategy,
-                redeploy=redeploy))
-            # e.g. a promote sent while the new version was failing its health check
-            deployer.answer_all(deployment_id, f"rollout #{deployment_id} ended "
-                                               f"({outcome.outcome}) before acting")
-            _finish(history, deployment_id, "", outcome)
+                redeploy=redeploy), close)
             history.close()
     except LockHeld as exc:
         history.record_refusal(commit=commit, commit_time=commit_time, strategy=config.strategy,
@@ -959,9 +995,10 @@ def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
     record = supervisor.read_watch_status(config.work_dir)
     found = record if record is not None and record.get("pid") == stable.pid else {}
     if found.get("state") == "degraded":
-        problems.append(f"stable {stable.commit[:12]} is degraded: its traffic breached the "
-                        f"limits after the bake ({found.get('reason')}); watch policy "
-                        f"{found.get('policy')}")
+        what = "its analysis stayed blind after the bake" if found.get("cause") == "blind" \
+            else "its traffic breached the limits after the bake"
+        problems.append(f"stable {stable.commit[:12]} is degraded: {what} "
+                        f"({found.get('reason')}); watch policy {found.get('policy')}")
     pid = _live_watch(config)
     if pid is None:
         if lock_held:

@@ -246,10 +246,36 @@ def deploy_lock(work_dir: Path) -> Iterator[TextIO]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def flock_held(path: Path, locks: str | None = None) -> bool | None:
+    """Whether any process holds a flock on ``path``, from the kernel's table (``/proc/locks``
+    or ``locks``): None when that cannot be read. Asking never takes the lock."""
+    try:
+        info = path.stat()
+        if locks is None:
+            with open("/proc/locks", encoding="utf-8") as handle:
+                locks = handle.read()
+    except OSError:
+        return None
+    wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in locks.splitlines():
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 4902 fe:00:2655552 0 EOF"; "1: -> FLOCK ..." waits
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+            return True
+    return False
+
+
 def lock_free(work_dir: Path) -> bool:
-    """True when no deploy process holds the lock (checked without keeping it)."""
-    if not (work_dir / "deploy.lock").exists():
+    """True when no deploy process holds the lock, asked of the kernel's lock table. Taking
+    the lock to find out (the fallback) would, for that moment, refuse a deploy starting just
+    then ("another deploy is running") and overwrite the holder's pid in the file: a
+    `pyramid supervise` or `status` asking every pass made a concurrent deploy fail."""
+    path = work_dir / "deploy.lock"
+    if not path.exists():
         return True
+    held = flock_held(path)
+    if held is not None:
+        return not held
     try:
         with deploy_lock(work_dir):
             return True

@@ -17,7 +17,12 @@ from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, UpstreamStats
 from pytest_pyramid.deploy.approvals import Identity, sign_approval, tally, verdict_digest
 from pytest_pyramid.deploy.config import KEYS, build_config, load_config
 from pytest_pyramid.deploy.history import Deployment
-from pytest_pyramid.deploy.processes import Version
+from pytest_pyramid.deploy.processes import (
+    PORT_FLOOR,
+    Version,
+    ephemeral_range,
+    port_candidates,
+)
 from pytest_pyramid.deploy.sight import LogCursor
 from pytest_pyramid.deploy.state import (
     StateError,
@@ -915,3 +920,98 @@ def test_a_progress_record_is_used_only_when_well_formed(
     if progress is not None:
         assert progress.as_dict() == {**GOOD_PROGRESS, **changes}
     assert Progress.from_dict(None) is None
+
+
+# -- ports for versions and nginx: never from the kernel's ephemeral range --------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("32768\t60999\n", (32768, 60999)),
+    ("1024 65535", (1024, 65535)),
+    ("", (32768, 60999)),  # unreadable: Linux's default
+    ("garbage", (32768, 60999)),
+])
+def test_ephemeral_range_is_read_from_the_kernel_setting(
+    text: str, expected: tuple[int, int]
+) -> None:
+    assert ephemeral_range(text) == expected
+
+
+@pytest.mark.parametrize(("ephemeral", "first", "last", "count"), [
+    ((32768, 60999), PORT_FLOOR, 65535, (32768 - PORT_FLOOR) + (65535 - 60999)),
+    ((40000, 65535), PORT_FLOOR, 39999, 40000 - PORT_FLOOR),
+    ((1024, 65535), None, None, 0),  # nothing outside it: the kernel's own pick
+])
+def test_port_candidates_lie_outside_the_ephemeral_range(
+    ephemeral: tuple[int, int], first: int | None, last: int | None, count: int
+) -> None:
+    found = port_candidates(ephemeral)
+    assert len(found) == count
+    assert (found[0] if found else None, found[-1] if found else None) == (first, last)
+    assert not any(ephemeral[0] <= port <= ephemeral[1] for port in found)
+
+
+# -- a stop signal's rollback closes its history row before the old handlers are back ------------
+class _Settler:
+    """Stands in for the Deployer: ``settle`` is the rollback a stop signal starts."""
+
+    def settle(self, state: Any, *, action: str, why: str, cause: str) -> Any:
+        from pytest_pyramid.deploy.rollout import Outcome
+
+        state.rollout = None
+        return Outcome(1, "aborted", why, cause=cause)
+
+
+def test_the_row_is_closed_while_a_second_stop_signal_is_still_ignored() -> None:
+    import signal
+
+    from pytest_pyramid.deploy.service import _guarded
+    from pytest_pyramid.deploy.state import DeployState, Rollout
+
+    state = DeployState(rollout=Rollout(7, SHA, "canary", version(9, 1, "")))
+    during: list[object] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    def interrupted() -> Any:
+        raise KeyboardInterrupt  # what the first SIGTERM's handler raises
+
+    outcome = _guarded(cast("Any", _Settler()), state, lambda line: None, interrupted,
+                       lambda done: during.append(signal.getsignal(signal.SIGTERM)))
+    assert (outcome.outcome, outcome.cause) == ("aborted", "interrupted")
+    assert len(during) == 1
+    assert during[0] not in (before, signal.SIG_DFL)  # a SIGTERM now is noted, not fatal
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+# -- whether the deploy lock is held: read from the kernel's table, never by taking it ------------
+@pytest.mark.parametrize(("line", "held"), [
+    ("1: FLOCK  ADVISORY  WRITE 4902 {id} 0 EOF", True),
+    ("1: -> FLOCK  ADVISORY  WRITE 4903 {id} 0 EOF", False),  # a waiter, not a holder
+    ("2: POSIX  ADVISORY  WRITE 4902 {id} 0 EOF", False),  # fcntl locks are not ours
+    ("1: FLOCK  ADVISORY  WRITE 4902 00:00:1 0 EOF", False),  # another file
+    ("", False),
+])
+def test_the_deploy_lock_is_seen_held_in_the_kernels_table(
+    tmp_path: Path, line: str, held: bool
+) -> None:
+    import os
+
+    from pytest_pyramid.deploy.state import flock_held
+
+    lock = tmp_path / "deploy.lock"
+    lock.touch()
+    info = lock.stat()
+    ident = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    assert flock_held(lock, line.format(id=ident)) is held
+
+
+def test_asking_whether_the_lock_is_free_never_takes_it(tmp_path: Path) -> None:
+    """Taking the lock to find out wrote the asker's pid into the file (and, for that moment,
+    refused a deploy starting just then)."""
+    from pytest_pyramid.deploy.state import deploy_lock, lock_free
+
+    assert lock_free(tmp_path)
+    (tmp_path / "deploy.lock").write_text("12345")  # the last holder's pid
+    assert lock_free(tmp_path)
+    assert (tmp_path / "deploy.lock").read_text() == "12345"
+    with deploy_lock(tmp_path):
+        assert not lock_free(tmp_path)
+    assert lock_free(tmp_path)

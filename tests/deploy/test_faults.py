@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.deploy.processes import is_alive
+from pytest_pyramid.deploy.processes import is_alive, start_ticks
 from pytest_pyramid.deploy.state import send_request
 from tests.deploy.helpers import APP, Project, app_command
 from tests.deploy.load import Clients
@@ -68,14 +68,18 @@ def assert_failures_before(clients: Clients, moment: float | None) -> None:
 
 
 def nginx_pids(project: Project, role: str) -> list[int]:
-    """The master of the ``role`` nginx and every process in its group (its workers)."""
+    """The master of the ``role`` nginx, then every other process in its group (its workers).
+
+    The master first by what it is, never by sorting: pids wrap around (pid_max is 32768
+    here), so a worker may have a smaller pid than its master."""
     master = int((project.work_dir / "router" / role / "nginx.pid").read_text().strip())
     group = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
             if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == master:
                 group.append(int(stat.parent.name))
-    return sorted(group)
+    others = sorted(pid for pid in group if pid != master)
+    return [master, *others] if master in group else others  # a dead master: its orphans
 
 
 def listening(port: int) -> bool:
@@ -445,6 +449,42 @@ def test_router_killed_mid_rollout_is_restarted_and_the_rollout_rolled_back(
         assert leftovers == []  # the orphaned workers were stopped
     assert project.run("status").returncode == 0
     assert_failures_before(clients, when(row["restored_at"]))
+
+
+def test_hung_split_nginx_mid_rollout_is_restarted_and_the_rollout_rolled_back(
+    live: tuple[Project, str, Clients], fault_report: Callable[..., object]
+) -> None:
+    """The split's workers stopped while its master runs: nothing is answered, the port still
+    accepts connections. The rollout's router check knows it from the kernel (no probe to wait
+    out), the group is killed and started again with all traffic on stable, and the release
+    is not blamed (cause ``router``)."""
+    project, first, clients = live
+    project.commit("v2")
+    deploy = project.popen("deploy", "--interval", "1s")
+    project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
+    master, *workers = nginx_pids(project, "split")
+    ticks = {pid: start_ticks(pid) for pid in workers}
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    fault_at = time.time()  # from here no request can be answered until the restart
+    try:
+        out = finish(deploy)
+    finally:
+        for pid in workers:
+            if is_alive(pid, ticks[pid]):
+                os.kill(pid, signal.SIGCONT)
+    clients.settle_on(first)
+    row = rows(project)[-1]
+    fault_report(clients, outcome=row["outcome"], **restore_figures(row, fault_at))
+    assert deploy.returncode == 1
+    assert row["outcome"] == "rolled_back"
+    assert row["cause"] == "router"
+    assert "the split nginx's workers are stopped" in row["reason"], row["reason"]
+    assert "was hung" in out
+    assert nginx_pids(project, "split")[0] != master
+    assert all(not is_alive(pid, ticks[pid]) for pid in workers)
+    assert clients.failed_after_recovery(fault_at) == []
+    assert project.run("status").returncode == 0
 
 
 def test_orphaned_nginx_workers_are_seen_and_stopped(deployed: tuple[Project, str]) -> None:

@@ -26,12 +26,14 @@ from pytest_pyramid.deploy.processes import is_alive, start_ticks
 from pytest_pyramid.deploy.sight import disk_full
 from tests.deploy.helpers import Project, app_command
 from tests.deploy.load import Clients
+from tests.deploy.test_blind import occupy, split_log
 from tests.deploy.test_faults import (
     assert_failures_before,
     finish,
     nginx_pids,
     restore_figures,
     rows,
+    steps,
     when,
 )
 
@@ -51,6 +53,12 @@ def watched_by(project: Project) -> int | None:
         if not record["released"] and start_ticks(record["pid"]) == record["start_ticks"]:
             return int(record["pid"])
     return None
+
+
+def job_log(project: Project, kind: str) -> str:
+    """Everything the supervisor's jobs of ``kind`` (deploy, resume, watch) have logged."""
+    return "".join(log.read_text() for log in sorted(
+        (project.work_dir / "supervisor").glob(f"*-{kind}-*.log")))
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -200,6 +208,51 @@ def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_
     assert project.state()["stable"]["commit"] == first
 
 
+def test_a_supervisor_killed_mid_step_is_resumed_in_that_step_from_its_durable_record(
+    deployed: tuple[Project, str],
+) -> None:
+    """Killed inside the 50% step's analysis (some of its 6 measurements done), the resumed
+    supervisor neither starts the step over nor promotes early: it carries the recorded
+    successes and takes exactly the rest, at the same weight, and the step is recorded once."""
+    project, _ = deployed
+    second = project.commit("v2")
+    project.write_config(steps=[50, 100], interval="0.5s", measurements=6,
+                         inconclusive_limit=1000)
+
+    def mid_step(state: dict[str, Any]) -> bool:
+        progress = (state.get("rollout") or {}).get("progress") or {}
+        return progress.get("phase") == "step" and progress.get("successes", 0) >= 1
+
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy")
+        project.wait_state(mid_step, 90)
+        pid = supervisor_pid(project)
+        os.kill(pid, signal.SIGSTOP)  # frozen first: what the state says is what it did
+        killed = project.state()["rollout"]
+        os.kill(pid, signal.SIGKILL)
+        finish(deploy)
+        carried = killed["progress"]["successes"]
+        assert (killed["progress"]["stage"], killed["weight"]) == (1, 50), killed
+        assert 1 <= carried < 6, killed["progress"]
+        project.run("status")  # the next command resumes the rollout
+        wait_for(lambda: restored(project), 90)
+        clients.settle_on(second)
+    resumed = job_log(project, "resume")
+    assert "[resume] step 1/2: " in resumed, resumed
+    assert f"already watched, {carried} successful measurement(s)" in resumed
+    assert "[step 1/2] " in resumed  # the same step, its weights re-applied as they were
+    assert "[step 2/2] " in resumed
+    passes = [line for line in resumed.splitlines()
+              if line.startswith("[step 1/2 50%] measurement") and line.endswith("SUCCESSFUL")]
+    assert len(passes) == 6 - carried, resumed  # the rest of the step, not a new one
+    row = rows(project)[-1]
+    assert row["outcome"] == "succeeded"
+    assert [weight for weight, _ in steps(project, row["id"])] == [50, 100]
+    assert clients.failures == []
+    assert project.state()["stable"]["commit"] == second
+
+
 def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
@@ -252,7 +305,9 @@ def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
         pid = supervisor_pid(project)
         os.kill(pid, signal.SIGTERM)
-        time.sleep(0.1)
+        # the second one once the rollback is under way (not after a fixed pause, which on a
+        # loaded machine may come before the first was even handled: one pending signal)
+        wait_for(lambda: not is_alive(pid) or "[reconcile]" in job_log(project, "deploy"))
         if is_alive(pid):
             os.kill(pid, signal.SIGTERM)
         out = finish(deploy)
@@ -429,6 +484,38 @@ def test_watch_alert_policy_reports_the_release_degraded(
     assert "is degraded: its traffic breached the limits after the bake" in status.stdout
     assert "watch policy alert" in status.stdout
     assert project.state()["stable"]["commit"] == second  # alert only: nothing moved
+
+
+def test_a_watch_blind_longer_than_blind_timeout_acts_by_its_policy(
+    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+) -> None:
+    """The serving release's log leads nowhere (nothing a reopen mends): blind alone for longer
+    than ``blind_timeout``, the watch rolls back to the previous release; the release it
+    returned to is blind too, with nothing earlier to return to, so its watch alerts."""
+    project, first = deployed
+    project.write_config(blind_timeout="2s")
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        released(project, tmp_path / "never", "rollback")
+        fault_at = time.time()
+        occupy(split_log(project))
+        wait_for(lambda: rows(project)[-1]["kind"] == "rollback" and
+                 rows(project)[-1]["outcome"] != "in_progress", 90)
+        clients.settle_on(first)
+        wait_for(lambda: "stayed blind" in project.run("status").stdout, 60)
+    revert = rows(project)[-1]
+    restored_at = when(rows(project)[-2]["reverted_at"])
+    assert restored_at is not None
+    fault_report(clients, outcome=revert["outcome"],
+                 restored_after_s=round(restored_at - fault_at, 3), rollback_s=revert["rollback_s"])
+    assert (revert["kind"], revert["outcome"]) == ("rollback", "succeeded")
+    assert "the watch" in revert["reason"]
+    assert project.state()["stable"]["commit"] == first
+    status = project.run("status").stdout
+    assert f"stable {first[:12]} is degraded: its analysis stayed blind after the bake" in status
+    assert "(blind_timeout 2.0s)" in status
+    assert "watch policy rollback" in status  # nothing earlier to return to: an alert
+    assert clients.failures == []  # a good release, blind: the watch's rollback loses nothing
 
 
 def test_watch_restarts_a_killed_router_at_once(

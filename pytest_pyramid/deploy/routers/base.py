@@ -38,6 +38,8 @@ class RouterHealth:
 
     running: bool
     problems: tuple[str, ...] = field(default=())
+    #: what the check put right on its own (not problems): e.g. logs reopened after a rotation
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -83,7 +85,9 @@ class Router(Protocol):
     def actual(self) -> RouterState | None: ...
 
     def check(self) -> RouterHealth:
-        """Is the router alive, serving what it was last told, with nothing orphaned?"""
+        """Is the router alive, serving what it was last told, with nothing orphaned? A
+        router that writes ``log_path`` itself also makes sure it writes to the file at that
+        path (after a rotation it is told to reopen its logs: ``notes`` says so)."""
         ...
 
     def drain(self, timeout: float) -> bool:

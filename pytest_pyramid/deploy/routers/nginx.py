@@ -24,6 +24,7 @@ import pwd
 import re
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -45,10 +46,12 @@ if TYPE_CHECKING:
 
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
-_SHUTTING_DOWN = "is shutting down"
+_SHUTTING_DOWN = "is shutting down"  # nginx's process title for an old worker after a reload
 #: a running master whose instance does not answer its admin port this long, twice in a row,
 #: is hung (workers stopped, spinning or wedged): a router failure, and it is restarted
-HUNG_AFTER_S = 1.0  # nginx's process title for an old worker after a reload
+HUNG_AFTER_S = 1.0
+#: how long a check waits for nginx to reopen a rotated log (it does so in milliseconds)
+LOG_REOPEN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,8 @@ class NginxRouter:
         self._unsaved: dict[str, object] = {}
         #: instances whose running master's admin port did not answer the last check
         self._silent: set[str] = set()
+        #: per instance, the master and the log file found when it was last told to reopen
+        self._reopen_tried: dict[str, tuple[int, tuple[int, int] | None]] = {}
 
     # -- persistent router facts (ports, generation, masters) ----------------------------------
     def _load(self) -> dict[str, object]:
@@ -473,22 +478,83 @@ class NginxRouter:
         if edge is None:
             problems.append("the edge nginx master is not running")
         if split is not None:
-            live = self._heard(facts.get("split_admin_port"))
+            stopped = self._stopped_workers(self.split, split)
+            live = None if stopped else self._heard(facts.get("split_admin_port"))
             expected = facts.get("generation")
             if live is None:
                 silent.add("split")
-                problems.append("the split nginx does not answer on its admin port")
+                problems.append(stopped or "the split nginx does not answer on its admin port")
             elif isinstance(expected, int) and live.generation != expected:
                 problems.append(f"the split nginx serves generation {live.generation}, "
                                 f"expected {expected}")
-        if edge is not None and self._heard(facts.get("edge_admin_port")) is None:
-            silent.add("edge")
-            problems.append("the edge nginx does not answer on its admin port")
+        if edge is not None:
+            stopped = self._stopped_workers(self.edge, edge)
+            if stopped or self._heard(facts.get("edge_admin_port")) is None:
+                silent.add("edge")
+                problems.append(stopped or "the edge nginx does not answer on its admin port")
         self._silent = silent
         if edge is None or split is None:
             problems.extend(f"orphaned {label}" for _, label in self.orphans())
+        notes = [note for instance, master in ((self.split, split), (self.edge, edge))
+                 if master is not None and instance.role not in silent
+                 for note in [self._reopen_if_rotated(instance, master)] if note]
         return RouterHealth(running=edge is not None and split is not None,
-                            problems=tuple(problems))
+                            problems=tuple(problems), notes=tuple(notes))
+
+    @staticmethod
+    def _stopped_workers(instance: Instance, master: int) -> str | None:
+        """Why the instance is hung when its workers are stopped (SIGSTOP, traced): known
+        from the kernel at once, with no probe to wait out; None otherwise (a worker that
+        spins or is wedged is found by the admin-port probe)."""
+        # nginx's workers are the master's children (a scan of every process for its group
+        # costs tens of milliseconds on a busy machine, twice every 0.5 s)
+        workers = processes.children(master)
+        if workers is None:
+            workers = [pid for pid in processes.group_members(master) if pid != master]
+        stopped = [pid for pid in workers if processes.frozen(pid)]
+        if not stopped:
+            return None
+        return (f"the {instance.role} nginx's workers are stopped (pid "
+                f"{', '.join(str(pid) for pid in stopped)}): nothing they hold is answered")
+
+    def _reopen_if_rotated(self, instance: Instance, master: int) -> str | None:
+        """After a rotation (the access log renamed away or removed, a new file perhaps
+        created in its place) nginx goes on writing to the file it has open, and the analysis
+        would stay blind until nginx restarts: the master is told to reopen its logs (SIGUSR1,
+        what logrotate's postrotate does), and the file at the path is what it writes from
+        then on. A path that is not a regular file (nothing nginx could open) is left: the
+        analysis says it is blind."""
+        path = instance.access_log
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            info = None
+        except OSError:
+            return None
+        if info is None and not path.parent.is_dir():
+            return None  # nowhere nginx could create it: blind, said by the analysis
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            return None
+        held = processes.open_files(master)
+        if held is None:
+            return None
+        if info is not None and (info.st_dev, info.st_ino) in held:
+            self._reopen_tried.pop(instance.role, None)  # writing where it should
+            return None
+        found = (master, None if info is None else (info.st_dev, info.st_ino))
+        if self._reopen_tried.get(instance.role) == found:
+            return None  # told already and it did not take: not again at every check
+        self._reopen_tried[instance.role] = found
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(master, signal.SIGUSR1)
+        deadline = time.monotonic() + LOG_REOPEN_S
+        while time.monotonic() < deadline:  # the master reopens, then tells its workers
+            with contextlib.suppress(OSError):
+                info = os.stat(path)
+                if (info.st_dev, info.st_ino) in (processes.open_files(master) or set()):
+                    return f"the {instance.role} nginx reopened its logs ({path} was rotated)"
+            time.sleep(0.01)
+        return f"the {instance.role} nginx was told to reopen its logs ({path} was rotated)"
 
     def _wait_generation(self, admin_port: object, generation: int) -> bool:
         deadline = time.monotonic() + self.verify_timeout
@@ -588,8 +654,8 @@ class NginxRouter:
             os.killpg(master, signal.SIGKILL)  # the group is ours: master_pid checked it
         for pid, ticks in members.items():
             processes.wait_gone(pid, ticks, 5.0)
-        return (f"the {instance.role} nginx (pid {master}) did not answer on its admin port "
-                f"within {HUNG_AFTER_S:g}s (hung): killed with its workers")
+        return (f"the {instance.role} nginx (pid {master}) was hung (its workers stopped, or "
+                f"its admin port silent {HUNG_AFTER_S:g}s twice): killed with its workers")
 
     def _taken_ports(self, edge_alive: bool, split_alive: bool) -> dict[int, str]:
         """Ports an instance about to start needs that something else already holds."""
