@@ -83,6 +83,9 @@ class DeployConfig:
     stop_timeout: float
     lease_timeout: float
     watch: str
+    migrations: str
+    database_url_env: str
+    migrations_check_tier: str
 
     @property
     def history_path(self) -> Path:
@@ -407,6 +410,17 @@ KEYS: dict[str, Key] = {
     "watch": _key("rollback", _choice(WATCH_POLICIES), "after the bake the serving release's "
                   "traffic stays judged with the same limits; on a breach: rollback (to the "
                   "previous release), alert (status degraded) or off"),
+    # schema changes (deploy/migrate.py): applied before a new version starts, and checked
+    # against the release still serving first
+    "migrations": _key("", _text, "folder of SQL migrations in the release (relative to its "
+                       "project folder), applied in name order before a new version starts; "
+                       "empty: none", metavar="DIR"),
+    "database_url_env": _key("DATABASE_URL", _text, "environment variable holding the "
+                             "database URL the migrations are applied to (the versions read "
+                             "the same one)", flag=False),
+    "migrations_check_tier": _key("integration", _text, "the previous release's tier run "
+                                  "against the new migrations before any is applied; a "
+                                  "failure refuses the deploy", flag=False),
 }
 
 #: Keys that existed once, and why they are gone (a clearer message than "unknown key").
