@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,9 +63,12 @@ def applied(url: str) -> dict[str, str]:
         return _applied(conn)
 
 
-def apply(url: str, migrations: Sequence[Migration], out: Callable[[str], None]) -> list[str]:
+def apply(url: str, migrations: Sequence[Migration], out: Callable[[str], None], *,
+          before_contract: Callable[[Sequence[Migration]], object] | None = None) -> list[str]:
     """Apply what the database lacks, in order, each file and its record in one transaction
-    (a failing file leaves nothing of itself); returns the names applied."""
+    (a failing file leaves nothing of itself); returns the names applied. When a pending
+    migration is declared a contract step, ``before_contract`` runs first, under the lock
+    (the backup of the database as it is right before)."""
     import psycopg
 
     done: list[str] = []
@@ -76,6 +80,8 @@ def apply(url: str, migrations: Sequence[Migration], out: Callable[[str], None])
             steps = plan(migrations, _applied(conn))  # again under the lock: what is true now
             if steps.problems:
                 raise MigrationError("; ".join(steps.problems))
+            if steps.contract and before_contract is not None:
+                before_contract(steps.contract)
             for migration in steps.pending:
                 try:
                     with conn.transaction():
@@ -238,6 +244,57 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
     plan is made again, so a concurrent deploy's migrations are seen)."""
     from pytest_pyramid.deploy.migrations import read_folder
 
-    names = apply(database_url(config), read_folder(release / config.migrations), out)
+    url = database_url(config)
+
+    def backup(contract: Sequence[Migration]) -> None:
+        names = ", ".join(m.name for m in contract)
+        path = backup_database(url, config.work_dir / "backups", contract[0].name)
+        out(f"[migrate] {names} declared not backward-compatible (-- pyramid: contract): the "
+            f"database was backed up first to {path}")
+
+    names = apply(url, read_folder(release / config.migrations), out, before_contract=backup)
     if not names:
         out("[migrate] the database already has every migration of this release")
+
+
+def _pg_dump() -> str | None:
+    """pg_dump beside the server binaries the fixtures would use, else on PATH, else in the
+    distribution's versioned folders, newest first (a pg_dump older than the server refuses)."""
+    from pytest_pyramid.toolkits.services.providers import POSTGRES, POSTGRES_ROOTS, find
+
+    found = find(POSTGRES, ("binaries",), os.environ,
+                 which=lambda name, path: shutil.which(name, path=path))
+    folders = [found.where] if found.where else []
+    folders += sorted((str(p) for root in POSTGRES_ROOTS for p in root.glob("*/bin")),
+                      key=lambda f: int(Path(f).parent.name) if Path(f).parent.name.isdigit()
+                      else 0, reverse=True)
+    for folder in folders:
+        if shutil.which("pg_dump", path=folder):
+            return shutil.which("pg_dump", path=folder)
+    return shutil.which("pg_dump")
+
+
+def backup_database(url: str, folder: Path, before: str) -> Path:
+    """``pg_dump`` of the database at ``url`` (custom format, for ``pg_restore``) into
+    ``folder``, named by the time and the migration it precedes; the distribution's pg_dump,
+    found as the fixtures find the server's binaries."""
+    from datetime import datetime, timezone
+
+    pg_dump = _pg_dump()
+    if pg_dump is None:
+        raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
+                             "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{stamp}-before-{Path(before).stem}.dump"
+    try:
+        result = subprocess.run([pg_dump, "--format=custom", f"--file={path}", f"--dbname={url}"],
+                                capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MigrationError(f"pg_dump failed, nothing was applied: {exc}") from None
+    if result.returncode != 0:
+        path.unlink(missing_ok=True)
+        raise MigrationError(f"pg_dump failed with status {result.returncode}, nothing was "
+                             f"applied: {result.stderr.strip()[-400:]}")
+    return path

@@ -4,17 +4,24 @@ the schema check, a real run of the previous release's tier on the new migration
 from __future__ import annotations
 
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.deploy.migrate import TABLE, applied, apply, compatibility_check
+from pytest_pyramid.deploy.migrate import (
+    TABLE,
+    applied,
+    apply,
+    backup_database,
+    compatibility_check,
+)
 from pytest_pyramid.deploy.migrations import Migration, MigrationError, parse_migration
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from pytest_pyramid.toolkits.services.servers import PostgresServer
 
@@ -190,3 +197,47 @@ def test_a_project_schema_fixture_that_would_ignore_the_migrations_fails(
                                  "integration")
     assert not result.ok
     assert len(result.failed) == 2
+
+
+def test_a_contract_step_is_applied_only_after_a_backup_that_restores(
+    server: PostgresServer, url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    apply(url, [CREATE], lambda line: None)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO orders (qty) VALUES (7)")
+    drop = parse_migration("0002_drop.sql", "-- pyramid: contract\n"
+                                            "ALTER TABLE orders DROP COLUMN qty;")
+    backups: list[Path] = []
+
+    def backup(contract: Sequence[Migration]) -> None:
+        assert [m.name for m in contract] == ["0002_drop.sql"]
+        assert columns(server, url) == ["id", "qty"]  # taken before the drop
+        backups.append(backup_database(url, tmp_path / "backups", contract[0].name))
+
+    assert apply(url, [CREATE, drop], lambda line: None, before_contract=backup) == [
+        "0002_drop.sql"]
+    assert columns(server, url) == ["id"]
+    [dump] = backups
+    assert dump.parent == tmp_path / "backups"
+    assert dump.name.endswith("-before-0002_drop.dump")
+    # the backup brings the dropped column and its row back
+    restored = server.clone()
+    pg_restore = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1], "pg_restore")
+    subprocess.run([str(pg_restore), "--no-owner", f"--dbname={server.conninfo(restored)}",
+                    str(dump)], check=True, capture_output=True, timeout=120)
+    with psycopg.connect(server.conninfo(restored)) as conn:
+        assert conn.execute("SELECT qty FROM orders").fetchall() == [(7,)]
+    server.drop(restored)
+
+
+def test_a_failing_backup_applies_nothing(url: str, tmp_path: Path) -> None:
+    drop = parse_migration("0002_drop.sql", "-- pyramid: contract\n"
+                                            "ALTER TABLE orders DROP COLUMN qty;")
+    apply(url, [CREATE], lambda line: None)
+    broken = url.replace("dbname=", "dbname=missing_")  # pg_dump cannot connect to it
+    with pytest.raises(MigrationError, match=r"pg_dump failed with status 1, nothing was applied"):
+        apply(url, [CREATE, drop], lambda line: None,
+              before_contract=lambda contract: backup_database(broken, tmp_path, "0002_drop"))
+    assert set(applied(url)) == {CREATE.name}
