@@ -4,18 +4,24 @@
     ../.venv/bin/python canary_demo.py [--port P]
 
 0. checks that pyramid-verdict.json is `ready` (the deploy gate then checks the rest: that it is
-   for HEAD and tested exactly HEAD's tree, so commit before you demo);
-1. `pyramid deploy`: the first version takes 100% behind nginx on 127.0.0.1:<port>;
+   for HEAD and tested exactly HEAD's tree, so commit before you demo); starts the shop's
+   PostgreSQL and Redis on loopback (pytest-pyramid's own servers), one database every version
+   shares, handed to them as DEMO_DATABASE_URL / DEMO_REDIS_URL;
+1. `pyramid deploy`: the migrations are applied, then the first version takes 100% behind nginx
+   on 127.0.0.1:<port>; the demo catalogue is loaded;
 2. keep-alive loopback clients on /api/items while `pyramid deploy --redeploy` canaries the same
    commit through 5/25/50/100 and bakes it (a redeploy: a new release of the running code);
 3. the same clients while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
 3b. a slow tail (DEMO_FAULT=slow-tail: 10% of responses +400 ms, p95 under the 500 ms limit)
    canaried with judge = nonparametric: rolled back by the comparison with a fresh baseline,
    while the threshold limits alone let it through (the output says so, with its p95);
-4. `pyramid rollback`: the version that completed a deploy before the current one is started
+4. a breaking migration (demo_faults/breaking-migration renames a column the serving release
+   writes): its integration tier fails on the migrated schema, the deploy is refused before
+   anything is applied or any traffic moves;
+5. `pyramid rollback`: the version that completed a deploy before the current one is started
    again from its release folder and takes all traffic, under the same clients;
-5. `pyramid status`, `pyramid history`, `pyramid stats`;
-6. `pyramid stop`, always (finally), so nothing is left running.
+6. `pyramid status`, `pyramid history`, `pyramid stats`;
+7. `pyramid stop`, always (finally), so nothing is left running; the servers are stopped.
 
 Exit 0 when every step did what it should, 1 otherwise.
 """
@@ -26,6 +32,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,13 +40,18 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 HERE = Path(__file__).resolve().parent
 VERDICT = HERE / "pyramid-verdict.json"
 SLOW_COMMAND = (
-    "env DEMO_FAULT=slow DEMO_DB={release}/shop.sqlite python -m uvicorn --factory "
+    "env DEMO_FAULT=slow python -m uvicorn --factory "
     "demo_service.app:app_from_env --host 127.0.0.1 --port {port} --log-level warning"
 )
 SLOW_TAIL_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow ", "DEMO_FAULT=slow-tail ")
@@ -103,10 +115,60 @@ def port_free(port: int) -> bool:
     return True
 
 
+#: the shop's database and cache (set by start_services): every pyramid command, so every
+#: version the deploy starts, gets them in its environment
+SERVICES_ENV: dict[str, str] = {}
+BREAKING_MIGRATIONS = "demo_faults/breaking-migration"
+
+
 def pyramid_env() -> dict[str, str]:
     # The start command says `python`: it must be this venv's, which has uvicorn and the app.
     venv_bin = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+    return {**os.environ, **SERVICES_ENV,
+            "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+
+
+@contextmanager
+def services() -> Iterator[None]:
+    """One PostgreSQL (database ``shop``) and one Redis on loopback for every version: the
+    test fixtures' own servers, recorded under .pyramid/services (a killed demo's are reaped by
+    the next pytest run here)."""
+    from pytest_pyramid.toolkits.services.providers import POSTGRES, REDIS, find
+    from pytest_pyramid.toolkits.services.servers import start_postgres, start_redis
+
+    records = HERE / ".pyramid" / "services"
+    where = {s: find(s, ("binaries",), os.environ, which=lambda n, p: shutil.which(n, path=p),
+                     pg_config_bindir=lambda: None) for s in (POSTGRES, REDIS)}
+    for service, found in where.items():
+        if found.where is None:
+            raise RuntimeError(found.unavailable(service))
+    postgres = start_postgres(str(where[POSTGRES].where), records)
+    try:
+        redis = start_redis(str(where[REDIS].where), records)
+    except BaseException:
+        postgres.stop()
+        raise
+    try:
+        with postgres.connect() as admin:
+            admin.execute("CREATE DATABASE shop")
+        SERVICES_ENV.update(DEMO_DATABASE_URL=postgres.conninfo("shop"), DEMO_REDIS_URL=redis.url)
+        say(f"[demo] {postgres.describe()} on {postgres.url} (database shop); "
+            f"{redis.describe()} on {redis.url}")
+        yield
+    finally:
+        SERVICES_ENV.clear()
+        redis.stop()
+        postgres.stop()
+
+
+def load_catalogue() -> None:
+    from demo_service.db import Database
+
+    database = Database(SERVICES_ENV["DEMO_DATABASE_URL"], SERVICES_ENV["DEMO_REDIS_URL"])
+    try:
+        database.reset()
+    finally:
+        database.close()
 
 
 def pyramid(*args: str) -> int:
@@ -276,6 +338,8 @@ def demo(port: int) -> list[str]:
     # of this script the verdict would otherwise be refused as a replay (docs/deploy.md)
     if pyramid("deploy", "--port", str(port), "--redeploy") != 0:
         return ["the first deployment failed (see the gate's reasons above)"]
+    load_catalogue()
+    say("[demo] the demo catalogue is loaded into the shared database")
 
     banner("2. a good canary (same commit, redeployed) through 5/25/50/100, then its bake")
     with Load(url) as load:
@@ -302,7 +366,21 @@ def demo(port: int) -> list[str]:
 
     problems += slow_tail(port, url)
 
-    banner("4. `pyramid rollback`: back to the release before the current one")
+    banner("4. a breaking migration: the serving release's tests run on the new schema first")
+    with Load(url) as load:
+        code = pyramid("deploy", "--port", str(port), "--redeploy", "--migrations",
+                       BREAKING_MIGRATIONS)
+    say(f"[clients] {load.report()}")
+    row = last_deployment()
+    if code == 1 and "schema check" in str(row.get("reason")):
+        say("[demo] refused by the schema check: nothing applied, no traffic moved")
+    else:
+        problems.append(f"the breaking migration ended with exit {code} "
+                        f"({row.get('outcome')!r}: {row.get('reason')!r}); expected a refusal")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the refused deploy")
+
+    banner("5. `pyramid rollback`: back to the release before the current one")
     with Load(url) as load:
         code = pyramid("rollback", "--port", str(port), "--by", "demo")
     say(f"[clients] {load.report()}")
@@ -311,7 +389,7 @@ def demo(port: int) -> list[str]:
     if load.failed:
         problems.append(f"clients saw {load.failed} failed request(s) during the rollback")
 
-    banner("5. where things stand")
+    banner("6. where things stand")
     if pyramid("status", "--port", str(port)) != 0:
         problems.append("pyramid status does not report a healthy, idle deployment")
     pyramid("history", "--limit", "5")
@@ -348,22 +426,24 @@ def main(argv: list[str] | None = None) -> int:
     say(f"[demo] router port 127.0.0.1:{port} is free; work folder {config.work_dir}")
 
     problems: list[str] = []
-    try:
-        problems = demo(port)
-    except KeyboardInterrupt:
-        problems = ["interrupted"]
-    finally:
-        banner("6. teardown")
-        if pyramid("stop", "--port", str(port)) != 0:
-            problems.append("pyramid stop failed: see above; `pyramid status` shows what is left")
+    with services():
+        try:
+            problems = demo(port)
+        except KeyboardInterrupt:
+            problems = ["interrupted"]
+        finally:
+            banner("7. teardown")
+            if pyramid("stop", "--port", str(port)) != 0:
+                problems.append("pyramid stop failed: see above; `pyramid status` shows what "
+                                "is left")
     say()
     if problems:
         for line in problems:
             say(f"[demo] FAILED: {line}")
         return 1
     say("[demo] done: a good canary promoted after its bake, a slow one rolled back, a slow "
-        "tail rolled back by the nonparametric judge, a rollback to the previous release, "
-        "nothing left running")
+        "tail rolled back by the nonparametric judge, a breaking migration refused, a rollback "
+        "to the previous release, nothing left running")
     return 0
 
 

@@ -91,6 +91,9 @@ class DeployConfig:
     stop_timeout: float
     lease_timeout: float
     watch: str
+    migrations: str
+    database_url_env: str
+    migrations_check_tier: str
     #: ``[tool.pyramid.metrics]`` as written (validated): the tables with ``rollout = true``
     #: are judged at each look (deploy/rollout_metrics.py); kept raw so a job carries it as JSON
     metrics: Mapping[str, Any] = field(default_factory=dict)
@@ -455,6 +458,17 @@ KEYS: dict[str, Key] = {
                      "same commit healthily first (succeeded, not reverted)", flag=False),
     "requires_within": _key("72h", _positive_duration, "how recent that healthy deploy must "
                             "be", flag=False),
+    # schema changes (deploy/migrate.py): applied before a new version starts, and checked
+    # against the release still serving first
+    "migrations": _key("", _text, "folder of SQL migrations in the release (relative to its "
+                       "project folder), applied in name order before a new version starts; "
+                       "empty: none", metavar="DIR"),
+    "database_url_env": _key("DATABASE_URL", _text, "environment variable holding the "
+                             "database URL the migrations are applied to (the versions read "
+                             "the same one)", flag=False),
+    "migrations_check_tier": _key("integration", _text, "the previous release's tier run "
+                                  "against the new migrations before any is applied; a "
+                                  "failure refuses the deploy", flag=False),
 }
 
 #: Keys that existed once, and why they are gone (a clearer message than "unknown key").

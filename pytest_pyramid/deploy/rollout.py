@@ -301,6 +301,15 @@ class Deployer:
         if not self.config.command:
             raise StartError("no command to start a version: set [tool.pyramid.deploy] command")
         release = self.release_for(commit)
+        if self.config.migrations:  # before the version starts (deploy/migrate.py)
+            from pytest_pyramid.deploy.migrate import apply_release
+            from pytest_pyramid.deploy.migrations import MigrationError
+
+            try:
+                apply_release(self.config, release, self.out)
+            except MigrationError as exc:
+                raise StartError(f"its migrations were not applied, so it was not started: "
+                                 f"{exc}") from None
         version = processes.start(
             self.config.command, commit=commit, release=release,
             log_dir=self.config.work_dir / "logs", registry=self.registry,

@@ -276,6 +276,12 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         out(f"[gate] {reason}")
     if deployer:
         out(f"[gate] deployer: {deployer} (identified by --deployer-key)")
+    from pytest_pyramid.deploy import migrate
+
+    # the serving release must survive the new schema: checked before anything is applied
+    schema_problems = migrate.gate(config, commit, out)
+    if schema_problems:
+        return refuse(schema_problems, 1, commit_time)
     if request.dry_run:
         code = dry_run(config, commit, history, commit_time, out)
         history.close()

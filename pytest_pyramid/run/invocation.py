@@ -412,6 +412,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYRAMID_POSTGRES_URL": (OUTCOME, "where the database fixtures find PostgreSQL (a CI "
                              "service); the tests still run against it, and the verdict's "
                              "services section names the provider used"),
+    "PYRAMID_POSTGRES_SCHEMA": (JUDGEMENT, "replaces the schema the database fixtures build "
+                                "(pyramid deploy's schema check: another release's "
+                                "migrations), so the tests ran against another schema"),
     "PYRAMID_REDIS_URL": (OUTCOME, "where the cache fixtures find Redis (a CI service); the "
                           "verdict's services section names the provider used"),
     "PYRAMID_SERVICES_TMPDIR": (OUTCOME, "where the fixtures' own servers keep their data"),

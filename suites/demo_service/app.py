@@ -18,10 +18,11 @@ from demo_service.faults import SLOW_DELAY_S, TAIL_DELAY_S, TAIL_EVERY, active_f
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-    from pathlib import Path
 
-DB_ENV = "DEMO_DB"
-#: SQLite integers are 64-bit; ids outside this range can never exist.
+#: where the deployed shop finds its data (set for every version by whoever runs the deploy)
+DATABASE_ENV = "DEMO_DATABASE_URL"
+CACHE_ENV = "DEMO_REDIS_URL"
+#: ids are PostgreSQL integers (32-bit): ids outside this range can never exist.
 MAX_ID = 2**31 - 1
 ItemId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
@@ -115,14 +116,17 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def create_app(db_path: str | Path | None = None, *, fault: str | None = None) -> FastAPI:
-    """Build the app on ``db_path`` (default: $DEMO_DB), creating the schema if needed."""
-    path = db_path if db_path is not None else os.environ.get(DB_ENV)
-    if not path:
-        raise RuntimeError(f"create_app needs a database path (argument or ${DB_ENV})")
+def create_app(database_url: str | None = None, cache_url: str | None = None, *,
+               fault: str | None = None) -> FastAPI:
+    """Build the app on PostgreSQL at ``database_url`` and Redis at ``cache_url`` (defaults:
+    $DEMO_DATABASE_URL, $DEMO_REDIS_URL), whose schema the migrations have built."""
+    database_url = database_url or os.environ.get(DATABASE_ENV)
+    cache_url = cache_url or os.environ.get(CACHE_ENV)
+    if not database_url or not cache_url:
+        raise RuntimeError(f"create_app needs a PostgreSQL and a Redis URL (arguments or "
+                           f"${DATABASE_ENV} and ${CACHE_ENV})")
     fault = fault if fault is not None else active_fault()
-    db = Database(path)
-    db.create_schema()
+    db = Database(database_url, cache_url)
     app = FastAPI(title="Demo shop", version="1.0.0")
     app.state.db = db
 
@@ -229,5 +233,6 @@ def create_app(db_path: str | Path | None = None, *, fault: str | None = None) -
 
 
 def app_from_env() -> FastAPI:
-    """uvicorn factory: ``uvicorn --factory demo_service.app:app_from_env`` with $DEMO_DB set."""
+    """uvicorn factory: ``uvicorn --factory demo_service.app:app_from_env`` with
+    $DEMO_DATABASE_URL and $DEMO_REDIS_URL set."""
     return create_app()

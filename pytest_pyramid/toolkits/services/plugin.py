@@ -32,6 +32,8 @@ from pytest_pyramid.toolkits.services.providers import (
     BINARIES,
     POSTGRES,
     REDIS,
+    SCHEMA_USED,
+    SCHEMA_VARIABLE,
     Found,
     ServicesSettings,
     find,
@@ -249,8 +251,10 @@ class RedisDatabase:
 def pyramid_postgres_schema(request: pytest.FixtureRequest) -> Schema:
     """What the template is built from: ``[tool.pyramid.services] postgres_schema`` (a SQL
     file or a folder of them). Override to return a path, or a callable given the template's
-    connection string (to run migrations, e.g. Alembic)."""
-    return _state(request.config).settings.postgres_schema
+    connection string (to run migrations, e.g. Alembic). ``PYRAMID_POSTGRES_SCHEMA`` (set by
+    ``pyramid deploy``'s schema check) replaces the configured path."""
+    override = os.environ.get(SCHEMA_VARIABLE)
+    return Path(override) if override else _state(request.config).settings.postgres_schema
 
 
 def _start_postgres(state: ServicesState) -> Callable[[Found], PostgresServer]:
@@ -286,10 +290,19 @@ def pyramid_postgres_server(
     from pytest_pyramid.toolkits.services.servers import ServiceError
 
     state = _state(request.config)
+    override = os.environ.get(SCHEMA_VARIABLE)
+    if override and pyramid_postgres_schema != Path(override):
+        # a conftest's own pyramid_postgres_schema would build another schema than the one
+        # asked for: the run must not pass as if it had tested that one
+        pytest.fail(f"pyramid_postgres: {SCHEMA_VARIABLE}={override} is set, but this "
+                    "project's pyramid_postgres_schema fixture builds the template itself "
+                    f"({pyramid_postgres_schema!r}): it cannot be replaced", pytrace=False)
     server: PostgresServer = state.get(POSTGRES, _start_postgres(state))
     if server.template is None:
         try:
             server.build_template(pyramid_postgres_schema)
+            if override:
+                state.facts.used.append(f"{SCHEMA_USED}{override}")
         except ServiceError as exc:
             state.errors[POSTGRES] = str(exc)
             state.facts.unavailable.append(f"{POSTGRES}: {exc}")

@@ -35,6 +35,11 @@ URL_VARIABLES: Mapping[str, str] = {
     POSTGRES: "PYRAMID_POSTGRES_URL",
     REDIS: "PYRAMID_REDIS_URL",
 }
+#: a folder (or SQL file) that replaces ``postgres_schema`` for this run: ``pyramid deploy``'s
+#: schema check builds the previous release's template from the new release's migrations
+SCHEMA_VARIABLE = "PYRAMID_POSTGRES_SCHEMA"
+#: the verdict's ``services.used`` line saying the template was built from SCHEMA_VARIABLE
+SCHEMA_USED = f"postgres: template built from {SCHEMA_VARIABLE}="
 #: the binaries a local server needs, per service
 BINARY_NAMES: Mapping[str, tuple[str, ...]] = {
     POSTGRES: ("initdb", "postgres"),

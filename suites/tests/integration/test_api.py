@@ -1,4 +1,4 @@
-"""The HTTP API through the typed client, against the running app and its SQLite file."""
+"""The HTTP API through the typed client, against the running app on PostgreSQL and Redis."""
 
 from __future__ import annotations
 

@@ -12,24 +12,28 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pytest_pyramid.toolkits.plugin import ServerPool
+    from pytest_pyramid.toolkits.services.plugin import PostgresDatabase, RedisDatabase
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 SUITE_ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
-def shop_process(pyramid_serve: ServerPool, tmp_path: Path) -> str:
+def shop_process(
+    pyramid_serve: ServerPool, pyramid_postgres: PostgresDatabase, pyramid_redis: RedisDatabase
+) -> str:
     from demo_service.db import Database
 
-    db_path = tmp_path / "load.db"
-    Database(db_path).reset()
+    database = Database(pyramid_postgres.url, pyramid_redis.url)
+    database.reset()
+    database.close()
     server = pyramid_serve(
         [
             sys.executable, "-m", "uvicorn", "--factory", "demo_service.app:app_from_env",
             "--host", "{host}", "--port", "{port}", "--log-level", "warning", "--no-access-log",
         ],
         health_path="/health",
-        env={"DEMO_DB": str(db_path)},
+        env={"DEMO_DATABASE_URL": pyramid_postgres.url, "DEMO_REDIS_URL": pyramid_redis.url},
         cwd=SUITE_ROOT,
     )
     return server.url

@@ -18,9 +18,12 @@ def test_unknown_fault_names_the_variable() -> None:
         active_fault({"DEMO_FAULT": "boom"})
 
 
-def test_app_needs_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    from demo_service.app import DB_ENV, create_app
+@pytest.mark.parametrize("missing", ["DEMO_DATABASE_URL", "DEMO_REDIS_URL"])
+def test_app_needs_a_database_and_a_cache(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    from demo_service.app import CACHE_ENV, DATABASE_ENV, create_app
 
-    monkeypatch.delenv(DB_ENV, raising=False)
-    with pytest.raises(RuntimeError, match=r"needs a database path"):
+    monkeypatch.setenv(DATABASE_ENV, "postgresql://127.0.0.1:1/shop")
+    monkeypatch.setenv(CACHE_ENV, "redis://127.0.0.1:1/0")
+    monkeypatch.delenv(missing)
+    with pytest.raises(RuntimeError, match=r"needs a PostgreSQL and a Redis URL"):
         create_app()

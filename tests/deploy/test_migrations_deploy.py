@@ -1,0 +1,118 @@
+"""``pyramid deploy`` with migrations, end to end: real nginx, real PostgreSQL, real runs of the
+serving release's integration tier. A breaking migration is refused before anything is applied
+or any traffic moves, naming the failing test; an expand step passes the check, is applied
+before the new version starts, and the rollout goes on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.deploy.migrate import applied
+from pytest_pyramid.project import read_table
+from pytest_pyramid.verdict.document import config_digest
+from tests.deploy.helpers import Load, Project
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pytest_pyramid.toolkits.services.servers import PostgresServer
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None
+    or not any(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+    reason="PostgreSQL and Redis from apt (./dev setup installs them)",
+)
+
+FILES = {
+    "conftest.py": 'pytest_plugins = ["pytest_pyramid.toolkits.plugin"]\n',
+    "migrations/0001_orders.sql": "CREATE TABLE orders (id serial PRIMARY KEY, qty int NOT NULL);",
+    "tests/integration/test_orders.py": """
+        def test_orders_read_back(pyramid_postgres):
+            with pyramid_postgres.connect() as conn:
+                conn.execute("INSERT INTO orders (qty) VALUES (3)")
+                assert conn.execute("SELECT qty FROM orders").fetchall() == [(3,)]
+    """,
+}
+PYRAMID = {"tiers": {"integration": {"paths": ["tests/integration"]}},
+           "services": {"tiers": ["integration"], "postgres_schema": "migrations"}}
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    """The service's database: a real PostgreSQL standing in for production's."""
+    from pytest_pyramid.toolkits.services.servers import start_postgres
+
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    server: PostgresServer = start_postgres(str(bindir), tmp_path / "records")
+    with server.connect() as admin:
+        admin.execute("CREATE DATABASE shop")
+    yield server.conninfo("shop")
+    server.stop()
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, body in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(body))
+
+
+def commit(project: Project, message: str) -> str:
+    """A commit and its ready verdict, judged under the tracked configuration it carries."""
+    sha = project.commit(message)
+    data = json.loads(project.verdict_path.read_text())
+    data["config"]["digest"] = config_digest(read_table(project.root / "pyproject.toml") or {})
+    write_json_atomic(project.verdict_path, data)
+    return sha
+
+
+def test_a_breaking_migration_is_refused_and_an_expand_step_goes_out(
+    project: Project, database: str
+) -> None:
+    # the configuration is tracked here: the serving release's tier reads its own tiers
+    (project.root / ".gitignore").write_text("pyramid-verdict*\n.pyramid/\n")
+    project.env["SHOP_DATABASE_URL"] = database
+    project.write_config(pyramid=PYRAMID, migrations="migrations",
+                         database_url_env="SHOP_DATABASE_URL", progress_deadline="2m",
+                         steps=[50, 100])
+    write(project.root, FILES)
+    first = commit(project, "v1")
+    result = project.run("deploy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[migrate] applied 0001_orders.sql" in result.stdout
+    assert set(applied(database)) == {"0001_orders.sql"}
+
+    write(project.root, {"migrations/0002_rename.sql":
+                         "ALTER TABLE orders RENAME COLUMN qty TO quantity;"})
+    commit(project, "v2: a rename in one step")
+    result = project.run("deploy", timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "schema check: the previous release's integration tier on the migrated schema: " \
+           "1 failed, 0 passed" in result.stdout
+    assert "failed: tests/integration/test_orders.py::test_orders_read_back" in result.stdout
+    # nothing applied, nothing started: the first release serves as before
+    assert set(applied(database)) == {"0001_orders.sql"}
+    assert project.state()["stable"]["commit"] == first
+    assert "[start]" not in result.stdout
+
+    (project.root / "migrations/0002_rename.sql").unlink()
+    write(project.root, {"migrations/0002_note.sql":
+                         "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT '';"})
+    third = commit(project, "v3: expand only")
+    with Load(project.url) as load:  # a canary step needs traffic to judge
+        load.wait_for(20)
+        result = project.run("deploy", timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the previous release's integration tier on the migrated schema: 1 passed" \
+           in result.stdout
+    # applied before the new version started
+    assert result.stdout.index("[migrate] applied 0002_note.sql") < \
+        result.stdout.index(f"[start] {third[:12]}")
+    assert set(applied(database)) == {"0001_orders.sql", "0002_note.sql"}
+    assert project.state()["stable"]["commit"] == third
