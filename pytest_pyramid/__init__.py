@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_pyramid.results import GateResult
-    from pytest_pyramid.summary import MetricSample, RunSummary, TierStats
+    from pytest_pyramid.run.summary import MetricSample, RunSummary, TierStats
 
 #: The one place the version is written; pyproject.toml reads it (setuptools ``attr``), so the
 #: plugin does not pay for a package-metadata lookup on every pytest start.
@@ -30,9 +30,9 @@ __all__ = [
 # and a project without [tool.pyramid] must not pay for the plugin's data classes.
 _LAZY = {
     "GateResult": "pytest_pyramid.results",
-    "MetricSample": "pytest_pyramid.summary",
-    "RunSummary": "pytest_pyramid.summary",
-    "TierStats": "pytest_pyramid.summary",
+    "MetricSample": "pytest_pyramid.run.summary",
+    "RunSummary": "pytest_pyramid.run.summary",
+    "TierStats": "pytest_pyramid.run.summary",
 }
 
 

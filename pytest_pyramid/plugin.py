@@ -20,7 +20,7 @@ from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.foreign import problem
 from pytest_pyramid.markers import OPTIONS, add_hookspecs, add_ini_options
 from pytest_pyramid.run.filters import informational
-from pytest_pyramid.stash import (
+from pytest_pyramid.run.stash import (
     EXPLAINED_KEY,
     FINISHED_KEY,
     PLACEHOLDER_KEY,

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._git import run_git
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
 from pytest_pyramid.deploy.trust_record import AnchorSet, Record
 from pytest_pyramid.errors import ConfigError, PyramidError
 from pytest_pyramid.project import read_document, table_from_text
+from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, MetricError, parse_entry
-from pytest_pyramid.summary import (
+from pytest_pyramid.run.summary import (
     MESSAGE_CAP,
     MetricSample,
     RunSummary,

@@ -3,7 +3,7 @@
 Registered only when the plugin is active, in every process (serial, xdist controller and
 workers). At session end the controller (or the serial process) reconciles what was
 collected with what reported, compares the test files on disk with those collected, and
-leaves a :class:`~pytest_pyramid.summary.RunEnd` in the config stash for the verdict stage.
+leaves a :class:`~pytest_pyramid.run.summary.RunEnd` in the config stash for the verdict stage.
 """
 
 from __future__ import annotations
@@ -28,21 +28,21 @@ from pytest_pyramid.run.facts import (
 )
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
-from pytest_pyramid.run.tiers import (
-    MarkerRuleError,
-    MarkerRules,
-    PathRouter,
-    TierAssignmentError,
-    assign_tier,
-)
-from pytest_pyramid.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
-from pytest_pyramid.summary import (
+from pytest_pyramid.run.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
+from pytest_pyramid.run.summary import (
     Problem,
     RunEnd,
     RunSummary,
     ShardEnd,
     TierStats,
     wider_limit,
+)
+from pytest_pyramid.run.tiers import (
+    MarkerRuleError,
+    MarkerRules,
+    PathRouter,
+    TierAssignmentError,
+    assign_tier,
 )
 
 if TYPE_CHECKING:
@@ -1093,7 +1093,7 @@ class PyramidSession:
         return dict(counts)
 
     def _files_not_collected(self, run: RunSummary) -> list[Problem]:
-        from pytest_pyramid._git import tree_files
+        from pytest_pyramid.run._git import tree_files
         from pytest_pyramid.run.inventory import (
             ScanRules,
             is_test_file,

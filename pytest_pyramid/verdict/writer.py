@@ -1,6 +1,6 @@
 """Session end on the controller: judge the run, write the verdict, set the exit status.
 
-The run stage hands over what it measured (a :class:`~pytest_pyramid.summary.RunSummary`)
+The run stage hands over what it measured (a :class:`~pytest_pyramid.run.summary.RunSummary`)
 and how the run ended (a :class:`RunEnd`); nothing here reaches back into the session.
 A placeholder ``incomplete`` verdict is written as early as the path is known, so a run
 that dies (a conftest that does not import, a crash, a plugin whose gate hook raises) can
@@ -20,7 +20,7 @@ import pytest
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.results import GateResult, effect_of
-from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
+from pytest_pyramid.run.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
 from pytest_pyramid.verdict.assemble import (
     assemble_verdict,
     closed_world_problems,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.imported import CodeSeen
     from pytest_pyramid.run.shard import ShardSpec
-    from pytest_pyramid.summary import Problem, RunEnd, RunSummary
+    from pytest_pyramid.run.summary import Problem, RunEnd, RunSummary
     from pytest_pyramid.verdict.document import ResultsRef
 
 _INCOMPLETE_EXITS = {
