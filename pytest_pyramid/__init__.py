@@ -36,10 +36,16 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+def lazy_attribute(package: str, namespace: dict[str, Any], table: dict[str, str],
+                   name: str) -> Any:
+    """A package's ``__getattr__`` (PEP 562) for re-exports loaded on first use: ``name``
+    from its module in ``table``, kept in ``namespace`` so the next lookup is a plain one."""
+    module = table.get(name)
     if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+    value = namespace[name] = getattr(importlib.import_module(module), name)
     return value
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(__name__, globals(), _LAZY, name)

@@ -3,7 +3,6 @@ signatures. Readers need only :func:`load_verdict` and :func:`decide`."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,9 +42,6 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    from pytest_pyramid import lazy_attribute
+
+    return lazy_attribute(__name__, globals(), _LAZY, name)
