@@ -489,6 +489,10 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             outputs=reports.outputs() if reports is not None else (),
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
+        # after the writer: its sessionfinish wrapper is inside the writer's, so it runs first
+        from pytest_pyramid.gates.judging import GateJudging
+
+        config.pluginmanager.register(GateJudging(config, settings), "pyramid-judging")
         if reports is not None:
             writer.ledger_db = reports.history
             from pytest_pyramid.verdict.session_reports import SessionReports

@@ -360,3 +360,53 @@ def test_every_router_kind_builds_its_router() -> None:
         classes = [v for v in vars(importlib.import_module(module)).values()
                    if isinstance(v, type) and getattr(v, "name", None) == kind.name]
         assert classes, f"{module} has no router class named {kind.name!r}"
+
+
+#: Following one test result from pytest's report hook to the deploy gate, no folder is
+#: entered twice (docs/architecture.md counts the crossings): the verdict writer reads what
+#: the gates stage judged (``gates/judging.py``) and never asks a gate, and deploy reads
+#: what a verdict needs from the trust entry point's answer, never the decision module.
+NO_RETURN: dict[str, frozenset[str]] = {
+    "pytest_pyramid.verdict.writer": frozenset({
+        "pytest_pyramid_gates", "pytest_pyramid_verdict_sections", "collect_gates",
+        "pytest_pyramid.gates.engine", "pytest_pyramid.gates.budgets"}),
+    "pytest_pyramid.deploy": frozenset({"pytest_pyramid.verdict.decision", "approvals_needed"}),
+}
+
+
+def returns_to_a_folder(name: str, path: Path) -> list[str]:
+    """Where ``name`` (or a module under it) names what would take a result back."""
+    banned = next((names for prefix, names in NO_RETURN.items()
+                   if name == prefix or name.startswith(prefix + ".")), frozenset())
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        named: set[str] = set()
+        if isinstance(node, ast.ImportFrom):
+            named = {node.module or "", *(alias.name for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            named = {alias.name for alias in node.names}
+        elif isinstance(node, ast.Attribute):
+            named = {node.attr}
+        elif isinstance(node, ast.Name):
+            named = {node.id}
+        found.extend(f"{name}:{node.lineno}: {n}" for n in sorted(named & banned)
+                     if hasattr(node, "lineno"))
+    return found
+
+
+def test_no_return_to_a_folder_already_left() -> None:
+    problems = [p for name, path in modules().items() for p in returns_to_a_folder(name, path)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_return_scan_sees_a_return(tmp_path: Path) -> None:
+    module = tmp_path / "gate.py"
+    module.write_text("from pytest_pyramid.verdict.decision import approvals_needed\n", "utf-8")
+    assert returns_to_a_folder("pytest_pyramid.deploy.gate", module) == [
+        "pytest_pyramid.deploy.gate:1: approvals_needed",
+        "pytest_pyramid.deploy.gate:1: pytest_pyramid.verdict.decision"]
+    writer = tmp_path / "writer.py"
+    writer.write_text("def f(config, run):\n    return config.hook.pytest_pyramid_gates(run=run)\n",
+                      "utf-8")
+    assert returns_to_a_folder("pytest_pyramid.verdict.writer", writer) == [
+        "pytest_pyramid.verdict.writer:2: pytest_pyramid_gates"]

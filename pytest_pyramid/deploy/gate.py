@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pytest_pyramid.verdict.decision import approvals_needed
-
 if TYPE_CHECKING:
     from pytest_pyramid.deploy.approvals import Tally
     from pytest_pyramid.verdict.trust import Trust
@@ -61,7 +59,7 @@ def judge(
     if decision == "ready":
         return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
     # needs_approval, for whatever gate asked: never fewer than one approval
-    required, _, needed = approvals_needed(verdict)
+    required, needed = trust.approvals.required, trust.approvals.sentence
     counted = approvals or _no_approvals()
     summary = f"{needed}; has {counted.count}"
     if counted.count >= required:

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.state import DeployState
     from pytest_pyramid.deploy.stats import DeployStats
     from pytest_pyramid.deploy.supervisor import Job
-    from pytest_pyramid.verdict.document import Verdict
     from pytest_pyramid.verdict.trust import Trust
 
 class UsageFailure(PyramidError):
@@ -175,11 +174,12 @@ def _deployer_identity(
     return person.name, None
 
 
-def _approvals(config: DeployConfig, anchors: Anchors, verdict: Verdict, history: History,
+def _approvals(config: DeployConfig, anchors: Anchors, trust: Trust, history: History,
                files: Sequence[Path], deployer: str | None, now: datetime) -> Tally:
     from pytest_pyramid.deploy.approvals import load_people, read_envelope_file, tally
-    from pytest_pyramid.verdict.decision import approvals_needed
     from pytest_pyramid.verdict.signing import SignatureError
+
+    verdict = trust.verdict
 
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
     envelopes: list[object | None] = []
@@ -190,8 +190,7 @@ def _approvals(config: DeployConfig, anchors: Anchors, verdict: Verdict, history
             envelopes.append(read_envelope_file(path))
         except SignatureError as exc:
             raise UsageFailure(f"--approval: {exc}") from None
-    _, roles, _ = approvals_needed(verdict)
-    return tally(envelopes, verdict=verdict, people=people, roles=roles, now=now,
+    return tally(envelopes, verdict=verdict, people=people, roles=trust.approvals.roles, now=now,
                  ttl=timedelta(seconds=config.approval_ttl), deployer=deployer)
 
 
@@ -246,7 +245,7 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     deployer, deployer_problem, tally_ = None, None, None
     if verdict.get("decision") == "needs_approval":
         deployer, deployer_problem = _deployer_identity(config, anchors)
-        tally_ = _approvals(config, anchors, verdict, history, request.approval_files,
+        tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
     judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
     if not judgement.allowed:
@@ -766,7 +765,6 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
         verdict_digest,
     )
     from pytest_pyramid.deploy.history import now_utc
-    from pytest_pyramid.verdict.decision import approvals_needed
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
 
     try:
@@ -792,7 +790,7 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     if role.casefold() not in {r.casefold() for r in me.roles}:
         raise UsageFailure(f"{me.name} is not configured for role {role!r} (roles: "
                            f"{', '.join(me.roles)})")
-    required, roles, _ = approvals_needed(verdict)
+    required, roles = trust.approvals.required, trust.approvals.roles
     if roles and role.casefold() not in {r.casefold() for r in roles}:
         raise UsageFailure(f"role {role!r} may not approve this verdict (approver_roles: "
                            f"{', '.join(roles)})")

@@ -846,8 +846,8 @@ def _provider_gates(
     is named, and the verdict is incomplete."""
     from _pytest.config import _prepareconfig
 
+    from pytest_pyramid.gates.judging import MERGED_PROVIDERS, collect_gates
     from pytest_pyramid.run.session import load_conftests
-    from pytest_pyramid.verdict.writer import MERGED_PROVIDERS, collect_gates
 
     previous = Path.cwd()
     os.chdir(project_dir)
