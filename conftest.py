@@ -35,7 +35,7 @@ class TierProgress:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from pytest_pyramid.stash import TIER_KEY
+        from pytest_pyramid.run.stash import TIER_KEY
 
         # serial runs: the items' tiers, once (an xdist controller has no items)
         self.tier_of = {item.nodeid: item.stash.get(TIER_KEY, "") for item in session.items}

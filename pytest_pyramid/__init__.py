@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_pyramid.results import GateResult
-    from pytest_pyramid.summary import MetricSample, RunSummary, TierStats
+    from pytest_pyramid.run.summary import MetricSample, RunSummary, TierStats
 
 #: The one place the version is written; pyproject.toml reads it (setuptools ``attr``), so the
 #: plugin does not pay for a package-metadata lookup on every pytest start.
@@ -30,16 +30,22 @@ __all__ = [
 # and a project without [tool.pyramid] must not pay for the plugin's data classes.
 _LAZY = {
     "GateResult": "pytest_pyramid.results",
-    "MetricSample": "pytest_pyramid.summary",
-    "RunSummary": "pytest_pyramid.summary",
-    "TierStats": "pytest_pyramid.summary",
+    "MetricSample": "pytest_pyramid.run.summary",
+    "RunSummary": "pytest_pyramid.run.summary",
+    "TierStats": "pytest_pyramid.run.summary",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+def lazy_attribute(package: str, namespace: dict[str, Any], table: dict[str, str],
+                   name: str) -> Any:
+    """A package's ``__getattr__`` (PEP 562) for re-exports loaded on first use: ``name``
+    from its module in ``table``, kept in ``namespace`` so the next lookup is a plain one."""
+    module = table.get(name)
     if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+    value = namespace[name] = getattr(importlib.import_module(module), name)
     return value
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(__name__, globals(), _LAZY, name)

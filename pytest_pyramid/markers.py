@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.report_kinds import session_help
+from pytest_pyramid.verdict.report_kinds import session_help
 
 if TYPE_CHECKING:
     import pytest
@@ -84,7 +84,7 @@ def add_ini_options(parser: pytest.Parser) -> None:
 
 def add_hookspecs(pluginmanager: pytest.PytestPluginManager) -> None:
     """Register the ``pytest_pyramid_*`` hook specifications, once per plugin manager."""
-    from pytest_pyramid import hookspecs
+    from pytest_pyramid.run import hookspecs
 
     caller = getattr(pluginmanager.hook, "pytest_pyramid_tier", None)
     if caller is not None and caller.has_spec():

@@ -20,7 +20,7 @@ from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.foreign import problem
 from pytest_pyramid.markers import OPTIONS, add_hookspecs, add_ini_options
 from pytest_pyramid.run.filters import informational
-from pytest_pyramid.stash import (
+from pytest_pyramid.run.stash import (
     EXPLAINED_KEY,
     FINISHED_KEY,
     PLACEHOLDER_KEY,
@@ -491,6 +491,10 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             outputs=reports.outputs() if reports is not None else (),
         )
         config.pluginmanager.register(writer, "pyramid-verdict")
+        # after the writer: its sessionfinish wrapper is inside the writer's, so it runs first
+        from pytest_pyramid.gates.judging import GateJudging
+
+        config.pluginmanager.register(GateJudging(config, settings), "pyramid-judging")
         if reports is not None:
             writer.ledger_db = reports.history
             from pytest_pyramid.verdict.session_reports import SessionReports

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_pyramid.run.aggregate import Aggregator
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, METRIC_PREFIX
-from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.run.summary import RunSummary, TierStats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -11,7 +11,7 @@ from pytest_pyramid.gates.budgets import (
     pass_rate_gate,
 )
 from pytest_pyramid.run.aggregate import Aggregator
-from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.run.summary import RunSummary, TierStats
 
 TIERS = parse_settings(
     {"tiers": {"unit": {"budget": "10s"}, "e2e": {"budget": 0}}}, "p", Path("."), {}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid import adopt
+import pytest_pyramid.cli._adopt as adopt
 from pytest_pyramid.cli import main
 from pytest_pyramid.durations import parse_duration
 from tests.conftest import LEAN_ADDOPTS

@@ -437,7 +437,7 @@ def test_pyramid_metric_fixture_lands_in_the_run(
                     pyramid_metric("api.p95_ms", float("nan"))
             """,
             "conftest.py": """
-                from pytest_pyramid.stash import RUN_KEY
+                from pytest_pyramid.run.stash import RUN_KEY
                 def pytest_pyramid_verdict_sections(config, run):
                     return {"artifacts": {"metrics_seen": [
                         [m.name, m.value, m.tier, dict(m.tags)] for m in run.metrics]}}
@@ -849,7 +849,7 @@ def test_an_inactive_project_loads_only_the_entry_point(pytester: pytest.Pyteste
     result.assert_outcomes(passed=1)
     loaded = _loaded_modules(result)
     assert "pytest_pyramid.plugin" in loaded
-    assert not loaded & {"pytest_pyramid.run.session", "pytest_pyramid.summary",
+    assert not loaded & {"pytest_pyramid.run.session", "pytest_pyramid.run.summary",
                          "pytest_pyramid.gates.engine", "pytest_pyramid.run.timer"}
 
 

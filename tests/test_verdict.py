@@ -11,7 +11,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.config import parse_settings
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.results import GateResult, effect_of
-from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.run.summary import RunSummary, TierStats
 from pytest_pyramid.verdict.decision import (
     approvals_needed,
     contradiction,

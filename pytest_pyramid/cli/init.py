@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def add(commands: Commands) -> None:
-    from pytest_pyramid.adopt import RUNS
+    from pytest_pyramid.cli._adopt import RUNS
 
     init = commands.add_parser(
         "init",
@@ -46,7 +46,7 @@ def _measure(project: Any, plan: Any, runs: int, *, own_config: bool = False) ->
     import importlib.util
     import tempfile
 
-    from pytest_pyramid import adopt
+    import pytest_pyramid.cli._adopt as adopt
     from pytest_pyramid.project import STANDALONE
 
     coverage = bool(project.source) and importlib.util.find_spec("pytest_cov") is not None
@@ -85,7 +85,7 @@ def _measure_once(project: Any, tmp: Path, index: int, runs: int, *, coverage: b
     import os
     import subprocess
 
-    from pytest_pyramid import adopt
+    import pytest_pyramid.cli._adopt as adopt
 
     verdict = tmp / f"verdict-{index}.json"
     verdict.unlink(missing_ok=True)
@@ -122,7 +122,7 @@ def _measure_once(project: Any, tmp: Path, index: int, runs: int, *, coverage: b
 
 def _ignore_outputs(root: Path) -> str:
     """Add the run's output files to the project's .gitignore; what was added, in words."""
-    from pytest_pyramid import adopt
+    import pytest_pyramid.cli._adopt as adopt
     from pytest_pyramid._files import write_text_atomic
 
     path = root / ".gitignore"
@@ -138,7 +138,7 @@ def _ignore_outputs(root: Path) -> str:
 def _remeasure(root: Path, runs: int) -> int:
     """Measure a configured project with its own configuration and print, per tier, its
     budget next to the one ``pyramid init`` would propose now (nothing is written)."""
-    from pytest_pyramid import adopt
+    import pytest_pyramid.cli._adopt as adopt
     from pytest_pyramid.durations import format_duration
 
     settings = _project(str(root)).settings
@@ -160,7 +160,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     showing the diff and asking (``--write``: without asking)."""
     import difflib
 
-    from pytest_pyramid import adopt
+    import pytest_pyramid.cli._adopt as adopt
     from pytest_pyramid._files import write_text_atomic
     from pytest_pyramid.errors import ConfigError
 

@@ -20,7 +20,7 @@ def add(commands: Commands) -> None:
         "also for a merged verdict of CI shards)",
     )
     report.add_argument("verdict", nargs="?", default=None, help="path of the verdict JSON")
-    from pytest_pyramid.report_kinds import KINDS
+    from pytest_pyramid.verdict.report_kinds import KINDS
 
     for kind in KINDS:  # one flag per report kind of the table
         report.add_argument(f"--{kind.name}", type=Path, metavar="FILE",
@@ -34,8 +34,8 @@ def add(commands: Commands) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from pytest_pyramid.errors import VerdictError
-    from pytest_pyramid.report_kinds import KINDS
     from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.report_kinds import KINDS
     from pytest_pyramid.verdict.reports import ReportError, ReportRequest, build_reports
 
     path = Path(args.verdict)

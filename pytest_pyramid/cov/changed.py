@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_pyramid._git import run_git
+from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

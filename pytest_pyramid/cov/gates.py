@@ -18,7 +18,7 @@ from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
     from pytest_pyramid.cov.config import CoverageSettings
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.run.summary import RunSummary
 
 MAX_WARNINGS_LISTED = 10
 

@@ -19,8 +19,8 @@ import pytest
 
 from pytest_pyramid.cov.config import CoverageSettings, parse_coverage_settings
 from pytest_pyramid.cov.sources import path_filter, resolve_sources
-from pytest_pyramid.stash import TIER_KEY
-from pytest_pyramid.warning import PyramidWarning
+from pytest_pyramid.cov.warning import PyramidWarning
+from pytest_pyramid.run.stash import TIER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Mapping
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.cov.gates import CoverageReport, CoverageState
     from pytest_pyramid.results import GateResult
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.run.summary import RunSummary
 
 #: fixtures set up once for many tiers: their setup is recorded as the run's, not a tier's
 _SHARED_SCOPES = frozenset({"session", "package"})

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._git import run_git
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
 from pytest_pyramid.deploy.trust_record import AnchorSet, Record
 from pytest_pyramid.errors import ConfigError, PyramidError
 from pytest_pyramid.project import read_document, table_from_text
+from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -216,7 +216,9 @@ def host_anchors(environ: Mapping[str, str] | None = None) -> tuple[dict[str, An
 
 
 # -- the record: what served before, catching up with succeeded deployments ------------------------
-def _rows(history: History) -> list[Deployment] | None:
+def _rows(history: History | None) -> list[Deployment] | None:
+    if history is None:  # no history file yet: nothing was recorded here
+        return []
     try:
         return history.deployments()
     except (sqlite3.Error, OSError):
@@ -277,7 +279,7 @@ def catch_up(config: DeployConfig, record: Record, rows: Sequence[Deployment],
 
 
 def anchors_for_deploy(
-    config: DeployConfig, history: History, *, trust_first_checkout: bool = False,
+    config: DeployConfig, history: History | None, *, trust_first_checkout: bool = False,
     environ: Mapping[str, str] | None = None, out: Callable[[str], None] = lambda _: None,
 ) -> Anchors:
     """The anchors this deploy is judged under; AnchorsRefused when none can be trusted."""
@@ -375,17 +377,3 @@ def record_first_use(config: DeployConfig, anchors: Anchors, commit: str) -> str
         return (f"the trust anchors cannot be recorded in "
                 f"{trust_record.record_path(config.work_dir)}: {exc}")
     return None
-
-
-def known_approvers(config: DeployConfig, environ: Mapping[str, str] | None = None
-                    ) -> tuple[tuple[Person, ...], str]:
-    """The approvers a deploy here would count, read only (nothing appended): the host's,
-    else the anchors record's latest, else the checkout's; and where they came from. For
-    `pyramid approve`, which only checks who signs: the gate decides what counts."""
-    host, where = host_anchors(environ)
-    if "approvers" in host:
-        return host["approvers"], where
-    record = trust_record.read_record(config.work_dir)
-    if record.latest is not None and record.problem is None:
-        return record.latest.anchors.approvers, str(trust_record.record_path(config.work_dir))
-    return config.approvers, config.source

@@ -215,8 +215,14 @@ def cmd_supervise(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
-    result = service.approve(_config(args), key_path=args.key, role=args.role,
-                             output=args.output, out=_say)
+    try:
+        result = service.approve(_config(args), key_path=args.key, role=args.role,
+                                 output=args.output, out=_say)
+    except service.ApprovalRefused as refused:
+        _say(f"[approve] refused to approve the verdict for {refused.commit[:12]}:")
+        for reason in refused.reasons:
+            _say(f"[approve]   - {reason}")
+        return 1
     if result.written_to is not None:
         _say(f"signed approval by {result.approver} ({result.role}) for {result.commit[:12]} "
              f"written to {result.written_to}")

@@ -13,15 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pytest_pyramid.verdict.decision import approvals_needed
-
 if TYPE_CHECKING:
     from pytest_pyramid.deploy.approvals import Tally
     from pytest_pyramid.verdict.trust import Trust
 
 GateOutcome = Literal["allowed", "refused", "needs_approval"]
 
-__all__ = ["GateJudgement", "judge"]
+__all__ = ["GateJudgement", "judge", "refusals"]
 
 
 @dataclass(frozen=True)
@@ -48,29 +46,20 @@ def judge(
     listed, not only the first. ``deployer_problem``: why the deployer could not be
     identified (approvals then cannot be told apart from the deployer's own)."""
     verdict, policy = trust.verdict, trust.policy
-    refusals = list(trust.problems)
-    # Deploy never accepts a dirty verdict, whatever the policy says (see the module doc).
-    if verdict.get("dirty") and policy.allow_dirty:
-        refusals.append("the verdict was produced from a working tree with changes not in its "
-                        "commit: deploy ships the commit, never a dirty verdict")
+    refused = refusals(trust)
     notes: list[str] = []
     if trust.envelope is not None and not policy.trusted_keys:
         notes.append("WARNING: the verdict carries a signature, but no trusted_keys are "
                      "configured, so it was not verified")
     decision = verdict.get("decision")
-    raw_reasons = verdict.get("reasons")
-    reasons = [str(r) for r in raw_reasons] if isinstance(raw_reasons, list) else []
-    if decision in ("blocked", "incomplete"):
-        detail = f": {'; '.join(reasons[:3])}" if reasons else ""
-        refusals.append(f"the verdict decision is {decision}{detail}")
     if decision == "needs_approval" and deployer_problem:
-        refusals.append(deployer_problem)
-    if refusals:
-        return GateJudgement("refused", tuple(refusals))
+        refused.append(deployer_problem)
+    if refused:
+        return GateJudgement("refused", tuple(refused))
     if decision == "ready":
         return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
     # needs_approval, for whatever gate asked: never fewer than one approval
-    required, _, needed = approvals_needed(verdict)
+    required, needed = trust.approvals.required, trust.approvals.sentence
     counted = approvals or _no_approvals()
     summary = f"{needed}; has {counted.count}"
     if counted.count >= required:
@@ -80,6 +69,24 @@ def judge(
     details.append(f"sign one with: pyramid approve --key YOUR_PRIVATE_KEY --role ROLE "
                    f"(commit {str(verdict.get('commit'))[:12]})")
     return GateJudgement("needs_approval", tuple(details))
+
+
+def refusals(trust: Trust) -> list[str]:
+    """Every reason no approval can make this verdict deployable: what the trust entry point
+    found, a dirty verdict (whatever the policy says, see the module doc) and a decision that
+    allows no deploy. ``pyramid approve`` refuses to sign for the same reasons."""
+    verdict, policy = trust.verdict, trust.policy
+    found = list(trust.problems)
+    if verdict.get("dirty") and policy.allow_dirty:
+        found.append("the verdict was produced from a working tree with changes not in its "
+                     "commit: deploy ships the commit, never a dirty verdict")
+    decision = verdict.get("decision")
+    raw_reasons = verdict.get("reasons")
+    reasons = [str(r) for r in raw_reasons] if isinstance(raw_reasons, list) else []
+    if decision in ("blocked", "incomplete"):
+        detail = f": {'; '.join(reasons[:3])}" if reasons else ""
+        found.append(f"the verdict decision is {decision}{detail}")
+    return found
 
 
 def _no_approvals() -> Tally:

@@ -19,8 +19,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pytest_pyramid._git import run_git
 from pytest_pyramid.errors import PyramidError
+from pytest_pyramid.run._git import run_git
 
 MARKER = ".pyramid-release.json"
 _GIT_TIMEOUT_S = 120

@@ -16,7 +16,7 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path  # noqa: TC003  (a run-time name: helpers editing this module use it)
 from typing import TYPE_CHECKING, TextIO
 
 from pytest_pyramid.errors import PyramidError, VerdictError
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.state import DeployState
     from pytest_pyramid.deploy.stats import DeployStats
     from pytest_pyramid.deploy.supervisor import Job
-    from pytest_pyramid.verdict.document import Verdict
+    from pytest_pyramid.verdict.trust import Trust
 
 class UsageFailure(PyramidError):
     """Bad input to a deploy command (exit 3)."""
@@ -174,11 +174,12 @@ def _deployer_identity(
     return person.name, None
 
 
-def _approvals(config: DeployConfig, anchors: Anchors, verdict: Verdict, history: History,
+def _approvals(config: DeployConfig, anchors: Anchors, trust: Trust, history: History,
                files: Sequence[Path], deployer: str | None, now: datetime) -> Tally:
     from pytest_pyramid.deploy.approvals import load_people, read_envelope_file, tally
-    from pytest_pyramid.verdict.decision import approvals_needed
     from pytest_pyramid.verdict.signing import SignatureError
+
+    verdict = trust.verdict
 
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
     envelopes: list[object | None] = []
@@ -189,17 +190,16 @@ def _approvals(config: DeployConfig, anchors: Anchors, verdict: Verdict, history
             envelopes.append(read_envelope_file(path))
         except SignatureError as exc:
             raise UsageFailure(f"--approval: {exc}") from None
-    _, roles, _ = approvals_needed(verdict)
-    return tally(envelopes, verdict=verdict, people=people, roles=roles, now=now,
+    return tally(envelopes, verdict=verdict, people=people, roles=trust.approvals.roles, now=now,
                  ttl=timedelta(seconds=config.approval_ttl), deployer=deployer)
 
 
 def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy import gate, notify
+    from pytest_pyramid.deploy.admission import assess_for_deploy
     from pytest_pyramid.deploy.history import now_utc
-    from pytest_pyramid.verdict import provenance
     from pytest_pyramid.verdict.signing import SignatureError
-    from pytest_pyramid.verdict.trust import Target, TrustError, TrustRequest, assess
+    from pytest_pyramid.verdict.trust import TrustError
 
     commit = resolve_commit(config, request.commit)
     history = _history(config, out)
@@ -232,17 +232,7 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     out(f"[gate] trust anchors: {anchors.origin}")
     now = now_utc()
     try:  # the one trust entry point pyramid check also calls; deploy's additions follow
-        trust = assess(TrustRequest(
-            verdict=Path(config.verdict),
-            max_age_s=config.max_age,
-            require_signature=anchors.require_signature,
-            key_sources=tuple(anchors.trusted_keys),
-            key_origin=f"trusted_keys of {anchors.origin}",
-            # What ships is the commit's own tree (a clean checkout): what must be tested.
-            target=Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
-                          description=commit[:12], in_git=True),
-            now=now,
-        ))
+        trust = assess_for_deploy(config, anchors, commit, now)
     except VerdictError as exc:
         return refuse([f"invalid verdict: {exc}"], 1)
     except TrustError as exc:
@@ -259,7 +249,7 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     deployer, deployer_problem, tally_ = None, None, None
     if verdict.get("decision") == "needs_approval":
         deployer, deployer_problem = _deployer_identity(config, anchors)
-        tally_ = _approvals(config, anchors, verdict, history, request.approval_files,
+        tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
     judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
     if not judgement.allowed:
@@ -816,8 +806,21 @@ class ApprovalResult:
     written_to: Path | None
 
 
+class ApprovalRefused(PyramidError):
+    """The verdict cannot be approved: every reason the deploy gate would refuse it whatever
+    the approvals (exit 1, each reason on its own line)."""
+
+    def __init__(self, commit: str, reasons: Sequence[str]) -> None:
+        super().__init__(f"refused to approve the verdict for {commit[:12]}: "
+                         + "; ".join(reasons))
+        self.commit = commit
+        self.reasons = tuple(reasons)
+
+
 def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: Path | None,
             out: Callable[[str], None]) -> ApprovalResult:
+    """Sign an approval of the verdict, after the trust check the deploy gate makes (the same
+    anchors, the same entry point): a forged or untrusted verdict is never approved."""
     from pytest_pyramid._files import write_text_atomic
     from pytest_pyramid.deploy.approvals import (
         identify,
@@ -827,26 +830,23 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
         verdict_digest,
     )
     from pytest_pyramid.deploy.history import now_utc
-    from pytest_pyramid.verdict.decision import approvals_needed
-    from pytest_pyramid.verdict.document import load_verdict
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
 
     try:
-        verdict = load_verdict(config.verdict)
         key = load_private_key(key_path)
-    except (VerdictError, SignatureError) as exc:
+    except SignatureError as exc:
         raise UsageFailure(str(exc)) from None
-    commit = verdict.get("commit")
-    if not commit:
-        raise UsageFailure(f"{config.verdict}: the verdict records no commit; nothing to approve")
-    from pytest_pyramid.deploy.anchors import known_approvers
-
-    approvers, origin = known_approvers(config)
-    people = load_people(approvers, table="approvers", source=origin)
+    # --output signs on a host that may never deploy: reading its history creates nothing
+    history = _history(config, out) if output is None else _existing_history(config, out)
+    now = now_utc()
+    trust, anchors = _trusted_for_approval(config, history, now, out)
+    verdict = trust.verdict
+    commit = str(verdict.get("commit"))
+    people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
     me = identify(key.public_key(), people.values())
     if me is None:
         raise UsageFailure(f"the key {key_path} (key id {key_id(key.public_key())[:16]}) is not "
-                           f"an approver in [tool.pyramid.deploy.approvers] ({origin})")
+                           f"an approver in [tool.pyramid.deploy.approvers] ({anchors.origin})")
     if role is None:
         if len(me.roles) != 1:
             raise UsageFailure(f"--role is needed: {me.name} may approve as "
@@ -855,16 +855,15 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     if role.casefold() not in {r.casefold() for r in me.roles}:
         raise UsageFailure(f"{me.name} is not configured for role {role!r} (roles: "
                            f"{', '.join(me.roles)})")
-    required, roles, _ = approvals_needed(verdict)
+    required, roles = trust.approvals.required, trust.approvals.roles
     if roles and role.casefold() not in {r.casefold() for r in roles}:
         raise UsageFailure(f"role {role!r} may not approve this verdict (approver_roles: "
                            f"{', '.join(roles)})")
-    now = now_utc()
     envelope = sign_approval(verdict, role=role, approver=me.name, key=key, now=now)
     if output is not None:
         write_text_atomic(output, json.dumps(envelope, separators=(",", ":")) + "\n")
         return ApprovalResult(me.name, role, commit, (), required, output)
-    history = _history(config, out)
+    assert history is not None
     try:
         history.add_approval(envelope=envelope, who=me.name, role=role, commit=commit,
                              verdict_digest=verdict_digest(verdict), at=now)
@@ -875,6 +874,46 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     counted = tally(stored, verdict=verdict, people=people, roles=roles, now=now,
                     ttl=timedelta(seconds=config.approval_ttl), deployer=None)
     return ApprovalResult(me.name, role, commit, counted.counted, required, None)
+
+
+def _trusted_for_approval(config: DeployConfig, history: History | None, now: datetime,
+                          out: Callable[[str], None]) -> tuple[Trust, Anchors]:
+    """The verdict as the deploy gate would trust it, for the commit it names; ApprovalRefused
+    with every reason when no approval could make it deployable."""
+    from pytest_pyramid.deploy import gate
+    from pytest_pyramid.deploy.admission import assess_for_deploy
+    from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy
+    from pytest_pyramid.verdict import provenance
+    from pytest_pyramid.verdict.document import load_verdict
+    from pytest_pyramid.verdict.signing import SignatureError
+    from pytest_pyramid.verdict.trust import TrustError
+
+    try:
+        named = load_verdict(config.verdict).get("commit")
+    except VerdictError as exc:
+        raise UsageFailure(str(exc)) from None
+    if not named:
+        raise UsageFailure(f"{config.verdict}: the verdict records no commit; nothing to approve")
+    commit = provenance.resolve_commit(config.root, str(named))
+    if commit is None:
+        raise ApprovalRefused(str(named), [
+            f"the verdict names commit {str(named)[:12]}, which the repository at "
+            f"{config.root} does not hold: the code it tested cannot be checked"])
+    try:
+        anchors = anchors_for_deploy(config, history, out=out)
+        trust = assess_for_deploy(config, anchors, commit, now)
+    except AnchorsRefused as exc:
+        raise ApprovalRefused(commit, [str(exc)]) from None
+    except (VerdictError, SignatureError) as exc:  # the file changed, or its envelope is bad
+        raise ApprovalRefused(commit, [str(exc)]) from None
+    except TrustError as exc:
+        raise UsageFailure(str(exc)) from None
+    for note in anchors.notes:
+        out(f"[approve] {note}")
+    refused = gate.refusals(trust)
+    if refused:
+        raise ApprovalRefused(commit, refused)
+    return trust, anchors
 
 
 # -- status ----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pytest_pyramid.run.arrival import upper_bound
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from pytest_pyramid.summary import TestOutcome
+    from pytest_pyramid.run.summary import TestOutcome
 
 GATE_ID = "tests.flaky_on_arrival"
 _PASS = frozenset({"passed", "xpassed"})

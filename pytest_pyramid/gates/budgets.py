@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from pytest_pyramid.config import BUDGET_WARN_RATIO, TierSpec
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.gates.flaky import is_quarantined
+from pytest_pyramid.gates.wording import count
 from pytest_pyramid.results import GateResult, Status
-from pytest_pyramid.wording import count
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
-    from pytest_pyramid.summary import RunSummary, TierStats
+    from pytest_pyramid.run.summary import RunSummary, TierStats
 
 
 def used_time(stats: TierStats, basis: str) -> float:

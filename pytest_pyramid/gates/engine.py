@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.results import GateResult
+    from pytest_pyramid.run.summary import RunSummary
     from pytest_pyramid.schema_passes import SchemaPasses
-    from pytest_pyramid.summary import RunSummary
 
 
 @lru_cache(maxsize=1)

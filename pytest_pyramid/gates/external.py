@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def commit_of(rootdir: Path) -> str | None:
-    from pytest_pyramid._git import run_git
+    from pytest_pyramid.run._git import run_git
 
     try:
         done = run_git(rootdir, "rev-parse", "--verify", "-q", "HEAD", timeout=30)

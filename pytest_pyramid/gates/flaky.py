@@ -33,7 +33,7 @@ from pytest_pyramid.results import GateResult, Level, OnMissing
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from pytest_pyramid.summary import TestOutcome
+    from pytest_pyramid.run.summary import TestOutcome
 
 FLAKY_GATE = "tests.flaky"
 QUARANTINE_GATE = "tests.quarantine"

@@ -32,11 +32,11 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_pyramid._git import run_git
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.specs.risk import GATE_ID, diff_base
 from pytest_pyramid.globs import glob_match
 from pytest_pyramid.results import GateResult, Level, OnMissing
+from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

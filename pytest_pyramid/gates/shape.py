@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.wording import count as plural
 from pytest_pyramid.results import (
     GateResult,
     Level,
     OnMissing,
 )
-from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from pytest_pyramid.summary import TierStats
+    from pytest_pyramid.run.summary import TierStats
 
 SHAPE_GATE = "pyramid.shape"
 DEFAULT_TOLERANCE = 0.1

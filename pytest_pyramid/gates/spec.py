@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.gates.flaky import QuarantineEntry
     from pytest_pyramid.gates.static import StaticSettings
     from pytest_pyramid.results import Level, OnMissing
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.run.summary import RunSummary
 
 #: a JSON Schema fragment: what an option of ``[tool.pyramid.gates]`` accepts
 OptionSchema = dict[str, Any]

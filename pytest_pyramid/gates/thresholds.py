@@ -37,7 +37,7 @@ from pytest_pyramid.run.metrics import canonical_key, parse_key
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from pytest_pyramid.summary import MetricSample
+    from pytest_pyramid.run.summary import MetricSample
 
 OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")
 NAMED_AGGREGATES: tuple[str, ...] = (

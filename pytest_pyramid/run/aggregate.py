@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pytest_pyramid.run.arrival import arrival_of
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, MetricError, parse_entry
-from pytest_pyramid.summary import (
+from pytest_pyramid.run.summary import (
     MESSAGE_CAP,
     MetricSample,
     RunSummary,

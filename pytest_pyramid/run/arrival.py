@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._git import run_git
+from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

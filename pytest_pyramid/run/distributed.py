@@ -22,7 +22,7 @@ import pytest
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.run.facts import WORKER_OUTPUT_KEY, absorb_all
 from pytest_pyramid.run.session import facts_registry
-from pytest_pyramid.stash import TIER_KEY
+from pytest_pyramid.run.stash import TIER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Generator

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
-    from pytest_pyramid.summary import Problem
+    from pytest_pyramid.run.summary import Problem
 
 Policy = Literal["union", "max", "same", "agree"]
 

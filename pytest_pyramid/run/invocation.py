@@ -603,7 +603,7 @@ def git_tracked(paths: Sequence[Path], cwd: Path) -> set[Path]:
     ``git ls-files`` (it prints the tracked ones relative to ``cwd``)."""
     import subprocess
 
-    from pytest_pyramid._git import run_git
+    from pytest_pyramid.run._git import run_git
 
     if not paths:
         return set()

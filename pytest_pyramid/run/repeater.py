@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.run.arrival import PROPERTY, attempts_needed, changed_since
-from pytest_pyramid.stash import TIER_KEY
+from pytest_pyramid.run.stash import TIER_KEY
 
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings

@@ -29,7 +29,7 @@ from pytest_pyramid.run.shard import (
     parse_shard,
     selection_digest,
 )
-from pytest_pyramid.stash import TIER_KEY
+from pytest_pyramid.run.stash import TIER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Mapping

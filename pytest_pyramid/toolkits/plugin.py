@@ -38,7 +38,7 @@ from pytest_pyramid.toolkits.pairs import (
 if TYPE_CHECKING:
     import os
 
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.run.summary import RunSummary
     from pytest_pyramid.toolkits.browser import TimedPage
     from pytest_pyramid.toolkits.contract import StateHandler, VerificationResult
     from pytest_pyramid.toolkits.live_server import LiveServer

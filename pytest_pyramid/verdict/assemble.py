@@ -1,7 +1,7 @@
 """One route from a judged run to a verdict document, for the plugin and ``pyramid merge``.
 
 The writer (an unsharded run) and the merge (N shards) both hand over a
-:class:`~pytest_pyramid.summary.RunSummary`, the gates evaluated on it and the
+:class:`~pytest_pyramid.run.summary.RunSummary`, the gates evaluated on it and the
 completeness problems found; this module builds the document, merges the plugins'
 sections and asks the one decision rule. Nothing here imports pytest.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.summary import recorded_limit
+from pytest_pyramid.run.summary import recorded_limit
 from pytest_pyramid.verdict.decision import judge
 from pytest_pyramid.verdict.document import (
     OWN_SECTION_PROVIDERS,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.config import TierSpec
     from pytest_pyramid.results import GateResult
     from pytest_pyramid.run.imported import CodeSeen
-    from pytest_pyramid.summary import Problem, RunSummary
+    from pytest_pyramid.run.summary import Problem, RunSummary
     from pytest_pyramid.verdict.document import ConfigEntry, Verdict
     from pytest_pyramid.verdict.provenance import GitInfo
 

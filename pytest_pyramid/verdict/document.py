@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import TierSpec
     from pytest_pyramid.results import GateResult
-    from pytest_pyramid.summary import Problem, RunSummary
+    from pytest_pyramid.run.summary import Problem, RunSummary
     from pytest_pyramid.verdict.provenance import GitInfo
 
 SCHEMA_VERSION = 2

@@ -9,7 +9,7 @@ shard that never wrote its partial, or died) makes the verdict ``incomplete`` an
 The same shard twice is a CI retry: the later attempt counts, the shard is listed as
 retried, and a test whose outcome changed between attempts counts as flaky.
 
-Then the shards' records are folded into one :class:`~pytest_pyramid.summary.RunSummary`
+Then the shards' records are folded into one :class:`~pytest_pyramid.run.summary.RunSummary`
 (the same fold an unsharded run ends with), the gate engine and the coverage gates judge
 it (coverage on the combined data files, metrics on the merged raw samples, budgets on the
 summed test time), and the one decision rule decides (``verdict/assemble.py``).
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import PyramidError, VerdictError
 from pytest_pyramid.run.shard import selection_digest
-from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
+from pytest_pyramid.run.summary import MetricSample, RunSummary, TestOutcome, TierStats
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.records import arrival_from
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.results import GateResult
     from pytest_pyramid.run.imported import CodeSeen
-    from pytest_pyramid.summary import Problem
+    from pytest_pyramid.run.summary import Problem
     from pytest_pyramid.verdict.document import Verdict
     from pytest_pyramid.verdict.provenance import GitInfo
 
@@ -833,7 +833,7 @@ class _PyramidHooks:
 
     @staticmethod
     def pytest_addhooks(pluginmanager: Any) -> None:
-        from pytest_pyramid import hookspecs
+        from pytest_pyramid.run import hookspecs
 
         pluginmanager.add_hookspecs(hookspecs)
 
@@ -848,8 +848,8 @@ def _provider_gates(
     is named, and the verdict is incomplete."""
     from _pytest.config import _prepareconfig
 
+    from pytest_pyramid.gates.judging import MERGED_PROVIDERS, collect_gates
     from pytest_pyramid.run.session import load_conftests
-    from pytest_pyramid.verdict.writer import MERGED_PROVIDERS, collect_gates
 
     previous = Path.cwd()
     os.chdir(project_dir)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
-from pytest_pyramid.summary import recorded_limit
+from pytest_pyramid.run.summary import recorded_limit
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import arrival_problem, records
 from pytest_pyramid.verdict.run_identity import run_identity
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pytest_pyramid.run.imported import CodeSeen
-    from pytest_pyramid.summary import Problem, RunSummary, ShardEnd
+    from pytest_pyramid.run.summary import Problem, RunSummary, ShardEnd
     from pytest_pyramid.verdict.provenance import GitInfo
 
 PARTIAL_FORMAT = "pytest-pyramid-partial"

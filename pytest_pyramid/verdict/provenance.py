@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_pyramid._git import run_git
+from pytest_pyramid.run._git import run_git
 
 #: Files a test run writes itself: never part of the code a verdict speaks for. Each entry is
 #: a git pathspec glob relative to the repository's top level.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypedDict
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from pytest_pyramid.summary import RunSummary, TestOutcome
+    from pytest_pyramid.run.summary import RunSummary, TestOutcome
 
 
 class ArrivalRecord(TypedDict):

@@ -158,7 +158,7 @@ class StepSummary:
     def pytest_pyramid_verdict_written(
         self, config: pytest.Config, verdict: dict[str, object], path: Path
     ) -> None:
-        from pytest_pyramid.stash import RUN_KEY
+        from pytest_pyramid.run.stash import RUN_KEY
         from pytest_pyramid.verdict.records import records
 
         run = config.stash.get(RUN_KEY, None)

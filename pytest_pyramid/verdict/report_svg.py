@@ -11,13 +11,13 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.gates.wording import count as plural
 from pytest_pyramid.verdict.report_data import (
     budget_use,
     coverage_of,
     shown_tiers,
     tier_tests,
 )
-from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

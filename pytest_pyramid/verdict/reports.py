@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid import report_kinds
 from pytest_pyramid._files import write_bytes_atomic, write_text_atomic
 from pytest_pyramid.errors import PyramidError, VerdictError
+from pytest_pyramid.verdict import report_kinds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_bytes_atomic
 from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.gates.wording import count as plural
 from pytest_pyramid.verdict.records import arrival_problem
-from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.errors import PyramidError
 from pytest_pyramid.verdict import provenance
-from pytest_pyramid.verdict.decision import contradiction
+from pytest_pyramid.verdict.decision import approvals_needed, contradiction
 from pytest_pyramid.verdict.document import parse_created_at
 
 if TYPE_CHECKING:
@@ -297,6 +297,16 @@ class TrustRequest:
 
 
 @dataclass(frozen=True)
+class Approvals:
+    """How many approvals a ``needs_approval`` verdict needs, from which roles (empty: any
+    configured role), and the sentence that says so."""
+
+    required: int
+    roles: tuple[str, ...]
+    sentence: str
+
+
+@dataclass(frozen=True)
 class Trust:
     """The answer: the documents as read, what they were compared with, and every problem."""
 
@@ -306,6 +316,9 @@ class Trust:
     policy: TrustPolicy
     #: every reason the verdict cannot vouch for ``target`` now; empty: trusted
     problems: tuple[str, ...]
+    #: what the decision rule says a ``needs_approval`` verdict asks for (``decision.py:
+    #: approvals_needed``), read here so a route never hands the verdict back to ask
+    approvals: Approvals = field(default_factory=lambda: Approvals(1, (), ""))
 
     @property
     def trusted(self) -> bool:
@@ -353,7 +366,9 @@ def judge(
     """:func:`assess` on documents already in memory (its last step; tables of cases use it
     directly)."""
     problems = trust_problems(verdict, target=target, policy=policy, envelope=envelope, now=now)
-    return Trust(verdict, envelope, target, policy, tuple(problems))
+    required, roles, sentence = approvals_needed(verdict)
+    return Trust(verdict, envelope, target, policy, tuple(problems),
+                 Approvals(required, tuple(roles), sentence))
 
 
 def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:

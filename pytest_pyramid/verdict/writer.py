@@ -1,6 +1,6 @@
 """Session end on the controller: judge the run, write the verdict, set the exit status.
 
-The run stage hands over what it measured (a :class:`~pytest_pyramid.summary.RunSummary`)
+The run stage hands over what it measured (a :class:`~pytest_pyramid.run.summary.RunSummary`)
 and how the run ended (a :class:`RunEnd`); nothing here reaches back into the session.
 A placeholder ``incomplete`` verdict is written as early as the path is known, so a run
 that dies (a conftest that does not import, a crash, a plugin whose gate hook raises) can
@@ -10,8 +10,7 @@ never leave an older ``ready`` verdict behind.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.gates.judging import JUDGED_KEY, Judged, call_each
 from pytest_pyramid.results import GateResult, effect_of
-from pytest_pyramid.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
+from pytest_pyramid.run.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
 from pytest_pyramid.verdict.assemble import (
     assemble_verdict,
     closed_world_problems,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.imported import CodeSeen
     from pytest_pyramid.run.shard import ShardSpec
-    from pytest_pyramid.summary import Problem, RunEnd, RunSummary
+    from pytest_pyramid.run.summary import Problem, RunEnd, RunSummary
     from pytest_pyramid.verdict.document import ResultsRef
 
 _INCOMPLETE_EXITS = {
@@ -111,73 +111,6 @@ class ShardResult:
     partial: dict[str, Any]
     path: Path
     exitstatus: int
-
-
-#: the plugins whose gates and sections ``pyramid merge`` computes again from the partials
-MERGED_PROVIDERS = frozenset({"pyramid-gates", "pyramid-coverage"})
-
-
-def judging_providers(config: pytest.Config) -> list[str]:
-    """What gives gates besides the ones the merge computes again: plugins by name, conftest
-    files by rootdir-relative path (``pyramid merge`` imports them and calls their hook on
-    the merged run, as this process would on its own run)."""
-    from pytest_pyramid.run.session import judging_conftests
-
-    conftests = judging_conftests(config)
-    named = {
-        impl.plugin_name for impl in config.hook.pytest_pyramid_gates.get_hookimpls()
-        if impl.plugin_name not in MERGED_PROVIDERS
-        and Path(impl.plugin_name).name != "conftest.py"
-    }
-    return sorted({*named, *conftests})
-
-
-def _call_each(
-    hook: Any,
-    kwargs: Mapping[str, object],
-    errors: list[str],
-    skip: frozenset[str] = frozenset(),
-) -> list[tuple[str, object]]:
-    """Call every implementation of a pyramid hook on its own, so one that raises is
-    reported (and makes the verdict incomplete) without hiding the others' results.
-    Wrappers are skipped: they are not gate providers, and calling one directly would
-    only return a generator."""
-    results = []
-    for impl in reversed(hook.get_hookimpls()):  # pluggy's own order: last registered first
-        if impl.hookwrapper or getattr(impl, "wrapper", False) or impl.plugin_name in skip:
-            continue
-        function: Callable[..., object] = impl.function
-        try:
-            result = function(*(kwargs[name] for name in impl.argnames))
-        except Exception as exc:  # a plugin's bug must not cost the verdict
-            errors.append(f"{hook.name} of {impl.plugin_name} raised {type(exc).__name__}: {exc}")
-            continue
-        if result is not None:
-            results.append((impl.plugin_name, result))
-    return results
-
-
-def collect_gates(
-    config: pytest.Config,
-    run: RunSummary,
-    errors: list[str],
-    skip: frozenset[str] = frozenset(),
-) -> list[GateResult]:
-    """Every gate comes through one route: the ``pytest_pyramid_gates`` hook (the gate
-    engine, coverage, other plugins and conftests), each implementation called on its own;
-    the writer's and ``pyramid merge``'s (which computes ``skip`` itself)."""
-    gates: list[GateResult] = []
-    kwargs = {"config": config, "run": run}
-    for plugin, result in _call_each(config.hook.pytest_pyramid_gates, kwargs, errors, skip):
-        items = result if isinstance(result, (list, tuple)) else [result]
-        for item in items:
-            if isinstance(item, GateResult):
-                gates.append(item)
-            else:
-                errors.append(
-                    f"pytest_pyramid_gates of {plugin} returned {item!r}, not a GateResult"
-                )
-    return gates
 
 
 def _only_quarantined_failures(
@@ -257,15 +190,18 @@ class VerdictWriter:
         if end is None:  # nothing ran (--collect-only, --setup-plan ...): keep the last verdict
             return outcome
         run = self.config.stash[RUN_KEY]
+        judged = self.config.stash.get(JUDGED_KEY, None)
+        if judged is None:  # never a pass: the gates stage did not judge this run
+            end.close(run)
+            judged = Judged([], [], ["the gates were not judged (pytest-pyramid's gate "
+                                     "judging plugin did not run)"])
         if end.shard is not None:
-            self.shard_result = self.finish_shard(run, end)
+            self.shard_result = self.finish_shard(run, end, judged)
             session.exitstatus = self.shard_result.exitstatus
             self.config.stash[FINISHED_KEY] = True
             return outcome
-        from pytest_pyramid.gates.budgets import near_budget
-
-        self.near_budget = near_budget(run, self.settings.tiers, self.settings.budget_basis)
-        self.result = self.finish(run, end)
+        self.near_budget = judged.near_budget
+        self.result = self.finish(run, end, judged)
         session.exitstatus = self.result.exitstatus
         self.config.stash[FINISHED_KEY] = True
         return outcome
@@ -333,7 +269,7 @@ class VerdictWriter:
                       "verdict")
         tr.write_line(f"partial written to {result.path}")
 
-    def finish_shard(self, run: RunSummary, end: RunEnd) -> ShardResult:
+    def finish_shard(self, run: RunSummary, end: RunEnd, judged: Judged) -> ShardResult:
         """Write the partial result of a CI shard; the exit status is pytest's own (test
         failures and crashes), except that a shard with nothing to run exits 0."""
         from pytest_pyramid.cov.plugin import PLUGIN_NAME
@@ -346,11 +282,6 @@ class VerdictWriter:
 
         assert end.shard is not None
         assert self.shard is not None
-        run.workers = end.workers
-        run.duration_s = time.time() - end.started
-        run.exitstatus = end.exitstatus
-        run.pytest_failures = end.tests_failed
-        run.collection_errors = end.collection_errors
         problems, interrupted = self._end_problems(end, run)
         git = self.git if self.git is not None else read_git_info(
             self.config.rootpath, self.outputs)
@@ -367,17 +298,14 @@ class VerdictWriter:
         if plugin is not None:
             target = path.with_name(coverage_name(self.shard.index, self.shard.total))
             coverage = plugin.export(self.config, target, Path(self.settings.source).parent)
-        errors: list[str] = []
-        kwargs = {"config": self.config, "run": run}
-        sections = _call_each(self.config.hook.pytest_pyramid_verdict_sections, kwargs, errors,
-                              skip=MERGED_PROVIDERS)
+        errors = list(judged.errors)
         merged: dict[str, object] = {}
-        for name, section in sections:
+        for name, section in judged.sections:
             if isinstance(section, Mapping):
                 merged.update(section)
             else:
                 errors.append(f"pytest_pyramid_verdict_sections of {name} returned {section!r}")
-        plugin_gates = judging_providers(self.config)
+        plugin_gates = judged.providers
         problems.extend({"kind": "plugin_error", "message": e} for e in errors)
         partial = build_partial(
             run=run,
@@ -407,11 +335,6 @@ class VerdictWriter:
                 and end.shard.selection.get("count", 0) > 0:
             status = pytest.ExitCode.OK  # the other shards run the tests: nothing is wrong
         return ShardResult(partial, path, int(status))
-
-    # -- the gates ----------------------------------------------------------------------------
-
-    def collect_gates(self, run: RunSummary, errors: list[str]) -> list[GateResult]:
-        return collect_gates(self.config, run, errors)
 
     # -- completeness -------------------------------------------------------------------------
 
@@ -538,14 +461,11 @@ class VerdictWriter:
         except HistoryError as exc:
             notes.append(f"warning: flake ledger not read: {exc}")
 
-    def finish(self, run: RunSummary, end: RunEnd) -> FinishResult:
+    def finish(self, run: RunSummary, end: RunEnd, judged: Judged) -> FinishResult:
+        """The verdict of a run the gates stage judged (``gates/judging.py``: it closed the
+        run summary, collected the gates and the sections); nothing is handed back."""
         from pytest_pyramid import __version__
 
-        run.workers = end.workers
-        run.duration_s = time.time() - end.started
-        run.exitstatus = end.exitstatus
-        run.pytest_failures = end.tests_failed
-        run.collection_errors = end.collection_errors
         notes: list[str] = list(end.notes)
         problems, interrupted = self._end_problems(end, run)
         git = (
@@ -558,11 +478,8 @@ class VerdictWriter:
             problems.append(tree_problem)
         problems.extend(self._over_sources(git))
 
-        hook_errors: list[str] = []
-        gates = self.collect_gates(run, hook_errors)
-        kwargs = {"config": self.config, "run": run}
-        hook = self.config.hook.pytest_pyramid_verdict_sections
-        sections = _call_each(hook, kwargs, hook_errors)
+        hook_errors = list(judged.errors)
+        gates, sections = judged.gates, judged.sections
         verdict = assemble_verdict(
             run=run,
             tiers=self.settings.tiers,
@@ -613,7 +530,7 @@ class VerdictWriter:
         if self.ledger_db is not None:
             self._flaky_ledger(verdict, run, notes)
         write_json_atomic(self.verdict_path, verdict)
-        _call_each(
+        call_each(
             self.config.hook.pytest_pyramid_verdict_written,
             {"config": self.config, "verdict": verdict, "path": self.verdict_path},
             notes,

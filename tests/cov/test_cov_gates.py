@@ -11,7 +11,7 @@ from pytest_pyramid.cov.config import CoverageSettings, TierCoverage
 from pytest_pyramid.cov.gates import CoverageState, changed_figure, evaluate, passes
 from pytest_pyramid.cov.measure import TOTAL, FileLines, Measurement, Numbers
 from pytest_pyramid.results import GateResult, effect_of
-from pytest_pyramid.summary import RunSummary, TierStats
+from pytest_pyramid.run.summary import RunSummary, TierStats
 
 TIERS = ("unit", "integration", "e2e")
 ROOT = "/repo"

@@ -287,6 +287,67 @@ def test_an_approval_envelope_verifies_with_securesystemslib(
     assert json.loads(envelope.payload)["approver"] == "alice"
 
 
+def _forge_a_blocked_verdict(repo: Project, keydir: Path) -> str:
+    """Issue 21: a blocked verdict edited to ask for approval instead."""
+    repo.commit("v1", decision="blocked")
+    data = json.loads(repo.verdict_path.read_text())
+    data["decision"], data["risk"] = "needs_approval", RISK
+    write_json_atomic(repo.verdict_path, data)
+    return "its own gates and tiers give 'blocked'"
+
+
+def _edit_after_signing(repo: Project, keydir: Path) -> str:
+    repo.commit("v1", decision="needs_approval", risk=RISK)
+    repo.write_config(trusted_keys=[str(keydir / "ci.pub")])
+    assert repo.run("attest", str(repo.verdict_path), "--key",
+                    str(keydir / "ci.key")).returncode == 0
+    data = json.loads(repo.verdict_path.read_text())
+    data["risk"]["required_approvals"] = 1  # fewer approvals than the signed verdict asks
+    write_json_atomic(repo.verdict_path, data)
+    return "the signed verdict differs from this file"
+
+
+def _unsigned_where_required(repo: Project, keydir: Path) -> str:
+    repo.commit("v1", decision="needs_approval", risk=RISK)
+    repo.write_config(require_signature=True, trusted_keys=[str(keydir / "ci.pub")])
+    return "the verdict is not signed, and a signature is required"
+
+
+def _tested_other_code(repo: Project, keydir: Path) -> str:
+    (repo.root / "app.txt").write_text("v1\n")
+    sha = repo.commit("v1")
+    (repo.root / "app.txt").write_text("edited, tested, not committed\n")
+    write_json_atomic(repo.verdict_path, make_verdict(
+        sha, repo=repo.root, decision="needs_approval", risk=RISK, dirty=True))
+    return f"the code it tested is not commit {sha[:12]}"
+
+
+@pytest.mark.parametrize(
+    ("make", "written"),
+    # half of the rows sign into the history, half into a file for another host
+    [(_forge_a_blocked_verdict, False), (_edit_after_signing, True),
+     (_unsigned_where_required, False), (_tested_other_code, True)],
+)
+def test_an_untrusted_verdict_is_never_approved(
+    repo: Project, keydir: Path, tmp_path: Path, make: Any, written: bool
+) -> None:
+    """Issue 21: `pyramid approve` asks the trust entry point the gate asks, under the same
+    anchors: it signs nothing, and records nothing, for a verdict the gate would refuse."""
+    repo.write_config(approvers=approvers(keydir))
+    expected = make(repo, keydir)
+    out = tmp_path / "alice.approval.json"
+    args = ("-o", str(out)) if written else ()
+    result = repo.run("approve", "--key", str(keydir / "alice.key"), *args)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "[approve] refused to approve the verdict" in result.stdout
+    assert expected in result.stdout
+    assert not out.exists()
+    history = repo.work_dir / "history.sqlite"
+    if history.exists():
+        with sqlite3.connect(history) as db:
+            assert list(db.execute("SELECT who FROM approvals")) == []
+
+
 # -- usage errors exit 3 -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("setting", "value"),

@@ -13,7 +13,7 @@ from pytest_pyramid.run.arrival import (
     attempts_needed,
     upper_bound,
 )
-from pytest_pyramid.summary import TestOutcome
+from pytest_pyramid.run.summary import TestOutcome
 from pytest_pyramid.verdict.records import arrival_problem, record
 
 

@@ -15,7 +15,7 @@ from pytest_pyramid.config import parse_settings
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import complexity
 from pytest_pyramid.gates.engine import GateEngine, parse_gate_overrides
-from pytest_pyramid.summary import MetricSample, RunSummary, TestOutcome, TierStats
+from pytest_pyramid.run.summary import MetricSample, RunSummary, TestOutcome, TierStats
 from pytest_pyramid.verdict import schema_errors
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from pytest_pyramid.gates.flaky import (
 )
 from pytest_pyramid.gates.shape import parse_shape, shape_gate
 from pytest_pyramid.results import effect_of
-from pytest_pyramid.summary import Outcome, TestOutcome, TierStats
+from pytest_pyramid.run.summary import Outcome, TestOutcome, TierStats
 
 SRC = "pyproject.toml"
 

@@ -19,7 +19,7 @@ from pytest_pyramid.gates.thresholds import (
 )
 from pytest_pyramid.results import effect_of
 from pytest_pyramid.run.metrics import parse_key
-from pytest_pyramid.summary import MetricSample
+from pytest_pyramid.run.summary import MetricSample
 
 SRC = "pyproject.toml"
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid import report_kinds
 from pytest_pyramid.cli import main as pyramid
-from pytest_pyramid.report_kinds import KINDS, SESSION_KINDS, ReportKind
+from pytest_pyramid.verdict import report_kinds
+from pytest_pyramid.verdict.report_kinds import KINDS, SESSION_KINDS, ReportKind
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -553,14 +553,14 @@ def test_every_report_shows_the_figure_the_budget_gate_judges(
 def test_counted_nouns_agree_with_their_number(
     n: int, noun: str, plural: str | None, text: str
 ) -> None:
-    from pytest_pyramid.wording import count
+    from pytest_pyramid.gates.wording import count
 
     assert count(n, noun, plural) == text
 
 
 def test_one_test_is_one_test_in_the_pass_rate_and_the_pyramid() -> None:
     from pytest_pyramid.gates.budgets import pass_rate_gate
-    from pytest_pyramid.summary import RunSummary, TierStats
+    from pytest_pyramid.run.summary import RunSummary, TierStats
     from pytest_pyramid.verdict.report_svg import pyramid
 
     run = RunSummary(tiers={"unit": TierStats("unit", selected=True, collected=1, passed=1)},

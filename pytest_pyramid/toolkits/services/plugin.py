@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 import pytest
 
 from pytest_pyramid.run.facts import FactsRecord, register_facts
-from pytest_pyramid.stash import SETTINGS_KEY
+from pytest_pyramid.run.stash import SETTINGS_KEY
 from pytest_pyramid.toolkits.services.providers import (
     BINARIES,
     POSTGRES,
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import psycopg
     import redis
 
-    from pytest_pyramid.summary import Problem, RunSummary
+    from pytest_pyramid.run.summary import Problem, RunSummary
     from pytest_pyramid.toolkits.services.servers import PostgresServer, RedisServer
 
 #: what the template database is built from: SQL file(s), or a callable given its conninfo

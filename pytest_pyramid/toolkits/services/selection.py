@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.stash import SETTINGS_KEY
+from pytest_pyramid.run.stash import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.config import BUILTIN_TIERS
+from pytest_pyramid.gates.wording import count as plural
 from pytest_pyramid.project import PYPROJECT, STANDALONE, in_folder, pytest_ini
-from pytest_pyramid.wording import count as plural
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pytest_pyramid.results import GateResult
-    from pytest_pyramid.summary import RunSummary
+    from pytest_pyramid.run.summary import RunSummary
 
 hookspec = pytest.hookspec
 

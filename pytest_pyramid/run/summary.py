@@ -215,6 +215,16 @@ class RunEnd:
     #: what reached the run and where from (``run/invocation.py``), for the verdict's ``run``
     invocation: dict[str, Any] | None = None
 
+    def close(self, run: RunSummary) -> None:
+        """Put how the run ended into its summary, before anything is judged on it."""
+        import time
+
+        run.workers = self.workers
+        run.duration_s = time.time() - self.started
+        run.exitstatus = self.exitstatus
+        run.pytest_failures = self.tests_failed
+        run.collection_errors = self.collection_errors
+
 
 def wider_limit(a: float | None, b: float | None) -> float | None:
     """The wider of two own ``timeout`` marks (0 lifts the limit: the widest of all)."""

@@ -8,8 +8,8 @@ import pytest
 
 if TYPE_CHECKING:  # imported by the entry point: a project without [tool.pyramid] pays nothing
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.summary import RunEnd, RunSummary
     from pytest_pyramid.schema_passes import SchemaPasses
-    from pytest_pyramid.summary import RunEnd, RunSummary
 
 #: The parsed ``[tool.pyramid]`` settings; present only when the plugin is active.
 SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
