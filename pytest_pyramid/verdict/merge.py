@@ -522,6 +522,9 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
         "interpreter": interpreter_record(),
         "repository": str(project_dir),
         "exclusions": [],
+        # no plugin manager runs here: the shards' records name the plugins that ran tests
+        "plugins": [],
+        "plugins_declared": [],
     }
 
 
