@@ -226,7 +226,9 @@ def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]],
             if file in places.judge_files or _inside(file, places.judge):
                 continue
             dist = places.distribution(module, file) if file else None
-            inside = places.relative(file) if dist is None else None
+            # a file in site-packages is an install's, even in a virtualenv inside the repository
+            inside = places.relative(file) if dist is None and not _inside(
+                file, places.installed) else None
             if inside is not None and Path(file).name == "conftest.py":
                 declared.extend(_declared_by(plugin))
             code.append({"module": module, "file": file if inside is None else inside,
