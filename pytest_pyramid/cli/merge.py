@@ -32,7 +32,7 @@ def add(commands: Commands) -> None:
                        "the project at or above this folder)")
     merge.add_argument("--diff-base", default=None, metavar="REV",
                        help="base revision for changed-line coverage and risk (default: the "
-                       "shards' --pyramid-diff-base)")
+                       "project's tracked configuration)")
     merge.add_argument("--run-id", default=None, metavar="ID",
                        help="the run the shards belong to, when they carry no CI run id "
                        "(default: PYRAMID_RUN_ID); without one such shards are refused")

@@ -687,6 +687,10 @@ class Invocation:
         self.allow_options: list[str] = []
         self.allow_honoured = False
         self.repository = ""
+        #: every registered plugin whose code is not pytest's or pytest-pyramid's (raw
+        #: facts: run/plugins.py), and what the tree's conftests declare in pytest_plugins
+        self.plugins: list[dict[str, Any]] = []
+        self.plugins_declared: list[str] = []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -698,6 +702,8 @@ class Invocation:
             "allow_options_honoured": self.allow_honoured,
             # what PYTHONPATH entries are judged against (a shard's checkout, not the merge's)
             "repository": self.repository,
+            "plugins": self.plugins,
+            "plugins_declared": self.plugins_declared,
         }
 
 
@@ -730,6 +736,9 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
             f"[tool.pyramid] allow_options is not honoured: {settings_file} is not tracked by "
             "git (only the project's committed configuration may allow options)")
     honoured = list(allow) if inv.allow_honoured else []
+    from pytest_pyramid.run.plugins import plugin_record
+
+    inv.plugins, inv.plugins_declared = plugin_record(config.pluginmanager, repository)
     _judge_options(config, inv, honoured)
     _judge_environment(inv, honoured, repository)
     _judge_interpreter(inv, honoured)
@@ -983,10 +992,24 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
                 and s.get("dest") == "plugins" for v in _values(s.get("value"))
                 if str(v).startswith("no:")}
         reasons.extend(disabled_plugin_reasons(record.get("plugins_off", []), mine, allow))
+        reasons.extend(registered_plugin_reasons(record, own, allow))
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         return [f"the recorded invocation cannot be read ({type(exc).__name__}: {exc}): "
                 "what reached the run is not known"]
     return reasons
+
+
+def registered_plugin_reasons(record: Mapping[str, Any], own: set[str],
+                              allow: Sequence[str]) -> list[str]:
+    """The recorded plugins judged (run/plugins.py): declared are the tree's conftests'
+    ``pytest_plugins`` and the ``-p NAME`` values of the project's own sources."""
+    from pytest_pyramid.run.plugins import plugin_reasons
+
+    loads = [str(v) for s in record["settings"] if str(s["source"]) in own
+             and s.get("dest") == "plugins" for v in _values(s.get("value"))
+             if not str(v).startswith("no:")]
+    declared = [str(n) for n in record["plugins_declared"]] + loads
+    return plugin_reasons(record["plugins"], declared, allow)
 
 
 def _text(value: object) -> str | int | bool:

@@ -3,9 +3,11 @@
 The tree digest names the files of the repository; the tests ran whatever Python imported.
 Two ways they part: the project's packages imported from somewhere else (``PYTHONPATH``,
 ``-o pythonpath``, a stray install), and bytecode Python does not check against its source
-(an unchecked hash-based ``.pyc`` runs whatever it holds). Only the packages named by
-``[tool.pyramid] source`` are checked: the rest of the environment is not the code a verdict
-names.
+(an unchecked hash-based ``.pyc`` runs whatever it holds). The packages named by
+``[tool.pyramid] source`` are checked, or, when it is not set, the repository's own top-level
+packages (folders with ``__init__.py`` at the project's root and under ``src/`` that git
+tracks): an installed copy shadowing the tree is found without configuration. The rest of
+the environment is not the code a verdict names.
 """
 
 from __future__ import annotations
@@ -55,29 +57,69 @@ def foreign_code(
     rootdir: Path,
     modules: Mapping[str, ModuleType] | None = None,
 ) -> list[str]:
-    """Why the imported code of the project's own packages is not the tree's, if it is not."""
-    dirs = []
-    names = set()
-    for entry in source_paths:
+    """Why the imported code of the project's own packages is not the tree's, if it is not.
+    Without ``source_paths`` the project's own are its tracked top-level packages."""
+    declared = list(source_paths)
+    entries = declared or default_packages(rootdir)
+    found = _foreign(entries, rootdir, sys.modules if modules is None else modules)
+    if declared or not found:
+        return sorted(message for _, message in found)
+    # a folder is the project's package only when git tracks it (asked only now: rare)
+    from pytest_pyramid.run.invocation import git_tracked
+
+    inits = {entry: rootdir / entry / "__init__.py" for entry in {e for e, _ in found}}
+    tracked = git_tracked(list(inits.values()), rootdir)
+    return sorted(f"{message} (the repository's package {entry}/: [tool.pyramid] source is "
+                  "not set, so its tracked top-level packages are the project's)"
+                  for entry, message in found if inits[entry] in tracked)
+
+
+def default_packages(rootdir: Path) -> list[str]:
+    """The folders with ``__init__.py`` at ``rootdir`` and under ``src/`` (relative paths):
+    the project's packages when ``[tool.pyramid] source`` is not set. A folder named like a
+    standard-library module is left out: importing the standard library's is not foreign."""
+    found = []
+    for base in ("", "src"):
+        try:
+            entries = list(os.scandir(rootdir / base))
+        except OSError:
+            continue
+        for entry in entries:
+            if (entry.name.isidentifier() and entry.name not in sys.stdlib_module_names
+                    and entry.is_dir() and os.path.isfile(os.path.join(entry.path,
+                                                                       "__init__.py"))):
+                found.append(f"{base}/{entry.name}" if base else entry.name)
+    return sorted(found)
+
+
+def _foreign(entries: Iterable[str], rootdir: Path, modules: Mapping[str, ModuleType]
+             ) -> list[tuple[str, str]]:
+    """(source entry, why) for each imported module of these packages that is not the
+    tree's code."""
+    dirs: dict[str, list[tuple[str, str]]] = {}  # top-level name -> [(folder, entry)]
+    for entry in entries:
         path = (rootdir / entry).resolve()
-        dirs.append(str(path))
-        names.add(path.stem if path.suffix == ".py" else path.name)
-    if not names:
+        name = path.stem if path.suffix == ".py" else path.name
+        dirs.setdefault(name, []).append((str(path), entry))
+    if not dirs:
         return []
     found = []
-    for name, module in list((sys.modules if modules is None else modules).items()):
-        if name.partition(".")[0] not in names or module is None:
+    for name, module in list(modules.items()):
+        where = dirs.get(name.partition(".")[0])
+        if where is None or module is None:
             continue
         file = getattr(module, "__file__", None)
         if not file:
             continue  # a namespace package: its modules are checked one by one
         real = os.path.realpath(file)
-        if not any(real == d or real.startswith(d + os.sep) for d in dirs):
-            found.append(f"{name} was imported from {real}, not from the project's source")
+        entry = where[0][1]
+        if not any(real == folder or real.startswith(folder + os.sep) for folder, _ in where):
+            found.append((entry, f"{name} was imported from {real}, not from the project's "
+                          "source"))
             continue
         spec = getattr(module, "__spec__", None)
         cached = getattr(spec, "cached", None)
         if cached and _unchecked_pyc(cached):
-            found.append(f"{name} ran from bytecode Python does not check against its source "
-                         f"({cached})")
-    return sorted(found)
+            found.append((entry, f"{name} ran from bytecode Python does not check against "
+                          f"its source ({cached})"))
+    return found

@@ -461,6 +461,45 @@ def shard_problems(shard_set: ShardSet) -> list[Problem]:
 # -- the shards' raw facts, judged again ---------------------------------------------------
 
 
+def tracked_diff_base(project_dir: Path) -> str | None:
+    """``--pyramid-diff-base`` as the project's own tracked pytest configuration sets it (its
+    ``pyramid_diff_base`` ini value, or the option in its ``addopts``); None: the gates'
+    ``[tool.pyramid.coverage] base`` / ``[tool.pyramid.risk] base`` decide."""
+    from pytest_pyramid.project import pytest_ini
+    from pytest_pyramid.run.invocation import addopts_text, git_tracked
+
+    found = pytest_ini(project_dir)
+    if found is None or not git_tracked([project_dir / found[0]], project_dir):
+        return None
+    args = addopts_text(found[1].get("addopts"))
+    value: str | None = None
+    for index, arg in enumerate(args):
+        if arg.startswith("--pyramid-diff-base="):
+            value = arg.partition("=")[2]
+        elif arg == "--pyramid-diff-base" and index + 1 < len(args):
+            value = args[index + 1]
+    ini = found[1].get("pyramid_diff_base")
+    return value if value is not None else (str(ini) if ini else None)
+
+
+def diff_base_problems(shard_set: ShardSet, base: str | None) -> list[Problem]:
+    """A shard whose changed lines were judged against another base than the merge's: its
+    share of the run was not judged as the merged verdict says."""
+    by_value: dict[str | None, list[str]] = {}
+    for partial in shard_set.finished:
+        value = partial.data.get("diff_base")
+        if value != base:
+            by_value.setdefault(None if value is None else str(value), []).append(partial.label)
+
+    def said(value: str | None) -> str:
+        return "the configured base" if value is None else f"diff base {value!r}"
+
+    return [{"kind": "narrowed", "message": f"shard {', '.join(labels)} judged changed lines "
+             f"against {said(value)}, the merge against {said(base)} (the project's tracked "
+             "configuration, or pyramid merge --diff-base)"}
+            for value, labels in sorted(by_value.items(), key=lambda item: str(item[0]))]
+
+
 def shard_invocations(
     shard_set: ShardSet, project_dir: Path, settings: Settings, diff_base: str | None = None
 ) -> list[tuple[str, Mapping[str, Any] | None, Sequence[str]]]:
@@ -524,6 +563,9 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
         "interpreter": interpreter_record(),
         "repository": str(project_dir),
         "exclusions": [],
+        # no plugin manager runs here: the shards' records name the plugins that ran tests
+        "plugins": [],
+        "plugins_declared": [],
     }
 
 
@@ -728,8 +770,11 @@ def judge_merged(
     # a shard that died is a crash of the run, as a killed xdist worker is to one machine
     interrupted = bool(shard_set.unfinished) or any(
         p.data["run"]["interrupted"] for p in shard_set.finished)
-    base = diff_base if diff_base is not None else (
-        reference.data.get("diff_base") if reference else None)
+    # the base of the changed lines is the project's decision (its tracked configuration) or
+    # the merge's own --diff-base (judged as the run's option): never taken from a partial,
+    # whose value is only compared (hostile round 2, case 91)
+    base = diff_base if diff_base is not None else tracked_diff_base(project_dir)
+    problems.extend(diff_base_problems(shard_set, base))
     errors: list[str] = []
     gates, sections = _gates(shard_set, settings, run, project_dir, base, coverage_out, errors)
     shards = shards_section(shard_set, run)

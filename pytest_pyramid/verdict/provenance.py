@@ -12,6 +12,7 @@ the trust checks refuse to vouch for a commit they cannot see.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,19 +22,25 @@ from pathlib import Path
 
 from pytest_pyramid.run._git import run_git
 
-#: Files a test run writes itself: never part of the code a verdict speaks for. Each entry is
-#: a git pathspec glob relative to the repository's top level.
+#: Tool caches a test run writes itself and no test reads: never part of the code a verdict
+#: speaks for. Each entry is a git pathspec glob relative to the repository's top level. A
+#: name a test might read (pytest-playwright's ``test-results/``, a file named like a shard's
+#: partial) is not a glob here: an untracked file there that existed before the run is an
+#: input like any other (hostile round 2, case 107). Playwright's output folder belongs in
+#: the project's ``.gitignore``; other shards' partials beside this run's outputs are left
+#: out one by one, and only when they are partials (``sibling_partials``).
 RUN_ARTIFACTS: tuple[str, ...] = (
     "**/.coverage",
     "**/.coverage.*",
     "**/.pytest_cache/**",
     "**/__pycache__/**",
     "**/.pyramid/**",
-    "**/test-results/**",  # pytest-playwright's default --output
-    # CI shards' partial results: shards that share a directory must see one tree
-    "**/pyramid-partial-*-of-*.json",
-    "**/pyramid-partial-*-of-*.coverage",
 )
+#: a shard's partial result and its coverage data (verdict/partial.py names them)
+_PARTIAL_NAME = re.compile(r"pyramid-partial-[0-9]+-of-[0-9]+\.(json|coverage)")
+#: how each begins: the partial's JSON names its format first; coverage data is SQLite
+_PARTIAL_JSON = b'"format": "pytest-pyramid-partial"'
+_SQLITE = b"SQLite format 3\x00"
 _GIT_TIMEOUT_S = 60
 _GLOB_CHARS = frozenset("*?[")
 
@@ -73,8 +80,36 @@ def python_version() -> str:
 
 
 def artifact_excludes(toplevel: Path, outputs: tuple[Path, ...] = ()) -> tuple[str, ...]:
-    """The run artifacts plus this run's own output files, as pathspecs under ``toplevel``."""
-    return (*RUN_ARTIFACTS, *sorted(set(_inside(toplevel, outputs))))
+    """The run artifacts plus this run's own output files and the shards' partials beside
+    them, as pathspecs under ``toplevel``."""
+    files = (*outputs, *sibling_partials(outputs))
+    return (*RUN_ARTIFACTS, *sorted(set(_inside(toplevel, files))))
+
+
+def sibling_partials(outputs: tuple[Path, ...]) -> list[Path]:
+    """Other shards' partials in the folders this run writes its outputs to (shards that
+    share a directory must see one tree): a file with a partial's name is left out only when
+    its content begins as a partial's does, so a data file under that name stays in the
+    digest. One directory listing per output folder, no git process."""
+    found = []
+    for folder in {Path(os.path.abspath(p)).parent for p in outputs}:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if _PARTIAL_NAME.fullmatch(name) and _is_partial(folder / name):
+                found.append(folder / name)
+    return found
+
+
+def _is_partial(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(256)
+    except OSError:
+        return False
+    return head.startswith(_SQLITE) if path.suffix == ".coverage" else _PARTIAL_JSON in head
 
 
 def _inside(toplevel: Path, paths: tuple[Path, ...]) -> list[str]:

@@ -14,7 +14,9 @@ from pytest_pyramid.verdict.assemble import invocation_problems
 
 def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
            flags: dict[str, object] | None = None, own_addopts: bool = False,
-           plugins_off: list[str] | None = None) -> dict[str, Any]:
+           plugins_off: list[str] | None = None,
+           plugins: list[dict[str, Any]] | None = None,
+           declared: list[str] | None = None) -> dict[str, Any]:
     return {
         "sources": [{"source": "addopts", "args": [], "own": own_addopts},
                     {"source": "command line", "args": [], "own": False}],
@@ -22,8 +24,16 @@ def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
         "environment": environment or {},
         "interpreter": {"executable": "python", "flags": flags or {}},
         "repository": "/repo",
+        "plugins": plugins or [],
+        "plugins_declared": declared or [],
         **({"plugins_off": plugins_off} if plugins_off is not None else {}),
     }
+
+
+def plugin(name: str, distribution: str | None, file: str = "/site/p.py",
+           module: str = "p") -> dict[str, Any]:
+    return {"name": name, "object": module,
+            "code": [{"module": module, "file": file, "distribution": distribution}]}
 
 
 def setting(option: str, value: object, source: str = "command line", dest: str = "x",
@@ -53,6 +63,32 @@ def setting(option: str, value: object, source: str = "command line", dest: str 
         (record(flags={"flag optimize": 1}), [], "interpreter flag optimize"),
         (record(plugins_off=["randomly"]), [], None),
         (record(plugins_off=["cacheprovider_x"]), [], "plugins turned off"),
+        # registered plugins (run/plugins.py): by distribution, the tree's, or declared
+        (record(plugins=[plugin("xdist", "pytest-xdist")]), [], None),
+        (record(plugins=[plugin("skipnet", "pytest-skipnet")]), [], "plugin skipnet "
+         "(distribution pytest-skipnet) is registered but not declared"),
+        (record(plugins=[plugin("skipnet", "pytest-skipnet")]), ["plugin pytest_SkipNet"],
+         None),
+        (record(plugins=[plugin("skipnet", "pytest-skipnet")], declared=["skipnet"]), [],
+         None),
+        (record(setting("-p", ["skipnet"], "addopts", "plugins"), own_addopts=True,
+                plugins=[plugin("skipnet", "pytest-skipnet")]), [], None),
+        (record(setting("-p", ["skipnet"], dest="plugins"),
+                plugins=[plugin("skipnet", "pytest-skipnet")]), [], "not declared"),
+        (record(plugins=[plugin("conftest", None, "tests/conftest.py")]), [], None),
+        (record(plugins=[plugin("123", None, "/ci/run.py", "__main__")]), [],
+         "plugin __main__ runs code from /ci/run.py (module __main__) that neither"),
+        (record(plugins=[plugin("x", None, "../outside/conftest.py")]), [], "neither"),
+        (record(plugins=[plugin("123", None, "/ci/run.py", "__main__")]),
+         ["plugin __main__"], None),
+        # a known plugin whose hook is overridden by code from elsewhere is that elsewhere
+        (record(plugins=[{"name": "xdist", "object": "xdist.plugin", "code": [
+            {"module": "xdist.plugin", "file": "/site/xdist/plugin.py",
+             "distribution": "pytest-xdist"},
+            {"module": "evil", "file": "/tmp/evil.py", "distribution": None}]}]), [],
+         "runs code from /tmp/evil.py"),
+        (record(plugins=[{"name": "x"}]), [], "cannot be read"),
+        ({**record(), "plugins": None}, [], "cannot be read"),
         ({"sources": "garbage"}, [], "cannot be read"),
         ({}, [], "cannot be read"),
     ],

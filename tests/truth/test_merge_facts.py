@@ -247,3 +247,32 @@ def test_a_provider_that_cannot_be_configured_in_the_merge_is_refused_and_named(
     assert "project.db" not in {gate["id"] for gate in verdict["gates"]}
     assert any("pytest_configure of tests/unit/conftest.py raised RuntimeError" in m
                for m in messages(verdict, "plugin_error")), verdict["completeness"]
+
+
+@pytest.mark.parametrize(("addopts", "args", "decision"), [
+    ("", ("-o", "pyramid_diff_base=HEAD"), "incomplete"),
+    ("--pyramid-diff-base=HEAD", (), "ready"),
+], ids=["shards-own-base", "tracked-base"])
+def test_the_merge_takes_its_diff_base_from_the_tracked_configuration(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    addopts: str, args: tuple[str, ...], decision: str,
+) -> None:
+    """Hostile round 2, case 91: the merge judged changed lines against the first partial's
+    base. Its base is the project's tracked configuration's (or its own --diff-base); a
+    shard's other base is named, not taken."""
+    make_project(addopts=addopts, **FILES)
+    git(pytester.path, "init", "-q")
+    git(pytester.path, "add", "-A")
+    git(pytester.path, "commit", "-qm", "project")
+    monkeypatch.chdir(pytester.path)
+    monkeypatch.setenv("PYRAMID_RUN_ID", "merge-base")
+    for index in (1, 2):
+        pytester.runpytest_subprocess("-p", "no:randomly", *args, f"--pyramid-shard={index}/2")
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == decision, verdict["reasons"]
+    said = messages(verdict, "narrowed")
+    named = [m for m in said if m.startswith("shard 1/2, 2/2 judged changed lines against "
+                                             "diff base 'HEAD', the merge against the "
+                                             "configured base")]
+    assert bool(named) == (decision != "ready"), said

@@ -1,0 +1,299 @@
+"""The plugins a run registered, allow-listed by where their code comes from.
+
+A plugin can rewrite reports (a failure turned into a skip) without any option, variable or
+``-p`` that the invocation table judges: an installed ``pytest11`` plugin is autoloaded, and
+``pytest.main(args, plugins=[obj])`` registers an object no command line shows. So every
+registered plugin is judged by the files its code (the module or class, and every hook
+implementation pluggy calls for it) comes from:
+
+- pytest's and pluggy's own code, and pytest-pyramid's own: the judge itself;
+- a file under the repository (a conftest, a module a tracked conftest or ``-p`` named): the
+  tree's code, which the closed world (``run/imported.py``) holds to the tree's bytes;
+- an installed distribution in ``PLUGINS`` (one entry per distribution, with why it leaves
+  outcomes alone), or one the project declared: ``-p NAME`` in its tracked ``addopts``,
+  ``pytest_plugins`` in a conftest, or ``allow_options = ["plugin NAME"]`` in its tracked
+  configuration;
+- anything else (a distribution the table does not know, code from a script or a folder
+  outside the repository) makes the run ``incomplete``, naming it and how to declare it.
+
+The record (``run.invocation.plugins``) holds raw facts (module, file, distribution), and
+``pyramid merge`` judges a shard's record with the same function. Start-up work only: one
+pass over the registered hooks (a fraction of a millisecond); the distribution of a module
+that no autoloaded plugin names is looked up only for files under an install location.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+_ORDER = "test order only: every test still runs and reports (collected = reported)"
+_OUTPUT = "reports and terminal output only"
+_FIXTURES = ("fixtures a test asks for by name: the project's own tests decide to use them "
+             "and still assert")
+
+#: installed distribution (PEP 503 name) -> why registering its plugin leaves the project's
+#: outcomes alone. Its options are judged one by one by run/invocation.py's OPTIONS (an
+#: option of a distribution listed here that the table does not know is still not allowed).
+#: Walked by tests/test_plugin_table.py against every installed pytest11 entry point.
+PLUGINS: dict[str, str] = {
+    "pytest-xdist": "scheduling: every worker's reports reach the controller, which "
+                    "reconciles collected with reported and unions the workers' facts",
+    "pytest-cov": "coverage measurement; the coverage gates judge what was measured and "
+                  "check its configuration themselves (cov/plugin.py)",
+    "pytest-timeout": "fails a test that runs over its limit: stricter; --timeout is judged "
+                      "against the tiers' limits (run/limits.py)",
+    "pytest-rerunfailures": "reruns only where asked: --reruns/PYTEST_RERUNS are judged by "
+                            "the option table, a flaky mark is in the project's own tests, and "
+                            "the flaky gate judges a pass on rerun",
+    "hypothesis": "runs the project's @given tests; its profile option is judged by the "
+                  "option table",
+    "anyio": "runs the async tests the project marks for it; --anyio-mode is judged",
+    "pytest-asyncio": "runs the async tests the project marks for it (its mode comes from "
+                      "the tracked configuration; an option from elsewhere is judged)",
+    "pytest-playwright": "browser " + _FIXTURES + "; --browser/--base-url are judged",
+    "pytest-base-url": "the base_url fixture; --base-url is judged",
+    "locust": "load-test " + _FIXTURES + "; --host is judged",
+    "pact-python": "contract-test " + _FIXTURES,
+    "platformdirs": _FIXTURES,
+    "schemathesis": "API tests generated from the schema the project's own tests load; they "
+                    "still fail on a response that breaks it",
+    "pytest-mock": "the mocker " + _FIXTURES,
+    "pytest-randomly": "test order and per-test random seeds: every test still runs and "
+                       "asserts (collected = reported)",
+    "pytest-benchmark": "the benchmark " + _FIXTURES + "; its options are not in the option "
+                        "table, so one from outside the project's configuration is judged",
+    "pytest-html": _OUTPUT,
+    "pytest-metadata": _OUTPUT,
+    "pytest-json-report": _OUTPUT,
+    "pytest-md-report": _OUTPUT,
+    "pytest-sugar": _OUTPUT,
+    "pytest-instafail": _OUTPUT,
+}
+#: pytest-pyramid's own distribution: its plugins are the judge's own code
+OWN_DISTRIBUTION = "pytest-pyramid-verdict"
+#: how ``allow_options`` declares a plugin: ``"plugin NAME"`` (distribution, module or the
+#: name it is registered under)
+DECLARE = "plugin "
+
+
+def normalize(name: str) -> str:
+    """A distribution's name as PEP 503 compares it (``Pytest_XDist`` -> ``pytest-xdist``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _spellings(paths: Iterable[str]) -> tuple[str, ...]:
+    """Each folder as given and resolved, with a trailing separator: a file's path is
+    compared as Python recorded it (no ``realpath`` per file: start-up time)."""
+    found = {os.path.join(p, "") for p in paths if p}
+    found.update(os.path.join(os.path.realpath(p), "") for p in paths if p)
+    return tuple(sorted(found))
+
+
+def _package_dirs(*modules: str) -> tuple[str, ...]:
+    return _spellings([str(entry) for name in modules
+                       for entry in getattr(sys.modules.get(name), "__path__", None) or ()])
+
+
+def _install_dirs() -> tuple[str, ...]:
+    """Where installed distributions live (site-packages of this interpreter and the user's):
+    a file there is a distribution's, never the tree's, even when the venv is inside the
+    repository."""
+    import sysconfig
+
+    paths = {sysconfig.get_paths().get(k) or "" for k in ("purelib", "platlib")}
+    paths.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    return _spellings(paths)
+
+
+def _code_of(plugin: object, impls: Mapping[int, list[Any]]) -> set[tuple[str, str]]:
+    """(module, file) of a plugin's code: its module (or its class's) and every hook
+    implementation pluggy calls for it (a subclass of a known plugin overriding one hook
+    elsewhere is that elsewhere)."""
+    import types
+
+    if isinstance(plugin, types.ModuleType):
+        found = {(plugin.__name__, getattr(plugin, "__file__", None) or "")}
+    else:
+        owner = type(plugin).__module__
+        found = {(owner, getattr(sys.modules.get(owner), "__file__", None) or "")}
+    for function in impls.get(id(plugin), ()):
+        code = getattr(function, "__code__", None)
+        module = getattr(function, "__module__", None) or "?"
+        if code is not None:
+            found.add((module, code.co_filename))
+    return found
+
+
+def _hook_impls(manager: Any) -> dict[int, list[Any]]:
+    """Every hook implementation's function, by the id of the plugin that holds it."""
+    impls: dict[int, list[Any]] = {}
+    for caller in vars(manager.hook).values():
+        get = getattr(caller, "get_hookimpls", None)
+        if get is None:
+            continue
+        for impl in get():
+            impls.setdefault(id(impl.plugin), []).append(impl.function)
+    return impls
+
+
+def _distributions(manager: Any) -> dict[str, str]:
+    """Top-level module -> normalized distribution, for every plugin loaded from a
+    ``pytest11`` entry point (pytest keeps their distribution: no metadata is read)."""
+    import types
+
+    found: dict[str, str] = {}
+    for plugin, dist in manager.list_plugin_distinfo():
+        module = plugin.__name__ if isinstance(plugin, types.ModuleType) else (
+            type(plugin).__module__)
+        inner = getattr(dist, "_dist", dist)
+        # the folder name's normalized form: Distribution.name parses the whole METADATA
+        name = getattr(inner, "_normalized_name", None) or getattr(dist, "project_name", "")
+        found[module.partition(".")[0]] = normalize(str(name))
+    return found
+
+
+def _inside(file: str, dirs: Iterable[str]) -> bool:
+    return any(file.startswith(d) for d in dirs)
+
+
+class _Places:
+    """Where code can come from, resolved once per run."""
+
+    def __init__(self, manager: Any, repository: Path) -> None:
+        self.judge = _package_dirs("_pytest", "pluggy", "pytest_pyramid")
+        pytest_module = getattr(sys.modules.get("pytest"), "__file__", None)
+        self.judge_files = {pytest_module, os.path.realpath(pytest_module)} if (
+            pytest_module) else set()
+        self.repository = _spellings([str(repository)])
+        self.installed = _install_dirs()
+        self.by_module = _distributions(manager)
+        self._all: dict[str, list[str]] | None = None
+        self._tops: dict[str, tuple[tuple[str, ...], set[str]]] = {}
+
+    def relative(self, file: str) -> str | None:
+        """``file`` relative to the repository (POSIX), or None when outside it."""
+        for folder in self.repository:
+            if file.startswith(folder):
+                return file[len(folder):].replace(os.sep, "/")
+        return None
+
+    def distribution(self, module: str, file: str) -> str | None:
+        top = module.partition(".")[0]
+        name = self.by_module.get(top)
+        if name is not None and self._holds(top, file):
+            return name
+        if not _inside(file, self.installed):
+            return None
+        if self._all is None:  # reads every distribution's metadata: only for a stray module
+            from importlib.metadata import packages_distributions
+
+            self._all = {k: list(v) for k, v in packages_distributions().items()}
+        names = self._all.get(top) or []
+        return normalize(names[0]) if names else None
+
+    def _holds(self, top: str, file: str) -> bool:
+        """Whether ``file`` is the top-level module ``top``'s own (not a file that only
+        borrowed its name)."""
+        if top not in self._tops:
+            own = getattr(sys.modules.get(top), "__file__", None)
+            self._tops[top] = (_package_dirs(top), {own, os.path.realpath(own)} if own else set())
+        dirs, files = self._tops[top]
+        return _inside(file, dirs) or file in files
+
+
+def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every registered plugin whose code is not pytest's or pytest-pyramid's own, as raw
+    facts (name; module, file and distribution of each piece of its code), and the plugins
+    the tree's conftests declare in ``pytest_plugins``."""
+    places = _Places(manager, repository)
+    impls = _hook_impls(manager)
+    plugins: list[dict[str, Any]] = []
+    declared: list[str] = []
+    for name, plugin in manager.list_name_plugin():
+        if plugin is None:
+            continue  # blocked: judged as a plugin turned off (filters.py)
+        code = []
+        for module, file in sorted(_code_of(plugin, impls)):
+            if file and not os.path.isabs(file):
+                file = os.path.realpath(file)
+            if file in places.judge_files or _inside(file, places.judge):
+                continue
+            dist = places.distribution(module, file) if file else None
+            # a file in site-packages is an install's, even in a virtualenv inside the repository
+            inside = places.relative(file) if dist is None and not _inside(
+                file, places.installed) else None
+            if inside is not None and Path(file).name == "conftest.py":
+                declared.extend(_declared_by(plugin))
+            code.append({"module": module, "file": file if inside is None else inside,
+                         "distribution": dist})
+        if code:
+            plugins.append({"name": str(name), "object": _object_name(plugin), "code": code})
+    return plugins, sorted(set(declared))
+
+
+def _object_name(plugin: object) -> str:
+    import types
+
+    if isinstance(plugin, types.ModuleType):
+        return plugin.__name__
+    return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+
+
+def _declared_by(conftest: object) -> list[str]:
+    value = getattr(conftest, "pytest_plugins", None) or ()
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def plugin_reasons(plugins: Iterable[Mapping[str, Any]], declared: Iterable[str],
+                   allow: Sequence[str]) -> list[str]:
+    """Why registered plugins are not the project's own and not known to leave outcomes
+    alone: the run's judgement of its own record and ``pyramid merge``'s of a shard's. A
+    piece of code is allowed when it is the tree's (a path relative to the repository), from
+    a distribution in ``PLUGINS``, or declared (``declared``: the project's own ``-p`` values
+    and conftest ``pytest_plugins``; ``allow``: ``"plugin NAME"`` entries)."""
+    names = {normalize(n) for n in declared}
+    names.update(normalize(a[len(DECLARE):].strip()) for a in allow if a.startswith(DECLARE))
+    reasons = []
+    for plugin in plugins:
+        label = str(plugin.get("name", "?"))
+        if label.isdigit():  # registered without a name: pluggy used its id
+            label = str(plugin.get("object", label))
+        for piece in plugin["code"]:
+            problem = _piece_reason(label, piece, names)
+            if problem:
+                reasons.append(problem)
+                break
+    return reasons
+
+
+def _piece_reason(label: str, piece: Mapping[str, Any], declared: set[str]) -> str | None:
+    module, file = str(piece.get("module", "?")), str(piece.get("file", ""))
+    dist = piece.get("distribution")
+    # the name it is registered under (-p NAME, an entry point's name), its module, its package
+    candidates = {normalize(label), normalize(module), normalize(module.partition(".")[0])}
+    if dist is not None:
+        dist = normalize(str(dist))
+        if dist in PLUGINS or dist == OWN_DISTRIBUTION or dist in declared or (
+                candidates & declared):
+            return None
+        return (f"plugin {label} (distribution {dist}) is registered but not declared by the "
+                "project, and pytest-pyramid does not know that it leaves outcomes alone (it "
+                "can rewrite tests or reports); if the project means to use it, declare it in "
+                f"[tool.pyramid] allow_options = [\"{DECLARE}{dist}\"] in its tracked "
+                "configuration")
+    if file and not Path(file).is_absolute() and not file.startswith(".."):
+        return None  # the tree's code: held to the tree's bytes by the closed world
+    if candidates & declared:
+        return None
+    return (f"plugin {label} runs code from {file or 'an unknown file'} (module {module}) that "
+            "neither the repository nor an installed distribution holds (pytest.main(plugins="
+            "[...]), a script or a folder outside the project): the run cannot vouch for it; "
+            f"declare it in [tool.pyramid] allow_options = [\"{DECLARE}{module}\"] in the "
+            "project's tracked configuration if it leaves outcomes alone")
