@@ -21,6 +21,13 @@ between is invisible to both digests), so the bytes are hashed when they are rea
   and conftests itself; extension modules): the file is hashed when the spec is found.
 - Files a test was collected from (doctest text files, non-Python collectors): hashed right
   after their collector ran (the run's pytest glue, ``run/closed_world.py``).
+- Files the run's code *reads* (``open`` for reading: a data file, local settings in JSON) or
+  *executes* (a script given to ``subprocess``, ``os.exec*``, ``os.posix_spawn``,
+  ``os.system``): an audit hook (PEP 578, :func:`_audit`) hashes them when they are opened or
+  started. A file whose inode changed after the run started (``st_ctime``) is the run's own
+  output, not an input; the folders in :data:`OWN_STATE` are tools' caches and records, not
+  the project's inputs. What a child process reads in turn is not seen (its own imports and
+  opens: only a Python child running this plugin records its own).
 
 Hashes are git's (``sha1(b"blob <size>\\0" + data)``), so the verdict stage compares them with
 the blob ids of the tree its digest names (:func:`outside_tree`), without reading any file
@@ -32,12 +39,15 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import shlex
+import stat
 import sys
 import sysconfig
 import threading
+import time
 from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
@@ -49,6 +59,39 @@ if TYPE_CHECKING:
 
 #: how many files a message names before it says "+N more"
 SHOWN = 5
+
+#: folders under the repository whose files are a tool's state, read by the run but not an
+#: input of the project's code: a file read from inside one is not judged (allow-listed by
+#: name, each with why; anything else read under the repository must be the tree's)
+OWN_STATE: Mapping[str, str] = {
+    ".git": "git's own records: the commit and the tree digest name what they say",
+    "__pycache__": "bytecode: the import recorder ties what runs to its source",
+    ".pytest_cache": "pytest's cache: the options that act on it (--lf, --sw ...) are "
+                     "judged by the invocation table",
+    ".pyramid": "this plugin's own state (durations, history), judged where it is used",
+    ".hypothesis": "Hypothesis' saved failing examples: replaying one can only find a failure",
+}
+#: folder suffixes of the same kind: installed distributions' metadata (an editable install's
+#: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
+OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
+#: coverage data files: which of them count is judged by ``cov/data_files.py``
+COVERAGE_DATA = ".coverage"
+#: an inode change within this much before the recorder started counts as the run's own
+#: (file timestamps come from a coarse clock, up to one scheduler tick behind ``time_ns``)
+CLOCK_TICK_NS = 10_000_000
+#: the audit events of a process being started: the event -> where its program, its
+#: arguments and its working directory are in the event's arguments
+_EXEC_EVENTS: Mapping[str, tuple[int | None, int, int | None]] = {
+    "subprocess.Popen": (0, 1, 2),
+    "os.exec": (0, 1, None),
+    "os.posix_spawn": (0, 1, None),
+    "os.spawn": (1, 2, None),
+    "os.system": (None, 0, None),
+}
+_WATCHED = frozenset({"open", *_EXEC_EVENTS})
+#: the recorders of the runs recording now (an in-process pytester run inside a run: both)
+_RECORDING: list[ImportRecorder] = []
+_HOOKED: list[bool] = []
 
 
 def blob_id(data: bytes) -> str:
@@ -156,16 +199,28 @@ class ImportRecorder:
         self.scope = _Scope(root, environment_dirs() if environment is None else environment)
         self.seen = CodeSeen()
         self._local = threading.local()
+        #: files whose inode changed after this are the run's own outputs, not its inputs
+        self.started_ns = time.time_ns() - CLOCK_TICK_NS
+        #: whether files opened or executed are recorded: from start-up to the session's end
+        #: (what the plugin's gates and writer read after that is not the tests' input)
+        self.reading = True
 
     # -- installation ---------------------------------------------------------------------------
 
     def install(self) -> None:
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
+        if self not in _RECORDING:
+            _RECORDING.append(self)
+        if not _HOOKED:  # once per process: an audit hook cannot be removed
+            _HOOKED.append(True)
+            sys.addaudithook(_audit)
 
     def uninstall(self) -> None:
         while self in sys.meta_path:
             sys.meta_path.remove(self)
+        while self in _RECORDING:
+            _RECORDING.remove(self)
 
     # -- the finder -----------------------------------------------------------------------------
 
@@ -226,6 +281,63 @@ class ImportRecorder:
             return
         self.record(real, data)
 
+    # -- files opened or executed (the audit hook) ---------------------------------------------
+
+    def opened(self, path: object) -> None:
+        """A file opened for reading (an ``open`` audit event)."""
+        if self.reading and not getattr(self._local, "quiet", False):
+            self._input(path, None)
+
+    def started(self, event: str, args: tuple[Any, ...]) -> None:
+        """A process started: the program and every argument naming a file under the
+        repository (a script, a configuration file) is an input of the run."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return
+        program_at, argv_at, cwd_at = _EXEC_EVENTS[event]
+        argv = args[argv_at]
+        if isinstance(argv, (str, bytes, os.PathLike)):
+            argv = [argv]
+        cwd = args[cwd_at] if cwd_at is not None else None
+        where = _text(cwd) if cwd is not None else None
+        for word in (args[program_at] if program_at is not None else None, *argv):
+            text = _text(word)
+            for token in _tokens(text) if text else ():
+                self._input(token, where)
+
+    def _input(self, path: object, cwd: str | None) -> None:
+        text = _text(path)
+        if not text:
+            return
+        if not os.path.isabs(text):
+            text = os.path.join(cwd or os.getcwd(), text)
+        real = self.scope.real(text)
+        if real is None or real in self.seen.files or real in self.seen.unverifiable:
+            return
+        if self._own_state(real):
+            return
+        self._local.quiet = True  # hash_file's own open is not another input
+        try:
+            info = os.stat(real)
+            if stat.S_ISREG(info.st_mode) and info.st_ctime_ns < self.started_ns:
+                self.hash_file(real)  # else a folder, a device, or written by the run itself
+        except OSError:
+            return  # not there: the open fails, nothing was read
+        finally:
+            self._local.quiet = False
+
+    def _own_state(self, real: str) -> bool:
+        for root in self.scope.roots:
+            if real.startswith(root):
+                parts = real[len(root):].split(os.sep)
+                break
+        else:
+            return True
+        name = parts[-1]
+        if name == COVERAGE_DATA or name.startswith(COVERAGE_DATA + "."):
+            return True
+        return any(part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES)
+                   for part in parts[:-1])
+
     def watch_path(self, path: str) -> None:
         """A file a test was collected from (hashed unless its import already was)."""
         real = self.scope.real(path)
@@ -262,7 +374,13 @@ class _RecordingLoader(SourceFileLoader):
         self._pyc_flags: int | None = None
 
     def get_data(self, path: str) -> bytes:
-        data = super().get_data(path)
+        local = self._recorder._local
+        quiet = getattr(local, "quiet", False)
+        local.quiet = True  # the import's own read: recorded below, not by the audit hook
+        try:
+            data = super().get_data(path)
+        finally:
+            local.quiet = quiet
         if not self._loading:
             return data  # get_source for a traceback, a resource: not what runs
         if path == self.path:
@@ -301,6 +419,52 @@ class _RecordingLoader(SourceFileLoader):
             data = _checked_pyc(self._source, data[16:])
         if not sys.dont_write_bytecode:
             super()._cache_bytecode(source_path, cache_path, data)  # type: ignore[misc]
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """The process's audit hook (PEP 578): every event of every thread passes here, so a
+    run that is not recording, and an event not watched, cost one test each."""
+    if not _RECORDING or event not in _WATCHED:
+        return
+    try:
+        if event == "open":
+            path, _mode, flags = args
+            if isinstance(path, int) or (flags & os.O_ACCMODE) == os.O_WRONLY:
+                return  # a descriptor already open, or nothing read
+            for recorder in tuple(_RECORDING):
+                recorder.opened(path)
+        else:
+            for recorder in tuple(_RECORDING):
+                recorder.started(event, args)
+    except Exception:  # an audit hook that raises fails the caller's open
+        return
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, (str, bytes, os.PathLike)):
+        try:
+            return os.fsdecode(os.fspath(value))
+        except (TypeError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of one argument that could name a file: a shell command's words too
+    (``sh -c "python scripts/x.py"``), and the value of ``--option=FILE``."""
+    words = [text]
+    if any(space in text for space in " \t\n"):
+        try:
+            words = shlex.split(text)
+        except ValueError:  # unbalanced quotes: the plain words
+            words = text.split()
+    tokens = []
+    for word in words:
+        if word.startswith("-"):
+            word = word.partition("=")[2]
+        if word:
+            tokens.append(word)
+    return tokens
 
 
 def _timestamp_pyc(code: CodeType) -> bytes:
@@ -367,13 +531,15 @@ def outside_tree(
     messages = []
     if missing:
         messages.append(
-            "code the run executed or collected tests from is not in the tree the verdict "
-            f"names (ignored by git, or created after the run started): {_listed(missing)}"
+            "code or data the run imported, collected tests from, read or executed is not "
+            "in the tree the verdict names (ignored by git, or created after the run started): "
+            f"{_listed(missing)}"
         )
     if changed:
         messages.append(
-            "code the run executed or collected tests from differed, when it was read, from "
-            f"the tree the verdict names (changed before it was imported): {_listed(changed)}"
+            "code or data the run imported, collected tests from, read or executed differed, "
+            "when it was read, from the tree the verdict names (changed before it was read): "
+            f"{_listed(changed)}"
         )
     unverifiable = []
     for real, why in sorted(seen.unverifiable.items()):
