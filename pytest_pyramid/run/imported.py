@@ -74,6 +74,8 @@ OWN_STATE: Mapping[str, str] = {
 #: folder suffixes of the same kind: installed distributions' metadata (an editable install's
 #: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
 OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
+#: Python sources: read as data, they are hashed at the end unless imported (see ``pending``)
+SOURCE_SUFFIXES = (".py", ".pyw")
 #: coverage data files: which of them count is judged by ``cov/data_files.py``
 COVERAGE_DATA = ".coverage"
 #: an inode change within this much before the recorder started counts as the run's own
@@ -204,6 +206,10 @@ class ImportRecorder:
         #: whether files opened or executed are recorded: from start-up to the session's end
         #: (what the plugin's gates and writer read after that is not the tests' input)
         self.reading = True
+        #: Python sources opened as data: path -> its stat when read, hashed at the end
+        #: unless an import recorded them (an import's record is the one that says "changed
+        #: before it was imported"; and no file is read twice)
+        self.pending: dict[str, tuple[int, int, int, int]] = {}
 
     # -- installation ---------------------------------------------------------------------------
 
@@ -313,13 +319,17 @@ class ImportRecorder:
         real = self.scope.real(text)
         if real is None or real in self.seen.files or real in self.seen.unverifiable:
             return
-        if self._own_state(real):
+        if real in self.pending or self._own_state(real):
             return
         self._local.quiet = True  # hash_file's own open is not another input
         try:
             info = os.stat(real)
-            if stat.S_ISREG(info.st_mode) and info.st_ctime_ns < self.started_ns:
-                self.hash_file(real)  # else a folder, a device, or written by the run itself
+            if not stat.S_ISREG(info.st_mode) or info.st_ctime_ns >= self.started_ns:
+                return  # a folder, a device, or written by the run itself: its output
+            if real.endswith(SOURCE_SUFFIXES):
+                self.pending[real] = _signature(info)
+            else:
+                self.hash_file(real)
         except OSError:
             return  # not there: the open fails, nothing was read
         finally:
@@ -359,6 +369,23 @@ class ImportRecorder:
                 self.seen.unverifiable[real] = "bytecode without its source"
             else:
                 self.hash_file(real)
+        self._sweep_pending()
+
+    def _sweep_pending(self) -> None:
+        """Python sources read as data and never imported: hashed now, when they are still
+        the bytes that were read (same inode, size and times), else unverifiable."""
+        for real, signature in list(self.pending.items()):
+            if real in self.seen.files or real in self.seen.unverifiable:
+                continue
+            try:
+                now: tuple[int, int, int, int] | None = _signature(os.stat(real))
+            except OSError:
+                now = None
+            if now != signature:
+                self.seen.unverifiable[real] = "read by the run, then changed or removed"
+            else:
+                self.hash_file(real)
+        self.pending.clear()
 
 
 class _RecordingLoader(SourceFileLoader):
@@ -438,6 +465,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _text(value: object) -> str | None:

@@ -363,3 +363,24 @@ def test_os_system_and_exec_events_are_recorded(opened: tuple[ImportRecorder, Pa
     recorder.started("os.system", (f"cat {repo / '.coverage'} {repo / 'sub/.coveragerc'}",))
     assert set(recorder.seen.files) == {str((repo / "data.json").resolve()),
                                         str((repo / "sub/.coveragerc").resolve())}
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["as-read", "changed-after-read"])
+def test_a_python_source_read_as_data_is_hashed_at_the_end(
+    opened: tuple[ImportRecorder, Path], changed: bool
+) -> None:
+    """Not at the read: an import of it, later, is the record that can say "changed before it
+    was imported"; one that is never imported is hashed at the sweep, if still as read."""
+    recorder, repo = opened
+    script = repo / "tool.py"
+    script.write_text("X = 1\n")
+    (repo / "tool.py").read_text()
+    assert recorder.seen.files == {}
+    if changed:
+        script.write_text("X = 22\n")
+    recorder.sweep({})
+    real = str(script.resolve())
+    if changed:
+        assert recorder.seen.unverifiable == {real: "read by the run, then changed or removed"}
+    else:
+        assert recorder.seen.files == {real: blob_id(b"X = 1\n")}
