@@ -448,11 +448,15 @@ class _RecordingLoader(SourceFileLoader):
             super()._cache_bytecode(source_path, cache_path, data)  # type: ignore[misc]
 
 
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    """The process's audit hook (PEP 578): every event of every thread passes here, so a
-    run that is not recording, and an event not watched, cost one test each."""
-    if not _RECORDING or event not in _WATCHED:
-        return
+def _audit(event: str, args: tuple[Any, ...], _watched: frozenset[str] = _WATCHED) -> None:
+    """The process's audit hook (PEP 578): every event of every thread passes here (about 50
+    per trivial test, mostly ``object.__getattr__``), so an event not watched costs one set
+    lookup (the set bound as a default: a local, not a global) and nothing else."""
+    if event in _watched and _RECORDING:
+        _dispatch(event, args)
+
+
+def _dispatch(event: str, args: tuple[Any, ...]) -> None:
     try:
         if event == "open":
             path, _mode, flags = args
