@@ -66,11 +66,17 @@ SHOWN = 5
 OWN_STATE: Mapping[str, str] = {
     ".git": "git's own records: the commit and the tree digest name what they say",
     "__pycache__": "bytecode: the import recorder ties what runs to its source",
-    ".pytest_cache": "pytest's cache: the options that act on it (--lf, --sw ...) are "
-                     "judged by the invocation table",
     ".pyramid": "this plugin's own state (durations, history), judged where it is used",
     ".hypothesis": "Hypothesis' saved failing examples: replaying one can only find a failure",
 }
+#: pytest's cache folder is not a tool's state as a whole: a test can read any value an
+#: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
+#: these entries are: pytest's own records (``v/cache/``: lastfailed, nodeids, stepwise; the
+#: options that act on them are judged by the invocation table), this plugin's remembered
+#: schema passes (``d/pytest-pyramid/``, which prove themselves), and the folder's own files
+PYTEST_CACHE = ".pytest_cache"
+PYTEST_CACHE_OWN = ("v/cache/", "d/pytest-pyramid/")
+PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
 #: folder suffixes of the same kind: installed distributions' metadata (an editable install's
 #: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
 OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
@@ -90,7 +96,9 @@ _EXEC_EVENTS: Mapping[str, tuple[int | None, int, int | None]] = {
     "os.spawn": (1, 2, None),
     "os.system": (None, 0, None),
 }
-_WATCHED = frozenset({"open", *_EXEC_EVENTS})
+#: audit events that read a file named by their first argument, as ``open`` does
+_READ_EVENTS = frozenset({"sqlite3.connect"})  # SQLite opens its file in C
+_WATCHED = frozenset({"open", *_READ_EVENTS, *_EXEC_EVENTS})
 #: the recorders of the runs recording now (an in-process pytester run inside a run: both)
 _RECORDING: list[ImportRecorder] = []
 _HOOKED: list[bool] = []
@@ -305,10 +313,10 @@ class ImportRecorder:
             argv = [argv]
         cwd = args[cwd_at] if cwd_at is not None else None
         where = _text(cwd) if cwd is not None else None
-        for word in (args[program_at] if program_at is not None else None, *argv):
-            text = _text(word)
-            for token in _tokens(text) if text else ():
-                self._input(token, where)
+        texts = [_text(word) for word in
+                 (args[program_at] if program_at is not None else None, *argv)]
+        for token in _tokens([text for text in texts if text]):
+            self._input(token, where)
 
     def _input(self, path: object, cwd: str | None) -> None:
         text = _text(path)
@@ -345,8 +353,13 @@ class ImportRecorder:
         name = parts[-1]
         if name == COVERAGE_DATA or name.startswith(COVERAGE_DATA + "."):
             return True
-        return any(part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES)
-                   for part in parts[:-1])
+        for at, part in enumerate(parts[:-1]):
+            if part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES):
+                return True
+            if part == PYTEST_CACHE:
+                rest = "/".join(parts[at + 1:])
+                return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+        return False
 
     def watch_path(self, path: str) -> None:
         """A file a test was collected from (hashed unless its import already was)."""
@@ -464,11 +477,23 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 return  # a descriptor already open, or nothing read
             for recorder in tuple(_RECORDING):
                 recorder.opened(path)
+        elif event in _READ_EVENTS:
+            path = _sqlite_path(args[0])
+            for recorder in tuple(_RECORDING):
+                recorder.opened(path)
         else:
             for recorder in tuple(_RECORDING):
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _sqlite_path(database: object) -> object:
+    """The file of ``sqlite3.connect(database)``: a ``file:PATH?query`` URI's path too."""
+    text = _text(database)
+    if text is not None and text.startswith("file:"):
+        return text[len("file:"):].partition("?")[0]
+    return database
 
 
 def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
@@ -484,17 +509,24 @@ def _text(value: object) -> str | None:
     return None
 
 
-def _tokens(text: str) -> list[str]:
-    """The words of one argument that could name a file: a shell command's words too
-    (``sh -c "python scripts/x.py"``), and the value of ``--option=FILE``."""
-    words = [text]
-    if any(space in text for space in " \t\n"):
-        try:
-            words = shlex.split(text)
-        except ValueError:  # unbalanced quotes: the plain words
-            words = text.split()
+def _tokens(texts: Sequence[str]) -> list[str]:
+    """The words of a command's arguments that could name a file: a shell command's words
+    too (``sh -c "python scripts/x.py"``), the value of ``--option=FILE``, and the files
+    ``python -m NAME`` runs."""
+    words: list[str] = []
+    for text in texts:
+        if any(space in text for space in " \t\n"):
+            try:
+                words += shlex.split(text)
+            except ValueError:  # unbalanced quotes: the plain words
+                words += text.split()
+        else:
+            words.append(text)
     tokens = []
-    for word in words:
+    for at, word in enumerate(words):
+        if word == "-m" and at + 1 < len(words):  # python -m NAME: the files it runs
+            module = words[at + 1].replace(".", "/")
+            tokens += [f"{module}.py", f"{module}/__main__.py"]
         if word.startswith("-"):
             word = word.partition("=")[2]
         if word:

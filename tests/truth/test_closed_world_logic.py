@@ -246,22 +246,30 @@ def test_a_hash_based_pyc_is_unchecked_as_this_interpreter_runs_it(
 @pytest.mark.parametrize(
     ("text", "tokens"),
     [
-        ("scripts/x.py", ["scripts/x.py"]),
-        ("python scripts/x.py --conf=local.ini -q", ["python", "scripts/x.py", "local.ini"]),
-        ("cat 'my data.txt'", ["cat", "my data.txt"]),
-        ("echo 'unbalanced", ["echo", "'unbalanced"]),
-        ("--flag", []),
-        ("", []),
+        (["scripts/x.py"], ["scripts/x.py"]),
+        (["python scripts/x.py --conf=local.ini -q"], ["python", "scripts/x.py", "local.ini"]),
+        (["cat 'my data.txt'"], ["cat", "my data.txt"]),
+        (["echo 'unbalanced"], ["echo", "'unbalanced"]),
+        (["--flag"], []),
+        ([""], []),
+        (["python", "-m", "scripts.tool"],  # the files python -m runs
+         ["python", "scripts/tool.py", "scripts/tool/__main__.py", "scripts.tool"]),
+        (["sh", "-c", "python -m tool"],  # a shell command's words
+         ["sh", "python", "tool.py", "tool/__main__.py", "tool"]),
     ],
 )
-def test_the_words_of_a_command_that_could_name_a_file(text: str, tokens: list[str]) -> None:
+def test_the_words_of_a_command_that_could_name_a_file(
+    text: list[str], tokens: list[str]
+) -> None:
     from pytest_pyramid.run.imported import _tokens
 
     assert _tokens(text) == tokens
 
 
 #: files present before the recorder starts (relative to the repository)
-BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc", ".pytest_cache/v/x",
+BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
+          ".pytest_cache/v/cache/lastfailed", ".pytest_cache/d/pytest-pyramid/k",
+          ".pytest_cache/v/demo/expected", "fixture.db",
           "pkg.egg-info/entry_points.txt", ".coverage", ".coverage.h.pid1.Xax",
           ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc"]
 
@@ -295,7 +303,9 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         ("sub/.coveragerc", "r", True),  # a dotfile is an input like any other
         (".git/HEAD", "r", False),
         ("__pycache__/m.cpython-311.pyc", "rb", False),
-        (".pytest_cache/v/x", "r", False),
+        (".pytest_cache/v/cache/lastfailed", "r", False),  # pytest's own record
+        (".pytest_cache/d/pytest-pyramid/k", "r", False),  # the plugin's schema passes
+        (".pytest_cache/v/demo/expected", "r", True),  # a value a test stored (case 114)
         ("pkg.egg-info/entry_points.txt", "r", False),
         (".coverage", "rb", False),
         (".coverage.h.pid1.Xax", "rb", False),
@@ -384,3 +394,16 @@ def test_a_python_source_read_as_data_is_hashed_at_the_end(
         assert recorder.seen.unverifiable == {real: "read by the run, then changed or removed"}
     else:
         assert recorder.seen.files == {real: blob_id(b"X = 1\n")}
+
+
+@pytest.mark.parametrize("uri", [False, True], ids=["path", "uri"])
+def test_a_sqlite_database_opened_is_recorded(
+    opened: tuple[ImportRecorder, Path], uri: bool
+) -> None:
+    """SQLite opens its file in C: its ``sqlite3.connect`` event names it (case 110)."""
+    import sqlite3
+
+    recorder, repo = opened
+    target = f"file:{repo / 'fixture.db'}?mode=ro" if uri else str(repo / "fixture.db")
+    sqlite3.connect(target, uri=uri).close()
+    assert recorder.seen.files == {str((repo / "fixture.db").resolve()): blob_id(b"fixture.db")}
