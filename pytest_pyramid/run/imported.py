@@ -37,6 +37,7 @@ again. No pytest import: the recorder is installed before pytest loads a conftes
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import shlex
@@ -152,6 +153,29 @@ class CodeSeen:
 DISAGREED = "read with different contents by two processes"
 
 
+class _Spooled(dict[str, str]):
+    """A record's mapping in a forked child (``multiprocessing``'s fork start method): each
+    entry the child adds is also appended to the child's spool file, which the recording
+    process reads at its sweep (a forked child's memory dies with it, often by ``os._exit``)."""
+
+    def __init__(self, data: Mapping[str, str], spool: str, kind: str) -> None:
+        super().__init__(data)
+        self.spool, self.kind = spool, kind
+
+    def _spool(self, key: str, value: str) -> None:
+        with open(os.path.join(self.spool, f"{os.getpid()}.jsonl"), "a", encoding="utf-8") as out:
+            out.write(json.dumps([self.kind, key, value]) + "\n")
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._spool(key, value)
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: str, default: str) -> str:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
 class CodeFacts(FactsRecord):
     """What this process read (the recorder's :class:`CodeSeen`, in place) as a facts
     record: file -> blob id must agree between processes; files no blob id vouches for are
@@ -218,6 +242,41 @@ class ImportRecorder:
         #: unless an import recorded them (an import's record is the one that says "changed
         #: before it was imported"; and no file is read twice)
         self.pending: dict[str, tuple[int, int, int, int]] = {}
+        #: where forked children append what they read (made at the first fork)
+        self.spool: str | None = None
+
+    # -- forked children ------------------------------------------------------------------------
+
+    def before_fork(self) -> None:
+        if self.spool is None:
+            import tempfile
+
+            self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
+
+    def forked(self) -> None:
+        """In the child: what it records from now on is spooled for the recording process."""
+        if self.spool is not None:
+            self.seen.files = _Spooled(self.seen.files, self.spool, "files")
+            self.seen.unverifiable = _Spooled(self.seen.unverifiable, self.spool, "unverifiable")
+            self.pending.clear()  # the parent sweeps its own; the child's are hashed now
+
+    def absorb_forks(self) -> None:
+        """What forked children recorded: the same file with other bytes than this process
+        read is a finding, as between xdist workers."""
+        if self.spool is None or isinstance(self.seen.files, _Spooled):
+            return
+        import shutil
+
+        for name in sorted(os.listdir(self.spool)):
+            with open(os.path.join(self.spool, name), encoding="utf-8") as spooled:
+                for line in spooled:
+                    kind, key, value = json.loads(line)
+                    if kind == "unverifiable":
+                        self.seen.unverifiable.setdefault(key, value)
+                    elif self.seen.files.setdefault(key, value) != value:
+                        self.seen.unverifiable[key] = DISAGREED
+        shutil.rmtree(self.spool, ignore_errors=True)
+        self.spool = None
 
     # -- installation ---------------------------------------------------------------------------
 
@@ -229,6 +288,7 @@ class ImportRecorder:
         if not _HOOKED:  # once per process: an audit hook cannot be removed
             _HOOKED.append(True)
             sys.addaudithook(_audit)
+            os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
     def uninstall(self) -> None:
         while self in sys.meta_path:
@@ -334,8 +394,8 @@ class ImportRecorder:
             info = os.stat(real)
             if not stat.S_ISREG(info.st_mode) or info.st_ctime_ns >= self.started_ns:
                 return  # a folder, a device, or written by the run itself: its output
-            if real.endswith(SOURCE_SUFFIXES):
-                self.pending[real] = _signature(info)
+            if real.endswith(SOURCE_SUFFIXES) and not isinstance(self.seen.files, _Spooled):
+                self.pending[real] = _signature(info)  # a forked child hashes it now
             else:
                 self.hash_file(real)
         except OSError:
@@ -383,6 +443,7 @@ class ImportRecorder:
             else:
                 self.hash_file(real)
         self._sweep_pending()
+        self.absorb_forks()
 
     def _sweep_pending(self) -> None:
         """Python sources read as data and never imported: hashed now, when they are still
@@ -486,6 +547,16 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _before_fork() -> None:
+    for recorder in tuple(_RECORDING):
+        recorder.before_fork()
+
+
+def _after_fork_in_child() -> None:
+    for recorder in tuple(_RECORDING):
+        recorder.forked()
 
 
 def _sqlite_path(database: object) -> object:

@@ -369,6 +369,16 @@ WRITE_THEN_READ = """
         out.write_text('{"result": 5}')
         assert out.read_text() == '{"result": 5}'
 """
+READ_IN_A_FORKED_CHILD = """
+    import json, multiprocessing
+    from pathlib import Path
+    DATA = Path(__file__).parents[1] / "data" / "expected.json"
+    def load(_):
+        return json.loads(DATA.read_text())
+    def test_pool():
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.map(load, [0]) == [{"result": 5}]
+"""
 IGNORED = BASE[".gitignore"] + "tests/data/\nscripts/local_*\n"
 INPUTS = {
     "ignored-data-read": (
@@ -377,6 +387,9 @@ INPUTS = {
     "ignored-script-run": (
         {"tests/unit/test_script.py": RUN_SCRIPT, ".gitignore": IGNORED},
         {"scripts/local_check.py": "print('ok')\n"}, "scripts/local_check.py"),
+    "ignored-data-read-in-a-forked-child": (
+        {"tests/unit/test_pool.py": READ_IN_A_FORKED_CHILD, ".gitignore": IGNORED},
+        {"tests/data/expected.json": '{"result": 5}'}, "tests/data/expected.json"),
     "tracked-data-read": (
         {"tests/unit/test_data.py": READ_DATA, "tests/data/expected.json": '{"result": 5}'},
         {}, None),

@@ -407,3 +407,31 @@ def test_a_sqlite_database_opened_is_recorded(
     target = f"file:{repo / 'fixture.db'}?mode=ro" if uri else str(repo / "fixture.db")
     sqlite3.connect(target, uri=uri).close()
     assert recorder.seen.files == {str((repo / "fixture.db").resolve()): blob_id(b"fixture.db")}
+
+
+def test_what_a_forked_child_reads_reaches_the_recording_process(
+    opened: tuple[ImportRecorder, Path]
+) -> None:
+    """multiprocessing's fork start method: the child's memory dies with it (os._exit), so
+    it spools what it read; the sweep takes it in, and a file read with other bytes than
+    this process read is a finding (case 112)."""
+    import os
+
+    recorder, repo = opened
+    (repo / "mine.txt").write_text("parent's bytes")
+    recorder.started_ns += 10**12
+    (repo / "mine.txt").read_text()
+    pid = os.fork()
+    if pid == 0:  # the child: read, then die without any cleanup
+        try:
+            (repo / "data.json").read_text()
+            recorder.seen.files[str((repo / "mine.txt").resolve())] = "other bytes"
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert str((repo / "data.json").resolve()) not in recorder.seen.files
+    recorder.sweep({})
+    assert recorder.seen.files[str((repo / "data.json").resolve())] == blob_id(b"data.json")
+    assert recorder.seen.unverifiable == {
+        str((repo / "mine.txt").resolve()): "read with different contents by two processes"}
+    assert recorder.spool is None  # the spool is gone
