@@ -98,7 +98,10 @@ _EXEC_EVENTS: Mapping[str, tuple[int | None, int, int | None]] = {
     "os.system": (None, 0, None),
 }
 #: audit events that read a file named by their first argument, as ``open`` does
-_READ_EVENTS = frozenset({"sqlite3.connect"})  # SQLite opens its file in C
+_READ_EVENTS = frozenset({
+    "sqlite3.connect",  # SQLite opens its file in C
+    "ctypes.dlopen",  # a shared library: the dynamic loader reads it, not Python
+})
 _WATCHED = frozenset({"open", *_READ_EVENTS, *_EXEC_EVENTS})
 #: the recorders of the runs recording now (an in-process pytester run inside a run: both)
 _RECORDING: list[ImportRecorder] = []
@@ -539,7 +542,7 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
             for recorder in tuple(_RECORDING):
                 recorder.opened(path)
         elif event in _READ_EVENTS:
-            path = _sqlite_path(args[0])
+            path = _sqlite_path(args[0]) if event == "sqlite3.connect" else args[0]
             for recorder in tuple(_RECORDING):
                 recorder.opened(path)
         else:

@@ -435,3 +435,14 @@ def test_what_a_forked_child_reads_reaches_the_recording_process(
     assert recorder.seen.unverifiable == {
         str((repo / "mine.txt").resolve()): "read with different contents by two processes"}
     assert recorder.spool is None  # the spool is gone
+
+
+def test_a_shared_library_loaded_is_recorded(opened: tuple[ImportRecorder, Path]) -> None:
+    """The dynamic loader reads it in C: the ``ctypes.dlopen`` event names it (case 131);
+    a file that is not a library is refused by the loader after the event, as read."""
+    import ctypes
+
+    recorder, repo = opened
+    with pytest.raises(OSError, match="data.json"):
+        ctypes.CDLL(str(repo / "data.json"))
+    assert recorder.seen.files == {str((repo / "data.json").resolve()): blob_id(b"data.json")}
