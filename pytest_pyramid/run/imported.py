@@ -166,8 +166,12 @@ class _Spooled(dict[str, str]):
         self.spool, self.kind = spool, kind
 
     def _spool(self, key: str, value: str) -> None:
-        with open(os.path.join(self.spool, f"{os.getpid()}.jsonl"), "a", encoding="utf-8") as out:
-            out.write(json.dumps([self.kind, key, value]) + "\n")
+        try:
+            with open(os.path.join(self.spool, f"{os.getpid()}.jsonl"), "a",
+                      encoding="utf-8") as out:
+                out.write(json.dumps([self.kind, key, value]) + "\n")
+        except OSError:  # the recording process already swept (a child outliving the
+            pass  # session): nothing is judged any more, and the child's import must not fail
 
     def __setitem__(self, key: str, value: str) -> None:
         self._spool(key, value)

@@ -446,3 +446,13 @@ def test_a_shared_library_loaded_is_recorded(opened: tuple[ImportRecorder, Path]
     with pytest.raises(OSError, match=r"data\.json"):
         ctypes.CDLL(str(repo / "data.json"))
     assert recorder.seen.files == {str((repo / "data.json").resolve()): blob_id(b"data.json")}
+
+
+def test_a_child_outliving_the_sweep_records_without_failing(tmp_path: Path) -> None:
+    """The spool is gone once the recording process swept: a forked child that imports or
+    reads later must not fail for it (nothing is judged any more)."""
+    from pytest_pyramid.run.imported import _Spooled
+
+    spooled = _Spooled({}, str(tmp_path / "swept"), "files")
+    spooled["/r/late.py"] = "1"
+    assert spooled.setdefault("/r/late.py", "2") == "1"
