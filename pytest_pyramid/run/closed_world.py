@@ -73,7 +73,9 @@ class ClosedWorld:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # the final sweep comes first: a worker ships its records after this (trylast, in
-        # run/session.py), so what the sweep hashes travels with them
+        # run/session.py), so what the sweep hashes travels with them. Files opened from here
+        # on are the plugin's (gates, the writer), not the tests' inputs
+        self.recorder.reading = False
         self.recorder.sweep()
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen

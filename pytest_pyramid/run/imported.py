@@ -21,6 +21,13 @@ between is invisible to both digests), so the bytes are hashed when they are rea
   and conftests itself; extension modules): the file is hashed when the spec is found.
 - Files a test was collected from (doctest text files, non-Python collectors): hashed right
   after their collector ran (the run's pytest glue, ``run/closed_world.py``).
+- Files the run's code *reads* (``open`` for reading: a data file, local settings in JSON) or
+  *executes* (a script given to ``subprocess``, ``os.exec*``, ``os.posix_spawn``,
+  ``os.system``): an audit hook (PEP 578, :func:`_audit`) hashes them when they are opened or
+  started. A file whose inode changed after the run started (``st_ctime``) is the run's own
+  output, not an input; the folders in :data:`OWN_STATE` are tools' caches and records, not
+  the project's inputs. What a child process reads in turn is not seen (its own imports and
+  opens: only a Python child running this plugin records its own).
 
 Hashes are git's (``sha1(b"blob <size>\\0" + data)``), so the verdict stage compares them with
 the blob ids of the tree its digest names (:func:`outside_tree`), without reading any file
@@ -30,14 +37,18 @@ again. No pytest import: the recorder is installed before pytest loads a conftes
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
+import shlex
+import stat
 import sys
 import sysconfig
 import threading
+import time
 from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
@@ -49,6 +60,52 @@ if TYPE_CHECKING:
 
 #: how many files a message names before it says "+N more"
 SHOWN = 5
+
+#: folders under the repository whose files are a tool's state, read by the run but not an
+#: input of the project's code: a file read from inside one is not judged (allow-listed by
+#: name, each with why; anything else read under the repository must be the tree's)
+OWN_STATE: Mapping[str, str] = {
+    ".git": "git's own records: the commit and the tree digest name what they say",
+    "__pycache__": "bytecode: the import recorder ties what runs to its source",
+    ".pyramid": "this plugin's own state (durations, history), judged where it is used",
+    ".hypothesis": "Hypothesis' saved failing examples: replaying one can only find a failure",
+}
+#: pytest's cache folder is not a tool's state as a whole: a test can read any value an
+#: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
+#: these entries are: pytest's own records (``v/cache/``: lastfailed, nodeids, stepwise; the
+#: options that act on them are judged by the invocation table), this plugin's remembered
+#: schema passes (``d/pytest-pyramid/``, which prove themselves), and the folder's own files
+PYTEST_CACHE = ".pytest_cache"
+PYTEST_CACHE_OWN = ("v/cache/", "d/pytest-pyramid/")
+PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
+#: folder suffixes of the same kind: installed distributions' metadata (an editable install's
+#: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
+OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
+#: Python sources: read as data, they are hashed at the end unless imported (see ``pending``)
+SOURCE_SUFFIXES = (".py", ".pyw")
+#: coverage data files: which of them count is judged by ``cov/data_files.py``
+COVERAGE_DATA = ".coverage"
+#: an inode change within this much before the recorder started counts as the run's own
+#: (file timestamps come from a coarse clock, up to one scheduler tick behind ``time_ns``)
+CLOCK_TICK_NS = 10_000_000
+#: the audit events of a process being started: the event -> where its program, its
+#: arguments and its working directory are in the event's arguments
+_EXEC_EVENTS: Mapping[str, tuple[int | None, int, int | None]] = {
+    "subprocess.Popen": (0, 1, 2),
+    "os.exec": (0, 1, None),
+    "os.posix_spawn": (0, 1, None),
+    "os.spawn": (1, 2, None),
+    "os.system": (None, 0, None),
+}
+#: audit events that read a file named by their first argument, as ``open`` does
+_READ_EVENTS = frozenset({
+    "sqlite3.connect",  # SQLite opens its file in C
+    "ctypes.dlopen",  # a shared library: the dynamic loader reads it, not Python
+})
+_WATCHED = frozenset({"open", *_READ_EVENTS, *_EXEC_EVENTS})
+#: the recorders of the runs recording now (an in-process pytester run inside a run: both)
+_RECORDING: list[ImportRecorder] = []
+_HOOKED: list[bool] = []
 
 
 def blob_id(data: bytes) -> str:
@@ -97,6 +154,33 @@ class CodeSeen:
 
 #: what the closed world says of a file two processes read with different bytes
 DISAGREED = "read with different contents by two processes"
+
+
+class _Spooled(dict[str, str]):
+    """A record's mapping in a forked child (``multiprocessing``'s fork start method): each
+    entry the child adds is also appended to the child's spool file, which the recording
+    process reads at its sweep (a forked child's memory dies with it, often by ``os._exit``)."""
+
+    def __init__(self, data: Mapping[str, str], spool: str, kind: str) -> None:
+        super().__init__(data)
+        self.spool, self.kind = spool, kind
+
+    def _spool(self, key: str, value: str) -> None:
+        try:
+            with open(os.path.join(self.spool, f"{os.getpid()}.jsonl"), "a",
+                      encoding="utf-8") as out:
+                out.write(json.dumps([self.kind, key, value]) + "\n")
+        except OSError:  # the recording process already swept (a child outliving the
+            pass  # session): nothing is judged any more, and the child's import must not fail
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._spool(key, value)
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: str, default: str) -> str:
+        if key not in self:
+            self[key] = default
+        return self[key]
 
 
 class CodeFacts(FactsRecord):
@@ -156,16 +240,68 @@ class ImportRecorder:
         self.scope = _Scope(root, environment_dirs() if environment is None else environment)
         self.seen = CodeSeen()
         self._local = threading.local()
+        #: files whose inode changed after this are the run's own outputs, not its inputs
+        self.started_ns = time.time_ns() - CLOCK_TICK_NS
+        #: whether files opened or executed are recorded: from start-up to the session's end
+        #: (what the plugin's gates and writer read after that is not the tests' input)
+        self.reading = True
+        #: Python sources opened as data: path -> its stat when read, hashed at the end
+        #: unless an import recorded them (an import's record is the one that says "changed
+        #: before it was imported"; and no file is read twice)
+        self.pending: dict[str, tuple[int, int, int, int]] = {}
+        #: where forked children append what they read (made at the first fork)
+        self.spool: str | None = None
+
+    # -- forked children ------------------------------------------------------------------------
+
+    def before_fork(self) -> None:
+        if self.spool is None:
+            import tempfile
+
+            self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
+
+    def forked(self) -> None:
+        """In the child: what it records from now on is spooled for the recording process."""
+        if self.spool is not None:
+            self.seen.files = _Spooled(self.seen.files, self.spool, "files")
+            self.seen.unverifiable = _Spooled(self.seen.unverifiable, self.spool, "unverifiable")
+            self.pending.clear()  # the parent sweeps its own; the child's are hashed now
+
+    def absorb_forks(self) -> None:
+        """What forked children recorded: the same file with other bytes than this process
+        read is a finding, as between xdist workers."""
+        if self.spool is None or isinstance(self.seen.files, _Spooled):
+            return
+        import shutil
+
+        for name in sorted(os.listdir(self.spool)):
+            with open(os.path.join(self.spool, name), encoding="utf-8") as spooled:
+                for line in spooled:
+                    kind, key, value = json.loads(line)
+                    if kind == "unverifiable":
+                        self.seen.unverifiable.setdefault(key, value)
+                    elif self.seen.files.setdefault(key, value) != value:
+                        self.seen.unverifiable[key] = DISAGREED
+        shutil.rmtree(self.spool, ignore_errors=True)
+        self.spool = None
 
     # -- installation ---------------------------------------------------------------------------
 
     def install(self) -> None:
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
+        if self not in _RECORDING:
+            _RECORDING.append(self)
+        if not _HOOKED:  # once per process: an audit hook cannot be removed
+            _HOOKED.append(True)
+            sys.addaudithook(_audit)
+            os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
     def uninstall(self) -> None:
         while self in sys.meta_path:
             sys.meta_path.remove(self)
+        while self in _RECORDING:
+            _RECORDING.remove(self)
 
     # -- the finder -----------------------------------------------------------------------------
 
@@ -226,6 +362,72 @@ class ImportRecorder:
             return
         self.record(real, data)
 
+    # -- files opened or executed (the audit hook) ---------------------------------------------
+
+    def opened(self, path: object) -> None:
+        """A file opened for reading (an ``open`` audit event)."""
+        if self.reading and not getattr(self._local, "quiet", False):
+            self._input(path, None)
+
+    def started(self, event: str, args: tuple[Any, ...]) -> None:
+        """A process started: the program and every argument naming a file under the
+        repository (a script, a configuration file) is an input of the run."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return
+        program_at, argv_at, cwd_at = _EXEC_EVENTS[event]
+        argv = args[argv_at]
+        if isinstance(argv, (str, bytes, os.PathLike)):
+            argv = [argv]
+        cwd = args[cwd_at] if cwd_at is not None else None
+        where = _text(cwd) if cwd is not None else None
+        texts = [_text(word) for word in
+                 (args[program_at] if program_at is not None else None, *argv)]
+        for token in _tokens([text for text in texts if text]):
+            self._input(token, where)
+
+    def _input(self, path: object, cwd: str | None) -> None:
+        text = _text(path)
+        if not text:
+            return
+        if not os.path.isabs(text):
+            text = os.path.join(cwd or os.getcwd(), text)
+        real = self.scope.real(text)
+        if real is None or real in self.seen.files or real in self.seen.unverifiable:
+            return
+        if real in self.pending or self._own_state(real):
+            return
+        self._local.quiet = True  # hash_file's own open is not another input
+        try:
+            info = os.stat(real)
+            if not stat.S_ISREG(info.st_mode) or info.st_ctime_ns >= self.started_ns:
+                return  # a folder, a device, or written by the run itself: its output
+            if real.endswith(SOURCE_SUFFIXES) and not isinstance(self.seen.files, _Spooled):
+                self.pending[real] = _signature(info)  # a forked child hashes it now
+            else:
+                self.hash_file(real)
+        except OSError:
+            return  # not there: the open fails, nothing was read
+        finally:
+            self._local.quiet = False
+
+    def _own_state(self, real: str) -> bool:
+        for root in self.scope.roots:
+            if real.startswith(root):
+                parts = real[len(root):].split(os.sep)
+                break
+        else:
+            return True
+        name = parts[-1]
+        if name == COVERAGE_DATA or name.startswith(COVERAGE_DATA + "."):
+            return True
+        for at, part in enumerate(parts[:-1]):
+            if part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES):
+                return True
+            if part == PYTEST_CACHE:
+                rest = "/".join(parts[at + 1:])
+                return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+        return False
+
     def watch_path(self, path: str) -> None:
         """A file a test was collected from (hashed unless its import already was)."""
         real = self.scope.real(path)
@@ -247,6 +449,24 @@ class ImportRecorder:
                 self.seen.unverifiable[real] = "bytecode without its source"
             else:
                 self.hash_file(real)
+        self._sweep_pending()
+        self.absorb_forks()
+
+    def _sweep_pending(self) -> None:
+        """Python sources read as data and never imported: hashed now, when they are still
+        the bytes that were read (same inode, size and times), else unverifiable."""
+        for real, signature in list(self.pending.items()):
+            if real in self.seen.files or real in self.seen.unverifiable:
+                continue
+            try:
+                now: tuple[int, int, int, int] | None = _signature(os.stat(real))
+            except OSError:
+                now = None
+            if now != signature:
+                self.seen.unverifiable[real] = "read by the run, then changed or removed"
+            else:
+                self.hash_file(real)
+        self.pending.clear()
 
 
 class _RecordingLoader(SourceFileLoader):
@@ -262,7 +482,13 @@ class _RecordingLoader(SourceFileLoader):
         self._pyc_flags: int | None = None
 
     def get_data(self, path: str) -> bytes:
-        data = super().get_data(path)
+        local = self._recorder._local
+        quiet = getattr(local, "quiet", False)
+        local.quiet = True  # the import's own read: recorded below, not by the audit hook
+        try:
+            data = super().get_data(path)
+        finally:
+            local.quiet = quiet
         if not self._loading:
             return data  # get_source for a traceback, a resource: not what runs
         if path == self.path:
@@ -301,6 +527,89 @@ class _RecordingLoader(SourceFileLoader):
             data = _checked_pyc(self._source, data[16:])
         if not sys.dont_write_bytecode:
             super()._cache_bytecode(source_path, cache_path, data)  # type: ignore[misc]
+
+
+def _audit(event: str, args: tuple[Any, ...], _watched: frozenset[str] = _WATCHED) -> None:
+    """The process's audit hook (PEP 578): every event of every thread passes here (about 50
+    per trivial test, mostly ``object.__getattr__``), so an event not watched costs one set
+    lookup (the set bound as a default: a local, not a global) and nothing else."""
+    if event in _watched and _RECORDING:
+        _dispatch(event, args)
+
+
+def _dispatch(event: str, args: tuple[Any, ...]) -> None:
+    try:
+        if event == "open":
+            path, _mode, flags = args
+            if isinstance(path, int) or (flags & os.O_ACCMODE) == os.O_WRONLY:
+                return  # a descriptor already open, or nothing read
+            for recorder in tuple(_RECORDING):
+                recorder.opened(path)
+        elif event in _READ_EVENTS:
+            path = _sqlite_path(args[0]) if event == "sqlite3.connect" else args[0]
+            for recorder in tuple(_RECORDING):
+                recorder.opened(path)
+        else:
+            for recorder in tuple(_RECORDING):
+                recorder.started(event, args)
+    except Exception:  # an audit hook that raises fails the caller's open
+        return
+
+
+def _before_fork() -> None:
+    for recorder in tuple(_RECORDING):
+        recorder.before_fork()
+
+
+def _after_fork_in_child() -> None:
+    for recorder in tuple(_RECORDING):
+        recorder.forked()
+
+
+def _sqlite_path(database: object) -> object:
+    """The file of ``sqlite3.connect(database)``: a ``file:PATH?query`` URI's path too."""
+    text = _text(database)
+    if text is not None and text.startswith("file:"):
+        return text[len("file:"):].partition("?")[0]
+    return database
+
+
+def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, (str, bytes, os.PathLike)):
+        try:
+            return os.fsdecode(os.fspath(value))
+        except (TypeError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def _tokens(texts: Sequence[str]) -> list[str]:
+    """The words of a command's arguments that could name a file: a shell command's words
+    too (``sh -c "python scripts/x.py"``), the value of ``--option=FILE``, and the files
+    ``python -m NAME`` runs."""
+    words: list[str] = []
+    for text in texts:
+        if any(space in text for space in " \t\n"):
+            try:
+                words += shlex.split(text)
+            except ValueError:  # unbalanced quotes: the plain words
+                words += text.split()
+        else:
+            words.append(text)
+    tokens = []
+    for at, word in enumerate(words):
+        if word == "-m" and at + 1 < len(words):  # python -m NAME: the files it runs
+            module = words[at + 1].replace(".", "/")
+            tokens += [f"{module}.py", f"{module}/__main__.py"]
+        if word.startswith("-"):
+            word = word.partition("=")[2]
+        if word:
+            tokens.append(word)
+    return tokens
 
 
 def _timestamp_pyc(code: CodeType) -> bytes:
@@ -367,13 +676,15 @@ def outside_tree(
     messages = []
     if missing:
         messages.append(
-            "code the run executed or collected tests from is not in the tree the verdict "
-            f"names (ignored by git, or created after the run started): {_listed(missing)}"
+            "code or data the run imported, collected tests from, read or executed is not "
+            "in the tree the verdict names (ignored by git, or created after the run started): "
+            f"{_listed(missing)}"
         )
     if changed:
         messages.append(
-            "code the run executed or collected tests from differed, when it was read, from "
-            f"the tree the verdict names (changed before it was imported): {_listed(changed)}"
+            "code or data the run imported, collected tests from, read or executed differed, "
+            "when it was read, from the tree the verdict names (changed before it was read): "
+            f"{_listed(changed)}"
         )
     unverifiable = []
     for real, why in sorted(seen.unverifiable.items()):

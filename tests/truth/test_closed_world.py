@@ -250,6 +250,18 @@ def test_coverage_data_no_process_of_the_run_wrote_is_not_evaluated(
 
 
 
+def shards_and_merge(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, root: Path,
+                     mode: tuple[str, ...]) -> None:
+    """Run the project as two CI shards of one run, then ``pyramid merge`` them."""
+    from pytest_pyramid.cli import main
+
+    monkeypatch.setenv("PYRAMID_RUN_ID", "closed-world-1")
+    for index in (1, 2):
+        run(pytester, mode, f"--pyramid-shard={index}/2")
+    monkeypatch.chdir(root)
+    main(["merge", "pyramid-partial-1-of-2.json", "pyramid-partial-2-of-2.json"])
+
+
 SWAP = {"tests/unit/lazy.py": "VALUE = 1\n", "tests/unit/test_swap.py": """
     import os
     from pathlib import Path
@@ -273,16 +285,10 @@ def test_shards_carry_the_closed_world_into_the_merge(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     monkeypatch: pytest.MonkeyPatch, swap: bool, mode: tuple[str, ...],
 ) -> None:
-    from pytest_pyramid.cli import main
-
     root = project({**SWAP, ".gitignore": BASE[".gitignore"] + "pyramid-partial-*\n"})
-    monkeypatch.setenv("PYRAMID_RUN_ID", "closed-world-1")
     if swap:
         monkeypatch.setenv("PYRAMID_TEST_SWAP", "1")
-    for index in (1, 2):
-        run(pytester, mode, f"--pyramid-shard={index}/2")
-    monkeypatch.chdir(root)
-    main(["merge", "pyramid-partial-1-of-2.json", "pyramid-partial-2-of-2.json"])
+    shards_and_merge(pytester, monkeypatch, root, mode)
     verdict = read_verdict()
     if swap:
         assert verdict["decision"] == "incomplete"
@@ -335,3 +341,94 @@ def test_a_file_two_processes_read_with_different_bytes_is_a_finding(
     assert verdict["decision"] == "incomplete"
     assert any("helper.py" in m and "different contents by two processes" in m
                for m in found), found
+
+
+#: files a test reads or runs rather than imports (hostile round 2, cases 85 and 101): each
+#: row is (files committed, files written after the commit, what the verdict says)
+READ_DATA = """
+    import json
+    from pathlib import Path
+    def test_data():
+        data = Path(__file__).parents[1] / "data" / "expected.json"
+        assert json.loads(data.read_text()) == {"result": 5}
+"""
+RUN_SCRIPT = """
+    import subprocess, sys
+    from pathlib import Path
+    def test_script():
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run([sys.executable, "scripts/local_check.py"], cwd=root,
+                             capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "ok"
+"""
+WRITE_THEN_READ = """
+    from pathlib import Path
+    def test_output():
+        out = Path(__file__).parents[1] / "data" / "expected.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text('{"result": 5}')
+        assert out.read_text() == '{"result": 5}'
+"""
+READ_IN_A_FORKED_CHILD = """
+    import json, multiprocessing
+    from pathlib import Path
+    DATA = Path(__file__).parents[1] / "data" / "expected.json"
+    def load(_):
+        return json.loads(DATA.read_text())
+    def test_pool():
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.map(load, [0]) == [{"result": 5}]
+"""
+IGNORED = BASE[".gitignore"] + "tests/data/\nscripts/local_*\n"
+INPUTS = {
+    "ignored-data-read": (
+        {"tests/unit/test_data.py": READ_DATA, ".gitignore": IGNORED},
+        {"tests/data/expected.json": '{"result": 5}'}, "tests/data/expected.json"),
+    "ignored-script-run": (
+        {"tests/unit/test_script.py": RUN_SCRIPT, ".gitignore": IGNORED},
+        {"scripts/local_check.py": "print('ok')\n"}, "scripts/local_check.py"),
+    "ignored-data-read-in-a-forked-child": (
+        {"tests/unit/test_pool.py": READ_IN_A_FORKED_CHILD, ".gitignore": IGNORED},
+        {"tests/data/expected.json": '{"result": 5}'}, "tests/data/expected.json"),
+    "tracked-data-read": (
+        {"tests/unit/test_data.py": READ_DATA, "tests/data/expected.json": '{"result": 5}'},
+        {}, None),
+    "tracked-script-run": (
+        {"tests/unit/test_script.py": RUN_SCRIPT, "scripts/local_check.py": "print('ok')\n"},
+        {}, None),
+    "written-by-the-run-then-read": (
+        {"tests/unit/test_output.py": WRITE_THEN_READ, ".gitignore": IGNORED}, {}, None),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", list(INPUTS))
+def test_files_the_tests_read_or_run_must_be_the_trees(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], case: str,
+) -> None:
+    files, later, named = INPUTS[case]
+    project(files, later=later)
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 2, verdict["tiers"]["unit"]
+    if named is None:
+        assert (verdict["decision"], closed_world(verdict)) == ("ready", [])
+        return
+    assert verdict["decision"] == "incomplete"
+    assert any("not in the tree" in m and named in m for m in closed_world(verdict)), (
+        verdict["completeness"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shards_carry_files_read_into_the_merge(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, mode: tuple[str, ...],
+) -> None:
+    """Whichever shard ran the test that read the ignored file, the merge names it."""
+    files, later, named = INPUTS["ignored-data-read"]
+    root = project({**files, ".gitignore": IGNORED + "pyramid-partial-*\n"}, later=later)
+    shards_and_merge(pytester, monkeypatch, root, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any(str(named) in m for m in closed_world(verdict)), verdict["completeness"]

@@ -241,3 +241,218 @@ def test_a_hash_based_pyc_is_unchecked_as_this_interpreter_runs_it(
 
     monkeypatch.setattr(_imp, "check_hash_based_pycs", mode)
     assert hash_pyc_unchecked(flags) is unchecked
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        (["scripts/x.py"], ["scripts/x.py"]),
+        (["python scripts/x.py --conf=local.ini -q"], ["python", "scripts/x.py", "local.ini"]),
+        (["cat 'my data.txt'"], ["cat", "my data.txt"]),
+        (["echo 'unbalanced"], ["echo", "'unbalanced"]),
+        (["--flag"], []),
+        ([""], []),
+        (["python", "-m", "scripts.tool"],  # the files python -m runs
+         ["python", "scripts/tool.py", "scripts/tool/__main__.py", "scripts.tool"]),
+        (["sh", "-c", "python -m tool"],  # a shell command's words
+         ["sh", "python", "tool.py", "tool/__main__.py", "tool"]),
+    ],
+)
+def test_the_words_of_a_command_that_could_name_a_file(
+    text: list[str], tokens: list[str]
+) -> None:
+    from pytest_pyramid.run.imported import _tokens
+
+    assert _tokens(text) == tokens
+
+
+#: files present before the recorder starts (relative to the repository)
+BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
+          ".pytest_cache/v/cache/lastfailed", ".pytest_cache/d/pytest-pyramid/k",
+          ".pytest_cache/v/demo/expected", "fixture.db",
+          "pkg.egg-info/entry_points.txt", ".coverage", ".coverage.h.pid1.Xax",
+          ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc"]
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
+    """A recording recorder over ``tmp_path/repo`` that started after :data:`BEFORE` was
+    written (the audit hook is real: the test opens files and starts processes)."""
+    import time
+
+    repo = tmp_path / "repo"
+    for name in BEFORE:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(name)
+    watcher = ImportRecorder(str(repo), environment=[str(tmp_path / "env")])
+    watcher.started_ns = time.time_ns() + 10**12  # everything on disk is from before
+    watcher.install()
+    try:
+        yield watcher, repo
+    finally:
+        watcher.uninstall()
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "recorded"),
+    [
+        ("data.json", "r", True),
+        ("data.json", "rb", True),
+        ("data.json", "r+", True),  # read and written: what was read counts
+        ("data.json", "a", False),  # written only: nothing read
+        ("sub/.coveragerc", "r", True),  # a dotfile is an input like any other
+        (".git/HEAD", "r", False),
+        ("__pycache__/m.cpython-311.pyc", "rb", False),
+        (".pytest_cache/v/cache/lastfailed", "r", False),  # pytest's own record
+        (".pytest_cache/d/pytest-pyramid/k", "r", False),  # the plugin's schema passes
+        (".pytest_cache/v/demo/expected", "r", True),  # a value a test stored (case 114)
+        ("pkg.egg-info/entry_points.txt", "r", False),
+        (".coverage", "rb", False),
+        (".coverage.h.pid1.Xax", "rb", False),
+        (".hypothesis/examples/x", "r", False),
+        (".pyramid/durations.json", "r", False),
+    ],
+)
+def test_files_opened_for_reading_under_the_repository_are_recorded(
+    opened: tuple[ImportRecorder, Path], name: str, mode: str, recorded: bool
+) -> None:
+    recorder, repo = opened
+    with open(repo / name, mode):
+        pass
+    real = str((repo / name).resolve())
+    assert recorder.seen.files == ({real: blob_id(name.encode())} if recorded else {})
+
+
+def test_a_file_the_run_wrote_is_its_output(opened: tuple[ImportRecorder, Path]) -> None:
+    import time
+
+    recorder, repo = opened
+    recorder.started_ns = time.time_ns() - 10**9  # data.json was written after this
+    (repo / "data.json").read_text()
+    (repo / "out.json").write_text("{}")
+    (repo / "out.json").read_text()
+    assert recorder.seen.files == {}
+
+
+def test_nothing_is_recorded_when_not_reading(opened: tuple[ImportRecorder, Path]) -> None:
+    recorder, repo = opened
+    recorder.reading = False  # the session ended: the plugin's own reads follow
+    (repo / "data.json").read_text()
+    recorder.uninstall()  # and a run that is not recording at all
+    recorder.reading = True
+    (repo / "data.json").read_text()
+    assert recorder.seen.files == {}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["{python}", "data.json"],  # a script given to the interpreter, relative to cwd
+        ["{python}", "{repo}/data.json"],
+        ["/bin/sh", "-c", "{python} data.json"],  # through a shell
+        ["{python}", "-c", "pass", "--input=data.json"],  # an option's value
+    ],
+)
+def test_files_a_started_process_is_given_are_recorded(
+    opened: tuple[ImportRecorder, Path], argv: list[str]
+) -> None:
+    import subprocess
+
+    recorder, repo = opened
+    (repo / "data.json").write_text("pass\n")
+    recorder.started_ns += 10**12  # rewritten above, still from "before the run"
+    args = [a.format(python=sys.executable, repo=repo) for a in argv]
+    subprocess.run(args, cwd=repo, check=True)
+    assert recorder.seen.files == {str((repo / "data.json").resolve()): blob_id(b"pass\n")}
+
+
+def test_os_system_and_exec_events_are_recorded(opened: tuple[ImportRecorder, Path]) -> None:
+    recorder, repo = opened
+    recorder.started(  # the events' own argument shapes (os.exec*: path, args, env)
+        "os.exec", ("/bin/true", ["/bin/true", str(repo / "data.json")], {}))
+    recorder.started("os.system", (f"cat {repo / '.coverage'} {repo / 'sub/.coveragerc'}",))
+    assert set(recorder.seen.files) == {str((repo / "data.json").resolve()),
+                                        str((repo / "sub/.coveragerc").resolve())}
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["as-read", "changed-after-read"])
+def test_a_python_source_read_as_data_is_hashed_at_the_end(
+    opened: tuple[ImportRecorder, Path], changed: bool
+) -> None:
+    """Not at the read: an import of it, later, is the record that can say "changed before it
+    was imported"; one that is never imported is hashed at the sweep, if still as read."""
+    recorder, repo = opened
+    script = repo / "tool.py"
+    script.write_text("X = 1\n")
+    (repo / "tool.py").read_text()
+    assert recorder.seen.files == {}
+    if changed:
+        script.write_text("X = 22\n")
+    recorder.sweep({})
+    real = str(script.resolve())
+    if changed:
+        assert recorder.seen.unverifiable == {real: "read by the run, then changed or removed"}
+    else:
+        assert recorder.seen.files == {real: blob_id(b"X = 1\n")}
+
+
+@pytest.mark.parametrize("uri", [False, True], ids=["path", "uri"])
+def test_a_sqlite_database_opened_is_recorded(
+    opened: tuple[ImportRecorder, Path], uri: bool
+) -> None:
+    """SQLite opens its file in C: its ``sqlite3.connect`` event names it (case 110)."""
+    import sqlite3
+
+    recorder, repo = opened
+    target = f"file:{repo / 'fixture.db'}?mode=ro" if uri else str(repo / "fixture.db")
+    sqlite3.connect(target, uri=uri).close()
+    assert recorder.seen.files == {str((repo / "fixture.db").resolve()): blob_id(b"fixture.db")}
+
+
+def test_what_a_forked_child_reads_reaches_the_recording_process(
+    opened: tuple[ImportRecorder, Path]
+) -> None:
+    """multiprocessing's fork start method: the child's memory dies with it (os._exit), so
+    it spools what it read; the sweep takes it in, and a file read with other bytes than
+    this process read is a finding (case 112)."""
+    import os
+
+    recorder, repo = opened
+    (repo / "mine.txt").write_text("parent's bytes")
+    recorder.started_ns += 10**12
+    (repo / "mine.txt").read_text()
+    pid = os.fork()
+    if pid == 0:  # the child: read, then die without any cleanup
+        try:
+            (repo / "data.json").read_text()
+            recorder.seen.files[str((repo / "mine.txt").resolve())] = "other bytes"
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert str((repo / "data.json").resolve()) not in recorder.seen.files
+    recorder.sweep({})
+    assert recorder.seen.files[str((repo / "data.json").resolve())] == blob_id(b"data.json")
+    assert recorder.seen.unverifiable == {
+        str((repo / "mine.txt").resolve()): "read with different contents by two processes"}
+    assert recorder.spool is None  # the spool is gone
+
+
+def test_a_shared_library_loaded_is_recorded(opened: tuple[ImportRecorder, Path]) -> None:
+    """The dynamic loader reads it in C: the ``ctypes.dlopen`` event names it (case 131);
+    a file that is not a library is refused by the loader after the event, as read."""
+    import ctypes
+
+    recorder, repo = opened
+    with pytest.raises(OSError, match=r"data\.json"):
+        ctypes.CDLL(str(repo / "data.json"))
+    assert recorder.seen.files == {str((repo / "data.json").resolve()): blob_id(b"data.json")}
+
+
+def test_a_child_outliving_the_sweep_records_without_failing(tmp_path: Path) -> None:
+    """The spool is gone once the recording process swept: a forked child that imports or
+    reads later must not fail for it (nothing is judged any more)."""
+    from pytest_pyramid.run.imported import _Spooled
+
+    spooled = _Spooled({}, str(tmp_path / "swept"), "files")
+    spooled["/r/late.py"] = "1"
+    assert spooled.setdefault("/r/late.py", "2") == "1"
