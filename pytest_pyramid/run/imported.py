@@ -36,6 +36,7 @@ again. No pytest import: the recorder is installed before pytest loads a conftes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import marshal
@@ -54,7 +55,7 @@ from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from types import CodeType, ModuleType
 
@@ -527,6 +528,22 @@ class _RecordingLoader(SourceFileLoader):
             data = _checked_pyc(self._source, data[16:])
         if not sys.dont_write_bytecode:
             super()._cache_bytecode(source_path, cache_path, data)  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def unrecorded() -> Iterator[None]:
+    """The plugin's own bookkeeping of the tree (git's hashing of the files it lists, reading
+    a sibling shard's partial to tell it is one) is not an input of the tests: what this
+    thread opens or starts meanwhile is not recorded, by every recorder."""
+    recorders = tuple(_RECORDING)
+    before = [getattr(r._local, "quiet", False) for r in recorders]
+    for recorder in recorders:
+        recorder._local.quiet = True
+    try:
+        yield
+    finally:
+        for recorder, was in zip(recorders, before, strict=True):
+            recorder._local.quiet = was
 
 
 def _audit(event: str, args: tuple[Any, ...], _watched: frozenset[str] = _WATCHED) -> None:

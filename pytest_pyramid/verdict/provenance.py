@@ -19,8 +19,15 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from pytest_pyramid.run._git import run_git
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Tool caches a test run writes itself and no test reads: never part of the code a verdict
 #: speaks for. Each entry is a git pathspec glob relative to the repository's top level. A
@@ -73,6 +80,22 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None,
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _unrecorded(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` with the closed world's recording paused in this thread: the tree's
+    bookkeeping reads every file (git hashes them; a sibling partial is opened to tell it is
+    one), which is no input of the tests (run/imported.unrecorded)."""
+    from functools import wraps
+
+    @wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        from pytest_pyramid.run.imported import unrecorded
+
+        with unrecorded():
+            return function(*args, **kwargs)
+
+    return call
 
 
 def python_version() -> str:
@@ -250,6 +273,7 @@ def _hash_on_disk(toplevel: Path, paths: list[str], env: dict[str, str]) -> list
     return ids if ids is not None and len(ids) == len(paths) else None
 
 
+@_unrecorded
 def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     """Commit, branch and tree digest of the repository holding ``cwd``.
 
@@ -336,6 +360,7 @@ def _excluded(
     return excluded, tracked
 
 
+@_unrecorded
 def tree_now(start: GitInfo, outputs: tuple[Path, ...] = ()) -> str | None:
     """The digest of the working tree now, computed as :func:`read_git_info` computed
     ``start.tree`` (the same exclusions, asked of git again): the end of a run needs only
