@@ -1,6 +1,7 @@
 """Core overhead benchmarks (run on demand, never as tests).
 
     python benchmarks/bench_core.py [--tests 5000] [--repeat 5] [--rounds 20]
+    python benchmarks/bench_core.py --large 60000 --rounds 3   # a generated 60k suite only
 
 1. 5,000 trivial tests: plugin active vs ``-p no:pyramid`` in the same run. First side by
    side (both arms at once, pinned to one CPU each: the steadiest figure on a shared VM),
@@ -265,6 +266,22 @@ def calls(cwd: Path, args: list[str], lean: list[str] = LEAN) -> int:
     return int(pstats.Stats(str(out)).total_calls)  # type: ignore[attr-defined]
 
 
+def large(tests: int, rounds: int) -> None:
+    """A generated suite of ``tests`` trivial tests (the issue's 60k figure: no real suite of
+    that size runs here), plugin active vs ``-p no:pyramid``, side by side on two CPUs;
+    serial, then under ``-n 2`` (both arms' workers on their arm's CPU)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp, "large")
+        write_trivial_suite(root, tests)
+        for label, extra in (("serial", []), ("-n 2", ["-n", "2"])):
+            wall, cpu, base_s, other_s = side_by_side(
+                root, ["-p", "no:pyramid", *extra], extra, max(rounds, 1))
+            print(f"{tests} generated trivial tests, {label}, side by side, {rounds} rounds:"
+                  f" wall {wall:6.3f}x  CPU {cpu:6.3f}x"
+                  f"   (median wall {other_s:.1f} s vs bare {base_s:.1f} s)")
+            print(f"  load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tests", type=int, default=5000)
@@ -274,10 +291,18 @@ def main() -> None:
         help="side-by-side rounds (needs 2 CPUs and taskset); 0 skips them",
     )
     parser.add_argument("--startup-only", action="store_true")
+    parser.add_argument(
+        "--large", type=int, default=0, metavar="N",
+        help="only a generated suite of N trivial tests (e.g. 60000), side by side, serial"
+             " and under -n 2 (wall and CPU ratios; --rounds rounds)",
+    )
     parser.add_argument("--trivial-only", action="store_true",
                         help="only the 5,000 trivial tests (no start-up, no slow imports)")
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    if args.large:
+        large(args.large, args.rounds)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.trivial_only:
             startup(tmp, args.rounds)
