@@ -266,14 +266,15 @@ def calls(cwd: Path, args: list[str], lean: list[str] = LEAN) -> int:
     return int(pstats.Stats(str(out)).total_calls)  # type: ignore[attr-defined]
 
 
-def large(tests: int, rounds: int) -> None:
+def large(tests: int, rounds: int, modes: int = 2) -> None:
     """A generated suite of ``tests`` trivial tests (the issue's 60k figure: no real suite of
     that size runs here), plugin active vs ``-p no:pyramid``, side by side on two CPUs;
-    serial, then under ``-n 2`` (both arms' workers on their arm's CPU)."""
+    serial, then under ``-n 2`` (both arms' workers on their arm's CPU; ``modes=1``: serial
+    only)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp, "large")
         write_trivial_suite(root, tests)
-        for label, extra in (("serial", []), ("-n 2", ["-n", "2"])):
+        for label, extra in (("serial", []), ("-n 2", ["-n", "2"]))[:modes]:
             wall, cpu, base_s, other_s = side_by_side(
                 root, ["-p", "no:pyramid", *extra], extra, max(rounds, 1))
             print(f"{tests} generated trivial tests, {label}, side by side, {rounds} rounds:"
@@ -296,12 +297,14 @@ def main() -> None:
         help="only a generated suite of N trivial tests (e.g. 60000), side by side, serial"
              " and under -n 2 (wall and CPU ratios; --rounds rounds)",
     )
+    parser.add_argument("--serial-only", action="store_true",
+                        help="with --large: the serial comparison only (no -n 2)")
     parser.add_argument("--trivial-only", action="store_true",
                         help="only the 5,000 trivial tests (no start-up, no slow imports)")
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.large:
-        large(args.large, args.rounds)
+        large(args.large, args.rounds, 1 if args.serial_only else 2)
         return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.trivial_only:
