@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import ConfigError
@@ -48,8 +49,13 @@ _JSON_TYPES = {
 
 @lru_cache(maxsize=1)
 def load_schema() -> Schema:
-    """The shipped schema (package data)."""
-    text = resources.files("pytest_pyramid").joinpath(SCHEMA_FILE).read_text("utf-8")
+    """The shipped schema (package data). Read as the file beside this module: every
+    configured run reads it at start-up, and ``importlib.resources``'s reader costs a few
+    times the read; a package not in a folder (a zip import) is read through the reader."""
+    try:
+        text = Path(__file__).with_name(SCHEMA_FILE).read_text("utf-8")
+    except OSError:
+        text = resources.files("pytest_pyramid").joinpath(SCHEMA_FILE).read_text("utf-8")
     schema: Schema = json.loads(text)
     return schema
 

@@ -523,9 +523,7 @@ def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest 
     """``--pyramid-report`` / ``--pyramid-history`` (or their ini twins), checked before any
     test runs. Paths on the command line are relative to where pytest was started, paths in
     the ini file to the rootdir; a report named without a path goes beside the verdict."""
-    from pytest_pyramid.verdict.reports import ReportRequest, parse_kinds
-
-    request = ReportRequest(junit_prefix=config.getoption("junitprefix", None))
+    given: list[tuple[str, object, Path, str]] = []
     here = Path(config.invocation_params.dir)
     for name, option in (("pyramid_report", "--pyramid-report"),
                          ("pyramid_history", "--pyramid-history")):
@@ -533,8 +531,14 @@ def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest 
         if value is None:
             value, base = ini_value(config, name), config.rootpath
             origin = f"{config.inipath}: {name}"
-        if value is None:
-            continue
+        if value is not None:
+            given.append((name, value, base, origin))
+    if not given:
+        return None  # most runs: the reports' module (and its dataclasses) is not imported
+    from pytest_pyramid.verdict.reports import ReportRequest, parse_kinds
+
+    request = ReportRequest(junit_prefix=config.getoption("junitprefix", None))
+    for name, value, base, origin in given:
         if name == "pyramid_history":
             request.history = (base / str(value)).resolve()
             if request.history.is_dir():

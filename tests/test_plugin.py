@@ -837,9 +837,18 @@ def test_modules():
 """
 
 
-def _loaded_modules(result: pytest.RunResult) -> set[str]:
-    (line,) = [line for line in result.outlines if "PYRAMID-MODULES" in line]
-    return set(line.split("PYRAMID-MODULES", 1)[1].split())
+#: the same at the very end of the run, after the gates, the verdict and its summary
+PROBE_END = """
+import sys
+def pytest_unconfigure(config):
+    loaded = sorted(m for m in sys.modules if m.startswith("pytest_pyramid"))
+    print("PYRAMID-END-MODULES", " ".join(loaded))
+"""
+
+
+def _loaded_modules(result: pytest.RunResult, marker: str = "PYRAMID-MODULES") -> set[str]:
+    (line,) = [line for line in result.outlines if marker in line]
+    return set(line.split(marker, 1)[1].split())
 
 
 def test_an_inactive_project_loads_only_the_entry_point(pytester: pytest.Pytester) -> None:
@@ -856,20 +865,28 @@ def test_an_inactive_project_loads_only_the_entry_point(pytester: pytest.Pyteste
 def test_a_default_run_does_not_load_what_it_does_not_use(
     pytester: pytest.Pytester, make_project: MakeProject
 ) -> None:
-    make_project(**{"tests/unit/test_probe.py": PROBE_MODULES})
+    make_project(**{"tests/unit/test_probe.py": PROBE_MODULES, "conftest.py": PROBE_END})
     result = pytester.runpytest_subprocess("-s")
     result.assert_outcomes(passed=1)
-    loaded = _loaded_modules(result)
-    assert "pytest_pyramid.run.session" in loaded
     # loaded when configured or run: per-test limits (none by default), static gates, risk,
-    # thresholds, shape, coverage measuring
-    assert not loaded & {
+    # thresholds, shape, coverage measuring, reports, quarantine entries; checked during the
+    # run and again at its very end (a gate's logic is imported when it is judged, so a
+    # gate judged idle must be judged so before its implementation is imported)
+    unused = {
         "pytest_pyramid.run.timer",
         "pytest_pyramid.gates.risk", "pytest_pyramid.gates.complexity",
         "pytest_pyramid.gates.duplication", "pytest_pyramid.gates.security",
         "pytest_pyramid.gates.audit", "pytest_pyramid.gates.thresholds",
-        "pytest_pyramid.gates.shape", "pytest_pyramid.cov.measure", "pytest_pyramid.cov.gates",
+        "pytest_pyramid.gates.shape", "pytest_pyramid.cov.measure",
+        "pytest_pyramid.cov.gates", "pytest_pyramid.verdict.reports",
     }
+    # the flaky gate's logic is judged at the end of every run, not parsed at its start
+    for marker, also in (("PYRAMID-MODULES", {"pytest_pyramid.gates.flaky"}),
+                         ("PYRAMID-END-MODULES", set())):
+        loaded = _loaded_modules(result, marker)
+        assert "pytest_pyramid.run.session" in loaded
+        assert not loaded & (unused | also), marker
+    assert "pytest_pyramid.verdict.writer" in loaded  # the end probe did see the end
 
 
 @pytest.mark.parametrize(

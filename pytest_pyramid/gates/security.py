@@ -30,6 +30,7 @@ from pytest_pyramid.gates.specs.security import (
     DEFAULT_LIMITS,
     GATE_ID,
     SEVERITIES,
+    limits_of,
     threshold_text,
 )
 from pytest_pyramid.gates.static import relpath
@@ -342,21 +343,17 @@ def run(
 # -- the gate as the engine runs it (its spec: gates/specs/security.py) ----------------------------
 
 
-def _limits(config: GateConfig) -> dict[str, int | None]:
-    return {sev: config.opt(f"max_{sev}") for sev in SEVERITIES}
-
-
 def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
     sarif_path = ctx.setup.static.sarif
 
     def compute(inputs: StaticInputs) -> tuple[GateResult, dict[str, object] | None]:
         return run(
-            inputs.files, ctx.setup.rootdir, level=config.level, limits=_limits(config),
+            inputs.files, ctx.setup.rootdir, level=config.level, limits=limits_of(config),
             max_unexplained_nosec=config.opt("max_unexplained_nosec"),
             min_confidence=config.opt("min_confidence"), sarif_path=sarif_path,
         )
 
-    threshold = threshold_text(_limits(config), config.opt("max_unexplained_nosec"))
+    threshold = threshold_text(limits_of(config), config.opt("max_unexplained_nosec"))
     results, sarif = source_gate(
         ctx, GATE_ID, config, threshold, tool_version=bandit_version,
         compute=compute, extra_key={"sarif": sarif_path},
@@ -368,8 +365,3 @@ def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
         write_json_atomic(path, sarif)
         ctx.shared["sarif"] = relpath(path, ctx.setup.rootdir)
     return results
-
-
-def sections(config: GateConfig, ctx: Context) -> Mapping[str, object]:
-    sarif = ctx.shared.get("sarif")
-    return {"artifacts": {"sarif": sarif}} if sarif else {}

@@ -92,9 +92,12 @@ class Setup:
 
     @cached_property
     def quarantine(self) -> tuple[QuarantineEntry, ...]:
+        raw = self.raw.get("quarantine")
+        if not raw:  # no entries (most projects): nothing to parse, the parser not imported
+            return ()
         from pytest_pyramid.gates.flaky import parse_quarantine
 
-        return parse_quarantine(self.raw.get("quarantine"), self.source)
+        return parse_quarantine(raw, self.source)
 
     @cached_property
     def static(self) -> StaticSettings:
