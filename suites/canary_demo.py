@@ -8,7 +8,9 @@
 1. `pyramid deploy`: the first version takes 100% behind nginx on 127.0.0.1:<port>;
 2. keep-alive loopback clients on /api/items while `pyramid deploy --redeploy` canaries the same
    commit through 5/25/50/100 and bakes it (a redeploy: a new release of the running code);
-3. the same clients while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
+3. the same clients while a faulty release is canaried (``DEMO_FAULT`` of this script: ``slow``,
+   the default, rolled back by the analysis on its own; ``bug-checkout``, orders fail while
+   /health stays green, stopped by the verify tier before it gets any traffic);
 4. `pyramid rollback`: the version that completed a deploy before the current one is started
    again from its release folder and takes all traffic, under the same clients;
 5. `pyramid status`, `pyramid history`, `pyramid stats`;
@@ -39,6 +41,15 @@ SLOW_COMMAND = (
     "env DEMO_FAULT=slow DEMO_DB={release}/shop.sqlite python -m uvicorn --factory "
     "demo_service.app:app_from_env --host 127.0.0.1 --port {port} --log-level warning"
 )
+BUG_CHECKOUT_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow", "DEMO_FAULT=bug-checkout")
+#: DEMO_FAULT -> (step 3's title, the faulty release's start command)
+FAULTY_RELEASES = {
+    "slow": ("a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)", SLOW_COMMAND),
+    "bug-checkout": ("a release whose order flow is broken (DEMO_FAULT=bug-checkout: placing an "
+                     "order answers 500, /health stays green)", BUG_CHECKOUT_COMMAND),
+}
+#: what the deploy's reason says when the verify tier stopped a release before any traffic
+UNTOUCHED = "stopped before any traffic: 0 user request(s) reached the new version (router log)"
 # Every pyramid command gets at most this long: a stuck step fails the demo instead of hanging.
 COMMAND_TIMEOUT_S = 240.0
 
@@ -214,7 +225,34 @@ class Load:
                 f"requests to {self.url}: {self.failed} failed = {share}{detail}")
 
 
-def demo(port: int) -> list[str]:
+def faulty_release(port: int, url: str, fault: str) -> list[str]:
+    """Step 3: the faulty release must be stopped, with no failed client request."""
+    title, command = FAULTY_RELEASES[fault]
+    banner(f"3. {title}")
+    problems: list[str] = []
+    with Load(url) as load:
+        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", command)
+    say(f"[clients] {load.report()}")
+    last = last_deployment()
+    outcome, reason = last.get("outcome"), str(last.get("reason", ""))
+    if code != 1 or outcome != "rolled_back":
+        problems.append(f"the faulty release ended with exit {code}, outcome {outcome!r} "
+                        "(expected a rollback)")
+    elif fault == "bug-checkout" and UNTOUCHED not in reason:
+        problems.append(f"the broken checkout was not stopped by the verify tier before any "
+                        f"traffic: {reason}")
+    elif fault == "bug-checkout":
+        say("[demo] the verify tier stopped the broken checkout before any traffic: 0 client "
+            "requests reached it (router log); stable kept serving")
+    else:
+        say("[demo] the slow release was rolled back automatically; stable kept serving")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the faulty "
+                        "release's rollout (requests in flight must drain first)")
+    return problems
+
+
+def demo(port: int, fault: str = "slow") -> list[str]:
     """Steps 1-5; returns what went wrong (empty when the demo did what it should)."""
     problems: list[str] = []
     url = f"http://127.0.0.1:{port}/api/items"
@@ -234,19 +272,7 @@ def demo(port: int) -> list[str]:
     if load.failed:
         problems.append(f"clients saw {load.failed} failed request(s) during the good canary")
 
-    banner("3. a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)")
-    with Load(url) as load:
-        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", SLOW_COMMAND)
-    say(f"[clients] {load.report()}")
-    outcome = last_deployment().get("outcome")
-    if code == 1 and outcome == "rolled_back":
-        say("[demo] the slow release was rolled back automatically; stable kept serving")
-    else:
-        problems.append(f"the slow release ended with exit {code}, outcome {outcome!r} "
-                        "(expected a rollback)")
-    if load.failed:
-        problems.append(f"clients saw {load.failed} failed request(s) during the slow release's "
-                        "rollback (requests in flight must drain first)")
+    problems.extend(faulty_release(port, url, fault))
 
     banner("4. `pyramid rollback`: back to the release before the current one")
     with Load(url) as load:
@@ -273,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None,
                         help="router port on 127.0.0.1 (default: [tool.pyramid.deploy] port)")
     args = parser.parse_args(argv)
+    fault = os.environ.get("DEMO_FAULT", "").strip().lower() or "slow"
+    if fault not in FAULTY_RELEASES:
+        say(f"canary_demo: DEMO_FAULT={fault!r}: expected one of {', '.join(FAULTY_RELEASES)}")
+        return 1
     try:
         config = load_config(HERE / "pyproject.toml")
     except ConfigError as exc:
@@ -295,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
 
     problems: list[str] = []
     try:
-        problems = demo(port)
+        problems = demo(port, fault)
     except KeyboardInterrupt:
         problems = ["interrupted"]
     finally:
@@ -307,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             say(f"[demo] FAILED: {line}")
         return 1
-    say("[demo] done: a good canary promoted after its bake, a slow one rolled back, a rollback "
-        "to the previous release, nothing left running")
+    say(f"[demo] done: a good canary promoted after its bake, a faulty one ({fault}) stopped, a "
+        "rollback to the previous release, nothing left running")
     return 0
 
 

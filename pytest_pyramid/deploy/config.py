@@ -48,6 +48,9 @@ class VerifySettings:
     tier: str
     when: tuple[str, ...]
     timeout: float
+    #: the folder (relative to the configuration file's) whose tests run: this project, or
+    #: a suite of its own kept apart from the release's tiers
+    project: str = "."
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,8 @@ def _verify_kind() -> Kind:
                      "x-message": "expected a non-empty list of distinct phases: "
                                   + ", ".join(VERIFY_WHEN)},
             "timeout": _positive_duration.schema,
+            "project": {"type": "string", "pattern": r"\S",
+                        "x-message": "expected a folder relative to this file"},
         },
         "required": ["tier"],
         "additionalProperties": False,
@@ -283,7 +288,8 @@ def _verify_kind() -> Kind:
 
     def convert(value: Mapping[str, Any]) -> VerifySettings:
         return VerifySettings(str(value["tier"]), tuple(value.get("when", ["pre-traffic"])),
-                              parse_duration(value.get("timeout", "2m")))
+                              parse_duration(value.get("timeout", "2m")),
+                              str(value.get("project", ".")))
 
     return Kind("verify", schema, convert=convert)
 
@@ -451,7 +457,8 @@ KEYS: dict[str, Key] = {
                    "pytest subprocess against the new version (--pyramid-target): "
                    "pre-traffic (before any user request; a failure stops the rollout) and/or "
                    "post-promotion (at 100%, before the bake; a failure rolls back); "
-                   "when defaults to [\"pre-traffic\"], timeout to 2m", flag=False),
+                   "when defaults to [\"pre-traffic\"], timeout to 2m; project: the folder whose "
+                   "tests run (default: this file's)", flag=False),
     "watch": _key("rollback", _choice(WATCH_POLICIES), "after the bake the serving release's "
                   "traffic stays judged with the same limits; on a breach: rollback (to the "
                   "previous release), alert (status degraded) or off"),

@@ -502,7 +502,7 @@ class Deployer:
 
         self.out(f"[verify] {phase}: tier {settings.tier} against {url} (at most "
                  f"{format_duration(settings.timeout)})")
-        run = run_tier(settings, phase=phase, url=url, root=self.config.root,
+        run = run_tier(settings, phase=phase, url=url, root=self.config.root / settings.project,
                        out_dir=folder(self.config.work_dir, deployment_id))
         self.out(f"[verify] {run.summary()}")
         return run

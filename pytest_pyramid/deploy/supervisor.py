@@ -215,7 +215,8 @@ def config_to_json(config: DeployConfig) -> dict[str, object]:
             value = [{"name": p.name, "keys": list(p.keys), "roles": list(p.roles)}
                      for p in value]
         elif f.name == "verify" and value is not None:
-            value = {"tier": value.tier, "when": list(value.when), "timeout": value.timeout}
+            value = {"tier": value.tier, "when": list(value.when), "timeout": value.timeout,
+                     "project": value.project}
         elif isinstance(value, Path):
             value = str(value)
         elif isinstance(value, tuple):
@@ -232,7 +233,7 @@ def config_from_json(data: Mapping[str, object]) -> DeployConfig:
         value = data.get(f.name) if f.name == "verify" else data[f.name]
         if f.name == "verify" and isinstance(value, dict):
             value = VerifySettings(str(value["tier"]), tuple(value["when"]),
-                                   float(value["timeout"]))
+                                   float(value["timeout"]), str(value.get("project", ".")))
         elif f.name in ("approvers", "deployers"):
             value = tuple(Person(str(p["name"]), tuple(p["keys"]), tuple(p["roles"]))
                           for p in cast("list[dict[str, list[str]]]", value))

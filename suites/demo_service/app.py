@@ -168,6 +168,8 @@ def create_app(db_path: str | Path | None = None, *, fault: str | None = None) -
         },
     )
     def place_order(order: OrderIn) -> OrderOut:
+        if fault == "bug-checkout":  # the order flow breaks; the health check does not see it
+            raise RuntimeError("checkout is broken")
         lines = [Line(line.item_id, line.quantity) for line in order.lines]
         return order_out(db.place_order(lines))
 

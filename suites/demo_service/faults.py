@@ -12,7 +12,9 @@ FAULT_ENV = "DEMO_FAULT"
 #: slow: every API and page response waits SLOW_DELAY_S (load and latency gates fail).
 #: bug: a missing item crashes with a 500 instead of a 404 (tests, contract and error-rate
 #: gates fail).
-FAULTS = ("slow", "bug")
+#: bug-checkout: placing an order crashes with a 500 while /health stays green (`./dev canary`:
+#: the deploy's verify tier stops such a release before it gets any traffic).
+FAULTS = ("slow", "bug", "bug-checkout")
 SLOW_DELAY_S = 0.6
 
 
