@@ -525,8 +525,12 @@ class Deployer:
 
     def _requests_to(self, addr: str, offset: int) -> str:
         """User requests the router sent to ``addr`` since ``offset``, from its own log."""
+        path = self.router.log_path
+        if path is not None and offset == 0 and not path.exists():
+            # nginx creates its log when it starts: none means no router ever ran here
+            return "0 user request(s) reached the new version (no router has served yet)"
         try:
-            lines, _ = read_log(self.router.log_path, offset)
+            lines, _ = read_log(path, offset)
         except OSError as exc:
             return f"how many user requests reached it is unknown (router log: {exc})"
         stats = parse_lines(lines).upstreams.get(addr)

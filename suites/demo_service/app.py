@@ -218,5 +218,9 @@ def create_app(db_path: str | Path | None = None, *, fault: str | None = None) -
 
 
 def app_from_env() -> FastAPI:
-    """uvicorn factory: ``uvicorn --factory demo_service.app:app_from_env`` with $DEMO_DB set."""
-    return create_app()
+    """uvicorn factory: ``uvicorn --factory demo_service.app:app_from_env`` with $DEMO_DB set.
+    A new database gets the demo catalogue, so a deployed shop has something to order."""
+    app = create_app()
+    if not app.state.db.list_items():
+        app.state.db.reset()
+    return app
