@@ -299,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None,
                         help="router port on 127.0.0.1 (default: [tool.pyramid.deploy] port)")
     args = parser.parse_args(argv)
-    fault = os.environ.get("DEMO_FAULT", "").strip().lower() or "slow"
+    # the faulty release alone gets the fault (its command sets it): never the good versions
+    fault = os.environ.pop("DEMO_FAULT", "").strip().lower() or "slow"
     if fault not in FAULTY_RELEASES:
         say(f"canary_demo: DEMO_FAULT={fault!r}: expected one of {', '.join(FAULTY_RELEASES)}")
         return 1
