@@ -235,9 +235,11 @@ def faulty_release(port: int, url: str, fault: str) -> list[str]:
     say(f"[clients] {load.report()}")
     last = last_deployment()
     outcome, reason = last.get("outcome"), str(last.get("reason", ""))
-    if code != 1 or outcome != "rolled_back":
+    # stopped before any traffic, a release is aborted (no user had it); later, rolled back
+    expected = "aborted" if fault == "bug-checkout" else "rolled_back"
+    if code != 1 or outcome != expected:
         problems.append(f"the faulty release ended with exit {code}, outcome {outcome!r} "
-                        "(expected a rollback)")
+                        f"(expected {expected})")
     elif fault == "bug-checkout" and UNTOUCHED not in reason:
         problems.append(f"the broken checkout was not stopped by the verify tier before any "
                         f"traffic: {reason}")

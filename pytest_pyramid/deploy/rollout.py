@@ -521,7 +521,8 @@ class Deployer:
         self.save(state)
         reason = f"{run.summary()}; stopped before any traffic: {reached}"
         self.out(f"[verify] {reason}")
-        return Outcome(1, "rolled_back", reason)
+        # aborted, not rolled back: no user ever had it (DORA counts only exposed attempts)
+        return Outcome(1, "aborted", reason)
 
     def _requests_to(self, addr: str, offset: int) -> str:
         """User requests the router sent to ``addr`` since ``offset``, from its own log."""

@@ -85,7 +85,7 @@ def test_a_broken_order_flow_is_stopped_before_traffic_and_a_good_one_is_verifie
     assert set(load.served_by()) == {first[:12]}  # users never saw the new version
     assert load.failed == 0
     row = history(project, 2)
-    assert (row["outcome"], row["commit"]) == ("rolled_back", bad)
+    assert (row["outcome"], row["commit"], row["exposed_at"]) == ("aborted", bad, None)
     runs = row["verify"]
     assert isinstance(runs, list)
     assert [(r["phase"], r["outcome"]) for r in runs] == [("pre-traffic", "failed")]
