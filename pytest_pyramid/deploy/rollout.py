@@ -520,7 +520,7 @@ class Deployer:
         state.rollout = None
         self.save(state)
         reason = f"{run.summary()}; stopped before any traffic: {reached}"
-        self.out(f"[verify] {reason}")
+        self.out(f"[verify] stopped before any traffic: {reached}")
         # aborted, not rolled back: no user ever had it (DORA counts only exposed attempts)
         return Outcome(1, "aborted", reason)
 
