@@ -19,11 +19,14 @@ if TYPE_CHECKING:
     from tests.deploy.helpers import Project
 
 SMOKE = """\
+import os
 import urllib.request
 
 
 def test_the_api_answers(base_url, pyramid_live_server):
     assert base_url == pyramid_live_server.url
+    # a fault the test picks deterministically: this run fails only through the router
+    assert str(pyramid_live_server.port) != os.environ.get("FAIL_THROUGH_PORT")
     with urllib.request.urlopen(base_url + "/api/orders", timeout=10) as response:
         assert response.status == 200
 """
@@ -107,3 +110,22 @@ def test_a_broken_order_flow_is_stopped_before_traffic_and_a_good_one_is_verifie
     assert [(r["phase"], r["outcome"]) for r in runs] == [
         ("pre-traffic", "verified"), ("post-promotion", "verified")]
     assert runs[1]["target"] == project.url.rstrip("/")  # through the router at 100%
+
+    # a release that passes on its own address and fails through the router at 100%: the
+    # post-promotion run rolls back to the warm previous version
+    project.env["FAIL_THROUGH_PORT"] = str(project.port)
+    project.write_config(pyramid=TIERS)
+    later = commit_tracked(project, "v4: fails its post-promotion check")
+    with Load(project.url, workers=2, pause=0.01) as load:
+        result = project.run("deploy", timeout=180)
+        since = len(load.results)
+        load.wait_for(since + 20)
+    assert result.returncode == 1, result.stdout
+    row = history(project, 4)
+    assert (row["outcome"], row["commit"]) == ("rolled_back", later)
+    runs = row["verify"]
+    assert isinstance(runs, list)
+    assert [(r["phase"], r["outcome"]) for r in runs] == [
+        ("pre-traffic", "verified"), ("post-promotion", "failed")]
+    assert load.failed == 0
+    assert project.state()["stable"]["commit"] == good  # all traffic back on v3
