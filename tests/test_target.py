@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pyramid.cli import main as pyramid
 from pytest_pyramid.verdict.decision import target_outcome
 from tests.truth.test_closed_world import BASE, commit, git
 
@@ -90,7 +91,9 @@ def url(httpd: http.server.ThreadingHTTPServer) -> str:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, make_project: MakeProject) -> pytest.Pytester:
-    make_project(CONFIG, **{**BASE, **FILES})
+    # a shard's partial is a run output, like the verdict; so are pytester's subprocess folders
+    gitignore = BASE[".gitignore"] + "pyramid-partial-*\n.pyramid/\n/runpytest-*/\n"
+    make_project(CONFIG, **{**BASE, **FILES, ".gitignore": gitignore})
     git(pytester.path, "init", "-q")
     commit(pytester.path)
     return pytester
@@ -110,7 +113,7 @@ def test_a_passing_target_run_is_verified_and_never_ready(
     result.assert_outcomes(passed=4)
     verdict = read_verdict()
     assert verdict["decision"] == "incomplete"
-    assert [url(server) in m for m in targets(verdict)] == [True]
+    assert [url(server) in m for m in targets(verdict)] == [True], verdict["reasons"]
     assert verdict["run"]["invocation"]["target"] == url(server)
     found = target_outcome(verdict)
     assert (found.outcome, found.target) == ("verified", url(server)), found.reasons
@@ -173,3 +176,21 @@ def test_a_bad_target_stops_the_run_naming_it(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--pyramid-target = {value!r}*{why}*"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_sharded_target_runs_merge_to_a_target_run(
+    project: pytest.Pytester, server: http.server.ThreadingHTTPServer, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The merge judges each shard's recorded invocation again: the target stays named."""
+    monkeypatch.chdir(project.path)
+    for index in (1, 2):
+        result = project.runpytest_subprocess(f"--pyramid-shard={index}/2",
+                                              f"--pyramid-target={url(server)}")
+        assert "INTERNALERROR" not in result.stdout.str()
+    capsys.readouterr()
+    pyramid(["merge", "--run-id", "target", "."])
+    assert "Traceback" not in capsys.readouterr().err
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert [url(server) in m for m in targets(verdict)] == [True], verdict["reasons"]
