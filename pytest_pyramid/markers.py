@@ -44,6 +44,10 @@ DURATIONS_HELP = (
 )
 REPORT_HELP = session_help()
 HISTORY_HELP = "SQLite run history to append this run's verdict to (the HTML report's trends)"
+TARGET_HELP = (
+    "Run the tests against a deployed server at this origin (http://HOST:PORT): base_url, "
+    "pyramid_live_server and pyramid_load resolve to it; a target run is never ready"
+)
 
 #: (option, alias, ini name, help, bool?) - every option has an ini twin with the same help
 OPTIONS = (
@@ -57,6 +61,7 @@ OPTIONS = (
     ("--pyramid-durations", None, "pyramid_durations", DURATIONS_HELP, False),
     ("--pyramid-report", None, "pyramid_report", REPORT_HELP, False),
     ("--pyramid-history", None, "pyramid_history", HISTORY_HELP, False),
+    ("--pyramid-target", None, "pyramid_target", TARGET_HELP, False),
 )
 
 #: ini options with no command-line twin: (name, help, bool?)

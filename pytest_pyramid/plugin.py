@@ -55,7 +55,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 _METAVARS = {"pyramid_tier": "NAMES", "pyramid_verdict": "PATH", "pyramid_shard": "I/N|auto",
-             "pyramid_durations": "PATH", "pyramid_report": "KINDS", "pyramid_history": "PATH"}
+             "pyramid_durations": "PATH", "pyramid_report": "KINDS", "pyramid_history": "PATH",
+             "pyramid_target": "URL"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -275,6 +276,9 @@ def pytest_configure(config: pytest.Config) -> None:
             _stop_watching_imports(config)
             return
         config.stash[SETTINGS_KEY] = settings
+        from pytest_pyramid.toolkits.target import target_of
+
+        target_of(config)  # a bad --pyramid-target stops the run before any test
         _register_parts(config, settings)
     except pytest.UsageError as exc:
         _replace_placeholder(config, f"the run could not start: {exc}")

@@ -11,7 +11,9 @@
    on 127.0.0.1:<port>; the demo catalogue is loaded;
 2. keep-alive loopback clients on /api/items while `pyramid deploy --redeploy` canaries the same
    commit through 5/25/50/100 and bakes it (a redeploy: a new release of the running code);
-3. the same clients while a slow release (DEMO_FAULT=slow) is canaried: rolled back on its own;
+3. the same clients while a faulty release is canaried (``DEMO_FAULT`` of this script: ``slow``,
+   the default, rolled back by the analysis on its own; ``bug-checkout``, orders fail while
+   /health stays green, stopped by the verify tier before it gets any traffic);
 3b. a slow tail (DEMO_FAULT=slow-tail: 10% of responses +400 ms, p95 under the 500 ms limit)
    canaried with judge = nonparametric: rolled back by the comparison with a fresh baseline,
    while the threshold limits alone let it through (the output says so, with its p95);
@@ -59,6 +61,15 @@ SLOW_TAIL_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow ", "DEMO_FAULT=slow-ta
 #: enough requests; the looks wait for data rather than pause for a human
 SLOW_TAIL_FLAGS = ("--judge", "nonparametric", "--steps", "25,50,100",
                    "--inconclusive-limit", "40")
+BUG_CHECKOUT_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow", "DEMO_FAULT=bug-checkout")
+#: DEMO_FAULT -> (step 3's title, the faulty release's start command)
+FAULTY_RELEASES = {
+    "slow": ("a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)", SLOW_COMMAND),
+    "bug-checkout": ("a release whose order flow is broken (DEMO_FAULT=bug-checkout: placing an "
+                     "order answers 500, /health stays green)", BUG_CHECKOUT_COMMAND),
+}
+#: what the deploy's reason says when the verify tier stopped a release before any traffic
+UNTOUCHED = "stopped before any traffic: 0 user request(s) reached the new version (router log)"
 # Every pyramid command gets at most this long: a stuck step fails the demo instead of hanging.
 COMMAND_TIMEOUT_S = 240.0
 
@@ -328,7 +339,36 @@ class Load:
                 f"requests to {self.url}: {self.failed} failed = {share}{detail}")
 
 
-def demo(port: int) -> list[str]:
+def faulty_release(port: int, url: str, fault: str) -> list[str]:
+    """Step 3: the faulty release must be stopped, with no failed client request."""
+    title, command = FAULTY_RELEASES[fault]
+    banner(f"3. {title}")
+    problems: list[str] = []
+    with Load(url) as load:
+        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", command)
+    say(f"[clients] {load.report()}")
+    last = last_deployment()
+    outcome, reason = last.get("outcome"), str(last.get("reason", ""))
+    # stopped before any traffic, a release is aborted (no user had it); later, rolled back
+    expected = "aborted" if fault == "bug-checkout" else "rolled_back"
+    if code != 1 or outcome != expected:
+        problems.append(f"the faulty release ended with exit {code}, outcome {outcome!r} "
+                        f"(expected {expected})")
+    elif fault == "bug-checkout" and UNTOUCHED not in reason:
+        problems.append(f"the broken checkout was not stopped by the verify tier before any "
+                        f"traffic: {reason}")
+    elif fault == "bug-checkout":
+        say("[demo] the verify tier stopped the broken checkout before any traffic: 0 client "
+            "requests reached it (router log); stable kept serving")
+    else:
+        say("[demo] the slow release was rolled back automatically; stable kept serving")
+    if load.failed:
+        problems.append(f"clients saw {load.failed} failed request(s) during the faulty "
+                        "release's rollout (requests in flight must drain first)")
+    return problems
+
+
+def demo(port: int, fault: str = "slow") -> list[str]:
     """Steps 1-5; returns what went wrong (empty when the demo did what it should)."""
     problems: list[str] = []
     url = f"http://127.0.0.1:{port}/api/items"
@@ -350,19 +390,7 @@ def demo(port: int) -> list[str]:
     if load.failed:
         problems.append(f"clients saw {load.failed} failed request(s) during the good canary")
 
-    banner("3. a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)")
-    with Load(url) as load:
-        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", SLOW_COMMAND)
-    say(f"[clients] {load.report()}")
-    outcome = last_deployment().get("outcome")
-    if code == 1 and outcome == "rolled_back":
-        say("[demo] the slow release was rolled back automatically; stable kept serving")
-    else:
-        problems.append(f"the slow release ended with exit {code}, outcome {outcome!r} "
-                        "(expected a rollback)")
-    if load.failed:
-        problems.append(f"clients saw {load.failed} failed request(s) during the slow release's "
-                        "rollback (requests in flight must drain first)")
+    problems.extend(faulty_release(port, url, fault))
 
     problems += slow_tail(port, url)
 
@@ -405,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None,
                         help="router port on 127.0.0.1 (default: [tool.pyramid.deploy] port)")
     args = parser.parse_args(argv)
+    # the faulty release alone gets the fault (its command sets it): never the good versions
+    fault = os.environ.pop("DEMO_FAULT", "").strip().lower() or "slow"
+    if fault not in FAULTY_RELEASES:
+        say(f"canary_demo: DEMO_FAULT={fault!r}: expected one of {', '.join(FAULTY_RELEASES)}")
+        return 1
     try:
         config = load_config(HERE / "pyproject.toml")
     except ConfigError as exc:
@@ -428,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
     with services():
         try:
-            problems = demo(port)
+            problems = demo(port, fault)
         except KeyboardInterrupt:
             problems = ["interrupted"]
         finally:
@@ -441,9 +474,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             say(f"[demo] FAILED: {line}")
         return 1
-    say("[demo] done: a good canary promoted after its bake, a slow one rolled back, a slow "
-        "tail rolled back by the nonparametric judge, a breaking migration refused, a rollback "
-        "to the previous release, nothing left running")
+    say(f"[demo] done: a good canary promoted after its bake, a faulty one ({fault}) stopped, "
+        "a slow tail rolled back by the nonparametric judge, a breaking migration refused, a "
+        "rollback to the previous release, nothing left running")
     return 0
 
 

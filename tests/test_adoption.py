@@ -396,7 +396,8 @@ def every_pyramid_ini_key() -> dict[str, str]:
     from pytest_pyramid.markers import INI_ONLY, OPTIONS
 
     keys = [(ini, flag) for _, _, ini, _, flag in OPTIONS] + [(i, f) for i, _, f in INI_ONLY]
-    values = {"pyramid_tier": "unit", "pyramid_default_tier": "unit", "pyramid_shard": "1/1"}
+    values = {"pyramid_tier": "unit", "pyramid_default_tier": "unit", "pyramid_shard": "1/1",
+              "pyramid_target": "http://127.0.0.1:1"}
     return {ini: "false" if flag else values.get(ini, "x.json") for ini, flag in keys}
 
 

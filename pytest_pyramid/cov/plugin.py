@@ -319,6 +319,13 @@ class CoveragePlugin:
         mode = _mode(config)
         rootdir = str(self.rootdir)
         plugin = _pytest_cov(config)
+        from pytest_pyramid.toolkits.target import target_of
+
+        target = target_of(config)
+        if target is not None:  # whatever was measured here is not the code under test
+            return CoverageState(measurement=None, rootdir=rootdir, mode=mode, reason=(
+                f"a target run ({target.url}): the code under test ran in the deployed "
+                "server, not in this run's processes"))
         cov, reason = self._combined(config)
         if cov is None:
             return CoverageState(measurement=None, reason=reason, rootdir=rootdir, mode=mode)

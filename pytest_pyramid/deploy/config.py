@@ -39,6 +39,23 @@ class Person:
     roles: tuple[str, ...] = ()
 
 
+#: when a verify tier runs (deploy/verify.py); each-step is not built yet
+VERIFY_WHEN = ("pre-traffic", "post-promotion")
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    """``[tool.pyramid.deploy.verify]``: the tier (or group) run against the new version,
+    when, and how long it may take (longer is a failure)."""
+
+    tier: str
+    when: tuple[str, ...]
+    timeout: float
+    #: the folder (relative to the configuration file's) whose tests run: this project, or
+    #: a suite of its own kept apart from the release's tiers
+    project: str = "."
+
+
 @dataclass(frozen=True)
 class DeployConfig:
     """Every deploy setting, validated; paths are absolute."""
@@ -105,6 +122,8 @@ class DeployConfig:
     environment: str = ""
     #: the history of the environment ``requires`` names (resolved with the project)
     requires_history: Path | None = None
+    #: [tool.pyramid.deploy.verify]: a tier run against the new version (deploy/verify.py)
+    verify: VerifySettings | None = None
 
     @property
     def history_path(self) -> Path:
@@ -275,6 +294,36 @@ _steps = Kind("steps", _messaged(
 def parse_steps(value: object) -> tuple[int, ...]:
     """A canary step list (a list, or the text of a flag such as ``5,25,50,100``)."""
     return cast("tuple[int, ...]", _parse_kind(_steps, value, text=isinstance(value, str)))
+
+
+def _verify_kind() -> Kind:
+    """``verify = { tier = "smoke", when = [...], timeout = "2m" }``."""
+    when: Schema = {"type": "string", "enum": list(VERIFY_WHEN), "x-message":
+                    f"expected one of {', '.join(VERIFY_WHEN)} (each-step is not available "
+                    "yet: it needs the router to pin the verify run to the new version)"}
+    schema: Schema = {
+        "type": "object",
+        "properties": {
+            "tier": {"type": "string", "pattern": r"^[A-Za-z_][\w,-]*$",
+                     "x-message": "expected a tier or group name (or several, comma-separated)"},
+            "when": {"type": "array", "items": when, "minItems": 1, "uniqueItems": True,
+                     "x-message": "expected a non-empty list of distinct phases: "
+                                  + ", ".join(VERIFY_WHEN)},
+            "timeout": _positive_duration.schema,
+            "project": {"type": "string", "pattern": r"\S",
+                        "x-message": "expected a folder relative to this file"},
+        },
+        "required": ["tier"],
+        "additionalProperties": False,
+        "x-message": "expected a table { tier = NAME, when = [PHASES], timeout = DURATION }",
+    }
+
+    def convert(value: Mapping[str, Any]) -> VerifySettings:
+        return VerifySettings(str(value["tier"]), tuple(value.get("when", ["pre-traffic"])),
+                              parse_duration(value.get("timeout", "2m")),
+                              str(value.get("project", ".")))
+
+    return Kind("verify", schema, convert=convert)
 
 
 def _people(with_roles: bool) -> Kind:
@@ -451,6 +500,12 @@ KEYS: dict[str, Key] = {
     "lease_timeout": _key("3s", _positive_duration, "a supervisor whose heartbeat is older "
                           "than this is unwatched: abort/rollback take its lease and act",
                           metavar="DURATION"),
+    "verify": _key(None, _verify_kind(), "a tier or group of the project's tests run as a "
+                   "pytest subprocess against the new version (--pyramid-target): "
+                   "pre-traffic (before any user request; a failure stops the rollout) and/or "
+                   "post-promotion (at 100%, before the bake; a failure rolls back); "
+                   "when defaults to [\"pre-traffic\"], timeout to 2m; project: the folder whose "
+                   "tests run (default: this file's)", flag=False),
     "watch": _key("rollback", _choice(WATCH_POLICIES), "after the bake the serving release's "
                   "traffic stays judged with the same limits; on a breach: rollback (to the "
                   "previous release), alert (status degraded) or off"),

@@ -30,7 +30,7 @@ from pytest_pyramid.deploy import (
     releases,
     rollout_metrics,
 )
-from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement
+from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement, parse_lines
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
 from pytest_pyramid.deploy.routers.base import ApplyResult
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import ControlRequest
+    from pytest_pyramid.deploy.verify import VerifyRun
 
 POLL_S = 0.05
 #: how often the router is checked while a rollout is watched (the analysis waits an interval)
@@ -372,6 +373,9 @@ class Deployer:
             version = self.start_version(state, commit, deployment_id, "initial")
         except (StartError, releases.ReleaseError) as exc:
             return Outcome(1, "aborted", f"new version failed to start: {exc}")
+        refused = self.verify_before_traffic(state, version, deployment_id)
+        if refused is not None:
+            return refused
         result = self.route({version.addr: 100})
         if not result.ok:
             processes.stop(version, self.config.stop_timeout, self.registry)
@@ -459,6 +463,9 @@ class Deployer:
                     self.save(state)
                     return Outcome(1, "aborted", f"smoke check {path} failed ({why}); stable "
                                                  "kept all traffic")
+        refused = self.verify_before_traffic(state, canary, deployment_id)
+        if refused is not None:
+            return refused
         if self.config.judge == "nonparametric":
             try:
                 comparison.start_baseline(self, rollout, state.stable)
@@ -503,6 +510,8 @@ class Deployer:
                 rollout.stage, rollout.weight = len(stages) - 1, 100
                 self.save(state)
                 reason = str(promoted)
+            if not in_bake:
+                self.verify_promoted(state, rollout)
             bake = self.config.bake
             if rollout.strategy == "blue-green":
                 bake = max(bake, self.config.scale_down_delay)
@@ -518,6 +527,59 @@ class Deployer:
         except Ended as ended:
             return ended.outcome
         return self.finish(state, rollout, reason)
+
+    # -- verify tiers (deploy/verify.py) ------------------------------------------------------
+    def verify(self, phase: str, url: str, deployment_id: int) -> VerifyRun | None:
+        """The verify tier of ``phase`` against ``url`` (None: none is configured for it)."""
+        settings = self.config.verify
+        if settings is None or phase not in settings.when:
+            return None
+        from pytest_pyramid.deploy.verify import folder, run_tier
+
+        self.out(f"[verify] {phase}: tier {settings.tier} against {url} (at most "
+                 f"{format_duration(settings.timeout)})")
+        run = run_tier(settings, phase=phase, url=url, root=self.config.root / settings.project,
+                       out_dir=folder(self.config.work_dir, deployment_id))
+        self.out(f"[verify] {run.summary()}")
+        return run
+
+    def verify_before_traffic(self, state: DeployState, version: Version,
+                              deployment_id: int) -> Outcome | None:
+        """Pre-traffic: the tier against the new version's own address, before any weight.
+        A failure stops it; the router's log says how many user requests reached it."""
+        offset = log_size(self.router.log_path)
+        run = self.verify("pre-traffic", f"http://{version.addr}", deployment_id)
+        if run is None or run.passed:
+            return None
+        reached = self._requests_to(version.addr, offset)
+        processes.stop(version, self.config.stop_timeout, self.registry)
+        state.rollout = None
+        self.save(state)
+        reason = f"{run.summary()}; stopped before any traffic: {reached}"
+        self.out(f"[verify] stopped before any traffic: {reached}")
+        # aborted, not rolled back: no user ever had it (DORA counts only exposed attempts)
+        return Outcome(1, "aborted", reason)
+
+    def _requests_to(self, addr: str, offset: int) -> str:
+        """User requests the router sent to ``addr`` since ``offset``, from its own log."""
+        path = self.router.log_path
+        if path is not None and offset == 0 and not path.exists():
+            # nginx creates its log when it starts: none means no router ever ran here
+            return "0 user request(s) reached the new version (no router has served yet)"
+        try:
+            lines, _ = read_log(path, offset)
+        except OSError as exc:
+            return f"how many user requests reached it is unknown (router log: {exc})"
+        stats = parse_lines(lines).upstreams.get(addr)
+        return (f"{stats.requests if stats else 0} user request(s) reached the new version "
+                "(router log)")
+
+    def verify_promoted(self, state: DeployState, rollout: Rollout) -> None:
+        """Post-promotion: the tier through the router at 100%, the stable still warm."""
+        run = self.verify("post-promotion", self.router.url, rollout.id)
+        if run is not None and not run.passed:
+            raise Ended(self.rollback(state, rollout, f"{run.summary()}; after promotion",
+                                      time.monotonic()))
 
     def step(self, state: DeployState, rollout: Rollout, stage: Stage, run: AnalysisRun) -> None:
         assert state.stable is not None

@@ -1314,7 +1314,10 @@ def history_detail(config: DeployConfig, deployment_id: int) -> dict[str, object
     found = history.get(deployment_id)
     if found is None:
         raise UsageFailure(f"no deployment #{deployment_id} in {config.history_path}")
-    return {**asdict(found), "steps": history.steps(deployment_id)}
+    from pytest_pyramid.deploy.verify import records
+
+    return {**asdict(found), "steps": history.steps(deployment_id),
+            "verify": records(config.work_dir, deployment_id)}
 
 
 def stats(config: DeployConfig, days: float) -> DeployStats:

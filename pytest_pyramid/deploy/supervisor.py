@@ -215,6 +215,9 @@ def config_to_json(config: DeployConfig) -> dict[str, object]:
         if f.name in ("approvers", "deployers"):
             value = [{"name": p.name, "keys": list(p.keys), "roles": list(p.roles)}
                      for p in value]
+        elif f.name == "verify" and value is not None:
+            value = {"tier": value.tier, "when": list(value.when), "timeout": value.timeout,
+                     "project": value.project}
         elif isinstance(value, Path):
             value = str(value)
         elif isinstance(value, tuple):
@@ -224,12 +227,15 @@ def config_to_json(config: DeployConfig) -> dict[str, object]:
 
 
 def config_from_json(data: Mapping[str, object]) -> DeployConfig:
-    from pytest_pyramid.deploy.config import DeployConfig, Person
+    from pytest_pyramid.deploy.config import DeployConfig, Person, VerifySettings
 
     values: dict[str, object] = {}
     for f in fields(DeployConfig):
-        value = data[f.name]
-        if f.name in ("approvers", "deployers"):
+        value = data.get(f.name) if f.name == "verify" else data[f.name]
+        if f.name == "verify" and isinstance(value, dict):
+            value = VerifySettings(str(value["tier"]), tuple(value["when"]),
+                                   float(value["timeout"]), str(value.get("project", ".")))
+        elif f.name in ("approvers", "deployers"):
             value = tuple(Person(str(p["name"]), tuple(p["keys"]), tuple(p["roles"]))
                           for p in cast("list[dict[str, list[str]]]", value))
         elif f.name in _PATHS:

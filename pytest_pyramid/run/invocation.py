@@ -253,6 +253,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--pyramid-durations": _SCHEDULE,
     "--pyramid-report": _OUTPUT,
     "--pyramid-history": _OUTPUT,
+    # wherever it comes from, a target run is never ready: every route names it (target_run)
+    "--pyramid-target": (SELECTION, "the tests talk to a deployed server at that URL: a target "
+                         "run verifies a deployment, never a release (completeness: "
+                         "target_run, from any source)"),
 }
 
 #: plugins whose absence (``-p no:NAME``, or not autoloaded) changes neither what runs nor how
@@ -330,6 +334,7 @@ PYRAMID_INI: dict[str, str | tuple[str, str]] = {
     "pyramid_durations": "--pyramid-durations",
     "pyramid_report": "--pyramid-report",
     "pyramid_history": "--pyramid-history",
+    "pyramid_target": "--pyramid-target",
     "pyramid_default_tier": (JUDGEMENT, "puts tests no rule maps into another tier"),
     "pyramid_strict": (JUDGEMENT, "false lets a test no tier maps run in the default tier "
                        "instead of stopping the run"),
@@ -691,6 +696,8 @@ class Invocation:
         #: facts: run/plugins.py), and what the tree's conftests declare in pytest_plugins
         self.plugins: list[dict[str, Any]] = []
         self.plugins_declared: list[str] = []
+        #: --pyramid-target's URL (command line or ini): a raw fact every route judges
+        self.target: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -704,6 +711,7 @@ class Invocation:
             "repository": self.repository,
             "plugins": self.plugins,
             "plugins_declared": self.plugins_declared,
+            "target": self.target,
         }
 
 
@@ -719,6 +727,7 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
     inv.allow_options = list(allow)
     inv.repository = str(repository)
     inv.sources = read_sources(config)
+    inv.target = _target_url(config)
     addopts = inv.sources[0] if inv.sources[0].label == "addopts" else None
     # whether git tracks the configuration file is asked (a subprocess: tens of ms on a busy
     # machine) only when the answer matters: its addopts set something that needs the
@@ -743,6 +752,24 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
     _judge_environment(inv, honoured, repository)
     _judge_interpreter(inv, honoured)
     return inv
+
+
+def _target_url(config: Any) -> str | None:
+    """The run's ``--pyramid-target`` (else its ini twin), as the plugin parsed it."""
+    from pytest_pyramid.run.target import INI, parse_target
+
+    value = config.getoption(INI, None)
+    if value is None:
+        try:
+            value = config.getini(INI) or None
+        except ValueError:
+            value = None
+    if not value:
+        return None
+    try:
+        return parse_target(str(value)).url
+    except ValueError:
+        return str(value)  # the plugin refused it at configure: recorded as given
 
 
 def _needs_authority(config: Any, source: Source) -> bool:

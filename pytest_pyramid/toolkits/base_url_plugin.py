@@ -18,6 +18,15 @@ PLAYWRIGHT_FALLBACK = "playwright-base-url"
 
 @pytest.fixture(scope="session")
 def base_url(pytestconfig: pytest.Config) -> str | None:
-    """``--base-url``, else the ``base_url`` ini value, else None (override it in a conftest)."""
-    value = pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url")
+    """``--pyramid-target``, else ``--base-url``, else the ``base_url`` ini value, else None
+    (override it in a conftest). Also registered on its own in a target run."""
+    from pytest_pyramid.toolkits.target import target_of
+
+    target = target_of(pytestconfig)
+    if target is not None:
+        return target.url
+    try:
+        value = pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url")
+    except ValueError:  # neither pytest-playwright nor pytest-base-url registered them
+        return None
     return str(value) if value else None

@@ -50,10 +50,12 @@ class LiveServer:
     _stop: Callable[[], None] = field(repr=False)
     log_path: Path | None = None
     _stopped: bool = field(default=False, repr=False)
+    #: https only for a deployed target (--pyramid-target); the servers started here are http
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def url_for(self, path: str) -> str:
         return self.url + ("" if path.startswith("/") else "/") + path

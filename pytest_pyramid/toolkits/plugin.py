@@ -152,6 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
             base_url_plugin.PLUGIN_NAME
         ):
             manager.register(base_url_plugin, base_url_plugin.PLUGIN_NAME)
+    _target_base_url(config)
     from pytest_pyramid.toolkits import aliases
 
     if not manager.has_plugin(ALIASES_PLUGIN) and live_server_owner(config) is None:
@@ -163,6 +164,25 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_pyramid.toolkits.services import plugin as services
 
         manager.register(services, SERVICES_PLUGIN)
+
+
+#: pytest-base-url's plugin name: its ``base_url`` fixture reads the ``base_url`` option
+BASE_URL_PLUGIN = "base_url"
+
+
+def _target_base_url(config: pytest.Config) -> None:
+    """In a target run ``base_url`` is the target, whichever plugin defines the fixture."""
+    from pytest_pyramid.toolkits import base_url_plugin
+    from pytest_pyramid.toolkits.target import target_of
+
+    target = target_of(config)
+    if target is None:
+        return
+    manager = config.pluginmanager
+    if manager.has_plugin(BASE_URL_PLUGIN):
+        config.option.base_url = target.url
+    elif not manager.has_plugin(base_url_plugin.PLUGIN_NAME):
+        manager.register(base_url_plugin, base_url_plugin.PLUGIN_NAME)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -254,11 +274,19 @@ def pyramid_live_server_health_path(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def pyramid_live_server(
-    pyramid_serve: ServerPool, pyramid_live_server_app: Any, pyramid_live_server_health_path: str
-) -> LiveServer:
-    """``pyramid_live_server_app`` served on 127.0.0.1 (one server per xdist worker)."""
-    return pyramid_serve(pyramid_live_server_app, health_path=pyramid_live_server_health_path)
+def pyramid_live_server(request: pytest.FixtureRequest, pyramid_serve: ServerPool) -> LiveServer:
+    """``pyramid_live_server_app`` served on 127.0.0.1 (one server per xdist worker); in a
+    target run (``--pyramid-target``) the deployed server itself: nothing is started."""
+    from pytest_pyramid.toolkits.target import target_of
+
+    target = target_of(request.config)
+    if target is not None:
+        from pytest_pyramid.toolkits.live_server import LiveServer
+
+        return LiveServer(target.host, target.port, "target", lambda: None, scheme=target.scheme)
+    app = request.getfixturevalue("pyramid_live_server_app")
+    health_path = request.getfixturevalue("pyramid_live_server_health_path")
+    return pyramid_serve(app, health_path=health_path)
 
 
 # --- browser -------------------------------------------------------------------------------
@@ -364,7 +392,7 @@ RunLoad = Callable[..., "LoadResult"]
 @pytest.fixture
 def pyramid_load(request: pytest.FixtureRequest, tmp_path: Path) -> RunLoad:
     """``pyramid_load(locustfile, host=URL, users=10, spawn_rate=10, run_time_s=5,
-    min_requests=50, **tags) -> LoadResult``.
+    min_requests=50, **tags) -> LoadResult`` (``host`` defaults to ``--pyramid-target``).
 
     Runs Locust in a subprocess and records Locust's own final aggregated figures as
     ``load.p50_ms``, ``load.p95_ms``, ``load.p99_ms``, ``load.avg_ms``, ``load.error_rate``
@@ -381,7 +409,7 @@ def pyramid_load(request: pytest.FixtureRequest, tmp_path: Path) -> RunLoad:
     def run(
         locustfile: str | os.PathLike[str],
         *,
-        host: str,
+        host: str | None = None,
         users: int = 10,
         spawn_rate: float = 10,
         run_time_s: float = 5,
@@ -393,6 +421,7 @@ def pyramid_load(request: pytest.FixtureRequest, tmp_path: Path) -> RunLoad:
     ) -> LoadResult:
         nonlocal runs
         runs += 1
+        host = host or _load_host(request.config)
         result = run_locust(
             locustfile, host=host, users=users, spawn_rate=spawn_rate, run_time_s=run_time_s,
             min_requests=min_requests, workdir=tmp_path / f"locust-{runs}", env=env,
@@ -407,3 +436,13 @@ def pyramid_load(request: pytest.FixtureRequest, tmp_path: Path) -> RunLoad:
         return result
 
     return run
+
+
+def _load_host(config: pytest.Config) -> str:
+    from pytest_pyramid.toolkits.target import target_of
+
+    target = target_of(config)
+    if target is None:
+        pytest.fail("pyramid_load needs host=URL (or a target run: --pyramid-target=URL)",
+                    pytrace=False)
+    return target.url

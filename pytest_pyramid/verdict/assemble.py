@@ -73,11 +73,20 @@ def invocation_problems(invocations: Sequence[Invocation]) -> list[Problem]:
                        "what reached the run is not known"]
         else:
             reasons = judge_recorded(record, allow)
-        for reason in reasons:
-            where = label.removeprefix(SHARD_PREFIX) if label.startswith(SHARD_PREFIX) else ""
+        where = label.removeprefix(SHARD_PREFIX) if label.startswith(SHARD_PREFIX) else ""
+        for kind, reason in [*(("narrowed", r) for r in reasons), *target_reasons(record)]:
             message = reason if where or not label else f"{label}: {reason}"
-            found.setdefault(("narrowed", message), []).append(where)
+            found.setdefault((kind, message), []).append(where)
     return said_once(found, len(shards))
+
+
+def target_reasons(record: object) -> list[tuple[str, str]]:
+    """A recorded ``--pyramid-target`` (from any source, the project's own included): a
+    target run verifies a deployment and is never a release ``ready``."""
+    from pytest_pyramid.run.target import PROBLEM_KIND, problem_message
+
+    target = record.get("target") if isinstance(record, Mapping) else None
+    return [(PROBLEM_KIND, problem_message(str(target)))] if target else []
 
 
 SHARD_PREFIX = "shard "

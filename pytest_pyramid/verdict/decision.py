@@ -81,7 +81,9 @@ def approvals_needed(verdict: Mapping[str, Any]) -> tuple[int, list[str], str]:
 
 
 #: completeness problems that mean the run chose (or was told) to cover less than the suite
-PARTIAL_KINDS = frozenset({"narrowed", "files_not_collected"})
+PARTIAL_KINDS = frozenset({"narrowed", "files_not_collected", "target_run"})
+#: the problem a target run (``--pyramid-target``) always has (run/target.py: PROBLEM_KIND)
+TARGET_KIND = "target_run"
 
 
 def partial_run(verdict: Mapping[str, Any]) -> bool:
@@ -233,3 +235,65 @@ def exit_status(
     if pytest_status == 0 and ((decision == "blocked" and gate_blocks) or hook_errors):
         return 1, f"exit status 1: every test passed, but the verdict is {decision.upper()}"
     return pytest_status, None
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    """What a target run found about the server it tested: ``verified`` (every selected
+    tier ran and passed, and nothing else is wrong with the run), ``failed`` (a blocking gate
+    failed on its evidence: a test failed), or ``unverified`` (anything else, named)."""
+
+    outcome: str
+    reasons: list[str]
+    target: str | None
+
+
+def target_outcome(verdict: Mapping[str, Any]) -> TargetOutcome:
+    """A target run's own result, from the verdict document alone: the deploy's verify tiers
+    read it. Allow-listed: only the ``target_run`` problem itself and tiers the run did not
+    select are left aside; any other completeness problem, an interruption, a selected tier
+    that did not run, or a verdict that is not a target run is ``unverified``."""
+    problems = [p for p in _sequence(verdict.get("completeness")) if isinstance(p, Mapping)]
+    targets = [str(p.get("message")) for p in problems if p.get("kind") == TARGET_KIND]
+    if not targets:
+        return TargetOutcome("unverified", ["not a target run (no target_run problem)"], None)
+    target = _target_url(verdict)
+    judgement = judge(verdict)
+    if judgement.blocking:
+        return TargetOutcome("failed", [r for r in judgement.reasons if r.startswith("gate ")],
+                             target)
+    run = verdict.get("run")
+    reasons = ["the run was interrupted"] if not isinstance(run, Mapping) or \
+        run.get("interrupted") else []
+    reasons += [str(p.get("message") or p.get("kind")) for p in problems
+                if p.get("kind") != TARGET_KIND]
+    tiers = verdict.get("tiers")
+    selected = {name: entry for name, entry in (tiers.items() if isinstance(tiers, Mapping)
+                                                 else ()) if isinstance(entry, Mapping)
+                and entry.get("selected") and (entry.get("required") or _count(entry))}
+    if not selected:
+        reasons.append("no selected tier has tests")
+    reasons += [f"selected tier {name} did not run ({why_not_ran(entry)})"
+                for name, entry in selected.items() if not tier_ran(entry)]
+    if reasons:
+        return TargetOutcome("unverified", reasons, target)
+    names = ", ".join(selected)
+    return TargetOutcome("verified", [f"tier(s) {names} passed against {target}"], target)
+
+
+def _count(entry: Mapping[str, Any]) -> int:
+    try:
+        return int(entry.get("collected", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _sequence(value: object) -> Sequence[Any]:
+    return value if isinstance(value, Sequence) and not isinstance(value, str) else []
+
+
+def _target_url(verdict: Mapping[str, Any]) -> str | None:
+    run = verdict.get("run")
+    invocation = run.get("invocation") if isinstance(run, Mapping) else None
+    target = invocation.get("target") if isinstance(invocation, Mapping) else None
+    return str(target) if target else None

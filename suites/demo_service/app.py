@@ -185,6 +185,8 @@ def create_app(database_url: str | None = None, cache_url: str | None = None, *,
         },
     )
     def place_order(order: OrderIn) -> OrderOut:
+        if fault == "bug-checkout":  # the order flow breaks; the health check does not see it
+            raise RuntimeError("checkout is broken")
         lines = [Line(line.item_id, line.quantity) for line in order.lines]
         return order_out(db.place_order(lines))
 
@@ -234,5 +236,9 @@ def create_app(database_url: str | None = None, cache_url: str | None = None, *,
 
 def app_from_env() -> FastAPI:
     """uvicorn factory: ``uvicorn --factory demo_service.app:app_from_env`` with
-    $DEMO_DATABASE_URL and $DEMO_REDIS_URL set."""
-    return create_app()
+    $DEMO_DATABASE_URL and $DEMO_REDIS_URL set. An empty database gets the demo catalogue, so
+    a deployed shop has something to order."""
+    app = create_app()
+    if not app.state.db.list_items():
+        app.state.db.reset()
+    return app

@@ -14,7 +14,9 @@ FAULT_ENV = "DEMO_FAULT"
 #: gates fail).
 #: slow-tail: every TAIL_EVERY-th API response waits TAIL_DELAY_S (10% of requests +400 ms):
 #: the median and a p95 threshold barely move, the nonparametric canary judge sees it.
-FAULTS = ("slow", "bug", "slow-tail")
+#: bug-checkout: placing an order crashes with a 500 while /health stays green (`./dev canary`:
+#: the deploy's verify tier stops such a release before it gets any traffic).
+FAULTS = ("slow", "bug", "slow-tail", "bug-checkout")
 SLOW_DELAY_S = 0.6
 TAIL_EVERY = 10
 TAIL_DELAY_S = 0.4

@@ -1,0 +1,167 @@
+"""Verify tiers: the project's own tests run against the new version inside a rollout.
+
+``[tool.pyramid.deploy.verify]`` names a tier (or group). At each phase it lists, the deploy
+runs ``pytest --pyramid-tier=TIER --pyramid-target=URL`` as a subprocess in the project
+folder (its own session and process group), with its own verdict file, and reads that
+verdict's target outcome (``verdict/decision.py: target_outcome``): only ``verified`` passes;
+``failed`` (a test failed), ``unverified`` (anything else the run cannot vouch for, or no
+verdict) and a time-out (the whole process group killed) fail.
+
+* ``pre-traffic``: before the new version gets any weight, against its own address. A failure
+  stops it; how many user requests reached it is counted from the router's log (0 is the
+  promise) and said in the reason.
+* ``post-promotion``: once the new version has 100%, through the router, before the bake; a
+  failure rolls back to the stable version, still warm.
+
+Each run's verdict and output stay in ``<work_dir>/verify/<deployment id>/`` with one line per
+run in ``verify.jsonl`` there, which ``pyramid history --id`` shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.durations import format_duration
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import VerifySettings
+
+INDEX = "verify.jsonl"
+#: variables of a pytest run the deploy itself may run under (a test, CI): not the verify
+#: run's, whose own invocation is judged
+_OUTER_RUN = ("PYTEST_XDIST_", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS", "COV_CORE_")
+
+
+@dataclass(frozen=True)
+class VerifyRun:
+    """One verify run: what ran against what, and what its verdict says."""
+
+    phase: str
+    tier: str
+    target: str
+    outcome: str  # verified | failed | unverified
+    reasons: tuple[str, ...]
+    verdict: str
+    log: str
+    exit_code: int | None
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "verified"
+
+    def summary(self) -> str:
+        why = "; ".join(self.reasons[:3]) or "no reason given"
+        return (f"verify tier {self.tier} {self.outcome} ({self.phase}, {self.target}, "
+                f"{format_duration(self.seconds)}): {why}")
+
+
+def folder(work_dir: Path, deployment_id: int) -> Path:
+    return work_dir / "verify" / str(deployment_id)
+
+
+def command(settings: VerifySettings, url: str, verdict: Path) -> list[str]:
+    """The verify run: the selected tier only, against ``url``, its verdict apart."""
+    return [sys.executable, "-m", "pytest", f"--pyramid-tier={settings.tier}",
+            f"--pyramid-target={url}", f"--pyramid-verdict={verdict}", "-q",
+            "-p", "no:cacheprovider"]
+
+
+def environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if not k.startswith(_OUTER_RUN)}
+
+
+def run_tier(settings: VerifySettings, *, phase: str, url: str, root: Path,
+             out_dir: Path) -> VerifyRun:
+    """Run the tier against ``url`` and judge its verdict; recorded in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    verdict, log = out_dir / f"{phase}.json", out_dir / f"{phase}.log"
+    with contextlib.suppress(FileNotFoundError):
+        verdict.unlink()  # an older run's file must never be read as this one's
+    started = time.monotonic()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env=environment(os.environ))
+        try:
+            code: int | None = process.wait(timeout=settings.timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        _kill_group(process)  # a time-out, or servers its tests left behind
+    seconds = time.monotonic() - started
+    outcome, reasons = judge(verdict, log, code, url, settings.timeout)
+    run = VerifyRun(phase, settings.tier, url, outcome, tuple(reasons), str(verdict), str(log),
+                    code, round(seconds, 3))
+    _record(out_dir, run)
+    return run
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def judge(verdict: Path, log: Path, code: int | None, url: str,
+          timeout: float) -> tuple[str, list[str]]:
+    """The run's outcome from its own verdict; a time-out or no verdict is never a pass."""
+    if code is None:
+        return "failed", [f"timed out after {format_duration(timeout)}: killed with its "
+                          "process group"]
+    from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.verdict import load_verdict
+    from pytest_pyramid.verdict.decision import target_outcome
+
+    try:
+        document = load_verdict(verdict)
+    except VerdictError as exc:
+        return "unverified", [f"pytest exited {code} without a usable verdict ({exc}): "
+                              f"{_last_line(log)}"]
+    found = target_outcome(document)
+    if found.target != url and found.outcome != "unverified":
+        return "unverified", [f"the verdict names target {found.target}, not {url}"]
+    if found.outcome == "unverified" and code not in (0, 1):  # a usage error, a crash
+        return "unverified", [*found.reasons, f"pytest exited {code}: {_last_line(log)}"]
+    return found.outcome, list(found.reasons)
+
+
+def _last_line(log: Path) -> str:
+    try:
+        lines = [line for line in log.read_text("utf-8", "replace").splitlines() if line.strip()]
+    except OSError as exc:
+        return f"its output cannot be read ({exc})"
+    return lines[-1][:300] if lines else "no output"
+
+
+def _record(out_dir: Path, run: VerifyRun) -> None:
+    """Best effort, like every bookkeeping write of a rollout: the decision is already made."""
+    with contextlib.suppress(OSError), (out_dir / INDEX).open("a", encoding="utf-8") as index:
+        index.write(json.dumps(asdict(run)) + "\n")
+
+
+def records(work_dir: Path, deployment_id: int) -> list[dict[str, Any]]:
+    """The verify runs of one deployment attempt, in order (``pyramid history --id``)."""
+    path = folder(work_dir, deployment_id) / INDEX
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return []
+    found: list[dict[str, Any]] = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                found.append(entry)
+    return found
