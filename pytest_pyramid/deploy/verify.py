@@ -3,7 +3,7 @@
 ``[tool.pyramid.deploy.verify]`` names a tier (or group). At each phase it lists, the deploy
 runs ``pytest --pyramid-tier=TIER --pyramid-target=URL`` as a subprocess in the project
 folder (its own session and process group), with its own verdict file, and reads that
-verdict's target outcome (``verdict/decision.py: target_outcome``): only ``verified`` passes;
+verdict's target outcome (``verdict/trust.py: target_result``): only ``verified`` passes;
 ``failed`` (a test failed), ``unverified`` (anything else the run cannot vouch for, or no
 verdict) and a time-out (the whole process group killed) fail.
 
@@ -122,14 +122,14 @@ def judge(verdict: Path, log: Path, code: int | None, url: str,
                           "process group"]
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict import load_verdict
-    from pytest_pyramid.verdict.decision import target_outcome
+    from pytest_pyramid.verdict.trust import target_result
 
     try:
         document = load_verdict(verdict)
     except VerdictError as exc:
         return "unverified", [f"pytest exited {code} without a usable verdict ({exc}): "
                               f"{_last_line(log)}"]
-    found = target_outcome(document)
+    found = target_result(document)
     if found.target != url and found.outcome != "unverified":
         return "unverified", [f"the verdict names target {found.target}, not {url}"]
     if found.outcome == "unverified" and code not in (0, 1):  # a usage error, a crash

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid.durations import format_duration
 from pytest_pyramid.errors import PyramidError
 from pytest_pyramid.verdict import provenance
-from pytest_pyramid.verdict.decision import approvals_needed, contradiction
+from pytest_pyramid.verdict.decision import (
+    TargetOutcome,
+    approvals_needed,
+    contradiction,
+    target_outcome,
+)
 from pytest_pyramid.verdict.document import parse_created_at
 
 if TYPE_CHECKING:
@@ -369,6 +374,13 @@ def judge(
     required, roles, sentence = approvals_needed(verdict)
     return Trust(verdict, envelope, target, policy, tuple(problems),
                  Approvals(required, tuple(roles), sentence))
+
+
+def target_result(document: Mapping[str, Any]) -> TargetOutcome:
+    """A target run's own result (verified, failed or unverified), for the deploy's verify
+    tiers: deploy reads what a verdict says through this module, never the decision module
+    (tests/test_architecture.py: no return to a folder already left)."""
+    return target_outcome(document)
 
 
 def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:
