@@ -3,7 +3,8 @@ servers, Chromium, Locust, pact - split into 1, 2, 3 and 4 CI shards, each shard
 ``-n 2``, merged with ``pyramid merge``, against one unsharded run of the same commit.
 
 The merged verdict must be the unsharded one: decision, counts per tier, gate statuses,
-per-tier and total coverage within 0.01 percentage points, and a complete run. Metric
+per-tier and total coverage within a few timing-dependent lines (TIMING_LINES), and a
+complete run. Metric
 *values* differ between any two runs of a load test; their gates' statuses are compared
 here, and identical percentiles on deterministic samples in ``tests/test_shards.py``.
 """
@@ -25,8 +26,10 @@ from pytest_pyramid.verdict import load_verdict
 pytestmark = pytest.mark.slow
 
 SUITES = Path(__file__).resolve().parents[1] / "suites"
-ARTIFACTS = (".pyramid", "pyramid-verdict.json", ".coverage", "__pycache__", ".pytest_cache",
-             "pyramid-partial-*")
+#: what a local run of the demo leaves in suites/ (git ignores it there; the copy is a new
+#: repository, so it must not carry it: the verdict's own results file would be "tracked")
+ARTIFACTS = (".pyramid", "pyramid-verdict*", "pyramid-report*", ".coverage*", "__pycache__",
+             ".pytest_cache", "pyramid-partial-*", "test-results")
 DROP = ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
         "COV_CORE_DATAFILE", "CI_NODE_INDEX", "CI_NODE_TOTAL", "GITHUB_STEP_SUMMARY")
 
@@ -62,6 +65,12 @@ def unsharded(demo: Path) -> dict[str, Any]:
     return verdict
 
 
+#: Lines of the demo that a run reaches or not by timing, whatever the split: the shop on
+#: PostgreSQL and Redis has cache-hit and connection-pool paths that depend on which requests
+#: came first (a 3-shard run covered 2 more e2e lines than the unsharded one). Exact coverage
+#: equality of merged shards is held on a deterministic project in tests/test_shards.py.
+TIMING_LINES = 3
+
 COUNTS = ("selected", "required", "status", "collected", "deselected", "files_on_disk",
           "passed", "failed", "errors", "skipped", "xfailed", "xpassed", "never_ran")
 
@@ -92,8 +101,12 @@ def test_the_demo_split_into_shards_gives_the_unsharded_verdict(
         mine, theirs = merged["tiers"][name].get("coverage"), tier.get("coverage")
         assert (mine is None) == (theirs is None)
         if theirs is not None and theirs["percent"] is not None:
-            assert abs(mine["percent"] - theirs["percent"]) <= 0.01, (name, mine, theirs)
-    assert abs(merged["coverage"]["percent"] - unsharded["coverage"]["percent"]) <= 0.01
+            assert mine["lines_total"] == theirs["lines_total"], (name, mine, theirs)
+            assert abs(mine["lines_covered"] - theirs["lines_covered"]) <= TIMING_LINES, (
+                name, mine, theirs)
+    assert merged["coverage"]["lines_total"] == unsharded["coverage"]["lines_total"]
+    assert abs(merged["coverage"]["lines_covered"] - unsharded["coverage"]["lines_covered"]) \
+        <= TIMING_LINES
     assert [(g["id"], g["status"]) for g in merged["gates"]] == [
         (g["id"], g["status"]) for g in unsharded["gates"]]
     assert sorted(merged["metrics"]) == sorted(unsharded["metrics"])
