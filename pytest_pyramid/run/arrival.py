@@ -29,7 +29,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_pyramid.run._git import run_git
 
@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import Settings
 
-#: the user property that carries an arriving test's repeats: {"repeats": n, "failed": k}
+#: the user property that carries an arriving test's repeats:
+#: {"repeats": n, "failed": k, "skipped": s, "needed": m}
 PROPERTY = "pyramid_arrival"
 #: the confidence of the stated bound (one-sided)
 CONFIDENCE = 0.95
@@ -61,6 +62,19 @@ def upper_bound(clean: int, confidence: float = CONFIDENCE) -> float:
 def attempts_needed(bound: float, confidence: float = CONFIDENCE) -> int:
     """The fewest clean attempts whose upper bound is at most ``bound``."""
     return math.ceil(math.log(1.0 - confidence) / math.log(1.0 - bound) - 1e-9)
+
+
+class Arrival(NamedTuple):
+    """An arriving test's repeats before its logged run. The repeater stops at the first
+    repeat that did not pass: a failure (``failed``), or a repeat that ended neither passed
+    nor failed (``skipped``: a skip or an xfail, 0 or 1). A test that skips itself when run
+    again is not left unrepeated and so unjudged: its changed outcome is judged
+    (gates/arrival.py), as a pass then a failure is."""
+
+    #: repeats that passed or failed (a skipped one is not counted here)
+    repeats: int
+    failed: int
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,17 +147,35 @@ def arrival_status(settings: Settings, cli_base: str | None,
     return base, ""
 
 
-def arrival_of(properties: Sequence[tuple[str, object]]) -> tuple[int, int] | None:
-    """(repeats, failed repeats) from a test's user properties; None when it did not arrive
-    or the entry is not one the repeater writes."""
+def arrival_problem(value: object) -> str | None:
+    """Why an ``arrival`` entry (a user property's value, a record's field) is not one the
+    repeater writes; None when it is. Every reader checks it here: the run's own reports, a
+    partial, the results file."""
+    if type(value) is not dict or not {"repeats", "failed", "skipped"} <= set(value) \
+            or not set(value) <= {"repeats", "failed", "skipped", "needed"}:
+        return "arrival must be an object with exactly repeats, failed and skipped"
+    repeats, failed, skipped = value["repeats"], value["failed"], value["skipped"]
+    if type(repeats) is not int or type(failed) is not int or not 0 <= failed <= repeats:
+        return "arrival's repeats and failed must be whole numbers, 0 <= failed <= repeats"
+    if type(skipped) is not int or skipped not in (0, 1) or (skipped and failed):
+        return "arrival's skipped must be 0 or 1, and 0 after a failed repeat"
+    return None
+
+
+def arrival_from(value: Mapping[str, Any]) -> Arrival:
+    """A checked entry as the run summary holds it."""
+    return Arrival(int(value["repeats"]), int(value["failed"]), int(value["skipped"]))
+
+
+def arrival_of(properties: Sequence[tuple[str, object]]) -> Arrival | None:
+    """An arriving test's repeats from its user properties; None when it did not arrive or
+    the entry is not one the repeater writes."""
     for entry in reversed(properties):
         if len(entry) != 2 or entry[0] != PROPERTY:
             continue
         value = entry[1]
-        if not isinstance(value, dict):
+        if arrival_problem(value) is not None:
             return None
-        repeats, failed = value.get("repeats"), value.get("failed")
-        if type(repeats) is int and type(failed) is int and 0 <= failed <= repeats:
-            return repeats, failed
-        return None
+        assert isinstance(value, dict)
+        return arrival_from(value)
     return None

@@ -60,18 +60,21 @@ class ArrivalRepeater:
         allowance = self.allowance.get(tier, 0.0)
         properties = item.user_properties
         kept = len(properties)
-        repeats = failed = 0
+        repeats = failed = skipped = 0
         while repeats < self.needed and self.spent[tier] < allowance:
             began = time.monotonic()
             # ``nextitem=item``: the fixtures the test itself needs next stay set up
             reports = runtestprotocol(item, nextitem=item, log=False)
             self.spent[tier] += time.monotonic() - began
-            if any(r.skipped for r in reports) and not any(r.failed for r in reports):
-                break  # a skip says nothing about flakiness
-            repeats += 1
             if any(r.failed for r in reports):
-                failed += 1
+                repeats, failed = repeats + 1, 1
                 break  # one failure decides: the logged run says whether it contradicts
+            if any(r.skipped for r in reports):
+                # a skip or an xfail ends the repeats; it is judged against the logged run,
+                # so a test that skips itself when run again is not left unjudged
+                skipped = 1
+                break
+            repeats += 1
         del properties[kept:]  # a repeat's metric samples are not the test's evidence
         properties.append((PROPERTY, {"repeats": repeats, "failed": failed,
-                                      "needed": self.needed}))
+                                      "skipped": skipped, "needed": self.needed}))
