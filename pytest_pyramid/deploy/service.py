@@ -246,12 +246,18 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
     if replayed:
         return refuse(replayed, 1, commit_time)
+    from pytest_pyramid.deploy import migrate
+
+    # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
+    schema = migrate.examine(config, commit) if config.migrations else None
+    contract = schema.contract if schema is not None else ()
     deployer, deployer_problem, tally_ = None, None, None
-    if verdict.get("decision") == "needs_approval":
+    if verdict.get("decision") == "needs_approval" or contract:
         deployer, deployer_problem = _deployer_identity(config, anchors)
         tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
-    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
+    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
+                           contract=contract)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
     from pytest_pyramid.deploy.environments import staged
@@ -266,10 +272,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         out(f"[gate] {reason}")
     if deployer:
         out(f"[gate] deployer: {deployer} (identified by --deployer-key)")
-    from pytest_pyramid.deploy import migrate
-
     # the serving release must survive the new schema: checked before anything is applied
-    schema_problems = migrate.gate(config, commit, out)
+    schema_problems = migrate.gate(config, schema, out) if schema is not None else []
     if schema_problems:
         return refuse(schema_problems, 1, commit_time)
     if request.dry_run:

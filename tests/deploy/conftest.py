@@ -17,12 +17,28 @@ from tests.deploy.helpers import Project, app_command, git
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from pytest_pyramid.toolkits.services.servers import PostgresServer
     from tests.deploy.load import Clients
 
 
 def _kill(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    """A service's database (``shop``): a real PostgreSQL standing in for production's."""
+    from pytest_pyramid.toolkits.services.servers import start_postgres
+
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not bindirs:
+        pytest.skip("PostgreSQL from apt (./dev setup installs it)")
+    server: PostgresServer = start_postgres(str(bindirs[-1]), tmp_path / "records")
+    with server.connect() as admin:
+        admin.execute("CREATE DATABASE shop")
+    yield server.conninfo("shop")
+    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 import shutil
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,11 +17,6 @@ from pytest_pyramid.deploy.migrate import applied
 from pytest_pyramid.project import read_table
 from pytest_pyramid.verdict.document import config_digest
 from tests.deploy.helpers import Load, Project
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from pytest_pyramid.toolkits.services.servers import PostgresServer
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None
@@ -42,19 +36,6 @@ FILES = {
 }
 PYRAMID = {"tiers": {"integration": {"paths": ["tests/integration"]}},
            "services": {"tiers": ["integration"], "postgres_schema": "migrations"}}
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    """The service's database: a real PostgreSQL standing in for production's."""
-    from pytest_pyramid.toolkits.services.servers import start_postgres
-
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    server: PostgresServer = start_postgres(str(bindir), tmp_path / "records")
-    with server.connect() as admin:
-        admin.execute("CREATE DATABASE shop")
-    yield server.conninfo("shop")
-    server.stop()
 
 
 def write(root: Path, files: dict[str, str]) -> None:
