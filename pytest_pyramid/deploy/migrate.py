@@ -395,8 +395,14 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
     url = database_url(config)
 
     def backup(contract: Sequence[Migration]) -> None:
+        from pytest_pyramid.deploy import backups
+        from pytest_pyramid.deploy.history import iso, now_utc
+
         names = ", ".join(m.name for m in contract)
+        taken_at = iso(now_utc())
         path = backup_database(url, config.work_dir / "backups", contract[0].name)
+        # which release's deploy took it: `pyramid rollback` from that release crosses it
+        backups.record(path, commit or "", [m.name for m in contract], taken_at)
         out(f"[migrate] {names} declared not backward-compatible (-- pyramid: contract): the "
             f"database was backed up first to {path}")
 
@@ -407,21 +413,22 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
         out("[migrate] the database already has every migration of this release")
 
 
-def _pg_dump() -> str | None:
-    """pg_dump beside the server binaries the fixtures would use, else on PATH, else in the
-    distribution's versioned folders, newest first (a pg_dump older than the server refuses)."""
+def postgres_tool(name: str) -> str | None:
+    """``name`` (pg_dump, pg_restore) beside the server binaries the fixtures would use, else
+    on PATH, else in the distribution's versioned folders, newest first (a pg_dump older than
+    the server refuses)."""
     from pytest_pyramid.toolkits.services.providers import POSTGRES, POSTGRES_ROOTS, find
 
     found = find(POSTGRES, ("binaries",), os.environ,
-                 which=lambda name, path: shutil.which(name, path=path))
+                 which=lambda tool, path: shutil.which(tool, path=path))
     folders = [found.where] if found.where else []
     folders += sorted((str(p) for root in POSTGRES_ROOTS for p in root.glob("*/bin")),
                       key=lambda f: int(Path(f).parent.name) if Path(f).parent.name.isdigit()
                       else 0, reverse=True)
     for folder in folders:
-        if shutil.which("pg_dump", path=folder):
-            return shutil.which("pg_dump", path=folder)
-    return shutil.which("pg_dump")
+        if shutil.which(name, path=folder):
+            return shutil.which(name, path=folder)
+    return shutil.which(name)
 
 
 def backup_database(url: str, folder: Path, before: str) -> Path:
@@ -430,7 +437,7 @@ def backup_database(url: str, folder: Path, before: str) -> Path:
     found as the fixtures find the server's binaries."""
     from datetime import datetime, timezone
 
-    pg_dump = _pg_dump()
+    pg_dump = postgres_tool("pg_dump")
     if pg_dump is None:
         raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
                              "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")

@@ -41,6 +41,27 @@ def database(tmp_path: Path) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One real PostgreSQL per test module; each test gets its own database (``pg_url``)."""
+    from pytest_pyramid.toolkits.services.servers import start_postgres
+
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not bindirs:
+        pytest.skip("PostgreSQL from apt (./dev setup installs it)")
+    started = start_postgres(str(bindirs[-1]), tmp_path_factory.mktemp("records"))
+    started.template = "template0"  # clones of an empty database: one per test
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    name = pg_server.clone()
+    yield pg_server.conninfo(name)
+    pg_server.drop(name)
+
+
 @pytest.fixture
 def nginx() -> str:
     path = shutil.which("nginx") or (

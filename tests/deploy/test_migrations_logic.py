@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
 from pytest_pyramid.deploy import gate
 from pytest_pyramid.deploy.approvals import Tally
+from pytest_pyramid.deploy.backups import Backup, plan_restore, record, taken_by
 from pytest_pyramid.deploy.migrate import schema_moves
 from pytest_pyramid.deploy.migrations import (
     Migration,
@@ -21,8 +23,6 @@ from pytest_pyramid.verdict.trust import TrustPolicy
 from pytest_pyramid.verdict.trust import judge as judge_trust
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pytest_pyramid.verdict.document import Verdict
 
 A = parse_migration("0001_a.sql", "CREATE TABLE a (id int);")
@@ -159,3 +159,62 @@ def test_what_moved_since_the_gate(
     moved: list[str],
 ) -> None:
     assert schema_moves(record, applied, serving) == moved
+
+
+# --- pyramid rollback and the backup before a contract step ---------------------------------
+def _backup(name: str = "20261206T120000Z-before-0003_c.dump", commit: str = "c" * 40,
+            migrations: tuple[str, ...] = ("0003_c.sql",)) -> Backup:
+    return Backup(Path("/work/backups", name), commit, migrations, "2026-12-06T12:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("crossed", "wanted", "applied", "restores", "refusal", "note"),
+    [
+        ([], None, None, False, None, None),
+        ([_backup()], None, None, False, None,
+         "the database keeps the schema of 0003_c.sql (-- pyramid: contract, applied by the "
+         "deploy of cccccccccccc): the previous release passed the schema check on it, so only "
+         "traffic moves. To also restore the database as it was before, roll back with "
+         "--restore-backup 20261206T120000Z-before-0003_c.dump (taken 2026-12-06T12:00:00Z; "
+         "every write made after it is lost)"),
+        ([_backup()], "20261206T120000Z-before-0003_c.dump", {"0003_c.sql": "x"}, True, None,
+         None),
+        # the oldest backup of the deploy is the one crossed: it precedes every contract step
+        ([_backup(), _backup("20261206T130000Z-before-0004_d.dump")],
+         "20261206T130000Z-before-0004_d.dump", {"0003_c.sql": "x"}, False,
+         "this rollback crosses the backup 20261206T120000Z-before-0003_c.dump (taken "
+         "2026-12-06T12:00:00Z before 0003_c.sql), not that one; nothing was moved", None),
+        ([], "20261206T120000Z-before-0003_c.dump", None, False,
+         "this rollback crosses no contract migration backup", None),
+        ([_backup()], "20261206T120000Z-before-0003_c.dump", {}, False,
+         "0003_c.sql is not applied to the database now (restored already?)", None),
+    ],
+    ids=["nothing-crossed", "crossed-not-asked", "crossed-asked", "asked-another",
+         "asked-nothing-crossed", "already-restored"],
+)
+def test_a_rollback_restores_only_the_backup_it_crosses_when_asked_by_name(
+    crossed: list[Backup], wanted: str | None, applied: dict[str, str] | None, restores: bool,
+    refusal: str | None, note: str | None,
+) -> None:
+    planned = plan_restore(crossed, wanted, applied)
+    assert (planned.backup is not None) is restores
+    assert planned.backup is None or planned.backup == crossed[0]
+    assert planned.note == note
+    if refusal is None:
+        assert planned.refusal is None
+    else:
+        assert planned.refusal is not None
+        assert refusal in planned.refusal
+
+
+def test_backups_are_found_by_the_release_that_took_them(tmp_path: Path) -> None:
+    for name, commit in (("20261206T130000Z-before-0004_d.dump", "c" * 40),
+                         ("20261206T120000Z-before-0003_c.dump", "c" * 40),
+                         ("20261206T110000Z-before-0002_b.dump", "b" * 40)):
+        (tmp_path / name).write_bytes(b"dump")
+        record(tmp_path / name, commit, ["x.sql"], "t")
+    (tmp_path / "20261206T140000Z-before-0005_e.json").write_text('{"dump": "gone.dump"}')
+    (tmp_path / "broken.json").write_text("{")
+    assert [b.name for b in taken_by(tmp_path, "c" * 40)] == [
+        "20261206T120000Z-before-0003_c.dump", "20261206T130000Z-before-0004_d.dump"]
+    assert taken_by(tmp_path, "d" * 40) == []

@@ -1,6 +1,9 @@
-"""The gate's schema check holds only for the schema and the serving release it saw: when
+"""Applying a release's migrations against a real PostgreSQL, after the gate judged them.
+
+The gate's schema check holds only for the schema and the serving release it saw: when
 another deploy migrates the database (and takes over serving) between the gate and the apply,
-the apply checks again under the advisory lock, against what is true then.
+the apply checks again under the advisory lock, against what is true then. A contract step is
+backed up first, and `pyramid rollback --restore-backup` restores that backup.
 
 Two real migrators against one real PostgreSQL. They are ordered by the lock itself: the first
 holds it and starts the second, then waits until PostgreSQL shows the second waiting for it
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pyramid.deploy.backups import after_rollback, for_rollback, taken_by
 from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.migrate import Examined, applied, apply, apply_release, record_gate
 from pytest_pyramid.deploy.migrations import MigrationError, Plan, parse_migration, read_folder
@@ -26,7 +30,7 @@ from pytest_pyramid.deploy.processes import Version
 from pytest_pyramid.deploy.state import DeployState, save_state
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.toolkits.services.servers import PostgresServer
@@ -63,6 +67,7 @@ B_PYPROJECT = """
 MIGRATOR = """
 import json, sys
 from pathlib import Path
+from pytest_pyramid.deploy.backups import after_rollback, for_rollback, taken_by
 from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.migrate import apply_release
 from pytest_pyramid.deploy.migrations import MigrationError
@@ -73,24 +78,6 @@ try:
 except MigrationError as exc:
     print(f"REFUSED: {exc}")
 """
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    from pytest_pyramid.toolkits.services.servers import start_postgres
-
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    started = start_postgres(str(bindir), tmp_path_factory.mktemp("records"))
-    started.template = "template0"
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def url(server: PostgresServer) -> Iterator[str]:
-    name = server.clone()
-    yield server.conninfo(name)
-    server.drop(name)
 
 
 def release(root: Path, *migrations: Any, files: Mapping[str, str] | None = None) -> Path:
@@ -115,24 +102,24 @@ def serving(config: DeployConfig, commit: str, folder: Path) -> None:
         commit, 1, 1, str(folder), "", None)))
 
 
-def gate_checked(config: DeployConfig, url: str, folder: Path, serving_commit: str,
+def gate_checked(config: DeployConfig, pg_url: str, folder: Path, serving_commit: str,
                  contract: tuple[str, ...] = ()) -> None:
     """What the gate records once the serving release's tier passed on ``folder``."""
-    now = applied(url)
+    now = applied(pg_url)
     steps = Plan(tuple(m for m in read_folder(folder) if m.name not in now), ())
-    record_gate(config, Examined(CHECKING, (), url, folder, now, steps),
+    record_gate(config, Examined(CHECKING, (), pg_url, folder, now, steps),
                 (serving_commit, "/old") if serving_commit else None)
     # the contract steps whose approvals the gate counted (it records those pending then)
     path = config.work_dir / "migrations" / f"gate-{CHECKING}.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "contract": list(contract)}))
 
 
-def waiting_for_the_lock(url: str, migrator: subprocess.Popen[str]) -> None:
+def waiting_for_the_lock(pg_url: str, migrator: subprocess.Popen[str]) -> None:
     """Until PostgreSQL shows a session waiting for an advisory lock (the migrator's)."""
     import psycopg
 
     deadline = time.monotonic() + 180
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
         while conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
                            "NOT granted").fetchone() != (1,):
             assert migrator.poll() is None, migrator.communicate()
@@ -141,20 +128,20 @@ def waiting_for_the_lock(url: str, migrator: subprocess.Popen[str]) -> None:
 
 
 def test_a_schema_moved_by_another_deploy_is_checked_again_under_the_lock(
-    server: PostgresServer, url: str, tmp_path: Path
+    pg_server: PostgresServer, pg_url: str, tmp_path: Path
 ) -> None:
     table = settings(tmp_path)
     config = build_config(table, source="test", root=tmp_path)
-    apply(url, [CREATE], lambda line: None)
+    apply(pg_url, [CREATE], lambda line: None)
     a = release(tmp_path / "a", CREATE, NOTE, DROP_NOTE)
     b = release(tmp_path / "b", CREATE, NOTE, files={
         "pyproject.toml": B_PYPROJECT, "tests/test_orders.py": B_TESTS,
         "conftest.py": 'pytest_plugins = ["pytest_pyramid.toolkits.plugin"]\n'})
     # A's gate: the old release (it never read orders.note) passed on 0001-0003
-    gate_checked(config, url, a / "migrations", OLD)
-    environ = {**os.environ, "SHOP_DATABASE_URL": url,
-               # the check's pytest run builds its template on this server: no initdb of its own
-               "PYRAMID_POSTGRES_URL": server.conninfo("postgres")}
+    gate_checked(config, pg_url, a / "migrations", OLD)
+    environ = {**os.environ, "SHOP_DATABASE_URL": pg_url,
+               # the check's pytest run builds its template on this pg_server: no initdb of its own
+               "PYRAMID_POSTGRES_URL": pg_server.conninfo("postgres")}
     started: list[subprocess.Popen[str]] = []
 
     def then_a_waits(steps: Plan, now: Mapping[str, str]) -> None:
@@ -163,9 +150,9 @@ def test_a_schema_moved_by_another_deploy_is_checked_again_under_the_lock(
         started.append(subprocess.Popen(
             [sys.executable, "-c", MIGRATOR, json.dumps([table, str(tmp_path), str(a), CHECKING])],
             env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-        waiting_for_the_lock(url, started[0])
+        waiting_for_the_lock(pg_url, started[0])
 
-    assert apply(url, read_folder(b / "migrations"), lambda line: None,
+    assert apply(pg_url, read_folder(b / "migrations"), lambda line: None,
                  before_apply=then_a_waits) == ["0002_note.sql"]
     [migrator] = started
     said, _ = migrator.communicate(timeout=600)
@@ -177,18 +164,18 @@ def test_a_schema_moved_by_another_deploy_is_checked_again_under_the_lock(
            "schema: 1 failed, 0 passed" in said, said
     assert "failed: tests/test_orders.py::test_orders_keep_a_note" in said
     # nothing of A's was applied: B keeps its column
-    assert set(applied(url)) == {"0001_orders.sql", "0002_note.sql"}
+    assert set(applied(pg_url)) == {"0001_orders.sql", "0002_note.sql"}
 
 
 def test_a_schema_as_the_gate_saw_it_is_not_checked_again(
-    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = build_config(settings(tmp_path), source="test", root=tmp_path)
-    monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    apply(url, [CREATE], lambda line: None)
+    monkeypatch.setenv("SHOP_DATABASE_URL", pg_url)
+    apply(pg_url, [CREATE], lambda line: None)
     a = release(tmp_path / "a", CREATE, NOTE)
     serving(config, OLD, tmp_path / "old")
-    gate_checked(config, url, a / "migrations", OLD)
+    gate_checked(config, pg_url, a / "migrations", OLD)
     said: list[str] = []
     apply_release(config, a, said.append, commit=CHECKING)
     assert said == ["[migrate] the schema and the serving release are as the gate checked them",
@@ -197,24 +184,63 @@ def test_a_schema_as_the_gate_saw_it_is_not_checked_again(
 
 @pytest.mark.parametrize("approved", [False, True], ids=["not-approved", "approved"])
 def test_a_contract_step_the_gate_counted_no_approval_for_is_refused(
-    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, approved: bool
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, approved: bool
 ) -> None:
     """E.g. the database was restored from a backup after the gate: the contract step is
     pending again, and nobody approved applying it this time."""
     config = build_config(settings(tmp_path), source="test", root=tmp_path)
-    monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    apply(url, [CREATE, NOTE], lambda line: None)
+    monkeypatch.setenv("SHOP_DATABASE_URL", pg_url)
+    apply(pg_url, [CREATE, NOTE], lambda line: None)
     a = release(tmp_path / "a", CREATE, NOTE, CONTRACT)
     serving(config, OLD, tmp_path / "old")
-    gate_checked(config, url, a / "migrations", OLD,
+    gate_checked(config, pg_url, a / "migrations", OLD,
                  contract=(CONTRACT.name,) if approved else ())
     if not approved:
         with pytest.raises(MigrationError, match=r"0003_drop_note\.sql \(-- pyramid: contract\) "
                                                  r"is pending, but the deploy gate counted no "
                                                  r"approval for it"):
             apply_release(config, a, lambda line: None, commit=CHECKING)
-        assert set(applied(url)) == {"0001_orders.sql", "0002_note.sql"}
+        assert set(applied(pg_url)) == {"0001_orders.sql", "0002_note.sql"}
         return
     apply_release(config, a, lambda line: None, commit=CHECKING)
-    assert set(applied(url)) == {"0001_orders.sql", "0002_note.sql", "0003_drop_note.sql"}
-    assert [p.suffix for p in (config.work_dir / "backups").iterdir()] == [".dump"]
+    assert set(applied(pg_url)) == {"0001_orders.sql", "0002_note.sql", "0003_drop_note.sql"}
+    [backup] = taken_by(config.work_dir / "backups", CHECKING)
+    assert backup.migrations == ("0003_drop_note.sql",)
+
+
+def test_a_rollback_asked_by_name_restores_the_backup_and_loses_later_writes(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    config = build_config(settings(tmp_path), source="test", root=tmp_path)
+    monkeypatch.setenv("SHOP_DATABASE_URL", pg_url)
+    apply(pg_url, [CREATE, NOTE], lambda line: None)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO orders (qty, note) VALUES (1, 'before')")
+    a = release(tmp_path / "a", CREATE, NOTE, CONTRACT)
+    serving(config, OLD, tmp_path / "old")
+    gate_checked(config, pg_url, a / "migrations", OLD, contract=(CONTRACT.name,))
+    apply_release(config, a, lambda line: None, commit=CHECKING)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO orders (qty) VALUES (2)")  # a write after the backup
+    [backup] = taken_by(config.work_dir / "backups", CHECKING)
+
+    # `pyramid rollback` from the release that took it, not asked: traffic only, named backup
+    plain = for_rollback(config, CHECKING, None)
+    assert plain.backup is None
+    assert plain.note is not None
+    assert f"--restore-backup {backup.name}" in plain.note
+    assert for_rollback(config, OLD, None).note is None  # another release's rollback
+    said: list[str] = []
+    recorded = after_rollback(config, for_rollback(config, CHECKING, backup.name), said.append)
+    assert recorded == (f"database restored from {backup.name} (taken {backup.taken_at}, before "
+                        "0003_drop_note.sql; writes made after it were discarded)")
+    assert "every write made after it is lost" in said[0]
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT qty, note FROM orders").fetchall() == [(1, "before")]
+    # the contract step is pending again: a later deploy asks for its approval again
+    assert set(applied(pg_url)) == {"0001_orders.sql", "0002_note.sql"}
+    again = for_rollback(config, CHECKING, backup.name)
+    assert again.refusal is not None
+    assert "0003_drop_note.sql is not applied to the database now" in again.refusal
