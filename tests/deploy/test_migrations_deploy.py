@@ -97,3 +97,10 @@ def test_a_breaking_migration_is_refused_and_an_expand_step_goes_out(
         result.stdout.index(f"[start] {third[:12]}")
     assert set(applied(database)) == {"0001_orders.sql", "0002_note.sql"}
     assert project.state()["stable"]["commit"] == third
+
+    # v3's deploy took no backup (no contract step): a restore asked for is refused, unmoved
+    result = project.run("rollback", "--restore-backup", "20261206T120000Z-before-x.dump")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "--restore-backup 20261206T120000Z-before-x.dump: this rollback crosses no contract " \
+           "migration backup" in result.stdout
+    assert project.state()["stable"]["commit"] == third
