@@ -58,8 +58,11 @@ def judge(
         notes.append("WARNING: the verdict carries a signature, but no trusted_keys are "
                      "configured, so it was not verified")
     decision = verdict.get("decision")
-    if (decision == "needs_approval" or contract) and deployer_problem:
+    if decision == "needs_approval" and deployer_problem:
         refused.append(deployer_problem)
+    elif contract and deployer_problem:
+        refused.append(f"contract migration {', '.join(contract)} (-- pyramid: contract) needs "
+                       f"approval, so the deployer must be identified: {deployer_problem}")
     if refused:
         return GateJudgement("refused", tuple(refused))
     if decision == "ready" and not contract:

@@ -112,7 +112,9 @@ def _gate(decision: str, contract: tuple[str, ...], *, counted: tuple[str, ...] 
          "backward-compatible) needs 1 approval(s) from lead, sre (risk high, score 7.0); has "
          "1: approved by alice (lead)"),
         # whoever deploys a contract step is identified, so their own approval never counts
-        ("ready", ("0003_c.sql",), ("alice (lead)",), "who deploys?", "refused", "who deploys?"),
+        ("ready", ("0003_c.sql",), ("alice (lead)",), "who deploys?", "refused",
+         "contract migration 0003_c.sql (-- pyramid: contract) needs approval, so the deployer "
+         "must be identified: who deploys?"),
         ("ready", (), (), "who deploys?", "allowed", "verdict is ready"),
         ("needs_approval", ("0003_c.sql",), (), None, "needs_approval",
          "contract migration 0003_c.sql"),
