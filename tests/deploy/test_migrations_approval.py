@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.deploy.migrate import applied, apply
-from pytest_pyramid.deploy.migrations import read_folder
+from pytest_pyramid.deploy.migrate import applied
 
 if TYPE_CHECKING:
     from tests.deploy.helpers import Project
@@ -72,11 +71,3 @@ def test_a_contract_migration_needs_an_approval_naming_it(
     assert "approved by alice (lead)" in allowed.stdout
     assert "contract migration 0002_drop_note.sql" in allowed.stdout
 
-    # once the database has it, a later release carrying it asks for nothing more
-    apply(database, read_folder(repo.root / "migrations"), lambda line: None)
-    (repo.root / "README").write_text("v2\n")
-    repo.commit("v2: the contract step is already applied")
-    later = repo.run("deploy", "--dry-run")
-    assert later.returncode == 0, later.stdout
-    assert "verdict is ready, fresh, and for this commit" in later.stdout
-    assert "contract migration" not in later.stdout
