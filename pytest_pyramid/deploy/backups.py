@@ -21,20 +21,22 @@ Restoring is destructive, so it is never a default and never a guess:
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.deploy.migrations import MigrationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-    from pathlib import Path
+    from collections.abc import Mapping, Sequence
 
-    from pytest_pyramid.deploy.config import DeployConfig
 
-#: a restore of a large database may take long on a loaded machine
+#: a backup or a restore of a large database may take long on a loaded machine
 RESTORE_TIMEOUT_S = 1800.0
+BACKUP_TIMEOUT_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -125,18 +127,12 @@ def plan_restore(crossed: Sequence[Backup], wanted: str | None,
     return RestorePlan(backup=first)
 
 
-def _pg_restore() -> str | None:
-    from pytest_pyramid.deploy.migrate import postgres_tool
-
-    return postgres_tool("pg_restore")
-
-
 def restore(url: str, backup: Backup) -> None:
     """Restore ``backup`` into the database at ``url`` in one transaction: the objects the
     dump holds are dropped and created again with their rows as they were (the migrations'
     record too, so the contract step is pending again); anything the dump does not hold is
     left as it is."""
-    pg_restore = _pg_restore()
+    pg_restore = postgres_tool("pg_restore")
     if pg_restore is None:
         raise MigrationError("no pg_restore was found (PATH, the server's binaries, "
                              "/usr/lib/postgresql/*/bin)")
@@ -153,38 +149,45 @@ def restore(url: str, backup: Backup) -> None:
                              f"{result.stderr.strip()[-400:]}")
 
 
-def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None) -> RestorePlan:
-    """What ``pyramid rollback`` from the release ``serving`` does about the database."""
-    from pytest_pyramid.deploy.migrate import applied, database_url
+def postgres_tool(name: str) -> str | None:
+    """``name`` (pg_dump, pg_restore) beside the server binaries the fixtures would use, else
+    on PATH, else in the distribution's versioned folders, newest first (a pg_dump older than
+    the server refuses)."""
+    from pytest_pyramid.toolkits.services.providers import POSTGRES, POSTGRES_ROOTS, find
 
-    if not config.migrations or serving is None:
-        crossed: list[Backup] = []
-    else:
-        crossed = taken_by(config.work_dir / "backups", serving)
-    now: Mapping[str, str] | None = None
-    if wanted is not None and crossed:
-        try:
-            now = applied(database_url(config))
-        except MigrationError as exc:
-            return RestorePlan(refusal=f"--restore-backup {wanted}: {exc}; nothing was moved")
-    return plan_restore(crossed, wanted, now)
+    found = find(POSTGRES, ("binaries",), os.environ,
+                 which=lambda tool, path: shutil.which(tool, path=path))
+    folders = [found.where] if found.where else []
+    folders += sorted((str(p) for root in POSTGRES_ROOTS for p in root.glob("*/bin")),
+                      key=lambda f: int(Path(f).parent.name) if Path(f).parent.name.isdigit()
+                      else 0, reverse=True)
+    for folder in folders:
+        if shutil.which(name, path=folder):
+            return shutil.which(name, path=folder)
+    return shutil.which(name)
 
 
-def after_rollback(config: DeployConfig, plan: RestorePlan, out: Callable[[str], None]) -> str:
-    """Once traffic is back on the previous release: restore the backup the plan names. Returns
-    the sentence the rollback's history row records ("" when there is nothing to record);
-    raises MigrationError when the restore failed (the database is then as it was)."""
-    from pytest_pyramid.deploy.migrate import database_url
+def backup_database(url: str, folder: Path, before: str) -> Path:
+    """``pg_dump`` of the database at ``url`` (custom format, for ``pg_restore``) into
+    ``folder``, named by the time and the migration it precedes; the distribution's pg_dump,
+    found as the fixtures find the server's binaries."""
+    from datetime import datetime, timezone
 
-    if plan.note:
-        out(f"[rollback] {plan.note}")
-    backup = plan.backup
-    if backup is None:
-        return ""
-    out(f"[rollback] restoring the database from {backup.dump} (taken {backup.taken_at}, "
-        f"before {', '.join(backup.migrations)}): every write made after it is lost")
-    restore(database_url(config), backup)
-    said = (f"database restored from {backup.name} (taken {backup.taken_at}, before "
-            f"{', '.join(backup.migrations)}; writes made after it were discarded)")
-    out(f"[rollback] {said}")
-    return said
+    pg_dump = postgres_tool("pg_dump")
+    if pg_dump is None:
+        raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
+                             "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{stamp}-before-{Path(before).stem}.dump"
+    try:
+        result = subprocess.run([pg_dump, "--format=custom", f"--file={path}", f"--dbname={url}"],
+                                capture_output=True, text=True, timeout=BACKUP_TIMEOUT_S,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MigrationError(f"pg_dump failed, nothing was applied: {exc}") from None
+    if result.returncode != 0:
+        path.unlink(missing_ok=True)
+        raise MigrationError(f"pg_dump failed with status {result.returncode}, nothing was "
+                             f"applied: {result.stderr.strip()[-400:]}")
+    return path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
+    from pytest_pyramid.deploy.backups import Backup, RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
 
 #: the table that records what was applied (name, content hash, when)
@@ -400,7 +400,7 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
 
         names = ", ".join(m.name for m in contract)
         taken_at = iso(now_utc())
-        path = backup_database(url, config.work_dir / "backups", contract[0].name)
+        path = backups.backup_database(url, config.work_dir / "backups", contract[0].name)
         # which release's deploy took it: `pyramid rollback` from that release crosses it
         backups.record(path, commit or "", [m.name for m in contract], taken_at)
         out(f"[migrate] {names} declared not backward-compatible (-- pyramid: contract): the "
@@ -413,45 +413,41 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
         out("[migrate] the database already has every migration of this release")
 
 
-def postgres_tool(name: str) -> str | None:
-    """``name`` (pg_dump, pg_restore) beside the server binaries the fixtures would use, else
-    on PATH, else in the distribution's versioned folders, newest first (a pg_dump older than
-    the server refuses)."""
-    from pytest_pyramid.toolkits.services.providers import POSTGRES, POSTGRES_ROOTS, find
-
-    found = find(POSTGRES, ("binaries",), os.environ,
-                 which=lambda tool, path: shutil.which(tool, path=path))
-    folders = [found.where] if found.where else []
-    folders += sorted((str(p) for root in POSTGRES_ROOTS for p in root.glob("*/bin")),
-                      key=lambda f: int(Path(f).parent.name) if Path(f).parent.name.isdigit()
-                      else 0, reverse=True)
-    for folder in folders:
-        if shutil.which(name, path=folder):
-            return shutil.which(name, path=folder)
-    return shutil.which(name)
+# --- pyramid rollback and a contract step's backup (deploy/backups.py) -------------------
 
 
-def backup_database(url: str, folder: Path, before: str) -> Path:
-    """``pg_dump`` of the database at ``url`` (custom format, for ``pg_restore``) into
-    ``folder``, named by the time and the migration it precedes; the distribution's pg_dump,
-    found as the fixtures find the server's binaries."""
-    from datetime import datetime, timezone
+def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None) -> RestorePlan:
+    """What ``pyramid rollback`` from the release ``serving`` does about the database."""
+    from pytest_pyramid.deploy.backups import RestorePlan, plan_restore, taken_by
 
-    pg_dump = postgres_tool("pg_dump")
-    if pg_dump is None:
-        raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
-                             "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"{stamp}-before-{Path(before).stem}.dump"
-    try:
-        result = subprocess.run([pg_dump, "--format=custom", f"--file={path}", f"--dbname={url}"],
-                                capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
-                                check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MigrationError(f"pg_dump failed, nothing was applied: {exc}") from None
-    if result.returncode != 0:
-        path.unlink(missing_ok=True)
-        raise MigrationError(f"pg_dump failed with status {result.returncode}, nothing was "
-                             f"applied: {result.stderr.strip()[-400:]}")
-    return path
+    if not config.migrations or serving is None:
+        crossed: list[Backup] = []
+    else:
+        crossed = taken_by(config.work_dir / "backups", serving)
+    now: Mapping[str, str] | None = None
+    if wanted is not None and crossed:
+        try:
+            now = applied(database_url(config))
+        except MigrationError as exc:
+            return RestorePlan(refusal=f"--restore-backup {wanted}: {exc}; nothing was moved")
+    return plan_restore(crossed, wanted, now)
+
+
+def after_rollback(config: DeployConfig, plan: RestorePlan, out: Callable[[str], None]) -> str:
+    """Once traffic is back on the previous release: restore the backup the plan names. Returns
+    the sentence the rollback's history row records ("" when there is nothing to record);
+    raises MigrationError when the restore failed (the database is then as it was)."""
+    from pytest_pyramid.deploy.backups import restore
+
+    if plan.note:
+        out(f"[rollback] {plan.note}")
+    backup = plan.backup
+    if backup is None:
+        return ""
+    out(f"[rollback] restoring the database from {backup.dump} (taken {backup.taken_at}, "
+        f"before {', '.join(backup.migrations)}): every write made after it is lost")
+    restore(database_url(config), backup)
+    said = (f"database restored from {backup.name} (taken {backup.taken_at}, before "
+            f"{', '.join(backup.migrations)}; writes made after it were discarded)")
+    out(f"[rollback] {said}")
+    return said

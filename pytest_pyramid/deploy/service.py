@@ -1154,7 +1154,7 @@ def revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
 
 def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
             restore_backup: str | None = None) -> int:
-    from pytest_pyramid.deploy import backups
+    from pytest_pyramid.deploy import migrate
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld
 
@@ -1170,7 +1170,7 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
                 return 1
             current = state.stable
             # a contract migration's backup: restored only when asked by name (backups.py)
-            database = backups.for_rollback(config, current.commit if current else None,
+            database = migrate.for_rollback(config, current.commit if current else None,
                                             restore_backup)
             if database.refusal is not None:
                 out(f"[rollback] refused: {database.refusal}")
@@ -1205,7 +1205,7 @@ def _restore_after_revert(config: DeployConfig, database: RestorePlan, outcome: 
     the history row); a failed restore leaves traffic where it is and exits 1."""
     from dataclasses import replace
 
-    from pytest_pyramid.deploy.backups import after_rollback
+    from pytest_pyramid.deploy.migrate import after_rollback
     from pytest_pyramid.deploy.migrations import MigrationError
 
     try:

@@ -22,9 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.deploy.backups import after_rollback, for_rollback, taken_by
+from pytest_pyramid.deploy.backups import taken_by
 from pytest_pyramid.deploy.config import build_config
-from pytest_pyramid.deploy.migrate import Examined, applied, apply, apply_release, record_gate
+from pytest_pyramid.deploy.migrate import (
+    Examined,
+    after_rollback,
+    applied,
+    apply,
+    apply_release,
+    for_rollback,
+    record_gate,
+)
 from pytest_pyramid.deploy.migrations import MigrationError, Plan, parse_migration, read_folder
 from pytest_pyramid.deploy.processes import Version
 from pytest_pyramid.deploy.state import DeployState, save_state
@@ -67,7 +75,7 @@ B_PYPROJECT = """
 MIGRATOR = """
 import json, sys
 from pathlib import Path
-from pytest_pyramid.deploy.backups import after_rollback, for_rollback, taken_by
+from pytest_pyramid.deploy.backups import taken_by
 from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.migrate import apply_release
 from pytest_pyramid.deploy.migrations import MigrationError

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.deploy.backups import backup_database
 from pytest_pyramid.deploy.migrate import (
     TABLE,
     applied,
     apply,
-    backup_database,
     compatibility_check,
 )
 from pytest_pyramid.deploy.migrations import Migration, MigrationError, parse_migration
