@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 #: a backup or a restore of a large database may take long on a loaded machine
 RESTORE_TIMEOUT_S = 1800.0
 BACKUP_TIMEOUT_S = 900.0
+#: how long the restore waits for a lock a running transaction holds (PostgreSQL's syntax)
+LOCK_TIMEOUT = "60s"
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,12 @@ def restore(url: str, backup: Backup) -> None:
                              "/usr/lib/postgresql/*/bin)")
     argv = [pg_restore, "--clean", "--if-exists", "--single-transaction", "--no-owner",
             "--exit-on-error", f"--dbname={url}", str(backup.dump)]
+    # a session of the serving version left in an open transaction holds locks the restore's
+    # DROPs wait for: give up after LOCK_TIMEOUT (one transaction: nothing changed) and say so
+    options = f"{os.environ.get('PGOPTIONS', '')} -c lock_timeout={LOCK_TIMEOUT}".strip()
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=RESTORE_TIMEOUT_S,
-                                check=False)
+                                check=False, env={**os.environ, "PGOPTIONS": options})
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MigrationError(f"pg_restore of {backup.name} failed: {exc}") from None
     if result.returncode != 0:
