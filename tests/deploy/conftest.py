@@ -63,6 +63,20 @@ def pg_url(pg_server: PostgresServer) -> Iterator[str]:
 
 
 @pytest.fixture
+def approver_keys(tmp_path: Path) -> Path:
+    """alice approves, carol deploys: key pairs as `pyramid keygen` writes them."""
+    from pytest_pyramid.verdict.signing import generate_private_key, private_pem, public_pem
+
+    folder = tmp_path / "approver-keys"
+    folder.mkdir()
+    for name in ("alice", "carol"):
+        key = generate_private_key()
+        (folder / f"{name}.key").write_bytes(private_pem(key))
+        (folder / f"{name}.pub").write_bytes(public_pem(key.public_key()))
+    return folder
+
+
+@pytest.fixture
 def nginx() -> str:
     path = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
