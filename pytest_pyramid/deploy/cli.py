@@ -160,6 +160,12 @@ def add_commands(subparsers: Subparsers) -> None:
                        help="the rollout this is for (refused when another one is in progress)")
         p.add_argument("--wait", type=_duration_flag, default=60.0, metavar="DURATION",
                        help="how long to wait for a running deploy to act (default 60s)")
+        if name == "rollback":
+            p.add_argument("--restore-backup", default=None, metavar="NAME",
+                           help="also restore the database from the pg_dump backup NAME that "
+                                "the serving release's deploy took before a contract "
+                                "migration (the rollback names it; writes made after it are "
+                                "lost)")
         p.set_defaults(func=cmd_control, action=name)
 
     p = subparsers.add_parser("stop", help="stop the router and every version a deploy started")
@@ -284,7 +290,8 @@ def cmd_control(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
     return service.control(_config(args), args.action, by=args.by, rollout_id=args.rollout,
-                           wait=args.wait, out=_say)
+                           wait=args.wait, out=_say,
+                           restore_backup=getattr(args, "restore_backup", None))
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

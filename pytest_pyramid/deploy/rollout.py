@@ -307,7 +307,7 @@ class Deployer:
             from pytest_pyramid.deploy.migrations import MigrationError
 
             try:
-                apply_release(self.config, release, self.out)
+                apply_release(self.config, release, self.out, commit=commit)
             except MigrationError as exc:
                 raise StartError(f"its migrations were not applied, so it was not started: "
                                  f"{exc}") from None

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.anchors import Anchors
     from pytest_pyramid.deploy.approvals import Tally
+    from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.processes import Registry, Version
@@ -246,12 +247,18 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
     if replayed:
         return refuse(replayed, 1, commit_time)
+    from pytest_pyramid.deploy import migrate
+
+    # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
+    schema = migrate.examine(config, commit) if config.migrations else None
+    contract = schema.contract if schema is not None else ()
     deployer, deployer_problem, tally_ = None, None, None
-    if verdict.get("decision") == "needs_approval":
+    if verdict.get("decision") == "needs_approval" or contract:
         deployer, deployer_problem = _deployer_identity(config, anchors)
         tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
-    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
+    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
+                           contract=contract)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
     from pytest_pyramid.deploy.environments import staged
@@ -266,10 +273,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         out(f"[gate] {reason}")
     if deployer:
         out(f"[gate] deployer: {deployer} (identified by --deployer-key)")
-    from pytest_pyramid.deploy import migrate
-
     # the serving release must survive the new schema: checked before anything is applied
-    schema_problems = migrate.gate(config, commit, out)
+    schema_problems = migrate.gate(config, schema, out) if schema is not None else []
     if schema_problems:
         return refuse(schema_problems, 1, commit_time)
     if request.dry_run:
@@ -1060,8 +1065,9 @@ def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
 
 # -- abort / promote / rollback --------------------------------------------------------------------
 def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | None, wait: float,
-            out: Callable[[str], None]) -> int:
-    """Ask the running deploy to act on its rollout, or act directly when none runs."""
+            out: Callable[[str], None], restore_backup: str | None = None) -> int:
+    """Ask the running deploy to act on its rollout, or act directly when none runs.
+    ``restore_backup``: `pyramid rollback --restore-backup NAME` (deploy/backups.py)."""
     from pytest_pyramid.deploy.state import LockHeld, read_answer, send_request, withdraw
     from pytest_pyramid.deploy.supervisor import watcher
 
@@ -1070,8 +1076,12 @@ def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | Non
     rollout = state.rollout
     if rollout is None:
         if action == "rollback":
-            return revert(config, by=by, out=out)
+            return revert(config, by=by, out=out, restore_backup=restore_backup)
         out(f"[{action}] refused: no rollout in progress in {config.work_dir}")
+        return 1
+    if restore_backup is not None:  # a canary's rollback returns to the checked release
+        out(f"[{action}] refused: --restore-backup is for a rollback with no rollout in "
+            f"progress (rollout #{rollout.id} is); nothing was moved")
         return 1
     if rollout_id is not None and rollout_id != rollout.id:
         out(f"[{action}] refused: rollout #{rollout_id} is not in progress (rollout "
@@ -1132,17 +1142,19 @@ def _settle_directly(config: DeployConfig, router: Router, action: str, who: str
 
 
 def revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
-           watch_after: bool = True) -> int:
+           watch_after: bool = True, restore_backup: str | None = None) -> int:
     """`pyramid rollback` with no rollout: back to the version before the current one. The
     release serving afterwards is watched (``watch_after``; the watch itself goes on in its
     own process instead)."""
-    code = _revert(config, by=by, out=out)
+    code = _revert(config, by=by, out=out, restore_backup=restore_backup)
     if watch_after:
         start_watch(config, out)
     return code
 
 
-def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
+def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
+            restore_backup: str | None = None) -> int:
+    from pytest_pyramid.deploy import migrate
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld
 
@@ -1156,8 +1168,14 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
             if state.previous is None:
                 out("[rollback] refused: no earlier version is recorded to roll back to")
                 return 1
-            history = _history(config, out)
             current = state.stable
+            # a contract migration's backup: restored only when asked by name (backups.py)
+            database = migrate.for_rollback(config, current.commit if current else None,
+                                            restore_backup)
+            if database.refusal is not None:
+                out(f"[rollback] refused: {database.refusal}")
+                return 1
+            history = _history(config, out)
             try:
                 row = history.start(commit=state.previous.commit, commit_time=None,
                                     strategy="rollback", dry_run=False, verdict_path="",
@@ -1166,6 +1184,8 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
                 row = None
                 out("[rollback] WARNING: the history cannot record this rollback")
             outcome = Deployer(config, router, history, out).revert(state, who=who)
+            if outcome.outcome == "succeeded":  # traffic first: the previous release works on both
+                outcome = _restore_after_revert(config, database, outcome, out)
             if row is not None:
                 _finish(history, row, "", outcome)
             if outcome.outcome == "succeeded" and current is not None and \
@@ -1177,6 +1197,24 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
     except LockHeld as exc:
         out(f"[rollback] refused: {exc}, and it has no rollout to roll back yet; try again")
         return 1
+
+
+def _restore_after_revert(config: DeployConfig, database: RestorePlan, outcome: Outcome,
+                          out: Callable[[str], None]) -> Outcome:
+    """The rollback's outcome once the database is restored as asked (its reason says so, for
+    the history row); a failed restore leaves traffic where it is and exits 1."""
+    from dataclasses import replace
+
+    from pytest_pyramid.deploy.migrate import after_rollback
+    from pytest_pyramid.deploy.migrations import MigrationError
+
+    try:
+        said = after_rollback(config, database, out)
+    except MigrationError as exc:
+        out(f"[rollback] the database was NOT restored: {exc}")
+        return replace(outcome, exit_code=1,
+                       reason=f"{outcome.reason}; the database was not restored: {exc}")
+    return replace(outcome, reason=f"{outcome.reason}; {said}") if said else outcome
 
 
 # -- stop ----------------------------------------------------------------------------------------
