@@ -638,13 +638,14 @@ def _notify(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
 
 
 def _check_judge(config: DeployConfig) -> None:
-    """What the schema cannot say: the comparison needs a step below 100% (the baseline gets
-    the canary's weight there) and scipy (the stats extra)."""
+    """What the schema cannot say: the comparison needs a step of at most 50% (the baseline
+    gets the canary's weight there: deploy/comparison.py) and scipy (the stats extra)."""
     if config.judge != "nonparametric":
         return
-    if config.strategy == "blue-green" or not any(w < 100 for w in config.steps):
+    if config.strategy == "blue-green" or not any(w <= 50 for w in config.steps):
         raise ConfigError("deploy.judge", config.judge, config.source,
-                          f"compares at steps below 100%; this plan ({config.strategy}, steps "
+                          f"compares at steps of at most 50% (where the baseline gets the "
+                          f"canary's weight); this plan ({config.strategy}, steps "
                           f"{list(config.steps)}) has none")
     import importlib.util
 

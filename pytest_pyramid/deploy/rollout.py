@@ -497,6 +497,7 @@ class Deployer:
             inconclusive_limit=self.config.inconclusive_limit,
             measurements_per_step=self.config.measurements,
         )
+        comparison.carry_looks(self, state, rollout, run)
         stages = plan(rollout.strategy, self.config.steps)
         reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
                                                      else "")
@@ -600,6 +601,7 @@ class Deployer:
         self.save(state)
         self.out(f"[{stage.label}] {describe(weights)} (generation {result.generation}, "
                  f"applied in {format_duration(result.seconds)})")
+        comparison.past_equal_weights(self, state, rollout, stage.weight, stage.label)
         self.watch(state, rollout, Watch(stage, "step"), run)
 
     def watch(self, state: DeployState, rollout: Rollout, phase: Watch, run: AnalysisRun) -> None:
