@@ -441,9 +441,9 @@ KEYS: dict[str, Key] = {
     "judge_alpha": _key(0.01, _open_fraction, "nonparametric: chance of a false rollback over "
                         "the whole rollout (split over the tests and the planned looks)",
                         metavar="P"),
-    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha; a "
-                        "look past them can pass or wait, never roll back on statistics",
-                        metavar="N"),
+    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha, "
+                        "counted over the whole rollout (a resumed one too); a look past them "
+                        "is inconclusive", metavar="N"),
     "judge_min_samples": _key(50, _int(2), "nonparametric: fewer requests on either side: the "
                               "look is inconclusive (never a pass)", metavar="N"),
     "judge_max_shift": _key(0.1, _share, "nonparametric: a latency shift below this share of "
