@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from pytest_pyramid.deploy import nonparametric, processes
+from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
@@ -105,6 +105,13 @@ def past_equal_weights(deployer: Deployer, state: DeployState, rollout: Rollout,
                  "threshold limits")
     stop_baseline(deployer, rollout)
     deployer.save(state)
+
+
+def subject(rollout: Rollout, stable: Version) -> rollout_metrics.Subject | None:
+    """The fresh baseline as a metric reads it: the stable release's commit, its own address."""
+    if rollout.baseline is None:
+        return None
+    return rollout_metrics.Subject(stable.commit, rollout.baseline.addr)
 
 
 def carry_looks(deployer: Deployer, state: DeployState, rollout: Rollout,

@@ -639,8 +639,14 @@ def _notify(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
 
 def _check_judge(config: DeployConfig) -> None:
     """What the schema cannot say: the comparison needs a step of at most 50% (the baseline
-    gets the canary's weight there: deploy/comparison.py) and scipy (the stats extra)."""
+    gets the canary's weight there: deploy/comparison.py) and scipy (the stats extra); and a
+    metric compared with the baseline needs that baseline."""
     if config.judge != "nonparametric":
+        for name, table in config.metrics.items():
+            if "compare" in table:
+                raise ConfigError(f"metrics.{name}.compare", table["compare"], config.source,
+                                  "compares with the fresh baseline of judge = "
+                                  f"'nonparametric'; this deploy's judge is {config.judge!r}")
         return
     if config.strategy == "blue-green" or not any(w <= 50 for w in config.steps):
         raise ConfigError("deploy.judge", config.judge, config.source,

@@ -679,13 +679,17 @@ class Deployer:
                           time.monotonic(), cause="router")
             reading = cursor.read()
             window = analysis.parse_lines(reading.lines)
-            if comparison.compares(rollout, stage.weight, phase.mode):
+            compared = comparison.compares(rollout, stage.weight, phase.mode)
+            if compared:
                 m = comparison.look(window, rollout, state.stable, self.limits, self.config,
                                     run)
             else:
                 m = analysis.judge(window.upstreams.get(rollout.canary.addr),
                                    window.upstreams.get(state.stable.addr), self.limits)
-            m = rollout_metrics.judge(m, self.metrics, rollout.canary.commit)
+            m = rollout_metrics.judge(
+                m, self.metrics, rollout_metrics.Subject(rollout.canary.commit,
+                                                         rollout.canary.addr),
+                baseline=comparison.subject(rollout, state.stable) if compared else None)
             if reading.blind is not None and m.result != "failed":
                 m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()

@@ -194,11 +194,12 @@ def test_a_rollout_metric_is_judged_with_each_look(
                               "pyproject.toml")
     asked: list[str] = []
 
-    def read(m: Metric, version: str) -> Reading:
-        asked.append(version)
+    def read(m: Metric, subject: rollout_metrics.Subject) -> Reading:
+        asked.append(subject.version)
         return Reading(value, "" if value is not None else "stale")
 
-    judged = rollout_metrics.judge(_measured(log), (metric,), "c" * 40, read)
+    judged = rollout_metrics.judge(_measured(log), (metric,), rollout_metrics.Subject("c" * 40),
+                                   read)
     assert judged.result == decision
     assert said in "; ".join(judged.reasons)
     assert asked == ["c" * 40]  # {version} is the new version's commit
@@ -206,6 +207,21 @@ def test_a_rollout_metric_is_judged_with_each_look(
     assert isinstance(record, dict)
     assert record["conversion"]["value"] == value
     assert "conversion" in rollout_metrics.describe(record)
+
+
+def test_a_metric_compared_with_the_baseline_needs_the_nonparametric_judge(
+    tmp_path: Path,
+) -> None:
+    compared = {"source": "file", "path": "/m/{instance}.json", "compare": "baseline",
+                "change": ">= -0.1", "rollout": True}
+    with pytest.raises(ConfigError) as caught:
+        build_config({}, source="pyproject.toml", root=tmp_path, metrics={"conv": compared})
+    assert caught.value.key == "metrics.conv.compare"
+    assert "fresh baseline of judge = 'nonparametric'; this deploy's judge is 'threshold'" in \
+        str(caught.value)
+    config = build_config({"judge": "nonparametric"}, source="pyproject.toml", root=tmp_path,
+                          metrics={"conv": compared})
+    assert [m.compare for m in rollout_metrics.load(config)] == ["baseline"]
 
 
 def test_rollout_metrics_reach_the_deploy_and_leave_the_verdict_gates(tmp_path: Path) -> None:

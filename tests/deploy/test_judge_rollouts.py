@@ -39,6 +39,14 @@ def looks(project: Project, deployment_id: int) -> list[dict[str, Any]]:
     return [m["comparison"] for (text,) in rows for m in json.loads(text) if "comparison" in m]
 
 
+def steps_of(project: Project, deployment_id: int) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Each recorded step's weight and measurements, in order."""
+    with sqlite3.connect(project.work_dir / "history.sqlite") as db:
+        rows = db.execute("SELECT weight, measurements FROM steps WHERE deployment_id = ? "
+                          "ORDER BY rowid", (deployment_id,)).fetchall()
+    return [(weight, json.loads(text)) for weight, text in rows]
+
+
 def last_row(project: Project) -> dict[str, Any]:
     with sqlite3.connect(project.work_dir / "history.sqlite") as db:
         db.row_factory = sqlite3.Row
@@ -109,10 +117,17 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
     numbered from k + 1 and spend only what is left of alpha (history). At 75% the baseline
     cannot get the canary's weight: the comparison ends and the baseline is stopped; that step
     and 100% are judged by the thresholds. The good canary is promoted."""
-    project, _ = deployed
-    project.write_config(**{**JUDGE, "steps": [50, 75, 100], "judge_looks": 30,
+    project, first = deployed
+    folder = project.root.parent / "metrics"
+    folder.mkdir()
+    conversion = {"source": "file", "path": str(folder / "{version}.json"), "rollout": True,
+                  "compare": "baseline", "change": ">= -0.1"}
+    project.write_config(pyramid={"metrics": {"conversion": conversion}},
+                         **{**JUDGE, "steps": [50, 75, 100], "judge_looks": 30,
                             "measurements": 1000})
     second = project.commit("v2")
+    (folder / f"{second}.json").write_text('{"value": 0.029}')
+    (folder / f"{first}.json").write_text('{"value": 0.030}')  # the baseline's release
     with Load(project.url, workers=6) as load:
         load.wait_for(20)
         deploy = project.popen("deploy")
@@ -122,7 +137,7 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
         killed = project.state()["rollout"]
         os.kill(pid, signal.SIGKILL)
         finish(deploy)
-        project.write_config(measurements=1)
+        project.write_config(pyramid={"metrics": {"conversion": conversion}}, measurements=1)
         project.run("status")  # the next command resumes the rollout
         wait_for(lambda: restored(project), 120)
         assert load.failed == 0
@@ -143,6 +158,12 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
     assert counted[-1]["alpha_spent"] == pytest.approx(0.01 * counted[-1]["look"]**2 / 30**2)
     assert "[judge] step 2/3 75%: above 50% the baseline cannot get the canary's weight" in \
         resumed
+    # the metric compared at the compared looks, both sides read; only noted above 50%
+    read = {weight: [m["metrics"]["conversion"] for m in ms] for weight, ms in steps_of(project,
+                                                                                        row["id"])}
+    assert {(r["status"], r["value"], r["baseline"]) for r in read[50]} == {
+        ("pass", 0.029, 0.030)}
+    assert {r["status"] for r in read[75]} == {"not_compared"}
     # stopped by the resumed supervisor at 75% (an orphan of the killed one: a zombie until
     # reaped, so asked as the deploy asks, not by its start time)
     assert not is_alive(int(killed["baseline"]["pid"]), killed["baseline"]["start_ticks"])
