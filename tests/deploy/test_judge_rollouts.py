@@ -114,16 +114,17 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
 ) -> None:
     """The supervisor is killed after k looks of the 50% step (which cannot end: it wants 1000
     successes) and resumed by the next command, with 1 success wanted: the resumed looks are
-    numbered from k + 1 and spend only what is left of alpha (history). At 75% the baseline
-    cannot get the canary's weight: the comparison ends and the baseline is stopped; that step
-    and 100% are judged by the thresholds. The good canary is promoted."""
+    numbered from k + 1 and spend only what is left of alpha (history), and a metric compared
+    with the baseline is read for both sides. Above 50% the baseline cannot get the canary's
+    weight: the comparison ends and the baseline is stopped; the rest is judged by the
+    thresholds. The good canary is promoted."""
     project, first = deployed
     folder = project.root.parent / "metrics"
     folder.mkdir()
     conversion = {"source": "file", "path": str(folder / "{version}.json"), "rollout": True,
                   "compare": "baseline", "change": ">= -0.1"}
     project.write_config(pyramid={"metrics": {"conversion": conversion}},
-                         **{**JUDGE, "steps": [50, 75, 100], "judge_looks": 30,
+                         **{**JUDGE, "judge_looks": 30,
                             "measurements": 1000})
     second = project.commit("v2")
     (folder / f"{second}.json").write_text('{"value": 0.029}')
@@ -156,15 +157,15 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
                                                                            numbers["look"]))
         assert numbers["weights"] == {"canary": 50, "baseline": 50, "stable": 0}
     assert counted[-1]["alpha_spent"] == pytest.approx(0.01 * counted[-1]["look"]**2 / 30**2)
-    assert "[judge] step 2/3 75%: above 50% the baseline cannot get the canary's weight" in \
+    assert "[judge] step 2/2 100%: above 50% the baseline cannot get the canary's weight" in \
         resumed
     # the metric compared at the compared looks, both sides read; only noted above 50%
     read = {weight: [m["metrics"]["conversion"] for m in ms] for weight, ms in steps_of(project,
                                                                                         row["id"])}
     assert {(r["status"], r["value"], r["baseline"]) for r in read[50]} == {
         ("pass", 0.029, 0.030)}
-    assert {r["status"] for r in read[75]} == {"not_compared"}
-    # stopped by the resumed supervisor at 75% (an orphan of the killed one: a zombie until
+    assert {r["status"] for r in read[100]} == {"not_compared"}
+    # stopped by the resumed supervisor above 50% (an orphan of the killed one: a zombie until
     # reaped, so asked as the deploy asks, not by its start time)
     assert not is_alive(int(killed["baseline"]["pid"]), killed["baseline"]["start_ticks"])
     assert project.state()["stable"]["commit"] == second
