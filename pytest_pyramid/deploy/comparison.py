@@ -235,10 +235,16 @@ def describe(numbers: Mapping[str, object]) -> str:
         return "n/a" if not isinstance(value, float) else f"{value:.2g}"
 
     alpha = numbers.get("alpha_latency")
+    spent = numbers.get("alpha_spent")
+    weights = numbers.get("weights")
     return (f"look {numbers.get('look')}: canary n={numbers.get('n_canary')}, baseline "
             f"n={numbers.get('n_baseline')}; shift {ms('shift')} [{ms('shift_low')}, "
             f"{ms('shift_high')}] p={p('p_latency')}; tail {share('tail_canary')} vs "
             f"{share('tail_baseline')} p={p('p_tail')}; errors {share('errors_canary', 2)} vs "
             f"{share('errors_baseline', 2)} p={p('p_errors')}; alpha latency "
-            f"{alpha if not isinstance(alpha, float) else f'{alpha:.2g}'}")
+            f"{alpha if not isinstance(alpha, float) else f'{alpha:.2g}'}"
+            + (f" (rollout spent {spent:.2g})" if isinstance(spent, float) else "")
+            + ("" if not isinstance(weights, dict) else
+               f"; weights canary {weights.get('canary')}% baseline {weights.get('baseline')}% "
+               f"stable {weights.get('stable')}%"))
 

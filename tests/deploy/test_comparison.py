@@ -253,6 +253,9 @@ def test_a_look_is_counted_and_written_down_before_its_tests_run() -> None:
     assert [n for n, _ in seen] == [3]
     assert seen[0][1] == pytest.approx(chosen.alpha * 9 / 25)  # k**2 / K**2 of alpha
     assert numbers["alpha_spent"] == pytest.approx(chosen.alpha * 9 / 25)
+    shown = comparison.describe({**numbers, "weights": {"canary": 25, "baseline": 25,
+                                                        "stable": 50}})
+    assert shown.endswith("(rollout spent 0.0036); weights canary 25% baseline 25% stable 50%")
     short = parse_lines([*_lines(C, FAST[:10]), *_lines(B, FAST)])
     comparison.judged(short, C, B, S, Limits(), chosen, run)
     assert len(seen) == 1  # below min_samples: no look spent, nothing written
