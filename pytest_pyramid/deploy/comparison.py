@@ -129,6 +129,17 @@ def carry_looks(deployer: Deployer, state: DeployState, rollout: Rollout,
     run.on_look = spent
     config = deployer.config
     if rollout.looks and config.judge == "nonparametric":
+        chosen = settings(config)
+        planned = sum(chosen.look_alpha(k) for k in range(1, rollout.looks + 1))
+        if rollout.alpha_spent > planned * (1 + 1e-9):
+            # judge_alpha or judge_looks changed since those looks: going on under the new
+            # plan could overspend, so its looks are all taken as spent
+            run.looks = max(rollout.looks, config.judge_looks)
+            deployer.out(f"[resume] judge: {rollout.looks} look(s) already spent alpha "
+                         f"{rollout.alpha_spent:.2g}, more than this configuration plans for "
+                         f"them ({planned:.2g}: judge_alpha or judge_looks changed); none is "
+                         "left: the comparison can only be inconclusive")
+            return
         left = max(config.judge_looks - rollout.looks, 0)
         deployer.out(f"[resume] judge: {rollout.looks} of {config.judge_looks} planned look(s) "
                      f"already spent alpha {rollout.alpha_spent:.2g} of {config.judge_alpha:g}; "

@@ -327,3 +327,33 @@ def test_above_50_the_comparison_ends_and_the_baseline_is_stopped(
         assert deployer.lines[0].startswith(
             "[judge] step 2/3 75%: above 50% the baseline cannot get the canary's weight, so "
             "the comparison ends here (4 look(s), alpha spent 0.0016)")
+
+
+@pytest.mark.parametrize(
+    ("table", "looks_next", "said"),
+    [
+        ({"judge_looks": 10}, 5, "the comparison goes on at look 5 (6 left)"),
+        # fewer planned looks: more alpha each, and what was spent stays within it
+        ({"judge_looks": 5}, 5, "the comparison goes on at look 5 (1 left)"),
+        # more planned looks (or less alpha): the looks already spent more than it plans
+        ({"judge_looks": 20}, 21, "more than this configuration plans for them"),
+        ({"judge_looks": 10, "judge_alpha": 0.005}, 11, "none is left"),
+    ],
+)
+def test_a_resumed_rollout_goes_on_with_the_alpha_left(
+    table: dict[str, object], looks_next: int, said: str, tmp_path: Path
+) -> None:
+    """4 looks of a 10-look plan spent 0.0016 of alpha 0.01 before the supervisor died."""
+    rollout = Rollout(1, "c" * 40, "canary", _version(3), baseline=_version(2), looks=4,
+                      alpha_spent=0.01 * 16 / 100)
+    state = DeployState(stable=_version(1), rollout=rollout)
+    deployer = _Deployer(tmp_path)
+    deployer.config = build_config({"judge": "nonparametric", **table},
+                                   source="pyproject.toml", root=tmp_path)
+    run = AnalysisRun()
+    comparison.carry_looks(deployer, state, rollout, run)  # type: ignore[arg-type]
+    assert run.looks + 1 == looks_next
+    assert run.alpha_spent == pytest.approx(0.0016)
+    assert said in deployer.lines[0]
+    run.spend_look(0.001)
+    assert (rollout.looks, deployer.saved) == (run.looks, 1)  # written down at once
