@@ -441,9 +441,9 @@ KEYS: dict[str, Key] = {
     "judge_alpha": _key(0.01, _open_fraction, "nonparametric: chance of a false rollback over "
                         "the whole rollout (split over the tests and the planned looks)",
                         metavar="P"),
-    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha; a "
-                        "look past them can pass or wait, never roll back on statistics",
-                        metavar="N"),
+    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha, "
+                        "counted over the whole rollout (a resumed one too); a look past them "
+                        "is inconclusive", metavar="N"),
     "judge_min_samples": _key(50, _int(2), "nonparametric: fewer requests on either side: the "
                               "look is inconclusive (never a pass)", metavar="N"),
     "judge_max_shift": _key(0.1, _share, "nonparametric: a latency shift below this share of "
@@ -638,13 +638,20 @@ def _notify(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
 
 
 def _check_judge(config: DeployConfig) -> None:
-    """What the schema cannot say: the comparison needs a step below 100% (the baseline gets
-    the canary's weight there) and scipy (the stats extra)."""
+    """What the schema cannot say: the comparison needs a step of at most 50% (the baseline
+    gets the canary's weight there: deploy/comparison.py) and scipy (the stats extra); and a
+    metric compared with the baseline needs that baseline."""
     if config.judge != "nonparametric":
+        for name, table in config.metrics.items():
+            if "compare" in table:
+                raise ConfigError(f"metrics.{name}.compare", table["compare"], config.source,
+                                  "compares with the fresh baseline of judge = "
+                                  f"'nonparametric'; this deploy's judge is {config.judge!r}")
         return
-    if config.strategy == "blue-green" or not any(w < 100 for w in config.steps):
+    if config.strategy == "blue-green" or not any(w <= 50 for w in config.steps):
         raise ConfigError("deploy.judge", config.judge, config.source,
-                          f"compares at steps below 100%; this plan ({config.strategy}, steps "
+                          f"compares at steps of at most 50% (where the baseline gets the "
+                          f"canary's weight); this plan ({config.strategy}, steps "
                           f"{list(config.steps)}) has none")
     import importlib.util
 

@@ -497,6 +497,7 @@ class Deployer:
             inconclusive_limit=self.config.inconclusive_limit,
             measurements_per_step=self.config.measurements,
         )
+        comparison.carry_looks(self, state, rollout, run)
         stages = plan(rollout.strategy, self.config.steps)
         reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
                                                      else "")
@@ -600,6 +601,7 @@ class Deployer:
         self.save(state)
         self.out(f"[{stage.label}] {describe(weights)} (generation {result.generation}, "
                  f"applied in {format_duration(result.seconds)})")
+        comparison.past_equal_weights(self, state, rollout, stage.weight, stage.label)
         self.watch(state, rollout, Watch(stage, "step"), run)
 
     def watch(self, state: DeployState, rollout: Rollout, phase: Watch, run: AnalysisRun) -> None:
@@ -677,13 +679,17 @@ class Deployer:
                           time.monotonic(), cause="router")
             reading = cursor.read()
             window = analysis.parse_lines(reading.lines)
-            if comparison.compares(rollout, stage.weight, phase.mode):
+            compared = comparison.compares(rollout, stage.weight, phase.mode)
+            if compared:
                 m = comparison.look(window, rollout, state.stable, self.limits, self.config,
                                     run)
             else:
                 m = analysis.judge(window.upstreams.get(rollout.canary.addr),
                                    window.upstreams.get(state.stable.addr), self.limits)
-            m = rollout_metrics.judge(m, self.metrics, rollout.canary.commit)
+            m = rollout_metrics.judge(
+                m, self.metrics, rollout_metrics.Subject(rollout.canary.commit,
+                                                         rollout.canary.addr),
+                baseline=comparison.subject(rollout, state.stable) if compared else None)
             if reading.blind is not None and m.result != "failed":
                 m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()
