@@ -39,8 +39,8 @@ class Person:
     roles: tuple[str, ...] = ()
 
 
-#: when a verify tier runs (deploy/verify.py); each-step is not built yet
-VERIFY_WHEN = ("pre-traffic", "post-promotion")
+#: when a verify tier runs (deploy/verify.py; each-step: deploy/step_verify.py)
+VERIFY_WHEN = ("pre-traffic", "each-step", "post-promotion")
 
 
 @dataclass(frozen=True)
@@ -299,8 +299,7 @@ def parse_steps(value: object) -> tuple[int, ...]:
 def _verify_kind() -> Kind:
     """``verify = { tier = "smoke", when = [...], timeout = "2m" }``."""
     when: Schema = {"type": "string", "enum": list(VERIFY_WHEN), "x-message":
-                    f"expected one of {', '.join(VERIFY_WHEN)} (each-step is not available "
-                    "yet: it needs the router to pin the verify run to the new version)"}
+                    f"expected one of {', '.join(VERIFY_WHEN)}"}
     schema: Schema = {
         "type": "object",
         "properties": {
@@ -502,7 +501,9 @@ KEYS: dict[str, Key] = {
                           metavar="DURATION"),
     "verify": _key(None, _verify_kind(), "a tier or group of the project's tests run as a "
                    "pytest subprocess against the new version (--pyramid-target): "
-                   "pre-traffic (before any user request; a failure stops the rollout) and/or "
+                   "pre-traffic (before any user request; a failure stops the rollout), "
+                   "each-step (at every canary step, through the router pinned to the new "
+                   "version while users get the weighted split; a failure rolls back) and/or "
                    "post-promotion (at 100%, before the bake; a failure rolls back); "
                    "when defaults to [\"pre-traffic\"], timeout to 2m; project: the folder whose "
                    "tests run (default: this file's)", flag=False),
@@ -613,7 +614,20 @@ def build_config(
                               f"router = {config.router!r} needs {needed}")
     _check_people(config)
     _check_judge(config)
+    _check_verify(config)
     return config
+
+
+def _check_verify(config: DeployConfig) -> None:
+    """each-step verify needs a router with a pinned route (routers/base.py)."""
+    if config.verify is None or "each-step" not in config.verify.when:
+        return
+    if not router_kinds.BY_NAME[config.router].pins:
+        pinning = ", ".join(k.name for k in router_kinds.KINDS if k.pins)
+        raise ConfigError("deploy.verify.when", list(config.verify.when), config.source,
+                          f"each-step pins the verify run to the new version through the "
+                          f"router; router = {config.router!r} cannot (routers that can: "
+                          f"{pinning})")
 
 
 def _rollout_metrics(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
