@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
@@ -122,6 +122,9 @@ class DeployConfig:
     environment: str = ""
     #: the history of the environment ``requires`` names (resolved with the project)
     requires_history: Path | None = None
+    #: every other environment's history, as this checkout places it: a requirement the
+    #: host pins (deploy/requirements.py) is read from there (text: a job carries it as JSON)
+    environment_histories: Mapping[str, str] = field(default_factory=dict)
     #: [tool.pyramid.deploy.verify]: a tier run against the new version (deploy/verify.py)
     verify: VerifySettings | None = None
 
@@ -812,4 +815,6 @@ def project_config(
                                        metrics=metrics, notify=notify)
                     for name in environments_of(table, source) if name != env}
         check_apart({**everyone, env: config}, source)
+        config = replace(config, environment_histories={
+            name: str(other.history_path) for name, other in everyone.items()})
     return config

@@ -260,8 +260,11 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     if not_staged is not None:
         return refuse([not_staged], 1, commit_time)
     if config.environment:
+        from pytest_pyramid.deploy.requirements import in_force
+
+        needs = ", ".join(f"{n.environment} (required by {n.origin})" for n in in_force(config))
         out(f"[gate] environment: {config.environment}"
-            + (f" ({config.requires} deployed it healthily first)" if config.requires else ""))
+            + (f"; {needs} deployed it healthily first" if needs else ""))
     for reason in judgement.reasons:
         out(f"[gate] {reason}")
     if deployer:
