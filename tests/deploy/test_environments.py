@@ -164,6 +164,20 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         finally:
             staging.close()
             production.close()
+        # history, status and DORA figures per environment, each from its own work folder
+        rows = json.loads(project.run("history", "--env", "production", "--json").stdout)
+        assert [r["outcome"] for r in rows] == ["succeeded", "refused"]
+        status = project.run("status", "--env", "production", "--json")
+        assert status.returncode == 0, status.stdout + status.stderr
+        report = json.loads(status.stdout)
+        assert (report["environment"], report["stable"]["commit"]) == ("production", sha)
+        assert report["router"]["url"] == f"http://127.0.0.1:{project.port}"
+        figures = json.loads(project.run("stats", "--env", "production", "--json").stdout)
+        assert (figures["environment"], figures["attempts"], figures["refused"],
+                figures["succeeded"]) == ("production", 2, 1, 1)
+        shown = project.run("stats", "--env", "staging").stdout.splitlines()
+        assert shown[0] == f"environment: staging ({project.work_dir / 'staging'})"
+        assert "1 deploy attempt(s): 1 deployment(s) reached users, 0 refused" in shown[1]
     finally:
         for env in ("staging", "production"):
             project.run("stop", "--env", env)
