@@ -118,6 +118,9 @@ class DeployConfig:
     notify: Mapping[str, Any] = field(default_factory=dict)
     requires: str = ""
     requires_within: float = 72 * 3600.0
+    #: approvals this deployment target asks for whatever the verdict (deploy/requirements.py)
+    required_approvals: int = 0
+    approver_roles: tuple[str, ...] = ()
     #: the environment this deploys to ("": the deploy table without environments)
     environment: str = ""
     #: the history of the environment ``requires`` names (resolved with the project)
@@ -517,6 +520,11 @@ KEYS: dict[str, Key] = {
                      "same commit healthily first (succeeded, not reverted)", flag=False),
     "requires_within": _key("72h", _positive_duration, "how recent that healthy deploy must "
                             "be", flag=False),
+    "required_approvals": _key(0, _int(0), "signed approvals every deploy here needs, a ready "
+                               "verdict included (a needs_approval verdict: the larger of its "
+                               "count and this); 0: only what the verdict asks", flag=False),
+    "approver_roles": _key([], _str_list, "the roles those approvals must come from (empty: "
+                           "any configured approver)", flag=False),
     # schema changes (deploy/migrate.py): applied before a new version starts, and checked
     # against the release still serving first
     "migrations": _key("", _text, "folder of SQL migrations in the release (relative to its "

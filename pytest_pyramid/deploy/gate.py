@@ -41,10 +41,13 @@ def judge(
     *,
     approvals: Tally | None = None,
     deployer_problem: str | None = None,
+    approval_needed: bool = False,
 ) -> GateJudgement:
     """Judge what :func:`~pytest_pyramid.verdict.trust.assess` found; every refusal reason is
     listed, not only the first. ``deployer_problem``: why the deployer could not be
-    identified (approvals then cannot be told apart from the deployer's own)."""
+    identified (approvals then cannot be told apart from the deployer's own).
+    ``approval_needed``: the deploy target asks approvals of a ``ready`` verdict too
+    (deploy/requirements.py: approvals_in_force, whose count ``trust.approvals`` holds)."""
     verdict, policy = trust.verdict, trust.policy
     refused = refusals(trust)
     notes: list[str] = []
@@ -52,13 +55,13 @@ def judge(
         notes.append("WARNING: the verdict carries a signature, but no trusted_keys are "
                      "configured, so it was not verified")
     decision = verdict.get("decision")
-    if decision == "needs_approval" and deployer_problem:
+    if (decision == "needs_approval" or approval_needed) and deployer_problem:
         refused.append(deployer_problem)
     if refused:
         return GateJudgement("refused", tuple(refused))
-    if decision == "ready":
+    if decision == "ready" and not approval_needed:
         return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
-    # needs_approval, for whatever gate asked: never fewer than one approval
+    # needs_approval (or its target asks), for whatever gate asked: never fewer than one
     required, needed = trust.approvals.required, trust.approvals.sentence
     counted = approvals or _no_approvals()
     summary = f"{needed}; has {counted.count}"

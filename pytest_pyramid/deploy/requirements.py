@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.verdict.trust import Trust
 
 #: the host file's table of per-environment requirements
 TABLE = "environments"
-HOST_ENVIRONMENT_KEYS = ("requires", "requires_within")
+HOST_ENVIRONMENT_KEYS = ("requires", "requires_within", "required_approvals", "approver_roles")
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,38 @@ def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None
     return [Requirement(env, within, Path(histories[env]) if env in histories else None,
                         " and ".join(origins))
             for env, (within, origins) in wanted.items()]
+
+
+def approvals_in_force(config: DeployConfig, trust: Trust,
+                       environ: Mapping[str, str] | None = None) -> Trust | None:
+    """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
+    its target's (``required_approvals``: the host's and the checkout's, the larger count; the
+    host's roles when it names any, else the checkout's). None: no approval is needed (a
+    ``ready`` verdict where nothing asks for one). One function for the gate and ``pyramid
+    approve``."""
+    from dataclasses import replace
+
+    from pytest_pyramid.verdict.trust import Approvals
+
+    hosts, host_file = host_requirements(environ) if config.environment else ({}, "")
+    host = hosts.get(config.environment, {})
+    count = max(int(host.get("required_approvals", 0)), config.required_approvals)
+    roles = tuple(host.get("approver_roles") or config.approver_roles)
+    asks_verdict = trust.verdict.get("decision") == "needs_approval"
+    if count < 1 and not asks_verdict:
+        return None
+    if count < 1:
+        return trust
+    who = " and ".join(origin for origin, n in (
+        (f"the host ({host_file})", int(host.get("required_approvals", 0))),
+        ("this checkout", config.required_approvals)) if n)
+    target = config.environment or "this deploy target"
+    mine = f"{target} needs {count} approval(s)" + (
+        f" from {', '.join(roles)}" if roles else " (any approver)") + f" (required by {who})"
+    if not asks_verdict:
+        return replace(trust, approvals=Approvals(count, roles, mine))
+    theirs = trust.approvals
+    # either restriction holds: an open list ("any approver") never widens the other one
+    both = tuple(dict.fromkeys((*theirs.roles, *roles)))
+    return replace(trust, approvals=Approvals(max(count, theirs.required), both,
+                                              f"{theirs.sentence}; {mine}"))

@@ -158,9 +158,9 @@ def _deployer_identity(
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
 
     if config.deployer_key is None:
-        return None, ("a needs_approval verdict is deployed only by an identified deployer: "
-                      "pass --deployer-key (your private key) so your own approval is not "
-                      "counted")
+        return None, ("a deploy that needs approvals (a needs_approval verdict, or "
+                      "required_approvals) is deployed only by an identified deployer: pass "
+                      "--deployer-key (your private key) so your own approval is not counted")
     try:
         key = load_private_key(config.deployer_key)
     except SignatureError as exc:
@@ -247,11 +247,16 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     if replayed:
         return refuse(replayed, 1, commit_time)
     deployer, deployer_problem, tally_ = None, None, None
-    if verdict.get("decision") == "needs_approval":
+    from pytest_pyramid.deploy.requirements import approvals_in_force
+
+    asked = approvals_in_force(config, trust)  # the verdict's and the environment's
+    if asked is not None:
+        trust = asked
         deployer, deployer_problem = _deployer_identity(config, anchors)
         tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
-    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
+    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
+                           approval_needed=asked is not None)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
     from pytest_pyramid.deploy.environments import staged
@@ -843,6 +848,9 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     history = _history(config, out) if output is None else _existing_history(config, out)
     now = now_utc()
     trust, anchors = _trusted_for_approval(config, history, now, out)
+    from pytest_pyramid.deploy.requirements import approvals_in_force
+
+    trust = approvals_in_force(config, trust) or trust  # the roles the deploy will count
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
