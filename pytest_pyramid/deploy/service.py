@@ -246,6 +246,13 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
     if replayed:
         return refuse(replayed, 1, commit_time)
+    from pytest_pyramid.deploy.environments import staged
+
+    # an environment not deployed first is a refusal no approval can lift: said before any
+    # approval is asked for
+    not_staged = staged(config, commit, now) if not gate.refusals(trust) else None
+    if not_staged is not None:
+        return refuse([not_staged], 1, commit_time)
     deployer, deployer_problem, tally_ = None, None, None
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
@@ -259,11 +266,6 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
                            approval_needed=asked is not None)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
-    from pytest_pyramid.deploy.environments import staged
-
-    not_staged = staged(config, commit, now)
-    if not_staged is not None:
-        return refuse([not_staged], 1, commit_time)
     if config.environment:
         from pytest_pyramid.deploy.requirements import in_force
 
