@@ -7,6 +7,7 @@ that header; without a pin the verify port is the weighted split too."""
 from __future__ import annotations
 
 import threading
+import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
@@ -69,16 +70,30 @@ def router(tmp_path: Path, nginx: str) -> Iterator[NginxRouter]:
     found.stop(timeout=5.0)
 
 
+def pinned_of(router: NginxRouter) -> str | None:
+    """What the split's admin port says is pinned (the live configuration's own answer)."""
+    live = router.actual()
+    assert live is not None
+    return live.pinned
+
+
 def get(url: str, header: str | None = None) -> str:
     request = urllib.request.Request(url, headers={PIN_HEADER: header} if header else {})
     with urllib.request.urlopen(request, timeout=10) as response:
         return str(response.read().decode().strip())
 
 
-def logged(path: Path | None) -> dict[str, int]:
+def logged(path: Path | None, total: int) -> dict[str, int]:
+    """Requests per version in an access log, once it holds ``total`` of them: nginx writes a
+    line after its response is sent, so a client may read the log a moment before it."""
     assert path is not None
-    lines = path.read_text().splitlines() if path.exists() else []
-    return {addr: s.requests for addr, s in parse_lines(lines).upstreams.items()}
+    deadline = time.monotonic() + 30.0
+    while True:
+        lines = path.read_text().splitlines() if path.exists() else []
+        found = {addr: s.requests for addr, s in parse_lines(lines).upstreams.items()}
+        if sum(found.values()) >= total or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.02)
 
 
 def test_the_pin_reaches_the_new_version_only_through_the_verify_port_and_only_while_pinned(
@@ -91,12 +106,11 @@ def test_the_pin_reaches_the_new_version_only_through_the_verify_port_and_only_w
     assert pinned_url != router.url
     # no rollout: the verify port is the weighted split, nothing is logged as pinned
     assert get(pinned_url) == "stable clean"
-    assert router.actual() is not None
-    assert router.actual().pinned is None
+    assert pinned_of(router) is None
 
     weights = {stable.addr: 99, canary.addr: 1}
     assert router.apply(weights, pinned=canary.addr).ok
-    assert router.actual().pinned == canary.addr  # type: ignore[union-attr]
+    assert pinned_of(router) == canary.addr
     # the verify port: the new version every time, whatever its 1% weight, header removed
     assert [get(pinned_url) for _ in range(20)] == ["canary clean"] * 20
     # users, forging the header on the public port or the split's own: the weighted split
@@ -106,9 +120,10 @@ def test_the_pin_reaches_the_new_version_only_through_the_verify_port_and_only_w
     assert users.count("stable clean") >= 19
     assert direct.count("stable clean") >= 19
     assert set(users + direct) <= {"stable clean", "canary clean"}
-    assert logged(router.pinned_log_path) == {canary.addr: 20}  # the verify run's, apart
-    assert sum(logged(router.log_path).values()) == 41  # users' (and the unpinned probe)
+    assert logged(router.pinned_log_path, 20) == {canary.addr: 20}  # the verify run's, apart
+    assert sum(logged(router.log_path, 41).values()) == 41  # users' (and the unpinned probe)
 
     assert router.apply({stable.addr: 100}).ok  # the rollout ended: the pin with it
     assert get(pinned_url) == "stable clean"
-    assert logged(router.pinned_log_path) == {canary.addr: 20}
+    assert sum(logged(router.log_path, 42).values()) == 42  # no pin: logged as any request
+    assert logged(router.pinned_log_path, 20) == {canary.addr: 20}
