@@ -762,9 +762,10 @@ class Deployer:
                       measurements: list[dict[str, object]],
                       end: Callable[[str, float], Ended]) -> None:
         """Each-step: said once the step's run ended; a failed one rolls back at once, the
-        run recorded with the step in the history (``pyramid history --id``)."""
+        run recorded with the step in the history (``pyramid history --id``). The one place
+        the run is polled: what it finds is acted on here, in the same call."""
         if checker.outcome is not None:
-            return
+            return  # acted on when it was found
         run = checker.poll()
         if run is None:
             return

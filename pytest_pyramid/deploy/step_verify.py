@@ -54,22 +54,20 @@ class StepVerify:
         self.outcome: verify.VerifyRun | None = None
 
     def poll(self) -> verify.VerifyRun | None:
-        """The judged run once it ended (recorded then), else None."""
+        """The judged run once it ended (recorded then), else None. Only the watch loop's
+        one caller polls (rollout.py: step_verified), so the run that ended is acted on by
+        the same call that found it: a failure can never be seen first by a reader that
+        does not roll back."""
         if self.outcome is None and self.running.done():
             self.outcome = routed(self.running.result(), self.canary, self.log_path,
                                   self.offset)
             verify.record(self.out_dir, self.outcome)
         return self.outcome
 
-    def failed(self) -> verify.VerifyRun | None:
-        """The run, when it ended without passing."""
-        run = self.poll()
-        return run if run is not None and not run.passed else None
-
     @property
     def passed(self) -> bool:
-        run = self.poll()
-        return run is not None and run.passed
+        """Ended and passed, as last polled (never polls: see ``poll``)."""
+        return self.outcome is not None and self.outcome.passed
 
     def cancel(self) -> None:
         """The step ended first (rolled back, promoted, aborted): its run is killed."""
