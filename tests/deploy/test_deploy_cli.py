@@ -430,9 +430,9 @@ def test_deploy_without_a_commit_is_a_usage_error(repo: Project) -> None:
 def test_production_asks_its_approval_of_a_ready_verdict_and_deploys_once_given(
     repo: Project, tmp_path: Path
 ) -> None:
-    """required_approvals on an environment: a ready verdict goes to staging as it is, while
-    production answers "needs approval" (exit 2) until a release manager signed it with
-    `pyramid approve --env production`; the deployer is identified by their key."""
+    """required_approvals on an environment: production answers "needs approval" (exit 2) to
+    a ready verdict until a release manager signed it with `pyramid approve --env production`;
+    the deployer is identified by their key."""
     from pytest_pyramid._files import write_bytes_atomic
     from pytest_pyramid.verdict.signing import generate_private_key, private_pem, public_pem
 
@@ -450,8 +450,7 @@ def test_production_asks_its_approval_of_a_ready_verdict_and_deploys_once_given(
         toml.write("[tool.pyramid.deploy.environments.staging]\nport = 9001\n"
                    "[tool.pyramid.deploy.environments.production]\nport = 9000\n"
                    'required_approvals = 1\napprover_roles = ["release_manager"]\n')
-    sha = repo.commit("v1")
-    assert repo.run("deploy", "--env", "staging", "--dry-run").returncode == 0
+    sha = repo.commit("v1")  # (staging, which asks none, is a unit row: test_requirements_logic)
     deployer = ("--deployer-key", str(keys / "carol.key"))
     asked = repo.run("deploy", "--env", "production", "--dry-run", *deployer)
     assert asked.returncode == 2, asked.stdout + asked.stderr
