@@ -275,13 +275,22 @@ def _print_status(report: StatusReport) -> None:
         _say(f"PROBLEM: {problem}")
 
 
+def _environment(config: DeployConfig) -> None:
+    """Which environment a text report is of (each has its own router, history, figures)."""
+    if config.environment:
+        _say(f"environment: {config.environment} ({config.work_dir})")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
-    report = service.status(_config(args))
+    config = _config(args)
+    report = service.status(config)
     if args.json:
-        _say(json.dumps(report.as_dict(), indent=2, default=str))
+        _say(json.dumps({**report.as_dict(), "environment": config.environment}, indent=2,
+                        default=str))
     else:
+        _environment(config)
         _print_status(report)
     return report.exit_code
 
@@ -319,6 +328,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         _say(json.dumps(rows, indent=2, default=str))
         return 0
+    _environment(config)
     _say(f"{'#':>4}  {'started (UTC)':19}  {'commit':12}  {'strategy':10}  {'outcome':11}  "
          f"{'duration':>8}  {'rollback':>8}  reason")
     for d in rows:
@@ -339,10 +349,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
     from pytest_pyramid.durations import format_duration
 
-    figures = service.stats(_config(args), args.days)
+    config = _config(args)
+    figures = service.stats(config, args.days)
     if args.json:
-        _say(json.dumps(asdict(figures), indent=2))
+        _say(json.dumps({**asdict(figures), "environment": config.environment}, indent=2))
         return 0
+    _environment(config)
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"

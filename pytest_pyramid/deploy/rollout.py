@@ -29,6 +29,7 @@ from pytest_pyramid.deploy import (
     processes,
     releases,
     rollout_metrics,
+    step_verify,
 )
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement, parse_lines
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import ControlRequest
+    from pytest_pyramid.deploy.step_verify import StepVerify
     from pytest_pyramid.deploy.verify import VerifyRun
 
 POLL_S = 0.05
@@ -98,6 +100,8 @@ class Watch:
     stage: Stage
     mode: str  # "step" | "bake"
     until: float | None = None  # bake: monotonic end
+    #: each-step verify: the step's run, beside its analysis (deploy/step_verify.py)
+    verify: StepVerify | None = None
 
 
 @dataclass
@@ -182,24 +186,25 @@ class Deployer:
         return releases.project_folder(self.config.root, folder)
 
     # -- traffic moves -----------------------------------------------------------------------
-    def route(self, weights: Mapping[str, int]) -> ApplyResult:
+    def route(self, weights: Mapping[str, int], pinned: str | None = None) -> ApplyResult:
         """``weights`` live on a working router: a dead or orphaned router is started again
-        (its orphans stopped) first."""
+        (its orphans stopped) first. ``pinned``: the version a verify run's pinned requests
+        reach (each-step); every other route ends any pin."""
         started = time.monotonic()
         notes: list[str] = []
         health = self.router.check()
         if not health.ok:
-            boot = self.router.ensure_running(weights)
+            boot = self.router.ensure_running(weights, pinned)
             if not boot.ok:
                 return boot
             if boot.message != "already running":
                 notes.append(boot.message)
                 self.out(f"[router] {boot.message}")
         live = self.router.actual()
-        if live is not None and live.weights == dict(weights):
+        if live is not None and live.weights == dict(weights) and live.pinned == pinned:
             return ApplyResult(True, live.generation, time.monotonic() - started,
                                "; ".join(notes) or "already serving these weights")
-        result = self.router.apply(weights)
+        result = self.router.apply(weights, pinned)
         return ApplyResult(result.ok, result.generation, time.monotonic() - started,
                            "; ".join([*notes, result.message]))
 
@@ -587,7 +592,8 @@ class Deployer:
         baseline = rollout.baseline.addr if rollout.baseline is not None else None
         weights = comparison.weights(state.stable.addr, baseline, rollout.canary.addr,
                                      stage.weight)
-        result = self.route(weights)
+        checks = step_verify.wanted(self.config) and stage.weight < 100
+        result = self.route(weights, rollout.canary.addr if checks else None)
         if not result.ok:
             self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
             raise Ended(self.rollback(state, rollout, f"router failed at {stage.label}: "
@@ -602,7 +608,23 @@ class Deployer:
         self.out(f"[{stage.label}] {describe(weights)} (generation {result.generation}, "
                  f"applied in {format_duration(result.seconds)})")
         comparison.past_equal_weights(self, state, rollout, stage.weight, stage.label)
-        self.watch(state, rollout, Watch(stage, "step"), run)
+        checker = self.verify_step(rollout, stage) if checks else None
+        try:
+            self.watch(state, rollout, Watch(stage, "step", verify=checker), run)
+        finally:
+            if checker is not None:
+                checker.cancel()
+
+    def verify_step(self, rollout: Rollout, stage: Stage) -> StepVerify:
+        """Each-step: the tier through the router's pinned route, beside the analysis."""
+        checker = step_verify.StepVerify(self.config, self.router, canary=rollout.canary.addr,
+                             label=f"{stage.label} {stage.weight}%", deployment_id=rollout.id,
+                             step=stage.number)
+        assert self.config.verify is not None
+        self.out(f"[verify] each-step: tier {self.config.verify.tier} through the router, "
+                 f"pinned to {rollout.canary.addr} ({checker.running.url}), beside the "
+                 "analysis")
+        return checker
 
     def watch(self, state: DeployState, rollout: Rollout, phase: Watch, run: AnalysisRun) -> None:
         """Measure until the step passes / the bake ends (return), or raise :class:`Ended`."""
@@ -657,6 +679,8 @@ class Deployer:
                 if not processes.version_alive(rollout.canary):
                     raise end(f"new version {rollout.canary.addr} exited during {label}",
                               time.monotonic())
+                if phase.verify is not None:
+                    self.step_verified(phase.verify, label, measurements, end)
                 if time.monotonic() >= router_due:
                     # a dead or frozen router is found within a second, not once an interval
                     router_due = time.monotonic() + ROUTER_CHECK_S
@@ -718,7 +742,9 @@ class Deployer:
                 step = run.record(m.result)
             if step == "rollback":
                 raise end(f"{label}: {'; '.join(m.reasons)}", detected)
-            if phase.mode == "step" and step == "advance":
+            # the analysis passed: with each-step verify the step also waits for its run
+            if phase.mode == "step" and step == "advance" and (
+                    phase.verify is None or phase.verify.passed):
                 keep(done=True)
                 record("passed")
                 return
@@ -737,6 +763,23 @@ class Deployer:
                           f"({format_duration(self.config.progress_deadline)}; last: "
                           f"{'; '.join(m.reasons)})", detected,
                           cause="change" if run.failures else "no_progress")
+
+    def step_verified(self, checker: StepVerify, label: str,
+                      measurements: list[dict[str, object]],
+                      end: Callable[[str, float], Ended]) -> None:
+        """Each-step: said once the step's run ended; a failed one rolls back at once, the
+        run recorded with the step in the history (``pyramid history --id``). The one place
+        the run is polled: what it finds is acted on here, in the same call."""
+        if checker.outcome is not None:
+            return  # acted on when it was found
+        run = checker.poll()
+        if run is None:
+            return
+        self.out(f"[verify] {run.summary()}")
+        if not run.passed:
+            measurements.append({"verify": {"outcome": run.outcome, "verdict": run.verdict,
+                                            "reasons": list(run.reasons)}})
+            raise end(f"{label}: {run.summary()}", time.monotonic())
 
     def carried(self, rollout: Rollout, phase: Watch, run: AnalysisRun) -> Progress:
         """What a resumed phase brings from the durable record: the seconds already watched

@@ -159,9 +159,9 @@ def _deployer_identity(
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
 
     if config.deployer_key is None:
-        return None, ("a needs_approval verdict is deployed only by an identified deployer: "
-                      "pass --deployer-key (your private key) so your own approval is not "
-                      "counted")
+        return None, ("a deploy that needs approvals (a needs_approval verdict, or "
+                      "required_approvals) is deployed only by an identified deployer: pass "
+                      "--deployer-key (your private key) so your own approval is not counted")
     try:
         key = load_private_key(config.deployer_key)
     except SignatureError as exc:
@@ -248,27 +248,36 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     if replayed:
         return refuse(replayed, 1, commit_time)
     from pytest_pyramid.deploy import migrate
+    from pytest_pyramid.deploy.environments import staged
 
+    # an environment not deployed first is a refusal no approval can lift: said before any
+    # approval is asked for
+    not_staged = staged(config, commit, now) if not gate.refusals(trust) else None
+    if not_staged is not None:
+        return refuse([not_staged], 1, commit_time)
     # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
     schema = migrate.examine(config, commit) if config.migrations else None
     contract = schema.contract if schema is not None else ()
     deployer, deployer_problem, tally_ = None, None, None
-    if verdict.get("decision") == "needs_approval" or contract:
+    from pytest_pyramid.deploy.requirements import approvals_in_force
+
+    asked = approvals_in_force(config, trust)  # the verdict's and the environment's
+    if asked is not None:
+        trust = asked
+    if asked is not None or contract:
         deployer, deployer_problem = _deployer_identity(config, anchors)
         tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
     judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
-                           contract=contract)
+                           contract=contract, approval_needed=asked is not None)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
-    from pytest_pyramid.deploy.environments import staged
-
-    not_staged = staged(config, commit, now)
-    if not_staged is not None:
-        return refuse([not_staged], 1, commit_time)
     if config.environment:
+        from pytest_pyramid.deploy.requirements import in_force
+
+        needs = ", ".join(f"{n.environment} (required by {n.origin})" for n in in_force(config))
         out(f"[gate] environment: {config.environment}"
-            + (f" ({config.requires} deployed it healthily first)" if config.requires else ""))
+            + (f"; {needs} deployed it healthily first" if needs else ""))
     for reason in judgement.reasons:
         out(f"[gate] {reason}")
     if deployer:
@@ -845,6 +854,9 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     history = _history(config, out) if output is None else _existing_history(config, out)
     now = now_utc()
     trust, anchors = _trusted_for_approval(config, history, now, out)
+    from pytest_pyramid.deploy.requirements import approvals_in_force
+
+    trust = approvals_in_force(config, trust) or trust  # the roles the deploy will count
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
