@@ -264,8 +264,8 @@ class ImportRecorder:
         #: pytest's cache folder when the project configures one (``cache_dir``): its own
         #: records are allow-listed as ``.pytest_cache``'s are
         self.cache_dir = os.path.realpath(cache_dir) + os.sep if cache_dir else None
-        #: where this run's coverage data files are (the repository, the project, the working
-        #: folder, ``COVERAGE_FILE``'s folder): a file named ``.coverage`` elsewhere is a file
+        #: where this run's coverage data files are (the repository's and the project's top):
+        #: a file named ``.coverage`` elsewhere is a file like any other
         self.coverage_dirs = _coverage_dirs(root, project)
         #: files from before the run that this process wrote to without replacing them: what
         #: they held before the run is not known, so reading one later cannot be tied to a tree
@@ -722,15 +722,11 @@ def _sqlite_path(database: object) -> object:
 
 
 def _coverage_dirs(root: str, project: str | None) -> frozenset[str]:
-    """The folders where this run's coverage data files are: the repository's and the
-    project's top, the working folder, and ``COVERAGE_FILE``'s folder."""
-    dirs = {root, os.getcwd()}
-    if project:
-        dirs.add(project)
-    data_file = os.environ.get("COVERAGE_FILE")
-    if data_file:
-        dirs.add(os.path.dirname(os.path.abspath(data_file)))
-    return frozenset(os.path.realpath(d) for d in dirs)
+    """The folders where this run's coverage data files are by default: the repository's
+    and the project's top. Not ``COVERAGE_FILE``'s or the working folder: either would let a
+    variable or a ``cd`` make a fixture named ``.coverage`` a tool's state (the data files the
+    run writes elsewhere are its outputs anyway)."""
+    return frozenset(os.path.realpath(d) for d in (root, project) if d)
 
 
 def _made_since(root: str, lexical: str, started_ns: int) -> bool:
