@@ -24,10 +24,16 @@ between is invisible to both digests), so the bytes are hashed when they are rea
 - Files the run's code *reads* (``open`` for reading: a data file, local settings in JSON) or
   *executes* (a script given to ``subprocess``, ``os.exec*``, ``os.posix_spawn``,
   ``os.system``): an audit hook (PEP 578, :func:`_audit`) hashes them when they are opened or
-  started. A file whose inode changed after the run started (``st_ctime``) is the run's own
-  output, not an input; the folders in :data:`OWN_STATE` are tools' caches and records, not
-  the project's inputs. What a child process reads in turn is not seen (its own imports and
-  opens: only a Python child running this plugin records its own).
+  started (a shell command's words as the shell reads them: redirections, ``NAME=VALUE``,
+  globs), and extension modules loaded from their file (the ``import`` event). A file the run
+  created or replaced, or whose inode *and* bytes changed after the run started (``st_ctime``
+  and ``st_mtime``), is the run's own output, not an input; a file from before the run whose
+  inode alone changed (chmod, link, ``touch``) is still one, and one the run appended to
+  before reading it cannot be tied to a tree. A path under the repository that a symlink leads
+  out of is in no tree. The folders in :data:`OWN_STATE` (and coverage data files in the
+  repository's and the project's top, pytest's records in its cache folder) are tools' caches
+  and records, not the project's inputs. What a child process reads in turn is not seen (its
+  own imports and opens: only a Python child running this plugin records its own).
 
 Hashes are git's (``sha1(b"blob <size>\\0" + data)``), so the verdict stage compares them with
 the blob ids of the tree its digest names (:func:`outside_tree`), without reading any file
