@@ -245,17 +245,19 @@ class _Scope:
         return self.locate(path)[0]
 
     def locate(self, path: str) -> tuple[str | None, str | None]:
-        """(the real path when ``path`` is the project's, the real path outside the
-        repository a symlink under it leads to): a path under the repository that leaves it
-        through a symlink (a git-ignored ``tests/data -> /mnt/shared``) and does not land in
-        the environment is not "outside the project": its bytes are in no tree."""
+        """(the real path when ``path`` is the project's, the path when a symlink under the
+        repository leads it out): a path under the repository that leaves it through a
+        symlink (a git-ignored ``tests/data -> /mnt/shared``) and does not land in the
+        environment is not "outside the project": its bytes are in no tree. A path that
+        leaves by ``..`` (``pythonpath = ["../common"]``) was never under the repository."""
         if not path.startswith(self.roots):
             return None, None
         real = os.path.realpath(path)
         if real.startswith(self.outside):
             return None, None
         if not real.startswith(self.roots):
-            return None, real
+            lexical = os.path.normpath(path)
+            return None, lexical if lexical.startswith(self.roots) else None
         return real, None
 
 
@@ -375,7 +377,7 @@ class ImportRecorder:
         origin = str(spec.origin)
         real, escaped = self.scope.locate(origin)
         if escaped is not None:
-            self._escaped(os.path.normpath(origin), escaped)
+            self._escaped(escaped)
         if real is None:
             return
         loader = spec.loader
@@ -481,7 +483,7 @@ class ImportRecorder:
             text = os.path.join(cwd or os.getcwd(), text)
         real, escaped = self.scope.locate(text)
         if escaped is not None:
-            self._escaped(os.path.normpath(text), escaped)
+            self._escaped(escaped)
             return
         if real is None or real in self.seen.files or real in self.seen.unverifiable:
             return
@@ -517,10 +519,13 @@ class ImportRecorder:
             return True
         return real not in self.kept and info.st_mtime_ns >= self.started_ns
 
-    def _escaped(self, lexical: str, real: str) -> None:
+    def _escaped(self, lexical: str) -> None:
         """A path under the repository whose real file is outside it (a symlink leads out):
         no tree holds those bytes, unless the run made the link or the file itself."""
-        root = next(r for r in self.scope.roots if lexical.startswith(r))
+        root = next((r for r in self.scope.roots if lexical.startswith(r)), None)
+        if root is None:
+            return
+        real = os.path.realpath(lexical)
         self._local.quiet = True
         try:
             if _made_since(root, lexical, self.started_ns) or self._output(real, os.stat(real)):

@@ -570,3 +570,18 @@ def test_an_extension_module_loaded_from_its_file_is_recorded(
     assert spec is not None
     importlib.util.module_from_spec(spec)
     assert recorder.seen.files == {str(built.resolve()): blob_id(built.read_bytes())}
+
+
+def test_a_path_that_leaves_the_repository_by_dotdot_is_not_a_symlink_out(
+    opened: tuple[ImportRecorder, Path], tmp_path: Path
+) -> None:
+    """``pythonpath = ["../common"]`` gives paths that start with the repository's and leave
+    it by ``..``: outside the project, as before, not "reached through a symlink"."""
+    recorder, repo = opened
+    (tmp_path / "common.py").write_text("X = 1\n")
+    assert recorder.scope.locate(f"{repo}/../common.py") == (None, None)
+    assert recorder.scope.locate(f"{repo}/../repo/data.json") == (
+        str((repo / "data.json").resolve()), None)
+    with open(f"{repo}/../common.py"):
+        pass
+    assert (recorder.seen.files, recorder.seen.unverifiable) == ({}, {})
