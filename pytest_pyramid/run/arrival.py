@@ -11,7 +11,8 @@ which the ``tests.flaky_on_arrival`` gate blocks (a test that arrives flaky is n
 quarantined).
 
 Which tests arrive is decided by the tree (``git diff`` against the merge base with the
-run's base revision, working tree included, plus untracked files), never by a local
+run's base revision, working tree included, plus untracked files: a test whose file
+changed, or below a changed ``conftest.py``, whose fixtures it uses), never by a local
 database, so one commit gets the same repeats everywhere. The repeats run in the process
 that runs the test (serial, or its xdist worker), before the test's own logged run; their
 count travels with the test's reports as the user property ``pyramid_arrival``, so every
@@ -130,6 +131,29 @@ def changed_since(root: Path, base: str) -> tuple[Path, frozenset[str]]:
                    "--no-renames", merge_base)
     untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
     return top, frozenset(p for p in (changed + untracked).split("\0") if p)
+
+
+def conftest_folders(changed: frozenset[str]) -> frozenset[str]:
+    """The folders (relative to the top, "" for the top) of the changed ``conftest.py`` files:
+    a fixture a change made flaky makes flaky every test below its conftest."""
+    return frozenset(path.rpartition("/")[0] for path in changed
+                     if path == "conftest.py" or path.endswith("/conftest.py"))
+
+
+def arrives(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> bool:
+    """Whether the test file ``name`` (relative to the top; "" when outside it) arrives: it
+    changed, or a ``conftest.py`` in its folder or a folder above it did."""
+    if not name:
+        return False
+    if name in changed:
+        return True
+    folder = name.rpartition("/")[0]
+    while True:
+        if folder in fixtures:
+            return True
+        if not folder:
+            return False
+        folder = folder.rpartition("/")[0]
 
 
 def arrival_status(settings: Settings, cli_base: str | None,

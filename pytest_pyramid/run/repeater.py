@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.arrival import PROPERTY, attempts_needed, changed_since
+from pytest_pyramid.run.arrival import (
+    PROPERTY,
+    arrives,
+    attempts_needed,
+    changed_since,
+    conftest_folders,
+)
 from pytest_pyramid.run.stash import TIER_KEY
 
 if TYPE_CHECKING:
@@ -37,6 +43,7 @@ class ArrivalRepeater:
             return  # the gate says why (arrival_status): nothing is repeated blind
         # one resolve() per file, not per item: a file of a 60k-item suite holds hundreds
         changed_file: dict[Path, bool] = {}
+        fixtures = conftest_folders(changed)
         arriving = set()
         for item in session.items:
             found = changed_file.get(item.path)
@@ -45,7 +52,7 @@ class ArrivalRepeater:
                     name = item.path.resolve().relative_to(top).as_posix()
                 except ValueError:
                     name = ""
-                found = changed_file[item.path] = name in changed
+                found = changed_file[item.path] = arrives(name, changed, fixtures)
             if found:
                 arriving.add(item.nodeid)
         self.arriving = frozenset(arriving)

@@ -11,7 +11,9 @@ from pytest_pyramid.run.arrival import (
     Arrival,
     ArrivalSettings,
     arrival_of,
+    arrives,
     attempts_needed,
+    conftest_folders,
     upper_bound,
 )
 from pytest_pyramid.run.summary import TestOutcome
@@ -133,3 +135,26 @@ def test_settings_from_the_flaky_table() -> None:
     assert ArrivalSettings.from_table({"arrival": False, "arrival_share": 0.5,
                                        "arrival_bound": 0.05, "window": 9}) == \
         ArrivalSettings(False, 0.5, 0.05)
+
+
+CHANGED = frozenset({"tests/unit/test_a.py", "tests/api/conftest.py", "src/app.py",
+                     "tests/unit/conftest_helpers.py"})
+
+
+@pytest.mark.parametrize(
+    ("name", "changed", "expected"),
+    [
+        ("tests/unit/test_a.py", CHANGED, True),         # the test file changed
+        ("tests/unit/test_b.py", CHANGED, False),        # a helper named like a conftest is not one
+        ("tests/api/test_c.py", CHANGED, True),          # its folder's conftest changed
+        ("tests/api/v2/test_d.py", CHANGED, True),       # a conftest above it changed
+        ("tests/apiv2/test_e.py", CHANGED, False),       # a sibling folder sharing a prefix
+        ("tests/test_f.py", CHANGED, False),             # above the changed conftest
+        ("tests/test_f.py", CHANGED | {"conftest.py"}, True),  # the top's conftest changed
+        ("", CHANGED | {"conftest.py"}, False),          # a test outside the repository
+    ],
+)
+def test_a_test_arrives_when_its_file_or_a_conftest_above_it_changed(
+    name: str, changed: frozenset[str], expected: bool
+) -> None:
+    assert arrives(name, changed, conftest_folders(changed)) is expected
