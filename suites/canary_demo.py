@@ -22,6 +22,10 @@
    anything is applied or any traffic moves;
 5. `pyramid rollback`: the version that completed a deploy before the current one is started
    again from its release folder and takes all traffic, under the same clients;
+5b. the next release's contract migration (demo_releases/next drops orders.placed_on, which
+   nothing reads since 0002): refused "needs approval" with nothing applied, `pyramid approve`,
+   then backed up (pg_dump), applied and canaried; `pyramid rollback --restore-backup NAME`
+   restores it (canary_contract.py);
 6. `pyramid status`, `pyramid history`, `pyramid stats`;
 7. `pyramid stop`, always (finally), so nothing is left running; the servers are stopped.
 
@@ -130,6 +134,8 @@ def port_free(port: int) -> bool:
 #: version the deploy starts, gets them in its environment
 SERVICES_ENV: dict[str, str] = {}
 BREAKING_MIGRATIONS = "demo_faults/breaking-migration"
+#: the deploy work folder ([tool.pyramid.deploy] work_dir), for the contract step's backups
+WORK_DIR = HERE / ".pyramid" / "deploy"
 
 
 def pyramid_env() -> dict[str, str]:
@@ -417,6 +423,9 @@ def demo(port: int, fault: str = "slow") -> list[str]:
     if load.failed:
         problems.append(f"clients saw {load.failed} failed request(s) during the rollback")
 
+    from canary_contract import contract_step  # step 5b, its own module
+    problems += contract_step(port, url, WORK_DIR, SERVICES_ENV["DEMO_DATABASE_URL"], pyramid, Load)
+
     banner("6. where things stand")
     if pyramid("status", "--port", str(port)) != 0:
         problems.append("pyramid status does not report a healthy, idle deployment")
@@ -476,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     say(f"[demo] done: a good canary promoted after its bake, a faulty one ({fault}) stopped, "
         "a slow tail rolled back by the nonparametric judge, a breaking migration refused, a "
-        "rollback to the previous release, nothing left running")
+        "rollback to the previous release, a contract migration approved, backed up and "
+        "restored, nothing left running")
     return 0
 
 

@@ -88,6 +88,29 @@ def test_a_file_that_is_not_text_is_named(tmp_path: Path) -> None:
         read_folder(tmp_path)
 
 
+
+SUITES = Path(__file__).resolve().parents[2] / "suites"
+
+
+@pytest.mark.parametrize(
+    ("folder", "pending", "contract"),
+    [
+        ("demo_releases/next", ["0003_drop_orders_placed_on.sql"],
+         ("0003_drop_orders_placed_on.sql",)),
+        ("demo_faults/breaking-migration", ["0003_rename_shipping.sql"], ()),
+    ],
+)
+def test_the_demo_releases_follow_the_shop_s_migrations(
+    folder: str, pending: list[str], contract: tuple[str, ...]
+) -> None:
+    # ./dev canary deploys these on a database the shop's own migrations built: they must
+    # carry those unedited, and only the contract step declares itself not backward-compatible
+    shop = {m.name: m.sha256 for m in read_folder(SUITES / "demo_service/migrations")}
+    found = plan(read_folder(SUITES / folder), shop)
+    assert found.problems == ()
+    assert [m.name for m in found.pending] == pending
+    assert tuple(m.name for m in found.contract) == contract
+
 # --- the deploy gate: a contract step raises the approvals a verdict needs ------------------
 def _gate(decision: str, contract: tuple[str, ...], *, counted: tuple[str, ...] = (),
           deployer_problem: str | None = None) -> gate.GateJudgement:
