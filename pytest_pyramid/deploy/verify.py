@@ -101,7 +101,7 @@ def run_tier(settings: VerifySettings, *, phase: str, url: str, root: Path,
             code = None
         _kill_group(process)  # a time-out, or servers its tests left behind
     seconds = time.monotonic() - started
-    outcome, reasons = judge(verdict, log, code, url, settings.timeout)
+    outcome, reasons = judge(verdict, log, code, url, settings.timeout, root)
     run = VerifyRun(phase, settings.tier, url, outcome, tuple(reasons), str(verdict), str(log),
                     code, round(seconds, 3))
     _record(out_dir, run)
@@ -115,21 +115,22 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def judge(verdict: Path, log: Path, code: int | None, url: str,
-          timeout: float) -> tuple[str, list[str]]:
-    """The run's outcome from its own verdict; a time-out or no verdict is never a pass."""
+          timeout: float, root: Path | None = None) -> tuple[str, list[str]]:
+    """The run's outcome from its own verdict; a time-out or no verdict is never a pass, nor
+    a verdict of another project than the one run in ``root``."""
     if code is None:
         return "failed", [f"timed out after {format_duration(timeout)}: killed with its "
                           "process group"]
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict import load_verdict
-    from pytest_pyramid.verdict.trust import target_result
+    from pytest_pyramid.verdict.trust import project_of, target_result
 
     try:
         document = load_verdict(verdict)
     except VerdictError as exc:
         return "unverified", [f"pytest exited {code} without a usable verdict ({exc}): "
                               f"{_last_line(log)}"]
-    found = target_result(document)
+    found = target_result(document, None if root is None else project_of(root))
     if found.target != url and found.outcome != "unverified":
         return "unverified", [f"the verdict names target {found.target}, not {url}"]
     if found.outcome == "unverified" and code not in (0, 1):  # a usage error, a crash

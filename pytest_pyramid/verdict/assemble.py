@@ -152,6 +152,7 @@ def assemble_verdict(
     code_seen: CodeSeen | None = None,
     mode: str = "enforce",
     budget_basis: str = "wall",
+    project: str | None = None,
 ) -> Verdict:
     """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
     be merged adds to ``hook_errors``, which make the run incomplete. Every route (a serial
@@ -172,6 +173,7 @@ def assemble_verdict(
         python_version=python_version,
         pytest_version=pytest_version,
         args=args,
+        project=project,
     )
     for name, tier in verdict["tiers"].items():  # what the run enforced, not configured
         stats = run.tiers.get(name)
