@@ -51,6 +51,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_pyramid.run import unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -383,8 +384,16 @@ class ImportRecorder:
         where = _text(cwd) if cwd is not None else None
         texts = [_text(word) for word in
                  (args[program_at] if program_at is not None else None, *argv)]
-        for token in _tokens([text for text in texts if text]):
+        tokens = _tokens([text for text in texts if text])
+        for token in tokens:
             self._input(token, where)
+        self._local.quiet = True  # reading a program's first line is not another input
+        try:  # what a program of the repository starts in turn is not seen: named
+            unfollowed.record(tokens, lambda t: self.scope.real(
+                t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
+                self.seen.unverifiable)
+        finally:
+            self._local.quiet = False
 
     def _input(self, path: object, cwd: str | None) -> None:
         text = _text(path)

@@ -294,7 +294,8 @@ class VerdictWriter:
         if tree_problem is not None:
             problems.append(tree_problem)
         # the shard's own findings; the merge judges the raw facts again (assemble.py)
-        problems.extend(closed_world_problems(self._code_seen(), git))
+        problems.extend(closed_world_problems(self._code_seen(), git,
+                                              own_allow(end.invocation)))
         problems.extend(self._over_sources(git))
         problems.extend(code_problems(git))
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
