@@ -179,6 +179,8 @@ class _Places:
         self.repository = _spellings([str(repository)])
         self.installed = _install_dirs()
         self.by_module = _distributions(manager)
+        #: xdist's package: its worker code runs from there as __channelexec__
+        self.xdist = _package_dirs("xdist") if "xdist" in sys.modules else ()
         self._all: dict[str, list[str]] | None = None
         self._tops: dict[str, tuple[tuple[str, ...], set[str]]] = {}
 
@@ -213,6 +215,12 @@ class _Places:
         return _inside(file, dirs) or file in files
 
 
+#: the module xdist's worker code runs as: the controller sends the source of xdist's
+#: ``remote.py`` through execnet, which executes it under this name, without a file; its
+#: ``WorkerInteractor`` registers itself in every worker (seen at the end of collection)
+XDIST_WORKER_MODULE = "__channelexec__"
+
+
 def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Every registered plugin whose code is not pytest's or pytest-pyramid's own, as raw
     facts (name; module, file and distribution of each piece of its code), and the plugins
@@ -231,6 +239,8 @@ def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]],
             if file in places.judge_files or _inside(file, places.judge):
                 continue
             dist = places.distribution(module, file) if file else None
+            if module == XDIST_WORKER_MODULE and (not file or _inside(file, places.xdist)):
+                dist = "pytest-xdist"  # its worker's own loop, sent by the controller
             # a file in site-packages is an install's, even in a virtualenv inside the repository
             inside = places.relative(file) if dist is None and not _inside(
                 file, places.installed) else None
