@@ -579,6 +579,8 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
         # no plugin manager runs here: the shards' records name the plugins that ran tests
         "plugins": [],
         "plugins_declared": [],
+        # the merge collects nothing: no --lf, --confcutdir or -c (the shards' carry theirs)
+        "narrowing": {},
     }
 
 
