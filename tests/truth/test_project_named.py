@@ -6,8 +6,10 @@ verdict of another project, or one without the field, is refused with one line. 
 different projects never merge, and a merge judges only its own project's shards.
 
 The repository holds ``a/`` (passes) and ``b/`` (fails), each with its own ``[tool.pyramid]``;
-runs are subprocesses in the project's folder, serially and under ``-n 2`` (one shard). A
-verdict without the field, and the pure rules, are rows of ``test_project_logic.py``.
+runs are subprocesses in the project's folder (serial: an xdist controller writes the
+verdict and the partial through the same writer, and ``project`` comes from its settings, not
+from any worker). A verdict without the field, and the pure rules, are rows of
+``test_project_logic.py``.
 """
 
 from __future__ import annotations
@@ -91,9 +93,8 @@ def test_check_and_deploy_trust_a_verdict_only_in_its_own_project(
 def test_shards_of_another_project_are_never_merged(
     monorepo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # the xdist controller writes its partial as a serial shard does: one shard of each
-    run_in(monorepo / "a", "--pyramid-shard=1/2")
-    run_in(monorepo / "a", "--pyramid-shard=2/2", "-n", "2")
+    for index in (1, 2):
+        run_in(monorepo / "a", f"--pyramid-shard={index}/2")
     partials = ["pyramid-partial-1-of-2.json", "pyramid-partial-2-of-2.json"]
     elsewhere = [f"../a/{name}" for name in partials]
     code, err = cli(monkeypatch, capsys, monorepo / "b", "merge", *elsewhere)
