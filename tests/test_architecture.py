@@ -268,7 +268,8 @@ def test_every_command_module_is_in_the_command_table() -> None:
 #: them itself would be a second reading of whether a verdict may be trusted
 TRUST_ENTRY = "pytest_pyramid.verdict.trust"
 TRUST_RULES = {"trust_problems", "resolve_target", "keyring", "signature_problem",
-               "verify_verdict", "same_commit", "excluded_problem", "tracked_exclusion"}
+               "verify_verdict", "same_commit", "excluded_problem", "tracked_exclusion",
+               "project_problem", "checking_project"}
 
 
 def trust_rule_callers(name: str, path: Path) -> list[str]:

@@ -40,7 +40,7 @@ def partial(index: int, total: int, ids: list[str], **changes: Any) -> dict[str,
     document.update({
         "run_id": RUN,
         "finished": True, "commit": None, "commit_time": None, "branch": None, "dirty": None,
-        "tree": {"digest": None, "head": None, "excluded": []},
+        "tree": {"digest": None, "head": None, "excluded": []}, "project": ".",
         "config": {"file": "pyproject.toml", "digest": config_digest(TABLE)},
         "python": "3.11.7", "pytest": "9",
         "selection": {"digest": selection_digest(IDS), "count": len(IDS), "tiers": {"unit": 6},
@@ -210,6 +210,7 @@ def test_a_complete_disjoint_set_is_accepted(tmp_path: Path) -> None:
         ("run", "is from another CI run (GITHUB_RUN_ID=2) than shard 1/2"),
         ("commit", "is from another commit: bbbbbbbbbbbb against aaaaaaaaaaaa"),
         ("tree", "tested another tree"),
+        ("project", "is of another project (another folder of the repository): b against ."),
         ("config", "ran with another [tool.pyramid] configuration"),
         ("tiers", "selected other tiers: unit, e2e against unit"),
         ("gap", "the 2 shards' tests do not add up to the selection of 6 tests: 1 test(s)"),
@@ -231,6 +232,8 @@ def test_partials_that_cannot_be_one_run_are_refused(
         first["commit"], second["commit"] = "a" * 40, "b" * 40
     elif fault == "tree":
         second["tree"] = {**second["tree"], "digest": "c" * 40}
+    elif fault == "project":  # a monorepo's other project, same commit and tree
+        second["project"] = "b"
     elif fault == "config":
         second["config"] = {"file": "pyproject.toml", "digest": "sha256:other"}
     elif fault == "tiers":

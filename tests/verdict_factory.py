@@ -88,6 +88,7 @@ def make_verdict(
             "head": TREE,
             "excluded": ["**/.coverage", "pyramid-verdict.json"],
         },
+        "project": ".",  # the repository's top: where these tests' repositories keep it
         "config": {"file": "pyproject.toml", "digest": "sha256:0"},
         "tool": {"name": "pytest-pyramid", "version": "0.1.0"},
         "run": {

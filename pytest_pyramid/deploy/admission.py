@@ -28,7 +28,7 @@ def assess_for_deploy(config: DeployConfig, anchors: Anchors, commit: str,
     Raises what ``assess`` raises (``VerdictError``, ``TrustError``, ``SignatureError``); each
     command says what those mean for it."""
     from pytest_pyramid.verdict import provenance
-    from pytest_pyramid.verdict.trust import Target, TrustRequest, assess
+    from pytest_pyramid.verdict.trust import Target, TrustRequest, assess, project_of
 
     return assess(TrustRequest(
         verdict=Path(config.verdict),
@@ -36,8 +36,9 @@ def assess_for_deploy(config: DeployConfig, anchors: Anchors, commit: str,
         require_signature=anchors.require_signature,
         key_sources=tuple(anchors.trusted_keys),
         key_origin=f"trusted_keys of {anchors.origin}",
-        # What ships is the commit's own tree (a clean checkout): what must be tested.
+        # What ships is the commit's own tree (a clean checkout): what must be tested, by
+        # this project's own run (a monorepo's projects share the commit).
         target=Target(commit, provenance.commit_tree(config.root, commit), worktree=False,
-                      description=commit[:12], in_git=True),
+                      description=commit[:12], in_git=True, project=project_of(config.root)),
         now=now,
     ))

@@ -113,6 +113,8 @@ class Running:
     at: str = ""
     code: int | None = None
     ended: bool = False
+    #: the folder the run ran in: its verdict must name that project (verdict/trust.py)
+    root: Path | None = None
 
     @classmethod
     def start(cls, settings: VerifySettings, *, phase: str, url: str, root: Path,
@@ -128,7 +130,7 @@ class Running:
                 command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                 env=environment(os.environ))
-        return cls(settings, phase, url, verdict, log, process, time.monotonic(), at)
+        return cls(settings, phase, url, verdict, log, process, time.monotonic(), at, root=root)
 
     def done(self) -> bool:
         """Ended (exited, or killed at its time-out: then ``code`` stays None)."""
@@ -153,7 +155,7 @@ class Running:
         """What its verdict says (call once ``done``)."""
         seconds = time.monotonic() - self.started
         outcome, reasons = judge(self.verdict, self.log, self.code, self.url,
-                                 self.settings.timeout)
+                                 self.settings.timeout, self.root)
         return VerifyRun(self.phase, self.settings.tier, self.url, outcome, tuple(reasons),
                          str(self.verdict), str(self.log), self.code, round(seconds, 3),
                          self.at)
@@ -171,21 +173,22 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def judge(verdict: Path, log: Path, code: int | None, url: str,
-          timeout: float) -> tuple[str, list[str]]:
-    """The run's outcome from its own verdict; a time-out or no verdict is never a pass."""
+          timeout: float, root: Path | None = None) -> tuple[str, list[str]]:
+    """The run's outcome from its own verdict; a time-out or no verdict is never a pass, nor
+    a verdict of another project than the one run in ``root``."""
     if code is None:
         return "failed", [f"timed out after {format_duration(timeout)}: killed with its "
                           "process group"]
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict import load_verdict
-    from pytest_pyramid.verdict.trust import target_result
+    from pytest_pyramid.verdict.trust import project_of, target_result
 
     try:
         document = load_verdict(verdict)
     except VerdictError as exc:
         return "unverified", [f"pytest exited {code} without a usable verdict ({exc}): "
                               f"{_last_line(log)}"]
-    found = target_result(document)
+    found = target_result(document, None if root is None else project_of(root))
     if found.target != url and found.outcome != "unverified":
         return "unverified", [f"the verdict names target {found.target}, not {url}"]
     if found.outcome == "unverified" and code not in (0, 1):  # a usage error, a crash

@@ -79,14 +79,17 @@ def settings_reasons(
     reasons.extend(
         disabled_plugin_reasons(turned_off_plugins(config), invocation.own_disabled, allow)
     )
-    namespace = config.known_args_namespace
-    confcutdir = getattr(namespace, "confcutdir", None)
-    # pytest sets it itself to the configuration file's folder (or the rootdir)
-    default = config.inipath.parent if config.inipath is not None else config.rootpath
-    own = [s["value"] for s in invocation.settings if s["option"] == "--confcutdir" and s["own"]]
-    if (confcutdir and Path(confcutdir).resolve() != Path(default).resolve()
-            and confcutdir not in own and "--confcutdir" not in allow):
-        reasons.append(f"--confcutdir {confcutdir}: conftest files above it were not loaded")
+    facts = invocation.narrowing
+    confcutdir = getattr(config.known_args_namespace, "confcutdir", None)
+    if confcutdir:
+        # pytest sets it itself to the configuration file's folder (or the rootdir)
+        default = config.inipath.parent if config.inipath is not None else config.rootpath
+        own = [s["value"] for s in invocation.settings
+               if s["option"] == "--confcutdir" and s["own"]]
+        facts["confcutdir"] = {"value": str(confcutdir),
+                               "resolved": str(Path(confcutdir).resolve()),
+                               "default": str(Path(default).resolve()),
+                               "own": confcutdir in own}
     inifile = getattr(config.option, "inifilename", None)
     if inifile:
         used = Path(config.invocation_params.dir, inifile).resolve()
@@ -97,13 +100,9 @@ def settings_reasons(
             for folder in (invocation_dir, *invocation_dir.parents)
             for name in PROJECT_CONFIGS
         }
-        if used not in discoverable or (
-            settings_file is not None and used != settings_file.resolve()
-        ):
-            reasons.append(
-                f"-c {inifile}: the run's configuration is not the project's own (the file "
-                "pytest finds itself, which holds [tool.pyramid])"
-            )
+        facts["inifile"] = {"value": str(inifile), "discoverable": used in discoverable,
+                            "project_file": settings_file is None
+                            or used == settings_file.resolve()}
     return reasons
 
 
@@ -120,8 +119,9 @@ def narrowing_reasons(
     option = config.option
     own = invocation.own_selection
     lf_plugin = config.pluginmanager.get_plugin("lfplugin")
-    if getattr(option, "lf", False) and getattr(lf_plugin, "lastfailed", None):
-        reasons.append("--lf: only previously failed tests were run")
+    # raw facts in the recorded invocation, judged here and again by the merge (one function)
+    invocation.narrowing["last_failed"] = bool(
+        getattr(option, "lf", False) and getattr(lf_plugin, "lastfailed", None))
     if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):
         reasons.append("--stepwise: the run may stop early and skip passed tests")
     keyword, markexpr = getattr(option, "keyword", ""), getattr(option, "markexpr", "")
@@ -134,6 +134,10 @@ def narrowing_reasons(
     if ids:
         reasons.append(f"the run was limited to test ids ({len(ids)}: {ids[0]} ...)")
     reasons.extend(settings_reasons(config, settings_file, invocation))
+    from pytest_pyramid.run.invocation import narrowing_fact_reasons
+
+    allow = invocation.allow_options if invocation.allow_honoured else []
+    reasons.extend(narrowing_fact_reasons(invocation.narrowing, allow))
     rootdir = getattr(option, "rootdir", None)
     if rootdir and project_dir is not None:
         given = Path(config.invocation_params.dir, rootdir).resolve()

@@ -57,6 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_pyramid.run import unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -467,13 +468,21 @@ class ImportRecorder:
         where = _text(cwd) if cwd is not None else None
         texts = [_text(word) for word in
                  (args[program_at] if program_at is not None else None, *argv)]
-        for token in _tokens([text for text in texts if text]):
+        tokens = _tokens([text for text in texts if text])
+        for token in tokens:
             if _GLOB_CHARS.intersection(token):  # the shell expands it to the files it names
                 import glob
 
                 for name in glob.glob(token, root_dir=where or os.getcwd()):
                     self._input(name, where)
             self._input(token, where)
+        self._local.quiet = True  # reading a program's first line is not another input
+        try:  # what a program of the repository starts in turn is not seen: named
+            unfollowed.record(tokens, lambda t: self.scope.real(
+                t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
+                self.seen.unverifiable)
+        finally:
+            self._local.quiet = False
 
     def _input(self, path: object, cwd: str | None) -> None:
         text = _text(path)

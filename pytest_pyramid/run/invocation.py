@@ -698,6 +698,10 @@ class Invocation:
         self.plugins_declared: list[str] = []
         #: --pyramid-target's URL (command line or ini): a raw fact every route judges
         self.target: str | None = None
+        #: what narrowed the run beyond its options' classes, observed at session start
+        #: (``--lf`` with failures remembered, ``--confcutdir``, ``-c``): raw facts every
+        #: route judges with :func:`narrowing_fact_reasons`
+        self.narrowing: dict[str, Any] = {}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -712,6 +716,7 @@ class Invocation:
             "plugins": self.plugins,
             "plugins_declared": self.plugins_declared,
             "target": self.target,
+            "narrowing": self.narrowing,
         }
 
 
@@ -1020,9 +1025,30 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
                 if str(v).startswith("no:")}
         reasons.extend(disabled_plugin_reasons(record.get("plugins_off", []), mine, allow))
         reasons.extend(registered_plugin_reasons(record, own, allow))
+        reasons.extend(narrowing_fact_reasons(record["narrowing"], allow))
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         return [f"the recorded invocation cannot be read ({type(exc).__name__}: {exc}): "
                 "what reached the run is not known"]
+    return reasons
+
+
+def narrowing_fact_reasons(facts: Mapping[str, Any], allow: Sequence[str]) -> list[str]:
+    """The raw narrowing facts of a run (``Invocation.narrowing``, filled by
+    ``run/filters.py``) judged: the run's own judgement and ``pyramid merge``'s of a shard's
+    record, so a partial edited to say nothing still carries what narrowed it."""
+    reasons = []
+    if facts.get("last_failed"):
+        reasons.append("--lf: only previously failed tests were run")
+    cut = facts.get("confcutdir")
+    if isinstance(cut, dict) and cut.get("resolved") != cut.get("default") \
+            and not cut.get("own") and "--confcutdir" not in allow:
+        reasons.append(f"--confcutdir {cut.get('value')}: conftest files above it were not "
+                       "loaded")
+    ini = facts.get("inifile")
+    if isinstance(ini, dict) and not (ini.get("discoverable") and ini.get("project_file")):
+        reasons.append(
+            f"-c {ini.get('value')}: the run's configuration is not the project's own (the "
+            "file pytest finds itself, which holds [tool.pyramid])")
     return reasons
 
 

@@ -24,14 +24,19 @@ that no autoloaded plugin names is looked up only for files under an install loc
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pytest_pyramid.run.facts import FactsRecord
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+
+    from pytest_pyramid.run.facts import Policy
 
 _ORDER = "test order only: every test still runs and reports (collected = reported)"
 _OUTPUT = "reports and terminal output only"
@@ -174,6 +179,8 @@ class _Places:
         self.repository = _spellings([str(repository)])
         self.installed = _install_dirs()
         self.by_module = _distributions(manager)
+        #: xdist's package: its worker code runs from there as __channelexec__
+        self.xdist = _package_dirs("xdist") if "xdist" in sys.modules else ()
         self._all: dict[str, list[str]] | None = None
         self._tops: dict[str, tuple[tuple[str, ...], set[str]]] = {}
 
@@ -208,6 +215,12 @@ class _Places:
         return _inside(file, dirs) or file in files
 
 
+#: the module xdist's worker code runs as: the controller sends the source of xdist's
+#: ``remote.py`` through execnet, which executes it under this name, without a file; its
+#: ``WorkerInteractor`` registers itself in every worker (seen at the end of collection)
+XDIST_WORKER_MODULE = "__channelexec__"
+
+
 def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Every registered plugin whose code is not pytest's or pytest-pyramid's own, as raw
     facts (name; module, file and distribution of each piece of its code), and the plugins
@@ -226,6 +239,8 @@ def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]],
             if file in places.judge_files or _inside(file, places.judge):
                 continue
             dist = places.distribution(module, file) if file else None
+            if module == XDIST_WORKER_MODULE and (not file or _inside(file, places.xdist)):
+                dist = "pytest-xdist"  # its worker's own loop, sent by the controller
             # a file in site-packages is an install's, even in a virtualenv inside the repository
             inside = places.relative(file) if dist is None and not _inside(
                 file, places.installed) else None
@@ -297,3 +312,36 @@ def _piece_reason(label: str, piece: Mapping[str, Any], declared: set[str]) -> s
             "[...]), a script or a folder outside the project): the run cannot vouch for it; "
             f"declare it in [tool.pyramid] allow_options = [\"{DECLARE}{module}\"] in the "
             "project's tracked configuration if it leaves outcomes alone")
+
+
+class PluginsSeen(FactsRecord):
+    """The plugins every process had registered at the end of its collection, as raw facts
+    (``plugin_record``): a conftest collected only in xdist workers, or one that registers
+    a plugin object while it is imported, adds plugins after the session started, which the
+    invocation's record (read once on the controller at session start) cannot hold. Each
+    worker ships its record; the controller folds the union into the recorded invocation,
+    and the one judgement of it (``invocation.judge_recorded``: the writer's, a shard's, the
+    merge's) judges them all."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {"plugins": "union", "declared": "union"}
+
+    def __init__(self) -> None:
+        #: a plugin's record (JSON, keys sorted) -> the record
+        self.plugins: dict[str, dict[str, Any]] = {}
+        self.declared: set[str] = set()
+
+    def observe(self, manager: Any, repository: Path) -> None:
+        """This process's registered plugins, now (once, at the end of its collection)."""
+        plugins, declared = plugin_record(manager, repository)
+        for plugin in plugins:
+            self.plugins.setdefault(json.dumps(plugin, sort_keys=True), plugin)
+        self.declared.update(declared)
+
+    def fold_into(self, record: dict[str, Any]) -> None:
+        """Add what the processes saw to the invocation ``record`` (the start's plugins
+        first), each plugin once."""
+        known = {json.dumps(p, sort_keys=True) for p in record.get("plugins", [])}
+        record["plugins"] = [*record.get("plugins", []),
+                             *(p for key, p in self.plugins.items() if key not in known)]
+        record["plugins_declared"] = sorted({*record.get("plugins_declared", []),
+                                             *self.declared})

@@ -84,6 +84,11 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         register_facts(facts_registry(config), "collection", self.facts)
         self.judging = JudgingConftests()
         register_facts(facts_registry(config), "judging_conftests", self.judging)
+        from pytest_pyramid.run.plugins import PluginsSeen
+
+        #: the plugins registered at the end of collection, in every process (workers ship)
+        self.plugins_seen = PluginsSeen()
+        register_facts(facts_registry(config), "plugins", self.plugins_seen)
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
         #: every node id pytest collected (from the collect reports, before any hook edits it)
@@ -223,6 +228,8 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
 
     @pytest.hookimpl(trylast=True)  # after every plugin changed the list
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # every conftest is imported now: what registered a plugin since the start is seen
+        self.plugins_seen.observe(self.config.pluginmanager, self.project_dir)
         items = session.items
         # a test run by id (file.py::test) has no module report: its file was still seen
         ids = [item.nodeid for item in items]
@@ -319,6 +326,7 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         from pytest_pyramid.run.filters import turned_off_plugins
 
         record = self.invocation.to_json()
+        self.plugins_seen.fold_into(record)  # every process's, judged with the start's
         record["exclusions"] = self.exclusions
         # a raw fact the merge judges again (run/invocation.py: judge_recorded)
         record["plugins_off"] = sorted(turned_off_plugins(self.config))

@@ -99,16 +99,31 @@ def own_allow(record: Mapping[str, Any] | None) -> list[str]:
     return [str(option) for option in record.get("allow_options") or []]
 
 
-def closed_world_problems(seen: CodeSeen | None, git: GitInfo) -> list[Problem]:
+def closed_world_problems(seen: CodeSeen | None, git: GitInfo,
+                          allow: Sequence[str] = ()) -> list[Problem]:
     """Code the run's processes executed or collected tests from that is not the tree the
     digest names, byte for byte as it was read (``run/imported.py``): the writer's check of
-    its processes' union, a shard's of its own, and the merge's of every shard's raw facts."""
+    its processes' union, a shard's of its own, and the merge's of every shard's raw facts.
+    ``allow``: the tracked ``allow_options``, whose ``process PATH`` entries vouch for a
+    program of the repository whose own children are not followed (``run/unfollowed.py``)."""
     if seen is None or git.tree is None or git.toplevel is None:
         return []  # without a digest nothing is vouched for (the trust checks refuse it)
+    import os
     from pathlib import Path
 
-    from pytest_pyramid.run.imported import outside_tree, parse_ls_tree
+    from pytest_pyramid.run.imported import CodeSeen, outside_tree, parse_ls_tree
+    from pytest_pyramid.run.unfollowed import allowed, vouched
     from pytest_pyramid.verdict.provenance import tree_listing
+
+    paths = allowed(allow)
+    if paths:
+        top = os.path.realpath(git.toplevel)
+        kept = CodeSeen()
+        kept.files = seen.files
+        kept.unverifiable = vouched(
+            seen.unverifiable, lambda real: os.path.relpath(real, top).replace(os.sep, "/"),
+            paths)
+        seen = kept
 
     listing = tree_listing(Path(git.toplevel), git.tree)
     if listing is None:
@@ -152,13 +167,15 @@ def assemble_verdict(
     code_seen: CodeSeen | None = None,
     mode: str = "enforce",
     budget_basis: str = "wall",
+    project: str | None = None,
 ) -> Verdict:
     """The judged verdict: ``sections`` are (plugin, mapping) pairs; a section that cannot
     be merged adds to ``hook_errors``, which make the run incomplete. Every route (a serial
     or xdist run, ``pyramid merge``) comes here: the checks of ``git``, of the recorded
     ``invocations`` and of the code the processes read (``code_seen``) are made here."""
+    allow = [entry for _, _, honoured in invocations for entry in honoured]
     checked = [*code_problems(git), *invocation_problems(invocations),
-               *closed_world_problems(code_seen, git)]
+               *closed_world_problems(code_seen, git, allow)]
     verdict = build_verdict(
         run=run,
         tiers=tiers,
@@ -172,6 +189,7 @@ def assemble_verdict(
         python_version=python_version,
         pytest_version=pytest_version,
         args=args,
+        project=project,
     )
     for name, tier in verdict["tiers"].items():  # what the run enforced, not configured
         stats = run.tiers.get(name)

@@ -130,6 +130,9 @@ class Verdict(TypedDict, total=False):
     branch: str | None
     dirty: bool | None
     tree: TreeEntry
+    #: the project's folder relative to the repository's top level ("." for the top; None
+    #: outside git): a monorepo's projects share commits, a verdict speaks for one of them
+    project: str | None
     config: ConfigEntry
     tool: ToolEntry
     run: RunEntry
@@ -330,6 +333,7 @@ def build_verdict(
     python_version: str,
     pytest_version: str,
     args: Sequence[str],
+    project: str | None = None,
 ) -> Verdict:
     """The verdict without its decision (``decide`` adds ``decision`` and ``reasons``)."""
     tier_entries: dict[str, TierEntry] = {}
@@ -370,6 +374,7 @@ def build_verdict(
         "branch": git.branch,
         "dirty": git.dirty,
         "tree": {"digest": git.tree, "head": git.head_tree, "excluded": list(git.excluded)},
+        "project": project,
         "config": config,
         "tool": {"name": "pytest-pyramid", "version": tool_version},
         "run": {

@@ -149,6 +149,7 @@ def _short(value: object) -> str:
 #: (what every shard of one run shares, what a difference means)
 _IDENTITY: tuple[tuple[str, str], ...] = (
     ("commit", "is from another commit"),
+    ("project", "is of another project (another folder of the repository)"),
     ("tree", "tested another tree (the working tree differed)"),
     ("config", "ran with another [tool.pyramid] configuration"),
     ("selection", "split another selection (other tests were collected, selected or "
@@ -255,6 +256,18 @@ def check_set(partials: Sequence[Partial], run_id: str | None = None) -> ShardSe
     _check_disjoint(shard_set)
     _missing(shard_set)
     return shard_set
+
+
+def check_project(shard_set: ShardSet, project: str | None, configuration: Path) -> None:
+    """The shards ran the project the merge speaks for: a monorepo's projects share commits
+    and trees, so only the recorded folder tells ``a/``'s shards from ``b/``'s (case 126)."""
+    for partial in shard_set.finished:
+        theirs = partial.data.get("project")
+        if theirs != project:
+            raise MergeRefused(
+                f"{partial.named} ran project {theirs!r}, not {project!r}, the project of "
+                f"{configuration} that this merge judges for (merge where the shards ran)"
+            )
 
 
 def _compare_attempts(chosen: Partial, earlier: list[Partial], shard_set: ShardSet) -> None:
@@ -566,6 +579,8 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
         # no plugin manager runs here: the shards' records name the plugins that ran tests
         "plugins": [],
         "plugins_declared": [],
+        # the merge collects nothing: no --lf, --confcutdir or -c (the shards' carry theirs)
+        "narrowing": {},
     }
 
 
@@ -748,8 +763,10 @@ def judge_merged(
     coverage_out: Path | None = None,
     diff_base: str | None = None,
     run_id: str | None = None,
+    project: str | None = None,
 ) -> MergeResult:
-    """Judge the checked set with the gates and the decision rule of an unsharded run."""
+    """Judge the checked set with the gates and the decision rule of an unsharded run; the
+    verdict speaks for ``project``, the merge's own (``check_project``: the shards' too)."""
     from pytest_pyramid import __version__
     from pytest_pyramid.verdict.assemble import assemble_verdict
     from pytest_pyramid.verdict.decision import exit_status
@@ -811,6 +828,7 @@ def judge_merged(
         code_seen=code_seen,
         mode=settings.mode,
         budget_basis=settings.budget_basis,
+        project=project,
     )
     from pytest_pyramid.results import effect_of
     from pytest_pyramid.verdict.writer import _only_quarantined_failures
@@ -1087,7 +1105,7 @@ def run_merge(
         updated_durations,
     )
     from pytest_pyramid.verdict.document import config_digest
-    from pytest_pyramid.verdict.provenance import read_git_info
+    from pytest_pyramid.verdict.provenance import project_folder, read_git_info
     from pytest_pyramid.verdict.writer import write_placeholder
 
     here = Path.cwd() if cwd is None else cwd
@@ -1129,6 +1147,12 @@ def run_merge(
     if cov_out is not None:
         outputs.append(cov_out)
     local = read_git_info(project_dir, (*outputs, *inputs))
+    folder = project_folder(local.toplevel, project_dir)
+    try:
+        check_project(shard_set, folder, pyproject)
+    except MergeRefused as exc:
+        write_placeholder(verdict_path, f"pyramid merge refused the partial results: {exc}")
+        raise
     try:
         config_file = pyproject.resolve().relative_to(project_dir).as_posix()
     except ValueError:
@@ -1137,6 +1161,7 @@ def run_merge(
         result = judge_merged(
             shard_set, settings, project_dir=project_dir, config_file=config_file,
             local=local, coverage_out=cov_out, diff_base=diff_base, run_id=told_run,
+            project=folder,
         )
     except ConfigError as exc:
         write_placeholder(verdict_path, f"pyramid merge could not judge: {exc}")

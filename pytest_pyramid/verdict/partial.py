@@ -166,6 +166,7 @@ def build_partial(
     shard: ShardEnd,
     git: GitInfo,
     config: Mapping[str, str],
+    project: str | None,
     problems: Sequence[Problem],
     interrupted: bool,
     exitstatus: int,
@@ -199,6 +200,7 @@ def build_partial(
         "dirty": git.dirty,
         "tree": {"digest": git.tree, "head": git.head_tree, "excluded": list(git.excluded)},
         "config": dict(config),
+        "project": project,
         "python": python_version,
         "pytest": pytest_version,
         "selection": {

@@ -452,3 +452,17 @@ def resolve_commit(cwd: Path, revision: str) -> str | None:
 
 def commit_tree(cwd: Path, commit: str) -> str | None:
     return _git(cwd, "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}")
+
+
+def project_folder(toplevel: str | None, folder: Path) -> str | None:
+    """The project a verdict speaks for: its folder relative to the repository's top level,
+    in POSIX form, ``"."`` for the top (a monorepo holds several projects, each tested
+    alone, all of one commit). None outside a repository, or for a folder outside it."""
+    if toplevel is None:
+        return None
+    top, here = os.path.realpath(toplevel), os.path.realpath(folder)
+    try:
+        relative = Path(here).relative_to(top)
+    except ValueError:
+        return None
+    return relative.as_posix() or "."

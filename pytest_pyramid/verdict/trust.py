@@ -77,6 +77,9 @@ class Target:
     in_git: bool = False
     #: why the verdict cannot be compared with this target at all
     problem: str | None = None
+    #: the project the verdict must speak for: its folder relative to the repository's top
+    #: level ("." for the top; ``provenance.project_folder``); None: not known (no git here)
+    project: str | None = None
 
 
 def same_commit(recorded: str, expected: str) -> bool:
@@ -132,6 +135,46 @@ def tracked_exclusion(toplevel: Path, commit: str, excluded: list[str]) -> str |
     return None
 
 
+def checking_project(cwd: Path, toplevel: Path) -> str | None:
+    """The project ``pyramid check`` speaks for: the nearest configuration at or above
+    ``cwd`` inside the repository, as every command finds its project; else ``cwd`` itself
+    (a run without a configuration file speaks for its rootdir)."""
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.project import locate
+
+    try:
+        found = locate(cwd)
+    except ConfigError:  # both files: the command reports it on its own
+        found = None
+    folder = cwd
+    if found is not None and provenance.project_folder(str(toplevel), found.folder) is not None:
+        folder = found.folder
+    return provenance.project_folder(str(toplevel), folder)
+
+
+def project_of(folder: Path) -> str | None:
+    """The project a run or a command in ``folder`` speaks for (``checking_project``), for
+    a route that has no target of its own to resolve (deploy, verify); None outside git."""
+    toplevel = provenance._git(folder, "rev-parse", "--show-toplevel")
+    return None if toplevel is None else checking_project(folder, Path(toplevel))
+
+
+def project_problem(verdict: Mapping[str, Any], target: Target) -> str | None:
+    """A verdict speaks for the project whose configuration ran: a monorepo's projects
+    share commits and trees, so another project's ``ready`` would pass every other rule
+    (hostile cases 126, 130). No expected project (no git here): nothing to compare."""
+    if target.project is None:
+        return None
+    recorded = verdict.get("project")
+    if not isinstance(recorded, str):
+        return (f"the verdict names no project (an older pytest-pyramid, or an edited file): "
+                f"it cannot vouch for project {target.project!r}; run the tests again")
+    if recorded != target.project:
+        return (f"the verdict is of project {recorded!r}, not {target.project!r}, the project "
+                "here: each project of a repository is tested, and trusted, on its own")
+    return None
+
+
 def resolve_target(cwd: Path, revision: str | None, verdict: Mapping[str, Any]) -> Target:
     """What to compare the verdict with, from ``--commit`` (or HEAD when not given).
 
@@ -151,6 +194,7 @@ def resolve_target(cwd: Path, revision: str | None, verdict: Mapping[str, Any]) 
             f"least {MIN_PREFIX} hex digits"
         )
     toplevel = Path(toplevel_text)
+    project = checking_project(cwd, toplevel)
     head = provenance.resolve_commit(toplevel, "HEAD")
     if text is None:
         commit = head
@@ -159,30 +203,31 @@ def resolve_target(cwd: Path, revision: str | None, verdict: Mapping[str, Any]) 
             raise TrustError(f"--commit {text!r}: a SHA prefix needs at least {MIN_PREFIX} digits")
         commit = provenance.resolve_commit(toplevel, text.lower() if _HEX.fullmatch(text) else text)
         if commit is None:
-            if _HEX.fullmatch(text) and len(text) >= MIN_PREFIX:
-                return Target(text.lower(), description=text)  # not in this clone: by name only
+            if _HEX.fullmatch(text) and len(text) >= MIN_PREFIX:  # not in this clone: by name
+                return Target(text.lower(), description=text, project=project)
             raise TrustError(f"--commit {text!r} is neither a SHA nor a revision git knows here")
     if commit is None:
-        return Target(None, description="a repository without commits")
+        return Target(None, description="a repository without commits", project=project)
     if commit == head:
         tree_entry = verdict.get("tree")
         excluded = tree_entry.get("excluded", []) if isinstance(tree_entry, Mapping) else []
         if excluded_problem(excluded) is not None:  # reported by trust_problems
-            return Target(commit, None, worktree=True, description="HEAD", in_git=True)
+            return Target(commit, None, worktree=True, description="HEAD", in_git=True,
+                          project=project)
         hidden = tracked_exclusion(toplevel, commit, list(excluded))
         if hidden is not None:
-            return Target(
-                commit, None, worktree=True, description="HEAD", in_git=True, problem=hidden
-            )
+            return Target(commit, None, worktree=True, description="HEAD", in_git=True,
+                          problem=hidden, project=project)
         tree = provenance.tree_digest(toplevel, tuple(excluded))
         unnamed = provenance.dirty_submodules(toplevel)
         if unnamed:  # edits a tree id cannot see: not the tested code, whatever the digest
             return Target(commit, tree, worktree=True, description="HEAD", in_git=True,
-                          problem=f"the working tree is not what the digest names: {unnamed[0]}")
-        return Target(commit, tree, worktree=True, description="HEAD", in_git=True)
-    return Target(
-        commit, provenance.commit_tree(toplevel, commit), description=commit[:12], in_git=True
-    )
+                          problem=f"the working tree is not what the digest names: {unnamed[0]}",
+                          project=project)
+        return Target(commit, tree, worktree=True, description="HEAD", in_git=True,
+                      project=project)
+    return Target(commit, provenance.commit_tree(toplevel, commit), description=commit[:12],
+                  in_git=True, project=project)
 
 
 def signature_problem(
@@ -224,6 +269,9 @@ def trust_problems(
     signature = signature_problem(verdict, envelope, policy)
     if signature:
         problems.append(signature)
+    other_project = project_problem(verdict, target)
+    if other_project:
+        problems.append(other_project)
 
     recorded = verdict.get("commit")
     if target.commit is not None:
@@ -376,11 +424,16 @@ def judge(
                  Approvals(required, tuple(roles), sentence))
 
 
-def target_result(document: Mapping[str, Any]) -> TargetOutcome:
+def target_result(document: Mapping[str, Any], project: str | None = None) -> TargetOutcome:
     """A target run's own result (verified, failed or unverified), for the deploy's verify
     tiers: deploy reads what a verdict says through this module, never the decision module
-    (tests/test_architecture.py: no return to a folder already left)."""
-    return target_outcome(document)
+    (tests/test_architecture.py: no return to a folder already left). ``project``: the one
+    the run must have tested (``project_of`` the folder it ran in); another is unverified."""
+    found = target_outcome(document)
+    other = project_problem(document, Target(None, project=project))
+    if other is None:
+        return found
+    return TargetOutcome("unverified", [other, *found.reasons], found.target)
 
 
 def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:

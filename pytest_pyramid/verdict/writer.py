@@ -34,7 +34,12 @@ from pytest_pyramid.verdict.document import (
     config_digest,
     utc_now_iso,
 )
-from pytest_pyramid.verdict.provenance import GitInfo, python_version, read_git_info
+from pytest_pyramid.verdict.provenance import (
+    GitInfo,
+    project_folder,
+    python_version,
+    read_git_info,
+)
 from pytest_pyramid.verdict.run_identity import run_identity
 
 if TYPE_CHECKING:
@@ -289,7 +294,8 @@ class VerdictWriter:
         if tree_problem is not None:
             problems.append(tree_problem)
         # the shard's own findings; the merge judges the raw facts again (assemble.py)
-        problems.extend(closed_world_problems(self._code_seen(), git))
+        problems.extend(closed_world_problems(self._code_seen(), git,
+                                              own_allow(end.invocation)))
         problems.extend(self._over_sources(git))
         problems.extend(code_problems(git))
         path = partial_path(self.verdict_path, self.shard.index, self.shard.total)
@@ -312,6 +318,7 @@ class VerdictWriter:
             shard=end.shard,
             git=git,
             config={"file": self.config_file, "digest": config_digest(self.settings.raw)},
+            project=self._project(git),
             problems=problems,
             interrupted=interrupted or bool(errors),
             exitstatus=end.exitstatus,
@@ -366,6 +373,10 @@ class VerdictWriter:
             )
         problems.extend(end.problems)
         return problems, interrupted
+
+    def _project(self, git: GitInfo) -> str | None:
+        """The project this run speaks for: its configuration's folder in the repository."""
+        return project_folder(git.toplevel, Path(self.settings.source).resolve().parent)
 
     def _tree_problem(self, start: GitInfo) -> Problem | None:
         """Files that existed when the run started and changed or vanished during it."""
@@ -489,6 +500,7 @@ class VerdictWriter:
             interrupted=interrupted,
             git=git,
             config={"file": self.config_file, "digest": config_digest(self.settings.raw)},
+            project=self._project(git),
             tool_version=__version__,
             python_version=python_version(),
             pytest_version=pytest.__version__,

@@ -276,3 +276,19 @@ def test_the_merge_takes_its_diff_base_from_the_tracked_configuration(
                                              "diff base 'HEAD', the merge against the "
                                              "configured base")]
     assert bool(named) == (decision != "ready"), said
+
+
+def test_a_shards_narrowing_is_a_raw_fact_the_merge_judges_again(
+    project: Path, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str],
+    read_verdict: ReadVerdict,
+) -> None:
+    """``--confcutdir`` (like ``-c`` and ``--lf``) travels as a raw fact in the shard's
+    recorded invocation (``narrowing``), so a partial edited to say nothing still carries it
+    and the merge names it with the writer's function (``invocation.narrowing_fact_reasons``)."""
+    for index, extra in ((1, ["--confcutdir=tests"]), (2, [])):
+        pytester.runpytest_subprocess("-p", "no:randomly", f"--pyramid-shard={index}/2", *extra)
+    edit(project, 1, say_nothing)
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    assert any("--confcutdir tests: conftest files above it were not loaded" in m
+               for m in messages(verdict, "narrowed")), verdict["completeness"]

@@ -212,3 +212,31 @@ def test_pytester_code_is_left_out_of_the_record(
                for c in p["code"]}
     assert not {m for m in modules if m.startswith(("_pytest", "pytest_pyramid", "pluggy"))}
 
+
+
+#: a tracked conftest of one folder that registers an installed module nobody declared
+#: while tests are collected: after the session started, and under xdist only in the
+#: workers (the controller collects nothing)
+LATE = """
+def pytest_collection_modifyitems(config, items):
+    if config.pluginmanager.get_plugin("late") is None:
+        import attr
+        config.pluginmanager.register(attr, "late")
+"""
+
+
+@WORKERS
+def test_a_plugin_registered_during_collection_is_judged(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    workers: int,
+) -> None:
+    _project(make_project, pytester, files={"tests/integration/conftest.py": LATE,
+                                            "tests/integration/test_net.py": "def test_n(): "
+                                            "pass\n"})
+    _run(pytester, workers)
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("plugin late (distribution attrs) is registered but not declared" in r
+               for r in data["reasons"]), data["reasons"]
+    recorded = {p["name"]: p for p in data["run"]["invocation"]["plugins"]}
+    assert recorded["late"]["code"][0]["distribution"] == "attrs"
