@@ -26,18 +26,21 @@ def staged(config: DeployConfig, commit: str, now: datetime) -> str | None:
     environment has no healthy deploy of it within ``requires_within``."""
     if not config.requires:
         return None
-    from pytest_pyramid.deploy.history import History
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import deployments_read_only
 
     where = config.requires_history
     if where is None or not Path(where).exists():
         return (f"{config.environment or 'this environment'} requires a healthy "
                 f"{config.requires} deploy of {commit[:12]} first; {config.requires} has no "
                 "history yet")
-    history = History(Path(where))
-    try:
-        rows = history.deployments()
-    finally:
-        history.close()
+    try:  # read-only: checking a requirement never creates, migrates or replays anything there
+        rows = deployments_read_only(Path(where))
+    except sqlite3.Error as exc:
+        return (f"{config.environment or 'this environment'} requires a healthy "
+                f"{config.requires} deploy of {commit[:12]} first; {config.requires}'s "
+                f"history {where} cannot be read ({exc})")
     window = timedelta(seconds=config.requires_within)
     healthy = [row for row in rows
                if row.commit == commit and row.kind == "deploy" and not row.dry_run
