@@ -217,6 +217,39 @@ def test_the_loader_scan_sees_a_second_loader(tmp_path: Path) -> None:
     assert second_loaders(LOADER, reader) == []
 
 
+#: the one module that asks git what changed since a base revision (issue 21: flaky on
+#: arrival, the risk gate and the coverage gate each asked, and resolved the base, alone)
+CHANGES = "pytest_pyramid.run.changes"
+#: git's words for it: a diff or a merge base
+CHANGE_WORDS = {"diff", "merge-base"}
+
+
+def second_change_readers(name: str, path: Path) -> list[str]:
+    """Where a module other than ``run/changes.py`` names ``git diff`` or ``git merge-base``
+    (a string constant: ``run_git(top, "diff", ...)``)."""
+    if name == CHANGES:
+        return []
+    return sorted(f"{name}:{node.lineno}: {node.value!r}"
+                  for node in ast.walk(ast.parse(path.read_text("utf-8")))
+                  if isinstance(node, ast.Constant) and node.value in CHANGE_WORDS)
+
+
+def test_one_reader_of_the_changes_since_a_base() -> None:
+    problems = [p for name, path in modules().items()
+                for p in second_change_readers(name, path)]
+    assert problems == [], ("ask pytest_pyramid.run.changes (resolve_base, since):\n"
+                            + "\n".join(problems))
+
+
+def test_the_change_scan_sees_a_second_reader(tmp_path: Path) -> None:
+    module = tmp_path / "risk.py"
+    module.write_text('def f(top, base):\n    run_git(top, "merge-base", base, "HEAD")\n'
+                      '    return run_git(top, "diff", "--name-only", base)\n', "utf-8")
+    assert second_change_readers("pytest_pyramid.gates.risk", module) == [
+        "pytest_pyramid.gates.risk:2: 'merge-base'", "pytest_pyramid.gates.risk:3: 'diff'"]
+    assert second_change_readers(CHANGES, module) == []
+
+
 def report_lists(name: str, path: Path, kinds: set[str]) -> list[str]:
     """Where a module other than the registry names report kinds itself: a string constant
     that is a kind's name or default file, or a collection that lists two kinds or more."""

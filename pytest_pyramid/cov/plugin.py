@@ -20,7 +20,7 @@ import pytest
 from pytest_pyramid.cov.config import CoverageSettings, parse_coverage_settings
 from pytest_pyramid.cov.sources import path_filter, resolve_sources
 from pytest_pyramid.cov.warning import PyramidWarning
-from pytest_pyramid.run.stash import TIER_KEY
+from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Mapping
@@ -357,7 +357,8 @@ class CoveragePlugin:
 
         changed = None
         if self.settings.base is not None:
-            changed = changed_lines(self.settings.base, self.rootdir)
+            changed = changed_lines(self.settings.base, self.rootdir,
+                                    config.stash.setdefault(CHANGES_KEY, {}))
         notes.extend(self._foreign_notes())
         return CoverageState(
             measurement=measurement,
