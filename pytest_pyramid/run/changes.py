@@ -21,13 +21,18 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.run._git import run_git
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the coverage settings import this module in most runs
     from collections.abc import Mapping
+    from typing import Literal
+
+    Stage = Literal["arrival", "coverage", "risk"]
+    #: the memo of one run (or one ``pyramid merge``): (folder asked from, base) -> changes
+    Memo = dict[tuple[str, str], "Changes"]
 
 #: the environment variable CI sets to the target branch
 BASE_ENV = "PYRAMID_RISK_BASE"
@@ -36,7 +41,6 @@ COVERAGE_TABLE = "[tool.pyramid.coverage] base"
 RISK_TABLE = "[tool.pyramid.risk] base"
 GIT_TIMEOUT_S = 60.0
 
-Stage = Literal["arrival", "coverage", "risk"]
 #: where each stage takes its base from, the first one named wins. Coverage reads neither
 #: the environment variable nor the risk table, and risk not coverage's table (each as it
 #: always did); arrival takes any base the project already names.
@@ -45,8 +49,6 @@ SOURCES: dict[Stage, tuple[str, ...]] = {
     "coverage": (CLI, COVERAGE_TABLE),
     "risk": (CLI, BASE_ENV, RISK_TABLE),
 }
-#: the memo of one run (or one ``pyramid merge``): (folder asked from, base) -> its changes
-Memo = dict[tuple[str, str], "Changes"]
 
 
 def resolve_base(raw: Mapping[str, Any], cli_base: str | None, stage: Stage,
