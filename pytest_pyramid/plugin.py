@@ -453,7 +453,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         config.pluginmanager.register(SignalTimer(owner.timer_fired), "pyramid-timer")
     if not owner.distributed:  # the processes that run tests: serial, or an xdist worker
         _register_arrival(config, settings)
-    from pytest_pyramid.cov.plugin import register_coverage
+    from pytest_pyramid.gates.cov.plugin import register_coverage
 
     try:  # coverage switches contexts in every process, workers included
         register_coverage(config, settings)

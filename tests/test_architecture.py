@@ -25,7 +25,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "pytest_pyramid.schema_passes")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
-    ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
+    ("gates", ("pytest_pyramid.gates",)),
     ("verdict", ("pytest_pyramid.verdict",)),
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
@@ -430,6 +430,33 @@ def returns_to_a_folder(name: str, path: Path) -> list[str]:
 def test_no_return_to_a_folder_already_left() -> None:
     problems = [p for name, path in modules().items() for p in returns_to_a_folder(name, path)]
     assert problems == [], "\n".join(problems)
+
+
+def gates_outside_gates(name: str, path: Path) -> list[str]:
+    """Where a module outside ``gates/`` answers ``pytest_pyramid_gates``: the gates stage
+    would hand the run to another folder and take gates back (the coverage gates did, from
+    ``cov/``, until it became ``gates/cov/``)."""
+    if name == "pytest_pyramid.gates" or name.startswith("pytest_pyramid.gates."):
+        return []
+    if name == "pytest_pyramid.run.hookspecs":
+        return []  # the specification, not an answer
+    return [f"{name}:{node.lineno}: answers pytest_pyramid_gates"
+            for node in ast.walk(ast.parse(path.read_text("utf-8")))
+            if isinstance(node, ast.FunctionDef) and node.name == "pytest_pyramid_gates"]
+
+
+def test_the_packages_gates_are_answered_inside_gates() -> None:
+    problems = [p for name, path in modules().items() for p in gates_outside_gates(name, path)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_gates_scan_sees_an_answer_elsewhere(tmp_path: Path) -> None:
+    module = tmp_path / "plugin.py"
+    module.write_text("class P:\n    def pytest_pyramid_gates(self, config, run):\n"
+                      "        return []\n", "utf-8")
+    assert gates_outside_gates("pytest_pyramid.cov.plugin", module) == [
+        "pytest_pyramid.cov.plugin:2: answers pytest_pyramid_gates"]
+    assert gates_outside_gates("pytest_pyramid.gates.cov.plugin", module) == []
 
 
 def test_the_return_scan_sees_a_return(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.config import parse_settings
-from pytest_pyramid.cov.changed import changed_lines
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import risk
+from pytest_pyramid.gates.cov.changed import changed_lines
 from pytest_pyramid.run import changes
 from pytest_pyramid.run.arrival import arrival_status
 from tests.test_risk import commit, git, repo, write

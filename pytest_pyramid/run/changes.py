@@ -2,7 +2,7 @@
 
 Three stages judge a change against a base: flaky on arrival (``run/arrival.py``: which test
 files changed), the risk gate (``gates/risk.py``: which files, how many lines) and the
-changed-lines coverage gate (``cov/changed.py``: which lines). Each takes its base from
+changed-lines coverage gate (``gates/cov/changed.py``: which lines). Each takes its base from
 :func:`resolve_base` and its changes from :func:`since`, which asks git once per base and
 process and keeps the answer in the run's memo (``config.stash[CHANGES_KEY]``; ``pyramid
 merge`` keeps its own), so the stages cannot disagree about the merge base or the files.
