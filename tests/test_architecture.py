@@ -5,6 +5,7 @@ one. docs/architecture.md describes exactly these rules."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -59,12 +60,18 @@ def stage_of(name: str) -> int:
     return found
 
 
+@functools.cache
+def nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a file, parsed once per process: a dozen scans read every module, and
+    parsing the package takes seconds on a loaded CI machine (4.9 s at load 28)."""
+    return tuple(ast.walk(ast.parse(path.read_text("utf-8"))))
+
+
 def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     """The package's modules that ``name`` imports, resolved to the longest known module."""
-    tree = ast.parse(path.read_text("utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes(path):
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -185,8 +192,7 @@ def second_loaders(name: str, path: Path) -> list[str]:
     if name == LOADER:
         return []
     found: list[str] = []
-    tree = ast.parse(path.read_text("utf-8"))
-    for node in ast.walk(tree):
+    for node in nodes(path):
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
                 node.module or ""]
@@ -230,7 +236,7 @@ def second_change_readers(name: str, path: Path) -> list[str]:
     if name == CHANGES:
         return []
     return sorted(f"{name}:{node.lineno}: {node.value!r}"
-                  for node in ast.walk(ast.parse(path.read_text("utf-8")))
+                  for node in nodes(path)
                   if isinstance(node, ast.Constant) and node.value in CHANGE_WORDS)
 
 
@@ -256,7 +262,7 @@ def report_lists(name: str, path: Path, kinds: set[str]) -> list[str]:
     if name == "pytest_pyramid.verdict.report_kinds":
         return []
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
             items = node.keys if isinstance(node, ast.Dict) else node.elts
             named = {i.value for i in items if isinstance(i, ast.Constant)
@@ -310,7 +316,7 @@ def trust_rule_callers(name: str, path: Path) -> list[str]:
     if name in (TRUST_ENTRY, "pytest_pyramid.verdict.signing"):
         return []
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         named: set[str] = set()
         if isinstance(node, ast.ImportFrom):
             named = {alias.name for alias in node.names}
@@ -346,7 +352,7 @@ def router_lists(name: str, path: Path, routers: set[str]) -> list[str]:
     if name == "pytest_pyramid.deploy.router_kinds":
         return []
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             named = {s.value for s in sides if isinstance(s, ast.Constant)
@@ -412,7 +418,7 @@ def returns_to_a_folder(name: str, path: Path) -> list[str]:
     banned = next((names for prefix, names in NO_RETURN.items()
                    if name == prefix or name.startswith(prefix + ".")), frozenset())
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         named: set[str] = set()
         if isinstance(node, ast.ImportFrom):
             named = {node.module or "", *(alias.name for alias in node.names)}
@@ -441,7 +447,7 @@ def gates_outside_gates(name: str, path: Path) -> list[str]:
     if name == "pytest_pyramid.run.hookspecs":
         return []  # the specification, not an answer
     return [f"{name}:{node.lineno}: answers pytest_pyramid_gates"
-            for node in ast.walk(ast.parse(path.read_text("utf-8")))
+            for node in nodes(path)
             if isinstance(node, ast.FunctionDef) and node.name == "pytest_pyramid_gates"]
 
 
