@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.deploy.service import StatusReport
+    from pytest_pyramid.deploy.status import StatusReport
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -270,9 +270,9 @@ def _print_status(report: StatusReport) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.status import status
 
-    report = service.status(_config(args))
+    report = status(_config(args))
     if args.json:
         _say(json.dumps(report.as_dict(), indent=2, default=str))
     else:
