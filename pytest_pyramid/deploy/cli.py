@@ -288,9 +288,9 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.teardown import stop
 
-    return service.stop(_config(args), force=args.force, wait=args.wait, out=_say)
+    return stop(_config(args), force=args.force, wait=args.wait, out=_say)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
