@@ -1,4 +1,5 @@
-"""The deploy commands of ``pyramid``: parse the arguments, call :mod:`.service`, print.
+"""The deploy commands of ``pyramid``: parse the arguments, call :mod:`.service` (and
+:mod:`.status`, :mod:`.teardown`, :mod:`.show`), print.
 
 Exit codes: 0 ok, 1 refused / rolled back / aborted / degraded, 2 needs approval or (status) a
 rollout in progress, 3 usage or state error (one line on stderr, from ``pytest_pyramid.cli``).
@@ -294,13 +295,13 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.show import history_detail, history_rows
 
     config = _config(args)
     if args.id is not None:
-        _say(json.dumps(service.history_detail(config, args.id), indent=2, default=str))
+        _say(json.dumps(history_detail(config, args.id), indent=2, default=str))
         return 0
-    rows = service.history_rows(config, args.limit)
+    rows = history_rows(config, args.limit)
     if rows is None:  # say where it was looked for and what writes it; create nothing
         if args.json:
             _say("[]")
@@ -329,10 +330,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.show import stats
     from pytest_pyramid.durations import format_duration
 
-    figures = service.stats(_config(args), args.days)
+    figures = stats(_config(args), args.days)
     if args.json:
         _say(json.dumps(asdict(figures), indent=2))
         return 0

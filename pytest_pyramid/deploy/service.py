@@ -1,6 +1,7 @@
-"""What each deploy command does: the orchestration behind ``pyramid deploy | approve | status |
-abort | promote | rollback | stop | history | stats``. The CLI parses and prints; this module
-decides. Progress lines go to ``out`` as they happen (a deploy takes minutes).
+"""What each deploy command does: the orchestration behind ``pyramid deploy | approve | abort |
+promote | rollback`` (``status``: deploy/status.py, ``stop``: deploy/teardown.py, ``history``
+and ``stats``: deploy/show.py, each using this module's helpers). The CLI parses and prints;
+this module decides. Progress lines go to ``out`` as they happen (a deploy takes minutes).
 
 Exit codes: 0 ok, 1 refused / rolled back / aborted / degraded, 2 needs approval or (status)
 a rollout in progress, 3 usage or state error (a :class:`PyramidError` the CLI prints).
@@ -14,7 +15,7 @@ import os
 import signal
 import sqlite3
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path  # noqa: TC003  (a run-time name: helpers editing this module use it)
 from typing import TYPE_CHECKING, TextIO
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.rollout import Deployer, Outcome
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import DeployState
-    from pytest_pyramid.deploy.stats import DeployStats
     from pytest_pyramid.deploy.supervisor import Job
     from pytest_pyramid.verdict.trust import Trust
 
@@ -1035,34 +1035,3 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
     except LockHeld as exc:
         out(f"[rollback] refused: {exc}, and it has no rollout to roll back yet; try again")
         return 1
-
-
-# -- history and stats -----------------------------------------------------------------------------
-def history_rows(config: DeployConfig, limit: int) -> list[dict[str, object]] | None:
-    """The latest deployments, or None when there is no history yet."""
-    history = _existing_history(config, lambda _: None)
-    if history is None:
-        return None
-    return [asdict(d) for d in history.deployments(limit=limit)]
-
-
-def history_detail(config: DeployConfig, deployment_id: int) -> dict[str, object]:
-    history = _existing_history(config, lambda _: None)
-    if history is None:
-        raise UsageFailure(f"no deployment #{deployment_id}: no history at {config.history_path}")
-    found = history.get(deployment_id)
-    if found is None:
-        raise UsageFailure(f"no deployment #{deployment_id} in {config.history_path}")
-    from pytest_pyramid.deploy.verify import records
-
-    return {**asdict(found), "steps": history.steps(deployment_id),
-            "verify": records(config.work_dir, deployment_id)}
-
-
-def stats(config: DeployConfig, days: float) -> DeployStats:
-    from pytest_pyramid.deploy.history import now_utc
-    from pytest_pyramid.deploy.stats import compute
-
-    history = _existing_history(config, lambda _: None)
-    return compute(history.deployments() if history is not None else [], now=now_utc(),
-                   window=timedelta(days=days))
