@@ -1,5 +1,5 @@
-"""SLOW end-to-end (about 8 minutes on 2 cores): the demo pyramid in ``suites/`` - real
-servers, Chromium, Locust, pact - split into 1, 2, 3 and 4 CI shards, each shard under
+"""SLOW end-to-end (about 3 minutes on 2 cores): the demo pyramid in ``suites/`` - real
+servers, Chromium, Locust, pact - split into 2 and 3 CI shards, each shard under
 ``-n 2``, merged with ``pyramid merge``, against one unsharded run of the same commit.
 
 The merged verdict must be the unsharded one: decision, counts per tier, gate statuses,
@@ -75,7 +75,10 @@ COUNTS = ("selected", "required", "status", "collected", "deselected", "files_on
           "passed", "failed", "errors", "skipped", "xfailed", "xpassed", "never_ran")
 
 
-@pytest.mark.parametrize("total", [1, 2, 3, 4])
+# 2 and 3 shards: an even and an odd split (5 demo runs). 1 and 4 shards ran here too until
+# the demo moved to PostgreSQL and the suite neared its 30-minute CI budget; the degenerate
+# 1-shard merge and splits of every size are held on the small project of tests/test_shards.py
+@pytest.mark.parametrize("total", [2, 3])
 def test_the_demo_split_into_shards_gives_the_unsharded_verdict(
     demo: Path, unsharded: dict[str, Any], total: int
 ) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 # '|' never occurs in these variables, unlike ' ' and ',' which do in $upstream_addr.
 LOG_FORMAT = "$msec|$status|$upstream_addr|$upstream_status|$upstream_response_time|$request_time"
@@ -212,8 +212,22 @@ class AnalysisRun:
     failures: int = 0
     consecutive_inconclusive: int = 0
     step_successes: int = 0
-    #: judge = "nonparametric": looks that ran the tests so far (each spent its share of alpha)
+    #: judge = "nonparametric": looks that ran the tests so far (each spent its share of alpha),
+    #: carried over from the rollout's durable record when a supervisor resumes it
     looks: int = 0
+    #: the share of the rollout's alpha those looks spent
+    alpha_spent: float = 0.0
+    #: called after a look is counted and before its tests run: the rollout writes the count
+    #: to its state first, so a supervisor killed during the look never spends it twice
+    on_look: Callable[[], None] | None = None
+
+    def spend_look(self, alpha: float) -> int:
+        """Count the next look (which spends ``alpha``) durably; its number (1-based)."""
+        self.looks += 1
+        self.alpha_spent += alpha
+        if self.on_look is not None:
+            self.on_look()
+        return self.looks
 
     def new_step(self) -> None:
         self.step_successes = 0

@@ -197,6 +197,8 @@ def host_anchors(environ: Mapping[str, str] | None = None) -> tuple[dict[str, An
             continue
         found: dict[str, Any] = {}
         for key, raw in table.items():
+            if key == "environments":
+                continue  # per-environment requirements: deploy/requirements.py reads them
             if key not in HOST_KEYS:
                 raise ConfigError(key, raw, str(path), "unknown key (known keys: "
                                   f"{', '.join(HOST_KEYS)})")

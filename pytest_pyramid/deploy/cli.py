@@ -161,6 +161,12 @@ def add_commands(subparsers: Subparsers) -> None:
                        help="the rollout this is for (refused when another one is in progress)")
         p.add_argument("--wait", type=_duration_flag, default=60.0, metavar="DURATION",
                        help="how long to wait for a running deploy to act (default 60s)")
+        if name == "rollback":
+            p.add_argument("--restore-backup", default=None, metavar="NAME",
+                           help="also restore the database from the pg_dump backup NAME that "
+                                "the serving release's deploy took before a contract "
+                                "migration (the rollback names it; writes made after it are "
+                                "lost)")
         p.set_defaults(func=cmd_control, action=name)
 
     p = subparsers.add_parser("stop", help="stop the router and every version a deploy started")
@@ -270,13 +276,22 @@ def _print_status(report: StatusReport) -> None:
         _say(f"PROBLEM: {problem}")
 
 
+def _environment(config: DeployConfig) -> None:
+    """Which environment a text report is of (each has its own router, history, figures)."""
+    if config.environment:
+        _say(f"environment: {config.environment} ({config.work_dir})")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.status import status
 
-    report = status(_config(args))
+    config = _config(args)
+    report = status(config)
     if args.json:
-        _say(json.dumps(report.as_dict(), indent=2, default=str))
+        _say(json.dumps({**report.as_dict(), "environment": config.environment}, indent=2,
+                        default=str))
     else:
+        _environment(config)
         _print_status(report)
     return report.exit_code
 
@@ -285,7 +300,8 @@ def cmd_control(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
     return service.control(_config(args), args.action, by=args.by, rollout_id=args.rollout,
-                           wait=args.wait, out=_say)
+                           wait=args.wait, out=_say,
+                           restore_backup=getattr(args, "restore_backup", None))
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -313,6 +329,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         _say(json.dumps(rows, indent=2, default=str))
         return 0
+    _environment(config)
     _say(f"{'#':>4}  {'started (UTC)':19}  {'commit':12}  {'strategy':10}  {'outcome':11}  "
          f"{'duration':>8}  {'rollback':>8}  reason")
     for d in rows:
@@ -333,10 +350,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.show import stats
     from pytest_pyramid.durations import format_duration
 
-    figures = stats(_config(args), args.days)
+    config = _config(args)
+    figures = stats(config, args.days)
     if args.json:
-        _say(json.dumps(asdict(figures), indent=2))
+        _say(json.dumps({**asdict(figures), "environment": config.environment}, indent=2))
         return 0
+    _environment(config)
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"

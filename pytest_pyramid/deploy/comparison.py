@@ -3,15 +3,17 @@
 A long-running stable process is warm (caches, JIT, connection pools) and a new one is not, so
 comparing a fresh canary with it blames the canary for being new. The rollout therefore starts
 a **fresh baseline**: a new process of the stable release, started like the canary, which gets
-the same weight as the canary while the stable process serves the rest (at a step above 50% the
-baseline gets what the canary leaves). Each look reads the router's access log for the window,
-gives :func:`pytest_pyramid.deploy.nonparametric.judge` the per-request latencies and errors of
-canary and baseline, and records every number of the look.
+the same weight as the canary while the stable process serves the rest. Only a step of at most
+50% can give both the same weight: the comparison ends there, the baseline is stopped, and the
+steps above 50% are judged by the threshold limits (``past_equal_weights`` says why). Each look
+reads the router's access log for the window, gives
+:func:`pytest_pyramid.deploy.nonparametric.judge` the per-request latencies and errors of canary
+and baseline, and records every number of the look, with the weights it compared.
 
 The threshold limits still hold beside it: a canary that breaks them fails the look whatever the
 comparison says. A look passes only when the comparison shows the canary no worse; below
 ``judge_min_samples`` on a side it is inconclusive, never a pass. At 100% (the last step, the
-bake) nothing is left to compare with: the threshold limits judge alone.
+bake), and at the steps above 50%, the threshold limits judge alone.
 
 The baseline is in the rollout's durable record, so whoever ends the rollout (promotion,
 rollback, abort, a resumed supervisor, ``pyramid abort``, ``pyramid stop``) stops it.
@@ -22,7 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from pytest_pyramid.deploy import nonparametric, processes
+from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.analysis import AnalysisRun
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.processes import Registry
-    from pytest_pyramid.deploy.state import Rollout
+    from pytest_pyramid.deploy.state import DeployState, Rollout
 
 class Deployer(Protocol):
     """What of the rollout's Deployer the baseline's start and stop use (rollout.py imports
@@ -51,6 +53,8 @@ class Deployer(Protocol):
 
     def stop_after_drain(self, version: Version, role: str) -> None: ...
 
+    def save(self, state: DeployState) -> None: ...
+
 
 #: the access log's latencies are in milliseconds ($upstream_response_time)
 LOG_RESOLUTION_S = 0.001
@@ -63,19 +67,84 @@ def settings(config: DeployConfig) -> nonparametric.Settings:
         resolution=LOG_RESOLUTION_S)
 
 
+#: the largest canary weight the baseline can match: above it the two cannot get equal weights
+EQUAL_MAX = 50
+
+
 def weights(stable: str, baseline: str | None, canary: str, weight: int) -> dict[str, int]:
-    """The canary's ``weight``, the baseline as much (at most what is left), stable the rest;
-    without a baseline, the plain split."""
-    if baseline is None:
+    """The canary's ``weight``, the baseline as much, stable the rest; without a baseline, or
+    above 50% where the baseline cannot get as much, the plain split (the baseline gets
+    nothing: it is not compared with there)."""
+    if baseline is None or weight > EQUAL_MAX:
         return split(stable, canary, weight)
-    share = min(weight, 100 - weight)
-    parts = {stable: 100 - weight - share, baseline: share, canary: weight}
+    parts = {stable: 100 - 2 * weight, baseline: weight, canary: weight}
     return {addr: w for addr, w in parts.items() if w > 0}
 
 
 def compares(rollout: Rollout, weight: int, mode: str) -> bool:
-    """Whether the baseline has traffic in this phase (a step below 100%)."""
-    return rollout.baseline is not None and mode == "step" and 0 < weight < 100
+    """Whether this phase is compared: a step of at most 50%, the baseline at its weight."""
+    return rollout.baseline is not None and mode == "step" and 0 < weight <= EQUAL_MAX
+
+
+def past_equal_weights(deployer: Deployer, state: DeployState, rollout: Rollout,
+                       weight: int, label: str) -> None:
+    """A step above 50% (its weights already routed, the baseline's share gone): the
+    comparison is over, so the baseline is stopped once the router drained it.
+
+    Why not compare on: a process given three times the traffic of another is slower for the
+    load alone, so a 75% canary against a 25% baseline would be blamed for its weight (false
+    rollbacks beyond alpha); and the baseline's requests of the 50% step were served at another
+    time and another load, so reusing them compares two moments, not two releases. The steps
+    above 50% and the bake are judged by the threshold limits (and compare_with_stable, and
+    the rollout metrics), as the judge's 100% always was."""
+    if rollout.baseline is None or weight <= EQUAL_MAX:
+        return
+    deployer.out(f"[judge] {label} {weight}%: above {EQUAL_MAX}% the baseline cannot get the "
+                 f"canary's weight, so the comparison ends here ({rollout.looks} look(s), alpha "
+                 f"spent {rollout.alpha_spent:.2g}); this step and the rest are judged by the "
+                 "threshold limits")
+    stop_baseline(deployer, rollout)
+    deployer.save(state)
+
+
+def subject(rollout: Rollout, stable: Version) -> rollout_metrics.Subject | None:
+    """The fresh baseline as a metric reads it: the stable release's commit, its own address."""
+    if rollout.baseline is None:
+        return None
+    return rollout_metrics.Subject(stable.commit, rollout.baseline.addr)
+
+
+def carry_looks(deployer: Deployer, state: DeployState, rollout: Rollout,
+                run: AnalysisRun) -> None:
+    """The looks the rollout already spent (its durable record) come into ``run``, and each new
+    look is written to the state before its tests run: a supervisor killed and resumed goes on
+    at the next look with the alpha that is left, so the rollout never spends more than
+    ``judge_alpha``."""
+    run.looks, run.alpha_spent = rollout.looks, rollout.alpha_spent
+
+    def spent() -> None:
+        rollout.looks, rollout.alpha_spent = run.looks, run.alpha_spent
+        deployer.save(state)
+
+    run.on_look = spent
+    config = deployer.config
+    if rollout.looks and config.judge == "nonparametric":
+        chosen = settings(config)
+        planned = sum(chosen.look_alpha(k) for k in range(1, rollout.looks + 1))
+        if rollout.alpha_spent > planned * (1 + 1e-9):
+            # judge_alpha or judge_looks changed since those looks: going on under the new
+            # plan could overspend, so its looks are all taken as spent
+            run.looks = max(rollout.looks, config.judge_looks)
+            deployer.out(f"[resume] judge: {rollout.looks} look(s) already spent alpha "
+                         f"{rollout.alpha_spent:.2g}, more than this configuration plans for "
+                         f"them ({planned:.2g}: judge_alpha or judge_looks changed); none is "
+                         "left: the comparison can only be inconclusive")
+            return
+        left = max(config.judge_looks - rollout.looks, 0)
+        deployer.out(f"[resume] judge: {rollout.looks} of {config.judge_looks} planned look(s) "
+                     f"already spent alpha {rollout.alpha_spent:.2g} of {config.judge_alpha:g}; "
+                     + (f"the comparison goes on at look {rollout.looks + 1} ({left} left)"
+                        if left else "none is left: the comparison can only be inconclusive"))
 
 
 def start_baseline(deployer: Deployer, rollout: Rollout, stable: Version) -> Version:
@@ -127,8 +196,15 @@ def look(
             return seen
         why = f"the baseline {rollout.baseline.addr} exited: nothing to compare with"
         return replace(seen, result="inconclusive", reasons=(why,))
-    return judged(window, rollout.canary.addr, rollout.baseline.addr, stable.addr, limits,
-                  settings(config), run)
+    measured = judged(window, rollout.canary.addr, rollout.baseline.addr, stable.addr, limits,
+                      settings(config), run)
+    # the weights this look compared, from the one function the router was given them by
+    routed = weights(stable.addr, rollout.baseline.addr, rollout.canary.addr, rollout.weight)
+    shares = {"canary": routed.get(rollout.canary.addr, 0),
+              "baseline": routed.get(rollout.baseline.addr, 0),
+              "stable": routed.get(stable.addr, 0)}
+    assert measured.comparison is not None
+    return replace(measured, comparison={**measured.comparison, "weights": shares})
 
 
 def judged(
@@ -137,21 +213,21 @@ def judged(
 ) -> Measurement:
     """The threshold limits on the canary, then the comparison with the baseline: the
     threshold's failure wins; otherwise the comparison decides (a pass comes only from it).
-    A look with ``min_samples`` on both sides spends its share of alpha (``run.looks``)."""
+    A look with ``min_samples`` on both sides spends its share of alpha (``run.spend_look``:
+    the count is durable before the look's tests run)."""
     canary = window.upstreams.get(canary_addr) or UpstreamStats()
     baseline = window.upstreams.get(baseline_addr) or UpstreamStats()
     limited = judge(canary, window.upstreams.get(stable_addr), limits)
     tested = min(canary.requests, baseline.requests) >= chosen.min_samples
-    number = run.looks + 1
+    # counted (and written down by the rollout) before the tests run: a look is never spent twice
+    number = run.spend_look(chosen.look_alpha(run.looks + 1)) if tested else run.looks + 1
     result = nonparametric.judge(
         nonparametric.Side(canary.latencies, canary.errors),
         nonparametric.Side(baseline.latencies, baseline.errors), chosen, look=number)
-    if tested:
-        run.looks = number
+    numbers = result.as_dict() | {"alpha_spent": run.alpha_spent}
     if limited.result == "failed":
-        return replace(limited, comparison=result.as_dict())
-    return replace(limited, result=result.decision, reasons=result.reasons,
-                   comparison=result.as_dict())
+        return replace(limited, comparison=numbers)
+    return replace(limited, result=result.decision, reasons=result.reasons, comparison=numbers)
 
 
 def describe(numbers: Mapping[str, object]) -> str:
@@ -170,10 +246,16 @@ def describe(numbers: Mapping[str, object]) -> str:
         return "n/a" if not isinstance(value, float) else f"{value:.2g}"
 
     alpha = numbers.get("alpha_latency")
+    spent = numbers.get("alpha_spent")
+    weights = numbers.get("weights")
     return (f"look {numbers.get('look')}: canary n={numbers.get('n_canary')}, baseline "
             f"n={numbers.get('n_baseline')}; shift {ms('shift')} [{ms('shift_low')}, "
             f"{ms('shift_high')}] p={p('p_latency')}; tail {share('tail_canary')} vs "
             f"{share('tail_baseline')} p={p('p_tail')}; errors {share('errors_canary', 2)} vs "
             f"{share('errors_baseline', 2)} p={p('p_errors')}; alpha latency "
-            f"{alpha if not isinstance(alpha, float) else f'{alpha:.2g}'}")
+            f"{alpha if not isinstance(alpha, float) else f'{alpha:.2g}'}"
+            + (f" (rollout spent {spent:.2g})" if isinstance(spent, float) else "")
+            + ("" if not isinstance(weights, dict) else
+               f"; weights canary {weights.get('canary')}% baseline {weights.get('baseline')}% "
+               f"stable {weights.get('stable')}%"))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
@@ -39,8 +39,8 @@ class Person:
     roles: tuple[str, ...] = ()
 
 
-#: when a verify tier runs (deploy/verify.py); each-step is not built yet
-VERIFY_WHEN = ("pre-traffic", "post-promotion")
+#: when a verify tier runs (deploy/verify.py; each-step: deploy/step_verify.py)
+VERIFY_WHEN = ("pre-traffic", "each-step", "post-promotion")
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,16 @@ class DeployConfig:
     notify: Mapping[str, Any] = field(default_factory=dict)
     requires: str = ""
     requires_within: float = 72 * 3600.0
+    #: approvals this deployment target asks for whatever the verdict (deploy/requirements.py)
+    required_approvals: int = 0
+    approver_roles: tuple[str, ...] = ()
     #: the environment this deploys to ("": the deploy table without environments)
     environment: str = ""
     #: the history of the environment ``requires`` names (resolved with the project)
     requires_history: Path | None = None
+    #: every other environment's history, as this checkout places it: a requirement the
+    #: host pins (deploy/requirements.py) is read from there (text: a job carries it as JSON)
+    environment_histories: Mapping[str, str] = field(default_factory=dict)
     #: [tool.pyramid.deploy.verify]: a tier run against the new version (deploy/verify.py)
     verify: VerifySettings | None = None
 
@@ -299,8 +305,7 @@ def parse_steps(value: object) -> tuple[int, ...]:
 def _verify_kind() -> Kind:
     """``verify = { tier = "smoke", when = [...], timeout = "2m" }``."""
     when: Schema = {"type": "string", "enum": list(VERIFY_WHEN), "x-message":
-                    f"expected one of {', '.join(VERIFY_WHEN)} (each-step is not available "
-                    "yet: it needs the router to pin the verify run to the new version)"}
+                    f"expected one of {', '.join(VERIFY_WHEN)}"}
     schema: Schema = {
         "type": "object",
         "properties": {
@@ -441,9 +446,9 @@ KEYS: dict[str, Key] = {
     "judge_alpha": _key(0.01, _open_fraction, "nonparametric: chance of a false rollback over "
                         "the whole rollout (split over the tests and the planned looks)",
                         metavar="P"),
-    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha; a "
-                        "look past them can pass or wait, never roll back on statistics",
-                        metavar="N"),
+    "judge_looks": _key(10, _int(1), "nonparametric: planned looks that spend judge_alpha, "
+                        "counted over the whole rollout (a resumed one too); a look past them "
+                        "is inconclusive", metavar="N"),
     "judge_min_samples": _key(50, _int(2), "nonparametric: fewer requests on either side: the "
                               "look is inconclusive (never a pass)", metavar="N"),
     "judge_max_shift": _key(0.1, _share, "nonparametric: a latency shift below this share of "
@@ -502,7 +507,9 @@ KEYS: dict[str, Key] = {
                           metavar="DURATION"),
     "verify": _key(None, _verify_kind(), "a tier or group of the project's tests run as a "
                    "pytest subprocess against the new version (--pyramid-target): "
-                   "pre-traffic (before any user request; a failure stops the rollout) and/or "
+                   "pre-traffic (before any user request; a failure stops the rollout), "
+                   "each-step (at every canary step, through the router pinned to the new "
+                   "version while users get the weighted split; a failure rolls back) and/or "
                    "post-promotion (at 100%, before the bake; a failure rolls back); "
                    "when defaults to [\"pre-traffic\"], timeout to 2m; project: the folder whose "
                    "tests run (default: this file's)", flag=False),
@@ -513,6 +520,11 @@ KEYS: dict[str, Key] = {
                      "same commit healthily first (succeeded, not reverted)", flag=False),
     "requires_within": _key("72h", _positive_duration, "how recent that healthy deploy must "
                             "be", flag=False),
+    "required_approvals": _key(0, _int(0), "signed approvals every deploy here needs, a ready "
+                               "verdict included (a needs_approval verdict: the larger of its "
+                               "count and this); 0: only what the verdict asks", flag=False),
+    "approver_roles": _key([], _str_list, "the roles those approvals must come from (empty: "
+                           "any configured approver)", flag=False),
     # schema changes (deploy/migrate.py): applied before a new version starts, and checked
     # against the release still serving first
     "migrations": _key("", _text, "folder of SQL migrations in the release (relative to its "
@@ -613,7 +625,20 @@ def build_config(
                               f"router = {config.router!r} needs {needed}")
     _check_people(config)
     _check_judge(config)
+    _check_verify(config)
     return config
+
+
+def _check_verify(config: DeployConfig) -> None:
+    """each-step verify needs a router with a pinned route (routers/base.py)."""
+    if config.verify is None or "each-step" not in config.verify.when:
+        return
+    if not router_kinds.BY_NAME[config.router].pins:
+        pinning = ", ".join(k.name for k in router_kinds.KINDS if k.pins)
+        raise ConfigError("deploy.verify.when", list(config.verify.when), config.source,
+                          f"each-step pins the verify run to the new version through the "
+                          f"router; router = {config.router!r} cannot (routers that can: "
+                          f"{pinning})")
 
 
 def _rollout_metrics(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
@@ -638,13 +663,20 @@ def _notify(table: Mapping[str, Any] | None, source: str) -> dict[str, Any]:
 
 
 def _check_judge(config: DeployConfig) -> None:
-    """What the schema cannot say: the comparison needs a step below 100% (the baseline gets
-    the canary's weight there) and scipy (the stats extra)."""
+    """What the schema cannot say: the comparison needs a step of at most 50% (the baseline
+    gets the canary's weight there: deploy/comparison.py) and scipy (the stats extra); and a
+    metric compared with the baseline needs that baseline."""
     if config.judge != "nonparametric":
+        for name, table in config.metrics.items():
+            if "compare" in table:
+                raise ConfigError(f"metrics.{name}.compare", table["compare"], config.source,
+                                  "compares with the fresh baseline of judge = "
+                                  f"'nonparametric'; this deploy's judge is {config.judge!r}")
         return
-    if config.strategy == "blue-green" or not any(w < 100 for w in config.steps):
+    if config.strategy == "blue-green" or not any(w <= 50 for w in config.steps):
         raise ConfigError("deploy.judge", config.judge, config.source,
-                          f"compares at steps below 100%; this plan ({config.strategy}, steps "
+                          f"compares at steps of at most 50% (where the baseline gets the "
+                          f"canary's weight); this plan ({config.strategy}, steps "
                           f"{list(config.steps)}) has none")
     import importlib.util
 
@@ -798,4 +830,6 @@ def project_config(
                                        metrics=metrics, notify=notify)
                     for name in environments_of(table, source) if name != env}
         check_apart({**everyone, env: config}, source)
+        config = replace(config, environment_histories={
+            name: str(other.history_path) for name, other in everyone.items()})
     return config

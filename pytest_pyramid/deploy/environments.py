@@ -5,7 +5,8 @@ verify tier ...): every key of ``KEYS`` may be set per environment, nothing else
 environment has its own work folder (``<work_dir>/<name>`` unless it sets one), so its own
 router, state, trust anchors, history and DORA figures. ``requires = "staging"`` makes a
 deploy refuse a commit that has not completed a healthy deploy there (succeeded: every step
-and the bake passed; never reverted since) within ``requires_within``.
+and the bake passed; never reverted since) within ``requires_within``. The host's deploy
+configuration pins requirements the checkout can only add to (deploy/requirements.py).
 
 With environments defined, every deploy command names one (``--env``): a deploy that
 guessed would send a commit to production that was meant for staging.
@@ -14,34 +15,46 @@ guessed would send a commit to production that was meant for staging.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.requirements import Requirement
 
 
-def staged(config: DeployConfig, commit: str, now: datetime) -> str | None:
-    """Why ``commit`` may not go to ``config``'s environment yet (None: it may): its required
-    environment has no healthy deploy of it within ``requires_within``."""
-    if not config.requires:
-        return None
+def staged(config: DeployConfig, commit: str, now: datetime,
+           environ: Mapping[str, str] | None = None) -> str | None:
+    """Why ``commit`` may not go to ``config``'s environment yet (None: it may): an
+    environment it requires (the host's requirements and the checkout's, deploy/requirements.py)
+    has no healthy deploy of it within the window."""
+    from pytest_pyramid.deploy.requirements import in_force
+
+    problems = [problem for need in in_force(config, environ)
+                for problem in [_unmet(config, need, commit, now)] if problem]
+    return "; ".join(problems) or None
+
+
+def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) -> str | None:
     import sqlite3
 
     from pytest_pyramid.deploy.history import deployments_read_only
 
-    where = config.requires_history
-    if where is None or not Path(where).exists():
-        return (f"{config.environment or 'this environment'} requires a healthy "
-                f"{config.requires} deploy of {commit[:12]} first; {config.requires} has no "
-                "history yet")
+    here = config.environment or "this environment"
+    asked = f" (required by {need.origin})"
+    if need.history is None:
+        return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
+                f"{asked}, but this checkout defines no environment {need.environment!r}")
+    if not need.history.exists():
+        return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
+                f"{asked}; {need.environment} has no history yet")
     try:  # read-only: checking a requirement never creates, migrates or replays anything there
-        rows = deployments_read_only(Path(where))
+        rows = deployments_read_only(need.history)
     except sqlite3.Error as exc:
-        return (f"{config.environment or 'this environment'} requires a healthy "
-                f"{config.requires} deploy of {commit[:12]} first; {config.requires}'s "
-                f"history {where} cannot be read ({exc})")
-    window = timedelta(seconds=config.requires_within)
+        return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
+                f"{asked}; {need.environment}'s history {need.history} cannot be read ({exc})")
+    window = timedelta(seconds=need.within)
     healthy = [row for row in rows
                if row.commit == commit and row.kind == "deploy" and not row.dry_run
                and row.outcome == "succeeded" and row.reverted_by is None
@@ -49,11 +62,10 @@ def staged(config: DeployConfig, commit: str, now: datetime) -> str | None:
     if healthy:
         return None
     mine = [row for row in rows if row.commit == commit and not row.dry_run]
-    last = (f"its last {config.requires} attempt of it: #{mine[0].id} {mine[0].outcome}"
-            if mine else f"{config.requires} never deployed it")
-    return (f"{config.environment or 'this environment'} requires a healthy "
-            f"{config.requires} deploy of {commit[:12]} (succeeded, bake passed, not reverted) "
-            f"within {_hours(config.requires_within)}; {last}")
+    last = (f"its last {need.environment} attempt of it: #{mine[0].id} {mine[0].outcome}"
+            if mine else f"{need.environment} never deployed it")
+    return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} (succeeded, "
+            f"bake passed, not reverted) within {_hours(need.within)}{asked}; {last}")
 
 
 def _hours(seconds: float) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pytest_pyramid.deploy.approvals import Tally
     from pytest_pyramid.verdict.trust import Trust
 
@@ -41,10 +43,17 @@ def judge(
     *,
     approvals: Tally | None = None,
     deployer_problem: str | None = None,
+    contract: Sequence[str] = (),
+    approval_needed: bool = False,
 ) -> GateJudgement:
     """Judge what :func:`~pytest_pyramid.verdict.trust.assess` found; every refusal reason is
     listed, not only the first. ``deployer_problem``: why the deployer could not be
-    identified (approvals then cannot be told apart from the deployer's own)."""
+    identified (approvals then cannot be told apart from the deployer's own). ``contract``:
+    the release's pending migrations declared not backward-compatible; they raise a ``ready``
+    verdict to needing the approvals its risk row asks for (never fewer than one), and name
+    themselves in the judgement. ``approval_needed``: the deploy target asks approvals of a
+    ``ready`` verdict too (deploy/requirements.py: approvals_in_force, whose count
+    ``trust.approvals`` holds)."""
     verdict, policy = trust.verdict, trust.policy
     refused = refusals(trust)
     notes: list[str] = []
@@ -52,14 +61,21 @@ def judge(
         notes.append("WARNING: the verdict carries a signature, but no trusted_keys are "
                      "configured, so it was not verified")
     decision = verdict.get("decision")
-    if decision == "needs_approval" and deployer_problem:
+    if (decision == "needs_approval" or approval_needed) and deployer_problem:
         refused.append(deployer_problem)
+    elif contract and deployer_problem:
+        refused.append(f"contract migration {', '.join(contract)} (-- pyramid: contract) needs "
+                       f"approval, so the deployer must be identified: {deployer_problem}")
     if refused:
         return GateJudgement("refused", tuple(refused))
-    if decision == "ready":
+    if decision == "ready" and not contract and not approval_needed:
         return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
-    # needs_approval, for whatever gate asked: never fewer than one approval
+    # needs_approval (for whatever gate asked, or its target asks) or a contract migration:
+    # never fewer than one
     required, needed = trust.approvals.required, trust.approvals.sentence
+    if contract:
+        needed = (f"contract migration {', '.join(contract)} (-- pyramid: contract, not "
+                  f"backward-compatible) {needed}")
     counted = approvals or _no_approvals()
     summary = f"{needed}; has {counted.count}"
     if counted.count >= required:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.deploy.migrations import Migration, MigrationError, plan
+from pytest_pyramid.deploy.migrations import Migration, MigrationError, Plan, plan
 from pytest_pyramid.toolkits.services.providers import SCHEMA_USED, SCHEMA_VARIABLE
 
 if TYPE_CHECKING:
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
+    from pytest_pyramid.deploy.backups import Backup, RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
 
 #: the table that records what was applied (name, content hash, when)
@@ -64,11 +64,13 @@ def applied(url: str) -> dict[str, str]:
 
 
 def apply(url: str, migrations: Sequence[Migration], out: Callable[[str], None], *,
-          before_contract: Callable[[Sequence[Migration]], object] | None = None) -> list[str]:
+          before_contract: Callable[[Sequence[Migration]], object] | None = None,
+          before_apply: Callable[[Plan, Mapping[str, str]], object] | None = None) -> list[str]:
     """Apply what the database lacks, in order, each file and its record in one transaction
-    (a failing file leaves nothing of itself); returns the names applied. When a pending
-    migration is declared a contract step, ``before_contract`` runs first, under the lock
-    (the backup of the database as it is right before)."""
+    (a failing file leaves nothing of itself); returns the names applied. Under the lock,
+    before anything is applied: ``before_apply`` gets the plan and the applied record as they
+    are now (it raises to refuse); then, when a pending migration is declared a contract step,
+    ``before_contract`` (the backup of the database as it is right before)."""
     import psycopg
 
     done: list[str] = []
@@ -77,9 +79,12 @@ def apply(url: str, migrations: Sequence[Migration], out: Callable[[str], None],
         try:
             conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (name text PRIMARY KEY, "
                          "sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-            steps = plan(migrations, _applied(conn))  # again under the lock: what is true now
+            now = _applied(conn)
+            steps = plan(migrations, now)  # again under the lock: what is true now
             if steps.problems:
                 raise MigrationError("; ".join(steps.problems))
+            if before_apply is not None:
+                before_apply(steps, now)
             if steps.contract and before_contract is not None:
                 before_contract(steps.contract)
             for migration in steps.pending:
@@ -192,42 +197,91 @@ def _release_project(config: DeployConfig, commit: str) -> Path:
     return releases.project_folder(config.root, folder)
 
 
-def gate(config: DeployConfig, commit: str, out: Callable[[str], None]) -> list[str]:
-    """Why the deploy of ``commit`` must be refused for its migrations (empty: it may go on).
+@dataclass(frozen=True)
+class Examined:
+    """A release's migrations against the database as it is now: what the deploy gate judges
+    (the contract steps that need an approval, then the schema check)."""
 
-    Nothing pending: the schema does not change, nothing to check. Pending, and a release
-    serving: that release's own ``migrations_check_tier`` must pass on the migrated schema."""
+    commit: str
+    problems: tuple[str, ...] = ()
+    url: str = ""
+    #: the release's migrations folder (in its clean checkout)
+    folder: Path | None = None
+    applied: Mapping[str, str] = field(default_factory=dict)
+    steps: Plan | None = None
+
+    @property
+    def contract(self) -> tuple[str, ...]:
+        """The pending migrations declared ``-- pyramid: contract``: each needs an approval."""
+        return tuple(m.name for m in self.steps.contract) if self.steps else ()
+
+
+def examine(config: DeployConfig, commit: str) -> Examined:
+    """What the release of ``commit`` would apply to the database now (nothing is applied)."""
     from pytest_pyramid.deploy.migrations import read_folder
     from pytest_pyramid.deploy.releases import ReleaseError
-    from pytest_pyramid.deploy.state import read_state
 
-    if not config.migrations:
-        return []
     try:
         url = database_url(config)
         folder = _release_project(config, commit) / config.migrations
-        steps = plan(read_folder(folder), applied(url))
+        now = applied(url)
+        steps = plan(read_folder(folder), now)
     except (MigrationError, ReleaseError) as exc:
-        return [f"migrations: {exc}"]
-    if steps.problems:
-        return [f"migrations: {problem}" for problem in steps.problems]
-    if not steps.pending:
-        out("[migrations] none pending: the schema stays as it is")
-        return []
-    names = ", ".join(m.name for m in steps.pending)
+        return Examined(commit, (f"migrations: {exc}",))
+    return Examined(commit, tuple(f"migrations: {p}" for p in steps.problems), url, folder,
+                    now, steps)
+
+
+def _serving(config: DeployConfig) -> tuple[str, str] | None:
+    """(commit, release folder) of the release serving now, as the deploy state records it."""
+    from pytest_pyramid.deploy.state import read_state
+
     stable = read_state(config.state_path).state.stable
-    if stable is None:
+    return None if stable is None else (stable.commit, stable.release)
+
+
+def _serving_project(config: DeployConfig, serving: tuple[str, str]) -> Path:
+    commit, release = serving
+    return Path(release) if Path(release).is_dir() else _release_project(config, commit)
+
+
+def gate(config: DeployConfig, examined: Examined, out: Callable[[str], None]) -> list[str]:
+    """Why the deploy of ``examined.commit`` must be refused for its migrations (empty: it may
+    go on). Nothing pending: the schema does not change, nothing to check. Pending, and a
+    release serving: that release's own ``migrations_check_tier`` must pass on the migrated
+    schema. What was judged is recorded (:func:`record_gate`) for the apply to compare."""
+    from pytest_pyramid.deploy.releases import ReleaseError
+
+    if examined.problems or examined.steps is None or examined.folder is None:
+        return list(examined.problems)
+    serving = _serving(config)
+    if not examined.steps.pending:
+        out("[migrations] none pending: the schema stays as it is")
+    elif serving is None:
+        names = ", ".join(m.name for m in examined.steps.pending)
         out(f"[migrations] pending: {names}; no release serves yet, so none to keep working")
-        return []
-    try:
-        previous = Path(stable.release) if Path(stable.release).is_dir() else \
-            _release_project(config, stable.commit)
-    except ReleaseError as exc:
-        return [f"schema check: the serving release {stable.commit[:12]} cannot be checked "
-                f"out to run its tests: {exc}"]
+    else:
+        try:
+            problems = _check_serving(config, serving, examined.folder, examined.steps, out,
+                                      when="first")
+        except ReleaseError as exc:
+            return [f"schema check: the serving release {serving[0][:12]} cannot be checked "
+                    f"out to run its tests: {exc}"]
+        if problems:
+            return problems
+    record_gate(config, examined, serving)
+    return []
+
+
+def _check_serving(config: DeployConfig, serving: tuple[str, str], folder: Path,
+                   steps: Plan, out: Callable[[str], None], *, when: str) -> list[str]:
+    """The serving release's tier on the migrations in ``folder`` (``steps`` pending): the
+    refusal's lines, if any."""
+    names = ", ".join(m.name for m in steps.pending)
     tier = config.migrations_check_tier
-    out(f"[migrations] pending: {names}; running the serving release {stable.commit[:12]}'s "
-        f"{tier} tier against them first")
+    previous = _serving_project(config, serving)
+    out(f"[migrations] pending: {names}; running the serving release {serving[0][:12]}'s "
+        f"{tier} tier against them {when}")
     result = compatibility_check(previous, folder, tier)
     out(f"[migrations] {result.summary}")
     if result.ok:
@@ -239,62 +293,161 @@ def gate(config: DeployConfig, commit: str, out: Callable[[str], None]) -> list[
             "migrations are applied: expand first, contract in a later release)", *named]
 
 
-def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None]) -> None:
+# --- what the gate judged, compared under the lock when the migrations are applied ---------
+
+
+def _gate_record_path(config: DeployConfig, commit: str) -> Path:
+    return config.work_dir / "migrations" / f"gate-{commit}.json"
+
+
+def record_gate(config: DeployConfig, examined: Examined,
+                serving: tuple[str, str] | None) -> None:
+    """What the gate judged for this commit: the migrations the database had, the serving
+    release whose tier passed on them, and the contract steps whose approval it counted."""
+    from pytest_pyramid._files import write_json_atomic
+
+    path = _gate_record_path(config, examined.commit)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, {"commit": examined.commit, "applied": dict(examined.applied),
+                             "serving": serving[0] if serving else None,
+                             "contract": list(examined.contract)})
+
+
+def _gate_record(config: DeployConfig, commit: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_gate_record_path(config, commit).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("commit") == commit else None
+
+
+def schema_moves(record: Mapping[str, Any] | None, applied_now: Mapping[str, str],
+                 serving: str | None) -> list[str]:
+    """How the database and the serving release differ from what the gate checked (empty:
+    as checked). No record (another process's gate, an unreadable file) is a difference."""
+    if record is None:
+        return ["no record of what the gate checked for this commit"]
+    moved: list[str] = []
+    before = record.get("applied")
+    before = before if isinstance(before, dict) else {}
+    added = sorted(set(applied_now) - set(before))
+    gone = sorted(set(before) - set(applied_now))
+    if added:
+        moved.append(f"applied since the gate: {', '.join(added)}")
+    if gone:
+        moved.append(f"no longer applied (a restore?): {', '.join(gone)}")
+    changed = sorted(n for n in set(before) & set(applied_now) if before[n] != applied_now[n])
+    if changed:
+        moved.append(f"recorded with another content since the gate: {', '.join(changed)}")
+    if record.get("serving") != serving:
+        was = str(record.get("serving") or "none")[:12]
+        moved.append(f"the serving release is {str(serving or 'none')[:12]}, not {was}")
+    return moved
+
+
+def _under_the_lock(config: DeployConfig, commit: str, folder: Path,
+                    out: Callable[[str], None]) -> Callable[[Plan, Mapping[str, str]], None]:
+    """What :func:`apply` runs under the lock before anything is applied: the gate's judgement
+    holds only for the schema and serving release it saw. When either moved (another deploy
+    migrated, or took over serving, between the gate and now), the check runs again, here,
+    under the lock, against what is true now; a contract step the gate did not count an
+    approval for is refused."""
+    from pytest_pyramid.deploy.releases import ReleaseError
+
+    def judge(steps: Plan, applied_now: Mapping[str, str]) -> None:
+        if not steps.pending:
+            return
+        record = _gate_record(config, commit)
+        approved = set(record.get("contract", [])) if record else set()
+        unapproved = [m.name for m in steps.contract if m.name not in approved]
+        if unapproved:
+            raise MigrationError(f"{', '.join(unapproved)} (-- pyramid: contract) is pending, "
+                                 "but the deploy gate counted no approval for it (the schema "
+                                 "moved since the gate): deploy again to have it approved")
+        serving = _serving(config)
+        moved = schema_moves(record, applied_now, serving[0] if serving else None)
+        if not moved:
+            out("[migrate] the schema and the serving release are as the gate checked them")
+            return
+        out(f"[migrate] the schema moved since the gate checked it ({'; '.join(moved)}): "
+            "checking again under the lock")
+        if serving is None:
+            out("[migrate] no release serves, so none to keep working")
+            return
+        try:
+            problems = _check_serving(config, serving, folder, steps, out,
+                                      when="again, under the lock")
+        except ReleaseError as exc:
+            problems = [f"the serving release {serving[0][:12]} cannot be checked out: {exc}"]
+        if problems:
+            raise MigrationError("; ".join(problems))
+
+    return judge
+
+
+def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None], *,
+                  commit: str | None = None) -> None:
     """Apply the release's pending migrations before its version starts (under the lock; the
-    plan is made again, so a concurrent deploy's migrations are seen)."""
+    plan is made again, so a concurrent deploy's migrations are seen, and with ``commit`` the
+    gate's judgement is checked against them first: :func:`_under_the_lock`)."""
     from pytest_pyramid.deploy.migrations import read_folder
 
     url = database_url(config)
 
     def backup(contract: Sequence[Migration]) -> None:
+        from pytest_pyramid.deploy import backups
+        from pytest_pyramid.deploy.history import iso, now_utc
+
         names = ", ".join(m.name for m in contract)
-        path = backup_database(url, config.work_dir / "backups", contract[0].name)
+        taken_at = iso(now_utc())
+        path = backups.backup_database(url, config.work_dir / "backups", contract[0].name)
+        # which release's deploy took it: `pyramid rollback` from that release crosses it
+        backups.record(path, commit or "", [m.name for m in contract], taken_at)
         out(f"[migrate] {names} declared not backward-compatible (-- pyramid: contract): the "
             f"database was backed up first to {path}")
 
-    names = apply(url, read_folder(release / config.migrations), out, before_contract=backup)
+    folder = release / config.migrations
+    check = None if commit is None else _under_the_lock(config, commit, folder, out)
+    names = apply(url, read_folder(folder), out, before_contract=backup, before_apply=check)
     if not names:
         out("[migrate] the database already has every migration of this release")
 
 
-def _pg_dump() -> str | None:
-    """pg_dump beside the server binaries the fixtures would use, else on PATH, else in the
-    distribution's versioned folders, newest first (a pg_dump older than the server refuses)."""
-    from pytest_pyramid.toolkits.services.providers import POSTGRES, POSTGRES_ROOTS, find
-
-    found = find(POSTGRES, ("binaries",), os.environ,
-                 which=lambda name, path: shutil.which(name, path=path))
-    folders = [found.where] if found.where else []
-    folders += sorted((str(p) for root in POSTGRES_ROOTS for p in root.glob("*/bin")),
-                      key=lambda f: int(Path(f).parent.name) if Path(f).parent.name.isdigit()
-                      else 0, reverse=True)
-    for folder in folders:
-        if shutil.which("pg_dump", path=folder):
-            return shutil.which("pg_dump", path=folder)
-    return shutil.which("pg_dump")
+# --- pyramid rollback and a contract step's backup (deploy/backups.py) -------------------
 
 
-def backup_database(url: str, folder: Path, before: str) -> Path:
-    """``pg_dump`` of the database at ``url`` (custom format, for ``pg_restore``) into
-    ``folder``, named by the time and the migration it precedes; the distribution's pg_dump,
-    found as the fixtures find the server's binaries."""
-    from datetime import datetime, timezone
+def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None) -> RestorePlan:
+    """What ``pyramid rollback`` from the release ``serving`` does about the database."""
+    from pytest_pyramid.deploy.backups import RestorePlan, plan_restore, taken_by
 
-    pg_dump = _pg_dump()
-    if pg_dump is None:
-        raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
-                             "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"{stamp}-before-{Path(before).stem}.dump"
-    try:
-        result = subprocess.run([pg_dump, "--format=custom", f"--file={path}", f"--dbname={url}"],
-                                capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
-                                check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MigrationError(f"pg_dump failed, nothing was applied: {exc}") from None
-    if result.returncode != 0:
-        path.unlink(missing_ok=True)
-        raise MigrationError(f"pg_dump failed with status {result.returncode}, nothing was "
-                             f"applied: {result.stderr.strip()[-400:]}")
-    return path
+    if not config.migrations or serving is None:
+        crossed: list[Backup] = []
+    else:
+        crossed = taken_by(config.work_dir / "backups", serving)
+    now: Mapping[str, str] | None = None
+    if wanted is not None and crossed:
+        try:
+            now = applied(database_url(config))
+        except MigrationError as exc:
+            return RestorePlan(refusal=f"--restore-backup {wanted}: {exc}; nothing was moved")
+    return plan_restore(crossed, wanted, now)
+
+
+def after_rollback(config: DeployConfig, plan: RestorePlan, out: Callable[[str], None]) -> str:
+    """Once traffic is back on the previous release: restore the backup the plan names. Returns
+    the sentence the rollback's history row records ("" when there is nothing to record);
+    raises MigrationError when the restore failed (the database is then as it was)."""
+    from pytest_pyramid.deploy.backups import restore
+
+    if plan.note:
+        out(f"[rollback] {plan.note}")
+    backup = plan.backup
+    if backup is None:
+        return ""
+    out(f"[rollback] restoring the database from {backup.dump} (taken {backup.taken_at}, "
+        f"before {', '.join(backup.migrations)}): every write made after it is lost")
+    restore(database_url(config), backup)
+    said = (f"database restored from {backup.name} (taken {backup.taken_at}, before "
+            f"{', '.join(backup.migrations)}; writes made after it were discarded)")
+    out(f"[rollback] {said}")
+    return said

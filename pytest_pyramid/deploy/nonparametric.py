@@ -18,10 +18,11 @@ The significance level ``alpha`` is for the whole rollout: it is split over the 
 data seen (look k of K spends ``(2k - 1) / K**2`` of it: the quadratic spending function, so
 early looks on little data are strict and the last look keeps a third of it), and the shares
 add up to ``alpha``, so repeated looks cannot add up to more false rollbacks than ``alpha``
-says (Bonferroni over every test of every look). A look **fails** when a test is significant at its
-share (and, for latency, the estimated shift is at least ``max_shift`` of the baseline's
-median: a shift below that never rolls back). It **passes** only when no test fails and the
-canary is shown to be no worse within the margins: the shift's upper bound below
+says (Bonferroni over every test of every look). A look past the plan is inconclusive: with no
+alpha left it could only ever pass, which is no judgement. A look **fails** when a test is
+significant at its share (and, for latency, the estimated shift is at least ``max_shift`` of
+the baseline's median: a shift below that never rolls back). It **passes** only when no test
+fails and the canary is shown to be no worse within the margins: the shift's upper bound below
 ``max_shift``, and one-sided 95% upper bounds of the canary's tail share and error rate within
 ``max_tail_increase`` / ``max_error_increase`` of the baseline's. Anything else, fewer than
 ``min_samples`` requests on either side included, is **inconclusive**: more data, never a pass.
@@ -88,6 +89,10 @@ class Settings:
         if not 1 <= look <= self.looks:
             return 0.0
         return self.alpha * SHARES[test] * (2 * look - 1) / self.looks**2
+
+    def look_alpha(self, look: int) -> float:
+        """What look ``look`` spends of the rollout's alpha, over its three tests."""
+        return sum(self.alpha_for(test, look) for test in SHARES)
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,13 @@ def judge(
     if min(n, m) < settings.min_samples:
         why = (f"{n} canary and {m} baseline request(s): below min_samples "
                f"{settings.min_samples} on a side, no judgement yet")
+        return Look("inconclusive", (why,), number, n, m, **alphas)
+    if number > settings.looks:
+        # the plan's alpha is spent: nothing can be rejected any more, so nothing can pass
+        # either (a judge that can only say yes is no judge); the rollout waits for a human
+        why = (f"look {number}: the {settings.looks} planned look(s) have spent alpha "
+               f"{settings.alpha:g} (judge_looks): the comparison can no longer roll back, so "
+               "it does not pass either")
         return Look("inconclusive", (why,), number, n, m, **alphas)
     from scipy.stats import fisher_exact, mannwhitneyu
 

@@ -29,6 +29,7 @@ from pytest_pyramid.deploy import (
     processes,
     releases,
     rollout_metrics,
+    step_verify,
 )
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement, parse_lines
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import ControlRequest
+    from pytest_pyramid.deploy.step_verify import StepVerify
     from pytest_pyramid.deploy.verify import VerifyRun
 
 POLL_S = 0.05
@@ -98,6 +100,8 @@ class Watch:
     stage: Stage
     mode: str  # "step" | "bake"
     until: float | None = None  # bake: monotonic end
+    #: each-step verify: the step's run, beside its analysis (deploy/step_verify.py)
+    verify: StepVerify | None = None
 
 
 @dataclass
@@ -182,24 +186,25 @@ class Deployer:
         return releases.project_folder(self.config.root, folder)
 
     # -- traffic moves -----------------------------------------------------------------------
-    def route(self, weights: Mapping[str, int]) -> ApplyResult:
+    def route(self, weights: Mapping[str, int], pinned: str | None = None) -> ApplyResult:
         """``weights`` live on a working router: a dead or orphaned router is started again
-        (its orphans stopped) first."""
+        (its orphans stopped) first. ``pinned``: the version a verify run's pinned requests
+        reach (each-step); every other route ends any pin."""
         started = time.monotonic()
         notes: list[str] = []
         health = self.router.check()
         if not health.ok:
-            boot = self.router.ensure_running(weights)
+            boot = self.router.ensure_running(weights, pinned)
             if not boot.ok:
                 return boot
             if boot.message != "already running":
                 notes.append(boot.message)
                 self.out(f"[router] {boot.message}")
         live = self.router.actual()
-        if live is not None and live.weights == dict(weights):
+        if live is not None and live.weights == dict(weights) and live.pinned == pinned:
             return ApplyResult(True, live.generation, time.monotonic() - started,
                                "; ".join(notes) or "already serving these weights")
-        result = self.router.apply(weights)
+        result = self.router.apply(weights, pinned)
         return ApplyResult(result.ok, result.generation, time.monotonic() - started,
                            "; ".join([*notes, result.message]))
 
@@ -307,7 +312,7 @@ class Deployer:
             from pytest_pyramid.deploy.migrations import MigrationError
 
             try:
-                apply_release(self.config, release, self.out)
+                apply_release(self.config, release, self.out, commit=commit)
             except MigrationError as exc:
                 raise StartError(f"its migrations were not applied, so it was not started: "
                                  f"{exc}") from None
@@ -497,6 +502,7 @@ class Deployer:
             inconclusive_limit=self.config.inconclusive_limit,
             measurements_per_step=self.config.measurements,
         )
+        comparison.carry_looks(self, state, rollout, run)
         stages = plan(rollout.strategy, self.config.steps)
         reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
                                                      else "")
@@ -586,7 +592,8 @@ class Deployer:
         baseline = rollout.baseline.addr if rollout.baseline is not None else None
         weights = comparison.weights(state.stable.addr, baseline, rollout.canary.addr,
                                      stage.weight)
-        result = self.route(weights)
+        checks = step_verify.wanted(self.config) and stage.weight < 100
+        result = self.route(weights, rollout.canary.addr if checks else None)
         if not result.ok:
             self.out(f"[{stage.label} {stage.weight}%] router: {result.message}")
             raise Ended(self.rollback(state, rollout, f"router failed at {stage.label}: "
@@ -600,7 +607,24 @@ class Deployer:
         self.save(state)
         self.out(f"[{stage.label}] {describe(weights)} (generation {result.generation}, "
                  f"applied in {format_duration(result.seconds)})")
-        self.watch(state, rollout, Watch(stage, "step"), run)
+        comparison.past_equal_weights(self, state, rollout, stage.weight, stage.label)
+        checker = self.verify_step(rollout, stage) if checks else None
+        try:
+            self.watch(state, rollout, Watch(stage, "step", verify=checker), run)
+        finally:
+            if checker is not None:
+                checker.cancel()
+
+    def verify_step(self, rollout: Rollout, stage: Stage) -> StepVerify:
+        """Each-step: the tier through the router's pinned route, beside the analysis."""
+        checker = step_verify.StepVerify(self.config, self.router, canary=rollout.canary.addr,
+                             label=f"{stage.label} {stage.weight}%", deployment_id=rollout.id,
+                             step=stage.number)
+        assert self.config.verify is not None
+        self.out(f"[verify] each-step: tier {self.config.verify.tier} through the router, "
+                 f"pinned to {rollout.canary.addr} ({checker.running.url}), beside the "
+                 "analysis")
+        return checker
 
     def watch(self, state: DeployState, rollout: Rollout, phase: Watch, run: AnalysisRun) -> None:
         """Measure until the step passes / the bake ends (return), or raise :class:`Ended`."""
@@ -655,6 +679,8 @@ class Deployer:
                 if not processes.version_alive(rollout.canary):
                     raise end(f"new version {rollout.canary.addr} exited during {label}",
                               time.monotonic())
+                if phase.verify is not None:
+                    self.step_verified(phase.verify, label, measurements, end)
                 if time.monotonic() >= router_due:
                     # a dead or frozen router is found within a second, not once an interval
                     router_due = time.monotonic() + ROUTER_CHECK_S
@@ -677,13 +703,17 @@ class Deployer:
                           time.monotonic(), cause="router")
             reading = cursor.read()
             window = analysis.parse_lines(reading.lines)
-            if comparison.compares(rollout, stage.weight, phase.mode):
+            compared = comparison.compares(rollout, stage.weight, phase.mode)
+            if compared:
                 m = comparison.look(window, rollout, state.stable, self.limits, self.config,
                                     run)
             else:
                 m = analysis.judge(window.upstreams.get(rollout.canary.addr),
                                    window.upstreams.get(state.stable.addr), self.limits)
-            m = rollout_metrics.judge(m, self.metrics, rollout.canary.commit)
+            m = rollout_metrics.judge(
+                m, self.metrics, rollout_metrics.Subject(rollout.canary.commit,
+                                                         rollout.canary.addr),
+                baseline=comparison.subject(rollout, state.stable) if compared else None)
             if reading.blind is not None and m.result != "failed":
                 m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
             detected = time.monotonic()
@@ -712,7 +742,9 @@ class Deployer:
                 step = run.record(m.result)
             if step == "rollback":
                 raise end(f"{label}: {'; '.join(m.reasons)}", detected)
-            if phase.mode == "step" and step == "advance":
+            # the analysis passed: with each-step verify the step also waits for its run
+            if phase.mode == "step" and step == "advance" and (
+                    phase.verify is None or phase.verify.passed):
                 keep(done=True)
                 record("passed")
                 return
@@ -731,6 +763,23 @@ class Deployer:
                           f"({format_duration(self.config.progress_deadline)}; last: "
                           f"{'; '.join(m.reasons)})", detected,
                           cause="change" if run.failures else "no_progress")
+
+    def step_verified(self, checker: StepVerify, label: str,
+                      measurements: list[dict[str, object]],
+                      end: Callable[[str, float], Ended]) -> None:
+        """Each-step: said once the step's run ended; a failed one rolls back at once, the
+        run recorded with the step in the history (``pyramid history --id``). The one place
+        the run is polled: what it finds is acted on here, in the same call."""
+        if checker.outcome is not None:
+            return  # acted on when it was found
+        run = checker.poll()
+        if run is None:
+            return
+        self.out(f"[verify] {run.summary()}")
+        if not run.passed:
+            measurements.append({"verify": {"outcome": run.outcome, "verdict": run.verdict,
+                                            "reasons": list(run.reasons)}})
+            raise end(f"{label}: {run.summary()}", time.monotonic())
 
     def carried(self, rollout: Rollout, phase: Watch, run: AnalysisRun) -> Progress:
         """What a resumed phase brings from the durable record: the seconds already watched

@@ -23,12 +23,14 @@ class RouterKind(NamedTuple):
     needs: tuple[str, ...]
     #: this module starts and stops the router (``pyramid stop`` stops it); False: it is yours
     runs_here: bool
+    #: it has a pinned route to the new version (routers/base.py): each-step verify
+    pins: bool = False
 
 
 _ROUTERS = "pytest_pyramid.deploy.routers"
 
 KINDS: tuple[RouterKind, ...] = (
-    RouterKind("nginx", "run here", f"{_ROUTERS}.nginx:from_config", (), True),
+    RouterKind("nginx", "run here", f"{_ROUTERS}.nginx:from_config", (), True, pins=True),
     RouterKind("command", "yours", f"{_ROUTERS}.command:from_config", ("router_command",), False),
 )
 BY_NAME: dict[str, RouterKind] = {kind.name: kind for kind in KINDS}

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.anchors import Anchors
     from pytest_pyramid.deploy.approvals import Tally
+    from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.processes import Registry
@@ -158,9 +159,9 @@ def _deployer_identity(
     from pytest_pyramid.verdict.signing import SignatureError, key_id, load_private_key
 
     if config.deployer_key is None:
-        return None, ("a needs_approval verdict is deployed only by an identified deployer: "
-                      "pass --deployer-key (your private key) so your own approval is not "
-                      "counted")
+        return None, ("a deploy that needs approvals (a needs_approval verdict, or "
+                      "required_approvals) is deployed only by an identified deployer: pass "
+                      "--deployer-key (your private key) so your own approval is not counted")
     try:
         key = load_private_key(config.deployer_key)
     except SignatureError as exc:
@@ -246,30 +247,43 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
     if replayed:
         return refuse(replayed, 1, commit_time)
+    from pytest_pyramid.deploy import migrate
+    from pytest_pyramid.deploy.environments import staged
+
+    # an environment not deployed first is a refusal no approval can lift: said before any
+    # approval is asked for
+    not_staged = staged(config, commit, now) if not gate.refusals(trust) else None
+    if not_staged is not None:
+        return refuse([not_staged], 1, commit_time)
+    # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
+    schema = migrate.examine(config, commit) if config.migrations else None
+    contract = schema.contract if schema is not None else ()
     deployer, deployer_problem, tally_ = None, None, None
-    if verdict.get("decision") == "needs_approval":
+    from pytest_pyramid.deploy.requirements import approvals_in_force
+
+    asked = approvals_in_force(config, trust)  # the verdict's and the environment's
+    if asked is not None:
+        trust = asked
+    if asked is not None or contract:
         deployer, deployer_problem = _deployer_identity(config, anchors)
         tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
-    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem)
+    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
+                           contract=contract, approval_needed=asked is not None)
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
-    from pytest_pyramid.deploy.environments import staged
-
-    not_staged = staged(config, commit, now)
-    if not_staged is not None:
-        return refuse([not_staged], 1, commit_time)
     if config.environment:
+        from pytest_pyramid.deploy.requirements import in_force
+
+        needs = ", ".join(f"{n.environment} (required by {n.origin})" for n in in_force(config))
         out(f"[gate] environment: {config.environment}"
-            + (f" ({config.requires} deployed it healthily first)" if config.requires else ""))
+            + (f"; {needs} deployed it healthily first" if needs else ""))
     for reason in judgement.reasons:
         out(f"[gate] {reason}")
     if deployer:
         out(f"[gate] deployer: {deployer} (identified by --deployer-key)")
-    from pytest_pyramid.deploy import migrate
-
     # the serving release must survive the new schema: checked before anything is applied
-    schema_problems = migrate.gate(config, commit, out)
+    schema_problems = migrate.gate(config, schema, out) if schema is not None else []
     if schema_problems:
         return refuse(schema_problems, 1, commit_time)
     if request.dry_run:
@@ -840,6 +854,9 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     history = _history(config, out) if output is None else _existing_history(config, out)
     now = now_utc()
     trust, anchors = _trusted_for_approval(config, history, now, out)
+    from pytest_pyramid.deploy.requirements import approvals_in_force
+
+    trust = approvals_in_force(config, trust) or trust  # the roles the deploy will count
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
@@ -918,8 +935,9 @@ def _trusted_for_approval(config: DeployConfig, history: History | None, now: da
 
 # -- abort / promote / rollback --------------------------------------------------------------------
 def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | None, wait: float,
-            out: Callable[[str], None]) -> int:
-    """Ask the running deploy to act on its rollout, or act directly when none runs."""
+            out: Callable[[str], None], restore_backup: str | None = None) -> int:
+    """Ask the running deploy to act on its rollout, or act directly when none runs.
+    ``restore_backup``: `pyramid rollback --restore-backup NAME` (deploy/backups.py)."""
     from pytest_pyramid.deploy.state import LockHeld, read_answer, send_request, withdraw
     from pytest_pyramid.deploy.supervisor import watcher
 
@@ -928,8 +946,12 @@ def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | Non
     rollout = state.rollout
     if rollout is None:
         if action == "rollback":
-            return revert(config, by=by, out=out)
+            return revert(config, by=by, out=out, restore_backup=restore_backup)
         out(f"[{action}] refused: no rollout in progress in {config.work_dir}")
+        return 1
+    if restore_backup is not None:  # a canary's rollback returns to the checked release
+        out(f"[{action}] refused: --restore-backup is for a rollback with no rollout in "
+            f"progress (rollout #{rollout.id} is); nothing was moved")
         return 1
     if rollout_id is not None and rollout_id != rollout.id:
         out(f"[{action}] refused: rollout #{rollout_id} is not in progress (rollout "
@@ -990,17 +1012,19 @@ def _settle_directly(config: DeployConfig, router: Router, action: str, who: str
 
 
 def revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
-           watch_after: bool = True) -> int:
+           watch_after: bool = True, restore_backup: str | None = None) -> int:
     """`pyramid rollback` with no rollout: back to the version before the current one. The
     release serving afterwards is watched (``watch_after``; the watch itself goes on in its
     own process instead)."""
-    code = _revert(config, by=by, out=out)
+    code = _revert(config, by=by, out=out, restore_backup=restore_backup)
     if watch_after:
         start_watch(config, out)
     return code
 
 
-def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int:
+def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
+            restore_backup: str | None = None) -> int:
+    from pytest_pyramid.deploy import migrate
     from pytest_pyramid.deploy.rollout import Deployer
     from pytest_pyramid.deploy.state import LockHeld
 
@@ -1014,8 +1038,14 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
             if state.previous is None:
                 out("[rollback] refused: no earlier version is recorded to roll back to")
                 return 1
-            history = _history(config, out)
             current = state.stable
+            # a contract migration's backup: restored only when asked by name (backups.py)
+            database = migrate.for_rollback(config, current.commit if current else None,
+                                            restore_backup)
+            if database.refusal is not None:
+                out(f"[rollback] refused: {database.refusal}")
+                return 1
+            history = _history(config, out)
             try:
                 row = history.start(commit=state.previous.commit, commit_time=None,
                                     strategy="rollback", dry_run=False, verdict_path="",
@@ -1024,6 +1054,8 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
                 row = None
                 out("[rollback] WARNING: the history cannot record this rollback")
             outcome = Deployer(config, router, history, out).revert(state, who=who)
+            if outcome.outcome == "succeeded":  # traffic first: the previous release works on both
+                outcome = _restore_after_revert(config, database, outcome, out)
             if row is not None:
                 _finish(history, row, "", outcome)
             if outcome.outcome == "succeeded" and current is not None and \
@@ -1035,3 +1067,21 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None]) -> int
     except LockHeld as exc:
         out(f"[rollback] refused: {exc}, and it has no rollout to roll back yet; try again")
         return 1
+
+
+def _restore_after_revert(config: DeployConfig, database: RestorePlan, outcome: Outcome,
+                          out: Callable[[str], None]) -> Outcome:
+    """The rollback's outcome once the database is restored as asked (its reason says so, for
+    the history row); a failed restore leaves traffic where it is and exits 1."""
+    from dataclasses import replace
+
+    from pytest_pyramid.deploy.migrate import after_rollback
+    from pytest_pyramid.deploy.migrations import MigrationError
+
+    try:
+        said = after_rollback(config, database, out)
+    except MigrationError as exc:
+        out(f"[rollback] the database was NOT restored: {exc}")
+        return replace(outcome, exit_code=1,
+                       reason=f"{outcome.reason}; the database was not restored: {exc}")
+    return replace(outcome, reason=f"{outcome.reason}; {said}") if said else outcome

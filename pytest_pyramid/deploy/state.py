@@ -93,6 +93,10 @@ class Rollout:
     #: judge = "nonparametric": the fresh process of the stable release the canary is compared
     #: with (deploy/comparison.py); stopped when the rollout ends, whoever ends it
     baseline: Version | None = None
+    #: judge = "nonparametric": the looks that ran the tests, and the share of judge_alpha they
+    #: spent, over the whole rollout (a resumed supervisor goes on counting, never afresh)
+    looks: int = 0
+    alpha_spent: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "commit": self.commit, "strategy": self.strategy,
@@ -100,7 +104,8 @@ class Rollout:
                 "status": self.status, "reason": self.reason, "started_at": self.started_at,
                 "exposed_at": self.exposed_at,
                 "progress": self.progress.as_dict() if self.progress else None,
-                "baseline": self.baseline.as_dict() if self.baseline else None}
+                "baseline": self.baseline.as_dict() if self.baseline else None,
+                "looks": self.looks, "alpha_spent": self.alpha_spent}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Rollout:
@@ -126,6 +131,11 @@ class Rollout:
         baseline = data.get("baseline")
         if baseline is not None and not isinstance(baseline, dict):
             raise ValueError("rollout.baseline is not an object")
+        looks, spent = data.get("looks", 0), data.get("alpha_spent", 0.0)
+        if isinstance(looks, bool) or not isinstance(looks, int) or looks < 0:
+            raise ValueError(f"rollout.looks = {looks!r} is not a count")
+        if isinstance(spent, bool) or not isinstance(spent, (int, float)) or not 0 <= spent <= 1:
+            raise ValueError(f"rollout.alpha_spent = {spent!r} is not a share from 0 to 1")
         return cls(
             id=ident, commit=commit, strategy=strategy,
             canary=Version.from_dict(canary), stage=stage, weight=weight, status=str(status),
@@ -133,6 +143,7 @@ class Rollout:
             exposed_at=str(data.get("exposed_at") or ""),
             progress=Progress.from_dict(data.get("progress")),
             baseline=Version.from_dict(baseline) if baseline is not None else None,
+            looks=looks, alpha_spent=float(spent),
         )
 
 

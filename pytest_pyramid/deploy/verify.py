@@ -10,6 +10,10 @@ verdict) and a time-out (the whole process group killed) fail.
 * ``pre-traffic``: before the new version gets any weight, against its own address. A failure
   stops it; how many user requests reached it is counted from the router's log (0 is the
   promise) and said in the reason.
+* ``each-step``: at every canary step, through the router's pinned route to the new version
+  (routers/base.py: the route contract) while users get the weighted split; it runs beside
+  the step's analysis (deploy/step_verify.py), the step does not pass before it did, and a
+  failure rolls back at once.
 * ``post-promotion``: once the new version has 100%, through the router, before the bake; a
   failure rolls back to the stable version, still warm.
 
@@ -56,6 +60,8 @@ class VerifyRun:
     log: str
     exit_code: int | None
     seconds: float
+    #: each-step: the step it ran at ("step 1/2 50%")
+    at: str = ""
 
     @property
     def passed(self) -> bool:
@@ -85,27 +91,77 @@ def environment(environ: Mapping[str, str]) -> dict[str, str]:
 def run_tier(settings: VerifySettings, *, phase: str, url: str, root: Path,
              out_dir: Path) -> VerifyRun:
     """Run the tier against ``url`` and judge its verdict; recorded in ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    verdict, log = out_dir / f"{phase}.json", out_dir / f"{phase}.log"
-    with contextlib.suppress(FileNotFoundError):
-        verdict.unlink()  # an older run's file must never be read as this one's
-    started = time.monotonic()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env=environment(os.environ))
-        try:
-            code: int | None = process.wait(timeout=settings.timeout)
-        except subprocess.TimeoutExpired:
-            code = None
-        _kill_group(process)  # a time-out, or servers its tests left behind
-    seconds = time.monotonic() - started
-    outcome, reasons = judge(verdict, log, code, url, settings.timeout)
-    run = VerifyRun(phase, settings.tier, url, outcome, tuple(reasons), str(verdict), str(log),
-                    code, round(seconds, 3))
-    _record(out_dir, run)
+    running = Running.start(settings, phase=phase, url=url, root=root, out_dir=out_dir)
+    running.wait()
+    run = running.result()
+    record(out_dir, run)
     return run
+
+
+@dataclass
+class Running:
+    """A verify run under way (each-step runs beside the step's analysis): ``done`` polls,
+    ``result`` judges it once it ended, ``cancel`` kills what is left of it."""
+
+    settings: VerifySettings
+    phase: str
+    url: str
+    verdict: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+    started: float
+    at: str = ""
+    code: int | None = None
+    ended: bool = False
+
+    @classmethod
+    def start(cls, settings: VerifySettings, *, phase: str, url: str, root: Path,
+              out_dir: Path, name: str = "", at: str = "") -> Running:
+        """The run started in its own session; its files are ``out_dir/<name or phase>.*``."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = name or phase
+        verdict, log = out_dir / f"{stem}.json", out_dir / f"{stem}.log"
+        with contextlib.suppress(FileNotFoundError):
+            verdict.unlink()  # an older run's file must never be read as this one's
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                env=environment(os.environ))
+        return cls(settings, phase, url, verdict, log, process, time.monotonic(), at)
+
+    def done(self) -> bool:
+        """Ended (exited, or killed at its time-out: then ``code`` stays None)."""
+        if not self.ended:
+            self.code = self.process.poll()
+            if self.code is not None or time.monotonic() - self.started >= self.settings.timeout:
+                self.ended = True
+            if self.ended:
+                _kill_group(self.process)  # a time-out, or servers its tests left behind
+        return self.ended
+
+    def wait(self) -> None:
+        left = self.settings.timeout - (time.monotonic() - self.started)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=max(left, 0.0))
+        self.done()
+        if not self.ended:  # the poll above can race the deadline by a moment
+            self.ended = True
+            _kill_group(self.process)
+
+    def result(self) -> VerifyRun:
+        """What its verdict says (call once ``done``)."""
+        seconds = time.monotonic() - self.started
+        outcome, reasons = judge(self.verdict, self.log, self.code, self.url,
+                                 self.settings.timeout)
+        return VerifyRun(self.phase, self.settings.tier, self.url, outcome, tuple(reasons),
+                         str(self.verdict), str(self.log), self.code, round(seconds, 3),
+                         self.at)
+
+    def cancel(self) -> None:
+        if not self.ended:
+            self.ended = True
+            _kill_group(self.process)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -145,7 +201,7 @@ def _last_line(log: Path) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def _record(out_dir: Path, run: VerifyRun) -> None:
+def record(out_dir: Path, run: VerifyRun) -> None:
     """Best effort, like every bookkeeping write of a rollout: the decision is already made."""
     with contextlib.suppress(OSError), (out_dir / INDEX).open("a", encoding="utf-8") as index:
         index.write(json.dumps(asdict(run)) + "\n")

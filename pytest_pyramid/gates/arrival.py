@@ -2,9 +2,10 @@
 
 Each arriving test (its file changed since the merge base; run/arrival.py) was repeated
 before its logged run. Its attempts on this one tree are the repeats (passes, then at most
-one failure: the repeater stops at the first) and the logged run (with any rerun of it). A
-pass and a failure among them is proof of nondeterminism: the gate fails, and no quarantine
-entry excuses it (a test that arrives flaky is fixed before it lands, not quarantined).
+one failure or one skip: the repeater stops at the first) and the logged run (with any
+rerun of it). Attempts that ended differently (a pass and a failure, or a skip beside
+either) are proof of nondeterminism: the gate fails, and no quarantine entry excuses it
+(a test that arrives flaky is fixed before it lands, not quarantined).
 A test that passed every attempt has its flake rate bounded: ``upper_bound(passes)``; a
 tier whose budget share ran out before the bound reached the target is named, not failed.
 """
@@ -26,16 +27,28 @@ _PASS = frozenset({"passed", "xpassed"})
 _FAIL = frozenset({"failed", "error", "unfinished"})
 
 
+def _kind(outcome: str) -> str:
+    return "pass" if outcome in _PASS else "fail" if outcome in _FAIL else "other"
+
+
 def judge(test: TestOutcome) -> tuple[bool, int]:
-    """(whether its attempts contradict each other, its clean attempts)."""
+    """(whether its attempts on this tree ended differently, its clean attempts). The kinds
+    are pass, fail and other (a skip, an xfail): a pass and a failure is nondeterminism, and
+    so is a repeat that skipped where the logged run passed or failed (the evasion of a
+    test that skips itself when run again), or the reverse."""
     assert test.arrival is not None
-    repeats, failed = test.arrival
-    passes = repeats - failed
-    final_pass, final_fail = test.outcome in _PASS, test.outcome in _FAIL
-    rerun_then_pass = test.reruns > 0 and final_pass  # the logged run failed, then passed
-    contradiction = (failed > 0 and (passes > 0 or final_pass)) or \
-        (passes > 0 and final_fail) or rerun_then_pass
-    clean = passes + (1 if final_pass and not test.reruns else 0)
+    repeats, failed, skipped = test.arrival
+    kinds = {_kind(test.outcome)}
+    if test.reruns:
+        kinds.add("fail")  # the logged run failed before its final attempt
+    if repeats - failed:
+        kinds.add("pass")
+    if failed:
+        kinds.add("fail")
+    if skipped:
+        kinds.add("other")
+    contradiction = len(kinds) > 1
+    clean = repeats - failed + (1 if test.outcome in _PASS and not test.reruns else 0)
     return contradiction, (0 if contradiction or failed else clean)
 
 
@@ -52,13 +65,15 @@ def arrival_gate(
     short: list[str] = []
     for test in arrived:
         contradiction, clean = judge(test)
-        repeats, failed = test.arrival or (0, 0)
+        repeats, failed, skipped = test.arrival or (0, 0, 0)
         high = upper_bound(clean)
         rows.append({"nodeid": test.nodeid, "tier": test.tier, "repeats": repeats,
-                     "failed": failed, "outcome": test.outcome, "reruns": test.reruns,
+                     "failed": failed, "skipped": skipped, "outcome": test.outcome,
+                     "reruns": test.reruns,
                      "contradiction": contradiction, "upper_bound": round(high, 4)})
         if contradiction:
-            contradicted.append(f"{test.nodeid} ({repeats} repeat(s), {failed} failed, "
+            ended = ", then a repeat skipped" if skipped else ""
+            contradicted.append(f"{test.nodeid} ({repeats} repeat(s), {failed} failed{ended}, "
                                 f"then {test.outcome})")
         elif test.outcome in _PASS and high > bound:
             short.append(test.nodeid)

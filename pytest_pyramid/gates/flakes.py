@@ -123,13 +123,20 @@ class Standing:
         }
 
 
-def attempts_of(outcome: str, reruns: int) -> tuple[str, ...]:
-    """A results record's attempts: pytest-rerunfailures reruns a failed attempt, so every
-    attempt before the last failed. A skip or an xfail is no attempt at all."""
+def attempts_of(outcome: str, reruns: int, arrival: Mapping[str, int] | None = None,
+                ) -> tuple[str, ...]:
+    """A results record's attempts, in order: an arriving test's repeats before its logged
+    run (run/arrival.py: passes, then at most one failure), then the logged run's.
+    pytest-rerunfailures reruns a failed attempt, so every attempt of the logged run before
+    its last failed. A skip or an xfail is no attempt at all."""
+    repeats: tuple[str, ...] = ()
+    if arrival is not None:
+        failed = arrival["failed"]
+        repeats = (PASS,) * (arrival["repeats"] - failed) + (FAIL,) * failed
     final = _KIND.get(outcome)
     if final is None:
-        return ()
-    return (FAIL,) * max(0, reruns) + (final,)
+        return repeats
+    return repeats + (FAIL,) * max(0, reruns) + (final,)
 
 
 def wilson(failures: int, runs: int, z: float = Z95) -> tuple[float, float]:

@@ -11,7 +11,8 @@ which the ``tests.flaky_on_arrival`` gate blocks (a test that arrives flaky is n
 quarantined).
 
 Which tests arrive is decided by the tree (``git diff`` against the merge base with the
-run's base revision, working tree included, plus untracked files), never by a local
+run's base revision, working tree included, plus untracked files: a test whose file
+changed, or below a changed ``conftest.py``, whose fixtures it uses), never by a local
 database, so one commit gets the same repeats everywhere. The repeats run in the process
 that runs the test (serial, or its xdist worker), before the test's own logged run; their
 count travels with the test's reports as the user property ``pyramid_arrival``, so every
@@ -28,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.changes import Memo
 
-#: the user property that carries an arriving test's repeats: {"repeats": n, "failed": k}
+#: the user property that carries an arriving test's repeats:
+#: {"repeats": n, "failed": k, "skipped": s, "needed": m}
 PROPERTY = "pyramid_arrival"
 #: the confidence of the stated bound (one-sided)
 CONFIDENCE = 0.95
@@ -58,6 +60,19 @@ def attempts_needed(bound: float, confidence: float = CONFIDENCE) -> int:
     return math.ceil(math.log(1.0 - confidence) / math.log(1.0 - bound) - 1e-9)
 
 
+class Arrival(NamedTuple):
+    """An arriving test's repeats before its logged run. The repeater stops at the first
+    repeat that did not pass: a failure (``failed``), or a repeat that ended neither passed
+    nor failed (``skipped``: a skip or an xfail, 0 or 1). A test that skips itself when run
+    again is not left unrepeated and so unjudged: its changed outcome is judged
+    (gates/arrival.py), as a pass then a failure is."""
+
+    #: repeats that passed or failed (a skipped one is not counted here)
+    repeats: int
+    failed: int
+    skipped: int = 0
+
+
 @dataclass(frozen=True)
 class ArrivalSettings:
     """``[tool.pyramid.flaky]``'s arrival keys, as the schema checked them."""
@@ -72,6 +87,29 @@ class ArrivalSettings:
         return cls(enabled=bool(table.get("arrival", True)),
                    share=float(table.get("arrival_share", DEFAULT_SHARE)),
                    bound=float(table.get("arrival_bound", DEFAULT_BOUND)))
+
+
+def conftest_folders(changed: frozenset[str]) -> frozenset[str]:
+    """The folders (relative to the top, "" for the top) of the changed ``conftest.py`` files:
+    a fixture a change made flaky makes flaky every test below its conftest."""
+    return frozenset(path.rpartition("/")[0] for path in changed
+                     if path == "conftest.py" or path.endswith("/conftest.py"))
+
+
+def arrives(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> bool:
+    """Whether the test file ``name`` (relative to the top; "" when outside it) arrives: it
+    changed, or a ``conftest.py`` in its folder or a folder above it did."""
+    if not name:
+        return False
+    if name in changed:
+        return True
+    folder = name.rpartition("/")[0]
+    while True:
+        if folder in fixtures:
+            return True
+        if not folder:
+            return False
+        folder = folder.rpartition("/")[0]
 
 
 def arrival_status(settings: Settings, cli_base: str | None, memo: Memo,
@@ -92,17 +130,35 @@ def arrival_status(settings: Settings, cli_base: str | None, memo: Memo,
     return base, ""
 
 
-def arrival_of(properties: Sequence[tuple[str, object]]) -> tuple[int, int] | None:
-    """(repeats, failed repeats) from a test's user properties; None when it did not arrive
-    or the entry is not one the repeater writes."""
+def arrival_problem(value: object) -> str | None:
+    """Why an ``arrival`` entry (a user property's value, a record's field) is not one the
+    repeater writes; None when it is. Every reader checks it here: the run's own reports, a
+    partial, the results file."""
+    if type(value) is not dict or not {"repeats", "failed", "skipped"} <= set(value) \
+            or not set(value) <= {"repeats", "failed", "skipped", "needed"}:
+        return "arrival must be an object with exactly repeats, failed and skipped"
+    repeats, failed, skipped = value["repeats"], value["failed"], value["skipped"]
+    if type(repeats) is not int or type(failed) is not int or not 0 <= failed <= repeats:
+        return "arrival's repeats and failed must be whole numbers, 0 <= failed <= repeats"
+    if type(skipped) is not int or skipped not in (0, 1) or (skipped and failed):
+        return "arrival's skipped must be 0 or 1, and 0 after a failed repeat"
+    return None
+
+
+def arrival_from(value: Mapping[str, Any]) -> Arrival:
+    """A checked entry as the run summary holds it."""
+    return Arrival(int(value["repeats"]), int(value["failed"]), int(value["skipped"]))
+
+
+def arrival_of(properties: Sequence[tuple[str, object]]) -> Arrival | None:
+    """An arriving test's repeats from its user properties; None when it did not arrive or
+    the entry is not one the repeater writes."""
     for entry in reversed(properties):
         if len(entry) != 2 or entry[0] != PROPERTY:
             continue
         value = entry[1]
-        if not isinstance(value, dict):
+        if arrival_problem(value) is not None:
             return None
-        repeats, failed = value.get("repeats"), value.get("failed")
-        if type(repeats) is int and type(failed) is int and 0 <= failed <= repeats:
-            return repeats, failed
-        return None
+        assert isinstance(value, dict)
+        return arrival_from(value)
     return None

@@ -35,10 +35,25 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
     recorder = config.stash.get(RECORDER_KEY, None)
     if recorder is None:
         root = find_toplevel(str(rootpath)) or str(rootpath)
-        recorder = ImportRecorder(root)
+        recorder = ImportRecorder(root, cache_dir=_cache_dir(config, rootpath),
+                                  project=str(rootpath))
         recorder.install()
         config.stash[RECORDER_KEY] = recorder
     return recorder
+
+
+def _cache_dir(config: pytest.Config, rootpath: Path) -> str | None:
+    """pytest's cache folder as the project configures it (``cache_dir``, resolved as the
+    cache provider does), or None for the default ``.pytest_cache``."""
+    import os
+
+    try:
+        value = str(config.getini("cache_dir"))
+    except ValueError:
+        return None
+    if not value or value == ".pytest_cache":
+        return None
+    return str(rootpath / os.path.expanduser(os.path.expandvars(value)))
 
 
 def uninstall(config: pytest.Config) -> None:

@@ -24,10 +24,16 @@ between is invisible to both digests), so the bytes are hashed when they are rea
 - Files the run's code *reads* (``open`` for reading: a data file, local settings in JSON) or
   *executes* (a script given to ``subprocess``, ``os.exec*``, ``os.posix_spawn``,
   ``os.system``): an audit hook (PEP 578, :func:`_audit`) hashes them when they are opened or
-  started. A file whose inode changed after the run started (``st_ctime``) is the run's own
-  output, not an input; the folders in :data:`OWN_STATE` are tools' caches and records, not
-  the project's inputs. What a child process reads in turn is not seen (its own imports and
-  opens: only a Python child running this plugin records its own).
+  started (a shell command's words as the shell reads them: redirections, ``NAME=VALUE``,
+  globs), and extension modules loaded from their file (the ``import`` event). A file the run
+  created or replaced, or whose inode *and* bytes changed after the run started (``st_ctime``
+  and ``st_mtime``), is the run's own output, not an input; a file from before the run whose
+  inode alone changed (chmod, link, ``touch``) is still one, and one the run appended to
+  before reading it cannot be tied to a tree. A path under the repository that a symlink leads
+  out of is in no tree. The folders in :data:`OWN_STATE` (and coverage data files in the
+  repository's and the project's top, pytest's records in its cache folder) are tools' caches
+  and records, not the project's inputs. What a child process reads in turn is not seen (its
+  own imports and opens: only a Python child running this plugin records its own).
 
 Hashes are git's (``sha1(b"blob <size>\\0" + data)``), so the verdict stage compares them with
 the blob ids of the tree its digest names (:func:`outside_tree`), without reading any file
@@ -103,7 +109,18 @@ _READ_EVENTS = frozenset({
     "sqlite3.connect",  # SQLite opens its file in C
     "ctypes.dlopen",  # a shared library: the dynamic loader reads it, not Python
 })
-_WATCHED = frozenset({"open", *_READ_EVENTS, *_EXEC_EVENTS})
+#: an extension module loaded from its file (``_imp.create_dynamic``: the only event naming
+#: the file when no finder was asked, e.g. ``spec_from_file_location``); an ordinary import's
+#: event names no file
+_IMPORT_EVENT = "import"
+#: events that set a file's times: its bytes stay what they were (``Path.touch`` on a file
+#: from before the run does not make it the run's output)
+_TIMES_EVENTS = frozenset({"os.utime"})
+_WATCHED = frozenset({"open", _IMPORT_EVENT, *_TIMES_EVENTS, *_READ_EVENTS, *_EXEC_EVENTS})
+#: characters that make an argument a shell command to split into words (redirections too)
+_SHELL_CHARS = frozenset(" \t\n<>|;&")
+#: characters of a shell glob, which the shell expands to the files it names
+_GLOB_CHARS = frozenset("*?[")
 #: the recorders of the runs recording now (an in-process pytester run inside a run: both)
 _RECORDING: list[ImportRecorder] = []
 _HOOKED: list[bool] = []
@@ -225,21 +242,47 @@ class _Scope:
     def real(self, path: str) -> str | None:
         """The real path when ``path`` is the project's, else None (a string test first:
         this runs on every import)."""
+        return self.locate(path)[0]
+
+    def locate(self, path: str) -> tuple[str | None, str | None]:
+        """(the real path when ``path`` is the project's, the path when a symlink under the
+        repository leads it out): a path under the repository that leaves it through a
+        symlink (a git-ignored ``tests/data -> /mnt/shared``) and does not land in the
+        environment is not "outside the project": its bytes are in no tree. A path that
+        leaves by ``..`` (``pythonpath = ["../common"]``) was never under the repository."""
         if not path.startswith(self.roots):
-            return None
+            return None, None
         real = os.path.realpath(path)
-        if real.startswith(self.outside) or not real.startswith(self.roots):
-            return None
-        return real
+        if real.startswith(self.outside):
+            return None, None
+        if not real.startswith(self.roots):
+            lexical = os.path.normpath(path)
+            return None, lexical if lexical.startswith(self.roots) else None
+        return real, None
 
 
 class ImportRecorder:
     """A ``sys.meta_path`` finder that finds nothing itself: it asks the finders after it,
     as Python would, and watches what they found under the repository."""
 
-    def __init__(self, root: str, environment: Sequence[str] | None = None) -> None:
+    def __init__(self, root: str, environment: Sequence[str] | None = None,
+                 *, cache_dir: str | None = None, project: str | None = None) -> None:
         self.scope = _Scope(root, environment_dirs() if environment is None else environment)
         self.seen = CodeSeen()
+        #: pytest's cache folder when the project configures one (``cache_dir``): its own
+        #: records are allow-listed as ``.pytest_cache``'s are
+        self.cache_dir = os.path.realpath(cache_dir) + os.sep if cache_dir else None
+        #: where this run's coverage data files are (the repository's and the project's top):
+        #: a file named ``.coverage`` elsewhere is a file like any other
+        self.coverage_dirs = _coverage_dirs(root, project)
+        #: files from before the run that this process wrote to without replacing them: what
+        #: they held before the run is not known, so reading one later cannot be tied to a tree
+        self.altered: set[str] = set()
+        #: files this process created or replaced (truncated): the run's own outputs
+        self.created: set[str] = set()
+        #: files from before the run whose times this process set (``Path.touch``): their
+        #: bytes are still from before the run
+        self.kept: set[str] = set()
         self._local = threading.local()
         #: files whose inode changed after this are the run's own outputs, not its inputs
         self.started_ns = time.time_ns() - CLOCK_TICK_NS
@@ -332,7 +375,9 @@ class ImportRecorder:
 
     def _watch(self, spec: ModuleSpec) -> None:
         origin = str(spec.origin)
-        real = self.scope.real(origin)
+        real, escaped = self.scope.locate(origin)
+        if escaped is not None:
+            self._escaped(escaped)
         if real is None:
             return
         loader = spec.loader
@@ -370,6 +415,45 @@ class ImportRecorder:
         if self.reading and not getattr(self._local, "quiet", False):
             self._input(path, None)
 
+    def writing(self, path: object, flags: int) -> None:
+        """A file opened for writing only: created or replaced, it is the run's output; one
+        from before the run written to in place (appended) holds bytes nobody recorded."""
+        real = self._mine(path)
+        if real is None:
+            return
+        try:
+            before = os.stat(real).st_ctime_ns < self.started_ns and real not in self.created
+        except OSError:
+            before = False  # created by this open
+        if before and not flags & os.O_TRUNC:
+            self.altered.add(real)
+        else:
+            self.created.add(real)
+            self.kept.discard(real)
+            self.altered.discard(real)
+
+    def retimed(self, path: object) -> None:
+        """A file's times set (``os.utime``): a file from before the run keeps its bytes."""
+        real = self._mine(path)
+        if real is None or real in self.created:
+            return
+        with contextlib.suppress(OSError):
+            if os.stat(real).st_ctime_ns < self.started_ns:
+                self.kept.add(real)
+
+    def _mine(self, path: object) -> str | None:
+        """The real path of a file under the repository this process writes or retimes
+        while recording (not tools' state), else None."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return None
+        text = _text(path)
+        if not text:
+            return None
+        real = self.scope.real(os.path.join(os.getcwd(), text))
+        if real is None or self._own_state(real):
+            return None
+        return real
+
     def started(self, event: str, args: tuple[Any, ...]) -> None:
         """A process started: the program and every argument naming a file under the
         repository (a script, a configuration file) is an input of the run."""
@@ -384,6 +468,11 @@ class ImportRecorder:
         texts = [_text(word) for word in
                  (args[program_at] if program_at is not None else None, *argv)]
         for token in _tokens([text for text in texts if text]):
+            if _GLOB_CHARS.intersection(token):  # the shell expands it to the files it names
+                import glob
+
+                for name in glob.glob(token, root_dir=where or os.getcwd()):
+                    self._input(name, where)
             self._input(token, where)
 
     def _input(self, path: object, cwd: str | None) -> None:
@@ -392,15 +481,23 @@ class ImportRecorder:
             return
         if not os.path.isabs(text):
             text = os.path.join(cwd or os.getcwd(), text)
-        real = self.scope.real(text)
+        real, escaped = self.scope.locate(text)
+        if escaped is not None:
+            self._escaped(escaped)
+            return
         if real is None or real in self.seen.files or real in self.seen.unverifiable:
             return
         if real in self.pending or self._own_state(real):
             return
+        if real in self.altered:
+            self.seen.unverifiable[real] = (
+                "existed before the run, which wrote to it before reading it: its bytes "
+                "from before the run were not recorded")
+            return
         self._local.quiet = True  # hash_file's own open is not another input
         try:
             info = os.stat(real)
-            if not stat.S_ISREG(info.st_mode) or info.st_ctime_ns >= self.started_ns:
+            if not stat.S_ISREG(info.st_mode) or self._output(real, info):
                 return  # a folder, a device, or written by the run itself: its output
             if real.endswith(SOURCE_SUFFIXES) and not isinstance(self.seen.files, _Spooled):
                 self.pending[real] = _signature(info)  # a forked child hashes it now
@@ -411,6 +508,35 @@ class ImportRecorder:
         finally:
             self._local.quiet = False
 
+    def _output(self, real: str, info: os.stat_result) -> bool:
+        """Whether a file is the run's own output, not an input: its inode changed after the
+        run started *and* its bytes did. A changed inode alone is a chmod, a hard link, a
+        rename, ``touch`` (``kept``): the bytes are still from before the run. A child process
+        that only changed a file's times is not seen (``touch`` in a shell)."""
+        if info.st_ctime_ns < self.started_ns:
+            return False
+        if real in self.created:
+            return True
+        return real not in self.kept and info.st_mtime_ns >= self.started_ns
+
+    def _escaped(self, lexical: str) -> None:
+        """A path under the repository whose real file is outside it (a symlink leads out):
+        no tree holds those bytes, unless the run made the link or the file itself."""
+        root = next((r for r in self.scope.roots if lexical.startswith(r)), None)
+        if root is None:
+            return
+        real = os.path.realpath(lexical)
+        self._local.quiet = True
+        try:
+            if _made_since(root, lexical, self.started_ns) or self._output(real, os.stat(real)):
+                return
+        except OSError:
+            return  # not there: nothing was read
+        finally:
+            self._local.quiet = False
+        self.seen.unverifiable.setdefault(
+            lexical, f"reached through a symlink to {real}, outside the repository")
+
     def _own_state(self, real: str) -> bool:
         for root in self.scope.roots:
             if real.startswith(root):
@@ -419,8 +545,12 @@ class ImportRecorder:
         else:
             return True
         name = parts[-1]
-        if name == COVERAGE_DATA or name.startswith(COVERAGE_DATA + "."):
+        if (name == COVERAGE_DATA or name.startswith(COVERAGE_DATA + ".")) and (
+                os.path.dirname(real) in self.coverage_dirs):
             return True
+        if self.cache_dir is not None and real.startswith(self.cache_dir):
+            rest = real[len(self.cache_dir):].replace(os.sep, "/")
+            return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
         for at, part in enumerate(parts[:-1]):
             if part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES):
                 return True
@@ -558,10 +688,21 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
     try:
         if event == "open":
             path, _mode, flags = args
-            if isinstance(path, int) or (flags & os.O_ACCMODE) == os.O_WRONLY:
-                return  # a descriptor already open, or nothing read
+            if isinstance(path, int):
+                return  # a descriptor already open
+            access = flags & os.O_ACCMODE
             for recorder in tuple(_RECORDING):
-                recorder.opened(path)
+                if access != os.O_WRONLY and not flags & os.O_TRUNC:
+                    recorder.opened(path)  # first: "r+" reads the bytes from before
+                if access != os.O_RDONLY:
+                    recorder.writing(path, flags)
+        elif event == _IMPORT_EVENT:
+            if args[1] is not None:  # an extension module loaded from its file
+                for recorder in tuple(_RECORDING):
+                    recorder.opened(args[1])
+        elif event in _TIMES_EVENTS:
+            for recorder in tuple(_RECORDING):
+                recorder.retimed(args[0])
         elif event in _READ_EVENTS:
             path = _sqlite_path(args[0]) if event == "sqlite3.connect" else args[0]
             for recorder in tuple(_RECORDING):
@@ -591,6 +732,26 @@ def _sqlite_path(database: object) -> object:
     return database
 
 
+def _coverage_dirs(root: str, project: str | None) -> frozenset[str]:
+    """The folders where this run's coverage data files are by default: the repository's
+    and the project's top. Not ``COVERAGE_FILE``'s or the working folder: either would let a
+    variable or a ``cd`` make a fixture named ``.coverage`` a tool's state (the data files the
+    run writes elsewhere are its outputs anyway)."""
+    return frozenset(os.path.realpath(d) for d in (root, project) if d)
+
+
+def _made_since(root: str, lexical: str, started_ns: int) -> bool:
+    """Whether the first symlink on ``lexical``'s way down from ``root`` was made after
+    ``started_ns`` (the run linked its own output under the repository)."""
+    head = root
+    for part in lexical[len(root):].split(os.sep):
+        head = os.path.join(head, part)
+        info = os.lstat(head)
+        if stat.S_ISLNK(info.st_mode):
+            return info.st_ctime_ns >= started_ns
+    return False
+
+
 def _signature(info: os.stat_result) -> tuple[int, int, int, int]:
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
@@ -610,11 +771,8 @@ def _tokens(texts: Sequence[str]) -> list[str]:
     ``python -m NAME`` runs."""
     words: list[str] = []
     for text in texts:
-        if any(space in text for space in " \t\n"):
-            try:
-                words += shlex.split(text)
-            except ValueError:  # unbalanced quotes: the plain words
-                words += text.split()
+        if _SHELL_CHARS.intersection(text):
+            words += _shell_words(text)
         else:
             words.append(text)
     tokens = []
@@ -624,9 +782,22 @@ def _tokens(texts: Sequence[str]) -> list[str]:
             tokens += [f"{module}.py", f"{module}/__main__.py"]
         if word.startswith("-"):
             word = word.partition("=")[2]
+        elif "=" in word:  # NAME=VALUE: a shell's variable assignment, make's, an option's
+            tokens.append(word.partition("=")[2])
         if word:
             tokens.append(word)
-    return tokens
+    return [token for token in tokens if token]
+
+
+def _shell_words(text: str) -> list[str]:
+    """A shell command's words, its operators split off (``sort <data.txt`` names
+    ``data.txt``); unbalanced quotes give the plain words."""
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        return list(lexer)
+    except ValueError:
+        return text.split()
 
 
 def _timestamp_pyc(code: CodeType) -> bytes:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.arrival import PROPERTY, attempts_needed
+from pytest_pyramid.run.arrival import PROPERTY, arrives, attempts_needed, conftest_folders
 from pytest_pyramid.run.changes import since
 from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
@@ -39,6 +39,7 @@ class ArrivalRepeater:
         top, changed = changes.top, changes.names()
         # one resolve() per file, not per item: a file of a 60k-item suite holds hundreds
         changed_file: dict[Path, bool] = {}
+        fixtures = conftest_folders(changed)
         arriving = set()
         for item in session.items:
             found = changed_file.get(item.path)
@@ -47,7 +48,7 @@ class ArrivalRepeater:
                     name = item.path.resolve().relative_to(top).as_posix()
                 except ValueError:
                     name = ""
-                found = changed_file[item.path] = name in changed
+                found = changed_file[item.path] = arrives(name, changed, fixtures)
             if found:
                 arriving.add(item.nodeid)
         self.arriving = frozenset(arriving)
@@ -62,18 +63,21 @@ class ArrivalRepeater:
         allowance = self.allowance.get(tier, 0.0)
         properties = item.user_properties
         kept = len(properties)
-        repeats = failed = 0
+        repeats = failed = skipped = 0
         while repeats < self.needed and self.spent[tier] < allowance:
             began = time.monotonic()
             # ``nextitem=item``: the fixtures the test itself needs next stay set up
             reports = runtestprotocol(item, nextitem=item, log=False)
             self.spent[tier] += time.monotonic() - began
-            if any(r.skipped for r in reports) and not any(r.failed for r in reports):
-                break  # a skip says nothing about flakiness
-            repeats += 1
             if any(r.failed for r in reports):
-                failed += 1
+                repeats, failed = repeats + 1, 1
                 break  # one failure decides: the logged run says whether it contradicts
+            if any(r.skipped for r in reports):
+                # a skip or an xfail ends the repeats; it is judged against the logged run,
+                # so a test that skips itself when run again is not left unjudged
+                skipped = 1
+                break
+            repeats += 1
         del properties[kept:]  # a repeat's metric samples are not the test's evidence
         properties.append((PROPERTY, {"repeats": repeats, "failed": failed,
-                                      "needed": self.needed}))
+                                      "skipped": skipped, "needed": self.needed}))

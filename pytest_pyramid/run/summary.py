@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+if TYPE_CHECKING:
+    from pytest_pyramid.run.arrival import Arrival
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 SLOWEST_KEPT = 5
@@ -107,8 +110,8 @@ class TestOutcome:
     stop: float = 0.0
     #: why it failed, errored, was skipped or xfailed (capped at MESSAGE_CAP characters)
     message: str = ""
-    #: a test that arrived with the change (run/arrival.py): (repeats run, repeats failed)
-    arrival: tuple[int, int] | None = None
+    #: a test that arrived with the change (run/arrival.py): its repeats
+    arrival: Arrival | None = None
 
 
 @dataclass

@@ -5,7 +5,9 @@ history is appended (``--pyramid-history`` / ``pyramid report --history``): noth
 to the per-test hot path. One row per attempt: run id, node id, tier, attempt number, outcome
 (``pass``/``fail``) and duration. A record's ``reruns`` are its failed attempts before the
 last (pytest-rerunfailures reruns only a failure); the results file keeps the phase times of
-the last attempt only, so earlier attempts have no duration. A retried CI shard is a run of
+the last attempt only, so earlier attempts have no duration. An arriving test's repeats
+(run/arrival.py) are attempts before the logged run's, as the issue counts in-run reruns.
+A retried CI shard is a run of
 the same tree digest, so its attempts meet the first try's in the contradiction rule.
 
 Appending the same run id again (the report step after the test step, a retried job)
@@ -56,9 +58,16 @@ def run_of(verdict: Mapping[str, Any], records: Sequence[ResultRecord]) -> Ledge
         run_id=run_key(verdict),
         tree=digest if isinstance(digest, str) and digest else None,
         branch=branch if isinstance(branch, str) and branch else None,
-        tests={r["nodeid"]: (r["tier"], attempts_of(r["outcome"], r.get("reruns", 0)))
+        tests={r["nodeid"]: (r["tier"], attempts_of(r["outcome"], r.get("reruns", 0),
+                                                     _arrival(r)))
                for r in records},
     )
+
+
+def _arrival(entry: ResultRecord) -> Mapping[str, int] | None:
+    """An arriving test's repeats count as attempts (issue: in-run repeats are attempts)."""
+    value = entry.get("arrival")
+    return None if value is None else {"repeats": value["repeats"], "failed": value["failed"]}
 
 
 def _duration(entry: ResultRecord) -> float:

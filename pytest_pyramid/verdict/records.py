@@ -11,15 +11,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from pytest_pyramid.run.arrival import arrival_from as _arrival_from
+from pytest_pyramid.run.arrival import arrival_problem as _arrival_problem
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from pytest_pyramid.run.arrival import Arrival
     from pytest_pyramid.run.summary import RunSummary, TestOutcome
 
 
 class ArrivalRecord(TypedDict):
     repeats: int
     failed: int
+    skipped: int
 
 
 class ResultRecord(TypedDict, total=False):
@@ -48,7 +53,8 @@ def record(test: TestOutcome) -> ResultRecord:
     if test.reruns:
         entry["reruns"] = test.reruns
     if test.arrival is not None:
-        entry["arrival"] = {"repeats": test.arrival[0], "failed": test.arrival[1]}
+        entry["arrival"] = {"repeats": test.arrival.repeats, "failed": test.arrival.failed,
+                            "skipped": test.arrival.skipped}
     if test.message:
         entry["message"] = test.message
     return entry
@@ -66,20 +72,17 @@ def records(run: RunSummary) -> list[ResultRecord]:
 def arrival_problem(value: object) -> str | None:
     """Why a record's ``arrival`` is not one a run writes (every reader of records checks it
     here: the partial's, the results file's); None when it is."""
-    if type(value) is not dict or set(value) != {"repeats", "failed"}:
-        return "arrival must be an object with exactly repeats and failed"
-    repeats, failed = value["repeats"], value["failed"]
-    if type(repeats) is not int or type(failed) is not int or not 0 <= failed <= repeats:
-        return "arrival's repeats and failed must be whole numbers, 0 <= failed <= repeats"
-    return None
+    if type(value) is dict and "needed" in value:
+        return "arrival must be an object with exactly repeats, failed and skipped"
+    return _arrival_problem(value)
 
 
-def arrival_from(entry: dict[str, object]) -> tuple[int, int] | None:
+def arrival_from(entry: dict[str, object]) -> Arrival | None:
     """A checked record's arrival as the run summary holds it."""
     value = entry.get("arrival")
     if not isinstance(value, dict):
         return None
-    return int(value["repeats"]), int(value["failed"])
+    return _arrival_from(value)
 
 
 def nodeids(entries: Iterable[ResultRecord]) -> list[str]:

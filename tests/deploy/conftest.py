@@ -17,12 +17,63 @@ from tests.deploy.helpers import Project, app_command, git
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from pytest_pyramid.toolkits.services.servers import PostgresServer
     from tests.deploy.load import Clients
 
 
 def _kill(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    """A service's database (``shop``): a real PostgreSQL standing in for production's."""
+    from pytest_pyramid.toolkits.services.servers import start_postgres
+
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not bindirs:
+        pytest.skip("PostgreSQL from apt (./dev setup installs it)")
+    server: PostgresServer = start_postgres(str(bindirs[-1]), tmp_path / "records")
+    with server.connect() as admin:
+        admin.execute("CREATE DATABASE shop")
+    yield server.conninfo("shop")
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One real PostgreSQL per test module; each test gets its own database (``pg_url``)."""
+    from pytest_pyramid.toolkits.services.servers import start_postgres
+
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not bindirs:
+        pytest.skip("PostgreSQL from apt (./dev setup installs it)")
+    started = start_postgres(str(bindirs[-1]), tmp_path_factory.mktemp("records"))
+    started.template = "template0"  # clones of an empty database: one per test
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    name = pg_server.clone()
+    yield pg_server.conninfo(name)
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def approver_keys(tmp_path: Path) -> Path:
+    """alice approves, carol deploys: key pairs as `pyramid keygen` writes them."""
+    from pytest_pyramid.verdict.signing import generate_private_key, private_pem, public_pem
+
+    folder = tmp_path / "approver-keys"
+    folder.mkdir()
+    for name in ("alice", "carol"):
+        key = generate_private_key()
+        (folder / f"{name}.key").write_bytes(private_pem(key))
+        (folder / f"{name}.pub").write_bytes(public_pem(key.public_key()))
+    return folder
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ S, B, C = "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"
         (B, 5, {S: 90, B: 5, C: 5}),
         (B, 25, {S: 50, B: 25, C: 25}),
         (B, 50, {B: 50, C: 50}),  # stable keeps no share: left out (nginx refuses weight=0)
-        (B, 75, {B: 25, C: 75}),  # above 50%: the baseline gets what the canary leaves
+        # above 50% no share can match the canary's: the baseline gets none, is not compared
+        (B, 75, {S: 25, C: 75}),
         (B, 100, {C: 100}),
     ],
 )
@@ -47,10 +48,11 @@ def _version(port: int) -> Version:
 
 @pytest.mark.parametrize(
     ("has_baseline", "weight", "mode", "expected"),
-    [(True, 25, "step", True), (True, 100, "step", False), (True, 100, "bake", False),
+    [(True, 25, "step", True), (True, 50, "step", True), (True, 51, "step", False),
+     (True, 75, "step", False), (True, 100, "step", False), (True, 100, "bake", False),
      (False, 25, "step", False)],
 )
-def test_only_a_step_below_100_compares(
+def test_only_a_step_of_at_most_50_compares(
     has_baseline: bool, weight: int, mode: str, expected: bool
 ) -> None:
     rollout = Rollout(1, "c" * 40, "canary", _version(3),
@@ -120,8 +122,10 @@ def test_a_shift_below_the_logs_resolution_is_no_shift() -> None:
     [
         ({"judge": "bayes"}, "deploy.judge", "expected one of threshold, nonparametric"),
         ({"judge": "nonparametric", "strategy": "blue-green"}, "deploy.judge",
-         "compares at steps below 100%"),
+         "compares at steps of at most 50%"),
         ({"judge": "nonparametric", "steps": [100]}, "deploy.judge", "has none"),
+        ({"judge": "nonparametric", "steps": [75, 100]}, "deploy.judge",
+         "steps [75, 100]) has none"),
         ({"judge_alpha": 0}, "deploy.judge_alpha", "between 0 and 1"),
         ({"judge_alpha": 1}, "deploy.judge_alpha", "between 0 and 1"),
         ({"judge_max_shift": 1.0}, "deploy.judge_max_shift", "up to 1 (excluded)"),
@@ -190,11 +194,12 @@ def test_a_rollout_metric_is_judged_with_each_look(
                               "pyproject.toml")
     asked: list[str] = []
 
-    def read(m: Metric, version: str) -> Reading:
-        asked.append(version)
+    def read(m: Metric, subject: rollout_metrics.Subject) -> Reading:
+        asked.append(subject.version)
         return Reading(value, "" if value is not None else "stale")
 
-    judged = rollout_metrics.judge(_measured(log), (metric,), "c" * 40, read)
+    judged = rollout_metrics.judge(_measured(log), (metric,), rollout_metrics.Subject("c" * 40),
+                                   read)
     assert judged.result == decision
     assert said in "; ".join(judged.reasons)
     assert asked == ["c" * 40]  # {version} is the new version's commit
@@ -202,6 +207,21 @@ def test_a_rollout_metric_is_judged_with_each_look(
     assert isinstance(record, dict)
     assert record["conversion"]["value"] == value
     assert "conversion" in rollout_metrics.describe(record)
+
+
+def test_a_metric_compared_with_the_baseline_needs_the_nonparametric_judge(
+    tmp_path: Path,
+) -> None:
+    compared = {"source": "file", "path": "/m/{instance}.json", "compare": "baseline",
+                "change": ">= -0.1", "rollout": True}
+    with pytest.raises(ConfigError) as caught:
+        build_config({}, source="pyproject.toml", root=tmp_path, metrics={"conv": compared})
+    assert caught.value.key == "metrics.conv.compare"
+    assert "fresh baseline of judge = 'nonparametric'; this deploy's judge is 'threshold'" in \
+        str(caught.value)
+    config = build_config({"judge": "nonparametric"}, source="pyproject.toml", root=tmp_path,
+                          metrics={"conv": compared})
+    assert [m.compare for m in rollout_metrics.load(config)] == ["baseline"]
 
 
 def test_rollout_metrics_reach_the_deploy_and_leave_the_verdict_gates(tmp_path: Path) -> None:
@@ -214,3 +234,126 @@ def test_rollout_metrics_reach_the_deploy_and_leave_the_verdict_gates(tmp_path: 
         build_config({}, source="pyproject.toml", root=tmp_path,
                      metrics={"conversion": {**ROLLOUT_METRIC, "threshold": "lots"}})
     assert caught.value.key == "metrics.conversion.threshold"
+
+
+# -- the look counter is durable: a resumed rollout goes on counting ----------------------------
+def test_a_look_is_counted_and_written_down_before_its_tests_run() -> None:
+    """A run carrying 2 looks from the durable record (a resumed supervisor) spends look 3's
+    share, and the rollout's hook sees the count before the look's numbers exist."""
+    chosen = Settings(resolution=0.001, looks=5)
+    run = AnalysisRun(looks=2, alpha_spent=chosen.look_alpha(1) + chosen.look_alpha(2))
+    seen: list[tuple[int, float]] = []
+    run.on_look = lambda: seen.append((run.looks, run.alpha_spent))
+    window = parse_lines([*_lines(C, FAST), *_lines(B, FAST)])
+    measured = comparison.judged(window, C, B, S, Limits(), chosen, run)
+    numbers = measured.as_dict()["comparison"]
+    assert isinstance(numbers, dict)
+    assert numbers["look"] == 3
+    assert numbers["alpha_latency"] == chosen.alpha_for("latency", 3)
+    assert [n for n, _ in seen] == [3]
+    assert seen[0][1] == pytest.approx(chosen.alpha * 9 / 25)  # k**2 / K**2 of alpha
+    assert numbers["alpha_spent"] == pytest.approx(chosen.alpha * 9 / 25)
+    shown = comparison.describe({**numbers, "weights": {"canary": 25, "baseline": 25,
+                                                        "stable": 50}})
+    assert shown.endswith("(rollout spent 0.0036); weights canary 25% baseline 25% stable 50%")
+    short = parse_lines([*_lines(C, FAST[:10]), *_lines(B, FAST)])
+    comparison.judged(short, C, B, S, Limits(), chosen, run)
+    assert len(seen) == 1  # below min_samples: no look spent, nothing written
+
+
+@pytest.mark.parametrize(("canary", "decision"), [(FAST, "inconclusive"), (TAIL, "inconclusive")])
+def test_a_look_past_the_plan_neither_passes_nor_rolls_back_on_statistics(
+    canary: list[float], decision: str
+) -> None:
+    chosen = Settings(resolution=0.001, looks=3)
+    window = parse_lines([*_lines(C, canary), *_lines(B, FAST)])
+    measured = comparison.judged(window, C, B, S, Limits(), chosen, AnalysisRun(looks=3))
+    assert measured.result == decision
+    assert "the 3 planned look(s) have spent alpha 0.01" in measured.reasons[0]
+    numbers = measured.as_dict()["comparison"]
+    assert isinstance(numbers, dict)
+    assert (numbers["look"], numbers["alpha_latency"]) == (4, 0.0)
+
+
+def test_the_looks_spent_are_in_the_durable_record() -> None:
+    rollout = Rollout(1, "c" * 40, "canary", _version(3), baseline=_version(2), looks=3,
+                      alpha_spent=0.0036)
+    again = parse_state(DeployState(stable=_version(1), rollout=rollout).as_dict()).rollout
+    assert again is not None
+    assert (again.looks, again.alpha_spent) == (3, 0.0036)
+    old = {k: v for k, v in rollout.as_dict().items() if k not in ("looks", "alpha_spent")}
+    assert Rollout.from_dict(old).looks == 0  # a state written before the counter: none spent
+    for key, value, said in (("looks", -1, "rollout.looks = -1 is not a count"),
+                             ("looks", "3", "rollout.looks = '3' is not a count"),
+                             ("alpha_spent", 2, "rollout.alpha_spent = 2 is not a share")):
+        with pytest.raises(ValueError, match=said):
+            Rollout.from_dict({**rollout.as_dict(), key: value})
+
+
+class _Deployer:
+    """What past_equal_weights uses of the rollout's Deployer, writing down what it did."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.config = build_config({"judge": "nonparametric"}, source="pyproject.toml",
+                                   root=tmp_path)
+        self.lines: list[str] = []
+        self.stopped: list[str] = []
+        self.saved = 0
+
+    def out(self, line: str) -> None:
+        self.lines.append(line)
+
+    def stop_after_drain(self, version: Version, role: str) -> None:
+        self.stopped.append(role)
+
+    def save(self, state: DeployState) -> None:
+        self.saved += 1
+
+
+@pytest.mark.parametrize(("weight", "stopped"), [(25, False), (50, False), (75, True)])
+def test_above_50_the_comparison_ends_and_the_baseline_is_stopped(
+    weight: int, stopped: bool, tmp_path: Path
+) -> None:
+    rollout = Rollout(1, "c" * 40, "canary", _version(3), baseline=_version(2), looks=4,
+                      alpha_spent=0.0016)
+    state = DeployState(stable=_version(1), rollout=rollout)
+    deployer = _Deployer(tmp_path)
+    comparison.past_equal_weights(deployer, state, rollout,  # type: ignore[arg-type]
+                                  weight, "step 2/3")
+    assert (rollout.baseline is None) is stopped
+    assert deployer.stopped == (["the baseline"] if stopped else [])
+    assert deployer.saved == (1 if stopped else 0)  # the record no longer names it
+    if stopped:
+        assert deployer.lines[0].startswith(
+            "[judge] step 2/3 75%: above 50% the baseline cannot get the canary's weight, so "
+            "the comparison ends here (4 look(s), alpha spent 0.0016)")
+
+
+@pytest.mark.parametrize(
+    ("table", "looks_next", "said"),
+    [
+        ({"judge_looks": 10}, 5, "the comparison goes on at look 5 (6 left)"),
+        # fewer planned looks: more alpha each, and what was spent stays within it
+        ({"judge_looks": 5}, 5, "the comparison goes on at look 5 (1 left)"),
+        # more planned looks (or less alpha): the looks already spent more than it plans
+        ({"judge_looks": 20}, 21, "more than this configuration plans for them"),
+        ({"judge_looks": 10, "judge_alpha": 0.005}, 11, "none is left"),
+    ],
+)
+def test_a_resumed_rollout_goes_on_with_the_alpha_left(
+    table: dict[str, object], looks_next: int, said: str, tmp_path: Path
+) -> None:
+    """4 looks of a 10-look plan spent 0.0016 of alpha 0.01 before the supervisor died."""
+    rollout = Rollout(1, "c" * 40, "canary", _version(3), baseline=_version(2), looks=4,
+                      alpha_spent=0.01 * 16 / 100)
+    state = DeployState(stable=_version(1), rollout=rollout)
+    deployer = _Deployer(tmp_path)
+    deployer.config = build_config({"judge": "nonparametric", **table},
+                                   source="pyproject.toml", root=tmp_path)
+    run = AnalysisRun()
+    comparison.carry_looks(deployer, state, rollout, run)  # type: ignore[arg-type]
+    assert run.looks + 1 == looks_next
+    assert run.alpha_spent == pytest.approx(0.0016)
+    assert said in deployer.lines[0]
+    run.spend_look(0.001)
+    assert (rollout.looks, deployer.saved) == (run.looks, 1)  # written down at once

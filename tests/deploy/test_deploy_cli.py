@@ -425,3 +425,42 @@ def test_deploy_without_a_commit_is_a_usage_error(repo: Project) -> None:
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 3
     assert "not a commit of the git repository" in result.stderr
+
+
+def test_production_asks_its_approval_of_a_ready_verdict_and_deploys_once_given(
+    repo: Project, tmp_path: Path
+) -> None:
+    """required_approvals on an environment: production answers "needs approval" (exit 2) to
+    a ready verdict until a release manager signed it with `pyramid approve --env production`;
+    the deployer is identified by their key."""
+    from pytest_pyramid._files import write_bytes_atomic
+    from pytest_pyramid.verdict.signing import generate_private_key, private_pem, public_pem
+
+    keys = tmp_path / "people"
+    keys.mkdir()
+    for name in ("alice", "carol"):  # in-process: two keygen processes cost CI seconds
+        key = generate_private_key()
+        write_bytes_atomic(keys / f"{name}.key", private_pem(key), mode=0o600)
+        write_bytes_atomic(keys / f"{name}.pub", public_pem(key.public_key()))
+    repo.write_config(
+        port=None, approvers={"alice": {"key": str(keys / "alice.pub"),
+                                        "roles": ["release_manager"]}},
+        deployers={"carol": {"key": str(keys / "carol.pub")}})
+    with (repo.root / "pyproject.toml").open("a") as toml:
+        toml.write("[tool.pyramid.deploy.environments.staging]\nport = 9001\n"
+                   "[tool.pyramid.deploy.environments.production]\nport = 9000\n"
+                   'required_approvals = 1\napprover_roles = ["release_manager"]\n')
+    sha = repo.commit("v1")  # (staging, which asks none, is a unit row: test_requirements_logic)
+    deployer = ("--deployer-key", str(keys / "carol.key"))
+    asked = repo.run("deploy", "--env", "production", "--dry-run", *deployer)
+    assert asked.returncode == 2, asked.stdout + asked.stderr
+    assert f"deploy of {sha[:12]} needs approval" in asked.stdout
+    assert "production needs 1 approval(s) from release_manager (required by this checkout)" \
+        in asked.stdout
+    given = repo.run("approve", "--env", "production", "--key", str(keys / "alice.key"))
+    assert given.returncode == 0, given.stderr
+    assert "approvals: 1/1 (alice (release_manager))" in given.stdout
+    done = repo.run("deploy", "--env", "production", "--dry-run", *deployer)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "approved by alice (release_manager)" in done.stdout
+    assert "deployer: carol" in done.stdout

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,8 +19,6 @@ from pytest_pyramid.deploy.history import History, now_utc
 from pytest_pyramid.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.deploy.helpers import Project
 
 PROJECT = """
@@ -192,6 +191,137 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         finally:
             staging.close()
             production.close()
+        # history, status and DORA figures per environment, each from its own work folder
+        rows = json.loads(project.run("history", "--env", "production", "--json").stdout)
+        assert [r["outcome"] for r in rows] == ["succeeded", "refused"]
+        status = project.run("status", "--env", "production", "--json")
+        assert status.returncode == 0, status.stdout + status.stderr
+        report = json.loads(status.stdout)
+        assert (report["environment"], report["stable"]["commit"]) == ("production", sha)
+        assert report["router"]["url"] == f"http://127.0.0.1:{project.port}"
+        figures = json.loads(project.run("stats", "--env", "production", "--json").stdout)
+        assert (figures["environment"], figures["attempts"], figures["refused"],
+                figures["succeeded"]) == ("production", 2, 1, 1)
+        shown = project.run("stats", "--env", "staging").stdout.splitlines()
+        assert shown[0] == f"environment: staging ({project.work_dir / 'staging'})"
+        assert "1 deploy attempt(s): 1 deployment(s) reached users, 0 refused" in shown[1]
     finally:
         for env in ("staging", "production"):
             project.run("stop", "--env", env)
+
+
+# -- requires is a host anchor (deploy/requirements.py): the checkout may only add --------------
+DROPPED = PROJECT.replace('requires = "staging"\nrequires_within = "2h"\n', "")
+
+
+def host(tmp_path: Path, text: str) -> dict[str, str]:
+    """A host whose deploy configuration is ``text``: the environment a deploy reads it with."""
+    folder = tmp_path / "host-config" / "pyramid"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deploy.toml").write_text(text)
+    return {"XDG_CONFIG_HOME": str(tmp_path / "host-config")}
+
+
+PINNED = '[environments.production]\nrequires = "staging"\nrequires_within = "1h"\n'
+
+
+def test_a_checkout_that_drops_requires_is_still_held_to_the_host_s(
+    layout: Path, tmp_path: Path
+) -> None:
+    (layout / "pyproject.toml").write_text(DROPPED)
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.requires == ""  # the checkout asks for nothing any more
+    bare = {"XDG_CONFIG_HOME": str(tmp_path / "no-host-config")}
+    assert staged(production, COMMIT, now_utc(), bare) is None  # the hole the host closes
+    environ = host(tmp_path, PINNED)
+    refused = str(staged(production, COMMIT, now_utc(), environ))
+    assert "production requires a healthy staging deploy of aaaaaaaaaaaa first" in refused
+    assert f"required by the host ({tmp_path}/host-config/pyramid/deploy.toml)" in refused
+    staging = Path(production.environment_histories["staging"])
+    staging.parent.mkdir(parents=True)
+    history = History(staging)
+    try:
+        _succeeded(history, COMMIT)
+        assert staged(production, COMMIT, now_utc(), environ) is None
+        # the host's window, not the checkout's default 72h
+        assert "within 1h" in str(staged(production, COMMIT, now_utc() + timedelta(hours=2),
+                                         environ))
+    finally:
+        history.close()
+
+
+@pytest.mark.parametrize(
+    ("project", "pinned", "expected"),
+    [
+        # the checkout adds a requirement the host does not have: both hold
+        (PROJECT.replace('requires = "staging"', 'requires = "qa"') +
+         "[tool.pyramid.deploy.environments.qa]\nport = 9002\n", PINNED,
+         ["staging (required by the host", "qa (required by this checkout)"]),
+        # the same environment from both: the shorter window holds (the host's 1h here)
+        (PROJECT, PINNED, ["staging (required by the host (HOST) and this checkout), 1h"]),
+        # a longer window in the checkout never widens the host's
+        (PROJECT.replace('"2h"', '"400h"'), '[environments.production]\nrequires_within = '
+         '"3h"\n', ["staging (required by this checkout), 3h"]),
+    ],
+)
+def test_the_requirements_in_force_are_the_host_s_and_the_checkout_s_together(
+    layout: Path, tmp_path: Path, project: str, pinned: str, expected: list[str]
+) -> None:
+    from pytest_pyramid.deploy.requirements import in_force
+
+    (layout / "pyproject.toml").write_text(project)
+    production = load_config(layout, env="production", cwd=layout)
+    environ = host(tmp_path, pinned)
+    found = [f"{n.environment} (required by {n.origin}), {n.within / 3600:g}h"
+             for n in in_force(production, environ)]
+    where = str(tmp_path / "host-config" / "pyramid" / "deploy.toml")
+    assert len(found) == len(expected)
+    for text, want in zip(sorted(found), sorted(expected), strict=True):
+        assert text.startswith(want.replace("HOST", where))
+
+
+def test_a_required_environment_the_checkout_does_not_define_is_refused(
+    layout: Path, tmp_path: Path
+) -> None:
+    (layout / "pyproject.toml").write_text(DROPPED)
+    production = load_config(layout, env="production", cwd=layout)
+    environ = host(tmp_path, '[environments.production]\nrequires = "canary-hosts"\n')
+    assert "defines no environment 'canary-hosts'" in str(
+        staged(production, COMMIT, now_utc(), environ))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('[environments.production]\nrequire = "staging"\n',
+         r"environments\.production\.require = 'staging'.*unknown key"),
+        ('[environments.production]\nrequires_within = "soon"\n',
+         r"environments\.production\.requires_within = 'soon'"),
+        ('[environments.production]\nrequires = "production"\n', "cannot require itself"),
+        ('environments = "production"\n', "expected tables"),
+    ],
+)
+def test_a_bad_host_requirement_names_the_key_and_the_file(
+    layout: Path, tmp_path: Path, text: str, match: str
+) -> None:
+    production = load_config(layout, env="production", cwd=layout)
+    with pytest.raises(ConfigError, match=match) as refused:
+        staged(production, COMMIT, now_utc(), host(tmp_path, text))
+    assert refused.value.source.endswith("host-config/pyramid/deploy.toml")
+
+
+def test_pyramid_deploy_refuses_production_when_the_commit_dropped_its_requirement(
+    repo: Project, tmp_path: Path
+) -> None:
+    """Through the CLI, the one route a deploy takes: the commit's pyproject has no
+    `requires` any more, the host pins it, production is refused without a staging deploy."""
+    repo.write_config(port=None)
+    with (repo.root / "pyproject.toml").open("a") as toml:
+        toml.write("[tool.pyramid.deploy.environments.staging]\nport = 9001\n"
+                   "[tool.pyramid.deploy.environments.production]\nport = 9000\n")
+    repo.commit("v1: production no longer requires staging")
+    repo.env.update(host(tmp_path, PINNED))
+    done = repo.run("deploy", "--env", "production", "--dry-run")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "requires a healthy staging deploy" in done.stdout
+    assert "required by the host" in done.stdout

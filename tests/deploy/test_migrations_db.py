@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.deploy.backups import backup_database
 from pytest_pyramid.deploy.migrate import (
     TABLE,
     applied,
     apply,
-    backup_database,
     compatibility_check,
 )
 from pytest_pyramid.deploy.migrations import Migration, MigrationError, parse_migration
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from pytest_pyramid.toolkits.services.servers import PostgresServer
 
@@ -40,65 +40,49 @@ HALF = parse_migration("0003_half.sql", "ALTER TABLE orders ADD COLUMN half int;
                                         "ALTER TABLE nowhere ADD COLUMN x int;")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    from pytest_pyramid.toolkits.services.servers import start_postgres
-
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    started = start_postgres(str(bindir), tmp_path_factory.mktemp("records"))
-    started.template = "template0"  # clones of an empty database: one per test
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def url(server: PostgresServer) -> Iterator[str]:
-    name = server.clone()
-    yield server.conninfo(name)
-    server.drop(name)
-
-
-def columns(server: PostgresServer, url: str) -> list[str]:
+def columns(pg_server: PostgresServer, pg_url: str) -> list[str]:
     import psycopg
 
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE "
                             "table_name = 'orders' ORDER BY ordinal_position").fetchall()
     return [row[0] for row in rows]
 
 
-def test_applied_in_order_once_and_recorded(server: PostgresServer, url: str) -> None:
+def test_applied_in_order_once_and_recorded(pg_server: PostgresServer, pg_url: str) -> None:
     said: list[str] = []
-    assert applied(url) == {}
-    assert apply(url, [CREATE, EXPAND], said.append) == ["0001_orders.sql", "0002_note.sql"]
+    assert applied(pg_url) == {}
+    assert apply(pg_url, [CREATE, EXPAND], said.append) == ["0001_orders.sql", "0002_note.sql"]
     assert said == ["[migrate] applied 0001_orders.sql", "[migrate] applied 0002_note.sql"]
-    assert applied(url) == {CREATE.name: CREATE.sha256, EXPAND.name: EXPAND.sha256}
-    assert columns(server, url) == ["id", "qty", "note"]
-    assert apply(url, [CREATE, EXPAND], said.append) == []
+    assert applied(pg_url) == {CREATE.name: CREATE.sha256, EXPAND.name: EXPAND.sha256}
+    assert columns(pg_server, pg_url) == ["id", "qty", "note"]
+    assert apply(pg_url, [CREATE, EXPAND], said.append) == []
 
 
-def test_a_failing_migration_leaves_nothing_of_itself(server: PostgresServer, url: str) -> None:
+def test_a_failing_migration_leaves_nothing_of_itself(
+    pg_server: PostgresServer, pg_url: str
+) -> None:
     with pytest.raises(MigrationError, match=r'0003_half\.sql failed and was rolled back: '
                                              r'relation "nowhere" does not exist'):
-        apply(url, [CREATE, EXPAND, HALF], lambda line: None)
+        apply(pg_url, [CREATE, EXPAND, HALF], lambda line: None)
     # the two before it stay applied; its first statement is gone with it
-    assert set(applied(url)) == {CREATE.name, EXPAND.name}
-    assert columns(server, url) == ["id", "qty", "note"]
+    assert set(applied(pg_url)) == {CREATE.name, EXPAND.name}
+    assert columns(pg_server, pg_url) == ["id", "qty", "note"]
 
 
-def test_an_applied_migration_edited_later_is_refused(url: str) -> None:
-    apply(url, [CREATE], lambda line: None)
+def test_an_applied_migration_edited_later_is_refused(pg_url: str) -> None:
+    apply(pg_url, [CREATE], lambda line: None)
     edited = parse_migration(CREATE.name, CREATE.sql + "\n-- tidied up\n")
     with pytest.raises(MigrationError, match=r"0001_orders\.sql was edited after it was applied"):
-        apply(url, [edited, EXPAND], lambda line: None)
-    assert applied(url) == {CREATE.name: CREATE.sha256}
+        apply(pg_url, [edited, EXPAND], lambda line: None)
+    assert applied(pg_url) == {CREATE.name: CREATE.sha256}
 
 
-def test_the_record_is_a_table_of_the_database(server: PostgresServer, url: str) -> None:
+def test_the_record_is_a_table_of_the_database(pg_server: PostgresServer, pg_url: str) -> None:
     import psycopg
 
-    apply(url, [CREATE], lambda line: None)
-    with psycopg.connect(url) as conn:
+    apply(pg_url, [CREATE], lambda line: None)
+    with psycopg.connect(pg_url) as conn:
         row = conn.execute(f"SELECT name, applied_at <= now() FROM {TABLE}").fetchone()
     assert row == ("0001_orders.sql", True)
 
@@ -200,12 +184,12 @@ def test_a_project_schema_fixture_that_would_ignore_the_migrations_fails(
 
 
 def test_a_contract_step_is_applied_only_after_a_backup_that_restores(
-    server: PostgresServer, url: str, tmp_path: Path
+    pg_server: PostgresServer, pg_url: str, tmp_path: Path
 ) -> None:
     import psycopg
 
-    apply(url, [CREATE], lambda line: None)
-    with psycopg.connect(url, autocommit=True) as conn:
+    apply(pg_url, [CREATE], lambda line: None)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("INSERT INTO orders (qty) VALUES (7)")
     drop = parse_migration("0002_drop.sql", "-- pyramid: contract\n"
                                             "ALTER TABLE orders DROP COLUMN qty;")
@@ -213,31 +197,31 @@ def test_a_contract_step_is_applied_only_after_a_backup_that_restores(
 
     def backup(contract: Sequence[Migration]) -> None:
         assert [m.name for m in contract] == ["0002_drop.sql"]
-        assert columns(server, url) == ["id", "qty"]  # taken before the drop
-        backups.append(backup_database(url, tmp_path / "backups", contract[0].name))
+        assert columns(pg_server, pg_url) == ["id", "qty"]  # taken before the drop
+        backups.append(backup_database(pg_url, tmp_path / "backups", contract[0].name))
 
-    assert apply(url, [CREATE, drop], lambda line: None, before_contract=backup) == [
+    assert apply(pg_url, [CREATE, drop], lambda line: None, before_contract=backup) == [
         "0002_drop.sql"]
-    assert columns(server, url) == ["id"]
+    assert columns(pg_server, pg_url) == ["id"]
     [dump] = backups
     assert dump.parent == tmp_path / "backups"
     assert dump.name.endswith("-before-0002_drop.dump")
     # the backup brings the dropped column and its row back
-    restored = server.clone()
+    restored = pg_server.clone()
     pg_restore = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1], "pg_restore")
-    subprocess.run([str(pg_restore), "--no-owner", f"--dbname={server.conninfo(restored)}",
+    subprocess.run([str(pg_restore), "--no-owner", f"--dbname={pg_server.conninfo(restored)}",
                     str(dump)], check=True, capture_output=True, timeout=120)
-    with psycopg.connect(server.conninfo(restored)) as conn:
+    with psycopg.connect(pg_server.conninfo(restored)) as conn:
         assert conn.execute("SELECT qty FROM orders").fetchall() == [(7,)]
-    server.drop(restored)
+    pg_server.drop(restored)
 
 
-def test_a_failing_backup_applies_nothing(url: str, tmp_path: Path) -> None:
+def test_a_failing_backup_applies_nothing(pg_url: str, tmp_path: Path) -> None:
     drop = parse_migration("0002_drop.sql", "-- pyramid: contract\n"
                                             "ALTER TABLE orders DROP COLUMN qty;")
-    apply(url, [CREATE], lambda line: None)
-    broken = url.replace("dbname=", "dbname=missing_")  # pg_dump cannot connect to it
+    apply(pg_url, [CREATE], lambda line: None)
+    broken = pg_url.replace("dbname=", "dbname=missing_")  # pg_dump cannot connect to it
     with pytest.raises(MigrationError, match=r"pg_dump failed with status 1, nothing was applied"):
-        apply(url, [CREATE, drop], lambda line: None,
+        apply(pg_url, [CREATE, drop], lambda line: None,
               before_contract=lambda contract: backup_database(broken, tmp_path, "0002_drop"))
-    assert set(applied(url)) == {CREATE.name}
+    assert set(applied(pg_url)) == {CREATE.name}

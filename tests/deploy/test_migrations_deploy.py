@@ -1,7 +1,8 @@
 """``pyramid deploy`` with migrations, end to end: real nginx, real PostgreSQL, real runs of the
 serving release's integration tier. A breaking migration is refused before anything is applied
-or any traffic moves, naming the failing test; an expand step passes the check, is applied
-before the new version starts, and the rollout goes on."""
+or any traffic moves, naming the failing test; an expand step with a contract step passes the
+check, needs an approval for the contract step, is applied (after a backup) before the new
+version starts, and the rollout goes on; `pyramid rollback --restore-backup` restores it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 import shutil
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,11 +19,6 @@ from pytest_pyramid.project import read_table
 from pytest_pyramid.verdict.document import config_digest
 from tests.deploy.helpers import Load, Project
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from pytest_pyramid.toolkits.services.servers import PostgresServer
-
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None
     or not any(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
@@ -32,7 +27,9 @@ pytestmark = pytest.mark.skipif(
 
 FILES = {
     "conftest.py": 'pytest_plugins = ["pytest_pyramid.toolkits.plugin"]\n',
-    "migrations/0001_orders.sql": "CREATE TABLE orders (id serial PRIMARY KEY, qty int NOT NULL);",
+    # legacy: a column this release no longer reads, dropped by a later contract step
+    "migrations/0001_orders.sql": "CREATE TABLE orders (id serial PRIMARY KEY, qty int NOT NULL, "
+                                  "legacy text);",
     "tests/integration/test_orders.py": """
         def test_orders_read_back(pyramid_postgres):
             with pyramid_postgres.connect() as conn:
@@ -44,23 +41,19 @@ PYRAMID = {"tiers": {"integration": {"paths": ["tests/integration"]}},
            "services": {"tiers": ["integration"], "postgres_schema": "migrations"}}
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    """The service's database: a real PostgreSQL standing in for production's."""
-    from pytest_pyramid.toolkits.services.servers import start_postgres
-
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    server: PostgresServer = start_postgres(str(bindir), tmp_path / "records")
-    with server.connect() as admin:
-        admin.execute("CREATE DATABASE shop")
-    yield server.conninfo("shop")
-    server.stop()
-
-
 def write(root: Path, files: dict[str, str]) -> None:
     for name, body in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(textwrap.dedent(body))
+
+
+def columns(url: str) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE "
+                            "table_name = 'orders'").fetchall()
+    return [row[0] for row in rows]
 
 
 def commit(project: Project, message: str) -> str:
@@ -72,15 +65,18 @@ def commit(project: Project, message: str) -> str:
     return sha
 
 
-def test_a_breaking_migration_is_refused_and_an_expand_step_goes_out(
-    project: Project, database: str
+def test_a_breaking_migration_is_refused_and_an_expand_contract_step_goes_out(
+    project: Project, database: str, approver_keys: Path
 ) -> None:
     # the configuration is tracked here: the serving release's tier reads its own tiers
     (project.root / ".gitignore").write_text("pyramid-verdict*\n.pyramid/\n")
     project.env["SHOP_DATABASE_URL"] = database
     project.write_config(pyramid=PYRAMID, migrations="migrations",
                          database_url_env="SHOP_DATABASE_URL", progress_deadline="2m",
-                         steps=[50, 100])
+                         steps=[50, 100],
+                         approvers={"alice": {"key": str(approver_keys / "alice.pub"),
+                                              "roles": ["lead"]}},
+                         deployers={"carol": {"key": str(approver_keys / "carol.pub")}})
     write(project.root, FILES)
     first = commit(project, "v1")
     result = project.run("deploy")
@@ -103,16 +99,44 @@ def test_a_breaking_migration_is_refused_and_an_expand_step_goes_out(
 
     (project.root / "migrations/0002_rename.sql").unlink()
     write(project.root, {"migrations/0002_note.sql":
-                         "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT '';"})
-    third = commit(project, "v3: expand only")
+                         "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT '';",
+                         "migrations/0003_drop_legacy.sql":
+                         "-- pyramid: contract\nALTER TABLE orders DROP COLUMN legacy;"})
+    third = commit(project, "v3: expand, and contract what v1 no longer reads")
+    deployer = ("--deployer-key", str(approver_keys / "carol.key"))
+    result = project.run("deploy", *deployer)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "contract migration 0003_drop_legacy.sql (-- pyramid: contract, not " \
+           "backward-compatible) needs 1 approval(s)" in result.stdout
+    assert set(applied(database)) == {"0001_orders.sql"}
+    assert project.run("approve", "--key", str(approver_keys / "alice.key")).returncode == 0
     with Load(project.url) as load:  # a canary step needs traffic to judge
         load.wait_for(20)
-        result = project.run("deploy", timeout=600)
+        result = project.run("deploy", *deployer, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "approved by alice (lead)" in result.stdout
     assert "the previous release's integration tier on the migrated schema: 1 passed" \
            in result.stdout
-    # applied before the new version started
-    assert result.stdout.index("[migrate] applied 0002_note.sql") < \
-        result.stdout.index(f"[start] {third[:12]}")
-    assert set(applied(database)) == {"0001_orders.sql", "0002_note.sql"}
+    assert "[migrate] the schema and the serving release are as the gate checked them" \
+        in result.stdout
+    # backed up, then applied, before the new version started
+    out = result.stdout
+    assert out.index("the database was backed up first") < \
+        out.index("[migrate] applied 0002_note.sql") < out.index(f"[start] {third[:12]}")
+    assert set(applied(database)) == {"0001_orders.sql", "0002_note.sql", "0003_drop_legacy.sql"}
     assert project.state()["stable"]["commit"] == third
+    [dump] = (project.work_dir / "backups").glob("*.dump")
+
+    # a restore asked of another backup is refused, nothing moved
+    result = project.run("rollback", "--restore-backup", "20261206T120000Z-before-x.dump")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"this rollback crosses the backup {dump.name}" in result.stdout
+    assert project.state()["stable"]["commit"] == third
+    # asked by its name: traffic back to v1, then the database as it was before the backup
+    result = project.run("rollback", "--restore-backup", dump.name, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert project.state()["stable"]["commit"] == first
+    assert set(applied(database)) == {"0001_orders.sql"}
+    assert "legacy" in columns(database)
+    rows = json.loads(project.run("history", "--json").stdout)
+    assert f"database restored from {dump.name}" in rows[0]["reason"]

@@ -135,7 +135,7 @@ def test_a_run_that_cannot_start_is_unverified_naming_why(project: Path, target:
 
 @pytest.mark.parametrize(("table", "message"), [
     ({"when": ["pre-traffic"]}, "tier"),
-    ({"tier": "smoke", "when": ["each-step"]}, "each-step is not available yet"),
+    ({"tier": "smoke", "when": ["every-step"]}, "expected one of pre-traffic, each-step"),
     ({"tier": "smoke", "when": []}, "non-empty list"),
     ({"tier": "smoke", "when": ["pre-traffic", "pre-traffic"]}, "distinct"),
     ({"tier": "smoke", "timeout": "0s"}, "duration > 0"),

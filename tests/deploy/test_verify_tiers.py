@@ -6,6 +6,7 @@ passes pre-traffic and post-promotion; each run's verdict is shown by `pyramid h
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from pytest_pyramid._files import write_json_atomic
@@ -52,6 +53,15 @@ def commit_tracked(project: Project, message: str) -> str:
     return sha
 
 
+def with_smoke_tier(project: Project, test_text: str) -> None:
+    """The project's smoke tier (tests/smoke), its pyproject.toml tracked from now on."""
+    gitignore = project.root / ".gitignore"
+    gitignore.write_text(gitignore.read_text().replace("pyproject.toml\n", ""))
+    (project.root / "tests" / "smoke").mkdir(parents=True)
+    (project.root / "tests" / "smoke" / "test_smoke.py").write_text(test_text)
+    (project.root / "conftest.py").write_text(CONFTEST)
+
+
 def history(project: Project, deployment_id: int) -> dict[str, object]:
     result = project.run("history", "--id", str(deployment_id))
     assert result.returncode == 0, result.stderr
@@ -63,11 +73,7 @@ def test_a_broken_order_flow_is_stopped_before_traffic_and_a_good_one_is_verifie
     deployed: tuple[Project, str],
 ) -> None:
     project, first = deployed
-    gitignore = project.root / ".gitignore"
-    gitignore.write_text(gitignore.read_text().replace("pyproject.toml\n", ""))
-    (project.root / "tests" / "smoke").mkdir(parents=True)
-    (project.root / "tests" / "smoke" / "test_smoke.py").write_text(SMOKE)
-    (project.root / "conftest.py").write_text(CONFTEST)
+    with_smoke_tier(project, SMOKE)
     broken = project.root / "broken.flag"
     broken.write_text("on\n")
     project.write_config(
@@ -129,3 +135,59 @@ def test_a_broken_order_flow_is_stopped_before_traffic_and_a_good_one_is_verifie
         ("pre-traffic", "verified"), ("post-promotion", "failed")]
     assert load.failed == 0
     assert project.state()["stable"]["commit"] == good  # all traffic back on v3
+
+
+PINNED_SMOKE = """\
+import os
+import urllib.request
+
+
+def test_the_new_version_answers(base_url):
+    for _ in range(4):
+        with urllib.request.urlopen(base_url + "/api/items", timeout=10) as response:
+            served = response.read().decode().split()[0]
+        assert served != os.environ.get("BROKEN_VERSION")
+"""
+
+
+def test_each_step_rolls_back_at_the_step_where_the_pinned_run_fails(
+    deployed: tuple[Project, str],
+) -> None:
+    """At a 50% step the tier runs through the router's verify port, pinned to the new
+    version (its request is in the router's pinned log, to the new version), while users keep
+    the weighted split with no failure; the release it finds broken is rolled back at that
+    step, the run's verdict kept with the step in the history. (The pinned route itself, and
+    a pass, are proven with real nginx in test_pinned_route.py and test_step_verify_logic.py:
+    one deploy here keeps CI short.)"""
+    from pytest_pyramid.deploy.analysis import parse_lines
+
+    project, first = deployed
+    with_smoke_tier(project, PINNED_SMOKE)
+    project.write_config(pyramid=TIERS, steps=[50, 100],
+                         verify={"tier": "smoke", "when": ["each-step"], "timeout": "60s"})
+    broken = commit_tracked(project, "v2: broken where only the pinned run looks")
+    project.env["BROKEN_VERSION"] = broken[:12]
+    with Load(project.url, workers=2, pause=0.01) as load:
+        result = project.run("deploy", timeout=180)
+    assert result.returncode == 1, result.stdout
+    assert "step 1/2 50%: verify tier smoke failed (each-step" in result.stdout
+    assert load.failed == 0  # users were served throughout, by both versions
+    assert set(load.served_by()) == {first[:12], broken[:12]}
+    row = history(project, 2)
+    assert (row["outcome"], row["commit"]) == ("rolled_back", broken)
+    runs = row["verify"]
+    assert isinstance(runs, list)
+    assert [(r["phase"], r["outcome"], r["at"]) for r in runs] == [
+        ("each-step", "failed", "step 1/2 50%")]
+    steps = row["steps"]
+    assert isinstance(steps, list)
+    assert [(s["idx"], s["result"]) for s in steps] == [(1, "failed")]
+    recorded = [m["verify"] for m in steps[0]["measurements"] if "verify" in m]
+    assert [(v["outcome"], v["verdict"]) for v in recorded] == [("failed", runs[0]["verdict"])]
+    assert target_outcome(load_verdict(runs[0]["verdict"])).outcome == "failed"
+    pinned = project.work_dir / "router" / "split" / "logs" / "pinned.log"
+    reached = parse_lines(pinned.read_text().splitlines()).upstreams
+    started = re.search(rf"\[start\] {broken[:12]} on (127\.0\.0\.1:\d+)", result.stdout)
+    assert started is not None
+    assert set(reached) == {started.group(1)}  # the run's requests: the new version only
+    assert project.state()["stable"]["commit"] == first  # all traffic back on v1

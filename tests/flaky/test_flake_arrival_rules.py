@@ -8,9 +8,12 @@ import pytest
 from pytest_pyramid.gates.arrival import arrival_gate, judge
 from pytest_pyramid.run.arrival import (
     PROPERTY,
+    Arrival,
     ArrivalSettings,
     arrival_of,
+    arrives,
     attempts_needed,
+    conftest_folders,
     upper_bound,
 )
 from pytest_pyramid.run.summary import TestOutcome
@@ -29,35 +32,50 @@ def test_nothing_observed_bounds_nothing() -> None:
     assert upper_bound(-1) == 1.0
 
 
-def outcome(final: str, repeats: int, failed: int, reruns: int = 0) -> TestOutcome:
+def outcome(final: str, repeats: int, failed: int, reruns: int = 0,
+            skipped: int = 0) -> TestOutcome:
     test = TestOutcome("tests/test_a.py::test_a", "unit", final)  # type: ignore[arg-type]
-    test.arrival, test.reruns = (repeats, failed), reruns
+    test.arrival, test.reruns = Arrival(repeats, failed, skipped), reruns
     return test
 
 
 @pytest.mark.parametrize(
-    ("final", "repeats", "failed", "reruns", "contradiction", "clean"),
+    ("final", "repeats", "failed", "reruns", "skipped", "contradiction", "clean"),
     [
-        ("passed", 29, 0, 0, False, 30),   # every attempt passed: the logged run counts too
-        ("passed", 3, 1, 0, True, 0),      # passed twice, failed the third, passed logged
-        ("failed", 1, 1, 0, False, 0),     # failed every attempt: broken, not flaky
-        ("failed", 5, 0, 0, True, 0),      # passed five repeats, then the logged run failed
-        ("error", 4, 1, 0, True, 0),       # three passes, a failure, an error
-        ("passed", 1, 1, 0, True, 0),      # failed its repeat, passed logged
-        ("passed", 0, 0, 1, True, 0),      # no repeat fitted; its logged run failed, then passed
-        ("skipped", 0, 0, 0, False, 0),    # a skip says nothing
-        ("passed", 0, 0, 0, False, 1),     # the budget share was spent: one attempt
+        ("passed", 29, 0, 0, 0, False, 30),  # every attempt passed: the logged run counts too
+        ("passed", 3, 1, 0, 0, True, 0),     # passed twice, failed the third, passed logged
+        ("failed", 1, 1, 0, 0, False, 0),    # failed every attempt: broken, not flaky
+        ("failed", 5, 0, 0, 0, True, 0),     # passed five repeats, then the logged run failed
+        ("error", 4, 1, 0, 0, True, 0),      # three passes, a failure, an error
+        ("passed", 1, 1, 0, 0, True, 0),     # failed its repeat, passed logged
+        ("passed", 0, 0, 1, 0, True, 0),     # no repeat fitted; logged run failed, then passed
+        ("skipped", 0, 0, 0, 1, False, 0),   # skipped every time: consistent, nothing to bound
+        ("xfailed", 0, 0, 0, 1, False, 0),   # an xfail that fails every time: consistent
+        ("passed", 0, 0, 0, 0, False, 1),    # the budget share was spent: one attempt
+        # the evasion: a test that skips itself when run again, after passing or before
+        ("passed", 0, 0, 0, 1, True, 0),     # skipped its repeat, passed logged
+        ("passed", 4, 0, 0, 1, True, 0),     # passed four repeats, skipped one, passed logged
+        ("failed", 0, 0, 0, 1, True, 0),     # skipped its repeat, failed logged
+        ("skipped", 3, 0, 0, 0, True, 0),    # passed three repeats, skipped logged
+        ("xpassed", 0, 0, 0, 1, True, 0),    # an xfail-marked test that xfailed, then passed
     ],
 )
 def test_the_contradiction_table(final: str, repeats: int, failed: int, reruns: int,
-                                 contradiction: bool, clean: int) -> None:
-    assert judge(outcome(final, repeats, failed, reruns)) == (contradiction, clean)
+                                 skipped: int, contradiction: bool, clean: int) -> None:
+    assert judge(outcome(final, repeats, failed, reruns, skipped)) == (contradiction, clean)
 
 
 def test_the_gate_fails_on_a_contradiction_and_names_it() -> None:
     result = arrival_gate([outcome("passed", 3, 1)], base="main", why_not="", bound=0.1)
     assert (result.status, result.actual, result.level) == ("fail", 1, "block")
     assert "tests/test_a.py::test_a (3 repeat(s), 1 failed, then passed)" in result.message
+
+
+def test_the_gate_names_a_repeat_that_skipped() -> None:
+    result = arrival_gate([outcome("passed", 2, 0, skipped=1)], base="main", why_not="",
+                          bound=0.1)
+    assert result.status == "fail"
+    assert "(2 repeat(s), 0 failed, then a repeat skipped, then passed)" in result.message
 
 
 def test_the_gate_passes_and_names_a_test_not_repeated_enough() -> None:
@@ -83,24 +101,31 @@ def test_no_arrival_is_a_pass_and_no_base_is_not_evaluated() -> None:
     [
         ([], None),
         ([("pyramid_metric", 1)], None),
-        ([(PROPERTY, {"repeats": 3, "failed": 1, "needed": 29})], (3, 1)),
-        ([(PROPERTY, {"repeats": 1, "failed": 2})], None),  # more failed than run
-        ([(PROPERTY, {"repeats": True, "failed": 0})], None),
+        ([(PROPERTY, {"repeats": 3, "failed": 1, "skipped": 0, "needed": 29})], (3, 1, 0)),
+        ([(PROPERTY, {"repeats": 3, "failed": 0, "skipped": 1, "needed": 29})], (3, 0, 1)),
+        ([(PROPERTY, {"repeats": 3, "failed": 1, "needed": 29})], None),  # skipped missing
+        ([(PROPERTY, {"repeats": 1, "failed": 2, "skipped": 0})], None),  # more failed than run
+        ([(PROPERTY, {"repeats": 1, "failed": 1, "skipped": 1})], None),  # stops at the first
+        ([(PROPERTY, {"repeats": 1, "failed": 0, "skipped": 2})], None),
+        ([(PROPERTY, {"repeats": True, "failed": 0, "skipped": 0})], None),
         ([(PROPERTY, "3/1")], None),
     ],
 )
 def test_arrival_of_reads_only_what_the_repeater_writes(
-    properties: list[tuple[str, object]], found: tuple[int, int] | None
+    properties: list[tuple[str, object]], found: tuple[int, int, int] | None
 ) -> None:
     assert arrival_of(properties) == found
 
 
 def test_the_record_carries_the_arrival_and_every_reader_checks_it_alike() -> None:
     entry = record(outcome("passed", 29, 0))
-    assert entry["arrival"] == {"repeats": 29, "failed": 0}
+    assert entry["arrival"] == {"repeats": 29, "failed": 0, "skipped": 0}
     assert arrival_problem(entry["arrival"]) is None
-    for bad in ({"repeats": 1}, {"repeats": 1, "failed": 2}, {"repeats": 1.0, "failed": 0},
-                {"repeats": 1, "failed": 0, "extra": 1}, [1, 0]):
+    for bad in ({"repeats": 1}, {"repeats": 1, "failed": 2, "skipped": 0},
+                {"repeats": 1.0, "failed": 0, "skipped": 0}, {"repeats": 1, "failed": 0},
+                {"repeats": 1, "failed": 0, "skipped": 0, "extra": 1},
+                {"repeats": 1, "failed": 0, "skipped": 0, "needed": 29},  # the property's
+                {"repeats": 1, "failed": 0, "skipped": True}, [1, 0]):
         assert arrival_problem(bad) is not None
     assert "arrival" not in record(TestOutcome("tests/test_b.py::test_b", "unit"))
 
@@ -110,3 +135,26 @@ def test_settings_from_the_flaky_table() -> None:
     assert ArrivalSettings.from_table({"arrival": False, "arrival_share": 0.5,
                                        "arrival_bound": 0.05, "window": 9}) == \
         ArrivalSettings(False, 0.5, 0.05)
+
+
+CHANGED = frozenset({"tests/unit/test_a.py", "tests/api/conftest.py", "src/app.py",
+                     "tests/unit/conftest_helpers.py"})
+
+
+@pytest.mark.parametrize(
+    ("name", "changed", "expected"),
+    [
+        ("tests/unit/test_a.py", CHANGED, True),         # the test file changed
+        ("tests/unit/test_b.py", CHANGED, False),        # a helper named like a conftest is not one
+        ("tests/api/test_c.py", CHANGED, True),          # its folder's conftest changed
+        ("tests/api/v2/test_d.py", CHANGED, True),       # a conftest above it changed
+        ("tests/apiv2/test_e.py", CHANGED, False),       # a sibling folder sharing a prefix
+        ("tests/test_f.py", CHANGED, False),             # above the changed conftest
+        ("tests/test_f.py", CHANGED | {"conftest.py"}, True),  # the top's conftest changed
+        ("", CHANGED | {"conftest.py"}, False),          # a test outside the repository
+    ],
+)
+def test_a_test_arrives_when_its_file_or_a_conftest_above_it_changed(
+    name: str, changed: frozenset[str], expected: bool
+) -> None:
+    assert arrives(name, changed, conftest_folders(changed)) is expected

@@ -7,7 +7,9 @@ file did not change is run once."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -40,7 +42,20 @@ NEW = """
         # nondeterministic as far as one attempt can tell: only the third attempt fails
         assert _attempt("flaky") != 3, "the third attempt failed"
 """
-IGNORE = "pyramid-verdict*\npyramid-partial*\npyramid-results*\n__pycache__/\n.coverage*\n"
+EVASIVE = """
+import pytest
+
+_calls = []
+
+
+def test_new_evasive():
+    # skips the first time it runs in a process, so a repeat before the logged run skips
+    _calls.append(1)
+    if len(_calls) == 1:
+        pytest.skip("not on the first call")
+"""
+IGNORE = ("pyramid-verdict*\npyramid-partial*\npyramid-results*\n__pycache__/\n.coverage*\n"
+          "ledger.db\n")
 
 
 def git(path: Path, *args: str) -> str:
@@ -116,7 +131,7 @@ def test_a_stable_change_passes_with_its_bound_and_an_unchanged_test_runs_once(
 ) -> None:
     (branch / "tests/unit/test_new.py").write_text(
         "def test_new_stable():\n    pass\n")  # the working tree counts: uncommitted change
-    run(pytester, capsys, "serial")
+    pytester.runpytest("--pyramid-diff-base=main", "--pyramid-history=ledger.db")
     verdict = read_verdict()
     gate = next(g for g in verdict["gates"] if g["id"] == "tests.flaky_on_arrival")
     assert gate["status"] == "pass", gate
@@ -124,8 +139,26 @@ def test_a_stable_change_passes_with_its_bound_and_an_unchanged_test_runs_once(
     written = json.loads((branch / "pyramid-verdict.results.json").read_text())["tests"]
     results = {r["nodeid"].rpartition("::")[2]: r for r in written}
     assert results["test_new_stable"]["arrival"] == {"repeats": attempts_needed(0.1),
-                                                     "failed": 0}
+                                                     "failed": 0, "skipped": 0}
     assert "arrival" not in results["test_old"]
+    # the repeats are attempts in the flake ledger, before the logged run's one
+    with closing(sqlite3.connect(branch / "ledger.db")) as db:
+        attempts = dict(db.execute(
+            "SELECT nodeid, COUNT(*) FROM pyramid_attempts GROUP BY nodeid").fetchall())
+    assert attempts == {"tests/unit/test_new.py::test_new_stable": attempts_needed(0.1) + 1,
+                        "tests/unit/test_old.py::test_old": 1}
+
+
+def test_a_changed_test_that_skips_when_repeated_is_not_left_unjudged(
+    pytester: pytest.Pytester, branch: Path, read_verdict: ReadVerdict,
+) -> None:
+    (branch / "tests/unit/test_new.py").write_text(EVASIVE)
+    pytester.runpytest("--pyramid-diff-base=main")
+    verdict = read_verdict()
+    gate = next(g for g in verdict["gates"] if g["id"] == "tests.flaky_on_arrival")
+    assert (gate["status"], verdict["decision"]) == ("fail", "blocked"), gate
+    assert ("test_new.py::test_new_evasive (0 repeat(s), 0 failed, then a repeat skipped, "
+            "then passed)") in gate["message"]
 
 
 def test_without_a_base_nothing_is_repeated_and_the_gate_is_not_listed(

@@ -45,6 +45,22 @@ def test_a_record_s_attempts(outcome: str, reruns: int, expected: tuple[str, ...
     assert attempts_of(outcome, reruns) == expected
 
 
+@pytest.mark.parametrize(
+    ("outcome", "reruns", "repeats", "failed", "expected"),
+    [
+        ("passed", 0, 3, 0, (P, P, P, P)),   # three clean repeats before the logged pass
+        ("passed", 0, 3, 1, (P, P, F, P)),   # the third repeat failed: a contradiction on one run
+        ("failed", 1, 1, 1, (F, F, F)),
+        ("skipped", 0, 2, 0, (P, P)),        # the logged run's skip is no attempt; repeats are
+        ("passed", 0, 0, 0, (P,)),           # no repeat fitted the budget share
+    ],
+)
+def test_an_arriving_test_s_repeats_are_attempts_before_its_logged_run(
+    outcome: str, reruns: int, repeats: int, failed: int, expected: tuple[str, ...],
+) -> None:
+    assert attempts_of(outcome, reruns, {"repeats": repeats, "failed": failed}) == expected
+
+
 def _by_bisection(failures: int, runs: int, upper: bool) -> float:
     """The Wilson bound found independently: the p where |p_hat - p| = z*sqrt(p(1-p)/n)."""
     z, p_hat = 1.959963984540054, failures / runs

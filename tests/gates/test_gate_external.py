@@ -23,21 +23,25 @@ MODES = [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
 
 class Prometheus:
     """A loopback server with Prometheus's instant-query answer shape; ``series`` is what the
-    next query gets, ``queries`` what it was asked."""
+    next query gets (``answers``: what one query text gets instead, its samples ``age_s``
+    old), ``queries`` what it was asked."""
 
     def __init__(self) -> None:
         self.series: list[tuple[dict[str, str], str]] = []
+        self.answers: dict[str, tuple[list[tuple[dict[str, str], str]], float]] = {}
         self.queries: list[str] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 url = urllib.parse.urlparse(self.path)
-                owner.queries.append(urllib.parse.parse_qs(url.query).get("query", [""])[0])
+                query = urllib.parse.parse_qs(url.query).get("query", [""])[0]
+                owner.queries.append(query)
                 import time
 
-                result = [{"metric": labels, "value": [time.time(), value]}
-                          for labels, value in owner.series]
+                series, age = owner.answers.get(query, (owner.series, 0.0))
+                result = [{"metric": labels, "value": [time.time() - age, value]}
+                          for labels, value in series]
                 body = json.dumps({"status": "success",
                                    "data": {"resultType": "vector", "result": result}}).encode()
                 self.send_response(200 if url.path == "/api/v1/query" else 404)

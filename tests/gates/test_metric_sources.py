@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PROM = {"source": "prometheus", "url": "http://127.0.0.1:9", "query": "up", "threshold": "> 0"}
+#: the canary's figure against the fresh baseline's, in a rollout (deploy/rollout_metrics.py)
+COMPARED = {**{k: v for k, v in PROM.items() if k != "threshold"}, "compare": "baseline",
+            "change": ">= -0.1", "rollout": True}
 
 
 @pytest.mark.parametrize(("table", "needle"), [
@@ -25,9 +28,15 @@ PROM = {"source": "prometheus", "url": "http://127.0.0.1:9", "query": "up", "thr
     ({**PROM, "colour": "red"}, "metrics.m.colour = 'red': unknown key for source 'prometheus'"),
     ({k: v for k, v in PROM.items() if k != "query"}, "metrics.m.query = None: required"),
     ({k: v for k, v in PROM.items() if k != "threshold"}, "metrics.m.threshold = None: required"),
-    ({**PROM, "compare": "baseline"}, "not supported yet: give a threshold"),
-    ({**{k: v for k, v in PROM.items() if k != "threshold"}, "compare": "baseline"},
-     "not supported yet: give a threshold"),
+    ({**PROM, "compare": "baseline"}, "metrics.m.compare = 'baseline': compare = 'baseline' "
+     "needs rollout = true"),
+    ({**COMPARED, "compare": "stable"}, "metrics.m.compare = 'stable': must be one of baseline"),
+    ({**COMPARED, "threshold": "> 0"}, "metrics.m.threshold = '> 0': with compare = 'baseline' "
+     "the bound is on the relative change: give change"),
+    ({k: v for k, v in COMPARED.items() if k != "change"}, "metrics.m.change = None: required"),
+    ({**COMPARED, "change": "p95 < 1"}, "metrics.m.change = 'p95 < 1': a source gives one"),
+    ({**PROM, "change": ">= -0.1"}, "metrics.m.change = '>= -0.1': change bounds a comparison: "
+     "only with compare = 'baseline'"),
     ({**PROM, "threshold": "about 3"}, "metrics.m.threshold = 'about 3': expected"),
     ({**PROM, "threshold": "p95 < 3"}, "a source gives one number: no aggregate"),
     ({**PROM, "max_age": "soon"}, "metrics.m.max_age = 'soon': expected a duration"),
@@ -162,9 +171,25 @@ def test_the_shipped_schema_holds_the_generated_metrics_part() -> None:
     assert shipped["properties"]["metrics"] == schema()
 
 
+def test_a_compared_table_bounds_the_relative_change() -> None:
+    (metric,) = parse_metrics({"m": COMPARED}, "pyproject.toml")
+    assert (metric.compare, metric.threshold.text, metric.rollout) == ("baseline", ">= -0.1", True)
+
+
+def test_instance_is_the_process_read(tmp_path: Path) -> None:
+    script = "import sys; print(len(sys.argv[1]) + len(sys.argv[2]))"
+    (found,) = parse_metrics({"m": {"source": "command", "threshold": "< 1", "command": [
+        sys.executable, "-c", script, "{version}", "{instance}"]}}, "pyproject.toml")
+    assert read(found, "abc", instance="127.0.0.1:80").value == 3 + 12
+
+
 @pytest.mark.parametrize("table", [
     {k: v for k, v in PROM.items() if k != "threshold"},
     {**PROM, "compare": "baseline"},
+    {**COMPARED, "rollout": False},
+    {**COMPARED, "threshold": "> 0"},
+    {k: v for k, v in COMPARED.items() if k != "change"},
+    {**PROM, "change": ">= -0.1"},
     {**PROM, "colour": "red"},
     {**PROM, "required": "yes"},
     {**PROM, "rollout": "yes"},
@@ -178,3 +203,4 @@ def test_the_schema_refuses_what_the_parser_refuses(table: dict[str, Any]) -> No
     with pytest.raises(ConfigError):
         check_part("metrics", {"m": table}, "pyproject.toml")
     check_part("metrics", {"m": PROM}, "pyproject.toml")  # and both take a good table
+    check_part("metrics", {"m": COMPARED}, "pyproject.toml")

@@ -256,6 +256,13 @@ def test_a_hash_based_pyc_is_unchecked_as_this_interpreter_runs_it(
          ["python", "scripts/tool.py", "scripts/tool/__main__.py", "scripts.tool"]),
         (["sh", "-c", "python -m tool"],  # a shell command's words
          ["sh", "python", "tool.py", "tool/__main__.py", "tool"]),
+        # shell syntax around a file (case 146): a redirection without a space, a variable
+        # assignment, a glob (expanded where the process starts), operators split off
+        (["sort <data/in.txt 2>&1"], ["sort", "<", "data/in.txt", "2", ">&", "1"]),
+        (["DATA=data/in.txt sh -c 'sort \"$DATA\"'"],
+         ["data/in.txt", "DATA=data/in.txt", "sh", 'sort "$DATA"']),
+        (["cat data/*.txt|sort"], ["cat", "data/*.txt", "|", "sort"]),
+        (["make", "CONFIG=local.mk"], ["make", "local.mk", "CONFIG=local.mk"]),
     ],
 )
 def test_the_words_of_a_command_that_could_name_a_file(
@@ -271,7 +278,9 @@ BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
           ".pytest_cache/v/cache/lastfailed", ".pytest_cache/d/pytest-pyramid/k",
           ".pytest_cache/v/demo/expected", "fixture.db",
           "pkg.egg-info/entry_points.txt", ".coverage", ".coverage.h.pid1.Xax",
-          ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc"]
+          ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc",
+          "tests/fixtures/.coverage", ".cache/pytest/v/cache/lastfailed",
+          ".cache/pytest/d/pytest-pyramid/k", ".cache/pytest/v/demo/expected"]
 
 
 @pytest.fixture
@@ -284,7 +293,8 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
     for name in BEFORE:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(name)
-    watcher = ImportRecorder(str(repo), environment=[str(tmp_path / "env")])
+    watcher = ImportRecorder(str(repo), environment=[str(tmp_path / "env")],
+                             cache_dir=str(repo / ".cache/pytest"))
     watcher.started_ns = time.time_ns() + 10**12  # everything on disk is from before
     watcher.install()
     try:
@@ -307,8 +317,12 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         (".pytest_cache/d/pytest-pyramid/k", "r", False),  # the plugin's schema passes
         (".pytest_cache/v/demo/expected", "r", True),  # a value a test stored (case 114)
         ("pkg.egg-info/entry_points.txt", "r", False),
-        (".coverage", "rb", False),
+        (".coverage", "rb", False),  # the run's coverage data, in the repository's top
         (".coverage.h.pid1.Xax", "rb", False),
+        ("tests/fixtures/.coverage", "r", True),  # named so, elsewhere: a file (case 132)
+        (".cache/pytest/v/cache/lastfailed", "r", False),  # a configured cache_dir (150)
+        (".cache/pytest/d/pytest-pyramid/k", "r", False),
+        (".cache/pytest/v/demo/expected", "r", True),
         (".hypothesis/examples/x", "r", False),
         (".pyramid/durations.json", "r", False),
     ],
@@ -456,3 +470,118 @@ def test_a_child_outliving_the_sweep_records_without_failing(tmp_path: Path) -> 
     spooled = _Spooled({}, str(tmp_path / "swept"), "files")
     spooled["/r/late.py"] = "1"
     assert spooled.setdefault("/r/late.py", "2") == "1"
+
+
+def test_a_file_from_before_the_run_stays_an_input_when_only_its_inode_changed(
+    opened: tuple[ImportRecorder, Path]
+) -> None:
+    """A chmod, a link or a rename changes the inode's ctime, not its bytes (mtime): the file
+    is still from before the run, not its output (case 135)."""
+    import os
+    import time
+
+    recorder, repo = opened
+    now = time.time_ns()
+    hour = 3600 * 10**9
+    os.utime(repo / "data.json", ns=(now - hour, now - hour))  # bytes from an hour ago
+    os.chmod(repo / "data.json", 0o755)
+    recorder.kept.clear()  # as if a child process did both: only the file's times tell
+    recorder.started_ns = now - hour // 2  # the run started after they were written
+    (repo / "data.json").read_text()
+    (repo / "fixture.db").read_text()  # written (mtime) after the start: an output
+    assert recorder.seen.files == {str((repo / "data.json").resolve()): blob_id(b"data.json")}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("touch", "recorded"),  # its times set (os.utime): the bytes are from before
+        ("append", "unverifiable"),  # written in place: what it held before is unknown
+        ("rewrite", "output"),  # replaced (truncated): the run's own bytes
+    ],
+)
+def test_what_the_run_does_to_a_file_from_before_it_decides_what_reading_it_is(
+    opened: tuple[ImportRecorder, Path], change: str, expected: str
+) -> None:
+    """Cases 135 (``Path.touch``) and 136 (appended, then read back)."""
+    recorder, repo = opened
+    data = repo / "data.json"
+    if change == "touch":
+        data.touch()
+    elif change == "append":
+        with data.open("a") as out:
+            out.write("+")
+    else:
+        data.write_text("mine")
+    recorder.started_ns = 0  # from here on every inode counts as changed during the run
+    data.read_text()
+    real = str(data.resolve())
+    seen = {"recorded": ({real: blob_id(b"data.json")}, {}),
+            "unverifiable": ({}, {real: "existed before the run, which wrote to it before "
+                                        "reading it: its bytes from before the run were "
+                                        "not recorded"}),
+            "output": ({}, {})}[expected]
+    assert (recorder.seen.files, recorder.seen.unverifiable) == seen
+
+
+@pytest.mark.parametrize("made_by_the_run", [False, True], ids=["ignored-link", "run's-link"])
+def test_a_file_reached_through_a_symlink_out_of_the_repository_is_in_no_tree(
+    opened: tuple[ImportRecorder, Path], tmp_path: Path, made_by_the_run: bool
+) -> None:
+    """``tests/data -> /mnt/shared`` (git-ignored): the path is under the repository, the
+    bytes are not in any tree (case 133); a link the run made itself is its output."""
+    import time
+
+    recorder, repo = opened
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "expected.json").write_text("{}")
+    (repo / "tests/data").symlink_to(shared)
+    if made_by_the_run:
+        recorder.started_ns = time.time_ns() - 10**9  # the link is newer than the start
+    (repo / "tests/data/expected.json").read_text()
+    assert recorder.seen.files == {}
+    assert recorder.seen.unverifiable == ({} if made_by_the_run else {
+        str(repo / "tests/data/expected.json"):
+            f"reached through a symlink to {(shared / 'expected.json').resolve()}, outside "
+            "the repository"})
+
+
+def test_an_extension_module_loaded_from_its_file_is_recorded(
+    opened: tuple[ImportRecorder, Path]
+) -> None:
+    """``spec_from_file_location`` on a locally built extension asks no finder: the
+    ``import`` event of ``_imp.create_dynamic`` names the file (case 134)."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    recorder, repo = opened
+    import resource
+
+    if not getattr(resource, "__file__", None):  # an interpreter built with it inside
+        pytest.skip("no shared-library standard module to copy")
+    original = Path(resource.__file__)
+    built = repo / "build" / original.name
+    built.parent.mkdir()
+    shutil.copy(original, built)
+    recorder.started_ns += 10**12  # copied above, still "before the run"
+    spec = importlib.util.spec_from_file_location("resource", built)
+    assert spec is not None
+    importlib.util.module_from_spec(spec)
+    assert recorder.seen.files == {str(built.resolve()): blob_id(built.read_bytes())}
+
+
+def test_a_path_that_leaves_the_repository_by_dotdot_is_not_a_symlink_out(
+    opened: tuple[ImportRecorder, Path], tmp_path: Path
+) -> None:
+    """``pythonpath = ["../common"]`` gives paths that start with the repository's and leave
+    it by ``..``: outside the project, as before, not "reached through a symlink"."""
+    recorder, repo = opened
+    (tmp_path / "common.py").write_text("X = 1\n")
+    assert recorder.scope.locate(f"{repo}/../common.py") == (None, None)
+    assert recorder.scope.locate(f"{repo}/../repo/data.json") == (
+        str((repo / "data.json").resolve()), None)
+    with open(f"{repo}/../common.py"):
+        pass
+    assert (recorder.seen.files, recorder.seen.unverifiable) == ({}, {})

@@ -22,6 +22,8 @@ class RouterState:
 
     generation: int
     weights: dict[str, int]
+    #: the version pinned requests reach (a rollout in progress), None: nothing is pinned
+    pinned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,15 @@ class Router(Protocol):
     its last measurement; without such a log every measurement is an error, never a pass.
     ``client_log_path`` has the same format for what clients were answered (it may be the
     same file).
+
+    The route contract (a verify run pinned to the new version, ``each-step``): a router that
+    can pin names ``pinned_url``, an address of its own (not a version's) where every request
+    is routed to the version ``apply``/``ensure_running`` was given as ``pinned``, whatever
+    the weights, and only while one is given (without a pin it is the weighted split). Users'
+    requests never pin: on the public ``url`` a client cannot select the pinned version. A
+    pinned request is logged in ``pinned_log_path`` (same format) and never in ``log_path``:
+    it is not user traffic, and the line's upstream address proves where it went. A router
+    that cannot pin has ``pinned_url`` None (``each-step`` is refused for it).
     """
 
     name: str
@@ -75,12 +86,26 @@ class Router(Protocol):
         """The access log of what clients were answered."""
         ...
 
-    def ensure_running(self, weights: Mapping[str, int]) -> ApplyResult:
-        """Start the router with ``weights`` unless it runs; a dead or orphaned router is
-        cleaned up and started again."""
+    @property
+    def pinned_url(self) -> str | None:
+        """Where a verify run reaches the pinned version through the router (None: no pin)."""
         ...
 
-    def apply(self, weights: Mapping[str, int]) -> ApplyResult: ...
+    @property
+    def pinned_log_path(self) -> Path | None:
+        """The access log of pinned requests only."""
+        ...
+
+    def ensure_running(self, weights: Mapping[str, int],
+                       pinned: str | None = None) -> ApplyResult:
+        """Start the router with ``weights`` (and ``pinned``) unless it runs; a dead or
+        orphaned router is cleaned up and started again."""
+        ...
+
+    def apply(self, weights: Mapping[str, int], pinned: str | None = None) -> ApplyResult:
+        """``weights`` live, and ``pinned`` (a key of them) the only version pinned requests
+        reach; None ends any pin."""
+        ...
 
     def actual(self) -> RouterState | None: ...
 

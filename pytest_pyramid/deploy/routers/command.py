@@ -71,7 +71,12 @@ class CommandRouter:
             return f"router_command template: {exc!r}"
         return None
 
-    def ensure_running(self, weights: Mapping[str, int]) -> ApplyResult:
+    #: the user's proxy has no pinned route (routers/base.py): each-step verify is refused
+    pinned_url: str | None = None
+    pinned_log_path: Path | None = None
+
+    def ensure_running(self, weights: Mapping[str, int],
+                       pinned: str | None = None) -> ApplyResult:
         current = self.actual()
         if current is not None:
             return ApplyResult(True, current.generation, 0.0, "already configured")
@@ -87,7 +92,7 @@ class CommandRouter:
             "canary_weight": items[1][1] if len(items) > 1 else 0,
         }
 
-    def apply(self, weights: Mapping[str, int]) -> ApplyResult:
+    def apply(self, weights: Mapping[str, int], pinned: str | None = None) -> ApplyResult:
         started = time.monotonic()
         current = self.actual()
         generation = (current.generation if current else 0) + 1

@@ -45,7 +45,14 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.config import DeployConfig
 
 GENERATION_PATH = "/__pyramid/generation"
-_GENERATION = re.compile(r"generation=(\d+) weights=(\S*)")
+_GENERATION = re.compile(r"generation=(\d+) weights=(\S*)(?: pinned=(\S+))?")
+#: the route a verify run takes to the new version (routers/base.py: Router, the route
+#: contract): the edge sets this header on its private verify port only and strips it from
+#: every client request; the split routes a request carrying it to the pinned upstream, and
+#: only while a rollout pins one. Any other value, or no pin, is the weighted split.
+PIN_HEADER = "X-Pyramid-Target"
+PIN_VALUE = "canary"
+_PIN_VARIABLE = "$http_" + PIN_HEADER.lower().replace("-", "_")
 _SHUTTING_DOWN = "is shutting down"  # nginx's process title for an old worker after a reload
 #: a running master whose instance does not answer its admin port this long, twice in a row,
 #: is hung (workers stopped, spinning or wedged): a router failure, and it is restarted
@@ -77,6 +84,11 @@ class Instance:
     def error_log(self) -> Path:
         return self.prefix / "logs" / "error.log"
 
+    @property
+    def pinned_log(self) -> Path:
+        """The split's log of pinned requests (a verify run's), kept out of the analysis."""
+        return self.prefix / "logs" / "pinned.log"
+
     def temp_paths(self) -> str:
         tmp = self.prefix / "tmp"
         return "\n".join(f"    {kind}_temp_path {tmp}/{kind};" for kind in (
@@ -90,13 +102,20 @@ def _seconds(value: float) -> str:
 def render_split(
     *, instance: Instance, port: int, admin_port: int, weights: Mapping[str, int],
     generation: int, request_timeout: float, drain_timeout: float,
-    include: Path | None = None, run_as: str | None = None,
+    include: Path | None = None, run_as: str | None = None, pinned: str | None = None,
 ) -> str:
-    """The routing nginx. Servers at weight 0 must not be passed (nginx rejects weight=0)."""
+    """The routing nginx. Servers at weight 0 must not be passed (nginx rejects weight=0).
+
+    ``pinned``: the new version of a rollout in progress, which a request carrying
+    ``PIN_HEADER: PIN_VALUE`` reaches whatever the weights (``_pin_route``)."""
     if not weights or any(w <= 0 for w in weights.values()):
         raise ValueError(f"every upstream needs a weight > 0: {dict(weights)}")
+    if pinned is not None and pinned not in weights:
+        raise ValueError(f"the pinned version {pinned} has no weight: {dict(weights)}")
     servers = "\n".join(f"        server {addr} weight={w};" for addr, w in weights.items())
-    encoded = ",".join(f"{addr}={w}" for addr, w in weights.items())
+    encoded = ",".join(f"{addr}={w}" for addr, w in weights.items()) + (
+        f" pinned={pinned}" if pinned else "")
+    route, logs = _pin_route(instance, pinned)
     user = f"user {run_as};\n" if run_as else ""
     include_line = f"        include {include};\n" if include else ""
     timeout = _seconds(request_timeout)
@@ -115,11 +134,12 @@ http {{
 {servers}
         keepalive 16;
     }}
-    server {{
+{route}    server {{
         listen 127.0.0.1:{port};
-        access_log {instance.access_log} pyramid;
-{include_line}        location / {{
-            proxy_pass http://pyramid_app;
+{logs}{include_line}        location / {{
+            proxy_pass http://{"$pyramid_route" if pinned else "pyramid_app"};
+            # the pin is the router's business: the application never sees the header
+            proxy_set_header {PIN_HEADER} "";
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $host;
@@ -140,6 +160,37 @@ http {{
     }}
 }}
 """
+
+
+def _pin_route(instance: Instance, pinned: str | None) -> tuple[str, str]:
+    """The split's pinned route and its access logs. Without a pin every request takes the
+    weighted upstream and is logged for the analysis. With one, a request carrying exactly
+    ``PIN_HEADER: PIN_VALUE`` goes to the pinned version alone (no retry on another: a
+    pinned request never lands elsewhere unseen) and is logged apart, in ``pinned_log``: a
+    verify run's requests are not user traffic, so the analysis never counts them."""
+    logs = f"        access_log {instance.access_log} pyramid;\n"
+    if pinned is None:
+        return "", logs
+    route = f"""    map {_PIN_VARIABLE} $pyramid_route {{
+        default pyramid_app;
+        {PIN_VALUE} pyramid_pinned;
+    }}
+    map {_PIN_VARIABLE} $pyramid_user {{
+        default 1;
+        {PIN_VALUE} 0;
+    }}
+    map {_PIN_VARIABLE} $pyramid_pinned {{
+        default 0;
+        {PIN_VALUE} 1;
+    }}
+    upstream pyramid_pinned {{
+        server {pinned};
+        keepalive 4;
+    }}
+"""
+    logs = (f"        access_log {instance.access_log} pyramid if=$pyramid_user;\n"
+            f"        access_log {instance.pinned_log} pyramid if=$pyramid_pinned;\n")
+    return route, logs
 
 
 #: the edge waits at least this long for the split (which enforces request_timeout)
@@ -163,11 +214,15 @@ def _transparent(patience: str) -> str:
 
 def render_edge(
     *, instance: Instance, port: int, admin_port: int, split_port: int, request_timeout: float,
-    drain_timeout: float, run_as: str | None = None,
+    drain_timeout: float, run_as: str | None = None, verify_port: int | None = None,
 ) -> tuple[str, int]:
     """The client-facing nginx: one fixed upstream (the split), never reloaded mid-rollout.
 
-    Its generation is a digest of its settings, so a changed setting is a new generation."""
+    A client's ``PIN_HEADER`` is dropped, so the public port never pins. ``verify_port``: a
+    private loopback port that forwards like the public one with ``PIN_HEADER: PIN_VALUE``
+    set, the route a verify run takes to the pinned version (nothing logged at the edge: it is
+    not a client). Its generation is a digest of its settings, so a changed setting is a new
+    generation."""
     # A request may wait request_timeout on one version and again on the retry; the split
     # enforces request_timeout. The edge only must never cut earlier, so it waits at least
     # EDGE_PATIENCE_S: a changed request_timeout below that needs no reload of the edge (a
@@ -175,7 +230,7 @@ def render_edge(
     waits = max(2 * request_timeout + 5.0, EDGE_PATIENCE_S)
     drain_timeout = max(drain_timeout, waits)
     settings = (port, admin_port, split_port, waits, drain_timeout, run_as,
-                str(instance.prefix))
+                str(instance.prefix)) + ((verify_port,) if verify_port is not None else ())
     generation = zlib.crc32(repr(settings).encode()) & 0x7FFFFFFF
     user = f"user {run_as};\n" if run_as else ""
     patience = _seconds(waits)
@@ -193,16 +248,9 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         access_log {instance.access_log} pyramid;
-        location / {{
-            proxy_pass http://127.0.0.1:{split_port};
-            proxy_set_header Host $host;
-            proxy_connect_timeout 5s;
-            proxy_read_timeout {patience};
-            proxy_send_timeout {patience};
-            proxy_next_upstream off;
-        }}
+{_edge_location(split_port, patience, "")}
     }}
-    server {{
+{_edge_verify_server(verify_port, split_port, patience)}    server {{
         listen 127.0.0.1:{admin_port};
         location = {GENERATION_PATH} {{
             default_type text/plain;
@@ -211,6 +259,31 @@ http {{
     }}
 }}
 """, generation
+
+
+def _edge_location(split_port: int, patience: str, pin: str) -> str:
+    """The edge's one location: forward to the split, ``PIN_HEADER`` set to ``pin`` ("" drops
+    whatever the client sent)."""
+    return f"""        location / {{
+            proxy_pass http://127.0.0.1:{split_port};
+            proxy_set_header Host $host;
+            proxy_set_header {PIN_HEADER} "{pin}";
+            proxy_connect_timeout 5s;
+            proxy_read_timeout {patience};
+            proxy_send_timeout {patience};
+            proxy_next_upstream off;
+        }}"""
+
+
+def _edge_verify_server(verify_port: int | None, split_port: int, patience: str) -> str:
+    if verify_port is None:
+        return ""
+    return f"""    server {{
+        listen 127.0.0.1:{verify_port};
+        access_log off;
+{_edge_location(split_port, patience, PIN_VALUE)}
+    }}
+"""
 
 
 def _write_config(path: Path, text: str) -> None:
@@ -313,9 +386,19 @@ class NginxRouter:
     def client_log_path(self) -> Path | None:
         return self.edge.access_log
 
+    @property
+    def pinned_url(self) -> str | None:
+        """The edge's private verify port: every request through it carries the pin header."""
+        return f"http://127.0.0.1:{self._port_fact('edge_verify_port')}"
+
+    @property
+    def pinned_log_path(self) -> Path | None:
+        return self.split.pinned_log
+
     def _ports(self) -> list[int]:
         facts = self._load()
-        extra = [facts.get(k) for k in ("split_port", "edge_admin_port", "split_admin_port")]
+        extra = [facts.get(k) for k in ("split_port", "edge_admin_port", "split_admin_port",
+                                        "edge_verify_port")]
         return [self.port, *(p for p in extra if isinstance(p, int))]
 
     # -- processes --------------------------------------------------------------------------
@@ -388,12 +471,14 @@ class NginxRouter:
         return [label for _, label in orphans]
 
     # -- configs ----------------------------------------------------------------------------
-    def _render_split(self, weights: Mapping[str, int], generation: int) -> str:
+    def _render_split(self, weights: Mapping[str, int], generation: int,
+                      pinned: str | None = None) -> str:
         return render_split(
             instance=self.split, port=self.split_port,
             admin_port=self._port_fact("split_admin_port"), weights=weights,
             generation=generation, request_timeout=self.request_timeout,
             drain_timeout=self.drain_timeout, include=self.include, run_as=_run_as(),
+            pinned=pinned,
         )
 
     def _render_edge(self) -> tuple[str, int]:
@@ -401,6 +486,7 @@ class NginxRouter:
             instance=self.edge, port=self.port, admin_port=self._port_fact("edge_admin_port"),
             split_port=self.split_port, request_timeout=self.request_timeout,
             drain_timeout=self.drain_timeout, run_as=_run_as(),
+            verify_port=self._port_fact("edge_verify_port"),
         )
 
     def _prepare_dirs(self) -> None:
@@ -455,7 +541,7 @@ class NginxRouter:
             addr, _, weight = item.rpartition("=")
             if weight.isdigit():
                 weights[addr] = int(weight)
-        return RouterState(int(match.group(1)), weights)
+        return RouterState(int(match.group(1)), weights, match.group(3))
 
     def _heard(self, admin_port: object) -> RouterState | None:
         """The admin port's answer, asked twice with a short time-out: a hung instance is
@@ -585,7 +671,8 @@ class NginxRouter:
             return f"the {instance.role} nginx did not start (see {instance.error_log})"
         return None
 
-    def ensure_running(self, weights: Mapping[str, int]) -> ApplyResult:
+    def ensure_running(self, weights: Mapping[str, int],
+                       pinned: str | None = None) -> ApplyResult:
         """Start whichever nginx is not running (cleaning up orphans first); a running split
         keeps its weights. A running edge whose settings changed is reloaded (outside a
         rollout: the one time clients' idle keep-alive connections are closed)."""
@@ -611,13 +698,14 @@ class NginxRouter:
         if taken:
             # A private port of ours was taken meanwhile by another program: pick new ones
             # (the edge, if it runs, is reloaded below to forward to the new split port).
-            self._save(**dict.fromkeys(("split_port", "split_admin_port", "edge_admin_port")))
+            self._save(**dict.fromkeys(("split_port", "split_admin_port", "edge_admin_port",
+                                        "edge_verify_port")))
             notes.append("private ports in use by another program were replaced")
         facts = self._load()
         generation = _int(facts.get("generation"))
         if not split_alive:
             generation = max(generation, 0) + 1
-            why = self._start(self.split, self._render_split(weights, generation),
+            why = self._start(self.split, self._render_split(weights, generation, pinned),
                               self._port_fact("split_admin_port"), generation)
             if why:
                 return ApplyResult(False, generation, time.monotonic() - started, why)
@@ -662,7 +750,7 @@ class NginxRouter:
         facts = self._load()
         wanted = []
         if not edge_alive:
-            wanted += [self.port, facts.get("edge_admin_port")]
+            wanted += [self.port, facts.get("edge_admin_port"), facts.get("edge_verify_port")]
         if not split_alive:
             wanted += [facts.get("split_port"), facts.get("split_admin_port")]
         taken: dict[int, str] = {}
@@ -706,7 +794,7 @@ class NginxRouter:
         return (f"nginx reload failed, old config kept: generation {generation} never went "
                 f"live (see {instance.error_log})")
 
-    def apply(self, weights: Mapping[str, int]) -> ApplyResult:
+    def apply(self, weights: Mapping[str, int], pinned: str | None = None) -> ApplyResult:
         """Test, swap in atomically, reload the split nginx, confirm it serves the new
         generation. On failure nginx keeps serving the old config (and the old file)."""
         started = time.monotonic()
@@ -716,7 +804,7 @@ class NginxRouter:
         generation = max(_int(self._load().get("generation")),
                          live.generation if live else 0) + 1
         try:
-            text = self._render_split(weights, generation)
+            text = self._render_split(weights, generation, pinned)
             problem = self._reload(self.split, text, self._port_fact("split_admin_port"),
                                    generation)
         except OSError as exc:

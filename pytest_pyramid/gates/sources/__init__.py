@@ -14,6 +14,14 @@ at every look with ``{version}`` = the new version's commit).
     timeout = "5s"
     rollout = false                  # true: judged at each look of a rollout, not as a gate
 
+or, in a rollout with ``judge = "nonparametric"``, the canary's figure against its fresh
+baseline's, bounded as a relative change (``{instance}``: the process read, host:port)::
+
+    query = 'sum(rate(orders_total{instance="{instance}"}[5m]))'  # orders per second
+    compare = "baseline"
+    change = ">= -0.1"               # (canary - baseline) / |baseline|: at most 10% lower
+    rollout = true
+
 Adding a kind means adding a module here that defines ``KIND``, ``OPTIONS`` (its keys: name ->
 what they must be) and ``fetch`` and one line in ``KINDS``. Whatever cannot be read as exactly
 one finite, fresh number (empty, several series, NaN, infinite, stale, an error, a time-out) is a
@@ -34,7 +42,7 @@ from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.thresholds import Expression, parse_expression
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 #: the kinds of source: KIND -> module (one line each)
 KINDS = {
@@ -43,13 +51,18 @@ KINDS = {
     "command": "pytest_pyramid.gates.sources.command",
 }
 #: keys every metric table may hold, whatever its source
-COMMON = ("source", "threshold", "compare", "max_age", "required", "timeout", "level",
+COMMON = ("source", "threshold", "compare", "change", "max_age", "required", "timeout", "level",
           "rollout")
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MAX_AGE_S = 600.0
-#: why ``compare = "baseline"`` (issue 23: the canary's figure against the stable's) is refused
-COMPARE_REFUSED = ("comparing with a baseline is not supported yet: give a threshold (with "
-                   "rollout = true it judges the new version's own figure at each look)")
+#: what ``compare`` may say: the canary's figure against the rollout's fresh baseline's
+COMPARES = ("baseline",)
+#: the refusals of the compare grammar: one text, said by the parser and by the schema
+COMPARE_NEEDS_ROLLOUT = ("compare = 'baseline' needs rollout = true: only a rollout has a "
+                         "canary and a baseline to compare")
+THRESHOLD_WITH_COMPARE = ("with compare = 'baseline' the bound is on the relative change: "
+                          "give change (e.g. '>= -0.1'), not threshold")
+CHANGE_WITHOUT_COMPARE = "change bounds a comparison: only with compare = 'baseline'"
 
 
 class SourceError(Exception):
@@ -69,7 +82,7 @@ class Kind(Protocol):
     #: the kind's own keys: name -> JSON Schema fragment (with a description)
     OPTIONS: Mapping[str, Mapping[str, Any]]
 
-    def fetch(self, metric: Metric, version: str, timeout: float) -> Raw: ...
+    def fetch(self, metric: Metric, version: str, timeout: float, instance: str = "") -> Raw: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,9 @@ class Metric:
     level: str = "block"
     #: judged during rollouts (the new version's figure), not as a verdict gate
     rollout: bool = False
+    #: "baseline": ``threshold`` bounds the relative change (canary - baseline) / |baseline|
+    #: (the table's ``change``), read with ``{version}`` and ``{instance}`` of each side
+    compare: str | None = None
 
     @property
     def gate_id(self) -> str:
@@ -128,17 +144,18 @@ def _parse_one(name: str, table: object, source_file: str) -> Metric:
     for key, what in options.items():
         if key not in table:
             raise bad(key, None, f"required for source {source!r}: {what['description']}")
-    if "compare" in table:  # refused by the schema too (COMPARE_REFUSED): one rule, two readers
-        raise bad("compare", table["compare"], COMPARE_REFUSED)
-    threshold = table.get("threshold")
+    compare = _compared(table, bad)
+    bound = "change" if compare else "threshold"
+    threshold = table.get(bound)
     if threshold is None:
-        raise bad("threshold", threshold, "required: '<operator> <number>', e.g. '>= 0.02'")
+        example = "'>= -0.1' (at most 10% lower)" if compare else "'>= 0.02'"
+        raise bad(bound, threshold, f"required: '<operator> <number>', e.g. {example}")
     try:
         expression = parse_expression(str(threshold))
     except ValueError as exc:
-        raise bad("threshold", threshold, str(exc)) from None
+        raise bad(bound, threshold, str(exc)) from None
     if expression.aggregate not in (None, "last"):
-        raise bad("threshold", threshold, "a source gives one number: no aggregate")
+        raise bad(bound, threshold, "a source gives one number: no aggregate")
     seconds = {}
     for key, default in (("max_age", DEFAULT_MAX_AGE_S), ("timeout", DEFAULT_TIMEOUT_S)):
         try:
@@ -160,7 +177,25 @@ def _parse_one(name: str, table: object, source_file: str) -> Metric:
         name=name, source=str(source), options={k: table[k] for k in options},
         threshold=expression, max_age_s=seconds["max_age"],
         required=required, timeout_s=seconds["timeout"], level=str(level), rollout=rollout,
+        compare=compare,
     )
+
+
+def _compared(table: Mapping[str, Any], bad: Callable[[str, object, str], ConfigError]
+              ) -> str | None:
+    """``compare`` and what goes with it (the schema says the same: one rule, two readers)."""
+    if "compare" not in table:
+        if "change" in table:
+            raise bad("change", table["change"], CHANGE_WITHOUT_COMPARE)
+        return None
+    compare = table["compare"]
+    if compare not in COMPARES:
+        raise bad("compare", compare, f"must be one of {', '.join(COMPARES)}")
+    if table.get("rollout") is not True:
+        raise bad("compare", compare, COMPARE_NEEDS_ROLLOUT)
+    if "threshold" in table:
+        raise bad("threshold", table["threshold"], THRESHOLD_WITH_COMPARE)
+    return str(compare)
 
 
 def schema() -> dict[str, Any]:
@@ -170,7 +205,11 @@ def schema() -> dict[str, Any]:
         "source": {"type": "string", "enum": sorted(KINDS),
                    "description": "where the number is read"},
         "threshold": {"type": "string", "description": "'<operator> <number>', e.g. '>= 0.02'"},
-        "compare": {"not": {}, "x-message": COMPARE_REFUSED},
+        "compare": {"type": "string", "enum": list(COMPARES),
+                    "description": "baseline: with rollout = true, the canary's figure against "
+                    "the fresh baseline's ({version} and {instance} of each), bounded by change"},
+        "change": {"type": "string", "description": "with compare: bound on the relative change "
+                   "(canary - baseline) / |baseline|, e.g. '>= -0.1'"},
         "max_age": {"$ref": "#/definitions/duration", "description": "older data is stale"},
         "required": {"type": "boolean", "description": "missing or stale data fails (true)"},
         "timeout": {"$ref": "#/definitions/duration", "description": "how long a read may take"},
@@ -185,16 +224,24 @@ def schema() -> dict[str, Any]:
         "type": "object",
         "description": "metrics read from outside the run: [tool.pyramid.metrics.<name>]",
         "additionalProperties": {
-            "type": "object", "required": ["source", "threshold"], "properties": properties,
+            "type": "object", "required": ["source"], "properties": properties,
             "additionalProperties": False,
+            "if": {"required": ["compare"]},
+            "then": {"required": ["change"], "properties": {
+                "rollout": {"const": True, "x-message": COMPARE_NEEDS_ROLLOUT},
+                "threshold": {"not": {}, "x-message": THRESHOLD_WITH_COMPARE}},
+                "allOf": [{"required": ["rollout"], "x-message": COMPARE_NEEDS_ROLLOUT}]},
+            "else": {"required": ["threshold"], "properties": {
+                "change": {"not": {}, "x-message": CHANGE_WITHOUT_COMPARE}}},
         },
     }
 
 
-def read(metric: Metric, version: str, now: float | None = None) -> Reading:
-    """One number from the metric's source, or why there is none."""
+def read(metric: Metric, version: str, now: float | None = None, instance: str = "") -> Reading:
+    """One number from the metric's source, or why there is none (``instance``: the process
+    read, host:port, for ``{instance}``)."""
     try:
-        raw = kind(metric.source).fetch(metric, version, metric.timeout_s)
+        raw = kind(metric.source).fetch(metric, version, metric.timeout_s, instance)
     except SourceError as exc:
         return Reading(None, f"{metric.source}: {exc}")
     if not math.isfinite(raw.value):
@@ -208,6 +255,7 @@ def read(metric: Metric, version: str, now: float | None = None) -> Reading:
     return Reading(raw.value, age_s=max(age, 0.0))
 
 
-def substitute(text: str, version: str) -> str:
-    """``{version}`` in a query, path or argument: the commit being judged."""
-    return text.replace("{version}", version)
+def substitute(text: str, version: str, instance: str = "") -> str:
+    """``{version}`` in a query, path or argument: the commit being judged; ``{instance}``:
+    the process judged (host:port, as Prometheus labels a scrape target), in a rollout."""
+    return text.replace("{version}", version).replace("{instance}", instance)

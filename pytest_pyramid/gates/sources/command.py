@@ -21,11 +21,11 @@ OPTIONS = {
 }
 
 
-def fetch(metric: Metric, version: str, timeout: float) -> Raw:
+def fetch(metric: Metric, version: str, timeout: float, instance: str = "") -> Raw:
     argv = metric.options["command"]
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
         raise SourceError(f"command {argv!r} is not a list of strings")
-    argv = [substitute(arg, version) for arg in argv]
+    argv = [substitute(arg, version, instance) for arg in argv]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

@@ -19,8 +19,8 @@ OPTIONS = {
 }
 
 
-def fetch(metric: Metric, version: str, timeout: float) -> Raw:
-    path = substitute(str(metric.options["path"]), version)
+def fetch(metric: Metric, version: str, timeout: float, instance: str = "") -> Raw:
+    path = substitute(str(metric.options["path"]), version, instance)
     try:
         with open(path, "rb") as handle:
             text = handle.read(1_000_000).decode("utf-8")

@@ -23,9 +23,9 @@ OPTIONS = {
 }
 
 
-def fetch(metric: Metric, version: str, timeout: float) -> Raw:
+def fetch(metric: Metric, version: str, timeout: float, instance: str = "") -> Raw:
     base = str(metric.options["url"]).rstrip("/")
-    query = substitute(str(metric.options["query"]), version)
+    query = substitute(str(metric.options["query"]), version, instance)
     address = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
     try:
         with urllib.request.urlopen(address, timeout=timeout) as response:

@@ -1,0 +1,149 @@
+"""Which environments must have deployed a commit healthily first: a host anchor, like the
+approvers (deploy/anchors.py).
+
+``requires = "staging"`` in the deploying checkout alone would let a commit drop its own
+requirement: remove the line, and production no longer asks for staging. So the host's
+deploy configuration (the file deploy/anchors.py reads: ``$XDG_CONFIG_HOME/pyramid/deploy.toml``
+or ``/etc/pyramid/deploy.toml``) decides::
+
+    [environments.production]
+    requires = "staging"
+    requires_within = "72h"
+
+The checkout's ``requires`` may only add to that: the requirements in force are the host's
+and the checkout's together, and where both name the same environment, the shorter window
+holds. An environment the host requires that the checkout does not define is never skipped:
+the deploy is refused, naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from pytest_pyramid.deploy.config import ENVIRONMENT_NAME, KEYS
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.verdict.trust import Trust
+
+#: the host file's table of per-environment requirements
+TABLE = "environments"
+HOST_ENVIRONMENT_KEYS = ("requires", "requires_within", "required_approvals", "approver_roles")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """``environment`` must have deployed the commit healthily within ``within`` seconds."""
+
+    environment: str
+    within: float
+    #: that environment's history, as the deploying checkout places it (None: not defined)
+    history: Path | None
+    #: who asks for it: "the host (<file>)", "this checkout", or both
+    origin: str
+
+
+def host_requirements(environ: Mapping[str, str] | None = None
+                      ) -> tuple[dict[str, dict[str, Any]], str]:
+    """The host file's ``[environments.<name>]`` tables (parsed), and the file's path."""
+    from pytest_pyramid.deploy.anchors import host_config_files
+    from pytest_pyramid.project import read_document
+
+    for path in host_config_files(environ):
+        table = read_document(path)
+        if table is None:
+            continue
+        return _parse_host(table.get(TABLE, {}), str(path)), str(path)
+    return {}, ""
+
+
+def _parse_host(raw: object, source: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise ConfigError(TABLE, raw, source, "expected tables, e.g. [environments.production]")
+    found: dict[str, dict[str, Any]] = {}
+    for name, own in raw.items():
+        where = f"{TABLE}.{name}"
+        if not ENVIRONMENT_NAME.match(str(name)) or not isinstance(own, dict):
+            raise ConfigError(where, own, source, "expected a table named by an environment "
+                              "(letters, digits, '-' and '_')")
+        parsed: dict[str, Any] = {}
+        for key, value in own.items():
+            if key not in HOST_ENVIRONMENT_KEYS:
+                raise ConfigError(f"{where}.{key}", value, source, "unknown key (known keys: "
+                                  f"{', '.join(HOST_ENVIRONMENT_KEYS)})")
+            try:
+                parsed[key] = KEYS[key].parse(value)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"{where}.{key}", value, source, str(exc)) from None
+        if parsed.get("requires") == name:
+            raise ConfigError(f"{where}.requires", name, source,
+                              "an environment cannot require itself")
+        found[str(name)] = parsed
+    return found
+
+
+def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None
+             ) -> list[Requirement]:
+    """The requirements ``config``'s environment deploys under: the host's, plus what the
+    checkout adds (never less)."""
+    if not config.environment:
+        return []
+    hosts, host_file = host_requirements(environ)
+    host = hosts.get(config.environment, {})
+    wanted: dict[str, tuple[float, list[str]]] = {}
+    host_within: float | None = host.get("requires_within")
+    if host.get("requires"):
+        default = float(cast("float", KEYS["requires_within"].parse(
+            KEYS["requires_within"].default)))
+        wanted[str(host["requires"])] = (host_within if host_within is not None else default,
+                                         [f"the host ({host_file})"])
+    if config.requires:
+        within, origins = wanted.get(config.requires, (config.requires_within, []))
+        within = min(within, config.requires_within)
+        if host_within is not None:  # the host's window bounds the checkout's too
+            within = min(within, host_within)
+        wanted[config.requires] = (within, [*origins, "this checkout"])
+    histories = config.environment_histories
+    return [Requirement(env, within, Path(histories[env]) if env in histories else None,
+                        " and ".join(origins))
+            for env, (within, origins) in wanted.items()]
+
+
+def approvals_in_force(config: DeployConfig, trust: Trust,
+                       environ: Mapping[str, str] | None = None) -> Trust | None:
+    """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
+    its target's (``required_approvals``: the host's and the checkout's, the larger count; the
+    host's roles when it names any, else the checkout's). None: no approval is needed (a
+    ``ready`` verdict where nothing asks for one). One function for the gate and ``pyramid
+    approve``."""
+    from dataclasses import replace
+
+    from pytest_pyramid.verdict.trust import Approvals
+
+    hosts, host_file = host_requirements(environ) if config.environment else ({}, "")
+    host = hosts.get(config.environment, {})
+    count = max(int(host.get("required_approvals", 0)), config.required_approvals)
+    roles = tuple(host.get("approver_roles") or config.approver_roles)
+    asks_verdict = trust.verdict.get("decision") == "needs_approval"
+    if count < 1 and not asks_verdict:
+        return None
+    if count < 1:
+        return trust
+    who = " and ".join(origin for origin, n in (
+        (f"the host ({host_file})", int(host.get("required_approvals", 0))),
+        ("this checkout", config.required_approvals)) if n)
+    target = config.environment or "this deploy target"
+    mine = f"{target} needs {count} approval(s)" + (
+        f" from {', '.join(roles)}" if roles else " (any approver)") + f" (required by {who})"
+    if not asks_verdict:
+        return replace(trust, approvals=Approvals(count, roles, mine))
+    theirs = trust.approvals
+    # either restriction holds: an open list ("any approver") never widens the other one
+    both = tuple(dict.fromkeys((*theirs.roles, *roles)))
+    return replace(trust, approvals=Approvals(max(count, theirs.required), both,
+                                              f"{theirs.sentence}; {mine}"))

@@ -1,0 +1,1 @@
+../../demo_service/migrations/0001_shop.sql

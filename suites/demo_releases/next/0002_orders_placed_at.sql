@@ -1,0 +1,1 @@
+../../demo_service/migrations/0002_orders_placed_at.sql

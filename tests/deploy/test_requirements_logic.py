@@ -1,0 +1,99 @@
+"""What a deploy target asks of every commit (deploy/requirements.py): the approvals it needs
+on top of the verdict's, the host's and the checkout's together, and the gate's answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.deploy import gate
+from pytest_pyramid.deploy.approvals import Tally
+from pytest_pyramid.deploy.config import load_config
+from pytest_pyramid.deploy.requirements import approvals_in_force
+from pytest_pyramid.verdict.trust import Approvals, Target, Trust, TrustPolicy
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROJECT = """
+[tool.pyramid.deploy]
+command = "serve --port {port}"
+[tool.pyramid.deploy.environments.staging]
+port = 9001
+[tool.pyramid.deploy.environments.production]
+port = 9000
+required_approvals = 1
+approver_roles = ["release_manager"]
+"""
+
+
+ONE = Approvals(1, (), "")
+
+
+def trust(decision: str, approvals: Approvals = ONE) -> Trust:
+    verdict: Any = {"decision": decision, "commit": "a" * 40}
+    return Trust(verdict, None, Target("a" * 40), TrustPolicy(), (), approvals)
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PROJECT)
+    return tmp_path
+
+
+def test_a_ready_verdict_needs_the_approvals_its_environment_asks(layout: Path) -> None:
+    bare = {"XDG_CONFIG_HOME": str(layout / "no-host")}
+    staging = load_config(layout, env="staging", cwd=layout)
+    assert approvals_in_force(staging, trust("ready"), bare) is None  # staging asks none
+    production = load_config(layout, env="production", cwd=layout)
+    asked = approvals_in_force(production, trust("ready"), bare)
+    assert asked is not None
+    assert (asked.approvals.required, asked.approvals.roles) == (1, ("release_manager",))
+    assert asked.approvals.sentence == ("production needs 1 approval(s) from release_manager "
+                                        "(required by this checkout)")
+    judged = gate.judge(asked, approvals=Tally(counted=()), approval_needed=True)
+    assert (judged.outcome, judged.exit_code) == ("needs_approval", 2)
+    assert judged.reasons[0].startswith("production needs 1 approval(s)")
+    given = gate.judge(asked, approvals=Tally(counted=("alice",)), approval_needed=True)
+    assert given.allowed
+    assert "approved by alice" in given.reasons[0]
+    missing_deployer = gate.judge(asked, approvals=Tally(counted=("alice",)),
+                                  deployer_problem="who deploys?", approval_needed=True)
+    assert missing_deployer.outcome == "refused"
+
+
+@pytest.mark.parametrize(
+    ("host", "verdict", "expected"),
+    [
+        # the host asks more than the checkout: the larger count, the host's roles
+        ('[environments.production]\nrequired_approvals = 2\napprover_roles = ["sre"]\n',
+         trust("ready"), (2, ("sre",))),
+        # a needs_approval verdict asking 3 from lead: the larger count, either role
+        ("", trust("needs_approval", Approvals(3, ("lead",), "needs 3")),
+         (3, ("lead", "release_manager"))),
+    ],
+)
+def test_the_host_and_the_verdict_only_add_to_what_the_checkout_asks(
+    layout: Path, host: str, verdict: Trust, expected: tuple[int, tuple[str, ...]]
+) -> None:
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    (folder / "deploy.toml").write_text(host)
+    production = load_config(layout, env="production", cwd=layout)
+    asked = approvals_in_force(production, verdict, {"XDG_CONFIG_HOME": str(layout / "host")})
+    assert asked is not None
+    assert (asked.approvals.required, asked.approvals.roles) == expected
+
+
+def test_a_checkout_that_drops_its_approvals_is_held_to_the_host_s(layout: Path) -> None:
+    (layout / "pyproject.toml").write_text(PROJECT.replace("required_approvals = 1\n", ""))
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    (folder / "deploy.toml").write_text("[environments.production]\nrequired_approvals = 1\n")
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.required_approvals == 0
+    asked = approvals_in_force(production, trust("ready"),
+                               {"XDG_CONFIG_HOME": str(layout / "host")})
+    assert asked is not None
+    assert "required by the host" in asked.approvals.sentence
