@@ -83,7 +83,7 @@ import pytest
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    from pytest_pyramid.cov.plugin import PLUGIN_NAME, register_coverage
+    from pytest_pyramid.gates.cov.plugin import PLUGIN_NAME, register_coverage
     from pytest_pyramid.run.stash import SETTINGS_KEY
 
     settings = config.stash.get(SETTINGS_KEY, None)

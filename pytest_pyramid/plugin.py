@@ -21,6 +21,7 @@ from pytest_pyramid.foreign import problem
 from pytest_pyramid.markers import OPTIONS, add_hookspecs, add_ini_options
 from pytest_pyramid.run.filters import informational
 from pytest_pyramid.run.stash import (
+    CHANGES_KEY,
     EXPLAINED_KEY,
     FINISHED_KEY,
     PLACEHOLDER_KEY,
@@ -452,7 +453,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         config.pluginmanager.register(SignalTimer(owner.timer_fired), "pyramid-timer")
     if not owner.distributed:  # the processes that run tests: serial, or an xdist worker
         _register_arrival(config, settings)
-    from pytest_pyramid.cov.plugin import register_coverage
+    from pytest_pyramid.gates.cov.plugin import register_coverage
 
     try:  # coverage switches contexts in every process, workers included
         register_coverage(config, settings)
@@ -510,14 +511,21 @@ def _register_arrival(config: pytest.Config, settings: Settings) -> None:
     """Flaky on arrival (run/arrival.py): registered before the xdist barrier's skip, so a
     test of a tier the barrier skips is skipped before it is repeated (pluggy calls the
     later-registered of two ``tryfirst`` hooks first)."""
-    from pytest_pyramid.run.arrival import ArrivalSettings, resolve_base
+    from pytest_pyramid.run.arrival import ArrivalSettings
 
     arrival = ArrivalSettings.from_table(settings.raw.get("flaky"))
     if not arrival.enabled or informational(config.option):
         return
-    base, _ = resolve_base(settings, _text(option_value(config, "pyramid_diff_base")))
-    if base is None:
+    from pytest_pyramid.run.changes import resolve_base
+
+    try:
+        found = resolve_base(settings.raw, _text(option_value(config, "pyramid_diff_base")),
+                             "arrival")
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
+    if found is None:
         return  # nothing is repeated blind; the gate says why (run/arrival.arrival_status)
+    base = found[0]
     from pytest_pyramid.run.repeater import ArrivalRepeater
 
     config.pluginmanager.register(ArrivalRepeater(settings, arrival, base), "pyramid-arrival")
@@ -616,6 +624,7 @@ def _register_gate_parts(config: pytest.Config, settings: Settings, *, judged: b
         engine = GateEngine.from_settings(
             settings, risk_base=_text(option_value(config, "pyramid_diff_base")),
             passes=config.stash.get(SCHEMA_PASSES_KEY, None),
+            changes=config.stash.setdefault(CHANGES_KEY, {}),
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None

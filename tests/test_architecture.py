@@ -5,6 +5,7 @@ one. docs/architecture.md describes exactly these rules."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
               "pytest_pyramid.schema_passes")),
     ("run", ("pytest_pyramid.run",)),
     ("toolkits", ("pytest_pyramid.toolkits",)),
-    ("gates", ("pytest_pyramid.gates", "pytest_pyramid.cov")),
+    ("gates", ("pytest_pyramid.gates",)),
     ("verdict", ("pytest_pyramid.verdict",)),
     ("deploy", ("pytest_pyramid.deploy",)),
     # the entry points wire every stage together
@@ -59,12 +60,18 @@ def stage_of(name: str) -> int:
     return found
 
 
+@functools.cache
+def nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a file, parsed once per process: a dozen scans read every module, and
+    parsing the package takes seconds on a loaded CI machine (4.9 s at load 28)."""
+    return tuple(ast.walk(ast.parse(path.read_text("utf-8"))))
+
+
 def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     """The package's modules that ``name`` imports, resolved to the longest known module."""
-    tree = ast.parse(path.read_text("utf-8"))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes(path):
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -185,8 +192,7 @@ def second_loaders(name: str, path: Path) -> list[str]:
     if name == LOADER:
         return []
     found: list[str] = []
-    tree = ast.parse(path.read_text("utf-8"))
-    for node in ast.walk(tree):
+    for node in nodes(path):
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
                 node.module or ""]
@@ -217,13 +223,46 @@ def test_the_loader_scan_sees_a_second_loader(tmp_path: Path) -> None:
     assert second_loaders(LOADER, reader) == []
 
 
+#: the one module that asks git what changed since a base revision (issue 21: flaky on
+#: arrival, the risk gate and the coverage gate each asked, and resolved the base, alone)
+CHANGES = "pytest_pyramid.run.changes"
+#: git's words for it: a diff or a merge base
+CHANGE_WORDS = {"diff", "merge-base"}
+
+
+def second_change_readers(name: str, path: Path) -> list[str]:
+    """Where a module other than ``run/changes.py`` names ``git diff`` or ``git merge-base``
+    (a string constant: ``run_git(top, "diff", ...)``)."""
+    if name == CHANGES:
+        return []
+    return sorted(f"{name}:{node.lineno}: {node.value!r}"
+                  for node in nodes(path)
+                  if isinstance(node, ast.Constant) and node.value in CHANGE_WORDS)
+
+
+def test_one_reader_of_the_changes_since_a_base() -> None:
+    problems = [p for name, path in modules().items()
+                for p in second_change_readers(name, path)]
+    assert problems == [], ("ask pytest_pyramid.run.changes (resolve_base, since):\n"
+                            + "\n".join(problems))
+
+
+def test_the_change_scan_sees_a_second_reader(tmp_path: Path) -> None:
+    module = tmp_path / "risk.py"
+    module.write_text('def f(top, base):\n    run_git(top, "merge-base", base, "HEAD")\n'
+                      '    return run_git(top, "diff", "--name-only", base)\n', "utf-8")
+    assert second_change_readers("pytest_pyramid.gates.risk", module) == [
+        "pytest_pyramid.gates.risk:2: 'merge-base'", "pytest_pyramid.gates.risk:3: 'diff'"]
+    assert second_change_readers(CHANGES, module) == []
+
+
 def report_lists(name: str, path: Path, kinds: set[str]) -> list[str]:
     """Where a module other than the registry names report kinds itself: a string constant
     that is a kind's name or default file, or a collection that lists two kinds or more."""
     if name == "pytest_pyramid.verdict.report_kinds":
         return []
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
             items = node.keys if isinstance(node, ast.Dict) else node.elts
             named = {i.value for i in items if isinstance(i, ast.Constant)
@@ -278,7 +317,7 @@ def trust_rule_callers(name: str, path: Path) -> list[str]:
     if name in (TRUST_ENTRY, "pytest_pyramid.verdict.signing"):
         return []
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         named: set[str] = set()
         if isinstance(node, ast.ImportFrom):
             named = {alias.name for alias in node.names}
@@ -314,7 +353,7 @@ def router_lists(name: str, path: Path, routers: set[str]) -> list[str]:
     if name == "pytest_pyramid.deploy.router_kinds":
         return []
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             named = {s.value for s in sides if isinstance(s, ast.Constant)
@@ -380,7 +419,7 @@ def returns_to_a_folder(name: str, path: Path) -> list[str]:
     banned = next((names for prefix, names in NO_RETURN.items()
                    if name == prefix or name.startswith(prefix + ".")), frozenset())
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in nodes(path):
         named: set[str] = set()
         if isinstance(node, ast.ImportFrom):
             named = {node.module or "", *(alias.name for alias in node.names)}
@@ -398,6 +437,33 @@ def returns_to_a_folder(name: str, path: Path) -> list[str]:
 def test_no_return_to_a_folder_already_left() -> None:
     problems = [p for name, path in modules().items() for p in returns_to_a_folder(name, path)]
     assert problems == [], "\n".join(problems)
+
+
+def gates_outside_gates(name: str, path: Path) -> list[str]:
+    """Where a module outside ``gates/`` answers ``pytest_pyramid_gates``: the gates stage
+    would hand the run to another folder and take gates back (the coverage gates did, from
+    ``cov/``, until it became ``gates/cov/``)."""
+    if name == "pytest_pyramid.gates" or name.startswith("pytest_pyramid.gates."):
+        return []
+    if name == "pytest_pyramid.run.hookspecs":
+        return []  # the specification, not an answer
+    return [f"{name}:{node.lineno}: answers pytest_pyramid_gates"
+            for node in nodes(path)
+            if isinstance(node, ast.FunctionDef) and node.name == "pytest_pyramid_gates"]
+
+
+def test_the_packages_gates_are_answered_inside_gates() -> None:
+    problems = [p for name, path in modules().items() for p in gates_outside_gates(name, path)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_gates_scan_sees_an_answer_elsewhere(tmp_path: Path) -> None:
+    module = tmp_path / "plugin.py"
+    module.write_text("class P:\n    def pytest_pyramid_gates(self, config, run):\n"
+                      "        return []\n", "utf-8")
+    assert gates_outside_gates("pytest_pyramid.cov.plugin", module) == [
+        "pytest_pyramid.cov.plugin:2: answers pytest_pyramid_gates"]
+    assert gates_outside_gates("pytest_pyramid.gates.cov.plugin", module) == []
 
 
 def test_the_return_scan_sees_a_return(tmp_path: Path) -> None:

@@ -177,8 +177,8 @@ def test_the_duration_pattern_is_the_parsers_own() -> None:
 
 
 def test_a_table_using_every_part_is_valid_and_parses(tmp_path: Path) -> None:
-    from pytest_pyramid.cov.config import parse_coverage_settings
     from pytest_pyramid.deploy.config import build_config
+    from pytest_pyramid.gates.cov.config import parse_coverage_settings
     from pytest_pyramid.gates.engine import GateEngine
 
     table = full_table()

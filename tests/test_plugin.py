@@ -877,8 +877,8 @@ def test_a_default_run_does_not_load_what_it_does_not_use(
         "pytest_pyramid.gates.risk", "pytest_pyramid.gates.complexity",
         "pytest_pyramid.gates.duplication", "pytest_pyramid.gates.security",
         "pytest_pyramid.gates.audit", "pytest_pyramid.gates.thresholds",
-        "pytest_pyramid.gates.shape", "pytest_pyramid.cov.measure",
-        "pytest_pyramid.cov.gates", "pytest_pyramid.verdict.reports",
+        "pytest_pyramid.gates.shape", "pytest_pyramid.gates.cov.measure",
+        "pytest_pyramid.gates.cov.gates", "pytest_pyramid.verdict.reports",
     }
     # the flaky gate's logic is judged at the end of every run, not parsed at its start
     for marker, also in (("PYRAMID-MODULES", {"pytest_pyramid.gates.flaky"}),

@@ -237,7 +237,7 @@ def test_real_repo_size_band(repo: Path) -> None:
     ("setup", "reason"),
     [
         ("no-base", "base revision 'origin/main' not found"),
-        ("not-a-repo", "is not a git work tree"),
+        ("not-a-repo", "is not a git checkout"),
         ("shallow", "shallow clone"),
     ],
 )

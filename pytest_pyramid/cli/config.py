@@ -31,9 +31,9 @@ def add(commands: Commands) -> None:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     """Everything a pytest run (and ``pyramid deploy``) would check at start-up, run none."""
-    from pytest_pyramid.cov.config import parse_coverage_settings
     from pytest_pyramid.deploy.config import project_config
     from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.gates.cov.config import parse_coverage_settings
     from pytest_pyramid.gates.engine import GateEngine
     from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules
 

@@ -1,4 +1,5 @@
-"""The deploy commands of ``pyramid``: parse the arguments, call :mod:`.service`, print.
+"""The deploy commands of ``pyramid``: parse the arguments, call :mod:`.service` (and
+:mod:`.status`, :mod:`.teardown`, :mod:`.show`), print.
 
 Exit codes: 0 ok, 1 refused / rolled back / aborted / degraded, 2 needs approval or (status) a
 rollout in progress, 3 usage or state error (one line on stderr, from ``pytest_pyramid.cli``).
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.deploy.service import StatusReport
+    from pytest_pyramid.deploy.status import StatusReport
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -282,10 +283,10 @@ def _environment(config: DeployConfig) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.status import status
 
     config = _config(args)
-    report = service.status(config)
+    report = status(config)
     if args.json:
         _say(json.dumps({**report.as_dict(), "environment": config.environment}, indent=2,
                         default=str))
@@ -304,19 +305,19 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.teardown import stop
 
-    return service.stop(_config(args), force=args.force, wait=args.wait, out=_say)
+    return stop(_config(args), force=args.force, wait=args.wait, out=_say)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.show import history_detail, history_rows
 
     config = _config(args)
     if args.id is not None:
-        _say(json.dumps(service.history_detail(config, args.id), indent=2, default=str))
+        _say(json.dumps(history_detail(config, args.id), indent=2, default=str))
         return 0
-    rows = service.history_rows(config, args.limit)
+    rows = history_rows(config, args.limit)
     if rows is None:  # say where it was looked for and what writes it; create nothing
         if args.json:
             _say("[]")
@@ -346,11 +347,11 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.show import stats
     from pytest_pyramid.durations import format_duration
 
     config = _config(args)
-    figures = service.stats(config, args.days)
+    figures = stats(config, args.days)
     if args.json:
         _say(json.dumps({**asdict(figures), "environment": config.environment}, indent=2))
         return 0

@@ -37,7 +37,9 @@ def staged(config: DeployConfig, commit: str, now: datetime,
 
 
 def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) -> str | None:
-    from pytest_pyramid.deploy.history import History
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import deployments_read_only
 
     here = config.environment or "this environment"
     asked = f" (required by {need.origin})"
@@ -47,11 +49,11 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
     if not need.history.exists():
         return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
                 f"{asked}; {need.environment} has no history yet")
-    history = History(need.history)
-    try:
-        rows = history.deployments()
-    finally:
-        history.close()
+    try:  # read-only: checking a requirement never creates, migrates or replays anything there
+        rows = deployments_read_only(need.history)
+    except sqlite3.Error as exc:
+        return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
+                f"{asked}; {need.environment}'s history {need.history} cannot be read ({exc})")
     window = timedelta(seconds=need.within)
     healthy = [row for row in rows
                if row.commit == commit and row.kind == "deploy" and not row.dry_run

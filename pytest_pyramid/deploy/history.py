@@ -371,7 +371,7 @@ class History:
 
     # -- reads ------------------------------------------------------------------------------
     def deployments(self, *, limit: int | None = None) -> list[Deployment]:
-        query = "SELECT * FROM deployments ORDER BY id DESC"
+        query = _DEPLOYMENTS
         params: tuple[int, ...] = ()
         if limit is not None:
             query += " LIMIT ?"
@@ -447,6 +447,22 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             db.execute("UPDATE deployments SET cause = ? WHERE id = ?",
                        (legacy_cause(outcome, reason or ""), ident))
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+#: every deployment, newest first
+_DEPLOYMENTS = "SELECT * FROM deployments ORDER BY id DESC"
+
+
+def deployments_read_only(path: Path) -> list[Deployment]:
+    """Another environment's deployments (``requires``), read without writing a byte of its
+    database: opened ``mode=ro``, so no table is created or migrated, no queued record is
+    replayed and the journal mode stays (what opening a :class:`History` may all do).
+    Raises sqlite3.Error when the file cannot be read as a history."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=READ_TIMEOUT_S)) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(_DEPLOYMENTS).fetchall()
+    return [_deployment(row) for row in rows]
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:

@@ -1,6 +1,7 @@
-"""What each deploy command does: the orchestration behind ``pyramid deploy | approve | status |
-abort | promote | rollback | stop | history | stats``. The CLI parses and prints; this module
-decides. Progress lines go to ``out`` as they happen (a deploy takes minutes).
+"""What each deploy command does: the orchestration behind ``pyramid deploy | approve | abort |
+promote | rollback`` (``status``: deploy/status.py, ``stop``: deploy/teardown.py, ``history``
+and ``stats``: deploy/show.py, each using this module's helpers). The CLI parses and prints;
+this module decides. Progress lines go to ``out`` as they happen (a deploy takes minutes).
 
 Exit codes: 0 ok, 1 refused / rolled back / aborted / degraded, 2 needs approval or (status)
 a rollout in progress, 3 usage or state error (a :class:`PyramidError` the CLI prints).
@@ -14,7 +15,7 @@ import os
 import signal
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path  # noqa: TC003  (a run-time name: helpers editing this module use it)
 from typing import TYPE_CHECKING, TextIO
@@ -32,11 +33,10 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
-    from pytest_pyramid.deploy.processes import Registry, Version
+    from pytest_pyramid.deploy.processes import Registry
     from pytest_pyramid.deploy.rollout import Deployer, Outcome
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import DeployState
-    from pytest_pyramid.deploy.stats import DeployStats
     from pytest_pyramid.deploy.supervisor import Job
     from pytest_pyramid.verdict.trust import Trust
 
@@ -933,148 +933,6 @@ def _trusted_for_approval(config: DeployConfig, history: History | None, now: da
     return trust, anchors
 
 
-# -- status ----------------------------------------------------------------------------------------
-@dataclass
-class StatusReport:
-    exit_code: int
-    router: dict[str, object]
-    stable: dict[str, object] | None
-    rollout: dict[str, object] | None
-    previous: dict[str, object] | None
-    deploy_process_running: bool
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-def status(config: DeployConfig) -> StatusReport:
-    """0 healthy and idle, 1 degraded, 2 a rollout in progress (watched), 3 state error."""
-    from pytest_pyramid.deploy import processes, supervisor
-    from pytest_pyramid.deploy.state import StateError
-
-    router = _router(config)
-    notes: list[str] = []
-    seen = supervisor.watcher(config.work_dir, config.lease_timeout)
-    resumed: list[str] = []
-    if not seen.lock_held:  # a dead supervisor: the next command resumes its rollout at once
-        resume_if_orphaned(config, resumed.append)
-    state_error: str | None = None
-    try:
-        state = load_state(config, router, notes.append, repair=False)
-    except StateError as exc:
-        from pytest_pyramid.deploy.state import DeployState
-
-        state, state_error = DeployState(), str(exc)
-    if notes:
-        state_error = state_error or notes[0]
-    extra_notes: list[str] = []
-    health = router.check()
-    actual = router.actual()
-    running = seen.fresh
-    # A router that was never started (or was stopped) is only a problem when it should serve.
-    serving = state.stable is not None or state.rollout is not None
-    problems = [f"router: {p}" for p in health.problems if serving or p.startswith("orphaned")]
-    if state_error:
-        problems.insert(0, f"state: {state_error}")
-
-    def version(v: Version | None, role: str) -> dict[str, object] | None:
-        if v is None:
-            return None
-        alive = processes.version_alive(v)
-        healthy = alive and processes.http_ok(
-            f"http://{v.addr}{config.health_path}", 2.0)[0]
-        starting = state.rollout is not None and state.rollout.status == "starting" and \
-            role == "new version" and running
-        if not healthy and not (alive and starting):  # a health check under way is no problem
-            problems.append(f"{role} {v.commit[:12]} at {v.addr} (pid {v.pid}) is "
-                            + ("not healthy" if alive else "not running"))
-        return {**v.as_dict(), "alive": alive, "healthy": healthy}
-
-    stable = version(state.stable, "stable")
-    rollout = None
-    if state.rollout is not None:
-        r = state.rollout
-        rollout = {**r.as_dict(), "canary": version(r.canary, "new version")}
-        if r.status == "stuck":
-            problems.append(f"rollout #{r.id} is stuck: {r.reason}")
-        elif not running:
-            problems.append(f"rollout #{r.id} is {r.status} at {r.weight}% and unwatched: "
-                            f"{seen.why}; "
-                            + ("; ".join(resumed) or "`pyramid abort` or `pyramid rollback` "
-                                                     "take the lease and act"))
-    extra_notes += _watch_report(config, state, lock_held=seen.lock_held, problems=problems)
-    previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
-        if state.previous else None
-    known = {v.pid for _, v in state.versions()}
-    ours = {v.addr for _, v in state.versions() if processes.version_alive(v)}
-    for addr in sorted(actual.weights if actual else ()):
-        if addr not in ours:  # e.g. a failed first deployment: nothing healthy to return to
-            problems.append(f"router: sends traffic to {addr}, where no running version of "
-                            "this work folder answers")
-    for leaked in _registry(config).alive():
-        if leaked.pid not in known:
-            problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
-                            "is neither stable nor a rollout's (`pyramid stop` stops it)")
-    history = _existing_history(config, notes.append) if not seen.lock_held else None
-    if history is not None:
-        with contextlib.suppress(sqlite3.Error, OSError):
-            for row in history.open_rows():
-                if state.rollout is None or row.id != state.rollout.id:
-                    problems.append(f"history #{row.id} is {row.outcome} but no deploy process "
-                                    "runs it")
-    router_info: dict[str, object] = {
-        "kind": config.router, "url": router.url, "running": health.running,
-        "generation": actual.generation if actual else None,
-        "weights": actual.weights if actual else None,
-    }
-    if state_error:
-        code = 3
-    elif problems:
-        code = 1
-    elif state.rollout is not None:
-        code = 2
-    else:
-        code = 0
-    return StatusReport(code, router_info, stable, rollout, previous, running, problems,
-                        [*notes, *extra_notes])
-
-
-def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
-                  problems: list[str]) -> list[str]:
-    """What watches the serving release after its rollout (notes), and what the watch found
-    (problems). No watch running where one should: one is started (the serving release is
-    always watched while the service runs)."""
-    from pytest_pyramid.deploy import supervisor
-
-    stable = state.stable
-    if stable is None or state.rollout is not None:
-        return []  # nothing serves, or the rollout's supervisor watches
-    serving = f"{stable.commit[:12]} at {stable.addr}"
-    if config.watch == "off":
-        return [f"watch: off: nothing judges {serving}'s traffic after its rollout"]
-    record = supervisor.read_watch_status(config.work_dir)
-    found = record if record is not None and record.get("pid") == stable.pid else {}
-    if found.get("state") == "degraded":
-        what = "its analysis stayed blind after the bake" if found.get("cause") == "blind" \
-            else "its traffic breached the limits after the bake"
-        problems.append(f"stable {stable.commit[:12]} is degraded: {what} "
-                        f"({found.get('reason')}); watch policy {found.get('policy')}")
-    pid = _live_watch(config)
-    if pid is None:
-        if lock_held:
-            return []  # a command acts on traffic right now; it starts the watch after
-        started: list[str] = []
-        start_watch(config, started.append)
-        return [f"watch: none was running; {line.removeprefix('[watch] ')}"
-                for line in started]
-    if found.get("state") == "blind":
-        problems.append(f"stable {stable.commit[:12]} is unjudged: the watch is blind "
-                        f"({found.get('reason')})")
-    return [f"watch: pid {pid} judges {serving}: its real traffic (policy {config.watch})"]
-
-
 # -- abort / promote / rollback --------------------------------------------------------------------
 def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | None, wait: float,
             out: Callable[[str], None], restore_backup: str | None = None) -> int:
@@ -1227,154 +1085,3 @@ def _restore_after_revert(config: DeployConfig, database: RestorePlan, outcome: 
         return replace(outcome, exit_code=1,
                        reason=f"{outcome.reason}; the database was not restored: {exc}")
     return replace(outcome, reason=f"{outcome.reason}; {said}") if said else outcome
-
-
-# -- stop ----------------------------------------------------------------------------------------
-def stop(config: DeployConfig, *, force: bool, wait: float, out: Callable[[str], None]) -> int:
-    """Stop the router and every version this work folder started."""
-    from pytest_pyramid.deploy.state import LockHeld, deploy_lock, lock_holder
-    from pytest_pyramid.deploy.supervisor import Heartbeat, take_over, watcher
-
-    if not config.work_dir.exists():
-        out(f"[stop] nothing is running: no work folder {config.work_dir}")
-        return 0
-    try:
-        with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
-            return _teardown(config, out)
-    except LockHeld as exc:
-        if not force:
-            out(f"[stop] refused: {exc}; stopping would pull its versions from under it. "
-                "Wait for it, `pyramid abort` it, or pass --force")
-            return 1
-        why = str(exc)
-    holder = lock_holder(config.work_dir)
-    if holder is not None:
-        out(f"[stop] --force: {why}; sending it SIGTERM so it rolls back and exits")
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(holder, signal.SIGTERM)
-    else:
-        out(f"[stop] --force: {why}, but its pid cannot be confirmed; it is not signalled")
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            with deploy_lock(config.work_dir), Heartbeat(config.work_dir, "stop"):
-                return _teardown(config, out)
-        except LockHeld:
-            # a frozen supervisor never acts on its SIGTERM: once its heartbeat is stale its
-            # lease is taken (SIGKILL, only when proven ours) and the stop goes on
-            if not watcher(config.work_dir, config.lease_timeout).fresh and \
-                    take_over(config.work_dir, config.lease_timeout, out):
-                continue
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)
-    out(f"[stop] --force: the deploy still holds the lock after {wait:g}s; stopping without it")
-    return _teardown(config, out)
-
-
-def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
-    from pytest_pyramid.deploy import processes, supervisor
-    from pytest_pyramid.deploy.router_kinds import BY_NAME
-    from pytest_pyramid.deploy.state import DeployState, StateError, save_state
-
-    router = _router(config)
-    registry = _registry(config)
-    try:
-        state = load_state(config, router, out, repair=False)
-    except StateError as exc:
-        out(f"[stop] {exc}; stopping what the router and the process registry show")
-        state = DeployState()
-    acted = False
-    watch = supervisor.stop_watch(config.work_dir, config.stop_timeout)
-    if watch is not None:
-        acted = True
-        out(f"[stop] {watch}")
-    # The router first: clients then get refused connections, not 502s from dying versions.
-    stopped = router.stop(config.stop_timeout)
-    if stopped is not None:
-        acted = True
-        out(f"[stop] router at {router.url}: {stopped}")
-    elif not BY_NAME[config.router].runs_here:
-        out(f"[stop] router: {config.router} router at {router.url} is yours to stop; left as "
-            "it is")
-    versions: list[tuple[str, Version]] = state.versions()
-    known = {v.pid for _, v in versions}
-    versions += [("registered", v) for v in registry.alive() if v.pid not in known]
-    failed: list[str] = []
-    for role, version in versions:
-        label = f"{role} {version.commit[:12]} at {version.addr} (pid {version.pid})"
-        if version.start_ticks is None and processes.is_alive(version.pid):
-            # Without a recorded start time a live pid may be a stranger's: never signal it.
-            out(f"[stop] {label}: no recorded start time to confirm the pid; not signalled")
-            failed.append(label)
-            continue
-        if not processes.version_alive(version) and not processes.remnants(version):
-            registry.remove(version)
-            out(f"[stop] {label} had already exited; forgotten")
-            continue
-        acted = True
-        if processes.stop(version, config.stop_timeout, registry):
-            out(f"[stop] {label} stopped")
-        else:
-            out(f"[stop] {label} is STILL RUNNING after SIGKILL")
-            failed.append(label)
-    registry.forget_dead()
-    history = _history(config, out)
-    if state.rollout is not None:
-        rollout = state.rollout
-        with contextlib.suppress(sqlite3.Error, OSError):
-            row = history.get(rollout.id)
-            # A rollout still open in the history would stay in progress for ever; stopping
-            # ends it like an abort. The stop itself is not a deployment: no row of its own.
-            if row is not None and row.outcome in ("in_progress", "paused", "failed"):
-                history.finish(rollout.id, outcome="aborted",
-                               reason=(f"{row.reason}; " if row.reason else "")
-                               + f"stopped by `pyramid stop` at {rollout.weight}% "
-                                 f"({rollout.status})", cause="interrupted")
-                out(f"[stop] rollout #{rollout.id} of {rollout.commit[:12]} ({rollout.status} at "
-                    f"{rollout.weight}%) recorded as aborted")
-    _close_orphan_rows(history, DeployState(), out)
-    history.close()
-    if failed:
-        return 1  # what could not be stopped stays in the state, so status still shows it
-    if state.stable is not None or state.rollout is not None or state.previous is not None or \
-            config.state_path.exists():
-        with contextlib.suppress(OSError):
-            save_state(config.state_path, DeployState(extra=state.extra))
-    if not acted:
-        out(f"[stop] nothing is running in {config.work_dir}")
-    else:
-        out(f"[stop] done: nothing of {config.work_dir} is running")
-    return 0
-
-
-# -- history and stats -----------------------------------------------------------------------------
-def history_rows(config: DeployConfig, limit: int) -> list[dict[str, object]] | None:
-    """The latest deployments, or None when there is no history yet."""
-    history = _existing_history(config, lambda _: None)
-    if history is None:
-        return None
-    return [asdict(d) for d in history.deployments(limit=limit)]
-
-
-def history_detail(config: DeployConfig, deployment_id: int) -> dict[str, object]:
-    history = _existing_history(config, lambda _: None)
-    if history is None:
-        raise UsageFailure(f"no deployment #{deployment_id}: no history at {config.history_path}")
-    found = history.get(deployment_id)
-    if found is None:
-        raise UsageFailure(f"no deployment #{deployment_id} in {config.history_path}")
-    from pytest_pyramid.deploy.verify import records
-
-    return {**asdict(found), "steps": history.steps(deployment_id),
-            "verify": records(config.work_dir, deployment_id)}
-
-
-def stats(config: DeployConfig, days: float) -> DeployStats:
-    from pytest_pyramid.deploy.history import now_utc
-    from pytest_pyramid.deploy.stats import compute
-
-    history = _existing_history(config, lambda _: None)
-    return compute(history.deployments() if history is not None else [], now=now_utc(),
-                   window=timedelta(days=days))
-

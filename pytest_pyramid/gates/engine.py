@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.results import GateResult
+    from pytest_pyramid.run.changes import Memo
     from pytest_pyramid.run.summary import RunSummary
     from pytest_pyramid.schema_passes import SchemaPasses
 
@@ -167,13 +168,16 @@ class GateEngine:
         risk_base: str | None = None,
         environ: Mapping[str, str] | None = None,
         passes: SchemaPasses | None = None,
+        changes: Memo | None = None,
     ) -> GateEngine:
         """Prepare every spec now; raises ConfigError on bad configuration.
 
         ``risk_base`` (e.g. from a command-line option) wins over ``PYRAMID_RISK_BASE``,
         which wins over ``[tool.pyramid.risk] base``. ``passes``: see ``schema_passes``.
+        ``changes``: the run's memo of what changed since a base (``run/changes.py``).
         """
-        setup = Setup(settings, today=today, risk_base=risk_base, environ=environ)
+        setup = Setup(settings, today=today, risk_base=risk_base, environ=environ,
+                      changes=changes)
         specs = discover()
         configs = parse_gate_overrides(setup.raw.get("gates"), setup.source, specs, passes)
         prepared = []

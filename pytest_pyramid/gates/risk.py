@@ -21,14 +21,14 @@ Config (risk assessment is opt-in: it runs when ``[tool.pyramid.risk]`` or
 A factor adds its weight once when any changed file matches one of its globs (``**`` = any
 directories; a glob without ``/`` matches a file name anywhere); its evidence lists the files.
 The diff is the working tree (tracked changes and untracked files) against the merge base of
-``base`` and HEAD, i.e. what the tests just ran on. When git, the repository or the base is
+``base`` and HEAD, i.e. what the tests just ran on (``run/changes.py``, shared with flaky on
+arrival and the coverage gate). When git, the repository or the base is
 missing (a shallow CI clone), the assessment says so, takes the ``high`` row of the approval
 matrix and the gate is ``not_evaluated``: unknown risk is never reported as low.
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,13 +36,14 @@ from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.specs.risk import GATE_ID, diff_base
 from pytest_pyramid.globs import glob_match
 from pytest_pyramid.results import GateResult, Level, OnMissing
-from pytest_pyramid.run._git import run_git
+from pytest_pyramid.run.changes import since
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from pytest_pyramid.gates.spec import Context, GateConfig, Setup
+    from pytest_pyramid.run.changes import Changes, Memo
 
 RiskLevel = Literal["low", "medium", "high"]
 RISK_LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
@@ -158,10 +159,6 @@ class RiskAssessment:
         return data
 
 
-class RiskUnavailable(Exception):
-    """The change could not be computed (no git, no repository, base not found)."""
-
-
 # --- config -------------------------------------------------------------------------------
 
 
@@ -235,55 +232,24 @@ def _parse_approvals(
     return approvals
 
 
-# --- git ------------------------------------------------------------------------------------
+# --- the change ------------------------------------------------------------------------------
 
 
-def _git(repo: Path, *args: str) -> str:
-    try:
-        proc = run_git(repo, *args, timeout=60)
-    except FileNotFoundError:
-        raise RiskUnavailable("git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise RiskUnavailable(f"git {' '.join(args)} took longer than 60 s") from None
-    if proc.returncode != 0:
-        raise RiskUnavailable(f"git {' '.join(args)}: {proc.stderr.strip() or proc.returncode}")
-    return proc.stdout
-
-
-def changed_files(repo: Path, base: str) -> tuple[str, list[ChangedFile]]:
-    """The merge base with ``base`` and the files changed since, working tree included."""
-    try:
-        _git(repo, "rev-parse", "--is-inside-work-tree")
-    except RiskUnavailable as exc:
-        raise RiskUnavailable(f"{repo} is not a git work tree ({exc})") from None
-    try:
-        _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
-    except RiskUnavailable:
-        shallow = _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
-        hint = " (shallow clone: fetch the base, e.g. git fetch --unshallow)" if shallow else ""
-        raise RiskUnavailable(f"base revision {base!r} not found{hint}") from None
-    try:
-        merge_base = _git(repo, "merge-base", base, "HEAD").strip()
-    except RiskUnavailable as exc:
-        raise RiskUnavailable(f"no merge base between {base!r} and HEAD ({exc})") from None
-    files: dict[str, ChangedFile] = {}
-    out = _git(repo, "diff", "--numstat", "-z", "--no-renames", merge_base)
-    for record in out.split("\0"):
-        if not record:
+def changed_files(changes: Changes) -> list[ChangedFile]:
+    """The changed files (``run/changes.py``) with the lines they add and delete: a binary
+    file weighs one added line, an untracked file all of its lines."""
+    files = {path: ChangedFile(path, 1 if added is None else added, deleted or 0)
+             for path, added, deleted in changes.tracked}
+    top = changes.top
+    for path in changes.untracked:
+        if path in files or top is None:
             continue
-        added, deleted, path = record.split("\t", 2)
-        # Binary files show "-": count them as one changed line so they still weigh a little.
-        files[path] = ChangedFile(path, int(added) if added != "-" else 1,
-                                  int(deleted) if deleted != "-" else 0)
-    untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
-    for path in untracked.split("\0"):
-        if path and path not in files:
-            try:
-                lines = len((repo / path).read_bytes().splitlines())
-            except OSError:
-                lines = 1
-            files[path] = ChangedFile(path, lines, 0)
-    return merge_base, sorted(files.values(), key=lambda f: f.path)
+        try:
+            lines = len((top / path).read_bytes().splitlines())
+        except OSError:
+            lines = 1
+        files[path] = ChangedFile(path, lines, 0)
+    return sorted(files.values(), key=lambda f: f.path)
 
 
 # --- assessment -----------------------------------------------------------------------------
@@ -336,12 +302,13 @@ def unavailable(settings: RiskSettings, base: str | None, reason: str) -> RiskAs
     )
 
 
-def assess_repo(repo: Path, settings: RiskSettings, base: str) -> RiskAssessment:
-    try:
-        merge_base, files = changed_files(repo, base)
-    except RiskUnavailable as exc:
-        return unavailable(settings, base, str(exc))
-    return assess(files, settings, base=base, merge_base=merge_base)
+def assess_repo(repo: Path, settings: RiskSettings, base: str,
+                memo: Memo | None = None) -> RiskAssessment:
+    """The change since ``base`` seen from ``repo``, read through the run's ``memo``."""
+    changes = since({} if memo is None else memo, repo, base)
+    if changes.reason is not None:
+        return unavailable(settings, base, changes.reason)
+    return assess(changed_files(changes), settings, base=base, merge_base=changes.merge_base)
 
 
 def risk_gate(assessment: RiskAssessment, settings: RiskSettings) -> GateResult:
@@ -393,7 +360,8 @@ def _assessment(settings: RiskSettings, ctx: Context) -> RiskAssessment | None:
     base = diff_base(ctx.setup)
     assessment = None
     if settings.enabled or base is not None:
-        assessment = assess_repo(ctx.setup.rootdir, settings, base or settings.base)
+        assessment = assess_repo(ctx.setup.rootdir, settings, base or settings.base,
+                                 ctx.setup.changes)
     ctx.shared["risk"] = assessment
     return assessment
 

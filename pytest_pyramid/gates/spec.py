@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.gates.flaky import QuarantineEntry
     from pytest_pyramid.gates.static import StaticSettings
     from pytest_pyramid.results import Level, OnMissing
+    from pytest_pyramid.run.changes import Memo
     from pytest_pyramid.run.summary import RunSummary
 
 #: a JSON Schema fragment: what an option of ``[tool.pyramid.gates]`` accepts
@@ -75,6 +76,7 @@ class Setup:
         today: dt.date | None = None,
         risk_base: str | None = None,
         environ: Mapping[str, str] | None = None,
+        changes: Memo | None = None,
     ) -> None:
         self.settings = settings
         self.raw: Mapping[str, Any] = settings.raw
@@ -85,6 +87,8 @@ class Setup:
         self._today = today
         self.risk_base = risk_base
         self.environ = os.environ if environ is None else environ
+        #: what changed since each base (run/changes.py), shared with the run's other stages
+        self.changes: Memo = {} if changes is None else changes
 
     @property
     def today(self) -> dt.date:

@@ -19,25 +19,23 @@ count travels with the test's reports as the user property ``pyramid_arrival``, 
 route (serial, xdist, shards and ``pyramid merge``) carries the same fact in the per-test
 records. Repeats are not logged: they add no test, no report and no metric sample.
 
-This module is the rule (bounds, settings, the base, the changed files: no pytest);
-``run/repeater.py`` is the pytest glue that repeats.
+This module is the rule (bounds, settings, whether arrivals can be found: no pytest); the
+base and the changed files come from ``run/changes.py``, shared with the risk and coverage
+gates; ``run/repeater.py`` is the pytest glue that repeats.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.changes import Memo
 
 #: the user property that carries an arriving test's repeats:
 #: {"repeats": n, "failed": k, "skipped": s, "needed": m}
@@ -47,9 +45,6 @@ CONFIDENCE = 0.95
 #: ``[tool.pyramid.flaky]`` defaults: on; a tenth of each tier's budget; bound below 10%
 DEFAULT_SHARE = 0.1
 DEFAULT_BOUND = 0.1
-#: the environment variable CI sets to the target branch (as the risk gate reads it)
-BASE_ENV = "PYRAMID_RISK_BASE"
-GIT_TIMEOUT_S = 30.0
 
 
 def upper_bound(clean: int, confidence: float = CONFIDENCE) -> float:
@@ -94,45 +89,6 @@ class ArrivalSettings:
                    bound=float(table.get("arrival_bound", DEFAULT_BOUND)))
 
 
-def resolve_base(settings: Settings, cli_base: str | None,
-                 environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
-    """The base revision arrivals are judged against and where it was set: the command line,
-    ``PYRAMID_RISK_BASE``, then the tracked ``[tool.pyramid.coverage] base`` or ``[tool.
-    pyramid.risk] base`` (the bases the project already names); (None, "") when none is."""
-    environ = os.environ if environ is None else environ
-    if cli_base:
-        return cli_base, "--pyramid-diff-base"
-    if environ.get(BASE_ENV):
-        return environ[BASE_ENV], BASE_ENV
-    for section in ("coverage", "risk"):
-        table = settings.raw.get(section)
-        if isinstance(table, dict) and table.get("base"):
-            return str(table["base"]), f"[tool.pyramid.{section}] base"
-    return None, ""
-
-
-def _git(top: Path, *args: str) -> str:
-    try:
-        done = run_git(top, *args, timeout=GIT_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LookupError(f"git {args[0]}: {exc}") from None
-    if done.returncode != 0:
-        raise LookupError(done.stderr.strip() or f"git {args[0]} exited {done.returncode}")
-    return done.stdout
-
-
-def changed_since(root: Path, base: str) -> tuple[Path, frozenset[str]]:
-    """The repository's top folder and the files changed since ``merge-base(base, HEAD)``,
-    working tree and untracked (not ignored) files included, relative to that top.
-    Raises LookupError naming what git refused."""
-    top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
-    merge_base = _git(top, "merge-base", base, "HEAD").strip()
-    changed = _git(top, "-c", "core.quotepath=off", "diff", "--name-only", "-z",
-                   "--no-renames", merge_base)
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
-    return top, frozenset(p for p in (changed + untracked).split("\0") if p)
-
-
 def conftest_folders(changed: frozenset[str]) -> frozenset[str]:
     """The folders (relative to the top, "" for the top) of the changed ``conftest.py`` files:
     a fixture a change made flaky makes flaky every test below its conftest."""
@@ -156,18 +112,21 @@ def arrives(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> boo
         folder = folder.rpartition("/")[0]
 
 
-def arrival_status(settings: Settings, cli_base: str | None,
+def arrival_status(settings: Settings, cli_base: str | None, memo: Memo,
                    environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
     """(the base, "") when arrivals can be found, else (None, why not): what the gate states
-    (the repeater finds the same files with :func:`changed_since`)."""
-    base, origin = resolve_base(settings, cli_base, environ)
-    if base is None:
+    (the repeater reads the same changes from the run's memo)."""
+    # imported here: every run imports this module (arrival_of), few name a base
+    from pytest_pyramid.run.changes import BASE_ENV, resolve_base, since
+
+    found = resolve_base(settings.raw, cli_base, "arrival", environ)
+    if found is None:
         return None, ("no base revision to find the tests changed since (--pyramid-diff-base, "
                       f"{BASE_ENV}, or [tool.pyramid.coverage] base)")
-    try:
-        changed_since(Path(settings.rootdir), base)
-    except LookupError as exc:
-        return None, f"base {base!r} (from {origin}): {exc}"
+    base, origin = found
+    changes = since(memo, Path(settings.rootdir), base)
+    if changes.reason is not None:
+        return None, f"base {base!r} (from {origin}): {changes.reason}"
     return base, ""
 
 

@@ -107,21 +107,15 @@ class Reconciliation:
         of the suite than it seems to, found from what the run saw."""
         facts = self.facts
         problems = self._setup_problems()
-        if facts.foreign_code:
-            problems.append({
-                "kind": "foreign_code",
-                "message": "the code under test is not the tree's: "
-                f"{shown_paths(facts.foreign_code)}",
-            })
+        problems.extend(naming("foreign_code", facts.foreign_code,
+                               "the code under test is not the tree's"))
         reasons = self._narrowed(run)
         run.filter_reasons.extend(reasons)
         problems.extend({"kind": "narrowed", "message": r} for r in reasons)
-        if facts.duplicate_ids:
-            problems.append({
-                "kind": "duplicate_ids",
-                "message": "two or more tests share a node id, so their outcomes cannot all be "
-                f"counted: {shown_paths(facts.duplicate_ids)} (give each test its own name)",
-            })
+        problems.extend(naming(
+            "duplicate_ids", facts.duplicate_ids,
+            "two or more tests share a node id, so their outcomes cannot all be counted",
+            " (give each test its own name)"))
 
         never_ran = self._never_ran(run)
         if never_ran:
@@ -315,6 +309,13 @@ class Reconciliation:
                 self.exclusions.append({"what": what, "file": where, "files": hit[:SHOWN],
                                         "count": len(hit)})
         return left_out
+
+
+def naming(kind: str, paths: list[str], what: str, advice: str = "") -> list[Problem]:
+    """One problem naming ``paths`` (the first few), or none when there are none."""
+    if not paths:
+        return []
+    return [{"kind": kind, "message": f"{what}: {shown_paths(paths)}{advice}"}]
 
 
 class SuiteFiles(NamedTuple):

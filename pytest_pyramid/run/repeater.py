@@ -9,14 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.arrival import (
-    PROPERTY,
-    arrives,
-    attempts_needed,
-    changed_since,
-    conftest_folders,
-)
-from pytest_pyramid.run.stash import TIER_KEY
+from pytest_pyramid.run.arrival import PROPERTY, arrives, attempts_needed, conftest_folders
+from pytest_pyramid.run.changes import since
+from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
@@ -37,10 +32,11 @@ class ArrivalRepeater:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        try:
-            top, changed = changed_since(Path(self.settings.rootdir), self.base)
-        except LookupError:
+        memo = session.config.stash.setdefault(CHANGES_KEY, {})
+        changes = since(memo, Path(self.settings.rootdir), self.base)
+        if changes.top is None or changes.reason is not None:
             return  # the gate says why (arrival_status): nothing is repeated blind
+        top, changed = changes.top, changes.names()
         # one resolve() per file, not per item: a file of a 60k-item suite holds hundreds
         changed_file: dict[Path, bool] = {}
         fixtures = conftest_folders(changed)

@@ -8,6 +8,7 @@ import pytest
 
 if TYPE_CHECKING:  # imported by the entry point: a project without [tool.pyramid] pays nothing
     from pytest_pyramid.config import Settings
+    from pytest_pyramid.run.changes import Memo
     from pytest_pyramid.run.summary import RunEnd, RunSummary
     from pytest_pyramid.schema_passes import SchemaPasses
 
@@ -29,3 +30,6 @@ EXPLAINED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 RUN_END_KEY: pytest.StashKey[RunEnd] = pytest.StashKey()
 #: Tables known to have passed the schema (pytest's cache), and the ones that passed now.
 SCHEMA_PASSES_KEY: pytest.StashKey[SchemaPasses] = pytest.StashKey()
+#: What changed since each base revision asked for (run/changes.py: ``since``), computed
+#: once per process: flaky on arrival, the risk gate and the coverage gate share it.
+CHANGES_KEY: pytest.StashKey[Memo] = pytest.StashKey()

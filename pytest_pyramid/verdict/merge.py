@@ -989,9 +989,9 @@ def _coverage(
     out: Path | None,
     errors: list[str],
 ) -> Any:
-    from pytest_pyramid.cov.combine import ShardCoverage, merged_state
-    from pytest_pyramid.cov.config import parse_coverage_settings
-    from pytest_pyramid.cov.gates import evaluate
+    from pytest_pyramid.gates.cov.combine import ShardCoverage, merged_state
+    from pytest_pyramid.gates.cov.config import parse_coverage_settings
+    from pytest_pyramid.gates.cov.gates import evaluate
 
     cov_settings = parse_coverage_settings(
         settings.raw, settings.source, settings.tier_names,

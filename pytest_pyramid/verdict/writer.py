@@ -277,7 +277,7 @@ class VerdictWriter:
     def finish_shard(self, run: RunSummary, end: RunEnd, judged: Judged) -> ShardResult:
         """Write the partial result of a CI shard; the exit status is pytest's own (test
         failures and crashes), except that a shard with nothing to run exits 0."""
-        from pytest_pyramid.cov.plugin import PLUGIN_NAME
+        from pytest_pyramid.gates.cov.plugin import PLUGIN_NAME
         from pytest_pyramid.verdict.partial import (
             build_partial,
             code_facts,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.cov.changed import (
+from pytest_pyramid.gates.cov.changed import (
     _unquote,
     cap_listing,
     changed_lines,

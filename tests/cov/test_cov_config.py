@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from pytest_pyramid.config_schema import check_table
-from pytest_pyramid.cov.config import CoverageSettings, TierCoverage, parse_coverage_settings
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.cov.config import CoverageSettings, TierCoverage, parse_coverage_settings
 
 TIERS = ("unit", "integration", "contract", "e2e", "performance", "security")
 SOURCE = "/repo/pyproject.toml"

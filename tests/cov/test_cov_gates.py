@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from pytest_pyramid.cov.changed import ChangedLines
-from pytest_pyramid.cov.config import CoverageSettings, TierCoverage
-from pytest_pyramid.cov.gates import CoverageState, changed_figure, evaluate, passes
-from pytest_pyramid.cov.measure import TOTAL, FileLines, Measurement, Numbers
+from pytest_pyramid.gates.cov.changed import ChangedLines
+from pytest_pyramid.gates.cov.config import CoverageSettings, TierCoverage
+from pytest_pyramid.gates.cov.gates import CoverageState, changed_figure, evaluate, passes
+from pytest_pyramid.gates.cov.measure import TOTAL, FileLines, Measurement, Numbers
 from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.run.summary import RunSummary, TierStats
 

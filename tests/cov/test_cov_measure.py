@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.cov.measure import (
+from pytest_pyramid.gates.cov.measure import (
     TOTAL,
     Numbers,
     anchored_regex,

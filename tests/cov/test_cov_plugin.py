@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from pytest_pyramid.config import parse_settings
-from pytest_pyramid.cov.plugin import (
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.cov.plugin import (
     PLUGIN_NAME,
     CoveragePlugin,
     context_problem,
     register_coverage,
 )
-from pytest_pyramid.cov.sources import path_filter, resolve_sources
-from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.gates.cov.sources import path_filter, resolve_sources
 
 coverage = pytest.importorskip("coverage")
 

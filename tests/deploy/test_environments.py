@@ -115,6 +115,33 @@ def test_production_refuses_until_staging_deployed_the_commit_healthily(layout: 
         history.close()
 
 
+def test_checking_requires_leaves_stagings_database_byte_identical(layout: Path) -> None:
+    """Production reads staging's history read-only: opening it as a History would replay
+    staging's queued records (and create or migrate its tables) from production's check."""
+    production = load_config(layout, env="production", cwd=layout)
+    where = production.requires_history
+    assert where is not None
+    where.parent.mkdir(parents=True)
+    history = History(where)
+    good = _succeeded(history, COMMIT)
+    history.close()
+    queued = where.with_name(where.name + ".pending.jsonl")
+    queued.write_text(json.dumps({"op": "update", "id": good, "values": {"reason": "q"}}) + "\n")
+    before = where.read_bytes()
+    assert staged(production, COMMIT, now_utc()) is None
+    assert where.read_bytes() == before
+    assert queued.exists()  # staging's own next command writes it, not production's check
+
+
+def test_an_unreadable_required_history_refuses_naming_it(layout: Path) -> None:
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.requires_history is not None
+    production.requires_history.parent.mkdir(parents=True)
+    production.requires_history.write_bytes(b"not a database" * 100)
+    refused = str(staged(production, COMMIT, now_utc()))
+    assert f"staging's history {production.requires_history} cannot be read" in refused
+
+
 def test_pyramid_deploy_without_env_is_one_line_and_exit_3(layout: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest_pyramid", "deploy", "--dry-run"],
                           cwd=layout, capture_output=True, text=True, timeout=120, check=False)

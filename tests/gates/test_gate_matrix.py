@@ -444,7 +444,7 @@ CASES = [
     pytest.param(Case(
         config=RISK, files=unit(),  # no git repository at all
         gates=(Gate("risk.approval", "not_evaluated", None, "risk < medium", "approve",
-                    "approve", message="is not a git work tree"),),
+                    "approve", message="is not a git checkout"),),
         decision="needs_approval", exit=0, reason="treated as high risk: needs 3 approval(s)",
         extra=lambda v: _assert_equal((v["risk"]["level"], v["risk"]["assessed"]),
                                       ("high", False)),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.cov.data_files import strangers, suffix_pid
+from pytest_pyramid.gates.cov.data_files import strangers, suffix_pid
 from pytest_pyramid.run.imported import (
     CodeFacts,
     CodeSeen,

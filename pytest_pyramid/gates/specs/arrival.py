@@ -16,14 +16,14 @@ def _active(setup: Setup) -> bool:
     """On where the project named a base (or asked for it): ``[tool.pyramid.flaky] arrival``
     true, or a base from ``--pyramid-diff-base``, ``PYRAMID_RISK_BASE`` or the tracked
     configuration; off with ``arrival = false``."""
-    from pytest_pyramid.run.arrival import resolve_base
+    from pytest_pyramid.run.changes import resolve_base
 
     table = setup.raw.get("flaky")
     asked = table.get("arrival") if isinstance(table, dict) else None
     if asked is False:
         return False
-    return asked is True or resolve_base(setup.settings, setup.risk_base, setup.environ)[0] \
-        is not None
+    return asked is True or resolve_base(setup.raw, setup.risk_base, "arrival",
+                                         setup.environ) is not None
 
 
 def _evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
@@ -32,7 +32,7 @@ def _evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
 
     arrival = ArrivalSettings.from_table(ctx.setup.raw.get("flaky"))
     base, why_not = arrival_status(ctx.setup.settings, ctx.setup.risk_base,
-                                   ctx.setup.environ)
+                                   ctx.setup.changes, ctx.setup.environ)
     return [arrival_gate(ctx.run.every_item(), base=base, why_not=why_not, bound=arrival.bound,
                          level=config.level, on_missing=config.on_missing)]
 

@@ -10,13 +10,15 @@ if TYPE_CHECKING:
     from pytest_pyramid.gates.spec import Setup
 
 GATE_ID = "risk.approval"
-#: the environment variable that names the base revision (CI sets it to the target branch)
-BASE_ENV = "PYRAMID_RISK_BASE"
 
 
 def diff_base(setup: Setup) -> str | None:
-    """``--pyramid-diff-base`` wins over ``PYRAMID_RISK_BASE``, which wins over the table."""
-    return setup.risk_base or setup.environ.get(BASE_ENV) or None
+    """``--pyramid-diff-base`` wins over ``PYRAMID_RISK_BASE``, which wins over the table
+    (``run/changes.py: resolve_base``, the one resolution of every stage's base)."""
+    from pytest_pyramid.run.changes import resolve_base
+
+    found = resolve_base(setup.raw, setup.risk_base, "risk", setup.environ)
+    return None if found is None else found[0]
 
 
 def _active(setup: Setup) -> bool:

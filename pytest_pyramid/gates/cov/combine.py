@@ -5,7 +5,7 @@ survive) with paths relative to the project directory: the merge job checks the 
 somewhere else. ``pyramid merge`` folds the shards' files into one with coverage.py's own
 ``CoverageData.update`` (lines and arcs are unions, exactly what ``coverage combine`` does),
 maps the paths onto its checkout, and measures the combined data with the same code an
-unsharded run uses (:func:`pytest_pyramid.cov.measure.measure`).
+unsharded run uses (:func:`pytest_pyramid.gates.cov.measure.measure`).
 
 Coverage (and the plugin's helpers that import pytest) are imported when a function runs.
 """
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from coverage import Coverage
     from coverage.data import CoverageData
 
-    from pytest_pyramid.cov.config import CoverageSettings
-    from pytest_pyramid.cov.gates import CoverageState
+    from pytest_pyramid.gates.cov.config import CoverageSettings
+    from pytest_pyramid.gates.cov.gates import CoverageState
 
 
 def file_sha256(path: Path) -> str:
@@ -152,16 +152,16 @@ def merged_state(
     out: Path | None = None,
 ) -> CoverageState:
     """Combine the shards' data and measure it as an unsharded run would: a
-    :class:`CoverageState` for :func:`pytest_pyramid.cov.gates.evaluate`."""
-    from pytest_pyramid.cov.changed import changed_lines
-    from pytest_pyramid.cov.gates import CoverageState
-    from pytest_pyramid.cov.measure import (
+    :class:`CoverageState` for :func:`pytest_pyramid.gates.cov.gates.evaluate`."""
+    from pytest_pyramid.gates.cov.changed import changed_lines
+    from pytest_pyramid.gates.cov.gates import CoverageState
+    from pytest_pyramid.gates.cov.measure import (
         group_contexts,
         measure,
         test_context_classifier,
         tier_classifier,
     )
-    from pytest_pyramid.cov.sources import path_filter, resolve_sources
+    from pytest_pyramid.gates.cov.sources import path_filter, resolve_sources
 
     rootdir = str(project_dir)
     modes = {s.mode for s in shards}

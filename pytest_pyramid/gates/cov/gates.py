@@ -12,12 +12,12 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.cov.changed import ChangedLines, cap_listing
-from pytest_pyramid.cov.measure import TOTAL, Measurement, Numbers
+from pytest_pyramid.gates.cov.changed import ChangedLines, cap_listing
+from pytest_pyramid.gates.cov.measure import TOTAL, Measurement, Numbers
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
 if TYPE_CHECKING:
-    from pytest_pyramid.cov.config import CoverageSettings
+    from pytest_pyramid.gates.cov.config import CoverageSettings
     from pytest_pyramid.run.summary import RunSummary
 
 MAX_WARNINGS_LISTED = 10

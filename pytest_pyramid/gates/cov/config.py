@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.run.changes import resolve_base
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -61,14 +62,6 @@ class CoverageSettings:
         return None
 
 
-def _revision(key: str, value: object, source: str) -> str:
-    # A leading "-" would be read by git as an option (the table's base is checked by the
-    # schema; this is for the command line's).
-    if not isinstance(value, str) or not value.strip() or value.strip().startswith("-"):
-        raise ConfigError(key, value, source, "must be a git revision, e.g. 'origin/main'")
-    return value.strip()
-
-
 def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
 
@@ -103,14 +96,8 @@ def parse_coverage_settings(
 
     total = _float(table.get("total"))
     changed = _float(table.get("changed_lines"))
-    base: str | None = None
-    base_from = ""
-    if "base" in table:
-        base = str(table["base"]).strip()
-        base_from = "[tool.pyramid.coverage] base"
-    if cli_base is not None:
-        base = _revision("--pyramid-diff-base", cli_base, "command line")
-        base_from = "--pyramid-diff-base"
+    found = resolve_base(raw, cli_base, "coverage")
+    base, base_from = found if found is not None else (None, "")
 
     cov_source: tuple[str, ...] = ()
     cov_source_from = ""

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from pytest_pyramid.cov.config import CoverageSettings, parse_coverage_settings
-from pytest_pyramid.cov.sources import path_filter, resolve_sources
-from pytest_pyramid.cov.warning import PyramidWarning
-from pytest_pyramid.run.stash import TIER_KEY
+from pytest_pyramid.gates.cov.config import CoverageSettings, parse_coverage_settings
+from pytest_pyramid.gates.cov.sources import path_filter, resolve_sources
+from pytest_pyramid.gates.cov.warning import PyramidWarning
+from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Mapping
 
     from coverage import Coverage
 
-    from pytest_pyramid.cov.gates import CoverageReport, CoverageState
+    from pytest_pyramid.gates.cov.gates import CoverageReport, CoverageState
     from pytest_pyramid.results import GateResult
     from pytest_pyramid.run.summary import RunSummary
 
@@ -209,7 +209,7 @@ class CoveragePlugin:
             self._foreign = self._erase_foreign_data(cov, config)
         self._switching = self._problem is None and not test_contexts
         if self._switching:
-            from pytest_pyramid.cov.measure import UNTIERED_CONTEXT
+            from pytest_pyramid.gates.cov.measure import UNTIERED_CONTEXT
 
             self._untiered = UNTIERED_CONTEXT
             # registered only when contexts are switched: no fixture hook otherwise
@@ -241,7 +241,7 @@ class CoveragePlugin:
 
     def _stranger_data(self, config: pytest.Config) -> list[str]:
         """Data files pytest-cov is about to combine that no process of this run wrote."""
-        from pytest_pyramid.cov.data_files import strangers
+        from pytest_pyramid.gates.cov.data_files import strangers
 
         plugin = _pytest_cov(config)
         controller = getattr(plugin, "cov_controller", None) if plugin is not None else None
@@ -300,16 +300,16 @@ class CoveragePlugin:
 
     def _evaluate(self, config: pytest.Config, run: RunSummary) -> CoverageReport:
         if self._report is None:
-            from pytest_pyramid.cov.gates import evaluate
+            from pytest_pyramid.gates.cov.gates import evaluate
 
             self._report = evaluate(self.settings, self.collect(config, run), run)
         return self._report
 
     def collect(self, config: pytest.Config, run: RunSummary) -> CoverageState:
         """Read the combined data and the git diff into a :class:`CoverageState`."""
-        from pytest_pyramid.cov.changed import changed_lines
-        from pytest_pyramid.cov.gates import CoverageState
-        from pytest_pyramid.cov.measure import (
+        from pytest_pyramid.gates.cov.changed import changed_lines
+        from pytest_pyramid.gates.cov.gates import CoverageState
+        from pytest_pyramid.gates.cov.measure import (
             group_contexts,
             measure,
             test_context_classifier,
@@ -357,7 +357,8 @@ class CoveragePlugin:
 
         changed = None
         if self.settings.base is not None:
-            changed = changed_lines(self.settings.base, self.rootdir)
+            changed = changed_lines(self.settings.base, self.rootdir,
+                                    config.stash.setdefault(CHANGES_KEY, {}))
         notes.extend(self._foreign_notes())
         return CoverageState(
             measurement=measurement,
@@ -425,7 +426,7 @@ class CoveragePlugin:
         if cov is None:
             block["reason"] = reason
             return block
-        from pytest_pyramid.cov.combine import export_data
+        from pytest_pyramid.gates.cov.combine import export_data
 
         source, source_from, notes = self._source(_pytest_cov(config))
         sha = export_data(cov.get_data(), target, project_dir)

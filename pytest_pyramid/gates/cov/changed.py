@@ -1,25 +1,25 @@
 """Lines changed since the merge-base with a base revision, from ``git diff -U0``.
 
-The parser and the range formatter are pure; :func:`changed_lines` runs git (a small,
-bounded subprocess) and turns every way it can fail into a reason, never an empty diff:
-an empty diff would read as "nothing changed" and let a gate pass on no evidence.
+The parser and the range formatter are pure; :func:`changed_lines` reads the patch from
+``run/changes.py`` (the one place that asks git what changed since a base), which turns
+every way git can fail into a reason, never an empty diff: an empty diff would read as
+"nothing changed" and let a gate pass on no evidence.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.run._git import run_git
+from pytest_pyramid.run.changes import line_diff, since
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
 
-GIT_TIMEOUT_S = 60.0
+    from pytest_pyramid.run.changes import Memo
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {
@@ -154,84 +154,20 @@ class ChangedLines:
         return self.reason is None
 
 
-class _GitError(Exception):
-    pass
-
-
-def _git(args: list[str], cwd: Path) -> str:
-    # Pagers, external diff drivers, the user's locale and inherited GIT_* variables must
-    # not change the output: run_git's allow-listed environment.
-    try:
-        proc = run_git(cwd, "-c", "core.quotepath=off", *args, timeout=GIT_TIMEOUT_S)
-    except FileNotFoundError as exc:
-        raise _GitError("git is not installed (no 'git' on PATH)") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise _GitError(f"'git {' '.join(args)}' took longer than {GIT_TIMEOUT_S:.0f} s") from exc
-    if proc.returncode != 0:
-        raise _GitError(proc.stderr.strip() or f"'git {' '.join(args)}' exited {proc.returncode}")
-    return proc.stdout
-
-
-def changed_lines(base: str, cwd: Path) -> ChangedLines:
+def changed_lines(base: str, cwd: Path, memo: Memo | None = None) -> ChangedLines:
     """Lines added or modified in the working tree since ``merge-base(base, HEAD)``.
 
     The working tree (not only HEAD) is compared because that is the code the tests ran
-    against. Untracked files are not part of ``git diff`` and are not counted.
+    against. Untracked files are not part of ``git diff`` and are not counted. The merge
+    base and the reasons come from ``run/changes.py`` through the run's ``memo``.
     """
-    try:
-        top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
-    except _GitError as exc:
-        return ChangedLines(base=base, reason=f"not a git checkout ({exc})")
-    try:
-        _git(["rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], top)
-    except _GitError:
-        shallow = ""
-        try:
-            if _git(["rev-parse", "--is-shallow-repository"], top).strip() == "true":
-                shallow = (
-                    " in this shallow clone (fetch it, e.g. 'git fetch origin <branch>',"
-                    " or check out with fetch-depth: 0)"
-                )
-        except _GitError:
-            pass
-        return ChangedLines(base=base, reason=f"base revision {base!r} not found{shallow}")
-    try:
-        merge_base = _git(["merge-base", base, "HEAD"], top).strip()
-    except _GitError as exc:
-        shallow_note = ""
-        try:
-            if _git(["rev-parse", "--is-shallow-repository"], top).strip() == "true":
-                shallow_note = "; this is a shallow clone: fetch more history (fetch-depth: 0)"
-        except _GitError:
-            pass
-        return ChangedLines(
-            base=base, reason=f"no merge-base between {base!r} and HEAD ({exc}){shallow_note}"
-        )
-    try:
-        diff = _git(
-            [
-                "diff",
-                "-U0",
-                "--no-color",
-                "--no-ext-diff",
-                "--no-textconv",
-                # attributes (`-diff`, `binary`) would print "Binary files differ" and hide
-                # every changed line: the lines are counted whatever the attributes say
-                "--text",
-                "--diff-algorithm=myers",
-                "--find-renames",
-                # The user's diff.noprefix / diff.mnemonicPrefix must not change the paths.
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-                merge_base,
-                "--",
-            ],
-            top,
-        )
-    except _GitError as exc:
-        return ChangedLines(base=base, merge_base=merge_base, reason=f"git diff failed ({exc})")
+    changes = since({} if memo is None else memo, cwd, base)
+    diff, reason = line_diff(changes)
+    if reason is not None or changes.top is None:
+        return ChangedLines(base=base, merge_base=changes.merge_base, reason=reason)
+    top = changes.top
     files = {
         os.path.realpath(top / path): frozenset(lines)
         for path, lines in parse_unified_diff(diff).items()
     }
-    return ChangedLines(base=base, merge_base=merge_base, files=files)
+    return ChangedLines(base=base, merge_base=changes.merge_base, files=files)

@@ -6,6 +6,6 @@ tier changes, then reads the combined data at session end. See docs/coverage.md.
 
 from __future__ import annotations
 
-from pytest_pyramid.cov.config import CoverageSettings, TierCoverage, parse_coverage_settings
+from pytest_pyramid.gates.cov.config import CoverageSettings, TierCoverage, parse_coverage_settings
 
 __all__ = ["CoverageSettings", "TierCoverage", "parse_coverage_settings"]

@@ -1,0 +1,165 @@
+"""``pyramid status``: the router, the stable and new versions, the rollout and the watch, each
+checked against what runs (moved unchanged from deploy/service.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from pytest_pyramid.deploy.service import (
+    _existing_history,
+    _live_watch,
+    _registry,
+    _router,
+    load_state,
+    resume_if_orphaned,
+    start_watch,
+)
+
+if TYPE_CHECKING:
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.processes import Version
+    from pytest_pyramid.deploy.state import DeployState
+
+
+@dataclass
+class StatusReport:
+    exit_code: int
+    router: dict[str, object]
+    stable: dict[str, object] | None
+    rollout: dict[str, object] | None
+    previous: dict[str, object] | None
+    deploy_process_running: bool
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def status(config: DeployConfig) -> StatusReport:
+    """0 healthy and idle, 1 degraded, 2 a rollout in progress (watched), 3 state error."""
+    from pytest_pyramid.deploy import processes, supervisor
+    from pytest_pyramid.deploy.state import StateError
+
+    router = _router(config)
+    notes: list[str] = []
+    seen = supervisor.watcher(config.work_dir, config.lease_timeout)
+    resumed: list[str] = []
+    if not seen.lock_held:  # a dead supervisor: the next command resumes its rollout at once
+        resume_if_orphaned(config, resumed.append)
+    state_error: str | None = None
+    try:
+        state = load_state(config, router, notes.append, repair=False)
+    except StateError as exc:
+        from pytest_pyramid.deploy.state import DeployState
+
+        state, state_error = DeployState(), str(exc)
+    if notes:
+        state_error = state_error or notes[0]
+    extra_notes: list[str] = []
+    health = router.check()
+    actual = router.actual()
+    running = seen.fresh
+    # A router that was never started (or was stopped) is only a problem when it should serve.
+    serving = state.stable is not None or state.rollout is not None
+    problems = [f"router: {p}" for p in health.problems if serving or p.startswith("orphaned")]
+    if state_error:
+        problems.insert(0, f"state: {state_error}")
+
+    def version(v: Version | None, role: str) -> dict[str, object] | None:
+        if v is None:
+            return None
+        alive = processes.version_alive(v)
+        healthy = alive and processes.http_ok(
+            f"http://{v.addr}{config.health_path}", 2.0)[0]
+        starting = state.rollout is not None and state.rollout.status == "starting" and \
+            role == "new version" and running
+        if not healthy and not (alive and starting):  # a health check under way is no problem
+            problems.append(f"{role} {v.commit[:12]} at {v.addr} (pid {v.pid}) is "
+                            + ("not healthy" if alive else "not running"))
+        return {**v.as_dict(), "alive": alive, "healthy": healthy}
+
+    stable = version(state.stable, "stable")
+    rollout = None
+    if state.rollout is not None:
+        r = state.rollout
+        rollout = {**r.as_dict(), "canary": version(r.canary, "new version")}
+        if r.status == "stuck":
+            problems.append(f"rollout #{r.id} is stuck: {r.reason}")
+        elif not running:
+            problems.append(f"rollout #{r.id} is {r.status} at {r.weight}% and unwatched: "
+                            f"{seen.why}; "
+                            + ("; ".join(resumed) or "`pyramid abort` or `pyramid rollback` "
+                                                     "take the lease and act"))
+    extra_notes += _watch_report(config, state, lock_held=seen.lock_held, problems=problems)
+    previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
+        if state.previous else None
+    known = {v.pid for _, v in state.versions()}
+    ours = {v.addr for _, v in state.versions() if processes.version_alive(v)}
+    for addr in sorted(actual.weights if actual else ()):
+        if addr not in ours:  # e.g. a failed first deployment: nothing healthy to return to
+            problems.append(f"router: sends traffic to {addr}, where no running version of "
+                            "this work folder answers")
+    for leaked in _registry(config).alive():
+        if leaked.pid not in known:
+            problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
+                            "is neither stable nor a rollout's (`pyramid stop` stops it)")
+    history = _existing_history(config, notes.append) if not seen.lock_held else None
+    if history is not None:
+        with contextlib.suppress(sqlite3.Error, OSError):
+            for row in history.open_rows():
+                if state.rollout is None or row.id != state.rollout.id:
+                    problems.append(f"history #{row.id} is {row.outcome} but no deploy process "
+                                    "runs it")
+    router_info: dict[str, object] = {
+        "kind": config.router, "url": router.url, "running": health.running,
+        "generation": actual.generation if actual else None,
+        "weights": actual.weights if actual else None,
+    }
+    if state_error:
+        code = 3
+    elif problems:
+        code = 1
+    elif state.rollout is not None:
+        code = 2
+    else:
+        code = 0
+    return StatusReport(code, router_info, stable, rollout, previous, running, problems,
+                        [*notes, *extra_notes])
+
+
+def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
+                  problems: list[str]) -> list[str]:
+    """What watches the serving release after its rollout (notes), and what the watch found
+    (problems). No watch running where one should: one is started (the serving release is
+    always watched while the service runs)."""
+    from pytest_pyramid.deploy import supervisor
+
+    stable = state.stable
+    if stable is None or state.rollout is not None:
+        return []  # nothing serves, or the rollout's supervisor watches
+    serving = f"{stable.commit[:12]} at {stable.addr}"
+    if config.watch == "off":
+        return [f"watch: off: nothing judges {serving}'s traffic after its rollout"]
+    record = supervisor.read_watch_status(config.work_dir)
+    found = record if record is not None and record.get("pid") == stable.pid else {}
+    if found.get("state") == "degraded":
+        what = "its analysis stayed blind after the bake" if found.get("cause") == "blind" \
+            else "its traffic breached the limits after the bake"
+        problems.append(f"stable {stable.commit[:12]} is degraded: {what} "
+                        f"({found.get('reason')}); watch policy {found.get('policy')}")
+    pid = _live_watch(config)
+    if pid is None:
+        if lock_held:
+            return []  # a command acts on traffic right now; it starts the watch after
+        started: list[str] = []
+        start_watch(config, started.append)
+        return [f"watch: none was running; {line.removeprefix('[watch] ')}"
+                for line in started]
+    if found.get("state") == "blind":
+        problems.append(f"stable {stable.commit[:12]} is unjudged: the watch is blind "
+                        f"({found.get('reason')})")
+    return [f"watch: pid {pid} judges {serving}: its real traffic (policy {config.watch})"]
