@@ -91,7 +91,7 @@ PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
 OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
 #: Python sources: read as data, they are hashed at the end unless imported (see ``pending``)
 SOURCE_SUFFIXES = (".py", ".pyw")
-#: coverage data files: which of them count is judged by ``cov/data_files.py``
+#: coverage data files: which of them count is judged by ``gates/cov/data_files.py``
 COVERAGE_DATA = ".coverage"
 #: an inode change within this much before the recorder started counts as the run's own
 #: (file timestamps come from a coarse clock, up to one scheduler tick behind ``time_ns``)

@@ -43,7 +43,7 @@ _STOPS = (OUTCOME, "a run that stops early leaves tests that never ran: collecte
           "finds them")
 _DEBUG = (OUTCOME, "interactive debugging; a test's outcome is still its own")
 _COVERAGE = (OUTCOME, "coverage measurement and its reports: the coverage gates judge what was "
-             "measured and check its configuration themselves (cov/plugin.py)")
+             "measured and check its configuration themselves (gates/cov/plugin.py)")
 _BROWSER = (OUTCOME, "how the browser runs or what it records; the test still asserts")
 _PYRAMID = (OUTCOME, "pytest-pyramid's own option: the plugin judges what it selects itself "
             "(tiers not selected are not run; a shard writes a partial)")

@@ -51,7 +51,7 @@ PLUGINS: dict[str, str] = {
     "pytest-xdist": "scheduling: every worker's reports reach the controller, which "
                     "reconciles collected with reported and unions the workers' facts",
     "pytest-cov": "coverage measurement; the coverage gates judge what was measured and "
-                  "check its configuration themselves (cov/plugin.py)",
+                  "check its configuration themselves (gates/cov/plugin.py)",
     "pytest-timeout": "fails a test that runs over its limit: stricter; --timeout is judged "
                       "against the tiers' limits (run/limits.py)",
     "pytest-rerunfailures": "reruns only where asked: --reruns/PYTEST_RERUNS are judged by "
