@@ -6,7 +6,8 @@ The merged verdict must be the unsharded one: decision, counts per tier, gate st
 per-tier and total coverage within a few timing-dependent lines (TIMING_LINES), and a
 complete run. Metric
 *values* differ between any two runs of a load test; their gates' statuses are compared
-here, and identical percentiles on deterministic samples in ``tests/test_shards.py``.
+here, and identical percentiles on deterministic samples in
+``tests/test_shards.py``.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def unsharded(demo: Path) -> dict[str, Any]:
 #: Lines of the demo that a run reaches or not by timing, whatever the split: the shop on
 #: PostgreSQL and Redis has cache-hit and connection-pool paths that depend on which requests
 #: came first (a 3-shard run covered 2 more e2e lines than the unsharded one). Exact coverage
-#: equality of merged shards is held on a deterministic project in tests/test_shards.py.
+#: equality of merged shards is held on a deterministic project in
+#: tests/test_shards.py.
 TIMING_LINES = 3
 
 COUNTS = ("selected", "required", "status", "collected", "deselected", "files_on_disk",
