@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from pytest_pyramid.verdict import load_verdict
+from tests.git_repo import git
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +40,6 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in DROP}
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, text=True,
                           capture_output=True, timeout=900, check=False)
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=cwd,
-                   check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")

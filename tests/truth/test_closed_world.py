@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.git_repo import git
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -26,18 +28,6 @@ BASE = {
     ".gitignore": "pyramid-verdict*\n.coverage*\n__pycache__/\n/stdout\n/stderr\n"
                   "/runpytest-current\n",
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout.strip()
-
-
-def commit(path: Path, message: str = "commit") -> None:
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", message)
 
 
 def closed_world(verdict: dict[str, Any]) -> list[str]:
