@@ -79,6 +79,7 @@ MAPPING: dict[str, str] = {
     "tests/test_help_texts.py": "cli",
     "tests/test_init.py": "cli",
     "tests/test_invocation_table.py": "run",
+    "tests/test_layout_tests.py": "",  # tools/layout_tests.py
     "tests/test_limits.py": "run",
     "tests/test_partial.py": "verdict",
     "tests/test_plugin.py": "",
@@ -350,7 +351,10 @@ def rewrite_tier_paths(pyproject: Path, tiers: tuple[str, ...]) -> list[str]:
         own = f"{TESTS}/{tier}"
         replacement = "" if not kept else "paths = [" + ", ".join(
             f'"{e}"' for e in [own, *kept]) + "]\n"
-        text = text.replace(body, body.replace(match.group(0), replacement), 1)
+        new_body = body.replace(match.group(0), replacement)
+        if not new_body.split("\n", 1)[1].strip():  # nothing left in the table but its name
+            new_body = ""
+        text = text.replace(body, new_body, 1)
         done.append(f"pyproject.toml: tiers.{tier}.paths: {len(entries)} entries -> "
                     + (f"{own} + {kept}" if kept else f"the default ({own})"))
     pyproject.write_text(text)
