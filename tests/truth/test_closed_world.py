@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.git_repo import git
+# git and commit are re-exported: rows written elsewhere import them from here
+from tests.git_repo import commit as commit
+from tests.git_repo import git as git
 
 if TYPE_CHECKING:
     from collections.abc import Callable

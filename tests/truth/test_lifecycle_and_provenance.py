@@ -14,7 +14,7 @@ import pytest
 
 from pytest_pyramid.cli import main as pyramid
 from tests.conftest import strict_json
-from tests.git_repo import git
+from tests.git_repo import git as git  # re-exported: rows written elsewhere import it here
 
 if TYPE_CHECKING:
     from pathlib import Path
