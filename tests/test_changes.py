@@ -14,7 +14,8 @@ from pytest_pyramid.gates import risk
 from pytest_pyramid.gates.cov.changed import changed_lines
 from pytest_pyramid.run import changes
 from pytest_pyramid.run.arrival import arrival_status
-from tests.test_risk import commit, git, repo, write
+from tests.git_repo import git
+from tests.test_risk import commit, repo, write
 
 if TYPE_CHECKING:
     from pathlib import Path

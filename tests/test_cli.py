@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_pyramid.cli import main
+from tests.git_repo import git
 from tests.verdict_factory import COMMIT, make_verdict
 
 
@@ -35,16 +36,6 @@ def outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def check_outside(args: list[str]) -> int:
     """``pyramid check`` outside git: bound to the factory's commit unless a test names one."""
     return main(["check", *args] if "--commit" in args else ["check", *args, "--commit", COMMIT])
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest_pyramid.cli._adopt as adopt
 from pytest_pyramid.cli import main
 from pytest_pyramid.durations import parse_duration
 from tests.conftest import LEAN_ADDOPTS
+from tests.git_repo import commit, init_repo
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -443,15 +444,11 @@ def test_a_project_that_deselects_by_marker_in_addopts_gets_a_ready_first_run(
             def test_slow(): assert add(2, 2) == 4
         """,
     })
-    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "the project"], cwd=root, check=True)
+    init_repo(root, message="the project")
     code, out = init(root, capfd, "--write", "--runs", "1")
     assert code == 0, out
     # the docs' next step: commit, so the addopts are the project's own (tracked)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "pytest-pyramid"], cwd=root, check=True)
+    commit(root, "pytest-pyramid")
     text = (root / "pyproject.toml").read_text()
     table = tomllib.loads(text)["tool"]["pyramid"]
     assert table["release_tiers"] == ["unit"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.git_repo import init_repo
 
 if TYPE_CHECKING:
     from tests.conftest import MakeProject, ReadVerdict
@@ -361,9 +362,7 @@ def test_strict_real_world_configuration(
         """
     )
     # -p no:doctest is the project's own decision only in its tracked configuration
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "project"]):
-        subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *command],
-                       cwd=pytester.path, check=True, capture_output=True)
+    init_repo(pytester.path)
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
     data = read_verdict()
@@ -477,18 +476,8 @@ def test_custom_gate_hook_blocks(
 def test_git_commit_is_recorded(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
 ) -> None:
-    import subprocess
-
     make_project(**{"tests/unit/test_a.py": "def test_a(): pass\n"})
-    for args in (
-        ["init", "-q", "-b", "trunk"],
-        ["add", "-A"],
-        ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x"],
-    ):
-        subprocess.run(["git", *args], cwd=pytester.path, check=True)
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=pytester.path, check=True, capture_output=True, text=True
-    ).stdout.strip()
+    head = init_repo(pytester.path, branch="trunk")
     pytester.runpytest()
     data = read_verdict()
     assert (data["commit"], data["branch"], data["dirty"]) == (head, "trunk", False)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pytest_pyramid import DISTRIBUTION, __version__
 from pytest_pyramid.verdict import load_verdict
+from tests.git_repo import git
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what a user's shell would not have: our test run's own plugin and coverage state
@@ -55,10 +56,6 @@ def ok(*cmd: str | Path, cwd: Path, timeout: float = 900) -> str:
     result = run(*cmd, cwd=cwd, timeout=timeout)
     assert result.returncode == 0, f"{cmd}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return result.stdout
-
-
-def git(cwd: Path, *args: str) -> str:
-    return ok("git", "-c", "user.email=a@b", "-c", "user.name=a", *args, cwd=cwd)
 
 
 def source_files() -> list[str]:

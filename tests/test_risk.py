@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,6 +10,7 @@ from pytest_pyramid.config_schema import check_table
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import risk
 from pytest_pyramid.results import effect_of
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,15 +22,6 @@ def checked(raw: dict[str, object]) -> risk.RiskSettings:
     check_table(raw, SRC)
     return risk.parse_risk(raw, SRC)
 
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, check=True, capture_output=True, text=True,
-        env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-             "HOME": str(repo), "PATH": "/usr/bin:/bin"},
-    ).stdout
 
 
 def write(repo: Path, files: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from pytest_pyramid.cli import main
 from pytest_pyramid.verdict import schema_errors
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.partial import schema_errors as partial_schema_errors
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -138,13 +139,6 @@ SUBPROCESS_ENV_DROP = ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "CI_NODE_INDEX",
                        "BUILDKITE_PARALLEL_JOB_COUNT", "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS",
                        "COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE",
                        "GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID", "CI_PIPELINE_ID", "PYRAMID_RUN_ID")
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout.strip()
 
 
 class Project:

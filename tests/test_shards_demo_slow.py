@@ -6,7 +6,8 @@ The merged verdict must be the unsharded one: decision, counts per tier, gate st
 per-tier and total coverage within a few timing-dependent lines (TIMING_LINES), and a
 complete run. Metric
 *values* differ between any two runs of a load test; their gates' statuses are compared
-here, and identical percentiles on deterministic samples in ``tests/test_shards.py``.
+here, and identical percentiles on deterministic samples in
+``tests/test_shards.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 from pytest_pyramid.verdict import load_verdict
+from tests.git_repo import git
 
 pytestmark = pytest.mark.slow
 
@@ -38,11 +40,6 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in DROP}
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, text=True,
                           capture_output=True, timeout=900, check=False)
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=cwd,
-                   check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +65,8 @@ def unsharded(demo: Path) -> dict[str, Any]:
 #: Lines of the demo that a run reaches or not by timing, whatever the split: the shop on
 #: PostgreSQL and Redis has cache-hit and connection-pool paths that depend on which requests
 #: came first (a 3-shard run covered 2 more e2e lines than the unsharded one). Exact coverage
-#: equality of merged shards is held on a deterministic project in tests/test_shards.py.
+#: equality of merged shards is held on a deterministic project in
+#: tests/test_shards.py.
 TIMING_LINES = 3
 
 COUNTS = ("selected", "required", "status", "collected", "deselected", "files_on_disk",

@@ -12,7 +12,8 @@ import pytest
 
 from pytest_pyramid.cli import main as pyramid
 from pytest_pyramid.verdict.decision import target_outcome
-from tests.truth.test_closed_world import BASE, commit, git
+from tests.git_repo import commit, git
+from tests.truth.test_closed_world import BASE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,6 +13,7 @@ from pytest_pyramid.gates.cov.changed import (
     line_ranges,
     parse_unified_diff,
 )
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -124,21 +124,6 @@ def test_cap_listing_cuts_long_range_strings_at_a_boundary() -> None:
 # -- real git repositories ---------------------------------------------------------------
 
 requires_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ data file, with context filters, as ``coverage report --contexts`` computes them
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import subprocess
 import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.verdict import load_verdict
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -316,19 +315,6 @@ def test_dynamic_context_in_coverage_config_disables_tier_figures_with_a_reason(
 # -- changed lines -------------------------------------------------------------------------
 
 requires_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
 @requires_git

@@ -23,6 +23,7 @@ from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.verdict.document import validate_verdict
 from pytest_pyramid.verdict.provenance import read_git_info
 from tests import verdict_factory
+from tests.git_repo import git as git  # re-exported: the deploy tests import it from here
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,11 +71,6 @@ def toml(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(toml(v) for v in value) + "]"
     return json.dumps(value)
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return result.stdout.strip()
 
 
 def new_commit(repo: Path, message: str) -> str:

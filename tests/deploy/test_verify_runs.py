@@ -17,7 +17,7 @@ from pytest_pyramid.config_schema import check_part
 from pytest_pyramid.deploy.config import VerifySettings, build_config
 from pytest_pyramid.deploy.verify import records, run_tier
 from pytest_pyramid.errors import ConfigError
-from tests.truth.test_closed_world import commit, git
+from tests.git_repo import commit, git
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

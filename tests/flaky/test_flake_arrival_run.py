@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ import pytest
 
 from pytest_pyramid.cli import main as pyramid
 from pytest_pyramid.run.arrival import attempts_needed
+from tests.git_repo import commit, git, init_repo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,11 +58,6 @@ IGNORE = ("pyramid-verdict*\npyramid-partial*\npyramid-results*\n__pycache__/\n.
           "ledger.db\n")
 
 
-def git(path: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-                          cwd=path, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture
 def branch(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_factory: Any,
            monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -78,14 +73,11 @@ def branch(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_factor
         """,
         **{"tests/unit/test_old.py": OLD, ".gitignore": IGNORE},
     )
-    git(pytester.path, "init", "-q", "-b", "main")
-    git(pytester.path, "add", "-A")
-    git(pytester.path, "commit", "-qm", "main")
+    init_repo(pytester.path, message="main")
     git(pytester.path, "checkout", "-qb", "feature")
     (pytester.path / "tests/unit/test_new.py").write_text(
         "\n".join(line[4:] for line in NEW.splitlines()) + "\n")
-    git(pytester.path, "add", "-A")
-    git(pytester.path, "commit", "-qm", "new tests")
+    commit(pytester.path, "new tests")
     monkeypatch.setenv("MARKS", str(tmp_path_factory.mktemp("marks")))
     monkeypatch.chdir(pytester.path)
     return pytester.path

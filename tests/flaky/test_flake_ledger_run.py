@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from pytest_pyramid.cli import main as pyramid
 from pytest_pyramid.verdict.report_ctrf import render_ctrf
+from tests.git_repo import git, init_repo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,11 +48,6 @@ MANY = """
 IGNORE = "pyramid-verdict*\nledger.db\nrunpytest-*\n__pycache__/\n.coverage*\n/stdout\n/stderr\n"
 
 
-def git(path: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-                          cwd=path, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture
 def project(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_factory: Any,
             monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -62,9 +57,7 @@ def project(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_facto
         **{"tests/unit/test_seeded.py": SEEDED, "tests/unit/test_many.py": MANY,
            "CODEOWNERS": "/tests/ @qa-team\n", ".gitignore": IGNORE},
     )
-    git(pytester.path, "init", "-q")
-    git(pytester.path, "add", "-A")
-    git(pytester.path, "commit", "-qm", "project")
+    init_repo(pytester.path, message="project")
     monkeypatch.setenv("MARKS", str(tmp_path_factory.mktemp("marks")))
     monkeypatch.chdir(pytester.path)
     return pytester.path

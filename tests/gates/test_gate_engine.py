@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import textwrap
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,6 +16,7 @@ from pytest_pyramid.gates import complexity
 from pytest_pyramid.gates.engine import GateEngine, parse_gate_overrides
 from pytest_pyramid.run.summary import MetricSample, RunSummary, TestOutcome, TierStats
 from pytest_pyramid.verdict import schema_errors
+from tests.git_repo import git, init_repo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -400,12 +400,8 @@ def test_e2e_risk_needs_approval_in_a_real_repo(pytester: pytest.Pytester) -> No
         [tool.pyramid.risk]
         base = "main"
     """, **{"tests/unit/test_a.py": "def test_a(): pass\n"})
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"],
-                 ["checkout", "-q", "-b", "feature"]):
-        subprocess.run(["git", *args], cwd=pytester.path, check=True, env=env,
-                       capture_output=True)
+    init_repo(pytester.path, message="base")
+    git(pytester.path, "checkout", "-q", "-b", "feature")
     write(pytester.path, {"app/migrations/0002_users.py": "op = 1\n"})
     pytester.runpytest()
     data = verdict(pytester)

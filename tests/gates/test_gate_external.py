@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.git_repo import init_repo
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,11 +72,7 @@ def project(make_project: MakeProject, pytester: pytest.Pytester, metrics: str) 
         "tests/unit/test_u.py": "def test_u(): pass\n",
         ".gitignore": "pyramid-verdict*\n__pycache__/\n/stdout\n/stderr\n",
     })
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "c"]):
-        subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-                       cwd=pytester.path, check=True, capture_output=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=pytester.path, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return init_repo(pytester.path)
 
 
 def conversion(url: str, extra: str = "") -> str:

@@ -10,12 +10,13 @@ which run in a subprocess so coverage does not also measure this outer run.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -528,19 +529,11 @@ def _gate(verdict: dict[str, Any], gate_id: str) -> dict[str, Any]:
     return found[0] if found else {}
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid",
-         "-c", "commit.gpgsign=false", *args],
-        cwd=root, check=True, capture_output=True,
-    )
-
-
 def _make_repo(root: Path, changes: Mapping[str, str]) -> None:
     (root / ".gitignore").write_text(GITIGNORE)
     for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "base"),
                  ("checkout", "-q", "-b", "feature")):
-        _git(root, *args)
+        git(root, *args)
     for name, text in changes.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

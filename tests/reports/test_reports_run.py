@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from pytest_pyramid.cli import main as pyramid
+from tests.git_repo import git
 from tests.reports.report_helpers import ctrf_errors, junit_errors
 
 if TYPE_CHECKING:
@@ -342,13 +342,6 @@ def test_history_outside_a_project_with_history_says_where_it_looks_and_how_to_s
     assert f"found from {tmp_path};" in err
     assert 'enable it with pyramid_history = "FILE" there' in err
     assert not (tmp_path / ".pyramid").exists()
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout.strip()
 
 
 def test_report_files_are_left_out_of_the_tested_tree(

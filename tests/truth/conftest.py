@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.truth.test_closed_world import BASE, commit, git
+from tests.git_repo import commit, git
+from tests.truth.test_closed_world import BASE
 
 if TYPE_CHECKING:
     from collections.abc import Callable

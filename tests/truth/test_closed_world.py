@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# git and commit are re-exported: rows written elsewhere import them from here
+from tests.git_repo import commit as commit
+from tests.git_repo import git as git
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -26,18 +30,6 @@ BASE = {
     ".gitignore": "pyramid-verdict*\n.coverage*\n__pycache__/\n/stdout\n/stderr\n"
                   "/runpytest-current\n",
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout.strip()
-
-
-def commit(path: Path, message: str = "commit") -> None:
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", message)
 
 
 def closed_world(verdict: dict[str, Any]) -> list[str]:

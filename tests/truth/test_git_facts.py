@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.gates.cov.changed import changed_lines
-from tests.truth.test_lifecycle_and_provenance import git
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path

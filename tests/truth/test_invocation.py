@@ -11,12 +11,13 @@ conftest) are listed in ``run.invocation.exclusions`` and never counted as passe
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,11 +39,6 @@ FANCY_CONFTEST = """
     def pytest_addoption(parser):
         parser.addoption("--fancy", action="store_true")
 """
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-                   cwd=cwd, check=True, capture_output=True)
 
 
 @dataclass(frozen=True)

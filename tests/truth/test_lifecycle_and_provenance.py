@@ -14,6 +14,7 @@ import pytest
 
 from pytest_pyramid.cli import main as pyramid
 from tests.conftest import strict_json
+from tests.git_repo import git as git  # re-exported: rows written elsewhere import it here
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -118,16 +119,6 @@ def test_a_run_that_dies_mid_way_leaves_incomplete(
 
 
 # -- 7. the code that was tested is the code that is named ---------------------------------------
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ serially and under ``-n 2``.
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.cli import main as pyramid
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,11 +43,6 @@ if os.environ.get("PYRAMID_TEST_LOCAL"):
 def test_c(): pass
 def test_d(): pass
 """
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=cwd,
-                   check=True, capture_output=True)
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ repository: allowed) so that pytest autoloads it, in the xdist workers too.
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,11 +60,6 @@ class SkipNetwork:
                 ConnectionError):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), 0, "Skipped: network")
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=cwd,
-                   check=True, capture_output=True)
 
 
 def install(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
