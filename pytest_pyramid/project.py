@@ -2,7 +2,7 @@
 
 Every entry point finds and reads the configuration here and nowhere else (the plugin,
 ``pyramid check``, ``config check``, ``merge``, ``report``, ``history``, ``init`` and every
-deploy command; ``tests/test_architecture.py`` fails on a ``tomllib`` read anywhere else):
+deploy command; ``tests/unit/test_architecture.py`` fails on a ``tomllib`` read anywhere else):
 
 - :func:`locate` finds it from a start folder upward: in each folder, ``pyproject.toml``
   with a ``[tool.pyramid]`` table, else a standalone ``pyramid.toml`` (for projects

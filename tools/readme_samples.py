@@ -7,8 +7,8 @@
 
 A sample block in README.md sits between ``<!-- sample: NAME -->`` and ``<!-- /sample -->``;
 its text is derived from the recorded output ``docs/samples/NAME.txt`` by ``block()`` alone,
-so `tests/test_readme_samples.py` can hold the README to the recording, and the e2e test
-`tests/reports/test_reports_browser.py` holds the recording to a fresh demo run: the same
+so `tests/unit/test_readme_samples.py` can hold the README to the recording, and the e2e test
+`tests/e2e/verdict/test_reports_browser.py` holds the recording to a fresh demo run: the same
 tiers with the same counts and statuses, the same gates with the same statuses, the same
 decision and reasons (timings, coverage decimals and measured values may differ).
 """

@@ -48,7 +48,7 @@ _BROWSER = (OUTCOME, "how the browser runs or what it records; the test still as
 _PYRAMID = (OUTCOME, "pytest-pyramid's own option: the plugin judges what it selects itself "
             "(tiers not selected are not run; a shard writes a partial)")
 
-#: option (any of its flags) -> (class, reason). Walked by tests/test_invocation_table.py
+#: option (any of its flags) -> (class, reason). Walked by tests/unit/run/test_invocation_table.py
 #: against every option pytest and the installed plugins register.
 OPTIONS: dict[str, tuple[str, str]] = {
     # -- pytest: general

@@ -46,7 +46,7 @@ _FIXTURES = ("fixtures a test asks for by name: the project's own tests decide t
 #: installed distribution (PEP 503 name) -> why registering its plugin leaves the project's
 #: outcomes alone. Its options are judged one by one by run/invocation.py's OPTIONS (an
 #: option of a distribution listed here that the table does not know is still not allowed).
-#: Walked by tests/test_plugin_table.py against every installed pytest11 entry point.
+#: Walked by tests/unit/run/test_plugin_table.py against every installed pytest11 entry point.
 PLUGINS: dict[str, str] = {
     "pytest-xdist": "scheduling: every worker's reports reach the controller, which "
                     "reconciles collected with reported and unions the workers' facts",

@@ -51,7 +51,7 @@ def guarded(read_pyc: Callable[..., CodeType | None]) -> Callable[..., CodeType 
 def install() -> bool:
     """Guard the rewriter's cache reads (once per process). False when this pytest has no
     ``_read_pyc`` to guard: a pytest without it fails
-    ``tests/truth/test_stale_bytecode.py``, so an upgrade that moves it is noticed."""
+    ``tests/integration/run/test_stale_bytecode.py``, so an upgrade that moves it is noticed."""
     from _pytest.assertion import rewrite
 
     read_pyc = getattr(rewrite, "_read_pyc", None)

@@ -9,7 +9,7 @@ configured or a signature is required - carry a valid signature by a trusted key
 
 :func:`assess` is the one entry point: every route that asks whether a verdict may be trusted
 (``pyramid check``, the deploy gate) calls it, and only this module calls the rules below it
-(``tests/test_architecture.py`` checks that). A route adds its own judgement on top of the
+(``tests/unit/test_architecture.py`` checks that). A route adds its own judgement on top of the
 :class:`Trust` it gets back (deploy: never dirty, the decision, approvals), never a second
 reading of the verdict, its signature or its keys.
 """
@@ -427,7 +427,7 @@ def judge(
 def target_result(document: Mapping[str, Any], project: str | None = None) -> TargetOutcome:
     """A target run's own result (verified, failed or unverified), for the deploy's verify
     tiers: deploy reads what a verdict says through this module, never the decision module
-    (tests/test_architecture.py: no return to a folder already left). ``project``: the one
+    (tests/unit/test_architecture.py: no return to a folder already left). ``project``: the one
     the run must have tested (``project_of`` the folder it ran in); another is unverified."""
     found = target_outcome(document)
     other = project_problem(document, Target(None, project=project))

@@ -1,0 +1,327 @@
+"""Environments (deploy/environments.py): each its own keys, work folder and history; a
+command names one; production refuses a commit staging has not deployed healthily (read
+from staging's real history file)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.deploy.config import load_config
+from pytest_pyramid.deploy.environments import staged
+from pytest_pyramid.deploy.history import History, now_utc
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tests.support.deploy.helpers import Project
+
+PROJECT = """
+[tool.pyramid]
+[tool.pyramid.deploy]
+command = "serve --port {port}"
+port = 9000
+
+[tool.pyramid.deploy.environments.staging]
+port = 9001
+
+[tool.pyramid.deploy.environments.production]
+requires = "staging"
+requires_within = "2h"
+"""
+COMMIT = "a" * 40
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PROJECT)
+    return tmp_path
+
+
+def test_each_environment_is_the_table_with_its_own_keys_on_top(layout: Path) -> None:
+    staging = load_config(layout, env="staging", cwd=layout)
+    production = load_config(layout, env="production", cwd=layout)
+    assert (staging.port, production.port) == (9001, 9000)
+    assert staging.command == production.command == "serve --port {port}"
+    assert staging.work_dir == layout / ".pyramid/deploy/staging"
+    assert production.work_dir == layout / ".pyramid/deploy/production"
+    assert (production.environment, production.requires) == ("production", "staging")
+    assert production.requires_within == 7200.0
+    assert production.requires_history == staging.history_path
+    assert staging.requires_history is None
+
+
+def test_a_command_must_name_an_environment_once_there_are_any(layout: Path) -> None:
+    with pytest.raises(ConfigError, match=r"--env.*environments \(staging, production\)"):
+        load_config(layout, cwd=layout, require_env=True)
+    with pytest.raises(ConfigError, match=r"--env = 'prod'.*known: staging, production"):
+        load_config(layout, env="prod", cwd=layout)
+    # `pyramid check` reads the base table's trust settings: no environment needed there
+    assert load_config(layout, cwd=layout).port == 9000
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ('[tool.pyramid.deploy.environments.qa]\nport = 9001\n',
+         r"environments\.(qa|staging)\.port = 9001.*the same as environment"),
+        ('[tool.pyramid.deploy.environments.qa]\nrequires = "qa"\nport = 9005\n',
+         r"environments\.qa\.requires = 'qa'.*another environment"),
+        ("[tool.pyramid.deploy.environments.qa]\nportt = 1\n",
+         r"deploy\.environments\.qa\.portt.*unknown key"),
+    ],
+)
+def test_environments_that_would_collide_or_loop_are_refused(
+    layout: Path, extra: str, match: str
+) -> None:
+    (layout / "pyproject.toml").write_text(PROJECT + extra)
+    with pytest.raises(ConfigError, match=match):
+        load_config(layout, env="qa", cwd=layout)
+
+
+def _succeeded(history: History, commit: str) -> int:
+    row = history.start(commit=commit, commit_time=None, strategy="canary", dry_run=False,
+                        verdict_path="v.json")
+    history.finish(row, outcome="succeeded", reason="every step passed its analysis")
+    return row
+
+
+def test_production_refuses_until_staging_deployed_the_commit_healthily(layout: Path) -> None:
+    production = load_config(layout, env="production", cwd=layout)
+    now = now_utc()
+    assert "staging has no history yet" in str(staged(production, COMMIT, now))
+    assert production.requires_history is not None
+    production.requires_history.parent.mkdir(parents=True)
+    history = History(production.requires_history)
+    try:
+        failed = history.start(commit=COMMIT, commit_time=None, strategy="canary",
+                               dry_run=False, verdict_path="v.json")
+        history.finish(failed, outcome="rolled_back", reason="error rate")
+        refused = str(staged(production, COMMIT, now_utc()))
+        assert f"its last staging attempt of it: #{failed} rolled_back" in refused
+        good = _succeeded(history, COMMIT)
+        assert staged(production, COMMIT, now_utc()) is None
+        # too long ago for requires_within, or another commit: refused
+        assert staged(production, COMMIT, now_utc() + timedelta(hours=3)) is not None
+        assert "staging never deployed it" in str(staged(production, "b" * 40, now_utc()))
+        history.mark_reverted(good, by=good + 1, at=now_utc())
+        assert staged(production, COMMIT, now_utc()) is not None  # reverted: not healthy
+    finally:
+        history.close()
+
+
+def test_checking_requires_leaves_stagings_database_byte_identical(layout: Path) -> None:
+    """Production reads staging's history read-only: opening it as a History would replay
+    staging's queued records (and create or migrate its tables) from production's check."""
+    production = load_config(layout, env="production", cwd=layout)
+    where = production.requires_history
+    assert where is not None
+    where.parent.mkdir(parents=True)
+    history = History(where)
+    good = _succeeded(history, COMMIT)
+    history.close()
+    queued = where.with_name(where.name + ".pending.jsonl")
+    queued.write_text(json.dumps({"op": "update", "id": good, "values": {"reason": "q"}}) + "\n")
+    before = where.read_bytes()
+    assert staged(production, COMMIT, now_utc()) is None
+    assert where.read_bytes() == before
+    assert queued.exists()  # staging's own next command writes it, not production's check
+
+
+def test_an_unreadable_required_history_refuses_naming_it(layout: Path) -> None:
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.requires_history is not None
+    production.requires_history.parent.mkdir(parents=True)
+    production.requires_history.write_bytes(b"not a database" * 100)
+    refused = str(staged(production, COMMIT, now_utc()))
+    assert f"staging's history {production.requires_history} cannot be read" in refused
+
+
+def test_pyramid_deploy_without_env_is_one_line_and_exit_3(layout: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest_pyramid", "deploy", "--dry-run"],
+                          cwd=layout, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 3, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "name one with --env" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_config_check_checks_every_environment(layout: Path) -> None:
+    (layout / "pyproject.toml").write_text(
+        PROJECT + '[tool.pyramid.deploy.environments.qa]\nport = 9001\n')
+    done = subprocess.run([sys.executable, "-m", "pytest_pyramid", "config", "check"],
+                          cwd=layout, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert "the same as environment" in done.stderr
+
+
+def test_staging_then_production_with_real_nginx(project: Project) -> None:
+    """A commit goes to production only after staging served it healthily: refused first
+    (nothing started), deployed to staging, then to production; each environment has its
+    own router, state and history."""
+    from pytest_pyramid.deploy.processes import free_port
+
+    project.write_config(port=None)
+    staging_port = free_port()
+    with (project.root / "pyproject.toml").open("a") as toml:
+        toml.write(f"[tool.pyramid.deploy.environments.staging]\nport = {staging_port}\n"
+                   f"[tool.pyramid.deploy.environments.production]\nport = {project.port}\n"
+                   'requires = "staging"\n')
+    sha = project.commit("v1")
+    try:
+        early = project.run("deploy", "--env", "production")
+        assert early.returncode == 1, early.stdout + early.stderr
+        assert "requires a healthy staging deploy" in early.stdout + early.stderr
+        assert not (project.work_dir / "production" / "router").exists()  # nothing started
+        for env in ("staging", "production"):
+            done = project.run("deploy", "--env", env)
+            assert done.returncode == 0, done.stdout + done.stderr
+            state = json.loads((project.work_dir / env / "state.json").read_text())
+            assert state["stable"]["commit"] == sha
+        staging = History(project.work_dir / "staging" / "history.sqlite")
+        production = History(project.work_dir / "production" / "history.sqlite")
+        try:
+            assert [r.outcome for r in staging.deployments()] == ["succeeded"]
+            assert [r.outcome for r in production.deployments()] == ["succeeded", "refused"]
+        finally:
+            staging.close()
+            production.close()
+        # history, status and DORA figures per environment, each from its own work folder
+        rows = json.loads(project.run("history", "--env", "production", "--json").stdout)
+        assert [r["outcome"] for r in rows] == ["succeeded", "refused"]
+        status = project.run("status", "--env", "production", "--json")
+        assert status.returncode == 0, status.stdout + status.stderr
+        report = json.loads(status.stdout)
+        assert (report["environment"], report["stable"]["commit"]) == ("production", sha)
+        assert report["router"]["url"] == f"http://127.0.0.1:{project.port}"
+        figures = json.loads(project.run("stats", "--env", "production", "--json").stdout)
+        assert (figures["environment"], figures["attempts"], figures["refused"],
+                figures["succeeded"]) == ("production", 2, 1, 1)
+        shown = project.run("stats", "--env", "staging").stdout.splitlines()
+        assert shown[0] == f"environment: staging ({project.work_dir / 'staging'})"
+        assert "1 deploy attempt(s): 1 deployment(s) reached users, 0 refused" in shown[1]
+    finally:
+        for env in ("staging", "production"):
+            project.run("stop", "--env", env)
+
+
+# -- requires is a host anchor (deploy/requirements.py): the checkout may only add --------------
+DROPPED = PROJECT.replace('requires = "staging"\nrequires_within = "2h"\n', "")
+
+
+def host(tmp_path: Path, text: str) -> dict[str, str]:
+    """A host whose deploy configuration is ``text``: the environment a deploy reads it with."""
+    folder = tmp_path / "host-config" / "pyramid"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "deploy.toml").write_text(text)
+    return {"XDG_CONFIG_HOME": str(tmp_path / "host-config")}
+
+
+PINNED = '[environments.production]\nrequires = "staging"\nrequires_within = "1h"\n'
+
+
+def test_a_checkout_that_drops_requires_is_still_held_to_the_host_s(
+    layout: Path, tmp_path: Path
+) -> None:
+    (layout / "pyproject.toml").write_text(DROPPED)
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.requires == ""  # the checkout asks for nothing any more
+    bare = {"XDG_CONFIG_HOME": str(tmp_path / "no-host-config")}
+    assert staged(production, COMMIT, now_utc(), bare) is None  # the hole the host closes
+    environ = host(tmp_path, PINNED)
+    refused = str(staged(production, COMMIT, now_utc(), environ))
+    assert "production requires a healthy staging deploy of aaaaaaaaaaaa first" in refused
+    assert f"required by the host ({tmp_path}/host-config/pyramid/deploy.toml)" in refused
+    staging = Path(production.environment_histories["staging"])
+    staging.parent.mkdir(parents=True)
+    history = History(staging)
+    try:
+        _succeeded(history, COMMIT)
+        assert staged(production, COMMIT, now_utc(), environ) is None
+        # the host's window, not the checkout's default 72h
+        assert "within 1h" in str(staged(production, COMMIT, now_utc() + timedelta(hours=2),
+                                         environ))
+    finally:
+        history.close()
+
+
+@pytest.mark.parametrize(
+    ("project", "pinned", "expected"),
+    [
+        # the checkout adds a requirement the host does not have: both hold
+        (PROJECT.replace('requires = "staging"', 'requires = "qa"') +
+         "[tool.pyramid.deploy.environments.qa]\nport = 9002\n", PINNED,
+         ["staging (required by the host", "qa (required by this checkout)"]),
+        # the same environment from both: the shorter window holds (the host's 1h here)
+        (PROJECT, PINNED, ["staging (required by the host (HOST) and this checkout), 1h"]),
+        # a longer window in the checkout never widens the host's
+        (PROJECT.replace('"2h"', '"400h"'), '[environments.production]\nrequires_within = '
+         '"3h"\n', ["staging (required by this checkout), 3h"]),
+    ],
+)
+def test_the_requirements_in_force_are_the_host_s_and_the_checkout_s_together(
+    layout: Path, tmp_path: Path, project: str, pinned: str, expected: list[str]
+) -> None:
+    from pytest_pyramid.deploy.requirements import in_force
+
+    (layout / "pyproject.toml").write_text(project)
+    production = load_config(layout, env="production", cwd=layout)
+    environ = host(tmp_path, pinned)
+    found = [f"{n.environment} (required by {n.origin}), {n.within / 3600:g}h"
+             for n in in_force(production, environ)]
+    where = str(tmp_path / "host-config" / "pyramid" / "deploy.toml")
+    assert len(found) == len(expected)
+    for text, want in zip(sorted(found), sorted(expected), strict=True):
+        assert text.startswith(want.replace("HOST", where))
+
+
+def test_a_required_environment_the_checkout_does_not_define_is_refused(
+    layout: Path, tmp_path: Path
+) -> None:
+    (layout / "pyproject.toml").write_text(DROPPED)
+    production = load_config(layout, env="production", cwd=layout)
+    environ = host(tmp_path, '[environments.production]\nrequires = "canary-hosts"\n')
+    assert "defines no environment 'canary-hosts'" in str(
+        staged(production, COMMIT, now_utc(), environ))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ('[environments.production]\nrequire = "staging"\n',
+         r"environments\.production\.require = 'staging'.*unknown key"),
+        ('[environments.production]\nrequires_within = "soon"\n',
+         r"environments\.production\.requires_within = 'soon'"),
+        ('[environments.production]\nrequires = "production"\n', "cannot require itself"),
+        ('environments = "production"\n', "expected tables"),
+    ],
+)
+def test_a_bad_host_requirement_names_the_key_and_the_file(
+    layout: Path, tmp_path: Path, text: str, match: str
+) -> None:
+    production = load_config(layout, env="production", cwd=layout)
+    with pytest.raises(ConfigError, match=match) as refused:
+        staged(production, COMMIT, now_utc(), host(tmp_path, text))
+    assert refused.value.source.endswith("host-config/pyramid/deploy.toml")
+
+
+def test_pyramid_deploy_refuses_production_when_the_commit_dropped_its_requirement(
+    repo: Project, tmp_path: Path
+) -> None:
+    """Through the CLI, the one route a deploy takes: the commit's pyproject has no
+    `requires` any more, the host pins it, production is refused without a staging deploy."""
+    repo.write_config(port=None)
+    with (repo.root / "pyproject.toml").open("a") as toml:
+        toml.write("[tool.pyramid.deploy.environments.staging]\nport = 9001\n"
+                   "[tool.pyramid.deploy.environments.production]\nport = 9000\n")
+    repo.commit("v1: production no longer requires staging")
+    repo.env.update(host(tmp_path, PINNED))
+    done = repo.run("deploy", "--env", "production", "--dry-run")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "requires a healthy staging deploy" in done.stdout
+    assert "required by the host" in done.stdout

@@ -1,0 +1,71 @@
+"""Replays: a verdict superseded by a newer one for the same commit, or for a commit rolled back
+since, needs --redeploy; a verdict judged under another project's configuration is refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.project import read_table as read_pyproject_table
+from pytest_pyramid.verdict.document import config_digest
+from tests.e2e.deploy.test_faults import rows
+from tests.support.deploy.helpers import app_command, git
+from tests.support.deploy.load import Clients
+
+if TYPE_CHECKING:
+    from tests.support.deploy.helpers import Project
+
+
+def test_a_verdict_superseded_for_the_same_commit_needs_redeploy(repo: Project) -> None:
+    sha = repo.commit("v1", age=timedelta(minutes=10))
+    older = repo.verdict_path.read_text()
+    assert repo.run("deploy", "--dry-run").returncode == 0
+    # a later test run of the same commit says blocked; the gate sees it
+    repo.write_verdict(sha, decision="blocked", age=timedelta(minutes=1))
+    assert repo.run("deploy", "--dry-run").returncode == 1
+    repo.verdict_path.write_text(older)  # the older ready verdict, replayed
+    replay = repo.run("deploy", "--dry-run")
+    assert replay.returncode == 1, replay.stdout
+    assert f"superseded: a newer verdict for {sha[:12]}" in replay.stdout
+    assert "blocked" in replay.stdout
+    meant = repo.run("deploy", "--dry-run", "--redeploy")
+    assert meant.returncode == 0, meant.stdout
+    assert "--redeploy: superseded" in meant.stdout
+
+
+def test_a_verdict_for_a_commit_rolled_back_since_needs_redeploy(
+    deployed: tuple[Project, str],
+) -> None:
+    project, _ = deployed
+    project.write_config(command=app_command("error", "--error-rate", "1.0"))
+    bad = project.commit("v2")
+    with Clients(project.url, rate=60) as clients:
+        clients.wait_for(10)
+        assert project.run("deploy").returncode == 1  # rolled back on its own
+    assert rows(project)[-1]["outcome"] == "rolled_back"
+    project.write_config(command=app_command())
+    replay = project.run("deploy", "--dry-run")
+    assert replay.returncode == 1, replay.stdout
+    assert f"{bad[:12]} was rolled back since this verdict was made" in replay.stdout
+    meant = project.run("deploy", "--dry-run", "--redeploy")
+    assert meant.returncode == 0, meant.stdout
+    project.commit("v2 again, tested again")  # a new verdict made after the rollback
+    assert project.run("deploy", "--dry-run").returncode == 0
+
+
+def test_a_verdict_judged_under_another_projects_configuration_is_refused(
+    repo: Project,
+) -> None:
+    git(repo.root, "add", "-f", "pyproject.toml")  # tracked: what the verdict's run read
+    sha = repo.commit("v1")  # the factory's verdict carries another configuration's digest
+    refused = repo.run("deploy", "--dry-run")
+    assert refused.returncode == 1, refused.stdout
+    assert "judged under another configuration" in refused.stdout
+    data = json.loads(repo.verdict_path.read_text())
+    data["config"]["digest"] = config_digest(read_pyproject_table(repo.root / "pyproject.toml")
+                                             or {})
+    write_json_atomic(repo.verdict_path, data)
+    allowed = repo.run("deploy", "--dry-run", "--commit", sha)
+    assert allowed.returncode == 0, allowed.stdout

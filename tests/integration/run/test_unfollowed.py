@@ -1,0 +1,57 @@
+"""Principle: what the closed world cannot follow is named, never passed (hostile case 121;
+``run/unfollowed.py``). A test runs a tracked shell script, which runs a git-ignored Python
+script: the recorder sees the script start, not what the shell starts in turn, so the run is
+``incomplete``, naming the script, serially and under ``-n 2``. The project's tracked
+``allow_options = ["process scripts/check.sh"]`` vouches for it."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.integration.run.test_closed_world import BASE, MODES, closed_world, run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.conftest import ReadVerdict
+
+SCRIPT_RUNS_IGNORED = {
+    "scripts/check.sh": '#!/bin/sh\nexec python3 "$(dirname "$0")/local_check.py"\n',
+    "tests/unit/test_cli.py": """
+        import subprocess
+        from pathlib import Path
+        def test_script():
+            root = Path(__file__).resolve().parents[2]
+            out = subprocess.run([str(root / "scripts" / "check.sh")], capture_output=True,
+                                 text=True, check=True)
+            assert out.stdout.strip() == "ok"
+    """,
+    ".gitignore": BASE[".gitignore"] + "scripts/local_*\n",
+}
+
+
+@pytest.mark.parametrize(("mode", "config"), [
+    (MODES[0].values[0], ""),
+    (MODES[1].values[0], ""),
+    (MODES[0].values[0], 'allow_options = ["process scripts/check.sh"]\n'),
+], ids=["serial", "xdist", "serial-vouched"])
+def test_a_repository_script_whose_children_are_not_followed_is_named(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], config: str,
+) -> None:
+    root = project(SCRIPT_RUNS_IGNORED, later={"scripts/local_check.py": "print('ok')\n"},
+                   config=config)
+    os.chmod(root / "scripts" / "check.sh", 0o755)
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 2, verdict["tiers"]["unit"]
+    if config:
+        assert (verdict["decision"], closed_world(verdict)) == ("ready", [])
+        return
+    assert verdict["decision"] == "incomplete"
+    assert any("scripts/check.sh (run as a program of its own (a sh script)" in m
+               for m in closed_world(verdict)), verdict["completeness"]
