@@ -1,5 +1,6 @@
 """The flake ledger's end-to-end sample from the issue, run on demand (about 5-8 minutes on
-2 cores; the suite runs the same rules in 8 runs: tests/integration/verdict/test_flake_ledger_run.py).
+2 cores; the suite runs the same rules in 8 runs:
+tests/integration/verdict/test_flake_ledger_run.py).
 
     python benchmarks/e2e_flaky_ledger.py [--seed 2025] [--runs 20] [--keep]
 

@@ -75,7 +75,8 @@ COUNTS = ("selected", "required", "status", "collected", "deselected", "files_on
 
 # 2 and 3 shards: an even and an odd split (5 demo runs). 1 and 4 shards ran here too until
 # the demo moved to PostgreSQL and the suite neared its 30-minute CI budget; the degenerate
-# 1-shard merge and splits of every size are held on the small project of tests/integration/run/test_shards.py
+# 1-shard merge and splits of every size are held on the small project of
+# tests/integration/run/test_shards.py
 @pytest.mark.parametrize("total", [2, 3])
 def test_the_demo_split_into_shards_gives_the_unsharded_verdict(
     demo: Path, unsharded: dict[str, Any], total: int
