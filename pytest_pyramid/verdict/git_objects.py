@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -106,16 +105,21 @@ def parse_listing(output: str) -> dict[str, Entry]:
     return entries
 
 
-@dataclass(frozen=True)
 class Trees:
     """The trees that hold a set of entries: the root's id, every tree (children first, as
     ``git mktree --batch`` must receive them) and the recursive listing of the root, in the
-    format and order ``git ls-tree -r -z --full-tree`` prints it."""
+    format and order ``git ls-tree -r -z --full-tree`` prints it. (A plain class: a
+    dataclass's generated methods are compiled at every import, and every run imports
+    this module.)"""
 
-    root: str
-    #: (tree id, its entries as ``git mktree -z`` reads them), children before parents
-    objects: tuple[tuple[str, tuple[str, ...]], ...]
-    listing: str
+    __slots__ = ("listing", "objects", "root")
+
+    def __init__(self, root: str, objects: tuple[tuple[str, tuple[str, ...]], ...],
+                 listing: str) -> None:
+        self.root = root
+        #: (tree id, its entries as ``git mktree -z`` reads them), children before parents
+        self.objects = objects
+        self.listing = listing
 
 
 def build_trees(entries: Mapping[str, Entry], algorithm: str) -> Trees:

@@ -169,16 +169,20 @@ def _inside(toplevel: Path, paths: tuple[Path, ...]) -> list[str]:
     return inside
 
 
-@dataclass(frozen=True)
 class _Scan:
     """One ``git ls-files`` of the working tree: what the user's index holds and the
     untracked files git does not ignore. The digest, the outputs git tracks and the
-    submodules are all read from it (one process where there were four)."""
+    submodules are all read from it (one process where there were four). A plain class:
+    a dataclass would be compiled at every run's start."""
 
-    #: path -> mode of each entry of the user's index (what git tracks)
-    index: dict[str, str]
-    #: files the index does not hold and git does not ignore; a nested repository ends in /
-    others: tuple[str, ...]
+    __slots__ = ("index", "others")
+
+    def __init__(self, index: dict[str, str], others: tuple[str, ...]) -> None:
+        #: path -> mode of each entry of the user's index (what git tracks)
+        self.index = index
+        #: files the index does not hold and git does not ignore; a nested repository
+        #: ends in /
+        self.others = others
 
 
 def _scan(toplevel: Path) -> _Scan | None:
