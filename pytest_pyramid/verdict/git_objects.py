@@ -18,10 +18,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
 #: (mode, id) of one entry of a tree, as ``git ls-tree`` prints them
 Entry = tuple[str, str]
@@ -92,6 +93,40 @@ def pathspec_glob(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out), re.DOTALL)
+
+
+@lru_cache(maxsize=16)
+def pathspec_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a path matches one of ``patterns`` as git's ``:(glob)`` pathspecs match it.
+
+    The shapes the run artifacts use are matched with string operations on the path's
+    names (``**/NAME``: the file's name; ``**/NAME*``: its beginning; ``**/NAME/**``: a
+    folder above it): compiling regular expressions cost a run's start more than matching
+    all its files. Any other shape is a regular expression (:func:`pathspec_glob`)."""
+    names: set[str] = set()
+    starts: list[str] = []
+    folders: set[str] = set()
+    others: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        body = pattern[3:] if pattern.startswith("**/") else ""
+        stem = body.removesuffix("/**").removesuffix("*")
+        if not stem or "/" in stem or set("*?[\\") & set(stem):
+            others.append(pathspec_glob(pattern))
+        elif body == stem:
+            names.add(stem)
+        elif body == f"{stem}*":
+            starts.append(stem)
+        else:
+            folders.add(stem)
+    prefixes = tuple(starts)
+
+    def matches(path: str) -> bool:
+        *above, name = path.split("/")
+        return (name in names or name.startswith(prefixes)
+                or (bool(folders) and not folders.isdisjoint(above))
+                or any(regex.fullmatch(path) for regex in others))
+
+    return matches
 
 
 def parse_listing(output: str) -> dict[str, Entry]:

@@ -34,7 +34,7 @@ from pytest_pyramid.verdict.git_objects import (
     build_trees,
     file_blob_id,
     parse_listing,
-    pathspec_glob,
+    pathspec_matcher,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ RUN_ARTIFACTS: tuple[str, ...] = (
     "**/.pyramid/**",
 )
 #: a shard's partial result and its coverage data (verdict/partial.py names them)
-_PARTIAL_NAME = re.compile(r"pyramid-partial-[0-9]+-of-[0-9]+\.(json|coverage)")
+_PARTIAL_NAME = r"pyramid-partial-[0-9]+-of-[0-9]+\.(json|coverage)"
 #: how each begins: the partial's JSON names its format first; coverage data is SQLite
 _PARTIAL_JSON = b'"format": "pytest-pyramid-partial"'
 _SQLITE = b"SQLite format 3\x00"
@@ -143,7 +143,10 @@ def sibling_partials(outputs: tuple[Path, ...]) -> list[Path]:
         except OSError:
             continue
         for name in names:
-            if _PARTIAL_NAME.fullmatch(name) and _is_partial(folder / name):
+            # the pattern is compiled only for a name that may be one (every run's start
+            # lists its output folder; compiling costs more than the listing)
+            if (name.startswith("pyramid-partial-") and re.fullmatch(_PARTIAL_NAME, name)
+                    and _is_partial(folder / name)):
                 found.append(folder / name)
     return found
 
@@ -275,14 +278,12 @@ def _digest(toplevel: Path, excluded: tuple[str, ...], head: str,
 def _leave_out(excluded: tuple[str, ...]) -> Callable[[str], bool]:
     """Whether a path is one of ``excluded``: a glob as git's ``:(glob)`` pathspec matches
     it, or a literal name (the file, or what is under it, as ``:(literal)`` matches)."""
-    globs = [pathspec_glob(p).pattern for p in excluded if _GLOB_CHARS & set(p)]
-    matcher = re.compile("|".join(f"(?:{g})" for g in globs), re.DOTALL) if globs else None
+    matcher = pathspec_matcher(tuple(p for p in excluded if _GLOB_CHARS & set(p)))
     files = frozenset(p for p in excluded if not _GLOB_CHARS & set(p))
     folders = tuple(f"{name}/" for name in files)
 
     def leave_out(path: str) -> bool:
-        return ((matcher is not None and matcher.fullmatch(path) is not None)
-                or path in files or (bool(folders) and path.startswith(folders)))
+        return matcher(path) or path in files or (bool(folders) and path.startswith(folders))
 
     return leave_out
 

@@ -14,6 +14,7 @@ from pytest_pyramid.verdict.git_objects import (
     file_blob_id,
     parse_listing,
     pathspec_glob,
+    pathspec_matcher,
 )
 from pytest_pyramid.verdict.provenance import RUN_ARTIFACTS
 
@@ -87,6 +88,7 @@ def test_a_file_is_hashed_in_chunks_to_the_blob_id_of_its_bytes(tmp_path: Path) 
     ("x.pyramid/y", False), ("a/.pyramidx", False),
 ])
 def test_the_artifact_globs_match_as_gits_pathspecs(path: str, left_out: bool) -> None:
+    assert pathspec_matcher(RUN_ARTIFACTS)(path) is left_out  # by names
     assert any(pathspec_glob(p).fullmatch(path) for p in RUN_ARTIFACTS) is left_out
 
 
@@ -96,3 +98,4 @@ def test_the_artifact_globs_match_as_gits_pathspecs(path: str, left_out: bool) -
 ])
 def test_pathspec_glob_classes_and_stars(pattern: str, path: str, matches: bool) -> None:
     assert (pathspec_glob(pattern).fullmatch(path) is not None) is matches
+    assert pathspec_matcher((pattern,))(path) is matches  # other shapes: the expression
