@@ -259,7 +259,7 @@ def calls(cwd: Path, args: list[str], lean: list[str] = LEAN) -> int:
     shared machine, and a fair proxy for the interpreter work a plugin adds."""
     import pstats
 
-    out = cwd / "calls.prof"
+    out = cwd.parent / "calls.prof"  # outside the repository: an untracked file makes it dirty
     subprocess.run(
         [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pytest", *lean, *args],
         cwd=cwd, capture_output=True, check=False, env=child_env(cwd.parent / "pycache"),

@@ -1,9 +1,11 @@
 """What a verdict speaks for: the commit, and a digest of the working tree that was tested.
 
 The commit is a name; the tree digest is the code. It is the git tree id that ``git add -A``
-(tracked files plus untracked, not-ignored ones) would commit, computed in a temporary index
-so the user's index is never touched. ``dirty`` is true whenever that tree differs from the
-commit's own tree, so an untracked source file counts as much as an edited one.
+(tracked files plus untracked, not-ignored ones) would commit from the commit's tree, with
+every file's bytes as they are on disk; the user's index is never written. ``dirty`` is true
+whenever that tree differs from the commit's own tree, so an untracked source file counts as
+much as an edited one. The files are hashed in this process (``git_objects.py``); git lists
+them and writes the objects of a tree that is not the commit's.
 
 Absent git (or a directory outside any repository) is not an error: every field is None and
 the trust checks refuse to vouch for a commit they cannot see.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from pytest_pyramid.run._git import run_git
+from pytest_pyramid.verdict.git_objects import (
+    GITLINK,
+    REGULAR,
+    SYMLINK,
+    Entry,
+    algorithm_of,
+    blob_id,
+    build_trees,
+    file_blob_id,
+    parse_listing,
+    pathspec_matcher,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,7 +58,7 @@ RUN_ARTIFACTS: tuple[str, ...] = (
     "**/.pyramid/**",
 )
 #: a shard's partial result and its coverage data (verdict/partial.py names them)
-_PARTIAL_NAME = re.compile(r"pyramid-partial-[0-9]+-of-[0-9]+\.(json|coverage)")
+_PARTIAL_NAME = r"pyramid-partial-[0-9]+-of-[0-9]+\.(json|coverage)"
 #: how each begins: the partial's JSON names its format first; coverage data is SQLite
 _PARTIAL_JSON = b'"format": "pytest-pyramid-partial"'
 _SQLITE = b"SQLite format 3\x00"
@@ -75,11 +89,19 @@ class GitInfo:
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None,
          input: str | None = None) -> str | None:
+    out = _git_raw(cwd, *args, env=env, input=input)
+    return None if out is None else out.strip()
+
+
+def _git_raw(cwd: Path, *args: str, env: dict[str, str] | None = None,
+             input: str | None = None) -> str | None:
+    """git's output as it is (a ``-z`` listing's first or last name may begin or end with
+    a space), None when git fails."""
     try:
         result = run_git(cwd, *args, env=env, timeout=_GIT_TIMEOUT_S, input=input)
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return None
-    return result.stdout.strip() if result.returncode == 0 else None
+    return result.stdout if result.returncode == 0 else None
 
 
 def _unrecorded(function: Callable[P, R]) -> Callable[P, R]:
@@ -121,7 +143,10 @@ def sibling_partials(outputs: tuple[Path, ...]) -> list[Path]:
         except OSError:
             continue
         for name in names:
-            if _PARTIAL_NAME.fullmatch(name) and _is_partial(folder / name):
+            # the pattern is compiled only for a name that may be one (every run's start
+            # lists its output folder; compiling costs more than the listing)
+            if (name.startswith("pyramid-partial-") and re.fullmatch(_PARTIAL_NAME, name)
+                    and _is_partial(folder / name)):
                 found.append(folder / name)
     return found
 
@@ -147,26 +172,43 @@ def _inside(toplevel: Path, paths: tuple[Path, ...]) -> list[str]:
     return inside
 
 
-#: (toplevel, commit, index stamp, outputs) -> tracked_outputs(): what git tracks changes
-#: with a commit or the index, not between the start and the end of a run
-_TRACKED: dict[tuple[str, str | None, int, tuple[Path, ...]], tuple[str, ...] | None] = {}
+class _Scan:
+    """One ``git ls-files`` of the working tree: what the user's index holds and the
+    untracked files git does not ignore. The digest, the outputs git tracks and the
+    submodules are all read from it (one process where there were four). A plain class:
+    a dataclass would be compiled at every run's start."""
+
+    __slots__ = ("index", "others")
+
+    def __init__(self, index: dict[str, str], others: tuple[str, ...]) -> None:
+        #: path -> mode of each entry of the user's index (what git tracks)
+        self.index = index
+        #: files the index does not hold and git does not ignore; a nested repository
+        #: ends in /
+        self.others = others
 
 
-def _tracked_once(
-    toplevel: Path, commit: str | None, outputs: tuple[Path, ...]
-) -> tuple[str, ...] | None:
-    """:func:`tracked_outputs`, asked once for the start and the end of a run."""
-    try:
-        stamp = (toplevel / ".git" / "index").stat().st_mtime_ns
-    except OSError:  # a worktree's or submodule's .git is a file: no key to trust, ask git
-        return tracked_outputs(toplevel, outputs)
-    key = (str(toplevel), commit, stamp, outputs)
-    if key not in _TRACKED:
-        _TRACKED[key] = tracked_outputs(toplevel, outputs)
-    return _TRACKED[key]
+def _scan(toplevel: Path) -> _Scan | None:
+    out = _git_raw(toplevel, "ls-files", "-z", "--stage", "-t", "--others",
+                   "--exclude-standard")
+    if out is None:
+        return None
+    index: dict[str, str] = {}
+    others: list[str] = []
+    # -t tags each record: "? path" for an untracked file, "H mode id stage\tpath" (S, M:
+    # skip-worktree, unmerged) for an index entry, so no file name can pass for an entry
+    for record in out.split("\0"):
+        tag, rest = record[:2], record[2:]
+        if tag == "? ":
+            others.append(rest)
+        elif len(tag) == 2 and tag[1] == " " and "\t" in rest:
+            meta, _, path = rest.partition("\t")
+            index[path] = meta.split(" ", 1)[0]
+    return _Scan(index, tuple(others))
 
 
-def tracked_outputs(toplevel: Path, outputs: tuple[Path, ...]) -> tuple[str, ...] | None:
+def tracked_outputs(toplevel: Path, outputs: tuple[Path, ...],
+                    scan: _Scan | None = None) -> tuple[str, ...] | None:
     """The outputs git tracks (None: git did not answer), which are never left out of the
     digest: a report or verdict path pointing at ``pyproject.toml`` must not take the file
     the run read out of the tree the verdict names. Untracked outputs of an earlier run stay
@@ -174,11 +216,15 @@ def tracked_outputs(toplevel: Path, outputs: tuple[Path, ...]) -> tuple[str, ...
     inside = _inside(toplevel, outputs)
     if not inside:
         return ()
-    listed = _git(toplevel, "ls-files", "-z", "--full-name", "--",
-                  *[f":(top,literal){name}" for name in inside])
-    if listed is None:  # no answer from git: none can be left out
+    scan = _scan(toplevel) if scan is None else scan
+    if scan is None:  # no answer from git: none can be left out
         return None
-    return tuple(sorted(name for name in listed.split("\0") if name))
+    # as the pathspec ``:(literal)NAME`` does: the file itself, or the files under a folder
+    found = {name for name in inside if name in scan.index}
+    folders = tuple(f"{name}/" for name in inside if os.path.isdir(toplevel / name))
+    if folders:
+        found.update(path for path in scan.index if path.startswith(folders))
+    return tuple(sorted(found))
 
 
 def tree_digest(
@@ -186,91 +232,220 @@ def tree_digest(
 ) -> str | None:
     """The tree id ``git add -A`` would give, leaving ``excluded`` out; None without git.
 
-    The temporary index starts from the commit's tree with no stat data, so git hashes the
-    content of every file: an edit whose size and mtime were put back is still seen (the
-    user's index, whose stat cache would trust them, is never read or written). ``head``
-    is the commit's tree when the caller has just read it (one git process fewer).
+    ``head`` is the commit's tree when the caller has just read it ("": no commit yet).
     """
-    tmp = tempfile.mkdtemp(prefix="pyramid-index-")
+    if head is None:
+        head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}") or ""
+    return _digest(toplevel, excluded, head, _scan(toplevel))
+
+
+class _Unreadable(Exception):
+    """A file the digest cannot name (it vanished while read, a nested repository without
+    a commit): no digest, as when ``git add`` failed."""
+
+
+def _digest(toplevel: Path, excluded: tuple[str, ...], head: str,
+            scan: _Scan | None) -> str | None:
+    """The tree of the working tree's bytes as the tests ran them: the commit's files (on
+    disk, changed or gone) plus the untracked files git does not ignore, less ``excluded``.
+
+    Every file is hashed as it is on disk, whatever git's stat cache, clean filters or
+    end-of-line conversion would say (an edit whose size and mtime were put back is seen;
+    a filter cannot map the working copy back to the committed bytes; a path outside a
+    sparse checkout that is absent is gone). Each file is read once, in this process
+    (``git_objects.py``); git writes objects only when the tree is not the commit's.
+    """
+    if scan is None:
+        return None
+    committed: dict[str, Entry] = {}
+    if head:
+        listing = tree_listing(toplevel, head)
+        if listing is None:
+            return None
+        committed = parse_listing(listing)
+    algorithm = algorithm_of(head) if head else _object_format(toplevel)
+    if algorithm is None:
+        return None
     try:
-        tmp_index = Path(tmp, "index")
-        env = {"GIT_INDEX_FILE": str(tmp_index)}
-        if head is None:
-            head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}")
-        start = ["read-tree", head] if head else ["read-tree", "--empty"]
-        if _git(toplevel, *start, env=env) is None:
-            return None
-        globs = [p for p in excluded if _GLOB_CHARS & set(p)]
-        files = [p for p in excluded if not _GLOB_CHARS & set(p)]
-        specs = [f":(top,exclude,glob){pattern}" for pattern in globs]
-        # --ignore-removal is not wanted: a deleted file is a change like any other
-        if _git(toplevel, "add", "-A", "--", ":(top)", *specs, env=env) is None:
-            return None
-        if files:
-            # a literal exclude of an ignored file makes `git add` fail, so this run's own
-            # outputs are taken back out afterwards (their committed version, if any, stays)
-            literal = [f":(top,literal){name}" for name in files]
-            args = ["reset", "-q", "HEAD", "--"] if head else ["rm", "--cached", "-q",
-                                                                "--ignore-unmatch", "--"]
-            if _git(toplevel, *args, *literal, env=env) is None:
-                return None
-        if not _as_on_disk(toplevel, env):
-            return None
-        return _git(toplevel, "write-tree", env=env)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        entries = _on_disk(toplevel, committed, scan, _leave_out(excluded), algorithm)
+    except _Unreadable:
+        return None
+    if head and entries == committed:
+        return head
+    return _write_tree(toplevel, entries, set(oid for _, oid in committed.values()), algorithm)
 
 
-def _as_on_disk(toplevel: Path, env: dict[str, str]) -> bool:
-    """Make the temporary index say what is on disk, whatever git's own settings say.
+def _leave_out(excluded: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a path is one of ``excluded``: a glob as git's ``:(glob)`` pathspec matches
+    it, or a literal name (the file, or what is under it, as ``:(literal)`` matches)."""
+    matcher = pathspec_matcher(tuple(p for p in excluded if _GLOB_CHARS & set(p)))
+    files = frozenset(p for p in excluded if not _GLOB_CHARS & set(p))
+    folders = tuple(f"{name}/" for name in files)
 
-    ``git add`` leaves paths outside a sparse checkout alone (so an absent tracked file would
-    still be named by the tree) and runs clean filters and end-of-line conversion (so a
-    filter can map the working copy back to the committed bytes). The digest must name the
-    bytes the tests ran: an absent file is removed, and every regular file is hashed as it
-    is on disk (``--no-filters``) and put in the index under that id.
-    """
-    listing = _git(toplevel, "ls-files", "--stage", "-z", env=env)
-    if listing is None:
-        return False
-    absent: list[str] = []
-    regular: list[tuple[str, str, str]] = []  # (mode, blob, path)
-    for entry in listing.split("\0"):
-        if not entry:
+    def leave_out(path: str) -> bool:
+        return matcher(path) or path in files or (bool(folders) and path.startswith(folders))
+
+    return leave_out
+
+
+def _on_disk(toplevel: Path, committed: dict[str, Entry], scan: _Scan,
+             leave_out: Callable[[str], bool], algorithm: str) -> dict[str, Entry]:
+    """Path -> (mode, id) of the tree ``git add -A`` would stage from the commit's tree,
+    every file hashed as it is on disk."""
+    entries: dict[str, Entry] = {}
+    for path, entry in committed.items():
+        # an excluded file the commit holds keeps its mode; it is still named as on disk
+        now = (_kept(toplevel, path, entry, algorithm) if leave_out(path)
+               else _entry(toplevel, path, entry, algorithm))
+        if now is not None:
+            entries[path] = now
+    for name in (*scan.others, *_staged_new(toplevel, committed, scan)):
+        path = name.rstrip("/")
+        if path in committed or path in entries or leave_out(path):
             continue
-        meta, path = entry.split("\t", 1)
-        mode, blob, _stage = meta.split(" ")
-        if not os.path.lexists(toplevel / path):
-            absent.append(path)
-        elif mode in ("100644", "100755"):
-            regular.append((mode, blob, path))
-    if absent and _git(toplevel, "update-index", "--force-remove", "-z", "--stdin",
-                       env=env, input="".join(f"{p}\0" for p in absent)) is None:
-        return False
-    hashes = _hash_on_disk(toplevel, [path for _, _, path in regular], env)
-    if hashes is None:
-        return False
-    changed = [f"{mode} {new}\t{path}\0" for (mode, old, path), new
-               in zip(regular, hashes, strict=True) if new != old]
-    if not changed:
-        return True
-    return _git(toplevel, "update-index", "-z", "--index-info", env=env,
-                input="".join(changed)) is not None
+        now = _entry(toplevel, path, None, algorithm)
+        if now is not None:
+            entries[path] = now
+    return entries
 
 
-def _hash_on_disk(toplevel: Path, paths: list[str], env: dict[str, str]) -> list[str] | None:
-    """Blob ids of ``paths`` as their bytes are on disk, no filter or conversion applied
-    (written to the object store, as ``git add`` does, so the tree can be written)."""
-    if not paths:
+def _staged_new(toplevel: Path, committed: dict[str, Entry], scan: _Scan) -> list[str]:
+    """Files the user's index holds and the commit does not (added, not committed): they
+    are untracked for the digest, so in it only when git does not ignore them."""
+    staged = [path for path in scan.index if path not in committed]
+    if not staged:
         return []
+    try:  # --no-index: the user's index holding a file must not hide that it is ignored
+        result = run_git(toplevel, "check-ignore", "--no-index", "-z", "--stdin",
+                         timeout=_GIT_TIMEOUT_S, input="".join(f"{p}\0" for p in staged))
+    except (OSError, subprocess.TimeoutExpired, ValueError) as error:
+        raise _Unreadable(str(error)) from error
+    if result.returncode not in (0, 1):  # 1: none of them is ignored
+        raise _Unreadable(result.stderr)
+    ignored = set(result.stdout.split("\0"))
+    return [path for path in staged if path not in ignored]
+
+
+def _kept(toplevel: Path, path: str, entry: Entry, algorithm: str) -> Entry | None:
+    """A committed file the exclusions name: its committed mode, its bytes on disk (gone
+    when it is gone)."""
+    mode, _ = entry
+    full = os.path.join(toplevel, path)
+    if not os.path.lexists(full):
+        return None
+    if mode not in REGULAR:
+        return entry
+    blob = file_blob_id(full, algorithm)
+    if blob is None:
+        raise _Unreadable(path)
+    return mode, blob
+
+
+def _entry(toplevel: Path, path: str, committed: Entry | None, algorithm: str) -> Entry | None:
+    """What ``git add`` stages for ``path`` as it is on disk (None: nothing, it is gone or
+    a folder whose files are listed on their own)."""
+    full = os.path.join(toplevel, path)
+    try:
+        status = os.lstat(full)
+    except OSError:  # gone, or a folder above it became a file
+        return None
+    was = committed[0] if committed else None
+    if stat.S_ISLNK(status.st_mode):
+        return SYMLINK, blob_id(os.readlink(os.fsencode(full)), algorithm)
+    if stat.S_ISREG(status.st_mode):
+        blob = file_blob_id(full, algorithm)
+        if blob is None:
+            raise _Unreadable(path)
+        return _regular_mode(toplevel, status.st_mode, was), blob
+    if stat.S_ISDIR(status.st_mode):
+        if os.path.lexists(os.path.join(full, ".git")):  # a submodule, or a nested repository
+            commit = _git(Path(full), "rev-parse", "--verify", "--quiet", "HEAD")
+            if commit is None:  # `git add` refuses a repository without a commit
+                raise _Unreadable(path)
+            return GITLINK, commit
+        return committed if was == GITLINK else None  # a submodule never checked out
+    return None  # a pipe, a socket, a device: git stages none
+
+
+def _regular_mode(toplevel: Path, st_mode: int, was: str | None) -> str:
+    """The mode git stages for a regular file: executable by its owner or not, unless git
+    is told not to trust the file system (``core.fileMode``, ``core.symlinks`` false),
+    where the committed mode stays."""
+    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
+    if was == SYMLINK and not _config_true(toplevel, "core.symlinks"):
+        return SYMLINK  # a symlink checked out as a plain file holding its target
+    expected = was if was in REGULAR else "100644"
+    if mode != expected and not _config_true(toplevel, "core.fileMode"):
+        return expected or "100644"
+    return mode
+
+
+#: (toplevel, key) -> the boolean git reads for it (both keys default to true)
+_CONFIG: dict[tuple[str, str], bool] = {}
+
+
+def _config_true(toplevel: Path, key: str) -> bool:
+    """A boolean git setting, asked only when it would change a mode (one process, once)."""
+    if (str(toplevel), key) not in _CONFIG:
+        value = _git(toplevel, "config", "--type=bool", "--get", key)
+        _CONFIG[(str(toplevel), key)] = value != "false"
+    return _CONFIG[(str(toplevel), key)]
+
+
+def _object_format(toplevel: Path) -> str | None:
+    """The repository's hash when no commit id tells it (a repository without commits)."""
+    name = _git(toplevel, "rev-parse", "--show-object-format")
+    return name if name in ("sha1", "sha256") else None
+
+
+def _write_tree(toplevel: Path, entries: dict[str, Entry], known: set[str],
+                algorithm: str) -> str | None:
+    """Write the new blobs and the trees of ``entries`` to the object store (the end of a
+    run and ``pyramid check`` compare trees with ``git diff-tree``), checking that git gives
+    every id computed here; None when it does not or cannot."""
+    try:
+        trees = build_trees(entries, algorithm)
+    except ValueError:
+        return None
+    new = {path: entry for path, entry in entries.items()
+           if entry[0] != GITLINK and entry[1] not in known}
+    if not _write_blobs(toplevel, new):
+        return None
+    batch = "".join("".join(f"{line}\0" for line in lines) + "\0"
+                    for _, lines in trees.objects)
+    written = _git_raw(toplevel, "mktree", "-z", "--batch", input=batch)
+    if written is None or written.split() != [tree for tree, _ in trees.objects]:
+        return None
+    _LISTINGS[(str(toplevel), trees.root)] = trees.listing
+    return trees.root
+
+
+def _write_blobs(toplevel: Path, new: dict[str, Entry]) -> bool:
+    """Write the blobs of ``new`` (files as on disk, symlinks' targets) with one
+    ``hash-object -w --no-filters``; True when git gave each the id computed here."""
+    if not new:
+        return True
+    with tempfile.TemporaryDirectory(prefix="pyramid-links-") as tmp:
+        paths: list[str] = []
+        for index, (path, (mode, _)) in enumerate(new.items()):
+            if mode == SYMLINK:  # a link's blob is its target: hashed from a file holding it
+                target = Path(tmp, str(index))
+                target.write_bytes(os.readlink(os.fsencode(os.path.join(toplevel, path))))
+                paths.append(str(target))
+            else:
+                paths.append(path)
+        ids = _hash_paths(toplevel, paths)
+    return ids == [oid for _, oid in new.values()]
+
+
+def _hash_paths(toplevel: Path, paths: list[str]) -> list[str] | None:
+    """``git hash-object -w --no-filters`` of each path, in order."""
+    args = ("hash-object", "-w", "--no-filters")
     if any("\n" in path for path in paths):  # --stdin-paths reads one path a line
-        alone = [_git(toplevel, "hash-object", "-w", "--no-filters", "--", path, env=env)
-                 for path in paths]
+        alone = [_git(toplevel, *args, "--", path) for path in paths]
         return None if None in alone else [blob for blob in alone if blob is not None]
-    out = _git(toplevel, "hash-object", "-w", "--no-filters", "--stdin-paths", env=env,
-               input="".join(f"{path}\n" for path in paths))
-    ids = None if out is None else out.split("\n")
-    return ids if ids is not None and len(ids) == len(paths) else None
+    out = _git(toplevel, *args, "--stdin-paths", input="".join(f"{p}\n" for p in paths))
+    return None if out is None else out.split("\n")
 
 
 @_unrecorded
@@ -278,9 +453,10 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     """Commit, branch and tree digest of the repository holding ``cwd``.
 
     ``outputs`` are files this run writes (the verdict): they are left out of the digest,
-    unless git tracks them (:func:`tracked_outputs`). Every run pays for this at start-up:
-    the top level and the branch come from one ``rev-parse``, the commit, its tree and its
-    time from one ``show``.
+    unless git tracks them (:func:`tracked_outputs`). Every run pays for this at start-up,
+    four git processes for a tree that is the commit's: the top level and the branch come
+    from one ``rev-parse``, the commit, its tree and its time from one ``show``, the commit's
+    files from one ``ls-tree`` and the index and untracked files from one ``ls-files``.
     """
     located = _git(cwd, "rev-parse", "--show-toplevel", "--abbrev-ref", "HEAD")
     if located is None:  # outside a repository, or no commit yet (HEAD names nothing)
@@ -293,8 +469,9 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
     head = _git(cwd, "show", "-s", "--format=%H%n%T%n%cI", "HEAD") if located else None
     fields = head.split("\n") if head else []
     commit, head_tree, commit_time = (fields if len(fields) == 3 else [None, None, None])
-    excluded, tracked = _excluded(toplevel, commit, outputs)
-    tree = tree_digest(toplevel, excluded, head_tree or "")
+    scan = _scan(toplevel)
+    excluded, tracked = _excluded(toplevel, outputs, scan)
+    tree = _digest(toplevel, excluded, head_tree or "", scan)
     if commit is None:  # a repository without commits yet
         return GitInfo(
             tree=tree,
@@ -302,7 +479,7 @@ def read_git_info(cwd: Path, outputs: tuple[Path, ...] = ()) -> GitInfo:
             toplevel=str(toplevel),
             dirty=None if tree is None else True,
         )
-    unnamed = (*dirty_submodules(toplevel), *outside_links(toplevel, tree),
+    unnamed = (*dirty_submodules(toplevel, scan), *outside_links(toplevel, tree),
                *_not_named(cwd, toplevel, tree))
     return GitInfo(
         commit=commit,
@@ -350,10 +527,10 @@ def _not_named(cwd: Path, toplevel: Path, tree: str | None) -> tuple[str, ...]:
 
 
 def _excluded(
-    toplevel: Path, commit: str | None, outputs: tuple[Path, ...]
+    toplevel: Path, outputs: tuple[Path, ...], scan: _Scan | None
 ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     """The pathspecs left out of the digest, and the outputs git tracks (kept in it)."""
-    tracked = _tracked_once(toplevel, commit, outputs)
+    tracked = None if scan is None else tracked_outputs(toplevel, outputs, scan)
     kept = {toplevel / name for name in tracked or ()}
     excluded = artifact_excludes(toplevel, () if tracked is None else tuple(
         path for path in outputs if Path(os.path.abspath(path)) not in kept))
@@ -368,9 +545,11 @@ def tree_now(start: GitInfo, outputs: tuple[Path, ...] = ()) -> str | None:
     if start.toplevel is None:
         return None
     toplevel = Path(start.toplevel)
-    excluded, _ = _excluded(toplevel, start.commit, outputs)
     # HEAD's tree is read again: a commit made during the run moves it
-    return tree_digest(toplevel, excluded)
+    head = _git(toplevel, "rev-parse", "--verify", "--quiet", "HEAD^{tree}") or ""
+    scan = _scan(toplevel)
+    excluded, _ = _excluded(toplevel, outputs, scan)
+    return _digest(toplevel, excluded, head, scan)
 
 
 def changed_files(cwd: Path, head_tree: str, tree: str) -> list[str] | None:
@@ -382,14 +561,13 @@ def changed_files(cwd: Path, head_tree: str, tree: str) -> list[str] | None:
     return [line for line in out.splitlines() if line]
 
 
-def dirty_submodules(toplevel: Path) -> list[str]:
+def dirty_submodules(toplevel: Path, scan: _Scan | None = None) -> list[str]:
     """Submodules whose working tree differs from the commit they record: a tree id holds
     only the submodule's commit, never its files."""
     # a gitlink needs no .gitmodules entry (an embedded repository added with `git add`):
     # the index's own 160000 entries are the submodules, whatever .gitmodules lists
-    staged = _git(toplevel, "ls-files", "--stage", "-z") or ""
-    links = [entry.split("\t", 1)[1] for entry in staged.split("\0")
-             if entry.startswith("160000 ") and "\t" in entry]
+    scan = _scan(toplevel) if scan is None else scan
+    links = [path for path, mode in (scan.index.items() if scan else ()) if mode == GITLINK]
     if not links:
         return []
     out = _git(toplevel, "status", "--porcelain=v2", "--ignore-submodules=none", "--",
@@ -432,7 +610,7 @@ def tree_listing(toplevel: Path, tree: str) -> str | None:
     """``git ls-tree -r -z`` of a tree id: every entry with its blob id (None without git)."""
     key = (str(toplevel), tree)
     if key not in _LISTINGS:
-        listing = _git(toplevel, "ls-tree", "-r", "-z", "--full-tree", tree)
+        listing = _git_raw(toplevel, "ls-tree", "-r", "-z", "--full-tree", tree)
         if listing is None:
             return None
         _LISTINGS[key] = listing
