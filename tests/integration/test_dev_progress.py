@@ -87,8 +87,11 @@ def test_dev_says_what_pyramid_check_answered(
         "check_verdict --allow-dirty pyramid-verdict.json",
         'echo "returned $?"',
     ])
+    # run in tmp_path: the script names pyramid-verdict.json, and in the repository's root
+    # that is this very run's own verdict (its start-up placeholder), which the closed world
+    # would take for an input the test read
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
-                          check=False)
+                          check=False, cwd=tmp_path)
     assert done.stdout == "returned 0\n"  # ./dev's own exit status is the run's, not check's
     assert f"dev: pyramid check --allow-dirty pyramid-verdict.json: {said}\n" in done.stderr
     assert ("fake pyramid: check --allow-dirty pyramid-verdict.json" in done.stderr) is shown
