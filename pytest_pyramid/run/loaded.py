@@ -91,15 +91,19 @@ def default_packages(rootdir: Path) -> list[str]:
         except OSError:
             continue
         for entry in entries:
-            stem, dot, suffix = entry.name.rpartition(".")
-            if dot and suffix == "py" and stem.isidentifier() and stem != "conftest" \
-                    and stem not in sys.stdlib_module_names and entry.is_file():
-                found.append(f"{base}/{entry.name}" if base else entry.name)
-            elif (entry.name.isidentifier() and entry.name not in sys.stdlib_module_names
-                    and entry.is_dir() and os.path.isfile(os.path.join(entry.path,
-                                                                       "__init__.py"))):
+            if _own_code(entry):
                 found.append(f"{base}/{entry.name}" if base else entry.name)
     return sorted(found)
+
+
+def _own_code(entry: os.DirEntry[str]) -> bool:
+    """A top-level module (``*.py``) or package (a folder with ``__init__.py``) of the project."""
+    stem, dot, suffix = entry.name.rpartition(".")
+    if dot and suffix == "py":
+        return (stem.isidentifier() and stem != "conftest"
+                and stem not in sys.stdlib_module_names and entry.is_file())
+    return (entry.name.isidentifier() and entry.name not in sys.stdlib_module_names
+            and entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")))
 
 
 def _foreign(entries: Iterable[str], rootdir: Path, modules: Mapping[str, ModuleType]
