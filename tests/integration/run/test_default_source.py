@@ -1,8 +1,8 @@
 """Principle: the code under test is the tree's (hostile round 2, case 81). Without
 ``[tool.pyramid] source`` the project's packages are its tracked top-level packages and
 modules (folders with ``__init__.py`` and ``*.py`` files at the root and under ``src/``): a
-copy of one imported from elsewhere (an installed build, another folder on ``sys.path``) makes the run
-``incomplete``, naming it. A folder git does not track is not the project's package.
+copy of one imported from elsewhere (an installed build, another folder on ``sys.path``)
+makes the run ``incomplete``, naming it. A folder git does not track is not the project's package.
 Serial and under ``-n 2``.
 """
 
