@@ -67,17 +67,23 @@ def foreign_code(
     # a folder is the project's package only when git tracks it (asked only now: rare)
     from pytest_pyramid.run.invocation import git_tracked
 
-    inits = {entry: rootdir / entry / "__init__.py" for entry in {e for e, _ in found}}
+    inits = {entry: rootdir / entry if entry.endswith(".py") else rootdir / entry / "__init__.py"
+             for entry in {e for e, _ in found}}
     tracked = git_tracked(list(inits.values()), rootdir)
-    return sorted(f"{message} (the repository's package {entry}/: [tool.pyramid] source is "
-                  "not set, so its tracked top-level packages are the project's)"
+    return sorted(f"{message} (the repository's "
+                  + (f"module {entry}" if entry.endswith(".py") else f"package {entry}/")
+                  + ": [tool.pyramid] source is not set, so its tracked top-level packages "
+                  "and modules are the project's)"
                   for entry, message in found if inits[entry] in tracked)
 
 
 def default_packages(rootdir: Path) -> list[str]:
-    """The folders with ``__init__.py`` at ``rootdir`` and under ``src/`` (relative paths):
-    the project's packages when ``[tool.pyramid] source`` is not set. A folder named like a
-    standard-library module is left out: importing the standard library's is not foreign."""
+    """The folders with ``__init__.py`` and the ``*.py`` modules at ``rootdir`` and under
+    ``src/`` (relative paths): the project's packages and modules when ``[tool.pyramid]
+    source`` is not set (a project whose code is one module has no package: hostile case
+    147). A name of the standard library is left out (importing the standard library's is
+    not foreign), and so is ``conftest.py``: pytest imports every conftest as a top-level
+    ``conftest``, so another folder's would look like a foreign copy of it."""
     found = []
     for base in ("", "src"):
         try:
@@ -85,11 +91,19 @@ def default_packages(rootdir: Path) -> list[str]:
         except OSError:
             continue
         for entry in entries:
-            if (entry.name.isidentifier() and entry.name not in sys.stdlib_module_names
-                    and entry.is_dir() and os.path.isfile(os.path.join(entry.path,
-                                                                       "__init__.py"))):
+            if _own_code(entry):
                 found.append(f"{base}/{entry.name}" if base else entry.name)
     return sorted(found)
+
+
+def _own_code(entry: os.DirEntry[str]) -> bool:
+    """A top-level module (``*.py``) or package (a folder with ``__init__.py``) of the project."""
+    stem, dot, suffix = entry.name.rpartition(".")
+    if dot and suffix == "py":
+        return (stem.isidentifier() and stem != "conftest"
+                and stem not in sys.stdlib_module_names and entry.is_file())
+    return (entry.name.isidentifier() and entry.name not in sys.stdlib_module_names
+            and entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")))
 
 
 def _foreign(entries: Iterable[str], rootdir: Path, modules: Mapping[str, ModuleType]

@@ -1,8 +1,8 @@
 """Principle: the code under test is the tree's (hostile round 2, case 81). Without
-``[tool.pyramid] source`` the project's packages are its tracked top-level packages
-(folders with ``__init__.py`` at the root and under ``src/``): a copy of one imported from
-elsewhere (an installed build, another folder on ``sys.path``) makes the run
-``incomplete``, naming it. A folder git does not track is not the project's package.
+``[tool.pyramid] source`` the project's packages are its tracked top-level packages and
+modules (folders with ``__init__.py`` and ``*.py`` files at the root and under ``src/``): a
+copy of one imported from elsewhere (an installed build, another folder on ``sys.path``)
+makes the run ``incomplete``, naming it. A folder git does not track is not the project's package.
 Serial and under ``-n 2``.
 """
 
@@ -56,11 +56,33 @@ def test_without_source_the_trees_packages_are_the_projects(
     assert any(says in r and NOT_SET in r for r in data["reasons"]), data["reasons"]
 
 
-def test_the_default_packages_are_the_folders_with_an_init(tmp_path: Path) -> None:
+def test_a_single_module_project_s_module_is_the_projects(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+) -> None:
+    """Hostile case 147: the project's code is one top-level module, and a stale copy of it
+    elsewhere on sys.path is imported first."""
+    project({"mymod.py": "VALUE = 1\n", "conftest.py": ELSEWHERE_FIRST,
+             "elsewhere/mymod.py": "VALUE = 2\n",
+             "tests/integration/test_i.py": "import mymod\ndef test_i(): assert mymod.VALUE\n"},
+            ini="pythonpath = ['.']")
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("mymod was imported from" in r and "(the repository's module mymod.py" in r
+               for r in data["reasons"]), data["reasons"]
+
+
+def test_the_default_packages_are_the_folders_with_an_init_and_the_modules(
+    tmp_path: Path,
+) -> None:
     for folder in ("mypkg", "src/other", "json", "docs", ".hidden", "not-a-name", "src/x/y"):
         (tmp_path / folder).mkdir(parents=True)
         if folder != "docs":
             (tmp_path / folder / "__init__.py").write_text("")
-    (tmp_path / "setup.py").write_text("")
-    # json: a folder named like a standard-library module (importing that one is not foreign)
-    assert default_packages(tmp_path) == ["mypkg", "src/other"]  # src/x: no __init__.py
+    for module in ("setup.py", "mymod.py", "src/tool.py", "conftest.py", "os.py", "not-a-name.py",
+                   "notes.txt"):
+        (tmp_path / module).write_text("")
+    # json, os: named like a standard-library module (importing that one is not foreign);
+    # conftest.py: pytest imports every conftest as a top-level ``conftest``
+    assert default_packages(tmp_path) == ["mymod.py", "mypkg", "setup.py", "src/other",
+                                          "src/tool.py"]  # src/x: no __init__.py
