@@ -45,6 +45,7 @@ def judge(
     deployer_problem: str | None = None,
     contract: Sequence[str] = (),
     approval_needed: bool = False,
+    environment: str = "",
 ) -> GateJudgement:
     """Judge what :func:`~pytest_pyramid.verdict.trust.assess` found; every refusal reason is
     listed, not only the first. ``deployer_problem``: why the deployer could not be
@@ -53,7 +54,8 @@ def judge(
     verdict to needing the approvals its risk row asks for (never fewer than one), and name
     themselves in the judgement. ``approval_needed``: the deploy target asks approvals of a
     ``ready`` verdict too (deploy/requirements.py: approvals_in_force, whose count
-    ``trust.approvals`` holds)."""
+    ``trust.approvals`` holds). ``environment``: the deploy target's, named in the hint to
+    sign an approval (an approval is for one environment's deploy)."""
     verdict, policy = trust.verdict, trust.policy
     refused = refusals(trust)
     notes: list[str] = []
@@ -82,7 +84,8 @@ def judge(
         who = ", ".join(counted.counted)
         return GateJudgement("allowed", (f"{summary}: approved by {who}", *notes))
     details = [summary, *(f"not counted: {why}" for why in counted.ignored)]
-    details.append(f"sign one with: pyramid approve --key YOUR_PRIVATE_KEY --role ROLE "
+    env = f" --env {environment}" if environment else ""
+    details.append(f"sign one with: pyramid approve{env} --key YOUR_PRIVATE_KEY --role ROLE "
                    f"(commit {str(verdict.get('commit'))[:12]})")
     return GateJudgement("needs_approval", tuple(details))
 

@@ -269,7 +269,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         tally_ = _approvals(config, anchors, trust, history, request.approval_files,
                             deployer, now)
     judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
-                           contract=contract, approval_needed=asked is not None)
+                           contract=contract, approval_needed=asked is not None,
+                           environment=config.environment or "")
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
     if config.environment:

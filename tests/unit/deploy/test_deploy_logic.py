@@ -488,6 +488,19 @@ def test_gate_needs_an_identified_deployer_for_approvals() -> None:
     assert "who deploys?" in judgement.reasons
 
 
+@pytest.mark.parametrize(("environment", "hint"), [
+    ("", "sign one with: pyramid approve --key YOUR_PRIVATE_KEY --role ROLE"),
+    ("production", "sign one with: pyramid approve --env production --key YOUR_PRIVATE_KEY"),
+])
+def test_the_approval_hint_names_the_environment(environment: str, hint: str) -> None:
+    verdict = verdict_at(decision="needs_approval", risk=RISK)
+    trust = judge_trust(cast("Verdict", verdict), target=target(), policy=TrustPolicy(),
+                        now=datetime.now(timezone.utc))
+    judgement = gate.judge(trust, environment=environment)
+    assert judgement.outcome == "needs_approval"
+    assert any(reason.startswith(hint) for reason in judgement.reasons), judgement.reasons
+
+
 # -- signed approvals (real Ed25519 keys and signatures) -----------------------------------------
 KEYS_ = {name: generate_private_key() for name in ("alice", "bob", "carol", "mallory")}
 PEOPLE = {
