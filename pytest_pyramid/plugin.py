@@ -451,8 +451,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         from pytest_pyramid.run.timer import SignalTimer
 
         config.pluginmanager.register(SignalTimer(owner.timer_fired), "pyramid-timer")
-    if not owner.distributed:  # the processes that run tests: serial, or an xdist worker
-        _register_arrival(config, settings)
+    # repeats in the processes that run tests: serial, or an xdist worker
+    _register_arrival(config, settings, repeats=not owner.distributed)
     from pytest_pyramid.gates.cov.plugin import register_coverage
 
     try:  # coverage switches contexts in every process, workers included
@@ -507,10 +507,12 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
             config.pluginmanager.register(SessionReports(reports), "pyramid-reports")
 
 
-def _register_arrival(config: pytest.Config, settings: Settings) -> None:
+def _register_arrival(config: pytest.Config, settings: Settings, *, repeats: bool) -> None:
     """Flaky on arrival (run/arrival.py): registered before the xdist barrier's skip, so a
     test of a tier the barrier skips is skipped before it is repeated (pluggy calls the
-    later-registered of two ``tryfirst`` hooks first)."""
+    later-registered of two ``tryfirst`` hooks first). ``repeats``: this process runs tests
+    (serial, or an xdist worker); an xdist controller only checks that the ledger reads, so
+    a bad one stops the run before any test, in one line."""
     from pytest_pyramid.run.arrival import ArrivalSettings
 
     arrival = ArrivalSettings.from_table(settings.raw.get("flaky"))
@@ -523,12 +525,42 @@ def _register_arrival(config: pytest.Config, settings: Settings) -> None:
                              "arrival")
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
-    if found is None:
+    seen = _ledger_seen(config)
+    if not repeats or (found is None and seen is None):
         return  # nothing is repeated blind; the gate says why (run/arrival.arrival_status)
-    base = found[0]
     from pytest_pyramid.run.repeater import ArrivalRepeater
 
-    config.pluginmanager.register(ArrivalRepeater(settings, arrival, base), "pyramid-arrival")
+    config.pluginmanager.register(
+        ArrivalRepeater(settings, arrival, None if found is None else found[0], seen),
+        "pyramid-arrival")
+
+
+def _ledger_seen(config: pytest.Config) -> frozenset[str] | None:
+    """The node ids the run's flake ledger (``--pyramid-history``) holds; None without one, or
+    when it holds no run yet (run/arrival.ledger_seen)."""
+    named = _path_option(config, "pyramid_history", "--pyramid-history")
+    if named is None:
+        return None
+    value, base, origin = named
+    path = (base / str(value)).resolve()
+    from pytest_pyramid.run.arrival import ledger_seen
+    from pytest_pyramid.run.imported import unrecorded
+
+    try:
+        with unrecorded():  # the plugin's bookkeeping, not an input of the tests
+            return ledger_seen(path)
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-pyramid: {origin}: {exc}") from None
+
+
+def _path_option(config: pytest.Config, name: str, option: str) -> tuple[object, Path, str] | None:
+    """A path option's value, the folder it is relative to and where it came from: the
+    command line (relative to where pytest was started), else the ini file (to the rootdir)."""
+    value, base, origin = config.getoption(name, None), Path(config.invocation_params.dir), option
+    if value is None:
+        value, base = ini_value(config, name), config.rootpath
+        origin = f"{config.inipath}: {name}"
+    return None if value is None else (value, base, origin)
 
 
 def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest | None:
@@ -536,15 +568,11 @@ def _report_request(config: pytest.Config, verdict_path: Path) -> ReportRequest 
     test runs. Paths on the command line are relative to where pytest was started, paths in
     the ini file to the rootdir; a report named without a path goes beside the verdict."""
     given: list[tuple[str, object, Path, str]] = []
-    here = Path(config.invocation_params.dir)
     for name, option in (("pyramid_report", "--pyramid-report"),
                          ("pyramid_history", "--pyramid-history")):
-        value, base, origin = config.getoption(name, None), here, option
-        if value is None:
-            value, base = ini_value(config, name), config.rootpath
-            origin = f"{config.inipath}: {name}"
-        if value is not None:
-            given.append((name, value, base, origin))
+        named = _path_option(config, name, option)
+        if named is not None:
+            given.append((name, *named))
     if not given:
         return None  # most runs: the reports' module (and its dataclasses) is not imported
     from pytest_pyramid.verdict.reports import ReportRequest, parse_kinds

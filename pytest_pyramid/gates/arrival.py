@@ -1,6 +1,7 @@
 """``tests.flaky_on_arrival``: no test that arrived with the change contradicted itself.
 
-Each arriving test (its file changed since the merge base; run/arrival.py) was repeated
+Each arriving test (its file changed since the merge base, or the flake ledger holds no
+attempt of it; run/arrival.py) was repeated
 before its logged run. Its attempts on this one tree are the repeats (passes, then at most
 one failure or one skip: the repeater stops at the first) and the logged run (with any
 rerun of it). Attempts that ended differently (a pass and a failure, or a skip beside
@@ -52,14 +53,24 @@ def judge(test: TestOutcome) -> tuple[bool, int]:
     return contradiction, (0 if contradiction or failed else clean)
 
 
+def _arrived(base: str | None, count: int, why_not: str) -> str:
+    """How the gate names the tests that arrived: with a base, changed since it or new to
+    the flake ledger; without one, new to the ledger (and why no change was read)."""
+    if base is not None:
+        return f"{count} test(s) changed since {base} or new to the flake ledger"
+    return f"{count} test(s) new to the flake ledger (no change read: {why_not})"
+
+
 def arrival_gate(
     tests: Iterable[TestOutcome], *, base: str | None, why_not: str, bound: float,
     level: Level = "block", on_missing: OnMissing = "warn",
 ) -> GateResult:
-    if base is None:
+    """Judges the records' own ``arrival`` rows (the run's, a merge's partials'): with no base
+    the tests new to the ledger are still judged; with no base and no row, nothing was."""
+    arrived = sorted((t for t in tests if t.arrival is not None), key=lambda t: t.nodeid)
+    if base is None and not arrived:
         return GateResult(id=GATE_ID, level=level, status="not_evaluated", threshold=0,
                           message=why_not, on_missing=on_missing)
-    arrived = sorted((t for t in tests if t.arrival is not None), key=lambda t: t.nodeid)
     rows: list[dict[str, object]] = []
     contradicted: list[str] = []
     short: list[str] = []
@@ -83,13 +94,13 @@ def arrival_gate(
         more = f" and {len(contradicted) - 5} more" if len(contradicted) > 5 else ""
         return GateResult(
             id=GATE_ID, level=level, status="fail", actual=len(contradicted), threshold=0,
-            message=(f"{len(contradicted)} test(s) changed since {base} passed and failed on "
+            message=(f"{_arrived(base, len(contradicted), why_not)} passed and failed on "
                      f"this tree (flaky on arrival, never quarantinable): {shown}{more}"),
             on_missing=on_missing, details=details)
     if not arrived:
-        message = f"no test changed since {base}"
+        message = f"no test changed since {base} or new to the flake ledger"
     else:
-        message = (f"{len(arrived)} test(s) changed since {base}, none contradicted itself; "
+        message = (f"{_arrived(base, len(arrived), why_not)}, none contradicted itself; "
                    f"flake rate below {bound:.0%} (95%) for {len(arrived) - len(short)}")
         if short:
             message += (f"; {len(short)} not repeated enough within the budget share "

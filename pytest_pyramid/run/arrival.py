@@ -1,5 +1,6 @@
-"""Flaky on arrival: a test whose file changed since the merge base is run again, within a
-share of its tier's budget, until its flake rate is bounded or a repeat contradicts it.
+"""Flaky on arrival: a test new to the flake ledger, or whose file changed since the merge
+base, is run again, within a share of its tier's budget, until its flake rate is bounded or a
+repeat contradicts it.
 
 A test that arrives with a change has no history: the ledger cannot tell a flaky newcomer
 from a stable one, and a flaky test that lands is quarantined later at the cost of a red
@@ -10,10 +11,15 @@ a pass after a failing attempt, is a contradiction on one tree: proof of nondete
 which the ``tests.flaky_on_arrival`` gate blocks (a test that arrives flaky is never
 quarantined).
 
-Which tests arrive is decided by the tree (``git diff`` against the merge base with the
+Which tests arrive: those the tree says changed (``git diff`` against the merge base with the
 run's base revision, working tree included, plus untracked files: a test whose file
-changed, or below a changed ``conftest.py``, whose fixtures it uses), never by a local
-database, so one commit gets the same repeats everywhere. The repeats run in the process
+changed, or below a changed ``conftest.py``, whose fixtures it uses), and those the flake
+ledger the run names (``--pyramid-history``) holds no attempt of (``new_to_ledger``). The
+ledger only adds repeats: a repeat can find a contradiction, never excuse a failure, so a
+local database may make a run stricter but never let a change through. A ledger that holds
+no run yet (absent, or a history file from before the ledger) sets no "new" rule: on it every
+test of the suite is new, none of them arrived with a change, and which of them fitted in the
+budget share would be collection order; the first run seeds it. The repeats run in the process
 that runs the test (serial, or its xdist worker), before the test's own logged run; their
 count travels with the test's reports as the user property ``pyramid_arrival``, so every
 route (serial, xdist, shards and ``pyramid merge``) carries the same fact in the per-test
@@ -32,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.changes import Memo
@@ -42,6 +48,10 @@ if TYPE_CHECKING:
 PROPERTY = "pyramid_arrival"
 #: the confidence of the stated bound (one-sided)
 CONFIDENCE = 0.95
+#: the flake ledger's tables in the run history's SQLite file: ``verdict/ledger.py`` writes
+#: them, the repeater reads which tests they hold (the run stage cannot import the verdict's)
+LEDGER_RUNS = "pyramid_ledger_runs"
+LEDGER_ATTEMPTS = "pyramid_attempts"
 #: ``[tool.pyramid.flaky]`` defaults: on; a tenth of each tier's budget; bound below 10%
 DEFAULT_SHARE = 0.1
 DEFAULT_BOUND = 0.1
@@ -110,6 +120,38 @@ def arrives(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> boo
         if not folder:
             return False
         folder = folder.rpartition("/")[0]
+
+
+def new_to_ledger(nodeids: Iterable[str], seen: frozenset[str] | None) -> frozenset[str]:
+    """The node ids the flake ledger holds no attempt of; none when ``seen`` is None (the
+    ledger holds no run yet, or the run names none: see the module's docstring)."""
+    if seen is None:
+        return frozenset()
+    return frozenset(nodeid for nodeid in nodeids if nodeid not in seen)
+
+
+def ledger_seen(path: Path) -> frozenset[str] | None:
+    """Every node id the flake ledger at ``path`` holds an attempt of, read-only; None when it
+    holds no run (no file, no ledger table, no row). Raises ValueError naming the file when it
+    cannot be read. The caller pauses the closed world's recording (``run/imported.py:
+    unrecorded``): the plugin's own bookkeeping is no input of the tests."""
+    import sqlite3
+    from contextlib import closing
+
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                     timeout=10)) as db:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (LEDGER_RUNS,)).fetchone():
+                return None
+            if not db.execute(f"SELECT 1 FROM {LEDGER_RUNS} LIMIT 1").fetchone():
+                return None
+            return frozenset(row[0] for row in db.execute(
+                f"SELECT DISTINCT nodeid FROM {LEDGER_ATTEMPTS}"))
+    except sqlite3.Error as exc:
+        raise ValueError(f"{path}: cannot read the flake ledger: {exc}") from None
 
 
 def arrival_status(settings: Settings, cli_base: str | None, memo: Memo,

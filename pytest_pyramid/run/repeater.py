@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.arrival import PROPERTY, arrives, attempts_needed, conftest_folders
+from pytest_pyramid.run.arrival import (
+    PROPERTY,
+    arrives,
+    attempts_needed,
+    conftest_folders,
+    new_to_ledger,
+)
 from pytest_pyramid.run.changes import since
 from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
@@ -21,21 +27,34 @@ if TYPE_CHECKING:
 class ArrivalRepeater:
     """Repeats the arriving tests of this process (see the module's docstring)."""
 
-    def __init__(self, settings: Settings, arrival: ArrivalSettings, base: str) -> None:
+    def __init__(self, settings: Settings, arrival: ArrivalSettings, base: str | None,
+                 seen: frozenset[str] | None = None) -> None:
         self.settings = settings
         self.needed = attempts_needed(arrival.bound)
         self.allowance = {name: arrival.share * spec.budget
                           for name, spec in settings.tiers.items() if spec.budget}
         self.spent: dict[str, float] = defaultdict(float)
         self.base = base
+        #: the node ids the flake ledger holds (run/arrival.ledger_seen); None: no "new" rule
+        self.seen = seen
         self.arriving: frozenset[str] = frozenset()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        items = session.items
+        new = new_to_ledger((item.nodeid for item in items), self.seen)
+        self.arriving = new | self._changed(session)
+
+    def _changed(self, session: pytest.Session) -> frozenset[str]:
+        """The collected tests whose file (or a ``conftest.py`` above it) changed since the
+        base; none without a base, or when git cannot tell (the gate says why:
+        ``arrival_status``; nothing is repeated blind)."""
+        if self.base is None:
+            return frozenset()
         memo = session.config.stash.setdefault(CHANGES_KEY, {})
         changes = since(memo, Path(self.settings.rootdir), self.base)
         if changes.top is None or changes.reason is not None:
-            return  # the gate says why (arrival_status): nothing is repeated blind
+            return frozenset()
         top, changed = changes.top, changes.names()
         # one resolve() per file, not per item: a file of a 60k-item suite holds hundreds
         changed_file: dict[Path, bool] = {}
@@ -51,7 +70,7 @@ class ArrivalRepeater:
                 found = changed_file[item.path] = arrives(name, changed, fixtures)
             if found:
                 arriving.add(item.nodeid)
-        self.arriving = frozenset(arriving)
+        return frozenset(arriving)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:

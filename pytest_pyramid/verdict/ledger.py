@@ -10,6 +10,9 @@ the last attempt only, so earlier attempts have no duration. An arriving test's 
 A retried CI shard is a run of
 the same tree digest, so its attempts meet the first try's in the contradiction rule.
 
+The table names and the rule for a test new to the ledger are the run stage's
+(``run/arrival.py``: the repeater reads which tests the ledger holds, before any test runs).
+
 Appending the same run id again (the report step after the test step, a retried job)
 replaces that run's rows: the ledger holds each run once. The rules are ``flakes.py``.
 """
@@ -21,6 +24,8 @@ from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.gates.flakes import FAIL, LedgerRun, Policy, attempts_of, section
+from pytest_pyramid.run.arrival import LEDGER_ATTEMPTS as _ATTEMPTS
+from pytest_pyramid.run.arrival import LEDGER_RUNS as _RUNS
 from pytest_pyramid.verdict.history import HistoryError, run_key
 
 if TYPE_CHECKING:
@@ -29,15 +34,15 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.verdict.records import ResultRecord
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS pyramid_ledger_runs (
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {_RUNS} (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT NOT NULL UNIQUE,
     tree TEXT,
     branch TEXT,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS pyramid_attempts (
+CREATE TABLE IF NOT EXISTS {_ATTEMPTS} (
     run_id TEXT NOT NULL,
     nodeid TEXT NOT NULL,
     tier TEXT NOT NULL,
@@ -90,13 +95,13 @@ def append_run(path: Path, verdict: Mapping[str, Any], records: Sequence[ResultR
         with closing(sqlite3.connect(path, timeout=10)) as db, db:
             db.executescript(_SCHEMA)
             db.execute(
-                "INSERT INTO pyramid_ledger_runs (run_id, tree, branch, created_at) "
+                f"INSERT INTO {_RUNS} (run_id, tree, branch, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET tree = excluded.tree, "
                 "branch = excluded.branch, created_at = excluded.created_at",
                 (run.run_id, run.tree, run.branch, str(verdict.get("created_at", ""))),
             )
-            db.execute("DELETE FROM pyramid_attempts WHERE run_id = ?", (run.run_id,))
-            db.executemany("INSERT INTO pyramid_attempts VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute(f"DELETE FROM {_ATTEMPTS} WHERE run_id = ?", (run.run_id,))
+            db.executemany(f"INSERT INTO {_ATTEMPTS} VALUES (?, ?, ?, ?, ?, ?)", rows)
     except (sqlite3.Error, OSError) as exc:
         raise HistoryError(f"{path}: cannot append to the flake ledger: {exc}") from None
 
@@ -116,10 +121,10 @@ def load_runs(
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                      timeout=10)) as db:
             if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                              "name = 'pyramid_ledger_runs'").fetchone():
+                              "name = ?", (_RUNS,)).fetchone():
                 return []
             heads = db.execute(
-                "SELECT run_id, tree, branch FROM pyramid_ledger_runs ORDER BY seq DESC "
+                f"SELECT run_id, tree, branch FROM {_RUNS} ORDER BY seq DESC "
                 "LIMIT ?", (max(0, limit),)).fetchall()[::-1]
             ids = [h[0] for h in heads]
             tests = _attempts(db, ids, failing_only)
@@ -138,11 +143,11 @@ def _attempts(
     db: sqlite3.Connection, ids: list[str], failing_only: bool
 ) -> dict[str, dict[str, tuple[str, list[tuple[int, str]]]]]:
     marks = ", ".join("?" for _ in ids)
-    query = ("SELECT run_id, nodeid, tier, attempt, outcome FROM pyramid_attempts "
+    query = (f"SELECT run_id, nodeid, tier, attempt, outcome FROM {_ATTEMPTS} "
              f"WHERE run_id IN ({marks})")
     params = list(ids)
     if failing_only:
-        query += (" AND nodeid IN (SELECT nodeid FROM pyramid_attempts WHERE "
+        query += (f" AND nodeid IN (SELECT nodeid FROM {_ATTEMPTS} WHERE "
                   f"run_id IN ({marks}) AND outcome = 'fail')")
         params += ids
     tests: dict[str, dict[str, tuple[str, list[tuple[int, str]]]]] = {i: {} for i in ids}
@@ -163,7 +168,7 @@ def _add_tests(db: sqlite3.Connection, ids: list[str], nodeids: Collection[str],
         chunk = wanted[start:start + 500]
         names = ", ".join("?" for _ in chunk)
         for run_id, nodeid, tier, attempt, outcome in db.execute(
-            "SELECT run_id, nodeid, tier, attempt, outcome FROM pyramid_attempts "
+            f"SELECT run_id, nodeid, tier, attempt, outcome FROM {_ATTEMPTS} "
             f"WHERE run_id IN ({marks}) AND nodeid IN ({names})", [*ids, *chunk],
         ):
             tests[run_id].setdefault(nodeid, (tier, []))[1].append((attempt, outcome))
@@ -175,7 +180,7 @@ def _first_attempts(
     marks = ", ".join("?" for _ in ids)
     found: dict[str, dict[str, tuple[int, int]]] = {}
     for run_id, tier, tests, failed in db.execute(
-        "SELECT run_id, tier, COUNT(*), SUM(outcome = 'fail') FROM pyramid_attempts "
+        f"SELECT run_id, tier, COUNT(*), SUM(outcome = 'fail') FROM {_ATTEMPTS} "
         f"WHERE run_id IN ({marks}) AND attempt = 1 GROUP BY run_id, tier", ids,
     ):
         found.setdefault(run_id, {})[tier] = (int(tests), int(failed or 0))

@@ -14,6 +14,7 @@ from pytest_pyramid.run.arrival import (
     arrives,
     attempts_needed,
     conftest_folders,
+    new_to_ledger,
     upper_bound,
 )
 from pytest_pyramid.run.summary import TestOutcome
@@ -90,10 +91,51 @@ def test_the_gate_passes_and_names_a_test_not_repeated_enough() -> None:
 def test_no_arrival_is_a_pass_and_no_base_is_not_evaluated() -> None:
     plain = TestOutcome("tests/test_b.py::test_b", "unit")
     assert arrival_gate([plain], base="main", why_not="", bound=0.1).message == \
-        "no test changed since main"
+        "no test changed since main or new to the flake ledger"
     missing = arrival_gate([plain], base=None, why_not="no base", bound=0.1)
     assert (missing.status, missing.message, missing.on_missing) == (
         "not_evaluated", "no base", "warn")
+
+
+@pytest.mark.parametrize(
+    ("final", "repeats", "failed", "status", "start"),
+    [
+        ("passed", 29, 0, "pass", "1 test(s) new to the flake ledger (no change read: no base)"
+                                  ", none contradicted itself; flake rate below 10% (95%) for 1"),
+        ("passed", 3, 1, "fail", "1 test(s) new to the flake ledger (no change read: no base) "
+                                 "passed and failed on this tree"),
+    ],
+)
+def test_without_a_base_the_rows_of_tests_new_to_the_ledger_are_judged(
+    final: str, repeats: int, failed: int, status: str, start: str
+) -> None:
+    """A run without a base (and ``pyramid merge`` without ``--diff-base``) judges the
+    records' own rows: a contradiction there blocks as it does with a base."""
+    result = arrival_gate([outcome(final, repeats, failed),
+                           TestOutcome("tests/test_b.py::test_b", "unit")],
+                          base=None, why_not="no base", bound=0.1)
+    assert result.status == status
+    assert result.message.startswith(start), result.message
+    assert result.details["base"] is None
+    rows = result.details["tests"]
+    assert isinstance(rows, list)
+    assert [row["nodeid"] for row in rows] == ["tests/test_a.py::test_a"]
+
+
+@pytest.mark.parametrize(
+    ("seen", "expected"),
+    [
+        (None, set()),                                # no ledger, or one with no run: no rule
+        (frozenset(), {"t::a", "t::b"}),              # a ledger whose runs held no test
+        (frozenset({"t::a"}), {"t::b"}),              # t::a has an attempt in it
+        (frozenset({"t::a", "t::b", "t::gone"}), set()),
+        (frozenset({"t::A"}), {"t::a", "t::b"}),      # node ids compare exactly
+    ],
+)
+def test_a_test_is_new_when_the_ledger_holds_no_attempt_of_it(
+    seen: frozenset[str] | None, expected: set[str]
+) -> None:
+    assert new_to_ledger(["t::a", "t::b"], seen) == expected
 
 
 @pytest.mark.parametrize(
