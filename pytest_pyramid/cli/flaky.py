@@ -9,7 +9,6 @@ excuses a failure.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -132,9 +131,10 @@ def _report(
     entries: tuple[QuarantineEntry, ...], policy: Policy,
 ) -> int:
     from pytest_pyramid.gates.flakes import describe
+    from pytest_pyramid.gates.flaky import utc_today
     from pytest_pyramid.verdict.quarantine_file import plan_release
 
-    today = dt.date.today()
+    today = utc_today()
     released, _waiting = plan_release(standings, entries, policy)
     shown = {k: [s.to_json() for s in sorted(standings.values(), key=lambda s: s.nodeid)
                  if s.status == k] for k in ("flaky", "broken")}
@@ -171,13 +171,14 @@ def _quarantine(
     args: argparse.Namespace, project: Project, standings: dict[str, Standing],
     entries: tuple[QuarantineEntry, ...], sizes: dict[str, int], policy: Policy,
 ) -> int:
+    from pytest_pyramid.gates.flaky import utc_today
     from pytest_pyramid.verdict.quarantine_file import (
         header_for,
         plan_quarantine,
         with_proposals,
     )
 
-    today = dt.date.today()
+    today = utc_today()
     plan = plan_quarantine(standings, entries, sizes, _owners(project.folder), today, policy)
     for nodeid, why in sorted(plan.left_out.items()):
         _out(f"not proposed: {nodeid}: {why}")

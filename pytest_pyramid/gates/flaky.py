@@ -16,7 +16,7 @@ Config::
     [[tool.pyramid.quarantine]]
     test = "tests/test_api.py::test_retry"   # a node id; also matches its parametrizations
     owner = "alice"                          # and, for a file/class id, the tests inside it
-    expires = 2026-12-31                     # last day the entry is honoured (TOML date)
+    expires = 2026-12-31                     # last day the entry is honoured (in UTC)
     reason = "upstream sandbox times out, JIRA-123"
 """
 
@@ -39,6 +39,19 @@ FLAKY_GATE = "tests.flaky"
 QUARANTINE_GATE = "tests.quarantine"
 
 
+def utc_today(now: float | None = None) -> dt.date:
+    """The day quarantine expiry is judged on, and a proposed entry's expiry counted from: the
+    UTC date of ``now`` (seconds since the epoch; the clock when None), never the machine's
+    zone. One commit's entries then lapse at one moment on every runner: a zone's date would
+    end an entry up to 14 hours early east of UTC and keep it up to 12 hours late west of it,
+    so two runners of one tree could disagree on a release decision."""
+    if now is None:
+        import time
+
+        now = time.time()
+    return dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
+
+
 @dataclass(frozen=True)
 class QuarantineEntry:
     test: str
@@ -47,6 +60,7 @@ class QuarantineEntry:
     reason: str
 
     def expired(self, today: dt.date) -> bool:
+        """Past its last day; ``today`` is ``utc_today()``'s (the one clock of expiry)."""
         return today > self.expires
 
     def to_json(self) -> dict[str, str]:

@@ -10,7 +10,6 @@ section of ``[tool.pyramid]`` at start-up, and how it judges a finished run.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from pytest_pyramid.config import Settings
     from pytest_pyramid.gates.flaky import QuarantineEntry
     from pytest_pyramid.gates.static import StaticSettings
@@ -92,7 +93,12 @@ class Setup:
 
     @property
     def today(self) -> dt.date:
-        return self._today or dt.date.today()
+        """The day expiry is judged on: UTC (``gates/flaky.utc_today``), unless given."""
+        if self._today is not None:
+            return self._today
+        from pytest_pyramid.gates.flaky import utc_today
+
+        return utc_today()
 
     @cached_property
     def quarantine(self) -> tuple[QuarantineEntry, ...]:

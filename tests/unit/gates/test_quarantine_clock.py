@@ -1,0 +1,76 @@
+"""Quarantine expiry is judged on the UTC date (``gates/flaky.utc_today``), whatever the
+machine's zone: rows around midnight with ``TZ`` set, the clock injected (nothing frozen)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import pytest_pyramid
+from pytest_pyramid.gates.flaky import QuarantineEntry, utc_today
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: POSIX zone strings (no tz database needed): 14 hours east of UTC, 12 hours west
+EAST, WEST = "XST-14", "YST+12"
+
+
+def _epoch(text: str) -> float:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+@pytest.fixture
+def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    yield monkeypatch
+    monkeypatch.undo()
+    time.tzset()  # the process's zone back as it was
+
+
+@pytest.mark.parametrize(
+    ("tz", "now", "utc", "local"),
+    [
+        (EAST, "2026-03-01T10:30:00", "2026-03-01", "2026-03-02"),
+        (EAST, "2026-03-01T23:59:59", "2026-03-01", "2026-03-02"),
+        (EAST, "2026-03-02T00:00:00", "2026-03-02", "2026-03-02"),
+        (WEST, "2026-03-01T23:59:59", "2026-03-01", "2026-03-01"),
+        (WEST, "2026-03-02T00:00:00", "2026-03-02", "2026-03-01"),
+        (WEST, "2026-03-02T11:59:59", "2026-03-02", "2026-03-01"),
+        ("UTC0", "2026-03-02T00:00:00", "2026-03-02", "2026-03-02"),
+    ],
+)
+def test_the_expiry_day_is_the_utc_date_in_any_zone(
+    zone: pytest.MonkeyPatch, tz: str, now: str, utc: str, local: str
+) -> None:
+    zone.setenv("TZ", tz)
+    time.tzset()
+    seconds = _epoch(now)
+    assert dt.date.fromtimestamp(seconds).isoformat() == local  # the zone took effect
+    assert utc_today(seconds).isoformat() == utc
+
+
+@pytest.mark.parametrize("tz", [EAST, WEST])
+@pytest.mark.parametrize(
+    ("now", "expired"),
+    [("2026-03-01T00:00:00", False), ("2026-03-01T23:59:59", False),
+     ("2026-03-02T00:00:00", True)],
+)
+def test_an_entry_lapses_at_midnight_utc_after_its_last_day(
+    zone: pytest.MonkeyPatch, tz: str, now: str, expired: bool
+) -> None:
+    zone.setenv("TZ", tz)
+    time.tzset()
+    entry = QuarantineEntry("t.py::a", "alice", dt.date(2026, 3, 1), "sandbox")
+    assert entry.expired(utc_today(_epoch(now))) is expired
+
+
+def test_no_module_reads_the_machines_date() -> None:
+    """One clock for expiry: a ``date.today()`` anywhere would judge in the local zone."""
+    package = Path(pytest_pyramid.__file__).parent
+    found = [str(p.relative_to(package)) for p in sorted(package.rglob("*.py"))
+             if "date.today()" in p.read_text(encoding="utf-8")]
+    assert found == []
