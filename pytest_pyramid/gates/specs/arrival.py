@@ -22,26 +22,27 @@ def _active(setup: Setup) -> bool:
 
 
 def _evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
+    tests = ctx.run.every_item()
+    if not any(test.arrival is not None for test in tests) and _unasked(ctx.setup):
+        return []  # nothing could arrive and nothing was asked (most runs): not listed
     from pytest_pyramid.gates.arrival import arrival_gate
     from pytest_pyramid.run.arrival import ArrivalSettings, arrival_status
 
     arrival = ArrivalSettings.from_table(ctx.setup.raw.get("flaky"))
     base, why_not = arrival_status(ctx.setup.settings, ctx.setup.risk_base,
                                    ctx.setup.changes, ctx.setup.environ)
-    tests = ctx.run.every_item()
-    if base is None and not any(test.arrival is not None for test in tests):
-        table = ctx.setup.raw.get("flaky")
-        asked = isinstance(table, dict) and table.get("arrival") is True
-        if not asked and _no_base(ctx.setup):
-            return []  # nothing could arrive and nothing was asked: not listed, as before
     return [arrival_gate(tests, base=base, why_not=why_not, bound=arrival.bound,
                          level=config.level, on_missing=config.on_missing)]
 
 
-def _no_base(setup: Setup) -> bool:
-    """Whether the run names no base at all (a named base git cannot use is stated)."""
+def _unasked(setup: Setup) -> bool:
+    """Neither ``arrival = true`` nor a base: a run without an arrival row has nothing to
+    state (a named base git cannot use is stated, and so is an ``arrival = true``)."""
     from pytest_pyramid.run.changes import resolve_base
 
+    table = setup.raw.get("flaky")
+    if isinstance(table, dict) and table.get("arrival") is True:
+        return False
     return resolve_base(setup.raw, setup.risk_base, "arrival", setup.environ) is None
 
 
