@@ -3,10 +3,12 @@
 Fed from the per-test results file a verdict references (``results_file.py``), when the run
 history is appended (``--pyramid-history`` / ``pyramid report --history``): nothing is added
 to the per-test hot path. One row per attempt: run id, node id, tier, attempt number, outcome
-(``pass``/``fail``) and duration. A record's ``reruns`` are its failed attempts before the
-last (pytest-rerunfailures reruns only a failure); the results file keeps the phase times of
-the last attempt only, so earlier attempts have no duration. An arriving test's repeats
-(run/arrival.py) are attempts before the logged run's, as the issue counts in-run reruns.
+(``pass``/``fail``) and duration; and one row per node id ever appended (the tests table:
+which tests are new to the ledger, read at start-up without a scan of every attempt). A
+record's ``reruns`` are its failed attempts before the last (pytest-rerunfailures reruns
+only a failure); the results file keeps the phase times of the last attempt only, so earlier
+attempts have no duration. An arriving test's repeats (run/arrival.py) are attempts before
+the logged run's, as the issue counts in-run reruns.
 A retried CI shard is a run of
 the same tree digest, so its attempts meet the first try's in the contradiction rule.
 
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid.gates.flakes import FAIL, LedgerRun, Policy, attempts_of, section
 from pytest_pyramid.run.arrival import LEDGER_ATTEMPTS as _ATTEMPTS
 from pytest_pyramid.run.arrival import LEDGER_RUNS as _RUNS
+from pytest_pyramid.run.arrival import LEDGER_TESTS as _TESTS
 from pytest_pyramid.verdict.history import HistoryError, run_key
 
 if TYPE_CHECKING:
@@ -51,6 +54,9 @@ CREATE TABLE IF NOT EXISTS {_ATTEMPTS} (
     duration_s REAL,
     PRIMARY KEY (run_id, nodeid, attempt)
 );
+CREATE TABLE IF NOT EXISTS {_TESTS} (
+    nodeid TEXT PRIMARY KEY
+) WITHOUT ROWID;
 """
 
 
@@ -93,7 +99,12 @@ def append_run(path: Path, verdict: Mapping[str, Any], records: Sequence[ResultR
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(path, timeout=10)) as db, db:
+            listed = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                "name = ?", (_TESTS,)).fetchone()
             db.executescript(_SCHEMA)
+            if not listed:  # a ledger from before the tests table: its attempts fill it once
+                db.execute(f"INSERT OR IGNORE INTO {_TESTS} SELECT DISTINCT nodeid "
+                           f"FROM {_ATTEMPTS}")
             db.execute(
                 f"INSERT INTO {_RUNS} (run_id, tree, branch, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET tree = excluded.tree, "
@@ -102,6 +113,8 @@ def append_run(path: Path, verdict: Mapping[str, Any], records: Sequence[ResultR
             )
             db.execute(f"DELETE FROM {_ATTEMPTS} WHERE run_id = ?", (run.run_id,))
             db.executemany(f"INSERT INTO {_ATTEMPTS} VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(f"INSERT OR IGNORE INTO {_TESTS} VALUES (?)",
+                           ((nodeid,) for nodeid in run.tests))
     except (sqlite3.Error, OSError) as exc:
         raise HistoryError(f"{path}: cannot append to the flake ledger: {exc}") from None
 

@@ -57,3 +57,18 @@ def test_a_file_that_is_no_ledger_is_named(tmp_path: Path) -> None:
     bad.write_text("not a database, " * 200)
     with pytest.raises(ValueError, match=r"history\.db: cannot read the flake ledger: "):
         ledger_seen(bad)
+
+
+def test_a_ledger_from_before_the_tests_table_is_read_from_its_attempts_and_filled_once(
+    tmp_path: Path,
+) -> None:
+    ledger = tmp_path / "history.db"
+    append_run(ledger, _verdict("r1"), [_record("t.py::a"), _record("t.py::b")])
+    with closing(sqlite3.connect(ledger)) as db, db:
+        db.execute("DROP TABLE pyramid_ledger_tests")  # as an older version wrote it
+    assert ledger_seen(ledger) == frozenset({"t.py::a", "t.py::b"})
+    append_run(ledger, _verdict("r2"), [_record("t.py::c")])
+    with closing(sqlite3.connect(ledger)) as db:
+        listed = {row[0] for row in db.execute("SELECT nodeid FROM pyramid_ledger_tests")}
+    assert listed == {"t.py::a", "t.py::b", "t.py::c"}
+    assert ledger_seen(ledger) == frozenset(listed)
