@@ -192,6 +192,8 @@ def test_without_a_base_a_test_new_to_the_ledger_is_repeated_and_blocks(
     assert "test_new.py::test_new_flaky (3 repeat(s), 1 failed, then passed)" in gate["message"]
     assert [row["nodeid"] for row in gate["details"]["tests"]] == [
         "tests/unit/test_new.py::test_new_flaky"]
+    # nothing incomplete: the read of the ledger (gitignored, in the repository) is not named
+    assert verdict["completeness"] == [], verdict["completeness"]
 
 
 def test_without_a_base_or_a_ledger_run_nothing_is_repeated_and_the_first_run_seeds_it(
