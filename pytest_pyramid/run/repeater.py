@@ -41,8 +41,7 @@ class ArrivalRepeater:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        items = session.items
-        new = new_to_ledger((item.nodeid for item in items), self.seen)
+        new = new_to_ledger((item.nodeid for item in session.items), self.seen)
         self.arriving = new | self._changed(session)
 
     def _changed(self, session: pytest.Session) -> frozenset[str]:
