@@ -33,6 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.deploy import verify_owner
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -126,10 +127,12 @@ class Running:
         with contextlib.suppress(FileNotFoundError):
             verdict.unlink()  # an older run's file must never be read as this one's
         with log.open("wb") as output:
+            # marked, and dying with this thread: a verify run never outlives its owner
             process = subprocess.Popen(
                 command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                env=environment(os.environ))
+                env=verify_owner.marked(environment(os.environ), out_dir),
+                preexec_fn=verify_owner.die_with_starter())
         return cls(settings, phase, url, verdict, log, process, time.monotonic(), at, root=root)
 
     def done(self) -> bool:
