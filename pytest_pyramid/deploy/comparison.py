@@ -28,11 +28,11 @@ from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
-from pytest_pyramid.deploy.strategies import split
+from pytest_pyramid.deploy.strategies import plan, split
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from pytest_pyramid.deploy.analysis import AnalysisRun
@@ -83,7 +83,39 @@ def weights(stable: str, baseline: str | None, canary: str, weight: int) -> dict
 
 def compares(rollout: Rollout, weight: int, mode: str) -> bool:
     """Whether this phase is compared: a step of at most 50%, the baseline at its weight."""
-    return rollout.baseline is not None and mode == "step" and 0 < weight <= EQUAL_MAX
+    return rollout.baseline is not None and compared_phase(weight, mode)
+
+
+def compared_phase(weight: int, mode: str) -> bool:
+    """A phase the comparison runs at (given a baseline): a step of at most 50%."""
+    return mode == "step" and 0 < weight <= EQUAL_MAX
+
+
+def planned_looks(strategy: str, steps: Sequence[int], measurements: int) -> int:
+    """The looks a rollout that passes takes at the least: each compared step of the plan
+    (``compared_phase``) advances after ``measurements`` successful looks. ``judge_looks``
+    must cover them, or the comparison runs out of alpha before the last compared step and
+    every look after is inconclusive: a plan that can never pass (deploy/config.py)."""
+    return measurements * sum(compared_phase(stage.weight, "step")
+                              for stage in plan(strategy, steps))
+
+
+def spent(rollout: Rollout, config: DeployConfig) -> dict[str, object] | None:
+    """What the judge spent of the rollout's plan so far (``pyramid status``): the looks in
+    its durable record against ``judge_looks``, the alpha against ``judge_alpha`` (None: no
+    comparison judges this deploy)."""
+    if config.judge != "nonparametric":
+        return None
+    return {"looks": rollout.looks, "judge_looks": config.judge_looks,
+            "alpha_spent": rollout.alpha_spent, "judge_alpha": config.judge_alpha}
+
+
+def describe_spent(numbers: Mapping[str, object]) -> str:
+    """``spent`` on one line: looks k of K, alpha spent x of y."""
+    alpha, of = numbers.get("alpha_spent"), numbers.get("judge_alpha")
+    shares = (f"{alpha:.2g} of {of:g}" if isinstance(alpha, float) and isinstance(of, float)
+              else f"{alpha} of {of}")
+    return f"looks: {numbers.get('looks')} of {numbers.get('judge_looks')}, alpha spent {shares}"
 
 
 def past_equal_weights(deployer: Deployer, state: DeployState, rollout: Rollout,
