@@ -28,11 +28,11 @@ from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
-from pytest_pyramid.deploy.strategies import plan, split
+from pytest_pyramid.deploy.strategies import EQUAL_MAX, compared_phase, split
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
     from pathlib import Path
 
     from pytest_pyramid.deploy.analysis import AnalysisRun
@@ -67,8 +67,6 @@ def settings(config: DeployConfig) -> nonparametric.Settings:
         resolution=LOG_RESOLUTION_S)
 
 
-#: the largest canary weight the baseline can match: above it the two cannot get equal weights
-EQUAL_MAX = 50
 
 
 def weights(stable: str, baseline: str | None, canary: str, weight: int) -> dict[str, int]:
@@ -84,20 +82,6 @@ def weights(stable: str, baseline: str | None, canary: str, weight: int) -> dict
 def compares(rollout: Rollout, weight: int, mode: str) -> bool:
     """Whether this phase is compared: a step of at most 50%, the baseline at its weight."""
     return rollout.baseline is not None and compared_phase(weight, mode)
-
-
-def compared_phase(weight: int, mode: str) -> bool:
-    """A phase the comparison runs at (given a baseline): a step of at most 50%."""
-    return mode == "step" and 0 < weight <= EQUAL_MAX
-
-
-def planned_looks(strategy: str, steps: Sequence[int], measurements: int) -> int:
-    """The looks a rollout that passes takes at the least: each compared step of the plan
-    (``compared_phase``) advances after ``measurements`` successful looks. ``judge_looks``
-    must cover them, or the comparison runs out of alpha before the last compared step and
-    every look after is inconclusive: a plan that can never pass (deploy/config.py)."""
-    return measurements * sum(compared_phase(stage.weight, "step")
-                              for stage in plan(strategy, steps))
 
 
 def spent(rollout: Rollout, config: DeployConfig) -> dict[str, object] | None:

@@ -689,7 +689,7 @@ def _check_judge(config: DeployConfig) -> None:
 def _check_looks(config: DeployConfig) -> None:
     """``judge_looks`` covers the looks the plan takes (counted by the function the rollout's
     steps are compared by): fewer, and the last compared step could only be inconclusive."""
-    from pytest_pyramid.deploy.comparison import compared_phase, planned_looks
+    from pytest_pyramid.deploy.strategies import compared_phase, planned_looks
 
     needed = planned_looks(config.strategy, config.steps, config.measurements)
     if needed > config.judge_looks:

@@ -14,6 +14,7 @@ from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.nonparametric import Settings
 from pytest_pyramid.deploy.processes import Version
 from pytest_pyramid.deploy.state import DeployState, Rollout, parse_state
+from pytest_pyramid.deploy.strategies import compared_phase, planned_looks
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import external
 from pytest_pyramid.gates.sources import Metric, Reading, parse_metrics
@@ -373,7 +374,7 @@ def test_a_resumed_rollout_goes_on_with_the_alpha_left(
 def test_the_planned_looks_are_the_compared_steps_times_their_measurements(
     strategy: str, steps: tuple[int, ...], measurements: int, looks: int
 ) -> None:
-    assert comparison.planned_looks(strategy, steps, measurements) == looks
+    assert planned_looks(strategy, steps, measurements) == looks
 
 
 @pytest.mark.parametrize(("weight", "mode", "compared"), [
@@ -387,7 +388,7 @@ def test_the_rollout_and_the_plan_compare_the_same_phases(
     baseline, and without one nothing is compared: one rule, counted by ``planned_looks``."""
     with_baseline = Rollout(1, "c" * 40, "canary", _version(3), baseline=_version(2))
     without = Rollout(1, "c" * 40, "canary", _version(3))
-    assert comparison.compared_phase(weight, mode) is compared
+    assert compared_phase(weight, mode) is compared
     assert comparison.compares(with_baseline, weight, mode) is compared
     assert comparison.compares(without, weight, mode) is False
 
