@@ -28,7 +28,7 @@ from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
-from pytest_pyramid.deploy.strategies import EQUAL_MAX, compared_phase, split
+from pytest_pyramid.deploy.strategies import EQUAL_MAX, compared_phase, planned_looks, split
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -182,7 +182,18 @@ def start_baseline(deployer: Deployer, rollout: Rollout, stable: Version) -> Ver
         stop_baseline(deployer, rollout, drain=False)
         raise
     deployer.out(f"[baseline] {baseline.addr} healthy after {format_duration(seconds)}")
+    deployer.out(plan_line(config))
     return baseline
+
+
+def plan_line(config: DeployConfig) -> str:
+    """The looks the plan takes against ``judge_looks``: the count the configuration was
+    checked with (strategies.planned_looks), said where the comparison starts."""
+    compared = [f"{w}%" for w in config.steps if compared_phase(w, "step")]
+    needed = planned_looks(config.strategy, config.steps, config.measurements)
+    return (f"[judge] the plan compares at {', '.join(compared)}: at least {needed} look(s) "
+            f"({config.measurements} per step) of the {config.judge_looks} judge_looks shares "
+            f"alpha {config.judge_alpha:g} over")
 
 
 def stop_baseline(deployer: Deployer, rollout: Rollout, *, drain: bool = True) -> None:

@@ -2,7 +2,9 @@
 
 ``[tool.pyramid.deploy.verify]`` names a tier (or group). At each phase it lists, the deploy
 runs ``pytest --pyramid-tier=TIER --pyramid-target=URL`` as a subprocess in the project
-folder (its own session and process group), with its own verdict file, and reads that
+folder (its own session and process group; it dies with its starter and carries a mark by
+which the next owner of the work folder ends what it left: deploy/verify_owner.py), with its
+own verdict file, and reads that
 verdict's target outcome (``verdict/trust.py: target_result``): only ``verified`` passes;
 ``failed`` (a test failed), ``unverified`` (anything else the run cannot vouch for, or no
 verdict) and a time-out (the whole process group killed) fail.

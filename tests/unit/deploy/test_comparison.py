@@ -406,3 +406,12 @@ def test_what_the_judge_spent_is_shown_from_the_durable_record(
     rollout = Rollout(1, "c" * 40, "canary", _version(3), looks=3, alpha_spent=0.0009)
     numbers = comparison.spent(rollout, config)
     assert (numbers and comparison.describe_spent(numbers)) == shown
+
+
+def test_the_rollout_says_its_plan_of_looks_where_the_comparison_starts(tmp_path: Path) -> None:
+    config = build_config({"judge": "nonparametric", "steps": [10, 25, 50, 75, 100],
+                           "measurements": 2, "judge_looks": 8},
+                          source="pyproject.toml", root=tmp_path)
+    assert comparison.plan_line(config) == (
+        "[judge] the plan compares at 10%, 25%, 50%: at least 6 look(s) (2 per step) of the 8 "
+        "judge_looks shares alpha 0.01 over")
