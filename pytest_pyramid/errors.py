@@ -15,8 +15,10 @@ class ConfigError(PyramidError):
         self.value = value
         self.source = source
         self.why = why
-        # a standalone pyramid.toml holds the table's keys at its top level
-        standalone = source.replace("\\", "/").rsplit("/", 1)[-1] == "pyramid.toml"
+        # a standalone pyramid.toml holds the table's keys at its top level, and so does the
+        # host's deploy.toml (deploy/anchors.py)
+        standalone = source.replace("\\", "/").rsplit("/", 1)[-1] in ("pyramid.toml",
+                                                                    "deploy.toml")
         table = "" if standalone else "[tool.pyramid] "
         super().__init__(f"{source}: {table}{key} = {value!r}: {why}")
 

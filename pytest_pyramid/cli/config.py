@@ -50,11 +50,41 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     project_config(project.source, table)
     deploy = table.get("deploy")
     envs = deploy.get("environments") if isinstance(deploy, dict) else None
-    for env in envs if isinstance(envs, dict) else ():
-        project_config(project.source, table, env=str(env))  # each as its deploy reads it
+    names = [str(env) for env in envs] if isinstance(envs, dict) else []
+    for env in names:
+        project_config(project.source, table, env=env)  # each as its deploy reads it
+    host = _check_host(names, project.source)
     gates = sorted({item.spec.id for item in engine.prepared})
     _print(
         f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
     )
+    if host:
+        _print(host)
     return 0
+
+
+def _check_host(environments: list[str], source: str) -> str:
+    """The host's deploy.toml as every deploy of this project reads it (deploy/anchors.py,
+    deploy/requirements.py): a bad key is refused naming the host file and the key, and so is a
+    requirement of the host that this project's environments cannot meet (the deploy would be
+    refused). What was checked, for a person ("" without a host file)."""
+    from pytest_pyramid.deploy.anchors import host_anchors
+    from pytest_pyramid.deploy.requirements import host_requirements
+    from pytest_pyramid.errors import ConfigError
+
+    _, anchors_file = host_anchors()
+    hosts, host_file = host_requirements()
+    for env in environments:
+        needed = hosts.get(env, {}).get("requires")
+        if needed and needed not in environments:
+            raise ConfigError(f"environments.{env}.requires", needed, host_file,
+                              f"{source} defines no environment {needed!r} (known: "
+                              f"{', '.join(environments)}): its deploy to {env} would be "
+                              "refused")
+    found = host_file or anchors_file
+    if not found:
+        return ""
+    pinned = [env for env in environments if env in hosts]
+    return (f"{found}: valid: host deploy settings" + (
+        f"; requirements pinned for {', '.join(pinned)}" if pinned else ""))
 

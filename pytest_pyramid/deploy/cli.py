@@ -268,6 +268,11 @@ def _print_status(report: StatusReport) -> None:
              + (f" ({rollout['reason']})" if rollout["reason"] else "")
              + ("; watched by its supervisor" if report.deploy_process_running
                 else "; unwatched"))
+        judge = rollout.get("judge")
+        if isinstance(judge, dict):  # what the statistical judge spent of its plan
+            from pytest_pyramid.deploy.comparison import describe_spent
+
+            _say(f"{describe_spent(judge)} (judge = nonparametric)")
     else:
         _say("rollout: none in progress")
     for note in report.notes:

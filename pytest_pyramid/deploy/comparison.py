@@ -28,7 +28,7 @@ from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
 from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
-from pytest_pyramid.deploy.strategies import split
+from pytest_pyramid.deploy.strategies import EQUAL_MAX, compared_phase, planned_looks, split
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -67,8 +67,6 @@ def settings(config: DeployConfig) -> nonparametric.Settings:
         resolution=LOG_RESOLUTION_S)
 
 
-#: the largest canary weight the baseline can match: above it the two cannot get equal weights
-EQUAL_MAX = 50
 
 
 def weights(stable: str, baseline: str | None, canary: str, weight: int) -> dict[str, int]:
@@ -83,7 +81,25 @@ def weights(stable: str, baseline: str | None, canary: str, weight: int) -> dict
 
 def compares(rollout: Rollout, weight: int, mode: str) -> bool:
     """Whether this phase is compared: a step of at most 50%, the baseline at its weight."""
-    return rollout.baseline is not None and mode == "step" and 0 < weight <= EQUAL_MAX
+    return rollout.baseline is not None and compared_phase(weight, mode)
+
+
+def spent(rollout: Rollout, config: DeployConfig) -> dict[str, object] | None:
+    """What the judge spent of the rollout's plan so far (``pyramid status``): the looks in
+    its durable record against ``judge_looks``, the alpha against ``judge_alpha`` (None: no
+    comparison judges this deploy)."""
+    if config.judge != "nonparametric":
+        return None
+    return {"looks": rollout.looks, "judge_looks": config.judge_looks,
+            "alpha_spent": rollout.alpha_spent, "judge_alpha": config.judge_alpha}
+
+
+def describe_spent(numbers: Mapping[str, object]) -> str:
+    """``spent`` on one line: looks k of K, alpha spent x of y."""
+    alpha, of = numbers.get("alpha_spent"), numbers.get("judge_alpha")
+    shares = (f"{alpha:.2g} of {of:g}" if isinstance(alpha, float) and isinstance(of, float)
+              else f"{alpha} of {of}")
+    return f"looks: {numbers.get('looks')} of {numbers.get('judge_looks')}, alpha spent {shares}"
 
 
 def past_equal_weights(deployer: Deployer, state: DeployState, rollout: Rollout,
@@ -166,7 +182,18 @@ def start_baseline(deployer: Deployer, rollout: Rollout, stable: Version) -> Ver
         stop_baseline(deployer, rollout, drain=False)
         raise
     deployer.out(f"[baseline] {baseline.addr} healthy after {format_duration(seconds)}")
+    deployer.out(plan_line(config))
     return baseline
+
+
+def plan_line(config: DeployConfig) -> str:
+    """The looks the plan takes against ``judge_looks``: the count the configuration was
+    checked with (strategies.planned_looks), said where the comparison starts."""
+    compared = [f"{w}%" for w in config.steps if compared_phase(w, "step")]
+    needed = planned_looks(config.strategy, config.steps, config.measurements)
+    return (f"[judge] the plan compares at {', '.join(compared)}: at least {needed} look(s) "
+            f"({config.measurements} per step) of the {config.judge_looks} judge_looks shares "
+            f"alpha {config.judge_alpha:g} over")
 
 
 def stop_baseline(deployer: Deployer, rollout: Rollout, *, drain: bool = True) -> None:

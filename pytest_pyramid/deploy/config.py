@@ -678,11 +678,27 @@ def _check_judge(config: DeployConfig) -> None:
                           f"compares at steps of at most 50% (where the baseline gets the "
                           f"canary's weight); this plan ({config.strategy}, steps "
                           f"{list(config.steps)}) has none")
+    _check_looks(config)
     import importlib.util
 
     if importlib.util.find_spec("scipy") is None:
         raise ConfigError("deploy.judge", config.judge, config.source,
                           "needs scipy: pip install 'pytest-pyramid-verdict[stats]'")
+
+
+def _check_looks(config: DeployConfig) -> None:
+    """``judge_looks`` covers the looks the plan takes (counted by the function the rollout's
+    steps are compared by): fewer, and the last compared step could only be inconclusive."""
+    from pytest_pyramid.deploy.strategies import compared_phase, planned_looks
+
+    needed = planned_looks(config.strategy, config.steps, config.measurements)
+    if needed > config.judge_looks:
+        compared = [w for w in config.steps if compared_phase(w, "step")]
+        raise ConfigError("deploy.judge_looks", config.judge_looks, config.source,
+                          f"fewer than the {needed} looks this plan takes (steps {compared} "
+                          f"compared x measurements = {config.measurements}): past "
+                          f"judge_looks a look is inconclusive, so the rollout could never "
+                          f"pass; set judge_looks >= {needed}, or compare fewer steps")
 
 
 def _check_people(config: DeployConfig) -> None:

@@ -348,9 +348,20 @@ def _lease(config: DeployConfig, role: str, out: Callable[[str], None]) -> Itera
         lock.__enter__()
     try:
         with Heartbeat(config.work_dir, role):
+            _end_unowned_verify_runs(config, out)
             yield
     finally:
         lock.__exit__(None, None, None)
+
+
+def _end_unowned_verify_runs(config: DeployConfig, out: Callable[[str], None]) -> None:
+    """The lease holder owns the work folder: a verify run still going now was started by an
+    owner that died (deploy/verify_owner.py), and is ended before anything acts."""
+    from pytest_pyramid.deploy.verify_owner import reaped_line
+
+    line = reaped_line(config.work_dir)
+    if line is not None:
+        out(f"[verify] {line}")
 
 
 def dry_run(config: DeployConfig, commit: str, history: History, commit_time: str | None,

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.deploy import processes
 from pytest_pyramid.deploy.service import (
     _existing_history,
     _live_watch,
@@ -19,9 +20,13 @@ from pytest_pyramid.deploy.service import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.processes import Version
+    from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import DeployState
+    from pytest_pyramid.deploy.supervisor import Watcher
 
 
 @dataclass
@@ -41,8 +46,7 @@ class StatusReport:
 
 def status(config: DeployConfig) -> StatusReport:
     """0 healthy and idle, 1 degraded, 2 a rollout in progress (watched), 3 state error."""
-    from pytest_pyramid.deploy import processes, supervisor
-    from pytest_pyramid.deploy.state import StateError
+    from pytest_pyramid.deploy import supervisor
 
     router = _router(config)
     notes: list[str] = []
@@ -50,56 +54,99 @@ def status(config: DeployConfig) -> StatusReport:
     resumed: list[str] = []
     if not seen.lock_held:  # a dead supervisor: the next command resumes its rollout at once
         resume_if_orphaned(config, resumed.append)
-    state_error: str | None = None
-    try:
-        state = load_state(config, router, notes.append, repair=False)
-    except StateError as exc:
-        from pytest_pyramid.deploy.state import DeployState
-
-        state, state_error = DeployState(), str(exc)
-    if notes:
-        state_error = state_error or notes[0]
-    extra_notes: list[str] = []
+    state, state_error = _read_state(config, router, notes)
     health = router.check()
     actual = router.actual()
-    running = seen.fresh
     # A router that was never started (or was stopped) is only a problem when it should serve.
     serving = state.stable is not None or state.rollout is not None
     problems = [f"router: {p}" for p in health.problems if serving or p.startswith("orphaned")]
     if state_error:
         problems.insert(0, f"state: {state_error}")
+    looked = _Versions(config, state, seen.fresh, problems)
+    stable = looked.report(state.stable, "stable")
+    rollout = _rollout_report(config, state, looked, seen, resumed)
+    extra_notes = _watch_report(config, state, lock_held=seen.lock_held, problems=problems)
+    previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
+        if state.previous else None
+    problems += _strays(config, state, actual.weights if actual else {})
+    if not seen.lock_held:
+        problems += _open_rows(config, state, notes)
+    router_info: dict[str, object] = {
+        "kind": config.router, "url": router.url, "running": health.running,
+        "generation": actual.generation if actual else None,
+        "weights": actual.weights if actual else None,
+    }
+    return StatusReport(_exit_code(state, state_error, problems), router_info, stable, rollout,
+                        previous, seen.fresh, problems, [*notes, *extra_notes])
 
-    def version(v: Version | None, role: str) -> dict[str, object] | None:
+
+def _read_state(config: DeployConfig, router: Router,
+                notes: list[str]) -> tuple[DeployState, str | None]:
+    """The state as saved (never repaired by a look), and what is wrong with it."""
+    from pytest_pyramid.deploy.state import DeployState, StateError
+
+    state_error: str | None = None
+    try:
+        state = load_state(config, router, notes.append, repair=False)
+    except StateError as exc:
+        state, state_error = DeployState(), str(exc)
+    if notes:
+        state_error = state_error or notes[0]
+    return state, state_error
+
+
+@dataclass
+class _Versions:
+    """Each version as status shows it: running, healthy, and a problem when it is not."""
+
+    config: DeployConfig
+    state: DeployState
+    watched: bool
+    problems: list[str]
+
+    def report(self, v: Version | None, role: str) -> dict[str, object] | None:
         if v is None:
             return None
         alive = processes.version_alive(v)
         healthy = alive and processes.http_ok(
-            f"http://{v.addr}{config.health_path}", 2.0)[0]
-        starting = state.rollout is not None and state.rollout.status == "starting" and \
-            role == "new version" and running
+            f"http://{v.addr}{self.config.health_path}", 2.0)[0]
+        rollout = self.state.rollout
+        starting = rollout is not None and rollout.status == "starting" and \
+            role == "new version" and self.watched
         if not healthy and not (alive and starting):  # a health check under way is no problem
-            problems.append(f"{role} {v.commit[:12]} at {v.addr} (pid {v.pid}) is "
-                            + ("not healthy" if alive else "not running"))
+            self.problems.append(f"{role} {v.commit[:12]} at {v.addr} (pid {v.pid}) is "
+                                 + ("not healthy" if alive else "not running"))
         return {**v.as_dict(), "alive": alive, "healthy": healthy}
 
-    stable = version(state.stable, "stable")
-    rollout = None
-    if state.rollout is not None:
-        r = state.rollout
-        rollout = {**r.as_dict(), "canary": version(r.canary, "new version")}
-        if r.status == "stuck":
-            problems.append(f"rollout #{r.id} is stuck: {r.reason}")
-        elif not running:
-            problems.append(f"rollout #{r.id} is {r.status} at {r.weight}% and unwatched: "
-                            f"{seen.why}; "
-                            + ("; ".join(resumed) or "`pyramid abort` or `pyramid rollback` "
-                                                     "take the lease and act"))
-    extra_notes += _watch_report(config, state, lock_held=seen.lock_held, problems=problems)
-    previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
-        if state.previous else None
+
+def _rollout_report(config: DeployConfig, state: DeployState, looked: _Versions,
+                    seen: Watcher, resumed: list[str]) -> dict[str, object] | None:
+    """The rollout in progress: its record, its new version, what its judge spent (looks k
+    of K, alpha x of y), and whether anything watches it."""
+    from pytest_pyramid.deploy.comparison import spent
+
+    r = state.rollout
+    if r is None:
+        return None
+    rollout = {**r.as_dict(), "canary": looked.report(r.canary, "new version"),
+               "judge": spent(r, config)}
+    if r.status == "stuck":
+        looked.problems.append(f"rollout #{r.id} is stuck: {r.reason}")
+    elif not seen.fresh:
+        looked.problems.append(
+            f"rollout #{r.id} is {r.status} at {r.weight}% and unwatched: {seen.why}; "
+            + ("; ".join(resumed) or "`pyramid abort` or `pyramid rollback` take the lease "
+                                     "and act"))
+    return rollout
+
+
+def _strays(config: DeployConfig, state: DeployState, weights: Mapping[str, int]) -> list[str]:
+    """Traffic routed where no version of this work folder answers, and versions running
+    that are neither stable nor a rollout's."""
+    problems: list[str] = []
     known = {v.pid for _, v in state.versions()}
     ours = {v.addr for _, v in state.versions() if processes.version_alive(v)}
-    for addr in sorted(actual.weights if actual else ()):
+    for addr in sorted(weights):
         if addr not in ours:  # e.g. a failed first deployment: nothing healthy to return to
             problems.append(f"router: sends traffic to {addr}, where no running version of "
                             "this work folder answers")
@@ -107,28 +154,29 @@ def status(config: DeployConfig) -> StatusReport:
         if leaked.pid not in known:
             problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
                             "is neither stable nor a rollout's (`pyramid stop` stops it)")
-    history = _existing_history(config, notes.append) if not seen.lock_held else None
+    return problems
+
+
+def _open_rows(config: DeployConfig, state: DeployState, notes: list[str]) -> list[str]:
+    """History rows still open that no deploy process runs (asked only when no command
+    holds the lock: one that does may be writing them)."""
+    history = _existing_history(config, notes.append)
+    problems: list[str] = []
     if history is not None:
         with contextlib.suppress(sqlite3.Error, OSError):
             for row in history.open_rows():
                 if state.rollout is None or row.id != state.rollout.id:
-                    problems.append(f"history #{row.id} is {row.outcome} but no deploy process "
-                                    "runs it")
-    router_info: dict[str, object] = {
-        "kind": config.router, "url": router.url, "running": health.running,
-        "generation": actual.generation if actual else None,
-        "weights": actual.weights if actual else None,
-    }
+                    problems.append(f"history #{row.id} is {row.outcome} but no deploy "
+                                    "process runs it")
+    return problems
+
+
+def _exit_code(state: DeployState, state_error: str | None, problems: list[str]) -> int:
     if state_error:
-        code = 3
-    elif problems:
-        code = 1
-    elif state.rollout is not None:
-        code = 2
-    else:
-        code = 0
-    return StatusReport(code, router_info, stable, rollout, previous, running, problems,
-                        [*notes, *extra_notes])
+        return 3
+    if problems:
+        return 1
+    return 2 if state.rollout is not None else 0
 
 
 def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,

@@ -27,6 +27,26 @@ def plan(strategy: str, steps: Sequence[int]) -> tuple[Stage, ...]:
     return tuple(Stage(i + 1, len(weights), w) for i, w in enumerate(weights))
 
 
+#: judge = "nonparametric" (deploy/comparison.py): the largest canary weight the baseline can
+#: match; above it the two cannot get equal weights
+EQUAL_MAX = 50
+
+
+def compared_phase(weight: int, mode: str) -> bool:
+    """A phase the comparison runs at (given a baseline): a step of at most 50%."""
+    return mode == "step" and 0 < weight <= EQUAL_MAX
+
+
+def planned_looks(strategy: str, steps: Sequence[int], measurements: int) -> int:
+    """The looks a rollout that passes takes at the least: each compared step of the plan
+    (``compared_phase``, the rule deploy/comparison.py compares a rollout's steps by) advances
+    after ``measurements`` successful looks. ``judge_looks`` must cover them, or the
+    comparison runs out of alpha before the last compared step and every look after is
+    inconclusive: a plan that can never pass (deploy/config.py)."""
+    return measurements * sum(compared_phase(stage.weight, "step")
+                              for stage in plan(strategy, steps))
+
+
 def split(stable: str | None, canary: str | None, canary_weight: int) -> dict[str, int]:
     """Upstream weights for a canary share; a server at 0% is left out (nginx rejects weight=0)."""
     if not 0 <= canary_weight <= 100:

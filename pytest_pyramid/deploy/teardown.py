@@ -71,6 +71,7 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy import processes, supervisor
     from pytest_pyramid.deploy.router_kinds import BY_NAME
     from pytest_pyramid.deploy.state import DeployState, StateError, save_state
+    from pytest_pyramid.deploy.verify_owner import reaped_line
 
     router = _router(config)
     registry = _registry(config)
@@ -92,6 +93,10 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     elif not BY_NAME[config.router].runs_here:
         out(f"[stop] router: {config.router} router at {router.url} is yours to stop; left as "
             "it is")
+    reaped = reaped_line(config.work_dir)  # before the versions: it may be testing one
+    if reaped is not None:
+        acted = True
+        out(f"[stop] {reaped}")
     versions: list[tuple[str, Version]] = state.versions()
     known = {v.pid for _, v in versions}
     versions += [("registered", v) for v in registry.alive() if v.pid not in known]

@@ -2,7 +2,9 @@
 
 ``[tool.pyramid.deploy.verify]`` names a tier (or group). At each phase it lists, the deploy
 runs ``pytest --pyramid-tier=TIER --pyramid-target=URL`` as a subprocess in the project
-folder (its own session and process group), with its own verdict file, and reads that
+folder (its own session and process group; it dies with its starter and carries a mark by
+which the next owner of the work folder ends what it left: deploy/verify_owner.py), with its
+own verdict file, and reads that
 verdict's target outcome (``verdict/trust.py: target_result``): only ``verified`` passes;
 ``failed`` (a test failed), ``unverified`` (anything else the run cannot vouch for, or no
 verdict) and a time-out (the whole process group killed) fail.
@@ -33,6 +35,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.deploy import verify_owner
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -126,10 +129,12 @@ class Running:
         with contextlib.suppress(FileNotFoundError):
             verdict.unlink()  # an older run's file must never be read as this one's
         with log.open("wb") as output:
+            # marked, and dying with this thread: a verify run never outlives its owner
             process = subprocess.Popen(
                 command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                env=environment(os.environ))
+                env=verify_owner.marked(environment(os.environ), out_dir),
+                preexec_fn=verify_owner.die_with_starter())
         return cls(settings, phase, url, verdict, log, process, time.monotonic(), at, root=root)
 
     def done(self) -> bool:

@@ -425,6 +425,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYRAMID_SERVICES_TMPDIR": (OUTCOME, "where the fixtures' own servers keep their data"),
     "PYRAMID_COMMIT": (OUTCOME, "set by the deploy for the processes it starts"),
     "PYRAMID_RELEASE": (OUTCOME, "set by the deploy for the processes it starts"),
+    "PYRAMID_VERIFY_RUN": (OUTCOME, "marks a deploy's verify run, so the next owner of its "
+                           "work folder can end it (deploy/verify_owner.py)"),
     "PYRAMID_DEV_PROGRESS": (OUTCOME, "output only: ./dev test's per-tier progress lines"),
     "PYRAMID_FAULT_REPORT": (OUTCOME, "output only: where pytest-pyramid's own fault tests "
                              "write their figures"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -113,7 +114,8 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
     deployed: tuple[Project, str],
 ) -> None:
     """The supervisor is killed after k looks of the 50% step (which cannot end: it wants 1000
-    successes) and resumed by the next command, with 1 success wanted: the resumed looks are
+    successes, and judge_looks plans for them) and resumed by the next command, which shows the
+    looks spent, with 1 success wanted: the resumed looks are
     numbered from k + 1 and spend only what is left of alpha (history), and a metric compared
     with the baseline is read for both sides. Above 50% the baseline cannot get the canary's
     weight: the comparison ends and the baseline is stopped; the rest is judged by the
@@ -124,7 +126,7 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
     conversion = {"source": "file", "path": str(folder / "{version}.json"), "rollout": True,
                   "compare": "baseline", "change": ">= -0.1"}
     project.write_config(pyramid={"metrics": {"conversion": conversion}},
-                         **{**JUDGE, "judge_looks": 30,
+                         **{**JUDGE, "judge_looks": 1000,
                             "measurements": 1000})
     second = project.commit("v2")
     (folder / f"{second}.json").write_text('{"value": 0.029}')
@@ -139,14 +141,19 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
         os.kill(pid, signal.SIGKILL)
         finish(deploy)
         project.write_config(pyramid={"metrics": {"conversion": conversion}}, measurements=1)
-        project.run("status")  # the next command resumes the rollout
+        shown = project.run("status").stdout  # the next command resumes the rollout
         wait_for(lambda: restored(project), 120)
         assert load.failed == 0
-    spent, chosen = killed["looks"], Settings(alpha=0.01, looks=30)
+    spent, chosen = killed["looks"], Settings(alpha=0.01, looks=1000)
     assert killed["weight"] == 50
-    assert killed["alpha_spent"] == pytest.approx(0.01 * spent**2 / 30**2)
+    assert killed["alpha_spent"] == pytest.approx(0.01 * spent**2 / 1000**2)
+    # status reads the durable count (the resumed supervisor may have looked again since)
+    seen = re.search(r"^looks: (\d+) of 1000, alpha spent \S+ of 0.01 "
+                     r"\(judge = nonparametric\)$", shown, re.MULTILINE)
+    assert seen is not None, shown
+    assert int(seen[1]) >= spent, shown
     resumed = job_log(project, "resume")
-    assert f"[resume] judge: {spent} of 30 planned look(s) already spent" in resumed, resumed
+    assert f"[resume] judge: {spent} of 1000 planned look(s) already spent" in resumed, resumed
     row = last_row(project)
     assert row["outcome"] == "succeeded", row
     counted = [c for c in looks(project, row["id"]) if min(c["n_canary"], c["n_baseline"]) >= 50]
@@ -156,7 +163,7 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
         assert numbers["alpha_latency"] == pytest.approx(chosen.alpha_for("latency",
                                                                            numbers["look"]))
         assert numbers["weights"] == {"canary": 50, "baseline": 50, "stable": 0}
-    assert counted[-1]["alpha_spent"] == pytest.approx(0.01 * counted[-1]["look"]**2 / 30**2)
+    assert counted[-1]["alpha_spent"] == pytest.approx(0.01 * counted[-1]["look"]**2 / 1000**2)
     assert "[judge] step 2/2 100%: above 50% the baseline cannot get the canary's weight" in \
         resumed
     # the metric compared at the compared looks, both sides read; only noted above 50%

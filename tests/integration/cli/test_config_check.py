@@ -128,3 +128,91 @@ def test_the_command_runs_no_test_and_prints_no_traceback(project: Path) -> None
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert "tiers.unit.budget = 'x'" in result.stderr
+
+
+# -- the deploy's plan and the host's deploy.toml: refused as the deploy would refuse them ------
+JUDGED = '[tool.pyramid.deploy]\njudge = "nonparametric"\n'
+ENVIRONMENTS = ("[tool.pyramid.deploy.environments.staging]\nport = 18081\n"
+                "[tool.pyramid.deploy.environments.production]\nport = 18082\n")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        # the default plan compares at 5, 25 and 50%, each step after 3 successful looks
+        (JUDGED + "judge_looks = 8\n", "deploy.judge_looks = 8: fewer than the 9 looks this "
+         "plan takes (steps [5, 25, 50] compared x measurements = 3)"),
+        (JUDGED + "steps = [10, 20, 30, 40, 50, 100]\nmeasurements = 2\njudge_looks = 9\n",
+         "deploy.judge_looks = 9: fewer than the 10 looks"),
+        # an environment's own measurements make its plan longer than the shared judge_looks
+        (JUDGED + ENVIRONMENTS.replace("port = 18082\n", "port = 18082\nmeasurements = 4\n"),
+         "deploy.judge_looks = 10: fewer than the 12 looks"),
+    ],
+)
+def test_judge_looks_must_cover_the_looks_the_plan_takes(
+    project: Path, capsys: pytest.CaptureFixture[str], toml: str, message: str
+) -> None:
+    (project / "pyproject.toml").write_text(toml)
+    code, out, err = check(capsys)
+    assert (code, out, err.count("\n")) == (3, "", 1)
+    assert err.startswith(f"pyramid config: {project / 'pyproject.toml'}: ")
+    assert message in err
+
+
+@pytest.mark.parametrize("toml", [
+    JUDGED,  # 9 looks of 10
+    JUDGED + "steps = [10, 20, 30, 40, 50, 100]\nmeasurements = 2\n",  # 10 of 10
+    JUDGED + "steps = [50, 75, 100]\nmeasurements = 10\n",  # only 50% is compared
+    "[tool.pyramid.deploy]\njudge_looks = 1\n",  # the threshold judge takes no looks
+])
+def test_a_plan_judge_looks_covers_is_valid(
+    project: Path, capsys: pytest.CaptureFixture[str], toml: str
+) -> None:
+    (project / "pyproject.toml").write_text(toml)
+    assert check(capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ('[environments.production]\nrequire = "staging"\n',
+         "environments.production.require = 'staging': unknown key (known keys: requires, "),
+        ('[environments.production]\nrequires_within = "soon"\n',
+         "environments.production.requires_within = 'soon': "),
+        ('[environments.production]\nrequires = "production"\n',
+         "environments.production.requires = 'production': an environment cannot require "
+         "itself"),
+        ("environments = 3\n", "environments = 3: expected tables"),
+        ('[environments.production]\nrequires = "qa"\n',
+         "environments.production.requires = 'qa': {project} defines no environment 'qa' "
+         "(known: staging, production): its deploy to production would be refused"),
+    ],
+)
+def test_the_hosts_environments_are_checked_naming_the_host_file_and_key(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    host: str, message: str,
+) -> None:
+    (project / "pyproject.toml").write_text("[tool.pyramid.deploy]\n" + ENVIRONMENTS)
+    host_file = project / "xdg" / "pyramid" / "deploy.toml"
+    host_file.parent.mkdir(parents=True)
+    host_file.write_text(host)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
+    code, out, err = check(capsys)
+    assert (code, out, err.count("\n")) == (3, "", 1)
+    # the host file's keys sit at its top level: no [tool.pyramid] in the message
+    assert err.startswith(f"pyramid config: {host_file}: environments")
+    assert message.format(project=project / "pyproject.toml") in err
+
+
+def test_a_valid_host_file_is_said(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "pyproject.toml").write_text("[tool.pyramid.deploy]\n" + ENVIRONMENTS)
+    host_file = project / "xdg" / "pyramid" / "deploy.toml"
+    host_file.parent.mkdir(parents=True)
+    host_file.write_text('[environments.production]\nrequires = "staging"\n'
+                         '[environments.elsewhere]\nrequires = "qa"\n')  # another project's
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
+    code, out, err = check(capsys)
+    assert (code, err) == (0, "")
+    assert f"{host_file}: valid: host deploy settings; requirements pinned for production" in out

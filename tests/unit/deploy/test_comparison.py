@@ -14,6 +14,7 @@ from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.nonparametric import Settings
 from pytest_pyramid.deploy.processes import Version
 from pytest_pyramid.deploy.state import DeployState, Rollout, parse_state
+from pytest_pyramid.deploy.strategies import compared_phase, planned_looks
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import external
 from pytest_pyramid.gates.sources import Metric, Reading, parse_metrics
@@ -144,7 +145,8 @@ def test_judge_settings_are_refused_by_name(
 
 def test_judge_settings_reach_the_judge(tmp_path: Path) -> None:
     config = build_config({"judge": "nonparametric", "judge_alpha": 0.02, "judge_looks": 4,
-                           "judge_min_samples": 80, "judge_max_shift": 0.2},
+                           "judge_min_samples": 80, "judge_max_shift": 0.2,
+                           "measurements": 1},
                           source="pyproject.toml", root=tmp_path)
     chosen = comparison.settings(config)
     assert (chosen.alpha, chosen.looks, chosen.min_samples, chosen.max_shift) == (
@@ -334,7 +336,7 @@ def test_above_50_the_comparison_ends_and_the_baseline_is_stopped(
     [
         ({"judge_looks": 10}, 5, "the comparison goes on at look 5 (6 left)"),
         # fewer planned looks: more alpha each, and what was spent stays within it
-        ({"judge_looks": 5}, 5, "the comparison goes on at look 5 (1 left)"),
+        ({"judge_looks": 5, "measurements": 1}, 5, "the comparison goes on at look 5 (1 left)"),
         # more planned looks (or less alpha): the looks already spent more than it plans
         ({"judge_looks": 20}, 21, "more than this configuration plans for them"),
         ({"judge_looks": 10, "judge_alpha": 0.005}, 11, "none is left"),
@@ -357,3 +359,59 @@ def test_a_resumed_rollout_goes_on_with_the_alpha_left(
     assert said in deployer.lines[0]
     run.spend_look(0.001)
     assert (rollout.looks, deployer.saved) == (run.looks, 1)  # written down at once
+
+
+@pytest.mark.parametrize(
+    ("strategy", "steps", "measurements", "looks"),
+    [
+        ("canary", (5, 25, 50, 100), 3, 9),  # the defaults: 5, 25 and 50% compared
+        ("canary", (50, 100), 1, 1),
+        ("canary", (1, 2, 3, 50, 51, 100), 2, 8),  # 51% is above the equal weights
+        ("canary", (75, 100), 3, 0),
+        ("blue-green", (5, 25, 50, 100), 3, 0),  # one switch to 100%: nothing compared
+    ],
+)
+def test_the_planned_looks_are_the_compared_steps_times_their_measurements(
+    strategy: str, steps: tuple[int, ...], measurements: int, looks: int
+) -> None:
+    assert planned_looks(strategy, steps, measurements) == looks
+
+
+@pytest.mark.parametrize(("weight", "mode", "compared"), [
+    (5, "step", True), (50, "step", True), (51, "step", False), (100, "step", False),
+    (0, "step", False), (25, "bake", False),
+])
+def test_the_rollout_and_the_plan_compare_the_same_phases(
+    weight: int, mode: str, compared: bool
+) -> None:
+    """``compares`` (the rollout's question at each phase) is ``compared_phase`` with a
+    baseline, and without one nothing is compared: one rule, counted by ``planned_looks``."""
+    with_baseline = Rollout(1, "c" * 40, "canary", _version(3), baseline=_version(2))
+    without = Rollout(1, "c" * 40, "canary", _version(3))
+    assert compared_phase(weight, mode) is compared
+    assert comparison.compares(with_baseline, weight, mode) is compared
+    assert comparison.compares(without, weight, mode) is False
+
+
+@pytest.mark.parametrize(("table", "shown"), [
+    ({"judge": "nonparametric"}, "looks: 3 of 10, alpha spent 0.0009 of 0.01"),
+    ({"judge": "nonparametric", "judge_looks": 20, "judge_alpha": 0.05},
+     "looks: 3 of 20, alpha spent 0.0009 of 0.05"),
+    ({}, None),  # the threshold judge spends no looks
+])
+def test_what_the_judge_spent_is_shown_from_the_durable_record(
+    table: dict[str, object], shown: str | None, tmp_path: Path
+) -> None:
+    config = build_config(table, source="pyproject.toml", root=tmp_path)
+    rollout = Rollout(1, "c" * 40, "canary", _version(3), looks=3, alpha_spent=0.0009)
+    numbers = comparison.spent(rollout, config)
+    assert (numbers and comparison.describe_spent(numbers)) == shown
+
+
+def test_the_rollout_says_its_plan_of_looks_where_the_comparison_starts(tmp_path: Path) -> None:
+    config = build_config({"judge": "nonparametric", "steps": [10, 25, 50, 75, 100],
+                           "measurements": 2, "judge_looks": 8},
+                          source="pyproject.toml", root=tmp_path)
+    assert comparison.plan_line(config) == (
+        "[judge] the plan compares at 10%, 25%, 50%: at least 6 look(s) (2 per step) of the 8 "
+        "judge_looks shares alpha 0.01 over")
