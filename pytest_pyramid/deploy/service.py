@@ -252,7 +252,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
 
     # an environment not deployed first is a refusal no approval can lift: said before any
     # approval is asked for
-    not_staged = staged(config, commit, now) if not gate.refusals(trust) else None
+    not_staged = staged(config, commit, now, recorded=anchors.requires) \
+        if not gate.refusals(trust) else None
     if not_staged is not None:
         return refuse([not_staged], 1, commit_time)
     # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
@@ -276,7 +277,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     if config.environment:
         from pytest_pyramid.deploy.requirements import in_force
 
-        needs = ", ".join(f"{n.environment} (required by {n.origin})" for n in in_force(config))
+        needs = ", ".join(f"{n.environment} (required by {n.origin})"
+                          for n in in_force(config, recorded=anchors.requires))
         out(f"[gate] environment: {config.environment}"
             + (f"; {needs} deployed it healthily first" if needs else ""))
     for reason in judgement.reasons:
