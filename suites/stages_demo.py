@@ -16,7 +16,7 @@ and Redis database (one server of each on loopback, as the canary demo starts th
    project's ``[tool.pyramid]`` cut down to it, for a test of the demo: seconds, not minutes);
 2. ``pyramid deploy --env production``: refused, staging never deployed the commit;
 3. ``pyramid deploy --env staging``: migrations applied to staging's database, the smoke tier
-   run against the new version before traffic and after promotion, deployed;
+   run against the new version before any traffic, deployed;
 4. ``pyramid deploy --env production --deployer-key release-bot.key``: "needs approval";
 5. ``pyramid approve --env production --key alice.key``;
 6. the same production deploy again: approved by alice, deployed (its own database);
@@ -193,7 +193,7 @@ def steps(stages: Stages) -> list[str]:
     expect(stages.pyramid("deploy", "--env", "production", *deployer), 1,
            "production before staging")
 
-    banner("3. staging: its migrations, its smoke tier before traffic and after promotion")
+    banner("3. staging: its migrations, then its smoke tier before any traffic")
     expect(stages.pyramid("deploy", "--env", "staging"), 0, "the staging deploy")
 
     banner("4. production: the approval is asked")
