@@ -132,10 +132,12 @@ def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None,
 
 
 def approvals_in_force(config: DeployConfig, trust: Trust,
-                       environ: Mapping[str, str] | None = None) -> Trust | None:
+                       environ: Mapping[str, str] | None = None,
+                       recorded: int = 0) -> Trust | None:
     """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
-    its target's (``required_approvals``: the host's and the checkout's, the larger count; the
-    host's roles when it names any, else the checkout's). None: no approval is needed (a
+    its target's (``required_approvals``: the host's, the checkout's and the count ``recorded``
+    in the anchors record unless the host sets one, the largest; the host's roles when it names
+    any, else the checkout's). None: no approval is needed (a
     ``ready`` verdict where nothing asks for one). One function for the gate and ``pyramid
     approve``."""
     from dataclasses import replace
@@ -144,7 +146,9 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
 
     hosts, host_file = host_requirements(environ) if config.environment else ({}, "")
     host = hosts.get(config.environment, {})
-    count = max(int(host.get("required_approvals", 0)), config.required_approvals)
+    # the host file's count, 0 included, replaces the record's
+    kept = 0 if "required_approvals" in host else recorded
+    count = max(int(host.get("required_approvals", 0)), config.required_approvals, kept)
     roles = tuple(host.get("approver_roles") or config.approver_roles)
     asks_verdict = trust.verdict.get("decision") == "needs_approval"
     if count < 1 and not asks_verdict:
@@ -153,7 +157,8 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
         return trust
     who = " and ".join(origin for origin, n in (
         (f"the host ({host_file})", int(host.get("required_approvals", 0))),
-        ("this checkout", config.required_approvals)) if n)
+        ("this checkout", config.required_approvals),
+        ("this host's anchors record", kept)) if n)
     target = config.environment or "this deploy target"
     mine = f"{target} needs {count} approval(s)" + (
         f" from {', '.join(roles)}" if roles else " (any approver)") + f" (required by {who})"

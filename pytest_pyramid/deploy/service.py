@@ -262,7 +262,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     deployer, deployer_problem, tally_ = None, None, None
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
-    asked = approvals_in_force(config, trust)  # the verdict's and the environment's
+    asked = approvals_in_force(  # the verdict's and the environment's
+        config, trust, recorded=anchors.required_approvals)
     if asked is not None:
         trust = asked
     if asked is not None or contract:
@@ -859,7 +860,8 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     trust, anchors = _trusted_for_approval(config, history, now, out)
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
-    trust = approvals_in_force(config, trust) or trust  # the roles the deploy will count
+    # the roles the deploy will count
+    trust = approvals_in_force(config, trust, recorded=anchors.required_approvals) or trust
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)

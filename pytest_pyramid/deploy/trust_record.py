@@ -60,6 +60,8 @@ class AnchorSet:
     deployers: tuple[Person, ...] = ()
     #: the environments this one requires (merged_requires: never fewer, windows never wider)
     requires: tuple[Required, ...] = ()
+    #: approvals every deploy here needs (``required_approvals``): never lowered by a commit
+    required_approvals: int = 0
 
     def as_dict(self) -> dict[str, object]:
         def people(found: tuple[Person, ...]) -> list[dict[str, object]]:
@@ -70,7 +72,8 @@ class AnchorSet:
                 "require_signature": self.require_signature,
                 "approvers": people(self.approvers), "deployers": people(self.deployers),
                 "requires": [{"environment": env, "within_s": within}
-                             for env, within in self.requires]}
+                             for env, within in self.requires],
+                "required_approvals": self.required_approvals}
 
     @classmethod
     def from_dict(cls, data: object) -> AnchorSet:
@@ -84,7 +87,14 @@ class AnchorSet:
         if not isinstance(required, bool):
             raise ValueError("anchors.require_signature is not true or false")
         return cls(tuple(keys), required, _people(data.get("approvers"), "approvers"),
-                   _people(data.get("deployers"), "deployers"), _requires(data.get("requires")))
+                   _people(data.get("deployers"), "deployers"), _requires(data.get("requires")),
+                   _count(data.get("required_approvals", 0)))
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("anchors.required_approvals is not a count")
+    return value
 
 
 def _requires(value: object) -> tuple[Required, ...]:

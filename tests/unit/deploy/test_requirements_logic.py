@@ -141,3 +141,37 @@ def test_a_recorded_requirement_stays_in_force_until_the_host_says_otherwise(
     assert sorted(f"{n.environment} {n.within / 3600:g}h by {n.origin}" for n in found) == [
         line.replace("RECORD", where["RECORD"]).replace("HOST", where["HOST"])
         for line in expected]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        # no host file: the record's count holds a checkout that dropped its own
+        (None, (1, "production needs 1 approval(s) (any approver) (required by this host's "
+                   "anchors record)")),
+        # the host's own count, 0 included, replaces the record's
+        ("[environments.production]\nrequired_approvals = 0\n", None),
+        ("[environments.production]\nrequired_approvals = 2\n",
+         (2, "production needs 2 approval(s) (any approver) (required by the host (")),
+    ],
+)
+def test_a_recorded_approval_count_holds_until_the_host_says_otherwise(
+    layout: Path, host: str | None, expected: tuple[int, str] | None
+) -> None:
+    (layout / "pyproject.toml").write_text(
+        PROJECT.replace("required_approvals = 1\n", "").replace(
+            'approver_roles = ["release_manager"]\n', ""))
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    if host is not None:
+        (folder / "deploy.toml").write_text(host)
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.required_approvals == 0  # the checkout asks for none any more
+    asked = approvals_in_force(production, trust("ready"),
+                               {"XDG_CONFIG_HOME": str(layout / "host")}, recorded=1)
+    if expected is None:
+        assert asked is None
+        return
+    assert asked is not None
+    assert asked.approvals.required == expected[0]
+    assert asked.approvals.sentence.startswith(expected[1])

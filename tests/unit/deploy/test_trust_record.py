@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.deploy.anchors import advance, committed_requires
+from pytest_pyramid.deploy.anchors import advance, committed_approvals, committed_requires
 from pytest_pyramid.deploy.approvals import load_people
 from pytest_pyramid.deploy.config import Person
 from pytest_pyramid.deploy.trust_record import (
@@ -64,6 +64,9 @@ def _lines(tmp_path: Path) -> list[str]:
          "anchors.requires: an entry needs"),
         (lambda lines: [*lines[:2], lines[2].replace('"requires":[]', '"requires":"staging"')],
          "anchors.requires is not a list"),
+        (lambda lines: [*lines[:2], lines[2].replace('"required_approvals":0',
+                                                     '"required_approvals":-1')],
+         "anchors.required_approvals is not a count"),
         (lambda lines: [*lines, "{not json"], "line 4"),
         (lambda lines: [], "empty"),
         (lambda lines: ["[]"], "not a JSON object"),
@@ -174,3 +177,29 @@ def test_what_a_commit_requires_is_read_as_the_loader_merges_it(
     table: dict[str, object], environment: str, expected: tuple[tuple[str, float], ...]
 ) -> None:
     assert committed_requires(table, environment) == expected
+
+
+@pytest.mark.parametrize(
+    ("base", "declared", "expected"),
+    [(1, 0, 1), (1, 2, 2), (0, 1, 1)],  # a commit lowering its approvals keeps the record's
+)
+def test_required_approvals_only_ever_go_up(base: int, declared: int, expected: int) -> None:
+    advanced = advance(AnchorSet(required_approvals=base),
+                       AnchorSet(required_approvals=declared), NONE)
+    assert advanced.required_approvals == expected
+    assert AnchorSet.from_dict(advanced.as_dict()) == advanced
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"required_approvals": 1, "environments": {"production": {"required_approvals": 2}}},
+         2),
+        ({"required_approvals": 1, "environments": {"production": {}}}, 1),
+        ({"environments": {"production": {"required_approvals": "two"}}}, 0),
+    ],
+)
+def test_a_commit_s_required_approvals_are_read_as_the_loader_merges_them(
+    table: dict[str, object], expected: int
+) -> None:
+    assert committed_approvals(table, "production") == expected
