@@ -146,10 +146,12 @@ def pyramid_env() -> dict[str, str]:
 
 
 @contextmanager
-def services() -> Iterator[None]:
+def services(databases: tuple[str, ...] = ("shop",)) -> Iterator[None]:
     """One PostgreSQL (database ``shop``) and one Redis on loopback for every version: the
     test fixtures' own servers, recorded under .pyramid/services (a killed demo's are reaped by
-    the next pytest run here)."""
+    the next pytest run here). Each of ``databases`` is created, its address in
+    ``<NAME>_DATABASE_URL`` (and the first's in DEMO_DATABASE_URL), with a Redis database of
+    its own in ``<NAME>_REDIS_URL`` (stages_demo.py: one for each environment)."""
     from pytest_pyramid.toolkits.services.providers import POSTGRES, REDIS, find
     from pytest_pyramid.toolkits.services.servers import start_postgres, start_redis
 
@@ -167,10 +169,16 @@ def services() -> Iterator[None]:
         raise
     try:
         with postgres.connect() as admin:
-            admin.execute("CREATE DATABASE shop")
-        SERVICES_ENV.update(DEMO_DATABASE_URL=postgres.conninfo("shop"), DEMO_REDIS_URL=redis.url)
-        say(f"[demo] {postgres.describe()} on {postgres.url} (database shop); "
-            f"{redis.describe()} on {redis.url}")
+            for name in databases:
+                admin.execute(f"CREATE DATABASE {name}")
+        SERVICES_ENV.update(DEMO_DATABASE_URL=postgres.conninfo(databases[0]),
+                            DEMO_REDIS_URL=redis.url)
+        for number, name in enumerate(databases, start=1):
+            SERVICES_ENV[f"{name.upper()}_DATABASE_URL"] = postgres.conninfo(name)
+            # redis://host:port/N: the server's URL names its database last
+            SERVICES_ENV[f"{name.upper()}_REDIS_URL"] = f"{redis.url.rsplit('/', 1)[0]}/{number}"
+        say(f"[demo] {postgres.describe()} on {postgres.url} (database "
+            f"{', '.join(databases)}); {redis.describe()} on {redis.url}")
         yield
     finally:
         SERVICES_ENV.clear()

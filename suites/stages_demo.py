@@ -1,22 +1,27 @@
-"""Staging, then production, with the production approval asked and given (`./dev stages`).
+"""Staging, then production, of the demo shop, with the production approval asked and given
+(`./dev stages`).
 
-    ../.venv/bin/python stages_demo.py [--keep]
+    ../.venv/bin/python stages_demo.py [--small] [--keep]
 
-A small service in a fresh git repository of its own (a temporary folder: the demo shop's
-project keeps its single deploy target), with two environments behind real nginx:
+The demo shop (demo_service/, its tests and its smoke verify tier) copied into a fresh git
+repository of its own (a temporary folder: suites/ keeps its single deploy target for the
+canary demo), with two environments behind real nginx, each with its own PostgreSQL database
+and Redis database (one server of each on loopback, as the canary demo starts them):
 
 0. the project declares ``staging`` and ``production`` (production: ``required_approvals = 1``
    from a ``release_manager``); the deploy host's configuration (``$XDG_CONFIG_HOME/pyramid/
    deploy.toml``, here a folder of the demo's) pins ``requires = "staging"`` for production:
    a commit cannot drop it; keys for the approver (alice) and the deployer (release-bot);
-1. its tests run: a ``ready`` verdict for HEAD;
+1. the shop's suite runs: a ``ready`` verdict for HEAD (``--small``: its unit tier alone, the
+   project's ``[tool.pyramid]`` cut down to it, for a test of the demo: seconds, not minutes);
 2. ``pyramid deploy --env production``: refused, staging never deployed the commit;
-3. ``pyramid deploy --env staging``: deployed;
+3. ``pyramid deploy --env staging``: migrations applied to staging's database, the smoke tier
+   run against the new version before any traffic, deployed;
 4. ``pyramid deploy --env production --deployer-key release-bot.key``: "needs approval";
 5. ``pyramid approve --env production --key alice.key``;
-6. the same production deploy again: approved by alice, deployed;
+6. the same production deploy again: approved by alice, deployed (its own database);
 7. ``pyramid history``, ``status`` and ``stats`` of production;
-8. ``pyramid stop`` of both environments, always.
+8. ``pyramid stop`` of both environments, always; the servers are stopped.
 
 Exit 0 when every step did what it should, 1 otherwise. ``--keep`` leaves the folder.
 """
@@ -31,74 +36,46 @@ import sys
 import tempfile
 from pathlib import Path
 
-APP = '''"""The stages demo's service: /health and /api/hello (which version answers)."""
-import os
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+HERE = Path(__file__).resolve().parent
+#: what of suites/ the copy takes: the shop, its six tiers, its verify tier
+SHOP = ("demo_service", "tests", "smoke", "conftest.py", "pyproject.toml")
+#: what a local run leaves in suites/ that the copy must not carry
+ARTIFACTS = (".pyramid", "pyramid-verdict*", "pyramid-report*", ".coverage*", "__pycache__",
+             ".pytest_cache", "pyramid-partial-*", "test-results")
 
 
-def answer(path):
-    if path == "/health":
-        return 200, b"ok\\n"
-    if path.startswith("/api/"):
-        return 200, f"hello from {os.environ.get('PYRAMID_COMMIT', 'dev')[:12]}\\n".encode()
-    return 404, b"not found\\n"
+def command(environment: str) -> str:
+    """The shop's start command in ``environment``: its own database and cache (the variables
+    canary_demo.services sets), then the shop's own command (suites/pyproject.toml)."""
+    name = environment.upper()
+    return (f"sh -c 'DEMO_DATABASE_URL=${name}_DATABASE_URL DEMO_REDIS_URL=${name}_REDIS_URL "
+            "exec python -m uvicorn --factory demo_service.app:app_from_env --host 127.0.0.1 "
+            "--port {port} --log-level warning'")
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        status, body = answer(self.path)
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        return None
-
-
-if __name__ == "__main__":
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
-'''
-TESTS = '''from app import answer
-
-
-def test_health():
-    assert answer("/health") == (200, b"ok\\n")
-
-
-def test_an_unknown_path_is_404():
-    assert answer("/nope")[0] == 404
-'''
-PROJECT = """[tool.pyramid]
-verdict = "pyramid-verdict.json"
-
-[tool.pyramid.tiers.unit]
-paths = ["tests"]
-
-[tool.pyramid.deploy]
-command = "{python} app.py {{port}}"
-health_path = "/health"
-interval = "0.5s"
-measurements = 1
-min_requests = 5
-watch = "off"
-approvers = {{ alice = {{ key = "keys/alice.pub", roles = ["release_manager"] }} }}
-deployers = {{ release-bot = {{ key = "keys/release-bot.pub" }} }}
-
+ENVIRONMENTS = """
 [tool.pyramid.deploy.environments.staging]
 port = {staging}
+database_url_env = "STAGING_DATABASE_URL"
+command = "{staging_command}"
 
 [tool.pyramid.deploy.environments.production]
 port = {production}
+database_url_env = "PRODUCTION_DATABASE_URL"
+command = "{production_command}"
 required_approvals = 1
 approver_roles = ["release_manager"]
+approvers = {{ alice = {{ key = "keys/alice.pub", roles = ["release_manager"] }} }}
+deployers = {{ release-bot = {{ key = "keys/release-bot.pub" }} }}
+"""
+#: --small: the shop's [tool.pyramid] cut down to its unit tier (no servers, no browser)
+SMALL = """[tool.pyramid]
+source = ["demo_service"]
+verdict = "pyramid-verdict.json"
 
-[tool.pytest.ini_options]
-testpaths = ["tests"]
-pythonpath = ["."]
+[tool.pyramid.tiers.unit]
+paths = ["tests/unit"]
+test_timeout = "2s"
+
 """
 #: the deploy host's own configuration: production requires staging whatever a commit says
 HOST = """[environments.production]
@@ -119,20 +96,26 @@ def banner(text: str) -> None:
 class Stages:
     """The demo's project, host folder and the commands run in them."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, small: bool = False) -> None:
         from pytest_pyramid.deploy.processes import free_port
 
-        self.root = folder / "service"
+        self.root = folder / "shop"
         self.host = folder / "host-config"
+        self.small = small
         self.ports = {"staging": free_port(), "production": free_port()}
-        self.env = {**os.environ, "XDG_CONFIG_HOME": str(self.host)}
-        for name in ("PYRAMID_SIGNING_KEY", "PYTEST_ADDOPTS"):  # never the caller's
+        venv_bin = str(Path(sys.executable).parent)  # `python` in the start command: this one
+        self.env = {**os.environ, "XDG_CONFIG_HOME": str(self.host),
+                    "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+        for name in ("PYRAMID_SIGNING_KEY", "PYTEST_ADDOPTS", "DEMO_FAULT"):  # never the caller's
             self.env.pop(name, None)
 
     def run(self, *argv: str, show: str | None = None) -> int:
+        from canary_demo import SERVICES_ENV
+
         say(f"$ {show or ' '.join(argv)}")
         try:
-            done = subprocess.run(argv, cwd=self.root, env=self.env, timeout=240, check=False)
+            done = subprocess.run(argv, cwd=self.root, env={**self.env, **SERVICES_ENV},
+                                  timeout=240, check=False)
         except subprocess.TimeoutExpired:
             say("(did not finish within 240s)")
             return 124
@@ -148,15 +131,23 @@ class Stages:
 
     def make(self) -> None:
         self.root.mkdir(parents=True)
-        (self.root / "tests").mkdir()
-        (self.root / "app.py").write_text(APP)
-        (self.root / "tests" / "test_app.py").write_text(TESTS)
-        (self.root / "pyproject.toml").write_text(PROJECT.format(
-            python=sys.executable, staging=self.ports["staging"],
-            production=self.ports["production"]))
+        for name in SHOP:
+            source = HERE / name
+            if source.is_dir():
+                shutil.copytree(source, self.root / name,
+                                ignore=shutil.ignore_patterns(*ARTIFACTS))
+            else:
+                shutil.copy2(source, self.root / name)
+        project = (self.root / "pyproject.toml").read_text()
+        if self.small:  # the unit tier alone: the deploy table and pytest's options as they are
+            for tier in ("integration", "contract", "e2e", "performance", "security"):
+                shutil.rmtree(self.root / "tests" / tier)
+            project = SMALL + project[project.index("# `pyramid deploy` of the demo shop"):]
+        (self.root / "pyproject.toml").write_text(project + ENVIRONMENTS.format(
+            staging=self.ports["staging"], production=self.ports["production"],
+            staging_command=command("staging"), production_command=command("production")))
         (self.root / ".gitignore").write_text(
-            "pyramid-verdict.json*\npyramid-report*\n.pyramid/\n__pycache__/\n.pytest_cache/\n"
-            "keys/*.key\n")
+            "".join(f"{pattern}\n" for pattern in ARTIFACTS) + "keys/*.key\n")
         (self.host / "pyramid").mkdir(parents=True)
         (self.host / "pyramid" / "deploy.toml").write_text(HOST)
         self.git("init", "-q", "-b", "main")
@@ -172,28 +163,37 @@ def steps(stages: Stages) -> list[str]:
         if code != wanted:
             problems.append(f"{what}: exit {code}, expected {wanted}")
 
-    banner("0. two environments; the host pins production's requirement")
+    banner("0. the demo shop with two environments; the host pins production's requirement")
     stages.make()
-    say((stages.root / "pyproject.toml").read_text().split("[tool.pyramid.deploy]", 1)[1]
-        .split("[tool.pytest", 1)[0].strip())
+    say(ENVIRONMENTS.split("[tool.pyramid.deploy.environments.production]", 1)[0].strip()
+        .format(staging=stages.ports["staging"], staging_command=command("staging")))
+    say("[tool.pyramid.deploy.environments.production]  # ... and:")
+    say("required_approvals = 1\napprover_roles = [\"release_manager\"]")
     say(f"# the host's {stages.host / 'pyramid' / 'deploy.toml'}:")
     say(HOST.strip())
     (stages.root / "keys").mkdir()
     for person in ("alice", "release-bot"):
         expect(stages.pyramid("keygen", f"keys/{person}"), 0, f"keygen {person}")
     stages.git("add", "-A")
-    stages.git("commit", "-q", "-m", "the stages demo service")
+    stages.git("commit", "-q", "-m", "the demo shop, staging then production")
 
-    banner("1. its tests: a ready verdict for HEAD")
-    expect(stages.run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                      show="pytest -q"), 0, "the tests")
+    if stages.small:
+        banner("1. the shop's unit tier (--small): a ready verdict for HEAD")
+        expect(stages.run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests/unit", show="pytest -q tests/unit"), 0, "the unit tier")
+    else:
+        banner("1. the shop's suite (six tiers, -n 2): a ready verdict for HEAD")
+        expect(stages.run(sys.executable, "-m", "pytest", "-n", "2", "-q", "-p",
+                          "no:cacheprovider", show="pytest -n 2 -q"), 0, "the suite")
+    if problems:
+        return problems  # nothing deploys without a ready verdict
 
     deployer = ("--deployer-key", "keys/release-bot.key")
     banner("2. production before staging: refused")
     expect(stages.pyramid("deploy", "--env", "production", *deployer), 1,
            "production before staging")
 
-    banner("3. staging")
+    banner("3. staging: its migrations, then its smoke tier before any traffic")
     expect(stages.pyramid("deploy", "--env", "staging"), 0, "the staging deploy")
 
     banner("4. production: the approval is asked")
@@ -216,32 +216,41 @@ def steps(stages: Stages) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from canary_demo import services
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument("--small", action="store_true",
+                        help="the shop's unit tier only for the verdict (a test of the demo)")
     parser.add_argument("--keep", action="store_true", help="leave the demo's folder")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="pyramid-stages-"))
-    stages = Stages(folder)
-    try:
-        problems = steps(stages)
-    except KeyboardInterrupt:
-        problems = ["interrupted"]
-    finally:
-        banner("8. teardown")
-        for env in ("production", "staging"):
-            if stages.root.exists():
-                stages.pyramid("stop", "--env", env)
-        if args.keep:
-            say(f"[demo] kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    stages = Stages(folder, small=args.small)
+    problems: list[str] = []
+    with services(("staging", "production")):
+        try:
+            problems = steps(stages)
+        except KeyboardInterrupt:
+            problems = ["interrupted"]
+        finally:
+            banner("8. teardown")
+            for env in ("production", "staging"):
+                if (stages.root / ".git").exists() and \
+                        stages.pyramid("stop", "--env", env) != 0:
+                    problems.append(f"pyramid stop --env {env} failed")
+    if args.keep:
+        say(f"[demo] kept {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     say()
     for line in problems:
         say(f"[demo] FAILED: {line}")
     if not problems:
-        say("[demo] done: production refused before staging, staging deployed, production's "
-            "approval asked, given and counted, production deployed; nothing left running")
+        say("[demo] done: the demo shop refused for production before staging, deployed to "
+            "staging, production's approval asked, given and counted, production deployed; "
+            "nothing left running")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))  # canary_demo's services, when run from elsewhere
     sys.exit(main())

@@ -11,7 +11,8 @@ its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) co
    successful deployment left. A deployment that succeeded advances it with its own commit's
    ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
    adds counts once that commit was deployed (TUF's root rotation), and
-   ``require_signature`` only ever goes up;
+   ``require_signature``, the environments a deploy ``requires`` and its
+   ``required_approvals`` (deploy/requirements.py) only ever go up;
 3. from the checkout, only when this work folder never served anything (trust on first use,
    said loudly and written to the record), or when ``--trust-first-checkout`` says so.
 
@@ -29,11 +30,11 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
-from pytest_pyramid.deploy.trust_record import AnchorSet, Record
+from pytest_pyramid.deploy.trust_record import AnchorSet, Record, Required, merged_requires
 from pytest_pyramid.errors import ConfigError, PyramidError
 from pytest_pyramid.project import read_document, table_from_text
 from pytest_pyramid.run._git import run_git
@@ -67,6 +68,11 @@ class Anchors:
     first_use: AnchorSet | None = None
     #: history rows up to this id are accounted for by the first-use line
     history_upto: int = 0
+    #: the environments the anchors record requires before this one (none on first use):
+    #: deploy/requirements.py holds every deploy to them
+    requires: tuple[Required, ...] = ()
+    #: the approvals recorded as required for every deploy here (deploy/requirements.py)
+    required_approvals: int = 0
 
 
 # -- reading anchors from each place ---------------------------------------------------------------
@@ -103,13 +109,50 @@ def _resolved(anchors: AnchorSet, read: Callable[[str], str]) -> AnchorSet:
         return tuple(Person(p.name, tuple(read(k) for k in p.keys), p.roles) for p in found)
 
     return AnchorSet(tuple(read(k) for k in anchors.trusted_keys), anchors.require_signature,
-                     people(anchors.approvers), people(anchors.deployers))
+                     people(anchors.approvers), people(anchors.deployers), anchors.requires,
+                     anchors.required_approvals)
 
 
 def checkout_anchors(config: DeployConfig) -> AnchorSet:
     """The anchors the configuration on disk declares, key files read now."""
     return _resolved(AnchorSet(config.trusted_keys, config.require_signature, config.approvers,
-                               config.deployers), key_text)
+                               config.deployers, _required(config.requires,
+                                                           config.requires_within),
+                               config.required_approvals), key_text)
+
+
+def _required(requires: str, within: float) -> tuple[Required, ...]:
+    return ((requires, within),) if requires else ()
+
+
+def _merged(table: Mapping[str, Any], environment: str) -> Mapping[str, Any]:
+    """A commit's deploy table as ``environment`` deploys with it: its own keys on top."""
+    envs = table.get("environments")
+    own = envs.get(environment) if isinstance(envs, dict) and environment else None
+    return {**table, **own} if isinstance(own, dict) else table
+
+
+def committed_approvals(table: Mapping[str, Any], environment: str) -> int:
+    """``required_approvals`` of ``environment`` in a commit's deploy table (0: not set, or
+    not a count)."""
+    try:
+        return int(cast("int", KEYS["required_approvals"].parse(
+            _merged(table, environment).get("required_approvals", 0))))
+    except (ValueError, TypeError):
+        return 0
+
+
+def committed_requires(table: Mapping[str, Any], environment: str) -> tuple[Required, ...]:
+    """What ``environment`` requires in a commit's ``[tool.pyramid.deploy]`` (its own table
+    on top of the base keys, as the loader merges them); what cannot be parsed is not set."""
+    merged = _merged(table, environment)
+    try:
+        requires = str(KEYS["requires"].parse(merged.get("requires", "")))
+        within = float(cast("float", KEYS["requires_within"].parse(
+            merged.get("requires_within", KEYS["requires_within"].default))))
+    except (ValueError, TypeError):
+        return ()
+    return _required(requires, within) if requires != environment else ()
 
 
 def committed_pyramid(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any] | None,
@@ -165,18 +208,24 @@ def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, fro
 
     declared = AnchorSet(tuple(parsed.get("trusted_keys", ())),
                          bool(parsed.get("require_signature", False)),
-                         tuple(parsed.get("approvers", ())), tuple(parsed.get("deployers", ())))
+                         tuple(parsed.get("approvers", ())), tuple(parsed.get("deployers", ())),
+                         committed_requires(table, config.environment),
+                         committed_approvals(table, config.environment))
     return _resolved(declared, read), frozenset(parsed)
 
 
 def advance(base: AnchorSet, declared: AnchorSet, sets: frozenset[str]) -> AnchorSet:
     """The anchors after a deployment of a commit declaring ``declared`` succeeded under
-    ``base``: what it sets replaces (key rotation), require_signature never goes down."""
+    ``base``: what it sets replaces (key rotation), require_signature never goes down, and
+    required environments and approvals only add (a commit dropping ``requires`` or lowering
+    ``required_approvals`` keeps them in force)."""
     return AnchorSet(
         declared.trusted_keys if "trusted_keys" in sets else base.trusted_keys,
         base.require_signature or declared.require_signature,
         declared.approvers if "approvers" in sets else base.approvers,
         declared.deployers if "deployers" in sets else base.deployers,
+        merged_requires(base.requires, declared.requires),
+        max(base.required_approvals, declared.required_approvals),
     )
 
 
@@ -305,7 +354,8 @@ def anchors_for_deploy(
         host.get("trusted_keys", base.trusted_keys),
         base.require_signature or bool(host.get("require_signature", False)) or bool(pinned)
         or config.require_signature,
-        host.get("approvers", base.approvers), host.get("deployers", base.deployers))
+        host.get("approvers", base.approvers), host.get("deployers", base.deployers),
+        base.requires, base.required_approvals)
     if from_host:
         origin = f"{origin}; {', '.join(from_host)} from {host_origin}"
     if pinned:
@@ -319,7 +369,11 @@ def anchors_for_deploy(
     return Anchors(effective.trusted_keys, effective.require_signature, effective.approvers,
                    effective.deployers, origin, tuple(notes),
                    first_use=effective if record_it else None,
-                   history_upto=max((d.id for d in rows or ()), default=0))
+                   history_upto=max((d.id for d in rows or ()), default=0),
+                   # what the record holds (on first use nothing yet: the checkout's own
+                   # settings count as the checkout's, and are recorded with this deploy)
+                   requires=() if record_it else effective.requires,
+                   required_approvals=0 if record_it else effective.required_approvals)
 
 
 def _without_record(

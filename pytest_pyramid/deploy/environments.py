@@ -22,16 +22,19 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.requirements import Requirement
+    from pytest_pyramid.deploy.trust_record import Required
 
 
 def staged(config: DeployConfig, commit: str, now: datetime,
-           environ: Mapping[str, str] | None = None) -> str | None:
+           environ: Mapping[str, str] | None = None,
+           recorded: tuple[Required, ...] = ()) -> str | None:
     """Why ``commit`` may not go to ``config``'s environment yet (None: it may): an
-    environment it requires (the host's requirements and the checkout's, deploy/requirements.py)
-    has no healthy deploy of it within the window."""
+    environment it requires (the host's requirements, those ``recorded`` in the anchors record
+    and the checkout's, deploy/requirements.py) has no healthy deploy of it within the
+    window."""
     from pytest_pyramid.deploy.requirements import in_force
 
-    problems = [problem for need in in_force(config, environ)
+    problems = [problem for need in in_force(config, environ, recorded)
                 for problem in [_unmet(config, need, commit, now)] if problem]
     return "; ".join(problems) or None
 

@@ -14,6 +14,11 @@ The checkout's ``requires`` may only add to that: the requirements in force are 
 and the checkout's together, and where both name the same environment, the shorter window
 holds. An environment the host requires that the checkout does not define is never skipped:
 the deploy is refused, naming it.
+
+Without a host file, what was once required stays required: the environment's anchors record
+(deploy/anchors.py, deploy/trust_record.py) keeps the requirements its first deployment and
+every succeeded one declared, only ever adding, and the gate holds every commit to them until
+the host file sets ``requires`` for that environment (``requires = ""`` lifts them).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.trust_record import Required
     from pytest_pyramid.verdict.trust import Trust
 
 #: the host file's table of per-environment requirements
@@ -87,27 +93,38 @@ def _parse_host(raw: object, source: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None
-             ) -> list[Requirement]:
-    """The requirements ``config``'s environment deploys under: the host's, plus what the
+def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None,
+             recorded: tuple[Required, ...] = ()) -> list[Requirement]:
+    """The requirements ``config``'s environment deploys under: the host's, those ``recorded``
+    in its anchors record (unless the host file sets ``requires`` for it), plus what the
     checkout adds (never less)."""
     if not config.environment:
         return []
     hosts, host_file = host_requirements(environ)
     host = hosts.get(config.environment, {})
     wanted: dict[str, tuple[float, list[str]]] = {}
+
+    def want(environment: str, within: float, origin: str) -> None:
+        narrowest, origins = wanted.get(environment, (within, []))
+        wanted[environment] = (min(narrowest, within), [*origins, origin])
+
     host_within: float | None = host.get("requires_within")
     if host.get("requires"):
         default = float(cast("float", KEYS["requires_within"].parse(
             KEYS["requires_within"].default)))
-        wanted[str(host["requires"])] = (host_within if host_within is not None else default,
-                                         [f"the host ({host_file})"])
+        want(str(host["requires"]), host_within if host_within is not None else default,
+             f"the host ({host_file})")
+    if "requires" not in host:  # the host file's word, "" included, replaces the record's
+        from pytest_pyramid.deploy.trust_record import record_path
+
+        for environment, within in recorded:
+            want(environment, within, f"this host's anchors record "
+                 f"({record_path(config.work_dir)})")
     if config.requires:
-        within, origins = wanted.get(config.requires, (config.requires_within, []))
-        within = min(within, config.requires_within)
-        if host_within is not None:  # the host's window bounds the checkout's too
-            within = min(within, host_within)
-        wanted[config.requires] = (within, [*origins, "this checkout"])
+        want(config.requires, config.requires_within, "this checkout")
+    if host_within is not None:  # the host's window bounds every other one
+        wanted = {env: (min(within, host_within), origins)
+                  for env, (within, origins) in wanted.items()}
     histories = config.environment_histories
     return [Requirement(env, within, Path(histories[env]) if env in histories else None,
                         " and ".join(origins))
@@ -115,10 +132,12 @@ def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None
 
 
 def approvals_in_force(config: DeployConfig, trust: Trust,
-                       environ: Mapping[str, str] | None = None) -> Trust | None:
+                       environ: Mapping[str, str] | None = None,
+                       recorded: int = 0) -> Trust | None:
     """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
-    its target's (``required_approvals``: the host's and the checkout's, the larger count; the
-    host's roles when it names any, else the checkout's). None: no approval is needed (a
+    its target's (``required_approvals``: the host's, the checkout's and the count ``recorded``
+    in the anchors record unless the host sets one, the largest; the host's roles when it names
+    any, else the checkout's). None: no approval is needed (a
     ``ready`` verdict where nothing asks for one). One function for the gate and ``pyramid
     approve``."""
     from dataclasses import replace
@@ -127,7 +146,9 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
 
     hosts, host_file = host_requirements(environ) if config.environment else ({}, "")
     host = hosts.get(config.environment, {})
-    count = max(int(host.get("required_approvals", 0)), config.required_approvals)
+    # the host file's count, 0 included, replaces the record's
+    kept = 0 if "required_approvals" in host else recorded
+    count = max(int(host.get("required_approvals", 0)), config.required_approvals, kept)
     roles = tuple(host.get("approver_roles") or config.approver_roles)
     asks_verdict = trust.verdict.get("decision") == "needs_approval"
     if count < 1 and not asks_verdict:
@@ -136,7 +157,8 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
         return trust
     who = " and ".join(origin for origin, n in (
         (f"the host ({host_file})", int(host.get("required_approvals", 0))),
-        ("this checkout", config.required_approvals)) if n)
+        ("this checkout", config.required_approvals),
+        ("this host's anchors record", kept)) if n)
     target = config.environment or "this deploy target"
     mine = f"{target} needs {count} approval(s)" + (
         f" from {', '.join(roles)}" if roles else " (any approver)") + f" (required by {who})"

@@ -776,9 +776,10 @@ class Deployer:
         if run is None:
             return
         self.out(f"[verify] {run.summary()}")
+        # recorded with the step either way: the history shows what each step's run found
+        measurements.append({"verify": {"outcome": run.outcome, "verdict": run.verdict,
+                                        "reasons": list(run.reasons)}})
         if not run.passed:
-            measurements.append({"verify": {"outcome": run.outcome, "verdict": run.verdict,
-                                            "reasons": list(run.reasons)}})
             raise end(f"{label}: {run.summary()}", time.monotonic())
 
     def carried(self, rollout: Rollout, phase: Watch, run: AnalysisRun) -> Progress:

@@ -252,7 +252,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
 
     # an environment not deployed first is a refusal no approval can lift: said before any
     # approval is asked for
-    not_staged = staged(config, commit, now) if not gate.refusals(trust) else None
+    not_staged = staged(config, commit, now, recorded=anchors.requires) \
+        if not gate.refusals(trust) else None
     if not_staged is not None:
         return refuse([not_staged], 1, commit_time)
     # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
@@ -261,7 +262,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     deployer, deployer_problem, tally_ = None, None, None
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
-    asked = approvals_in_force(config, trust)  # the verdict's and the environment's
+    asked = approvals_in_force(  # the verdict's and the environment's
+        config, trust, recorded=anchors.required_approvals)
     if asked is not None:
         trust = asked
     if asked is not None or contract:
@@ -276,7 +278,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     if config.environment:
         from pytest_pyramid.deploy.requirements import in_force
 
-        needs = ", ".join(f"{n.environment} (required by {n.origin})" for n in in_force(config))
+        needs = ", ".join(f"{n.environment} (required by {n.origin})"
+                          for n in in_force(config, recorded=anchors.requires))
         out(f"[gate] environment: {config.environment}"
             + (f"; {needs} deployed it healthily first" if needs else ""))
     for reason in judgement.reasons:
@@ -868,7 +871,8 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     trust, anchors = _trusted_for_approval(config, history, now, out)
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
-    trust = approvals_in_force(config, trust) or trust  # the roles the deploy will count
+    # the roles the deploy will count
+    trust = approvals_in_force(config, trust, recorded=anchors.required_approvals) or trust
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)

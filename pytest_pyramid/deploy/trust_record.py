@@ -34,6 +34,21 @@ if TYPE_CHECKING:
 
 RECORD_NAME = "anchors.jsonl"
 
+#: an environment that must have deployed a commit healthily first, and within how many
+#: seconds (``requires`` / ``requires_within``): recorded like the approvers, so a commit
+#: cannot drop its own requirement (deploy/requirements.py)
+Required = tuple[str, float]
+
+
+def merged_requires(*sets: tuple[Required, ...]) -> tuple[Required, ...]:
+    """Every environment any of ``sets`` requires, each with its shortest window: a
+    requirement only ever adds, and a window only ever narrows."""
+    found: dict[str, float] = {}
+    for required in sets:
+        for environment, within in required:
+            found[environment] = min(within, found.get(environment, within))
+    return tuple(sorted(found.items()))
+
 
 @dataclass(frozen=True)
 class AnchorSet:
@@ -43,6 +58,10 @@ class AnchorSet:
     require_signature: bool = False
     approvers: tuple[Person, ...] = ()
     deployers: tuple[Person, ...] = ()
+    #: the environments this one requires (merged_requires: never fewer, windows never wider)
+    requires: tuple[Required, ...] = ()
+    #: approvals every deploy here needs (``required_approvals``): never lowered by a commit
+    required_approvals: int = 0
 
     def as_dict(self) -> dict[str, object]:
         def people(found: tuple[Person, ...]) -> list[dict[str, object]]:
@@ -51,7 +70,10 @@ class AnchorSet:
 
         return {"trusted_keys": list(self.trusted_keys),
                 "require_signature": self.require_signature,
-                "approvers": people(self.approvers), "deployers": people(self.deployers)}
+                "approvers": people(self.approvers), "deployers": people(self.deployers),
+                "requires": [{"environment": env, "within_s": within}
+                             for env, within in self.requires],
+                "required_approvals": self.required_approvals}
 
     @classmethod
     def from_dict(cls, data: object) -> AnchorSet:
@@ -65,7 +87,32 @@ class AnchorSet:
         if not isinstance(required, bool):
             raise ValueError("anchors.require_signature is not true or false")
         return cls(tuple(keys), required, _people(data.get("approvers"), "approvers"),
-                   _people(data.get("deployers"), "deployers"))
+                   _people(data.get("deployers"), "deployers"), _requires(data.get("requires")),
+                   _count(data.get("required_approvals", 0)))
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("anchors.required_approvals is not a count")
+    return value
+
+
+def _requires(value: object) -> tuple[Required, ...]:
+    """A line's requirements; a line written before they were recorded has none."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("anchors.requires is not a list")
+    found: list[Required] = []
+    for entry in value:
+        env = entry.get("environment") if isinstance(entry, dict) else None
+        within = entry.get("within_s") if isinstance(entry, dict) else None
+        if not isinstance(env, str) or not env or isinstance(within, bool) or \
+                not isinstance(within, (int, float)) or not 0 < within < float("inf"):
+            raise ValueError("anchors.requires: an entry needs an environment and a positive, "
+                             "finite within_s")
+        found.append((env, float(within)))
+    return merged_requires(tuple(found))
 
 
 def _people(value: object, table: str) -> tuple[Person, ...]:

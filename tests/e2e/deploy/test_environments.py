@@ -205,6 +205,20 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         shown = project.run("stats", "--env", "staging").stdout.splitlines()
         assert shown[0] == f"environment: staging ({project.work_dir / 'staging'})"
         assert "1 deploy attempt(s): 1 deployment(s) reached users, 0 refused" in shown[1]
+
+        # production's deploy recorded its requirement on the host: a later commit that drops
+        # `requires` (no host deploy.toml here) is still refused without a healthy staging
+        record = project.work_dir / "production" / "anchors.jsonl"
+        assert '"requires":[{"environment":"staging"' in record.read_text()
+        config = project.root / "pyproject.toml"
+        config.write_text(config.read_text().replace('requires = "staging"\n', ""))
+        dropped = project.commit("v2: production no longer requires staging")
+        project.env["XDG_CONFIG_HOME"] = str(project.root.parent / "host-config")
+        refused = project.run("deploy", "--env", "production", "--dry-run")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert f"requires a healthy staging deploy of {dropped[:12]}" in refused.stdout
+        assert f"required by this host's anchors record ({record})" in refused.stdout
+        # (until the host's own deploy.toml says otherwise: test_requirements_logic.py)
     finally:
         for env in ("staging", "production"):
             project.run("stop", "--env", env)

@@ -150,16 +150,32 @@ def test_the_new_version_answers(base_url):
 """
 
 
-def test_each_step_rolls_back_at_the_step_where_the_pinned_run_fails(
+def pinned_since(project: Project, offset: int) -> dict[str, int]:
+    """Requests per version in the router's pinned log after ``offset`` bytes."""
+    from pytest_pyramid.deploy.analysis import parse_lines
+
+    pinned = project.work_dir / "router" / "split" / "logs" / "pinned.log"
+    lines = pinned.read_bytes()[offset:].decode().splitlines() if pinned.exists() else []
+    return {addr: s.requests for addr, s in parse_lines(lines).upstreams.items()}
+
+
+def started_on(output: str, commit: str) -> str:
+    """The address the deploy started ``commit`` on (its ``[start]`` line)."""
+    started = re.search(rf"\[start\] {commit[:12]} on (127\.0\.0\.1:\d+)", output)
+    assert started is not None, output
+    return started.group(1)
+
+
+def test_each_step_rolls_back_where_the_pinned_run_fails_and_promotes_where_it_passes(
     deployed: tuple[Project, str],
 ) -> None:
     """At a 50% step the tier runs through the router's verify port, pinned to the new
     version (its request is in the router's pinned log, to the new version), while users keep
     the weighted split with no failure; the release it finds broken is rolled back at that
-    step, the run's verdict kept with the step in the history. (The pinned route itself, and
-    a pass, are proven with real nginx in test_pinned_route.py and test_step_verify_logic.py:
-    one deploy here keeps CI short.)"""
-    from pytest_pyramid.deploy.analysis import parse_lines
+    step, the run's verdict kept with the step in the history. The next release passes the
+    same pinned run at its 50% step and is promoted, the step's verify verdict recorded, and
+    every request of that run in the pinned log reached it. (The pinned route itself is
+    proven with real nginx in test_pinned_route.py: two deploys here keep CI short.)"""
 
     project, first = deployed
     with_smoke_tier(project, PINNED_SMOKE)
@@ -185,9 +201,32 @@ def test_each_step_rolls_back_at_the_step_where_the_pinned_run_fails(
     recorded = [m["verify"] for m in steps[0]["measurements"] if "verify" in m]
     assert [(v["outcome"], v["verdict"]) for v in recorded] == [("failed", runs[0]["verdict"])]
     assert target_outcome(load_verdict(runs[0]["verdict"])).outcome == "failed"
-    pinned = project.work_dir / "router" / "split" / "logs" / "pinned.log"
-    reached = parse_lines(pinned.read_text().splitlines()).upstreams
-    started = re.search(rf"\[start\] {broken[:12]} on (127\.0\.0\.1:\d+)", result.stdout)
-    assert started is not None
-    assert set(reached) == {started.group(1)}  # the run's requests: the new version only
+    # the run's requests: the new version only
+    assert set(pinned_since(project, 0)) == {started_on(result.stdout, broken)}
     assert project.state()["stable"]["commit"] == first  # all traffic back on v1
+
+    # the pass path: a release the pinned run finds working goes through the step and promotes
+    project.write_config(pyramid=TIERS)
+    good = commit_tracked(project, "v3: works where the pinned run looks")
+    pinned_log = project.work_dir / "router" / "split" / "logs" / "pinned.log"
+    offset = pinned_log.stat().st_size
+    with Load(project.url, workers=2, pause=0.01) as load:
+        result = project.run("deploy", timeout=180)
+    assert result.returncode == 0, result.stdout
+    assert "[verify] verify tier smoke verified (each-step" in result.stdout
+    assert load.failed == 0
+    row = history(project, 3)
+    assert (row["outcome"], row["commit"]) == ("succeeded", good)
+    runs = row["verify"]
+    assert isinstance(runs, list)
+    assert [(r["phase"], r["outcome"], r["at"]) for r in runs] == [
+        ("each-step", "verified", "step 1/2 50%")]
+    steps = row["steps"]
+    assert isinstance(steps, list)
+    assert [(s["idx"], s["result"]) for s in steps][:2] == [(1, "passed"), (2, "passed")]
+    recorded = [m["verify"] for m in steps[0]["measurements"] if "verify" in m]
+    assert [(v["outcome"], v["verdict"]) for v in recorded] == [("verified", runs[0]["verdict"])]
+    assert target_outcome(load_verdict(runs[0]["verdict"])).outcome == "verified"
+    # the pinned run's four requests, every one to the new version (none to v1 under the split)
+    assert pinned_since(project, offset) == {started_on(result.stdout, good): 4}
+    assert project.state()["stable"]["commit"] == good

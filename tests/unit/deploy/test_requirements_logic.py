@@ -97,3 +97,81 @@ def test_a_checkout_that_drops_its_approvals_is_held_to_the_host_s(layout: Path)
                                {"XDG_CONFIG_HOME": str(layout / "host")})
     assert asked is not None
     assert "required by the host" in asked.approvals.sentence
+
+
+# -- requires recorded on the host (the anchors record): a commit cannot drop its own --------
+RECORDED = (("staging", 7200.0),)
+
+
+@pytest.mark.parametrize(
+    ("checkout", "host", "expected"),
+    [
+        # the checkout dropped requires, no host file: the record holds production to it
+        ("", None, ["staging 2h by this host's anchors record (RECORD)"]),
+        # the checkout asks for it too, with a wider window: the record's narrower one holds
+        ('requires = "staging"\nrequires_within = "5h"\n', None,
+         ["staging 2h by this host's anchors record (RECORD) and this checkout"]),
+        # the checkout adds another environment: both hold
+        ('requires = "qa"\n', None,
+         ["qa 72h by this checkout", "staging 2h by this host's anchors record (RECORD)"]),
+        # the host's file says otherwise: its word replaces the record's, "" included
+        ("", '[environments.production]\nrequires = ""\n', []),
+        ("", '[environments.production]\nrequires = "qa"\n', ["qa 72h by the host (HOST)"]),
+        # a host table without `requires` leaves the record in force, its window bounds it
+        ("", '[environments.production]\nrequires_within = "1h"\n',
+         ["staging 1h by this host's anchors record (RECORD)"]),
+    ],
+)
+def test_a_recorded_requirement_stays_in_force_until_the_host_says_otherwise(
+    tmp_path: Path, checkout: str, host: str | None, expected: list[str]
+) -> None:
+    from pytest_pyramid.deploy.requirements import in_force
+    from pytest_pyramid.deploy.trust_record import record_path
+
+    (tmp_path / "pyproject.toml").write_text(
+        PROJECT.replace("required_approvals = 1\n", checkout)
+        + "[tool.pyramid.deploy.environments.qa]\nport = 9002\n")
+    folder = tmp_path / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    if host is not None:
+        (folder / "deploy.toml").write_text(host)
+    production = load_config(tmp_path, env="production", cwd=tmp_path)
+    found = in_force(production, {"XDG_CONFIG_HOME": str(tmp_path / "host")}, RECORDED)
+    where = {"RECORD": str(record_path(production.work_dir)), "HOST": str(folder / "deploy.toml")}
+    assert sorted(f"{n.environment} {n.within / 3600:g}h by {n.origin}" for n in found) == [
+        line.replace("RECORD", where["RECORD"]).replace("HOST", where["HOST"])
+        for line in expected]
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        # no host file: the record's count holds a checkout that dropped its own
+        (None, (1, "production needs 1 approval(s) (any approver) (required by this host's "
+                   "anchors record)")),
+        # the host's own count, 0 included, replaces the record's
+        ("[environments.production]\nrequired_approvals = 0\n", None),
+        ("[environments.production]\nrequired_approvals = 2\n",
+         (2, "production needs 2 approval(s) (any approver) (required by the host (")),
+    ],
+)
+def test_a_recorded_approval_count_holds_until_the_host_says_otherwise(
+    layout: Path, host: str | None, expected: tuple[int, str] | None
+) -> None:
+    (layout / "pyproject.toml").write_text(
+        PROJECT.replace("required_approvals = 1\n", "").replace(
+            'approver_roles = ["release_manager"]\n', ""))
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    if host is not None:
+        (folder / "deploy.toml").write_text(host)
+    production = load_config(layout, env="production", cwd=layout)
+    assert production.required_approvals == 0  # the checkout asks for none any more
+    asked = approvals_in_force(production, trust("ready"),
+                               {"XDG_CONFIG_HOME": str(layout / "host")}, recorded=1)
+    if expected is None:
+        assert asked is None
+        return
+    assert asked is not None
+    assert asked.approvals.required == expected[0]
+    assert asked.approvals.sentence.startswith(expected[1])

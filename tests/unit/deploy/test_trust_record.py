@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.deploy.anchors import advance
+from pytest_pyramid.deploy.anchors import advance, committed_approvals, committed_requires
 from pytest_pyramid.deploy.approvals import load_people
 from pytest_pyramid.deploy.config import Person
 from pytest_pyramid.deploy.trust_record import (
@@ -59,6 +59,14 @@ def _lines(tmp_path: Path) -> list[str]:
         (lambda lines: [*lines[:2], lines[2].replace('"require_signature":true',
                                                      '"require_signature":"no"')],
          "require_signature is not true or false"),
+        (lambda lines: [*lines[:2], lines[2].replace('"requires":[]', '"requires":[{'
+                                                     '"environment":"staging","within_s":-1}]')],
+         "anchors.requires: an entry needs"),
+        (lambda lines: [*lines[:2], lines[2].replace('"requires":[]', '"requires":"staging"')],
+         "anchors.requires is not a list"),
+        (lambda lines: [*lines[:2], lines[2].replace('"required_approvals":0',
+                                                     '"required_approvals":-1')],
+         "anchors.required_approvals is not a count"),
         (lambda lines: [*lines, "{not json"], "line 4"),
         (lambda lines: [], "empty"),
         (lambda lines: ["[]"], "not a JSON object"),
@@ -116,3 +124,82 @@ def test_one_key_under_two_names_is_one_person(tmp_path: Path) -> None:
                     table="approvers", source="host")
     assert json.loads(json.dumps(CI.as_dict())) == CI.as_dict()
     assert AnchorSet.from_dict(CI.as_dict()) == CI
+
+
+STAGING = (("staging", 7200.0),)
+
+
+@pytest.mark.parametrize(
+    ("base", "declared", "expected"),
+    [
+        # a commit that drops `requires` keeps it: what was once required stays required
+        (STAGING, (), STAGING),
+        # a commit adds one: both hold; a narrower window narrows, a wider one never widens
+        (STAGING, (("qa", 3600.0),), (("qa", 3600.0), ("staging", 7200.0))),
+        (STAGING, (("staging", 60.0),), (("staging", 60.0),)),
+        (STAGING, (("staging", 9e9),), STAGING),
+        ((), STAGING, STAGING),
+    ],
+)
+def test_required_environments_only_ever_add(
+    base: tuple[tuple[str, float], ...], declared: tuple[tuple[str, float], ...],
+    expected: tuple[tuple[str, float], ...],
+) -> None:
+    advanced = advance(AnchorSet(requires=base), AnchorSet(requires=declared), NONE)
+    assert advanced.requires == expected
+    assert AnchorSet.from_dict(advanced.as_dict()) == advanced
+
+
+def test_a_line_written_before_requirements_were_recorded_has_none() -> None:
+    old = {key: value for key, value in CI.as_dict().items() if key != "requires"}
+    assert AnchorSet.from_dict(old).requires == ()
+
+
+BASE = {"command": "serve", "requires_within": "4h"}
+
+
+@pytest.mark.parametrize(
+    ("table", "environment", "expected"),
+    [
+        ({**BASE, "environments": {"production": {"requires": "staging"}}}, "production",
+         (("staging", 14400.0),)),  # the environment's own key, the base window
+        ({"environments": {"production": {"requires": "staging", "requires_within": "1h"}}},
+         "production", (("staging", 3600.0),)),
+        ({"environments": {"production": {}}}, "production", ()),  # dropped: declares none
+        ({"environments": {"production": {"requires": "staging"}}}, "staging", ()),
+        ({"environments": {"staging": {"requires": "staging"}}}, "staging", ()),  # itself
+        ({"environments": {"production": {"requires": "staging", "requires_within": "soon"}}},
+         "production", ()),  # unparseable: not set (the loader refuses it on the host side)
+        ({"environments": "garbage"}, "production", ()),
+    ],
+)
+def test_what_a_commit_requires_is_read_as_the_loader_merges_it(
+    table: dict[str, object], environment: str, expected: tuple[tuple[str, float], ...]
+) -> None:
+    assert committed_requires(table, environment) == expected
+
+
+@pytest.mark.parametrize(
+    ("base", "declared", "expected"),
+    [(1, 0, 1), (1, 2, 2), (0, 1, 1)],  # a commit lowering its approvals keeps the record's
+)
+def test_required_approvals_only_ever_go_up(base: int, declared: int, expected: int) -> None:
+    advanced = advance(AnchorSet(required_approvals=base),
+                       AnchorSet(required_approvals=declared), NONE)
+    assert advanced.required_approvals == expected
+    assert AnchorSet.from_dict(advanced.as_dict()) == advanced
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"required_approvals": 1, "environments": {"production": {"required_approvals": 2}}},
+         2),
+        ({"required_approvals": 1, "environments": {"production": {}}}, 1),
+        ({"environments": {"production": {"required_approvals": "two"}}}, 0),
+    ],
+)
+def test_a_commit_s_required_approvals_are_read_as_the_loader_merges_them(
+    table: dict[str, object], expected: int
+) -> None:
+    assert committed_approvals(table, "production") == expected
