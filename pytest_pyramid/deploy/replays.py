@@ -128,6 +128,9 @@ def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
     if table is None:
         return None, (f"the verdict's configuration cannot be compared: {config.source} is not "
                       f"in commit {commit[:12]}")
+    edited = _edited(config, table, commit)
+    if edited is not None:
+        return edited, None
     recorded = verdict.get("config")
     digest = recorded.get("digest") if isinstance(recorded, dict) else None
     mine = config_digest(table)
@@ -136,6 +139,28 @@ def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
                 f"{str(digest)[:19]}, {config.source} at {commit[:12]} has {mine[:19]}): "
                 "another project's verdict"), None
     return None, None
+
+
+def _edited(config: DeployConfig, committed: Mapping[str, object], commit: str) -> str | None:
+    """Why the table the deploy read is not the commit's (hostile case 163: an uncommitted
+    edit that drops ``requires`` or loosens a limit), or None. The deploy's settings come
+    from the file on disk; only the commit's own table may decide."""
+    from pathlib import Path
+
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.project import read_document, table_of
+    from pytest_pyramid.verdict.document import config_digest
+
+    try:
+        document = read_document(Path(config.source))
+        table = table_of(document, config.source) if document is not None else None
+    except ConfigError as exc:
+        return f"the deploy's configuration {config.source} cannot be read: {exc}"
+    if config_digest(table or {}) == config_digest(committed):
+        return None
+    return (f"[tool.pyramid] in {config.source} differs from commit {commit[:12]}'s (an "
+            "uncommitted edit): a deploy is judged by the configuration the commit ships; "
+            "commit the change, or undo it")
 
 
 def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, history: History,

@@ -69,3 +69,10 @@ def test_a_verdict_judged_under_another_projects_configuration_is_refused(
     write_json_atomic(repo.verdict_path, data)
     allowed = repo.run("deploy", "--dry-run", "--commit", sha)
     assert allowed.returncode == 0, allowed.stdout
+    # hostile case 163: an uncommitted edit of the tracked table (a step, a limit, `requires`
+    # dropped) would decide the deploy; only the commit's own table may
+    with (repo.root / "pyproject.toml").open("a") as toml:
+        toml.write("# an uncommitted edit\n[tool.pyramid.flaky]\nmax_share = 0.5\n")
+    edited = repo.run("deploy", "--dry-run", "--commit", sha)
+    assert edited.returncode == 1, edited.stdout
+    assert f"differs from commit {sha[:12]}'s (an uncommitted edit)" in edited.stdout
