@@ -125,6 +125,7 @@ def _command_scripts(text: str) -> list[str]:
     """The files a shell command string runs as shell scripts: each command's program word
     (a file without a ``#!`` line is run by the shell itself), what ``.``/``source`` read,
     and the scripts of shells it starts."""
+    text = text.replace("\n", " ;\n")  # each line of a script starts a command
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     try:

@@ -96,6 +96,7 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
     ("cd x; exec ./run.sh <in.txt", ["cd", "./run.sh"]),
     ("A=1 B=2 bash -x ./run.sh", ["./run.sh"]),
     ("echo hi >> out.txt || source ./env.sh", ["echo", "./env.sh"]),
+    ("cd x\n./run.sh --fast\n", ["cd", "./run.sh"]),  # each line starts a command
 ])
 def test_a_command_string_is_read_as_the_shell_reads_it(command: str, scripts: list[str]) -> None:
     assert shell_scripts([command], command=True) == scripts
