@@ -182,12 +182,38 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
         rows = history.deployments()
     except (sqlite3.Error, OSError):
         rows = []
-    replay = [p for p in (superseded(verdict, digest, seen_verdicts(config.work_dir)),
+    folders = _record_folders(config)
+    seen = [item for folder in folders for item in seen_verdicts(folder)]
+    replay = [p for p in (superseded(verdict, digest, seen),
                           rolled_back_since(verdict, rows)) if p is not None]
     if redeploy:
         for reason in replay:
             out(f"[gate] --redeploy: {reason.split(';')[0]}")
     else:
         problems.extend(replay)
-    remember(config.work_dir, verdict, digest)
+    for folder in folders:
+        remember(folder, verdict, digest)
     return problems
+
+
+def _record_folders(config: DeployConfig) -> list[Path]:
+    """Where the verdicts this deployment target's gate saw are kept: the work folder the
+    command names and the one the configuration names (hostile case 166: a fresh
+    ``--work-dir`` must not forget the newer verdict that superseded an older one; a folder
+    on the command line may add to the record, never reset it)."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.errors import PyramidError
+
+    folders = [config.work_dir]
+    if config.source.startswith("<"):  # the defaults: no configuration names a folder
+        return folders
+    try:
+        configured = load_config(Path(config.source), cwd=config.root,
+                                 env=config.environment or None).work_dir
+    except (PyramidError, OSError):
+        return folders
+    if Path(configured).resolve() != Path(config.work_dir).resolve():
+        folders.append(configured)
+    return folders

@@ -30,6 +30,10 @@ def test_a_verdict_superseded_for_the_same_commit_needs_redeploy(repo: Project) 
     assert replay.returncode == 1, replay.stdout
     assert f"superseded: a newer verdict for {sha[:12]}" in replay.stdout
     assert "blocked" in replay.stdout
+    # hostile case 166: a fresh --work-dir does not forget what this target's gate saw
+    elsewhere = repo.run("deploy", "--dry-run", "--work-dir", str(repo.root / "fresh"))
+    assert elsewhere.returncode == 1, elsewhere.stdout
+    assert f"superseded: a newer verdict for {sha[:12]}" in elsewhere.stdout
     meant = repo.run("deploy", "--dry-run", "--redeploy")
     assert meant.returncode == 0, meant.stdout
     assert "--redeploy: superseded" in meant.stdout
