@@ -85,14 +85,17 @@ def identify(key: Ed25519PublicKey, people: Iterable[Identity]) -> Identity | No
 
 def sign_approval(
     verdict: Mapping[str, object], *, role: str, approver: str, key: Ed25519PrivateKey,
-    now: datetime,
+    now: datetime, environment: str = "",
 ) -> dict[str, object]:
+    """``environment``: the deploy it approves (``""`` for a project without environments);
+    an approval of staging's deploy is not one of production's (hostile case 164)."""
     from pytest_pyramid.deploy.history import iso
     from pytest_pyramid.verdict.signing import sign_envelope
 
     statement = {
         "verdict_digest": verdict_digest(verdict), "commit": verdict.get("commit"),
         "role": role, "approver": approver, "approved_at": iso(now),
+        "environment": environment,
     }
     payload = json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
     return sign_envelope(payload, PAYLOAD_TYPE, key)
@@ -133,8 +136,11 @@ def tally(
     now: datetime,
     ttl: timedelta,
     deployer: str | None,
+    environment: str = "",
 ) -> Tally:
-    """Count each configured person once. ``roles`` empty: any configured role may approve."""
+    """Count each configured person once. ``roles`` empty: any configured role may approve.
+    An approval counts only for the environment it names (one without the field, from an
+    older version, only where there are no environments)."""
     from pytest_pyramid.deploy.history import parse_iso
     from pytest_pyramid.verdict.signing import SignatureError, verify_envelope
 
@@ -158,7 +164,8 @@ def tally(
             data = json.loads(verified.payload)
             role, when = str(data["role"]), parse_iso(str(data["approved_at"]))
             signed_digest, signed_name = str(data["verdict_digest"]), str(data["approver"])
-        except (ValueError, KeyError, TypeError):
+            signed_for = str(data.get("environment", ""))
+        except (ValueError, KeyError, TypeError, AttributeError):
             ignored.append(f"{person.name}: the signed approval is not a valid statement")
             continue
         label = f"{person.name} ({role})"
@@ -166,6 +173,9 @@ def tally(
             ignored.append(f"{label}: signed as {signed_name!r} with {person.name}'s key")
         elif signed_digest != digest:
             ignored.append(f"{label}: approved another verdict (digest {signed_digest[:12]})")
+        elif signed_for != environment:
+            ignored.append(f"{label}: approved the deploy to {signed_for or 'no environment'!s}"
+                           f", not to {environment or 'no environment'}")
         elif role.casefold() not in {r.casefold() for r in person.roles}:
             ignored.append(f"{label}: {person.name} is not configured for that role "
                            f"(roles: {', '.join(person.roles)})")

@@ -128,6 +128,9 @@ def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
     if table is None:
         return None, (f"the verdict's configuration cannot be compared: {config.source} is not "
                       f"in commit {commit[:12]}")
+    edited = _edited(config, table, commit)
+    if edited is not None:
+        return edited, None
     recorded = verdict.get("config")
     digest = recorded.get("digest") if isinstance(recorded, dict) else None
     mine = config_digest(table)
@@ -136,6 +139,28 @@ def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
                 f"{str(digest)[:19]}, {config.source} at {commit[:12]} has {mine[:19]}): "
                 "another project's verdict"), None
     return None, None
+
+
+def _edited(config: DeployConfig, committed: Mapping[str, object], commit: str) -> str | None:
+    """Why the table the deploy read is not the commit's (hostile case 163: an uncommitted
+    edit that drops ``requires`` or loosens a limit), or None. The deploy's settings come
+    from the file on disk; only the commit's own table may decide."""
+    from pathlib import Path
+
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.project import read_document, table_of
+    from pytest_pyramid.verdict.document import config_digest
+
+    try:
+        document = read_document(Path(config.source))
+        table = table_of(document, config.source) if document is not None else None
+    except ConfigError as exc:
+        return f"the deploy's configuration {config.source} cannot be read: {exc}"
+    if config_digest(table or {}) == config_digest(committed):
+        return None
+    return (f"[tool.pyramid] in {config.source} differs from commit {commit[:12]}'s (an "
+            "uncommitted edit): a deploy is judged by the configuration the commit ships; "
+            "commit the change, or undo it")
 
 
 def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, history: History,
@@ -157,12 +182,38 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
         rows = history.deployments()
     except (sqlite3.Error, OSError):
         rows = []
-    replay = [p for p in (superseded(verdict, digest, seen_verdicts(config.work_dir)),
+    folders = _record_folders(config)
+    seen = [item for folder in folders for item in seen_verdicts(folder)]
+    replay = [p for p in (superseded(verdict, digest, seen),
                           rolled_back_since(verdict, rows)) if p is not None]
     if redeploy:
         for reason in replay:
             out(f"[gate] --redeploy: {reason.split(';')[0]}")
     else:
         problems.extend(replay)
-    remember(config.work_dir, verdict, digest)
+    for folder in folders:
+        remember(folder, verdict, digest)
     return problems
+
+
+def _record_folders(config: DeployConfig) -> list[Path]:
+    """Where the verdicts this deployment target's gate saw are kept: the work folder the
+    command names and the one the configuration names (hostile case 166: a fresh
+    ``--work-dir`` must not forget the newer verdict that superseded an older one; a folder
+    on the command line may add to the record, never reset it)."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.errors import PyramidError
+
+    folders = [config.work_dir]
+    if config.source.startswith("<"):  # the defaults: no configuration names a folder
+        return folders
+    try:
+        configured = load_config(Path(config.source), cwd=config.root,
+                                 env=config.environment or None).work_dir
+    except (PyramidError, OSError):
+        return folders
+    if Path(configured).resolve() != Path(config.work_dir).resolve():
+        folders.append(configured)
+    return folders

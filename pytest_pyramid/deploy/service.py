@@ -192,7 +192,8 @@ def _approvals(config: DeployConfig, anchors: Anchors, trust: Trust, history: Hi
         except SignatureError as exc:
             raise UsageFailure(f"--approval: {exc}") from None
     return tally(envelopes, verdict=verdict, people=people, roles=trust.approvals.roles, now=now,
-                 ttl=timedelta(seconds=config.approval_ttl), deployer=deployer)
+                 ttl=timedelta(seconds=config.approval_ttl), deployer=deployer,
+                 environment=config.environment)
 
 
 def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], None]) -> int:
@@ -892,7 +893,8 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     if roles and role.casefold() not in {r.casefold() for r in roles}:
         raise UsageFailure(f"role {role!r} may not approve this verdict (approver_roles: "
                            f"{', '.join(roles)})")
-    envelope = sign_approval(verdict, role=role, approver=me.name, key=key, now=now)
+    envelope = sign_approval(verdict, role=role, approver=me.name, key=key, now=now,
+                             environment=config.environment)
     if output is not None:
         write_text_atomic(output, json.dumps(envelope, separators=(",", ":")) + "\n")
         return ApprovalResult(me.name, role, commit, (), required, output)
@@ -905,7 +907,8 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
         raise UsageFailure(f"cannot record the approval in {config.history_path}: {exc} "
                            "(use --output FILE and pass it to deploy with --approval)") from None
     counted = tally(stored, verdict=verdict, people=people, roles=roles, now=now,
-                    ttl=timedelta(seconds=config.approval_ttl), deployer=None)
+                    ttl=timedelta(seconds=config.approval_ttl), deployer=None,
+                    environment=config.environment)
     return ApprovalResult(me.name, role, commit, counted.counted, required, None)
 
 

@@ -478,9 +478,9 @@ class ImportRecorder:
             self._input(token, where)
         self._local.quiet = True  # reading a program's first line is not another input
         try:  # what a program of the repository starts in turn is not seen: named
-            unfollowed.record(tokens, lambda t: self.scope.real(
+            unfollowed.record(unfollowed.started_words(texts), lambda t: self.scope.real(
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
-                self.seen.unverifiable)
+                self.seen.unverifiable, command=event == "os.system", named=tokens)
         finally:
             self._local.quiet = False
 

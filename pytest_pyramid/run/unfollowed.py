@@ -25,23 +25,35 @@ unless it runs this plugin itself), and what a program from outside the reposito
 from __future__ import annotations
 
 import os
+import shlex
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: programs that run the file they are given as a script of their own language
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"})
 #: the start of every reason this module gives: the allowance strips it by this prefix
 REASON = "run as a program of its own"
 #: an ``allow_options`` entry vouching for a program: "process PATH" (relative to the top)
 ALLOW_PREFIX = "process "
 _HEAD = 256
+#: a shell's options that take the next word as their value (bash's ``-o pipefail``)
+_VALUED = frozenset({"-o", "+o", "-O", "+O"})
+#: a shell's options whose value is a file it sources: a script of the shell
+_SOURCING = frozenset({"--rcfile", "--init-file"})
+#: words of a shell command string after which the next word is still the command
+_BUILTINS = frozenset({"exec", "command", "time", "nohup", "env", "nice"})
+#: the characters of a shell's operators (shlex's punctuation): ``;`` ``&&`` ``|`` ``<`` ...
+_OPERATOR_CHARS = frozenset("();<>|&")
 
 
 def program_kind(real: str, *, by_shell: bool) -> str | None:
     """What kind of program the file is when it is run, or None when the run's recorder
-    follows it (a Python script: its file is hashed; a data file named in an argument)."""
+    follows it (a Python script: its file is hashed; a data file named in an argument).
+    ``by_shell``: a shell runs the file as its script (``sh FILE``, ``. FILE``, or a command
+    of a shell without a ``#!`` line, which the shell runs itself when ``exec`` refuses it):
+    then it is a shell script whatever its name says (hostile case 157: ``sh setup.py``)."""
     try:
         with open(real, "rb") as handle:
             head = handle.read(_HEAD)
@@ -57,28 +69,122 @@ def program_kind(real: str, *, by_shell: bool) -> str | None:
         if interpreter.startswith("python"):
             return None
         return f"a {interpreter} script"
-    if by_shell and not real.endswith((".py", ".pyw")):
-        return "a shell script"
-    return None
+    return "a shell script" if by_shell else None
 
 
 def is_shell(program: str | None) -> bool:
     return program is not None and os.path.basename(program) in SHELLS
 
 
-def record(tokens: Iterable[str], resolve: Callable[[str], str | None],
-           unverifiable: dict[str, str]) -> None:
-    """Each token of a started command that names a repository file run as a program of
+def shell_scripts(words: Sequence[str], *, command: bool = False) -> list[str]:
+    """The words a shell runs as scripts, read as the shell reads its arguments (hostile
+    cases 154, 155): after a shell's name wherever it stands (``env sh``, ``nice bash``,
+    ``busybox sh``), its options skipped (``bash -e``, ``--noprofile``, ``-o pipefail``,
+    ``--``), the first other word is its script; the value of ``--rcfile`` is sourced;
+    ``-c`` gives a command string, whose commands are read in turn. ``command``: ``words``
+    is one command string (``os.system``, ``shell=True``)."""
+    if command:
+        return _command_scripts(" ".join(words))
+    found: list[str] = []
+    at = 0
+    while at < len(words):
+        if is_shell(words[at]):
+            taken, at = _shell_arguments(words, at + 1)
+            found += taken
+        else:
+            at += 1
+    return found
+
+
+def _shell_arguments(words: Sequence[str], at: int) -> tuple[list[str], int]:
+    """A shell's scripts from its arguments starting at ``at``, and where they end."""
+    inline = False
+    while at < len(words):
+        word = words[at]
+        if word == "--":
+            at += 1
+            break
+        if word in _SOURCING and at + 1 < len(words):
+            return [words[at + 1]], at + 2
+        if word in _VALUED:
+            at += 2
+            continue
+        if word[:1] in "-+" and len(word) > 1:
+            inline = inline or (word[:2] != "--" and "c" in word[1:])
+            at += 1
+            continue
+        break
+    if at >= len(words):
+        return [], at
+    if inline:  # -c COMMAND: the shell's own command string, read as the shell reads it
+        return _command_scripts(words[at]), at + 1
+    return [words[at]], at + 1
+
+
+def _command_scripts(text: str) -> list[str]:
+    """The files a shell command string runs as shell scripts: each command's program word
+    (a file without a ``#!`` line is run by the shell itself), what ``.``/``source`` read,
+    and the scripts of shells it starts."""
+    text = text.replace("\n", " ;\n")  # each line of a script starts a command
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:
+        words = text.split()
+    found: list[str] = []
+    start = True
+    at = 0
+    while at < len(words):
+        word = words[at]
+        if word and set(word) <= _OPERATOR_CHARS:
+            # a redirection's target is a file, not a command; other operators start one
+            redirect = set(word) <= set("<>&") and word not in ("&", "&&")
+            at += 2 if redirect else 1
+            start = start or not redirect
+            continue
+        if start and "=" in word and not word.startswith("="):  # NAME=VALUE before a command
+            at += 1
+            continue
+        if start and word in (".", "source") and at + 1 < len(words):
+            found.append(words[at + 1])
+        elif start and word in _BUILTINS:  # `exec FILE`, `command FILE`: FILE is the command
+            at += 1
+            continue
+        elif start and is_shell(word):
+            taken, _ = _shell_arguments(words, at + 1)
+            found += taken
+        elif start:
+            found.append(word)
+        start = False
+        at += 1
+    return found
+
+
+def started_words(texts: Sequence[str | None]) -> list[str]:
+    """The program as it was started and its arguments, from an audit event's program and
+    argument vector (whose first item only names the program: ``executable`` wins)."""
+    program, *argv = texts
+    return [word for word in (program or (argv[0] if argv else None), *argv[1:]) if word]
+
+
+def record(words: Sequence[str], resolve: Callable[[str], str | None],
+           unverifiable: dict[str, str], *, command: bool = False,
+           named: Iterable[str] = ()) -> None:
+    """Each word of a started command that names a repository file run as a program of
     its own: recorded as unverifiable (``resolve``: the recorder's path rule, None for a
-    path that is not the project's). The first token is the program."""
-    shell = False
-    for at, token in enumerate(tokens):
-        if at == 0:
-            shell = is_shell(token)
-        real = resolve(token)
+    path that is not the project's). ``words``: the program and its arguments as started
+    (``command``: one shell command string, as ``os.system`` takes it); ``named``: the
+    other words that could name a file (an option's value, a shell command's words). A
+    file with a ``#!`` line for another interpreter, or a binary, is a program wherever it
+    is named; a file a shell runs as its script is one whatever its first line
+    (shell_scripts)."""
+    scripts = set(shell_scripts(words, command=command))
+    for word in dict.fromkeys([*words, *named, *scripts]):
+        real = resolve(word)
         if real is None or real in unverifiable:
             continue
-        kind = program_kind(real, by_shell=shell and at == 1)  # the shell's script
+        kind = program_kind(real, by_shell=word in scripts)
         if kind is not None:
             unverifiable[real] = (f"{REASON} ({kind}): the processes it starts are not "
                                   "followed, so the code they run is not known; the tracked "

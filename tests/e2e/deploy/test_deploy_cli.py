@@ -457,6 +457,14 @@ def test_production_asks_its_approval_of_a_ready_verdict_and_deploys_once_given(
     assert f"deploy of {sha[:12]} needs approval" in asked.stdout
     assert "production needs 1 approval(s) from release_manager (required by this checkout)" \
         in asked.stdout
+    # hostile case 164: alice's approval of staging's deploy, handed to production, is not one
+    for_staging = tmp_path / "staging-approval.json"
+    assert repo.run("approve", "--env", "staging", "--key", str(keys / "alice.key"), "-o",
+                    str(for_staging)).returncode == 0
+    elsewhere = repo.run("deploy", "--env", "production", "--dry-run", *deployer,
+                         "--approval", str(for_staging))
+    assert elsewhere.returncode == 2, elsewhere.stdout + elsewhere.stderr
+    assert "approved the deploy to staging, not to production" in elsewhere.stdout
     given = repo.run("approve", "--env", "production", "--key", str(keys / "alice.key"))
     assert given.returncode == 0, given.stderr
     assert "approvals: 1/1 (alice (release_manager))" in given.stdout

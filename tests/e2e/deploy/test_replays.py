@@ -30,6 +30,10 @@ def test_a_verdict_superseded_for_the_same_commit_needs_redeploy(repo: Project) 
     assert replay.returncode == 1, replay.stdout
     assert f"superseded: a newer verdict for {sha[:12]}" in replay.stdout
     assert "blocked" in replay.stdout
+    # hostile case 166: a fresh --work-dir does not forget what this target's gate saw
+    elsewhere = repo.run("deploy", "--dry-run", "--work-dir", str(repo.root / "fresh"))
+    assert elsewhere.returncode == 1, elsewhere.stdout
+    assert f"superseded: a newer verdict for {sha[:12]}" in elsewhere.stdout
     meant = repo.run("deploy", "--dry-run", "--redeploy")
     assert meant.returncode == 0, meant.stdout
     assert "--redeploy: superseded" in meant.stdout
@@ -69,3 +73,10 @@ def test_a_verdict_judged_under_another_projects_configuration_is_refused(
     write_json_atomic(repo.verdict_path, data)
     allowed = repo.run("deploy", "--dry-run", "--commit", sha)
     assert allowed.returncode == 0, allowed.stdout
+    # hostile case 163: an uncommitted edit of the tracked table (a step, a limit, `requires`
+    # dropped) would decide the deploy; only the commit's own table may
+    with (repo.root / "pyproject.toml").open("a") as toml:
+        toml.write("# an uncommitted edit\n[tool.pyramid.flaky]\nmax_share = 0.5\n")
+    edited = repo.run("deploy", "--dry-run", "--commit", sha)
+    assert edited.returncode == 1, edited.stdout
+    assert f"differs from commit {sha[:12]}'s (an uncommitted edit)" in edited.stdout

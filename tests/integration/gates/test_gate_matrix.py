@@ -382,6 +382,20 @@ CASES = [
             _gate(v, "tests.pass_rate")["details"]["quarantined_failures"],
             ["tests/unit/test_a.py::test_broken"]),
     ), id="quarantine-pass-excuses-failure"),
+    pytest.param(Case(  # hostile case 169: tests that never ran do not dilute the cap
+        config="".join("[[tool.pyramid.quarantine]]\n"
+                       f'test = "tests/unit/test_a.py::{name}"\nowner = "bob"\n'
+                       'expires = 2999-12-31\nreason = "PAY-123"\n'
+                       for name in ("test_broken", "test_broken_too")),
+        files=unit(ONE_FAILS + "\n\ndef test_broken_too():\n    assert 1 == 2\n\n\n"
+                   "import pytest\n\n\n@pytest.mark.parametrize('n', range(98))\n"
+                   "def test_elsewhere(n):\n    pytest.skip('not on this platform')\n"),
+        changes={},
+        gates=(Gate("tests.quarantine", "fail", 1, 0,
+                    message="over the cap of 2% of a tier ([tool.pyramid.flaky] max_share): "
+                            "2 of 3 unit tests (66.7%)"),),
+        decision="blocked", exit=1, reason="gate tests.quarantine",
+    ), id="quarantine-cap-counts-tests-that-ran"),
     # --- static.* -----------------------------------------------------------------------------
     pytest.param(Case(
         config='source = ["pkg"]\n\n[tool.pyramid.gates]\n'

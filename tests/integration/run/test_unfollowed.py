@@ -55,3 +55,40 @@ def test_a_repository_script_whose_children_are_not_followed_is_named(
     assert verdict["decision"] == "incomplete"
     assert any("scripts/check.sh (run as a program of its own (a sh script)" in m
                for m in closed_world(verdict)), verdict["completeness"]
+
+
+# hostile cases 154, 155: a script without a `#!` line is a shell's script however the shell
+# is started (the audit event's own argument vector: the executable, then argv[1:])
+NO_SHEBANG_RUNS_IGNORED = {
+    **SCRIPT_RUNS_IGNORED,
+    "scripts/check.sh": 'python3 "$(dirname "$0")/local_check.py"\n',
+    "tests/unit/test_cli.py": """
+        import os, subprocess
+        from pathlib import Path
+        def test_through_a_shell_command():
+            os.chdir(Path(__file__).resolve().parents[2])
+            out = subprocess.run("scripts/check.sh", shell=True, capture_output=True, text=True)
+            assert out.stdout.strip() == "ok"
+        def test_after_a_shell_option():
+            os.chdir(Path(__file__).resolve().parents[2])
+            out = subprocess.run(["bash", "-e", "scripts/check.sh"], capture_output=True, text=True)
+            assert out.stdout.strip() == "ok"
+    """,
+}
+
+
+def test_a_shell_script_without_a_shebang_is_named_however_the_shell_starts(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+) -> None:
+    """Serial only (CI time): what is new is the recorder's reading of the started command,
+    the same in every process; the route from a worker's facts to the verdict is the
+    ``xdist`` row above."""
+    root = project(NO_SHEBANG_RUNS_IGNORED,
+                   later={"scripts/local_check.py": "print('ok')\n"})
+    os.chmod(root / "scripts" / "check.sh", 0o755)
+    run(pytester, ())  # serial
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 3, verdict["tiers"]["unit"]
+    assert verdict["decision"] == "incomplete"
+    assert any("scripts/check.sh (run as a program of its own (a shell script)" in m
+               for m in closed_world(verdict)), verdict["completeness"]

@@ -1028,3 +1028,22 @@ def test_asking_whether_the_lock_is_free_never_takes_it(tmp_path: Path) -> None:
     with deploy_lock(tmp_path):
         assert not lock_free(tmp_path)
     assert lock_free(tmp_path)
+
+
+@pytest.mark.parametrize(("signed_for", "deploy_to", "counted"), [
+    ("production", "production", True),
+    ("staging", "production", False),  # hostile case 164: staging's approval handed to production
+    ("", "production", False),  # an approval of a deploy without environments
+    ("production", "", False),
+    ("", "", True),
+])
+def test_an_approval_counts_only_for_the_environment_it_names(
+    signed_for: str, deploy_to: str, counted: bool
+) -> None:
+    envelope = sign_approval(APPROVED, role="lead", approver="alice", key=KEYS_["alice"],
+                             now=datetime.now(timezone.utc), environment=signed_for)
+    result = tally([envelope], verdict=APPROVED, people=PEOPLE, roles=["lead"],
+                   now=datetime.now(timezone.utc), ttl=timedelta(hours=24), deployer=None,
+                   environment=deploy_to)
+    assert result.counted == (("alice (lead)",) if counted else ())
+    assert counted or "approved the deploy to" in result.ignored[0]

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.unfollowed import REASON, allowed, program_kind, record, vouched
+from pytest_pyramid.run.unfollowed import (
+    REASON,
+    allowed,
+    program_kind,
+    record,
+    shell_scripts,
+    started_words,
+    vouched,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +45,7 @@ def tree(tmp_path: Path) -> Path:
     ("env_bash", False, "a bash script"),
     ("binary", False, "a compiled binary"),
     ("tool", False, None),  # Python: its file is hashed, the run follows it that far
-    ("script.py", True, None),
+    ("script.py", True, "a shell script"),  # `sh setup.py` runs shell code, whatever the name
     ("data.txt", False, None),  # a data file in an argument is an input, not a program
     ("noshebang", False, None),
     ("noshebang", True, "a shell script"),  # `sh noshebang`: the shell runs it
@@ -54,6 +62,20 @@ def test_program_kind(tree: Path, name: str, by_shell: bool, kind: str | None) -
     (["python3", "script.py", "data.txt"], []),
     (["env_bash", "binary"], ["env_bash", "binary"]),
     (["git", "status"], []),  # outside the repository: not the tree's code
+    # hostile case 154: a shell's script without a `#!` line, as the audit event starts it
+    (["/bin/sh", "-c", "noshebang"], ["noshebang"]),  # subprocess.run(..., shell=True)
+    (["/usr/bin/sh", "noshebang"], ["noshebang"]),
+    # hostile case 155: options before the script, the shell behind another program
+    (["bash", "-e", "noshebang"], ["noshebang"]),
+    (["bash", "--noprofile", "-o", "pipefail", "--", "noshebang", "data.txt"], ["noshebang"]),
+    (["env", "sh", "noshebang"], ["noshebang"]),
+    (["nice", "-n", "5", "bash", "noshebang"], ["noshebang"]),
+    (["bash", "-ec", "FOO=1 ./noshebang data.txt && . ./noshebang"], ["noshebang"]),
+    (["sh", "-c", "python3 script.py data.txt > data.txt"], []),  # Python's file, then data
+    (["sh", "-c", "cat data.txt | sort"], []),
+    # hostile case 157: what runs the file decides, not its name
+    (["sh", "script.py"], ["script.py"]),
+    (["python3", "script.py", "noshebang"], []),  # an argument of Python, not a program
 ])
 def test_record_names_the_programs_of_the_repository(tree: Path, command: list[str],
                                                        named: list[str]) -> None:
@@ -66,6 +88,24 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
     record(command, resolve, found)
     assert sorted(found) == sorted(str(tree / name) for name in named)
     assert all(why.startswith(REASON) for why in found.values())
+
+
+@pytest.mark.parametrize(("command", "scripts"), [
+    ("noshebang", ["noshebang"]),  # os.system: a shell runs the command
+    ("sh noshebang > /dev/null 2>&1", ["noshebang"]),
+    ("cd x; exec ./run.sh <in.txt", ["cd", "./run.sh"]),
+    ("A=1 B=2 bash -x ./run.sh", ["./run.sh"]),
+    ("echo hi >> out.txt || source ./env.sh", ["echo", "./env.sh"]),
+    ("cd x\n./run.sh --fast\n", ["cd", "./run.sh"]),  # each line starts a command
+])
+def test_a_command_string_is_read_as_the_shell_reads_it(command: str, scripts: list[str]) -> None:
+    assert shell_scripts([command], command=True) == scripts
+
+
+def test_the_started_program_is_the_executable_not_the_name_in_argv() -> None:
+    assert started_words(["/bin/sh", "sh", "-c", "x"]) == ["/bin/sh", "-c", "x"]
+    assert started_words([None, "sh", "x"]) == ["sh", "x"]
+    assert started_words([None, "echo hi"]) == ["echo hi"]  # os.system's command
 
 
 def test_the_project_vouches_for_a_program_by_its_path() -> None:
