@@ -1,7 +1,7 @@
 """The gates a scenario expects, derived from gate discovery (``gates/specs/``).
 
-The engine tests name only what a scenario is about (the gates it turns off or leaves with
-nothing to judge, the members of a family such as ``budget.*``); the list itself, and its
+The engine tests name only what a scenario is about (the gates it turns off, the members of
+a family such as ``budget.*``); the list itself, and its
 order, come from the registry. Adding a gate file changes no scenario: the gate is expected
 wherever its spec is active, in its spec's place.
 """
@@ -32,18 +32,17 @@ def spec_of(gate_id: str) -> GateSpec:
 
 
 def expected_gates(setup: Setup, *, members: Mapping[str, Sequence[str]],
-                   off: Collection[str] = (), quiet: Collection[str] = ()) -> list[str]:
+                   off: Collection[str] = ()) -> list[str]:
     """The gate ids an engine emits in a scenario, in report order: every discovered spec
-    its ``active`` admits, less those the scenario turns ``off`` and those it leaves with
-    nothing to judge (``quiet``: e.g. no quarantine entries); a family is expanded into the
-    ``members`` the scenario names (an active family the scenario does not name is an error
-    of the scenario, not an empty family)."""
-    named = set(members) | set(off) | set(quiet)
+    its ``active`` admits, less those the scenario turns ``off``; a family is expanded into
+    the ``members`` the scenario names (an active family the scenario does not name is an
+    error of the scenario, not an empty family)."""
+    named = set(members) | set(off)
     unknown = named - {spec.id for spec in discover()}
     assert not unknown, f"the scenario names gates no spec defines: {sorted(unknown)}"
     expected: list[str] = []
     for spec in discover():
-        if spec.id in off or spec.id in quiet or not spec.active(setup):
+        if spec.id in off or not spec.active(setup):
             continue
         if spec.id.endswith("*"):
             assert spec.id in members, f"the scenario does not say what {spec.id} emits"
