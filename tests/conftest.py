@@ -12,6 +12,9 @@ import pytest
 
 from pytest_pyramid.verdict import schema_errors
 
+# fixtures every tier's tests of a folder use, registered once (tools/layout_tests.py: PLUGINS)
+pytest_plugins = ["tests.support.deploy.fixtures"]
+
 #: Plugins of the dev environment that cost seconds of start-up per process and play no
 #: part in these runs (hypothesis via schemathesis, locust, pact).
 LEAN_ADDOPTS = (

@@ -295,36 +295,116 @@ CONFTEST_DOC = (
 )
 
 
+#: fixtures modules registered once, in ``tests/conftest.py``'s ``pytest_plugins``, instead of
+#: imported by the conftest of every folder that took tests from their old folder (one line,
+#: not one identical conftest per tier). Only a module with neither an autouse fixture nor a
+#: hook qualifies: its fixtures act only where a test names one, so reaching every test
+#: changes none; a conftest nearer a test still wins a name (``tests/*/run/``'s ``project``).
+PLUGINS = ("tests.support.deploy.fixtures",)
+ROOT_CONFTEST = "tests/conftest.py"
+
+
 def write_conftests(plan: Plan) -> list[str]:
     """Each new folder's conftest imports the fixtures of the old folder it took tests from
-    (merged with what an earlier run wrote there)."""
+    (merged with what an earlier run wrote there), except the :data:`PLUGINS` modules; a
+    conftest this script wrote that is left with nothing to import is removed."""
     done = []
-    for folder, modules in sorted(plan.conftests.items()):
+    generated: dict[str, dict[str, list[str]]] = {
+        path.parent.as_posix(): {} for path in Path(TESTS).glob("*/**/conftest.py")
+        if path.read_text().startswith(CONFTEST_DOC)}
+    for folder, modules in sorted({**generated, **plan.conftests}.items()):
         path = Path(folder, "conftest.py")
         wanted = {module: set(names) for module, names in modules.items()}
         if path.exists():
             text = path.read_text()
             if not text.startswith(CONFTEST_DOC):
+                if not set(wanted) - set(PLUGINS):
+                    continue
                 raise SystemExit(f"layout: {path} exists and is not this script's: import "
                                  f"{sorted(wanted)} there by hand")
             for node in ast.parse(text).body:
                 if isinstance(node, ast.ImportFrom) and node.module != "__future__":
                     wanted.setdefault(str(node.module), set()).update(
                         alias.name for alias in node.names)
-        names = [name for module in wanted.values() for name in module]
-        if len(names) != len(set(names)):
-            raise SystemExit(f"layout: {path}: two old folders give a fixture of the same name "
-                             f"({sorted(names)}); rename one first")
-        text = CONFTEST_DOC + "\nfrom __future__ import annotations\n\n" + "".join(
-            wrapped(f"from {module} import ", sorted(wanted[module]), "")
-            for module in sorted(wanted)) + "\n" + wrapped(
-            "__all__ = [", [f'"{name}"' for name in sorted(names)], "]")
+        for module in PLUGINS:
+            wanted.pop(module, None)
+        if not wanted:
+            if path.exists():
+                git("rm", "-q", str(path))
+                done.append(f"git rm {path} (its fixtures are in {ROOT_CONFTEST}'s "
+                            "pytest_plugins)")
+            continue
+        text = _conftest_text(path, wanted)
         if not path.exists() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             git("add", str(path))
             done.append(f"{path}: fixtures from {', '.join(sorted(wanted))}")
     return done
+
+
+def _conftest_text(path: Path, wanted: dict[str, set[str]]) -> str:
+    names = [name for module in wanted.values() for name in module]
+    if len(names) != len(set(names)):
+        raise SystemExit(f"layout: {path}: two old folders give a fixture of the same name "
+                         f"({sorted(names)}); rename one first")
+    return CONFTEST_DOC + "\nfrom __future__ import annotations\n\n" + "".join(
+        wrapped(f"from {module} import ", sorted(wanted[module]), "")
+        for module in sorted(wanted)) + "\n" + wrapped(
+        "__all__ = [", [f'"{name}"' for name in sorted(names)], "]")
+
+
+def register_plugins() -> list[str]:
+    """``tests/conftest.py``'s ``pytest_plugins`` lists every :data:`PLUGINS` module that
+    exists (added to the list, or the list added after the imports)."""
+    present = [module for module in PLUGINS if Path(*module.split(".")).with_suffix(".py")
+               .is_file()]
+    for module in present:
+        _check_inert(Path(*module.split(".")).with_suffix(".py"))
+    path = Path(ROOT_CONFTEST)
+    text = path.read_text() if path.exists() else ""
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    listed: list[str] = []
+    at = (0, 0)  # the lines the statement replaces (none: inserted)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets):
+            value = ast.literal_eval(node.value)
+            listed = [value] if isinstance(value, str) else list(value)
+            at = (node.lineno - 1, node.end_lineno or node.lineno)
+    missing = [module for module in present if module not in listed]
+    if not missing:
+        return []
+    statement = wrapped("pytest_plugins = [", [f'"{m}"' for m in [*listed, *missing]], "]")
+    if at == (0, 0):
+        heads = [node.end_lineno or 0 for node in tree.body
+                 if isinstance(node, (ast.Import, ast.ImportFrom))
+                 or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+        end = max(heads, default=0)
+        at = (end, end)
+        statement = ("\n" if end else "") + PLUGINS_COMMENT + statement
+    lines[at[0]:at[1]] = [statement]
+    path.write_text("".join(lines))
+    git("add", str(path))
+    return [f"{path}: pytest_plugins += {', '.join(missing)}"]
+
+
+PLUGINS_COMMENT = ("# fixtures every tier's tests of a folder use, registered once "
+                   "(tools/layout_tests.py: PLUGINS)\n")
+
+
+def _check_inert(module: Path) -> None:
+    """A :data:`PLUGINS` module has no autouse fixture and no hook: registered for every test,
+    it must change none."""
+    for node in ast.parse(module.read_text()).body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        autouse = any("autouse=True" in ast.unparse(d) for d in node.decorator_list)
+        if autouse or node.name.startswith("pytest_"):
+            raise SystemExit(f"layout: {module}: {node.name} would act on every test from "
+                             f"{ROOT_CONFTEST}'s pytest_plugins; take the module out of "
+                             "PLUGINS")
 
 
 def wrapped(head: str, items: list[str], tail: str) -> str:
@@ -442,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     report = apply(plan)
     conftests = write_conftests(plan)
-    report += conftests
+    report += conftests + register_plugins()
     refs = reference_files()
     rewritten = rewrite_references(plan, refs)
     report += [f"rewrote {path}:{number}: {line[:100]}" for path, number, line in rewritten]
@@ -458,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"left for a hand edit (an old folder named): {line}")
     moved = sum(1 for new in plan.moves.values() if is_test_file(PurePosixPath(new).name))
     print(f"layout: {moved} test file(s) moved, {len(plan.moves) - moved} helper(s), "
-          f"{len(conftests)} conftest(s) written, {len(left)} reference(s) left")
+          f"{len(conftests)} conftest(s) written or removed, {len(left)} reference(s) left")
     if args.commit and (plan.moves or plan.removed):
         git("add", "-u")
         git("commit", "-q", "-m", COMMIT_MESSAGE)

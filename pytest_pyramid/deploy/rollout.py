@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.routers.base import Router
+    from pytest_pyramid.deploy.sight import Reading as LogReading
     from pytest_pyramid.deploy.state import ControlRequest
     from pytest_pyramid.deploy.step_verify import StepVerify
     from pytest_pyramid.deploy.verify import VerifyRun
@@ -112,6 +113,37 @@ class Blindness:
     since: float | None = None
     status: str = "running"
     reason: str = ""
+
+
+@dataclass
+class Watching:
+    """One watched phase's running quantities, shared by the parts of :meth:`Deployer.watch`."""
+
+    state: DeployState
+    rollout: Rollout
+    phase: Watch
+    run: AnalysisRun
+    label: str
+    started_at: datetime
+    started_mono: float
+    #: what a resumed phase brings from the durable record (:meth:`Deployer.carried`)
+    carried: Progress
+    cursor: LogCursor
+    measurements: list[dict[str, object]] = field(default_factory=list)
+    n: int = 0
+    blind: Blindness = field(default_factory=Blindness)
+    #: when the router is next checked between two looks (monotonic)
+    router_due: float = 0.0
+
+    @property
+    def progress_from(self) -> float:
+        """Where the step's progress deadline counts from: a resumed step's watched time too."""
+        return self.started_mono - self.carried.watched_s
+
+    def ended(self) -> bool:
+        """A bake's end: never on a blind stretch, or unmeasured."""
+        return self.phase.until is not None and time.monotonic() >= self.phase.until and \
+            self.blind.since is None and self.n > 0
 
 
 class Deployer:
@@ -627,142 +659,184 @@ class Deployer:
         return checker
 
     def watch(self, state: DeployState, rollout: Rollout, phase: Watch, run: AnalysisRun) -> None:
-        """Measure until the step passes / the bake ends (return), or raise :class:`Ended`."""
+        """Measure until the step passes / the bake ends (return), or raise :class:`Ended`.
+
+        Split by what each part computes: the time between two looks (:meth:`_between_looks`:
+        control requests, the versions' and the router's health, the step's verify run), one
+        look's measurement (:meth:`_measure`), what a blind look does (:meth:`_blind_look`)
+        and what a judged one decides (:meth:`_decide`)."""
         assert state.stable is not None
+        w = self._watching(state, rollout, phase, run)
+        self._keep(w, done=False)
+        while True:
+            self._between_looks(w)
+            if w.ended():
+                self._record(w, "passed")
+                return
+            w.n += 1
+            self._router_ok(w)
+            reading = w.cursor.read()
+            m = self._measure(w, reading)
+            detected = time.monotonic()
+            w.measurements.append({"n": w.n, "at": iso(now_utc()), **m.as_dict()})
+            self.out(self.describe_measurement(w.label, w.n, m))
+            self._keep(w, done=False)
+            if self._blind_look(w, m, reading, detected):
+                continue
+            if self._decide(w, m, detected):
+                return
+
+    def _watching(self, state: DeployState, rollout: Rollout, phase: Watch,
+                  run: AnalysisRun) -> Watching:
+        """A phase's watch starts: a new step of the analysis, and what a resume carries."""
         stage = phase.stage
         label = f"{stage.label} {stage.weight}%" if phase.mode == "step" else "bake"
         run.new_step()
         started_at = now_utc()
         carried = self.carried(rollout, phase, run)
         started_mono = time.monotonic()
-        progress_from = started_mono - carried.watched_s
         cursor = LogCursor(self.router.log_path, self.router.client_log_path,
                            self.config.work_dir, at=(carried.log_offset, carried.log_inode)
                            if carried.watched_s else None)
-        measurements: list[dict[str, object]] = []
-        n = 0
+        return Watching(state, rollout, phase, run, label, started_at, started_mono, carried,
+                        cursor, router_due=time.monotonic() + ROUTER_CHECK_S)
 
-        def keep(done: bool) -> None:
-            """Durable progress of this phase (each measurement): a resume continues it."""
-            offset, inode = cursor.position()
-            rollout.progress = Progress(
-                phase.mode, stage.number, carried.watched_s + time.monotonic() - started_mono,
-                run.step_successes, offset, inode)
-            if not done:  # quietly: a full disk is said where it matters (the blind pause)
-                with contextlib.suppress(OSError):
-                    save_state(self.config.state_path, state)
+    def _keep(self, w: Watching, done: bool) -> None:
+        """Durable progress of this phase (each measurement): a resume continues it."""
+        offset, inode = w.cursor.position()
+        w.rollout.progress = Progress(
+            w.phase.mode, w.phase.stage.number,
+            w.carried.watched_s + time.monotonic() - w.started_mono,
+            w.run.step_successes, offset, inode)
+        if not done:  # quietly: a full disk is said where it matters (the blind pause)
+            with contextlib.suppress(OSError):
+                save_state(self.config.state_path, w.state)
 
-        keep(done=False)
+    def _record(self, w: Watching, result: str) -> None:
+        stage = w.phase.stage
+        self.history.add_step(w.rollout.id, idx=stage.number if w.phase.mode == "step" else 0,
+                              weight=stage.weight, started_at=w.started_at, result=result,
+                              measurements=w.measurements)
 
-        def record(result: str) -> None:
-            self.history.add_step(rollout.id, idx=stage.number if phase.mode == "step" else 0,
-                                  weight=stage.weight, started_at=started_at, result=result,
-                                  measurements=measurements)
+    def _end(self, w: Watching, reason: str, detected: float, outcome: str = "rolled_back",
+             cause: str = "change") -> Ended:
+        ended = Ended(self.rollback(w.state, w.rollout, reason, detected, outcome=outcome,
+                                    cause=cause))
+        self._record(w, "failed" if outcome == "rolled_back" else outcome)
+        return ended
 
-        def end(reason: str, detected: float, outcome: str = "rolled_back",
-                cause: str = "change") -> Ended:
-            ended = Ended(self.rollback(state, rollout, reason, detected, outcome=outcome,
-                                        cause=cause))
-            record("failed" if outcome == "rolled_back" else outcome)
-            return ended
-
-        router_due = time.monotonic() + ROUTER_CHECK_S
-        blind = Blindness()
-        while True:
-            deadline = time.monotonic() + self.config.interval
-            while time.monotonic() < deadline:
-                if phase.until is not None and time.monotonic() >= phase.until and \
-                        blind.since is None and n > 0:
-                    break
-                for request in take_requests(self.config.work_dir):
-                    self.on_request(state, rollout, phase, request, record)
-                if not processes.version_alive(rollout.canary):
-                    raise end(f"new version {rollout.canary.addr} exited during {label}",
-                              time.monotonic())
-                if phase.verify is not None:
-                    self.step_verified(phase.verify, label, measurements, end)
-                if time.monotonic() >= router_due:
-                    # a dead or frozen router is found within a second, not once an interval
-                    router_due = time.monotonic() + ROUTER_CHECK_S
-                    health = self.router.check()
-                    self.noted(health.notes)
-                    if not health.ok:
-                        raise end(f"router failed during {label}: "
-                                  f"{'; '.join(health.problems)}", time.monotonic(),
-                                  cause="router")
-                time.sleep(POLL_S)
-            if phase.until is not None and time.monotonic() >= phase.until and \
-                    blind.since is None and n > 0:  # never on a blind stretch, or unmeasured
-                record("passed")
+    def _between_looks(self, w: Watching) -> None:
+        """Wait an interval (a bake's end cuts it short), acting at once on what cannot wait:
+        control requests, a new version that exited, the step's verify run, the router."""
+        deadline = time.monotonic() + self.config.interval
+        while time.monotonic() < deadline:
+            if w.ended():
                 return
-            n += 1
-            health = self.router.check()
-            self.noted(health.notes)
-            if not health.ok:
-                raise end(f"router failed during {label}: {'; '.join(health.problems)}",
-                          time.monotonic(), cause="router")
-            reading = cursor.read()
-            window = analysis.parse_lines(reading.lines)
-            compared = comparison.compares(rollout, stage.weight, phase.mode)
-            if compared:
-                m = comparison.look(window, rollout, state.stable, self.limits, self.config,
-                                    run)
-            else:
-                m = analysis.judge(window.upstreams.get(rollout.canary.addr),
-                                   window.upstreams.get(state.stable.addr), self.limits)
-            m = rollout_metrics.judge(
-                m, self.metrics, rollout_metrics.Subject(rollout.canary.commit,
-                                                         rollout.canary.addr),
-                baseline=comparison.subject(rollout, state.stable) if compared else None)
-            if reading.blind is not None and m.result != "failed":
-                m = analysis.blind(reading.blind, m)  # its failures count, nothing else does
-            detected = time.monotonic()
-            measurements.append({"n": n, "at": iso(now_utc()), **m.as_dict()})
-            self.out(self.describe_measurement(label, n, m))
-            keep(done=False)
-            if reading.blind is not None and m.result != "failed":
-                self.blind_window(state, rollout, label, blind, reading.blind, detected)
-                if detected - (blind.since or detected) >= self.config.blind_timeout:
-                    raise end(f"{label}: the analysis stayed blind for "
-                              f"{format_duration(detected - (blind.since or detected))} "
-                              f"(blind_timeout {format_duration(self.config.blind_timeout)}): "
-                              f"{reading.blind}", detected, cause="blind")
-                continue
-            if blind.since is not None:
-                self.sight_again(state, rollout, label, blind)
-                if m.result != "failed":  # what the blind stretch hid is not judged
-                    cursor.to_end()
-                    continue
-            if m.result != "inconclusive":
-                cursor.commit()  # an inconclusive window grows until it has enough data
-            if phase.mode == "bake" or rollout.status == "paused":
-                # Passed already, or waiting for a human: only failures still count.
-                step = run.record(m.result) if m.result == "failed" else "measure"
-            else:
-                step = run.record(m.result)
-            if step == "rollback":
-                raise end(f"{label}: {'; '.join(m.reasons)}", detected)
-            # the analysis passed: with each-step verify the step also waits for its run
-            if phase.mode == "step" and step == "advance" and (
-                    phase.verify is None or phase.verify.passed):
-                keep(done=True)
-                record("passed")
-                return
-            if step == "pause" and rollout.status != "paused":
-                rollout.status = "paused"
-                rollout.reason = (f"{label}: inconclusive {run.consecutive_inconclusive} times "
-                                  f"({'; '.join(m.reasons)})")
-                self.save(state)
-                self.out(f"[paused] {rollout.reason}; traffic stays at {stage.weight}%, still "
-                         f"watched: failures roll back, and without progress it rolls back "
-                         f"{format_duration(self.config.progress_deadline)} after the step "
-                         "began. `pyramid promote` or `pyramid abort` decide now.")
-            if phase.mode == "step" and \
-                    time.monotonic() - progress_from >= self.config.progress_deadline:
-                raise end(f"{label}: no progress within the progress deadline "
-                          f"({format_duration(self.config.progress_deadline)}; last: "
-                          f"{'; '.join(m.reasons)})", detected,
-                          cause="change" if run.failures else "no_progress")
+            for request in take_requests(self.config.work_dir):
+                self.on_request(w.state, w.rollout, w.phase, request,
+                                lambda result: self._record(w, result))
+            if not processes.version_alive(w.rollout.canary):
+                raise self._end(w, f"new version {w.rollout.canary.addr} exited during "
+                                   f"{w.label}", time.monotonic())
+            if w.phase.verify is not None:
+                self.step_verified(w.phase.verify, w.label, w.measurements,
+                                   lambda reason, detected: self._end(w, reason, detected))
+            if time.monotonic() >= w.router_due:
+                # a dead or frozen router is found within a second, not once an interval
+                w.router_due = time.monotonic() + ROUTER_CHECK_S
+                self._router_ok(w)
+            time.sleep(POLL_S)
+
+    def _router_ok(self, w: Watching) -> None:
+        """The router checked (its notes said); a failed one rolls back."""
+        health = self.router.check()
+        self.noted(health.notes)
+        if not health.ok:
+            raise self._end(w, f"router failed during {w.label}: "
+                               f"{'; '.join(health.problems)}", time.monotonic(),
+                            cause="router")
+
+    def _measure(self, w: Watching, reading: LogReading) -> Measurement:
+        """One look: the window judged (against the baseline where the step compares, else by
+        the limits), the rollout metrics on top; a blind window's failures count, nothing
+        else does."""
+        rollout, stable = w.rollout, w.state.stable
+        assert stable is not None
+        window = analysis.parse_lines(reading.lines)
+        compared = comparison.compares(rollout, w.phase.stage.weight, w.phase.mode)
+        if compared:
+            m = comparison.look(window, rollout, stable, self.limits, self.config, w.run)
+        else:
+            m = analysis.judge(window.upstreams.get(rollout.canary.addr),
+                               window.upstreams.get(stable.addr), self.limits)
+        m = rollout_metrics.judge(
+            m, self.metrics, rollout_metrics.Subject(rollout.canary.commit, rollout.canary.addr),
+            baseline=comparison.subject(rollout, stable) if compared else None)
+        if reading.blind is not None and m.result != "failed":
+            m = analysis.blind(reading.blind, m)
+        return m
+
+    def _blind_look(self, w: Watching, m: Measurement, reading: LogReading,
+                    detected: float) -> bool:
+        """Whether this look goes unjudged: blind (a pause, rolled back after
+        ``blind_timeout``), or the first look after a blind stretch that found no failure (what
+        the stretch hid is not judged)."""
+        if reading.blind is not None and m.result != "failed":
+            self.blind_window(w.state, w.rollout, w.label, w.blind, reading.blind, detected)
+            blind_s = detected - (w.blind.since or detected)
+            if blind_s >= self.config.blind_timeout:
+                raise self._end(w, f"{w.label}: the analysis stayed blind for "
+                                   f"{format_duration(blind_s)} (blind_timeout "
+                                   f"{format_duration(self.config.blind_timeout)}): "
+                                   f"{reading.blind}", detected, cause="blind")
+            return True
+        if w.blind.since is not None:
+            self.sight_again(w.state, w.rollout, w.label, w.blind)
+            if m.result != "failed":
+                w.cursor.to_end()
+                return True
+        return False
+
+    def _decide(self, w: Watching, m: Measurement, detected: float) -> bool:
+        """What a judged look decides: True when the step passed; a rollback or a missed
+        progress deadline raises :class:`Ended`; an inconclusive run pauses."""
+        rollout, phase, label = w.rollout, w.phase, w.label
+        if m.result != "inconclusive":
+            w.cursor.commit()  # an inconclusive window grows until it has enough data
+        if phase.mode == "bake" or rollout.status == "paused":
+            # Passed already, or waiting for a human: only failures still count.
+            step = w.run.record(m.result) if m.result == "failed" else "measure"
+        else:
+            step = w.run.record(m.result)
+        if step == "rollback":
+            raise self._end(w, f"{label}: {'; '.join(m.reasons)}", detected)
+        # the analysis passed: with each-step verify the step also waits for its run
+        if phase.mode == "step" and step == "advance" and (
+                phase.verify is None or phase.verify.passed):
+            self._keep(w, done=True)
+            self._record(w, "passed")
+            return True
+        if step == "pause" and rollout.status != "paused":
+            self._pause(w, m)
+        if phase.mode == "step" and \
+                time.monotonic() - w.progress_from >= self.config.progress_deadline:
+            raise self._end(w, f"{label}: no progress within the progress deadline "
+                               f"({format_duration(self.config.progress_deadline)}; last: "
+                               f"{'; '.join(m.reasons)})", detected,
+                            cause="change" if w.run.failures else "no_progress")
+        return False
+
+    def _pause(self, w: Watching, m: Measurement) -> None:
+        """Inconclusive too often: the rollout waits for a human, still watched."""
+        rollout = w.rollout
+        rollout.status = "paused"
+        rollout.reason = (f"{w.label}: inconclusive {w.run.consecutive_inconclusive} times "
+                          f"({'; '.join(m.reasons)})")
+        self.save(w.state)
+        self.out(f"[paused] {rollout.reason}; traffic stays at {w.phase.stage.weight}%, still "
+                 f"watched: failures roll back, and without progress it rolls back "
+                 f"{format_duration(self.config.progress_deadline)} after the step "
+                 "began. `pyramid promote` or `pyramid abort` decide now.")
 
     def step_verified(self, checker: StepVerify, label: str,
                       measurements: list[dict[str, object]],

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
-    from pytest_pyramid.deploy.processes import Registry
+    from pytest_pyramid.deploy.processes import Registry, Version
     from pytest_pyramid.deploy.rollout import Deployer, Outcome
     from pytest_pyramid.deploy.routers.base import Router
     from pytest_pyramid.deploy.state import DeployState
@@ -514,7 +514,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     from pytest_pyramid.deploy import analysis, supervisor
     from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer
     from pytest_pyramid.deploy.sight import LogCursor
-    from pytest_pyramid.deploy.state import LockHeld, read_state
+    from pytest_pyramid.deploy.state import read_state
     from pytest_pyramid.durations import format_duration
 
     state = read_state(config.state_path).state
@@ -528,8 +528,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     limits = Deployer(config, router, _history(config, out), out).limits
     run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
     cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
-    blind_since: float | None = None
-    blind_acted = False
+    blind = _ServingBlind()
 
     def status(kind: str, reason: str = "", cause: str = "change") -> None:
         supervisor.write_watch_status(config.work_dir, state=kind, reason=reason, cause=cause,
@@ -556,26 +555,14 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
         router_due = time.monotonic() + ROUTER_CHECK_S
         while True:
             time.sleep(POLL_S)
-            current = read_state(config.state_path).state
-            # (the lease, not the lock: trying the lock would hold it for a moment, and a
-            # deploy starting just then would be refused)
-            holder = supervisor.read_lease(config.work_dir)
-            busy = holder is not None and not holder.released and holder.holder_alive()
-            if busy or current.rollout is not None or current.stable is None or \
-                    current.stable.pid != stable.pid:
+            current = _still_serving(config, stable)
+            if current is None:
                 out("[watch] ended: the serving release changed hands")
                 return 0
             now = time.monotonic()
             if now >= router_due:
                 router_due = now + ROUTER_CHECK_S
-                health = router.check()
-                for note in health.notes:
-                    out(f"[watch] router: {note}")
-                if not health.ok:
-                    out(f"[watch] router: {'; '.join(health.problems)}")
-                    with contextlib.suppress(LockHeld), _lease(config, "watch", out):
-                        result = router.ensure_running({stable.addr: 100})
-                        out(f"[watch] router: {result.message}")
+                _router_serving(config, router, stable, out)
             if now < measure_at:
                 continue
             measure_at = now + config.interval
@@ -586,26 +573,17 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
                 # Never taken for healthy: unjudged, and blind longer than blind_timeout it is
                 # acted on by the policy, as a rollout's blind pause is (the release the watch
                 # cannot see may be failing every request).
-                if blind_since is None:
-                    blind_since = now
-                    out(f"[watch] blind: {reading.blind}; the release is unjudged, and still "
-                        f"blind {format_duration(config.blind_timeout)} from now the watch "
-                        f"acts by its policy ({config.watch})")
-                if now - blind_since < config.blind_timeout:
-                    status("blind", reading.blind, "blind")
-                    continue
-                if blind_acted:  # alerted already: it stays degraded until it sees again
-                    continue
-                blind_acted = True
-                code = act("is unjudged after the bake",
-                           f"the analysis stayed blind for {format_duration(now - blind_since)} "
-                           f"(blind_timeout {format_duration(config.blind_timeout)}): "
-                           f"{reading.blind}", "blind", current.previous)
-                if code is not None:
-                    return code
+                if _blind_due(config, blind, reading.blind, now, out, status):
+                    code = act("is unjudged after the bake",
+                               f"the analysis stayed blind for "
+                               f"{format_duration(now - (blind.since or now))} "
+                               f"(blind_timeout {format_duration(config.blind_timeout)}): "
+                               f"{reading.blind}", "blind", current.previous)
+                    if code is not None:
+                        return code
                 continue
-            if blind_since is not None:
-                blind_since, blind_acted = None, False
+            if blind.since is not None:
+                blind.since, blind.acted = None, False
                 out("[watch] the analysis sees again: measurements start afresh")
                 status("healthy")
                 if m.result != "failed":
@@ -621,6 +599,68 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
                 return code
             run = analysis.AnalysisRun(failure_limit=config.failure_limit,
                                        inconclusive_limit=1 << 30)
+
+
+@dataclass
+class _ServingBlind:
+    """The serving watch's blind stretch: since when (monotonic), and whether the policy
+    acted on it already (it does once; the release stays degraded until it sees again)."""
+
+    since: float | None = None
+    acted: bool = False
+
+
+def _blind_due(config: DeployConfig, blind: _ServingBlind, why: str, now: float,
+               out: Callable[[str], None], status: Callable[[str, str, str], None]) -> bool:
+    """A blind look of the serving watch: whether the policy acts now (blind for
+    ``blind_timeout`` and not acted on yet); said once when the stretch begins."""
+    from pytest_pyramid.durations import format_duration
+
+    if blind.since is None:
+        blind.since = now
+        out(f"[watch] blind: {why}; the release is unjudged, and still blind "
+            f"{format_duration(config.blind_timeout)} from now the watch acts by its policy "
+            f"({config.watch})")
+    if now - blind.since < config.blind_timeout:
+        status("blind", why, "blind")
+        return False
+    if blind.acted:  # alerted already: it stays degraded until it sees again
+        return False
+    blind.acted = True
+    return True
+
+
+def _still_serving(config: DeployConfig, stable: Version) -> DeployState | None:
+    """The deploy state while ``stable`` still serves with no one else at work: None once
+    anyone holds the deploy lease, a rollout starts or another release serves."""
+    from pytest_pyramid.deploy import supervisor
+    from pytest_pyramid.deploy.state import read_state
+
+    current = read_state(config.state_path).state
+    # (the lease, not the lock: trying the lock would hold it for a moment, and a deploy
+    # starting just then would be refused)
+    holder = supervisor.read_lease(config.work_dir)
+    busy = holder is not None and not holder.released and holder.holder_alive()
+    if busy or current.rollout is not None or current.stable is None or \
+            current.stable.pid != stable.pid:
+        return None
+    return current
+
+
+def _router_serving(config: DeployConfig, router: Router, stable: Version,
+                    out: Callable[[str], None]) -> None:
+    """The router checked while the watch runs: a dead or frozen one started again at once,
+    all traffic to ``stable`` (under the deploy lease; skipped while anyone else holds it)."""
+    from pytest_pyramid.deploy.state import LockHeld
+
+    health = router.check()
+    for note in health.notes:
+        out(f"[watch] router: {note}")
+    if not health.ok:
+        out(f"[watch] router: {'; '.join(health.problems)}")
+        with contextlib.suppress(LockHeld), _lease(config, "watch", out):
+            result = router.ensure_running({stable.addr: 100})
+            out(f"[watch] router: {result.message}")
 
 
 def _flock(path: Path) -> TextIO | None:

@@ -72,53 +72,78 @@ class Aggregator:
         return stats
 
     def add_report(self, report: ReportLike, tier: str, nodeid: str | None = None) -> None:
-        """Fold one phase report (setup, call, teardown, rerun or subtest) of a test."""
+        """Fold one phase report (setup, call, teardown, rerun or subtest) of a test.
+
+        The hot path: a plain pass of a known test is one dict lookup and :meth:`_time`; each
+        other quantity has its own helper (the item, a rerun, an outcome that is not a pass,
+        the test's end)."""
         if nodeid is None:
             nodeid = report.nodeid
         stats = self.run.tiers.get(tier) or self.tier(tier)
-        known = self.run.outcomes.get(nodeid)
-        if nodeid in self.duplicated:  # an empty set unless the collection shares an id
-            test = self._item_of(report, tier, nodeid)
-        elif known is None:
-            test = self.run.outcomes[nodeid] = TestOutcome(nodeid, tier)
-        else:
-            test = known
+        test = self.run.outcomes.get(nodeid)
+        if test is None or nodeid in self.duplicated:  # duplicated: empty unless ids are shared
+            test = self._new_item(report, tier, nodeid)
         outcome = report.outcome
         if outcome == "rerun":
-            test.reruns += 1
-            # a rerun supersedes its own attempt; a failure already reported (the same node
-            # id run elsewhere, e.g. --dist each) stays a failure
-            if test.outcome not in ("failed", "error"):
-                test.outcome = "passed"
-            self._metrics.pop(nodeid, None)
-            self._superseded.add(nodeid)  # its teardown belongs to the attempt that was rerun
-            self._rerun_offset[nodeid] = len(report.user_properties)
+            self._rerun(report, test, nodeid)
             return
-        if report.when == "setup":
-            self._superseded.discard(nodeid)  # a new attempt starts
         when = report.when
+        if when == "setup":
+            self._superseded.discard(nodeid)  # a new attempt starts
         # a subtest report is part of its test's call: its time is already in the call's
         is_subtest = type(report).__name__ != "TestReport" and hasattr(report, "context")
         if not is_subtest:
-            duration = report.duration
-            stats.test_time_s += duration
-            test.duration_s += duration
-            if when == "call":
-                test.call_s += duration
-            elif when == "setup":
-                test.setup_s += duration
-            else:
-                test.teardown_s += duration
-            start, stop = report.start, report.stop
-            if start and (stats.first_start is None or start < stats.first_start):
-                stats.first_start = start
-            if stop and (stats.last_stop is None or stop > stats.last_stop):
-                stats.last_stop = stop
-            if start and not test.start:
-                test.start = start
-            if stop:
-                test.stop = stop
-        if outcome != "passed" and not test.message:  # failures only: the hot path is passes
+            self._time(report, stats, test, when)
+        if outcome != "passed":  # failures only: the hot path is passes
+            self._not_passed(report, test, outcome, when, is_subtest)
+        elif when == "call" and not is_subtest and hasattr(report, "wasxfail"):
+            test.outcome = "xpassed"
+        if when == "teardown":
+            self._test_end(report, stats, test, tier, nodeid)
+
+    def _new_item(self, report: ReportLike, tier: str, nodeid: str) -> TestOutcome:
+        """A test's first report, or any report of a node id several items share."""
+        if nodeid in self.duplicated:
+            return self._item_of(report, tier, nodeid)
+        test = self.run.outcomes[nodeid] = TestOutcome(nodeid, tier)
+        return test
+
+    def _rerun(self, report: ReportLike, test: TestOutcome, nodeid: str) -> None:
+        test.reruns += 1
+        # a rerun supersedes its own attempt; a failure already reported (the same node id
+        # run elsewhere, e.g. --dist each) stays a failure
+        if test.outcome not in ("failed", "error"):
+            test.outcome = "passed"
+        self._metrics.pop(nodeid, None)
+        self._superseded.add(nodeid)  # its teardown belongs to the attempt that was rerun
+        self._rerun_offset[nodeid] = len(report.user_properties)
+
+    @staticmethod
+    def _time(report: ReportLike, stats: TierStats, test: TestOutcome, when: str | None) -> None:
+        """The phase's time: the tier's test time and span, the test's phases and span."""
+        duration = report.duration
+        stats.test_time_s += duration
+        test.duration_s += duration
+        if when == "call":
+            test.call_s += duration
+        elif when == "setup":
+            test.setup_s += duration
+        else:
+            test.teardown_s += duration
+        start, stop = report.start, report.stop
+        if start and (stats.first_start is None or start < stats.first_start):
+            stats.first_start = start
+        if stop and (stats.last_stop is None or stop > stats.last_stop):
+            stats.last_stop = stop
+        if start and not test.start:
+            test.start = start
+        if stop:
+            test.stop = stop
+
+    def _not_passed(self, report: ReportLike, test: TestOutcome, outcome: str,
+                    when: str | None, is_subtest: bool) -> None:
+        """A failed or skipped phase: its message (the first one) and the test's outcome."""
+        if not test.message:
             test.message = _message(report)
         if outcome == "failed":
             if not hasattr(report, "wasxfail"):
@@ -128,24 +153,25 @@ class Aggregator:
                 test.outcome = "error" if is_subtest and test.outcome == "error" else "failed"
             elif test.outcome != "failed":
                 test.outcome = "error"
-        elif outcome == "skipped":
-            if test.outcome == "passed":
-                test.outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
-        elif when == "call" and not is_subtest and hasattr(report, "wasxfail"):
-            test.outcome = "xpassed"
-        if when == "teardown":
-            properties = report.user_properties
-            if nodeid in self._superseded:
-                # entries of an attempt that was rerun stay in the item's list: not evidence
-                self._superseded.discard(nodeid)
-                self._rerun_offset[nodeid] = len(properties)
-                return
-            test.finished = True
-            stats.offer_slow(nodeid, test.duration_s)
-            if properties:
-                start = self._rerun_offset.pop(nodeid, 0)
-                self._collect_metrics(nodeid, tier, properties[start:])
-                test.arrival = arrival_of(properties) or test.arrival
+        elif outcome == "skipped" and test.outcome == "passed":
+            test.outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+
+    def _test_end(self, report: ReportLike, stats: TierStats, test: TestOutcome, tier: str,
+                  nodeid: str) -> None:
+        """The teardown ends the test (unless its attempt was rerun): finished, offered to
+        the slowest list, its metric properties and arrival read."""
+        properties = report.user_properties
+        if nodeid in self._superseded:
+            # entries of an attempt that was rerun stay in the item's list: not evidence
+            self._superseded.discard(nodeid)
+            self._rerun_offset[nodeid] = len(properties)
+            return
+        test.finished = True
+        stats.offer_slow(nodeid, test.duration_s)
+        if properties:
+            start = self._rerun_offset.pop(nodeid, 0)
+            self._collect_metrics(nodeid, tier, properties[start:])
+            test.arrival = arrival_of(properties) or test.arrival
 
     def _item_of(self, report: ReportLike, tier: str, nodeid: str) -> TestOutcome:
         """The item a report of a shared node id belongs to: a setup starts a new item

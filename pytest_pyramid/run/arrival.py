@@ -179,12 +179,17 @@ def arrival_status(settings: Settings, cli_base: str | None, memo: Memo,
     return base, ""
 
 
-def arrival_problem(value: object) -> str | None:
-    """Why an ``arrival`` entry (a user property's value, a record's field) is not one the
-    repeater writes; None when it is. Every reader checks it here: the run's own reports, a
-    partial, the results file."""
-    if type(value) is not dict or not {"repeats", "failed", "skipped"} <= set(value) \
-            or not set(value) <= {"repeats", "failed", "skipped", "needed"}:
+#: the keys of a record's ``arrival``; the user property also carries ``needed``
+_RECORD_KEYS = frozenset({"repeats", "failed", "skipped"})
+_PROPERTY_KEYS = _RECORD_KEYS | {"needed"}
+
+
+def arrival_problem(value: object, *, record: bool = False) -> str | None:
+    """Why an ``arrival`` entry (a user property's value, or with ``record`` a record's field,
+    which never carries the property's ``needed``) is not one the plugin writes; None when it
+    is. Every reader checks it here: the run's own reports, a partial, the results file."""
+    if type(value) is not dict or not set(value) >= _RECORD_KEYS \
+            or not set(value) <= (_RECORD_KEYS if record else _PROPERTY_KEYS):
         return "arrival must be an object with exactly repeats, failed and skipped"
     repeats, failed, skipped = value["repeats"], value["failed"], value["skipped"]
     if type(repeats) is not int or type(failed) is not int or not 0 <= failed <= repeats:

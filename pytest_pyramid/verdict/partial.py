@@ -37,9 +37,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.run.arrival import arrival_problem
 from pytest_pyramid.run.summary import recorded_limit
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
-from pytest_pyramid.verdict.records import arrival_problem, records
+from pytest_pyramid.verdict.records import records
 from pytest_pyramid.verdict.run_identity import run_identity
 
 if TYPE_CHECKING:
@@ -398,7 +399,7 @@ def _clean_record(entry: object) -> bool:
         and type(t) in _NUMBER and 0 <= t < _INF
         and ("reruns" not in e or (type(e["reruns"]) is int and 0 <= e["reruns"] < _MAX_INT))
         and ("message" not in e or type(e["message"]) is str)
-        and ("arrival" not in e or arrival_problem(e["arrival"]) is None)
+        and ("arrival" not in e or arrival_problem(e["arrival"], record=True) is None)
     )
 
 
@@ -419,7 +420,7 @@ def _record_problem(entry: object) -> str | None:
     if type(entry.get("message", "")) is not str:
         return "message must be a string"
     if "arrival" in entry:
-        return arrival_problem(entry["arrival"])
+        return arrival_problem(entry["arrival"], record=True)
     return None
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypedDict
 
 from pytest_pyramid.run.arrival import arrival_from as _arrival_from
-from pytest_pyramid.run.arrival import arrival_problem as _arrival_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -67,14 +66,6 @@ def records(run: RunSummary) -> list[ResultRecord]:
     # that reads the records back keeps the last one in ``outcomes``, as the run did
     tests = run.every_item()
     return [record(test) for test in sorted(tests, key=lambda test: test.nodeid)]
-
-
-def arrival_problem(value: object) -> str | None:
-    """Why a record's ``arrival`` is not one a run writes (every reader of records checks it
-    here: the partial's, the results file's); None when it is."""
-    if type(value) is dict and "needed" in value:
-        return "arrival must be an object with exactly repeats, failed and skipped"
-    return _arrival_problem(value)
 
 
 def arrival_from(entry: dict[str, object]) -> Arrival | None:

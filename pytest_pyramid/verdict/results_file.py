@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid._files import write_bytes_atomic
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.gates.wording import count as plural
-from pytest_pyramid.verdict.records import arrival_problem
+from pytest_pyramid.run.arrival import arrival_problem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -162,7 +162,7 @@ def _record_problem(entry: object) -> str | None:
     if type(reruns) is not int or reruns < 0:
         return "reruns must be a whole number >= 0"
     if "arrival" in entry:
-        problem = arrival_problem(entry["arrival"])
+        problem = arrival_problem(entry["arrival"], record=True)
         if problem:
             return problem
     message = entry.get("message")

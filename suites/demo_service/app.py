@@ -116,20 +116,9 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def create_app(database_url: str | None = None, cache_url: str | None = None, *,
-               fault: str | None = None) -> FastAPI:
-    """Build the app on PostgreSQL at ``database_url`` and Redis at ``cache_url`` (defaults:
-    $DEMO_DATABASE_URL, $DEMO_REDIS_URL), whose schema the migrations have built."""
-    database_url = database_url or os.environ.get(DATABASE_ENV)
-    cache_url = cache_url or os.environ.get(CACHE_ENV)
-    if not database_url or not cache_url:
-        raise RuntimeError(f"create_app needs a PostgreSQL and a Redis URL (arguments or "
-                           f"${DATABASE_ENV} and ${CACHE_ENV})")
-    fault = fault if fault is not None else active_fault()
-    db = Database(database_url, cache_url)
-    app = FastAPI(title="Demo shop", version="1.0.0")
-    app.state.db = db
-
+def slow_faults(app: FastAPI, fault: str | None) -> None:
+    """The injected slowness faults, as middleware: every request slower (``slow``), or every
+    ``TAIL_EVERY``-th one much slower (``slow-tail``); ``/health`` never is."""
     if fault == "slow":
 
         @app.middleware("http")
@@ -152,6 +141,22 @@ def create_app(database_url: str | None = None, cache_url: str | None = None, *,
                 if served[0] % TAIL_EVERY == 0:
                     await asyncio.sleep(TAIL_DELAY_S)
             return await call_next(request)
+
+
+def create_app(database_url: str | None = None, cache_url: str | None = None, *,
+               fault: str | None = None) -> FastAPI:
+    """Build the app on PostgreSQL at ``database_url`` and Redis at ``cache_url`` (defaults:
+    $DEMO_DATABASE_URL, $DEMO_REDIS_URL), whose schema the migrations have built."""
+    database_url = database_url or os.environ.get(DATABASE_ENV)
+    cache_url = cache_url or os.environ.get(CACHE_ENV)
+    if not database_url or not cache_url:
+        raise RuntimeError(f"create_app needs a PostgreSQL and a Redis URL (arguments or "
+                           f"${DATABASE_ENV} and ${CACHE_ENV})")
+    fault = fault if fault is not None else active_fault()
+    db = Database(database_url, cache_url)
+    app = FastAPI(title="Demo shop", version="1.0.0")
+    app.state.db = db
+    slow_faults(app, fault)
 
     @app.exception_handler(OrderError)
     async def order_error(request: Request, exc: OrderError) -> JSONResponse:

@@ -63,6 +63,14 @@ FILES = {
             assert (VALUE, answer) == (1, 42)
     """,
     "tests/deploy/helpers.py": "def ok() -> bool:\n    return True\n",
+    # a fixtures module of layout_tests.PLUGINS: registered once in tests/conftest.py
+    "tests/deploy/conftest.py": """
+        import pytest
+
+        @pytest.fixture
+        def port() -> int:
+            return 8080
+    """,
     "tests/deploy/test_nginx.py": """
         from pathlib import Path
 
@@ -70,8 +78,8 @@ FILES = {
 
         ROOT = Path(__file__).resolve().parents[2]
 
-        def test_nginx() -> None:
-            assert ok() and (ROOT / "pyproject.toml").is_file()
+        def test_nginx(port: int) -> None:
+            assert ok() and (ROOT / "pyproject.toml").is_file() and port == 8080
     """,
 }
 
@@ -106,6 +114,11 @@ def test_the_layout_moves_by_tier_rewrites_references_and_is_repeatable(tmp_path
     # every tier's tests find the old folder's fixture; imports and paths follow the moves
     assert "from tests.support.truth.fixtures import answer" in (
         root / "tests/unit/run/conftest.py").read_text()
+    # the deploy fixtures: one pytest_plugins line, no conftest per tier
+    assert "tests/support/deploy/fixtures.py" in tracked
+    assert not any(name.endswith("deploy/conftest.py") for name in tracked), out
+    assert 'pytest_plugins = ["tests.support.deploy.fixtures"]\n' in (
+        root / "tests/conftest.py").read_text()
     nginx = (root / "tests/e2e/deploy/test_nginx.py").read_text()
     assert "from tests.support.deploy.helpers import ok" in nginx
     assert "parents[3]" in nginx
@@ -129,12 +142,16 @@ def test_the_layout_moves_by_tier_rewrites_references_and_is_repeatable(tmp_path
     assert "0 test file(s) moved" in layout(root)
     assert (git(root, "rev-parse", "HEAD"), git(root, "status", "--porcelain")) == (head, "")
 
-    # a test added in the old layout later (another branch): moved alone, its fixtures kept
-    write(root, {"tests/truth/test_new.py": "def test_new(answer: int) -> None:\n    pass\n"})
+    # tests added in the old layout later (another branch): moved alone, their fixtures kept
+    # (the deploy one through pytest_plugins: no conftest is written for its new folder)
+    write(root, {"tests/truth/test_new.py": "def test_new(answer: int) -> None:\n    pass\n",
+                 "tests/deploy/test_later.py": "def test_later(port: int) -> None:\n    pass\n"})
     git(root, "add", "-A")
-    git(root, "commit", "-qm", "a new test")
+    git(root, "commit", "-qm", "new tests")
     out = layout(root)
     assert "git mv tests/truth/test_new.py tests/integration/run/test_new.py" in out
-    assert "1 test file(s) moved" in out
+    assert "2 test file(s) moved" in out
     changed = git(root, "show", "--name-status", "--format=", "HEAD").splitlines()
-    assert changed == ["R100\ttests/truth/test_new.py\ttests/integration/run/test_new.py"]
+    assert sorted(changed) == [
+        "R100\ttests/deploy/test_later.py\ttests/integration/deploy/test_later.py",
+        "R100\ttests/truth/test_new.py\ttests/integration/run/test_new.py"]

@@ -203,7 +203,8 @@ def test_near_budget_is_warned_without_failing(
     (budget,) = [g for g in data["gates"] if g["id"] == "budget.unit"]
     assert budget["actual"] >= 0.285
     if budget["status"] == "pass":
-        result.stdout.fnmatch_lines(["warning: tier unit used 9*% of its 300ms budget"])
+        # 297-299.9 ms prints as 100%: the status (pass) is what says it stayed under
+        result.stdout.fnmatch_lines(["warning: tier unit used *% of its 300ms budget"])
         assert "above 90% of the budget" in budget["message"]
         assert result.ret == 0
     else:  # a slow machine overshot the 300 ms: then the gate must fail the run

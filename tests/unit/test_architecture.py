@@ -477,3 +477,14 @@ def test_the_return_scan_sees_a_return(tmp_path: Path) -> None:
                       "utf-8")
     assert returns_to_a_folder("pytest_pyramid.verdict.writer", writer) == [
         "pytest_pyramid.verdict.writer:2: pytest_pyramid_gates"]
+
+
+#: issue 21: the package root holds the base stage's plumbing and the entry row, no more
+ROOT_MODULES_AT_MOST = 14
+
+
+def test_at_most_14_modules_at_the_package_root() -> None:
+    """Everything else lives in its stage's folder (the package's own ``__init__`` aside: it
+    is the package, with the version and lazy re-exports)."""
+    root = sorted(path.name for path in PACKAGE.glob("*.py") if path.name != "__init__.py")
+    assert len(root) <= ROOT_MODULES_AT_MOST, root

@@ -13,10 +13,11 @@ import pytest
 from pytest_pyramid.config import parse_settings
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates import complexity
-from pytest_pyramid.gates.engine import GateEngine, parse_gate_overrides
+from pytest_pyramid.gates.engine import GateEngine, discover, parse_gate_overrides
 from pytest_pyramid.run.summary import MetricSample, RunSummary, TestOutcome, TierStats
 from pytest_pyramid.verdict import schema_errors
 from tests.git_repo import git, init_repo
+from tests.support.gates.discovery import expected_gates
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,19 +61,26 @@ def test_adding_a_gate_is_adding_a_spec_file(tmp_path: Path) -> None:
     assert all(isinstance(spec, GateSpec) for spec in discover())
 
 
+#: the defaults the docs promise for the built-in gates
+DEFAULTS = {
+    "tests.flaky": ("warn", "fail"),
+    "tests.flaky_on_arrival": ("block", "warn"),
+    "tests.quarantine": ("block", "fail"),
+    "pyramid.shape": ("warn", "fail"),
+    "static.complexity": ("warn", "fail"),
+    "static.duplication": ("block", "fail"),
+    "static.security": ("block", "fail"),
+    "static.audit": ("block", "warn"),
+    "risk.approval": ("approve", "approve"),
+}
+
+
 def test_gate_defaults() -> None:
     gates = parse_gate_overrides(None, SRC)
-    assert {g: (c.level, c.on_missing) for g, c in gates.items()} == {
-        "tests.flaky": ("warn", "fail"),
-        "tests.flaky_on_arrival": ("block", "warn"),
-        "tests.quarantine": ("block", "fail"),
-        "pyramid.shape": ("warn", "fail"),
-        "static.complexity": ("warn", "fail"),
-        "static.duplication": ("block", "fail"),
-        "static.security": ("block", "fail"),
-        "static.audit": ("block", "warn"),
-        "risk.approval": ("approve", "approve"),
-    }
+    # every configurable spec, in report order (a gate file added later brings its own
+    # defaults: no edit here)
+    assert list(gates) == [spec.id for spec in discover() if spec.configurable]
+    assert {g: (gates[g].level, gates[g].on_missing) for g in DEFAULTS} == DEFAULTS
     assert gates["static.complexity"].options == {"threshold": 10}
     assert gates["static.duplication"].options == {"threshold": 3.0, "min_tokens": 50,
                                                    "min_lines": 5}
@@ -155,12 +163,8 @@ def test_evaluate_run_summary(tmp_path: Path) -> None:
         outcomes={"t.py::f": TestOutcome("t.py::f", "unit", "passed", reruns=1)},
     )
     gates = {g.id: g for g in eng.pytest_pyramid_gates(config=None, run=run)}  # type: ignore[arg-type]
-    assert list(gates) == [
-        "tests.pass_rate", "budget.unit", "tests.pytest_status", "metric.api.p95_ms",
-        "metric.never", "tests.flaky",
-        "tests.quarantine", "pyramid.shape", "static.complexity", "static.duplication",
-        "static.security",
-    ]
+    assert list(gates) == expected_gates(eng.setup, off={"static.audit"}, members={
+        "budget.*": ["budget.unit"], "metric.*": ["metric.api.p95_ms", "metric.never"]})
     assert gates["metric.api.p95_ms"].message == "p95 of 3 samples = 612 >= 500 (limit p95 < 500)"
     assert gates["metric.never"].status == "not_evaluated"
     assert (gates["tests.flaky"].status, gates["tests.quarantine"].status) == ("fail", "fail")
@@ -178,25 +182,26 @@ def test_evaluate_run_summary(tmp_path: Path) -> None:
 
 
 def test_off_gates_are_not_emitted(tmp_path: Path) -> None:
-    eng = engine(tmp_path, {"gates": {g: "off" for g in (
-        "tests.flaky", "static.complexity", "static.duplication", "static.security",
-        "static.audit")}})
+    # every gate [tool.pyramid.gates] can switch off
+    off = {spec.id for spec in discover() if spec.configurable}
+    eng = engine(tmp_path, {"gates": dict.fromkeys(off, "off")})
     gates = eng.evaluate(run_summary(security=True)).gates
-    # the pass rate and the budgets cannot be switched off here: they are the run itself
-    assert [g.id for g in gates] == [
-        "tests.pass_rate", "budget.unit", "budget.security", "tests.pytest_status"
-    ]
+    # the pass rate, the budgets and pytest's status cannot be switched off here: they are
+    # the run itself
+    assert [g.id for g in gates] == expected_gates(eng.setup, off=off, members={
+        "budget.*": ["budget.unit", "budget.security"], "metric.*": []})
+    assert {g.id for g in gates} >= {"tests.pass_rate", "tests.pytest_status"}
 
 
 def test_static_gates_without_source_are_not_evaluated(tmp_path: Path) -> None:
     eng = engine(tmp_path, {"gates": {"static.audit": "off", "tests.flaky": "off"}})
     everything = eng.evaluate(run_summary(security=True)).gates
     gates = [g for g in everything if g.id.startswith("static.")]
+    static = [spec.id for spec in discover()
+              if spec.id.startswith("static.") and spec.id != "static.audit"]
+    assert len(static) >= 3  # complexity, duplication, security at least
     assert [(g.id, g.status, g.on_missing) for g in gates] == [
-        ("static.complexity", "not_evaluated", "fail"),
-        ("static.duplication", "not_evaluated", "fail"),
-        ("static.security", "not_evaluated", "fail"),
-    ]
+        (gate_id, "not_evaluated", "fail") for gate_id in static]
     assert 'set top-level source = ["pkg"]' in gates[0].message
 
 

@@ -11,6 +11,7 @@ from pytest_pyramid.run.arrival import (
     Arrival,
     ArrivalSettings,
     arrival_of,
+    arrival_problem,
     arrives,
     attempts_needed,
     conftest_folders,
@@ -18,7 +19,7 @@ from pytest_pyramid.run.arrival import (
     upper_bound,
 )
 from pytest_pyramid.run.summary import TestOutcome
-from pytest_pyramid.verdict.records import arrival_problem, record
+from pytest_pyramid.verdict.records import record
 
 
 @pytest.mark.parametrize(("bound", "attempts"), [(0.1, 29), (0.05, 59), (0.5, 5), (0.01, 299)])
@@ -162,13 +163,15 @@ def test_arrival_of_reads_only_what_the_repeater_writes(
 def test_the_record_carries_the_arrival_and_every_reader_checks_it_alike() -> None:
     entry = record(outcome("passed", 29, 0))
     assert entry["arrival"] == {"repeats": 29, "failed": 0, "skipped": 0}
-    assert arrival_problem(entry["arrival"]) is None
+    assert arrival_problem(entry["arrival"], record=True) is None
     for bad in ({"repeats": 1}, {"repeats": 1, "failed": 2, "skipped": 0},
                 {"repeats": 1.0, "failed": 0, "skipped": 0}, {"repeats": 1, "failed": 0},
                 {"repeats": 1, "failed": 0, "skipped": 0, "extra": 1},
                 {"repeats": 1, "failed": 0, "skipped": 0, "needed": 29},  # the property's
                 {"repeats": 1, "failed": 0, "skipped": True}, [1, 0]):
-        assert arrival_problem(bad) is not None
+        assert arrival_problem(bad, record=True) is not None
+    # the one checker: the user property may carry the repeats the bound asked for
+    assert arrival_problem({"repeats": 1, "failed": 0, "skipped": 0, "needed": 29}) is None
     assert "arrival" not in record(TestOutcome("tests/test_b.py::test_b", "unit"))
 
 
