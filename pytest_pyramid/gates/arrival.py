@@ -8,7 +8,8 @@ rerun of it). Attempts that ended differently (a pass and a failure, or a skip b
 either) are proof of nondeterminism: the gate fails, and no quarantine entry excuses it
 (a test that arrives flaky is fixed before it lands, not quarantined).
 A test that passed every attempt has its flake rate bounded: ``upper_bound(passes)``; a
-tier whose budget share ran out before the bound reached the target is named, not failed.
+test whose tier's budget share ran out before the bound reached the target is unproven:
+the gate is ``not_evaluated`` naming it, and its ``on_missing`` policy decides.
 """
 
 from __future__ import annotations
@@ -102,8 +103,16 @@ def arrival_gate(
     else:
         message = (f"{_arrived(base, len(arrived), why_not)}, none contradicted itself; "
                    f"flake rate below {bound:.0%} (95%) for {len(arrived) - len(short)}")
-        if short:
-            message += (f"; {len(short)} not repeated enough within the budget share "
-                        f"(e.g. {short[0]})")
+    if short:
+        # missing evidence is never a pass: a test the budget share could not repeat to the
+        # bound is unproven, and the gate's on_missing policy decides (hostile case 170)
+        shown = ", ".join(short[:3]) + (f" and {len(short) - 3} more" if len(short) > 3 else "")
+        details["unproven"] = short
+        return GateResult(
+            id=GATE_ID, level=level, status="not_evaluated", actual=len(short), threshold=0,
+            message=(f"{message}; {len(short)} not repeated enough within the budget share "
+                     f"to bound their flake rate below {bound:.0%} (unproven: {shown}; raise "
+                     f"[tool.pyramid.flaky] arrival_share or the tier's budget)"),
+            on_missing=on_missing, details=details)
     return GateResult(id=GATE_ID, level=level, status="pass", actual=0, threshold=0,
                       message=message, on_missing=on_missing, details=details)

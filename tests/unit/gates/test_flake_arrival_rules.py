@@ -80,10 +80,14 @@ def test_the_gate_names_a_repeat_that_skipped() -> None:
     assert "(2 repeat(s), 0 failed, then a repeat skipped, then passed)" in result.message
 
 
-def test_the_gate_passes_and_names_a_test_not_repeated_enough() -> None:
-    result = arrival_gate([outcome("passed", 2, 0)], base="main", why_not="", bound=0.1)
-    assert result.status == "pass"
+def test_a_test_not_repeated_enough_is_unproven_not_passed() -> None:
+    # hostile case 170: "flake rate below 10% for 0" is no evidence; the policy decides
+    result = arrival_gate([outcome("passed", 2, 0)], base="main", why_not="", bound=0.1,
+                          on_missing="fail")
+    assert (result.status, result.actual, result.on_missing) == ("not_evaluated", 1, "fail")
     assert "1 not repeated enough within the budget share" in result.message
+    assert "unproven: tests/test_a.py::test_a" in result.message
+    assert result.details["unproven"] == ["tests/test_a.py::test_a"]
     tests = result.details["tests"]
     assert isinstance(tests, list)
     assert tests[0]["upper_bound"] == round(upper_bound(3), 4)
