@@ -277,9 +277,9 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.distributed:  # the processes that imported the code under test
-            from pytest_pyramid.run.loaded import foreign_code
+            from pytest_pyramid.run.loaded import loaded_code
 
-            self.facts.foreign_code = foreign_code(self.settings.source_paths, self.project_dir)
+            self.facts.loaded_code = loaded_code(self.settings.source_paths, self.project_dir)
         if not self.distributed:
             self.judging.files = judging_conftests(self.config)
         if self.is_worker:
@@ -318,6 +318,7 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             notes=list(self.notes),
             shard=self._shard_end() if self.shard is not None else None,
             invocation=self._invocation_record(),
+            loaded_code=dict(self.facts.loaded_code),
         )
 
     def _invocation_record(self) -> dict[str, Any] | None:
