@@ -160,11 +160,13 @@ def this_repository(folder: str, root: str, env: Mapping[str, str] | None) -> bo
 
 def commands(argv: Sequence[str]) -> list[list[str]]:
     """The command lines a process start runs: its own, or each simple command of a shell's
-    ``-c`` string (split at ``;``, ``&`` and ``|``; quoting as the shell reads it)."""
+    ``-c`` string or of ``os.system``'s one string (split at ``;``, ``&``, ``|`` and new
+    lines; quoting as the shell reads it)."""
     import shlex
 
-    if len(argv) > 2 and os.path.basename(argv[0]) in _SHELLS and "-c" in argv[1:-1]:
-        script = argv[argv.index("-c", 1) + 1]
+    shell = len(argv) > 2 and os.path.basename(argv[0]) in _SHELLS and "-c" in argv[1:-1]
+    if shell or (len(argv) == 1 and " " in argv[0]):
+        script = argv[argv.index("-c", 1) + 1] if shell else argv[0]
         found = []
         for part in re.split(r"[;&|\n]+", script):
             try:

@@ -65,6 +65,7 @@ def test_an_existing_path_is_a_path_as_git_tells_them_apart(tmp_path: Path) -> N
     (["/bin/sh", "-c", "git show golden:a | sort; git status"],
      [["git", "show", "golden:a"], ["sort"], ["git", "status"]]),
     (["bash", "-c", "echo 'unbalanced"], []),
+    (["git show golden:a && true"], [["git", "show", "golden:a"], ["true"]]),  # os.system
 ])
 def test_a_shells_command_is_read_as_its_simple_commands(
     argv: list[str], lines: list[list[str]],
