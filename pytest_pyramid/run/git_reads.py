@@ -12,7 +12,8 @@ starts (audit events), so a ``git`` command on this repository is read as git re
 - a command that reads the objects its revision arguments name (``show``, ``cat-file``,
   ``diff``, ``log``, ``ls-tree``, ``rev-parse``, ``grep``, ``checkout`` ...) is allowed when
   every revision is HEAD (``HEAD``, ``@``, ``HEAD:path``, ``HEAD^{tree}``): the commit the
-  verdict names, which the run checks HEAD still is at its end. Another branch, a tag, a
+  verdict names (a test that moves HEAD does it with a revision, ``reset HEAD~1``, which is
+  named; a ``commit`` records only bytes the run read or made). Another branch, a tag, a
   commit id, ``HEAD~1``, the index (``:path``) or a reflog entry is named;
 - any other command (``stash``, ``notes``, ``describe``, ``fetch``, ``branch`` ...) reads
   refs or objects the tree does not name: named. An allow-list: a subcommand this table does
