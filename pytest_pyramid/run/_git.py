@@ -12,8 +12,10 @@ directory) rather than by removing known-bad names. ``GIT_NO_REPLACE_OBJECTS`` i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,7 +60,20 @@ def run_git(
     timeout: float = 60,
     input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``git -C cwd args`` with :func:`git_env`; raises OSError / TimeoutExpired as run does."""
+    """``git -C cwd args`` with :func:`git_env`; raises OSError / TimeoutExpired as run does.
+    The package's own git calls are not the tests' inputs: the closed world's recording is
+    paused in this thread meanwhile (by construction, not by a list of commands)."""
+    with _unrecorded():
+        return _run(cwd, args, env, timeout, input)
+
+
+def _unrecorded() -> contextlib.AbstractContextManager[None]:
+    recorder = sys.modules.get("pytest_pyramid.run.imported")  # loaded only when recording
+    return recorder.unrecorded() if recorder is not None else contextlib.nullcontext()
+
+
+def _run(cwd: Path, args: tuple[str, ...], env: Mapping[str, str] | None, timeout: float,
+         input: str | None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(cwd), *args],
         cwd=cwd,

@@ -57,7 +57,7 @@ class CollectionFacts(FactsRecord):
         "dropped_ids": "union",
         "duplicate_ids": "union",
         "ignored_sources": "union",
-        "foreign_code": "union",
+        "loaded_code": "union",
         "dropped": "max",
         "injected": "max",
         "deselected_elsewhere": "max",
@@ -85,8 +85,9 @@ class CollectionFacts(FactsRecord):
         self.addopts_deselected: Counter[str] = Counter()
         #: pytest's configuration file and conftest files that git ignores
         self.ignored_sources: list[str] = []
-        #: the project's own packages imported from elsewhere, or from unchecked bytecode
-        self.foreign_code: list[str] = []
+        #: raw facts: the modules of the project's own packages the processes loaded, where
+        #: from and from which unchecked bytecode (``run/loaded.py``: judged at the end)
+        self.loaded_code: dict[str, str | None] = {}
         #: tests collected from outside the rootdir
         self.outside = 0
         #: tier -> test modules skipped at import (counted where reports arrive: the

@@ -57,7 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import unfollowed
+from pytest_pyramid.run import git_reads, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -481,6 +481,10 @@ class ImportRecorder:
             unfollowed.record(unfollowed.started_words(texts), lambda t: self.scope.real(
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
                 self.seen.unverifiable, command=event == "os.system", named=tokens)
+            # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
+            git_reads.record([t for t in map(_text, argv) if t], where or os.getcwd(),
+                             args[3] if event == "subprocess.Popen" else None,
+                             os.path.realpath(self.scope.roots[0]), self.seen.unverifiable)
         finally:
             self._local.quiet = False
 

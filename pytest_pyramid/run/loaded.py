@@ -8,18 +8,27 @@ Two ways they part: the project's packages imported from somewhere else (``PYTHO
 packages (folders with ``__init__.py`` at the project's root and under ``src/`` that git
 tracks): an installed copy shadowing the tree is found without configuration. The rest of
 the environment is not the code a verdict names.
+
+One route: each process records raw facts (:func:`loaded_code`: every imported module of the
+project's packages, the file it came from and the unchecked bytecode it ran), xdist workers
+ship them, a CI shard's partial carries them, and one function (:func:`foreign_problems`)
+judges them for the writer, for a shard and again in ``pyramid merge`` (with the merge's own
+configuration and checkout), so a partial edited to say "no findings" still names them.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
     from pathlib import Path
     from types import ModuleType
+
+    from pytest_pyramid.run.summary import Problem
 
 #: the pyc header flag bits (PEP 552): hash-based, and whether the hash is checked
 _HASH_BASED = 0b01
@@ -52,16 +61,76 @@ def hash_pyc_unchecked(flags: int) -> bool:
     return not flags & _CHECK_SOURCE and mode != "always"
 
 
+#: a process's raw facts on the modules it loaded: ``"MODULE:FILE"`` -> the unchecked
+#: bytecode it ran from (None: none). FILE is relative to the project's folder (POSIX) when
+#: inside it, else absolute; the key holds both so that the xdist controller's union keeps a
+#: module two processes loaded from two places (``run/facts.py``'s ``union`` of a mapping)
+LoadedCode = dict[str, "str | None"]
+
+
+def loaded_code(source_paths: Iterable[str], rootdir: Path,
+                modules: Mapping[str, ModuleType] | None = None) -> LoadedCode:
+    """Raw facts: every imported module of the project's packages (``source_paths``, or the
+    tracked top-level ones by default) with where it was loaded from. Once per process, at
+    its session end."""
+    entries = list(source_paths) or default_packages(rootdir)
+    names = {_top_name(rootdir, entry) for entry in entries}
+    root = os.path.realpath(rootdir)
+    found: LoadedCode = {}
+    for name, module in list((sys.modules if modules is None else modules).items()):
+        if module is None or name.partition(".")[0] not in names:
+            continue
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue  # a namespace package: its modules are checked one by one
+        cached = getattr(getattr(module, "__spec__", None), "cached", None)
+        unchecked = _shown(os.path.realpath(cached), root) if cached and _unchecked_pyc(
+            cached) else None
+        found[f"{name}:{_shown(os.path.realpath(file), root)}"] = unchecked
+    return found
+
+
+def _shown(real: str, root: str) -> str:
+    """``real`` relative to ``root`` (POSIX) when inside it, else as it is."""
+    if real == root or real.startswith(root + os.sep):
+        return os.path.relpath(real, root).replace(os.sep, "/")
+    return real
+
+
+def _top_name(rootdir: Path, entry: str) -> str:
+    path = (rootdir / entry).resolve()
+    return path.stem if path.suffix == ".py" else path.name
+
+
+def foreign_problems(loaded: object, source_paths: Iterable[str], rootdir: Path
+                     ) -> list[Problem]:
+    """The one judgement of a run's loaded code: the writer's of its processes' union, a
+    shard's of its own, and ``pyramid merge``'s of each shard's raw facts (with the merge's
+    configuration and checkout: what a partial claims for itself is not taken)."""
+    from pytest_pyramid.run.collection import shown_paths
+
+    if not isinstance(loaded, Mapping):
+        return [{"kind": "foreign_code", "message": "no facts on the modules the run loaded "
+                 "were recorded (a partial of an older version, or an edited one): the code "
+                 "under test is not vouched for"}]
+    reasons = foreign_code(loaded, source_paths, rootdir)
+    if not reasons:
+        return []
+    return [{"kind": "foreign_code",
+             "message": f"the code under test is not the tree's: {shown_paths(reasons)}"}]
+
+
 def foreign_code(
+    loaded: Mapping[str, object],
     source_paths: Iterable[str],
     rootdir: Path,
-    modules: Mapping[str, ModuleType] | None = None,
 ) -> list[str]:
-    """Why the imported code of the project's own packages is not the tree's, if it is not.
-    Without ``source_paths`` the project's own are its tracked top-level packages."""
+    """Why the loaded code of the project's own packages (raw facts: :func:`loaded_code`) is
+    not the tree's, if it is not. Without ``source_paths`` the project's own are its tracked
+    top-level packages."""
     declared = list(source_paths)
     entries = declared or default_packages(rootdir)
-    found = _foreign(entries, rootdir, sys.modules if modules is None else modules)
+    found = _foreign(entries, rootdir, loaded)
     if declared or not found:
         return sorted(message for _, message in found)
     # a folder is the project's package only when git tracks it (asked only now: rare)
@@ -106,34 +175,28 @@ def _own_code(entry: os.DirEntry[str]) -> bool:
             and entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")))
 
 
-def _foreign(entries: Iterable[str], rootdir: Path, modules: Mapping[str, ModuleType]
+def _foreign(entries: Iterable[str], rootdir: Path, loaded: Mapping[str, object]
              ) -> list[tuple[str, str]]:
-    """(source entry, why) for each imported module of these packages that is not the
-    tree's code."""
+    """(source entry, why) for each loaded module of these packages that is not the tree's
+    code."""
+    root = os.path.realpath(rootdir)
     dirs: dict[str, list[tuple[str, str]]] = {}  # top-level name -> [(folder, entry)]
     for entry in entries:
         path = (rootdir / entry).resolve()
         name = path.stem if path.suffix == ".py" else path.name
-        dirs.setdefault(name, []).append((str(path), entry))
-    if not dirs:
-        return []
+        dirs.setdefault(name, []).append((_shown(str(path), root), entry))
     found = []
-    for name, module in list(modules.items()):
+    for key, unchecked in sorted(loaded.items()):
+        name, _, file = str(key).partition(":")
         where = dirs.get(name.partition(".")[0])
-        if where is None or module is None:
-            continue
-        file = getattr(module, "__file__", None)
-        if not file:
-            continue  # a namespace package: its modules are checked one by one
-        real = os.path.realpath(file)
+        if where is None:
+            continue  # not one of the project's packages here
         entry = where[0][1]
-        if not any(real == folder or real.startswith(folder + os.sep) for folder, _ in where):
-            found.append((entry, f"{name} was imported from {real}, not from the project's "
+        if not any(file == folder or file.startswith(folder + "/") for folder, _ in where):
+            found.append((entry, f"{name} was imported from {file}, not from the project's "
                           "source"))
             continue
-        spec = getattr(module, "__spec__", None)
-        cached = getattr(spec, "cached", None)
-        if cached and _unchecked_pyc(cached):
+        if unchecked is not None:
             found.append((entry, f"{name} ran from bytecode Python does not check against "
-                          f"its source ({cached})"))
+                          f"its source ({unchecked})"))
     return found

@@ -329,13 +329,24 @@ class PluginsSeen(FactsRecord):
         #: a plugin's record (JSON, keys sorted) -> the record
         self.plugins: dict[str, dict[str, Any]] = {}
         self.declared: set[str] = set()
+        #: the plugin objects registered when this process last looked (not shipped)
+        self._looked_at: set[int] = set()
 
     def observe(self, manager: Any, repository: Path) -> None:
-        """This process's registered plugins, now (once, at the end of its collection)."""
+        """This process's registered plugins, now (at the end of its collection, and for
+        each plugin registered after it)."""
+        self._looked_at = {id(p) for p in manager.get_plugins()}
         plugins, declared = plugin_record(manager, repository)
         for plugin in plugins:
             self.plugins.setdefault(json.dumps(plugin, sort_keys=True), plugin)
         self.declared.update(declared)
+
+    def observe_at_end(self, manager: Any, repository: Path) -> None:
+        """The plugin set again at the session's end, in every process: a plugin no
+        registration hook announced is judged too (only when the set changed: the record is
+        not made twice for nothing)."""
+        if {id(p) for p in manager.get_plugins()} - self._looked_at:
+            self.observe(manager, repository)
 
     def fold_into(self, record: dict[str, Any]) -> None:
         """Add what the processes saw to the invocation ``record`` (the start's plugins

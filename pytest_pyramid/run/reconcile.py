@@ -107,8 +107,10 @@ class Reconciliation:
         of the suite than it seems to, found from what the run saw."""
         facts = self.facts
         problems = self._setup_problems()
-        problems.extend(naming("foreign_code", facts.foreign_code,
-                               "the code under test is not the tree's"))
+        from pytest_pyramid.run.loaded import foreign_problems
+
+        problems.extend(foreign_problems(facts.loaded_code, self.settings.source_paths,
+                                         self.project_dir))
         reasons = self._narrowed(run)
         run.filter_reasons.extend(reasons)
         problems.extend({"kind": "narrowed", "message": r} for r in reasons)

@@ -89,6 +89,8 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         #: the plugins registered at the end of collection, in every process (workers ship)
         self.plugins_seen = PluginsSeen()
         register_facts(facts_registry(config), "plugins", self.plugins_seen)
+        #: once collection ended: each plugin registered from then on is judged as it comes
+        self._plugins_late = False
         self._relpaths: dict[Path, str | None] = {}
         self._own_deselection = False
         #: every node id pytest collected (from the collect reports, before any hook edits it)
@@ -226,10 +228,20 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
                 tier = self.router.tier_for(nodeid) or self.settings.default_tier
             self.facts.skipped_modules[tier] += 1
 
+    @pytest.hookimpl
+    def pytest_plugin_registered(self, manager: pytest.PytestPluginManager) -> None:
+        """A plugin registered while tests run (by a test, a fixture, a hook) is judged as
+        one registered at collection, when it comes: one a test registers and removes again
+        is gone by the run's end. Before collection ends its end's observation sees them all
+        (pluggy replays this hook for every earlier plugin: nothing to do per plugin then)."""
+        if self._plugins_late:
+            self.plugins_seen.observe(manager, self.project_dir)
+
     @pytest.hookimpl(trylast=True)  # after every plugin changed the list
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # every conftest is imported now: what registered a plugin since the start is seen
         self.plugins_seen.observe(self.config.pluginmanager, self.project_dir)
+        self._plugins_late = True
         items = session.items
         # a test run by id (file.py::test) has no module report: its file was still seen
         ids = [item.nodeid for item in items]
@@ -276,10 +288,12 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # the plugin set again at the end, in every process (a worker ships it below)
+        self.plugins_seen.observe_at_end(self.config.pluginmanager, self.project_dir)
         if not self.distributed:  # the processes that imported the code under test
-            from pytest_pyramid.run.loaded import foreign_code
+            from pytest_pyramid.run.loaded import loaded_code
 
-            self.facts.foreign_code = foreign_code(self.settings.source_paths, self.project_dir)
+            self.facts.loaded_code = loaded_code(self.settings.source_paths, self.project_dir)
         if not self.distributed:
             self.judging.files = judging_conftests(self.config)
         if self.is_worker:
@@ -318,6 +332,7 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             notes=list(self.notes),
             shard=self._shard_end() if self.shard is not None else None,
             invocation=self._invocation_record(),
+            loaded_code=dict(self.facts.loaded_code),
         )
 
     def _invocation_record(self) -> dict[str, Any] | None:

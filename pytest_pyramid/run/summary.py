@@ -217,6 +217,9 @@ class RunEnd:
     shard: ShardEnd | None = None
     #: what reached the run and where from (``run/invocation.py``), for the verdict's ``run``
     invocation: dict[str, Any] | None = None
+    #: the modules of the project's packages the processes loaded (``run/loaded.py``): raw
+    #: facts a shard's partial carries for ``pyramid merge`` to judge again
+    loaded_code: dict[str, str | None] | None = None
 
     def close(self, run: RunSummary) -> None:
         """Put how the run ended into its summary, before anything is judged on it."""

@@ -602,13 +602,15 @@ def merged_invocation_record(
     return {**own, "exclusions": exclusions, "shards": shards}
 
 
-def merged_code(shard_set: ShardSet, toplevel: str | None,
-                project_dir: Path) -> tuple[CodeSeen | None, list[Problem]]:
+def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,
+                source_paths: Sequence[str] = ()) -> tuple[CodeSeen | None, list[Problem]]:
     """The union of every shard's closed world (raw facts), placed in the merge's checkout,
     for the writer's check (``verdict/assemble.py: closed_world_problems``); the same file
     read with different bytes by two shards is a finding (``CodeSeen.update``). A shard
     without these facts, or whose facts do not list the files its own tests came from, is
-    not vouched for."""
+    not vouched for. The modules of the project's packages each shard loaded are judged
+    again by the writer's function (``run/loaded.py: foreign_problems``), with the merge's
+    ``source_paths`` and checkout."""
     from pytest_pyramid.run.imported import CodeFacts, CodeSeen
 
     if toplevel is None:
@@ -616,7 +618,7 @@ def merged_code(shard_set: ShardSet, toplevel: str | None,
     root = os.path.realpath(toplevel)
     seen = CodeSeen()
     union = CodeFacts(seen)  # the policy xdist workers' records are combined by
-    problems: list[Problem] = []
+    problems = _loaded_problems(shard_set, project_dir, source_paths)
     for partial in shard_set.finished:
         facts = partial.data.get("closed_world")
         files = facts.get("files") if isinstance(facts, Mapping) else None
@@ -636,6 +638,23 @@ def merged_code(shard_set: ShardSet, toplevel: str | None,
                              f"collected from ({', '.join(unlisted[:SHOWN])}): the code it ran "
                              "is not named"})
     return seen, problems
+
+
+def _loaded_problems(shard_set: ShardSet, project_dir: Path,
+                     source_paths: Sequence[str]) -> list[Problem]:
+    """Each shard's loaded modules judged as its own run judged them (so the same finding
+    reads the same and is said once; a partial edited to drop it still names it)."""
+    from pytest_pyramid.run.loaded import foreign_problems
+    from pytest_pyramid.verdict.assemble import said_once
+
+    found: dict[tuple[str, str], list[str]] = {}
+    for partial in shard_set.finished:
+        facts = partial.data.get("closed_world")
+        if not isinstance(facts, Mapping):
+            continue  # named once already: no closed-world facts at all
+        for problem in foreign_problems(facts.get("loaded"), source_paths, project_dir):
+            found.setdefault((problem["kind"], problem["message"]), []).append(partial.label)
+    return said_once(found, len(shard_set.finished))
 
 
 def _unlisted_test_files(partial: Partial, files: Mapping[str, object], root: str,
@@ -800,7 +819,8 @@ def judge_merged(
     if extra:
         sections.append(("shards' plugins", extra))
     invocations = shard_invocations(shard_set, project_dir, settings, diff_base)
-    code_seen, code_problems = merged_code(shard_set, local.toplevel, project_dir)
+    code_seen, code_problems = merged_code(shard_set, local.toplevel, project_dir,
+                                           settings.source_paths)
     problems.extend(code_problems)
     limits: dict[str, float | None] = {}
     required: list[str] = []

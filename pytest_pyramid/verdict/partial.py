@@ -147,9 +147,12 @@ def write_placeholder_partial(path: Path, index: int, total: int, source: str,
     write_json_atomic(path, placeholder_partial(index, total, source, reason))
 
 
-def code_facts(seen: CodeSeen | None, toplevel: str | None) -> dict[str, Any] | None:
+def code_facts(seen: CodeSeen | None, toplevel: str | None,
+               loaded: Mapping[str, str | None] | None = None) -> dict[str, Any] | None:
     """The closed world's raw facts as a partial carries them: paths relative to the
-    shard's checkout (the merge's is elsewhere); None when nothing was recorded."""
+    shard's checkout (the merge's is elsewhere), and the modules of the project's packages
+    the shard loaded (``run/loaded.py``; ``loaded``: absent when not recorded); None when
+    nothing was recorded."""
     if seen is None or toplevel is None:
         return None
     root = os.path.realpath(toplevel)
@@ -157,8 +160,12 @@ def code_facts(seen: CodeSeen | None, toplevel: str | None) -> dict[str, Any] | 
     def rel(path: str) -> str:
         return os.path.relpath(path, root).replace(os.sep, "/")
 
-    return {"files": {rel(path): blob for path, blob in sorted(seen.files.items())},
-            "unverifiable": {rel(path): why for path, why in sorted(seen.unverifiable.items())}}
+    facts: dict[str, Any] = {
+        "files": {rel(path): blob for path, blob in sorted(seen.files.items())},
+        "unverifiable": {rel(path): why for path, why in sorted(seen.unverifiable.items())}}
+    if loaded is not None:
+        facts["loaded"] = dict(sorted(loaded.items()))
+    return facts
 
 
 def build_partial(

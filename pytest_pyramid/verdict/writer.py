@@ -334,7 +334,7 @@ class VerdictWriter:
             python_version=python_version(),
             pytest_version=pytest.__version__,
             invocation=end.invocation,
-            closed_world=code_facts(self._code_seen(), git.toplevel),
+            closed_world=code_facts(self._code_seen(), git.toplevel, end.loaded_code),
         )
         write_json_atomic(path, partial)
         status = end.exitstatus

@@ -287,3 +287,46 @@ def test_a_shards_narrowing_is_a_raw_fact_the_merge_judges_again(
     assert verdict["decision"] == "incomplete"
     assert any("--confcutdir tests: conftest files above it were not loaded" in m
                for m in messages(verdict, "narrowed")), verdict["completeness"]
+
+
+#: a test module that loads the project's package ``mypkg`` from a copy outside its folder
+LOADS_A_COPY = """
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "elsewhere"))
+import mypkg
+def test_a(): assert mypkg.VALUE == 2
+def test_b(): pass
+"""
+
+
+def test_a_shards_loaded_modules_are_raw_facts_the_merge_judges_again(
+    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The project's package loaded from a copy elsewhere (issue 19 section 2's foreign
+    code) travels as raw facts (``closed_world.loaded``): partials edited to say nothing
+    still merge to ``incomplete``, named by the writer's own function
+    (``run/loaded.py: foreign_problems``), and a partial without them is not vouched for.
+    Serial shards only: the xdist workers' union of the same facts is
+    tests/integration/run/test_default_source.py's ``n2`` rows (CI time)."""
+    (project / "mypkg").mkdir()
+    (project / "mypkg/__init__.py").write_text("VALUE = 1\n")
+    (project / "elsewhere/mypkg").mkdir(parents=True)
+    (project / "elsewhere/mypkg/__init__.py").write_text("VALUE = 2\n")
+    (project / "tests/unit/test_u.py").write_text(LOADS_A_COPY)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a copy of the package elsewhere")
+    shards(pytester, ())
+    edit(project, 1, say_nothing)
+
+    def drop_facts(data: dict[str, Any]) -> None:
+        say_nothing(data)
+        del data["closed_world"]["loaded"]
+
+    edit(project, 2, drop_facts)
+    verdict = merge(capsys, read_verdict)
+    assert verdict["decision"] == "incomplete"
+    said = messages(verdict, "foreign_code")
+    assert any(m.startswith("shard 1/2: the code under test is not the tree's: mypkg was "
+                            "imported from elsewhere/mypkg/__init__.py") for m in said), said
+    assert any(m.startswith("shard 2/2: no facts on the modules the run loaded") for m in said)

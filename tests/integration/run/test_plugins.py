@@ -221,18 +221,31 @@ def pytest_collection_modifyitems(config, items):
 """
 
 
+#: a test that registers an installed module nobody declared while it runs, and removes it
+#: again: gone by the run's end, so only the registration itself can be judged
+IN_A_TEST = """
+def test_registers(pytestconfig):
+    import iniconfig
+    pytestconfig.pluginmanager.register(iniconfig, "in_a_test")
+    pytestconfig.pluginmanager.unregister(name="in_a_test")
+"""
+
+
 @WORKERS
-def test_a_plugin_registered_during_collection_is_judged(
+def test_a_plugin_registered_during_collection_or_while_tests_run_is_judged(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
     workers: int,
 ) -> None:
+    """After collection, every registration is judged as it comes (``run/plugins.py``'s one
+    judgement), in every process; a worker ships what it saw."""
     _project(make_project, pytester, files={"tests/integration/conftest.py": LATE,
-                                            "tests/integration/test_net.py": "def test_n(): "
-                                            "pass\n"})
+                                            "tests/integration/test_net.py": IN_A_TEST})
     _run(pytester, workers)
     data = read_verdict()
     assert data["decision"] == "incomplete"
-    assert any("plugin late (distribution attrs) is registered but not declared" in r
-               for r in data["reasons"]), data["reasons"]
+    for name, dist in (("late", "attrs"), ("in_a_test", "iniconfig")):
+        assert any(f"plugin {name} (distribution {dist}) is registered but not declared" in r
+                   for r in data["reasons"]), data["reasons"]
     recorded = {p["name"]: p for p in data["run"]["invocation"]["plugins"]}
     assert recorded["late"]["code"][0]["distribution"] == "attrs"
+

@@ -1,0 +1,85 @@
+"""Case 148: what a ``git`` command the tests start reads beyond the commit the verdict names
+(``run/git_reads.py``), as git reads its command line. Pure rows; the recorder's end to end
+is tests/integration/run/test_git_reads.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.run.git_reads import commands, reads, this_repository
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    # reads the working tree, the index or HEAD only
+    (["git", "status", "--porcelain"], []),
+    (["git", "ls-files", "-z"], []),
+    (["git", "-C", "sub", "add", "x"], []),
+    (["git", "commit", "-qm", "msg"], []),
+    (["/usr/bin/git", "rev-parse", "--show-toplevel"], []),
+    (["git", "show", "HEAD:expected.txt"], []),
+    (["git", "cat-file", "-p", "HEAD^{tree}"], []),
+    (["git", "cat-file", "blob", "@:expected.txt"], []),
+    (["git", "log", "-n", "5", "--format=%H"], []),  # HEAD by default; 5 is -n's value
+    (["git", "diff", "--stat"], []),
+    (["git", "grep", "needle"], []),  # the pattern is no revision
+    (["git", "diff", "HEAD", "--", "golden"], []),  # after --: paths
+    # names another object
+    (["git", "show", "golden:expected.txt"], ["golden:expected.txt"]),
+    (["git", "--no-pager", "-c", "x.y=1", "show", "v1.0"], ["v1.0"]),
+    (["git", "diff", "main..HEAD"], ["main"]),
+    (["git", "log", "^origin/main", "HEAD"], ["origin/main"]),
+    (["git", "show", "HEAD~1:expected.txt"], ["HEAD~1:expected.txt"]),
+    (["git", "show", ":expected.txt"], [":expected.txt"]),  # the index, not the tree
+    (["git", "cat-file", "-p", "0123abcd"], ["0123abcd"]),
+    (["git", "grep", "-e", "needle", "golden"], ["golden"]),
+    (["git", "checkout", "golden", "--", "expected.txt"], ["golden"]),
+    (["git", "cat-file", "--batch"], ["git cat-file --batch (object names from its input)"]),
+    # reads other refs or objects by what it is
+    (["git", "stash", "show", "-p"], ["git stash"]),
+    (["git", "notes", "show"], ["git notes"]),
+    (["git", "describe", "--tags"], ["git describe"]),
+    (["git", "frobnicate"], ["git frobnicate"]),  # not in the table: named
+    # not git
+    (["python", "show", "golden:x"], []),
+    (["git"], []),
+])
+def test_what_a_git_command_reads_beyond_head(
+    tmp_path: Path, argv: list[str], named: list[str],
+) -> None:
+    assert reads(argv, str(tmp_path)) == named
+
+
+def test_an_existing_path_is_a_path_as_git_tells_them_apart(tmp_path: Path) -> None:
+    (tmp_path / "expected.txt").write_text("42\n")
+    assert reads(["git", "log", "expected.txt"], str(tmp_path)) == []
+    assert reads(["git", "log", "missing.txt"], str(tmp_path)) == ["missing.txt"]
+
+
+@pytest.mark.parametrize(("argv", "lines"), [
+    (["git", "show", "x"], [["git", "show", "x"]]),
+    (["/bin/sh", "-c", "git show golden:a | sort; git status"],
+     [["git", "show", "golden:a"], ["sort"], ["git", "status"]]),
+    (["bash", "-c", "echo 'unbalanced"], []),
+    (["git show golden:a && true"], [["git", "show", "golden:a"], ["true"]]),  # os.system
+])
+def test_a_shells_command_is_read_as_its_simple_commands(
+    argv: list[str], lines: list[list[str]],
+) -> None:
+    assert commands(argv) == lines
+
+
+def test_only_a_git_command_on_this_repository_counts(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "tests/other/.git").mkdir(parents=True)  # a repository a test made inside
+    real = str(root.resolve())
+    assert this_repository(str(root / "tests"), real, None)
+    assert not this_repository(str(root / "tests/other"), real, None)
+    assert not this_repository(str(tmp_path), real, None)
+    assert this_repository(str(tmp_path), real, {"GIT_DIR": str(root / ".git")})
+    assert not this_repository(str(root), real, {"GIT_DIR": str(tmp_path / "x/.git")})
