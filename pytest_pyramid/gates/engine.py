@@ -140,12 +140,16 @@ def gates_schema(specs: Sequence[GateSpec]) -> dict[str, Any]:
 
 @dataclass
 class Evaluation:
+    """What every active gate gave for one run: results and verdict sections."""
+
     gates: list[GateResult]
     sections: dict[str, object]
 
 
 @dataclass(frozen=True)
 class Prepared:
+    """A gate spec with its configuration and the state its ``prepare`` read."""
+
     spec: GateSpec
     config: GateConfig
     state: object

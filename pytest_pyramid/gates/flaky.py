@@ -41,6 +41,8 @@ QUARANTINE_GATE = "tests.quarantine"
 
 @dataclass(frozen=True)
 class QuarantineEntry:
+    """One ``[[tool.pyramid.quarantine]]`` entry: a test excused until it expires."""
+
     test: str
     owner: str
     expires: dt.date

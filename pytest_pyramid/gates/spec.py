@@ -48,6 +48,8 @@ def one_of(*choices: str) -> OptionSchema:
 
 @dataclass(frozen=True)
 class Option:
+    """One configurable option of a gate: its default and the schema of its values."""
+
     default: object
     #: what the option accepts; ``[tool.pyramid.gates]`` is validated against it
     schema: OptionSchema = field(hash=False)

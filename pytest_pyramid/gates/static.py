@@ -40,6 +40,8 @@ _SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", ".tox", ".nox", 
 
 @dataclass(frozen=True)
 class StaticSettings:
+    """``[tool.pyramid.static]`` after the schema: when and how the static gates run."""
+
     enabled: bool | Literal["auto"] = "auto"
     tier: str = "security"
     cache: bool = True

@@ -41,6 +41,8 @@ def _in_venv(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class ScanRules:
+    """How test files are found on disk: pytest's patterns, and what is left out."""
+
     python_files: tuple[str, ...] = DEFAULT_PYTHON_FILES
     #: pytest's own exclusions; a tier's folders are scanned without them (hidden folders and
     #: ``__pycache__`` aside), so a conftest or an ini that stops pytest from entering a tier's

@@ -29,6 +29,8 @@ NO_LIMIT = 0.0
 
 @dataclass(frozen=True)
 class LimitPlan:
+    """Per-test time limits by tier, and how they reach pytest-timeout."""
+
     #: what pytest-timeout's default becomes (``None``: leave it alone)
     default: float | None
     #: tier -> limit for the marker its tests carry (``NO_LIMIT`` lifts the default)

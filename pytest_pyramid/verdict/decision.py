@@ -103,6 +103,8 @@ def partial_run(verdict: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Judgement:
+    """The decision a verdict's own fields give, with its reasons, most serious first."""
+
     decision: Decision
     reasons: list[str]
     #: gate ids by effect, for messages and exit codes

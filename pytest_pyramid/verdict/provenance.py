@@ -68,6 +68,8 @@ _GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class GitInfo:
+    """The repository state a run names: its commit, branch and the tree it tested."""
+
     commit: str | None = None
     commit_time: str | None = None
     branch: str | None = None

@@ -81,6 +81,8 @@ def slowest_per_tier(
 
 @dataclass
 class ModuleRow:
+    """One test module's row in a report: its tier, counts by outcome and time."""
+
     module: str
     tier: str
     counts: dict[str, int] = field(default_factory=dict)

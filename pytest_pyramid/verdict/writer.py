@@ -95,6 +95,8 @@ def write_placeholder(path: Path, reason: str, *, selected: Sequence[str] = ()) 
 
 @dataclass
 class FinishResult:
+    """The verdict a finished run wrote, the exit status it sets and notes to print."""
+
     verdict: Verdict
     exitstatus: int
     notes: list[str]
