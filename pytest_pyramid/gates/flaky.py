@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
@@ -39,7 +39,7 @@ FLAKY_GATE = "tests.flaky"
 QUARANTINE_GATE = "tests.quarantine"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuarantineEntry:
     """One ``[[tool.pyramid.quarantine]]`` entry: a test excused until it expires."""
 

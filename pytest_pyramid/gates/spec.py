@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid._record import record
 
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings
@@ -46,7 +48,7 @@ def one_of(*choices: str) -> OptionSchema:
     return {"type": "string", "enum": list(choices)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
     """One configurable option of a gate: its default and the schema of its values."""
 
@@ -55,7 +57,7 @@ class Option:
     schema: OptionSchema = field(hash=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateConfig:
     """A gate's level, missing-data policy and options after ``[tool.pyramid.gates]``."""
 
@@ -181,7 +183,7 @@ def resolve(ref: Ref) -> Callable[..., Any]:
     return function
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateSpec:
     """One gate (or a family such as ``budget.*`` whose ids the gate itself names)."""
 

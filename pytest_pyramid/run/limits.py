@@ -15,9 +15,10 @@ tests carry a marker.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
+from pytest_pyramid._record import record
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 NO_LIMIT = 0.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LimitPlan:
     """Per-test time limits by tier, and how they reach pytest-timeout."""
 
