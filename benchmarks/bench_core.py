@@ -219,6 +219,7 @@ def startup(tmp: str, rounds: int) -> None:
             print(f"  {name:<18} CPU median {other * 1000:6.1f} ms vs bare {base * 1000:6.1f} ms"
                   f"   per-round median {delta * 1000:+6.1f} ms")
         print("  target: active <= bare + 60 ms")
+        print(f"  load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     calls(root, bare, WITH_CACHE)  # warm the bytecode cache
     counted = {"bare": calls(root, bare, WITH_CACHE), "active": calls(root, active, WITH_CACHE)}
     print("  Python function calls: " + ", ".join(

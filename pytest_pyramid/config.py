@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.results import Level
     from pytest_pyramid.schema_passes import SchemaPasses
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TierDefault:
     budget_s: float
     description: str
@@ -40,7 +41,7 @@ ALL_GROUP = "all"
 DEFAULT_VERDICT = "pyramid-verdict.json"
 BUDGET_WARN_RATIO = 0.9
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TierSpec:
     name: str
     order: int
@@ -53,7 +54,7 @@ class TierSpec:
     markers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """The validated ``[tool.pyramid]`` table; ``raw`` is kept for the sections other parts own."""
 

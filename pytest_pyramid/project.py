@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError, PyramidError
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def _pytest_options(path: Path, section: str | None) -> Mapping[str, Any] | None
     return dict(parser.items(section))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProjectFile:
     """The file that configures pytest-pyramid, and its table."""
 
@@ -205,7 +206,7 @@ def named(path: Path) -> ProjectFile:
     return ProjectFile(path, table)
 
 
-@dataclass
+@record
 class Project:
     """A located project; each part is validated once, when first asked for."""
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
+from pytest_pyramid._record import record
 from pytest_pyramid.config_schema import check
 from pytest_pyramid.gates.spec import Context, GateConfig, GateSpec, Setup, resolve
 from pytest_pyramid.results import LEVELS, ON_MISSING
@@ -138,14 +138,18 @@ def gates_schema(specs: Sequence[GateSpec]) -> dict[str, Any]:
     }
 
 
-@dataclass
+@record
 class Evaluation:
+    """What every active gate gave for one run: results and verdict sections."""
+
     gates: list[GateResult]
     sections: dict[str, object]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Prepared:
+    """A gate spec with its configuration and the state its ``prepare`` read."""
+
     spec: GateSpec
     config: GateConfig
     state: object

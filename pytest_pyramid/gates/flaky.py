@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.results import GateResult, Level, OnMissing
 
@@ -52,8 +52,10 @@ def utc_today(now: float | None = None) -> dt.date:
     return dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class QuarantineEntry:
+    """One ``[[tool.pyramid.quarantine]]`` entry: a test excused until it expires."""
+
     test: str
     owner: str
     expires: dt.date

@@ -12,12 +12,13 @@ folder for a gate (docs/architecture.md counts the crossings).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pyramid._record import record
 from pytest_pyramid.results import GateResult
 from pytest_pyramid.run.stash import RUN_END_KEY, RUN_KEY
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.run.summary import RunSummary
 
 
-@dataclass
+@record
 class Judged:
     """What the gates stage hands the verdict stage about a finished run."""
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid._record import record
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -47,14 +49,16 @@ def one_of(*choices: str) -> OptionSchema:
     return {"type": "string", "enum": list(choices)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
+    """One configurable option of a gate: its default and the schema of its values."""
+
     default: object
     #: what the option accepts; ``[tool.pyramid.gates]`` is validated against it
     schema: OptionSchema = field(hash=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateConfig:
     """A gate's level, missing-data policy and options after ``[tool.pyramid.gates]``."""
 
@@ -185,7 +189,7 @@ def resolve(ref: Ref) -> Callable[..., Any]:
     return function
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateSpec:
     """One gate (or a family such as ``budget.*`` whose ids the gate itself names)."""
 

@@ -21,10 +21,10 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.globs import glob_match
 from pytest_pyramid.results import GateResult, Level, OnMissing, Status
@@ -38,8 +38,10 @@ _SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", ".tox", ".nox", 
                         ".mypy_cache", ".ruff_cache", ".pytest_cache", ".pyramid", "build", "dist"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StaticSettings:
+    """``[tool.pyramid.static]`` after the schema: when and how the static gates run."""
+
     enabled: bool | Literal["auto"] = "auto"
     tier: str = "security"
     cache: bool = True
@@ -194,7 +196,7 @@ def gate_from_json(data: Mapping[str, object]) -> GateResult | None:
 # -- running a static gate (shared by the four static gate specs) -------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StaticInputs:
     """What the static gates of one run share, computed once."""
 

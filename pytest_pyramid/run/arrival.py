@@ -33,9 +33,10 @@ gates; ``run/repeater.py`` is the pytest glue that repeats.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pytest_pyramid._record import record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -86,7 +87,7 @@ class Arrival(NamedTuple):
     skipped: int = 0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArrivalSettings:
     """``[tool.pyramid.flaky]``'s arrival keys, as the schema checked them."""
 

@@ -151,8 +151,9 @@ def environment_dirs() -> tuple[str, ...]:
     """Where the interpreter and its installed packages live: not the project's code even
     when a virtualenv sits inside the repository (``.venv``, ``.tox``)."""
     dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    paths = sysconfig.get_paths()  # expands the install scheme at each call: once
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
+        path = paths.get(key)
         if path:
             dirs.add(path)
     return tuple(sorted(os.path.realpath(d) for d in dirs if d))

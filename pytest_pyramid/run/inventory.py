@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from pytest_pyramid._record import record
 from pytest_pyramid.globs import GLOB_CHARS
 
 if TYPE_CHECKING:
@@ -39,8 +39,10 @@ def _in_venv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or (path / "conda-meta" / "history").is_file()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ScanRules:
+    """How test files are found on disk: pytest's patterns, and what is left out."""
+
     python_files: tuple[str, ...] = DEFAULT_PYTHON_FILES
     #: pytest's own exclusions; a tier's folders are scanned without them (hidden folders and
     #: ``__pycache__`` aside), so a conftest or an ini that stops pytest from entering a tier's
@@ -51,7 +53,7 @@ class ScanRules:
     exclude: Callable[[str], bool] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Inventory:
     """Test files under the scanned roots, relative to the project directory."""
 

@@ -15,9 +15,10 @@ tests carry a marker.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
+from pytest_pyramid._record import record
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
 NO_LIMIT = 0.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LimitPlan:
+    """Per-test time limits by tier, and how they reach pytest-timeout."""
+
     #: what pytest-timeout's default becomes (``None``: leave it alone)
     default: float | None
     #: tier -> limit for the marker its tests carry (``NO_LIMIT`` lifts the default)

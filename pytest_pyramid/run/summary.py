@@ -6,6 +6,8 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from pytest_pyramid._record import record
+
 if TYPE_CHECKING:
     from pytest_pyramid.run.arrival import Arrival
 
@@ -15,7 +17,7 @@ SLOWEST_KEPT = 5
 MESSAGE_CAP = 4000
 
 
-@dataclass
+@record
 class TierStats:
     """Counters of one tier. Updated once per report, so every update is O(1)."""
 
@@ -114,7 +116,7 @@ class TestOutcome:
     arrival: Arrival | None = None
 
 
-@dataclass
+@record
 class RunSummary:
     """Everything the controller knows at session end; gates read it, nothing writes back."""
 
@@ -173,7 +175,7 @@ class Problem(TypedDict):
     message: str
 
 
-@dataclass
+@record
 class ShardEnd:
     """A CI shard's own part of the selection, and what it knows of the whole."""
 
@@ -191,7 +193,7 @@ class ShardEnd:
     scope_setup: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class RunEnd:
     """How the run ended, as the run stage saw it: the verdict stage's only view of it."""
 

@@ -12,8 +12,9 @@ fixtures resolve to it, and a path or query would be silently dropped by some of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from pytest_pyramid._record import record
 
 OPTION = "--pyramid-target"
 INI = "pyramid_target"
@@ -21,7 +22,7 @@ INI = "pyramid_target"
 PROBLEM_KIND = "target_run"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """A parsed target origin; ``url`` has no trailing slash."""
 

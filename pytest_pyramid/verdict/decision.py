@@ -9,9 +9,9 @@ the decision is a field of the document (gates, tiers, completeness problems, ri
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.results import effect
 
 if TYPE_CHECKING:
@@ -101,8 +101,10 @@ def partial_run(verdict: Mapping[str, Any]) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Judgement:
+    """The decision a verdict's own fields give, with its reasons, most serious first."""
+
     decision: Decision
     reasons: list[str]
     #: gate ids by effect, for messages and exit codes
@@ -237,7 +239,7 @@ def exit_status(
     return pytest_status, None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TargetOutcome:
     """What a target run found about the server it tested: ``verified`` (every selected
     tier ran and passed, and nothing else is wrong with the run), ``failed`` (a blocking gate

@@ -19,10 +19,11 @@ import stat
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+from pytest_pyramid import _record
 from pytest_pyramid.run._git import run_git
 from pytest_pyramid.verdict.git_objects import (
     GITLINK,
@@ -66,8 +67,10 @@ _GIT_TIMEOUT_S = 60
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
+@_record.record(frozen=True)  # `record` names the scan's entries below
 class GitInfo:
+    """The repository state a run names: its commit, branch and the tree it tested."""
+
     commit: str | None = None
     commit_time: str | None = None
     branch: str | None = None

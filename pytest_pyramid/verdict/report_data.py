@@ -9,9 +9,10 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
@@ -79,8 +80,10 @@ def slowest_per_tier(
     }
 
 
-@dataclass
+@record
 class ModuleRow:
+    """One test module's row in a report: its tier, counts by outcome and time."""
+
     module: str
     tier: str
     counts: dict[str, int] = field(default_factory=dict)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid._record import record
 from pytest_pyramid.gates.judging import JUDGED_KEY, Judged, call_each
 from pytest_pyramid.results import GateResult, effect_of
 from pytest_pyramid.run.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
@@ -93,8 +93,10 @@ def write_placeholder(path: Path, reason: str, *, selected: Sequence[str] = ()) 
     write_json_atomic(path, placeholder_verdict(reason, selected=selected))
 
 
-@dataclass
+@record
 class FinishResult:
+    """The verdict a finished run wrote, the exit status it sets and notes to print."""
+
     verdict: Verdict
     exitstatus: int
     notes: list[str]
@@ -109,7 +111,7 @@ def _shard_outputs(verdict_path: Path, shard: ShardSpec | None) -> tuple[Path, .
     return path, path.with_name(coverage_name(shard.index, shard.total))
 
 
-@dataclass
+@record
 class ShardResult:
     """What a CI shard wrote instead of a verdict."""
 

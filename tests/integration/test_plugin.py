@@ -852,6 +852,16 @@ def test_an_inactive_project_loads_only_the_entry_point(pytester: pytest.Pyteste
                          "pytest_pyramid.gates.engine", "pytest_pyramid.run.timer"}
 
 
+#: module prefixes no pytest run imports (the deploy stage, the CLI, merging shards, report
+#: writers, the flake ledger): each costs start-up, and its dataclasses are compiled at import
+NEVER_IN_A_RUN = ("pytest_pyramid.deploy", "pytest_pyramid.cli", "pytest_pyramid.verdict.merge",
+                  "pytest_pyramid.verdict.partial", "pytest_pyramid.verdict.report_html",
+                  "pytest_pyramid.verdict.report_svg", "pytest_pyramid.verdict.report_junit",
+                  "pytest_pyramid.verdict.report_ctrf", "pytest_pyramid.verdict.signing",
+                  "pytest_pyramid.verdict.ledger", "pytest_pyramid.verdict.history",
+                  "pytest_pyramid.toolkits.services", "pytest_pyramid.toolkits.browser")
+
+
 def test_a_default_run_does_not_load_what_it_does_not_use(
     pytester: pytest.Pytester, make_project: MakeProject
 ) -> None:
@@ -876,6 +886,8 @@ def test_a_default_run_does_not_load_what_it_does_not_use(
         loaded = _loaded_modules(result, marker)
         assert "pytest_pyramid.run.session" in loaded
         assert not loaded & (unused | also), marker
+        # whole stages a test run never needs: deploying, the CLI, the merge and the reports
+        assert not {m for m in loaded if m.startswith(NEVER_IN_A_RUN)}, marker
     assert "pytest_pyramid.verdict.writer" in loaded  # the end probe did see the end
 
 

@@ -6,9 +6,10 @@ structure; what is left here is what it cannot know (a ``levels`` key must name 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.run.changes import resolve_base
 
@@ -22,7 +23,7 @@ DEFAULT_MIN_CHANGED_LINES = 0
 DEFAULT_MAX_UNCOVERED_FILES = 20
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TierCoverage:
     """The coverage threshold of one tier (``[tool.pyramid.tiers.<name>] coverage``)."""
 
@@ -31,7 +32,7 @@ class TierCoverage:
     level: Level
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CoverageSettings:
     """Everything the coverage gates need from the configuration."""
 
