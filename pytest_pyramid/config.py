@@ -6,9 +6,9 @@ import re
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

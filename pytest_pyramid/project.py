@@ -23,8 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError, PyramidError
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from pytest_pyramid.config import Settings

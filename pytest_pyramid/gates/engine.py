@@ -28,10 +28,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from pytest_pyramid._record import record
 from pytest_pyramid.config_schema import check
 from pytest_pyramid.gates.spec import Context, GateConfig, GateSpec, Setup, resolve
-from pytest_pyramid.results import LEVELS, ON_MISSING
+from pytest_pyramid.results import LEVELS, ON_MISSING, record
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -26,9 +26,8 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.results import GateResult, Level, OnMissing
+from pytest_pyramid.results import GateResult, Level, OnMissing, record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid._record import record
-from pytest_pyramid.results import GateResult
+from pytest_pyramid.results import GateResult, record
 from pytest_pyramid.run.stash import RUN_END_KEY, RUN_KEY
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -24,10 +24,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.globs import glob_match
-from pytest_pyramid.results import GateResult, Level, OnMissing, Status
+from pytest_pyramid.results import GateResult, Level, OnMissing, Status, record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

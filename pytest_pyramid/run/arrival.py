@@ -36,7 +36,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pytest_pyramid._record import record
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -15,8 +15,8 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from pytest_pyramid._record import record
 from pytest_pyramid.globs import GLOB_CHARS
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence

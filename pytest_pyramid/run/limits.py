@@ -18,8 +18,8 @@ import textwrap
 from dataclasses import field
 from typing import TYPE_CHECKING
 
-from pytest_pyramid._record import record
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -6,7 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from pytest_pyramid._record import record
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from pytest_pyramid.run.arrival import Arrival

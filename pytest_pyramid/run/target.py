@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pytest_pyramid._record import record
+from pytest_pyramid.results import record
 
 OPTION = "--pyramid-target"
 INI = "pyramid_target"

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
-from pytest_pyramid.results import effect
+from pytest_pyramid.results import effect, record
 
 if TYPE_CHECKING:
     from pytest_pyramid.verdict.document import Decision

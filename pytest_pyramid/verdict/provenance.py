@@ -23,7 +23,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from pytest_pyramid import _record
+from pytest_pyramid import results as _results
 from pytest_pyramid.run._git import run_git
 from pytest_pyramid.verdict.git_objects import (
     GITLINK,
@@ -67,7 +67,7 @@ _GIT_TIMEOUT_S = 60
 _GLOB_CHARS = frozenset("*?[")
 
 
-@_record.record(frozen=True)  # `record` names the scan's entries below
+@_results.record(frozen=True)  # `record` names the scan's entries below
 class GitInfo:
     """The repository state a run names: its commit, branch and the tree it tested."""
 

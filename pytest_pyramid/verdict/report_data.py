@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
 from pytest_pyramid.durations import format_duration
+from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
     from pytest_pyramid.verdict.records import ResultRecord

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid._files import write_json_atomic
-from pytest_pyramid._record import record
 from pytest_pyramid.gates.judging import JUDGED_KEY, Judged, call_each
-from pytest_pyramid.results import GateResult, effect_of
+from pytest_pyramid.results import GateResult, effect_of, record
 from pytest_pyramid.run.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
 from pytest_pyramid.verdict.assemble import (
     assemble_verdict,

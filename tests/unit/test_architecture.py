@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pytest_pyramid"
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # shared currency and plumbing every stage reads
     ("base", ("pytest_pyramid", "pytest_pyramid.errors",
-              "pytest_pyramid._files", "pytest_pyramid._record", "pytest_pyramid.durations",
+              "pytest_pyramid._files", "pytest_pyramid.durations",
               "pytest_pyramid.globs",
               "pytest_pyramid.results",
               "pytest_pyramid.config",

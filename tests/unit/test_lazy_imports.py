@@ -20,7 +20,7 @@ import pytest
 #: small base modules it reads (options, the project loader's settings and their record
 #: type, the stash keys)
 ENTRY_ROW = frozenset({
-    "pytest_pyramid", "pytest_pyramid._record", "pytest_pyramid.guard", "pytest_pyramid.foreign",
+    "pytest_pyramid", "pytest_pyramid.results", "pytest_pyramid.guard", "pytest_pyramid.foreign",
     "pytest_pyramid.plugin", "pytest_pyramid.markers", "pytest_pyramid.config",
     "pytest_pyramid.durations", "pytest_pyramid.errors", "pytest_pyramid.run",
     "pytest_pyramid.run._git", "pytest_pyramid.run.filters", "pytest_pyramid.run.stash",

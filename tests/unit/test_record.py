@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pytest_pyramid._record import record
+from pytest_pyramid.results import record
 
 
 def _pair(frozen: bool) -> tuple[type[Any], type[Any]]:

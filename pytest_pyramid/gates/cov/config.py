@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid._record import record
 from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.results import record
 from pytest_pyramid.run.changes import resolve_base
 
 if TYPE_CHECKING:
