@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.run import early
 from pytest_pyramid.run.facts import register_facts
-from pytest_pyramid.run.imported import CodeFacts, CodeSeen, ImportRecorder, find_toplevel
+from pytest_pyramid.run.imported import (
+    CodeFacts,
+    CodeSeen,
+    ImportRecorder,
+    find_toplevel,
+    stop_child,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -38,6 +45,8 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         recorder = ImportRecorder(root, cache_dir=_cache_dir(config, rootpath),
                                   project=str(rootpath))
         recorder.install()
+        recorder.replay(*early.claim())  # what a -p plugin's import read before this
+        recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
     return recorder
 
@@ -91,6 +100,7 @@ class ClosedWorld:
         # run/session.py), so what the sweep hashes travels with them. Files opened from here
         # on are the plugin's (gates, the writer), not the tests' inputs
         self.recorder.reading = False
+        stop_child()
         self.recorder.sweep()
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen

@@ -57,7 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import unfollowed
+from pytest_pyramid.run import early, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -117,7 +117,8 @@ _IMPORT_EVENT = "import"
 #: events that set a file's times: its bytes stay what they were (``Path.touch`` on a file
 #: from before the run does not make it the run's output)
 _TIMES_EVENTS = frozenset({"os.utime"})
-_WATCHED = frozenset({"open", _IMPORT_EVENT, *_TIMES_EVENTS, *_READ_EVENTS, *_EXEC_EVENTS})
+#: every event above: the one audit hook (``run/early.py``) forwards these only
+_WATCHED = early.WATCHED
 #: characters that make an argument a shell command to split into words (redirections too)
 _SHELL_CHARS = frozenset(" \t\n<>|;&")
 #: characters of a shell glob, which the shell expands to the files it names
@@ -125,6 +126,9 @@ _GLOB_CHARS = frozenset("*?[")
 #: the recorders of the runs recording now (an in-process pytester run inside a run: both)
 _RECORDING: list[ImportRecorder] = []
 _HOOKED: list[bool] = []
+#: this process's recorder for the run that started it (``follow_child``), if any
+_CHILD: list[ImportRecorder] = []
+_UNSET = object()
 
 
 def blob_id(data: bytes) -> str:
@@ -268,6 +272,7 @@ class ImportRecorder:
 
     def __init__(self, root: str, environment: Sequence[str] | None = None,
                  *, cache_dir: str | None = None, project: str | None = None) -> None:
+        self.root = root
         self.scope = _Scope(root, environment_dirs() if environment is None else environment)
         self.seen = CodeSeen()
         #: pytest's cache folder when the project configures one (``cache_dir``): its own
@@ -276,6 +281,7 @@ class ImportRecorder:
         #: where this run's coverage data files are (the repository's and the project's top):
         #: a file named ``.coverage`` elsewhere is a file like any other
         self.coverage_dirs = _coverage_dirs(root, project)
+        self.project = project
         #: files from before the run that this process wrote to without replacing them: what
         #: they held before the run is not known, so reading one later cannot be tied to a tree
         self.altered: set[str] = set()
@@ -296,6 +302,8 @@ class ImportRecorder:
         self.pending: dict[str, tuple[int, int, int, int]] = {}
         #: where forked children append what they read (made at the first fork)
         self.spool: str | None = None
+        #: the variable's value before ``follow_children`` set it (restored at uninstall)
+        self._variable_before: object = _UNSET
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -339,10 +347,49 @@ class ImportRecorder:
             _RECORDING.append(self)
         if not _HOOKED:  # once per process: an audit hook cannot be removed
             _HOOKED.append(True)
-            sys.addaudithook(_audit)
+            early.forward_to(_audit)
             os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
+    def replay(self, kept: Sequence[tuple[str, tuple[Any, ...]]], lost: int) -> None:
+        """What this process opened and started before the recorder was installed
+        (``run/early.py``: a ``-p`` plugin's import reads its settings): recorded now, by this
+        recorder only (another one installed earlier saw them as they happened)."""
+        _RECORDING.remove(self)
+        others = list(_RECORDING)
+        _RECORDING[:] = [self]
+        try:
+            for event, args in kept:
+                _dispatch(event, args)
+        finally:
+            _RECORDING[:] = [*others, self]
+        if lost:
+            self.seen.unverifiable[os.path.realpath(self.root)] = (
+                f"what pytest's start-up read before the recorder was installed is not known: "
+                f"{lost} events past the {early.BUFFER_LIMIT} kept")
+
+    def follow_children(self) -> None:
+        """The processes this one starts (a ``spawn`` pool's children, a Python program a
+        test runs, xdist's workers) record what they read for this recorder
+        (``follow_child``). The variable is always this run's: a value from outside (or an
+        outer run's) is replaced, so it cannot send this run's children elsewhere."""
+        import tempfile
+
+        if self.spool is None:
+            self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
+        self._variable_before = os.environ.get(early.VARIABLE)
+        os.environ[early.VARIABLE] = json.dumps({
+            "spool": self.spool, "root": self.root, "project": self.project,
+            "cache_dir": self.cache_dir, "started_ns": self.started_ns,
+        })
+
     def uninstall(self) -> None:
+        before = self._variable_before
+        if before is not _UNSET:  # an outer run's children follow it again
+            if isinstance(before, str):
+                os.environ[early.VARIABLE] = before
+            else:
+                os.environ.pop(early.VARIABLE, None)
+            self._variable_before = _UNSET
         while self in sys.meta_path:
             sys.meta_path.remove(self)
         while self in _RECORDING:
@@ -685,12 +732,42 @@ def unrecorded() -> Iterator[None]:
             recorder._local.quiet = was
 
 
-def _audit(event: str, args: tuple[Any, ...], _watched: frozenset[str] = _WATCHED) -> None:
-    """The process's audit hook (PEP 578): every event of every thread passes here (about 50
-    per trivial test, mostly ``object.__getattr__``), so an event not watched costs one set
-    lookup (the set bound as a default: a local, not a global) and nothing else."""
-    if event in _watched and _RECORDING:
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """The recorders' share of the process's audit hook (PEP 578, ``run/early.py: _hook``,
+    which passes the watched events only: every event of every thread passes there, about 50
+    per trivial test, mostly ``object.__getattr__``)."""
+    if _RECORDING:
         _dispatch(event, args)
+
+
+def follow_child(value: str) -> ImportRecorder | None:
+    """In a process a recording run started (``run/early.py``, the variable it set,
+    ``ImportRecorder.follow_children``): the run's recorder, spooling what this process reads
+    to the run, as a forked child does. None when the value is not a run's (set by hand) or
+    the run has finished (its spool is gone)."""
+    try:
+        scope = json.loads(value)
+        spool, root = str(scope["spool"]), str(scope["root"])
+        started_ns = int(scope["started_ns"])
+        cache_dir, project = scope.get("cache_dir"), scope.get("project")
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not os.path.isdir(spool):
+        return None
+    recorder = ImportRecorder(root, cache_dir=cache_dir, project=project)
+    recorder.started_ns = started_ns
+    recorder.spool = spool
+    recorder.forked()
+    recorder.install()
+    _CHILD.append(recorder)
+    return recorder
+
+
+def stop_child() -> None:
+    """A pytest process started by a run (an xdist worker, a test's own pytest): what its
+    plugin reads at the session's end is its bookkeeping, not the tests' input."""
+    for recorder in _CHILD:
+        recorder.reading = False
 
 
 def _dispatch(event: str, args: tuple[Any, ...]) -> None:

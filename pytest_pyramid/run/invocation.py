@@ -425,6 +425,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYRAMID_SERVICES_TMPDIR": (OUTCOME, "where the fixtures' own servers keep their data"),
     "PYRAMID_COMMIT": (OUTCOME, "set by the deploy for the processes it starts"),
     "PYRAMID_RELEASE": (OUTCOME, "set by the deploy for the processes it starts"),
+    "PYRAMID_RECORD_SPOOL": (OUTCOME, "the closed world's own: a recording run sets it for the "
+                             "processes it starts, which spool what they read to it "
+                             "(run/early.py); a run replaces a value it inherits with its own "
+                             "before any child starts, so a value from outside can only send "
+                             "this run's reads to another run, never hide them from this one"),
     "PYRAMID_DEV_PROGRESS": (OUTCOME, "output only: ./dev test's per-tier progress lines"),
     "PYRAMID_FAULT_REPORT": (OUTCOME, "output only: where pytest-pyramid's own fault tests "
                              "write their figures"),
