@@ -22,7 +22,6 @@ from pytest_pyramid.run.imported import (
     CodeSeen,
     ImportRecorder,
     find_toplevel,
-    stop_child,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +44,7 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         recorder = ImportRecorder(root, cache_dir=_cache_dir(config, rootpath),
                                   project=str(rootpath))
         recorder.install()
+        recorder.adopt_child()  # this process's recorder for the run that started it
         recorder.replay(*early.claim())  # what a -p plugin's import read before this
         recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
@@ -100,7 +100,6 @@ class ClosedWorld:
         # run/session.py), so what the sweep hashes travels with them. Files opened from here
         # on are the plugin's (gates, the writer), not the tests' inputs
         self.recorder.reading = False
-        stop_child()
         self.recorder.sweep()
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen

@@ -302,6 +302,8 @@ class ImportRecorder:
         self.pending: dict[str, tuple[int, int, int, int]] = {}
         #: where forked children append what they read (made at the first fork)
         self.spool: str | None = None
+        #: the spool of the run that started this process, when this is a run of its own
+        self.parent_spool: str | None = None
         #: the variable's value before ``follow_children`` set it (restored at uninstall)
         self._variable_before: object = _UNSET
 
@@ -366,6 +368,27 @@ class ImportRecorder:
             self.seen.unverifiable[os.path.realpath(self.root)] = (
                 f"what pytest's start-up read before the recorder was installed is not known: "
                 f"{lost} events past the {early.BUFFER_LIMIT} kept")
+
+    def adopt_child(self) -> None:
+        """A pytest process started by a recording run (an xdist worker, a test's own pytest
+        run): the process's own run records from here on, and at its end reports what it read
+        to the run that started it (``report_to_parent``), read as this run reads it (a source
+        read as data is hashed at the end unless imported, not when read)."""
+        if _CHILD:
+            child = _CHILD.pop()
+            child.reading = False
+            self.parent_spool = child.spool
+
+    def report_to_parent(self) -> None:
+        if self.parent_spool is None:
+            return
+        spool = os.path.join(self.parent_spool, f"{os.getpid()}.jsonl")
+        # OSError: the run that started this one is done
+        with contextlib.suppress(OSError), open(spool, "a", encoding="utf-8") as out:
+            for kind, entries in self.seen.to_dict().items():
+                for key, value in entries.items():
+                    out.write(json.dumps([kind, key, value]) + "\n")
+        self.parent_spool = None
 
     def follow_children(self) -> None:
         """The processes this one starts (a ``spawn`` pool's children, a Python program a
@@ -638,6 +661,7 @@ class ImportRecorder:
                 self.hash_file(real)
         self._sweep_pending()
         self.absorb_forks()
+        self.report_to_parent()
 
     def _sweep_pending(self) -> None:
         """Python sources read as data and never imported: hashed now, when they are still
@@ -761,13 +785,6 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder.install()
     _CHILD.append(recorder)
     return recorder
-
-
-def stop_child() -> None:
-    """A pytest process started by a run (an xdist worker, a test's own pytest): what its
-    plugin reads at the session's end is its bookkeeping, not the tests' input."""
-    for recorder in _CHILD:
-        recorder.reading = False
 
 
 def _dispatch(event: str, args: tuple[Any, ...]) -> None:
