@@ -356,14 +356,13 @@ class ImportRecorder:
         """What this process opened and started before the recorder was installed
         (``run/early.py``: a ``-p`` plugin's import reads its settings): recorded now, by this
         recorder only (another one installed earlier saw them as they happened)."""
-        _RECORDING.remove(self)
-        others = list(_RECORDING)
+        recording = list(_RECORDING)
         _RECORDING[:] = [self]
         try:
             for event, args in kept:
                 _dispatch(event, args)
         finally:
-            _RECORDING[:] = [*others, self]
+            _RECORDING[:] = recording
         if lost:
             self.seen.unverifiable[os.path.realpath(self.root)] = (
                 f"what pytest's start-up read before the recorder was installed is not known: "
