@@ -46,6 +46,13 @@ WATCHED = frozenset({
 #: events kept before the recorder takes over (pytest's start-up opens a few thousand files,
 #: its imports included); past this the take-over says what it could not see
 BUFFER_LIMIT = 50_000
+#: where the interpreter's installation is (the raw prefixes: a path under one of them is
+#: under its real folder too, which the recorder sets aside)
+_INSTALLATION = tuple(
+    prefix.rstrip(os.sep) + os.sep
+    for prefix in {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    if prefix.rstrip(os.sep)  # an interpreter installed at / would set everything aside
+)
 #: interpreter options that take a value (``-W error``, ``-X importtime``)
 _VALUED = frozenset("WXQ")
 #: what a pytest command line runs: the module or the script's name
@@ -141,11 +148,19 @@ def _hook(event: str, args: tuple[Any, ...], _watched: frozenset[str] = WATCHED)
 
 
 def _keep(event: str, args: tuple[Any, ...]) -> None:
+    """Keep an event for the recorder, unless it names a file of the interpreter's own
+    installation (the standard library, site-packages: most of start-up's opens), which the
+    recorder would set aside as well (``run/imported.py: environment_dirs``)."""
+    if event == "open" or event == "import":
+        name = args[0] if event == "open" else args[1]
+        if name is None or (isinstance(name, str) and name.startswith(_INSTALLATION)):
+            return
+        if isinstance(name, str) and not os.path.isabs(name):
+            # replayed later: a relative name is placed by the folder it was opened in
+            name = os.path.join(os.getcwd(), name)
+            args = (name, *args[1:]) if event == "open" else (args[0], name, *args[2:])
     buffer = _state["buffer"]
     if len(buffer) >= BUFFER_LIMIT:
         _state["lost"] += 1
         return
-    if event == "open" and isinstance(args[0], str) and not os.path.isabs(args[0]):
-        # replayed later: a relative name is placed by the folder it was opened in
-        args = (os.path.join(os.getcwd(), args[0]), *args[1:])
     buffer.append((event, args))

@@ -375,7 +375,7 @@ class ImportRecorder:
         read as data is hashed at the end unless imported, not when read)."""
         if _CHILD:
             child = _CHILD.pop()
-            child.reading = False
+            child.uninstall()  # what it recorded until now is in the spool already
             self.parent_spool = child.spool
 
     def report_to_parent(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -59,6 +60,19 @@ def test_a_relative_name_is_kept_with_the_folder_it_was_opened_in(
         os.path.join(os.getcwd(), "local.json"), "/abs/file", 3]
     assert lost == 0
     assert early.claim() == ([], 0)  # claimed once: nothing is kept after
+
+
+def test_the_installations_files_and_plain_imports_are_not_kept(
+        keeping: dict[str, object]) -> None:
+    """The recorder sets the interpreter's installation aside: start-up's many opens of the
+    standard library and site-packages are not kept; an extension module's file is."""
+    stdlib = os.path.join(sys.base_prefix, "lib", "json", "__init__.py")
+    early._keep("open", (stdlib, "r", os.O_RDONLY))
+    early._keep("import", ("json", None, [], [], []))
+    early._keep("import", ("ext", "/repo/ext.so", [], [], []))
+    early._keep("import", ("rel", "ext.so", [], [], []))
+    kept, _ = early.claim()
+    assert [args[1] for _, args in kept] == ["/repo/ext.so", os.path.join(os.getcwd(), "ext.so")]
 
 
 def test_past_the_limit_events_are_counted_not_kept(
