@@ -129,6 +129,10 @@ _HOOKED: list[bool] = []
 #: this process's recorder for the run that started it (``follow_child``), if any
 _CHILD: list[ImportRecorder] = []
 _UNSET = object()
+#: the files of the hook's own frames, skipped to find the code that opened a file
+_HOOK_FILES = frozenset({__file__, early.__file__})
+#: whether kept events are being replayed (their caller's frames are gone)
+_REPLAYING = [False]
 
 
 def blob_id(data: bytes) -> str:
@@ -358,10 +362,12 @@ class ImportRecorder:
         recorder only (another one installed earlier saw them as they happened)."""
         recording = list(_RECORDING)
         _RECORDING[:] = [self]
+        _REPLAYING[0] = True
         try:
             for event, args in kept:
                 _dispatch(event, args)
         finally:
+            _REPLAYING[0] = False
             _RECORDING[:] = recording
         if lost:
             self.seen.unverifiable[os.path.realpath(self.root)] = (
@@ -484,6 +490,22 @@ class ImportRecorder:
         """A file opened for reading (an ``open`` audit event)."""
         if self.reading and not getattr(self._local, "quiet", False):
             self._input(path, None)
+
+    def unplaced(self, path: object, caller: str) -> bool:
+        """``os.open`` of a relative name by the project's own code (``caller``): the file it
+        read cannot be placed (``_os_open_caller``), so the calling file cannot be tied to the
+        tree. The standard library's and installed packages' own descriptor walks
+        (``shutil.rmtree``, ``os.fwalk``: folders, not data) are not the project's code."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return False
+        real = self.scope.real(caller)
+        if real is None:
+            return False
+        self.seen.unverifiable.setdefault(real, (
+            f"opens {_text(path)!r} with os.open by a relative name, relative to a directory "
+            "descriptor (dir_fd) or the working folder: Python's audit event does not say "
+            "which, so the file it read cannot be placed (open it by its full path)"))
+        return True
 
     def writing(self, path: object, flags: int) -> None:
         """A file opened for writing only: created or replaced, it is the run's output; one
@@ -789,11 +811,14 @@ def follow_child(value: str) -> ImportRecorder | None:
 def _dispatch(event: str, args: tuple[Any, ...]) -> None:
     try:
         if event == "open":
-            path, _mode, flags = args
+            path, mode, flags = args
             if isinstance(path, int):
                 return  # a descriptor already open
             access = flags & os.O_ACCMODE
+            caller = _os_open_caller(path, mode, replaying=_REPLAYING[0])
             for recorder in tuple(_RECORDING):
+                if caller is not None and recorder.unplaced(path, caller):
+                    continue  # named: joining the working folder could hash another file
                 if access != os.O_WRONLY and not flags & os.O_TRUNC:
                     recorder.opened(path)  # first: "r+" reads the bytes from before
                 if access != os.O_RDONLY:
@@ -814,6 +839,24 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _os_open_caller(path: object, mode: object, *, replaying: bool) -> str | None:
+    """The file of the code that called ``os.open`` with a relative name, else None.
+
+    ``os.open``'s ``open`` event has no mode (``None``; ``open()``'s has one) and no
+    ``dir_fd``: a relative name may be relative to the working folder or to any directory
+    descriptor (case 149), so it cannot be placed. Events kept from before the recorder was
+    installed are replayed from elsewhere: their caller is not known (None)."""
+    if mode is not None or replaying:
+        return None
+    text = _text(path)
+    if not text or os.path.isabs(text):
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in _HOOK_FILES:
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame.f_code.co_filename if frame is not None else None
 
 
 def _before_fork() -> None:
