@@ -436,6 +436,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYRAMID_TEST_ARTIFACTS": (OUTCOME, "output only: where pytest-pyramid's own browser "
                                "tests keep screenshots"),
 }
+#: the closed world's variable for a run's children (``run/early.py: VARIABLE``)
+RECORD_VARIABLE = "PYRAMID_RECORD_SPOOL"
 #: the prefixes of the variables the table must know (others are not read by pytest, Python
 #: or pytest-pyramid)
 ENV_PREFIXES = ("PYTEST_", "PYTHON", "PYRAMID_")
@@ -921,8 +923,11 @@ def installed_plugins() -> set[str]:
 
 
 def environment_of(environ: Mapping[str, str]) -> dict[str, str]:
-    """The variables the table judges (``PYTEST_*``, ``PYTHON*``): what a record carries."""
-    return {name: environ[name] for name in sorted(environ) if name.startswith(ENV_PREFIXES)}
+    """The variables the table judges (``PYTEST_*``, ``PYTHON*``): what a record carries.
+    Not the closed world's own variable: by the time a record is made the run has set it for
+    its children (a spool folder of this machine), whatever it inherited."""
+    return {name: environ[name] for name in sorted(environ)
+            if name.startswith(ENV_PREFIXES) and name != RECORD_VARIABLE}
 
 
 def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],

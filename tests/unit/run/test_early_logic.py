@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pytest_pyramid.run import early, imported
+from pytest_pyramid.run import early, imported, invocation
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
@@ -106,3 +106,13 @@ def test_the_lost_events_make_the_recorder_name_the_start_up(tmp_path: os.PathLi
 ])
 def test_a_value_that_is_not_a_running_runs_follows_nothing(value: str) -> None:
     assert imported.follow_child(value) is None
+
+
+def test_the_variable_is_the_plugins_own_and_not_recorded() -> None:
+    """Classified in the invocation table (outcome-preserving: a run replaces it), and left
+    out of the recorded environment: the run's own value names a spool folder of this
+    machine."""
+    assert invocation.RECORD_VARIABLE == early.VARIABLE
+    assert invocation.ENVIRONMENT[early.VARIABLE][0] == invocation.OUTCOME
+    environ = {early.VARIABLE: "{}", "PYTEST_ADDOPTS": "-q", "HOME": "/root"}
+    assert invocation.environment_of(environ) == {"PYTEST_ADDOPTS": "-q"}
