@@ -418,6 +418,11 @@ class ImportRecorder:
             else:
                 os.environ.pop(early.VARIABLE, None)
             self._variable_before = _UNSET
+            if self.spool is not None:  # a run that ended before its sweep: its own spool
+                import shutil
+
+                shutil.rmtree(self.spool, ignore_errors=True)
+                self.spool = None
         while self in sys.meta_path:
             sys.meta_path.remove(self)
         while self in _RECORDING:
