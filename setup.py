@@ -19,10 +19,11 @@ from setuptools.command.editable_wheel import editable_wheel
 #: sorts after ``__editable__.*.pth``: an editable install's finder is in place when it runs
 PTH = "pytest_pyramid_record.pth"
 #: when unset and not pytest, one ``os.environ`` lookup and one substring test (run/early.py
-#: makes the exact test of the command line)
+#: makes the exact test of the command line; run/child.py follows a run's child)
 LINE = (
-    "import os, sys; (os.environ.get('PYRAMID_RECORD_SPOOL') or 'pytest' in"
-    " (_argv := str(sys.orig_argv)) or 'py.test' in _argv)"
+    "import os, sys; os.environ.get('PYRAMID_RECORD_SPOOL') and"
+    " __import__('pytest_pyramid.run.child').run.child.start();"
+    " ('pytest' in (_argv := str(sys.orig_argv)) or 'py.test' in _argv)"
     " and __import__('pytest_pyramid.run.early').run.early.start()\n"
 )
 

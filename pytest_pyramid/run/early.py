@@ -7,9 +7,10 @@ command line, and imports this module only when one of two things holds:
 
 - :data:`VARIABLE` is set: a recording process (a run of the plugin) set it for the processes it
   starts. This process is one of them (a ``multiprocessing`` ``spawn``/``forkserver`` child, a
-  Python grandchild behind a shell script, an xdist worker): it installs the same recorder as
-  the run (``run/imported.py: follow_child``) and spools what it reads to the recording
-  process, as a forked child does.
+  Python grandchild behind a shell script, an xdist worker): the line imports
+  ``run/child.py``, which installs the same recorder as the run
+  (``run/imported.py: follow_child``), spooling what it reads to the recording process, as a
+  forked child does.
 - The command line is pytest's (:func:`is_pytest`: ``pytest``, ``py.test``, ``python -m
   pytest``): pytest imports ``-p`` plugins (a tracked ``addopts`` included) before it loads any
   entry-point plugin, so before the recorder. The audit hook is installed here and *buffers*
@@ -60,6 +61,7 @@ _PYTEST = frozenset({"pytest", "py.test"})
 
 _state: dict[str, Any] = {
     "started": False, "hooked": False, "forward": None, "buffer": None, "lost": 0,
+    "child": False,
 }
 
 
@@ -96,18 +98,20 @@ def start() -> None:
         return
     _state["started"] = True
     try:
-        child = os.environ.get(VARIABLE)
         if is_pytest(sys.orig_argv):
             _state["buffer"] = []
-        elif not child:
-            return
-        _install()
-        if child:
-            from pytest_pyramid.run.imported import follow_child
-
-            follow_child(child)
+            _install()
     except Exception:  # a broken hook must not stop the interpreter from starting
         return
+
+
+def state_of(name: str) -> bool:
+    """Whether a one-time step of this process's start happened (``run/child.py``)."""
+    return bool(_state[name])
+
+
+def mark(name: str) -> None:
+    _state[name] = True
 
 
 def _install() -> None:
