@@ -252,6 +252,9 @@ def pytest_load_initial_conftests(
 
             install(config, config.rootpath)  # before the first conftest is imported
             rewrite_cache.install()  # and before the rewriter reads a cached one
+    early = sys.modules.get("pytest_pyramid.run.early")  # started by the .pth line
+    if early is not None and PLACEHOLDER_KEY not in config.stash:
+        early.discard()  # a run that records nothing keeps nothing from its start-up
     try:
         return (yield)
     except BaseException as exc:

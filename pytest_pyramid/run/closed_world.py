@@ -15,8 +15,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.run import early
 from pytest_pyramid.run.facts import register_facts
-from pytest_pyramid.run.imported import CodeFacts, CodeSeen, ImportRecorder, find_toplevel
+from pytest_pyramid.run.imported import (
+    CodeFacts,
+    CodeSeen,
+    ImportRecorder,
+    find_toplevel,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -38,6 +44,9 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         recorder = ImportRecorder(root, cache_dir=_cache_dir(config, rootpath),
                                   project=str(rootpath))
         recorder.install()
+        recorder.adopt_child()  # this process's recorder for the run that started it
+        recorder.replay(*early.claim())  # what a -p plugin's import read before this
+        recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
     return recorder
 

@@ -57,7 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import git_reads, unfollowed
+from pytest_pyramid.run import early, git_reads, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -117,7 +117,8 @@ _IMPORT_EVENT = "import"
 #: events that set a file's times: its bytes stay what they were (``Path.touch`` on a file
 #: from before the run does not make it the run's output)
 _TIMES_EVENTS = frozenset({"os.utime"})
-_WATCHED = frozenset({"open", _IMPORT_EVENT, *_TIMES_EVENTS, *_READ_EVENTS, *_EXEC_EVENTS})
+#: every event above: the one audit hook (``run/early.py``) forwards these only
+_WATCHED = early.WATCHED
 #: characters that make an argument a shell command to split into words (redirections too)
 _SHELL_CHARS = frozenset(" \t\n<>|;&")
 #: characters of a shell glob, which the shell expands to the files it names
@@ -125,6 +126,13 @@ _GLOB_CHARS = frozenset("*?[")
 #: the recorders of the runs recording now (an in-process pytester run inside a run: both)
 _RECORDING: list[ImportRecorder] = []
 _HOOKED: list[bool] = []
+#: this process's recorder for the run that started it (``follow_child``), if any
+_CHILD: list[ImportRecorder] = []
+_UNSET = object()
+#: the files of the hook's own frames, skipped to find the code that opened a file
+_HOOK_FILES = frozenset({__file__, early.__file__})
+#: whether kept events are being replayed (their caller's frames are gone)
+_REPLAYING = [False]
 
 
 def blob_id(data: bytes) -> str:
@@ -269,6 +277,7 @@ class ImportRecorder:
 
     def __init__(self, root: str, environment: Sequence[str] | None = None,
                  *, cache_dir: str | None = None, project: str | None = None) -> None:
+        self.root = root
         self.scope = _Scope(root, environment_dirs() if environment is None else environment)
         self.seen = CodeSeen()
         #: pytest's cache folder when the project configures one (``cache_dir``): its own
@@ -277,6 +286,7 @@ class ImportRecorder:
         #: where this run's coverage data files are (the repository's and the project's top):
         #: a file named ``.coverage`` elsewhere is a file like any other
         self.coverage_dirs = _coverage_dirs(root, project)
+        self.project = project
         #: files from before the run that this process wrote to without replacing them: what
         #: they held before the run is not known, so reading one later cannot be tied to a tree
         self.altered: set[str] = set()
@@ -297,6 +307,10 @@ class ImportRecorder:
         self.pending: dict[str, tuple[int, int, int, int]] = {}
         #: where forked children append what they read (made at the first fork)
         self.spool: str | None = None
+        #: the spool of the run that started this process, when this is a run of its own
+        self.parent_spool: str | None = None
+        #: the variable's value before ``follow_children`` set it (restored at uninstall)
+        self._variable_before: object = _UNSET
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -340,10 +354,76 @@ class ImportRecorder:
             _RECORDING.append(self)
         if not _HOOKED:  # once per process: an audit hook cannot be removed
             _HOOKED.append(True)
-            sys.addaudithook(_audit)
+            early.forward_to(_audit)
             os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
+    def replay(self, kept: Sequence[tuple[str, tuple[Any, ...]]], lost: int) -> None:
+        """What this process opened and started before the recorder was installed
+        (``run/early.py``: a ``-p`` plugin's import reads its settings): recorded now, by this
+        recorder only (another one installed earlier saw them as they happened)."""
+        recording = list(_RECORDING)
+        _RECORDING[:] = [self]
+        _REPLAYING[0] = True
+        try:
+            for event, args in kept:
+                _dispatch(event, args)
+        finally:
+            _REPLAYING[0] = False
+            _RECORDING[:] = recording
+        if lost:
+            self.seen.unverifiable[os.path.realpath(self.root)] = (
+                f"what pytest's start-up read before the recorder was installed is not known: "
+                f"{lost} events past the {early.BUFFER_LIMIT} kept")
+
+    def adopt_child(self) -> None:
+        """A pytest process started by a recording run (an xdist worker, a test's own pytest
+        run): the process's own run records from here on, and at its end reports what it read
+        to the run that started it (``report_to_parent``), read as this run reads it (a source
+        read as data is hashed at the end unless imported, not when read)."""
+        if _CHILD:
+            child = _CHILD.pop()
+            child.uninstall()  # what it recorded until now is in the spool already
+            self.parent_spool = child.spool
+
+    def report_to_parent(self) -> None:
+        if self.parent_spool is None:
+            return
+        spool = os.path.join(self.parent_spool, f"{os.getpid()}.jsonl")
+        # OSError: the run that started this one is done
+        with contextlib.suppress(OSError), open(spool, "a", encoding="utf-8") as out:
+            for kind, entries in self.seen.to_dict().items():
+                for key, value in entries.items():
+                    out.write(json.dumps([kind, key, value]) + "\n")
+        self.parent_spool = None
+
+    def follow_children(self) -> None:
+        """The processes this one starts (a ``spawn`` pool's children, a Python program a
+        test runs, xdist's workers) record what they read for this recorder
+        (``follow_child``). The variable is always this run's: a value from outside (or an
+        outer run's) is replaced, so it cannot send this run's children elsewhere."""
+        import tempfile
+
+        if self.spool is None:
+            self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
+        self._variable_before = os.environ.get(early.VARIABLE)
+        os.environ[early.VARIABLE] = json.dumps({
+            "spool": self.spool, "root": self.root, "project": self.project,
+            "cache_dir": self.cache_dir, "started_ns": self.started_ns,
+        })
+
     def uninstall(self) -> None:
+        before = self._variable_before
+        if before is not _UNSET:  # an outer run's children follow it again
+            if isinstance(before, str):
+                os.environ[early.VARIABLE] = before
+            else:
+                os.environ.pop(early.VARIABLE, None)
+            self._variable_before = _UNSET
+            if self.spool is not None:  # a run that ended before its sweep: its own spool
+                import shutil
+
+                shutil.rmtree(self.spool, ignore_errors=True)
+                self.spool = None
         while self in sys.meta_path:
             sys.meta_path.remove(self)
         while self in _RECORDING:
@@ -416,6 +496,22 @@ class ImportRecorder:
         """A file opened for reading (an ``open`` audit event)."""
         if self.reading and not getattr(self._local, "quiet", False):
             self._input(path, None)
+
+    def unplaced(self, path: object, caller: str) -> bool:
+        """``os.open`` of a relative name by the project's own code (``caller``): the file it
+        read cannot be placed (``_os_open_caller``), so the calling file cannot be tied to the
+        tree. The standard library's and installed packages' own descriptor walks
+        (``shutil.rmtree``, ``os.fwalk``: folders, not data) are not the project's code."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return False
+        real = self.scope.real(caller)
+        if real is None:
+            return False
+        self.seen.unverifiable.setdefault(real, (
+            f"opens {_text(path)!r} with os.open by a relative name, relative to a directory "
+            "descriptor (dir_fd) or the working folder: Python's audit event does not say "
+            "which, so the file it read cannot be placed (open it by its full path)"))
+        return True
 
     def writing(self, path: object, flags: int) -> None:
         """A file opened for writing only: created or replaced, it is the run's output; one
@@ -596,6 +692,7 @@ class ImportRecorder:
                 self.hash_file(real)
         self._sweep_pending()
         self.absorb_forks()
+        self.report_to_parent()
 
     def _sweep_pending(self) -> None:
         """Python sources read as data and never imported: hashed now, when they are still
@@ -690,22 +787,48 @@ def unrecorded() -> Iterator[None]:
             recorder._local.quiet = was
 
 
-def _audit(event: str, args: tuple[Any, ...], _watched: frozenset[str] = _WATCHED) -> None:
-    """The process's audit hook (PEP 578): every event of every thread passes here (about 50
-    per trivial test, mostly ``object.__getattr__``), so an event not watched costs one set
-    lookup (the set bound as a default: a local, not a global) and nothing else."""
-    if event in _watched and _RECORDING:
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """The recorders' share of the process's audit hook (PEP 578, ``run/early.py: _hook``,
+    which passes the watched events only: every event of every thread passes there, about 50
+    per trivial test, mostly ``object.__getattr__``)."""
+    if _RECORDING:
         _dispatch(event, args)
+
+
+def follow_child(value: str) -> ImportRecorder | None:
+    """In a process a recording run started (``run/early.py``, the variable it set,
+    ``ImportRecorder.follow_children``): the run's recorder, spooling what this process reads
+    to the run, as a forked child does. None when the value is not a run's (set by hand) or
+    the run has finished (its spool is gone)."""
+    try:
+        scope = json.loads(value)
+        spool, root = str(scope["spool"]), str(scope["root"])
+        started_ns = int(scope["started_ns"])
+        cache_dir, project = scope.get("cache_dir"), scope.get("project")
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not os.path.isdir(spool):
+        return None
+    recorder = ImportRecorder(root, cache_dir=cache_dir, project=project)
+    recorder.started_ns = started_ns
+    recorder.spool = spool
+    recorder.forked()
+    recorder.install()
+    _CHILD.append(recorder)
+    return recorder
 
 
 def _dispatch(event: str, args: tuple[Any, ...]) -> None:
     try:
         if event == "open":
-            path, _mode, flags = args
+            path, mode, flags = args
             if isinstance(path, int):
                 return  # a descriptor already open
             access = flags & os.O_ACCMODE
+            caller = _os_open_caller(path, mode, replaying=_REPLAYING[0])
             for recorder in tuple(_RECORDING):
+                if caller is not None and recorder.unplaced(path, caller):
+                    continue  # named: joining the working folder could hash another file
                 if access != os.O_WRONLY and not flags & os.O_TRUNC:
                     recorder.opened(path)  # first: "r+" reads the bytes from before
                 if access != os.O_RDONLY:
@@ -726,6 +849,24 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _os_open_caller(path: object, mode: object, *, replaying: bool) -> str | None:
+    """The file of the code that called ``os.open`` with a relative name, else None.
+
+    ``os.open``'s ``open`` event has no mode (``None``; ``open()``'s has one) and no
+    ``dir_fd``: a relative name may be relative to the working folder or to any directory
+    descriptor (case 149), so it cannot be placed. Events kept from before the recorder was
+    installed are replayed from elsewhere: their caller is not known (None)."""
+    if mode is not None or replaying:
+        return None
+    text = _text(path)
+    if not text or os.path.isabs(text):
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in _HOOK_FILES:
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame.f_code.co_filename if frame is not None else None
 
 
 def _before_fork() -> None:

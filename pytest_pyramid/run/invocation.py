@@ -427,12 +427,19 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYRAMID_RELEASE": (OUTCOME, "set by the deploy for the processes it starts"),
     "PYRAMID_VERIFY_RUN": (OUTCOME, "marks a deploy's verify run, so the next owner of its "
                            "work folder can end it (deploy/verify_owner.py)"),
+    "PYRAMID_RECORD_SPOOL": (OUTCOME, "the closed world's own: a recording run sets it for the "
+                             "processes it starts, which spool what they read to it "
+                             "(run/early.py); a run replaces a value it inherits with its own "
+                             "before any child starts, so a value from outside can only send "
+                             "this run's reads to another run, never hide them from this one"),
     "PYRAMID_DEV_PROGRESS": (OUTCOME, "output only: ./dev test's per-tier progress lines"),
     "PYRAMID_FAULT_REPORT": (OUTCOME, "output only: where pytest-pyramid's own fault tests "
                              "write their figures"),
     "PYRAMID_TEST_ARTIFACTS": (OUTCOME, "output only: where pytest-pyramid's own browser "
                                "tests keep screenshots"),
 }
+#: the closed world's variable for a run's children (``run/early.py: VARIABLE``)
+RECORD_VARIABLE = "PYRAMID_RECORD_SPOOL"
 #: the prefixes of the variables the table must know (others are not read by pytest, Python
 #: or pytest-pyramid)
 ENV_PREFIXES = ("PYTEST_", "PYTHON", "PYRAMID_")
@@ -918,8 +925,11 @@ def installed_plugins() -> set[str]:
 
 
 def environment_of(environ: Mapping[str, str]) -> dict[str, str]:
-    """The variables the table judges (``PYTEST_*``, ``PYTHON*``): what a record carries."""
-    return {name: environ[name] for name in sorted(environ) if name.startswith(ENV_PREFIXES)}
+    """The variables the table judges (``PYTEST_*``, ``PYTHON*``): what a record carries.
+    Not the closed world's own variable: by the time a record is made the run has set it for
+    its children (a spool folder of this machine), whatever it inherited."""
+    return {name: environ[name] for name in sorted(environ)
+            if name.startswith(ENV_PREFIXES) and name != RECORD_VARIABLE}
 
 
 def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],

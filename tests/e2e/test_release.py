@@ -122,7 +122,9 @@ def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
         prefix = f"{wheel_name}-{__version__}/"
         in_sdist = {name.removeprefix(prefix) for name in archive.getnames()}
     assert sorted(package_files() - in_sdist) == []
-    assert {"pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md"} <= in_sdist
+    assert {"pyproject.toml", "setup.py", "README.md", "LICENSE", "CHANGELOG.md"} <= in_sdist
+    # the closed world's line, at the top of site-packages (run/early.py, setup.py)
+    assert "pytest_pyramid_record.pth" in in_wheel
     assert (metadata["Name"], metadata["Version"]) == (DISTRIBUTION, __version__)
     # the install check is the first pytest11 entry point pytest loads (see guard.py)
     pytest11 = entry_points.split("[pytest11]")[1].split("[")[0].split()

@@ -22,8 +22,8 @@ def project(pytester: pytest.Pytester, make_project: MakeProject) -> Callable[..
     """A pyramid project in git with ``files`` committed; ``later`` written after the commit."""
 
     def make(files: dict[str, str], later: dict[str, str] | None = None,
-             config: str = "", ini: str = "") -> Path:
-        make_project(config, ini=ini, **{**BASE, **files})
+             config: str = "", ini: str = "", addopts: str = "") -> Path:
+        make_project(config, ini=ini, addopts=addopts, **{**BASE, **files})
         git(pytester.path, "init", "-q")
         commit(pytester.path)
         for name, body in (later or {}).items():

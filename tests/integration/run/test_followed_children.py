@@ -1,0 +1,131 @@
+"""Issue 19 section 2, hostile round 4 cases 137 and 142: the closed world reaches processes the
+plugin is not loaded in, through the distribution's ``.pth`` line (``run/early.py``).
+
+- 137: a ``multiprocessing`` ``spawn`` child, and a Python program a test runs, read a
+  git-ignored file: the run is ``incomplete``, naming each file.
+- 142: a tracked ``-p`` plugin (the project's own ``addopts``) reads git-ignored settings at
+  import, before pytest loads the recorder: ``incomplete``, naming the file.
+- The variable is the plugin's own (``run/invocation.py``): set from outside it is ignored
+  safely, neither hiding a child's read nor making an honest run incomplete.
+
+Real runs in a fresh interpreter each (``runpytest_subprocess``): the ``.pth`` line runs at
+interpreter start only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.integration.run.test_closed_world import closed_world
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.conftest import ReadVerdict
+
+MODES = [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
+
+CHILDREN = {
+    "tests/unit/test_children.py": """
+        import json
+        import multiprocessing
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        DATA = Path(__file__).parents[1] / "data"
+
+        def load(path):
+            return json.loads(Path(path).read_text())["answer"]
+
+        def test_spawned_child():
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                assert pool.apply(load, (str(DATA / "spawned.json"),)) == 42
+
+        def test_python_child():
+            reader = Path(__file__).parents[1] / "reader.py"
+            out = subprocess.run([sys.executable, str(reader), str(DATA / "child.json")],
+                                 capture_output=True, text=True, check=True).stdout
+            assert out.strip() == "42"
+    """,
+    "tests/reader.py": """
+        import json, sys
+        print(json.load(open(sys.argv[1]))["answer"])
+    """,
+}
+#: case 142: the project's own plugin (tracked addopts) reads settings at import
+PLUGIN = {
+    "tests/__init__.py": "",
+    "tests/localplugin.py": """
+        import json
+        from pathlib import Path
+        import pytest
+
+        SETTINGS = json.loads((Path(__file__).parent / "local.json").read_text())
+
+        @pytest.fixture
+        def answer():
+            return SETTINGS["answer"]
+    """,
+    "tests/unit/test_answer.py": "def test_answer(answer):\n    assert answer == 42\n",
+}
+DATA = {"tests/data/spawned.json": '{"answer": 42}', "tests/data/child.json": '{"answer": 42}',
+        "tests/local.json": '{"answer": 42}'}
+#: what a value set from outside looks like: a spool that a child would report to instead
+#: pytester's own files of a subprocess run are not code (test_closed_world.BASE's)
+BASE_IGNORED = "pyramid-verdict*\n__pycache__/\n/stdout\n/stderr\n/runpytest-current\n"
+FORGED = {"spool": "/nonexistent", "root": "/", "project": "/", "started_ns": 0}
+
+
+def make(project: Callable[..., Path], *, ignored: bool) -> None:
+    """The project of both cases; ``ignored``: its data and settings are not committed."""
+    files = {**CHILDREN, **PLUGIN}
+    if ignored:
+        files[".gitignore"] = BASE_IGNORED + "tests/data/\ntests/local.json\n"
+    else:
+        files.update(DATA)
+    project(files, later=DATA if ignored else None, ini='pythonpath = ["."]\n',
+            addopts="-p tests.localplugin")
+
+
+def run(pytester: pytest.Pytester, *args: str) -> None:
+    result = pytester.runpytest_subprocess("-p", "no:randomly", *args)
+    assert result.ret == 0, result.stdout.str()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reads_the_recorder_was_not_loaded_for_are_named(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, mode: tuple[str, ...],
+) -> None:
+    """Case 137 (a spawn child), a Python child, and case 142 (a ``-p`` plugin's import,
+    before the recorder loads: kept from the interpreter's start and judged as any read). A
+    value of the variable from outside (the serial row) sends nothing elsewhere: the run
+    replaces it for its children."""
+    make(project, ignored=True)
+    if not mode:
+        monkeypatch.setenv("PYRAMID_RECORD_SPOOL", json.dumps(FORGED))
+    run(pytester, *mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    named = " ".join(closed_world(verdict))
+    assert "tests/data/spawned.json" in named
+    assert "tests/data/child.json" in named
+    assert "tests/local.json" in named
+
+
+def test_the_same_reads_of_tracked_files_are_ready(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The control: the same reads of committed files leave the run ``ready``, with the
+    variable set from outside too (it is the plugin's own, allowed)."""
+    make(project, ignored=False)
+    monkeypatch.setenv("PYRAMID_RECORD_SPOOL", json.dumps(FORGED))
+    run(pytester)
+    verdict = read_verdict()
+    assert verdict["decision"] == "ready", verdict["completeness"]
