@@ -531,10 +531,12 @@ def _register_arrival(config: pytest.Config, settings: Settings, *, repeats: boo
     seen = _ledger_seen(config)
     if not repeats or (found is None and seen is None):
         return  # nothing is repeated blind; the gate says why (run/arrival.arrival_status)
+    from pytest_pyramid.run.closed_world import RECORDER_KEY
     from pytest_pyramid.run.repeater import ArrivalRepeater
 
     config.pluginmanager.register(
-        ArrivalRepeater(settings, arrival, None if found is None else found[0], seen),
+        ArrivalRepeater(settings, arrival, None if found is None else found[0], seen,
+                        recorder=config.stash.get(RECORDER_KEY, None)),
         "pyramid-arrival")
 
 

@@ -305,6 +305,13 @@ class ImportRecorder:
         #: unless an import recorded them (an import's record is the one that says "changed
         #: before it was imported"; and no file is read twice)
         self.pending: dict[str, tuple[int, int, int, int]] = {}
+        #: the node id of the test running now (set by the arrival repeater, run/repeater.py),
+        #: None while collecting: what ``first_read`` records
+        self.reader: str | None = None
+        #: real path -> the test running when this process first read or imported the file
+        #: (None: while collecting): which tests a changed helper, fixture plugin or data file
+        #: reaches (run/arrival.py: reach). One dict entry per file, set once
+        self.first_read: dict[str, str | None] = {}
         #: where forked children append what they read (made at the first fork)
         self.spool: str | None = None
         #: the spool of the run that started this process, when this is a run of its own
@@ -473,6 +480,8 @@ class ImportRecorder:
     # -- recording ------------------------------------------------------------------------------
 
     def record(self, real: str, data: bytes) -> None:
+        if real not in self.first_read:
+            self.first_read[real] = self.reader
         blob = blob_id(data)
         known = self.seen.files.setdefault(real, blob)
         if known != blob:  # imported twice (importlib.reload, a second import mode) and edited
@@ -611,6 +620,7 @@ class ImportRecorder:
                 return  # a folder, a device, or written by the run itself: its output
             if real.endswith(SOURCE_SUFFIXES) and not isinstance(self.seen.files, _Spooled):
                 self.pending[real] = _signature(info)  # a forked child hashes it now
+                self.first_read.setdefault(real, self.reader)
             else:
                 self.hash_file(real)
         except OSError:

@@ -20,10 +20,15 @@ if TYPE_CHECKING:
     from pytest_pyramid.run.summary import RunSummary, TestOutcome
 
 
-class ArrivalRecord(TypedDict):
+class _ArrivalCounts(TypedDict):
     repeats: int
     failed: int
     skipped: int
+
+
+class ArrivalRecord(_ArrivalCounts, total=False):
+    #: why it arrived (run/arrival.py's reasons); absent in a record from before them
+    why: list[str]
 
 
 class ResultRecord(TypedDict, total=False):
@@ -54,6 +59,8 @@ def record(test: TestOutcome) -> ResultRecord:
     if test.arrival is not None:
         entry["arrival"] = {"repeats": test.arrival.repeats, "failed": test.arrival.failed,
                             "skipped": test.arrival.skipped}
+        if test.arrival.why:
+            entry["arrival"]["why"] = list(test.arrival.why)
     if test.message:
         entry["message"] = test.message
     return entry
