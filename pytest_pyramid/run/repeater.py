@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import pytest
 
@@ -35,15 +35,22 @@ from pytest_pyramid.run.arrival import (
     support_files,
 )
 from pytest_pyramid.run.changes import since
+from pytest_pyramid.run.collection import facts_registry
+from pytest_pyramid.run.facts import FactsRecord, register_facts
 from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.arrival import ArrivalSettings
     from pytest_pyramid.run.changes import Changes
+    from pytest_pyramid.run.facts import Policy
     from pytest_pyramid.run.imported import ImportRecorder
+    from pytest_pyramid.run.summary import Problem
+
+#: the facts record of the changed support files no test was placed on (``ChildReads``)
+FACTS_NAME = "arrival_unplaced"
 
 
 class ArrivalRepeater:
@@ -199,6 +206,16 @@ class ArrivalRepeater:
         if found:
             self._ran_into(item, [RAN_INTO + name for name in sorted(found)])
 
+    def read_unplaced(self) -> list[str]:
+        """The changed support files this process's recorder holds (after its final sweep,
+        which absorbs what its children read) that no test read in this process."""
+        recorder = self.recorder
+        if recorder is None:
+            return []
+        seen = recorder.seen
+        return [name for real, name in self.unread.items()
+                if real in seen.files or real in seen.unverifiable or real in recorder.pending]
+
     def _ran_into(self, item: pytest.Item, why: list[str]) -> None:
         if self._repeating:  # its entry is written after its repeats
             self._ran += why
@@ -211,6 +228,42 @@ class ArrivalRepeater:
         # not an arriving test: never repeated, so the gate finds it unproven and says why
         properties.append((PROPERTY, {"repeats": 0, "failed": 0, "skipped": 0,
                                       "needed": self.needed, "why": why}))
+
+
+class ChildReads(FactsRecord):
+    """The changed support files the run read but no test of it was placed on: a Python
+    child the run started (``spawn``, ``fork``, a program a test runs) read it, and its reads
+    reach the recorder only at the session's end (``absorb_forks``). Which tests they reach
+    the run cannot tell, so the run cannot vouch for the suite (a completeness problem,
+    naming the file). Every process that repeats finds its own; workers ship them, the
+    controller (which repeats nothing) unions them."""
+
+    POLICIES: ClassVar[Mapping[str, Policy]] = {"unplaced": "union"}
+
+    def __init__(self, repeater: ArrivalRepeater | None) -> None:
+        self.repeater = repeater
+        self._absorbed: list[str] = []
+
+    @property
+    def unplaced(self) -> list[str]:
+        own = self.repeater.read_unplaced() if self.repeater is not None else []
+        return sorted({*own, *self._absorbed})
+
+    @unplaced.setter
+    def unplaced(self, value: list[str]) -> None:
+        self._absorbed = [str(name) for name in value]
+
+    def problems(self) -> list[Problem]:
+        return [{"kind": "arrival", "message": (
+            f"{name} changed since the base and was read by a process the run started (a "
+            "child, a fork), not by a test the run could place: which tests it reaches is not "
+            "known, so their arrival cannot be judged (flaky on arrival)")}
+            for name in self.unplaced]
+
+
+def register_child_reads(config: pytest.Config, repeater: ArrivalRepeater | None) -> None:
+    """In every process of a run that finds arrivals (the controller too: it absorbs)."""
+    register_facts(facts_registry(config), FACTS_NAME, ChildReads(repeater))
 
 
 def _kept(item: pytest.Item) -> pytest.Item | None:

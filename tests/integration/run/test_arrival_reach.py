@@ -5,7 +5,8 @@ module imports, and the data file that parametrises a test (adding the id ``test
 which did not exist at the base). Each was read while collecting, so every collected test
 arrives, says why, and the flaky fixture blocks the change (serial, ``-n 2``, two shards and
 ``pyramid merge``). A changed file first read while a test ran reaches tests the run cannot
-name: the gate says it could not tell, naming the file and the test."""
+name: the gate says it could not tell, naming the file and the test; one a child process
+read makes the run incomplete, naming it."""
 
 from __future__ import annotations
 
@@ -64,6 +65,17 @@ import pathlib
 def test_late():
     # read while the test runs, not at import: which tests read it is known only as they run
     assert (pathlib.Path(__file__).parent / "late.txt").read_text()
+"""
+CHILD = """
+import os, pathlib, subprocess, sys
+
+def test_child():
+    # a Python child the run started reads the data: the recorder sees it at the session's end
+    data = pathlib.Path(__file__).parent / "child.txt"
+    code = "import os; print(open(os.environ['DATA']).read())"  # no file named in its words
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ, "DATA": str(data)})
+    assert done.stdout.strip()
 """
 IGNORE = "pyramid-verdict*\npyramid-partial*\npyramid-results*\n__pycache__/\n.coverage*\n"
 
@@ -143,10 +155,21 @@ def test_a_changed_fixture_plugin_helper_or_data_file_makes_the_tests_it_reaches
 def test_a_changed_file_first_read_while_a_test_ran_is_named_as_could_not_tell(
     pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
 ) -> None:
+    git(project, "checkout", "-q", "main")  # a test on main whose child reads a data file
+    (project / "tests/unit/test_child.py").write_text(CHILD)
+    (project / "tests/unit/child.txt").write_text("a\n")
+    commit(project, "main: a child reads child.txt")
+    git(project, "checkout", "-q", "feature")
+    git(project, "merge", "-q", "--ff-only", "main")
     (project / "tests/unit/late.txt").write_text("b\n")
-    commit(project, "a data file read at run time")
+    (project / "tests/unit/child.txt").write_text("b\n")
+    commit(project, "data files read at run time")
     pytester.runpytest()
     verdict = read_verdict()
+    # read by a child, the data reaches tests no one can name: the run cannot vouch for them
+    assert verdict["decision"] == "incomplete", verdict["reasons"]
+    assert [p["message"].split(" changed")[0] for p in verdict["completeness"]
+            if p["kind"] == "arrival"] == ["tests/unit/child.txt"]
     gate = _gate(verdict)
     assert gate["status"] == "not_evaluated", gate
     assert ("could not tell which tests 1 changed support file(s) reach: tests/unit/late.txt "
