@@ -13,7 +13,10 @@ quarantined).
 
 Which tests arrive: those the tree says changed (``git diff`` against the merge base with the
 run's base revision, working tree included, plus untracked files: a test whose file
-changed, or below a changed ``conftest.py``, whose fixtures it uses), and those the flake
+changed, or below a changed ``conftest.py``, whose fixtures it uses), those a changed
+support file reaches (:func:`support_files`, :func:`reach`: a helper, fixture plugin or data
+file under the test folders read by the end of collection reaches every collected test; one
+first read while a test ran is named, and the gate could not tell), and those the flake
 ledger the run names (``--pyramid-history``) holds no attempt of (``new_to_ledger``). The
 ledger only adds repeats: a repeat can find a contradiction, never excuse a failure, so a
 local database may make a run stricter but never let a change through. A ledger that holds
