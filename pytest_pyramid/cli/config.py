@@ -64,27 +64,25 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def _check_host(environments: list[str], source: str) -> str:
-    """The host's deploy.toml as every deploy of this project reads it (deploy/anchors.py,
-    deploy/requirements.py): a bad key is refused naming the host file and the key, and so is a
-    requirement of the host that this project's environments cannot meet (the deploy would be
-    refused). What was checked, for a person ("" without a host file)."""
-    from pytest_pyramid.deploy.anchors import host_anchors
-    from pytest_pyramid.deploy.requirements import host_requirements
+    """The host's pins as every deploy of this project reads them (deploy/host_pins.py): a bad
+    key is refused naming the host file and the key, and so is a requirement of the host that
+    this project's environments cannot meet (the deploy would be refused). What was checked,
+    for a person ("" without a host file)."""
+    from pytest_pyramid.deploy.host_pins import host_pins
     from pytest_pyramid.errors import ConfigError
 
-    _, anchors_file = host_anchors()
-    hosts, host_file = host_requirements()
+    pins = host_pins()
+    hosts = pins.environments
     for env in environments:
-        needed = hosts.get(env, {}).get("requires")
-        if needed and needed not in environments:
-            raise ConfigError(f"environments.{env}.requires", needed, host_file,
-                              f"{source} defines no environment {needed!r} (known: "
-                              f"{', '.join(environments)}): its deploy to {env} would be "
-                              "refused")
-    found = host_file or anchors_file
-    if not found:
+        for needed in hosts.get(env, {}).get("requires", ()):
+            if needed not in environments:
+                raise ConfigError(f"environments.{env}.requires", needed,
+                                  pins.environments_origin,
+                                  f"{source} defines no environment {needed!r} (known: "
+                                  f"{', '.join(environments)}): its deploy to {env} would "
+                                  "be refused")
+    if not pins.files:
         return ""
     pinned = [env for env in environments if env in hosts]
-    return (f"{found}: valid: host deploy settings" + (
+    return (f"{pins.origin}: valid: host deploy settings" + (
         f"; requirements pinned for {', '.join(pinned)}" if pinned else ""))
-

@@ -4,9 +4,11 @@ A commit cannot vouch for itself: if the trusted keys and approvers came from th
 being deployed, a commit that adds its author's key could sign its own verdict and approve
 its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) comes, in order:
 
-1. from the host, configuration the deployed code cannot change: keys pinned by
-   ``PYRAMID_TRUSTED_KEYS`` / ``~/.config/pyramid/trusted_keys`` / ``/etc/pyramid/trusted_keys``,
-   then ``$XDG_CONFIG_HOME/pyramid/deploy.toml`` or ``/etc/pyramid/deploy.toml``;
+1. from the host, configuration neither the deployed code nor the deploying process's
+   environment can change (deploy/host_pins.py): ``/etc/pyramid/`` and the deploy account's
+   own ``~/.config/pyramid/`` (``deploy.toml``, ``trusted_keys``), the strictest of them;
+   ``PYRAMID_TRUSTED_KEYS`` may only narrow the keys pinned there (it pins them itself only
+   when no host file pins any);
 2. from the anchors record (:mod:`pytest_pyramid.deploy.trust_record`): what the last
    successful deployment left. A deployment that succeeded advances it with its own commit's
    ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
@@ -25,7 +27,6 @@ signature required.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
@@ -34,9 +35,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
+from pytest_pyramid.deploy.host_pins import key_text, literal_key
 from pytest_pyramid.deploy.trust_record import AnchorSet, Record, Required, merged_requires
 from pytest_pyramid.errors import ConfigError, PyramidError
-from pytest_pyramid.project import read_document, table_from_text
+from pytest_pyramid.project import table_from_text
 from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
@@ -82,26 +84,6 @@ def _git(root: Path, *args: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout if result.returncode == 0 else None
-
-
-def _literal(text: str) -> bool:
-    text = text.strip()
-    return "-----BEGIN" in text or (len(text) == 64 and all(c in "0123456789abcdefABCDEF"
-                                                            for c in text))
-
-
-def key_text(source: str, base: Path | None = None) -> str:
-    """A key as text: PEM and hex as written, a file read now (unreadable: the path, which the
-    keyring then reports by name)."""
-    if _literal(source):
-        return source.strip()
-    path = Path(source).expanduser()
-    if base is not None and not path.is_absolute():
-        path = base / path
-    try:
-        return path.read_text("utf-8")
-    except OSError:
-        return str(path)
 
 
 def _resolved(anchors: AnchorSet, read: Callable[[str], str]) -> AnchorSet:
@@ -200,7 +182,7 @@ def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, fro
                 parsed[key] = KEYS[key].parse(table[key])
 
     def read(source: str) -> str:
-        if _literal(source):
+        if literal_key(source):
             return source.strip()
         path = (Path(folder) / source).as_posix() if folder not in ("", ".") else source
         content = _git(config.root, "show", f"{commit}:{path}")
@@ -227,43 +209,6 @@ def advance(base: AnchorSet, declared: AnchorSet, sets: frozenset[str]) -> Ancho
         merged_requires(base.requires, declared.requires),
         max(base.required_approvals, declared.required_approvals),
     )
-
-
-def host_config_files(environ: Mapping[str, str] | None = None) -> list[Path]:
-    env = os.environ if environ is None else environ
-    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return [config_home / "pyramid" / "deploy.toml", Path("/etc/pyramid/deploy.toml")]
-
-
-def host_anchors(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], str]:
-    """The anchors the host's deploy.toml sets (the first file found), and its path.
-
-    Its keys are ``trusted_keys``, ``require_signature``, ``[approvers]``, ``[deployers]``,
-    shaped as in ``[tool.pyramid.deploy]``; paths are relative to the file."""
-    for path in host_config_files(environ):
-        table = read_document(path)  # the one TOML reader; invalid TOML is a ConfigError
-        if table is None:
-            continue
-        found: dict[str, Any] = {}
-        for key, raw in table.items():
-            if key == "environments":
-                continue  # per-environment requirements: deploy/requirements.py reads them
-            if key not in HOST_KEYS:
-                raise ConfigError(key, raw, str(path), "unknown key (known keys: "
-                                  f"{', '.join(HOST_KEYS)})")
-            try:
-                found[key] = KEYS[key].parse(raw)
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(key, raw, str(path), str(exc)) from None
-        base = path.parent
-        if "trusted_keys" in found:
-            found["trusted_keys"] = tuple(key_text(k, base) for k in found["trusted_keys"])
-        for people in ("approvers", "deployers"):
-            if people in found:
-                found[people] = tuple(Person(p.name, tuple(key_text(k, base) for k in p.keys),
-                                             p.roles) for p in found[people])
-        return found, str(path)
-    return {}, ""
 
 
 # -- the record: what served before, catching up with succeeded deployments ------------------------
@@ -331,17 +276,31 @@ def catch_up(config: DeployConfig, record: Record, rows: Sequence[Deployment],
 
 def anchors_for_deploy(
     config: DeployConfig, history: History | None, *, trust_first_checkout: bool = False,
-    environ: Mapping[str, str] | None = None, out: Callable[[str], None] = lambda _: None,
+    environ: Mapping[str, str] | None = None, roots: Sequence[Path] | None = None,
+    out: Callable[[str], None] = lambda _: None,
 ) -> Anchors:
-    """The anchors this deploy is judged under; AnchorsRefused when none can be trusted."""
-    host, host_origin = host_anchors(environ)
+    """The anchors this deploy is judged under; AnchorsRefused when none can be trusted.
+    ``roots``: the host folders (deploy/host_pins.py; None: the real ones); ``environ``: the
+    process's environment, which may only narrow the host's keys."""
+    from pytest_pyramid.deploy.host_pins import host_pins, trusted_keys, unread_home_note
+    from pytest_pyramid.verdict.trust import TrustError
+
+    pins = host_pins(roots)
+    host = pins.anchors()
     from_host = [key for key in HOST_KEYS if key in host]
-    pinned = _pinned(environ)
-    if pinned:
-        host["trusted_keys"] = pinned[0]
+    try:
+        keys, keys_origin = trusted_keys((), environ, pins)
+    except TrustError as exc:
+        raise AnchorsRefused(str(exc)) from None
+    named = bool(keys) and keys_origin != pins.keys_origin  # the process narrowed or named them
+    if named or pins.pins_keys:
+        host["trusted_keys"] = keys
     record = trust_record.read_record(config.work_dir)
     rows = _rows(history)
     notes: list[str] = []
+    unread = unread_home_note(environ) if roots is None else None
+    if unread:
+        notes.append(f"note: {unread}")
     record_it = False
     if record.problem is None and not record.missing:
         base = catch_up(config, record, rows or [], out)
@@ -352,14 +311,14 @@ def anchors_for_deploy(
         record_it = True
     effective = AnchorSet(
         host.get("trusted_keys", base.trusted_keys),
-        base.require_signature or bool(host.get("require_signature", False)) or bool(pinned)
-        or config.require_signature,
+        base.require_signature or bool(host.get("require_signature", False))
+        or "trusted_keys" in host or config.require_signature,
         host.get("approvers", base.approvers), host.get("deployers", base.deployers),
         base.requires, base.required_approvals)
     if from_host:
-        origin = f"{origin}; {', '.join(from_host)} from {host_origin}"
-    if pinned:
-        origin = f"{origin}; trusted keys pinned by {pinned[1]}"
+        origin = f"{origin}; {', '.join(from_host)} from {pins.origin}"
+    if named:
+        origin = f"{origin}; trusted keys pinned by {keys_origin}"
     declared = checkout_anchors(config)
     if not record_it and (set(declared.trusted_keys) - set(effective.trusted_keys) or
                           {p.name for p in (*declared.approvers, *declared.deployers)} -
@@ -397,21 +356,14 @@ def _without_record(
         raise AnchorsRefused(
             f"the trust anchors cannot be established: {why}, but this work folder served "
             f"before ({served}). Trusting the checkout being deployed now would let it vouch "
-            "for itself. Pin the anchors on the host (PYRAMID_TRUSTED_KEYS, "
-            "~/.config/pyramid/deploy.toml or /etc/pyramid/deploy.toml), or pass "
+            "for itself. Pin the anchors on the host (/etc/pyramid/deploy.toml or the deploy "
+            "account's ~/.config/pyramid/deploy.toml, or PYRAMID_TRUSTED_KEYS), or pass "
             "--trust-first-checkout to trust this checkout's [tool.pyramid.deploy] again")
     # Served before, record lost, host pins some anchors: those only, nothing of the checkout.
     return AnchorSet(require_signature=True), "the host only", (
         f"WARNING: {why}, and this work folder served before ({served}): only the anchors "
         "pinned on the host count (none from this checkout), a signature is required, and "
         "they are recorded as the anchors from now on")
-
-
-def _pinned(environ: Mapping[str, str] | None) -> tuple[tuple[str, ...], str] | None:
-    from pytest_pyramid.verdict.trust import pinned_key_sources
-
-    keys, where = pinned_key_sources((), environ)
-    return (tuple(key_text(k) for k in keys), where) if keys else None
 
 
 def record_first_use(config: DeployConfig, anchors: Anchors, commit: str) -> str | None:

@@ -335,23 +335,6 @@ def test_both_project_files_in_one_folder_is_exit_3(
     assert "Traceback" not in err
 
 
-def test_pinned_keys_come_from_the_command_line_the_environment_or_a_host_file(
-    tmp_path: Path, keys: tuple[Path, Path]
-) -> None:
-    from pytest_pyramid.verdict.trust import pinned_key_sources
-
-    public = str(keys[1])
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    assert pinned_key_sources([], env) == ([], "")
-    host = tmp_path / "cfg" / "pyramid" / "trusted_keys"
-    host.parent.mkdir(parents=True)
-    host.write_text(f"# CI key\n{public}\n")
-    assert pinned_key_sources([], env) == ([public], str(host))
-    assert pinned_key_sources([], {**env, "PYRAMID_TRUSTED_KEYS": "a.pub:b.pub"}) == (
-        ["a.pub", "b.pub"], "PYRAMID_TRUSTED_KEYS")
-    assert pinned_key_sources(["x.pub"], env) == (["x.pub"], "--trusted-key")
-
-
 def test_attest_refuses_a_verdict_that_contradicts_itself(
     outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.cli import main
+from pytest_pyramid.deploy import host_pins
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -196,7 +197,7 @@ def test_the_hosts_environments_are_checked_naming_the_host_file_and_key(
     host_file = project / "xdg" / "pyramid" / "deploy.toml"
     host_file.parent.mkdir(parents=True)
     host_file.write_text(host)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host_file.parent,))  # the host, in-process
     code, out, err = check(capsys)
     assert (code, out, err.count("\n")) == (3, "", 1)
     # the host file's keys sit at its top level: no [tool.pyramid] in the message
@@ -212,7 +213,7 @@ def test_a_valid_host_file_is_said(
     host_file.parent.mkdir(parents=True)
     host_file.write_text('[environments.production]\nrequires = "staging"\n'
                          '[environments.elsewhere]\nrequires = "qa"\n')  # another project's
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host_file.parent,))  # the host, in-process
     code, out, err = check(capsys)
     assert (code, err) == (0, "")
     assert f"{host_file}: valid: host deploy settings; requirements pinned for production" in out
