@@ -301,10 +301,15 @@ def anchors_for_deploy(
     unread = unread_home_note(environ) if roots is None else None
     if unread:
         notes.append(f"note: {unread}")
-    record_it = False
+    record_it = inherited = False
+    other = None if not record.missing or trust_first_checkout else _configured_record(config)
     if record.problem is None and not record.missing:
         base = catch_up(config, record, rows or [], out)
         origin = "the anchors record (the last successful deployment)"
+    elif other is not None:  # a fresh --work-dir: the target's record, never the checkout
+        base, origin, note = other
+        notes.append(note)
+        record_it = inherited = True
     else:
         base, origin, note = _without_record(config, record, rows, host, trust_first_checkout)
         notes.append(note)
@@ -331,8 +336,35 @@ def anchors_for_deploy(
                    history_upto=max((d.id for d in rows or ()), default=0),
                    # what the record holds (on first use nothing yet: the checkout's own
                    # settings count as the checkout's, and are recorded with this deploy)
-                   requires=() if record_it else effective.requires,
-                   required_approvals=0 if record_it else effective.required_approvals)
+                   requires=() if record_it and not inherited else effective.requires,
+                   required_approvals=0 if record_it and not inherited
+                   else effective.required_approvals)
+
+
+def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | None:
+    """When the command names a work folder without a record: the anchors of the record the
+    configuration's own work folder keeps for this target (hostile case 166: a fresh
+    ``--work-dir`` would otherwise trust the checkout on first use, undoing a key rotation the
+    record holds). None: no other record exists. A record there that cannot be used refuses:
+    trust on first use is never taken while a record of the target exists."""
+    from pytest_pyramid.deploy.replays import _record_folders as record_folders
+
+    for folder in record_folders(config)[1:]:
+        found = trust_record.read_record(folder)
+        if found.missing:
+            continue
+        where = trust_record.record_path(folder)
+        if found.problem is not None or found.latest is None:
+            raise AnchorsRefused(
+                f"{config.work_dir} has no anchors record, and the configured work folder's "
+                f"record cannot be used ({found.problem}): trust on first use is refused while "
+                "a record of this deploy target exists. Deploy from the configured work "
+                "folder, or pass --trust-first-checkout to trust this checkout again")
+        return found.latest.anchors, f"the configured work folder's anchors record ({where})", (
+            f"note: {trust_record.record_path(config.work_dir)} does not exist: the anchors "
+            f"are those of {where} (not this checkout's: a record of this deploy target "
+            "exists), and are recorded here from now on")
+    return None
 
 
 def _without_record(

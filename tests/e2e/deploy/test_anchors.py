@@ -184,8 +184,10 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     """Key rotation: the anchors after a deployment are its commit's own (read from git, key
     files included), appended to the record from the history; require_signature never goes
     down; a checkout's uncommitted keys never count."""
+    from dataclasses import replace
+
     from pytest_pyramid.cli import main
-    from pytest_pyramid.deploy.anchors import anchors_for_deploy, record_first_use
+    from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy, record_first_use
     from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.deploy.history import History
     from tests.support.deploy.helpers import git
@@ -230,3 +232,17 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     again = anchors_for_deploy(config, history, environ={}, roots=())
     assert again.trusted_keys == anchors.trusted_keys
     assert len(read_record(config.work_dir).entries) == 3  # caught up once, not again
+
+    # 166: a fresh --work-dir takes the target's record, never the checkout on first use
+    fresh = replace(config, work_dir=tmp_path / "fresh")
+    moved = anchors_for_deploy(fresh, None, environ={}, roots=())
+    assert moved.trusted_keys == ((root / "ci-2027.pub").read_text(),)  # not mallory's
+    assert moved.require_signature
+    assert moved.first_use is not None  # recorded in the fresh folder once it deploys
+    assert moved.origin.startswith(f"the configured work folder's anchors record "
+                                   f"({record_path(config.work_dir)})")
+    tofu = anchors_for_deploy(fresh, None, environ={}, roots=(), trust_first_checkout=True)
+    assert tofu.trusted_keys == ((root / "mallory.pub").read_text(),)  # a person said so
+    record_path(config.work_dir).write_text("{not a record\n")
+    with pytest.raises(AnchorsRefused, match="trust on first use is refused while a record"):
+        anchors_for_deploy(fresh, None, environ={}, roots=())
