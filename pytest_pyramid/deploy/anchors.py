@@ -13,8 +13,8 @@ its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) co
    successful deployment left. A deployment that succeeded advances it with its own commit's
    ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
    adds counts once that commit was deployed (TUF's root rotation), and
-   ``require_signature``, the environments a deploy ``requires`` and its
-   ``required_approvals`` (deploy/requirements.py) only ever go up;
+   ``require_signature``, the environments a deploy ``requires``, its
+   ``required_approvals`` and ``approver_roles`` (deploy/requirements.py) only ever tighten;
 3. from the checkout, only when this work folder never served anything (trust on first use,
    said loudly and written to the record), or when ``--trust-first-checkout`` says so.
 
@@ -36,7 +36,13 @@ from typing import TYPE_CHECKING, Any, cast
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
 from pytest_pyramid.deploy.host_pins import key_text, literal_key
-from pytest_pyramid.deploy.trust_record import AnchorSet, Record, Required, merged_requires
+from pytest_pyramid.deploy.trust_record import (
+    AnchorSet,
+    Record,
+    Required,
+    merged_requires,
+    narrower_roles,
+)
 from pytest_pyramid.errors import ConfigError, PyramidError
 from pytest_pyramid.project import table_from_text
 from pytest_pyramid.run._git import run_git
@@ -75,6 +81,8 @@ class Anchors:
     requires: tuple[Required, ...] = ()
     #: the approvals recorded as required for every deploy here (deploy/requirements.py)
     required_approvals: int = 0
+    #: the roles recorded for those approvals (empty: any)
+    approver_roles: tuple[str, ...] = ()
 
 
 # -- reading anchors from each place ---------------------------------------------------------------
@@ -92,7 +100,7 @@ def _resolved(anchors: AnchorSet, read: Callable[[str], str]) -> AnchorSet:
 
     return AnchorSet(tuple(read(k) for k in anchors.trusted_keys), anchors.require_signature,
                      people(anchors.approvers), people(anchors.deployers), anchors.requires,
-                     anchors.required_approvals)
+                     anchors.required_approvals, anchors.approver_roles)
 
 
 def checkout_anchors(config: DeployConfig) -> AnchorSet:
@@ -100,7 +108,7 @@ def checkout_anchors(config: DeployConfig) -> AnchorSet:
     return _resolved(AnchorSet(config.trusted_keys, config.require_signature, config.approvers,
                                config.deployers, _required(config.requires,
                                                            config.requires_within),
-                               config.required_approvals), key_text)
+                               config.required_approvals, config.approver_roles), key_text)
 
 
 def _required(requires: str, within: float) -> tuple[Required, ...]:
@@ -122,6 +130,16 @@ def committed_approvals(table: Mapping[str, Any], environment: str) -> int:
             _merged(table, environment).get("required_approvals", 0))))
     except (ValueError, TypeError):
         return 0
+
+
+def committed_roles(table: Mapping[str, Any], environment: str) -> tuple[str, ...]:
+    """``approver_roles`` of ``environment`` in a commit's deploy table (empty: not set, or not
+    a list of roles)."""
+    try:
+        return tuple(cast("list[str]", KEYS["approver_roles"].parse(
+            _merged(table, environment).get("approver_roles", []))))
+    except (ValueError, TypeError):
+        return ()
 
 
 def committed_requires(table: Mapping[str, Any], environment: str) -> tuple[Required, ...]:
@@ -192,7 +210,8 @@ def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, fro
                          bool(parsed.get("require_signature", False)),
                          tuple(parsed.get("approvers", ())), tuple(parsed.get("deployers", ())),
                          committed_requires(table, config.environment),
-                         committed_approvals(table, config.environment))
+                         committed_approvals(table, config.environment),
+                         committed_roles(table, config.environment))
     return _resolved(declared, read), frozenset(parsed)
 
 
@@ -208,6 +227,7 @@ def advance(base: AnchorSet, declared: AnchorSet, sets: frozenset[str]) -> Ancho
         declared.deployers if "deployers" in sets else base.deployers,
         merged_requires(base.requires, declared.requires),
         max(base.required_approvals, declared.required_approvals),
+        narrower_roles(base.approver_roles, declared.approver_roles),
     )
 
 
@@ -319,7 +339,7 @@ def anchors_for_deploy(
         base.require_signature or bool(host.get("require_signature", False))
         or "trusted_keys" in host or config.require_signature,
         host.get("approvers", base.approvers), host.get("deployers", base.deployers),
-        base.requires, base.required_approvals)
+        base.requires, base.required_approvals, base.approver_roles)
     if from_host:
         origin = f"{origin}; {', '.join(from_host)} from {pins.origin}"
     if named:
@@ -338,7 +358,9 @@ def anchors_for_deploy(
                    # settings count as the checkout's, and are recorded with this deploy)
                    requires=() if record_it and not inherited else effective.requires,
                    required_approvals=0 if record_it and not inherited
-                   else effective.required_approvals)
+                   else effective.required_approvals,
+                   approver_roles=() if record_it and not inherited
+                   else effective.approver_roles)
 
 
 def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | None:

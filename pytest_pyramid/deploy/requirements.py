@@ -100,7 +100,8 @@ def in_force(config: DeployConfig, roots: Sequence[Path] | None = None,
 
 def approvals_in_force(config: DeployConfig, trust: Trust,
                        roots: Sequence[Path] | None = None,
-                       recorded: int = 0) -> Trust | None:
+                       recorded: int = 0, recorded_roles: tuple[str, ...] = ()
+                       ) -> Trust | None:
     """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
     its target's (``required_approvals``: the host's, the checkout's and the count ``recorded``
     in the anchors record unless the host sets one, the largest; the host's roles when it names
@@ -109,6 +110,7 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
     approve``."""
     from dataclasses import replace
 
+    from pytest_pyramid.deploy.trust_record import narrower_roles
     from pytest_pyramid.verdict.trust import Approvals
 
     hosts, host_file = host_requirements(roots) if config.environment else ({}, "")
@@ -116,7 +118,9 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
     # the host file's count, 0 included, replaces the record's
     kept = 0 if "required_approvals" in host else recorded
     count = max(int(host.get("required_approvals", 0)), config.required_approvals, kept)
-    roles = tuple(host.get("approver_roles") or config.approver_roles)
+    # the host's roles when it names any, else the checkout's only narrowing the recorded ones
+    roles = tuple(host.get("approver_roles") or
+                  narrower_roles(recorded_roles, config.approver_roles))
     asks_verdict = trust.verdict.get("decision") == "needs_approval"
     if count < 1 and not asks_verdict:
         return None

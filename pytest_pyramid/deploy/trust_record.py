@@ -50,6 +50,19 @@ def merged_requires(*sets: tuple[Required, ...]) -> tuple[Required, ...]:
     return tuple(sorted(found.items()))
 
 
+def narrower_roles(base: tuple[str, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """The roles approvals must come from after ``declared`` meets ``base`` (empty: any role):
+    a list is only ever narrowed. An empty ``base`` takes ``declared``; a ``declared`` list that
+    is a subset of ``base`` narrows it; anything else (dropping the list, other roles) keeps
+    ``base``."""
+    if not base:
+        return declared
+    allowed = {role.casefold() for role in base}
+    if declared and all(role.casefold() in allowed for role in declared):
+        return declared
+    return base
+
+
 @dataclass(frozen=True)
 class AnchorSet:
     """Trust anchors with every key as its text (PEM or hex), never as a path to read later."""
@@ -62,6 +75,9 @@ class AnchorSet:
     requires: tuple[Required, ...] = ()
     #: approvals every deploy here needs (``required_approvals``): never lowered by a commit
     required_approvals: int = 0
+    #: the roles those approvals must come from (``approver_roles``; narrower_roles: a commit
+    #: cannot drop or widen them)
+    approver_roles: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         def people(found: tuple[Person, ...]) -> list[dict[str, object]]:
@@ -73,7 +89,8 @@ class AnchorSet:
                 "approvers": people(self.approvers), "deployers": people(self.deployers),
                 "requires": [{"environment": env, "within_s": within}
                              for env, within in self.requires],
-                "required_approvals": self.required_approvals}
+                "required_approvals": self.required_approvals,
+                "approver_roles": list(self.approver_roles)}
 
     @classmethod
     def from_dict(cls, data: object) -> AnchorSet:
@@ -88,7 +105,15 @@ class AnchorSet:
             raise ValueError("anchors.require_signature is not true or false")
         return cls(tuple(keys), required, _people(data.get("approvers"), "approvers"),
                    _people(data.get("deployers"), "deployers"), _requires(data.get("requires")),
-                   _count(data.get("required_approvals", 0)))
+                   _count(data.get("required_approvals", 0)),
+                   _roles(data.get("approver_roles", [])))
+
+
+def _roles(value: object) -> tuple[str, ...]:
+    """A line's approver roles; a line written before they were recorded has none."""
+    if not isinstance(value, list) or not all(isinstance(r, str) and r for r in value):
+        raise ValueError("anchors.approver_roles is not a list of roles")
+    return tuple(value)
 
 
 def _count(value: object) -> int:

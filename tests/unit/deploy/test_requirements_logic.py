@@ -175,3 +175,30 @@ def test_a_recorded_approval_count_holds_until_the_host_says_otherwise(
     assert asked is not None
     assert asked.approvals.required == expected[0]
     assert asked.approvals.sentence.startswith(expected[1])
+
+
+@pytest.mark.parametrize(
+    ("checkout", "host", "expected"),
+    [
+        # the checkout dropped its roles: the recorded ones still hold
+        ("", None, ("release_manager",)),
+        # other roles in the checkout do not replace the recorded ones
+        ('approver_roles = ["intern"]\n', None, ("release_manager",)),
+        # the host's roles are the host's word
+        ("", '[environments.production]\napprover_roles = ["cto"]\n', ("cto",)),
+    ],
+)
+def test_recorded_approver_roles_hold_until_the_host_says_otherwise(
+    layout: Path, checkout: str, host: str | None, expected: tuple[str, ...]
+) -> None:
+    (layout / "pyproject.toml").write_text(
+        PROJECT.replace('approver_roles = ["release_manager"]\n', checkout))
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    if host is not None:
+        (folder / "deploy.toml").write_text(host)
+    production = load_config(layout, env="production", cwd=layout)
+    asked = approvals_in_force(production, trust("ready"), (folder,), recorded=1,
+                               recorded_roles=("release_manager",))
+    assert asked is not None
+    assert asked.approvals.roles == expected
