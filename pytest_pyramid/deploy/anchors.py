@@ -369,9 +369,7 @@ def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | Non
     ``--work-dir`` would otherwise trust the checkout on first use, undoing a key rotation the
     record holds). None: no other record exists. A record there that cannot be used refuses:
     trust on first use is never taken while a record of the target exists."""
-    from pytest_pyramid.deploy.replays import _record_folders as record_folders
-
-    for folder in record_folders(config)[1:]:
+    for folder in trust_record.record_folders(config)[1:]:
         found = trust_record.read_record(folder)
         if found.missing:
             continue

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from pytest_pyramid.deploy.config import DeployConfig
+
 RECORD_NAME = "anchors.jsonl"
 
 #: an environment that must have deployed a commit healthily first, and within how many
@@ -181,6 +183,29 @@ class Record:
 
 def record_path(work_dir: Path) -> Path:
     return work_dir / RECORD_NAME
+
+
+def record_folders(config: DeployConfig) -> list[Path]:
+    """Where a deployment target's records are kept (its anchors record, the verdicts its gate
+    saw): the work folder the command names, then the one its configuration names when that
+    differs (hostile case 166: a folder on the command line may add to a record, never reset
+    it). Read by deploy/anchors.py and deploy/replays.py."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.errors import PyramidError
+
+    folders = [config.work_dir]
+    if config.source.startswith("<"):  # the defaults: no configuration names a folder
+        return folders
+    try:
+        configured = load_config(Path(config.source), cwd=config.root,
+                                 env=config.environment or None).work_dir
+    except (PyramidError, OSError):
+        return folders
+    if Path(configured).resolve() != Path(config.work_dir).resolve():
+        folders.append(configured)
+    return folders
 
 
 def _digest(line: bytes) -> str:
