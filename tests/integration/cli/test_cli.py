@@ -335,6 +335,36 @@ def test_both_project_files_in_one_folder_is_exit_3(
     assert "Traceback" not in err
 
 
+def test_check_s_keys_may_only_narrow_the_host_s(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deploy gate's rule (deploy/host_pins.py): once the host pins keys, --trusted-key and
+    PYRAMID_TRUSTED_KEYS may name only those (hostile case 165)."""
+    from pytest_pyramid.deploy import host_pins
+
+    private, public = keys
+    host = outside_git / "host"
+    host.mkdir()
+    (host / "trusted_keys").write_text(f"{public}\n")
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host,))
+    assert main(["keygen", str(outside_git / "mallory")]) == 0
+    path = write(outside_git, make_verdict())
+    assert main(["attest", path, "--key", str(outside_git / "mallory.key")]) == 0
+    assert check_outside([path, "--trusted-key", str(outside_git / "mallory.pub")]) == 3
+    err = capsys.readouterr().err
+    assert "a key the host does not pin" in err
+    assert str(host / "trusted_keys") in err
+    monkeypatch.setenv("PYRAMID_TRUSTED_KEYS", str(outside_git / "mallory.pub"))
+    assert check_outside([path]) == 3
+    assert "PYRAMID_TRUSTED_KEYS names" in capsys.readouterr().err
+    monkeypatch.delenv("PYRAMID_TRUSTED_KEYS")
+    assert check_outside([path]) == 3  # the host's key: mallory's signature does not verify
+    assert "no signature verifies with a trusted key" in capsys.readouterr().err
+    assert main(["attest", path, "--key", str(private)]) == 0
+    assert check_outside([path, "--trusted-key", str(public)]) == 0
+
+
 def test_attest_refuses_a_verdict_that_contradicts_itself(
     outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
