@@ -200,20 +200,8 @@ def _record_folders(config: DeployConfig) -> list[Path]:
     """Where the verdicts this deployment target's gate saw are kept: the work folder the
     command names and the one the configuration names (hostile case 166: a fresh
     ``--work-dir`` must not forget the newer verdict that superseded an older one; a folder
-    on the command line may add to the record, never reset it)."""
-    from pathlib import Path
+    on the command line may add to the record, never reset it). One rule with the anchors
+    record's (trust_record.record_folders)."""
+    from pytest_pyramid.deploy.trust_record import record_folders
 
-    from pytest_pyramid.deploy.config import load_config
-    from pytest_pyramid.errors import PyramidError
-
-    folders = [config.work_dir]
-    if config.source.startswith("<"):  # the defaults: no configuration names a folder
-        return folders
-    try:
-        configured = load_config(Path(config.source), cwd=config.root,
-                                 env=config.environment or None).work_dir
-    except (PyramidError, OSError):
-        return folders
-    if Path(configured).resolve() != Path(config.work_dir).resolve():
-        folders.append(configured)
-    return folders
+    return record_folders(config)

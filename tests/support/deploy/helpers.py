@@ -24,6 +24,7 @@ from pytest_pyramid.verdict.document import validate_verdict
 from pytest_pyramid.verdict.provenance import read_git_info
 from tests import verdict_factory
 from tests.git_repo import git as git  # re-exported: the deploy tests import it from here
+from tests.support.deploy import host
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -186,7 +187,7 @@ class Project:
         write_json_atomic(self.verdict_path, data)
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "pytest_pyramid.deploy", *args]
+        return host.argv(host.folder(self.root), *args)  # the test's own host pins
 
     def environ(self) -> dict[str, str]:
         # A signing key in the developer's or CI's environment must not leak into these runs.
