@@ -143,7 +143,8 @@ class Load:
 
 @dataclass
 class Project:
-    """A git repo with a verdict and [tool.pyramid.deploy]; runs the deploy CLI as a process."""
+    """A git repo with a verdict and a tracked [tool.pyramid.deploy]; runs the deploy CLI as a
+    process."""
 
     root: Path
     port: int
@@ -164,7 +165,9 @@ class Project:
 
     def write_config(self, *, pyramid: dict[str, Any] | None = None, **settings: Any) -> None:
         """``[tool.pyramid.deploy]`` with ``settings`` (kept across calls; None removes a
-        key), after ``[tool.pyramid]`` keys ``pyramid``."""
+        key), after ``[tool.pyramid]`` keys ``pyramid``. The file is tracked: the next
+        :meth:`commit` ships it, and a deploy refuses a configuration its commit does not
+        ship (so a test writes its settings before committing what it deploys)."""
         self.settings.update(settings)
         self.settings = {k: v for k, v in self.settings.items() if v is not None}
         lines = ["[tool.pyramid]", *(f"{k} = {toml(v)}" for k, v in (pyramid or {}).items()),
