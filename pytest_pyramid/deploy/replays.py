@@ -142,7 +142,8 @@ def shipped_table(config: DeployConfig, commit: str) -> Mapping[str, Any]:
     if table is None:
         raise NotShipped(f"{rel} is not in commit {commit[:12]} (untracked, or not committed): "
                          f"{_SHIPPED}; commit it, or name the commit's own file")
-    edited = _edited(config, table, commit)
+    head = committed_pyramid(config, "HEAD")
+    edited = _edited(config, head[0] if head is not None else None)
     if edited is not None:
         raise NotShipped(edited)
     return table
@@ -195,9 +196,11 @@ def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
     return None, None
 
 
-def _edited(config: DeployConfig, committed: Mapping[str, object], commit: str) -> str | None:
-    """Why the table on disk is not the commit's (hostile case 163: an uncommitted edit that
-    drops ``requires`` or loosens a limit), or None."""
+def _edited(config: DeployConfig, committed: Mapping[str, object] | None) -> str | None:
+    """Why the table on disk is not the checkout's commit's (``committed``: HEAD's, None when
+    HEAD lacks the file): an uncommitted edit that drops ``requires`` or loosens a limit
+    (hostile case 163), or None. (Another commit deployed with ``--commit`` is judged by its
+    own table, whatever the checkout holds.)"""
     from pathlib import Path
 
     from pytest_pyramid.errors import ConfigError
@@ -209,11 +212,10 @@ def _edited(config: DeployConfig, committed: Mapping[str, object], commit: str) 
         table = table_of(document, config.source) if document is not None else None
     except ConfigError as exc:
         return f"the deploy's configuration {config.source} cannot be read: {exc}"
-    if config_digest(table or {}) == config_digest(committed):
+    if committed is not None and config_digest(table or {}) == config_digest(committed):
         return None
-    return (f"[tool.pyramid] in {config.source} differs from commit {commit[:12]}'s (an "
-            f"uncommitted edit, or a checkout of another commit): {_SHIPPED}; commit the "
-            "change, or deploy from the commit's checkout")
+    return (f"[tool.pyramid] in {config.source} differs from the checkout's commit (HEAD), "
+            f"an uncommitted edit: {_SHIPPED}; commit the change, or undo it")
 
 
 def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, history: History,

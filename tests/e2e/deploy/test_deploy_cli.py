@@ -382,8 +382,9 @@ def test_bad_flags_exit_3(repo: Project, args: tuple[str, ...], message: str) ->
 
 
 def test_dry_run_plans_and_validates_configs_without_starting_anything(repo: Project) -> None:
+    repo.write_config(steps=[10, 40, 100])
     repo.commit("v1")
-    result = repo.run("deploy", "--dry-run", "--steps", "10,40,100")
+    result = repo.run("deploy", "--dry-run")
     assert result.returncode == 0, result.stdout
     assert "no stable version" in result.stdout
     assert result.stdout.count("config check: ok") == 1

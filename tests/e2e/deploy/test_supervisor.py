@@ -296,12 +296,11 @@ def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
     deployed: tuple[Project, str],
 ) -> None:
     project, first = deployed
+    project.write_config(interval="0.5s", inconclusive_limit=1000, p95_limit="5s")
     project.commit("v2-slow")
-    project.write_config(interval="0.5s", inconclusive_limit=1000)
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "0.3"),
-                               "--p95-limit", "5s")
+        deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "0.3"))
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
         pid = supervisor_pid(project)
         os.kill(pid, signal.SIGTERM)

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.config import DEFAULT_VERDICT
-from pytest_pyramid.verdict.document import validate_verdict
+from pytest_pyramid.project import table_from_text
+from pytest_pyramid.verdict.document import config_digest, validate_verdict
 from pytest_pyramid.verdict.provenance import read_git_info
 from tests import verdict_factory
 from tests.git_repo import git as git  # re-exported: the deploy tests import it from here
@@ -61,7 +62,20 @@ def make_verdict(
     if risk is not None:
         changes["risk"] = risk
     verdict = verdict_factory.make_verdict(decision, age=age, **changes)
+    if repo is not None and commit is not None:
+        with_config_of(verdict, repo, commit)
     return dict(validate_verdict(verdict))
+
+
+def with_config_of(verdict: dict[str, Any], repo: Path, commit: str) -> None:
+    """The verdict's ``config.digest`` as the run of ``commit`` would have recorded it: the
+    ``[tool.pyramid]`` its tracked pyproject.toml holds (the deploy compares the two)."""
+    try:
+        text = git(repo, "show", f"{commit}:pyproject.toml")
+    except subprocess.CalledProcessError:
+        return  # not tracked there: the deploy refuses the configuration before comparing
+    table = table_from_text(text, "pyproject.toml") or {}
+    verdict["config"] = {**verdict["config"], "digest": config_digest(table)}
 
 
 def toml(value: object) -> str:
@@ -186,6 +200,7 @@ class Project:
         data = make_verdict(sha, **verdict)
         tree = git(self.root, "rev-parse", f"{sha}^{{tree}}")
         data["tree"] = {"digest": tree, "head": tree, "excluded": [DEFAULT_VERDICT]}
+        with_config_of(data, self.root, sha)
         write_json_atomic(self.verdict_path, data)
 
     def argv(self, *args: str) -> list[str]:
