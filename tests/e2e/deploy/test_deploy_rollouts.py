@@ -177,8 +177,8 @@ def test_deploy_killed_mid_rollout_is_reconciled_on_restart(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    second = project.commit("v2")
     project.write_config(interval="0.5s")
+    second = project.commit("v2")
     with Load(project.url) as load:
         load.wait_for(20)
         deploy = project.popen("deploy")
@@ -250,8 +250,8 @@ def test_no_traffic_is_inconclusive_pauses_watched_then_promote(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    second = project.commit("v2")
     project.write_config(inconclusive_limit=1)
+    second = project.commit("v2")
     deploy = project.popen("deploy")  # no load at all: never a silent pass
     try:
         project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "paused")
@@ -277,8 +277,8 @@ def test_no_traffic_is_inconclusive_pauses_watched_then_promote(
 
 def test_abort_reaches_a_running_deploy(deployed: tuple[Project, str]) -> None:
     project, first = deployed
-    project.commit("v2")
     project.write_config(interval="2s")
+    project.commit("v2")
     with Load(project.url) as load:
         load.wait_for(20)
         deploy = project.popen("deploy")

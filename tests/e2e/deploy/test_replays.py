@@ -83,3 +83,29 @@ def test_a_verdict_judged_under_another_projects_configuration_is_refused(
     assert edited.stderr.startswith("pyramid deploy: [tool.pyramid] in ")
     assert "differs from the checkout's commit (HEAD), an uncommitted edit" in edited.stderr
     assert edited.stderr.count("\n") == 1
+
+
+def test_the_deploy_is_built_from_the_table_its_commit_ships(repo: Project) -> None:
+    """Hostile cases 163 (a) and 167: a configuration file the commit does not ship, or one
+    it ships but the working tree lost, is refused; the command line may tighten the tracked
+    limits, never loosen them. Each refusal is one line, exit 3, before the gate."""
+    repo.write_config(max_age="24h")
+    repo.commit("v1")
+    (repo.root / "pyramid.toml").write_text('[deploy]\nport = 18943\nmax_age = "9999h"\n')
+    untracked = repo.run("deploy", "--dry-run", "--config", "pyramid.toml")
+    assert untracked.returncode == 3, untracked.stdout
+    assert untracked.stderr.startswith("pyramid deploy: pyramid.toml is not in commit ")
+    assert "judged by the configuration the commit ships" in untracked.stderr
+    assert untracked.stderr.count("\n") == 1
+    (repo.root / "pyramid.toml").unlink()
+    loosened = repo.run("deploy", "--dry-run", "--max-age", "48h")
+    assert loosened.returncode == 3, loosened.stdout
+    assert loosened.stderr.startswith("pyramid deploy: --max-age 48h loosens max_age = '24h' "
+                                      f"in {repo.root / 'pyproject.toml'} [tool.pyramid.deploy]")
+    assert loosened.stderr.count("\n") == 1
+    assert repo.run("deploy", "--dry-run", "--max-age", "1h").returncode == 0  # tighter
+    (repo.root / "pyproject.toml").unlink()  # the tracked file, deleted in the working tree
+    lost = repo.run("deploy", "--dry-run")
+    assert lost.returncode == 3, lost.stdout
+    assert "configures this project in pyproject.toml, which the working tree lacks" in \
+        lost.stderr
