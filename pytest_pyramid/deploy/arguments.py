@@ -106,7 +106,8 @@ RULES: dict[str, Rule] = {
     "health_path": Rule("same", "the path whose answer says healthy: another path proves "
                         "something else"),
     "health_timeout": _limit("how long a new version may take to become healthy"),
-    "smoke_paths": Rule("superset", "every tracked path is still requested before the switch"),
+    "smoke_paths": Rule("same", "the paths requested before the switch (none: the health "
+                        "path, which another list would drop)"),
     "scale_down_delay": _evidence("blue-green's shortest bake"),
     "stop_timeout": _host("this host's SIGTERM grace"),
     "lease_timeout": _host("when this host's supervisor counts as gone"),

@@ -111,6 +111,7 @@ def test_a_value_that_tightens_or_repeats_the_tracked_one_is_taken(
     ({"request_timeout": "400s"}, None, "the default '10s'"),
     ({"health_timeout": "60s"}, None, "the default '15s'"),
     ({"inconclusive_limit": "1000"}, None, "the default 3"),
+    ({"smoke_paths": "/static/ok"}, None, "the default []"),  # none: the health path
 ])
 def test_a_value_that_loosens_the_tracked_one_is_refused_naming_both(
         tmp_path: Path, flags: dict[str, str], env: str | None, tracked: str) -> None:
