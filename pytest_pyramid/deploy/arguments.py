@@ -112,8 +112,9 @@ RULES: dict[str, Rule] = {
     "stop_timeout": _host("this host's SIGTERM grace"),
     "lease_timeout": _host("when this host's supervisor counts as gone"),
     "watch": Rule("ranked", "what a breach after the bake does", ("off", "alert", "rollback")),
-    "migrations": Rule("same", "the release's own migrations folder: another one skips or "
-                       "adds schema steps (and the contract approvals they ask for)"),
+    "migrations": _host("which folder of the release holds its migrations (never one outside "
+                        "it: config.py): what it holds is judged as the tracked folder's would "
+                        "be, by the schema check and the contract steps' approvals"),
 }
 
 #: every other option of the deploy commands, and why it cannot loosen a tracked value
