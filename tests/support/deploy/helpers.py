@@ -69,13 +69,16 @@ def make_verdict(
 
 def with_config_of(verdict: dict[str, Any], repo: Path, commit: str) -> None:
     """The verdict's ``config.digest`` as the run of ``commit`` would have recorded it: the
-    ``[tool.pyramid]`` its tracked pyproject.toml holds (the deploy compares the two)."""
-    try:
-        text = git(repo, "show", f"{commit}:pyproject.toml")
-    except subprocess.CalledProcessError:
-        return  # not tracked there: the deploy refuses the configuration before comparing
-    table = table_from_text(text, "pyproject.toml") or {}
-    verdict["config"] = {**verdict["config"], "digest": config_digest(table)}
+    table its tracked pyproject.toml (else pyramid.toml) holds (the deploy compares the two)."""
+    for name in ("pyproject.toml", "pyramid.toml"):
+        try:
+            text = git(repo, "show", f"{commit}:{name}")
+        except subprocess.CalledProcessError:
+            continue  # not tracked there: the deploy refuses it before comparing
+        table = table_from_text(text, name)
+        if table is not None:
+            verdict["config"] = {"file": name, "digest": config_digest(table)}
+            return
 
 
 def toml(value: object) -> str:
