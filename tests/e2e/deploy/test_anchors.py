@@ -123,6 +123,7 @@ def test_a_lost_record_in_a_folder_that_served_is_refused_not_retrusted(
     # A person decides to trust this checkout again: said loudly, recorded, the broken
     # record kept aside for people to read.
     project.write_verdict(v1)  # v1 serves already: the deploy is a quick no-op after its gate
+    sign(project, keys / "ci.key")  # v1's own table (the deploy's) requires a signature
     again = project.run("deploy", "--commit", v1, "--trust-first-checkout")
     assert again.returncode == 0, again.stdout
     assert "already the stable version" in again.stdout
@@ -132,7 +133,7 @@ def test_a_lost_record_in_a_folder_that_served_is_refused_not_retrusted(
     record = read_record(project.work_dir)
     assert record.problem is None
     assert record.latest is not None
-    assert not record.latest.anchors.require_signature
+    assert record.latest.anchors.require_signature  # v1's own table, the one deployed
 
 
 def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
@@ -149,9 +150,9 @@ def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
              f'[deployers]\ncarol = {{ key = "{keydir / "carol.pub"}" }}\n')
     risk = {"level": "high", "score": 7.0, "factors": [{"id": "migration", "weight": 3.0}],
             "required_approvals": 1, "approver_roles": ["lead"]}
-    repo.commit("v1", decision="needs_approval", risk=risk)
     repo.write_config(approvers={"mallory": {"key": str(keydir / "mallory.pub"),
                                              "roles": ["lead"]}})
+    repo.commit("v1", decision="needs_approval", risk=risk)
     approval = tmp_path / "mallory.approval"
     signed = subprocess.run(  # on her own machine (no host pins), where her key is known
         host.argv(tmp_path / "mallorys-machine", "approve", "--key",
