@@ -426,11 +426,35 @@ def test_a_verdict_without_tests_or_reference_has_no_records(tmp_path: Path) -> 
         (b'{"format": "pytest-pyramid-results", "version": 1, "tests": '
          b'[{"nodeid": "t\\ud800", "tier": "unit", "outcome": "passed"}]}', "lone surrogate"),
         (b"[" * 100_000, "not valid JSON"),
+        (b'{"format": "pytest-pyramid-results", "version": true, "tests": []}', "version True"),
+        (b'{"format": "pytest-pyramid-results", "version": 2, "tests": [{"nodeid": "t", '
+         b'"tier": "unit", "outcome": "passed", "earlier_attempts": [{"outcome": "failed", '
+         b'"where": "rerun"}]}]}', "tests[0]: reruns 0 is not the 1 failed attempt"),
+        (b'{"format": "pytest-pyramid-results", "version": 2, "tests": [{"nodeid": "t", '
+         b'"tier": "unit", "outcome": "passed", "earlier_attempts": []}]}', "non-empty list"),
     ],
 )
 def test_bad_results_files_are_refused_naming_the_problem(document: bytes, problem: str) -> None:
     with pytest.raises(VerdictError, match=re.escape(problem)):
         parse_results(document, "r.json")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # version 1 (before earlier_attempts): still read, its reruns are failed attempts
+        b'{"format": "pytest-pyramid-results", "version": 1, "tests": [{"nodeid": "t", '
+        b'"tier": "unit", "outcome": "passed", "reruns": 1}]}',
+        b'{"format": "pytest-pyramid-results", "version": 2, "tests": [{"nodeid": "t", '
+        b'"tier": "unit", "outcome": "passed", "reruns": 1, "earlier_attempts": [{"outcome": '
+        b'"failed", "duration_s": 0.5, "where": "rerun"}, {"outcome": "passed", '
+        b'"duration_s": 0.25, "where": "shard retry", "shard_try": 1}]}]}',
+    ],
+    ids=["version-1", "version-2"],
+)
+def test_results_files_of_both_versions_are_read(document: bytes) -> None:
+    (entry,) = parse_results(document, "r.json")
+    assert entry["reruns"] == 1
 
 
 # -- options and identities ------------------------------------------------------------------
