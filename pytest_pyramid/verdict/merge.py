@@ -138,7 +138,7 @@ class ShardSet:
     #: shards whose (last) attempt did not finish
     unfinished: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    #: node id -> outcomes of its earlier attempts that differ from the one that counts
+    #: node id -> outcomes of its earlier tries that differ from the one that counts
     changed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -281,7 +281,8 @@ def check_project(shard_set: ShardSet, project: str | None, configuration: Path)
 
 
 def _compare_attempts(chosen: Partial, earlier: list[Partial], shard_set: ShardSet) -> None:
-    """A retry must be the same shard of the same split; outcomes that changed are flaky."""
+    """A retry must be the same shard of the same split; the tests whose outcome changed are
+    listed (``shards.changed_outcome``; each try's attempts are kept by the fold)."""
     if not chosen.finished:
         return
     mine = sorted(chosen.nodeids())
