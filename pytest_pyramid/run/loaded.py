@@ -190,13 +190,14 @@ def _namespace(path: Path) -> bool:
     return path.is_dir() and not (path / "__init__.py").is_file()
 
 
-def _owner(name: str, path: Path) -> Path | None:
+def _owner(name: str, path: Path, namespace: bool) -> Path | None:
     """The tree's file that makes module ``name`` the project's (its top-level name is the
-    source entry at ``path``), or None when the tree does not hold it. A package or module
-    entry holds every module under its name (a regular package cannot be split); a namespace
-    folder only the modules below it, found in the order Python's path finder looks: a
-    package (``__init__.py``), then a module file, then a namespace folder to descend into."""
-    if path.suffix == ".py" or not _namespace(path):
+    source entry at ``path``, a ``namespace`` folder or not), or None when the tree does not
+    hold it. A package or module entry holds every module under its name (a regular package
+    cannot be split); a namespace folder only the modules below it, found in the order
+    Python's path finder looks: a package (``__init__.py``), then a module file, then a
+    namespace folder to descend into."""
+    if not namespace:
         return path if path.suffix == ".py" else path / "__init__.py"
     folder = path
     for part in name.split(".")[1:]:
@@ -226,21 +227,23 @@ def _foreign(entries: Iterable[str], rootdir: Path, loaded: Mapping[str, object]
     """(source entry, the tree's file the module should have come from, why) for each loaded
     module of these packages that is not the tree's code."""
     root = os.path.realpath(rootdir)
-    dirs: dict[str, list[tuple[str, str, Path]]] = {}  # top name -> [(folder, entry, path)]
+    # top name -> [(folder, entry, path, a namespace folder)], each asked of the disk once
+    dirs: dict[str, list[tuple[str, str, Path, bool]]] = {}
     for entry in entries:
         path = (rootdir / entry).resolve()
         name = path.stem if path.suffix == ".py" else path.name
-        dirs.setdefault(name, []).append((_shown(str(path), root), entry, path))
+        dirs.setdefault(name, []).append((_shown(str(path), root), entry, path,
+                                          path.suffix != ".py" and _namespace(path)))
     found = []
     for key, unchecked in sorted(loaded.items()):
         name, _, file = str(key).partition(":")
-        owned = [(entry, owner) for _, entry, path in dirs.get(name.partition(".")[0], ())
-                 if (owner := _owner(name, path)) is not None]
+        where = dirs.get(name.partition(".")[0], [])
+        owned = [(entry, owner) for _, entry, path, namespace in where
+                 if (owner := _owner(name, path, namespace)) is not None]
         if not owned:
             continue  # not one of the project's modules here
         entry, owner = owned[0]
-        where = dirs[name.partition(".")[0]]
-        if not any(file == folder or file.startswith(folder + "/") for folder, _, _ in where):
+        if not any(file == folder or file.startswith(folder + "/") for folder, *_ in where):
             found.append((entry, owner, f"{name} was imported from {file}, not from the "
                           "project's source"))
             continue
