@@ -399,7 +399,9 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
     verdict_option = config.getoption("pyramid_verdict")
-    project_dir = Path(settings.source).resolve().parent
+    from pytest_pyramid.project import configured_folder
+
+    project_dir = configured_folder(settings.source)
     verdict_path = (
         Path(config.invocation_params.dir, verdict_option)
         if verdict_option

@@ -1041,7 +1041,7 @@ def outside_tree(
         )
     unverifiable = []
     for real, why in sorted(seen.unverifiable.items()):
-        rel = os.path.relpath(real, root).replace(os.sep, "/")
+        rel = unfollowed.placed(real, lambda p: os.path.relpath(p, root).replace(os.sep, "/"))
         if not rel.startswith("../"):
             unverifiable.append(f"{rel} ({why})")
     if unverifiable:

@@ -630,6 +630,7 @@ def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,
     again by the writer's function (``run/loaded.py: foreign_problems``), with the merge's
     ``source_paths`` and checkout."""
     from pytest_pyramid.run.imported import CodeFacts, CodeSeen
+    from pytest_pyramid.run.unfollowed import placed
 
     if toplevel is None:
         return None, []
@@ -647,7 +648,7 @@ def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,
                              "one): the code it ran is not named"})
             continue
         union.absorb({"files": {os.path.join(root, str(k)): str(v) for k, v in files.items()},
-                      "unverifiable": {os.path.join(root, str(k)): str(v)
+                      "unverifiable": {placed(str(k), lambda p: os.path.join(root, p)): str(v)
                                        for k, v in unverifiable.items()}})
         unlisted = _unlisted_test_files(partial, files, root, project_dir)
         if unlisted:

@@ -155,10 +155,12 @@ def code_facts(seen: CodeSeen | None, toplevel: str | None,
     nothing was recorded."""
     if seen is None or toplevel is None:
         return None
+    from pytest_pyramid.run.unfollowed import placed
+
     root = os.path.realpath(toplevel)
 
-    def rel(path: str) -> str:
-        return os.path.relpath(path, root).replace(os.sep, "/")
+    def rel(path: str) -> str:  # a key naming no file (a shell's stdin) is kept as it is
+        return placed(path, lambda p: os.path.relpath(p, root).replace(os.sep, "/"))
 
     facts: dict[str, Any] = {
         "files": {rel(path): blob for path, blob in sorted(seen.files.items())},

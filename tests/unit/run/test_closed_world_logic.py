@@ -175,8 +175,12 @@ def seen_of(files: dict[str, str], unverifiable: dict[str, str] | None = None) -
         ({"/r/vendor/sub/m.py": "9"}, {}, []),  # a submodule's commit names it
         ({"/r/a.py": "1"}, {"/r/b.pyc": "bytecode without its source"},
          ["cannot be tied", "b.pyc (bytecode without its source)"]),
+        # hostile case 156: a key naming no file is shown as it is, not as a path
+        ({"/r/a.py": "1"}, {"sh <stdin>": "run as a program of its own (sh reading ...)"},
+         ["cannot be tied", ": sh <stdin> (run as a program of its own"]),
     ],
-    ids=["same-bytes", "changed", "not-in-tree", "outside", "submodule", "unverifiable"],
+    ids=["same-bytes", "changed", "not-in-tree", "outside", "submodule", "unverifiable",
+         "a-shell's-stdin"],
 )
 def test_outside_tree(
     files: dict[str, str], unverifiable: dict[str, str], expected: list[str]
