@@ -6,7 +6,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # child reads a git-ignored tests/data/expected.json, started: (a) with a fresh environment
 # (`env={"PATH": ...}`: the variable is gone), (b) through `env -i`, (c) `python -I` (isolated),
 # (d) `python -E` with PYTHONNOUSERSITE=1, (e) `os.fork()` without exec (the child reads, pipes the
-# value back, `os._exit(0)`), (f) `python -s` as a *child* of a child (a grandchild).
+# value back, `os._exit(0)`), (f) `python -s` as a *child* of a child (a grandchild), (g) a test that
+# removes PYRAMID_RECORD_SPOOL from its own environment (isolating a CLI it tests) and runs a child.
 # Expected: not ready in every row (python -S children are a documented limit: not tried).
 base_project
 printf "tests/data/\npyramid-verdict*\n" >> .gitignore
@@ -63,6 +64,15 @@ INNER = """import subprocess, sys; print(subprocess.run([sys.executable, '-s', '
 
 def test_child():
     out = subprocess.run([sys.executable, "-c", INNER], capture_output=True, text=True)
+    assert out.stdout.strip() == "42", out.stderr
+X
+row g-delenv-in-test <<X
+import subprocess, sys
+
+def test_child(monkeypatch):
+    # a test that isolates its subprocess from the outer tool's variables (PYRAMID_*)
+    monkeypatch.delenv("PYRAMID_RECORD_SPOOL", raising=False)
+    out = subprocess.run([sys.executable, "-c", '$READ'], capture_output=True, text=True)
     assert out.stdout.strip() == "42", out.stderr
 X
 [ -n "$BROKEN_ROWS" ] && echo "RESULT: BROKEN (ready in rows:$BROKEN_ROWS: a Python child read a git-ignored file unseen)" || echo "RESULT: HELD (no row ready)"
