@@ -56,8 +56,10 @@ _INSTALLATION = tuple(
 )
 #: interpreter options that take a value (``-W error``, ``-X importtime``)
 _VALUED = frozenset("WXQ")
-#: what a pytest command line runs: the module or the script's name
+#: what a pytest command line runs: the module or the script's name (``python -m
+#: pytest.__main__`` is pytest's own entry too: hostile case 178)
 _PYTEST = frozenset({"pytest", "py.test"})
+_PYTEST_MODULES = frozenset({*_PYTEST, "pytest.__main__"})
 
 _state: dict[str, Any] = {
     "started": False, "hooked": False, "forward": None, "buffer": None, "lost": 0,
@@ -83,7 +85,7 @@ def is_pytest(argv: Sequence[str]) -> bool:
                 return False
             if flag == "m":
                 module = rest or (argv[at + 1] if at + 1 < len(argv) else "")
-                return module in _PYTEST
+                return module in _PYTEST_MODULES
             if flag in _VALUED:
                 at += 0 if rest else 1
                 break
@@ -103,6 +105,14 @@ def start() -> None:
             _install()
     except Exception:  # a broken hook must not stop the interpreter from starting
         return
+
+
+def watched_from_start() -> bool:
+    """Whether this process's events were watched from interpreter start: kept for the run's
+    recorder (a pytest command line), or recorded for the run that started it (a child).
+    Otherwise what a module imported before the recorder read at import is not known
+    (``run/closed_world.py``: ``unwatched_imports``)."""
+    return _state["buffer"] is not None or bool(_state["child"])
 
 
 def state_of(name: str) -> bool:

@@ -3,9 +3,9 @@
 (the commit the verdict names: allowed) and from the ``golden`` branch (an object no clean
 checkout of that commit holds), and a third test reads every ref through ``env git log
 --all`` (cases 172, 173): the run is ``incomplete``, naming only the second and the third,
-serially and under ``-n 2``. The plugin's own git calls (``run/_git.py``: ``merge-base`` and ``diff``
-against a configured base in the serial row) are not recorded: the golden read is the run's
-only problem."""
+serially and under ``-n 2``. The plugin's own git calls (``run/_git.py``: ``merge-base``
+and ``diff`` against a configured base in the serial row) are not recorded: the golden reads
+are the run's only problem."""
 
 from __future__ import annotations
 
