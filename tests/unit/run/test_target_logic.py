@@ -53,6 +53,12 @@ def verdict(*, problems: tuple[tuple[str, str], ...] = (("target_run", problem_m
     }
 
 
+def named(document: dict[str, Any], tiers: list[str]) -> dict[str, Any]:
+    """The tiers the run was asked for (``--pyramid-tier``), as the verdict's run says."""
+    document["run"]["selected_tiers"] = tiers
+    return document
+
+
 @pytest.mark.parametrize(("document", "outcome", "reason"), [
     (verdict(), "verified", "tier(s) smoke passed against http://127.0.0.1:8001"),
     (verdict(failed_gate=True), "failed", "gate tests.pass_rate"),
@@ -66,6 +72,16 @@ def verdict(*, problems: tuple[tuple[str, str], ...] = (("target_run", problem_m
                               "skipped": 2}}), "unverified", "selected tier smoke did not run"),
     (verdict(tiers={"smoke": {"selected": True, "required": False, "collected": 0}}),
      "unverified", "no selected tier has tests"),
+    # case 177: a verify tier named in the selection that has no tests is not verified by
+    # another selected tier that passed
+    (named(verdict(tiers={"smoke": {"selected": True, "required": False, "collected": 0},
+                          "unit": {"selected": True, "required": True, "collected": 1,
+                                   "passed": 1}}), ["unit", "smoke"]),
+     "unverified", "selected tier smoke did not run (has no tests)"),
+    (named(verdict(tiers={"smoke": {"selected": True, "required": False, "collected": 0},
+                          "unit": {"selected": True, "required": True, "collected": 1,
+                                   "passed": 1}}), ["unit"]),
+     "verified", "tier(s) unit passed"),
 ])
 def test_target_outcome(document: dict[str, Any], outcome: str, reason: str) -> None:
     found = target_outcome(document)
