@@ -47,12 +47,16 @@ WATCHED = frozenset({
 #: events kept before the recorder takes over (pytest's start-up opens a few thousand files,
 #: its imports included); past this the take-over says what it could not see
 BUFFER_LIMIT = 50_000
-#: where the interpreter's installation is (the raw prefixes: a path under one of them is
-#: under its real folder too, which the recorder sets aside)
+#: where the interpreter's installation is: the standard library's folder and the
+#: site-packages folders on ``sys.path`` (what start-up opens by the thousand). Not the
+#: prefixes: a prefix can hold the repository (a Debian interpreter's ``/usr`` over a
+#: project in ``/usr/src/app``: hostile case 181), whose reads must be kept
 _INSTALLATION = tuple(
-    prefix.rstrip(os.sep) + os.sep
-    for prefix in {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
-    if prefix.rstrip(os.sep)  # an interpreter installed at / would set everything aside
+    folder.rstrip(os.sep) + os.sep
+    for folder in {os.path.dirname(os.__file__), *(
+        entry for entry in sys.path
+        if os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages"))}
+    if folder.rstrip(os.sep)  # an installation at / would set everything aside
 )
 #: interpreter options that take a value (``-W error``, ``-X importtime``)
 _VALUED = frozenset("WXQ")

@@ -71,13 +71,18 @@ def test_the_installations_files_and_plain_imports_are_not_kept(
         keeping: dict[str, object]) -> None:
     """The recorder sets the interpreter's installation aside: start-up's many opens of the
     standard library and site-packages are not kept; an extension module's file is."""
-    stdlib = os.path.join(sys.base_prefix, "lib", "json", "__init__.py")
+    stdlib = os.path.join(os.path.dirname(os.__file__), "json", "__init__.py")
     early._keep("open", (stdlib, "r", os.O_RDONLY))
     early._keep("import", ("json", None, [], [], []))
     early._keep("import", ("ext", "/repo/ext.so", [], [], []))
     early._keep("import", ("rel", "ext.so", [], [], []))
+    # under the prefix but not the installation's: a project in /usr/src/app (case 181)
+    app = os.path.join(sys.base_prefix, "src", "app", "local.json")
+    early._keep("open", (app, "r", os.O_RDONLY))
     kept, _ = early.claim()
-    assert [args[1] for _, args in kept] == ["/repo/ext.so", os.path.join(os.getcwd(), "ext.so")]
+    assert [args[1] for _, args in kept[:2]] == [
+        "/repo/ext.so", os.path.join(os.getcwd(), "ext.so")]
+    assert [args[0] for _, args in kept[2:]] == [app]
 
 
 def test_past_the_limit_events_are_counted_not_kept(
