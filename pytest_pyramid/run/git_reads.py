@@ -8,12 +8,12 @@ clone of the tested commit alone fails the test. The recorder sees every process
 starts (audit events), so a ``git`` command on this repository is read as git reads it:
 
 - a command that reads no object but the working tree, the index or HEAD (``status``,
-  ``ls-files``, ``add``, ``commit``, ``config``, ``check-ignore`` ...) is allowed;
+  ``ls-files``, ``add``, ``config``, ``check-ignore`` ...) is allowed;
 - a command that reads the objects its revision arguments name (``show``, ``cat-file``,
   ``diff``, ``log``, ``ls-tree``, ``rev-parse``, ``grep``, ``checkout`` ...) is allowed when
   every revision is HEAD (``HEAD``, ``@``, ``HEAD:path``, ``HEAD^{tree}``): the commit the
-  verdict names (a test that moves HEAD does it with a revision, ``reset HEAD~1``, which is
-  named; a ``commit`` records only bytes the run read or made). Another branch, a tag, a
+  verdict names (a test that moves HEAD is named: ``commit``, ``reset HEAD~1``, ``merge``,
+  ``update-ref``; hostile case 182). Another branch, a tag, a
   commit id, ``HEAD~1``, the index (``:path``) or a reflog entry is named;
 - any other command (``stash``, ``notes``, ``describe``, ``fetch``, ``branch`` ...) reads
   refs or objects the tree does not name: named. An allow-list: a subcommand this table does
@@ -50,8 +50,13 @@ _GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--names
 #: tests start, and tests/unit/test_architecture.py takes a constant "diff" for running one)
 NO_OBJECTS = frozenset("""
     status ls-files init add rm mv config check-ignore check-attr check-ref-format
-    hash-object version help var update-index write-tree commit apply clean count-objects
+    hash-object version help var update-index write-tree apply clean count-objects
 """.split())  # noqa: SIM905
+#: subcommands that move HEAD: after one, HEAD is no longer the commit the verdict names (a
+#: test that commits git-ignored files with ``add -f .`` and reads them back from HEAD:
+#: hostile case 182); the others of the kind (``merge``, ``update-ref`` ...) are not in the
+#: tables, so named as well
+MOVES_HEAD = frozenset({"commit"})
 #: subcommands that read the objects their revision arguments name (HEAD when none)
 NAMED_REVISIONS = frozenset("""
     show cat-file diff diff-tree diff-index log ls-tree rev-parse rev-list grep blame
@@ -197,6 +202,8 @@ def _line_reads(line: GitLine, cwd: str) -> list[str]:
     sub, args = line.sub, line.args
     if sub is None or sub in NO_OBJECTS:
         return []
+    if sub in MOVES_HEAD:
+        return [f"git {sub} (moves HEAD away from the commit the verdict names)"]
     if sub not in NAMED_REVISIONS:
         return [f"git {sub}"]
     folder = os.path.join(cwd, line.where) if line.where else cwd

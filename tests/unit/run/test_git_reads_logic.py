@@ -24,7 +24,6 @@ OPTION = ("(an option that selects refs or objects other than its revision words
     (["git", "status", "--porcelain"], []),
     (["git", "ls-files", "-z"], []),
     (["git", "-C", "sub", "add", "x"], []),
-    (["git", "commit", "-qm", "msg"], []),
     (["/usr/bin/git", "rev-parse", "--show-toplevel"], []),
     (["git", "show", "HEAD:expected.txt"], []),
     (["git", "cat-file", "-p", "HEAD^{tree}"], []),
@@ -49,6 +48,9 @@ OPTION = ("(an option that selects refs or objects other than its revision words
     (["git", "notes", "show"], ["git notes"]),
     (["git", "describe", "--tags"], ["git describe"]),
     (["git", "frobnicate"], ["git frobnicate"]),  # not in the table: named
+    # HEAD moved: what is read from it afterwards is not the verdict's commit (case 182)
+    (["git", "commit", "-qm", "msg"], ["git commit (moves HEAD away from the commit the "
+                                        "verdict names)"]),
     # options that select refs, reflogs, other revisions or the index (hostile case 172)
     (["git", "log", "--all", "-p"], [f"git log --all {OPTION}"]),
     (["git", "log", "--branches=gold*"], [f"git log --branches=gold* {OPTION}"]),
