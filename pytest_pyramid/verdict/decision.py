@@ -270,9 +270,12 @@ def target_outcome(verdict: Mapping[str, Any]) -> TargetOutcome:
                 if p.get("kind") != TARGET_KIND]
     tiers = verdict.get("tiers")
     # a tier the run was asked for by name (``--pyramid-tier``: the verify tier) must have
-    # run: one without tests verified nothing (hostile case 177)
+    # run: one without tests verified nothing (hostile case 177). Without a selection every
+    # tier is "selected", and only those with tests count, as before
     asked = run.get("selected_tiers") if isinstance(run, Mapping) else None
     named = set(asked) if isinstance(asked, list) else set()
+    if isinstance(tiers, Mapping) and named >= set(tiers):
+        named = set()
     selected = {name: entry for name, entry in (tiers.items() if isinstance(tiers, Mapping)
                                                  else ()) if isinstance(entry, Mapping)
                 and entry.get("selected")

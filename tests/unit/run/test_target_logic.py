@@ -53,9 +53,14 @@ def verdict(*, problems: tuple[tuple[str, str], ...] = (("target_run", problem_m
     }
 
 
-def named(document: dict[str, Any], tiers: list[str]) -> dict[str, Any]:
-    """The tiers the run was asked for (``--pyramid-tier``), as the verdict's run says."""
-    document["run"]["selected_tiers"] = tiers
+def named(asked: list[str]) -> dict[str, Any]:
+    """A run asked for ``asked`` (``--pyramid-tier``, as the verdict's run says): unit passed,
+    smoke (the verify tier) has no tests."""
+    document = verdict(tiers={
+        "unit": {"selected": "unit" in asked, "required": True, "collected": 1, "passed": 1},
+        "smoke": {"selected": "smoke" in asked, "required": False, "collected": 0},
+        "e2e": {"selected": "e2e" in asked, "required": False, "collected": 0}})
+    document["run"]["selected_tiers"] = asked
     return document
 
 
@@ -74,14 +79,10 @@ def named(document: dict[str, Any], tiers: list[str]) -> dict[str, Any]:
      "unverified", "no selected tier has tests"),
     # case 177: a verify tier named in the selection that has no tests is not verified by
     # another selected tier that passed
-    (named(verdict(tiers={"smoke": {"selected": True, "required": False, "collected": 0},
-                          "unit": {"selected": True, "required": True, "collected": 1,
-                                   "passed": 1}}), ["unit", "smoke"]),
-     "unverified", "selected tier smoke did not run (has no tests)"),
-    (named(verdict(tiers={"smoke": {"selected": True, "required": False, "collected": 0},
-                          "unit": {"selected": True, "required": True, "collected": 1,
-                                   "passed": 1}}), ["unit"]),
-     "verified", "tier(s) unit passed"),
+    (named(["unit", "smoke"]), "unverified", "selected tier smoke did not run (has no tests)"),
+    (named(["unit"]), "verified", "tier(s) unit passed"),
+    # no selection (every tier selected): only the tiers with tests count, as before
+    (named(["unit", "smoke", "e2e"]), "verified", "tier(s) unit passed"),
 ])
 def test_target_outcome(document: dict[str, Any], outcome: str, reason: str) -> None:
     found = target_outcome(document)
