@@ -320,9 +320,15 @@ def record(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None, root: s
            unverifiable: dict[str, str]) -> None:
     """Name what a git command on the repository at ``root`` reads beyond HEAD, as an
     unverifiable entry of the closed world (under ``.git``: raw facts a shard carries).
-    ``env``: the started process's environment (None: it inherits this process's)."""
+    ``env``: the started process's environment (None: it inherits this process's). A
+    shell string's ``cd DIR`` moves the folder the commands after it run in (a test that
+    builds a scratch repository with ``cd /tmp/x && git init && git commit``)."""
+    environ = os.environ if env is None else env
     for words in commands(argv):
-        _record(words, cwd, os.environ if env is None else env, root, unverifiable)
+        if words[0] in ("cd", "pushd"):
+            cwd = os.path.join(cwd, words[1]) if len(words) > 1 else environ.get("HOME", cwd)
+            continue
+        _record(words, cwd, environ, root, unverifiable)
 
 
 def _record(argv: Sequence[str], cwd: str, env: Mapping[str, str], root: str,

@@ -144,6 +144,14 @@ def test_a_git_command_is_judged_with_the_environment_it_inherits(
     record(["git", "show", "golden:x"], str(outside), None, str(root), found)
     assert list(found) == [str(root / ".git/golden:x")]
     monkeypatch.delenv("GIT_DIR")
+    found.clear()  # a shell that moves to a scratch folder first commits there, not here
+    record(["sh", "-c", f"cd {outside} && git init -q && git commit -qm x"], str(root), None,
+           str(root), found)
+    assert not found
+    record(["sh", "-c", f"cd {outside} && cd {root} && git commit -qm x"], str(root), None,
+           str(root), found)
+    assert list(found) == [str(root / ".git/git commit (moves HEAD away from the commit the "
+                               "verdict names)")]
     (root / "made/.git").mkdir(parents=True)
     (root / "made/.git/HEAD").write_text("ref: refs/heads/main\n")
     found.clear()
