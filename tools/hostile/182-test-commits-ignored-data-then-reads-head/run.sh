@@ -7,15 +7,6 @@ source "$(dirname "$0")/../_preamble.sh"
 # (b) the same, and the test puts the branch back afterwards (`git update-ref`, `git read-tree`).
 # Expected: not ready in every row (the value came from bytes git ignores; the verdict names the
 # commit from before the test's commit).
-base_project, row ...)
-source "$(dirname "$0")/../_preamble.sh"
-# git_reads allows `add` and `commit` ("a commit records only bytes the run read or made") and reads
-# of HEAD. A test moves HEAD itself: (a) `git add -f .` (git reads the git-ignored data itself: no
-# file is named on the command line) + `git commit`, then `git show HEAD:tests/data/expected.txt`;
-# then `git reset --soft HEAD~1`... named; so instead (b) the same, and the test puts the branch
-# back with `git update-ref refs/heads/main <old id>` (plumbing: not in the tables -> named?);
-# (c) `git stash`-free: `git commit` into a *new* branch with `git checkout -b` (a revision word).
-# Expected: not ready in every row (the value came from bytes git ignores).
 base_project
 printf 'tests/data/\npyramid-verdict*\n' >> .gitignore
 commit init
