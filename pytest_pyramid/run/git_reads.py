@@ -78,8 +78,9 @@ _TYPES = frozenset({"blob", "tree", "commit", "tag"})
 #: options of those subcommands that select nothing beyond what their revision words name
 #: (output shape, diff algorithm, limits on the revisions named): an allow-list. Any other
 #: option - ``--all``, ``--branches``, ``-g`` (a reflog), ``--source=REV``, ``--cached`` (the
-#: index), ``--no-index``, ``--untracked``, ``--stdin`` - or one this table does not know is
-#: named (hostile case 172). A ``--name=value`` option is judged by its name.
+#: index), ``--untracked``, ``--stdin`` - or one this table does not know is named (hostile
+#: case 172). A ``--name=value`` option is judged by its name. ``--no-index`` reads only the
+#: files it names, which the recorder judges as any argument naming a file.
 HARMLESS_OPTIONS = frozenset("""
     -p -u --patch -s --no-patch --raw --stat --numstat --shortstat --summary --dirstat
     --name-only --name-status --oneline --color --no-color --color-words --word-diff -z
@@ -106,6 +107,7 @@ HARMLESS_OPTIONS = frozenset("""
     --ignore-submodules --submodule --indent-heuristic --minimal --patience --histogram
     --diff-algorithm --anchored --inter-hunk-context --no-notes --mailmap
     --no-mailmap --use-mailmap --encoding --expand-tabs --no-expand-tabs --show-linear-break
+    --check --full-name --author-date-order --no-index
 """.split())  # noqa: SIM905
 #: a short option with its number attached (``-n5``, ``-U3``, ``-5``)
 _ATTACHED_NUMBER = re.compile(r"-(n|U|M|C|B|l)?\d+%?")

@@ -59,6 +59,9 @@ OPTION = ("(an option that selects refs or objects other than its revision words
     (["git", "diff", "--cached"], [f"git diff --cached {OPTION}"]),
     (["git", "grep", "--untracked", "needle"], [f"git grep --untracked {OPTION}"]),
     (["git", "log", "-n5", "-5", "--oneline", "--format=%H", "--stat"], []),  # output only
+    (["git", "rev-parse", "--abbrev-ref", "HEAD"], []),
+    (["git", "show", "-s", "--format=%ci", "HEAD"], []),
+    (["git", "blame", "-L", "1,5", "--porcelain", "--", "x"], []),
     # git started another way (hostile case 173): the words are read as the wrapper runs them
     (["env", "git", "show", "golden:x"], ["golden:x"]),
     (["nice", "-n", "5", "git", "show", "golden:x"], ["golden:x"]),
