@@ -101,3 +101,17 @@ print((ps[0].get("kind","")+": "+ps[0].get("message","")[:150]) if ps else "-")'
   echo "row $label: pytest exit=$e decision=$d | $(tail -1 "$W/pytest-$label.out" | cut -c1-80) | $p"
   [ "$d" = ready ] && BROKEN_ROWS="$BROKEN_ROWS $label"
 }
+# The deploy host's pins are read from /etc/pyramid and the deploy account's home found by
+# pwd, never from $HOME or $XDG_CONFIG_HOME (deploy/host_pins.py). A case that plays "the
+# host" in its own $HOME/.config/pyramid runs pyramid through this launcher, which fixes that
+# folder (a literal path, written now) as the host inside the process, as
+# tests/support/deploy/host.py does: the attack rows' environment still moves nothing.
+host_launcher() {
+  mkdir -p "$W/bin" "$HOME/.config/pyramid"
+  cat > "$W/bin/pyramid" <<L
+#!/bin/sh
+exec "$PY" -c 'import sys; from pathlib import Path; from pytest_pyramid.deploy import host_pins; host_pins.HOST_ROOTS = (Path(sys.argv[1]),); from pytest_pyramid.cli import main; sys.exit(main(sys.argv[2:]))' "$HOME/.config/pyramid" "\$@"
+L
+  chmod +x "$W/bin/pyramid"
+  PYR="$W/bin/pyramid"
+}

@@ -10,6 +10,7 @@ source "$(dirname "$0")/../_preamble.sh"
 # Expected: the host's requirements hold whatever the deploying process's environment says
 # (refused: staging has not deployed it / needs approval), as they do without the variable.
 base_project
+host_launcher  # the host is $HOME/.config/pyramid, as the account's home
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
 cat >> pyproject.toml <<'X'
 
@@ -36,4 +37,5 @@ for row in a b; do
   echo "      XDG_CONFIG_HOME moved: exit=$a $(grep -m1 -i 'would\|dry\|requires\|approv' "$W/attack.out" | head -c 150)"
   [ $h != 0 ] && [ $a = 0 ] && r="BROKEN (the host's pinned requirements are dropped by XDG_CONFIG_HOME in the deploy's environment)"
 done
+[ "$h" = 0 ] && r="VACUOUS (the host row itself was not refused: the host's pins were not read)"
 echo "RESULT: $r"

@@ -10,6 +10,7 @@ source "$(dirname "$0")/../_preamble.sh"
 # Expected: the host's pin holds: a verdict not signed by CI's key is refused whatever the deploying
 # process's environment says.
 base_project
+host_launcher  # the host is $HOME/.config/pyramid, as the account's home
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
 cat >> pyproject.toml <<'X'
 
@@ -33,4 +34,5 @@ echo "  (b) XDG_CONFIG_HOME=elsewhere: exit=$b $(grep -m1 -i 'signature\|dry run
 r=HELD
 [ $h != 0 ] && [ $a = 0 ] && r="BROKEN (row a: PYRAMID_TRUSTED_KEYS in the deploy's environment replaces the host's pinned key)"
 [ $h != 0 ] && [ $b = 0 ] && r="$r; BROKEN (row b: XDG_CONFIG_HOME moves the host's pinned key file)"
+[ "$h" = 0 ] && r="VACUOUS (the host row itself was not refused: the host's pins were not read)"
 echo "RESULT: $r"
