@@ -80,7 +80,7 @@ class TierStats:
         return [(nodeid, duration) for duration, nodeid in sorted(self._slowest, reverse=True)]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MetricSample:
     """A number a test recorded with the ``pyramid_metric`` fixture."""
 
