@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_pyramid.results import record
+from pytest_pyramid.results import TypedDict, record
 
 if TYPE_CHECKING:
     from pytest_pyramid.run.arrival import Arrival
