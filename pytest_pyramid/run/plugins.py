@@ -221,24 +221,25 @@ class _Places:
 XDIST_WORKER_MODULE = "__channelexec__"
 
 
-def plugin_record(
-    manager: Any, repository: Path, skip: Mapping[tuple[str, int], object] | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
+def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Every registered plugin whose code is not pytest's or pytest-pyramid's own, as raw
     facts (name; module, file and distribution of each piece of its code), and the plugins
-    the tree's conftests declare in ``pytest_plugins``. ``skip``: (name, id) -> object of
-    the registrations whose record the caller already holds (the very object under that
-    name: an id is only reused by another object after the first is gone)."""
-    skip = skip or {}
-    listed = [(name, plugin) for name, plugin in manager.list_name_plugin()
-              if plugin is not None and skip.get((name, id(plugin))) is not plugin]
+    the tree's conftests declare in ``pytest_plugins``."""
+    # a blocked name (None) is judged as a plugin turned off (filters.py)
+    return records_of(manager, repository, [(name, plugin) for name, plugin in
+                                            manager.list_name_plugin() if plugin is not None])
+
+
+def records_of(
+    manager: Any, repository: Path, listed: Sequence[tuple[str, object]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """:func:`plugin_record` of the registrations ``listed`` (name, plugin)."""
     if not listed:
-        return [], []  # nothing new registered: the places are not even resolved
+        return [], []  # nothing to record: the places are not even resolved
     places = _Places(manager, repository)
     impls = _hook_impls(manager)
     plugins: list[dict[str, Any]] = []
     declared: list[str] = []
-    # a blocked name (None) is judged as a plugin turned off (filters.py)
     for name, plugin in listed:
         code = []
         for module, file in sorted(_code_of(plugin, impls)):
@@ -350,10 +351,12 @@ class PluginsSeen(FactsRecord):
         registration's record never changes (its code is its module or class and the hooks
         pluggy took from it when it registered), so the start's record (the invocation's,
         on the controller) is not made again at the end of collection."""
-        plugins, declared = plugin_record(manager, repository, self._recorded)
-        self._recorded.update(((name, id(plugin)), plugin)
-                              for name, plugin in manager.list_name_plugin()
-                              if plugin is not None)
+        listed = [(name, plugin) for name, plugin in manager.list_name_plugin()
+                  if plugin is not None and self._recorded.get((name, id(plugin))) is not plugin]
+        plugins, declared = records_of(manager, repository, listed)
+        # the very object under that name: its id cannot pass for a later object's while
+        # it is kept here
+        self._recorded.update(((name, id(plugin)), plugin) for name, plugin in listed)
         return plugins, declared
 
     def observe(self, manager: Any, repository: Path) -> None:
