@@ -9,7 +9,8 @@
 2. ``--tier=fast`` vs ``-m unit`` on a suite whose e2e modules are slow to import.
 3. Start-up: a one-test project in a git repository, plugin active vs ``-p no:pyramid``,
    side by side (CPU seconds per run, medians) and by Python function calls; the git
-   processes a run starts are counted too (``--startup-only`` runs just this part).
+   processes a run starts are counted too (``--startup-only`` runs just this part;
+   ``--against DIR`` also compares this checkout with another's package, side by side).
 
 Both arms of a comparison run alternately so machine noise hits them alike; the figures are
 ratios, not absolute times. Besides the ratio of the medians, the median of the per-round
@@ -201,11 +202,30 @@ def git_processes(cwd: Path, args: list[str], lean: list[str] = LEAN) -> int | N
                for line in lines)
 
 
-def startup(tmp: str, rounds: int) -> None:
+def against_checkout(root: Path, other: Path, rounds: int) -> None:
+    """This checkout's package against another's (``--against``: e.g. ``git archive`` of
+    the parent commit's ``pytest_pyramid`` into a folder), both active, side by side in the
+    same rounds: a change's own effect, steadier than two start-up figures taken one after
+    the other. Each arm has its checkout first on ``PYTHONPATH`` (so both runs are
+    incomplete, naming it: the same work in both)."""
+    here = Path(__file__).resolve().parents[1]
+    cache = root.parent / "pycache"
+    envs = (child_env(cache) | {"PYTHONPATH": str(other.resolve())},
+            child_env(cache) | {"PYTHONPATH": str(here)})
+    samples = side_by_side_cpu(root, [], [], rounds, WITH_CACHE, envs)
+    deltas = sorted(o - b for b, o in samples)
+    quarter = statistics.quantiles(deltas, n=4) if len(deltas) > 1 else [deltas[0]] * 3
+    print(f"  this checkout vs {other}: per-round median {statistics.median(deltas) * 1000:+6.1f}"
+          f" ms (IQR {quarter[0] * 1000:+.1f}..{quarter[2] * 1000:+.1f})")
+
+
+def startup(tmp: str, rounds: int, against: Path | None = None) -> None:
     root = Path(tmp, "one_test")
     write_one_test_repo(root)
     bare: list[str] = ["-p", "no:pyramid"]
     active: list[str] = []
+    if against is not None and rounds:
+        against_checkout(root, against, rounds)
     print(f"start-up, one test in a git repository, side by side, {rounds} rounds"
           " (pytest's cache on in both arms unless said):")
     arms = (("bare (noise floor)", bare, WITH_CACHE), ("active", active, WITH_CACHE),
@@ -230,11 +250,14 @@ def startup(tmp: str, rounds: int) -> None:
 
 
 def side_by_side_cpu(
-    cwd: Path, base: list[str], other: list[str], rounds: int, lean: list[str] = LEAN
+    cwd: Path, base: list[str], other: list[str], rounds: int, lean: list[str] = LEAN,
+    envs: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> list[tuple[float, float]]:
     """(base, other) CPU seconds of each round, both arms at once on their own CPU (as
-    :func:`side_by_side`), children (git) included."""
+    :func:`side_by_side`), children (git) included; ``envs``: each arm's environment."""
     env = child_env(cwd.parent / "pycache")
+    arm_env = {"base": env, "other": env} if envs is None else dict(
+        zip(("base", "other"), envs, strict=True))
     samples: list[tuple[float, float]] = []
     for index in range(rounds + 1):  # round 0 warms the caches and is not counted
         cpus = {"base": index % 2, "other": 1 - index % 2}
@@ -243,7 +266,7 @@ def side_by_side_cpu(
             # wait4 reports the child with the children it waited for: git is counted
             process = subprocess.Popen(
                 ["taskset", "-c", str(cpus[name]), sys.executable, "-m", "pytest", *lean, *args],
-                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=cwd, env=arm_env[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             started[process.pid] = name
         cpu: dict[str, float] = {}
@@ -295,6 +318,11 @@ def main() -> None:
     )
     parser.add_argument("--startup-only", action="store_true")
     parser.add_argument(
+        "--against", type=Path, metavar="DIR",
+        help="with the start-up: also this checkout against the pytest_pyramid package in"
+             " DIR (e.g. the parent commit's, from git archive), both active, side by side",
+    )
+    parser.add_argument(
         "--large", type=int, default=0, metavar="N",
         help="only a generated suite of N trivial tests (e.g. 60000), side by side, serial"
              " and under -n 2 (wall and CPU ratios; --rounds rounds)",
@@ -310,7 +338,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.trivial_only:
-            startup(tmp, args.rounds)
+            startup(tmp, args.rounds, args.against)
         if args.startup_only:
             return
         root = Path(tmp, "trivial")

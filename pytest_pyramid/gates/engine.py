@@ -49,17 +49,37 @@ if TYPE_CHECKING:
 def discover() -> tuple[GateSpec, ...]:
     """Every ``SPEC`` in ``pytest_pyramid.gates.specs``, in report order."""
     import importlib
-    import pkgutil
 
     from pytest_pyramid.gates import specs
 
     found: list[GateSpec] = []
-    for info in pkgutil.iter_modules(specs.__path__):
-        module = importlib.import_module(f"{specs.__name__}.{info.name}")
+    for name in _module_names(specs.__path__):
+        module = importlib.import_module(f"{specs.__name__}.{name}")
         spec = getattr(module, "SPEC", None)
         if isinstance(spec, GateSpec):
             found.append(spec)
     return tuple(sorted(found, key=lambda s: (s.order, s.id)))
+
+
+def _module_names(folders: Sequence[str]) -> list[str]:
+    """The modules and packages of a package's folders, as ``pkgutil.iter_modules`` names
+    them for a package on disk (sorted, the first folder's wins, no dotted names); without
+    importing ``pkgutil`` (0.5 ms of every run's start-up, for one listing)."""
+    import os
+
+    found: dict[str, None] = {}
+    for folder in folders:
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            stem, dot, suffix = entry.partition(".")
+            if dot and suffix == "py" and stem != "__init__":
+                found.setdefault(stem)
+            elif not dot and os.path.isfile(os.path.join(folder, entry, "__init__.py")):
+                found.setdefault(entry)
+    return list(found)
 
 
 def parse_gate_overrides(

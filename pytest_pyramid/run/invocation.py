@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from pytest_pyramid.run.plugins import PluginsSeen
+
 OUTCOME = "outcome-preserving"
 SELECTION = "selection"
 JUDGEMENT = "judgement-changing"
@@ -734,9 +736,10 @@ HOW_TO_ALLOW = ("if it changes neither what runs nor how it is judged, list it i
 
 
 def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str],
-                    repository: Path) -> Invocation:
+                    repository: Path, seen: PluginsSeen | None = None) -> Invocation:
     """Classify every setting that reached the run (options, ``-p``/``-o``/``-W`` values,
-    environment, interpreter flags)."""
+    environment, interpreter flags). ``seen``: the process's plugin observer, which then
+    holds the registrations recorded here."""
     inv = Invocation()
     inv.allow_options = list(allow)
     inv.repository = str(repository)
@@ -761,7 +764,11 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
     honoured = list(allow) if inv.allow_honoured else []
     from pytest_pyramid.run.plugins import plugin_record
 
-    inv.plugins, inv.plugins_declared = plugin_record(config.pluginmanager, repository)
+    # through the process's PluginsSeen when given: its end-of-collection look then records
+    # only what registered since (one record per registration, not two)
+    inv.plugins, inv.plugins_declared = (
+        seen.record_new(config.pluginmanager, repository) if seen is not None
+        else plugin_record(config.pluginmanager, repository))
     _judge_options(config, inv, honoured)
     _judge_environment(inv, honoured, repository)
     _judge_interpreter(inv, honoured)

@@ -225,13 +225,22 @@ def plugin_record(manager: Any, repository: Path) -> tuple[list[dict[str, Any]],
     """Every registered plugin whose code is not pytest's or pytest-pyramid's own, as raw
     facts (name; module, file and distribution of each piece of its code), and the plugins
     the tree's conftests declare in ``pytest_plugins``."""
+    # a blocked name (None) is judged as a plugin turned off (filters.py)
+    return records_of(manager, repository, [(name, plugin) for name, plugin in
+                                            manager.list_name_plugin() if plugin is not None])
+
+
+def records_of(
+    manager: Any, repository: Path, listed: Sequence[tuple[str, object]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """:func:`plugin_record` of the registrations ``listed`` (name, plugin)."""
+    if not listed:
+        return [], []  # nothing to record: the places are not even resolved
     places = _Places(manager, repository)
     impls = _hook_impls(manager)
     plugins: list[dict[str, Any]] = []
     declared: list[str] = []
-    for name, plugin in manager.list_name_plugin():
-        if plugin is None:
-            continue  # blocked: judged as a plugin turned off (filters.py)
+    for name, plugin in listed:
         code = []
         for module, file in sorted(_code_of(plugin, impls)):
             if file and not os.path.isabs(file):
@@ -331,12 +340,30 @@ class PluginsSeen(FactsRecord):
         self.declared: set[str] = set()
         #: the plugin objects registered when this process last looked (not shipped)
         self._looked_at: set[int] = set()
+        #: (name, id) -> plugin of each registration recorded by this process (not
+        #: shipped); the object is kept so that its id cannot pass for a later object's
+        self._recorded: dict[tuple[str, int], object] = {}
+
+    def record_new(
+        self, manager: Any, repository: Path
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """``plugin_record`` of the registrations this process has not recorded yet: a
+        registration's record never changes (its code is its module or class and the hooks
+        pluggy took from it when it registered), so the start's record (the invocation's,
+        on the controller) is not made again at the end of collection."""
+        listed = [(name, plugin) for name, plugin in manager.list_name_plugin()
+                  if plugin is not None and self._recorded.get((name, id(plugin))) is not plugin]
+        plugins, declared = records_of(manager, repository, listed)
+        # the very object under that name: its id cannot pass for a later object's while
+        # it is kept here
+        self._recorded.update(((name, id(plugin)), plugin) for name, plugin in listed)
+        return plugins, declared
 
     def observe(self, manager: Any, repository: Path) -> None:
         """This process's registered plugins, now (at the end of its collection, and for
         each plugin registered after it)."""
         self._looked_at = {id(p) for p in manager.get_plugins()}
-        plugins, declared = plugin_record(manager, repository)
+        plugins, declared = self.record_new(manager, repository)
         for plugin in plugins:
             self.plugins.setdefault(json.dumps(plugin, sort_keys=True), plugin)
         self.declared.update(declared)

@@ -281,7 +281,8 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
 
         source = Path(self.settings.source)
         self.invocation = read_invocation(
-            self.config, source, self.settings.allow_options, self.project_dir
+            self.config, source, self.settings.allow_options, self.project_dir,
+            self.plugins_seen,
         )
         # now, before --lf forgets the failures that pass again during the run
         self.narrowing = narrowing_reasons(self.config, self.invocation, self.project_dir, source)

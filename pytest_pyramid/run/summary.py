@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_pyramid.results import record
+from pytest_pyramid.results import TypedDict, record
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -82,7 +82,7 @@ class TierStats:
         return [(nodeid, duration) for duration, nodeid in sorted(self._slowest, reverse=True)]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MetricSample:
     """A number a test recorded with the ``pyramid_metric`` fixture."""
 

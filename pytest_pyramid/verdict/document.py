@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_pyramid.errors import VerdictError
+from pytest_pyramid.results import TypedDict
 
 if TYPE_CHECKING:
     import os

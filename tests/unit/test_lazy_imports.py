@@ -65,3 +65,24 @@ def test_the_entry_points_import_nothing_outside_the_standard_library(added: set
 @pytest.mark.parametrize("heavy", sorted(HEAVY_STDLIB))
 def test_the_entry_points_import_no_heavy_standard_module(added: set[str], heavy: str) -> None:
     assert heavy not in added
+
+
+#: what an active run no longer imports or builds at start-up (docs/performance.md): the
+#: gate specs are listed without pkgutil, the JSON shapes are plain dict subclasses at run
+#: time (mypy still checks them as TypedDicts)
+_PROBE_RUN_PARTS = """
+import json, sys, typing
+from pytest_pyramid.gates.engine import discover
+from pytest_pyramid.run.summary import Problem
+from pytest_pyramid.verdict.document import GateEntry, Verdict
+discover()
+print(json.dumps({"pkgutil": "pkgutil" in sys.modules,
+                  "typeddicts": [typing.is_typeddict(t) for t in (Verdict, GateEntry, Problem)]}))
+"""
+
+
+def test_the_run_parts_import_no_pkgutil_and_build_no_typeddict() -> None:
+    out = subprocess.run([sys.executable, "-c", _PROBE_RUN_PARTS], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    found = json.loads(out.splitlines()[-1])
+    assert found == {"pkgutil": False, "typeddicts": [False, False, False]}

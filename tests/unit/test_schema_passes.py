@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid import schema_passes
-from pytest_pyramid.config_schema import check, load_schema
+from pytest_pyramid.config_schema import check, check_table, load_schema, schema_text
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.schema_passes import KEEP, SchemaPasses, pass_key
 
@@ -155,3 +155,19 @@ def _text(schema: dict[str, Any]) -> str:
     import json
 
     return json.dumps(schema)
+
+
+def test_a_known_table_is_checked_without_parsing_the_shipped_schema(tmp_path: Path) -> None:
+    good, bad = {"default_tier": "unit"}, {"default_tier": 3}
+    first = SchemaPasses(tmp_path)
+    check_table(good, "/p/pyproject.toml", first)
+    # the shipped file's text names the schema: one byte of it changed is another key
+    assert first.new == [pass_key(schema_text(), good)]
+    first.save(tmp_path)
+    load_schema.cache_clear()
+    again = SchemaPasses(tmp_path)
+    check_table(good, "/p/pyproject.toml", again)
+    assert load_schema.cache_info().misses == 0  # known: the 90 kB schema was not parsed
+    with pytest.raises(ConfigError, match="default_tier"):
+        check_table(bad, "/p/pyproject.toml", again)  # unknown: parsed, checked, named
+    assert load_schema.cache_info().misses == 1
