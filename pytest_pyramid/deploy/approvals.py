@@ -4,10 +4,11 @@
 role, the approver's configured name, the time) in a DSSE envelope of type
 :data:`PAYLOAD_TYPE` with the approver's Ed25519 private key. ``[tool.pyramid.deploy.approvers]``
 maps names to public keys and roles. At deploy time only envelopes that verify with a
-configured key count, each person (not each key, not each row) once, in a role configured for
-them and asked for by the verdict, for exactly this verdict, within ``approval_ttl``; and the
-deployer's own approval never counts (separation of duties). A row inserted into the history
-by hand has no valid signature and is ignored.
+configured key count, each person (not each key, not each row) once per requirement
+(:class:`Asked`: the verdict's, the deploy target's, each held on its own), in a role
+configured for them and allowed by that requirement, for exactly this verdict, within
+``approval_ttl``; and the deployer's own approval never counts (separation of duties). A row
+inserted into the history by hand has no valid signature and is ignored.
 """
 
 from __future__ import annotations
