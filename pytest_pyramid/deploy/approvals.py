@@ -4,10 +4,11 @@
 role, the approver's configured name, the time) in a DSSE envelope of type
 :data:`PAYLOAD_TYPE` with the approver's Ed25519 private key. ``[tool.pyramid.deploy.approvers]``
 maps names to public keys and roles. At deploy time only envelopes that verify with a
-configured key count, each person (not each key, not each row) once, in a role configured for
-them and asked for by the verdict, for exactly this verdict, within ``approval_ttl``; and the
-deployer's own approval never counts (separation of duties). A row inserted into the history
-by hand has no valid signature and is ignored.
+configured key count, each person (not each key, not each row) once per requirement
+(:class:`Asked`: the verdict's, the deploy target's, each held on its own), in a role
+configured for them and allowed by that requirement, for exactly this verdict, within
+``approval_ttl``; and the deployer's own approval never counts (separation of duties). A row
+inserted into the history by hand has no valid signature and is ignored.
 """
 
 from __future__ import annotations
@@ -192,6 +193,58 @@ def tally(
         else:
             counted[person.name] = label
     return Tally(counted=tuple(counted.values()), ignored=tuple(ignored))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One approval requirement, held on its own: ``required`` people from ``roles`` (empty:
+    any configured role), the sentence that says so, and who asks (the verdict, the target's
+    host, checkout or anchors record). Two requirements are never merged into one: "1 from
+    security" and "1 from tech_lead" need a security approval AND a tech_lead one."""
+
+    required: int
+    roles: tuple[str, ...]
+    sentence: str
+    by: str
+
+    def allows(self, role: str) -> bool:
+        return not self.roles or role.casefold() in {r.casefold() for r in self.roles}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One requirement and the approvals that count for it."""
+
+    asked: Asked
+    tally: Tally
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.asked.required - self.tally.count)
+
+    def summary(self) -> str:
+        return f"{self.asked.sentence}; has {self.tally.count}" + (
+            f": approved by {', '.join(self.tally.counted)}" if self.tally.counted else "")
+
+    def shortfall(self) -> str:
+        roles = f"from {', '.join(self.asked.roles)}" if self.asked.roles else "(any approver)"
+        return f"needs {self.missing} more {roles} (asked by {self.asked.by})"
+
+
+def tally_each(asked: Sequence[Asked], envelopes: Iterable[object | None], *,
+               verdict: Mapping[str, object], people: Mapping[str, Identity], now: datetime,
+               ttl: timedelta, deployer: str | None, environment: str = "",
+               ) -> tuple[Standing, ...]:
+    """Judge every requirement on its own against the same signed approvals (the one judge
+    the deploy gate and ``pyramid approve`` call). A person counts at most once per
+    requirement, in the role they signed: one approval counts for every requirement that
+    allows its role, so a person configured for two roles satisfies two requirements only by
+    signing in each role."""
+    kept = list(envelopes)
+    return tuple(Standing(one, tally(kept, verdict=verdict, people=people, roles=one.roles,
+                                     now=now, ttl=ttl, deployer=deployer,
+                                     environment=environment))
+                 for one in asked)
 
 
 def read_envelope_file(path: Path) -> object:

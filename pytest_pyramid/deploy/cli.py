@@ -276,7 +276,10 @@ def cmd_approve(args: argparse.Namespace) -> int:
              f"written to {result.written_to}")
         return 0
     _say(f"approval signed: {result.approver} ({result.role}) for {result.commit[:12]}")
-    _say(f"approvals: {len(result.counted)}/{result.required} ({', '.join(result.counted)})")
+    for one in result.standings:  # each requirement on its own
+        asker = f" for {one.asked.by}" if len(result.standings) > 1 else ""
+        _say(f"approvals: {one.tally.count}/{one.asked.required}{asker} "
+             f"({', '.join(one.tally.counted)})")
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pytest_pyramid.deploy.approvals import Tally
+    from pytest_pyramid.deploy.approvals import Standing
     from pytest_pyramid.verdict.trust import Trust
 
 GateOutcome = Literal["allowed", "refused", "needs_approval"]
@@ -41,21 +41,21 @@ class GateJudgement:
 def judge(
     trust: Trust,
     *,
-    approvals: Tally | None = None,
+    approvals: Sequence[Standing] = (),
     deployer_problem: str | None = None,
     contract: Sequence[str] = (),
     approval_needed: bool = False,
     environment: str = "",
 ) -> GateJudgement:
     """Judge what :func:`~pytest_pyramid.verdict.trust.assess` found; every refusal reason is
-    listed, not only the first. ``deployer_problem``: why the deployer could not be
-    identified (approvals then cannot be told apart from the deployer's own). ``contract``:
-    the release's pending migrations declared not backward-compatible; they raise a ``ready``
-    verdict to needing the approvals its risk row asks for (never fewer than one), and name
-    themselves in the judgement. ``approval_needed``: the deploy target asks approvals of a
-    ``ready`` verdict too (deploy/requirements.py: approvals_in_force, whose count
-    ``trust.approvals`` holds). ``environment``: the deploy target's, named in the hint to
-    sign an approval (an approval is for one environment's deploy)."""
+    listed, not only the first. ``approvals``: every approval requirement in force
+    (deploy/requirements.py: approvals_in_force) with what counts for it (deploy/approvals.py:
+    tally_each); each must hold on its own. ``deployer_problem``: why the deployer could not
+    be identified (approvals then cannot be told apart from the deployer's own).
+    ``contract``: the release's pending migrations declared not backward-compatible; they
+    raise a ``ready`` verdict to needing approvals. ``approval_needed``: the deploy target
+    asks approvals of a ``ready`` verdict too. ``environment``: the deploy target's, named in
+    the hint to sign an approval (an approval is for one environment's deploy)."""
     verdict, policy = trust.verdict, trust.policy
     refused = refusals(trust)
     notes: list[str] = []
@@ -73,17 +73,15 @@ def judge(
     if decision == "ready" and not contract and not approval_needed:
         return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit", *notes))
     # needs_approval (for whatever gate asked, or its target asks) or a contract migration:
-    # never fewer than one
-    required, needed = trust.approvals.required, trust.approvals.sentence
-    if contract:
-        needed = (f"contract migration {', '.join(contract)} (-- pyramid: contract, not "
-                  f"backward-compatible) {needed}")
-    counted = approvals or _no_approvals()
-    summary = f"{needed}; has {counted.count}"
-    if counted.count >= required:
-        who = ", ".join(counted.counted)
-        return GateJudgement("allowed", (f"{summary}: approved by {who}", *notes))
-    details = [summary, *(f"not counted: {why}" for why in counted.ignored)]
+    # never fewer than one approval, and never judged without a requirement
+    standings = tuple(approvals) or (_unapproved(trust, contract),)
+    if all(s.missing == 0 for s in standings):
+        return GateJudgement("allowed", (*(s.summary() for s in standings), *notes))
+    details = [s.summary() for s in standings]
+    short = [s for s in standings if s.missing]
+    details.extend(s.shortfall() for s in short)
+    ignored = (why for s in short for why in s.tally.ignored)
+    details.extend(f"not counted: {why}" for why in dict.fromkeys(ignored))
     env = f" --env {environment}" if environment else ""
     details.append(f"sign one with: pyramid approve{env} --key YOUR_PRIVATE_KEY --role ROLE "
                    f"(commit {str(verdict.get('commit'))[:12]})")
@@ -108,7 +106,8 @@ def refusals(trust: Trust) -> list[str]:
     return found
 
 
-def _no_approvals() -> Tally:
-    from pytest_pyramid.deploy.approvals import Tally
+def _unapproved(trust: Trust, contract: Sequence[str]) -> Standing:
+    from pytest_pyramid.deploy.approvals import Standing, Tally
+    from pytest_pyramid.deploy.requirements import verdict_asks
 
-    return Tally(counted=())
+    return Standing(verdict_asks(trust, contract), Tally(counted=()))

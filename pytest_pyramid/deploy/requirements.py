@@ -33,6 +33,7 @@ from pytest_pyramid.deploy.config import KEYS
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from pytest_pyramid.deploy.approvals import Asked
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.trust_record import Required
     from pytest_pyramid.verdict.trust import Trust
@@ -98,34 +99,46 @@ def in_force(config: DeployConfig, roots: Sequence[Path] | None = None,
             for env, (within, origins) in wanted.items()]
 
 
+def verdict_asks(trust: Trust, contract: Sequence[str] = ()) -> Asked:
+    """What the verdict's risk row asks (never fewer than one), as one requirement; a contract
+    migration asks it of a ``ready`` verdict too."""
+    from pytest_pyramid.deploy.approvals import Asked
+
+    theirs = trust.approvals
+    sentence = theirs.sentence or f"needs {max(1, theirs.required)} approval(s)"
+    if contract:
+        sentence = (f"contract migration {', '.join(contract)} (-- pyramid: contract, not "
+                    f"backward-compatible) {sentence}")
+    return Asked(max(1, theirs.required), theirs.roles, sentence, "the verdict")
+
+
 def approvals_in_force(config: DeployConfig, trust: Trust,
                        roots: Sequence[Path] | None = None,
-                       recorded: int = 0, recorded_roles: tuple[str, ...] = ()
-                       ) -> Trust | None:
-    """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
-    its target's (``required_approvals``: the host's, the checkout's and the count ``recorded``
-    in the anchors record unless the host sets one, the largest; the host's roles when it names
-    any, else the checkout's). None: no approval is needed (a
-    ``ready`` verdict where nothing asks for one). One function for the gate and ``pyramid
-    approve``."""
-    from dataclasses import replace
-
+                       recorded: int = 0, recorded_roles: tuple[str, ...] = (),
+                       contract: Sequence[str] = ()) -> tuple[Asked, ...]:
+    """Every approval requirement this deploy is held to, each on its own (never merged: a
+    merge lets one role's approvals stand in for another's): the verdict's when it is
+    ``needs_approval`` (or ``contract`` names a pending contract migration), and its target's
+    (``required_approvals``: the host's, the checkout's and the count ``recorded`` in the
+    anchors record unless the host sets one, the largest; the host's roles when it names any,
+    else the checkout's). Empty: no approval is needed. One function for the gate and
+    ``pyramid approve``; deploy/approvals.py: tally_each judges what it returns."""
+    from pytest_pyramid.deploy.approvals import Asked
     from pytest_pyramid.deploy.trust_record import narrower_roles
-    from pytest_pyramid.verdict.trust import Approvals
 
+    asked: list[Asked] = []
+    if trust.verdict.get("decision") == "needs_approval" or contract:
+        asked.append(verdict_asks(trust, contract))
     hosts, host_file = host_requirements(roots) if config.environment else ({}, "")
     host = hosts.get(config.environment, {})
     # the host file's count, 0 included, replaces the record's
     kept = 0 if "required_approvals" in host else recorded
     count = max(int(host.get("required_approvals", 0)), config.required_approvals, kept)
+    if count < 1:
+        return tuple(asked)
     # the host's roles when it names any, else the checkout's only narrowing the recorded ones
     roles = tuple(host.get("approver_roles") or
                   narrower_roles(recorded_roles, config.approver_roles))
-    asks_verdict = trust.verdict.get("decision") == "needs_approval"
-    if count < 1 and not asks_verdict:
-        return None
-    if count < 1:
-        return trust
     who = " and ".join(origin for origin, n in (
         (f"the host ({host_file})", int(host.get("required_approvals", 0))),
         ("this checkout", config.required_approvals),
@@ -133,10 +146,5 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
     target = config.environment or "this deploy target"
     mine = f"{target} needs {count} approval(s)" + (
         f" from {', '.join(roles)}" if roles else " (any approver)") + f" (required by {who})"
-    if not asks_verdict:
-        return replace(trust, approvals=Approvals(count, roles, mine))
-    theirs = trust.approvals
-    # either restriction holds: an open list ("any approver") never widens the other one
-    both = tuple(dict.fromkeys((*theirs.roles, *roles)))
-    return replace(trust, approvals=Approvals(max(count, theirs.required), both,
-                                              f"{theirs.sentence}; {mine}"))
+    asked.append(Asked(count, roles, mine, f"{target}, required by {who}"))
+    return tuple(asked)

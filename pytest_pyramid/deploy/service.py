@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from pytest_pyramid.deploy.anchors import Anchors
-    from pytest_pyramid.deploy.approvals import Tally
+    from pytest_pyramid.deploy.approvals import Asked, Standing
     from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import History
@@ -175,9 +175,10 @@ def _deployer_identity(
     return person.name, None
 
 
-def _approvals(config: DeployConfig, anchors: Anchors, trust: Trust, history: History,
-               files: Sequence[Path], deployer: str | None, now: datetime) -> Tally:
-    from pytest_pyramid.deploy.approvals import load_people, read_envelope_file, tally
+def _approvals(config: DeployConfig, anchors: Anchors, trust: Trust, asked: Sequence[Asked],
+               history: History, files: Sequence[Path], deployer: str | None, now: datetime
+               ) -> tuple[Standing, ...]:
+    from pytest_pyramid.deploy.approvals import load_people, read_envelope_file, tally_each
     from pytest_pyramid.verdict.signing import SignatureError
 
     verdict = trust.verdict
@@ -191,9 +192,9 @@ def _approvals(config: DeployConfig, anchors: Anchors, trust: Trust, history: Hi
             envelopes.append(read_envelope_file(path))
         except SignatureError as exc:
             raise UsageFailure(f"--approval: {exc}") from None
-    return tally(envelopes, verdict=verdict, people=people, roles=trust.approvals.roles, now=now,
-                 ttl=timedelta(seconds=config.approval_ttl), deployer=deployer,
-                 environment=config.environment)
+    return tally_each(asked, envelopes, verdict=verdict, people=people, now=now,
+                      ttl=timedelta(seconds=config.approval_ttl), deployer=deployer,
+                      environment=config.environment)
 
 
 def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], None]) -> int:
@@ -260,20 +261,19 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
     schema = migrate.examine(config, commit) if config.migrations else None
     contract = schema.contract if schema is not None else ()
-    deployer, deployer_problem, tally_ = None, None, None
+    deployer, deployer_problem = None, None
+    standings: tuple[Standing, ...] = ()
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
-    asked = approvals_in_force(  # the verdict's and the environment's
+    asked = approvals_in_force(  # the verdict's, the contract's and the environment's
         config, trust, recorded=anchors.required_approvals,
-        recorded_roles=anchors.approver_roles)
-    if asked is not None:
-        trust = asked
-    if asked is not None or contract:
+        recorded_roles=anchors.approver_roles, contract=contract)
+    if asked:
         deployer, deployer_problem = _deployer_identity(config, anchors)
-        tally_ = _approvals(config, anchors, trust, history, request.approval_files,
-                            deployer, now)
-    judgement = gate.judge(trust, approvals=tally_, deployer_problem=deployer_problem,
-                           contract=contract, approval_needed=asked is not None,
+        standings = _approvals(config, anchors, trust, asked, history, request.approval_files,
+                               deployer, now)
+    judgement = gate.judge(trust, approvals=standings, deployer_problem=deployer_problem,
+                           contract=contract, approval_needed=bool(asked),
                            environment=config.environment or "")
     if not judgement.allowed:
         return refuse(judgement.reasons, judgement.exit_code, commit_time)
@@ -872,8 +872,8 @@ class ApprovalResult:
     approver: str
     role: str
     commit: str
-    counted: tuple[str, ...]
-    required: int
+    #: every requirement in force and what counts for it now (empty: written to a file)
+    standings: tuple[Standing, ...]
     written_to: Path | None
 
 
@@ -897,7 +897,7 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
         identify,
         load_people,
         sign_approval,
-        tally,
+        tally_each,
         verdict_digest,
     )
     from pytest_pyramid.deploy.history import now_utc
@@ -911,11 +911,11 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     history = _history(config, out) if output is None else _existing_history(config, out)
     now = now_utc()
     trust, anchors = _trusted_for_approval(config, history, now, out)
-    from pytest_pyramid.deploy.requirements import approvals_in_force
+    from pytest_pyramid.deploy.requirements import approvals_in_force, verdict_asks
 
-    # the roles the deploy will count
-    trust = approvals_in_force(config, trust, recorded=anchors.required_approvals,
-                               recorded_roles=anchors.approver_roles) or trust
+    # the requirements the deploy will judge (a ready verdict nothing asks of: the verdict's)
+    asked = approvals_in_force(config, trust, recorded=anchors.required_approvals,
+                               recorded_roles=anchors.approver_roles) or (verdict_asks(trust),)
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)
@@ -931,15 +931,15 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     if role.casefold() not in {r.casefold() for r in me.roles}:
         raise UsageFailure(f"{me.name} is not configured for role {role!r} (roles: "
                            f"{', '.join(me.roles)})")
-    required, roles = trust.approvals.required, trust.approvals.roles
-    if roles and role.casefold() not in {r.casefold() for r in roles}:
+    if not any(one.allows(role) for one in asked):
+        roles = dict.fromkeys(r for one in asked for r in one.roles)
         raise UsageFailure(f"role {role!r} may not approve this verdict (approver_roles: "
                            f"{', '.join(roles)})")
     envelope = sign_approval(verdict, role=role, approver=me.name, key=key, now=now,
                              environment=config.environment)
     if output is not None:
         write_text_atomic(output, json.dumps(envelope, separators=(",", ":")) + "\n")
-        return ApprovalResult(me.name, role, commit, (), required, output)
+        return ApprovalResult(me.name, role, commit, (), output)
     assert history is not None
     try:
         history.add_approval(envelope=envelope, who=me.name, role=role, commit=commit,
@@ -948,10 +948,10 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     except (sqlite3.Error, OSError) as exc:
         raise UsageFailure(f"cannot record the approval in {config.history_path}: {exc} "
                            "(use --output FILE and pass it to deploy with --approval)") from None
-    counted = tally(stored, verdict=verdict, people=people, roles=roles, now=now,
-                    ttl=timedelta(seconds=config.approval_ttl), deployer=None,
-                    environment=config.environment)
-    return ApprovalResult(me.name, role, commit, counted.counted, required, None)
+    standings = tally_each(asked, stored, verdict=verdict, people=people, now=now,
+                           ttl=timedelta(seconds=config.approval_ttl), deployer=None,
+                           environment=config.environment)
+    return ApprovalResult(me.name, role, commit, standings, None)
 
 
 def _trusted_for_approval(config: DeployConfig, history: History | None, now: datetime,

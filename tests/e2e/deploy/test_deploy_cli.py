@@ -431,43 +431,57 @@ def test_production_asks_its_approval_of_a_ready_verdict_and_deploys_once_given(
 ) -> None:
     """required_approvals on an environment: production answers "needs approval" (exit 2) to
     a ready verdict until a release manager signed it with `pyramid approve --env production`;
-    the deployer is identified by their key."""
+    the deployer is identified by their key. The verdict's own risk row (1 from security) is
+    a second requirement, held on its own: the release manager's approval does not stand in
+    for it."""
     from pytest_pyramid._files import write_bytes_atomic
     from pytest_pyramid.verdict.signing import generate_private_key, private_pem, public_pem
 
     keys = tmp_path / "people"
     keys.mkdir()
-    for name in ("alice", "carol"):  # in-process: two keygen processes cost CI seconds
+    for name in ("alice", "carol", "sam"):  # in-process: keygen processes cost CI seconds
         key = generate_private_key()
         write_bytes_atomic(keys / f"{name}.key", private_pem(key), mode=0o600)
         write_bytes_atomic(keys / f"{name}.pub", public_pem(key.public_key()))
     repo.write_config(
         port=None, approvers={"alice": {"key": str(keys / "alice.pub"),
-                                        "roles": ["release_manager"]}},
+                                        "roles": ["release_manager"]},
+                              "sam": {"key": str(keys / "sam.pub"), "roles": ["security"]}},
         deployers={"carol": {"key": str(keys / "carol.pub")}})
     with (repo.root / "pyproject.toml").open("a") as toml:
         toml.write("[tool.pyramid.deploy.environments.staging]\nport = 9001\n"
                    "[tool.pyramid.deploy.environments.production]\nport = 9000\n"
                    'required_approvals = 1\napprover_roles = ["release_manager"]\n')
-    sha = repo.commit("v1")  # (staging, which asks none, is a unit row: test_requirements_logic)
+    # (a ready verdict at staging, which asks none, is a unit row: test_requirements_logic)
+    sha = repo.commit("v1", decision="needs_approval", risk={
+        **RISK, "required_approvals": 1, "approver_roles": ["security"]})
     deployer = ("--deployer-key", str(keys / "carol.key"))
     asked = repo.run("deploy", "--env", "production", "--dry-run", *deployer)
     assert asked.returncode == 2, asked.stdout + asked.stderr
     assert f"deploy of {sha[:12]} needs approval" in asked.stdout
     assert "production needs 1 approval(s) from release_manager (required by this checkout)" \
         in asked.stdout
-    # hostile case 164: alice's approval of staging's deploy, handed to production, is not one
-    for_staging = tmp_path / "staging-approval.json"
-    assert repo.run("approve", "--env", "staging", "--key", str(keys / "alice.key"), "-o",
-                    str(for_staging)).returncode == 0
-    elsewhere = repo.run("deploy", "--env", "production", "--dry-run", *deployer,
-                         "--approval", str(for_staging))
-    assert elsewhere.returncode == 2, elsewhere.stdout + elsewhere.stderr
-    assert "approved the deploy to staging, not to production" in elsewhere.stdout
+    assert "needs 1 approval(s) from security (risk high, score 7.0); has 0" in asked.stdout
     given = repo.run("approve", "--env", "production", "--key", str(keys / "alice.key"))
     assert given.returncode == 0, given.stderr
-    assert "approvals: 1/1 (alice (release_manager))" in given.stdout
+    assert "approvals: 1/1 for production, required by this checkout (alice (release_manager))" \
+        in given.stdout
+    assert "approvals: 0/1 for the verdict ()" in given.stdout
+    # hostile case 164: sam's approval of staging's deploy, handed to production, is not one
+    for_staging = tmp_path / "staging-approval.json"
+    assert repo.run("approve", "--env", "staging", "--key", str(keys / "sam.key"), "-o",
+                    str(for_staging)).returncode == 0
+    half = repo.run("deploy", "--env", "production", "--dry-run", *deployer,
+                    "--approval", str(for_staging))
+    assert half.returncode == 2, half.stdout + half.stderr
+    assert "approved the deploy to staging, not to production" in half.stdout
+    # the release manager's approval meets production's requirement, never the verdict's
+    assert "needs 1 more from security (asked by the verdict)" in half.stdout
+    assert "needs 1 more from release_manager" not in half.stdout
+    assert repo.run("approve", "--env", "production", "--key", str(keys / "sam.key")
+                    ).returncode == 0
     done = repo.run("deploy", "--env", "production", "--dry-run", *deployer)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "approved by alice (release_manager)" in done.stdout
+    assert "approved by sam (security)" in done.stdout
     assert "deployer: carol" in done.stdout

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from pytest_pyramid.deploy import gate
-from pytest_pyramid.deploy.approvals import Tally
+from pytest_pyramid.deploy.approvals import Standing, Tally
 from pytest_pyramid.deploy.backups import Backup, plan_restore, record, taken_by
 from pytest_pyramid.deploy.migrate import schema_moves
 from pytest_pyramid.deploy.migrations import (
@@ -19,6 +19,7 @@ from pytest_pyramid.deploy.migrations import (
     plan,
     read_folder,
 )
+from pytest_pyramid.deploy.requirements import verdict_asks
 from pytest_pyramid.verdict.trust import TrustPolicy
 from pytest_pyramid.verdict.trust import judge as judge_trust
 
@@ -119,7 +120,8 @@ def _gate(decision: str, contract: tuple[str, ...], *, counted: tuple[str, ...] 
     verdict = verdict_at(decision=decision, risk={**RISK, "required_approvals": 1})
     trust = judge_trust(cast("Verdict", verdict), target=target(), policy=TrustPolicy(),
                         now=datetime.now(timezone.utc))
-    return gate.judge(trust, approvals=Tally(counted), deployer_problem=deployer_problem,
+    asked = Standing(verdict_asks(trust, contract), Tally(counted))
+    return gate.judge(trust, approvals=(asked,), deployer_problem=deployer_problem,
                       contract=contract)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy import gate
-from pytest_pyramid.deploy.approvals import Tally
+from pytest_pyramid.deploy.approvals import Standing, Tally
 from pytest_pyramid.deploy.config import load_config
 from pytest_pyramid.deploy.requirements import approvals_in_force
 from pytest_pyramid.verdict.trust import Approvals, Target, Trust, TrustPolicy
@@ -45,20 +45,20 @@ def layout(tmp_path: Path) -> Path:
 def test_a_ready_verdict_needs_the_approvals_its_environment_asks(layout: Path) -> None:
     bare = (layout / "no-host",)
     staging = load_config(layout, env="staging", cwd=layout)
-    assert approvals_in_force(staging, trust("ready"), bare) is None  # staging asks none
+    assert approvals_in_force(staging, trust("ready"), bare) == ()  # staging asks none
     production = load_config(layout, env="production", cwd=layout)
-    asked = approvals_in_force(production, trust("ready"), bare)
-    assert asked is not None
-    assert (asked.approvals.required, asked.approvals.roles) == (1, ("release_manager",))
-    assert asked.approvals.sentence == ("production needs 1 approval(s) from release_manager "
-                                        "(required by this checkout)")
-    judged = gate.judge(asked, approvals=Tally(counted=()), approval_needed=True)
+    (asked,) = approvals_in_force(production, trust("ready"), bare)
+    assert (asked.required, asked.roles) == (1, ("release_manager",))
+    assert asked.sentence == ("production needs 1 approval(s) from release_manager "
+                              "(required by this checkout)")
+    none, alice = Standing(asked, Tally(counted=())), Standing(asked, Tally(counted=("alice",)))
+    judged = gate.judge(trust("ready"), approvals=(none,), approval_needed=True)
     assert (judged.outcome, judged.exit_code) == ("needs_approval", 2)
     assert judged.reasons[0].startswith("production needs 1 approval(s)")
-    given = gate.judge(asked, approvals=Tally(counted=("alice",)), approval_needed=True)
+    given = gate.judge(trust("ready"), approvals=(alice,), approval_needed=True)
     assert given.allowed
     assert "approved by alice" in given.reasons[0]
-    missing_deployer = gate.judge(asked, approvals=Tally(counted=("alice",)),
+    missing_deployer = gate.judge(trust("ready"), approvals=(alice,),
                                   deployer_problem="who deploys?", approval_needed=True)
     assert missing_deployer.outcome == "refused"
 
@@ -68,22 +68,22 @@ def test_a_ready_verdict_needs_the_approvals_its_environment_asks(layout: Path) 
     [
         # the host asks more than the checkout: the larger count, the host's roles
         ('[environments.production]\nrequired_approvals = 2\napprover_roles = ["sre"]\n',
-         trust("ready"), (2, ("sre",))),
-        # a needs_approval verdict asking 3 from lead: the larger count, either role
+         trust("ready"), [(2, ("sre",))]),
+        # a needs_approval verdict asking 3 from lead: its requirement and the target's, each
+        # on its own (never merged into "3 from lead or release_manager")
         ("", trust("needs_approval", Approvals(3, ("lead",), "needs 3")),
-         (3, ("lead", "release_manager"))),
+         [(3, ("lead",)), (1, ("release_manager",))]),
     ],
 )
 def test_the_host_and_the_verdict_only_add_to_what_the_checkout_asks(
-    layout: Path, host: str, verdict: Trust, expected: tuple[int, tuple[str, ...]]
+    layout: Path, host: str, verdict: Trust, expected: list[tuple[int, tuple[str, ...]]]
 ) -> None:
     folder = layout / "host" / "pyramid"
     folder.mkdir(parents=True)
     (folder / "deploy.toml").write_text(host)
     production = load_config(layout, env="production", cwd=layout)
     asked = approvals_in_force(production, verdict, (layout / "host" / "pyramid",))
-    assert asked is not None
-    assert (asked.approvals.required, asked.approvals.roles) == expected
+    assert [(one.required, one.roles) for one in asked] == expected
 
 
 def test_a_checkout_that_drops_its_approvals_is_held_to_the_host_s(layout: Path) -> None:
@@ -93,10 +93,9 @@ def test_a_checkout_that_drops_its_approvals_is_held_to_the_host_s(layout: Path)
     (folder / "deploy.toml").write_text("[environments.production]\nrequired_approvals = 1\n")
     production = load_config(layout, env="production", cwd=layout)
     assert production.required_approvals == 0
-    asked = approvals_in_force(production, trust("ready"),
-                               (layout / "host" / "pyramid",))
-    assert asked is not None
-    assert "required by the host" in asked.approvals.sentence
+    (asked,) = approvals_in_force(production, trust("ready"),
+                                  (layout / "host" / "pyramid",))
+    assert "required by the host" in asked.sentence
 
 
 # -- requires recorded on the host (the anchors record): a commit cannot drop its own --------
@@ -170,11 +169,10 @@ def test_a_recorded_approval_count_holds_until_the_host_says_otherwise(
     asked = approvals_in_force(production, trust("ready"),
                                (layout / "host" / "pyramid",), recorded=1)
     if expected is None:
-        assert asked is None
+        assert asked == ()
         return
-    assert asked is not None
-    assert asked.approvals.required == expected[0]
-    assert asked.approvals.sentence.startswith(expected[1])
+    assert asked[0].required == expected[0]
+    assert asked[0].sentence.startswith(expected[1])
 
 
 @pytest.mark.parametrize(
@@ -200,5 +198,79 @@ def test_recorded_approver_roles_hold_until_the_host_says_otherwise(
     production = load_config(layout, env="production", cwd=layout)
     asked = approvals_in_force(production, trust("ready"), (folder,), recorded=1,
                                recorded_roles=("release_manager",))
-    assert asked is not None
-    assert asked.approvals.roles == expected
+    assert [one.roles for one in asked] == [expected]
+
+
+# -- each approval requirement holds on its own (the verdict's risk row and the target's) -------
+def _approve(who: str, role: str, verdict: Any) -> dict[str, object]:
+    from datetime import datetime, timedelta, timezone
+
+    from pytest_pyramid.deploy.approvals import sign_approval
+    from tests.unit.deploy.test_deploy_logic import KEYS_
+
+    return sign_approval(verdict, role=role, approver=who, key=KEYS_[who],
+                         now=datetime.now(timezone.utc) - timedelta(hours=1),
+                         environment="production")
+
+
+LEAD, SRE, ANY = ("lead",), ("sre",), ()
+
+
+@pytest.mark.parametrize(
+    ("verdict_asks", "target_asks", "signers", "missing"),
+    [
+        # the verdict's alone, the target's alone
+        ((1, LEAD), None, [("alice", "lead")], []),
+        ((1, LEAD), None, [("carol", "sre")], ["needs 1 more from lead (asked by the verdict)"]),
+        (None, (1, SRE), [("carol", "sre")], []),
+        # disjoint roles: a lead's approval is not an sre's (a merged "1 from lead or sre"
+        # let it pass)
+        ((1, LEAD), (1, SRE), [("alice", "lead")],
+         ["needs 1 more from sre (asked by production, required by this checkout)"]),
+        ((1, LEAD), (1, SRE), [("alice", "lead"), ("carol", "sre")], []),
+        # one person configured for both roles counts for each only in the role signed
+        ((1, LEAD), (1, SRE), [("bob", "lead")],
+         ["needs 1 more from sre (asked by production, required by this checkout)"]),
+        ((1, LEAD), (1, SRE), [("bob", "lead"), ("bob", "sre")], []),
+        # overlapping roles: one approval in a role both allow satisfies both
+        ((1, ("lead", "sre")), (1, SRE), [("carol", "sre")], []),
+        ((1, ("lead", "sre")), (1, SRE), [("alice", "lead")],
+         ["needs 1 more from sre (asked by production, required by this checkout)"]),
+        # an open list on one side never opens the other one
+        ((1, ANY), (1, SRE), [("alice", "lead")],
+         ["needs 1 more from sre (asked by production, required by this checkout)"]),
+        ((1, LEAD), (1, ANY), [("carol", "sre")],
+         ["needs 1 more from lead (asked by the verdict)"]),
+        # counts 2 + 1: a person counts once per requirement, the larger count is not enough
+        ((2, ("lead", "sre")), (1, SRE), [("carol", "sre"), ("carol", "sre")],
+         ["needs 1 more from lead, sre (asked by the verdict)"]),
+        ((2, ("lead", "sre")), (1, SRE), [("carol", "sre"), ("alice", "lead")], []),
+    ],
+)
+def test_each_approval_requirement_holds_on_its_own(
+    tmp_path: Path, verdict_asks: tuple[int, tuple[str, ...]] | None,
+    target_asks: tuple[int, tuple[str, ...]] | None, signers: list[tuple[str, str]],
+    missing: list[str],
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from pytest_pyramid.deploy.approvals import tally_each
+    from tests.unit.deploy.test_deploy_logic import PEOPLE
+
+    env = "" if target_asks is None else (
+        f"required_approvals = {target_asks[0]}\napprover_roles = {list(target_asks[1])!r}\n")
+    (tmp_path / "pyproject.toml").write_text(PROJECT.replace(
+        'required_approvals = 1\napprover_roles = ["release_manager"]\n', env.replace("'", '"')))
+    production = load_config(tmp_path, env="production", cwd=tmp_path)
+    verdict = trust("ready") if verdict_asks is None else trust(
+        "needs_approval", Approvals(*verdict_asks, f"needs {verdict_asks[0]} approval(s)"))
+    asked = approvals_in_force(production, verdict, (tmp_path / "no-host",))
+    assert len(asked) == (verdict_asks is not None) + (target_asks is not None)
+    standings = tally_each(asked, [_approve(who, role, verdict.verdict) for who, role in signers],
+                           verdict=verdict.verdict, people=PEOPLE, now=datetime.now(timezone.utc),
+                           ttl=timedelta(hours=24), deployer=None, environment="production")
+    judged = gate.judge(verdict, approvals=standings, approval_needed=True,
+                        environment="production")
+    assert judged.outcome == ("needs_approval" if missing else "allowed")
+    assert [line for line in judged.reasons if line.startswith("needs ") and " more " in line] \
+        == missing
