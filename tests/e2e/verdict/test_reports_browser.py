@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,7 @@ import pytest
 from pytest_pyramid.toolkits.browser import CHROMIUM_ARGS, browser_environment
 from pytest_pyramid.verdict.report_html import render_html
 from tests.support.reports.report_helpers import record
+from tests.support.shared import demo_bug_run, demo_ready_run
 from tests.verdict_factory import make_verdict, tier
 from tools import readme_samples
 
@@ -109,38 +108,12 @@ def browser() -> Iterator[Browser]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def run_demo(fault: str | None) -> Path:
-    """The demo suite (suites/) run in a copy, as ``./dev demo`` runs it: its HTML report."""
-    copy = Path(tempfile.mkdtemp(prefix="pyr-demo-")) / "suites"
-    shutil.copytree(
-        ROOT / "suites", copy,
-        ignore=shutil.ignore_patterns(".pyramid", "__pycache__", "pyramid-verdict*",
-                                      "pyramid-report*", ".coverage*", "test-results"),
-    )
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(copy.parent)}
-    env.pop("DEMO_FAULT", None)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    env.pop("PYTEST_ADDOPTS", None)
-    if fault:
-        env["DEMO_FAULT"] = fault
-    env["COLUMNS"] = "100"  # as tools/readme_samples.py records the README's samples
-    done = subprocess.run(
-        # the demo's own addopts ask for --pyramid-report=html
-        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:randomly"],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )
-    (copy.parent / "terminal.txt").write_text(done.stdout + done.stderr)
-    return copy
-
-
 @pytest.fixture(scope="module")
-def demo_runs() -> Iterator[dict[str, Path]]:
-    runs = {"ready": run_demo(None), "bug": run_demo("bug")}
-    try:
-        yield runs
-    finally:
-        for folder in runs.values():
-            shutil.rmtree(folder.parent, ignore_errors=True)
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo suite (suites/) run as ``./dev demo`` runs it: ``ready`` is the session's one
+    ready run (tests/support/shared.py, read by the shards' test too), ``bug`` the session's
+    run with ``DEMO_FAULT=bug``, of the same tree committed the same way."""
+    return {"ready": demo_ready_run(tmp_path_factory), "bug": demo_bug_run(tmp_path_factory)}
 
 
 @pytest.mark.parametrize(
