@@ -162,9 +162,15 @@ def prefetch(session: pytest.Session) -> None:
         return  # another worker started it
     names = [name for name in MAKERS if name in wanted]
     with (root / "shared-prefetch.log").open("w") as log:
-        subprocess.Popen([sys.executable, "-m", "tests.support.shared", str(root), *names],
-                         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                         start_new_session=True)
+        BACKGROUND.append(subprocess.Popen(
+            [sys.executable, "-m", "tests.support.shared", str(root), *names], cwd=ROOT,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True))
+
+
+#: kept, not dropped: a dropped Popen of a running process warns (ResourceWarning), and this
+#: suite turns warnings into errors
+BACKGROUND: list[subprocess.Popen[bytes]] = []
 
 
 def copy_committed(demo: Path, target: Path) -> Path:
