@@ -22,15 +22,6 @@ LEAN_ADDOPTS = (
 )
 
 MakeProject = Callable[..., Path]
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """The demo runs the selected tests read start in the background at once (see
-    tests/support/shared.py: prefetch)."""
-    from tests.support.shared import prefetch
-
-    prefetch(session)
-
 ReadVerdict = Callable[..., dict[str, Any]]
 
 

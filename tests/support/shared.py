@@ -7,11 +7,14 @@ per worker. :func:`once` makes them once per session: the first worker to ask ma
 the session's shared temporary folder, under an exclusive ``flock``; a worker asking meanwhile
 waits for that one and reads the same folder. A failure is kept, so every test that needed the
 thing fails naming it, instead of each making it again.
+
+Not started in the background ahead of time on purpose: a demo run made while both workers run
+other tests would meet more contention than it does now, and its load gates (rps, p95, Locust's
+minimum requests) judge the machine's speed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import shutil
@@ -68,8 +71,7 @@ def make(root: Path, name: str, maker: Callable[[Path], object]) -> None:
 
 
 def once(factory: pytest.TempPathFactory, name: str, maker: Callable[[Path], object]) -> Path:
-    """``maker(folder)`` once per session, whichever worker (or the background, see
-    :func:`prefetch`) gets to it first; its folder."""
+    """``maker(folder)`` once per session, whichever worker gets to it first; its folder."""
     root = session_folder(factory)
     make(root, name, maker)
     failed = root / f"shared-{name}.failed"
@@ -129,48 +131,11 @@ def demo_bug_run(factory: pytest.TempPathFactory) -> Path:
     return once(factory, "demo-bug", MAKERS["demo-bug"]) / "suites"
 
 
-#: the demo runs :func:`prefetch` may start, by name
+#: the demo runs, by name
 MAKERS: dict[str, Callable[[Path], object]] = {
     "demo-ready": lambda folder: run_demo(committed_demo(folder / "suites")),
     "demo-bug": lambda folder: run_demo(committed_demo(folder / "suites"), "bug"),
 }
-#: a test's fixture -> the demo runs it reads, in the order the background makes them
-PREFETCH: dict[str, tuple[str, ...]] = {
-    "ready_run": ("demo-ready",),
-    "demo_runs": ("demo-ready", "demo-bug"),
-}
-
-
-def prefetch(session: pytest.Session) -> None:
-    """Start, in the background, the demo runs the selected tests will read, as soon as the
-    session knows it will need them: the workers go on with other tests meanwhile instead of
-    one of them making a run while the other waits for it. Started once per session (the
-    first worker to claim it); a test that needs a run before it is made waits for it under
-    its lock, or makes it itself if the background has not reached it. The background ends
-    with its last run (each bounded by run_demo's timeout)."""
-    if session.config.option.collectonly:
-        return  # nothing will run: nothing to make
-    wanted = {name for item in session.items for fixture in getattr(item, "fixturenames", ())
-              for name in PREFETCH.get(fixture, ())}
-    if not wanted:
-        return
-    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
-    root = session_folder(factory)
-    try:
-        os.close(os.open(root / "shared-prefetch", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return  # another worker started it
-    names = [name for name in MAKERS if name in wanted]
-    with (root / "shared-prefetch.log").open("w") as log:
-        BACKGROUND.append(subprocess.Popen(
-            [sys.executable, "-m", "tests.support.shared", str(root), *names], cwd=ROOT,
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True))
-
-
-#: kept, not dropped: a dropped Popen of a running process warns (ResourceWarning), and this
-#: suite turns warnings into errors
-BACKGROUND: list[subprocess.Popen[bytes]] = []
 
 
 def copy_committed(demo: Path, target: Path) -> Path:
@@ -185,9 +150,3 @@ def release_dist(factory: pytest.TempPathFactory, build: Callable[[Path], object
     """The release's sdist and wheel, built once per session by ``build(dist)``."""
     return once(factory, "release-dist", lambda folder: build(folder / "dist")) / "dist"
 
-
-if __name__ == "__main__":  # prefetch()'s background: python -m tests.support.shared ROOT NAME...
-    for wanted_name in sys.argv[2:]:
-        # a failure is written down by make(): the test that reads that run fails naming it
-        with contextlib.suppress(Exception):
-            make(Path(sys.argv[1]), wanted_name, MAKERS[wanted_name])
