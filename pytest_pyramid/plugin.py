@@ -399,7 +399,9 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
     verdict_option = config.getoption("pyramid_verdict")
-    project_dir = Path(settings.source).resolve().parent
+    from pytest_pyramid.project import configured_folder
+
+    project_dir = configured_folder(settings.source)
     verdict_path = (
         Path(config.invocation_params.dir, verdict_option)
         if verdict_option
@@ -529,13 +531,19 @@ def _register_arrival(config: pytest.Config, settings: Settings, *, repeats: boo
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
     seen = _ledger_seen(config)
-    if not repeats or (found is None and seen is None):
+    if found is None and seen is None:
         return  # nothing is repeated blind; the gate says why (run/arrival.arrival_status)
-    from pytest_pyramid.run.repeater import ArrivalRepeater
+    from pytest_pyramid.run.repeater import ArrivalRepeater, register_child_reads
 
-    config.pluginmanager.register(
-        ArrivalRepeater(settings, arrival, None if found is None else found[0], seen),
-        "pyramid-arrival")
+    if not repeats:  # the xdist controller: it unions what the workers could not place
+        register_child_reads(config, None)
+        return
+    from pytest_pyramid.run.closed_world import RECORDER_KEY
+
+    repeater = ArrivalRepeater(settings, arrival, None if found is None else found[0], seen,
+                               recorder=config.stash.get(RECORDER_KEY, None))
+    register_child_reads(config, repeater)
+    config.pluginmanager.register(repeater, "pyramid-arrival")
 
 
 def _ledger_seen(config: pytest.Config) -> frozenset[str] | None:

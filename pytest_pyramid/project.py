@@ -166,6 +166,15 @@ class ProjectFile:
         return self.path.parent
 
 
+def configured_folder(source: str | Path) -> Path:
+    """The folder a project's configuration file was found in: real up to that folder, not
+    through the file itself. A configuration shared by a symlink (``services/b/pyproject.toml
+    -> ../a/pyproject.toml``) configures the folder it was found in: the run's project, whose
+    verdict goes beside it and whose relative paths start there (hostile case 160: b's run
+    wrote its verdict into ``services/a`` and named project ``services/a``)."""
+    return Path(source).parent.resolve()
+
+
 def in_folder(folder: Path) -> ProjectFile | None:
     """The configuration of the project in ``folder`` itself (see the module's rule)."""
     pyproject, standalone = folder / PYPROJECT, folder / STANDALONE
@@ -233,7 +242,7 @@ class Project:
     def settings(self) -> Settings:
         """``[tool.pyramid]`` validated (see :meth:`settings_for`), rooted at its folder."""
         if self._settings is None:
-            self._settings = self.settings_for({}, self.folder.resolve())
+            self._settings = self.settings_for({}, configured_folder(self.path))
         return self._settings
 
     def settings_for(

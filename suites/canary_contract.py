@@ -14,15 +14,15 @@ by rolling traffic back, so:
 4. ``pyramid rollback --restore-backup NAME`` returns traffic to the release before and
    restores the database from that backup (placed_on back, 0003 unapplied).
 
-The approver and the deployer are this host's (``$XDG_CONFIG_HOME/pyramid/deploy.toml``, a
-folder the step writes under the work folder, set for its commands only): trust anchors come
+The approver and the deployer are this host's (its ``deploy.toml``: a folder the step writes
+under the work folder, given to its commands in-process by ``hosted``; a deploy never reads
+the host's pins from a folder its environment names): trust anchors come
 from the host, never from the commit being deployed (docs/deploy.md). Kept apart from
 canary_demo.py, which hands in its ``pyramid`` runner and its client ``Load``.
 """
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
@@ -64,18 +64,33 @@ def write_host(folder: Path) -> tuple[Path, Path]:
     return keys / "alice.key", keys / "release-bot.key"
 
 
+#: the pyramid CLI on a host whose pins are in argv[1], the demo's stand-in for /etc/pyramid: a
+#: deploy never reads the host's pins from a folder its environment names (deploy/host_pins.py)
+HOSTED = ("import sys; from pathlib import Path; from pytest_pyramid.deploy import host_pins; "
+          "host_pins.HOST_ROOTS = (Path(sys.argv[1]),); from pytest_pyramid.cli import main; "
+          "sys.exit(main(sys.argv[2:]))")
+#: the host folder this step's commands read (None: the real host's)
+HOST: Path | None = None
+
+
+def hosted(folder: Path | None) -> list[str]:
+    """How to start ``pyramid`` on the host whose pins are in ``folder`` (None: the real one)."""
+    import sys
+
+    if folder is None:
+        return [sys.executable, "-m", "pytest_pyramid.deploy"]
+    return [sys.executable, "-c", HOSTED, str(folder)]
+
+
 @contextmanager
 def host_config(folder: Path) -> Iterator[None]:
-    """This step's commands read the host configuration from ``folder``."""
-    before = os.environ.get("XDG_CONFIG_HOME")
-    os.environ["XDG_CONFIG_HOME"] = str(folder)
+    """This step's commands read the host configuration from ``folder``/pyramid."""
+    global HOST
+    before, HOST = HOST, folder / "pyramid"
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("XDG_CONFIG_HOME", None)
-        else:
-            os.environ["XDG_CONFIG_HOME"] = before
+        HOST = before
 
 
 def database_state(url: str) -> tuple[set[str], list[str]]:

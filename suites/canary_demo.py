@@ -201,7 +201,9 @@ def pyramid(*args: str) -> int:
     shown = " ".join(f'"{a}"' if " " in a else a for a in args)
     say(f"$ pyramid {shown}")
     try:
-        result = subprocess.run([sys.executable, "-m", "pytest_pyramid.deploy", *args], cwd=HERE,
+        import canary_contract  # step 5b's host, when it runs (deploy/host_pins.py)
+
+        result = subprocess.run([*canary_contract.hosted(canary_contract.HOST), *args], cwd=HERE,
                                 env=pyramid_env(), timeout=COMMAND_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         say(f"[demo] pyramid {args[0]} did not finish within {COMMAND_TIMEOUT_S:g}s")

@@ -9,8 +9,9 @@ canary demo), with two environments behind real nginx, each with its own Postgre
 and Redis database (one server of each on loopback, as the canary demo starts them):
 
 0. the project declares ``staging`` and ``production`` (production: ``required_approvals = 1``
-   from a ``release_manager``); the deploy host's configuration (``$XDG_CONFIG_HOME/pyramid/
-   deploy.toml``, here a folder of the demo's) pins ``requires = "staging"`` for production:
+   from a ``release_manager``); the deploy host's configuration (``/etc/pyramid/deploy.toml``,
+   here a folder of the demo's, given to each command in-process: canary_contract.hosted)
+   pins ``requires = "staging"`` for production:
    a commit cannot drop it; keys for the approver (alice) and the deployer (release-bot);
 1. the shop's suite runs: a ``ready`` verdict for HEAD (``--small``: its unit tier alone, the
    project's ``[tool.pyramid]`` cut down to it, for a test of the demo: seconds, not minutes);
@@ -104,7 +105,7 @@ class Stages:
         self.small = small
         self.ports = {"staging": free_port(), "production": free_port()}
         venv_bin = str(Path(sys.executable).parent)  # `python` in the start command: this one
-        self.env = {**os.environ, "XDG_CONFIG_HOME": str(self.host),
+        self.env = {**os.environ,
                     "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
         for name in ("PYRAMID_SIGNING_KEY", "PYTEST_ADDOPTS", "DEMO_FAULT"):  # never the caller's
             self.env.pop(name, None)
@@ -123,7 +124,9 @@ class Stages:
         return done.returncode
 
     def pyramid(self, *args: str) -> int:
-        return self.run(sys.executable, "-m", "pytest_pyramid", *args,
+        from canary_contract import hosted  # the host's pins in self.host, not XDG_CONFIG_HOME
+
+        return self.run(*hosted(self.host / "pyramid"), *args,
                         show="pyramid " + " ".join(args))
 
     def git(self, *args: str) -> None:

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pyramid", description="Read a pytest-pyramid verdict and act on it.")
     parser.add_argument("--version", action="version", version=f"pyramid {__version__}")
     # typed as argparse's own: the deploy module adds its commands to it too
-    commands: Commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands: Commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", required=True)
     for add in COMMANDS:
         add(commands)
     return parser
@@ -112,16 +112,16 @@ def _main(argv: Sequence[str] | None) -> int:
             args.verdict = _default_verdict()
         code: int = args.func(args)
     except UsageFailure as exc:
-        _print(f"pyramid {args.command}: {exc}", err=True)
+        _print(f"pyramid {args.subcommand}: {exc}", err=True)
         return EXIT_UNUSABLE
     except PyramidError as exc:
-        _print(f"pyramid {args.command}: {exc}", err=True)
+        _print(f"pyramid {args.subcommand}: {exc}", err=True)
         return EXIT_UNUSABLE
     except (OSError, ValueError, RecursionError, MemoryError) as exc:
         if isinstance(exc, BrokenPipeError) and reader_gone():
             raise  # nobody reads any more: main() ends quietly
         # the last line of defence for input nobody foresaw: one line, exit 3, no traceback
-        _print(f"pyramid {args.command}: {type(exc).__name__}: {str(exc)[:300]}", err=True)
+        _print(f"pyramid {args.subcommand}: {type(exc).__name__}: {str(exc)[:300]}", err=True)
         return EXIT_UNUSABLE
     return code
 

@@ -60,8 +60,9 @@ def add(commands: Commands) -> None:
         action="append",
         default=[],
         metavar="KEY",
-        help="a trusted Ed25519 public key (PEM file, PEM text or 64 hex); "
-        "repeat for rotation; added to [tool.pyramid.deploy] trusted_keys",
+        help="a trusted Ed25519 public key (PEM file, PEM text or 64 hex); repeat for "
+        "rotation; once the host pins keys (/etc/pyramid, ~/.config/pyramid) it may only name "
+        "one of those",
     )
     check.add_argument(
         "--require-signature",
@@ -110,16 +111,19 @@ def _name_changes(problem: str, verdict: Mapping[str, Any]) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from pytest_pyramid.deploy.host_pins import trusted_keys
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict.decision import contradiction
     from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
     from pytest_pyramid.verdict.signing import SignatureError
-    from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess, pinned_key_sources
+    from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess
 
     path = Path(args.verdict)
     repo_keys, configured_required = _trust_config()
     try:
-        sources, origin = pinned_key_sources(args.trusted_key)
+        # the host's pins, which --trusted-key / PYRAMID_TRUSTED_KEYS may only narrow: the
+        # same keys the deploy gate would check (deploy/host_pins.py)
+        sources, origin = trusted_keys(args.trusted_key)
         trust = assess(TrustRequest(
             verdict=path,
             allow_dirty=args.allow_dirty,
@@ -135,8 +139,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     verdict, target = trust.verdict, trust.target
     if repo_keys and not trust.policy.trusted_keys:
         _print("note: the trusted_keys of the checked tree are not used (a commit could add its "
-               "own signer): pin keys outside it with --trusted-key, PYRAMID_TRUSTED_KEYS or "
-               "~/.config/pyramid/trusted_keys", err=True)
+               "own signer): pin keys outside it in /etc/pyramid/trusted_keys or "
+               "~/.config/pyramid/trusted_keys, or name them with --trusted-key", err=True)
     problems = [_name_changes(problem, verdict) for problem in trust.problems]
     refusing = verdict["decision"] in ("blocked", "incomplete") and contradiction(verdict) is None
     if problems and not refusing:

@@ -8,8 +8,10 @@ from pytest_pyramid.cli._common import _print, _project
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from pytest_pyramid.cli._common import Commands
+    from pytest_pyramid.deploy.config import DeployConfig
 
 
 def add(commands: Commands) -> None:
@@ -47,12 +49,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     engine = GateEngine.from_settings(settings, environ={})
     parse_coverage_settings(table, str(path), settings.tier_names,
                             source_paths=settings.source_paths)
-    project_config(project.source, table)
+    base = project_config(project.source, table)
     deploy = table.get("deploy")
     envs = deploy.get("environments") if isinstance(deploy, dict) else None
     names = [str(env) for env in envs] if isinstance(envs, dict) else []
-    for env in names:
-        project_config(project.source, table, env=env)  # each as its deploy reads it
+    # each as its deploy reads it
+    targets = {env: project_config(project.source, table, env=env) for env in names}
     host = _check_host(names, project.source)
     gates = sorted({item.spec.id for item in engine.prepared})
     _print(
@@ -60,31 +62,61 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     )
     if host:
         _print(host)
+    for line in _recorded(targets or ({"": base} if isinstance(deploy, dict) else {})):
+        _print(line)
     return 0
 
 
+def _recorded(targets: Mapping[str, DeployConfig]) -> list[str]:
+    """What each deploy target's anchors record holds it to beyond its files (a commit cannot
+    drop it: deploy/anchors.py), for a person reading ``config check``."""
+    from pytest_pyramid.deploy.trust_record import read_record, record_path
+    from pytest_pyramid.durations import format_duration
+
+    lines = []
+    for env, config in targets.items():
+        record = read_record(config.work_dir)
+        where = f"{env or 'this deploy target'}: the anchors record {record_path(config.work_dir)}"
+        if record.problem is not None:
+            lines.append(f"{where} cannot be used ({record.problem}): a deploy there is refused "
+                         "unless the host pins the anchors")
+            continue
+        held = record.latest.anchors if record.latest is not None else None
+        if held is None:
+            continue
+        needs = [f"a healthy {name} deploy within {format_duration(within)}"
+                 for name, within in held.requires]
+        if held.required_approvals:
+            needs.append(f"{held.required_approvals} approval(s)" + (
+                f" from {', '.join(held.approver_roles)}" if held.approver_roles else ""))
+        elif held.approver_roles:
+            needs.append(f"approvals from {', '.join(held.approver_roles)}")
+        if needs:
+            lines.append(f"{where} requires {'; '.join(needs)} (until the host's deploy.toml "
+                         "says otherwise)")
+    return lines
+
+
 def _check_host(environments: list[str], source: str) -> str:
-    """The host's deploy.toml as every deploy of this project reads it (deploy/anchors.py,
-    deploy/requirements.py): a bad key is refused naming the host file and the key, and so is a
-    requirement of the host that this project's environments cannot meet (the deploy would be
-    refused). What was checked, for a person ("" without a host file)."""
-    from pytest_pyramid.deploy.anchors import host_anchors
-    from pytest_pyramid.deploy.requirements import host_requirements
+    """The host's pins as every deploy of this project reads them (deploy/host_pins.py): a bad
+    key is refused naming the host file and the key, and so is a requirement of the host that
+    this project's environments cannot meet (the deploy would be refused). What was checked,
+    for a person ("" without a host file)."""
+    from pytest_pyramid.deploy.host_pins import host_pins
     from pytest_pyramid.errors import ConfigError
 
-    _, anchors_file = host_anchors()
-    hosts, host_file = host_requirements()
+    pins = host_pins()
+    hosts = pins.environments
     for env in environments:
-        needed = hosts.get(env, {}).get("requires")
-        if needed and needed not in environments:
-            raise ConfigError(f"environments.{env}.requires", needed, host_file,
-                              f"{source} defines no environment {needed!r} (known: "
-                              f"{', '.join(environments)}): its deploy to {env} would be "
-                              "refused")
-    found = host_file or anchors_file
-    if not found:
+        for needed in hosts.get(env, {}).get("requires", ()):
+            if needed not in environments:
+                raise ConfigError(f"environments.{env}.requires", needed,
+                                  pins.environments_origin,
+                                  f"{source} defines no environment {needed!r} (known: "
+                                  f"{', '.join(environments)}): its deploy to {env} would "
+                                  "be refused")
+    if not pins.files:
         return ""
     pinned = [env for env in environments if env in hosts]
-    return (f"{found}: valid: host deploy settings" + (
+    return (f"{pins.origin}: valid: host deploy settings" + (
         f"; requirements pinned for {', '.join(pinned)}" if pinned else ""))
-

@@ -141,7 +141,8 @@ def _report(
     document = {
         **shown,
         "quarantined": [{**e.to_json(), "expired": e.expired(today)} for e in entries],
-        "releasable": [{"test": r.entry.test, "clean_runs": r.clean_runs} for r in released],
+        "releasable": [{"test": r.entry.test, "clean_runs": r.clean_runs,
+                        "chance_at_5": round(r.chance_at_5, 4)} for r in released],
         "outages": outages,
         "policy": {"window": policy.window, "branch": policy.branch,
                    "release_after": policy.release_after, "max_share": policy.max_share},
@@ -161,7 +162,8 @@ def _report(
         _out(f"  {entry.test} (owner {entry.owner}, {state} {entry.expires.isoformat()})")
     _out(f"releasable: {len(released)}")
     for release in released:
-        _out(f"  {release.entry.test}: {release.clean_runs} clean runs in a row")
+        _out(f"  {release.entry.test}: {release.clean_runs} clean runs in a row (a test still "
+             f"flaky at 5% passes that many with chance {release.chance_at_5:.1%})")
     if outages:
         _out(f"outage runs left out of every statistic: {', '.join(outages)}")
     return 0

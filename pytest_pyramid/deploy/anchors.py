@@ -4,15 +4,17 @@ A commit cannot vouch for itself: if the trusted keys and approvers came from th
 being deployed, a commit that adds its author's key could sign its own verdict and approve
 its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) comes, in order:
 
-1. from the host, configuration the deployed code cannot change: keys pinned by
-   ``PYRAMID_TRUSTED_KEYS`` / ``~/.config/pyramid/trusted_keys`` / ``/etc/pyramid/trusted_keys``,
-   then ``$XDG_CONFIG_HOME/pyramid/deploy.toml`` or ``/etc/pyramid/deploy.toml``;
+1. from the host, configuration neither the deployed code nor the deploying process's
+   environment can change (deploy/host_pins.py): ``/etc/pyramid/`` and the deploy account's
+   own ``~/.config/pyramid/`` (``deploy.toml``, ``trusted_keys``), the strictest of them;
+   ``PYRAMID_TRUSTED_KEYS`` may only narrow the keys pinned there (it pins them itself only
+   when no host file pins any);
 2. from the anchors record (:mod:`pytest_pyramid.deploy.trust_record`): what the last
    successful deployment left. A deployment that succeeded advances it with its own commit's
    ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
    adds counts once that commit was deployed (TUF's root rotation), and
-   ``require_signature``, the environments a deploy ``requires`` and its
-   ``required_approvals`` (deploy/requirements.py) only ever go up;
+   ``require_signature``, the environments a deploy ``requires``, its
+   ``required_approvals`` and ``approver_roles`` (deploy/requirements.py) only ever tighten;
 3. from the checkout, only when this work folder never served anything (trust on first use,
    said loudly and written to the record), or when ``--trust-first-checkout`` says so.
 
@@ -25,7 +27,6 @@ signature required.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
@@ -34,9 +35,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pytest_pyramid.deploy import trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
-from pytest_pyramid.deploy.trust_record import AnchorSet, Record, Required, merged_requires
+from pytest_pyramid.deploy.host_pins import key_text, literal_key
+from pytest_pyramid.deploy.trust_record import (
+    AnchorSet,
+    Record,
+    Required,
+    merged_requires,
+    narrower_roles,
+)
 from pytest_pyramid.errors import ConfigError, PyramidError
-from pytest_pyramid.project import read_document, table_from_text
+from pytest_pyramid.project import table_from_text
 from pytest_pyramid.run._git import run_git
 
 if TYPE_CHECKING:
@@ -73,6 +81,8 @@ class Anchors:
     requires: tuple[Required, ...] = ()
     #: the approvals recorded as required for every deploy here (deploy/requirements.py)
     required_approvals: int = 0
+    #: the roles recorded for those approvals (empty: any)
+    approver_roles: tuple[str, ...] = ()
 
 
 # -- reading anchors from each place ---------------------------------------------------------------
@@ -84,33 +94,13 @@ def _git(root: Path, *args: str) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def _literal(text: str) -> bool:
-    text = text.strip()
-    return "-----BEGIN" in text or (len(text) == 64 and all(c in "0123456789abcdefABCDEF"
-                                                            for c in text))
-
-
-def key_text(source: str, base: Path | None = None) -> str:
-    """A key as text: PEM and hex as written, a file read now (unreadable: the path, which the
-    keyring then reports by name)."""
-    if _literal(source):
-        return source.strip()
-    path = Path(source).expanduser()
-    if base is not None and not path.is_absolute():
-        path = base / path
-    try:
-        return path.read_text("utf-8")
-    except OSError:
-        return str(path)
-
-
 def _resolved(anchors: AnchorSet, read: Callable[[str], str]) -> AnchorSet:
     def people(found: tuple[Person, ...]) -> tuple[Person, ...]:
         return tuple(Person(p.name, tuple(read(k) for k in p.keys), p.roles) for p in found)
 
     return AnchorSet(tuple(read(k) for k in anchors.trusted_keys), anchors.require_signature,
                      people(anchors.approvers), people(anchors.deployers), anchors.requires,
-                     anchors.required_approvals)
+                     anchors.required_approvals, anchors.approver_roles)
 
 
 def checkout_anchors(config: DeployConfig) -> AnchorSet:
@@ -118,7 +108,7 @@ def checkout_anchors(config: DeployConfig) -> AnchorSet:
     return _resolved(AnchorSet(config.trusted_keys, config.require_signature, config.approvers,
                                config.deployers, _required(config.requires,
                                                            config.requires_within),
-                               config.required_approvals), key_text)
+                               config.required_approvals, config.approver_roles), key_text)
 
 
 def _required(requires: str, within: float) -> tuple[Required, ...]:
@@ -140,6 +130,16 @@ def committed_approvals(table: Mapping[str, Any], environment: str) -> int:
             _merged(table, environment).get("required_approvals", 0))))
     except (ValueError, TypeError):
         return 0
+
+
+def committed_roles(table: Mapping[str, Any], environment: str) -> tuple[str, ...]:
+    """``approver_roles`` of ``environment`` in a commit's deploy table (empty: not set, or not
+    a list of roles)."""
+    try:
+        return tuple(cast("list[str]", KEYS["approver_roles"].parse(
+            _merged(table, environment).get("approver_roles", []))))
+    except (ValueError, TypeError):
+        return ()
 
 
 def committed_requires(table: Mapping[str, Any], environment: str) -> tuple[Required, ...]:
@@ -200,7 +200,7 @@ def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, fro
                 parsed[key] = KEYS[key].parse(table[key])
 
     def read(source: str) -> str:
-        if _literal(source):
+        if literal_key(source):
             return source.strip()
         path = (Path(folder) / source).as_posix() if folder not in ("", ".") else source
         content = _git(config.root, "show", f"{commit}:{path}")
@@ -210,7 +210,8 @@ def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, fro
                          bool(parsed.get("require_signature", False)),
                          tuple(parsed.get("approvers", ())), tuple(parsed.get("deployers", ())),
                          committed_requires(table, config.environment),
-                         committed_approvals(table, config.environment))
+                         committed_approvals(table, config.environment),
+                         committed_roles(table, config.environment))
     return _resolved(declared, read), frozenset(parsed)
 
 
@@ -226,44 +227,8 @@ def advance(base: AnchorSet, declared: AnchorSet, sets: frozenset[str]) -> Ancho
         declared.deployers if "deployers" in sets else base.deployers,
         merged_requires(base.requires, declared.requires),
         max(base.required_approvals, declared.required_approvals),
+        narrower_roles(base.approver_roles, declared.approver_roles),
     )
-
-
-def host_config_files(environ: Mapping[str, str] | None = None) -> list[Path]:
-    env = os.environ if environ is None else environ
-    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return [config_home / "pyramid" / "deploy.toml", Path("/etc/pyramid/deploy.toml")]
-
-
-def host_anchors(environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], str]:
-    """The anchors the host's deploy.toml sets (the first file found), and its path.
-
-    Its keys are ``trusted_keys``, ``require_signature``, ``[approvers]``, ``[deployers]``,
-    shaped as in ``[tool.pyramid.deploy]``; paths are relative to the file."""
-    for path in host_config_files(environ):
-        table = read_document(path)  # the one TOML reader; invalid TOML is a ConfigError
-        if table is None:
-            continue
-        found: dict[str, Any] = {}
-        for key, raw in table.items():
-            if key == "environments":
-                continue  # per-environment requirements: deploy/requirements.py reads them
-            if key not in HOST_KEYS:
-                raise ConfigError(key, raw, str(path), "unknown key (known keys: "
-                                  f"{', '.join(HOST_KEYS)})")
-            try:
-                found[key] = KEYS[key].parse(raw)
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(key, raw, str(path), str(exc)) from None
-        base = path.parent
-        if "trusted_keys" in found:
-            found["trusted_keys"] = tuple(key_text(k, base) for k in found["trusted_keys"])
-        for people in ("approvers", "deployers"):
-            if people in found:
-                found[people] = tuple(Person(p.name, tuple(key_text(k, base) for k in p.keys),
-                                             p.roles) for p in found[people])
-        return found, str(path)
-    return {}, ""
 
 
 # -- the record: what served before, catching up with succeeded deployments ------------------------
@@ -331,35 +296,54 @@ def catch_up(config: DeployConfig, record: Record, rows: Sequence[Deployment],
 
 def anchors_for_deploy(
     config: DeployConfig, history: History | None, *, trust_first_checkout: bool = False,
-    environ: Mapping[str, str] | None = None, out: Callable[[str], None] = lambda _: None,
+    environ: Mapping[str, str] | None = None, roots: Sequence[Path] | None = None,
+    out: Callable[[str], None] = lambda _: None,
 ) -> Anchors:
-    """The anchors this deploy is judged under; AnchorsRefused when none can be trusted."""
-    host, host_origin = host_anchors(environ)
+    """The anchors this deploy is judged under; AnchorsRefused when none can be trusted.
+    ``roots``: the host folders (deploy/host_pins.py; None: the real ones); ``environ``: the
+    process's environment, which may only narrow the host's keys."""
+    from pytest_pyramid.deploy.host_pins import host_pins, trusted_keys, unread_home_note
+    from pytest_pyramid.verdict.trust import TrustError
+
+    pins = host_pins(roots)
+    host = pins.anchors()
     from_host = [key for key in HOST_KEYS if key in host]
-    pinned = _pinned(environ)
-    if pinned:
-        host["trusted_keys"] = pinned[0]
+    try:
+        keys, keys_origin = trusted_keys((), environ, pins)
+    except TrustError as exc:
+        raise AnchorsRefused(str(exc)) from None
+    named = bool(keys) and keys_origin != pins.keys_origin  # the process narrowed or named them
+    if named or pins.pins_keys:
+        host["trusted_keys"] = keys
     record = trust_record.read_record(config.work_dir)
     rows = _rows(history)
     notes: list[str] = []
-    record_it = False
+    unread = unread_home_note(environ) if roots is None else None
+    if unread:
+        notes.append(f"note: {unread}")
+    record_it = inherited = False
+    other = None if not record.missing or trust_first_checkout else _configured_record(config)
     if record.problem is None and not record.missing:
         base = catch_up(config, record, rows or [], out)
         origin = "the anchors record (the last successful deployment)"
+    elif other is not None:  # a fresh --work-dir: the target's record, never the checkout
+        base, origin, note = other
+        notes.append(note)
+        record_it = inherited = True
     else:
         base, origin, note = _without_record(config, record, rows, host, trust_first_checkout)
         notes.append(note)
         record_it = True
     effective = AnchorSet(
         host.get("trusted_keys", base.trusted_keys),
-        base.require_signature or bool(host.get("require_signature", False)) or bool(pinned)
-        or config.require_signature,
+        base.require_signature or bool(host.get("require_signature", False))
+        or "trusted_keys" in host or config.require_signature,
         host.get("approvers", base.approvers), host.get("deployers", base.deployers),
-        base.requires, base.required_approvals)
+        base.requires, base.required_approvals, base.approver_roles)
     if from_host:
-        origin = f"{origin}; {', '.join(from_host)} from {host_origin}"
-    if pinned:
-        origin = f"{origin}; trusted keys pinned by {pinned[1]}"
+        origin = f"{origin}; {', '.join(from_host)} from {pins.origin}"
+    if named:
+        origin = f"{origin}; trusted keys pinned by {keys_origin}"
     declared = checkout_anchors(config)
     if not record_it and (set(declared.trusted_keys) - set(effective.trusted_keys) or
                           {p.name for p in (*declared.approvers, *declared.deployers)} -
@@ -372,8 +356,35 @@ def anchors_for_deploy(
                    history_upto=max((d.id for d in rows or ()), default=0),
                    # what the record holds (on first use nothing yet: the checkout's own
                    # settings count as the checkout's, and are recorded with this deploy)
-                   requires=() if record_it else effective.requires,
-                   required_approvals=0 if record_it else effective.required_approvals)
+                   requires=() if record_it and not inherited else effective.requires,
+                   required_approvals=0 if record_it and not inherited
+                   else effective.required_approvals,
+                   approver_roles=() if record_it and not inherited
+                   else effective.approver_roles)
+
+
+def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | None:
+    """When the command names a work folder without a record: the anchors of the record the
+    configuration's own work folder keeps for this target (hostile case 166: a fresh
+    ``--work-dir`` would otherwise trust the checkout on first use, undoing a key rotation the
+    record holds). None: no other record exists. A record there that cannot be used refuses:
+    trust on first use is never taken while a record of the target exists."""
+    for folder in trust_record.record_folders(config)[1:]:
+        found = trust_record.read_record(folder)
+        if found.missing:
+            continue
+        where = trust_record.record_path(folder)
+        if found.problem is not None or found.latest is None:
+            raise AnchorsRefused(
+                f"{config.work_dir} has no anchors record, and the configured work folder's "
+                f"record cannot be used ({found.problem}): trust on first use is refused while "
+                "a record of this deploy target exists. Deploy from the configured work "
+                "folder, or pass --trust-first-checkout to trust this checkout again")
+        return found.latest.anchors, f"the configured work folder's anchors record ({where})", (
+            f"note: {trust_record.record_path(config.work_dir)} does not exist: the anchors "
+            f"are those of {where} (not this checkout's: a record of this deploy target "
+            "exists), and are recorded here from now on")
+    return None
 
 
 def _without_record(
@@ -397,21 +408,14 @@ def _without_record(
         raise AnchorsRefused(
             f"the trust anchors cannot be established: {why}, but this work folder served "
             f"before ({served}). Trusting the checkout being deployed now would let it vouch "
-            "for itself. Pin the anchors on the host (PYRAMID_TRUSTED_KEYS, "
-            "~/.config/pyramid/deploy.toml or /etc/pyramid/deploy.toml), or pass "
+            "for itself. Pin the anchors on the host (/etc/pyramid/deploy.toml or the deploy "
+            "account's ~/.config/pyramid/deploy.toml, or PYRAMID_TRUSTED_KEYS), or pass "
             "--trust-first-checkout to trust this checkout's [tool.pyramid.deploy] again")
     # Served before, record lost, host pins some anchors: those only, nothing of the checkout.
     return AnchorSet(require_signature=True), "the host only", (
         f"WARNING: {why}, and this work folder served before ({served}): only the anchors "
         "pinned on the host count (none from this checkout), a signature is required, and "
         "they are recorded as the anchors from now on")
-
-
-def _pinned(environ: Mapping[str, str] | None) -> tuple[tuple[str, ...], str] | None:
-    from pytest_pyramid.verdict.trust import pinned_key_sources
-
-    keys, where = pinned_key_sources((), environ)
-    return (tuple(key_text(k) for k in keys), where) if keys else None
 
 
 def record_first_use(config: DeployConfig, anchors: Anchors, commit: str) -> str | None:

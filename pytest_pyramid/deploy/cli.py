@@ -11,12 +11,12 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.deploy.config import KEYS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.status import StatusReport
@@ -54,6 +54,16 @@ def _duration_flag(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+def _backup_name(text: str) -> str:
+    """A backup is named by its file name in the work folder's backups/: a name with a
+    folder part, or ``.``/``..``, would leave it (refused here, exit 3)."""
+    if not text.strip() or text in (".", "..") or any(c in text for c in "/\\\0"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a backup's file name as the rollback names it (e.g. "
+            "20260101T000000Z-before-0003_drop.dump), without a folder")
+    return text
 
 
 def _argparse_text(text: str) -> str:
@@ -163,6 +173,7 @@ def add_commands(subparsers: Subparsers) -> None:
                        help="how long to wait for a running deploy to act (default 60s)")
         if name == "rollback":
             p.add_argument("--restore-backup", default=None, metavar="NAME",
+                           type=_backup_name,
                            help="also restore the database from the pg_dump backup NAME that "
                                 "the serving release's deploy took before a contract "
                                 "migration (the rollback names it; writes made after it are "
@@ -192,22 +203,52 @@ def add_commands(subparsers: Subparsers) -> None:
     p.set_defaults(func=cmd_stats)
 
 
-def _config(args: argparse.Namespace) -> DeployConfig:
-    from pytest_pyramid.deploy.config import load_config
-
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
     values = vars(args)
-    overrides = {key: values[key] for key in KEYS if values.get(key) is not None}
-    return load_config(args.config, overrides, env=args.env, require_env=True)
+    return {key: values[key] for key in KEYS if values.get(key) is not None}
+
+
+def _config(args: argparse.Namespace) -> DeployConfig:
+    """The tracked configuration with the command line's values, which may only tighten it
+    (deploy/arguments.py)."""
+    from pytest_pyramid.deploy.arguments import tightened
+
+    source, table = _located(args)
+    return tightened(source, table, _overrides(args), env=args.env)
+
+
+def _located(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]]:
+    """The configuration file (``--config``, else the project at or above this folder) and
+    its ``[tool.pyramid]``; ``<defaults>`` and {} without one."""
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.project import load_optional
+
+    project = load_optional(Path.cwd(), config=args.config)
+    if project is not None:
+        return project.source, project.table
+    if args.env is not None:
+        raise ConfigError("--env", args.env, "<defaults>", "no project configuration declares "
+                          "environments")
+    return "<defaults>", {}
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    """The deploy is built from the table the deployed commit ships (refused when the file on
+    disk is not that: deploy/replays.py), then the command line may only tighten it."""
     from pytest_pyramid.deploy import service
+    from pytest_pyramid.deploy.arguments import host_only, tightened
+    from pytest_pyramid.deploy.replays import shipped_table
 
-    request = service.DeployRequest(commit=args.commit, dry_run=args.dry_run,
+    source, table = _located(args)
+    overrides = _overrides(args)
+    on_disk = tightened(source, table, host_only(overrides), env=args.env)
+    commit = service.resolve_commit(on_disk, args.commit)
+    config = tightened(source, shipped_table(on_disk, commit), overrides, env=args.env)
+    request = service.DeployRequest(commit=commit, dry_run=args.dry_run,
                                     redeploy=args.redeploy, approval_files=tuple(args.approval),
                                     detach=args.detach,
                                     trust_first_checkout=args.trust_first_checkout)
-    return service.deploy(_config(args), request, _say)
+    return service.deploy(config, request, _say)
 
 
 def cmd_supervise(args: argparse.Namespace) -> int:

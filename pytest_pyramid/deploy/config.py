@@ -263,6 +263,11 @@ def _choice(options: tuple[str, ...]) -> Kind:
 
 
 _text = Kind("text", _messaged({"type": "string"}, "expected a string"))
+#: a folder inside the release: relative, never leaving it (no absolute path, no ``..`` part)
+_release_folder = Kind("release_folder", _messaged(
+    {"type": "string", "pattern": r"^(?![/\\~])(?![A-Za-z]:)(?!.*(^|[/\\])\.\.([/\\]|$))"},
+    "expected a folder inside the release, relative to its project folder (no absolute "
+    "path, no '..')"))
 _optional_text = Kind("text", _text.schema, convert=lambda value: value or None)
 _url_path = Kind("url_path", _messaged({"type": "string", "pattern": "^/"},
                                        "expected a URL path starting with '/'"))
@@ -527,9 +532,9 @@ KEYS: dict[str, Key] = {
                            "any configured approver)", flag=False),
     # schema changes (deploy/migrate.py): applied before a new version starts, and checked
     # against the release still serving first
-    "migrations": _key("", _text, "folder of SQL migrations in the release (relative to its "
-                       "project folder), applied in name order before a new version starts; "
-                       "empty: none", metavar="DIR"),
+    "migrations": _key("", _release_folder, "folder of SQL migrations in the release (relative "
+                       "to its project folder), applied in name order before a new version "
+                       "starts; empty: none", metavar="DIR"),
     "database_url_env": _key("DATABASE_URL", _text, "environment variable holding the "
                              "database URL the migrations are applied to (the versions read "
                              "the same one)", flag=False),

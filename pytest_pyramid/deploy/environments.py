@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Sequence
+    from pathlib import Path
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.requirements import Requirement
@@ -26,15 +27,15 @@ if TYPE_CHECKING:
 
 
 def staged(config: DeployConfig, commit: str, now: datetime,
-           environ: Mapping[str, str] | None = None,
+           roots: Sequence[Path] | None = None,
            recorded: tuple[Required, ...] = ()) -> str | None:
     """Why ``commit`` may not go to ``config``'s environment yet (None: it may): an
     environment it requires (the host's requirements, those ``recorded`` in the anchors record
     and the checkout's, deploy/requirements.py) has no healthy deploy of it within the
-    window."""
+    window. ``roots``: the host folders (deploy/host_pins.py; None: the real ones)."""
     from pytest_pyramid.deploy.requirements import in_force
 
-    problems = [problem for need in in_force(config, environ, recorded)
+    problems = [problem for need in in_force(config, roots, recorded)
                 for problem in [_unmet(config, need, commit, now)] if problem]
     return "; ".join(problems) or None
 

@@ -12,8 +12,9 @@ unless ``--redeploy`` says a person means it, when:
 A verdict judged under **another project's configuration** is refused outright: its
 ``config.digest`` (the ``[tool.pyramid]`` table the run read) must be the digest of the table in
 the deploy's own configuration file as the deployed commit holds it (in a repository with two
-projects, the commit and tree match both; the configuration tells them apart). When that file is
-not tracked in the commit there is nothing to compare with: said, not refused.
+projects, the commit and tree match both; the configuration tells them apart). A configuration
+file the commit does not ship unchanged is refused before anything else (:func:`shipped_table`:
+the deploy is built from the commit's table, and the command line may only tighten it).
 
 The verdicts the gate has seen are kept in ``<work_dir>/verdicts.jsonl`` (commit, created_at,
 digest, decision), one line each, best effort.
@@ -24,9 +25,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.deploy.history import parse_iso
+from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -117,20 +119,73 @@ def rolled_back_since(verdict: Mapping[str, object],
     return None
 
 
+class NotShipped(PyramidError):
+    """A deploy configuration the deployed commit does not ship unchanged (exit 3)."""
+
+
+def shipped_table(config: DeployConfig, commit: str) -> Mapping[str, Any]:
+    """``[tool.pyramid]`` of the deploy's configuration file as ``commit`` ships it: what the
+    deploy is built from (deploy/cli.py). :class:`NotShipped` when the file is outside the
+    repository, not in the commit, or differs from it on disk (hostile case 163: an
+    untracked ``--config`` without ``requires`` deployed production without staging). With
+    no configuration file (the defaults), the commit must configure none either."""
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+
+    if config.source.startswith("<"):
+        _unconfigured(config, commit)
+        return {}
+    found = committed_pyramid(config, commit)
+    if found is None:
+        raise NotShipped(f"{config.source} is not inside the git repository at {config.root}: "
+                         f"{_SHIPPED}")
+    table, rel = found
+    if table is None:
+        raise NotShipped(f"{rel} is not in commit {commit[:12]} (untracked, or not committed): "
+                         f"{_SHIPPED}; commit it, or name the commit's own file")
+    head = committed_pyramid(config, "HEAD")
+    edited = _edited(config, head[0] if head is not None else None)
+    if edited is not None:
+        raise NotShipped(edited)
+    return table
+
+
+_SHIPPED = ("a deploy is judged by the configuration the commit ships (requires, approvals, "
+            "limits, strategy, verify), and the command line may only tighten it")
+
+
+def _unconfigured(config: DeployConfig, commit: str) -> None:
+    """No configuration on disk: refused when the commit configures this project at or above
+    the folder (a tracked file deleted or moved in the working tree drops every limit)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+    from pytest_pyramid.project import PYPROJECT, STANDALONE
+
+    for folder in (config.root, *config.root.parents):
+        for name in (PYPROJECT, STANDALONE):
+            found = committed_pyramid(replace(config, source=str(Path(folder) / name)), commit)
+            if found is None:
+                return  # above the repository's top
+            table, rel = found
+            if table is not None and (table or name == STANDALONE):
+                raise NotShipped(f"commit {commit[:12]} configures this project in {rel}, "
+                                 f"which the working tree lacks: {_SHIPPED}")
+
+
 def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
                           commit: str) -> tuple[str | None, str | None]:
-    """(problem, note): another project's configuration, or why it cannot be compared."""
-    from pytest_pyramid.deploy.anchors import committed_pyramid
+    """(problem, note): a configuration the commit does not ship (:func:`shipped_table`), or
+    a verdict judged under another project's configuration."""
     from pytest_pyramid.verdict.document import config_digest
 
-    found = committed_pyramid(config, commit)
-    table = found[0] if found is not None else None
-    if table is None:
-        return None, (f"the verdict's configuration cannot be compared: {config.source} is not "
-                      f"in commit {commit[:12]}")
-    edited = _edited(config, table, commit)
-    if edited is not None:
-        return edited, None
+    if config.source.startswith("<"):
+        return None, ("the verdict's configuration cannot be compared: the deploy reads no "
+                      "configuration file")
+    try:
+        table = shipped_table(config, commit)
+    except NotShipped as exc:
+        return str(exc), None
     recorded = verdict.get("config")
     digest = recorded.get("digest") if isinstance(recorded, dict) else None
     mine = config_digest(table)
@@ -141,10 +196,11 @@ def configuration_problem(config: DeployConfig, verdict: Mapping[str, object],
     return None, None
 
 
-def _edited(config: DeployConfig, committed: Mapping[str, object], commit: str) -> str | None:
-    """Why the table the deploy read is not the commit's (hostile case 163: an uncommitted
-    edit that drops ``requires`` or loosens a limit), or None. The deploy's settings come
-    from the file on disk; only the commit's own table may decide."""
+def _edited(config: DeployConfig, committed: Mapping[str, object] | None) -> str | None:
+    """Why the table on disk is not the checkout's commit's (``committed``: HEAD's, None when
+    HEAD lacks the file): an uncommitted edit that drops ``requires`` or loosens a limit
+    (hostile case 163), or None. (Another commit deployed with ``--commit`` is judged by its
+    own table, whatever the checkout holds.)"""
     from pathlib import Path
 
     from pytest_pyramid.errors import ConfigError
@@ -156,11 +212,10 @@ def _edited(config: DeployConfig, committed: Mapping[str, object], commit: str) 
         table = table_of(document, config.source) if document is not None else None
     except ConfigError as exc:
         return f"the deploy's configuration {config.source} cannot be read: {exc}"
-    if config_digest(table or {}) == config_digest(committed):
+    if committed is not None and config_digest(table or {}) == config_digest(committed):
         return None
-    return (f"[tool.pyramid] in {config.source} differs from commit {commit[:12]}'s (an "
-            "uncommitted edit): a deploy is judged by the configuration the commit ships; "
-            "commit the change, or undo it")
+    return (f"[tool.pyramid] in {config.source} differs from the checkout's commit (HEAD), "
+            f"an uncommitted edit: {_SHIPPED}; commit the change, or undo it")
 
 
 def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, history: History,
@@ -200,20 +255,8 @@ def _record_folders(config: DeployConfig) -> list[Path]:
     """Where the verdicts this deployment target's gate saw are kept: the work folder the
     command names and the one the configuration names (hostile case 166: a fresh
     ``--work-dir`` must not forget the newer verdict that superseded an older one; a folder
-    on the command line may add to the record, never reset it)."""
-    from pathlib import Path
+    on the command line may add to the record, never reset it). One rule with the anchors
+    record's (trust_record.record_folders)."""
+    from pytest_pyramid.deploy.trust_record import record_folders
 
-    from pytest_pyramid.deploy.config import load_config
-    from pytest_pyramid.errors import PyramidError
-
-    folders = [config.work_dir]
-    if config.source.startswith("<"):  # the defaults: no configuration names a folder
-        return folders
-    try:
-        configured = load_config(Path(config.source), cwd=config.root,
-                                 env=config.environment or None).work_dir
-    except (PyramidError, OSError):
-        return folders
-    if Path(configured).resolve() != Path(config.work_dir).resolve():
-        folders.append(configured)
-    return folders
+    return record_folders(config)

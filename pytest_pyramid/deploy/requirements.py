@@ -3,8 +3,9 @@ approvers (deploy/anchors.py).
 
 ``requires = "staging"`` in the deploying checkout alone would let a commit drop its own
 requirement: remove the line, and production no longer asks for staging. So the host's
-deploy configuration (the file deploy/anchors.py reads: ``$XDG_CONFIG_HOME/pyramid/deploy.toml``
-or ``/etc/pyramid/deploy.toml``) decides::
+deploy configuration (deploy/host_pins.py: ``/etc/pyramid/deploy.toml`` and the deploy account's
+own ``~/.config/pyramid/deploy.toml``, every one of them, never a folder the deploying process's
+environment names) decides::
 
     [environments.production]
     requires = "staging"
@@ -27,19 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from pytest_pyramid.deploy.config import ENVIRONMENT_NAME, KEYS
-from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.deploy.config import KEYS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.trust_record import Required
     from pytest_pyramid.verdict.trust import Trust
-
-#: the host file's table of per-environment requirements
-TABLE = "environments"
-HOST_ENVIRONMENT_KEYS = ("requires", "requires_within", "required_approvals", "approver_roles")
 
 
 @dataclass(frozen=True)
@@ -54,53 +50,24 @@ class Requirement:
     origin: str
 
 
-def host_requirements(environ: Mapping[str, str] | None = None
-                      ) -> tuple[dict[str, dict[str, Any]], str]:
-    """The host file's ``[environments.<name>]`` tables (parsed), and the file's path."""
-    from pytest_pyramid.deploy.anchors import host_config_files
-    from pytest_pyramid.project import read_document
+def host_requirements(roots: Sequence[Path] | None = None
+                      ) -> tuple[Mapping[str, Mapping[str, Any]], str]:
+    """The host's ``[environments.<name>]`` requirements, every host folder together
+    (deploy/host_pins.py: the strictest holds), and the files that set them."""
+    from pytest_pyramid.deploy.host_pins import host_pins
 
-    for path in host_config_files(environ):
-        table = read_document(path)
-        if table is None:
-            continue
-        return _parse_host(table.get(TABLE, {}), str(path)), str(path)
-    return {}, ""
+    pins = host_pins(roots)
+    return pins.environments, pins.environments_origin
 
 
-def _parse_host(raw: object, source: str) -> dict[str, dict[str, Any]]:
-    if not isinstance(raw, dict):
-        raise ConfigError(TABLE, raw, source, "expected tables, e.g. [environments.production]")
-    found: dict[str, dict[str, Any]] = {}
-    for name, own in raw.items():
-        where = f"{TABLE}.{name}"
-        if not ENVIRONMENT_NAME.match(str(name)) or not isinstance(own, dict):
-            raise ConfigError(where, own, source, "expected a table named by an environment "
-                              "(letters, digits, '-' and '_')")
-        parsed: dict[str, Any] = {}
-        for key, value in own.items():
-            if key not in HOST_ENVIRONMENT_KEYS:
-                raise ConfigError(f"{where}.{key}", value, source, "unknown key (known keys: "
-                                  f"{', '.join(HOST_ENVIRONMENT_KEYS)})")
-            try:
-                parsed[key] = KEYS[key].parse(value)
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{where}.{key}", value, source, str(exc)) from None
-        if parsed.get("requires") == name:
-            raise ConfigError(f"{where}.requires", name, source,
-                              "an environment cannot require itself")
-        found[str(name)] = parsed
-    return found
-
-
-def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None,
+def in_force(config: DeployConfig, roots: Sequence[Path] | None = None,
              recorded: tuple[Required, ...] = ()) -> list[Requirement]:
     """The requirements ``config``'s environment deploys under: the host's, those ``recorded``
     in its anchors record (unless the host file sets ``requires`` for it), plus what the
     checkout adds (never less)."""
     if not config.environment:
         return []
-    hosts, host_file = host_requirements(environ)
+    hosts, host_file = host_requirements(roots)
     host = hosts.get(config.environment, {})
     wanted: dict[str, tuple[float, list[str]]] = {}
 
@@ -109,10 +76,10 @@ def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None,
         wanted[environment] = (min(narrowest, within), [*origins, origin])
 
     host_within: float | None = host.get("requires_within")
-    if host.get("requires"):
-        default = float(cast("float", KEYS["requires_within"].parse(
-            KEYS["requires_within"].default)))
-        want(str(host["requires"]), host_within if host_within is not None else default,
+    default = float(cast("float", KEYS["requires_within"].parse(
+        KEYS["requires_within"].default)))
+    for environment in host.get("requires", ()):
+        want(str(environment), host_within if host_within is not None else default,
              f"the host ({host_file})")
     if "requires" not in host:  # the host file's word, "" included, replaces the record's
         from pytest_pyramid.deploy.trust_record import record_path
@@ -132,8 +99,9 @@ def in_force(config: DeployConfig, environ: Mapping[str, str] | None = None,
 
 
 def approvals_in_force(config: DeployConfig, trust: Trust,
-                       environ: Mapping[str, str] | None = None,
-                       recorded: int = 0) -> Trust | None:
+                       roots: Sequence[Path] | None = None,
+                       recorded: int = 0, recorded_roles: tuple[str, ...] = ()
+                       ) -> Trust | None:
     """``trust`` with the approvals this deploy needs: the verdict's (``needs_approval``) and
     its target's (``required_approvals``: the host's, the checkout's and the count ``recorded``
     in the anchors record unless the host sets one, the largest; the host's roles when it names
@@ -142,14 +110,17 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
     approve``."""
     from dataclasses import replace
 
+    from pytest_pyramid.deploy.trust_record import narrower_roles
     from pytest_pyramid.verdict.trust import Approvals
 
-    hosts, host_file = host_requirements(environ) if config.environment else ({}, "")
+    hosts, host_file = host_requirements(roots) if config.environment else ({}, "")
     host = hosts.get(config.environment, {})
     # the host file's count, 0 included, replaces the record's
     kept = 0 if "required_approvals" in host else recorded
     count = max(int(host.get("required_approvals", 0)), config.required_approvals, kept)
-    roles = tuple(host.get("approver_roles") or config.approver_roles)
+    # the host's roles when it names any, else the checkout's only narrowing the recorded ones
+    roles = tuple(host.get("approver_roles") or
+                  narrower_roles(recorded_roles, config.approver_roles))
     asks_verdict = trust.verdict.get("decision") == "needs_approval"
     if count < 1 and not asks_verdict:
         return None

@@ -264,7 +264,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
     asked = approvals_in_force(  # the verdict's and the environment's
-        config, trust, recorded=anchors.required_approvals)
+        config, trust, recorded=anchors.required_approvals,
+        recorded_roles=anchors.approver_roles)
     if asked is not None:
         trust = asked
     if asked is not None or contract:
@@ -913,7 +914,8 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
     from pytest_pyramid.deploy.requirements import approvals_in_force
 
     # the roles the deploy will count
-    trust = approvals_in_force(config, trust, recorded=anchors.required_approvals) or trust
+    trust = approvals_in_force(config, trust, recorded=anchors.required_approvals,
+                               recorded_roles=anchors.approver_roles) or trust
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)

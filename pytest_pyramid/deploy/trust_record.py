@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from pytest_pyramid.deploy.config import DeployConfig
+
 RECORD_NAME = "anchors.jsonl"
 
 #: an environment that must have deployed a commit healthily first, and within how many
@@ -50,6 +52,19 @@ def merged_requires(*sets: tuple[Required, ...]) -> tuple[Required, ...]:
     return tuple(sorted(found.items()))
 
 
+def narrower_roles(base: tuple[str, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """The roles approvals must come from after ``declared`` meets ``base`` (empty: any role):
+    a list is only ever narrowed. An empty ``base`` takes ``declared``; a ``declared`` list that
+    is a subset of ``base`` narrows it; anything else (dropping the list, other roles) keeps
+    ``base``."""
+    if not base:
+        return declared
+    allowed = {role.casefold() for role in base}
+    if declared and all(role.casefold() in allowed for role in declared):
+        return declared
+    return base
+
+
 @dataclass(frozen=True)
 class AnchorSet:
     """Trust anchors with every key as its text (PEM or hex), never as a path to read later."""
@@ -62,6 +77,9 @@ class AnchorSet:
     requires: tuple[Required, ...] = ()
     #: approvals every deploy here needs (``required_approvals``): never lowered by a commit
     required_approvals: int = 0
+    #: the roles those approvals must come from (``approver_roles``; narrower_roles: a commit
+    #: cannot drop or widen them)
+    approver_roles: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         def people(found: tuple[Person, ...]) -> list[dict[str, object]]:
@@ -73,7 +91,8 @@ class AnchorSet:
                 "approvers": people(self.approvers), "deployers": people(self.deployers),
                 "requires": [{"environment": env, "within_s": within}
                              for env, within in self.requires],
-                "required_approvals": self.required_approvals}
+                "required_approvals": self.required_approvals,
+                "approver_roles": list(self.approver_roles)}
 
     @classmethod
     def from_dict(cls, data: object) -> AnchorSet:
@@ -88,7 +107,15 @@ class AnchorSet:
             raise ValueError("anchors.require_signature is not true or false")
         return cls(tuple(keys), required, _people(data.get("approvers"), "approvers"),
                    _people(data.get("deployers"), "deployers"), _requires(data.get("requires")),
-                   _count(data.get("required_approvals", 0)))
+                   _count(data.get("required_approvals", 0)),
+                   _roles(data.get("approver_roles", [])))
+
+
+def _roles(value: object) -> tuple[str, ...]:
+    """A line's approver roles; a line written before they were recorded has none."""
+    if not isinstance(value, list) or not all(isinstance(r, str) and r for r in value):
+        raise ValueError("anchors.approver_roles is not a list of roles")
+    return tuple(value)
 
 
 def _count(value: object) -> int:
@@ -156,6 +183,29 @@ class Record:
 
 def record_path(work_dir: Path) -> Path:
     return work_dir / RECORD_NAME
+
+
+def record_folders(config: DeployConfig) -> list[Path]:
+    """Where a deployment target's records are kept (its anchors record, the verdicts its gate
+    saw): the work folder the command names, then the one its configuration names when that
+    differs (hostile case 166: a folder on the command line may add to a record, never reset
+    it). Read by deploy/anchors.py and deploy/replays.py."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.errors import PyramidError
+
+    folders = [config.work_dir]
+    if config.source.startswith("<"):  # the defaults: no configuration names a folder
+        return folders
+    try:
+        configured = load_config(Path(config.source), cwd=config.root,
+                                 env=config.environment or None).work_dir
+    except (PyramidError, OSError):
+        return folders
+    if Path(configured).resolve() != Path(config.work_dir).resolve():
+        folders.append(configured)
+    return folders
 
 
 def _digest(line: bytes) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.results import GateResult, Level, OnMissing
-from pytest_pyramid.run.arrival import upper_bound
+from pytest_pyramid.run.arrival import RAN_INTO, ran_into, reason_file, upper_bound
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -39,7 +39,7 @@ def judge(test: TestOutcome) -> tuple[bool, int]:
     so is a repeat that skipped where the logged run passed or failed (the evasion of a
     test that skips itself when run again), or the reverse."""
     assert test.arrival is not None
-    repeats, failed, skipped = test.arrival
+    repeats, failed, skipped = test.arrival.repeats, test.arrival.failed, test.arrival.skipped
     kinds = {_kind(test.outcome)}
     if test.reruns:
         kinds.add("fail")  # the logged run failed before its final attempt
@@ -58,7 +58,8 @@ def _arrived(base: str | None, count: int, why_not: str) -> str:
     """How the gate names the tests that arrived: with a base, changed since it or new to
     the flake ledger; without one, new to the ledger (and why no change was read)."""
     if base is not None:
-        return f"{count} test(s) changed since {base} or new to the flake ledger"
+        return (f"{count} test(s) changed since {base} (or reached by a changed file) or new "
+                "to the flake ledger")
     return f"{count} test(s) new to the flake ledger (no change read: {why_not})"
 
 
@@ -75,14 +76,19 @@ def arrival_gate(
     rows: list[dict[str, object]] = []
     contradicted: list[str] = []
     short: list[str] = []
+    #: changed support files first read while a test ran: which tests they reach is unknown
+    untold: dict[str, str] = {}
     for test in arrived:
         contradiction, clean = judge(test)
-        repeats, failed, skipped = test.arrival or (0, 0, 0)
+        assert test.arrival is not None
+        repeats, failed, skipped, why = test.arrival
         high = upper_bound(clean)
         rows.append({"nodeid": test.nodeid, "tier": test.tier, "repeats": repeats,
                      "failed": failed, "skipped": skipped, "outcome": test.outcome,
-                     "reruns": test.reruns,
+                     "reruns": test.reruns, "why": list(why),
                      "contradiction": contradiction, "upper_bound": round(high, 4)})
+        for name in ran_into(why):
+            untold.setdefault(name, test.nodeid)
         if contradiction:
             ended = ", then a repeat skipped" if skipped else ""
             contradicted.append(f"{test.nodeid} ({repeats} repeat(s), {failed} failed{ended}, "
@@ -99,20 +105,48 @@ def arrival_gate(
                      f"this tree (flaky on arrival, never quarantinable): {shown}{more}"),
             on_missing=on_missing, details=details)
     if not arrived:
-        message = f"no test changed since {base} or new to the flake ledger"
+        message = (f"no test changed since {base} (or reached by a changed file) or new to "
+                   "the flake ledger")
     else:
         message = (f"{_arrived(base, len(arrived), why_not)}, none contradicted itself; "
                    f"flake rate below {bound:.0%} (95%) for {len(arrived) - len(short)}")
-    if short:
+    if short or untold:
         # missing evidence is never a pass: a test the budget share could not repeat to the
-        # bound is unproven, and the gate's on_missing policy decides (hostile case 170)
-        shown = ", ".join(short[:3]) + (f" and {len(short) - 3} more" if len(short) > 3 else "")
-        details["unproven"] = short
+        # bound is unproven (hostile case 170), and a changed support file first read while a
+        # test ran reaches tests the run cannot name (159); the on_missing policy decides
+        parts = []
+        if untold:
+            details["untold"] = dict(sorted(untold.items()))
+            parts.append(_untold(untold))
+        if short:
+            details["unproven"] = short
+            parts.append(_unproven(short, arrived, bound))
         return GateResult(
-            id=GATE_ID, level=level, status="not_evaluated", actual=len(short), threshold=0,
-            message=(f"{message}; {len(short)} not repeated enough within the budget share "
-                     f"to bound their flake rate below {bound:.0%} (unproven: {shown}; raise "
-                     f"[tool.pyramid.flaky] arrival_share or the tier's budget)"),
-            on_missing=on_missing, details=details)
+            id=GATE_ID, level=level, status="not_evaluated", actual=len(short) + len(untold),
+            threshold=0, message="; ".join([message, *parts]), on_missing=on_missing,
+            details=details)
     return GateResult(id=GATE_ID, level=level, status="pass", actual=0, threshold=0,
                       message=message, on_missing=on_missing, details=details)
+
+
+def _untold(untold: dict[str, str]) -> str:
+    named = sorted(untold.items())
+    shown = ", ".join(f"{name} (first read while {nodeid} ran)" for name, nodeid in named[:3])
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return (f"could not tell which tests {len(named)} changed support file(s) reach: "
+            f"{shown}{more}; read them while collecting (at a test module's import or in a "
+            "conftest) so every test arrives with them")
+
+
+def _unproven(short: list[str], arrived: list[TestOutcome], bound: float) -> str:
+    """The unproven tests, and the changed files that made them arrive (a changed support
+    file whose tests could not be repeated is named)."""
+    shown = ", ".join(short[:3]) + (f" and {len(short) - 3} more" if len(short) > 3 else "")
+    unproven = set(short)
+    files = sorted({name for test in arrived if test.nodeid in unproven and test.arrival
+                    for reason in test.arrival.why if not reason.startswith(RAN_INTO)
+                    for name in (reason_file(reason),) if name})
+    through = f"; arrived with {', '.join(files[:5])}" if files else ""
+    return (f"{len(short)} not repeated enough within the budget share to bound their flake "
+            f"rate below {bound:.0%} (unproven: {shown}{through}; raise [tool.pyramid.flaky] "
+            "arrival_share or the tier's budget)")

@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.run.summary import earlier_attempts
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
@@ -123,20 +125,28 @@ class Standing:
         }
 
 
-def attempts_of(outcome: str, reruns: int, arrival: Mapping[str, int] | None = None,
-                ) -> tuple[str, ...]:
-    """A results record's attempts, in order: an arriving test's repeats before its logged
-    run (run/arrival.py: passes, then at most one failure), then the logged run's.
-    pytest-rerunfailures reruns a failed attempt, so every attempt of the logged run before
-    its last failed. A skip or an xfail is no attempt at all."""
-    repeats: tuple[str, ...] = ()
+def attempts_of(entry: Mapping[str, Any]) -> tuple[tuple[str, float | None], ...]:
+    """A results record's attempts in the order they ran, each (pass or fail, seconds or
+    None when unknown): a retried shard's replaced tries, then an arriving test's repeats
+    (run/arrival.py: passes, then at most one failure; no durations), then the in-run
+    reruns, then its last attempt. The one reading of a record's attempts: the ledger's
+    every route (a run, a merge of shards) writes them through it. A skip or an xfail is no
+    attempt at all."""
+    earlier = earlier_attempts(entry)
+    found: list[tuple[str, float | None]] = [
+        (_KIND[a["outcome"]], a.get("duration_s")) for a in earlier
+        if "shard_try" in a and a["outcome"] in _KIND]
+    arrival = entry.get("arrival")
     if arrival is not None:
         failed = arrival["failed"]
-        repeats = (PASS,) * (arrival["repeats"] - failed) + (FAIL,) * failed
-    final = _KIND.get(outcome)
-    if final is None:
-        return repeats
-    return repeats + (FAIL,) * max(0, reruns) + (final,)
+        found += [(PASS, None)] * (arrival["repeats"] - failed) + [(FAIL, None)] * failed
+    found += [(_KIND[a["outcome"]], a.get("duration_s")) for a in earlier
+              if "shard_try" not in a and a["outcome"] in _KIND]
+    final = _KIND.get(entry["outcome"])
+    if final is not None:
+        found.append((final, round(entry.get("setup_s", 0.0) + entry.get("call_s", 0.0)
+                                   + entry.get("teardown_s", 0.0), 6)))
+    return tuple(found)
 
 
 def wilson(failures: int, runs: int, z: float = Z95) -> tuple[float, float]:

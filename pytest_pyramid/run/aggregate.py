@@ -12,6 +12,7 @@ from pytest_pyramid.run.summary import (
     RunSummary,
     TestOutcome,
     TierStats,
+    rerun_attempt,
 )
 
 if TYPE_CHECKING:
@@ -109,6 +110,15 @@ class Aggregator:
         return test
 
     def _rerun(self, report: ReportLike, test: TestOutcome, nodeid: str) -> None:
+        if nodeid in self._superseded and test.earlier:
+            # a second failed phase of an attempt already rerun (its teardown): same attempt
+            self._extend_attempt(test, report.duration)
+            return
+        # the attempt ends here: its phases so far and this one are its own time, and the
+        # next attempt's phases count from zero (the record's times are the last attempt's)
+        spent = test.setup_s + test.call_s + test.teardown_s + report.duration
+        test.earlier = (*test.earlier, rerun_attempt(report.when, spent))
+        test.setup_s = test.call_s = test.teardown_s = test.duration_s = 0.0
         test.reruns += 1
         # a rerun supersedes its own attempt; a failure already reported (the same node id
         # run elsewhere, e.g. --dist each) stays a failure
@@ -117,6 +127,12 @@ class Aggregator:
         self._metrics.pop(nodeid, None)
         self._superseded.add(nodeid)  # its teardown belongs to the attempt that was rerun
         self._rerun_offset[nodeid] = len(report.user_properties)
+
+    @staticmethod
+    def _extend_attempt(test: TestOutcome, duration: float) -> None:
+        last = test.earlier[-1]
+        spent = last.get("duration_s", 0.0) + duration
+        test.earlier = (*test.earlier[:-1], {**last, "duration_s": round(spent, 6)})
 
     @staticmethod
     def _time(report: ReportLike, stats: TierStats, test: TestOutcome, when: str | None) -> None:
@@ -165,6 +181,10 @@ class Aggregator:
             # entries of an attempt that was rerun stay in the item's list: not evidence
             self._superseded.discard(nodeid)
             self._rerun_offset[nodeid] = len(properties)
+            if test.earlier:  # its teardown is the rerun attempt's time, not the next one's
+                test.teardown_s = max(0.0, test.teardown_s - report.duration)
+                test.duration_s = max(0.0, test.duration_s - report.duration)
+                self._extend_attempt(test, report.duration)
             return
         test.finished = True
         stats.offer_slow(nodeid, test.duration_s)

@@ -13,7 +13,10 @@ quarantined).
 
 Which tests arrive: those the tree says changed (``git diff`` against the merge base with the
 run's base revision, working tree included, plus untracked files: a test whose file
-changed, or below a changed ``conftest.py``, whose fixtures it uses), and those the flake
+changed, or below a changed ``conftest.py``, whose fixtures it uses), those a changed
+support file reaches (:func:`support_files`, :func:`reach`: a helper, fixture plugin or data
+file under the test folders read by the end of collection reaches every collected test; one
+first read while a test ran is named, and the gate could not tell), and those the flake
 ledger the run names (``--pyramid-history``) holds no attempt of (``new_to_ledger``). The
 ledger only adds repeats: a repeat can find a contradiction, never excuse a failure, so a
 local database may make a run stricter but never let a change through. A ledger that holds
@@ -79,12 +82,14 @@ class Arrival(NamedTuple):
     repeat that did not pass: a failure (``failed``), or a repeat that ended neither passed
     nor failed (``skipped``: a skip or an xfail, 0 or 1). A test that skips itself when run
     again is not left unrepeated and so unjudged: its changed outcome is judged
-    (gates/arrival.py), as a pass then a failure is."""
+    (gates/arrival.py), as a pass then a failure is. ``why``: why it arrived (the reasons
+    below; empty in a record from before they were written)."""
 
     #: repeats that passed or failed (a skipped one is not counted here)
     repeats: int
     failed: int
     skipped: int = 0
+    why: tuple[str, ...] = ()
 
 
 @record(frozen=True)
@@ -103,27 +108,122 @@ class ArrivalSettings:
                    bound=float(table.get("arrival_bound", DEFAULT_BOUND)))
 
 
+#: why a test arrived (the user property's and the record's ``arrival.why``, the gate's
+#: details): its own file or a ``conftest.py`` above it changed ...
+CHANGED = "changed: "
+#: ... the flake ledger holds no attempt of its id (a new test, or a new parametrised id) ...
+NEW_TO_LEDGER = "new to the ledger"
+#: ... a changed support file (a helper, a fixture plugin, a data file under the test
+#: folders) was read while the tests were collected: it reaches every collected test ...
+REACHED = "reached by "
+#: ... or this test was the first to read a changed support file while it ran: which other
+#: tests use it (a module imported once, a file read again) the run cannot tell, so the gate
+#: says it could not tell, naming the file (gates/arrival.py)
+RAN_INTO = "read while it ran: "
+#: how many support files a test's reasons name before "and N more"
+WHY_SHOWN = 3
+#: the most reasons a record may carry (own file, ledger, shown files, "more", run-time reads)
+MAX_WHY = 16
+
+
 def conftest_folders(changed: frozenset[str]) -> frozenset[str]:
     """The folders (relative to the top, "" for the top) of the changed ``conftest.py`` files:
     a fixture a change made flaky makes flaky every test below its conftest."""
-    return frozenset(path.rpartition("/")[0] for path in changed
-                     if path == "conftest.py" or path.endswith("/conftest.py"))
+    return frozenset(path.rpartition("/")[0] for path in changed if _is_conftest(path))
 
 
-def arrives(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> bool:
-    """Whether the test file ``name`` (relative to the top; "" when outside it) arrives: it
-    changed, or a ``conftest.py`` in its folder or a folder above it did."""
+def _is_conftest(path: str) -> bool:
+    return path == "conftest.py" or path.endswith("/conftest.py")
+
+
+def change_reason(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> str | None:
+    """Why the test file ``name`` (relative to the top; "" when outside it) arrives: it
+    changed, or a ``conftest.py`` in its folder or a folder above it did; None when neither."""
     if not name:
-        return False
+        return None
     if name in changed:
-        return True
+        return CHANGED + name
     folder = name.rpartition("/")[0]
     while True:
         if folder in fixtures:
-            return True
+            return CHANGED + (f"{folder}/conftest.py" if folder else "conftest.py")
         if not folder:
-            return False
+            return None
         folder = folder.rpartition("/")[0]
+
+
+def arrives(name: str, changed: frozenset[str], fixtures: frozenset[str]) -> bool:
+    """Whether the test file ``name`` arrives by its own change (:func:`change_reason`)."""
+    return change_reason(name, changed, fixtures) is not None
+
+
+def folders_of_tests(patterns: Iterable[str], prefix: str) -> tuple[str, ...]:
+    """The folders the tests live in, relative to the top: the tiers' paths and
+    ``testpaths`` (relative to the rootdir, ``prefix`` its place under the top, "" at the
+    top); a glob is cut before its first segment with a wildcard (``tests/*/unit`` is under
+    ``tests``); "" when a pattern covers the whole rootdir."""
+    folders = set()
+    for pattern in patterns:
+        kept = []
+        for segment in pattern.replace("\\", "/").strip("/").removeprefix("./").split("/"):
+            if not segment or segment == "." or set(segment) & set("*?["):
+                break
+            kept.append(segment)
+        folders.add("/".join(part for part in (prefix, *kept) if part))
+    return tuple(sorted(folders))
+
+
+def support_files(changed: frozenset[str], tests: frozenset[str],
+                  folders: Sequence[str]) -> frozenset[str]:
+    """The changed files under the test folders that are neither a test file (``tests``:
+    every file tests were collected from) nor a ``conftest.py`` (those make their own tests
+    arrive): helpers, fixture plugins, data. Which tests they reach is read from the run
+    (:func:`reach`)."""
+    def under(path: str) -> bool:
+        return any(not folder or path == folder or path.startswith(folder + "/")
+                   for folder in folders)
+
+    return frozenset(path for path in changed
+                     if path not in tests and not _is_conftest(path) and under(path))
+
+
+def reach(first_read: Mapping[str, str | None],
+          support: Mapping[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Which tests the changed support files reach, when collection ends, from the closed
+    world's record of who first read each file (``first_read``: real path -> node id, None
+    while collecting; ``support``: real path -> its name). A file read by then (a
+    ``pytest_plugins`` module, a helper a test module imports, a ``cases.json`` that
+    parametrises a test) reaches every collected test: a module is read once, and any test,
+    one collected earlier too, may use it later. Returns (those files' names, sorted; the
+    files not read yet: real path -> name). One of these is found when the test that first
+    reads it ends (``run/repeater.py``): which other tests use it the run cannot tell."""
+    read = tuple(sorted(name for real, name in support.items() if real in first_read))
+    return read, {real: name for real, name in support.items() if real not in first_read}
+
+
+def reasons(own: str | None, new: bool, reached: Sequence[str]) -> tuple[str, ...]:
+    """A test's reasons to arrive, in order: its own change, new to the ledger, the support
+    files read while collecting (the first :data:`WHY_SHOWN`, then how many more)."""
+    why = [own] if own else []
+    if new:
+        why.append(NEW_TO_LEDGER)
+    why += [REACHED + name for name in reached[:WHY_SHOWN]]
+    if len(reached) > WHY_SHOWN:
+        why.append(f"{REACHED}{len(reached) - WHY_SHOWN} more changed support file(s)")
+    return tuple(why)
+
+
+def reason_file(reason: str) -> str | None:
+    """The file a reason names (its own change, a support file); None for the ledger's."""
+    for prefix in (CHANGED, REACHED, RAN_INTO):
+        if reason.startswith(prefix):
+            return reason[len(prefix):]
+    return None
+
+
+def ran_into(reasons: Iterable[str]) -> list[str]:
+    """The support files a test's reasons say it first read while it ran."""
+    return [reason[len(RAN_INTO):] for reason in reasons if reason.startswith(RAN_INTO)]
 
 
 def new_to_ledger(nodeids: Iterable[str], seen: frozenset[str] | None) -> frozenset[str]:
@@ -180,9 +280,13 @@ def arrival_status(settings: Settings, cli_base: str | None, memo: Memo,
     return base, ""
 
 
-#: the keys of a record's ``arrival``; the user property also carries ``needed``
+#: the keys of a record's ``arrival`` (``why`` optional); the user property also carries
+#: ``needed``
 _RECORD_KEYS = frozenset({"repeats", "failed", "skipped"})
+_OPTIONAL_KEYS = frozenset({"why"})
 _PROPERTY_KEYS = _RECORD_KEYS | {"needed"}
+#: what a reason may start with (an allow-list: a record says nothing else)
+_REASON_PREFIXES = (CHANGED, REACHED, RAN_INTO)
 
 
 def arrival_problem(value: object, *, record: bool = False) -> str | None:
@@ -190,19 +294,31 @@ def arrival_problem(value: object, *, record: bool = False) -> str | None:
     which never carries the property's ``needed``) is not one the plugin writes; None when it
     is. Every reader checks it here: the run's own reports, a partial, the results file."""
     if type(value) is not dict or not set(value) >= _RECORD_KEYS \
-            or not set(value) <= (_RECORD_KEYS if record else _PROPERTY_KEYS):
-        return "arrival must be an object with exactly repeats, failed and skipped"
+            or not set(value) <= (_RECORD_KEYS if record else _PROPERTY_KEYS) | _OPTIONAL_KEYS:
+        return "arrival must be an object with exactly repeats, failed and skipped (and why)"
     repeats, failed, skipped = value["repeats"], value["failed"], value["skipped"]
     if type(repeats) is not int or type(failed) is not int or not 0 <= failed <= repeats:
         return "arrival's repeats and failed must be whole numbers, 0 <= failed <= repeats"
     if type(skipped) is not int or skipped not in (0, 1) or (skipped and failed):
         return "arrival's skipped must be 0 or 1, and 0 after a failed repeat"
+    return _why_problem(value.get("why", []))
+
+
+def _why_problem(why: object) -> str | None:
+    if type(why) is not list or len(why) > MAX_WHY:
+        return f"arrival's why must be a list of at most {MAX_WHY} reasons"
+    for reason in why:
+        if type(reason) is not str or len(reason) > 4096 or not (
+                reason == NEW_TO_LEDGER or reason.startswith(_REASON_PREFIXES)):
+            return (f"arrival's why holds {str(reason)[:80]!r}: a reason is {NEW_TO_LEDGER!r} "
+                    f"or starts with {', '.join(repr(p) for p in _REASON_PREFIXES)}")
     return None
 
 
 def arrival_from(value: Mapping[str, Any]) -> Arrival:
     """A checked entry as the run summary holds it."""
-    return Arrival(int(value["repeats"]), int(value["failed"]), int(value["skipped"]))
+    return Arrival(int(value["repeats"]), int(value["failed"]), int(value["skipped"]),
+                   tuple(value.get("why", ())))
 
 
 def arrival_of(properties: Sequence[tuple[str, object]]) -> Arrival | None:

@@ -43,12 +43,38 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         root = find_toplevel(str(rootpath)) or str(rootpath)
         recorder = ImportRecorder(root, cache_dir=_cache_dir(config, rootpath),
                                   project=str(rootpath))
+        watched = early.watched_from_start()
         recorder.install()
         recorder.adopt_child()  # this process's recorder for the run that started it
         recorder.replay(*early.claim())  # what a -p plugin's import read before this
+        if not watched:
+            unwatched_imports(recorder)
         recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
     return recorder
+
+
+#: what an unwatched early import is named with (hostile case 178)
+UNWATCHED = ("imported before the recorder could watch this process (pytest was not started "
+             "as `pytest` or `python -m pytest`, nor by a recording run): what it read at "
+             "import is not known")
+
+
+def unwatched_imports(recorder: ImportRecorder) -> None:
+    """In a process whose start nothing watched (``pytest.main()`` from a program of one's
+    own, a wrapper script of another name), the repository's modules already imported (a
+    ``-p`` plugin, the project's package) read what they read at import unseen: each is named,
+    unless it is the program itself (``__main__``, run rather than imported). An allow-list:
+    the recorder vouches only for what it saw."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name == "__main__" or not isinstance(path, str):
+            continue
+        real = recorder.scope.real(path)
+        if real is not None:
+            recorder.seen.unverifiable.setdefault(real, UNWATCHED)
 
 
 def _cache_dir(config: pytest.Config, rootpath: Path) -> str | None:

@@ -47,17 +47,23 @@ WATCHED = frozenset({
 #: events kept before the recorder takes over (pytest's start-up opens a few thousand files,
 #: its imports included); past this the take-over says what it could not see
 BUFFER_LIMIT = 50_000
-#: where the interpreter's installation is (the raw prefixes: a path under one of them is
-#: under its real folder too, which the recorder sets aside)
+#: where the interpreter's installation is: the standard library's folder and the
+#: site-packages folders on ``sys.path`` (what start-up opens by the thousand). Not the
+#: prefixes: a prefix can hold the repository (a Debian interpreter's ``/usr`` over a
+#: project in ``/usr/src/app``: hostile case 181), whose reads must be kept
 _INSTALLATION = tuple(
-    prefix.rstrip(os.sep) + os.sep
-    for prefix in {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
-    if prefix.rstrip(os.sep)  # an interpreter installed at / would set everything aside
+    folder.rstrip(os.sep) + os.sep
+    for folder in {os.path.dirname(os.__file__), *(
+        entry for entry in sys.path
+        if os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages"))}
+    if folder.rstrip(os.sep)  # an installation at / would set everything aside
 )
 #: interpreter options that take a value (``-W error``, ``-X importtime``)
 _VALUED = frozenset("WXQ")
-#: what a pytest command line runs: the module or the script's name
+#: what a pytest command line runs: the module or the script's name (``python -m
+#: pytest.__main__`` is pytest's own entry too: hostile case 178)
 _PYTEST = frozenset({"pytest", "py.test"})
+_PYTEST_MODULES = frozenset({*_PYTEST, "pytest.__main__"})
 
 _state: dict[str, Any] = {
     "started": False, "hooked": False, "forward": None, "buffer": None, "lost": 0,
@@ -83,7 +89,7 @@ def is_pytest(argv: Sequence[str]) -> bool:
                 return False
             if flag == "m":
                 module = rest or (argv[at + 1] if at + 1 < len(argv) else "")
-                return module in _PYTEST
+                return module in _PYTEST_MODULES
             if flag in _VALUED:
                 at += 0 if rest else 1
                 break
@@ -103,6 +109,14 @@ def start() -> None:
             _install()
     except Exception:  # a broken hook must not stop the interpreter from starting
         return
+
+
+def watched_from_start() -> bool:
+    """Whether this process's events were watched from interpreter start: kept for the run's
+    recorder (a pytest command line), or recorded for the run that started it (a child).
+    Otherwise what a module imported before the recorder read at import is not known
+    (``run/closed_world.py``: ``unwatched_imports``)."""
+    return _state["buffer"] is not None or bool(_state["child"])
 
 
 def state_of(name: str) -> bool:

@@ -103,7 +103,40 @@ def settings_reasons(
         facts["inifile"] = {"value": str(inifile), "discoverable": used in discoverable,
                             "project_file": settings_file is None
                             or used == settings_file.resolve()}
+    rootdir = rootdir_fact(config)
+    if rootdir is not None:
+        facts["rootdir"] = rootdir
     return reasons
+
+
+def rootdir_fact(config: pytest.Config) -> dict[str, Any] | None:
+    """Where pytest's own rule puts the rootdir for the run's own arguments, when a word of
+    the command line that pytest chose its rootdir from may not have been one: pytest
+    chooses it before plugins add their options, so the value of a plugin's option given
+    with a space (``--pyramid-history /elsewhere/h.sqlite``) is taken for a path argument,
+    and another repository's configuration can judge the run. None when no such word names
+    an existing path (every run that writes ``--option=PATH``: nothing is computed)."""
+    import shlex
+
+    invocation = config.invocation_params
+    given = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *map(str, invocation.args)]
+    own = [str(arg) for arg in getattr(config.option, "file_or_dir", None) or ()]
+    words = [word for word in given if not word.startswith(("-", "@")) and word not in own
+             and os.path.exists(Path(invocation.dir, word))]
+    if not words:
+        return None
+    fact: dict[str, Any] = {"value": str(config.rootpath), "words": words, "arguments": None}
+    try:  # pytest's own rule, on the words it would have had without the options' values
+        from _pytest.config.findpaths import determine_setup
+
+        rootdir = determine_setup(
+            inifile=config.option.inifilename, override_ini=config.option.override_ini,
+            args=[word for word in own if word in given],
+            rootdir_cmd_arg=config.option.rootdir or None, invocation_dir=invocation.dir)[0]
+    except Exception:  # another pytest's signature (or a UsageError): "arguments" unknown
+        return fact
+    fact["arguments"] = str(rootdir)
+    return fact
 
 
 def narrowing_reasons(

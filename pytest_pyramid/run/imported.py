@@ -105,6 +105,9 @@ _EXEC_EVENTS: Mapping[str, tuple[int | None, int, int | None]] = {
     "os.spawn": (1, 2, None),
     "os.system": (None, 0, None),
 }
+#: where a process start's environment is in its audit event's arguments (hostile case 173)
+_ENV_AT: Mapping[str, int] = {"subprocess.Popen": 3, "os.exec": 2, "os.posix_spawn": 2,
+                              "os.spawn": 3}
 #: audit events that read a file named by their first argument, as ``open`` does
 _READ_EVENTS = frozenset({
     "sqlite3.connect",  # SQLite opens its file in C
@@ -247,7 +250,12 @@ class _Scope:
     def __init__(self, root: str, environment: Sequence[str]) -> None:
         real = os.path.realpath(root)
         self.roots = tuple({root.rstrip(os.sep) + os.sep, real.rstrip(os.sep) + os.sep})
-        self.outside = tuple(d.rstrip(os.sep) + os.sep for d in environment)
+        # a folder that holds the repository is not the environment (a Debian interpreter's
+        # prefix /usr over /usr/src/app: hostile case 181); its install scheme's folders
+        # (/usr/lib/python3.11, site-packages) do not hold it and stay the environment
+        self.outside = tuple(d.rstrip(os.sep) + os.sep for d in environment
+                             if not any(r.startswith(d.rstrip(os.sep) + os.sep)
+                                        for r in self.roots))
 
     def real(self, path: str) -> str | None:
         """The real path when ``path`` is the project's, else None (a string test first:
@@ -305,6 +313,13 @@ class ImportRecorder:
         #: unless an import recorded them (an import's record is the one that says "changed
         #: before it was imported"; and no file is read twice)
         self.pending: dict[str, tuple[int, int, int, int]] = {}
+        #: the node id of the test running now (set by the arrival repeater, run/repeater.py),
+        #: None while collecting: what ``first_read`` records
+        self.reader: str | None = None
+        #: real path -> the test running when this process first read or imported the file
+        #: (None: while collecting): which tests a changed helper, fixture plugin or data file
+        #: reaches (run/arrival.py: reach). One dict entry per file, set once
+        self.first_read: dict[str, str | None] = {}
         #: where forked children append what they read (made at the first fork)
         self.spool: str | None = None
         #: the spool of the run that started this process, when this is a run of its own
@@ -473,6 +488,8 @@ class ImportRecorder:
     # -- recording ------------------------------------------------------------------------------
 
     def record(self, real: str, data: bytes) -> None:
+        if real not in self.first_read:
+            self.first_read[real] = self.reader
         blob = blob_id(data)
         known = self.seen.files.setdefault(real, blob)
         if known != blob:  # imported twice (importlib.reload, a second import mode) and edited
@@ -579,8 +596,11 @@ class ImportRecorder:
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
                 self.seen.unverifiable, command=event == "os.system", named=tokens)
             # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
-            git_reads.record([t for t in map(_text, argv) if t], where or os.getcwd(),
-                             args[3] if event == "subprocess.Popen" else None,
+            # the program as started (``executable=`` wins over argv[0]) and the environment
+            # it starts with (None: this process's): hostile case 173
+            env_at = _ENV_AT.get(event)
+            git_reads.record(unfollowed.started_words(texts), where or os.getcwd(),
+                             args[env_at] if env_at is not None else None,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable)
         finally:
             self._local.quiet = False
@@ -611,6 +631,7 @@ class ImportRecorder:
                 return  # a folder, a device, or written by the run itself: its output
             if real.endswith(SOURCE_SUFFIXES) and not isinstance(self.seen.files, _Spooled):
                 self.pending[real] = _signature(info)  # a forked child hashes it now
+                self.first_read.setdefault(real, self.reader)
             else:
                 self.hash_file(real)
         except OSError:
@@ -1031,7 +1052,7 @@ def outside_tree(
         )
     unverifiable = []
     for real, why in sorted(seen.unverifiable.items()):
-        rel = os.path.relpath(real, root).replace(os.sep, "/")
+        rel = unfollowed.placed(real, lambda p: os.path.relpath(p, root).replace(os.sep, "/"))
         if not rel.startswith("../"):
             unverifiable.append(f"{rel} ({why})")
     if unverifiable:

@@ -1061,7 +1061,23 @@ def narrowing_fact_reasons(facts: Mapping[str, Any], allow: Sequence[str]) -> li
         reasons.append(
             f"-c {ini.get('value')}: the run's configuration is not the project's own (the "
             "file pytest finds itself, which holds [tool.pyramid])")
+    reasons.extend(_rootdir_reasons(facts.get("rootdir")))
     return reasons
+
+
+def _rootdir_reasons(fact: object) -> list[str]:
+    """pytest's rootdir (and so the configuration that judged the run) against the one its
+    own arguments give (``run/filters.py: rootdir_fact``)."""
+    if not isinstance(fact, dict) or fact.get("arguments") == fact.get("value"):
+        return []
+    words = ", ".join(map(str, fact.get("words") or ()))
+    arguments = fact.get("arguments")
+    given = (f"the folder the run's own arguments give ({arguments})" if arguments
+             else "known to be the folder the run's own arguments give (this pytest's rule "
+             "could not be asked)")
+    return [f"pytest's rootdir {fact.get('value')}, whose configuration judged the run, is not "
+            f"{given}: pytest chose it from {words}, an option's value given with a space; "
+            "write path options as --option=PATH"]
 
 
 def registered_plugin_reasons(record: Mapping[str, Any], own: set[str],

@@ -5,9 +5,12 @@ Two ways they part: the project's packages imported from somewhere else (``PYTHO
 ``-o pythonpath``, a stray install), and bytecode Python does not check against its source
 (an unchecked hash-based ``.pyc`` runs whatever it holds). The packages named by
 ``[tool.pyramid] source`` are checked, or, when it is not set, the repository's own top-level
-packages (folders with ``__init__.py`` at the project's root and under ``src/`` that git
-tracks): an installed copy shadowing the tree is found without configuration. The rest of
-the environment is not the code a verdict names.
+packages (folders with ``__init__.py``, ``*.py`` modules and PEP 420 namespace folders at the
+project's root and under ``src/`` that git tracks): an installed copy shadowing the tree is
+found without configuration. A namespace package is shared by design (``acme.billing`` in the
+tree, ``acme.common`` from a dependency), so of its modules only those the tree holds are the
+project's, found as Python's path finder finds them. The rest of the environment is not the
+code a verdict names.
 
 One route: each process records raw facts (:func:`loaded_code`: every imported module of the
 project's packages, the file it came from and the unchecked bytecode it ran), xdist workers
@@ -21,11 +24,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from pathlib import Path
     from types import ModuleType
 
     from pytest_pyramid.run.summary import Problem
@@ -127,32 +130,39 @@ def foreign_code(
 ) -> list[str]:
     """Why the loaded code of the project's own packages (raw facts: :func:`loaded_code`) is
     not the tree's, if it is not. Without ``source_paths`` the project's own are its tracked
-    top-level packages."""
+    top-level packages, modules and namespace folders."""
     declared = list(source_paths)
     entries = declared or default_packages(rootdir)
     found = _foreign(entries, rootdir, loaded)
     if declared or not found:
-        return sorted(message for _, message in found)
-    # a folder is the project's package only when git tracks it (asked only now: rare)
+        return sorted(message for _, _, message in found)
+    # the tree's file is the project's code only when git tracks it (asked only now: rare)
     from pytest_pyramid.run.invocation import git_tracked
 
-    inits = {entry: rootdir / entry if entry.endswith(".py") else rootdir / entry / "__init__.py"
-             for entry in {e for e, _ in found}}
-    tracked = git_tracked(list(inits.values()), rootdir)
-    return sorted(f"{message} (the repository's "
-                  + (f"module {entry}" if entry.endswith(".py") else f"package {entry}/")
-                  + ": [tool.pyramid] source is not set, so its tracked top-level packages "
-                  "and modules are the project's)"
-                  for entry, message in found if inits[entry] in tracked)
+    tracked = git_tracked(sorted({owner for _, owner, _ in found}), rootdir)
+    return sorted(f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source "
+                  "is not set, so its tracked top-level packages and modules are the project's)"
+                  for entry, owner, message in found if owner in tracked)
+
+
+def _kind(rootdir: Path, entry: str) -> str:
+    if entry.endswith(".py"):
+        return f"module {entry}"
+    if _namespace(rootdir / entry):
+        return f"namespace package {entry}/"
+    return f"package {entry}/"
 
 
 def default_packages(rootdir: Path) -> list[str]:
-    """The folders with ``__init__.py`` and the ``*.py`` modules at ``rootdir`` and under
-    ``src/`` (relative paths): the project's packages and modules when ``[tool.pyramid]
-    source`` is not set (a project whose code is one module has no package: hostile case
-    147). A name of the standard library is left out (importing the standard library's is
-    not foreign), and so is ``conftest.py``: pytest imports every conftest as a top-level
-    ``conftest``, so another folder's would look like a foreign copy of it."""
+    """The folders and the ``*.py`` modules at ``rootdir`` and under ``src/`` (relative
+    paths) that may hold the project's code when ``[tool.pyramid] source`` is not set: a
+    package (``__init__.py``), a module (a project whose code is one module has no package:
+    hostile case 147) and a folder without ``__init__.py``, which Python imports as a PEP 420
+    namespace package (case 158: ``src/acme/billing/core.py``); of a namespace folder only the
+    modules the tree holds are the project's (:func:`_owner`), so a folder of data or docs
+    names nothing. A name of the standard library is left out (importing the standard
+    library's is not foreign), and so is ``conftest.py``: pytest imports every conftest as a
+    top-level ``conftest``, so another folder's would look like a foreign copy of it."""
     found = []
     for base in ("", "src"):
         try:
@@ -166,37 +176,78 @@ def default_packages(rootdir: Path) -> list[str]:
 
 
 def _own_code(entry: os.DirEntry[str]) -> bool:
-    """A top-level module (``*.py``) or package (a folder with ``__init__.py``) of the project."""
+    """A top-level module (``*.py``), package or namespace folder of the project."""
     stem, dot, suffix = entry.name.rpartition(".")
     if dot and suffix == "py":
         return (stem.isidentifier() and stem != "conftest"
                 and stem not in sys.stdlib_module_names and entry.is_file())
     return (entry.name.isidentifier() and entry.name not in sys.stdlib_module_names
-            and entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")))
+            and entry.name != "__pycache__" and entry.is_dir())
+
+
+def _namespace(path: Path) -> bool:
+    """A folder Python would import as a PEP 420 namespace package: no ``__init__.py``."""
+    return path.is_dir() and not (path / "__init__.py").is_file()
+
+
+def _owner(name: str, path: Path, namespace: bool) -> Path | None:
+    """The tree's file that makes module ``name`` the project's (its top-level name is the
+    source entry at ``path``, a ``namespace`` folder or not), or None when the tree does not
+    hold it. A package or module entry holds every module under its name (a regular package
+    cannot be split); a namespace folder only the modules below it, found in the order
+    Python's path finder looks: a package (``__init__.py``), then a module file, then a
+    namespace folder to descend into."""
+    if not namespace:
+        return path if path.suffix == ".py" else path / "__init__.py"
+    folder = path
+    for part in name.split(".")[1:]:
+        if (folder / part / "__init__.py").is_file():
+            return folder / part / "__init__.py"
+        if (folder / f"{part}.py").is_file():
+            return folder / f"{part}.py"
+        if not (folder / part).is_dir():
+            return None
+        folder = folder / part
+    # a module with a file named like a namespace folder of the tree: a regular package or a
+    # module elsewhere shadows the whole folder, which matters when the folder holds code
+    return _first_module(folder)
+
+
+def _first_module(folder: Path) -> Path | None:
+    for parent, dirs, files in os.walk(folder):
+        dirs.sort()
+        for file in sorted(files):
+            if file.endswith(".py"):
+                return Path(parent, file)
+    return None
 
 
 def _foreign(entries: Iterable[str], rootdir: Path, loaded: Mapping[str, object]
-             ) -> list[tuple[str, str]]:
-    """(source entry, why) for each loaded module of these packages that is not the tree's
-    code."""
+             ) -> list[tuple[str, Path, str]]:
+    """(source entry, the tree's file the module should have come from, why) for each loaded
+    module of these packages that is not the tree's code."""
     root = os.path.realpath(rootdir)
-    dirs: dict[str, list[tuple[str, str]]] = {}  # top-level name -> [(folder, entry)]
+    # top name -> [(folder, entry, path, a namespace folder)], each asked of the disk once
+    dirs: dict[str, list[tuple[str, str, Path, bool]]] = {}
     for entry in entries:
         path = (rootdir / entry).resolve()
         name = path.stem if path.suffix == ".py" else path.name
-        dirs.setdefault(name, []).append((_shown(str(path), root), entry))
+        dirs.setdefault(name, []).append((_shown(str(path), root), entry, path,
+                                          path.suffix != ".py" and _namespace(path)))
     found = []
     for key, unchecked in sorted(loaded.items()):
         name, _, file = str(key).partition(":")
-        where = dirs.get(name.partition(".")[0])
-        if where is None:
-            continue  # not one of the project's packages here
-        entry = where[0][1]
-        if not any(file == folder or file.startswith(folder + "/") for folder, _ in where):
-            found.append((entry, f"{name} was imported from {file}, not from the project's "
-                          "source"))
+        where = dirs.get(name.partition(".")[0], [])
+        owned = [(entry, owner) for _, entry, path, namespace in where
+                 if (owner := _owner(name, path, namespace)) is not None]
+        if not owned:
+            continue  # not one of the project's modules here
+        entry, owner = owned[0]
+        if not any(file == folder or file.startswith(folder + "/") for folder, *_ in where):
+            found.append((entry, owner, f"{name} was imported from {file}, not from the "
+                          "project's source"))
             continue
         if unchecked is not None:
-            found.append((entry, f"{name} ran from bytecode Python does not check against "
-                          f"its source ({unchecked})"))
+            found.append((entry, owner, f"{name} ran from bytecode Python does not check "
+                          f"against its source ({unchecked})"))
     return found

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from pytest_pyramid.run.arrival import Arrival
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
@@ -91,6 +93,110 @@ class MetricSample:
     tags: tuple[tuple[str, str], ...] = ()
 
 
+class Attempt(TypedDict, total=False):
+    """One attempt of a test before its last (the record itself describes the last)."""
+
+    #: a record outcome: ``failed``/``error`` for an in-run rerun, any for a shard try's last
+    outcome: str
+    #: the attempt's own setup + call + teardown; absent when unknown (a version 1 record)
+    duration_s: float
+    #: ``rerun`` (pytest-rerunfailures ran the test again after it) or ``shard retry`` (the
+    #: last attempt of a shard try a CI retry of the shard replaced)
+    where: str
+    #: the replaced shard try the attempt belongs to, counted from 1 (absent: the try that
+    #: counted)
+    shard_try: int
+
+
+RERUN = "rerun"
+SHARD_RETRY = "shard retry"
+#: record outcomes that are a failed attempt (an unfinished test never passed)
+FAILING = frozenset({"failed", "error", "unfinished"})
+
+
+def rerun_attempt(when: str | None, duration_s: float) -> Attempt:
+    """An attempt pytest-rerunfailures ran again: a failed call, else an error of its fixtures."""
+    return {"outcome": "failed" if when == "call" else "error",
+            "duration_s": round(duration_s, 6), "where": RERUN}
+
+
+def earlier_attempts(entry: Mapping[str, Any]) -> tuple[Attempt, ...]:
+    """A record's attempts before its last, oldest first: its ``earlier_attempts``, or for a
+    record that predates them (results version 1, a partial of an older shard) its
+    ``reruns``, each a failed attempt of unknown duration (pytest-rerunfailures reruns only
+    a failure)."""
+    given = entry.get("earlier_attempts")
+    if given is not None:
+        return tuple(given)
+    return tuple({"outcome": "failed", "where": RERUN} for _ in range(entry.get("reruns", 0)))
+
+
+def retried_attempts(
+    replaced: Sequence[Mapping[str, Any] | None], final: Mapping[str, Any]
+) -> tuple[Attempt, ...]:
+    """The attempts before the last of a test whose CI shard was retried: every replaced
+    try's attempts in the order the tries ran (its earlier ones, then its last, each with
+    the try's number), then the counted try's own earlier attempts. ``replaced``: the test's
+    record in each replaced try, oldest first (None: that try never reported it)."""
+    found: list[Attempt] = []
+    for number, entry in enumerate(replaced, start=1):
+        if entry is None:
+            continue
+        for attempt in earlier_attempts(entry):
+            found.append({**attempt, "shard_try": number})
+        found.append({"outcome": entry["outcome"], "duration_s": round(
+            entry["setup_s"] + entry["call_s"] + entry["teardown_s"], 6),
+            "where": SHARD_RETRY, "shard_try": number})
+    return (*found, *earlier_attempts(final))
+
+
+_ATTEMPT_OUTCOMES = frozenset(
+    {"passed", "failed", "error", "skipped", "xfailed", "xpassed", "unfinished"})
+_WHERE = frozenset({RERUN, SHARD_RETRY})
+_ATTEMPT_KEYS = frozenset(Attempt.__annotations__)
+
+
+def attempts_problem(value: object, reruns: object) -> str | None:
+    """What is wrong with a record's ``earlier_attempts`` (None: nothing): the one check the
+    results file and a shard's partial both run. ``reruns`` must count its failures."""
+    if type(value) is not list or not value:
+        return "earlier_attempts must be a non-empty list"
+    for index, attempt in enumerate(value):
+        problem = _attempt_problem(attempt)
+        if problem:
+            return f"earlier_attempts[{index}]: {problem}"
+    if reruns != failed_attempts(value):
+        return (f"reruns {reruns!r} is not the {failed_attempts(value)} failed attempt(s) "
+                "earlier_attempts lists")
+    return None
+
+
+def _attempt_problem(attempt: object) -> str | None:
+    if type(attempt) is not dict:
+        return "not an object"
+    unknown = sorted(set(attempt) - _ATTEMPT_KEYS)
+    if unknown:
+        return f"unknown key {unknown[0]!r}"
+    if attempt.get("outcome") not in _ATTEMPT_OUTCOMES:
+        return f"outcome {attempt.get('outcome')!r} is not one of {sorted(_ATTEMPT_OUTCOMES)}"
+    if attempt.get("where") not in _WHERE:
+        return f"where {attempt.get('where')!r} is not one of {sorted(_WHERE)}"
+    duration = attempt.get("duration_s", 0.0)
+    if type(duration) not in (int, float) or not 0 <= duration < float("inf"):
+        return "duration_s must be a finite number >= 0"
+    shard_try = attempt.get("shard_try", 1)
+    if type(shard_try) is not int or shard_try < 1:
+        return "shard_try must be a whole number >= 1"
+    if attempt["where"] == SHARD_RETRY and "shard_try" not in attempt:
+        return "a shard retry's attempt names its shard_try"
+    return None
+
+
+def failed_attempts(attempts: Sequence[Attempt]) -> int:
+    """How many of ``attempts`` failed: a record's ``reruns`` (a pass after one is flaky)."""
+    return sum(1 for attempt in attempts if attempt["outcome"] in FAILING)
+
+
 @dataclass
 class TestOutcome:
     """The final outcome of one test (all phases folded), with its rerun count."""
@@ -101,6 +207,8 @@ class TestOutcome:
     tier: str
     outcome: Outcome = "passed"
     duration_s: float = 0.0
+    #: failed attempts before the last: in-run reruns, and after a merge a retried shard's
+    #: failed attempts too (a pass after one is flaky)
     reruns: int = 0
     #: the teardown report arrived (an interrupted or crashed test never gets one)
     finished: bool = False
@@ -114,6 +222,9 @@ class TestOutcome:
     message: str = ""
     #: a test that arrived with the change (run/arrival.py): its repeats
     arrival: Arrival | None = None
+    #: its attempts before the last, oldest first (the phase times above are the last's);
+    #: a tuple, replaced when one is added: most tests have none, and allocate nothing
+    earlier: tuple[Attempt, ...] = ()
 
 
 @record

@@ -16,6 +16,13 @@ starts are not followed. It becomes an *unverifiable* entry of the closed world 
 ``incomplete``, naming it) unless the project's tracked configuration vouches for it:
 ``[tool.pyramid] allow_options = ["process scripts/check.sh"]``.
 
+A shell started with neither a script nor ``-c`` (``["sh"]`` with ``stdin=``, ``bash -s``,
+``cat x | sh``) runs commands no file names and no argument shows (hostile case 156): by the
+same allow-list it is an unverifiable entry too, keyed by what ran, not by a path
+(``"sh <stdin>"``: :func:`stdin_key`; every consumer of the entries shows such a key as it
+is, :func:`placed`), and vouched for the same way: ``allow_options = ["process sh <stdin>"]``.
+When a command string feeds the shell a file (``sh < x``), that file is its script.
+
 What stays unseen, and is documented so (docs/verdict.md): what a Python child process
 imports or opens (its script and module arguments are hashed, its own imports are not,
 unless it runs this plugin itself), and what a program from outside the repository (``git``,
@@ -46,6 +53,14 @@ _SOURCING = frozenset({"--rcfile", "--init-file"})
 _BUILTINS = frozenset({"exec", "command", "time", "nohup", "env", "nice"})
 #: the characters of a shell's operators (shlex's punctuation): ``;`` ``&&`` ``|`` ``<`` ...
 _OPERATOR_CHARS = frozenset("();<>|&")
+#: programs that start the program named after their options as theirs (``env sh``): a
+#: shell behind them still reads the started process's standard input
+_WRAPPERS = frozenset({"env", "nice", "nohup", "time", "exec", "command", "busybox",
+                       "setsid", "stdbuf"})
+#: a shell's options after which it reads no commands at all
+_NO_COMMANDS = frozenset({"--version", "--help"})
+#: the script word of a shell reading its standard input (``sh -``, ``bash -s``)
+STDIN = "<stdin>"
 
 
 def program_kind(real: str, *, by_shell: bool) -> str | None:
@@ -76,49 +91,107 @@ def is_shell(program: str | None) -> bool:
     return program is not None and os.path.basename(program) in SHELLS
 
 
+def stdin_key(shell: str) -> str:
+    """The unverifiable entry of a shell reading its commands from its standard input."""
+    return f"{os.path.basename(shell)} {STDIN}"
+
+
+def is_stream(key: str) -> bool:
+    """Whether an unverifiable entry names a shell's standard input, not a file."""
+    return key.endswith(f" {STDIN}") and "/" not in key
+
+
+def placed(key: str, place: Callable[[str], str]) -> str:
+    """An unverifiable entry's key placed by ``place`` (made relative to a checkout, or
+    absolute in another), or as it is when it names no file (:func:`stdin_key`)."""
+    return key if is_stream(key) else place(key)
+
+
 def shell_scripts(words: Sequence[str], *, command: bool = False) -> list[str]:
     """The words a shell runs as scripts, read as the shell reads its arguments (hostile
     cases 154, 155): after a shell's name wherever it stands (``env sh``, ``nice bash``,
     ``busybox sh``), its options skipped (``bash -e``, ``--noprofile``, ``-o pipefail``,
     ``--``), the first other word is its script; the value of ``--rcfile`` is sourced;
-    ``-c`` gives a command string, whose commands are read in turn. ``command``: ``words``
-    is one command string (``os.system``, ``shell=True``)."""
+    ``-c`` gives a command string, whose commands are read in turn. A shell in the started
+    program's place (first, or behind ``env``, ``nice`` ...) given no script, ``-s`` or
+    ``-`` reads its standard input: :func:`stdin_key` (case 156; a shell named later is an
+    argument of another program, ``which sh``). ``command``: ``words`` is one command string
+    (``os.system``, ``shell=True``)."""
     if command:
         return _command_scripts(" ".join(words))
+    program = _program_shell(words)
     found: list[str] = []
     at = 0
     while at < len(words):
         if is_shell(words[at]):
+            place = at
             taken, at = _shell_arguments(words, at + 1)
-            found += taken
+            found += [t for t in taken if place == program or not is_stream(t)]
         else:
             at += 1
     return found
 
 
-def _shell_arguments(words: Sequence[str], at: int) -> tuple[list[str], int]:
-    """A shell's scripts from its arguments starting at ``at``, and where they end."""
-    inline = False
+def _program_shell(words: Sequence[str]) -> int | None:
+    """Where the shell the started process runs stands in its words, if it runs one: first,
+    or behind wrappers with their options, numbers and ``NAME=VALUE`` words."""
+    for at, word in enumerate(words):
+        if is_shell(word):
+            return at
+        if not (os.path.basename(word) in _WRAPPERS
+                or (at and (word.startswith("-") or "=" in word or word.isdigit()))):
+            return None
+    return None
+
+
+def _shell_arguments(words: Sequence[str], at: int, *, command: bool = False
+                     ) -> tuple[list[str], int]:
+    """A shell's scripts from its arguments starting at ``at``, and where they end
+    (``command``: the words of a command string, where an operator ends them)."""
+    shell = words[at - 1]
+    inline = stdin = False
     while at < len(words):
         word = words[at]
         if word == "--":
             at += 1
             break
+        if word in _NO_COMMANDS:
+            return [], at + 1
         if word in _SOURCING and at + 1 < len(words):
             return [words[at + 1]], at + 2
         if word in _VALUED:
             at += 2
             continue
         if word[:1] in "-+" and len(word) > 1:
-            inline = inline or (word[:2] != "--" and "c" in word[1:])
+            short = word[:2] != "--"
+            inline = inline or (short and "c" in word[1:])
+            stdin = stdin or (short and word[0] == "-" and "s" in word[1:])
             at += 1
             continue
         break
-    if at >= len(words):
-        return [], at
     if inline:  # -c COMMAND: the shell's own command string, read as the shell reads it
-        return _command_scripts(words[at]), at + 1
+        return (_command_scripts(words[at]), at + 1) if at < len(words) else ([], at)
+    if command and at < len(words) and set(words[at]) <= _OPERATOR_CHARS:
+        return _redirected(words, at, shell)
+    if stdin or at >= len(words) or words[at] == "-":
+        return [stdin_key(shell)], at + (at < len(words) and words[at] == "-")
     return [words[at]], at + 1
+
+
+def _redirected(words: Sequence[str], at: int, shell: str) -> tuple[list[str], int]:
+    """A shell of a command string whose words end at an operator: ``sh < FILE`` runs FILE
+    as its script, a here-document (``<<``) the string's own next lines (read as commands
+    already); any other ends the command, the shell reading what is piped in."""
+    while at < len(words) and set(words[at]) <= _OPERATOR_CHARS:
+        word = words[at]
+        if word == "<" and at + 1 < len(words):
+            return [words[at + 1]], at + 2
+        if word.startswith("<<"):
+            return [], at + 2
+        if not (set(word) <= set("<>&") and word not in ("&", "&&")):
+            break  # a pipe, a list or the end of a group: nothing more for this shell
+        at += 2  # an output redirection and its target
+    return [stdin_key(shell)], at
 
 
 def _command_scripts(text: str) -> list[str]:
@@ -152,7 +225,7 @@ def _command_scripts(text: str) -> list[str]:
             at += 1
             continue
         elif start and is_shell(word):
-            taken, _ = _shell_arguments(words, at + 1)
+            taken, _ = _shell_arguments(words, at + 1, command=True)
             found += taken
         elif start:
             found.append(word)
@@ -180,6 +253,12 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
     is named; a file a shell runs as its script is one whatever its first line
     (shell_scripts)."""
     scripts = set(shell_scripts(words, command=command))
+    for key in sorted(filter(is_stream, scripts)):
+        unverifiable.setdefault(key, (
+            f"{REASON} ({key.split()[0]} reading its commands from its standard input): no "
+            "file names them, so the code they run is not known; the tracked allow_options "
+            f"= [\"process {key}\"] vouches for it"))
+        scripts.discard(key)
     for word in dict.fromkeys([*words, *named, *scripts]):
         real = resolve(word)
         if real is None or real in unverifiable:
@@ -193,7 +272,7 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
 
 def allowed(allow: Iterable[str]) -> frozenset[str]:
     """The repository paths the project vouches for with ``allow_options = ["process
-    PATH"]``."""
+    PATH"]`` (and the shells reading their standard input: ``"process sh <stdin>"``)."""
     return frozenset(entry[len(ALLOW_PREFIX):].strip().strip("/") for entry in allow
                      if entry.startswith(ALLOW_PREFIX))
 
@@ -202,4 +281,4 @@ def vouched(unverifiable: Mapping[str, str], relative: Callable[[str], str],
             paths: frozenset[str]) -> dict[str, str]:
     """``unverifiable`` without the programs the project vouched for."""
     return {real: why for real, why in unverifiable.items()
-            if not (why.startswith(REASON) and relative(real) in paths)}
+            if not (why.startswith(REASON) and placed(real, relative) in paths)}

@@ -269,9 +269,17 @@ def target_outcome(verdict: Mapping[str, Any]) -> TargetOutcome:
     reasons += [str(p.get("message") or p.get("kind")) for p in problems
                 if p.get("kind") != TARGET_KIND]
     tiers = verdict.get("tiers")
+    # a tier the run was asked for by name (``--pyramid-tier``: the verify tier) must have
+    # run: one without tests verified nothing (hostile case 177). Without a selection every
+    # tier is "selected", and only those with tests count, as before
+    asked = run.get("selected_tiers") if isinstance(run, Mapping) else None
+    named = set(asked) if isinstance(asked, list) else set()
+    if isinstance(tiers, Mapping) and named >= set(tiers):
+        named = set()
     selected = {name: entry for name, entry in (tiers.items() if isinstance(tiers, Mapping)
                                                  else ()) if isinstance(entry, Mapping)
-                and entry.get("selected") and (entry.get("required") or _count(entry))}
+                and entry.get("selected")
+                and (name in named or entry.get("required") or _count(entry))}
     if not selected:
         reasons.append("no selected tier has tests")
     reasons += [f"selected tier {name} did not run ({why_not_ran(entry)})"

@@ -5,12 +5,12 @@ history is appended (``--pyramid-history`` / ``pyramid report --history``): noth
 to the per-test hot path. One row per attempt: run id, node id, tier, attempt number, outcome
 (``pass``/``fail``) and duration; and one row per node id ever appended (the tests table:
 which tests are new to the ledger, read at start-up without a scan of every attempt). A
-record's ``reruns`` are its failed attempts before the last (pytest-rerunfailures reruns
-only a failure); the results file keeps the phase times of the last attempt only, so earlier
-attempts have no duration. An arriving test's repeats (run/arrival.py) are attempts before
-the logged run's, as the issue counts in-run reruns.
-A retried CI shard is a run of
-the same tree digest, so its attempts meet the first try's in the contradiction rule.
+record's attempts are read by ``flakes.attempts_of``, in the order they ran: a retried CI
+shard's replaced tries (the merge keeps them, ``run/summary.py: retried_attempts``), an
+arriving test's repeats (run/arrival.py; no durations), the in-run reruns
+(pytest-rerunfailures), then the last. A results file of version 1 has no per-attempt
+record: its ``reruns`` are failed attempts of unknown duration. A retried CI shard is a run
+of the same tree digest, so its tries meet in the contradiction rule.
 
 The table names and the rule for a test new to the ledger are the run stage's
 (``run/arrival.py``: the repeater reads which tests the ledger holds, before any test runs).
@@ -62,37 +62,35 @@ CREATE TABLE IF NOT EXISTS {_TESTS} (
 
 def run_of(verdict: Mapping[str, Any], records: Sequence[ResultRecord]) -> LedgerRun:
     """The ledger's view of one run: its identity and every record's attempts."""
+    return _run_and_durations(verdict, records)[0]
+
+
+def _run_and_durations(
+    verdict: Mapping[str, Any], records: Sequence[ResultRecord]
+) -> tuple[LedgerRun, dict[str, tuple[float | None, ...]]]:
     tree = verdict.get("tree") or {}
     digest = tree.get("digest") if isinstance(tree, dict) else None
     branch = verdict.get("branch")
-    return LedgerRun(
+    tests: dict[str, tuple[str, tuple[str, ...]]] = {}
+    durations: dict[str, tuple[float | None, ...]] = {}
+    for entry in records:
+        attempts = attempts_of(entry)
+        tests[entry["nodeid"]] = (entry["tier"], tuple(kind for kind, _ in attempts))
+        durations[entry["nodeid"]] = tuple(seconds for _, seconds in attempts)
+    run = LedgerRun(
         run_id=run_key(verdict),
         tree=digest if isinstance(digest, str) and digest else None,
         branch=branch if isinstance(branch, str) and branch else None,
-        tests={r["nodeid"]: (r["tier"], attempts_of(r["outcome"], r.get("reruns", 0),
-                                                     _arrival(r)))
-               for r in records},
+        tests=tests,
     )
-
-
-def _arrival(entry: ResultRecord) -> Mapping[str, int] | None:
-    """An arriving test's repeats count as attempts (issue: in-run repeats are attempts)."""
-    value = entry.get("arrival")
-    return None if value is None else {"repeats": value["repeats"], "failed": value["failed"]}
-
-
-def _duration(entry: ResultRecord) -> float:
-    return round(entry.get("setup_s", 0.0) + entry.get("call_s", 0.0)
-                 + entry.get("teardown_s", 0.0), 6)
+    return run, durations
 
 
 def append_run(path: Path, verdict: Mapping[str, Any], records: Sequence[ResultRecord]) -> None:
     """Add the run's attempts, replacing any rows the same run id already has."""
-    run = run_of(verdict, records)
-    durations = {r["nodeid"]: _duration(r) for r in records}
+    run, durations = _run_and_durations(verdict, records)
     rows = [
-        (run.run_id, nodeid, tier, number, outcome,
-         durations[nodeid] if number == len(attempts) else None)
+        (run.run_id, nodeid, tier, number, outcome, durations[nodeid][number - 1])
         for nodeid, (tier, attempts) in run.tests.items()
         for number, outcome in enumerate(attempts, start=1)
     ]

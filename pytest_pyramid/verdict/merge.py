@@ -7,7 +7,9 @@ run, shards that overlap (one that ran everything included), a copy of a partial
 twice, or shards whose tests do not add up to the selection. What is merely missing (a
 shard that never wrote its partial, or died) makes the verdict ``incomplete`` and names it.
 The same shard twice is a CI retry: the later attempt counts, the shard is listed as
-retried, and a test whose outcome changed between attempts counts as flaky.
+retried, and each test keeps the replaced tries' attempts as its earlier attempts, in the
+order they ran (``run/summary.py: retried_attempts``): a test that failed in a replaced try
+and passed in the one that counts is flaky, and the flake ledger sees every attempt.
 
 Then the shards' records are folded into one :class:`~pytest_pyramid.run.summary.RunSummary`
 (the same fold an unsharded run ends with), the gate engine and the coverage gates judge
@@ -27,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.errors import PyramidError, VerdictError
 from pytest_pyramid.run.shard import selection_digest
-from pytest_pyramid.run.summary import MetricSample, RunSummary, TestOutcome, TierStats
+from pytest_pyramid.run.summary import (
+    MetricSample,
+    RunSummary,
+    TestOutcome,
+    TierStats,
+    earlier_attempts,
+    failed_attempts,
+    retried_attempts,
+)
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.records import arrival_from
 
@@ -128,7 +138,7 @@ class ShardSet:
     #: shards whose (last) attempt did not finish
     unfinished: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    #: node id -> outcomes of its earlier attempts that differ from the one that counts
+    #: node id -> outcomes of its earlier tries that differ from the one that counts
     changed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -271,7 +281,8 @@ def check_project(shard_set: ShardSet, project: str | None, configuration: Path)
 
 
 def _compare_attempts(chosen: Partial, earlier: list[Partial], shard_set: ShardSet) -> None:
-    """A retry must be the same shard of the same split; outcomes that changed are flaky."""
+    """A retry must be the same shard of the same split; the tests whose outcome changed are
+    listed (``shards.changed_outcome``; each try's attempts are kept by the fold)."""
     if not chosen.finished:
         return
     mine = sorted(chosen.nodeids())
@@ -288,6 +299,13 @@ def _compare_attempts(chosen: Partial, earlier: list[Partial], shard_set: ShardS
             now = outcomes.get(entry["nodeid"])
             if now is not None and now != entry["outcome"]:
                 shard_set.changed.setdefault(entry["nodeid"], []).append(entry["outcome"])
+
+
+def _replaced_tries(tries: list[Partial]) -> list[dict[str, Any]]:
+    """Each replaced try of a shard, in the order they ran: node id -> its record (an
+    unfinished try reported none). Their attempts come before the counted try's."""
+    return [{entry["nodeid"]: entry for entry in attempt.data["tests"]}
+            if attempt.finished else {} for attempt in sorted(tries, key=lambda p: p.when)]
 
 
 def _check_disjoint(shard_set: ShardSet) -> None:
@@ -399,6 +417,7 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
                 stats.offer_slow(slow["nodeid"], float(slow["duration_s"]))
         outcomes = run.outcomes
         mine: set[str] = set()
+        replaced = _replaced_tries(shard_set.retried.get(partial.index, []))
         for entry in partial.data["tests"]:  # 50,000 records: the loop is kept lean
             nodeid, tier, outcome = entry["nodeid"], entry["tier"], entry["outcome"]
             finished_test = outcome != "unfinished"
@@ -406,19 +425,18 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
             if nodeid in mine:  # items sharing a node id in this shard: each counts once
                 run.repeated.append(outcomes[nodeid])
             mine.add(nodeid)
+            earlier = (retried_attempts([t.get(nodeid) for t in replaced], entry) if replaced
+                       else earlier_attempts(entry) if "reruns" in entry
+                       or "earlier_attempts" in entry else ())
             outcomes[nodeid] = TestOutcome(
                 nodeid, tier, outcome if finished_test else "passed", setup + call + teardown,
-                entry.get("reruns", 0), finished_test, setup, call, teardown, 0.0, 0.0,
+                failed_attempts(earlier), finished_test, setup, call, teardown, 0.0, 0.0,
                 entry.get("message", ""),
-                arrival_from(entry) if "arrival" in entry else None,
+                arrival_from(entry) if "arrival" in entry else None, earlier,
             )
             assigned[tier] += 1
         for entry in partial.data["not_reported"]:
             assigned[entry["tier"]] += 1
-    for nodeid, earlier in shard_set.changed.items():
-        test = run.outcomes.get(nodeid)
-        if test is not None:  # another attempt ended otherwise: a rerun that changed outcome
-            test.reruns += len(earlier)
     Aggregator(run).finish()
     if reference is not None and (shard_set.missing or shard_set.unfinished):
         for tier, count in reference.data["selection"]["tiers"].items():
@@ -612,6 +630,7 @@ def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,
     again by the writer's function (``run/loaded.py: foreign_problems``), with the merge's
     ``source_paths`` and checkout."""
     from pytest_pyramid.run.imported import CodeFacts, CodeSeen
+    from pytest_pyramid.run.unfollowed import placed
 
     if toplevel is None:
         return None, []
@@ -629,7 +648,7 @@ def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,
                              "one): the code it ran is not named"})
             continue
         union.absorb({"files": {os.path.join(root, str(k)): str(v) for k, v in files.items()},
-                      "unverifiable": {os.path.join(root, str(k)): str(v)
+                      "unverifiable": {placed(str(k), lambda p: os.path.join(root, p)): str(v)
                                        for k, v in unverifiable.items()}})
         unlisted = _unlisted_test_files(partial, files, root, project_dir)
         if unlisted:

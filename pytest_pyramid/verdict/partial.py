@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.run.arrival import arrival_problem
-from pytest_pyramid.run.summary import recorded_limit
+from pytest_pyramid.run.summary import attempts_problem, recorded_limit
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import records
 from pytest_pyramid.verdict.run_identity import run_identity
@@ -155,10 +155,12 @@ def code_facts(seen: CodeSeen | None, toplevel: str | None,
     nothing was recorded."""
     if seen is None or toplevel is None:
         return None
+    from pytest_pyramid.run.unfollowed import placed
+
     root = os.path.realpath(toplevel)
 
-    def rel(path: str) -> str:
-        return os.path.relpath(path, root).replace(os.sep, "/")
+    def rel(path: str) -> str:  # a key naming no file (a shell's stdin) is kept as it is
+        return placed(path, lambda p: os.path.relpath(p, root).replace(os.sep, "/"))
 
     facts: dict[str, Any] = {
         "files": {rel(path): blob for path, blob in sorted(seen.files.items())},
@@ -407,6 +409,8 @@ def _clean_record(entry: object) -> bool:
         and ("reruns" not in e or (type(e["reruns"]) is int and 0 <= e["reruns"] < _MAX_INT))
         and ("message" not in e or type(e["message"]) is str)
         and ("arrival" not in e or arrival_problem(e["arrival"], record=True) is None)
+        and ("earlier_attempts" not in e
+             or attempts_problem(e["earlier_attempts"], e.get("reruns", 0)) is None)
     )
 
 
@@ -426,6 +430,10 @@ def _record_problem(entry: object) -> str | None:
         return "reruns must be a whole number >= 0"
     if type(entry.get("message", "")) is not str:
         return "message must be a string"
+    if "earlier_attempts" in entry:
+        problem = attempts_problem(entry["earlier_attempts"], reruns)
+        if problem:
+            return problem
     if "arrival" in entry:
         return arrival_problem(entry["arrival"], record=True)
     return None

@@ -2,7 +2,9 @@
 next to the verdict, CI shard partials, and the reports built from them.
 
 A record holds what a person or a merge needs about one test and no more: the node id as
-pytest names it, the tier, the final outcome, the phase durations, reruns, and a capped
+pytest names it, the tier, the final outcome, the last attempt's phase durations, the
+attempts before the last (in-run reruns, a retried shard's tries: each with its outcome,
+duration and where it ran) with the count of those that failed (``reruns``), and a capped
 message for anything but a pass. The same function turns a ``RunSummary`` into records
 everywhere, so a shard's partial and an unsharded run describe a test identically.
 """
@@ -17,13 +19,18 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from pytest_pyramid.run.arrival import Arrival
-    from pytest_pyramid.run.summary import RunSummary, TestOutcome
+    from pytest_pyramid.run.summary import Attempt, RunSummary, TestOutcome
 
 
-class ArrivalRecord(TypedDict):
+class _ArrivalCounts(TypedDict):
     repeats: int
     failed: int
     skipped: int
+
+
+class ArrivalRecord(_ArrivalCounts, total=False):
+    #: why it arrived (run/arrival.py's reasons); absent in a record from before them
+    why: list[str]
 
 
 class ResultRecord(TypedDict, total=False):
@@ -33,7 +40,11 @@ class ResultRecord(TypedDict, total=False):
     setup_s: float
     call_s: float
     teardown_s: float
+    #: its failed attempts before the last (``earlier_attempts``' failures)
     reruns: int
+    #: its attempts before the last, oldest first: in-run reruns, a retried shard's tries
+    #: (results version 2; absent: none)
+    earlier_attempts: list[Attempt]
     #: a test that arrived with the change (run/arrival.py): its repeats before the logged run
     arrival: ArrivalRecord
     #: an unfinished test (started, never ended) is listed with outcome "unfinished"
@@ -51,9 +62,13 @@ def record(test: TestOutcome) -> ResultRecord:
     }
     if test.reruns:
         entry["reruns"] = test.reruns
+    if test.earlier:
+        entry["earlier_attempts"] = list(test.earlier)
     if test.arrival is not None:
         entry["arrival"] = {"repeats": test.arrival.repeats, "failed": test.arrival.failed,
                             "skipped": test.arrival.skipped}
+        if test.arrival.why:
+            entry["arrival"]["why"] = list(test.arrival.why)
     if test.message:
         entry["message"] = test.message
     return entry

@@ -3,7 +3,8 @@
 Valid against the CTRF schema vendored beside this module (``ctrf.schema.json``, spec
 0.0.0, from the ``ctrf`` reference package). Unlike reporters that fold a parametrized test
 into one entry with "retries", every case is its own test, named by its full node id; the
-tier is the test's ``type``; reruns are ``retries``/``retryAttempts`` and ``flaky``; the
+tier is the test's ``type``; the attempts before the last (reruns, a retried shard's tries)
+are ``retries``/``retryAttempts`` and ``flaky``; the
 verdict's decision and gates ride in ``extra.pyramid``.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.run.summary import earlier_attempts, failed_attempts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -79,15 +82,24 @@ def test_entry(entry: ResultRecord) -> dict[str, Any]:
     if message:
         test["message"] = _headline(message)
         test["trace"] = message
-    reruns = entry.get("reruns", 0)
-    if reruns:
-        test["retries"] = reruns
-        # pytest-rerunfailures reruns a failed attempt: each one before the last failed
-        test["retryAttempts"] = [
-            {"attempt": number, "status": "failed"} for number in range(1, reruns + 1)
-        ]
-        test["flaky"] = outcome == "passed"
+    if "earlier_attempts" in entry or entry.get("reruns"):
+        _retries(test, entry)
     return test
+
+
+def _retries(test: dict[str, Any], entry: ResultRecord) -> None:
+    """CTRF's ordered attempts before the final one: in-run reruns and a retried shard's
+    tries, each with its own status and time (a results file of version 1: its reruns, each
+    a failure of unknown time); flaky when one failed and the last passed."""
+    earlier = earlier_attempts(entry)
+    test["retries"] = len(earlier)
+    test["retryAttempts"] = [
+        {"attempt": number, "status": STATUS.get(attempt["outcome"], "other"),
+         **({"duration": round(attempt["duration_s"] * 1000)} if "duration_s" in attempt
+            else {})}
+        for number, attempt in enumerate(earlier, start=1)
+    ]
+    test["flaky"] = entry["outcome"] == "passed" and failed_attempts(earlier) > 0
 
 
 def _ledger_extra(tests: list[dict[str, Any]], standing: object) -> None:

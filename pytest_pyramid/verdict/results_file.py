@@ -3,7 +3,10 @@
 The verdict stays small (counts, gates, the slowest few tests); what every test did lives in
 one compact JSON file beside it, built from :func:`pytest_pyramid.verdict.records.records`:
 
-    {"format": "pytest-pyramid-results", "version": 1, "tests": [<record>, ...]}
+    {"format": "pytest-pyramid-results", "version": 2, "tests": [<record>, ...]}
+
+Version 2 added each record's ``earlier_attempts`` (its attempts before the last); a
+version 1 file is still read: its ``reruns`` stand for that many failed attempts.
 
 The verdict names it by path (relative to the verdict's folder, so both travel together as
 CI artifacts) and by the sha256 of its bytes, so a report never renders a results file that
@@ -21,6 +24,7 @@ from pytest_pyramid._files import write_bytes_atomic
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.gates.wording import count as plural
 from pytest_pyramid.run.arrival import arrival_problem
+from pytest_pyramid.run.summary import attempts_problem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -30,7 +34,9 @@ if TYPE_CHECKING:
     from pytest_pyramid.verdict.records import ResultRecord
 
 FORMAT = "pytest-pyramid-results"
-VERSION = 1
+VERSION = 2
+#: the versions this pytest-pyramid reads (1: before ``earlier_attempts``)
+READS = frozenset({1, VERSION})
 #: outcomes a record can carry (``unfinished``: started, never ended)
 OUTCOMES = frozenset(
     {"passed", "failed", "error", "skipped", "xfailed", "xpassed", "unfinished"}
@@ -121,9 +127,10 @@ def parse_results(raw: bytes, source: str) -> list[ResultRecord]:
         raise VerdictError(f"{source}: not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise VerdictError(f"{source}: not a pytest-pyramid results file")
-    if data.get("version") != VERSION:
-        raise VerdictError(f"{source}: results format version {data.get('version')!r} "
-                           f"(this pytest-pyramid reads {VERSION})")
+    version = data.get("version")
+    if type(version) is not int or version not in READS:
+        raise VerdictError(f"{source}: results format version {version!r} "
+                           f"(this pytest-pyramid reads {', '.join(map(str, sorted(READS)))})")
     tests = data.get("tests")
     if not isinstance(tests, list):
         raise VerdictError(f"{source}: 'tests' is not a list")
@@ -163,6 +170,10 @@ def _record_problem(entry: object) -> str | None:
         return "reruns must be a whole number >= 0"
     if "arrival" in entry:
         problem = arrival_problem(entry["arrival"], record=True)
+        if problem:
+            return problem
+    if "earlier_attempts" in entry:
+        problem = attempts_problem(entry["earlier_attempts"], reruns)
         if problem:
             return problem
     message = entry.get("message")

@@ -16,7 +16,6 @@ reading of the verdict, its signature or its keys.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -240,7 +239,8 @@ def signature_problem(
     if not policy.trusted_keys:
         if policy.require_signature:
             return ("a signature is required but no trusted public key is pinned outside the "
-                    "tree being judged (--trusted-key, PYRAMID_TRUSTED_KEYS)")
+                    "tree being judged (/etc/pyramid/trusted_keys, the deploy account's "
+                    "~/.config/pyramid/trusted_keys, --trusted-key)")
         return None
     from pytest_pyramid.verdict.signing import SignatureError, verify_verdict
 
@@ -446,44 +446,3 @@ def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:
         return trusted_keyring(sources, origin=origin)
     except SignatureError as exc:
         raise TrustError(str(exc)) from None
-
-
-#: trusted public keys pinned on the host, separated by the path separator (PEM files or hex)
-PINNED_KEYS_ENV = "PYRAMID_TRUSTED_KEYS"
-
-
-def pinned_key_files(environ: Mapping[str, str] | None = None) -> list[Path]:
-    env = os.environ if environ is None else environ
-    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return [config_home / "pyramid" / "trusted_keys", Path("/etc/pyramid/trusted_keys")]
-
-
-def pinned_key_sources(
-    cli: Sequence[str] = (), environ: Mapping[str, str] | None = None
-) -> tuple[list[str], str]:
-    """Trusted keys pinned outside the tree being judged, and where they came from.
-
-    A tree cannot vouch for its own signer: keys listed in the checked repository's own
-    ``[tool.pyramid.deploy] trusted_keys`` could have been added by the very commit that is
-    judged. The command line wins, then ``PYRAMID_TRUSTED_KEYS``, then the first key file
-    found (``$XDG_CONFIG_HOME/pyramid/trusted_keys``, ``/etc/pyramid/trusted_keys``; one
-    PEM file path or 64-hex key per line, ``#`` comments).
-    """
-    if cli:
-        return list(cli), "--trusted-key"
-    env = os.environ if environ is None else environ
-    value = env.get(PINNED_KEYS_ENV, "").strip()
-    if value:
-        return [part for part in value.split(os.pathsep) if part.strip()], PINNED_KEYS_ENV
-    for path in pinned_key_files(env):
-        try:
-            lines = path.read_text("utf-8").splitlines()
-        except OSError:
-            continue
-        sources = [
-            line.strip() if len(line.strip()) == 64 else str(path.parent / line.strip())
-            for line in lines
-            if line.strip() and not line.lstrip().startswith("#")
-        ]
-        return sources, str(path)
-    return [], ""

@@ -377,7 +377,9 @@ class VerdictWriter:
 
     def _project(self, git: GitInfo) -> str | None:
         """The project this run speaks for: its configuration's folder in the repository."""
-        return project_folder(git.toplevel, Path(self.settings.source).resolve().parent)
+        from pytest_pyramid.project import configured_folder
+
+        return project_folder(git.toplevel, configured_folder(self.settings.source))
 
     def _tree_problem(self, start: GitInfo) -> Problem | None:
         """Files that existed when the run started and changed or vanished during it."""

@@ -84,3 +84,20 @@ fake_venv() {  # fake_venv DIR -> DIR/bin/python, DIR/bin/pytest; site-packages 
   echo "import site; site.addsitedir('$base')" > "$SP/zz_tool_env.pth"
   printf '#!%s\nimport sys, pytest\nsys.exit(pytest.console_main())\n' "$1/bin/python" > "$1/bin/pytest"; chmod +x "$1/bin/pytest"
 }
+# round 6: one project, several rows; each row replaces tests/integration/test_row.py (the body on
+# stdin), commits it and runs pytest; prints the row's decision and first problem; BROKEN_ROWS
+# gathers the rows that gave `ready` (the caller decides what ready means for its rows)
+BROKEN_ROWS=""
+row() {  # row LABEL [pytest args...] <<'X' ... X
+  local label=$1; shift
+  w tests/integration/test_row.py; commit "row $label"
+  "$PY" -m pytest -q -p no:cacheprovider "$@" > "$W/pytest-$label.out" 2>&1; local e=$?
+  local d; d=$(decision)
+  local p; p=$("$PY" -c 'import json,sys
+try: v=json.load(open("pyramid-verdict.json"))
+except Exception: sys.exit()
+ps=v.get("completeness") or []
+print((ps[0].get("kind","")+": "+ps[0].get("message","")[:150]) if ps else "-")' 2>/dev/null)
+  echo "row $label: pytest exit=$e decision=$d | $(tail -1 "$W/pytest-$label.out" | cut -c1-80) | $p"
+  [ "$d" = ready ] && BROKEN_ROWS="$BROKEN_ROWS $label"
+}

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import pytest
 
+from pytest_pyramid.project import configured_folder
 from pytest_pyramid.run.facts import FactsRecord, register_facts
 from pytest_pyramid.run.stash import SETTINGS_KEY
 from pytest_pyramid.toolkits.services.providers import (
@@ -83,7 +84,7 @@ def services_settings(config: pytest.Config) -> ServicesSettings:
     table = settings.raw.get("services", {})
     try:
         return parse_services(table, settings.tier_names, settings.source,
-                              Path(settings.source).resolve().parent)
+                              configured_folder(settings.source))
     except ServicesConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None
 

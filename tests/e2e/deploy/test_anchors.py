@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.deploy.trust_record import read_record, record_path
+from tests.support.deploy import host
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,8 +26,6 @@ def keys(tmp_path: Path, project: Project) -> Path:
     folder.mkdir()
     for name in ("ci", "mallory"):
         assert project.run("keygen", str(folder / name)).returncode == 0
-    # the host's own configuration must not leak into these runs
-    project.env["XDG_CONFIG_HOME"] = str(tmp_path / "host-config")
     return folder
 
 
@@ -113,16 +113,17 @@ def test_a_lost_record_in_a_folder_that_served_is_refused_not_retrusted(
         assert "served before" in refused.stdout
 
     # Pinned on the host: the anchors come from there, and a signature becomes required.
-    project.env["PYRAMID_TRUSTED_KEYS"] = str(keys / "ci.pub")
+    pinned = host.pin(host.folder(project.root), f"{keys / 'ci.pub'}\n", "trusted_keys")
     project.verdict_path.with_name(project.verdict_path.name + ".intoto.jsonl").unlink()
     pinned_unsigned = project.run("deploy")
     assert pinned_unsigned.returncode == 1, pinned_unsigned.stdout
     assert "the verdict is not signed, and a signature is required" in pinned_unsigned.stdout
-    del project.env["PYRAMID_TRUSTED_KEYS"]
+    pinned.unlink()
 
     # A person decides to trust this checkout again: said loudly, recorded, the broken
     # record kept aside for people to read.
     project.write_verdict(v1)  # v1 serves already: the deploy is a quick no-op after its gate
+    sign(project, keys / "ci.key")  # v1's own table (the deploy's) requires a signature
     again = project.run("deploy", "--commit", v1, "--trust-first-checkout")
     assert again.returncode == 0, again.stdout
     assert "already the stable version" in again.stdout
@@ -132,7 +133,7 @@ def test_a_lost_record_in_a_folder_that_served_is_refused_not_retrusted(
     record = read_record(project.work_dir)
     assert record.problem is None
     assert record.latest is not None
-    assert not record.latest.anchors.require_signature
+    assert record.latest.anchors.require_signature  # v1's own table, the one deployed
 
 
 def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
@@ -144,22 +145,20 @@ def test_host_deploy_config_anchors_approvers_and_refuses_a_self_approval(
     keydir.mkdir()
     for name in ("alice", "mallory", "carol"):
         assert repo.run("keygen", str(keydir / name)).returncode == 0
-    host = tmp_path / "host" / "pyramid"
-    host.mkdir(parents=True)
-    (host / "deploy.toml").write_text(
-        f'[approvers]\nalice = {{ key = "{keydir / "alice.pub"}", roles = ["lead"] }}\n'
-        f'[deployers]\ncarol = {{ key = "{keydir / "carol.pub"}" }}\n')
-    repo.env["XDG_CONFIG_HOME"] = str(tmp_path / "host")
+    host.pin(host.folder(repo.root),
+             f'[approvers]\nalice = {{ key = "{keydir / "alice.pub"}", roles = ["lead"] }}\n'
+             f'[deployers]\ncarol = {{ key = "{keydir / "carol.pub"}" }}\n')
     risk = {"level": "high", "score": 7.0, "factors": [{"id": "migration", "weight": 3.0}],
             "required_approvals": 1, "approver_roles": ["lead"]}
-    repo.commit("v1", decision="needs_approval", risk=risk)
     repo.write_config(approvers={"mallory": {"key": str(keydir / "mallory.pub"),
                                              "roles": ["lead"]}})
+    repo.commit("v1", decision="needs_approval", risk=risk)
     approval = tmp_path / "mallory.approval"
-    repo.env["XDG_CONFIG_HOME"] = str(tmp_path / "mallorys-machine")  # where her key is known
-    signed = repo.run("approve", "--key", str(keydir / "mallory.key"), "-o", str(approval))
+    signed = subprocess.run(  # on her own machine (no host pins), where her key is known
+        host.argv(tmp_path / "mallorys-machine", "approve", "--key",
+                  str(keydir / "mallory.key"), "-o", str(approval)),
+        cwd=repo.root, env=repo.environ(), capture_output=True, text=True, check=False)
     assert signed.returncode == 0, signed.stderr
-    repo.env["XDG_CONFIG_HOME"] = str(tmp_path / "host")
     result = repo.run("deploy", "--dry-run", "--deployer-key", str(keydir / "carol.key"),
                       "--approval", str(approval))
     assert result.returncode == 2, result.stdout
@@ -186,8 +185,10 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     """Key rotation: the anchors after a deployment are its commit's own (read from git, key
     files included), appended to the record from the history; require_signature never goes
     down; a checkout's uncommitted keys never count."""
+    from dataclasses import replace
+
     from pytest_pyramid.cli import main
-    from pytest_pyramid.deploy.anchors import anchors_for_deploy, record_first_use
+    from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy, record_first_use
     from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.deploy.history import History
     from tests.support.deploy.helpers import git
@@ -210,7 +211,7 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     first = configure("ci.pub", True)
     config = load_config(root / "pyproject.toml", cwd=root)
     history = History(config.history_path)
-    tofu = anchors_for_deploy(config, history, environ={})
+    tofu = anchors_for_deploy(config, history, environ={}, roots=())
     assert tofu.first_use is not None
     assert record_first_use(config, tofu, first) is None
     row = history.start(commit=first, commit_time=None, strategy="canary", dry_run=False,
@@ -223,11 +224,26 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     (root / "pyproject.toml").write_text('[tool.pyramid.deploy]\ntrusted_keys = ["mallory.pub"]\n')
     config = load_config(root / "pyproject.toml", cwd=root)
 
-    anchors = anchors_for_deploy(config, history, environ={})
+    anchors = anchors_for_deploy(config, history, environ={}, roots=())
     assert anchors.trusted_keys == ((root / "ci-2027.pub").read_text(),)
     assert anchors.require_signature
     assert any("do not count" in note for note in anchors.notes)
     record = read_record(config.work_dir)
     assert [e.deployment_id for e in record.entries] == [0, 1, 2]
-    assert anchors_for_deploy(config, history, environ={}).trusted_keys == anchors.trusted_keys
+    again = anchors_for_deploy(config, history, environ={}, roots=())
+    assert again.trusted_keys == anchors.trusted_keys
     assert len(read_record(config.work_dir).entries) == 3  # caught up once, not again
+
+    # 166: a fresh --work-dir takes the target's record, never the checkout on first use
+    fresh = replace(config, work_dir=tmp_path / "fresh")
+    moved = anchors_for_deploy(fresh, None, environ={}, roots=())
+    assert moved.trusted_keys == ((root / "ci-2027.pub").read_text(),)  # not mallory's
+    assert moved.require_signature
+    assert moved.first_use is not None  # recorded in the fresh folder once it deploys
+    assert moved.origin.startswith(f"the configured work folder's anchors record "
+                                   f"({record_path(config.work_dir)})")
+    tofu = anchors_for_deploy(fresh, None, environ={}, roots=(), trust_first_checkout=True)
+    assert tofu.trusted_keys == ((root / "mallory.pub").read_text(),)  # a person said so
+    record_path(config.work_dir).write_text("{not a record\n")
+    with pytest.raises(AnchorsRefused, match="trust on first use is refused while a record"):
+        anchors_for_deploy(fresh, None, environ={}, roots=())

@@ -11,7 +11,7 @@ nothing asserts how long anything took.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid.deploy.processes import open_files
 from tests.e2e.deploy.test_faults import assert_failures_before, finish, restore_figures, rows, when
@@ -39,11 +39,13 @@ def rotate(log: Path) -> None:
     log.write_text("")
 
 
-def held_at_50(project: Project, message: str, *extra: str) -> None:
-    """v2 committed; its rollout will sit at 50% (far more measurements than it gets)."""
+def held_at_50(project: Project, message: str, **settings: str) -> None:
+    """v2 committed with its settings; its rollout will sit at 50% (far more measurements
+    than it gets)."""
+    held: dict[str, Any] = {"steps": [50, 100], "interval": "0.5s", "measurements": 100_000,
+                            "inconclusive_limit": 100_000, "progress_deadline": "10m"}
+    project.write_config(**{**held, **settings})
     project.commit(message)
-    project.write_config(steps=[50, 100], interval="0.5s", measurements=100_000,
-                         inconclusive_limit=100_000, progress_deadline="10m")
 
 
 def test_blind_analysis_pauses_then_rolls_back_a_release_it_cannot_see(
@@ -51,8 +53,7 @@ def test_blind_analysis_pauses_then_rolls_back_a_release_it_cannot_see(
 ) -> None:
     project, first = deployed
     trigger = tmp_path / "fail-now"
-    held_at_50(project, "v2-breaks-unseen")
-    project.write_config(blind_timeout="2s")
+    held_at_50(project, "v2-breaks-unseen", blind_timeout="2s")
     with Clients(project.url) as clients:
         clients.wait_for(30)
         deploy = project.popen("deploy", "--command",
@@ -120,8 +121,8 @@ def test_a_log_rotated_in_a_step_is_reopened_and_the_release_judged_on_it(
     both paths stay empty: no request seen, so nothing judged until the progress deadline)."""
     project, first = deployed
     trigger = tmp_path / "fail-now"
-    held_at_50(project, "v2-breaks-after-the-rotation")
-    project.write_config(blind_timeout="1m", progress_deadline="30s")
+    held_at_50(project, "v2-breaks-after-the-rotation", blind_timeout="1m",
+               progress_deadline="30s")
     with Clients(project.url) as clients:
         clients.wait_for(30)
         deploy = project.popen("deploy", "--command",

@@ -70,8 +70,8 @@ def test_a_real_clock_step_mid_rollout_changes_no_decision(
     first = project.commit("v1")
     assert project.run("deploy").returncode == 0
     before = history_row(project, 1)
-    project.commit("v2")
     project.write_config(interval="0.5s", inconclusive_limit=100_000, lease_timeout="2s")
+    project.commit("v2")
     deploy = project.popen("deploy")  # no traffic: it waits at 5%, watched
     project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5, 90)
     step_clock(offset, to, project)

@@ -101,11 +101,11 @@ def test_schema_invalid_or_missing_verdict_is_refused(repo: Project) -> None:
 
 
 def test_the_default_verdict_is_the_plugins_setting(repo: Project) -> None:
+    repo.write_config(pyramid={"verdict": "out/v.json"})
     sha = repo.commit("v1")
+    assert repo.run("deploy", "--dry-run").returncode == 1  # out/v.json is not there yet
     (repo.root / "out").mkdir()
     repo.verdict_path.rename(repo.root / "out" / "v.json")
-    assert repo.run("deploy", "--dry-run").returncode == 1  # pyramid-verdict.json is gone
-    repo.write_config(pyramid={"verdict": "out/v.json"})
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 0, result.stdout
     assert sha[:12] in result.stdout
@@ -122,8 +122,8 @@ def keydir(tmp_path: Path, repo: Project) -> Path:
 
 
 def test_require_signature_refuses_an_unsigned_verdict(repo: Project, keydir: Path) -> None:
-    repo.commit("v1")
     repo.write_config(require_signature=True, trusted_keys=[str(keydir / "ci.pub")])
+    repo.commit("v1")
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 1
     assert "the verdict is not signed, and a signature is required" in result.stdout
@@ -136,10 +136,8 @@ def test_a_pyramid_toml_projects_deploy_settings_count(repo: Project, keydir: Pa
     repo.write_config(require_signature=True, trusted_keys=[str(keydir / "ci.pub")])
     text = (repo.root / "pyproject.toml").read_text()
     (repo.root / "pyproject.toml").unlink()
-    (repo.root / "pyramid.toml").write_text(
+    (repo.root / "pyramid.toml").write_text(  # tracked: the deploy reads the commit's
         text.replace("[tool.pyramid]\n", "").replace("[tool.pyramid.deploy]", "[deploy]"))
-    with (repo.root / ".gitignore").open("a") as handle:
-        handle.write("pyramid.toml\n")
     repo.commit("v1")
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -160,9 +158,9 @@ def test_a_pyramid_toml_projects_deploy_settings_count(repo: Project, keydir: Pa
 def test_verdict_signatures_by_trusted_keys(
     repo: Project, keydir: Path, signer: str, trusted: list[str], allowed: bool, reason: str
 ) -> None:
-    repo.commit("v1")
     repo.write_config(require_signature=True,
                       trusted_keys=[str(keydir / f"{k}.pub") for k in trusted])
+    repo.commit("v1")
     signed = repo.run("attest", str(repo.verdict_path), "--key", str(keydir / f"{signer}.key"))
     assert signed.returncode == 0, signed.stderr
     result = repo.run("deploy", "--dry-run")
@@ -171,8 +169,8 @@ def test_verdict_signatures_by_trusted_keys(
 
 
 def test_a_verdict_edited_after_signing_is_refused(repo: Project, keydir: Path) -> None:
-    repo.commit("v1")
     repo.write_config(trusted_keys=[str(keydir / "ci.pub")])  # signature checked when present
+    repo.commit("v1")
     assert repo.run("attest", str(repo.verdict_path), "--key",
                     str(keydir / "ci.key")).returncode == 0
     data = json.loads(repo.verdict_path.read_text())
@@ -194,9 +192,9 @@ def approvers(keydir: Path) -> dict[str, object]:
 def test_needs_approval_counts_signed_approvals_by_distinct_people(
     repo: Project, keydir: Path
 ) -> None:
-    repo.commit("v1", decision="needs_approval", risk=RISK)
     repo.write_config(approvers=approvers(keydir),
                       deployers={"carol": {"key": str(keydir / "carol.pub")}})
+    repo.commit("v1", decision="needs_approval", risk=RISK)
     deployer = ("--deployer-key", str(keydir / "carol.key"))
     no_identity = repo.run("deploy", "--dry-run")
     assert no_identity.returncode == 1
@@ -224,8 +222,8 @@ def test_needs_approval_counts_signed_approvals_by_distinct_people(
 
 
 def test_the_deployers_own_approval_never_counts(repo: Project, keydir: Path) -> None:
-    repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     repo.write_config(approvers=approvers(keydir))
+    repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     assert repo.run("approve", "--key", str(keydir / "alice.key")).returncode == 0
     as_alice = repo.run("deploy", "--dry-run", "--deployer-key", str(keydir / "alice.key"))
     assert as_alice.returncode == 2
@@ -240,8 +238,8 @@ def test_the_deployers_own_approval_never_counts(repo: Project, keydir: Path) ->
 def test_rows_written_into_the_history_by_hand_do_not_count(
     repo: Project, keydir: Path
 ) -> None:
-    sha = repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     repo.write_config(approvers=approvers(keydir))
+    sha = repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     deployer = ("--deployer-key", str(keydir / "bob.key"))
     assert repo.run("deploy", "--dry-run", *deployer).returncode == 2  # creates the history
     with sqlite3.connect(repo.work_dir / "history.sqlite") as db:
@@ -258,8 +256,8 @@ def test_rows_written_into_the_history_by_hand_do_not_count(
 
 
 def test_an_approval_file_from_another_host(repo: Project, keydir: Path, tmp_path: Path) -> None:
-    repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     repo.write_config(approvers=approvers(keydir))
+    repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     out = tmp_path / "alice.approval.json"
     assert repo.run("approve", "--key", str(keydir / "alice.key"), "-o", str(out)).returncode == 0
     result = repo.run("deploy", "--dry-run", "--deployer-key", str(keydir / "bob.key"),
@@ -276,8 +274,8 @@ def test_an_approval_envelope_verifies_with_securesystemslib(
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
     from securesystemslib.signer import SSlibKey  # type: ignore[attr-defined]
 
-    repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     repo.write_config(approvers=approvers(keydir))
+    repo.commit("v1", decision="needs_approval", risk={**RISK, "required_approvals": 1})
     out = tmp_path / "a.json"
     assert repo.run("approve", "--key", str(keydir / "alice.key"), "-o", str(out)).returncode == 0
     envelope = dsse.Envelope.from_dict(json.loads(out.read_text()))
@@ -356,8 +354,8 @@ def test_an_untrusted_verdict_is_never_approved(
 def test_bad_config_exits_3_naming_key_value_file(
     repo: Project, setting: str, value: object
 ) -> None:
-    repo.commit("v1")
     repo.write_config(**{setting: cast("Any", value)})
+    repo.commit("v1")
     result = repo.run("deploy", "--dry-run")
     assert result.returncode == 3
     assert f"{repo.root / 'pyproject.toml'}: [tool.pyramid] deploy.{setting} = " \
@@ -382,8 +380,9 @@ def test_bad_flags_exit_3(repo: Project, args: tuple[str, ...], message: str) ->
 
 
 def test_dry_run_plans_and_validates_configs_without_starting_anything(repo: Project) -> None:
+    repo.write_config(steps=[10, 40, 100])
     repo.commit("v1")
-    result = repo.run("deploy", "--dry-run", "--steps", "10,40,100")
+    result = repo.run("deploy", "--dry-run")
     assert result.returncode == 0, result.stdout
     assert "no stable version" in result.stdout
     assert result.stdout.count("config check: ok") == 1

@@ -177,8 +177,8 @@ def test_deploy_killed_mid_rollout_is_reconciled_on_restart(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    second = project.commit("v2")
     project.write_config(interval="0.5s")
+    second = project.commit("v2")
     with Load(project.url) as load:
         load.wait_for(20)
         deploy = project.popen("deploy")
@@ -209,11 +209,12 @@ def test_blue_green_switches_at_once_and_keeps_old_for_the_delay(
     deployed: tuple[Project, str],
 ) -> None:
     project, first = deployed
+    project.write_config(strategy="blue-green")  # the commit ships its strategy
     second = project.commit("v2")
     old_pid = project.state()["stable"]["pid"]
     with Load(project.url) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--strategy", "blue-green", "--scale-down-delay", "1s")
+        result = project.run("deploy", "--scale-down-delay", "1s")
         settle_on(load, second)
     assert result.returncode == 0, result.stdout
     assert "[smoke]" in result.stdout
@@ -229,10 +230,11 @@ def test_blue_green_bad_version_rolls_back_to_the_old_stack(
     deployed: tuple[Project, str], record_property: Callable[[str, object], None]
 ) -> None:
     project, first = deployed
+    project.write_config(strategy="blue-green")  # the commit ships its strategy
     project.commit("v2-bad")
     with Load(project.url) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--strategy", "blue-green", "--command",
+        result = project.run("deploy", "--command",
                              app_command("error", "--error-rate", "0.5"))
         settle_on(load, first)
     assert result.returncode == 1
@@ -248,8 +250,8 @@ def test_no_traffic_is_inconclusive_pauses_watched_then_promote(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    second = project.commit("v2")
     project.write_config(inconclusive_limit=1)
+    second = project.commit("v2")
     deploy = project.popen("deploy")  # no load at all: never a silent pass
     try:
         project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "paused")
@@ -275,8 +277,8 @@ def test_no_traffic_is_inconclusive_pauses_watched_then_promote(
 
 def test_abort_reaches_a_running_deploy(deployed: tuple[Project, str]) -> None:
     project, first = deployed
-    project.commit("v2")
     project.write_config(interval="2s")
+    project.commit("v2")
     with Load(project.url) as load:
         load.wait_for(20)
         deploy = project.popen("deploy")

@@ -105,8 +105,8 @@ def test_stop_is_refused_while_a_deploy_runs_and_force_rolls_it_back_first(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    project.commit("v2")
     project.write_config(interval="1s", inconclusive_limit=100)
+    project.commit("v2")
     deploy = project.popen("deploy")
     try:
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
@@ -140,8 +140,8 @@ def test_stop_closes_an_orphaned_paused_rollout_in_the_history(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    project.commit("v2")
     project.write_config(inconclusive_limit=1)
+    project.commit("v2")
     deploy = project.popen("deploy")  # no traffic: paused with both versions up
     project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "paused")
     lease = json.loads((project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))

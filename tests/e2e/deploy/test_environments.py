@@ -17,6 +17,7 @@ from pytest_pyramid.deploy.config import load_config
 from pytest_pyramid.deploy.environments import staged
 from pytest_pyramid.deploy.history import History, now_utc
 from pytest_pyramid.errors import ConfigError
+from tests.support.deploy.host import pin
 
 if TYPE_CHECKING:
     from tests.support.deploy.helpers import Project
@@ -213,7 +214,6 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         config = project.root / "pyproject.toml"
         config.write_text(config.read_text().replace('requires = "staging"\n', ""))
         dropped = project.commit("v2: production no longer requires staging")
-        project.env["XDG_CONFIG_HOME"] = str(project.root.parent / "host-config")
         refused = project.run("deploy", "--env", "production", "--dry-run")
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert f"requires a healthy staging deploy of {dropped[:12]}" in refused.stdout
@@ -228,12 +228,10 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
 DROPPED = PROJECT.replace('requires = "staging"\nrequires_within = "2h"\n', "")
 
 
-def host(tmp_path: Path, text: str) -> dict[str, str]:
-    """A host whose deploy configuration is ``text``: the environment a deploy reads it with."""
-    folder = tmp_path / "host-config" / "pyramid"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "deploy.toml").write_text(text)
-    return {"XDG_CONFIG_HOME": str(tmp_path / "host-config")}
+def host(tmp_path: Path, text: str) -> tuple[Path, ...]:
+    """A host whose deploy configuration is ``text``: its folders, as a deploy reads them (the
+    CLI of a project in ``tmp_path`` reads the same folder: tests/support/deploy/host.py)."""
+    return (pin(tmp_path / "host" / "pyramid", text).parent,)
 
 
 PINNED = '[environments.production]\nrequires = "staging"\nrequires_within = "1h"\n'
@@ -245,21 +243,21 @@ def test_a_checkout_that_drops_requires_is_still_held_to_the_host_s(
     (layout / "pyproject.toml").write_text(DROPPED)
     production = load_config(layout, env="production", cwd=layout)
     assert production.requires == ""  # the checkout asks for nothing any more
-    bare = {"XDG_CONFIG_HOME": str(tmp_path / "no-host-config")}
+    bare = (tmp_path / "no-host-config",)
     assert staged(production, COMMIT, now_utc(), bare) is None  # the hole the host closes
-    environ = host(tmp_path, PINNED)
-    refused = str(staged(production, COMMIT, now_utc(), environ))
+    roots = host(tmp_path, PINNED)
+    refused = str(staged(production, COMMIT, now_utc(), roots))
     assert "production requires a healthy staging deploy of aaaaaaaaaaaa first" in refused
-    assert f"required by the host ({tmp_path}/host-config/pyramid/deploy.toml)" in refused
+    assert f"required by the host ({tmp_path}/host/pyramid/deploy.toml)" in refused
     staging = Path(production.environment_histories["staging"])
     staging.parent.mkdir(parents=True)
     history = History(staging)
     try:
         _succeeded(history, COMMIT)
-        assert staged(production, COMMIT, now_utc(), environ) is None
+        assert staged(production, COMMIT, now_utc(), roots) is None
         # the host's window, not the checkout's default 72h
         assert "within 1h" in str(staged(production, COMMIT, now_utc() + timedelta(hours=2),
-                                         environ))
+                                         roots))
     finally:
         history.close()
 
@@ -285,10 +283,10 @@ def test_the_requirements_in_force_are_the_host_s_and_the_checkout_s_together(
 
     (layout / "pyproject.toml").write_text(project)
     production = load_config(layout, env="production", cwd=layout)
-    environ = host(tmp_path, pinned)
+    roots = host(tmp_path, pinned)
     found = [f"{n.environment} (required by {n.origin}), {n.within / 3600:g}h"
-             for n in in_force(production, environ)]
-    where = str(tmp_path / "host-config" / "pyramid" / "deploy.toml")
+             for n in in_force(production, roots)]
+    where = str(tmp_path / "host" / "pyramid" / "deploy.toml")
     assert len(found) == len(expected)
     for text, want in zip(sorted(found), sorted(expected), strict=True):
         assert text.startswith(want.replace("HOST", where))
@@ -299,9 +297,9 @@ def test_a_required_environment_the_checkout_does_not_define_is_refused(
 ) -> None:
     (layout / "pyproject.toml").write_text(DROPPED)
     production = load_config(layout, env="production", cwd=layout)
-    environ = host(tmp_path, '[environments.production]\nrequires = "canary-hosts"\n')
+    roots = host(tmp_path, '[environments.production]\nrequires = "canary-hosts"\n')
     assert "defines no environment 'canary-hosts'" in str(
-        staged(production, COMMIT, now_utc(), environ))
+        staged(production, COMMIT, now_utc(), roots))
 
 
 @pytest.mark.parametrize(
@@ -321,7 +319,7 @@ def test_a_bad_host_requirement_names_the_key_and_the_file(
     production = load_config(layout, env="production", cwd=layout)
     with pytest.raises(ConfigError, match=match) as refused:
         staged(production, COMMIT, now_utc(), host(tmp_path, text))
-    assert refused.value.source.endswith("host-config/pyramid/deploy.toml")
+    assert refused.value.source.endswith("host/pyramid/deploy.toml")
 
 
 def test_pyramid_deploy_refuses_production_when_the_commit_dropped_its_requirement(
@@ -334,7 +332,7 @@ def test_pyramid_deploy_refuses_production_when_the_commit_dropped_its_requireme
         toml.write("[tool.pyramid.deploy.environments.staging]\nport = 9001\n"
                    "[tool.pyramid.deploy.environments.production]\nport = 9000\n")
     repo.commit("v1: production no longer requires staging")
-    repo.env.update(host(tmp_path, PINNED))
+    host(tmp_path, PINNED)  # where the CLI's launcher reads the host's pins
     done = repo.run("deploy", "--env", "production", "--dry-run")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "requires a healthy staging deploy" in done.stdout

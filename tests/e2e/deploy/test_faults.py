@@ -186,10 +186,10 @@ def test_failing_canary_under_low_traffic_fails_fast(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
     project, first = deployed
+    project.write_config(steps=[50, 100], inconclusive_limit=1000)  # tracked: looser
     project.commit("v2-all-errors")
     with Clients(project.url, rate=3.0, kinds=("fresh",)) as clients:
-        result = project.run("deploy", "--steps", "50,100", "--min-requests", "50",
-                             "--inconclusive-limit", "1000", "--progress-deadline", "2m",
+        result = project.run("deploy", "--min-requests", "50", "--progress-deadline", "2m",
                              "--command", app_command("error", "--error-rate", "1.0"))
         clients.settle_on(first, requests=3)
     row = rows(project)[-1]
@@ -596,8 +596,9 @@ def test_promote_names_its_rollout(live: tuple[Project, str, Clients]) -> None:
 # -- 10: state is never trusted blindly -----------------------------------------------------------
 def test_deploy_killed_during_the_health_wait_leaks_nothing(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
+    project.write_config(health_timeout="60s")  # looser than the fixture's: tracked
     project.commit("v2-slow-start")
-    deploy = project.popen("deploy", "--health-timeout", "60s", "--command",
+    deploy = project.popen("deploy", "--command",
                            app_command("good", "--start-delay", "30"))
     state = project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "starting")
     starting = state["rollout"]["canary"]
@@ -654,8 +655,9 @@ def test_corrupt_state_is_rebuilt_by_deploy(deployed: tuple[Project, str], conte
 def test_status_exit_codes(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     assert project.run("status").returncode == 0  # healthy and idle
+    project.write_config(inconclusive_limit=1000)  # looser than the fixture's: tracked
     project.commit("v2")
-    deploy = project.popen("deploy", "--interval", "1s", "--inconclusive-limit", "1000")
+    deploy = project.popen("deploy", "--interval", "1s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
     assert project.run("status").returncode == 2  # a rollout in progress, watched
     assert project.run("abort").returncode == 0

@@ -11,7 +11,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.project import read_table as read_pyproject_table
 from pytest_pyramid.verdict.document import config_digest
 from tests.e2e.deploy.test_faults import rows
-from tests.support.deploy.helpers import app_command, git
+from tests.support.deploy.helpers import app_command
 from tests.support.deploy.load import Clients
 
 if TYPE_CHECKING:
@@ -43,13 +43,12 @@ def test_a_verdict_for_a_commit_rolled_back_since_needs_redeploy(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    project.write_config(command=app_command("error", "--error-rate", "1.0"))
     bad = project.commit("v2")
     with Clients(project.url, rate=60) as clients:
         clients.wait_for(10)
-        assert project.run("deploy").returncode == 1  # rolled back on its own
+        failing = app_command("error", "--error-rate", "1.0")  # this host's start command
+        assert project.run("deploy", "--command", failing).returncode == 1  # rolled back
     assert rows(project)[-1]["outcome"] == "rolled_back"
-    project.write_config(command=app_command())
     replay = project.run("deploy", "--dry-run")
     assert replay.returncode == 1, replay.stdout
     assert f"{bad[:12]} was rolled back since this verdict was made" in replay.stdout
@@ -62,8 +61,10 @@ def test_a_verdict_for_a_commit_rolled_back_since_needs_redeploy(
 def test_a_verdict_judged_under_another_projects_configuration_is_refused(
     repo: Project,
 ) -> None:
-    git(repo.root, "add", "-f", "pyproject.toml")  # tracked: what the verdict's run read
-    sha = repo.commit("v1")  # the factory's verdict carries another configuration's digest
+    sha = repo.commit("v1")
+    data = json.loads(repo.verdict_path.read_text())
+    data["config"]["digest"] = "sha256:0"  # another configuration's
+    write_json_atomic(repo.verdict_path, data)
     refused = repo.run("deploy", "--dry-run")
     assert refused.returncode == 1, refused.stdout
     assert "judged under another configuration" in refused.stdout
@@ -78,5 +79,33 @@ def test_a_verdict_judged_under_another_projects_configuration_is_refused(
     with (repo.root / "pyproject.toml").open("a") as toml:
         toml.write("# an uncommitted edit\n[tool.pyramid.flaky]\nmax_share = 0.5\n")
     edited = repo.run("deploy", "--dry-run", "--commit", sha)
-    assert edited.returncode == 1, edited.stdout
-    assert f"differs from commit {sha[:12]}'s (an uncommitted edit)" in edited.stdout
+    assert edited.returncode == 3, edited.stdout
+    assert edited.stderr.startswith("pyramid deploy: [tool.pyramid] in ")
+    assert "differs from the checkout's commit (HEAD), an uncommitted edit" in edited.stderr
+    assert edited.stderr.count("\n") == 1
+
+
+def test_the_deploy_is_built_from_the_table_its_commit_ships(repo: Project) -> None:
+    """Hostile cases 163 (a) and 167: a configuration file the commit does not ship, or one
+    it ships but the working tree lost, is refused; the command line may tighten the tracked
+    limits, never loosen them. Each refusal is one line, exit 3, before the gate."""
+    repo.write_config(max_age="24h")
+    repo.commit("v1")
+    (repo.root / "pyramid.toml").write_text('[deploy]\nport = 18943\nmax_age = "9999h"\n')
+    untracked = repo.run("deploy", "--dry-run", "--config", "pyramid.toml")
+    assert untracked.returncode == 3, untracked.stdout
+    assert untracked.stderr.startswith("pyramid deploy: pyramid.toml is not in commit ")
+    assert "judged by the configuration the commit ships" in untracked.stderr
+    assert untracked.stderr.count("\n") == 1
+    (repo.root / "pyramid.toml").unlink()
+    loosened = repo.run("deploy", "--dry-run", "--max-age", "48h")
+    assert loosened.returncode == 3, loosened.stdout
+    assert loosened.stderr.startswith("pyramid deploy: --max-age 48h loosens max_age = '24h' "
+                                      f"in {repo.root / 'pyproject.toml'} [tool.pyramid.deploy]")
+    assert loosened.stderr.count("\n") == 1
+    assert repo.run("deploy", "--dry-run", "--max-age", "1h").returncode == 0  # tighter
+    (repo.root / "pyproject.toml").unlink()  # the tracked file, deleted in the working tree
+    lost = repo.run("deploy", "--dry-run")
+    assert lost.returncode == 3, lost.stdout
+    assert "configures this project in pyproject.toml, which the working tree lacks" in \
+        lost.stderr

@@ -83,8 +83,8 @@ def restored(project: Project) -> bool:
 def at_25_percent(project: Project, message: str, trigger: Path,
                   *app_args: str) -> subprocess.Popen[str]:
     """A deploy of a release that fails once ``trigger`` exists, followed up to 25%."""
-    project.commit(message)
     project.write_config(interval="0.5s", inconclusive_limit=1000)
+    project.commit(message)
     deploy = project.popen("deploy", "--command",
                            app_command("good", "--fail-file", str(trigger), *app_args))
     try:
@@ -173,8 +173,8 @@ def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_
     unwatched stretch: it reads from where its window began, and finds the failures."""
     project, first = deployed
     trigger = tmp_path / "fail-now"
-    project.commit("v2-breaks-while-unwatched")
     project.write_config(interval="0.5s", bake="60s", steps=[50, 100])
+    project.commit("v2-breaks-while-unwatched")
 
     def baked_for(seconds: float) -> Callable[[dict[str, Any]], bool]:
         def check(state: dict[str, Any]) -> bool:
@@ -217,9 +217,9 @@ def test_a_supervisor_killed_mid_step_is_resumed_in_that_step_from_its_durable_r
     supervisor neither starts the step over nor promotes early: it carries the recorded
     successes and takes exactly the rest, at the same weight, and the step is recorded once."""
     project, _ = deployed
-    second = project.commit("v2")
     project.write_config(steps=[50, 100], interval="0.5s", measurements=6,
                          inconclusive_limit=1000)
+    second = project.commit("v2")
 
     def mid_step(state: dict[str, Any]) -> bool:
         progress = (state.get("rollout") or {}).get("progress") or {}
@@ -259,8 +259,8 @@ def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
     project, first = deployed
-    project.commit("v2")
     project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")
+    project.commit("v2")
     with Clients(project.url) as clients:
         clients.wait_for(30)
         deploy = project.popen("deploy")
@@ -298,12 +298,11 @@ def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
     deployed: tuple[Project, str],
 ) -> None:
     project, first = deployed
+    project.write_config(interval="0.5s", inconclusive_limit=1000, p95_limit="5s")
     project.commit("v2-slow")
-    project.write_config(interval="0.5s", inconclusive_limit=1000)
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "0.3"),
-                               "--p95-limit", "5s")
+        deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "0.3"))
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
         pid = supervisor_pid(project)
         os.kill(pid, signal.SIGTERM)
@@ -372,8 +371,8 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
 # -- after the bake: the watch ---------------------------------------------------------------------
 def released(project: Project, trigger: Path, policy: str) -> str:
     """v2 deployed (it fails once ``trigger`` exists) with the post-bake watch on."""
-    second = project.commit("v2-fails-after-its-bake")
     project.write_config(interval="0.5s", watch=policy)
+    second = project.commit("v2-fails-after-its-bake")
     result = project.run("deploy", "--command", app_command("good", "--fail-file", str(trigger)))
     assert result.returncode == 0, result.stdout
     wait_for(lambda: "watch: pid" in project.run("status").stdout)
@@ -596,8 +595,8 @@ def test_watch_restarts_a_hung_nginx_whose_master_still_runs(
 
 def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
-    project.commit("v2")
     project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")
+    project.commit("v2")
     deploy = project.popen("deploy")  # no traffic: it waits at 5%, watched
     project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5, 90)
     pid = supervisor_pid(project)

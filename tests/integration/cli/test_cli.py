@@ -335,21 +335,34 @@ def test_both_project_files_in_one_folder_is_exit_3(
     assert "Traceback" not in err
 
 
-def test_pinned_keys_come_from_the_command_line_the_environment_or_a_host_file(
-    tmp_path: Path, keys: tuple[Path, Path]
+def test_check_s_keys_may_only_narrow_the_host_s(
+    outside_git: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pytest_pyramid.verdict.trust import pinned_key_sources
+    """The deploy gate's rule (deploy/host_pins.py): once the host pins keys, --trusted-key and
+    PYRAMID_TRUSTED_KEYS may name only those (hostile case 165)."""
+    from pytest_pyramid.deploy import host_pins
 
-    public = str(keys[1])
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    assert pinned_key_sources([], env) == ([], "")
-    host = tmp_path / "cfg" / "pyramid" / "trusted_keys"
-    host.parent.mkdir(parents=True)
-    host.write_text(f"# CI key\n{public}\n")
-    assert pinned_key_sources([], env) == ([public], str(host))
-    assert pinned_key_sources([], {**env, "PYRAMID_TRUSTED_KEYS": "a.pub:b.pub"}) == (
-        ["a.pub", "b.pub"], "PYRAMID_TRUSTED_KEYS")
-    assert pinned_key_sources(["x.pub"], env) == (["x.pub"], "--trusted-key")
+    private, public = keys
+    host = outside_git / "host"
+    host.mkdir()
+    (host / "trusted_keys").write_text(f"{public}\n")
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host,))
+    assert main(["keygen", str(outside_git / "mallory")]) == 0
+    path = write(outside_git, make_verdict())
+    assert main(["attest", path, "--key", str(outside_git / "mallory.key")]) == 0
+    assert check_outside([path, "--trusted-key", str(outside_git / "mallory.pub")]) == 3
+    err = capsys.readouterr().err
+    assert "a key the host does not pin" in err
+    assert str(host / "trusted_keys") in err
+    monkeypatch.setenv("PYRAMID_TRUSTED_KEYS", str(outside_git / "mallory.pub"))
+    assert check_outside([path]) == 3
+    assert "PYRAMID_TRUSTED_KEYS names" in capsys.readouterr().err
+    monkeypatch.delenv("PYRAMID_TRUSTED_KEYS")
+    assert check_outside([path]) == 3  # the host's key: mallory's signature does not verify
+    assert "no signature verifies with a trusted key" in capsys.readouterr().err
+    assert main(["attest", path, "--key", str(private)]) == 0
+    assert check_outside([path, "--trusted-key", str(public)]) == 0
 
 
 def test_attest_refuses_a_verdict_that_contradicts_itself(

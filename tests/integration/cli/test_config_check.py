@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.cli import main
+from pytest_pyramid.deploy import host_pins
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -196,7 +197,7 @@ def test_the_hosts_environments_are_checked_naming_the_host_file_and_key(
     host_file = project / "xdg" / "pyramid" / "deploy.toml"
     host_file.parent.mkdir(parents=True)
     host_file.write_text(host)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host_file.parent,))  # the host, in-process
     code, out, err = check(capsys)
     assert (code, out, err.count("\n")) == (3, "", 1)
     # the host file's keys sit at its top level: no [tool.pyramid] in the message
@@ -212,7 +213,34 @@ def test_a_valid_host_file_is_said(
     host_file.parent.mkdir(parents=True)
     host_file.write_text('[environments.production]\nrequires = "staging"\n'
                          '[environments.elsewhere]\nrequires = "qa"\n')  # another project's
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host_file.parent,))  # the host, in-process
     code, out, err = check(capsys)
     assert (code, err) == (0, "")
     assert f"{host_file}: valid: host deploy settings; requirements pinned for production" in out
+
+
+def test_the_requirements_a_target_s_anchors_record_holds_are_said(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files may say nothing any more: what the record holds production to is shown."""
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.deploy.trust_record import AnchorSet, append, record_path
+
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", ())  # no host files
+    (project / "pyproject.toml").write_text("[tool.pyramid.deploy]\n" + ENVIRONMENTS)
+    production = load_config(project, env="production", cwd=project).work_dir
+    append(production, at="2026-01-01T00:00:00Z", event="first use", commit="a" * 40,
+           deployment_id=0, anchors=AnchorSet(requires=(("staging", 7200.0),),
+                                              required_approvals=1,
+                                              approver_roles=("release_manager",)))
+    staging = load_config(project, env="staging", cwd=project).work_dir
+    staging.mkdir(parents=True)
+    record_path(staging).write_text("{not a record\n")
+    code, out, err = check(capsys)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert f"production: the anchors record {record_path(production)} requires a healthy " \
+           "staging deploy within 2h00m; 1 approval(s) from release_manager (until the " \
+           "host's deploy.toml says otherwise)" in lines
+    assert any(line.startswith(f"staging: the anchors record {record_path(staging)} cannot "
+                               "be used") for line in lines)

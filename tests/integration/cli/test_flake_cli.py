@@ -52,6 +52,9 @@ def test_release_after_59_clean_runs_with_the_chance_printed(
     assert ("release: tests/test_a.py::test_flaky: 59 clean runs in a row; a test still flaky "
             "at 5% passes that many with chance 4.8%") in out
     assert "-test = \"tests/test_a.py::test_flaky\"" in out
+    assert pyramid(["flaky", "report", "--history", str(db), "--config", str(config)]) == 0
+    assert ("releasable: 1\n  tests/test_a.py::test_flaky: 59 clean runs in a row (a test still "
+            "flaky at 5% passes that many with chance 4.8%)") in capsys.readouterr().out
     assert pyramid(["flaky", "release", "--write", "--history", str(db),
                     "--config", str(config)]) == 0
     assert config.read_text() == BASE

@@ -40,7 +40,7 @@ def test_the_demo_shop_deploys_to_staging_then_production_each_on_its_own(
     assert (root / "demo_service" / "app.py").exists()  # the shop itself, not a stand-in
     assert (root / "smoke" / "tests" / "test_smoke.py").exists()  # its verify tier
     assert sorted(p.name for p in (root / "tests").iterdir()) == ["unit"]  # --small
-    environ = {"XDG_CONFIG_HOME": str(stages.host)}
+    roots = (stages.host / "pyramid",)
     staging = load_config(root, env="staging", cwd=root)
     production = load_config(root, env="production", cwd=root)
     assert (staging.port, production.port) == (stages.ports["staging"],
@@ -57,10 +57,10 @@ def test_the_demo_shop_deploys_to_staging_then_production_each_on_its_own(
     assert staging.required_approvals == 0
     # production requires staging because the host says so: the checkout does not
     assert production.requires == ""
-    needs = in_force(production, environ)
+    needs = in_force(production, roots)
     assert [(n.environment, n.origin) for n in needs] == [
         ("staging", f"the host ({stages.host / 'pyramid' / 'deploy.toml'})")]
-    assert in_force(staging, environ) == []
+    assert in_force(staging, roots) == []
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])

@@ -1,6 +1,7 @@
 """Principle: the code under test is the tree's (hostile round 2, case 81). Without
 ``[tool.pyramid] source`` the project's packages are its tracked top-level packages and
-modules (folders with ``__init__.py`` and ``*.py`` files at the root and under ``src/``): a
+modules (folders with ``__init__.py``, ``*.py`` files and PEP 420 namespace folders at the
+root and under ``src/``): a
 copy of one imported from elsewhere (an installed build, another folder on ``sys.path``)
 makes the run ``incomplete``, naming it. A folder git does not track is not the project's package.
 Serial and under ``-n 2``.
@@ -72,10 +73,33 @@ def test_a_single_module_project_s_module_is_the_projects(
                for r in data["reasons"]), data["reasons"]
 
 
-def test_the_default_packages_are_the_folders_with_an_init_and_the_modules(
-    tmp_path: Path,
+def test_a_namespace_package_s_modules_are_the_projects(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
 ) -> None:
-    for folder in ("mypkg", "src/other", "json", "docs", ".hidden", "not-a-name", "src/x/y"):
+    """Hostile case 158: the project's code is a PEP 420 namespace package (no ``__init__.py``
+    anywhere) and a stale copy of its module elsewhere on sys.path is imported first; a
+    dependency's portion of the same namespace (``acme.common``) is not the project's.
+    Serial only: a worker's facts reach the same function (the rows above, -n 2)."""
+    project({"src/acme/billing/core.py": "VALUE = 1\n", "conftest.py": ELSEWHERE_FIRST,
+             "elsewhere/acme/billing/core.py": "VALUE = 2\n",
+             "elsewhere/acme/common/util.py": "VALUE = 3\n",
+             "tests/integration/test_i.py": "from acme.billing import core\n"
+                                            "from acme.common import util\n"
+                                            "def test_i(): assert core.VALUE + util.VALUE\n"},
+            ini="pythonpath = ['src']")
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    said = [r for r in data["reasons"] if NOT_SET in r]
+    assert len(said) == 1, data["reasons"]
+    assert "acme.billing.core was imported from elsewhere/acme/billing/core.py" in said[0]
+    assert "(the repository's namespace package src/acme/" in said[0]
+    assert "acme.common" not in said[0]
+
+
+def test_the_default_packages_are_the_folders_and_the_modules(tmp_path: Path) -> None:
+    for folder in ("mypkg", "src/other", "json", "docs", ".hidden", "not-a-name", "src/x/y",
+                   "__pycache__"):
         (tmp_path / folder).mkdir(parents=True)
         if folder != "docs":
             (tmp_path / folder / "__init__.py").write_text("")
@@ -83,6 +107,8 @@ def test_the_default_packages_are_the_folders_with_an_init_and_the_modules(
                    "notes.txt"):
         (tmp_path / module).write_text("")
     # json, os: named like a standard-library module (importing that one is not foreign);
-    # conftest.py: pytest imports every conftest as a top-level ``conftest``
-    assert default_packages(tmp_path) == ["mymod.py", "mypkg", "setup.py", "src/other",
-                                          "src/tool.py"]  # src/x: no __init__.py
+    # conftest.py: pytest imports every conftest as a top-level ``conftest``; docs, src, src/x:
+    # folders without __init__.py, namespace packages to Python (of which only the modules
+    # the tree holds are the project's: tests/unit/run/test_loaded_logic.py)
+    assert default_packages(tmp_path) == ["docs", "mymod.py", "mypkg", "setup.py", "src",
+                                          "src/other", "src/tool.py", "src/x"]

@@ -148,11 +148,13 @@ def test_a_stable_change_passes_with_its_bound_and_an_unchanged_test_runs_once(
     gate = next(g for g in verdict["gates"] if g["id"] == "tests.flaky_on_arrival")
     assert gate["status"] == "pass", gate
     assert gate["message"].startswith(
-        "1 test(s) changed since main or new to the flake ledger, none contradicted itself")
+        "1 test(s) changed since main (or reached by a changed file) or new to the flake "
+        "ledger, none contradicted itself")
     written = json.loads((branch / "pyramid-verdict.results.json").read_text())["tests"]
     results = {r["nodeid"].rpartition("::")[2]: r for r in written}
-    assert results["test_new_stable"]["arrival"] == {"repeats": attempts_needed(0.1),
-                                                     "failed": 0, "skipped": 0}
+    assert results["test_new_stable"]["arrival"] == {
+        "repeats": attempts_needed(0.1), "failed": 0, "skipped": 0,
+        "why": ["changed: tests/unit/test_new.py"]}
     assert "arrival" not in results["test_old"]
     # the repeats are attempts in the flake ledger, before the logged run's one
     with closing(sqlite3.connect(branch / "ledger.db")) as db:

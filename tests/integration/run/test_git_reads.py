@@ -1,10 +1,12 @@
 """Principle: a test's expected value comes from the tree the verdict names (hostile case
 148; ``run/git_reads.py``). A test reads ``expected.txt`` with ``git show`` twice: from HEAD
 (the commit the verdict names: allowed) and from the ``golden`` branch (an object no clean
-checkout of that commit holds): the run is ``incomplete``, naming only the second, serially
-and under ``-n 2``. The plugin's own git calls (``run/_git.py``: ``merge-base`` and ``diff``
-against a configured base in the serial row) are not recorded: the golden read is the run's
-only problem."""
+checkout of that commit holds), and a third test reads every ref through ``env git log
+--all`` (cases 172, 173): the run is ``incomplete``, naming only the second and the third,
+serially and under ``-n 2``. The plugin's own git calls (``run/_git.py``: ``merge-base``
+and ``diff`` against a configured base in the serial row) are not recorded: the golden reads
+(the last through ``executable=``, argv[0] only a name: case 173 e)
+are the run's only problem."""
 
 from __future__ import annotations
 
@@ -28,6 +30,14 @@ def show(revision):
                           capture_output=True, text=True).stdout.strip()
 def test_from_head(): assert show("HEAD") == "1"
 def test_from_golden(): assert show("golden") == "42"
+def test_from_every_ref():  # behind env, through an option (hostile cases 172, 173)
+    assert "+42" in subprocess.run(["env", "git", "log", "--all", "-p", "--format=", "--",
+                                    "expected.txt"], capture_output=True, text=True).stdout
+def test_through_executable():  # argv[0] is only a name: the program is git (case 173 e)
+    import shutil
+    out = subprocess.run(["show-it", "show", "golden~0:expected.txt"],
+                         executable=shutil.which("git"), capture_output=True, text=True)
+    assert out.stdout.strip() == "42"
 """
 
 
@@ -50,11 +60,15 @@ def test_an_object_of_another_ref_is_named(
     git(root, "checkout", "-q", "-")
     run(pytester, mode)
     verdict = read_verdict()
-    assert verdict["tiers"]["unit"]["passed"] == 3, verdict["tiers"]["unit"]
+    assert verdict["tiers"]["unit"]["passed"] == 5, verdict["tiers"]["unit"]
     assert verdict["decision"] == "incomplete"
     said = closed_world(verdict)
     assert any(".git/golden:expected.txt (read from git's object store by `git show "
                "golden:expected.txt`" in m for m in said), said
-    # only the golden read: not HEAD's, not the plugin's own merge-base and diff
+    assert any(".git/git log --all (an option that selects refs or objects" in m
+               for m in said), said
+    assert any(".git/golden~0:expected.txt (read from git's object store by `git show "
+               "golden~0:expected.txt`" in m for m in said), said
+    # only the golden reads: not HEAD's, not the plugin's own merge-base and diff
     assert [p["message"] for p in verdict["completeness"]] == said
-    assert [m.count(".git/") for m in said] == [1], said
+    assert [m.count(".git/") for m in said] == [3], said

@@ -111,3 +111,22 @@ def test_shards_of_another_project_are_never_merged(
     code, err = cli(monkeypatch, capsys, monorepo / "a", "merge", *partials)
     assert code == 3
     assert "is of another project" in err
+
+
+def test_a_symlinked_shared_configuration_configures_the_folder_it_was_found_in(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Hostile case 160: ``c/pyproject.toml -> ../a/pyproject.toml`` (a tracked symlink, one
+    configuration shared). c's run is project ``c`` and writes its verdict in ``c/``, not
+    over a's (it named project ``a`` and wrote ``a/pyramid-verdict.json``); a's check does not
+    take it. A merge takes its project from the same folder (``project.configured_folder``)."""
+    (monorepo / "c/tests/unit").mkdir(parents=True)
+    (monorepo / "c/tests/unit/test_c.py").write_text("def test_c(): pass\n")
+    (monorepo / "c/pyproject.toml").symlink_to("../a/pyproject.toml")
+    commit(monorepo)
+    verdict = run_in(monorepo / "c")
+    assert (verdict["decision"], verdict["project"]) == ("ready", "c"), verdict["reasons"]
+    assert not (monorepo / "a/pyramid-verdict.json").exists()
+    code, err = cli(monkeypatch, capsys, monorepo / "a", "check", "../c/pyramid-verdict.json")
+    assert code == 3
+    assert "the verdict is of project 'c', not 'a'" in err

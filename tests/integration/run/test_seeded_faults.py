@@ -547,3 +547,25 @@ def test_the_base_project_is_ready(
     assert read_verdict()["decision"] == "ready"
     result = pytester.runpytest("-n", "2")
     assert read_verdict()["decision"] == "ready"
+
+
+def test_an_option_value_given_with_a_space_that_moves_the_rootdir_is_named(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+) -> None:
+    """A plugin's path option given with a space: pytest chooses its rootdir before plugins
+    add their options, so the value reads as a path argument and another folder's
+    configuration judges the run (``run/filters.py: rootdir_fact``, judged by
+    ``invocation.narrowing_fact_reasons``, which ``pyramid merge`` asks again of a shard's
+    record). A subprocess: in-process, pytester's plugins know the option before pytest
+    chooses. Serial only (CI time): the fact is the controller's, like ``-c``'s; the judgement's
+    rows are in tests/unit/run/test_invocation_record.py."""
+    make_project(**{k: textwrap.dedent(v) for k, v in BASE_FILES.items()},
+                 **{"other/pyproject.toml": "[tool.pytest.ini_options]\n[tool.pyramid]\n",
+                    "other/h.sqlite": ""})
+    pytester.runpytest_subprocess("--pyramid-history", "other/h.sqlite")
+    data = read_verdict("other/pyramid-verdict.json")
+    assert data["decision"] == "incomplete"
+    assert any(f"pytest's rootdir {pytester.path / 'other'}, whose configuration judged the "
+               f"run, is not the folder the run's own arguments give ({pytester.path}): pytest "
+               "chose it from other/h.sqlite, an option's value given with a space; write path "
+               "options as --option=PATH" in reason for reason in data["reasons"]), data["reasons"]

@@ -39,7 +39,7 @@ def test_one_row_per_attempt_and_a_run_appended_twice_is_held_once(tmp_path: Pat
         rows = conn.execute("SELECT nodeid, attempt, outcome, duration_s FROM pyramid_attempts "
                             "ORDER BY nodeid, attempt").fetchall()
         runs = conn.execute("SELECT run_id, tree, branch FROM pyramid_ledger_runs").fetchall()
-    # earlier attempts have no duration: the results file keeps the last attempt's phases
+    # a version 1 record's reruns have no duration (earlier_attempts carry theirs)
     assert rows == [("a", 1, "fail", None), ("a", 2, "fail", None), ("a", 3, "pass", 1.0),
                     ("b", 1, "fail", 1.0)]
     assert runs == [("run-1", "tree-1", "main")]

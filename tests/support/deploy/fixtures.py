@@ -102,8 +102,8 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "dev@example.com")
     git(root, "config", "user.name", "Dev")
-    # the deploy settings change between steps of a test; the code under test does not
-    (root / ".gitignore").write_text(f"{DEFAULT_VERDICT}*\n.pyramid/\npyproject.toml\n")
+    # the configuration is tracked: a deploy is judged by the one the commit ships
+    (root / ".gitignore").write_text(f"{DEFAULT_VERDICT}*\n.pyramid/\n")
     pids = tmp_path / "pids"
     pids.mkdir()
     project = Project(root, free_port(), env={"SAMPLE_APP_PID_DIR": str(pids)})

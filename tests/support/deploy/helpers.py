@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.config import DEFAULT_VERDICT
-from pytest_pyramid.verdict.document import validate_verdict
+from pytest_pyramid.project import table_from_text
+from pytest_pyramid.verdict.document import config_digest, validate_verdict
 from pytest_pyramid.verdict.provenance import read_git_info
 from tests import verdict_factory
 from tests.git_repo import git as git  # re-exported: the deploy tests import it from here
+from tests.support.deploy import host
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -61,7 +63,23 @@ def make_verdict(
     if risk is not None:
         changes["risk"] = risk
     verdict = verdict_factory.make_verdict(decision, age=age, **changes)
+    if repo is not None and commit is not None:
+        with_config_of(verdict, repo, commit)
     return dict(validate_verdict(verdict))
+
+
+def with_config_of(verdict: dict[str, Any], repo: Path, commit: str) -> None:
+    """The verdict's ``config.digest`` as the run of ``commit`` would have recorded it: the
+    table its tracked pyproject.toml (else pyramid.toml) holds (the deploy compares the two)."""
+    for name in ("pyproject.toml", "pyramid.toml"):
+        try:
+            text = git(repo, "show", f"{commit}:{name}")
+        except subprocess.CalledProcessError:
+            continue  # not tracked there: the deploy refuses it before comparing
+        table = table_from_text(text, name)
+        if table is not None:
+            verdict["config"] = {"file": name, "digest": config_digest(table)}
+            return
 
 
 def toml(value: object) -> str:
@@ -143,7 +161,8 @@ class Load:
 
 @dataclass
 class Project:
-    """A git repo with a verdict and [tool.pyramid.deploy]; runs the deploy CLI as a process."""
+    """A git repo with a verdict and a tracked [tool.pyramid.deploy]; runs the deploy CLI as a
+    process."""
 
     root: Path
     port: int
@@ -164,7 +183,9 @@ class Project:
 
     def write_config(self, *, pyramid: dict[str, Any] | None = None, **settings: Any) -> None:
         """``[tool.pyramid.deploy]`` with ``settings`` (kept across calls; None removes a
-        key), after ``[tool.pyramid]`` keys ``pyramid``."""
+        key), after ``[tool.pyramid]`` keys ``pyramid``. The file is tracked: the next
+        :meth:`commit` ships it, and a deploy refuses a configuration its commit does not
+        ship (so a test writes its settings before committing what it deploys)."""
         self.settings.update(settings)
         self.settings = {k: v for k, v in self.settings.items() if v is not None}
         lines = ["[tool.pyramid]", *(f"{k} = {toml(v)}" for k, v in (pyramid or {}).items()),
@@ -183,10 +204,11 @@ class Project:
         data = make_verdict(sha, **verdict)
         tree = git(self.root, "rev-parse", f"{sha}^{{tree}}")
         data["tree"] = {"digest": tree, "head": tree, "excluded": [DEFAULT_VERDICT]}
+        with_config_of(data, self.root, sha)
         write_json_atomic(self.verdict_path, data)
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "pytest_pyramid.deploy", *args]
+        return host.argv(host.folder(self.root), *args)  # the test's own host pins
 
     def environ(self) -> dict[str, str]:
         # A signing key in the developer's or CI's environment must not leak into these runs.

@@ -43,7 +43,7 @@ def layout(tmp_path: Path) -> Path:
 
 
 def test_a_ready_verdict_needs_the_approvals_its_environment_asks(layout: Path) -> None:
-    bare = {"XDG_CONFIG_HOME": str(layout / "no-host")}
+    bare = (layout / "no-host",)
     staging = load_config(layout, env="staging", cwd=layout)
     assert approvals_in_force(staging, trust("ready"), bare) is None  # staging asks none
     production = load_config(layout, env="production", cwd=layout)
@@ -81,7 +81,7 @@ def test_the_host_and_the_verdict_only_add_to_what_the_checkout_asks(
     folder.mkdir(parents=True)
     (folder / "deploy.toml").write_text(host)
     production = load_config(layout, env="production", cwd=layout)
-    asked = approvals_in_force(production, verdict, {"XDG_CONFIG_HOME": str(layout / "host")})
+    asked = approvals_in_force(production, verdict, (layout / "host" / "pyramid",))
     assert asked is not None
     assert (asked.approvals.required, asked.approvals.roles) == expected
 
@@ -94,7 +94,7 @@ def test_a_checkout_that_drops_its_approvals_is_held_to_the_host_s(layout: Path)
     production = load_config(layout, env="production", cwd=layout)
     assert production.required_approvals == 0
     asked = approvals_in_force(production, trust("ready"),
-                               {"XDG_CONFIG_HOME": str(layout / "host")})
+                               (layout / "host" / "pyramid",))
     assert asked is not None
     assert "required by the host" in asked.approvals.sentence
 
@@ -136,7 +136,7 @@ def test_a_recorded_requirement_stays_in_force_until_the_host_says_otherwise(
     if host is not None:
         (folder / "deploy.toml").write_text(host)
     production = load_config(tmp_path, env="production", cwd=tmp_path)
-    found = in_force(production, {"XDG_CONFIG_HOME": str(tmp_path / "host")}, RECORDED)
+    found = in_force(production, (tmp_path / "host" / "pyramid",), RECORDED)
     where = {"RECORD": str(record_path(production.work_dir)), "HOST": str(folder / "deploy.toml")}
     assert sorted(f"{n.environment} {n.within / 3600:g}h by {n.origin}" for n in found) == [
         line.replace("RECORD", where["RECORD"]).replace("HOST", where["HOST"])
@@ -168,10 +168,37 @@ def test_a_recorded_approval_count_holds_until_the_host_says_otherwise(
     production = load_config(layout, env="production", cwd=layout)
     assert production.required_approvals == 0  # the checkout asks for none any more
     asked = approvals_in_force(production, trust("ready"),
-                               {"XDG_CONFIG_HOME": str(layout / "host")}, recorded=1)
+                               (layout / "host" / "pyramid",), recorded=1)
     if expected is None:
         assert asked is None
         return
     assert asked is not None
     assert asked.approvals.required == expected[0]
     assert asked.approvals.sentence.startswith(expected[1])
+
+
+@pytest.mark.parametrize(
+    ("checkout", "host", "expected"),
+    [
+        # the checkout dropped its roles: the recorded ones still hold
+        ("", None, ("release_manager",)),
+        # other roles in the checkout do not replace the recorded ones
+        ('approver_roles = ["intern"]\n', None, ("release_manager",)),
+        # the host's roles are the host's word
+        ("", '[environments.production]\napprover_roles = ["cto"]\n', ("cto",)),
+    ],
+)
+def test_recorded_approver_roles_hold_until_the_host_says_otherwise(
+    layout: Path, checkout: str, host: str | None, expected: tuple[str, ...]
+) -> None:
+    (layout / "pyproject.toml").write_text(
+        PROJECT.replace('approver_roles = ["release_manager"]\n', checkout))
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    if host is not None:
+        (folder / "deploy.toml").write_text(host)
+    production = load_config(layout, env="production", cwd=layout)
+    asked = approvals_in_force(production, trust("ready"), (folder,), recorded=1,
+                               recorded_roles=("release_manager",))
+    assert asked is not None
+    assert asked.approvals.roles == expected

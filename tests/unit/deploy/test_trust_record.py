@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.deploy.anchors import advance, committed_approvals, committed_requires
+from pytest_pyramid.deploy.anchors import (
+    advance,
+    committed_approvals,
+    committed_requires,
+    committed_roles,
+)
 from pytest_pyramid.deploy.approvals import load_people
 from pytest_pyramid.deploy.config import Person
 from pytest_pyramid.deploy.trust_record import (
@@ -203,3 +208,37 @@ def test_a_commit_s_required_approvals_are_read_as_the_loader_merges_them(
     table: dict[str, object], expected: int
 ) -> None:
     assert committed_approvals(table, "production") == expected
+
+
+RM = ("release_manager",)
+
+
+@pytest.mark.parametrize(
+    ("base", "declared", "expected"),
+    [
+        ((), RM, RM),  # the first list is recorded
+        (RM, (), RM),  # a commit dropping it (any approver) keeps the record's
+        (("release_manager", "lead"), ("Lead",), ("Lead",)),  # a subset narrows
+        (RM, ("lead",), RM),  # other roles never replace the recorded ones
+        (RM, ("release_manager", "lead"), RM),  # nor widen them
+        ((), (), ()),
+    ],
+)
+def test_approver_roles_are_only_ever_narrowed(
+    base: tuple[str, ...], declared: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    advanced = advance(AnchorSet(approver_roles=base), AnchorSet(approver_roles=declared), NONE)
+    assert advanced.approver_roles == expected
+    assert AnchorSet.from_dict(advanced.as_dict()) == advanced
+
+
+def test_approver_roles_are_read_from_a_commit_and_a_line_without_them_has_none() -> None:
+    table = {"approver_roles": ["lead"],
+             "environments": {"production": {"approver_roles": ["release_manager"]}}}
+    assert committed_roles(table, "production") == RM
+    assert committed_roles(table, "staging") == ("lead",)
+    assert committed_roles({"approver_roles": "lead"}, "production") == ()  # not a list
+    old = {key: value for key, value in CI.as_dict().items() if key != "approver_roles"}
+    assert AnchorSet.from_dict(old).approver_roles == ()
+    with pytest.raises(ValueError, match="approver_roles is not a list of roles"):
+        AnchorSet.from_dict({**CI.as_dict(), "approver_roles": [""]})

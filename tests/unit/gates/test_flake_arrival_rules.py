@@ -96,7 +96,7 @@ def test_a_test_not_repeated_enough_is_unproven_not_passed() -> None:
 def test_no_arrival_is_a_pass_and_no_base_is_not_evaluated() -> None:
     plain = TestOutcome("tests/test_b.py::test_b", "unit")
     assert arrival_gate([plain], base="main", why_not="", bound=0.1).message == \
-        "no test changed since main or new to the flake ledger"
+        "no test changed since main (or reached by a changed file) or new to the flake ledger"
     missing = arrival_gate([plain], base=None, why_not="no base", bound=0.1)
     assert (missing.status, missing.message, missing.on_missing) == (
         "not_evaluated", "no base", "warn")
@@ -148,8 +148,19 @@ def test_a_test_is_new_when_the_ledger_holds_no_attempt_of_it(
     [
         ([], None),
         ([("pyramid_metric", 1)], None),
-        ([(PROPERTY, {"repeats": 3, "failed": 1, "skipped": 0, "needed": 29})], (3, 1, 0)),
-        ([(PROPERTY, {"repeats": 3, "failed": 0, "skipped": 1, "needed": 29})], (3, 0, 1)),
+        ([(PROPERTY, {"repeats": 3, "failed": 1, "skipped": 0, "needed": 29})], (3, 1, 0, ())),
+        ([(PROPERTY, {"repeats": 3, "failed": 0, "skipped": 1, "needed": 29})], (3, 0, 1, ())),
+        # why it arrived: reasons the repeater writes, nothing else
+        ([(PROPERTY, {"repeats": 0, "failed": 0, "skipped": 0, "needed": 29,
+                      "why": ["changed: t/a.py", "new to the ledger", "reached by t/h.py",
+                              "read while it ran: t/d.json"]})],
+         (0, 0, 0, ("changed: t/a.py", "new to the ledger", "reached by t/h.py",
+                    "read while it ran: t/d.json"))),
+        ([(PROPERTY, {"repeats": 1, "failed": 0, "skipped": 0, "why": ["trusted: x"]})], None),
+        ([(PROPERTY, {"repeats": 1, "failed": 0, "skipped": 0, "why": "changed: a"})], None),
+        ([(PROPERTY, {"repeats": 1, "failed": 0, "skipped": 0, "why": [1]})], None),
+        ([(PROPERTY, {"repeats": 1, "failed": 0, "skipped": 0,
+                      "why": ["new to the ledger"] * 17})], None),
         ([(PROPERTY, {"repeats": 3, "failed": 1, "needed": 29})], None),  # skipped missing
         ([(PROPERTY, {"repeats": 1, "failed": 2, "skipped": 0})], None),  # more failed than run
         ([(PROPERTY, {"repeats": 1, "failed": 1, "skipped": 1})], None),  # stops at the first
@@ -159,7 +170,7 @@ def test_a_test_is_new_when_the_ledger_holds_no_attempt_of_it(
     ],
 )
 def test_arrival_of_reads_only_what_the_repeater_writes(
-    properties: list[tuple[str, object]], found: tuple[int, int, int] | None
+    properties: list[tuple[str, object]], found: tuple[int, int, int, tuple[str, ...]] | None
 ) -> None:
     assert arrival_of(properties) == found
 

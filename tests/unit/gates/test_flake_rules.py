@@ -4,6 +4,7 @@ the Wilson interval, standings over a window. Pure tables, no pytest run."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -28,37 +29,65 @@ from pytest_pyramid.gates.flakes import (
 F, P = FAIL, PASS
 
 
+def _record(outcome: str, **extra: Any) -> dict[str, Any]:
+    return {"nodeid": "t.py::t", "tier": "unit", "outcome": outcome, "setup_s": 0.25,
+            "call_s": 0.5, "teardown_s": 0.25, **extra}
+
+
+RERUN_F = {"outcome": "failed", "duration_s": 2.0, "where": "rerun"}
+
+
 @pytest.mark.parametrize(
-    ("outcome", "reruns", "expected"),
+    ("outcome", "extra", "expected"),
     [
-        ("passed", 0, (P,)),
-        ("passed", 2, (F, F, P)),
-        ("failed", 1, (F, F)),
-        ("error", 0, (F,)),
-        ("unfinished", 0, (F,)),
-        ("xpassed", 0, (P,)),
-        ("skipped", 0, ()),
-        ("xfailed", 0, ()),
+        ("passed", {}, ((P, 1.0),)),
+        # a version 1 record: its reruns are failed attempts of unknown duration
+        ("passed", {"reruns": 2}, ((F, None), (F, None), (P, 1.0))),
+        ("failed", {"reruns": 1}, ((F, None), (F, 1.0))),
+        ("error", {}, ((F, 1.0),)),
+        ("unfinished", {}, ((F, 1.0),)),
+        ("xpassed", {}, ((P, 1.0),)),
+        ("skipped", {}, ()),
+        ("xfailed", {}, ()),
+        # version 2: each earlier attempt with its own duration
+        ("passed", {"reruns": 1, "earlier_attempts": [RERUN_F]}, ((F, 2.0), (P, 1.0))),
+        # a retried shard: try 1 passed, the try that counted failed (a contradiction)
+        ("failed", {"earlier_attempts": [
+            {"outcome": "passed", "duration_s": 0.5, "where": "shard retry", "shard_try": 1}]},
+         ((P, 0.5), (F, 1.0))),
+        # a retry that ended the same way is an attempt too; a skipped try is none
+        ("passed", {"earlier_attempts": [
+            {"outcome": "skipped", "duration_s": 0.0, "where": "shard retry", "shard_try": 1},
+            {"outcome": "passed", "duration_s": 0.5, "where": "shard retry", "shard_try": 2}]},
+         ((P, 0.5), (P, 1.0))),
     ],
 )
-def test_a_record_s_attempts(outcome: str, reruns: int, expected: tuple[str, ...]) -> None:
-    assert attempts_of(outcome, reruns) == expected
+def test_a_record_s_attempts(
+    outcome: str, extra: dict[str, Any], expected: tuple[tuple[str, float | None], ...]
+) -> None:
+    assert attempts_of(_record(outcome, **extra)) == expected
 
 
 @pytest.mark.parametrize(
-    ("outcome", "reruns", "repeats", "failed", "expected"),
+    ("outcome", "extra", "repeats", "failed", "expected"),
     [
-        ("passed", 0, 3, 0, (P, P, P, P)),   # three clean repeats before the logged pass
-        ("passed", 0, 3, 1, (P, P, F, P)),   # the third repeat failed: a contradiction on one run
-        ("failed", 1, 1, 1, (F, F, F)),
-        ("skipped", 0, 2, 0, (P, P)),        # the logged run's skip is no attempt; repeats are
-        ("passed", 0, 0, 0, (P,)),           # no repeat fitted the budget share
+        ("passed", {}, 3, 0, (P, P, P, P)),   # three clean repeats before the logged pass
+        ("passed", {}, 3, 1, (P, P, F, P)),   # the third repeat failed: a contradiction on one run
+        ("failed", {"reruns": 1}, 1, 1, (F, F, F)),
+        ("skipped", {}, 2, 0, (P, P)),        # the logged run's skip is no attempt; repeats are
+        ("passed", {}, 0, 0, (P,)),           # no repeat fitted the budget share
+        # a replaced shard try ran before this try's repeats; this try's reruns after them
+        ("passed", {"reruns": 2, "earlier_attempts": [
+            {"outcome": "failed", "duration_s": 1.0, "where": "shard retry", "shard_try": 1},
+            RERUN_F]}, 1, 0, (F, P, F, P)),
     ],
 )
 def test_an_arriving_test_s_repeats_are_attempts_before_its_logged_run(
-    outcome: str, reruns: int, repeats: int, failed: int, expected: tuple[str, ...],
+    outcome: str, extra: dict[str, Any], repeats: int, failed: int, expected: tuple[str, ...],
 ) -> None:
-    assert attempts_of(outcome, reruns, {"repeats": repeats, "failed": failed}) == expected
+    entry = _record(outcome, arrival={"repeats": repeats, "failed": failed, "skipped": 0},
+                    **extra)
+    assert tuple(kind for kind, _ in attempts_of(entry)) == expected
 
 
 def _by_bisection(failures: int, runs: int, upper: bool) -> float:

@@ -214,3 +214,36 @@ def test_a_failure_reported_for_a_node_id_is_not_undone_by_another_runs_rerun() 
                 END])
     assert run.outcomes["t.py::x"].outcome == "failed"
     assert run.failed_reports == 1
+
+
+RERUN = ("call", "rerun")
+
+
+@pytest.mark.parametrize(
+    ("phases", "earlier", "final"),
+    [
+        ([OK, ("call", "passed"), END], (), ("passed", 1.0, 1.0, 1.0)),
+        # each attempt's setup, call and teardown are its own; the record's are the last's
+        ([OK, RERUN, END, OK, ("call", "passed"), END], (("failed", 3.0),),
+         ("passed", 1.0, 1.0, 1.0)),
+        ([OK, RERUN, END, OK, RERUN, END, OK, ("call", "failed"), END],
+         (("failed", 3.0), ("failed", 3.0)), ("failed", 1.0, 1.0, 1.0)),
+        # a fixture failed: the attempt is an error, and its teardown is still its own
+        ([("setup", "rerun"), END, OK, ("call", "passed"), END], (("error", 2.0),),
+         ("passed", 1.0, 1.0, 1.0)),
+        # the call and the teardown of one attempt both failed: one attempt, not two
+        ([OK, RERUN, ("teardown", "rerun"), OK, ("call", "passed"), END], (("failed", 3.0),),
+         ("passed", 1.0, 1.0, 1.0)),
+    ],
+    ids=["no-rerun", "rerun-then-pass", "two-reruns-then-fail", "setup-rerun",
+         "call-and-teardown-rerun"],
+)
+def test_each_attempt_is_recorded_with_its_own_outcome_and_time(
+    phases: list[Phase], earlier: tuple[tuple[str, float], ...],
+    final: tuple[str, float, float, float],
+) -> None:
+    test = fold(phases).outcomes["t.py::x"]
+    assert tuple((a["outcome"], a["duration_s"]) for a in test.earlier) == earlier
+    assert all(a["where"] == "rerun" for a in test.earlier)
+    assert test.reruns == len(earlier)
+    assert (test.outcome, test.setup_s, test.call_s, test.teardown_s) == final

@@ -16,6 +16,7 @@ from pytest_pyramid.run.imported import (
     CodeFacts,
     CodeSeen,
     ImportRecorder,
+    _Scope,
     blob_id,
     outside_tree,
     parse_ls_tree,
@@ -175,8 +176,12 @@ def seen_of(files: dict[str, str], unverifiable: dict[str, str] | None = None) -
         ({"/r/vendor/sub/m.py": "9"}, {}, []),  # a submodule's commit names it
         ({"/r/a.py": "1"}, {"/r/b.pyc": "bytecode without its source"},
          ["cannot be tied", "b.pyc (bytecode without its source)"]),
+        # hostile case 156: a key naming no file is shown as it is, not as a path
+        ({"/r/a.py": "1"}, {"sh <stdin>": "run as a program of its own (sh reading ...)"},
+         ["cannot be tied", ": sh <stdin> (run as a program of its own"]),
     ],
-    ids=["same-bytes", "changed", "not-in-tree", "outside", "submodule", "unverifiable"],
+    ids=["same-bytes", "changed", "not-in-tree", "outside", "submodule", "unverifiable",
+         "a-shell's-stdin"],
 )
 def test_outside_tree(
     files: dict[str, str], unverifiable: dict[str, str], expected: list[str]
@@ -585,3 +590,19 @@ def test_a_path_that_leaves_the_repository_by_dotdot_is_not_a_symlink_out(
     with open(f"{repo}/../common.py"):
         pass
     assert (recorder.seen.files, recorder.seen.unverifiable) == ({}, {})
+
+
+@pytest.mark.parametrize(("environment", "path", "projects"), [
+    # the interpreter's prefix holds the repository (Debian's /usr over /usr/src/app: hostile
+    # case 181): the repository's files are still the project's
+    pytest.param(("/usr", "/usr/lib/python3"), "/usr/src/app/pkg/mod.py", True, id="prefix-holds"),
+    # the install scheme's folders do not hold it: what is under them is the environment
+    pytest.param(("/usr", "/usr/src/app/.venv/lib"), "/usr/src/app/.venv/lib/x.py", False,
+                 id="venv-inside"),
+    pytest.param(("/opt/py",), "/usr/src/app/pkg/mod.py", True, id="elsewhere"),
+])
+def test_a_folder_holding_the_repository_is_not_the_environment(
+    environment: tuple[str, ...], path: str, projects: bool,
+) -> None:
+    scope = _Scope("/usr/src/app", environment)
+    assert (scope.locate(path)[0] is not None) is projects

@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.run import early, imported, invocation
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
@@ -21,6 +25,7 @@ from pytest_pyramid.run import early, imported, invocation
     (["python", "-Im", "pytest"], True),
     (["python", "-X", "importtime", "-W", "error", "-m", "pytest"], True),
     (["python", "-Xdev", "-m", "pytest"], True),
+    (["python", "-m", "pytest.__main__", "-q"], True),  # pytest's own module (case 178)
     (["python", "-B", "--check-hash-based-pycs", "always", "-m", "pytest"], False),
     (["python", "-m", "pytest_pyramid.cli", "check"], False),
     (["python", "-m", "pytestx"], False),
@@ -66,13 +71,18 @@ def test_the_installations_files_and_plain_imports_are_not_kept(
         keeping: dict[str, object]) -> None:
     """The recorder sets the interpreter's installation aside: start-up's many opens of the
     standard library and site-packages are not kept; an extension module's file is."""
-    stdlib = os.path.join(sys.base_prefix, "lib", "json", "__init__.py")
+    stdlib = os.path.join(os.path.dirname(os.__file__), "json", "__init__.py")
     early._keep("open", (stdlib, "r", os.O_RDONLY))
     early._keep("import", ("json", None, [], [], []))
     early._keep("import", ("ext", "/repo/ext.so", [], [], []))
     early._keep("import", ("rel", "ext.so", [], [], []))
+    # under the prefix but not the installation's: a project in /usr/src/app (case 181)
+    app = os.path.join(sys.base_prefix, "src", "app", "local.json")
+    early._keep("open", (app, "r", os.O_RDONLY))
     kept, _ = early.claim()
-    assert [args[1] for _, args in kept] == ["/repo/ext.so", os.path.join(os.getcwd(), "ext.so")]
+    assert [args[1] for _, args in kept[:2]] == [
+        "/repo/ext.so", os.path.join(os.getcwd(), "ext.so")]
+    assert [args[0] for _, args in kept[2:]] == [app]
 
 
 def test_past_the_limit_events_are_counted_not_kept(
@@ -116,3 +126,33 @@ def test_the_variable_is_the_plugins_own_and_not_recorded() -> None:
     assert invocation.ENVIRONMENT[early.VARIABLE][0] == invocation.OUTCOME
     environ = {early.VARIABLE: "{}", "PYTEST_ADDOPTS": "-q", "HOME": "/root"}
     assert invocation.environment_of(environ) == {"PYTEST_ADDOPTS": "-q"}
+
+
+def test_a_process_nothing_watched_names_the_repositorys_modules_imported_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Case 178: pytest started by another name (a wrapper script, ``pytest.main()`` from a
+    program of one's own) imported a ``-p`` plugin before the recorder: what it read at import
+    is not known, so it is named; the program itself (``__main__``) and modules outside the
+    repository are not. A pytest command line or a followed child was watched from its start."""
+    from types import ModuleType
+
+    from pytest_pyramid.run.closed_world import UNWATCHED, unwatched_imports
+
+    plugin, program = tmp_path / "tests/localplugin.py", tmp_path / "run_tests.py"
+    plugin.parent.mkdir()
+    for path in (plugin, program):
+        path.write_text("")
+    for name, path in (("tests.localplugin", plugin), ("__main__", program),
+                       ("elsewhere", tmp_path.parent / "elsewhere.py")):
+        module = ModuleType(name)
+        module.__file__ = str(path)
+        monkeypatch.setitem(sys.modules, name, module)
+    recorder = imported.ImportRecorder(str(tmp_path), environment=())
+    unwatched_imports(recorder)
+    assert recorder.seen.unverifiable == {str(plugin.resolve()): UNWATCHED}
+    for state, watched in (({"buffer": None, "child": False}, False),
+                           ({"buffer": [], "child": False}, True),
+                           ({"buffer": None, "child": True}, True)):
+        monkeypatch.setattr(early, "_state", {**early._state, **state})
+        assert early.watched_from_start() is watched

@@ -8,10 +8,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.git_reads import commands, reads, this_repository
+from pytest_pyramid.run.early import VARIABLE
+from pytest_pyramid.run.git_reads import commands, reads, record, repository, this_repository
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+OPTION = ("(an option that selects refs or objects other than its revision words, or one "
+          "this reading does not know)")
 
 
 @pytest.mark.parametrize(("argv", "named"), [
@@ -19,7 +24,6 @@ if TYPE_CHECKING:
     (["git", "status", "--porcelain"], []),
     (["git", "ls-files", "-z"], []),
     (["git", "-C", "sub", "add", "x"], []),
-    (["git", "commit", "-qm", "msg"], []),
     (["/usr/bin/git", "rev-parse", "--show-toplevel"], []),
     (["git", "show", "HEAD:expected.txt"], []),
     (["git", "cat-file", "-p", "HEAD^{tree}"], []),
@@ -44,6 +48,26 @@ if TYPE_CHECKING:
     (["git", "notes", "show"], ["git notes"]),
     (["git", "describe", "--tags"], ["git describe"]),
     (["git", "frobnicate"], ["git frobnicate"]),  # not in the table: named
+    # HEAD moved: what is read from it afterwards is not the verdict's commit (case 182)
+    (["git", "commit", "-qm", "msg"], ["git commit (moves HEAD away from the commit the "
+                                        "verdict names)"]),
+    # options that select refs, reflogs, other revisions or the index (hostile case 172)
+    (["git", "log", "--all", "-p"], [f"git log --all {OPTION}"]),
+    (["git", "log", "--branches=gold*"], [f"git log --branches=gold* {OPTION}"]),
+    (["git", "log", "-g", "-p"], [f"git log -g {OPTION}"]),
+    (["git", "restore", "--source=golden", "--", "x"], [f"git restore --source=golden {OPTION}"]),
+    (["git", "diff", "--cached"], [f"git diff --cached {OPTION}"]),
+    (["git", "grep", "--untracked", "needle"], [f"git grep --untracked {OPTION}"]),
+    (["git", "log", "-n5", "-5", "--oneline", "--format=%H", "--stat"], []),  # output only
+    (["git", "rev-parse", "--abbrev-ref", "HEAD"], []),
+    (["git", "show", "-s", "--format=%ci", "HEAD"], []),
+    (["git", "blame", "-L", "1,5", "--porcelain", "--", "x"], []),
+    # git started another way (hostile case 173): the words are read as the wrapper runs them
+    (["env", "git", "show", "golden:x"], ["golden:x"]),
+    (["nice", "-n", "5", "git", "show", "golden:x"], ["golden:x"]),
+    (["GIT_PAGER=cat", "git", "show", "golden:x"], ["golden:x"]),
+    (["/usr/lib/git-core/git-show", "golden:x"], ["golden:x"]),  # git's own program
+    (["xargs", "git", "show"], ["git show (revisions from its input, as xargs gives them)"]),
     # not git
     (["python", "show", "golden:x"], []),
     (["git"], []),
@@ -66,6 +90,7 @@ def test_an_existing_path_is_a_path_as_git_tells_them_apart(tmp_path: Path) -> N
      [["git", "show", "golden:a"], ["sort"], ["git", "status"]]),
     (["bash", "-c", "echo 'unbalanced"], []),
     (["git show golden:a && true"], [["git", "show", "golden:a"], ["true"]]),  # os.system
+    (["sh", "-c", "echo $(git show golden:a)"], [["echo", "$"], ["git", "show", "golden:a"]]),
 ])
 def test_a_shells_command_is_read_as_its_simple_commands(
     argv: list[str], lines: list[list[str]],
@@ -83,3 +108,58 @@ def test_only_a_git_command_on_this_repository_counts(tmp_path: Path) -> None:
     assert not this_repository(str(tmp_path), real, None)
     assert this_repository(str(tmp_path), real, {"GIT_DIR": str(root / ".git")})
     assert not this_repository(str(root), real, {"GIT_DIR": str(tmp_path / "x/.git")})
+
+
+def test_a_repository_inside_is_another_repository(tmp_path: Path) -> None:
+    """Case 174: a bare repository or a clone under the repository is not the one the verdict
+    names; a submodule's (or a worktree's) ``.git`` file is its gitlink's, left alone."""
+    root = (tmp_path / "repo").resolve()
+    (root / ".git").mkdir(parents=True)
+    (root / "golden.git").mkdir()
+    (root / "vendor/clone/.git").mkdir(parents=True)
+    (root / "vendor/sub").mkdir()
+    (root / "vendor/sub/.git").write_text("gitdir: ../../.git/modules/sub\n")
+    top = str(root)
+    assert repository(top, top, None) == top
+    assert repository(str(root / "vendor"), top, None) == top
+    assert repository(top, top, "golden.git") == str(root / "golden.git")
+    assert repository(top, top, ".git") == top
+    assert repository(str(root / "vendor/clone"), top, None) == str(root / "vendor/clone")
+    assert repository(str(root / "vendor/sub"), top, None) is None
+    assert repository(str(tmp_path), top, None) is None
+
+
+def test_a_git_command_is_judged_with_the_environment_it_inherits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Case 173 (g): ``GIT_DIR`` inherited from the test's own environment points git run
+    outside the repository at it; a repository a test made inside during the run is its own
+    output (case 174's exception)."""
+    root = (tmp_path / "repo").resolve()
+    (root / ".git").mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.setenv(VARIABLE, '{"started_ns": 0}')
+    found: dict[str, str] = {}
+    record(["git", "show", "golden:x"], str(outside), None, str(root), found)
+    assert not found
+    monkeypatch.setenv("GIT_DIR", str(root / ".git"))
+    record(["git", "show", "golden:x"], str(outside), None, str(root), found)
+    assert list(found) == [str(root / ".git/golden:x")]
+    monkeypatch.delenv("GIT_DIR")
+    found.clear()  # a shell that moves to a scratch folder first commits there, not here
+    record(["sh", "-c", f"cd {outside} && git init -q && git commit -qm x"], str(root), None,
+           str(root), found)
+    assert not found
+    record(["sh", "-c", f"cd {outside} && cd {root} && git commit -qm x"], str(root), None,
+           str(root), found)
+    assert list(found) == [str(root / ".git/git commit (moves HEAD away from the commit the "
+                               "verdict names)")]
+    (root / "made/.git").mkdir(parents=True)
+    (root / "made/.git/HEAD").write_text("ref: refs/heads/main\n")
+    found.clear()
+    record(["git", "-C", "made", "show", "HEAD:x"], str(root), None, str(root), found)
+    assert not found  # made after the run's start (0): the run's own
+    monkeypatch.setenv(VARIABLE, f'{{"started_ns": {2**62}}}')
+    record(["git", "-C", "made", "show", "HEAD:x"], str(root), None, str(root), found)
+    assert list(found) == [str(root / "made")]

@@ -108,6 +108,19 @@ def setting(option: str, value: object, source: str = "command line", dest: str 
                                        "project_file": False}}), [], "-c pyproject.toml"),
         (record(narrowing={"inifile": {"value": "pyproject.toml", "discoverable": True,
                                        "project_file": True}}), [], None),
+        # a path option's value given with a space, taken by pytest for a path when it chose
+        # its rootdir (run/filters.py: rootdir_fact; absent when no such word names a path)
+        (record(narrowing={"rootdir": {"value": "/other", "words": ["/other/h.sqlite"],
+                                       "arguments": "/repo"}}), [],
+         "pytest's rootdir /other, whose configuration judged the run, is not the folder the "
+         "run's own arguments give (/repo): pytest chose it from /other/h.sqlite, an option's "
+         "value given with a space; write path options as --option=PATH"),
+        (record(narrowing={"rootdir": {"value": "/repo", "words": ["h.sqlite"],
+                                       "arguments": "/repo"}}), [], None),
+        (record(narrowing={"rootdir": {"value": "/repo", "words": ["h.sqlite"],
+                                       "arguments": None}}), [],
+         "is not known to be the folder the run's own arguments give (this pytest's rule "
+         "could not be asked)"),
         ({k: v for k, v in record().items() if k != "narrowing"}, [], "cannot be read"),
         (record(plugins=[{"name": "x"}]), [], "cannot be read"),
         ({**record(), "plugins": None}, [], "cannot be read"),

@@ -64,7 +64,50 @@ def test_a_record_of_loaded_code_is_judged_whoever_wrote_it(
     tmp_path: Path, loaded: object, says: str | None,
 ) -> None:
     (tmp_path / "src/mypkg").mkdir(parents=True)
+    (tmp_path / "src/mypkg/__init__.py").write_text("")
     problems = foreign_problems(loaded, SRC, tmp_path)
+    if says is None:
+        assert problems == []
+        return
+    assert [p["kind"] for p in problems] == ["foreign_code"]
+    assert says in problems[0]["message"]
+
+
+#: a PEP 420 namespace package in the tree (hostile case 158: no ``__init__.py`` anywhere but
+#: in ``acme/pay``, a regular package inside it)
+NAMESPACE = ("src/acme",)
+SITE = "/opt/site-packages/acme"
+
+
+@pytest.mark.parametrize(("loaded", "says"), [
+    pytest.param({"acme.billing.core:src/acme/billing/core.py": None}, None,
+                 id="the-trees-own"),
+    pytest.param({f"acme.billing.core:{SITE}/billing/core.py": None},
+                 f"acme.billing.core was imported from {SITE}/billing/core.py",
+                 id="an-installed-copy-of-a-module-the-tree-holds"),
+    pytest.param({f"acme.common.util:{SITE}/common/util.py": None}, None,
+                 id="a-dependency's-portion-of-the-namespace"),
+    pytest.param({f"acme.billing.extra:{SITE}/billing/extra.py": None}, None,
+                 id="a-dependency's-module-in-a-shared-namespace-folder"),
+    pytest.param({f"acme.pay.gone:{SITE}/pay/gone.py": None},
+                 "acme.pay.gone was imported from", id="a-regular-package-cannot-be-split"),
+    pytest.param({f"acme.billing:{SITE}/billing/__init__.py": None},
+                 f"acme.billing was imported from {SITE}/billing/__init__.py",
+                 id="a-regular-package-shadows-a-namespace-folder-holding-code"),
+    pytest.param({f"acme.docs:{SITE}/docs/__init__.py": None}, None,
+                 id="a-folder-without-code-names-nothing"),
+    pytest.param({f"acme.billing.core.deep:{SITE}/billing/core/deep.py": None},
+                 "acme.billing.core.deep was imported from",
+                 id="below-a-module-the-tree-holds"),
+])
+def test_of_a_namespace_package_the_modules_the_tree_holds_are_the_projects(
+    tmp_path: Path, loaded: dict[str, str | None], says: str | None,
+) -> None:
+    for file in ("src/acme/billing/core.py", "src/acme/pay/__init__.py", "src/acme/pay/a.py",
+                 "src/acme/docs/index.md"):
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).write_text("")
+    problems = foreign_problems(loaded, NAMESPACE, tmp_path)
     if says is None:
         assert problems == []
         return

@@ -53,6 +53,17 @@ def verdict(*, problems: tuple[tuple[str, str], ...] = (("target_run", problem_m
     }
 
 
+def named(asked: list[str]) -> dict[str, Any]:
+    """A run asked for ``asked`` (``--pyramid-tier``, as the verdict's run says): unit passed,
+    smoke (the verify tier) has no tests."""
+    document = verdict(tiers={
+        "unit": {"selected": "unit" in asked, "required": True, "collected": 1, "passed": 1},
+        "smoke": {"selected": "smoke" in asked, "required": False, "collected": 0},
+        "e2e": {"selected": "e2e" in asked, "required": False, "collected": 0}})
+    document["run"]["selected_tiers"] = asked
+    return document
+
+
 @pytest.mark.parametrize(("document", "outcome", "reason"), [
     (verdict(), "verified", "tier(s) smoke passed against http://127.0.0.1:8001"),
     (verdict(failed_gate=True), "failed", "gate tests.pass_rate"),
@@ -66,6 +77,12 @@ def verdict(*, problems: tuple[tuple[str, str], ...] = (("target_run", problem_m
                               "skipped": 2}}), "unverified", "selected tier smoke did not run"),
     (verdict(tiers={"smoke": {"selected": True, "required": False, "collected": 0}}),
      "unverified", "no selected tier has tests"),
+    # case 177: a verify tier named in the selection that has no tests is not verified by
+    # another selected tier that passed
+    (named(["unit", "smoke"]), "unverified", "selected tier smoke did not run (has no tests)"),
+    (named(["unit"]), "verified", "tier(s) unit passed"),
+    # no selection (every tier selected): only the tiers with tests count, as before
+    (named(["unit", "smoke", "e2e"]), "verified", "tier(s) unit passed"),
 ])
 def test_target_outcome(document: dict[str, Any], outcome: str, reason: str) -> None:
     found = target_outcome(document)

@@ -12,6 +12,7 @@ import pytest
 from pytest_pyramid.run.unfollowed import (
     REASON,
     allowed,
+    is_stream,
     program_kind,
     record,
     shell_scripts,
@@ -76,6 +77,19 @@ def test_program_kind(tree: Path, name: str, by_shell: bool, kind: str | None) -
     # hostile case 157: what runs the file decides, not its name
     (["sh", "script.py"], ["script.py"]),
     (["python3", "script.py", "noshebang"], []),  # an argument of Python, not a program
+    # hostile case 156: a shell given neither a script nor -c reads its commands from its
+    # standard input (`stdin=open(x)`, `input=`), which no file and no argument shows
+    (["sh"], ["sh <stdin>"]),
+    (["/usr/bin/bash", "-s", "data.txt"], ["bash <stdin>"]),  # -s: the words are $1 ...
+    (["bash", "-es"], ["bash <stdin>"]),
+    (["sh", "-"], ["sh <stdin>"]),
+    (["sh", "-e", "--"], ["sh <stdin>"]),
+    (["env", "FOO=1", "nice", "-n", "5", "bash"], ["bash <stdin>"]),
+    (["bash", "--version"], []),  # reads no commands
+    (["which", "sh"], []),  # a shell named as another program's argument is not started
+    (["sh", "-c", "cat data.txt | sh -e"], ["sh <stdin>"]),
+    (["sh", "-c", "sh < noshebang"], ["noshebang"]),  # the redirected file is its script
+    (["sh", "-c", "bash <<EOF\necho hi\nEOF\n"], []),  # a here-document: the string's own
 ])
 def test_record_names_the_programs_of_the_repository(tree: Path, command: list[str],
                                                        named: list[str]) -> None:
@@ -86,7 +100,8 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
         return str(path) if path.exists() and path.is_relative_to(tree) else None
 
     record(command, resolve, found)
-    assert sorted(found) == sorted(str(tree / name) for name in named)
+    assert sorted(found) == sorted(name if is_stream(name) else str(tree / name)
+                                   for name in named)
     assert all(why.startswith(REASON) for why in found.values())
 
 
@@ -97,6 +112,10 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
     ("A=1 B=2 bash -x ./run.sh", ["./run.sh"]),
     ("echo hi >> out.txt || source ./env.sh", ["echo", "./env.sh"]),
     ("cd x\n./run.sh --fast\n", ["cd", "./run.sh"]),  # each line starts a command
+    ("cat x.sh | sh", ["cat", "sh <stdin>"]),
+    ("sh > log.txt 2>&1; echo", ["sh <stdin>", "echo"]),
+    ("sh -e < ./run.sh > out.txt", ["./run.sh"]),
+    ("sh\n", ["sh <stdin>"]),
 ])
 def test_a_command_string_is_read_as_the_shell_reads_it(command: str, scripts: list[str]) -> None:
     assert shell_scripts([command], command=True) == scripts
@@ -111,9 +130,11 @@ def test_the_started_program_is_the_executable_not_the_name_in_argv() -> None:
 def test_the_project_vouches_for_a_program_by_its_path() -> None:
     unverifiable = {"/r/scripts/check.sh": f"{REASON} (a sh script): ...",
                     "/r/other.sh": f"{REASON} (a sh script): ...",
+                    "bash <stdin>": f"{REASON} (bash reading its commands from its ...",
                     "/r/scripts/mod.pyc": "bytecode without its source"}
-    paths = allowed(["-p xdist", "process scripts/check.sh", "process /other.sh/"])
-    assert paths == {"scripts/check.sh", "other.sh"}
+    paths = allowed(["-p xdist", "process scripts/check.sh", "process /other.sh/",
+                     "process bash <stdin>"])
+    assert paths == {"scripts/check.sh", "other.sh", "bash <stdin>"}
     assert vouched(unverifiable, lambda real: real.removeprefix("/r/"), paths) == {
         "/r/scripts/mod.pyc": "bytecode without its source"}
     assert vouched(unverifiable, lambda real: real.removeprefix("/r/"),

@@ -295,3 +295,32 @@ def test_an_unfinished_shard_is_missing_not_refused(tmp_path: Path) -> None:
 )
 def test_the_worst_exit_status_of_the_shards(statuses: list[int], worst: int) -> None:
     assert worst_exit(statuses) == worst
+
+
+def test_a_key_naming_no_file_travels_through_a_partial_to_the_merge_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """Hostile case 156: a shell reading its standard input is an unverifiable entry keyed by
+    what ran (``run/unfollowed.py: stdin_key``), not by a path: the shard's partial keeps it
+    as it is, and the merge does not place it in its checkout, so the merge's judgement names
+    it and the tracked allowance vouches for it, as in the shard's own run."""
+    from pytest_pyramid.run.imported import CodeSeen, outside_tree
+    from pytest_pyramid.run.unfollowed import allowed, vouched
+    from pytest_pyramid.verdict.merge import ShardSet, merged_code
+    from pytest_pyramid.verdict.partial import code_facts
+
+    why = "run as a program of its own (sh reading its commands from its standard input)"
+    seen = CodeSeen()
+    seen.unverifiable.update({"sh <stdin>": why, str(tmp_path / "x.sh"): why})
+    facts = code_facts(seen, str(tmp_path), {})
+    assert facts is not None
+    assert facts["unverifiable"] == {"sh <stdin>": why, "x.sh": why}
+    shard = Partial(tmp_path / "p.json", {**partial(1, 1, []), "closed_world": facts})
+    merged, _ = merged_code(ShardSet(total=1, chosen={1: shard}), str(tmp_path), tmp_path)
+    assert merged is not None
+    assert merged.unverifiable == {"sh <stdin>": why, str(tmp_path / "x.sh"): why}
+    said = outside_tree(merged, str(tmp_path), {}, [])
+    assert "sh <stdin> (run as a program of its own" in said[0], said
+    left = vouched(merged.unverifiable, lambda real: real.removeprefix(f"{tmp_path}/"),
+                   allowed(["process sh <stdin>"]))
+    assert left == {str(tmp_path / "x.sh"): why}

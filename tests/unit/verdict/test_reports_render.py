@@ -191,6 +191,33 @@ def test_ctrf_is_schema_valid_one_test_per_case_with_tier_as_type() -> None:
     assert document["results"]["environment"]["buildNumber"] == 77
 
 
+@pytest.mark.parametrize(
+    ("outcome", "earlier", "retries", "flaky"),
+    [
+        # a retried shard that passed both times: an attempt, not a flake
+        ("passed", [{"outcome": "passed", "duration_s": 0.25, "where": "shard retry",
+                     "shard_try": 1}], [("passed", 250)], False),
+        ("passed", [{"outcome": "error", "duration_s": 1.0, "where": "rerun"}],
+         [("failed", 1000)], True),
+        # pass then fail: the last attempt failed, so not flaky as CTRF means it
+        ("failed", [{"outcome": "passed", "duration_s": 0.5, "where": "shard retry",
+                     "shard_try": 1}], [("passed", 500)], False),
+    ],
+)
+def test_ctrf_lists_each_earlier_attempt_with_its_status_and_time(
+    outcome: str, earlier: list[Any], retries: list[tuple[str, int]], flaky: bool,
+) -> None:
+    entry: Any = {"nodeid": "tests/unit/t.py::t", "tier": "unit", "outcome": outcome,
+                  "setup_s": 0.0, "call_s": 0.1, "teardown_s": 0.0,
+                  "reruns": sum(a["outcome"] != "passed" for a in earlier),
+                  "earlier_attempts": earlier}
+    document = render_ctrf(sample_verdict([entry]), [entry])
+    assert ctrf_errors(document) == []
+    (test,) = document["results"]["tests"]
+    assert [(a["status"], a["duration"]) for a in test["retryAttempts"]] == retries
+    assert (test["retries"], test["flaky"]) == (len(retries), flaky)
+
+
 def test_junit_is_xsd_valid_one_suite_per_tier_with_properties(tmp_path: Path) -> None:
     entries = sample_records()
     verdict = sample_verdict(entries)
@@ -426,11 +453,35 @@ def test_a_verdict_without_tests_or_reference_has_no_records(tmp_path: Path) -> 
         (b'{"format": "pytest-pyramid-results", "version": 1, "tests": '
          b'[{"nodeid": "t\\ud800", "tier": "unit", "outcome": "passed"}]}', "lone surrogate"),
         (b"[" * 100_000, "not valid JSON"),
+        (b'{"format": "pytest-pyramid-results", "version": true, "tests": []}', "version True"),
+        (b'{"format": "pytest-pyramid-results", "version": 2, "tests": [{"nodeid": "t", '
+         b'"tier": "unit", "outcome": "passed", "earlier_attempts": [{"outcome": "failed", '
+         b'"where": "rerun"}]}]}', "tests[0]: reruns 0 is not the 1 failed attempt"),
+        (b'{"format": "pytest-pyramid-results", "version": 2, "tests": [{"nodeid": "t", '
+         b'"tier": "unit", "outcome": "passed", "earlier_attempts": []}]}', "non-empty list"),
     ],
 )
 def test_bad_results_files_are_refused_naming_the_problem(document: bytes, problem: str) -> None:
     with pytest.raises(VerdictError, match=re.escape(problem)):
         parse_results(document, "r.json")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # version 1 (before earlier_attempts): still read, its reruns are failed attempts
+        b'{"format": "pytest-pyramid-results", "version": 1, "tests": [{"nodeid": "t", '
+        b'"tier": "unit", "outcome": "passed", "reruns": 1}]}',
+        b'{"format": "pytest-pyramid-results", "version": 2, "tests": [{"nodeid": "t", '
+        b'"tier": "unit", "outcome": "passed", "reruns": 1, "earlier_attempts": [{"outcome": '
+        b'"failed", "duration_s": 0.5, "where": "rerun"}, {"outcome": "passed", '
+        b'"duration_s": 0.25, "where": "shard retry", "shard_try": 1}]}]}',
+    ],
+    ids=["version-1", "version-2"],
+)
+def test_results_files_of_both_versions_are_read(document: bytes) -> None:
+    (entry,) = parse_results(document, "r.json")
+    assert entry["reruns"] == 1
 
 
 # -- options and identities ------------------------------------------------------------------

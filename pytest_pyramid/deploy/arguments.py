@@ -1,0 +1,234 @@
+"""The deploy commands' arguments against the project's tracked configuration: one table.
+
+A deploy is judged by the configuration the reviewed commit ships (``[tool.pyramid.deploy]``);
+the command line may **tighten** it, never loosen it (hostile case 167: ``--max-age 24000h``
+deployed a three-day-old verdict, ``--error-rate-limit 0.9`` judged a rollout that failed 90%
+of its requests). Every option the deploy commands register is classified here:
+
+* a ``[tool.pyramid.deploy]`` key's flag (:data:`RULES`): which way is stricter -
+  ``smaller`` (a limit: ``max_age``, ``p95_limit`` ...), ``larger`` (evidence asked for:
+  ``measurements``, ``min_requests`` ...), ``superset`` (lists: every tracked entry kept),
+  ``ranked`` (choices, loosest first), ``same`` (no order: only the tracked value), or
+  ``free`` (where and how this host runs things: ports, folders, binaries; nothing judged);
+* every other option (:data:`OTHER_OPTIONS`), with why it cannot loosen a tracked value.
+
+:func:`tightened` applies the rules: a value that loosens the tracked one (or the built-in
+default when the tracked table sets none) is a :class:`Loosened` error (exit 3) naming the
+option, the value, the tracked value and its file. ``tests/unit/deploy/test_arguments.py``
+walks the parsers and fails on an option this table does not classify, so a new argument
+cannot open a hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_pyramid.errors import PyramidError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pytest_pyramid.deploy.config import DeployConfig
+
+DIRECTIONS = ("smaller", "larger", "superset", "ranked", "same", "free")
+
+
+class Loosened(PyramidError):
+    """A command-line value that loosens the tracked configuration (exit 3)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a flag's value compares with the tracked one: ``stricter`` (one of
+    :data:`DIRECTIONS`), the reason, and for ``ranked`` the values loosest first."""
+
+    stricter: str
+    why: str
+    ranks: tuple[str, ...] = ()
+
+
+def _limit(why: str) -> Rule:
+    return Rule("smaller", why)
+
+
+def _evidence(why: str) -> Rule:
+    return Rule("larger", why)
+
+
+def _host(why: str) -> Rule:
+    return Rule("free", why)
+
+
+#: every ``[tool.pyramid.deploy]`` key that has a flag, and which way is stricter
+RULES: dict[str, Rule] = {
+    "verdict": _host("which verdict file: the gate judges it (commit, tree, signature, age)"),
+    "strategy": Rule("same", "canary or blue-green judge different things; neither is a "
+                     "tighter form of the other"),
+    "steps": Rule("superset", "every tracked step stays a checkpoint; more steps only add "
+                  "looks before more users see the new version"),
+    "interval": _evidence("a shorter interval watches each step for less time"),
+    "measurements": _evidence("passing measurements needed to advance"),
+    "error_rate_limit": _limit("the highest error rate accepted"),
+    "p95_limit": _limit("the highest p95 latency accepted"),
+    "min_requests": _evidence("fewer requests is inconclusive: more asks for more evidence"),
+    "failure_limit": _limit("failed measurements tolerated"),
+    "inconclusive_limit": _limit("inconclusive measurements tolerated before a pause"),
+    "blind_timeout": _limit("how long a blind analysis waits before rolling back"),
+    "compare_with_stable": _evidence("true adds the comparison with stable"),
+    "max_p95_ratio": _limit("the canary's p95 over stable's accepted"),
+    "max_error_rate_delta": _limit("the canary's error rate over stable's accepted"),
+    "judge": Rule("ranked", "nonparametric judges the thresholds and compares with a "
+                  "baseline too", ("threshold", "nonparametric")),
+    "judge_alpha": _evidence("a larger level rolls a regression back more readily"),
+    "judge_looks": Rule("same", "the looks the level is split over: more or fewer changes "
+                        "each look's power both ways"),
+    "judge_min_samples": _evidence("fewer requests on either side is inconclusive"),
+    "judge_max_shift": _limit("a latency shift below it never rolls back"),
+    "bake": _evidence("how long the new version is watched at 100% with the old one warm"),
+    "progress_deadline": _limit("how long a rollout may stand still before rolling back"),
+    "request_timeout": _limit("a slower answer is an error in the analysis"),
+    "max_age": _limit("the oldest verdict accepted"),
+    "approval_ttl": _limit("how long a signed approval counts"),
+    "require_signature": _evidence("true refuses an unsigned verdict"),
+    "deployer_key": _host("who deploys: proven by the key against the tracked people"),
+    "work_dir": _host("where this host keeps state (the replay record reads the tracked "
+                      "folder too: deploy/replays.py)"),
+    "history": _host("where this host keeps the history"),
+    "router": _host("the router this host runs; each routes as its contract says"),
+    "nginx": _host("this host's nginx binary"),
+    "port": _host("the port this host listens on"),
+    "nginx_include": _host("this host's addition to the router's server block"),
+    "router_command": _host("this host's command router"),
+    "access_log": _host("where this host's command router logs"),
+    "command": _host("how this host starts a release (the release is the commit's checkout)"),
+    "release_dir": _host("where this host checks the commit out"),
+    "health_path": Rule("same", "the path whose answer says healthy: another path proves "
+                        "something else"),
+    "health_timeout": _limit("how long a new version may take to become healthy"),
+    "smoke_paths": Rule("same", "the paths requested before the switch (none: the health "
+                        "path, which another list would drop)"),
+    "scale_down_delay": _evidence("blue-green's shortest bake"),
+    "stop_timeout": _host("this host's SIGTERM grace"),
+    "lease_timeout": _host("when this host's supervisor counts as gone"),
+    "watch": Rule("ranked", "what a breach after the bake does", ("off", "alert", "rollback")),
+    "migrations": _host("which folder of the release holds its migrations (never one outside "
+                        "it: config.py): what it holds is judged as the tracked folder's would "
+                        "be, by the schema check and the contract steps' approvals"),
+}
+
+#: every other option of the deploy commands, and why it cannot loosen a tracked value
+OTHER_OPTIONS: dict[str, str] = {
+    "help": "prints help",
+    "config": "the configuration file: the deploy refuses one the commit does not ship "
+              "unchanged (deploy/replays.py: shipped_table)",
+    "env": "chooses one of the tracked environments (its own table, requires, approvals)",
+    "commit": "the commit to deploy: the verdict must be for it",
+    "approval": "signed approvals: each counted only when valid (deploy/approvals.py)",
+    "dry_run": "changes nothing",
+    "redeploy": "a person's override of the replay refusal, said in the output and history",
+    "detach": "who follows the rollout, not how it is judged",
+    "trust_first_checkout": "only where the anchors record is missing or broken, said and "
+                            "recorded (deploy/anchors.py)",
+    "job": "internal: a job file the deploy wrote",
+    "key": "the approver's private key: proven against the tracked approvers",
+    "role": "one of the approver's tracked roles",
+    "output": "where an approval is written",
+    "json": "output format",
+    "by": "who decides, recorded",
+    "rollout": "which rollout a command is for (refused when another one runs)",
+    "wait": "how long a command waits for the supervisor to act",
+    "restore_backup": "a backup by its file name in the backup folder (refused otherwise)",
+    "force": "pyramid stop: stops a running deploy, which rolls back",
+    "limit": "rows shown",
+    "id": "which history row is shown",
+    "days": "the figures' window",
+}
+
+
+def _rule(key: str) -> Rule:
+    """A key's rule; one the table does not classify has no order (allow-list: an unknown
+    flag may repeat the tracked value, nothing else)."""
+    return RULES.get(key, Rule("same", "not classified in deploy/arguments.py"))
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _loosens(rule: Rule, tracked: object, given: object) -> bool:
+    """Whether ``given`` is looser than ``tracked`` by ``rule`` (equal is never looser)."""
+    if rule.stricter == "free" or given == tracked:
+        return False
+    if rule.stricter == "smaller":
+        return float(given) > float(tracked)  # type: ignore[arg-type]
+    if rule.stricter == "larger":
+        return float(given) < float(tracked)  # type: ignore[arg-type]
+    if rule.stricter == "superset":
+        return not set(tracked).issubset(set(given))  # type: ignore[call-overload]
+    if rule.stricter == "ranked":
+        return rule.ranks.index(str(given)) < rule.ranks.index(str(tracked))
+    return True  # "same": no order, so any other value is refused
+
+
+_WORDS = {"smaller": "smaller is stricter", "larger": "larger is stricter",
+          "superset": "it must keep every tracked entry",
+          "same": "it has no stricter direction, so only the tracked value is accepted"}
+
+
+def _origin(key: str, deploy: Mapping[str, Any], environment: str, source: str) -> str:
+    """Where the tracked value comes from: the environment's table, the deploy table, or the
+    built-in default when the tracked file sets none."""
+    from pytest_pyramid.deploy.config import KEYS
+
+    own = deploy.get("environments", {}).get(environment, {}) if environment else {}
+    if isinstance(own, dict) and key in own:
+        return f"{own[key]!r} in {source} [tool.pyramid.deploy.environments.{environment}]"
+    if key in deploy:
+        return f"{deploy[key]!r} in {source} [tool.pyramid.deploy]"
+    return f"the default {KEYS[key].default!r}: {source} sets none"
+
+
+def loosened(tracked: DeployConfig, given: DeployConfig, overrides: Mapping[str, object],
+             deploy: Mapping[str, Any]) -> list[str]:
+    """What each command-line value in ``overrides`` loosens: ``tracked`` is the
+    configuration without them, ``given`` with them, ``deploy`` the tracked
+    ``[tool.pyramid.deploy]`` table as written (empty: none)."""
+    found = []
+    for key, raw in overrides.items():
+        rule = _rule(key)
+        if raw is None or not _loosens(rule, getattr(tracked, key), getattr(given, key)):
+            continue
+        if rule.stricter == "ranked":
+            words = f"from loosest to strictest: {', '.join(rule.ranks)}"
+        else:
+            words = _WORDS[rule.stricter]
+        found.append(f"{_flag(key)} {raw} loosens {key} = "
+                     f"{_origin(key, deploy, tracked.environment, tracked.source)} ({words}: "
+                     f"{rule.why}); the command line may only tighten the tracked "
+                     "configuration: change it there")
+    return found
+
+
+def host_only(overrides: Mapping[str, object]) -> dict[str, object]:
+    """The command line's values that say where and how this host runs things (``free``)."""
+    return {key: value for key, value in overrides.items() if _rule(key).stricter == "free"}
+
+
+def tightened(source: str, pyramid: Mapping[str, Any], overrides: Mapping[str, object], *,
+              env: str | None, require_env: bool = True) -> DeployConfig:
+    """The deploy configuration of ``pyramid`` (the tracked ``[tool.pyramid]`` table read
+    from ``source``; ``<defaults>`` with {}: none) with the command line's ``overrides``,
+    each of which may only tighten it (:class:`Loosened` otherwise)."""
+    from pytest_pyramid.deploy.config import project_config
+
+    # the host's own values (a port, a router command) are part of the tracked side too: the
+    # tracked table may need them to be complete, and nothing is judged by them
+    tracked = project_config(source, pyramid, host_only(overrides), env=env,
+                             require_env=require_env)
+    given = project_config(source, pyramid, overrides, env=env, require_env=require_env)
+    deploy = pyramid.get("deploy", {})
+    problems = loosened(tracked, given, overrides, deploy if isinstance(deploy, dict) else {})
+    if problems:
+        raise Loosened("; ".join(problems))
+    return given

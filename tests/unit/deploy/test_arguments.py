@@ -1,0 +1,171 @@
+"""The deploy commands' arguments may only tighten the tracked configuration (hostile case
+167), and every option of every deploy command is classified (deploy/arguments.py)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.deploy.arguments import (
+    DIRECTIONS,
+    OTHER_OPTIONS,
+    RULES,
+    Loosened,
+    tightened,
+)
+from pytest_pyramid.deploy.cli import add_commands
+from pytest_pyramid.deploy.config import KEYS
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _deploy_parsers() -> dict[str, argparse.ArgumentParser]:
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers()
+    add_commands(commands)
+    return dict(commands.choices)
+
+
+def test_every_option_of_every_deploy_command_is_classified() -> None:
+    """A new argument (a key's flag or any other option) fails here until the table says
+    which way is stricter, or why it cannot loosen anything."""
+    unclassified = sorted(
+        f"pyramid {name} {'/'.join(action.option_strings)} (dest {action.dest})"
+        for name, sub in _deploy_parsers().items() for action in sub._actions
+        if action.dest not in RULES and action.dest not in OTHER_OPTIONS)
+    assert unclassified == []
+    flags = {key for key, spec in KEYS.items() if spec.flag}
+    assert set(RULES) == flags, "a row for every key with a flag, and none for another"
+    assert not set(OTHER_OPTIONS) & set(KEYS), "a key's flag is judged by its rule"
+
+
+def test_every_rule_is_well_formed() -> None:
+    for key, rule in RULES.items():
+        assert rule.stricter in DIRECTIONS, key
+        assert rule.why.strip(), key
+        if rule.stricter == "ranked":  # every choice the key accepts has its rank
+            assert set(KEYS[key].kind.schema["enum"]) == set(rule.ranks), key
+        else:
+            assert not rule.ranks, key
+
+
+DEPLOY = {"max_age": "24h", "p95_limit": "200ms", "error_rate_limit": 0.001,
+          "strategy": "canary", "health_path": "/healthz", "watch": "rollback",
+          "migrations": "db", "steps": [5, 25, 50, 100], "port": 8080,
+          "environments": {"staging": {"port": 8081},
+                           "production": {"port": 8082, "max_age": "1h"}}}
+
+
+def _tightened(tmp_path: Path, env: str | None = None, **flags: str) -> Any:
+    return tightened(str(tmp_path / "pyproject.toml"), {"deploy": DEPLOY}, flags, env=env,
+                     require_env=False)
+
+
+@pytest.mark.parametrize(("flags", "env"), [
+    ({}, None),
+    ({"max_age": "1h"}, None),                      # smaller is stricter
+    ({"max_age": "24h"}, None),                     # the tracked value itself
+    ({"error_rate_limit": "0.05%"}, None),
+    ({"p95_limit": "150ms"}, None),
+    ({"min_requests": "50"}, None),                 # default 20: larger is stricter
+    ({"measurements": "5"}, None),
+    ({"bake": "5m"}, None),
+    ({"judge_alpha": "0.05"}, None),                # a larger level rolls back more readily
+    ({"steps": "1,5,25,50,100"}, None),             # every tracked step kept
+    ({"watch": "rollback"}, None),
+    ({"strategy": "canary", "health_path": "/healthz"}, None),
+    ({"migrations": "demo_releases/next"}, None),   # inside the release: judged as it is
+    ({"require_signature": "true"}, None),
+    ({"port": "9999", "work_dir": "/tmp/elsewhere", "command": "serve {port}"}, None),
+    ({"max_age": "30m"}, "production"),             # the environment's own 1h
+])
+def test_a_value_that_tightens_or_repeats_the_tracked_one_is_taken(
+        tmp_path: Path, flags: dict[str, str], env: str | None) -> None:
+    config = _tightened(tmp_path, env, **flags)
+    for key, raw in flags.items():
+        assert getattr(config, key) == KEYS[key].parse_flag(raw) or key in ("work_dir",), key
+
+
+@pytest.mark.parametrize(("flags", "env", "tracked"), [
+    ({"max_age": "24000h"}, None, "'24h' in {file} [tool.pyramid.deploy]"),
+    ({"max_age": "2h"}, "production",
+     "'1h' in {file} [tool.pyramid.deploy.environments.production]"),
+    ({"error_rate_limit": "0.9"}, None, "0.001 in {file} [tool.pyramid.deploy]"),
+    ({"p95_limit": "60s"}, None, "'200ms' in"),
+    ({"approval_ttl": "48h"}, None, "the default '24h': {file} sets none"),
+    ({"min_requests": "5"}, None, "the default 20"),
+    ({"failure_limit": "1"}, None, "the default 0"),
+    ({"interval": "1s"}, None, "the default '10s'"),
+    ({"bake": "0s"}, None, "the default '1m'"),
+    ({"judge_alpha": "0.001"}, None, "the default 0.01"),
+    ({"judge_looks": "20"}, None, "the default 10"),
+    ({"steps": "50,100"}, None, "[5, 25, 50, 100] in"),
+    ({"steps": "10,40,100"}, None, "[5, 25, 50, 100] in"),
+    ({"strategy": "blue-green"}, None, "'canary' in"),
+    ({"health_path": "/static/ok"}, None, "'/healthz' in"),
+    ({"watch": "off"}, None, "'rollback' in"),
+    ({"request_timeout": "400s"}, None, "the default '10s'"),
+    ({"health_timeout": "60s"}, None, "the default '15s'"),
+    ({"inconclusive_limit": "1000"}, None, "the default 3"),
+    ({"smoke_paths": "/static/ok"}, None, "the default []"),  # none: the health path
+])
+def test_a_value_that_loosens_the_tracked_one_is_refused_naming_both(
+        tmp_path: Path, flags: dict[str, str], env: str | None, tracked: str) -> None:
+    with pytest.raises(Loosened) as refused:
+        _tightened(tmp_path, env, **flags)
+    message = str(refused.value)
+    (key, raw), = flags.items()
+    assert message.startswith(f"--{key.replace('_', '-')} {raw} loosens {key} = ")
+    assert tracked.format(file=tmp_path / "pyproject.toml") in message
+    assert message.endswith("change it there")
+    assert "\n" not in message
+
+
+def test_without_a_configuration_file_the_defaults_are_the_tracked_values(
+        tmp_path: Path) -> None:
+    with pytest.raises(Loosened, match="the default '24h': <defaults> sets none"):
+        tightened("<defaults>", {}, {"max_age": "48h"}, env=None)
+    assert tightened("<defaults>", {}, {"max_age": "1h"}, env=None).max_age == 3600.0
+
+
+def test_a_host_value_the_tracked_table_needs_is_part_of_the_tracked_side(
+        tmp_path: Path) -> None:
+    """router = "command" needs a router_command: the host may give it as a flag."""
+    table = {"deploy": {"router": "command", "access_log": "log"}}
+    source = str(tmp_path / "pyproject.toml")
+    with pytest.raises(ConfigError, match="router_command"):
+        tightened(source, table, {}, env=None)
+    config = tightened(source, table, {"router_command": "route {weights}"}, env=None)
+    assert config.router_command == "route {weights}"
+
+
+@pytest.mark.parametrize("folder", ["/etc/sql", "../outside", "db/../../x", "..", "~/sql",
+                                    "C:/sql", "db\\..\\..\\x"])
+def test_migrations_must_stay_inside_the_release(tmp_path: Path, folder: str) -> None:
+    with pytest.raises(ConfigError, match="inside the release"):
+        tightened("<defaults>", {}, {"migrations": folder}, env=None)
+    with pytest.raises(ConfigError, match=r"deploy\.migrations = .*inside the release"):
+        tightened(str(tmp_path / "pyproject.toml"), {"deploy": {"migrations": folder}}, {},
+                  env=None)
+
+
+@pytest.mark.parametrize(("name", "taken"), [
+    ("20260101T000000Z-before-0003_drop.dump", True),
+    ("../backups/x.dump", False),
+    ("/var/lib/x.dump", False),
+    ("..", False),
+    (".", False),
+    ("sub\\x.dump", False),
+    ("", False),
+])
+def test_a_backup_is_named_by_its_file_name_only(name: str, taken: bool) -> None:
+    parser = _deploy_parsers()["rollback"]
+    if taken:
+        assert parser.parse_args(["--restore-backup", name]).restore_backup == name
+        return
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--restore-backup", name])

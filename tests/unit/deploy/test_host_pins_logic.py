@@ -1,0 +1,194 @@
+"""The host's pins (deploy/host_pins.py): read from /etc/pyramid and the deploy account's home,
+never from a folder the deploying process's environment names; every folder together, the
+strictest holds; the process's keys only narrow (hostile cases 162, 165)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from pathlib import Path
+
+import pytest
+
+from pytest_pyramid.deploy import host_pins
+from pytest_pyramid.deploy.config import Person
+from pytest_pyramid.deploy.host_pins import Folder, combine, key_identity, trusted_keys
+from pytest_pyramid.deploy.host_pins import host_pins as read_pins
+from pytest_pyramid.errors import ConfigError
+from pytest_pyramid.verdict.signing import generate_private_key, public_hex, public_pem
+from pytest_pyramid.verdict.trust import TrustError
+
+
+def _public() -> tuple[str, str]:
+    """One key as PEM text and as hex: the same key either way."""
+    key = generate_private_key().public_key()
+    return public_pem(key).decode(), public_hex(key)
+
+
+CI, CI_HEX = _public()
+CI2027, _ = _public()
+MALLORY, MALLORY_HEX = _public()
+KEYS = {"ci": CI, "ci-hex": CI_HEX, "ci2027": CI2027, "mallory": MALLORY,
+        "mallory-hex": MALLORY_HEX}
+
+
+def folder(name: str, keys: tuple[str, ...] | None = None, **pins: object) -> Folder:
+    path = Path(f"/{name}")
+    texts = None if keys is None else tuple(KEYS[k] for k in keys)
+    return Folder(path, (str(path / "deploy.toml"),), texts,
+                  (str(path / "trusted_keys"),) if keys is not None else (), **pins)  # type: ignore[arg-type]
+
+
+def named(keys: tuple[str, ...]) -> list[str]:
+    by_text = {text.strip(): name for name, text in KEYS.items()}
+    return sorted(by_text[k.strip()] for k in keys)
+
+
+def test_the_real_host_folders_are_found_by_the_account_not_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """162/165 row b: XDG_CONFIG_HOME (or HOME) names a folder the attacker writes, or none."""
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", None)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    account = Path(pwd.getpwuid(os.geteuid()).pw_dir)
+    assert host_pins.host_roots() == (Path("/etc/pyramid"), account / ".config" / "pyramid")
+
+
+@pytest.mark.parametrize(
+    ("folders", "pins_keys", "expected"),
+    [
+        ((), False, []),
+        ((folder("etc"), folder("home")), False, []),
+        ((folder("etc", ("ci",)),), True, ["ci"]),
+        # the account's home adds a key /etc does not pin: it does not count
+        ((folder("etc", ("ci",)), folder("home", ("ci", "mallory"))), True, ["ci"]),
+        # the same key as PEM in one folder and hex in the other is one key
+        ((folder("etc", ("ci",)), folder("home", ("ci-hex", "mallory"))), True, ["ci"]),
+        # a folder that pins no keys does not widen the other's
+        ((folder("etc"), folder("home", ("ci", "ci2027"))), True, ["ci", "ci2027"]),
+        # no key in common: none is trusted (every signature refused), never all of them
+        ((folder("etc", ("ci",)), folder("home", ("mallory",))), True, []),
+    ],
+)
+def test_every_folder_s_keys_together_the_strictest_holds(
+    folders: tuple[Folder, ...], pins_keys: bool, expected: list[str]
+) -> None:
+    pins = combine(folders)
+    assert (pins.pins_keys, named(pins.keys)) == (pins_keys, expected)
+    assert ("trusted_keys" in pins.anchors()) == pins_keys
+
+
+@pytest.mark.parametrize(
+    ("host", "asked", "environ", "expected"),
+    [
+        # nothing asked: the host's keys
+        (("ci",), (), {}, (["ci"], "/etc/trusted_keys")),
+        # 165 row a: PYRAMID_TRUSTED_KEYS names a key the host does not pin
+        (("ci",), (), {"PYRAMID_TRUSTED_KEYS": "mallory"}, "'mallory', a key the host does not"),
+        (("ci",), ("mallory-hex",), {}, "--trusted-key names 'mallory', a key the host"),
+        # narrowing to one of the pinned keys is allowed (rotation: only the new key)
+        (("ci", "ci2027"), (), {"PYRAMID_TRUSTED_KEYS": "ci2027"},
+         (["ci2027"], "PYRAMID_TRUSTED_KEYS, narrowing the keys pinned by")),
+        (("ci",), ("ci-hex",), {"PYRAMID_TRUSTED_KEYS": "mallory"},
+         (["ci-hex"], "--trusted-key, narrowing")),
+        # no host pin at all: the process's keys keep their role, and say whose choice it is
+        (None, (), {"PYRAMID_TRUSTED_KEYS": "mallory"},
+         (["mallory"], "PYRAMID_TRUSTED_KEYS (no host file pins trusted keys")),
+        (None, (), {}, ([], "")),
+    ],
+)
+def test_the_process_s_keys_may_only_narrow_the_host_s(
+    host: tuple[str, ...] | None, asked: tuple[str, ...], environ: dict[str, str],
+    expected: tuple[list[str], str] | str,
+) -> None:
+    pins = combine([folder("etc", host)])
+    environ = {k: KEYS[v] for k, v in environ.items()}
+    asked = tuple(KEYS[k] for k in asked)
+    if isinstance(expected, str):
+        with pytest.raises(TrustError, match="may only narrow the host's keys") as refused:
+            trusted_keys(asked, environ, pins)
+        shown = str(refused.value)
+        for name, text in KEYS.items():
+            shown = shown.replace(f"key id {key_identity(text)[:16]}", repr(name))
+        assert expected in shown
+        return
+    keys, origin = trusted_keys(asked, environ, pins)
+    assert named(keys) == expected[0]
+    assert origin.startswith(expected[1])
+
+
+def test_people_count_when_every_folder_naming_people_names_them() -> None:
+    alice = Person("alice", (CI,), ("lead", "qa"))
+    pins = combine([
+        folder("etc", approvers=(alice, Person("bob", (CI2027,), ("lead",)))),
+        folder("home", approvers=(Person("alice", (CI_HEX, MALLORY), ("lead",)),
+                                  Person("mallory", (MALLORY,), ("lead",)))),
+        folder("other"),  # names nobody: widens nothing
+    ])
+    assert pins.approvers == (Person("alice", (CI,), ("lead",)),)
+    assert pins.deployers is None  # no folder names deployers: the record's or checkout's
+    bot = Person("release-bot", (CI2027,), ())
+    assert combine([folder("etc", deployers=(bot,))]).deployers == (bot,)  # no roles to keep
+
+
+@pytest.mark.parametrize(
+    ("etc", "home", "expected"),
+    [
+        # 162 row a: the home says nothing (or lifts it): /etc's requirement holds
+        ({"requires": ("staging",)}, {"requires": ()}, {"requires": ("staging",)}),
+        ({"requires": ("staging",)}, {"requires": ("qa",), "requires_within": 3600.0},
+         {"requires": ("staging", "qa"), "requires_within": 3600.0}),
+        ({"requires_within": 7200.0}, {"requires_within": 60.0}, {"requires_within": 60.0}),
+        # 162 row b: the largest count, the roles every folder allows
+        ({"required_approvals": 2}, {"required_approvals": 0}, {"required_approvals": 2}),
+        ({"approver_roles": ("release_manager", "lead")}, {"approver_roles": ("lead",)},
+         {"approver_roles": ("lead",)}),
+        ({"approver_roles": ("release_manager",)}, {}, {"approver_roles": ("release_manager",)}),
+    ],
+)
+def test_every_folder_s_requirements_together_none_lowers_another(
+    etc: dict[str, object], home: dict[str, object], expected: dict[str, object]
+) -> None:
+    pins = combine([folder("etc", environments={"production": etc}),
+                    folder("home", environments={"production": home})])
+    assert dict(pins.environments["production"]) == expected
+    assert pins.environments_origin == "/etc/deploy.toml and /home/deploy.toml"
+
+
+def test_roles_no_folder_shares_are_refused_naming_the_file() -> None:
+    with pytest.raises(ConfigError, match="no role is allowed by every host file") as refused:
+        combine([folder("etc", environments={"production": {"approver_roles": ("a",)}}),
+                 folder("home", environments={"production": {"approver_roles": ("b",)}})])
+    assert refused.value.source == "/home/deploy.toml"
+
+
+def test_the_host_files_are_read_from_every_folder(tmp_path: Path) -> None:
+    etc, home = tmp_path / "etc", tmp_path / "home"
+    etc.mkdir()
+    home.mkdir()
+    (etc / "ci.pub").write_text(CI)
+    (etc / "trusted_keys").write_text("# CI's key\nci.pub\n")
+    (etc / "deploy.toml").write_text('[environments.production]\nrequires = "staging"\n')
+    (home / "deploy.toml").write_text(f'trusted_keys = ["{MALLORY_HEX}", "{CI_HEX}"]\n'
+                                      "[environments.production]\nrequired_approvals = 1\n")
+    pins = read_pins((etc, home))
+    assert named(pins.keys) == ["ci"]
+    assert pins.keys_origin == f"{etc / 'trusted_keys'} and {home / 'deploy.toml'}"
+    assert dict(pins.environments["production"]) == {"requires": ("staging",),
+                                                     "required_approvals": 1}
+    (home / "deploy.toml").write_text("trusted_key = []\n")
+    with pytest.raises(ConfigError, match="unknown key") as refused:
+        read_pins((etc, home))
+    assert refused.value.source == str(home / "deploy.toml")
+
+
+def test_a_moved_config_home_is_named_not_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (tmp_path / "host",))
+    (tmp_path / "elsewhere" / "pyramid").mkdir(parents=True)
+    note = host_pins.unread_home_note({"XDG_CONFIG_HOME": str(tmp_path / "elsewhere")})
+    assert note is not None
+    assert note.startswith(f"{tmp_path / 'elsewhere' / 'pyramid'} is not read")
+    assert host_pins.unread_home_note({}) is None
