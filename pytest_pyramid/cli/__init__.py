@@ -1,7 +1,8 @@
 """The ``pyramid`` command: read a verdict (``check``), sign it (``attest``) and, through the
 deploy module, ship it.
 
-Exit codes: 0 ready / done, 1 blocked or incomplete, 2 needs approval, 3 unusable input.
+Exit codes: 0 ready / done, 1 blocked or incomplete, 2 needs approval, 3 unusable input, 141
+when the reader of stdout went away (``pyramid status --json | head -1``: quiet, as SIGPIPE).
 Every failure is one line on stderr naming the file and the problem, never a traceback.
 
 One module per command, each with ``add(commands)`` (its parser, its ``func``); ``COMMANDS``
@@ -11,6 +12,7 @@ one line in that table.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.cli import (
@@ -35,6 +37,8 @@ from pytest_pyramid.cli._common import (
     _default_verdict,
     _Parser,
     _print,
+    quit_quietly,
+    reader_gone,
 )
 from pytest_pyramid.errors import PyramidError
 
@@ -76,6 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command, through one entry: a closed pipe on stdout ends any of them quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        if not reader_gone():
+            raise
+        return quit_quietly()
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from pytest_pyramid.foreign import problem
 
     if (clash := problem()) is not None:  # another project's pytest_pyramid: one line
@@ -102,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print(f"pyramid {args.subcommand}: {exc}", err=True)
         return EXIT_UNUSABLE
     except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        if isinstance(exc, BrokenPipeError) and reader_gone():
+            raise  # nobody reads any more: main() ends quietly
         # the last line of defence for input nobody foresaw: one line, exit 3, no traceback
         _print(f"pyramid {args.subcommand}: {type(exc).__name__}: {str(exc)[:300]}", err=True)
         return EXIT_UNUSABLE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -17,6 +18,10 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_NEEDS_APPROVAL = 2
 EXIT_UNUSABLE = 3
+#: the reader of stdout went away (``pyramid status --json | head -1``): the shell's status for
+#: a command SIGPIPE ended (128 + 13), as ``yes | head -1`` gives; never 0, since what the
+#: command had to say was not all read
+EXIT_CLOSED_PIPE = 141
 DECISION_EXIT = {
     "ready": EXIT_READY,
     "blocked": EXIT_NOT_READY,
@@ -42,6 +47,29 @@ def _duration_arg(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
+def reader_gone() -> bool:
+    """Whether the pipe on stdout has lost its reader. The kernel flags its write end (POLLERR)
+    then; a BrokenPipeError from elsewhere (a child's stdin) leaves stdout unflagged."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # no real file behind it (an in-process test's capture)
+        return False
+    poller = select.poll()
+    poller.register(fd, 0)
+    return any(event & select.POLLERR for _, event in poller.poll(0))
+
+
+def quit_quietly() -> int:
+    """Nothing more can reach a reader that went away: what is still buffered goes to
+    /dev/null, so the interpreter's last flush does not print a BrokenPipeError either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_CLOSED_PIPE
 
 
 def _print(text: str, *, err: bool = False) -> None:

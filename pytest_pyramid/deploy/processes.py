@@ -215,6 +215,8 @@ def environ_of(pid: int) -> dict[str, str] | None:
     return found
 
 
+#: how long a process just started may read an empty environment (mid-exec) before it is judged
+EXEC_SETTLE_S = 2.0
 #: (pid, start ticks, port, commit, release) -> whether it carries those marks; a process's
 #: start environment never changes, so the answer is kept (the liveness checks are hot)
 _OURS: dict[tuple[int, int | None, int, str, str], bool] = {}
@@ -228,7 +230,15 @@ def ours(pid: int, version: Version) -> bool:
     if key in _OURS:
         return _OURS[key]
     env = environ_of(pid)
-    if env is None:
+    # A process in the middle of its exec reads an empty environment (the kernel has not set
+    # the new one up yet): just started, it would be taken for nobody's, and kept so, and the
+    # deploy said it "exited before it became healthy" with an empty log. Asked again until
+    # the environment is there (a process of ours never has an empty one).
+    deadline = time.monotonic() + EXEC_SETTLE_S
+    while env == {} and time.monotonic() < deadline:
+        time.sleep(0.005)
+        env = environ_of(pid)
+    if not env:
         return False  # unreadable (gone, or another user's): never ours to signal
     found = (env.get("PYRAMID_COMMIT") == version.commit and
              env.get("PYRAMID_RELEASE") == version.release and env.get("PORT") == str(version.port))

@@ -10,8 +10,8 @@ fixtures, the same import package ``pytest_pyramid``), installed next to ours in
 order, or removed again (which deletes files we share with it): pytest and the ``pyramid``
 command each say so in one line instead of failing on a plugin registered twice.
 
-Affordable: one build per test (the wheel is built once and installed from the file), pip
-installs from its cache, the only network is the package index.
+Affordable: one build per session (tests/support/shared.py: the sdist and the wheel, built
+once, read by both tests), pip installs from its cache, the only network is the package index.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from pytest_pyramid import DISTRIBUTION, __version__
 from pytest_pyramid.verdict import load_verdict
 from tests.git_repo import git
+from tests.support.shared import release_dist
 
 ROOT = Path(__file__).resolve().parents[2]
 #: what a user's shell would not have: our test run's own plugin and coverage state
@@ -83,6 +86,11 @@ def venv(where: Path) -> Path:
 
 
 def pip(python: Path, *args: str | Path) -> str:
+    # --no-compile: pip's byte-compiling of every installed file (the extras are large: about
+    # 10 s of CPU) proves nothing here (pip ignores a file that does not compile); what the
+    # demo imports is compiled when it is imported
+    if args and args[0] == "install":
+        args = ("install", "--no-compile", *args[1:])
     return ok(python, "-m", "pip", "--disable-pip-version-check", "-q", *args,
               cwd=python.parent, timeout=900)
 
@@ -95,13 +103,21 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def build(dist: Path) -> None:
+    """The sdist from a copy of the checkout, then the wheel from the sdist, into ``dist``."""
+    src = copy_source(dist.parent / "src")
+    ok(sys.executable, "-m", "build", "--outdir", dist, src, cwd=dist.parent)
+
+
+@pytest.fixture
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release's sdist and wheel, built once per session for both tests here."""
+    return release_dist(tmp_path_factory, build)
+
+
 def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
-    tmp_path: Path,
+    tmp_path: Path, dist: Path,
 ) -> None:
-    # build: the sdist from a copy of the checkout, then the wheel from the sdist
-    src = copy_source(tmp_path / "src")
-    dist = tmp_path / "dist"
-    ok(sys.executable, "-m", "build", "--outdir", dist, src, cwd=tmp_path)
     wheel_name = DISTRIBUTION.replace("-", "_")
     wheels = sorted(dist.glob(f"{wheel_name}-{__version__}-*.whl"))
     sdists = sorted(dist.glob(f"{wheel_name}-{__version__}.tar.gz"))
@@ -185,11 +201,10 @@ def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
         check.stdout
 
 
-def test_the_other_pytest_pyramid_next_to_ours_is_named_in_one_line(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    ok(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-       "-w", wheels, copy_source(tmp_path / "src"), cwd=tmp_path, timeout=600)
-    (ours,) = wheels.glob("*.whl")
+def test_the_other_pytest_pyramid_next_to_ours_is_named_in_one_line(
+    tmp_path: Path, dist: Path,
+) -> None:
+    (ours,) = dist.glob("*.whl")
     python = venv(tmp_path / "venv")
     pyramid = python.parent / "pyramid"
     pip(python, "install", ours)

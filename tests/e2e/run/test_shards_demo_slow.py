@@ -1,6 +1,7 @@
 """SLOW end-to-end (about 3 minutes on 2 cores): the demo pyramid in ``suites/`` - real
 servers, Chromium, Locust, pact - split into 2 and 3 CI shards, each shard under
-``-n 2``, merged with ``pyramid merge``, against one unsharded run of the same commit.
+``-n 2``, merged with ``pyramid merge``, against one unsharded run of the same commit (the
+session's one ready run of the demo, which the reports' and the README's tests read too).
 
 The merged verdict must be the unsharded one: decision, counts per tier, gate statuses,
 per-tier and total coverage within a few timing-dependent lines (TIMING_LINES), and a
@@ -13,52 +14,46 @@ here, and identical percentiles on deterministic samples in
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.verdict import load_verdict
-from tests.git_repo import git
+from tests.support.shared import copy_committed, demo_env, demo_outcome, demo_ready_run
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 
-SUITES = Path(__file__).resolve().parents[3] / "suites"
-#: what a local run of the demo leaves in suites/ (git ignores it there; the copy is a new
-#: repository, so it must not carry it: the verdict's own results file would be "tracked")
-ARTIFACTS = (".pyramid", "pyramid-verdict*", "pyramid-report*", ".coverage*", "__pycache__",
-             ".pytest_cache", "pyramid-partial-*", "test-results")
-DROP = ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
-        "COV_CORE_DATAFILE", "CI_NODE_INDEX", "CI_NODE_TOTAL", "GITHUB_STEP_SUMMARY")
-
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in DROP}
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, text=True,
+    """In the unsharded run's environment (tests/support/shared.py: demo_env)."""
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=demo_env(cwd), text=True,
                           capture_output=True, timeout=900, check=False)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo suite committed on its own: every run here tests the same tree."""
-    root = tmp_path_factory.mktemp("demo") / "suites"
-    shutil.copytree(SUITES, root, ignore=shutil.ignore_patterns(*ARTIFACTS))
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "demo")
-    return root
+def ready_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's one unsharded run of the demo, committed on its own (shared with the
+    reports' and the README's tests: tests/support/shared.py)."""
+    return demo_ready_run(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def unsharded(demo: Path) -> dict[str, Any]:
-    result = run(demo, "pytest", "-n", "2", "-q")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    verdict: dict[str, Any] = load_verdict(demo / "pyramid-verdict.json")  # type: ignore[assignment]
-    (demo / "pyramid-verdict.json").unlink()
+def demo(ready_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same commit in a folder of this module's: every shard here tests that tree."""
+    return copy_committed(ready_run, tmp_path_factory.mktemp("demo") / "suites")
+
+
+@pytest.fixture(scope="module")
+def unsharded(ready_run: Path) -> dict[str, Any]:
+    returncode, terminal = demo_outcome(ready_run)
+    assert returncode == 0, terminal[-6000:]
+    verdict: dict[str, Any] = load_verdict(ready_run / "pyramid-verdict.json")  # type: ignore[assignment]
     return verdict
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import pytest
 from pytest_pyramid.toolkits.browser import CHROMIUM_ARGS, browser_environment
 from pytest_pyramid.verdict.report_html import render_html
 from tests.support.reports.report_helpers import record
+from tests.support.shared import demo_bug_run, demo_ready_run
 from tests.verdict_factory import make_verdict, tier
 from tools import readme_samples
 
@@ -109,38 +109,18 @@ def browser() -> Iterator[Browser]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def run_demo(fault: str | None) -> Path:
-    """The demo suite (suites/) run in a copy, as ``./dev demo`` runs it: its HTML report."""
-    copy = Path(tempfile.mkdtemp(prefix="pyr-demo-")) / "suites"
-    shutil.copytree(
-        ROOT / "suites", copy,
-        ignore=shutil.ignore_patterns(".pyramid", "__pycache__", "pyramid-verdict*",
-                                      "pyramid-report*", ".coverage*", "test-results"),
-    )
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(copy.parent)}
-    env.pop("DEMO_FAULT", None)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    env.pop("PYTEST_ADDOPTS", None)
-    if fault:
-        env["DEMO_FAULT"] = fault
-    env["COLUMNS"] = "100"  # as tools/readme_samples.py records the README's samples
-    done = subprocess.run(
-        # the demo's own addopts ask for --pyramid-report=html
-        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:randomly"],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )
-    (copy.parent / "terminal.txt").write_text(done.stdout + done.stderr)
-    return copy
+DemoRun = Callable[[str], Path]
 
 
 @pytest.fixture(scope="module")
-def demo_runs() -> Iterator[dict[str, Path]]:
-    runs = {"ready": run_demo(None), "bug": run_demo("bug")}
-    try:
-        yield runs
-    finally:
-        for folder in runs.values():
-            shutil.rmtree(folder.parent, ignore_errors=True)
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo suite (suites/) run as ``./dev demo`` runs it, by name: ``ready`` is the
+    session's one ready run (tests/support/shared.py, read by the shards' test too), ``bug``
+    the session's run with ``DEMO_FAULT=bug``, of the same tree committed the same way. Each
+    made when a test first asks for it: two workers make the two at once, neither waits for
+    both."""
+    makers = {"ready": demo_ready_run, "bug": demo_bug_run}
+    return lambda run: makers[run](tmp_path_factory)
 
 
 @pytest.mark.parametrize(
@@ -152,12 +132,12 @@ def demo_runs() -> Iterator[dict[str, Path]]:
 )
 def test_the_demo_reports_open_in_chromium(
     browser: Browser,
-    demo_runs: dict[str, Path],
+    demo_runs: DemoRun,
     run: str,
     decision: str,
     failing_gates: set[str],
 ) -> None:
-    folder = demo_runs[run]
+    folder = demo_runs(run)
     verdict = json.loads((folder / "pyramid-verdict.json").read_text())
     assert verdict["decision"] == decision, verdict["reasons"]
     screenshot = artifacts_dir() / f"demo-{run}.png"
@@ -179,12 +159,12 @@ def test_the_demo_reports_open_in_chromium(
 
 @pytest.mark.parametrize(("run", "sample"), [("ready", "demo-ready"), ("bug", "demo-bug")])
 def test_the_readme_samples_say_what_a_fresh_demo_run_says(
-    demo_runs: dict[str, Path], run: str, sample: str
+    demo_runs: DemoRun, run: str, sample: str
 ) -> None:
     """The README's samples (recorded by tools/readme_samples.py) against this run: the
     same tiers, counts and statuses, the same gates and statuses, the same decision and
     reasons; only timings, coverage decimals and measured values may differ."""
-    output = (demo_runs[run].parent / "terminal.txt").read_text()
+    output = (demo_runs(run).parent / "terminal.txt").read_text()
     recorded = readme_samples.recorded()[sample]
     # the gates a tool's presence or the machine's speed decides are left out (portable)
     assert readme_samples.facts(output, portable=True) == \
@@ -239,7 +219,7 @@ def test_the_report_fits_an_800_px_window(
     if run == "stress":
         html = stress_report(tmp_path)
     else:  # the demo's runs only when asked for: the stress page alone needs no demo
-        html = request.getfixturevalue("demo_runs")[run] / "pyramid-report.html"
+        html = request.getfixturevalue("demo_runs")(run) / "pyramid-report.html"
     page = browser.open(html, artifacts_dir() / f"{run}-800px.png", width=800)
     assert page["errors"] == []
     assert page["scroll_width"] <= page["client_width"] == 800, page["overflowing"]

@@ -2,7 +2,7 @@
 
     python sample_app.py --port 8001 --mode good|error|slow|tail|crash|unhealthy|hang
         [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
-        [--start-delay 0] [--name NAME | --name-file FILE]
+        [--start-delay 0] [--name NAME | --name-file FILE] [--stop-hold MARK HOLD]
 
 ``--fail-file PATH``: while PATH exists every API request fails with 500 (health stays fine
 unless ``--fail-health``): a fault the test switches on at the moment it chooses.
@@ -10,6 +10,10 @@ unless ``--fail-health``): a fault the test switches on at the moment it chooses
 ``--delay`` (a slow tail: the median and a p95 threshold barely move).
 ``--name-file FILE``: the first word of every body is read from FILE in the working folder,
 so a test can tell which checkout of the code is serving.
+``--stop-hold MARK HOLD``: on SIGTERM the app writes MARK, then exits only once HOLD is gone. A
+test learns by MARK that the deployer has reached "stop the new version" (after it moved the
+traffic), and holds it there, within its ``stop_timeout``, until the test removes HOLD: what
+the deployer does after the stop happens after the test's step, by construction, not by timing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import contextlib
 import os
 import random
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +42,7 @@ def main() -> None:
     parser.add_argument("--start-delay", type=float, default=0.0)
     parser.add_argument("--name", default=os.environ.get("PYRAMID_COMMIT", "app")[:12])
     parser.add_argument("--name-file", default=None)
+    parser.add_argument("--stop-hold", nargs=2, metavar=("MARK", "HOLD"), default=None)
     args = parser.parse_args()
     pid_dir = os.environ.get("SAMPLE_APP_PID_DIR")
     if pid_dir:  # lets the tests stop every process they caused, even after a SIGKILLed deploy
@@ -100,10 +106,23 @@ def main() -> None:
         def log_message(self, format: str, *log_args: object) -> None:
             return None
 
+    if args.stop_hold:
+        hold_stop(*args.stop_hold)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.1)
+
+
+def hold_stop(mark: str, hold: str) -> None:
+    def stop(signum: int, frame: object) -> None:
+        with open(mark, "w") as handle:
+            handle.write(str(os.getpid()))
+        while os.path.exists(hold):
+            time.sleep(0.05)
+        os._exit(0)  # the server's threads need not finish: the deployer drained them
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":
