@@ -177,23 +177,23 @@ def test_the_canary_demos_slow_tail_flags_only_tighten_its_tracked_table(
     suites/pyproject.toml: a flag that loosens it (its old --steps 25,50,100) fails here."""
     import importlib.util
     import sys
-    import tomllib
     from pathlib import Path
 
     from pytest_pyramid.deploy.cli import _overrides
+    from pytest_pyramid.project import load
 
     suites = Path(__file__).resolve().parents[3] / "suites"
     spec = importlib.util.spec_from_file_location("canary_demo", suites / "canary_demo.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     demo = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "canary_demo", demo)  # its dataclasses look it up there
     spec.loader.exec_module(demo)
-    table = tomllib.loads((suites / "pyproject.toml").read_text())["tool"]["pyramid"]
+    project = load(config=suites / "pyproject.toml")  # as `pyramid deploy` reads it
     args = _deploy_parsers()["deploy"].parse_args(
         ["--port", "18080", "--redeploy", "--command", demo.SLOW_TAIL_COMMAND,
          *demo.SLOW_TAIL_FLAGS])
-    config = tightened(str(suites / "pyproject.toml"), table, _overrides(args), env=None,
-                       require_env=False)
+    config = tightened(project.source, project.table, _overrides(args), env=None)
     assert config.judge == "nonparametric"
     assert config.steps == (5, 25, 50, 100)  # the tracked steps, the 5% one included
     assert config.inconclusive_limit == 40  # the looks at 5% wait for data (docs/deploy.md)
