@@ -169,3 +169,31 @@ def test_a_backup_is_named_by_its_file_name_only(name: str, taken: bool) -> None
         return
     with pytest.raises(SystemExit):
         parser.parse_args(["--restore-backup", name])
+
+
+def test_the_canary_demos_slow_tail_flags_only_tighten_its_tracked_table(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`./dev canary` step 3b (not run by CI) deploys with these flags against
+    suites/pyproject.toml: a flag that loosens it (its old --steps 25,50,100) fails here."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.cli import _overrides
+    from pytest_pyramid.project import load
+
+    suites = Path(__file__).resolve().parents[3] / "suites"
+    spec = importlib.util.spec_from_file_location("canary_demo", suites / "canary_demo.py")
+    assert spec is not None
+    assert spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "canary_demo", demo)  # its dataclasses look it up there
+    spec.loader.exec_module(demo)
+    project = load(config=suites / "pyproject.toml")  # as `pyramid deploy` reads it
+    args = _deploy_parsers()["deploy"].parse_args(
+        ["--port", "18080", "--redeploy", "--command", demo.SLOW_TAIL_COMMAND,
+         *demo.SLOW_TAIL_FLAGS])
+    config = tightened(project.source, project.table, _overrides(args), env=None)
+    assert config.judge == "nonparametric"
+    assert config.steps == (5, 25, 50, 100)  # the tracked steps, the 5% one included
+    assert config.inconclusive_limit == 40  # the looks at 5% wait for data (docs/deploy.md)
