@@ -326,6 +326,9 @@ class ImportRecorder:
         self.parent_spool: str | None = None
         #: the variable's value before ``follow_children`` set it (restored at uninstall)
         self._variable_before: object = _UNSET
+        #: the run's variable as this process's children must carry it to be followed (set
+        #: by ``follow_children``, or inherited by ``follow_child``): None, children unfollowed
+        self.variable: str | None = None
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -421,7 +424,7 @@ class ImportRecorder:
         if self.spool is None:
             self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
         self._variable_before = os.environ.get(early.VARIABLE)
-        os.environ[early.VARIABLE] = json.dumps({
+        self.variable = os.environ[early.VARIABLE] = json.dumps({
             "spool": self.spool, "root": self.root, "project": self.project,
             "cache_dir": self.cache_dir, "started_ns": self.started_ns,
         })
@@ -599,11 +602,25 @@ class ImportRecorder:
             # the program as started (``executable=`` wins over argv[0]) and the environment
             # it starts with (None: this process's): hostile case 173
             env_at = _ENV_AT.get(event)
-            git_reads.record(unfollowed.started_words(texts), where or os.getcwd(),
-                             args[env_at] if env_at is not None else None,
+            env = args[env_at] if env_at is not None else None
+            words = unfollowed.started_words(texts)
+            git_reads.record(words, where or os.getcwd(), env,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable)
+            self._unrecorded_python(words, env)
         finally:
             self._local.quiet = False
+
+    def _unrecorded_python(self, words: Sequence[str], env: object) -> None:
+        """A Python interpreter started without the run's variable follows nothing: named
+        (hostile case 175), unless every recorder here follows no children anyway."""
+        values = [r.variable for r in _RECORDING if r.variable is not None]
+        if not values or not words:
+            return
+        environ: Any = os.environ if env is None else env  # a mapping (``items``)
+        key = unfollowed.unrecorded_python(words, environ, early.VARIABLE, values)
+        if key is not None:
+            self.seen.unverifiable.setdefault(key, unfollowed.unrecorded_reason(
+                key, early.VARIABLE))
 
     def _input(self, path: object, cwd: str | None) -> None:
         text = _text(path)
@@ -833,6 +850,7 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder = ImportRecorder(root, cache_dir=cache_dir, project=project)
     recorder.started_ns = started_ns
     recorder.spool = spool
+    recorder.variable = value  # its own children follow the run with the same value
     recorder.forked()
     recorder.install()
     _CHILD.append(recorder)
