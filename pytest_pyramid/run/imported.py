@@ -134,6 +134,10 @@ _CHILD: list[ImportRecorder] = []
 _UNSET = object()
 #: the files of the hook's own frames, skipped to find the code that opened a file
 _HOOK_FILES = frozenset({__file__, early.__file__})
+#: the standard library's folders (``_stdlib``): its frames are not who opened a file
+_STDLIB: list[str] = []
+#: this plugin's own package: its reads are its bookkeeping, not the tests' inputs
+_PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 #: whether kept events are being replayed (their caller's frames are gone)
 _REPLAYING = [False]
 
@@ -533,6 +537,26 @@ class ImportRecorder:
             "which, so the file it read cannot be placed (open it by its full path)"))
         return True
 
+    def git_store(self, path: object, reader: str) -> bool:
+        """A file under the repository's ``.git`` opened by the project's own code
+        (``reader``: the calling file; not the standard library's, an installed package's or
+        this plugin's): git's objects, refs and logs are not the tree the verdict names (a
+        test reading another ref's blob with ``zlib``, hostile case 187). Git's own processes
+        and the plugin's ``run_git`` are no Python frame of the project."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return False
+        text = _text(path)
+        if not text or self.scope.real(reader) is None:
+            return False
+        real = self.scope.real(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
+        if real is None or not any(real.startswith(os.path.join(root, ".git", ""))
+                                   for root in self.scope.roots):
+            return False
+        self.seen.unverifiable.setdefault(real, (
+            "read from git's object store directly by the project's own code: git's objects, "
+            "refs and logs are not the tree the verdict names (read the tree's files)"))
+        return True
+
     def writing(self, path: object, flags: int) -> None:
         """A file opened for writing only: created or replaced, it is the run's output; one
         from before the run written to in place (appended) holds bytes nobody recorded."""
@@ -865,9 +889,14 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 return  # a descriptor already open
             access = flags & os.O_ACCMODE
             caller = _os_open_caller(path, mode, replaying=_REPLAYING[0])
+            # a name with ".git" in it: who reads git's records (case 187); a string test first
+            reader = _git_reader(path, replaying=_REPLAYING[0])
             for recorder in tuple(_RECORDING):
                 if caller is not None and recorder.unplaced(path, caller):
                     continue  # named: joining the working folder could hash another file
+                if reader is not None and access != os.O_WRONLY and recorder.git_store(
+                        path, reader):
+                    continue  # named: git's records, read by the project's code
                 if access != os.O_WRONLY and not flags & os.O_TRUNC:
                     recorder.opened(path)  # first: "r+" reads the bytes from before
                 if access != os.O_RDONLY:
@@ -906,6 +935,31 @@ def _os_open_caller(path: object, mode: object, *, replaying: bool) -> str | Non
     while frame is not None and frame.f_code.co_filename in _HOOK_FILES:
         frame = frame.f_back  # type: ignore[assignment]
     return frame.f_code.co_filename if frame is not None else None
+
+
+def _git_reader(path: object, *, replaying: bool) -> str | None:
+    """The file of the code that opened a path naming ``.git``: the first calling frame that
+    is not the hook's, the standard library's (``pathlib``, ``io``) or this plugin's own
+    (its bookkeeping). None when the path names no ``.git`` or the caller is not known."""
+    text = _text(path)
+    if replaying or not text or ".git" not in text:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_filename in _HOOK_FILES
+                                 or frame.f_code.co_filename.startswith(_stdlib())):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None or frame.f_code.co_filename.startswith(_PLUGIN_DIR):
+        return None
+    return frame.f_code.co_filename
+
+
+def _stdlib() -> tuple[str, ...]:
+    """The standard library's folders (and frozen modules' pseudo file names), once."""
+    if not _STDLIB:
+        paths = sysconfig.get_paths()
+        _STDLIB.extend(dict.fromkeys(
+            [os.path.join(paths[k], "") for k in ("stdlib", "platstdlib")] + ["<frozen "]))
+    return tuple(_STDLIB)
 
 
 def _before_fork() -> None:
