@@ -134,6 +134,10 @@ _CHILD: list[ImportRecorder] = []
 _UNSET = object()
 #: the files of the hook's own frames, skipped to find the code that opened a file
 _HOOK_FILES = frozenset({__file__, early.__file__})
+#: the standard library's folders (``_stdlib``): its frames are not who opened a file
+_STDLIB: list[str] = []
+#: this plugin's own package: its reads are its bookkeeping, not the tests' inputs
+_PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 #: whether kept events are being replayed (their caller's frames are gone)
 _REPLAYING = [False]
 
@@ -326,6 +330,9 @@ class ImportRecorder:
         self.parent_spool: str | None = None
         #: the variable's value before ``follow_children`` set it (restored at uninstall)
         self._variable_before: object = _UNSET
+        #: the run's variable as this process's children must carry it to be followed (set
+        #: by ``follow_children``, or inherited by ``follow_child``): None, children unfollowed
+        self.variable: str | None = None
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -421,7 +428,7 @@ class ImportRecorder:
         if self.spool is None:
             self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
         self._variable_before = os.environ.get(early.VARIABLE)
-        os.environ[early.VARIABLE] = json.dumps({
+        self.variable = os.environ[early.VARIABLE] = json.dumps({
             "spool": self.spool, "root": self.root, "project": self.project,
             "cache_dir": self.cache_dir, "started_ns": self.started_ns,
         })
@@ -530,6 +537,26 @@ class ImportRecorder:
             "which, so the file it read cannot be placed (open it by its full path)"))
         return True
 
+    def git_store(self, path: object, reader: str) -> bool:
+        """A file under the repository's ``.git`` opened by the project's own code
+        (``reader``: the calling file; not the standard library's, an installed package's or
+        this plugin's): git's objects, refs and logs are not the tree the verdict names (a
+        test reading another ref's blob with ``zlib``, hostile case 187). Git's own processes
+        and the plugin's ``run_git`` are no Python frame of the project."""
+        if not self.reading or getattr(self._local, "quiet", False):
+            return False
+        text = _text(path)
+        if not text or self.scope.real(reader) is None:
+            return False
+        real = self.scope.real(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
+        if real is None or not any(real.startswith(os.path.join(root, ".git", ""))
+                                   for root in self.scope.roots):
+            return False
+        self.seen.unverifiable.setdefault(real, (
+            "read from git's object store directly by the project's own code: git's objects, "
+            "refs and logs are not the tree the verdict names (read the tree's files)"))
+        return True
+
     def writing(self, path: object, flags: int) -> None:
         """A file opened for writing only: created or replaced, it is the run's output; one
         from before the run written to in place (appended) holds bytes nobody recorded."""
@@ -599,11 +626,25 @@ class ImportRecorder:
             # the program as started (``executable=`` wins over argv[0]) and the environment
             # it starts with (None: this process's): hostile case 173
             env_at = _ENV_AT.get(event)
-            git_reads.record(unfollowed.started_words(texts), where or os.getcwd(),
-                             args[env_at] if env_at is not None else None,
+            env = args[env_at] if env_at is not None else None
+            words = unfollowed.started_words(texts)
+            git_reads.record(words, where or os.getcwd(), env,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable)
+            self._unrecorded_python(words, env)
         finally:
             self._local.quiet = False
+
+    def _unrecorded_python(self, words: Sequence[str], env: object) -> None:
+        """A Python interpreter started without the run's variable follows nothing: named
+        (hostile case 175), unless every recorder here follows no children anyway."""
+        values = [r.variable for r in _RECORDING if r.variable is not None]
+        if not values or not words:
+            return
+        environ: Any = os.environ if env is None else env  # a mapping (``items``)
+        key = unfollowed.unrecorded_python(words, environ, early.VARIABLE, values)
+        if key is not None:
+            self.seen.unverifiable.setdefault(key, unfollowed.unrecorded_reason(
+                key, early.VARIABLE))
 
     def _input(self, path: object, cwd: str | None) -> None:
         text = _text(path)
@@ -833,6 +874,7 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder = ImportRecorder(root, cache_dir=cache_dir, project=project)
     recorder.started_ns = started_ns
     recorder.spool = spool
+    recorder.variable = value  # its own children follow the run with the same value
     recorder.forked()
     recorder.install()
     _CHILD.append(recorder)
@@ -847,9 +889,14 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 return  # a descriptor already open
             access = flags & os.O_ACCMODE
             caller = _os_open_caller(path, mode, replaying=_REPLAYING[0])
+            # a name with ".git" in it: who reads git's records (case 187); a string test first
+            reader = _git_reader(path, replaying=_REPLAYING[0])
             for recorder in tuple(_RECORDING):
                 if caller is not None and recorder.unplaced(path, caller):
                     continue  # named: joining the working folder could hash another file
+                if reader is not None and access != os.O_WRONLY and recorder.git_store(
+                        path, reader):
+                    continue  # named: git's records, read by the project's code
                 if access != os.O_WRONLY and not flags & os.O_TRUNC:
                     recorder.opened(path)  # first: "r+" reads the bytes from before
                 if access != os.O_RDONLY:
@@ -888,6 +935,31 @@ def _os_open_caller(path: object, mode: object, *, replaying: bool) -> str | Non
     while frame is not None and frame.f_code.co_filename in _HOOK_FILES:
         frame = frame.f_back  # type: ignore[assignment]
     return frame.f_code.co_filename if frame is not None else None
+
+
+def _git_reader(path: object, *, replaying: bool) -> str | None:
+    """The file of the code that opened a path naming ``.git``: the first calling frame that
+    is not the hook's, the standard library's (``pathlib``, ``io``) or this plugin's own
+    (its bookkeeping). None when the path names no ``.git`` or the caller is not known."""
+    text = _text(path)
+    if replaying or not text or ".git" not in text:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_filename in _HOOK_FILES
+                                 or frame.f_code.co_filename.startswith(_stdlib())):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None or frame.f_code.co_filename.startswith(_PLUGIN_DIR):
+        return None
+    return frame.f_code.co_filename
+
+
+def _stdlib() -> tuple[str, ...]:
+    """The standard library's folders (and frozen modules' pseudo file names), once."""
+    if not _STDLIB:
+        paths = sysconfig.get_paths()
+        _STDLIB.extend(dict.fromkeys(
+            [os.path.join(paths[k], "") for k in ("stdlib", "platstdlib")] + ["<frozen "]))
+    return tuple(_STDLIB)
 
 
 def _before_fork() -> None:

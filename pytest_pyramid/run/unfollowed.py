@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -61,6 +61,12 @@ _WRAPPERS = frozenset({"env", "nice", "nohup", "time", "exec", "command", "busyb
 _NO_COMMANDS = frozenset({"--version", "--help"})
 #: the script word of a shell reading its standard input (``sh -``, ``bash -s``)
 STDIN = "<stdin>"
+#: the entry word of a Python interpreter started without the run's variable (hostile case
+#: 175): it runs the ``.pth`` line but finds no run to follow
+UNRECORDED = "<unrecorded>"
+#: ``env``'s options that clear its environment, and the ones that remove one variable
+_ENV_CLEAR = frozenset({"-i", "--ignore-environment", "-"})
+_ENV_UNSET = ("-u", "--unset")
 
 
 def program_kind(real: str, *, by_shell: bool) -> str | None:
@@ -97,8 +103,51 @@ def stdin_key(shell: str) -> str:
 
 
 def is_stream(key: str) -> bool:
-    """Whether an unverifiable entry names a shell's standard input, not a file."""
-    return key.endswith(f" {STDIN}") and "/" not in key
+    """Whether an unverifiable entry names no file: a shell's standard input, or a Python
+    interpreter started without the run's recorder (:func:`unrecorded_python`)."""
+    return key.endswith((f" {STDIN}", f" {UNRECORDED}")) and "/" not in key
+
+
+def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any], variable: str,
+                      values: Iterable[str]) -> str | None:
+    """The unverifiable entry of a started Python interpreter (its program's name starts
+    with ``python``, directly or behind ``env``, ``nice`` ...) whose environment lacks the
+    run's ``variable`` or carries another value than ``values`` (the recording runs' own):
+    it runs the ``.pth`` line but follows no run, so what it reads is unseen (hostile case
+    175: ``env={...}``, ``env -i``, a test that deleted the variable). ``environ``: the
+    environment it is started with (``os.environ`` when the event has none); ``env``'s own
+    ``-i``, ``-u NAME`` and ``NAME=VALUE`` are applied. None when it is followed."""
+    env = {os.fsdecode(k): os.fsdecode(v) for k, v in environ.items()}
+    at = 0
+    while at < len(words) and os.path.basename(words[at]) in _WRAPPERS:
+        is_env = os.path.basename(words[at]) == "env"
+        at += 1
+        while at < len(words) and (words[at].startswith("-") or (is_env and "=" in words[at])):
+            word = words[at]
+            if is_env and word in _ENV_CLEAR:
+                env.clear()
+            elif is_env and word.startswith(_ENV_UNSET):
+                name = word.partition("=")[2] if "=" in word else word[2:]
+                if not name or word in _ENV_UNSET:
+                    at += 1
+                    name = words[at] if at < len(words) else ""
+                env.pop(name, None)
+            elif is_env and not word.startswith("-"):
+                name, _, value = word.partition("=")
+                env[name] = value
+            at += 1
+    if at >= len(words) or not os.path.basename(words[at]).startswith("python"):
+        return None
+    if env.get(variable) in set(values):
+        return None
+    return f"{os.path.basename(words[at])} {UNRECORDED}"
+
+
+def unrecorded_reason(key: str, variable: str) -> str:
+    """Why :func:`unrecorded_python`'s entry is unverifiable, and how to vouch for it."""
+    return (f"{REASON} (a Python interpreter started without the run's recorder: its "
+            f"environment drops or replaces {variable}, so what it opens is not followed); "
+            f"the tracked allow_options = [\"process {key}\"] vouches for it")
 
 
 def placed(key: str, place: Callable[[str], str]) -> str:

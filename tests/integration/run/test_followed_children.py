@@ -73,6 +73,24 @@ PLUGIN = {
     """,
     "tests/unit/test_answer.py": "def test_answer(answer):\n    assert answer == 42\n",
 }
+#: hostile round 6: a Python child started without the run's variable follows nothing (175),
+#: and the project's own code reading git's records (187): both named, in the ignored run only
+UNSEEN = {
+    "tests/unit/test_unseen.py": """
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        def test_python_child_without_the_variable():
+            out = subprocess.run([sys.executable, "-c", "print(42)"], capture_output=True,
+                                 env={"PATH": os.environ["PATH"]}, text=True, check=True)
+            assert out.stdout.strip() == "42"
+
+        def test_git_records_read_directly():
+            assert (Path(__file__).parents[2] / ".git" / "HEAD").read_text().strip()
+    """,
+}
 DATA = {"tests/data/spawned.json": '{"answer": 42}', "tests/data/child.json": '{"answer": 42}',
         "tests/local.json": '{"answer": 42}'}
 #: what a value set from outside looks like: a spool that a child would report to instead
@@ -86,6 +104,7 @@ def make(project: Callable[..., Path], *, ignored: bool) -> None:
     files = {**CHILDREN, **PLUGIN}
     if ignored:
         files[".gitignore"] = BASE_IGNORED + "tests/data/\ntests/local.json\n"
+        files.update(UNSEEN)
     else:
         files.update(DATA)
     project(files, later=DATA if ignored else None, ini='pythonpath = ["."]\n',
@@ -105,7 +124,8 @@ def test_reads_the_recorder_was_not_loaded_for_are_named(
     """Case 137 (a spawn child), a Python child, and case 142 (a ``-p`` plugin's import,
     before the recorder loads: kept from the interpreter's start and judged as any read). A
     value of the variable from outside (the serial row) sends nothing elsewhere: the run
-    replaces it for its children."""
+    replaces it for its children. Round 6: a Python child started with an environment
+    without the variable (175) and a read of ``.git/HEAD`` by a test (187) are named."""
     make(project, ignored=True)
     if not mode:
         monkeypatch.setenv("PYRAMID_RECORD_SPOOL", json.dumps(FORGED))
@@ -116,6 +136,8 @@ def test_reads_the_recorder_was_not_loaded_for_are_named(
     assert "tests/data/spawned.json" in named
     assert "tests/data/child.json" in named
     assert "tests/local.json" in named
+    assert "python <unrecorded> (run as a program of its own (a Python interpreter" in named
+    assert ".git/HEAD (read from git's object store directly by the project's own" in named
 
 
 def test_the_same_reads_of_tracked_files_are_ready(

@@ -342,6 +342,28 @@ def test_files_opened_for_reading_under_the_repository_are_recorded(
     assert recorder.seen.files == ({real: blob_id(name.encode())} if recorded else {})
 
 
+@pytest.mark.parametrize(("code", "named"), [
+    # hostile case 187: the project's own code reads git's records (another ref's blob)
+    ("open(GIT + '/HEAD').close()", True),
+    ("pathlib.Path(GIT, 'HEAD').read_bytes()", True),  # through the standard library
+    ("open(GIT + '/HEAD', 'w').close()", False),  # written, not read
+    ("open(REPO + '/data.json').close()", False),  # the tree's own file: recorded as one
+])
+def test_the_projects_own_code_reading_git_records_is_named(
+    opened: tuple[ImportRecorder, Path], code: str, named: bool
+) -> None:
+    recorder, repo = opened
+    head = str((repo / ".git/HEAD").resolve())
+    program = compile(code, str(repo / "tests/reader.py"), "exec")  # a frame of the project
+    exec(program, {"pathlib": __import__("pathlib"), "GIT": str(repo / ".git"),
+                   "REPO": str(repo)})
+    assert (head in recorder.seen.unverifiable) is named
+    if named:
+        assert "git's object store" in recorder.seen.unverifiable[head]
+    open(repo / ".git/HEAD").close()  # this test's own frame is not the project's
+    assert len(recorder.seen.unverifiable) == int(named)
+
+
 def test_a_file_the_run_wrote_is_its_output(opened: tuple[ImportRecorder, Path]) -> None:
     import time
 

@@ -17,6 +17,8 @@ from pytest_pyramid.run.unfollowed import (
     record,
     shell_scripts,
     started_words,
+    unrecorded_python,
+    unrecorded_reason,
     vouched,
 )
 
@@ -139,3 +141,40 @@ def test_the_project_vouches_for_a_program_by_its_path() -> None:
         "/r/scripts/mod.pyc": "bytecode without its source"}
     assert vouched(unverifiable, lambda real: real.removeprefix("/r/"),
                    allowed([])) == unverifiable
+
+
+RUN = {"PYRAMID_RECORD_SPOOL": "run", "PATH": "/bin"}
+
+
+@pytest.mark.parametrize(("words", "environ", "key"), [
+    # hostile case 175: a Python child that runs the .pth line but finds no run to follow
+    (["/v/bin/python", "-c", "x"], {"PATH": "/bin"}, "python <unrecorded>"),  # env={...}
+    (["env", "-i", "/usr/bin/python3", "-c", "x"], RUN, "python3 <unrecorded>"),
+    (["env", "--ignore-environment", "python3.11", "x.py"], RUN, "python3.11 <unrecorded>"),
+    (["env", "-u", "PYRAMID_RECORD_SPOOL", "python", "x.py"], RUN, "python <unrecorded>"),
+    (["env", "--unset=PYRAMID_RECORD_SPOOL", "python", "x.py"], RUN, "python <unrecorded>"),
+    (["env", "-uPYRAMID_RECORD_SPOOL", "python", "x.py"], RUN, "python <unrecorded>"),
+    (["env", "PYRAMID_RECORD_SPOOL=forged", "python", "x.py"], RUN, "python <unrecorded>"),
+    (["nice", "env", "-i", "python", "x.py"], RUN, "python <unrecorded>"),
+    (["python", "x.py"], {"PYRAMID_RECORD_SPOOL": "an outer run's"}, "python <unrecorded>"),
+    ([b"python", "x.py"], {b"PATH": b"/bin"}, "python <unrecorded>"),  # bytes (os.exec)
+    # followed: the run's value, or not a Python interpreter
+    (["/v/bin/python", "-c", "x"], RUN, None),
+    (["python", "x.py"], {"PYRAMID_RECORD_SPOOL": "nested"}, None),  # an inner run's own
+    (["env", "-i", "PYRAMID_RECORD_SPOOL=run", "python", "x.py"], RUN, None),
+    (["env", "-u", "OTHER", "python", "x.py"], RUN, None),
+    (["env", "-i", "git", "status"], RUN, None),
+    (["sh", "-c", "python x.py"], {}, None),  # a shell's command: the shell is named apart
+    (["env"], {}, None),
+])
+def test_a_python_child_without_the_runs_variable_is_named(
+        words: list[str], environ: dict[str, str], key: str | None) -> None:
+    words = [w.decode() if isinstance(w, bytes) else w for w in words]
+    assert unrecorded_python(words, environ, "PYRAMID_RECORD_SPOOL", ["run", "nested"]) == key
+    if key is not None:  # keyed by what ran, not a path; vouched for as a process
+        assert is_stream(key)
+        reason = unrecorded_reason(key, "PYRAMID_RECORD_SPOOL")
+        assert reason.startswith(REASON)
+        assert "PYRAMID_RECORD_SPOOL" in reason
+        assert vouched({key: reason}, lambda real: "/placed/" + real,
+                       allowed([f"process {key}"])) == {}
