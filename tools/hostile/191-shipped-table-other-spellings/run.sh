@@ -53,7 +53,7 @@ mv pyproject.toml "$W/keep.toml"; "$PY" -c 't=open("loose.toml").read(); print(t
 rm pyramid.toml; mv "$W/keep.toml" pyproject.toml
 # (e)
 git worktree add -q -b evil "$W/wt2" >/dev/null 2>&1; cp loose.toml "$W/wt2/pyproject.toml"; (cd "$W/wt2" && git commit -qam loose)
-"$PYR" deploy --env production --dry-run --config "$W/wt2/pyproject.toml" --commit "$REVIEWED" > "$W/e.out" 2>&1; res e $?
+"$PYR" deploy --env production --dry-run --config "$W/wt2/pyproject.toml" --commit "$REVIEWED" --verdict "$PWD/pyramid-verdict.json" > "$W/e.out" 2>&1; res e $?
 # (f)
 ln -s "$PWD" "$W/alias"
 "$PYR" deploy --env production --dry-run --config "$W/alias/pyproject.toml" > "$W/f.out" 2>&1; res f $?
