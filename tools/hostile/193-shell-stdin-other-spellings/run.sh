@@ -6,7 +6,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # (a) ["sh"] [control: named], (b) ["sh", "/dev/stdin"], (c) ["sh", "-c", 'eval "$(cat)"'],
 # (d) ["sh", "-c", "sh"] (the command string's program is a shell on stdin),
 # (e) ["bash", "-c", ". /dev/stdin"], (f) ["sh", "/proc/self/fd/0"],
-# (g) a Python child (followed) that execs ["sh"] reading the inherited stdin.
+# (g) a Python child (followed) that execs ["sh"] reading the inherited stdin; (h) ["rbash"]
+# (Debian's restricted bash, a symlink to bash).
 # Expected: no row `ready` (each runs commands that no file and no argument names).
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ntests/data/\n' >> .gitignore
@@ -25,6 +26,7 @@ srow c '["sh", "-c", "eval \"\$(cat)\""]'
 srow d '["sh", "-c", "sh"]'
 srow e '["bash", "-c", ". /dev/stdin"]'
 srow f '["sh", "/proc/self/fd/0"]'
+srow h '["rbash"]'
 srow g '[sys.executable, "-c", "import os; os.execvp(\"sh\", [\"sh\"])"]'
 B=$(echo "$BROKEN_ROWS" | sed 's/ a//')
 if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (control row a was ready)"
