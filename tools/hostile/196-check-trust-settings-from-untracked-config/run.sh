@@ -30,5 +30,5 @@ git update-index --skip-worktree pyproject.toml; grep -v require_signature pypro
 "$PYR" check "$V" > "$W/e.out" 2>&1; e=$?; echo "  (e) exit=$e $(head -1 "$W/e.out" | head -c 200)"
 OK=""; [ $d = 0 ] && OK="$OK d"; [ $e = 0 ] && OK="$OK e"; [ $b = 0 ] && OK="$OK b"; [ $c = 0 ] && OK="$OK c"
 if [ $a = 0 ]; then echo "RESULT: VACUOUS (the control check accepted the unsigned verdict)"
-elif [ -n "$OK" ]; then echo "RESULT: BROKEN (rows$OK: the commit's require_signature replaced by a configuration the tree does not ship)"
+elif [ -n "$OK" ]; then echo "RESULT: BROKEN (rows$OK: the commit's require_signature not applied: a configuration the tree does not ship, or none read, decided it)"
 else echo "RESULT: HELD"; fi
