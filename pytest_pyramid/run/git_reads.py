@@ -39,6 +39,8 @@ import os
 import re
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.run.unfollowed import SHELLS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -315,7 +317,8 @@ def commands(argv: Sequence[str]) -> list[list[str]]:
     return [list(argv)]
 
 
-_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"})
+#: the shells, as the closed world knows them (one list: run/unfollowed.py)
+_SHELLS = SHELLS
 
 
 def record(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None, root: str,

@@ -39,7 +39,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: programs that run the file they are given as a script of their own language
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"})
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
+                    # restricted and other shells read their commands the same way (hostile
+                    # case 193 h: Debian's rbash)
+                    "rbash", "rksh", "rzsh", "posh", "yash", "lksh", "pdksh"})
+#: a script path that is no file of any tree: the shell reads a stream (its own standard
+#: input, a descriptor, a pipe: ``sh /dev/stdin``, ``. /proc/self/fd/0``; hostile case 193)
+_STREAM_PREFIXES = ("/dev/", "/proc/")
 #: the start of every reason this module gives: the allowance strips it by this prefix
 REASON = "run as a program of its own"
 #: an ``allow_options`` entry vouching for a program: "process PATH" (relative to the top)
@@ -224,7 +230,13 @@ def _shell_arguments(words: Sequence[str], at: int, *, command: bool = False
         return _redirected(words, at, shell)
     if stdin or at >= len(words) or words[at] == "-":
         return [stdin_key(shell)], at + (at < len(words) and words[at] == "-")
-    return [words[at]], at + 1
+    return [_script_or_stream(words[at], shell)], at + 1
+
+
+def _script_or_stream(word: str, shell: str) -> str:
+    """A shell's script word: a stream (``/dev/stdin``, ``/proc/self/fd/0``) is the shell
+    reading code no file of the tree holds, named as its standard input is."""
+    return stdin_key(shell) if word.startswith(_STREAM_PREFIXES) else word
 
 
 def _redirected(words: Sequence[str], at: int, shell: str) -> tuple[list[str], int]:
@@ -269,7 +281,18 @@ def _command_scripts(text: str) -> list[str]:
             at += 1
             continue
         if start and word in (".", "source") and at + 1 < len(words):
-            found.append(words[at + 1])
+            found.append(_script_or_stream(words[at + 1], "sh"))
+        elif start and word == "eval":
+            # eval runs a string: one computed at run time (``eval "$(cat)"``) is code no
+            # file names (hostile case 193 e); a literal one is read as a command string
+            end = at + 1
+            while end < len(words) and not (words[end] and set(words[end]) <= _OPERATOR_CHARS):
+                end += 1
+            rest = " ".join(words[at + 1:end])
+            found += ([stdin_key("sh")] if "$" in rest or "`" in rest
+                      else _command_scripts(rest))
+            at, start = end, False
+            continue
         elif start and word in _BUILTINS:  # `exec FILE`, `command FILE`: FILE is the command
             at += 1
             continue

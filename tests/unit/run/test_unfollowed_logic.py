@@ -92,6 +92,13 @@ def test_program_kind(tree: Path, name: str, by_shell: bool, kind: str | None) -
     (["sh", "-c", "cat data.txt | sh -e"], ["sh <stdin>"]),
     (["sh", "-c", "sh < noshebang"], ["noshebang"]),  # the redirected file is its script
     (["sh", "-c", "bash <<EOF\necho hi\nEOF\n"], []),  # a here-document: the string's own
+    # hostile case 193: a stream given as the script, a computed eval, a restricted shell
+    (["sh", "/dev/stdin"], ["sh <stdin>"]),
+    (["bash", "/proc/self/fd/0"], ["bash <stdin>"]),
+    (["bash", "-c", ". /dev/stdin"], ["sh <stdin>"]),
+    (["sh", "-c", 'eval "$(cat)"'], ["sh <stdin>"]),
+    (["sh", "-c", "eval ./noshebang; cat data.txt"], ["noshebang"]),  # a literal: read as is
+    (["rbash"], ["rbash <stdin>"]),
 ])
 def test_record_names_the_programs_of_the_repository(tree: Path, command: list[str],
                                                        named: list[str]) -> None:
@@ -118,6 +125,8 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
     ("sh > log.txt 2>&1; echo", ["sh <stdin>", "echo"]),
     ("sh -e < ./run.sh > out.txt", ["./run.sh"]),
     ("sh\n", ["sh <stdin>"]),
+    ("eval `cat`; ./run.sh", ["sh <stdin>", "./run.sh"]),  # hostile case 193
+    ("source /dev/fd/0", ["sh <stdin>"]),
 ])
 def test_a_command_string_is_read_as_the_shell_reads_it(command: str, scripts: list[str]) -> None:
     assert shell_scripts([command], command=True) == scripts
