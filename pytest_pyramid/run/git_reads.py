@@ -39,7 +39,7 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.run.unfollowed import SHELLS
+from pytest_pyramid.run.unfollowed import is_shell
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -302,7 +302,7 @@ def commands(argv: Sequence[str]) -> list[list[str]]:
     the shell reads it)."""
     import shlex
 
-    shell = len(argv) > 2 and os.path.basename(argv[0]) in _SHELLS and "-c" in argv[1:-1]
+    shell = len(argv) > 2 and is_shell(argv[0]) and "-c" in argv[1:-1]
     if shell or (len(argv) == 1 and " " in argv[0]):
         script = argv[argv.index("-c", 1) + 1] if shell else argv[0]
         found = []
@@ -315,10 +315,6 @@ def commands(argv: Sequence[str]) -> list[list[str]]:
                 found.append(words)
         return found
     return [list(argv)]
-
-
-#: the shells, as the closed world knows them (one list: run/unfollowed.py)
-_SHELLS = SHELLS
 
 
 def record(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None, root: str,
