@@ -533,16 +533,13 @@ def _register_arrival(config: pytest.Config, settings: Settings, *, repeats: boo
     seen = _ledger_seen(config)
     if found is None and seen is None:
         return  # nothing is repeated blind; the gate says why (run/arrival.arrival_status)
-    from pytest_pyramid.run.repeater import ArrivalRepeater, register_child_reads
-
-    if not repeats:  # the xdist controller: it unions what the workers could not place
-        register_child_reads(config, None)
+    if not repeats:  # the xdist controller repeats nothing
         return
     from pytest_pyramid.run.closed_world import RECORDER_KEY
+    from pytest_pyramid.run.repeater import ArrivalRepeater
 
     repeater = ArrivalRepeater(settings, arrival, None if found is None else found[0], seen,
                                recorder=config.stash.get(RECORDER_KEY, None))
-    register_child_reads(config, repeater)
     config.pluginmanager.register(repeater, "pyramid-arrival")
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.results import GateResult, Level, OnMissing
-from pytest_pyramid.run.arrival import RAN_INTO, ran_into, reason_file, upper_bound
+from pytest_pyramid.run.arrival import RAN_INTO, reason_file, upper_bound
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -76,8 +76,6 @@ def arrival_gate(
     rows: list[dict[str, object]] = []
     contradicted: list[str] = []
     short: list[str] = []
-    #: changed support files first read while a test ran: which tests they reach is unknown
-    untold: dict[str, str] = {}
     for test in arrived:
         contradiction, clean = judge(test)
         assert test.arrival is not None
@@ -87,8 +85,6 @@ def arrival_gate(
                      "failed": failed, "skipped": skipped, "outcome": test.outcome,
                      "reruns": test.reruns, "why": list(why),
                      "contradiction": contradiction, "upper_bound": round(high, 4)})
-        for name in ran_into(why):
-            untold.setdefault(name, test.nodeid)
         if contradiction:
             ended = ", then a repeat skipped" if skipped else ""
             contradicted.append(f"{test.nodeid} ({repeats} repeat(s), {failed} failed{ended}, "
@@ -110,32 +106,18 @@ def arrival_gate(
     else:
         message = (f"{_arrived(base, len(arrived), why_not)}, none contradicted itself; "
                    f"flake rate below {bound:.0%} (95%) for {len(arrived) - len(short)}")
-    if short or untold:
+    if short:
         # missing evidence is never a pass: a test the budget share could not repeat to the
-        # bound is unproven (hostile case 170), and a changed support file first read while a
-        # test ran reaches tests the run cannot name (159); the on_missing policy decides
-        parts = []
-        if untold:
-            details["untold"] = dict(sorted(untold.items()))
-            parts.append(_untold(untold))
-        if short:
-            details["unproven"] = short
-            parts.append(_unproven(short, arrived, bound))
+        # bound is unproven (hostile case 170); the on_missing policy decides. (A changed
+        # support file whose readers the run cannot name made every collected test arrive:
+        # run/arrival.py, MAY_READ)
+        details["unproven"] = short
         return GateResult(
-            id=GATE_ID, level=level, status="not_evaluated", actual=len(short) + len(untold),
-            threshold=0, message="; ".join([message, *parts]), on_missing=on_missing,
-            details=details)
+            id=GATE_ID, level=level, status="not_evaluated", actual=len(short),
+            threshold=0, message=f"{message}; {_unproven(short, arrived, bound)}",
+            on_missing=on_missing, details=details)
     return GateResult(id=GATE_ID, level=level, status="pass", actual=0, threshold=0,
                       message=message, on_missing=on_missing, details=details)
-
-
-def _untold(untold: dict[str, str]) -> str:
-    named = sorted(untold.items())
-    shown = ", ".join(f"{name} (first read while {nodeid} ran)" for name, nodeid in named[:3])
-    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
-    return (f"could not tell which tests {len(named)} changed support file(s) reach: "
-            f"{shown}{more}; read them while collecting (at a test module's import or in a "
-            "conftest) so every test arrives with them")
 
 
 def _unproven(short: list[str], arrived: list[TestOutcome], bound: float) -> str:

@@ -15,8 +15,10 @@ Which tests arrive: those the tree says changed (``git diff`` against the merge 
 run's base revision, working tree included, plus untracked files: a test whose file
 changed, or below a changed ``conftest.py``, whose fixtures it uses), those a changed
 support file reaches (:func:`support_files`, :func:`reach`: a helper, fixture plugin or data
-file under the test folders read by the end of collection reaches every collected test; one
-first read while a test ran is named, and the gate could not tell), and those the flake
+file under the test folders reaches every collected test, whether the run saw it read while
+collecting or not: a file not read by then may be read later by a test, by a child the
+recorder does not follow, or by C code the recorder never sees, and a read not seen
+explains nothing), and those the flake
 ledger the run names (``--pyramid-history``) holds no attempt of (``new_to_ledger``). The
 ledger only adds repeats: a repeat can find a contradiction, never excuse a failure, so a
 local database may make a run stricter but never let a change through. A ledger that holds
@@ -116,9 +118,14 @@ NEW_TO_LEDGER = "new to the ledger"
 #: ... a changed support file (a helper, a fixture plugin, a data file under the test
 #: folders) was read while the tests were collected: it reaches every collected test ...
 REACHED = "reached by "
-#: ... or this test was the first to read a changed support file while it ran: which other
-#: tests use it (a module imported once, a file read again) the run cannot tell, so the gate
-#: says it could not tell, naming the file (gates/arrival.py)
+#: ... a changed support file the run had not seen read when collection ended: a test may
+#: read it while it runs, a child the recorder does not follow may, or C code (``ctypes``, an
+#: extension's own ``fopen``: hostile case 189 d) that no audit event shows; which tests it
+#: reaches the run cannot know, so it reaches every collected test too ...
+MAY_READ = "may read: "
+#: ... and, told after the fact, the test that first read such a file while it ran (which
+#: other tests use it, a module imported once, a file read again, the run cannot tell: every
+#: test arrived with it already)
 RAN_INTO = "read while it ran: "
 #: how many support files a test's reasons name before "and N more"
 WHY_SHOWN = 3
@@ -173,6 +180,16 @@ def folders_of_tests(patterns: Iterable[str], prefix: str) -> tuple[str, ...]:
     return tuple(sorted(folders))
 
 
+def all_test_folders(configured: Sequence[str], tests: Iterable[str]) -> tuple[str, ...]:
+    """The test folders: the configured ones (:func:`folders_of_tests`) and the folder of
+    every file tests were collected from (``tests``, relative to the top), so a data file
+    beside a test that no tier's path names (a test found by ``markers``, a ``testpaths``
+    left unset) is a support file too. The top itself is a test folder only when configured:
+    a test file at the top would make every product file a support file."""
+    found = {name.rpartition("/")[0] for name in tests if name}
+    return tuple(sorted({*configured, *(folder for folder in found if folder)}))
+
+
 def support_files(changed: frozenset[str], tests: frozenset[str],
                   folders: Sequence[str]) -> frozenset[str]:
     """The changed files under the test folders that are neither a test file (``tests``:
@@ -187,43 +204,49 @@ def support_files(changed: frozenset[str], tests: frozenset[str],
                      if path not in tests and not _is_conftest(path) and under(path))
 
 
-def reach(first_read: Mapping[str, str | None],
+def reach(first_read: Mapping[str, str | None] | None,
           support: Mapping[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
-    """Which tests the changed support files reach, when collection ends, from the closed
+    """Which changed support files the run saw read when collection ends, from the closed
     world's record of who first read each file (``first_read``: real path -> node id, None
-    while collecting; ``support``: real path -> its name). A file read by then (a
-    ``pytest_plugins`` module, a helper a test module imports, a ``cases.json`` that
-    parametrises a test) reaches every collected test: a module is read once, and any test,
-    one collected earlier too, may use it later. Returns (those files' names, sorted; the
-    files not read yet: real path -> name). One of these is found when the test that first
-    reads it ends (``run/repeater.py``): which other tests use it the run cannot tell."""
+    while collecting; None: nothing was recorded; ``support``: real path -> its name).
+    Every one of them reaches every collected test: a file read by then (a ``pytest_plugins``
+    module, a helper a test module imports, a ``cases.json`` that parametrises a test) because
+    a module is read once and any test, one collected earlier too, may use it later; a file
+    not read by then (:data:`MAY_READ`) because its reader is unknown, and may stay unknown
+    (C code, a child the recorder does not follow). Returns (the names of the files read by
+    then, sorted; the files not read yet: real path -> name): the test that first reads one
+    of these is named when it ends (``run/repeater.py``)."""
+    if first_read is None:
+        return (), dict(support)
     read = tuple(sorted(name for real, name in support.items() if real in first_read))
     return read, {real: name for real, name in support.items() if real not in first_read}
 
 
-def reasons(own: str | None, new: bool, reached: Sequence[str]) -> tuple[str, ...]:
+def reasons(own: str | None, new: bool, reached: Sequence[str],
+            unread: Sequence[str] = ()) -> tuple[str, ...]:
     """A test's reasons to arrive, in order: its own change, new to the ledger, the support
-    files read while collecting (the first :data:`WHY_SHOWN`, then how many more)."""
+    files read while collecting, then those not read by then (of each, the first
+    :data:`WHY_SHOWN`, then how many more)."""
     why = [own] if own else []
     if new:
         why.append(NEW_TO_LEDGER)
-    why += [REACHED + name for name in reached[:WHY_SHOWN]]
-    if len(reached) > WHY_SHOWN:
-        why.append(f"{REACHED}{len(reached) - WHY_SHOWN} more changed support file(s)")
+    for prefix, names in ((REACHED, reached), (MAY_READ, unread)):
+        why += [prefix + name for name in names[:WHY_SHOWN]]
+        if len(names) > WHY_SHOWN:
+            why.append(f"{prefix}{len(names) - WHY_SHOWN} more changed support file(s)")
     return tuple(why)
+
+
+#: the reasons that name a file
+_FILE_PREFIXES = (CHANGED, REACHED, MAY_READ, RAN_INTO)
 
 
 def reason_file(reason: str) -> str | None:
     """The file a reason names (its own change, a support file); None for the ledger's."""
-    for prefix in (CHANGED, REACHED, RAN_INTO):
+    for prefix in _FILE_PREFIXES:
         if reason.startswith(prefix):
             return reason[len(prefix):]
     return None
-
-
-def ran_into(reasons: Iterable[str]) -> list[str]:
-    """The support files a test's reasons say it first read while it ran."""
-    return [reason[len(RAN_INTO):] for reason in reasons if reason.startswith(RAN_INTO)]
 
 
 def new_to_ledger(nodeids: Iterable[str], seen: frozenset[str] | None) -> frozenset[str]:
@@ -286,7 +309,7 @@ _RECORD_KEYS = frozenset({"repeats", "failed", "skipped"})
 _OPTIONAL_KEYS = frozenset({"why"})
 _PROPERTY_KEYS = _RECORD_KEYS | {"needed"}
 #: what a reason may start with (an allow-list: a record says nothing else)
-_REASON_PREFIXES = (CHANGED, REACHED, RAN_INTO)
+_REASON_PREFIXES = _FILE_PREFIXES
 
 
 def arrival_problem(value: object, *, record: bool = False) -> str | None:

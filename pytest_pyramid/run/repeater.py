@@ -4,10 +4,11 @@ Which tests arrive is decided when collection ends, in each process that runs te
 or every xdist worker: each collects the whole suite), and why travels with the test's
 reports (``arrival.why``), so a merge of shards carries the same reasons: its own file or a
 conftest above it changed, the ledger holds no attempt of its id, or a changed support file
-(helper, fixture plugin, data) was read while collecting. A changed support file first read
-while a test ran is found at that test's teardown, from the closed world's record of the
-test running when each file was first read (``run/imported.py: first_read``): the test gets
-an arrival entry saying so, and the gate says it could not tell which tests the file reaches.
+(helper, fixture plugin, data) was read while collecting, or was not seen read by then (a
+test, a child or C code may read it later: every test arrives with it too). The test that
+first reads such a file while it runs is found at its teardown, from the closed world's
+record of the test running when each file was first read (``run/imported.py: first_read``):
+its arrival entry says so.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections import defaultdict
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -25,6 +26,7 @@ from pytest_pyramid.run.arrival import (
     MAX_WHY,
     PROPERTY,
     RAN_INTO,
+    all_test_folders,
     attempts_needed,
     change_reason,
     conftest_folders,
@@ -35,23 +37,15 @@ from pytest_pyramid.run.arrival import (
     support_files,
 )
 from pytest_pyramid.run.changes import since
-from pytest_pyramid.run.collection import facts_registry
-from pytest_pyramid.run.facts import FactsRecord, register_facts
 from pytest_pyramid.run.stash import CHANGES_KEY, TIER_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from pytest_pyramid.config import Settings
     from pytest_pyramid.run.arrival import ArrivalSettings
     from pytest_pyramid.run.changes import Changes
-    from pytest_pyramid.run.facts import Policy
     from pytest_pyramid.run.imported import ImportRecorder
-    from pytest_pyramid.run.summary import Problem
-
-#: the facts record of the changed support files no test was placed on (``ChildReads``)
-FACTS_NAME = "arrival_unplaced"
-
 
 class ArrivalRepeater:
     """Repeats the arriving tests of this process (see the module's docstring)."""
@@ -90,10 +84,11 @@ class ArrivalRepeater:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         new = new_to_ledger((item.nodeid for item in session.items), self.seen)
         own, reached = self._changed(session)
+        unread = sorted(self.unread.values())
         why = {}
         for item in session.items:
             nodeid = item.nodeid
-            found = reasons(own.get(nodeid), nodeid in new, reached)
+            found = reasons(own.get(nodeid), nodeid in new, reached, unread)
             if found:
                 why[nodeid] = found
         self.why, self.arriving = why, frozenset(why)
@@ -103,8 +98,9 @@ class ArrivalRepeater:
     def _changed(self, session: pytest.Session) -> tuple[dict[str, str], tuple[str, ...]]:
         """(the collected tests whose file, or a ``conftest.py`` above it, changed since the
         base: node id -> why; the changed support files read while collecting, which reach
-        every collected test); nothing without a base, or when git cannot tell (the gate says
-        why: ``arrival_status``; nothing is repeated blind)."""
+        every collected test, as do those not read yet: ``self.unread``); nothing without a
+        base, or when git cannot tell (the gate says why: ``arrival_status``; nothing is
+        repeated blind)."""
         if self.base is None:
             return {}, ()
         memo = session.config.stash.setdefault(CHANGES_KEY, {})
@@ -129,7 +125,8 @@ class ArrivalRepeater:
     def _reached(self, session: pytest.Session, changes: Changes,
                  tests: frozenset[str]) -> tuple[str, ...]:
         """The changed support files read while collecting (see ``run/arrival.py: reach``);
-        those first read by no one yet are kept to be found when a test reads them."""
+        those not read yet are kept (``self.unread``): every test arrives with them too, and
+        the test that first reads one is named when it ends."""
         top = changes.top
         assert top is not None
         rootdir = Path(self.settings.rootdir).resolve()
@@ -140,13 +137,13 @@ class ArrivalRepeater:
         prefix = "" if prefix == "." else prefix
         patterns = [path for spec in self.settings.tiers.values() for path in spec.paths]
         patterns += [str(path) for path in session.config.getini("testpaths")]
-        support = support_files(changes.names(), tests, folders_of_tests(patterns, prefix))
+        folders = all_test_folders(folders_of_tests(patterns, prefix), tests)
+        support = support_files(changes.names(), tests, folders)
         if not support:
             return ()
         real = {os.path.realpath(top / name): name for name in sorted(support)}
-        if self.recorder is None:  # nothing says which tests read them: every test may
-            return tuple(sorted(support))
-        collected, self.unread = reach(self.recorder.first_read, real)
+        recorder = self.recorder  # None: nothing says which were read: every one "may read"
+        collected, self.unread = reach(None if recorder is None else recorder.first_read, real)
         return collected
 
     @pytest.hookimpl(tryfirst=True)
@@ -206,16 +203,6 @@ class ArrivalRepeater:
         if found:
             self._ran_into(item, [RAN_INTO + name for name in sorted(found)])
 
-    def read_unplaced(self) -> list[str]:
-        """The changed support files this process's recorder holds (after its final sweep,
-        which absorbs what its children read) that no test read in this process."""
-        recorder = self.recorder
-        if recorder is None:
-            return []
-        seen = recorder.seen
-        return [name for real, name in self.unread.items()
-                if real in seen.files or real in seen.unverifiable or real in recorder.pending]
-
     def _ran_into(self, item: pytest.Item, why: list[str]) -> None:
         if self._repeating:  # its entry is written after its repeats
             self._ran += why
@@ -228,42 +215,6 @@ class ArrivalRepeater:
         # not an arriving test: never repeated, so the gate finds it unproven and says why
         properties.append((PROPERTY, {"repeats": 0, "failed": 0, "skipped": 0,
                                       "needed": self.needed, "why": why}))
-
-
-class ChildReads(FactsRecord):
-    """The changed support files the run read but no test of it was placed on: a Python
-    child the run started (``spawn``, ``fork``, a program a test runs) read it, and its reads
-    reach the recorder only at the session's end (``absorb_forks``). Which tests they reach
-    the run cannot tell, so the run cannot vouch for the suite (a completeness problem,
-    naming the file). Every process that repeats finds its own; workers ship them, the
-    controller (which repeats nothing) unions them."""
-
-    POLICIES: ClassVar[Mapping[str, Policy]] = {"unplaced": "union"}
-
-    def __init__(self, repeater: ArrivalRepeater | None) -> None:
-        self.repeater = repeater
-        self._absorbed: list[str] = []
-
-    @property
-    def unplaced(self) -> list[str]:
-        own = self.repeater.read_unplaced() if self.repeater is not None else []
-        return sorted({*own, *self._absorbed})
-
-    @unplaced.setter
-    def unplaced(self, value: list[str]) -> None:
-        self._absorbed = [str(name) for name in value]
-
-    def problems(self) -> list[Problem]:
-        return [{"kind": "arrival", "message": (
-            f"{name} changed since the base and was read by a process the run started (a "
-            "child, a fork), not by a test the run could place: which tests it reaches is not "
-            "known, so their arrival cannot be judged (flaky on arrival)")}
-            for name in self.unplaced]
-
-
-def register_child_reads(config: pytest.Config, repeater: ArrivalRepeater | None) -> None:
-    """In every process of a run that finds arrivals (the controller too: it absorbs)."""
-    register_facts(facts_registry(config), FACTS_NAME, ChildReads(repeater))
 
 
 def _kept(item: pytest.Item) -> pytest.Item | None:
