@@ -141,7 +141,9 @@ class ArrivalRepeater:
         support = support_files(changes.names(), tests, folders)
         if not support:
             return ()
-        real = {os.path.realpath(top / name): name for name in sorted(support)}
+        # a file the branch deleted can be read by nothing (no C code either): not a reason
+        real = {os.path.realpath(top / name): name for name in sorted(support)
+                if os.path.exists(top / name)}
         recorder = self.recorder  # None: nothing says which were read: every one "may read"
         collected, self.unread = reach(None if recorder is None else recorder.first_read, real)
         return collected

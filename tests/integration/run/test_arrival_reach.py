@@ -111,7 +111,8 @@ def project(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_facto
            "tests/unit/test_late.py": LATE,
            "tests/unit/late.txt": "a\n",
            "tests/unit/test_c_read.py": C_READ,
-           "tests/unit/expected.bin": "a\n"},
+           "tests/unit/expected.bin": "a\n",
+           "tests/unit/gone.txt": "a\n"},
     )
     init_repo(pytester.path, message="main")
     git(pytester.path, "checkout", "-qb", "feature")
@@ -136,6 +137,7 @@ def test_a_changed_fixture_plugin_helper_or_data_file_makes_the_tests_it_reaches
     (project / "tests/unit/cases.json").write_text('["old", "new"]\n')
     (project / "tests/unit/late.txt").write_text("b\n")
     (project / "tests/unit/expected.bin").write_text("b\n")
+    (project / "tests/unit/gone.txt").unlink()  # deleted: nothing can read it, no reason
     commit(project, "support files only")
     if route == "shards-2":
         for index in (1, 2):
