@@ -1,8 +1,8 @@
 """``tests.flaky_on_arrival``: no test that arrived with the change contradicted itself.
 
-Each arriving test (its file changed since the merge base, or the flake ledger holds no
-attempt of it; run/arrival.py) was repeated
-before its logged run. Its attempts on this one tree are the repeats (passes, then at most
+Each arriving test (its file changed since the merge base, a changed support file reaches
+it, or the flake ledger holds no attempt of it; run/arrival.py) was repeated before its
+logged run. Its attempts on this one tree are the repeats (passes, then at most
 one failure or one skip: the repeater stops at the first) and the logged run (with any
 rerun of it). Attempts that ended differently (a pass and a failure, or a skip beside
 either) are proof of nondeterminism: the gate fails, and no quarantine entry excuses it
