@@ -193,15 +193,32 @@ def all_test_folders(configured: Sequence[str], tests: Iterable[str]) -> tuple[s
 def support_files(changed: frozenset[str], tests: frozenset[str],
                   folders: Sequence[str]) -> frozenset[str]:
     """The changed files under the test folders that are neither a test file (``tests``:
-    every file tests were collected from) nor a ``conftest.py`` (those make their own tests
-    arrive): helpers, fixture plugins, data. Which tests they reach is read from the run
-    (:func:`reach`)."""
+    every file tests were collected from) nor a ``conftest.py`` above a test (those make their
+    own tests arrive): helpers, fixture plugins, data, and a conftest no test lies below (a
+    module a test may import, whose change no test's own rule names). Which tests they reach
+    is read from the run (:func:`reach`)."""
     def under(path: str) -> bool:
         return any(not folder or path == folder or path.startswith(folder + "/")
                    for folder in folders)
 
-    return frozenset(path for path in changed
-                     if path not in tests and not _is_conftest(path) and under(path))
+    holding = _holding(tests) if any(map(_is_conftest, changed)) else frozenset()
+    return frozenset(path for path in changed if path not in tests and under(path) and not (
+        _is_conftest(path) and path.rpartition("/")[0] in holding))
+
+
+def _holding(tests: Iterable[str]) -> frozenset[str]:
+    """Every folder (relative to the top, "" for the top) a test file lies in or below."""
+    found = set()
+    for name in tests:
+        if not name:
+            continue  # outside the top
+        folder = name.rpartition("/")[0]
+        while folder not in found:
+            found.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    return frozenset(found)
 
 
 def reach(first_read: Mapping[str, str | None] | None,

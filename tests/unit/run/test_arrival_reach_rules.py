@@ -72,6 +72,21 @@ def test_support_files_are_changed_files_under_the_test_folders_that_no_test_cam
 
 
 @pytest.mark.parametrize(
+    ("conftest", "support"),
+    [
+        ("tests/conftest.py", False),  # above a test: its tests arrive by it (changed: ...)
+        ("conftest.py", False),
+        ("tests/unit/conftest.py", False),
+        ("tests/support/conftest.py", True),  # no test below it: a module a test may import
+        ("tests/unit/deep/conftest.py", True),
+    ],
+)
+def test_a_conftest_no_test_lies_below_is_a_support_file(conftest: str, support: bool) -> None:
+    tests = frozenset({"tests/unit/test_a.py", "tests/unit/sub/test_b.py", ""})
+    assert (conftest in support_files(frozenset({conftest}), tests, ("",))) is support
+
+
+@pytest.mark.parametrize(
     ("configured", "tests", "folders"),
     [
         (("tests/unit",), {"tests/unit/test_a.py"}, ("tests/unit",)),
