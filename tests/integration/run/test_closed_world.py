@@ -424,3 +424,38 @@ def test_shards_carry_files_read_into_the_merge(
     verdict = read_verdict()
     assert verdict["decision"] == "incomplete"
     assert any(str(named) in m for m in closed_world(verdict)), verdict["completeness"]
+
+
+LOOKS_AT_IGNORED = """
+    from pathlib import Path
+    import pytest
+    def test_known_broken_locally():
+        data = Path(__file__).parents[1] / "data"
+        if (data / ".skip-broken").exists():  # no read: os.stat raises no audit event
+            pytest.skip("known broken locally")
+        assert False, "a real bug"
+    def test_writes_its_own_output():
+        out = Path(__file__).parents[1] / "output" / "log.txt"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text("the run's own output, not an input")
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_ignored_file_lying_in_the_test_folders_is_named(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    """Hostile case 205: an answer taken from an ignored file's presence (or listing, link,
+    size) is not seen as a read; the file lying in the test folders is named instead, while
+    what the run itself writes there is not."""
+    project({"tests/unit/test_look.py": LOOKS_AT_IGNORED,
+             ".gitignore": BASE[".gitignore"] + "tests/data/\ntests/output/\n"},
+            later={"tests/data/.skip-broken": ""})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    named = [m for m in closed_world(verdict) if "git-ignored, lying in the test folders" in m]
+    assert len(named) == 1, verdict["completeness"]
+    assert "tests/data " in named[0], named
+    assert "tests/output" not in named[0], named
