@@ -45,7 +45,7 @@ OTHERS_OFF = ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:lo
               "-p", "no:pact", "-q", "--no-header", "-p", "no:randomly"]
 LEAN = ["-p", "no:cacheprovider", *OTHERS_OFF]
 #: start-up as a developer runs it: pytest's cache on in both arms (the plugin keeps the
-#: tables that passed the schema there; with the cache off every run imports jsonschema)
+#: tables that passed the schema there; with the cache off every run checks the table)
 WITH_CACHE = OTHERS_OFF
 
 
@@ -364,7 +364,7 @@ def main() -> None:
             print(f"{args.tests} trivial tests, side by side on two CPUs, {args.rounds} rounds:")
             # bare against itself first: how far from 1.000x this machine strays on its own
             # pytest's cache off in both arms (LEAN: every run checks [tool.pyramid] against
-            # the schema, importing jsonschema, as a fresh CI checkout does), then on in both
+            # the schema, as a fresh CI checkout does), then on in both
             # (a developer's second run: the table's schema pass is remembered)
             compared = [(name, arm, LEAN) for name, arm in (
                 ("bare (noise floor)", arms["bare"]), *arms.items()) if name != "bare"]

@@ -210,7 +210,7 @@ def _quick_at(root: Schema, sub: Schema, value: object) -> bool | None:
 
 def test_every_sub_schema_of_the_shipped_schema_gets_jsonschema_s_verdict() -> None:
     found, tried = _disagreements(load_schema())
-    assert tried > 5000  # the probe reached the schema's parts
+    assert tried > 20000  # the probe reached the schema's parts
     assert found == []
 
 
@@ -258,7 +258,7 @@ def test_the_full_table_and_its_variants_get_jsonschema_s_verdict() -> None:
     verdicts = [(validator.is_valid(variant), quick_valid(schema, variant))
                 for variant in [table, *_variants(table)]]
     assert verdicts[0] == (True, True)
-    assert len(verdicts) > 500
+    assert len(verdicts) > 800
     assert {jsonschema_says for jsonschema_says, _ in verdicts} == {True, False}
     assert [v for v in verdicts if v[0] is not v[1]] == []
 
