@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -20,6 +23,11 @@ from tests.unit.test_config_schema import SRC, full_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 Schema = dict[str, Any]
 
@@ -124,6 +132,88 @@ def test_an_unknown_keyword_is_unsure_even_where_the_rest_passes() -> None:
     schema = {"properties": {"a": {"type": "string", "format": "date"}}}
     assert quick_valid(schema, {"a": "x"}) is None
     assert quick_valid(schema, {"b": "x"}) is True  # a sub-schema not reached decides nothing
+
+
+# -- real tables: the documentation's, and mistakes a user makes -------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _documented_tables() -> list[tuple[str, Schema]]:
+    """Every ``[tool.pyramid]`` table in a TOML block of the README and docs/."""
+    found = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        blocks = re.findall(r"```toml\n(.*?)```", path.read_text("utf-8"), re.DOTALL)
+        for index, block in enumerate(blocks):
+            table = tomllib.loads(block).get("tool", {}).get("pyramid")
+            if table is not None:
+                found.append((f"{path.name}[{index}]", table))
+    return found
+
+
+DOCUMENTED = _documented_tables()
+
+#: tables a user could write by mistake: each refused by jsonschema, and so by the quick check
+MISTAKES: list[Schema] = [
+    {"default_tier": 3},
+    {"strict": "yes"},
+    {"stict": True},
+    {"tiers": {"unit": {"budget": "1 minute"}}},
+    {"tiers": {"unit": {"paths": "tests/unit"}}},
+    {"tiers": {"unit": {"coverage": 101}}},
+    {"tiers": {"smoke": {"after": 1}}},
+    {"services": {"postgres_providers": ["url", "url"]}},  # uniqueItems
+    {"deploy": {"environments": {"my env": {}}}},  # propertyNames
+    {"deploy": {"verify": {"tier": "smoke", "when": ["each-step", "each-step"]}}},
+    {"static": {"enabled": "always"}},
+    # if/then/else: a comparison needs rollout = true and a change; a threshold no change
+    {"metrics": {"m": {"source": "command", "command": ["x"], "compare": "baseline",
+                       "change": ">= -0.1"}}},
+    {"metrics": {"m": {"source": "command", "command": ["x"], "compare": "baseline",
+                       "change": ">= -0.1", "rollout": True, "threshold": "> 1"}}},
+    {"metrics": {"m": {"source": "command", "command": ["x"], "threshold": "> 1",
+                       "change": ">= 0"}}},
+    {"gates": {"static.complexity": "sometimes"}},
+    {"gates": {"tests.pass_rate": "off"}},
+    {"gates": {"static.duplication": {"threshold": -1}}},
+    {"quarantine": [{"test": "t", "owner": "o", "reason": "r"}]},
+    {"shape": {"targets": {}}},
+    {"deploy": {"require_signature": 1}},
+    {"deploy": {"steps": [5, "25"]}},
+    {"coverage": {"total": True}},
+]
+
+
+#: valid tables that take the schema's rarer keywords' passing side
+TRICKY: list[Schema] = [
+    {"services": {"postgres_providers": ["url", "binaries"]}},
+    {"deploy": {"environments": {"prod-eu_1": {}},
+                "verify": {"tier": "smoke", "when": ["pre-traffic", "each-step"]}}},
+    {"static": {"enabled": "auto"}},
+    {"metrics": {"m": {"source": "command", "command": ["x"], "compare": "baseline",
+                       "change": ">= -0.1", "rollout": True}}},
+    {"metrics": {"m": {"source": "command", "command": ["x"], "threshold": "> 1"}}},
+    {"tiers": {"unit": {"budget": 30.0, "coverage": 100}}, "release_tiers": ["unit", "unit"]},
+]
+
+
+def test_the_documentation_holds_tables() -> None:
+    assert len(DOCUMENTED) > 20
+
+
+@pytest.mark.parametrize(("where", "table"), DOCUMENTED, ids=[w for w, _ in DOCUMENTED])
+def test_every_documented_table_is_valid_to_both_checks(where: str, table: Schema) -> None:
+    assert (_jsonschema(load_schema(), table), quick_valid(load_schema(), table)) == (True, True)
+
+
+@pytest.mark.parametrize("table", TRICKY, ids=[json.dumps(t) for t in TRICKY])
+def test_every_tricky_valid_table_is_valid_to_both_checks(table: Schema) -> None:
+    assert (_jsonschema(load_schema(), table), quick_valid(load_schema(), table)) == (True, True)
+
+
+@pytest.mark.parametrize("table", MISTAKES, ids=[json.dumps(t) for t in MISTAKES])
+def test_every_mistake_is_refused_by_both_checks(table: Schema) -> None:
+    assert (_jsonschema(load_schema(), table), quick_valid(load_schema(), table)) == (False, False)
 
 
 # -- every sub-schema of the shipped schema, probed ---------------------------------------------
