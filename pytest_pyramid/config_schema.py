@@ -108,7 +108,9 @@ def check(
     text: str | None = None,
 ) -> None:
     """Validate ``instance``; the first problem (the shallowest, as jsonschema ranks them)
-    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``.
+    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``. A valid
+    instance is passed by ``quick_valid`` without importing jsonschema; anything else is
+    jsonschema's to decide and word.
 
     ``passes``: inputs known to have passed (pytest's cache, see ``schema_passes``); this
     exact instance against this exact schema is then not validated again, and one that
@@ -198,7 +200,7 @@ def quick_valid(schema: Schema, instance: object) -> bool | None:
     """jsonschema's verdict on ``instance`` (Draft 7), or None when unsure."""
     try:
         return _Quick(schema).valid(schema, instance)
-    except Exception:  # unsure, or a value jsonschema would stumble on too: it decides
+    except Exception:  # unsure, or something raised: jsonschema decides (and raises its own)
         return None
 
 
