@@ -36,8 +36,9 @@ _VERSION = b"pytest-pyramid schema pass 1\0"
 #: the folder's entries beyond this many are pruned, oldest first (one per table ever seen)
 KEEP = 32
 #: jsonschema's files whose code decides pass or fail for our (Draft 7, local $ref) schema
+#: (the keywords' two modules were ``_validators.py`` and ``_legacy_validators.py`` before 4.19)
 _VALIDATOR_FILES = ("validators.py", "_keywords.py", "_legacy_keywords.py", "_types.py",
-                    "_format.py", "_utils.py")
+                    "_format.py", "_utils.py", "_validators.py", "_legacy_validators.py")
 
 
 @lru_cache(maxsize=1)
