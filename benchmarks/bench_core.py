@@ -11,6 +11,9 @@
    side by side (CPU seconds per run, medians) and by Python function calls; the git
    processes a run starts are counted too (``--startup-only`` runs just this part;
    ``--against DIR`` also compares this checkout with another's package, side by side).
+   Four arms: bare against bare (the noise floor), active with pytest's cache (a developer's
+   next run), active on a first run (the cache plugin on, its folder removed before every
+   round: a fresh clone, as CI has it) and active with the cache plugin off.
 
 Both arms of a comparison run alternately so machine noise hits them alike; the figures are
 ratios, not absolute times. Besides the ratio of the medians, the median of the per-round
@@ -42,7 +45,7 @@ OTHERS_OFF = ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:lo
               "-p", "no:pact", "-q", "--no-header", "-p", "no:randomly"]
 LEAN = ["-p", "no:cacheprovider", *OTHERS_OFF]
 #: start-up as a developer runs it: pytest's cache on in both arms (the plugin keeps the
-#: tables that passed the schema there; with the cache off every run imports jsonschema)
+#: tables that passed the schema there; with the cache off every run checks the table)
 WITH_CACHE = OTHERS_OFF
 
 
@@ -212,11 +215,13 @@ def against_checkout(root: Path, other: Path, rounds: int) -> None:
     cache = root.parent / "pycache"
     envs = (child_env(cache) | {"PYTHONPATH": str(other.resolve())},
             child_env(cache) | {"PYTHONPATH": str(here)})
-    samples = side_by_side_cpu(root, [], [], rounds, WITH_CACHE, envs)
-    deltas = sorted(o - b for b, o in samples)
-    quarter = statistics.quantiles(deltas, n=4) if len(deltas) > 1 else [deltas[0]] * 3
-    print(f"  this checkout vs {other}: per-round median {statistics.median(deltas) * 1000:+6.1f}"
-          f" ms (IQR {quarter[0] * 1000:+.1f}..{quarter[2] * 1000:+.1f})")
+    for label, fresh in (("with pytest's cache", False), ("first run", True)):
+        samples = side_by_side_cpu(root, [], [], rounds, WITH_CACHE, envs, fresh=fresh)
+        deltas = sorted(o - b for b, o in samples)
+        quarter = statistics.quantiles(deltas, n=4) if len(deltas) > 1 else [deltas[0]] * 3
+        print(f"  this checkout vs {other}, {label}: per-round median"
+              f" {statistics.median(deltas) * 1000:+6.1f} ms"
+              f" (IQR {quarter[0] * 1000:+.1f}..{quarter[2] * 1000:+.1f})")
 
 
 def startup(tmp: str, rounds: int, against: Path | None = None) -> None:
@@ -228,11 +233,12 @@ def startup(tmp: str, rounds: int, against: Path | None = None) -> None:
         against_checkout(root, against, rounds)
     print(f"start-up, one test in a git repository, side by side, {rounds} rounds"
           " (pytest's cache on in both arms unless said):")
-    arms = (("bare (noise floor)", bare, WITH_CACHE), ("active", active, WITH_CACHE),
-            ("active, cache off", active, LEAN))
+    arms = (("bare (noise floor)", bare, WITH_CACHE, False), ("active", active, WITH_CACHE, False),
+            ("active, first run", active, WITH_CACHE, True),
+            ("active, cache off", active, LEAN, False))
     if rounds and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        for name, arm, lean in arms:
-            samples = side_by_side_cpu(root, bare, arm, rounds, lean)
+        for name, arm, lean, fresh in arms:
+            samples = side_by_side_cpu(root, bare, arm, rounds, lean, fresh=fresh)
             base = statistics.median(b for b, _ in samples)
             other = statistics.median(o for _, o in samples)
             delta = statistics.median(o - b for b, o in samples)
@@ -251,15 +257,19 @@ def startup(tmp: str, rounds: int, against: Path | None = None) -> None:
 
 def side_by_side_cpu(
     cwd: Path, base: list[str], other: list[str], rounds: int, lean: list[str] = LEAN,
-    envs: tuple[dict[str, str], dict[str, str]] | None = None,
+    envs: tuple[dict[str, str], dict[str, str]] | None = None, *, fresh: bool = False,
 ) -> list[tuple[float, float]]:
     """(base, other) CPU seconds of each round, both arms at once on their own CPU (as
-    :func:`side_by_side`), children (git) included; ``envs``: each arm's environment."""
+    :func:`side_by_side`), children (git) included; ``envs``: each arm's environment;
+    ``fresh``: pytest's cache folder is removed before every round (a fresh clone's first
+    run: the cache plugin on, nothing in it yet)."""
     env = child_env(cwd.parent / "pycache")
     arm_env = {"base": env, "other": env} if envs is None else dict(
         zip(("base", "other"), envs, strict=True))
     samples: list[tuple[float, float]] = []
     for index in range(rounds + 1):  # round 0 warms the caches and is not counted
+        if fresh:
+            shutil.rmtree(cwd / ".pytest_cache", ignore_errors=True)
         cpus = {"base": index % 2, "other": 1 - index % 2}
         started: dict[int, str] = {}
         for name, args in (("base", base), ("other", other)):
@@ -354,7 +364,7 @@ def main() -> None:
             print(f"{args.tests} trivial tests, side by side on two CPUs, {args.rounds} rounds:")
             # bare against itself first: how far from 1.000x this machine strays on its own
             # pytest's cache off in both arms (LEAN: every run checks [tool.pyramid] against
-            # the schema, importing jsonschema, as a fresh CI checkout does), then on in both
+            # the schema, as a fresh CI checkout does), then on in both
             # (a developer's second run: the table's schema pass is remembered)
             compared = [(name, arm, LEAN) for name, arm in (
                 ("bare (noise floor)", arms["bare"]), *arms.items()) if name != "bare"]

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +108,9 @@ def check(
     text: str | None = None,
 ) -> None:
     """Validate ``instance``; the first problem (the shallowest, as jsonschema ranks them)
-    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``.
+    becomes a ConfigError whose key is ``prefix`` + the path inside ``instance``. A valid
+    instance is passed by ``quick_valid`` without importing jsonschema; anything else is
+    jsonschema's to decide and word.
 
     ``passes``: inputs known to have passed (pytest's cache, see ``schema_passes``); this
     exact instance against this exact schema is then not validated again, and one that
@@ -124,6 +128,12 @@ def check(
         if passes.knows(passed):
             return
     _finite(instance, prefix, source)
+    if quick_valid(_parsed(schema_text), instance) is True:
+        # jsonschema would find nothing (the quick check decides as it does): importing it
+        # is most of a first run's start-up
+        if passes is not None:
+            passes.passed(passed)
+        return
     validator = _validator(schema_text)
     from jsonschema.exceptions import relevance
 
@@ -138,10 +148,18 @@ def check(
 
 
 @lru_cache(maxsize=8)
+def _parsed(schema_text: str) -> Schema:
+    """The schema both checks read, parsed from the one text (a tuple in a schema built in
+    code is then a list for both, as JSON has it)."""
+    schema: Schema = json.loads(schema_text)
+    return schema
+
+
+@lru_cache(maxsize=8)
 def _validator(schema_text: str) -> jsonschema.protocols.Validator:
     import jsonschema
 
-    return jsonschema.Draft7Validator(json.loads(schema_text))
+    return jsonschema.Draft7Validator(_parsed(schema_text))
 
 
 def _finite(value: object, path: Path_, source: str) -> None:
@@ -154,6 +172,227 @@ def _finite(value: object, path: Path_, source: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _finite(item, (*path, index), source)
+
+
+# -- the verdict without jsonschema ---------------------------------------------------------------
+#
+# Importing jsonschema is most of a first run's start-up (a fresh clone has no cache of passes).
+# ``quick_valid`` gives jsonschema's Draft7Validator verdict for the keywords our schemas use,
+# each written as jsonschema 4 writes it (``_keywords``, ``_legacy_keywords``, ``_types``,
+# ``_utils.equal``/``uniq``). It is an allow-list: a keyword it does not know, a ``$ref``
+# it cannot follow or anything that raises makes it unsure, and jsonschema decides. Only its
+# *pass* skips jsonschema; a failure is always found and worded by jsonschema (the messages
+# are jsonschema's path through ``explain``). tests/unit/test_config_schema_quick.py runs a
+# table of tables through both and walks every sub-schema with values of every kind.
+
+
+class _Unsure(Exception):
+    """The quick check cannot decide: jsonschema does."""
+
+
+#: keys Draft7Validator has no rule for (it ignores them; ``then``/``else`` are read by ``if``)
+_IGNORED = frozenset({"$schema", "$comment", "title", "description", "default", "examples",
+                      "definitions", "then", "else"})
+_TRUE, _FALSE = object(), object()
+
+
+def quick_valid(schema: Schema, instance: object) -> bool | None:
+    """jsonschema's verdict on ``instance`` (Draft 7), or None when unsure."""
+    try:
+        return _Quick(schema).valid(schema, instance)
+    except Exception:  # unsure, or something raised: jsonschema decides (and raises its own)
+        return None
+
+
+def _is_type(instance: object, kind: str) -> bool:
+    if kind == "object":
+        return isinstance(instance, dict)
+    if kind == "array":
+        return isinstance(instance, list)
+    if kind == "string":
+        return isinstance(instance, str)
+    if kind in ("number", "integer"):
+        if isinstance(instance, bool) or not isinstance(instance, numbers.Number):
+            return False
+        return kind == "number" or isinstance(instance, int) or (
+            isinstance(instance, float) and instance.is_integer())
+    if kind == "boolean":
+        return isinstance(instance, bool)
+    if kind == "null":
+        return instance is None
+    raise _Unsure(kind)  # jsonschema: UnknownType
+
+
+def _unbool(value: object) -> object:
+    return _TRUE if value is True else _FALSE if value is False else value
+
+
+def _equal(one: object, two: object) -> bool:
+    """``1 == 1.0`` but ``true != 1``, into lists and tables (jsonschema's ``equal``)."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return one == two
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two, strict=False))
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return len(one) == len(two) and all(
+            key in two and _equal(value, two[key]) for key, value in one.items())
+    return _unbool(one) == _unbool(two)
+
+
+def _unique(items: list[object]) -> bool:
+    """jsonschema's ``uniq``, its shortcut included: sorted, neighbours compared; what does
+    not sort is compared pair by pair."""
+    try:
+        ordered = sorted(_unbool(item) for item in items)  # type: ignore[type-var]
+        return not any(_equal(a, b) for a, b in pairwise(ordered))
+    except (NotImplementedError, TypeError):
+        seen: list[object] = []
+        for item in map(_unbool, items):
+            if any(_equal(other, item) for other in seen):
+                return False
+            seen.append(item)
+        return True
+
+
+class _Quick:
+    """One check against one root schema (for its ``$ref``s)."""
+
+    def __init__(self, root: Schema) -> None:
+        self.root = root
+
+    def valid(self, schema: object, instance: object) -> bool:
+        if schema is True or schema is False:
+            return schema
+        if not isinstance(schema, dict):
+            raise _Unsure(schema)
+        if "$ref" in schema:  # Draft 7: a $ref's siblings are ignored
+            return self.valid(self._target(schema["$ref"]), instance)
+        for key, value in schema.items():
+            rule = _RULES.get(key)
+            if rule is not None:
+                if not rule(self, value, instance, schema):
+                    return False
+            elif not (key in _IGNORED or key.startswith("x-")
+                      or (key == "$id" and schema is self.root)):
+                raise _Unsure(key)
+        return True
+
+    def _target(self, ref: object) -> object:
+        """A local ``#/definitions/name``; anything else (another document, an escaped
+        name) is jsonschema's to resolve."""
+        if not isinstance(ref, str) or not ref.startswith("#/") or any(c in ref for c in "~%"):
+            raise _Unsure(ref)
+        target: object = self.root
+        for part in ref[2:].split("/"):
+            if not isinstance(target, dict) or part not in target:
+                raise _Unsure(ref)
+            target = target[part]
+        return target
+
+    # each rule: does ``instance`` meet this keyword (jsonschema's function of that name)
+
+    def type_(self, kinds: object, instance: object, schema: Schema) -> bool:
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        return any(_is_type(instance, kind) for kind in kinds)  # type: ignore[attr-defined]
+
+    def properties(self, properties: Schema, instance: object, schema: Schema) -> bool:
+        if not isinstance(instance, dict):
+            return True
+        return all(self.valid(sub, instance[name])
+                   for name, sub in properties.items() if name in instance)
+
+    def pattern_properties(self, patterns: Schema, instance: object, schema: Schema) -> bool:
+        if not isinstance(instance, dict):
+            return True
+        return all(self.valid(sub, value) for pattern, sub in patterns.items()
+                   for key, value in instance.items() if re.search(pattern, key))
+
+    def additional_properties(self, extra: object, instance: object, schema: Schema) -> bool:
+        if not isinstance(instance, dict):
+            return True
+        known = schema.get("properties", {})
+        patterns = "|".join(schema.get("patternProperties", {}))
+        extras = [key for key in instance
+                  if key not in known and not (patterns and re.search(patterns, key))]
+        if isinstance(extra, dict):
+            return all(self.valid(extra, instance[key]) for key in extras)
+        return bool(extra) or not extras
+
+    def property_names(self, names: object, instance: object, schema: Schema) -> bool:
+        return not isinstance(instance, dict) or all(self.valid(names, key) for key in instance)
+
+    def required(self, names: list[str], instance: object, schema: Schema) -> bool:
+        return not isinstance(instance, dict) or all(name in instance for name in names)
+
+    def min_properties(self, least: int, instance: object, schema: Schema) -> bool:
+        return not isinstance(instance, dict) or len(instance) >= least
+
+    def items(self, items: object, instance: object, schema: Schema) -> bool:
+        if not isinstance(instance, list):
+            return True
+        if isinstance(items, list):
+            return all(self.valid(sub, item) for sub, item in zip(items, instance, strict=False))
+        return all(self.valid(items, item) for item in instance)
+
+    def min_items(self, least: int, instance: object, schema: Schema) -> bool:
+        return not isinstance(instance, list) or len(instance) >= least
+
+    def unique_items(self, unique: object, instance: object, schema: Schema) -> bool:
+        return not (unique and isinstance(instance, list)) or _unique(instance)
+
+    def min_length(self, least: int, instance: object, schema: Schema) -> bool:
+        return not isinstance(instance, str) or len(instance) >= least
+
+    def pattern(self, pattern: str, instance: object, schema: Schema) -> bool:
+        return not isinstance(instance, str) or re.search(pattern, instance) is not None
+
+    def minimum(self, bound: Any, instance: Any, schema: Schema) -> bool:
+        return not _is_type(instance, "number") or not instance < bound
+
+    def maximum(self, bound: Any, instance: Any, schema: Schema) -> bool:
+        return not _is_type(instance, "number") or not instance > bound
+
+    def exclusive_minimum(self, bound: Any, instance: Any, schema: Schema) -> bool:
+        return not _is_type(instance, "number") or not instance <= bound
+
+    def exclusive_maximum(self, bound: Any, instance: Any, schema: Schema) -> bool:
+        return not _is_type(instance, "number") or not instance >= bound
+
+    def enum(self, values: list[object], instance: object, schema: Schema) -> bool:
+        return any(_equal(value, instance) for value in values)
+
+    def const(self, value: object, instance: object, schema: Schema) -> bool:
+        return _equal(instance, value)
+
+    def any_of(self, subs: list[object], instance: object, schema: Schema) -> bool:
+        return any(self.valid(sub, instance) for sub in subs)
+
+    def all_of(self, subs: list[object], instance: object, schema: Schema) -> bool:
+        return all(self.valid(sub, instance) for sub in subs)
+
+    def not_(self, sub: object, instance: object, schema: Schema) -> bool:
+        return not self.valid(sub, instance)
+
+    def if_(self, condition: object, instance: object, schema: Schema) -> bool:
+        if self.valid(condition, instance):
+            return "then" not in schema or self.valid(schema["then"], instance)
+        return "else" not in schema or self.valid(schema["else"], instance)
+
+
+_RULES: dict[str, Callable[[_Quick, Any, Any, Schema], bool]] = {
+    "type": _Quick.type_, "properties": _Quick.properties,
+    "patternProperties": _Quick.pattern_properties,
+    "additionalProperties": _Quick.additional_properties,
+    "propertyNames": _Quick.property_names, "required": _Quick.required,
+    "minProperties": _Quick.min_properties, "items": _Quick.items,
+    "minItems": _Quick.min_items, "uniqueItems": _Quick.unique_items,
+    "minLength": _Quick.min_length, "pattern": _Quick.pattern, "minimum": _Quick.minimum,
+    "maximum": _Quick.maximum, "exclusiveMinimum": _Quick.exclusive_minimum,
+    "exclusiveMaximum": _Quick.exclusive_maximum, "enum": _Quick.enum, "const": _Quick.const,
+    "anyOf": _Quick.any_of, "allOf": _Quick.all_of, "not": _Quick.not_, "if": _Quick.if_,
+}
 
 
 # -- from a jsonschema error to key, value and why ------------------------------------------------

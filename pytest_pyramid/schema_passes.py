@@ -36,28 +36,33 @@ _VERSION = b"pytest-pyramid schema pass 1\0"
 #: the folder's entries beyond this many are pruned, oldest first (one per table ever seen)
 KEEP = 32
 #: jsonschema's files whose code decides pass or fail for our (Draft 7, local $ref) schema
+#: (the keywords' two modules were ``_validators.py`` and ``_legacy_validators.py`` before 4.19)
 _VALIDATOR_FILES = ("validators.py", "_keywords.py", "_legacy_keywords.py", "_types.py",
-                    "_format.py", "_utils.py")
+                    "_format.py", "_utils.py", "_validators.py", "_legacy_validators.py")
 
 
 @lru_cache(maxsize=1)
 def validator_identity() -> bytes:
-    """The installed validator, without importing it (that import is the cost avoided):
-    Python's version and the path, size and modification time of jsonschema's deciding
-    files. A reinstall or upgrade changes them, and every key with them."""
-    parts = [sys.version]
+    """The installed validators, without importing them (that import is the cost avoided):
+    Python's version and the path, size and modification time of the files whose code
+    decides pass or fail: ``config_schema.py`` (its quick check passes a valid table without
+    jsonschema) and jsonschema's. A reinstall or upgrade changes them, and every key with
+    them."""
+    parts = [sys.version, _stamp(Path(__file__).with_name("config_schema.py"))]
     spec = find_spec("jsonschema")
     origin = spec.origin if spec is not None else None
     if origin is not None:
         folder = Path(origin).parent
-        for name in _VALIDATOR_FILES:
-            try:
-                stat = (folder / name).stat()
-            except OSError:
-                parts.append(f"{name}:absent")
-                continue
-            parts.append(f"{folder / name}:{stat.st_size}:{stat.st_mtime_ns}")
+        parts.extend(_stamp(folder / name) for name in _VALIDATOR_FILES)
     return "\n".join(parts).encode("utf-8")
+
+
+def _stamp(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"{path.name}:absent"
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def pass_key(schema_text: str, instance: object) -> str | None:

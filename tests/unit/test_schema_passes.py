@@ -47,6 +47,19 @@ def test_the_key_covers_the_validator(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pass_key(SCHEMA, TABLE) != before
 
 
+def test_the_validator_is_the_quick_check_and_jsonschema() -> None:
+    """A valid table is passed by ``config_schema``'s quick check, a refused one by jsonschema:
+    a new version of either file is a new key."""
+    import jsonschema
+
+    from pytest_pyramid import config_schema
+
+    lines = schema_passes.validator_identity().decode().splitlines()
+    assert lines[1].startswith(f"{config_schema.__file__}:")
+    deciding = os.path.join(os.path.dirname(jsonschema.__file__), "validators.py")
+    assert any(line.startswith(f"{deciding}:") for line in lines)
+
+
 @pytest.mark.parametrize(
     "value",
     [dt.date(2026, 1, 1), dt.datetime(2026, 1, 1, 12, 0), dt.time(12, 0), math.nan, math.inf,
