@@ -2,7 +2,8 @@
 
     python sample_app.py --port 8001 --mode good|error|slow|tail|crash|unhealthy|hang
         [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
-        [--fail-health] [--fail-start] [--start-delay 0] [--name NAME | --name-file FILE] [--stop-hold MARK HOLD]
+        [--fail-health] [--fail-start] [--start-delay 0] [--name NAME | --name-file FILE]
+        [--stop-hold MARK HOLD]
 
 ``--fail-file PATH``: while PATH exists every API request fails with 500 (health stays fine
 unless ``--fail-health``): a fault the test switches on at the moment it chooses. With
