@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_pyramid.verdict import schema_errors
+from tests.support.deploy import host
 
 # fixtures every tier's tests of a folder use, registered once (tools/layout_tests.py: PLUGINS)
 pytest_plugins = ["tests.support.deploy.fixtures"]
@@ -20,6 +21,17 @@ pytest_plugins = ["tests.support.deploy.fixtures"]
 LEAN_ADDOPTS = (
     "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact"
 )
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_host_pins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite never reads this machine's own host pins (``/etc/pyramid``, the account's
+    ``~/.config/pyramid``): in-process code reads an empty host, CLI processes their test's
+    (tests/support/deploy/host.py). Session-wide, so no test pays for it."""
+    with host.isolated(tmp_path_factory.mktemp("no-host-pins")):
+        yield
+
 
 MakeProject = Callable[..., Path]
 ReadVerdict = Callable[..., dict[str, Any]]

@@ -5,8 +5,11 @@ and a checked-out branch other than the verdict's commit cannot reach it. The ch
 made from the commit object with a private index (``git read-tree`` + ``checkout-index``),
 so the repository's own index, worktree list and refs are never touched. It goes to a
 temporary folder first and is renamed into place, so a half-written release is never used.
-A release folder that exists is reused only after git confirms that its tracked files still
-match the commit; otherwise it is rebuilt. (Submodules are not checked out.)
+A release folder that exists is reused only when it is still the commit's tree and nothing
+more: its tracked files match the commit and it holds no other file or folder (untracked,
+ignored, empty, left by an earlier build, written by a version or planted: any of them could
+change what runs, and which is which cannot be told). Otherwise a fresh checkout replaces it
+and the old folder is set aside. (Submodules are not checked out.)
 """
 
 from __future__ import annotations
@@ -56,9 +59,9 @@ def _tree(repo: Path, commit: str) -> str:
 
 
 def _matches(repo: Path, folder: Path, commit: str, tree: str) -> bool:
-    """True when ``folder`` is our checkout of ``commit`` with its tracked files unchanged.
-
-    Files the version created (a database, caches) are not tracked and do not count."""
+    """True when ``folder`` is our checkout of ``commit``: its tracked files unchanged and
+    nothing else in it but the marker (a version's own files, a database or ``__pycache__``,
+    count too: a release is the commit's tree, nothing more)."""
     try:
         marker = json.loads((folder / MARKER).read_text("utf-8"))
     except (OSError, ValueError):
@@ -71,8 +74,18 @@ def _matches(repo: Path, folder: Path, commit: str, tree: str) -> bool:
         if _git(repo, "read-tree", commit, index=index).returncode != 0:
             return False
         _git(repo, "update-index", "-q", "--refresh", index=index, work_tree=folder)
-        return _git(repo, "diff-files", "--quiet", index=index,
-                    work_tree=folder).returncode == 0
+        if _git(repo, "diff-files", "--quiet", index=index, work_tree=folder).returncode != 0:
+            return False
+        return _nothing_else(repo, folder, index)
+
+
+def _nothing_else(repo: Path, folder: Path, index: Path) -> bool:
+    """``folder`` holds no path the commit does not track but the marker: ignored files and
+    empty folders count (no ``--exclude-standard``: the commit's .gitignore says what git
+    should not track, not what may run); an untracked folder is one entry (``--directory``)."""
+    result = _git(repo, "ls-files", "--others", "--directory", "-z", index=index,
+                  work_tree=folder)
+    return result.returncode == 0 and set(result.stdout.split("\0")) <= {"", MARKER}
 
 
 def checkout(repo: Path, commit: str, folder: Path) -> bool:

@@ -488,3 +488,86 @@ def test_at_most_14_modules_at_the_package_root() -> None:
     is the package, with the version and lazy re-exports)."""
     root = sorted(path.name for path in PACKAGE.glob("*.py") if path.name != "__init__.py")
     assert len(root) <= ROOT_MODULES_AT_MOST, root
+
+
+#: what makes a module not pure (docs/architecture.md: computed from its arguments only): the
+#: modules that reach files, the environment, processes or the clock, pytest, and the calls
+#: that read or write files, the environment or the time
+IMPURE_IMPORTS = frozenset({"pytest", "_pytest", "os", "subprocess", "socket", "shutil",
+                            "tempfile", "time", "sqlite3", "pwd", "urllib.request", "http"})
+IMPURE_CALLS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes",
+                          "exists", "is_dir", "is_file", "iterdir", "glob", "rglob", "stat",
+                          "mkdir", "unlink", "environ", "getenv", "now", "utcnow", "today"})
+PYTEST_IMPORTS = frozenset({"pytest", "_pytest"})
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def impurities(path: Path, banned: frozenset[str], calls: frozenset[str] = frozenset()
+               ) -> list[str]:
+    """Where ``path`` imports a ``banned`` module or uses one of ``calls`` (a builtin called
+    by name, or any attribute so named: ``Path.read_text``, ``os.environ``, ``date.today``;
+    a parameter named ``environ`` is an argument, so it is pure)."""
+    found = []
+    for node in nodes(path):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names if _within(alias.name, banned)]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""] if _within(node.module or "", banned) else []
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr] if node.attr in calls else []
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            names = [node.func.id] if node.func.id in calls else []  # a builtin: open()
+        found += [f"{path.name}:{getattr(node, 'lineno', 0)}: {name}" for name in names]
+    return found
+
+
+def _within(module: str, banned: frozenset[str]) -> bool:
+    return any(module == b or module.startswith(b + ".") for b in banned)
+
+
+def described(text: str, words: str) -> list[Path]:
+    """The modules the module table describes with ``words`` ("pure", "no pytest import"):
+    the last module named before the words, in its row's folder (a file pattern such as
+    ``report_*.py`` is every file it matches)."""
+    import re
+
+    found: list[Path] = []
+    for row in text.splitlines():
+        cells = row.split(" | ")
+        if len(cells) < 3 or not row.startswith("| "):
+            continue
+        folder = re.match(r"`(\w+)/`", cells[1])
+        base = PACKAGE / folder.group(1) if folder else PACKAGE
+        for claim in re.finditer(rf"\b{words}\b(?=[),;:])", cells[1]):
+            named = re.findall(r"`([\w*]+\.py)`", cells[1][:claim.start()])
+            assert named, f"{words!r} names no module before it: {cells[1][:claim.end()]}"
+            paths = sorted(base.rglob(named[-1]) if folder else base.glob(named[-1]))
+            assert paths, f"docs/architecture.md: no {named[-1]} under {base}"
+            found += paths
+    return found
+
+
+def test_modules_the_table_calls_pure_read_nothing_and_import_no_pytest() -> None:
+    text = ARCHITECTURE.read_text("utf-8")
+    pure = described(text, "pure")
+    assert len(pure) >= 8  # target, shard, flakes, quarantine_file, nonparametric, renderers
+    problems = [p for path in pure for p in impurities(path, IMPURE_IMPORTS, IMPURE_CALLS)]
+    assert problems == [], "called pure in docs/architecture.md:\n" + "\n".join(problems)
+    no_pytest = described(text, "no pytest import")
+    assert len(no_pytest) >= 4  # imported, unfollowed, git_reads, migrations ...
+    problems = [p for path in no_pytest for p in impurities(path, PYTEST_IMPORTS)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_purity_scan_sees_files_environment_clock_and_pytest(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import os.path\nfrom datetime import datetime\nimport pytest\n"
+                      "def f(p):\n    return p.read_text(), datetime.now(), open(p)\n", "utf-8")
+    assert sorted(impurities(module, IMPURE_IMPORTS, IMPURE_CALLS)) == [
+        "m.py:1: os.path", "m.py:3: pytest", "m.py:5: now", "m.py:5: open", "m.py:5: read_text"]
+    assert impurities(module, PYTEST_IMPORTS) == ["m.py:3: pytest"]
+    table = ("| run | `run/`: `shard.py` (the split; pure) + `sharding.py` (its glue), "
+             "`git_reads.py` (git; no pytest import: it reads the environment) | what |\n")
+    assert described(table, "pure") == [PACKAGE / "run" / "shard.py"]
+    assert described(table, "no pytest import") == [PACKAGE / "run" / "git_reads.py"]

@@ -318,12 +318,13 @@ def test_bad_release_with_an_unrecoverable_stable_is_never_a_success(
     broken = tmp_path / "stable-broken"
     project.commit("v1b")
     assert project.run("deploy", "--command", app_command(
-        "good", "--fail-file", str(broken), "--fail-health")).returncode == 0
+        "good", "--fail-file", str(broken), "--fail-health", "--fail-start")).returncode == 0
     broken.write_text("the stable version breaks, and breaks again when restarted\n")
     project.commit("v2-bad")
     result = project.run("deploy", "--command", app_command("error", "--error-rate", "1.0"))
     assert result.returncode == 1, result.stdout
     assert "[revive] failed" in result.stdout
+    assert "exited before it became healthy" in result.stdout  # at once, not after 10 s
     row = rows(project)[-1]
     assert row["outcome"] == "failed"
     assert steps(project, row["id"])[0] == (5, "failed")  # analysed, not waved through
@@ -675,7 +676,8 @@ def test_the_release_is_the_commit_not_the_working_tree(deployed: tuple[Project,
     shutil.copy(APP, project.root / "app.py")
     (project.root / "name.txt").write_text("one\n")
     command = f"{sys.executable} app.py --port {{port}} --name-file name.txt"
-    project.write_config(command=command)
+    # which code serves is the point here, not the canary's steps: one step to 100%
+    project.write_config(command=command, steps=[100])
     first = project.commit("the app, version one")
     with Clients(project.url) as clients:
         assert project.run("deploy").returncode == 0

@@ -15,7 +15,7 @@ import pytest
 
 from pytest_pyramid.config_schema import check_part
 from pytest_pyramid.deploy.config import VerifySettings, build_config
-from pytest_pyramid.deploy.verify import records, run_tier
+from pytest_pyramid.deploy.verify import Running, records, run_tier
 from pytest_pyramid.errors import ConfigError
 from tests.git_repo import commit, git
 
@@ -111,14 +111,23 @@ def test_a_timeout_is_a_failure_and_kills_the_process_group(
 ) -> None:
     child_file = tmp_path / "child.pid"
     monkeypatch.setenv("VERIFY_HANG", str(child_file))
-    # long enough for pytest to start and spawn the child even on a loaded machine
-    run = run_tier(VerifySettings("smoke", ("pre-traffic",), 25.0), phase="pre-traffic",
-                   url=target, root=project, out_dir=tmp_path / "out")
+    # a time-out far shorter than pytest's start: nothing ends the run before wait() is asked,
+    # so the test waits (as long as the machine needs) until the hanging test's child exists,
+    # then lets the run time out; how long pytest took to start does not matter
+    running = Running.start(VerifySettings("smoke", ("pre-traffic",), 1.0), phase="pre-traffic",
+                            url=target, root=project, out_dir=tmp_path / "out")
+    deadline = time.monotonic() + 120
+    while not child_file.exists() or not child_file.read_text():
+        assert running.process.poll() is None, running.log.read_text()
+        assert time.monotonic() < deadline, "the hanging test never started its child"
+        time.sleep(0.05)
+    child = int(child_file.read_text())
+    running.wait()
+    run = running.result()
     assert run.outcome == "failed"
     assert run.exit_code is None
-    assert "timed out after 25" in run.reasons[0]
+    assert "timed out after 1.0s" in run.reasons[0]
     assert "killed with its process group" in run.reasons[0]
-    child = int(child_file.read_text())
     deadline = time.monotonic() + 30
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -2,10 +2,13 @@
 
     python sample_app.py --port 8001 --mode good|error|slow|tail|crash|unhealthy|hang
         [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
-        [--start-delay 0] [--name NAME | --name-file FILE] [--stop-hold MARK HOLD]
+        [--fail-health] [--fail-start] [--start-delay 0] [--name NAME | --name-file FILE]
+        [--stop-hold MARK HOLD]
 
 ``--fail-file PATH``: while PATH exists every API request fails with 500 (health stays fine
-unless ``--fail-health``): a fault the test switches on at the moment it chooses.
+unless ``--fail-health``): a fault the test switches on at the moment it chooses. With
+``--fail-start``, a process started while PATH exists exits at once (status 1): a version that
+cannot be started again fails its health check now, not after the deploy's ``health_timeout``.
 ``--mode tail``: a share ``--tail-share`` of API requests (every n-th, deterministic) waits
 ``--delay`` (a slow tail: the median and a p95 threshold barely move).
 ``--name-file FILE``: the first word of every body is read from FILE in the working folder,
@@ -39,6 +42,7 @@ def main() -> None:
     parser.add_argument("--crash-after", type=int, default=50)
     parser.add_argument("--fail-file", default=None)
     parser.add_argument("--fail-health", action="store_true")
+    parser.add_argument("--fail-start", action="store_true")
     parser.add_argument("--start-delay", type=float, default=0.0)
     parser.add_argument("--name", default=os.environ.get("PYRAMID_COMMIT", "app")[:12])
     parser.add_argument("--name-file", default=None)
@@ -48,6 +52,8 @@ def main() -> None:
     if pid_dir:  # lets the tests stop every process they caused, even after a SIGKILLed deploy
         with open(os.path.join(pid_dir, f"{os.getpid()}.pid"), "w") as handle:
             handle.write(str(os.getpid()))
+    if args.fail_start and args.fail_file is not None and os.path.exists(args.fail_file):
+        raise SystemExit(f"{args.fail_file} exists: this version cannot start")
     if args.name_file:
         with open(args.name_file) as handle:
             args.name = handle.read().split()[0]

@@ -4,12 +4,15 @@ strictest holds; the process's keys only narrow (hostile cases 162, 165)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import pwd
+import sys
 from pathlib import Path
 
 import pytest
 
+import pytest_pyramid.deploy
 from pytest_pyramid.deploy import host_pins
 from pytest_pyramid.deploy.config import Person
 from pytest_pyramid.deploy.host_pins import Folder, combine, key_identity, trusted_keys
@@ -17,6 +20,7 @@ from pytest_pyramid.deploy.host_pins import host_pins as read_pins
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.verdict.signing import generate_private_key, public_hex, public_pem
 from pytest_pyramid.verdict.trust import TrustError
+from tests.support.deploy import host
 
 
 def _public() -> tuple[str, str]:
@@ -192,3 +196,26 @@ def test_a_moved_config_home_is_named_not_read(
     assert note is not None
     assert note.startswith(f"{tmp_path / 'elsewhere' / 'pyramid'} is not read")
     assert host_pins.unread_home_note({}) is None
+
+
+def test_the_suite_reads_an_empty_host_not_this_machine_s() -> None:
+    """tests/conftest.py: pins in this machine's /etc/pyramid or ~/.config/pyramid change no
+    test's result (in-process code reads an empty folder)."""
+    (root,) = host_pins.host_roots()
+    assert root.is_dir()
+    assert list(root.iterdir()) == []
+    assert read_pins() == host_pins.HostPins()  # nothing pinned
+
+
+def test_the_empty_host_holds_for_a_host_pins_imported_after_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The CLI imports host_pins lazily, so the suite's first test to run it may be the first
+    to import it: the empty host is set as the module is executed, not only when it was loaded."""
+    monkeypatch.delitem(sys.modules, host.HOST_PINS)
+    monkeypatch.setattr(pytest_pyramid.deploy, "host_pins", host_pins)  # the import rebinds it
+    with host.isolated(tmp_path):
+        fresh = importlib.import_module(host.HOST_PINS)
+        assert fresh is not host_pins
+        assert fresh.host_roots() == (tmp_path,)
+    assert fresh.HOST_ROOTS is None  # the real host again once the isolation ends

@@ -1,0 +1,69 @@
+"""deploy/releases.py: a release folder is reused only while it is the commit's tree and nothing
+more. A file the commit does not track (planted, left by an earlier build, ignored by the
+commit's .gitignore, or written by a version) makes it not match: a fresh checkout replaces it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.deploy.releases import MARKER, checkout
+from tests.git_repo import commit, git
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+TRACKED = {".gitignore": "*.db\n__pycache__/\n", "app.py": "import helper\n",
+           "helper.py": "NAME = 'one'\n", "pkg/__init__.py": ""}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, str]:
+    root = tmp_path / "repo"
+    for name, text in TRACKED.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    git(root, "init", "-q")
+    return root, commit(root)
+
+
+def files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_an_untouched_release_is_reused(repo: tuple[Path, str], tmp_path: Path) -> None:
+    root, sha = repo
+    folder = tmp_path / "releases" / sha
+    assert checkout(root, sha, folder) is False  # made
+    assert files(folder) == {*TRACKED, MARKER}
+    assert checkout(root, sha, folder) is True  # verified, reused
+
+
+@pytest.mark.parametrize("planted", [
+    "json.py",  # untracked, beside the app: it shadows the standard library's json
+    "pkg/extra.py",  # untracked, in a tracked folder
+    "data.db",  # ignored by the commit's .gitignore: still not the commit's
+    "pkg/__pycache__/helper.cpython-311.pyc",  # an ignored folder: a stale or forged bytecode
+    ".hidden",
+    "empty/",  # an empty folder: git tracks none, so the commit's tree has none
+    "helper.py",  # a tracked file edited
+])
+def test_anything_but_the_commit_s_tree_is_not_reused(
+    repo: tuple[Path, str], tmp_path: Path, planted: str
+) -> None:
+    root, sha = repo
+    folder = tmp_path / "releases" / sha
+    checkout(root, sha, folder)
+    path = folder / planted
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if planted.endswith("/"):
+        path.mkdir(exist_ok=True)
+    else:
+        path.write_text("NAME = 'planted'\n")
+    assert checkout(root, sha, folder) is False  # not reused: checked out again
+    assert files(folder) == {*TRACKED, MARKER}
+    assert (folder / "helper.py").read_text() == TRACKED["helper.py"]
+    assert not (folder / "empty").exists()
+    (aside,) = [p for p in folder.parent.iterdir() if p.name.startswith(f".{sha}.stale-")]
+    assert (aside / planted).exists()  # set aside as it was, never deleted (it may be in use)
