@@ -286,7 +286,7 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
         with supervisor.ignoring_sighup():
             return service.run_job_file(args.job)
-    return service.serve(_config(args), _say)
+    return service.serve(_config(args), _say, configure=lambda: _config(args))
 
 
 def cmd_approve(args: argparse.Namespace) -> int:

@@ -100,3 +100,27 @@ def test_a_rollout_whose_commit_the_clone_lacks_is_refused(
     err = capsys.readouterr().err
     assert f"rollout #1 deploys commit {'f' * 12}" in err
     assert "its configuration cannot be read" in err
+
+
+def test_a_foreground_supervisor_resumes_each_rollout_by_its_own_table(
+    repo: Project, reviewed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pyramid supervise`` (systemd) outlives rollouts: the one it resumes is judged by the
+    table of the rollout then in progress, not the one the loop started with."""
+    from types import SimpleNamespace
+
+    from pytest_pyramid.deploy import service, supervisor
+
+    args = build_parser().parse_args(["supervise"])
+    started = deploy_cli._config(args)  # A's table: the rollout in progress at start
+    repo.write_config(error_rate_limit=0.002)
+    _deployed(repo, repo.commit("deployed later"))  # its supervisor is gone
+    jobs: list[supervisor.Job] = []
+
+    def spawn(job: supervisor.Job) -> SimpleNamespace:
+        jobs.append(job)
+        return SimpleNamespace(pid=0)
+
+    monkeypatch.setattr(supervisor, "spawn", spawn)
+    service.resume_if_orphaned(started, lambda line: None, lambda: deploy_cli._config(args))
+    assert [job.config.error_rate_limit for job in jobs] == [0.002]
