@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,30 +178,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.host_pins import trusted_keys
     from pytest_pyramid.errors import VerdictError
     from pytest_pyramid.verdict.decision import contradiction
-    from pytest_pyramid.verdict.document import load_verdict
     from pytest_pyramid.verdict.render_text import decision_lines, gate_lines
     from pytest_pyramid.verdict.signing import SignatureError
-    from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess, resolve_target
+    from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess
 
     path = Path(args.verdict)
     try:
-        # the code the verdict must speak for, resolved once: its commit's table says whether
-        # a signature is required, and assess compares the verdict with the same target
-        target = resolve_target(Path.cwd(), args.commit, load_verdict(path))
-        settings = _trust_settings(args, target)
         # the host's pins, which --trusted-key / PYRAMID_TRUSTED_KEYS may only narrow: the
         # same keys the deploy gate would check (deploy/host_pins.py)
         sources, origin = trusted_keys(args.trusted_key)
-        trust = assess(TrustRequest(
+        request = TrustRequest(
             verdict=path,
             allow_dirty=args.allow_dirty,
             max_age_s=args.max_age,
-            require_signature=settings.required,
             key_sources=tuple(sources),
             key_origin=origin or "trusted key",
-            target=target,
+            revision=args.commit,
             signature=Path(args.signature) if args.signature else None,
-        ))
+        )
+        trust = assess(request)
+        # whether a signature is required is the checked commit's table's word (with what
+        # only adds to it): asked again, of the same target, when it is
+        settings = _trust_settings(args, trust.target)
+        if settings.required:
+            trust = assess(replace(request, require_signature=True, target=trust.target))
     except (VerdictError, TrustError, SignatureError) as exc:
         raise UsageFailure(str(exc)) from None
     verdict, target = trust.verdict, trust.target
