@@ -222,10 +222,16 @@ def _config(args: argparse.Namespace) -> DeployConfig:
     rollback, abort) or a verdict (approve): the table the commit it acts on ships, as the
     deploy reads it (a configuration on disk that another commit or an uncommitted edit
     holds steers nothing), which the command line may only tighten."""
-    from pytest_pyramid.deploy.replays import acted_on
+    from pytest_pyramid.deploy.replays import NotShipped, acted_on
 
     verdict = getattr(args, "acts_on", "") == "verdict"
-    return _built(args, lambda on_disk: acted_on(on_disk, verdict=verdict))[0]
+    config, commit = _built(args, lambda on_disk: acted_on(on_disk, verdict=verdict))
+    again = acted_on(config, verdict=True) if verdict and commit is not None else None
+    if again is not None and again[0] != commit:  # the commit's table names another verdict
+        raise NotShipped(f"{again[1]} names commit {again[0][:12]}, but the configuration was "
+                         f"read for commit {str(commit)[:12]} (the verdict found first): name the "
+                         "verdict with --verdict")
+    return config
 
 
 def _built(args: argparse.Namespace,

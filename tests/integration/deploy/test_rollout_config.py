@@ -13,6 +13,7 @@ naming why, before anything acts. In-process: nothing here starts a router or a 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -124,3 +125,26 @@ def test_a_foreground_supervisor_resumes_each_rollout_by_its_own_table(
     monkeypatch.setattr(supervisor, "spawn", spawn)
     service.resume_if_orphaned(started, lambda line: None, lambda: deploy_cli._config(args))
     assert [job.config.error_rate_limit for job in jobs] == [0.002]
+
+
+@pytest.mark.usefixtures("inert")
+def test_approve_refuses_a_commit_s_table_that_names_another_verdict(
+    repo: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The verdict on disk names A; A's table sends approve to a verdict of B: the table was
+    read for A, so approving B by it is refused, not judged under another commit's table."""
+    from pytest_pyramid.config import DEFAULT_VERDICT
+    from tests.support.deploy.helpers import make_verdict
+
+    repo.write_config(verdict="a.json")
+    first = repo.commit("A")
+    repo.write_config(verdict=None)
+    second = repo.commit("B")
+    repo.write_verdict(first)
+    (repo.root / "a.json").write_text(json.dumps(make_verdict(second)))
+    assert (repo.root / DEFAULT_VERDICT).exists()
+    monkeypatch.chdir(repo.root)
+    assert main(["approve", "--key", "nobody.key"]) == 3
+    err = capsys.readouterr().err
+    assert f"names commit {second[:12]}, but the configuration was read for commit " \
+           f"{first[:12]}" in err
