@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pytest_pyramid.cli._common import Commands
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.verdict.trust import Target
 
 
 def add(commands: Commands) -> None:
@@ -78,17 +81,78 @@ def add(commands: Commands) -> None:
     check.set_defaults(func=cmd_check, verdict_from_project=True)
 
 
-def _trust_config() -> tuple[list[str], bool]:
-    """``trusted_keys`` and ``require_signature`` of the project's ``[tool.pyramid.deploy]``:
-    the deploy gate's own settings, read by its own parser (one meaning for both)."""
+@dataclass(frozen=True)
+class _Settings:
+    """The trust settings ``pyramid check`` judges a verdict under."""
+
+    #: the checked tree's own ``trusted_keys`` (never used: only said, a commit could add its
+    #: own signer)
+    tree_keys: tuple[str, ...]
+    #: a signature is required whatever the commit says (``--require-signature``, the host's
+    #: pins, the configuration on disk: each may only add strictness)
+    required_here: bool
+    #: the commit's own ``require_signature``; None when its table cannot be read here
+    committed: bool | None
+    #: why the commit's table cannot be read here ("" when it can)
+    unread: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.required_here or bool(self.committed)
+
+
+def _trust_settings(args: argparse.Namespace, target: Target) -> _Settings:
+    """``trusted_keys`` and ``require_signature`` as the deploy gate's own parser reads them
+    (one meaning for both) from the table the checked commit ships (deploy/replays.py
+    ``shipped_table``, the deploy's own reading: hostile case 196 d), never a default taken
+    for it. The host's pins and ``--require-signature`` only add to it."""
     from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.deploy.host_pins import host_pins
     from pytest_pyramid.errors import ConfigError
 
     try:
-        config = load_config(None)
+        on_disk = load_config(None)  # validated as before; it may only add strictness
+        pins = host_pins()
     except ConfigError as exc:
         raise UsageFailure(str(exc)) from None
-    return list(config.trusted_keys), config.require_signature
+    here = bool(args.require_signature or pins.require_signature or pins.pins_keys
+                or on_disk.require_signature)
+    committed, why = _committed_trust(on_disk, target)
+    keys = committed.trusted_keys if committed is not None else on_disk.trusted_keys
+    return _Settings(tuple(keys), here, None if committed is None else
+                     committed.require_signature, why)
+
+
+def _committed_trust(on_disk: DeployConfig,
+                     target: Target) -> tuple[DeployConfig | None, str]:
+    """The deploy settings of the table ``target``'s commit ships, or None and why that table
+    cannot be read here (no commit, a commit this clone lacks, an untracked or edited
+    configuration)."""
+    from pytest_pyramid.deploy.config import project_config
+    from pytest_pyramid.deploy.replays import NotShipped, shipped_table
+    from pytest_pyramid.errors import ConfigError
+
+    if target.commit is None:
+        return None, "no commit is named"
+    if not target.in_git:
+        return None, (f"commit {target.commit[:12]} is in no git repository at or above "
+                      f"{Path.cwd()}")
+    try:
+        table = shipped_table(on_disk, target.commit)
+        return project_config(on_disk.source if table else "<defaults>", table), ""
+    except NotShipped as exc:
+        return None, str(exc)
+    except ConfigError as exc:
+        raise UsageFailure(f"commit {target.commit[:12]}: {exc}") from None
+
+
+def _unread_refusal(path: Path, settings: _Settings, target: Target) -> str:
+    """The one line refusing an answer that hangs on a ``require_signature`` nobody read."""
+    commit = (target.commit or "?")[:12]
+    return (f"{path}: cannot read [tool.pyramid.deploy] require_signature of commit {commit} "
+            f"here ({settings.unread}): run pyramid check inside a checkout of it, or pass "
+            "--require-signature (with a signed verdict and --trusted-key), or pin "
+            "require_signature on the host (/etc/pyramid/deploy.toml)")
 
 
 def _name_changes(problem: str, verdict: Mapping[str, Any]) -> str:
@@ -119,25 +183,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     from pytest_pyramid.verdict.trust import TrustError, TrustRequest, assess
 
     path = Path(args.verdict)
-    repo_keys, configured_required = _trust_config()
     try:
         # the host's pins, which --trusted-key / PYRAMID_TRUSTED_KEYS may only narrow: the
         # same keys the deploy gate would check (deploy/host_pins.py)
         sources, origin = trusted_keys(args.trusted_key)
-        trust = assess(TrustRequest(
+        request = TrustRequest(
             verdict=path,
             allow_dirty=args.allow_dirty,
             max_age_s=args.max_age,
-            require_signature=args.require_signature or configured_required,
             key_sources=tuple(sources),
             key_origin=origin or "trusted key",
             revision=args.commit,
             signature=Path(args.signature) if args.signature else None,
-        ))
+        )
+        trust = assess(request)
+        # whether a signature is required is the checked commit's table's word (with what
+        # only adds to it): asked again, of the same target, when it is
+        settings = _trust_settings(args, trust.target)
+        if settings.required:
+            trust = assess(replace(request, require_signature=True, target=trust.target))
     except (VerdictError, TrustError, SignatureError) as exc:
         raise UsageFailure(str(exc)) from None
     verdict, target = trust.verdict, trust.target
-    if repo_keys and not trust.policy.trusted_keys:
+    if settings.tree_keys and not trust.policy.trusted_keys:
         _print("note: the trusted_keys of the checked tree are not used (a commit could add its "
                "own signer): pin keys outside it in /etc/pyramid/trusted_keys or "
                "~/.config/pyramid/trusted_keys, or name them with --trusted-key", err=True)
@@ -152,6 +220,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{path}: not bound to any commit (no git repository here): pass --commit SHA to "
             "say which code the verdict must vouch for"
         )
+    if settings.committed is None and not settings.required_here and \
+            not trust.signed_by_trusted_key and verdict["decision"] in ("ready", "needs_approval"):
+        raise UsageFailure(_unread_refusal(path, settings, target))  # missing data: no pass
     recorded = (verdict.get("commit") or "no commit")[:12]
     signed = ", signed by a trusted key" if trust.signed_by_trusted_key else ""
     _print(f"{path}: {recorded}, created {verdict['created_at']}{signed}")

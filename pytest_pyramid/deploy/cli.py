@@ -151,7 +151,7 @@ def add_commands(subparsers: Subparsers) -> None:
     p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
                    help="write the signed approval to FILE instead of the history (for "
                         "`pyramid deploy --approval FILE` on another host)")
-    p.set_defaults(func=cmd_approve)
+    p.set_defaults(func=cmd_approve, acts_on="verdict")
 
     p = subparsers.add_parser(
         "status", help="the router's real state, the versions and any rollout; exit 0 healthy "
@@ -208,13 +208,52 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {key: values[key] for key in KEYS if values.get(key) is not None}
 
 
-def _config(args: argparse.Namespace) -> DeployConfig:
-    """The tracked configuration with the command line's values, which may only tighten it
-    (deploy/arguments.py)."""
+def _on_disk(args: argparse.Namespace) -> DeployConfig:
+    """The configuration on disk with the command line's values (which may only tighten it:
+    deploy/arguments.py): for the commands that only read or stop (history, stats, stop)."""
     from pytest_pyramid.deploy.arguments import tightened
 
     source, table = _located(args)
     return tightened(source, table, _overrides(args), env=args.env)
+
+
+def _config(args: argparse.Namespace) -> DeployConfig:
+    """The one configuration of a command acting on a rollout (supervise, status, promote,
+    rollback, abort) or a verdict (approve): the table the commit it acts on ships, as the
+    deploy reads it (a configuration on disk that another commit or an uncommitted edit
+    holds steers nothing), which the command line may only tighten."""
+    from pytest_pyramid.deploy.replays import NotShipped, acted_on
+
+    verdict = getattr(args, "acts_on", "") == "verdict"
+    config, commit = _built(args, lambda on_disk: acted_on(on_disk, verdict=verdict))
+    again = acted_on(config, verdict=True) if verdict and commit is not None else None
+    if again is not None and again[0] != commit:  # the commit's table names another verdict
+        raise NotShipped(f"{again[1]} names commit {again[0][:12]}, but the configuration was "
+                         f"read for commit {str(commit)[:12]} (the verdict found first): name the "
+                         "verdict with --verdict")
+    return config
+
+
+def _built(args: argparse.Namespace,
+           commit_of: Callable[[DeployConfig], tuple[str, str] | None],
+           ) -> tuple[DeployConfig, str | None]:
+    """The configuration a deploy command works with, and its commit: the table the commit
+    ``commit_of`` names ships (replays.started_table, every command's one reading), tightened
+    by the command line. The table on disk, with the host's own options, only says where
+    (work folder, router) to look for that commit; it is used itself only when there is no
+    commit at all (nothing deployed, no git: nothing was started with any table)."""
+    from pytest_pyramid.deploy.arguments import host_only, tightened
+    from pytest_pyramid.deploy.replays import started_table
+
+    source, table = _located(args)
+    overrides = _overrides(args)
+    on_disk = tightened(source, table, host_only(overrides), env=args.env)
+    found = commit_of(on_disk)
+    if found is None:
+        return tightened(source, table, overrides, env=args.env), None
+    commit, what = found
+    return tightened(source, started_table(on_disk, commit, what), overrides,
+                     env=args.env), commit
 
 
 def _located(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]]:
@@ -236,14 +275,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     """The deploy is built from the table the deployed commit ships (refused when the file on
     disk is not that: deploy/replays.py), then the command line may only tighten it."""
     from pytest_pyramid.deploy import service
-    from pytest_pyramid.deploy.arguments import host_only, tightened
-    from pytest_pyramid.deploy.replays import shipped_table
 
-    source, table = _located(args)
-    overrides = _overrides(args)
-    on_disk = tightened(source, table, host_only(overrides), env=args.env)
-    commit = service.resolve_commit(on_disk, args.commit)
-    config = tightened(source, shipped_table(on_disk, commit), overrides, env=args.env)
+    config, commit = _built(args, lambda on_disk: (service.resolve_commit(on_disk, args.commit),
+                                                   "the deploy"))
+    assert commit is not None
     request = service.DeployRequest(commit=commit, dry_run=args.dry_run,
                                     redeploy=args.redeploy, approval_files=tuple(args.approval),
                                     detach=args.detach,
@@ -257,7 +292,7 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
         with supervisor.ignoring_sighup():
             return service.run_job_file(args.job)
-    return service.serve(_config(args), _say)
+    return service.serve(_config(args), _say, configure=lambda: _config(args))
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -356,13 +391,13 @@ def cmd_control(args: argparse.Namespace) -> int:
 def cmd_stop(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.teardown import stop
 
-    return stop(_config(args), force=args.force, wait=args.wait, out=_say)
+    return stop(_on_disk(args), force=args.force, wait=args.wait, out=_say)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.show import history_detail, history_rows
 
-    config = _config(args)
+    config = _on_disk(args)
     if args.id is not None:
         _say(json.dumps(history_detail(config, args.id), indent=2, default=str))
         return 0
@@ -399,7 +434,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy.show import stats
     from pytest_pyramid.durations import format_duration
 
-    config = _config(args)
+    config = _on_disk(args)
     figures = stats(config, args.days)
     if args.json:
         _say(json.dumps({**asdict(figures), "environment": config.environment}, indent=2))

@@ -149,6 +149,55 @@ def shipped_table(config: DeployConfig, commit: str) -> Mapping[str, Any]:
     return table
 
 
+def acted_on(config: DeployConfig, *, verdict: bool) -> tuple[str, str] | None:
+    """The commit a command acting on this work folder works for, and how to name it: the
+    rollout in progress, else the release serving (state.json on the host), else the
+    checkout's HEAD; ``verdict`` (``pyramid approve``): the commit the verdict names. None
+    with nothing deployed and no commit here (nothing was started with any table)."""
+    from pytest_pyramid.deploy.state import read_state
+    from pytest_pyramid.verdict import provenance
+
+    if verdict:
+        named = _verdict_commit(config)
+        if named is not None:
+            return named, f"the verdict {config.verdict}"
+    else:
+        state = read_state(config.state_path).state
+        if state.rollout is not None:
+            return state.rollout.commit, f"rollout #{state.rollout.id}"
+        if state.stable is not None:
+            return state.stable.commit, "the release serving"
+    head = provenance.resolve_commit(config.root, "HEAD")
+    return None if head is None else (head, "the checkout (HEAD)")
+
+
+def _verdict_commit(config: DeployConfig) -> str | None:
+    """The commit the deploy's verdict names, when this repository holds it (else approve
+    refuses on its own, naming it)."""
+    from pytest_pyramid.errors import VerdictError
+    from pytest_pyramid.verdict import provenance
+    from pytest_pyramid.verdict.document import load_verdict
+
+    try:
+        named = load_verdict(config.verdict).get("commit")
+    except VerdictError:
+        return None
+    return provenance.resolve_commit(config.root, str(named)) if named else None
+
+
+def started_table(config: DeployConfig, commit: str, what: str) -> Mapping[str, Any]:
+    """The table ``commit`` ships (:func:`shipped_table`): what a rollout of it was started
+    with, so what every command acting on it judges by. :class:`NotShipped` naming ``what``
+    when the repository lacks the commit."""
+    from pytest_pyramid.verdict import provenance
+
+    if provenance.resolve_commit(config.root, commit) is None:
+        raise NotShipped(f"{what} deploys commit {commit[:12]}, which the repository at "
+                         f"{config.root} does not hold: its configuration cannot be read (run "
+                         "the command in a checkout that has it, or `pyramid stop`)")
+    return shipped_table(config, commit)
+
+
 _SHIPPED = ("a deploy is judged by the configuration the commit ships (requires, approvals, "
             "limits, strategy, verify), and the command line may only tighten it")
 

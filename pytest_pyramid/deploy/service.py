@@ -739,11 +739,14 @@ def _live_watch(config: DeployConfig) -> int | None:
     return lease.pid if age is not None and age <= config.lease_timeout else None
 
 
-def serve(config: DeployConfig, out: Callable[[str], None]) -> int:
+def serve(config: DeployConfig, out: Callable[[str], None],
+          configure: Callable[[], DeployConfig] | None = None) -> int:
     """``pyramid supervise``: the foreground supervisor (systemd). Resumes an orphaned rollout
     at once and keeps doing so; jobs written by ``pyramid deploy`` are spawned as usual (each is
     its own process), and so is each resume: a restart of this loop interrupts no rollout.
-    SIGTERM ends it."""
+    ``configure`` reads the configuration of a rollout to resume when it is resumed: the table
+    of the rollout then in progress (deploy/cli.py ``_config``), not the one this loop started
+    with; one it cannot read resumes nothing that pass (said). SIGTERM ends it."""
     import threading
 
     from pytest_pyramid.deploy.supervisor import BEAT_S, take_over, watcher
@@ -762,7 +765,7 @@ def serve(config: DeployConfig, out: Callable[[str], None]) -> int:
                 seen = watcher(config.work_dir, config.lease_timeout)
                 if seen.lock_held and not seen.fresh:
                     take_over(config.work_dir, config.lease_timeout, out)
-                child = resume_if_orphaned(config, out)
+                child = resume_if_orphaned(config, out, configure)
                 if child is not None:
                     out(f"[supervise] supervisor pid {child.pid} resumes the orphaned rollout")
         except Exception as exc:  # one bad pass must not end the watch
@@ -772,8 +775,9 @@ def serve(config: DeployConfig, out: Callable[[str], None]) -> int:
     return 0
 
 
-def resume_if_orphaned(config: DeployConfig,
-                       out: Callable[[str], None]) -> subprocess.Popen[bytes] | None:
+def resume_if_orphaned(config: DeployConfig, out: Callable[[str], None],
+                       configure: Callable[[], DeployConfig] | None = None,
+                       ) -> subprocess.Popen[bytes] | None:
     """The next command after a supervisor died resumes its rollout at once: a new detached
     supervisor takes it. A frozen supervisor still holds the lock: only abort/rollback (which
     take the lease) or ``pyramid supervise`` act on it. Returns the new supervisor, if any."""
@@ -785,7 +789,7 @@ def resume_if_orphaned(config: DeployConfig,
         return None
     if supervisor.watcher(config.work_dir, config.lease_timeout).lock_held:
         return None
-    job = supervisor.new_job(config, "resume")
+    job = supervisor.new_job(configure() if configure else config, "resume")
     child = supervisor.spawn(job)
     out(f"supervisor pid {child.pid} started to resume it (log {job.log})")
     return child

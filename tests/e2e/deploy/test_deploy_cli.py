@@ -295,8 +295,8 @@ def _forge_a_blocked_verdict(repo: Project, keydir: Path) -> str:
 
 
 def _edit_after_signing(repo: Project, keydir: Path) -> str:
+    repo.write_config(trusted_keys=[str(keydir / "ci.pub")])  # approve reads the commit's
     repo.commit("v1", decision="needs_approval", risk=RISK)
-    repo.write_config(trusted_keys=[str(keydir / "ci.pub")])
     assert repo.run("attest", str(repo.verdict_path), "--key",
                     str(keydir / "ci.key")).returncode == 0
     data = json.loads(repo.verdict_path.read_text())
@@ -306,8 +306,8 @@ def _edit_after_signing(repo: Project, keydir: Path) -> str:
 
 
 def _unsigned_where_required(repo: Project, keydir: Path) -> str:
-    repo.commit("v1", decision="needs_approval", risk=RISK)
     repo.write_config(require_signature=True, trusted_keys=[str(keydir / "ci.pub")])
+    repo.commit("v1", decision="needs_approval", risk=RISK)
     return "the verdict is not signed, and a signature is required"
 
 

@@ -22,6 +22,7 @@ from pytest_pyramid.deploy.nonparametric import Settings
 from pytest_pyramid.deploy.processes import is_alive, start_ticks
 from tests.e2e.deploy.test_faults import finish
 from tests.e2e.deploy.test_supervisor import job_log, restored, supervisor_pid, wait_for
+from tests.git_repo import git
 from tests.support.deploy.helpers import Load, Project, app_command, receiving
 
 if TYPE_CHECKING:
@@ -115,11 +116,11 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
 ) -> None:
     """The supervisor is killed after k looks of the 50% step (which cannot end: it wants 1000
     successes, and judge_looks plans for them) and resumed by the next command, which shows the
-    looks spent, with 1 success wanted: the resumed looks are
-    numbered from k + 1 and spend only what is left of alpha (history), and a metric compared
-    with the baseline is read for both sides. Above 50% the baseline cannot get the canary's
-    weight: the comparison ends and the baseline is stopped; the rest is judged by the
-    thresholds. The good canary is promoted."""
+    looks spent: the resumed looks are numbered from k + 1 and spend only what is left of alpha
+    (history), and a metric compared with the baseline is read for both sides. An untracked
+    edit wanting 1 success steers nothing: the resuming command refuses it (the rollout is
+    judged by the table its commit ships). A person promotes the good canary; the baseline is
+    stopped with the rollout."""
     project, first = deployed
     folder = project.root.parent / "metrics"
     folder.mkdir()
@@ -141,7 +142,14 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
         os.kill(pid, signal.SIGKILL)
         finish(deploy)
         project.write_config(pyramid={"metrics": {"conversion": conversion}}, measurements=1)
+        edited = project.run("status")
+        assert edited.returncode == 3, edited.stdout  # nothing resumed by an untracked edit
+        assert "an uncommitted edit" in edited.stderr
+        git(project.root, "checkout", "pyproject.toml")
         shown = project.run("status").stdout  # the next command resumes the rollout
+        project.wait_state(lambda s: (s.get("rollout") or {}).get("looks", 0) > killed["looks"],
+                           120)
+        assert project.run("promote", "--by", "oncall").returncode == 0
         wait_for(lambda: restored(project), 120)
         assert load.failed == 0
     spent, chosen = killed["looks"], Settings(alpha=0.01, looks=1000)
@@ -164,16 +172,14 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
                                                                            numbers["look"]))
         assert numbers["weights"] == {"canary": 50, "baseline": 50, "stable": 0}
     assert counted[-1]["alpha_spent"] == pytest.approx(0.01 * counted[-1]["look"]**2 / 1000**2)
-    assert "[judge] step 2/2 100%: above 50% the baseline cannot get the canary's weight" in \
-        resumed
-    # the metric compared at the compared looks, both sides read; only noted above 50%
+    assert "promoted by oncall" in resumed
+    # the metric compared at the compared looks, both sides read
     read = {weight: [m["metrics"]["conversion"] for m in ms] for weight, ms in steps_of(project,
                                                                                         row["id"])}
     assert {(r["status"], r["value"], r["baseline"]) for r in read[50]} == {
         ("pass", 0.029, 0.030)}
-    assert {r["status"] for r in read[100]} == {"not_compared"}
-    # stopped by the resumed supervisor above 50% (an orphan of the killed one: a zombie until
-    # reaped, so asked as the deploy asks, not by its start time)
+    # stopped by the resumed supervisor with the rollout (an orphan of the killed one: a zombie
+    # until reaped, so asked as the deploy asks, not by its start time)
     assert not is_alive(int(killed["baseline"]["pid"]), killed["baseline"]["start_ticks"])
     assert project.state()["stable"]["commit"] == second
 

@@ -488,13 +488,15 @@ def test_watch_alert_policy_reports_the_release_degraded(
 
 
 def test_a_watch_blind_longer_than_blind_timeout_acts_by_its_policy(
-    deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
+    project: Project, fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
     """The serving release's log leads nowhere (nothing a reopen mends): blind alone for longer
     than ``blind_timeout``, the watch rolls back to the previous release; the release it
-    returned to is blind too, with nothing earlier to return to, so its watch alerts."""
-    project, first = deployed
-    project.write_config(blind_timeout="2s")
+    returned to is blind too, with nothing earlier to return to, so its watch alerts. (Both
+    releases ship the watch settings: `status` reads the serving release's own table.)"""
+    project.write_config(blind_timeout="2s", interval="0.5s", watch="rollback")
+    first = project.commit("v1")
+    assert project.run("deploy").returncode == 0
     with Clients(project.url) as clients:
         clients.wait_for(30)
         released(project, tmp_path / "never", "rollback")

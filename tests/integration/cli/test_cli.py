@@ -50,8 +50,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def verdict_for_head(repo: Path, **changes: Any) -> dict[str, Any]:
-    """A ready verdict for the repository's HEAD and its current tree, as the plugin writes."""
+def verdict_for_head(repo: Path, decision: str = "ready", **changes: Any) -> dict[str, Any]:
+    """A verdict for the repository's HEAD and its current tree, as the plugin writes."""
     from pytest_pyramid.verdict.provenance import read_git_info
 
     info = read_git_info(repo)
@@ -60,7 +60,14 @@ def verdict_for_head(repo: Path, **changes: Any) -> dict[str, Any]:
         "dirty": info.dirty,
         "tree": {"digest": info.tree, "head": info.head_tree, "excluded": list(info.excluded)},
     }
-    return make_verdict("ready", **{**base, **changes})
+    return make_verdict(decision, **{**base, **changes})
+
+
+def signed(folder: Path, path: str) -> list[str]:
+    """Sign the verdict at ``path`` with a fresh key: the arguments that trust that key."""
+    assert main(["keygen", str(folder / "signer")]) == 0
+    assert main(["attest", path, "--key", str(folder / "signer.key")]) == 0
+    return ["--trusted-key", str(folder / "signer.pub")]
 
 
 # -- decisions and exit codes -------------------------------------------------------------------
@@ -71,9 +78,9 @@ def verdict_for_head(repo: Path, **changes: Any) -> dict[str, Any]:
     [("ready", 0), ("blocked", 1), ("incomplete", 1), ("needs_approval", 2)],
 )
 def test_check_exit_code_follows_the_decision(
-    outside_git: Path, capsys: pytest.CaptureFixture[str], decision: str, code: int
+    repo: Path, capsys: pytest.CaptureFixture[str], decision: str, code: int
 ) -> None:
-    assert check_outside([write(outside_git, make_verdict(decision))]) == code
+    assert main(["check", write(repo, verdict_for_head(repo, decision))]) == code
     out = capsys.readouterr().out
     assert f"decision: {decision.upper()}" in out
     if decision == "blocked":
@@ -133,7 +140,8 @@ def test_a_refusal_stays_exit_1_and_shows_its_trust_problems(
 
 @pytest.mark.parametrize("given", [COMMIT, COMMIT[:7], COMMIT[:10].upper()])
 def test_check_accepts_the_same_commit_by_sha_or_prefix(outside_git: Path, given: str) -> None:
-    assert check_outside([write(outside_git, make_verdict()), "--commit", given]) == 0
+    path = write(outside_git, make_verdict())
+    assert check_outside([path, "--commit", given, *signed(outside_git, path)]) == 0
 
 
 @pytest.mark.parametrize("given", [COMMIT[:6], "", "not-a-sha"])
@@ -156,8 +164,74 @@ def test_a_ready_verdict_outside_git_needs_the_commit_it_vouches_for(
     path = write(outside_git, make_verdict())
     assert main(["check", path]) == 3
     assert "not bound to any commit" in capsys.readouterr().err
-    assert main(["check", path, "--commit", COMMIT]) == 0
+    assert main(["check", path, "--commit", COMMIT, *signed(outside_git, path)]) == 0
     assert main(["check", write(outside_git, make_verdict("blocked"))]) == 1
+
+
+@pytest.mark.parametrize("decision", ["ready", "needs_approval"])
+def test_outside_the_checkout_an_unsigned_verdict_cannot_pass(
+    outside_git: Path, capsys: pytest.CaptureFixture[str], decision: str
+) -> None:
+    """Hostile case 196 d: the commit's require_signature cannot be read outside its checkout,
+    and missing data is never a pass. A blocked verdict stays exit 1; a verdict signed by a
+    trusted key passes whatever the commit asks; --require-signature asks it here."""
+    path = write(outside_git, make_verdict(decision))
+    assert check_outside([path]) == 3
+    err = capsys.readouterr().err
+    assert f"cannot read [tool.pyramid.deploy] require_signature of commit {COMMIT[:12]}" in err
+    assert "inside a checkout of it, or pass --require-signature" in err
+    assert len(err.strip().splitlines()) == 1
+    assert check_outside([path, "--require-signature"]) == 3
+    assert "not signed" in capsys.readouterr().err
+    assert check_outside([write(outside_git, make_verdict("blocked"), "b.json")]) == 1
+    trusting = signed(outside_git, path)
+    code = {"ready": 0, "needs_approval": 2}[decision]
+    assert check_outside([path, *trusting]) == code
+    assert check_outside([path, *trusting, "--require-signature"]) == code
+
+
+def test_the_commit_s_own_require_signature_counts_from_anywhere(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile case 196: the commit tracks require_signature = true. In its checkout (any
+    folder, any commit named) the commit's table says so; from outside it, nothing is read,
+    so nothing unsigned passes; an edited table (a dirty verdict, --allow-dirty) is not the
+    commit's; the host's pin asks it too."""
+    from pytest_pyramid.deploy import host_pins
+
+    (repo / ".gitignore").write_text("*.json\n*.jsonl\n*.key\n*.pub\nscratch/\nhost/\n")
+    (repo / "pyproject.toml").write_text("[tool.pyramid.deploy]\nrequire_signature = true\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "sign")
+    sha = git(repo, "rev-parse", "HEAD")
+    path = write(repo, verdict_for_head(repo))
+    for args in ([], ["--commit", "HEAD"], ["--commit", sha[:9]]):
+        assert main(["check", path, *args]) == 3
+        assert "not signed, and a signature is required" in capsys.readouterr().err
+    (repo / "src").mkdir()
+    monkeypatch.chdir(repo / "src")  # the project is found upward, in the commit too
+    assert main(["check", path]) == 3
+    assert "not signed" in capsys.readouterr().err
+    monkeypatch.chdir(repo)
+    (repo / "pyproject.toml").write_text("[tool.pyramid.deploy]\n")
+    dirty = write(repo, verdict_for_head(repo), "dirty.json")
+    assert main(["check", dirty, "--allow-dirty"]) == 3
+    assert "differs from the checkout's commit (HEAD), an uncommitted edit" in \
+        capsys.readouterr().err
+    git(repo, "checkout", "pyproject.toml")
+    outside = repo.parent / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(repo.parent))
+    assert main(["check", path, "--commit", sha]) == 3
+    assert "cannot read [tool.pyramid.deploy] require_signature" in capsys.readouterr().err
+    host = repo / "host"
+    host.mkdir()
+    (host / "deploy.toml").write_text("require_signature = true\n")
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host,))
+    assert main(["check", path, "--commit", sha]) == 3
+    assert "not signed, and a signature is required" in capsys.readouterr().err
+    assert main(["check", path, "--commit", sha, *signed(repo, path)]) == 0
 
 
 def test_version_and_module_entry_point() -> None:
@@ -537,7 +611,8 @@ def test_check_without_a_path_reads_the_configured_verdict(
     (outside_git / "pyproject.toml").write_text('[tool.pyramid]\nverdict = "out/v.json"\n')
     (outside_git / "out").mkdir()
     write(outside_git / "out", make_verdict(), name="v.json")
-    assert main(["check", "--commit", COMMIT]) == 0
+    assert main(["check", "--commit", COMMIT]) == 3  # unsigned, outside its commit's checkout
+    assert f"{outside_git / 'out' / 'v.json'}: cannot read" in capsys.readouterr().err
     (outside_git / "pyproject.toml").write_text("[tool.pyramid.deploy]\nbake = 'soon'\n")
     assert main(["check", "--commit", COMMIT]) == 3
     assert "deploy.bake" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import pytest
 from pytest_pyramid.cli import main
 from pytest_pyramid.deploy.processes import Version
 from pytest_pyramid.deploy.state import DeployState, Rollout, save_state
+from tests.git_repo import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,8 +33,14 @@ def test_status_shows_the_looks_and_alpha_the_judge_spent(
     (tmp_path / "pyproject.toml").write_text(
         f'[tool.pyramid.deploy]\njudge = "{judge}"\njudge_looks = 12\njudge_alpha = 0.02\n'
         'work_dir = "work"\n')
+    # the rollout's commit ships that table: status judges by the table its commit ships
+    (tmp_path / ".gitignore").write_text("work/\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "configured")
+    sha = git(tmp_path, "rev-parse", "HEAD")
     # stuck: a rollout waiting for a person, so status resumes no supervisor for it
-    rollout = Rollout(4, "b" * 40, "canary", _version(20002), stage=1, weight=25,
+    rollout = Rollout(4, sha, "canary", _version(20002), stage=1, weight=25,
                       status="stuck", reason="held for the test", looks=3, alpha_spent=0.0009)
     (tmp_path / "work").mkdir()
     save_state(tmp_path / "work" / "state.json", DeployState(stable=_version(20001),
