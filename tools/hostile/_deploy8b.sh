@@ -66,3 +66,17 @@ cleanup() {
   done
   true
 }
+# load_start PORT: clients on the public port (about 50 requests/s) until load_stop
+load_start() {
+  rm -f "$W/load.stop"
+  "$PY" - "$1" "$W/load.stop" > "$W/load.out" 2>&1 <<'X' &
+import os, sys, time, urllib.request
+port, stop = sys.argv[1], sys.argv[2]
+while not os.path.exists(stop):
+    try: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+    except Exception: pass
+    time.sleep(0.02)
+X
+  LOAD_PID=$!
+}
+load_stop() { touch "$W/load.stop"; wait "$LOAD_PID" 2>/dev/null; }
