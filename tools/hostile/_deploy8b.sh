@@ -13,7 +13,7 @@ import http.server, os, sys
 BODY = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "VERSION")).read().strip()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        code = 500 if BODY.startswith("bad") else 200
+        code = 500 if BODY.startswith("bad") and self.path != "/healthz" else 200
         data = ("version " + BODY + "\n").encode()
         self.send_response(code); self.send_header("Content-Length", str(len(data))); self.end_headers()
         self.wfile.write(data)

@@ -40,7 +40,7 @@ def attack():
         STARTED.append(1)
         subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "attack.py"), str(WORK)], start_new_session=True)
 class H(''')
-s = s.replace("        code = 500 if BODY.startswith(\"bad\") else 200", "        if self.path != \"/healthz\": attack()\n        code = 500 if BODY.startswith(\"bad\") or (BODY.startswith(\"evil\") and (WORK / \"taken\").exists()) else 200")
+s = s.replace("        code = 500 if BODY.startswith(\"bad\") and self.path != \"/healthz\" else 200", "        if self.path != \"/healthz\": attack()\n        code = 500 if BODY.startswith(\"bad\") or (BODY.startswith(\"evil\") and (WORK / \"taken\").exists()) else 200")
 open("app.py", "w").write(s)
 X
 commit "app: the takeover is in the code"; verdict_of_head > /dev/null
