@@ -42,7 +42,7 @@ X
   echo "good-2$r" > VERSION; commit "v2$r"; verdict_of_head > /dev/null
   [ $r = b ] && printf 'print(5)\n' > ops/probe.py
   [ $r = c ] && { mkdir -p reports; echo '{"value": 5}' > reports/conv.json; }
-  "$PYR" deploy > "$W/$r.out" 2>&1; e=$?
+  "$PYR" deploy --progress-deadline 5s > "$W/$r.out" 2>&1; e=$?  # bounded: no number waits
   echo "  ($r) v2 deploy exit=$e $(grep '^\[deploy\] #[0-9]* ' "$W/$r.out" | tail -1 | head -c 170) | $(grep -m1 '\[metrics\]' "$W/$r.out" | head -c 80)"
   [ $r != a ] && grep -q 'succeeded' "$W/$r.out" && B="$B $r"
   [ $r = a ] && grep -q 'succeeded' "$W/$r.out" && echo "      (control succeeded: vacuous)"
