@@ -95,12 +95,18 @@ RULES: dict[str, Rule] = {
     "work_dir": _host("where this host keeps state (the replay record reads the tracked "
                       "folder too: deploy/replays.py)"),
     "history": _host("where this host keeps the history"),
-    "router": _host("the router this host runs; each routes as its contract says"),
-    "nginx": _host("this host's nginx binary"),
+    # what applies the weights and what the analysis reads judge the rollout, and a program
+    # the deploy runs is code: the caller's arguments name none of them (hostile cases 220,
+    # 227: `--router command --access-log <a log of 200s>` passed a version failing every
+    # request; `--nginx <a script>` ran as the deploy account), only the tracked value
+    "router": Rule("same", "the router applies the weights and writes the log the rollout "
+                   "is judged by"),
+    "nginx": Rule("same", "a program the deploy runs as its account: the tracked one"),
     "port": _host("the port this host listens on"),
-    "nginx_include": _host("this host's addition to the router's server block"),
-    "router_command": _host("this host's command router"),
-    "access_log": _host("where this host's command router logs"),
+    "nginx_include": Rule("same", "configuration of the router the rollout is judged "
+                          "through"),
+    "router_command": Rule("same", "a program the deploy runs to apply the weights"),
+    "access_log": Rule("same", "the log the rollout's analysis reads"),
     "command": _host("how this host starts a release (the release is the commit's checkout)"),
     "release_dir": _host("where this host checks the commit out"),
     "health_path": Rule("same", "the path whose answer says healthy: another path proves "

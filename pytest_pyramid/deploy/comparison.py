@@ -127,7 +127,7 @@ def subject(rollout: Rollout, stable: Version) -> rollout_metrics.Subject | None
     """The fresh baseline as a metric reads it: the stable release's commit, its own address."""
     if rollout.baseline is None:
         return None
-    return rollout_metrics.Subject(stable.commit, rollout.baseline.addr)
+    return rollout_metrics.Subject(stable.commit, rollout.baseline.addr, str(stable.release))
 
 
 def carry_looks(deployer: Deployer, state: DeployState, rollout: Rollout,

@@ -35,9 +35,35 @@ def staged(config: DeployConfig, commit: str, now: datetime,
     window. ``roots``: the host folders (deploy/host_pins.py; None: the real ones)."""
     from pytest_pyramid.deploy.requirements import in_force
 
+    unknown = unknown_to_host(config, roots)
+    if unknown:
+        return unknown
     problems = [problem for need in in_force(config, roots, recorded)
                 for problem in [_unmet(config, need, commit, now)] if problem]
     return "; ".join(problems) or None
+
+
+def unknown_to_host(config: DeployConfig, roots: Sequence[Path] | None = None) -> str | None:
+    """Why this deploy target is not one the host names (None: it is, or the host pins no
+    environment). The host's requirements are keyed by environment name, and the name is the
+    checkout's: renaming `production` to `prod` (or dropping the environments) would leave
+    production's port unpinned, so a host that pins environments names every deploy target
+    it serves (allow-list: the environments it pins and those they require; hostile case
+    230)."""
+    from pytest_pyramid.deploy.requirements import host_requirements
+
+    hosts, host_file = host_requirements(roots)
+    if not hosts:
+        return None
+    known = set(hosts) | {str(name) for own in hosts.values()
+                          for name in own.get("requires", ()) if name}
+    if config.environment in known:
+        return None
+    here = (f"environment {config.environment!r}" if config.environment
+            else "a deploy without environments")
+    return (f"the host pins the deploy targets {', '.join(sorted(known))} ({host_file}); "
+            f"{here} is none of them, so the host's requirements cannot be told: name it in "
+            f"the host file ([environments.{config.environment or '<name>'}])")
 
 
 def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) -> str | None:

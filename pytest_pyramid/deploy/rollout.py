@@ -770,7 +770,8 @@ class Deployer:
             m = analysis.judge(window.upstreams.get(rollout.canary.addr),
                                window.upstreams.get(stable.addr), self.limits)
         m = rollout_metrics.judge(
-            m, self.metrics, rollout_metrics.Subject(rollout.canary.commit, rollout.canary.addr),
+            m, self.metrics, rollout_metrics.Subject(rollout.canary.commit, rollout.canary.addr,
+                                                  str(rollout.canary.release)),
             baseline=comparison.subject(rollout, stable) if compared else None)
         if reading.blind is not None and m.result != "failed":
             m = analysis.blind(reading.blind, m)

@@ -46,6 +46,8 @@ class Subject:
 
     version: str
     instance: str = ""
+    #: its release folder: a relative command or file of a metric is the commit's, there
+    root: str = ""
 
 
 def judge(
@@ -86,7 +88,7 @@ def judge(
 def _read(metric: Metric, subject: Subject) -> Reading:
     from pytest_pyramid.gates.sources import read
 
-    return read(metric, subject.version, instance=subject.instance)
+    return read(metric, subject.version, instance=subject.instance, root=subject.root)
 
 
 def _absolute(metric: Metric, reading: Reading) -> tuple[str, dict[str, object]]:

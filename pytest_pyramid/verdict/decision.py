@@ -268,6 +268,12 @@ def target_outcome(verdict: Mapping[str, Any]) -> TargetOutcome:
         run.get("interrupted") else []
     reasons += [str(p.get("message") or p.get("kind")) for p in problems
                 if p.get("kind") != TARGET_KIND]
+    # the tests that vouch are a commit's: an uncommitted edit or an untracked file of the
+    # checkout whose tests ran (a conftest rewriting reports) is not (hostile case 233)
+    if verdict.get("dirty") is not False:
+        reasons.append("the tests that ran are not a commit's: the checkout had uncommitted or "
+                       "untracked files" if verdict.get("dirty") else
+                       "the verdict names no clean commit whose tests ran")
     tiers = verdict.get("tiers")
     # a tier the run was asked for by name (``--pyramid-tier``: the verify tier) must have
     # run: one without tests verified nothing (hostile case 177). Without a selection every

@@ -451,10 +451,24 @@ class NginxRouter:
             if pid in found or processes.process_group(pid) in live_groups:
                 continue
             title = processes.cmdline(pid)
-            if title.startswith("nginx"):
+            if title.startswith("nginx") and not self._another_router(pid):
                 ports = ", ".join(str(p) for p in sorted(held))
                 found[pid] = f"{title} (pid {pid}) listening on {ports}"
         return sorted(found.items())
+
+    def _another_router(self, pid: int) -> bool:
+        """Whether ``pid`` belongs to a live nginx run with another prefix: another work
+        folder's router (a second deploy target given the same port), never ours to stop
+        (hostile case 228: a second target killed the first one's live edge). Its port stays
+        taken, so our start fails, naming it, instead."""
+        master = processes.process_group(pid)
+        if master is None or not processes.is_alive(master):
+            return False
+        words = processes.cmdline(master).split()
+        if "-p" not in words[:-1]:
+            return False
+        prefix = Path(words[words.index("-p") + 1])
+        return prefix not in (self.edge.prefix, self.split.prefix)
 
     def _kill_orphans(self) -> list[str]:
         orphans = self.orphans()

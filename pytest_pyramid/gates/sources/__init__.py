@@ -82,7 +82,8 @@ class Kind(Protocol):
     #: the kind's own keys: name -> JSON Schema fragment (with a description)
     OPTIONS: Mapping[str, Mapping[str, Any]]
 
-    def fetch(self, metric: Metric, version: str, timeout: float, instance: str = "") -> Raw: ...
+    def fetch(self, metric: Metric, version: str, timeout: float, instance: str = "",
+              root: str = "") -> Raw: ...
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,13 @@ def schema() -> dict[str, Any]:
     }
 
 
-def read(metric: Metric, version: str, now: float | None = None, instance: str = "") -> Reading:
+def read(metric: Metric, version: str, now: float | None = None, instance: str = "",
+         root: str = "") -> Reading:
     """One number from the metric's source, or why there is none (``instance``: the process
-    read, host:port, for ``{instance}``)."""
+    read, host:port, for ``{instance}``; ``root``: the folder a relative command or file is
+    the commit's in, a rollout's release; empty: the current folder, the run's project)."""
     try:
-        raw = kind(metric.source).fetch(metric, version, metric.timeout_s, instance)
+        raw = kind(metric.source).fetch(metric, version, metric.timeout_s, instance, root)
     except SourceError as exc:
         return Reading(None, f"{metric.source}: {exc}")
     if not math.isfinite(raw.value):

@@ -21,13 +21,17 @@ OPTIONS = {
 }
 
 
-def fetch(metric: Metric, version: str, timeout: float, instance: str = "") -> Raw:
+def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
+          root: str = "") -> Raw:
     argv = metric.options["command"]
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
         raise SourceError(f"command {argv!r} is not a list of strings")
     argv = [substitute(arg, version, instance) for arg in argv]
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+        # ``root``: a rollout runs the commit's probe from its release, never the deploying
+        # checkout's working tree (hostile case 232)
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False,
+                              cwd=root or None)
     except subprocess.TimeoutExpired:
         raise SourceError(f"{argv[0]} did not finish in {timeout:g}s") from None
     except OSError as exc:

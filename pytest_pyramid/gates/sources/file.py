@@ -19,8 +19,10 @@ OPTIONS = {
 }
 
 
-def fetch(metric: Metric, version: str, timeout: float, instance: str = "") -> Raw:
-    path = substitute(str(metric.options["path"]), version, instance)
+def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
+          root: str = "") -> Raw:
+    # a relative path is read in ``root`` (a rollout's release), not the deploying checkout
+    path = os.path.join(root, substitute(str(metric.options["path"]), version, instance))
     try:
         with open(path, "rb") as handle:
             text = handle.read(1_000_000).decode("utf-8")

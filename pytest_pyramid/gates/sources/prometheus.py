@@ -23,7 +23,8 @@ OPTIONS = {
 }
 
 
-def fetch(metric: Metric, version: str, timeout: float, instance: str = "") -> Raw:
+def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
+          root: str = "") -> Raw:  # root: a URL has no folder
     base = str(metric.options["url"]).rstrip("/")
     query = substitute(str(metric.options["query"]), version, instance)
     address = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': query})}"

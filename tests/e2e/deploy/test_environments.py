@@ -292,6 +292,35 @@ def test_the_requirements_in_force_are_the_host_s_and_the_checkout_s_together(
         assert text.startswith(want.replace("HOST", where))
 
 
+RENAMED = DROPPED.replace("environments.production]", "environments.prod]")
+NO_ENVIRONMENTS = PROJECT.split("[tool.pyramid.deploy.environments.staging]")[0]
+
+
+@pytest.mark.parametrize(
+    ("project", "env", "refused"),
+    [
+        # hostile case 230: the host's requirements are keyed by a name the checkout chooses;
+        # a host that pins environments names every target it serves (allow-list)
+        (DROPPED, "production", "requires a healthy staging deploy"),  # pinned by name
+        (DROPPED, "staging", None),  # named by the host as what production requires
+        (RENAMED, "prod", "environment 'prod' is none of them"),
+        (NO_ENVIRONMENTS, None, "a deploy without environments is none of them"),
+    ],
+)
+def test_a_target_the_host_does_not_name_is_refused_when_the_host_pins_environments(
+    layout: Path, tmp_path: Path, project: str, env: str | None, refused: str | None
+) -> None:
+    (layout / "pyproject.toml").write_text(project)
+    config = load_config(layout, env=env, cwd=layout)
+    found = staged(config, COMMIT, now_utc(), host(tmp_path, PINNED))
+    assert (found is None) if refused is None else (refused in str(found)), found
+    if env == "prod":  # the file and what to do are named
+        assert f"({tmp_path}/host/pyramid/deploy.toml)" in str(found)
+        assert "[environments.prod]" in str(found)
+    # without a host file nothing is pinned, and every one of them deploys as before
+    assert staged(config, COMMIT, now_utc(), (tmp_path / "no-host-config",)) is None
+
+
 def test_a_required_environment_the_checkout_does_not_define_is_refused(
     layout: Path, tmp_path: Path
 ) -> None:

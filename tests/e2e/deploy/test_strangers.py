@@ -121,3 +121,23 @@ def test_a_port_answered_by_a_stranger_is_never_routed_to(
     assert clients.failures == []
     assert project.state()["stable"]["commit"] == first
     # the detached stranger is the conftest's to stop (it wrote its pid file like every app)
+
+
+def test_a_second_target_on_the_same_port_never_stops_the_first_one_s_router(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    """Hostile case 228: a deploy with another work folder and the same public port took the
+    first target's live edge nginx for an orphan (it listens on "our" port), stopped it, then
+    recorded a success it did not serve. Another folder's live router is never ours to stop:
+    the second deploy fails its start, naming the port's holder; the first one keeps serving."""
+    project, first = deployed
+    other = tmp_path / "other-target"
+    try:
+        result = project.run("deploy", "--work-dir", str(other))
+        assert result.returncode != 0, result.stdout
+        assert f"127.0.0.1:{project.port} is in use by pid" in result.stdout, result.stdout
+        assert "stopped orphaned" not in result.stdout
+        assert http_ok(f"{project.url}/healthz", 5.0)[0]
+        assert project.state()["stable"]["commit"] == first
+    finally:
+        project.run("stop", "--force", "--work-dir", str(other))

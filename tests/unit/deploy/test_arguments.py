@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -132,15 +133,35 @@ def test_without_a_configuration_file_the_defaults_are_the_tracked_values(
     assert tightened("<defaults>", {}, {"max_age": "1h"}, env=None).max_age == 3600.0
 
 
-def test_a_host_value_the_tracked_table_needs_is_part_of_the_tracked_side(
-        tmp_path: Path) -> None:
-    """router = "command" needs a router_command: the host may give it as a flag."""
+def test_a_router_the_tracked_table_needs_is_the_tracked_one(tmp_path: Path) -> None:
+    """router = "command" needs a router_command, tracked with it: the caller's flag cannot
+    give what applies the weights (hostile case 227)."""
     table = {"deploy": {"router": "command", "access_log": "log"}}
     source = str(tmp_path / "pyproject.toml")
-    with pytest.raises(ConfigError, match="router_command"):
-        tightened(source, table, {}, env=None)
-    config = tightened(source, table, {"router_command": "route {weights}"}, env=None)
+    for flags in ({}, {"router_command": "route {weights}"}):
+        with pytest.raises(ConfigError, match="router_command"):
+            tightened(source, table, flags, env=None)
+    tracked = {"deploy": {**table["deploy"], "router_command": "route {weights}"}}
+    config = tightened(source, tracked, {"router_command": "route {weights}"}, env=None)
     assert config.router_command == "route {weights}"
+    with pytest.raises(Loosened, match=re.escape("--router-command true loosens")):
+        tightened(source, tracked, {"router_command": "true"}, env=None)
+
+
+@pytest.mark.parametrize(("flag", "given"), [
+    # hostile case 227: the weights and the log the rollout is judged by are the tracked ones
+    ("router", "command"), ("router_command", "true"), ("access_log", "/tmp/fake.log"),
+    ("nginx_include", "/tmp/evil.conf"),
+    # hostile case 220: a program the deploy runs as its account is the tracked one
+    ("nginx", "/tmp/evil/nginx"),
+])
+def test_what_judges_or_runs_the_rollout_is_never_the_caller_s(
+        tmp_path: Path, flag: str, given: str) -> None:
+    source = str(tmp_path / "pyproject.toml")
+    table = {"deploy": {"nginx": "/usr/sbin/nginx", "router_command": "route {weights}",
+                        "access_log": "log"}}
+    with pytest.raises(Loosened, match=re.escape(f"--{flag.replace('_', '-')} {given} loosens")):
+        tightened(source, table, {flag: given}, env=None)
 
 
 @pytest.mark.parametrize("folder", ["/etc/sql", "../outside", "db/../../x", "..", "~/sql",

@@ -154,6 +154,26 @@ def test_a_command_gets_the_version_and_its_failures_are_reasons(tmp_path: Path)
     assert "exited 1 no data" in failed.reason
 
 
+def test_a_relative_command_or_file_is_read_in_root_not_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hostile case 232: a rollout reads its metric in the release (``root``), so the deploying
+    checkout's edited probe or planted file (the current folder) is not what judges it."""
+    release, checkout = tmp_path / "release", tmp_path / "checkout"
+    for folder, value in ((release, 0), (checkout, 5)):
+        (folder / "ops").mkdir(parents=True)
+        (folder / "ops" / "probe.py").write_text(f"print({value})\n")
+        (folder / "ops" / "value.json").write_text(json.dumps({"value": value}))
+    monkeypatch.chdir(checkout)
+    metrics = parse_metrics({
+        "c": {"source": "command", "threshold": ">= 1",
+              "command": [sys.executable, "ops/probe.py", "{version}"]},
+        "f": {"source": "file", "threshold": ">= 1", "path": "ops/value.json"}},
+        "pyproject.toml")
+    assert [read(m, "abc", root=str(release)).value for m in metrics] == [0.0, 0.0]
+    # without a root (a test run's gate): the current folder, the run's project, as before
+    assert [read(m, "abc").value for m in metrics] == [5.0, 5.0]
+
+
 def test_a_command_that_hangs_times_out(tmp_path: Path) -> None:
     hang = [sys.executable, "-c", "import time; time.sleep(30)"]
     (found,) = parse_metrics({"m": {"source": "command", "threshold": "< 1", "timeout": "200ms",

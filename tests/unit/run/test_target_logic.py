@@ -45,6 +45,7 @@ def verdict(*, problems: tuple[tuple[str, str], ...] = (("target_run", problem_m
     gates = [{"id": "tests.pass_rate", "level": "block", "on_missing": "fail",
               "status": "fail" if failed_gate else "pass", "message": "1 of 2 failed"}]
     return {
+        "dirty": False,
         "completeness": [{"kind": k, "message": m} for k, m in problems],
         "tiers": tiers if tiers is not None else {
             "smoke": smoke, "unit": {"selected": False, "required": True, "collected": 0}},
@@ -83,6 +84,10 @@ def named(asked: list[str]) -> dict[str, Any]:
     (named(["unit"]), "verified", "tier(s) unit passed"),
     # no selection (every tier selected): only the tiers with tests count, as before
     (named(["unit", "smoke", "e2e"]), "verified", "tier(s) unit passed"),
+    # case 233: the tests that vouch are a commit's; a dirty checkout (an edited test, an
+    # untracked conftest) or a verdict naming no clean commit verifies nothing
+    ({**verdict(), "dirty": True}, "unverified", "had uncommitted or untracked files"),
+    ({k: v for k, v in verdict().items() if k != "dirty"}, "unverified", "names no clean commit"),
 ])
 def test_target_outcome(document: dict[str, Any], outcome: str, reason: str) -> None:
     found = target_outcome(document)
