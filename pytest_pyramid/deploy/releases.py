@@ -38,7 +38,7 @@ def _git(repo: Path, *args: str, index: Path | None = None, work_tree: Path | No
     env = {} if index is None else {"GIT_INDEX_FILE": str(index)}
     command = [] if work_tree is None else ["--work-tree", str(work_tree)]
     try:
-        return run_git(repo, *command, *args, env=env, timeout=_GIT_TIMEOUT_S)
+        return run_git(repo, *command, *args, env=env, timeout=_GIT_TIMEOUT_S, host=True)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReleaseError(f"git {' '.join(args[:2])} failed: {exc}") from exc
 

@@ -53,18 +53,48 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def host_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """:func:`git_env` for a deploy, whose git writes what a release serves (hostile case
+    226): the caller's environment must not choose git's configuration or git itself, so
+    the home is the account's own (``pwd``, as the host's pins are found), no
+    ``XDG_CONFIG_HOME`` is passed, and git is found on the system's standard search path
+    (POSIX ``CS_PATH``, and ``/usr/local/bin``), never on the caller's ``PATH``."""
+    import pwd
+
+    env = git_env(extra)
+    env.pop("XDG_CONFIG_HOME", None)
+    env["HOME"] = pwd.getpwuid(os.geteuid()).pw_dir
+    env["PATH"] = HOST_PATH
+    return env
+
+
+def _host_path() -> str:
+    try:
+        standard = os.confstr("CS_PATH") or ""
+    except (ValueError, OSError):
+        standard = ""
+    parts = ["/usr/local/bin", *(standard or "/usr/bin:/bin").split(":")]
+    return ":".join(dict.fromkeys(part for part in parts if part))
+
+
+#: where a deploy finds git (:func:`host_env`)
+HOST_PATH = _host_path()
+
+
 def run_git(
     cwd: Path,
     *args: str,
     env: Mapping[str, str] | None = None,
     timeout: float = 60,
     input: str | None = None,
+    host: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """``git -C cwd args`` with :func:`git_env`; raises OSError / TimeoutExpired as run does.
-    The package's own git calls are not the tests' inputs: the closed world's recording is
-    paused in this thread meanwhile (by construction, not by a list of commands)."""
+    """``git -C cwd args`` with :func:`git_env` (:func:`host_env` when ``host``); raises
+    OSError / TimeoutExpired as run does. The package's own git calls are not the tests'
+    inputs: the closed world's recording is paused in this thread meanwhile (by
+    construction, not by a list of commands)."""
     with _unrecorded():
-        return _run(cwd, args, env, timeout, input)
+        return _run(cwd, args, host_env(env) if host else git_env(env), timeout, input)
 
 
 def _unrecorded() -> contextlib.AbstractContextManager[None]:
@@ -72,12 +102,12 @@ def _unrecorded() -> contextlib.AbstractContextManager[None]:
     return recorder.unrecorded() if recorder is not None else contextlib.nullcontext()
 
 
-def _run(cwd: Path, args: tuple[str, ...], env: Mapping[str, str] | None, timeout: float,
+def _run(cwd: Path, args: tuple[str, ...], env: Mapping[str, str], timeout: float,
          input: str | None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(cwd), *args],
         cwd=cwd,
-        env=git_env(env),
+        env=env,
         capture_output=True,
         text=True,
         encoding="utf-8",

@@ -4,6 +4,7 @@ commit's .gitignore, or written by a version) makes it not match: a fresh checko
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -67,3 +68,30 @@ def test_anything_but_the_commit_s_tree_is_not_reused(
     assert not (folder / "empty").exists()
     (aside,) = [p for p in folder.parent.iterdir() if p.name.startswith(f".{sha}.stale-")]
     assert (aside / planted).exists()  # set aside as it was, never deleted (it may be in use)
+
+
+@pytest.mark.parametrize("how", ["HOME", "XDG_CONFIG_HOME", "PATH"])
+def test_the_caller_s_environment_does_not_choose_git_s_configuration_or_git(
+    repo: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Hostile case 226: a smudge filter in a configuration the caller's HOME or
+    XDG_CONFIG_HOME names, or a `git` first on the caller's PATH, rewrote the release as it
+    was checked out. The release is the commit's bytes."""
+    root, sha = repo
+    evil = tmp_path / "evil"
+    config = "[filter \"x\"]\n\tsmudge = sed s/one/EVIL/\n[core]\n\tattributesFile = " \
+        f"{evil / 'attributes'}\n"
+    (evil / "git").mkdir(parents=True)
+    (evil / "attributes").write_text("* filter=x\n")
+    (evil / ".gitconfig").write_text(config)
+    (evil / "git" / "config").write_text(config)
+    fake = evil / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho planted > /dev/null; exit 1\n")
+    fake.chmod(0o755)
+    value = {"HOME": str(evil), "XDG_CONFIG_HOME": str(evil),
+             "PATH": f"{fake.parent}:{os.environ['PATH']}"}[how]
+    monkeypatch.setenv(how, value)
+    folder = tmp_path / "releases" / sha
+    checkout(root, sha, folder)  # a fake git first on PATH would fail it
+    assert (folder / "helper.py").read_text() == "NAME = 'one'\n"
