@@ -22,7 +22,8 @@ left out by what it is, not by its name:
 
 The top of the repository is a test folder only when the project configures it
 (``run/arrival.py: all_test_folders``), so a checkout's own tools' files at the top (a
-verdict, ``.coverage``, an editor's folder) are not named. No pytest import (it looks at the listed files).
+verdict, ``.coverage``, an editor's folder) are not named. No pytest import (it looks at
+the listed files).
 """
 
 from __future__ import annotations
