@@ -8,9 +8,10 @@ source "$(dirname "$0")/../_preamble.sh"
 # The branch adds a migration; the tracked risk table (base "main", approval from "medium")
 # asks for an approval. Rows: (a) control: no leak (needs_approval); (b) a test leaves
 # PYRAMID_RISK_BASE=HEAD; (c) a test leaves GITHUB_RUN_ID=1234 / GITHUB_RUN_ATTEMPT (a fixture
-# value of a test of CI helpers): the verdict's `run_id` (which `pyramid merge` trusts to tell
-# one CI run's shards from another's) is the test's.
-# Expected: (a), (b) needs_approval; (c) a run_id that is not the test's (the run started outside CI).
+# value of a test of CI helpers, without GITHUB_ACTIONS); (d) a test leaves
+# PYRAMID_RUN_ID=fixture-run: the verdict's `run_id` (which `pyramid merge` trusts to tell one
+# CI run's shards from another's, and the history keys its rows by) is the test's.
+# Expected: (a), (b) needs_approval; (c), (d) a run_id that is not the test's (the run started outside CI).
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
 cat >> pyproject.toml <<'X'
@@ -45,8 +46,16 @@ def test_row():
     os.environ["GITHUB_RUN_ATTEMPT"] = "1"
 X
 rid=$(jget pyramid-verdict.json run_id); echo "   (c) run_id=$rid"
+row d <<'X'
+import os
+
+def test_row():
+    os.environ["PYRAMID_RUN_ID"] = "fixture-run"  # a test of the history report, no monkeypatch
+X
+rid_d=$(jget pyramid-verdict.json run_id); echo "   (d) run_id=$rid_d"
 r=""
 echo "$BROKEN_ROWS" | grep -qw a && { echo "RESULT: VACUOUS (control row a was ready)"; exit; }
 echo "$BROKEN_ROWS" | grep -qw b && r="$r b (ready: the test's PYRAMID_RISK_BASE judged the risk)"
 echo "$rid" | grep -q 1234 && r="$r c (run_id $rid: the test's CI identity)"
+echo "$rid_d" | grep -q fixture-run && r="$r d (run_id $rid_d: the test's PYRAMID_RUN_ID; shards of two CI runs whose tests leak one id merge as one run)"
 [ -n "$r" ] && echo "RESULT: BROKEN (rows$r)" || echo "RESULT: HELD"
