@@ -179,6 +179,13 @@ class VerdictWriter:
         self.near_budget: list[str] = []
         #: the run history (``--pyramid-history``): the verdict carries the flake ledger's standing
         self.ledger_db: Path | None = None
+        #: the environment the run started with: the run's CI identity is read from it, never
+        #: from what a test left in os.environ (hostile case 206)
+        self.environ: dict[str, str] = dict(os.environ)
+        #: the process that configured the session: a fork that escaped its test (a child that
+        #: returned instead of calling os._exit) runs the rest of the session as a copy, and is
+        #: not the run: it writes nothing (hostile case 214)
+        self.pid = os.getpid()
 
     # -- the hooks ----------------------------------------------------------------------------
 
@@ -192,6 +199,8 @@ class VerdictWriter:
     ) -> Generator[None, None, None]:
         # a wrapper: the run stage's sessionfinish has handed over how the run ended
         outcome = yield
+        if os.getpid() != self.pid:  # a forked copy of the session: the run's process writes
+            return outcome
         end = self.config.stash.get(RUN_END_KEY, None)
         if end is None:  # nothing ran (--collect-only, --setup-plan ...): keep the last verdict
             return outcome
@@ -336,6 +345,7 @@ class VerdictWriter:
             pytest_version=pytest.__version__,
             invocation=end.invocation,
             closed_world=code_facts(self._code_seen(), git.toplevel, end.loaded_code),
+            environ=self.environ,
         )
         write_json_atomic(path, partial)
         status = end.exitstatus
@@ -535,7 +545,7 @@ class VerdictWriter:
         verdict["run"]["pytest_exit"] = int(status)
         if end.invocation is not None:
             verdict["run"]["invocation"] = end.invocation
-        identity = run_identity(os.environ)
+        identity = run_identity(self.environ)
         verdict["run_id"] = identity.run_id
         if identity.run_number is not None:
             verdict["run_number"] = identity.run_number
