@@ -10,6 +10,7 @@ never leave an older ``ready`` verdict behind.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
     from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.run.summary import Problem, RunEnd, RunSummary
     from pytest_pyramid.verdict.document import ResultsRef
+
+#: what git names a tree by (SHA-1 or SHA-256)
+_TREE_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 _INCOMPLETE_EXITS = {
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",
@@ -398,7 +402,16 @@ class VerdictWriter:
         from pytest_pyramid.verdict.provenance import tree_now
 
         end_tree = tree_now(start, self.outputs)
-        if end_tree is None or end_tree == start.tree:
+        if end_tree is None or not _TREE_ID.fullmatch(end_tree):
+            # missing evidence is never "unchanged": git gave no tree after the run (a test
+            # left subprocess patched, or broke the repository), so nothing says the tree the
+            # verdict names is the one the tests ended on (hostile case 211)
+            return {
+                "kind": "tree_changed",
+                "message": "the working tree could not be read again after the tests ran "
+                "(git gave no tree id): whether it changed while they ran is unknown",
+            }
+        if end_tree == start.tree:
             return None
         from pytest_pyramid.verdict.provenance import _git
 

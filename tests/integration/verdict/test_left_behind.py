@@ -87,3 +87,31 @@ def test_a_fork_that_escaped_its_test_writes_no_verdict(
     held = json.loads((pytester.path / "after-the-copy.json").read_text())
     # the run's own placeholder (written at its start), not a verdict of the copy's
     assert "not_finished" in {p["kind"] for p in held.get("completeness", [])}, held
+
+
+def test_a_subprocess_a_test_left_patched_does_not_answer_for_git(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict
+) -> None:
+    # hostile case 211: the tree is read again after the tests through git; a test that left
+    # subprocess.run patched answered "no output", and "no tree" was taken for "unchanged"
+    make_project(
+        **{
+            ".gitignore": "pyramid-*\n.pyramid/\n__pycache__/\n",
+            "pkg/version.py": 'VERSION = "1.0"\n',
+            "tests/unit/test_bump.py": """
+                import subprocess
+                from pathlib import Path
+                from unittest import mock
+
+                def test_the_release_tool_bumps_the_version():
+                    Path("pkg/version.py").write_text('VERSION = "1.1"\\n')
+                    done = subprocess.CompletedProcess([], 0, "", "")
+                    mock.patch("subprocess.run", return_value=done).start()  # never stopped
+            """,
+        },
+    )
+    init_repo(pytester.path)
+    pytester.runpytest_subprocess()  # in process, the patch would outlive the inner run
+    data = read_verdict()
+    assert "tree_changed" in {p["kind"] for p in data["completeness"]}
+    assert data["decision"] == "incomplete"
