@@ -381,6 +381,11 @@ def test_e2e_a_clock_the_tests_froze_does_not_judge(
     # in the tests' process; a clock a conftest froze (and never put back) kept an expired
     # entry alive and made a shard's try "later" than its CI re-run
     frozen = 1577836800.0  # 2020-01-01, before the entry's last day
+    import time
+
+    # the inner run is in process: its conftest replaces this process's time.time, which
+    # monkeypatch puts back after the test
+    monkeypatch.setattr(time, "time", time.time)
     project(pytester, EXPIRED_ENTRY, **{
         "tests/conftest.py": f"import time\ntime.time = lambda: {frozen}\n",
         "tests/unit/test_q.py": "def test_known(): assert False\n",
