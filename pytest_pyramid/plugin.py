@@ -661,6 +661,9 @@ def _register_gate_parts(config: pytest.Config, settings: Settings, *, judged: b
             settings, risk_base=_text(option_value(config, "pyramid_diff_base")),
             passes=config.stash.get(SCHEMA_PASSES_KEY, None),
             changes=config.stash.setdefault(CHANGES_KEY, {}),
+            # the environment the run started with (PYRAMID_RISK_BASE ...): the gates judge
+            # after the session, and a test may have left os.environ changed (hostile 206)
+            environ=dict(os.environ),
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None

@@ -97,7 +97,11 @@ class Aggregator:
             self._time(report, stats, test, when)
         if outcome != "passed":  # failures only: the hot path is passes
             self._not_passed(report, test, outcome, when, is_subtest)
-        elif when == "call" and not is_subtest and hasattr(report, "wasxfail"):
+        elif (when == "call" and not is_subtest and hasattr(report, "wasxfail")
+              and test.outcome == "passed"):
+            # a non-strict xfail whose call passed; a subtest that failed before this report
+            # (pytest logs them during the call) already failed the test, and pytest fails
+            # the report too ("contains 1 failed subtest"): hostile case 210 d
             test.outcome = "xpassed"
         if when == "teardown":
             self._test_end(report, stats, test, tier, nodeid)

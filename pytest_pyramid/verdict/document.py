@@ -10,12 +10,13 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pytest_pyramid.durations import utc_now
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.results import TypedDict
 
@@ -155,7 +156,7 @@ class Verdict(TypedDict, total=False):
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return utc_now().replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_created_at(value: str) -> datetime:

@@ -10,6 +10,7 @@ never leave an older ``ready`` verdict behind.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
     from pytest_pyramid.run.shard import ShardSpec
     from pytest_pyramid.run.summary import Problem, RunEnd, RunSummary
     from pytest_pyramid.verdict.document import ResultsRef
+
+#: what git names a tree by (SHA-1 or SHA-256)
+_TREE_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 _INCOMPLETE_EXITS = {
     pytest.ExitCode.INTERRUPTED: "the run was interrupted",
@@ -179,6 +183,13 @@ class VerdictWriter:
         self.near_budget: list[str] = []
         #: the run history (``--pyramid-history``): the verdict carries the flake ledger's standing
         self.ledger_db: Path | None = None
+        #: the environment the run started with: the run's CI identity is read from it, never
+        #: from what a test left in os.environ (hostile case 206)
+        self.environ: dict[str, str] = dict(os.environ)
+        #: the process that configured the session: a fork that escaped its test (a child that
+        #: returned instead of calling os._exit) runs the rest of the session as a copy, and is
+        #: not the run: it writes nothing (hostile case 214)
+        self.pid = os.getpid()
 
     # -- the hooks ----------------------------------------------------------------------------
 
@@ -192,6 +203,8 @@ class VerdictWriter:
     ) -> Generator[None, None, None]:
         # a wrapper: the run stage's sessionfinish has handed over how the run ended
         outcome = yield
+        if os.getpid() != self.pid:  # a forked copy of the session: the run's process writes
+            return outcome
         end = self.config.stash.get(RUN_END_KEY, None)
         if end is None:  # nothing ran (--collect-only, --setup-plan ...): keep the last verdict
             return outcome
@@ -336,6 +349,7 @@ class VerdictWriter:
             pytest_version=pytest.__version__,
             invocation=end.invocation,
             closed_world=code_facts(self._code_seen(), git.toplevel, end.loaded_code),
+            environ=self.environ,
         )
         write_json_atomic(path, partial)
         status = end.exitstatus
@@ -388,7 +402,16 @@ class VerdictWriter:
         from pytest_pyramid.verdict.provenance import tree_now
 
         end_tree = tree_now(start, self.outputs)
-        if end_tree is None or end_tree == start.tree:
+        if end_tree is None or not _TREE_ID.fullmatch(end_tree):
+            # missing evidence is never "unchanged": git gave no tree after the run (a test
+            # left subprocess patched, or broke the repository), so nothing says the tree the
+            # verdict names is the one the tests ended on (hostile case 211)
+            return {
+                "kind": "tree_changed",
+                "message": "the working tree could not be read again after the tests ran "
+                "(git gave no tree id): whether it changed while they ran is unknown",
+            }
+        if end_tree == start.tree:
             return None
         from pytest_pyramid.verdict.provenance import _git
 
@@ -535,7 +558,7 @@ class VerdictWriter:
         verdict["run"]["pytest_exit"] = int(status)
         if end.invocation is not None:
             verdict["run"]["invocation"] = end.invocation
-        identity = run_identity(os.environ)
+        identity = run_identity(self.environ)
         verdict["run_id"] = identity.run_id
         if identity.run_number is not None:
             verdict["run_number"] = identity.run_number

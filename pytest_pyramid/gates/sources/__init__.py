@@ -31,12 +31,12 @@ one finite, fresh number (empty, several series, NaN, infinite, stale, an error,
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_pyramid.config_schema import key_text
+from pytest_pyramid.durations import now as clock
 from pytest_pyramid.durations import parse_duration
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.gates.thresholds import Expression, parse_expression
@@ -251,7 +251,7 @@ def read(metric: Metric, version: str, now: float | None = None, instance: str =
         return Reading(None, f"{metric.source}: the value is {raw.value} (not a finite number)")
     if raw.timestamp is None:
         return Reading(raw.value)
-    age = (time.time() if now is None else now) - raw.timestamp
+    age = (clock() if now is None else now) - raw.timestamp
     if age > metric.max_age_s:
         return Reading(None, f"{metric.source}: the value is {age:.0f}s old "
                              f"(max_age {metric.max_age_s:.0f}s)", age)

@@ -336,15 +336,19 @@ def test_e2e_bad_config_is_a_usage_error(pytester: pytest.Pytester) -> None:
                                  "'p95 << 500': expected*"])
 
 
+#: an entry whose last day was 2020-01-31
+EXPIRED_ENTRY = """
+    [[tool.pyramid.quarantine]]
+    test = "tests/unit/test_q.py::test_known"
+    owner = "alice"
+    expires = 2020-01-31
+    reason = "sandbox times out"
+"""
+
+
 def test_e2e_flaky_with_rerunfailures_and_expired_quarantine(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_rerunfailures")
-    project(pytester, """
-        [[tool.pyramid.quarantine]]
-        test = "tests/unit/test_q.py::test_known"
-        owner = "alice"
-        expires = 2020-01-31
-        reason = "sandbox times out"
-    """, **{
+    project(pytester, EXPIRED_ENTRY, **{
         "tests/unit/test_flaky.py": """
             from pathlib import Path
 
@@ -368,6 +372,35 @@ def test_e2e_flaky_with_rerunfailures_and_expired_quarantine(pytester: pytest.Py
         quarantine["message"]
     )
     assert data["decision"] == "blocked"
+
+
+def test_e2e_a_clock_the_tests_froze_does_not_judge(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hostile cases 200 and 215: the gates and a shard's partial writer run after the session
+    # in the tests' process; a clock a conftest froze (and never put back) kept an expired
+    # entry alive and made a shard's try "later" than its CI re-run
+    frozen = 1577836800.0  # 2020-01-01, before the entry's last day
+    import time
+
+    # the inner run is in process: its conftest replaces this process's time.time, which
+    # monkeypatch puts back after the test
+    monkeypatch.setattr(time, "time", time.time)
+    project(pytester, EXPIRED_ENTRY, **{
+        "tests/conftest.py": f"import time\ntime.time = lambda: {frozen}\n",
+        "tests/unit/test_q.py": "def test_known(): assert False\n",
+        "tests/unit/test_a.py": f"import time\ndef test_a(): assert time.time() == {frozen!r}\n",
+    })
+    pytester.runpytest()
+    data = verdict(pytester)
+    quarantine = gate(data, "tests.quarantine")
+    assert (quarantine["status"], data["decision"]) == ("fail", "blocked")
+    assert "expired 2020-01-31" in quarantine["message"]
+    assert data["created_at"] > "2021"
+    monkeypatch.setenv("PYRAMID_RUN_ID", "run-clock")
+    pytester.runpytest("--pyramid-shard=1/2")
+    partial = json.loads((pytester.path / "pyramid-partial-1-of-2.json").read_text())
+    assert partial["attempt"]["finished"] > frozen + 86400 * 365
 
 
 def test_e2e_static_gates_with_security_tier(pytester: pytest.Pytester) -> None:

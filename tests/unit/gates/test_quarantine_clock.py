@@ -74,3 +74,17 @@ def test_no_module_reads_the_machines_date() -> None:
     found = [str(p.relative_to(package)) for p in sorted(package.rglob("*.py"))
              if "date.today()" in p.read_text(encoding="utf-8")]
     assert found == []
+
+
+def test_a_time_time_a_test_replaced_is_not_the_judgements_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # hostile cases 200, 215: the gates and a shard's partial writer run after the session in
+    # the tests' process; the judgement's clock was bound before any test could replace it
+    from pytest_pyramid.durations import now, utc_now
+
+    monkeypatch.setattr(time, "time", lambda: 0.0)
+    assert time.time() == 0.0
+    assert utc_today().year > 1970
+    assert now() > 0.0
+    assert utc_now().year > 1970

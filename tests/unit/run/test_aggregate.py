@@ -97,6 +97,23 @@ def test_failed_subtests_fail_their_test_once_and_do_not_add_time() -> None:
     assert stats.wall_time_s == 3.0
 
 
+@pytest.mark.parametrize("wasxfail", [False, True])
+def test_a_failed_subtest_fails_its_test_whatever_the_call_report_after_it_says(
+    wasxfail: bool,
+) -> None:
+    # pytest logs a test's subtest reports during its call, before the call's own report; in
+    # a non-strict xfail that report passes marked wasxfail, and pytest fails it ("contains 1
+    # failed subtest"): counted as xpassed, the failure vanished (hostile case 210 d)
+    run = RunSummary(tiers={"unit": TierStats("unit", selected=True)}, selected_tiers=("unit",))
+    agg = Aggregator(run)
+    agg.add_report(report("setup", "passed"), "unit")
+    agg.add_report(report("call", "failed", subtest=True), "unit")
+    agg.add_report(report("call", "passed", wasxfail=wasxfail), "unit")
+    agg.add_report(report("teardown", "passed"), "unit")
+    stats = agg.finish().tiers["unit"]
+    assert (stats.failed, stats.xpassed, stats.passed) == (1, 0, 0)
+
+
 def test_reruns_are_counted_and_flaky() -> None:
     run = fold([OK, ("call", "rerun"), OK, ("call", "passed"), END])
     assert [(t.nodeid, t.reruns) for t in run.flaky_tests] == [("t.py::x", 1)]
