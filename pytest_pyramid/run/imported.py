@@ -632,7 +632,8 @@ class ImportRecorder:
                 self.seen.unverifiable, named=tokens, reading=reading)
             # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
             git_reads.record(words, where or os.getcwd(), env,
-                             os.path.realpath(self.scope.roots[0]), self.seen.unverifiable)
+                             os.path.realpath(self.scope.roots[0]), self.seen.unverifiable,
+                             reading.top)
             self._unrecorded_python(reading)
         finally:
             self._local.quiet = False

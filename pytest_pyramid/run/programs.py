@@ -146,7 +146,7 @@ class Start(NamedTuple):
     kind: str | None
     name: str
     words: list[str]
-    env: dict[str, str]
+    env: Environment
 
 
 class _Known(NamedTuple):
@@ -162,15 +162,54 @@ _KNOWN: list[_Known] = []
 _DIGESTS: dict[tuple[int, int, int, int], str] = {}
 
 
-def environment(env: Mapping[Any, Any] | None) -> dict[str, str]:
-    """The environment a child gets as text (``None``: this process's own; ``os.exec``'s
-    may be bytes)."""
-    source: Mapping[Any, Any] = os.environ if env is None else env
-    return {os.fsdecode(k): os.fsdecode(v) for k, v in source.items()
-            if isinstance(k, (str, bytes)) and isinstance(v, (str, bytes))}
+class Environment:
+    """The environment a child gets, read lazily from the mapping it starts with (a process
+    start's own, ``os.environ``, or ``os.exec``'s with bytes), with the changes wrappers and
+    command strings make (``env -i``, ``-u NAME``, ``NAME=VALUE``, ``unset``): a start reads
+    two or three variables of it, so nothing is copied."""
+
+    __slots__ = ("_base", "_changed", "_cleared")
+
+    def __init__(self, base: Mapping[Any, Any]) -> None:
+        self._base = base
+        self._changed: dict[str, str | None] = {}
+        self._cleared = False
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        if key in self._changed:
+            value = self._changed[key]
+            return default if value is None else value
+        if self._cleared:
+            return default
+        found = self._base.get(key)
+        if found is None and not isinstance(self._base, type(os.environ)):
+            found = self._base.get(os.fsencode(key))  # os.execve's bytes environment
+        return os.fsdecode(found) if isinstance(found, (str, bytes)) else default
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._changed[key] = value
+
+    def pop(self, key: str) -> None:
+        self._changed[key] = None
+
+    def clear(self) -> None:
+        self._changed.clear()
+        self._cleared = True
+
+    def copy(self) -> Environment:
+        other = Environment(self._base)
+        other._changed, other._cleared = dict(self._changed), self._cleared
+        return other
 
 
-def which(word: str, env: Mapping[str, str], cwd: str) -> str | None:
+def environment(env: Mapping[Any, Any] | Environment | None) -> Environment:
+    """The environment a child gets (``None``: this process's own)."""
+    if isinstance(env, Environment):
+        return env
+    return Environment(os.environ if env is None else env)
+
+
+def which(word: str, env: Environment, cwd: str) -> str | None:
     """The file ``word`` starts, as ``execvpe`` finds it: a word with a ``/`` from ``cwd``,
     another through the ``PATH`` the child gets; None when nothing runs."""
     if not word:
@@ -178,7 +217,7 @@ def which(word: str, env: Mapping[str, str], cwd: str) -> str | None:
     if "/" in word:
         path = os.path.join(cwd, word)
         return path if _runnable(path) else None
-    for folder in env.get("PATH", os.defpath).split(os.pathsep):
+    for folder in (env.get("PATH") or os.defpath).split(os.pathsep):
         path = os.path.join(cwd, folder or ".", word)
         if _runnable(path):
             return path
@@ -189,11 +228,11 @@ def _runnable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def started(words: Sequence[str], env: Mapping[str, str], cwd: str) -> Start | None:
+def started(words: Sequence[str], env: Environment, cwd: str) -> Start | None:
     """The program a start of ``words`` runs (through wrappers, ``#!`` lines and unknown
     programs: the module's rules), or None when it runs none (``command -v sh``, no words).
     A command string's words stop at its first operator."""
-    words, env = list(words), dict(env)
+    words, env = list(words), env.copy()
     at = hops = 0
     while at < len(words) and hops < MAX_HOPS and not _operator(words[at]):
         hops += 1
@@ -221,7 +260,7 @@ def started(words: Sequence[str], env: Mapping[str, str], cwd: str) -> Start | N
     return None
 
 
-def _later_program(words: Sequence[str], at: int, env: Mapping[str, str], cwd: str
+def _later_program(words: Sequence[str], at: int, env: Environment, cwd: str
                    ) -> int | None:
     """Where the first later word that resolves to a program stands (what an unknown
     wrapper runs), before the command's end."""
@@ -236,7 +275,7 @@ def _later_program(words: Sequence[str], at: int, env: Mapping[str, str], cwd: s
     return None
 
 
-def identify(word: str, env: Mapping[str, str], cwd: str) -> tuple[str | None, str, list[str]]:
+def identify(word: str, env: Environment, cwd: str) -> tuple[str | None, str, list[str]]:
     """What ``word`` starts: (``SHELL``/``PYTHON``/``GIT``, ``"wrapper"``, ``"not
     running"``, ``"script"`` with its ``#!`` line's words and its path, or None), its
     name, and those words."""
@@ -376,12 +415,12 @@ def _operator(word: str) -> bool:
     return bool(word) and set(word) <= _OPERATOR_CHARS
 
 
-def _skip(words: Sequence[str], at: int, grammar: Grammar, env: dict[str, str], cwd: str
-          ) -> tuple[int, dict[str, str], str, list[str] | None, str | None] | None:
+def _skip(words: Sequence[str], at: int, grammar: Grammar, env: Environment, cwd: str
+          ) -> tuple[int, Environment, str, list[str] | None, str | None] | None:
     """A wrapper's options and positional words from ``at``, read by its grammar: where its
     program stands, the environment and folder it gets, an ``env -S`` string's words or a
     ``flock -c`` command string; None when it runs no program."""
-    env = dict(env)
+    env = env.copy()
     positional = grammar.positional
     while at < len(words) and not _operator(words[at]):
         word = words[at]
@@ -409,7 +448,7 @@ def _skip(words: Sequence[str], at: int, grammar: Grammar, env: dict[str, str], 
             if option in grammar.clears:
                 env.clear()
             elif option in grammar.unsets:
-                env.pop(value, None)
+                env.pop(value)
             elif option in grammar.chdir:
                 cwd = os.path.join(cwd, value)
             elif option in grammar.splits:

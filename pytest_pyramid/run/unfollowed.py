@@ -112,18 +112,20 @@ class Reading(NamedTuple):
     scripts: list[str]
     #: the Python interpreters it starts, each with the environment it gets
     pythons: list[programs.Start]
+    #: the program the start itself runs (None: none, or a command string)
+    top: programs.Start | None = None
 
 
 class _Walk(NamedTuple):
     """Where a reading stands: the environment and folder of the commands it reads, how
     deep in command strings, and the Python interpreters found so far."""
 
-    env: dict[str, str]
+    env: programs.Environment
     cwd: str
     depth: int
     pythons: list[programs.Start]
 
-    def inner(self, env: dict[str, str]) -> _Walk:
+    def inner(self, env: programs.Environment) -> _Walk:
         return _Walk(env, self.cwd, self.depth + 1, self.pythons)
 
 
@@ -137,7 +139,8 @@ def read_start(words: Sequence[str], environ: Mapping[Any, Any] | None = None,
     walk = _Walk(programs.environment(environ), cwd or os.getcwd(), 0, [])
     if command:
         return Reading(_command_scripts(" ".join(words), walk), walk.pythons)
-    return Reading(_argv_scripts(words, walk), walk.pythons)
+    top = programs.started(words, walk.env, walk.cwd)
+    return Reading(_argv_scripts(words, top, walk), walk.pythons, top)
 
 
 def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any] | None, variable: str,
@@ -188,8 +191,9 @@ def shell_scripts(words: Sequence[str], *, command: bool = False,
     return read_start(words, environ, cwd, command=command).scripts
 
 
-def _argv_scripts(words: Sequence[str], walk: _Walk) -> list[str]:
-    found = _program(programs.started(words, walk.env, walk.cwd), walk)
+def _argv_scripts(words: Sequence[str], top: programs.Start | None, walk: _Walk
+                  ) -> list[str]:
+    found = _program(top, walk)
     aside = _Walk(walk.env, walk.cwd, walk.depth + 1, [])  # not started: no interpreters
     at = 0
     while at < len(words):
@@ -287,7 +291,7 @@ def _command_scripts(text: str, walk: _Walk) -> list[str]:
         words = list(lexer)
     except ValueError:
         words = text.split()
-    env = dict(walk.env)
+    env = walk.env.copy()
     found: list[str] = []
     start = True
     at = 0
@@ -335,7 +339,7 @@ def _command_end(words: Sequence[str], at: int) -> int:
     return at
 
 
-def _environment_builtin(words: Sequence[str], env: dict[str, str]) -> None:
+def _environment_builtin(words: Sequence[str], env: programs.Environment) -> None:
     """``unset NAME ...`` and ``export -n NAME`` drop variables from the environment of
     the commands after them; ``export NAME=VALUE`` sets one."""
     drop = words[0] == "unset" or "-n" in words[1:]
@@ -346,7 +350,7 @@ def _environment_builtin(words: Sequence[str], env: dict[str, str]) -> None:
         if eq and not drop:
             env[name] = value
         elif drop:
-            env.pop(name, None)
+            env.pop(name)
 
 
 def started_words(texts: Sequence[str | None]) -> list[str]:
