@@ -89,6 +89,9 @@ class Grammar(NamedTuple):
     chdir: frozenset[str] = frozenset()
     #: ``NAME=VALUE`` words set the environment (``env``)
     assigns: bool = False
+    #: it appends words read from its input to the program's (``xargs``): a shell's script
+    #: or its command string's values come from the input
+    from_input: bool = False
 
 
 def _f(words: str) -> frozenset[str]:
@@ -113,7 +116,8 @@ WRAPPERS: Mapping[str, Grammar] = {
     "chrt": Grammar(valued=_f("-T --sched-runtime -P --sched-period -D --sched-deadline"),
                     positional=1, no_program=_f("-p --pid -m --max")),
     "xargs": Grammar(valued=_f("-a --arg-file -d --delimiter -E -I -L -n --max-args -P "
-                               "--max-procs -s --max-chars --process-slot-var")),
+                               "--max-procs -s --max-chars --process-slot-var"),
+                     from_input=True),
     "flock": Grammar(valued=_f("-w --timeout --wait -E --conflict-exit-code"), positional=1,
                      command=_f("-c --command")),
     "busybox": Grammar(),
@@ -147,6 +151,8 @@ class Start(NamedTuple):
     name: str
     words: list[str]
     env: Environment
+    #: a wrapper before it appends words from its input (``xargs sh -c``)
+    from_input: bool = False
 
 
 class _Known(NamedTuple):
@@ -234,22 +240,25 @@ def started(words: Sequence[str], env: Environment, cwd: str) -> Start | None:
     A command string's words stop at its first operator."""
     words, env = list(words), env.copy()
     at = hops = 0
+    from_input = False
     while at < len(words) and hops < MAX_HOPS and not _operator(words[at]):
         hops += 1
         word = words[at]
         kind, name, extra = identify(word, env, cwd)
         if kind == "wrapper":
-            skipped = _skip(words, at + 1, WRAPPERS.get(name, Grammar()), env, cwd)
+            grammar = WRAPPERS.get(name, Grammar())
+            from_input = from_input or grammar.from_input
+            skipped = _skip(words, at + 1, grammar, env, cwd)
             if skipped is None:
                 return None
             at, env, cwd, split, command = skipped
             if split is not None:  # env -S STRING: its words take the option's place
                 words, at = [word, *split, *words[at:]], 0
             elif command is not None:  # flock -c COMMAND: run by sh -c
-                return Start(SHELL, "sh", ["sh", "-c", command], env)
+                return Start(SHELL, "sh", ["sh", "-c", command], env, from_input)
             continue
         if kind in (SHELL, PYTHON, GIT):
-            return Start(kind, name, words[at:], env)
+            return Start(kind, name, words[at:], env, from_input)
         if kind == "script":  # the kernel starts its #! line's interpreter on the file
             words, at = [*extra, *words[at + 1:]], 0
             continue

@@ -215,8 +215,10 @@ def _program(start: programs.Start | None, walk: _Walk, *, command: bool = False
         walk.pythons.append(start)
     if start.kind != SHELL:
         return []
-    return _shell_arguments(start.words, 1, walk.inner(start.env), command=command,
-                            shell=start.name)[0]
+    found = _shell_arguments(start.words, 1, walk.inner(start.env), command=command,
+                             shell=start.name)[0]
+    # behind xargs its script, or its command string's words (-I {}), come from the input
+    return [*found, stdin_key(start.name)] if start.from_input else found
 
 
 def _shell_arguments(words: Sequence[str], at: int, walk: _Walk, *, command: bool = False,
@@ -248,7 +250,7 @@ def _shell_arguments(words: Sequence[str], at: int, walk: _Walk, *, command: boo
     if inline:  # -c COMMAND: the shell's own command string, read as the shell reads it
         return (_command_scripts(words[at], walk), at + 1) if at < len(words) else ([], at)
     if command and at < len(words) and set(words[at]) <= _OPERATOR_CHARS:
-        return _redirected(words, at, shell)
+        return _redirected(words, at, shell, walk)
     if stdin or at >= len(words) or words[at] == "-":
         return [stdin_key(shell)], at + (at < len(words) and words[at] == "-")
     return [_script_or_stream(words[at], shell)], at + 1
@@ -260,14 +262,18 @@ def _script_or_stream(word: str, shell: str) -> str:
     return stdin_key(shell) if word.startswith(_STREAM_PREFIXES) else word
 
 
-def _redirected(words: Sequence[str], at: int, shell: str) -> tuple[list[str], int]:
+def _redirected(words: Sequence[str], at: int, shell: str, walk: _Walk
+                ) -> tuple[list[str], int]:
     """A shell of a command string whose words end at an operator: ``sh < FILE`` runs FILE
-    as its script, a here-document (``<<``) the string's own next lines (read as commands
-    already); any other ends the command, the shell reading what is piped in."""
+    as its script, a here-string (``<<<``) its word (a computed one is code no file holds),
+    a here-document (``<<``) the string's own next lines (read as commands already); any
+    other ends the command, the shell reading what is piped in."""
     while at < len(words) and set(words[at]) <= _OPERATOR_CHARS:
         word = words[at]
         if word == "<" and at + 1 < len(words):
             return [words[at + 1]], at + 2
+        if word == "<<<":
+            return _computed_or_read(words[at + 1] if at + 1 < len(words) else "", walk), at + 2
         if word.startswith("<<"):
             return [], at + 2
         if not (set(word) <= set("<>&") and word not in ("&", "&&")):
@@ -303,6 +309,9 @@ def _command_scripts(text: str, walk: _Walk) -> list[str]:
             at += 2 if redirect else 1
             start = start or not redirect
             continue
+        if word.startswith("`"):  # a command substitution starts a command of its own
+            words[at], start = word.lstrip("`"), True
+            continue
         if start and "=" in word and not word.startswith("="):  # NAME=VALUE before a command
             name, _, value = word.partition("=")
             env[name] = value
@@ -314,9 +323,7 @@ def _command_scripts(text: str, walk: _Walk) -> list[str]:
             # eval runs a string: one computed at run time (``eval "$(cat)"``) is code no
             # file names (hostile case 193 e); a literal one is read as a command string
             end = _command_end(words, at + 1)
-            rest = " ".join(words[at + 1:end])
-            found += ([stdin_key("sh")] if "$" in rest or "`" in rest
-                      else _command_scripts(rest, walk.inner(env)))
+            found += _computed_or_read(" ".join(words[at + 1:end]), walk.inner(env))
             at, start = end, False
             continue
         elif start and word in ("unset", "export"):
@@ -331,6 +338,15 @@ def _command_scripts(text: str, walk: _Walk) -> list[str]:
         start = False
         at += 1
     return found
+
+
+def _computed_or_read(text: str, walk: _Walk) -> list[str]:
+    """Code a shell runs from a string (``eval``, a here-string): one computed at run time
+    (``eval "$(cat)"``, ``sh <<< "$(cat)"``) is code no file names (hostile case 193 e); a
+    literal one is read as a command string."""
+    if "$" in text or "`" in text:
+        return [stdin_key("sh")]
+    return _command_scripts(text, walk)
 
 
 def _command_end(words: Sequence[str], at: int) -> int:

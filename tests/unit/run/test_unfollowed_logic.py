@@ -128,6 +128,7 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
     ("sh\n", ["sh <stdin>"]),
     ("eval `cat`; ./run.sh", ["sh <stdin>", "./run.sh"]),  # hostile case 193
     ("source /dev/fd/0", ["sh <stdin>"]),
+    ("bash <<< './run.sh --fast'", ["./run.sh"]),  # a literal here-string: read as commands
 ])
 def test_a_command_string_is_read_as_the_shell_reads_it(command: str, scripts: list[str]) -> None:
     assert shell_scripts([command], command=True) == scripts
@@ -220,6 +221,9 @@ PROGRAM_ROWS = [
     (["sh", "-c", "timeout 10 {sh} -s"], RUN, "stdin"),
     (["bash", "-c", "exec -a foo sh -s"], RUN, "stdin"),
     (["sh", "-c", "sh -c 'nice -n 5 bash -s'"], RUN, "stdin"),
+    (["sh", "-c", "echo `sh -s`"], RUN, "stdin"),  # a command substitution's own command
+    (["bash", "-c", 'sh <<< "$(cat)"'], RUN, "stdin"),  # a computed here-string
+    (["xargs", "-I{{}}", "sh", "-c", "{{}}"], RUN, "stdin"),  # the command string is the input
     # Python interpreters under other names, behind wrappers, in command strings
     (["{py}", "-c", "x"], {"PATH": "/bin"}, "python"),
     (["{link}", "x.py"], {"PATH": "/bin"}, "python"),
