@@ -23,6 +23,11 @@ same allow-list it is an unverifiable entry too, keyed by what ran, not by a pat
 is, :func:`placed`), and vouched for the same way: ``allow_options = ["process sh <stdin>"]``.
 When a command string feeds the shell a file (``sh < x``), that file is its script.
 
+Shells and Python interpreters are known by what they are, not by their names
+(``run/programs.py``: a copy of ``/bin/sh`` called ``x``, ``nice -n 5 python``, ``env -S``);
+command strings are read recursively, each command with the environment the string gives it
+(``sh -c "env -i python x.py"``: :func:`read_start`).
+
 What stays unseen, and is documented so (docs/verdict.md): what a Python child process
 imports or opens (its script and module arguments are hashed, its own imports are not,
 unless it runs this plugin itself), and what a program from outside the repository (``git``,
