@@ -420,6 +420,56 @@ def _etc_shells() -> list[str]:
         return []
 
 
+def loads_recorder(start: Start, cwd: str) -> bool:
+    """Whether a started Python interpreter runs the distribution's ``.pth`` line, which
+    follows the run: site is on (no ``-S``) and the environment it starts in has the line -
+    a virtual environment's (its ``pyvenv.cfg`` beside or above the started file, as Python
+    finds it) or the interpreter's own installation's (a host Python, a copy, where this
+    distribution is not installed: its children are not followed). True when nothing runs
+    (no such file: the start fails)."""
+    path = which(start.words[0], start.env, cwd) if start.words else None
+    if path is None:
+        return True
+    if _no_site(start.words[1:]):
+        return False
+    for folder in (os.path.dirname(path), os.path.dirname(os.path.dirname(path))):
+        if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
+            return _has_line(folder)
+    return _has_line(os.path.dirname(os.path.dirname(os.path.realpath(path))))
+
+
+#: the line the distribution ships at the top of site-packages (setup.py: PTH)
+RECORD_PTH = "pytest_pyramid_record.pth"
+
+
+def _has_line(prefix: str) -> bool:
+    import glob
+
+    return any(glob.glob(os.path.join(glob.escape(prefix), pattern, RECORD_PTH))
+               for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages",
+                               "local/lib/python3*/dist-packages"))
+
+
+def _no_site(args: Sequence[str]) -> bool:
+    """Whether an interpreter's options (before its script, ``-c`` or ``-m``) hold ``-S``."""
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+            continue
+        if word == "--" or not word.startswith("-") or word == "-":
+            return False
+        for index, char in enumerate(word[1:], 1):
+            if char == "S":
+                return True
+            if char in "cm":  # the script's own arguments follow
+                return False
+            if char in "WX":  # the rest of the word, or the next word, is its value
+                skip = index == len(word) - 1
+                break
+    return False
+
+
 def _operator(word: str) -> bool:
     return bool(word) and set(word) <= _OPERATOR_CHARS
 

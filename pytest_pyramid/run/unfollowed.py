@@ -162,7 +162,8 @@ def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any] | None, v
         reading = read_start(words, environ, cwd, command=command)
     kept = set(values)
     for start in reading.pythons:
-        if start.env.get(variable) not in kept:
+        if (start.env.get(variable) not in kept
+                or not programs.loads_recorder(start, cwd or os.getcwd())):
             return f"{start.name} {UNRECORDED}"
     return None
 
@@ -170,8 +171,10 @@ def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any] | None, v
 def unrecorded_reason(key: str, variable: str) -> str:
     """Why :func:`unrecorded_python`'s entry is unverifiable, and how to vouch for it."""
     return (f"{REASON} (a Python interpreter started without the run's recorder: its "
-            f"environment drops or replaces {variable}, so what it opens is not followed); "
-            f"the tracked allow_options = [\"process {key}\"] vouches for it")
+            f"environment drops or replaces {variable}, or it runs without site (-S) or "
+            "from an installation where pytest-pyramid is not installed, so what it opens "
+            f"is not followed); the tracked allow_options = [\"process {key}\"] vouches "
+            "for it")
 
 
 def placed(key: str, place: Callable[[str], str]) -> str:

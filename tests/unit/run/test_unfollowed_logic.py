@@ -227,7 +227,15 @@ PROGRAM_ROWS = [
     # Python interpreters under other names, behind wrappers, in command strings
     (["{py}", "-c", "x"], {"PATH": "/bin"}, "python"),
     (["{link}", "x.py"], {"PATH": "/bin"}, "python"),
-    (["{link}", "x.py"], RUN, None),
+    (["{exe}", "x.py"], RUN, None),  # this run's own interpreter, with the run's variable
+    # with the variable, but not running the line: a link or copy outside this environment
+    # (no pyvenv.cfg beside it: the base installation, where pytest-pyramid is not
+    # installed), or without site
+    (["{link}", "x.py"], RUN, "python"),
+    (["{py}", "x.py"], RUN, "python"),
+    (["{exe}", "-S", "x.py"], RUN, "python"),
+    (["{exe}", "-X", "dev", "-Sc", "x"], RUN, "python"),
+    (["{exe}", "-c", "x", "-S"], RUN, None),  # -S is the script's argument here
     (["nice", "-n", "5", "python3", "x.py"], {"PATH": "/usr/bin:/bin"}, "python3"),
     (["env", "-S", "python3 -c x"], {"PATH": "/usr/bin:/bin"}, "python3"),
     (["env", "-S", "-i python3 -c x"], RUN, "python3"),
@@ -235,7 +243,7 @@ PROGRAM_ROWS = [
     (["sh", "-c", "unset PYRAMID_RECORD_SPOOL; python3 x.py"], RUN, "python3"),
     (["sh", "-c", "PYRAMID_RECORD_SPOOL= {link} x.py"], RUN, "python"),
     (["sh", "-c", "exec -c python3 x.py"], RUN, "python3"),  # exec -c: an empty environment
-    (["sh", "-c", "cd x && python3 x.py"], RUN, None),  # the run's variable kept: followed
+    (["sh", "-c", "cd x && {exe} x.py"], RUN, None),  # the run's variable kept: followed
 ]
 
 
@@ -249,7 +257,7 @@ def copies(tmp_path: Path) -> dict[str, str]:
     shutil.copy(sys.executable, tmp_path / "tool")
     (tmp_path / "runner").symlink_to(sys.executable)
     return {"sh": str(tmp_path / "x"), "py": str(tmp_path / "tool"),
-            "link": str(tmp_path / "runner")}
+            "link": str(tmp_path / "runner"), "exe": sys.executable}
 
 
 @pytest.mark.parametrize(("words", "environ", "named"), PROGRAM_ROWS)
