@@ -14,7 +14,9 @@ source "$(dirname "$0")/../_preamble.sh"
 # (p) sh -c "unset PYRAMID_RECORD_SPOOL; runner tests/reader.py";
 # (q) sh -c "timeout 10 COPY -s"; (r) chrt -o 0 sh; (s) sh -c "echo `sh -s`" (a command
 # substitution); (t) bash -c 'sh <<< "$(cat)"' (a computed here-string); (u) xargs -I{} sh -c {}
-# (the command string is the input line).
+# (the command string is the input line); (v) sys.executable -S (no site: the .pth line does
+# not run); (w) the host's /usr/bin/python3, where pytest-pyramid is not installed, with the
+# run's variable.
 # Expected: no row `ready`.
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ngolden/\n' >> .gitignore
@@ -56,6 +58,8 @@ srow r '["chrt", "-o", "0", "sh"]'
 srow s '["sh", "-c", "echo `sh -s`"]'
 srow t '["bash", "-c", "sh <<< \"$(cat)\""]'
 srow u '["xargs", "-I{}", "sh", "-c", "{}"]'
+srow v '[sys.executable, "-S", "tests/reader.py"]'
+[ -x /usr/bin/python3 ] && srow w '["/usr/bin/python3", "tests/reader.py"]'
 B=$(echo "$BROKEN_ROWS" | sed 's/ a//; s/ z//')
 if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (control row a was ready)"
 elif ! echo "$BROKEN_ROWS" | grep -qw z; then echo "RESULT: VACUOUS (control row z was not ready)"
