@@ -328,7 +328,8 @@ def _commands(argv: Sequence[str], env: programs.Environment, cwd: str, depth: i
     return [list(argv)]
 
 
-def record(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None, root: str,
+def record(argv: Sequence[str], cwd: str,
+           env: Mapping[str, str] | programs.Environment | None, root: str,
            unverifiable: dict[str, str], top: programs.Start | None = None) -> None:
     """Name what a git command on the repository at ``root`` reads beyond HEAD, as an
     unverifiable entry of the closed world (under ``.git``: raw facts a shard carries).

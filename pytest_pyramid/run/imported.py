@@ -57,7 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import early, git_reads, unfollowed
+from pytest_pyramid.run import early, git_reads, programs, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -623,15 +623,15 @@ class ImportRecorder:
             # it starts with (None: this process's): hostile case 173; its programs known by
             # what they are, not their names (run/programs.py)
             env_at = _ENV_AT.get(event)
-            env = args[env_at] if env_at is not None else None
+            environ = programs.environment(args[env_at] if env_at is not None else None)
             words = unfollowed.started_words(texts)
-            reading = unfollowed.read_start(words, env, where or os.getcwd(),
+            reading = unfollowed.read_start(words, environ, where or os.getcwd(),
                                             command=event == "os.system")
             unfollowed.record(words, lambda t: self.scope.real(
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
                 self.seen.unverifiable, named=tokens, reading=reading)
             # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
-            git_reads.record(words, where or os.getcwd(), env,
+            git_reads.record(words, where or os.getcwd(), environ,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable,
                              reading.top)
             self._unrecorded_python(reading)

@@ -174,12 +174,15 @@ class Environment:
     command strings make (``env -i``, ``-u NAME``, ``NAME=VALUE``, ``unset``): a start reads
     two or three variables of it, so nothing is copied."""
 
-    __slots__ = ("_base", "_changed", "_cleared")
+    __slots__ = ("_base", "_changed", "_cleared", "found")
 
     def __init__(self, base: Mapping[Any, Any]) -> None:
         self._base = base
         self._changed: dict[str, str | None] = {}
         self._cleared = False
+        #: what words resolved to while this one start is read (shared by its copies: the
+        #: files do not change within the audit event)
+        self.found: dict[tuple[str, str, str | None], str | None] = {}
 
     def get(self, key: str, default: str | None = None) -> str | None:
         if key in self._changed:
@@ -205,6 +208,7 @@ class Environment:
     def copy(self) -> Environment:
         other = Environment(self._base)
         other._changed, other._cleared = dict(self._changed), self._cleared
+        other.found = self.found
         return other
 
 
@@ -220,13 +224,20 @@ def which(word: str, env: Environment, cwd: str) -> str | None:
     another through the ``PATH`` the child gets; None when nothing runs."""
     if not word:
         return None
+    key = (word, cwd, None if "/" in word else env.get("PATH"))
+    if key not in env.found:
+        env.found[key] = _which(word, key[2], cwd)
+    return env.found[key]
+
+
+def _which(word: str, path: str | None, cwd: str) -> str | None:
     if "/" in word:
-        path = os.path.join(cwd, word)
-        return path if _runnable(path) else None
-    for folder in (env.get("PATH") or os.defpath).split(os.pathsep):
-        path = os.path.join(cwd, folder or ".", word)
-        if _runnable(path):
-            return path
+        found = os.path.join(cwd, word)
+        return found if _runnable(found) else None
+    for folder in (path or os.defpath).split(os.pathsep):
+        found = os.path.join(cwd, folder or ".", word)
+        if _runnable(found):
+            return found
     return None
 
 

@@ -134,7 +134,8 @@ class _Walk(NamedTuple):
         return _Walk(env, self.cwd, self.depth + 1, self.pythons)
 
 
-def read_start(words: Sequence[str], environ: Mapping[Any, Any] | None = None,
+def read_start(words: Sequence[str],
+               environ: Mapping[Any, Any] | programs.Environment | None = None,
                cwd: str | None = None, *, command: bool = False) -> Reading:
     """What a process start runs, found by what its programs are (``run/programs.py``:
     the file a word resolves to, wrappers by their grammar), through shells' command strings
