@@ -39,7 +39,8 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from pytest_pyramid.run.unfollowed import is_shell
+from pytest_pyramid.run import programs
+from pytest_pyramid.run.programs import GIT, SHELL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -295,46 +296,64 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def commands(argv: Sequence[str]) -> list[list[str]]:
+def commands(argv: Sequence[str], env: Mapping[str, str] | None = None,
+             cwd: str | None = None) -> list[list[str]]:
     """The command lines a process start runs: its own, or each simple command of a shell's
-    ``-c`` string or of ``os.system``'s one string (split at ``;``, ``&``, ``|``, new lines,
-    brackets and backticks, so a command substitution is a command of its own; quoting as
-    the shell reads it)."""
+    ``-c`` string (the shell known by what it is, behind wrappers: ``run/programs.py``; the
+    string's own shells read in turn) or of ``os.system``'s one string (split at ``;``,
+    ``&``, ``|``, new lines, brackets and backticks, so a command substitution is a command
+    of its own; quoting as the shell reads it)."""
+    return _commands(argv, programs.environment(env), cwd or os.getcwd(), 0)
+
+
+def _commands(argv: Sequence[str], env: programs.Environment, cwd: str, depth: int,
+              top: programs.Start | None = None) -> list[list[str]]:
     import shlex
 
-    shell = len(argv) > 2 and is_shell(argv[0]) and "-c" in argv[1:-1]
-    if shell or (len(argv) == 1 and " " in argv[0]):
-        script = argv[argv.index("-c", 1) + 1] if shell else argv[0]
+    start = (top if top is not None else programs.started(argv, env, cwd)
+             if depth < programs.MAX_DEPTH else None)
+    words = start.words if start is not None and start.kind == SHELL else []
+    shell = "-c" in words[1:-1]
+    if shell or (not depth and len(argv) == 1 and " " in argv[0]):
+        script = words[words.index("-c", 1) + 1] if shell else argv[0]
         found = []
         for part in re.split(r"[;&|\n()`]+", script):
             try:
-                words = shlex.split(part)
+                split = shlex.split(part)
             except ValueError:
                 continue
-            if words:
-                found.append(words)
+            if split:
+                found += _commands(split, env, cwd, depth + 1)
         return found
     return [list(argv)]
 
 
-def record(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None, root: str,
-           unverifiable: dict[str, str]) -> None:
+def record(argv: Sequence[str], cwd: str,
+           env: Mapping[str, str] | programs.Environment | None, root: str,
+           unverifiable: dict[str, str], top: programs.Start | None = None) -> None:
     """Name what a git command on the repository at ``root`` reads beyond HEAD, as an
     unverifiable entry of the closed world (under ``.git``: raw facts a shard carries).
     ``env``: the started process's environment (None: it inherits this process's). A
     shell string's ``cd DIR`` moves the folder the commands after it run in (a test that
-    builds a scratch repository with ``cd /tmp/x && git init && git commit``)."""
-    environ = os.environ if env is None else env
-    for words in commands(argv):
+    builds a scratch repository with ``cd /tmp/x && git init && git commit``). ``top``: the
+    program ``argv`` starts, when the caller knows it already (``run/programs.py``)."""
+    environ = programs.environment(env)
+    top = top or programs.started(argv, environ, cwd)
+    for words in _commands(argv, environ, cwd, 0, top):
         if words[0] in ("cd", "pushd"):
-            cwd = os.path.join(cwd, words[1]) if len(words) > 1 else environ.get("HOME", cwd)
+            cwd = os.path.join(cwd, words[1]) if len(words) > 1 else environ.get("HOME") or cwd
             continue
-        _record(words, cwd, environ, root, unverifiable)
+        _record(words, cwd, environ, root, unverifiable, top if words == list(argv) else None)
 
 
-def _record(argv: Sequence[str], cwd: str, env: Mapping[str, str], root: str,
-            unverifiable: dict[str, str]) -> None:
+def _record(argv: Sequence[str], cwd: str, env: programs.Environment, root: str,
+            unverifiable: dict[str, str], start: programs.Start | None) -> None:
     line = git_line(argv)
+    if line is None:  # git under another name (a link, a copy): known by what it is
+        start = start or programs.started(argv, env, cwd)
+        if start is None or start.kind != GIT:
+            return
+        line = git_line(["git", *start.words[1:]])
     if line is None:
         return
     folder = os.path.join(cwd, line.where) if line.where else cwd

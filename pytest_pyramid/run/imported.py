@@ -57,7 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import early, git_reads, unfollowed
+from pytest_pyramid.run import early, git_reads, programs, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import hash_pyc_unchecked
 
@@ -619,29 +619,32 @@ class ImportRecorder:
             self._input(token, where)
         self._local.quiet = True  # reading a program's first line is not another input
         try:  # what a program of the repository starts in turn is not seen: named
-            unfollowed.record(unfollowed.started_words(texts), lambda t: self.scope.real(
-                t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
-                self.seen.unverifiable, command=event == "os.system", named=tokens)
-            # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
             # the program as started (``executable=`` wins over argv[0]) and the environment
-            # it starts with (None: this process's): hostile case 173
+            # it starts with (None: this process's): hostile case 173; its programs known by
+            # what they are, not their names (run/programs.py)
             env_at = _ENV_AT.get(event)
-            env = args[env_at] if env_at is not None else None
+            environ = programs.environment(args[env_at] if env_at is not None else None)
             words = unfollowed.started_words(texts)
-            git_reads.record(words, where or os.getcwd(), env,
-                             os.path.realpath(self.scope.roots[0]), self.seen.unverifiable)
-            self._unrecorded_python(words, env)
+            reading = unfollowed.read_start(words, environ, where or os.getcwd(),
+                                            command=event == "os.system")
+            unfollowed.record(words, lambda t: self.scope.real(
+                t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
+                self.seen.unverifiable, named=tokens, reading=reading)
+            # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
+            git_reads.record(words, where or os.getcwd(), environ,
+                             os.path.realpath(self.scope.roots[0]), self.seen.unverifiable,
+                             reading.top)
+            self._unrecorded_python(reading)
         finally:
             self._local.quiet = False
 
-    def _unrecorded_python(self, words: Sequence[str], env: object) -> None:
+    def _unrecorded_python(self, reading: unfollowed.Reading) -> None:
         """A Python interpreter started without the run's variable follows nothing: named
         (hostile case 175), unless every recorder here follows no children anyway."""
         values = [r.variable for r in _RECORDING if r.variable is not None]
-        if not values or not words:
+        if not values or not reading.pythons:
             return
-        environ: Any = os.environ if env is None else env  # a mapping (``items``)
-        key = unfollowed.unrecorded_python(words, environ, early.VARIABLE, values)
+        key = unfollowed.unrecorded_python((), None, early.VARIABLE, values, reading=reading)
         if key is not None:
             self.seen.unverifiable.setdefault(key, unfollowed.unrecorded_reason(
                 key, early.VARIABLE))

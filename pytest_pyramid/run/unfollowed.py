@@ -23,6 +23,11 @@ same allow-list it is an unverifiable entry too, keyed by what ran, not by a pat
 is, :func:`placed`), and vouched for the same way: ``allow_options = ["process sh <stdin>"]``.
 When a command string feeds the shell a file (``sh < x``), that file is its script.
 
+Shells and Python interpreters are known by what they are, not by their names
+(``run/programs.py``: a copy of ``/bin/sh`` called ``x``, ``nice -n 5 python``, ``env -S``);
+command strings are read recursively, each command with the environment the string gives it
+(``sh -c "env -i python x.py"``: :func:`read_start`).
+
 What stays unseen, and is documented so (docs/verdict.md): what a Python child process
 imports or opens (its script and module arguments are hashed, its own imports are not,
 unless it runs this plugin itself), and what a program from outside the repository (``git``,
@@ -33,16 +38,14 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pytest_pyramid.run import programs
+from pytest_pyramid.run.programs import PYTHON, SHELL, SHELLS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
-#: programs that run the file they are given as a script of their own language
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
-                    # restricted and other shells read their commands the same way (hostile
-                    # case 193 h: Debian's rbash)
-                    "rbash", "rksh", "rzsh", "posh", "yash", "lksh", "pdksh"})
 #: a script path that is no file of any tree: the shell reads a stream (its own standard
 #: input, a descriptor, a pipe: ``sh /dev/stdin``, ``. /proc/self/fd/0``; hostile case 193)
 _STREAM_PREFIXES = ("/dev/", "/proc/")
@@ -55,14 +58,8 @@ _HEAD = 256
 _VALUED = frozenset({"-o", "+o", "-O", "+O"})
 #: a shell's options whose value is a file it sources: a script of the shell
 _SOURCING = frozenset({"--rcfile", "--init-file"})
-#: words of a shell command string after which the next word is still the command
-_BUILTINS = frozenset({"exec", "command", "time", "nohup", "env", "nice"})
 #: the characters of a shell's operators (shlex's punctuation): ``;`` ``&&`` ``|`` ``<`` ...
 _OPERATOR_CHARS = frozenset("();<>|&")
-#: programs that start the program named after their options as theirs (``env sh``): a
-#: shell behind them still reads the started process's standard input
-_WRAPPERS = frozenset({"env", "nice", "nohup", "time", "exec", "command", "busybox",
-                       "setsid", "stdbuf"})
 #: a shell's options after which it reads no commands at all
 _NO_COMMANDS = frozenset({"--version", "--help"})
 #: the script word of a shell reading its standard input (``sh -``, ``bash -s``)
@@ -70,9 +67,6 @@ STDIN = "<stdin>"
 #: the entry word of a Python interpreter started without the run's variable (hostile case
 #: 175): it runs the ``.pth`` line but finds no run to follow
 UNRECORDED = "<unrecorded>"
-#: ``env``'s options that clear its environment, and the ones that remove one variable
-_ENV_CLEAR = frozenset({"-i", "--ignore-environment", "-"})
-_ENV_UNSET = ("-u", "--unset")
 
 
 def program_kind(real: str, *, by_shell: bool) -> str | None:
@@ -100,6 +94,8 @@ def program_kind(real: str, *, by_shell: bool) -> str | None:
 
 
 def is_shell(program: str | None) -> bool:
+    """Whether a word is named like a shell: the fast first check (``run/programs.py`` knows
+    a started program by what it is)."""
     return program is not None and os.path.basename(program) in SHELLS
 
 
@@ -114,46 +110,72 @@ def is_stream(key: str) -> bool:
     return key.endswith((f" {STDIN}", f" {UNRECORDED}")) and "/" not in key
 
 
-def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any], variable: str,
-                      values: Iterable[str]) -> str | None:
-    """The unverifiable entry of a started Python interpreter (its program's name starts
-    with ``python``, directly or behind ``env``, ``nice`` ...) whose environment lacks the
-    run's ``variable`` or carries another value than ``values`` (the recording runs' own):
-    it runs the ``.pth`` line but follows no run, so what it reads is unseen (hostile case
-    175: ``env={...}``, ``env -i``, a test that deleted the variable). ``environ``: the
-    environment it is started with (``os.environ`` when the event has none); ``env``'s own
-    ``-i``, ``-u NAME`` and ``NAME=VALUE`` are applied. None when it is followed."""
-    env = {os.fsdecode(k): os.fsdecode(v) for k, v in environ.items()}
-    at = 0
-    while at < len(words) and os.path.basename(words[at]) in _WRAPPERS:
-        is_env = os.path.basename(words[at]) == "env"
-        at += 1
-        while at < len(words) and (words[at].startswith("-") or (is_env and "=" in words[at])):
-            word = words[at]
-            if is_env and word in _ENV_CLEAR:
-                env.clear()
-            elif is_env and word.startswith(_ENV_UNSET):
-                name = word.partition("=")[2] if "=" in word else word[2:]
-                if not name or word in _ENV_UNSET:
-                    at += 1
-                    name = words[at] if at < len(words) else ""
-                env.pop(name, None)
-            elif is_env and not word.startswith("-"):
-                name, _, value = word.partition("=")
-                env[name] = value
-            at += 1
-    if at >= len(words) or not os.path.basename(words[at]).startswith("python"):
-        return None
-    if env.get(variable) in set(values):
-        return None
-    return f"{os.path.basename(words[at])} {UNRECORDED}"
+class Reading(NamedTuple):
+    """One process start read as the programs it runs read it (:func:`read_start`)."""
+
+    #: the words shells run as scripts (a stream: :func:`stdin_key`)
+    scripts: list[str]
+    #: the Python interpreters it starts, each with the environment it gets
+    pythons: list[programs.Start]
+    #: the program the start itself runs (None: none, or a command string)
+    top: programs.Start | None = None
+
+
+class _Walk(NamedTuple):
+    """Where a reading stands: the environment and folder of the commands it reads, how
+    deep in command strings, and the Python interpreters found so far."""
+
+    env: programs.Environment
+    cwd: str
+    depth: int
+    pythons: list[programs.Start]
+
+    def inner(self, env: programs.Environment) -> _Walk:
+        return _Walk(env, self.cwd, self.depth + 1, self.pythons)
+
+
+def read_start(words: Sequence[str],
+               environ: Mapping[Any, Any] | programs.Environment | None = None,
+               cwd: str | None = None, *, command: bool = False) -> Reading:
+    """What a process start runs, found by what its programs are (``run/programs.py``:
+    the file a word resolves to, wrappers by their grammar), through shells' command strings
+    (bounded depth): the scripts its shells run and the Python interpreters it starts.
+    ``environ``: the environment it starts with (None: this process's); ``command``:
+    ``words`` is one command string (``os.system``)."""
+    walk = _Walk(programs.environment(environ), cwd or os.getcwd(), 0, [])
+    if command:
+        return Reading(_command_scripts(" ".join(words), walk), walk.pythons)
+    top = programs.started(words, walk.env, walk.cwd)
+    return Reading(_argv_scripts(words, top, walk), walk.pythons, top)
+
+
+def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any] | None, variable: str,
+                      values: Iterable[str], *, cwd: str | None = None,
+                      command: bool = False, reading: Reading | None = None) -> str | None:
+    """The unverifiable entry of a started Python interpreter (known by what it is:
+    ``run/programs.py``; behind wrappers, ``#!`` lines and in command strings) whose
+    environment lacks the run's ``variable`` or carries another value than ``values`` (the
+    recording runs' own): it runs the ``.pth`` line but follows no run, so what it reads is
+    unseen (hostile case 175: ``env={...}``, ``env -i``, a test that deleted the variable;
+    ``sh -c "env -i python x.py"``). ``environ``: the environment it is started with
+    (None: this process's). None when every one is followed."""
+    if reading is None:
+        reading = read_start(words, environ, cwd, command=command)
+    kept = set(values)
+    for start in reading.pythons:
+        if (start.env.get(variable) not in kept
+                or not programs.loads_recorder(start, cwd or os.getcwd())):
+            return f"{start.name} {UNRECORDED}"
+    return None
 
 
 def unrecorded_reason(key: str, variable: str) -> str:
     """Why :func:`unrecorded_python`'s entry is unverifiable, and how to vouch for it."""
     return (f"{REASON} (a Python interpreter started without the run's recorder: its "
-            f"environment drops or replaces {variable}, so what it opens is not followed); "
-            f"the tracked allow_options = [\"process {key}\"] vouches for it")
+            f"environment drops or replaces {variable}, or it runs without site (-S) or "
+            "from an installation where pytest-pyramid is not installed, so what it opens "
+            f"is not followed); the tracked allow_options = [\"process {key}\"] vouches "
+            "for it")
 
 
 def placed(key: str, place: Callable[[str], str]) -> str:
@@ -162,48 +184,58 @@ def placed(key: str, place: Callable[[str], str]) -> str:
     return key if is_stream(key) else place(key)
 
 
-def shell_scripts(words: Sequence[str], *, command: bool = False) -> list[str]:
+def shell_scripts(words: Sequence[str], *, command: bool = False,
+                  environ: Mapping[Any, Any] | None = None, cwd: str | None = None
+                  ) -> list[str]:
     """The words a shell runs as scripts, read as the shell reads its arguments (hostile
-    cases 154, 155): after a shell's name wherever it stands (``env sh``, ``nice bash``,
-    ``busybox sh``), its options skipped (``bash -e``, ``--noprofile``, ``-o pipefail``,
-    ``--``), the first other word is its script; the value of ``--rcfile`` is sourced;
-    ``-c`` gives a command string, whose commands are read in turn. A shell in the started
-    program's place (first, or behind ``env``, ``nice`` ...) given no script, ``-s`` or
-    ``-`` reads its standard input: :func:`stdin_key` (case 156; a shell named later is an
-    argument of another program, ``which sh``). ``command``: ``words`` is one command string
+    cases 154, 155): the started program found by what it is (``run/programs.py``: through
+    wrappers with their options, ``env -S``, a copy or link of a shell under another
+    name), its options skipped (``bash -e``, ``--noprofile``, ``-o pipefail``, ``--``), the
+    first other word is its script; the value of ``--rcfile`` is sourced; ``-c`` gives a
+    command string, whose commands are read in turn. The started shell given no script,
+    ``-s`` or ``-`` reads its standard input: :func:`stdin_key` (case 156). A shell named
+    later, as another program's argument (``which sh``), starts nothing, but its script word
+    is still a file given to a shell. ``command``: ``words`` is one command string
     (``os.system``, ``shell=True``)."""
-    if command:
-        return _command_scripts(" ".join(words))
-    program = _program_shell(words)
-    found: list[str] = []
+    return read_start(words, environ, cwd, command=command).scripts
+
+
+def _argv_scripts(words: Sequence[str], top: programs.Start | None, walk: _Walk
+                  ) -> list[str]:
+    found = _program(top, walk)
+    aside = _Walk(walk.env, walk.cwd, walk.depth + 1, [])  # not started: no interpreters
     at = 0
     while at < len(words):
         if is_shell(words[at]):
-            place = at
-            taken, at = _shell_arguments(words, at + 1)
-            found += [t for t in taken if place == program or not is_stream(t)]
+            taken, at = _shell_arguments(words, at + 1, aside)
+            found += [t for t in taken if not is_stream(t)]
         else:
             at += 1
-    return found
+    return list(dict.fromkeys(found))
 
 
-def _program_shell(words: Sequence[str]) -> int | None:
-    """Where the shell the started process runs stands in its words, if it runs one: first,
-    or behind wrappers with their options, numbers and ``NAME=VALUE`` words."""
-    for at, word in enumerate(words):
-        if is_shell(word):
-            return at
-        if not (os.path.basename(word) in _WRAPPERS
-                or (at and (word.startswith("-") or "=" in word or word.isdigit()))):
-            return None
-    return None
+def _program(start: programs.Start | None, walk: _Walk, *, command: bool = False
+             ) -> list[str]:
+    """A started program's scripts when it is a shell; a Python interpreter is kept with
+    the environment it gets."""
+    if start is None:
+        return []
+    if start.kind == PYTHON:
+        walk.pythons.append(start)
+    if start.kind != SHELL:
+        return []
+    found = _shell_arguments(start.words, 1, walk.inner(start.env), command=command,
+                             shell=start.name)[0]
+    # behind xargs its script, or its command string's words (-I {}), come from the input
+    return [*found, stdin_key(start.name)] if start.from_input else found
 
 
-def _shell_arguments(words: Sequence[str], at: int, *, command: bool = False
-                     ) -> tuple[list[str], int]:
+def _shell_arguments(words: Sequence[str], at: int, walk: _Walk, *, command: bool = False,
+                     shell: str | None = None) -> tuple[list[str], int]:
     """A shell's scripts from its arguments starting at ``at``, and where they end
-    (``command``: the words of a command string, where an operator ends them)."""
-    shell = words[at - 1]
+    (``command``: the words of a command string, where an operator ends them; ``shell``:
+    its name in keys, by default its word's)."""
+    shell = shell or os.path.basename(words[at - 1])
     inline = stdin = False
     while at < len(words):
         word = words[at]
@@ -225,9 +257,9 @@ def _shell_arguments(words: Sequence[str], at: int, *, command: bool = False
             continue
         break
     if inline:  # -c COMMAND: the shell's own command string, read as the shell reads it
-        return (_command_scripts(words[at]), at + 1) if at < len(words) else ([], at)
+        return (_command_scripts(words[at], walk), at + 1) if at < len(words) else ([], at)
     if command and at < len(words) and set(words[at]) <= _OPERATOR_CHARS:
-        return _redirected(words, at, shell)
+        return _redirected(words, at, shell, walk)
     if stdin or at >= len(words) or words[at] == "-":
         return [stdin_key(shell)], at + (at < len(words) and words[at] == "-")
     return [_script_or_stream(words[at], shell)], at + 1
@@ -239,14 +271,18 @@ def _script_or_stream(word: str, shell: str) -> str:
     return stdin_key(shell) if word.startswith(_STREAM_PREFIXES) else word
 
 
-def _redirected(words: Sequence[str], at: int, shell: str) -> tuple[list[str], int]:
+def _redirected(words: Sequence[str], at: int, shell: str, walk: _Walk
+                ) -> tuple[list[str], int]:
     """A shell of a command string whose words end at an operator: ``sh < FILE`` runs FILE
-    as its script, a here-document (``<<``) the string's own next lines (read as commands
-    already); any other ends the command, the shell reading what is piped in."""
+    as its script, a here-string (``<<<``) its word (a computed one is code no file holds),
+    a here-document (``<<``) the string's own next lines (read as commands already); any
+    other ends the command, the shell reading what is piped in."""
     while at < len(words) and set(words[at]) <= _OPERATOR_CHARS:
         word = words[at]
         if word == "<" and at + 1 < len(words):
             return [words[at + 1]], at + 2
+        if word == "<<<":
+            return _computed_or_read(words[at + 1] if at + 1 < len(words) else "", walk), at + 2
         if word.startswith("<<"):
             return [], at + 2
         if not (set(word) <= set("<>&") and word not in ("&", "&&")):
@@ -255,10 +291,14 @@ def _redirected(words: Sequence[str], at: int, shell: str) -> tuple[list[str], i
     return [stdin_key(shell)], at
 
 
-def _command_scripts(text: str) -> list[str]:
+def _command_scripts(text: str, walk: _Walk) -> list[str]:
     """The files a shell command string runs as shell scripts: each command's program word
     (a file without a ``#!`` line is run by the shell itself), what ``.``/``source`` read,
-    and the scripts of shells it starts."""
+    and the scripts of shells it starts, each command's program found by what it is (a
+    wrapper's options, a shell under another name); the string's ``unset``, ``export`` and
+    ``NAME=VALUE`` change the environment the commands after them get."""
+    if walk.depth > programs.MAX_DEPTH:  # deeper than read: code no reading names
+        return [stdin_key("sh")]
     text = text.replace("\n", " ;\n")  # each line of a script starts a command
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
@@ -266,6 +306,7 @@ def _command_scripts(text: str) -> list[str]:
         words = list(lexer)
     except ValueError:
         words = text.split()
+    env = walk.env.copy()
     found: list[str] = []
     start = True
     at = 0
@@ -277,7 +318,12 @@ def _command_scripts(text: str) -> list[str]:
             at += 2 if redirect else 1
             start = start or not redirect
             continue
+        if word.startswith("`"):  # a command substitution starts a command of its own
+            words[at], start = word.lstrip("`"), True
+            continue
         if start and "=" in word and not word.startswith("="):  # NAME=VALUE before a command
+            name, _, value = word.partition("=")
+            env[name] = value
             at += 1
             continue
         if start and word in (".", "source") and at + 1 < len(words):
@@ -285,25 +331,51 @@ def _command_scripts(text: str) -> list[str]:
         elif start and word == "eval":
             # eval runs a string: one computed at run time (``eval "$(cat)"``) is code no
             # file names (hostile case 193 e); a literal one is read as a command string
-            end = at + 1
-            while end < len(words) and not (words[end] and set(words[end]) <= _OPERATOR_CHARS):
-                end += 1
-            rest = " ".join(words[at + 1:end])
-            found += ([stdin_key("sh")] if "$" in rest or "`" in rest
-                      else _command_scripts(rest))
+            end = _command_end(words, at + 1)
+            found += _computed_or_read(" ".join(words[at + 1:end]), walk.inner(env))
             at, start = end, False
             continue
-        elif start and word in _BUILTINS:  # `exec FILE`, `command FILE`: FILE is the command
-            at += 1
-            continue
-        elif start and is_shell(word):
-            taken, _ = _shell_arguments(words, at + 1, command=True)
-            found += taken
-        elif start:
+        elif start and word in ("unset", "export"):
+            _environment_builtin(words[at:_command_end(words, at + 1)], env)
             found.append(word)
+        elif start:
+            program = programs.started(words[at:], env, walk.cwd)
+            found += _program(program, walk.inner(env), command=True)
+            if program is None or program.kind != SHELL:
+                found.append(program.words[0] if program is not None
+                             and word in programs.WRAPPERS else word)
         start = False
         at += 1
     return found
+
+
+def _computed_or_read(text: str, walk: _Walk) -> list[str]:
+    """Code a shell runs from a string (``eval``, a here-string): one computed at run time
+    (``eval "$(cat)"``, ``sh <<< "$(cat)"``) is code no file names (hostile case 193 e); a
+    literal one is read as a command string."""
+    if "$" in text or "`" in text:
+        return [stdin_key("sh")]
+    return _command_scripts(text, walk)
+
+
+def _command_end(words: Sequence[str], at: int) -> int:
+    while at < len(words) and not (words[at] and set(words[at]) <= _OPERATOR_CHARS):
+        at += 1
+    return at
+
+
+def _environment_builtin(words: Sequence[str], env: programs.Environment) -> None:
+    """``unset NAME ...`` and ``export -n NAME`` drop variables from the environment of
+    the commands after them; ``export NAME=VALUE`` sets one."""
+    drop = words[0] == "unset" or "-n" in words[1:]
+    for word in words[1:]:
+        if word.startswith("-"):
+            continue
+        name, eq, value = word.partition("=")
+        if eq and not drop:
+            env[name] = value
+        elif drop:
+            env.pop(name)
 
 
 def started_words(texts: Sequence[str | None]) -> list[str]:
@@ -315,7 +387,7 @@ def started_words(texts: Sequence[str | None]) -> list[str]:
 
 def record(words: Sequence[str], resolve: Callable[[str], str | None],
            unverifiable: dict[str, str], *, command: bool = False,
-           named: Iterable[str] = ()) -> None:
+           named: Iterable[str] = (), reading: Reading | None = None) -> None:
     """Each word of a started command that names a repository file run as a program of
     its own: recorded as unverifiable (``resolve``: the recorder's path rule, None for a
     path that is not the project's). ``words``: the program and its arguments as started
@@ -323,8 +395,10 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
     other words that could name a file (an option's value, a shell command's words). A
     file with a ``#!`` line for another interpreter, or a binary, is a program wherever it
     is named; a file a shell runs as its script is one whatever its first line
-    (shell_scripts)."""
-    scripts = set(shell_scripts(words, command=command))
+    (shell_scripts; ``reading``: the start already read, with its environment and folder)."""
+    if reading is None:
+        reading = read_start(words, command=command)
+    scripts = set(reading.scripts)
     for key in sorted(filter(is_stream, scripts)):
         unverifiable.setdefault(key, (
             f"{REASON} ({key.split()[0]} reading its commands from its standard input): no "

@@ -91,6 +91,10 @@ def test_an_existing_path_is_a_path_as_git_tells_them_apart(tmp_path: Path) -> N
     (["bash", "-c", "echo 'unbalanced"], []),
     (["git show golden:a && true"], [["git", "show", "golden:a"], ["true"]]),  # os.system
     (["sh", "-c", "echo $(git show golden:a)"], [["echo", "$"], ["git", "show", "golden:a"]]),
+    # issue 19: the shell found behind wrappers with options, a string inside a string
+    (["nice", "-n", "5", "sh", "-c", "git show golden:a"], [["git", "show", "golden:a"]]),
+    (["timeout", "10", "bash", "-c", "sh -c 'git stash show'"], [["git", "stash", "show"]]),
+    (["which", "sh", "-c", "git show golden:a"], [["which", "sh", "-c", "git show golden:a"]]),
 ])
 def test_a_shells_command_is_read_as_its_simple_commands(
     argv: list[str], lines: list[list[str]],
@@ -163,3 +167,20 @@ def test_a_git_command_is_judged_with_the_environment_it_inherits(
     monkeypatch.setenv(VARIABLE, f'{{"started_ns": {2**62}}}')
     record(["git", "-C", "made", "show", "HEAD:x"], str(root), None, str(root), found)
     assert list(found) == [str(root / "made")]
+
+
+def test_git_under_another_name_is_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: git linked or copied under another name is known by its file."""
+    import shutil
+
+    git = shutil.which("git")
+    assert git is not None
+    root = (tmp_path / "repo").resolve()
+    (root / ".git").mkdir(parents=True)
+    (tmp_path / "g").symlink_to(git)
+    monkeypatch.setenv(VARIABLE, '{"started_ns": 0}')
+    found: dict[str, str] = {}
+    record([str(tmp_path / "g"), "show", "golden:x"], str(root), None, str(root), found)
+    record(["nice", "-n", "5", str(tmp_path / "g"), "stash", "show"], str(root), None,
+           str(root), found)
+    assert sorted(found) == [str(root / ".git/git stash"), str(root / ".git/golden:x")]

@@ -14,6 +14,7 @@ from pytest_pyramid.run.unfollowed import (
     allowed,
     is_stream,
     program_kind,
+    read_start,
     record,
     shell_scripts,
     started_words,
@@ -127,6 +128,7 @@ def test_record_names_the_programs_of_the_repository(tree: Path, command: list[s
     ("sh\n", ["sh <stdin>"]),
     ("eval `cat`; ./run.sh", ["sh <stdin>", "./run.sh"]),  # hostile case 193
     ("source /dev/fd/0", ["sh <stdin>"]),
+    ("bash <<< './run.sh --fast'", ["./run.sh"]),  # a literal here-string: read as commands
 ])
 def test_a_command_string_is_read_as_the_shell_reads_it(command: str, scripts: list[str]) -> None:
     assert shell_scripts([command], command=True) == scripts
@@ -173,7 +175,9 @@ RUN = {"PYRAMID_RECORD_SPOOL": "run", "PATH": "/bin"}
     (["env", "-i", "PYRAMID_RECORD_SPOOL=run", "python", "x.py"], RUN, None),
     (["env", "-u", "OTHER", "python", "x.py"], RUN, None),
     (["env", "-i", "git", "status"], RUN, None),
-    (["sh", "-c", "python x.py"], {}, None),  # a shell's command: the shell is named apart
+    # a shell's command string is read with the shell's environment (issue 19)
+    (["sh", "-c", "python x.py"], {}, "python <unrecorded>"),
+    (["sh", "-c", "python x.py"], RUN, None),
     (["env"], {}, None),
 ])
 def test_a_python_child_without_the_runs_variable_is_named(
@@ -187,3 +191,104 @@ def test_a_python_child_without_the_runs_variable_is_named(
         assert "PYRAMID_RECORD_SPOOL" in reason
         assert vouched({key: reason}, lambda real: "/placed/" + real,
                        allowed([f"process {key}"])) == {}
+
+
+#: issue 19: programs known by what they are, not by their names (``run/programs.py``).
+#: ``{sh}``: a copy of /bin/sh under another name, ``{py}``: a copy of this interpreter,
+#: ``{link}``: a symlink to it called ``runner``
+PROGRAM_ROWS = [
+    # a shell copied under another name, reading its standard input
+    (["{sh}", "-s"], RUN, "stdin"),
+    (["{sh}"], RUN, "stdin"),
+    # wrappers with options, by their grammar
+    (["nice", "-n", "5", "sh"], RUN, "stdin"),
+    (["timeout", "10", "sh"], RUN, "stdin"),
+    (["timeout", "-s", "KILL", "-k", "5", "10", "bash", "-s"], RUN, "stdin"),
+    (["env", "-S", "sh -s"], RUN, "stdin"),
+    (["stdbuf", "-o0", "sh"], RUN, "stdin"),
+    (["setsid", "-w", "sh"], RUN, "stdin"),
+    (["ionice", "-c", "3", "sh"], RUN, "stdin"),
+    (["taskset", "1", "sh"], RUN, "stdin"),
+    (["chrt", "-f", "10", "sh"], RUN, "stdin"),
+    (["xargs", "-n", "1", "sh"], RUN, "stdin"),
+    (["flock", "lock", "sh"], RUN, "stdin"),
+    (["flock", "lock", "-c", "sh -s"], RUN, "stdin"),
+    (["busybox", "sh"], RUN, "stdin"),
+    (["strace", "-f", "sh"], RUN, "stdin"),  # a wrapper no table knows: what it runs
+    (["command", "-v", "sh"], RUN, None),  # runs nothing
+    (["ls", "-l", "/bin/sh"], RUN, None),  # the host's ls runs none of its arguments
+    # nested command strings
+    (["sh", "-c", "timeout 10 {sh} -s"], RUN, "stdin"),
+    (["bash", "-c", "exec -a foo sh -s"], RUN, "stdin"),
+    (["sh", "-c", "sh -c 'nice -n 5 bash -s'"], RUN, "stdin"),
+    (["sh", "-c", "echo `sh -s`"], RUN, "stdin"),  # a command substitution's own command
+    (["bash", "-c", 'sh <<< "$(cat)"'], RUN, "stdin"),  # a computed here-string
+    (["xargs", "-I{{}}", "sh", "-c", "{{}}"], RUN, "stdin"),  # the command string is the input
+    # Python interpreters under other names, behind wrappers, in command strings
+    (["{py}", "-c", "x"], {"PATH": "/bin"}, "python"),
+    (["{link}", "x.py"], {"PATH": "/bin"}, "python"),
+    (["{exe}", "x.py"], RUN, None),  # this run's own interpreter, with the run's variable
+    # with the variable, but not running the line: a link or copy outside this environment
+    # (no pyvenv.cfg beside it: the base installation, where pytest-pyramid is not
+    # installed), or without site
+    (["{link}", "x.py"], RUN, "python"),
+    (["{py}", "x.py"], RUN, "python"),
+    (["{exe}", "-S", "x.py"], RUN, "python"),
+    (["{exe}", "-X", "dev", "-Sc", "x"], RUN, "python"),
+    (["{exe}", "-c", "x", "-S"], RUN, None),  # -S is the script's argument here
+    (["nice", "-n", "5", "python3", "x.py"], {"PATH": "/usr/bin:/bin"}, "python3"),
+    (["env", "-S", "python3 -c x"], {"PATH": "/usr/bin:/bin"}, "python3"),
+    (["env", "-S", "-i python3 -c x"], RUN, "python3"),
+    (["sh", "-c", "env -i python3 x.py"], RUN, "python3"),
+    (["sh", "-c", "unset PYRAMID_RECORD_SPOOL; python3 x.py"], RUN, "python3"),
+    (["sh", "-c", "PYRAMID_RECORD_SPOOL= {link} x.py"], RUN, "python"),
+    (["sh", "-c", "exec -c python3 x.py"], RUN, "python3"),  # exec -c: an empty environment
+    (["sh", "-c", "cd x && {exe} x.py"], RUN, None),  # the run's variable kept: followed
+]
+
+
+@pytest.fixture
+def copies(tmp_path: Path) -> dict[str, str]:
+    """Real files: /bin/sh and this interpreter copied under other names, and a link."""
+    import shutil
+    import sys
+
+    shutil.copy("/bin/sh", tmp_path / "x")
+    shutil.copy(sys.executable, tmp_path / "tool")
+    (tmp_path / "runner").symlink_to(sys.executable)
+    return {"sh": str(tmp_path / "x"), "py": str(tmp_path / "tool"),
+            "link": str(tmp_path / "runner"), "exe": sys.executable}
+
+
+@pytest.mark.parametrize(("words", "environ", "named"), PROGRAM_ROWS)
+def test_programs_are_known_by_what_they_are(
+        copies: dict[str, str], tmp_path: Path, words: list[str], environ: dict[str, str],
+        named: str | None) -> None:
+    """A shell reading its standard input, or a Python interpreter without the run's
+    variable, is named whatever it is called, behind whichever wrapper, in a command string
+    inside a command string; the key says what ran (a copy of dash is ``dash``)."""
+    words = [word.format(**copies) for word in words]
+    found: dict[str, str] = {}
+    reading = read_start(words, environ, str(tmp_path))
+    record(words, lambda _: None, found, reading=reading)
+    python = unrecorded_python(words, environ, "PYRAMID_RECORD_SPOOL", ["run"],
+                               reading=reading)
+    if named == "stdin":
+        assert [key.split()[1] for key in found] == ["<stdin>"], found
+        assert python is None
+    elif named is None:
+        assert (found, python) == ({}, None)
+    else:
+        assert (found, python) == ({}, f"{named} <unrecorded>")
+
+
+def test_a_copied_shell_is_keyed_by_what_it_is(copies: dict[str, str], tmp_path: Path) -> None:
+    """A copy of /bin/sh called ``x`` is the host's shell it copies (dash on Debian), so an
+    entry vouching for ``sh <stdin>`` does not vouch for it; ``sh`` itself keeps its name."""
+    import os
+
+    found: dict[str, str] = {}
+    record([copies["sh"], "-s"], lambda _: None, found)
+    record(["sh"], lambda _: None, found)
+    assert sorted(found) == sorted({f"{os.path.basename(os.path.realpath('/bin/sh'))} <stdin>",
+                                    "sh <stdin>"})

@@ -3,18 +3,18 @@
 source "$(dirname "$0")/../_preamble.sh"
 # The .pth recorder follows a Python child of a recording run through PYRAMID_RECORD_SPOOL (docs:
 # "a Python program a test runs ... installs the same recorder and spools what it reads"). A Python
-# child reads a git-ignored tests/data/expected.json, started: (a) with a fresh environment
+# child reads a git-ignored golden/expected.json, started: (a) with a fresh environment
 # (`env={"PATH": ...}`: the variable is gone), (b) through `env -i`, (c) `python -I` (isolated),
 # (d) `python -E` with PYTHONNOUSERSITE=1, (e) `os.fork()` without exec (the child reads, pipes the
 # value back, `os._exit(0)`), (f) `python -s` as a *child* of a child (a grandchild), (g) a test that
 # removes PYRAMID_RECORD_SPOOL from its own environment (isolating a CLI it tests) and runs a child.
 # Expected: not ready in every row (python -S children are a documented limit: not tried).
 base_project
-printf "tests/data/\npyramid-verdict*\n" >> .gitignore
+printf "golden/\npyramid-verdict*\n" >> .gitignore
 commit init
-mkdir -p tests/data; echo 42 > tests/data/expected.json
+mkdir -p golden; echo 42 > golden/expected.json
 # the path is built, not spelled: a literal path among the arguments is named by the parent
-READ='import pathlib; print(pathlib.Path("tests", "data", "expected" + ".json").read_text().strip())'
+READ='import pathlib; print(pathlib.Path("golden", "expected" + ".json").read_text().strip())'
 row a-fresh-env <<X
 import os, subprocess, sys
 
@@ -51,7 +51,7 @@ def test_child():
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.write(write, pathlib.Path("tests", "data", "expected" + ".json").read_bytes())
+        os.write(write, pathlib.Path("golden", "expected" + ".json").read_bytes())
         os._exit(0)
     os.close(write)
     os.waitpid(pid, 0)

@@ -2,7 +2,7 @@
 source "$(dirname "$0")/../_preamble.sh"
 # Case 156's shell reading its commands from its standard input ("sh <stdin>", incomplete unless
 # the tracked allow_options vouches for it; none does here), by other spellings. Each row's
-# test feeds `cat tests/data/expected.txt` (git-ignored golden data) on stdin:
+# test feeds `cat golden/expected.txt` (git-ignored golden data) on stdin:
 # (a) ["sh"] [control: named], (b) ["sh", "/dev/stdin"], (c) ["sh", "-c", 'eval "$(cat)"'],
 # (d) ["sh", "-c", "sh"] (the command string's program is a shell on stdin),
 # (e) ["bash", "-c", ". /dev/stdin"], (f) ["sh", "/proc/self/fd/0"],
@@ -10,13 +10,13 @@ source "$(dirname "$0")/../_preamble.sh"
 # (Debian's restricted bash, a symlink to bash).
 # Expected: no row `ready` (each runs commands that no file and no argument names).
 base_project
-printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ntests/data/\n' >> .gitignore
-mkdir -p tests/data; echo 42 > tests/data/expected.txt
+printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ngolden/\n' >> .gitignore
+mkdir -p golden; echo 42 > golden/expected.txt
 commit init
 srow() { row "$1" <<X
 import subprocess, sys
 def test_row():
-    out = subprocess.run($2, input="cat tests/data/expected.txt\n", capture_output=True, text=True).stdout
+    out = subprocess.run($2, input="cat golden/expected.txt\n", capture_output=True, text=True).stdout
     assert out.strip() == "42"
 X
 }

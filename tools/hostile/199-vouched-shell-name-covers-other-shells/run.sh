@@ -2,22 +2,22 @@
 source "$(dirname "$0")/../_preamble.sh"
 # The tracked configuration vouches for one shell reading its standard input:
 # allow_options = ["process sh <stdin>"] ("one entry per shell's name"). Each row feeds
-# `cat tests/data/expected.txt` (git-ignored golden data) on stdin to another shell:
+# `cat golden/expected.txt` (git-ignored golden data) on stdin to another shell:
 # (a) control ["sh"] -> ready; (b) ["bash", "-s"]; (c) ["dash"]; (d) ["busybox", "sh"] or, without
 # busybox (this machine), ["rbash"] (Debian's /usr/bin/rbash: a symlink to bash); (e) ["/bin/sh"] started through a symlink named sh in a git-ignored folder
 # pointing at bash (bin/sh -> /bin/bash).
 # Expected: (b)-(e) not `ready`: the entry names sh (e: a repository path run as a program).
 base_project
-printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ntests/data/\nbin/\n' >> .gitignore
+printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ngolden/\nbin/\n' >> .gitignore
 cat >> pyproject.toml <<'X'
 allow_options = ["process sh <stdin>"]
 X
-mkdir -p tests/data bin; echo 42 > tests/data/expected.txt; ln -s /bin/bash bin/sh
+mkdir -p golden bin; echo 42 > golden/expected.txt; ln -s /bin/bash bin/sh
 commit init
 srow() { row "$1" <<X
 import os, subprocess
 def test_row():
-    out = subprocess.run($2, input="cat tests/data/expected.txt\n", capture_output=True, text=True).stdout
+    out = subprocess.run($2, input="cat golden/expected.txt\n", capture_output=True, text=True).stdout
     assert out.strip() == "42"
 X
 }
