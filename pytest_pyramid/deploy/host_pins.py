@@ -17,6 +17,11 @@ it; ``require_signature`` holds when any folder sets it; per environment, every 
 environment counts, the shortest window, the largest ``required_approvals`` and only the roles
 every folder allows.
 
+``run_as = "user"`` (or ``"user:group"``) makes every version start as that account, never
+the deploy's own (hostile case 225: a version with the deploy account's rights can kill its
+supervisor and beat its lease). Only the host sets it; folders that set it must agree.
+:func:`versions_account` is its one reading, asked before a deploy and at every version start.
+
 ``PYRAMID_TRUSTED_KEYS`` and ``pyramid check --trusted-key`` are the process's own word: they
 may only narrow the keys the host pins (a key no host folder pins is refused). Without any
 host pin they pin the keys themselves, as before, and the origin says so.
@@ -45,6 +50,10 @@ HOST_ROOTS: tuple[Path, ...] | None = None
 
 #: the anchors a host deploy.toml may set at its top level
 HOST_KEYS = ("trusted_keys", "approvers", "deployers", "require_signature")
+#: the account versions run as: a host-only key (a commit's table cannot name it)
+RUN_AS = "run_as"
+#: a user (and group) name as ``run_as`` takes it: letters, digits, ``_.-``, no leading ``-``
+_ACCOUNT_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 #: the host file's table of per-environment requirements, and its keys
 TABLE = "environments"
 HOST_ENVIRONMENT_KEYS = ("requires", "requires_within", "required_approvals", "approver_roles")
@@ -113,6 +122,45 @@ class Folder:
     approvers: tuple[Person, ...] | None = None
     deployers: tuple[Person, ...] | None = None
     environments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    run_as: Account | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account versions run as (``run_as``), resolved by the host's user database."""
+
+    name: str
+    uid: int
+    gid: int
+    group: str
+    #: the host file that named it
+    origin: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.group} (uid {self.uid}, gid {self.gid})"
+
+
+def parse_account(raw: object, source: str) -> Account:
+    """``run_as``'s value: ``"user"`` (its primary group) or ``"user:group"``, both known to
+    the host; ConfigError naming the key, the value and the file otherwise."""
+    import grp
+    import pwd
+    import re
+
+    if not isinstance(raw, str) or not re.fullmatch(f"{_ACCOUNT_NAME}(:{_ACCOUNT_NAME})?", raw):
+        raise ConfigError(RUN_AS, raw, source, 'expected an account name, "user" or '
+                          '"user:group" (e.g. "nobody")')
+    user, _, group = raw.partition(":")
+    try:
+        entry = pwd.getpwnam(user)
+        gid = grp.getgrnam(group).gr_gid if group else entry.pw_gid
+        group = group or grp.getgrgid(gid).gr_name
+    except KeyError as exc:
+        raise ConfigError(RUN_AS, raw, source, f"no such account on this host ({exc})") from None
+    if entry.pw_uid == 0 or gid == 0:
+        raise ConfigError(RUN_AS, raw, source, "root is the deploy's own account: versions "
+                          "must run as another one")
+    return Account(user, entry.pw_uid, gid, group, source)
 
 
 def read_folder(folder: Path) -> Folder:
@@ -133,20 +181,22 @@ def read_folder(folder: Path) -> Folder:
     files = [str(toml)] if table is not None else []
     if listed is not None:
         files.append(str(folder / "trusted_keys"))
+    run_as = (table or {}).get(RUN_AS)
     return Folder(folder, tuple(files), keys, tuple(keys_from),
                   bool(anchors.get("require_signature", False)), anchors.get("approvers"),
                   anchors.get("deployers"), parse_environments((table or {}).get(TABLE, {}),
-                                                               str(toml)))
+                                                               str(toml)),
+                  None if run_as is None else parse_account(run_as, str(toml)))
 
 
 def _anchors(table: Mapping[str, Any], source: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, raw in table.items():
-        if key == TABLE:
+        if key in (TABLE, RUN_AS):
             continue
         if key not in HOST_KEYS:
             raise ConfigError(key, raw, source, "unknown key (known keys: "
-                              f"{', '.join((*HOST_KEYS, TABLE))})")
+                              f"{', '.join((*HOST_KEYS, RUN_AS, TABLE))})")
         try:
             found[key] = KEYS[key].parse(raw)
         except (ValueError, TypeError) as exc:
@@ -216,6 +266,8 @@ class HostPins:
     #: the files that set per-environment requirements
     environments_origin: str = ""
     origin: str = ""
+    #: the account every version runs as (None: the deploy's own)
+    run_as: Account | None = None
 
     def anchors(self) -> dict[str, Any]:
         """The anchors the host sets, shaped as a deploy table's (only those it sets)."""
@@ -249,7 +301,37 @@ def combine(folders: Sequence[Folder]) -> HostPins:
         files, bool(keyed), keys, keys_origin, any(f.require_signature for f in folders),
         _people([f.approvers for f in folders]), _people([f.deployers for f in folders]),
         _environments(with_envs),
-        " and ".join(str(f.path / "deploy.toml") for f in with_envs), " and ".join(files))
+        " and ".join(str(f.path / "deploy.toml") for f in with_envs), " and ".join(files),
+        _one_account([f.run_as for f in folders if f.run_as is not None]))
+
+
+def _one_account(named: Sequence[Account]) -> Account | None:
+    """The account every folder that names one names: no folder drops or changes another's."""
+    if not named:
+        return None
+    first = named[0]
+    for other in named[1:]:
+        if (other.uid, other.gid) != (first.uid, first.gid):
+            raise ConfigError(RUN_AS, f"{other.name}:{other.group}", other.origin,
+                              f"{first.origin} names {first.name}:{first.group}: the host "
+                              "files must agree on the account versions run as")
+    return first
+
+
+def versions_account(pins: HostPins | None = None, *, euid: int | None = None
+                     ) -> Account | None:
+    """The account versions start as: the host's ``run_as`` (None: unset, the deploy's own).
+    ConfigError when it is set and this process cannot start anything as it: only root can
+    (``euid``: the process's effective uid; a test passes another to stand for "not root")."""
+    pins = host_pins() if pins is None else pins
+    account = pins.run_as
+    euid = os.geteuid() if euid is None else euid
+    if account is not None and euid != 0:
+        raise ConfigError(RUN_AS, account.name, account.origin,
+                          f"this deploy runs as uid {euid}, not root, so it cannot start "
+                          f"versions as {account.name}: run it as root (the versions then "
+                          f"run as {account.name}), or remove run_as")
+    return account
 
 
 def common_keys(sets: Sequence[Sequence[str]]) -> tuple[str, ...]:

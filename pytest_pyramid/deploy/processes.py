@@ -29,6 +29,8 @@ from pytest_pyramid.errors import PyramidError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from pytest_pyramid.deploy.host_pins import Account
+
 # Processes this interpreter started: poll() reaps them, so a dead child is not seen as a zombie.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -426,23 +428,113 @@ class Registry:
         return gone
 
 
+# -- the account versions run as (the host's run_as) -------------------------------------------
+def versions_account() -> Account | None:
+    """The host's ``run_as`` (deploy/host_pins.py), asked at every start: a host file that
+    cannot be read, or a deploy that cannot drop to the account, starts nothing."""
+    from pytest_pyramid.deploy.host_pins import versions_account as host_account
+
+    try:
+        return host_account()
+    except PyramidError as exc:
+        raise StartError(f"versions are not started: {exc}") from None
+
+
+def writable_by(path: Path, account: Account) -> bool:
+    """Whether ``account`` (its uid and its one group: versions get no supplementary group)
+    may write ``path``, by its owner and mode bits."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        return False  # a link's target is checked where it is used
+    if info.st_uid == account.uid:
+        return bool(info.st_mode & stat.S_IWUSR)
+    if info.st_gid == account.gid:
+        return bool(info.st_mode & stat.S_IWGRP)
+    return bool(info.st_mode & stat.S_IWOTH)
+
+
+def exposed_work(work_dir: Path, account: Account) -> Path | None:
+    """The first of the work folder and what it holds (state, lease, lock, logs, jobs, router,
+    registry) that ``account`` may write; None when it may write none of them."""
+    try:
+        entries = sorted(work_dir.iterdir())
+    except OSError:
+        entries = []
+    return next((path for path in (work_dir, *entries) if writable_by(path, account)), None)
+
+
+def _enterable(path: Path, account: Account) -> bool:
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    bits = (stat.S_IXUSR if info.st_uid == account.uid else
+            stat.S_IXGRP if info.st_gid == account.gid else stat.S_IXOTH)
+    return bool(info.st_mode & bits)
+
+
+def separation_problem(work_dir: Path, account: Account, release: Path | None = None
+                       ) -> str | None:
+    """Why versions running as ``account`` would not be kept from the deploy's files: the
+    work folder (or an entry of it) writable by it, or ``release`` out of its reach."""
+    exposed = exposed_work(work_dir, account)
+    if exposed is not None:
+        return (f"{exposed} is writable by {account.name}, the account versions run as "
+                f"(run_as, {account.origin}): make it the deploy account's alone")
+    if release is not None:
+        for folder in (*reversed(release.parents), release):
+            if not _enterable(folder, account):
+                return (f"{account.name} (run_as, {account.origin}) cannot enter {folder}, "
+                        f"so it cannot run the release {release}")
+    return None
+
+
+def _grant_release(release: Path, account: Account) -> None:
+    """The release is the deploy's checkout (a private temporary folder renamed): its group
+    becomes the account's, readable and never writable by it."""
+    os.chown(release, -1, account.gid)
+    os.chmod(release, 0o750)
+
+
+def _as_account(account: Account | None, env: dict[str, str]) -> dict[str, object]:
+    """Popen's arguments that start the version as ``account``, with no supplementary group
+    (the deploy's groups would give back what the account separation takes)."""
+    if account is None:
+        return {}
+    import pwd
+
+    env.update(HOME=pwd.getpwuid(account.uid).pw_dir, USER=account.name, LOGNAME=account.name)
+    return {"user": account.uid, "group": account.gid, "extra_groups": []}
+
+
 def start(
     template: str, *, commit: str, release: Path, log_dir: Path, registry: Registry,
     started_at: str, deployment_id: int | None, port: int | None = None,
 ) -> Version:
-    """Spawn a version in ``release`` (its working folder) and register it at once."""
+    """Spawn a version in ``release`` (its working folder) and register it at once; as the
+    host's ``run_as`` account when it sets one (never the deploy's own rights then)."""
+    account = versions_account()
     port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
+    if account is not None:
+        _grant_release(release, account)
+        problem = separation_problem(registry.folder.parent, account, release)
+        if problem is not None:
+            raise StartError(problem)
     argv = render_command(template, port=port, release=release, commit=commit)
     log_path = log_dir / f"{commit[:12]}-{port}.log"
     env = {**os.environ, "PORT": str(port), "PYRAMID_RELEASE": str(release),
            "PYRAMID_COMMIT": commit}
+    dropped = _as_account(account, env)
     with log_path.open("ab") as log:
         try:
             # A new session: the version must outlive this deploy process and its terminal.
-            child = subprocess.Popen(
+            child = subprocess.Popen(  # type: ignore[call-overload]
                 argv, cwd=release, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                stdin=subprocess.DEVNULL, start_new_session=True, **dropped,
             )
         except OSError as exc:
             raise StartError(f"cannot start {argv[0]!r}: {exc}") from exc

@@ -298,10 +298,28 @@ def spawn(job: Job) -> subprocess.Popen[bytes]:
     job.log.touch()
     with (folder / "supervisor.out").open("ab") as stdio:
         child = subprocess.Popen(
-            [sys.executable, "-m", "pytest_pyramid.deploy", "supervise", "--job", str(path)],
+            [*_same_host(), "supervise", "--job", str(path)],
             stdin=subprocess.DEVNULL, stdout=stdio, stderr=stdio, start_new_session=True,
             cwd=job.config.root, close_fds=True)
     return child
+
+
+#: the supervisor of a process whose host folders were set in code (host_pins.HOST_ROOTS: the
+#: tests' launcher) reads the same ones: argv[1:n] are the folders, the CLI's after "--"
+_SAME_HOST = ("import sys; from pathlib import Path; from pytest_pyramid.deploy import "
+              "host_pins; n = sys.argv.index('--'); host_pins.HOST_ROOTS = tuple(Path(p) for p "
+              "in sys.argv[1:n]); from pytest_pyramid.cli import main; "
+              "sys.exit(main(sys.argv[n + 1:]))")
+
+
+def _same_host() -> list[str]:
+    """The command starting a supervisor that reads the host this process reads (its
+    ``run_as`` above all: deploy/host_pins.py), never one its environment could name."""
+    from pytest_pyramid.deploy import host_pins
+
+    if host_pins.HOST_ROOTS is None:
+        return [sys.executable, "-m", "pytest_pyramid.deploy"]
+    return [sys.executable, "-c", _SAME_HOST, *map(str, host_pins.HOST_ROOTS), "--"]
 
 
 def job_output(job: Job) -> Callable[[str], None]:

@@ -219,3 +219,89 @@ def test_the_empty_host_holds_for_a_host_pins_imported_after_it(
         assert fresh is not host_pins
         assert fresh.host_roots() == (tmp_path,)
     assert fresh.HOST_ROOTS is None  # the real host again once the isolation ends
+
+
+# -- run_as: the account versions run as (hostile case 225) --------------------------------------
+NOBODY = pwd.getpwnam("nobody")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("nobody", f"nobody:{NOBODY.pw_gid}"),
+        ("nobody:nogroup", f"nobody:{NOBODY.pw_gid}"),
+        ("nobody:root", "root is the deploy's own account"),  # the group would be root's
+        ("root", "root is the deploy's own account"),
+        ("no-such-account-225", "no such account on this host"),
+        ("nobody:no-such-group-225", "no such account on this host"),
+        ("nobody --extra", 'expected an account name, "user" or "user:group"'),
+        ("-nobody", 'expected an account name, "user" or "user:group"'),
+        (65534, 'expected an account name, "user" or "user:group"'),
+    ],
+)
+def test_run_as_names_an_account_of_the_host_other_than_root(
+    tmp_path: Path, value: object, expected: str
+) -> None:
+    toml = tmp_path / "deploy.toml"
+    toml.write_text(f"run_as = {value!r}\n".replace("'", '"'))
+    if not expected.startswith("nobody:"):
+        with pytest.raises(ConfigError, match=expected) as refused:
+            read_pins((tmp_path,))
+        assert (refused.value.key, refused.value.source) == ("run_as", str(toml))
+        return
+    account = read_pins((tmp_path,)).run_as
+    assert account is not None
+    assert (account.name, account.uid, f"nobody:{account.gid}") == (
+        "nobody", NOBODY.pw_uid, expected)
+    assert account.origin == str(toml)
+
+
+def test_run_as_holds_when_any_host_folder_sets_it_and_they_must_agree(tmp_path: Path) -> None:
+    """The account's own ~/.config/pyramid cannot drop or change /etc/pyramid's run_as."""
+    etc, home = tmp_path / "etc", tmp_path / "home"
+    host.pin(etc, 'run_as = "nobody"\n')
+    host.pin(home, "require_signature = false\n")
+    pins = read_pins((etc, home))
+    assert pins.run_as is not None
+    assert pins.run_as.name == "nobody"
+    assert read_pins((home, etc)).run_as == pins.run_as  # either folder alone sets it
+    host.pin(home, 'run_as = "nobody:daemon"\n')  # another group: not the same account
+    with pytest.raises(ConfigError, match="names nobody:nogroup: the host files must agree"
+                       ) as refused:
+        read_pins((etc, home))
+    assert (refused.value.key, refused.value.source) == ("run_as", str(home / "deploy.toml"))
+
+
+@pytest.mark.parametrize(
+    ("run_as", "euid", "refused"),
+    [
+        (None, 1000, None),  # nothing to drop to: the deploy's own account, as before
+        (None, 0, None),
+        ("nobody", 0, None),  # root drops to it
+        # fakes "not root" by the parameter: the deploy cannot start anything as nobody
+        ("nobody", 1000, "runs as uid 1000, not root, so it cannot start versions as nobody"),
+        ("nobody", NOBODY.pw_uid, "not root"),  # run as the account itself: no separation
+    ],
+)
+def test_a_deploy_that_cannot_drop_to_run_as_is_refused(
+    tmp_path: Path, run_as: str | None, euid: int, refused: str | None
+) -> None:
+    if run_as is not None:
+        host.pin(tmp_path, f'run_as = "{run_as}"\n')
+    pins = read_pins((tmp_path,))
+    if refused is None:
+        account = host_pins.versions_account(pins, euid=euid)
+        assert (account.name if account else None) == run_as
+        return
+    with pytest.raises(ConfigError, match=refused) as error:
+        host_pins.versions_account(pins, euid=euid)
+    assert (error.value.key, error.value.source) == ("run_as", str(tmp_path / "deploy.toml"))
+
+
+def test_a_commit_cannot_set_run_as(tmp_path: Path) -> None:
+    """run_as is the host's: the tracked [tool.pyramid.deploy] table cannot name it."""
+    from pytest_pyramid.deploy.config import project_config
+
+    source = str(tmp_path / "pyproject.toml")
+    with pytest.raises(ConfigError, match="run_as"):
+        project_config(source, {"deploy": {"run_as": "nobody"}})
