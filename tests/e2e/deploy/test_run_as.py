@@ -1,0 +1,140 @@
+"""The deployed code does not hold its supervisor's rights (hostile case 225): with the host's
+``run_as`` (deploy/host_pins.py), a deploy run as root starts every version as that account.
+
+Real nginx, a real deploy as root, a real account (``nobody``): the version itself tries what
+case 225's version did, from inside, and reports what the kernel answered."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.deploy.host_pins import Account
+from pytest_pyramid.deploy.processes import start_ticks, writable_by
+from tests.support.deploy import host
+from tests.support.deploy.fixtures import _project
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.support.deploy.helpers import Project
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")  # the suite's own is under /root, which nobody cannot enter
+
+#: the version: at its start (its supervisor holds the lease) it attacks as case 225's did
+APP = '''
+import errno, http.server, json, os, signal, sys
+from pathlib import Path
+release = Path(os.environ["PYRAMID_RELEASE"])
+work = release
+while work.name != "releases" and work != work.parent:
+    work = work.parent
+work = work.parent
+def attempt(act):
+    try:
+        act()
+        return "done"
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+supervisor = int(json.loads((work / "supervisor.lease").read_text().strip("\\0 \\n"))["pid"])
+report = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+          "supervisor": supervisor,
+          "kill": attempt(lambda: os.kill(supervisor, signal.SIGKILL)),
+          "lease": attempt(lambda: open(work / "supervisor.lease", "r+b").close()),
+          "state": attempt(lambda: open(work / "state.json", "ab").close()),
+          "create": attempt(lambda: open(work / "planted", "xb").close()),
+          "release": attempt(lambda: open(release / "planted", "xb").close())}
+print("PROBE " + json.dumps(report), flush=True)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        data = b"v1 as nobody\\n"
+        self.send_response(200); self.send_header("Content-Length", str(len(data)))
+        self.end_headers(); self.wfile.write(data)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+'''
+
+
+@pytest.fixture
+def open_project(nginx: str) -> Iterator[Project]:
+    """A project in a folder ``nobody`` may enter (pytest's own tmp_path is root's alone)."""
+    if os.geteuid() != 0 or not SYSTEM_PYTHON.exists():
+        pytest.skip("needs root (to drop to nobody) and /usr/bin/python3")
+    base = Path(tempfile.mkdtemp(prefix="pyramid-run-as-"))
+    base.chmod(0o755)
+    try:
+        project_of = _project(base, nginx)
+        project = next(project_of)
+        yield project
+        _stop_versions(project)
+        with contextlib.suppress(StopIteration):
+            next(project_of)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _stop_versions(project: Project) -> None:
+    """The versions this test started, by the registry's pid and start time (they wrote no
+    pid file: they may not write anything here)."""
+    for record in (project.work_dir / "registry").glob("*.json"):
+        with contextlib.suppress(OSError, ValueError, KeyError, ProcessLookupError):
+            data = json.loads(record.read_text())
+            if start_ticks(int(data["pid"])) == data["start_ticks"]:
+                os.kill(int(data["pid"]), signal.SIGKILL)
+
+
+def _status_ids(pid: int) -> tuple[list[str], list[str], str]:
+    lines = dict(line.split(":", 1) for line in
+                 Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return lines["Uid"].split(), lines["Gid"].split(), lines["Groups"].strip()
+
+
+def test_versions_run_as_the_host_s_account_and_cannot_touch_their_supervisor(
+    open_project: Project,
+) -> None:
+    project = open_project
+    nobody = pwd.getpwnam("nobody")
+    host.pin(host.folder(project.root), 'run_as = "nobody"\n')
+    (project.root / "app.py").write_text(APP)
+    project.write_config(command=f"{SYSTEM_PYTHON} app.py {{port}}")
+    first = project.commit("v1: the takeover of case 225 is in the code")
+
+    # a work folder the account could write is refused before anything is judged or started
+    project.work_dir.mkdir(parents=True)
+    project.work_dir.chmod(0o777)
+    refused = project.run("deploy")
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert f"{project.work_dir} is writable by nobody" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (project.work_dir / "registry").exists()  # nothing was started
+    project.work_dir.chmod(0o755)
+
+    result = project.run("deploy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[deploy] versions run as nobody:nogroup" in result.stdout
+    stable = project.state()["stable"]
+    assert stable["commit"] == first
+    uids, gids, groups = _status_ids(int(stable["pid"]))
+    assert uids == [str(nobody.pw_uid)] * 4
+    assert gids == [str(nobody.pw_gid)] * 4
+    assert groups == ""  # none of the deploy's groups
+
+    log = Path(stable["log"]).read_text()
+    probe = json.loads(log.split("PROBE ", 1)[1].splitlines()[0])
+    assert (probe["uid"], probe["gid"], probe["groups"]) == (nobody.pw_uid, nobody.pw_gid, [])
+    assert probe["kill"] == "EPERM"  # its SIGKILL to the supervisor holding the lease failed
+    assert {probe[k] for k in ("lease", "state", "create", "release")} == {"EACCES"}
+    assert not (project.work_dir / "planted").exists()
+    account = Account("nobody", nobody.pw_uid, nobody.pw_gid, "nogroup")
+    assert [p for p in project.work_dir.rglob("*") if writable_by(p, account)] == []
+    status = project.run("status")
+    assert status.returncode == 0, status.stdout  # healthy and idle: the supervisor finished
