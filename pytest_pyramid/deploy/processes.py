@@ -520,7 +520,11 @@ def start(
     port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     if account is not None:
-        _grant_release(release, account)
+        try:
+            _grant_release(release, account)
+        except OSError as exc:
+            raise StartError(f"cannot give {account.name} (run_as) the release {release}: "
+                             f"{exc}") from None
         problem = separation_problem(registry.folder.parent, account, release)
         if problem is not None:
             raise StartError(problem)

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
     from tests.support.deploy.helpers import Project
 
-SYSTEM_PYTHON = Path("/usr/bin/python3")  # the suite's own is under /root, which nobody cannot enter
+#: the suite's own interpreter lies under /root, which nobody cannot enter
+SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 #: the version: at its start (its supervisor holds the lease) it attacks as case 225's did
 APP = '''
