@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
-from demo_service.faults import active_fault, claim_fault
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from demo_service.faults import active_fault
 
 
 @pytest.mark.parametrize(
@@ -21,16 +16,6 @@ def test_active_fault(value: str | None, expected: str | None) -> None:
 def test_unknown_fault_names_the_variable() -> None:
     with pytest.raises(ValueError, match=r"DEMO_FAULT='boom': expected one of slow, bug"):
         active_fault({"DEMO_FAULT": "boom"})
-
-
-def test_a_fault_handed_to_a_deploy_goes_to_the_first_process_only(tmp_path: Path) -> None:
-    fault = tmp_path / "fault"
-    fault.write_text("slow-tail\n", "utf-8")
-    environ = {"DEMO_FAULT_ONCE": str(fault)}
-    assert claim_fault(environ) == "slow-tail"
-    assert not fault.exists()
-    assert claim_fault(environ) is None  # claimed: a later process runs unchanged
-    assert claim_fault({}) is None
 
 
 @pytest.mark.parametrize("missing", ["DEMO_DATABASE_URL", "DEMO_REDIS_URL"])
