@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ def test_a_fault_handed_to_a_deploy_goes_to_the_first_process_only(tmp_path: Pat
     assert claim_fault({}) is None
     fault.write_text("bug-checkout", "utf-8")  # another process (as the deploy starts one)
     first = subprocess.run([sys.executable, "-c", CLAIM], capture_output=True, text=True,
-                           env={"DEMO_FAULT_ONCE": str(fault), "PYTHONPATH": ":".join(sys.path)},
+                           env={**os.environ, "DEMO_FAULT_ONCE": str(fault)},
                            check=True, timeout=60)
     assert first.stdout.strip() == "bug-checkout"
     assert claim_fault(environ) is None
