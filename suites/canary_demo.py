@@ -223,7 +223,8 @@ def handed_fault(fault: str) -> Iterator[dict[str, str]]:
     try:
         yield {**pyramid_env(), "DEMO_FAULT_ONCE": str(handed)}
     finally:
-        handed.unlink(missing_ok=True)
+        for left in (handed, *WORK_DIR.glob(f"{handed.name}.*")):  # unclaimed, or claimed
+            left.unlink(missing_ok=True)
 
 
 def deployment_detail(ident: object) -> dict[str, object]:
