@@ -56,21 +56,17 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 VERDICT = HERE / "pyramid-verdict.json"
-SLOW_COMMAND = (
-    "env DEMO_FAULT=slow python -m uvicorn --factory "
-    "demo_service.app:app_from_env --host 127.0.0.1 --port {port} --log-level warning"
-)
-SLOW_TAIL_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow ", "DEMO_FAULT=slow-tail ")
 #: the slow tail is judged by the tracked plan (steps 5/25/50/100, its inconclusive_limit lets
 #: the 5% step's looks wait for data); the command line may only tighten the tracked table
 #: (deploy/arguments.py), and judge = nonparametric is the stricter judge
 SLOW_TAIL_FLAGS = ("--judge", "nonparametric")
-BUG_CHECKOUT_COMMAND = SLOW_COMMAND.replace("DEMO_FAULT=slow", "DEMO_FAULT=bug-checkout")
-#: DEMO_FAULT -> (step 3's title, the faulty release's start command)
+#: DEMO_FAULT -> step 3's title. A deploy starts only the commit's tracked command (hostile case
+#: 220: never one from its arguments), so a faulty release is the same commit handed its fault
+#: by file (handed_fault): the release the deploy starts first claims it.
 FAULTY_RELEASES = {
-    "slow": ("a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)", SLOW_COMMAND),
-    "bug-checkout": ("a release whose order flow is broken (DEMO_FAULT=bug-checkout: placing an "
-                     "order answers 500, /health stays green)", BUG_CHECKOUT_COMMAND),
+    "slow": "a slow release (DEMO_FAULT=slow: every API response waits 0.6 s)",
+    "bug-checkout": "a release whose order flow is broken (DEMO_FAULT=bug-checkout: placing an "
+                    "order answers 500, /health stays green)",
 }
 #: what the deploy's reason says when the verify tier stopped a release before any traffic
 UNTOUCHED = "stopped before any traffic: 0 user request(s) reached the new version (router log)"
@@ -196,20 +192,39 @@ def load_catalogue() -> None:
         database.close()
 
 
-def pyramid(*args: str) -> int:
-    """Run a pyramid command from suites/, its output streamed as it comes."""
+def pyramid(*args: str, fault: str = "") -> int:
+    """Run a pyramid command from suites/, its output streamed as it comes; ``fault``: the
+    demo fault the first version it starts claims (demo_service/faults.py: claim_fault)."""
     shown = " ".join(f'"{a}"' if " " in a else a for a in args)
     say(f"$ pyramid {shown}")
     try:
         import canary_contract  # step 5b's host, when it runs (deploy/host_pins.py)
 
-        result = subprocess.run([*canary_contract.hosted(canary_contract.HOST), *args], cwd=HERE,
-                                env=pyramid_env(), timeout=COMMAND_TIMEOUT_S, check=False)
+        with handed_fault(fault) as env:
+            result = subprocess.run([*canary_contract.hosted(canary_contract.HOST), *args],
+                                    cwd=HERE, env=env, timeout=COMMAND_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         say(f"[demo] pyramid {args[0]} did not finish within {COMMAND_TIMEOUT_S:g}s")
         return 124
     say(f"(exit {result.returncode})")
     return result.returncode
+
+
+@contextmanager
+def handed_fault(fault: str) -> Iterator[dict[str, str]]:
+    """The environment of a pyramid command; with ``fault``, a file holding it that the first
+    version the command starts claims (removed afterwards if none did)."""
+    if not fault:
+        yield pyramid_env()
+        return
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    handed = WORK_DIR / "demo-fault"
+    handed.write_text(fault, "utf-8")
+    try:
+        yield {**pyramid_env(), "DEMO_FAULT_ONCE": str(handed)}
+    finally:
+        for left in (handed, *WORK_DIR.glob(f"{handed.name}.*")):  # unclaimed, or claimed
+            left.unlink(missing_ok=True)
 
 
 def deployment_detail(ident: object) -> dict[str, object]:
@@ -224,8 +239,8 @@ def slow_tail(port: int, url: str) -> list[str]:
     banner("3b. a slow tail (DEMO_FAULT=slow-tail: 10% of API responses +400 ms) judged by "
            "judge = nonparametric against a fresh baseline")
     with Load(url) as load:
-        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command",
-                       SLOW_TAIL_COMMAND, *SLOW_TAIL_FLAGS)
+        code = pyramid("deploy", "--port", str(port), "--redeploy", *SLOW_TAIL_FLAGS,
+                       fault="slow-tail")
     say(f"[clients] {load.report()}")
     row = last_deployment()
     reason = str(row.get("reason") or "")
@@ -378,11 +393,10 @@ class Load:
 
 def faulty_release(port: int, url: str, fault: str) -> list[str]:
     """Step 3: the faulty release must be stopped, with no failed client request."""
-    title, command = FAULTY_RELEASES[fault]
-    banner(f"3. {title}")
+    banner(f"3. {FAULTY_RELEASES[fault]}")
     problems: list[str] = []
     with Load(url) as load:
-        code = pyramid("deploy", "--port", str(port), "--redeploy", "--command", command)
+        code = pyramid("deploy", "--port", str(port), "--redeploy", fault=fault)
     say(f"[clients] {load.report()}")
     last = last_deployment()
     outcome, reason = last.get("outcome"), str(last.get("reason", ""))
@@ -411,7 +425,7 @@ def demo(port: int, fault: str = "slow") -> list[str]:
     url = f"http://127.0.0.1:{port}/api/items"
 
     banner("1. first deployment: nothing to compare with, 100% at once, judged at its first step")
-    # --redeploy: step 3 rolls this same commit back (with a slow command), so on a second run
+    # --redeploy: step 3 rolls this same commit back (handed a fault), so on a second run
     # of this script the verdict would otherwise be refused as a replay (docs/deploy.md)
     if pyramid("deploy", "--port", str(port), "--redeploy") != 0:
         return ["the first deployment failed (see the gate's reasons above)"]
@@ -473,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None,
                         help="router port on 127.0.0.1 (default: [tool.pyramid.deploy] port)")
     args = parser.parse_args(argv)
-    # the faulty release alone gets the fault (its command sets it): never the good versions
+    # the faulty release alone gets the fault (handed_fault): never the good versions
     fault = os.environ.pop("DEMO_FAULT", "").strip().lower() or "slow"
     if fault not in FAULTY_RELEASES:
         say(f"canary_demo: DEMO_FAULT={fault!r}: expected one of {', '.join(FAULTY_RELEASES)}")

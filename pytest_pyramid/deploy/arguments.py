@@ -9,7 +9,8 @@ of its requests). Every option the deploy commands register is classified here:
   ``smaller`` (a limit: ``max_age``, ``p95_limit`` ...), ``larger`` (evidence asked for:
   ``measurements``, ``min_requests`` ...), ``superset`` (lists: every tracked entry kept),
   ``ranked`` (choices, loosest first), ``same`` (no order: only the tracked value), or
-  ``free`` (where and how this host runs things: ports, folders, binaries; nothing judged);
+  ``free`` (where this host keeps and serves things: ports, folders, grace periods; nothing
+  judged, and no program it runs);
 * every other option (:data:`OTHER_OPTIONS`), with why it cannot loosen a tracked value.
 
 :func:`tightened` applies the rules: a value that loosens the tracked one (or the built-in
@@ -107,7 +108,10 @@ RULES: dict[str, Rule] = {
                           "through"),
     "router_command": Rule("same", "a program the deploy runs to apply the weights"),
     "access_log": Rule("same", "the log the rollout's analysis reads"),
-    "command": _host("how this host starts a release (the release is the commit's checkout)"),
+    # hostile case 220 (a): `--command "python -m http.server {port} --directory <elsewhere>"`
+    # served files that are not the commit's, with exit 0; the start is part of the release
+    "command": Rule("same", "a program the deploy runs as its account to serve the release: "
+                    "the commit's tracked start"),
     "release_dir": _host("where this host checks the commit out"),
     "health_path": Rule("same", "the path whose answer says healthy: another path proves "
                         "something else"),
@@ -228,7 +232,7 @@ def tightened(source: str, pyramid: Mapping[str, Any], overrides: Mapping[str, o
     each of which may only tighten it (:class:`Loosened` otherwise)."""
     from pytest_pyramid.deploy.config import project_config
 
-    # the host's own values (a port, a router command) are part of the tracked side too: the
+    # the host's own values (a port, a work folder) are part of the tracked side too: the
     # tracked table may need them to be complete, and nothing is judged by them
     tracked = project_config(source, pyramid, host_only(overrides), env=env,
                              require_env=require_env)

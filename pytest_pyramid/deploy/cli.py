@@ -124,7 +124,8 @@ def add_commands(subparsers: Subparsers) -> None:
     p.add_argument("--dry-run", action="store_true", help="plan and judge, change nothing")
     p.add_argument("--redeploy", action="store_true",
                    help="roll the commit out as a canary even if it is already the stable "
-                        "version (e.g. a new --command)")
+                        "version (a fresh release of the same commit, started by its tracked "
+                        "command)")
     p.add_argument("--detach", action="store_true",
                    help="hand the rollout to its supervisor and return at once (Ctrl-C while "
                         "following detaches the same way)")

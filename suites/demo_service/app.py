@@ -14,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from demo_service.db import Database, StoredOrder
 from demo_service.domain import MAX_LINES, MAX_QUANTITY, Line, OrderError, OutOfStock, UnknownItem
-from demo_service.faults import SLOW_DELAY_S, TAIL_DELAY_S, TAIL_EVERY, active_fault
+from demo_service.faults import (
+    SLOW_DELAY_S,
+    TAIL_DELAY_S,
+    TAIL_EVERY,
+    active_fault,
+    claim_fault,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -242,8 +248,9 @@ def create_app(database_url: str | None = None, cache_url: str | None = None, *,
 def app_from_env() -> FastAPI:
     """uvicorn factory: ``uvicorn --factory demo_service.app:app_from_env`` with
     $DEMO_DATABASE_URL and $DEMO_REDIS_URL set. An empty database gets the demo catalogue, so
-    a deployed shop has something to order."""
-    app = create_app()
+    a deployed shop has something to order. A fault the canary demo hands to one deploy
+    (faults.claim_fault) goes to the first version started with it."""
+    app = create_app(fault=claim_fault())
     if not app.state.db.list_items():
         app.state.db.reset()
     return app

@@ -53,11 +53,11 @@ def test_blind_analysis_pauses_then_rolls_back_a_release_it_cannot_see(
 ) -> None:
     project, first = deployed
     trigger = tmp_path / "fail-now"
-    held_at_50(project, "v2-breaks-unseen", blind_timeout="2s")
+    held_at_50(project, "v2-breaks-unseen", blind_timeout="2s",
+               command=app_command("good", "--fail-file", str(trigger)))
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        deploy = project.popen("deploy", "--command",
-                               app_command("good", "--fail-file", str(trigger)))
+        deploy = project.popen("deploy")
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 50, 90)
         fault_at = time.time()
         occupy(split_log(project))
@@ -122,11 +122,10 @@ def test_a_log_rotated_in_a_step_is_reopened_and_the_release_judged_on_it(
     project, first = deployed
     trigger = tmp_path / "fail-now"
     held_at_50(project, "v2-breaks-after-the-rotation", blind_timeout="1m",
-               progress_deadline="30s")
+               progress_deadline="30s", command=app_command("good", "--fail-file", str(trigger)))
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        deploy = project.popen("deploy", "--command",
-                               app_command("good", "--fail-file", str(trigger)))
+        deploy = project.popen("deploy")
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 50, 90)
         for role in ("split", "edge"):
             rotate(project.work_dir / "router" / role / "logs" / "access.log")

@@ -37,7 +37,7 @@ def outcomes(project: Project) -> list[tuple[str, str]]:
     ],
 )
 def test_refusals_are_printed_and_recorded(
-    repo: Project, verdict_kwargs: dict[str, object], expected: str
+    repo: Project, verdict_kwargs: dict[str, Any], expected: str
 ) -> None:
     repo.commit("v1", **verdict_kwargs)
     result = repo.run("deploy")

@@ -79,10 +79,10 @@ def test_bad_version_is_rolled_back_at_the_first_step(
     record_property: Callable[[str, object], None],
 ) -> None:
     project, first = deployed
-    project.commit("v2-bad")
+    project.commit("v2-bad", command=app_command(*mode))
     with Load(project.url) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--command", app_command(*mode))
+        result = project.run("deploy")
         settle_on(load, first)
     assert result.returncode == 1, result.stdout
     row = history(project)[-1]
@@ -106,11 +106,11 @@ def test_new_version_failing_its_health_check_never_takes_traffic(
 ) -> None:
     project, first = deployed
     project.write_config(health_timeout="1.5s")
-    project.commit("v2-unhealthy")
+    project.commit("v2-unhealthy", command=app_command("unhealthy"))
     before = project.run("status").stdout
     with Load(project.url) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--command", app_command("unhealthy"))
+        result = project.run("deploy")
         settle_on(load, first)
     assert result.returncode == 1
     assert load.failed == 0
@@ -125,10 +125,10 @@ def test_version_crashing_mid_rollout_is_rolled_back(
     deployed: tuple[Project, str], record_property: Callable[[str, object], None]
 ) -> None:
     project, first = deployed
-    project.commit("v2-crashes")
+    project.commit("v2-crashes", command=app_command("crash", "--crash-after", "30"))
     with Load(project.url) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--command", app_command("crash", "--crash-after", "30"))
+        result = project.run("deploy")
         settle_on(load, first)
     assert result.returncode == 1, result.stdout
     row = history(project)[-1]
@@ -231,11 +231,10 @@ def test_blue_green_bad_version_rolls_back_to_the_old_stack(
 ) -> None:
     project, first = deployed
     project.write_config(strategy="blue-green")  # the commit ships its strategy
-    project.commit("v2-bad")
+    project.commit("v2-bad", command=app_command("error", "--error-rate", "0.5"))
     with Load(project.url) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--command",
-                             app_command("error", "--error-rate", "0.5"))
+        result = project.run("deploy")
         settle_on(load, first)
     assert result.returncode == 1
     row = history(project)[-1]

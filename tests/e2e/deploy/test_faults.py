@@ -135,8 +135,8 @@ def test_slow_canary_rollback_drains_requests_in_flight(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
-    project.commit("v2-slow")
-    result = project.run("deploy", "--command", app_command("slow", "--delay", "0.8"))
+    project.commit("v2-slow", command=app_command("slow", "--delay", "0.8"))
+    result = project.run("deploy")
     assert result.returncode == 1, result.stdout
     clients.settle_on(first)
     row = rows(project)[-1]
@@ -152,8 +152,8 @@ def test_error_canary_fails_only_its_share_until_restored(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
-    project.commit("v2-errors")
-    result = project.run("deploy", "--command", app_command("error", "--error-rate", "0.5"))
+    project.commit("v2-errors", command=app_command("error", "--error-rate", "0.5"))
+    result = project.run("deploy")
     assert result.returncode == 1, result.stdout
     clients.settle_on(first)
     row = rows(project)[-1]
@@ -169,8 +169,8 @@ def test_hanging_canary_times_out_and_is_rolled_back(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
-    project.commit("v2-hangs")
-    result = project.run("deploy", "--request-timeout", "1s", "--command", app_command("hang"))
+    project.commit("v2-hangs", command=app_command("hang"))
+    result = project.run("deploy", "--request-timeout", "1s")
     assert result.returncode == 1, result.stdout
     clients.settle_on(first)
     row = rows(project)[-1]
@@ -187,10 +187,9 @@ def test_failing_canary_under_low_traffic_fails_fast(
 ) -> None:
     project, first = deployed
     project.write_config(steps=[50, 100], inconclusive_limit=1000)  # tracked: looser
-    project.commit("v2-all-errors")
+    project.commit("v2-all-errors", command=app_command("error", "--error-rate", "1.0"))
     with Clients(project.url, rate=3.0, kinds=("fresh",)) as clients:
-        result = project.run("deploy", "--min-requests", "50", "--progress-deadline", "2m",
-                             "--command", app_command("error", "--error-rate", "1.0"))
+        result = project.run("deploy", "--min-requests", "50", "--progress-deadline", "2m")
         clients.settle_on(first, requests=3)
     row = rows(project)[-1]
     fault_report(clients, outcome=row["outcome"], **restore_figures(row))
@@ -221,10 +220,9 @@ def test_breach_during_bake_switches_back_at_once(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
     project, first, clients = live
-    project.commit("v2-fails-later")
     trigger = tmp_path / "fail-now"
-    deploy = project.popen("deploy", "--bake", "60s", "--command",
-                           app_command("good", "--fail-file", str(trigger)))
+    project.commit("v2-fails-later", command=app_command("good", "--fail-file", str(trigger)))
+    deploy = project.popen("deploy", "--bake", "60s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "baking", 90)
     old_pid = project.state()["stable"]["pid"]
     fault_at = time.time()
@@ -316,12 +314,12 @@ def test_bad_release_with_an_unrecoverable_stable_is_never_a_success(
 ) -> None:
     project, _, clients = live
     broken = tmp_path / "stable-broken"
-    project.commit("v1b")
-    assert project.run("deploy", "--command", app_command(
-        "good", "--fail-file", str(broken), "--fail-health", "--fail-start")).returncode == 0
+    project.commit("v1b", command=app_command(
+        "good", "--fail-file", str(broken), "--fail-health", "--fail-start"))
+    assert project.run("deploy").returncode == 0
     broken.write_text("the stable version breaks, and breaks again when restarted\n")
-    project.commit("v2-bad")
-    result = project.run("deploy", "--command", app_command("error", "--error-rate", "1.0"))
+    project.commit("v2-bad", command=app_command("error", "--error-rate", "1.0"))
+    result = project.run("deploy")
     assert result.returncode == 1, result.stdout
     assert "[revive] failed" in result.stdout
     assert "exited before it became healthy" in result.stdout  # at once, not after 10 s
@@ -347,9 +345,8 @@ def test_locked_history_does_not_delay_the_rollback(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
-    project.commit("v2-bad")
-    deploy = project.popen("deploy", "--interval", "1s", "--command",
-                           app_command("error", "--error-rate", "0.5"))
+    project.commit("v2-bad", command=app_command("error", "--error-rate", "0.5"))
+    deploy = project.popen("deploy", "--interval", "1s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
     locker = sqlite3.connect(project.work_dir / "history.sqlite", isolation_level=None)
     try:
@@ -395,9 +392,8 @@ def test_full_disk_under_the_history_does_not_stop_the_rollback(
     project, first, clients = live
     shutil.copy(project.work_dir / "history.sqlite", tiny_disk / "history.sqlite")
     project.write_config(history=str(tiny_disk / "history.sqlite"))
-    project.commit("v2-bad")
-    deploy = project.popen("deploy", "--interval", "1s", "--command",
-                           app_command("error", "--error-rate", "0.5"))
+    project.commit("v2-bad", command=app_command("error", "--error-rate", "0.5"))
+    deploy = project.popen("deploy", "--interval", "1s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
     with contextlib.suppress(OSError), (tiny_disk / "filler").open("wb") as filler:
         while True:  # fill the disk: every later history write meets ENOSPC
@@ -536,8 +532,8 @@ def test_promote_during_a_rollback_is_refused_and_leaves_nothing_behind(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
-    project.commit("v2-slow")
-    deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "1.5"))
+    project.commit("v2-slow", command=app_command("slow", "--delay", "1.5"))
+    deploy = project.popen("deploy")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
     # The rollback drains the slow requests in flight, so it lasts a while; whether promote
     # comes while it runs or just after it, it must be refused and leave nothing behind.
@@ -550,8 +546,8 @@ def test_promote_during_a_rollback_is_refused_and_leaves_nothing_behind(
     control = project.work_dir / "control"
     assert not control.exists() or list(control.glob("*.request.json")) == []
     # The next, unrelated deploy is judged on its own: a bad release is rolled back.
-    project.commit("v3-bad")
-    result = project.run("deploy", "--command", app_command("error", "--error-rate", "0.5"))
+    project.commit("v3-bad", command=app_command("error", "--error-rate", "0.5"))
+    result = project.run("deploy")
     assert result.returncode == 1, result.stdout
     assert rows(project)[-1]["outcome"] == "rolled_back"
     clients.settle_on(first)
@@ -563,11 +559,11 @@ def test_a_stale_request_for_another_rollout_is_refused_not_applied(
 ) -> None:
     project, first = deployed
     first_row = rows(project)[-1]["id"]
-    project.commit("v2-bad")
+    project.commit("v2-bad", command=app_command("error", "--error-rate", "0.5"))
     ghost = send_request(project.work_dir, first_row, "promote", "ghost")  # an old rollout's
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        result = project.run("deploy", "--command", app_command("error", "--error-rate", "0.5"))
+        result = project.run("deploy")
         clients.settle_on(first)
     assert result.returncode == 1, result.stdout
     assert rows(project)[-1]["outcome"] == "rolled_back"
@@ -598,9 +594,8 @@ def test_promote_names_its_rollout(live: tuple[Project, str, Clients]) -> None:
 def test_deploy_killed_during_the_health_wait_leaks_nothing(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     project.write_config(health_timeout="60s")  # looser than the fixture's: tracked
-    project.commit("v2-slow-start")
-    deploy = project.popen("deploy", "--command",
-                           app_command("good", "--start-delay", "30"))
+    project.commit("v2-slow-start", command=app_command("good", "--start-delay", "30"))
+    deploy = project.popen("deploy")
     state = project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "starting")
     starting = state["rollout"]["canary"]
     lease = json.loads((project.work_dir / "supervisor.lease").read_text().strip("\0 \n"))

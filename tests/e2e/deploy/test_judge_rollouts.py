@@ -85,12 +85,11 @@ def test_a_slow_tail_is_rolled_back_by_the_comparison(
 ) -> None:
     project, first = deployed
     project.write_config(**JUDGE)
-    project.commit("v2-slow-tail")
+    project.commit("v2-slow-tail",
+                   command=app_command("tail", "--delay", "0.4", "--tail-share", "0.1"))
     with Load(project.url, workers=6) as load:
         load.wait_for(20)
-        result = project.run("deploy", "--command",
-                             app_command("tail", "--delay", "0.4", "--tail-share", "0.1"),
-                             timeout=150)
+        result = project.run("deploy", timeout=150)
     assert result.returncode == 1, result.stdout
     row = last_row(project)
     assert row["outcome"] == "rolled_back"

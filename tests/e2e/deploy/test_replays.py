@@ -43,11 +43,10 @@ def test_a_verdict_for_a_commit_rolled_back_since_needs_redeploy(
     deployed: tuple[Project, str],
 ) -> None:
     project, _ = deployed
-    bad = project.commit("v2")
+    bad = project.commit("v2", command=app_command("error", "--error-rate", "1.0"))
     with Clients(project.url, rate=60) as clients:
         clients.wait_for(10)
-        failing = app_command("error", "--error-rate", "1.0")  # this host's start command
-        assert project.run("deploy", "--command", failing).returncode == 1  # rolled back
+        assert project.run("deploy").returncode == 1  # rolled back
     assert rows(project)[-1]["outcome"] == "rolled_back"
     replay = project.run("deploy", "--dry-run")
     assert replay.returncode == 1, replay.stdout

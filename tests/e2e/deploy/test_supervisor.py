@@ -84,9 +84,8 @@ def at_25_percent(project: Project, message: str, trigger: Path,
                   *app_args: str) -> subprocess.Popen[str]:
     """A deploy of a release that fails once ``trigger`` exists, followed up to 25%."""
     project.write_config(interval="0.5s", inconclusive_limit=1000)
-    project.commit(message)
-    deploy = project.popen("deploy", "--command",
-                           app_command("good", "--fail-file", str(trigger), *app_args))
+    project.commit(message, command=app_command("good", "--fail-file", str(trigger), *app_args))
+    deploy = project.popen("deploy")
     try:
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
     except AssertionError:
@@ -174,7 +173,8 @@ def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_
     project, first = deployed
     trigger = tmp_path / "fail-now"
     project.write_config(interval="0.5s", bake="60s", steps=[50, 100])
-    project.commit("v2-breaks-while-unwatched")
+    project.commit("v2-breaks-while-unwatched",
+                   command=app_command("good", "--fail-file", str(trigger)))
 
     def baked_for(seconds: float) -> Callable[[dict[str, Any]], bool]:
         def check(state: dict[str, Any]) -> bool:
@@ -184,8 +184,7 @@ def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_
 
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        deploy = project.popen("deploy", "--command",
-                               app_command("good", "--fail-file", str(trigger)))
+        deploy = project.popen("deploy")
         project.wait_state(baked_for(2.0), 90)
         os.kill(supervisor_pid(project), signal.SIGKILL)
         finish(deploy)
@@ -299,10 +298,10 @@ def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
 ) -> None:
     project, first = deployed
     project.write_config(interval="0.5s", inconclusive_limit=1000, p95_limit="5s")
-    project.commit("v2-slow")
+    project.commit("v2-slow", command=app_command("slow", "--delay", "0.3"))
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        deploy = project.popen("deploy", "--command", app_command("slow", "--delay", "0.3"))
+        deploy = project.popen("deploy")
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 25, 90)
         pid = supervisor_pid(project)
         os.kill(pid, signal.SIGTERM)
@@ -372,8 +371,9 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
 def released(project: Project, trigger: Path, policy: str) -> str:
     """v2 deployed (it fails once ``trigger`` exists) with the post-bake watch on."""
     project.write_config(interval="0.5s", watch=policy)
-    second = project.commit("v2-fails-after-its-bake")
-    result = project.run("deploy", "--command", app_command("good", "--fail-file", str(trigger)))
+    second = project.commit("v2-fails-after-its-bake",
+                            command=app_command("good", "--fail-file", str(trigger)))
+    result = project.run("deploy")
     assert result.returncode == 0, result.stdout
     wait_for(lambda: "watch: pid" in project.run("status").stdout)
     return second
@@ -434,8 +434,8 @@ def test_the_release_a_command_line_rollback_returns_to_is_watched(
     trigger, first = breakable_first(project, tmp_path)
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        project.commit("v2")
-        assert project.run("deploy", "--command", app_command()).returncode == 0
+        project.commit("v2", command=app_command())
+        assert project.run("deploy").returncode == 0
         rolled = project.run("rollback", "--by", "oncall")
         assert rolled.returncode == 0, rolled.stdout
         clients.settle_on(first)
@@ -452,8 +452,8 @@ def test_the_stable_release_is_watched_after_its_supervisor_rolled_a_rollout_bac
     trigger, first = breakable_first(project, tmp_path)
     with Clients(project.url) as clients:
         clients.wait_for(30)
-        project.commit("v2-errors")
-        result = project.run("deploy", "--command", app_command("error"))
+        project.commit("v2-errors", command=app_command("error"))
+        result = project.run("deploy")
         assert result.returncode == 1
         assert "[rollback]" in result.stdout
         owner = int(result.stdout.split("[deploy] supervisor pid ", 1)[1].split()[0])

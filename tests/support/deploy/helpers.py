@@ -168,6 +168,8 @@ class Project:
     port: int
     settings: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    #: the ``[tool.pyramid]`` keys of the last :meth:`write_config`
+    pyramid: dict[str, Any] = field(default_factory=dict)
 
     @property
     def work_dir(self) -> Path:
@@ -188,12 +190,19 @@ class Project:
         ship (so a test writes its settings before committing what it deploys)."""
         self.settings.update(settings)
         self.settings = {k: v for k, v in self.settings.items() if v is not None}
-        lines = ["[tool.pyramid]", *(f"{k} = {toml(v)}" for k, v in (pyramid or {}).items()),
+        self.pyramid = dict(pyramid or {})
+        lines = ["[tool.pyramid]", *(f"{k} = {toml(v)}" for k, v in self.pyramid.items()),
                  "[tool.pyramid.deploy]"]
         lines += [f"{key} = {toml(value)}" for key, value in self.settings.items()]
         (self.root / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
-    def commit(self, message: str, **verdict: Any) -> str:
+    def commit(self, message: str, *, command: str | None = None, **verdict: Any) -> str:
+        """Commit everything, with a ready verdict for it; ``command``: the start command
+        this commit ships (kept for later commits). A deploy starts only its commit's tracked
+        ``command``, never one from its arguments (hostile case 220 a), so a test deploying a
+        faulty version commits the faulty start."""
+        if command is not None:
+            self.write_config(pyramid=self.pyramid, command=command)
         git(self.root, "add", "-A")
         sha = new_commit(self.root, message)
         write_json_atomic(self.verdict_path, make_verdict(sha, repo=self.root, **verdict))

@@ -54,9 +54,9 @@ def test_every_rule_is_well_formed() -> None:
             assert not rule.ranks, key
 
 
-DEPLOY = {"max_age": "24h", "p95_limit": "200ms", "error_rate_limit": 0.001,
-          "strategy": "canary", "health_path": "/healthz", "watch": "rollback",
-          "migrations": "db", "steps": [5, 25, 50, 100], "port": 8080,
+DEPLOY = {"command": "serve {port}", "max_age": "24h", "p95_limit": "200ms",
+          "error_rate_limit": 0.001, "strategy": "canary", "health_path": "/healthz",
+          "watch": "rollback", "migrations": "db", "steps": [5, 25, 50, 100], "port": 8080,
           "environments": {"staging": {"port": 8081},
                            "production": {"port": 8082, "max_age": "1h"}}}
 
@@ -81,7 +81,8 @@ def _tightened(tmp_path: Path, env: str | None = None, **flags: str) -> Any:
     ({"strategy": "canary", "health_path": "/healthz"}, None),
     ({"migrations": "demo_releases/next"}, None),   # inside the release: judged as it is
     ({"require_signature": "true"}, None),
-    ({"port": "9999", "work_dir": "/tmp/elsewhere", "command": "serve {port}"}, None),
+    ({"port": "9999", "work_dir": "/tmp/elsewhere"}, None),
+    ({"command": "serve {port}"}, None),              # the tracked start itself
     ({"max_age": "30m"}, "production"),             # the environment's own 1h
 ])
 def test_a_value_that_tightens_or_repeats_the_tracked_one_is_taken(
@@ -154,14 +155,26 @@ def test_a_router_the_tracked_table_needs_is_the_tracked_one(tmp_path: Path) -> 
     ("nginx_include", "/tmp/evil.conf"),
     # hostile case 220: a program the deploy runs as its account is the tracked one
     ("nginx", "/tmp/evil/nginx"),
+    ("command", "python -m http.server {port} --directory /tmp/evil"),
 ])
 def test_what_judges_or_runs_the_rollout_is_never_the_caller_s(
         tmp_path: Path, flag: str, given: str) -> None:
     source = str(tmp_path / "pyproject.toml")
     table = {"deploy": {"nginx": "/usr/sbin/nginx", "router_command": "route {weights}",
-                        "access_log": "log"}}
+                        "access_log": "log", "command": "serve {port}"}}
     with pytest.raises(Loosened, match=re.escape(f"--{flag.replace('_', '-')} {given} loosens")):
         tightened(source, table, {flag: given}, env=None)
+
+
+def test_a_start_command_is_only_ever_the_commit_s(tmp_path: Path) -> None:
+    """Hostile case 220 (a): with no tracked start the caller's cannot fill the gap either."""
+    source = str(tmp_path / "pyproject.toml")
+    with pytest.raises(Loosened, match=re.escape("--command serve {port} loosens command = "
+                                                 f"the default '': {source} sets none")):
+        tightened(source, {}, {"command": "serve {port}"}, env=None)
+    tracked = {"deploy": {"command": "serve {port}"}}
+    assert tightened(source, tracked, {"command": "serve {port}"}, env=None).command == (
+        "serve {port}")
 
 
 @pytest.mark.parametrize("folder", ["/etc/sql", "../outside", "db/../../x", "..", "~/sql",
@@ -212,8 +225,7 @@ def test_the_canary_demos_slow_tail_flags_only_tighten_its_tracked_table(
     spec.loader.exec_module(demo)
     project = load(config=suites / "pyproject.toml")  # as `pyramid deploy` reads it
     args = _deploy_parsers()["deploy"].parse_args(
-        ["--port", "18080", "--redeploy", "--command", demo.SLOW_TAIL_COMMAND,
-         *demo.SLOW_TAIL_FLAGS])
+        ["--port", "18080", "--redeploy", *demo.SLOW_TAIL_FLAGS])
     config = tightened(project.source, project.table, _overrides(args), env=None)
     assert config.judge == "nonparametric"
     assert config.steps == (5, 25, 50, 100)  # the tracked steps, the 5% one included
