@@ -165,7 +165,7 @@ def unrecorded_python(words: Sequence[str], environ: Mapping[Any, Any] | None, v
     for start in reading.pythons:
         if (start.env.get(variable) not in kept
                 or not programs.loads_recorder(start, cwd or os.getcwd())):
-            return f"{start.name} {UNRECORDED}"
+            return f"python {UNRECORDED}"  # one key for the kind: what ran is an interpreter
     return None
 
 

@@ -160,8 +160,8 @@ RUN = {"PYRAMID_RECORD_SPOOL": "run", "PATH": "/bin"}
 @pytest.mark.parametrize(("words", "environ", "key"), [
     # hostile case 175: a Python child that runs the .pth line but finds no run to follow
     (["/v/bin/python", "-c", "x"], {"PATH": "/bin"}, "python <unrecorded>"),  # env={...}
-    (["env", "-i", "/usr/bin/python3", "-c", "x"], RUN, "python3 <unrecorded>"),
-    (["env", "--ignore-environment", "python3.11", "x.py"], RUN, "python3.11 <unrecorded>"),
+    (["env", "-i", "/usr/bin/python3", "-c", "x"], RUN, "python <unrecorded>"),
+    (["env", "--ignore-environment", "python3.11", "x.py"], RUN, "python <unrecorded>"),
     (["env", "-u", "PYRAMID_RECORD_SPOOL", "python", "x.py"], RUN, "python <unrecorded>"),
     (["env", "--unset=PYRAMID_RECORD_SPOOL", "python", "x.py"], RUN, "python <unrecorded>"),
     (["env", "-uPYRAMID_RECORD_SPOOL", "python", "x.py"], RUN, "python <unrecorded>"),
@@ -236,13 +236,13 @@ PROGRAM_ROWS = [
     (["{exe}", "-S", "x.py"], RUN, "python"),
     (["{exe}", "-X", "dev", "-Sc", "x"], RUN, "python"),
     (["{exe}", "-c", "x", "-S"], RUN, None),  # -S is the script's argument here
-    (["nice", "-n", "5", "python3", "x.py"], {"PATH": "/usr/bin:/bin"}, "python3"),
-    (["env", "-S", "python3 -c x"], {"PATH": "/usr/bin:/bin"}, "python3"),
-    (["env", "-S", "-i python3 -c x"], RUN, "python3"),
-    (["sh", "-c", "env -i python3 x.py"], RUN, "python3"),
-    (["sh", "-c", "unset PYRAMID_RECORD_SPOOL; python3 x.py"], RUN, "python3"),
+    (["nice", "-n", "5", "python3", "x.py"], {"PATH": "/usr/bin:/bin"}, "python"),
+    (["env", "-S", "python3 -c x"], {"PATH": "/usr/bin:/bin"}, "python"),
+    (["env", "-S", "-i python3 -c x"], RUN, "python"),
+    (["sh", "-c", "env -i python3 x.py"], RUN, "python"),
+    (["sh", "-c", "unset PYRAMID_RECORD_SPOOL; python3 x.py"], RUN, "python"),
     (["sh", "-c", "PYRAMID_RECORD_SPOOL= {link} x.py"], RUN, "python"),
-    (["sh", "-c", "exec -c python3 x.py"], RUN, "python3"),  # exec -c: an empty environment
+    (["sh", "-c", "exec -c python3 x.py"], RUN, "python"),  # exec -c: an empty environment
     (["sh", "-c", "cd x && {exe} x.py"], RUN, None),  # the run's variable kept: followed
 ]
 
