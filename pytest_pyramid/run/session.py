@@ -295,6 +295,12 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             from pytest_pyramid.run.loaded import loaded_code
 
             self.facts.loaded_code = loaded_code(self.settings.source_paths, self.project_dir)
+        # and the Python children it started (hostile case 202), absorbed from their spool
+        from pytest_pyramid.run.closed_world import RECORDER_KEY
+
+        recorder = self.config.stash.get(RECORDER_KEY, None)
+        if recorder is not None:
+            self.facts.loaded_code.update(recorder.loaded)
         if not self.distributed:
             self.judging.files = judging_conftests(self.config)
         if self.is_worker:
