@@ -100,6 +100,31 @@ def test_environment_and_outside_files_are_not_watched(
     assert recorder.seen.files == {}
 
 
+def test_a_followed_child_reports_the_projects_modules_to_the_runs_spool(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    """Case 202: a child of the run (``follow_child``: ``reports`` from the run's variable)
+    imports a stale installed copy of the project's package; the fact is spooled as it
+    imports (a child can end by ``os._exit``) and the run's recorder absorbs it, to judge it
+    as its own (``run/loaded.py: foreign_problems``). Another installed name is not the
+    project's: not reported."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    recorder.spool, recorder.reports = str(spool), frozenset({"cw_stale"})
+    recorder.forked()
+    (tmp_path / "env/cw_stale").mkdir()
+    (tmp_path / "env/cw_stale/__init__.py").write_text("X = 1\n")
+    (tmp_path / "env/cw_installed.py").write_text("X = 1\n")
+    fresh_import("cw_stale")
+    fresh_import("cw_installed")
+    fact = f"cw_stale:{(tmp_path / 'env/cw_stale/__init__.py').resolve()}"
+    assert recorder.loaded == {fact: None}
+    run = ImportRecorder(str(tmp_path / "repo"), environment=[str(tmp_path / "env")])
+    run.spool = str(spool)
+    run.absorb_forks()
+    assert run.loaded == {fact: None}
+
+
 def test_an_unchecked_hash_pyc_is_unverifiable(recorder: ImportRecorder, tmp_path: Path) -> None:
     source = tmp_path / "repo/cw_mod_b.py"
     source.write_text("VALUE = 1\n")
