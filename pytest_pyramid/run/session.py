@@ -28,7 +28,7 @@ from pytest_pyramid.run.facts import WORKER_OUTPUT_KEY, register_facts, ship
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.reconcile import Reconciliation
 from pytest_pyramid.run.report_path import ReportPath
-from pytest_pyramid.run.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
+from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY, RUN_END_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.run.summary import RunEnd, RunSummary, ShardEnd, TierStats
 from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules, PathRouter
 
@@ -296,11 +296,9 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
 
             self.facts.loaded_code = loaded_code(self.settings.source_paths, self.project_dir)
         # and the Python children it started (hostile case 202), absorbed from their spool
-        from pytest_pyramid.run.closed_world import RECORDER_KEY
-
-        recorder = self.config.stash.get(RECORDER_KEY, None)
-        if recorder is not None:
-            self.facts.loaded_code.update(recorder.loaded)
+        children = self.config.stash.get(CHILDREN_LOADED_KEY, None)
+        if children:
+            self.facts.loaded_code.update(children)
         if not self.distributed:
             self.judging.files = judging_conftests(self.config)
         if self.is_worker:
