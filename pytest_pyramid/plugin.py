@@ -448,7 +448,7 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     # installed at start-up already, unless the plugin was loaded late (-p, a conftest)
     recorder = install(config, config.rootpath)
     # its followed children report the modules of the run's source, as this process does
-    recorder.send_packages(package_names(settings.source_paths, project_dir))
+    recorder.send_packages(package_names(settings.source_paths, project_dir), str(project_dir))
     config.pluginmanager.register(ClosedWorld(recorder, is_worker=owner.is_worker),
                                   "pyramid-closed-world")
     if shard is not None:

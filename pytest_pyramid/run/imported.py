@@ -342,7 +342,8 @@ class ImportRecorder:
         #: raw facts on the project's modules (``run/loaded.py: LoadedCode``): spooled by a
         #: followed child as it imports them, absorbed from the spool by the run's process
         self.loaded: dict[str, str | None] = {}
-        #: the project's real folder, which a fact's file is relative to
+        #: the project's real folder, which a fact's file is relative to (the folder of its
+        #: configuration, as ``loaded_code``'s: sent in the variable by ``send_packages``)
         self.project_real = os.path.realpath(project or root)
 
     # -- forked children ------------------------------------------------------------------------
@@ -452,14 +453,14 @@ class ImportRecorder:
         self.variable = os.environ[early.VARIABLE] = json.dumps({
             "spool": self.spool, "root": self.root, "project": self.project,
             "cache_dir": self.cache_dir, "started_ns": self.started_ns,
-            "packages": sorted(self.packages),
+            "packages": sorted(self.packages), "facts_root": self.project_real,
         })
 
-    def send_packages(self, names: frozenset[str]) -> None:
+    def send_packages(self, names: frozenset[str], folder: str) -> None:
         """The children this run starts from now on report the modules of these packages
         (the run's ``source`` once its settings are read; until then the tree's top-level
-        names, ``follow_child``'s default)."""
-        self.packages = names
+        names, ``follow_child``'s default), relative to ``folder`` (the project's)."""
+        self.packages, self.project_real = names, os.path.realpath(folder)
         if self._variable_before is not _UNSET:  # this run's children follow it
             self._set_variable()
 
@@ -930,7 +931,7 @@ def follow_child(value: str) -> ImportRecorder | None:
         spool, root = str(scope["spool"]), str(scope["root"])
         started_ns = int(scope["started_ns"])
         cache_dir, project = scope.get("cache_dir"), scope.get("project")
-        packages = scope.get("packages")
+        packages, facts_root = scope.get("packages"), scope.get("facts_root")
     except (ValueError, TypeError, KeyError):
         return None
     if not os.path.isdir(spool):
@@ -940,6 +941,8 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder.spool = spool
     recorder.variable = value  # its own children follow the run with the same value
     recorder.reports = _reported(packages, project or root)
+    if isinstance(facts_root, str):
+        recorder.project_real = facts_root
     recorder.forked()
     recorder.install()
     _CHILD.append(recorder)
