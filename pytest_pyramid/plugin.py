@@ -443,9 +443,12 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     )
     config.pluginmanager.register(owner, "pyramid-session")
     from pytest_pyramid.run.closed_world import ClosedWorld, install
+    from pytest_pyramid.run.loaded import package_names
 
     # installed at start-up already, unless the plugin was loaded late (-p, a conftest)
     recorder = install(config, config.rootpath)
+    # its followed children report the modules of the run's source, as this process does
+    recorder.send_packages(package_names(settings.source_paths, project_dir), str(project_dir))
     config.pluginmanager.register(ClosedWorld(recorder, is_worker=owner.is_worker),
                                   "pyramid-closed-world")
     if shard is not None:

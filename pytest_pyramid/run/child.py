@@ -1,7 +1,9 @@
 """A process a recording run started (``run/early.py``: the ``.pth`` line imports this module
 only when the run's variable is set): the run's recorder, spooling what this process reads to
-the run (``run/imported.py: follow_child``), and, when this process is a pytest run itself,
-the start-up buffer its own recorder takes over."""
+the run (``run/imported.py: follow_child``) and the modules of the run's ``source`` it imports
+(``run/loaded.py: module_fact``: a stale installed copy is judged as in the run's own process,
+hostile case 202), and, when this process is a pytest run itself, the start-up buffer its own
+recorder takes over."""
 
 from __future__ import annotations
 

@@ -187,6 +187,10 @@ class ClosedWorld:
         self.recorder.reading = False
         self._ignored_present()
         self.recorder.sweep()
+        from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY
+
+        # the children's modules of the project, for the session's loaded_code (case 202)
+        session.config.stash[CHILDREN_LOADED_KEY] = dict(self.recorder.loaded)
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen
 

@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_pyramid.run import early, git_reads, programs, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
-from pytest_pyramid.run.loaded import hash_pyc_unchecked
+from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -191,16 +191,16 @@ class CodeSeen:
 DISAGREED = "read with different contents by two processes"
 
 
-class _Spooled(dict[str, str]):
+class _Spooled(dict[str, Any]):
     """A record's mapping in a forked child (``multiprocessing``'s fork start method): each
     entry the child adds is also appended to the child's spool file, which the recording
     process reads at its sweep (a forked child's memory dies with it, often by ``os._exit``)."""
 
-    def __init__(self, data: Mapping[str, str], spool: str, kind: str) -> None:
+    def __init__(self, data: Mapping[str, Any], spool: str, kind: str) -> None:
         super().__init__(data)
         self.spool, self.kind = spool, kind
 
-    def _spool(self, key: str, value: str) -> None:
+    def _spool(self, key: str, value: Any) -> None:
         try:
             with open(os.path.join(self.spool, f"{os.getpid()}.jsonl"), "a",
                       encoding="utf-8") as out:
@@ -208,11 +208,11 @@ class _Spooled(dict[str, str]):
         except OSError:  # the recording process already swept (a child outliving the
             pass  # session): nothing is judged any more, and the child's import must not fail
 
-    def __setitem__(self, key: str, value: str) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self._spool(key, value)
         super().__setitem__(key, value)
 
-    def setdefault(self, key: str, default: str) -> str:
+    def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default
         return self[key]
@@ -333,6 +333,18 @@ class ImportRecorder:
         #: the run's variable as this process's children must carry it to be followed (set
         #: by ``follow_children``, or inherited by ``follow_child``): None, children unfollowed
         self.variable: str | None = None
+        #: the top-level names of the project's packages this run's children report the
+        #: modules of (``run/loaded.py: package_names``), sent in the variable
+        self.packages: frozenset[str] = frozenset()
+        #: in a followed child, the names it reports (the variable's ``packages``); empty in
+        #: a run's own process, whose session end reports its modules (``loaded_code``)
+        self.reports: frozenset[str] = frozenset()
+        #: raw facts on the project's modules (``run/loaded.py: LoadedCode``): spooled by a
+        #: followed child as it imports them, absorbed from the spool by the run's process
+        self.loaded: dict[str, str | None] = {}
+        #: the project's real folder, which a fact's file is relative to (the folder of its
+        #: configuration, as ``loaded_code``'s: sent in the variable by ``send_packages``)
+        self.project_real = os.path.realpath(project or root)
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -347,6 +359,7 @@ class ImportRecorder:
         if self.spool is not None:
             self.seen.files = _Spooled(self.seen.files, self.spool, "files")
             self.seen.unverifiable = _Spooled(self.seen.unverifiable, self.spool, "unverifiable")
+            self.loaded = _Spooled(self.loaded, self.spool, "loaded")
             self.pending.clear()  # the parent sweeps its own; the child's are hashed now
 
     def absorb_forks(self) -> None:
@@ -360,7 +373,9 @@ class ImportRecorder:
             with open(os.path.join(self.spool, name), encoding="utf-8") as spooled:
                 for line in spooled:
                     kind, key, value = json.loads(line)
-                    if kind == "unverifiable":
+                    if kind == "loaded":  # a child's module of the project: judged as ours
+                        self.loaded.setdefault(key, value)
+                    elif kind == "unverifiable":
                         self.seen.unverifiable.setdefault(key, value)
                     elif self.seen.files.setdefault(key, value) != value:
                         self.seen.unverifiable[key] = DISAGREED
@@ -428,10 +443,45 @@ class ImportRecorder:
         if self.spool is None:
             self.spool = tempfile.mkdtemp(prefix="pyramid-forks-")
         self._variable_before = os.environ.get(early.VARIABLE)
+        if not self.packages:  # until the settings are read: the tree's top-level names
+            from pathlib import Path
+
+            self.packages = package_names((), Path(self.project or self.root))
+        self._set_variable()
+
+    def _set_variable(self) -> None:
         self.variable = os.environ[early.VARIABLE] = json.dumps({
             "spool": self.spool, "root": self.root, "project": self.project,
             "cache_dir": self.cache_dir, "started_ns": self.started_ns,
+            "packages": sorted(self.packages), "facts_root": self.project_real,
         })
+
+    def send_packages(self, names: frozenset[str], folder: str) -> None:
+        """The children this run starts from now on report the modules of these packages
+        (the run's ``source`` once its settings are read; until then the tree's top-level
+        names, ``follow_child``'s default), relative to ``folder`` (the project's)."""
+        self.packages, self.project_real = names, os.path.realpath(folder)
+        if self._variable_before is not _UNSET:  # this run's children follow it
+            self._set_variable()
+
+    def report_loaded(self) -> None:
+        """A followed child's modules of the project in ``sys.modules`` now (at its start:
+        imported before the recorder; at its exit: loaded without a finder), spooled."""
+        if self.reports and self in _RECORDING:  # an adopted child's own run reports its own
+            with self._quiet():
+                for key, unchecked in facts_of(self.reports, self.project_real,
+                                               sys.modules).items():
+                    self.loaded.setdefault(key, unchecked)
+
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Reading a ``.pyc``'s header to tell what ran is not an input of the tests."""
+        quiet = getattr(self._local, "quiet", False)
+        self._local.quiet = True
+        try:
+            yield
+        finally:
+            self._local.quiet = quiet
 
     def uninstall(self) -> None:
         before = self._variable_before
@@ -471,8 +521,19 @@ class ImportRecorder:
         finally:
             self._local.busy = False
         if spec is not None and spec.has_location and spec.origin:
+            if fullname.partition(".")[0] in self.reports:  # O(1): a set of a few names
+                self._report(spec)
             self._watch(spec)
         return spec
+
+    def _report(self, spec: ModuleSpec) -> None:
+        """A followed child imports a module of the project (from the tree or from anywhere
+        else: the judge decides, ``run/loaded.py: foreign_code``): the same raw fact as the
+        run's own process reports at its end, spooled now (a child can end by ``os._exit``)."""
+        with self._quiet():
+            key, unchecked = module_fact(spec.name, str(spec.origin), spec.cached,
+                                         self.project_real)
+            self.loaded.setdefault(key, unchecked)
 
     def invalidate_caches(self) -> None:
         """Nothing cached here (``importlib.invalidate_caches`` calls every finder's)."""
@@ -870,6 +931,7 @@ def follow_child(value: str) -> ImportRecorder | None:
         spool, root = str(scope["spool"]), str(scope["root"])
         started_ns = int(scope["started_ns"])
         cache_dir, project = scope.get("cache_dir"), scope.get("project")
+        packages, facts_root = scope.get("packages"), scope.get("facts_root")
     except (ValueError, TypeError, KeyError):
         return None
     if not os.path.isdir(spool):
@@ -878,10 +940,27 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder.started_ns = started_ns
     recorder.spool = spool
     recorder.variable = value  # its own children follow the run with the same value
+    recorder.reports = _reported(packages, project or root)
+    if isinstance(facts_root, str):
+        recorder.project_real = facts_root
     recorder.forked()
     recorder.install()
     _CHILD.append(recorder)
+    recorder.report_loaded()  # imported before the recorder (another .pth line)
+    import atexit
+
+    atexit.register(recorder.report_loaded)  # loaded without a finder (spec_from_file_...)
     return recorder
+
+
+def _reported(packages: object, project: str) -> frozenset[str]:
+    """The names a followed child reports the modules of: the run's (hostile case 202), or,
+    from a run's variable without them, the project's tree's top-level names."""
+    if isinstance(packages, list) and all(isinstance(name, str) for name in packages):
+        return frozenset(packages)
+    from pathlib import Path
+
+    return package_names((), Path(project))
 
 
 def _dispatch(event: str, args: tuple[Any, ...]) -> None:

@@ -76,21 +76,43 @@ def loaded_code(source_paths: Iterable[str], rootdir: Path,
     """Raw facts: every imported module of the project's packages (``source_paths``, or the
     tracked top-level ones by default) with where it was loaded from. Once per process, at
     its session end."""
-    entries = list(source_paths) or default_packages(rootdir)
-    names = {_top_name(rootdir, entry) for entry in entries}
-    root = os.path.realpath(rootdir)
+    return facts_of(package_names(source_paths, rootdir), os.path.realpath(rootdir),
+                    sys.modules if modules is None else modules)
+
+
+def facts_of(names: frozenset[str], root: str, modules: Mapping[str, ModuleType]
+             ) -> LoadedCode:
+    """The raw facts of the ``modules`` whose top-level name is one of ``names`` (the run's
+    process at its session end, a followed child at its start and exit)."""
     found: LoadedCode = {}
-    for name, module in list((sys.modules if modules is None else modules).items()):
+    for name, module in list(modules.items()):
         if module is None or name.partition(".")[0] not in names:
             continue
         file = getattr(module, "__file__", None)
         if not file:
             continue  # a namespace package: its modules are checked one by one
         cached = getattr(getattr(module, "__spec__", None), "cached", None)
-        unchecked = _shown(os.path.realpath(cached), root) if cached and _unchecked_pyc(
-            cached) else None
-        found[f"{name}:{_shown(os.path.realpath(file), root)}"] = unchecked
+        key, unchecked = module_fact(name, file, cached, root)
+        found[key] = unchecked
     return found
+
+
+def package_names(source_paths: Iterable[str], rootdir: Path) -> frozenset[str]:
+    """The top-level names of the project's packages (``source_paths``, or the tree's
+    top-level ones by default) whose modules :func:`loaded_code` records: what a run's
+    followed children report too (``run/imported.py: follow_child``), so every process of
+    the run gives the judge the same facts."""
+    entries = list(source_paths) or default_packages(rootdir)
+    return frozenset(_top_name(rootdir, entry) for entry in entries)
+
+
+def module_fact(name: str, file: str, cached: str | None, root: str) -> tuple[str, str | None]:
+    """One raw fact of :data:`LoadedCode`: the key ``"MODULE:FILE"`` (FILE relative to the
+    project's real folder ``root`` when inside it) and the unchecked bytecode it ran from,
+    if any. The one spelling of the fact, for the run's processes and its children alike."""
+    unchecked = _shown(os.path.realpath(cached), root) if cached and _unchecked_pyc(
+        cached) else None
+    return f"{name}:{_shown(os.path.realpath(file), root)}", unchecked
 
 
 def _shown(real: str, root: str) -> str:

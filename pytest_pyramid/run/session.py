@@ -28,7 +28,7 @@ from pytest_pyramid.run.facts import WORKER_OUTPUT_KEY, register_facts, ship
 from pytest_pyramid.run.limits import LimitPlan, plan_limits
 from pytest_pyramid.run.reconcile import Reconciliation
 from pytest_pyramid.run.report_path import ReportPath
-from pytest_pyramid.run.stash import RUN_END_KEY, RUN_KEY, TIER_KEY
+from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY, RUN_END_KEY, RUN_KEY, TIER_KEY
 from pytest_pyramid.run.summary import RunEnd, RunSummary, ShardEnd, TierStats
 from pytest_pyramid.run.tiers import MarkerRuleError, MarkerRules, PathRouter
 
@@ -295,6 +295,10 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             from pytest_pyramid.run.loaded import loaded_code
 
             self.facts.loaded_code = loaded_code(self.settings.source_paths, self.project_dir)
+        # and the Python children it started (hostile case 202), absorbed from their spool
+        children = self.config.stash.get(CHILDREN_LOADED_KEY, None)
+        if children:
+            self.facts.loaded_code.update(children)
         if not self.distributed:
             self.judging.files = judging_conftests(self.config)
         if self.is_worker:

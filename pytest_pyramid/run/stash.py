@@ -33,3 +33,6 @@ SCHEMA_PASSES_KEY: pytest.StashKey[SchemaPasses] = pytest.StashKey()
 #: What changed since each base revision asked for (run/changes.py: ``since``), computed
 #: once per process: flaky on arrival, the risk gate and the coverage gate share it.
 CHANGES_KEY: pytest.StashKey[Memo] = pytest.StashKey()
+#: The raw facts on the project's modules the run's Python children imported
+#: (``run/loaded.py: LoadedCode``), absorbed from their spool by the closed world at the end.
+CHILDREN_LOADED_KEY: pytest.StashKey[dict[str, str | None]] = pytest.StashKey()

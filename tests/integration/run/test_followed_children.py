@@ -7,6 +7,9 @@ plugin is not loaded in, through the distribution's ``.pth`` line (``run/early.p
   import, before pytest loads the recorder: ``incomplete``, naming the file.
 - The variable is the plugin's own (``run/invocation.py``): set from outside it is ignored
   safely, neither hiding a child's read nor making an honest run incomplete.
+- 202: a Python child started outside the checkout imports the project's package from a
+  stale copy there: ``foreign_code``, as the run's own process would say (the control: a
+  child importing the tree's copy leaves the run ``ready``).
 
 Real runs in a fresh interpreter each (``runpytest_subprocess``): the ``.pth`` line runs at
 interpreter start only.
@@ -15,6 +18,7 @@ interpreter start only.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -51,7 +55,15 @@ CHILDREN = {
             out = subprocess.run([sys.executable, str(reader), str(DATA / "child.json")],
                                  capture_output=True, text=True, check=True).stdout
             assert out.strip() == "42"
+
+        def test_python_child_imports_the_trees_package():
+            out = subprocess.run([sys.executable, "-c", "from mypkg.core import add; "
+                                  "print(add(40, 2))"], cwd=Path(__file__).parents[2],
+                                 capture_output=True, text=True, check=True).stdout
+            assert out.strip() == "42"
     """,
+    "mypkg/__init__.py": "",
+    "mypkg/core.py": "def add(a, b):\n    return a + b\n",
     "tests/reader.py": """
         import json, sys
         print(json.load(open(sys.argv[1]))["answer"])
@@ -89,6 +101,20 @@ UNSEEN = {
 
         def test_git_records_read_directly():
             assert (Path(__file__).parents[2] / ".git" / "HEAD").read_text().strip()
+
+        def test_python_child_outside_the_checkout_imports_a_stale_copy():
+            import shutil, tempfile
+            stale = Path(tempfile.mkdtemp(prefix="pyramid-202-"))  # outside the repository
+            try:
+                (stale / "mypkg").mkdir()
+                (stale / "mypkg" / "__init__.py").write_text("")
+                (stale / "mypkg" / "core.py").write_text("def add(a, b):\\n    return a + b\\n")
+                out = subprocess.run([sys.executable, "-c", "from mypkg.core import add; "
+                                      "print(add(40, 2))"], cwd=stale,
+                                     capture_output=True, text=True, check=True).stdout
+                assert out.strip() == "42"
+            finally:
+                shutil.rmtree(stale)
     """,
 }
 DATA = {"tests/data/spawned.json": '{"answer": 42}', "tests/data/child.json": '{"answer": 42}',
@@ -138,6 +164,10 @@ def test_reads_the_recorder_was_not_loaded_for_are_named(
     assert "tests/local.json" in named
     assert "python <unrecorded> (run as a program of its own (a Python interpreter" in named
     assert ".git/HEAD (read from git's object store directly by the project's own" in named
+    foreign = " ".join(p["message"] for p in verdict["completeness"]
+                       if p["kind"] == "foreign_code")
+    assert re.search(r"mypkg\.core was imported from /\S*/pyramid-202-\w+/mypkg/core\.py, "
+                     "not from the project's source", foreign), foreign
 
 
 def test_the_same_reads_of_tracked_files_are_ready(

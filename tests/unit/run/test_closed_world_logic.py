@@ -5,6 +5,7 @@ a tree's listing, and which data files a run's processes wrote."""
 from __future__ import annotations
 
 import importlib
+import json
 import py_compile
 import sys
 from typing import TYPE_CHECKING
@@ -13,11 +14,13 @@ import pytest
 
 from pytest_pyramid.gates.cov.data_files import strangers, suffix_pid
 from pytest_pyramid.run.imported import (
+    _CHILD,
     CodeFacts,
     CodeSeen,
     ImportRecorder,
     _Scope,
     blob_id,
+    follow_child,
     outside_tree,
     parse_ls_tree,
 )
@@ -98,6 +101,55 @@ def test_environment_and_outside_files_are_not_watched(
     (tmp_path / "env/cw_installed.py").write_text("X = 1\n")
     fresh_import("cw_installed")
     assert recorder.seen.files == {}
+
+
+def test_a_followed_child_reports_the_projects_modules_to_the_runs_spool(
+    recorder: ImportRecorder, tmp_path: Path
+) -> None:
+    """Case 202: a child of the run (``follow_child``: ``reports`` from the run's variable)
+    imports a stale installed copy of the project's package; the fact is spooled as it
+    imports (a child can end by ``os._exit``) and the run's recorder absorbs it, to judge it
+    as its own (``run/loaded.py: foreign_problems``). Another installed name is not the
+    project's: not reported."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    recorder.spool, recorder.reports = str(spool), frozenset({"cw_stale"})
+    recorder.forked()
+    (tmp_path / "env/cw_stale").mkdir()
+    (tmp_path / "env/cw_stale/__init__.py").write_text("X = 1\n")
+    (tmp_path / "env/cw_installed.py").write_text("X = 1\n")
+    fresh_import("cw_stale")
+    fresh_import("cw_installed")
+    fact = f"cw_stale:{(tmp_path / 'env/cw_stale/__init__.py').resolve()}"
+    assert recorder.loaded == {fact: None}
+    run = ImportRecorder(str(tmp_path / "repo"), environment=[str(tmp_path / "env")])
+    run.spool = str(spool)
+    run.absorb_forks()
+    assert run.loaded == {fact: None}
+
+
+def test_a_child_spells_its_facts_from_the_runs_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``follow_child`` takes the names and the folder facts are relative to (the project's
+    configured folder, which may lie below pytest's rootdir) from the run's variable, as
+    ``loaded_code`` spells them in the run's own process."""
+    project, spool = tmp_path / "repo" / "sub", tmp_path / "spool"
+    project.mkdir(parents=True)
+    spool.mkdir()
+    (project / "cw_rel.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(project))
+    child = follow_child(json.dumps({
+        "spool": str(spool), "root": str(tmp_path / "repo"), "project": str(tmp_path / "repo"),
+        "started_ns": 0, "packages": ["cw_rel"], "facts_root": str(project.resolve())}))
+    assert child is not None
+    try:
+        fresh_import("cw_rel")
+    finally:
+        child.uninstall()
+        _CHILD.remove(child)
+        sys.modules.pop("cw_rel", None)
+    assert child.loaded == {"cw_rel:cw_rel.py": None}
 
 
 def test_an_unchecked_hash_pyc_is_unverifiable(recorder: ImportRecorder, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.loaded import foreign_problems, loaded_code
+from pytest_pyramid.run.loaded import foreign_problems, loaded_code, module_fact, package_names
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,6 +38,46 @@ def test_a_process_records_its_projects_modules_relative_to_the_project(
         "mypkg:src/mypkg/__init__.py": None,
         "mypkg.core:/opt/site-packages/mypkg/core.py": None,
     }
+
+
+#: the tree of :func:`test_the_names_a_runs_children_report_are_the_runs_source`
+TREE = ("mypkg/__init__.py", "tool.py", "conftest.py", "json/__init__.py", "docs/x.md",
+        "src/acme/billing/core.py", "lib/deep/__init__.py")
+
+
+@pytest.mark.parametrize(("source", "names"), [
+    pytest.param((), {"mypkg", "tool", "docs", "src", "acme", "lib"},
+                 id="not-set-the-trees-top-names"),
+    pytest.param(("lib/deep",), {"deep"}, id="declared-a-nested-package"),
+    pytest.param(("tool.py", "src/acme"), {"tool", "acme"}, id="declared-a-module-a-namespace"),
+])
+def test_the_names_a_runs_children_report_are_the_runs_source(
+    tmp_path: Path, source: tuple[str, ...], names: set[str],
+) -> None:
+    """Case 202: a followed child reports the modules of these names (what ``loaded_code``
+    records in the run's own process): not the standard library's, not ``conftest``."""
+    for name in TREE:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert package_names(source, tmp_path) == names
+
+
+@pytest.mark.parametrize(("file", "key"), [
+    pytest.param("{root}/src/mypkg/core.py", "mypkg.core:src/mypkg/core.py", id="the-trees"),
+    pytest.param("/opt/site-packages/mypkg/core.py", "mypkg.core:/opt/site-packages/mypkg/core.py",
+                 id="an-installed-copy"),
+    pytest.param("{root}/../old/mypkg/core.py", "mypkg.core:{parent}/old/mypkg/core.py",
+                 id="beside-the-project"),
+])
+def test_one_fact_is_spelled_one_way_for_every_process(
+    tmp_path: Path, file: str, key: str,
+) -> None:
+    """The child's fact at import and the run's at its end share :func:`module_fact`."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    fill = {"root": str(root), "parent": str(tmp_path)}
+    assert module_fact("mypkg.core", file.format(**fill), None, str(root)) == (
+        key.format(**fill), None)
 
 
 @pytest.mark.parametrize(("loaded", "says"), [
