@@ -28,6 +28,7 @@ from pytest_pyramid.run.imported import (
     find_toplevel,
     unrecorded,
 )
+from pytest_pyramid.run.invocation import started_by_run
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 _WALL_NS = time.time_ns
 #: the recorder installed at start-up (``pytest_load_initial_conftests``)
 RECORDER_KEY: pytest.StashKey[ImportRecorder] = pytest.StashKey()
+#: whether a live recording run started this run (``run/invocation.py: started_by_run``)
+NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: what every process of the run read, folded on the controller at session end
 CODE_KEY: pytest.StashKey[CodeSeen] = pytest.StashKey()
 #: the facts record's name (``run/facts.py``)
@@ -56,6 +59,9 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         recorder.replay(*early.claim())  # what a -p plugin's import read before this
         if not watched:
             unwatched_imports(recorder)
+        # before the run replaces the variable with its own: whether a live recording run
+        # started this one (run/invocation.py judges pytest's and xdist's variables by it)
+        config.stash[NESTED_KEY] = started_by_run(os.environ.get(early.VARIABLE))
         recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
     return recorder

@@ -276,13 +276,14 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.is_worker:
             return  # the controller judges the invocation
+        from pytest_pyramid.run.closed_world import NESTED_KEY
         from pytest_pyramid.run.filters import narrowing_reasons
         from pytest_pyramid.run.invocation import read_invocation
 
         source = Path(self.settings.source)
         self.invocation = read_invocation(
             self.config, source, self.settings.allow_options, self.project_dir,
-            self.plugins_seen,
+            self.plugins_seen, nested=self.config.stash.get(NESTED_KEY, False),
         )
         # now, before --lf forgets the failures that pass again during the run
         self.narrowing = narrowing_reasons(self.config, self.invocation, self.project_dir, source)
