@@ -29,6 +29,7 @@ from pytest_pyramid.run.imported import (
     unrecorded,
 )
 from pytest_pyramid.run.invocation import started_by_run
+from pytest_pyramid.run.stash import NESTED_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 _WALL_NS = time.time_ns
 #: the recorder installed at start-up (``pytest_load_initial_conftests``)
 RECORDER_KEY: pytest.StashKey[ImportRecorder] = pytest.StashKey()
-#: whether a live recording run started this run (``run/invocation.py: started_by_run``)
-NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: what every process of the run read, folded on the controller at session end
 CODE_KEY: pytest.StashKey[CodeSeen] = pytest.StashKey()
 #: the facts record's name (``run/facts.py``)

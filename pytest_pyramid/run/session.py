@@ -276,9 +276,9 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.is_worker:
             return  # the controller judges the invocation
-        from pytest_pyramid.run.closed_world import NESTED_KEY
         from pytest_pyramid.run.filters import narrowing_reasons
         from pytest_pyramid.run.invocation import read_invocation
+        from pytest_pyramid.run.stash import NESTED_KEY
 
         source = Path(self.settings.source)
         self.invocation = read_invocation(

@@ -33,3 +33,6 @@ SCHEMA_PASSES_KEY: pytest.StashKey[SchemaPasses] = pytest.StashKey()
 #: What changed since each base revision asked for (run/changes.py: ``since``), computed
 #: once per process: flaky on arrival, the risk gate and the coverage gate share it.
 CHANGES_KEY: pytest.StashKey[Memo] = pytest.StashKey()
+#: Whether a live recording run started this run (``run/invocation.py: started_by_run``),
+#: read by the closed world before the run replaces the variable with its own.
+NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
