@@ -28,6 +28,8 @@ from pytest_pyramid.run.imported import (
     find_toplevel,
     unrecorded,
 )
+from pytest_pyramid.run.invocation import started_by_run
+from pytest_pyramid.run.stash import NESTED_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -56,6 +58,9 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         recorder.replay(*early.claim())  # what a -p plugin's import read before this
         if not watched:
             unwatched_imports(recorder)
+        # before the run replaces the variable with its own: whether a live recording run
+        # started this one (run/invocation.py judges pytest's and xdist's variables by it)
+        config.stash[NESTED_KEY] = started_by_run(os.environ.get(early.VARIABLE))
         recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
     return recorder

@@ -348,6 +348,10 @@ def pyramid_ini(name: str) -> tuple[str, str] | None:
     entry = PYRAMID_INI.get(name)
     return OPTIONS.get(entry) if isinstance(entry, str) else entry
 
+#: why a variable pytest or xdist sets for its own processes is judged in a top-level run
+_SET_FOR_ITSELF = ("{} (outcome-preserving there), never for a top-level run: here it came "
+                   "from outside and tells the tests {} (a test may skip itself on it)")
+
 #: environment variables pytest, Python or the plugins read: name -> (class, reason).
 #: PYTHONPATH is judged per entry, PYTEST_ADDOPTS per option (a source of its own).
 ENVIRONMENT: dict[str, tuple[str, str]] = {
@@ -359,13 +363,17 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYTEST_DEBUG": _OUTPUT,
     "PYTEST_THEME": _OUTPUT,
     "PYTEST_THEME_MODE": _OUTPUT,
-    "PYTEST_CURRENT_TEST": (OUTCOME, "set by pytest itself"),
+    "PYTEST_CURRENT_TEST": (JUDGEMENT, _SET_FOR_ITSELF.format(
+        "pytest sets it in a process while it runs a test", "another test is running")),
     "PYTEST_DEBUG_TEMPROOT": (OUTCOME, "where tmp_path folders are made"),
     "PYTEST_BASE_URL": (JUDGEMENT, "the tests talk to another server than the project's"),
     "PYTEST_VERSION": (OUTCOME, "set by pytest itself"),
-    "PYTEST_XDIST_WORKER": (OUTCOME, "set by xdist in its workers"),
-    "PYTEST_XDIST_WORKER_COUNT": (OUTCOME, "set by xdist in its workers"),
-    "PYTEST_XDIST_TESTRUNUID": (OUTCOME, "set by xdist in its workers"),
+    "PYTEST_XDIST_WORKER": (JUDGEMENT, _SET_FOR_ITSELF.format(
+        "xdist sets it in its workers", "they run in an xdist worker")),
+    "PYTEST_XDIST_WORKER_COUNT": (JUDGEMENT, _SET_FOR_ITSELF.format(
+        "xdist sets it in its workers", "they run under xdist")),
+    "PYTEST_XDIST_TESTRUNUID": (JUDGEMENT, _SET_FOR_ITSELF.format(
+        "xdist sets it in its workers", "they run under xdist")),
     "PYTEST_XDIST_AUTO_NUM_WORKERS": _SCHEDULE,
     "PYTEST_TIMEOUT": (OUTCOME, "pytest-timeout's --timeout: judged against the tiers' "
                        "per-test limits"),
@@ -442,6 +450,16 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
 }
 #: the closed world's variable for a run's children (``run/early.py: VARIABLE``)
 RECORD_VARIABLE = "PYRAMID_RECORD_SPOOL"
+#: variables pytest and xdist set for their own processes (judgement-changing in the table):
+#: outcome-preserving only where pytest or xdist set them, which is a process the run judges
+#: only when a live recording run started it (a test's own pytest run, in a subprocess or in
+#: process: :func:`started_by_run`). An xdist worker judges nothing (its controller does).
+#: In a top-level run (serial, or the xdist controller) nobody of the run set them: a CI
+#: job's environment did (hostile case 203)
+SET_BY_PYTEST = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
+                           "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"})
+#: the prefix of a recording run's spool folder (``run/imported.py``: ``tempfile.mkdtemp``)
+SPOOL_PREFIX = "pyramid-forks-"
 #: the prefixes of the variables the table must know (others are not read by pytest, Python
 #: or pytest-pyramid)
 ENV_PREFIXES = ("PYTEST_", "PYTHON", "PYRAMID_")
@@ -713,6 +731,9 @@ class Invocation:
         #: (``--lf`` with failures remembered, ``--confcutdir``, ``-c``): raw facts every
         #: route judges with :func:`narrowing_fact_reasons`
         self.narrowing: dict[str, Any] = {}
+        #: whether a live recording run started this one (:func:`started_by_run`): a raw
+        #: fact every route judges the environment with
+        self.started_by_run = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -728,6 +749,7 @@ class Invocation:
             "plugins_declared": self.plugins_declared,
             "target": self.target,
             "narrowing": self.narrowing,
+            "started_by_run": self.started_by_run,
         }
 
 
@@ -736,11 +758,14 @@ HOW_TO_ALLOW = ("if it changes neither what runs nor how it is judged, list it i
 
 
 def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str],
-                    repository: Path, seen: PluginsSeen | None = None) -> Invocation:
+                    repository: Path, seen: PluginsSeen | None = None, *,
+                    nested: bool = False) -> Invocation:
     """Classify every setting that reached the run (options, ``-p``/``-o``/``-W`` values,
     environment, interpreter flags). ``seen``: the process's plugin observer, which then
-    holds the registrations recorded here."""
+    holds the registrations recorded here. ``nested``: a live recording run started this
+    one (:func:`started_by_run`, read before this run replaced the variable)."""
     inv = Invocation()
+    inv.started_by_run = nested
     inv.allow_options = list(allow)
     inv.repository = str(repository)
     inv.sources = read_sources(config)
@@ -939,13 +964,34 @@ def environment_of(environ: Mapping[str, str]) -> dict[str, str]:
             if name.startswith(ENV_PREFIXES) and name != RECORD_VARIABLE}
 
 
+def started_by_run(inherited: str | None) -> bool:
+    """Whether a process was started by a live recording run: the closed world's variable it
+    inherited (read before its own run replaces it) names a spool folder of a run that still
+    exists, as ``run/imported.py: follow_child`` takes it. Then the variables of
+    :data:`SET_BY_PYTEST` were set by that run's pytest or xdist (a test's own pytest run
+    inherits ``PYTEST_CURRENT_TEST``, and ``PYTEST_XDIST_WORKER`` under ``-n``). A value set
+    by hand that names no live run is not one."""
+    if not inherited:
+        return False
+    import json
+
+    try:
+        spool = json.loads(inherited)["spool"]
+    except (ValueError, TypeError, KeyError):
+        return False
+    return (isinstance(spool, str) and os.path.basename(spool).startswith(SPOOL_PREFIX)
+            and os.path.isdir(spool))
+
+
 def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
-                        repository: Path) -> list[str]:
+                        repository: Path, *, nested: bool) -> list[str]:
     """Why variables of a run's environment leave it not the project's own: the run's own
-    judgement and ``pyramid merge``'s of a shard's (or its own) recorded environment."""
+    judgement and ``pyramid merge``'s of a shard's (or its own) recorded environment.
+    ``nested``: the run was started by a live recording run (:func:`started_by_run`), so
+    the variables pytest and xdist set for their own processes are theirs."""
     reasons = []
     for name, value in sorted(environment.items()):
-        if name in allow:
+        if name in allow or (nested and name in SET_BY_PYTEST):
             continue
         if name == "PYTHONPATH":
             outside = pythonpath_outside(str(value), repository)
@@ -967,7 +1013,8 @@ def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
 
 def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
     inv.environment = environment_of(os.environ)
-    inv.reasons.extend(environment_reasons(inv.environment, allow, repository))
+    inv.reasons.extend(environment_reasons(inv.environment, allow, repository,
+                                           nested=inv.started_by_run))
 
 
 def interpreter_warnings(warnoptions: Sequence[str], environ: Mapping[str, str],
@@ -1035,7 +1082,9 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
                    if str(setting["source"]) not in own
                    for reason in [setting_reason(setting, allow)] if reason]
         repository = Path(str(record.get("repository") or "."))
-        reasons.extend(environment_reasons(dict(record["environment"]), allow, repository))
+        # a record without the fact (an older partial) is a top-level run's: judged strictly
+        reasons.extend(environment_reasons(dict(record["environment"]), allow, repository,
+                                           nested=record.get("started_by_run") is True))
         interpreter = record["interpreter"]
         reasons.extend(interpreter_reasons(list(interpreter.get("flags", {})), allow,
                                            list(interpreter.get("warnoptions", []))))

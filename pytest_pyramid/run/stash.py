@@ -36,3 +36,6 @@ CHANGES_KEY: pytest.StashKey[Memo] = pytest.StashKey()
 #: The raw facts on the project's modules the run's Python children imported
 #: (``run/loaded.py: LoadedCode``), absorbed from their spool by the closed world at the end.
 CHILDREN_LOADED_KEY: pytest.StashKey[dict[str, str | None]] = pytest.StashKey()
+#: Whether a live recording run started this run (``run/invocation.py: started_by_run``),
+#: read by the closed world before the run replaces the variable with its own.
+NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()

@@ -581,7 +581,12 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
     run's ``--pyramid-diff-base`` (judged as that option: another base judges other lines)."""
     import sys
 
-    from pytest_pyramid.run.invocation import environment_of, interpreter_record
+    from pytest_pyramid.run.invocation import (
+        RECORD_VARIABLE,
+        environment_of,
+        interpreter_record,
+        started_by_run,
+    )
 
     return {
         "sources": [{"source": "pyramid merge", "args": [str(a) for a in sys.argv[1:]],
@@ -599,6 +604,8 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
         "plugins_declared": [],
         # the merge collects nothing: no --lf, --confcutdir or -c (the shards' carry theirs)
         "narrowing": {},
+        # the merge never replaces the variable: what it holds is what it inherited
+        "started_by_run": started_by_run(os.environ.get(RECORD_VARIABLE)),
     }
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.run.invocation import SET_BY_PYTEST
 from tests.integration.run.test_closed_world import closed_world
 
 if TYPE_CHECKING:
@@ -175,9 +176,13 @@ def test_the_same_reads_of_tracked_files_are_ready(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The control: the same reads of committed files leave the run ``ready``, with the
-    variable set from outside too (it is the plugin's own, allowed)."""
+    variable set from outside too (it is the plugin's own, allowed). It names no live run,
+    so the run is a top-level one: as in a CI job, pytest's and xdist's own variables (this
+    test's, inherited) are not there (case 203: from outside they are judged)."""
     make(project, ignored=False)
     monkeypatch.setenv("PYRAMID_RECORD_SPOOL", json.dumps(FORGED))
+    for name in SET_BY_PYTEST:
+        monkeypatch.delenv(name, raising=False)
     run(pytester)
     verdict = read_verdict()
     assert verdict["decision"] == "ready", verdict["completeness"]

@@ -58,6 +58,8 @@ class Row:
     excluded: str = ""
     #: tier -> (passed, deselected) the verdict must count
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: run under -n 2 as well (a row whose judgement no worker can change: serial only)
+    n2: bool = True
 
 
 ROWS = [
@@ -107,6 +109,12 @@ ROWS = [
     Row("pyramid-risk-base", env={"PYRAMID_RISK_BASE": "HEAD"},
         reason="environment variable PYRAMID_RISK_BASE: the base the risk gate"),
     Row("pyramid-run-id", env={"PYRAMID_RUN_ID": "ci-7"}, decision="ready"),
+    # hostile case 203: every other row's run is started by a test of this recording run, so
+    # the PYTEST_CURRENT_TEST it inherits (and PYTEST_XDIST_WORKER under -n) is pytest's own;
+    # without the recording run's variable it is a top-level run, where they came from outside
+    Row("pytest-own-variables-in-a-top-level-run", env={"PYRAMID_RECORD_SPOOL": ""},
+        reason="environment variable PYTEST_CURRENT_TEST: pytest sets it in a process while "
+        "it runs a test (outcome-preserving there), never for a top-level run", n2=False),
     Row("pyramid-unknown-variable", env={"PYRAMID_FANCY": "1"},
         reason="environment variable PYRAMID_FANCY is not known"),
     Row("o-pyramid-diff-base", args=("-o", "pyramid_diff_base=HEAD"),
@@ -163,8 +171,10 @@ def _project(make_project: MakeProject, row: Row, pytester: pytest.Pytester) -> 
     return root
 
 
-@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
-@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+@pytest.mark.parametrize(("row", "workers"), [
+    pytest.param(row, workers, id=f"{row.id}-{name}")
+    for row in ROWS for workers, name in ((0, "serial"), (2, "n2")) if row.n2 or not workers
+])
 def test_the_invocation_is_allow_listed(
     pytester: pytest.Pytester,
     make_project: MakeProject,
@@ -209,7 +219,11 @@ def test_the_invocation_is_allow_listed(
         assert sources["PYTEST_ADDOPTS"]["own"] is False
     if "@args.txt" in row.args:
         assert sources["argsfile"]["file"] == "args.txt"
-    assert set(row.env) <= set(invocation["environment"]) | {"PYTEST_PLUGINS"}
+    assert set(row.env) <= set(invocation["environment"]) | {"PYTEST_PLUGINS",
+                                                              "PYRAMID_RECORD_SPOOL"}
+    # the test's own pytest run: started by this recording run, unless the row says not
+    assert "PYTEST_CURRENT_TEST" in invocation["environment"]
+    assert invocation["started_by_run"] is ("PYRAMID_RECORD_SPOOL" not in row.env)
 
 
 def test_allow_options_in_an_untracked_file_is_not_honoured(

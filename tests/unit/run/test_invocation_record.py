@@ -4,12 +4,15 @@ judge_recorded``, what ``pyramid merge`` asks of each shard's record and of its 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.run.invocation import judge_recorded
+from pytest_pyramid.run.invocation import SPOOL_PREFIX, judge_recorded, started_by_run
 from pytest_pyramid.verdict.assemble import invocation_problems
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
@@ -17,7 +20,8 @@ def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
            plugins_off: list[str] | None = None,
            plugins: list[dict[str, Any]] | None = None,
            declared: list[str] | None = None,
-           narrowing: dict[str, Any] | None = None) -> dict[str, Any]:
+           narrowing: dict[str, Any] | None = None,
+           nested: object = None) -> dict[str, Any]:
     return {
         "sources": [{"source": "addopts", "args": [], "own": own_addopts},
                     {"source": "command line", "args": [], "own": False}],
@@ -29,6 +33,7 @@ def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
         "plugins_declared": declared or [],
         "narrowing": narrowing or {},
         **({"plugins_off": plugins_off} if plugins_off is not None else {}),
+        **({"started_by_run": nested} if nested is not None else {}),
     }
 
 
@@ -62,6 +67,30 @@ def setting(option: str, value: object, source: str = "command line", dest: str 
         (record(environment={"PYTHONPATH": "/repo/src"}), [], None),
         (record(environment={"PYTHONPATH": "/elsewhere"}), [], "outside the repository"),
         (record(environment={"PYTEST_SOMETHING_NEW": "1"}), [], "PYTEST_SOMETHING_NEW"),
+        # pytest's and xdist's own variables (hostile case 203): theirs only in a run a live
+        # recording run started; in a top-level run (or a record without the fact) they came
+        # from outside
+        (record(environment={"PYTEST_XDIST_WORKER": "gw0"}), [],
+         "environment variable PYTEST_XDIST_WORKER: xdist sets it in its workers"),
+        (record(environment={"PYTEST_XDIST_WORKER": "gw0"}, nested=False), [],
+         "never for a top-level run: here it came from outside and tells the tests they run "
+         "in an xdist worker"),
+        (record(environment={"PYTEST_XDIST_WORKER_COUNT": "2"}, nested=False), [],
+         "PYTEST_XDIST_WORKER_COUNT"),
+        (record(environment={"PYTEST_XDIST_TESTRUNUID": "abc"}, nested=False), [],
+         "PYTEST_XDIST_TESTRUNUID"),
+        (record(environment={"PYTEST_CURRENT_TEST": "x.py::t (call)"}, nested=False), [],
+         "environment variable PYTEST_CURRENT_TEST: pytest sets it in a process while it "
+         "runs a test"),
+        (record(environment={"PYTEST_CURRENT_TEST": "x.py::t (call)"}, nested="true"), [],
+         "PYTEST_CURRENT_TEST"),
+        (record(environment={"PYTEST_XDIST_WORKER": "gw0", "PYTEST_XDIST_WORKER_COUNT": "2",
+                             "PYTEST_XDIST_TESTRUNUID": "abc",
+                             "PYTEST_CURRENT_TEST": "x.py::t (call)"}, nested=True), [], None),
+        (record(environment={"PYTEST_XDIST_WORKER": "gw0"}), ["PYTEST_XDIST_WORKER"], None),
+        # the nesting excuses only pytest's own variables
+        (record(environment={"PYTEST_PLUGINS": "x"}, nested=True), [], "PYTEST_PLUGINS"),
+        (record(environment={"PYTEST_VERSION": "8.4.1"}), [], None),
         (record(flags={"flag optimize": 1}), [], "interpreter flag optimize"),
         (record(plugins_off=["randomly"]), [], None),
         (record(plugins_off=["cacheprovider_x"]), [], "plugins turned off"),
@@ -164,3 +193,31 @@ def test_every_route_judges_invocations_with_one_check(
     assert len(problems) == len(messages)
     for problem, start in zip(problems, messages, strict=True):
         assert problem["message"].startswith(start), problem
+
+
+
+@pytest.mark.parametrize(
+    ("value", "started"),
+    [
+        (None, False),
+        ("", False),
+        ("not json", False),
+        ("[1]", False),
+        ('{"root": "/repo"}', False),
+        ('{"spool": 3}', False),
+        ('{"spool": "<tmp>/pyramid-forks-live"}', True),
+        ('{"spool": "<tmp>/pyramid-forks-gone"}', False),
+        # a folder that exists but is not a run's spool (a value set by hand)
+        ('{"spool": "<tmp>/other"}', False),
+        ('{"spool": "<tmp>"}', False),
+    ],
+)
+def test_a_run_was_started_by_a_live_recording_run_only_when_its_spool_exists(
+    tmp_path: Path, value: str | None, started: bool,
+) -> None:
+    """``started_by_run``: the closed world's variable a run inherited names the spool
+    folder of a recording run that still exists (run/imported.py makes it with the prefix)."""
+    (tmp_path / f"{SPOOL_PREFIX}live").mkdir()
+    (tmp_path / "other").mkdir()
+    given = None if value is None else value.replace("<tmp>", tmp_path.as_posix())
+    assert started_by_run(given) is started
