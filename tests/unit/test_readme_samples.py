@@ -27,7 +27,7 @@ def test_the_recordings_are_the_demo_s_ready_and_blocked_runs() -> None:
     for found in (ready, bug):
         assert list(found["tiers"]) == [  # type: ignore[call-overload]
             "unit", "integration", "contract", "e2e", "performance", "security"]
-        assert sum(counts[0] for counts, _ in found["tiers"].values()) == 77  # type: ignore[attr-defined]
+        assert sum(counts[0] for counts, _ in found["tiers"].values()) == 78  # type: ignore[attr-defined]
         assert found["decisions_said"] == 1
     assert bug["gates"]["tests.pass_rate"] == ("FAIL", "block")  # type: ignore[index]
     assert "tests.pass_rate" in bug["reason_gates"]  # type: ignore[operator]
