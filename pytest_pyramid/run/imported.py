@@ -941,6 +941,13 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder.spool = spool
     recorder.variable = value  # its own children follow the run with the same value
     recorder.reports = _reported(packages, project or root)
+    from pytest_pyramid.run.early import is_pytest
+
+    if is_pytest(getattr(sys, "orig_argv", sys.argv)):
+        # a nested pytest run judges its own project's modules in its own verdict: its
+        # imports (a `-p` plugin of its own `tests` package, before its recorder takes
+        # over) are not facts of the run that started it
+        recorder.reports = frozenset()
     if isinstance(facts_root, str):
         recorder.project_real = facts_root
     recorder.forked()

@@ -139,6 +139,7 @@ def test_a_child_spells_its_facts_from_the_runs_variable(
     spool.mkdir()
     (project / "cw_rel.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(project))
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-c", "import cw_rel"])  # not pytest
     child = follow_child(json.dumps({
         "spool": str(spool), "root": str(tmp_path / "repo"), "project": str(tmp_path / "repo"),
         "started_ns": 0, "packages": ["cw_rel"], "facts_root": str(project.resolve())}))
@@ -151,6 +152,30 @@ def test_a_child_spells_its_facts_from_the_runs_variable(
         sys.modules.pop("cw_rel", None)
     assert child.loaded == {"cw_rel:cw_rel.py": None}
 
+
+
+@pytest.mark.parametrize(("argv", "reports"), [
+    (["python", "-c", "import mypkg"], {"cw_nested"}),
+    (["python", "-m", "pytest", "-p", "tests.localplugin"], set()),  # a nested run
+])
+def test_a_nested_pytest_run_reports_no_modules_to_the_run_that_started_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], reports: set[str]
+) -> None:
+    """A pytest run a test starts judges its own project's modules in its own verdict: what
+    it imports before its recorder takes over (a `-p` plugin of its own `tests` package) is
+    not a fact of the outer run (the suite's own verdict named an inner project's `tests`)."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(sys, "orig_argv", argv)
+    child = follow_child(json.dumps({
+        "spool": str(spool), "root": str(tmp_path), "project": str(tmp_path),
+        "started_ns": 0, "packages": ["cw_nested"], "facts_root": str(tmp_path)}))
+    assert child is not None
+    try:
+        assert set(child.reports) == reports
+    finally:
+        child.uninstall()
+        _CHILD.remove(child)
 
 def test_an_unchecked_hash_pyc_is_unverifiable(recorder: ImportRecorder, tmp_path: Path) -> None:
     source = tmp_path / "repo/cw_mod_b.py"
