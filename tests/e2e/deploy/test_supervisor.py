@@ -327,6 +327,11 @@ def test_foreground_supervisor_resumes_a_rollout_without_any_command(
     project, first = deployed
     trigger = tmp_path / "fail-now"
     service = project.popen("supervise")
+    # its table is read as it starts: wait for that before the next commit's edit, or it
+    # reads the edit half-way (an uncommitted edit: refused, exit 3)
+    assert service.stdout is not None
+    started = service.stdout.readline()
+    assert started.startswith("[supervise] watching"), started
     try:
         with Clients(project.url) as clients:
             clients.wait_for(30)
