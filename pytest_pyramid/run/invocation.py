@@ -412,6 +412,18 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "PYTHONCASEOK": (JUDGEMENT, "imports ignore case"),
     "PYTHONINTMAXSTRDIGITS": (JUDGEMENT, "another int/str conversion limit than production's"),
     "PYTHONPRESITE": (JUDGEMENT, "imports a module before anything else"),
+    # -- pytest's own PY_ variables (``_pytest/pathlib.py``, ``_pytest/_io/terminalwriter.py``)
+    "PY_COLORS": _OUTPUT,
+    "PY_IGNORE_IMPORTMISMATCH": (JUDGEMENT, "another file's module stands for a test file: "
+                                 "pytest imports the module of one path for another of the "
+                                 "same name, whose tests never run (hostile case 252)"),
+    # -- the dynamic loader's (ld.so(8)): native code in the interpreter that runs the tests
+    #    and judges them. Any other LD_ variable is unknown, so judged as such (hostile 253)
+    "LD_PRELOAD": (JUDGEMENT, "loads native code into every process of the run, before "
+                   "Python: it can move the clock or answer for libc (libfaketime)"),
+    "LD_AUDIT": (JUDGEMENT, "loads native code that can rebind every library call"),
+    "LD_LIBRARY_PATH": (JUDGEMENT, "loads shared libraries from other folders than the "
+                        "system's, for the interpreter and every extension module"),
     # -- pytest-pyramid's own (a CI script's variable is not the project's configuration)
     "PYRAMID_RUN_ID": (OUTCOME, "names the CI run; pyramid merge checks that every shard "
                        "names the same one"),
@@ -460,9 +472,11 @@ SET_BY_PYTEST = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
                            "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"})
 #: the prefix of a recording run's spool folder (``run/imported.py``: ``tempfile.mkdtemp``)
 SPOOL_PREFIX = "pyramid-forks-"
-#: the prefixes of the variables the table must know (others are not read by pytest, Python
-#: or pytest-pyramid)
-ENV_PREFIXES = ("PYTEST_", "PYTHON", "PYRAMID_")
+#: the prefixes of the variables the table must know: pytest's (``PYTEST_``, ``PY_``),
+#: Python's, pytest-pyramid's and the dynamic loader's (``LD_``), which reads them before any
+#: of the others runs. A variable under one of them that the table does not know is unknown
+#: (incomplete); others are judged where a reader is known (``COVERAGE_*``: the coverage gate)
+ENV_PREFIXES = ("PYTEST_", "PY_", "PYTHON", "PYRAMID_", "LD_")
 
 #: interpreter flags (``sys.flags`` names) whose non-default value matters: name -> (class, why)
 FLAGS: dict[str, tuple[str, str]] = {

@@ -22,6 +22,8 @@ from pytest_pyramid.run.invocation import (
     SELECTION,
     changed_flags,
     disabled_plugin_reasons,
+    environment_of,
+    environment_reasons,
     judge_flag,
     judge_override,
     judge_warning,
@@ -167,6 +169,34 @@ def test_pythonpath_entries_inside_and_outside_the_repository(tmp_path: Path) ->
     value = os.pathsep.join([str(repo / "src"), str(repo), "", str(tmp_path / "elsewhere")])
     assert pythonpath_outside(value, repo) == [str(tmp_path / "elsewhere")]
     assert pythonpath_outside(str(repo / ".." / "repo" / "src"), repo) == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        # hostile 252: pytest's own PY_ variable hands one test file's module to another
+        ({"PY_IGNORE_IMPORTMISMATCH": "1"}, "PY_IGNORE_IMPORTMISMATCH: another file's module"),
+        ({"PY_COLORS": "1"}, None),
+        # hostile 253: the dynamic loader's variables put native code under the judgement
+        ({"LD_PRELOAD": "/tmp/libfake.so"}, "LD_PRELOAD: loads native code"),
+        ({"LD_LIBRARY_PATH": "/opt/lib"}, "LD_LIBRARY_PATH: loads shared libraries"),
+        ({"LD_BIND_NOW": "1"}, "LD_BIND_NOW is not known to pytest-pyramid"),
+        ({"PY_SOMETHING_NEW": "1"}, "PY_SOMETHING_NEW is not known to pytest-pyramid"),
+        # not a prefix the table covers: judged where a reader is known, not here
+        ({"LDFLAGS": "-L/opt", "PYX": "1", "HOME": "/root"}, None),
+    ],
+)
+def test_loader_and_pytest_variables(tmp_path: Path, environ: dict[str, str],
+                                     named: str | None) -> None:
+    recorded = environment_of(environ)
+    reasons = environment_reasons(recorded, [], tmp_path, nested=False)
+    if named is None:
+        assert reasons == []
+    else:
+        assert len(reasons) == 1, reasons
+        assert named in reasons[0], reasons
+        # the project's tracked allow_options accepts it by name
+        assert environment_reasons(recorded, list(environ), tmp_path, nested=False) == []
 
 
 def _flags(**changed: Any) -> SimpleNamespace:
