@@ -10,6 +10,7 @@ conftest) are listed in ``run.invocation.exclusions`` and never counted as passe
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -115,6 +116,11 @@ ROWS = [
     Row("pytest-own-variables-in-a-top-level-run", env={"PYRAMID_RECORD_SPOOL": ""},
         reason="environment variable PYTEST_CURRENT_TEST: pytest sets it in a process while "
         "it runs a test (outcome-preserving there), never for a top-level run", n2=False),
+    # hostile round 9's target: a spool folder made by hand (mkdir pyramid-forks-*) is no live
+    # run; only a run file naming this process's ancestor is (run/lineage.py)
+    Row("pytest-own-variables-with-a-hand-made-spool",
+        env={"PYRAMID_RECORD_SPOOL": "<made spool>", "PYTEST_XDIST_WORKER": "gw0"},
+        reason="environment variable PYTEST_XDIST_WORKER: "),
     Row("pyramid-unknown-variable", env={"PYRAMID_FANCY": "1"},
         reason="environment variable PYRAMID_FANCY is not known"),
     Row("o-pyramid-diff-base", args=("-o", "pyramid_diff_base=HEAD"),
@@ -188,6 +194,10 @@ def test_the_invocation_is_allow_listed(
     outside = tmp_path_factory.mktemp("outside")
     for name, value in row.env.items():
         value = value.replace("<repo>", str(root)).replace("<outside>", str(outside))
+        if value == "<made spool>":
+            (outside / "pyramid-forks-made").mkdir(mode=0o700)
+            value = json.dumps({"spool": str(outside / "pyramid-forks-made"),
+                                "root": str(root), "project": str(root), "started_ns": 0})
         monkeypatch.setenv(name, value)
     if "PYTEST_PLUGINS" in row.env:  # importable here and in the xdist workers
         monkeypatch.syspath_prepend(str(root))
