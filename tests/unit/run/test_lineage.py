@@ -163,3 +163,32 @@ def test_a_real_child_process_finds_the_run_that_started_it(tmp_path: Path) -> N
     found = subprocess.run([sys.executable, "-c", program, json.dumps({"spool": spool})],
                            capture_output=True, text=True, check=True, timeout=120)
     assert found.stdout.strip() == "True", found.stderr
+
+
+@pytest.mark.parametrize(("run_file", "reports"), [
+    # the run's word wins: a value edited on the way (a shell script's `packages: []`)
+    # cannot shrink what the child records (hostile case 202's fix, round 9's target)
+    ({"packages": ["lin_pkg"]}, {"lin_pkg"}),
+    ({"packages": ["lin_pkg", "other"]}, {"lin_pkg", "other"}),
+    # no run file (a folder no run absorbs): the variable's own, judged by no one
+    (None, set()),
+])
+def test_a_followed_child_takes_its_scope_from_the_runs_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_file: dict[str, object] | None,
+    reports: set[str],
+) -> None:
+    from pytest_pyramid.run.imported import _CHILD, follow_child
+
+    spool = spool_of(tmp_path)
+    scope = {"root": str(tmp_path), "project": str(tmp_path), "started_ns": 0,
+             "facts_root": str(tmp_path)}
+    if run_file is not None:
+        write_run_file(spool, {**scope, **run_file})
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-c", "import lin_pkg"])  # not pytest
+    child = follow_child(json.dumps({**scope, "spool": spool, "packages": []}))
+    assert child is not None
+    try:
+        assert set(child.reports) == reports
+    finally:
+        child.uninstall()
+        _CHILD.remove(child)
