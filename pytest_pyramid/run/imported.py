@@ -57,7 +57,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import early, git_reads, programs, unfollowed
+from pytest_pyramid.run import early, git_reads, lineage, programs, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
@@ -370,6 +370,8 @@ class ImportRecorder:
         import shutil
 
         for name in sorted(os.listdir(self.spool)):
+            if not name.endswith(".jsonl"):  # the run's own file (run/lineage.py)
+                continue
             with open(os.path.join(self.spool, name), encoding="utf-8") as spooled:
                 for line in spooled:
                     kind, key, value = json.loads(line)
@@ -450,11 +452,16 @@ class ImportRecorder:
         self._set_variable()
 
     def _set_variable(self) -> None:
-        self.variable = os.environ[early.VARIABLE] = json.dumps({
+        scope = {
             "spool": self.spool, "root": self.root, "project": self.project,
             "cache_dir": self.cache_dir, "started_ns": self.started_ns,
             "packages": sorted(self.packages), "facts_root": self.project_real,
-        })
+        }
+        # before the variable: a child reads its scope from the host (the run's file in its
+        # own spool folder), not from a value a script could edit on the way (run/lineage.py)
+        with contextlib.suppress(OSError), unrecorded():
+            lineage.write_run_file(str(self.spool), scope)
+        self.variable = os.environ[early.VARIABLE] = json.dumps(scope)
 
     def send_packages(self, names: frozenset[str], folder: str) -> None:
         """The children this run starts from now on report the modules of these packages
@@ -936,6 +943,14 @@ def follow_child(value: str) -> ImportRecorder | None:
         return None
     if not os.path.isdir(spool):
         return None
+    run = lineage.read_run_file(spool)
+    if run is not None:  # the run's own word wins over the variable's (hostile case 202)
+        try:
+            root, started_ns = str(run["root"]), int(run["started_ns"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        cache_dir, project = run.get("cache_dir"), run.get("project")
+        packages, facts_root = run.get("packages"), run.get("facts_root")
     recorder = ImportRecorder(root, cache_dir=cache_dir, project=project)
     recorder.started_ns = started_ns
     recorder.spool = spool

@@ -980,21 +980,25 @@ def environment_of(environ: Mapping[str, str]) -> dict[str, str]:
 
 def started_by_run(inherited: str | None) -> bool:
     """Whether a process was started by a live recording run: the closed world's variable it
-    inherited (read before its own run replaces it) names a spool folder of a run that still
-    exists, as ``run/imported.py: follow_child`` takes it. Then the variables of
+    inherited (read before its own run replaces it) names a spool folder whose run file
+    (``run/lineage.py``, written by the run, this user's alone) names a process that is this
+    one or one of its ancestors, with its start time. Then the variables of
     :data:`SET_BY_PYTEST` were set by that run's pytest or xdist (a test's own pytest run
     inherits ``PYTEST_CURRENT_TEST``, and ``PYTEST_XDIST_WORKER`` under ``-n``). A value set
-    by hand that names no live run is not one."""
+    by hand, naming a folder made by hand, an ended run or another job's run, is not one;
+    nor is any without ``/proc`` (a top-level run, judged strictly)."""
     if not inherited:
         return False
     import json
+
+    from pytest_pyramid.run.lineage import live_run
 
     try:
         spool = json.loads(inherited)["spool"]
     except (ValueError, TypeError, KeyError):
         return False
     return (isinstance(spool, str) and os.path.basename(spool).startswith(SPOOL_PREFIX)
-            and os.path.isdir(spool))
+            and live_run(spool) is not None)
 
 
 def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],

@@ -10,6 +10,7 @@ conftest) are listed in ``run.invocation.exclusions`` and never counted as passe
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -111,10 +112,14 @@ ROWS = [
     Row("pyramid-run-id", env={"PYRAMID_RUN_ID": "ci-7"}, decision="ready"),
     # hostile case 203: every other row's run is started by a test of this recording run, so
     # the PYTEST_CURRENT_TEST it inherits (and PYTEST_XDIST_WORKER under -n) is pytest's own;
-    # without the recording run's variable it is a top-level run, where they came from outside
-    Row("pytest-own-variables-in-a-top-level-run", env={"PYRAMID_RECORD_SPOOL": ""},
-        reason="environment variable PYTEST_CURRENT_TEST: pytest sets it in a process while "
-        "it runs a test (outcome-preserving there), never for a top-level run", n2=False),
+    # a run whose variable names no live ancestor run is a top-level run, where they came
+    # from outside. Hostile round 9's target: a spool folder made by hand (mkdir
+    # pyramid-forks-*) is no live run; only a run file naming this process's ancestor, with
+    # its start time, is (run/lineage.py). An empty value: tests/unit/run rows
+    Row("pytest-own-variables-with-a-hand-made-spool",
+        env={"PYRAMID_RECORD_SPOOL": "<made spool>", "PYTEST_XDIST_WORKER": "gw0"},
+        reason="environment variable PYTEST_XDIST_WORKER: xdist sets it in its workers "
+        "(outcome-preserving there), never for a top-level run"),
     Row("pyramid-unknown-variable", env={"PYRAMID_FANCY": "1"},
         reason="environment variable PYRAMID_FANCY is not known"),
     Row("o-pyramid-diff-base", args=("-o", "pyramid_diff_base=HEAD"),
@@ -188,6 +193,10 @@ def test_the_invocation_is_allow_listed(
     outside = tmp_path_factory.mktemp("outside")
     for name, value in row.env.items():
         value = value.replace("<repo>", str(root)).replace("<outside>", str(outside))
+        if value == "<made spool>":
+            (outside / "pyramid-forks-made").mkdir(mode=0o700)
+            value = json.dumps({"spool": str(outside / "pyramid-forks-made"),
+                                "root": str(root), "project": str(root), "started_ns": 0})
         monkeypatch.setenv(name, value)
     if "PYTEST_PLUGINS" in row.env:  # importable here and in the xdist workers
         monkeypatch.syspath_prepend(str(root))

@@ -1,14 +1,18 @@
 """A recorded invocation judged again from its raw facts (``run/invocation.py:
 judge_recorded``, what ``pyramid merge`` asks of each shard's record and of its own, and
-``verdict/assemble.py: invocation_problems``, the one check every route makes). Pure."""
+``verdict/assemble.py: invocation_problems``, the one check every route makes). Pure, but for
+``started_by_run``'s rows, which read this process's ``/proc`` ancestry."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_pyramid.run.invocation import SPOOL_PREFIX, judge_recorded, started_by_run
+from pytest_pyramid.run.lineage import RUN_FILE, process_start, write_run_file
 from pytest_pyramid.verdict.assemble import invocation_problems
 
 if TYPE_CHECKING:
@@ -205,19 +209,34 @@ def test_every_route_judges_invocations_with_one_check(
         ("[1]", False),
         ('{"root": "/repo"}', False),
         ('{"spool": 3}', False),
+        # the run file this process wrote: the run is this process (an in-process nested run)
         ('{"spool": "<tmp>/pyramid-forks-live"}', True),
         ('{"spool": "<tmp>/pyramid-forks-gone"}', False),
+        # a folder made by hand (mkdir): no run file, no run (hostile round 9's target)
+        ('{"spool": "<tmp>/pyramid-forks-made"}', False),
+        # a run file naming a process that is not this one's ancestor (a child of it)
+        ('{"spool": "<tmp>/pyramid-forks-other"}', False),
         # a folder that exists but is not a run's spool (a value set by hand)
         ('{"spool": "<tmp>/other"}', False),
         ('{"spool": "<tmp>"}', False),
     ],
 )
-def test_a_run_was_started_by_a_live_recording_run_only_when_its_spool_exists(
+def test_a_run_was_started_by_a_live_recording_run_only_when_its_spool_names_an_ancestor(
     tmp_path: Path, value: str | None, started: bool,
 ) -> None:
     """``started_by_run``: the closed world's variable a run inherited names the spool
-    folder of a recording run that still exists (run/imported.py makes it with the prefix)."""
-    (tmp_path / f"{SPOOL_PREFIX}live").mkdir()
-    (tmp_path / "other").mkdir()
-    given = None if value is None else value.replace("<tmp>", tmp_path.as_posix())
-    assert started_by_run(given) is started
+    folder of a recording run whose run file (run/lineage.py) names this process or one of
+    its ancestors, with its start time: the host's word, not the variable's."""
+    for name in ("live", "made", "other"):
+        (tmp_path / f"{SPOOL_PREFIX}{name}").mkdir(mode=0o700)
+    write_run_file(str(tmp_path / f"{SPOOL_PREFIX}live"), {})
+    child = subprocess.Popen(["sleep", "120"])  # alive, and no ancestor of this process
+    try:
+        forged = {"pid": child.pid, "start": process_start(child.pid)}
+        (tmp_path / f"{SPOOL_PREFIX}other" / RUN_FILE).write_text(json.dumps(forged))
+        (tmp_path / "other").mkdir()
+        given = None if value is None else value.replace("<tmp>", tmp_path.as_posix())
+        assert started_by_run(given) is started
+    finally:
+        child.kill()
+        child.wait()

@@ -7,8 +7,9 @@ source "$(dirname "$0")/../_preamble.sh"
 # where `mypkg` resolves to the installed copy. The tree's `add` is broken; the child never
 # runs it. Rows: (a) `python -c "from mypkg.core import add ..."`, cwd=tmp_path; (b) `python -m
 # mypkg.cli`, cwd=tmp_path; (c) control: the same child with cwd = the checkout (tree's copy:
-# fails, blocked).
-# Expected: (a), (b) not `ready` (a package of the project imported from somewhere else, in a
+# fails, blocked); (d) as (a), through a tracked (vouched) shell script that edits the run's
+# variable to name no packages (round 9's target).
+# Expected: (a), (b), (d) not `ready` (a package of the project imported from somewhere else, in a
 # process of the run); (c) blocked.
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
@@ -32,6 +33,14 @@ fake_venv "$W/venv"
 mkdir -p "$SP/mypkg"; : > "$SP/mypkg/__init__.py"
 printf 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n' > "$SP/mypkg/core.py"
 cp mypkg/cli.py "$SP/mypkg/cli.py"
+# row (d), round 9's target: a tracked script (vouched for: what the shell itself reads is the
+# project's word) hands its Python child the run's variable with the packages edited away, so
+# the child would report none of the project's modules it imports
+w tools/edit.sh <<'X'
+#!/bin/sh
+PYRAMID_RECORD_SPOOL=$(printf '%s' "$PYRAMID_RECORD_SPOOL" | sed 's/"packages": \[[^]]*\]/"packages": []/') exec "$@"
+X
+echo 'allow_options = ["process tools/edit.sh"]' >> pyproject.toml
 commit init
 PY="$W/venv/bin/python"
 row a <<'X'
@@ -57,6 +66,17 @@ from pathlib import Path
 def test_row():
     out = subprocess.run([sys.executable, "-c", "from mypkg.core import add; print(add(2, 2))"],
                          cwd=Path(__file__).parents[2], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "4"
+X
+row d <<'X'
+import subprocess, sys
+from pathlib import Path
+
+def test_row(tmp_path):
+    edit = Path(__file__).parents[2] / "tools" / "edit.sh"
+    out = subprocess.run(["sh", str(edit), sys.executable, "-c",
+                          "from mypkg.core import add; print(add(2, 2))"],
+                         cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "4"
 X
 B=$(echo "$BROKEN_ROWS" | sed 's/ c//')
