@@ -202,22 +202,18 @@ class ClosedWorld:
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:
     """The folders whose ignored entries are named, relative to the top: the test folders
-    the arrival rule reads (``run/arrival.py``: the tiers' paths, ``testpaths``, every
-    collected test's folder), each widened to its first folder below the rootdir, so data
-    beside the tiers (``tests/data`` beside ``tests/unit``) is in it."""
-    from pytest_pyramid.run.arrival import all_test_folders, folders_of_tests
+    the arrival rule reads (``run/arrival.py: configured_test_folders``), each widened to
+    its first folder below the rootdir, so data beside the tiers (``tests/data`` beside
+    ``tests/unit``) is in it."""
+    from pytest_pyramid.run.arrival import configured_test_folders
     from pytest_pyramid.run.stash import SETTINGS_KEY
     from pytest_pyramid.run.workspace import widened
 
     config = session.config
-    prefix = os.path.relpath(config.rootpath, top).replace(os.sep, "/")
-    prefix = "" if prefix == "." or prefix.startswith("..") else prefix
     settings = config.stash.get(SETTINGS_KEY, None)
-    patterns = [path for spec in settings.tiers.values() for path in spec.paths] \
+    tier_paths = [path for spec in settings.tiers.values() for path in spec.paths] \
         if settings is not None else []
-    patterns += [str(path) for path in config.getini("testpaths")]
     tests = {os.path.relpath(item.path, top).replace(os.sep, "/") for item in session.items}
-    folders = all_test_folders(folders_of_tests(patterns, prefix),
-                               [name for name in tests if not name.startswith("..")])
-    return tuple(sorted({widened(folder, prefix) for folder in folders}))
-
+    found = configured_test_folders(tier_paths, [str(path) for path in config.getini(
+        "testpaths")], str(config.rootpath), top, tests)
+    return tuple(sorted({widened(folder, found.prefix) for folder in found.folders}))
