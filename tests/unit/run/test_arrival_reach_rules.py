@@ -6,7 +6,7 @@ and the gate (gates/arrival.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,8 +16,8 @@ from pytest_pyramid.run.arrival import (
     all_test_folders,
     arrival_problem,
     change_reason,
-    conftest_folders,
     configured_test_folders,
+    conftest_folders,
     folders_of_tests,
     reach,
     reason_file,
@@ -25,6 +25,9 @@ from pytest_pyramid.run.arrival import (
     support_files,
 )
 from pytest_pyramid.run.summary import TestOutcome
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(
