@@ -84,13 +84,12 @@ def listed(top: str, folders: Sequence[str], env: Mapping[str, str]) -> tuple[in
                 if _ACCESS(path, os.X_OK)), None)
     if git is None:
         return 127, b""  # as a shell says it: no git, no listing
-    read_end, write_end = _PIPE()
+    read_end, write_end = _PIPE()  # not inheritable: git keeps only the copy made its stdout
     try:
         pid = _SPAWN(git, words, env, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, write_end, 1),
-            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_CLOSE, read_end), (os.POSIX_SPAWN_CLOSE, write_end)])
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
     except OSError:
         _CLOSE(read_end)
         return 126, b""
