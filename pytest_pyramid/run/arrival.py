@@ -38,6 +38,7 @@ gates; ``run/repeater.py`` is the pytest glue that repeats.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -178,6 +179,29 @@ def folders_of_tests(patterns: Iterable[str], prefix: str) -> tuple[str, ...]:
             kept.append(segment)
         folders.add("/".join(part for part in (prefix, *kept) if part))
     return tuple(sorted(folders))
+
+
+class ConfiguredFolders(NamedTuple):
+    """The test folders (relative to the top) and the rootdir's place under the top."""
+
+    prefix: str  # "" when the rootdir is the top (or lies outside it)
+    folders: tuple[str, ...]
+
+
+def configured_test_folders(tier_paths: Iterable[str], testpaths: Iterable[str],
+                            rootdir: str, top: str, tests: Iterable[str]) -> ConfiguredFolders:
+    """The one answer to "which folders are test folders", for the arrival rule
+    (``run/repeater.py``) and the workspace rule (``run/closed_world.py``) alike, so the two
+    cannot come to disagree: the tiers' paths and ``testpaths`` (relative to the rootdir)
+    placed under the top (:func:`folders_of_tests`), and every folder a test was collected
+    from (``tests``, relative to the top: :func:`all_test_folders`; one outside the top,
+    ``..``, is not the project's). Both paths are resolved: a symlinked checkout or rootdir
+    names the same folders."""
+    prefix = os.path.relpath(os.path.realpath(rootdir), os.path.realpath(top))
+    prefix = "" if prefix == "." or prefix.startswith("..") else prefix.replace(os.sep, "/")
+    configured = folders_of_tests([*tier_paths, *testpaths], prefix)
+    inside = [name for name in tests if name != ".." and not name.startswith("../")]
+    return ConfiguredFolders(prefix, all_test_folders(configured, inside))
 
 
 def all_test_folders(configured: Sequence[str], tests: Iterable[str]) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ The verdict stage compares the union with the tree its digest names
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from typing import TYPE_CHECKING
 
@@ -115,56 +114,40 @@ class ClosedWorld:
     def __init__(self, recorder: ImportRecorder, *, is_worker: bool) -> None:
         self.recorder = recorder
         self.is_worker = is_worker
-        #: the listing of git-ignored entries in the test folders (``run/workspace.py``),
-        #: started when the tests start, read at the end, and the wall clock it was cut at
-        self.listing: subprocess.Popen[bytes] | None = None
-        self.cut_ns = 0
+        #: the git-ignored entries lying in the test folders when the tests started, each
+        #: with its reason (``run/workspace.py``): listed and looked at before any test runs
+        self.lying: dict[str, str] = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # every process that collected tests (serial, each worker, each shard) lists them:
-        # the listing runs beside the first tests and costs one process start here. First,
-        # so a worker cuts before xdist's own hook reports its collection: no test of the
-        # run starts before every worker's cut
+        # every process that collected tests (serial, each worker, each shard) lists them.
+        # First, so a worker cuts before xdist's own hook reports its collection: no test of
+        # the run starts before every worker's cut. Read here, not beside the tests: a test
+        # that touched a file it looked at made it look like the run's output, and a test's
+        # patch of subprocess answered for a listing read at the end
         top = self.recorder.root
         if not session.items or not os.path.exists(os.path.join(top, ".git")):
             return  # outside a checkout no commit is named: nothing to hold the tests to
-        from pytest_pyramid.run.workspace import listing_args
+        from pytest_pyramid.run.workspace import candidates, listed, present
 
         folders = _test_folders(session, top)
-        try:
-            with unrecorded():
-                self.listing = subprocess.Popen(
-                    ["git", "-C", top, *listing_args(folders)], cwd=top,
-                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                    stdin=subprocess.DEVNULL, env=git_env())
-        except OSError:
-            self.listing = None
-        self.cut_ns = _WALL_NS()
+        cut_ns = _WALL_NS()
+        with unrecorded():
+            code, out = listed(top, folders, git_env())
+            if code != 0:
+                self.lying = {top: (
+                    f"the git-ignored files in the test folders could not be listed (git "
+                    f"exited {code}): what lay there is not known")}
+                return
+            self.lying = present(top, candidates(out.decode("utf-8", "surrogateescape")),
+                                 cut_ns)
 
     def _ignored_present(self) -> None:
         """Name the git-ignored entries that lay in the test folders when the tests started
         (unverifiable entries of the closed world). A listing git could not give names the
         folders as not known: missing evidence is never a clean workspace."""
-        listing, self.listing = self.listing, None
-        if listing is None:
-            return
-        from pytest_pyramid.run.workspace import candidates, present
-
-        try:
-            out, _ = listing.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            listing.kill()
-            out, listing.returncode = b"", -1
-        if listing.returncode != 0:
-            self.recorder.seen.unverifiable.setdefault(self.recorder.root, (
-                "the git-ignored files in the test folders could not be listed (git "
-                f"exited {listing.returncode}): what lay there is not known"))
-            return
-        top = self.recorder.root
-        names = candidates(out.decode("utf-8", "surrogateescape"))
         read = self.recorder.seen.files  # a file read is named by what was read: exactly
-        for path, why in present(top, names, self.cut_ns).items():
+        for path, why in self.lying.items():
             if path not in read:
                 self.recorder.seen.unverifiable.setdefault(path, why)
 
@@ -202,22 +185,18 @@ class ClosedWorld:
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:
     """The folders whose ignored entries are named, relative to the top: the test folders
-    the arrival rule reads (``run/arrival.py``: the tiers' paths, ``testpaths``, every
-    collected test's folder), each widened to its first folder below the rootdir, so data
-    beside the tiers (``tests/data`` beside ``tests/unit``) is in it."""
-    from pytest_pyramid.run.arrival import all_test_folders, folders_of_tests
+    the arrival rule reads (``run/arrival.py: configured_test_folders``), each widened to
+    its first folder below the rootdir, so data beside the tiers (``tests/data`` beside
+    ``tests/unit``) is in it."""
+    from pytest_pyramid.run.arrival import configured_test_folders
     from pytest_pyramid.run.stash import SETTINGS_KEY
     from pytest_pyramid.run.workspace import widened
 
     config = session.config
-    prefix = os.path.relpath(config.rootpath, top).replace(os.sep, "/")
-    prefix = "" if prefix == "." or prefix.startswith("..") else prefix
     settings = config.stash.get(SETTINGS_KEY, None)
-    patterns = [path for spec in settings.tiers.values() for path in spec.paths] \
+    tier_paths = [path for spec in settings.tiers.values() for path in spec.paths] \
         if settings is not None else []
-    patterns += [str(path) for path in config.getini("testpaths")]
     tests = {os.path.relpath(item.path, top).replace(os.sep, "/") for item in session.items}
-    folders = all_test_folders(folders_of_tests(patterns, prefix),
-                               [name for name in tests if not name.startswith("..")])
-    return tuple(sorted({widened(folder, prefix) for folder in folders}))
-
+    found = configured_test_folders(tier_paths, [str(path) for path in config.getini(
+        "testpaths")], str(config.rootpath), top, tests)
+    return tuple(sorted({widened(folder, found.prefix) for folder in found.folders}))

@@ -26,11 +26,10 @@ from pytest_pyramid.run.arrival import (
     MAX_WHY,
     PROPERTY,
     RAN_INTO,
-    all_test_folders,
     attempts_needed,
     change_reason,
+    configured_test_folders,
     conftest_folders,
-    folders_of_tests,
     new_to_ledger,
     reach,
     reasons,
@@ -129,15 +128,9 @@ class ArrivalRepeater:
         the test that first reads one is named when it ends."""
         top = changes.top
         assert top is not None
-        rootdir = Path(self.settings.rootdir).resolve()
-        try:
-            prefix = rootdir.relative_to(top).as_posix()
-        except ValueError:
-            prefix = ""
-        prefix = "" if prefix == "." else prefix
-        patterns = [path for spec in self.settings.tiers.values() for path in spec.paths]
-        patterns += [str(path) for path in session.config.getini("testpaths")]
-        folders = all_test_folders(folders_of_tests(patterns, prefix), tests)
+        tier_paths = [path for spec in self.settings.tiers.values() for path in spec.paths]
+        folders = configured_test_folders(tier_paths, [str(path) for path in session.config.getini(
+            "testpaths")], str(self.settings.rootdir), str(top), tests).folders
         support = support_files(changes.names(), tests, folders)
         if not support:
             return ()

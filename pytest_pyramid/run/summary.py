@@ -247,6 +247,7 @@ class RunSummary:
     #: samples recorded by tests whose final outcome was not "passed": (nodeid, name, outcome)
     metrics_discarded: list[tuple[str, str, str]] = field(default_factory=list)
     #: failed reports seen (as pytest counts them: each failing phase, subtests included)
+    #: of tests the run judged failed or in error (``run/aggregate.py: finish``)
     failed_reports: int = 0
     #: what pytest itself counted as failed (session.testsfailed), and collection errors
     pytest_failures: int = 0

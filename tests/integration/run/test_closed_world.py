@@ -441,6 +441,38 @@ LOOKS_AT_IGNORED = """
 """
 
 
+# the workspace rule's ways round (stop 32's review): a test that touches an ignored file it
+# looked at (both its times move past the cut: "the run's own output"), deletes it ("gone"), or
+# patches ``Popen.communicate`` to answer for the listing (here while collecting, as a test
+# module's import does; a test's own patch comes later still)
+EVADES_THE_LISTING = """
+    import os
+    import subprocess
+    from pathlib import Path
+    import pytest
+
+    LOCAL = Path(__file__).parents[1] / "local"
+    _real = subprocess.Popen.communicate
+    def _quiet(self, *args, **kwargs):
+        if "ls-files" in self.args and "--ignored" in self.args:
+            self.wait()
+            return b"", None
+        return _real(self, *args, **kwargs)
+    subprocess.Popen.communicate = _quiet
+
+    def test_touches_what_it_looked_at():
+        if (LOCAL / ".skip-touched").exists():  # looked at, then made to look like output
+            os.utime(LOCAL / ".skip-touched")
+            pytest.skip("known broken locally")
+        assert False, "a real bug"
+    def test_deletes_what_it_looked_at():
+        if (LOCAL / ".skip-deleted").exists():
+            (LOCAL / ".skip-deleted").unlink()
+            pytest.skip("known broken locally")
+        assert False, "a real bug"
+"""
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_an_ignored_file_lying_in_the_test_folders_is_named(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
@@ -448,14 +480,23 @@ def test_an_ignored_file_lying_in_the_test_folders_is_named(
 ) -> None:
     """Hostile case 205: an answer taken from an ignored file's presence (or listing, link,
     size) is not seen as a read; the file lying in the test folders is named instead, while
-    what the run itself writes there is not."""
+    what the run itself writes there is not. The listing and the files' times are read when
+    collection ends, through functions bound at import, so a test that touches or deletes
+    what it looked at, or a patched ``Popen.communicate``, changes nothing."""
     project({"tests/unit/test_look.py": LOOKS_AT_IGNORED,
-             ".gitignore": BASE[".gitignore"] + "tests/data/\ntests/output/\n"},
-            later={"tests/data/.skip-broken": ""})
+             "tests/unit/test_evade.py": EVADES_THE_LISTING,
+             "tests/local/cases.txt": "tracked: the folder is listed file by file\n",
+             ".gitignore": BASE[".gitignore"] + "tests/data/\ntests/output/\n"
+                                                "tests/local/.skip-*\n"},
+            later={"tests/data/.skip-broken": "", "tests/local/.skip-touched": "",
+                   "tests/local/.skip-deleted": ""})
     run(pytester, mode)
     verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["skipped"] == 3, verdict["tiers"]["unit"]
+    assert not (pytester.path / "tests/local/.skip-deleted").exists()  # the attack ran
     assert verdict["decision"] == "incomplete"
     named = [m for m in closed_world(verdict) if "git-ignored, lying in the test folders" in m]
     assert len(named) == 1, verdict["completeness"]
-    assert "tests/data " in named[0], named
+    for name in ("tests/data (", "tests/local/.skip-touched (", "tests/local/.skip-deleted ("):
+        assert name in named[0], named
     assert "tests/output" not in named[0], named

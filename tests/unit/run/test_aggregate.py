@@ -11,6 +11,8 @@ from pytest_pyramid.run.summary import RunSummary, TierStats
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from pytest_pyramid.run.summary import Outcome
+
 Phase = tuple[str, str]  # (when, outcome)
 
 
@@ -112,6 +114,25 @@ def test_a_failed_subtest_fails_its_test_whatever_the_call_report_after_it_says(
     agg.add_report(report("teardown", "passed"), "unit")
     stats = agg.finish().tiers["unit"]
     assert (stats.failed, stats.xpassed, stats.passed) == (1, 0, 0)
+
+
+@pytest.mark.parametrize(("judged", "accounted"), [
+    ("failed", 2), ("error", 2),
+    # a failure the verdict's judgement hid (hostile case 210 d before its fix: "xpassed")
+    # accounts for none of pytest's count: tests.pytest_status fails on the difference
+    ("xpassed", 0), ("passed", 0), ("skipped", 0),
+])
+def test_pytests_failures_are_accounted_for_by_the_tests_judged_failed(
+    judged: Outcome, accounted: int,
+) -> None:
+    run = RunSummary(tiers={"unit": TierStats("unit", selected=True)}, selected_tiers=("unit",))
+    agg = Aggregator(run)
+    agg.add_report(report("setup", "passed"), "unit")
+    agg.add_report(report("call", "failed", subtest=True), "unit")  # pytest counts each
+    agg.add_report(report("call", "failed"), "unit")
+    agg.add_report(report("teardown", "passed"), "unit")
+    run.outcomes["t.py::x"].outcome = judged  # what a judging rule made of the test
+    assert agg.finish().failed_reports == accounted
 
 
 def test_reruns_are_counted_and_flaky() -> None:

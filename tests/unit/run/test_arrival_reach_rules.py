@@ -6,6 +6,8 @@ and the gate (gates/arrival.py)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from pytest_pyramid.gates.arrival import arrival_gate
@@ -14,6 +16,7 @@ from pytest_pyramid.run.arrival import (
     all_test_folders,
     arrival_problem,
     change_reason,
+    configured_test_folders,
     conftest_folders,
     folders_of_tests,
     reach,
@@ -22,6 +25,9 @@ from pytest_pyramid.run.arrival import (
     support_files,
 )
 from pytest_pyramid.run.summary import TestOutcome
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(
@@ -54,6 +60,34 @@ def test_the_test_folders_are_the_tiers_paths_and_testpaths(
     patterns: list[str], prefix: str, folders: tuple[str, ...]
 ) -> None:
     assert folders_of_tests(patterns, prefix) == folders
+
+
+@pytest.mark.parametrize(
+    ("tiers", "testpaths", "rootdir", "tests", "prefix", "folders"),
+    [
+        (["tests/unit"], ["tests"], "", {"tests/unit/test_a.py"}, "", ("tests", "tests/unit")),
+        # the rootdir below the top: the configured folders and the prefix move under it
+        (["tests"], [], "services/a", {"services/a/tests/test_a.py"}, "services/a",
+         ("services/a/tests",)),
+        (["tests/*/unit"], [], "", {"other/test_b.py"}, "", ("other", "tests")),
+        # a rootdir outside the top is not placed under it; a test outside it is no folder
+        (["tests"], [], "../elsewhere", {"../elsewhere/test_c.py"}, "", ("tests",)),
+        ([], [], "", {"test_top.py"}, "", ()),  # the top only when configured
+        (["*"], [], "", set(), "", ("",)),
+    ],
+)
+def test_one_function_says_which_folders_are_test_folders(
+    tmp_path: Path, tiers: list[str], testpaths: list[str], rootdir: str, tests: set[str],
+    prefix: str, folders: tuple[str, ...],
+) -> None:
+    # the arrival rule (repeater) and the workspace rule (closed world) both ask it
+    top = tmp_path / "top"
+    (top / rootdir).mkdir(parents=True, exist_ok=True)
+    (top / "link").symlink_to(top)  # a symlinked top names the same folders
+    for seen_top in (top, top / "link"):
+        found = configured_test_folders(tiers, testpaths, str(top / rootdir), str(seen_top),
+                                        tests)
+        assert found == (prefix, folders)
 
 
 def test_support_files_are_changed_files_under_the_test_folders_that_no_test_came_from() -> None:

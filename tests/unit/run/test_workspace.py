@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.workspace import REASON, candidates, listing_args, present, widened
+from pytest_pyramid.run.workspace import (
+    REASON,
+    candidates,
+    listed,
+    listing_args,
+    present,
+    widened,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,3 +78,26 @@ def test_present_leaves_the_runs_own_outputs(tmp_path: Path) -> None:
 ])
 def test_widened(folder: str, prefix: str, expected: str) -> None:
     assert widened(folder, prefix) == expected
+
+
+def test_listed_is_git_answering_not_a_patched_subprocess(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a test module's patch of subprocess answers for nothing the listing reads
+    import subprocess
+
+    from pytest_pyramid.run._git import git_env
+    from tests.git_repo import git
+
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("*.local\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "x.local").write_text("")
+    (tmp_path / "tests" / "kept.txt").write_text("")  # untracked, not ignored: not listed
+    monkeypatch.setattr(subprocess.Popen, "communicate", lambda *_a, **_k: (b"", b""))
+    monkeypatch.setattr(os, "lstat", lambda *_a, **_k: (_ for _ in ()).throw(OSError()))
+    code, out = listed(str(tmp_path), ("tests",), git_env())
+    assert (code, candidates(out.decode())) == (0, ["tests/x.local"])
+    assert present(str(tmp_path), ["tests/x.local"], time.time_ns() + 10**9)  # not "gone"
+    # no git on the listing's PATH: a failure, never an empty listing
+    assert listed(str(tmp_path), ("tests",), {**git_env(), "PATH": str(tmp_path)})[0] != 0

@@ -5,12 +5,12 @@ source "$(dirname "$0")/../_preamble.sh"
 # process opens the git-ignored file, not the test's process.
 # Expected: not ready (a file of the run's processes, forked children included, is not the tree's).
 base_project
-echo "tests/data/" >> .gitignore
+echo "golden/" >> .gitignore
 w tests/integration/test_pool.py <<'X'
 import json, multiprocessing
 from pathlib import Path
 
-DATA = Path(__file__).parents[1] / "data" / "expected.json"
+DATA = Path(__file__).parents[2] / "golden" / "expected.json"
 
 def load(_):
     return json.loads(DATA.read_text())["result"]
@@ -20,7 +20,7 @@ def test_pool():
         assert pool.map(load, [0]) == [5]
 X
 commit init
-mkdir -p tests/data; echo '{"result": 5}' > tests/data/expected.json
+mkdir -p golden; echo '{"result": 5}' > golden/expected.json
 "$PY" -m pytest -q -p no:cacheprovider > "$W/pytest.out" 2>&1; echo "pytest exit=$?"; tail -1 "$W/pytest.out"
 show | head -3; check
 [ "$(decision)" = ready ] && echo "RESULT: BROKEN (false ready: a forked child read a git-ignored data file)" || echo "RESULT: HELD ($(decision))"

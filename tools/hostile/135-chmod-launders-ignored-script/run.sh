@@ -7,7 +7,7 @@ source "$(dirname "$0")/../_preamble.sh"
 # run's own output. Variant b: Path.touch() on an ignored data file before reading it.
 # Expected: not ready in both (the bytes came from before the run; the tree does not hold them).
 base_project
-printf "scripts/local_check.sh\ntests/data/\npyramid-verdict*\n" >> .gitignore
+printf "scripts/local_check.sh\ngolden/\npyramid-verdict*\n" >> .gitignore
 w tests/integration/test_script.py <<'X'
 import os
 import subprocess
@@ -29,12 +29,12 @@ import json
 from pathlib import Path
 
 def test_data():
-    data = Path(__file__).parents[1] / "data" / "expected.json"
+    data = Path(__file__).parents[2] / "golden" / "expected.json"
     data.touch()  # "make sure it exists"
     assert json.loads(data.read_text())["answer"] == 42
 X
 commit b
-mkdir -p tests/data; echo '{"answer": 42}' > tests/data/expected.json; sleep 1.1
+mkdir -p golden; echo '{"answer": 42}' > golden/expected.json; sleep 1.1
 "$PY" -m pytest -q -p no:cacheprovider > "$W/pytest.out" 2>&1; echo "b: pytest exit=$?"; tail -1 "$W/pytest.out"
 show | head -3; b=$(decision)
 [ "$a" = ready ] || [ "$b" = ready ] && echo "RESULT: BROKEN (false ready: a: $a b: $b; a chmod/touch made a pre-run ignored file look like the run's output)" || echo "RESULT: HELD (a: $a, b: $b)"

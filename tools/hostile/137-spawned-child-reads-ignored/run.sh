@@ -6,13 +6,13 @@ source "$(dirname "$0")/../_preamble.sh"
 # a fork of the recording process, and it reads a git-ignored data file.
 # Expected: not ready (the ignored file decided the outcome; a clean clone fails).
 base_project
-echo "tests/data/" >> .gitignore
+echo "golden/" >> .gitignore
 w tests/integration/test_pool.py <<'X'
 import json
 import multiprocessing
 from pathlib import Path
 
-DATA = Path(__file__).parents[1] / "data" / "expected.json"
+DATA = Path(__file__).parents[2] / "golden" / "expected.json"
 
 def load(path):
     return json.loads(Path(path).read_text())["answer"]
@@ -22,7 +22,7 @@ def test_pool():
         assert pool.apply(load, (str(DATA),)) == 42
 X
 commit init
-mkdir -p tests/data; echo '{"answer": 42}' > tests/data/expected.json
+mkdir -p golden; echo '{"answer": 42}' > golden/expected.json
 "$PY" -m pytest -q -p no:cacheprovider > "$W/pytest.out" 2>&1; echo "pytest exit=$?"; tail -1 "$W/pytest.out"
 show | head -4; check
 [ "$(decision)" = ready ] && echo "RESULT: BROKEN (false ready: a spawned child read a git-ignored file)" || echo "RESULT: HELD ($(decision))"

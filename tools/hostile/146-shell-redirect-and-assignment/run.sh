@@ -2,16 +2,16 @@
 # the shared preamble: a fresh project under this case's work/ (PY, PYR, w, commit, base_project ...)
 source "$(dirname "$0")/../_preamble.sh"
 # A test runs a shell pipeline over a git-ignored input, written as people write shell: (a) a
-# redirection without a space (`sort <tests/data/input.txt`), (b) the path in a variable assignment
-# (`DATA=tests/data/input.txt sh -c 'sort "$DATA"'`), (c) a glob the shell expands
-# (`cat tests/data/*.txt | sort`). No word of the command is the file's path as such.
+# redirection without a space (`sort <golden/input.txt`), (b) the path in a variable assignment
+# (`DATA=golden/input.txt sh -c 'sort "$DATA"'`), (c) a glob the shell expands
+# (`cat golden/*.txt | sort`). No word of the command is the file's path as such.
 # Expected: not ready in each (the ignored input decided the outcome).
 base_project
-printf 'tests/data/\npyramid-verdict*\n' >> .gitignore
+printf 'golden/\npyramid-verdict*\n' >> .gitignore
 commit init
-mkdir -p tests/data; printf 'b\na\n' > tests/data/input.txt
+mkdir -p golden; printf 'b\na\n' > golden/input.txt
 r=HELD
-for cmd in 'sort <tests/data/input.txt' 'DATA=tests/data/input.txt sh -c '"'"'sort "$DATA"'"'"'' 'cat tests/data/*.txt | sort'; do
+for cmd in 'sort <golden/input.txt' 'DATA=golden/input.txt sh -c '"'"'sort "$DATA"'"'"'' 'cat golden/*.txt | sort'; do
 "$PY" - "$cmd" <<'X'
 import sys
 open("tests/integration/test_shell.py", "w").write(

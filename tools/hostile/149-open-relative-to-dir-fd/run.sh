@@ -6,14 +6,14 @@ source "$(dirname "$0")/../_preamble.sh"
 # only, not the directory.
 # Expected: not ready (the file is git-ignored).
 base_project
-printf 'tests/data/\npyramid-verdict*\n' >> .gitignore
+printf 'golden/\npyramid-verdict*\n' >> .gitignore
 w tests/integration/test_fd.py <<'X'
 import json
 import os
 from pathlib import Path
 
 def test_data():
-    folder = os.open(Path(__file__).parents[1] / "data", os.O_RDONLY)
+    folder = os.open(Path(__file__).parents[2] / "golden", os.O_RDONLY)
     try:
         fd = os.open("expected.json", os.O_RDONLY, dir_fd=folder)
         with os.fdopen(fd) as handle:
@@ -22,7 +22,7 @@ def test_data():
         os.close(folder)
 X
 commit init
-mkdir -p tests/data; echo '{"answer": 42}' > tests/data/expected.json
+mkdir -p golden; echo '{"answer": 42}' > golden/expected.json
 "$PY" -m pytest -q -p no:cacheprovider > "$W/pytest.out" 2>&1; echo "pytest exit=$?"; tail -1 "$W/pytest.out"
 show | head -3
 [ "$(decision)" = ready ] && echo "RESULT: BROKEN (false ready: a git-ignored file opened relative to a directory descriptor)" || echo "RESULT: HELD ($(decision))"

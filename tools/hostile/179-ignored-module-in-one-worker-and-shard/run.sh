@@ -8,7 +8,7 @@ source "$(dirname "$0")/../_preamble.sh"
 # (c) two CI shards + `pyramid merge`.
 # Expected: incomplete on every route, naming both files.
 base_project
-printf 'mypkg/local_settings.py\ntests/data/\npyramid-verdict*\npyramid-partial-*\n' >> .gitignore
+printf 'mypkg/local_settings.py\ngolden/\npyramid-verdict*\npyramid-partial-*\n' >> .gitignore
 for i in 1 2 3 4 5 6; do printf 'def test_u%s():\n    assert True\n' $i > tests/unit/test_u$i.py; done
 w tests/unit/test_settings.py <<'X'
 def test_settings():
@@ -24,10 +24,10 @@ def load(parts):
 
 def test_spawn():
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        assert pool.apply(load, (("tests", "data", "expected" + ".txt"),)) == "42"
+        assert pool.apply(load, (("golden", "expected" + ".txt"),)) == "42"
 X
 commit init
-echo "ANSWER = 42" > mypkg/local_settings.py; mkdir -p tests/data; echo 42 > tests/data/expected.txt
+echo "ANSWER = 42" > mypkg/local_settings.py; mkdir -p golden; echo 42 > golden/expected.txt
 r=""
 named() { "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1])); t=json.dumps(v.get("completeness")); print(("local_settings" in t), ("expected.txt" in t))' "$1"; }
 "$PY" -m pytest -q -p no:cacheprovider -n 2 > "$W/a.out" 2>&1; echo "  (a) -n 2: $(decision) named(settings, data)=$(named pyramid-verdict.json)"; [ "$(decision)" = ready ] && r="$r a"

@@ -9,16 +9,16 @@ source "$(dirname "$0")/../_preamble.sh"
 # The project reads git-ignored data (case 85) and a git-ignored module (case 05).
 # Expected: not ready, naming both (as the same project elsewhere is: the control row).
 base_project
-printf 'tests/data/\nmypkg/local_settings.py\npyramid-verdict*\n' >> .gitignore
+printf 'golden/\nmypkg/local_settings.py\npyramid-verdict*\n' >> .gitignore
 w tests/integration/test_data.py <<'X'
 from pathlib import Path
 
 def test_data():
     from mypkg import local_settings
-    assert Path("tests/data/expected.txt").read_text().strip() == str(local_settings.ANSWER)
+    assert Path("golden/expected.txt").read_text().strip() == str(local_settings.ANSWER)
 X
 commit init
-mkdir -p tests/data; echo 42 > tests/data/expected.txt; echo "ANSWER = 42" > mypkg/local_settings.py
+mkdir -p golden; echo 42 > golden/expected.txt; echo "ANSWER = 42" > mypkg/local_settings.py
 "$PY" -m pytest -q -p no:cacheprovider > "$W/control.out" 2>&1
 echo "  control ($PWD): $(decision) $(jget pyramid-verdict.json completeness.0.message | head -c 200)"
 BASE=$("$PY" -c 'import sys; print(sys.base_prefix)')

@@ -9,9 +9,9 @@ source "$(dirname "$0")/../_preamble.sh"
 # (b) it imports a git-ignored module.
 # Expected: not ready in both rows.
 base_project
-printf 'tests/data/\nmypkg/local_settings.py\npyramid-verdict*\n' >> .gitignore
+printf 'golden/\nmypkg/local_settings.py\npyramid-verdict*\n' >> .gitignore
 commit init
-mkdir -p tests/data; echo 42 > tests/data/expected.txt; echo "ANSWER = 42" > mypkg/local_settings.py
+mkdir -p golden; echo 42 > golden/expected.txt; echo "ANSWER = 42" > mypkg/local_settings.py
 row a-subinterpreter-open <<'X'
 import os
 import _xxsubinterpreters as interpreters
@@ -19,7 +19,7 @@ import _xxsubinterpreters as interpreters
 def test_sub():
     read, write = os.pipe()
     sub = interpreters.create()
-    interpreters.run_string(sub, f"import os, pathlib; os.write({write}, pathlib.Path('tests', 'data', 'expected' + '.txt').read_bytes())")
+    interpreters.run_string(sub, f"import os, pathlib; os.write({write}, pathlib.Path('golden', 'expected' + '.txt').read_bytes())")
     interpreters.destroy(sub)
     assert os.read(read, 100).strip() == b"42"
 X

@@ -5,7 +5,7 @@ source "$(dirname "$0")/../_preamble.sh"
 # workspace cache). On the tree the verdict names (a clean clone) the test fails: the file is not there.
 # Expected: not ready (the run read a file under the repository that is not in the named tree).
 base_project
-echo "tests/data/*.json" >> .gitignore
+echo "golden/*.json" >> .gitignore
 w tests/integration/test_data.py <<'X'
 import json
 from pathlib import Path
@@ -13,11 +13,11 @@ from pathlib import Path
 from mypkg.core import add
 
 def test_from_data():
-    case = json.loads((Path(__file__).parent.parent / "data" / "expected.json").read_text())
+    case = json.loads((Path(__file__).parents[2] / "golden" / "expected.json").read_text())
     assert add(*case["args"]) == case["result"]
 X
 commit init
-mkdir -p tests/data; echo '{"args": [2, 3], "result": 5}' > tests/data/expected.json
+mkdir -p golden; echo '{"args": [2, 3], "result": 5}' > golden/expected.json
 "$PY" -m pytest -q -p no:cacheprovider > "$W/pytest.out" 2>&1; echo "pytest exit=$?"; tail -2 "$W/pytest.out"
 show | head -4; check
 git clone -q . "$W/clone" && (cd "$W/clone" && "$PY" -m pytest -q -p no:cacheprovider > "$W/clone.out" 2>&1; echo "clean clone of the named commit: exit=$? $(decision)")
