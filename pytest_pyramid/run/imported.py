@@ -328,6 +328,8 @@ class ImportRecorder:
         self.spool: str | None = None
         #: the spool of the run that started this process, when this is a run of its own
         self.parent_spool: str | None = None
+        #: that run's repository: what it is handed of this run's (``report_to_parent``)
+        self.parent_root: str | None = None
         #: the variable's value before ``follow_children`` set it (restored at uninstall)
         self._variable_before: object = _UNSET
         #: the run's variable as this process's children must carry it to be followed (set
@@ -422,15 +424,20 @@ class ImportRecorder:
         if _CHILD:
             child = _CHILD.pop()
             child.uninstall()  # what it recorded until now is in the spool already
-            self.parent_spool = child.spool
+            self.parent_spool, self.parent_root = child.spool, child.root
 
     def report_to_parent(self) -> None:
         if self.parent_spool is None:
             return
         spool = os.path.join(self.parent_spool, f"{os.getpid()}.jsonl")
+        handed = self.seen.to_dict()
+        if not unfollowed.shares_tree(self.root, self.parent_root or self.root):
+            # its files are placed by their paths (that run keeps those of its tree); the
+            # programs it started that name no file are this run's, judged in its verdict
+            handed["unverifiable"] = unfollowed.without_streams(handed["unverifiable"])
         # OSError: the run that started this one is done
         with contextlib.suppress(OSError), open(spool, "a", encoding="utf-8") as out:
-            for kind, entries in self.seen.to_dict().items():
+            for kind, entries in handed.items():
                 for key, value in entries.items():
                     out.write(json.dumps([kind, key, value]) + "\n")
         self.parent_spool = None
@@ -695,16 +702,27 @@ class ImportRecorder:
             words = unfollowed.started_words(texts)
             reading = unfollowed.read_start(words, environ, where or os.getcwd(),
                                             command=event == "os.system")
+            # a program that names no file is the innermost run's (an in-process nested
+            # run's own shells are judged in its verdict, not this one's: shares_tree)
+            streams = self._starts_streams()
             unfollowed.record(words, lambda t: self.scope.real(
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
-                self.seen.unverifiable, named=tokens, reading=reading)
+                self.seen.unverifiable, named=tokens, reading=reading, streams=streams)
             # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
             git_reads.record(words, where or os.getcwd(), environ,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable,
                              reading.top)
-            self._unrecorded_python(reading)
+            if streams:
+                self._unrecorded_python(reading)
         finally:
             self._local.quiet = False
+
+    def _starts_streams(self) -> bool:
+        """Whether a process started now is this run's to name when it names no file: it is
+        the innermost recording run's (the last installed: an in-process nested run inside
+        this one), and this run's too when their trees share code."""
+        innermost = _RECORDING[-1] if _RECORDING else self
+        return innermost is self or unfollowed.shares_tree(innermost.root, self.root)
 
     def _unrecorded_python(self, reading: unfollowed.Reading) -> None:
         """A Python interpreter started without the run's variable follows nothing: named

@@ -705,3 +705,52 @@ def test_a_folder_holding_the_repository_is_not_the_environment(
 ) -> None:
     scope = _Scope("/usr/src/app", environment)
     assert (scope.locate(path)[0] is not None) is projects
+
+
+#: what a nested run's recorder holds: two entries that name no file and a file of its tree
+NESTED_ENTRIES = ("sh <stdin>", "python <unrecorded>", "inner/check.sh")
+
+
+@pytest.mark.parametrize(("parent", "handed"), [
+    ("outer", {"inner/check.sh"}),  # another tree: its shells are its own verdict's
+    ("inner", set(NESTED_ENTRIES)),  # the same tree: its shells ran this run's code
+], ids=["another-tree", "same-tree"])
+def test_a_nested_run_hands_on_what_names_no_file_only_to_a_run_over_its_tree(
+    tmp_path: Path, parent: str, handed: set[str],
+) -> None:
+    """The suite's own verdict named a pytester project's ``sh <stdin>``: a pytest run a test
+    starts (``adopt_child``) reports what it read to the run that started it, and the entries
+    that name no file passed the outer run's "outside the repository" rule, which places
+    entries by their paths."""
+    for name in ("inner", "outer", "spool"):
+        (tmp_path / name).mkdir()
+    nested = ImportRecorder(str(tmp_path / "inner"), environment=())
+    nested.parent_spool, nested.parent_root = str(tmp_path / "spool"), str(tmp_path / parent)
+    nested.seen.unverifiable = {
+        str(tmp_path / key) if "/" in key else key: "why" for key in NESTED_ENTRIES}
+    nested.report_to_parent()
+    lines = [json.loads(line) for spooled in (tmp_path / "spool").iterdir()
+             for line in spooled.read_text().splitlines()]
+    assert {key.replace(f"{tmp_path}/", "") for _, key, _ in lines} == handed
+
+
+@pytest.mark.parametrize(("inner", "named"), [
+    ("elsewhere", False),  # a pytester project in a temporary folder: its own verdict's
+    ("repo/suites", True),  # a project folder of this repository: this run's code
+])
+def test_a_shell_an_in_process_nested_run_starts_is_named_by_the_runs_sharing_its_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inner: str, named: bool,
+) -> None:
+    """In one process (pytester's in-process run inside a run) every recorder sees every
+    start: a program that names no file is the innermost run's, and the outer run's only
+    when their trees share code; the innermost always names it."""
+    from pytest_pyramid.run import imported
+
+    (tmp_path / inner).mkdir(parents=True)
+    outer = ImportRecorder(str(tmp_path / "repo"), environment=())
+    nested = ImportRecorder(str(tmp_path / inner), environment=())
+    monkeypatch.setattr(imported, "_RECORDING", [outer, nested])
+    for recorder in (outer, nested):
+        recorder.started("os.exec", ("/bin/sh", ["sh", "-s"], {}))
+    assert ("sh <stdin>" in outer.seen.unverifiable) is named
+    assert "sh <stdin>" in nested.seen.unverifiable
