@@ -237,24 +237,41 @@ def _config(args: argparse.Namespace) -> DeployConfig:
 
 def _built(args: argparse.Namespace,
            commit_of: Callable[[DeployConfig], tuple[str, str] | None],
-           ) -> tuple[DeployConfig, str | None]:
+           *, edits_refused: bool = True) -> tuple[DeployConfig, str | None]:
     """The configuration a deploy command works with, and its commit: the table the commit
     ``commit_of`` names ships (replays.started_table, every command's one reading), tightened
     by the command line. The table on disk, with the host's own options, only says where
     (work folder, router) to look for that commit; it is used itself only when there is no
-    commit at all (nothing deployed, no git: nothing was started with any table)."""
+    commit at all (nothing deployed, no git: nothing was started with any table).
+    ``edits_refused=False`` (the foreground supervisor): an uncommitted edit of the table is
+    neither refused nor read; HEAD's table says where to look instead of the disk's."""
     from pytest_pyramid.deploy.arguments import host_only, tightened
     from pytest_pyramid.deploy.replays import started_table
 
     source, table = _located(args)
     overrides = _overrides(args)
+    if not edits_refused:
+        table = _head_table(source, table)
     on_disk = tightened(source, table, host_only(overrides), env=args.env)
     found = commit_of(on_disk)
     if found is None:
         return tightened(source, table, overrides, env=args.env), None
     commit, what = found
-    return tightened(source, started_table(on_disk, commit, what), overrides,
-                     env=args.env), commit
+    return tightened(source, started_table(on_disk, commit, what, edits_refused=edits_refused),
+                     overrides, env=args.env), commit
+
+
+def _head_table(source: str, table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The table of ``source`` as HEAD holds it; ``table`` (the disk's) when HEAD has none to
+    give (no configuration file, no git, the file not committed: then no commit was started
+    with a table either)."""
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+    from pytest_pyramid.deploy.config import project_config
+
+    if source.startswith("<"):
+        return table
+    found = committed_pyramid(project_config(source, {}), "HEAD")
+    return table if found is None or found[0] is None else found[0]
 
 
 def _located(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]]:
@@ -293,7 +310,18 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
         with supervisor.ignoring_sighup():
             return service.run_job_file(args.job)
-    return service.serve(_config(args), _say, configure=lambda: _config(args))
+    return service.serve(_supervised(args), _say, configure=lambda: _supervised(args))
+
+
+def _supervised(args: argparse.Namespace) -> DeployConfig:
+    """The foreground supervisor's configuration, at its start and at each pass that resumes
+    a rollout: the table of the rollout's commit, else the serving release's, else HEAD's,
+    read from git. It outlives edits of its checkout (systemd starts it at any moment), so
+    an uncommitted edit steers nothing and ends nothing (the commands a person types refuse
+    one instead, naming it)."""
+    from pytest_pyramid.deploy.replays import acted_on
+
+    return _built(args, lambda where: acted_on(where, verdict=False), edits_refused=False)[0]
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
