@@ -176,14 +176,14 @@ def backup_database(url: str, folder: Path, before: str) -> Path:
     """``pg_dump`` of the database at ``url`` (custom format, for ``pg_restore``) into
     ``folder``, named by the time and the migration it precedes; the distribution's pg_dump,
     found as the fixtures find the server's binaries."""
-    from datetime import datetime, timezone
+    from pytest_pyramid.deploy.history import now_utc
 
     pg_dump = postgres_tool("pg_dump")
     if pg_dump is None:
         raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
                              "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{stamp}-before-{Path(before).stem}.dump"
     try:
         result = subprocess.run([pg_dump, "--format=custom", f"--file={path}", f"--dbname={url}"],

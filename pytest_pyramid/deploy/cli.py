@@ -167,7 +167,9 @@ def add_commands(subparsers: Subparsers) -> None:
                                     "version that completed a deploy before the current one")):
         p = subparsers.add_parser(name, help=text)
         _common(p, "health_path", "command")
-        p.add_argument("--by", default=os.environ.get("USER", ""), help="who decides")
+        p.add_argument("--by", default=None, metavar="NAME",
+                       help="who decides (default: the account the command runs as, from the "
+                            "host's user database, never $USER)")
         p.add_argument("--rollout", type=int, default=None, metavar="ID",
                        help="the rollout this is for (refused when another one is in progress)")
         p.add_argument("--wait", type=_duration_flag, default=60.0, metavar="DURATION",
@@ -412,9 +414,21 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_control(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
-    return service.control(_config(args), args.action, by=args.by, rollout_id=args.rollout,
+    by = _account() if args.by is None else args.by
+    return service.control(_config(args), args.action, by=by, rollout_id=args.rollout,
                            wait=args.wait, out=_say,
                            restore_backup=getattr(args, "restore_backup", None))
+
+
+def _account() -> str:
+    """The account this process acts as, from the host's user database: the history names it
+    when ``--by`` does not (``$USER`` is whatever the caller's environment says)."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # an id without an entry (a container's arbitrary user)
+        return f"uid {os.geteuid()}"
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

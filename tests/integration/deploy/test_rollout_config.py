@@ -119,6 +119,29 @@ def test_the_foreground_supervisor_ignores_an_uncommitted_edit(
     assert seen == [0.001, 0.001]
 
 
+def test_who_decides_is_the_host_s_account_not_user(
+    repo: Project, reviewed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--by`` names who decides; without it the history names the account the command runs
+    as, from the user database, not the caller's ``$USER``."""
+    import os
+    import pwd
+
+    from pytest_pyramid.deploy import service
+
+    named: list[str] = []
+
+    def control(config: object, action: str, *, by: str, **rest: object) -> int:
+        named.append(by)
+        return 0
+
+    monkeypatch.setattr(service, "control", control)
+    monkeypatch.setenv("USER", "mallory")
+    assert main(["abort"]) == 0
+    assert main(["rollback", "--by", "alice"]) == 0
+    assert named == [pwd.getpwuid(os.geteuid()).pw_name, "alice"]
+
+
 @pytest.mark.usefixtures("inert")
 def test_a_rollout_whose_commit_the_clone_lacks_is_refused(
     repo: Project, reviewed: str, capsys: pytest.CaptureFixture[str]
