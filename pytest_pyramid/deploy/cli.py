@@ -239,18 +239,21 @@ def _config(args: argparse.Namespace) -> DeployConfig:
 
 def _built(args: argparse.Namespace,
            commit_of: Callable[[DeployConfig], tuple[str, str] | None],
-           *, edits_refused: bool = True) -> tuple[DeployConfig, str | None]:
+           *, edits_refused: bool = True,
+           located: tuple[str, Mapping[str, Any]] | None = None,
+           ) -> tuple[DeployConfig, str | None]:
     """The configuration a deploy command works with, and its commit: the table the commit
     ``commit_of`` names ships (replays.started_table, every command's one reading), tightened
     by the command line. The table on disk, with the host's own options, only says where
     (work folder, router) to look for that commit; it is used itself only when there is no
     commit at all (nothing deployed, no git: nothing was started with any table).
     ``edits_refused=False`` (the foreground supervisor): an uncommitted edit of the table is
-    neither refused nor read; HEAD's table says where to look instead of the disk's."""
+    neither refused nor read; HEAD's table says where to look instead of the disk's.
+    ``located``: the configuration file already found (else :func:`_located` finds it)."""
     from pytest_pyramid.deploy.arguments import host_only, tightened
     from pytest_pyramid.deploy.replays import started_table
 
-    source, table = _located(args)
+    source, table = located or _located(args)
     overrides = _overrides(args)
     if not edits_refused:
         table = _head_table(source, table)
@@ -312,18 +315,22 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
         with supervisor.ignoring_sighup():
             return service.run_job_file(args.job)
-    return service.serve(_supervised(args), _say, configure=lambda: _supervised(args))
+    located = _located(args)  # once: a pass never reads the file on disk again
+    return service.serve(_supervised(args, located), _say,
+                         configure=lambda: _supervised(args, located))
 
 
-def _supervised(args: argparse.Namespace) -> DeployConfig:
+def _supervised(args: argparse.Namespace,
+                located: tuple[str, Mapping[str, Any]]) -> DeployConfig:
     """The foreground supervisor's configuration, at its start and at each pass that resumes
     a rollout: the table of the rollout's commit, else the serving release's, else HEAD's,
     read from git. It outlives edits of its checkout (systemd starts it at any moment), so
-    an uncommitted edit steers nothing and ends nothing (the commands a person types refuse
-    one instead, naming it)."""
+    an uncommitted edit, or one half written as a pass runs, steers nothing and ends nothing
+    (the commands a person types refuse one instead, naming it)."""
     from pytest_pyramid.deploy.replays import acted_on
 
-    return _built(args, lambda where: acted_on(where, verdict=False), edits_refused=False)[0]
+    return _built(args, lambda where: acted_on(where, verdict=False), edits_refused=False,
+                  located=located)[0]
 
 
 def cmd_approve(args: argparse.Namespace) -> int:

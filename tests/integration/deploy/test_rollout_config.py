@@ -102,12 +102,15 @@ def test_the_foreground_supervisor_ignores_an_uncommitted_edit(
 ) -> None:
     """An edit of the table neither ends ``pyramid supervise`` at its start (it used to exit
     3) nor steers it: its start and its passes judge the rollout of A by the table A ships,
-    found where HEAD's (B's) table says, not where the edit moved the work folder to."""
+    found where HEAD's (B's) table says, not where the edit moved the work folder to; a pass
+    does not read the file on disk at all."""
     from pytest_pyramid.deploy import service
 
     seen: list[float] = []
 
     def serve(config: DeployConfig, out: object, configure: Callable[[], DeployConfig]) -> int:
+        # a pass runs while an editor has written half the file: not even read
+        (repo.root / "pyproject.toml").write_text("[tool.pyramid.deploy]\nerror_rate_limit =")
         seen.extend((config.error_rate_limit, configure().error_rate_limit))
         return 0
 
