@@ -416,14 +416,16 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
 # --- pyramid rollback and a contract step's backup (deploy/backups.py) -------------------
 
 
-def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None) -> RestorePlan:
-    """What ``pyramid rollback`` from the release ``serving`` does about the database."""
+def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None,
+                 since: str | None = None) -> RestorePlan:
+    """What ``pyramid rollback`` from the release ``serving`` does about the database;
+    ``since``: when the deploy that made it serve started (backups.taken_by)."""
     from pytest_pyramid.deploy.backups import RestorePlan, plan_restore, taken_by
 
     if not config.migrations or serving is None:
         crossed: list[Backup] = []
     else:
-        crossed = taken_by(config.work_dir / "backups", serving)
+        crossed = taken_by(config.work_dir / "backups", serving, since)
     now: Mapping[str, str] | None = None
     if wanted is not None and crossed:
         try:

@@ -215,6 +215,10 @@ class Deployer:
         reused = releases.checkout(self.config.root, commit, folder)
         self.out(f"[release] {commit[:12]}: {'verified' if reused else 'checked out'} in "
                  f"{folder}")
+        pruned = releases.prune_stale(folder.parent)
+        if pruned:
+            self.out(f"[release] deleted {len(pruned)} release folder(s) set aside earlier, "
+                     f"which no process ran from: {', '.join(p.name for p in pruned)}")
         return releases.project_folder(self.config.root, folder)
 
     # -- traffic moves -----------------------------------------------------------------------

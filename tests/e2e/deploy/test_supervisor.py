@@ -326,9 +326,10 @@ def test_foreground_supervisor_resumes_a_rollout_without_any_command(
     """What systemd runs (examples/pyramid-supervisor.service), run directly here."""
     project, first = deployed
     trigger = tmp_path / "fail-now"
+    # the next commit's table, not committed yet as it starts: it reads its commit's table
+    # from git, so the edit neither ends it (it used to exit 3) nor needs waiting for
+    project.write_config(interval="0.5s", inconclusive_limit=1000)
     service = project.popen("supervise")
-    # its table is read as it starts: wait for that before the next commit's edit, or it
-    # reads the edit half-way (an uncommitted edit: refused, exit 3)
     assert service.stdout is not None
     started = service.stdout.readline()
     assert started.startswith("[supervise] watching"), started

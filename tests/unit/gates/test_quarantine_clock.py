@@ -88,3 +88,15 @@ def test_a_time_time_a_test_replaced_is_not_the_judgements_clock(
     assert utc_today().year > 1970
     assert now() > 0.0
     assert utc_now().year > 1970
+
+
+def test_every_recorded_or_judged_time_reads_the_one_clock() -> None:
+    """``durations.now``/``utc_now`` are the one clock (bound at import): the audit's daily
+    cache key, the run history's ``appended_at``, a verdict's age and the deploy's records
+    read it, so a ``datetime.datetime`` a test replaced and left (``mock.patch(
+    "datetime.datetime").start()``) picks no other day's cached audit."""
+    package = Path(pytest_pyramid.__file__).parent
+    found = [str(p.relative_to(package)) for p in sorted(package.rglob("*.py"))
+             if any(call in p.read_text(encoding="utf-8")
+                    for call in ("datetime.now(", ".utcnow(", ".today()"))]
+    assert found == []
