@@ -80,12 +80,16 @@ OWN_STATE: Mapping[str, str] = {
 }
 #: pytest's cache folder is not a tool's state as a whole: a test can read any value an
 #: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
-#: these entries are: pytest's own records (``v/cache/``: lastfailed, nodeids, stepwise; the
-#: options that act on them are judged by the invocation table), this plugin's remembered
-#: schema passes (``d/pytest-pyramid/``, which prove themselves), and the folder's own files
+#: these entries are: pytest's own records, by name (lastfailed, nodeids, stepwise; the
+#: options that act on them are judged by the invocation table) - not the folder ``v/cache/``
+#: they lie in, where a test's own ``config.cache.set("cache/expected", ...)`` lies too
+#: (hostile case 264) -, this plugin's remembered schema passes (``d/pytest-pyramid/``, each
+#: named by its SHA-256 key, which prove themselves), and the folder's own files
 PYTEST_CACHE = ".pytest_cache"
-PYTEST_CACHE_OWN = ("v/cache/", "d/pytest-pyramid/")
+PYTEST_CACHE_RECORDS = frozenset({"v/cache/lastfailed", "v/cache/nodeids", "v/cache/stepwise"})
+PYTEST_CACHE_PASSES = "d/pytest-pyramid/"
 PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
+_HEX = frozenset("0123456789abcdef")
 #: folder suffixes of the same kind: installed distributions' metadata (an editable install's
 #: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
 OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
@@ -140,6 +144,16 @@ _STDLIB: list[str] = []
 _PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 #: whether kept events are being replayed (their caller's frames are gone)
 _REPLAYING = [False]
+
+
+def pytest_cache_own(rest: str) -> bool:
+    """Whether ``rest`` (a path inside pytest's cache folder, ``/``-separated) is pytest's
+    or this plugin's own record rather than a value a test stored (see
+    :data:`PYTEST_CACHE_RECORDS`)."""
+    if rest in PYTEST_CACHE_FILES or rest in PYTEST_CACHE_RECORDS:
+        return True
+    key = rest[len(PYTEST_CACHE_PASSES):] if rest.startswith(PYTEST_CACHE_PASSES) else ""
+    return len(key) == 64 and _HEX.issuperset(key)
 
 
 def blob_id(data: bytes) -> str:
@@ -785,14 +799,12 @@ class ImportRecorder:
                 os.path.dirname(real) in self.coverage_dirs):
             return True
         if self.cache_dir is not None and real.startswith(self.cache_dir):
-            rest = real[len(self.cache_dir):].replace(os.sep, "/")
-            return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+            return pytest_cache_own(real[len(self.cache_dir):].replace(os.sep, "/"))
         for at, part in enumerate(parts[:-1]):
             if part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES):
                 return True
             if part == PYTEST_CACHE:
-                rest = "/".join(parts[at + 1:])
-                return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+                return pytest_cache_own("/".join(parts[at + 1:]))
         return False
 
     def watch_path(self, path: str) -> None:
