@@ -366,7 +366,9 @@ BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
           ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc",
           "tests/fixtures/.coverage", ".cache/pytest/v/cache/lastfailed",
           f".cache/pytest/d/pytest-pyramid/{PASS}", ".cache/pytest/v/demo/expected",
-          ".cache/pytest/v/cache/expected"]
+          ".cache/pytest/v/cache/expected", "golden/.hypothesis/expected.txt",
+          "golden/__pycache__/expected.txt", "tests/.pyramid/expected.txt",
+          ".git/__pycache__/m.pyc", "golden.egg-info/expected.txt"]
 
 
 @pytest.fixture
@@ -416,6 +418,12 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         (".cache/pytest/v/cache/expected", "r", True),
         (".hypothesis/examples/x", "r", False),
         (".pyramid/durations.json", "r", False),
+        # named like a tool's state, not where the tool keeps it (case 263)
+        ("golden/.hypothesis/expected.txt", "r", True),
+        ("golden/__pycache__/expected.txt", "r", True),
+        ("tests/.pyramid/expected.txt", "r", True),
+        (".git/__pycache__/m.pyc", "rb", False),
+        ("golden.egg-info/expected.txt", "r", True),
     ],
 )
 def test_files_opened_for_reading_under_the_repository_are_recorded(
