@@ -92,13 +92,17 @@ def test_a_time_time_a_test_replaced_is_not_the_judgements_clock(
 
 def _freezegun_like_rebind(monkeypatch: pytest.MonkeyPatch, fake: object) -> int:
     """What freezegun's ``start()`` does to the clocks: every module attribute that *is* the
-    real ``time.time`` / ``time.monotonic`` / ``time.perf_counter`` is rebound."""
+    real ``time.time`` / ``time.monotonic`` / ``time.perf_counter`` is rebound; here in the
+    ``time`` module and this plugin's own, not pytest's (whose report times this very test's
+    teardown would then measure from the fake clock)."""
     import sys
 
     real = {id(time.time), id(time.monotonic), id(time.perf_counter)}
     rebound = 0
-    for module in list(sys.modules.values()):
-        for name, value in list(vars(module).items()) if module is not None else ():
+    for name_of, module in list(sys.modules.items()):
+        if module is None or not (name_of == "time" or name_of.startswith("pytest_pyramid")):
+            continue
+        for name, value in list(vars(module).items()):
             if id(value) in real:
                 monkeypatch.setattr(module, name, fake)
                 rebound += 1
