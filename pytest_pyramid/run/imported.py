@@ -80,15 +80,25 @@ OWN_STATE: Mapping[str, str] = {
 }
 #: pytest's cache folder is not a tool's state as a whole: a test can read any value an
 #: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
-#: these entries are: pytest's own records (``v/cache/``: lastfailed, nodeids, stepwise; the
-#: options that act on them are judged by the invocation table), this plugin's remembered
-#: schema passes (``d/pytest-pyramid/``, which prove themselves), and the folder's own files
+#: these entries are: pytest's own records, by name (lastfailed, nodeids, stepwise; the
+#: options that act on them are judged by the invocation table) - not the folder ``v/cache/``
+#: they lie in, where a test's own ``config.cache.set("cache/expected", ...)`` lies too
+#: (hostile case 264) -, this plugin's remembered schema passes (``d/pytest-pyramid/``, each
+#: named by its SHA-256 key, which prove themselves), and the folder's own files
 PYTEST_CACHE = ".pytest_cache"
-PYTEST_CACHE_OWN = ("v/cache/", "d/pytest-pyramid/")
+PYTEST_CACHE_RECORDS = frozenset({"v/cache/lastfailed", "v/cache/nodeids", "v/cache/stepwise"})
+PYTEST_CACHE_PASSES = "d/pytest-pyramid/"
 PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
+_HEX = frozenset("0123456789abcdef")
 #: folder suffixes of the same kind: installed distributions' metadata (an editable install's
 #: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
 OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
+#: the files of such a folder that are metadata (importlib.metadata's, setuptools', the
+#: installer's): another file in a folder named so is a file like any other (case 263)
+METADATA_FILES = frozenset({
+    "METADATA", "PKG-INFO", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "entry_points.txt",
+    "top_level.txt", "requires.txt", "SOURCES.txt", "direct_url.json", "installed-files.txt",
+    "dependency_links.txt", "namespace_packages.txt", "not-zip-safe", "zip-safe"})
 #: Python sources: read as data, they are hashed at the end unless imported (see ``pending``)
 SOURCE_SUFFIXES = (".py", ".pyw")
 #: coverage data files: which of them count is judged by ``gates/cov/data_files.py``
@@ -140,6 +150,16 @@ _STDLIB: list[str] = []
 _PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 #: whether kept events are being replayed (their caller's frames are gone)
 _REPLAYING = [False]
+
+
+def pytest_cache_own(rest: str) -> bool:
+    """Whether ``rest`` (a path inside pytest's cache folder, ``/``-separated) is pytest's
+    or this plugin's own record rather than a value a test stored (see
+    :data:`PYTEST_CACHE_RECORDS`)."""
+    if rest in PYTEST_CACHE_FILES or rest in PYTEST_CACHE_RECORDS:
+        return True
+    key = rest[len(PYTEST_CACHE_PASSES):] if rest.startswith(PYTEST_CACHE_PASSES) else ""
+    return len(key) == 64 and _HEX.issuperset(key)
 
 
 def blob_id(data: bytes) -> str:
@@ -296,7 +316,8 @@ class ImportRecorder:
         #: records are allow-listed as ``.pytest_cache``'s are
         self.cache_dir = os.path.realpath(cache_dir) + os.sep if cache_dir else None
         #: where this run's coverage data files are (the repository's and the project's top):
-        #: a file named ``.coverage`` elsewhere is a file like any other
+        #: a file named ``.coverage`` elsewhere is a file like any other; the same tops hold
+        #: this plugin's and Hypothesis' state (``_tools_place``)
         self.coverage_dirs = _coverage_dirs(root, project)
         self.project = project
         #: files from before the run that this process wrote to without replacing them: what
@@ -810,15 +831,27 @@ class ImportRecorder:
                 os.path.dirname(real) in self.coverage_dirs):
             return True
         if self.cache_dir is not None and real.startswith(self.cache_dir):
-            rest = real[len(self.cache_dir):].replace(os.sep, "/")
-            return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+            return pytest_cache_own(real[len(self.cache_dir):].replace(os.sep, "/"))
         for at, part in enumerate(parts[:-1]):
-            if part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES):
+            if (part.endswith(OWN_STATE_SUFFIXES) and at == len(parts) - 2
+                    and parts[-1] in METADATA_FILES) or (
+                    part in OWN_STATE and self._tools_place(root, parts, at)):
                 return True
             if part == PYTEST_CACHE:
-                rest = "/".join(parts[at + 1:])
-                return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+                return pytest_cache_own("/".join(parts[at + 1:]))
         return False
+
+    def _tools_place(self, root: str, parts: list[str], at: int) -> bool:
+        """Whether ``parts[at]`` (an :data:`OWN_STATE` name) is where its tool keeps its
+        state, not a folder a test named so (hostile case 263): bytecode files directly in a
+        ``__pycache__``; this plugin's and Hypothesis' folders at the repository's or the
+        project's top; git's records wherever a repository is."""
+        name = parts[at]
+        if name == "__pycache__":
+            return at == len(parts) - 2 and parts[-1].endswith((".pyc", ".pyo"))
+        if name == ".git":
+            return True
+        return (root + os.sep.join(parts[:at])).rstrip(os.sep) in self.coverage_dirs
 
     def watch_path(self, path: str) -> None:
         """A file a test was collected from (hashed unless its import already was)."""

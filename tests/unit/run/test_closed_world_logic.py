@@ -355,14 +355,20 @@ def test_the_words_of_a_command_that_could_name_a_file(
     assert _tokens(text) == tokens
 
 
+#: a remembered schema pass's name (``schema_passes.pass_key``: a SHA-256)
+PASS = "0123456789abcdef" * 4
 #: files present before the recorder starts (relative to the repository)
 BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
-          ".pytest_cache/v/cache/lastfailed", ".pytest_cache/d/pytest-pyramid/k",
-          ".pytest_cache/v/demo/expected", "fixture.db",
+          ".pytest_cache/v/cache/lastfailed", f".pytest_cache/d/pytest-pyramid/{PASS}",
+          ".pytest_cache/v/demo/expected", ".pytest_cache/v/cache/expected",
+          ".pytest_cache/v/cache/stepwise", ".pytest_cache/d/pytest-pyramid/k", "fixture.db",
           "pkg.egg-info/entry_points.txt", ".coverage", ".coverage.h.pid1.Xax",
           ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc",
           "tests/fixtures/.coverage", ".cache/pytest/v/cache/lastfailed",
-          ".cache/pytest/d/pytest-pyramid/k", ".cache/pytest/v/demo/expected"]
+          f".cache/pytest/d/pytest-pyramid/{PASS}", ".cache/pytest/v/demo/expected",
+          ".cache/pytest/v/cache/expected", "golden/.hypothesis/expected.txt",
+          "golden/__pycache__/expected.txt", "tests/.pyramid/expected.txt",
+          ".git/__pycache__/m.pyc", "golden.egg-info/expected.txt"]
 
 
 @pytest.fixture
@@ -396,17 +402,28 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         (".git/HEAD", "r", False),
         ("__pycache__/m.cpython-311.pyc", "rb", False),
         (".pytest_cache/v/cache/lastfailed", "r", False),  # pytest's own record
-        (".pytest_cache/d/pytest-pyramid/k", "r", False),  # the plugin's schema passes
+        (f".pytest_cache/d/pytest-pyramid/{PASS}", "r", False),  # the plugin's schema passes
+        (".pytest_cache/v/cache/stepwise", "r", False),
         (".pytest_cache/v/demo/expected", "r", True),  # a value a test stored (case 114)
+        # a test's own key "cache/expected" lies beside pytest's records (case 264)
+        (".pytest_cache/v/cache/expected", "r", True),
+        (".pytest_cache/d/pytest-pyramid/k", "r", True),  # not a pass's name
         ("pkg.egg-info/entry_points.txt", "r", False),
         (".coverage", "rb", False),  # the run's coverage data, in the repository's top
         (".coverage.h.pid1.Xax", "rb", False),
         ("tests/fixtures/.coverage", "r", True),  # named so, elsewhere: a file (case 132)
         (".cache/pytest/v/cache/lastfailed", "r", False),  # a configured cache_dir (150)
-        (".cache/pytest/d/pytest-pyramid/k", "r", False),
+        (f".cache/pytest/d/pytest-pyramid/{PASS}", "r", False),
         (".cache/pytest/v/demo/expected", "r", True),
+        (".cache/pytest/v/cache/expected", "r", True),
         (".hypothesis/examples/x", "r", False),
         (".pyramid/durations.json", "r", False),
+        # named like a tool's state, not where the tool keeps it (case 263)
+        ("golden/.hypothesis/expected.txt", "r", True),
+        ("golden/__pycache__/expected.txt", "r", True),
+        ("tests/.pyramid/expected.txt", "r", True),
+        (".git/__pycache__/m.pyc", "rb", False),
+        ("golden.egg-info/expected.txt", "r", True),
     ],
 )
 def test_files_opened_for_reading_under_the_repository_are_recorded(
