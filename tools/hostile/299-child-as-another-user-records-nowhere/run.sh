@@ -10,7 +10,10 @@ source "$(dirname "$0")/../_preamble.sh"
 # The child reads the outer checkout's git-ignored `golden/expected.txt` (world-readable).
 # Rows: (a) control: the child as this user (incomplete, naming golden/expected.txt);
 # (b) the child as `nobody` (`user=65534`); (c) (b) under -n 2; (d) (b) with the tracked vouch
-# `allow_options = ["process python <unrecorded>"]` (meant for children that drop the variable).
+# `allow_options = ["process python <unrecorded>"]` (meant for children that drop the variable);
+# (e) control for (d): the vouch, the child as this user (its spool report names the file).
+# (The system interpreter's venv sees the tool through a .pth `addsitedir` line, so the run
+# also keys its children `python <unrecorded>`: rows b, c name only that.)
 # Expected: no row `ready` (a clean clone fails the test).
 [ "$(id -u)" = 0 ] || { echo "RESULT: VACUOUS (not root: cannot start a child as another user)"; exit; }
 # an interpreter the other account may run (this machine's pyenv one lies under /root): the
@@ -58,7 +61,12 @@ $CHILD
 def test_row():
     assert child(user=65534) == "ok"
 X
+row e <<X
+$CHILD
+def test_row():
+    assert child() == "ok"
+X
 grep -h -m2 -E "^E " "$W"/pytest-b.out 2>/dev/null | cut -c1-200
-if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (control row a was ready)"
+if echo "$BROKEN_ROWS" | grep -qwE 'a|e'; then echo "RESULT: VACUOUS (control row a was ready)"
 elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a Python child started as another account read ignored data; it could not reach the run's spool and nothing was named: ready)"
 else echo "RESULT: HELD"; fi
