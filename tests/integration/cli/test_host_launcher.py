@@ -8,11 +8,14 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid.cli import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: a sitecustomize that leaves a mark in every Python started with this PYTHONPATH
 SITECUSTOMIZE = ("import os, sys\n"

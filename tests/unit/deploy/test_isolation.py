@@ -100,7 +100,8 @@ def test_the_launcher_runs_the_interpreter_isolated(
     assert lines[0] == first
     assert ISOLATED == "-I"
     if trampoline:  # pip's: the shell execs the same interpreter, -I, on this file
-        assert lines[1].startswith("'''exec' ") and lines[1].endswith(' -I "$0" "$@"')
+        assert lines[1].startswith("'''exec' ")
+        assert lines[1].endswith(' -I "$0" "$@"')
         assert lines[2] == "' '''"
     assert "from pytest_pyramid.cli import main" in text
     compile(text, "launcher", "exec")  # the trampoline lines are a Python string too
