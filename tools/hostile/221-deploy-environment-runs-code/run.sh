@@ -7,6 +7,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # tool with the gate's judge made lenient). The verdict is `blocked` (a failing test).
 # Expected: the deploy is refused as without the variable (or refuses to run under an
 # interpreter setting it did not choose), never judged by code from the deploy's environment.
+# Since fix221 the rows are played as the host must start a deploy (docs/deploy.md, "The
+# deploy's own process is the root of trust"): through `pyramid host-launcher`'s script.
 base_project
 host_launcher
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
