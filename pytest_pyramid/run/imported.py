@@ -17,8 +17,10 @@ between is invisible to both digests), so the bytes are hashed when they are rea
   ``run/rewrite_cache.py``).
 - Bytecode without its source, or an unchecked hash-based ``.pyc`` (PEP 552: Python runs it
   whatever the source says): cannot be tied to a tracked file, so it is *unverifiable*.
-- Anything else under the repository (pytest's assertion rewriter, which reads test modules
-  and conftests itself; extension modules): the file is hashed when the spec is found.
+- Test modules and conftests, which pytest's assertion rewriter reads itself: its cache check
+  and rewrite are guarded (``run/rewrite_cache.py``) to read the source once, hashed here
+  (:func:`source_read`), and check or compile those bytes; anything else under the
+  repository (extension modules, other loaders) is hashed when the spec is found.
 - Files a test was collected from (doctest text files, non-Python collectors): hashed right
   after their collector ran (the run's pytest glue, ``run/closed_world.py``).
 - Files the run's code *reads* (``open`` for reading: a data file, local settings in JSON) or
@@ -550,7 +552,7 @@ class ImportRecorder:
             spec.loader = _RecordingLoader(spec.name, origin, self, real)
         elif isinstance(loader, SourcelessFileLoader):
             self.seen.unverifiable[real] = "bytecode without its source"
-        else:  # pytest's assertion rewriter, extension modules, other loaders
+        elif not _rewriter_records(loader):  # extension modules, other loaders
             self.hash_file(real)
 
     # -- recording ------------------------------------------------------------------------------
@@ -911,6 +913,28 @@ def unrecorded() -> Iterator[None]:
     finally:
         for recorder, was in zip(recorders, before, strict=True):
             recorder._local.quiet = was
+
+
+def source_read(path: str) -> bytes:
+    """The bytes of a module pytest's assertion rewriter checks its cache against or compiles
+    (``run/rewrite_cache.py``'s guards): read once, and recorded by every recorder whose
+    project holds the file, as :class:`_RecordingLoader` records a plain module's read."""
+    # the import's own read: recorded below, not by the audit hook
+    with unrecorded(), open(path, "rb") as handle:
+        data = handle.read()
+    for recorder in tuple(_RECORDING):
+        real = recorder.scope.real(path)
+        if real is not None:
+            recorder.record(real, data)
+    return data
+
+
+def _rewriter_records(loader: object) -> bool:
+    """Whether pytest's rewriter, guarded, records the source it reads (test modules and
+    conftests: read once, by the guard); only asked for a loader that is no plain one."""
+    from pytest_pyramid.run import rewrite_cache
+
+    return rewrite_cache.records(loader)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
