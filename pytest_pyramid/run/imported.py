@@ -64,7 +64,7 @@ from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from types import CodeType, ModuleType
 
@@ -929,12 +929,22 @@ def source_read(path: str) -> bytes:
     return data
 
 
-def _rewriter_records(loader: object) -> bool:
-    """Whether pytest's rewriter, guarded, records the source it reads (test modules and
-    conftests: read once, by the guard); only asked for a loader that is no plain one."""
-    from pytest_pyramid.run import rewrite_cache
+#: checks that a loader's source is read once and recorded by a guard of its own (pytest's
+#: rewriter: ``run/rewrite_cache.py`` registers its check when it installs the guards)
+_SELF_RECORDING: list[Callable[[object], bool]] = []
 
-    return rewrite_cache.records(loader)
+
+def reads_itself(check: Callable[[object], bool]) -> None:
+    """Register ``check``: a loader it answers True for is not hashed when its spec is found;
+    its guard records the bytes it reads (:func:`source_read`)."""
+    if check not in _SELF_RECORDING:
+        _SELF_RECORDING.append(check)
+
+
+def _rewriter_records(loader: object) -> bool:
+    """Whether a guard records the source ``loader`` reads (test modules and conftests: read
+    once, by the rewriter's guard); only asked for a loader that is no plain one."""
+    return any(check(loader) for check in _SELF_RECORDING)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:

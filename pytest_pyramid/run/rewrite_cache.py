@@ -110,7 +110,8 @@ def guarded_rewrite(rewrite_test: Callable[..., Any]) -> Callable[..., Any]:
 def records(loader: object) -> bool:
     """Whether the source ``loader`` executes is read and recorded by the guards (pytest's
     rewriter, both guards in place in this process); ``run/imported.py`` hashes any other
-    loader's file itself. No pytest import: asked on an import the rewriter found."""
+    loader's file itself. No pytest import: asked at each import of a file that no plain
+    loader found."""
     rewrite = sys.modules.get("_pytest.assertion.rewrite")
     hook = getattr(rewrite, "AssertionRewritingHook", None)
     return (hook is not None and isinstance(loader, hook)
@@ -131,4 +132,7 @@ def install() -> bool:
         return False
     rewrite._read_pyc = guarded(read_pyc)
     rewrite._rewrite_test = guarded_rewrite(rewrite_test)
+    from pytest_pyramid.run.imported import reads_itself
+
+    reads_itself(records)  # asked at each import: a guard taken off again hashes as before
     return True
