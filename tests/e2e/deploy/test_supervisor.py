@@ -357,13 +357,13 @@ def test_foreground_supervisor_resumes_a_rollout_without_any_command(
 def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
     unit = (Path(__file__).parents[3] / "examples" / "pyramid-supervisor.service").read_text()
     assert "Restart=on-failure" in unit
-    assert "ExecStart=/srv/app/.venv/bin/pyramid supervise " in unit
+    # isolated (hostile case 221): the venv's python -I, never the console script
+    assert "ExecStart=/srv/app/.venv/bin/python -I -m pytest_pyramid.deploy supervise " in unit
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (apt package systemd)")
     # the example's paths and user exist on a deploy host, not here: point them at this machine
-    local = unit.replace("/srv/app/.venv/bin/pyramid", str(Path(sys.executable).parent /
-                                                             "pyramid"))
+    local = unit.replace("/srv/app/.venv/bin/python", sys.executable)
     local = local.replace("WorkingDirectory=/srv/app", f"WorkingDirectory={tmp_path}")
     local = local.replace("User=deploy", "User=root")
     path = tmp_path / "pyramid-supervisor.service"
