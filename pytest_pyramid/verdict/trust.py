@@ -284,18 +284,9 @@ def trust_problems(
     problems: list[str] = []
     if target.problem:
         problems.append(target.problem)
-    contradicts = contradiction(verdict)
-    if contradicts:
-        problems.append(contradicts)
-    signature = signature_problem(verdict, envelope, policy)
-    if signature:
-        problems.append(signature)
-    other_project = project_problem(verdict, target)
-    if other_project:
-        problems.append(other_project)
-    nested = nested_problem(verdict)
-    if nested:
-        problems.append(nested)
+    problems += [problem for problem in (
+        contradiction(verdict), signature_problem(verdict, envelope, policy),
+        project_problem(verdict, target), nested_problem(verdict)) if problem]
 
     recorded = verdict.get("commit")
     if target.commit is not None:

@@ -24,6 +24,7 @@ import pytest
 from pytest_pyramid.cli import main as pyramid
 from tests.conftest import LEAN_ADDOPTS, strict_json
 from tests.integration.run.test_closed_world import commit, git
+from tests.support.top_level import top_level
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,6 +50,7 @@ def monorepo(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path
     git(pytester.path, "init", "-q")
     commit(pytester.path)
     monkeypatch.setenv("PYRAMID_RUN_ID", "monorepo")
+    top_level(monkeypatch)  # its verdicts are checked and deployed: top-level runs'
     return pytester.path
 
 

@@ -20,6 +20,7 @@ from pytest_pyramid.verdict import schema_errors
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.partial import schema_errors as partial_schema_errors
 from tests.git_repo import git
+from tests.support.top_level import top_level, top_level_environ
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -149,7 +150,7 @@ class Project:
 
     def pytest(self, *args: str, env: dict[str, str] | None = None,
                cov: bool = True) -> subprocess.CompletedProcess[str]:
-        environ = {k: v for k, v in os.environ.items() if k not in SUBPROCESS_ENV_DROP}
+        environ = top_level_environ(drop=SUBPROCESS_ENV_DROP)
         environ.update(env or {})
         extra = ["--cov=shop", "--cov-report="] if cov else []
         return subprocess.run(
@@ -221,7 +222,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(template: Path, tmp_path: Path) -> Project:
+def project(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    top_level(monkeypatch)  # its merge and check run here: a top-level run's, as a release's
     root = tmp_path / "shop"
     shutil.copytree(template, root)
     return Project(root)
@@ -557,8 +559,7 @@ def test_gates_of_conftests_are_judged_on_the_merged_run(
 
 @pytest.fixture
 def small(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for name in SUBPROCESS_ENV_DROP:
-        monkeypatch.delenv(name, raising=False)
+    top_level(monkeypatch, SUBPROCESS_ENV_DROP)
     pytester.makefile(".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "{LEAN}"\n'
                       "[tool.pyramid]\n")
     pytester.makepyfile(**{f"tests/unit/test_{n}": "def test_a(): pass\ndef test_b(): pass\n"
