@@ -13,12 +13,13 @@ this process (``pytester.runpytest``), it is a run of its own.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.run.invocation import RECORD_VARIABLE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     import pytest
 
@@ -38,8 +39,20 @@ def top_level_environ(environ: Mapping[str, str] | None = None,
 
 
 def top_level(monkeypatch: pytest.MonkeyPatch, drop: Iterable[str] = ()) -> None:
-    """This process's environment made a top-level run's for the rest of the test: for
-    in-process runs (``pytester.runpytest``) and the CLI's ``main`` (``pyramid merge``
-    records whether it was nested too)."""
+    """This process's environment made a top-level run's for the rest of the test, from a
+    test's body: pytest sets ``PYTEST_CURRENT_TEST`` again when the call phase starts, so
+    a fixture's removal would not last. For in-process runs (``pytester.runpytest``) and the
+    CLI's ``main`` (``pyramid merge`` records whether it was nested too)."""
     for name in {*SUITE_RUN, *drop}:
         monkeypatch.delenv(name, raising=False)
+
+
+@contextmanager
+def top_level_here() -> Iterator[None]:
+    """:func:`top_level` for a block (a helper without ``monkeypatch``: the CLI's ``main``
+    called in this process); the suite run's variables come back after it."""
+    saved = {name: os.environ.pop(name) for name in SUITE_RUN if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)

@@ -20,7 +20,7 @@ from pytest_pyramid.verdict import schema_errors
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.partial import schema_errors as partial_schema_errors
 from tests.git_repo import git
-from tests.support.top_level import top_level, top_level_environ
+from tests.support.top_level import top_level_environ, top_level_here
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -182,7 +182,8 @@ class Project:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            code = main(["merge", "--run-id", "local-test", *map(str, args)])
+            with top_level_here():  # a release's merge, not one this suite's run started
+                code = main(["merge", "--run-id", "local-test", *map(str, args)])
         finally:
             os.chdir(previous)
         captured = capsys.readouterr()
@@ -192,7 +193,8 @@ class Project:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            return main(["check", "pyramid-verdict.json"])
+            with top_level_here():
+                return main(["check", "pyramid-verdict.json"])
         finally:
             os.chdir(previous)
 
@@ -222,8 +224,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    top_level(monkeypatch)  # its merge and check run here: a top-level run's, as a release's
+def project(template: Path, tmp_path: Path) -> Project:
     root = tmp_path / "shop"
     shutil.copytree(template, root)
     return Project(root)
@@ -559,7 +560,8 @@ def test_gates_of_conftests_are_judged_on_the_merged_run(
 
 @pytest.fixture
 def small(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    top_level(monkeypatch, SUBPROCESS_ENV_DROP)
+    for name in SUBPROCESS_ENV_DROP:
+        monkeypatch.delenv(name, raising=False)
     pytester.makefile(".toml", pyproject=f'[tool.pytest.ini_options]\naddopts = "{LEAN}"\n'
                       "[tool.pyramid]\n")
     pytester.makepyfile(**{f"tests/unit/test_{n}": "def test_a(): pass\ndef test_b(): pass\n"
