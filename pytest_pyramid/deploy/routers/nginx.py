@@ -44,6 +44,25 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.config import DeployConfig
 
+#: where the deploy finds a system program named without a folder (the default ``nginx``):
+#: the host's fixed search path, the daemons' folders included, never the caller's PATH
+HOST_PROGRAM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def host_program(name: str) -> str:
+    """``name`` as the deploy runs it: a path is kept; a bare name is found on
+    :data:`HOST_PROGRAM_PATH`, because a program the deploy runs as its account is the
+    host's, and the caller's ``PATH`` would choose it (hostile case 279: a ``nginx`` script
+    first on the deploy's PATH ran as root). Not found there: the path it would have, whose
+    start then fails naming it."""
+    import shutil
+
+    if "/" in name:
+        return name
+    found = shutil.which(name, path=HOST_PROGRAM_PATH)
+    return found or f"{HOST_PROGRAM_PATH.split(':')[0]}/{name}"
+
+
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)(?: pinned=(\S+))?")
 #: the route a verify run takes to the new version (routers/base.py: Router, the route
@@ -331,7 +350,7 @@ class NginxRouter:
         self.split = Instance("split", self.folder / "split")
         self.facts_path = self.folder / "router.json"
         self.port = port
-        self.binary = binary
+        self.binary = host_program(binary)
         self.include = include
         self.request_timeout = request_timeout
         self.drain_timeout = 2 * request_timeout + 5.0

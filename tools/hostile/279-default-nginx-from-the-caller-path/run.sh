@@ -18,7 +18,7 @@ exec $NGINX "\$@"
 X
 chmod +x "$W/evil/nginx"
 PATH="$W/evil:$PATH" "$PYR" deploy > "$W/d1.out" 2>&1; echo "  (a) deploy with PATH=<attacker's>:\$PATH exit=$? served: $(get 18279)"
-n=$(wc -l < "$W/evil/ran.log" 2>/dev/null || echo 0)
+n=$(cat "$W/evil/ran.log" 2>/dev/null | wc -l)
 echo "      the caller's nginx ran $n time(s): $(head -1 "$W/evil/ran.log" 2>/dev/null | head -c 120)"
 cleanup
 [ "$n" -gt 0 ] && echo "RESULT: BROKEN (the caller's PATH chose the nginx the deploy runs as its account)" || echo "RESULT: HELD"
