@@ -274,18 +274,18 @@ def _built(args: argparse.Namespace,
     by the command line. The table on disk, with the host's own options, only says where
     (work folder, router) to look for that commit; it is used itself only when there is no
     commit at all (nothing deployed, no git: nothing was started with any table)."""
-    from pytest_pyramid.deploy.arguments import host_only, tightened
+    from pytest_pyramid.deploy.arguments import host_only, judged_history, tightened
     from pytest_pyramid.deploy.replays import started_table
 
     source, table = _located(args)
     overrides = _overrides(args)
     on_disk = tightened(source, table, host_only(overrides), env=args.env)
     found = commit_of(on_disk)
-    if found is None:
-        return tightened(source, table, overrides, env=args.env), None
-    commit, what = found
-    return tightened(source, started_table(on_disk, commit, what), overrides,
-                     env=args.env), commit
+    commit, what = found if found is not None else (None, "")
+    judged = table if commit is None else started_table(on_disk, commit, what)
+    config = tightened(source, judged, overrides, env=args.env)
+    judged_history(source, judged, overrides, env=args.env, given=config)
+    return config, commit
 
 
 def _located(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]]:

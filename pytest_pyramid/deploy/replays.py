@@ -271,8 +271,6 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
           *, redeploy: bool, out: Callable[[str], None]) -> list[str]:
     """The reasons to refuse this verdict as a replay or another project's (empty: none);
     the verdict is remembered as seen either way."""
-    import sqlite3
-
     from pytest_pyramid.deploy.approvals import verdict_digest
 
     digest = verdict_digest(verdict)
@@ -282,10 +280,8 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
         problems.append(problem)
     if note is not None:
         out(f"[gate] note: {note}")
-    try:
-        rows = history.deployments()
-    except (sqlite3.Error, OSError):
-        rows = []
+    rows, unread = _target_deployments(config, history)
+    problems.extend(unread)
     folders = _record_folders(config)
     seen = [item for folder in folders for item in seen_verdicts(folder)]
     replay = [p for p in (superseded(verdict, digest, seen),
@@ -298,6 +294,49 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
     for folder in folders:
         remember(folder, verdict, digest)
     return problems
+
+
+def _target_deployments(config: DeployConfig, history: History
+                        ) -> tuple[list[Deployment], list[str]]:
+    """The deployments of this target's histories, the command's and the one its configuration
+    names (hostile case 277: a fresh ``--work-dir`` kept its history there and forgot a
+    rollback; a folder on the command line may add to the record, never reset it), and why a
+    history that exists cannot be read: then whether the commit was rolled back since cannot
+    be told, which is never a pass."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import deployments_read_only
+
+    rows: list[Deployment] = []
+    unread: list[str] = []
+    for path in _target_histories(config):
+        try:
+            if path == config.history_path:
+                rows.extend(history.deployments())
+            elif path.exists():
+                rows.extend(deployments_read_only(path))
+        except (sqlite3.Error, OSError) as exc:
+            unread.append(f"the history {path} cannot be read ({exc}): whether this commit was "
+                          "rolled back since the verdict cannot be told")
+    return rows, unread
+
+
+def _target_histories(config: DeployConfig) -> list[Path]:
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.config import load_config
+
+    paths = [config.history_path]
+    if config.source.startswith("<"):
+        return paths
+    try:
+        configured = load_config(Path(config.source), cwd=config.root,
+                                 env=config.environment or None).history_path
+    except (PyramidError, OSError):
+        return paths
+    if configured.resolve() != config.history_path.resolve():
+        paths.append(configured)
+    return paths
 
 
 def _record_folders(config: DeployConfig) -> list[Path]:

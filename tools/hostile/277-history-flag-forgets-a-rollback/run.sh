@@ -7,7 +7,8 @@ source "$HERE/../_deploy8b.sh"
 # on the port, it is rolled back. Then its same verdict again, `--dry-run`:
 # (a) plain [control: refused, rolled back since]; (b) `--history <a fresh file>`;
 # (c) `--history <a file that is not SQLite>`; (d) `--work-dir <fresh> --port <another>`
-#     `--history <fresh>` (a new target: the record of folders, as case 166).
+#     `--history <fresh>` (a new target: the record of folders, as case 166); (e) `--work-dir
+#     <fresh> --port <another>` (its history is then in the fresh folder).
 # Expected: (b)-(d) refused like (a): the rollback is a fact of this host, not of the file named.
 dproj 18277
 "$PYR" deploy > "$W/d1.out" 2>&1; echo "v1 deploy exit=$? served: $(get 18277)"
@@ -17,13 +18,14 @@ load_start 18277
 load_stop
 echo "not a database" > "$W/junk.sqlite"
 B=""; a=""
-for r in a b c d; do
+for r in a b c d e; do
   case $r in
     a) extra=();; b) extra=(--history "$W/fresh-b.sqlite");; c) extra=(--history "$W/junk.sqlite");;
     d) extra=(--work-dir "$W/wd-d" --port 18287 --history "$W/fresh-d.sqlite");;
+    e) extra=(--work-dir "$W/wd-e" --port 18288);;
   esac
   "$PYR" deploy --dry-run "${extra[@]}" > "$W/$r.out" 2>&1; e=$?
-  echo "  ($r) exit=$e $(grep -m1 -i 'rolled back since\|refused\|dry run\|would' "$W/$r.out" | head -c 170)"
+  echo "  ($r) exit=$e $(grep -m1 -i 'rolled back since\|history\|dry run\|would' "$W/$r.out" | head -c 170)"
   [ $r = a ] && a=$e
   [ $r != a ] && [ $e = 0 ] && B="$B $r"
 done
