@@ -322,20 +322,12 @@ def _target_deployments(config: DeployConfig, history: History
 
 
 def _target_histories(config: DeployConfig) -> list[Path]:
-    from pathlib import Path
-
-    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.deploy.trust_record import configured_target
 
     paths = [config.history_path]
-    if config.source.startswith("<"):
-        return paths
-    try:
-        configured = load_config(Path(config.source), cwd=config.root,
-                                 env=config.environment or None).history_path
-    except (PyramidError, OSError):
-        return paths
-    if configured.resolve() != config.history_path.resolve():
-        paths.append(configured)
+    target = configured_target(config)
+    if target is not None and target.history_path.resolve() != config.history_path.resolve():
+        paths.append(target.history_path)
     return paths
 
 
