@@ -470,16 +470,19 @@ class NginxRouter:
             if pid in found or processes.process_group(pid) in live_groups:
                 continue
             title = processes.cmdline(pid)
-            if title.startswith("nginx") and not self._another_router(pid):
+            if title.startswith("nginx") and self._ours(pid):
                 ports = ", ".join(str(p) for p in sorted(held))
                 found[pid] = f"{title} (pid {pid}) listening on {ports}"
         return sorted(found.items())
 
-    def _another_router(self, pid: int) -> bool:
-        """Whether ``pid`` belongs to a live nginx run with another prefix: another work
-        folder's router (a second deploy target given the same port), never ours to stop
-        (hostile case 228: a second target killed the first one's live edge). Its port stays
-        taken, so our start fails, naming it, instead."""
+    def _ours(self, pid: int) -> bool:
+        """Whether ``pid`` belongs to a live nginx run with this router's prefix (allow-list:
+        what the deploy can prove it started). Anything else listening on our port is never
+        ours to stop: another work folder's router (hostile case 228: a second target killed
+        the first one's live edge), or the host's own nginx, started without our ``-p``
+        (hostile case 282: it was stopped as "orphaned"). Its port stays taken, so our start
+        fails, naming it, instead. Workers left by a dead master of ours are found through
+        the master's record (the first loop of :meth:`orphans`)."""
         master = processes.process_group(pid)
         if master is None or not processes.is_alive(master):
             return False
@@ -487,7 +490,7 @@ class NginxRouter:
         if "-p" not in words[:-1]:
             return False
         prefix = Path(words[words.index("-p") + 1])
-        return prefix not in (self.edge.prefix, self.split.prefix)
+        return prefix in (self.edge.prefix, self.split.prefix)
 
     def _kill_orphans(self) -> list[str]:
         orphans = self.orphans()

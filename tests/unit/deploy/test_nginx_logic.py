@@ -41,3 +41,27 @@ def test_the_router_runs_the_host_s_nginx(tmp_path: Path, monkeypatch: pytest.Mo
     router = NginxRouter(tmp_path / "work", port=18279)
     assert router.binary != str(tmp_path / "nginx")
     assert os.path.dirname(router.binary) in HOST_PROGRAM_PATH.split(":")
+
+
+@pytest.mark.parametrize(("title", "ours"), [
+    ("nginx: master process nginx -p {edge} -c {edge}/nginx.conf", True),
+    ("nginx: master process nginx -p {split} -e x -c {split}/nginx.conf", True),
+    # hostile case 282: the host's own nginx (no -p), listening on our port, is not ours
+    ("nginx: master process /usr/sbin/nginx -g daemon on; master_process on;", False),
+    ("nginx: master process nginx -c /etc/nginx/nginx.conf", False),
+    # hostile case 228: another work folder's router
+    ("nginx: master process nginx -p /srv/other/router/edge -c x", False),
+])
+def test_only_a_router_with_our_prefix_is_ours_to_stop(
+        tmp_path: Path, title: str, ours: bool) -> None:
+    import subprocess
+
+    router = NginxRouter(tmp_path / "work", port=18282)
+    argv0 = title.format(edge=router.edge.prefix, split=router.split.prefix)
+    # a real process titled as that master, leading its own process group
+    master = subprocess.Popen([argv0, "60"], executable="sleep", start_new_session=True)
+    try:
+        assert router._ours(master.pid) is ours
+    finally:
+        master.kill()
+        master.wait()

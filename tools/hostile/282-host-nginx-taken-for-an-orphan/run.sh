@@ -24,7 +24,7 @@ setsid "$NGINX" -c "$W/site/nginx.conf" -g 'daemon off;' > /dev/null 2>&1 &
 for i in $(seq 1 50); do [ -s "$W/site/nginx.pid" ] && break; sleep 0.1; done
 HP=$(cat "$W/site/nginx.pid"); echo "  the host's nginx: pid $HP, serves: $(get 18282)"
 "$PYR" deploy > "$W/a.out" 2>&1; e=$?
-echo "  (a) deploy exit=$e $(grep -m1 -i 'orphan\|in use' "$W/a.out" | head -c 200)"
+echo "  (a) deploy exit=$e $(grep -m1 -i 'orphan\|in use by' "$W/a.out" | head -c 200)"
 kill -0 "$HP" 2>/dev/null && alive=yes || alive=no
 echo "      the host's nginx alive: $alive; port 18282 serves: $(get 18282)"
 kill -QUIT "$HP" 2>/dev/null; cleanup
