@@ -275,13 +275,15 @@ def _built(args: argparse.Namespace,
     (work folder, router) to look for that commit; it is used itself only when there is no
     commit at all (nothing deployed, no git: nothing was started with any table)."""
     from pytest_pyramid.deploy.arguments import host_only, judged_history, tightened
-    from pytest_pyramid.deploy.replays import started_table
+    from pytest_pyramid.deploy.replays import NotShipped, other_table, started_table
 
     source, table = _located(args)
     overrides = _overrides(args)
     on_disk = tightened(source, table, host_only(overrides), env=args.env)
     found = commit_of(on_disk)
     commit, what = found if found is not None else (None, "")
+    if what.startswith("rollout #") and (other := other_table(on_disk, source)) is not None:
+        raise NotShipped(other)
     judged = table if commit is None else started_table(on_disk, commit, what)
     config = tightened(source, judged, overrides, env=args.env)
     judged_history(source, judged, overrides, env=args.env, given=config)

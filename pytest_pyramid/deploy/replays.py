@@ -171,6 +171,25 @@ def acted_on(config: DeployConfig, *, verdict: bool) -> tuple[str, str] | None:
     return None if head is None else (head, "the checkout (HEAD)")
 
 
+def other_table(config: DeployConfig, source: str) -> str | None:
+    """Why ``source`` is not the configuration file the rollout in progress was started from
+    (None: it is, no rollout, or the state does not say). The rollout's table is its commit's
+    *and its file's*: a `--config` naming another tracked file (an example project's, with
+    `error_rate_limit = "100%"`) judged a resumed rollout by that table, which passed a
+    version failing every request (hostile case 271)."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.state import read_state
+
+    rollout = read_state(config.state_path).state.rollout
+    if rollout is None or not rollout.config or rollout.config.startswith("<") or \
+            Path(rollout.config).resolve() == Path(source).resolve():
+        return None
+    return (f"rollout #{rollout.id} was started from {rollout.config}, and {source} is another "
+            "table: a rollout is judged by the table it was started with (run the command with "
+            f"--config {rollout.config})")
+
+
 def _verdict_commit(config: DeployConfig) -> str | None:
     """The commit the deploy's verdict names, when this repository holds it (else approve
     refuses on its own, naming it)."""

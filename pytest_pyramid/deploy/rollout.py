@@ -354,7 +354,7 @@ class Deployer:
             started_at=iso(now_utc()), deployment_id=deployment_id,
         )
         state.rollout = Rollout(deployment_id, commit, strategy, version,
-                                started_at=iso(now_utc()))
+                                started_at=iso(now_utc()), config=self.config.source)
         self.save(state)
         self.out(f"[start] {commit[:12]} on {version.addr} (pid {version.pid}), waiting for "
                  f"{self.config.health_path}")

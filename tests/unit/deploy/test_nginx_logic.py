@@ -55,12 +55,18 @@ def test_the_router_runs_the_host_s_nginx(tmp_path: Path, monkeypatch: pytest.Mo
 def test_only_a_router_with_our_prefix_is_ours_to_stop(
         tmp_path: Path, title: str, ours: bool) -> None:
     import subprocess
+    import time
+
+    from pytest_pyramid.deploy.processes import cmdline
 
     router = NginxRouter(tmp_path / "work", port=18282)
     argv0 = title.format(edge=router.edge.prefix, split=router.split.prefix)
     # a real process titled as that master, leading its own process group
     master = subprocess.Popen([argv0, "60"], executable="sleep", start_new_session=True)
     try:
+        deadline = time.monotonic() + 60  # its title is the exec'd one (polled: a loaded host)
+        while not cmdline(master.pid).startswith("nginx:") and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert router._ours(master.pid) is ours
     finally:
         master.kill()

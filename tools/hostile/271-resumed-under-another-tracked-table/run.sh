@@ -8,7 +8,8 @@ source "$HERE/../_deploy8b.sh"
 # then its supervisor is SIGKILLed and clients come (an unwatched stretch). Then, to resume it:
 # (a) `pyramid status` [control]; (b) `pyramid status --config examples/loose/pyproject.toml
 # --work-dir .pyramid/deploy --port 18271` (`--config`, `--work-dir`, `--port`: where to look).
-# Expected: both resumed rollouts judged by the rollout's own table: v2 rolled back.
+# Expected: both resumed rollouts judged by the rollout's own table: v2 rolled back (or (b)
+# refused, exit 3, and a plain `status` then resumes it under its own table).
 dproj 18271
 w examples/loose/pyproject.toml <<X
 [tool.pyramid]
@@ -40,6 +41,9 @@ for r in a b; do
   if [ $r = a ]; then "$PYR" status > "$W/$r-st.out" 2>&1; e=$?
   else "$PYR" status --config examples/loose/pyproject.toml --work-dir .pyramid/deploy --port 18271 > "$W/$r-st.out" 2>&1; e=$?; fi
   echo "      resume: status exit=$e $(grep -m1 -io 'rollout #.*' "$W/$r-st.out" | head -c 160)"
+  if [ $r = b ] && [ $e = 3 ]; then  # refused: then the plain command resumes it
+    "$PYR" status > "$W/$r-st2.out" 2>&1; echo "      then plain status exit=$?"
+  fi
   out=""
   for i in $(seq 1 60); do
     out=$("$PYR" history --limit 1 2>&1 | tail -1 | grep -oE '(rolled_back|succeeded|aborted|paused).*'); [ -n "$out" ] && break; sleep 0.5
