@@ -440,16 +440,28 @@ def judge(
                  Approvals(required, tuple(roles), sentence))
 
 
-def target_result(document: Mapping[str, Any], project: str | None = None) -> TargetOutcome:
+def target_result(document: Mapping[str, Any], project: str | None = None,
+                  commit: str | None = None) -> TargetOutcome:
     """A target run's own result (verified, failed or unverified), for the deploy's verify
     tiers: deploy reads what a verdict says through this module, never the decision module
     (tests/unit/test_architecture.py: no return to a folder already left). ``project``: the one
-    the run must have tested (``project_of`` the folder it ran in); another is unverified."""
+    the run must have tested (``project_of`` the folder it ran in); another is unverified.
+    ``commit``: the deployed commit, whose tests must be the ones that ran (hostile case 275:
+    a checkout at an older commit verified the new one with the older, weaker tests)."""
     found = target_outcome(document)
-    other = project_problem(document, Target(None, project=project))
-    if other is None:
+    others = [p for p in (project_problem(document, Target(None, project=project)),
+                          _other_commit(document, commit)) if p is not None]
+    if not others:
         return found
-    return TargetOutcome("unverified", [other, *found.reasons], found.target)
+    return TargetOutcome("unverified", [*others, *found.reasons], found.target)
+
+
+def _other_commit(document: Mapping[str, Any], commit: str | None) -> str | None:
+    ran = str(document.get("commit") or "")
+    if commit is None or ran == commit:
+        return None
+    return (f"the tests that ran are commit {ran[:12] or '(none)'}'s, not the deployed commit "
+            f"{commit[:12]}'s: deploy from a checkout of it")
 
 
 def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:
