@@ -781,6 +781,7 @@ class Deployer:
         m = rollout_metrics.judge(
             m, self.metrics, rollout_metrics.Subject(rollout.canary.commit, rollout.canary.addr,
                                                   str(rollout.canary.release)),
+            read=rollout_metrics.reader(self.config.pass_env),
             baseline=comparison.subject(rollout, stable) if compared else None)
         if reading.blind is not None and m.result != "failed":
             m = analysis.blind(reading.blind, m)
