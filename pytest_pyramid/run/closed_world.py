@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.durations import now
-from pytest_pyramid.run import early
+from pytest_pyramid.run import early, env_reads
 from pytest_pyramid.run._git import git_env
+from pytest_pyramid.run.env_reads import EnvReads, Sink
 from pytest_pyramid.run.facts import register_facts
 from pytest_pyramid.run.imported import (
     CodeFacts,
@@ -65,6 +66,10 @@ RECORDER_KEY: pytest.StashKey[ImportRecorder] = pytest.StashKey()
 CODE_KEY: pytest.StashKey[CodeSeen] = pytest.StashKey()
 #: the facts record's name (``run/facts.py``)
 FACTS_NAME = "code"
+#: the names of the environment variables the project's code read (``run/env_reads.py``)
+ENV_READS_KEY: pytest.StashKey[Sink] = pytest.StashKey()
+#: their facts record's name
+ENV_READS_NAME = "environment_read"
 
 
 def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
@@ -91,6 +96,10 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         # variable naming its own spool, so every later child of the process reported there,
         # to no run: the outer run no longer saw its own children
         config.add_cleanup(recorder.uninstall)
+        # the variables a conftest reads at import count: noted from here on (issue 19 §1)
+        sink = config.stash[ENV_READS_KEY] = Sink(recorder.scope.real)
+        env_reads.start(sink)
+        config.add_cleanup(lambda: env_reads.stop(sink))
     return recorder
 
 
@@ -135,6 +144,9 @@ def uninstall(config: pytest.Config) -> None:
     recorder = config.stash.get(RECORDER_KEY, None)
     if recorder is not None:
         recorder.uninstall()
+    sink = config.stash.get(ENV_READS_KEY, None)
+    if sink is not None:
+        env_reads.stop(sink)
 
 
 class ClosedWorld:
@@ -186,6 +198,9 @@ class ClosedWorld:
         from pytest_pyramid.run.session import facts_registry
 
         register_facts(facts_registry(config), FACTS_NAME, CodeFacts(self.recorder.seen))
+        sink = config.stash.get(ENV_READS_KEY, None)
+        if sink is not None:
+            register_facts(facts_registry(config), ENV_READS_NAME, EnvReads(sink))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -202,6 +217,9 @@ class ClosedWorld:
         # run/session.py), so what the sweep hashes travels with them. Files opened from here
         # on are the plugin's (gates, the writer), not the tests' inputs
         self.recorder.reading = False
+        sink = session.config.stash.get(ENV_READS_KEY, None)
+        if sink is not None:  # the gates' and the writer's reads are the plugin's
+            env_reads.stop(sink)
         self._ignored_present()
         self.recorder.sweep()
         from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY

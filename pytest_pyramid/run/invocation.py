@@ -1029,6 +1029,49 @@ def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
     return reasons
 
 
+#: variables of the platform a test may read without making the run another: name (or
+#: prefix ending ``*``) -> why. Any other variable the project's code read (``run/env_reads.py``)
+#: that the job set is an input the project did not declare
+PLATFORM: dict[str, str] = {
+    "HOME": "the user's home folder: where the platform puts per-user files",
+    "PATH": "where programs are found; a started program is judged by what it is",
+    "USER": "the account's name", "LOGNAME": "the account's name",
+    "SHELL": "the account's shell; a started shell is judged by what it runs",
+    "PWD": "the working folder, as the shell saw it",
+    "LANG": "the locale, part of the platform",
+    "LC_*": "the locale, part of the platform",
+    "TERM": "output only: the terminal's kind",
+    "TZ": "the time zone, part of the platform",
+    "TMPDIR": "where temporary files go", "TEMP": "where temporary files go",
+    "TMP": "where temporary files go",
+    "COLUMNS": "output only: the terminal's width", "LINES": "output only: the terminal's height",
+    "NO_COLOR": "output only: colour", "FORCE_COLOR": "output only: colour",
+    "CI": "says the run is a CI job, which a verdict's run identity records",
+}
+
+
+def platform_variable(name: str) -> str | None:
+    """Why reading platform variable ``name`` is harmless, or None."""
+    return PLATFORM.get(name) or (PLATFORM["LC_*"] if name.startswith("LC_") else None)
+
+
+def read_variable_reasons(read: object, allow: Sequence[str]) -> list[str]:
+    """Why the variables the project's code read that the run's starting environment held
+    (``environment_read``: names only, the union over every process) leave the run not the
+    project's own: one that is not the table's (its prefixes are judged as set, read or
+    not), not the platform's and not in the tracked ``allow_options``. A record without the
+    fact is not known to be clean (issue 19 §1: a variable a test reads is an input)."""
+    if not isinstance(read, (list, tuple)):
+        return ["which environment variables the tests read was not recorded: what reached "
+                "the run is not known"]
+    return [f"environment variable {name} was read by the tests and is not the project's own "
+            f"(its value decided what the tests did; {HOW_TO_ALLOW}: "
+            f"allow_options = [\"{name}\"])"
+            for name in sorted({str(n) for n in read})
+            if not name.startswith(ENV_PREFIXES) and name not in ENVIRONMENT
+            and platform_variable(name) is None and name not in allow]
+
+
 def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
     inv.environment = environment_of(os.environ)
     inv.reasons.extend(environment_reasons(inv.environment, allow, repository,
@@ -1103,6 +1146,7 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
         # a record without the fact (an older partial) is a top-level run's: judged strictly
         reasons.extend(environment_reasons(dict(record["environment"]), allow, repository,
                                            nested=record.get("started_by_run") is True))
+        reasons.extend(read_variable_reasons(record.get("environment_read"), allow))
         interpreter = record["interpreter"]
         reasons.extend(interpreter_reasons(list(interpreter.get("flags", {})), allow,
                                            list(interpreter.get("warnoptions", []))))

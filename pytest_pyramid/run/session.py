@@ -351,6 +351,14 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         record["exclusions"] = self.exclusions
         # a raw fact the merge judges again (run/invocation.py: judge_recorded)
         record["plugins_off"] = sorted(turned_off_plugins(self.config))
+        # names only, the union over every process: judged by judge_recorded (absent: not known)
+        reads = facts_registry(self.config).get("environment_read")
+        if reads is not None:
+            from pytest_pyramid.run.env_reads import set_at_start
+            from pytest_pyramid.run.stash import started_environ
+
+            record["environment_read"] = set_at_start(reads.to_dict()["names"],
+                                                      started_environ(self.config))
         return record
 
     def _shard_end(self) -> ShardEnd:

@@ -606,6 +606,8 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
         "narrowing": {},
         # the merge never replaces the variable: what it holds is what it inherited
         "started_by_run": started_by_run(os.environ.get(RECORD_VARIABLE)),
+        # the merge runs no tests: its own code reads what the table judges
+        "environment_read": [],
     }
 
 

@@ -66,6 +66,7 @@ def branch(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_factor
     make_project(
         """
         default_tier = "unit"
+        allow_options = ["MARKS"]  # the test's own counter folder: the project's input
         [tool.pyramid.tiers.unit]
         paths = ["tests/unit"]
         budget = "10m"

@@ -54,7 +54,9 @@ IGNORE = ("pyramid-verdict*\nledger.db\n/kept/\nrunpytest-*\n__pycache__/\n.cove
 def project(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_factory: Any,
             monkeypatch: pytest.MonkeyPatch) -> Path:
     make_project(
-        'default_tier = "unit"\n[tool.pyramid.tiers.unit]\npaths = ["tests/unit"]\n',
+        # the variables the seeded tests read are the project's declared inputs
+        'default_tier = "unit"\nallow_options = ["MARKS", "FLAKY_ALWAYS", "FLAKY_RUNS", "BROKEN"]\n'
+        '[tool.pyramid.tiers.unit]\npaths = ["tests/unit"]\n',
         addopts="--reruns 1", ini='pyramid_history = "ledger.db"\n',
         **{"tests/unit/test_seeded.py": SEEDED, "tests/unit/test_many.py": MANY,
            "CODEOWNERS": "/tests/ @qa-team\n", ".gitignore": IGNORE},
