@@ -43,7 +43,8 @@ def test_a_retried_shard_s_attempts_are_each_in_the_ledger(
     pytester: pytest.Pytester, make_project: MakeProject, monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    make_project('default_tier = "unit"\nallow_options = ["MARKS", "RETRY"]\n', addopts="--reruns 1",
+    make_project('default_tier = "unit"\nallow_options = ["MARKS", "RETRY"]\n',
+                 addopts="--reruns 1",
                  **{"tests/unit/test_shop.py": TESTS, ".gitignore": IGNORE})
     root: Path = pytester.path
     init_repo(root)
