@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Generator
     from pathlib import Path
 
+    from pytest_pyramid.run.workspace import Own
+
 #: the wall clock, bound at import: a test that patches ``time`` cannot move the cut
 _WALL_NS = time.time_ns
 #: the recorder installed at start-up (``pytest_load_initial_conftests``)
@@ -131,6 +133,7 @@ class ClosedWorld:
         from pytest_pyramid.run.workspace import candidates, listed, present
 
         folders = _test_folders(session, top)
+        own = _own(session.config)
         cut_ns = _WALL_NS()
         with unrecorded():
             code, out = listed(top, folders, git_env())
@@ -140,7 +143,7 @@ class ClosedWorld:
                     f"exited {code}): what lay there is not known")}
                 return
             self.lying = present(top, candidates(out.decode("utf-8", "surrogateescape")),
-                                 cut_ns)
+                                 cut_ns, own)
 
     def _ignored_present(self) -> None:
         """Name the git-ignored entries that lay in the test folders when the tests started
@@ -181,6 +184,16 @@ class ClosedWorld:
         session.config.stash[CHILDREN_LOADED_KEY] = dict(self.recorder.loaded)
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen
+
+
+def _own(config: pytest.Config) -> Own:
+    """What the run keeps in the test folders (``run/workspace.py: Own``), from the host:
+    pytest's cache folder as its cache provider resolves it, this plugin's state folder,
+    and the tag of pytest's rewritten test modules."""
+    from pytest_pyramid.run.workspace import STATE_FOLDER, own_state
+
+    cache = _cache_dir(config, config.rootpath) or str(config.rootpath / ".pytest_cache")
+    return own_state((cache, str(config.rootpath / STATE_FOLDER)), pytest.__version__)
 
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:
