@@ -133,7 +133,7 @@ class ClosedWorld:
         from pytest_pyramid.run.workspace import candidates, listed, present
 
         folders = _test_folders(session, top)
-        own = _own(session.config)
+        own = _own(session.config, self.recorder.started_ns)
         cut_ns = _WALL_NS()
         with unrecorded():
             code, out = listed(top, folders, git_env())
@@ -186,14 +186,15 @@ class ClosedWorld:
             session.config.stash[CODE_KEY] = self.recorder.seen
 
 
-def _own(config: pytest.Config) -> Own:
+def _own(config: pytest.Config, started_ns: int) -> Own:
     """What the run keeps in the test folders (``run/workspace.py: Own``), from the host:
     pytest's cache folder as its cache provider resolves it, this plugin's state folder,
-    and the tag of pytest's rewritten test modules."""
+    the tag of pytest's rewritten test modules, and when this process's recorder started."""
     from pytest_pyramid.run.workspace import STATE_FOLDER, own_state
 
     cache = _cache_dir(config, config.rootpath) or str(config.rootpath / ".pytest_cache")
-    return own_state((cache, str(config.rootpath / STATE_FOLDER)), pytest.__version__)
+    return own_state((cache, str(config.rootpath / STATE_FOLDER)), pytest.__version__,
+                     started_ns)
 
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:

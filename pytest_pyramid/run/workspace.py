@@ -15,8 +15,10 @@ left out by what it provably *is*, never by its name or a file beside it (a name
 marker file is a claim anyone can write, hostile cases 250, 251, 262):
 - bytecode: a file ``<folder>/__pycache__/<stem>.<tag>[.opt-N].pyc`` whose source
   ``<folder>/<stem>.py`` is a file, ``<tag>`` being this interpreter's cache tag or pytest's
-  rewrite tag (the closed world's bytecode rule judges the bytecode a run loads); anything
-  else in a ``__pycache__`` folder, and any other ``.pyc``, is an entry like any other;
+  rewrite tag (the closed world's bytecode rule judges the bytecode a run loads), and such a
+  file's ``.<number>`` temporary made since this process started (a sibling worker writing
+  it); anything else in a ``__pycache__`` folder, and any other ``.pyc``, is an entry like
+  any other;
 - the run's own state folders (:class:`Own`): pytest's configured ``cache_dir``, this
   plugin's state folder, and the run's interpreter's environment (``sys.prefix``,
   ``sys.base_prefix``: judged as the environment) when they lie in the test folders; a
@@ -134,11 +136,12 @@ def candidates(listing: str) -> list[str]:
 @dataclass(frozen=True)
 class Own:
     """What the run itself keeps in the test folders, known from the host rather than from
-    the entries: the bytecode tags its interpreter and pytest write, and its state folders
-    (real paths)."""
+    the entries: the bytecode tags its interpreter and pytest write, its state folders (real
+    paths), and when this process started (bytecode the run's processes are writing)."""
 
     tags: tuple[str, ...]
     folders: tuple[str, ...]
+    started_ns: int = 0
 
     def holds(self, path: str) -> bool:
         """``path`` (real) is one of the state folders or lies in one."""
@@ -146,7 +149,8 @@ class Own:
                    for folder in self.folders)
 
 
-def own_state(state_folders: Iterable[str], pytest_version: str | None) -> Own:
+def own_state(state_folders: Iterable[str], pytest_version: str | None,
+              started_ns: int = 0) -> Own:
     """The run's :class:`Own`: ``state_folders`` (pytest's ``cache_dir``, this plugin's state
     folder) and this interpreter's environment; the tags of this interpreter's bytecode and
     of pytest's rewritten test modules (``<cache tag>-pytest-<version>``)."""
@@ -155,7 +159,7 @@ def own_state(state_folders: Iterable[str], pytest_version: str | None) -> Own:
         (f"{tag}-pytest-{pytest_version}",) if pytest_version else ()))
     folders = {os.path.realpath(folder) for folder in (*state_folders, sys.prefix,
                                                        sys.base_prefix)}
-    return Own(tags, tuple(sorted(folders)))
+    return Own(tags, tuple(sorted(folders)), started_ns)
 
 
 def bytecode_source(name: str, tags: Sequence[str]) -> str | None:
@@ -171,18 +175,26 @@ def bytecode_source(name: str, tags: Sequence[str]) -> str | None:
     return "/".join(part for part in (parent, f"{found.group(1)}.py") if part)
 
 
-def is_bytecode(top: str, name: str, tags: Sequence[str]) -> bool:
-    """``name`` is a bytecode file whose source is a file beside its ``__pycache__``."""
-    source = bytecode_source(name, tags)
-    return source is not None and _is_file(os.path.join(top, name), _LSTAT) and _is_file(
-        os.path.join(top, source), _STAT)
+def is_bytecode(top: str, name: str, own: Own) -> bool:
+    """``name`` is a bytecode file whose source is a file beside its ``__pycache__``, or one
+    a process of the run is writing: importlib and pytest write ``<bytecode>.<number>`` and
+    rename it, so under ``-n 2`` a worker may list a sibling's half-written file; made since
+    this process started, it is the run's own."""
+    source = bytecode_source(name, own.tags)
+    path = os.path.join(top, name)
+    if source is None:
+        written, _, number = name.rpartition(".")
+        source = bytecode_source(written, own.tags) if number.isdigit() else None
+        if source is None or not _made_since(path, own.started_ns):
+            return False
+    return _is_file(path, _LSTAT) and _is_file(os.path.join(top, source), _STAT)
 
 
-def _entries(top: str, name: str, tags: Sequence[str]) -> Iterator[str]:
+def _entries(top: str, name: str, own: Own) -> Iterator[str]:
     """The entries ``name`` stands for, bytecode left out: a ``__pycache__`` folder listed
     as one entry is looked into, so what else it holds is named one by one."""
     if name.rpartition("/")[2] != PYCACHE:
-        if not is_bytecode(top, name, tags):
+        if not is_bytecode(top, name, own):
             yield name
         return
     try:
@@ -193,8 +205,20 @@ def _entries(top: str, name: str, tags: Sequence[str]) -> Iterator[str]:
     except OSError:
         return  # gone since: nothing is left to lie there
     for child in inside:
-        if not is_bytecode(top, f"{name}/{child}", tags):
+        if not is_bytecode(top, f"{name}/{child}", own):
             yield f"{name}/{child}"
+
+
+def _made_since(path: str, since_ns: int) -> bool:
+    """Both the inode's and the bytes' times of ``path`` are at or after ``since_ns``."""
+    try:
+        return _later(_LSTAT(path), since_ns)
+    except OSError:
+        return False
+
+
+def _later(found: os.stat_result, since_ns: int) -> bool:
+    return min(found.st_ctime_ns, found.st_mtime_ns) >= since_ns
 
 
 def _is_file(path: str, look: Callable[[str], os.stat_result] = _STAT) -> bool:
@@ -211,8 +235,7 @@ def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, 
     the tests later do to a file cannot change it."""
     found: dict[str, str] = {}
     real_top = os.path.realpath(top)
-    for name in (entry for listed_name in names for entry in _entries(top, listed_name,
-                                                                      own.tags)):
+    for name in (entry for listed_name in names for entry in _entries(top, listed_name, own)):
         path = os.path.join(top, name)
         try:
             found_stat = _LSTAT(path)
@@ -220,9 +243,8 @@ def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, 
             continue  # gone since: nothing is left to lie there
         # the run's own output: made or rewritten after the cut (a chmod or a rename alone
         # changes only the inode's time, as the closed world's own output rule reads it)
-        later = min(found_stat.st_ctime_ns, found_stat.st_mtime_ns) >= cut_ns - _SLACK_NS
         real = os.path.join(real_top, name)
-        if later or own.holds(real):
+        if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real):
             continue
         found[real] = REASON
     return found

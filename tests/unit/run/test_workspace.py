@@ -112,10 +112,32 @@ def test_present_names_what_an_entry_is_not_what_it_is_called(
             path.mkdir()
         else:
             path.write_text("Signature: 8a477f597d28d172789f06886806bc55")
-    own = Own(TAGS, tuple(str(tmp_path / name) for name in ("tests/.cache", "tests/venv")))
+    own = Own(TAGS, tuple(str(tmp_path / name) for name in ("tests/.cache", "tests/venv")),
+              time.time_ns() + 10**9)  # nothing above is a write in progress
     found = present(str(tmp_path), listing, time.time_ns() + 10**9, own)
     top = os.path.realpath(tmp_path)
     assert found == {os.path.join(top, name): REASON for name in named}
+
+
+@pytest.mark.parametrize(("temp", "since_s", "named"), [
+    ("t.cpython-311.pyc.140213", -1, False),  # a sibling worker writing it: the run's own
+    ("t.cpython-311-pytest-9.0.1.pyc.4711", -1, False),
+    ("t.cpython-311.pyc.140213", 1, True),  # lay there before this process started
+    ("t.cpython-311.pyc.x1", -1, True),  # not a name importlib or pytest writes to
+    ("gone.cpython-311.pyc.1", -1, True),  # no source beside it
+])
+def test_bytecode_being_written_is_the_runs_own_only_since_it_started(
+    tmp_path: Path, temp: str, since_s: int, named: bool
+) -> None:
+    (tmp_path / "tests" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "tests" / "t.py").write_text("")
+    made = tmp_path / "tests" / "__pycache__" / temp
+    made.write_bytes(b"")
+    started = os.lstat(made).st_mtime_ns + since_s * 10**9  # this process started
+    found = present(str(tmp_path), ["tests/__pycache__"], time.time_ns() + 10**9,
+                    Own(TAGS, (), started))
+    assert found == ({os.path.join(os.path.realpath(tmp_path), "tests/__pycache__", temp):
+                      REASON} if named else {})
 
 
 def test_present_names_what_lay_there_before_the_cut(tmp_path: Path) -> None:
