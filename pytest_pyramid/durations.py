@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime as _datetime
-from datetime import timezone as _timezone
+from typing import TYPE_CHECKING
 
-# Bound when the plugin's entry points import this module, before any conftest or test: the
-# gates, the writer and a shard's partial writer run after the session in the process the
-# tests ran in, and a test that froze the clock and never put it back (``time.time = ...``,
-# ``mock.patch("time.time").start()``, freezegun started at import) would otherwise decide
-# which quarantine entries expired and which shard try is the later one (hostile cases 200,
-# 215). pytest binds its own durations' clock the same way (``_pytest.timing``).
-from time import time as _time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime as _datetime
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -53,12 +48,40 @@ def format_duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def _bound_clock() -> tuple[Callable[[], float], Callable[[], _datetime]]:
+    """The wall clock read once, now, and advanced by the monotonic clock, every reference
+    held in this closure: the gates, the writer and a shard's partial writer run after the
+    session in the process the tests ran in, and a test that left the clock moved would
+    otherwise decide which quarantine entries expired and which shard try is the later one
+    (hostile cases 200, 215). Bound when the plugin's entry points import this module, before
+    any conftest or test. A closure, not module attributes: freezegun's ``start()`` rebinds
+    every module attribute that *is* the real ``time.time`` (this module's too, hostile case
+    259); time-machine swaps the C function behind ``time.time`` itself, so even a reference
+    bound at import answers its travelled time (case 255). Neither moves the monotonic clock,
+    which measures how long ago the wall clock was read."""
+    from datetime import datetime, timezone
+    from time import monotonic, time
+
+    wall_then, since = time(), monotonic()
+
+    def wall() -> float:
+        return wall_then + (monotonic() - since)
+
+    def utc() -> _datetime:
+        return datetime.fromtimestamp(wall(), timezone.utc)
+
+    return wall, utc
+
+
+_WALL, _UTC = _bound_clock()
+
+
 def now() -> float:
     """Seconds since the epoch, from the clock bound when the plugin was imported: every
     time the judgement reads (expiry, a partial's end, a source's age) comes from here."""
-    return _time()
+    return _WALL()
 
 
 def utc_now() -> _datetime:
     """:func:`now` as an aware UTC datetime (the real class, bound at import as well)."""
-    return _datetime.fromtimestamp(_time(), _timezone.utc)
+    return _UTC()

@@ -221,6 +221,11 @@ def pytest_load_initial_conftests(
     for name in SECRET_ENV:
         os.environ.pop(name, None)
     config = early_config
+    from pytest_pyramid.run.stash import ENVIRON_KEY
+
+    # before the first conftest is imported: one that sets a variable at import is not the
+    # job's environment (hostile case 254)
+    config.stash[ENVIRON_KEY] = dict(os.environ)
     # Every process writes it, xdist workers included (an environment variable is no proof of
     # being one): a worker starts during the controller's run, always before its verdict.
     if not informational(config.known_args_namespace):
@@ -658,6 +663,7 @@ def _register_gate_parts(config: pytest.Config, settings: Settings, *, judged: b
     if summary_path is not None and judged:
         config.pluginmanager.register(StepSummary(summary_path), "pyramid-github")
     from pytest_pyramid.gates.engine import GateEngine
+    from pytest_pyramid.run.stash import started_environ
 
     try:
         engine = GateEngine.from_settings(
@@ -666,7 +672,7 @@ def _register_gate_parts(config: pytest.Config, settings: Settings, *, judged: b
             changes=config.stash.setdefault(CHANGES_KEY, {}),
             # the environment the run started with (PYRAMID_RISK_BASE ...): the gates judge
             # after the session, and a test may have left os.environ changed (hostile 206)
-            environ=dict(os.environ),
+            environ=started_environ(config),
         )
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-pyramid: {exc}") from None

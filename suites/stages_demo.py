@@ -57,11 +57,13 @@ ENVIRONMENTS = """
 [tool.pyramid.deploy.environments.staging]
 port = {staging}
 database_url_env = "STAGING_DATABASE_URL"
+pass_env = ["STAGING_DATABASE_URL", "STAGING_REDIS_URL"]
 command = "{staging_command}"
 
 [tool.pyramid.deploy.environments.production]
 port = {production}
 database_url_env = "PRODUCTION_DATABASE_URL"
+pass_env = ["PRODUCTION_DATABASE_URL", "PRODUCTION_REDIS_URL"]
 command = "{production_command}"
 required_approvals = 1
 approver_roles = ["release_manager"]

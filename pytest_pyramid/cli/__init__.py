@@ -24,6 +24,7 @@ from pytest_pyramid.cli import (
     history,
     init,
     keygen,
+    launcher,
     merge,
     report,
 )
@@ -64,6 +65,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     deploy.add,
     history.add,
     flaky.add,
+    launcher.add,
 )
 
 

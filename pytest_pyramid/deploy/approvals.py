@@ -142,7 +142,6 @@ def tally(
     """Count each configured person once. ``roles`` empty: any configured role may approve.
     An approval counts only for the environment it names (one without the field, from an
     older version, only where there are no environments)."""
-    from pytest_pyramid.deploy.history import parse_iso
     from pytest_pyramid.verdict.signing import SignatureError, verify_envelope
 
     digest = verdict_digest(verdict)
@@ -162,12 +161,10 @@ def tally(
             continue
         person = owner[verified.keyids[0]]
         try:
-            data = json.loads(verified.payload)
-            role, when = str(data["role"]), parse_iso(str(data["approved_at"]))
-            signed_digest, signed_name = str(data["verdict_digest"]), str(data["approver"])
-            signed_for = str(data.get("environment", ""))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            ignored.append(f"{person.name}: the signed approval is not a valid statement")
+            role, when, signed_digest, signed_name, signed_for = _statement(verified.payload)
+        except ValueError as exc:
+            ignored.append(f"{person.name}: the signed approval is not a valid statement: "
+                           f"{exc}")
             continue
         label = f"{person.name} ({role})"
         if signed_name != person.name:
@@ -193,6 +190,38 @@ def tally(
         else:
             counted[person.name] = label
     return Tally(counted=tuple(counted.values()), ignored=tuple(ignored))
+
+
+#: the statement's keys `pyramid approve` signs (environment: absent in older statements)
+STATEMENT_KEYS = ("role", "approved_at", "verdict_digest", "approver")
+
+
+def _statement(payload: bytes) -> tuple[str, datetime, str, str, str]:
+    """(role, approved_at, verdict_digest, approver, environment) of a verified statement;
+    ValueError naming the key that is missing or malformed. ``approved_at`` must say its
+    zone, as ``pyramid approve`` writes it: a naive time cannot be compared with the
+    deploy's clock (it raised TypeError, a traceback), and guessing its zone could stretch
+    ``approval_ttl`` by hours."""
+    from pytest_pyramid.deploy.history import parse_iso
+
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    missing = [key for key in STATEMENT_KEYS if key not in data]
+    if missing:
+        raise ValueError(f"no {', '.join(missing)}")
+    text = data["approved_at"]
+    try:
+        when = parse_iso(text) if isinstance(text, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise ValueError(f"approved_at {text!r} is not an ISO 8601 time")
+    if when.utcoffset() is None:
+        raise ValueError(f"approved_at {text!r} has no time zone (e.g. "
+                         "2026-01-01T12:00:00.000Z)")
+    return (str(data["role"]), when, str(data["verdict_digest"]), str(data["approver"]),
+            str(data.get("environment", "")))
 
 
 @dataclass(frozen=True)

@@ -80,10 +80,25 @@ def _read(path: Path) -> Backup | None:
                   str(data.get("taken_at", "")))
 
 
-def taken_by(folder: Path, commit: str) -> list[Backup]:
-    """The backups the deploy of ``commit`` took, oldest first (names sort by time)."""
+def taken_by(folder: Path, commit: str, since: str | None = None) -> list[Backup]:
+    """The backups the deploy of ``commit`` took, oldest first (names sort by time); with
+    ``since`` (when the deploy that made the serving release serve started), only those taken
+    from then on: a backup an earlier deploy of the same commit took is of a database as it
+    was before that earlier deploy, rolled back since (restored, or replaced: ``./dev canary``
+    run twice on a fresh server), and restoring it would bring back the wrong data. A record
+    whose time cannot be read is not proven to be this deploy's, so it is left out."""
     found = (_read(p) for p in sorted(folder.glob("*.json")))
-    return [b for b in found if b is not None and b.commit == commit]
+    mine = [b for b in found if b is not None and b.commit == commit]
+    return mine if since is None else [b for b in mine if _not_before(b.taken_at, since)]
+
+
+def _not_before(taken_at: str, since: str) -> bool:
+    from pytest_pyramid.deploy.history import parse_iso
+
+    try:
+        return parse_iso(taken_at) >= parse_iso(since)
+    except (ValueError, TypeError):  # unreadable, or a naive time against an aware one
+        return False
 
 
 @dataclass(frozen=True)
@@ -176,14 +191,14 @@ def backup_database(url: str, folder: Path, before: str) -> Path:
     """``pg_dump`` of the database at ``url`` (custom format, for ``pg_restore``) into
     ``folder``, named by the time and the migration it precedes; the distribution's pg_dump,
     found as the fixtures find the server's binaries."""
-    from datetime import datetime, timezone
+    from pytest_pyramid.deploy.history import now_utc
 
     pg_dump = postgres_tool("pg_dump")
     if pg_dump is None:
         raise MigrationError("a contract migration needs a backup first, and no pg_dump was "
                              "found (PATH, the server's binaries, /usr/lib/postgresql/*/bin)")
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = now_utc().strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{stamp}-before-{Path(before).stem}.dump"
     try:
         result = subprocess.run([pg_dump, "--format=custom", f"--file={path}", f"--dbname={url}"],

@@ -167,7 +167,9 @@ def add_commands(subparsers: Subparsers) -> None:
                                     "version that completed a deploy before the current one")):
         p = subparsers.add_parser(name, help=text)
         _common(p, "health_path", "command")
-        p.add_argument("--by", default=os.environ.get("USER", ""), help="who decides")
+        p.add_argument("--by", default=None, metavar="NAME",
+                       help="who decides (default: the account the command runs as, from the "
+                            "host's user database, never $USER)")
         p.add_argument("--rollout", type=int, default=None, metavar="ID",
                        help="the rollout this is for (refused when another one is in progress)")
         p.add_argument("--wait", type=_duration_flag, default=60.0, metavar="DURATION",
@@ -237,24 +239,44 @@ def _config(args: argparse.Namespace) -> DeployConfig:
 
 def _built(args: argparse.Namespace,
            commit_of: Callable[[DeployConfig], tuple[str, str] | None],
+           *, edits_refused: bool = True,
+           located: tuple[str, Mapping[str, Any]] | None = None,
            ) -> tuple[DeployConfig, str | None]:
     """The configuration a deploy command works with, and its commit: the table the commit
     ``commit_of`` names ships (replays.started_table, every command's one reading), tightened
     by the command line. The table on disk, with the host's own options, only says where
     (work folder, router) to look for that commit; it is used itself only when there is no
-    commit at all (nothing deployed, no git: nothing was started with any table)."""
+    commit at all (nothing deployed, no git: nothing was started with any table).
+    ``edits_refused=False`` (the foreground supervisor): an uncommitted edit of the table is
+    neither refused nor read; HEAD's table says where to look instead of the disk's.
+    ``located``: the configuration file already found (else :func:`_located` finds it)."""
     from pytest_pyramid.deploy.arguments import host_only, tightened
     from pytest_pyramid.deploy.replays import started_table
 
-    source, table = _located(args)
+    source, table = located or _located(args)
     overrides = _overrides(args)
+    if not edits_refused:
+        table = _head_table(source, table)
     on_disk = tightened(source, table, host_only(overrides), env=args.env)
     found = commit_of(on_disk)
     if found is None:
         return tightened(source, table, overrides, env=args.env), None
     commit, what = found
-    return tightened(source, started_table(on_disk, commit, what), overrides,
-                     env=args.env), commit
+    return tightened(source, started_table(on_disk, commit, what, edits_refused=edits_refused),
+                     overrides, env=args.env), commit
+
+
+def _head_table(source: str, table: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The table of ``source`` as HEAD holds it; ``table`` (the disk's) when HEAD has none to
+    give (no configuration file, no git, the file not committed: then no commit was started
+    with a table either)."""
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+    from pytest_pyramid.deploy.config import project_config
+
+    if source.startswith("<"):
+        return table
+    found = committed_pyramid(project_config(source, {}), "HEAD")
+    return table if found is None or found[0] is None else found[0]
 
 
 def _located(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]]:
@@ -293,7 +315,22 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     if args.job is not None:  # a supervisor started by `pyramid deploy` (or a command resuming)
         with supervisor.ignoring_sighup():
             return service.run_job_file(args.job)
-    return service.serve(_config(args), _say, configure=lambda: _config(args))
+    located = _located(args)  # once: a pass never reads the file on disk again
+    return service.serve(_supervised(args, located), _say,
+                         configure=lambda: _supervised(args, located))
+
+
+def _supervised(args: argparse.Namespace,
+                located: tuple[str, Mapping[str, Any]]) -> DeployConfig:
+    """The foreground supervisor's configuration, at its start and at each pass that resumes
+    a rollout: the table of the rollout's commit, else the serving release's, else HEAD's,
+    read from git. It outlives edits of its checkout (systemd starts it at any moment), so
+    an uncommitted edit, or one half written as a pass runs, steers nothing and ends nothing
+    (the commands a person types refuse one instead, naming it)."""
+    from pytest_pyramid.deploy.replays import acted_on
+
+    return _built(args, lambda where: acted_on(where, verdict=False), edits_refused=False,
+                  located=located)[0]
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -384,9 +421,21 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_control(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
-    return service.control(_config(args), args.action, by=args.by, rollout_id=args.rollout,
+    by = _account() if args.by is None else args.by
+    return service.control(_config(args), args.action, by=by, rollout_id=args.rollout,
                            wait=args.wait, out=_say,
                            restore_backup=getattr(args, "restore_backup", None))
+
+
+def _account() -> str:
+    """The account this process acts as, from the host's user database: the history names it
+    when ``--by`` does not (``$USER`` is whatever the caller's environment says)."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # an id without an entry (a container's arbitrary user)
+        return f"uid {os.geteuid()}"
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

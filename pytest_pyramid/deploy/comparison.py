@@ -171,7 +171,7 @@ def start_baseline(deployer: Deployer, rollout: Rollout, stable: Version) -> Ver
     baseline = processes.start(
         stable.command or config.command, commit=stable.commit, release=release,
         log_dir=config.work_dir / "logs", registry=deployer.registry,
-        started_at=iso(now_utc()), deployment_id=rollout.id)
+        started_at=iso(now_utc()), deployment_id=rollout.id, pass_env=config.pass_env)
     rollout.baseline = baseline
     deployer.out(f"[baseline] fresh {stable.commit[:12]} (the stable release) on {baseline.addr} "
                  f"(pid {baseline.pid}): the canary is compared with it, not with the warm "

@@ -111,6 +111,9 @@ class DeployConfig:
     migrations: str
     database_url_env: str
     migrations_check_tier: str
+    #: the deploy's environment variables each version gets (deploy/isolation.py: the rest of
+    #: the caller's environment never reaches the released code)
+    pass_env: tuple[str, ...]
     #: ``[tool.pyramid.metrics]`` as written (validated): the tables with ``rollout = true``
     #: are judged at each look (deploy/rollout_metrics.py); kept raw so a job carries it as JSON
     metrics: Mapping[str, Any] = field(default_factory=dict)
@@ -278,6 +281,9 @@ _paths_list = Kind("paths", _messaged(
 _str_list = Kind("strings", _messaged(
     {"type": "array", "items": {"type": "string", "pattern": r"\S"}},
     "expected a list of non-empty strings"), convert=tuple)
+_env_names = Kind("names", _messaged(
+    {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}},
+    "expected a list of environment variable names (letters, digits and '_')"), convert=tuple)
 
 
 def _steps_value(value: list[int]) -> tuple[int, ...]:
@@ -541,6 +547,13 @@ KEYS: dict[str, Key] = {
     "migrations_check_tier": _key("integration", _text, "the previous release's tier run "
                                   "against the new migrations before any is applied; a "
                                   "failure refuses the deploy", flag=False),
+    # hostile case 221: a version's environment is allow-listed (deploy/isolation.py); what
+    # more it reads from the deploy's environment is the commit's own tracked decision
+    "pass_env": _key([], _env_names, "environment variables of the deploy each version gets "
+                     "too (e.g. [\"DATABASE_URL\"]); the rest of the deploy's environment never "
+                     "reaches a version: it gets PATH (the deploy interpreter's folder, then "
+                     "the system's), HOME and USER of its account, LANG, LC_*, TZ, TMPDIR, "
+                     "PORT and PYRAMID_RELEASE/PYRAMID_COMMIT", flag=False),
 }
 
 #: Keys that existed once, and why they are gone (a clearer message than "unknown key").

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.deploy.isolation import RELEASE_PYTEST
 from pytest_pyramid.deploy.migrations import Migration, MigrationError, Plan, plan
 from pytest_pyramid.toolkits.services.providers import SCHEMA_USED, SCHEMA_VARIABLE
 
@@ -150,7 +151,8 @@ def compatibility_check(
     with tempfile.TemporaryDirectory(prefix="pyramid-schema-check-") as scratch:
         junit = Path(scratch, "junit.xml")
         verdict = Path(scratch, "verdict.json")
-        argv = [sys.executable, "-m", "pytest", f"--pyramid-tier={tier}", "-p",
+        # the caller's PYTHON* variables and user site run nothing in it (deploy/isolation.py)
+        argv = [sys.executable, *RELEASE_PYTEST, "-m", "pytest", f"--pyramid-tier={tier}", "-p",
                 "no:cacheprovider", f"--junitxml={junit}", f"--pyramid-verdict={verdict}", "-q"]
         env = {**(os.environ if environ is None else environ), SCHEMA_VARIABLE: str(migrations)}
         try:
@@ -416,14 +418,16 @@ def apply_release(config: DeployConfig, release: Path, out: Callable[[str], None
 # --- pyramid rollback and a contract step's backup (deploy/backups.py) -------------------
 
 
-def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None) -> RestorePlan:
-    """What ``pyramid rollback`` from the release ``serving`` does about the database."""
+def for_rollback(config: DeployConfig, serving: str | None, wanted: str | None,
+                 since: str | None = None) -> RestorePlan:
+    """What ``pyramid rollback`` from the release ``serving`` does about the database;
+    ``since``: when the deploy that made it serve started (backups.taken_by)."""
     from pytest_pyramid.deploy.backups import RestorePlan, plan_restore, taken_by
 
     if not config.migrations or serving is None:
         crossed: list[Backup] = []
     else:
-        crossed = taken_by(config.work_dir / "backups", serving)
+        crossed = taken_by(config.work_dir / "backups", serving, since)
     now: Mapping[str, str] | None = None
     if wanted is not None and crossed:
         try:

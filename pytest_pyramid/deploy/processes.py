@@ -499,23 +499,42 @@ def _grant_release(release: Path, account: Account) -> None:
     os.chmod(release, 0o750)
 
 
-def _as_account(account: Account | None, env: dict[str, str]) -> dict[str, object]:
+def _as_account(account: Account | None) -> dict[str, object]:
     """Popen's arguments that start the version as ``account``, with no supplementary group
     (the deploy's groups would give back what the account separation takes)."""
     if account is None:
         return {}
-    import pwd
-
-    env.update(HOME=pwd.getpwuid(account.uid).pw_dir, USER=account.name, LOGNAME=account.name)
     return {"user": account.uid, "group": account.gid, "extra_groups": []}
+
+
+def version_env(account: Account | None, passed: Iterable[str],
+                own: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed environment of a version (deploy/isolation.py): the account it runs
+    as gives HOME and USER (``run_as``, else the deploy's own, by its uid: never the caller's
+    variables), ``passed`` the names the commit's tracked table hands on."""
+    import pwd
+    import sys
+
+    from pytest_pyramid.deploy.isolation import version_environ
+
+    uid = os.getuid() if account is None else account.uid
+    try:
+        entry = pwd.getpwuid(uid)
+        home, user = entry.pw_dir, entry.pw_name
+    except KeyError:  # an account without a passwd entry: no home to give
+        home, user = "/", str(uid)
+    return version_environ(os.environ, passed=passed, home=home, user=user, own=own,
+                           interpreter_dir=os.path.dirname(sys.executable))
 
 
 def start(
     template: str, *, commit: str, release: Path, log_dir: Path, registry: Registry,
     started_at: str, deployment_id: int | None, port: int | None = None,
+    pass_env: Iterable[str] = (),
 ) -> Version:
     """Spawn a version in ``release`` (its working folder) and register it at once; as the
-    host's ``run_as`` account when it sets one (never the deploy's own rights then)."""
+    host's ``run_as`` account when it sets one (never the deploy's own rights then), with an
+    allow-listed environment: ``pass_env`` are the names the commit's tracked table passes."""
     account = versions_account()
     port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -530,9 +549,9 @@ def start(
             raise StartError(problem)
     argv = render_command(template, port=port, release=release, commit=commit)
     log_path = log_dir / f"{commit[:12]}-{port}.log"
-    env = {**os.environ, "PORT": str(port), "PYRAMID_RELEASE": str(release),
-           "PYRAMID_COMMIT": commit}
-    dropped = _as_account(account, env)
+    env = version_env(account, pass_env, {"PORT": str(port), "PYRAMID_RELEASE": str(release),
+                                          "PYRAMID_COMMIT": commit})
+    dropped = _as_account(account)
     with log_path.open("ab") as log:
         try:
             # A new session: the version must outlive this deploy process and its terminal.

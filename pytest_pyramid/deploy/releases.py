@@ -9,7 +9,9 @@ A release folder that exists is reused only when it is still the commit's tree a
 more: its tracked files match the commit and it holds no other file or folder (untracked,
 ignored, empty, left by an earlier build, written by a version or planted: any of them could
 change what runs, and which is which cannot be told). Otherwise a fresh checkout replaces it
-and the old folder is set aside. (Submodules are not checked out.)
+and the old folder is set aside as ``.<sha>.stale-*`` (a version may still run from it). A
+folder set aside is never used again, and is deleted by :func:`prune_stale` once no process
+runs from it. (Submodules are not checked out.)
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pytest_pyramid.errors import PyramidError
 from pytest_pyramid.run._git import run_git
 
 MARKER = ".pyramid-release.json"
+#: what a release folder set aside is named by: ``.<sha>.stale-<the checkout that replaced it>``
+STALE = ".stale-"
 _GIT_TIMEOUT_S = 120
 
 
@@ -112,7 +116,7 @@ def checkout(repo: Path, commit: str, folder: Path) -> bool:
         if folder.exists():
             # No longer matches its commit: set aside (a running version may still use it),
             # never reused.
-            os.rename(folder, folder.with_name(f".{folder.name}.stale-{staging.name}"))
+            os.rename(folder, folder.with_name(f".{folder.name}{STALE}{staging.name}"))
         os.rename(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -125,3 +129,55 @@ def project_folder(root: Path, release: Path) -> Path:
     with contextlib.suppress(ReleaseError, ValueError):
         return release / root.resolve().relative_to(toplevel(root).resolve())
     return release
+
+
+def prune_stale(releases: Path) -> list[Path]:
+    """Delete the release folders set aside in ``releases`` that no process runs from; returns
+    those deleted. Only ``.<sha>.stale-*`` folders are candidates: a release folder by its
+    commit's name (the serving one, the previous one) is never touched here. Without /proc
+    (not Linux) nothing can be proven unused, so nothing is deleted."""
+    aside = [p for p in releases.glob(f".*{STALE}*") if p.is_dir() and not p.is_symlink()]
+    if not aside or not Path("/proc/self").is_dir():
+        return []
+    busy = _in_use(aside)
+    deleted: list[Path] = []
+    for folder in aside:
+        if folder not in busy:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                deleted.append(folder)
+    return deleted
+
+
+def _in_use(folders: list[Path]) -> set[Path]:
+    """The ``folders`` some process runs from: its working folder, root or program is in one,
+    or it maps or holds open a file of one (a folder renamed under a running version is what
+    /proc names now). A process this account cannot inspect is another account's: the deploy
+    starts versions as itself, or (``run_as``) as root, which inspects every process."""
+    prefixes = {str(folder.resolve()): folder for folder in folders}
+    busy: set[Path] = set()
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            for path in _paths_of(entry.path):
+                busy.update(folder for prefix, folder in prefixes.items()
+                            if path == prefix or path.startswith(prefix + "/"))
+    return busy
+
+
+def _paths_of(proc: str) -> list[str]:
+    """The paths a process uses, from its /proc folder (empty once it is gone)."""
+    paths: list[str] = []
+    for link in ("cwd", "root", "exe"):
+        with contextlib.suppress(OSError):
+            paths.append(os.readlink(f"{proc}/{link}"))
+    with contextlib.suppress(OSError), os.scandir(f"{proc}/fd") as fds:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                paths.append(os.readlink(fd.path))
+    with contextlib.suppress(OSError), open(f"{proc}/maps", encoding="utf-8",
+                                            errors="replace") as maps:
+        paths.extend(fields[5].strip() for fields in (line.split(None, 5) for line in maps)
+                     if len(fields) == 6)
+    return paths

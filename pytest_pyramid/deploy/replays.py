@@ -131,6 +131,23 @@ def shipped_table(config: DeployConfig, commit: str) -> Mapping[str, Any]:
     no configuration file (the defaults), the commit must configure none either."""
     from pytest_pyramid.deploy.anchors import committed_pyramid
 
+    table = committed(config, commit)
+    if config.source.startswith("<"):
+        return table
+    head = committed_pyramid(config, "HEAD")
+    edited = _edited(config, head[0] if head is not None else None)
+    if edited is not None:
+        raise NotShipped(edited)
+    return table
+
+
+def committed(config: DeployConfig, commit: str) -> Mapping[str, Any]:
+    """``[tool.pyramid]`` of the deploy's configuration file as ``commit`` holds it, whatever
+    the working tree holds now (:func:`shipped_table` also refuses an edit of it there).
+    :class:`NotShipped` when the file is outside the repository or not in the commit; with no
+    configuration file (the defaults), the commit must configure none either."""
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+
     if config.source.startswith("<"):
         _unconfigured(config, commit)
         return {}
@@ -142,10 +159,6 @@ def shipped_table(config: DeployConfig, commit: str) -> Mapping[str, Any]:
     if table is None:
         raise NotShipped(f"{rel} is not in commit {commit[:12]} (untracked, or not committed): "
                          f"{_SHIPPED}; commit it, or name the commit's own file")
-    head = committed_pyramid(config, "HEAD")
-    edited = _edited(config, head[0] if head is not None else None)
-    if edited is not None:
-        raise NotShipped(edited)
     return table
 
 
@@ -185,17 +198,20 @@ def _verdict_commit(config: DeployConfig) -> str | None:
     return provenance.resolve_commit(config.root, str(named)) if named else None
 
 
-def started_table(config: DeployConfig, commit: str, what: str) -> Mapping[str, Any]:
+def started_table(config: DeployConfig, commit: str, what: str, *,
+                  edits_refused: bool = True) -> Mapping[str, Any]:
     """The table ``commit`` ships (:func:`shipped_table`): what a rollout of it was started
     with, so what every command acting on it judges by. :class:`NotShipped` naming ``what``
-    when the repository lacks the commit."""
+    when the repository lacks the commit. ``edits_refused=False`` (the foreground
+    supervisor, which outlives edits of its checkout): the commit's table whatever the
+    working tree holds, never an exit because of it (:func:`committed`)."""
     from pytest_pyramid.verdict import provenance
 
     if provenance.resolve_commit(config.root, commit) is None:
         raise NotShipped(f"{what} deploys commit {commit[:12]}, which the repository at "
                          f"{config.root} does not hold: its configuration cannot be read (run "
                          "the command in a checkout that has it, or `pyramid stop`)")
-    return shipped_table(config, commit)
+    return shipped_table(config, commit) if edits_refused else committed(config, commit)
 
 
 _SHIPPED = ("a deploy is judged by the configuration the commit ships (requires, approvals, "

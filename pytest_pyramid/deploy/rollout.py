@@ -215,6 +215,10 @@ class Deployer:
         reused = releases.checkout(self.config.root, commit, folder)
         self.out(f"[release] {commit[:12]}: {'verified' if reused else 'checked out'} in "
                  f"{folder}")
+        pruned = releases.prune_stale(folder.parent)
+        if pruned:
+            self.out(f"[release] deleted {len(pruned)} release folder(s) set aside earlier, "
+                     f"which no process ran from: {', '.join(p.name for p in pruned)}")
         return releases.project_folder(self.config.root, folder)
 
     # -- traffic moves -----------------------------------------------------------------------
@@ -352,6 +356,7 @@ class Deployer:
             self.config.command, commit=commit, release=release,
             log_dir=self.config.work_dir / "logs", registry=self.registry,
             started_at=iso(now_utc()), deployment_id=deployment_id,
+            pass_env=self.config.pass_env,
         )
         state.rollout = Rollout(deployment_id, commit, strategy, version,
                                 started_at=iso(now_utc()))
@@ -380,6 +385,7 @@ class Deployer:
                 template, commit=version.commit, release=release,
                 log_dir=self.config.work_dir / "logs", registry=self.registry,
                 started_at=iso(now_utc()), deployment_id=version.deployment_id,
+                pass_env=self.config.pass_env,
             )
         except (StartError, releases.ReleaseError) as exc:
             self.out(f"[revive] failed: {exc}")
@@ -990,7 +996,7 @@ class Deployer:
                     previous.command or self.config.command, commit=previous.commit,
                     release=release, log_dir=self.config.work_dir / "logs",
                     registry=self.registry, started_at=iso(now_utc()),
-                    deployment_id=previous.deployment_id)
+                    deployment_id=previous.deployment_id, pass_env=self.config.pass_env)
                 processes.wait_healthy(target, self.config.health_path,
                                        self.config.health_timeout)
             except (StartError, releases.ReleaseError) as exc:

@@ -1120,13 +1120,15 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
                 out("[rollback] refused: no earlier version is recorded to roll back to")
                 return 1
             current = state.stable
-            # a contract migration's backup: restored only when asked by name (backups.py)
+            history = _history(config, out)
+            # a contract migration's backup: restored only when asked by name, and only one
+            # the deploy that made the serving release serve took (backups.py)
             database = migrate.for_rollback(config, current.commit if current else None,
-                                            restore_backup)
+                                            restore_backup, _deployed_at(history, current))
             if database.refusal is not None:
+                history.close()
                 out(f"[rollback] refused: {database.refusal}")
                 return 1
-            history = _history(config, out)
             try:
                 row = history.start(commit=state.previous.commit, commit_time=None,
                                     strategy="rollback", dry_run=False, verdict_path="",
@@ -1148,6 +1150,20 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
     except LockHeld as exc:
         out(f"[rollback] refused: {exc}, and it has no rollout to roll back yet; try again")
         return 1
+
+
+def _deployed_at(history: History, serving: Version | None) -> str | None:
+    """When the deploy that started ``serving`` started (its history row), as recorded; None
+    when unknown (no row: every backup of its commit counts, as before rows were linked)."""
+    from pytest_pyramid.deploy.history import iso
+
+    if serving is None or serving.deployment_id is None:
+        return None
+    try:
+        row = history.get(serving.deployment_id)
+    except (sqlite3.Error, OSError):
+        return None
+    return None if row is None else iso(row.started_at)
 
 
 def _restore_after_revert(config: DeployConfig, database: RestorePlan, outcome: Outcome,

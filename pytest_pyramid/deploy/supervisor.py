@@ -314,12 +314,14 @@ _SAME_HOST = ("import sys; from pathlib import Path; from pytest_pyramid.deploy 
 
 def _same_host() -> list[str]:
     """The command starting a supervisor that reads the host this process reads (its
-    ``run_as`` above all: deploy/host_pins.py), never one its environment could name."""
+    ``run_as`` above all: deploy/host_pins.py), never one its environment could name; isolated
+    (``-I``: deploy/isolation.py), so a ``PYTHONPATH`` of the caller's runs nothing in it."""
     from pytest_pyramid.deploy import host_pins
+    from pytest_pyramid.deploy.isolation import ISOLATED
 
     if host_pins.HOST_ROOTS is None:
-        return [sys.executable, "-m", "pytest_pyramid.deploy"]
-    return [sys.executable, "-c", _SAME_HOST, *map(str, host_pins.HOST_ROOTS), "--"]
+        return [sys.executable, ISOLATED, "-m", "pytest_pyramid.deploy"]
+    return [sys.executable, ISOLATED, "-c", _SAME_HOST, *map(str, host_pins.HOST_ROOTS), "--"]
 
 
 def job_output(job: Job) -> Callable[[str], None]:

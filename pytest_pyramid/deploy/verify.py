@@ -81,8 +81,11 @@ def folder(work_dir: Path, deployment_id: int) -> Path:
 
 
 def command(settings: VerifySettings, url: str, verdict: Path) -> list[str]:
-    """The verify run: the selected tier only, against ``url``, its verdict apart."""
-    return [sys.executable, "-m", "pytest", f"--pyramid-tier={settings.tier}",
+    """The verify run: the selected tier only, against ``url``, its verdict apart; the
+    caller's ``PYTHON*`` variables and user site run nothing in it (deploy/isolation.py)."""
+    from pytest_pyramid.deploy.isolation import RELEASE_PYTEST
+
+    return [sys.executable, *RELEASE_PYTEST, "-m", "pytest", f"--pyramid-tier={settings.tier}",
             f"--pyramid-target={url}", f"--pyramid-verdict={verdict}", "-q",
             "-p", "no:cacheprovider"]
 

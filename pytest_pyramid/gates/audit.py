@@ -20,7 +20,6 @@ environment (``-r FILE --no-deps --disable-pip``).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import importlib.util
 import json
@@ -32,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.durations import utc_now
 from pytest_pyramid.gates.specs.audit import (
     DEFAULT_ON_MISSING,
     DEFAULT_THRESHOLD,
@@ -268,9 +268,11 @@ def evaluate(config: GateConfig, ctx: Context) -> list[GateResult]:
     rootdir = ctx.setup.rootdir
     requirements = [rootdir / r for r in config.opt("requirements")]
     options = {k: list(v) if isinstance(v, tuple) else v for k, v in config.options.items()}
-    # Advisories change daily even when the environment does not: the key includes the date.
+    # Advisories change daily even when the environment does not: the key includes the date,
+    # from the judgement's one clock (a test that left datetime patched must not pick the
+    # answer cached on another day).
     key = cache_key(environment_fingerprint(requirements),
-                           {"options": options, "date": dt.datetime.now(dt.timezone.utc).date()})
+                    {"options": options, "date": utc_now().date()})
     hit = inputs.cache.load(GATE_ID, key)
     if hit is not None:
         return [replace(hit[0], level=config.level, on_missing=config.on_missing)]

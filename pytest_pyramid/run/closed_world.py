@@ -64,6 +64,12 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         config.stash[NESTED_KEY] = started_by_run(os.environ.get(early.VARIABLE))
         recorder.follow_children()
         config.stash[RECORDER_KEY] = recorder
+        # whenever this config ends, configured or not: pytest calls no pytest_unconfigure
+        # for a run that fails in its argument parsing after this (an unknown option, a
+        # --strict-config error). Left installed, an in-process run's recorder kept the
+        # variable naming its own spool, so every later child of the process reported there,
+        # to no run: the outer run no longer saw its own children
+        config.add_cleanup(recorder.uninstall)
     return recorder
 
 

@@ -80,15 +80,25 @@ OWN_STATE: Mapping[str, str] = {
 }
 #: pytest's cache folder is not a tool's state as a whole: a test can read any value an
 #: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
-#: these entries are: pytest's own records (``v/cache/``: lastfailed, nodeids, stepwise; the
-#: options that act on them are judged by the invocation table), this plugin's remembered
-#: schema passes (``d/pytest-pyramid/``, which prove themselves), and the folder's own files
+#: these entries are: pytest's own records, by name (lastfailed, nodeids, stepwise; the
+#: options that act on them are judged by the invocation table) - not the folder ``v/cache/``
+#: they lie in, where a test's own ``config.cache.set("cache/expected", ...)`` lies too
+#: (hostile case 264) -, this plugin's remembered schema passes (``d/pytest-pyramid/``, each
+#: named by its SHA-256 key, which prove themselves), and the folder's own files
 PYTEST_CACHE = ".pytest_cache"
-PYTEST_CACHE_OWN = ("v/cache/", "d/pytest-pyramid/")
+PYTEST_CACHE_RECORDS = frozenset({"v/cache/lastfailed", "v/cache/nodeids", "v/cache/stepwise"})
+PYTEST_CACHE_PASSES = "d/pytest-pyramid/"
 PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
+_HEX = frozenset("0123456789abcdef")
 #: folder suffixes of the same kind: installed distributions' metadata (an editable install's
 #: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
 OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
+#: the files of such a folder that are metadata (importlib.metadata's, setuptools', the
+#: installer's): another file in a folder named so is a file like any other (case 263)
+METADATA_FILES = frozenset({
+    "METADATA", "PKG-INFO", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "entry_points.txt",
+    "top_level.txt", "requires.txt", "SOURCES.txt", "direct_url.json", "installed-files.txt",
+    "dependency_links.txt", "namespace_packages.txt", "not-zip-safe", "zip-safe"})
 #: Python sources: read as data, they are hashed at the end unless imported (see ``pending``)
 SOURCE_SUFFIXES = (".py", ".pyw")
 #: coverage data files: which of them count is judged by ``gates/cov/data_files.py``
@@ -140,6 +150,16 @@ _STDLIB: list[str] = []
 _PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 #: whether kept events are being replayed (their caller's frames are gone)
 _REPLAYING = [False]
+
+
+def pytest_cache_own(rest: str) -> bool:
+    """Whether ``rest`` (a path inside pytest's cache folder, ``/``-separated) is pytest's
+    or this plugin's own record rather than a value a test stored (see
+    :data:`PYTEST_CACHE_RECORDS`)."""
+    if rest in PYTEST_CACHE_FILES or rest in PYTEST_CACHE_RECORDS:
+        return True
+    key = rest[len(PYTEST_CACHE_PASSES):] if rest.startswith(PYTEST_CACHE_PASSES) else ""
+    return len(key) == 64 and _HEX.issuperset(key)
 
 
 def blob_id(data: bytes) -> str:
@@ -296,7 +316,8 @@ class ImportRecorder:
         #: records are allow-listed as ``.pytest_cache``'s are
         self.cache_dir = os.path.realpath(cache_dir) + os.sep if cache_dir else None
         #: where this run's coverage data files are (the repository's and the project's top):
-        #: a file named ``.coverage`` elsewhere is a file like any other
+        #: a file named ``.coverage`` elsewhere is a file like any other; the same tops hold
+        #: this plugin's and Hypothesis' state (``_tools_place``)
         self.coverage_dirs = _coverage_dirs(root, project)
         self.project = project
         #: files from before the run that this process wrote to without replacing them: what
@@ -328,6 +349,8 @@ class ImportRecorder:
         self.spool: str | None = None
         #: the spool of the run that started this process, when this is a run of its own
         self.parent_spool: str | None = None
+        #: that run's repository: what it is handed of this run's (``report_to_parent``)
+        self.parent_root: str | None = None
         #: the variable's value before ``follow_children`` set it (restored at uninstall)
         self._variable_before: object = _UNSET
         #: the run's variable as this process's children must carry it to be followed (set
@@ -422,15 +445,20 @@ class ImportRecorder:
         if _CHILD:
             child = _CHILD.pop()
             child.uninstall()  # what it recorded until now is in the spool already
-            self.parent_spool = child.spool
+            self.parent_spool, self.parent_root = child.spool, child.root
 
     def report_to_parent(self) -> None:
         if self.parent_spool is None:
             return
         spool = os.path.join(self.parent_spool, f"{os.getpid()}.jsonl")
+        handed = self.seen.to_dict()
+        if not unfollowed.shares_tree(self.root, self.parent_root or self.root):
+            # its files are placed by their paths (that run keeps those of its tree); the
+            # programs it started that name no file are this run's, judged in its verdict
+            handed["unverifiable"] = unfollowed.without_streams(handed["unverifiable"])
         # OSError: the run that started this one is done
         with contextlib.suppress(OSError), open(spool, "a", encoding="utf-8") as out:
-            for kind, entries in self.seen.to_dict().items():
+            for kind, entries in handed.items():
                 for key, value in entries.items():
                     out.write(json.dumps([kind, key, value]) + "\n")
         self.parent_spool = None
@@ -695,16 +723,27 @@ class ImportRecorder:
             words = unfollowed.started_words(texts)
             reading = unfollowed.read_start(words, environ, where or os.getcwd(),
                                             command=event == "os.system")
+            # a program that names no file is the innermost run's (an in-process nested
+            # run's own shells are judged in its verdict, not this one's: shares_tree)
+            streams = self._starts_streams()
             unfollowed.record(words, lambda t: self.scope.real(
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
-                self.seen.unverifiable, named=tokens, reading=reading)
+                self.seen.unverifiable, named=tokens, reading=reading, streams=streams)
             # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
             git_reads.record(words, where or os.getcwd(), environ,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable,
                              reading.top)
-            self._unrecorded_python(reading)
+            if streams:
+                self._unrecorded_python(reading)
         finally:
             self._local.quiet = False
+
+    def _starts_streams(self) -> bool:
+        """Whether a process started now is this run's to name when it names no file: it is
+        the innermost recording run's (the last installed: an in-process nested run inside
+        this one), and this run's too when their trees share code."""
+        innermost = _RECORDING[-1] if _RECORDING else self
+        return innermost is self or unfollowed.shares_tree(innermost.root, self.root)
 
     def _unrecorded_python(self, reading: unfollowed.Reading) -> None:
         """A Python interpreter started without the run's variable follows nothing: named
@@ -792,15 +831,27 @@ class ImportRecorder:
                 os.path.dirname(real) in self.coverage_dirs):
             return True
         if self.cache_dir is not None and real.startswith(self.cache_dir):
-            rest = real[len(self.cache_dir):].replace(os.sep, "/")
-            return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+            return pytest_cache_own(real[len(self.cache_dir):].replace(os.sep, "/"))
         for at, part in enumerate(parts[:-1]):
-            if part in OWN_STATE or part.endswith(OWN_STATE_SUFFIXES):
+            if (part.endswith(OWN_STATE_SUFFIXES) and at == len(parts) - 2
+                    and parts[-1] in METADATA_FILES) or (
+                    part in OWN_STATE and self._tools_place(root, parts, at)):
                 return True
             if part == PYTEST_CACHE:
-                rest = "/".join(parts[at + 1:])
-                return rest in PYTEST_CACHE_FILES or rest.startswith(PYTEST_CACHE_OWN)
+                return pytest_cache_own("/".join(parts[at + 1:]))
         return False
+
+    def _tools_place(self, root: str, parts: list[str], at: int) -> bool:
+        """Whether ``parts[at]`` (an :data:`OWN_STATE` name) is where its tool keeps its
+        state, not a folder a test named so (hostile case 263): bytecode files directly in a
+        ``__pycache__``; this plugin's and Hypothesis' folders at the repository's or the
+        project's top; git's records wherever a repository is."""
+        name = parts[at]
+        if name == "__pycache__":
+            return at == len(parts) - 2 and parts[-1].endswith((".pyc", ".pyo"))
+        if name == ".git":
+            return True
+        return (root + os.sep.join(parts[:at])).rstrip(os.sep) in self.coverage_dirs
 
     def watch_path(self, path: str) -> None:
         """A file a test was collected from (hashed unless its import already was)."""

@@ -39,3 +39,16 @@ CHILDREN_LOADED_KEY: pytest.StashKey[dict[str, str | None]] = pytest.StashKey()
 #: Whether a live recording run started this run (``run/invocation.py: started_by_run``),
 #: read by the closed world before the run replaces the variable with its own.
 NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
+#: The environment the run started with, taken before the first conftest is imported: the
+#: gates and the run identity read it, never os.environ as a conftest's import or a test left
+#: it (hostile cases 206, 254). Read it through :func:`started_environ`.
+ENVIRON_KEY: pytest.StashKey[dict[str, str]] = pytest.StashKey()
+
+
+def started_environ(config: pytest.Config) -> dict[str, str]:
+    """The run's starting environment (a copy); taken now when the plugin was registered too
+    late to see the start (it then holds what the run had by its ``pytest_configure``)."""
+    import os
+
+    started: dict[str, str] = config.stash.setdefault(ENVIRON_KEY, dict(os.environ))
+    return dict(started)

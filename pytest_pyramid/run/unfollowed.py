@@ -110,6 +110,24 @@ def is_stream(key: str) -> bool:
     return key.endswith((f" {STDIN}", f" {UNRECORDED}")) and "/" not in key
 
 
+def shares_tree(root: str, other: str) -> bool:
+    """Whether the code of a run over ``root`` may be code of a run over ``other``: one tree
+    holds the other (the same repository, a project folder inside it). An entry that names
+    no file (:func:`is_stream`) has no path to place it by: it is placed by the run whose
+    process started the program, so another run keeps it only when their trees share code.
+    A nested run over a project of its own elsewhere (a pytester project in a temporary
+    folder) judges its shells in its own verdict; one over this repository's code hands
+    them on, as it hands on the repository's files it read."""
+    one, two = (os.path.realpath(path).rstrip(os.sep) + os.sep for path in (root, other))
+    return one.startswith(two) or two.startswith(one)
+
+
+def without_streams(unverifiable: Mapping[str, str]) -> dict[str, str]:
+    """``unverifiable`` without the entries that name no file (what a nested run over another
+    tree hands on: its files are placed by their paths, :func:`shares_tree`)."""
+    return {key: why for key, why in unverifiable.items() if not is_stream(key)}
+
+
 class Reading(NamedTuple):
     """One process start read as the programs it runs read it (:func:`read_start`)."""
 
@@ -387,7 +405,8 @@ def started_words(texts: Sequence[str | None]) -> list[str]:
 
 def record(words: Sequence[str], resolve: Callable[[str], str | None],
            unverifiable: dict[str, str], *, command: bool = False,
-           named: Iterable[str] = (), reading: Reading | None = None) -> None:
+           named: Iterable[str] = (), reading: Reading | None = None,
+           streams: bool = True) -> None:
     """Each word of a started command that names a repository file run as a program of
     its own: recorded as unverifiable (``resolve``: the recorder's path rule, None for a
     path that is not the project's). ``words``: the program and its arguments as started
@@ -395,16 +414,19 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
     other words that could name a file (an option's value, a shell command's words). A
     file with a ``#!`` line for another interpreter, or a binary, is a program wherever it
     is named; a file a shell runs as its script is one whatever its first line
-    (shell_scripts; ``reading``: the start already read, with its environment and folder)."""
+    (shell_scripts; ``reading``: the start already read, with its environment and folder).
+    ``streams``: whether the entries that name no file are this run's (:func:`shares_tree`)."""
     if reading is None:
         reading = read_start(words, command=command)
     scripts = set(reading.scripts)
     for key in sorted(filter(is_stream, scripts)):
+        scripts.discard(key)
+        if not streams:
+            continue
         unverifiable.setdefault(key, (
             f"{REASON} ({key.split()[0]} reading its commands from its standard input): no "
             "file names them, so the code they run is not known; the tracked allow_options "
             f"= [\"process {key}\"] vouches for it"))
-        scripts.discard(key)
     for word in dict.fromkeys([*words, *named, *scripts]):
         real = resolve(word)
         if real is None or real in unverifiable:

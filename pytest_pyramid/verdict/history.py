@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pytest_pyramid.durations import utc_now
 from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def row_values(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "tiers": json.dumps(tiers, sort_keys=True, allow_nan=False),
         "metrics": json.dumps(metrics, sort_keys=True, allow_nan=False),
         "gates": json.dumps(gates, sort_keys=True),
-        "appended_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # the judgement's one clock: this row is written after the tests, in their process
+        "appended_at": utc_now().isoformat(timespec="seconds"),
     }
 
 

@@ -19,11 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_pyramid.durations import format_duration
+from pytest_pyramid.durations import format_duration, utc_now
 from pytest_pyramid.errors import PyramidError
 from pytest_pyramid.verdict import provenance
 from pytest_pyramid.verdict.decision import (
@@ -35,6 +34,8 @@ from pytest_pyramid.verdict.decision import (
 from pytest_pyramid.verdict.document import parse_created_at
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from pytest_pyramid.verdict.document import Verdict
@@ -317,7 +318,7 @@ def trust_problems(
     except (ValueError, OverflowError):
         problems.append(f"created_at {created_text!r} is not a valid date-time")
     else:
-        age = ((now or datetime.now(timezone.utc)) - created).total_seconds()
+        age = ((now or utc_now()) - created).total_seconds()
         if policy.max_age_s is not None and age > policy.max_age_s:
             problems.append(
                 f"the verdict is {format_duration(age)} old, older than the "

@@ -20,7 +20,7 @@ import pytest
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.gates.judging import JUDGED_KEY, Judged, call_each
 from pytest_pyramid.results import GateResult, effect_of, record
-from pytest_pyramid.run.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY
+from pytest_pyramid.run.stash import FINISHED_KEY, RUN_END_KEY, RUN_KEY, started_environ
 from pytest_pyramid.verdict.assemble import (
     assemble_verdict,
     closed_world_problems,
@@ -184,8 +184,8 @@ class VerdictWriter:
         #: the run history (``--pyramid-history``): the verdict carries the flake ledger's standing
         self.ledger_db: Path | None = None
         #: the environment the run started with: the run's CI identity is read from it, never
-        #: from what a test left in os.environ (hostile case 206)
-        self.environ: dict[str, str] = dict(os.environ)
+        #: from what a conftest's import or a test left in os.environ (hostile cases 206, 254)
+        self.environ: dict[str, str] = started_environ(config)
         #: the process that configured the session: a fork that escaped its test (a child that
         #: returned instead of calling os._exit) runs the rest of the session as a copy, and is
         #: not the run: it writes nothing (hostile case 214)

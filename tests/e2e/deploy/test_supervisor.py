@@ -326,9 +326,10 @@ def test_foreground_supervisor_resumes_a_rollout_without_any_command(
     """What systemd runs (examples/pyramid-supervisor.service), run directly here."""
     project, first = deployed
     trigger = tmp_path / "fail-now"
+    # the next commit's table, not committed yet as it starts: it reads its commit's table
+    # from git, so the edit neither ends it (it used to exit 3) nor needs waiting for
+    project.write_config(interval="0.5s", inconclusive_limit=1000)
     service = project.popen("supervise")
-    # its table is read as it starts: wait for that before the next commit's edit, or it
-    # reads the edit half-way (an uncommitted edit: refused, exit 3)
     assert service.stdout is not None
     started = service.stdout.readline()
     assert started.startswith("[supervise] watching"), started
@@ -356,13 +357,13 @@ def test_foreground_supervisor_resumes_a_rollout_without_any_command(
 def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
     unit = (Path(__file__).parents[3] / "examples" / "pyramid-supervisor.service").read_text()
     assert "Restart=on-failure" in unit
-    assert "ExecStart=/srv/app/.venv/bin/pyramid supervise " in unit
+    # isolated (hostile case 221): the venv's python -I, never the console script
+    assert "ExecStart=/srv/app/.venv/bin/python -I -m pytest_pyramid.deploy supervise " in unit
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed (apt package systemd)")
     # the example's paths and user exist on a deploy host, not here: point them at this machine
-    local = unit.replace("/srv/app/.venv/bin/pyramid", str(Path(sys.executable).parent /
-                                                             "pyramid"))
+    local = unit.replace("/srv/app/.venv/bin/python", sys.executable)
     local = local.replace("WorkingDirectory=/srv/app", f"WorkingDirectory={tmp_path}")
     local = local.replace("User=deploy", "User=root")
     path = tmp_path / "pyramid-supervisor.service"

@@ -9,7 +9,9 @@ Now one function (deploy/cli.py ``_config``) reads every such command's configur
 table the commit it acts on ships (deploy/replays.py ``shipped_table``, the deploy's own
 reading): the rollout in progress, else the release serving, else HEAD; approve: the verdict's
 commit. A table that cannot be read (an uncommitted edit, a commit the clone lacks) is exit 3
-naming why, before anything acts. In-process: nothing here starts a router or a process."""
+naming why, before anything acts; the foreground supervisor (systemd starts it at any moment)
+reads the commit's table from git and ignores an uncommitted edit, at its start as at each
+pass. In-process: nothing here starts a router or a process."""
 
 from __future__ import annotations
 
@@ -25,11 +27,14 @@ from pytest_pyramid.deploy.state import DeployState, Rollout, save_state
 from tests.git_repo import git
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_pyramid.deploy.config import DeployConfig
     from tests.support.deploy.helpers import Project
 
 #: every command that acts on a rollout or a verdict, as a person types it
-ACTING = (["status"], ["abort"], ["promote"], ["rollback"], ["supervise"],
-          ["approve", "--key", "nobody.key"])
+TYPED = (["status"], ["abort"], ["promote"], ["rollback"], ["approve", "--key", "nobody.key"])
+ACTING = (*TYPED, ["supervise"])
 
 
 def _deployed(repo: Project, commit: str) -> None:
@@ -79,7 +84,7 @@ def inert(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(module, name, acted)
 
 
-@pytest.mark.parametrize("argv", ACTING, ids=lambda argv: argv[0])
+@pytest.mark.parametrize("argv", TYPED, ids=lambda argv: argv[0])
 @pytest.mark.usefixtures("inert")
 def test_an_untracked_edit_of_the_table_is_refused(
     repo: Project, reviewed: str, argv: list[str], capsys: pytest.CaptureFixture[str]
@@ -90,6 +95,54 @@ def test_an_untracked_edit_of_the_table_is_refused(
     err = capsys.readouterr().err
     assert "differs from the checkout's commit (HEAD), an uncommitted edit" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_foreground_supervisor_ignores_an_uncommitted_edit(
+    repo: Project, reviewed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit of the table neither ends ``pyramid supervise`` at its start (it used to exit
+    3) nor steers it: its start and its passes judge the rollout of A by the table A ships,
+    found where HEAD's (B's) table says, not where the edit moved the work folder to; a pass
+    does not read the file on disk at all."""
+    from pytest_pyramid.deploy import service
+
+    seen: list[float] = []
+
+    def serve(config: DeployConfig, out: object, configure: Callable[[], DeployConfig]) -> int:
+        # a pass runs while an editor has written half the file: not even read
+        (repo.root / "pyproject.toml").write_text("[tool.pyramid.deploy]\nerror_rate_limit =")
+        seen.extend((config.error_rate_limit, configure().error_rate_limit))
+        return 0
+
+    monkeypatch.setattr(service, "serve", serve)
+    repo.write_config(error_rate_limit=0.2)
+    repo.commit("B, not deployed")
+    repo.write_config(error_rate_limit=0.5, work_dir="elsewhere")  # uncommitted
+    assert main(["supervise"]) == 0
+    assert seen == [0.001, 0.001]
+
+
+def test_who_decides_is_the_host_s_account_not_user(
+    repo: Project, reviewed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--by`` names who decides; without it the history names the account the command runs
+    as, from the user database, not the caller's ``$USER``."""
+    import os
+    import pwd
+
+    from pytest_pyramid.deploy import service
+
+    named: list[str] = []
+
+    def control(config: object, action: str, *, by: str, **rest: object) -> int:
+        named.append(by)
+        return 0
+
+    monkeypatch.setattr(service, "control", control)
+    monkeypatch.setenv("USER", "mallory")
+    assert main(["abort"]) == 0
+    assert main(["rollback", "--by", "alice"]) == 0
+    assert named == [pwd.getpwuid(os.geteuid()).pw_name, "alice"]
 
 
 @pytest.mark.usefixtures("inert")

@@ -20,7 +20,8 @@ def test_variables_a_test_leaves_in_os_environ_are_not_the_runs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # hostile case 206: a test that sets a variable without monkeypatch hands it to the gates
-    # (PYRAMID_RISK_BASE=HEAD: nothing changed, no approval) and to the run's CI identity
+    # (PYRAMID_RISK_BASE=HEAD: nothing changed, no approval) and to the run's CI identity;
+    # case 254: so does the root conftest at its import, before pytest_configure
     for name in ("PYRAMID_RISK_BASE", "PYRAMID_RUN_ID"):
         monkeypatch.setenv(name, "-")  # undone after this test: the inner run leaks into
         monkeypatch.delenv(name)  # this process, and its variables must not outlive it
@@ -32,6 +33,11 @@ def test_variables_a_test_leaves_in_os_environ_are_not_the_runs(
         """,
         **{
             ".gitignore": "pyramid-*\n.pyramid/\n__pycache__/\n",
+            "conftest.py": """
+                import os
+
+                os.environ["PYRAMID_RUN_ID"] = "conftest-run"
+            """,
             "tests/unit/test_leak.py": """
                 import os
 
@@ -50,7 +56,7 @@ def test_variables_a_test_leaves_in_os_environ_are_not_the_runs(
     pytester.runpytest()
     data = read_verdict()
     assert (data["risk"]["base"], data["decision"]) == ("main", "needs_approval")
-    assert data["run_id"] != "fixture-run"
+    assert data["run_id"] not in ("fixture-run", "conftest-run")
 
 
 def test_a_fork_that_escaped_its_test_writes_no_verdict(

@@ -111,6 +111,7 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
         command=app_command(), port=project.port, nginx=nginx, interval="0.3s", measurements=1,
         min_requests=5, inconclusive_limit=40, health_timeout="10s", scale_down_delay="0.5s",
         stop_timeout="3s", bake="0s", watch="off",  # tests/e2e/deploy/test_supervisor.py: watch
+        pass_env=["SAMPLE_APP_PID_DIR"],  # a version gets only what its table passes (221)
     )
     yield project
     stop_everything(project, pids)

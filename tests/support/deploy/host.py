@@ -34,9 +34,10 @@ def folder(project_root: Path) -> Path:
     return project_root.parent / "host" / "pyramid"
 
 
-def argv(host: Path, *args: str) -> list[str]:
-    """``pyramid *args`` on a host whose pins are in ``host``."""
-    return [sys.executable, "-c", LAUNCH, str(host), *args]
+def argv(host: Path, *args: str, isolated: bool = True) -> list[str]:
+    """``pyramid *args`` on a host whose pins are in ``host``; ``isolated``: started as the
+    host's launcher starts it, the venv's python ``-I`` (docs/deploy.md, hostile case 221)."""
+    return [sys.executable, *(["-I"] if isolated else []), "-c", LAUNCH, str(host), *args]
 
 
 def pin(host: Path, text: str, name: str = "deploy.toml") -> Path:

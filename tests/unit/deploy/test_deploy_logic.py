@@ -520,6 +520,19 @@ def signed(who: str, role: str = "lead", *, hours: float = 1, verdict: dict[str,
                          now=datetime.now(timezone.utc) - timedelta(hours=hours))
 
 
+def restated(who: str, **changes: object) -> dict[str, object]:
+    """``who``'s own signature over a statement ``pyramid approve`` would not write: its
+    keys changed (None: removed)."""
+    from pytest_pyramid.deploy.approvals import PAYLOAD_TYPE
+    from pytest_pyramid.verdict.signing import sign_envelope
+
+    statement = {"verdict_digest": verdict_digest(APPROVED), "commit": APPROVED.get("commit"),
+                 "role": "lead", "approver": who, "environment": "",
+                 "approved_at": datetime.now(timezone.utc).isoformat()}
+    statement = {k: v for k, v in {**statement, **changes}.items() if v is not None}
+    return sign_envelope(json.dumps(statement).encode(), PAYLOAD_TYPE, KEYS_[who])
+
+
 def tampered(envelope: dict[str, object]) -> dict[str, object]:
     import base64
 
@@ -549,6 +562,18 @@ def tampered(envelope: dict[str, object]) -> dict[str, object]:
          None, [], "approved another verdict"),
         ([signed("alice"), signed("bob", "sre")], "alice", ["bob (sre)"],
          "the deployer's own approval does not count"),
+        # a malformed statement, signed by a configured key: refused naming the key, never a
+        # traceback (a naive time raised TypeError against the deploy's aware clock)
+        ([restated("alice")], None, ["alice (lead)"], ""),
+        ([restated("alice", approved_at=datetime.now().isoformat())], None, [],
+         "alice: the signed approval is not a valid statement: approved_at '"),
+        ([restated("alice", approved_at="2026-01-01T12:00:00")], None, [],
+         "approved_at '2026-01-01T12:00:00' has no time zone"),
+        ([restated("alice", approved_at="yesterday")], None, [],
+         "approved_at 'yesterday' is not an ISO 8601 time"),
+        ([restated("alice", approved_at=1767268800)], None, [],
+         "approved_at 1767268800 is not an ISO 8601 time"),
+        ([restated("alice", approved_at=None, role=None)], None, [], "no role, approved_at"),
     ],
 )
 def test_tally_counts_valid_signatures_by_distinct_people(

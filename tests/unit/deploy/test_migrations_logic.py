@@ -245,3 +245,61 @@ def test_backups_are_found_by_the_release_that_took_them(tmp_path: Path) -> None
     assert [b.name for b in taken_by(tmp_path, "c" * 40)] == [
         "20261206T120000Z-before-0003_c.dump", "20261206T130000Z-before-0004_d.dump"]
     assert taken_by(tmp_path, "d" * 40) == []
+
+
+def test_a_rollback_crosses_only_the_backups_its_serving_deploy_took(tmp_path: Path) -> None:
+    """The same commit deployed twice, each deploy taking a backup before its contract step
+    (``./dev canary`` run twice, the first run's deploy rolled back and restored): the
+    rollback from the second deploy crosses the second backup only. Taking the commit's oldest
+    refused the right name, and would have restored the first deploy's database."""
+    commit = "c" * 40
+    for name, taken_at in (("20261206T120000Z-before-0003_c.dump", "2026-12-06T12:00:00.000Z"),
+                           ("20261206T130000Z-before-0003_c.dump", "2026-12-06T13:00:00.000Z"),
+                           ("20261206T140000Z-before-0003_c.dump", "at two")):
+        (tmp_path / name).write_bytes(b"dump")
+        record(tmp_path / name, commit, ["0003_c.sql"], taken_at)
+    second = "20261206T130000Z-before-0003_c.dump"
+    assert len(taken_by(tmp_path, commit)) == 3  # no deploy named: every one of the commit
+    crossed = taken_by(tmp_path, commit, since="2026-12-06T12:59:59.999Z")
+    assert [b.name for b in crossed] == [second]  # an unreadable time is not proven this deploy's
+    assert taken_by(tmp_path, commit, since="2026-12-06T13:00:00.001Z") == []
+    planned = plan_restore(crossed, second, {"0003_c.sql": "applied"})
+    assert planned.refusal is None
+    assert planned.backup is not None
+    assert planned.backup.name == second
+
+
+def test_the_rollback_dates_its_serving_deploy_by_its_history_row(tmp_path: Path) -> None:
+    """``pyramid rollback`` (deploy/service.py) passes the start of the serving version's
+    deployment row: the backup an earlier deploy of the same commit took is not crossed."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from pytest_pyramid.deploy.config import project_config
+    from pytest_pyramid.deploy.history import History, iso, now_utc
+    from pytest_pyramid.deploy.migrate import for_rollback
+    from pytest_pyramid.deploy.processes import Version
+    from pytest_pyramid.deploy.service import _deployed_at
+
+    config = project_config(str(tmp_path / "pyproject.toml"),
+                            {"deploy": {"migrations": "migrations", "work_dir": "work"}})
+    commit, backups = "c" * 40, config.work_dir / "backups"
+    backups.mkdir(parents=True)
+
+    def backup(name: str, taken: timedelta) -> None:
+        (backups / name).write_bytes(b"dump")
+        record(backups / name, commit, ["0003_c.sql"], iso(now_utc() + taken))
+
+    backup("20261206T120000Z-before-0003_c.dump", timedelta(hours=-1))  # the first deploy's
+    history = History(config.history_path)
+    row = history.start(commit=commit, commit_time=None, strategy="canary", dry_run=False,
+                        verdict_path="")
+    backup("20261206T130000Z-before-0003_c.dump", timedelta(minutes=1))  # the serving one's
+    serving = Version(commit, 1, 2, "", "", None, deployment_id=row)
+    plan = for_rollback(config, commit, None, _deployed_at(history, serving))
+    assert plan.note is not None
+    assert "20261206T130000Z-before" in plan.note
+    assert "20261206T120000Z" not in plan.note
+    unknown = _deployed_at(history, replace(serving, deployment_id=None))
+    assert unknown is None  # a version from before rows were linked: every backup of its commit
+    history.close()

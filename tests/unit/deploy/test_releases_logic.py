@@ -95,3 +95,41 @@ def test_the_caller_s_environment_does_not_choose_git_s_configuration_or_git(
     folder = tmp_path / "releases" / sha
     checkout(root, sha, folder)  # a fake git first on PATH would fail it
     assert (folder / "helper.py").read_text() == "NAME = 'one'\n"
+
+
+def test_a_release_folder_set_aside_is_deleted_once_no_process_runs_from_it(
+    repo: tuple[Path, str], tmp_path: Path
+) -> None:
+    """A folder set aside (``.<sha>.stale-*``) is kept while a version runs from it (its
+    working folder, or a file of it held open), then deleted; the commit's own release
+    folder (serving, previous) is never a candidate."""
+    import subprocess
+
+    from pytest_pyramid.deploy.releases import prune_stale
+
+    root, sha = repo
+    folder = tmp_path / "releases" / sha
+    checkout(root, sha, folder)
+    (folder / "data.db").write_text("first")  # a version's own file
+    from_cwd = subprocess.Popen(["sleep", "600"], cwd=folder)  # runs from the release
+    checkout(root, sha, folder)
+    (folder / "data.db").write_text("second")
+    with (folder / "app.py").open() as held:
+        from_fd = subprocess.Popen(["sleep", "600"], stdin=held, cwd=tmp_path)
+    checkout(root, sha, folder)
+    aside = {(p / "data.db").read_text(): p for p in folder.parent.iterdir() if p.name != sha}
+    first, second = aside["first"], aside["second"]
+    try:
+        assert prune_stale(folder.parent) == []  # each still runs a version
+        from_cwd.kill()
+        from_cwd.wait()
+        assert prune_stale(folder.parent) == [first]
+        from_fd.kill()
+        from_fd.wait()
+        assert prune_stale(folder.parent) == [second]
+    finally:
+        for process in (from_cwd, from_fd):
+            process.kill()
+            process.wait()
+    assert [p.name for p in folder.parent.iterdir()] == [sha]
+    assert checkout(root, sha, folder) is True  # the release itself untouched

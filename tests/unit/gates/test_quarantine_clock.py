@@ -88,3 +88,52 @@ def test_a_time_time_a_test_replaced_is_not_the_judgements_clock(
     assert utc_today().year > 1970
     assert now() > 0.0
     assert utc_now().year > 1970
+
+
+def test_every_recorded_or_judged_time_reads_the_one_clock() -> None:
+    """``durations.now``/``utc_now`` are the one clock (bound at import): the audit's daily
+    cache key, the run history's ``appended_at``, a verdict's age and the deploy's records
+    read it, so a ``datetime.datetime`` a test replaced and left (``mock.patch(
+    "datetime.datetime").start()``) picks no other day's cached audit."""
+    package = Path(pytest_pyramid.__file__).parent
+    found = [str(p.relative_to(package)) for p in sorted(package.rglob("*.py"))
+             if any(call in p.read_text(encoding="utf-8")
+                    for call in ("datetime.now(", ".utcnow(", ".today()"))]
+    assert found == []
+
+
+def _freezegun_like_rebind(monkeypatch: pytest.MonkeyPatch, fake: object) -> int:
+    """What freezegun's ``start()`` does to the clocks: every module attribute that *is* the
+    real ``time.time`` / ``time.monotonic`` / ``time.perf_counter`` is rebound; here in the
+    ``time`` module and this plugin's own, not pytest's (whose report times this very test's
+    teardown would then measure from the fake clock)."""
+    import sys
+
+    real = {id(time.time), id(time.monotonic), id(time.perf_counter)}
+    rebound = 0
+    for name_of, module in list(sys.modules.items()):
+        if module is None or not (name_of == "time" or name_of.startswith("pytest_pyramid")):
+            continue
+        for name, value in list(vars(module).items()):
+            if id(value) in real:
+                monkeypatch.setattr(module, name, fake)
+                rebound += 1
+    return rebound
+
+
+def test_a_clock_rebound_in_every_module_is_not_the_judgements_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # hostile cases 255, 259: freezegun's start() rebinds every module attribute that is the
+    # real clock (a reference bound at import included); the judgement's clock lives in a
+    # closure and is advanced by the monotonic clock, which neither freezegun's scan nor
+    # time-machine moves
+    from pytest_pyramid import durations
+
+    before = time.time()
+    year = dt.datetime.fromtimestamp(before, dt.timezone.utc).year
+    assert _freezegun_like_rebind(monkeypatch, lambda *_: 0.0) > 0
+    assert time.time() == 0.0
+    assert abs(durations.now() - before) < 3600  # the real time, not the frozen epoch
+    assert durations.utc_now().year == year
+    assert utc_today().year == year

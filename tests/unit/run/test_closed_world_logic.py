@@ -355,14 +355,20 @@ def test_the_words_of_a_command_that_could_name_a_file(
     assert _tokens(text) == tokens
 
 
+#: a remembered schema pass's name (``schema_passes.pass_key``: a SHA-256)
+PASS = "0123456789abcdef" * 4
 #: files present before the recorder starts (relative to the repository)
 BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
-          ".pytest_cache/v/cache/lastfailed", ".pytest_cache/d/pytest-pyramid/k",
-          ".pytest_cache/v/demo/expected", "fixture.db",
+          ".pytest_cache/v/cache/lastfailed", f".pytest_cache/d/pytest-pyramid/{PASS}",
+          ".pytest_cache/v/demo/expected", ".pytest_cache/v/cache/expected",
+          ".pytest_cache/v/cache/stepwise", ".pytest_cache/d/pytest-pyramid/k", "fixture.db",
           "pkg.egg-info/entry_points.txt", ".coverage", ".coverage.h.pid1.Xax",
           ".hypothesis/examples/x", ".pyramid/durations.json", "sub/.coveragerc",
           "tests/fixtures/.coverage", ".cache/pytest/v/cache/lastfailed",
-          ".cache/pytest/d/pytest-pyramid/k", ".cache/pytest/v/demo/expected"]
+          f".cache/pytest/d/pytest-pyramid/{PASS}", ".cache/pytest/v/demo/expected",
+          ".cache/pytest/v/cache/expected", "golden/.hypothesis/expected.txt",
+          "golden/__pycache__/expected.txt", "tests/.pyramid/expected.txt",
+          ".git/__pycache__/m.pyc", "golden.egg-info/expected.txt"]
 
 
 @pytest.fixture
@@ -396,17 +402,28 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         (".git/HEAD", "r", False),
         ("__pycache__/m.cpython-311.pyc", "rb", False),
         (".pytest_cache/v/cache/lastfailed", "r", False),  # pytest's own record
-        (".pytest_cache/d/pytest-pyramid/k", "r", False),  # the plugin's schema passes
+        (f".pytest_cache/d/pytest-pyramid/{PASS}", "r", False),  # the plugin's schema passes
+        (".pytest_cache/v/cache/stepwise", "r", False),
         (".pytest_cache/v/demo/expected", "r", True),  # a value a test stored (case 114)
+        # a test's own key "cache/expected" lies beside pytest's records (case 264)
+        (".pytest_cache/v/cache/expected", "r", True),
+        (".pytest_cache/d/pytest-pyramid/k", "r", True),  # not a pass's name
         ("pkg.egg-info/entry_points.txt", "r", False),
         (".coverage", "rb", False),  # the run's coverage data, in the repository's top
         (".coverage.h.pid1.Xax", "rb", False),
         ("tests/fixtures/.coverage", "r", True),  # named so, elsewhere: a file (case 132)
         (".cache/pytest/v/cache/lastfailed", "r", False),  # a configured cache_dir (150)
-        (".cache/pytest/d/pytest-pyramid/k", "r", False),
+        (f".cache/pytest/d/pytest-pyramid/{PASS}", "r", False),
         (".cache/pytest/v/demo/expected", "r", True),
+        (".cache/pytest/v/cache/expected", "r", True),
         (".hypothesis/examples/x", "r", False),
         (".pyramid/durations.json", "r", False),
+        # named like a tool's state, not where the tool keeps it (case 263)
+        ("golden/.hypothesis/expected.txt", "r", True),
+        ("golden/__pycache__/expected.txt", "r", True),
+        ("tests/.pyramid/expected.txt", "r", True),
+        (".git/__pycache__/m.pyc", "rb", False),
+        ("golden.egg-info/expected.txt", "r", True),
     ],
 )
 def test_files_opened_for_reading_under_the_repository_are_recorded(
@@ -705,3 +722,52 @@ def test_a_folder_holding_the_repository_is_not_the_environment(
 ) -> None:
     scope = _Scope("/usr/src/app", environment)
     assert (scope.locate(path)[0] is not None) is projects
+
+
+#: what a nested run's recorder holds: two entries that name no file and a file of its tree
+NESTED_ENTRIES = ("sh <stdin>", "python <unrecorded>", "inner/check.sh")
+
+
+@pytest.mark.parametrize(("parent", "handed"), [
+    ("outer", {"inner/check.sh"}),  # another tree: its shells are its own verdict's
+    ("inner", set(NESTED_ENTRIES)),  # the same tree: its shells ran this run's code
+], ids=["another-tree", "same-tree"])
+def test_a_nested_run_hands_on_what_names_no_file_only_to_a_run_over_its_tree(
+    tmp_path: Path, parent: str, handed: set[str],
+) -> None:
+    """The suite's own verdict named a pytester project's ``sh <stdin>``: a pytest run a test
+    starts (``adopt_child``) reports what it read to the run that started it, and the entries
+    that name no file passed the outer run's "outside the repository" rule, which places
+    entries by their paths."""
+    for name in ("inner", "outer", "spool"):
+        (tmp_path / name).mkdir()
+    nested = ImportRecorder(str(tmp_path / "inner"), environment=())
+    nested.parent_spool, nested.parent_root = str(tmp_path / "spool"), str(tmp_path / parent)
+    nested.seen.unverifiable = {
+        str(tmp_path / key) if "/" in key else key: "why" for key in NESTED_ENTRIES}
+    nested.report_to_parent()
+    lines = [json.loads(line) for spooled in (tmp_path / "spool").iterdir()
+             for line in spooled.read_text().splitlines()]
+    assert {key.replace(f"{tmp_path}/", "") for _, key, _ in lines} == handed
+
+
+@pytest.mark.parametrize(("inner", "named"), [
+    ("elsewhere", False),  # a pytester project in a temporary folder: its own verdict's
+    ("repo/suites", True),  # a project folder of this repository: this run's code
+])
+def test_a_shell_an_in_process_nested_run_starts_is_named_by_the_runs_sharing_its_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inner: str, named: bool,
+) -> None:
+    """In one process (pytester's in-process run inside a run) every recorder sees every
+    start: a program that names no file is the innermost run's, and the outer run's only
+    when their trees share code; the innermost always names it."""
+    from pytest_pyramid.run import imported
+
+    (tmp_path / inner).mkdir(parents=True)
+    outer = ImportRecorder(str(tmp_path / "repo"), environment=())
+    nested = ImportRecorder(str(tmp_path / inner), environment=())
+    monkeypatch.setattr(imported, "_RECORDING", [outer, nested])
+    for recorder in (outer, nested):
+        recorder.started("os.exec", ("/bin/sh", ["sh", "-s"], {}))
+    assert ("sh <stdin>" in outer.seen.unverifiable) is named
+    assert "sh <stdin>" in nested.seen.unverifiable

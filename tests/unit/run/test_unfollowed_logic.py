@@ -16,11 +16,13 @@ from pytest_pyramid.run.unfollowed import (
     program_kind,
     read_start,
     record,
+    shares_tree,
     shell_scripts,
     started_words,
     unrecorded_python,
     unrecorded_reason,
     vouched,
+    without_streams,
 )
 
 if TYPE_CHECKING:
@@ -292,3 +294,33 @@ def test_a_copied_shell_is_keyed_by_what_it_is(copies: dict[str, str], tmp_path:
     record(["sh"], lambda _: None, found)
     assert sorted(found) == sorted({f"{os.path.basename(os.path.realpath('/bin/sh'))} <stdin>",
                                     "sh <stdin>"})
+
+
+@pytest.mark.parametrize(("one", "other", "shared"), [
+    ("repo", "repo", True),  # a nested run over the same repository
+    ("repo/suites", "repo", True),  # a project folder inside it, either way round
+    ("repo", "repo/suites", True),
+    ("repo", "elsewhere", False),  # a pytester project in a temporary folder
+    ("repo", "repo-other", False),  # a name that starts alike is another folder
+    ("link-to-repo", "repo", True),  # placed by real paths
+])
+def test_entries_naming_no_file_are_kept_by_runs_whose_trees_share_code(
+    tmp_path: Path, one: str, other: str, shared: bool,
+) -> None:
+    for name in ("repo/suites", "elsewhere", "repo-other"):
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "link-to-repo").symlink_to(tmp_path / "repo")
+    assert shares_tree(str(tmp_path / one), str(tmp_path / other)) is shared
+
+
+def test_a_start_that_is_not_this_runs_names_no_stream_but_its_files(tree: Path) -> None:
+    """``streams=False``: the shell reading its input was started for an inner run over
+    another tree (``run/imported.py``: the innermost recording run); a repository script
+    it runs is still a file of this tree."""
+    found: dict[str, str] = {}
+    record(["sh", "-s"], lambda _: None, found, streams=False)
+    record(["sh", "check.sh"], lambda word: str(tree / word) if word == "check.sh" else None,
+           found, streams=False)
+    assert sorted(found) == [str(tree / "check.sh")]
+    found = {"sh <stdin>": "x", "python <unrecorded>": "y", str(tree / "check.sh"): "z"}
+    assert without_streams(found) == {str(tree / "check.sh"): "z"}

@@ -7,6 +7,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # tool with the gate's judge made lenient). The verdict is `blocked` (a failing test).
 # Expected: the deploy is refused as without the variable (or refuses to run under an
 # interpreter setting it did not choose), never judged by code from the deploy's environment.
+# Since fix221 the rows are played as the host must start a deploy (docs/deploy.md, "The
+# deploy's own process is the root of trust"): through `pyramid host-launcher`'s script.
 base_project
 host_launcher
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
@@ -45,11 +47,17 @@ cat >> "$W/evil-b/pytest_pyramid/deploy/gate.py" <<'X'
 def judge(*a, **k):  # the copy's gate, found first on PYTHONPATH
     return GateJudgement("allowed", ("verdict is ready, fresh, and for this commit (shadow copy)",))
 X
+# The host starts every deploy command through the launcher (`pyramid host-launcher`: the
+# venv's python -I); the bare entry point is the venv's console script, which no check inside
+# the deploy can protect (the variable's code runs first): rows "bare" show it, not judged.
+"$PYR" host-launcher "$W/bin/pyramid-host" > "$W/launcher.out" 2>&1 || { cat "$W/launcher.out"; echo "RESULT: VACUOUS (no launcher)"; exit 0; }
 B=""
 for r in a b; do
-  PYTHONPATH="$W/evil-$r" "$PYR" deploy --dry-run > "$W/$r.out" 2>&1; e=$?
-  echo "  ($r) PYTHONPATH=evil-$r: exit=$e $(grep -m1 'verdict is ready\|refused\|dry' "$W/$r.out" | head -c 150)"
+  PYTHONPATH="$W/evil-$r" "$W/bin/pyramid-host" deploy --dry-run > "$W/$r.out" 2>&1; e=$?
+  echo "  ($r) launcher, PYTHONPATH=evil-$r: exit=$e $(grep -m1 'verdict is ready\|refused\|dry' "$W/$r.out" | head -c 150)"
   [ $e = 0 ] && B="$B $r"
+  PYTHONPATH="$W/evil-$r" "$PYR" deploy --dry-run > "$W/$r-bare.out" 2>&1; e=$?
+  echo "  ($r) bare entry point (not judged: the host must use the launcher): exit=$e $(grep -m1 'verdict is ready\|refused\|dry' "$W/$r-bare.out" | head -c 120)"
 done
 if [ $p = 0 ]; then echo "RESULT: VACUOUS (the plain deploy was not refused)"
 elif [ -n "$B" ]; then echo "RESULT: BROKEN (rows$B: a blocked verdict passes the gate under a PYTHONPATH from the deploy's environment)"

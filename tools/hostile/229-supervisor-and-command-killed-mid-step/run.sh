@@ -16,6 +16,8 @@ s = s.replace('code = 500 if BODY.startswith("bad") and self.path != "/healthz" 
               'code = 500 if (BODY.startswith("bad") or (BODY.endswith("-2") and os.path.exists(os.environ.get("FAIL_FLAG", "/nonexistent")))) and self.path != "/healthz" else 200')
 open("app.py", "w").write(s)
 X
+# a version gets only what its tracked table passes of the deploy's environment (case 221)
+echo 'pass_env = ["FAIL_FLAG"]' >> pyproject.toml
 commit "app: fails while a flag file exists"; verdict_of_head > /dev/null
 export FAIL_FLAG="$W/fail.flag"
 "$PYR" deploy > "$W/d1.out" 2>&1; echo "v1 deploy exit=$? served: $(get 18229)"

@@ -1,0 +1,75 @@
+"""Principle: a nested run's facts are judged by the run they belong to. The suite's own
+verdict named the shells of ``test_unfollowed.py``'s pytester projects (``sh <stdin>``) in
+some test orders: a pytest run a test starts hands what it read to the run that started it,
+and an entry that names no file was kept as the outer run's, whose "outside the repository"
+rule places entries by their paths; in-process, the outer run's recorder saw the inner run's
+starts. Where it did not show, an earlier in-process run had failed in pytest's argument
+parsing after its recorder started: pytest unconfigured nothing, so the variable kept naming
+that run's spool, and every later child of the process (the outer run's own too) reported to
+no run. One outer test replays that order: the failed run, nested runs whose test feeds a
+shell on its standard input (in-process and in a subprocess), then the outer run's own
+children, which it still names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.integration.run.test_closed_world import BASE, MODES, closed_world, run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.conftest import ReadVerdict
+
+NESTED_THEN_OWN = {
+    "conftest.py": 'pytest_plugins = ["pytester"]\n',
+    ".gitignore": BASE[".gitignore"] + "local.txt\n",
+    "tests/unit/test_nested.py": '''
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        INNER = """
+        import subprocess
+        def test_shell():
+            out = subprocess.run(["sh"], input="echo ok", capture_output=True, text=True)
+            assert out.stdout == "ok\\\\n"
+        """
+        LEAN = "-p no:cacheprovider -p no:playwright -p no:schemathesis -p no:hypothesispytest"
+
+        def test_nested_runs_then_this_runs_own_children(pytester):
+            root = Path(__file__).resolve().parents[2]
+            pytester.makefile(".toml", pyproject=f'[tool.pytest.ini_options]\\naddopts = "{LEAN}"'
+                              '\\n[tool.pyramid]\\n')
+            pytester.makepyfile(test_inner=INNER)
+            # stops in pytest's argument parsing, after its recorder started
+            assert pytester.runpytest_inprocess("--no-such-option").ret == 4
+            assert pytester.runpytest_inprocess().ret == 0
+            assert pytester.runpytest_subprocess().ret == 0
+            out = subprocess.run([sys.executable, "-c", "print(open('local.txt').read())"],
+                                 cwd=root, capture_output=True, text=True, check=True)
+            assert out.stdout.strip() == "secret"
+            out = subprocess.run(["bash", "-s"], input="echo ok", capture_output=True, text=True)
+            assert out.stdout == "ok\\n"
+    ''',
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_nested_runs_shells_are_its_own_and_the_outer_run_still_sees_its_children(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    tmp_path_factory: pytest.TempPathFactory, mode: tuple[str, ...],
+) -> None:
+    project(NESTED_THEN_OWN, later={"local.txt": "secret\n"}, addopts="-p no:playwright")
+    # the nested projects outside this repository, as in the suite's own runs (pytester's
+    # default places them in the repository's folder, whose code they would then be)
+    run(pytester, mode, f"--basetemp={tmp_path_factory.mktemp('nested')}")
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 2, verdict["tiers"]["unit"]
+    said = " ".join(closed_world(verdict))
+    assert "local.txt" in said, said  # its own child read it after the failed run
+    assert "bash <stdin>" in said, said  # its own shell
+    assert "sh <stdin>" not in said.replace("bash <stdin>", ""), said  # the nested runs'
