@@ -199,8 +199,8 @@ def _own(config: pytest.Config, started_ns: int) -> Own:
     from pytest_pyramid.run.workspace import STATE_FOLDER, own_state
 
     cache = _cache_dir(config, config.rootpath) or str(config.rootpath / ".pytest_cache")
-    return own_state((cache, str(config.rootpath / STATE_FOLDER)), pytest.__version__,
-                     started_ns)
+    return own_state((str(config.rootpath / STATE_FOLDER),), pytest.__version__, started_ns,
+                     cache)
 
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:

@@ -19,10 +19,11 @@ marker file is a claim anyone can write, hostile cases 250, 251, 262):
   file's ``.<number>`` temporary made since this process started (a sibling worker writing
   it); anything else in a ``__pycache__`` folder, and any other ``.pyc``, is an entry like
   any other;
-- the run's own state folders (:class:`Own`): pytest's configured ``cache_dir``, this
-  plugin's state folder, and the run's interpreter's environment (``sys.prefix``,
-  ``sys.base_prefix``: judged as the environment) when they lie in the test folders; a
-  folder holding a ``CACHEDIR.TAG`` or a ``pyvenv.cfg`` is not one by that alone;
+- the run's own state (:class:`Own`): pytest's own records in its configured ``cache_dir``
+  (not a value a test stored there), this plugin's state folder, and the run's
+  interpreter's environment (``sys.prefix``, ``sys.base_prefix``: judged as the
+  environment) when they lie in the test folders; a folder holding a ``CACHEDIR.TAG`` or a
+  ``pyvenv.cfg`` is not one by that alone;
 - a file the run itself created or rewrote after the listing's cut (its inode's and its
   bytes' times both later): the run's outputs, not its inputs.
 
@@ -142,6 +143,16 @@ class Own:
     tags: tuple[str, ...]
     folders: tuple[str, ...]
     started_ns: int = 0
+    #: pytest's cache folder (real): only pytest's own records in it are the run's; a value
+    #: a test stored there (``config.cache.set``) is an entry like any other
+    cache: str = ""
+
+    def in_cache(self, path: str) -> str | None:
+        """``path``'s place in pytest's cache folder (``/``-separated, "" for the folder
+        itself), or None outside it."""
+        if not self.cache or not (path == self.cache or path.startswith(self.cache + os.sep)):
+            return None
+        return path[len(self.cache) + 1:].replace(os.sep, "/")
 
     def holds(self, path: str) -> bool:
         """``path`` (real) is one of the state folders or lies in one."""
@@ -150,16 +161,17 @@ class Own:
 
 
 def own_state(state_folders: Iterable[str], pytest_version: str | None,
-              started_ns: int = 0) -> Own:
-    """The run's :class:`Own`: ``state_folders`` (pytest's ``cache_dir``, this plugin's state
-    folder) and this interpreter's environment; the tags of this interpreter's bytecode and
-    of pytest's rewritten test modules (``<cache tag>-pytest-<version>``)."""
+              started_ns: int = 0, cache: str | None = None) -> Own:
+    """The run's :class:`Own`: ``state_folders`` (this plugin's state folder) and this
+    interpreter's environment; pytest's ``cache`` folder; the tags of this interpreter's
+    bytecode and of pytest's rewritten test modules (``<cache tag>-pytest-<version>``)."""
     tag = sys.implementation.cache_tag
     tags = () if tag is None else (tag, *(
         (f"{tag}-pytest-{pytest_version}",) if pytest_version else ()))
     folders = {os.path.realpath(folder) for folder in (*state_folders, sys.prefix,
                                                        sys.base_prefix)}
-    return Own(tags, tuple(sorted(folders)), started_ns)
+    return Own(tags, tuple(sorted(folders)), started_ns,
+               os.path.realpath(cache) if cache else "")
 
 
 def bytecode_source(name: str, tags: Sequence[str]) -> str | None:
@@ -190,9 +202,14 @@ def is_bytecode(top: str, name: str, own: Own) -> bool:
     return _is_file(path, _LSTAT) and _is_file(os.path.join(top, source), _STAT)
 
 
-def _entries(top: str, name: str, own: Own) -> Iterator[str]:
-    """The entries ``name`` stands for, bytecode left out: a ``__pycache__`` folder listed
-    as one entry is looked into, so what else it holds is named one by one."""
+def _entries(top: str, real_top: str, name: str, own: Own) -> Iterator[str]:
+    """The entries ``name`` stands for, bytecode and pytest's own records left out: a
+    ``__pycache__`` folder or pytest's cache folder listed as one entry is looked into, so
+    what else it holds is named one by one."""
+    rest = own.in_cache(os.path.join(real_top, name))
+    if rest is not None:
+        yield from _not_pytests(top, name, rest)
+        return
     if name.rpartition("/")[2] != PYCACHE:
         if not is_bytecode(top, name, own):
             yield name
@@ -207,6 +224,23 @@ def _entries(top: str, name: str, own: Own) -> Iterator[str]:
     for child in inside:
         if not is_bytecode(top, f"{name}/{child}", own):
             yield f"{name}/{child}"
+
+
+def _not_pytests(top: str, name: str, rest: str) -> Iterator[str]:
+    """What lies at ``name`` in pytest's cache folder (at ``rest`` in it) that is not
+    pytest's or this plugin's own record (``run/imported.py: pytest_cache_own``)."""
+    from pytest_pyramid.run.imported import pytest_cache_own
+
+    try:
+        inside = sorted(_LISTDIR(os.path.join(top, name)))
+    except NotADirectoryError:
+        if not pytest_cache_own(rest):
+            yield name
+        return
+    except OSError:
+        return  # gone since
+    for child in inside:
+        yield from _not_pytests(top, f"{name}/{child}", f"{rest}/{child}".lstrip("/"))
 
 
 def _made_since(path: str, since_ns: int) -> bool:
@@ -235,7 +269,7 @@ def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, 
     the tests later do to a file cannot change it."""
     found: dict[str, str] = {}
     real_top = os.path.realpath(top)
-    for name in (entry for listed_name in names for entry in _entries(top, listed_name, own)):
+    for name in (entry for listed in names for entry in _entries(top, real_top, listed, own)):
         path = os.path.join(top, name)
         try:
             found_stat = _LSTAT(path)

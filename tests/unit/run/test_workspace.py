@@ -93,9 +93,14 @@ PRESENT = [
       "tests/unit/__pycache__/t.cpython-311-pytest-9.0.1.pyc"], ["tests/unit/__pycache__"], []),
     (["tests/t.py", "tests/__pycache__/t.cpython-311.pyc"],
      ["tests/__pycache__/t.cpython-311.pyc"], []),
-    # its cache_dir and its interpreter's environment, whole or file by file
-    (["tests/.cache/v/x", "tests/.cache/CACHEDIR.TAG"], ["tests/.cache", "tests/.cache/v/x"],
-     []),
+    # pytest's own records in its cache_dir, whole or file by file; not a value a test stored
+    (["tests/.cache/CACHEDIR.TAG", "tests/.cache/README.md", "tests/.cache/v/cache/lastfailed",
+      f"tests/.cache/d/pytest-pyramid/{'a' * 64}"], ["tests/.cache"], []),
+    (["tests/.cache/v/cache/nodeids", "tests/.cache/v/demo/skip"], ["tests/.cache"],
+     ["tests/.cache/v/demo/skip"]),
+    (["tests/.cache/v/cache/stepwise", "tests/.cache/v/x"],
+     ["tests/.cache/v/cache/stepwise", "tests/.cache/v/x"], ["tests/.cache/v/x"]),
+    # its interpreter's environment
     (["tests/venv/pyvenv.cfg", "tests/venv/bin/python"], ["tests/venv"], []),
     (["tests/.cache2/CACHEDIR.TAG"], ["tests/.cache2"], ["tests/.cache2"]),  # not its cache
 ]
@@ -112,8 +117,9 @@ def test_present_names_what_an_entry_is_not_what_it_is_called(
             path.mkdir()
         else:
             path.write_text("Signature: 8a477f597d28d172789f06886806bc55")
-    own = Own(TAGS, tuple(str(tmp_path / name) for name in ("tests/.cache", "tests/venv")),
-              time.time_ns() + 10**9)  # nothing above is a write in progress
+    own = Own(TAGS, (os.path.realpath(tmp_path / "tests/venv"),),
+              time.time_ns() + 10**9,  # nothing above is a write in progress
+              os.path.realpath(tmp_path / "tests/.cache"))
     found = present(str(tmp_path), listing, time.time_ns() + 10**9, own)
     top = os.path.realpath(tmp_path)
     assert found == {os.path.join(top, name): REASON for name in named}
@@ -153,12 +159,15 @@ def test_present_names_what_lay_there_before_the_cut(tmp_path: Path) -> None:
 
 
 def test_own_state_is_the_hosts(tmp_path: Path) -> None:
-    own = own_state([str(tmp_path / "cache")], "9.0.1")
+    own = own_state([str(tmp_path / ".pyramid")], "9.0.1", cache=str(tmp_path / "cache"))
     tag = sys.implementation.cache_tag
     assert own.tags == (tag, f"{tag}-pytest-9.0.1")
-    for folder in (sys.prefix, sys.base_prefix, str(tmp_path / "cache")):
+    for folder in (sys.prefix, sys.base_prefix, str(tmp_path / ".pyramid")):
         assert own.holds(os.path.join(os.path.realpath(folder), "x"))
     assert not own.holds(os.path.realpath(tmp_path / "cache2"))
+    cache = os.path.realpath(tmp_path / "cache")
+    assert (own.in_cache(cache), own.in_cache(os.path.join(cache, "v", "x"))) == ("", "v/x")
+    assert own.in_cache(cache + "2") is None
     assert own_state((), None).tags == (tag,)
 
 
