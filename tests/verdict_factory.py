@@ -97,6 +97,9 @@ def make_verdict(
             "duration_s": 1.0,
             "pytest_exit": 0,
             "interrupted": False,
+            # a top-level run (verdict/trust.py refuses a nested run's verdict)
+            "invocation": {"sources": [], "settings": [], "environment": {},
+                           "interpreter": {}, "exclusions": [], "started_by_run": False},
         },
         "completeness": (
             [{"kind": "narrowed", "message": "-k 'x' filtered the tests"}]

@@ -95,7 +95,8 @@ RULES: dict[str, Rule] = {
     "deployer_key": _host("who deploys: proven by the key against the tracked people"),
     "work_dir": _host("where this host keeps state (the replay record reads the tracked "
                       "folder too: deploy/replays.py)"),
-    "history": _host("where this host keeps the history"),
+    "history": _host("where this host keeps the history: read freely (history, stats); a "
+                      "command that judges takes only the target's own (judged_history)"),
     # what applies the weights and what the analysis reads judge the rollout, and a program
     # the deploy runs is code: the caller's arguments name none of them (hostile cases 220,
     # 227: `--router command --access-log <a log of 200s>` passed a version failing every
@@ -223,6 +224,26 @@ def loosened(tracked: DeployConfig, given: DeployConfig, overrides: Mapping[str,
 def host_only(overrides: Mapping[str, object]) -> dict[str, object]:
     """The command line's values that say where and how this host runs things (``free``)."""
     return {key: value for key, value in overrides.items() if _rule(key).stricter == "free"}
+
+
+def judged_history(source: str, pyramid: Mapping[str, Any], overrides: Mapping[str, object],
+                   *, env: str | None, given: DeployConfig) -> None:
+    """A command that judges (deploy, approve, the rollout's commands) reads the target's own
+    history: the rollbacks since a verdict and the deployments that advance the anchors
+    record are facts of the target, so ``--history`` may name only the file the table and the
+    other flags give (hostile cases 277, 278: a fresh file forgot a rollback; a forged copy
+    advanced the anchors record to an unreviewed commit's key). :class:`Loosened` otherwise."""
+    from pytest_pyramid.deploy.config import project_config
+
+    if overrides.get("history") is None:
+        return
+    others = {key: value for key, value in overrides.items() if key != "history"}
+    own = project_config(source, pyramid, others, env=env).history_path
+    if given.history_path != own:
+        raise Loosened(f"--history {given.history_path} is not this target's history ({own}): "
+                       "a deploy is judged by its target's own (the rollbacks since a verdict, "
+                       "the deployments that advance its anchors record); leave --history out "
+                       "(it may name any file for `pyramid history` and `pyramid stats`)")
 
 
 def tightened(source: str, pyramid: Mapping[str, Any], overrides: Mapping[str, object], *,

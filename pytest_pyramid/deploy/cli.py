@@ -112,8 +112,39 @@ def _common(parser: argparse.ArgumentParser, *keys: str) -> None:
         _key_flag(parser, key)
 
 
+#: the file-mode bits a deploy command never grants to its group or others, whatever the
+#: caller's umask (hostile case 276)
+HOST_UMASK = 0o022
+
+
+def host_umask(command: Callable[[argparse.Namespace], int]
+               ) -> Callable[[argparse.Namespace], int]:
+    """``command`` under the caller's umask with :data:`HOST_UMASK` added. The process's
+    attributes are the caller's to choose, and its supervisor, nginx and release checkouts
+    inherit them: under ``umask 000`` the state, the job and the release came out writable
+    by ``run_as``, the account the deploy keeps versions away from (hostile case 276)."""
+    import functools
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        os.umask(os.umask(0) | HOST_UMASK)
+        return command(args)
+
+    run.host_umask = True  # type: ignore[attr-defined]
+    return run
+
+
 def add_commands(subparsers: Subparsers) -> None:
-    """Register the deploy commands on the main ``pyramid`` parser's subparsers."""
+    """Register the deploy commands on the main ``pyramid`` parser's subparsers; each runs
+    under the host's umask (:func:`host_umask`)."""
+    before = set(subparsers.choices)
+    _add_commands(subparsers)
+    for name, parser in subparsers.choices.items():
+        if name not in before:
+            parser.set_defaults(func=host_umask(parser.get_default("func")))
+
+
+def _add_commands(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("deploy", help="gate a verdict and roll its commit out")
     _common(p, *(k for k, spec in KEYS.items() if spec.flag and k not in _COMMON))
     p.add_argument("--commit", default=None,
@@ -250,8 +281,8 @@ def _built(args: argparse.Namespace,
     ``edits_refused=False`` (the foreground supervisor): an uncommitted edit of the table is
     neither refused nor read; HEAD's table says where to look instead of the disk's.
     ``located``: the configuration file already found (else :func:`_located` finds it)."""
-    from pytest_pyramid.deploy.arguments import host_only, tightened
-    from pytest_pyramid.deploy.replays import started_table
+    from pytest_pyramid.deploy.arguments import host_only, judged_history, tightened
+    from pytest_pyramid.deploy.replays import NotShipped, other_table, started_table
 
     source, table = located or _located(args)
     overrides = _overrides(args)
@@ -259,11 +290,14 @@ def _built(args: argparse.Namespace,
         table = _head_table(source, table)
     on_disk = tightened(source, table, host_only(overrides), env=args.env)
     found = commit_of(on_disk)
-    if found is None:
-        return tightened(source, table, overrides, env=args.env), None
-    commit, what = found
-    return tightened(source, started_table(on_disk, commit, what, edits_refused=edits_refused),
-                     overrides, env=args.env), commit
+    commit, what = found if found is not None else (None, "")
+    if what.startswith("rollout #") and (other := other_table(on_disk, source)) is not None:
+        raise NotShipped(other)
+    judged = table if commit is None else started_table(on_disk, commit, what,
+                                                        edits_refused=edits_refused)
+    config = tightened(source, judged, overrides, env=args.env)
+    judged_history(source, judged, overrides, env=args.env, given=config)
+    return config, commit
 
 
 def _head_table(source: str, table: Mapping[str, Any]) -> Mapping[str, Any]:

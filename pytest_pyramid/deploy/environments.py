@@ -15,10 +15,10 @@ guessed would send a commit to production that was meant for staging.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from pytest_pyramid.deploy.config import DeployConfig
@@ -57,13 +57,45 @@ def unknown_to_host(config: DeployConfig, roots: Sequence[Path] | None = None) -
         return None
     known = set(hosts) | {str(name) for own in hosts.values()
                           for name in own.get("requires", ()) if name}
-    if config.environment in known:
-        return None
-    here = (f"environment {config.environment!r}" if config.environment
-            else "a deploy without environments")
-    return (f"the host pins the deploy targets {', '.join(sorted(known))} ({host_file}); "
-            f"{here} is none of them, so the host's requirements cannot be told: name it in "
-            f"the host file ([environments.{config.environment or '<name>'}])")
+    if config.environment not in known:
+        here = (f"environment {config.environment!r}" if config.environment
+                else "a deploy without environments")
+        return (f"the host pins the deploy targets {', '.join(sorted(known))} ({host_file}); "
+                f"{here} is none of them, so the host's requirements cannot be told: name it "
+                f"in the host file ([environments.{config.environment or '<name>'}])")
+    return _serves_another(config, hosts, host_file)
+
+
+def _serves_another(config: DeployConfig, hosts: Mapping[str, Mapping[str, Any]],
+                    host_file: str) -> str | None:
+    """Why this deploy serves what the host pins as another environment's (None: it does
+    not). A name is the checkout's word; the port and the work folder are what an environment
+    serves: a commit swapping staging's and production's ports would otherwise deploy to
+    production's port under staging's requirements (hostile case 281)."""
+    here = config.environment
+    served = {"port": config.port, "work_dir": _folder(config.work_dir, config)}
+    for name, own in sorted(hosts.items(), key=lambda item: item[0] != here):
+        for key, value in served.items():
+            if key not in own:
+                continue
+            pinned = own[key] if key == "port" else _folder(own[key], config)
+            if name == here and pinned != value:
+                return (f"the host pins environments.{name}.{key} = {own[key]!r} "
+                        f"({host_file}); this deploy to {name} has {key} {value}")
+            if name != here and pinned == value:
+                return (f"{key} {value} is environment {name!r}'s (the host pins "
+                        f"environments.{name}.{key}, {host_file}); this deploy names it "
+                        f"{here!r}, so {name}'s requirements would not hold")
+    return None
+
+
+def _folder(path: object, config: DeployConfig) -> Path:
+    """A work folder as the file system finds it (relative: to the project, as the deploy
+    table's own work_dir)."""
+    from pathlib import Path
+
+    folder = Path(str(path))
+    return (folder if folder.is_absolute() else config.root / folder).resolve()
 
 
 def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) -> str | None:

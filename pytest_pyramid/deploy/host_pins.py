@@ -56,7 +56,8 @@ RUN_AS = "run_as"
 _ACCOUNT_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 #: the host file's table of per-environment requirements, and its keys
 TABLE = "environments"
-HOST_ENVIRONMENT_KEYS = ("requires", "requires_within", "required_approvals", "approver_roles")
+HOST_ENVIRONMENT_KEYS = ("requires", "requires_within", "required_approvals", "approver_roles",
+                         "port", "work_dir")
 #: trusted public keys named by the deploying process, separated by the path separator
 PINNED_KEYS_ENV = "PYRAMID_TRUSTED_KEYS"
 
@@ -373,6 +374,11 @@ def _environments(folders: Sequence[Folder]) -> dict[str, dict[str, Any]]:
 
 def _merge_environment(into: dict[str, Any], own: Mapping[str, Any], key: str,
                        where: str) -> None:
+    for served in ("port", "work_dir"):  # what the environment serves: one answer
+        if served in own and into.setdefault(served, own[served]) != own[served]:
+            raise ConfigError(f"{key}.{served}", own[served], where,
+                              f"another host file pins {into[served]!r}: which one it serves "
+                              "cannot be told")
     if "requires" in own:
         into["requires"] = tuple(dict.fromkeys((*into.get("requires", ()), *own["requires"])))
     if "requires_within" in own:

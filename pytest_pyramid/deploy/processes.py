@@ -466,6 +466,29 @@ def exposed_work(work_dir: Path, account: Account) -> Path | None:
     return next((path for path in (work_dir, *entries) if writable_by(path, account)), None)
 
 
+def _replaceable_in(folder: Path, account: Account) -> bool:
+    """Whether ``account`` may rename an entry of ``folder`` away and put its own in its
+    place: it owns the folder (it may chmod it), or may write it, unless the folder is sticky
+    and another account's (then only an entry's owner may move that entry)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False  # not there (yet): the deploy creates it, with its own rights
+    if info.st_uid == account.uid:
+        return True
+    sticky = bool(info.st_mode & stat.S_ISVTX)
+    return writable_by(folder, account) and not sticky
+
+
+def replaceable_above(path: Path, account: Account) -> Path | None:
+    """The first folder on the path to ``path`` (as written and as its links resolve) in
+    which ``account`` may swap ``path``'s way for its own (OpenSSH's StrictModes); None when
+    every one holds."""
+    written = Path(os.path.abspath(path))
+    folders = dict.fromkeys((*reversed(written.parents), *reversed(written.resolve().parents)))
+    return next((folder for folder in folders if _replaceable_in(folder, account)), None)
+
+
 def _enterable(path: Path, account: Account) -> bool:
     try:
         info = path.stat()
@@ -479,14 +502,23 @@ def _enterable(path: Path, account: Account) -> bool:
 def separation_problem(work_dir: Path, account: Account, release: Path | None = None
                        ) -> str | None:
     """Why versions running as ``account`` would not be kept from the deploy's files: the
-    work folder (or an entry of it) writable by it, or ``release`` out of its reach."""
+    work folder (or an entry of it) writable by it, a folder above the work folder or
+    ``release`` in which it could swap them for its own, or ``release`` out of its reach (a
+    part not made yet is the deploy's to create)."""
     exposed = exposed_work(work_dir, account)
     if exposed is not None:
         return (f"{exposed} is writable by {account.name}, the account versions run as "
                 f"(run_as, {account.origin}): make it the deploy account's alone")
+    for kind, path in (("work folder", work_dir), ("release folder", release)):
+        above = None if path is None else replaceable_above(path, account)
+        if above is not None:
+            return (f"{above}, a folder on the path to the {kind} {path}, is writable by "
+                    f"{account.name}, the account versions run as (run_as, {account.origin}),"
+                    f" so it could put its own folder in its place: make it not writable by "
+                    f"{account.name}, or sticky and another account's")
     if release is not None:
         for folder in (*reversed(release.parents), release):
-            if not _enterable(folder, account):
+            if folder.exists() and not _enterable(folder, account):
                 return (f"{account.name} (run_as, {account.origin}) cannot enter {folder}, "
                         f"so it cannot run the release {release}")
     return None

@@ -37,12 +37,13 @@ class ReleaseError(PyramidError):
     """The commit cannot be checked out into a release folder."""
 
 
-def _git(repo: Path, *args: str, index: Path | None = None, work_tree: Path | None = None
-         ) -> subprocess.CompletedProcess[str]:
+def _git(repo: Path, *args: str, index: Path | None = None, work_tree: Path | None = None,
+         input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {} if index is None else {"GIT_INDEX_FILE": str(index)}
     command = [] if work_tree is None else ["--work-tree", str(work_tree)]
     try:
-        return run_git(repo, *command, *args, env=env, timeout=_GIT_TIMEOUT_S, host=True)
+        return run_git(repo, *command, *args, env=env, timeout=_GIT_TIMEOUT_S, host=True,
+                       input=input)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReleaseError(f"git {' '.join(args[:2])} failed: {exc}") from exc
 
@@ -80,7 +81,7 @@ def _matches(repo: Path, folder: Path, commit: str, tree: str) -> bool:
         _git(repo, "update-index", "-q", "--refresh", index=index, work_tree=folder)
         if _git(repo, "diff-files", "--quiet", index=index, work_tree=folder).returncode != 0:
             return False
-        return _nothing_else(repo, folder, index)
+        return _nothing_else(repo, folder, index) and _unlike_blobs(repo, folder, commit) is None
 
 
 def _nothing_else(repo: Path, folder: Path, index: Path) -> bool:
@@ -90,6 +91,35 @@ def _nothing_else(repo: Path, folder: Path, index: Path) -> bool:
     result = _git(repo, "ls-files", "--others", "--directory", "-z", index=index,
                   work_tree=folder)
     return result.returncode == 0 and set(result.stdout.split("\0")) <= {"", MARKER}
+
+
+def _unlike_blobs(repo: Path, folder: Path, commit: str) -> str | None:
+    """The first file of ``folder`` whose bytes are not ``commit``'s blob (None: all are).
+    git compares a checkout through the repository's own filters and conversions (its
+    ``.git/config``, ``.git/info/attributes``), which also wrote it: a smudge filter or an
+    eol rule there rewrote every release while git saw no change (hostile case 274). So the
+    bytes are hashed as they are (``hash-object --no-filters``) against the tree's ids."""
+    listed = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
+    if listed.returncode != 0:
+        return f"git ls-tree {commit[:12]}"
+    files: dict[str, str] = {}
+    for entry in listed.stdout.split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            files[path] = parts[2] if parts[0] != "120000" else "link"
+    links = {path for path, oid in files.items() if oid == "link"}
+    for path in links:  # a link's blob is its target: read it, never follow it
+        target = _git(repo, "cat-file", "-p", f"{commit}:{path}")
+        if not (folder / path).is_symlink() or os.readlink(folder / path) != target.stdout:
+            return path
+    plain = [path for path in files if path not in links]
+    hashed = _git(repo, "hash-object", "--no-filters", "--stdin-paths",
+                  input="".join(f"{folder / path}\n" for path in plain))
+    got = hashed.stdout.split()
+    if hashed.returncode != 0 or len(got) != len(plain):
+        return plain[len(got)] if len(got) < len(plain) else "hash-object"
+    return next((path for path, oid in zip(plain, got, strict=True) if files[path] != oid), None)
 
 
 def checkout(repo: Path, commit: str, folder: Path) -> bool:
@@ -112,6 +142,12 @@ def checkout(repo: Path, commit: str, folder: Path) -> bool:
                                        f"{result.stderr.strip()}")
         finally:
             index.unlink(missing_ok=True)
+        unlike = _unlike_blobs(top, staging, commit)
+        if unlike is not None:
+            raise ReleaseError(f"the checkout of {commit[:12]} is not the commit's bytes "
+                               f"({unlike}): a filter or conversion of the repository's own "
+                               "configuration (.git/config, .git/info/attributes) rewrote "
+                               "it; a release is the commit's blobs, byte for byte")
         (staging / MARKER).write_text(json.dumps({"commit": commit, "tree": tree}), "utf-8")
         if folder.exists():
             # No longer matches its commit: set aside (a running version may still use it),

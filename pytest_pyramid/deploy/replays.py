@@ -184,6 +184,25 @@ def acted_on(config: DeployConfig, *, verdict: bool) -> tuple[str, str] | None:
     return None if head is None else (head, "the checkout (HEAD)")
 
 
+def other_table(config: DeployConfig, source: str) -> str | None:
+    """Why ``source`` is not the configuration file the rollout in progress was started from
+    (None: it is, no rollout, or the state does not say). The rollout's table is its commit's
+    *and its file's*: a `--config` naming another tracked file (an example project's, with
+    `error_rate_limit = "100%"`) judged a resumed rollout by that table, which passed a
+    version failing every request (hostile case 271)."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.state import read_state
+
+    rollout = read_state(config.state_path).state.rollout
+    if rollout is None or not rollout.config or rollout.config.startswith("<") or \
+            Path(rollout.config).resolve() == Path(source).resolve():
+        return None
+    return (f"rollout #{rollout.id} was started from {rollout.config}, and {source} is another "
+            "table: a rollout is judged by the table it was started with (run the command with "
+            f"--config {rollout.config})")
+
+
 def _verdict_commit(config: DeployConfig) -> str | None:
     """The commit the deploy's verdict names, when this repository holds it (else approve
     refuses on its own, naming it)."""
@@ -287,8 +306,6 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
           *, redeploy: bool, out: Callable[[str], None]) -> list[str]:
     """The reasons to refuse this verdict as a replay or another project's (empty: none);
     the verdict is remembered as seen either way."""
-    import sqlite3
-
     from pytest_pyramid.deploy.approvals import verdict_digest
 
     digest = verdict_digest(verdict)
@@ -298,10 +315,8 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
         problems.append(problem)
     if note is not None:
         out(f"[gate] note: {note}")
-    try:
-        rows = history.deployments()
-    except (sqlite3.Error, OSError):
-        rows = []
+    rows, unread = _target_deployments(config, history)
+    problems.extend(unread)
     folders = _record_folders(config)
     seen = [item for folder in folders for item in seen_verdicts(folder)]
     replay = [p for p in (superseded(verdict, digest, seen),
@@ -314,6 +329,41 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
     for folder in folders:
         remember(folder, verdict, digest)
     return problems
+
+
+def _target_deployments(config: DeployConfig, history: History
+                        ) -> tuple[list[Deployment], list[str]]:
+    """The deployments of this target's histories, the command's and the one its configuration
+    names (hostile case 277: a fresh ``--work-dir`` kept its history there and forgot a
+    rollback; a folder on the command line may add to the record, never reset it), and why a
+    history that exists cannot be read: then whether the commit was rolled back since cannot
+    be told, which is never a pass."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import deployments_read_only
+
+    rows: list[Deployment] = []
+    unread: list[str] = []
+    for path in _target_histories(config):
+        try:
+            if path == config.history_path:
+                rows.extend(history.deployments())
+            elif path.exists():
+                rows.extend(deployments_read_only(path))
+        except (sqlite3.Error, OSError) as exc:
+            unread.append(f"the history {path} cannot be read ({exc}): whether this commit was "
+                          "rolled back since the verdict cannot be told")
+    return rows, unread
+
+
+def _target_histories(config: DeployConfig) -> list[Path]:
+    from pytest_pyramid.deploy.trust_record import configured_target
+
+    paths = [config.history_path]
+    target = configured_target(config)
+    if target is not None and target.history_path.resolve() != config.history_path.resolve():
+        paths.append(target.history_path)
+    return paths
 
 
 def _record_folders(config: DeployConfig) -> list[Path]:

@@ -359,7 +359,7 @@ class Deployer:
             pass_env=self.config.pass_env,
         )
         state.rollout = Rollout(deployment_id, commit, strategy, version,
-                                started_at=iso(now_utc()))
+                                started_at=iso(now_utc()), config=self.config.source)
         self.save(state)
         self.out(f"[start] {commit[:12]} on {version.addr} (pid {version.pid}), waiting for "
                  f"{self.config.health_path}")
@@ -573,7 +573,8 @@ class Deployer:
         return self.finish(state, rollout, reason)
 
     # -- verify tiers (deploy/verify.py) ------------------------------------------------------
-    def verify(self, phase: str, url: str, deployment_id: int) -> VerifyRun | None:
+    def verify(self, phase: str, url: str, deployment_id: int, commit: str
+               ) -> VerifyRun | None:
         """The verify tier of ``phase`` against ``url`` (None: none is configured for it)."""
         settings = self.config.verify
         if settings is None or phase not in settings.when:
@@ -583,7 +584,7 @@ class Deployer:
         self.out(f"[verify] {phase}: tier {settings.tier} against {url} (at most "
                  f"{format_duration(settings.timeout)})")
         run = run_tier(settings, phase=phase, url=url, root=self.config.root / settings.project,
-                       out_dir=folder(self.config.work_dir, deployment_id))
+                       out_dir=folder(self.config.work_dir, deployment_id), commit=commit)
         self.out(f"[verify] {run.summary()}")
         return run
 
@@ -592,7 +593,8 @@ class Deployer:
         """Pre-traffic: the tier against the new version's own address, before any weight.
         A failure stops it; the router's log says how many user requests reached it."""
         offset = log_size(self.router.log_path)
-        run = self.verify("pre-traffic", f"http://{version.addr}", deployment_id)
+        run = self.verify("pre-traffic", f"http://{version.addr}", deployment_id,
+                          version.commit)
         if run is None or run.passed:
             return None
         reached = self._requests_to(version.addr, offset)
@@ -620,7 +622,8 @@ class Deployer:
 
     def verify_promoted(self, state: DeployState, rollout: Rollout) -> None:
         """Post-promotion: the tier through the router at 100%, the stable still warm."""
-        run = self.verify("post-promotion", self.router.url, rollout.id)
+        run = self.verify("post-promotion", self.router.url, rollout.id,
+                          rollout.canary.commit)
         if run is not None and not run.passed:
             raise Ended(self.rollback(state, rollout, f"{run.summary()}; after promotion",
                                       time.monotonic()))
@@ -657,7 +660,7 @@ class Deployer:
         """Each-step: the tier through the router's pinned route, beside the analysis."""
         checker = step_verify.StepVerify(self.config, self.router, canary=rollout.canary.addr,
                              label=f"{stage.label} {stage.weight}%", deployment_id=rollout.id,
-                             step=stage.number)
+                             step=stage.number, commit=rollout.canary.commit)
         assert self.config.verify is not None
         self.out(f"[verify] each-step: tier {self.config.verify.tier} through the router, "
                  f"pinned to {rollout.canary.addr} ({checker.running.url}), beside the "
@@ -778,6 +781,7 @@ class Deployer:
         m = rollout_metrics.judge(
             m, self.metrics, rollout_metrics.Subject(rollout.canary.commit, rollout.canary.addr,
                                                   str(rollout.canary.release)),
+            read=rollout_metrics.reader(self.config.pass_env),
             baseline=comparison.subject(rollout, stable) if compared else None)
         if reading.blind is not None and m.result != "failed":
             m = analysis.blind(reading.blind, m)

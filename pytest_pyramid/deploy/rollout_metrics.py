@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.analysis import Measurement
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.gates.sources import Metric, Reading
+    from pytest_pyramid.gates.sources import Metric, Reading, Spawn
 
 
 def load(config: DeployConfig) -> tuple[Metric, ...]:
@@ -60,7 +60,7 @@ def judge(
     if not metrics:
         return measured
     if read is None:
-        read = _read
+        read = reader(())
     breaches: list[str] = []
     missing: list[str] = []
     records: dict[str, object] = {}
@@ -85,10 +85,36 @@ def judge(
     return replace(measured, metrics=records)
 
 
-def _read(metric: Metric, subject: Subject) -> Reading:
-    from pytest_pyramid.gates.sources import read
+def reader(pass_env: Sequence[str]) -> Callable[[Metric, Subject], Reading]:
+    """How a rollout reads a metric: a ``command`` is the commit's code, so it runs as the
+    versions run (hostile case 273): as the host's ``run_as`` with no supplementary group, and
+    with the versions' allow-listed environment (``pass_env``: the names the commit's tracked
+    table passes), never with the deploy's rights or environment."""
 
-    return read(metric, subject.version, instance=subject.instance, root=subject.root)
+    def read_as_versions(metric: Metric, subject: Subject) -> Reading:
+        from pytest_pyramid.deploy.processes import StartError
+        from pytest_pyramid.gates.sources import Reading, read
+
+        try:
+            spawn = _as_versions(subject, pass_env) if metric.source == "command" else None
+        except StartError as exc:
+            return Reading(None, f"{metric.source}: {exc}")
+        return read(metric, subject.version, instance=subject.instance, root=subject.root,
+                    spawn=spawn)
+
+    return read_as_versions
+
+
+def _as_versions(subject: Subject, pass_env: Sequence[str]) -> Spawn:
+    from pytest_pyramid.deploy.processes import version_env, versions_account
+    from pytest_pyramid.gates.sources import Spawn
+
+    account = versions_account()
+    env = version_env(account, pass_env, {"PYRAMID_RELEASE": subject.root,
+                                          "PYRAMID_COMMIT": subject.version})
+    if account is None:
+        return Spawn(env)
+    return Spawn(env, account.uid, account.gid)
 
 
 def _absolute(metric: Metric, reading: Reading) -> tuple[str, dict[str, object]]:

@@ -205,7 +205,7 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     from pytest_pyramid.verdict.trust import TrustError
 
     commit = resolve_commit(config, request.commit)
-    _separated(config, out)
+    _separated(config, commit, out)
     history = _history(config, out)
     strategy = config.strategy
 
@@ -308,16 +308,17 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
                                detach=request.detach)
 
 
-def _separated(config: DeployConfig, out: Callable[[str], None]) -> None:
+def _separated(config: DeployConfig, commit: str, out: Callable[[str], None]) -> None:
     """The host's ``run_as`` holds before anything is judged or started: a deploy that cannot
-    drop to the account, or whose work folder the account may write, is refused (exit 3)."""
+    drop to the account, or whose work folder (or a folder above it or above the commit's
+    release) the account may write, is refused (exit 3)."""
     from pytest_pyramid.deploy.host_pins import versions_account
     from pytest_pyramid.deploy.processes import separation_problem
 
     account = versions_account()  # ConfigError (exit 3): set, and this process is not root
     if account is None:
         return
-    problem = separation_problem(config.work_dir, account)
+    problem = separation_problem(config.work_dir, account, config.release_path(commit))
     if problem is not None:
         raise PyramidError(problem)
     out(f"[deploy] versions run as {account} (run_as, {account.origin})")

@@ -97,6 +97,9 @@ class Rollout:
     #: spent, over the whole rollout (a resumed supervisor goes on counting, never afresh)
     looks: int = 0
     alpha_spent: float = 0.0
+    #: the configuration file the rollout was started from ("": not known, a rebuilt state):
+    #: every command acting on it reads that file's table at its commit (hostile case 271)
+    config: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "commit": self.commit, "strategy": self.strategy,
@@ -105,7 +108,7 @@ class Rollout:
                 "exposed_at": self.exposed_at,
                 "progress": self.progress.as_dict() if self.progress else None,
                 "baseline": self.baseline.as_dict() if self.baseline else None,
-                "looks": self.looks, "alpha_spent": self.alpha_spent}
+                "looks": self.looks, "alpha_spent": self.alpha_spent, "config": self.config}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Rollout:
@@ -143,7 +146,7 @@ class Rollout:
             exposed_at=str(data.get("exposed_at") or ""),
             progress=Progress.from_dict(data.get("progress")),
             baseline=Version.from_dict(baseline) if baseline is not None else None,
-            looks=looks, alpha_spent=float(spent),
+            looks=looks, alpha_spent=float(spent), config=str(data.get("config") or ""),
         )
 
 

@@ -40,7 +40,7 @@ class StepVerify:
     """The verify run of one canary step: started when the step's weights are live."""
 
     def __init__(self, config: DeployConfig, router: Router, *, canary: str, label: str,
-                 deployment_id: int, step: int) -> None:
+                 deployment_id: int, step: int, commit: str | None = None) -> None:
         assert config.verify is not None
         assert router.pinned_url is not None
         self.canary = canary
@@ -50,7 +50,7 @@ class StepVerify:
         self.running = verify.Running.start(
             config.verify, phase=PHASE, url=router.pinned_url,
             root=config.root / config.verify.project, out_dir=self.out_dir,
-            name=f"{PHASE}-{step}", at=label)
+            name=f"{PHASE}-{step}", at=label, commit=commit)
         self.outcome: verify.VerifyRun | None = None
 
     def poll(self) -> verify.VerifyRun | None:

@@ -192,20 +192,28 @@ def record_folders(config: DeployConfig) -> list[Path]:
     it). Read by deploy/anchors.py and deploy/replays.py."""
     from pathlib import Path
 
+    folders = [config.work_dir]
+    target = configured_target(config)
+    if target is not None and Path(target.work_dir).resolve() != Path(config.work_dir).resolve():
+        folders.append(target.work_dir)
+    return folders
+
+
+def configured_target(config: DeployConfig) -> DeployConfig | None:
+    """The deployment target as its configuration names it, without the command line's
+    folders (None: the defaults, or no configuration readable): where its records are kept
+    whatever ``--work-dir`` or ``--history`` say."""
+    from pathlib import Path
+
     from pytest_pyramid.deploy.config import load_config
     from pytest_pyramid.errors import PyramidError
 
-    folders = [config.work_dir]
     if config.source.startswith("<"):  # the defaults: no configuration names a folder
-        return folders
+        return None
     try:
-        configured = load_config(Path(config.source), cwd=config.root,
-                                 env=config.environment or None).work_dir
+        return load_config(Path(config.source), cwd=config.root, env=config.environment or None)
     except (PyramidError, OSError):
-        return folders
-    if Path(configured).resolve() != Path(config.work_dir).resolve():
-        folders.append(configured)
-    return folders
+        return None
 
 
 def _digest(line: bytes) -> str:

@@ -95,9 +95,11 @@ def environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_tier(settings: VerifySettings, *, phase: str, url: str, root: Path,
-             out_dir: Path) -> VerifyRun:
-    """Run the tier against ``url`` and judge its verdict; recorded in ``out_dir``."""
-    running = Running.start(settings, phase=phase, url=url, root=root, out_dir=out_dir)
+             out_dir: Path, commit: str | None = None) -> VerifyRun:
+    """Run the tier against ``url`` and judge its verdict; recorded in ``out_dir``.
+    ``commit``: the deployed one, whose tests must be those that ran."""
+    running = Running.start(settings, phase=phase, url=url, root=root, out_dir=out_dir,
+                            commit=commit)
     running.wait()
     run = running.result()
     record(out_dir, run)
@@ -121,10 +123,13 @@ class Running:
     ended: bool = False
     #: the folder the run ran in: its verdict must name that project (verdict/trust.py)
     root: Path | None = None
+    #: the deployed commit: its tests must be the ones that ran (hostile case 275)
+    commit: str | None = None
 
     @classmethod
     def start(cls, settings: VerifySettings, *, phase: str, url: str, root: Path,
-              out_dir: Path, name: str = "", at: str = "") -> Running:
+              out_dir: Path, name: str = "", at: str = "", commit: str | None = None
+              ) -> Running:
         """The run started in its own session; its files are ``out_dir/<name or phase>.*``."""
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = name or phase
@@ -138,7 +143,8 @@ class Running:
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                 env=verify_owner.marked(environment(os.environ), out_dir),
                 preexec_fn=verify_owner.die_with_starter())
-        return cls(settings, phase, url, verdict, log, process, time.monotonic(), at, root=root)
+        return cls(settings, phase, url, verdict, log, process, time.monotonic(), at, root=root,
+                   commit=commit)
 
     def done(self) -> bool:
         """Ended (exited, or killed at its time-out: then ``code`` stays None)."""
@@ -163,7 +169,7 @@ class Running:
         """What its verdict says (call once ``done``)."""
         seconds = time.monotonic() - self.started
         outcome, reasons = judge(self.verdict, self.log, self.code, self.url,
-                                 self.settings.timeout, self.root)
+                                 self.settings.timeout, self.root, self.commit)
         return VerifyRun(self.phase, self.settings.tier, self.url, outcome, tuple(reasons),
                          str(self.verdict), str(self.log), self.code, round(seconds, 3),
                          self.at)
@@ -181,9 +187,11 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def judge(verdict: Path, log: Path, code: int | None, url: str,
-          timeout: float, root: Path | None = None) -> tuple[str, list[str]]:
+          timeout: float, root: Path | None = None, commit: str | None = None
+          ) -> tuple[str, list[str]]:
     """The run's outcome from its own verdict; a time-out or no verdict is never a pass, nor
-    a verdict of another project than the one run in ``root``."""
+    a verdict of another project than the one run in ``root``, or of another commit than the
+    deployed ``commit``."""
     if code is None:
         return "failed", [f"timed out after {format_duration(timeout)}: killed with its "
                           "process group"]
@@ -196,7 +204,7 @@ def judge(verdict: Path, log: Path, code: int | None, url: str,
     except VerdictError as exc:
         return "unverified", [f"pytest exited {code} without a usable verdict ({exc}): "
                               f"{_last_line(log)}"]
-    found = target_result(document, None if root is None else project_of(root))
+    found = target_result(document, None if root is None else project_of(root), commit)
     if found.target != url and found.outcome != "unverified":
         return "unverified", [f"the verdict names target {found.target}, not {url}"]
     if found.outcome == "unverified" and code not in (0, 1):  # a usage error, a crash

@@ -12,11 +12,12 @@ The verdict stage compares the union with the tree its digest names
 from __future__ import annotations
 
 import os
-import time
+import tempfile
 from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.durations import now
 from pytest_pyramid.run import early
 from pytest_pyramid.run._git import git_env
 from pytest_pyramid.run.facts import register_facts
@@ -36,8 +37,30 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.run.workspace import Own
 
-#: the wall clock, bound at import: a test that patches ``time`` cannot move the cut
-_WALL_NS = time.time_ns
+#: what the cut is read with, bound at import (a test module imported before the cut cannot
+#: patch them): the cut is the kernel's own time, the clock of the files' times it is compared
+#: with. A wall clock read in Python is the tests' to move: time-machine swaps the C function
+#: behind ``time.time_ns`` and freezegun rebinds module attributes, both started by a test
+#: module's import, before the cut (hostile case 290 moved it to the year 2000, and an ignored
+#: marker the tests looked at counted as the run's own output)
+_OPEN, _FSTAT, _CLOSE, _UNLINK = os.open, os.fstat, os.close, os.unlink
+_TMP = tempfile.gettempdir()
+
+
+def kernel_now_ns(folder: str | None) -> int:
+    """The kernel's time now: the change time of a file made for the purpose (in the run's
+    spool folder, else the temporary folder). Falls back to the judgement's own clock
+    (``durations.now``: the wall clock read at import, advanced by the monotonic clock)."""
+    path = os.path.join(folder or _TMP, f".cut-{os.getpid()}-{id(folder)}")
+    try:
+        fd = _OPEN(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return int(now() * 1_000_000_000)
+    try:
+        return _FSTAT(fd).st_ctime_ns
+    finally:
+        _CLOSE(fd)
+        _UNLINK(path)
 #: the recorder installed at start-up (``pytest_load_initial_conftests``)
 RECORDER_KEY: pytest.StashKey[ImportRecorder] = pytest.StashKey()
 #: what every process of the run read, folded on the controller at session end
@@ -140,7 +163,7 @@ class ClosedWorld:
 
         folders = _test_folders(session, top)
         own = _own(session.config, self.recorder.started_ns)
-        cut_ns = _WALL_NS()
+        cut_ns = kernel_now_ns(self.recorder.spool)
         with unrecorded():
             code, out = listed(top, folders, git_env())
             if code != 0:

@@ -17,8 +17,10 @@ between is invisible to both digests), so the bytes are hashed when they are rea
   ``run/rewrite_cache.py``).
 - Bytecode without its source, or an unchecked hash-based ``.pyc`` (PEP 552: Python runs it
   whatever the source says): cannot be tied to a tracked file, so it is *unverifiable*.
-- Anything else under the repository (pytest's assertion rewriter, which reads test modules
-  and conftests itself; extension modules): the file is hashed when the spec is found.
+- Test modules and conftests, which pytest's assertion rewriter reads itself: its cache check
+  and rewrite are guarded (``run/rewrite_cache.py``) to read the source once, hashed here
+  (:func:`source_read`), and check or compile those bytes; anything else under the
+  repository (extension modules, other loaders) is hashed when the spec is found.
 - Files a test was collected from (doctest text files, non-Python collectors): hashed right
   after their collector ran (the run's pytest glue, ``run/closed_world.py``).
 - Files the run's code *reads* (``open`` for reading: a data file, local settings in JSON) or
@@ -62,7 +64,7 @@ from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from types import CodeType, ModuleType
 
@@ -585,7 +587,7 @@ class ImportRecorder:
             spec.loader = _RecordingLoader(spec.name, origin, self, real)
         elif isinstance(loader, SourcelessFileLoader):
             self.seen.unverifiable[real] = "bytecode without its source"
-        else:  # pytest's assertion rewriter, extension modules, other loaders
+        elif not _rewriter_records(loader):  # extension modules, other loaders
             self.hash_file(real)
 
     # -- recording ------------------------------------------------------------------------------
@@ -969,6 +971,38 @@ def unrecorded() -> Iterator[None]:
     finally:
         for recorder, was in zip(recorders, before, strict=True):
             recorder._local.quiet = was
+
+
+def source_read(path: str) -> bytes:
+    """The bytes of a module pytest's assertion rewriter checks its cache against or compiles
+    (``run/rewrite_cache.py``'s guards): read once, and recorded by every recorder whose
+    project holds the file, as :class:`_RecordingLoader` records a plain module's read."""
+    # the import's own read: recorded below, not by the audit hook
+    with unrecorded(), open(path, "rb") as handle:
+        data = handle.read()
+    for recorder in tuple(_RECORDING):
+        real = recorder.scope.real(path)
+        if real is not None:
+            recorder.record(real, data)
+    return data
+
+
+#: checks that a loader's source is read once and recorded by a guard of its own (pytest's
+#: rewriter: ``run/rewrite_cache.py`` registers its check when it installs the guards)
+_SELF_RECORDING: list[Callable[[object], bool]] = []
+
+
+def reads_itself(check: Callable[[object], bool]) -> None:
+    """Register ``check``: a loader it answers True for is not hashed when its spec is found;
+    its guard records the bytes it reads (:func:`source_read`)."""
+    if check not in _SELF_RECORDING:
+        _SELF_RECORDING.append(check)
+
+
+def _rewriter_records(loader: object) -> bool:
+    """Whether a guard records the source ``loader`` reads (test modules and conftests: read
+    once, by the rewriter's guard); only asked for a loader that is no plain one."""
+    return any(check(loader) for check in _SELF_RECORDING)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:

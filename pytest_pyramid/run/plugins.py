@@ -126,7 +126,7 @@ def _code_of(plugin: object, impls: Mapping[int, list[Any]]) -> set[tuple[str, s
     if isinstance(plugin, types.ModuleType):
         found = {(plugin.__name__, getattr(plugin, "__file__", None) or "")}
     else:
-        owner = type(plugin).__module__
+        owner = _owner(plugin)
         found = {(owner, getattr(sys.modules.get(owner), "__file__", None) or "")}
     for function in impls.get(id(plugin), ()):
         code = getattr(function, "__code__", None)
@@ -155,8 +155,7 @@ def _distributions(manager: Any) -> dict[str, str]:
 
     found: dict[str, str] = {}
     for plugin, dist in manager.list_plugin_distinfo():
-        module = plugin.__name__ if isinstance(plugin, types.ModuleType) else (
-            type(plugin).__module__)
+        module = plugin.__name__ if isinstance(plugin, types.ModuleType) else _owner(plugin)
         inner = getattr(dist, "_dist", dist)
         # the folder name's normalized form: Distribution.name parses the whole METADATA
         name = getattr(inner, "_normalized_name", None) or getattr(dist, "project_name", "")
@@ -267,7 +266,16 @@ def _object_name(plugin: object) -> str:
 
     if isinstance(plugin, types.ModuleType):
         return plugin.__name__
-    return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+    cls = plugin if isinstance(plugin, type) else type(plugin)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _owner(plugin: object) -> str:
+    """The module of a plugin that is an object: its class's. A plugin registered as a class
+    itself (pytest 8.4's ``legacypath-tmpdir`` is ``LegacyTmpdirPlugin``, hooks as static
+    methods) is its own class: ``type()`` of it is ``type``, from ``builtins``, a module no
+    file holds, which made every pytest 8.4 run ``incomplete``."""
+    return (plugin if isinstance(plugin, type) else type(plugin)).__module__
 
 
 def _declared_by(conftest: object) -> list[str]:

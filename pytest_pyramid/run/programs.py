@@ -315,7 +315,7 @@ def identify(word: str, env: Environment, cwd: str) -> tuple[str | None, str, li
         return (PYTHON, name, []) if name.startswith("python") else (None, name, [])
     known = _known()
     found = known.by_id.get((info.st_dev, info.st_ino))
-    if found is None and name in SHELLS:
+    if found is None and name in SHELLS and host_program(path):
         return SHELL, name, []
     if found is None and info.st_size in known.by_size:
         found = _by_digest(path, info, known.by_size[info.st_size])
@@ -327,10 +327,44 @@ def identify(word: str, env: Environment, cwd: str) -> tuple[str | None, str, li
             return "wrapper", name, []
         if name in NOT_RUNNING:
             return "not running", name, []
-    if name.startswith("python"):
+    if name.startswith("python") and host_program(path):
         return PYTHON, name, []
     line = _interpreter(path)
     return ("script", name, [*line, path]) if line else (None, name, [])
+
+
+#: the host's installed software (the FHS's read-only hierarchies the package manager and the
+#: host's administrator own): a program there that is not known by what it is runs as the
+#: host's (its own reads are not followed; ``run/unfollowed.py`` names an inline program)
+HOST_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_HOST: list[tuple[str, ...]] = []
+
+
+def host_program(path: str) -> bool:
+    """Whether a started file is the host's installed software (hostile case 258): it lies,
+    symlinks followed, under :data:`HOST_ROOTS`, a ``CS_PATH`` folder, or this run's
+    interpreter's own installation and environment (``sys.prefix`` and ``sys.base_prefix``:
+    the environment is judged as the environment). Anything else that is not known by what
+    it is (a shell, Python, git: by its file or its bytes) is a program nobody follows: a
+    copy of the interpreter one byte longer runs anything, and its size matches nothing."""
+    real = os.path.realpath(path)
+    return any(real.startswith(root) for root in _host_roots())
+
+
+def _host_roots() -> tuple[str, ...]:
+    if not _HOST:
+        try:
+            cs_path = os.confstr("CS_PATH") or ""
+        except (ValueError, OSError):
+            cs_path = ""
+        folders = [*HOST_ROOTS, *cs_path.split(os.pathsep), sys.prefix, sys.base_prefix,
+                   sys.exec_prefix, sys.base_exec_prefix,
+                   os.path.dirname(sys.executable)]
+        _HOST.append(tuple(dict.fromkeys(
+            os.path.realpath(folder).rstrip(os.sep) + os.sep
+            for folder in folders if folder and os.path.isabs(folder)
+            and os.path.realpath(folder) != os.sep)))
+    return _HOST[0]
 
 
 def _named(found: tuple[str, str], name: str, ident: tuple[int, int], known: _Known) -> str:

@@ -67,6 +67,74 @@ STDIN = "<stdin>"
 #: the entry word of a Python interpreter started without the run's variable (hostile case
 #: 175): it runs the ``.pth`` line but finds no run to follow
 UNRECORDED = "<unrecorded>"
+#: the entry word of a shell command string whose words are computed at run time (hostile case
+#: 266 f: ``d=golden; cat "$d/x"``): the files it names are not known
+COMPUTED = "<computed>"
+#: the entry word of another interpreter given its program on its command line (hostile case
+#: 266 e: ``awk 'BEGIN { getline l < ("golden/" "x") }'``)
+INLINE = "<inline>"
+#: the words that make an entry name no file of the tree (:func:`is_stream`)
+_NO_FILE = (STDIN, UNRECORDED, COMPUTED, INLINE)
+
+
+class Inline(NamedTuple):
+    """How a host interpreter is given a program on its command line (:data:`INLINE_PROGRAMS`):
+    its options whose value is program text, the options that take a value (the rest of the
+    word or the next word; ``attached``: the rest of the word only), and whether its first
+    operand is its program (awk, sed) unless an option gave one (``given``)."""
+
+    text: frozenset[str]
+    valued: frozenset[str] = frozenset()
+    attached: frozenset[str] = frozenset()
+    operand: bool = False
+    given: frozenset[str] = frozenset()
+    #: given no program at all it reads one from its standard input (perl, ruby, node)
+    reads_stdin: bool = False
+    #: options after which it runs no program
+    no_program: frozenset[str] = frozenset()
+
+
+def _f(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_AWK = Inline(text=_f("-e --source"), operand=True,
+              valued=_f("-f --file -v --assign -F --field-separator -E --exec -i --include "
+                        "-l --load -W"),
+              given=_f("-e --source -f --file -E --exec"), no_program=_f("--version --help"))
+_ASKING = _f("--version -v --help -h -V")
+#: the host's interpreters that run a program given on their command line, by the name of
+#: their file (symlinks followed) or the word that started them, with their option grammar
+#: (hostile case 266). Why a table of interpreters and not of "programs that read only their
+#: arguments": the second would name every host tool a suite starts (nginx, postgres, make,
+#: curl) although their arguments name what they read; the class attacked is a program text
+#: that puts a file name together at run time, and a program text is known by the
+#: interpreter's grammar. Their inline programs are named whatever they hold (an allow-list
+#: by the project's vouch: ``allow_options = ["process awk <inline>"]``); the read rule
+#: still names a file such a program names literally. A program file (``awk -f x``,
+#: ``perl x.pl``) is read as an argument, its own reads unseen (docs/verdict.md).
+INLINE_PROGRAMS: Mapping[str, tuple[str, Inline]] = {
+    **{name: ("awk", _AWK) for name in ("awk", "gawk", "mawk", "nawk", "original-awk")},
+    # sed: its `e` command and `s///e` run a shell command, `r`/`w` open files
+    "sed": ("sed", Inline(text=_f("-e --expression"), operand=True,
+                          valued=_f("-f --file -l --line-length"),
+                          given=_f("-e --expression -f --file"),
+                          no_program=_f("--version --help"))),
+    "perl": ("perl", Inline(text=_f("-e -E"), valued=_f("-I"), reads_stdin=True,
+                            attached=_f("-M -m -x -i -l -0 -C -d -D -F"),
+                            no_program=_ASKING)),
+    "ruby": ("ruby", Inline(text=_f("-e"), valued=_f("-I -r -C -E --encoding"),
+                            attached=_f("-x -0 -i -F -K -T -W"), reads_stdin=True,
+                            no_program=_ASKING)),
+    **{name: ("node", Inline(text=_f("-e --eval -p --print"),
+                             valued=_f("-r --require --import --loader"), reads_stdin=True,
+                             no_program=_ASKING)) for name in ("node", "nodejs")},
+    "php": ("php", Inline(text=_f("-r -R -B -E"), valued=_f("-c -d -z -f"), reads_stdin=True,
+                          no_program=_ASKING)),
+    **{name: ("lua", Inline(text=_f("-e"), valued=_f("-l"), reads_stdin=True,
+                            no_program=_ASKING)) for name in ("lua", "luajit")},
+    "Rscript": ("Rscript", Inline(text=_f("-e"))),
+}
 
 
 def program_kind(real: str, *, by_shell: bool) -> str | None:
@@ -105,9 +173,74 @@ def stdin_key(shell: str) -> str:
 
 
 def is_stream(key: str) -> bool:
-    """Whether an unverifiable entry names no file: a shell's standard input, or a Python
-    interpreter started without the run's recorder (:func:`unrecorded_python`)."""
-    return key.endswith((f" {STDIN}", f" {UNRECORDED}")) and "/" not in key
+    """Whether an unverifiable entry names no file of the tree: a shell's standard input or
+    computed command string, another interpreter's inline program, a Python interpreter
+    started without the run's recorder (:func:`unrecorded_python`), or a program outside
+    the host's installed software (:func:`unknown_key`: kept by its absolute path)."""
+    head, _, word = key.rpartition(" ")
+    return word in _NO_FILE and bool(head) and (
+        "/" not in head or (word == UNRECORDED and head.startswith("/")))
+
+
+def unknown_key(path: str) -> str:
+    """The unverifiable entry of a started program that is not known by what it is and not
+    the host's installed software (hostile case 258: ``run/programs.py: host_program``)."""
+    return f"{os.path.realpath(path)} {UNRECORDED}"
+
+
+def inline_key(start: programs.Start, path: str | None) -> str | None:
+    """``<interpreter> <inline>`` when ``start`` runs a host interpreter given its program
+    on its command line (``<interpreter> <stdin>`` when it reads it from its standard
+    input), known by its file's name or the word that started it (:data:`INLINE_PROGRAMS`);
+    None otherwise."""
+    names = (start.name, os.path.basename(os.path.realpath(path)) if path else start.name)
+    found = next((INLINE_PROGRAMS[name] for name in names if name in INLINE_PROGRAMS), None)
+    if found is None:
+        return None
+    family, grammar = found
+    given = _inline_given(start.words[1:], grammar)
+    if given is None:
+        return None
+    return f"{family} {INLINE if given else STDIN}"
+
+
+def _inline_given(args: Sequence[str], grammar: Inline) -> bool | None:
+    """True when ``args`` give an interpreter program text, False when it reads its program
+    from its standard input, None when it runs a program file or nothing."""
+    at, given = 0, False
+    while at < len(args):
+        word = args[at]
+        if word == "--":
+            at += 1
+            break
+        if word in grammar.no_program:
+            return None
+        if not word.startswith("-") or word == "-":
+            break
+        name, eq, _ = word.partition("=")
+        if word.startswith("--"):
+            if name in grammar.text:
+                return True
+            given = given or name in grammar.given
+            at += 1 + (name in grammar.valued and not eq)
+            continue
+        took = 0
+        for index, char in enumerate(word[1:], 1):
+            option = "-" + char
+            if option in grammar.text:
+                return True
+            given = given or option in grammar.given
+            if option in grammar.valued:
+                took = 0 if word[index + 1:] else 1
+                break
+            if option in grammar.attached:
+                break
+        at += 1 + took
+    if given:
+        return None  # a program file (awk -f): an argument, read by the read rule
+    if at < len(args):
+        return True if grammar.operand else None
+    return False if grammar.reads_stdin else None
 
 
 def shares_tree(root: str, other: str) -> bool:
@@ -240,12 +373,25 @@ def _program(start: programs.Start | None, walk: _Walk, *, command: bool = False
         return []
     if start.kind == PYTHON:
         walk.pythons.append(start)
+    if start.kind is None:
+        return _other_program(start, walk)
     if start.kind != SHELL:
         return []
     found = _shell_arguments(start.words, 1, walk.inner(start.env), command=command,
                              shell=start.name)[0]
     # behind xargs its script, or its command string's words (-I {}), come from the input
     return [*found, stdin_key(start.name)] if start.from_input else found
+
+
+def _other_program(start: programs.Start, walk: _Walk) -> list[str]:
+    """A started program that is neither a shell, Python nor git: named when it is not the
+    host's installed software (hostile case 258: a copy one byte longer) or when it is a
+    host interpreter given its program inline (case 266); else followed by its words."""
+    path = programs.which(start.words[0], start.env, walk.cwd) if start.words else None
+    if path is not None and not programs.host_program(path):
+        return [unknown_key(path)]
+    key = inline_key(start, path)
+    return [key] if key is not None else []
 
 
 def _shell_arguments(words: Sequence[str], at: int, walk: _Walk, *, command: bool = False,
@@ -317,6 +463,9 @@ def _command_scripts(text: str, walk: _Walk) -> list[str]:
     ``NAME=VALUE`` change the environment the commands after them get."""
     if walk.depth > programs.MAX_DEPTH:  # deeper than read: code no reading names
         return [stdin_key("sh")]
+    # a word computed at run time names files no literal word shows (hostile case 266 f):
+    # the string's literal commands are still read
+    computed = [f"sh {COMPUTED}"] if computed_words(text) else []
     text = text.replace("\n", " ;\n")  # each line of a script starts a command
     lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
@@ -364,7 +513,51 @@ def _command_scripts(text: str, walk: _Walk) -> list[str]:
                              and word in programs.WRAPPERS else word)
         start = False
         at += 1
-    return found
+    return [*computed, *found]
+
+
+#: what follows a ``$`` that expands to nothing computed: the end, a blank, a closing quote
+_LITERAL_AFTER_DOLLAR = frozenset(" \t\n\"")
+
+
+def computed_words(text: str) -> bool:
+    """Whether a shell command string has a word the shell computes when it runs: a
+    parameter expansion (``$x``, ``${x}``, ``$1``), a command substitution (``$(...)``,
+    backquotes), arithmetic (``$((...))``), ANSI-C or locale quoting (``$'\\x67'``), or
+    bash's brace expansion (``{a,b}``, ``{1..3}``). Inside single quotes every character is
+    literal; a backslash makes the next one literal."""
+    quoted = escaped = False
+    for at, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif quoted:
+            quoted = char != "'"
+        elif char == "\\":
+            escaped = True
+        elif char == "'":
+            quoted = True
+        elif _expands(text, at):
+            return True
+    return False
+
+
+def _expands(text: str, at: int) -> bool:
+    """Whether the unquoted character at ``at`` starts an expansion."""
+    char = text[at]
+    if char == "`":
+        return True
+    if char == "$":
+        return at + 1 < len(text) and text[at + 1] not in _LITERAL_AFTER_DOLLAR
+    return char == "{" and _brace_expansion(text, at)
+
+
+def _brace_expansion(text: str, at: int) -> bool:
+    """Whether the ``{`` at ``at`` opens a brace expansion: a comma or ``..`` before its
+    ``}``, no blank between (a group ``{ cmd; }`` has blanks)."""
+    end = text.find("}", at)
+    inner = text[at + 1:end] if end > at else ""
+    return bool(inner) and not any(c.isspace() for c in inner) and (
+        "," in inner or ".." in inner)
 
 
 def _computed_or_read(text: str, walk: _Walk) -> list[str]:
@@ -421,12 +614,12 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
     scripts = set(reading.scripts)
     for key in sorted(filter(is_stream, scripts)):
         scripts.discard(key)
-        if not streams:
+        program = key.rpartition(" ")[0]
+        if program.startswith("/") and resolve(program) is not None:
+            scripts.add(program)  # the repository's own program: named by its path below
             continue
-        unverifiable.setdefault(key, (
-            f"{REASON} ({key.split()[0]} reading its commands from its standard input): no "
-            "file names them, so the code they run is not known; the tracked allow_options "
-            f"= [\"process {key}\"] vouches for it"))
+        if streams:
+            unverifiable.setdefault(key, stream_reason(key))
     for word in dict.fromkeys([*words, *named, *scripts]):
         real = resolve(word)
         if real is None or real in unverifiable:
@@ -436,6 +629,25 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
             unverifiable[real] = (f"{REASON} ({kind}): the processes it starts are not "
                                   "followed, so the code they run is not known; the tracked "
                                   "allow_options = [\"process PATH\"] vouches for it")
+
+
+def stream_reason(key: str) -> str:
+    """Why an entry that names no file of the tree (:func:`is_stream`) is unverifiable."""
+    program, _, word = key.rpartition(" ")
+    why = {
+        STDIN: f"{program} reading its commands from its standard input): no file names "
+               "them",
+        COMPUTED: "a shell command string with words computed when it runs: a parameter "
+                  "expansion, a command substitution or arithmetic): the files they name "
+                  "are not known",
+        INLINE: f"{program} given its program on its command line): the files that "
+                "program opens are not followed",
+        UNRECORDED: "a program outside the host's installed software that is not known by "
+                    "what it is, a shell, Python or git by its file or its bytes): what it "
+                    "runs and opens is not followed",
+    }[word]
+    return (f"{REASON} ({why}, so the code they run is not known; the tracked allow_options "
+            f"= [\"process {key}\"] vouches for it")
 
 
 def allowed(allow: Iterable[str]) -> frozenset[str]:
@@ -449,4 +661,4 @@ def vouched(unverifiable: Mapping[str, str], relative: Callable[[str], str],
             paths: frozenset[str]) -> dict[str, str]:
     """``unverifiable`` without the programs the project vouched for."""
     return {real: why for real, why in unverifiable.items()
-            if not (why.startswith(REASON) and placed(real, relative) in paths)}
+            if not (why.startswith(REASON) and placed(real, relative).strip("/") in paths)}

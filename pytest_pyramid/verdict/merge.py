@@ -624,7 +624,13 @@ def merged_invocation_record(
         for entry in listed if isinstance(listed, list) else []:
             if entry not in exclusions:
                 exclusions.append(entry)
-    return {**own, "exclusions": exclusions, "shards": shards}
+    # a shard a live recording run started makes the whole merged verdict that run's
+    # evidence (verdict/trust.py: nested_problem); a shard without a record makes the
+    # merged verdict incomplete already (its environment is not judged)
+    nested = own.get("started_by_run") is True or any(
+        isinstance(record, Mapping) and record.get("started_by_run") is True
+        for record in shards.values())
+    return {**own, "exclusions": exclusions, "shards": shards, "started_by_run": nested}
 
 
 def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,

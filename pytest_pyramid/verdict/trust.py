@@ -48,6 +48,10 @@ _GLOB = frozenset("*?[")
 #: the start of the problem a dirty verdict gets (the command adds the changed files)
 DIRTY = "the verdict was produced from a working tree with changes not in its commit"
 
+#: a nested run's verdict is its parent run's evidence, never a release's
+NESTED = ("the verdict's run was started by another pytest run (its parent judges it); a "
+          "release needs a top-level run")
+
 
 class TrustError(PyramidError):
     """Input the trust check cannot work with (an unknown revision, an unreadable key)."""
@@ -230,6 +234,23 @@ def resolve_target(cwd: Path, revision: str | None, verdict: Mapping[str, Any]) 
                   in_git=True, project=project)
 
 
+def nested_problem(verdict: Mapping[str, Any]) -> str | None:
+    """A verdict vouches for a release only when its run was top-level: a run another pytest
+    run started (``run.invocation.started_by_run``, from the host: ``run/lineage.py``) had
+    pytest's and xdist's own variables excused because its parent judges them, so its
+    verdict is that parent's evidence. A record without the fact (the schema requires it) is
+    not known to be top-level: refused too (missing data is never a pass)."""
+    run = verdict.get("run")
+    invocation = run.get("invocation") if isinstance(run, Mapping) else None
+    started = invocation.get("started_by_run") if isinstance(invocation, Mapping) else None
+    if started is False:
+        return None
+    if started is True:
+        return NESTED
+    return ("the verdict does not record whether another pytest run started its run "
+            "(run.invocation.started_by_run), so it is not known to be a top-level run")
+
+
 def signature_problem(
     verdict: Mapping[str, Any], envelope: object | None, policy: TrustPolicy
 ) -> str | None:
@@ -264,15 +285,9 @@ def trust_problems(
     problems: list[str] = []
     if target.problem:
         problems.append(target.problem)
-    contradicts = contradiction(verdict)
-    if contradicts:
-        problems.append(contradicts)
-    signature = signature_problem(verdict, envelope, policy)
-    if signature:
-        problems.append(signature)
-    other_project = project_problem(verdict, target)
-    if other_project:
-        problems.append(other_project)
+    problems += [problem for problem in (
+        contradiction(verdict), signature_problem(verdict, envelope, policy),
+        project_problem(verdict, target), nested_problem(verdict)) if problem]
 
     recorded = verdict.get("commit")
     if target.commit is not None:
@@ -425,16 +440,28 @@ def judge(
                  Approvals(required, tuple(roles), sentence))
 
 
-def target_result(document: Mapping[str, Any], project: str | None = None) -> TargetOutcome:
+def target_result(document: Mapping[str, Any], project: str | None = None,
+                  commit: str | None = None) -> TargetOutcome:
     """A target run's own result (verified, failed or unverified), for the deploy's verify
     tiers: deploy reads what a verdict says through this module, never the decision module
     (tests/unit/test_architecture.py: no return to a folder already left). ``project``: the one
-    the run must have tested (``project_of`` the folder it ran in); another is unverified."""
+    the run must have tested (``project_of`` the folder it ran in); another is unverified.
+    ``commit``: the deployed commit, whose tests must be the ones that ran (hostile case 275:
+    a checkout at an older commit verified the new one with the older, weaker tests)."""
     found = target_outcome(document)
-    other = project_problem(document, Target(None, project=project))
-    if other is None:
+    others = [p for p in (project_problem(document, Target(None, project=project)),
+                          _other_commit(document, commit)) if p is not None]
+    if not others:
         return found
-    return TargetOutcome("unverified", [other, *found.reasons], found.target)
+    return TargetOutcome("unverified", [*others, *found.reasons], found.target)
+
+
+def _other_commit(document: Mapping[str, Any], commit: str | None) -> str | None:
+    ran = str(document.get("commit") or "")
+    if commit is None or ran == commit:
+        return None
+    return (f"the tests that ran are commit {ran[:12] or '(none)'}'s, not the deployed commit "
+            f"{commit[:12]}'s: deploy from a checkout of it")
 
 
 def keyring(sources: Sequence[str], origin: str) -> dict[str, Ed25519PublicKey]:

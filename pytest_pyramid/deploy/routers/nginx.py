@@ -44,6 +44,25 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.config import DeployConfig
 
+#: where the deploy finds a system program named without a folder (the default ``nginx``):
+#: the host's fixed search path, the daemons' folders included, never the caller's PATH
+HOST_PROGRAM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def host_program(name: str) -> str:
+    """``name`` as the deploy runs it: a path is kept; a bare name is found on
+    :data:`HOST_PROGRAM_PATH`, because a program the deploy runs as its account is the
+    host's, and the caller's ``PATH`` would choose it (hostile case 279: a ``nginx`` script
+    first on the deploy's PATH ran as root). Not found there: the path it would have, whose
+    start then fails naming it."""
+    import shutil
+
+    if "/" in name:
+        return name
+    found = shutil.which(name, path=HOST_PROGRAM_PATH)
+    return found or f"{HOST_PROGRAM_PATH.split(':')[0]}/{name}"
+
+
 GENERATION_PATH = "/__pyramid/generation"
 _GENERATION = re.compile(r"generation=(\d+) weights=(\S*)(?: pinned=(\S+))?")
 #: the route a verify run takes to the new version (routers/base.py: Router, the route
@@ -331,7 +350,7 @@ class NginxRouter:
         self.split = Instance("split", self.folder / "split")
         self.facts_path = self.folder / "router.json"
         self.port = port
-        self.binary = binary
+        self.binary = host_program(binary)
         self.include = include
         self.request_timeout = request_timeout
         self.drain_timeout = 2 * request_timeout + 5.0
@@ -451,16 +470,19 @@ class NginxRouter:
             if pid in found or processes.process_group(pid) in live_groups:
                 continue
             title = processes.cmdline(pid)
-            if title.startswith("nginx") and not self._another_router(pid):
+            if title.startswith("nginx") and self._ours(pid):
                 ports = ", ".join(str(p) for p in sorted(held))
                 found[pid] = f"{title} (pid {pid}) listening on {ports}"
         return sorted(found.items())
 
-    def _another_router(self, pid: int) -> bool:
-        """Whether ``pid`` belongs to a live nginx run with another prefix: another work
-        folder's router (a second deploy target given the same port), never ours to stop
-        (hostile case 228: a second target killed the first one's live edge). Its port stays
-        taken, so our start fails, naming it, instead."""
+    def _ours(self, pid: int) -> bool:
+        """Whether ``pid`` belongs to a live nginx run with this router's prefix (allow-list:
+        what the deploy can prove it started). Anything else listening on our port is never
+        ours to stop: another work folder's router (hostile case 228: a second target killed
+        the first one's live edge), or the host's own nginx, started without our ``-p``
+        (hostile case 282: it was stopped as "orphaned"). Its port stays taken, so our start
+        fails, naming it, instead. Workers left by a dead master of ours are found through
+        the master's record (the first loop of :meth:`orphans`)."""
         master = processes.process_group(pid)
         if master is None or not processes.is_alive(master):
             return False
@@ -468,7 +490,7 @@ class NginxRouter:
         if "-p" not in words[:-1]:
             return False
         prefix = Path(words[words.index("-p") + 1])
-        return prefix not in (self.edge.prefix, self.split.prefix)
+        return prefix in (self.edge.prefix, self.split.prefix)
 
     def _kill_orphans(self) -> list[str]:
         orphans = self.orphans()

@@ -77,13 +77,24 @@ class Raw:
     timestamp: float | None = None
 
 
+@dataclass(frozen=True)
+class Spawn:
+    """How a command source's process starts when its caller decides: a rollout runs the
+    commit's probe as the versions run (deploy/rollout_metrics.py: the host's ``run_as``, the
+    versions' allow-listed environment). None: as this process, with its environment."""
+
+    env: Mapping[str, str]
+    user: int | None = None
+    group: int | None = None
+
+
 class Kind(Protocol):
     KIND: str
     #: the kind's own keys: name -> JSON Schema fragment (with a description)
     OPTIONS: Mapping[str, Mapping[str, Any]]
 
     def fetch(self, metric: Metric, version: str, timeout: float, instance: str = "",
-              root: str = "") -> Raw: ...
+              root: str = "", spawn: Spawn | None = None) -> Raw: ...
 
 
 @dataclass(frozen=True)
@@ -239,12 +250,14 @@ def schema() -> dict[str, Any]:
 
 
 def read(metric: Metric, version: str, now: float | None = None, instance: str = "",
-         root: str = "") -> Reading:
+         root: str = "", spawn: Spawn | None = None) -> Reading:
     """One number from the metric's source, or why there is none (``instance``: the process
     read, host:port, for ``{instance}``; ``root``: the folder a relative command or file is
-    the commit's in, a rollout's release; empty: the current folder, the run's project)."""
+    the commit's in, a rollout's release; empty: the current folder, the run's project;
+    ``spawn``: how a command starts, see :class:`Spawn`)."""
     try:
-        raw = kind(metric.source).fetch(metric, version, metric.timeout_s, instance, root)
+        raw = kind(metric.source).fetch(metric, version, metric.timeout_s, instance, root,
+                                        spawn)
     except SourceError as exc:
         return Reading(None, f"{metric.source}: {exc}")
     if not math.isfinite(raw.value):

@@ -12,7 +12,7 @@ from pytest_pyramid.gates.sources import Raw, SourceError, substitute
 from pytest_pyramid.gates.sources.file import parse_text
 
 if TYPE_CHECKING:
-    from pytest_pyramid.gates.sources import Metric
+    from pytest_pyramid.gates.sources import Metric, Spawn
 
 KIND = "command"
 OPTIONS = {
@@ -22,7 +22,7 @@ OPTIONS = {
 
 
 def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
-          root: str = "") -> Raw:
+          root: str = "", spawn: Spawn | None = None) -> Raw:
     argv = metric.options["command"]
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
         raise SourceError(f"command {argv!r} is not a list of strings")
@@ -30,8 +30,14 @@ def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
     try:
         # ``root``: a rollout runs the commit's probe from its release, never the deploying
         # checkout's working tree (hostile case 232)
+        # ``spawn``: as the versions run (hostile case 273: under run_as, the probe ran as the
+        # deploy account and could open the supervisor's lease)
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False,
-                              cwd=root or None)
+                              cwd=root or None, stdin=subprocess.DEVNULL,
+                              env=None if spawn is None else dict(spawn.env),
+                              user=None if spawn is None else spawn.user,
+                              group=None if spawn is None else spawn.group,
+                              extra_groups=None if spawn is None or spawn.user is None else [])
     except subprocess.TimeoutExpired:
         raise SourceError(f"{argv[0]} did not finish in {timeout:g}s") from None
     except OSError as exc:

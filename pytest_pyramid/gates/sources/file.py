@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid.gates.sources import Raw, SourceError, substitute
 
 if TYPE_CHECKING:
-    from pytest_pyramid.gates.sources import Metric
+    from pytest_pyramid.gates.sources import Metric, Spawn
 
 KIND = "file"
 OPTIONS = {
@@ -20,7 +20,7 @@ OPTIONS = {
 
 
 def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
-          root: str = "") -> Raw:
+          root: str = "", spawn: Spawn | None = None) -> Raw:  # spawn: nothing is started
     # a relative path is read in ``root`` (a rollout's release), not the deploying checkout
     path = os.path.join(root, substitute(str(metric.options["path"]), version, instance))
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_pyramid.gates.sources import Raw, SourceError, substitute
 
 if TYPE_CHECKING:
-    from pytest_pyramid.gates.sources import Metric
+    from pytest_pyramid.gates.sources import Metric, Spawn
 
 KIND = "prometheus"
 OPTIONS = {
@@ -24,7 +24,7 @@ OPTIONS = {
 
 
 def fetch(metric: Metric, version: str, timeout: float, instance: str = "",
-          root: str = "") -> Raw:  # root: a URL has no folder
+          root: str = "", spawn: Spawn | None = None) -> Raw:  # a URL: no folder, no process
     base = str(metric.options["url"]).rstrip("/")
     query = substitute(str(metric.options["query"]), version, instance)
     address = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': query})}"

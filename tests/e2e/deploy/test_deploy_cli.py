@@ -34,6 +34,8 @@ def outcomes(project: Project) -> list[tuple[str, str]]:
         ({"decision": "incomplete"}, "the verdict decision is incomplete"),
         ({"age": timedelta(hours=30)}, "older than the 24h00m allowed"),
         ({"dirty": True}, "changes not in its commit"),
+        ({"nested": True}, "started by another pytest run (its parent judges it); a release "
+                           "needs a top-level run"),
     ],
 )
 def test_refusals_are_printed_and_recorded(

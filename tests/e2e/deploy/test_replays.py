@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.deploy.processes import free_port
 from pytest_pyramid.project import read_table as read_pyproject_table
 from pytest_pyramid.verdict.document import config_digest
 from tests.e2e.deploy.test_faults import rows
@@ -51,6 +52,15 @@ def test_a_verdict_for_a_commit_rolled_back_since_needs_redeploy(
     replay = project.run("deploy", "--dry-run")
     assert replay.returncode == 1, replay.stdout
     assert f"{bad[:12]} was rolled back since this verdict was made" in replay.stdout
+    # hostile case 277: neither a history file nor a fresh work folder the caller names
+    # forgets the rollback (the target's own history is read too)
+    fresh = project.run("deploy", "--dry-run", "--history", str(project.root / "fresh.sqlite"))
+    assert fresh.returncode == 3, fresh.stdout
+    assert "is not this target's history" in fresh.stderr
+    elsewhere = project.run("deploy", "--dry-run", "--work-dir", str(project.root / "fresh"),
+                            "--port", str(free_port()))
+    assert elsewhere.returncode == 1, elsewhere.stdout
+    assert f"{bad[:12]} was rolled back since this verdict was made" in elsewhere.stdout
     meant = project.run("deploy", "--dry-run", "--redeploy")
     assert meant.returncode == 0, meant.stdout
     project.commit("v2 again, tested again")  # a new verdict made after the rollback

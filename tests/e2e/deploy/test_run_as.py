@@ -118,6 +118,16 @@ def test_versions_run_as_the_host_s_account_and_cannot_touch_their_supervisor(
     assert "Traceback" not in refused.stderr
     assert not (project.work_dir / "registry").exists()  # nothing was started
     project.work_dir.chmod(0o755)
+    # a folder above the release that the account could write: it could swap the release
+    # folder for its own (hostile case 280), so refused before anything starts too
+    open_folder = project.root.parent / "open"
+    open_folder.mkdir(mode=0o777)
+    open_folder.chmod(0o777)
+    refused = project.run("deploy", "--release-dir", str(open_folder / "rel"))
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert f"{open_folder}, a folder on the path to the release folder" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (project.work_dir / "registry").exists()
 
     result = project.run("deploy")
     assert result.returncode == 0, result.stdout + result.stderr

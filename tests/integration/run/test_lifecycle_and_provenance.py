@@ -15,6 +15,7 @@ import pytest
 from pytest_pyramid.cli import main as pyramid
 from tests.conftest import strict_json
 from tests.git_repo import git as git  # re-exported: rows written elsewhere import it here
+from tests.support.top_level import top_level
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -137,6 +138,7 @@ def test_a_clean_tree_is_named_and_checked_against_the_working_tree(
     read_verdict: ReadVerdict,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    top_level(monkeypatch)  # a verdict `pyramid check` accepts: a top-level run's
     assert pytester.runpytest().ret == 0
     data = read_verdict()
     head_tree = git(committed, "rev-parse", "HEAD^{tree}")
@@ -160,6 +162,7 @@ def test_an_untracked_source_file_makes_the_run_dirty(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (committed / "helpers.py").write_text("PATCHED = True\n")
+    top_level(monkeypatch)  # a verdict `pyramid check` accepts but for the dirty tree
     pytester.runpytest()
     data = read_verdict()
     assert data["dirty"] is True

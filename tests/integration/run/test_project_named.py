@@ -24,6 +24,7 @@ import pytest
 from pytest_pyramid.cli import main as pyramid
 from tests.conftest import LEAN_ADDOPTS, strict_json
 from tests.integration.run.test_closed_world import commit, git
+from tests.support.top_level import top_level_environ, top_level_here
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,7 +56,7 @@ def monorepo(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path
 def run_in(folder: Path, *args: str) -> dict[str, Any]:
     """pytest in ``folder`` (its own project), as CI runs each project of a monorepo."""
     subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", *args], cwd=folder,
-                   capture_output=True, check=False)
+                   capture_output=True, check=False, env=top_level_environ())
     if any(arg.startswith("--pyramid-shard") for arg in args):
         return {}
     data: dict[str, Any] = strict_json((folder / "pyramid-verdict.json").read_text())
@@ -67,7 +68,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fol
     """A ``pyramid`` command run in ``folder``: its exit status and what it printed."""
     monkeypatch.chdir(folder)
     capsys.readouterr()
-    code = pyramid(list(args))
+    with top_level_here():  # a release's merge, check or deploy: not one the suite started
+        code = pyramid(list(args))
     out, err = capsys.readouterr()
     assert "Traceback" not in err
     return code, out + err

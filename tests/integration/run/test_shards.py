@@ -20,6 +20,7 @@ from pytest_pyramid.verdict import schema_errors
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.partial import schema_errors as partial_schema_errors
 from tests.git_repo import git
+from tests.support.top_level import top_level_environ, top_level_here
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -149,7 +150,7 @@ class Project:
 
     def pytest(self, *args: str, env: dict[str, str] | None = None,
                cov: bool = True) -> subprocess.CompletedProcess[str]:
-        environ = {k: v for k, v in os.environ.items() if k not in SUBPROCESS_ENV_DROP}
+        environ = top_level_environ(drop=SUBPROCESS_ENV_DROP)
         environ.update(env or {})
         extra = ["--cov=shop", "--cov-report="] if cov else []
         return subprocess.run(
@@ -181,7 +182,8 @@ class Project:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            code = main(["merge", "--run-id", "local-test", *map(str, args)])
+            with top_level_here():  # a release's merge, not one this suite's run started
+                code = main(["merge", "--run-id", "local-test", *map(str, args)])
         finally:
             os.chdir(previous)
         captured = capsys.readouterr()
@@ -191,7 +193,8 @@ class Project:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            return main(["check", "pyramid-verdict.json"])
+            with top_level_here():
+                return main(["check", "pyramid-verdict.json"])
         finally:
             os.chdir(previous)
 

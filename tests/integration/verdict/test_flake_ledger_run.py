@@ -15,6 +15,7 @@ import pytest
 from pytest_pyramid.cli import main as pyramid
 from pytest_pyramid.verdict.report_ctrf import render_ctrf
 from tests.git_repo import git, init_repo
+from tests.support.top_level import top_level
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,6 +68,7 @@ def project(pytester: pytest.Pytester, make_project: MakeProject, tmp_path_facto
 def run_once(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, number: int,
              workers: list[str], **env: str) -> pytest.RunResult:
     monkeypatch.setenv("PYRAMID_RUN_ID", f"run-{number}")
+    top_level(monkeypatch)  # its verdict is `pyramid check`ed: a top-level run's
     for name in ("BROKEN", "FLAKY_ALWAYS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

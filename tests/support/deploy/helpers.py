@@ -50,8 +50,10 @@ def make_verdict(
     risk: dict[str, Any] | None = None,
     dirty: bool = False,
     repo: Path | None = None,
+    nested: bool = False,
 ) -> dict[str, Any]:
-    """A self-consistent verdict; with ``repo``, for that repository's current tree."""
+    """A self-consistent verdict; with ``repo``, for that repository's current tree;
+    ``nested``: its run was started by another pytest run (which the gate refuses)."""
     now = datetime.now(timezone.utc)
     changes: dict[str, Any] = {
         "commit": commit, "commit_time": iso(now - commit_age), "dirty": dirty,
@@ -63,6 +65,7 @@ def make_verdict(
     if risk is not None:
         changes["risk"] = risk
     verdict = verdict_factory.make_verdict(decision, age=age, **changes)
+    verdict["run"]["invocation"]["started_by_run"] = nested
     if repo is not None and commit is not None:
         with_config_of(verdict, repo, commit)
     return dict(validate_verdict(verdict))

@@ -14,6 +14,7 @@ from pytest_pyramid.deploy.arguments import (
     OTHER_OPTIONS,
     RULES,
     Loosened,
+    judged_history,
     tightened,
 )
 from pytest_pyramid.deploy.cli import add_commands
@@ -175,6 +176,31 @@ def test_a_start_command_is_only_ever_the_commit_s(tmp_path: Path) -> None:
     tracked = {"deploy": {"command": "serve {port}"}}
     assert tightened(source, tracked, {"command": "serve {port}"}, env=None).command == (
         "serve {port}")
+
+
+@pytest.mark.parametrize(("table", "flags", "refused"), [
+    ({}, {}, False),
+    ({}, {"history": ".pyramid/deploy/history.sqlite"}, False),  # the target's own, spelled out
+    ({}, {"work_dir": "elsewhere"}, False),  # a fresh work folder keeps its history there
+    ({}, {"work_dir": "elsewhere", "history": "elsewhere/history.sqlite"}, False),
+    ({"history": "var/h.sqlite"}, {"history": "var/h.sqlite"}, False),  # the tracked one
+    # hostile cases 277, 278: another file forgot a rollback / advanced the anchors record
+    ({}, {"history": "fresh.sqlite"}, True),
+    ({}, {"work_dir": "elsewhere", "history": "fresh.sqlite"}, True),
+    ({"history": "var/h.sqlite"}, {"history": ".pyramid/deploy/history.sqlite"}, True),
+])
+def test_a_command_that_judges_reads_only_its_target_s_own_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: dict[str, str],
+        flags: dict[str, str], refused: bool) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = str(tmp_path / "pyproject.toml")
+    pyramid = {"deploy": table}
+    given = tightened(source, pyramid, flags, env=None)  # free for reading (history, stats)
+    if refused:
+        with pytest.raises(Loosened, match="is not this target's history"):
+            judged_history(source, pyramid, flags, env=None, given=given)
+    else:
+        judged_history(source, pyramid, flags, env=None, given=given)
 
 
 @pytest.mark.parametrize("folder", ["/etc/sql", "../outside", "db/../../x", "..", "~/sql",

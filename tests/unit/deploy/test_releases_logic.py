@@ -133,3 +133,33 @@ def test_a_release_folder_set_aside_is_deleted_once_no_process_runs_from_it(
             process.wait()
     assert [p.name for p in folder.parent.iterdir()] == [sha]
     assert checkout(root, sha, folder) is True  # the release itself untouched
+
+
+@pytest.mark.parametrize("how", ["smudge", "eol"])
+def test_the_repository_s_own_filters_and_conversions_never_rewrite_a_release(
+    repo: tuple[Path, str], tmp_path: Path, how: str
+) -> None:
+    """Hostile case 274: the checkout's own .git/info/attributes and .git/config (no tracked
+    file, `git status` clean) made git rewrite every release (a smudge filter; an eol rule),
+    and git compared the release through the same filter. The bytes are hashed as they are."""
+    from pytest_pyramid.deploy.releases import ReleaseError
+
+    root, sha = repo
+    folder = tmp_path / "releases" / sha
+    checkout(root, sha, folder)  # before: a clean release, reused while untouched
+    (root / ".git" / "info").mkdir(exist_ok=True)
+    if how == "smudge":
+        (root / ".git" / "info" / "attributes").write_text("* filter=x\n")
+        git(root, "config", "filter.x.smudge", "sed s/one/EVIL/")
+        git(root, "config", "filter.x.clean", "sed s/EVIL/one/")  # git sees no change
+    else:
+        (root / ".git" / "info" / "attributes").write_text("* text eol=crlf\n")
+    (folder / "helper.py").write_bytes(b"NAME = 'EVIL'\n" if how == "smudge"
+                                       else b"NAME = 'one'\r\n")  # what such git writes
+    unlike = r"is not the commit's bytes \((helper\.py|\.gitignore)\)"
+    with pytest.raises(ReleaseError, match=unlike):
+        checkout(root, sha, folder)  # not reused; a fresh checkout is refused, naming a file
+    fresh = tmp_path / "elsewhere" / sha
+    with pytest.raises(ReleaseError, match="a release is the commit's blobs, byte for byte"):
+        checkout(root, sha, fresh)
+    assert not fresh.exists()

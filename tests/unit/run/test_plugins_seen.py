@@ -70,3 +70,24 @@ def test_observe_adds_only_new_registrations_and_keeps_the_earlier_ones() -> Non
     record: dict[str, Any] = {"plugins": start}
     seen.fold_into(record)  # what the run hands on holds both, each once
     assert names(record["plugins"]) == ["at-start", "from-a-conftest"]
+
+
+class ClassPlugin:
+    """Registered as the class itself, its hooks static methods (pytest 8.4 registers its
+    ``LegacyTmpdirPlugin`` so)."""
+
+    @staticmethod
+    @hookimpl
+    def pytest_demo() -> None: ...
+
+
+def test_a_plugin_registered_as_a_class_is_its_own_module_s() -> None:
+    # type() of a class is `type`, from builtins, which no file holds: every pytest 8.4 run
+    # was incomplete, naming "legacypath-tmpdir runs code from an unknown file"
+    manager = pluggy.PluginManager("pytest")
+    manager.add_hookspecs(Spec)
+    manager.register(ClassPlugin, name="classy")
+    plugins, _ = PluginsSeen().record_new(manager, ROOT)
+    assert [p["object"] for p in plugins] == [f"{__name__}.ClassPlugin"]
+    assert {(c["module"], c["file"]) for c in plugins[0]["code"]} == {
+        (__name__, HERE.relative_to(ROOT).as_posix())}

@@ -93,3 +93,23 @@ def test_target_outcome(document: dict[str, Any], outcome: str, reason: str) -> 
     found = target_outcome(document)
     assert found.outcome == outcome
     assert any(reason in r for r in found.reasons), found.reasons
+
+
+DEPLOYED = "c2" * 20
+
+
+@pytest.mark.parametrize(("ran", "commit", "outcome", "reason"), [
+    (DEPLOYED, DEPLOYED, "verified", "tier(s) smoke passed"),
+    (DEPLOYED, None, "verified", "tier(s) smoke passed"),  # no deployed commit to compare
+    # case 275: the deploying checkout at an older commit verified the new one with its tests
+    ("c1" * 20, DEPLOYED, "unverified", f"are commit {'c1' * 6}'s, not the deployed commit"),
+    (None, DEPLOYED, "unverified", "are commit (none)'s"),
+])
+def test_the_tests_that_vouch_are_the_deployed_commit_s(
+        ran: str | None, commit: str | None, outcome: str, reason: str) -> None:
+    from pytest_pyramid.verdict.trust import target_result
+
+    document = {**verdict(), "commit": ran}
+    found = target_result(document, commit=commit)
+    assert found.outcome == outcome
+    assert any(reason in r for r in found.reasons), found.reasons

@@ -212,3 +212,23 @@ def test_listed_is_git_answering_not_a_patched_subprocess(
                    own_state((), None))  # not "gone"
     # no git on the listing's PATH: a failure, never an empty listing
     assert listed(str(tmp_path), ("tests",), {**git_env(), "PATH": str(tmp_path)})[0] != 0
+
+
+def test_the_cut_is_the_kernel_s_time_not_a_clock_a_test_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # hostile case 290: time-machine / freezegun started by a test module's import moved a
+    # Python-read cut to the year 2000, so an ignored marker looked like the run's output
+    from pytest_pyramid.run.closed_world import kernel_now_ns
+
+    before = os.stat(tmp_path).st_ctime_ns
+    monkeypatch.setattr(time, "time_ns", lambda: 946_684_800 * 10**9)
+    monkeypatch.setattr(time, "time", lambda: 946_684_800.0)
+    cut = kernel_now_ns(str(tmp_path))
+    assert cut >= before
+    marker = tmp_path / "made-after"
+    marker.write_text("x")
+    assert os.stat(marker).st_ctime_ns >= cut
+    assert list(tmp_path.iterdir()) == [marker]  # the probe file is gone
+    # no folder to make the probe in: the judgement's own clock, not the patched one
+    assert kernel_now_ns(str(tmp_path / "missing")) > before - 60 * 10**9

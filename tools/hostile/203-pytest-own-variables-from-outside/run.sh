@@ -7,9 +7,10 @@ source "$(dirname "$0")/../_preamble.sh"
 # fails (a real bug) and skips itself when the variable says it runs under xdist / inside
 # another test. Rows (serial runs): (a) control: no variable (blocked); (b) PYTEST_XDIST_WORKER=gw0;
 # (c) PYTEST_XDIST_WORKER_COUNT=2; (d) PYTEST_CURRENT_TEST="x.py::t (call)";
-# (e) PYTEST_XDIST_TESTRUNUID=abc; (f) (b) with a spool folder made by hand.
+# (e) PYTEST_XDIST_TESTRUNUID=abc; (f) (b) with a spool folder made by hand; (g) (b) with a
+# forged run file naming the job's own shell.
 # Expected: (a) blocked; (b)-(f) not `ready` (a variable the run did not set for itself, from
-# outside, decided an outcome: incomplete naming it).
+# outside, decided an outcome: incomplete naming it); (g) refused by `pyramid check`.
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
 commit init
@@ -37,6 +38,30 @@ mkdir -m 700 -p "$W/pyramid-forks-made"
 export PYRAMID_RECORD_SPOOL="{\"spool\": \"$W/pyramid-forks-made\", \"root\": \"$W/proj\", \"project\": \"$W/proj\", \"started_ns\": 0}"
 vrow f PYTEST_XDIST_WORKER gw0
 unset PYRAMID_RECORD_SPOOL
+# (g), round 10: the job forges the host's word too: a run file (mode 0600 in a 0700 folder of
+# its own) naming its own shell's pid and start time, so the run IS started by a "live run" (an
+# ancestor: the shell). The run may say `ready` with run.invocation.started_by_run true (a nested
+# run's verdict is its parent's evidence); expected: `pyramid check` refuses it (a release needs
+# a top-level run: verdict/trust.py nested_problem), and the row is judged by check, not by ready.
+mkdir -m 700 -p "$W/pyramid-forks-forged"
+"$PY" - "$W/pyramid-forks-forged" "$$" <<'X'
+import json, os, sys
+spool, pid = sys.argv[1], int(sys.argv[2])
+start = int(open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[19])
+fd = os.open(os.path.join(spool, "run.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as out:
+    json.dump({"pid": pid, "start": start, "packages": ["mypkg"], "root": os.getcwd(),
+               "project": os.getcwd()}, out)
+X
+export PYRAMID_RECORD_SPOOL="{\"spool\": \"$W/pyramid-forks-forged\", \"root\": \"$W/proj\", \"project\": \"$W/proj\", \"started_ns\": 0}"
+vrow g PYTEST_XDIST_WORKER gw0
+unset PYRAMID_RECORD_SPOOL
+BROKEN_ROWS=${BROKEN_ROWS/ g/}  # g is judged by check below
+echo "row g: started_by_run=$(jget pyramid-verdict.json run.invocation.started_by_run)"
+check
+if [ "$(decision)" = ready ] && ! grep -q "started by another pytest run" "$W/check.out"; then
+  BROKEN_ROWS="$BROKEN_ROWS g(check)"
+fi
 if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (control row a was ready)"
 elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a variable pytest/xdist sets for itself, inherited from outside, skipped a failing test: ready)"
 else echo "RESULT: HELD"; fi
