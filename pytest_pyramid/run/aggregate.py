@@ -38,6 +38,23 @@ class ReportLike(Protocol):
     def user_properties(self) -> Sequence[tuple[str, object]]: ...
 
 
+#: the report attribute holding a phase's (start, stop) on the plugin's own clock, set where
+#: the test ran (``run/report_path.py``)
+SPAN = "pyramid_span"
+
+
+def timed(report: ReportLike) -> tuple[float, float, float]:
+    """A phase's (duration, start, stop): the plugin's own measure where it has one (a
+    test's clock moved by freezegun does not move it), else pytest's (a report the plugin did
+    not time: xdist's for a crashed worker's test). Every reader of a phase's time reads it
+    here."""
+    span = getattr(report, SPAN, None)
+    if span is None:
+        return report.duration, report.start, report.stop
+    start, stop = float(span[0]), float(span[1])
+    return max(0.0, stop - start), start, stop
+
+
 def _message(report: ReportLike) -> str:
     """The text a report gives for a failure, error, skip or xfail, capped."""
     reason = getattr(report, "wasxfail", None)
@@ -119,11 +136,11 @@ class Aggregator:
     def _rerun(self, report: ReportLike, test: TestOutcome, nodeid: str) -> None:
         if nodeid in self._superseded and test.earlier:
             # a second failed phase of an attempt already rerun (its teardown): same attempt
-            self._extend_attempt(test, report.duration)
+            self._extend_attempt(test, timed(report)[0])
             return
         # the attempt ends here: its phases so far and this one are its own time, and the
         # next attempt's phases count from zero (the record's times are the last attempt's)
-        spent = test.setup_s + test.call_s + test.teardown_s + report.duration
+        spent = test.setup_s + test.call_s + test.teardown_s + timed(report)[0]
         test.earlier = (*test.earlier, rerun_attempt(report.when, spent))
         test.setup_s = test.call_s = test.teardown_s = test.duration_s = 0.0
         test.reruns += 1
@@ -144,7 +161,7 @@ class Aggregator:
     @staticmethod
     def _time(report: ReportLike, stats: TierStats, test: TestOutcome, when: str | None) -> None:
         """The phase's time: the tier's test time and span, the test's phases and span."""
-        duration = report.duration
+        duration, start, stop = timed(report)
         stats.test_time_s += duration
         test.duration_s += duration
         if when == "call":
@@ -153,7 +170,6 @@ class Aggregator:
             test.setup_s += duration
         else:
             test.teardown_s += duration
-        start, stop = report.start, report.stop
         if start and (stats.first_start is None or start < stats.first_start):
             stats.first_start = start
         if stop and (stats.last_stop is None or stop > stats.last_stop):
@@ -189,9 +205,10 @@ class Aggregator:
             self._superseded.discard(nodeid)
             self._rerun_offset[nodeid] = len(properties)
             if test.earlier:  # its teardown is the rerun attempt's time, not the next one's
-                test.teardown_s = max(0.0, test.teardown_s - report.duration)
-                test.duration_s = max(0.0, test.duration_s - report.duration)
-                self._extend_attempt(test, report.duration)
+                duration = timed(report)[0]
+                test.teardown_s = max(0.0, test.teardown_s - duration)
+                test.duration_s = max(0.0, test.duration_s - duration)
+                self._extend_attempt(test, duration)
             return
         test.finished = True
         stats.offer_slow(nodeid, test.duration_s)

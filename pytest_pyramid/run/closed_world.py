@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from collections.abc import Generator
     from pathlib import Path
 
+    from pytest_pyramid.run.workspace import Own
+
 #: what the cut is read with, bound at import (a test module imported before the cut cannot
 #: patch them): the cut is the kernel's own time, the clock of the files' times it is compared
 #: with. A wall clock read in Python is the tests' to move: time-machine swaps the C function
@@ -172,6 +174,7 @@ class ClosedWorld:
         from pytest_pyramid.run.workspace import candidates, listed, present
 
         folders = _test_folders(session, top)
+        own = _own(session.config, self.recorder.started_ns)
         cut_ns = kernel_now_ns(self.recorder.spool)
         with unrecorded():
             code, out = listed(top, folders, git_env())
@@ -181,7 +184,7 @@ class ClosedWorld:
                     f"exited {code}): what lay there is not known")}
                 return
             self.lying = present(top, candidates(out.decode("utf-8", "surrogateescape")),
-                                 cut_ns)
+                                 cut_ns, own)
 
     def _ignored_present(self) -> None:
         """Name the git-ignored entries that lay in the test folders when the tests started
@@ -228,6 +231,17 @@ class ClosedWorld:
         session.config.stash[CHILDREN_LOADED_KEY] = dict(self.recorder.loaded)
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen
+
+
+def _own(config: pytest.Config, started_ns: int) -> Own:
+    """What the run keeps in the test folders (``run/workspace.py: Own``), from the host:
+    pytest's cache folder as its cache provider resolves it, this plugin's state folder,
+    the tag of pytest's rewritten test modules, and when this process's recorder started."""
+    from pytest_pyramid.run.workspace import STATE_FOLDER, own_state
+
+    cache = _cache_dir(config, config.rootpath) or str(config.rootpath / ".pytest_cache")
+    return own_state((str(config.rootpath / STATE_FOLDER),), pytest.__version__, started_ns,
+                     cache)
 
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.durations import format_duration
+from pytest_pyramid.durations import format_duration, now
+from pytest_pyramid.run.aggregate import SPAN, timed
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from pytest_pyramid.run.aggregate import Aggregator
     from pytest_pyramid.run.limits import LimitPlan
 
@@ -51,6 +54,34 @@ class ReportPath:
     _func_only: bool
     _metrics_checked: dict[str, int]
     _junit_strict: bool
+    #: the last phase's (start, stop) on the plugin's own clock, until its report takes it
+    _span: tuple[float, float] | None = None
+
+    # Each phase is timed here, on the judgement's clock (``durations.now``: held in a
+    # closure), not by pytest's report times: ``_pytest.timing`` reads ``time.time`` and
+    # ``perf_counter`` through module attributes that freezegun's ``start()`` rebinds (a test
+    # module that left it started made a 1.5 s test take "0 ms" of its tier's budget, hostile
+    # case 259 d). Outermost wrappers: the span holds every implementation of the phase.
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        return (yield from self._timed())
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        return (yield from self._timed())
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, None, None]:
+        return (yield from self._timed())
+
+    def _timed(self) -> Generator[None, None, None]:
+        start = now()
+        try:
+            return (yield)
+        finally:
+            self._span = (start, now())
 
     def _note_timeout(self, report: pytest.TestReport, tier: str) -> None:
         """Name the tier and its limit in a pytest-timeout failure (failures only: cheap)."""
@@ -73,7 +104,7 @@ class ReportPath:
         it ran under, whatever it did with pytest-timeout's exception (``except
         BaseException``, a bare ``except:``, a retry loop)."""
         spent = self._spent.pop(nodeid, 0.0) + (
-            report.duration if report.when == "call" or not self._func_only else 0.0)
+            timed(report)[0] if report.when == "call" or not self._func_only else 0.0)
         went_off = nodeid in self.timer_fired
         if report.when == "teardown" or report.outcome == "failed":
             self.timer_fired.discard(nodeid)
@@ -140,6 +171,9 @@ class ReportPath:
             if node is not None:
                 self.workers.add(str(node.gateway.id))
         else:
+            if self._span is not None:  # the phase's own report (a subtest's comes before)
+                setattr(report, SPAN, self._span)  # travels with xdist, as the tier does
+                self._span = None
             if report.user_properties:
                 self._check_metrics(report, nodeid)
             if self._hard_limits:

@@ -11,12 +11,19 @@ folders (the tiers' paths, ``testpaths`` and every folder tests were collected f
 tests start is something no tree of the commit holds, and whatever a test made of it is not
 the commit's outcome. It is an *unverifiable* entry of the closed world, naming it: the run
 is ``incomplete``. A clean checkout (the CI's) has none. What is not the project's input is
-left out by what it is, not by its name:
-- bytecode (``__pycache__`` folders, ``.pyc`` files): the closed world's bytecode rule
-  judges the bytecode a run loads;
-- a folder marked as a cache by a ``CACHEDIR.TAG`` (pytest's, mypy's, ruff's own caches:
-  https://bford.info/cachedir/) and a folder holding a ``pyvenv.cfg`` (a virtual
-  environment: the interpreter's, judged as the environment);
+left out by what it provably *is*, never by its name or a file beside it (a name or a
+marker file is a claim anyone can write, hostile cases 250, 251, 262):
+- bytecode: a file ``<folder>/__pycache__/<stem>.<tag>[.opt-N].pyc`` whose source
+  ``<folder>/<stem>.py`` is a file, ``<tag>`` being this interpreter's cache tag or pytest's
+  rewrite tag (the closed world's bytecode rule judges the bytecode a run loads), and such a
+  file's ``.<number>`` temporary made since this process started (a sibling worker writing
+  it); anything else in a ``__pycache__`` folder, and any other ``.pyc``, is an entry like
+  any other;
+- the run's own state (:class:`Own`): pytest's own records in its configured ``cache_dir``
+  (not a value a test stored there), this plugin's state folder, and the run's
+  interpreter's environment (``sys.prefix``, ``sys.base_prefix``: judged as the
+  environment) when they lie in the test folders; a folder holding a ``CACHEDIR.TAG`` or a
+  ``pyvenv.cfg`` is not one by that alone;
 - a file the run itself created or rewrote after the listing's cut (its inode's and its
   bytes' times both later): the run's outputs, not its inputs.
 
@@ -36,11 +43,14 @@ the listed files).
 from __future__ import annotations
 
 import os
+import re
 import stat
+import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 #: the reason every entry of this rule carries
 REASON = ("git-ignored, lying in the test folders when the tests started: a test can take "
@@ -52,8 +62,13 @@ _SPAWN = getattr(os, "posix_spawn", None)
 _PIPE, _READ, _CLOSE, _WAIT = os.pipe, os.read, os.close, os.waitpid
 _ACCESS, _EXEC_PATH, _EXIT_CODE = os.access, os.get_exec_path, os.waitstatus_to_exitcode
 #: and the ones :func:`present` looks at the entries with (a patched ``os.lstat`` raising
-#: would make every entry "gone", a patched ``os.stat`` every folder a cache)
-_LSTAT, _STAT = os.lstat, os.stat
+#: would make every entry "gone", a patched ``os.listdir`` every ``__pycache__`` empty)
+_LSTAT, _STAT, _LISTDIR = os.lstat, os.stat, os.listdir
+#: the folder bytecode is written to (PEP 3147) and the optimisation level's part of a name
+PYCACHE = "__pycache__"
+#: this plugin's state folder under the rootdir (durations, history, services' records)
+STATE_FOLDER = ".pyramid"
+_OPT = r"(?:\.opt-[0-9A-Za-z]+)?"
 #: files created or changed this long before the cut may still be the run's own: the
 #: kernel stamps files from a coarse clock that can lag the process's by a few ticks
 _SLACK_NS = 50_000_000
@@ -114,36 +129,147 @@ def widened(folder: str, prefix: str) -> str:
 
 
 def candidates(listing: str) -> list[str]:
-    """The listed entries that can be an input (relative to the top, a folder without its
-    trailing ``/``): bytecode is judged by the bytecode rule."""
-    found = []
-    for entry in listing.split("\0"):
-        name = entry.rstrip("/")
-        if not name or "__pycache__" in name.split("/") or name.endswith((".pyc", ".pyo")):
-            continue
-        found.append(name)
-    return found
+    """The listed entries (relative to the top, a folder without its trailing ``/``): every
+    one may be an input until :func:`present` proves what it is."""
+    return [name for name in (entry.rstrip("/") for entry in listing.split("\0")) if name]
 
 
-def is_own_state(path: str) -> bool:
-    """A folder a tool marked as its cache, or a virtual environment (see the module)."""
-    return _is_file(os.path.join(path, "CACHEDIR.TAG")) or _is_file(
-        os.path.join(path, "pyvenv.cfg"))
+@dataclass(frozen=True)
+class Own:
+    """What the run itself keeps in the test folders, known from the host rather than from
+    the entries: the bytecode tags its interpreter and pytest write, its state folders (real
+    paths), and when this process started (bytecode the run's processes are writing)."""
+
+    tags: tuple[str, ...]
+    folders: tuple[str, ...]
+    started_ns: int = 0
+    #: pytest's cache folder (real): only pytest's own records in it are the run's; a value
+    #: a test stored there (``config.cache.set``) is an entry like any other
+    cache: str = ""
+
+    def in_cache(self, path: str) -> str | None:
+        """``path``'s place in pytest's cache folder (``/``-separated, "" for the folder
+        itself), or None outside it."""
+        if not self.cache or not (path == self.cache or path.startswith(self.cache + os.sep)):
+            return None
+        return path[len(self.cache) + 1:].replace(os.sep, "/")
+
+    def holds(self, path: str) -> bool:
+        """``path`` (real) is one of the state folders or lies in one."""
+        return any(path == folder or path.startswith(folder + os.sep)
+                   for folder in self.folders)
 
 
-def _is_file(path: str) -> bool:
+def own_state(state_folders: Iterable[str], pytest_version: str | None,
+              started_ns: int = 0, cache: str | None = None) -> Own:
+    """The run's :class:`Own`: ``state_folders`` (this plugin's state folder) and this
+    interpreter's environment; pytest's ``cache`` folder; the tags of this interpreter's
+    bytecode and of pytest's rewritten test modules (``<cache tag>-pytest-<version>``)."""
+    tag = sys.implementation.cache_tag
+    tags = () if tag is None else (tag, *(
+        (f"{tag}-pytest-{pytest_version}",) if pytest_version else ()))
+    folders = {os.path.realpath(folder) for folder in (*state_folders, sys.prefix,
+                                                       sys.base_prefix)}
+    return Own(tags, tuple(sorted(folders)), started_ns,
+               os.path.realpath(cache) if cache else "")
+
+
+def bytecode_source(name: str, tags: Sequence[str]) -> str | None:
+    """The source ``<folder>/<stem>.py`` whose bytecode the name ``name`` is
+    (``<folder>/__pycache__/<stem>.<tag>[.opt-N].pyc``, a tag of ``tags``), else None."""
+    folder, _, file = name.rpartition("/")
+    parent, _, cache = folder.rpartition("/")
+    if cache != PYCACHE or not tags:
+        return None
+    found = re.fullmatch(rf"(.+)\.(?:{'|'.join(map(re.escape, tags))}){_OPT}\.pyc", file)
+    if found is None:
+        return None
+    return "/".join(part for part in (parent, f"{found.group(1)}.py") if part)
+
+
+def is_bytecode(top: str, name: str, own: Own) -> bool:
+    """``name`` is a bytecode file whose source is a file beside its ``__pycache__``, or one
+    a process of the run is writing: importlib and pytest write ``<bytecode>.<number>`` and
+    rename it, so under ``-n 2`` a worker may list a sibling's half-written file; made since
+    this process started, it is the run's own."""
+    source = bytecode_source(name, own.tags)
+    path = os.path.join(top, name)
+    if source is None:
+        written, _, number = name.rpartition(".")
+        source = bytecode_source(written, own.tags) if number.isdigit() else None
+        if source is None or not _made_since(path, own.started_ns):
+            return False
+    return _is_file(path, _LSTAT) and _is_file(os.path.join(top, source), _STAT)
+
+
+def _entries(top: str, real_top: str, name: str, own: Own) -> Iterator[str]:
+    """The entries ``name`` stands for, bytecode and pytest's own records left out: a
+    ``__pycache__`` folder or pytest's cache folder listed as one entry is looked into, so
+    what else it holds is named one by one."""
+    rest = own.in_cache(os.path.join(real_top, name))
+    if rest is not None:
+        yield from _not_pytests(top, name, rest)
+        return
+    if name.rpartition("/")[2] != PYCACHE:
+        if not is_bytecode(top, name, own):
+            yield name
+        return
     try:
-        return stat.S_ISREG(_STAT(path).st_mode)
+        inside = sorted(_LISTDIR(os.path.join(top, name)))
+    except NotADirectoryError:
+        yield name  # a file named so is an entry like any other
+        return
+    except OSError:
+        return  # gone since: nothing is left to lie there
+    for child in inside:
+        if not is_bytecode(top, f"{name}/{child}", own):
+            yield f"{name}/{child}"
+
+
+def _not_pytests(top: str, name: str, rest: str) -> Iterator[str]:
+    """What lies at ``name`` in pytest's cache folder (at ``rest`` in it) that is not
+    pytest's or this plugin's own record (``run/imported.py: pytest_cache_own``)."""
+    from pytest_pyramid.run.imported import pytest_cache_own
+
+    try:
+        inside = sorted(_LISTDIR(os.path.join(top, name)))
+    except NotADirectoryError:
+        if not pytest_cache_own(rest):
+            yield name
+        return
+    except OSError:
+        return  # gone since
+    for child in inside:
+        yield from _not_pytests(top, f"{name}/{child}", f"{rest}/{child}".lstrip("/"))
+
+
+def _made_since(path: str, since_ns: int) -> bool:
+    """Both the inode's and the bytes' times of ``path`` are at or after ``since_ns``."""
+    try:
+        return _later(_LSTAT(path), since_ns)
+    except OSError:
+        return False
+
+
+def _later(found: os.stat_result, since_ns: int) -> bool:
+    return min(found.st_ctime_ns, found.st_mtime_ns) >= since_ns
+
+
+def _is_file(path: str, look: Callable[[str], os.stat_result] = _STAT) -> bool:
+    try:
+        return stat.S_ISREG(look(path).st_mode)
     except (OSError, ValueError):
         return False
 
 
-def present(top: str, names: Iterable[str], cut_ns: int) -> dict[str, str]:
+def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, str]:
     """The entries (real paths) that lay in the test folders before the cut ``cut_ns`` (the
-    wall clock when the listing was taken), each with :data:`REASON`. Called as the listing
-    is read, before any test runs: what the tests later do to a file cannot change it."""
+    wall clock when the listing was taken), each with :data:`REASON`, leaving out what
+    ``own`` proves the run's own. Called as the listing is read, before any test runs: what
+    the tests later do to a file cannot change it."""
     found: dict[str, str] = {}
-    for name in names:
+    real_top = os.path.realpath(top)
+    for name in (entry for listed in names for entry in _entries(top, real_top, listed, own)):
         path = os.path.join(top, name)
         try:
             found_stat = _LSTAT(path)
@@ -151,8 +277,8 @@ def present(top: str, names: Iterable[str], cut_ns: int) -> dict[str, str]:
             continue  # gone since: nothing is left to lie there
         # the run's own output: made or rewritten after the cut (a chmod or a rename alone
         # changes only the inode's time, as the closed world's own output rule reads it)
-        later = min(found_stat.st_ctime_ns, found_stat.st_mtime_ns) >= cut_ns - _SLACK_NS
-        if later or is_own_state(path):
+        real = os.path.join(real_top, name)
+        if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real):
             continue
-        found[os.path.join(os.path.realpath(top), name)] = REASON
+        found[real] = REASON
     return found

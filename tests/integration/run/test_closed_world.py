@@ -488,8 +488,12 @@ def test_an_ignored_file_lying_in_the_test_folders_is_named(
              "tests/local/cases.txt": "tracked: the folder is listed file by file\n",
              ".gitignore": BASE[".gitignore"] + "tests/data/\ntests/output/\n"
                                                 "tests/local/.skip-*\n"},
+            # hostile 250, 251, 262: a cache tag, a pyvenv.cfg or a __pycache__ folder
+            # anyone can write does not make an entry the run's own state
             later={"tests/data/.skip-broken": "", "tests/local/.skip-touched": "",
-                   "tests/local/.skip-deleted": ""})
+                   "tests/local/.skip-deleted": "", "tests/data/pyvenv.cfg": "",
+                   "tests/data/CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55",
+                   "tests/unit/__pycache__/skip-broken": ""})
     run(pytester, mode)
     verdict = read_verdict()
     assert verdict["tiers"]["unit"]["skipped"] == 3, verdict["tiers"]["unit"]
@@ -497,6 +501,10 @@ def test_an_ignored_file_lying_in_the_test_folders_is_named(
     assert verdict["decision"] == "incomplete"
     named = [m for m in closed_world(verdict) if "git-ignored, lying in the test folders" in m]
     assert len(named) == 1, verdict["completeness"]
-    for name in ("tests/data (", "tests/local/.skip-touched (", "tests/local/.skip-deleted ("):
+    for name in ("tests/data (", "tests/local/.skip-touched (", "tests/local/.skip-deleted (",
+                 "tests/unit/__pycache__/skip-broken ("):
         assert name in named[0], named
+    # the run's own output, and its bytecode (tests/unit/__pycache__/*.pyc, written while
+    # collecting, before the listing): not named
     assert "tests/output" not in named[0], named
+    assert ".pyc" not in named[0], named

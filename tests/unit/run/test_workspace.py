@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -10,9 +11,12 @@ import pytest
 
 from pytest_pyramid.run.workspace import (
     REASON,
+    Own,
+    bytecode_source,
     candidates,
     listed,
     listing_args,
+    own_state,
     present,
     widened,
 )
@@ -24,9 +28,9 @@ if TYPE_CHECKING:
 @pytest.mark.parametrize(("listing", "expected"), [
     ("", []),
     ("tests/data/\0", ["tests/data"]),
-    ("tests/.env\0tests/unit/__pycache__/\0", ["tests/.env"]),
-    ("tests/old.pyc\0tests/x.pyo\0tests/a/__pycache__/b.pyc\0", []),
-    ("tests/__pycache__x/\0", ["tests/__pycache__x"]),  # only the folder named so is bytecode
+    ("tests/.env\0tests/unit/__pycache__/\0", ["tests/.env", "tests/unit/__pycache__"]),
+    # a name proves nothing: present() looks at what each entry is
+    ("tests/old.pyc\0tests/a/__pycache__/b.pyc\0", ["tests/old.pyc", "tests/a/__pycache__/b.pyc"]),
 ])
 def test_candidates(listing: str, expected: list[str]) -> None:
     assert candidates(listing) == expected
@@ -43,29 +47,134 @@ def test_listing_args(folders: tuple[str, ...], specs: list[str]) -> None:
     assert args[args.index("--") + 1:] == specs
 
 
+TAGS = ("cpython-311", "cpython-311-pytest-9.0.1")
+
+
+@pytest.mark.parametrize(("name", "source"), [
+    ("tests/__pycache__/test_a.cpython-311.pyc", "tests/test_a.py"),
+    ("tests/__pycache__/test_a.cpython-311-pytest-9.0.1.pyc", "tests/test_a.py"),  # rewritten
+    ("tests/__pycache__/a.b.cpython-311.opt-2.pyc", "tests/a.b.py"),
+    ("__pycache__/conftest.cpython-311.pyc", "conftest.py"),
+    ("tests/__pycache__/test_a.cpython-311-pytest-8.0.0.pyc", None),  # not this run's pytest
+    ("tests/__pycache__/test_a.cpython-312.pyc", None),  # another interpreter's
+    ("tests/__pycache__/.cpython-311.pyc", None),
+    ("tests/__pycache__/skip-broken", None),  # hostile 262 b
+    ("tests/known-broken.pyc", None),  # 262 c: bytecode lies in __pycache__
+    ("tests/__pycache__x/test_a.cpython-311.pyc", None),
+    ("tests/__pycache__/sub/test_a.cpython-311.pyc", None),
+])
+def test_bytecode_source(name: str, source: str | None) -> None:
+    assert bytecode_source(name, TAGS) == source
+    assert bytecode_source(name, ()) is None  # an interpreter that writes no bytecode
+
+
+# (files made, a trailing "/" a folder; the listing; what is named). The run's own state is
+# tests/.cache (its cache_dir) and tests/venv (its interpreter's sys.prefix)
+PRESENT = [
+    # hostile 250: a CACHEDIR.TAG anyone can write, beside the data or a level up
+    (["tests/data/.skip", "tests/data/CACHEDIR.TAG"], ["tests/data"], ["tests/data"]),
+    (["tests/local/data/.skip", "tests/local/CACHEDIR.TAG"], ["tests/local"], ["tests/local"]),
+    # 251: a pyvenv.cfg does not make a folder the run's environment
+    (["tests/data/.skip", "tests/data/pyvenv.cfg"], ["tests/data"], ["tests/data"]),
+    # 262: a plain file in __pycache__, a *.pyc outside it, a folder named *.pyc
+    (["tests/t.py", "tests/__pycache__/t.cpython-311.pyc", "tests/__pycache__/skip-broken"],
+     ["tests/__pycache__"], ["tests/__pycache__/skip-broken"]),
+    (["tests/known-broken.pyc"], ["tests/known-broken.pyc"], ["tests/known-broken.pyc"]),
+    (["tests/fixtures.pyc/"], ["tests/fixtures.pyc"], ["tests/fixtures.pyc"]),
+    # bytecode whose source is not there, or that is a folder: not bytecode
+    (["tests/__pycache__/gone.cpython-311.pyc"], ["tests/__pycache__"],
+     ["tests/__pycache__/gone.cpython-311.pyc"]),
+    (["tests/t.py", "tests/__pycache__/t.cpython-311.pyc/"],
+     ["tests/__pycache__/t.cpython-311.pyc"], ["tests/__pycache__/t.cpython-311.pyc"]),
+    (["tests/__pycache__"], ["tests/__pycache__"], ["tests/__pycache__"]),  # a file named so
+    # what the run keeps: its bytecode (a folder listed whole or file by file) and pytest's
+    (["tests/unit/t.py", "tests/unit/__pycache__/t.cpython-311.pyc",
+      "tests/unit/__pycache__/t.cpython-311.opt-1.pyc",
+      "tests/unit/__pycache__/t.cpython-311-pytest-9.0.1.pyc"], ["tests/unit/__pycache__"], []),
+    (["tests/t.py", "tests/__pycache__/t.cpython-311.pyc"],
+     ["tests/__pycache__/t.cpython-311.pyc"], []),
+    # pytest's own records in its cache_dir, whole or file by file; not a value a test stored
+    (["tests/.cache/CACHEDIR.TAG", "tests/.cache/README.md", "tests/.cache/v/cache/lastfailed",
+      f"tests/.cache/d/pytest-pyramid/{'a' * 64}"], ["tests/.cache"], []),
+    (["tests/.cache/v/cache/nodeids", "tests/.cache/v/demo/skip"], ["tests/.cache"],
+     ["tests/.cache/v/demo/skip"]),
+    (["tests/.cache/v/cache/stepwise", "tests/.cache/v/x"],
+     ["tests/.cache/v/cache/stepwise", "tests/.cache/v/x"], ["tests/.cache/v/x"]),
+    # its interpreter's environment
+    (["tests/venv/pyvenv.cfg", "tests/venv/bin/python"], ["tests/venv"], []),
+    (["tests/.cache2/CACHEDIR.TAG"], ["tests/.cache2"], ["tests/.cache2"]),  # not its cache
+]
+
+
+@pytest.mark.parametrize(("made", "listing", "named"), PRESENT)
+def test_present_names_what_an_entry_is_not_what_it_is_called(
+    tmp_path: Path, made: list[str], listing: list[str], named: list[str]
+) -> None:
+    for name in made:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith("/"):
+            path.mkdir()
+        else:
+            path.write_text("Signature: 8a477f597d28d172789f06886806bc55")
+    own = Own(TAGS, (os.path.realpath(tmp_path / "tests/venv"),),
+              time.time_ns() + 10**9,  # nothing above is a write in progress
+              os.path.realpath(tmp_path / "tests/.cache"))
+    found = present(str(tmp_path), listing, time.time_ns() + 10**9, own)
+    top = os.path.realpath(tmp_path)
+    assert found == {os.path.join(top, name): REASON for name in named}
+
+
+@pytest.mark.parametrize(("temp", "since_s", "named"), [
+    ("t.cpython-311.pyc.140213", -1, False),  # a sibling worker writing it: the run's own
+    ("t.cpython-311-pytest-9.0.1.pyc.4711", -1, False),
+    ("t.cpython-311.pyc.140213", 1, True),  # lay there before this process started
+    ("t.cpython-311.pyc.x1", -1, True),  # not a name importlib or pytest writes to
+    ("gone.cpython-311.pyc.1", -1, True),  # no source beside it
+])
+def test_bytecode_being_written_is_the_runs_own_only_since_it_started(
+    tmp_path: Path, temp: str, since_s: int, named: bool
+) -> None:
+    (tmp_path / "tests" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "tests" / "t.py").write_text("")
+    made = tmp_path / "tests" / "__pycache__" / temp
+    made.write_bytes(b"")
+    started = os.lstat(made).st_mtime_ns + since_s * 10**9  # this process started
+    found = present(str(tmp_path), ["tests/__pycache__"], time.time_ns() + 10**9,
+                    Own(TAGS, (), started))
+    assert found == ({os.path.join(os.path.realpath(tmp_path), "tests/__pycache__", temp):
+                      REASON} if named else {})
+
+
 def test_present_names_what_lay_there_before_the_cut(tmp_path: Path) -> None:
     (tmp_path / "tests" / "data").mkdir(parents=True)
     (tmp_path / "tests" / ".skip").write_text("")
     os.symlink("42", tmp_path / "tests" / "answer")  # a dangling link is an entry too
-    cache = tmp_path / "tests" / ".cache"
-    cache.mkdir()
-    (cache / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55")
-    venv = tmp_path / "tests" / "venv"
-    venv.mkdir()
-    (venv / "pyvenv.cfg").write_text("home = /usr/bin")
     cut = time.time_ns() + 10**9  # everything above was there a second before the cut
-    names = ["tests/data", "tests/.skip", "tests/answer", "tests/.cache", "tests/venv",
-             "tests/gone"]
-    found = present(str(tmp_path), names, cut)
+    names = ["tests/data", "tests/.skip", "tests/answer", "tests/gone"]
+    found = present(str(tmp_path), names, cut, own_state((), None))
     top = os.path.realpath(tmp_path)
     assert found == {os.path.join(top, name): REASON
                      for name in ("tests/data", "tests/.skip", "tests/answer")}
 
 
+def test_own_state_is_the_hosts(tmp_path: Path) -> None:
+    own = own_state([str(tmp_path / ".pyramid")], "9.0.1", cache=str(tmp_path / "cache"))
+    tag = sys.implementation.cache_tag
+    assert own.tags == (tag, f"{tag}-pytest-9.0.1")
+    for folder in (sys.prefix, sys.base_prefix, str(tmp_path / ".pyramid")):
+        assert own.holds(os.path.join(os.path.realpath(folder), "x"))
+    assert not own.holds(os.path.realpath(tmp_path / "cache2"))
+    cache = os.path.realpath(tmp_path / "cache")
+    assert (own.in_cache(cache), own.in_cache(os.path.join(cache, "v", "x"))) == ("", "v/x")
+    assert own.in_cache(cache + "2") is None
+    assert own_state((), None).tags == (tag,)
+
+
 def test_present_leaves_the_runs_own_outputs(tmp_path: Path) -> None:
     (tmp_path / "out.log").write_text("written by a test")
     cut = os.lstat(tmp_path / "out.log").st_ctime_ns - 10**9  # written after the cut
-    assert present(str(tmp_path), ["out.log"], cut) == {}
+    assert present(str(tmp_path), ["out.log"], cut, own_state((), None)) == {}
 
 
 @pytest.mark.parametrize(("folder", "prefix", "expected"), [
@@ -98,7 +207,9 @@ def test_listed_is_git_answering_not_a_patched_subprocess(
     monkeypatch.setattr(os, "lstat", lambda *_a, **_k: (_ for _ in ()).throw(OSError()))
     code, out = listed(str(tmp_path), ("tests",), git_env())
     assert (code, candidates(out.decode())) == (0, ["tests/x.local"])
-    assert present(str(tmp_path), ["tests/x.local"], time.time_ns() + 10**9)  # not "gone"
+    monkeypatch.setattr(os, "listdir", lambda *_a, **_k: [])
+    assert present(str(tmp_path), ["tests/x.local"], time.time_ns() + 10**9,
+                   own_state((), None))  # not "gone"
     # no git on the listing's PATH: a failure, never an empty listing
     assert listed(str(tmp_path), ("tests",), {**git_env(), "PATH": str(tmp_path)})[0] != 0
 
