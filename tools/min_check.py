@@ -10,7 +10,8 @@ subset below with that environment's interpreter.
 Why from a copy of tests/: ``python -m pytest`` puts the current folder first on
 ``sys.path``, so run from the checkout it would import ``pytest_pyramid`` from the source
 tree and never test the installed one (where the plugin knows its own files by their
-place). The copy holds only tests/ and pyproject.toml (the suite's own configuration), so
+place). The copy holds only tests/, pyproject.toml and conftest.py (the suite's own
+configuration), so
 the package can come only from site-packages; the script refuses to run otherwise.
 
     PYTHON tools/min_check.py [PYTEST ARGS ...]     # PYTHON: the min environment's
@@ -74,7 +75,8 @@ def main(argv: list[str]) -> int:
         suite = Path(tmp)
         shutil.copytree(ROOT / "tests", suite / "tests",
                         ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy2(ROOT / "pyproject.toml", suite / "pyproject.toml")
+        for name in ("pyproject.toml", "conftest.py"):  # the suite's configuration
+            shutil.copy2(ROOT / name, suite / name)
         origin = installed_package(suite)
         site = Path(sysconfig.get_paths()["purelib"]).resolve()
         if site not in origin.parents:
