@@ -11,8 +11,8 @@ Why from a copy of tests/: ``python -m pytest`` puts the current folder first on
 ``sys.path``, so run from the checkout it would import ``pytest_pyramid`` from the source
 tree and never test the installed one (where the plugin knows its own files by their
 place). The copy holds only tests/, pyproject.toml and conftest.py (the suite's own
-configuration), so
-the package can come only from site-packages; the script refuses to run otherwise.
+configuration), so the package can come only from site-packages; the script refuses to
+run otherwise.
 
     PYTHON tools/min_check.py [PYTEST ARGS ...]     # PYTHON: the min environment's
 """
