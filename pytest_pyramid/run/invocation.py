@@ -259,6 +259,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--pyramid-target": (SELECTION, "the tests talk to a deployed server at that URL: a target "
                          "run verifies a deployment, never a release (completeness: "
                          "target_run, from any source)"),
+    # pytest 8.4 (the lowest supported) registers the summary-chars option as `-r` alone;
+    # 9.0 added its long name `--report-chars` (above): the same option, unclassified on 8.4
+    "-r": _OUTPUT,
 }
 
 #: plugins whose absence (``-p no:NAME``, or not autoloaded) changes neither what runs nor how
