@@ -25,7 +25,7 @@ def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
            plugins: list[dict[str, Any]] | None = None,
            declared: list[str] | None = None,
            narrowing: dict[str, Any] | None = None,
-           nested: object = None) -> dict[str, Any]:
+           nested: object = None, read: list[str] | None = None) -> dict[str, Any]:
     return {
         "sources": [{"source": "addopts", "args": [], "own": own_addopts},
                     {"source": "command line", "args": [], "own": False}],
@@ -36,6 +36,9 @@ def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
         "plugins": plugins or [],
         "plugins_declared": declared or [],
         "narrowing": narrowing or {},
+        # the names the project's code read (run/env_reads.py); a record without them is
+        # judged "not recorded" (tests/unit/run/test_env_reads_logic.py)
+        "environment_read": read or [],
         **({"plugins_off": plugins_off} if plugins_off is not None else {}),
         **({"started_by_run": nested} if nested is not None else {}),
     }
