@@ -85,3 +85,16 @@ def now() -> float:
 def utc_now() -> _datetime:
     """:func:`now` as an aware UTC datetime (the real class, bound at import as well)."""
     return _UTC()
+
+
+def wall_utc() -> _datetime:
+    """The kernel's wall clock, read at each call: what the deploy records for people and
+    other hosts to read (history rows, backups' names, anchors). Its supervisor lives for
+    weeks; a clock bound at its start would part from the world's by every step NTP or an
+    operator makes (tests/e2e/deploy/test_clock_step.py: a row's start and end must lie a real
+    step apart, while its durations come from the monotonic clock). No test runs in a deploy
+    process to move it; a test run's judgement reads :func:`utc_now`."""
+    from datetime import datetime, timezone
+    from time import time
+
+    return datetime.fromtimestamp(time(), timezone.utc)

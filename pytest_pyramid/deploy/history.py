@@ -112,10 +112,11 @@ READ_TIMEOUT_S = 5.0
 
 
 def now_utc() -> datetime:
-    """The deploy's clock for every time it records: the judgement's one clock."""
-    from pytest_pyramid.durations import utc_now
+    """The deploy's clock for every time it records: the kernel's wall clock
+    (``durations.wall_utc``; a long-lived supervisor must follow the world's steps)."""
+    from pytest_pyramid.durations import wall_utc
 
-    return utc_now()
+    return wall_utc()
 
 
 def iso(moment: datetime) -> str:
