@@ -37,7 +37,10 @@ LEAN = '[tool.pytest.ini_options]\naddopts = "-p no:schemathesis -p no:hypothesi
     '-p no:locust -p no:pact"\n'
 
 
-TIERS = {"tiers": {"smoke": {"paths": ["tests/smoke"]}}}
+#: the smoke tests read FAIL_THROUGH_PORT and BROKEN_VERSION (set below for the deploy): the
+#: project declares the variables its tests read, or its verify runs are unverified (hostile 265)
+TIERS = {"tiers": {"smoke": {"paths": ["tests/smoke"]}},
+         "allow_options": ["FAIL_THROUGH_PORT", "BROKEN_VERSION"]}
 
 
 def commit_tracked(project: Project, message: str) -> str:
