@@ -4,7 +4,8 @@ project's own makes the run incomplete: hostile case 265, a failing test skipped
 ``SKIP_BROKEN=1`` from the CI job).
 
 ``os.environ``'s class is swapped for a subclass that notes the name of each read by name
-(``os.environ[NAME]``, ``.get``, ``os.getenv``, ``in``, ``.pop``): one set lookup per read,
+(``os.environ[NAME]``, ``.get``, ``os.getenv``, ``in``, ``.pop``, and the same through
+``os.environb`` / ``os.getenvb``): one set lookup per read,
 and a walk of the caller's frames only on a name's first read, to keep reads by pytest, the
 installed plugins, the standard library and this plugin out (their reads are the table's,
 ``run/invocation.py: ENVIRONMENT``). The whole environment copied or iterated
@@ -79,11 +80,13 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
 
     def __getitem__(self, key: Any) -> Any:
         # the table's prefixes are judged whoever reads them (pytest's own pop of
-        # PYTEST_CURRENT_TEST after each phase walks no frame)
+        # PYTEST_CURRENT_TEST after each phase walks no frame); ``os.environb``'s keys are
+        # bytes, the same variables (``os.getenvb``)
+        name = os.fsdecode(key) if isinstance(key, bytes) else key
         for sink in _SINKS:  # a name read before costs one set lookup
-            if key not in sink.names and _HANDED[0].get(id(key)) is not key \
-                    and isinstance(key, str) and not key.startswith(ENV_PREFIXES):
-                sink.note(key, _caller())
+            if name not in sink.names and _HANDED[0].get(id(key)) is not key \
+                    and isinstance(name, str) and not name.startswith(ENV_PREFIXES):
+                sink.note(name, _caller())
         return _GET(self, key)
 
     def __iter__(self) -> Any:
@@ -98,21 +101,28 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
 _ORIGINAL: list[type] = []
 
 
+#: both views of the process's environment: ``os.environ`` and its bytes twin (a read through
+#: ``os.environb`` is a read of the same variable, and was not noted)
+_VIEWS = (os.environ, os.environb) if os.supports_bytes_environ else (os.environ,)
+
+
 def start(sink: Sink) -> None:
     """Note the reads of the project's code into ``sink`` from now on."""
     if not _SINKS and type(os.environ) is not RecordingEnviron:
-        _ORIGINAL[:] = [type(os.environ)]
-        os.environ.__class__ = RecordingEnviron
+        _ORIGINAL[:] = [type(view) for view in _VIEWS]
+        for view in _VIEWS:
+            view.__class__ = RecordingEnviron
     if sink not in _SINKS:
         _SINKS.append(sink)
 
 
 def stop(sink: Sink) -> None:
-    """Stop noting into ``sink``; the last one gives ``os.environ`` its class back."""
+    """Stop noting into ``sink``; the last one gives the environment its class back."""
     if sink in _SINKS:
         _SINKS.remove(sink)
     if not _SINKS and _ORIGINAL and type(os.environ) is RecordingEnviron:
-        os.environ.__class__ = _ORIGINAL[0]
+        for view, original in zip(_VIEWS, _ORIGINAL, strict=True):
+            view.__class__ = original
         _HANDED[0] = {}
 
 

@@ -59,7 +59,8 @@ def test_reads_by_name_are_noted_and_copies_are_not(monkeypatch: pytest.MonkeyPa
     """Every way of reading one name is noted, by this file (the project's code here); a copy
     of the whole environment (handed to a child) and a read by code that is not the
     project's are not. Values never: names only."""
-    for name in ("ER_ITEM", "ER_GET", "ER_GETENV", "ER_IN", "ER_COPY", "ER_UNSET_IN"):
+    for name in ("ER_ITEM", "ER_GET", "ER_GETENV", "ER_IN", "ER_COPY", "ER_UNSET_IN",
+                 "ER_BYTES"):
         monkeypatch.setenv(name, "1")
     before = type(os.environ)  # this suite's own run may be recording already
     sink = env_reads.Sink(lambda path: path if path == __file__ else None)
@@ -75,11 +76,15 @@ def test_reads_by_name_are_noted_and_copies_are_not(monkeypatch: pytest.MonkeyPa
         os.getenv("ER_GETENV")
         _ = "ER_IN" in os.environ
         _ = "ER_NEVER_SET" in os.environ
+        os.getenvb(b"ER_BYTES")  # the bytes view of the same variables
+        dict(os.environb)
         eval('__import__("os").environ.get("ER_COPY")', {})  # code of no project file
     finally:
         env_reads.stop(sink)
     assert type(os.environ) is before
-    assert sink.names == {"ER_ITEM", "ER_GET", "ER_GETENV", "ER_IN", "ER_NEVER_SET"}
+    assert {type(os.environ), type(os.environb)} == {before}
+    assert sink.names == {"ER_ITEM", "ER_GET", "ER_GETENV", "ER_IN", "ER_NEVER_SET",
+                          "ER_BYTES"}
     # only the names the run's starting environment held are the job's
     started = {"ER_ITEM": "1", "ER_GET": "1", "HOME": "/root"}
     assert env_reads.set_at_start(sink.names, started) == ["ER_GET", "ER_ITEM"]
