@@ -93,6 +93,10 @@ class TierAssignment:
         again after all of them: a plugin that marks tests itself at this stage (Hypothesis's
         ``hypothesis`` marker) moves them by the tiers' ``markers``; only then are the tiers
         not selected dropped, so such a plugin sees (and marks) every test."""
+        if not all(isinstance(item, pytest.Item) for item in items):
+            # pytest's perform_collect(genitems=False) hands collectors, not tests (pytester's
+            # getitems/getmodulecol): no test is run from it, so there is nothing to sort
+            return (yield)
         self._assign_tiers(config, items)
         yield
         late, moved = self._late_markers(items)

@@ -130,6 +130,8 @@ class ShardSplit:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        if not all(isinstance(item, pytest.Item) for item in items):
+            return  # collectors from perform_collect(genitems=False): not a run's tests
         tiers = {item.nodeid: item.stash.get(TIER_KEY, "") for item in items}
         order = sorted(self.owner.settings.tiers, key=self.owner.order.__getitem__)
         dist = self._dist(config)

@@ -954,3 +954,16 @@ def test_a_bad_boolean_ini_value_names_the_key_and_file(
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*pyproject.toml: pyramid_fail_fast*maybe*"])
+
+
+def test_plugin_authors_pytester_getitems_and_getmodulecol_work_beside_the_plugin(
+    pytester: pytest.Pytester,
+) -> None:
+    """pytester's getitems/getmodulecol collect with ``genitems=False``, which hands
+    ``pytest_collection_modifyitems`` a module collector, not tests: the plugin leaves that
+    list alone (it raised ``AttributeError: 'Module' object has no attribute 'location'``)."""
+    pytester.makepyprojecttoml("[tool.pyramid]\n")
+    items = pytester.getitems("def test_a(): pass\ndef test_b(): pass\n")
+    assert [item.name for item in items] == ["test_a", "test_b"]
+    module = pytester.getmodulecol("def test_c(): pass\n")
+    assert isinstance(module, pytest.Module)
