@@ -11,7 +11,10 @@ source "$(dirname "$0")/../_preamble.sh"
 # expected.txt` with cwd=golden; (c) (b) with `diff expected.txt -` (a second program); (d) a
 # shell command string `cd golden && cat expected.txt`; (e) the test chdirs into golden
 # (monkeypatch.chdir) and runs `cat expected.txt`; (f) control: a Python child with cwd=golden
-# opens expected.txt (followed: its own recorder resolves the open). Expected: no row `ready`.
+# opens expected.txt (followed: its own recorder resolves the open); (g) a command string
+# `cat expected.txt` with shell=True and cwd=golden; (h) `env -C golden cat expected.txt`
+# (coreutils' --chdir, a wrapper of the table); (i) a folder handed as an argument: `cp -r golden
+# <tmp_path>/data`, the test reads the copy. Expected: no row `ready`.
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ngolden/\n' >> .gitignore
 mkdir -p golden; echo 4 > golden/expected.txt   # a clean clone has no golden/: the test cannot pass there
@@ -65,6 +68,29 @@ def test_row():
     out = subprocess.run([sys.executable, "-c", "print(open('expected.txt').read())"], cwd=GOLDEN,
                          capture_output=True, text=True, check=True).stdout
     assert int(out) == add(2, 2)
+X
+row g <<'X'
+import subprocess
+from pathlib import Path
+from mypkg.core import add
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+def test_row():
+    out = subprocess.run("cat expected.txt", shell=True, cwd=GOLDEN, capture_output=True, text=True, check=True).stdout
+    assert int(out) == add(2, 2)
+X
+row h <<'X'
+import subprocess
+from mypkg.core import add
+def test_row():
+    out = subprocess.run(["env", "-C", "golden", "cat", "expected.txt"], capture_output=True, text=True, check=True).stdout
+    assert int(out) == add(2, 2)
+X
+row i <<'X'
+import subprocess
+from mypkg.core import add
+def test_row(tmp_path):
+    subprocess.run(["cp", "-r", "golden", str(tmp_path / "data")], check=True)
+    assert int((tmp_path / "data" / "expected.txt").read_text()) == add(2, 2)
 X
 if echo "$BROKEN_ROWS" | grep -qwE 'a|f'; then echo "RESULT: VACUOUS (a control row was ready:$BROKEN_ROWS)"
 elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a file argument relative to the child's cwd (or a cd in the command string) is resolved against the run's folder, so the git-ignored golden/expected.txt is not judged: ready)"

@@ -16,7 +16,9 @@ source "$(dirname "$0")/../_preamble.sh"
 # Rows: (a) control, no option: blocked; (b) --log-level=INFO; (c) --log-cli-level=INFO;
 # (d) --log-file=ci.log --log-file-level=DEBUG (keep the log as a CI artifact); (e) -o
 # log_level=INFO; (f) PYTEST_ADDOPTS=--log-level=INFO; (g) --log-disable=mypkg (for the
-# no-error test); (h) -p no:warnings (for the deprecation test).
+# no-error test); (h) -p no:warnings (for the deprecation test); (i) -p no:unraisableexception
+# (a4: a `__del__` that raises, an error under filterwarnings=error); (j) -p no:threadexception
+# (a5: an assertion failing in a thread the test joins).
 # Expected: no row `ready` (each row runs one test that fails without the row's option).
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\nci.log\n' >> .gitignore
@@ -59,6 +61,22 @@ def test_no_error_logged(caplog):
 t_warn='import mypkg.core as core
 def test_no_deprecation():
     assert core.process() == 1'
+t_unraisable='import mypkg.core as core
+class Conn:
+    def __del__(self):
+        raise RuntimeError("connection leaked: close() was never called")
+def test_conn_closed():
+    c = Conn()
+    del c
+    assert core.add(1, 1) == 2'
+t_thread='import threading
+import mypkg.core as core
+def test_worker():
+    def work():
+        assert core.add(2, 2) == 5, "the worker computed the wrong total"
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()'
 erow() {  # erow LABEL BODY [env VAR=..] -- args
   local label=$1 body=$2; shift 2
   printf '%s\n' "$body" > tests/integration/test_row.py; commit "row $label"
@@ -78,6 +96,10 @@ erow e  "$t_retry" $P -o log_level=INFO
 erow f  "$t_retry" PYTEST_ADDOPTS=--log-level=INFO $P
 erow g  "$t_noerr" $P --log-disable=mypkg
 erow h  "$t_warn" $P -p no:warnings
-if echo "$BROKEN_ROWS" | grep -qwE 'a|a2|a3'; then echo "RESULT: VACUOUS (a control row was ready:$BROKEN_ROWS)"
+erow a4 "$t_unraisable" $P
+erow i  "$t_unraisable" $P -p no:unraisableexception
+erow a5 "$t_thread" $P
+erow j  "$t_thread" $P -p no:threadexception
+if echo "$BROKEN_ROWS" | grep -qwE 'a|a2|a3|a4|a5'; then echo "RESULT: VACUOUS (a control row was ready:$BROKEN_ROWS)"
 elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a logging/warnings option from the job turned a failing test into a pass and the run is ready: the option is classified as output-only)"
 else echo "RESULT: HELD"; fi
