@@ -4,8 +4,9 @@ source "$(dirname "$0")/../_preamble.sh"
 # turn a failing test into a pass. The promise: options "that narrow or change the judgement
 # give incomplete, naming them"; "plugins turned off (-p no:..., or left unloaded by
 # PYTEST_DISABLE_PLUGIN_AUTOLOAD) except those the table knows as harmless".
-# The project's tracked configuration: pytest-timeout's `timeout = 2`, pytest-rerunfailures'
-# `reruns = 2`, `--doctest-modules` in addopts. Tests (one per row): test_slow sleeps 3 s (a
+# The project's tracked configuration: pytest-timeout's `timeout = 2`, `--doctest-modules` in
+# addopts, and from row (d) on pytest-rerunfailures' `reruns = 2` (with reruns, a timed-out test
+# passes its untimed retry: case 312). Tests (one per row): test_slow sleeps 3 s (a
 # hang the timeout must fail); test_race fails on its first attempt and passes on a retry, and
 # is marked `flaky(reruns=0)`: "never retry this one, a retry hides the race"; mypkg/extra.py
 # holds a failing doctest and imports an optional dependency the CI image lacks.
@@ -21,7 +22,7 @@ printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
 "$PY" - <<'X'
 import pathlib
 p = pathlib.Path("pyproject.toml")
-p.write_text(p.read_text().replace('pythonpath = ["."]', 'pythonpath = ["."]\ntimeout = 2\nreruns = 2\naddopts = "--doctest-modules"\ntestpaths_x = 1').replace('testpaths = ["tests"]', 'testpaths = ["tests", "mypkg"]').replace('\ntestpaths_x = 1', ''))
+p.write_text(p.read_text().replace('pythonpath = ["."]', 'pythonpath = ["."]\ntimeout = 2\naddopts = "--doctest-modules"\ntestpaths_x = 1').replace('testpaths = ["tests"]', 'testpaths = ["tests", "mypkg"]').replace('\ntestpaths_x = 1', ''))
 X
 cat pyproject.toml | sed 's/^/   pyproject: /'
 commit init
@@ -56,6 +57,12 @@ P="$PY -m pytest -q -p no:cacheprovider"
 erow a "$t_slow" $P
 erow b "$t_slow" $P --disable-plugin-autoload -p pyramid -p rerunfailures
 erow c "$t_slow" PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $P -p pyramid -p rerunfailures
+"$PY" - <<'X'
+import pathlib
+p = pathlib.Path("pyproject.toml")
+p.write_text(p.read_text().replace("timeout = 2\n", "timeout = 2\nreruns = 2\n"))
+X
+commit reruns
 erow d "$t_race" $P
 erow e "$t_race" $P --reruns-mode=append
 w mypkg/extra.py <<'X'
