@@ -11,8 +11,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # an `__init__` (a helper object "for the fixtures"), the file's only tests; (c) (b) beside a
 # passing plain function in the same file; (d) a class that inherits `__test__ = False` from a
 # shared base (the base was meant to be abstract); (e) a failing test function decorated
-# `@pytest.fixture` by a copy-paste slip (pytest: "fixture ... is not a test"?); (f) a class
-# named `TestCase`-like but with `@dataclass` (dataclasses add `__init__`).
+# `@pytest.fixture` by a copy-paste slip (pytest says nothing); (f) a test class made a
+# `@dataclass` (dataclasses add `__init__`: pytest warns as in b).
 # Expected: no row `ready` (a: blocked).
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
@@ -76,5 +76,5 @@ class TestRefund:
 X
 for l in b c d e f; do grep -m1 -i -E "cannot collect|warning|fixture" "$W/pytest-$l.out" | cut -c1-150 | sed "s/^/   $l pytest says: /"; done
 if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (the control row was ready)"
-elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a failing test on disk that pytest collected no item for (its own collection warning names it) never ran: ready)"
+elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a failing test on disk that pytest collected no item for never ran: ready; in b, c, f pytest's own PytestCollectionWarning names the class it dropped, d and e give no signal)"
 else echo "RESULT: HELD"; fi

@@ -10,7 +10,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # golden/ref.db (a clean clone has none: the test cannot pass there).
 # Rows: (a) control: connect("golden/ref.db"); (b) "file:golden/ref.db?mode=ro", uri=True;
 # (c) an absolute "file:///.../golden/ref.db?immutable=1", uri=True; (d) "file:golden/ref.db"
-# without a query, uri=True; (e) a percent-encoded name "file:golden/r%65f.db?mode=ro".
+# without a query, uri=True; (e) a percent-encoded name "file:golden/r%65f.db?mode=ro"; (f) the
+# absolute URI with ?mode=ro; (g) the relative one with ?immutable=1 (which of c's two parts).
 # Expected: no row `ready`.
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\ngolden/\n' >> .gitignore
@@ -51,6 +52,22 @@ import sqlite3
 from mypkg.core import add
 def test_row():
     c = sqlite3.connect("file:golden/r%65f.db?mode=ro", uri=True)
+    assert c.execute("select v from t").fetchone()[0] == add(2, 2)
+X
+row f <<'X'
+import sqlite3
+from pathlib import Path
+from mypkg.core import add
+DB = Path(__file__).resolve().parents[2] / "golden" / "ref.db"
+def test_row():
+    c = sqlite3.connect(f"{DB.as_uri()}?mode=ro", uri=True)
+    assert c.execute("select v from t").fetchone()[0] == add(2, 2)
+X
+row g <<'X'
+import sqlite3
+from mypkg.core import add
+def test_row():
+    c = sqlite3.connect("file:golden/ref.db?immutable=1", uri=True)
     assert c.execute("select v from t").fetchone()[0] == add(2, 2)
 X
 if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (the control row was ready)"
