@@ -93,5 +93,5 @@ def test_row(tmp_path):
     assert int((tmp_path / "data" / "expected.txt").read_text()) == add(2, 2)
 X
 if echo "$BROKEN_ROWS" | grep -qwE 'a|f'; then echo "RESULT: VACUOUS (a control row was ready:$BROKEN_ROWS)"
-elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a file argument relative to the child's cwd (or a cd in the command string) is resolved against the run's folder, so the git-ignored golden/expected.txt is not judged: ready)"
+elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a file argument relative to the child's cwd (or a cd in the command string) is resolved against the run's folder, so the git-ignored golden/expected.txt is not judged: ready (d: `cd` in a command string; h: `env -C`; i: a folder argument, `cp -r golden`))"
 else echo "RESULT: HELD"; fi
