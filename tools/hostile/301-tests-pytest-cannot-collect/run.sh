@@ -12,7 +12,9 @@ source "$(dirname "$0")/../_preamble.sh"
 # passing plain function in the same file; (d) a class that inherits `__test__ = False` from a
 # shared base (the base was meant to be abstract); (e) a failing test function decorated
 # `@pytest.fixture` by a copy-paste slip (pytest says nothing); (f) a test class made a
-# `@dataclass` (dataclasses add `__init__`: pytest warns as in b).
+# `@dataclass` (dataclasses add `__init__`: pytest warns as in b); (g) a test that `return`s its
+# comparison instead of asserting it (pytest: PytestReturnNotNoneWarning, "Did you mean to use
+# `assert` instead of `return`?").
 # Expected: no row `ready` (a: blocked).
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n' >> .gitignore
@@ -74,7 +76,14 @@ class TestRefund:
     def test_refund(self):
         assert add(self.amount, 2) == 5
 X
-for l in b c d e f; do grep -m1 -i -E "cannot collect|warning|fixture" "$W/pytest-$l.out" | cut -c1-150 | sed "s/^/   $l pytest says: /"; done
+row g <<'X'
+from mypkg.core import add
+def test_plain():
+    assert add(1, 1) == 2
+def test_refund():
+    return add(2, 2) == 5      # `return` where `assert` was meant
+X
+for l in b c d e f g; do grep -m1 -i -E "cannot collect|ReturnNotNone|fixture" "$W/pytest-$l.out" | cut -c1-150 | sed "s/^/   $l pytest says: /"; done
 if echo "$BROKEN_ROWS" | grep -qw a; then echo "RESULT: VACUOUS (the control row was ready)"
-elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a failing test on disk that pytest collected no item for never ran: ready; in b, c, f pytest's own PytestCollectionWarning names the class it dropped, d and e give no signal)"
+elif [ -n "$BROKEN_ROWS" ]; then echo "RESULT: BROKEN (rows$BROKEN_ROWS: a failing test on disk that pytest collected no item for never ran: ready; in b, c, f pytest's own PytestCollectionWarning names the class it dropped, in g its PytestReturnNotNoneWarning names the test; d and e give no signal)"
 else echo "RESULT: HELD"; fi
