@@ -214,13 +214,32 @@ def parse_settings(
         verdict=verdict,
         release_tiers=release_tiers,
         fail_fast=bool(merged.get("fail_fast", False)),
-        source_paths=tuple(p.strip() for p in merged.get("source", ())),
+        source_paths=tuple(source_path(rootdir, p.strip()) for p in merged.get("source", ())),
         raw=table,
         exclude=_globs(merged.get("exclude", []), "exclude", source),
         mode=str(merged.get("mode", "enforce")),
         budget_basis=str(merged.get("budget_basis", "wall")),
         allow_options=tuple(o.strip() for o in table.get("allow_options", ())),
     )
+
+
+def source_path(rootdir: Path, entry: str) -> str:
+    """A ``source`` entry as the path of the project's code it names, relative to ``rootdir``:
+    the entry itself when that path exists, else the module a dotted name means at the top
+    or under ``src/`` (``mypkg`` in a src layout is ``src/mypkg``; ``tool`` a one-module
+    project is ``tool.py``), as coverage reads a ``source`` entry: a folder, else an importable
+    name. Every stage reads the resolved path (the closed world's own packages, the static
+    gates, coverage), so a name and its path mean one thing. An entry naming nothing is left
+    as it is: the gates that read it say "not found"."""
+    if not entry or (rootdir / entry).exists():
+        return entry
+    if all(part.isidentifier() for part in entry.split(".")):
+        relative = entry.replace(".", "/")
+        for base in ("", "src/"):
+            for candidate in (base + relative, f"{base}{relative}.py"):
+                if (rootdir / candidate).exists():
+                    return candidate
+    return entry
 
 
 def _check_marker_rules(tiers: Mapping[str, TierSpec], source: str) -> None:

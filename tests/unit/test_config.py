@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from pytest_pyramid.config import BUILTIN_TIERS, parse_settings
+from pytest_pyramid.config import BUILTIN_TIERS, parse_settings, source_path
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.project import read_table as read_pyproject_table
 
@@ -122,3 +122,24 @@ def test_read_pyproject_table(tmp_path: Path) -> None:
     path.write_text("[tool.pyramid\n")
     with pytest.raises(ConfigError, match="invalid TOML"):
         read_pyproject_table(path)
+
+
+@pytest.mark.parametrize(("present", "entry", "path"), [
+    (["src/mypkg/__init__.py"], "mypkg", "src/mypkg"),
+    (["mypkg/__init__.py", "src/mypkg/__init__.py"], "mypkg", "mypkg"),  # the top first
+    (["src/mypkg/__init__.py"], "src/mypkg", "src/mypkg"),
+    (["tool.py"], "tool", "tool.py"),
+    (["src/tool.py"], "tool", "src/tool.py"),
+    (["src/acme/billing/core.py"], "acme.billing", "src/acme/billing"),
+    (["src/acme/billing/core.py"], "acme.billing.core", "src/acme/billing/core.py"),
+    ([], "missing_pkg", "missing_pkg"),  # named nothing: the gates say "not found"
+    (["src/mypkg/__init__.py"], "src/other", "src/other"),  # a path is never renamed
+    (["src/my-pkg/__init__.py"], "my-pkg", "my-pkg"),  # not an importable name
+])
+def test_a_source_entry_is_the_path_it_names_or_the_module_a_name_means(
+    tmp_path: Path, present: list[str], entry: str, path: str,
+) -> None:
+    for name in present:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert source_path(tmp_path, entry) == path

@@ -57,6 +57,44 @@ def test_without_source_the_trees_packages_are_the_projects(
     assert any(says in r and NOT_SET in r for r in data["reasons"]), data["reasons"]
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+@pytest.mark.parametrize(("files", "source", "ini"), [
+    pytest.param({"src/mypkg/__init__.py": "VALUE = 1\n"}, "mypkg", "pythonpath = ['src']",
+                 id="src-layout-by-name"),
+    pytest.param({"src/mypkg/__init__.py": "VALUE = 1\n"}, "src/mypkg", "pythonpath = ['src']",
+                 id="src-layout-by-path"),
+    pytest.param({"mypkg.py": "VALUE = 1\n"}, "mypkg", "pythonpath = ['.']",
+                 id="one-module-by-name"),
+])
+def test_a_declared_source_by_name_or_path_is_the_trees_own(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    workers: int, files: dict[str, str], source: str, ini: str,
+) -> None:
+    """Hostile round 11a (noticed): ``source = ["mypkg"]`` in a src layout made every clean
+    run ``incomplete`` ("mypkg was imported from src/mypkg/__init__.py, not from the
+    project's source"): the entry was read as the folder ``mypkg`` at the top. A name means
+    the module coverage would take (``config.source_path``); a stale copy of it elsewhere
+    is still named (the row after)."""
+    project({**files, "tests/integration/test_i.py": USES}, config=f'source = ["{source}"]\n',
+            ini=ini)
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "ready", data["reasons"]
+
+
+def test_a_declared_source_by_name_still_names_a_stale_copy(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+) -> None:
+    project({"src/mypkg/__init__.py": "VALUE = 1\n", "conftest.py": ELSEWHERE_FIRST,
+             "elsewhere/mypkg/__init__.py": "VALUE = 2\n", "tests/integration/test_i.py": USES},
+            config='source = ["mypkg"]\n', ini="pythonpath = ['src']")
+    pytester.runpytest()
+    data = read_verdict()
+    assert data["decision"] == "incomplete"
+    assert any("mypkg was imported from elsewhere/mypkg/__init__.py" in r
+               for r in data["reasons"]), data["reasons"]
+
+
 def test_a_single_module_project_s_module_is_the_projects(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
 ) -> None:
