@@ -313,15 +313,34 @@ def _separated(config: DeployConfig, commit: str, out: Callable[[str], None]) ->
     drop to the account, or whose work folder (or a folder above it or above the commit's
     release) the account may write, is refused (exit 3)."""
     from pytest_pyramid.deploy.host_pins import versions_account
-    from pytest_pyramid.deploy.processes import separation_problem
+    from pytest_pyramid.deploy.processes import reach_problem, separation_problem
 
     account = versions_account()  # ConfigError (exit 3): set, and this process is not root
     if account is None:
         return
     problem = separation_problem(config.work_dir, account, config.release_path(commit))
+    if problem is None:
+        problem = reach_problem(account, _runs_as_versions(config))
     if problem is not None:
         raise PyramidError(problem)
     out(f"[deploy] versions run as {account} (run_as, {account.origin})")
+
+
+def _runs_as_versions(config: DeployConfig) -> dict[str, Path]:
+    """What the deploy starts from the commit besides its versions, which runs as ``run_as``
+    too, and what it needs: the verify tier's tests (the deploy's interpreter, the checkout)
+    and the migrations' check (the interpreter; its releases are granted as a version's),
+    a ``command`` router's program (the checkout it runs in)."""
+    from pytest_pyramid.deploy.processes import interpreter_parts
+
+    needs: dict[str, Path] = {}
+    if config.verify is not None or config.migrations:
+        needs.update(interpreter_parts())
+    if config.verify is not None:
+        needs[f"the verify tier {config.verify.tier}"] = config.root / config.verify.project
+    if config.router == "command":
+        needs["the router command"] = config.root
+    return needs
 
 
 def _hand_to_supervisor(config: DeployConfig, commit: str, commit_time: str | None,
