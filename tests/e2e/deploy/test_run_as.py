@@ -172,32 +172,6 @@ def test_runs_as_the_versions_account(base_url):
 '''
 
 
-@pytest.fixture
-def account_python() -> Iterator[Path]:
-    """An interpreter ``nobody`` may run, with the suite's packages: the system's Python (the
-    suite's own lies under /root) in a venv whose one ``.pth`` adds the suite's site-packages
-    (the same minor version, so the same compiled modules)."""
-    import site
-    import subprocess
-    import sys
-
-    made = Path(tempfile.mkdtemp(prefix="pyramid-account-python-"))
-    made.chmod(0o755)
-    subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(made / "venv")],
-                   check=True)
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    (made / "venv" / "lib" / version / "site-packages" / "suite.pth").write_text(
-        f"import site; site.addsitedir({site.getsitepackages()[0]!r})\n")
-    python = made / "venv" / "bin" / "python"
-    probe = subprocess.run([str(python), "-c", "import sys; print(sys.version_info[:2])"],
-                           capture_output=True, text=True, check=False)
-    if probe.stdout.strip() != str(tuple(sys.version_info[:2])):
-        shutil.rmtree(made, ignore_errors=True)
-        pytest.skip(f"{SYSTEM_PYTHON} is not Python {sys.version_info[:2]}")
-    yield python
-    shutil.rmtree(made, ignore_errors=True)
-
-
 def test_the_verify_tier_runs_as_the_host_s_account_and_writes_nothing_of_the_deploy_s(
     open_project: Project, account_python: Path,
 ) -> None:
