@@ -255,7 +255,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
 
     # an environment not deployed first is a refusal no approval can lift: said before any
     # approval is asked for
-    not_staged = staged(config, commit, now, recorded=anchors.requires) \
+    not_staged = staged(config, commit, now, recorded=anchors.requires,
+                        serves=anchors.serves) \
         if not gate.refusals(trust) else None
     if not_staged is not None:
         return refuse([not_staged], 1, commit_time)
