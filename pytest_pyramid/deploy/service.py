@@ -331,16 +331,17 @@ def _runs_as_versions(config: DeployConfig) -> dict[str, Path]:
     """What the deploy starts from the commit besides its versions, which runs as ``run_as``
     too, and what it needs: the verify tier's tests (the deploy's interpreter, the checkout)
     and the migrations' check (the interpreter; its releases are granted as a version's),
-    a ``command`` router's program (the checkout it runs in)."""
+    a router's program the commit names (``runs_commit``: the checkout it runs in)."""
     from pytest_pyramid.deploy.processes import interpreter_parts
+    from pytest_pyramid.deploy.router_kinds import BY_NAME
 
     needs: dict[str, Path] = {}
     if config.verify is not None or config.migrations:
         needs.update(interpreter_parts())
     if config.verify is not None:
         needs[f"the verify tier {config.verify.tier}"] = config.root / config.verify.project
-    if config.router == "command":
-        needs["the router command"] = config.root
+    if BY_NAME[config.router].runs_commit:
+        needs[f"the {config.router} router's program"] = config.root
     return needs
 
 
