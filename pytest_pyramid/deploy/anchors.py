@@ -40,6 +40,7 @@ from pytest_pyramid.deploy.trust_record import (
     AnchorSet,
     Record,
     Required,
+    Served,
     merged_requires,
     narrower_roles,
 )
@@ -83,6 +84,9 @@ class Anchors:
     required_approvals: int = 0
     #: the roles recorded for those approvals (empty: any)
     approver_roles: tuple[str, ...] = ()
+    #: what the anchors record says this work folder serves (None: first use, or a record
+    #: written before it was kept): deploy/environments.py holds the deploy to it
+    serves: Served | None = None
 
 
 # -- reading anchors from each place ---------------------------------------------------------------
@@ -100,7 +104,7 @@ def _resolved(anchors: AnchorSet, read: Callable[[str], str]) -> AnchorSet:
 
     return AnchorSet(tuple(read(k) for k in anchors.trusted_keys), anchors.require_signature,
                      people(anchors.approvers), people(anchors.deployers), anchors.requires,
-                     anchors.required_approvals, anchors.approver_roles)
+                     anchors.required_approvals, anchors.approver_roles, anchors.serves)
 
 
 def checkout_anchors(config: DeployConfig) -> AnchorSet:
@@ -108,7 +112,8 @@ def checkout_anchors(config: DeployConfig) -> AnchorSet:
     return _resolved(AnchorSet(config.trusted_keys, config.require_signature, config.approvers,
                                config.deployers, _required(config.requires,
                                                            config.requires_within),
-                               config.required_approvals, config.approver_roles), key_text)
+                               config.required_approvals, config.approver_roles,
+                               (config.environment, config.port)), key_text)
 
 
 def _required(requires: str, within: float) -> tuple[Required, ...]:
@@ -228,6 +233,7 @@ def advance(base: AnchorSet, declared: AnchorSet, sets: frozenset[str]) -> Ancho
         merged_requires(base.requires, declared.requires),
         max(base.required_approvals, declared.required_approvals),
         narrower_roles(base.approver_roles, declared.approver_roles),
+        base.serves,  # what the folder serves is its first use's, never a commit's to move
     )
 
 
@@ -339,7 +345,7 @@ def anchors_for_deploy(
         base.require_signature or bool(host.get("require_signature", False))
         or "trusted_keys" in host or config.require_signature,
         host.get("approvers", base.approvers), host.get("deployers", base.deployers),
-        base.requires, base.required_approvals, base.approver_roles)
+        base.requires, base.required_approvals, base.approver_roles, base.serves)
     if from_host:
         origin = f"{origin}; {', '.join(from_host)} from {pins.origin}"
     if named:
@@ -360,7 +366,8 @@ def anchors_for_deploy(
                    required_approvals=0 if record_it and not inherited
                    else effective.required_approvals,
                    approver_roles=() if record_it and not inherited
-                   else effective.approver_roles)
+                   else effective.approver_roles,
+                   serves=None if record_it and not inherited else effective.serves)
 
 
 def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | None:

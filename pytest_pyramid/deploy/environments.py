@@ -23,19 +23,20 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.requirements import Requirement
-    from pytest_pyramid.deploy.trust_record import Required
+    from pytest_pyramid.deploy.trust_record import Required, Served
 
 
 def staged(config: DeployConfig, commit: str, now: datetime,
            roots: Sequence[Path] | None = None,
-           recorded: tuple[Required, ...] = ()) -> str | None:
+           recorded: tuple[Required, ...] = (), serves: Served | None = None) -> str | None:
     """Why ``commit`` may not go to ``config``'s environment yet (None: it may): an
     environment it requires (the host's requirements, those ``recorded`` in the anchors record
     and the checkout's, deploy/requirements.py) has no healthy deploy of it within the
-    window. ``roots``: the host folders (deploy/host_pins.py; None: the real ones)."""
+    window. ``roots``: the host folders (deploy/host_pins.py; None: the real ones);
+    ``serves``: what the anchors record says the work folder serves."""
     from pytest_pyramid.deploy.requirements import in_force
 
-    unknown = unknown_to_host(config, roots)
+    unknown = unknown_to_host(config, roots, serves)
     if unknown:
         return unknown
     problems = [problem for need in in_force(config, roots, recorded)
@@ -43,13 +44,16 @@ def staged(config: DeployConfig, commit: str, now: datetime,
     return "; ".join(problems) or None
 
 
-def unknown_to_host(config: DeployConfig, roots: Sequence[Path] | None = None) -> str | None:
+def unknown_to_host(config: DeployConfig, roots: Sequence[Path] | None = None,
+                    serves: Served | None = None) -> str | None:
     """Why this deploy target is not one the host names (None: it is, or the host pins no
     environment). The host's requirements are keyed by environment name, and the name is the
     checkout's: renaming `production` to `prod` (or dropping the environments) would leave
     production's port unpinned, so a host that pins environments names every deploy target
     it serves (allow-list: the environments it pins and those they require; hostile case
-    230)."""
+    230). Which name a port and a folder serve is the host's (a pinned ``port``/``work_dir``)
+    or else what the work folder's anchors record kept from its first deploy (``serves``),
+    never a later checkout's word (hostile case 281)."""
     from pytest_pyramid.deploy.requirements import host_requirements
 
     hosts, host_file = host_requirements(roots)
@@ -63,7 +67,30 @@ def unknown_to_host(config: DeployConfig, roots: Sequence[Path] | None = None) -
         return (f"the host pins the deploy targets {', '.join(sorted(known))} ({host_file}); "
                 f"{here} is none of them, so the host's requirements cannot be told: name it "
                 f"in the host file ([environments.{config.environment or '<name>'}])")
-    return _serves_another(config, hosts, host_file)
+    pinned = {"port", "work_dir"} & set(hosts.get(config.environment, {}))
+    # the host's pins say what this environment serves: they, not the record, move it
+    return _serves_another(config, hosts, host_file) or (
+        None if pinned else _moved(config, serves))
+
+
+def _moved(config: DeployConfig, serves: Served | None) -> str | None:
+    """Why this deploy names its work folder's target otherwise than the folder's first
+    deploy did (None: the same, or nothing recorded: trust on first use, as the anchors). A
+    checkout swapping two environments' ports and folders would otherwise serve production's
+    port and folder under staging's requirements; the host's pins move a target."""
+    from pytest_pyramid.deploy.trust_record import record_path
+
+    if serves is None:
+        return None
+    environment, port = serves
+    if (config.environment, config.port) == (environment, port):
+        return None
+    name = f"environment {environment!r}" if environment else "no environment"
+    here = f"{config.environment!r}" if config.environment else "no environment"
+    return (f"{config.work_dir} serves {name} on port {port} (recorded at its first deploy, "
+            f"{record_path(config.work_dir)}); this deploy names {here} on port "
+            f"{config.port}: a checkout cannot move what a work folder serves (pin port and "
+            "work_dir per environment in the host file to move it)")
 
 
 def _serves_another(config: DeployConfig, hosts: Mapping[str, Mapping[str, Any]],

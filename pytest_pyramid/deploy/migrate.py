@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.backups import Backup, RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.host_pins import Account
 
 #: the table that records what was applied (name, content hash, when)
 TABLE = "pyramid_schema_migrations"
@@ -142,40 +143,102 @@ def _schema_was_used(verdict: Path) -> bool:
 
 def compatibility_check(
     previous: Path, migrations: Path, tier: str, *, environ: Mapping[str, str] | None = None,
-    timeout: float = CHECK_TIMEOUT_S,
+    timeout: float = CHECK_TIMEOUT_S, account: Account | None = None,
+    pass_env: Sequence[str] = (),
 ) -> CheckResult:
     """Run the previous release's own ``tier`` (in its release folder, ``previous``) with its
     database template built from the new release's ``migrations``: the schema the previous
     version will meet once they are applied. Any failing test blocks; so does a tier that
-    ran nothing, or never built a database from these migrations (it proved nothing)."""
-    with tempfile.TemporaryDirectory(prefix="pyramid-schema-check-") as scratch:
-        junit = Path(scratch, "junit.xml")
-        verdict = Path(scratch, "verdict.json")
+    ran nothing, or never built a database from these migrations (it proved nothing).
+
+    ``account``: the host's ``run_as``. The tier is the commit's code, so it runs as the
+    versions do (as the account, no supplementary group, the versions' environment with
+    ``pass_env``), writing its reports in a scratch folder of the account's that the deploy
+    reads them from (deploy/processes.py: ``read_written``)."""
+    from pytest_pyramid.deploy.processes import as_account
+
+    with tempfile.TemporaryDirectory(prefix="pyramid-schema-check-") as own:
+        out = Path(own) if account is None else _scratch_below(Path(own), account)
         # the caller's PYTHON* variables and user site run nothing in it (deploy/isolation.py)
         argv = [sys.executable, *RELEASE_PYTEST, "-m", "pytest", f"--pyramid-tier={tier}", "-p",
-                "no:cacheprovider", f"--junitxml={junit}", f"--pyramid-verdict={verdict}", "-q"]
-        env = {**(os.environ if environ is None else environ), SCHEMA_VARIABLE: str(migrations)}
+                "no:cacheprovider", f"--junitxml={out / 'junit.xml'}",
+                f"--pyramid-verdict={out / 'verdict.json'}", "-q"]
+        env = _check_environment(migrations, environ, account, pass_env, out)
         try:
-            result = subprocess.run(argv, cwd=previous, env=env, capture_output=True, text=True,
-                                    timeout=timeout, check=False)
+            result = subprocess.run(  # type: ignore[call-overload]
+                argv, cwd=previous, env=env, capture_output=True, text=True, timeout=timeout,
+                check=False, **as_account(account))
         except subprocess.TimeoutExpired:
             return CheckResult(False, f"the {tier} tier did not finish within {timeout:.0f} s")
         what = f"the previous release's {tier} tier on the migrated schema"
-        if not junit.is_file():
-            tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
-            return CheckResult(False, f"{what} did not run (pytest exit {result.returncode}): "
-                                      + " | ".join(tail))
-        passed, failed = _junit_outcomes(junit)
-        if failed:
-            return CheckResult(False, f"{what}: {len(failed)} failed, {passed} passed",
-                               tuple(failed))
-        if passed == 0:
-            return CheckResult(False, f"{what}: no test ran (pytest exit {result.returncode})")
-        if not _schema_was_used(verdict):
-            return CheckResult(False, f"{what}: {passed} passed, but none of them built a "
-                                      "database from the new migrations (pyramid_postgres "
-                                      "unused), so the check proved nothing")
-        return CheckResult(True, f"{what}: {passed} passed")
+        taken = _taken(out, Path(own), account)
+        if taken:
+            return CheckResult(False, f"{what}: {taken}")
+        return _judged(what, Path(own), result)
+
+
+def _check_environment(migrations: Path, environ: Mapping[str, str] | None,
+                       account: Account | None, pass_env: Sequence[str], out: Path
+                       ) -> dict[str, str]:
+    """The deploy's environment (or ``environ``); under run_as the versions' one."""
+    if account is None:
+        return {**(os.environ if environ is None else environ), SCHEMA_VARIABLE: str(migrations)}
+    from pytest_pyramid.deploy.processes import version_env
+
+    return version_env(account, pass_env, {SCHEMA_VARIABLE: str(migrations),
+                                           "TMPDIR": str(out)})
+
+
+def _scratch_below(own: Path, account: Account) -> Path:
+    """The account's scratch folder inside the deploy's private one (which it may pass
+    through, not list)."""
+    from pytest_pyramid.deploy.processes import scratch
+
+    own.chmod(0o711)
+    return scratch(own / "scratch", account)
+
+
+#: the most of a report written by a check run as ``run_as`` the deploy reads
+REPORT_LIMIT = 64 << 20
+
+
+def _taken(out: Path, own: Path, account: Account | None) -> str:
+    """Under run_as: the reports the run wrote as the account, copied into the deploy's own
+    folder (a missing one stays missing); why one cannot be taken ("": taken)."""
+    if account is None:
+        return ""
+    from pytest_pyramid._files import write_bytes_atomic
+    from pytest_pyramid.deploy.processes import read_written
+
+    for name in ("junit.xml", "verdict.json"):
+        written = out / name
+        try:
+            if written.exists() or written.is_symlink():
+                write_bytes_atomic(own / name, read_written(written, account, REPORT_LIMIT))
+        except OSError as exc:
+            return (f"its {name}, written as {account.name}, cannot be taken ({exc}): the "
+                    "check proved nothing")
+    return ""
+
+
+def _judged(what: str, own: Path, result: subprocess.CompletedProcess[str]) -> CheckResult:
+    """The check's outcome from the reports in ``own``."""
+    junit, verdict = own / "junit.xml", own / "verdict.json"
+    if not junit.is_file():
+        tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
+        return CheckResult(False, f"{what} did not run (pytest exit {result.returncode}): "
+                                  + " | ".join(tail))
+    passed, failed = _junit_outcomes(junit)
+    if failed:
+        return CheckResult(False, f"{what}: {len(failed)} failed, {passed} passed",
+                           tuple(failed))
+    if passed == 0:
+        return CheckResult(False, f"{what}: no test ran (pytest exit {result.returncode})")
+    if not _schema_was_used(verdict):
+        return CheckResult(False, f"{what}: {passed} passed, but none of them built a "
+                                  "database from the new migrations (pyramid_postgres "
+                                  "unused), so the check proved nothing")
+    return CheckResult(True, f"{what}: {passed} passed")
 
 
 # --- what pyramid deploy does with them ----------------------------------------------------
@@ -196,7 +259,19 @@ def _release_project(config: DeployConfig, commit: str) -> Path:
 
     folder = config.release_path(commit)
     releases.checkout(config.root, commit, folder)
+    _readable_by_versions(folder)
     return releases.project_folder(config.root, folder)
+
+
+def _readable_by_versions(release: Path) -> None:
+    """Under run_as, the schema check runs as the account: the release folders it reads
+    (the serving one, the new one's migrations) are granted to it as a version's is."""
+    from pytest_pyramid.deploy.host_pins import versions_account
+    from pytest_pyramid.deploy.processes import grant_release
+
+    account = versions_account()
+    if account is not None:
+        grant_release(release, account)
 
 
 @dataclass(frozen=True)
@@ -244,7 +319,10 @@ def _serving(config: DeployConfig) -> tuple[str, str] | None:
 
 def _serving_project(config: DeployConfig, serving: tuple[str, str]) -> Path:
     commit, release = serving
-    return Path(release) if Path(release).is_dir() else _release_project(config, commit)
+    if not Path(release).is_dir():
+        return _release_project(config, commit)
+    _readable_by_versions(Path(release))
+    return Path(release)
 
 
 def gate(config: DeployConfig, examined: Examined, out: Callable[[str], None]) -> list[str]:
@@ -284,7 +362,10 @@ def _check_serving(config: DeployConfig, serving: tuple[str, str], folder: Path,
     previous = _serving_project(config, serving)
     out(f"[migrations] pending: {names}; running the serving release {serving[0][:12]}'s "
         f"{tier} tier against them {when}")
-    result = compatibility_check(previous, folder, tier)
+    from pytest_pyramid.deploy.host_pins import versions_account
+
+    result = compatibility_check(previous, folder, tier, account=versions_account(),
+                                 pass_env=config.pass_env)
     out(f"[migrations] {result.summary}")
     if result.ok:
         return []

@@ -9,6 +9,7 @@ the kernel start time recorded for it, so a recycled pid is never mistaken for o
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shlex
@@ -442,18 +443,48 @@ def versions_account() -> Account | None:
 
 def writable_by(path: Path, account: Account) -> bool:
     """Whether ``account`` (its uid and its one group: versions get no supplementary group)
-    may write ``path``, by its owner and mode bits."""
+    may write ``path``, or make it writable: the one rule for the work folder, what it holds
+    and every folder above it. Its owner may (it may chmod it, whatever the mode bits say);
+    else a write bit of a class it falls in: a named user or group entry of the path's POSIX
+    ACL (through the ACL's mask), the owning group, other. A link is never followed (its
+    target is checked where it is used)."""
     try:
         info = path.lstat()
     except OSError:
         return False
     if stat.S_ISLNK(info.st_mode):
-        return False  # a link's target is checked where it is used
+        return False
     if info.st_uid == account.uid:
-        return bool(info.st_mode & stat.S_IWUSR)
+        return True
+    if _acl_writes(path, account):
+        return True
     if info.st_gid == account.gid:
         return bool(info.st_mode & stat.S_IWGRP)
     return bool(info.st_mode & stat.S_IWOTH)
+
+
+#: linux/posix_acl_xattr.h: the entry tags and the write permission
+_ACL_USER, _ACL_GROUP, _ACL_MASK, _ACL_WRITE = 0x02, 0x08, 0x10, 0x02
+
+
+def _acl_writes(path: Path, account: Account) -> bool:
+    """Whether an entry of the path's POSIX ACL naming the account's uid or gid grants write
+    (through the ACL's mask). Any such entry counts, a little wider than the kernel's order of
+    entries: the question is only ever "could it write", and wider is the safe side. An ACL
+    that cannot be read counts as granting (missing data is never a pass)."""
+    import struct
+
+    try:
+        raw = os.getxattr(path, "system.posix_acl_access", follow_symlinks=False)
+    except OSError as exc:
+        # no ACL, or a file system without them: the mode bits are the whole story
+        return exc.errno not in (errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP)
+    if len(raw) < 4 or (len(raw) - 4) % 8:
+        return True
+    entries = [struct.unpack_from("<HHI", raw, at) for at in range(4, len(raw), 8)]
+    mask = next((perm for tag, perm, _ in entries if tag == _ACL_MASK), 0o7)
+    return any(perm & mask & _ACL_WRITE for tag, perm, who in entries
+               if (tag, who) in ((_ACL_USER, account.uid), (_ACL_GROUP, account.gid)))
 
 
 def exposed_work(work_dir: Path, account: Account) -> Path | None:
@@ -474,10 +505,9 @@ def _replaceable_in(folder: Path, account: Account) -> bool:
         info = folder.stat()
     except OSError:
         return False  # not there (yet): the deploy creates it, with its own rights
-    if info.st_uid == account.uid:
-        return True
+    owned = info.st_uid == account.uid  # it may chmod it: the sticky bit too
     sticky = bool(info.st_mode & stat.S_ISVTX)
-    return writable_by(folder, account) and not sticky
+    return writable_by(folder, account) and (owned or not sticky)
 
 
 def replaceable_above(path: Path, account: Account) -> Path | None:
@@ -517,26 +547,98 @@ def separation_problem(work_dir: Path, account: Account, release: Path | None = 
                     f" so it could put its own folder in its place: make it not writable by "
                     f"{account.name}, or sticky and another account's")
     if release is not None:
-        for folder in (*reversed(release.parents), release):
-            if folder.exists() and not _enterable(folder, account):
-                return (f"{account.name} (run_as, {account.origin}) cannot enter {folder}, "
-                        f"so it cannot run the release {release}")
+        closed = out_of_reach(release, account)
+        if closed is not None:
+            return (f"{account.name} (run_as, {account.origin}) cannot enter {closed}, "
+                    f"so it cannot run the release {release}")
     return None
 
 
-def _grant_release(release: Path, account: Account) -> None:
+def out_of_reach(path: Path, account: Account) -> Path | None:
+    """The first folder on the way to ``path`` (or ``path`` itself: a folder to enter, a
+    program to run) that ``account`` may not pass; None when it may reach it. A part not made
+    yet is the deploy's to create."""
+    for part in (*reversed(path.parents), path):
+        if part.exists() and not _enterable(part, account):
+            return part
+    return None
+
+
+def reach_problem(account: Account, needs: Mapping[str, Path]) -> str | None:
+    """Why ``account`` cannot run what the deploy starts from the commit under test (``needs``:
+    what runs -> the folder or program it needs: the deploy's own interpreter and
+    :func:`interpreter_parts` for a pytest run, the folder it runs in); None when it can."""
+    for what, path in needs.items():
+        closed = out_of_reach(path, account)
+        if closed is not None:
+            return (f"{account.name} (run_as, {account.origin}) cannot enter {closed}, so it "
+                    f"cannot run {what} ({path}): whatever the deploy starts from the commit "
+                    f"runs as {account.name}, so it must be able to read it (a deploy "
+                    "installed under root's home cannot be run by another account)")
+    return None
+
+
+def interpreter_parts() -> dict[str, Path]:
+    """What a pytest run with the deploy's own interpreter reads: its program, its
+    environment's and its standard library's folders, and pytest-pyramid's."""
+    import sys
+
+    import pytest_pyramid
+
+    return {
+        "the deploy's interpreter": Path(os.path.realpath(sys.executable)),
+        "the deploy's environment": Path(os.path.realpath(sys.prefix)),
+        "the interpreter's standard library": Path(os.path.realpath(os.__file__)).parent,
+        "pytest-pyramid": Path(os.path.realpath(pytest_pyramid.__file__)).parent,
+    }
+
+
+def grant_release(release: Path, account: Account) -> None:
     """The release is the deploy's checkout (a private temporary folder renamed): its group
     becomes the account's, readable and never writable by it."""
     os.chown(release, -1, account.gid)
     os.chmod(release, 0o750)
 
 
-def _as_account(account: Account | None) -> dict[str, object]:
-    """Popen's arguments that start the version as ``account``, with no supplementary group
-    (the deploy's groups would give back what the account separation takes)."""
+def as_account(account: Account | None) -> dict[str, object]:
+    """Popen's arguments that start a program of the commit as ``account``, with no
+    supplementary group (the deploy's groups would give back what the account separation
+    takes). Every start of the commit's code takes them: a version, a verify run, the
+    migrations' check, a ``command`` router, a ``command`` metric (gates/sources: Spawn)."""
     if account is None:
         return {}
     return {"user": account.uid, "group": account.gid, "extra_groups": []}
+
+
+def scratch(folder: Path, account: Account) -> Path:
+    """``folder``, made afresh as the account's own (0700): where a program run as the
+    account writes what the deploy then reads (:func:`read_written`), never the deploy's own
+    files. A leftover of a killed run is removed first (links are never followed)."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    os.chown(folder, account.uid, account.gid)
+    return folder
+
+
+def read_written(path: Path, account: Account, limit: int) -> bytes:
+    """A file a program running as ``account`` wrote, read by the deploy: only a regular file
+    the account owns, never through a link (it could point the deploy's rights at a file of
+    the deploy's), at most ``limit`` bytes. OSError naming why otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != account.uid:
+            raise OSError(errno.EPERM, f"not a regular file of {account.name}", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        chunks: list[bytes] = []
+        while sum(map(len, chunks)) <= limit and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+        return b"".join(chunks)[:limit]
+    finally:
+        os.close(fd)
 
 
 def version_env(account: Account | None, passed: Iterable[str],
@@ -572,7 +674,7 @@ def start(
     log_dir.mkdir(parents=True, exist_ok=True)
     if account is not None:
         try:
-            _grant_release(release, account)
+            grant_release(release, account)
         except OSError as exc:
             raise StartError(f"cannot give {account.name} (run_as) the release {release}: "
                              f"{exc}") from None
@@ -583,7 +685,7 @@ def start(
     log_path = log_dir / f"{commit[:12]}-{port}.log"
     env = version_env(account, pass_env, {"PORT": str(port), "PYRAMID_RELEASE": str(release),
                                           "PYRAMID_COMMIT": commit})
-    dropped = _as_account(account)
+    dropped = as_account(account)
     with log_path.open("ab") as log:
         try:
             # A new session: the version must outlive this deploy process and its terminal.

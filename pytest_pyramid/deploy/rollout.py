@@ -584,7 +584,8 @@ class Deployer:
         self.out(f"[verify] {phase}: tier {settings.tier} against {url} (at most "
                  f"{format_duration(settings.timeout)})")
         run = run_tier(settings, phase=phase, url=url, root=self.config.root / settings.project,
-                       out_dir=folder(self.config.work_dir, deployment_id), commit=commit)
+                       out_dir=folder(self.config.work_dir, deployment_id), commit=commit,
+                       pass_env=self.config.pass_env)
         self.out(f"[verify] {run.summary()}")
         return run
 

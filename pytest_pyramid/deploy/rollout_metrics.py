@@ -85,18 +85,26 @@ def judge(
     return replace(measured, metrics=records)
 
 
+#: the sources whose reading the commit directs on this host (a program, a path): read with
+#: the versions' rights; prometheus asks a URL, with no rights of the host's to lend
+_COMMITS_RIGHTS = ("command", "file")
+
+
 def reader(pass_env: Sequence[str]) -> Callable[[Metric, Subject], Reading]:
     """How a rollout reads a metric: a ``command`` is the commit's code, so it runs as the
     versions run (hostile case 273): as the host's ``run_as`` with no supplementary group, and
     with the versions' allow-listed environment (``pass_env``: the names the commit's tracked
-    table passes), never with the deploy's rights or environment."""
+    table passes), never with the deploy's rights or environment. A ``file``'s path is the
+    commit's word too: it is read with the account's rights (a file the versions could not
+    read is no number, never a look at the deploy's own files)."""
 
     def read_as_versions(metric: Metric, subject: Subject) -> Reading:
         from pytest_pyramid.deploy.processes import StartError
         from pytest_pyramid.gates.sources import Reading, read
 
         try:
-            spawn = _as_versions(subject, pass_env) if metric.source == "command" else None
+            spawn = (_as_versions(subject, pass_env) if metric.source in _COMMITS_RIGHTS
+                     else None)
         except StartError as exc:
             return Reading(None, f"{metric.source}: {exc}")
         return read(metric, subject.version, instance=subject.instance, root=subject.root,

@@ -25,13 +25,17 @@ class RouterKind(NamedTuple):
     runs_here: bool
     #: it has a pinned route to the new version (routers/base.py): each-step verify
     pins: bool = False
+    #: it runs a program the commit names in the checkout, as the host's ``run_as`` (which
+    #: must then be able to enter it: service.py ``_runs_as_versions``)
+    runs_commit: bool = False
 
 
 _ROUTERS = "pytest_pyramid.deploy.routers"
 
 KINDS: tuple[RouterKind, ...] = (
     RouterKind("nginx", "run here", f"{_ROUTERS}.nginx:from_config", (), True, pins=True),
-    RouterKind("command", "yours", f"{_ROUTERS}.command:from_config", ("router_command",), False),
+    RouterKind("command", "yours", f"{_ROUTERS}.command:from_config", ("router_command",), False,
+               runs_commit=True),
 )
 BY_NAME: dict[str, RouterKind] = {kind.name: kind for kind in KINDS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)

@@ -255,7 +255,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
 
     # an environment not deployed first is a refusal no approval can lift: said before any
     # approval is asked for
-    not_staged = staged(config, commit, now, recorded=anchors.requires) \
+    not_staged = staged(config, commit, now, recorded=anchors.requires,
+                        serves=anchors.serves) \
         if not gate.refusals(trust) else None
     if not_staged is not None:
         return refuse([not_staged], 1, commit_time)
@@ -313,15 +314,35 @@ def _separated(config: DeployConfig, commit: str, out: Callable[[str], None]) ->
     drop to the account, or whose work folder (or a folder above it or above the commit's
     release) the account may write, is refused (exit 3)."""
     from pytest_pyramid.deploy.host_pins import versions_account
-    from pytest_pyramid.deploy.processes import separation_problem
+    from pytest_pyramid.deploy.processes import reach_problem, separation_problem
 
     account = versions_account()  # ConfigError (exit 3): set, and this process is not root
     if account is None:
         return
     problem = separation_problem(config.work_dir, account, config.release_path(commit))
+    if problem is None:
+        problem = reach_problem(account, _runs_as_versions(config))
     if problem is not None:
         raise PyramidError(problem)
     out(f"[deploy] versions run as {account} (run_as, {account.origin})")
+
+
+def _runs_as_versions(config: DeployConfig) -> dict[str, Path]:
+    """What the deploy starts from the commit besides its versions, which runs as ``run_as``
+    too, and what it needs: the verify tier's tests (the deploy's interpreter, the checkout)
+    and the migrations' check (the interpreter; its releases are granted as a version's),
+    a router's program the commit names (``runs_commit``: the checkout it runs in)."""
+    from pytest_pyramid.deploy.processes import interpreter_parts
+    from pytest_pyramid.deploy.router_kinds import BY_NAME
+
+    needs: dict[str, Path] = {}
+    if config.verify is not None or config.migrations:
+        needs.update(interpreter_parts())
+    if config.verify is not None:
+        needs[f"the verify tier {config.verify.tier}"] = config.root / config.verify.project
+    if BY_NAME[config.router].runs_commit:
+        needs[f"the {config.router} router's program"] = config.root
+    return needs
 
 
 def _hand_to_supervisor(config: DeployConfig, commit: str, commit_time: str | None,

@@ -50,7 +50,7 @@ class StepVerify:
         self.running = verify.Running.start(
             config.verify, phase=PHASE, url=router.pinned_url,
             root=config.root / config.verify.project, out_dir=self.out_dir,
-            name=f"{PHASE}-{step}", at=label, commit=commit)
+            name=f"{PHASE}-{step}", at=label, commit=commit, pass_env=config.pass_env)
         self.outcome: verify.VerifyRun | None = None
 
     def poll(self) -> verify.VerifyRun | None:

@@ -40,6 +40,8 @@ RECORD_NAME = "anchors.jsonl"
 #: seconds (``requires`` / ``requires_within``): recorded like the approvers, so a commit
 #: cannot drop its own requirement (deploy/requirements.py)
 Required = tuple[str, float]
+#: what a work folder serves: its environment's name ("" without environments) and its port
+Served = tuple[str, int]
 
 
 def merged_requires(*sets: tuple[Required, ...]) -> tuple[Required, ...]:
@@ -80,6 +82,10 @@ class AnchorSet:
     #: the roles those approvals must come from (``approver_roles``; narrower_roles: a commit
     #: cannot drop or widen them)
     approver_roles: tuple[str, ...] = ()
+    #: what this work folder serves, recorded at its first use and kept: (environment name,
+    #: port). A later checkout naming it otherwise is refused where the host pins
+    #: environments by name (deploy/environments.py: hostile case 281); None: not recorded
+    serves: Served | None = None
 
     def as_dict(self) -> dict[str, object]:
         def people(found: tuple[Person, ...]) -> list[dict[str, object]]:
@@ -92,7 +98,9 @@ class AnchorSet:
                 "requires": [{"environment": env, "within_s": within}
                              for env, within in self.requires],
                 "required_approvals": self.required_approvals,
-                "approver_roles": list(self.approver_roles)}
+                "approver_roles": list(self.approver_roles),
+                **({} if self.serves is None else {"serves": {
+                    "environment": self.serves[0], "port": self.serves[1]}})}
 
     @classmethod
     def from_dict(cls, data: object) -> AnchorSet:
@@ -108,7 +116,19 @@ class AnchorSet:
         return cls(tuple(keys), required, _people(data.get("approvers"), "approvers"),
                    _people(data.get("deployers"), "deployers"), _requires(data.get("requires")),
                    _count(data.get("required_approvals", 0)),
-                   _roles(data.get("approver_roles", [])))
+                   _roles(data.get("approver_roles", [])), _serves(data.get("serves")))
+
+
+def _serves(value: object) -> Served | None:
+    """A line's served target; a line written before it was recorded has none."""
+    if value is None:
+        return None
+    environment = value.get("environment") if isinstance(value, dict) else None
+    port = value.get("port") if isinstance(value, dict) else None
+    if not isinstance(environment, str) or isinstance(port, bool) or \
+            not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError("anchors.serves needs an environment name and a port")
+    return environment, port
 
 
 def _roles(value: object) -> tuple[str, ...]:

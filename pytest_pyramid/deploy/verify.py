@@ -21,6 +21,18 @@ verdict) and a time-out (the whole process group killed) fail.
 
 Each run's verdict and output stay in ``<work_dir>/verify/<deployment id>/`` with one line per
 run in ``verify.jsonl`` there, which ``pyramid history --id`` shows.
+
+Under the host's ``run_as`` the run is the commit's code like its version, so it runs as the
+version does (deploy/processes.py: ``as_account``, ``version_env``): as the account, with no
+supplementary group, with the versions' allow-listed environment (``pass_env`` names what the
+tests need), ``TMPDIR`` and ``HOME`` its own scratch folder (its git configuration there names
+the deploy's checkout safe to read: another account's repository). The account may not write
+the work folder, so the run writes its verdict into that scratch folder (``<name>.scratch/``,
+the account's), and the deploy copies it next to the log (never through a link, only a file
+the account owns: ``read_written``) before judging it; the scratch folder is removed then.
+The account must be able to run the deploy's interpreter and enter the checkout the tests
+run in: the deploy checks that before anything starts (``reach_problem``, called by
+service.py: ``_separated``).
 """
 
 from __future__ import annotations
@@ -39,15 +51,18 @@ from pytest_pyramid.deploy import verify_owner
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from pytest_pyramid.deploy.config import VerifySettings
+    from pytest_pyramid.deploy.host_pins import Account
 
 INDEX = "verify.jsonl"
 #: variables of a pytest run the deploy itself may run under (a test, CI): not the verify
 #: run's, whose own invocation is judged
 _OUTER_RUN = ("PYTEST_XDIST_", "PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS", "COV_CORE_")
+#: the most of a verdict written by a run as ``run_as`` the deploy reads
+VERDICT_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -95,11 +110,13 @@ def environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_tier(settings: VerifySettings, *, phase: str, url: str, root: Path,
-             out_dir: Path, commit: str | None = None) -> VerifyRun:
+             out_dir: Path, commit: str | None = None, pass_env: Sequence[str] = ()
+             ) -> VerifyRun:
     """Run the tier against ``url`` and judge its verdict; recorded in ``out_dir``.
-    ``commit``: the deployed one, whose tests must be those that ran."""
+    ``commit``: the deployed one, whose tests must be those that ran; ``pass_env``: the names
+    the commit's table passes to what runs as ``run_as``."""
     running = Running.start(settings, phase=phase, url=url, root=root, out_dir=out_dir,
-                            commit=commit)
+                            commit=commit, pass_env=pass_env)
     running.wait()
     run = running.result()
     record(out_dir, run)
@@ -116,7 +133,8 @@ class Running:
     url: str
     verdict: Path
     log: Path
-    process: subprocess.Popen[bytes]
+    #: None: it could not start (``problem`` says why): unverified
+    process: subprocess.Popen[bytes] | None
     started: float
     at: str = ""
     code: int | None = None
@@ -125,30 +143,59 @@ class Running:
     root: Path | None = None
     #: the deployed commit: its tests must be the ones that ran (hostile case 275)
     commit: str | None = None
+    #: under run_as: the account it runs as, and the scratch folder it writes its verdict in
+    account: Account | None = None
+    scratch: Path | None = None
+    problem: str = ""
 
     @classmethod
     def start(cls, settings: VerifySettings, *, phase: str, url: str, root: Path,
-              out_dir: Path, name: str = "", at: str = "", commit: str | None = None
-              ) -> Running:
+              out_dir: Path, name: str = "", at: str = "", commit: str | None = None,
+              pass_env: Sequence[str] = ()) -> Running:
         """The run started in its own session; its files are ``out_dir/<name or phase>.*``."""
+        from pytest_pyramid.deploy.processes import StartError, as_account, versions_account
+
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = name or phase
         verdict, log = out_dir / f"{stem}.json", out_dir / f"{stem}.log"
         with contextlib.suppress(FileNotFoundError):
             verdict.unlink()  # an older run's file must never be read as this one's
-        with log.open("wb") as output:
-            # marked, and dying with this thread: a verify run never outlives its owner
-            process = subprocess.Popen(
-                command(settings, url, verdict), cwd=root, stdin=subprocess.DEVNULL,
-                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                env=verify_owner.marked(environment(os.environ), out_dir),
-                preexec_fn=verify_owner.die_with_starter())
-        return cls(settings, phase, url, verdict, log, process, time.monotonic(), at, root=root,
+        made = cls(settings, phase, url, verdict, log, None, time.monotonic(), at, root=root,
                    commit=commit)
+        try:
+            made.account = versions_account()
+            env, written = made._environment(out_dir, stem, pass_env)
+            with log.open("wb") as output:
+                # marked, and dying with this thread: a verify run never outlives its owner
+                made.process = subprocess.Popen(  # type: ignore[call-overload]
+                    command(settings, url, written), cwd=root, stdin=subprocess.DEVNULL,
+                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                    env=verify_owner.marked(env, out_dir),
+                    preexec_fn=verify_owner.die_with_starter(), **as_account(made.account))
+        except (StartError, OSError) as exc:
+            made.problem, made.ended = f"the verify run could not start: {exc}", True
+            made._drop_scratch()
+        return made
+
+    def _environment(self, out_dir: Path, stem: str, pass_env: Sequence[str]
+                     ) -> tuple[dict[str, str], Path]:
+        """The run's environment and where it writes its verdict: the deploy's own (the outer
+        run's variables left out) and ``self.verdict``; under run_as the versions' environment
+        and the account's scratch folder."""
+        from pytest_pyramid.deploy.processes import scratch, version_env
+
+        if self.account is None:
+            return environment(os.environ), self.verdict
+        self.scratch = scratch(out_dir / f"{stem}.scratch", self.account)
+        env = version_env(self.account, pass_env, {"TMPDIR": str(self.scratch),
+                                                   "HOME": str(self.scratch)})
+        if self.root is not None:
+            _trust_checkout(self.scratch, self.root)
+        return env, self.scratch / "verdict.json"
 
     def done(self) -> bool:
         """Ended (exited, or killed at its time-out: then ``code`` stays None)."""
-        if not self.ended:
+        if not self.ended and self.process is not None:
             self.code = self.process.poll()
             if self.code is not None or time.monotonic() - self.started >= self.settings.timeout:
                 self.ended = True
@@ -157,6 +204,8 @@ class Running:
         return self.ended
 
     def wait(self) -> None:
+        if self.process is None:
+            return
         left = self.settings.timeout - (time.monotonic() - self.started)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=max(left, 0.0))
@@ -168,16 +217,62 @@ class Running:
     def result(self) -> VerifyRun:
         """What its verdict says (call once ``done``)."""
         seconds = time.monotonic() - self.started
-        outcome, reasons = judge(self.verdict, self.log, self.code, self.url,
-                                 self.settings.timeout, self.root, self.commit)
+        problem = self.problem or self._collect()
+        if problem:
+            outcome, reasons = "unverified", [problem]
+        else:
+            outcome, reasons = judge(self.verdict, self.log, self.code, self.url,
+                                     self.settings.timeout, self.root, self.commit)
         return VerifyRun(self.phase, self.settings.tier, self.url, outcome, tuple(reasons),
                          str(self.verdict), str(self.log), self.code, round(seconds, 3),
                          self.at)
 
+    def _collect(self) -> str:
+        """Under run_as: the verdict the run wrote in its scratch folder, copied next to its
+        log for the deploy to judge and keep; why it cannot be ("": copied, or nothing to
+        copy: the judgement then says the verdict is missing)."""
+        from pytest_pyramid._files import write_bytes_atomic
+        from pytest_pyramid.deploy.processes import read_written
+
+        if self.scratch is None or self.account is None:
+            return ""
+        written = self.scratch / "verdict.json"
+        try:
+            if written.exists() or written.is_symlink():
+                write_bytes_atomic(self.verdict,
+                                   read_written(written, self.account, VERDICT_LIMIT))
+        except OSError as exc:
+            return (f"the verdict the run wrote as {self.account.name} cannot be taken "
+                    f"({exc}): nothing was verified")
+        finally:
+            self._drop_scratch()
+        return ""
+
+    def _drop_scratch(self) -> None:
+        import shutil
+
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
     def cancel(self) -> None:
-        if not self.ended:
+        if not self.ended and self.process is not None:
             self.ended = True
             _kill_group(self.process)
+        self._drop_scratch()
+
+
+def _trust_checkout(home: Path, root: Path) -> None:
+    """The run's own git configuration (``home`` is its ``HOME``): the deploy's checkout is
+    another account's, which git refuses to read ("dubious ownership") unless told it is
+    safe; the run then could not name the commit its tests are (hostile case 275). Only the
+    checkout's repository is named: the deploy's own, which it deploys from."""
+    from pytest_pyramid.deploy.releases import ReleaseError, toplevel
+
+    try:
+        top = toplevel(root)
+    except ReleaseError:
+        return  # no repository: the verdict names no commit, and is judged so
+    (home / ".gitconfig").write_text(f"[safe]\n\tdirectory = {top}\n", "utf-8")
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

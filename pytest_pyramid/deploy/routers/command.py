@@ -9,10 +9,11 @@ import time
 from typing import TYPE_CHECKING
 
 from pytest_pyramid._files import write_json_atomic
+from pytest_pyramid.deploy.processes import StartError, as_account, version_env, versions_account
 from pytest_pyramid.deploy.routers.base import ApplyResult, RouterHealth, RouterState
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from pytest_pyramid.deploy.config import DeployConfig
@@ -25,13 +26,19 @@ class CommandRouter:
     ``{canary}``, ``{canary_weight}`` (the first/second server; empty when absent). Analysis
     reads ``access_log``, which the user's proxy must write in the pyramid log format. The
     proxy is the user's: it is never started, checked for orphans or stopped from here.
+
+    The template is the commit's (a tracked value), so under the host's ``run_as`` its
+    program runs as the versions do (deploy/processes.py: ``as_account``, ``version_env``):
+    as the account, with no supplementary group and the versions' environment (``pass_env``
+    names what it needs, e.g. the proxy's credentials), never with the deploy's rights.
     """
 
     name = "command"
 
     def __init__(self, work_dir: Path, template: str, *, access_log: Path | None, port: int,
-                 cwd: Path) -> None:
+                 cwd: Path, pass_env: Sequence[str] = ()) -> None:
         self.template = template
+        self.pass_env = tuple(pass_env)
         self.state_file = work_dir / "router" / "command-router.json"
         self._log = access_log
         self.port = port
@@ -98,8 +105,11 @@ class CommandRouter:
         generation = (current.generation if current else 0) + 1
         try:
             argv = shlex.split(self.template.format(**self._values(weights)))
-            result = subprocess.run(argv, cwd=self.cwd, capture_output=True, text=True, timeout=60)
-        except (KeyError, IndexError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
+            result = subprocess.run(  # type: ignore[call-overload]
+                argv, cwd=self.cwd, capture_output=True, text=True, timeout=60,
+                **self._as_versions())
+        except (KeyError, IndexError, ValueError, OSError, subprocess.TimeoutExpired,
+                StartError) as exc:
             return ApplyResult(False, generation, time.monotonic() - started,
                                f"router command failed to run: {exc}")
         if result.returncode != 0:
@@ -115,6 +125,14 @@ class CommandRouter:
                                f"command applied (could not record it: {exc})")
         return ApplyResult(True, generation, time.monotonic() - started, "command applied")
 
+    def _as_versions(self) -> dict[str, object]:
+        """``subprocess.run``'s arguments: the host's ``run_as`` asked at every run (nothing
+        when unset: the deploy's own rights and environment, as a version's)."""
+        account = versions_account()
+        if account is None:
+            return {}
+        return {"env": version_env(account, self.pass_env, {}), **as_account(account)}
+
     def stop(self, timeout: float = 5.0) -> str | None:
         return None
 
@@ -122,4 +140,4 @@ class CommandRouter:
 def from_config(config: DeployConfig) -> CommandRouter:
     """The router of ``deploy.router_kinds`` named ``command``, from the deploy configuration."""
     return CommandRouter(config.work_dir, config.router_command, access_log=config.access_log,
-                         port=config.port, cwd=config.root)
+                         port=config.port, cwd=config.root, pass_env=config.pass_env)

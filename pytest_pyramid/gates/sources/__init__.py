@@ -81,7 +81,9 @@ class Raw:
 class Spawn:
     """How a command source's process starts when its caller decides: a rollout runs the
     commit's probe as the versions run (deploy/rollout_metrics.py: the host's ``run_as``, the
-    versions' allow-listed environment). None: as this process, with its environment."""
+    versions' allow-listed environment), and reads a file source's path with the account's
+    rights (``user``: file.py reads it by a host program started as the account). None: as
+    this process, with its environment."""
 
     env: Mapping[str, str]
     user: int | None = None

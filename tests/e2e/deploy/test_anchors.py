@@ -230,6 +230,9 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     assert any("do not count" in note for note in anchors.notes)
     record = read_record(config.work_dir)
     assert [e.deployment_id for e in record.entries] == [0, 1, 2]
+    # what the folder serves is its first use's, kept by every line (hostile case 281)
+    assert {e.anchors.serves for e in record.entries} == {("", config.port)}
+    assert anchors.serves == ("", config.port)
     again = anchors_for_deploy(config, history, environ={}, roots=())
     assert again.trusted_keys == anchors.trusted_keys
     assert len(read_record(config.work_dir).entries) == 3  # caught up once, not again

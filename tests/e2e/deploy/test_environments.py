@@ -219,6 +219,23 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         assert f"requires a healthy staging deploy of {dropped[:12]}" in refused.stdout
         assert f"required by this host's anchors record ({record})" in refused.stdout
         # (until the host's own deploy.toml says otherwise: test_requirements_logic.py)
+
+        # hostile case 281 with a host that pins names only: a reviewed commit swapping the
+        # two ports is held to what each work folder's first deploy recorded it serves
+        from tests.support.deploy.host import folder
+
+        pin(folder(project.root), '[environments.production]\nrequires = "staging"\n')
+        text = config.read_text().replace(f"port = {project.port}\n", "port = SWAPPED\n")
+        config.write_text(text.replace(f"port = {staging_port}\n", f"port = {project.port}\n")
+                          .replace("port = SWAPPED\n", f"port = {staging_port}\n"))
+        project.commit("v3: a tidy that swaps the ports")
+        for env, port, first in (("staging", project.port, staging_port),
+                                 ("production", staging_port, project.port)):
+            refused = project.run("deploy", "--env", env, "--dry-run")
+            assert refused.returncode == 1, refused.stdout + refused.stderr
+            assert (f"serves environment '{env}' on port {first} (recorded at its first "
+                    f"deploy, {project.work_dir / env / 'anchors.jsonl'}); this deploy names "
+                    f"'{env}' on port {port}") in refused.stdout
     finally:
         for env in ("staging", "production"):
             project.run("stop", "--env", env)

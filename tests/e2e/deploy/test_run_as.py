@@ -149,3 +149,68 @@ def test_versions_run_as_the_host_s_account_and_cannot_touch_their_supervisor(
     assert [p for p in project.work_dir.rglob("*") if writable_by(p, account)] == []
     status = project.run("status")
     assert status.returncode == 0, status.stdout  # healthy and idle: the supervisor finished
+
+
+#: the verify tier's test: it passes only when it runs as the account and cannot open the
+#: deploy's state for writing (run as the deploy's account, it fails: the run is "failed")
+SMOKE_AS_ACCOUNT = '''
+import os
+import urllib.request
+from pathlib import Path
+
+
+def test_runs_as_the_versions_account(base_url):
+    assert os.getuid() == {uid} and os.getgroups() == []
+    try:
+        open(Path({work!r}) / "state.json", "ab").close()
+    except PermissionError:
+        pass
+    else:
+        raise AssertionError("the verify run could write the deploy's state")
+    with urllib.request.urlopen(base_url + "/", timeout=10) as response:
+        assert response.status == 200
+'''
+
+
+def test_the_verify_tier_runs_as_the_host_s_account_and_writes_nothing_of_the_deploy_s(
+    open_project: Project, account_python: Path,
+) -> None:
+    import subprocess
+
+    from tests.e2e.deploy.test_verify_tiers import commit_tracked, with_smoke_tier
+
+    project = open_project
+    nobody = pwd.getpwnam("nobody")
+    host.pin(host.folder(project.root), 'run_as = "nobody"\n')
+    (project.root / "app.py").write_text(APP)
+    with_smoke_tier(project, SMOKE_AS_ACCOUNT.format(uid=nobody.pw_uid,
+                                                     work=str(project.work_dir)))
+    project.write_config(pyramid={"tiers": {"smoke": {"paths": ["tests/smoke"]}}},
+                         command=f"{SYSTEM_PYTHON} app.py {{port}}",
+                         verify={"tier": "smoke", "when": ["pre-traffic"], "timeout": "90s"})
+    commit_tracked(project, "v1: verified by a tier that must run as nobody")
+
+    # the suite's own interpreter lies under /root: nobody could not run the tier with it,
+    # so the deploy is refused before anything is judged or started
+    refused = project.run("deploy")
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "nobody (run_as, " in refused.stderr
+    assert "cannot enter /root" in refused.stderr
+    assert not (project.work_dir / "registry").exists()
+
+    # the same deploy, installed where nobody may read it
+    argv = [str(account_python), "-I", "-c", host.LAUNCH, str(host.folder(project.root)),
+            "deploy"]
+    result = subprocess.run(argv, cwd=project.root, capture_output=True, text=True,
+                            timeout=240, env=project.environ(), check=False)
+    print(result.stdout, result.stderr)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verify tier smoke verified (pre-traffic" in result.stdout
+    runs = (project.work_dir / "verify" / "1" / "verify.jsonl").read_text().splitlines()
+    assert [json.loads(line)["outcome"] for line in runs] == ["verified"]
+    verdict = Path(json.loads(runs[0])["verdict"])
+    assert verdict.parent == project.work_dir / "verify" / "1"  # copied into the deploy's own
+    assert verdict.stat().st_uid == 0
+    assert not list(verdict.parent.glob("*.scratch"))  # the account's scratch folder is gone
+    account = Account("nobody", nobody.pw_uid, nobody.pw_gid, "nogroup")
+    assert [p for p in project.work_dir.rglob("*") if writable_by(p, account)] == []

@@ -89,3 +89,38 @@ def test_a_rollout_s_command_metric_runs_as_the_versions_run(
     assert figures(release, ("PASSED",)) == {
         "uid": nobody, "groups": 0, "lease": 0,  # the lease is root's: not its to open
         "CALLERS_SECRET": 0, "PASSED": 1, "PYRAMID_COMMIT": 1}
+
+
+def test_a_rollout_s_file_metric_is_read_with_the_versions_rights(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The path is the commit's word: under run_as it is read as the account (a host program
+    started as it), so a file only the deploy may read is no number, and none of its bytes
+    reach the reason; one the account may read is read as before, its mtime the timestamp."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (to drop to nobody)")
+    (release / "open.json").write_text('{"value": 0.5}')
+    (release / "open.json").chmod(0o644)
+    (release / "secret.json").write_text("s3cr3t-of-the-deploy")
+    (release / "secret.json").chmod(0o600)
+    (release / "secret-number").write_text("42")
+    (release / "secret-number").chmod(0o600)
+
+    def reading(path: str) -> tuple[float | None, str]:
+        (metric,) = parse_metrics({"figure": {"source": "file", "path": path,
+                                              "threshold": ">= 0", "rollout": True}},
+                                  "pyproject.toml")
+        found = reader(())(metric, Subject("c" * 40, "127.0.0.1:3001", str(release)))
+        return found.value, found.reason
+
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (tmp_path / "no-host",))
+    assert reading("secret-number") == (42.0, "")  # without run_as: the deploy's own rights
+    monkeypatch.setattr(host_pins, "HOST_ROOTS",
+                        (pin(tmp_path / "host", 'run_as = "nobody"\n').parent,))
+    assert reading("open.json")[0] == 0.5
+    for path in ("secret-number", "secret.json", str(release / "secret.json")):
+        value, reason = reading(path)
+        assert value is None
+        assert f"could not be read as uid {pwd.getpwnam('nobody').pw_uid}" in reason
+        assert "Permission denied" in reason
+        assert "s3cr3t" not in reason

@@ -116,6 +116,7 @@ def test_a_timeout_is_a_failure_and_kills_the_process_group(
     # then lets the run time out; how long pytest took to start does not matter
     running = Running.start(VerifySettings("smoke", ("pre-traffic",), 1.0), phase="pre-traffic",
                             url=target, root=project, out_dir=tmp_path / "out")
+    assert running.process is not None, running.problem
     deadline = time.monotonic() + 120
     while not child_file.exists() or not child_file.read_text():
         assert running.process.poll() is None, running.log.read_text()

@@ -173,3 +173,33 @@ def fault_report(
         return figures
 
     return report
+
+
+@pytest.fixture
+def account_python() -> Iterator[Path]:
+    """An interpreter ``nobody`` may run, with the suite's packages: the system's Python (the
+    suite's own lies under /root) in a venv whose one ``.pth`` adds the suite's site-packages
+    (the same minor version, so the same compiled modules)."""
+    import site
+    import subprocess
+    import sys
+    import tempfile
+
+    system = Path("/usr/bin/python3")
+    if os.geteuid() != 0 or not system.exists():
+        pytest.skip("needs root (to drop to another account) and /usr/bin/python3")
+    made = Path(tempfile.mkdtemp(prefix="pyramid-account-python-"))
+    made.chmod(0o755)
+    subprocess.run([str(system), "-m", "venv", "--without-pip", str(made / "venv")],
+                   check=True)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (made / "venv" / "lib" / version / "site-packages" / "suite.pth").write_text(
+        f"import site; site.addsitedir({site.getsitepackages()[0]!r})\n")
+    python = made / "venv" / "bin" / "python"
+    probe = subprocess.run([str(python), "-c", "import sys; print(sys.version_info[:2])"],
+                           capture_output=True, text=True, check=False)
+    if probe.stdout.strip() != str(tuple(sys.version_info[:2])):
+        shutil.rmtree(made, ignore_errors=True)
+        pytest.skip(f"{system} is not Python {sys.version_info[:2]}")
+    yield python
+    shutil.rmtree(made, ignore_errors=True)

@@ -6,6 +6,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
+
 from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.routers import make_router
 from pytest_pyramid.deploy.routers.command import CommandRouter
@@ -50,3 +52,40 @@ def test_command_router_applies_counts_generations_and_reports_failures(tmp_path
     assert lines == [{"weights": "127.0.0.1:1=100", "canary": "0"},
                      {"weights": "127.0.0.1:1=95,127.0.0.1:2=5", "canary": "5"}]
     assert router.ensure_running({"127.0.0.1:9": 100}).message == "already configured"
+
+
+def test_under_run_as_the_router_command_runs_as_the_versions_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The template is the commit's: under the host's ``run_as`` its program runs as the
+    account, with no supplementary group and the versions' environment (``pass_env`` only),
+    never with the deploy's rights; the program reports what the kernel gave it."""
+    import os
+    import pwd
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from pytest_pyramid.deploy import host_pins
+    from tests.support.deploy.host import pin
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (to drop to nobody)")
+    monkeypatch.setattr(host_pins, "HOST_ROOTS",
+                        (pin(tmp_path / "host", 'run_as = "nobody"\n').parent,))
+    monkeypatch.setenv("CALLERS_SECRET", "the deploy's")
+    monkeypatch.setenv("PASSED", "named by pass_env")
+    root = Path(tempfile.mkdtemp(prefix="pyramid-command-router-"))
+    root.chmod(0o755)  # the checkout it runs in: the account may enter it
+    try:
+        report = "echo uid=$(id -u) groups=$(id -G) secret=$CALLERS_SECRET passed=$PASSED >&2"
+        config = build_config({"router": "command", "pass_env": ["PASSED"],
+                               "router_command": f"/bin/sh -c '{report}; exit 1'"},
+                              source="p.toml", root=root)
+        told = make_router(config).apply({"127.0.0.1:1": 100})
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    nobody = pwd.getpwnam("nobody")
+    assert not told.ok
+    assert told.message.endswith(f"uid={nobody.pw_uid} groups={nobody.pw_gid} secret= "
+                                 "passed=named by pass_env"), told.message

@@ -87,3 +87,35 @@ def test_two_host_files_pinning_different_ports_are_refused(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=r"environments\.production\.port = 9005") as refused:
         host_pins((etc, home))
     assert refused.value.source == str(home / "deploy.toml")
+
+
+@pytest.mark.parametrize(("staging", "production", "host", "env", "serves", "refused"), [
+    (STAGING, PRODUCTION, HOST, "staging", ("staging", 9001), None),
+    (STAGING, PRODUCTION, HOST, "staging", None, None),  # nothing recorded: first use
+    # case 281 with a host pinning only names: production's folder recorded what it serves
+    ((9000, ".pyramid/production"), (9001, ".pyramid/staging"), HOST, "staging",
+     ("production", 9000), "serves environment 'production' on port 9000 (recorded at its "
+     "first deploy"),
+    # only the ports swapped: staging's own folder recorded its port
+    ((9000, ".pyramid/staging"), (9001, ".pyramid/production"), HOST, "staging",
+     ("staging", 9001), "this deploy names 'staging' on port 9000"),
+    # the host pins production's port: the host's pins move it, not the record
+    ((9001, ".pyramid/staging"), (9000, ".pyramid/production"), PORT, "production",
+     ("production", 9002), None),
+])
+def test_a_host_pinning_names_only_holds_a_folder_to_what_it_first_served(
+    tmp_path: Path, staging: tuple[int, str], production: tuple[int, str], host: str,
+    env: str, serves: tuple[str, int] | None, refused: str | None,
+) -> None:
+    """What a port and folder serve is the host's pins, or else what the work folder's
+    anchors record kept from its first deploy (``serves``), never a later checkout's word."""
+    (tmp_path / "pyproject.toml").write_text(project(staging, production))
+    config = load_config(tmp_path, env=env, cwd=tmp_path)
+    found = unknown_to_host(config, (pin(tmp_path / "host" / "pyramid", host).parent,),
+                            serves)
+    if refused is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert refused in found
+        assert "pin port and work_dir per environment in the host file" in found

@@ -242,3 +242,36 @@ def test_approver_roles_are_read_from_a_commit_and_a_line_without_them_has_none(
     assert AnchorSet.from_dict(old).approver_roles == ()
     with pytest.raises(ValueError, match="approver_roles is not a list of roles"):
         AnchorSet.from_dict({**CI.as_dict(), "approver_roles": [""]})
+
+
+@pytest.mark.parametrize(("serves", "line", "read"), [
+    # (what the folder serves, its JSON in the line, what reads back; "bad": a broken record)
+    (("production", 9000), {"environment": "production", "port": 9000}, ("production", 9000)),
+    (("", 8000), {"environment": "", "port": 8000}, ("", 8000)),  # no environments
+    (None, None, None),  # a line written before it was kept: nothing to hold a deploy to
+    (None, {"environment": "production"}, "bad"),
+    (None, {"environment": "production", "port": True}, "bad"),
+    (None, {"environment": 1, "port": 9000}, "bad"),
+])
+def test_what_a_folder_serves_reads_back_and_advances_never(
+    tmp_path: Path, serves: tuple[str, int] | None, line: dict[str, object] | None,
+    read: tuple[str, int] | str | None,
+) -> None:
+    write(tmp_path, AnchorSet(("ci-key",), True, serves=serves))
+    if serves is None and line is not None:  # the line as another writer left it
+        path = record_path(tmp_path)
+        data = json.loads(path.read_text())
+        data["anchors"]["serves"] = line
+        path.write_text(json.dumps(data) + "\n")
+    record = read_record(tmp_path)
+    if read == "bad":
+        assert record.problem is not None
+        assert "anchors.serves needs an environment name and a port" in record.problem
+        return
+    assert record.latest is not None
+    assert record.latest.anchors.serves == read
+    assert ("serves" in json.loads(record_path(tmp_path).read_text())["anchors"]) is \
+        (line is not None)
+    # a succeeded deployment's commit never moves it: the first use's stays
+    moved = advance(record.latest.anchors, AnchorSet(serves=("staging", 9001)), NONE)
+    assert moved.serves == read
