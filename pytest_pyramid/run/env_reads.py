@@ -219,6 +219,20 @@ def _parts(view: object) -> tuple[Any, Any, Any]:
     return own["_data"], own["encodekey"], own["decodevalue"]
 
 
+#: the plain names the environment's last iteration by other code handed out (id -> name,
+#: held so an id is not reused while here): its copy reads each back, and they are not the
+#: project's reads (no frame walk per name)
+_LISTED: list[dict[int, object]] = [{}]
+
+
+def _listed(keys: Iterator[Any]) -> Iterator[Any]:
+    listed: dict[int, object] = {}
+    _LISTED[0] = listed
+    for key in keys:
+        listed[id(key)] = key
+        yield key
+
+
 def _name(key: object) -> object:
     """A variable's name as text: ``os.environb``'s bytes decoded, a ``str`` subclass (an
     enumeration's member) as its plain text."""
@@ -238,8 +252,8 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
         if kind is str or kind not in _PLAIN:
             name = key if kind is str else _name(key)
             for sink in _SINKS:  # a name read before costs one set lookup
-                if name not in sink.names and isinstance(name, str) \
-                        and not name.startswith(ENV_PREFIXES):
+                if name not in sink.names and _LISTED[0].get(id(key)) is not key \
+                        and isinstance(name, str) and not name.startswith(ENV_PREFIXES):
                     sink.note(name, _caller())
         else:  # a copy being made reads back what it listed: no read by name (its lookups
             key = _PLAIN[kind](key)  # note the name), and no use of the name here
@@ -253,8 +267,8 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
 
     def __iter__(self) -> Iterator[Any]:
         keys = _ITER(self)
-        if not _project_reads(_caller()):
-            return keys  # pytest's, a plugin's, the standard library's: plain names
+        if not _project_reads(_caller()):  # pytest's, a plugin's, the standard library's:
+            return _listed(keys)           # plain names
         return (HandedBytes(key) if isinstance(key, bytes) else HandedName(key)
                 for key in keys)
 
@@ -345,6 +359,7 @@ def stop(sink: Sink) -> None:
         for view, original in zip(_VIEWS, _ORIGINAL, strict=True):
             view.__class__ = original
         _PARTS.clear()
+        _LISTED[0] = {}
         _give_back_raw_module()
 
 
