@@ -3,26 +3,48 @@ a variable the project's tests read is an input, and one the job set that is not
 project's own makes the run incomplete: hostile case 265, a failing test skipped on
 ``SKIP_BROKEN=1`` from the CI job).
 
-``os.environ``'s class is swapped for a subclass that notes the name of each read by name
-(``os.environ[NAME]``, ``.get``, ``os.getenv``, ``in``, ``.pop``, and the same through
-``os.environb`` / ``os.getenvb``): one set lookup per read,
-and a walk of the caller's frames only on a name's first read, to keep reads by pytest, the
-installed plugins, the standard library and this plugin out (their reads are the table's,
-``run/invocation.py: ENVIRONMENT``). The whole environment copied or iterated
-(``dict(os.environ)``, ``os.environ.copy()``, ``{**os.environ}``: handed to a child) is no
-read by name: a key handed out by iteration and read back at once is not noted.
+The rule (an allow-list): the project's code learns a variable only through a route the
+recorder sees, and a route it cannot follow counts as reading every name present.
+
+- By name: ``os.environ``'s class is swapped for a subclass that notes the name of each read
+  (``os.environ[NAME]``, ``.get``, ``os.getenv``, ``in``, ``.pop``, and the same through
+  ``os.environb`` / ``os.getenvb``): one set lookup per read, and a walk of the caller's
+  frames only on a name's first read, to keep reads by pytest, the installed plugins, the
+  standard library and this plugin out (their reads are the table's,
+  ``run/invocation.py: ENVIRONMENT``).
+- Through a copy or an iteration (``dict(os.environ)``, ``.copy()``, ``{**os.environ}``,
+  ``.items()``, ``.keys()``, ``for name in os.environ``) by the project's code: the names
+  handed out are :class:`HandedName` (``str``; :class:`HandedBytes` for ``os.environb``), the
+  same text that remembers where it came from, so every copy built from them still records.
+  The project's code singles a name out when it compares it equal (``==``, a lookup in a
+  ``dict`` or ``set`` of them, ``in`` a list of them), tests it and the test holds
+  (``startswith``, ``endswith``, a substring ``in``), or derives anything from it (a method,
+  ``str()``, formatting, slicing, ``+``): that name is noted. A copy handed on unread
+  (``env["X"] = "1"; subprocess.run(env=env)``, pickled, iterated by a library) notes
+  nothing: the CI's hundreds of variables stay free. Values carry no mark: a read of one by a
+  handed name (the copy's own read-back) is not a read by name.
+- Whole-environment routes the recorder cannot follow, by the project's code: the raw table
+  (``os.environ._data``, ``os.environ.__dict__``, ``posix.environ``: on POSIX the same
+  bytes ``dict`` as ``_data``), ``.values()`` (values without their names) and the text of
+  the whole environment (``repr``/``str``/``print(os.environ)``) count as reading every name
+  present.
+
+Not followed (documented in docs/verdict.md): uses of a handed name in C code (regular
+expressions, ``str.join``, ordering, ``len``, serialisers), a decision on a value reached
+without singling out its name (``for k, v in os.environ.items(): if v == ...``), a base
+class's method called on purpose (``os._Environ.__getitem__(os.environ, ...)``), reads in C
+(``getenv(3)``) and in child processes.
 
 Installed with the closed world's recorder before the first conftest is imported (a
 conftest's read at import counts), stopped at the session's end (the gates' and the
-writer's own reads are the plugin's). Children's reads (subprocesses) are not recorded.
-No pytest import: ``run/closed_world.py`` carries it.
+writer's own reads are the plugin's). No pytest import: ``run/closed_world.py`` carries it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, ValuesView
 from typing import Any, ClassVar
 
 from pytest_pyramid.run.facts import FactsRecord, Policy
@@ -30,10 +52,11 @@ from pytest_pyramid.run.invocation import ENV_PREFIXES
 
 #: this plugin's own folder (its reads are the table's)
 _PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
-#: the files a read passes through on its way from the caller (``os.getenv``, ``Mapping.get``
-#: and ``__contains__``, ``MutableMapping.pop``) and this module's own
-_PASS_THROUGH = frozenset({os.getenv.__code__.co_filename, Mapping.get.__code__.co_filename,
-                           __file__})
+#: ``os``'s own file (frozen since Python 3.11): its methods read the raw table themselves
+_OS_FILE = os.getenv.__code__.co_filename
+#: the files a read passes through on its way from the caller (``os.getenv``, ``copy``,
+#: ``Mapping.get`` and ``__contains__``, ``MutableMapping.pop``, the views) and this module's
+_PASS_THROUGH = frozenset({_OS_FILE, Mapping.get.__code__.co_filename, __file__})
 
 
 class Sink:
@@ -48,31 +71,174 @@ class Sink:
         self.names: set[str] = set()
         self.known: dict[str, bool] = {}
 
-    def note(self, name: str, caller: str) -> None:
+    def owns(self, caller: str) -> bool:
         own = self.known.get(caller)
         if own is None:
             own = self.known[caller] = (not caller.startswith(_PLUGIN_DIR)
                                         and self.accepts(caller) is not None)
-        if own:
+        return own
+
+    def note(self, name: str, caller: str) -> None:
+        if self.owns(caller):
             self.names.add(name)
 
 
 #: the recording runs (a test's own in-process pytest run records beside the outer one)
 _SINKS: list[Sink] = []
-#: the keys the environment's last iteration handed out (id -> key, held, so an id is not
-#: reused while it is here): a copy (``dict(os.environ)``) lists every key, then reads each back
-_HANDED: list[dict[int, object]] = [{}]
 
 
 def _caller() -> str:
-    frame = sys._getframe(2)
+    """The file of the nearest frame outside ``os``, the mapping base classes and this
+    module: whoever reads."""
+    frame = sys._getframe(1)
     while frame.f_back is not None and frame.f_code.co_filename in _PASS_THROUGH:
         frame = frame.f_back
     return frame.f_code.co_filename
 
 
+def _user() -> str:
+    """The file of the nearest frame outside this module: whoever used a handed name."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return frame.f_code.co_filename
+
+
+def _single_out(name: str) -> None:
+    """The project's code singled out a name the environment handed it (picked it from a
+    copy). ``os``'s and the mapping base classes' own uses are the table's machinery (a
+    copy put back with ``os.environ.update(saved)`` encodes every name): not noted."""
+    if name.startswith(ENV_PREFIXES):  # the table's prefixes are judged as set
+        return
+    caller = None
+    for sink in _SINKS:
+        if name not in sink.names:
+            caller = caller or _user()
+            if caller not in _PASS_THROUGH:
+                sink.note(name, caller)
+
+
+def _project_reads(caller: str) -> bool:
+    return any(sink.owns(caller) for sink in _SINKS)
+
+
+def _read_everything() -> None:
+    """A route the recorder cannot follow, taken by the project's code: every name present
+    counts as read."""
+    caller = _caller()
+    if not _project_reads(caller):
+        return
+    names = [os.fsdecode(key) for key in _INSTANCE(os.environ)["_data"]]
+    for sink in _SINKS:
+        if sink.owns(caller):
+            sink.names.update(n for n in names if not n.startswith(ENV_PREFIXES))
+
+
+def _handed_method(base: type, attr: str, singles_out: Any, text: Any) -> Any:
+    """``base``'s method ``attr`` that notes the name when ``singles_out(result)``."""
+    method = getattr(base, attr)
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        if singles_out(result):
+            _single_out(text(self))
+        return result
+
+    call.__name__ = call.__qualname__ = attr
+    return call
+
+
+def _always(_: object) -> bool:
+    return True
+
+
+#: a handed name's uses that single it out only when they hold (a lookup in a copy compares
+#: equal; a prefix filter picks the names it keeps); every other use derives from its text
+_TESTS: dict[str, Any] = {"__eq__": lambda r: r is True, "__ne__": lambda r: r is False,
+                          "__contains__": bool, "startswith": bool, "endswith": bool}
+#: the slot uses of a handed name that give its text away (``str()``, formatting, slicing,
+#: iterating its characters, ``+``, ``%``, ``*``): each singles it out
+_SLOTS = ("__str__", "__repr__", "__format__", "__getitem__", "__iter__", "__add__",
+          "__mod__", "__mul__", "__rmul__", "__bytes__")
+#: attributes a handed name gives without singling itself out: its class, pickling (a copy
+#: handed to a child process), and the uses above that note by their own result
+_QUIET = frozenset({"__class__", "__reduce__", "__reduce_ex__", "__getnewargs__",
+                    "__getstate__", "__deepcopy__", "__copy__",
+                    *_TESTS, *_SLOTS})
+
+
+def _handed_class(name: str, base: Any, text: Any) -> type:
+    """A subclass of ``str`` or ``bytes`` for the names the environment hands out to the
+    project's code: hashed and equal as ``base``, noting the name when singled out."""
+
+    def __getattribute__(self: Any, attr: str) -> Any:
+        if attr not in _QUIET:  # a method that derives from the text (``lower``, ``split``)
+            _single_out(text(self))
+        return object.__getattribute__(self, attr)
+
+    def __reduce__(self: Any) -> Any:  # a copy handed to a child arrives as plain text
+        return (base, (base.__getitem__(self, slice(None)),))
+
+    def __copy__(self: Any, *_: Any) -> Any:  # a copy of a copy still records
+        return self
+
+    namespace: dict[str, Any] = {
+        "__slots__": (), "__hash__": base.__hash__, "__getattribute__": __getattribute__,
+        "__reduce__": __reduce__, "__copy__": __copy__, "__deepcopy__": __copy__,
+        **{attr: _handed_method(base, attr, test, text) for attr, test in _TESTS.items()},
+        **{attr: _handed_method(base, attr, _always, text) for attr in _SLOTS
+           if hasattr(base, attr)},
+    }
+    return type(name, (base,), namespace)
+
+
+#: a name ``os.environ`` handed out to the project's code
+HandedName: type = _handed_class("HandedName", str, str.__str__)
+#: a name ``os.environb`` handed out (the same variables' bytes)
+HandedBytes: type = _handed_class(
+    "HandedBytes", bytes, lambda b: bytes.decode(b, sys.getfilesystemencoding(), "surrogateescape"))
+#: a handed name's plain text (a full slice of the base class is a copy of it)
+_PLAIN: dict[type, Any] = {HandedName: lambda k: str.__getitem__(k, slice(None)),
+                           HandedBytes: lambda k: bytes.__getitem__(k, slice(None))}
+
 #: the read itself (bound once: no ``super()`` per read)
 _GET = os._Environ.__getitem__
+_ITER = os._Environ.__iter__
+_REPR = os._Environ.__repr__
+#: an ``_Environ``'s own attributes, bypassing the class's ``_data`` property
+_INSTANCE = os._Environ.__dict__["__dict__"].__get__
+
+
+#: each view's table and its key's and value's codecs (``id`` of the view -> them): bound
+#: once, a read pays for no attribute lookup
+_PARTS: dict[int, tuple[Any, Any, Any]] = {}
+
+
+def _parts(view: object) -> tuple[Any, Any, Any]:
+    own = _INSTANCE(view)
+    return own["_data"], own["encodekey"], own["decodevalue"]
+
+
+#: the plain names the environment's last iteration by other code handed out (id -> name,
+#: held so an id is not reused while here): its copy reads each back, and they are not the
+#: project's reads (no frame walk per name)
+_LISTED: list[dict[int, object]] = [{}]
+
+
+def _listed(keys: Iterator[Any]) -> Iterator[Any]:
+    listed: dict[int, object] = {}
+    _LISTED[0] = listed
+    for key in keys:
+        listed[id(key)] = key
+        yield key
+
+
+def _name(key: object) -> object:
+    """A variable's name as text: ``os.environb``'s bytes decoded, a ``str`` subclass (an
+    enumeration's member) as its plain text."""
+    if isinstance(key, bytes):
+        return os.fsdecode(key)
+    return str.__str__(key) if isinstance(key, str) else key
 
 
 class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
@@ -82,19 +248,57 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
         # the table's prefixes are judged whoever reads them (pytest's own pop of
         # PYTEST_CURRENT_TEST after each phase walks no frame); ``os.environb``'s keys are
         # bytes, the same variables (``os.getenvb``)
-        name = os.fsdecode(key) if isinstance(key, bytes) else key
-        for sink in _SINKS:  # a name read before costs one set lookup
-            if name not in sink.names and _HANDED[0].get(id(key)) is not key \
-                    and isinstance(name, str) and not name.startswith(ENV_PREFIXES):
-                sink.note(name, _caller())
-        return _GET(self, key)
+        kind = type(key)
+        if kind is str or kind not in _PLAIN:
+            name = key if kind is str else _name(key)
+            for sink in _SINKS:  # a name read before costs one set lookup
+                if name not in sink.names and _LISTED[0].get(id(key)) is not key \
+                        and isinstance(name, str) and not name.startswith(ENV_PREFIXES):
+                    sink.note(name, _caller())
+        else:  # a copy being made reads back what it listed: no read by name (its lookups
+            key = _PLAIN[kind](key)  # note the name), and no use of the name here
+        # ``os._Environ.__getitem__``'s read, not through the ``_data`` property below
+        data, encode, decode = _PARTS.get(id(self)) or _parts(self)
+        try:
+            value = data[encode(key)]
+        except KeyError:
+            raise KeyError(key) from None
+        return decode(value)
 
-    def __iter__(self) -> Any:
-        handed: dict[int, object] = {}
-        _HANDED[0] = handed
-        for key in super().__iter__():
-            handed[id(key)] = key
-            yield key
+    def __iter__(self) -> Iterator[Any]:
+        keys = _ITER(self)
+        if not _project_reads(_caller()):  # pytest's, a plugin's, the standard library's:
+            return _listed(keys)           # plain names
+        return (HandedBytes(key) if isinstance(key, bytes) else HandedName(key)
+                for key in keys)
+
+    def values(self) -> ValuesView[Any]:
+        _read_everything()  # values without their names: any of them may decide
+        return super().values()
+
+    def __repr__(self) -> str:
+        _read_everything()  # the whole environment's text
+        return _REPR(self)
+
+    @property
+    def _data(self) -> dict[Any, Any]:
+        """The raw table: ``os``'s own methods read it; the project's code reading it is a
+        route the recorder cannot follow."""
+        if sys._getframe(1).f_code.co_filename != _OS_FILE:
+            _read_everything()
+        data: dict[Any, Any] = _INSTANCE(self)["_data"]
+        return data
+
+    @_data.setter
+    def _data(self, table: dict[Any, Any]) -> None:  # a table of the project's own
+        _INSTANCE(self)["_data"] = table
+        if id(self) in _PARTS:
+            _PARTS[id(self)] = _parts(self)
+
+    @property
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        _read_everything()  # ``vars(os.environ)["_data"]``: the raw table
+        return _INSTANCE(self)  # type: ignore[no-any-return]
 
 
 #: the class ``os.environ`` had before the first recording run swapped it
@@ -104,6 +308,35 @@ _ORIGINAL: list[type] = []
 #: both views of the process's environment: ``os.environ`` and its bytes twin (a read through
 #: ``os.environb`` is a read of the same variable, and was not noted)
 _VIEWS = (os.environ, os.environb) if os.supports_bytes_environ else (os.environ,)
+#: the interpreter's own module (``posix``, ``nt``): its ``environ`` is the raw table too
+_RAW_MODULE = sys.modules.get(os.name)
+
+
+def _raw_table(attr: str) -> Any:
+    """``posix.environ`` while a run records (the module's ``__getattr__``: the attribute is
+    held aside): a read of the raw table by the project's code is of every name."""
+    if attr != "environ":
+        raise AttributeError(f"module {os.name!r} has no attribute {attr!r}")
+    _read_everything()
+    return _HELD[0]
+
+
+#: ``posix.environ`` held aside while a run records
+_HELD: list[Any] = []
+
+
+def _hold_raw_module() -> None:
+    module = vars(_RAW_MODULE) if _RAW_MODULE is not None else {}
+    if "environ" in module and "__getattr__" not in module:
+        _HELD[:] = [module.pop("environ")]
+        module["__getattr__"] = _raw_table
+
+
+def _give_back_raw_module() -> None:
+    if _HELD and _RAW_MODULE is not None:
+        module = vars(_RAW_MODULE)
+        module.pop("__getattr__", None)
+        module["environ"] = _HELD.pop()
 
 
 def start(sink: Sink) -> None:
@@ -112,6 +345,8 @@ def start(sink: Sink) -> None:
         _ORIGINAL[:] = [type(view) for view in _VIEWS]
         for view in _VIEWS:
             view.__class__ = RecordingEnviron
+            _PARTS[id(view)] = _parts(view)
+        _hold_raw_module()
     if sink not in _SINKS:
         _SINKS.append(sink)
 
@@ -123,7 +358,9 @@ def stop(sink: Sink) -> None:
     if not _SINKS and _ORIGINAL and type(os.environ) is RecordingEnviron:
         for view, original in zip(_VIEWS, _ORIGINAL, strict=True):
             view.__class__ = original
-        _HANDED[0] = {}
+        _PARTS.clear()
+        _LISTED[0] = {}
+        _give_back_raw_module()
 
 
 def set_at_start(read: Iterable[str], started: Any) -> list[str]:

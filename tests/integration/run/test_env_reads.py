@@ -72,3 +72,97 @@ def test_variables_the_tests_read_are_inputs(
     pytester.runpytest(*args)
     data = read_verdict()
     assert data["decision"] == "ready", data["reasons"]
+
+
+#: a failing test per route, each skipping itself on its own variable read that way
+#: (``run/env_reads.py``: a copy's names are the environment's; a lookup in it is a read)
+THROUGH_A_COPY = {
+    "copy": 'os.environ.copy().get("SKIP_COPY")',
+    "dict": 'dict(os.environ).get("SKIP_DICT")',
+    "star": '{**os.environ}.get("SKIP_STAR")',
+    "items": 'any(k == "SKIP_ITEMS" for k, _ in os.environ.items())',
+    "keys": '"SKIP_KEYS" in list(os.environ.keys())',
+    "iter": '"SKIP_ITER" in set(iter(os.environ))',
+    "prefix": 'any(k.startswith("SKIP_PREF") for k in os.environ)',
+    "bytes": 'dict(os.environb).get(b"SKIP_BYTES")',
+}
+#: routes the recorder cannot follow: every name present counts as read
+THROUGH_THE_RAW_TABLE = {
+    "data": 'os.environ._data.get(b"SKIP_DATA")',
+    "vars": 'vars(os.environ)["_data"].get(b"SKIP_VARS")',
+    "posix": '__import__(os.name).environ.get(b"SKIP_POSIX")',
+    "values": '"1" in os.environ.values()',
+}
+
+
+def _route_files(routes: dict[str, str]) -> dict[str, str]:
+    return {f"tests/integration/test_{label}.py": (
+        f"import os\nimport pytest\n\n\n@pytest.mark.skipif(bool({read}), reason='CI')\n"
+        f"def test_broken_{label}():\n    assert False, 'a real bug'\n")
+        for label, read in routes.items()}
+
+
+# a tracked test that hands a copy of the whole environment to a child, as thousands of
+# suites do: the job's own variables stay free
+HANDS_ON = """
+    import os
+    import subprocess
+    import sys
+
+    def test_child():
+        env = os.environ.copy()
+        env["X"] = "1"
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+        subprocess.run([sys.executable, "-c", "pass"], env={**os.environ, "Y": "2"},
+                       check=True)
+"""
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_variables_read_through_a_copy_are_inputs(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    root = make_project(**_route_files(THROUGH_A_COPY), **{
+        "tests/unit/test_u.py": "def test_u(): pass\n",
+        "tests/integration/test_child.py": HANDS_ON})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "project")
+    read = ["SKIP_COPY", "SKIP_DICT", "SKIP_STAR", "SKIP_ITEMS", "SKIP_KEYS", "SKIP_ITER",
+            "SKIP_PREFIX", "SKIP_BYTES"]
+    for name in [*read, "JOB_OWN_VARIABLE"]:
+        monkeypatch.setenv(name, "1")
+
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "incomplete", data["reasons"]
+    assert data["tiers"]["integration"]["skipped"] == len(THROUGH_A_COPY)
+    assert data["run"]["invocation"]["environment_read"] == sorted(read)
+    for name in read:
+        [reason] = _reasons_naming(data, name)
+        assert "was read by the tests and is not the project's own" in reason
+    assert _reasons_naming(data, "JOB_OWN_VARIABLE") == []  # handed to a child, unread
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_a_read_of_the_raw_table_reads_every_variable(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    root = make_project(**_route_files(THROUGH_THE_RAW_TABLE),
+                        **{"tests/unit/test_u.py": "def test_u(): pass\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "project")
+    for name in ("SKIP_DATA", "SKIP_VARS", "SKIP_POSIX", "JOB_OWN_VARIABLE"):
+        monkeypatch.setenv(name, "1")
+
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "incomplete", data["reasons"]
+    assert data["tiers"]["integration"]["skipped"] == len(THROUGH_THE_RAW_TABLE)
+    read = data["run"]["invocation"]["environment_read"]
+    # the raw table, the values: every variable the job set was read (any may decide)
+    assert {"SKIP_DATA", "SKIP_VARS", "SKIP_POSIX", "JOB_OWN_VARIABLE"} <= set(read)
+    assert len(_reasons_naming(data, "JOB_OWN_VARIABLE")) == 1

@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+import copy
+import enum
 import os
+import pickle
+import subprocess
+import sys
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from pytest_pyramid.run import env_reads
 from pytest_pyramid.run.invocation import judge_recorded, read_variable_reasons
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @pytest.mark.parametrize(
@@ -105,3 +114,112 @@ def test_two_recording_runs_note_into_their_own_sinks() -> None:
     finally:
         env_reads.stop(outer)
     assert (outer.names, inner.names) == ({"ER_BOTH", "ER_AFTER"}, set())
+
+
+@pytest.fixture
+def deliberate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows below take whole-environment routes on purpose: a run of this suite that
+    records (its sinks are already started) does not count this file's reads as its own."""
+    for sink in list(env_reads._SINKS):
+        monkeypatch.setitem(sink.known, __file__, False)
+
+
+def _singled_out_from_copy(route: Callable[[], object]) -> set[str]:
+    """The names this file (the project's code here) was noted reading by ``route``."""
+    sink = env_reads.Sink(lambda path: path if path == __file__ else None)
+    env_reads.start(sink)
+    try:
+        route()
+    finally:
+        env_reads.stop(sink)
+    return {name for name in sink.names if name.startswith("ER_")}
+
+
+def _library(source: str) -> Callable[[], object]:
+    """``source`` as a library's function (compiled under a file that is not the project's)."""
+    namespace: dict[str, object] = {"os": os}
+    exec(compile(f"def route():\n    return {source}\n", "<library>", "exec"), namespace)
+    return cast("Callable[[], object]", namespace["route"])
+
+
+class Key(str, enum.Enum):
+    SKIP = "ER_SKIP"
+
+
+#: every variable the rows set; ER_SKIP is the one each route singles out
+_SET = ("ER_SKIP", "ER_SKIP_TOO", "ER_OTHER")
+_ALL = set(_SET)
+_PREFIX = {"ER_SKIP", "ER_SKIP_TOO"}
+
+
+@pytest.mark.parametrize(
+    ("route", "named"),
+    [
+        # a copy looked up by name: the name (the copy's keys are the environment's names)
+        (lambda: os.environ.copy().get("ER_SKIP"), {"ER_SKIP"}),
+        (lambda: dict(os.environ)["ER_SKIP"], {"ER_SKIP"}),
+        (lambda: {**os.environ}.get("ER_SKIP"), {"ER_SKIP"}),
+        (lambda: dict(os.environ, X="1").get("ER_SKIP"), {"ER_SKIP"}),
+        (lambda: (os.environ | {"X": "1"}).get("ER_SKIP"), {"ER_SKIP"}),
+        (lambda: copy.deepcopy(os.environ.copy()).get("ER_SKIP"), {"ER_SKIP"}),
+        (lambda: dict(os.environb).get(b"ER_SKIP"), {"ER_SKIP"}),
+        # iterated, then compared or looked up in a list or set
+        (lambda: [v for k, v in os.environ.items() if k == "ER_SKIP"], {"ER_SKIP"}),
+        (lambda: "ER_SKIP" in list(os.environ.keys()), {"ER_SKIP"}),
+        (lambda: "ER_SKIP" in set(iter(os.environ)), {"ER_SKIP"}),
+        (lambda: any(k != "ER_SKIP" for k in os.environ if k == "ER_SKIP"), {"ER_SKIP"}),
+        (lambda: os.environ[Key.SKIP], {"ER_SKIP"}),  # a str subclass's name: its text
+        # a prefix or substring test that holds picks the names it kept, no other
+        (lambda: {k for k in os.environ if k.startswith("ER_SKIP")}, _PREFIX),
+        (lambda: [k for k in os.environb if b"SKIP" in k], _PREFIX),
+        # a text derived from a handed name: the recorder cannot follow it (every name)
+        (lambda: {k.lower(): v for k, v in os.environ.items()}.get("er_skip"), _ALL),
+        (lambda: {f"{k}" for k in os.environ}, _ALL),
+        # the raw table and the whole environment's values or text: every name present
+        (lambda: os.environ._data.get(b"ER_SKIP"), _ALL),  # type: ignore[attr-defined]
+        (lambda: vars(os.environ)["_data"].get(b"ER_SKIP"), _ALL),
+        (lambda: __import__(os.name).environ.get(b"ER_SKIP"), _ALL),
+        (lambda: "1" in os.environ.values(), _ALL),
+        (lambda: "ER_SKIP=" in repr(os.environ), _ALL),
+        # a copy handed on unread (to a child, pickled), the environment put back, and a
+        # library's copy and lookup: nothing
+        (lambda: subprocess.run([sys.executable, "-c", "pass"], check=True,
+                                env={**os.environ.copy(), "X": "1"}), set()),
+        (lambda: pickle.loads(pickle.dumps(dict(os.environ)))["ER_SKIP"], set()),
+        (lambda: os.environ.update(dict(os.environ)), set()),
+        (lambda: sorted(os.environ.copy().items()), set()),
+        (_library('os.environ.copy()["ER_SKIP"]'), set()),
+        (_library('[k for k in os.environ if k == "ER_SKIP"]'), set()),
+    ],
+)
+@pytest.mark.usefixtures("deliberate")
+def test_reads_through_a_copy_or_the_raw_table(
+    monkeypatch: pytest.MonkeyPatch, route: Callable[[], object], named: set[str],
+) -> None:
+    """A copy of the environment still records (its names are the environment's): singled
+    out by the project's code, a name is noted; a route the recorder cannot follow counts as
+    reading every name; a copy only handed on notes nothing (docs/verdict.md)."""
+    for name in _SET:
+        monkeypatch.setenv(name, "1")
+    assert _singled_out_from_copy(route) == named
+
+
+@pytest.mark.usefixtures("deliberate")
+def test_a_library_gets_plain_names_and_the_raw_table_is_given_back() -> None:
+    """Only the project's code gets the environment's names (a library's strict serialiser
+    sees plain ``str``); the interpreter's module holds its table again after the run."""
+    raw = __import__(os.name)
+    before = type(os.environ)  # this suite's own run may be recording already
+    sink = env_reads.Sink(lambda path: path if path == __file__ else None)
+    env_reads.start(sink)
+    try:
+        library = _library("[type(k) for k in os.environ.copy()]")()
+        own = {type(k) for k in os.environ.copy()}
+        assert "environ" not in vars(raw)
+    finally:
+        env_reads.stop(sink)
+    assert set(cast("list[type]", library)) == {str}
+    assert own == {env_reads.HandedName}
+    assert type(os.environ) is before
+    assert raw.environ is env_reads._INSTANCE(os.environ)["_data"]
+    assert ("__getattr__" in vars(raw)) is (before is env_reads.RecordingEnviron)
