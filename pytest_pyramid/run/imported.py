@@ -152,6 +152,13 @@ _STDLIB: list[str] = []
 _PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
 #: whether kept events are being replayed (their caller's frames are gone)
 _REPLAYING = [False]
+#: the spool's kinds of line besides a record's fields (hostile case 299): a followed Python
+#: child's start record, written first thing (``announce``), and how many Python children a
+#: spooling process (a forked or followed one) started to be followed (``_expect``)
+STARTED, EXPECTS = "started", "expects"
+#: a ``-c`` program of multiprocessing's own processes (spawn, forkserver, resource
+#: tracker): started by ``_posixsubprocess`` with no audit event, so no process expects them
+_MULTIPROCESSING = "from multiprocessing."
 
 
 def pytest_cache_own(rest: str) -> bool:
@@ -370,6 +377,16 @@ class ImportRecorder:
         #: the project's real folder, which a fact's file is relative to (the folder of its
         #: configuration, as ``loaded_code``'s: sent in the variable by ``send_packages``)
         self.project_real = os.path.realpath(project or root)
+        #: the Python children this process started to be followed by this run (carrying
+        #: its variable, an interpreter that loads the recorder): each writes a start record
+        #: to the spool (``announce``); fewer records is missing evidence (case 299)
+        self.expected = 0
+        #: in a followed child that is a pytest run itself, its own tree (its starting
+        #: folder, unless it holds the run's project): modules from there are its own
+        self.own_tree: str | None = None
+        #: in a nested pytest run, the run that started it's reporter (a followed child's,
+        #: adopted): the modules of that run's packages it imports are handed on at its end
+        self.parent_reporter: ImportRecorder | None = None
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -394,20 +411,28 @@ class ImportRecorder:
             return
         import shutil
 
+        counts = {STARTED: 0, EXPECTS: self.expected}
         for name in sorted(os.listdir(self.spool)):
             if not name.endswith(".jsonl"):  # the run's own file (run/lineage.py)
                 continue
             with open(os.path.join(self.spool, name), encoding="utf-8") as spooled:
                 for line in spooled:
-                    kind, key, value = json.loads(line)
-                    if kind == "loaded":  # a child's module of the project: judged as ours
-                        self.loaded.setdefault(key, value)
-                    elif kind == "unverifiable":
-                        self.seen.unverifiable.setdefault(key, value)
-                    elif self.seen.files.setdefault(key, value) != value:
-                        self.seen.unverifiable[key] = DISAGREED
+                    self._absorb_line(*json.loads(line), counts=counts)
         shutil.rmtree(self.spool, ignore_errors=True)
-        self.spool = None
+        self.spool, self.expected = None, 0
+        missing = unfollowed.unreported(counts[EXPECTS], counts[STARTED])
+        if missing is not None:
+            self.seen.unverifiable.setdefault(*missing)
+
+    def _absorb_line(self, kind: str, key: str, value: Any, *, counts: dict[str, int]) -> None:
+        if kind in counts:  # a start record (not multiprocessing's), or a count of starts
+            counts[kind] += int(value) if kind == EXPECTS else not value
+        elif kind == "loaded":  # a child's module of the project: judged as ours
+            self.loaded.setdefault(key, value)
+        elif kind == "unverifiable":
+            self.seen.unverifiable.setdefault(key, value)
+        elif self.seen.files.setdefault(key, value) != value:
+            self.seen.unverifiable[key] = DISAGREED
 
     # -- installation ---------------------------------------------------------------------------
 
@@ -448,16 +473,26 @@ class ImportRecorder:
             child = _CHILD.pop()
             child.uninstall()  # what it recorded until now is in the spool already
             self.parent_spool, self.parent_root = child.spool, child.root
+            self.parent_reporter = child
+            return
+        outer = _outer_run(self)
+        if outer is not None:  # an in-process nested run (pytester's runpytest): the
+            # outer recorder sees this process's reads and starts itself, not what this
+            # run's own children spool here (they carry this run's variable): handed on
+            self.parent_spool, self.parent_root = outer.spool, outer.root
 
     def report_to_parent(self) -> None:
         if self.parent_spool is None:
             return
         spool = os.path.join(self.parent_spool, f"{os.getpid()}.jsonl")
-        handed = self.seen.to_dict()
-        if not unfollowed.shares_tree(self.root, self.parent_root or self.root):
-            # its files are placed by their paths (that run keeps those of its tree); the
-            # programs it started that name no file are this run's, judged in its verdict
-            handed["unverifiable"] = unfollowed.without_streams(handed["unverifiable"])
+        # all of it, whatever tree this run judged: nobody reads a nested run's verdict, so
+        # the outer run's tests' outcomes may rest on what it saw (hostile case 291). Its
+        # files are placed by their paths (the outer run keeps those of its tree); an entry
+        # that names no file (a shell's `sh <stdin>`) is the outer run's as well
+        handed: dict[str, Mapping[str, Any]] = dict(self.seen.to_dict())
+        if self.parent_reporter is not None:  # the outer run's modules it imported (261)
+            with self._quiet():
+                handed["loaded"] = self.parent_reporter.facts_now()
         # OSError: the run that started this one is done
         with contextlib.suppress(OSError), open(spool, "a", encoding="utf-8") as out:
             for kind, entries in handed.items():
@@ -506,9 +541,19 @@ class ImportRecorder:
         imported before the recorder; at its exit: loaded without a finder), spooled."""
         if self.reports and self in _RECORDING:  # an adopted child's own run reports its own
             with self._quiet():
-                for key, unchecked in facts_of(self.reports, self.project_real,
-                                               sys.modules).items():
+                for key, unchecked in self.facts_now().items():
                     self.loaded.setdefault(key, unchecked)
+
+    def facts_now(self) -> dict[str, str | None]:
+        """The raw facts of the modules of :attr:`reports` in ``sys.modules`` now, but a
+        nested pytest run's own tree's (:attr:`own_tree`)."""
+        return facts_of(self.reports, self.project_real, {
+            name: module for name, module in list(sys.modules.items())
+            if not self._nested_own(getattr(module, "__file__", None))})
+
+    def _nested_own(self, file: object) -> bool:
+        return self.own_tree is not None and isinstance(file, str) and (
+            os.path.realpath(file).startswith(self.own_tree))
 
     @contextlib.contextmanager
     def _quiet(self) -> Iterator[None]:
@@ -529,14 +574,25 @@ class ImportRecorder:
                 os.environ.pop(early.VARIABLE, None)
             self._variable_before = _UNSET
             if self.spool is not None:  # a run that ended before its sweep: its own spool
-                import shutil
-
-                shutil.rmtree(self.spool, ignore_errors=True)
-                self.spool = None
+                self._unswept()
         while self in sys.meta_path:
             sys.meta_path.remove(self)
         while self in _RECORDING:
             _RECORDING.remove(self)
+
+    def _unswept(self) -> None:
+        """A run that ends before its sweep (pytester's ``parseconfigure``, a failed argument
+        parsing) still hands on what its children spooled to the run that started it: they
+        carried its variable, so no other run saw them."""
+        if self.parent_spool is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.absorb_forks()
+            self.report_to_parent()
+        if self.spool is not None:
+            import shutil
+
+            shutil.rmtree(self.spool, ignore_errors=True)
+            self.spool = None
 
     # -- the finder -----------------------------------------------------------------------------
 
@@ -567,6 +623,8 @@ class ImportRecorder:
         """A followed child imports a module of the project (from the tree or from anywhere
         else: the judge decides, ``run/loaded.py: foreign_code``): the same raw fact as the
         run's own process reports at its end, spooled now (a child can end by ``os._exit``)."""
+        if self._nested_own(spec.origin):
+            return
         with self._quiet():
             key, unchecked = module_fact(spec.name, str(spec.origin), spec.cached,
                                          self.project_real)
@@ -725,27 +783,35 @@ class ImportRecorder:
             words = unfollowed.started_words(texts)
             reading = unfollowed.read_start(words, environ, where or os.getcwd(),
                                             command=event == "os.system")
-            # a program that names no file is the innermost run's (an in-process nested
-            # run's own shells are judged in its verdict, not this one's: shares_tree)
-            streams = self._starts_streams()
+            # a program that names no file is every recording run's here, an in-process
+            # nested run's too (pytester's runpytest): no one reads the inner verdict
             unfollowed.record(words, lambda t: self.scope.real(
                 t if os.path.isabs(t) else os.path.join(where or os.getcwd(), t)),
-                self.seen.unverifiable, named=tokens, reading=reading, streams=streams)
+                self.seen.unverifiable, named=tokens, reading=reading)
             # objects a git command reads beyond HEAD (case 148: run/git_reads.py)
             git_reads.record(words, where or os.getcwd(), environ,
                              os.path.realpath(self.scope.roots[0]), self.seen.unverifiable,
                              reading.top)
-            if streams:
-                self._unrecorded_python(reading)
+            self._unrecorded_python(reading)
+            self._expect(reading, where or os.getcwd())
         finally:
             self._local.quiet = False
 
-    def _starts_streams(self) -> bool:
-        """Whether a process started now is this run's to name when it names no file: it is
-        the innermost recording run's (the last installed: an in-process nested run inside
-        this one), and this run's too when their trees share code."""
-        innermost = _RECORDING[-1] if _RECORDING else self
-        return innermost is self or unfollowed.shares_tree(innermost.root, self.root)
+    def _expect(self, reading: unfollowed.Reading, cwd: str) -> None:
+        """Count the Python children this start runs that carry this run's variable and load
+        the recorder: each must write its start record (``announce``). A spooling process
+        (forked, followed) spools its count; the run's process keeps it."""
+        if self.variable is None or not reading.pythons:
+            return
+        count = sum(1 for start in reading.pythons
+                    if start.env.get(early.VARIABLE) == self.variable
+                    and programs.may_load_recorder(start, cwd))
+        if not count:
+            return
+        if isinstance(self.seen.files, _Spooled):
+            _spool_line(self.spool, [EXPECTS, str(os.getpid()), count])
+        else:
+            self.expected += count
 
     def _unrecorded_python(self, reading: unfollowed.Reading) -> None:
         """A Python interpreter started without the run's variable follows nothing: named
@@ -1028,6 +1094,7 @@ def follow_child(value: str) -> ImportRecorder | None:
         return None
     if not os.path.isdir(spool):
         return None
+    announce(spool)
     run = lineage.read_run_file(spool)
     if run is not None:  # the run's own word wins over the variable's (hostile case 202)
         try:
@@ -1043,13 +1110,14 @@ def follow_child(value: str) -> ImportRecorder | None:
     recorder.reports = _reported(packages, project or root)
     from pytest_pyramid.run.early import is_pytest
 
-    if is_pytest(getattr(sys, "orig_argv", sys.argv)):
-        # a nested pytest run judges its own project's modules in its own verdict: its
-        # imports (a `-p` plugin of its own `tests` package, before its recorder takes
-        # over) are not facts of the run that started it
-        recorder.reports = frozenset()
     if isinstance(facts_root, str):
         recorder.project_real = facts_root
+    if is_pytest(getattr(sys, "orig_argv", sys.argv)):
+        # a nested pytest run's own project's modules (a `-p` plugin of its own `tests`
+        # package) are not the run's that started it; the run's packages it imports from
+        # anywhere else are (hostile case 261: a stale install), as for any child: nobody
+        # reads the nested run's verdict
+        recorder.own_tree = nested_tree(os.getcwd(), recorder.project_real)
     recorder.forked()
     recorder.install()
     _CHILD.append(recorder)
@@ -1058,6 +1126,46 @@ def follow_child(value: str) -> ImportRecorder | None:
 
     atexit.register(recorder.report_loaded)  # loaded without a finder (spec_from_file_...)
     return recorder
+
+
+def nested_tree(cwd: str, project: str) -> str | None:
+    """A nested pytest run's own tree: the folder it started in, unless that folder holds
+    the run's project (``project``: then its modules are the run's, judged as any child's)."""
+    real = os.path.realpath(cwd)
+    if project == real or project.startswith(real.rstrip(os.sep) + os.sep):
+        return None
+    return real.rstrip(os.sep) + os.sep
+
+
+def announce(spool: str) -> None:
+    """A followed child's start record in the run's spool, first thing (one small write):
+    a child the run started to follow that cannot write it (another account, another root)
+    is missing evidence (hostile case 299). Multiprocessing's own processes say so: no
+    process counted their starts."""
+    argv = getattr(sys, "orig_argv", sys.argv)
+    ours = "-c" in argv[:-1] and argv[argv.index("-c") + 1].startswith(_MULTIPROCESSING)
+    _spool_line(spool, [STARTED, str(os.getpid()), ours])
+
+
+def _spool_line(spool: str | None, line: list[Any]) -> None:
+    """Append one line to this process's file in ``spool`` (gone or not writable: nothing)."""
+    if spool is None:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(os.path.join(spool, f"{os.getpid()}.jsonl"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, (json.dumps(line) + "\n").encode())
+        finally:
+            os.close(fd)
+
+
+def _outer_run(inner: ImportRecorder) -> ImportRecorder | None:
+    """The recording run in this process whose children ``inner``'s would have been (the
+    last installed before it that follows its children), or None."""
+    before = _RECORDING[:_RECORDING.index(inner)] if inner in _RECORDING else _RECORDING
+    return next((run for run in reversed(before)
+                 if run.spool is not None and run.variable is not None), None)
 
 
 def _reported(packages: object, project: str) -> frozenset[str]:

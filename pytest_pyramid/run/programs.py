@@ -475,24 +475,54 @@ def loads_recorder(start: Start, cwd: str) -> bool:
     path = which(start.words[0], start.env, cwd) if start.words else None
     if path is None:
         return True
-    if _no_site(start.words[1:]):
+    return not _no_site(start.words[1:]) and _has_line(_prefix(path))
+
+
+def may_load_recorder(start: Start, cwd: str) -> bool:
+    """Whether a started Python interpreter may run the distribution's ``.pth`` line: its
+    environment has it (:func:`loads_recorder`), or one of its ``.pth`` files runs code (an
+    ``import`` line: ``site.addsitedir`` of an environment that has it, hostile case 299),
+    which no reading tells. False when nothing runs or site is off (``-S``)."""
+    path = which(start.words[0], start.env, cwd) if start.words else None
+    if path is None or _no_site(start.words[1:]):
         return False
+    prefix = _prefix(path)
+    return _has_line(prefix) or any(_runs_code(pth) for pth in _pth_files(prefix, "*.pth"))
+
+
+def _prefix(path: str) -> str:
+    """The environment a started interpreter runs in: a virtual environment's (its
+    ``pyvenv.cfg`` beside or above the started file, as Python finds it) or the
+    interpreter's own installation's."""
     for folder in (os.path.dirname(path), os.path.dirname(os.path.dirname(path))):
         if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
-            return _has_line(folder)
-    return _has_line(os.path.dirname(os.path.dirname(os.path.realpath(path))))
+            return folder
+    return os.path.dirname(os.path.dirname(os.path.realpath(path)))
+
+
+def _runs_code(pth: str) -> bool:
+    """Whether a ``.pth`` file has a line site executes (``import ...``)."""
+    try:
+        with open(pth, encoding="utf-8", errors="replace") as handle:
+            return any(line.startswith(("import ", "import\t")) for line in handle)
+    except OSError:
+        return True  # not readable: what it does is not known
 
 
 #: the line the distribution ships at the top of site-packages (setup.py: PTH)
 RECORD_PTH = "pytest_pyramid_record.pth"
 
 
-def _has_line(prefix: str) -> bool:
+def _pth_files(prefix: str, name: str) -> list[str]:
     import glob
 
-    return any(glob.glob(os.path.join(glob.escape(prefix), pattern, RECORD_PTH))
-               for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages",
-                               "local/lib/python3*/dist-packages"))
+    return [found for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages",
+                                  "local/lib/python3*/dist-packages")
+            for found in glob.glob(os.path.join(glob.escape(prefix), pattern, name))]
+
+
+def _has_line(prefix: str) -> bool:
+    return bool(_pth_files(prefix, RECORD_PTH))
 
 
 def _no_site(args: Sequence[str]) -> bool:

@@ -73,8 +73,11 @@ COMPUTED = "<computed>"
 #: the entry word of another interpreter given its program on its command line (hostile case
 #: 266 e: ``awk 'BEGIN { getline l < ("golden/" "x") }'``)
 INLINE = "<inline>"
+#: the entry word of Python children the run started to follow that never reported to it
+#: (hostile case 299: a child started as another account cannot reach the run's 0700 spool)
+UNREPORTED = "<unreported>"
 #: the words that make an entry name no file of the tree (:func:`is_stream`)
-_NO_FILE = (STDIN, UNRECORDED, COMPUTED, INLINE)
+_NO_FILE = (STDIN, UNRECORDED, COMPUTED, INLINE, UNREPORTED)
 
 
 class Inline(NamedTuple):
@@ -243,24 +246,6 @@ def _inline_given(args: Sequence[str], grammar: Inline) -> bool | None:
     return False if grammar.reads_stdin else None
 
 
-def shares_tree(root: str, other: str) -> bool:
-    """Whether the code of a run over ``root`` may be code of a run over ``other``: one tree
-    holds the other (the same repository, a project folder inside it). An entry that names
-    no file (:func:`is_stream`) has no path to place it by: it is placed by the run whose
-    process started the program, so another run keeps it only when their trees share code.
-    A nested run over a project of its own elsewhere (a pytester project in a temporary
-    folder) judges its shells in its own verdict; one over this repository's code hands
-    them on, as it hands on the repository's files it read."""
-    one, two = (os.path.realpath(path).rstrip(os.sep) + os.sep for path in (root, other))
-    return one.startswith(two) or two.startswith(one)
-
-
-def without_streams(unverifiable: Mapping[str, str]) -> dict[str, str]:
-    """``unverifiable`` without the entries that name no file (what a nested run over another
-    tree hands on: its files are placed by their paths, :func:`shares_tree`)."""
-    return {key: why for key, why in unverifiable.items() if not is_stream(key)}
-
-
 class Reading(NamedTuple):
     """One process start read as the programs it runs read it (:func:`read_start`)."""
 
@@ -327,6 +312,29 @@ def unrecorded_reason(key: str, variable: str) -> str:
             "from an installation where pytest-pyramid is not installed, so what it opens "
             f"is not followed); the tracked allow_options = [\"process {key}\"] vouches "
             "for it")
+
+
+#: :func:`unreported`'s entry
+UNREPORTED_KEY = f"python {UNREPORTED}"
+
+
+def unreported(expected: int, started: int) -> tuple[str, str] | None:
+    """The entry for the Python children a run started to follow that never reported (each
+    writes a start record to the run's spool first thing, ``run/imported.py: announce``):
+    ``expected`` such starts the run's processes saw, ``started`` records. Fewer records
+    than starts is missing evidence: what those children read is not known. Not covered
+    by the vouch for children started without the recorder (``python <unrecorded>``): the
+    run meant to follow these; only the project's explicit ``process python <unreported>``
+    vouches for them (a decision: a suite whose deploys run versions as another account)."""
+    if started >= expected:
+        return None
+    missing = expected - started
+    return UNREPORTED_KEY, (
+        f"{REASON} ({missing} of the {expected} Python processes the run started to follow, "
+        "carrying its variable, never reported to it: started as another user or group, in "
+        "another root, or killed before they started), so what they opened is not known; "
+        f"start them without the run's variable, or the tracked allow_options = [\"process "
+        f"{UNREPORTED_KEY}\"] vouches for them")
 
 
 def placed(key: str, place: Callable[[str], str]) -> str:
@@ -598,8 +606,7 @@ def started_words(texts: Sequence[str | None]) -> list[str]:
 
 def record(words: Sequence[str], resolve: Callable[[str], str | None],
            unverifiable: dict[str, str], *, command: bool = False,
-           named: Iterable[str] = (), reading: Reading | None = None,
-           streams: bool = True) -> None:
+           named: Iterable[str] = (), reading: Reading | None = None) -> None:
     """Each word of a started command that names a repository file run as a program of
     its own: recorded as unverifiable (``resolve``: the recorder's path rule, None for a
     path that is not the project's). ``words``: the program and its arguments as started
@@ -608,7 +615,8 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
     file with a ``#!`` line for another interpreter, or a binary, is a program wherever it
     is named; a file a shell runs as its script is one whatever its first line
     (shell_scripts; ``reading``: the start already read, with its environment and folder).
-    ``streams``: whether the entries that name no file are this run's (:func:`shares_tree`)."""
+    An entry that names no file is every recording run's in the process: a nested run's
+    too, which hands it on (hostile case 291)."""
     if reading is None:
         reading = read_start(words, command=command)
     scripts = set(reading.scripts)
@@ -618,8 +626,7 @@ def record(words: Sequence[str], resolve: Callable[[str], str | None],
         if program.startswith("/") and resolve(program) is not None:
             scripts.add(program)  # the repository's own program: named by its path below
             continue
-        if streams:
-            unverifiable.setdefault(key, stream_reason(key))
+        unverifiable.setdefault(key, stream_reason(key))
     for word in dict.fromkeys([*words, *named, *scripts]):
         real = resolve(word)
         if real is None or real in unverifiable:

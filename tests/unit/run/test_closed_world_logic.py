@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import py_compile
 import sys
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from pytest_pyramid.run.imported import (
     _Scope,
     blob_id,
     follow_child,
+    nested_tree,
     outside_tree,
     parse_ls_tree,
 )
@@ -154,28 +156,70 @@ def test_a_child_spells_its_facts_from_the_runs_variable(
 
 
 
-@pytest.mark.parametrize(("argv", "reports"), [
-    (["python", "-c", "import mypkg"], {"cw_nested"}),
-    (["python", "-m", "pytest", "-p", "tests.localplugin"], set()),  # a nested run
+@pytest.mark.parametrize(("argv", "own"), [
+    (["python", "-c", "import mypkg"], False),
+    (["python", "-m", "pytest", "-p", "tests.localplugin"], True),  # a nested run
 ])
-def test_a_nested_pytest_run_reports_no_modules_to_the_run_that_started_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], reports: set[str]
+def test_a_nested_pytest_run_reports_the_runs_modules_but_its_own_trees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], own: bool
 ) -> None:
-    """A pytest run a test starts judges its own project's modules in its own verdict: what
-    it imports before its recorder takes over (a `-p` plugin of its own `tests` package) is
-    not a fact of the outer run (the suite's own verdict named an inner project's `tests`)."""
-    spool = tmp_path / "spool"
+    """A pytest run a test starts reports the run's packages' modules it imports, as any
+    child (hostile case 261: nobody reads its verdict; a stale install), but not those of
+    its own tree, the folder it started in (a `-p` plugin of its own `tests` package: the
+    suite's own verdict named an inner project's `tests`)."""
+    spool, inner = tmp_path / "spool", tmp_path / "inner"
     spool.mkdir()
+    inner.mkdir()
+    monkeypatch.chdir(inner)
     monkeypatch.setattr(sys, "orig_argv", argv)
     child = follow_child(json.dumps({
-        "spool": str(spool), "root": str(tmp_path), "project": str(tmp_path),
-        "started_ns": 0, "packages": ["cw_nested"], "facts_root": str(tmp_path)}))
+        "spool": str(spool), "root": str(tmp_path / "repo"), "project": str(tmp_path / "repo"),
+        "started_ns": 0, "packages": ["cw_nested"], "facts_root": str(tmp_path / "repo")}))
     assert child is not None
     try:
-        assert set(child.reports) == reports
+        assert set(child.reports) == {"cw_nested"}
+        assert child.own_tree == (str(inner.resolve()) + "/" if own else None)
     finally:
         child.uninstall()
         _CHILD.remove(child)
+
+
+@pytest.mark.parametrize(("cwd", "project", "own"), [
+    ("tmp/inner", "repo", "tmp/inner/"),  # a pytester project elsewhere: its own tree
+    ("repo", "repo", None),  # started in the run's project: its modules are the run's
+    ("/", "repo", None),  # a folder holding the project
+    ("repo/sub", "repo", "repo/sub/"),  # a project of its own inside the repository
+    ("repo-other", "repo", "repo-other/"),  # a name that starts alike is another folder
+])
+def test_a_nested_runs_own_tree(tmp_path: Path, cwd: str, project: str, own: str | None
+                                ) -> None:
+    base = str(tmp_path.resolve())
+    at = "/" if cwd == "/" else f"{base}/{cwd}"
+    assert nested_tree(at, f"{base}/{project}") == (None if own is None else f"{base}/{own}")
+
+
+def test_a_child_that_never_reported_is_missing_evidence(tmp_path: Path) -> None:
+    """Hostile case 299: each followed Python child writes a start record first thing
+    (``announce``); fewer records than the Python starts the run's processes meant to follow
+    names ``python <unreported>``. Multiprocessing's own processes (no audit event: nobody
+    counted them) do not stand in for a missing one."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    run = ImportRecorder(str(tmp_path / "repo"), environment=[str(tmp_path / "env")])
+    run.spool, run.expected = str(spool), 2
+    (spool / "11.jsonl").write_text(json.dumps(["started", "11", False]) + "\n")
+    (spool / "12.jsonl").write_text(json.dumps(["started", "12", True]) + "\n")
+    run.absorb_forks()
+    assert "python <unreported>" in run.seen.unverifiable
+    run = ImportRecorder(str(tmp_path / "repo"), environment=[str(tmp_path / "env")])
+    spool.mkdir()
+    run.spool, run.expected = str(spool), 1
+    (spool / "11.jsonl").write_text(json.dumps(["started", "11", False]) + "\n"
+                                    + json.dumps(["expects", "11", 1]) + "\n")
+    (spool / "13.jsonl").write_text(json.dumps(["started", "13", False]) + "\n")
+    run.absorb_forks()  # the child's own child (its count spooled) reported too
+    assert run.seen.unverifiable == {}
+
 
 def test_an_unchecked_hash_pyc_is_unverifiable(recorder: ImportRecorder, tmp_path: Path) -> None:
     source = tmp_path / "repo/cw_mod_b.py"
@@ -728,17 +772,13 @@ def test_a_folder_holding_the_repository_is_not_the_environment(
 NESTED_ENTRIES = ("sh <stdin>", "python <unrecorded>", "inner/check.sh")
 
 
-@pytest.mark.parametrize(("parent", "handed"), [
-    ("outer", {"inner/check.sh"}),  # another tree: its shells are its own verdict's
-    ("inner", set(NESTED_ENTRIES)),  # the same tree: its shells ran this run's code
-], ids=["another-tree", "same-tree"])
-def test_a_nested_run_hands_on_what_names_no_file_only_to_a_run_over_its_tree(
-    tmp_path: Path, parent: str, handed: set[str],
+@pytest.mark.parametrize("parent", ["outer", "inner"], ids=["another-tree", "same-tree"])
+def test_a_nested_run_hands_on_everything_it_saw_whatever_tree_it_judged(
+    tmp_path: Path, parent: str,
 ) -> None:
-    """The suite's own verdict named a pytester project's ``sh <stdin>``: a pytest run a test
-    starts (``adopt_child``) reports what it read to the run that started it, and the entries
-    that name no file passed the outer run's "outside the repository" rule, which places
-    entries by their paths."""
+    """Hostile case 291: a pytest run a test starts (``adopt_child``) reports what it read to
+    the run that started it, entries that name no file too, whatever tree it judged: nobody
+    reads its verdict, and the outer test's outcome may rest on what its shell read."""
     for name in ("inner", "outer", "spool"):
         (tmp_path / name).mkdir()
     nested = ImportRecorder(str(tmp_path / "inner"), environment=())
@@ -748,19 +788,16 @@ def test_a_nested_run_hands_on_what_names_no_file_only_to_a_run_over_its_tree(
     nested.report_to_parent()
     lines = [json.loads(line) for spooled in (tmp_path / "spool").iterdir()
              for line in spooled.read_text().splitlines()]
-    assert {key.replace(f"{tmp_path}/", "") for _, key, _ in lines} == handed
+    assert {key.replace(f"{tmp_path}/", "") for _, key, _ in lines} == set(NESTED_ENTRIES)
 
 
-@pytest.mark.parametrize(("inner", "named"), [
-    ("elsewhere", False),  # a pytester project in a temporary folder: its own verdict's
-    ("repo/suites", True),  # a project folder of this repository: this run's code
-])
-def test_a_shell_an_in_process_nested_run_starts_is_named_by_the_runs_sharing_its_tree(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inner: str, named: bool,
+@pytest.mark.parametrize("inner", ["elsewhere", "repo/suites"])
+def test_a_shell_an_in_process_nested_run_starts_is_named_by_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inner: str,
 ) -> None:
     """In one process (pytester's in-process run inside a run) every recorder sees every
-    start: a program that names no file is the innermost run's, and the outer run's only
-    when their trees share code; the innermost always names it."""
+    start, and names a program that names no file, whatever tree the inner run judges
+    (hostile case 291 c)."""
     from pytest_pyramid.run import imported
 
     (tmp_path / inner).mkdir(parents=True)
@@ -769,5 +806,31 @@ def test_a_shell_an_in_process_nested_run_starts_is_named_by_the_runs_sharing_it
     monkeypatch.setattr(imported, "_RECORDING", [outer, nested])
     for recorder in (outer, nested):
         recorder.started("os.exec", ("/bin/sh", ["sh", "-s"], {}))
-    assert ("sh <stdin>" in outer.seen.unverifiable) is named
+    assert "sh <stdin>" in outer.seen.unverifiable
     assert "sh <stdin>" in nested.seen.unverifiable
+
+
+def test_an_in_process_nested_run_hands_on_what_its_children_spooled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its children carry the inner run's variable and spool to it: the outer recorder never
+    sees them. Adopted, the inner run reports to the outer run's spool, swept or not
+    (``parseconfigure`` ends without a session)."""
+    from pytest_pyramid.run import imported
+
+    outer = ImportRecorder(str(tmp_path / "repo"), environment=())
+    outer.spool, outer.variable = str(tmp_path / "outer-spool"), "{}"
+    nested = ImportRecorder(str(tmp_path / "elsewhere"), environment=())
+    (tmp_path / "outer-spool").mkdir()
+    monkeypatch.setattr(imported, "_RECORDING", [outer, nested])
+    nested.adopt_child()
+    assert nested.parent_spool == outer.spool
+    nested.spool = str(tmp_path / "inner-spool")
+    (tmp_path / "inner-spool").mkdir()
+    read = str(tmp_path / "repo/golden.txt")
+    (tmp_path / "inner-spool/7.jsonl").write_text(json.dumps(["files", read, "ab"]) + "\n")
+    # as the run's own follow_children left it: the variable is put back as it was
+    nested._variable_before = os.environ.get("PYRAMID_RECORD_SPOOL")
+    nested.uninstall()
+    outer.absorb_forks()
+    assert outer.seen.files == {read: "ab"}

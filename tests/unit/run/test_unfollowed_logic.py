@@ -16,13 +16,12 @@ from pytest_pyramid.run.unfollowed import (
     program_kind,
     read_start,
     record,
-    shares_tree,
     shell_scripts,
     started_words,
     unrecorded_python,
     unrecorded_reason,
+    unreported,
     vouched,
-    without_streams,
 )
 
 if TYPE_CHECKING:
@@ -297,31 +296,32 @@ def test_a_copied_shell_is_keyed_by_what_it_is(copies: dict[str, str], tmp_path:
                                     "sh <stdin>"})
 
 
-@pytest.mark.parametrize(("one", "other", "shared"), [
-    ("repo", "repo", True),  # a nested run over the same repository
-    ("repo/suites", "repo", True),  # a project folder inside it, either way round
-    ("repo", "repo/suites", True),
-    ("repo", "elsewhere", False),  # a pytester project in a temporary folder
-    ("repo", "repo-other", False),  # a name that starts alike is another folder
-    ("link-to-repo", "repo", True),  # placed by real paths
+@pytest.mark.parametrize(("expected", "started", "named"), [
+    (0, 0, False),  # no Python child meant to be followed
+    (2, 2, False),  # every one reported
+    (1, 3, False),  # more records: a shell's loop, a re-exec (never fewer starts than seen)
+    (2, 1, True),  # one never reported (hostile case 299: started as another account)
+    (1, 0, True),
 ])
-def test_entries_naming_no_file_are_kept_by_runs_whose_trees_share_code(
-    tmp_path: Path, one: str, other: str, shared: bool,
+def test_python_children_the_run_meant_to_follow_that_never_reported_are_named(
+    expected: int, started: int, named: bool,
 ) -> None:
-    for name in ("repo/suites", "elsewhere", "repo-other"):
-        (tmp_path / name).mkdir(parents=True, exist_ok=True)
-    (tmp_path / "link-to-repo").symlink_to(tmp_path / "repo")
-    assert shares_tree(str(tmp_path / one), str(tmp_path / other)) is shared
+    found = unreported(expected, started)
+    assert (found is not None) is named
+    if found is not None:
+        key, why = found
+        assert key == "python <unreported>"
+        assert is_stream(key)
+        assert f"{expected - started} of the {expected}" in why
 
 
-def test_a_start_that_is_not_this_runs_names_no_stream_but_its_files(tree: Path) -> None:
-    """``streams=False``: the shell reading its input was started for an inner run over
-    another tree (``run/imported.py``: the innermost recording run); a repository script
-    it runs is still a file of this tree."""
-    found: dict[str, str] = {}
-    record(["sh", "-s"], lambda _: None, found, streams=False)
-    record(["sh", "check.sh"], lambda word: str(tree / word) if word == "check.sh" else None,
-           found, streams=False)
-    assert sorted(found) == [str(tree / "check.sh")]
-    found = {"sh <stdin>": "x", "python <unrecorded>": "y", str(tree / "check.sh"): "z"}
-    assert without_streams(found) == {str(tree / "check.sh"): "z"}
+def test_the_vouch_for_unrecorded_children_does_not_cover_unreported_ones() -> None:
+    """Children the run meant to follow that never reported are not children started
+    without the recorder: only the project's own ``process python <unreported>`` covers
+    them (hostile case 299 d)."""
+    key, why = unreported(1, 0) or ("", "")
+    entries = {key: why, "python <unrecorded>": unrecorded_reason("python <unrecorded>", "V")}
+    kept = vouched(entries, lambda path: path, allowed(["process python <unrecorded>"]))
+    assert list(kept) == [key]
+    kept = vouched(entries, lambda path: path, allowed(["process python <unreported>"]))
+    assert list(kept) == ["python <unrecorded>"]
