@@ -134,6 +134,15 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     return source.parent / named, f"{source}: verdict"
 
 
+def _raw_table(config: pytest.Config) -> Mapping[str, Any]:
+    """The ``[tool.pyramid]`` table as written, before it is checked ({} when it cannot be
+    read: the configuration's error comes at pytest_configure)."""
+    try:
+        return _config_file(config)[1] or {}
+    except ConfigError:
+        return {}
+
+
 def _ini_overrides_given(config: pytest.Config) -> bool:
     return any(ini_value(config, f"pyramid_{key}") is not None for key in _INI_KEYS)
 
@@ -226,14 +235,12 @@ def pytest_load_initial_conftests(
     for name in SECRET_ENV:
         os.environ.pop(name, None)
     config = early_config
-    from pytest_pyramid.run._git import begin
     from pytest_pyramid.run.stash import ENVIRON_KEY
 
     # the environment the process started with, before any of the project's code ran: a -p
     # plugin (imported at pytest's pre-parse, before this hook) or a conftest that sets a
     # variable at import is not the job's environment (hostile cases 254, 296)
     config.stash[ENVIRON_KEY] = _starting_environ()
-    begin()  # which git the judgement runs, and with what: found now, before any conftest
     # Every process writes it, xdist workers included (an environment variable is no proof of
     # being one): a worker starts during the controller's run, always before its verdict.
     if not informational(config.known_args_namespace):
@@ -260,12 +267,7 @@ def pytest_load_initial_conftests(
                     f"pytest-pyramid: cannot write the verdict to {path}: {exc.strerror or exc}"
                 ) from None
             config.stash[PLACEHOLDER_KEY] = str(path.resolve())
-            from pytest_pyramid.run import rewrite_cache
-            from pytest_pyramid.run.closed_world import first_look, install
-
-            install(config, config.rootpath)  # before the first conftest is imported
-            first_look(config)  # and the workspace as it lay then (hostile case 294 c)
-            rewrite_cache.install()  # and before the rewriter reads a cached one
+            _watch_from_now(config)
     early = sys.modules.get("pytest_pyramid.run.early")  # started by the .pth line
     if early is not None and PLACEHOLDER_KEY not in config.stash:
         early.discard()  # a run that records nothing keeps nothing from its start-up
@@ -277,6 +279,21 @@ def pytest_load_initial_conftests(
             config, f"a conftest could not be loaded: {type(exc).__name__}: {str(exc)[:300]}"
         )
         raise
+
+
+def _watch_from_now(config: pytest.Config) -> None:
+    """What an active run takes before the first conftest is imported: which git the
+    judgement runs and with what (``run/_git.py``), the recorder, the workspace's first look
+    (hostile case 294 c), and the rewrite cache's check (before the rewriter reads a cached
+    module)."""
+    from pytest_pyramid.run import rewrite_cache
+    from pytest_pyramid.run._git import begin
+    from pytest_pyramid.run.closed_world import first_look, install
+
+    begin()
+    install(config, config.rootpath)
+    first_look(config, _raw_table(config))
+    rewrite_cache.install()
 
 
 def _starting_environ() -> dict[str, str]:

@@ -33,8 +33,9 @@ from pytest_pyramid.run.invocation import started_by_run
 from pytest_pyramid.run.stash import NESTED_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Mapping
     from pathlib import Path
+    from typing import Any
 
     from pytest_pyramid.run.workspace import Own
 
@@ -157,21 +158,49 @@ def uninstall(config: pytest.Config) -> None:
         env_reads.stop(sink)
 
 
-def first_look(config: pytest.Config) -> None:
+def first_look(config: pytest.Config, table: Mapping[str, Any]) -> None:
     """The workspace's first look, taken before the first conftest is imported (and before
-    any test module): the git-ignored entries under the rootdir, looked at now. A conftest or
-    a test module that looks at a marker at import and deletes or touches it ("skip once")
-    did so after this look (hostile case 294 c); collection's end takes the second look
+    any test module): the git-ignored entries in the test folders known by then
+    (:func:`folders_at_start`), looked at now. A conftest or a test module that looks at a
+    marker at import and deletes or touches it ("skip once") did so after this look (hostile
+    case 294 c); collection's end takes the second look
     (:meth:`ClosedWorld.pytest_collection_finish`), and the entries of both that lie in the
     test folders are named. Only what was made after this look can be the run's output."""
     recorder = config.stash.get(RECORDER_KEY, None)
     if recorder is None or not os.path.exists(os.path.join(recorder.root, ".git")):
         return  # outside a checkout no commit is named: nothing to hold the tests to
-    from pytest_pyramid.run.arrival import configured_test_folders
+    folders = folders_at_start(config, recorder.root, table)
+    if folders:
+        config.stash[FIRST_LOOK_KEY] = workspace_look(config, recorder, folders)
 
-    # the test folders are known when collection ends; all of them lie under the rootdir
-    prefix = configured_test_folders((), (), str(config.rootpath), recorder.root, ()).prefix
-    config.stash[FIRST_LOOK_KEY] = workspace_look(config, recorder, (prefix,))
+
+def folders_at_start(config: pytest.Config, top: str, table: Mapping[str, Any]
+                     ) -> tuple[str, ...]:
+    """The test folders as far as they are known before the first conftest (relative to the
+    top): the tiers' paths of the raw ``[tool.pyramid]`` table (a tier's default
+    ``tests/<name>``), ``testpaths`` and the paths on the command line, widened as at
+    collection's end. Not the whole rootdir: git's walk of a large checkout costs hundreds
+    of milliseconds. A folder tests are collected from that none of them names (no path on
+    the command line, no ``testpaths``, a test outside every tier's path) gets collection's
+    look only."""
+    from pytest_pyramid.config import BUILTIN_TIERS
+
+    tiers = table.get("tiers")
+    tiers = tiers if isinstance(tiers, dict) else {}
+    paths: list[str] = []
+    for name in {*BUILTIN_TIERS, *tiers}:
+        spec = tiers.get(name)
+        given = spec.get("paths") if isinstance(spec, dict) else None
+        paths.extend(str(path) for path in (given if isinstance(given, list)
+                                            else [f"tests/{name}"]))
+    named = getattr(config.known_args_namespace, "file_or_dir", None) or []
+    here = str(config.invocation_params.dir)
+    tests = {os.path.relpath(os.path.join(here, str(arg).split("::")[0]), top).replace(
+        os.sep, "/") for arg in named}
+    # a path on the command line is a file's folder or a folder (its first folder is kept);
+    # the rootdir itself is a test folder only when configured, as at collection's end
+    return _configured_folders(config, top, {f"{name}/" for name in tests
+                                             if name != "."}, paths)
 
 
 def workspace_look(config: pytest.Config, recorder: ImportRecorder,
@@ -316,16 +345,19 @@ def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:
     return _configured_folders(session.config, top, tests)
 
 
-def _configured_folders(config: pytest.Config, top: str, tests: set[str]) -> tuple[str, ...]:
+def _configured_folders(config: pytest.Config, top: str, tests: set[str],
+                        tier_paths: list[str] | None = None) -> tuple[str, ...]:
     """The test folders of :func:`_test_folders`, with the files ``tests`` were collected
-    from (relative to the top; none on an xdist controller: the configured folders)."""
+    from (relative to the top; none on an xdist controller: the configured folders), and the
+    tiers' paths (``tier_paths``, else the run's settings')."""
     from pytest_pyramid.run.arrival import configured_test_folders
     from pytest_pyramid.run.stash import SETTINGS_KEY
     from pytest_pyramid.run.workspace import widened
 
-    settings = config.stash.get(SETTINGS_KEY, None)
-    tier_paths = [path for spec in settings.tiers.values() for path in spec.paths] \
-        if settings is not None else []
+    if tier_paths is None:
+        settings = config.stash.get(SETTINGS_KEY, None)
+        tier_paths = [path for spec in settings.tiers.values() for path in spec.paths] \
+            if settings is not None else []
     found = configured_test_folders(tier_paths, [str(path) for path in config.getini(
         "testpaths")], str(config.rootpath), top, tests)
     return tuple(sorted({widened(folder, found.prefix) for folder in found.folders}))
