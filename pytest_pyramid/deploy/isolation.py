@@ -26,6 +26,8 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.run import _git
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -38,10 +40,11 @@ ISOLATED = "-I"
 #: on ``sys.path`` as ``python -m pytest`` puts it, since that folder is the commit's own code
 RELEASE_PYTEST = ("-E", "-s")
 
-#: the host's standard search path (systemd's default ``PATH``), after the folder of the
-#: deploy's own interpreter: never the caller's ``PATH``, which would choose which ``python``
-#: (or any program) a version's command starts
-STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: the host's standard search path (systemd's default ``PATH``; one definition, the run
+#: stage's, where the judgement's git is found), after the folder of the deploy's own
+#: interpreter: never the caller's ``PATH``, which would choose which ``python`` (or any
+#: program) a version's command starts
+STANDARD_PATH = _git.STANDARD_PATH
 
 #: variables a version gets from the deploy's environment whatever its table says, each with
 #: why: they name no code to run

@@ -683,9 +683,11 @@ class Source:
         return entry
 
 
-def read_sources(config: Any) -> list[Source]:
+def read_sources(config: Any, started: Mapping[str, str] | None = None) -> list[Source]:
     """The run's argument sources, in the order pytest joins them (addopts first). Only the
-    configuration file's addopts can be the project's own (``own`` decided by the caller)."""
+    configuration file's addopts can be the project's own (``own`` decided by the caller).
+    ``PYTEST_ADDOPTS`` as the run started (``started``; else ``os.environ`` now): pytest read
+    it at its pre-parse, and a conftest that removes it later removes nothing pytest did."""
     params = config.invocation_params
     overrides = [str(o) for o in getattr(config.option, "override_ini", None) or ()]
     addopts_overridden = any(o.partition("=")[0].strip() == "addopts" for o in overrides)
@@ -694,7 +696,7 @@ def read_sources(config: Any) -> list[Source]:
     file = None if addopts_overridden or ini is None else relative(Path(ini), config.rootpath)
     sources = [Source(label, addopts_text(config.getini("addopts")),
                       None if not addopts_overridden else False, file)]
-    env = os.environ.get("PYTEST_ADDOPTS", "")
+    env = (os.environ if started is None else started).get("PYTEST_ADDOPTS", "")
     if env:
         sources.append(Source("PYTEST_ADDOPTS", shlex.split(env), False))
     command: list[str] = []
@@ -727,7 +729,11 @@ class Invocation:
         self.sources: list[Source] = []
         #: every option a source set away from its default
         self.settings: list[dict[str, Any]] = []
+        #: the judged variables of the environment the run started with (``run/early.py``)
         self.environment: dict[str, str] = {}
+        #: and the ones ``os.environ`` held by the session's start with another value (set
+        #: by a ``-p`` plugin or a conftest): both judged (:func:`environment_changed`)
+        self.environment_later: dict[str, str] = {}
         self.interpreter: dict[str, Any] = {}
         #: reasons the run is not the project's own (each makes it incomplete)
         self.reasons: list[str] = []
@@ -757,6 +763,7 @@ class Invocation:
             "sources": [s.to_json() for s in self.sources],
             "settings": self.settings,
             "environment": self.environment,
+            "environment_later": self.environment_later,
             "interpreter": self.interpreter,
             "allow_options": self.allow_options,
             "allow_options_honoured": self.allow_honoured,
@@ -776,16 +783,19 @@ HOW_TO_ALLOW = ("if it changes neither what runs nor how it is judged, list it i
 
 def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str],
                     repository: Path, seen: PluginsSeen | None = None, *,
-                    nested: bool = False) -> Invocation:
+                    nested: bool = False, started: Mapping[str, str] | None = None
+                    ) -> Invocation:
     """Classify every setting that reached the run (options, ``-p``/``-o``/``-W`` values,
     environment, interpreter flags). ``seen``: the process's plugin observer, which then
     holds the registrations recorded here. ``nested``: a live recording run started this
-    one (:func:`started_by_run`, read before this run replaced the variable)."""
+    one (:func:`started_by_run`, read before this run replaced the variable). ``started``:
+    the environment the run started with (``run/stash.py: started_environ``; None: only
+    ``os.environ`` now is known)."""
     inv = Invocation()
     inv.started_by_run = nested
     inv.allow_options = list(allow)
     inv.repository = str(repository)
-    inv.sources = read_sources(config)
+    inv.sources = read_sources(config, started)
     inv.target = _target_url(config)
     addopts = inv.sources[0] if inv.sources[0].label == "addopts" else None
     # whether git tracks the configuration file is asked (a subprocess: tens of ms on a busy
@@ -812,7 +822,7 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
         seen.record_new(config.pluginmanager, repository) if seen is not None
         else plugin_record(config.pluginmanager, repository))
     _judge_options(config, inv, honoured)
-    _judge_environment(inv, honoured, repository)
+    _judge_environment(inv, honoured, repository, started)
     _judge_interpreter(inv, honoured)
     return inv
 
@@ -1075,10 +1085,41 @@ def read_variable_reasons(read: object, allow: Sequence[str]) -> list[str]:
             and platform_variable(name) is None and name not in allow]
 
 
-def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
-    inv.environment = environment_of(os.environ)
-    inv.reasons.extend(environment_reasons(inv.environment, allow, repository,
-                                           nested=inv.started_by_run))
+def environment_changed(started: Mapping[str, str], now: Mapping[str, str]) -> dict[str, str]:
+    """The judged variables ``now`` holds with another value than ``started`` (or that it
+    did not hold): set or changed by code that ran since the process started. A variable
+    the code removed is judged from ``started`` all the same: one that acts at the
+    interpreter's start (``LD_PRELOAD`` was loaded, ``PYTHONPATH`` is on ``sys.path``) acted
+    whatever ``os.environ`` says later (hostile case 292)."""
+    return {name: value for name, value in environment_of(now).items()
+            if started.get(name) != value}
+
+
+def both_environments_reasons(record: Mapping[str, Any], allow: Sequence[str],
+                              repository: Path, *, nested: bool) -> list[str]:
+    """Why a run's recorded environment leaves it not the project's own: the starting
+    environment's variables and the ones set or changed later, both judged (the union). A
+    record without the later ones does not say what reached the run."""
+    reasons = environment_reasons(dict(record["environment"]), allow, repository,
+                                  nested=nested)
+    later = record.get("environment_later")
+    if not isinstance(later, dict):
+        return [*reasons, "the variables set after the run started were not recorded: what "
+                "reached the run is not known"]
+    return [*reasons, *(reason for reason in environment_reasons(
+        dict(later), allow, repository, nested=nested) if reason not in reasons)]
+
+
+def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path,
+                       started: Mapping[str, str] | None = None) -> None:
+    """One environment for every judgement: the one the run started with and what reached
+    ``os.environ`` by the session's start, the union (:func:`both_environments_reasons`)."""
+    start = os.environ if started is None else started
+    inv.environment = environment_of(start)
+    inv.environment_later = environment_changed(start, os.environ)
+    record = {"environment": inv.environment, "environment_later": inv.environment_later}
+    inv.reasons.extend(both_environments_reasons(record, allow, repository,
+                                                 nested=inv.started_by_run))
 
 
 def interpreter_warnings(warnoptions: Sequence[str], environ: Mapping[str, str],
@@ -1147,8 +1188,8 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
                    for reason in [setting_reason(setting, allow)] if reason]
         repository = Path(str(record.get("repository") or "."))
         # a record without the fact (an older partial) is a top-level run's: judged strictly
-        reasons.extend(environment_reasons(dict(record["environment"]), allow, repository,
-                                           nested=record.get("started_by_run") is True))
+        reasons.extend(both_environments_reasons(record, allow, repository,
+                                                 nested=record.get("started_by_run") is True))
         reasons.extend(read_variable_reasons(record.get("environment_read"), allow))
         interpreter = record["interpreter"]
         reasons.extend(interpreter_reasons(list(interpreter.get("flags", {})), allow,
