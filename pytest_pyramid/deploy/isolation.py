@@ -70,14 +70,24 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHEBANG_MAX = 127
 
 
+#: the variable of BASICS a version of another account never gets: the recording run's spool is
+#: 0700 and the deploy's, so that account's Python could not report to it, and a child the run
+#: counts on that never reports is missing evidence (hostile case 299); without the variable
+#: it is what it is, a process the run does not follow (``python <unrecorded>``)
+SPOOL_VARIABLE = "PYRAMID_RECORD_SPOOL"
+
+
 def version_environ(environ: Mapping[str, str], *, passed: Iterable[str], interpreter_dir: str,
-                    home: str, user: str, own: Mapping[str, str]) -> dict[str, str]:
+                    home: str, user: str, own: Mapping[str, str],
+                    same_account: bool = True) -> dict[str, str]:
     """The environment a version starts with: ``PATH`` (the deploy interpreter's folder, then
     the host's standard path), the account's ``HOME``/``USER``/``LOGNAME``, :data:`BASICS` and
-    locale variables that are set, the names the commit's tracked table ``passed`` that are
-    set, and ``own`` (``PORT``, ``PYRAMID_RELEASE``, ``PYRAMID_COMMIT``) on top."""
+    locale variables that are set (the spool's only for ``same_account``: the deploy's own),
+    the names the commit's tracked table ``passed`` that are set, and ``own`` (``PORT``,
+    ``PYRAMID_RELEASE``, ``PYRAMID_COMMIT``) on top."""
     env = {name: value for name, value in environ.items()
-           if name in BASICS or name.startswith(LOCALE_PREFIX)}
+           if (name in BASICS and (same_account or name != SPOOL_VARIABLE))
+           or name.startswith(LOCALE_PREFIX)}
     env.update(PATH=f"{interpreter_dir}:{STANDARD_PATH}" if interpreter_dir else STANDARD_PATH,
                HOME=home, USER=user, LOGNAME=user)
     env.update({name: environ[name] for name in passed if name in environ})
