@@ -684,7 +684,10 @@ def _register_shard(
         rootdir=config.rootpath,
         project_dir=project_dir,
     )
-    durations, digest = read_durations(path, origin)
+    from pytest_pyramid.run.imported import unrecorded
+
+    with unrecorded():  # the plugin's bookkeeping (judged by its digest), not a test's input
+        durations, digest = read_durations(path, origin)
     split = ShardSplit(owner, shard, durations, path, digest)
     config.pluginmanager.register(split, "pyramid-shard")
     if controller:

@@ -1022,7 +1022,10 @@ def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
     the variables pytest and xdist set for their own processes are theirs."""
     reasons = []
     for name, value in sorted(environment.items()):
-        if name in allow or (nested and name in SET_BY_PYTEST):
+        if name in allow:  # allowed by name: its entries still say where code comes from
+            reasons.extend(loader_entry_reasons(name, str(value), repository))
+            continue
+        if nested and name in SET_BY_PYTEST:
             continue
         if name == "PYTHONPATH":
             outside = pythonpath_outside(str(value), repository)
@@ -1040,6 +1043,50 @@ def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
             reasons.append(f"environment variable {name}: {entry[1]} ({HOW_TO_ALLOW}: "
                            f"allow_options = [\"{name}\"])")
     return reasons
+
+
+def loader_entry_reasons(name: str, value: str, repository: Path) -> list[str]:
+    """Why an allowed path list of the dynamic loader (``LD_LIBRARY_PATH``, ``LD_PRELOAD``)
+    still leaves the run not the project's own: it is judged by its entries, as
+    ``PYTHONPATH`` is (hostile case 297). Allowing the name vouches for places outside the
+    repository (a CI image's libraries); an entry inside it may only be the tree's: a file
+    git tracks, a folder holding only files git tracks (what the loader can find there). A
+    relative or empty entry is wherever the process is when it loads: not placed. A bare
+    preload name is found through the search path, judged as that is."""
+    from pytest_pyramid.run import loader
+
+    if name not in loader.PATH_LISTS:
+        return []
+    root = repository.resolve()
+    named = []
+    for entry in loader.entries(name, value):
+        if name == loader.PRELOAD and "/" not in entry:
+            continue
+        if not os.path.isabs(entry):
+            named.append(f"{entry!r} (relative: the folder the process is in)")
+            continue
+        path = Path(entry).resolve()
+        if (path == root or root in path.parents) and not _tree_holds(path, root):
+            named.append(f"{entry} (inside the repository, holding files git does not track)")
+    if not named:
+        return []
+    return [f"environment variable {name} is allowed by name, but the dynamic loader takes "
+            f"native code from entries no tree holds: {', '.join(named)} (point it outside "
+            "the repository or at folders of the tree)"]
+
+
+def _tree_holds(path: Path, root: Path) -> bool:
+    """Whether every file the loader can find at ``path`` is one git tracks: the file
+    itself, or a folder's files and its hardware-capability subfolders' (none: nothing to
+    load)."""
+    from pytest_pyramid.run import loader
+
+    if path.is_dir():
+        folders = [path, *sorted(p for p in (path / loader.HWCAPS).glob("*") if p.is_dir())]
+        files = [f for folder in folders for f in sorted(folder.iterdir()) if f.is_file()]
+    else:
+        files = [path] if path.exists() else []
+    return len(git_tracked(files, root)) == len(files)
 
 
 #: variables of the platform a test may read without making the run another: name (or
