@@ -5,6 +5,7 @@ open a hole silently; and the table's value rules, as plain tables."""
 from __future__ import annotations
 
 import os
+import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -213,6 +214,9 @@ def _flags(**changed: Any) -> SimpleNamespace:
         (_flags(dont_write_bytecode=1), {}, []),
         (_flags(optimize=1), {}, ["flag optimize"]),
         (_flags(int_max_str_digits=0), {}, ["flag int_max_str_digits"]),
+        (_flags(int_max_str_digits=100_000), {}, ["flag int_max_str_digits"]),
+        # 3.12+ reports the limit nobody set as the interpreter's default, not -1
+        (_flags(int_max_str_digits=sys.int_info.default_max_str_digits), {}, []),
         (_flags(), {"dev": True, "importtime": True}, []),
         (_flags(), {"presite": "mod"}, ["-X presite"]),
         (_flags(), {"not_a_known_option": True}, ["-X not_a_known_option"]),
