@@ -76,6 +76,18 @@ def host_roots() -> tuple[Path, ...]:
     return (Path("/etc/pyramid"), *own)
 
 
+def own_folder(roots: Sequence[Path] | None = None) -> Path | None:
+    """The deploy account's own host folder, where the host keeps what deploys learn (the
+    targets index, deploy/targets.py): ``~/.config/pyramid`` of the account found by ``pwd``
+    (never ``$HOME``); with ``roots`` (or :data:`HOST_ROOTS`) set, the last of them. None: no
+    such folder (an account without a passwd entry, or no host folder at all)."""
+    if roots is None and HOST_ROOTS is None:
+        found = host_roots()
+        return found[-1] if len(found) > 1 else None  # /etc/pyramid alone: not the account's
+    chosen = tuple(HOST_ROOTS or ()) if roots is None else tuple(roots)
+    return Path(chosen[-1]) if chosen else None
+
+
 # -- keys as text --------------------------------------------------------------------------------
 def literal_key(text: str) -> bool:
     text = text.strip()
