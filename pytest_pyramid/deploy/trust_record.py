@@ -297,7 +297,7 @@ def append_chained(path: Path, make: Callable[[int, list[dict[str, object]]],
             try:
                 items = chained_items(current, str(path)) if current else []
             except ValueError as exc:
-                raise OSError(f"not appending to a broken file: {exc}") from None
+                raise OSError(f"not appending to a broken record: {exc}") from None
             seq = len(items) + 1
             item = make(seq, items)
             if item is None:
