@@ -393,7 +393,7 @@ def _only_narrowing(keys: Sequence[str], base: _Base, by: str) -> str:
 
     if base.checkout:
         return by
-    held = {key_identity(k) for k in base.anchors.trusted_keys}
+    held = {key_identity(key_text(k)) for k in base.anchors.trusted_keys}  # a path: its key
     name = by.split(" ")[0]
     for key in keys:
         if key_identity(key) not in held:
