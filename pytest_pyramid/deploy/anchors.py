@@ -7,16 +7,20 @@ its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) co
 1. from the host, configuration neither the deployed code nor the deploying process's
    environment can change (deploy/host_pins.py): ``/etc/pyramid/`` and the deploy account's
    own ``~/.config/pyramid/`` (``deploy.toml``, ``trusted_keys``), the strictest of them;
-   ``PYRAMID_TRUSTED_KEYS`` may only narrow the keys pinned there (it pins them itself only
-   when no host file pins any);
+   ``PYRAMID_TRUSTED_KEYS`` may only narrow the keys pinned there, else the anchors in force
+   (the record's once the target served; hostile case 321): it pins keys itself only on a
+   true first use;
 2. from the anchors record (:mod:`pytest_pyramid.deploy.trust_record`): what the last
    successful deployment left. A deployment that succeeded advances it with its own commit's
    ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
    adds counts once that commit was deployed (TUF's root rotation), and
    ``require_signature``, the environments a deploy ``requires``, its
    ``required_approvals`` and ``approver_roles`` (deploy/requirements.py) only ever tighten;
-3. from the checkout, only when this work folder never served anything (trust on first use,
-   said loudly and written to the record), or when ``--trust-first-checkout`` says so.
+3. from the checkout, only when this work folder never served anything and no other work
+   folder's record anchors its port or environment (the host's targets index,
+   deploy/targets.py: first use is a property of the service, hostile case 322), said loudly
+   and written to the record; or when ``--trust-first-checkout`` says so. A folder without a
+   record deploying a target another folder's record anchors takes that record's anchors.
 
 A work folder that served before but has no usable record (deleted, garbage, edited) is refused:
 losing or resetting state (``state.json`` garbage or deleted, ``pyramid stop``) never lowers

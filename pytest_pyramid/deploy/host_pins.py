@@ -24,7 +24,8 @@ supervisor and beat its lease). Only the host sets it; folders that set it must 
 
 ``PYRAMID_TRUSTED_KEYS`` and ``pyramid check --trusted-key`` are the process's own word: they
 may only narrow the keys the host pins (a key no host folder pins is refused). Without any
-host pin they pin the keys themselves, as before, and the origin says so.
+host pin, a deploy holds them to the anchors in force instead (deploy/anchors.py: the record's
+once the target served; only a true first use lets them pin keys), and the origin says so.
 
 Tests point :data:`HOST_ROOTS` at their own folder in-process (tests/support/deploy/host.py);
 no environment variable can.
