@@ -128,7 +128,7 @@ def _folder(path: object, config: DeployConfig) -> Path:
 def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) -> str | None:
     import sqlite3
 
-    from pytest_pyramid.deploy.history import deployments_read_only
+    from pytest_pyramid.deploy.requirements import rows_of
 
     here = config.environment or "this environment"
     asked = f" (required by {need.origin})"
@@ -139,7 +139,7 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
         return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
                 f"{asked}; {need.environment} has no history yet")
     try:  # read-only: checking a requirement never creates, migrates or replays anything there
-        rows = deployments_read_only(need.history)
+        rows = rows_of(need.history, need.environment)
     except sqlite3.Error as exc:
         return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
                 f"{asked}; {need.environment}'s history {need.history} cannot be read ({exc})")
@@ -152,7 +152,8 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
         return None
     mine = [row for row in rows if row.commit == commit and not row.dry_run]
     last = (f"its last {need.environment} attempt of it: #{mine[0].id} {mine[0].outcome}"
-            if mine else f"{need.environment} never deployed it")
+            if mine else f"{need.environment} never deployed it (its history {need.history}: "
+            f"only rows its own deploys wrote count)")
     return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} (succeeded, "
             f"bake passed, not reverted) within {_hours(need.within)}{asked}; {last}")
 
