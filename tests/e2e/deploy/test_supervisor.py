@@ -690,6 +690,33 @@ def test_supervise_starts_a_watch_when_the_serving_release_lost_its_own(
     assert "the watch" in rows(project)[-1]["reason"]
 
 
+def test_a_rollback_whose_supervisor_dies_during_the_drain_stays_the_change_failure(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    """Hostile case 326 a: the breach's decision is in the state before the drain; the
+    resumer finishes the rollout as rolled back by the change, not as interrupted."""
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    trigger.write_text("every request fails, slowly\n")
+    project.write_config(interval="0.5s", inconclusive_limit=1000)
+    project.commit("v2-slow-and-failing",
+                   command=app_command("slow", "--delay", "8", "--fail-file", str(trigger)))
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy")
+        state = project.wait_state(
+            lambda s: (s.get("rollout") or {}).get("status") == "rolling_back", 120)
+        os.kill(supervisor_pid(project), signal.SIGKILL)
+        finish(deploy)
+        assert state["rollout"]["ending"] == "rolled_back"
+        assert state["rollout"]["ending_cause"] == "change"
+        project.run("status")  # the next command resumes it
+        wait_for(lambda: restored(project), 120)
+    row = rows(project)[-1]
+    assert (row["outcome"], row["cause"]) == ("rolled_back", "change"), row
+    assert project.state()["stable"]["commit"] == first
+
+
 def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")
