@@ -99,11 +99,44 @@ def load_state(config: DeployConfig, router: Router, out: Callable[[str], None],
         raise StateError(f"{why}, and it cannot be rebuilt: {exc}. `pyramid stop` stops "
                          "everything this work folder started") from None
     extra = f" ({len(unreadable)} unreadable registry record(s))" if unreadable else ""
+    state.previous = previous_from_history(config, state.stable)
+    if state.previous is not None:
+        extra += (f"; previous {state.previous.commit[:12]} (history #"
+                  f"{state.previous.deployment_id}, its release folder is there)")
     out(f"[state] {why}: rebuilt from the router and the process registry: {found}{extra}")
     if repair:
         with contextlib.suppress(OSError):
             save_state(config.state_path, state)
     return state
+
+
+def previous_from_history(config: DeployConfig, serving: Version | None) -> Version | None:
+    """Where `pyramid rollback` (and the watch's rollback) returns when ``state.json`` no
+    longer says (lost, emptied): the host's history, not the file, remembers it. The last
+    deployment that succeeded before the one ``serving`` came from, was not reverted since,
+    deployed another commit and whose release folder is still there; it is started again
+    from that folder (no process: pid 0). None when the history shows none."""
+    from pytest_pyramid.deploy.processes import Version
+
+    if serving is None:
+        return None
+    history = _existing_history(config, lambda line: None)
+    if history is None:
+        return None
+    try:
+        rows = history.deployments()
+    except (sqlite3.Error, OSError):
+        return None
+    finally:
+        history.close()
+    for row in rows:  # newest first
+        before = serving.deployment_id is None or row.id < serving.deployment_id
+        if before and row.kind == "deploy" and not row.dry_run and row.outcome == "succeeded" \
+                and row.reverted_by is None and row.commit and row.commit != serving.commit \
+                and config.release_path(row.commit).is_dir():
+            return Version(row.commit, 0, 0, str(config.release_path(row.commit)), "", None,
+                           deployment_id=row.id)
+    return None
 
 
 def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str], None]) -> None:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from pytest_pyramid.deploy.processes import Version, is_alive, start_ticks
 from pytest_pyramid.deploy.state import DeployState, save_state
 
@@ -192,3 +194,27 @@ def test_stop_without_any_deployment_creates_nothing(repo: Project) -> None:
     assert result.returncode == 0
     assert "nothing is running" in result.stdout
     assert not repo.work_dir.exists()
+
+
+# -- the previous release is the history's (hostile case 331) -----------------------------------
+@pytest.mark.parametrize("lost", ["deleted", "emptied"])
+def test_rollback_after_a_lost_state_returns_to_the_release_the_history_holds(
+    deployed: tuple[Project, str], lost: str
+) -> None:
+    project, first = deployed
+    second = project.commit("v2")
+    assert project.run("deploy").returncode == 0
+    state = project.work_dir / "state.json"
+    if lost == "deleted":
+        state.unlink()
+    else:
+        state.write_text("")
+    status = project.run("status")
+    assert f"previous: {first[:12]}" in status.stdout, status.stdout
+    rolled = project.run("rollback", "--by", "ops")
+    assert rolled.returncode == 0, rolled.stdout
+    assert project.state()["stable"]["commit"] == first
+    row = history(project)[-1]
+    assert (row["kind"], row["outcome"], row["commit_sha"]) == ("rollback", "succeeded", first)
+    assert history(project)[-2]["reverted_by"] == row["id"]
+    assert second != first
