@@ -17,6 +17,7 @@ import pytest
 
 from pytest_pyramid.deploy.processes import Version, is_alive, start_ticks
 from pytest_pyramid.deploy.state import DeployState, save_state
+from tests.support.deploy.helpers import app_command
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -194,6 +195,58 @@ def test_stop_without_any_deployment_creates_nothing(repo: Project) -> None:
     assert result.returncode == 0
     assert "nothing is running" in result.stdout
     assert not repo.work_dir.exists()
+
+
+# -- a version is every process carrying its marks (hostile case 328) -----------------------------
+#: a start command's wrapper: a worker in a session of its own (a queue consumer, a cache
+#: warmer), carrying the version's environment, then the app itself
+WITH_WORKER = """\
+import os, subprocess, sys
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                          start_new_session=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+with open(os.path.join(os.environ["SAMPLE_APP_PID_DIR"], f"{worker.pid}.pid"), "w") as f:
+    f.write("worker " + os.environ["PORT"])  # the fixture's teardown kills it whatever happens
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def workers(project: Project) -> dict[int, tuple[str, int | None]]:
+    """The live workers the versions started: pid -> (the version's port, start time)."""
+    found: dict[int, tuple[str, int | None]] = {}
+    folder = Path(project.env["SAMPLE_APP_PID_DIR"])
+    for path in folder.glob("*.pid"):
+        text = path.read_text()
+        pid = int(path.stem)
+        if text.startswith("worker ") and is_alive(pid):
+            found[pid] = (text.split()[1], start_ticks(pid))
+    return found
+
+
+def test_a_versions_worker_in_its_own_session_ends_with_the_version(
+    project: Project, tmp_path: Path
+) -> None:
+    script = tmp_path / "with_worker.py"
+    script.write_text(WITH_WORKER)
+    project.write_config(command=f"{sys.executable} {script} {app_command()}")
+    project.commit("v1")
+    assert project.run("deploy").returncode == 0
+    first = workers(project)
+    assert len(first) == 1
+    project.commit("v2")
+    replaced = project.run("deploy")
+    assert replaced.returncode == 0, replaced.stdout
+    assert not any(is_alive(pid, ticks) for pid, (_, ticks) in first.items())
+    second = workers(project)
+    assert len(second) == 1
+    # the version's leader dies on its own, its worker does not: no record names the worker
+    stable = project.state()["stable"]
+    os.kill(stable["pid"], signal.SIGKILL)
+    result = project.run("stop")
+    assert result.returncode == 0, result.stdout
+    assert "carrying the marks" in result.stdout
+    assert "nothing of" in result.stdout.splitlines()[-1]
+    assert not any(is_alive(pid, ticks) for pid, (_, ticks) in second.items())
 
 
 # -- the previous release is the history's (hostile case 331) -----------------------------------
