@@ -882,6 +882,7 @@ def serve(config: DeployConfig, out: Callable[[str], None],
     signal.signal(signal.SIGTERM, on_term)
     out(f"[supervise] watching {config.work_dir} (pid {os.getpid()})")
     child: subprocess.Popen[bytes] | None = None
+    tables: dict[tuple[str, int], DeployConfig] = {}  # the serving release's, read once
     while not stopping.is_set():
         try:
             if child is None or child.poll() is not None:  # one resumer at a time
@@ -892,7 +893,7 @@ def serve(config: DeployConfig, out: Callable[[str], None],
                 if child is not None:
                     out(f"[supervise] supervisor pid {child.pid} resumes the orphaned rollout")
                 elif not seen.lock_held:
-                    _keep_serving_watched(config, out, configure)
+                    _keep_serving_watched(config, out, configure, tables)
         except Exception as exc:  # one bad pass must not end the watch
             out(f"[supervise] {type(exc).__name__}: {exc}")
         stopping.wait(max(BEAT_S, config.lease_timeout / 4))
@@ -901,10 +902,12 @@ def serve(config: DeployConfig, out: Callable[[str], None],
 
 
 def _keep_serving_watched(config: DeployConfig, out: Callable[[str], None],
-                          configure: Callable[[], DeployConfig] | None) -> None:
+                          configure: Callable[[], DeployConfig] | None,
+                          tables: dict[tuple[str, int], DeployConfig]) -> None:
     """A ``supervise`` pass keeps the serving release watched, as it resumes an orphaned
     rollout: a watch killed (OOM) or frozen is replaced, with no command typed. The serving
-    release's own table decides its policy (``configure``), read only when a watch is due."""
+    release's own table decides its policy (``configure``), read once per serving process
+    (``tables``) and only when a watch is due."""
     from pytest_pyramid.deploy.state import read_state
 
     if _live_watch(config) is not None:
@@ -912,8 +915,11 @@ def _keep_serving_watched(config: DeployConfig, out: Callable[[str], None],
     state = read_state(config.state_path).state
     if state.stable is None or state.rollout is not None:
         return
-    problem = start_watch(configure() if configure else config,
-                          lambda line: out(f"[supervise] {line}"))
+    key = (state.stable.commit, state.stable.pid)
+    if key not in tables:
+        tables.clear()
+        tables[key] = configure() if configure else config
+    problem = start_watch(tables[key], lambda line: out(f"[supervise] {line}"))
     if problem is not None:
         out(f"[supervise] {problem}")
 
