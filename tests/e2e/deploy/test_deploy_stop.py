@@ -18,6 +18,7 @@ import pytest
 from pytest_pyramid.deploy.processes import Version, is_alive, start_ticks
 from pytest_pyramid.deploy.state import DeployState, save_state
 from tests.support.deploy.helpers import app_command
+from tests.support.deploy.load import Clients
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -234,7 +235,9 @@ def test_a_versions_worker_in_its_own_session_ends_with_the_version(
     first = workers(project)
     assert len(first) == 1
     project.commit("v2")
-    replaced = project.run("deploy")
+    with Clients(project.url) as clients:  # the canary's steps are judged on real traffic
+        clients.wait_for(30)
+        replaced = project.run("deploy")
     assert replaced.returncode == 0, replaced.stdout
     assert not any(is_alive(pid, ticks) for pid, (_, ticks) in first.items())
     second = workers(project)
@@ -256,16 +259,19 @@ def test_rollback_after_a_lost_state_returns_to_the_release_the_history_holds(
 ) -> None:
     project, first = deployed
     second = project.commit("v2")
-    assert project.run("deploy").returncode == 0
-    state = project.work_dir / "state.json"
-    if lost == "deleted":
-        state.unlink()
-    else:
-        state.write_text("")
-    status = project.run("status")
-    assert f"previous: {first[:12]}" in status.stdout, status.stdout
-    rolled = project.run("rollback", "--by", "ops")
-    assert rolled.returncode == 0, rolled.stdout
+    # the canary's steps and the rollback target are judged on real traffic
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        assert project.run("deploy").returncode == 0
+        state = project.work_dir / "state.json"
+        if lost == "deleted":
+            state.unlink()
+        else:
+            state.write_text("")
+        status = project.run("status")
+        assert f"previous: {first[:12]}" in status.stdout, status.stdout
+        rolled = project.run("rollback", "--by", "ops")
+        assert rolled.returncode == 0, rolled.stdout
     assert project.state()["stable"]["commit"] == first
     row = history(project)[-1]
     assert (row["kind"], row["outcome"], row["commit_sha"]) == ("rollback", "succeeded", first)

@@ -644,14 +644,19 @@ def test_status_takes_the_lease_of_a_frozen_watch_and_its_new_watch_rolls_back(
 def test_status_reports_a_watch_only_once_it_holds_the_lease(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
-    """Each `watch: pid N judges` line names a process that holds a beating watch lease."""
+    """Once the frozen watch's heartbeat is older than lease_timeout, each `watch: pid N
+    judges` line names a process that holds a beating watch lease, never the frozen one."""
     project, _ = deployed
-    released(project, tmp_path / "never", "rollback")
+    project.write_config(lease_timeout="1s")
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        released(project, tmp_path / "never", "rollback")
     frozen = watched_by(project)
     assert frozen is not None
     ticks = start_ticks(frozen)
     os.kill(frozen, signal.SIGSTOP)
     try:
+        wait_for(lambda: time.monotonic() - lease(project, "watch.lease")["beat"] > 1.5)
         for _ in range(3):
             status = project.run("status")
             if " judges " in status.stdout:
