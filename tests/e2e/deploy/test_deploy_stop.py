@@ -242,9 +242,13 @@ def test_a_versions_worker_in_its_own_session_ends_with_the_version(
     assert not any(is_alive(pid, ticks) for pid, (_, ticks) in first.items())
     second = workers(project)
     assert len(second) == 1
-    # the version's leader dies on its own, its worker does not: no record names the worker
+    # the version's leader dies on its own, its worker does not, and no record is left to
+    # name either (state and registry lost): the worker is found by its marks alone
     stable = project.state()["stable"]
     os.kill(stable["pid"], signal.SIGKILL)
+    (project.work_dir / "state.json").unlink()
+    for record in (project.work_dir / "registry").glob("*.json"):
+        record.unlink()
     result = project.run("stop")
     assert result.returncode == 0, result.stdout
     assert "carrying the marks" in result.stdout
