@@ -232,8 +232,13 @@ def take_watch(work_dir: Path, timeout: float, out: Callable[[str], None]) -> bo
     shown = "from another boot" if age is None else f"{age:.1f}s old"
     out(f"[watch] pid {lease.pid} does not answer (its heartbeat is {shown}, frozen or hung): "
         f"taking its lease (SIGKILL)")
-    with contextlib.suppress(ProcessLookupError):
+    try:
         os.kill(lease.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another account's: said, and one that may signal it takes it
+        out(f"[watch] pid {lease.pid} cannot be signalled by this account")
+        return False
     return processes.wait_gone(lease.pid, lease.start_ticks, 10.0)
 
 
