@@ -28,7 +28,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.errors import PyramidError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from pytest_pyramid.deploy.host_pins import Account
 
@@ -250,10 +250,52 @@ def ours(pid: int, version: Version) -> bool:
 
 
 def remnants(version: Version) -> list[int]:
-    """Processes left in ``version``'s process group (a wrapper's children: ``sh -c``, a
-    script) that carry its marks; the leader itself excluded."""
-    return [pid for pid in group_members(version.pid)
-            if pid != version.pid and ours(pid, version)]
+    """Every other live process that carries ``version``'s marks (its start environment's
+    ``PORT``, ``PYRAMID_COMMIT`` and ``PYRAMID_RELEASE``): a wrapper's children in its process
+    group, and what it started in a session of its own (a worker, a daemon: hostile case 328).
+    A version is its marks, not its process group; the leader itself excluded."""
+    marks = {"PORT": str(version.port), "PYRAMID_COMMIT": version.commit,
+             "PYRAMID_RELEASE": version.release}
+    return [pid for pid in carrying(lambda env: all(env.get(k) == v for k, v in marks.items()))
+            if pid != version.pid]
+
+
+def carrying(match: Callable[[Mapping[str, str]], bool]) -> list[int]:
+    """Every live process whose start environment ``match`` accepts, read from ``/proc`` (as
+    verify runs are found by theirs: deploy/verify_owner.py), this process and its ancestors
+    excepted (a command run from inside a version is not its own stray). An environment that
+    cannot be read (gone, a zombie, another account's) is never matched."""
+    spared = self_and_ancestors()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in spared:
+            continue
+        env = environ_of(int(entry.name))
+        if env and match(env) and is_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def self_and_ancestors() -> set[int]:
+    found: set[int] = set()
+    pid = os.getpid()
+    while pid > 1 and pid not in found:
+        found.add(pid)
+        fields = _stat_fields(pid)
+        pid = int(fields[1]) if fields is not None and len(fields) > 1 else 0
+    return found
+
+
+def end(pids: Iterable[int], timeout: float) -> list[int]:
+    """SIGTERM, then SIGKILL after ``timeout``, to ``pids`` (found just now by their marks,
+    each checked against its start time so a recycled pid is never signalled); those left."""
+    ticks = {pid: start_ticks(pid) for pid in pids}
+    _signal_all([pid for pid, t in ticks.items() if is_alive(pid, t)], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(is_alive(p, t) for p, t in ticks.items()):
+        time.sleep(0.05)
+    _signal_all([pid for pid, t in ticks.items() if is_alive(pid, t)], signal.SIGKILL)
+    return [pid for pid, t in ticks.items() if not wait_gone(pid, t, 2.0)]
 
 
 def port_owner_problem(version: Version) -> str | None:

@@ -280,6 +280,9 @@ class Deployer:
         stable = state.stable
         exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
         rollout.status = "rolling_back"
+        # the decision is written before it is acted on: a supervisor killed during the drain
+        # leaves a rollout its resumer ends as this outcome and cause (hostile case 326 a)
+        rollout.ending, rollout.ending_cause, rollout.ending_reason = outcome, cause, reason
         self.save(state)
         self.out(f"[rollback] {reason}")
         if stable is None or not processes.version_alive(stable):
@@ -960,6 +963,8 @@ class Deployer:
                  f"{rollout.status} at {rollout.weight}%; the router actually serves {seen}")
         exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
         served = actual is not None and rollout.canary.addr in actual.weights
+        if rollout.status == "rolling_back" and rollout.ending:
+            return self._finish_decided(state, rollout, why)
         if exposed is None and not served:
             processes.stop(rollout.canary, self.config.stop_timeout, self.registry)
             comparison.stop_baseline(self, rollout, drain=False)
@@ -982,6 +987,16 @@ class Deployer:
             return Outcome(1, "aborted", outcome.reason, exposed_at=exposed, cause="stable") \
                 if outcome.outcome == "succeeded" else outcome
         return self.stuck(state, rollout, f"{why}; neither version is healthy", exposed, cause)
+
+    def _finish_decided(self, state: DeployState, rollout: Rollout, why: str) -> Outcome:
+        """A rollout found rolling back whose decision was recorded: the rollback it began
+        is finished with that decision's outcome and cause (a change failure stays one
+        whoever finishes its drain); stuck as any rollback when stable cannot serve."""
+        self.out(f"[reconcile] rollout #{rollout.id} was rolling back ({rollout.ending}, "
+                 f"cause {rollout.ending_cause}): {rollout.ending_reason}; finishing it")
+        reason = f"{rollout.ending_reason} (the rollback was finished after: {why})"
+        return self.rollback(state, rollout, reason, time.monotonic(),
+                             outcome=rollout.ending, cause=rollout.ending_cause)
 
     def revert(self, state: DeployState, *, who: str) -> Outcome:
         """`pyramid rollback` with no rollout under way: the version that completed a deploy

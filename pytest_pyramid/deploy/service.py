@@ -100,11 +100,44 @@ def load_state(config: DeployConfig, router: Router, out: Callable[[str], None],
         raise StateError(f"{why}, and it cannot be rebuilt: {exc}. `pyramid stop` stops "
                          "everything this work folder started") from None
     extra = f" ({len(unreadable)} unreadable registry record(s))" if unreadable else ""
+    state.previous = previous_from_history(config, state.stable)
+    if state.previous is not None:
+        extra += (f"; previous {state.previous.commit[:12]} (history #"
+                  f"{state.previous.deployment_id}, its release folder is there)")
     out(f"[state] {why}: rebuilt from the router and the process registry: {found}{extra}")
     if repair:
         with contextlib.suppress(OSError):
             save_state(config.state_path, state)
     return state
+
+
+def previous_from_history(config: DeployConfig, serving: Version | None) -> Version | None:
+    """Where `pyramid rollback` (and the watch's rollback) returns when ``state.json`` no
+    longer says (lost, emptied): the host's history, not the file, remembers it. The last
+    deployment that succeeded before the one ``serving`` came from, was not reverted since,
+    deployed another commit and whose release folder is still there; it is started again
+    from that folder (no process: pid 0). None when the history shows none."""
+    from pytest_pyramid.deploy.processes import Version
+
+    if serving is None:
+        return None
+    history = _existing_history(config, lambda line: None)
+    if history is None:
+        return None
+    try:
+        rows = history.deployments()
+    except (sqlite3.Error, OSError):
+        return None
+    finally:
+        history.close()
+    for row in rows:  # newest first
+        before = serving.deployment_id is None or row.id < serving.deployment_id
+        if before and row.kind == "deploy" and not row.dry_run and row.outcome == "succeeded" \
+                and row.reverted_by is None and row.commit and row.commit != serving.commit \
+                and config.release_path(row.commit).is_dir():
+            return Version(row.commit, 0, 0, str(config.release_path(row.commit)), "", None,
+                           deployment_id=row.id)
+    return None
 
 
 def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str], None]) -> None:
@@ -562,9 +595,10 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     if stable is None or state.rollout is not None:
         return 0
     router = _router(config)
-    watch_lock = _flock(config.work_dir / supervisor.WATCH_LOCK)
+    watch_lock = _claim_watch_lock(config, out)
     if watch_lock is None:
-        return 0  # another watch runs
+        out("[watch] another watch holds watch.lock and answers: this one ends")
+        return 0
     limits = Deployer(config, router, _history(config, out), out).limits
     run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
     cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
@@ -703,6 +737,21 @@ def _router_serving(config: DeployConfig, router: Router, stable: Version,
             out(f"[watch] router: {result.message}")
 
 
+def _claim_watch_lock(config: DeployConfig, out: Callable[[str], None]) -> TextIO | None:
+    """``watch.lock``, taken from a watch that holds it but no longer beats (frozen, hung:
+    supervisor.take_watch); None while a watch that answers holds it."""
+    from pytest_pyramid.deploy import supervisor
+
+    path = config.work_dir / supervisor.WATCH_LOCK
+    handle = _flock(path)
+    if handle is None and supervisor.take_watch(config.work_dir, config.lease_timeout, out):
+        deadline = time.monotonic() + 10.0  # the kernel releases a killed holder's lock
+        while handle is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+            handle = _flock(path)
+    return handle
+
+
 def _flock(path: Path) -> TextIO | None:
     """The open file holding an exclusive lock on ``path`` (closing it releases the lock);
     None when another process holds it."""
@@ -746,36 +795,72 @@ def keep_watching(config: DeployConfig, out: Callable[[str], None]) -> None:
         pass
 
 
-def start_watch(config: DeployConfig, out: Callable[[str], None]) -> None:
-    """A detached watch for the serving release, unless one runs or there is nothing to watch
-    (called once a command that moved traffic itself, e.g. ``pyramid rollback``, let go of the
-    deploy lock: the watch ends whenever someone holds it)."""
+#: how long a command waits for the watch it started to hold its lease (a Python start under
+#: load takes seconds; a watch that never holds it is said, never reported as judging)
+WATCH_START_S = 30.0
+
+
+def start_watch(config: DeployConfig, out: Callable[[str], None]) -> str | None:
+    """A detached watch for the serving release, unless one answers or there is nothing to
+    watch (called by ``status``, each ``supervise`` pass, and a command that moved traffic
+    itself, e.g. ``pyramid rollback``, once it let go of the deploy lock: the watch ends
+    whenever someone holds it). A watch that does not answer (heartbeat older than
+    ``lease_timeout``) has its lease taken first. Said only once the new watch holds the
+    lease; the problem, when it does not, is returned."""
     from pytest_pyramid.deploy import supervisor
     from pytest_pyramid.deploy.state import read_state
 
     if config.watch == "off" or _live_watch(config) is not None:
-        return
+        return None
     state = read_state(config.state_path).state
-    if state.stable is None or state.rollout is not None:
-        return
+    stable = state.stable
+    if stable is None or state.rollout is not None:
+        return None
+    supervisor.take_watch(config.work_dir, config.lease_timeout, out)
     try:
-        child = supervisor.spawn(supervisor.new_job(config, "watch"))
+        job = supervisor.new_job(config, "watch")
+        child = supervisor.spawn(job)
     except OSError as exc:  # a full disk: said, and the next command tries again
         out(f"[watch] WARNING: no watch could be started ({exc}); `pyramid status` tries again")
-        return
-    out(f"[watch] pid {child.pid} judges {state.stable.commit[:12]} at {state.stable.addr}: "
-        f"its real traffic, every {config.interval:g}s (policy: {config.watch})")
+        return f"watch: none runs for {stable.commit[:12]}: none could be started ({exc})"
+    holder = _watch_taken(config, child)
+    if holder is None:
+        return (f"watch: none judges {stable.commit[:12]} at {stable.addr}: the watch started "
+                f"(pid {child.pid}) does not hold {supervisor.WATCH_LEASE} "
+                f"{'(it ended)' if child.poll() is not None else f'after {WATCH_START_S:g}s'}; "
+                f"its log is {job.log}")
+    out(f"[watch] pid {holder} judges {stable.commit[:12]} at {stable.addr}: its real "
+        f"traffic, every {config.interval:g}s (policy: {config.watch})")
+    return None
+
+
+def watched_after(config: DeployConfig, out: Callable[[str], None]) -> None:
+    """A command that moved traffic itself: the release serving now is watched, or it says
+    why none judges it."""
+    problem = start_watch(config, out)
+    if problem is not None:
+        out(f"[watch] WARNING: {problem}")
+
+
+def _watch_taken(config: DeployConfig, child: subprocess.Popen[bytes]) -> int | None:
+    """The pid holding a fresh watch lease once the watch ``child`` started (or another one
+    that won the lock from it) holds it; None if the child ended, or the wait ran out, first."""
+    deadline = time.monotonic() + WATCH_START_S
+    while True:
+        pid = _live_watch(config)
+        if pid is not None:
+            return pid
+        if child.poll() is not None or time.monotonic() >= deadline:
+            return _live_watch(config)
+        time.sleep(0.05)
 
 
 def _live_watch(config: DeployConfig) -> int | None:
     """The pid of the watch whose heartbeat is fresh, if any."""
     from pytest_pyramid.deploy import supervisor
 
-    lease = supervisor.read_lease(config.work_dir, supervisor.WATCH_LEASE)
-    if lease is None or lease.released or not lease.holder_alive():
-        return None
-    age = lease.age()
-    return lease.pid if age is not None and age <= config.lease_timeout else None
+    lease = supervisor.live_watch(config.work_dir, config.lease_timeout)
+    return lease.pid if lease is not None else None
 
 
 def serve(config: DeployConfig, out: Callable[[str], None],
@@ -798,6 +883,7 @@ def serve(config: DeployConfig, out: Callable[[str], None],
     signal.signal(signal.SIGTERM, on_term)
     out(f"[supervise] watching {config.work_dir} (pid {os.getpid()})")
     child: subprocess.Popen[bytes] | None = None
+    tables: dict[tuple[str, int], DeployConfig] = {}  # the serving release's, read once
     while not stopping.is_set():
         try:
             if child is None or child.poll() is not None:  # one resumer at a time
@@ -807,11 +893,36 @@ def serve(config: DeployConfig, out: Callable[[str], None],
                 child = resume_if_orphaned(config, out, configure)
                 if child is not None:
                     out(f"[supervise] supervisor pid {child.pid} resumes the orphaned rollout")
+                elif not seen.lock_held:
+                    _keep_serving_watched(config, out, configure, tables)
         except Exception as exc:  # one bad pass must not end the watch
             out(f"[supervise] {type(exc).__name__}: {exc}")
         stopping.wait(max(BEAT_S, config.lease_timeout / 4))
     out("[supervise] stopped")
     return 0
+
+
+def _keep_serving_watched(config: DeployConfig, out: Callable[[str], None],
+                          configure: Callable[[], DeployConfig] | None,
+                          tables: dict[tuple[str, int], DeployConfig]) -> None:
+    """A ``supervise`` pass keeps the serving release watched, as it resumes an orphaned
+    rollout: a watch killed (OOM) or frozen is replaced, with no command typed. The serving
+    release's own table decides its policy (``configure``), read once per serving process
+    (``tables``) and only when a watch is due."""
+    from pytest_pyramid.deploy.state import read_state
+
+    if _live_watch(config) is not None:
+        return
+    state = read_state(config.state_path).state
+    if state.stable is None or state.rollout is not None:
+        return
+    key = (state.stable.commit, state.stable.pid)
+    if key not in tables:
+        tables.clear()
+        tables[key] = configure() if configure else config
+    problem = start_watch(tables[key], lambda line: out(f"[supervise] {line}"))
+    if problem is not None:
+        out(f"[supervise] {problem}")
 
 
 def resume_if_orphaned(config: DeployConfig, out: Callable[[str], None],
@@ -1068,7 +1179,7 @@ def control(config: DeployConfig, action: str, *, by: str, rollout_id: int | Non
     try:
         with _lease(config, action, out):  # takes the lease from a supervisor that is frozen
             code = _settle_directly(config, router, action, who, rollout.id, out)
-        start_watch(config, out)  # nobody else watches what serves now
+        watched_after(config, out)  # nobody else watches what serves now
         return code
     except LockHeld:
         pass
@@ -1122,7 +1233,7 @@ def revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
     own process instead)."""
     code = _revert(config, by=by, out=out, restore_backup=restore_backup)
     if watch_after:
-        start_watch(config, out)
+        watched_after(config, out)
     return code
 
 

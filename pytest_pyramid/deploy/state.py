@@ -100,6 +100,12 @@ class Rollout:
     #: the configuration file the rollout was started from ("": not known, a rebuilt state):
     #: every command acting on it reads that file's table at its commit (hostile case 271)
     config: str = ""
+    #: the decision a rollback acts on, written as it enters ``rolling_back`` and before the
+    #: drain (outcome, cause, the breach's reason): whoever finishes a rollout found
+    #: rolling back records that decision, not an interruption ("" = none decided)
+    ending: str = ""
+    ending_cause: str = ""
+    ending_reason: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "commit": self.commit, "strategy": self.strategy,
@@ -108,7 +114,9 @@ class Rollout:
                 "exposed_at": self.exposed_at,
                 "progress": self.progress.as_dict() if self.progress else None,
                 "baseline": self.baseline.as_dict() if self.baseline else None,
-                "looks": self.looks, "alpha_spent": self.alpha_spent, "config": self.config}
+                "looks": self.looks, "alpha_spent": self.alpha_spent, "config": self.config,
+                "ending": self.ending, "ending_cause": self.ending_cause,
+                "ending_reason": self.ending_reason}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Rollout:
@@ -147,7 +155,20 @@ class Rollout:
             progress=Progress.from_dict(data.get("progress")),
             baseline=Version.from_dict(baseline) if baseline is not None else None,
             looks=looks, alpha_spent=float(spent), config=str(data.get("config") or ""),
+            **_ending(data),
         )
+
+
+def _ending(data: Mapping[str, object]) -> dict[str, str]:
+    """A rollback's recorded decision; one naming an outcome or cause this tool never writes
+    is no decision (the resumer then settles the rollout as interrupted)."""
+    from pytest_pyramid.deploy.history import CAUSES
+
+    outcome, cause = data.get("ending") or "", data.get("ending_cause") or ""
+    if outcome not in ("rolled_back", "aborted") or cause not in CAUSES:
+        return {"ending": "", "ending_cause": "", "ending_reason": ""}
+    return {"ending": str(outcome), "ending_cause": str(cause),
+            "ending_reason": str(data.get("ending_reason") or "")}
 
 
 @dataclass

@@ -203,10 +203,13 @@ def _watch_report(config: DeployConfig, state: DeployState, *, lock_held: bool,
     if pid is None:
         if lock_held:
             return []  # a command acts on traffic right now; it starts the watch after
+        # started and said only once it holds the lease (a frozen one's taken first)
         started: list[str] = []
-        start_watch(config, started.append)
-        return [f"watch: none was running; {line.removeprefix('[watch] ')}"
-                for line in started]
+        problem = start_watch(config, started.append)
+        if problem is not None:
+            problems.append(problem)
+        return [("watch: none was running; " if " judges " in line else "watch: ")
+                + line.removeprefix("[watch] ") for line in started]
     if found.get("state") == "blind":
         problems.append(f"stable {stable.commit[:12]} is unjudged: the watch is blind "
                         f"({found.get('reason')})")

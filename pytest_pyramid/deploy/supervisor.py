@@ -203,6 +203,45 @@ def take_over(work_dir: Path, timeout: float, out: Callable[[str], None]) -> boo
     return True
 
 
+def live_watch(work_dir: Path, timeout: float) -> Lease | None:
+    """The watch's lease while its holder is alive and beats within ``timeout``: the only
+    proof that anything judges the serving release (a watch that has not written its first
+    beat, or that stopped beating, judges nothing)."""
+    lease = read_lease(work_dir, WATCH_LEASE)
+    if lease is None or lease.released or not lease.holder_alive():
+        return None
+    age = lease.age()
+    return lease if age is not None and age <= timeout else None
+
+
+def take_watch(work_dir: Path, timeout: float, out: Callable[[str], None]) -> bool:
+    """Take the watch's lease from a holder that does not answer, as :func:`take_over` does
+    for the supervisor's: a live holder whose heartbeat is older than ``timeout`` and that
+    provably is the watch (its start time, ``watch.lock`` open) is SIGKILLed, so a frozen watch
+    never wakes up to act on a release another watch now judges. True when it was taken."""
+    lease = read_lease(work_dir, WATCH_LEASE)
+    if lease is None or lease.released or not lease.holder_alive():
+        return False  # nobody to take it from (a new holder may not have beaten yet)
+    age = lease.age()
+    if age is not None and age <= timeout:
+        return False  # it answers
+    if not processes.has_open(lease.pid, work_dir / WATCH_LOCK):
+        out(f"[watch] the watch lease names pid {lease.pid}, which does not hold {WATCH_LOCK}: "
+            "it is not signalled")
+        return False
+    shown = "from another boot" if age is None else f"{age:.1f}s old"
+    out(f"[watch] pid {lease.pid} does not answer (its heartbeat is {shown}, frozen or hung): "
+        f"taking its lease (SIGKILL)")
+    try:
+        os.kill(lease.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another account's: said, and one that may signal it takes it
+        out(f"[watch] pid {lease.pid} cannot be signalled by this account")
+        return False
+    return processes.wait_gone(lease.pid, lease.start_ticks, 10.0)
+
+
 # -- the configuration a job carries -------------------------------------------------------
 _PATHS = ("root", "verdict", "deployer_key", "work_dir", "history", "nginx_include", "access_log",
           "requires_history")

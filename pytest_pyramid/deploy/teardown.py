@@ -19,7 +19,7 @@ from pytest_pyramid.deploy.service import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.processes import Version
@@ -119,6 +119,7 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
             out(f"[stop] {label} is STILL RUNNING after SIGKILL")
             failed.append(label)
     registry.forget_dead()
+    acted |= _end_marked(config, out, failed)
     history = _history(config, out)
     if state.rollout is not None:
         rollout = state.rollout
@@ -146,3 +147,40 @@ def _teardown(config: DeployConfig, out: Callable[[str], None]) -> int:
     else:
         out(f"[stop] done: nothing of {config.work_dir} is running")
     return 0
+
+
+def marked_by_folder(config: DeployConfig) -> list[int]:
+    """Every live process carrying the marks of a version of this work folder, whatever
+    state, registry or process group say: ``PORT`` set, and ``PYRAMID_RELEASE`` inside the
+    release folder this folder's ``release_dir`` gives its ``PYRAMID_COMMIT`` (a version
+    replaced or stopped long ago, or a daemon it started in a session of its own)."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy import processes
+
+    def match(env: Mapping[str, str]) -> bool:
+        commit, release = env.get("PYRAMID_COMMIT"), env.get("PYRAMID_RELEASE")
+        if not commit or not release or "PORT" not in env:
+            return False
+        base = config.release_path(commit)
+        found = Path(release)
+        return any(found == b or b in found.parents for b in {base, base.resolve()})
+
+    return processes.carrying(match)
+
+
+def _end_marked(config: DeployConfig, out: Callable[[str], None], failed: list[str]) -> bool:
+    """``stop`` says nothing runs only after this scan: what carries a version's marks is
+    ended, by the marks (hostile case 328)."""
+    from pytest_pyramid.deploy import processes
+
+    found = marked_by_folder(config)
+    if not found:
+        return False
+    out(f"[stop] {len(found)} process(es) carrying the marks of a version of this work folder "
+        f"outlived it (pid {', '.join(map(str, found))}): ending them")
+    left = processes.end(found, config.stop_timeout)
+    if left:
+        out(f"[stop] pid {', '.join(map(str, left))} STILL RUNNING after SIGKILL")
+        failed.append(f"pid {', '.join(map(str, left))}")
+    return True

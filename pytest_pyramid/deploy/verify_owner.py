@@ -24,11 +24,11 @@ import contextlib
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
 
 #: the start-environment mark of every process of a verify run: the run's folder
 MARK = "PYRAMID_VERIFY_RUN"
@@ -67,30 +67,10 @@ def die_with_starter() -> Callable[[], None] | None:
 def strays(work_dir: Path) -> list[int]:
     """Live processes marked as a verify run of ``work_dir`` (this process and its
     ancestors excepted: a deploy command run from a verify run's test is not its own stray)."""
-    from pytest_pyramid.deploy.processes import environ_of
+    from pytest_pyramid.deploy.processes import carrying
 
     runs = str((work_dir / RUNS).resolve()) + os.sep
-    spared = _self_and_ancestors()
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in spared:
-            continue
-        env = environ_of(int(entry.name))  # a zombie's reads empty: it is gone already
-        if env is not None and env.get(MARK, "").startswith(runs):
-            found.append(int(entry.name))
-    return found
-
-
-def _self_and_ancestors() -> set[int]:
-    from pytest_pyramid.deploy.processes import _stat_fields
-
-    found: set[int] = set()
-    pid = os.getpid()
-    while pid > 1 and pid not in found:
-        found.add(pid)
-        fields = _stat_fields(pid)
-        pid = int(fields[1]) if fields is not None and len(fields) > 1 else 0
-    return found
+    return carrying(lambda env: env.get(MARK, "").startswith(runs))
 
 
 def reap(work_dir: Path, timeout: float = 10.0) -> list[int]:

@@ -13,8 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from pytest_pyramid.deploy.processes import Version, is_alive, start_ticks
 from pytest_pyramid.deploy.state import DeployState, save_state
+from tests.support.deploy.helpers import app_command
+from tests.support.deploy.load import Clients
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -192,3 +196,88 @@ def test_stop_without_any_deployment_creates_nothing(repo: Project) -> None:
     assert result.returncode == 0
     assert "nothing is running" in result.stdout
     assert not repo.work_dir.exists()
+
+
+# -- a version is every process carrying its marks (hostile case 328) -----------------------------
+#: a start command's wrapper: a worker in a session of its own (a queue consumer, a cache
+#: warmer), carrying the version's environment, then the app itself
+WITH_WORKER = """\
+import os, subprocess, sys
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                          start_new_session=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+with open(os.path.join(os.environ["SAMPLE_APP_PID_DIR"], f"{worker.pid}.pid"), "w") as f:
+    f.write("worker " + os.environ["PORT"])  # the fixture's teardown kills it whatever happens
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def workers(project: Project) -> dict[int, tuple[str, int | None]]:
+    """The live workers the versions started: pid -> (the version's port, start time)."""
+    found: dict[int, tuple[str, int | None]] = {}
+    folder = Path(project.env["SAMPLE_APP_PID_DIR"])
+    for path in folder.glob("*.pid"):
+        text = path.read_text()
+        pid = int(path.stem)
+        if text.startswith("worker ") and is_alive(pid):
+            found[pid] = (text.split()[1], start_ticks(pid))
+    return found
+
+
+def test_a_versions_worker_in_its_own_session_ends_with_the_version(
+    project: Project, tmp_path: Path
+) -> None:
+    script = tmp_path / "with_worker.py"
+    script.write_text(WITH_WORKER)
+    project.write_config(command=f"{sys.executable} {script} {app_command()}")
+    project.commit("v1")
+    assert project.run("deploy").returncode == 0
+    first = workers(project)
+    assert len(first) == 1
+    project.commit("v2")
+    with Clients(project.url) as clients:  # the canary's steps are judged on real traffic
+        clients.wait_for(30)
+        replaced = project.run("deploy")
+    assert replaced.returncode == 0, replaced.stdout
+    assert not any(is_alive(pid, ticks) for pid, (_, ticks) in first.items())
+    second = workers(project)
+    assert len(second) == 1
+    # the version's leader dies on its own, its worker does not, and no record is left to
+    # name either (state and registry lost): the worker is found by its marks alone
+    stable = project.state()["stable"]
+    os.kill(stable["pid"], signal.SIGKILL)
+    (project.work_dir / "state.json").unlink()
+    for record in (project.work_dir / "registry").glob("*.json"):
+        record.unlink()
+    result = project.run("stop")
+    assert result.returncode == 0, result.stdout
+    assert "carrying the marks" in result.stdout
+    assert "nothing of" in result.stdout.splitlines()[-1]
+    assert not any(is_alive(pid, ticks) for pid, (_, ticks) in second.items())
+
+
+# -- the previous release is the history's (hostile case 331) -----------------------------------
+@pytest.mark.parametrize("lost", ["deleted", "emptied"])
+def test_rollback_after_a_lost_state_returns_to_the_release_the_history_holds(
+    deployed: tuple[Project, str], lost: str
+) -> None:
+    project, first = deployed
+    second = project.commit("v2")
+    # the canary's steps and the rollback target are judged on real traffic
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        assert project.run("deploy").returncode == 0
+        state = project.work_dir / "state.json"
+        if lost == "deleted":
+            state.unlink()
+        else:
+            state.write_text("")
+        status = project.run("status")
+        assert f"previous: {first[:12]}" in status.stdout, status.stdout
+        rolled = project.run("rollback", "--by", "ops")
+        assert rolled.returncode == 0, rolled.stdout
+    assert project.state()["stable"]["commit"] == first
+    row = history(project)[-1]
+    assert (row["kind"], row["outcome"], row["commit_sha"]) == ("rollback", "succeeded", first)
+    assert history(project)[-2]["reverted_by"] == row["id"]
+    assert second != first

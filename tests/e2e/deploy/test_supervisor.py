@@ -601,6 +601,127 @@ def test_watch_restarts_a_hung_nginx_whose_master_still_runs(
     assert project.run("status").returncode == 0
 
 
+def watch_lease_answers(project: Project, pid: int) -> bool:
+    """``pid`` holds the watch lease and beats (it moved since the last look)."""
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        first = lease(project, "watch.lease")
+        time.sleep(0.5)
+        again = lease(project, "watch.lease")
+        return again["pid"] == pid and not again["released"] and again["beat"] > first["beat"]
+    return False
+
+
+def test_status_takes_the_lease_of_a_frozen_watch_and_its_new_watch_rolls_back(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    """Hostile case 327: a watch frozen (SIGSTOP) stops beating; `status` takes its lease
+    (SIGKILL, proven ours) and says a watch judges only once the new one holds the lease;
+    that watch then rolls the failing release back."""
+    project, first = deployed
+    project.write_config(lease_timeout="1s")
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        released(project, trigger, "rollback")
+        frozen = watched_by(project)
+        assert frozen is not None
+        ticks = start_ticks(frozen)
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            trigger.write_text("the release breaks while its watch is frozen\n")
+            wait_for(lambda: not is_alive(frozen, ticks) or
+                     "does not answer" in project.run("status").stdout, 90)
+        finally:
+            if is_alive(frozen, ticks):
+                os.kill(frozen, signal.SIGCONT)
+        assert not is_alive(frozen, ticks)  # taken: it never wakes up to act
+        wait_for(lambda: rows(project)[-1]["kind"] == "rollback" and
+                 rows(project)[-1]["outcome"] == "succeeded", 90)
+        clients.settle_on(first)
+    assert "the watch" in rows(project)[-1]["reason"]
+
+
+def test_status_reports_a_watch_only_once_it_holds_the_lease(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    """Once the frozen watch's heartbeat is older than lease_timeout, each `watch: pid N
+    judges` line names a process that holds a beating watch lease, never the frozen one."""
+    project, _ = deployed
+    project.write_config(lease_timeout="1s")
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        released(project, tmp_path / "never", "rollback")
+    frozen = watched_by(project)
+    assert frozen is not None
+    ticks = start_ticks(frozen)
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        wait_for(lambda: time.monotonic() - lease(project, "watch.lease")["beat"] > 1.5)
+        for _ in range(3):
+            status = project.run("status")
+            if " judges " in status.stdout:
+                pid = int(status.stdout.split(" judges ")[0].rsplit("pid ", 1)[1])
+                assert pid != frozen, status.stdout
+                assert watch_lease_answers(project, pid), status.stdout
+    finally:
+        if is_alive(frozen, ticks):
+            os.kill(frozen, signal.SIGCONT)
+
+
+def test_supervise_starts_a_watch_when_the_serving_release_lost_its_own(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    """Hostile case 336: the watch killed (the OOM killer); with nobody typing a command,
+    the foreground supervisor (systemd) starts a watch, which rolls the failing release
+    back."""
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        released(project, trigger, "rollback")
+        killed = watched_by(project)
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        service = project.popen("supervise")
+        try:
+            trigger.write_text("the release breaks after its watch was killed\n")
+            wait_for(lambda: rows(project)[-1]["kind"] == "rollback" and
+                     rows(project)[-1]["outcome"] == "succeeded", 90)
+            clients.settle_on(first)
+        finally:
+            service.send_signal(signal.SIGTERM)
+            out = finish(service, 30)
+    assert " judges " in out, out
+    assert "the watch" in rows(project)[-1]["reason"]
+
+
+def test_a_rollback_whose_supervisor_dies_during_the_drain_stays_the_change_failure(
+    deployed: tuple[Project, str], tmp_path: Path
+) -> None:
+    """Hostile case 326 a: the breach's decision is in the state before the drain; the
+    resumer finishes the rollout as rolled back by the change, not as interrupted."""
+    project, first = deployed
+    trigger = tmp_path / "fail-now"
+    trigger.write_text("every request fails, slowly\n")
+    project.write_config(interval="0.5s", inconclusive_limit=1000)
+    project.commit("v2-slow-and-failing",
+                   command=app_command("slow", "--delay", "8", "--fail-file", str(trigger)))
+    with Clients(project.url) as clients:
+        clients.wait_for(30)
+        deploy = project.popen("deploy")
+        state = project.wait_state(
+            lambda s: (s.get("rollout") or {}).get("status") == "rolling_back", 120)
+        os.kill(supervisor_pid(project), signal.SIGKILL)
+        finish(deploy)
+        assert state["rollout"]["ending"] == "rolled_back"
+        assert state["rollout"]["ending_cause"] == "change"
+        project.run("status")  # the next command resumes it
+        wait_for(lambda: restored(project), 120)
+    row = rows(project)[-1]
+    assert (row["outcome"], row["cause"]) == ("rolled_back", "change"), row
+    assert project.state()["stable"]["commit"] == first
+
+
 def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")

@@ -415,3 +415,25 @@ def test_the_rollout_says_its_plan_of_looks_where_the_comparison_starts(tmp_path
     assert comparison.plan_line(config) == (
         "[judge] the plan compares at 10%, 25%, 50%: at least 6 look(s) (2 per step) of the 8 "
         "judge_looks shares alpha 0.01 over")
+
+
+@pytest.mark.parametrize(("recorded", "read"), [
+    ({"ending": "rolled_back", "ending_cause": "change", "ending_reason": "error rate 100%"},
+     ("rolled_back", "change", "error rate 100%")),
+    ({"ending": "aborted", "ending_cause": "blind", "ending_reason": "blind"},
+     ("aborted", "blind", "blind")),
+    ({}, ("", "", "")),  # a state written before the decision was recorded
+    # a decision this tool never writes is none: the resumer settles it as interrupted
+    ({"ending": "succeeded", "ending_cause": "change", "ending_reason": "x"}, ("", "", "")),
+    ({"ending": "rolled_back", "ending_cause": "a hunch", "ending_reason": "x"}, ("", "", "")),
+    ({"ending": "rolled_back", "ending_cause": None, "ending_reason": "x"}, ("", "", "")),
+])
+def test_a_rollbacks_decision_is_in_the_durable_record(
+    recorded: dict[str, object], read: tuple[str, str, str]
+) -> None:
+    """Hostile case 326 a: written as the rollout enters rolling_back, before the drain."""
+    rollout = Rollout(1, "c" * 40, "canary", _version(3), status="rolling_back")
+    again = Rollout.from_dict({**rollout.as_dict(), **recorded})
+    assert (again.ending, again.ending_cause, again.ending_reason) == read
+    kept = parse_state(DeployState(stable=_version(1), rollout=again).as_dict()).rollout
+    assert kept == again

@@ -28,10 +28,12 @@ kill -STOP "$WP"; touch "$W/fault-good-2"
 judges=0; ok=0; last=""
 for i in $(seq 1 16); do
   sleep 0.5; "$PYR" status > "$W/a-st.out" 2>&1; e=$?
-  grep -q "watch: .*pid [0-9]* judges" "$W/a-st.out" && { judges=$((judges+1)); [ $e = 0 ] && ok=$((ok+1)); }
+  grep -q "watch: .*pid [0-9]* judges" "$W/a-st.out" && judges=$((judges+1))
+  # (a line naming a watch that took the frozen one's lease is true; only the frozen pid counts)
+  grep -q "watch: .*pid $WP judges" "$W/a-st.out" && [ $e = 0 ] && ok=$((ok+1))
   last="exit=$e $(grep -m1 '^watch' "$W/a-st.out" | head -c 150)"
 done
-echo "  (a) status said 'watch: ... pid N judges' $judges of 16 times ($ok with exit 0); last: $last"
+echo "  (a) status said 'watch: ... pid N judges' $judges of 16 times ($ok naming the frozen pid $WP with exit 0); last: $last"
 n=$(ls .pyramid/deploy/supervisor/*-watch-*.log 2>/dev/null | wc -l); empty=$(find .pyramid/deploy/supervisor -name '*-watch-*.log' -empty | wc -l)
 echo "      watches started meanwhile: $n, of which $empty wrote nothing (a new watch cannot take watch.lock from the frozen one)"
 echo "      now: $(for i in 1 2 3 4 5 6; do get 18329; done | sort | uniq -c | tr '\n' ' ')"
