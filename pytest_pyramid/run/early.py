@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 VARIABLE = "PYRAMID_RECORD_SPOOL"
 #: the audit events the closed world watches (``run/imported.py`` dispatches each kind)
 WATCHED = frozenset({
-    "open", "import", "os.utime", "sqlite3.connect", "ctypes.dlopen",
+    "open", "import", "os.utime", "sqlite3.connect", "ctypes.dlopen", "os.link",
     "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
 })
 #: events kept before the recorder takes over (pytest's start-up opens a few thousand files,
