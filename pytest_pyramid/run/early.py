@@ -42,6 +42,7 @@ VARIABLE = "PYRAMID_RECORD_SPOOL"
 #: the audit events the closed world watches (``run/imported.py`` dispatches each kind)
 WATCHED = frozenset({
     "open", "import", "os.utime", "sqlite3.connect", "ctypes.dlopen", "os.link",
+    "os.rename",
     "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
 })
 #: events kept before the recorder takes over (pytest's start-up opens a few thousand files,

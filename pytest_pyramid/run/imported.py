@@ -126,9 +126,10 @@ _READ_EVENTS = frozenset({
 })
 #: SQLite opening its database: a file name or a ``file:`` URI (``run/landing.py``)
 _SQLITE_EVENT = "sqlite3.connect"
-#: a hard link made: its source's bytes are what the link reads (hostile case 303)
-_LINK_EVENT = "os.link"
-_PLACED_EVENTS = frozenset({_SQLITE_EVENT, _LINK_EVENT})
+#: a hard link made, a file moved (``os.rename``, ``os.replace``, ``shutil.move``): its
+#: source's bytes are what the link or the moved file reads later (hostile case 303)
+_LINK_EVENTS = frozenset({"os.link", "os.rename"})
+_PLACED_EVENTS = frozenset({_SQLITE_EVENT, *_LINK_EVENTS})
 #: an extension module loaded from its file (``_imp.create_dynamic``: the only event naming
 #: the file when no finder was asked, e.g. ``spec_from_file_location``); an ordinary import's
 #: event names no file
@@ -667,12 +668,12 @@ class ImportRecorder:
                 f"a SQLite URI whose file cannot be placed: {files.unplaced}"))
 
     def linked(self, source: object, source_dir_fd: object) -> None:
-        """``os.link(source, ...)``: the link's bytes are the source's, so a repository file
-        linked by the run is read by it, wherever the link is read later (hostile case 303:
-        a hard link in ``tmp_path``). A relative source beside a directory descriptor cannot
+        """``os.link(source, ...)``, ``os.rename(source, ...)``: the link's (or the moved
+        file's) bytes are the source's, so a repository file linked or moved by the run is
+        read by it, wherever it is read later (hostile case 303: a hard link in ``tmp_path``). A relative source beside a directory descriptor cannot
         be placed: the audit event names no folder (as ``os.open``'s, ``unplaced``)."""
         text = _text(source)
-        if text and (source_dir_fd is None or os.path.isabs(text)):
+        if text and (source_dir_fd in (None, -1) or os.path.isabs(text)):
             self.opened(text)
 
     def unplaced(self, path: object, caller: str) -> bool:
@@ -779,7 +780,8 @@ class ImportRecorder:
             folders = _folder_readers(placed, environ)
         finally:
             self._local.quiet = False
-        tokens = [token.word for token in placed]
+        # each named word as the child means it: a program a ``cd`` in the string moved to
+        tokens = [os.path.join(token.folder, token.word) for token in placed]
         for token in placed:
             self._argument(token, token.program in folders)
         self._local.quiet = True
@@ -804,7 +806,7 @@ class ImportRecorder:
         (hostile case 300: ``cwd=``, ``env -C``, a ``cd`` in a command string): a file is
         read; a glob is the files the shell expands it to; a folder under the repository is,
         when ``folders`` (its program reads what it is given), the files below it."""
-        word, folder = token.word, token.folder
+        word, folder = landing.child_spelling(token.word, token.folder), token.folder
         if _GLOB_CHARS.intersection(word):  # the shell expands it to the files it names
             import glob
 
@@ -1341,6 +1343,8 @@ def _argument_folders(texts: Sequence[str], where: str, top: programs.Start | No
     started program's arguments are relative to the folder its wrappers gave it (``env -C
     DIR``), the wrappers' own words to the start's; when the wrappers rewrote the words
     (``env -S``, a ``#!`` line) each word is placed in both folders (leaning to reading)."""
+    if not texts:
+        return []
     if top is None or top.cwd == where:
         program = top.words[0] if top is not None and top.words else texts[0]
         return [landing.Word(text, where, program) for text in texts]

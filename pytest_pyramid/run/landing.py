@@ -95,6 +95,23 @@ def _decoded(text: str) -> str:
     return os.fsdecode(bytes(out))
 
 
+#: a process's own view of itself in ``/proc``: in a word handed to a child, the child's
+_OWN_PROC = ("/proc/self/", "/proc/thread-self/")
+
+
+def child_spelling(word: str, folder: str) -> str:
+    """``word`` as the parent can resolve it for a child starting in ``folder``: the
+    child's ``/proc/self/cwd`` is its own working folder (``cat /proc/self/cwd/x`` with
+    ``cwd=golden`` reads ``golden/x``), its ``/proc/self/root`` is ``/``."""
+    if not word.startswith(_OWN_PROC):
+        return word
+    rest = word.split("/", 3)[3] if word.count("/") >= 3 else ""
+    link, _, below = rest.partition("/")
+    if link == "cwd":
+        return os.path.join(folder, below)
+    return os.path.join("/", below) if link == "root" else word
+
+
 class Word(NamedTuple):
     """A word of a command string: the folder it is relative to for the command that reads
     it, and that command's program word."""

@@ -8,6 +8,7 @@ same spellings of tracked files stay ``ready``."""
 from __future__ import annotations
 
 import sqlite3
+import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,6 +37,12 @@ ROWS = {
     "hard_link_in_tmp_path": """
         def test_row(tmp_path):
             os.link(GOLDEN / "expected.txt", tmp_path / "expected.txt")
+            assert (tmp_path / "expected.txt").read_text() == "4\\n"
+    """,
+    "moved_out_of_the_repository": """
+        import shutil
+        def test_row(tmp_path):
+            shutil.move(GOLDEN / "expected.txt", tmp_path / "expected.txt")
             assert (tmp_path / "expected.txt").read_text() == "4\\n"
     """,
     "proc_self_cwd": """
@@ -89,7 +96,8 @@ def test_an_ignored_file_read_by_another_spelling_is_incomplete(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...], row: str,
 ) -> None:
-    root = project({**IGNORED}, later={"tests/unit/test_row.py": HEAD + ROWS[row]})
+    root = project({**IGNORED}, later={
+        "tests/unit/test_row.py": textwrap.dedent(HEAD) + textwrap.dedent(ROWS[row])})
     golden(root)
     run(pytester, mode)
     verdict = read_verdict()

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pyramid.run.landing import SqliteFiles, Word, command_words, sqlite_files
+from pytest_pyramid.run.landing import (
+    SqliteFiles,
+    Word,
+    child_spelling,
+    command_words,
+    sqlite_files,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,3 +83,18 @@ def test_a_command_strings_words_are_placed_after_its_cd(
     text: str, placed: list[tuple[str, str, str]]
 ) -> None:
     assert command_words(text, "/r", "/home/u") == [Word(*entry) for entry in placed]
+
+
+@pytest.mark.parametrize(
+    ("word", "spelled"),
+    [
+        ("expected.txt", "expected.txt"),
+        ("/proc/self/cwd/expected.txt", "/r/golden/expected.txt"),  # the child's own folder
+        ("/proc/thread-self/cwd/a/b", "/r/golden/a/b"),
+        ("/proc/self/root/etc/hosts", "/etc/hosts"),
+        ("/proc/self/fd/3", "/proc/self/fd/3"),  # a descriptor: left as it is
+        ("/proc/1/cwd/x", "/proc/1/cwd/x"),  # another process's: the parent resolves it
+    ],
+)
+def test_a_childs_own_proc_entries_are_its_own(word: str, spelled: str) -> None:
+    assert child_spelling(word, "/r/golden") == spelled
