@@ -670,8 +670,9 @@ class ImportRecorder:
     def linked(self, source: object, source_dir_fd: object) -> None:
         """``os.link(source, ...)``, ``os.rename(source, ...)``: the link's (or the moved
         file's) bytes are the source's, so a repository file linked or moved by the run is
-        read by it, wherever it is read later (hostile case 303: a hard link in ``tmp_path``). A relative source beside a directory descriptor cannot
-        be placed: the audit event names no folder (as ``os.open``'s, ``unplaced``)."""
+        read by it, wherever it is read later (hostile case 303: a hard link in
+        ``tmp_path``). A relative source beside a directory descriptor cannot be placed:
+        the audit event names no folder (as ``os.open``'s, ``unplaced``)."""
         text = _text(source)
         if text and (source_dir_fd in (None, -1) or os.path.isabs(text)):
             self.opened(text)
