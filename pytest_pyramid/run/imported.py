@@ -145,12 +145,13 @@ _SHELL_CHARS = frozenset(" \t\n<>|;&")
 _GLOB_CHARS = frozenset("*?[")
 #: the host's programs to which a folder argument is a name, not files they read (``ls
 #: DIR``, ``rm -rf DIR``, ``mkdir -p DIR``, ``cd DIR``); a folder handed to any other program
-#: (``cp -r``, ``tar``, ``rsync``, a script) is read as the files below it (hostile case 300)
+#: (``cp -r``, ``tar``, ``rsync``, a script) is read as the files below it (hostile case 300).
+#: Wrappers are not listed: in a command string a command's first word is all that names its
+#: program (``env cp -r golden x``), so a folder word beside a wrapper is read
 NAMES_ONLY = frozenset({
     "ls", "mkdir", "rmdir", "rm", "stat", "test", "[", "touch", "chmod", "chown", "chgrp", "du",
     "df", "cd", "pushd", "popd", "which", "realpath", "readlink", "basename", "dirname", "echo",
-    "printf", "true", "false", "ln", "env", "nice", "nohup", "timeout", "setsid", "stdbuf",
-    "ionice", "taskset", "chrt", "time", "exec", "command", "builtin",
+    "printf", "true", "false", "ln",
 })
 #: how many files below a folder argument are read one by one; a larger folder is named
 FOLDER_FILES = 10_000
@@ -327,8 +328,10 @@ class _Scope:
         ``path`` is absolute. The real path is asked only of a path spelled outside both the
         repository and the environment (the interpreter's own opens, its imports by the
         thousand, are spelled inside the environment: a string test)."""
-        if path.startswith(self.roots) or path.startswith(self.outside):
+        if path.startswith(self.roots):
             return self.locate(path)
+        if path.startswith(self.outside):
+            return None, None
         real = os.path.realpath(path)
         if real.startswith(self.roots) and not real.startswith(self.outside):
             return real, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_pyramid.run.imported import _argument_folders
 from pytest_pyramid.run.landing import (
     SqliteFiles,
     Word,
@@ -12,6 +13,7 @@ from pytest_pyramid.run.landing import (
     command_words,
     sqlite_files,
 )
+from pytest_pyramid.run.programs import Start, environment
 
 
 @pytest.mark.parametrize(
@@ -98,3 +100,27 @@ def test_a_command_strings_words_are_placed_after_its_cd(
 )
 def test_a_childs_own_proc_entries_are_its_own(word: str, spelled: str) -> None:
     assert child_spelling(word, "/r/golden") == spelled
+
+
+def _start(words: list[str], cwd: str) -> Start:
+    return Start(None, words[0], words, environment({}), cwd=cwd)
+
+
+@pytest.mark.parametrize(
+    ("texts", "top", "placed"),
+    [
+        # no wrapper moved the child: every word in the start's folder
+        (["cat", "x"], _start(["cat", "x"], "/r"), [("cat", "/r", "cat"), ("x", "/r", "cat")]),
+        # env -C DIR: the wrapped program's arguments in DIR, the wrapper's words where it starts
+        (["env", "-C", "golden", "cat", "x"], _start(["cat", "x"], "/r/golden"),
+         [("env", "/r", "env"), ("-C", "/r", "env"), ("golden", "/r", "env"),
+          ("cat", "/r", "env"), ("x", "/r/golden", "cat")]),
+        # words the wrapper rewrote (env -S): each word in both folders
+        (["env", "-C", "g", "-S", "cat x"], _start(["cat", "x"], "/r/g"),
+         [(w, f, "cat") for w in ("env", "-C", "g", "-S", "cat x") for f in ("/r", "/r/g")]),
+    ],
+)
+def test_a_starts_words_are_placed_in_the_childs_folder(
+    texts: list[str], top: Start, placed: list[tuple[str, str, str]]
+) -> None:
+    assert _argument_folders(texts, "/r", top) == [Word(*entry) for entry in placed]
