@@ -7,16 +7,18 @@ same spellings of tracked files stay ``ready``."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_pyramid.run.imported import ImportRecorder
 from tests.integration.run.test_closed_world import MODES, closed_world, run
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from tests.conftest import ReadVerdict
@@ -135,3 +137,36 @@ def test_the_same_spellings_of_tracked_files_are_ready(
     run(pytester, mode)
     verdict = read_verdict()
     assert (verdict["decision"], closed_world(verdict)) == ("ready", []), verdict["completeness"]
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> Iterator[ImportRecorder]:
+    """A recorder for a repository in ``tmp_path/repo`` (as an in-process run installs one),
+    through the real audit hook."""
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    golden(tmp_path / "repo")
+    recorder = ImportRecorder(str(tmp_path / "repo"), environment=())
+    recorder.install()
+    try:
+        yield recorder
+    finally:
+        recorder.uninstall()
+
+
+def test_a_sqlite_uri_sqlite_would_not_place_is_named(
+        tmp_path: Path, recorder: ImportRecorder) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        sqlite3.connect("file://server/share/ref.db?mode=ro", uri=True)
+    assert [why for why in recorder.seen.unverifiable.values()] == [
+        "a SQLite URI whose file cannot be placed: authority 'server' (SQLite opens only an "
+        "empty one or localhost)"]
+
+
+def test_a_link_made_outside_is_read_where_it_lands(
+        tmp_path: Path, recorder: ImportRecorder) -> None:
+    expected = os.path.realpath(tmp_path / "repo" / "golden" / "expected.txt")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "data").symlink_to(tmp_path / "repo" / "golden")
+    assert expected not in recorder.seen.files
+    assert (tmp_path / "outside" / "data" / "expected.txt").read_text() == "4\n"
+    assert expected in recorder.seen.files
