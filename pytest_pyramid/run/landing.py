@@ -20,7 +20,7 @@ Pure: no pytest import; process starts and ``sqlite3.connect`` only, never a per
 
 from __future__ import annotations
 
-import os
+import posixpath
 import shlex
 from typing import NamedTuple
 
@@ -92,7 +92,7 @@ def _decoded(text: str) -> str:
             continue
         out += char.encode("utf-8", "surrogateescape")
         at += 1
-    return os.fsdecode(bytes(out))
+    return bytes(out).decode("utf-8", "surrogateescape")  # os.fsdecode on POSIX
 
 
 #: a process's own view of itself in ``/proc``: in a word handed to a child, the child's
@@ -108,8 +108,8 @@ def child_spelling(word: str, folder: str) -> str:
     rest = word.split("/", 3)[3] if word.count("/") >= 3 else ""
     link, _, below = rest.partition("/")
     if link == "cwd":
-        return os.path.join(folder, below)
-    return os.path.join("/", below) if link == "root" else word
+        return posixpath.join(folder, below)
+    return posixpath.join("/", below) if link == "root" else word
 
 
 class Word(NamedTuple):
@@ -168,7 +168,7 @@ def _changed(builtin: str, args: list[str], folder: str, stack: list[str],
         return folder
     if builtin == "pushd":
         stack.append(folder)
-    return os.path.normpath(os.path.join(folder, target))
+    return posixpath.normpath(posixpath.join(folder, target))
 
 
 def _command_end(words: list[str], at: int) -> int:
