@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 VARIABLE = "PYRAMID_RECORD_SPOOL"
 #: the audit events the closed world watches (``run/imported.py`` dispatches each kind)
 WATCHED = frozenset({
-    "open", "import", "os.utime", "sqlite3.connect", "ctypes.dlopen",
+    "open", "import", "os.utime", "sqlite3.connect", "ctypes.dlopen", "os.link",
+    "os.rename",
     "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
 })
 #: variables that must never reach code under test (a signing secret there would let a test

@@ -49,7 +49,6 @@ import hashlib
 import json
 import marshal
 import os
-import shlex
 import stat
 import sys
 import sysconfig
@@ -59,7 +58,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import early, git_reads, lineage, loader, programs, unfollowed
+from pytest_pyramid.run import early, git_reads, landing, lineage, loader, programs, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
@@ -133,6 +132,12 @@ _READ_EVENTS = frozenset({
     "sqlite3.connect",  # SQLite opens its file in C
     "ctypes.dlopen",  # a shared library: the dynamic loader reads it, not Python
 })
+#: SQLite opening its database: a file name or a ``file:`` URI (``run/landing.py``)
+_SQLITE_EVENT = "sqlite3.connect"
+#: a hard link made, a file moved (``os.rename``, ``os.replace``, ``shutil.move``): its
+#: source's bytes are what the link or the moved file reads later (hostile case 303)
+_LINK_EVENTS = frozenset({"os.link", "os.rename"})
+_PLACED_EVENTS = frozenset({_SQLITE_EVENT, *_LINK_EVENTS})
 #: an extension module loaded from its file (``_imp.create_dynamic``: the only event naming
 #: the file when no finder was asked, e.g. ``spec_from_file_location``); an ordinary import's
 #: event names no file
@@ -146,6 +151,18 @@ _WATCHED = early.WATCHED
 _SHELL_CHARS = frozenset(" \t\n<>|;&")
 #: characters of a shell glob, which the shell expands to the files it names
 _GLOB_CHARS = frozenset("*?[")
+#: the host's programs to which a folder argument is a name, not files they read (``ls
+#: DIR``, ``rm -rf DIR``, ``mkdir -p DIR``, ``cd DIR``); a folder handed to any other program
+#: (``cp -r``, ``tar``, ``rsync``, a script) is read as the files below it (hostile case 300).
+#: Wrappers are not listed: in a command string a command's first word is all that names its
+#: program (``env cp -r golden x``), so a folder word beside a wrapper is read
+NAMES_ONLY = frozenset({
+    "ls", "mkdir", "rmdir", "rm", "stat", "test", "[", "touch", "chmod", "chown", "chgrp", "du",
+    "df", "cd", "pushd", "popd", "which", "realpath", "readlink", "basename", "dirname", "echo",
+    "printf", "true", "false", "ln",
+})
+#: how many files below a folder argument are read one by one; a larger folder is named
+FOLDER_FILES = 10_000
 #: the recorders of the runs recording now (an in-process pytester run inside a run: both)
 _RECORDING: list[ImportRecorder] = []
 _HOOKED: list[bool] = []
@@ -319,6 +336,22 @@ class _Scope:
             return None, lexical if lexical.startswith(self.roots) else None
         return real, None
 
+    def lands(self, path: str) -> tuple[str | None, str | None]:
+        """:meth:`locate` for a file read, placed by where it *lands*, whatever its spelling
+        (hostile case 303): a path spelled outside the repository that resolves into it (a
+        link a test made in ``tmp_path``, ``/proc/self/cwd/...``) is the project's file.
+        ``path`` is absolute. The real path is asked only of a path spelled outside both the
+        repository and the environment (the interpreter's own opens, its imports by the
+        thousand, are spelled inside the environment: a string test)."""
+        if path.startswith(self.roots):
+            return self.locate(path)
+        if path.startswith(self.outside):
+            return None, None
+        real = os.path.realpath(path)
+        if real.startswith(self.roots) and not real.startswith(self.outside):
+            return real, None
+        return None, None
+
 
 class ImportRecorder:
     """A ``sys.meta_path`` finder that finds nothing itself: it asks the finders after it,
@@ -345,6 +378,8 @@ class ImportRecorder:
         #: files from before the run whose times this process set (``Path.touch``): their
         #: bytes are still from before the run
         self.kept: set[str] = set()
+        #: folders handed to a started program and read as the files below them (once each)
+        self.folders: set[str] = set()
         self._local = threading.local()
         #: files whose inode changed after this are the run's own outputs, not its inputs
         self.started_ns = time.time_ns() - CLOCK_TICK_NS
@@ -685,6 +720,32 @@ class ImportRecorder:
         if self.reading and not getattr(self._local, "quiet", False):
             self._input(path, None)
 
+    def connected(self, database: object) -> None:
+        """``sqlite3.connect(database)``: the file it names, read by SQLite's own rules
+        (``run/landing.py: sqlite_files``: a ``file:`` URI's path, decoded, and the string
+        as a file name, since the event does not say ``uri=True``); a URI SQLite's rules do
+        not place is named (hostile case 305)."""
+        text = _text(database)
+        if not text or not self.reading or getattr(self._local, "quiet", False):
+            return
+        files = landing.sqlite_files(text)
+        for path in files.paths:
+            self._input(path, None)
+        if files.unplaced is not None:
+            key = os.path.join(os.path.realpath(self.root), f"<sqlite3.connect {text!r}>")
+            self.seen.unverifiable.setdefault(key, (
+                f"a SQLite URI whose file cannot be placed: {files.unplaced}"))
+
+    def linked(self, source: object, source_dir_fd: object) -> None:
+        """``os.link(source, ...)``, ``os.rename(source, ...)``: the link's (or the moved
+        file's) bytes are the source's, so a repository file linked or moved by the run is
+        read by it, wherever it is read later (hostile case 303: a hard link in
+        ``tmp_path``). A relative source beside a directory descriptor cannot be placed:
+        the audit event names no folder (as ``os.open``'s, ``unplaced``)."""
+        text = _text(source)
+        if text and (source_dir_fd in (None, -1) or os.path.isabs(text)):
+            self.opened(text)
+
     def unplaced(self, path: object, caller: str) -> bool:
         """``os.open`` of a relative name by the project's own code (``caller``): the file it
         read cannot be placed (``_os_open_caller``), so the calling file cannot be tied to the
@@ -773,16 +834,8 @@ class ImportRecorder:
         where = _text(cwd) if cwd is not None else None
         texts = [_text(word) for word in
                  (args[program_at] if program_at is not None else None, *argv)]
-        tokens = _tokens([text for text in texts if text])
-        for token in tokens:
-            if _GLOB_CHARS.intersection(token):  # the shell expands it to the files it names
-                import glob
-
-                for name in glob.glob(token, root_dir=where or os.getcwd()):
-                    self._input(name, where)
-            self._input(token, where)
         self._local.quiet = True  # reading a program's first line is not another input
-        try:  # what a program of the repository starts in turn is not seen: named
+        try:
             # the program as started (``executable=`` wins over argv[0]) and the environment
             # it starts with (None: this process's): hostile case 173; its programs known by
             # what they are, not their names (run/programs.py)
@@ -791,6 +844,18 @@ class ImportRecorder:
             words = unfollowed.started_words(texts)
             reading = unfollowed.read_start(words, environ, where or os.getcwd(),
                                             command=event == "os.system")
+            placed = _placed_tokens(_argument_folders(
+                [text for text in texts if text], where or os.getcwd(), reading.top),
+                environ.get("HOME"))
+            folders = _folder_readers(placed, environ)
+        finally:
+            self._local.quiet = False
+        # each named word as the child means it: a program a ``cd`` in the string moved to
+        tokens = [os.path.join(token.folder, token.word) for token in placed]
+        for token in placed:
+            self._argument(token, token.program in folders)
+        self._local.quiet = True
+        try:  # what a program of the repository starts in turn is not seen: named
             # a program that names no file is every recording run's here, an in-process
             # nested run's too (pytester's runpytest): no one reads the inner verdict
             unfollowed.record(words, lambda t: self.scope.real(
@@ -821,6 +886,44 @@ class ImportRecorder:
         else:
             self.expected += count
 
+    def _argument(self, token: landing.Word, folders: bool) -> None:
+        """An argument word of a started program, placed in the folder it means to the child
+        (hostile case 300: ``cwd=``, ``env -C``, a ``cd`` in a command string): a file is
+        read; a glob is the files the shell expands it to; a folder under the repository is,
+        when ``folders`` (its program reads what it is given), the files below it."""
+        word, folder = landing.child_spelling(token.word, token.folder), token.folder
+        if _GLOB_CHARS.intersection(word):  # the shell expands it to the files it names
+            import glob
+
+            for name in glob.glob(word, root_dir=folder):
+                self._input(name, folder)
+        self._input(word, folder)
+        if folders:
+            self._folder_read(os.path.join(folder, word))
+
+    def _folder_read(self, path: str) -> None:
+        """A folder under the repository handed to a program that reads what it is given
+        (``cp -r golden``, ``tar``, ``rsync``): every file below it is read, judged as a read
+        of each (an ignored or untracked one is named by the tree's comparison). Git's
+        records, tools' state and the environment's folders are not walked; a folder of more
+        than :data:`FOLDER_FILES` files is named instead of read file by file."""
+        real, _ = self.scope.lands(path)
+        self._local.quiet = True
+        try:
+            if real is None or real in self.folders or not os.path.isdir(real):
+                return
+            self.folders.add(real)
+            below = _files_below(real, self.scope.outside)
+        finally:
+            self._local.quiet = False
+        if below is None:
+            self.seen.unverifiable.setdefault(real, (
+                f"a folder handed to a program that reads it, holding more than {FOLDER_FILES} "
+                "files: not read file by file, so what the program read is not known"))
+            return
+        for name in below:
+            self._input(name, None)
+
     def _unrecorded_python(self, reading: unfollowed.Reading) -> None:
         """A Python interpreter started without the run's variable follows nothing: named
         (hostile case 175), unless every recorder here follows no children anyway."""
@@ -838,7 +941,7 @@ class ImportRecorder:
             return
         if not os.path.isabs(text):
             text = os.path.join(cwd or os.getcwd(), text)
-        real, escaped = self.scope.locate(text)
+        real, escaped = self.scope.lands(text)
         if escaped is not None:
             self._escaped(escaped)
             return
@@ -1213,9 +1316,10 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
         elif event in _TIMES_EVENTS:
             for recorder in tuple(_RECORDING):
                 recorder.retimed(args[0])
+        elif event in _PLACED_EVENTS:
+            _placed_event(event, args)
         elif event in _READ_EVENTS:
-            path = _sqlite_path(args[0]) if event == "sqlite3.connect" else _dlopen_path(
-                args[0])
+            path = _dlopen_path(args[0])  # sqlite3.connect is a placed event (landing.py)
             for recorder in tuple(_RECORDING):
                 recorder.opened(path)
         else:
@@ -1223,6 +1327,16 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _placed_event(event: str, args: tuple[Any, ...]) -> None:
+    """A read whose file is placed by its own rules (``run/landing.py``): SQLite's name or
+    URI, a hard link's source."""
+    for recorder in tuple(_RECORDING):
+        if event == _SQLITE_EVENT:
+            recorder.connected(args[0])
+        else:
+            recorder.linked(args[0], args[2])
 
 
 def _os_open_caller(path: object, mode: object, *, replaying: bool) -> str | None:
@@ -1276,14 +1390,6 @@ def _before_fork() -> None:
 def _after_fork_in_child() -> None:
     for recorder in tuple(_RECORDING):
         recorder.forked()
-
-
-def _sqlite_path(database: object) -> object:
-    """The file of ``sqlite3.connect(database)``: a ``file:PATH?query`` URI's path too."""
-    text = _text(database)
-    if text is not None and text.startswith("file:"):
-        return text[len("file:"):].partition("?")[0]
-    return database
 
 
 def git_record(folder: str, rest: Sequence[str]) -> bool:
@@ -1358,38 +1464,89 @@ def _text(value: object) -> str | None:
 
 
 def _tokens(texts: Sequence[str]) -> list[str]:
-    """The words of a command's arguments that could name a file: a shell command's words
-    too (``sh -c "python scripts/x.py"``), the value of ``--option=FILE``, and the files
-    ``python -m NAME`` runs."""
-    words: list[str] = []
+    """The words of a command's arguments that could name a file (:func:`_placed_tokens`,
+    without their folders)."""
+    return [token.word for token in _placed_tokens([landing.Word(t, "", "") for t in texts])]
+
+
+def _placed_tokens(texts: Sequence[landing.Word], home: str | None = None
+                   ) -> list[landing.Word]:
+    """The words of a command's arguments that could name a file, each with the folder it
+    is relative to for the child and its command's program: a shell command's words too
+    (``sh -c "python scripts/x.py"``, placed after a literal ``cd``: ``run/landing.py``),
+    the value of ``--option=FILE``, and the files ``python -m NAME`` runs."""
+    words: list[landing.Word] = []
     for text in texts:
-        if _SHELL_CHARS.intersection(text):
-            words += _shell_words(text)
+        if _SHELL_CHARS.intersection(text.word):
+            words += landing.command_words(text.word, text.folder, home)
         else:
             words.append(text)
     tokens = []
-    for at, word in enumerate(words):
+    for at, (word, folder, program) in enumerate(words):
         if word == "-m" and at + 1 < len(words):  # python -m NAME: the files it runs
-            module = words[at + 1].replace(".", "/")
-            tokens += [f"{module}.py", f"{module}/__main__.py"]
+            module = words[at + 1].word.replace(".", "/")
+            tokens += [landing.Word(f"{module}.py", folder, program),
+                       landing.Word(f"{module}/__main__.py", folder, program)]
         if word.startswith("-"):
             word = word.partition("=")[2]
         elif "=" in word:  # NAME=VALUE: a shell's variable assignment, make's, an option's
-            tokens.append(word.partition("=")[2])
+            tokens.append(landing.Word(word.partition("=")[2], folder, program))
         if word:
-            tokens.append(word)
-    return [token for token in tokens if token]
+            tokens.append(landing.Word(word, folder, program))
+    return [token for token in tokens if token.word]
 
 
-def _shell_words(text: str) -> list[str]:
-    """A shell command's words, its operators split off (``sort <data.txt`` names
-    ``data.txt``); unbalanced quotes give the plain words."""
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    try:
-        return list(lexer)
-    except ValueError:
-        return text.split()
+def _argument_folders(texts: Sequence[str], where: str, top: programs.Start | None
+                      ) -> list[landing.Word]:
+    """A start's words (program first) with the folder each means to the child: the
+    started program's arguments are relative to the folder its wrappers gave it (``env -C
+    DIR``), the wrappers' own words to the start's; when the wrappers rewrote the words
+    (``env -S``, a ``#!`` line) each word is placed in both folders (leaning to reading)."""
+    if not texts:
+        return []
+    if top is None or top.cwd == where:
+        program = top.words[0] if top is not None and top.words else texts[0]
+        return [landing.Word(text, where, program) for text in texts]
+    tail = len(top.words) - 1
+    if tail > 0 and list(texts[-tail:]) == top.words[1:]:
+        return [*(landing.Word(t, where, texts[0]) for t in texts[:-tail]),
+                *(landing.Word(t, top.cwd, top.words[0]) for t in texts[-tail:])]
+    return [landing.Word(t, folder, top.words[0]) for t in texts for folder in (where, top.cwd)]
+
+
+def _folder_readers(placed: Sequence[landing.Word], env: programs.Environment) -> frozenset[str]:
+    """The program words among ``placed`` that read a folder they are given as the files
+    below it: every program but the host's own that take a folder as a name
+    (:data:`NAMES_ONLY`), Python (a followed child records its own reads; an unfollowed one
+    is named) and git (its reads are judged by ``run/git_reads.py``)."""
+    readers = set()
+    for program in {(token.program, token.folder) for token in placed}:
+        word, folder = program
+        if not word:
+            continue
+        start = programs.started([word], env, folder)
+        if start is None or start.kind in (programs.PYTHON, programs.GIT):
+            continue
+        path = programs.which(word, env, folder)
+        if start.kind is None and os.path.basename(word) in NAMES_ONLY and (
+                path is None or programs.host_program(path)):
+            continue
+        readers.add(word)
+    return frozenset(readers)
+
+
+def _files_below(folder: str, environment: tuple[str, ...]) -> list[str] | None:
+    """The files below ``folder`` (symlinks not followed, as ``cp -r`` and ``tar`` copy a
+    link as a link), git's records and the environment's folders left out; None past
+    :data:`FOLDER_FILES`."""
+    found: list[str] = []
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != ".git"
+                   and not os.path.join(top, d, "").startswith(environment)]
+        found += (os.path.join(top, name) for name in files)
+        if len(found) > FOLDER_FILES:
+            return None
+    return found
 
 
 def _timestamp_pyc(code: CodeType) -> bytes:

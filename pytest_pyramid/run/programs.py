@@ -153,6 +153,9 @@ class Start(NamedTuple):
     env: Environment
     #: a wrapper before it appends words from its input (``xargs sh -c``)
     from_input: bool = False
+    #: the folder it starts in (a wrapper's ``env -C DIR`` changes it): its arguments are
+    #: relative to it (hostile case 300)
+    cwd: str = ""
 
 
 class _Known(NamedTuple):
@@ -266,16 +269,16 @@ def started(words: Sequence[str], env: Environment, cwd: str) -> Start | None:
             if split is not None:  # env -S STRING: its words take the option's place
                 words, at = [word, *split, *words[at:]], 0
             elif command is not None:  # flock -c COMMAND: run by sh -c
-                return Start(SHELL, "sh", ["sh", "-c", command], env, from_input)
+                return Start(SHELL, "sh", ["sh", "-c", command], env, from_input, cwd)
             continue
         if kind in (SHELL, PYTHON, GIT):
-            return Start(kind, name, words[at:], env, from_input)
+            return Start(kind, name, words[at:], env, from_input, cwd)
         if kind == "script":  # the kernel starts its #! line's interpreter on the file
             words, at = [*extra, *words[at + 1:]], 0
             continue
         later = None if kind == "not running" else _later_program(words, at + 1, env, cwd)
         if later is None:
-            return Start(None, name, words[at:], env)
+            return Start(None, name, words[at:], env, cwd=cwd)
         at = later
     return None
 

@@ -385,10 +385,10 @@ def test_a_hash_based_pyc_is_unchecked_as_this_interpreter_runs_it(
          ["sh", "python", "tool.py", "tool/__main__.py", "tool"]),
         # shell syntax around a file (case 146): a redirection without a space, a variable
         # assignment, a glob (expanded where the process starts), operators split off
-        (["sort <data/in.txt 2>&1"], ["sort", "<", "data/in.txt", "2", ">&", "1"]),
+        (["sort <data/in.txt 2>&1"], ["sort", "data/in.txt", "2", "1"]),
         (["DATA=data/in.txt sh -c 'sort \"$DATA\"'"],
          ["data/in.txt", "DATA=data/in.txt", "sh", 'sort "$DATA"']),
-        (["cat data/*.txt|sort"], ["cat", "data/*.txt", "|", "sort"]),
+        (["cat data/*.txt|sort"], ["cat", "data/*.txt", "sort"]),
         (["make", "CONFIG=local.mk"], ["make", "local.mk", "CONFIG=local.mk"]),
     ],
 )

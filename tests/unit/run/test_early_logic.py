@@ -43,7 +43,7 @@ def test_is_pytest(argv: list[str], expected: bool) -> None:
 
 def test_the_hook_watches_every_event_the_recorder_dispatches() -> None:
     dispatched = {"open", imported._IMPORT_EVENT, *imported._TIMES_EVENTS,
-                  *imported._READ_EVENTS, *imported._EXEC_EVENTS}
+                  *imported._READ_EVENTS, *imported._PLACED_EVENTS, *imported._EXEC_EVENTS}
     assert dispatched == early.WATCHED
 
 
