@@ -19,6 +19,7 @@ from pytest_pyramid.config import DEFAULT_VERDICT, Settings
 from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.foreign import problem
 from pytest_pyramid.markers import OPTIONS, add_hookspecs, add_ini_options
+from pytest_pyramid.run import early
 from pytest_pyramid.run.filters import informational
 from pytest_pyramid.run.stash import (
     CHANGES_KEY,
@@ -45,8 +46,9 @@ if (_problem := problem()) is not None:
     raise pytest.UsageError(_problem)
 
 #: environment variables that must never reach code under test (a signing secret there
-#: would let a test produce a validly signed verdict)
-SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
+#: would let a test produce a validly signed verdict); the starting environment's copy never
+#: holds them either (run/early.py)
+SECRET_ENV = early.SECRET_ENV
 
 
 
@@ -132,6 +134,15 @@ def _early_verdict_path(config: pytest.Config) -> tuple[Path, str] | None:
     return source.parent / named, f"{source}: verdict"
 
 
+def _raw_table(config: pytest.Config) -> Mapping[str, Any]:
+    """The ``[tool.pyramid]`` table as written, before it is checked ({} when it cannot be
+    read: the configuration's error comes at pytest_configure)."""
+    try:
+        return _config_file(config)[1] or {}
+    except ConfigError:
+        return {}
+
+
 def _ini_overrides_given(config: pytest.Config) -> bool:
     return any(ini_value(config, f"pyramid_{key}") is not None for key in _INI_KEYS)
 
@@ -172,7 +183,10 @@ def _shard(config: pytest.Config) -> ShardSpec | None:
 
     spec = config.stash.get(SHARD_KEY, None)
     if spec is None:
-        spec = shard_from_config(option, ini, os.environ, str(config.inipath))
+        from pytest_pyramid.run.stash import started_environ
+
+        # the CI's shard variables as the job set them, not as a -p plugin left them
+        spec = shard_from_config(option, ini, started_environ(config), str(config.inipath))
         if spec is not None:
             config.stash[SHARD_KEY] = spec
     return spec
@@ -223,9 +237,10 @@ def pytest_load_initial_conftests(
     config = early_config
     from pytest_pyramid.run.stash import ENVIRON_KEY
 
-    # before the first conftest is imported: one that sets a variable at import is not the
-    # job's environment (hostile case 254)
-    config.stash[ENVIRON_KEY] = dict(os.environ)
+    # the environment the process started with, before any of the project's code ran: a -p
+    # plugin (imported at pytest's pre-parse, before this hook) or a conftest that sets a
+    # variable at import is not the job's environment (hostile cases 254, 296)
+    config.stash[ENVIRON_KEY] = _starting_environ()
     # Every process writes it, xdist workers included (an environment variable is no proof of
     # being one): a worker starts during the controller's run, always before its verdict.
     if not informational(config.known_args_namespace):
@@ -252,11 +267,7 @@ def pytest_load_initial_conftests(
                     f"pytest-pyramid: cannot write the verdict to {path}: {exc.strerror or exc}"
                 ) from None
             config.stash[PLACEHOLDER_KEY] = str(path.resolve())
-            from pytest_pyramid.run import rewrite_cache
-            from pytest_pyramid.run.closed_world import install
-
-            install(config, config.rootpath)  # before the first conftest is imported
-            rewrite_cache.install()  # and before the rewriter reads a cached one
+            _watch_from_now(config)
     early = sys.modules.get("pytest_pyramid.run.early")  # started by the .pth line
     if early is not None and PLACEHOLDER_KEY not in config.stash:
         early.discard()  # a run that records nothing keeps nothing from its start-up
@@ -268,6 +279,31 @@ def pytest_load_initial_conftests(
             config, f"a conftest could not be loaded: {type(exc).__name__}: {str(exc)[:300]}"
         )
         raise
+
+
+def _watch_from_now(config: pytest.Config) -> None:
+    """What an active run takes before the first conftest is imported: which git the
+    judgement runs and with what (``run/_git.py``), the recorder, the workspace's first look
+    (hostile case 294 c), and the rewrite cache's check (before the rewriter reads a cached
+    module)."""
+    from pytest_pyramid.run import rewrite_cache
+    from pytest_pyramid.run._git import begin
+    from pytest_pyramid.run.closed_world import first_look, install
+
+    begin()
+    install(config, config.rootpath)
+    first_look(config, _raw_table(config))
+    rewrite_cache.install()
+
+
+def _starting_environ() -> dict[str, str]:
+    """The run's starting environment: the copy ``run/early.py`` took at interpreter start,
+    else (a process nothing watched from its start, a second run in the same process)
+    ``os.environ`` now, before the first conftest. The repository's modules imported before
+    then are named as unwatched (``run/closed_world.py: UNWATCHED``): what they set is not
+    known."""
+    started = early.claim_environ()
+    return started if started is not None else dict(os.environ)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-timeout's, which reads the default limit
@@ -454,7 +490,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     recorder = install(config, config.rootpath)
     # its followed children report the modules of the run's source, as this process does
     recorder.send_packages(package_names(settings.source_paths, project_dir), str(project_dir))
-    config.pluginmanager.register(ClosedWorld(recorder, is_worker=owner.is_worker),
+    config.pluginmanager.register(ClosedWorld(recorder, is_worker=owner.is_worker,
+                                              distributed=owner.distributed),
                                   "pyramid-closed-world")
     if shard is not None:
         _register_shard(config, owner, shard, project_dir, controller=writes)
@@ -647,7 +684,10 @@ def _register_shard(
         rootdir=config.rootpath,
         project_dir=project_dir,
     )
-    durations, digest = read_durations(path, origin)
+    from pytest_pyramid.run.imported import unrecorded
+
+    with unrecorded():  # the plugin's bookkeeping (judged by its digest), not a test's input
+        durations, digest = read_durations(path, origin)
     split = ShardSplit(owner, shard, durations, path, digest)
     config.pluginmanager.register(split, "pyramid-shard")
     if controller:

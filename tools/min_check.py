@@ -14,7 +14,7 @@ place). The copy holds only tests/, pyproject.toml and conftest.py (the suite's 
 configuration), so the package can come only from site-packages; the script refuses to
 run otherwise.
 
-    PYTHON tools/min_check.py [PYTEST ARGS ...]     # PYTHON: the min environment's
+    PYTHON tools/min_check.py [--ci] [PYTEST ARGS ...]     # PYTHON: the min environment's
 """
 
 from __future__ import annotations
@@ -40,6 +40,24 @@ SUBSET = (
     "tests/integration/run/test_xdist.py",
     "tests/integration/run/test_reads_once.py",
 )
+
+#: The CI leg (``.ci/run``: ``./dev min --ci``), bounded to about 5 min of a quiet machine: the
+#: option table on 8.4's options, the plugin's hooks end to end on the lowest pytest (a ready
+#: run, a failure, a per-test kill through pytest-timeout, an interrupt, narrowing, --lf),
+#: the invocation allow-list on a plain run serial and under -n 2, and xdist's route.
+CI_SUBSET = (
+    "tests/unit/run/test_invocation_table.py",
+    "tests/integration/test_plugin.py::test_full_run_writes_a_ready_verdict",
+    "tests/integration/test_plugin.py::test_failed_test_blocks",
+    "tests/integration/test_plugin.py::test_per_test_timeout_kills_and_names_tier_and_limit",
+    "tests/integration/test_plugin.py::test_keyboard_interrupt_writes_an_incomplete_verdict",
+    "tests/integration/test_plugin.py::test_k_filter_makes_the_verdict_incomplete",
+    "tests/integration/test_plugin.py::test_lf_works_with_tiers",
+    "tests/integration/run/test_invocation.py::test_the_invocation_is_allow_listed",
+    "tests/integration/run/test_xdist.py",
+)
+#: Of CI_SUBSET's parametrised allow-list cases, the plain run (serial and -n 2).
+CI_KEYWORDS = "not test_the_invocation_is_allow_listed or nothing-added"
 
 #: Printed first, so a report says which versions it proved.
 SHOWN = ("pytest", "pluggy", "pytest-xdist", "execnet", "pytest-timeout", "jsonschema",
@@ -84,8 +102,11 @@ def main(argv: list[str]) -> int:
                   "install the package with `pip install .`", file=sys.stderr)
             return 3
         print(f"min_check: {versions()}; pytest_pyramid from {origin.parent}", flush=True)
+        chosen: tuple[str, ...] = SUBSET
+        if argv[:1] == ["--ci"]:
+            chosen, argv = (*CI_SUBSET, "-k", CI_KEYWORDS), argv[1:]
         command = [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider",
-                   *SUBSET, *argv]
+                   *chosen, *argv]
         return subprocess.run(command, cwd=suite, check=False).returncode
 
 

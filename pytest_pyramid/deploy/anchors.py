@@ -7,16 +7,20 @@ its own release. Each anchor (``trusted_keys``, ``approvers``, ``deployers``) co
 1. from the host, configuration neither the deployed code nor the deploying process's
    environment can change (deploy/host_pins.py): ``/etc/pyramid/`` and the deploy account's
    own ``~/.config/pyramid/`` (``deploy.toml``, ``trusted_keys``), the strictest of them;
-   ``PYRAMID_TRUSTED_KEYS`` may only narrow the keys pinned there (it pins them itself only
-   when no host file pins any);
+   ``PYRAMID_TRUSTED_KEYS`` may only narrow the keys pinned there, else the anchors in force
+   (the record's once the target served; hostile case 321): it pins keys itself only on a
+   true first use;
 2. from the anchors record (:mod:`pytest_pyramid.deploy.trust_record`): what the last
    successful deployment left. A deployment that succeeded advances it with its own commit's
    ``[tool.pyramid.deploy]`` (read from git, key files included): a key or approver a commit
    adds counts once that commit was deployed (TUF's root rotation), and
    ``require_signature``, the environments a deploy ``requires``, its
    ``required_approvals`` and ``approver_roles`` (deploy/requirements.py) only ever tighten;
-3. from the checkout, only when this work folder never served anything (trust on first use,
-   said loudly and written to the record), or when ``--trust-first-checkout`` says so.
+3. from the checkout, only when this work folder never served anything and no other work
+   folder's record anchors its port or environment (the host's targets index,
+   deploy/targets.py: first use is a property of the service, hostile case 322), said loudly
+   and written to the record; or when ``--trust-first-checkout`` says so. A folder without a
+   record deploying a target another folder's record anchors takes that record's anchors.
 
 A work folder that served before but has no usable record (deleted, garbage, edited) is refused:
 losing or resetting state (``state.json`` garbage or deleted, ``pyramid stop``) never lowers
@@ -29,11 +33,11 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from pytest_pyramid.deploy import trust_record
+from pytest_pyramid.deploy import targets, trust_record
 from pytest_pyramid.deploy.config import KEYS, Person
 from pytest_pyramid.deploy.host_pins import key_text, literal_key
 from pytest_pyramid.deploy.trust_record import (
@@ -53,6 +57,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import Deployment, History
+    from pytest_pyramid.deploy.targets import Target
 
 #: the anchors a table may set (require_signature only ever adds strictness)
 FIELDS = ("trusted_keys", "approvers", "deployers")
@@ -87,6 +92,13 @@ class Anchors:
     #: what the anchors record says this work folder serves (None: first use, or a record
     #: written before it was kept): deploy/environments.py holds the deploy to it
     serves: Served | None = None
+    #: the host's targets index (deploy/targets.py; None: the host keeps none)
+    index: Path | None = None
+    #: this deploy's targets the index does not give to its work folder yet: claimed when it
+    #: passes the gate for real (record_first_use)
+    claims: tuple[Target, ...] = ()
+    #: the work folders whose targets it may take over (None: any, a person said so)
+    taking: frozenset[str] | None = frozenset()
 
 
 # -- reading anchors from each place ---------------------------------------------------------------
@@ -300,6 +312,23 @@ def catch_up(config: DeployConfig, record: Record, rows: Sequence[Deployment],
     return anchors
 
 
+@dataclass(frozen=True)
+class _Base:
+    """The anchors a deploy starts from, before the host's pins are laid on top."""
+
+    anchors: AnchorSet
+    origin: str
+    note: str | None = None
+    #: the checkout's anchors were taken (a true first use, or --trust-first-checkout): only
+    #: then may the deploying process's PYRAMID_TRUSTED_KEYS pin keys itself
+    checkout: bool = False
+    #: written to this folder's record with this deploy (first use, or taken from another)
+    record_it: bool = False
+    inherited: bool = False
+    #: the work folders whose targets this deploy may claim (None: any, a person said so)
+    taking: frozenset[str] | None = frozenset()
+
+
 def anchors_for_deploy(
     config: DeployConfig, history: History | None, *, trust_first_checkout: bool = False,
     environ: Mapping[str, str] | None = None, roots: Sequence[Path] | None = None,
@@ -307,7 +336,8 @@ def anchors_for_deploy(
 ) -> Anchors:
     """The anchors this deploy is judged under; AnchorsRefused when none can be trusted.
     ``roots``: the host folders (deploy/host_pins.py; None: the real ones); ``environ``: the
-    process's environment, which may only narrow the host's keys."""
+    process's environment, which may only narrow the anchors in force (the host's, else the
+    record's), and pins keys itself only on a true first use."""
     from pytest_pyramid.deploy.host_pins import host_pins, trusted_keys, unread_home_note
     from pytest_pyramid.verdict.trust import TrustError
 
@@ -319,55 +349,148 @@ def anchors_for_deploy(
     except TrustError as exc:
         raise AnchorsRefused(str(exc)) from None
     named = bool(keys) and keys_origin != pins.keys_origin  # the process narrowed or named them
+    rows = _rows(history)
+    index = targets.read_index(roots)
+    base = _base(config, rows, index, host, trust_first_checkout, out)
+    if named and not pins.pins_keys:
+        keys_origin = _only_narrowing(keys, base, keys_origin)
     if named or pins.pins_keys:
         host["trusted_keys"] = keys
-    record = trust_record.read_record(config.work_dir)
-    rows = _rows(history)
-    notes: list[str] = []
     unread = unread_home_note(environ) if roots is None else None
-    if unread:
-        notes.append(f"note: {unread}")
-    record_it = inherited = False
-    other = None if not record.missing or trust_first_checkout else _configured_record(config)
-    if record.problem is None and not record.missing:
-        base = catch_up(config, record, rows or [], out)
-        origin = "the anchors record (the last successful deployment)"
-    elif other is not None:  # a fresh --work-dir: the target's record, never the checkout
-        base, origin, note = other
-        notes.append(note)
-        record_it = inherited = True
-    else:
-        base, origin, note = _without_record(config, record, rows, host, trust_first_checkout)
-        notes.append(note)
-        record_it = True
+    notes = [f"note: {unread}"] if unread else []
+    notes += [base.note] if base.note else []
     effective = AnchorSet(
-        host.get("trusted_keys", base.trusted_keys),
-        base.require_signature or bool(host.get("require_signature", False))
+        host.get("trusted_keys", base.anchors.trusted_keys),
+        base.anchors.require_signature or bool(host.get("require_signature", False))
         or "trusted_keys" in host or config.require_signature,
-        host.get("approvers", base.approvers), host.get("deployers", base.deployers),
-        base.requires, base.required_approvals, base.approver_roles, base.serves)
-    if from_host:
-        origin = f"{origin}; {', '.join(from_host)} from {pins.origin}"
+        host.get("approvers", base.anchors.approvers),
+        host.get("deployers", base.anchors.deployers),
+        base.anchors.requires, base.anchors.required_approvals, base.anchors.approver_roles,
+        base.anchors.serves)
+    origin = base.origin + (f"; {', '.join(from_host)} from {pins.origin}" if from_host else "")
     if named:
         origin = f"{origin}; trusted keys pinned by {keys_origin}"
-    declared = checkout_anchors(config)
-    if not record_it and (set(declared.trusted_keys) - set(effective.trusted_keys) or
-                          {p.name for p in (*declared.approvers, *declared.deployers)} -
-                          {p.name for p in (*effective.approvers, *effective.deployers)}):
-        notes.append("keys or people this checkout adds do not count until a deployment of a "
-                     "commit declaring them succeeds: the anchors are " + origin)
+    if not base.record_it:
+        notes += _unheeded(config, effective, origin)
+    own = base.record_it and not base.inherited  # the checkout's settings are recorded
     return Anchors(effective.trusted_keys, effective.require_signature, effective.approvers,
                    effective.deployers, origin, tuple(notes),
-                   first_use=effective if record_it else None,
+                   first_use=effective if base.record_it else None,
                    history_upto=max((d.id for d in rows or ()), default=0),
                    # what the record holds (on first use nothing yet: the checkout's own
                    # settings count as the checkout's, and are recorded with this deploy)
-                   requires=() if record_it and not inherited else effective.requires,
-                   required_approvals=0 if record_it and not inherited
-                   else effective.required_approvals,
-                   approver_roles=() if record_it and not inherited
-                   else effective.approver_roles,
-                   serves=None if record_it and not inherited else effective.serves)
+                   requires=() if own else effective.requires,
+                   required_approvals=0 if own else effective.required_approvals,
+                   approver_roles=() if own else effective.approver_roles,
+                   serves=None if own else effective.serves,
+                   index=index.path, claims=targets.unclaimed(index, config)
+                   if index.path is not None else (), taking=base.taking)
+
+
+def _unheeded(config: DeployConfig, effective: AnchorSet, origin: str) -> list[str]:
+    declared = checkout_anchors(config)
+    if set(declared.trusted_keys) - set(effective.trusted_keys) or \
+            {p.name for p in (*declared.approvers, *declared.deployers)} - \
+            {p.name for p in (*effective.approvers, *effective.deployers)}:
+        return ["keys or people this checkout adds do not count until a deployment of a "
+                "commit declaring them succeeds: the anchors are " + origin]
+    return []
+
+
+def _only_narrowing(keys: Sequence[str], base: _Base, by: str) -> str:
+    """The origin of keys the deploying process names when no host file pins any (hostile
+    case 321): on a true first use they pin the keys; otherwise each must be one the anchors
+    in force hold (the record's, or the target's record taken over), as with host pins."""
+    from pytest_pyramid.deploy.host_pins import key_identity
+
+    if base.checkout:
+        return by
+    held = {key_identity(key_text(k)) for k in base.anchors.trusted_keys}  # a path: its key
+    name = by.split(" ")[0]
+    for key in keys:
+        if key_identity(key) not in held:
+            raise AnchorsRefused(
+                f"{name} names key id {key_identity(key)[:16]}, a key the anchors in force do "
+                f"not hold ({base.origin}): the deploying process may only narrow them; a key "
+                "counts once a deployment of a commit declaring it succeeds, or pin it on the "
+                "host (/etc/pyramid/trusted_keys)")
+    return f"{name}, narrowing the keys of {base.origin}"
+
+
+def _base(config: DeployConfig, rows: Sequence[Deployment] | None, index: targets.Index,
+          host: Mapping[str, Any], trust_first_checkout: bool,
+          out: Callable[[str], None]) -> _Base:
+    """Where the anchors come from: this folder's record, the record of the service whose
+    target this deploy names (the host's targets index), or the checkout on a true first use."""
+    if index.problem is not None and not trust_first_checkout:
+        raise AnchorsRefused(
+            f"the host's targets index cannot be used ({index.problem}): whether this deploy's "
+            "port or environment served before cannot be told. A person repairs or sets it "
+            "aside, or passes --trust-first-checkout to trust this checkout's anchors")
+    record = trust_record.read_record(config.work_dir)
+    elsewhere = {} if trust_first_checkout else targets.claimed_elsewhere(index, config)
+    if record.problem is None and not record.missing:
+        if elsewhere:
+            raise AnchorsRefused(_taken(elsewhere, index, "this work folder's record anchors "
+                                        "another target, not this one"))
+        return _Base(catch_up(config, record, rows or [], out),
+                     "the anchors record (the last successful deployment)",
+                     taking=None if trust_first_checkout else frozenset())
+    if elsewhere:
+        return _inherited(config, elsewhere, index, out)
+    other = None if not record.missing or trust_first_checkout else _configured_record(config)
+    if other is not None:  # a fresh --work-dir: the target's record, never the checkout
+        base, origin, note = other
+        return _Base(base, origin, note, record_it=True, inherited=True)
+    return _without_record(config, record, rows, host, trust_first_checkout, index)
+
+
+def _taken(elsewhere: Mapping[targets.Target, targets.Claim], index: targets.Index,
+           why: str) -> str:
+    owners = ", ".join(sorted({c.work_dir for c in elsewhere.values()}))
+    return (f"{targets.describe(elsewhere)} of this deploy served from {owners} (the host's "
+            f"targets index {index.path}): {why}. Deploy that target from its own work "
+            "folder, or pass --trust-first-checkout to move it here (a person's decision)")
+
+
+def _inherited(config: DeployConfig, elsewhere: Mapping[targets.Target, targets.Claim],
+               index: targets.Index, out: Callable[[str], None]) -> _Base:
+    """A folder without a record deploying a target another folder's record anchors (hostile
+    case 322): not a first use; that record's anchors, caught up with its history."""
+    owners = sorted({c.work_dir for c in elsewhere.values()})
+    if len(owners) > 1:
+        raise AnchorsRefused(_taken(elsewhere, index, "different records anchor them, so "
+                                    "which anchors hold cannot be told"))
+    claim = next(iter(elsewhere.values()))
+    owner = Path(claim.work_dir)
+    found = trust_record.read_record(owner)
+    if found.problem is not None or found.latest is None:
+        raise AnchorsRefused(_taken(elsewhere, index, "this is not a first use, and that "
+                                    "folder's anchors record cannot be used ("
+                                    f"{found.problem or 'it does not exist'})"))
+    environment = next((v for k, v in claim.targets if k == "environment"), "")
+    theirs = replace(config, work_dir=owner, history=Path(claim.history),
+                     environment=environment)
+    anchors = catch_up(theirs, found, _read_only(Path(claim.history)), out)
+    where = trust_record.record_path(owner)
+    return _Base(anchors, f"the anchors record {where} ({targets.describe(elsewhere)}: the "
+                 "same service)", (
+                     f"note: {trust_record.record_path(config.work_dir)} does not exist, but "
+                     f"{targets.describe(elsewhere)} served from {owner} (the host's targets "
+                     f"index {index.path}): not a first use, the anchors are {where}'s (not "
+                     "this checkout's), and are recorded here from now on"),
+                 record_it=True, inherited=True, taking=frozenset(owners))
+
+
+def _read_only(path: Path) -> list[Deployment]:
+    """Another folder's deployments, never written to (unreadable: none, so its record's
+    latest line holds)."""
+    from pytest_pyramid.deploy.history import deployments_read_only
+
+    try:
+        return deployments_read_only(path) if path.exists() else []
+    except sqlite3.Error:
+        return []
 
 
 def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | None:
@@ -396,51 +519,78 @@ def _configured_record(config: DeployConfig) -> tuple[AnchorSet, str, str] | Non
 
 def _without_record(
     config: DeployConfig, record: Record, rows: Sequence[Deployment] | None,
-    host: Mapping[str, Any], trust_first_checkout: bool,
-) -> tuple[AnchorSet, str, str]:
-    """(base anchors, origin, a note) when the record is missing or broken: the checkout on
-    first use or when a person says so; the host alone when the folder served before."""
+    host: Mapping[str, Any], trust_first_checkout: bool, index: targets.Index,
+) -> _Base:
+    """The base anchors when the record is missing or broken and no other record anchors this
+    target: the checkout on a true first use or when a person says so; the host alone when
+    the folder served before."""
     why = record.problem or \
         f"there is no anchors record {trust_record.record_path(config.work_dir)}"
-    served = earlier_service(config, rows)
-    if served is None or trust_first_checkout:
+    served = earlier_service(config, rows) or _indexed(config, index)
+    if trust_first_checkout or (served is None and index.path is not None):
         taken = [key for key in FIELDS if key not in host] or ["nothing"]
-        return checkout_anchors(config), "this checkout (trusted on first use)", (
+        return _Base(checkout_anchors(config), "this checkout (trusted on first use)", (
             f"WARNING: trust on first use: {why}; {', '.join(taken)} come from this checkout, "
             "and the anchors are recorded from now on"
-            + (" (--trust-first-checkout)" if served is not None else
-               " (nothing was ever served from this work folder)")
-            + ". Pin them on the host to not depend on the checkout")
+            + (" (--trust-first-checkout)" if trust_first_checkout else
+               " (nothing was ever served from this work folder, its port or its "
+               f"environment: the host's targets index {index.path})")
+            + ". Pin them on the host to not depend on the checkout"),
+            checkout=True, record_it=True, taking=None if trust_first_checkout else frozenset())
+    if served is None:
+        raise AnchorsRefused(
+            f"the trust anchors cannot be established: {why}, and the host has no folder of "
+            "the deploy account to keep its targets index in (deploy/targets.py), so whether "
+            "this target served before cannot be told. Pin the anchors on the host "
+            "(/etc/pyramid/deploy.toml), or pass --trust-first-checkout")
     if not host:
         raise AnchorsRefused(
             f"the trust anchors cannot be established: {why}, but this work folder served "
             f"before ({served}). Trusting the checkout being deployed now would let it vouch "
             "for itself. Pin the anchors on the host (/etc/pyramid/deploy.toml or the deploy "
-            "account's ~/.config/pyramid/deploy.toml, or PYRAMID_TRUSTED_KEYS), or pass "
-            "--trust-first-checkout to trust this checkout's [tool.pyramid.deploy] again")
+            "account's ~/.config/pyramid/deploy.toml), or pass --trust-first-checkout to "
+            "trust this checkout's [tool.pyramid.deploy] again")
     # Served before, record lost, host pins some anchors: those only, nothing of the checkout.
-    return AnchorSet(require_signature=True), "the host only", (
+    return _Base(AnchorSet(require_signature=True), "the host only", (
         f"WARNING: {why}, and this work folder served before ({served}): only the anchors "
         "pinned on the host count (none from this checkout), a signature is required, and "
-        "they are recorded as the anchors from now on")
+        "they are recorded as the anchors from now on"), record_it=True)
+
+
+def _indexed(config: DeployConfig, index: targets.Index) -> str | None:
+    """Why the host's targets index says this work folder served (None: it does not)."""
+    claim = index.claimant(("work_dir", targets.folder_of(config.work_dir)))
+    return None if claim is None else (
+        f"the host's targets index {index.path} names it (line {claim.seq}: {claim.event})")
 
 
 def record_first_use(config: DeployConfig, anchors: Anchors, commit: str) -> str | None:
-    """Write the checkout's anchors to the record when this deploy trusted them on first use
-    (a broken record is set aside first). A problem sentence when it cannot be written."""
+    """Before a real deploy starts: write the anchors to this folder's record when it has none
+    (first use, or another folder's record taken over; a broken record is set aside first),
+    then claim this deploy's targets in the host's index. A problem sentence when either cannot
+    be written (the deploy is refused: a first use the host does not know of would be one
+    again)."""
     from pytest_pyramid.deploy.history import iso, now_utc
 
-    if anchors.first_use is None:
-        return None
     now = now_utc()
-    record = trust_record.read_record(config.work_dir)
-    if record.problem is not None:
-        trust_record.set_aside(config.work_dir, now.strftime("%Y%m%dT%H%M%S"))
+    if anchors.first_use is not None:
+        record = trust_record.read_record(config.work_dir)
+        if record.problem is not None:
+            trust_record.set_aside(config.work_dir, now.strftime("%Y%m%dT%H%M%S"))
+        try:
+            trust_record.append(config.work_dir, at=iso(now), commit=commit,
+                                deployment_id=anchors.history_upto, anchors=anchors.first_use,
+                                event=f"first use here, deploying {commit[:12]}: "
+                                      f"{anchors.origin}"[:300])
+        except OSError as exc:
+            return (f"the trust anchors cannot be recorded in "
+                    f"{trust_record.record_path(config.work_dir)}: {exc}")
+    if anchors.index is None or not anchors.claims:
+        return None
     try:
-        trust_record.append(config.work_dir, at=iso(now), commit=commit,
-                            deployment_id=anchors.history_upto, anchors=anchors.first_use,
-                            event=f"first use of the checkout, deploying {commit[:12]}")
+        targets.claim(anchors.index, config, at=iso(now), taking=anchors.taking,
+                      event=f"deploying {commit[:12]} claims "
+                            f"{targets.describe(anchors.claims)}")
     except OSError as exc:
-        return (f"the trust anchors cannot be recorded in "
-                f"{trust_record.record_path(config.work_dir)}: {exc}")
+        return f"this deploy's targets cannot be recorded in the host's index: {exc}"
     return None

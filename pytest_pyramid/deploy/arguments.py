@@ -139,8 +139,9 @@ OTHER_OPTIONS: dict[str, str] = {
     "dry_run": "changes nothing",
     "redeploy": "a person's override of the replay refusal, said in the output and history",
     "detach": "who follows the rollout, not how it is judged",
-    "trust_first_checkout": "only where the anchors record is missing or broken, said and "
-                            "recorded (deploy/anchors.py)",
+    "trust_first_checkout": "a person's explicit override where the anchors record is "
+                            "missing or broken or the host's targets index gives the target "
+                            "to another folder, said and recorded (deploy/anchors.py)",
     "job": "internal: a job file the deploy wrote",
     "key": "the approver's private key: proven against the tracked approvers",
     "role": "one of the approver's tracked roles",

@@ -163,7 +163,9 @@ def _add_commands(subparsers: Subparsers) -> None:
     p.add_argument("--trust-first-checkout", action="store_true",
                    help="trust this checkout's trusted_keys, approvers and deployers when the "
                         "anchors record is missing or broken in a work folder that served "
-                        "before (they are recorded as the anchors from then on)")
+                        "before, or the host's targets index gives its port or environment "
+                        "to another work folder (they are recorded as the anchors from then "
+                        "on, and the targets claimed for this folder)")
     p.set_defaults(func=cmd_deploy)
 
     p = subparsers.add_parser(

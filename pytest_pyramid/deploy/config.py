@@ -131,6 +131,10 @@ class DeployConfig:
     #: every other environment's history, as this checkout places it: a requirement the
     #: host pins (deploy/requirements.py) is read from there (text: a job carries it as JSON)
     environment_histories: Mapping[str, str] = field(default_factory=dict)
+    #: every other environment's work folder, as this checkout places it: where a required
+    #: environment's evidence lies when the host's index and pins do not place it
+    #: (deploy/requirements.py: evidence_history; never its ``history`` key)
+    environment_work_dirs: Mapping[str, str] = field(default_factory=dict)
     #: [tool.pyramid.deploy.verify]: a tier run against the new version (deploy/verify.py)
     verify: VerifySettings | None = None
 
@@ -865,5 +869,6 @@ def project_config(
                     for name in environments_of(table, source) if name != env}
         check_apart({**everyone, env: config}, source)
         config = replace(config, environment_histories={
-            name: str(other.history_path) for name, other in everyone.items()})
+            name: str(other.history_path) for name, other in everyone.items()},
+            environment_work_dirs={name: str(other.work_dir) for name, other in everyone.items()})
     return config

@@ -130,7 +130,7 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
     import sqlite3
 
     from pytest_pyramid.deploy.evidence import judged_healthy
-    from pytest_pyramid.deploy.history import deployments_read_only
+    from pytest_pyramid.deploy.requirements import rows_of
 
     here = config.environment or "this environment"
     asked = f" (required by {need.origin})"
@@ -141,7 +141,7 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
         return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
                 f"{asked}; {need.environment} has no history yet")
     try:  # read-only: checking a requirement never creates, migrates or replays anything there
-        rows = deployments_read_only(need.history)
+        rows = rows_of(need.history, need.environment)
     except sqlite3.Error as exc:
         return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
                 f"{asked}; {need.environment}'s history {need.history} cannot be read ({exc})")
@@ -150,9 +150,11 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
                               need.environment)
     if evidence.healthy:
         return None
+    said = evidence.said if evidence.attempted else (
+        f"{evidence.said} (its history {need.history}: only rows its own deploys wrote count)")
     return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} (its last "
             f"attempt succeeded, judged on real traffic, bake passed, not reverted) within "
-            f"{_hours(need.within)}{asked}; {evidence.said}")
+            f"{_hours(need.within)}{asked}; {said}")
 
 
 def _hours(seconds: float) -> str:

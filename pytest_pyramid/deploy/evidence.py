@@ -46,6 +46,8 @@ class Evidence:
 
     healthy: bool
     said: str
+    #: whether the environment attempted the commit at all
+    attempted: bool = True
 
 
 def last_attempt(rows: Sequence[Deployment], commit: str) -> Deployment | None:
@@ -78,7 +80,7 @@ def judged_healthy(rows: Sequence[Deployment], commit: str, now: datetime,
     within ``within`` of ``now``: its last attempt is a judged success."""
     row = last_attempt(rows, commit)
     if row is None:
-        return Evidence(False, f"{environment or 'it'} never deployed it")
+        return Evidence(False, f"{environment or 'it'} never deployed it", attempted=False)
     said = f"its last {environment + ' ' if environment else ''}attempt of it: #{row.id} " \
            f"{row.outcome}"
     why = unjudged_why(row)

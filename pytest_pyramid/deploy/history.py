@@ -69,6 +69,9 @@ _ADDED_COLUMNS = (
     ("deployments", "reverted_at", "TEXT"),
     ("approvals", "envelope", "TEXT"),
     ("approvals", "verdict_digest", "TEXT"),
+    # the environment whose deploy wrote the row ("": none named; NULL: written before rows
+    # named it): a requirement counts only its own environment's rows (hostile case 337)
+    ("deployments", "environment", "TEXT"),
 )
 
 #: the history file's schema version (``PRAGMA user_version``), raised by each migration below
@@ -155,6 +158,8 @@ class Deployment:
     judged: bool | None = None
     #: what ended it, when it did not succeed (:data:`CAUSES`); None while open or succeeded
     cause: str | None = None
+    #: the environment whose deploy wrote it ("": none; None: a row from before rows named it)
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,10 +174,13 @@ Warn = Callable[[str], None]
 
 class History:
     def __init__(self, path: Path, *, warn: Warn | None = None,
-                 busy_timeout: float = BUSY_TIMEOUT_S, pending: Path | None = None) -> None:
+                 busy_timeout: float = BUSY_TIMEOUT_S, pending: Path | None = None,
+                 environment: str = "") -> None:
         """``pending``: where unwritten records wait (default: beside ``path``; the deploy
-        keeps them in its work folder, which need not be on the history's disk)."""
+        keeps them in its work folder, which need not be on the history's disk).
+        ``environment``: the environment every row this writes names."""
         self.path = path
+        self.environment = environment
         self.pending_path = pending or path.with_name(path.name + ".pending.jsonl")
         self.warn: Warn = warn or (lambda message: None)
         self.busy_timeout = busy_timeout
@@ -314,10 +322,10 @@ class History:
                 with self._connect() as db:
                     cursor = db.execute(
                         "INSERT INTO deployments (started_at, commit_sha, commit_time, strategy,"
-                        " dry_run, outcome, reason, verdict_path, kind) VALUES"
-                        " (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " dry_run, outcome, reason, verdict_path, kind, environment) VALUES"
+                        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (iso(now_utc()), commit, commit_time, strategy, int(dry_run), outcome,
-                         reason, verdict_path, kind),
+                         reason, verdict_path, kind, self.environment),
                     )
                     assert cursor.lastrowid is not None
                     self._started[cursor.lastrowid] = time.monotonic()
@@ -368,6 +376,7 @@ class History:
             "started_at": now, "finished_at": now, "duration_s": 0.0, "commit_sha": commit,
             "commit_time": commit_time, "strategy": strategy, "dry_run": int(dry_run),
             "outcome": outcome, "reason": reason, "verdict_path": verdict_path, "kind": kind,
+            "environment": self.environment,
         }}, f"a {outcome} attempt")
 
     def add_step(
@@ -519,6 +528,9 @@ def _deployment(row: sqlite3.Row) -> Deployment:
         reverted_by=row["reverted_by"],
         reverted_at=_when(row["reverted_at"]),
         cause=row["cause"],
+        # a file no deploy of this version opened yet has no such column (read-only readers);
+        # `in` on a sqlite3.Row looks at its values, so the column names are asked for
+        environment=row["environment"] if "environment" in row.keys() else None,  # noqa: SIM118
     )
 
 

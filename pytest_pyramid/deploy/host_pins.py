@@ -24,7 +24,8 @@ supervisor and beat its lease). Only the host sets it; folders that set it must 
 
 ``PYRAMID_TRUSTED_KEYS`` and ``pyramid check --trusted-key`` are the process's own word: they
 may only narrow the keys the host pins (a key no host folder pins is refused). Without any
-host pin they pin the keys themselves, as before, and the origin says so.
+host pin, a deploy holds them to the anchors in force instead (deploy/anchors.py: the record's
+once the target served; only a true first use lets them pin keys), and the origin says so.
 
 Tests point :data:`HOST_ROOTS` at their own folder in-process (tests/support/deploy/host.py);
 no environment variable can.
@@ -74,6 +75,18 @@ def host_roots() -> tuple[Path, ...]:
         home = None
     own = (home / ".config" / "pyramid",) if home is not None else ()
     return (Path("/etc/pyramid"), *own)
+
+
+def own_folder(roots: Sequence[Path] | None = None) -> Path | None:
+    """The deploy account's own host folder, where the host keeps what deploys learn (the
+    targets index, deploy/targets.py): ``~/.config/pyramid`` of the account found by ``pwd``
+    (never ``$HOME``); with ``roots`` (or :data:`HOST_ROOTS`) set, the last of them. None: no
+    such folder (an account without a passwd entry, or no host folder at all)."""
+    if roots is None and HOST_ROOTS is None:
+        found = host_roots()
+        return found[-1] if len(found) > 1 else None  # /etc/pyramid alone: not the account's
+    chosen = tuple(HOST_ROOTS or ()) if roots is None else tuple(roots)
+    return Path(chosen[-1]) if chosen else None
 
 
 # -- keys as text --------------------------------------------------------------------------------

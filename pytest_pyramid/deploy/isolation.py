@@ -26,6 +26,8 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.run import _git
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -38,10 +40,11 @@ ISOLATED = "-I"
 #: on ``sys.path`` as ``python -m pytest`` puts it, since that folder is the commit's own code
 RELEASE_PYTEST = ("-E", "-s")
 
-#: the host's standard search path (systemd's default ``PATH``), after the folder of the
-#: deploy's own interpreter: never the caller's ``PATH``, which would choose which ``python``
-#: (or any program) a version's command starts
-STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: the host's standard search path (systemd's default ``PATH``; one definition, the run
+#: stage's, where the judgement's git is found), after the folder of the deploy's own
+#: interpreter: never the caller's ``PATH``, which would choose which ``python`` (or any
+#: program) a version's command starts
+STANDARD_PATH = _git.STANDARD_PATH
 
 #: variables a version gets from the deploy's environment whatever its table says, each with
 #: why: they name no code to run
@@ -67,14 +70,24 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHEBANG_MAX = 127
 
 
+#: the variable of BASICS a version of another account never gets: the recording run's spool is
+#: 0700 and the deploy's, so that account's Python could not report to it, and a child the run
+#: counts on that never reports is missing evidence (hostile case 299); without the variable
+#: it is what it is, a process the run does not follow (``python <unrecorded>``)
+SPOOL_VARIABLE = "PYRAMID_RECORD_SPOOL"
+
+
 def version_environ(environ: Mapping[str, str], *, passed: Iterable[str], interpreter_dir: str,
-                    home: str, user: str, own: Mapping[str, str]) -> dict[str, str]:
+                    home: str, user: str, own: Mapping[str, str],
+                    same_account: bool = True) -> dict[str, str]:
     """The environment a version starts with: ``PATH`` (the deploy interpreter's folder, then
     the host's standard path), the account's ``HOME``/``USER``/``LOGNAME``, :data:`BASICS` and
-    locale variables that are set, the names the commit's tracked table ``passed`` that are
-    set, and ``own`` (``PORT``, ``PYRAMID_RELEASE``, ``PYRAMID_COMMIT``) on top."""
+    locale variables that are set (the spool's only for ``same_account``: the deploy's own),
+    the names the commit's tracked table ``passed`` that are set, and ``own`` (``PORT``,
+    ``PYRAMID_RELEASE``, ``PYRAMID_COMMIT``) on top."""
     env = {name: value for name, value in environ.items()
-           if name in BASICS or name.startswith(LOCALE_PREFIX)}
+           if (name in BASICS and (same_account or name != SPOOL_VARIABLE))
+           or name.startswith(LOCALE_PREFIX)}
     env.update(PATH=f"{interpreter_dir}:{STANDARD_PATH}" if interpreter_dir else STANDARD_PATH,
                HOME=home, USER=user, LOGNAME=user)
     env.update({name: environ[name] for name in passed if name in environ})

@@ -658,7 +658,8 @@ def version_env(account: Account | None, passed: Iterable[str],
     except KeyError:  # an account without a passwd entry: no home to give
         home, user = "/", str(uid)
     return version_environ(os.environ, passed=passed, home=home, user=user, own=own,
-                           interpreter_dir=os.path.dirname(sys.executable))
+                           interpreter_dir=os.path.dirname(sys.executable),
+                           same_account=uid == os.getuid())
 
 
 def start(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.approvals import Asked
     from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.history import Deployment
     from pytest_pyramid.deploy.trust_record import Required
     from pytest_pyramid.verdict.trust import Trust
 
@@ -93,10 +94,38 @@ def in_force(config: DeployConfig, roots: Sequence[Path] | None = None,
     if host_within is not None:  # the host's window bounds every other one
         wanted = {env: (min(within, host_within), origins)
                   for env, (within, origins) in wanted.items()}
-    histories = config.environment_histories
-    return [Requirement(env, within, Path(histories[env]) if env in histories else None,
-                        " and ".join(origins))
+    return [Requirement(env, within, evidence_history(config, env, roots), " and ".join(origins))
             for env, (within, origins) in wanted.items()]
+
+
+def evidence_history(config: DeployConfig, environment: str,
+                     roots: Sequence[Path] | None = None) -> Path | None:
+    """Where ``environment``'s evidence lies, located by the host, never by the commit under
+    test (hostile case 337: a ``history`` key naming qa's file as staging's): the history its
+    deploys write as the host's targets index records it (deploy/targets.py); else
+    ``history.sqlite`` in the work folder the host pins for it; else in the work folder this
+    checkout gives it (its own or ``<work_dir>/<name>``). None: nothing places it."""
+    from pytest_pyramid.deploy.targets import history_of, read_index
+
+    indexed = history_of(read_index(roots), environment)
+    if indexed is not None:
+        return indexed
+    hosts, _ = host_requirements(roots)
+    pinned = hosts.get(environment, {}).get("work_dir")
+    folder = pinned if pinned is not None else config.environment_work_dirs.get(environment)
+    if folder is None:
+        return None
+    path = Path(str(folder))
+    return (path if path.is_absolute() else config.root / path) / "history.sqlite"
+
+
+def rows_of(history: Path, environment: str) -> list[Deployment]:
+    """The rows of ``history`` that ``environment``'s deploys wrote, newest first: a row of
+    another environment (or one from before rows named theirs) never counts for it. Read-only;
+    raises sqlite3.Error when the file cannot be read as a history."""
+    from pytest_pyramid.deploy.history import deployments_read_only
+
+    return [row for row in deployments_read_only(history) if row.environment == environment]
 
 
 def verdict_asks(trust: Trust, contract: Sequence[str] = ()) -> Asked:

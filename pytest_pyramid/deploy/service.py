@@ -53,7 +53,8 @@ def _router(config: DeployConfig) -> Router:
 def _history(config: DeployConfig, out: Callable[[str], None]) -> History:
     from pytest_pyramid.deploy.history import History
 
-    return History(config.history_path, warn=out, pending=_pending_path(config))
+    return History(config.history_path, warn=out, pending=_pending_path(config),
+                   environment=config.environment)
 
 
 def _pending_path(config: DeployConfig) -> Path:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from pytest_pyramid.deploy.config import Person
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from pytest_pyramid.deploy.config import DeployConfig
@@ -251,15 +251,17 @@ def read_record(work_dir: Path) -> Record:
     return parse_record(data, str(path))
 
 
-def parse_record(data: bytes, where: str) -> Record:
-    """The record's entries, or its first problem (a broken record is never partly used)."""
-    entries: list[Entry] = []
+def chained_items(data: bytes, where: str) -> list[dict[str, object]]:
+    """The JSON objects of a hash-chained file (this record, the host's targets index:
+    deploy/targets.py), each following the line before it; ValueError naming the first line
+    that does not (a chain is never partly used)."""
+    items: list[dict[str, object]] = []
     previous = ""
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if not lines:
-        return Record(problem=f"{where}: empty (it is written with its first line)")
+        raise ValueError(f"{where}: empty (it is written with its first line)")
     for number, raw in enumerate(lines, start=1):
         try:
             item = json.loads(raw)
@@ -270,6 +272,22 @@ def parse_record(data: bytes, where: str) -> Record:
                                  "reordered lines)")
             if item.get("seq") != number:
                 raise ValueError(f"seq {item.get('seq')!r} where {number} was expected")
+        except (ValueError, RecursionError) as exc:
+            raise ValueError(f"{where}: line {number}: {str(exc)[:200]}") from None
+        items.append(item)
+        previous = _digest(raw)
+    return items
+
+
+def parse_record(data: bytes, where: str) -> Record:
+    """The record's entries, or its first problem (a broken record is never partly used)."""
+    try:
+        items = chained_items(data, where)
+    except ValueError as exc:
+        return Record(problem=str(exc))
+    entries: list[Entry] = []
+    for number, item in enumerate(items, start=1):
+        try:
             ident = item.get("deployment_id")
             if ident is not None and (isinstance(ident, bool) or not isinstance(ident, int)):
                 raise ValueError("deployment_id is not a number")
@@ -280,8 +298,40 @@ def parse_record(data: bytes, where: str) -> Record:
                                  commit, ident, AnchorSet.from_dict(item.get("anchors"))))
         except (ValueError, RecursionError) as exc:
             return Record(problem=f"{where}: line {number}: {str(exc)[:200]}")
-        previous = _digest(raw)
     return Record(tuple(entries))
+
+
+def append_chained(path: Path, make: Callable[[int, list[dict[str, object]]],
+                                             dict[str, object] | None]) -> int | None:
+    """Append ``make(seq, items)`` (the new line's number and the lines already there) to the
+    hash-chained file ``path`` under an exclusive lock, fsynced; its seq, or None when ``make``
+    returns None (it decided, under the lock, not to append). Raises OSError when it cannot,
+    and on a broken file (never extended: its damage would be hidden)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "r+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            current = handle.read()
+            try:
+                items = chained_items(current, str(path)) if current else []
+            except ValueError as exc:
+                raise OSError(f"not appending to a broken record: {exc}") from None
+            seq = len(items) + 1
+            item = make(seq, items)
+            if item is None:
+                return None
+            lines = current.split(b"\n")
+            last = lines[-2] if current.endswith(b"\n") and len(lines) >= 2 else b""
+            line = json.dumps({**item, "seq": seq, "prev": _digest(last) if last else ""},
+                              sort_keys=True, separators=(",", ":")).encode()
+            handle.write(line + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return seq
 
 
 def append(work_dir: Path, *, at: str, event: str, commit: str | None,
@@ -291,33 +341,15 @@ def append(work_dir: Path, *, at: str, event: str, commit: str | None,
 
     ``expect`` = {"seq": N}: append only when the record still ends at line N (another deploy
     may have appended meanwhile); None is returned when it does not."""
-    path = record_path(work_dir)
+    def make(seq: int, _items: list[dict[str, object]]) -> dict[str, object] | None:
+        if expect is not None and expect.get("seq") != seq - 1:
+            return None
+        return {"at": at, "event": event, "commit": commit, "deployment_id": deployment_id,
+                "anchors": anchors.as_dict()}
+
     work_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "r+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            handle.seek(0)
-            current = handle.read()
-            record = parse_record(current, str(path)) if current else Record(missing=True)
-            if record.problem is not None:
-                raise OSError(f"not appending to a broken record: {record.problem}")
-            seq = len(record.entries) + 1
-            if expect is not None and expect.get("seq") != seq - 1:
-                return None
-            lines = current.split(b"\n")
-            last = lines[-2] if current.endswith(b"\n") and len(lines) >= 2 else b""
-            line = json.dumps({
-                "seq": seq, "at": at, "event": event, "commit": commit,
-                "deployment_id": deployment_id, "anchors": anchors.as_dict(),
-                "prev": _digest(last) if last else "",
-            }, sort_keys=True, separators=(",", ":")).encode()
-            handle.write(line + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-    return Entry(seq, at, event, commit, deployment_id, anchors)
+    seq = append_chained(record_path(work_dir), make)
+    return None if seq is None else Entry(seq, at, event, commit, deployment_id, anchors)
 
 
 def set_aside(work_dir: Path, suffix: str) -> Path | None:

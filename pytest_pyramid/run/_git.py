@@ -8,6 +8,13 @@ another repository, index or configuration, so the environment passed to git is 
 an allow-list (what git needs to find itself, its user configuration and a temporary
 directory) rather than by removing known-bad names. ``GIT_NO_REPLACE_OBJECTS`` is always set:
 ``refs/replace`` would let a commit id stand for another commit's tree.
+
+Which ``git`` runs, and the allow-listed variables it gets, are the process's starting facts
+(:func:`begin`): found once, before any of the project's code runs, on the host's standard
+path first, then on the ``PATH`` the process started with (``run/early.py``'s copy), never on
+``os.environ`` as a conftest or a test module left it: a tracked conftest that put the
+tests' own stub ``git`` first on ``PATH`` answered for the workspace listing (hostile case
+294 b), and a ``HOME`` it chose would choose git's ignore rules.
 """
 
 from __future__ import annotations
@@ -42,9 +49,51 @@ FIXED_ENV: Mapping[str, str] = {
 CALLER_ENV: frozenset[str] = frozenset({"GIT_INDEX_FILE"})
 
 
+#: the host's standard search path (systemd's default ``PATH``, which holds POSIX
+#: ``CS_PATH``'s folders): where the judgement's git is looked for first, and the whole search
+#: path of a deploy's git and of the programs a deployed version starts
+#: (``deploy/isolation.py``)
+STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: the process's git and its allow-listed starting variables, taken once (:func:`begin`)
+_START: list[tuple[str | None, dict[str, str]]] = []
+
+
+def find_git(path: str) -> str | None:
+    """The ``git`` program found on :data:`STANDARD_PATH`, then on ``path`` (absolute folders
+    only: a relative one means whatever folder the process is in), or None."""
+    folders = [*STANDARD_PATH.split(":"), *path.split(os.pathsep)]
+    for folder in dict.fromkeys(folder for folder in folders if os.path.isabs(folder)):
+        candidate = os.path.join(folder, "git")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def begin() -> None:
+    """Take git's starting facts now, once per process: the plugin calls it before the first
+    conftest is imported; any other process (``pyramid check``, a deploy) at its first git
+    call. From the environment the process started with (``run/early.py``), else from
+    ``os.environ`` now."""
+    if _START:
+        return
+    early = sys.modules.get("pytest_pyramid.run.early")
+    started = early.environ_at_start() if early is not None else None
+    environ = started if started is not None else dict(os.environ)
+    _START.append((find_git(environ.get("PATH", "")),
+                   {name: environ[name] for name in ALLOWED_ENV if name in environ}))
+
+
+def git_program() -> str | None:
+    """The judgement's git (:func:`begin`), None when none was found."""
+    begin()
+    return _START[0][0]
+
+
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for one git call: the allow-list, the fixed values, then ``extra``."""
-    env = {name: os.environ[name] for name in ALLOWED_ENV if name in os.environ}
+    """The environment for one git call: the allow-list of the process's starting environment
+    (:func:`begin`), the fixed values, then ``extra``."""
+    begin()
+    env = dict(_START[0][1])
     env.update(FIXED_ENV)
     for name, value in (extra or {}).items():
         if name not in CALLER_ENV:
@@ -58,27 +107,14 @@ def host_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     226): the caller's environment must not choose git's configuration or git itself, so
     the home is the account's own (``pwd``, as the host's pins are found), no
     ``XDG_CONFIG_HOME`` is passed, and git is found on the system's standard search path
-    (POSIX ``CS_PATH``, and ``/usr/local/bin``), never on the caller's ``PATH``."""
+    (:data:`STANDARD_PATH`), never on the caller's ``PATH``."""
     import pwd
 
     env = git_env(extra)
     env.pop("XDG_CONFIG_HOME", None)
     env["HOME"] = pwd.getpwuid(os.geteuid()).pw_dir
-    env["PATH"] = HOST_PATH
+    env["PATH"] = STANDARD_PATH
     return env
-
-
-def _host_path() -> str:
-    try:
-        standard = os.confstr("CS_PATH") or ""
-    except (ValueError, OSError):
-        standard = ""
-    parts = ["/usr/local/bin", *(standard or "/usr/bin:/bin").split(":")]
-    return ":".join(dict.fromkeys(part for part in parts if part))
-
-
-#: where a deploy finds git (:func:`host_env`)
-HOST_PATH = _host_path()
 
 
 def run_git(
@@ -93,8 +129,19 @@ def run_git(
     OSError / TimeoutExpired as run does. The package's own git calls are not the tests'
     inputs: the closed world's recording is paused in this thread meanwhile (by
     construction, not by a list of commands)."""
+    if host:  # found on the host's standard path, the only one host_env gives
+        program, environ = "git", host_env(env)
+    else:
+        program, environ = git_program() or _no_git(), git_env(env)
     with _unrecorded():
-        return _run(cwd, args, host_env(env) if host else git_env(env), timeout, input)
+        return _run(program, cwd, args, environ, timeout, input)
+
+
+def _no_git() -> str:
+    import errno
+
+    raise FileNotFoundError(errno.ENOENT, "git is not installed (not on the host's standard "
+                            "path nor on the PATH the process started with)", "git")
 
 
 def _unrecorded() -> contextlib.AbstractContextManager[None]:
@@ -102,10 +149,10 @@ def _unrecorded() -> contextlib.AbstractContextManager[None]:
     return recorder.unrecorded() if recorder is not None else contextlib.nullcontext()
 
 
-def _run(cwd: Path, args: tuple[str, ...], env: Mapping[str, str], timeout: float,
-         input: str | None) -> subprocess.CompletedProcess[str]:
+def _run(program: str, cwd: Path, args: tuple[str, ...], env: Mapping[str, str],
+         timeout: float, input: str | None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["git", "-C", str(cwd), *args],
+        [program, "-C", str(cwd), *args],
         cwd=cwd,
         env=env,
         capture_output=True,

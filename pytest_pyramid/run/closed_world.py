@@ -19,7 +19,7 @@ import pytest
 
 from pytest_pyramid.durations import now
 from pytest_pyramid.run import early, env_reads
-from pytest_pyramid.run._git import git_env
+from pytest_pyramid.run._git import git_env, git_program
 from pytest_pyramid.run.env_reads import EnvReads, Sink
 from pytest_pyramid.run.facts import register_facts
 from pytest_pyramid.run.imported import (
@@ -33,8 +33,9 @@ from pytest_pyramid.run.invocation import started_by_run
 from pytest_pyramid.run.stash import NESTED_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Mapping
     from pathlib import Path
+    from typing import Any
 
     from pytest_pyramid.run.workspace import Own
 
@@ -68,6 +69,9 @@ RECORDER_KEY: pytest.StashKey[ImportRecorder] = pytest.StashKey()
 CODE_KEY: pytest.StashKey[CodeSeen] = pytest.StashKey()
 #: the facts record's name (``run/facts.py``)
 FACTS_NAME = "code"
+#: the workspace's first look (:func:`first_look`): the git-ignored entries that lay under the
+#: rootdir before the first conftest was imported, each with its reason
+FIRST_LOOK_KEY: pytest.StashKey[dict[str, str]] = pytest.StashKey()
 #: the names of the environment variables the project's code read (``run/env_reads.py``)
 ENV_READS_KEY: pytest.StashKey[Sink] = pytest.StashKey()
 #: their facts record's name
@@ -105,10 +109,13 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
     return recorder
 
 
-#: what an unwatched early import is named with (hostile case 178)
+#: what an unwatched early import is named with (hostile case 178); such a process's starting
+#: environment is taken when the plugin starts, after the module ran (``plugin.py:
+#: _starting_environ``), so what it set there is not known either (case 296)
 UNWATCHED = ("imported before the recorder could watch this process (pytest was not started "
              "as `pytest` or `python -m pytest`, nor by a recording run): what it read at "
-             "import is not known")
+             "import is not known, nor what it set in the environment the run took as its "
+             "start")
 
 
 def unwatched_imports(recorder: ImportRecorder) -> None:
@@ -151,12 +158,95 @@ def uninstall(config: pytest.Config) -> None:
         env_reads.stop(sink)
 
 
+def first_look(config: pytest.Config, table: Mapping[str, Any]) -> None:
+    """The workspace's first look, taken before the first conftest is imported (and before
+    any test module): the git-ignored entries in the test folders known by then
+    (:func:`folders_at_start`), looked at now. A conftest or a test module that looks at a
+    marker at import and deletes or touches it ("skip once") did so after this look (hostile
+    case 294 c); collection's end takes the second look
+    (:meth:`ClosedWorld.pytest_collection_finish`), and the entries of both that lie in the
+    test folders are named. Only what was made after this look can be the run's output."""
+    recorder = config.stash.get(RECORDER_KEY, None)
+    if recorder is None or not os.path.exists(os.path.join(recorder.root, ".git")):
+        return  # outside a checkout no commit is named: nothing to hold the tests to
+    folders = folders_at_start(config, recorder.root, table)
+    if folders:
+        config.stash[FIRST_LOOK_KEY] = workspace_look(config, recorder, folders)
+
+
+def folders_at_start(config: pytest.Config, top: str, table: Mapping[str, Any]
+                     ) -> tuple[str, ...]:
+    """The test folders as far as they are known before the first conftest (relative to the
+    top): the tiers' paths of the raw ``[tool.pyramid]`` table (a tier's default
+    ``tests/<name>``), ``testpaths`` and the paths on the command line, widened as at
+    collection's end. Not the whole rootdir: git's walk of a large checkout costs hundreds
+    of milliseconds. A folder tests are collected from that none of them names (no path on
+    the command line, no ``testpaths``, a test outside every tier's path) gets collection's
+    look only."""
+    from pytest_pyramid.config import BUILTIN_TIERS
+
+    tiers = table.get("tiers")
+    tiers = tiers if isinstance(tiers, dict) else {}
+    paths: list[str] = []
+    for name in {*BUILTIN_TIERS, *tiers}:
+        spec = tiers.get(name)
+        given = spec.get("paths") if isinstance(spec, dict) else None
+        paths.extend(str(path) for path in (given if isinstance(given, list)
+                                            else [f"tests/{name}"]))
+    named = getattr(config.known_args_namespace, "file_or_dir", None) or []
+    here = str(config.invocation_params.dir)
+    tests = {os.path.relpath(os.path.join(here, str(arg).split("::")[0]), top).replace(
+        os.sep, "/") for arg in named}
+    # a path on the command line is a file's folder or a folder (its first folder is kept);
+    # the rootdir itself is a test folder only when configured, as at collection's end
+    return _configured_folders(config, top, {f"{name}/" for name in tests
+                                             if name != "."}, paths)
+
+
+def workspace_look(config: pytest.Config, recorder: ImportRecorder,
+                   folders: tuple[str, ...]) -> dict[str, str]:
+    """One look at the workspace (``run/workspace.py``): the git-ignored entries under
+    ``folders`` (relative to the top) listed now by the git found before the project's code
+    ran, with the process's starting environment (``run/_git.py``), each looked at now
+    against the kernel's time of the look. A listing git could not give names the folders as
+    not known: missing evidence is never a clean workspace."""
+    from pytest_pyramid.run.workspace import candidates, listed, present
+
+    top = recorder.root
+    own = _own(config, recorder.started_ns)
+    cut_ns = kernel_now_ns(recorder.spool)
+    with unrecorded():
+        code, out = listed(top, folders, git_env(), git_program())
+        if code != 0:
+            return {top: (f"the git-ignored files in the test folders could not be listed (git "
+                          f"exited {code}): what lay there is not known")}
+        return present(top, candidates(out.decode("utf-8", "surrogateescape")), cut_ns, own)
+
+
+def in_folders(first: dict[str, str], top: str, folders: tuple[str, ...]) -> dict[str, str]:
+    """The first look's entries (real paths) that lie in ``folders`` (relative to the top;
+    "" is the top), and a first look that failed, which is about every folder."""
+    real_top = os.path.realpath(top)
+
+    def kept(path: str) -> bool:
+        if path in (top, real_top):
+            return True
+        name = os.path.relpath(path, real_top).replace(os.sep, "/")
+        return any(not folder or name == folder or name.startswith(folder + "/")
+                   for folder in folders)
+
+    return {path: why for path, why in first.items() if kept(path)}
+
+
 class ClosedWorld:
     """Registered in every process of an active run."""
 
-    def __init__(self, recorder: ImportRecorder, *, is_worker: bool) -> None:
+    def __init__(self, recorder: ImportRecorder, *, is_worker: bool,
+                 distributed: bool = False) -> None:
         self.recorder = recorder
         self.is_worker = is_worker
+        #: an xdist controller: it collects nothing, but imported the conftests first
+        self.distributed = distributed
         #: the git-ignored entries lying in the test folders when the tests started, each
         #: with its reason (``run/workspace.py``): listed and looked at before any test runs
         self.lying: dict[str, str] = {}
@@ -171,20 +261,21 @@ class ClosedWorld:
         top = self.recorder.root
         if not session.items or not os.path.exists(os.path.join(top, ".git")):
             return  # outside a checkout no commit is named: nothing to hold the tests to
-        from pytest_pyramid.run.workspace import candidates, listed, present
-
         folders = _test_folders(session, top)
-        own = _own(session.config, self.recorder.started_ns)
-        cut_ns = kernel_now_ns(self.recorder.spool)
-        with unrecorded():
-            code, out = listed(top, folders, git_env())
-            if code != 0:
-                self.lying = {top: (
-                    f"the git-ignored files in the test folders could not be listed (git "
-                    f"exited {code}): what lay there is not known")}
-                return
-            self.lying = present(top, candidates(out.decode("utf-8", "surrogateescape")),
-                                 cut_ns, own)
+        first = session.config.stash.get(FIRST_LOOK_KEY, {})
+        # the union of both looks: what lay there before the first conftest, and what lay
+        # there when collection ended (made by a conftest's or a test module's import)
+        self.lying = {**in_folders(first, top, folders),
+                      **workspace_look(session.config, self.recorder, folders)}
+
+    def _controller_lying(self, config: pytest.Config) -> None:
+        """An xdist controller collects nothing, but imported the conftests before any
+        worker started: what its first look saw in the configured test folders is named
+        too (a conftest that consumed a marker at import did so before any worker looked)."""
+        first = config.stash.get(FIRST_LOOK_KEY, None)
+        if first and self.distributed and not self.is_worker:
+            top = self.recorder.root
+            self.lying = in_folders(first, top, _configured_folders(config, top, set()))
 
     def _ignored_present(self) -> None:
         """Name the git-ignored entries that lay in the test folders when the tests started
@@ -223,6 +314,7 @@ class ClosedWorld:
         sink = session.config.stash.get(ENV_READS_KEY, None)
         if sink is not None:  # the gates' and the writer's reads are the plugin's
             env_reads.stop(sink)
+        self._controller_lying(session.config)
         self._ignored_present()
         self.recorder.sweep()
         from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY
@@ -249,15 +341,23 @@ def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:
     the arrival rule reads (``run/arrival.py: configured_test_folders``), each widened to
     its first folder below the rootdir, so data beside the tiers (``tests/data`` beside
     ``tests/unit``) is in it."""
+    tests = {os.path.relpath(item.path, top).replace(os.sep, "/") for item in session.items}
+    return _configured_folders(session.config, top, tests)
+
+
+def _configured_folders(config: pytest.Config, top: str, tests: set[str],
+                        tier_paths: list[str] | None = None) -> tuple[str, ...]:
+    """The test folders of :func:`_test_folders`, with the files ``tests`` were collected
+    from (relative to the top; none on an xdist controller: the configured folders), and the
+    tiers' paths (``tier_paths``, else the run's settings')."""
     from pytest_pyramid.run.arrival import configured_test_folders
     from pytest_pyramid.run.stash import SETTINGS_KEY
     from pytest_pyramid.run.workspace import widened
 
-    config = session.config
-    settings = config.stash.get(SETTINGS_KEY, None)
-    tier_paths = [path for spec in settings.tiers.values() for path in spec.paths] \
-        if settings is not None else []
-    tests = {os.path.relpath(item.path, top).replace(os.sep, "/") for item in session.items}
+    if tier_paths is None:
+        settings = config.stash.get(SETTINGS_KEY, None)
+        tier_paths = [path for spec in settings.tiers.values() for path in spec.paths] \
+            if settings is not None else []
     found = configured_test_folders(tier_paths, [str(path) for path in config.getini(
         "testpaths")], str(config.rootpath), top, tests)
     return tuple(sorted({widened(folder, found.prefix) for folder in found.folders}))

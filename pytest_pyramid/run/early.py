@@ -24,6 +24,15 @@ command line, and imports this module only when one of two things holds:
 One audit hook per process (an audit hook cannot be removed): :func:`_hook`, installed here,
 forwards to the recorder once one is installed. No pytest import, nothing but ``os`` and
 ``sys``: this runs in every pytest process and every child of a recording run.
+
+The run's starting facts are taken here too, where the process starts and before any of the
+project's code runs (a ``-p`` plugin of the tracked ``addopts`` is imported at pytest's
+pre-parse, before any hook of the plugin): a copy of ``os.environ``, :data:`SECRET_ENV`
+left out (:func:`environ_at_start`). The run's identity, the gates and the invocation table
+read it (``run/stash.py: started_environ``, hostile case 296), git is found with it
+(``run/_git.py``, case 294), and a variable the project's code later removes from
+``os.environ`` is judged all the same (``LD_PRELOAD`` was loaded, ``PYTHONPATH`` is on
+``sys.path``: case 292).
 """
 
 from __future__ import annotations
@@ -44,6 +53,10 @@ WATCHED = frozenset({
     "open", "import", "os.utime", "sqlite3.connect", "ctypes.dlopen",
     "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
 })
+#: variables that must never reach code under test (a signing secret there would let a test
+#: produce a validly signed verdict): never kept in the starting environment's copy, and
+#: removed from ``os.environ`` by the plugin before the first conftest (``plugin.py``)
+SECRET_ENV = ("PYRAMID_SIGNING_KEY",)
 #: events kept before the recorder takes over (pytest's start-up opens a few thousand files,
 #: its imports included); past this the take-over says what it could not see
 BUFFER_LIMIT = 50_000
@@ -67,7 +80,7 @@ _PYTEST_MODULES = frozenset({*_PYTEST, "pytest.__main__"})
 
 _state: dict[str, Any] = {
     "started": False, "hooked": False, "forward": None, "buffer": None, "lost": 0,
-    "child": False,
+    "child": False, "environ": None, "environ_claimed": False,
 }
 
 
@@ -104,6 +117,8 @@ def start() -> None:
         return
     _state["started"] = True
     try:
+        _state["environ"] = {name: value for name, value in os.environ.items()
+                             if name not in SECRET_ENV}
         if is_pytest(sys.orig_argv):
             _state["buffer"] = []
             _install()
@@ -117,6 +132,27 @@ def watched_from_start() -> bool:
     Otherwise what a module imported before the recorder read at import is not known
     (``run/closed_world.py``: ``unwatched_imports``)."""
     return _state["buffer"] is not None or bool(_state["child"])
+
+
+def environ_at_start() -> dict[str, str] | None:
+    """A copy of the environment this process started with (None: :func:`start` did not run,
+    the ``.pth`` line was not read: ``python -S``, the package not installed as a
+    distribution). For the process's own starting facts, such as which ``git`` the judgement
+    runs (``run/_git.py``)."""
+    environ = _state["environ"]
+    return None if environ is None else dict(environ)
+
+
+def claim_environ() -> dict[str, str] | None:
+    """For the run's starting environment (``plugin.py: pytest_load_initial_conftests``): the
+    copy taken at interpreter start, handed to the process's first pytest run only. A later
+    run in the same process (``pytest.main()`` again, ``pytester``'s in-process run) did not
+    start with the process: it gets None and takes ``os.environ`` when it starts, as a
+    process nothing watched from its start does (``run/closed_world.py: UNWATCHED``)."""
+    if _state["environ_claimed"]:
+        return None
+    _state["environ_claimed"] = True
+    return environ_at_start()
 
 
 def state_of(name: str) -> bool:

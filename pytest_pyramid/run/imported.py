@@ -59,7 +59,7 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import early, git_reads, lineage, programs, unfollowed
+from pytest_pyramid.run import early, git_reads, lineage, loader, programs, unfollowed
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
@@ -71,15 +71,32 @@ if TYPE_CHECKING:
 #: how many files a message names before it says "+N more"
 SHOWN = 5
 
-#: folders under the repository whose files are a tool's state, read by the run but not an
-#: input of the project's code: a file read from inside one is not judged (allow-listed by
-#: name, each with why; anything else read under the repository must be the tree's)
+#: folders under the repository where a tool keeps its state: a file read from inside one is
+#: not judged when it is what that tool keeps there, where it keeps it (``_tools_place``: an
+#: allowance says who and what, not where; hostile case 293); anything else read under the
+#: repository must be the tree's. This plugin's own state folder (``.pyramid``) is no such
+#: place: the plugin reads its files under :func:`unrecorded`, so a read recorded there is
+#: someone else's (a test taking its answer from it)
 OWN_STATE: Mapping[str, str] = {
-    ".git": "git's own records: the commit and the tree digest name what they say",
+    ".git": "git's own records of a repository: the commit and the tree digest name what they say",
     "__pycache__": "bytecode: the import recorder ties what runs to its source",
-    ".pyramid": "this plugin's own state (durations, history), judged where it is used",
     ".hypothesis": "Hypothesis' saved failing examples: replaying one can only find a failure",
 }
+#: what git keeps at the top of a repository's folder (``_git_record``): its references and
+#: settings by name, and the folders of objects, references and logs. Hooks (run by git, not
+#: by the tests) and any other file there are not git's records of the commit
+GIT_RECORDS = frozenset({
+    "HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD",
+    "packed-refs", "config", "index", "shallow", "commondir"})
+GIT_RECORD_FOLDERS = frozenset({"objects", "refs", "logs", "info", "worktrees", "modules"})
+#: where Hypothesis's example database (``DirectoryBasedExampleDatabase``) keeps an example:
+#: ``examples/<key hash>/<value hash>``, both the first 16 hex digits of a SHA-384
+HYPOTHESIS_EXAMPLES = "examples"
+HYPOTHESIS_HASH_LEN = 16
+#: Hypothesis's cache of the interpreter's Unicode table (``internal/charmap.py``:
+#: ``unicode_data/<unicodedata.unidata_version>/charmap.json.gz``), read by every text
+#: strategy: a function of the version its folder names, which is this interpreter's
+HYPOTHESIS_CHARMAP = ("unicode_data", "charmap.json.gz")
 #: pytest's cache folder is not a tool's state as a whole: a test can read any value an
 #: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
 #: these entries are: pytest's own records, by name (lastfailed, nodeids, stepwise; the
@@ -92,15 +109,6 @@ PYTEST_CACHE_RECORDS = frozenset({"v/cache/lastfailed", "v/cache/nodeids", "v/ca
 PYTEST_CACHE_PASSES = "d/pytest-pyramid/"
 PYTEST_CACHE_FILES = frozenset({"README.md", ".gitignore", "CACHEDIR.TAG"})
 _HEX = frozenset("0123456789abcdef")
-#: folder suffixes of the same kind: installed distributions' metadata (an editable install's
-#: ``*.egg-info`` lives in the repository), read by ``importlib.metadata`` for the environment
-OWN_STATE_SUFFIXES = (".egg-info", ".dist-info")
-#: the files of such a folder that are metadata (importlib.metadata's, setuptools', the
-#: installer's): another file in a folder named so is a file like any other (case 263)
-METADATA_FILES = frozenset({
-    "METADATA", "PKG-INFO", "RECORD", "WHEEL", "INSTALLER", "REQUESTED", "entry_points.txt",
-    "top_level.txt", "requires.txt", "SOURCES.txt", "direct_url.json", "installed-files.txt",
-    "dependency_links.txt", "namespace_packages.txt", "not-zip-safe", "zip-safe"})
 #: Python sources: read as data, they are hashed at the end unless imported (see ``pending``)
 SOURCE_SUFFIXES = (".py", ".pyw")
 #: coverage data files: which of them count is judged by ``gates/cov/data_files.py``
@@ -901,9 +909,7 @@ class ImportRecorder:
         if self.cache_dir is not None and real.startswith(self.cache_dir):
             return pytest_cache_own(real[len(self.cache_dir):].replace(os.sep, "/"))
         for at, part in enumerate(parts[:-1]):
-            if (part.endswith(OWN_STATE_SUFFIXES) and at == len(parts) - 2
-                    and parts[-1] in METADATA_FILES) or (
-                    part in OWN_STATE and self._tools_place(root, parts, at)):
+            if part in OWN_STATE and self._tools_place(root, parts, at):
                 return True
             if part == PYTEST_CACHE:
                 return pytest_cache_own("/".join(parts[at + 1:]))
@@ -911,15 +917,17 @@ class ImportRecorder:
 
     def _tools_place(self, root: str, parts: list[str], at: int) -> bool:
         """Whether ``parts[at]`` (an :data:`OWN_STATE` name) is where its tool keeps its
-        state, not a folder a test named so (hostile case 263): bytecode files directly in a
-        ``__pycache__``; this plugin's and Hypothesis' folders at the repository's or the
-        project's top; git's records wherever a repository is."""
-        name = parts[at]
+        state and the file below it is what the tool keeps there, not a folder or a file a
+        test named so (hostile cases 263, 293): bytecode files directly in a ``__pycache__``;
+        git's records in a folder that is a repository; Hypothesis's examples (and its
+        Unicode table) in its folder at the repository's or the project's top."""
+        name, rest = parts[at], parts[at + 1:]
         if name == "__pycache__":
-            return at == len(parts) - 2 and parts[-1].endswith((".pyc", ".pyo"))
+            return len(rest) == 1 and rest[0].endswith((".pyc", ".pyo"))
+        folder = root + os.sep.join(parts[:at + 1])
         if name == ".git":
-            return True
-        return (root + os.sep.join(parts[:at])).rstrip(os.sep) in self.coverage_dirs
+            return git_record(folder, rest)
+        return os.path.dirname(folder) in self.coverage_dirs and hypothesis_entry(rest)
 
     def watch_path(self, path: str) -> None:
         """A file a test was collected from (hashed unless its import already was)."""
@@ -1206,7 +1214,8 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
             for recorder in tuple(_RECORDING):
                 recorder.retimed(args[0])
         elif event in _READ_EVENTS:
-            path = _sqlite_path(args[0]) if event == "sqlite3.connect" else args[0]
+            path = _sqlite_path(args[0]) if event == "sqlite3.connect" else _dlopen_path(
+                args[0])
             for recorder in tuple(_RECORDING):
                 recorder.opened(path)
         else:
@@ -1275,6 +1284,44 @@ def _sqlite_path(database: object) -> object:
     if text is not None and text.startswith("file:"):
         return text[len("file:"):].partition("?")[0]
     return database
+
+
+def git_record(folder: str, rest: Sequence[str]) -> bool:
+    """Whether ``rest`` (a path inside ``folder``, a folder named ``.git``) is one of git's
+    records of a repository: a reference or setting git keeps by name, or a file in its
+    objects', references' or logs' folders, and ``folder`` is a repository (its ``HEAD`` and
+    ``objects/``). A ``.git`` folder that is no repository, a hook or any other file there is
+    a file like any other (hostile case 293 f)."""
+    named = len(rest) == 1 and rest[0] in GIT_RECORDS
+    kept = len(rest) > 1 and rest[0] in GIT_RECORD_FOLDERS
+    return (named or kept) and os.path.isfile(os.path.join(folder, "HEAD")) and os.path.isdir(
+        os.path.join(folder, "objects"))
+
+
+def hypothesis_entry(rest: Sequence[str]) -> bool:
+    """Whether ``rest`` (a path inside Hypothesis's folder) is what Hypothesis keeps there:
+    an example of its database, ``examples/<key hash>/<value hash>`` (its
+    ``DirectoryBasedExampleDatabase``), or its cache of this interpreter's Unicode table
+    (:data:`HYPOTHESIS_CHARMAP`). Any other file there is a file like any other (a test's
+    answer in ``.hypothesis/expected.txt``: hostile case 293 d)."""
+    if len(rest) == 3 and rest[0] == HYPOTHESIS_EXAMPLES:
+        return all(len(part) == HYPOTHESIS_HASH_LEN and _HEX.issuperset(part)
+                   for part in rest[1:])
+    import unicodedata
+
+    folder, name = HYPOTHESIS_CHARMAP
+    return tuple(rest) == (folder, unicodedata.unidata_version, name)
+
+
+def _dlopen_path(library: object) -> object:
+    """The file a ``ctypes.dlopen`` loads, as the dynamic loader finds it (``run/loader.py``):
+    a bare name (``ctypes.CDLL("libanswer.so")``) through the search path the process started
+    with, not the working folder; a library found inside the repository is then judged as a
+    file read (hostile case 297). None: found elsewhere, in the system's folders."""
+    text = _text(library)
+    if text is None:
+        return library
+    return loader.resolve(text, loader.search_values(os.environ), os.getcwd())
 
 
 def _coverage_dirs(root: str, project: str | None) -> frozenset[str]:

@@ -530,6 +530,11 @@ XOPTIONS: dict[str, tuple[str, str]] = {
 FLAG_DEFAULTS: dict[str, object] = {"hash_randomization": 1, "int_max_str_digits": -1,
                                      "gil": 1, "thread_inherit_context": 0,
                                      "context_aware_warnings": 0}
+#: a second value that is a flag's default: Python 3.12+ reports the int/str limit nobody
+#: set as the interpreter's own default (4300), where 3.10/3.11 report -1; both are
+#: production's limit, so neither is judged (every 3.13 run was `incomplete` on it)
+FLAG_BUILT_IN: dict[str, object] = {
+    "int_max_str_digits": getattr(sys.int_info, "default_max_str_digits", -1)}
 
 
 def lookup(names: Iterable[str]) -> tuple[str, str] | None:
@@ -588,7 +593,8 @@ def changed_flags(flags: Any = None, xoptions: Mapping[str, object] | None = Non
         n for n in dir(flags) if not n.startswith(("_", "n_")) and n not in ("count", "index")]
     for name in names:
         value = getattr(flags, name)
-        if value != FLAG_DEFAULTS.get(name, 0):
+        default = FLAG_DEFAULTS.get(name, 0)
+        if value not in (default, FLAG_BUILT_IN.get(name, default)):
             found.append((f"flag {name}", value))
     found.extend((f"-X {name}", value) for name, value in sorted(xoptions.items()))
     return found
@@ -683,9 +689,11 @@ class Source:
         return entry
 
 
-def read_sources(config: Any) -> list[Source]:
+def read_sources(config: Any, started: Mapping[str, str] | None = None) -> list[Source]:
     """The run's argument sources, in the order pytest joins them (addopts first). Only the
-    configuration file's addopts can be the project's own (``own`` decided by the caller)."""
+    configuration file's addopts can be the project's own (``own`` decided by the caller).
+    ``PYTEST_ADDOPTS`` as the run started (``started``; else ``os.environ`` now): pytest read
+    it at its pre-parse, and a conftest that removes it later removes nothing pytest did."""
     params = config.invocation_params
     overrides = [str(o) for o in getattr(config.option, "override_ini", None) or ()]
     addopts_overridden = any(o.partition("=")[0].strip() == "addopts" for o in overrides)
@@ -694,7 +702,7 @@ def read_sources(config: Any) -> list[Source]:
     file = None if addopts_overridden or ini is None else relative(Path(ini), config.rootpath)
     sources = [Source(label, addopts_text(config.getini("addopts")),
                       None if not addopts_overridden else False, file)]
-    env = os.environ.get("PYTEST_ADDOPTS", "")
+    env = (os.environ if started is None else started).get("PYTEST_ADDOPTS", "")
     if env:
         sources.append(Source("PYTEST_ADDOPTS", shlex.split(env), False))
     command: list[str] = []
@@ -727,7 +735,11 @@ class Invocation:
         self.sources: list[Source] = []
         #: every option a source set away from its default
         self.settings: list[dict[str, Any]] = []
+        #: the judged variables of the environment the run started with (``run/early.py``)
         self.environment: dict[str, str] = {}
+        #: and the ones ``os.environ`` held by the session's start with another value (set
+        #: by a ``-p`` plugin or a conftest): both judged (:func:`environment_changed`)
+        self.environment_later: dict[str, str] = {}
         self.interpreter: dict[str, Any] = {}
         #: reasons the run is not the project's own (each makes it incomplete)
         self.reasons: list[str] = []
@@ -757,6 +769,7 @@ class Invocation:
             "sources": [s.to_json() for s in self.sources],
             "settings": self.settings,
             "environment": self.environment,
+            "environment_later": self.environment_later,
             "interpreter": self.interpreter,
             "allow_options": self.allow_options,
             "allow_options_honoured": self.allow_honoured,
@@ -776,16 +789,19 @@ HOW_TO_ALLOW = ("if it changes neither what runs nor how it is judged, list it i
 
 def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str],
                     repository: Path, seen: PluginsSeen | None = None, *,
-                    nested: bool = False) -> Invocation:
+                    nested: bool = False, started: Mapping[str, str] | None = None
+                    ) -> Invocation:
     """Classify every setting that reached the run (options, ``-p``/``-o``/``-W`` values,
     environment, interpreter flags). ``seen``: the process's plugin observer, which then
     holds the registrations recorded here. ``nested``: a live recording run started this
-    one (:func:`started_by_run`, read before this run replaced the variable)."""
+    one (:func:`started_by_run`, read before this run replaced the variable). ``started``:
+    the environment the run started with (``run/stash.py: started_environ``; None: only
+    ``os.environ`` now is known)."""
     inv = Invocation()
     inv.started_by_run = nested
     inv.allow_options = list(allow)
     inv.repository = str(repository)
-    inv.sources = read_sources(config)
+    inv.sources = read_sources(config, started)
     inv.target = _target_url(config)
     addopts = inv.sources[0] if inv.sources[0].label == "addopts" else None
     # whether git tracks the configuration file is asked (a subprocess: tens of ms on a busy
@@ -812,7 +828,7 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
         seen.record_new(config.pluginmanager, repository) if seen is not None
         else plugin_record(config.pluginmanager, repository))
     _judge_options(config, inv, honoured)
-    _judge_environment(inv, honoured, repository)
+    _judge_environment(inv, honoured, repository, started)
     _judge_interpreter(inv, honoured)
     return inv
 
@@ -1012,7 +1028,10 @@ def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
     the variables pytest and xdist set for their own processes are theirs."""
     reasons = []
     for name, value in sorted(environment.items()):
-        if name in allow or (nested and name in SET_BY_PYTEST):
+        if name in allow:  # allowed by name: its entries still say where code comes from
+            reasons.extend(loader_entry_reasons(name, str(value), repository))
+            continue
+        if nested and name in SET_BY_PYTEST:
             continue
         if name == "PYTHONPATH":
             outside = pythonpath_outside(str(value), repository)
@@ -1030,6 +1049,50 @@ def environment_reasons(environment: Mapping[str, str], allow: Sequence[str],
             reasons.append(f"environment variable {name}: {entry[1]} ({HOW_TO_ALLOW}: "
                            f"allow_options = [\"{name}\"])")
     return reasons
+
+
+def loader_entry_reasons(name: str, value: str, repository: Path) -> list[str]:
+    """Why an allowed path list of the dynamic loader (``LD_LIBRARY_PATH``, ``LD_PRELOAD``)
+    still leaves the run not the project's own: it is judged by its entries, as
+    ``PYTHONPATH`` is (hostile case 297). Allowing the name vouches for places outside the
+    repository (a CI image's libraries); an entry inside it may only be the tree's: a file
+    git tracks, a folder holding only files git tracks (what the loader can find there). A
+    relative or empty entry is wherever the process is when it loads: not placed. A bare
+    preload name is found through the search path, judged as that is."""
+    from pytest_pyramid.run import loader
+
+    if name not in loader.PATH_LISTS:
+        return []
+    root = repository.resolve()
+    named = []
+    for entry in loader.entries(name, value):
+        if name == loader.PRELOAD and "/" not in entry:
+            continue
+        if not os.path.isabs(entry):
+            named.append(f"{entry!r} (relative: the folder the process is in)")
+            continue
+        path = Path(entry).resolve()
+        if (path == root or root in path.parents) and not _tree_holds(path, root):
+            named.append(f"{entry} (inside the repository, holding files git does not track)")
+    if not named:
+        return []
+    return [f"environment variable {name} is allowed by name, but the dynamic loader takes "
+            f"native code from entries no tree holds: {', '.join(named)} (point it outside "
+            "the repository or at folders of the tree)"]
+
+
+def _tree_holds(path: Path, root: Path) -> bool:
+    """Whether every file the loader can find at ``path`` is one git tracks: the file
+    itself, or a folder's files and its hardware-capability subfolders' (none: nothing to
+    load)."""
+    from pytest_pyramid.run import loader
+
+    if path.is_dir():
+        folders = [path, *sorted(p for p in (path / loader.HWCAPS).glob("*") if p.is_dir())]
+        files = [f for folder in folders for f in sorted(folder.iterdir()) if f.is_file()]
+    else:
+        files = [path] if path.exists() else []
+    return len(git_tracked(files, root)) == len(files)
 
 
 #: variables of the platform a test may read without making the run another: name (or
@@ -1075,10 +1138,41 @@ def read_variable_reasons(read: object, allow: Sequence[str]) -> list[str]:
             and platform_variable(name) is None and name not in allow]
 
 
-def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path) -> None:
-    inv.environment = environment_of(os.environ)
-    inv.reasons.extend(environment_reasons(inv.environment, allow, repository,
-                                           nested=inv.started_by_run))
+def environment_changed(started: Mapping[str, str], now: Mapping[str, str]) -> dict[str, str]:
+    """The judged variables ``now`` holds with another value than ``started`` (or that it
+    did not hold): set or changed by code that ran since the process started. A variable
+    the code removed is judged from ``started`` all the same: one that acts at the
+    interpreter's start (``LD_PRELOAD`` was loaded, ``PYTHONPATH`` is on ``sys.path``) acted
+    whatever ``os.environ`` says later (hostile case 292)."""
+    return {name: value for name, value in environment_of(now).items()
+            if started.get(name) != value}
+
+
+def both_environments_reasons(record: Mapping[str, Any], allow: Sequence[str],
+                              repository: Path, *, nested: bool) -> list[str]:
+    """Why a run's recorded environment leaves it not the project's own: the starting
+    environment's variables and the ones set or changed later, both judged (the union). A
+    record without the later ones does not say what reached the run."""
+    reasons = environment_reasons(dict(record["environment"]), allow, repository,
+                                  nested=nested)
+    later = record.get("environment_later")
+    if not isinstance(later, dict):
+        return [*reasons, "the variables set after the run started were not recorded: what "
+                "reached the run is not known"]
+    return [*reasons, *(reason for reason in environment_reasons(
+        dict(later), allow, repository, nested=nested) if reason not in reasons)]
+
+
+def _judge_environment(inv: Invocation, allow: Sequence[str], repository: Path,
+                       started: Mapping[str, str] | None = None) -> None:
+    """One environment for every judgement: the one the run started with and what reached
+    ``os.environ`` by the session's start, the union (:func:`both_environments_reasons`)."""
+    start = os.environ if started is None else started
+    inv.environment = environment_of(start)
+    inv.environment_later = environment_changed(start, os.environ)
+    record = {"environment": inv.environment, "environment_later": inv.environment_later}
+    inv.reasons.extend(both_environments_reasons(record, allow, repository,
+                                                 nested=inv.started_by_run))
 
 
 def interpreter_warnings(warnoptions: Sequence[str], environ: Mapping[str, str],
@@ -1147,8 +1241,8 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
                    for reason in [setting_reason(setting, allow)] if reason]
         repository = Path(str(record.get("repository") or "."))
         # a record without the fact (an older partial) is a top-level run's: judged strictly
-        reasons.extend(environment_reasons(dict(record["environment"]), allow, repository,
-                                           nested=record.get("started_by_run") is True))
+        reasons.extend(both_environments_reasons(record, allow, repository,
+                                                 nested=record.get("started_by_run") is True))
         reasons.extend(read_variable_reasons(record.get("environment_read"), allow))
         interpreter = record["interpreter"]
         reasons.extend(interpreter_reasons(list(interpreter.get("flags", {})), allow,

@@ -278,12 +278,13 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             return  # the controller judges the invocation
         from pytest_pyramid.run.filters import narrowing_reasons
         from pytest_pyramid.run.invocation import read_invocation
-        from pytest_pyramid.run.stash import NESTED_KEY
+        from pytest_pyramid.run.stash import NESTED_KEY, started_environ
 
         source = Path(self.settings.source)
         self.invocation = read_invocation(
             self.config, source, self.settings.allow_options, self.project_dir,
             self.plugins_seen, nested=self.config.stash.get(NESTED_KEY, False),
+            started=started_environ(self.config),  # and os.environ now: the union
         )
         # now, before --lf forgets the failures that pass again during the run
         self.narrowing = narrowing_reasons(self.config, self.invocation, self.project_dir, source)

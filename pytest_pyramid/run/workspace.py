@@ -60,7 +60,7 @@ REASON = ("git-ignored, lying in the test folders when the tests started: a test
 #: the process functions :func:`listed` uses, bound at import (see there)
 _SPAWN = getattr(os, "posix_spawn", None)
 _PIPE, _READ, _CLOSE, _WAIT = os.pipe, os.read, os.close, os.waitpid
-_ACCESS, _EXEC_PATH, _EXIT_CODE = os.access, os.get_exec_path, os.waitstatus_to_exitcode
+_EXIT_CODE = os.waitstatus_to_exitcode
 #: and the ones :func:`present` looks at the entries with (a patched ``os.lstat`` raising
 #: would make every entry "gone", a patched ``os.listdir`` every ``__pycache__`` empty)
 _LSTAT, _STAT, _LISTDIR = os.lstat, os.stat, os.listdir
@@ -82,23 +82,24 @@ def listing_args(folders: Sequence[str]) -> list[str]:
             "--", *specs]
 
 
-def listed(top: str, folders: Sequence[str], env: Mapping[str, str]) -> tuple[int, bytes]:
+def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
+           git: str | None) -> tuple[int, bytes]:
     """git's exit code and its listing of the ignored entries under ``folders`` (of the
-    checkout at ``top``), read now, through the functions bound when this module was
-    imported: a test module's patch of ``subprocess`` (``Popen.communicate`` answering with
-    an empty listing) cannot answer for it. Not timed out: ``git ls-files`` reads no input
-    (stdin is ``/dev/null``, prompts are off), so it ends when it has walked the folders."""
-    words = ["git", "-C", top, *listing_args(folders)]
+    checkout at ``top``), read now by the program ``git`` (found before the project's code
+    ran: ``run/_git.py: git_program``, never on a ``PATH`` a conftest changed), through the
+    functions bound when this module was imported: a test module's patch of ``subprocess``
+    (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed
+    out: ``git ls-files`` reads no input (stdin is ``/dev/null``, prompts are off), so it
+    ends when it has walked the folders."""
+    if git is None:
+        return 127, b""  # as a shell says it: no git, no listing
+    words = [git, "-C", top, *listing_args(folders)]
     if _SPAWN is None:  # no posix_spawn (Windows): the ordinary route
         import subprocess
 
         done = subprocess.run(words, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               stdin=subprocess.DEVNULL, env=dict(env), check=False)
         return done.returncode, done.stdout
-    git = next((path for path in (os.path.join(folder, "git") for folder in _EXEC_PATH(env))
-                if _ACCESS(path, os.X_OK)), None)
-    if git is None:
-        return 127, b""  # as a shell says it: no git, no listing
     read_end, write_end = _PIPE()  # not inheritable: git keeps only the copy made its stdout
     try:
         pid = _SPAWN(git, words, env, file_actions=[

@@ -55,8 +55,13 @@ def clear_pacts(directory: Path) -> int:
 @contextlib.contextmanager
 def locked(directory: Path) -> Iterator[None]:
     """An exclusive lock on ``directory`` shared by every process of this machine."""
+    from pytest_pyramid.run.imported import unrecorded
+
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / LOCK_NAME, "a+b") as handle:
+    # the lock file is opened for reading too ("a+"): the plugin's own, not a test's input
+    with unrecorded():
+        handle = open(directory / LOCK_NAME, "a+b")  # noqa: SIM115 (closed below)
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -596,6 +596,8 @@ def merge_invocation(project_dir: Path, diff_base: str | None = None) -> dict[st
             "dest": "pyramid_diff_base", "value": diff_base, "source": "pyramid merge",
             "class": "judgement-changing", "own": False}],
         "environment": environment_of(os.environ),
+        # a command runs no project code before it reads its environment: nothing set later
+        "environment_later": {},
         "interpreter": interpreter_record(),
         "repository": str(project_dir),
         "exclusions": [],

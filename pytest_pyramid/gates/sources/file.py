@@ -52,12 +52,12 @@ def _read_as(path: str, spawn: Spawn, timeout: float) -> Raw:
     """The file as the account ``spawn`` names reads it (no supplementary group)."""
     import subprocess
 
-    from pytest_pyramid.run._git import HOST_PATH
+    from pytest_pyramid.run._git import STANDARD_PATH
 
     try:
         done = subprocess.run(["/bin/sh", "-c", _AS_ACCOUNT, "sh", path], capture_output=True,
                               timeout=timeout, check=False, cwd="/", stdin=subprocess.DEVNULL,
-                              env={"PATH": HOST_PATH, "LC_ALL": "C"}, user=spawn.user,
+                              env={"PATH": STANDARD_PATH, "LC_ALL": "C"}, user=spawn.user,
                               group=spawn.group, extra_groups=[])
     except subprocess.TimeoutExpired:
         raise SourceError(f"{path} was not read in {timeout:g}s") from None

@@ -174,11 +174,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # a server, and a record whose owner lives is never touched: a concurrent run is safe
     if hasattr(session.config, "workerinput"):
         return
+    from pytest_pyramid.run.imported import unrecorded
     from pytest_pyramid.toolkits.services.records import reap
     from pytest_pyramid.toolkits.services.servers import drop_databases
 
     state = _state(session.config)
-    state.facts.reaped.extend(reap(state.records, drop_databases))
+    with unrecorded():  # the plugin's own records in its state folder, not a test's input
+        state.facts.reaped.extend(reap(state.records, drop_databases))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

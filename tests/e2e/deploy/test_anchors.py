@@ -211,7 +211,10 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     first = configure("ci.pub", True)
     config = load_config(root / "pyproject.toml", cwd=root)
     history = History(config.history_path)
-    tofu = anchors_for_deploy(config, history, environ={}, roots=())
+    roots = (tmp_path / "host",)  # the host's targets index is kept there
+    with pytest.raises(AnchorsRefused, match="no folder of the deploy account"):
+        anchors_for_deploy(config, history, environ={}, roots=())  # no index: no first use
+    tofu = anchors_for_deploy(config, history, environ={}, roots=roots)
     assert tofu.first_use is not None
     assert record_first_use(config, tofu, first) is None
     row = history.start(commit=first, commit_time=None, strategy="canary", dry_run=False,
@@ -224,7 +227,7 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     (root / "pyproject.toml").write_text('[tool.pyramid.deploy]\ntrusted_keys = ["mallory.pub"]\n')
     config = load_config(root / "pyproject.toml", cwd=root)
 
-    anchors = anchors_for_deploy(config, history, environ={}, roots=())
+    anchors = anchors_for_deploy(config, history, environ={}, roots=roots)
     assert anchors.trusted_keys == ((root / "ci-2027.pub").read_text(),)
     assert anchors.require_signature
     assert any("do not count" in note for note in anchors.notes)
@@ -233,20 +236,78 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     # what the folder serves is its first use's, kept by every line (hostile case 281)
     assert {e.anchors.serves for e in record.entries} == {("", config.port)}
     assert anchors.serves == ("", config.port)
-    again = anchors_for_deploy(config, history, environ={}, roots=())
+    again = anchors_for_deploy(config, history, environ={}, roots=roots)
     assert again.trusted_keys == anchors.trusted_keys
     assert len(read_record(config.work_dir).entries) == 3  # caught up once, not again
 
     # 166: a fresh --work-dir takes the target's record, never the checkout on first use
     fresh = replace(config, work_dir=tmp_path / "fresh")
-    moved = anchors_for_deploy(fresh, None, environ={}, roots=())
+    moved = anchors_for_deploy(fresh, None, environ={}, roots=roots)
     assert moved.trusted_keys == ((root / "ci-2027.pub").read_text(),)  # not mallory's
     assert moved.require_signature
     assert moved.first_use is not None  # recorded in the fresh folder once it deploys
-    assert moved.origin.startswith(f"the configured work folder's anchors record "
-                                   f"({record_path(config.work_dir)})")
+    # the host's index names the port it served: that record, not the configured folder's word
+    assert moved.origin.startswith(f"the anchors record {record_path(config.work_dir)} "
+                                   f"(port {config.port}: the same service)")
     tofu = anchors_for_deploy(fresh, None, environ={}, roots=(), trust_first_checkout=True)
     assert tofu.trusted_keys == ((root / "mallory.pub").read_text(),)  # a person said so
     record_path(config.work_dir).write_text("{not a record\n")
-    with pytest.raises(AnchorsRefused, match="trust on first use is refused while a record"):
-        anchors_for_deploy(fresh, None, environ={}, roots=())
+    with pytest.raises(AnchorsRefused, match="record cannot be used"):
+        anchors_for_deploy(fresh, None, environ={}, roots=roots)
+
+
+@pytest.mark.parametrize("move", ["work_dir", "environment"])
+def test_a_commit_moving_its_target_to_a_fresh_folder_is_not_a_first_use(
+    project: Project, keys: Path, move: str
+) -> None:
+    """Hostile case 322: first use is a property of the service, not of a folder. A commit
+    that trusts its author's key and moves its work folder, or moves its port into a new
+    environment, finds no record in the new folder; the host's targets index names the port,
+    so the anchors are those of the record that served it."""
+    project.write_config(require_signature=True, trusted_keys=[str(keys / "ci.pub")])
+    project.commit("v1")
+    sign(project, keys / "ci.key")
+    assert project.run("deploy").returncode == 0
+    project.write_config(trusted_keys=[str(keys / "mallory.pub")])
+    where: tuple[str, ...] = ()
+    if move == "work_dir":
+        project.write_config(work_dir=".pyramid/live")
+    else:
+        project.write_config(port=None)
+        with (project.root / "pyproject.toml").open("a") as toml:
+            toml.write(f"[tool.pyramid.deploy.environments.production]\nport = {project.port}\n")
+        where = ("--env", "production")
+    project.commit("X moves its target and trusts its author")
+    sign(project, keys / "mallory.key")
+    refused = project.run("deploy", "--dry-run", *where)
+    assert refused.returncode == 1, refused.stdout
+    assert f"port {project.port} served from {project.work_dir}" in refused.stdout
+    assert "trust on first use" not in refused.stdout
+    assert "no signature verifies with a trusted key" in refused.stdout
+    sign(project, keys / "ci.key")  # the same commit signed by the key the service trusts
+    moved = project.run("deploy", "--dry-run", *where)
+    assert moved.returncode == 0, moved.stdout
+    assert f"(port {project.port}: the same service)" in moved.stdout
+
+
+def test_the_deploying_process_s_keys_only_narrow_the_record_s(
+    project: Project, keys: Path
+) -> None:
+    """Hostile case 321: with no host pins, PYRAMID_TRUSTED_KEYS may only narrow the record's
+    keys once the folder served; it pins keys itself only on a true first use."""
+    project.write_config(require_signature=True, trusted_keys=[str(keys / "ci.pub")])
+    project.commit("v1")
+    sign(project, keys / "ci.key")
+    assert project.run("deploy").returncode == 0
+    project.commit("v2")
+    sign(project, keys / "mallory.key")
+    project.env["PYRAMID_TRUSTED_KEYS"] = str(keys / "mallory.pub")
+    refused = project.run("deploy", "--dry-run")
+    assert refused.returncode == 1, refused.stdout
+    assert "PYRAMID_TRUSTED_KEYS names key id" in refused.stdout
+    assert "may only narrow them" in refused.stdout
+    project.env["PYRAMID_TRUSTED_KEYS"] = str(keys / "ci.pub")
+    sign(project, keys / "ci.key")
+    narrowed = project.run("deploy", "--dry-run")
+    assert narrowed.returncode == 0, narrowed.stdout
+    assert "PYRAMID_TRUSTED_KEYS, narrowing the keys of the anchors record" in narrowed.stdout

@@ -5,6 +5,7 @@ from staging's real history file)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -99,7 +100,17 @@ def test_production_refuses_until_staging_deployed_the_commit_healthily(layout: 
     assert "staging has no history yet" in str(staged(production, COMMIT, now))
     assert production.requires_history is not None
     production.requires_history.parent.mkdir(parents=True)
-    history = History(production.requires_history)
+    # hostile case 337: a row another environment's deploy wrote (here: qa's, in the file
+    # production reads as staging's), or one from before rows named theirs, never counts
+    for written_by in ("qa", None):
+        other = History(production.requires_history, environment="qa")
+        row = _succeeded(other, COMMIT)
+        other.close()
+        if written_by is None:
+            with sqlite3.connect(production.requires_history) as db:
+                db.execute("UPDATE deployments SET environment = NULL WHERE id = ?", (row,))
+        assert "staging never deployed it" in str(staged(production, COMMIT, now_utc()))
+    history = History(production.requires_history, environment="staging")
     try:
         failed = history.start(commit=COMMIT, commit_time=None, strategy="canary",
                                dry_run=False, verdict_path="v.json")
@@ -139,7 +150,7 @@ def test_checking_requires_leaves_stagings_database_byte_identical(layout: Path)
     where = production.requires_history
     assert where is not None
     where.parent.mkdir(parents=True)
-    history = History(where)
+    history = History(where, environment="staging")
     good = _succeeded(history, COMMIT)
     history.close()
     queued = where.with_name(where.name + ".pending.jsonl")
@@ -330,7 +341,7 @@ def test_a_checkout_that_drops_requires_is_still_held_to_the_host_s(
     assert f"required by the host ({tmp_path}/host/pyramid/deploy.toml)" in refused
     staging = Path(production.environment_histories["staging"])
     staging.parent.mkdir(parents=True)
-    history = History(staging)
+    history = History(staging, environment="staging")
     try:
         _succeeded(history, COMMIT)
         assert staged(production, COMMIT, now_utc(), roots) is None
@@ -445,3 +456,40 @@ def test_pyramid_deploy_refuses_production_when_the_commit_dropped_its_requireme
     assert done.returncode == 1, done.stdout + done.stderr
     assert "requires a healthy staging deploy" in done.stdout
     assert "required by the host" in done.stdout
+
+
+def test_a_required_environment_s_evidence_is_located_by_the_host(
+    layout: Path, tmp_path: Path
+) -> None:
+    """Hostile case 337: the commit under test names qa's history as staging's; the history a
+    requirement reads is the one staging's own deploys write as the host's targets index
+    records it, else in the work folder the host pins, else in staging's work folder: never
+    the commit's ``history`` key."""
+    from pytest_pyramid.deploy.requirements import in_force
+    from pytest_pyramid.deploy.targets import claim, index_path
+
+    (layout / "pyproject.toml").write_text(PROJECT.replace(
+        "[tool.pyramid.deploy.environments.staging]\n",
+        '[tool.pyramid.deploy.environments.staging]\nhistory = ".pyramid/deploy/qa/h.sqlite"\n'))
+    production = load_config(layout, env="production", cwd=layout)
+    roots = host(tmp_path, "")
+
+    def located() -> Path | None:
+        return in_force(production, roots)[0].history
+
+    assert located() == layout / ".pyramid/deploy/staging/history.sqlite"  # not qa's
+    pinned = tmp_path / "pinned-staging"
+    roots = host(tmp_path, f'[environments.staging]\nwork_dir = "{pinned}"\n'
+                           '[environments.production]\n')
+    assert located() == pinned / "history.sqlite"
+    # staging deployed once (from its pinned folder, writing its history elsewhere): the
+    # index the host kept says where, whatever the commit under test says now
+    staging = load_config(layout, env="staging", cwd=layout)
+    where = index_path(roots)
+    assert where is not None
+    moved = tmp_path / "staging-history.sqlite"
+    from dataclasses import replace
+
+    claim(where, replace(staging, work_dir=pinned, history=moved), at="t", event="staging",
+          taking=frozenset())
+    assert located() == moved

@@ -508,3 +508,83 @@ def test_an_ignored_file_lying_in_the_test_folders_is_named(
     # collecting, before the listing): not named
     assert "tests/output" not in named[0], named
     assert ".pyc" not in named[0], named
+
+
+SKIPS_ON_THE_MARKER = """
+    from pathlib import Path
+    import pytest
+    MARK = Path(__file__).parents[1] / "local" / ".skip-broken"
+    def test_known_broken_locally():
+        if MARK.exists():
+            pytest.skip("known broken locally")
+        assert False, "a real bug"
+"""
+#: the tests' own git, first on PATH from a tracked `-p` plugin (imported before any hook of
+#: the plugin, so before the first look too): its `ls-files` answers nothing
+STUB_GIT = '#!/bin/sh\ncase "$*" in *ls-files*) exit 0 ;; esac\nexec {git} "$@"\n'
+STUB_ON_PATH = """
+    import os
+    from pathlib import Path
+    os.environ["PATH"] = f"{Path(__file__).parent / 'tests/shims'}{os.pathsep}{os.environ['PATH']}"
+"""
+#: a one-shot marker looked at and consumed at import ("skip once")
+CONSUMED = """
+    from pathlib import Path
+    MARK = Path(__file__).parent / "{folder}local" / ".skip-broken"
+    SKIP_ONCE = MARK.exists()
+    MARK.unlink(missing_ok=True)
+"""
+SKIPS_ONCE = """
+    import pytest
+    from tests.unit.{module} import SKIP_ONCE
+    def test_known_broken_locally():
+        if SKIP_ONCE:
+            pytest.skip("known broken locally (once)")
+        assert False, "a real bug"
+"""
+
+
+@pytest.mark.parametrize("shape", ["stub-git-on-path", "consumed-by-a-test-module",
+                                   "consumed-by-a-conftest"])
+@pytest.mark.parametrize("mode", MODES)
+def test_the_workspace_is_looked_at_before_the_projects_code_runs(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], shape: str,
+) -> None:
+    """Hostile case 294: the listing's git is found on the host's standard path, not on a
+    PATH the project's code changed (b: a tracked `-p` plugin, which runs before any of the
+    plugin's hooks, where a conftest's change is already before the first look); the
+    workspace is looked at
+    before the first conftest is imported too, so a marker a test module (c) or a conftest
+    (under -n 2: the controller's, before any worker started) consumed at import is named."""
+    import shutil
+
+    # a file of a tracked folder: once consumed, nothing of it is left to list
+    files = {".gitignore": BASE[".gitignore"] + "tests/local/.skip-*\n",
+             "tests/local/cases.txt": "tracked\n", "tests/__init__.py": "",
+             "tests/unit/__init__.py": ""}
+    if shape == "stub-git-on-path":
+        files.update({"tests/shims/git": STUB_GIT.format(git=shutil.which("git")),
+                      "shimplug.py": STUB_ON_PATH,
+                      "tests/unit/test_marker.py": SKIPS_ON_THE_MARKER})
+    elif shape == "consumed-by-a-test-module":
+        files.update({"tests/unit/marker.py": "", "tests/unit/test_marker.py":
+                      CONSUMED.format(folder="../") + SKIPS_ONCE.replace(
+                          "from tests.unit.{module} import SKIP_ONCE", "")})
+    else:
+        files.update({"tests/conftest.py": CONSUMED.format(folder=""),
+                      "tests/unit/test_marker.py": SKIPS_ONCE.format(module="conftest")
+                      .replace("tests.unit.conftest", "tests.conftest")})
+    root = project(files, later={"tests/local/.skip-broken": ""},
+                   addopts="-p shimplug" if shape == "stub-git-on-path" else "")
+    (root / "tests/shims/git").chmod(0o755) if shape == "stub-git-on-path" else None
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert not (root / "tests/local/.skip-broken").exists() or shape == "stub-git-on-path"
+    # serially the test skips; under -n 2 the process that consumed the marker may not be
+    # the one that runs the test (it then fails): never ready, and the marker is named
+    assert verdict["decision"] != "ready", verdict["reasons"]
+    if not mode:
+        assert verdict["tiers"]["unit"]["skipped"] == 1, verdict["tiers"]["unit"]
+    assert any("tests/local/.skip-broken (" in m and "git-ignored, lying in the test folders" in m
+               for m in closed_world(verdict)), verdict["completeness"]

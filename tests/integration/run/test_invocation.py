@@ -35,6 +35,8 @@ FILES = {
     "tests/integration/test_i.py": "def test_i(): pass\n",
 }
 MARKERS = 'markers = ["slow: a slow test"]'
+#: a tracked conftest that removes a variable at import
+POPS = 'import os\nos.environ.pop("{name}", None)\n'
 #: a plugin of the project's own (a tracked conftest) registering an option of its own
 FANCY_CONFTEST = """
     def pytest_addoption(parser):
@@ -101,6 +103,20 @@ ROWS = [
     Row("pythonpath-outside-the-repository", env={"PYTHONPATH": "<outside>"},
         reason="PYTHONPATH has entries outside the repository"),
     Row("pythonoptimize", env={"PYTHONOPTIMIZE": "1"},
+        reason="environment variable PYTHONOPTIMIZE: removes assert statements"),
+    # hostile case 292: one environment for every judgement, the one the run started with and
+    # what os.environ held by the session's start. A tracked conftest that removes a variable
+    # at import ("the tests' subprocesses start clean") removes nothing that already acted:
+    # PYTHONPATH's entries are on sys.path, pytest read PYTEST_ADDOPTS at its pre-parse
+    Row("pythonpath-outside-removed-by-a-conftest", env={"PYTHONPATH": "<outside>"},
+        tracked={"conftest.py": POPS.format(name="PYTHONPATH")},
+        reason="PYTHONPATH has entries outside the repository"),
+    Row("pytest-addopts-removed-by-a-conftest", env={"PYTEST_ADDOPTS": "--runxfail"},
+        tracked={"conftest.py": POPS.format(name="PYTEST_ADDOPTS")},
+        reason="--runxfail (from PYTEST_ADDOPTS) changes how the run is judged"),
+    # and one a conftest sets is judged as well (environment_later)
+    Row("pythonoptimize-set-by-a-conftest",
+        tracked={"conftest.py": 'import os\nos.environ["PYTHONOPTIMIZE"] = "1"\n'},
         reason="environment variable PYTHONOPTIMIZE: removes assert statements"),
     Row("pythonwarnings", env={"PYTHONWARNINGS": "ignore"},
         reason="environment variable PYTHONWARNINGS"),
@@ -191,6 +207,9 @@ def test_the_invocation_is_allow_listed(
 ) -> None:
     root = _project(make_project, row, pytester)
     outside = tmp_path_factory.mktemp("outside")
+    if "PYTHONOPTIMIZE" not in row.env:  # a conftest may set it in this process: undone
+        monkeypatch.setenv("PYTHONOPTIMIZE", "-")
+        monkeypatch.delenv("PYTHONOPTIMIZE")
     for name, value in row.env.items():
         value = value.replace("<repo>", str(root)).replace("<outside>", str(outside))
         if value == "<made spool>":

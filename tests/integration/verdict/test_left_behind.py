@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.git_repo import commit, git, init_repo
 
 if TYPE_CHECKING:
-    import pytest
-
     from tests.conftest import MakeProject, ReadVerdict
 
 
@@ -57,6 +57,38 @@ def test_variables_a_test_leaves_in_os_environ_are_not_the_runs(
     data = read_verdict()
     assert (data["risk"]["base"], data["decision"]) == ("main", "needs_approval")
     assert data["run_id"] not in ("fixture-run", "conftest-run")
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "n2"])
+def test_a_tracked_p_plugin_s_variables_are_not_the_runs(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: tuple[str, ...],
+) -> None:
+    # hostile case 296: a -p plugin of the tracked addopts is imported at pytest's pre-parse,
+    # before any hook of the plugin: the run's starting environment is the copy taken at
+    # interpreter start (run/early.py), so what the plugin set names no run. A subprocess: the
+    # .pth line runs at a pytest command line's start (in-process, this process's run took it)
+    for name in ("PYRAMID_RUN_ID", "GITHUB_ACTIONS", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT",
+                 "GITLAB_CI", "CI_PIPELINE_ID", "BUILDKITE", "CIRCLECI", "JENKINS_URL"):
+        monkeypatch.setenv(name, "-")  # undone after this test, whatever the job set
+        monkeypatch.delenv(name)
+    make_project(
+        addopts="-p envplug",
+        **{
+            ".gitignore": "pyramid-*\n.pyramid/\n__pycache__/\n/stdout\n/stderr\n",
+            "envplug.py": """
+                import os
+
+                os.environ.update(PYRAMID_RUN_ID="plugin-run", GITHUB_ACTIONS="true",
+                                  GITHUB_RUN_ID="999", GITHUB_RUN_ATTEMPT="1")
+            """,
+            "tests/unit/test_a.py": "def test_a(): pass\n",
+        },
+    )
+    init_repo(pytester.path)
+    pytester.runpytest_subprocess("-p", "no:randomly", *workers)
+    data = read_verdict()
+    assert data["run_id"].startswith("local:"), data["run_id"]
 
 
 def test_a_fork_that_escaped_its_test_writes_no_verdict(

@@ -205,7 +205,11 @@ def test_not_a_git_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_git_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no git here
+    from pytest_pyramid.run import _git
+
+    # no git on the host's standard path nor on the PATH the process started with (found
+    # once, at the process's start: run/_git.py begin)
+    monkeypatch.setattr(_git, "_START", [(None, {"PATH": str(tmp_path)})])
     result = changed_lines("main", tmp_path)
     assert not result.ok
     assert "git is not installed" in str(result.reason)

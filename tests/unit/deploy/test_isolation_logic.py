@@ -105,3 +105,17 @@ def test_the_launcher_runs_the_interpreter_isolated(
         assert lines[2] == "' '''"
     assert "from pytest_pyramid.cli import main" in text
     compile(text, "launcher", "exec")  # the trampoline lines are a Python string too
+
+
+@pytest.mark.parametrize(("same_account", "kept"), [(True, True), (False, False)])
+def test_the_recording_spool_reaches_only_a_version_of_the_deploys_own_account(
+    same_account: bool, kept: bool,
+) -> None:
+    """A version of another account (``run_as``) could not write to the recording run's 0700
+    spool: given the variable, it would be a child the run counts on that never reports
+    (``python <unreported>``, hostile case 299); without it, a process the run does not follow."""
+    env = version_environ({"PYRAMID_RECORD_SPOOL": "/tmp/pyramid-forks-x", "LANG": "C.UTF-8"},
+                          passed=(), interpreter_dir="/venv/bin", home="/home/app", user="app",
+                          own=OWN, same_account=same_account)
+    assert ("PYRAMID_RECORD_SPOOL" in env) is kept
+    assert env["LANG"] == "C.UTF-8"

@@ -9,6 +9,7 @@ import json
 import os
 import py_compile
 import sys
+import unicodedata
 from typing import TYPE_CHECKING
 
 import pytest
@@ -401,6 +402,8 @@ def test_the_words_of_a_command_that_could_name_a_file(
 
 #: a remembered schema pass's name (``schema_passes.pass_key``: a SHA-256)
 PASS = "0123456789abcdef" * 4
+#: an example of Hypothesis's database: ``examples/<key hash>/<value hash>``, 16 hex digits
+EXAMPLE = "0123456789abcdef/fedcba9876543210"
 #: files present before the recorder starts (relative to the repository)
 BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
           ".pytest_cache/v/cache/lastfailed", f".pytest_cache/d/pytest-pyramid/{PASS}",
@@ -412,7 +415,14 @@ BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
           f".cache/pytest/d/pytest-pyramid/{PASS}", ".cache/pytest/v/demo/expected",
           ".cache/pytest/v/cache/expected", "golden/.hypothesis/expected.txt",
           "golden/__pycache__/expected.txt", "tests/.pyramid/expected.txt",
-          ".git/__pycache__/m.pyc", "golden.egg-info/expected.txt"]
+          ".git/__pycache__/m.pyc", "golden.egg-info/expected.txt",
+          # hostile case 293: tools' places hold only what their tool keeps there
+          f".hypothesis/examples/{EXAMPLE}", ".hypothesis/expected.txt", ".git/objects/ab/cd",
+          ".git/refs/heads/main", ".git/expected.txt", ".git/hooks/pre-commit",
+          "fixtures/.git/HEAD", "fixtures/.git/expected.txt", "pkg.egg-info/PKG-INFO",
+          "pkg-2.0.dist-info/METADATA", ".pyramid/expected.txt",
+          f".hypothesis/unicode_data/{unicodedata.unidata_version}/charmap.json.gz",
+          ".hypothesis/unicode_data/0.0/charmap.json.gz"]
 
 
 @pytest.fixture
@@ -452,7 +462,11 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         # a test's own key "cache/expected" lies beside pytest's records (case 264)
         (".pytest_cache/v/cache/expected", "r", True),
         (".pytest_cache/d/pytest-pyramid/k", "r", True),  # not a pass's name
-        ("pkg.egg-info/entry_points.txt", "r", False),
+        # package metadata in the repository is a file like any other (case 293): a stale
+        # egg-info of an old editable install answers importlib.metadata
+        ("pkg.egg-info/entry_points.txt", "r", True),
+        ("pkg.egg-info/PKG-INFO", "r", True),
+        ("pkg-2.0.dist-info/METADATA", "r", True),
         (".coverage", "rb", False),  # the run's coverage data, in the repository's top
         (".coverage.h.pid1.Xax", "rb", False),
         ("tests/fixtures/.coverage", "r", True),  # named so, elsewhere: a file (case 132)
@@ -460,8 +474,22 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         (f".cache/pytest/d/pytest-pyramid/{PASS}", "r", False),
         (".cache/pytest/v/demo/expected", "r", True),
         (".cache/pytest/v/cache/expected", "r", True),
-        (".hypothesis/examples/x", "r", False),
-        (".pyramid/durations.json", "r", False),
+        # what a tool keeps where it keeps it (case 293): Hypothesis's examples by their
+        # layout, git's records of a repository; this plugin reads its own state folder
+        # unrecorded, so any read recorded there is an input
+        (f".hypothesis/examples/{EXAMPLE}", "rb", False),
+        (f".hypothesis/unicode_data/{unicodedata.unidata_version}/charmap.json.gz", "rb", False),
+        (".hypothesis/unicode_data/0.0/charmap.json.gz", "rb", True),  # not this interpreter's
+        (".hypothesis/examples/x", "r", True),
+        (".hypothesis/expected.txt", "r", True),
+        (".pyramid/durations.json", "r", True),
+        (".pyramid/expected.txt", "r", True),
+        (".git/objects/ab/cd", "rb", False),
+        (".git/refs/heads/main", "r", False),
+        (".git/expected.txt", "r", True),  # not a record git keeps
+        (".git/hooks/pre-commit", "r", True),  # run by git, not the commit's
+        ("fixtures/.git/HEAD", "r", True),  # a .git folder that is no repository
+        ("fixtures/.git/expected.txt", "r", True),
         # named like a tool's state, not where the tool keeps it (case 263)
         ("golden/.hypothesis/expected.txt", "r", True),
         ("golden/__pycache__/expected.txt", "r", True),

@@ -156,3 +156,23 @@ def test_a_process_nothing_watched_names_the_repositorys_modules_imported_before
                            ({"buffer": None, "child": True}, True)):
         monkeypatch.setattr(early, "_state", {**early._state, **state})
         assert early.watched_from_start() is watched
+
+
+def test_the_starting_environment_is_the_interpreter_start_s_and_the_first_run_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # hostile case 296: a -p plugin imported at pytest's pre-parse, before any hook of the
+    # plugin, set the run identity; the copy is taken at interpreter start (the .pth line)
+    monkeypatch.setattr(early, "_state", {**early._state, "started": False, "environ": None,
+                                          "environ_claimed": False})
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-c", "pass"])  # no hook installed
+    monkeypatch.setenv("PYRAMID_SIGNING_KEY", "secret")
+    monkeypatch.setenv("PYRAMID_RUN_ID", "the-job")
+    early.start()
+    monkeypatch.setenv("PYRAMID_RUN_ID", "plugin-run")
+    claimed = early.claim_environ()
+    assert (claimed or {}).get("PYRAMID_RUN_ID") == "the-job"
+    assert "PYRAMID_SIGNING_KEY" not in (claimed or {})  # never kept: a test could read the copy
+    # a second run in the same process (pytester's in-process run) did not start with it
+    assert early.claim_environ() is None
+    assert (early.environ_at_start() or {}).get("PYRAMID_RUN_ID") == "the-job"

@@ -53,7 +53,8 @@ def test_a_record_without_the_reads_is_not_known(recorded: object) -> None:
 
 
 def test_the_merge_judges_a_shards_reads_by_the_same_function() -> None:
-    record = {"sources": [], "settings": [], "environment": {}, "repository": ".",
+    record = {"sources": [], "settings": [], "environment": {}, "environment_later": {},
+              "repository": ".",
               "interpreter": {"flags": {}, "warnoptions": []}, "narrowing": {},
               "plugins": [], "plugins_declared": [],
               "environment_read": ["SKIP_BROKEN"]}

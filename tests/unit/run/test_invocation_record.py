@@ -25,12 +25,15 @@ def record(*settings: dict[str, Any], environment: dict[str, str] | None = None,
            plugins: list[dict[str, Any]] | None = None,
            declared: list[str] | None = None,
            narrowing: dict[str, Any] | None = None,
-           nested: object = None, read: list[str] | None = None) -> dict[str, Any]:
+           nested: object = None, read: list[str] | None = None,
+           later: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "sources": [{"source": "addopts", "args": [], "own": own_addopts},
                     {"source": "command line", "args": [], "own": False}],
         "settings": list(settings),
         "environment": environment or {},
+        # what os.environ held later with another value (judged too: hostile case 292)
+        "environment_later": later or {},
         "interpreter": {"executable": "python", "flags": flags or {}},
         "repository": "/repo",
         "plugins": plugins or [],
@@ -74,6 +77,18 @@ def setting(option: str, value: object, source: str = "command line", dest: str 
         (record(environment={"PYTHONPATH": "/repo/src"}), [], None),
         (record(environment={"PYTHONPATH": "/elsewhere"}), [], "outside the repository"),
         (record(environment={"PYTEST_SOMETHING_NEW": "1"}), [], "PYTEST_SOMETHING_NEW"),
+        # hostile case 292: the starting environment and what os.environ held later, both
+        # judged: a preload a conftest removed acted all the same, one it set acts on children
+        (record(environment={"LD_PRELOAD": "/x/shift.so"}), [], "LD_PRELOAD: loads native"),
+        (record(later={"LD_PRELOAD": "/x/shift.so"}), [], "LD_PRELOAD: loads native"),
+        (record(environment={"PYTHONPATH": "/repo/src"}, later={"PYTHONPATH": "/elsewhere"}),
+         [], "PYTHONPATH has entries outside the repository: /elsewhere"),
+        (record(environment={"PYTHONPATH": "/elsewhere"}, later={"PYTHONPATH": "/repo/src"}),
+         [], "PYTHONPATH has entries outside the repository: /elsewhere"),
+        (record(later={"PYTEST_PLUGINS": "x"}), ["PYTEST_PLUGINS"], None),
+        ({k: v for k, v in record().items() if k != "environment_later"}, [],
+         "the variables set after the run started were not recorded"),
+        ({**record(), "environment_later": None}, [], "were not recorded"),
         # pytest's and xdist's own variables (hostile case 203): theirs only in a run a live
         # recording run started; in a top-level run (or a record without the fact) they came
         # from outside
@@ -243,3 +258,24 @@ def test_a_run_was_started_by_a_live_recording_run_only_when_its_spool_names_an_
     finally:
         child.kill()
         child.wait()
+
+
+@pytest.mark.parametrize(("started", "now", "later"), [
+    ({}, {}, {}),
+    ({"LD_PRELOAD": "a.so"}, {}, {}),  # removed later: judged from the start's
+    ({"LD_PRELOAD": "a.so"}, {"LD_PRELOAD": "a.so"}, {}),
+    ({"LD_PRELOAD": "a.so"}, {"LD_PRELOAD": "b.so"}, {"LD_PRELOAD": "b.so"}),
+    ({}, {"PYTHONPATH": "/x", "HOME": "/h"}, {"PYTHONPATH": "/x"}),  # only the judged names
+])
+def test_the_variables_set_later_are_the_ones_the_start_did_not_hold(
+    started: dict[str, str], now: dict[str, str], later: dict[str, str],
+) -> None:
+    from pytest_pyramid.run.invocation import environment_changed
+
+    assert environment_changed(started, now) == later
+
+
+def test_a_repeated_reason_of_both_environments_is_said_once() -> None:
+    reasons = judge_recorded(record(environment={"LD_PRELOAD": "/x/a.so"},
+                                    later={"LD_PRELOAD": "/x/b.so"}), [])
+    assert len([r for r in reasons if "LD_PRELOAD" in r]) == 1, reasons

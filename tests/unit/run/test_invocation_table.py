@@ -5,6 +5,7 @@ open a hole silently; and the table's value rules, as plain tables."""
 from __future__ import annotations
 
 import os
+import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -213,6 +214,9 @@ def _flags(**changed: Any) -> SimpleNamespace:
         (_flags(dont_write_bytecode=1), {}, []),
         (_flags(optimize=1), {}, ["flag optimize"]),
         (_flags(int_max_str_digits=0), {}, ["flag int_max_str_digits"]),
+        (_flags(int_max_str_digits=100_000), {}, ["flag int_max_str_digits"]),
+        # 3.12+ reports the limit nobody set as the interpreter's default, not -1
+        (_flags(int_max_str_digits=sys.int_info.default_max_str_digits), {}, []),
         (_flags(), {"dev": True, "importtime": True}, []),
         (_flags(), {"presite": "mod"}, ["-X presite"]),
         (_flags(), {"not_a_known_option": True}, ["-X not_a_known_option"]),
@@ -245,3 +249,44 @@ def test_plugins_turned_off(off: set[str], own: set[str], allow: list[str],
         assert len(reasons) == 1
         assert named in reasons[0]
         assert "allow_options" in reasons[0]
+
+
+@pytest.mark.parametrize(("name", "value", "named"), [
+    # hostile 297: allowed by name, an entry into the ignored build folder is still named
+    ("LD_LIBRARY_PATH", "{repo}/build/lib", "{repo}/build/lib (inside the repository"),
+    ("LD_LIBRARY_PATH", "/opt/lib:{repo}/build/lib", "{repo}/build/lib (inside"),
+    ("LD_LIBRARY_PATH", "{repo}/lib", None),  # a folder of tracked files only
+    ("LD_LIBRARY_PATH", "{repo}/mixed", "{repo}/mixed (inside"),  # and an untracked one
+    ("LD_LIBRARY_PATH", "/opt/lib", None),  # outside: what the allowance vouches for
+    ("LD_LIBRARY_PATH", "{repo}/empty", None),  # nothing there to load
+    ("LD_LIBRARY_PATH", "/opt/lib:", "'' (relative"),  # the working folder, wherever it is
+    ("LD_LIBRARY_PATH", "build/lib", "'build/lib' (relative"),
+    ("LD_PRELOAD", "{repo}/build/lib/libstale.so", "libstale.so (inside"),
+    ("LD_PRELOAD", "{repo}/lib/libtracked.so libc.so.6", None),  # a bare name: searched
+    ("PYTHONPATH", "/elsewhere", None),  # allowed by name: judged by the import recorder
+])
+def test_an_allowed_loader_path_list_is_judged_by_its_entries(
+        tmp_path: Path, name: str, value: str, named: str | None) -> None:
+    from tests.git_repo import commit, git
+
+    repo = tmp_path / "repo"
+    (repo / "lib").mkdir(parents=True)
+    (repo / "lib/libtracked.so").write_bytes(b"\x7fELF")
+    (repo / "empty").mkdir()
+    (repo / "mixed").mkdir()
+    (repo / "mixed/libtracked.so").write_bytes(b"\x7fELF")
+    (repo / ".gitignore").write_text("build/\n")
+    git(repo, "init", "-q")
+    commit(repo)
+    (repo / "build/lib").mkdir(parents=True)
+    (repo / "build/lib/libstale.so").write_bytes(b"\x7fELF")
+    (repo / "mixed/libstray.so").write_bytes(b"\x7fELF")  # untracked beside a tracked one
+    recorded = {name: value.format(repo=repo)}
+    assert environment_reasons(recorded, [], repo, nested=False) != []  # not allowed: named
+    reasons = environment_reasons(recorded, [name], repo, nested=False)
+    if named is None:
+        assert reasons == [], reasons
+    else:
+        assert len(reasons) == 1, reasons
+        assert f"{name} is allowed by name" in reasons[0]
+        assert named.format(repo=repo) in reasons[0], reasons

@@ -195,7 +195,7 @@ def test_listed_is_git_answering_not_a_patched_subprocess(
     # a test module's patch of subprocess answers for nothing the listing reads
     import subprocess
 
-    from pytest_pyramid.run._git import git_env
+    from pytest_pyramid.run._git import git_env, git_program
     from tests.git_repo import git
 
     git(tmp_path, "init", "-q")
@@ -205,13 +205,13 @@ def test_listed_is_git_answering_not_a_patched_subprocess(
     (tmp_path / "tests" / "kept.txt").write_text("")  # untracked, not ignored: not listed
     monkeypatch.setattr(subprocess.Popen, "communicate", lambda *_a, **_k: (b"", b""))
     monkeypatch.setattr(os, "lstat", lambda *_a, **_k: (_ for _ in ()).throw(OSError()))
-    code, out = listed(str(tmp_path), ("tests",), git_env())
+    code, out = listed(str(tmp_path), ("tests",), git_env(), git_program())
     assert (code, candidates(out.decode())) == (0, ["tests/x.local"])
     monkeypatch.setattr(os, "listdir", lambda *_a, **_k: [])
     assert present(str(tmp_path), ["tests/x.local"], time.time_ns() + 10**9,
                    own_state((), None))  # not "gone"
-    # no git on the listing's PATH: a failure, never an empty listing
-    assert listed(str(tmp_path), ("tests",), {**git_env(), "PATH": str(tmp_path)})[0] != 0
+    # no git found: a failure, never an empty listing
+    assert listed(str(tmp_path), ("tests",), git_env(), None)[0] != 0
 
 
 def test_the_cut_is_the_kernel_s_time_not_a_clock_a_test_moved(
@@ -232,3 +232,18 @@ def test_the_cut_is_the_kernel_s_time_not_a_clock_a_test_moved(
     assert list(tmp_path.iterdir()) == [marker]  # the probe file is gone
     # no folder to make the probe in: the judgement's own clock, not the patched one
     assert kernel_now_ns(str(tmp_path / "missing")) > before - 60 * 10**9
+
+
+def test_the_judgements_git_is_the_hosts_before_the_starting_path_s(tmp_path: Path) -> None:
+    # hostile case 294 b: a stub `git` first on PATH does not answer for the judgement's git
+    # reads; the host's standard path is looked at first, the starting PATH after it, and a
+    # relative folder (whatever folder the process is in) never
+    from pytest_pyramid.run._git import STANDARD_PATH, find_git
+
+    stub = tmp_path / "git"
+    stub.write_text("#!/bin/sh\nexit 0\n")
+    stub.chmod(0o755)
+    hosts = next((f"{folder}/git" for folder in STANDARD_PATH.split(":")
+                  if os.access(f"{folder}/git", os.X_OK)), None)
+    assert find_git(f"{tmp_path}{os.pathsep}/usr/bin") == (hosts or str(stub))
+    assert find_git("relative/bin") == hosts
