@@ -17,7 +17,8 @@ and Redis database (one server of each on loopback, as the canary demo starts th
    project's ``[tool.pyramid]`` cut down to it, for a test of the demo: seconds, not minutes);
 2. ``pyramid deploy --env production``: refused, staging never deployed the commit;
 3. ``pyramid deploy --env staging``: migrations applied to staging's database, the smoke tier
-   run against the new version before any traffic, deployed;
+   run against the new version before any traffic, deployed while clients send it requests
+   (production counts only a staging deploy judged on real traffic);
 4. ``pyramid deploy --env production --deployer-key release-bot.key``: "needs approval";
 5. ``pyramid approve --env production --key alice.key``;
 6. the same production deploy again: approved by alice, deployed (its own database);
@@ -199,7 +200,13 @@ def steps(stages: Stages) -> list[str]:
            "production before staging")
 
     banner("3. staging: its migrations, then its smoke tier before any traffic")
-    expect(stages.pyramid("deploy", "--env", "staging"), 0, "the staging deploy")
+    from canary_demo import Load
+
+    # production counts only a staging deploy judged on real traffic (deploy/evidence.py): a
+    # first deployment nobody sends a request to is "too little traffic to judge"
+    with Load(f"http://127.0.0.1:{stages.ports['staging']}/api/items") as load:
+        expect(stages.pyramid("deploy", "--env", "staging"), 0, "the staging deploy")
+    say(f"[clients] {load.report()}")
 
     banner("4. production: the approval is asked")
     expect(stages.pyramid("deploy", "--env", "production", *deployer), 2,

@@ -4,8 +4,9 @@ An environment is the deploy table with its own keys on top (port, work folder, 
 verify tier ...): every key of ``KEYS`` may be set per environment, nothing else. Each
 environment has its own work folder (``<work_dir>/<name>`` unless it sets one), so its own
 router, state, trust anchors, history and DORA figures. ``requires = "staging"`` makes a
-deploy refuse a commit that has not completed a healthy deploy there (succeeded: every step
-and the bake passed; never reverted since) within ``requires_within``. The host's deploy
+deploy refuse a commit that has not completed a healthy deploy there (its last attempt of the
+commit succeeded, judged on real traffic: every step and the bake passed; never reverted since)
+within ``requires_within`` (deploy/evidence.py). The host's deploy
 configuration pins requirements the checkout can only add to (deploy/requirements.py).
 
 With environments defined, every deploy command names one (``--env``): a deploy that
@@ -128,6 +129,7 @@ def _folder(path: object, config: DeployConfig) -> Path:
 def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) -> str | None:
     import sqlite3
 
+    from pytest_pyramid.deploy.evidence import judged_healthy
     from pytest_pyramid.deploy.requirements import rows_of
 
     here = config.environment or "this environment"
@@ -143,19 +145,16 @@ def _unmet(config: DeployConfig, need: Requirement, commit: str, now: datetime) 
     except sqlite3.Error as exc:
         return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} first"
                 f"{asked}; {need.environment}'s history {need.history} cannot be read ({exc})")
-    window = timedelta(seconds=need.within)
-    healthy = [row for row in rows
-               if row.commit == commit and row.kind == "deploy" and not row.dry_run
-               and row.outcome == "succeeded" and row.reverted_by is None
-               and row.finished_at is not None and now - row.finished_at <= window]
-    if healthy:
+    # what counts is deploy/evidence.py's: the last attempt, a success judged on real traffic
+    evidence = judged_healthy(rows, commit, now, timedelta(seconds=need.within),
+                              need.environment)
+    if evidence.healthy:
         return None
-    mine = [row for row in rows if row.commit == commit and not row.dry_run]
-    last = (f"its last {need.environment} attempt of it: #{mine[0].id} {mine[0].outcome}"
-            if mine else f"{need.environment} never deployed it (its history {need.history}: "
-            f"only rows its own deploys wrote count)")
-    return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} (succeeded, "
-            f"bake passed, not reverted) within {_hours(need.within)}{asked}; {last}")
+    said = evidence.said if evidence.attempted else (
+        f"{evidence.said} (its history {need.history}: only rows its own deploys wrote count)")
+    return (f"{here} requires a healthy {need.environment} deploy of {commit[:12]} (its last "
+            f"attempt succeeded, judged on real traffic, bake passed, not reverted) within "
+            f"{_hours(need.within)}{asked}; {said}")
 
 
 def _hours(seconds: float) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -74,7 +75,7 @@ _ADDED_COLUMNS = (
 )
 
 #: the history file's schema version (``PRAGMA user_version``), raised by each migration below
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: what ended a deployment that did not succeed: its ``change`` (an analysis breach, its version
 #: exiting, a person aborting it, a later revert), or something else, which DORA's change failure
 #: rate does not count: the ``router`` failing, the ``stable`` version dying, the deploy
@@ -151,6 +152,10 @@ class Deployment:
     #: the `pyramid rollback` that reverted this deployment after it had succeeded
     reverted_by: int | None = None
     reverted_at: datetime | None = None
+    #: a success the analysis judged on real traffic (every step conclusive, not "too little
+    #: traffic to judge", not promoted past its steps), written by the code path that decided
+    #: (deploy/evidence.py reads it); None: a file no deploy of this version migrated yet
+    judged: bool | None = None
     #: what ended it, when it did not succeed (:data:`CAUSES`); None while open or succeeded
     cause: str | None = None
     #: the environment whose deploy wrote it ("": none; None: a row from before rows named it)
@@ -334,10 +339,11 @@ class History:
         self, deployment_id: int, *, outcome: str, reason: str,
         rollback_s: float | None = None, client_failed_fraction: float | None = None,
         exposed_at: datetime | None = None, restored_at: datetime | None = None,
-        cause: str = "change",
+        cause: str = "change", judged: bool = False,
     ) -> None:
         """``cause``: what ended a deployment that did not succeed (:data:`CAUSES`), recorded
-        for those outcomes only."""
+        for those outcomes only. ``judged``: the analysis judged the success on real traffic
+        (rollout.py's Outcome says; never true of another outcome)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         if cause not in CAUSES:
@@ -351,6 +357,7 @@ class History:
             "exposed_at": iso(exposed_at) if exposed_at else None,
             "restored_at": iso(restored_at) if restored_at else None,
             "cause": cause if outcome in ("rolled_back", "aborted", "failed") else None,
+            "judged": int(judged and outcome == "succeeded"),
         }
         self._write({"op": "finish", "id": deployment_id, "values": values},
                     f"the outcome of #{deployment_id} ({outcome})")
@@ -452,14 +459,37 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         raise SchemaError(f"{path} has history schema version {version}; this pytest-pyramid "
                           f"knows versions up to {SCHEMA_VERSION} (upgrade it)")
     if version < 1:  # 1: the recorded cause of every deployment that did not succeed
-        have = {row[1] for row in db.execute("PRAGMA table_info(deployments)")}
-        if "cause" not in have:
-            db.execute("ALTER TABLE deployments ADD COLUMN cause TEXT")
-        rows = db.execute("SELECT id, outcome, reason FROM deployments WHERE cause IS NULL")
-        for ident, outcome, reason in rows.fetchall():
-            db.execute("UPDATE deployments SET cause = ? WHERE id = ?",
-                       (legacy_cause(outcome, reason or ""), ident))
+        _fill_column(db, "cause", "TEXT", legacy_cause)
+    if version < 2:  # 2: whether a success was judged on real traffic (hostile case 324)
+        _fill_column(db, "judged", "INTEGER",
+                     lambda outcome, reason: int(legacy_judged(outcome, reason)))
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+#: the reasons a success was recorded with, before ``judged`` was, when its analysis judged it:
+#: every step passed (not promoted past them, not a rescue), or a first deployment's first
+#: step passed its measurements (not "too little traffic to judge"); any other is unjudged
+_LEGACY_JUDGED = re.compile(r"(every step passed its analysis( and the bake)?|first deployment: "
+                            r"[^;]*; first step 100%: \d+ measurement\(s\) within the limits)")
+
+
+def legacy_judged(outcome: str, reason: str) -> bool:
+    """Whether a row finished before ``judged`` was recorded was a judged success (migration
+    1 -> 2 only: an allow-list of the reasons only a judged success was written with)."""
+    return outcome == "succeeded" and _LEGACY_JUDGED.fullmatch(reason) is not None
+
+
+def _fill_column(db: sqlite3.Connection, column: str, kind: str,
+                 legacy: Callable[[str, str], object]) -> None:
+    """Add ``column`` to the deployments (when missing) and fill it where it is NULL with
+    ``legacy(outcome, reason)``: a migration step reads the reason text once, never again."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(deployments)")}
+    if column not in have:
+        db.execute(f"ALTER TABLE deployments ADD COLUMN {column} {kind}")
+    rows = db.execute(f"SELECT id, outcome, reason FROM deployments WHERE {column} IS NULL")
+    for ident, outcome, reason in rows.fetchall():
+        db.execute(f"UPDATE deployments SET {column} = ? WHERE id = ?",
+                   (legacy(outcome, reason or ""), ident))
 
 
 #: every deployment, newest first
@@ -493,6 +523,7 @@ def _deployment(row: sqlite3.Row) -> Deployment:
         rollback_s=row["rollback_s"],
         kind=row["kind"] or "deploy",
         exposed_at=_when(row["exposed_at"]),
+        judged=_judged(row),
         restored_at=_when(row["restored_at"]),
         reverted_by=row["reverted_by"],
         reverted_at=_when(row["reverted_at"]),
@@ -501,3 +532,12 @@ def _deployment(row: sqlite3.Row) -> Deployment:
         # `in` on a sqlite3.Row looks at its values, so the column names are asked for
         environment=row["environment"] if "environment" in row.keys() else None,  # noqa: SIM118
     )
+
+
+def _judged(row: sqlite3.Row) -> bool | None:
+    """None: a file read without migrating (``deployments_read_only``) that no deploy of this
+    version opened yet has no such column (``in`` on a sqlite3.Row looks at its values)."""
+    if "judged" not in row.keys():  # noqa: SIM118
+        return None
+    value = row["judged"]
+    return None if value is None else bool(value)

@@ -3,8 +3,9 @@
 A verdict is a judgement of one commit at one moment. Deploying it again is a replay, refused
 unless ``--redeploy`` says a person means it, when:
 
-* a **newer verdict for the same commit** was seen by this work folder's gate (a later test run
-  judged the same code, perhaps ``blocked``): the older one is superseded;
+* a **newer verdict for the same commit** was seen by this work folder's gate, or by the gate
+  of an environment this one requires (a later test run judged the same code, perhaps
+  ``blocked``, at staging): the older one is superseded (deploy/evidence.py);
 * the commit was **rolled back since** the verdict was made (rolled back, aborted or failed
   after reaching users, or reverted by ``pyramid rollback``): the verdict predates what its
   release did in production.
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import Deployment, History
+    from pytest_pyramid.deploy.trust_record import Required
 
 LEDGER_NAME = "verdicts.jsonl"
 FAILED = ("rolled_back", "aborted", "failed")
@@ -303,9 +305,12 @@ def _edited(config: DeployConfig, committed: Mapping[str, object] | None) -> str
 
 
 def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, history: History,
-          *, redeploy: bool, out: Callable[[str], None]) -> list[str]:
+          *, redeploy: bool, out: Callable[[str], None],
+          recorded: tuple[Required, ...] = ()) -> list[str]:
     """The reasons to refuse this verdict as a replay or another project's (empty: none);
-    the verdict is remembered as seen either way."""
+    the verdict is remembered as seen either way. ``recorded``: the requirements the anchors
+    record keeps (deploy/requirements.py: in_force), whose environments' gates' verdicts
+    supersede too."""
     from pytest_pyramid.deploy.approvals import verdict_digest
 
     digest = verdict_digest(verdict)
@@ -318,7 +323,8 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
     rows, unread = _target_deployments(config, history)
     problems.extend(unread)
     folders = _record_folders(config)
-    seen = [item for folder in folders for item in seen_verdicts(folder)]
+    seen = [item for folder in [*folders, *_required_ledgers(config, recorded)]
+            for item in seen_verdicts(folder)]
     replay = [p for p in (superseded(verdict, digest, seen),
                           rolled_back_since(verdict, rows)) if p is not None]
     if redeploy:
@@ -364,6 +370,16 @@ def _target_histories(config: DeployConfig) -> list[Path]:
     if target is not None and target.history_path.resolve() != config.history_path.resolve():
         paths.append(target.history_path)
     return paths
+
+
+def _required_ledgers(config: DeployConfig, recorded: tuple[Required, ...]) -> list[Path]:
+    """The folders whose ``verdicts.jsonl`` the gates of the environments this target requires
+    wrote (deploy/evidence.py: the newest evidence about a commit on this host decides; a
+    verdict staging's gate saw superseded by a ``blocked`` one is superseded for production,
+    hostile case 338). Read, never written: what this gate saw is its own folders'."""
+    from pytest_pyramid.deploy.evidence import required_folders
+
+    return required_folders(config, recorded)
 
 
 def _record_folders(config: DeployConfig) -> list[Path]:

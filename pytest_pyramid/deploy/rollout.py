@@ -76,6 +76,10 @@ class Outcome:
     restored_at: datetime | None = None
     #: what ended it when it did not succeed (history.CAUSES): recorded, read by the stats
     cause: str = "change"
+    #: a success the analysis judged on real traffic: set only where it was (a first step
+    #: that passed its measurements, every step of a rollout passed); a promotion, a rescue,
+    #: "too little traffic to judge" stay False (what ``requires`` counts, deploy/evidence.py)
+    judged: bool = False
 
 
 def fmt_rate(value: float | None) -> str:
@@ -317,8 +321,10 @@ class Deployer:
         self.answer_all(rollout, f"rollout #{rollout.id} is stuck: {reason}")
         return Outcome(1, "failed", reason, exposed_at=exposed, cause=cause)
 
-    def finish(self, state: DeployState, rollout: Rollout, reason: str) -> Outcome:
-        """The new version becomes stable: 100% (if not yet), drain, stop the old one."""
+    def finish(self, state: DeployState, rollout: Rollout, reason: str, *,
+               judged: bool = False) -> Outcome:
+        """The new version becomes stable: 100% (if not yet), drain, stop the old one.
+        ``judged``: every step passed its analysis (the caller that saw it says so)."""
         old = state.stable
         exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
         rollout.status = "promoting"
@@ -336,7 +342,7 @@ class Deployer:
         self.out(f"[done] {rollout.canary.commit[:12]} serves 100% at {self.router.url} "
                  f"({reason})")
         self.answer_all(rollout, f"rollout #{rollout.id} ended (succeeded) before acting")
-        return Outcome(0, "succeeded", reason, exposed_at=exposed)
+        return Outcome(0, "succeeded", reason, exposed_at=exposed, judged=judged)
 
     # -- starting versions -------------------------------------------------------------------
     def start_version(self, state: DeployState, commit: str, deployment_id: int,
@@ -441,7 +447,8 @@ class Deployer:
         state.rollout = None
         self.save(state)
         self.out(f"[done] {commit[:12]} serves 100% at {self.router.url} ({why})")
-        return Outcome(0, "succeeded", why, exposed_at=exposed)
+        return Outcome(0, "succeeded", why, exposed_at=exposed,
+                       judged=judged.result == "passed")
 
     def _first_step(self, state: DeployState, version: Version, exposed: datetime,
                     deployment_id: int) -> first_step.Judged:
@@ -547,6 +554,7 @@ class Deployer:
         stages = plan(rollout.strategy, self.config.steps)
         reason = "every step passed its analysis" + (" and the bake" if self.config.bake > 0
                                                      else "")
+        judged = True  # until a person promotes past the steps the analysis had to judge
         try:
             # resumed in its bake: the steps are behind it (rollout.progress says how far)
             in_bake = rollout.progress is not None and rollout.progress.phase == "bake"
@@ -556,7 +564,7 @@ class Deployer:
             except _Promoted as promoted:
                 rollout.stage, rollout.weight = len(stages) - 1, 100
                 self.save(state)
-                reason = str(promoted)
+                reason, judged = str(promoted), False
             if not in_bake:
                 self.verify_promoted(state, rollout)
             bake = self.config.bake
@@ -573,7 +581,7 @@ class Deployer:
                            run)
         except Ended as ended:
             return ended.outcome
-        return self.finish(state, rollout, reason)
+        return self.finish(state, rollout, reason, judged=judged)
 
     # -- verify tiers (deploy/verify.py) ------------------------------------------------------
     def verify(self, phase: str, url: str, deployment_id: int, commit: str

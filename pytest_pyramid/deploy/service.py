@@ -278,10 +278,13 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
     except SignatureError as exc:
         return refuse([str(exc)], 1)
     verdict = trust.verdict
-    commit_time = verdict.get("commit_time")
+    from pytest_pyramid.deploy.evidence import lead_from
+
+    commit_time = lead_from(verdict)  # the commit's time, bounded by the verdict's own
     from pytest_pyramid.deploy import replays
 
-    replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy, out=out)
+    replayed = replays.check(config, verdict, commit, history, redeploy=request.redeploy,
+                             out=out, recorded=anchors.requires)
     if replayed:
         return refuse(replayed, 1, commit_time)
     from pytest_pyramid.deploy import migrate
@@ -1017,7 +1020,7 @@ def _finish(history: History, deployment_id: int, earlier_reason: str, outcome: 
                    rollback_s=outcome.rollback_s,
                    client_failed_fraction=outcome.client_failed_fraction,
                    exposed_at=outcome.exposed_at, restored_at=outcome.restored_at,
-                   cause=outcome.cause)
+                   cause=outcome.cause, judged=outcome.judged)
 
 
 # -- approvals -----------------------------------------------------------------------------------

@@ -16,7 +16,10 @@
   ended a rollout is the ``cause`` recorded in its history row (never its reason text).
 * **Failed deployment recovery time** (time to restore): from the failing change first
   receiving traffic to all traffic verified back on a good version. Median.
-* **Lead time for changes**: commit time to the deployment completing. Median.
+* **Lead time for changes**: commit time to the deployment completing. Median. The commit
+  time is its author's word (a laptop's clock may run days ahead): the gate records it bounded
+  by the verdict's own time (deploy/evidence.py: lead_from), and a lead time is never
+  negative.
 
 No data gives None (shown as n/a), never 0.
 """
@@ -93,8 +96,8 @@ def compute(
         first = min(d.started_at for d in real)
         covered = (now - max(first, since)).total_seconds() / 86400
     restores = [t for t in (restore_time(d) for d in failures) if t is not None]
-    lead_times = [
-        (d.finished_at - d.commit_time).total_seconds()
+    lead_times = [  # never negative: a commit's date is its author's word (hostile case 332 d)
+        max(0.0, (d.finished_at - d.commit_time).total_seconds())
         for d in succeeded if d.finished_at is not None and d.commit_time is not None
     ]
     rollback_times = [d.rollback_s for d in failures if d.rollback_s is not None]

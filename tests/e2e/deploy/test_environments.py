@@ -89,7 +89,8 @@ def test_environments_that_would_collide_or_loop_are_refused(
 def _succeeded(history: History, commit: str) -> int:
     row = history.start(commit=commit, commit_time=None, strategy="canary", dry_run=False,
                         verdict_path="v.json")
-    history.finish(row, outcome="succeeded", reason="every step passed its analysis")
+    history.finish(row, outcome="succeeded", reason="every step passed its analysis",
+                   judged=True)
     return row
 
 
@@ -123,6 +124,21 @@ def test_production_refuses_until_staging_deployed_the_commit_healthily(layout: 
         assert "staging never deployed it" in str(staged(production, "b" * 40, now_utc()))
         history.mark_reverted(good, by=good + 1, at=now_utc())
         assert staged(production, COMMIT, now_utc()) is not None  # reverted: not healthy
+        # hostile case 325: a judged success, then staging rolls the same commit back on a
+        # redeploy: its last attempt decides, not the older success
+        _succeeded(history, COMMIT)
+        assert staged(production, COMMIT, now_utc()) is None
+        again = history.start(commit=COMMIT, commit_time=None, strategy="canary",
+                              dry_run=False, verdict_path="v.json")
+        history.finish(again, outcome="rolled_back", reason="error rate 100.00%")
+        assert f"its last staging attempt of it: #{again} rolled_back" in str(
+            staged(production, COMMIT, now_utc()))
+        # hostile case 324: a success no analysis judged is no proof
+        unjudged = history.start(commit=COMMIT, commit_time=None, strategy="initial",
+                                 dry_run=False, verdict_path="v.json")
+        history.finish(unjudged, outcome="succeeded", reason="first step 100%: too little "
+                       "traffic to judge in 1 measurement(s)")
+        assert "succeeded unjudged" in str(staged(production, COMMIT, now_utc()))
     finally:
         history.close()
 
@@ -172,10 +188,8 @@ def test_config_check_checks_every_environment(layout: Path) -> None:
     assert "the same as environment" in done.stderr
 
 
-def test_staging_then_production_with_real_nginx(project: Project) -> None:
-    """A commit goes to production only after staging served it healthily: refused first
-    (nothing started), deployed to staging, then to production; each environment has its
-    own router, state and history."""
+def _staging_and_production(project: Project) -> str:
+    """Two environments of ``project``, production requiring staging; staging's URL."""
     from pytest_pyramid.deploy.processes import free_port
 
     project.write_config(port=None)
@@ -184,6 +198,17 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         toml.write(f"[tool.pyramid.deploy.environments.staging]\nport = {staging_port}\n"
                    f"[tool.pyramid.deploy.environments.production]\nport = {project.port}\n"
                    'requires = "staging"\n')
+    return f"http://127.0.0.1:{staging_port}"
+
+
+def test_staging_then_production_with_real_nginx(project: Project) -> None:
+    """A commit goes to production only after staging served it healthily: refused first
+    (nothing started), deployed to staging, then to production; each environment has its
+    own router, state and history."""
+    from tests.support.deploy.load import Clients
+
+    staging_url = _staging_and_production(project)
+    staging_port = int(staging_url.rsplit(":", 1)[1])
     sha = project.commit("v1")
     try:
         early = project.run("deploy", "--env", "production")
@@ -191,7 +216,8 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
         assert "requires a healthy staging deploy" in early.stdout + early.stderr
         assert not (project.work_dir / "production" / "router").exists()  # nothing started
         for env in ("staging", "production"):
-            done = project.run("deploy", "--env", env)
+            with Clients(staging_url, rate=60):  # staging's first step judges real traffic
+                done = project.run("deploy", "--env", env)
             assert done.returncode == 0, done.stdout + done.stderr
             state = json.loads((project.work_dir / env / "state.json").read_text())
             assert state["stable"]["commit"] == sha
@@ -247,6 +273,42 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
             assert (f"serves environment '{env}' on port {first} (recorded at its first "
                     f"deploy, {project.work_dir / env / 'anchors.jsonl'}); this deploy names "
                     f"'{env}' on port {port}") in refused.stdout
+    finally:
+        for env in ("staging", "production"):
+            project.run("stop", "--env", env)
+
+
+def test_production_takes_only_staging_s_judged_and_newest_evidence(project: Project) -> None:
+    """Hostile cases 324 and 338, real deploys: staging's first deployment that nobody sent a
+    request to ("too little traffic to judge") is no proof of a healthy staging deploy; one
+    judged on real traffic is; and a verdict staging's gate saw superseded by a newer
+    ``blocked`` one for the same commit is superseded for production too."""
+    from tests.support.deploy.load import Clients
+
+    staging_url = _staging_and_production(project)
+    sha = project.commit("v1", age=timedelta(minutes=10))
+    older = project.verdict_path.read_text()
+    try:
+        quiet = project.run("deploy", "--env", "staging")  # nobody sends it a request
+        assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+        assert "too little traffic to judge" in quiet.stdout
+        unjudged = project.run("deploy", "--env", "production", "--dry-run")
+        assert unjudged.returncode == 1, unjudged.stdout + unjudged.stderr
+        assert "#1 succeeded (succeeded unjudged: its analysis did not judge real traffic)" \
+            in unjudged.stdout
+        assert project.run("stop", "--env", "staging").returncode == 0
+        with Clients(staging_url, rate=60):
+            judged = project.run("deploy", "--env", "staging")
+        assert judged.returncode == 0, judged.stdout + judged.stderr
+        assert project.run("deploy", "--env", "production", "--dry-run").returncode == 0
+        # the same commit's tests run again and fail now: staging's gate sees it, refuses it
+        project.write_verdict(sha, decision="blocked", age=timedelta(minutes=1))
+        assert project.run("deploy", "--env", "staging").returncode == 1
+        project.verdict_path.write_text(older)
+        replay = project.run("deploy", "--env", "production", "--dry-run")
+        assert replay.returncode == 1, replay.stdout + replay.stderr
+        assert f"superseded: a newer verdict for {sha[:12]}" in replay.stdout
+        assert "blocked" in replay.stdout
     finally:
         for env in ("staging", "production"):
             project.run("stop", "--env", env)
