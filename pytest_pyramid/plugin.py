@@ -483,6 +483,16 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
         project_dir=project_dir,
     )
     config.pluginmanager.register(owner, "pyramid-session")
+    from pytest_pyramid.run.collection import facts_registry
+    from pytest_pyramid.run.facts import register_facts
+    from pytest_pyramid.run.refusals import RETURN_FILTER, RefusalWatch, RefusedTests
+
+    refused = RefusedTests()  # tests on disk pytest refused (every worker and shard ships it)
+    register_facts(facts_registry(config), "refused", refused)
+    config.pluginmanager.register(RefusalWatch(refused), "pyramid-refusals")
+    # a test that returns its comparison threw the answer away: it fails (hostile case 301 g);
+    # after the project's own filters, so none of them turns it back into a warning
+    config.addinivalue_line("filterwarnings", RETURN_FILTER)
     from pytest_pyramid.run.closed_world import ClosedWorld, install
     from pytest_pyramid.run.loaded import package_names
 

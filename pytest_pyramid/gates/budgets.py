@@ -84,9 +84,9 @@ def pass_rate_gate(run: RunSummary, quarantined: Collection[str] = ()) -> GateRe
     failed = run.failed_tests
     flags = [False] * len(failed)
     if failed and quarantined:  # most runs: no failure, or no entry (the matcher unimported)
-        from pytest_pyramid.gates.flaky import is_quarantined
+        from pytest_pyramid.gates.flaky import quarantine_excuses
 
-        flags = [is_quarantined(t.nodeid, quarantined) for t in failed]
+        flags = [quarantine_excuses(t, quarantined) for t in failed]
     failing = [t for t, excused_one in zip(failed, flags, strict=True) if not excused_one]
     excused = sorted(t.nodeid for t, excused_one in zip(failed, flags, strict=True) if excused_one)
     details: dict[str, object] = {"failed": [t.nodeid for t in failing[:50]]}

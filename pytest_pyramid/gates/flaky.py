@@ -120,6 +120,14 @@ def active_quarantine(
     return frozenset(e.test for e in entries if not e.expired(today))
 
 
+def quarantine_excuses(test: TestOutcome, quarantined: Iterable[str]) -> bool:
+    """Whether a failed test's quarantine entry excuses its failure: the test's *own* (its
+    call, its function-scoped fixtures), never the setup or teardown of a fixture of wider
+    scope reported on it (hostile case 306: which test pytest reports a module fixture's
+    teardown on is the order's choice, so excusing it would make routes disagree)."""
+    return not test.fixture_failure and is_quarantined(test.nodeid, quarantined)
+
+
 def is_quarantined(nodeid: str, quarantined: Iterable[str]) -> bool:
     """Whether ``nodeid`` is covered by a quarantine entry.
 

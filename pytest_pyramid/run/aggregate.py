@@ -41,6 +41,9 @@ class ReportLike(Protocol):
 #: the report attribute holding a phase's (start, stop) on the plugin's own clock, set where
 #: the test ran (``run/report_path.py``)
 SPAN = "pyramid_span"
+#: the report attribute naming the fixture of wider scope whose setup or teardown failed on
+#: it (``run/fixture_owner.py``; set where the test ran, travels with xdist like the span)
+FIXTURE_FAILURE = "pyramid_fixture_failure"
 
 
 def timed(report: ReportLike) -> tuple[float, float, float]:
@@ -185,6 +188,9 @@ class Aggregator:
         if not test.message:
             test.message = _message(report)
         if outcome == "failed":
+            fixture = getattr(report, FIXTURE_FAILURE, None)  # set where the test ran
+            if fixture:
+                test.fixture_failure = str(fixture)
             if not hasattr(report, "wasxfail"):
                 self._failed_of.append(test)
             if when == "call":

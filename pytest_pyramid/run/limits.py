@@ -71,6 +71,20 @@ def plan_limits(
     return LimitPlan(default, marks, effective)
 
 
+def measured_limits(plan: LimitPlan, default_timeout: float | None) -> dict[str, float]:
+    """tier -> the limit the plugin checks each test's measured phases against, on every
+    attempt (hostile case 312: pytest-timeout times only the first attempt under
+    pytest-rerunfailures, so a rerun that breaks the limit would pass untimed). The tiers' own
+    limits, and, where the plan leaves pytest-timeout's default alone (no ``--timeout``, the
+    first tier unlimited), that default (its ``timeout`` setting, ``PYTEST_TIMEOUT``) for
+    every tier without a limit of its own: what its tests run under."""
+    limits = {tier: limit for tier, limit in plan.effective.items() if limit}
+    if plan.enforced and not plan.user_override and plan.default is None and default_timeout:
+        limits.update({tier: default_timeout for tier, limit in plan.effective.items()
+                       if not limit})
+    return limits
+
+
 def header_lines(
     selected: Sequence[str], limits: LimitPlan, *, width: int = 100
 ) -> list[str]:

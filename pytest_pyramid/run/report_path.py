@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.durations import format_duration, now
-from pytest_pyramid.run.aggregate import SPAN, timed
+from pytest_pyramid.run.aggregate import FIXTURE_FAILURE, SPAN, timed
 from pytest_pyramid.run.metrics import LEGACY_PROPERTY, check_properties
 
 if TYPE_CHECKING:
@@ -76,6 +76,24 @@ class ReportPath:
     ) -> Generator[None, None, None]:
         return (yield from self._timed())
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """A failed setup or teardown names the fixture of wider scope it belongs to, on the
+        report (it travels with xdist and into every record): the quarantine of the test it
+        landed on does not excuse it (``gates/flaky.py: quarantine_excuses``). Failures only."""
+        report = yield
+        if report.outcome == "failed" and call.when != "call" and call.excinfo is not None:
+            from pytest_pyramid.run.fixture_owner import wider_fixture
+
+            info = getattr(item, "_fixtureinfo", None)
+            owner = wider_fixture(call.excinfo.value,
+                                  info.name2fixturedefs if info is not None else {})
+            if owner is not None:
+                setattr(report, FIXTURE_FAILURE, owner)
+        return report
+
     def _timed(self) -> Generator[None, None, None]:
         start = now()
         try:
@@ -136,6 +154,8 @@ class ReportPath:
             return f"its own timeout mark {format_duration(limit)}"
         if self.limits.user_override:
             return f"the --timeout limit {format_duration(limit)}"
+        if not self.limits.effective.get(tier):
+            return f"pytest-timeout's timeout {format_duration(limit)}"
         return f"tier {tier!r} per-test limit {format_duration(limit)}"
 
     def _check_metrics(self, report: pytest.TestReport, nodeid: str) -> None:

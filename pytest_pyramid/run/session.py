@@ -25,7 +25,7 @@ from pytest_pyramid.run.collection import (
     load_conftests,
 )
 from pytest_pyramid.run.facts import WORKER_OUTPUT_KEY, register_facts, ship
-from pytest_pyramid.run.limits import LimitPlan, plan_limits
+from pytest_pyramid.run.limits import LimitPlan, measured_limits, plan_limits
 from pytest_pyramid.run.reconcile import Reconciliation
 from pytest_pyramid.run.report_path import ReportPath
 from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY, RUN_END_KEY, RUN_KEY, TIER_KEY
@@ -152,7 +152,9 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         #: tier -> the hard limit its tests ran under; checked on the measured duration too,
         #: so a test that caught pytest-timeout's exception (``except BaseException``, a
         #: retry loop) is still failed (empty when no limit is enforced: no per-test cost)
-        self._hard_limits = {t: v for t, v in self.limits.effective.items() if v}
+        self._hard_limits: dict[str, float | None] = dict(
+            measured_limits(self.limits, _timeout_default(config) if self.limits.enforced
+                            else None))
         #: node id -> the limit of a test's own ``timeout`` mark (it wins, as in pytest-timeout)
         self._own_limits: dict[str, float | None] = {}
         #: node id -> seconds its phases took so far (pytest-timeout times all three)
@@ -428,3 +430,17 @@ class SerialFailFast:
             item.session.shouldfail = f"tier {tier} failed; later tiers not run (--tier-fail-fast)"
 
         return result
+
+
+def _timeout_default(config: pytest.Config) -> float | None:
+    """pytest-timeout's default limit as it reads it itself (its option, ``PYTEST_TIMEOUT``,
+    its ``timeout`` setting): ``None`` when it sets none or cannot read it (it says so)."""
+    try:
+        from pytest_timeout import get_env_settings  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    try:
+        value = get_env_settings(config).timeout
+    except Exception:  # a bad value: pytest-timeout reports it itself
+        return None
+    return float(value) if value else None

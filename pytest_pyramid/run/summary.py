@@ -225,6 +225,9 @@ class TestOutcome:
     #: its attempts before the last, oldest first (the phase times above are the last's);
     #: a tuple, replaced when one is added: most tests have none, and allocate nothing
     earlier: tuple[Attempt, ...] = ()
+    #: the fixture of wider scope than the test whose setup or teardown failed on this test's
+    #: report ("server (module)"): its failure, never excused by the test's quarantine entry
+    fixture_failure: str = ""
 
 
 @record

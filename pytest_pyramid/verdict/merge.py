@@ -433,6 +433,7 @@ def merged_run(shard_set: ShardSet, settings: Settings, project_dir: Path) -> Ru
                 failed_attempts(earlier), finished_test, setup, call, teardown, 0.0, 0.0,
                 entry.get("message", ""),
                 arrival_from(entry) if "arrival" in entry else None, earlier,
+                entry.get("fixture_failure", ""),
             )
             assigned[tier] += 1
         for entry in partial.data["not_reported"]:

@@ -409,6 +409,7 @@ def _clean_record(entry: object) -> bool:
         and type(t) in _NUMBER and 0 <= t < _INF
         and ("reruns" not in e or (type(e["reruns"]) is int and 0 <= e["reruns"] < _MAX_INT))
         and ("message" not in e or type(e["message"]) is str)
+        and ("fixture_failure" not in e or type(e["fixture_failure"]) is str)
         and ("arrival" not in e or arrival_problem(e["arrival"], record=True) is None)
         and ("earlier_attempts" not in e
              or attempts_problem(e["earlier_attempts"], e.get("reruns", 0)) is None)
@@ -431,6 +432,8 @@ def _record_problem(entry: object) -> str | None:
         return "reruns must be a whole number >= 0"
     if type(entry.get("message", "")) is not str:
         return "message must be a string"
+    if type(entry.get("fixture_failure", "")) is not str:
+        return "fixture_failure must be a string"
     if "earlier_attempts" in entry:
         problem = attempts_problem(entry["earlier_attempts"], reruns)
         if problem:

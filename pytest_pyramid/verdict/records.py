@@ -49,6 +49,8 @@ class ResultRecord(TypedDict, total=False):
     arrival: ArrivalRecord
     #: an unfinished test (started, never ended) is listed with outcome "unfinished"
     message: str
+    #: the fixture of wider scope whose setup or teardown failed on this test's report
+    fixture_failure: str
 
 
 def record(test: TestOutcome) -> ResultRecord:
@@ -71,6 +73,8 @@ def record(test: TestOutcome) -> ResultRecord:
             entry["arrival"]["why"] = list(test.arrival.why)
     if test.message:
         entry["message"] = test.message
+    if test.fixture_failure:
+        entry["fixture_failure"] = test.fixture_failure
     return entry
 
 

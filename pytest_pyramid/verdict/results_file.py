@@ -176,6 +176,8 @@ def _record_problem(entry: object) -> str | None:
         problem = attempts_problem(entry["earlier_attempts"], reruns)
         if problem:
             return problem
+    if type(entry.get("fixture_failure", "")) is not str:
+        return "fixture_failure must be a string"
     message = entry.get("message")
     if message is not None:
         if type(message) is not str:

@@ -1,0 +1,169 @@
+"""Outcomes pytest gives without judging them, judged alike on every route (hostile cases
+301, 306, 312): a project committed to git, run serially, under ``-n 2`` and as 2 CI shards
++ ``pyramid merge``; each row must give the same decision on every route.
+
+- 301: a test on disk pytest refused (a class it cannot collect, a test-named fixture, a test
+  that returns its comparison) never ran: ``incomplete``, naming it; a class whose own body
+  says ``__test__ = False`` is the project's decision.
+- 306: a quarantine entry excuses its test's own failure, never a wider fixture's teardown
+  that pytest reported on it.
+- 312: pytest-timeout's own limit (its ``timeout`` setting) judges the attempt that counts:
+  a rerun over it fails, as under a tier's ``test_timeout``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_pyramid.cli import main as pyramid
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.conftest import ReadVerdict
+
+IGNORE = ("pyramid-verdict*\npyramid-partial*\npyramid-results*\n.coverage*\n__pycache__/\n"
+          "/stdout\n/stderr\n/runpytest-current\n")
+QUARANTINE = """
+[[tool.pyramid.quarantine]]
+test = "tests/unit/test_row.py::test_z_last"
+owner = "alice"
+expires = 2099-12-31
+reason = "flaky on the shared runner"
+"""
+SERVER = """
+import pytest
+
+class Server:
+    crashed = False
+    def stop(self):
+        if self.crashed:
+            raise RuntimeError("server exited with status 139")
+
+@pytest.fixture(scope="{scope}")
+def server():
+    s = Server()
+    yield s
+    s.stop()
+
+def test_a_crashes_it(server):
+    {first}
+
+def test_b(server):
+    pass
+
+def test_z_last(server):  # quarantined; pytest reports the module fixture's teardown here
+    {last}
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    body: str
+    decision: str
+    reason: str = ""
+    config: str = ""
+    ini: str = ""
+    routes: tuple[str, ...] = ("serial", "n2", "shards")
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ROWS = [
+    # -- 301 --
+    Row("init-class", """
+        class TestRefund:
+            def __init__(self, amount=2):
+                self.amount = amount
+            def test_refund(self):
+                assert self.amount == 5
+        def test_plain():
+            pass
+    """, "incomplete", "tests/unit/test_row.py::TestRefund"),
+    Row("inherited-no-test", """
+        class TestBase:
+            __test__ = False
+            def test_positive(self):
+                pass
+        class TestRefund(TestBase):
+            def test_refund(self):
+                assert False
+        def test_plain():
+            pass
+    """, "incomplete", "yielded no test: tests/unit/test_row.py::TestRefund ("),
+    Row("fixture-named-test", """
+        import pytest
+        @pytest.fixture
+        def test_refund():
+            assert False
+        def test_plain():
+            pass
+    """, "incomplete", "are fixtures and never ran as tests: tests/unit/test_row.py::test_refund"),
+    Row("returned-comparison", """
+        def test_refund():
+            return 2 + 2 == 5
+        def test_plain():
+            pass
+    """, "blocked", "tests.pass_rate"),
+    Row("own-no-test-decision", """
+        class TestHelper:
+            __test__ = False
+            def test_not_a_test(self):
+                assert False
+        def test_plain():
+            pass
+    """, "ready"),
+    # -- 306 --
+    Row("module-teardown-on-quarantined",
+        SERVER.format(scope="module", first="server.crashed = True", last="pass"),
+        "blocked", "tests.pass_rate", config=QUARANTINE),
+    Row("function-teardown-quarantined", SERVER.format(scope="function", first="pass",
+                                                       last="server.crashed = True"),
+        "ready", config=QUARANTINE),
+    # -- 312 --
+    Row("pytest-timeout-reruns", """
+        import time
+        def test_slow_every_time():
+            time.sleep(3)  # well past the 1 s limit on every attempt
+    """, "blocked", "tests.pass_rate", ini="timeout = 1\nreruns = 1\n",
+        routes=("serial", "n2")),
+]
+
+
+def _route(pytester: pytest.Pytester, route: str, read: ReadVerdict,
+           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    if route == "shards":
+        for index in (1, 2):
+            result = pytester.runpytest(f"--pyramid-shard={index}/2")
+            assert "INTERNALERROR" not in result.stdout.str()
+        capsys.readouterr()
+        pyramid(["merge", "--run-id", "refusals", "."])
+        assert "Traceback" not in capsys.readouterr().err
+    else:
+        result = pytester.runpytest(*(["-n", "2"] if route == "n2" else []))
+        assert "INTERNALERROR" not in result.stdout.str()
+    return read()
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_what_pytest_refused_is_judged_on_every_route(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], row: Row,
+) -> None:
+    monkeypatch.delenv("PYRAMID_RUN_ID", raising=False)
+    project({".gitignore": IGNORE, "tests/unit/test_row.py": row.body, **row.extra},
+            config=row.config, ini=row.ini)
+    monkeypatch.chdir(pytester.path)
+    seen = {}
+    for route in row.routes:
+        verdict = _route(pytester, route, read_verdict, capsys)
+        seen[route] = verdict["decision"]
+        assert verdict["decision"] == row.decision, (route, verdict["reasons"])
+        if row.reason:
+            said = [*verdict["reasons"], *(p["message"] for p in verdict["completeness"])]
+            assert any(row.reason in text for text in said), (route, said)
+    assert set(seen.values()) == {row.decision}
