@@ -109,9 +109,9 @@ def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, Modu
         if "." in name or name in startup or name in names or module is None:
             continue
         file = getattr(module, "__file__", None)
-        top = _installed_top(file, installed) if file else None
+        top = _installed_top(str(file), installed) if file else None
         if top is not None:
-            candidates[name] = (file, top)
+            candidates[name] = (str(file), top)
     if not candidates:
         return {}
     from importlib.metadata import packages_distributions

@@ -57,6 +57,17 @@ def _dist(site: Path, name: str, files: dict[str, str], entry: str = "") -> None
         (site / file).write_text(body)
 
 
+def _ready(data: dict[str, object], workers: int, mentions: str) -> None:
+    """A ready row: serial, ``ready``; under ``-n 2`` the xdist workers this test's
+    virtualenv starts are not followed (pytest-pyramid reaches it through a ``.pth``, so
+    they count as ``python <unrecorded>``): there, nothing names ``mentions``."""
+    reasons = data["reasons"]
+    assert isinstance(reasons, list)
+    if workers == 0:
+        assert data["decision"] == "ready", reasons
+    assert not [r for r in reasons if mentions in r], reasons
+
+
 def _run(pytester: pytest.Pytester, python: Path, workers: int) -> None:
     root = pytester.path
     (root / ".gitignore").write_text("pyramid-verdict*\n__pycache__/\n")
@@ -91,7 +102,7 @@ def test_a_module_the_commit_deleted_is_named_from_a_stale_install(
     _run(pytester, python, workers)
     data = read_verdict()
     if says is None:
-        assert data["decision"] == "ready", data["reasons"]
+        _ready(data, workers, "legacy_util")
         return
     assert data["decision"] == "incomplete"
     assert any("legacy_util was imported from" in r and says in r
@@ -118,7 +129,7 @@ def test_a_declared_plugin_is_allowed_for_the_trees_bytes_only(
     _run(pytester, python, workers)
     data = read_verdict()
     if says is None:
-        assert data["decision"] == "ready", data["reasons"]
+        _ready(data, workers, "acme")
         return
     assert data["decision"] == "incomplete"
     assert any(says in r for r in data["reasons"]), data["reasons"]
