@@ -88,13 +88,14 @@ def test_reads_by_name_are_noted_and_copies_are_not(monkeypatch: pytest.MonkeyPa
         _ = "ER_NEVER_SET" in os.environ
         os.getenvb(b"ER_BYTES")  # the bytes view of the same variables
         dict(os.environb)
-        eval('__import__("os").environ.get("ER_COPY")', {})  # code of no project file
+        # code compiled from a text (eval, pytest's skipif strings): the project's (case 343)
+        eval('__import__("os").environ.get("ER_EVAL")', {})
     finally:
         env_reads.stop(sink)
     assert type(os.environ) is before
     assert {type(os.environ), type(os.environb)} == {before}
     assert sink.names == {"ER_ITEM", "ER_GET", "ER_GETENV", "ER_IN", "ER_NEVER_SET",
-                          "ER_BYTES"}
+                          "ER_BYTES", "ER_EVAL"}
     # only the names the run's starting environment held are the job's
     started = {"ER_ITEM": "1", "ER_GET": "1", "HOME": "/root"}
     assert env_reads.set_at_start(sink.names, started) == ["ER_GET", "ER_ITEM"]
@@ -139,7 +140,9 @@ def _singled_out_from_copy(route: Callable[[], object]) -> set[str]:
 def _library(source: str) -> Callable[[], object]:
     """``source`` as a library's function (compiled under a file that is not the project's)."""
     namespace: dict[str, object] = {"os": os}
-    exec(compile(f"def route():\n    return {source}\n", "<library>", "exec"), namespace)
+    # a library's file (code compiled from text, "<...>", is the project's: case 343)
+    exec(compile(f"def route():\n    return {source}\n", "/site-packages/library.py", "exec"),
+         namespace)
     return cast("Callable[[], object]", namespace["route"])
 
 
@@ -224,3 +227,14 @@ def test_a_library_gets_plain_names_and_the_raw_table_is_given_back() -> None:
     assert type(os.environ) is before
     assert raw.environ is env_reads._INSTANCE(os.environ)["_data"]
     assert ("__getattr__" in vars(raw)) is (before is env_reads.RecordingEnviron)
+
+
+@pytest.mark.parametrize(("caller", "own"), [
+    ("<skipif condition>", True),  # pytest's string condition: the project's mark (case 343)
+    ("<string>", True),  # eval/exec of a text: who wrote it is not known
+    ("<frozen os>", False),  # the table's machinery
+    ("/usr/lib/python3.11/os.py", False),  # outside the project's tree (accepts says None)
+])
+def test_code_compiled_from_text_reads_for_the_project(caller: str, own: bool) -> None:
+    sink = env_reads.Sink(lambda path: None)
+    assert sink.owns(caller) is own
