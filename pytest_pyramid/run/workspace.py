@@ -53,10 +53,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 #: the reason every entry of this rule carries
-REASON = ("git-ignored, lying in the test folders when the tests started: a test can take "
+REASON = ("git-ignored, lying in the test folders when the tests started (or a folder "
+          "holding no file, anywhere in the checkout: git cannot name it): a test can take "
           "its answer from its presence, listing, link or size, which the closed world does "
           "not see, and no tree of the commit holds it; remove it (`git clean -ndX` lists "
-          "them) or run from a clean checkout")
+          "the ignored ones, `git clean -nd` the empty folders) or run from a clean checkout")
 #: the process functions :func:`listed` uses, bound at import (see there)
 _SPAWN = getattr(os, "posix_spawn", None)
 _PIPE, _READ, _CLOSE, _WAIT = os.pipe, os.read, os.close, os.waitpid
@@ -82,13 +83,43 @@ def listing_args(folders: Sequence[str]) -> list[str]:
             "--", *specs]
 
 
+def empty_listing_args() -> list[str]:
+    """``git ls-files`` arguments listing the untracked entries git does not ignore of the
+    whole checkout, a folder as one entry: among them the folders that hold no file, which
+    no other listing names (:func:`listed` keeps only those)."""
+    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--", "."]
+
+
 def listed(top: str, folders: Sequence[str], env: Mapping[str, str]) -> tuple[int, bytes]:
     """git's exit code and its listing of the ignored entries under ``folders`` (of the
-    checkout at ``top``), read now, through the functions bound when this module was
+    checkout at ``top``), and of the folders anywhere in the checkout that hold no file (git
+    can name neither), read now, through the functions bound when this module was
     imported: a test module's patch of ``subprocess`` (``Popen.communicate`` answering with
     an empty listing) cannot answer for it. Not timed out: ``git ls-files`` reads no input
     (stdin is ``/dev/null``, prompts are off), so it ends when it has walked the folders."""
-    words = ["git", "-C", top, *listing_args(folders)]
+    code, ignored = _git_listing(top, listing_args(folders), env)
+    if code != 0:
+        return code, ignored
+    code, others = _git_listing(top, empty_listing_args(), env)
+    empty = [name for name in others.split(b"\0")
+             if name.endswith(b"/") and holds_nothing(os.path.join(top, os.fsdecode(name)))]
+    return code, ignored + b"".join(name + b"\0" for name in empty)
+
+
+def holds_nothing(folder: str) -> bool:
+    """``folder`` is a folder with no entry but folders that hold nothing (what git cannot
+    name); it stops at the first other entry."""
+    try:
+        if not stat.S_ISDIR(_LSTAT(folder).st_mode):
+            return False
+        return all(holds_nothing(os.path.join(folder, child)) for child in _LISTDIR(folder))
+    except OSError:
+        return False  # gone, or not readable: not known to be empty
+
+
+def _git_listing(top: str, args: Sequence[str], env: Mapping[str, str]) -> tuple[int, bytes]:
+    """``git -C top args``: its exit code and its output (see :func:`listed`)."""
+    words = ["git", "-C", top, *args]
     if _SPAWN is None:  # no posix_spawn (Windows): the ordinary route
         import subprocess
 

@@ -232,3 +232,34 @@ def test_the_cut_is_the_kernel_s_time_not_a_clock_a_test_moved(
     assert list(tmp_path.iterdir()) == [marker]  # the probe file is gone
     # no folder to make the probe in: the judgement's own clock, not the patched one
     assert kernel_now_ns(str(tmp_path / "missing")) > before - 60 * 10**9
+
+
+def test_folders_holding_no_file_are_listed_anywhere(tmp_path: Path) -> None:
+    # hostile case 313: git tracks files, so an empty folder is in no listing of git's and in
+    # no tree; a test can depend on its presence. Named wherever it lies in the checkout
+    from pytest_pyramid.run._git import git_env
+    from pytest_pyramid.run.workspace import holds_nothing
+    from tests.git_repo import git
+
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("*.local\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "x")
+    for folder in ("tests/fixtures/outbox", "outbox", "nested/a/b", "full/sub"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "full" / "sub" / "f.txt").write_text("")  # an untracked file: in the digest
+    (tmp_path / "ignored.local").mkdir()  # ignored: named only in the test folders
+    code, out = listed(str(tmp_path), ("tests",), git_env())
+    assert code == 0
+    # a folder whose folders hold nothing is one entry, as git lists it
+    assert sorted(candidates(out.decode())) == ["nested", "outbox", "tests/fixtures"]
+    found = present(str(tmp_path), candidates(out.decode()), time.time_ns() + 10**9,
+                    own_state((), None))
+    assert found == {os.path.join(os.path.realpath(tmp_path), name): REASON
+                     for name in ("nested", "outbox", "tests/fixtures")}
+    assert holds_nothing(str(tmp_path / "nested"))
+    assert not holds_nothing(str(tmp_path / "full"))
+    assert not holds_nothing(str(tmp_path / "tests" / "test_a.py"))
+    assert not holds_nothing(str(tmp_path / "gone"))
