@@ -240,8 +240,9 @@ def _own(config: pytest.Config, started_ns: int) -> Own:
     from pytest_pyramid.run.workspace import STATE_FOLDER, own_state
 
     cache = _cache_dir(config, config.rootpath) or str(config.rootpath / ".pytest_cache")
+    basetemp = config.getoption("basetemp", None)
     return own_state((str(config.rootpath / STATE_FOLDER),), pytest.__version__, started_ns,
-                     cache)
+                     cache, str(basetemp) if basetemp else None)
 
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:

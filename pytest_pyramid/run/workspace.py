@@ -23,7 +23,8 @@ marker file is a claim anyone can write, hostile cases 250, 251, 262):
   (not a value a test stored there), this plugin's state folder, and the run's
   interpreter's environment (``sys.prefix``, ``sys.base_prefix``: judged as the
   environment) when they lie in the test folders; a folder holding a ``CACHEDIR.TAG`` or a
-  ``pyvenv.cfg`` is not one by that alone;
+  ``pyvenv.cfg`` is not one by that alone; pytest's ``--basetemp`` while it holds nothing
+  (pytest empties or makes it itself before a ``tmp_path`` is made there);
 - a file the run itself created or rewrote after the listing's cut (its inode's and its
   bytes' times both later): the run's outputs, not its inputs.
 
@@ -177,6 +178,9 @@ class Own:
     #: pytest's cache folder (real): only pytest's own records in it are the run's; a value
     #: a test stored there (``config.cache.set``) is an entry like any other
     cache: str = ""
+    #: pytest's ``--basetemp`` (real), which pytest empties or makes itself before a test's
+    #: ``tmp_path`` is made there (pytester's ``runpytest-N``): an empty one is no input
+    basetemp: str = ""
 
     def in_cache(self, path: str) -> str | None:
         """``path``'s place in pytest's cache folder (``/``-separated, "" for the folder
@@ -192,7 +196,8 @@ class Own:
 
 
 def own_state(state_folders: Iterable[str], pytest_version: str | None,
-              started_ns: int = 0, cache: str | None = None) -> Own:
+              started_ns: int = 0, cache: str | None = None, basetemp: str | None = None
+              ) -> Own:
     """The run's :class:`Own`: ``state_folders`` (this plugin's state folder) and this
     interpreter's environment; pytest's ``cache`` folder; the tags of this interpreter's
     bytecode and of pytest's rewritten test modules (``<cache tag>-pytest-<version>``)."""
@@ -202,7 +207,8 @@ def own_state(state_folders: Iterable[str], pytest_version: str | None,
     folders = {os.path.realpath(folder) for folder in (*state_folders, sys.prefix,
                                                        sys.base_prefix)}
     return Own(tags, tuple(sorted(folders)), started_ns,
-               os.path.realpath(cache) if cache else "")
+               os.path.realpath(cache) if cache else "",
+               os.path.realpath(basetemp) if basetemp else "")
 
 
 def bytecode_source(name: str, tags: Sequence[str]) -> str | None:
@@ -309,7 +315,8 @@ def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, 
         # the run's own output: made or rewritten after the cut (a chmod or a rename alone
         # changes only the inode's time, as the closed world's own output rule reads it)
         real = os.path.join(real_top, name)
-        if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real):
+        if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real) or (
+                real == own.basetemp and holds_nothing(path)):
             continue
         found[real] = REASON
     return found

@@ -263,3 +263,20 @@ def test_folders_holding_no_file_are_listed_anywhere(tmp_path: Path) -> None:
     assert not holds_nothing(str(tmp_path / "full"))
     assert not holds_nothing(str(tmp_path / "tests" / "test_a.py"))
     assert not holds_nothing(str(tmp_path / "gone"))
+
+
+def test_an_empty_basetemp_is_pytest_s_own(tmp_path: Path) -> None:
+    # pytester's runpytest-N (--basetemp): pytest empties or makes it itself; once it holds a
+    # file it is an entry like any other
+    from pytest_pyramid.run.workspace import holds_nothing
+
+    (tmp_path / "runpytest-0").mkdir()
+    (tmp_path / "other").mkdir()
+    own = own_state((), None, basetemp=str(tmp_path / "runpytest-0"))
+    cut = time.time_ns() + 10**9
+    top = os.path.realpath(tmp_path)
+    assert present(str(tmp_path), ["runpytest-0", "other"], cut, own) == {
+        os.path.join(top, "other"): REASON}
+    (tmp_path / "runpytest-0" / "kept").write_text("")
+    assert not holds_nothing(str(tmp_path / "runpytest-0"))
+    assert os.path.join(top, "runpytest-0") in present(str(tmp_path), ["runpytest-0"], cut, own)
