@@ -332,8 +332,11 @@ def _own(config: pytest.Config, started_ns: int) -> Own:
     from pytest_pyramid.run.workspace import STATE_FOLDER, own_state
 
     cache = _cache_dir(config, config.rootpath) or str(config.rootpath / ".pytest_cache")
+    basetemp = config.getoption("basetemp", None)
+    if basetemp and hasattr(config, "workerinput"):  # xdist gives a worker <basetemp>/<id>
+        basetemp = os.path.dirname(os.path.abspath(str(basetemp)))
     return own_state((str(config.rootpath / STATE_FOLDER),), pytest.__version__, started_ns,
-                     cache)
+                     cache, str(basetemp) if basetemp else None)
 
 
 def _test_folders(session: pytest.Session, top: str) -> tuple[str, ...]:

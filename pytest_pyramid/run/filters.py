@@ -50,21 +50,26 @@ def informational(option: Any) -> bool:
 
 def turned_off_plugins(config: pytest.Config) -> set[str]:
     """Plugins this run did not load: blocked (``-p no:NAME`` from anywhere, a conftest's
-    ``set_blocked``) and, with autoloading disabled, installed ``pytest11`` plugins nothing
-    loaded."""
+    ``set_blocked``) and the ones autoloading would have registered (:func:`not_autoloaded`)."""
     manager = config.pluginmanager
     off = {name for name, plugin in manager.list_name_plugin() if plugin is None}
+    return off | not_autoloaded(config)
+
+
+def not_autoloaded(config: pytest.Config) -> set[str]:
+    """Installed ``pytest11`` plugins autoloading would have registered and nothing loaded.
+    ``--disable-plugin-autoload`` and ``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` are one fact,
+    read here for every route (hostile case 308)."""
+    manager = config.pluginmanager
     autoload_off = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") or getattr(
         config.known_args_namespace, "disable_plugin_autoload", False)
-    if autoload_off:
-        from importlib.metadata import entry_points
+    if not autoload_off:
+        return set()
+    from importlib.metadata import entry_points
 
-        loaded = {getattr(p, "__name__", None) for p in manager.get_plugins()}
-        for ep in entry_points(group="pytest11"):
-            module = ep.value.partition(":")[0]
-            if manager.get_plugin(ep.name) is None and module not in loaded:
-                off.add(ep.name)
-    return off
+    loaded = {getattr(p, "__name__", None) for p in manager.get_plugins()}
+    return {ep.name for ep in entry_points(group="pytest11")
+            if manager.get_plugin(ep.name) is None and ep.value.partition(":")[0] not in loaded}
 
 
 def settings_reasons(
@@ -76,9 +81,10 @@ def settings_reasons(
 
     reasons = list(invocation.reasons)
     allow = invocation.allow_options if invocation.allow_honoured else []
-    reasons.extend(
-        disabled_plugin_reasons(turned_off_plugins(config), invocation.own_disabled, allow)
-    )
+    # the project's own tracked addopts turning autoloading off decided what it leaves out
+    mine = invocation.own_disabled | (not_autoloaded(config) if invocation.own_autoload_off
+                                      else set())
+    reasons.extend(disabled_plugin_reasons(turned_off_plugins(config), mine, allow))
     facts = invocation.narrowing
     confcutdir = getattr(config.known_args_namespace, "confcutdir", None)
     if confcutdir:

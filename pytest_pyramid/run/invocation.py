@@ -147,20 +147,25 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--setup-only": _INFO,
     "--setup-show": _OUTPUT,
     "--setup-plan": _INFO,
-    # -- pytest: logging
-    "--log-level": (OUTCOME, "what is captured into reports"),
-    "--log-format": _OUTPUT,
-    "--log-date-format": _OUTPUT,
-    "--log-cli-level": _OUTPUT,
+    # -- pytest: logging. Not output only: ``catching_logs`` lowers the root logger to the
+    # lowest of the capture, live-log and log-file levels for the whole test, so each level
+    # decides which records reach ``caplog``; ``--log-disable`` keeps a logger's records from
+    # it; the capture format shapes ``caplog.text`` (hostile case 304)
+    "--log-level": (JUDGEMENT, "which records reach caplog (the root logger's level)"),
+    "--log-format": (JUDGEMENT, "the text of caplog.text"),
+    "--log-date-format": (JUDGEMENT, "the text of caplog.text"),
+    "--log-auto-indent": (JUDGEMENT, "the text of caplog.text"),
+    "--log-cli-level": (JUDGEMENT, "which records reach caplog (it lowers the root logger's "
+                        "level for every test)"),
     "--log-cli-format": _OUTPUT,
     "--log-cli-date-format": _OUTPUT,
     "--log-file": _OUTPUT,
     "--log-file-mode": _OUTPUT,
-    "--log-file-level": _OUTPUT,
+    "--log-file-level": (JUDGEMENT, "which records reach caplog (it lowers the root logger's "
+                         "level for every test)"),
     "--log-file-format": _OUTPUT,
     "--log-file-date-format": _OUTPUT,
-    "--log-auto-indent": _OUTPUT,
-    "--log-disable": (OUTCOME, "which loggers are captured into reports"),
+    "--log-disable": (JUDGEMENT, "which loggers' records reach caplog"),
     # -- pytester (pytest's own plugin for testing plugins)
     "--lsof": _STRICTER,
     "--runpytest": (OUTCOME, "how pytester runs pytest inside a test; the test asserts"),
@@ -200,7 +205,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--rerun-exclude-path": (OUTCOME, "reruns fewer failures: stricter"),
     "--force-reruns": (JUDGEMENT, "a failing test that passes on a rerun is no longer a "
                        "failure"),
-    "--reruns-mode": (OUTCOME, "how reruns are scheduled"),
+    # ``append`` sums the marker's count and the ini's: a test whose ``flaky(reruns=0)``
+    # forbids a retry is retried (hostile case 308)
+    "--reruns-mode": (JUDGEMENT, "which tests are retried, and how often"),
     "--fail-on-flaky": _STRICTER,
     "--rerun-show-tracebacks": _OUTPUT,
     "--max-suite-reruns": (OUTCOME, "caps reruns: stricter"),
@@ -300,18 +307,18 @@ DISABLE: dict[str, str] = {
                         "options, statistics and a usage health check, not the test's "
                         "assertions",
     "pytest_cov": "no coverage is measured: the coverage gates are then not evaluated",
-    "pytest_timeout": "the plugin reports per-test limits that were not enforced",
-    "timeout": "the plugin reports per-test limits that were not enforced",
 }
+# Not pytest-timeout: without it a limit the project configured (``timeout``) is not
+# enforced and a hung test passes (hostile case 308). Only plugins whose absence can only
+# make a test error, or changes output and order alone, are harmless to leave out.
 
 #: ini settings ``-o NAME=...`` may set without changing what runs or how it is judged
 INI_OVERRIDES: dict[str, str] = {
     **{name: "output or reports only" for name in (
         "console_output_style", "junit_family", "junit_suite_name", "junit_logging",
-        "junit_log_passing_tests", "junit_duration_report", "log_level", "log_format",
-        "log_date_format", "log_cli", "log_cli_level", "log_cli_format",
-        "log_cli_date_format", "log_file", "log_file_level", "log_file_format",
-        "log_file_date_format", "log_file_mode", "log_auto_indent", "verbosity_assertions",
+        "junit_log_passing_tests", "junit_duration_report", "log_cli", "log_cli_format",
+        "log_cli_date_format", "log_file", "log_file_format", "log_file_date_format",
+        "log_file_mode", "verbosity_assertions",
         "verbosity_test_cases", "verbosity_subtests", "truncation_limit_lines",
         "truncation_limit_chars", "assertion_text_diff_style",
     )},
@@ -537,6 +544,10 @@ FLAG_BUILT_IN: dict[str, object] = {
     "int_max_str_digits": getattr(sys.int_info, "default_max_str_digits", -1)}
 
 
+#: the destination of ``--disable-plugin-autoload`` (pytest 8.4)
+AUTOLOAD_OFF = "disable_plugin_autoload"
+
+
 def lookup(names: Iterable[str]) -> tuple[str, str] | None:
     """The table's entry for an option with these flags (the first flag the table knows)."""
     for name in names:
@@ -747,6 +758,9 @@ class Invocation:
         self.own_selection: dict[str, Any] = {}
         #: plugins turned off by the project's own configuration
         self.own_disabled: set[str] = set()
+        #: the project's own configuration turned autoloading off (``--disable-plugin-autoload``
+        #: in its tracked addopts): what autoloading left out is its decision
+        self.own_autoload_off = False
         self.allow_options: list[str] = []
         self.allow_honoured = False
         self.repository = ""
@@ -863,6 +877,8 @@ def _needs_authority(config: Any, source: Source) -> bool:
         if names is None or dest == "file_or_dir" or value == base.get(dest):
             continue
         values = _values(value)
+        if dest == AUTOLOAD_OFF:  # whose decision it was decides what it leaves out
+            return True
         if dest == "plugins":
             if any(not v.startswith("no:") or judge_disabled(v[3:]) is None for v in values):
                 return True
@@ -906,6 +922,7 @@ def _judge_options(config: Any, inv: Invocation, allow: Sequence[str]) -> None:
                     inv.own_selection[dest] = value
                 if dest == "plugins":
                     inv.own_disabled.update(v[3:] for v in _values(value) if v.startswith("no:"))
+                inv.own_autoload_off |= dest == AUTOLOAD_OFF and bool(value)
                 continue
             problem = setting_reason(record, allow)
             if problem:
@@ -1250,6 +1267,9 @@ def judge_recorded(record: Mapping[str, Any], allow: Sequence[str]) -> list[str]
         mine = {str(v)[3:] for s in record["settings"] if str(s["source"]) in own
                 and s.get("dest") == "plugins" for v in _values(s.get("value"))
                 if str(v).startswith("no:")}
+        if any(str(s["source"]) in own and s.get("dest") == AUTOLOAD_OFF and s.get("value")
+               for s in record["settings"]):  # a record without the fact: none excused
+            mine.update(str(n) for n in record.get("plugins_not_autoloaded", []))
         reasons.extend(disabled_plugin_reasons(record.get("plugins_off", []), mine, allow))
         reasons.extend(registered_plugin_reasons(record, own, allow))
         reasons.extend(narrowing_fact_reasons(record["narrowing"], allow))

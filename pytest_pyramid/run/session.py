@@ -347,13 +347,16 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
     def _invocation_record(self) -> dict[str, Any] | None:
         if self.invocation is None:
             return None
-        from pytest_pyramid.run.filters import turned_off_plugins
+        from pytest_pyramid.run.filters import not_autoloaded, turned_off_plugins
 
         record = self.invocation.to_json()
         self.plugins_seen.fold_into(record)  # every process's, judged with the start's
         record["exclusions"] = self.exclusions
         # a raw fact the merge judges again (run/invocation.py: judge_recorded)
         record["plugins_off"] = sorted(turned_off_plugins(self.config))
+        # which of them autoloading left out: the project's decision when its own addopts
+        # turned autoloading off
+        record["plugins_not_autoloaded"] = sorted(not_autoloaded(self.config))
         # names only, the union over every process: judged by judge_recorded (absent: not known)
         reads = facts_registry(self.config).get("environment_read")
         if reads is not None:

@@ -23,7 +23,8 @@ marker file is a claim anyone can write, hostile cases 250, 251, 262):
   (not a value a test stored there), this plugin's state folder, and the run's
   interpreter's environment (``sys.prefix``, ``sys.base_prefix``: judged as the
   environment) when they lie in the test folders; a folder holding a ``CACHEDIR.TAG`` or a
-  ``pyvenv.cfg`` is not one by that alone;
+  ``pyvenv.cfg`` is not one by that alone; pytest's ``--basetemp`` while it holds nothing
+  (pytest empties or makes it itself before a ``tmp_path`` is made there);
 - a file the run itself created or rewrote after the listing's cut (its inode's and its
   bytes' times both later): the run's outputs, not its inputs.
 
@@ -53,10 +54,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 #: the reason every entry of this rule carries
-REASON = ("git-ignored, lying in the test folders when the tests started: a test can take "
+REASON = ("git-ignored, lying in the test folders when the tests started (or a folder "
+          "holding no file, anywhere in the checkout: git cannot name it): a test can take "
           "its answer from its presence, listing, link or size, which the closed world does "
           "not see, and no tree of the commit holds it; remove it (`git clean -ndX` lists "
-          "them) or run from a clean checkout")
+          "the ignored ones, `git clean -nd` the empty folders) or run from a clean checkout")
 #: the process functions :func:`listed` uses, bound at import (see there)
 _SPAWN = getattr(os, "posix_spawn", None)
 _PIPE, _READ, _CLOSE, _WAIT = os.pipe, os.read, os.close, os.waitpid
@@ -82,18 +84,48 @@ def listing_args(folders: Sequence[str]) -> list[str]:
             "--", *specs]
 
 
+def empty_listing_args() -> list[str]:
+    """``git ls-files`` arguments listing the untracked entries git does not ignore of the
+    whole checkout, a folder as one entry: among them the folders that hold no file, which
+    no other listing names (:func:`listed` keeps only those)."""
+    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--", "."]
+
+
 def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
            git: str | None) -> tuple[int, bytes]:
     """git's exit code and its listing of the ignored entries under ``folders`` (of the
-    checkout at ``top``), read now by the program ``git`` (found before the project's code
+    checkout at ``top``), and of the folders anywhere in the checkout that hold no file (git
+    can name neither), read now by the program ``git`` (found before the project's code
     ran: ``run/_git.py: git_program``, never on a ``PATH`` a conftest changed), through the
     functions bound when this module was imported: a test module's patch of ``subprocess``
-    (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed
-    out: ``git ls-files`` reads no input (stdin is ``/dev/null``, prompts are off), so it
-    ends when it has walked the folders."""
+    (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed out: ``git ls-files`` reads no input
+    (stdin is ``/dev/null``, prompts are off), so it ends when it has walked the folders."""
     if git is None:
         return 127, b""  # as a shell says it: no git, no listing
-    words = [git, "-C", top, *listing_args(folders)]
+    code, ignored = _git_listing(top, listing_args(folders), env, git)
+    if code != 0:
+        return code, ignored
+    code, others = _git_listing(top, empty_listing_args(), env, git)
+    empty = [name for name in others.split(b"\0")
+             if name.endswith(b"/") and holds_nothing(os.path.join(top, os.fsdecode(name)))]
+    return code, ignored + b"".join(name + b"\0" for name in empty)
+
+
+def holds_nothing(folder: str) -> bool:
+    """``folder`` is a folder with no entry but folders that hold nothing (what git cannot
+    name); it stops at the first other entry."""
+    try:
+        if not stat.S_ISDIR(_LSTAT(folder).st_mode):
+            return False
+        return all(holds_nothing(os.path.join(folder, child)) for child in _LISTDIR(folder))
+    except OSError:
+        return False  # gone, or not readable: not known to be empty
+
+
+def _git_listing(top: str, args: Sequence[str], env: Mapping[str, str],
+                 git: str) -> tuple[int, bytes]:
+    """``git -C top args``: its exit code and its output (see :func:`listed`)."""
+    words = [git, "-C", top, *args]
     if _SPAWN is None:  # no posix_spawn (Windows): the ordinary route
         import subprocess
 
@@ -147,6 +179,9 @@ class Own:
     #: pytest's cache folder (real): only pytest's own records in it are the run's; a value
     #: a test stored there (``config.cache.set``) is an entry like any other
     cache: str = ""
+    #: pytest's ``--basetemp`` (real), which pytest empties or makes itself before a test's
+    #: ``tmp_path`` is made there (pytester's ``runpytest-N``): an empty one is no input
+    basetemp: str = ""
 
     def in_cache(self, path: str) -> str | None:
         """``path``'s place in pytest's cache folder (``/``-separated, "" for the folder
@@ -162,7 +197,8 @@ class Own:
 
 
 def own_state(state_folders: Iterable[str], pytest_version: str | None,
-              started_ns: int = 0, cache: str | None = None) -> Own:
+              started_ns: int = 0, cache: str | None = None, basetemp: str | None = None
+              ) -> Own:
     """The run's :class:`Own`: ``state_folders`` (this plugin's state folder) and this
     interpreter's environment; pytest's ``cache`` folder; the tags of this interpreter's
     bytecode and of pytest's rewritten test modules (``<cache tag>-pytest-<version>``)."""
@@ -172,7 +208,8 @@ def own_state(state_folders: Iterable[str], pytest_version: str | None,
     folders = {os.path.realpath(folder) for folder in (*state_folders, sys.prefix,
                                                        sys.base_prefix)}
     return Own(tags, tuple(sorted(folders)), started_ns,
-               os.path.realpath(cache) if cache else "")
+               os.path.realpath(cache) if cache else "",
+               os.path.realpath(basetemp) if basetemp else "")
 
 
 def bytecode_source(name: str, tags: Sequence[str]) -> str | None:
@@ -279,7 +316,8 @@ def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, 
         # the run's own output: made or rewritten after the cut (a chmod or a rename alone
         # changes only the inode's time, as the closed world's own output rule reads it)
         real = os.path.join(real_top, name)
-        if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real):
+        if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real) or (
+                real == own.basetemp and holds_nothing(path)):
             continue
         found[real] = REASON
     return found

@@ -359,7 +359,7 @@ def _entry(toplevel: Path, path: str, committed: Entry | None, algorithm: str) -
         blob = file_blob_id(full, algorithm)
         if blob is None:
             raise _Unreadable(path)
-        return _regular_mode(toplevel, status.st_mode, was), blob
+        return _regular_mode(status.st_mode), blob
     if stat.S_ISDIR(status.st_mode):
         if os.path.lexists(os.path.join(full, ".git")):  # a submodule, or a nested repository
             commit = _git(Path(full), "rev-parse", "--verify", "--quiet", "HEAD")
@@ -370,29 +370,13 @@ def _entry(toplevel: Path, path: str, committed: Entry | None, algorithm: str) -
     return None  # a pipe, a socket, a device: git stages none
 
 
-def _regular_mode(toplevel: Path, st_mode: int, was: str | None) -> str:
-    """The mode git stages for a regular file: executable by its owner or not, unless git
-    is told not to trust the file system (``core.fileMode``, ``core.symlinks`` false),
-    where the committed mode stays."""
-    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
-    if was == SYMLINK and not _config_true(toplevel, "core.symlinks"):
-        return SYMLINK  # a symlink checked out as a plain file holding its target
-    expected = was if was in REGULAR else "100644"
-    if mode != expected and not _config_true(toplevel, "core.fileMode"):
-        return expected or "100644"
-    return mode
-
-
-#: (toplevel, key) -> the boolean git reads for it (both keys default to true)
-_CONFIG: dict[tuple[str, str], bool] = {}
-
-
-def _config_true(toplevel: Path, key: str) -> bool:
-    """A boolean git setting, asked only when it would change a mode (one process, once)."""
-    if (str(toplevel), key) not in _CONFIG:
-        value = _git(toplevel, "config", "--type=bool", "--get", key)
-        _CONFIG[(str(toplevel), key)] = value != "false"
-    return _CONFIG[(str(toplevel), key)]
+def _regular_mode(st_mode: int) -> str:
+    """The mode of a regular file as it is on disk: executable by its owner or not. Never
+    the repository's ``core.fileMode``/``core.symlinks``: a file the tests ran as an
+    executable (or read as a plain file where the commit holds a link) is named so whatever
+    the checkout's configuration says about trusting the file system, as git itself names
+    the disk with ``-c core.fileMode=true -c core.symlinks=true`` (hostile case 302)."""
+    return "100755" if st_mode & stat.S_IXUSR else "100644"
 
 
 def _object_format(toplevel: Path) -> str | None:

@@ -151,7 +151,9 @@ def make_project(
 
 
 # Autoloading every installed plugin (hypothesis, schemathesis ...) costs seconds per run.
-PLUGINS = ("-p", "pytest_pyramid.plugin", "-p", "pytest_cov.plugin", "-p", "xdist.plugin")
+# pytest-timeout is loaded: leaving it out is not harmless (hostile case 308)
+PLUGINS = ("-p", "pytest_pyramid.plugin", "-p", "pytest_cov.plugin", "-p", "xdist.plugin",
+           "-p", "pytest_timeout")
 
 
 @pytest.fixture(autouse=True)

@@ -585,7 +585,9 @@ def test_gate_matrix(case: Case, pytester: pytest.Pytester, make_project: MakePr
         # Autoloading every installed plugin costs seconds per child; load only what is used.
         monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         result = pytester.runpytest_subprocess(
-            "-p", "pytest_pyramid.plugin", "-p", "pytest_cov.plugin", *case.args
+            # pytest-timeout too: leaving it out is not harmless (hostile case 308)
+            "-p", "pytest_pyramid.plugin", "-p", "pytest_cov.plugin", "-p", "pytest_timeout",
+            *case.args
         )
     else:
         pytester.syspathinsert()  # the project's own package, as ``python -m pytest`` would

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 GIT = ["git", "-c", "user.email=a@b", "-c", "user.name=a", "-c", "protocol.file.allow=always"]
+#: the oracle names modes and links as they are on disk (hostile case 302)
+DISK = ["-c", "core.fileMode=true", "-c", "core.symlinks=true"]
 TEMPLATE = {
     "a.txt": b"alpha\n",
     "pkg/__init__.py": b"",
@@ -54,7 +56,8 @@ def oracle(repo: Path, excluded: tuple[str, ...]) -> str:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp, "index"))}
 
         def run(*args: str, stdin: bytes | None = None) -> bytes:
-            return subprocess.run([*GIT, *args], cwd=repo, env=env, check=True,
+            # git's own view of the disk, whatever the repository's configuration says
+            return subprocess.run([*GIT, *DISK, *args], cwd=repo, env=env, check=True,
                                   capture_output=True, input=stdin).stdout
 
         head = subprocess.run([*GIT, "rev-parse", "--verify", "-q", "HEAD^{tree}"], cwd=repo,

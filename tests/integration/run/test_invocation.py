@@ -71,11 +71,41 @@ ROWS = [
     Row("p-module-not-declared", args=("-p", "localplug"),
         tracked={"localplug.py": "X = 1\n"}, reason="-p localplug: loads a plugin"),
     # without autoloading, the plugins named with -p are installed ones; the installed plugins
-    # left unloaded are all known to be harmless to leave out (pytest-timeout: limits the
-    # project does not configure)
+    # left unloaded are all known to be harmless to leave out
     Row("autoload-off-installed-plugins-named", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
-              "xdist.plugin"), decision="ready"),
+              "xdist.plugin", "-p", "pytest_timeout"), decision="ready"),
+    # hostile case 308: pytest-timeout is not harmless to leave out (a hung test passes),
+    # whether the variable or pytest's own flag left it unloaded; the project's own tracked
+    # addopts turning autoloading off is its decision
+    Row("autoload-off-leaves-pytest-timeout-out", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
+              "xdist.plugin"), reason="plugins turned off outside the project's "
+        "configuration: timeout"),
+    Row("autoload-flag-leaves-pytest-timeout-out",
+        args=("--disable-plugin-autoload", "-p", "pytest_pyramid.plugin", "-p",
+              "pytest_pyramid.markers", "-p", "xdist.plugin"),
+        reason="plugins turned off outside the project's configuration: timeout"),
+    Row("autoload-off-in-the-tracked-addopts",
+        addopts="--disable-plugin-autoload -p pytest_pyramid.plugin -p pytest_pyramid.markers "
+        "-p xdist.plugin", decision="ready"),
+    Row("reruns-mode-on-the-command-line", args=("--reruns-mode=append",),
+        reason="--reruns-mode changes how the run is judged"),
+    # hostile case 304: the logging options decide which records reach caplog, and the
+    # capture format what caplog.text says; the project's own addopts may set them
+    Row("log-level", args=("--log-level=INFO",),
+        reason="--log-level changes how the run is judged"),
+    Row("log-cli-level", args=("--log-cli-level=INFO",),
+        reason="--log-cli-level changes how the run is judged"),
+    Row("log-file-level", args=("--log-file=ci.log", "--log-file-level=DEBUG"),
+        reason="--log-file-level changes how the run is judged"),
+    Row("log-disable", args=("--log-disable=mypkg",),
+        reason="--log-disable changes how the run is judged"),
+    Row("log-format", args=("--log-format=%(message)s",),
+        reason="--log-format changes how the run is judged"),
+    Row("o-log-level", args=("-o", "log_level=INFO"), reason="-o log_level=... overrode"),
+    Row("log-file-alone", args=("--log-file=ci.log",), decision="ready"),
+    Row("log-level-in-the-tracked-addopts", addopts="--log-level=INFO", decision="ready"),
     Row("p-own-toolkit-plugin", args=("-p", "pytest_pyramid.toolkits.plugin"),
         decision="ready"),
     Row("p-no-of-an-outcome-plugin", args=("-p", "no:warnings"),

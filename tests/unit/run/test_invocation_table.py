@@ -82,6 +82,27 @@ def test_options_of_one_destination_agree(every_option: dict[str, tuple[str, ...
         assert len(classes) <= 1, (names, classes)
 
 
+@pytest.mark.parametrize(("flag", "kind"), [
+    # hostile case 304: the levels and --log-disable decide which records reach caplog, the
+    # capture format (and its date format, its indentation) what caplog.text says
+    ("--log-level", JUDGEMENT),
+    ("--log-cli-level", JUDGEMENT),
+    ("--log-file-level", JUDGEMENT),
+    ("--log-disable", JUDGEMENT),
+    ("--log-format", JUDGEMENT),
+    ("--log-date-format", JUDGEMENT),
+    ("--log-auto-indent", JUDGEMENT),
+    ("--log-file", OUTCOME),
+    ("--log-cli-format", OUTCOME),
+    ("--log-file-format", OUTCOME),
+    # hostile case 308: append mode retries what the project's marker forbade
+    ("--reruns-mode", JUDGEMENT),
+    ("--disable-plugin-autoload", OUTCOME),  # judged by what it left unloaded
+])
+def test_option_classes(flag: str, kind: str) -> None:
+    assert OPTIONS[flag][0] == kind
+
+
 def test_every_entry_has_a_class_and_a_reason() -> None:
     tables: list[dict[str, tuple[str, str]]] = [OPTIONS, ENVIRONMENT, FLAGS]
     for table in tables:
@@ -112,6 +133,18 @@ def test_every_entry_has_a_class_and_a_reason() -> None:
         ("addopts=", False),
         ("pythonpath=elsewhere", False),
         ("never_heard_of=1", False),
+        # hostile case 304: the levels decide which records reach caplog, the capture
+        # format what caplog.text says; the live log's and the log file's formats are output
+        ("log_level=INFO", False),
+        ("log_cli_level=INFO", False),
+        ("log_file_level=DEBUG", False),
+        ("log_format=%(message)s", False),
+        ("log_date_format=%H", False),
+        ("log_auto_indent=true", False),
+        ("log_cli=true", True),
+        ("log_file=ci.log", True),
+        ("log_cli_format=%(message)s", True),
+        ("log_file_format=%(message)s", True),
     ],
 )
 def test_ini_overrides(override: str, harmless: bool) -> None:
@@ -238,6 +271,11 @@ def test_interpreter_flags(flags: SimpleNamespace, xoptions: dict[str, object],
         ({"warnings"}, {"warnings"}, [], None),
         ({"warnings"}, set(), ["-p no:warnings"], None),
         ({"some_new_plugin"}, set(), [], "some_new_plugin"),
+        # hostile case 308: without pytest-timeout a limit the project set is not enforced
+        ({"timeout"}, set(), [], "timeout"),
+        ({"pytest_timeout"}, set(), [], "timeout"),
+        ({"timeout"}, {"timeout"}, [], None),
+        ({"timeout"}, set(), ["-p no:timeout"], None),
     ],
 )
 def test_plugins_turned_off(off: set[str], own: set[str], allow: list[str],

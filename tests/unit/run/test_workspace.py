@@ -247,3 +247,51 @@ def test_the_judgements_git_is_the_hosts_before_the_starting_path_s(tmp_path: Pa
                   if os.access(f"{folder}/git", os.X_OK)), None)
     assert find_git(f"{tmp_path}{os.pathsep}/usr/bin") == (hosts or str(stub))
     assert find_git("relative/bin") == hosts
+
+
+def test_folders_holding_no_file_are_listed_anywhere(tmp_path: Path) -> None:
+    # hostile case 313: git tracks files, so an empty folder is in no listing of git's and in
+    # no tree; a test can depend on its presence. Named wherever it lies in the checkout
+    from pytest_pyramid.run._git import git_env, git_program
+    from pytest_pyramid.run.workspace import holds_nothing
+    from tests.git_repo import git
+
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("*.local\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "x")
+    for folder in ("tests/fixtures/outbox", "outbox", "nested/a/b", "full/sub"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "full" / "sub" / "f.txt").write_text("")  # an untracked file: in the digest
+    (tmp_path / "ignored.local").mkdir()  # ignored: named only in the test folders
+    code, out = listed(str(tmp_path), ("tests",), git_env(), git_program())
+    assert code == 0
+    # a folder whose folders hold nothing is one entry, as git lists it
+    assert sorted(candidates(out.decode())) == ["nested", "outbox", "tests/fixtures"]
+    found = present(str(tmp_path), candidates(out.decode()), time.time_ns() + 10**9,
+                    own_state((), None))
+    assert found == {os.path.join(os.path.realpath(tmp_path), name): REASON
+                     for name in ("nested", "outbox", "tests/fixtures")}
+    assert holds_nothing(str(tmp_path / "nested"))
+    assert not holds_nothing(str(tmp_path / "full"))
+    assert not holds_nothing(str(tmp_path / "tests" / "test_a.py"))
+    assert not holds_nothing(str(tmp_path / "gone"))
+
+
+def test_an_empty_basetemp_is_pytest_s_own(tmp_path: Path) -> None:
+    # pytester's runpytest-N (--basetemp): pytest empties or makes it itself; once it holds a
+    # file it is an entry like any other
+    from pytest_pyramid.run.workspace import holds_nothing
+
+    (tmp_path / "runpytest-0").mkdir()
+    (tmp_path / "other").mkdir()
+    own = own_state((), None, basetemp=str(tmp_path / "runpytest-0"))
+    cut = time.time_ns() + 10**9
+    top = os.path.realpath(tmp_path)
+    assert present(str(tmp_path), ["runpytest-0", "other"], cut, own) == {
+        os.path.join(top, "other"): REASON}
+    (tmp_path / "runpytest-0" / "kept").write_text("")
+    assert not holds_nothing(str(tmp_path / "runpytest-0"))
+    assert os.path.join(top, "runpytest-0") in present(str(tmp_path), ["runpytest-0"], cut, own)
