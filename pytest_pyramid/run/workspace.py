@@ -98,8 +98,9 @@ def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
     can name neither), read now by the program ``git`` (found before the project's code
     ran: ``run/_git.py: git_program``, never on a ``PATH`` a conftest changed), through the
     functions bound when this module was imported: a test module's patch of ``subprocess``
-    (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed out: ``git ls-files`` reads no input
-    (stdin is ``/dev/null``, prompts are off), so it ends when it has walked the folders."""
+    (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed
+    out: ``git ls-files`` reads no input (stdin is ``/dev/null``, prompts are off), so it ends
+    when it has walked the folders."""
     if git is None:
         return 127, b""  # as a shell says it: no git, no listing
     code, ignored = _git_listing(top, listing_args(folders), env, git)
