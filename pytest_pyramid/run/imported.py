@@ -1404,6 +1404,11 @@ def git_record(folder: str, rest: Sequence[str]) -> bool:
         os.path.join(folder, "objects"))
 
 
+#: Hypothesis's cache of the constants found in the code under test (``constants/<hash>``,
+#: written and read again by every run of a ``@given`` test since Hypothesis 6.131)
+HYPOTHESIS_CONSTANTS = "constants"
+
+
 def hypothesis_entry(rest: Sequence[str]) -> bool:
     """Whether ``rest`` (a path inside Hypothesis's folder) is what Hypothesis keeps there:
     an example of its database, ``examples/<key hash>/<value hash>`` (its
@@ -1413,6 +1418,8 @@ def hypothesis_entry(rest: Sequence[str]) -> bool:
     if len(rest) == 3 and rest[0] == HYPOTHESIS_EXAMPLES:
         return all(len(part) == HYPOTHESIS_HASH_LEN and _HEX.issuperset(part)
                    for part in rest[1:])
+    if len(rest) == 2 and rest[0] == HYPOTHESIS_CONSTANTS:  # its cache of the code's constants
+        return len(rest[1]) == HYPOTHESIS_HASH_LEN and _HEX.issuperset(rest[1])
     import unicodedata
 
     folder, name = HYPOTHESIS_CHARMAP

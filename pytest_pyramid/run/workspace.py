@@ -84,18 +84,21 @@ def listing_args(folders: Sequence[str]) -> list[str]:
             "--", *specs]
 
 
-def empty_listing_args() -> list[str]:
-    """``git ls-files`` arguments listing the untracked entries git does not ignore of the
-    whole checkout, a folder as one entry: among them the folders that hold no file, which
-    no other listing names (:func:`listed` keeps only those)."""
-    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--", "."]
+def empty_listing_args(folders: Sequence[str]) -> list[str]:
+    """``git ls-files`` arguments listing the untracked entries git does not ignore under
+    ``folders`` (the test folders, as the ignored entries), a folder as one entry: among them
+    the folders that hold no file, which no other listing names (:func:`listed` keeps only
+    those). Not the whole checkout: an earlier run's ``--basetemp`` at the top (pytester's
+    ``runpytest-N``) and editors' folders lie there."""
+    specs = [f":(literal){folder}" if folder else "." for folder in folders]
+    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--", *specs]
 
 
 def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
            git: str | None) -> tuple[int, bytes]:
     """git's exit code and its listing of the ignored entries under ``folders`` (of the
-    checkout at ``top``), and of the folders anywhere in the checkout that hold no file (git
-    can name neither), read now by the program ``git`` (found before the project's code
+    checkout at ``top``), and of the folders under them that hold no file (git can name
+    neither), read now by the program ``git`` (found before the project's code
     ran: ``run/_git.py: git_program``, never on a ``PATH`` a conftest changed), through the
     functions bound when this module was imported: a test module's patch of ``subprocess``
     (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed
@@ -106,7 +109,7 @@ def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
     code, ignored = _git_listing(top, listing_args(folders), env, git)
     if code != 0:
         return code, ignored
-    code, others = _git_listing(top, empty_listing_args(), env, git)
+    code, others = _git_listing(top, empty_listing_args(folders), env, git)
     empty = [name for name in others.split(b"\0")
              if name.endswith(b"/") and holds_nothing(os.path.join(top, os.fsdecode(name)))]
     return code, ignored + b"".join(name + b"\0" for name in empty)

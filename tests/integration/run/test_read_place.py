@@ -146,6 +146,10 @@ def recorder(tmp_path: Path) -> Iterator[ImportRecorder]:
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     golden(tmp_path / "repo")
     recorder = ImportRecorder(str(tmp_path / "repo"), environment=())
+    # the repository's files were there before the run: a file made within the kernel's
+    # clock tick before the recorder started would otherwise be the run's own output
+    newest = max(path.lstat().st_ctime_ns for path in (tmp_path / "repo").rglob("*"))
+    recorder.started_ns = max(recorder.started_ns, newest + 1)
     recorder.install()
     try:
         yield recorder
