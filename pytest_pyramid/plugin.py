@@ -495,7 +495,8 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     config.pluginmanager.register(RefusalWatch(refused), "pyramid-refusals")
     # a test that returns its comparison threw the answer away: it fails (hostile case 301 g);
     # after the project's own filters, so none of them turns it back into a warning
-    config.addinivalue_line("filterwarnings", RETURN_FILTER)
+    if RETURN_FILTER is not None:
+        config.addinivalue_line("filterwarnings", RETURN_FILTER)
     from pytest_pyramid.run.closed_world import ClosedWorld, install
 
     # installed at start-up already, unless the plugin was loaded late (-p, a conftest)

@@ -1422,8 +1422,10 @@ def hypothesis_entry(rest: Sequence[str]) -> bool:
         return len(rest[1]) == HYPOTHESIS_HASH_LEN and _HEX.issuperset(rest[1])
     import unicodedata
 
-    folder, name = HYPOTHESIS_CHARMAP
-    return tuple(rest) == (folder, unicodedata.unidata_version, name)
+    # its caches of this interpreter's Unicode tables (charmap.json.gz, codec-v2-*.json.gz)
+    folder, _ = HYPOTHESIS_CHARMAP
+    return (len(rest) == 3 and rest[0] == folder and rest[1] == unicodedata.unidata_version
+            and rest[2].endswith(".json.gz") and "/" not in rest[2])
 
 
 def _dlopen_path(library: object) -> object:

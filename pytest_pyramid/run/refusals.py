@@ -10,6 +10,7 @@ carries it; the scan itself (``refused_shapes``) is pure, fed by :class:`Refusal
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
@@ -28,10 +29,14 @@ if TYPE_CHECKING:
 KIND = "tests_not_collected"
 #: the filter that makes a returned value the test's failure (a test's own filterwarnings mark,
 #: the project's tracked decision, still wins: then the warning is named here)
-RETURN_FILTER = "error::pytest.PytestReturnNotNoneWarning"
-#: pytest's warning that a test returned a value (7.2+)
-_RETURN_WARNING: type[Warning] = getattr(pytest, "PytestReturnNotNoneWarning",
-                                         pytest.PytestWarning)
+#: pytest's warning that a test returned a value (pytest 8.4, the floor, has none)
+_NAME = "PytestReturnNotNoneWarning"
+#: where it lives (None: this pytest has none, as 8.4: a returned value is then not caught)
+_RETURN_MODULE = next((module for module in ("pytest", "_pytest.warning_types")
+                       if hasattr(importlib.import_module(module), _NAME)), None)
+_RETURN_WARNING: type[Warning] | None = (
+    getattr(importlib.import_module(_RETURN_MODULE), _NAME) if _RETURN_MODULE else None)
+RETURN_FILTER: str | None = f"error::{_RETURN_MODULE}.{_NAME}" if _RETURN_MODULE else None
 
 
 def refused_shapes(
@@ -166,6 +171,7 @@ class RefusalWatch:
         category = warning_message.category
         if when == "collect" and issubclass(category, pytest.PytestCollectionWarning):
             self.record.add(self.record.warnings, str(warning_message.message))
-        elif when == "runtest" and issubclass(category, _RETURN_WARNING) and nodeid:
+        elif (when == "runtest" and _RETURN_WARNING is not None
+              and issubclass(category, _RETURN_WARNING) and nodeid):
             self.record.add(self.record.returned, nodeid)
 
