@@ -96,6 +96,8 @@ HYPOTHESIS_HASH_LEN = 16
 #: ``unicode_data/<unicodedata.unidata_version>/charmap.json.gz``), read by every text
 #: strategy: a function of the version its folder names, which is this interpreter's
 HYPOTHESIS_CHARMAP = ("unicode_data", "charmap.json.gz")
+#: the prefix of Hypothesis's per-codec Unicode caches beside the charmap
+HYPOTHESIS_CODEC = "codec-v2-"
 #: pytest's cache folder is not a tool's state as a whole: a test can read any value an
 #: earlier run stored there (``config.cache.get``), which a clean checkout does not have. Only
 #: these entries are: pytest's own records, by name (lastfailed, nodeids, stepwise; the
@@ -1422,10 +1424,11 @@ def hypothesis_entry(rest: Sequence[str]) -> bool:
         return len(rest[1]) == HYPOTHESIS_HASH_LEN and _HEX.issuperset(rest[1])
     import unicodedata
 
-    # its caches of this interpreter's Unicode tables (charmap.json.gz, codec-v2-*.json.gz)
-    folder, _ = HYPOTHESIS_CHARMAP
+    # its caches of this interpreter's Unicode tables: charmap.json.gz, codec-v2-<codec>.json.gz
+    folder, charmap = HYPOTHESIS_CHARMAP
     return (len(rest) == 3 and rest[0] == folder and rest[1] == unicodedata.unidata_version
-            and rest[2].endswith(".json.gz") and "/" not in rest[2])
+            and (rest[2] == charmap or (rest[2].startswith(HYPOTHESIS_CODEC)
+                                        and rest[2].endswith(".json.gz"))))
 
 
 def _dlopen_path(library: object) -> object:

@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 KIND = "tests_not_collected"
 #: the filter that makes a returned value the test's failure (a test's own filterwarnings mark,
 #: the project's tracked decision, still wins: then the warning is named here)
-#: pytest's warning that a test returned a value (pytest 8.4, the floor, has none)
+#: pytest's warning that a test returned a value (pytest 8.4, the floor, has none: there such a
+#: test fails by pytest's own rule, so no filter is needed)
 _NAME = "PytestReturnNotNoneWarning"
-#: where it lives (None: this pytest has none, as 8.4: a returned value is then not caught)
+#: where it lives (None: this pytest has none)
 _RETURN_MODULE = next((module for module in ("pytest", "_pytest.warning_types")
                        if hasattr(importlib.import_module(module), _NAME)), None)
 _RETURN_WARNING: type[Warning] | None = (

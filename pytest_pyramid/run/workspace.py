@@ -79,9 +79,13 @@ _SLACK_NS = 50_000_000
 def listing_args(folders: Sequence[str]) -> list[str]:
     """``git ls-files`` arguments listing the ignored entries under ``folders`` (relative to
     the top; "" for the whole tree): an ignored folder is one entry."""
-    specs = [f":(literal){folder}" if folder else "." for folder in folders]
     return ["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory",
-            "--", *specs]
+            "--", *_specs(folders)]
+
+
+def _specs(folders: Sequence[str]) -> list[str]:
+    """``folders`` (relative to the top; "" for the whole tree) as literal pathspecs."""
+    return [f":(literal){folder}" if folder else "." for folder in folders]
 
 
 def empty_listing_args(folders: Sequence[str]) -> list[str]:
@@ -90,8 +94,8 @@ def empty_listing_args(folders: Sequence[str]) -> list[str]:
     the folders that hold no file, which no other listing names (:func:`listed` keeps only
     those). Not the whole checkout: an earlier run's ``--basetemp`` at the top (pytester's
     ``runpytest-N``) and editors' folders lie there."""
-    specs = [f":(literal){folder}" if folder else "." for folder in folders]
-    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--", *specs]
+    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--",
+            *_specs(folders)]
 
 
 def listed(top: str, folders: Sequence[str], env: Mapping[str, str],

@@ -422,7 +422,10 @@ BEFORE = ["data.json", ".git/HEAD", "__pycache__/m.cpython-311.pyc",
           "fixtures/.git/HEAD", "fixtures/.git/expected.txt", "pkg.egg-info/PKG-INFO",
           "pkg-2.0.dist-info/METADATA", ".pyramid/expected.txt",
           f".hypothesis/unicode_data/{unicodedata.unidata_version}/charmap.json.gz",
-          ".hypothesis/unicode_data/0.0/charmap.json.gz"]
+          ".hypothesis/unicode_data/0.0/charmap.json.gz",
+          f".hypothesis/unicode_data/{unicodedata.unidata_version}/codec-v2-utf-8.json.gz",
+          f".hypothesis/unicode_data/{unicodedata.unidata_version}/expected.json.gz",
+          ".hypothesis/constants/0358625fc1377a5d", ".hypothesis/constants/expected"]
 
 
 @pytest.fixture
@@ -480,6 +483,11 @@ def opened(tmp_path: Path) -> Iterator[tuple[ImportRecorder, Path]]:
         (f".hypothesis/examples/{EXAMPLE}", "rb", False),
         (f".hypothesis/unicode_data/{unicodedata.unidata_version}/charmap.json.gz", "rb", False),
         (".hypothesis/unicode_data/0.0/charmap.json.gz", "rb", True),  # not this interpreter's
+        (f".hypothesis/unicode_data/{unicodedata.unidata_version}/codec-v2-utf-8.json.gz", "rb",
+         False),
+        (f".hypothesis/unicode_data/{unicodedata.unidata_version}/expected.json.gz", "rb", True),
+        (".hypothesis/constants/0358625fc1377a5d", "rb", False),  # its constants cache
+        (".hypothesis/constants/expected", "rb", True),
         (".hypothesis/examples/x", "r", True),
         (".hypothesis/expected.txt", "r", True),
         (".pyramid/durations.json", "r", True),
