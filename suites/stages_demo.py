@@ -71,12 +71,9 @@ approver_roles = ["release_manager"]
 approvers = {{ alice = {{ key = "keys/alice.pub", roles = ["release_manager"] }} }}
 deployers = {{ release-bot = {{ key = "keys/release-bot.pub" }} }}
 """
-#: --small: the shop's [tool.pyramid] cut down to its unit tier (no servers, no browser)
-SMALL = """[tool.pyramid]
-source = ["demo_service"]
-verdict = "pyramid-verdict.json"
-
-[tool.pyramid.tiers.unit]
+#: --small: the shop's tiers cut down to its unit tier (no servers, no browser); the project's
+#: own [tool.pyramid] table is kept as it is (its declared inputs, allow_options, among it)
+SMALL_TIERS = """[tool.pyramid.tiers.unit]
 paths = ["tests/unit"]
 test_timeout = "2s"
 
@@ -148,7 +145,8 @@ class Stages:
         if self.small:  # the unit tier alone: the deploy table and pytest's options as they are
             for tier in ("integration", "contract", "e2e", "performance", "security"):
                 shutil.rmtree(self.root / "tests" / tier)
-            project = SMALL + project[project.index("# `pyramid deploy` of the demo shop"):]
+            project = (project[:project.index("[tool.pyramid.tiers.")] + SMALL_TIERS
+                       + project[project.index("# `pyramid deploy` of the demo shop"):])
         (self.root / "pyproject.toml").write_text(project + ENVIRONMENTS.format(
             staging=self.ports["staging"], production=self.ports["production"],
             staging_command=command("staging"), production_command=command("production")))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,11 @@ import pytest
 
 from pytest_pyramid.deploy.config import load_config
 from pytest_pyramid.deploy.requirements import in_force
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -40,6 +46,14 @@ def test_the_demo_shop_deploys_to_staging_then_production_each_on_its_own(
     assert (root / "demo_service" / "app.py").exists()  # the shop itself, not a stand-in
     assert (root / "smoke" / "tests" / "test_smoke.py").exists()  # its verify tier
     assert sorted(p.name for p in (root / "tests").iterdir()) == ["unit"]  # --small
+    # the shop's own settings stay (its declared inputs: without them staging's gate finds
+    # the small verdict incomplete on the database variables the unit tier reads)
+    small = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pyramid"]
+    shop = tomllib.loads((SUITES / "pyproject.toml").read_text())["tool"]["pyramid"]
+    assert {k: v for k, v in small.items() if not isinstance(v, dict)} == {
+        k: v for k, v in shop.items() if not isinstance(v, dict)}
+    assert sorted(small["tiers"]) == ["unit"]
+    assert small["deploy"]["verify"] == shop["deploy"]["verify"]
     roots = (stages.host / "pyramid",)
     staging = load_config(root, env="staging", cwd=root)
     production = load_config(root, env="production", cwd=root)
