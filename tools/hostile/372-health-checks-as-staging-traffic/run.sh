@@ -34,7 +34,7 @@ LOAD_PID=$!
 load_stop; echo "      $(cat "$W/mon.out")"
 grep -m2 'measurement' "$W/s1.out" | cut -c1-170 | sed 's/^/      /'
 "$PYR" deploy --env production --dry-run > "$W/b.out" 2>&1; b=$?
-echo "  (b) production after staging saw only health checks: exit=$b $(grep -m1 -i 'environment:\|refused' "$W/b.out" | head -c 200)"
+echo "  (b) production after staging saw only health checks: exit=$b $(grep -m1 '^\[gate\] environment:\|refused:' "$W/b.out" | head -c 200)"
 rm -f "$W/fault"
 for e in staging production; do "$PYR" stop --force --env $e > /dev/null 2>&1; done
 cleanup "$W"/proj/.pyramid/deploy/staging "$W"/proj/.pyramid/deploy/production
