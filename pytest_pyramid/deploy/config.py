@@ -11,6 +11,7 @@ help text of its ``--flag``.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -285,9 +286,22 @@ _paths_list = Kind("paths", _messaged(
 _str_list = Kind("strings", _messaged(
     {"type": "array", "items": {"type": "string", "pattern": r"\S"}},
     "expected a list of non-empty strings"), convert=tuple)
+def _passed_names(value: list[str]) -> tuple[str, ...]:
+    """What a schema cannot say about ``pass_env``: no name the deploy sets itself or whose
+    value chooses the code a version runs (deploy/isolation.py: unpassable)."""
+    from pytest_pyramid.deploy.isolation import unpassable
+
+    for name in value:
+        why = unpassable(name)
+        if why:
+            raise ValueError(f"{name!r} cannot be passed to a version: {why}")
+    return tuple(value)
+
+
 _env_names = Kind("names", _messaged(
     {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}},
-    "expected a list of environment variable names (letters, digits and '_')"), convert=tuple)
+    "expected a list of environment variable names (letters, digits and '_')"),
+    convert=_passed_names)
 
 
 def _steps_value(value: list[int]) -> tuple[int, ...]:
@@ -648,7 +662,26 @@ def build_config(
     _check_people(config)
     _check_judge(config)
     _check_verify(config)
+    _check_router_program(config)
     return config
+
+
+def _check_router_program(config: DeployConfig) -> None:
+    """The router's program runs as the deploy's account: a path must be the host's file
+    (deploy/isolation.py: foreign_program); a bare name is found on the host's own search
+    path when it starts (routers/nginx.py: host_program)."""
+    from pytest_pyramid.deploy.isolation import foreign_program
+
+    if config.router != "nginx" or "/" not in config.nginx:
+        return
+    # the release folder's fixed part ("{work_dir}/releases/{commit}": the work folder's)
+    releases = config.release_dir.replace("{work_dir}", str(config.work_dir)).split("{")[0]
+    releases = str(config.root / os.path.dirname(releases))
+    why = foreign_program(config.nginx, inside=(str(config.root), str(config.work_dir),
+                                                releases))
+    if why:
+        raise ConfigError("deploy.nginx", config.nginx, config.source,
+                          f"the router's program must be the host's: {why}")
 
 
 def _check_verify(config: DeployConfig) -> None:

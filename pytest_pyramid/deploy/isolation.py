@@ -27,6 +27,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.run import _git
+from pytest_pyramid.run.invocation import ENV_PREFIXES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -65,6 +66,35 @@ LOCALE_PREFIX = "LC_"
 #: a name ``pass_env`` may list: an environment variable's name
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+#: the variables the deploy gives a version itself (:func:`version_environ`): who it runs as,
+#: where its programs are found, its own port and release. The commit's ``pass_env`` cannot
+#: hand the caller's value of one on instead (hostile case 379: a passed ``PATH`` or ``HOME``
+#: replaced the allow-listed one)
+SET_BY_DEPLOY = frozenset({"PATH", "HOME", "USER", "LOGNAME", "PORT"})
+
+
+#: the namespaces read before any of the commit's code runs: the run stage's (Python's, the
+#: loader's, pytest's, pytest-pyramid's) and coverage.py's, whose ``.pth`` line starts
+#: measuring (and loads the plugins a ``COVERAGE_PROCESS_START`` file names) in every Python
+CODE_PREFIXES = (*ENV_PREFIXES, "COVERAGE_")
+
+
+def unpassable(name: str) -> str | None:
+    """Why ``pass_env`` may not list ``name`` (None: it may): a variable the deploy sets for
+    the version itself, or one under the namespaces the interpreter, the dynamic loader, pytest
+    and pytest-pyramid read before any of the commit's code runs (the run stage's one
+    definition, ``run/invocation.py: ENV_PREFIXES``): its value chooses which code runs (the
+    caller's ``PYTHONPATH`` put a ``sitecustomize`` into the release: hostile case 379), and the
+    caller's environment is not the commit's. The commit's own start command may still set
+    such a variable to a value it tracks."""
+    if name in SET_BY_DEPLOY or name in BASICS or name.startswith(LOCALE_PREFIX):
+        return f"{name} is set for every version by the deploy itself"
+    if name.startswith(CODE_PREFIXES):
+        return (f"{name} chooses the code a version runs (the interpreter's, the loader's, "
+                "pytest's, pytest-pyramid's and coverage.py's variables): set it in the "
+                "tracked start command instead, never from the deploy's environment")
+    return None
+
 #: a Linux ``#!`` line longer than this is cut by older kernels (pip writes a ``/bin/sh``
 #: trampoline past it, as it does for a path with spaces)
 SHEBANG_MAX = 127
@@ -95,6 +125,17 @@ def version_environ(environ: Mapping[str, str], *, passed: Iterable[str], interp
     return env
 
 
+def program_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a host program the deploy runs as its own account (the router's
+    nginx, its ``-t`` check): the system's basics and locale that are set, and the host's
+    standard ``PATH``. Nothing else of the caller's (hostile case 373: the CI job's secret
+    reached the router's program)."""
+    env = {name: value for name, value in environ.items()
+           if (name in BASICS and name != SPOOL_VARIABLE) or name.startswith(LOCALE_PREFIX)}
+    env["PATH"] = STANDARD_PATH
+    return env
+
+
 def launcher_text(python: str) -> str:
     """The launcher script: ``pyramid`` run by ``python`` with ``-I``. A ``#!`` line when the
     path allows one; pip's ``/bin/sh`` trampoline when the path holds a space or is too long
@@ -110,3 +151,47 @@ def launcher_text(python: str) -> str:
         return f"{line}\n{body}"
     quoted = shlex.quote(python)
     return f"#!/bin/sh\n'''exec' {quoted} {ISOLATED} \"$0\" \"$@\"\n' '''\n{body}"
+
+
+def foreign_program(path: str, *, inside: Iterable[str]) -> str | None:
+    """Why ``path``, a program the deploy runs as its own account (the router's nginx), is not
+    the host's (None: it is). The host's program is an absolute path whose file, symlinks
+    followed, lies outside ``inside`` (the checkout being deployed, the work and release
+    folders: what the commit or the deploy itself writes), and which no account but root and
+    the deploy's own can replace: the file and every folder above it are owned by one of them,
+    and writable by no group but root's and by nobody else (a sticky folder such as ``/tmp``
+    lets only an entry's owner replace it). Hostile case 373: the commit's ``nginx =
+    "ops/nginx"`` ran as the deploy account with its whole environment."""
+    import os
+    import stat
+
+    if not os.path.isabs(path):
+        return (f"{path} is not an absolute path: it names a file of the checkout or of the "
+                "caller's folder")
+    real = os.path.realpath(path)
+    for folder in inside:
+        base = os.path.realpath(folder)
+        if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
+            return f"{real} lies in {base}: the commit's or the deploy's own files, not the host's"
+    owners = {0, os.geteuid()}
+    current, missing = real, False
+    while True:
+        try:
+            info = os.stat(current)
+        except FileNotFoundError:  # not there: its start fails naming it; who could put it
+            current, missing = os.path.dirname(current), True  # there is the folder's question
+            continue
+        except OSError as exc:
+            return f"{current} cannot be read ({exc.strerror})"
+        if info.st_uid not in owners:
+            return f"{current} is owned by uid {info.st_uid}: another account may replace it"
+        if info.st_mode & stat.S_IWGRP and info.st_gid != 0:
+            return f"{current} is writable by group {info.st_gid}"
+        if info.st_mode & stat.S_IWOTH and (missing or not (
+                stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX)):
+            return f"{current} is writable by every account"
+        missing = False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent

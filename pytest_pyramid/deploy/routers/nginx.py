@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from pytest_pyramid._files import write_json_atomic, write_text_atomic
 from pytest_pyramid.deploy import processes
 from pytest_pyramid.deploy.analysis import LOG_FORMAT
+from pytest_pyramid.deploy.isolation import program_environ
 from pytest_pyramid.deploy.routers.base import ApplyResult, RouterHealth, RouterState
 
 if TYPE_CHECKING:
@@ -544,7 +545,8 @@ class NginxRouter:
             write_text_atomic(candidate, text)
         try:
             result = subprocess.run(self._cmd(instance, "-t", "-q", conf=candidate),
-                                    capture_output=True, text=True, timeout=30)
+                                    capture_output=True, text=True, timeout=30,
+                                    env=program_environ(os.environ))
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"cannot run {self.binary} -t: {exc}"
         finally:
@@ -698,7 +700,8 @@ class NginxRouter:
         with instance.error_log.open("ab") as err:
             # Its own session: nginx keeps routing after this deploy process exits.
             child = subprocess.Popen(self._cmd(instance), stdout=err, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     env=program_environ(os.environ))
         processes.track(child)
         masters = self._load().get("masters")
         self._save(masters={**(masters if isinstance(masters, dict) else {}),

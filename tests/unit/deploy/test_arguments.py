@@ -155,7 +155,7 @@ def test_a_router_the_tracked_table_needs_is_the_tracked_one(tmp_path: Path) -> 
     ("router", "command"), ("router_command", "true"), ("access_log", "/tmp/fake.log"),
     ("nginx_include", "/tmp/evil.conf"),
     # hostile case 220: a program the deploy runs as its account is the tracked one
-    ("nginx", "/tmp/evil/nginx"),
+    ("nginx", "/opt/evil/nginx"),
     ("command", "python -m http.server {port} --directory /tmp/evil"),
 ])
 def test_what_judges_or_runs_the_rollout_is_never_the_caller_s(

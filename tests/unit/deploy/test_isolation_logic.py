@@ -5,15 +5,26 @@ tests/e2e/deploy/test_isolation.py."""
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import pytest
 
+from pytest_pyramid.deploy.config import build_config
 from pytest_pyramid.deploy.isolation import (
     ISOLATED,
     SHEBANG_MAX,
     STANDARD_PATH,
+    foreign_program,
     launcher_text,
+    program_environ,
+    unpassable,
     version_environ,
 )
+from pytest_pyramid.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 OWN = {"PORT": "8123", "PYRAMID_RELEASE": "/srv/r/abc", "PYRAMID_COMMIT": "abc"}
 
@@ -119,3 +130,89 @@ def test_the_recording_spool_reaches_only_a_version_of_the_deploys_own_account(
                           own=OWN, same_account=same_account)
     assert ("PYRAMID_RECORD_SPOOL" in env) is kept
     assert env["LANG"] == "C.UTF-8"
+
+
+@pytest.mark.parametrize(("name", "refused"), [
+    ("DATABASE_URL", False), ("SAMPLE_APP_PID_DIR", False), ("APP_PYTHONISH", False),
+    # hostile case 379: the caller's value of a name that chooses code or identity
+    ("PYTHONPATH", True), ("PYTHONSTARTUP", True), ("LD_PRELOAD", True), ("LD_AUDIT", True),
+    ("PYTEST_ADDOPTS", True), ("PYRAMID_SIGNING_KEY", True), ("PY_COLORS", True),
+    ("COVERAGE_PROCESS_START", True),
+    # the deploy sets these for the version itself
+    ("PATH", True), ("HOME", True), ("USER", True), ("LOGNAME", True), ("PORT", True),
+    ("TZ", True), ("LC_ALL", True),
+])
+def test_pass_env_cannot_hand_on_what_chooses_code_or_identity(name: str, refused: bool) -> None:
+    assert (unpassable(name) is not None) is refused
+
+
+def test_a_table_passing_pythonpath_is_refused_naming_it(tmp_path: Path) -> None:
+    source = str(tmp_path / "pyproject.toml")
+    with pytest.raises(ConfigError, match=r"pass_env.*'PYTHONPATH' cannot be passed"):
+        build_config({"pass_env": ["DATABASE_URL", "PYTHONPATH"]}, source=source, root=tmp_path)
+    assert build_config({"pass_env": ["DATABASE_URL"]}, source=source,
+                        root=tmp_path).pass_env == ("DATABASE_URL",)
+
+
+def _program(folder: Path, mode: int = 0o755) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    program = folder / "nginx"
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(mode)
+    return program
+
+
+def test_a_router_program_in_the_checkout_or_work_folder_is_not_the_host_s(tmp_path: Path) -> None:
+    """Hostile case 373: the commit's `nginx = "ops/nginx"` ran as the deploy's account."""
+    checkout, work = tmp_path / "checkout", tmp_path / "work"
+    inside = (str(checkout), str(work))
+    host = _program(tmp_path / "host" / "sbin")
+    assert foreign_program(str(host), inside=inside) is None
+    assert "lies in" in str(foreign_program(str(_program(checkout / "ops")), inside=inside))
+    assert "lies in" in str(foreign_program(str(_program(work / "bin")), inside=inside))
+    assert "not an absolute path" in str(foreign_program("ops/nginx", inside=inside))
+    link = tmp_path / "host" / "link"  # a link is judged where it leads
+    link.symlink_to(checkout / "ops" / "nginx")
+    assert "lies in" in str(foreign_program(str(link), inside=inside))
+
+
+@pytest.mark.parametrize(("mode", "where", "refused"), [
+    (0o755, "file", False), (0o775, "file", True), (0o757, "file", True),
+    (0o777, "folder", True), (0o1777, "folder", False),  # sticky: only an entry's owner
+])
+def test_a_router_program_another_account_could_replace_is_not_the_host_s(
+        tmp_path: Path, mode: int, where: str, refused: bool) -> None:
+    folder = tmp_path / "host"
+    program = _program(folder)
+    os.chown(program, os.geteuid(), 4242 if os.geteuid() == 0 else os.getegid())
+    (program if where == "file" else folder).chmod(mode)
+    if where == "file" and os.geteuid() != 0:
+        pytest.skip("a group other than root's needs root to set")
+    assert (foreign_program(str(program), inside=()) is not None) is refused
+
+
+def test_a_missing_router_program_is_judged_by_who_could_create_it(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # anyone may create the name there, sticky or not
+    assert "writable by every account" in str(
+        foreign_program(str(shared / "nginx"), inside=()))
+    assert foreign_program(str(tmp_path / "private" / "nginx"), inside=()) is None
+
+
+def test_the_table_s_router_program_must_be_the_host_s(tmp_path: Path) -> None:
+    source = str(tmp_path / "pyproject.toml")
+    _program(tmp_path / "ops")
+    with pytest.raises(ConfigError, match=r"deploy.nginx.*must be the host's.*lies in"):
+        build_config({"nginx": str(tmp_path / "ops" / "nginx")}, source=source, root=tmp_path)
+    with pytest.raises(ConfigError, match=r"deploy.nginx.*not an absolute path"):
+        build_config({"nginx": "ops/nginx"}, source=source, root=tmp_path)
+    host = _program(tmp_path.parent / f"{tmp_path.name}-host")
+    assert build_config({"nginx": str(host)}, source=source, root=tmp_path).nginx == str(host)
+
+
+def test_the_router_program_gets_no_caller_variable() -> None:
+    env = program_environ({"CI_DEPLOY_TOKEN": "s3cret", "LANG": "C.UTF-8", "LC_ALL": "C",
+                           "PATH": "/tmp/evil", "PYTHONPATH": "/tmp/evil",
+                           "PYRAMID_RECORD_SPOOL": "/tmp/spool"})
+    assert env == {"LANG": "C.UTF-8", "LC_ALL": "C", "PATH": STANDARD_PATH}

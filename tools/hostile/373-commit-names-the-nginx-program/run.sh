@@ -37,6 +37,7 @@ echo "  (a) the version saw CI_DEPLOY_TOKEN: $(cat "$W/version-saw" 2>/dev/null 
 echo "  (b) the commit's ops/nginx ran $(wc -l < "$W/nginx-saw" 2>/dev/null || echo 0) time(s) as the deploy (deploy uid=$(id -u)): $(sort -u "$W/nginx-saw" 2>/dev/null | tr '\n' ' ')"
 cleanup
 a=$(cat "$W/version-saw" 2>/dev/null || echo none)
-if [ "$a" != "-" ]; then echo "RESULT: VACUOUS (the control: the version was not started, or saw the token: $a)"
+if [ "$e" = 3 ] && grep -q "deploy.nginx" "$W/d1.out" && [ ! -s "$W/nginx-saw" ]; then echo "RESULT: HELD (refused before anything ran, exit 3 naming deploy.nginx: $(head -c 200 "$W/d1.out"))"
+elif [ "$a" != "-" ]; then echo "RESULT: VACUOUS (the control: the version was not started, or saw the token: $a)"
 elif grep -q 's3cret' "$W/nginx-saw" 2>/dev/null; then echo "RESULT: BROKEN (row b: a program the deployed commit names ran as the deploy account with the deploy's whole environment, CI's secret included)"
 else echo "RESULT: HELD"; fi
