@@ -78,10 +78,13 @@ paths = ["tests/unit"]
 test_timeout = "2s"
 
 """
-#: the deploy host's own configuration: production requires staging whatever a commit says
+#: the deploy host's own configuration: production requires staging whatever a commit says,
+#: and serves this port (a port the host does not pin could be production's under another
+#: name: staging's first deploy would then need production's approval, docs/deploy.md)
 HOST = """[environments.production]
 requires = "staging"
 requires_within = "24h"
+port = {production}
 """
 
 
@@ -153,7 +156,8 @@ class Stages:
         (self.root / ".gitignore").write_text(
             "".join(f"{pattern}\n" for pattern in ARTIFACTS) + "keys/*.key\n")
         (self.host / "pyramid").mkdir(parents=True)
-        (self.host / "pyramid" / "deploy.toml").write_text(HOST)
+        (self.host / "pyramid" / "deploy.toml").write_text(
+            HOST.format(production=self.ports["production"]))
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.email", "demo@example.com")
         self.git("config", "user.name", "Demo")
@@ -174,7 +178,7 @@ def steps(stages: Stages) -> list[str]:
     say("[tool.pyramid.deploy.environments.production]  # ... and:")
     say("required_approvals = 1\napprover_roles = [\"release_manager\"]")
     say(f"# the host's {stages.host / 'pyramid' / 'deploy.toml'}:")
-    say(HOST.strip())
+    say(HOST.format(production=stages.ports["production"]).strip())
     (stages.root / "keys").mkdir()
     for person in ("alice", "release-bot"):
         expect(stages.pyramid("keygen", f"keys/{person}"), 0, f"keygen {person}")

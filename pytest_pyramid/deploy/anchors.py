@@ -99,6 +99,10 @@ class Anchors:
     claims: tuple[Target, ...] = ()
     #: the work folders whose targets it may take over (None: any, a person said so)
     taking: frozenset[str] | None = frozenset()
+    #: the host has a record of this deploy's target: its folder's anchors record says what it
+    #: serves, or the host's targets index names its port or work folder. False: a first use
+    #: of a target the host does not know (deploy/requirements.py: first_use_asks)
+    recorded_target: bool = False
 
 
 # -- reading anchors from each place ---------------------------------------------------------------
@@ -384,7 +388,9 @@ def anchors_for_deploy(
                    approver_roles=() if own else effective.approver_roles,
                    serves=None if own else effective.serves,
                    index=index.path, claims=targets.unclaimed(index, config)
-                   if index.path is not None else (), taking=base.taking)
+                   if index.path is not None else (), taking=base.taking,
+                   recorded_target=(not own and effective.serves is not None)
+                   or targets.names_place(index, config))
 
 
 def _unheeded(config: DeployConfig, effective: AnchorSet, origin: str) -> list[str]:

@@ -65,6 +65,8 @@ def judge(
     decision = verdict.get("decision")
     if (decision == "needs_approval" or approval_needed) and deployer_problem:
         refused.append(deployer_problem)
+        # what asks the approvals, so the refusal says why a deployer must be identified
+        refused.extend(f"approvals asked: {s.asked.sentence}" for s in approvals)
     elif contract and deployer_problem:
         refused.append(f"contract migration {', '.join(contract)} (-- pyramid: contract) needs "
                        f"approval, so the deployer must be identified: {deployer_problem}")

@@ -144,27 +144,38 @@ def verdict_asks(trust: Trust, contract: Sequence[str] = ()) -> Asked:
 def approvals_in_force(config: DeployConfig, trust: Trust,
                        roots: Sequence[Path] | None = None,
                        recorded: int = 0, recorded_roles: tuple[str, ...] = (),
-                       contract: Sequence[str] = ()) -> tuple[Asked, ...]:
+                       contract: Sequence[str] = (), *,
+                       recorded_target: bool = False) -> tuple[Asked, ...]:
     """Every approval requirement this deploy is held to, each on its own (never merged: a
     merge lets one role's approvals stand in for another's): the verdict's when it is
-    ``needs_approval`` (or ``contract`` names a pending contract migration), and its target's
+    ``needs_approval`` (or ``contract`` names a pending contract migration), its target's
     (``required_approvals``: the host's, the checkout's and the count ``recorded`` in the
     anchors record unless the host sets one, the largest; the host's roles when it names any,
-    else the checkout's). Empty: no approval is needed. One function for the gate and
-    ``pyramid approve``; deploy/approvals.py: tally_each judges what it returns."""
-    from pytest_pyramid.deploy.approvals import Asked
-    from pytest_pyramid.deploy.trust_record import narrower_roles
-
+    else the checkout's), and, unless the host has a record of the target
+    (``recorded_target``: deploy/anchors.py), those of its first use (:func:`first_use_asks`).
+    Empty: no approval is needed. One function for the gate and ``pyramid approve``;
+    deploy/approvals.py: tally_each judges what it returns."""
     asked: list[Asked] = []
     if trust.verdict.get("decision") == "needs_approval" or contract:
         asked.append(verdict_asks(trust, contract))
     hosts, host_file = host_requirements(roots) if config.environment else ({}, "")
+    own = _target_asks(config, hosts, host_file, recorded, recorded_roles)
+    first = () if recorded_target else first_use_asks(config, hosts, host_file)
+    return (*asked, *own, *first)
+
+
+def _target_asks(config: DeployConfig, hosts: Mapping[str, Mapping[str, Any]], host_file: str,
+                 recorded: int, recorded_roles: tuple[str, ...]) -> tuple[Asked, ...]:
+    """The approvals the deploy's own environment (or target) asks: none, or one requirement."""
+    from pytest_pyramid.deploy.approvals import Asked
+    from pytest_pyramid.deploy.trust_record import narrower_roles
+
     host = hosts.get(config.environment, {})
     # the host file's count, 0 included, replaces the record's
     kept = 0 if "required_approvals" in host else recorded
     count = max(int(host.get("required_approvals", 0)), config.required_approvals, kept)
     if count < 1:
-        return tuple(asked)
+        return ()
     # the host's roles when it names any, else the checkout's only narrowing the recorded ones
     roles = tuple(host.get("approver_roles") or
                   narrower_roles(recorded_roles, config.approver_roles))
@@ -175,5 +186,41 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
     target = config.environment or "this deploy target"
     mine = f"{target} needs {count} approval(s)" + (
         f" from {', '.join(roles)}" if roles else " (any approver)") + f" (required by {who})"
-    asked.append(Asked(count, roles, mine, f"{target}, required by {who}"))
+    return (Asked(count, roles, mine, f"{target}, required by {who}"),)
+
+
+def first_use_asks(config: DeployConfig, hosts: Mapping[str, Mapping[str, Any]],
+                   host_file: str) -> tuple[Asked, ...]:
+    """The approvals the first use of a target the host has no record of is held to (the
+    caller knows it has none): which environment a port and a work folder serve is the
+    checkout's word until a real deploy records it (the anchors record's ``serves``, the
+    host's targets index), so a reviewed commit swapping staging's and production's ports
+    before anything was deployed would plan production's port as staging, without
+    production's requirements (hostile case 281). Such a target may be any environment whose
+    requirements the host pins but whose port it does not: it takes each one's approvals
+    (``required_approvals``, at least one, from its ``approver_roles``), each on its own. Its
+    ``requires`` cannot hold on a first use (the chain of environments starts with a first
+    use: staging's own first deploy would need staging first), so a person stands for it. A
+    target the host pins (``port``/``work_dir`` of this environment) is known; a host that
+    pins the port of every environment it holds requirements for asks nothing here."""
+    from pytest_pyramid.deploy.approvals import Asked
+
+    here = config.environment
+    if not here or {"port", "work_dir"} & set(hosts.get(here, {})):
+        return ()
+    asked: list[Asked] = []
+    for name, own in sorted(hosts.items()):
+        if name == here or "port" in own or not (
+                own.get("requires") or int(own.get("required_approvals", 0))):
+            continue
+        count = max(1, int(own.get("required_approvals", 0)))
+        roles = tuple(own.get("approver_roles") or ())
+        sentence = (f"{here} on port {config.port} ({config.work_dir}) needs {count} "
+                    f"approval(s)" + (f" from {', '.join(roles)}" if roles else
+                                      " (any approver)") +
+                    f": the first use of a target the host has no record of, which may be "
+                    f"{name}'s (the host pins {name}'s requirements but not its port, "
+                    f"{host_file}; pin environments.{name}.port there to not be asked)")
+        asked.append(Asked(count, roles, sentence,
+                           f"the host ({host_file}) for a first use that may be {name}'s"))
     return tuple(asked)

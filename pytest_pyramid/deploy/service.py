@@ -306,7 +306,8 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
 
     asked = approvals_in_force(  # the verdict's, the contract's and the environment's
         config, trust, recorded=anchors.required_approvals,
-        recorded_roles=anchors.approver_roles, contract=contract)
+        recorded_roles=anchors.approver_roles, contract=contract,
+        recorded_target=anchors.recorded_target)
     if asked:
         deployer, deployer_problem = _deployer_identity(config, anchors)
         standings = _approvals(config, anchors, trust, asked, history, request.approval_files,
@@ -1072,7 +1073,8 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
 
     # the requirements the deploy will judge (a ready verdict nothing asks of: the verdict's)
     asked = approvals_in_force(config, trust, recorded=anchors.required_approvals,
-                               recorded_roles=anchors.approver_roles) or (verdict_asks(trust),)
+                               recorded_roles=anchors.approver_roles,
+                               recorded_target=anchors.recorded_target) or (verdict_asks(trust),)
     verdict = trust.verdict
     commit = str(verdict.get("commit"))
     people = load_people(anchors.approvers, table="approvers", source=anchors.origin)

@@ -130,6 +130,15 @@ def claimed_elsewhere(index: Index, config: DeployConfig) -> dict[Target, Claim]
             if (claim := index.claimant(target)) is not None and claim.work_dir != mine}
 
 
+def names_place(index: Index, config: DeployConfig) -> bool:
+    """Whether the index names this deploy's port or work folder, whichever folder claims
+    them: the host has a record of what they serve (an environment's name alone is the
+    checkout's word for what it serves, hostile case 281)."""
+    return index.problem is None and any(
+        index.claimant(target) is not None for target in targets_of(config)
+        if target[0] != "environment")
+
+
 def unclaimed(index: Index, config: DeployConfig) -> tuple[Target, ...]:
     """This deploy's targets the index does not give to its folder and history (yet)."""
     mine, history = folder_of(config.work_dir), folder_of(config.history_path)

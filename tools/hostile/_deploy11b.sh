@@ -9,7 +9,9 @@ envproj() {
   dproj "$1" > /dev/null
   sed -i "/^port = $1\$/d" pyproject.toml
   printf '\n[tool.pyramid.deploy.environments.staging]\nport = %s\n\n[tool.pyramid.deploy.environments.production]\nport = %s\n' "$1" "$2" >> pyproject.toml
-  printf '[environments.staging]\n\n[environments.production]\nrequires = "staging"\n' > "$HOME/.config/pyramid/deploy.toml"
+  # production's port pinned too: a port the host does not pin could be production's under
+  # another name, and staging's first deploy would then need production's approval (case 281)
+  printf '[environments.staging]\n\n[environments.production]\nrequires = "staging"\nport = %s\n' "$2" > "$HOME/.config/pyramid/deploy.toml"
   fault_app
   commit "staging, then production"; verdict_of_head
 }

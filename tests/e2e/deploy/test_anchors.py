@@ -216,6 +216,7 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
         anchors_for_deploy(config, history, environ={}, roots=())  # no index: no first use
     tofu = anchors_for_deploy(config, history, environ={}, roots=roots)
     assert tofu.first_use is not None
+    assert not tofu.recorded_target  # the host knows nothing of the target (hostile case 281)
     assert record_first_use(config, tofu, first) is None
     row = history.start(commit=first, commit_time=None, strategy="canary", dry_run=False,
                         verdict_path="v")
@@ -236,6 +237,7 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     # what the folder serves is its first use's, kept by every line (hostile case 281)
     assert {e.anchors.serves for e in record.entries} == {("", config.port)}
     assert anchors.serves == ("", config.port)
+    assert anchors.recorded_target
     again = anchors_for_deploy(config, history, environ={}, roots=roots)
     assert again.trusted_keys == anchors.trusted_keys
     assert len(read_record(config.work_dir).entries) == 3  # caught up once, not again
@@ -246,6 +248,7 @@ def test_a_succeeded_deployment_advances_the_record_from_its_own_commit(
     assert moved.trusted_keys == ((root / "ci-2027.pub").read_text(),)  # not mallory's
     assert moved.require_signature
     assert moved.first_use is not None  # recorded in the fresh folder once it deploys
+    assert moved.recorded_target  # the index names its port
     # the host's index names the port it served: that record, not the configured folder's word
     assert moved.origin.startswith(f"the anchors record {record_path(config.work_dir)} "
                                    f"(port {config.port}: the same service)")

@@ -282,6 +282,45 @@ def test_staging_then_production_with_real_nginx(project: Project) -> None:
             project.run("stop", "--env", env)
 
 
+def test_a_target_the_host_has_no_record_of_needs_the_approvals_of_what_it_may_be(
+    project: Project, approver_keys: Path
+) -> None:
+    """Hostile case 281 before anything was deployed: the host pins production's requirements
+    but not its port, so which port staging serves is the checkout's word on a first use (a
+    reviewed commit swapping the ports would plan production's port as staging). A first use
+    the host has no record of takes production's approvals; a real staging deploy with that
+    approval records the target (anchors record, targets index), and staging's next deploy
+    asks none."""
+    from tests.support.deploy.host import folder
+
+    project.write_config(
+        approvers={"alice": {"key": str(approver_keys / "alice.pub"), "roles": ["lead"]}},
+        deployers={"carol": {"key": str(approver_keys / "carol.pub")}})
+    _staging_and_production(project)
+    host_file = pin(folder(project.root),
+                    '[environments.production]\nrequires = "staging"\nrequired_approvals = 1\n')
+    project.commit("v1")
+    deployer = ("--deployer-key", str(approver_keys / "carol.key"))
+    try:
+        first = project.run("deploy", "--env", "staging", "--dry-run", *deployer)
+        assert first.returncode == 2, first.stdout + first.stderr
+        assert ("needs 1 approval(s) (any approver): the first use of a target the host has "
+                "no record of, which may be production's (the host pins production's "
+                f"requirements but not its port, {host_file}") in first.stdout
+        approved = project.run("approve", "--env", "staging", "--key",
+                               str(approver_keys / "alice.key"))
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+        deployed = project.run("deploy", "--env", "staging", *deployer)
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        assert "approved by alice (lead)" in deployed.stdout
+        project.commit("v2")
+        known = project.run("deploy", "--env", "staging", "--dry-run")
+        assert known.returncode == 0, known.stdout + known.stderr
+        assert "first use" not in known.stdout
+    finally:
+        project.run("stop", "--env", "staging")
+
+
 def test_production_takes_only_staging_s_judged_and_newest_evidence(project: Project) -> None:
     """Hostile cases 324 and 338, real deploys: staging's first deployment that nobody sent a
     request to ("too little traffic to judge") is no proof of a healthy staging deploy; one

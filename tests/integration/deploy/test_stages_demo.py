@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy.config import load_config
-from pytest_pyramid.deploy.requirements import in_force
+from pytest_pyramid.deploy.requirements import first_use_asks, host_requirements, in_force
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +75,9 @@ def test_the_demo_shop_deploys_to_staging_then_production_each_on_its_own(
     assert [(n.environment, n.origin) for n in needs] == [
         ("staging", f"the host ({stages.host / 'pyramid' / 'deploy.toml'})")]
     assert in_force(staging, roots) == []
+    # the host pins production's port: staging's first deploy is no first use it may be
+    # production's (hostile case 281), so it asks no approval
+    assert first_use_asks(staging, *host_requirements(roots)) == ()
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])

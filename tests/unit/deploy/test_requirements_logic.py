@@ -274,3 +274,56 @@ def test_each_approval_requirement_holds_on_its_own(
     assert judged.outcome == ("needs_approval" if missing else "allowed")
     assert [line for line in judged.reasons if line.startswith("needs ") and " more " in line] \
         == missing
+
+
+# -- the first use of a target the host has no record of (hostile case 281) -------------------
+FIRST = '[environments.production]\nrequires = "staging"\nrequired_approvals = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("host", "env", "recorded", "expected"),
+    [
+        # case 281: a staging deploy to a port the host knows nothing of may be production's
+        (FIRST, "staging", False, [(1, (), "production")]),
+        # a real deploy recorded the target (the anchors record's serves, the targets index)
+        (FIRST, "staging", True, []),
+        # production's own first use: its own requirements hold, nothing weaker to stand in
+        (FIRST, "production", False, []),
+        # production's staging-first cannot hold on a first use: a person stands for it
+        ('[environments.production]\nrequires = "staging"\n', "staging", False,
+         [(1, (), "production")]),
+        # the strictest count and its roles, each environment's on its own
+        ('[environments.production]\nrequired_approvals = 2\napprover_roles = ["sre"]\n'
+         '[environments.qa]\nrequired_approvals = 1\napprover_roles = ["qa_lead"]\n',
+         "staging", False, [(2, ("sre",), "production"), (1, ("qa_lead",), "qa")]),
+        # the host pins production's port: a port it does not pin is not production's
+        (FIRST + "port = 9000\n", "staging", False, []),
+        # the host pins staging's own target: known
+        ('[environments.staging]\nport = 9001\n' + FIRST, "staging", False, []),
+        ('[environments.staging]\nwork_dir = "s"\n' + FIRST, "staging", False, []),
+        # requirements lifted by the host: nothing stronger to be
+        ('[environments.production]\nrequires = ""\n', "staging", False, []),
+        # no host file pins anything: the checkout's word, as before
+        (None, "staging", False, []),
+    ],
+    ids=["case-281", "recorded", "own-first-use", "requires-only", "each-own-roles",
+         "port-pinned", "own-port-pinned", "own-folder-pinned", "lifted", "no-host"],
+)
+def test_an_unrecorded_target_takes_the_approvals_of_any_environment_it_may_be(
+    layout: Path, host: str | None, env: str, recorded: bool,
+    expected: list[tuple[int, tuple[str, ...], str]],
+) -> None:
+    folder = layout / "host" / "pyramid"
+    folder.mkdir(parents=True)
+    if host is not None:
+        (folder / "deploy.toml").write_text(host)
+    config = load_config(layout, env=env, cwd=layout)
+    asked = [one for one in approvals_in_force(config, trust("ready"), (folder,),
+                                               recorded_target=recorded)
+             if "first use" in one.by]
+    assert [(one.required, one.roles) for one in asked] == [(n, r) for n, r, _ in expected]
+    for one, (_, _, name) in zip(asked, expected, strict=True):
+        assert f"the first use of a target the host has no record of, which may be {name}'s" \
+            in one.sentence
+        assert f"pin environments.{name}.port there" in one.sentence
+        assert str(folder / "deploy.toml") in one.sentence

@@ -17,6 +17,7 @@ from pytest_pyramid.deploy.targets import (
     claimed_elsewhere,
     history_of,
     index_path,
+    names_place,
     read_index,
     unclaimed,
 )
@@ -131,3 +132,31 @@ def test_first_use_claims_and_a_lost_folder_is_no_first_use_again(
     elsewhere = replace(config, work_dir=tmp_path / "fresh")
     with pytest.raises(AnchorsRefused, match="record cannot be used"):
         anchors_for_deploy(elsewhere, None, environ={}, roots=host)
+
+
+@pytest.mark.parametrize(
+    ("claimed", "deployed", "named"),
+    [
+        (None, (18400, "staging"), False),  # nothing claimed: a first use
+        ((18400, "staging"), (18400, "staging"), True),
+        ((18400, "staging"), (18400, "production"), True),  # the port is known, by any name
+        ((18401, "staging"), (18400, "staging"), True),  # the work folder is known
+        # the environment's name alone is the checkout's word (hostile case 281)
+        ((18401, "staging"), (18400, "staging-elsewhere"), False),
+    ],
+)
+def test_the_index_names_a_place_by_its_port_or_its_work_folder(
+    tmp_path: Path, host: tuple[Path, ...], claimed: tuple[int, str] | None,
+    deployed: tuple[int, str], named: bool,
+) -> None:
+    where = index_path(host)
+    assert where is not None
+    if claimed is not None:
+        claim(where, project(tmp_path, *claimed), at="t", event="first", taking=frozenset())
+    config = project(tmp_path, *deployed)
+    if deployed[1] == "staging-elsewhere":  # staging's name, another folder and port
+        config = replace(config, environment="staging", work_dir=tmp_path / "elsewhere")
+    assert names_place(read_index(host), config) is named
+    host[0].mkdir(exist_ok=True)
+    where.write_text("garbage\n")
+    assert names_place(read_index(host), config) is False  # a damaged index names nothing

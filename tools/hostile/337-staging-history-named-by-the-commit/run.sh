@@ -13,7 +13,7 @@ source "$HERE/../_deploy11b.sh"
 # work folder), not the commit's; qa's success is not staging's.
 envproj 18341 18342 > /dev/null
 printf '\n[tool.pyramid.deploy.environments.qa]\nport = 18343\n' >> pyproject.toml
-printf '[environments.qa]\n\n[environments.staging]\n\n[environments.production]\nrequires = "staging"\n' > "$HOME/.config/pyramid/deploy.toml"
+printf '[environments.qa]\n\n[environments.staging]\n\n[environments.production]\nrequires = "staging"\nport = 18342\n' > "$HOME/.config/pyramid/deploy.toml"
 sed -i 's|^\[tool.pyramid.deploy.environments.staging\]$|[tool.pyramid.deploy.environments.staging]\nhistory = ".pyramid/deploy/qa/history.sqlite"|' pyproject.toml
 commit "qa; staging's history beside qa's"; verdict_of_head > /dev/null
 "$PYR" deploy --env production --dry-run > "$W/a.out" 2>&1; a=$?
