@@ -303,11 +303,11 @@ DISABLE: dict[str, str] = {
     "playwright": "browser fixtures: a test that uses them errors, it cannot pass",
     "playwright-base-url": "the base_url fallback of pytest-playwright: tests that need it "
                            "error",
-    "hypothesispytest": "hypothesis runs every @given test without it; the plugin adds "
-                        "options, statistics and a usage health check, not the test's "
-                        "assertions",
     "pytest_cov": "no coverage is measured: the coverage gates are then not evaluated",
 }
+# Not hypothesis's plugin (hostile case 358): its pytest_runtest_call fails tests (health
+# checks such as a function-scoped fixture under @given, @example without @given); without
+# it such a test passes.
 # Not pytest-timeout: without it a limit the project configured (``timeout``) is not
 # enforced and a hung test passes (hostile case 308). Only plugins whose absence can only
 # make a test error, or changes output and order alone, are harmless to leave out.

@@ -168,9 +168,36 @@ def _analysis_factory() -> Callable[[CoverageData, int, Any, str], Any] | None:
     return analysis_from_file_reporter
 
 
-def _numbers_of(analysis: Any) -> Numbers:
+def _numbers_of(analysis: Any, branch: bool = True) -> Numbers:
     n = analysis.numbers
+    if not branch:  # the project measures lines: branch data measured on request is not counted
+        return Numbers(n.n_statements, n.n_missing, 0, 0, 1)
     return Numbers(n.n_statements, n.n_missing, n.n_branches, n.n_missing_branches, 1)
+
+
+#: coverage.py's configuration files whose sections carry a ``coverage:`` prefix (or live under
+#: ``[tool.coverage]``): read as coverage reads them when it finds them by itself
+_SHARED_FILES = ("setup.cfg", "tox.ini", "pyproject.toml")
+
+
+def configured_branch(cov: Coverage) -> bool:
+    """Whether the configuration file ``cov`` read says ``branch = true``: the figure the
+    gates judge is the one the project's configuration defines (hostile case 357: a CI's
+    ``--cov-branch`` counted covered branches into a lines-only threshold and lifted it). A
+    run's options and constructor arguments do not decide it; which file was read is judged
+    by the coverage plugin (another file than the project's own is not its configuration)."""
+    from coverage.config import CoverageConfig
+
+    name = getattr(cov.config, "config_file", None)
+    if not name:
+        return False
+    config = CoverageConfig()
+    try:
+        config.from_file(str(name), warn=lambda _message: None,
+                         our_file=os.path.basename(str(name)) not in _SHARED_FILES)
+    except Exception:  # unreadable now: the file the run read decides nothing more
+        return False
+    return bool(config.branch)
 
 
 def _reported(cov: Coverage, keep: Callable[[str], bool]) -> list[tuple[Any, Any]]:
@@ -256,7 +283,8 @@ def measure(
     later (pytest-cov's, the user's) see what they would have seen.
     """
     data = cov.get_data()
-    result = Measurement(branch=data.has_arcs())
+    branch = data.has_arcs() and configured_branch(cov)
+    result = Measurement(branch=branch)
     factory = _analysis_factory() if fast else None
     precision = int(getattr(cov.config, "precision", 0) or 0)
     saved_ignore = cov.config.ignore_errors
@@ -270,7 +298,7 @@ def measure(
             reported = _reported(cov, keep)
             total = Numbers()
             for fr, analysis in reported:
-                total += _numbers_of(analysis)
+                total += _numbers_of(analysis, branch)
                 path = os.path.realpath(fr.filename)
                 result.files[path] = FileLines(
                     path=path,
@@ -297,10 +325,11 @@ def measure(
                 numbers = Numbers()
                 if factory is not None:
                     for fr, analysis in reported:
-                        numbers += _numbers_of(factory(data, precision, fr, analysis.filename))
+                        numbers += _numbers_of(
+                            factory(data, precision, fr, analysis.filename), branch)
                 else:
                     for _fr, analysis in _reported(cov, keep):
-                        numbers += _numbers_of(analysis)
+                        numbers += _numbers_of(analysis, branch)
                 for statements in unmeasured.values():  # never imported: uncovered by every tier
                     numbers += Numbers(statements=len(statements), missing=len(statements),
                                        files=1)

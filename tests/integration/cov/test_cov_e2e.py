@@ -199,12 +199,14 @@ def test_serial_and_xdist_agree_with_coverage_report(
     pytester: pytest.Pytester, branch: bool
 ) -> None:
     root = make_project(pytester)
-    extra = ["--cov-branch"] if branch else []
-    serial_result, serial = run(pytester, "--cov=mypkg", "--cov-report=", *extra)
+    if branch:  # the project's own configuration measures branches
+        with (root / "pyproject.toml").open("a") as handle:
+            handle.write("\n[tool.coverage.run]\nbranch = true\n")
+    serial_result, serial = run(pytester, "--cov=mypkg", "--cov-report=")
     serial_result.assert_outcomes(passed=11)
     expected = independent_figures(root, ["unit", "integration"])
 
-    xdist_result, xdist = run(pytester, "--cov=mypkg", "--cov-report=", "-n", "2", *extra)
+    xdist_result, xdist = run(pytester, "--cov=mypkg", "--cov-report=", "-n", "2")
     xdist_result.assert_outcomes(passed=11)
     assert independent_figures(root, ["unit", "integration"]) == expected
 
@@ -223,6 +225,27 @@ def test_serial_and_xdist_agree_with_coverage_report(
     # the figures differ by tier: unit never runs db.py, integration never runs add()
     assert expected["unit"] < expected["integration"] < expected["total"]
     assert serial["tiers"]["unit"]["coverage"] == xdist["tiers"]["unit"]["coverage"]
+
+
+@pytest.mark.parametrize("how", ["option", "addopts-variable", "xdist"])
+def test_branches_measured_on_request_do_not_change_the_project_s_figure(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Hostile case 357: the project measures lines; a CI's `--cov-branch` made the gates
+    count covered branches too, which lifted coverage.total over the project's threshold.
+    The figure judged is the one the project's configuration defines."""
+    make_project(pytester)
+    _, lines = run(pytester, "--cov=mypkg", "--cov-report=")
+    args = ["--cov=mypkg", "--cov-report="]
+    if how == "addopts-variable":
+        monkeypatch.setenv("PYTEST_ADDOPTS", "--cov-branch")
+    else:
+        args += ["--cov-branch", *(["-n", "2"] if how == "xdist" else [])]
+    _, branched = run(pytester, *args)
+    assert branched["coverage"]["branch"] is False
+    assert branched["coverage"]["percent"] == lines["coverage"]["percent"]
+    assert tier_percents(branched) == tier_percents(lines)
+    assert gates_of(branched)["coverage.total"]["actual"] == lines["coverage"]["percent"]
 
 
 def test_per_test_contexts_map_to_the_same_tier_figures(pytester: pytest.Pytester) -> None:

@@ -101,7 +101,9 @@ def test_per_tier_figures_match_coverage_report(
     project: tuple[Path, str], branch: bool, fast: bool
 ) -> None:
     tmp_path, name = project
-    cov = run_tiers(tmp_path, name, branch=branch)
+    rc = tmp_path / ".coveragerc"  # branches are measured because the configuration says so
+    rc.write_text(f"[run]\nbranch = {str(branch).lower()}\n")
+    cov = run_tiers(tmp_path, name, config_file=str(rc))
     groups = group_contexts(
         cov.get_data().measured_contexts(), ["unit", "integration"], tier_classifier(TIERS)
     )
@@ -120,6 +122,26 @@ def test_per_tier_figures_match_coverage_report(
     assert result.groups["unit"].lines_covered == 4 + 2
     # the data's query was reset: later reporters see everything again
     assert reference(cov, None) == pytest.approx(result.groups[TOTAL].percent)
+
+
+@pytest.mark.parametrize("config", ["", "[run]\nbranch = false\n", "[report]\nprecision = 1\n"])
+def test_branches_measured_on_request_count_only_where_the_configuration_says(
+    project: tuple[Path, str], config: str
+) -> None:
+    """Hostile case 357: `--cov-branch` (pytest-cov's constructor argument) over a lines-only
+    configuration: the figures are the configuration's, lines only."""
+    tmp_path, name = project
+    options: dict[str, Any] = {}
+    if config:
+        (tmp_path / ".coveragerc").write_text(config)
+        options["config_file"] = str(tmp_path / ".coveragerc")
+    lines = measure(run_tiers(tmp_path, name, **options), {})
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]  # measured again from its first line
+    branched = measure(run_tiers(tmp_path, name, branch=True, **options), {})
+    assert branched.branch is False
+    assert branched.groups[TOTAL] == lines.groups[TOTAL]
+    assert branched.groups[TOTAL].branches == 0
 
 
 def test_import_time_lines_count_for_every_tier(project: tuple[Path, str]) -> None:

@@ -113,6 +113,59 @@ def test_every_entry_has_a_class_and_a_reason() -> None:
     assert all(name.startswith(ENV_PREFIXES) for name in ENVIRONMENT)
 
 
+#: the hooks through which a plugin can fail a test while it runs (or decide its outcome)
+RUNTIME_HOOKS = frozenset({
+    "pytest_runtest_protocol", "pytest_runtest_setup", "pytest_runtest_call",
+    "pytest_runtest_teardown", "pytest_runtest_makereport", "pytest_pyfunc_call",
+    "pytest_fixture_setup", "pytest_pycollect_makeitem", "pytest_report_teststatus",
+    "pytest_runtestloop", "pytest_collection_modifyitems", "pytest_generate_tests",
+})
+#: DISABLE's plugins whose run-time hooks were read, and why leaving the plugin out still
+#: cannot turn a failure into a pass: (plugin, hook) pairs. A new release adding a hook
+#: fails the test below until someone reads it (hostile case 358: hypothesis's plugin was
+#: listed as harmless, and its pytest_runtest_call fails tests)
+REVIEWED_RUNTIME_HOOKS: dict[str, frozenset[str]] = {
+    # keeps the tmp_path of failed tests: reporting
+    "tmpdir": frozenset({"pytest_runtest_makereport"}),
+    # reruns failures: without it fewer passes, never more
+    "rerunfailures": frozenset({"pytest_report_teststatus", "pytest_runtest_makereport",
+                                "pytest_runtest_protocol", "pytest_runtest_teardown"}),
+    # runs async tests and fixtures: without it they error or are skipped
+    "anyio": frozenset({"pytest_fixture_setup", "pytest_pycollect_makeitem",
+                        "pytest_pyfunc_call"}),
+    # collects and runs its API tests: without it they are not collected (an unknown
+    # fixture errors) or error
+    "schemathesis": frozenset({"pytest_pycollect_makeitem", "pytest_pyfunc_call",
+                               "pytest_report_teststatus", "pytest_runtest_makereport",
+                               "pytest_runtest_setup", "pytest_runtest_teardown"}),
+    # browser fixtures and expect.soft's scope: without it a test using them errors
+    # (expect.soft raises RuntimeError outside the plugin's scope)
+    "playwright": frozenset({"pytest_generate_tests", "pytest_runtest_call",
+                             "pytest_runtest_makereport", "pytest_runtest_setup"}),
+}
+
+
+def test_a_plugin_listed_harmless_to_leave_out_cannot_fail_tests_unread(
+        pytestconfig: pytest.Config) -> None:
+    """Every installed plugin DISABLE lists: its hooks that can fail a test at run time were
+    read and are in REVIEWED_RUNTIME_HOOKS (an allow-list of what was read)."""
+    manager = pytestconfig.pluginmanager
+    unread = {}
+    for name in DISABLE:
+        plugin = manager.get_plugin(name)
+        if plugin is None:
+            continue
+        hooks = {h for h in dir(plugin) if h in RUNTIME_HOOKS}
+        extra = hooks - REVIEWED_RUNTIME_HOOKS.get(name, frozenset())
+        if extra:
+            unread[name] = sorted(extra)
+    assert unread == {}
+
+
+def test_hypothesis_s_plugin_is_not_harmless_to_leave_out() -> None:
+    assert "hypothesispytest" not in DISABLE
+
+
 @pytest.mark.parametrize(
     ("override", "harmless"),
     [
