@@ -51,7 +51,7 @@ commit init
 r=""
 one() { local label=$1; shift
   env "${ENVS[@]}" "$PY" -m pytest -q -p no:cacheprovider "$@" > "$W/p-$label.out" 2>&1; local e=$?; local d; d=$(decision)
-  echo "row $label: exit=$e decision=$d coverage.total=$(jget pyramid-verdict.json coverage.total.percent) branch=$(jget pyramid-verdict.json coverage.branch) | $(show > "$W/s-$label.out"; grep -m1 -E 'reason|problem' "$W/s-$label.out" | cut -c1-140)"
+  echo "row $label: exit=$e decision=$d coverage=$(jget pyramid-verdict.json coverage.percent) branch=$(jget pyramid-verdict.json coverage.branch) | $(show > "$W/s-$label.out"; grep -m1 -E 'reason|problem' "$W/s-$label.out" | cut -c1-140)"
   [ "$d" = ready ] && r="$r $label"; }
 ENVS=(X_UNUSED=1)
 one z --cov
