@@ -546,10 +546,11 @@ def test_an_earlier_runs_basetemp_beside_the_runs_own_is_not_named(
     mode: tuple[str, ...],
 ) -> None:
     """pytester hands each run of a project a numbered ``--basetemp`` inside it
-    (``runpytest-0``, then ``runpytest-1``): the second run finds the first's, its tests'
-    ``tmp_path`` folders left empty. Pytest's own, left out by what it is: numbered beside
-    the run's own ``--basetemp``, holding nothing (the shard tests' second shard)."""
-    project({"tests/unit/test_tmp.py": "def test_tmp(tmp_path): assert tmp_path.is_dir()\n"})
+    (``runpytest-0``, then ``runpytest-1``), made before the run: the second run finds the
+    first's, empty when no test asked for a ``tmp_path``. Pytest's own, left out by what it
+    is: numbered beside the run's own ``--basetemp``, holding nothing (the shard tests'
+    second shard)."""
+    project({})
     run(pytester, mode)
     assert read_verdict()["decision"] == "ready"
     assert [p.name for p in pytester.path.glob("runpytest-[0-9]*")] == ["runpytest-0"]
