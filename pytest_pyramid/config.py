@@ -11,11 +11,16 @@ from pytest_pyramid.errors import ConfigError
 from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
+    from typing import TypeAlias
 
     from pytest_pyramid.results import Level
     from pytest_pyramid.schema_passes import SchemaPasses
+    #: the files a tree holds under some paths (relative to the folder it is given; None
+    #: when that is no git work tree): ``run/_git.py: tree_files``, the tree digest's listing
+    TreeListing: TypeAlias = Callable[[Path, list[str]], Sequence[str] | None]
+
 
 @record(frozen=True)
 class TierDefault:
@@ -141,6 +146,7 @@ def parse_settings(
     *,
     schema_checked: bool = False,
     passes: SchemaPasses | None = None,
+    tree: TreeListing | None = None,
 ) -> Settings:
     """Validate the table. ``overrides`` (ini options) win over the table's scalars.
 
@@ -149,6 +155,8 @@ def parse_settings(
     custom tiers take. ``schema_checked``: the same table passed the schema in this run
     already (an xdist worker's controller checked it), so jsonschema need not load again.
     ``passes``: tables known to have passed the schema (see ``schema_passes``).
+    ``tree``: what the tree holds, which the ``source`` entries are resolved against
+    (:func:`source_path`).
     """
     if not schema_checked:
         from pytest_pyramid.config_schema import check_table
@@ -214,7 +222,8 @@ def parse_settings(
         verdict=verdict,
         release_tiers=release_tiers,
         fail_fast=bool(merged.get("fail_fast", False)),
-        source_paths=tuple(source_path(rootdir, p.strip()) for p in merged.get("source", ())),
+        source_paths=tuple(source_path(rootdir, p.strip(), tree)
+                           for p in merged.get("source", ())),
         raw=table,
         exclude=_globs(merged.get("exclude", []), "exclude", source),
         mode=str(merged.get("mode", "enforce")),
@@ -223,23 +232,43 @@ def parse_settings(
     )
 
 
-def source_path(rootdir: Path, entry: str) -> str:
+def source_path(rootdir: Path, entry: str, tree: TreeListing | None = None) -> str:
     """A ``source`` entry as the path of the project's code it names, relative to ``rootdir``:
-    the entry itself when that path exists, else the module a dotted name means at the top
-    or under ``src/`` (``mypkg`` in a src layout is ``src/mypkg``; ``tool`` a one-module
-    project is ``tool.py``), as coverage reads a ``source`` entry: a folder, else an importable
-    name. Every stage reads the resolved path (the closed world's own packages, the static
-    gates, coverage), so a name and its path mean one thing. An entry naming nothing is left
-    as it is: the gates that read it say "not found"."""
-    if not entry or (rootdir / entry).exists():
+    the entry itself when the tree holds a file at or under it, else the module a dotted
+    name means at the top or under ``src/`` (``mypkg`` in a src layout is ``src/mypkg``;
+    ``tool`` a one-module project is ``tool.py``), as coverage reads a ``source`` entry: a
+    folder, else an importable name. Every stage reads the resolved path (the closed world's
+    own packages, the static gates, coverage), so a name and its path mean one thing. An
+    entry naming nothing is left as it is: the gates that read it say "not found".
+
+    "Holds" is asked of the tree (``tree``: git's tracked files and the untracked ones it
+    does not ignore, what the tree digest names), not of the file system: after ``git mv
+    mypkg src/mypkg`` an ignored leftover ``mypkg/`` (``__pycache__``, a generated
+    ``_version.py``) is no package of the project, and a clean clone has none (hostile case
+    341). Outside a git work tree (``tree`` absent or not answering) the file system is
+    what there is."""
+    if not entry:
         return entry
+    candidates = [entry]
     if all(part.isidentifier() for part in entry.split(".")):
         relative = entry.replace(".", "/")
-        for base in ("", "src/"):
-            for candidate in (base + relative, f"{base}{relative}.py"):
-                if (rootdir / candidate).exists():
-                    return candidate
-    return entry
+        candidates += [f"{base}{name}" for base in ("", "src/")
+                       for name in (relative, f"{relative}.py")]
+    held = _held(rootdir, candidates, tree)
+    return next((candidate for candidate in candidates if candidate in held), entry)
+
+
+def _held(rootdir: Path, candidates: list[str], tree: TreeListing | None) -> set[str]:
+    """The ``candidates`` (relative paths) the tree holds a file at or under (one listing
+    for all of them), else those that exist on disk."""
+    files = tree(rootdir, candidates) if tree is not None else None
+    if files is None:
+        return {candidate for candidate in candidates if (rootdir / candidate).exists()}
+    held: set[str] = set()
+    for file in files:
+        held.update(candidate for candidate in candidates
+                    if file == candidate or file.startswith(candidate.rstrip("/") + "/"))
+    return held
 
 
 def _check_marker_rules(tiers: Mapping[str, TierSpec], source: str) -> None:

@@ -390,7 +390,10 @@ def _load_settings(config: pytest.Config) -> Settings | None:
 
         # a worker's controller checked the same table before it started the worker
         checked = hasattr(config, "workerinput")
-        project = Project(ProjectFile(pyproject, table or {}))
+        from pytest_pyramid.run._git import tree_files
+
+        # `source` resolved against the tree (config.py: source_path), as every stage reads it
+        project = Project(ProjectFile(pyproject, table or {}), tree=tree_files)
         return project.settings_for(overrides, config.rootpath, schema_checked=checked,
                                     passes=None if checked else _schema_passes(config))
     except ConfigError as exc:

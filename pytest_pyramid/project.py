@@ -27,7 +27,7 @@ from pytest_pyramid.errors import ConfigError, PyramidError
 from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
-    from pytest_pyramid.config import Settings
+    from pytest_pyramid.config import Settings, TreeListing
     from pytest_pyramid.schema_passes import SchemaPasses
 
 if sys.version_info >= (3, 11):
@@ -221,6 +221,9 @@ class Project:
 
     file: ProjectFile
     _settings: Settings | None = field(default=None, repr=False)
+    #: what the tree holds (``config.py: source_path`` resolves ``source`` against it);
+    #: None: the file system (a caller that cannot run git)
+    tree: TreeListing | None = field(default=None, repr=False)
 
     @property
     def path(self) -> Path:
@@ -259,19 +262,21 @@ class Project:
         from pytest_pyramid.config import parse_settings
 
         return parse_settings(self.table, self.source, rootdir, overrides,
-                              schema_checked=schema_checked, passes=passes)
+                              schema_checked=schema_checked, passes=passes, tree=self.tree)
 
 
-def load(start: Path | None = None, *, config: Path | None = None) -> Project:
+def load(start: Path | None = None, *, config: Path | None = None,
+         tree: TreeListing | None = None) -> Project:
     """The project of ``config`` (a named file or folder), else the nearest one at or above
-    ``start`` (default: the current folder). :class:`NoProject` when there is none."""
+    ``start`` (default: the current folder). :class:`NoProject` when there is none.
+    ``tree``: what the tree holds (:attr:`Project.tree`)."""
     if config is not None:
-        return Project(named(config))
+        return Project(named(config), tree=tree)
     here = Path.cwd() if start is None else start
     found = locate(here)
     if found is None:
         raise NoProject(here)
-    return Project(found)
+    return Project(found, tree=tree)
 
 
 def load_optional(start: Path | None = None, *, config: Path | None = None) -> Project | None:

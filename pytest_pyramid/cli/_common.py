@@ -110,6 +110,8 @@ def _project(given: str | None) -> Any:
     from pathlib import Path
 
     from pytest_pyramid.project import load
+    from pytest_pyramid.run._git import tree_files
 
-    return load(config=Path(given) if given is not None else None)
+    # `source` resolved against the tree, as the run resolves it (config.py: source_path)
+    return load(config=Path(given) if given is not None else None, tree=tree_files)
 

@@ -961,6 +961,8 @@ class ImportRecorder:
             info = os.stat(real)
             if not stat.S_ISREG(info.st_mode) or self._output(real, info):
                 return  # a folder, a device, or written by the run itself: its output
+            if EGG_INFO + os.sep in real and environment_copy(real, self.scope.outside):
+                return  # setuptools' copy of the installed metadata: the environment's
             if real.endswith(SOURCE_SUFFIXES) and not isinstance(self.seen.files, _Spooled):
                 self.pending[real] = _signature(info)  # a forked child hashes it now
                 self.first_read.setdefault(real, self.reader)
@@ -1429,6 +1431,69 @@ def hypothesis_entry(rest: Sequence[str]) -> bool:
     return (len(rest) == 3 and rest[0] == folder and rest[1] == unicodedata.unidata_version
             and (rest[2] == charmap or (rest[2].startswith(HYPOTHESIS_CODEC)
                                         and rest[2].endswith(".json.gz"))))
+
+
+#: what setuptools names a folder of metadata it writes into the project at every build
+#: and editable install (``<name>.egg-info``)
+EGG_INFO = ".egg-info"
+#: a file of that folder -> the installed distribution's file holding the same metadata
+#: (``entry_points.txt``, ``top_level.txt`` keep their names; ``SOURCES.txt``,
+#: ``requires.txt``, ``dependency_links.txt`` have no installed twin)
+EGG_INFO_TWINS: Mapping[str, str] = {"PKG-INFO": "METADATA"}
+
+
+def environment_copy(real: str, environment: Sequence[str]) -> bool:
+    """Whether ``real``, a file directly in a ``*.egg-info`` folder inside the repository,
+    is a copy of the environment rather than an input: the installed distribution that
+    ``importlib.metadata`` finds in ``environment`` (its folders, outside the repository) for
+    the name and version the folder's ``PKG-INFO`` states holds that very ``PKG-INFO`` as
+    its ``METADATA``, and the file's bytes under the file's name. A clean clone with the same
+    environment answers ``version()`` and ``entry_points()`` alike from the installed copy.
+    Anything else stays an input (named): a stale version, a file the installed distribution
+    has no twin of (``SOURCES.txt``, a data file put there), no installed distribution of
+    that name, or one installed from elsewhere."""
+    folder, _, name = real.rpartition(os.sep)
+    if not folder.endswith(EGG_INFO):
+        return False
+    twin = installed_twin(folder, environment)
+    return twin is not None and _same_bytes(real, os.path.join(twin, EGG_INFO_TWINS.get(
+        name, name)))
+
+
+def installed_twin(folder: str, environment: Sequence[str]) -> str | None:
+    """The folder of the installed distribution whose ``METADATA`` is the bytes of
+    ``folder``'s ``PKG-INFO`` (same name, same version), found by ``importlib.metadata`` in
+    one of ``environment``'s folders; None when there is none."""
+    from email.parser import BytesHeaderParser
+    from importlib.metadata import distributions
+
+    pkg_info = os.path.join(folder, "PKG-INFO")
+    try:
+        with open(pkg_info, "rb") as file:
+            headers = BytesHeaderParser().parse(file)
+    except OSError:
+        return None
+    name, version = headers.get("Name"), headers.get("Version")
+    if not name or not version:
+        return None
+    prefixes = tuple(place.rstrip(os.sep) + os.sep for place in environment)
+    for dist in distributions(name=str(name)):
+        path = getattr(dist, "_path", None)  # a PathDistribution's folder (the finder's)
+        if path is None or dist.version != str(version):
+            continue
+        where = os.path.realpath(str(path))
+        if where.startswith(prefixes) and _same_bytes(pkg_info, os.path.join(where,
+                                                                              "METADATA")):
+            return where
+    return None
+
+
+def _same_bytes(one: str, other: str) -> bool:
+    try:
+        with open(one, "rb") as first, open(other, "rb") as second:
+            return first.read() == second.read()
+    except OSError:
+        return False
 
 
 def _dlopen_path(library: object) -> object:

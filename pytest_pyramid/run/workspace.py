@@ -24,7 +24,8 @@ marker file is a claim anyone can write, hostile cases 250, 251, 262):
   interpreter's environment (``sys.prefix``, ``sys.base_prefix``: judged as the
   environment) when they lie in the test folders; a folder holding a ``CACHEDIR.TAG`` or a
   ``pyvenv.cfg`` is not one by that alone; pytest's ``--basetemp`` while it holds nothing
-  (pytest empties or makes it itself before a ``tmp_path`` is made there);
+  (pytest empties or makes it itself before a ``tmp_path`` is made there), and so the
+  folders numbered beside a numbered one (pytester's ``runpytest-N``, its earlier runs');
 - a file the run itself created or rewrote after the listing's cut (its inode's and its
   bytes' times both later): the run's outputs, not its inputs.
 
@@ -36,8 +37,10 @@ changes nothing that was read. It costs git's walk of the test folders at start-
 process, a few milliseconds).
 
 The top of the repository is a test folder only when the project configures it
-(``run/arrival.py: all_test_folders``), so a checkout's own tools' files at the top (a
-verdict, ``.coverage``, an editor's folder) are not named. No pytest import (it looks at
+(``run/arrival.py: all_test_folders``), so a checkout's own tools' ignored files at the top
+(a verdict, ``.coverage``, an editor's folder) are not named. A folder holding no file that
+git does not ignore is named anywhere in the checkout: no listing of git's names it (hostile
+case 313 c: an empty ``outbox/`` at the top a test expects). No pytest import (it looks at
 the listed files).
 """
 
@@ -88,21 +91,21 @@ def _specs(folders: Sequence[str]) -> list[str]:
     return [f":(literal){folder}" if folder else "." for folder in folders]
 
 
-def empty_listing_args(folders: Sequence[str]) -> list[str]:
-    """``git ls-files`` arguments listing the untracked entries git does not ignore under
-    ``folders`` (the test folders, as the ignored entries), a folder as one entry: among them
-    the folders that hold no file, which no other listing names (:func:`listed` keeps only
-    those). Not the whole checkout: an earlier run's ``--basetemp`` at the top (pytester's
-    ``runpytest-N``) and editors' folders lie there."""
-    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--",
-            *_specs(folders)]
+def empty_listing_args() -> list[str]:
+    """``git ls-files`` arguments listing the untracked entries git does not ignore anywhere
+    in the checkout, a folder as one entry: among them the folders that hold no file, which
+    no other listing names (:func:`listed` keeps only those). The whole checkout, not the
+    test folders only: a test can depend on an empty ``outbox/`` at the top as well (hostile
+    case 313 c); the run's own folders there (its ``--basetemp`` and those pytest numbered
+    beside it) are left out by what they are (:meth:`Own.made_by_pytest`)."""
+    return ["ls-files", "-z", "--others", "--exclude-standard", "--directory", "--", "."]
 
 
 def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
            git: str | None) -> tuple[int, bytes]:
     """git's exit code and its listing of the ignored entries under ``folders`` (of the
-    checkout at ``top``), and of the folders under them that hold no file (git can name
-    neither), read now by the program ``git`` (found before the project's code
+    checkout at ``top``), and of the folders anywhere in the checkout that hold no file (git
+    can name neither), read now by the program ``git`` (found before the project's code
     ran: ``run/_git.py: git_program``, never on a ``PATH`` a conftest changed), through the
     functions bound when this module was imported: a test module's patch of ``subprocess``
     (``Popen.communicate`` answering with an empty listing) cannot answer for it. Not timed
@@ -113,7 +116,7 @@ def listed(top: str, folders: Sequence[str], env: Mapping[str, str],
     code, ignored = _git_listing(top, listing_args(folders), env, git)
     if code != 0:
         return code, ignored
-    code, others = _git_listing(top, empty_listing_args(folders), env, git)
+    code, others = _git_listing(top, empty_listing_args(), env, git)
     empty = [name for name in others.split(b"\0")
              if name.endswith(b"/") and holds_nothing(os.path.join(top, os.fsdecode(name)))]
     return code, ignored + b"".join(name + b"\0" for name in empty)
@@ -197,6 +200,21 @@ class Own:
         if not self.cache or not (path == self.cache or path.startswith(self.cache + os.sep)):
             return None
         return path[len(self.cache) + 1:].replace(os.sep, "/")
+
+    def made_by_pytest(self, path: str) -> bool:
+        """``path`` (real) is pytest's ``--basetemp`` of this run, or a folder numbered beside
+        it as pytester numbers the ones it hands its runs (``runpytest-0`` beside this run's
+        ``runpytest-1``: an earlier run of the same test, whose ``tmp_path`` folders pytest
+        leaves behind). Known from the run's own option, not from the entry: a folder is
+        left out so only when this run's ``--basetemp`` is such a numbered folder beside it,
+        and only while it holds nothing (:func:`present`)."""
+        if not self.basetemp or path == self.basetemp:
+            return bool(self.basetemp)
+        parent, _, own = self.basetemp.rpartition(os.sep)
+        folder, _, name = path.rpartition(os.sep)
+        prefix, dash, number = own.rpartition("-")
+        return (folder == parent and bool(dash) and number.isdigit()
+                and name.startswith(prefix + "-") and name[len(prefix) + 1:].isdigit())
 
     def holds(self, path: str) -> bool:
         """``path`` (real) is one of the state folders or lies in one."""
@@ -325,7 +343,7 @@ def present(top: str, names: Iterable[str], cut_ns: int, own: Own) -> dict[str, 
         # changes only the inode's time, as the closed world's own output rule reads it)
         real = os.path.join(real_top, name)
         if _later(found_stat, cut_ns - _SLACK_NS) or own.holds(real) or (
-                real == own.basetemp and holds_nothing(path)):
+                own.made_by_pytest(real) and holds_nothing(path)):
             continue
         found[real] = REASON
     return found

@@ -1154,6 +1154,7 @@ def run_merge(
     from pytest_pyramid.config import DEFAULT_VERDICT
     from pytest_pyramid.errors import ConfigError
     from pytest_pyramid.project import NoProject, load
+    from pytest_pyramid.run._git import tree_files
     from pytest_pyramid.run.shard import (
         TIMED_OUTCOMES,
         Durations,
@@ -1167,7 +1168,9 @@ def run_merge(
 
     here = Path.cwd() if cwd is None else cwd
     try:
-        project = load(here, config=Path(here, config) if config is not None else None)
+        # `source` resolved against the tree, as each shard's run resolved it
+        project = load(here, config=Path(here, config) if config is not None else None,
+                       tree=tree_files)
         pyproject, table, project_dir = project.path, project.table, project.folder.resolve()
         settings = project.settings
     except NoProject as exc:

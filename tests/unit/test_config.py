@@ -143,3 +143,54 @@ def test_a_source_entry_is_the_path_it_names_or_the_module_a_name_means(
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     assert source_path(tmp_path, entry) == path
+
+
+@pytest.mark.parametrize(("on_disk", "tree", "entry", "path"), [
+    # hostile case 341: after `git mv mypkg src/mypkg` an ignored leftover mypkg/ is no
+    # package of the project: the tree's src/mypkg is what the name means
+    (["mypkg/_version.py", "src/mypkg/__init__.py"], ["src/mypkg/__init__.py"], "mypkg",
+     "src/mypkg"),
+    (["mypkg/__pycache__/core.pyc", "src/mypkg/__init__.py"], ["src/mypkg/__init__.py"],
+     "mypkg", "src/mypkg"),
+    (["mypkg/__init__.py", "src/mypkg/__init__.py"], ["mypkg/__init__.py",
+                                                      "src/mypkg/__init__.py"], "mypkg",
+     "mypkg"),  # both held: the top first, as before
+    (["tool.py", "src/tool.py"], ["src/tool.py"], "tool", "src/tool.py"),
+    (["mypkg/x.py"], [], "mypkg", "mypkg"),  # the tree holds nothing of it: left as named
+    (["src/mypkg/__init__.py"], None, "mypkg", "src/mypkg"),  # no git: the file system
+    (["mypkg/x.py"], None, "mypkg", "mypkg"),
+])
+def test_a_source_name_means_what_the_tree_holds_not_what_lies_on_disk(
+    tmp_path: Path, on_disk: list[str], tree: list[str] | None, entry: str, path: str,
+) -> None:
+    for name in on_disk:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    asked: list[list[str]] = []
+
+    def listing(folder: Path, roots: list[str]) -> list[str] | None:
+        assert folder == tmp_path
+        asked.append(roots)
+        if tree is None:
+            return None
+        return [file for file in tree
+                if any(file == root or file.startswith(root + "/") for root in roots)]
+
+    assert source_path(tmp_path, entry, listing) == path
+    assert len(asked) == 1  # one listing for every candidate
+
+
+def test_a_source_name_is_resolved_by_gits_listing_of_the_tree(tmp_path: Path) -> None:
+    # the real listing (run/_git.py: tree_files): tracked files and untracked ones git does
+    # not ignore are the tree's; an ignored leftover is not
+    import subprocess
+
+    from pytest_pyramid.run._git import tree_files
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("/mypkg/\n")
+    for name in ("mypkg/_version.py", "src/mypkg/__init__.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert source_path(tmp_path, "mypkg", tree_files) == "src/mypkg"
+    assert source_path(tmp_path, "mypkg") == "mypkg"  # the file system's answer: the leftover

@@ -510,6 +510,55 @@ def test_an_ignored_file_lying_in_the_test_folders_is_named(
     assert ".pyc" not in named[0], named
 
 
+#: the code under test writes into a folder it expects to exist (a clean clone has none)
+DELIVERS = """
+    from pathlib import Path
+    def test_deliver(tmp_path):
+        top = Path(__file__).resolve().parents[2]
+        (top / "{folder}" / "m.txt").write_text("hi")
+        (top / "{folder}" / "m.txt").unlink()
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("folder", "named"), [
+    ("outbox", "outbox"),
+    ("tests/fixtures/outbox", "tests/fixtures"),  # a folder of empty folders: one entry
+], ids=["at-the-top", "in-the-test-folders"])
+def test_an_empty_folder_anywhere_in_the_checkout_is_named(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], folder: str, named: str,
+) -> None:
+    """Hostile case 313: git tracks files, so no listing and no tree names an empty folder,
+    and a test can depend on it, at the top of the checkout (c) as in the test folders (b)."""
+    project({"tests/unit/test_deliver.py": DELIVERS.format(folder=folder)})
+    (pytester.path / folder).mkdir(parents=True)
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete"
+    assert any(f"{named} (" in message for message in closed_world(verdict)), \
+        verdict["completeness"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_earlier_runs_basetemp_beside_the_runs_own_is_not_named(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...],
+) -> None:
+    """pytester hands each run of a project a numbered ``--basetemp`` inside it
+    (``runpytest-0``, then ``runpytest-1``), made before the run: the second run finds the
+    first's, empty when no test asked for a ``tmp_path``. Pytest's own, left out by what it
+    is: numbered beside the run's own ``--basetemp``, holding nothing (the shard tests'
+    second shard)."""
+    project({})
+    run(pytester, mode)
+    assert read_verdict()["decision"] == "ready"
+    assert [p.name for p in pytester.path.glob("runpytest-[0-9]*")] == ["runpytest-0"]
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert (verdict["decision"], closed_world(verdict)) == ("ready", [])
+
+
 SKIPS_ON_THE_MARKER = """
     from pathlib import Path
     import pytest

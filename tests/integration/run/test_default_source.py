@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.run.loaded import default_packages
+from tests.integration.run.test_closed_world import BASE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -77,6 +78,26 @@ def test_a_declared_source_by_name_or_path_is_the_trees_own(
     is still named (the row after)."""
     project({**files, "tests/integration/test_i.py": USES}, config=f'source = ["{source}"]\n',
             ini=ini)
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "ready", data["reasons"]
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+@pytest.mark.parametrize("leftover", [
+    {"mypkg/_version.py": "VERSION = '0.0.1'\n"},  # a generated file git ignores
+    {"mypkg/__pycache__/core.cpython-312.pyc": "x"},  # bytecode only
+], ids=["generated-file", "bytecode"])
+def test_a_source_name_means_the_trees_package_not_a_leftover_folder(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    workers: int, leftover: dict[str, str],
+) -> None:
+    """Hostile case 341: after ``git mv mypkg src/mypkg`` an ignored leftover ``mypkg/`` at
+    the top made ``source = ["mypkg"]`` mean that folder (it exists on disk), and a clean
+    run ``incomplete``: the name is resolved against the tree (``config.source_path``)."""
+    project({".gitignore": BASE[".gitignore"] + "mypkg/_version.py\n",
+             "src/mypkg/__init__.py": "VALUE = 1\n", "tests/integration/test_i.py": USES},
+            later=leftover, config='source = ["mypkg"]\n', ini="pythonpath = ['src']")
     pytester.runpytest(*(["-n", str(workers)] if workers else []))
     data = read_verdict()
     assert data["decision"] == "ready", data["reasons"]

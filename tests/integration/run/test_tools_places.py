@@ -5,9 +5,12 @@ serial and under ``-n 2``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from typing import TYPE_CHECKING
+from importlib.metadata import distribution
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,7 +18,6 @@ from tests.integration.run.test_closed_world import BASE, MODES, closed_world, r
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from tests.conftest import ReadVerdict
 
@@ -54,6 +56,46 @@ def test_package_metadata_in_the_repository_is_an_input(
     assert any(named in message for message in closed_world(verdict)), verdict["completeness"]
 
 
+#: a distribution installed in this environment, and its metadata as setuptools would copy
+#: it into the project at an editable install (PKG-INFO is the installed METADATA)
+INSTALLED = distribution("pytest")
+#: its folder in site-packages (RECORD names METADATA's place)
+TWIN = Path(os.path.realpath(str(INSTALLED.locate_file(next(
+    file for file in INSTALLED.files or () if file.name == "METADATA"))))).parent
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("pkg_info", "extra", "ready"), [
+    ("METADATA", {}, True),  # the installed bytes: a clean clone answers alike
+    ("stale", {}, False),  # another version than the installed one
+    ("METADATA", {"expected.txt": "4\n"}, False),  # a file no installed twin holds, read
+], ids=["installed-copy", "stale-version", "extra-file"])
+def test_an_egg_info_is_the_environments_only_as_the_installed_bytes(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], pkg_info: str, extra: dict[str, str], ready: bool,
+) -> None:
+    # setuptools writes <name>.egg-info into the project at every editable install; found
+    # through `pythonpath = ["."]`, importlib.metadata answers from it
+    metadata = (TWIN / "METADATA").read_text("utf-8")
+    if pkg_info == "stale":
+        metadata = metadata.replace(f"Version: {INSTALLED.version}", "Version: 0.0.1", 1)
+    folder = "pytest.egg-info"
+    later = {f"{folder}/PKG-INFO": metadata,
+             f"{folder}/entry_points.txt": (TWIN / "entry_points.txt").read_text("utf-8"),
+             **{f"{folder}/{name}": body for name, body in extra.items()}}
+    reads = "".join(f"\n    assert (top / {f'{folder}/{name}'!r}).read_text()"
+                    for name in extra)
+    project({".gitignore": IGNORED, "tests/unit/test_version.py": f"""
+from importlib.metadata import entry_points, version
+from pathlib import Path
+def test_version():
+    top = Path(__file__).resolve().parents[2]
+    assert version("pytest") and entry_points(group="console_scripts"){reads}
+"""}, later=later, ini='pythonpath = ["."]')
+    run(pytester, mode)
+    _judged(read_verdict(), ready, f"{folder}/{next(iter(extra), 'PKG-INFO')}")
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("path", "ready"), [
     (".hypothesis/expected.txt", False),
@@ -68,12 +110,16 @@ def test_a_tools_folder_allows_what_the_tool_keeps_there(
     project({".gitignore": IGNORED, "tests/unit/test_answer.py": READS.format(path=path)},
             later={path: "4\n", "fixtures/.git/HEAD": "ref: refs/heads/main\n"})
     run(pytester, mode)
-    verdict = read_verdict()
+    _judged(read_verdict(), ready, path)
+
+
+def _judged(verdict: dict[str, Any], ready: bool, named: str) -> None:
+    """``ready`` with nothing named, else ``incomplete`` naming ``named``."""
     if ready:
         assert (verdict["decision"], closed_world(verdict)) == ("ready", [])
     else:
         assert verdict["decision"] == "incomplete"
-        assert any(path in message for message in closed_world(verdict)), \
+        assert any(named in message for message in closed_world(verdict)), \
             verdict["completeness"]
 
 

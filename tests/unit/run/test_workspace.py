@@ -249,9 +249,10 @@ def test_the_judgements_git_is_the_hosts_before_the_starting_path_s(tmp_path: Pa
     assert find_git("relative/bin") == hosts
 
 
-def test_folders_holding_no_file_are_listed_in_the_test_folders(tmp_path: Path) -> None:
+def test_folders_holding_no_file_are_listed_anywhere(tmp_path: Path) -> None:
     # hostile case 313: git tracks files, so an empty folder is in no listing of git's and in
     # no tree; a test can depend on its presence. Named wherever it lies in the checkout
+    # (313 c: an empty outbox/ at the top)
     from pytest_pyramid.run._git import git_env, git_program
     from pytest_pyramid.run.workspace import holds_nothing
     from tests.git_repo import git
@@ -268,12 +269,12 @@ def test_folders_holding_no_file_are_listed_in_the_test_folders(tmp_path: Path) 
     (tmp_path / "ignored.local").mkdir()  # ignored: named only in the test folders
     code, out = listed(str(tmp_path), ("tests",), git_env(), git_program())
     assert code == 0
-    # a folder whose folders hold nothing is one entry, as git lists it; in the test folders
-    # only, as the ignored entries (an earlier run's basetemp at the top is not an input)
-    assert sorted(candidates(out.decode())) == ["tests/fixtures"]
+    # a folder whose folders hold nothing is one entry, as git lists it
+    assert sorted(candidates(out.decode())) == ["nested", "outbox", "tests/fixtures"]
     found = present(str(tmp_path), candidates(out.decode()), time.time_ns() + 10**9,
                     own_state((), None))
-    assert found == {os.path.join(os.path.realpath(tmp_path), "tests/fixtures"): REASON}
+    assert found == {os.path.join(os.path.realpath(tmp_path), name): REASON
+                     for name in ("nested", "outbox", "tests/fixtures")}
     assert holds_nothing(str(tmp_path / "nested"))
     assert not holds_nothing(str(tmp_path / "full"))
     assert not holds_nothing(str(tmp_path / "tests" / "test_a.py"))
@@ -294,4 +295,36 @@ def test_an_empty_basetemp_is_pytest_s_own(tmp_path: Path) -> None:
         os.path.join(top, "other"): REASON}
     (tmp_path / "runpytest-0" / "kept").write_text("")
     assert not holds_nothing(str(tmp_path / "runpytest-0"))
+    assert os.path.join(top, "runpytest-0") in present(str(tmp_path), ["runpytest-0"], cut, own)
+
+
+@pytest.mark.parametrize(("basetemp", "entry", "own"), [
+    ("runpytest-1", "runpytest-1", True),  # the run's own
+    ("runpytest-1", "runpytest-0", True),  # an earlier run's, numbered beside it by pytester
+    ("runpytest-1", "runpytest-12", True),
+    ("runpytest-1", "runpytest-x", False),  # not numbered
+    ("runpytest-1", "outbox", False),
+    ("runpytest-1", "sub/runpytest-0", False),  # not beside it
+    ("tmp", "tmp-0", False),  # the run's basetemp is not numbered: only itself
+    ("tmp", "tmp", True),
+    ("", "runpytest-0", False),  # no --basetemp
+])
+def test_folders_pytest_numbered_beside_the_runs_basetemp_are_its_own(
+    tmp_path: Path, basetemp: str, entry: str, own: bool,
+) -> None:
+    state = own_state((), None, basetemp=str(tmp_path / basetemp) if basetemp else None)
+    assert state.made_by_pytest(os.path.realpath(tmp_path / entry)) is own
+
+
+def test_an_empty_earlier_basetemp_beside_the_runs_is_left_out(tmp_path: Path) -> None:
+    # the shard tests: pytester runs a project twice, the second run finds the first's
+    # runpytest-0 (its tmp_path folders left empty) beside its own runpytest-1
+    (tmp_path / "runpytest-0" / "test_a0").mkdir(parents=True)
+    (tmp_path / "outbox").mkdir()
+    own = own_state((), None, basetemp=str(tmp_path / "runpytest-1"))
+    top = os.path.realpath(tmp_path)
+    cut = time.time_ns() + 10**9
+    assert present(str(tmp_path), ["runpytest-0", "outbox"], cut, own) == {
+        os.path.join(top, "outbox"): REASON}
+    (tmp_path / "runpytest-0" / "test_a0" / "kept").write_text("")  # holds a file: named
     assert os.path.join(top, "runpytest-0") in present(str(tmp_path), ["runpytest-0"], cut, own)
