@@ -672,15 +672,16 @@ def _check_router_program(config: DeployConfig) -> None:
     path when it starts (routers/nginx.py: host_program)."""
     from pytest_pyramid.deploy.isolation import foreign_program
 
-    if config.router != "nginx" or "/" not in config.nginx:
+    key = router_kinds.BY_NAME[config.router].host_program
+    program = str(getattr(config, key)) if key else ""
+    if "/" not in program:
         return
     # the release folder's fixed part ("{work_dir}/releases/{commit}": the work folder's)
     releases = config.release_dir.replace("{work_dir}", str(config.work_dir)).split("{")[0]
     releases = str(config.root / os.path.dirname(releases))
-    why = foreign_program(config.nginx, inside=(str(config.root), str(config.work_dir),
-                                                releases))
+    why = foreign_program(program, inside=(str(config.root), str(config.work_dir), releases))
     if why:
-        raise ConfigError("deploy.nginx", config.nginx, config.source,
+        raise ConfigError(f"deploy.{key}", program, config.source,
                           f"the router's program must be the host's: {why}")
 
 

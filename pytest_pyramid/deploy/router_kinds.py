@@ -28,12 +28,16 @@ class RouterKind(NamedTuple):
     #: it runs a program the commit names in the checkout, as the host's ``run_as`` (which
     #: must then be able to enter it: service.py ``_runs_as_versions``)
     runs_commit: bool = False
+    #: the deploy key naming a program this router runs as the deploy's own account: it must
+    #: be the host's file (deploy/isolation.py: foreign_program; hostile case 373)
+    host_program: str = ""
 
 
 _ROUTERS = "pytest_pyramid.deploy.routers"
 
 KINDS: tuple[RouterKind, ...] = (
-    RouterKind("nginx", "run here", f"{_ROUTERS}.nginx:from_config", (), True, pins=True),
+    RouterKind("nginx", "run here", f"{_ROUTERS}.nginx:from_config", (), True, pins=True,
+               host_program="nginx"),
     RouterKind("command", "yours", f"{_ROUTERS}.command:from_config", ("router_command",), False,
                runs_commit=True),
 )

@@ -165,6 +165,11 @@ _IDENTITY: tuple[tuple[str, str], ...] = (
     ("selection", "split another selection (other tests were collected, selected or "
                   "filtered)"),
     ("selected_tiers", "selected other tiers"),
+    # hostile cases 353, 359: a CI matrix's legs share the workflow's run id; a passing leg's
+    # shards are no later attempts of a failing leg's, and halves of two legs are no suite
+    ("environment", "ran in another environment (a matrix leg of its own: another "
+                    "interpreter or other installed distributions)"),
+    ("pytest", "ran under another pytest"),
 )
 
 
@@ -188,6 +193,9 @@ def _describe(partial: Partial, key: str) -> str:
         return f"{_short(value)}, {count} tests"
     if key == "selected_tiers":
         return ", ".join(value) if isinstance(value, tuple) else str(value)
+    if key == "environment" and isinstance(value, dict):
+        return (f"{value.get('implementation')} {value.get('python')} on "
+                f"{value.get('platform')}, distributions {_short(value.get('distributions'))}")
     return _short(value)
 
 

@@ -38,6 +38,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.durations import now as clock
 from pytest_pyramid.errors import VerdictError
 from pytest_pyramid.run.arrival import arrival_problem
+from pytest_pyramid.run.interpreter_identity import environment_identity
 from pytest_pyramid.run.summary import attempts_problem, recorded_limit
 from pytest_pyramid.verdict.document import MAX_DEPTH, check_values, parse_strict, utc_now_iso
 from pytest_pyramid.verdict.records import records
@@ -213,6 +214,7 @@ def build_partial(
         "project": project,
         "python": python_version,
         "pytest": pytest_version,
+        "environment": dict(environment_identity()),
         "selection": {
             "digest": selection.get("digest"),
             "count": int(selection.get("count", 0)),

@@ -153,7 +153,7 @@ def make_project(
 # Autoloading every installed plugin (hypothesis, schemathesis ...) costs seconds per run.
 # pytest-timeout is loaded: leaving it out is not harmless (hostile case 308)
 PLUGINS = ("-p", "pytest_pyramid.plugin", "-p", "pytest_cov.plugin", "-p", "xdist.plugin",
-           "-p", "pytest_timeout")
+           "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin")
 
 
 @pytest.fixture(autouse=True)

@@ -586,8 +586,9 @@ def test_gate_matrix(case: Case, pytester: pytest.Pytester, make_project: MakePr
         monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         result = pytester.runpytest_subprocess(
             # pytest-timeout too: leaving it out is not harmless (hostile case 308)
+            # and hypothesis's (hostile case 358: it fails tests itself)
             "-p", "pytest_pyramid.plugin", "-p", "pytest_cov.plugin", "-p", "pytest_timeout",
-            *case.args
+            "-p", "_hypothesis_pytestplugin", *case.args
         )
     else:
         pytester.syspathinsert()  # the project's own package, as ``python -m pytest`` would

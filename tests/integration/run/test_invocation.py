@@ -74,18 +74,27 @@ ROWS = [
     # left unloaded are all known to be harmless to leave out
     Row("autoload-off-installed-plugins-named", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
-              "xdist.plugin", "-p", "pytest_timeout"), decision="ready"),
+              "xdist.plugin", "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin"),
+        decision="ready"),
     # hostile case 308: pytest-timeout is not harmless to leave out (a hung test passes),
     # whether the variable or pytest's own flag left it unloaded; the project's own tracked
     # addopts turning autoloading off is its decision
     Row("autoload-off-leaves-pytest-timeout-out", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
-              "xdist.plugin"), reason="plugins turned off outside the project's "
-        "configuration: timeout"),
+              "xdist.plugin", "-p", "_hypothesis_pytestplugin"),
+        reason="plugins turned off outside the project's configuration: timeout"),
     Row("autoload-flag-leaves-pytest-timeout-out",
         args=("--disable-plugin-autoload", "-p", "pytest_pyramid.plugin", "-p",
-              "pytest_pyramid.markers", "-p", "xdist.plugin"),
+              "pytest_pyramid.markers", "-p", "xdist.plugin", "-p", "_hypothesis_pytestplugin"),
         reason="plugins turned off outside the project's configuration: timeout"),
+    # hostile case 358: hypothesis's plugin fails tests itself (health checks), so leaving it
+    # out is not harmless either, by -p no: or by autoloading off
+    Row("hypothesis-plugin-turned-off", args=("-p", "no:hypothesispytest"),
+        reason="plugins turned off outside the project's configuration: hypothesispytest"),
+    Row("autoload-off-leaves-hypothesis-out", env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        args=("-p", "pytest_pyramid.plugin", "-p", "pytest_pyramid.markers", "-p",
+              "xdist.plugin", "-p", "pytest_timeout"),
+        reason="plugins turned off outside the project's configuration: hypothesispytest"),
     Row("autoload-off-in-the-tracked-addopts",
         addopts="--disable-plugin-autoload -p pytest_pyramid.plugin -p pytest_pyramid.markers "
         "-p xdist.plugin", decision="ready"),

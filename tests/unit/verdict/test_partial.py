@@ -31,6 +31,9 @@ IDS = [f"tests/unit/test_a.py::test_{n}" for n in range(6)]
 
 #: the CI run every hand-made shard belongs to (a merge refuses shards without one)
 RUN = "github:o/r:1:test"
+#: the environment every hand-made shard ran in (run/interpreter_identity.py)
+ENVIRONMENT = {"implementation": "cpython", "python": "3.11.7", "platform": "linux-x86_64",
+               "distributions": "a" * 64}
 
 
 def partial(index: int, total: int, ids: list[str], **changes: Any) -> dict[str, Any]:
@@ -42,7 +45,7 @@ def partial(index: int, total: int, ids: list[str], **changes: Any) -> dict[str,
         "finished": True, "commit": None, "commit_time": None, "branch": None, "dirty": None,
         "tree": {"digest": None, "head": None, "excluded": []}, "project": ".",
         "config": {"file": "pyproject.toml", "digest": config_digest(TABLE)},
-        "python": "3.11.7", "pytest": "9",
+        "python": "3.11.7", "pytest": "9", "environment": dict(ENVIRONMENT),
         "selection": {"digest": selection_digest(IDS), "count": len(IDS), "tiers": {"unit": 6},
                       "selected_tiers": ["unit"], "durations": None, "durations_digest": None,
                       "units": len(IDS), "estimated": len(IDS), "predicted_s": []},
@@ -218,6 +221,13 @@ def test_a_complete_disjoint_set_is_accepted(tmp_path: Path) -> None:
         ("index", "shard 3 of only 2"),
         ("no_run_id", "carries no CI run id (run_id is null on every shard): nothing says"),
         ("told_another", f"is from CI run {RUN}, but the merge was told run other"),
+        # hostile cases 353, 359: a CI matrix's legs share the workflow's run id
+        ("python_leg", "ran in another environment (a matrix leg of its own: another "
+                       "interpreter or other installed distributions): cpython 3.12.1 on "
+                       "linux-x86_64"),
+        ("dependency_leg", "ran in another environment"),
+        ("leg_as_retry", "ran in another environment"),
+        ("pytest", "ran under another pytest: 8.4.0 against 9"),
     ],
 )
 def test_partials_that_cannot_be_one_run_are_refused(
@@ -244,7 +254,18 @@ def test_partials_that_cannot_be_one_run_are_refused(
         second["shard"] = {**second["shard"], "index": 3}
     elif fault == "no_run_id":
         first["run_id"] = second["run_id"] = None
+    elif fault == "python_leg":
+        second["environment"] = {**ENVIRONMENT, "python": "3.12.1"}
+    elif fault == "dependency_leg":  # the lowest versions' leg: same interpreter
+        second["environment"] = {**ENVIRONMENT, "distributions": "b" * 64}
+    elif fault == "pytest":
+        second["pytest"] = "8.4.0"
     documents = [first, second]
+    if fault == "leg_as_retry":  # the passing leg's shard 2 is no later try of the failing one's
+        retry = copy.deepcopy(second)
+        retry["attempt"] = {**retry["attempt"], "id": "another", "finished": 1e10}
+        retry["environment"] = {**ENVIRONMENT, "python": "3.12.1"}
+        documents.append(retry)
     if fault == "retry":
         retry = copy.deepcopy(second)
         retry["attempt"] = {**retry["attempt"], "id": "another", "finished": 1e10}
@@ -324,3 +345,11 @@ def test_a_key_naming_no_file_travels_through_a_partial_to_the_merge_as_it_is(
     left = vouched(merged.unverifiable, lambda real: real.removeprefix(f"{tmp_path}/"),
                    allowed(["process sh <stdin>"]))
     assert left == {str(tmp_path / "x.sh"): why}
+
+
+def test_a_partial_that_does_not_say_its_environment_is_not_one(tmp_path: Path) -> None:
+    """Allow-list: a partial without the environment record is not known, never merged."""
+    first, second = split(2)
+    del second["environment"]
+    with pytest.raises(VerdictError, match="'environment' is a required property"):
+        as_partials(tmp_path, [first, second])
