@@ -32,7 +32,8 @@ if TYPE_CHECKING:
         # the project declares it: its own input
         (["SKIP_BROKEN"], ["SKIP_BROKEN"], []),
         # the platform's, each with its reason
-        (["HOME", "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "CI", "NO_COLOR"], [], []),
+        (["HOME", "PATH", "LANG", "LANGUAGE", "LC_ALL", "TZ", "TMPDIR", "CI", "NO_COLOR"],
+         [], []),
         # the table's prefixes are judged as set, read or not (run/invocation.py)
         (["PYTEST_XDIST_WORKER", "PYRAMID_RUN_ID", "PYTHONHASHSEED", "LD_PRELOAD"], [], []),
         # sorted, once each, and an allow-listed one left out
