@@ -42,13 +42,17 @@ writer's own reads are the plugin's). No pytest import: ``run/closed_world.py`` 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, ValuesView
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.invocation import ENV_PREFIXES
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 #: this plugin's own folder (its reads are the table's)
 _PLUGIN_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "")
@@ -95,21 +99,78 @@ def _compiled_text(caller: str) -> bool:
 _SINKS: list[Sink] = []
 
 
-def _caller() -> str:
-    """The file of the nearest frame outside ``os``, the mapping base classes and this
-    module: whoever reads."""
+def _reader() -> FrameType:
+    """The nearest frame outside ``os``, the mapping base classes and this module: whoever
+    reads."""
     frame = sys._getframe(1)
     while frame.f_back is not None and frame.f_code.co_filename in _PASS_THROUGH:
         frame = frame.f_back
-    return frame.f_code.co_filename
+    return frame
+
+
+def _caller() -> str:
+    """The file a read is attributed to (:func:`asker`)."""
+    return asker(_reader())
 
 
 def _user() -> str:
-    """The file of the nearest frame outside this module: whoever used a handed name."""
+    """The file a use of a handed name is attributed to: the nearest frame outside this
+    module when it is ``os``'s or the mapping base classes' (the table's machinery: a copy put
+    back, a child's environment encoded), else whoever asked for that frame's use."""
     frame = sys._getframe(1)
     while frame.f_back is not None and frame.f_code.co_filename == __file__:
         frame = frame.f_back
-    return frame.f_code.co_filename
+    name = frame.f_code.co_filename
+    return name if name in _PASS_THROUGH else asker(frame)
+
+
+def _package_dir(module: str) -> str | None:
+    """The folder of the installed top-level package ``module``, found without importing it
+    (this module imports no pytest)."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    places = spec.submodule_search_locations if spec is not None else None
+    return os.path.join(next(iter(places)), "") if places else None
+
+
+#: the harness that runs the project's code: pytest (its hook implementations, fixtures such
+#: as ``monkeypatch`` and ``pytester``), pluggy (every hook call) and this plugin. A read
+#: reached through one of them before any project frame is the harness's own (its variables
+#: are the table's), whatever frames of the project lie further out: the walk stops there.
+#: It also keeps the walk short: pytest's own reads stop at their first frame
+_HARNESS = (*(d for d in map(_package_dir, ("_pytest", "pytest", "pluggy")) if d), _PLUGIN_DIR)
+#: file -> whether it is the harness's (a walk asks it per frame: one dict lookup; keyed by
+#: the file name, whose hash ``str`` caches, where a code object's is computed per lookup)
+_HARNESS_FILES: dict[str, bool] = {}
+
+
+def _harness(name: str) -> bool:
+    known = _HARNESS_FILES.get(name)
+    if known is None:
+        known = _HARNESS_FILES[name] = name.startswith(_HARNESS)
+    return known
+
+
+def asker(frame: FrameType) -> str:
+    """The file a read made at ``frame`` is attributed to (hostile cases 311, 340): the
+    reading frame's own when a recording run owns it (the common case: no walk); else the
+    nearest frame outward that is the project's, whatever frames of the standard library or
+    an installed package stand between (``os.path.expandvars``, ``string.Template``,
+    ``collections.ChainMap``, click's ``envvar=`` read the name the project chose). A chain
+    that meets the harness (:data:`_HARNESS`) or ends before a project frame leaves the read
+    its reader's (not the project's)."""
+    reader = frame.f_code.co_filename
+    walk: FrameType | None = frame
+    while walk is not None:
+        name = walk.f_code.co_filename
+        if _project_reads(name):
+            return name
+        if _harness(name):
+            break
+        walk = walk.f_back
+    return reader
 
 
 def _single_out(name: str) -> None:
@@ -133,13 +194,40 @@ def _project_reads(caller: str) -> bool:
 def _read_everything() -> None:
     """A route the recorder cannot follow, taken by the project's code: every name present
     counts as read."""
-    caller = _caller()
+    _note_present(_caller(), _always)
+
+
+def _note_present(caller: str, keep: Any) -> None:
+    """Note the names present that ``keep`` accepts into the sinks owning ``caller``."""
     if not _project_reads(caller):
         return
     names = [os.fsdecode(key) for key in _INSTANCE(os.environ)["_data"]]
     for sink in _SINKS:
         if sink.owns(caller):
-            sink.names.update(n for n in names if not n.startswith(ENV_PREFIXES))
+            sink.names.update(n for n in names if not n.startswith(ENV_PREFIXES) and keep(n))
+
+
+def _proxy_variable(name: str) -> bool:
+    return name.lower().endswith("_proxy")
+
+
+#: the iterations of the environment by a library whose reading is known, with the names it
+#: reads: (file, function) -> which names. urllib's proxy scan (``urlopen``, requests,
+#: httpx) lowers every name it lists and keeps the ``<scheme>_proxy`` ones
+_SCANS: dict[tuple[str | None, str], Any] = {
+    (getattr(importlib.util.find_spec("urllib.request"), "origin", None),
+     "getproxies_environment"): _proxy_variable,
+}
+
+
+def _carried_iteration(frame: FrameType, asked: str) -> None:
+    """A library iterates the environment for the project's code at ``asked`` (``fnmatch.filter
+    (os.environ, ...)``, a settings library's scan, a copy it makes): what it does with each
+    name (a regular expression, ``lower()``) is its own code, which the recorder does not
+    follow, so every name present counts as read (the allow-list rule); a scan known to read
+    only some names (:data:`_SCANS`) notes those."""
+    code = frame.f_code
+    _note_present(asked, _SCANS.get((code.co_filename, code.co_name), _always))
 
 
 def _handed_method(base: type, attr: str, singles_out: Any, text: Any) -> Any:
@@ -275,8 +363,13 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
 
     def __iter__(self) -> Iterator[Any]:
         keys = _ITER(self)
-        if not _project_reads(_caller()):  # pytest's, a plugin's, the standard library's:
-            return _listed(keys)           # plain names
+        frame = _reader()
+        asked = asker(frame)
+        if not _project_reads(asked):  # pytest's, a plugin's, the standard library's:
+            return _listed(keys)       # plain names
+        if asked != frame.f_code.co_filename:  # a library iterates for the project
+            _carried_iteration(frame, asked)
+            return _listed(keys)
         return (HandedBytes(key) if isinstance(key, bytes) else HandedName(key)
                 for key in keys)
 

@@ -1123,6 +1123,8 @@ PLATFORM: dict[str, str] = {
     "PWD": "the working folder, as the shell saw it",
     "LANG": "the locale, part of the platform",
     "LC_*": "the locale, part of the platform",
+    # gettext reads it before LANG (argparse's messages: a project's CLI tested in process)
+    "LANGUAGE": "the locale's message languages, part of the platform",
     "TERM": "output only: the terminal's kind",
     "TZ": "the time zone, part of the platform",
     "TMPDIR": "where temporary files go", "TEMP": "where temporary files go",

@@ -166,3 +166,93 @@ def test_a_read_of_the_raw_table_reads_every_variable(
     # the raw table, the values: every variable the job set was read (any may decide)
     assert {"SKIP_DATA", "SKIP_VARS", "SKIP_POSIX", "JOB_OWN_VARIABLE"} <= set(read)
     assert len(_reasons_naming(data, "JOB_OWN_VARIABLE")) == 1
+
+
+#: a failing test per helper, each skipping itself on its own variable, which the standard
+#: library reads for it by the name the test chose (hostile cases 311, 340)
+THROUGH_A_LIBRARY = {
+    "expandvars": 'os.path.expandvars("${SKIP_EXPAND}") == "1"',
+    "template": 'string.Template("$SKIP_TEMPLATE").safe_substitute(os.environ) == "1"',
+    "chainmap": 'collections.ChainMap(os.environ, {"SKIP_CHAIN": ""})["SKIP_CHAIN"]',
+}
+#: the project's click CLI skips its check on ``--fast``, which click reads from ACME_FAST
+CLICK_ROW = """
+    import click
+    from click.testing import CliRunner
+
+    @click.command()
+    @click.option("--fast", is_flag=True, envvar="ACME_FAST")
+    def main(fast):
+        if not fast:
+            raise click.ClickException("inconsistent ledger")  # the real bug
+
+    def test_cli():
+        result = CliRunner().invoke(main, [])
+        assert result.exit_code == 0, result.output
+"""
+#: the harness's reads for a test (monkeypatch keeps the value it restores): not the test's
+ISOLATED = """
+    def test_isolated(monkeypatch):
+        monkeypatch.setenv("JOB_SETTING", "test")
+        monkeypatch.delenv("JOB_OTHER", raising=False)
+"""
+
+
+def _helper_files(routes: dict[str, str]) -> dict[str, str]:
+    return {f"tests/integration/test_{label}.py": (
+        "import collections\nimport fnmatch\nimport os\nimport string\n\nimport pytest\n\n\n"
+        f"@pytest.mark.skipif(bool({read}), reason='CI')\n"
+        f"def test_broken_{label}():\n    assert False, 'a real bug'\n")
+        for label, read in routes.items()}
+
+
+def _committed(make_project: MakeProject, files: dict[str, str]) -> None:
+    root = make_project(**files, **{"tests/unit/test_u.py": "def test_u(): pass\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "project")
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_variables_a_library_reads_for_the_tests_are_inputs(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    _committed(make_project, {**_helper_files(THROUGH_A_LIBRARY),
+                              "tests/integration/test_cli.py": CLICK_ROW,
+                              "tests/integration/test_isolated.py": ISOLATED})
+    read = ["ACME_FAST", "SKIP_CHAIN", "SKIP_EXPAND", "SKIP_TEMPLATE"]
+    for name in [*read, "JOB_SETTING", "JOB_OTHER"]:
+        monkeypatch.setenv(name, "1")
+
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "incomplete", data["reasons"]
+    assert data["tiers"]["integration"]["skipped"] == len(THROUGH_A_LIBRARY)
+    noted = data["run"]["invocation"]["environment_read"]
+    assert set(read) <= set(noted)  # and the platform's (click reads LANG: harmless)
+    assert {"JOB_SETTING", "JOB_OTHER"}.isdisjoint(noted)  # the harness's reads
+    for name in read:
+        [reason] = _reasons_naming(data, name)
+        assert "was read by the tests and is not the project's own" in reason
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_a_library_iterating_for_the_tests_reads_every_variable(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    """``fnmatch.filter(os.environ, ...)``: the names go through a regular expression the
+    recorder cannot follow, so every variable present was read (case 340 e)."""
+    _committed(make_project, _helper_files(
+        {"fnmatch": 'fnmatch.filter(os.environ, "SKIP_FNMATCH")'}))
+    for name in ("SKIP_FNMATCH", "JOB_OWN_VARIABLE"):
+        monkeypatch.setenv(name, "1")
+
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "incomplete", data["reasons"]
+    assert data["tiers"]["integration"]["skipped"] == 1
+    assert {"SKIP_FNMATCH", "JOB_OWN_VARIABLE"} <= set(
+        data["run"]["invocation"]["environment_read"])
+    assert len(_reasons_naming(data, "SKIP_FNMATCH")) == 1

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import enum
+import fnmatch
+import functools
 import os
 import pickle
+import string
 import subprocess
 import sys
 from typing import TYPE_CHECKING, cast
@@ -28,7 +32,8 @@ if TYPE_CHECKING:
         # the project declares it: its own input
         (["SKIP_BROKEN"], ["SKIP_BROKEN"], []),
         # the platform's, each with its reason
-        (["HOME", "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "CI", "NO_COLOR"], [], []),
+        (["HOME", "PATH", "LANG", "LANGUAGE", "LC_ALL", "TZ", "TMPDIR", "CI", "NO_COLOR"],
+         [], []),
         # the table's prefixes are judged as set, read or not (run/invocation.py)
         (["PYTEST_XDIST_WORKER", "PYRAMID_RUN_ID", "PYTHONHASHSEED", "LD_PRELOAD"], [], []),
         # sorted, once each, and an allow-listed one left out
@@ -146,6 +151,14 @@ def _library(source: str) -> Callable[[], object]:
     return cast("Callable[[], object]", namespace["route"])
 
 
+def _through_the_harness(route: Callable[[], object]) -> Callable[[], object]:
+    """``route`` called by a function of the harness (compiled under a file of pytest's)."""
+    namespace: dict[str, object] = {"route": route}
+    harness = os.path.join(env_reads._HARNESS[0], "hook.py")
+    exec(compile("def call():\n    return route()\n", harness, "exec"), namespace)
+    return cast("Callable[[], object]", namespace["call"])
+
+
 class Key(str, enum.Enum):
     SKIP = "ER_SKIP"
 
@@ -192,8 +205,24 @@ _PREFIX = {"ER_SKIP", "ER_SKIP_TOO"}
         (lambda: pickle.loads(pickle.dumps(dict(os.environ)))["ER_SKIP"], set()),
         (lambda: os.environ.update(dict(os.environ)), set()),
         (lambda: sorted(os.environ.copy().items()), set()),
-        (_library('os.environ.copy()["ER_SKIP"]'), set()),
-        (_library('[k for k in os.environ if k == "ER_SKIP"]'), set()),
+        # a library called by the harness (pytest, pluggy, this plugin): its own reads
+        (_through_the_harness(_library('os.environ.copy()["ER_SKIP"]')), set()),
+        (_through_the_harness(_library('[k for k in os.environ if k == "ER_SKIP"]')), set()),
+        (_through_the_harness(_library('os.environ.get("ER_SKIP")')), set()),
+        (_through_the_harness(functools.partial(os.path.expandvars, "$ER_SKIP")), set()),
+        # a library called by the project's code reads for it (cases 311, 340): by name, the
+        # name; an iteration whose names the library's own code handles, every name
+        (_library('os.environ.get("ER_SKIP")'), {"ER_SKIP"}),
+        (lambda: os.path.expandvars("${ER_SKIP}"), {"ER_SKIP"}),
+        (lambda: string.Template("$ER_SKIP").safe_substitute(os.environ), {"ER_SKIP"}),
+        (lambda: collections.ChainMap(os.environ, {"ER_SKIP": ""})["ER_SKIP"], {"ER_SKIP"}),
+        (lambda: string.Template("$ER_SKIP").substitute(os.environ.copy()), {"ER_SKIP"}),
+        (lambda: fnmatch.filter(os.environ, "ER_SKIP"), _ALL),
+        (_library('os.environ.copy()["ER_SKIP"]'), _ALL),
+        (_library('[k for k in os.environ if k == "ER_SKIP"]'), _ALL),
+        # a library handed a copy the project made: a lookup it makes in it is the name
+        (lambda: _library("None")() or collections.ChainMap(dict(os.environ))["ER_SKIP"],
+         {"ER_SKIP"}),
     ],
 )
 @pytest.mark.usefixtures("deliberate")
@@ -238,3 +267,58 @@ def test_a_library_gets_plain_names_and_the_raw_table_is_given_back() -> None:
 def test_code_compiled_from_text_reads_for_the_project(caller: str, own: bool) -> None:
     sink = env_reads.Sink(lambda path: None)
     assert sink.owns(caller) is own
+
+
+def _chain(files: list[str]) -> Callable[[], str]:
+    """Functions compiled under ``files`` (innermost first), each calling the next inward;
+    the innermost answers whom a read made there is attributed to."""
+    namespace: dict[str, object] = {"asker": env_reads.asker, "frame": sys._getframe}
+    inner = "lambda: asker(frame())"
+    for depth, file in enumerate(files):
+        exec(compile(f"def f{depth}():\n    return ({inner})()\n", file, "exec"), namespace)
+        inner = f"f{depth}"
+    return cast("Callable[[], str]", namespace[inner])
+
+
+_REPO = "/repo/"
+_TEST = "/repo/tests/test_a.py"
+_LIB = "/usr/lib/python3/posixpath.py"
+
+
+@pytest.mark.parametrize(("files", "attributed"), [
+    ([_TEST], _TEST),  # the project's own read: no walk
+    ([_LIB, _TEST], _TEST),  # os.path.expandvars for the test
+    ([_LIB, "/venv/site-packages/click/core.py", "/repo/conftest.py"], "/repo/conftest.py"),
+    ([_LIB, "<frozen importlib._bootstrap>", _TEST], _TEST),  # at a test module's import
+    ([_LIB, "<skipif condition>"], "<skipif condition>"),  # a string condition (case 343)
+    # the harness between: its read, whatever project frame lies further out
+    ([_LIB, "{harness}python.py", _TEST], _LIB),
+    (["{harness}monkeypatch.py", _TEST], "{harness}monkeypatch.py"),
+    (["{plugin}run/invocation.py", _TEST], "{plugin}run/invocation.py"),
+    ([_LIB, "/usr/lib/python3/threading.py"], _LIB),  # no project frame: the reader's
+])
+@pytest.mark.usefixtures("deliberate")
+def test_a_read_belongs_to_the_nearest_project_frame(files: list[str], attributed: str) -> None:
+    def place(file: str) -> str:
+        return file.format(harness=env_reads._HARNESS[0], plugin=env_reads._PLUGIN_DIR)
+
+    sink = env_reads.Sink(lambda path: path if path.startswith(_REPO) else None)
+    env_reads.start(sink)
+    try:
+        got = _chain([place(f) for f in files])()
+    finally:
+        env_reads.stop(sink)
+    assert got == place(attributed)
+
+
+@pytest.mark.usefixtures("deliberate")
+def test_a_known_scan_reads_only_its_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """urllib's proxy scan (``urlopen``, requests) for the project: the proxy variables, not
+    every name it lowers on its way."""
+    import urllib.request
+
+    for name in (*_SET, "ER_HTTP_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    assert _singled_out_from_copy(urllib.request.getproxies) == {"ER_HTTP_PROXY"}
+    assert _singled_out_from_copy(
+        _through_the_harness(urllib.request.getproxies)) == set()
