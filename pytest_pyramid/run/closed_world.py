@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_pyramid.durations import now
-from pytest_pyramid.run import early, env_reads
+from pytest_pyramid.run import child, early, env_reads
 from pytest_pyramid.run._git import git_env, git_program
 from pytest_pyramid.run.env_reads import EnvReads, Sink
 from pytest_pyramid.run.facts import register_facts
@@ -106,6 +106,8 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         sink = config.stash[ENV_READS_KEY] = Sink(recorder.scope.real)
         env_reads.start(sink)
         config.add_cleanup(lambda: env_reads.stop(sink))
+        child.follow_forks(sink, recorder)  # a forked child's reads are the run's too
+        config.add_cleanup(lambda: child.unfollow_forks(sink))
     return recorder
 
 
@@ -317,6 +319,9 @@ class ClosedWorld:
         self._controller_lying(session.config)
         self._ignored_present()
         self.recorder.sweep()
+        if sink is not None:  # the followed children's reads, judged as this process's own
+            for name, caller in self.recorder.env_read:
+                sink.note(name, caller)
         from pytest_pyramid.run.stash import CHILDREN_LOADED_KEY
 
         # the children's modules of the project, for the session's loaded_code (case 202)

@@ -33,7 +33,8 @@ Not followed (documented in docs/verdict.md): uses of a handed name in C code (r
 expressions, ``str.join``, ordering, ``len``, serialisers), a decision on a value reached
 without singling out its name (``for k, v in os.environ.items(): if v == ...``), a base
 class's method called on purpose (``os._Environ.__getitem__(os.environ, ...)``), reads in C
-(``getenv(3)``) and in child processes.
+(``getenv(3)``), and in a child that is not Python (a followed Python child notes its own:
+``run/child.py``).
 
 Installed with the closed world's recorder before the first conftest is imported (a
 conftest's read at import counts), stopped at the session's end (the gates' and the
@@ -203,8 +204,10 @@ def _note_present(caller: str, keep: Any) -> None:
         return
     names = [os.fsdecode(key) for key in _INSTANCE(os.environ)["_data"]]
     for sink in _SINKS:
-        if sink.owns(caller):
-            sink.names.update(n for n in names if not n.startswith(ENV_PREFIXES) and keep(n))
+        if sink.owns(caller):  # each through ``note``: a followed child's sink spools them
+            for name in names:
+                if not name.startswith(ENV_PREFIXES) and keep(name):
+                    sink.note(name, caller)
 
 
 def _proxy_variable(name: str) -> bool:
@@ -462,6 +465,11 @@ def stop(sink: Sink) -> None:
         _PARTS.clear()
         _LISTED[0] = {}
         _give_back_raw_module()
+
+
+def recording(sink: Sink) -> bool:
+    """Whether ``sink`` notes reads now (between :func:`start` and :func:`stop`)."""
+    return sink in _SINKS
 
 
 def set_at_start(read: Iterable[str], started: Any) -> list[str]:

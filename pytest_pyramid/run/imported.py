@@ -183,6 +183,9 @@ _REPLAYING = [False]
 #: child's start record, written first thing (``announce``), and how many Python children a
 #: spooling process (a forked or followed one) started to be followed (``_expect``)
 STARTED, EXPECTS = "started", "expects"
+#: the spool's kind of line for a variable a followed child's project code read: the name
+#: and the file that read it (``run/child.py: SpoolingSink``), judged by the run's own sink
+ENV_READ = "environment_read"
 #: a ``-c`` program of multiprocessing's own processes (spawn, forkserver, resource
 #: tracker): started by ``_posixsubprocess`` with no audit event, so no process expects them
 _MULTIPROCESSING = "from multiprocessing."
@@ -245,6 +248,10 @@ class CodeSeen:
 
 #: what the closed world says of a file two processes read with different bytes
 DISAGREED = "read with different contents by two processes"
+#: what the closed world says of a followed child's variable read it cannot read
+ENV_READ_UNREADABLE = ("a Python process the run followed spooled a variable read that names "
+                       "no variable or no reader: which variables decided what it did is not "
+                       "known")
 
 
 class _Spooled(dict[str, Any]):
@@ -432,6 +439,10 @@ class ImportRecorder:
         #: in a nested pytest run, the run that started it's reporter (a followed child's,
         #: adopted): the modules of that run's packages it imports are handed on at its end
         self.parent_reporter: ImportRecorder | None = None
+        #: the variables this run's followed children's project code read, each with the
+        #: file that read it (:data:`ENV_READ` lines, absorbed at the sweep): the run's sink
+        #: judges them as its own reads (``run/closed_world.py``), a nested run hands them on
+        self.env_read: set[tuple[str, str]] = set()
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -476,8 +487,19 @@ class ImportRecorder:
             self.loaded.setdefault(key, value)
         elif kind == "unverifiable":
             self.seen.unverifiable.setdefault(key, value)
+        elif kind == ENV_READ:
+            self._absorb_env_read(key, value)
         elif self.seen.files.setdefault(key, value) != value:
             self.seen.unverifiable[key] = DISAGREED
+
+    def _absorb_env_read(self, name: object, caller: object) -> None:
+        """A followed child's variable read: kept for the run's sink. A line that does not
+        say which name and file is missing evidence: what decided the child's work is not
+        known (never a pass)."""
+        if isinstance(name, str) and isinstance(caller, str):
+            self.env_read.add((name, caller))
+        else:
+            self.seen.unverifiable.setdefault(unfollowed.UNREPORTED_KEY, ENV_READ_UNREADABLE)
 
     # -- installation ---------------------------------------------------------------------------
 
@@ -543,6 +565,9 @@ class ImportRecorder:
             for kind, entries in handed.items():
                 for key, value in entries.items():
                     out.write(json.dumps([kind, key, value]) + "\n")
+            # its children's variable reads, each judged again by the outer run's own sink
+            for name, caller in sorted(self.env_read):
+                out.write(json.dumps([ENV_READ, name, caller]) + "\n")
         self.parent_spool = None
 
     def follow_children(self) -> None:
@@ -1273,6 +1298,10 @@ def _spool_line(spool: str | None, line: list[Any]) -> None:
             os.write(fd, (json.dumps(line) + "\n").encode())
         finally:
             os.close(fd)
+
+
+#: for ``run/child.py``: a followed child's variable reads go to the run's spool the same way
+spool_line = _spool_line
 
 
 def _outer_run(inner: ImportRecorder) -> ImportRecorder | None:
