@@ -70,14 +70,114 @@ def hash_pyc_unchecked(flags: int) -> bool:
 #: module two processes loaded from two places (``run/facts.py``'s ``union`` of a mapping)
 LoadedCode = dict[str, "str | None"]
 
+#: the modules loaded before pytest-pyramid (the interpreter's start-up: ``site``, ``.pth``
+#: lines such as virtualenv's ``_virtualenv``; pytest and the plugins it loaded first): the
+#: environment's, not the code under test, so :func:`stray_facts` leaves them out
+STARTUP = frozenset(sys.modules)
+#: the key prefix of a stray fact (:func:`stray_facts`): ``"!MODULE:FILE"`` -> the project's
+#: distribution that installed it, or None when no installed distribution holds the file
+STRAY = "!"
+
 
 def loaded_code(source_paths: Iterable[str], rootdir: Path,
                 modules: Mapping[str, ModuleType] | None = None) -> LoadedCode:
     """Raw facts: every imported module of the project's packages (``source_paths``, or the
     tracked top-level ones by default) with where it was loaded from. Once per process, at
     its session end."""
-    return facts_of(package_names(source_paths, rootdir), os.path.realpath(rootdir),
-                    sys.modules if modules is None else modules)
+    names = package_names(source_paths, rootdir)
+    root = os.path.realpath(rootdir)
+    found = facts_of(names, root, sys.modules if modules is None else modules)
+    found.update(stray_facts(names, rootdir, sys.modules if modules is None else modules))
+    return found
+
+
+def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, ModuleType],
+                startup: frozenset[str] = STARTUP,
+                installed: tuple[str, ...] | None = None) -> LoadedCode:
+    """Raw facts on the top-level modules the run imported from an install location that are
+    not the tree's by its listing (``names``) yet not known to be a dependency's: a file no
+    installed distribution holds (a stale install of a module the commit deleted: hostile
+    case 310), or one the project's own distribution installed (its ``[project].name``, or
+    installed from this repository). Which module is the project's is decided by where its
+    distribution comes from, not only by what the tree holds today. Once per process."""
+    if installed is None:
+        from pytest_pyramid.run.plugins import install_dirs
+
+        installed = install_dirs()
+    candidates: dict[str, tuple[str, str]] = {}
+    for name, module in list(modules.items()):
+        if "." in name or name in startup or name in names or module is None:
+            continue
+        file = getattr(module, "__file__", None)
+        top = _installed_top(str(file), installed) if file else None
+        if top is not None:
+            candidates[name] = (str(file), top)
+    if not candidates:
+        return {}
+    from importlib.metadata import packages_distributions
+
+    owners = packages_distributions()
+    own = _OwnDistributions(rootdir)
+    root = os.path.realpath(rootdir)
+    found: LoadedCode = {}
+    for name, (file, top) in sorted(candidates.items()):
+        dists = owners.get(top) or []
+        mine = next((d for d in dists if own.holds(d)), None)
+        if not dists or mine is not None:
+            found[f"{STRAY}{name}:{_shown(os.path.realpath(file), root)}"] = mine
+    return found
+
+
+def _installed_top(file: str, installed: tuple[str, ...]) -> str | None:
+    """The top-level entry of the install location that holds ``file`` (a package folder, or
+    a module's name): what a distribution's record names, whatever name the module was
+    imported under (``distutils`` is setuptools' ``_distutils``); None when outside them."""
+    import inspect
+
+    for folder in installed:
+        if file.startswith(folder):
+            first, sep, _ = file[len(folder):].partition(os.sep)
+            return first if sep else inspect.getmodulename(first)
+    return None
+
+
+class _OwnDistributions:
+    """Whether an installed distribution is the project's own: its name is the project's
+    ``[project].name``, or its ``direct_url.json`` names a folder of this repository (``pip
+    install .`` of the project, or of one of its own subprojects)."""
+
+    def __init__(self, rootdir: Path) -> None:
+        from pytest_pyramid.project import PYPROJECT, read_document
+        from pytest_pyramid.run.plugins import normalize
+
+        self.normalize = normalize
+        table = (read_document(rootdir / PYPROJECT) or {}).get("project")
+        name = table.get("name") if isinstance(table, Mapping) else None
+        self.names = {normalize(name)} if isinstance(name, str) else set()
+        self.root = os.path.realpath(rootdir)
+        self._seen: dict[str, bool] = {}
+
+    def holds(self, dist: str) -> bool:
+        key = self.normalize(dist)
+        if key not in self._seen:
+            self._seen[key] = key in self.names or self._from_here(dist)
+        return self._seen[key]
+
+    def _from_here(self, dist: str) -> bool:
+        import json
+        from importlib.metadata import PackageNotFoundError, distribution
+        from urllib.parse import unquote, urlparse
+
+        try:
+            text = distribution(dist).read_text("direct_url.json")
+            url = json.loads(text or "{}").get("url", "")
+        except (PackageNotFoundError, ValueError, OSError, AttributeError):
+            return False
+        parsed = urlparse(str(url))
+        if parsed.scheme != "file":
+            return False
+        path = os.path.realpath(unquote(parsed.path))
+        return path == self.root or path.startswith(self.root + os.sep)
 
 
 def facts_of(names: frozenset[str], root: str, modules: Mapping[str, ModuleType]
@@ -155,16 +255,37 @@ def foreign_code(
     top-level packages, modules and namespace folders."""
     declared = list(source_paths)
     entries = declared or default_packages(rootdir)
+    strays = stray_reasons(loaded)
     found = _foreign(entries, rootdir, loaded)
     if declared or not found:
-        return sorted(message for _, _, message in found)
+        return sorted([*strays, *(message for _, _, message in found)])
     # the tree's file is the project's code only when git tracks it (asked only now: rare)
     from pytest_pyramid.run.invocation import git_tracked
 
     tracked = git_tracked(sorted({owner for _, owner, _ in found}), rootdir)
-    return sorted(f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source "
-                  "is not set, so its tracked top-level packages and modules are the project's)"
-                  for entry, owner, message in found if owner in tracked)
+    return sorted([*strays, *(
+        f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source is not "
+        "set, so its tracked top-level packages and modules are the project's)"
+        for entry, owner, message in found if owner in tracked)])
+
+
+def stray_reasons(loaded: Mapping[str, object]) -> list[str]:
+    """Why the stray facts (:func:`stray_facts`) of a run's loaded code are not vouched for."""
+    found = []
+    for key, dist in loaded.items():
+        if not str(key).startswith(STRAY):
+            continue
+        name, _, file = str(key)[len(STRAY):].partition(":")
+        if dist is None:
+            found.append(f"{name} was imported from {file}, which no installed distribution "
+                         "holds and the tree does not hold (a stale install of a module the "
+                         "project removed, or a copied file): where its code comes from is "
+                         "unknown")
+        else:
+            found.append(f"{name} was imported from {file}, an installed copy of the "
+                         f"project's own distribution {dist}, not the tree's code (a module "
+                         "the tree no longer holds, or an install older than the checkout)")
+    return found
 
 
 def _kind(rootdir: Path, entry: str) -> str:
@@ -258,6 +379,8 @@ def _foreign(entries: Iterable[str], rootdir: Path, loaded: Mapping[str, object]
                                           path.suffix != ".py" and _namespace(path)))
     found = []
     for key, unchecked in sorted(loaded.items()):
+        if str(key).startswith(STRAY):
+            continue  # judged by stray_reasons
         name, _, file = str(key).partition(":")
         where = dirs.get(name.partition(".")[0], [])
         owned = [(entry, owner) for _, entry, path, namespace in where
