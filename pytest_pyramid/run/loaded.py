@@ -99,46 +99,36 @@ def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, Modu
     installed distribution holds (a stale install of a module the commit deleted: hostile
     case 310), or one the project's own distribution installed (its ``[project].name``, or
     installed from this repository). Which module is the project's is decided by where its
-    distribution comes from, not only by what the tree holds today. Once per process."""
+    distribution comes from, not only by what the tree holds today; which distribution holds
+    a file, by the distribution's own record (``run/installed.py``). ``installed``: the
+    install locations (this interpreter's by default; given, their distributions are the
+    only ones read). Once per process."""
+    lookup = installed
     if installed is None:
         from pytest_pyramid.run.plugins import install_dirs
 
         installed = install_dirs()
-    candidates: dict[str, tuple[str, str]] = {}
+    candidates: dict[str, str] = {}
     for name, module in list(modules.items()):
         if "." in name or name in startup or name in names or module is None:
             continue
         file = getattr(module, "__file__", None)
-        top = _installed_top(str(file), installed) if file else None
-        if top is not None:
-            candidates[name] = (str(file), top)
+        if file and str(file).startswith(installed):
+            candidates[name] = str(file)
     if not candidates:
         return {}
-    from importlib.metadata import packages_distributions
+    from pytest_pyramid.run.installed import holders
 
-    owners = packages_distributions()
+    owners = holders(candidates.values(), lookup)
     own = _OwnDistributions(rootdir)
     root = os.path.realpath(rootdir)
     found: LoadedCode = {}
-    for name, (file, top) in sorted(candidates.items()):
-        dists = owners.get(top) or []
+    for name, file in sorted(candidates.items()):
+        dists = owners.get(file) or []
         mine = next((d for d in dists if own.holds(d)), None)
         if not dists or mine is not None:
             found[f"{STRAY}{name}:{_shown(os.path.realpath(file), root)}"] = mine
     return found
-
-
-def _installed_top(file: str, installed: tuple[str, ...]) -> str | None:
-    """The top-level entry of the install location that holds ``file`` (a package folder, or
-    a module's name): what a distribution's record names, whatever name the module was
-    imported under (``distutils`` is setuptools' ``_distutils``); None when outside them."""
-    import inspect
-
-    for folder in installed:
-        if file.startswith(folder):
-            first, sep, _ = file[len(folder):].partition(os.sep)
-            return first if sep else inspect.getmodulename(first)
-    return None
 
 
 class _OwnDistributions:

@@ -180,7 +180,7 @@ class _Places:
         self.by_module = _distributions(manager)
         #: xdist's package: its worker code runs from there as __channelexec__
         self.xdist = _package_dirs("xdist") if "xdist" in sys.modules else ()
-        self._all: dict[str, list[str]] | None = None
+        self._held: dict[str, str | None] = {}
         self._tops: dict[str, tuple[tuple[str, ...], set[str]]] = {}
 
     def relative(self, file: str) -> str | None:
@@ -197,12 +197,12 @@ class _Places:
             return name
         if not _inside(file, self.installed):
             return None
-        if self._all is None:  # reads every distribution's metadata: only for a stray module
-            from importlib.metadata import packages_distributions
+        if file not in self._held:  # reads distributions' records: only for a stray module
+            from pytest_pyramid.run.installed import holders
 
-            self._all = {k: list(v) for k, v in packages_distributions().items()}
-        names = self._all.get(top) or []
-        return normalize(names[0]) if names else None
+            names = holders([file]).get(file) or []
+            self._held[file] = normalize(names[0]) if names else None
+        return self._held[file]
 
     def _holds(self, top: str, file: str) -> bool:
         """Whether ``file`` is the top-level module ``top``'s own (not a file that only
