@@ -110,7 +110,11 @@ def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, Modu
         installed = install_dirs()
     candidates: dict[str, str] = {}
     for name, module in list(modules.items()):
-        if "." in name or name in startup or name in names or module is None:
+        # a top-level module the tree's listing does not name, or any module of the project's
+        # packages from an install location (a namespace's module the commit deleted: the
+        # tree's listing reads it as a dependency's, 310 c; one the tree holds is named once)
+        ours = name.partition(".")[0] in names
+        if (not ours and ("." in name or name in names)) or name in startup or module is None:
             continue
         file = getattr(module, "__file__", None)
         if file and str(file).startswith(installed):
@@ -245,18 +249,25 @@ def foreign_code(
     top-level packages, modules and namespace folders."""
     declared = list(source_paths)
     entries = declared or default_packages(rootdir)
-    strays = stray_reasons(loaded)
     found = _foreign(entries, rootdir, loaded)
     if declared or not found:
-        return sorted([*strays, *(message for _, _, message in found)])
+        return _with_strays(loaded, [message for _, _, message in found])
     # the tree's file is the project's code only when git tracks it (asked only now: rare)
     from pytest_pyramid.run.invocation import git_tracked
 
     tracked = git_tracked(sorted({owner for _, owner, _ in found}), rootdir)
-    return sorted([*strays, *(
+    return _with_strays(loaded, [
         f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source is not "
         "set, so its tracked top-level packages and modules are the project's)"
-        for entry, owner, message in found if owner in tracked)])
+        for entry, owner, message in found if owner in tracked])
+
+
+def _with_strays(loaded: Mapping[str, object], messages: list[str]) -> list[str]:
+    """``messages`` (each starts with the module it names) and the stray reasons of the
+    modules they do not name already: one reason a module."""
+    named = {message.partition(" ")[0] for message in messages}
+    return sorted([*(reason for reason in stray_reasons(loaded)
+                     if reason.partition(" ")[0] not in named), *messages])
 
 
 def stray_reasons(loaded: Mapping[str, object]) -> list[str]:

@@ -230,3 +230,44 @@ def test_modules_loaded_before_the_plugin_are_the_environments(tmp_path: Path) -
     modules = {"_virtualenv": module("_virtualenv", installed[0] + "_virtualenv.py")}
     assert stray_facts(frozenset(), tmp_path, modules, frozenset({"_virtualenv"}),
                        installed) == {}
+
+
+@pytest.mark.parametrize(("holder", "fact"), [
+    # hostile case 310 c: the commit deleted src/acme/billing/rates.py, an old install keeps it
+    pytest.param("", None, id="no-distribution-holds-it"),
+    # a namespace shared by design: a dependency's acme.billing.rates
+    pytest.param("acme-rates", "-", id="a-dependencys-module-of-the-namespace"),
+])
+def test_a_module_of_the_projects_packages_from_an_install_is_judged_by_its_distribution(
+    tmp_path: Path, holder: str, fact: str | None,
+) -> None:
+    from pytest_pyramid.run.loaded import stray_facts
+
+    (tmp_path / "repo/src/acme/billing").mkdir(parents=True)
+    (tmp_path / "repo/src/acme/billing/core.py").write_text("")
+    installed = _site(tmp_path, "acme/billing/rates.py", holder=holder)
+    file = installed[0] + "acme/billing/rates.py"
+    modules = {"acme.billing.rates": module("acme.billing.rates", file)}
+    found = stray_facts(frozenset({"acme"}), tmp_path / "repo", modules, frozenset(), installed)
+    assert found == ({} if fact == "-" else {f"!acme.billing.rates:{file}": fact})
+    # the namespace rule leaves it to the distribution: named once, by the stray rule
+    loaded = {**found, f"acme.billing.rates:{file}": None}
+    problems = foreign_problems(loaded, ("src/acme",), tmp_path / "repo")
+    assert len(problems) == (0 if fact == "-" else 1), problems
+
+
+def test_a_module_named_as_not_the_trees_is_named_once(tmp_path: Path) -> None:
+    """An installed copy shadowing the tree's package, held by no distribution: the tree's
+    rule names it; the stray rule adds no second reason."""
+    from pytest_pyramid.run.loaded import stray_facts
+
+    (tmp_path / "repo/src/acme").mkdir(parents=True)
+    (tmp_path / "repo/src/acme/__init__.py").write_text("")
+    installed = _site(tmp_path, "acme/__init__.py")
+    file = installed[0] + "acme/__init__.py"
+    found = stray_facts(frozenset({"acme"}), tmp_path / "repo", {"acme": module("acme", file)},
+                        frozenset(), installed)
+    assert found == {f"!acme:{file}": None}
+    problems = foreign_problems({**found, f"acme:{file}": None}, ("src/acme",), tmp_path / "repo")
+    assert len(problems) == 1, problems
+    assert "not from the project's source" in problems[0]["message"]
