@@ -21,6 +21,9 @@ from pytest_pyramid.foreign import problem
 from pytest_pyramid.markers import OPTIONS, add_hookspecs, add_ini_options
 from pytest_pyramid.run import early
 from pytest_pyramid.run.filters import informational
+
+# with the plugin, so that its STARTUP names the modules loaded before it (the environment's)
+from pytest_pyramid.run.loaded import package_names
 from pytest_pyramid.run.stash import (
     CHANGES_KEY,
     EXPLAINED_KEY,
@@ -498,7 +501,6 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     if RETURN_FILTER is not None:
         config.addinivalue_line("filterwarnings", RETURN_FILTER)
     from pytest_pyramid.run.closed_world import ClosedWorld, install
-    from pytest_pyramid.run.loaded import package_names
 
     # installed at start-up already, unless the plugin was loaded late (-p, a conftest)
     recorder = install(config, config.rootpath)

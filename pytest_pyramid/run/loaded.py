@@ -70,14 +70,108 @@ def hash_pyc_unchecked(flags: int) -> bool:
 #: module two processes loaded from two places (``run/facts.py``'s ``union`` of a mapping)
 LoadedCode = dict[str, "str | None"]
 
+#: the modules loaded before pytest-pyramid (the interpreter's start-up: ``site``, ``.pth``
+#: lines such as virtualenv's ``_virtualenv``; pytest and the plugins it loaded first): the
+#: environment's, not the code under test, so :func:`stray_facts` leaves them out
+STARTUP = frozenset(sys.modules)
+#: the key prefix of a stray fact (:func:`stray_facts`): ``"!MODULE:FILE"`` -> the project's
+#: distribution that installed it, or None when no installed distribution holds the file
+STRAY = "!"
+
 
 def loaded_code(source_paths: Iterable[str], rootdir: Path,
                 modules: Mapping[str, ModuleType] | None = None) -> LoadedCode:
     """Raw facts: every imported module of the project's packages (``source_paths``, or the
     tracked top-level ones by default) with where it was loaded from. Once per process, at
     its session end."""
-    return facts_of(package_names(source_paths, rootdir), os.path.realpath(rootdir),
-                    sys.modules if modules is None else modules)
+    names = package_names(source_paths, rootdir)
+    root = os.path.realpath(rootdir)
+    found = facts_of(names, root, sys.modules if modules is None else modules)
+    found.update(stray_facts(names, rootdir, sys.modules if modules is None else modules))
+    return found
+
+
+def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, ModuleType],
+                startup: frozenset[str] = STARTUP,
+                installed: tuple[str, ...] | None = None) -> LoadedCode:
+    """Raw facts on the top-level modules the run imported from an install location that are
+    not the tree's by its listing (``names``) yet not known to be a dependency's: a file no
+    installed distribution holds (a stale install of a module the commit deleted: hostile
+    case 310), or one the project's own distribution installed (its ``[project].name``, or
+    installed from this repository). Which module is the project's is decided by where its
+    distribution comes from, not only by what the tree holds today; which distribution holds
+    a file, by the distribution's own record (``run/installed.py``). ``installed``: the
+    install locations (this interpreter's by default; given, their distributions are the
+    only ones read). Once per process."""
+    lookup = installed
+    if installed is None:
+        from pytest_pyramid.run.plugins import install_dirs
+
+        installed = install_dirs()
+    candidates: dict[str, str] = {}
+    for name, module in list(modules.items()):
+        # a top-level module the tree's listing does not name, or any module of the project's
+        # packages from an install location (a namespace's module the commit deleted: the
+        # tree's listing reads it as a dependency's, 310 c; one the tree holds is named once)
+        ours = name.partition(".")[0] in names
+        if (not ours and ("." in name or name in names)) or name in startup or module is None:
+            continue
+        file = getattr(module, "__file__", None)
+        if file and str(file).startswith(installed):
+            candidates[name] = str(file)
+    if not candidates:
+        return {}
+    from pytest_pyramid.run.installed import holders
+
+    owners = holders(candidates.values(), lookup)
+    own = _OwnDistributions(rootdir)
+    root = os.path.realpath(rootdir)
+    found: LoadedCode = {}
+    for name, file in sorted(candidates.items()):
+        dists = owners.get(file) or []
+        mine = next((d for d in dists if own.holds(d)), None)
+        if not dists or mine is not None:
+            found[f"{STRAY}{name}:{_shown(os.path.realpath(file), root)}"] = mine
+    return found
+
+
+class _OwnDistributions:
+    """Whether an installed distribution is the project's own: its name is the project's
+    ``[project].name``, or its ``direct_url.json`` names a folder of this repository (``pip
+    install .`` of the project, or of one of its own subprojects)."""
+
+    def __init__(self, rootdir: Path) -> None:
+        from pytest_pyramid.project import PYPROJECT, read_document
+        from pytest_pyramid.run.plugins import normalize
+
+        self.normalize = normalize
+        table = (read_document(rootdir / PYPROJECT) or {}).get("project")
+        name = table.get("name") if isinstance(table, Mapping) else None
+        self.names = {normalize(name)} if isinstance(name, str) else set()
+        self.root = os.path.realpath(rootdir)
+        self._seen: dict[str, bool] = {}
+
+    def holds(self, dist: str) -> bool:
+        key = self.normalize(dist)
+        if key not in self._seen:
+            self._seen[key] = key in self.names or self._from_here(dist)
+        return self._seen[key]
+
+    def _from_here(self, dist: str) -> bool:
+        import json
+        from importlib.metadata import PackageNotFoundError, distribution
+        from urllib.parse import unquote, urlparse
+
+        try:
+            text = distribution(dist).read_text("direct_url.json")
+            url = json.loads(text or "{}").get("url", "")
+        except (PackageNotFoundError, ValueError, OSError, AttributeError):
+            return False
+        parsed = urlparse(str(url))
+        if parsed.scheme != "file":
+            return False
+        path = os.path.realpath(unquote(parsed.path))
+        return path == self.root or path.startswith(self.root + os.sep)
 
 
 def facts_of(names: frozenset[str], root: str, modules: Mapping[str, ModuleType]
@@ -157,14 +251,42 @@ def foreign_code(
     entries = declared or default_packages(rootdir)
     found = _foreign(entries, rootdir, loaded)
     if declared or not found:
-        return sorted(message for _, _, message in found)
+        return _with_strays(loaded, [message for _, _, message in found])
     # the tree's file is the project's code only when git tracks it (asked only now: rare)
     from pytest_pyramid.run.invocation import git_tracked
 
     tracked = git_tracked(sorted({owner for _, owner, _ in found}), rootdir)
-    return sorted(f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source "
-                  "is not set, so its tracked top-level packages and modules are the project's)"
-                  for entry, owner, message in found if owner in tracked)
+    return _with_strays(loaded, [
+        f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source is not "
+        "set, so its tracked top-level packages and modules are the project's)"
+        for entry, owner, message in found if owner in tracked])
+
+
+def _with_strays(loaded: Mapping[str, object], messages: list[str]) -> list[str]:
+    """``messages`` (each starts with the module it names) and the stray reasons of the
+    modules they do not name already: one reason a module."""
+    named = {message.partition(" ")[0] for message in messages}
+    return sorted([*(reason for reason in stray_reasons(loaded)
+                     if reason.partition(" ")[0] not in named), *messages])
+
+
+def stray_reasons(loaded: Mapping[str, object]) -> list[str]:
+    """Why the stray facts (:func:`stray_facts`) of a run's loaded code are not vouched for."""
+    found = []
+    for key, dist in loaded.items():
+        if not str(key).startswith(STRAY):
+            continue
+        name, _, file = str(key)[len(STRAY):].partition(":")
+        if dist is None:
+            found.append(f"{name} was imported from {file}, which no installed distribution "
+                         "holds and the tree does not hold (a stale install of a module the "
+                         "project removed, or a copied file): where its code comes from is "
+                         "unknown")
+        else:
+            found.append(f"{name} was imported from {file}, an installed copy of the "
+                         f"project's own distribution {dist}, not the tree's code (a module "
+                         "the tree no longer holds, or an install older than the checkout)")
+    return found
 
 
 def _kind(rootdir: Path, entry: str) -> str:
@@ -258,6 +380,8 @@ def _foreign(entries: Iterable[str], rootdir: Path, loaded: Mapping[str, object]
                                           path.suffix != ".py" and _namespace(path)))
     found = []
     for key, unchecked in sorted(loaded.items()):
+        if str(key).startswith(STRAY):
+            continue  # judged by stray_reasons
         name, _, file = str(key).partition(":")
         where = dirs.get(name.partition(".")[0], [])
         owned = [(entry, owner) for _, entry, path, namespace in where

@@ -106,7 +106,7 @@ def _package_dirs(*modules: str) -> tuple[str, ...]:
                        for entry in getattr(sys.modules.get(name), "__path__", None) or ()])
 
 
-def _install_dirs() -> tuple[str, ...]:
+def install_dirs() -> tuple[str, ...]:
     """Where installed distributions live (site-packages of this interpreter and the user's):
     a file there is a distribution's, never the tree's, even when the venv is inside the
     repository."""
@@ -176,11 +176,11 @@ class _Places:
         self.judge_files = {pytest_module, os.path.realpath(pytest_module)} if (
             pytest_module) else set()
         self.repository = _spellings([str(repository)])
-        self.installed = _install_dirs()
+        self.installed = install_dirs()
         self.by_module = _distributions(manager)
         #: xdist's package: its worker code runs from there as __channelexec__
         self.xdist = _package_dirs("xdist") if "xdist" in sys.modules else ()
-        self._all: dict[str, list[str]] | None = None
+        self._held: dict[str, str | None] = {}
         self._tops: dict[str, tuple[tuple[str, ...], set[str]]] = {}
 
     def relative(self, file: str) -> str | None:
@@ -197,12 +197,12 @@ class _Places:
             return name
         if not _inside(file, self.installed):
             return None
-        if self._all is None:  # reads every distribution's metadata: only for a stray module
-            from importlib.metadata import packages_distributions
+        if file not in self._held:  # reads distributions' records: only for a stray module
+            from pytest_pyramid.run.installed import holders
 
-            self._all = {k: list(v) for k, v in packages_distributions().items()}
-        names = self._all.get(top) or []
-        return normalize(names[0]) if names else None
+            names = holders([file]).get(file) or []
+            self._held[file] = normalize(names[0]) if names else None
+        return self._held[file]
 
     def _holds(self, top: str, file: str) -> bool:
         """Whether ``file`` is the top-level module ``top``'s own (not a file that only
@@ -258,7 +258,61 @@ def records_of(
                          "distribution": dist})
         if code:
             plugins.append({"name": str(name), "object": _object_name(plugin), "code": code})
+    _tree_copies(plugins, repository, places)
     return plugins, sorted(set(declared))
+
+
+def _module_path(module: str, file: str) -> str | None:
+    """The path of ``module``'s file relative to the folder it was imported from
+    (``acme_pytest.py``, ``acme/__init__.py``), or None when ``file`` is not named so."""
+    parts = module.split(".")
+    name = Path(file).name
+    relative = "/".join([*parts, "__init__.py"]) if name == "__init__.py" else "/".join(
+        [*parts[:-1], parts[-1] + ".py"])
+    return relative if file.replace(os.sep, "/").endswith("/" + relative) else None
+
+
+def _tree_copies(plugins: list[dict[str, Any]], repository: Path, places: _Places) -> None:
+    """Raw facts for a plugin's code installed from elsewhere that the tree holds too (a
+    monorepo's own plugin, installed as a distribution: hostile case 314): ``tree``, the
+    tracked files of that module, and ``same``, whether the installed bytes are one of
+    theirs. A declaration allows the declared bytes, not any installed copy of the name.
+    Asked only of code from an install location whose distribution the table does not
+    know (start-up time: usually none)."""
+    pieces = [(piece, relative) for plugin in plugins for piece in plugin["code"]
+              if piece.get("distribution") not in (None, OWN_DISTRIBUTION, *PLUGINS)
+              and _inside(str(piece["file"]), places.installed)
+              and (relative := _module_path(str(piece["module"]), str(piece["file"])))]
+    if not pieces:
+        return
+    tracked = _tracked_like(repository, sorted({relative for _, relative in pieces}))
+    for piece, relative in pieces:
+        copies = [t for t in tracked if t == relative or t.endswith("/" + relative)]
+        if copies:
+            piece["tree"] = copies
+            piece["same"] = any(_same_bytes(str(piece["file"]), repository / t) for t in copies)
+
+
+def _tracked_like(repository: Path, relatives: Sequence[str]) -> list[str]:
+    """The tracked files (relative, POSIX) that end with one of ``relatives``."""
+    import subprocess
+
+    from pytest_pyramid.run._git import run_git
+
+    specs = [f":(glob)**/{relative}" for relative in relatives]
+    try:
+        result = run_git(repository, "ls-files", "-z", "--", *specs, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [name for name in result.stdout.split("\0") if name] if result.returncode == 0 else []
+
+
+def _same_bytes(first: str, second: Path) -> bool:
+    try:
+        with open(first, "rb") as a, open(second, "rb") as b:
+            return a.read() == b.read()
+    except OSError:
+        return False
 
 
 def _object_name(plugin: object) -> str:
@@ -308,6 +362,11 @@ def plugin_reasons(plugins: Iterable[Mapping[str, Any]], declared: Iterable[str]
 def _piece_reason(label: str, piece: Mapping[str, Any], declared: set[str]) -> str | None:
     module, file = str(piece.get("module", "?")), str(piece.get("file", ""))
     dist = piece.get("distribution")
+    if piece.get("tree") and piece.get("same") is not True:
+        return (f"plugin {label} runs {file} (distribution {dist}), an installed copy of the "
+                f"tree's {', '.join(map(str, piece['tree']))} whose bytes are not the tree's: a "
+                "declaration allows the project's own code, not an older install of it; "
+                "install it from this checkout (pip install -e) or make it the tree's bytes")
     # the name it is registered under (-p NAME, an entry point's name), its module, its package
     candidates = {normalize(label), normalize(module), normalize(module.partition(".")[0])}
     if dist is not None:

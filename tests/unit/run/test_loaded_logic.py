@@ -153,3 +153,121 @@ def test_of_a_namespace_package_the_modules_the_tree_holds_are_the_projects(
         return
     assert [p["kind"] for p in problems] == ["foreign_code"]
     assert says in problems[0]["message"]
+
+
+def _site(tmp_path: Path, *files: str, holder: str = "") -> tuple[str, ...]:
+    """A site-packages folder holding ``files``; with ``holder``, a distribution of that
+    name whose RECORD lists them (no ``top_level.txt``: as flit and hatchling install)."""
+    site = tmp_path / "env/site-packages"
+    for file in files:
+        (site / file).parent.mkdir(parents=True, exist_ok=True)
+        (site / file).write_text("")
+    if holder:
+        info = site / f"{holder}-1.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {holder}\nVersion: 1.0\n")
+        (info / "RECORD").write_text("".join(f"{file},,\n" for file in files))
+    return (str(site) + "/",)
+
+
+@pytest.mark.parametrize(("name", "file", "holder", "project", "fact"), [
+    # hostile case 310: a module the commit deleted, kept by an old install with no record
+    pytest.param("legacy_util", "legacy_util.py", "", "", None, id="no-distribution-holds-it"),
+    # a dependency's module: its distribution's record lists the file
+    pytest.param("othertool", "othertool/__init__.py", "OtherTool", "", "-",
+                 id="a-dependencys"),
+    # the same file when the project *is* that distribution: its own, installed
+    pytest.param("othertool", "othertool/__init__.py", "OtherTool", 'name = "othertool"',
+                 "OtherTool", id="the-projects-own-distribution"),
+    # imported under another name: the file decides (distutils is setuptools' _distutils)
+    pytest.param("distutils", "othertool/_distutils/__init__.py", "OtherTool", "", "-",
+                 id="by-its-file"),
+])
+def test_an_installed_module_the_tree_does_not_hold_is_judged_by_its_distribution(
+    tmp_path: Path, name: str, file: str, holder: str, project: str, fact: str | None,
+) -> None:
+    from pytest_pyramid.run.loaded import stray_facts
+
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo/pyproject.toml").write_text(f"[project]\n{project}\n")
+    installed = _site(tmp_path, file, holder=holder)
+    modules = {name: module(name, installed[0] + file)}
+    found = stray_facts(frozenset(), tmp_path / "repo", modules, frozenset(), installed)
+    if fact == "-":
+        assert found == {}
+        return
+    assert found == {f"!{name}:{installed[0]}{file}": fact}
+    # the judge names it, whoever recorded it (the writer, a shard, the merge)
+    problems = foreign_problems(found, (), tmp_path / "repo")
+    says = "no installed distribution holds" if fact is None else "the project's own"
+    assert len(problems) == 1, problems
+    assert says in problems[0]["message"]
+
+
+def test_a_file_dropped_into_a_dependencys_folder_is_held_by_no_distribution(
+    tmp_path: Path,
+) -> None:
+    """The record lists the files the distribution installed, not its folder: a module
+    written beside them later is no distribution's."""
+    from pytest_pyramid.run.loaded import stray_facts
+
+    installed = _site(tmp_path, "othertool/__init__.py", holder="OtherTool")
+    (tmp_path / "env/site-packages/othertool_extra.py").write_text("")
+    modules = {"othertool": module("othertool", installed[0] + "othertool/__init__.py"),
+               "othertool_extra": module("othertool_extra",
+                                         installed[0] + "othertool_extra.py")}
+    (tmp_path / "repo").mkdir()
+    assert stray_facts(frozenset(), tmp_path / "repo", modules, frozenset(), installed) == {
+        f"!othertool_extra:{installed[0]}othertool_extra.py": None}
+
+
+def test_modules_loaded_before_the_plugin_are_the_environments(tmp_path: Path) -> None:
+    """virtualenv's ``_virtualenv`` (a ``.pth`` import, held by no distribution) is the
+    interpreter's start-up, not the code under test."""
+    from pytest_pyramid.run.loaded import stray_facts
+
+    installed = _site(tmp_path, "_virtualenv.py")
+    modules = {"_virtualenv": module("_virtualenv", installed[0] + "_virtualenv.py")}
+    assert stray_facts(frozenset(), tmp_path, modules, frozenset({"_virtualenv"}),
+                       installed) == {}
+
+
+@pytest.mark.parametrize(("holder", "fact"), [
+    # hostile case 310 c: the commit deleted src/acme/billing/rates.py, an old install keeps it
+    pytest.param("", None, id="no-distribution-holds-it"),
+    # a namespace shared by design: a dependency's acme.billing.rates
+    pytest.param("acme-rates", "-", id="a-dependencys-module-of-the-namespace"),
+])
+def test_a_module_of_the_projects_packages_from_an_install_is_judged_by_its_distribution(
+    tmp_path: Path, holder: str, fact: str | None,
+) -> None:
+    from pytest_pyramid.run.loaded import stray_facts
+
+    (tmp_path / "repo/src/acme/billing").mkdir(parents=True)
+    (tmp_path / "repo/src/acme/billing/core.py").write_text("")
+    installed = _site(tmp_path, "acme/billing/rates.py", holder=holder)
+    file = installed[0] + "acme/billing/rates.py"
+    modules = {"acme.billing.rates": module("acme.billing.rates", file)}
+    found = stray_facts(frozenset({"acme"}), tmp_path / "repo", modules, frozenset(), installed)
+    assert found == ({} if fact == "-" else {f"!acme.billing.rates:{file}": fact})
+    # the namespace rule leaves it to the distribution: named once, by the stray rule
+    loaded = {**found, f"acme.billing.rates:{file}": None}
+    problems = foreign_problems(loaded, ("src/acme",), tmp_path / "repo")
+    assert len(problems) == (0 if fact == "-" else 1), problems
+
+
+def test_a_module_named_as_not_the_trees_is_named_once(tmp_path: Path) -> None:
+    """An installed copy shadowing the tree's package, held by no distribution: the tree's
+    rule names it; the stray rule adds no second reason."""
+    from pytest_pyramid.run.loaded import stray_facts
+
+    (tmp_path / "repo/src/acme").mkdir(parents=True)
+    (tmp_path / "repo/src/acme/__init__.py").write_text("")
+    installed = _site(tmp_path, "acme/__init__.py")
+    file = installed[0] + "acme/__init__.py"
+    found = stray_facts(frozenset({"acme"}), tmp_path / "repo", {"acme": module("acme", file)},
+                        frozenset(), installed)
+    assert found == {f"!acme:{file}": None}
+    problems = foreign_problems({**found, f"acme:{file}": None}, ("src/acme",), tmp_path / "repo")
+    assert len(problems) == 1, problems
+    assert "not from the project's source" in problems[0]["message"]

@@ -58,3 +58,42 @@ def test_a_recorded_plugin_is_judged_by_where_its_code_comes_from(
     else:
         assert len(reasons) == 1, reasons
         assert says in reasons[0], reasons
+
+
+@pytest.mark.parametrize(("piece", "says"), [
+    # hostile case 314: declared, but its installed bytes are not the tree's file
+    pytest.param({"tree": ["plugins/acme/src/acme_pytest.py"], "same": False},
+                 "an installed copy of the tree's plugins/acme/src/acme_pytest.py",
+                 id="stale-copy-of-the-trees-plugin"),
+    pytest.param({"tree": ["plugins/acme/src/acme_pytest.py"]}, "an installed copy",
+                 id="no-comparison-recorded"),
+    pytest.param({"tree": ["plugins/acme/src/acme_pytest.py"], "same": True}, None,
+                 id="the-trees-bytes-installed"),
+    pytest.param({}, None, id="the-tree-holds-no-such-module"),
+])
+def test_a_declared_plugin_is_allowed_for_the_trees_bytes(
+    piece: dict[str, Any], says: str | None,
+) -> None:
+    record = [{"name": "acme", "code": [{
+        "module": "acme_pytest", "file": "/venv/site-packages/acme_pytest.py",
+        "distribution": "acme-pytest", **piece}]}]
+    reasons = plugin_reasons(record, [], ["plugin acme-pytest"])
+    if says is None:
+        assert reasons == []
+    else:
+        assert len(reasons) == 1, reasons
+        assert says in reasons[0]
+
+
+@pytest.mark.parametrize(("module", "file", "relative"), [
+    ("acme_pytest", "/s/acme_pytest.py", "acme_pytest.py"),
+    ("acme", "/s/acme/__init__.py", "acme/__init__.py"),
+    ("acme.hooks", "/s/acme/hooks.py", "acme/hooks.py"),
+    ("acme", "/s/other.py", None),
+])
+def test_a_modules_path_is_read_from_its_name(
+    module: str, file: str, relative: str | None,
+) -> None:
+    from pytest_pyramid.run.plugins import _module_path
+
+    assert _module_path(module, file) == relative
