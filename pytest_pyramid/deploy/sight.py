@@ -9,7 +9,9 @@ split's does not: a log nginx no longer writes), or when the work folder's disk 
 cannot append). Such a window is *blind*: its failures still count (the errors seen are real),
 but nothing else in it may count as a pass, and the rollout pauses at its weight for at most
 ``blind_timeout`` (rollout.py). One reader for every route that judges traffic: the rollout's
-steps and bake, the first step, a rollback target, the post-bake watch.
+steps and bake, the first step, a rollback target, the post-bake watch; and one parse of what
+it read (:meth:`Reading.window`), which leaves the deploy's own probe paths out of every
+window (hostile case 372: a monitor's ``/healthz`` requests are not user traffic).
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.deploy import analysis
+
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.routers.base import Router
 
 #: edge lines in a window with not one split line: the split no longer logs what it routes
 #: (a few, not one: an edge line can land a moment before the window's split line is read)
@@ -62,6 +69,12 @@ class Reading:
 
     lines: list[str]
     blind: str | None
+    #: paths that are the deploy's own probes (analysis.probe_paths), never user traffic
+    probes: frozenset[str] = frozenset()
+
+    def window(self) -> analysis.LogWindow:
+        """The window's figures, the probe paths left out."""
+        return analysis.parse_lines(self.lines, self.probes)
 
 
 class _File:
@@ -118,14 +131,23 @@ class LogCursor:
     answered), from where the last conclusive window ended."""
 
     def __init__(self, log: Path | None, client_log: Path | None, work_dir: Path,
-                 at: tuple[int, int | None] | None = None) -> None:
+                 at: tuple[int, int | None] | None = None, *, probes: frozenset[str]) -> None:
         """From the logs' ends, or for the split's log from ``at`` (offset, inode: a resumed
         window; a file that is no longer that one is read as rotated)."""
         self._log = _File(log)
         self._client = _File(client_log)
         self.work_dir = work_dir
+        self.probes = probes
         if at is not None:
             self._log.offset, self._log.inode = at
+
+    @classmethod
+    def of(cls, router: Router, config: DeployConfig,
+           at: tuple[int, int | None] | None = None) -> LogCursor:
+        """The cursor every judging route reads ``router``'s logs with: the deploy's own probe
+        paths (``health_path``, ``smoke_paths``) are never user traffic."""
+        return cls(router.log_path, router.client_log_path, config.work_dir, at,
+                   probes=analysis.probe_paths(config.health_path, config.smoke_paths))
 
     def position(self) -> tuple[int, int | None]:
         """Where the current window of the split's log begins (durable: rollout progress)."""
@@ -140,7 +162,7 @@ class LogCursor:
         if blind is None and disk_full(self.work_dir):
             blind = (f"the work folder's disk is full: the router cannot append to "
                      f"{self._log.path}")
-        return Reading(lines, blind)
+        return Reading(lines, blind, self.probes)
 
     def commit(self) -> None:
         """Move past the last window (an inconclusive one is not committed: it grows)."""

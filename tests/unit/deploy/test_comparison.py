@@ -65,7 +65,7 @@ def _lines(addr: str, latencies: list[float], errors: int = 0) -> list[str]:
     lines = []
     for i, seconds in enumerate(latencies):
         status = 500 if i < errors else 200
-        lines.append(f"1.0|{status}|{addr}|{status}|{seconds:.3f}|{seconds:.3f}\n")
+        lines.append(f"1.0|{status}|{addr}|{status}|{seconds:.3f}|{seconds:.3f}|2|2|GET|/\n")
     return lines
 
 
