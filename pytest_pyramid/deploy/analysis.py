@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -49,6 +50,8 @@ class UpstreamStats:
     timeouts: int = 0
     #: answers 4xx: the clients' own or the release's, told apart only against stable's share
     rejected: int = 0
+    #: answers known cut short from the access log (a body shorter than its Content-Length)
+    short: int = 0
 
     @property
     def error_rate(self) -> float | None:
@@ -112,16 +115,47 @@ def _count(stats: UpstreamStats, status: str, short: bool, up_time: str) -> None
         stats.rejected += 1
     elif not 200 <= code < 400 or short:
         stats.errors += 1
+        stats.short += short
     if status == "504":
         stats.timeouts += 1
     with contextlib.suppress(ValueError):
         stats.latencies.append(float(up_time))
 
 
-def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset()) -> LogWindow:
+#: an nginx error-log line for an answer whose body failed after its headers were passed on
+#: (the upstream closed early, reset, timed out "while reading upstream"): logged with the
+#: upstream's status (200), so the access log cannot tell it when no Content-Length was
+#: promised (chunked). The header phase's errors ("... while reading response header from
+#: upstream") are logged 502/504 already.
+_CUT = re.compile(r'\[error\] \d+#\d+: \*\d+ [^,]* while reading upstream, client: .*?, '
+                  r'upstream: "[a-z]+://([^/"]+)')
+
+
+def cut_short(error_lines: Iterable[str]) -> dict[str, int]:
+    """Answers cut short per upstream address, from nginx's error-log lines."""
+    counts: dict[str, int] = {}
+    for line in error_lines:
+        found = _CUT.search(line)
+        if found:
+            counts[found[1]] = counts.get(found[1], 0) + 1
+    return counts
+
+
+def _charge_cuts(upstreams: Mapping[str, UpstreamStats], cut: Mapping[str, int]) -> None:
+    """Errors for the answers the error log saw cut short, beyond those the access log told
+    (a Content-Length answer shows in both): never more errors than answers."""
+    for addr, count in cut.items():
+        stats = upstreams.get(addr)
+        if stats is not None:
+            extra = max(0, count - stats.short)
+            stats.errors = min(stats.requests - stats.rejected, stats.errors + extra)
+
+
+def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
+                cut: Mapping[str, int] | None = None) -> LogWindow:
     """The window's figures per upstream; lines whose path is in ``probes`` (probe_paths) are
     left out, and a line not in ``LOG_FORMAT`` (an older format too) is malformed, never a
-    success."""
+    success. ``cut``: answers cut short per upstream (:func:`cut_short`)."""
     upstreams: dict[str, UpstreamStats] = {}
     client_requests = client_errors = malformed = 0
     for line in lines:
@@ -143,6 +177,7 @@ def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset()) -> 
             if addr and addr != "-":
                 short = _short(n, len(attempts) - 1, sizes, promised, method, up_status)
                 _count(upstreams.setdefault(addr, UpstreamStats()), up_status, short, up_time)
+    _charge_cuts(upstreams, cut or {})
     return LogWindow(upstreams, client_requests, client_errors, malformed)
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 @pytest.mark.parametrize(("mode", "reason"), [
     ("missing", "4xx share 100.00% exceeds stable 0.00%"),  # 370
     ("truncated", "error rate 100.00%"),  # 374: 200 headers, the body cut short
+    ("cut-chunked", "error rate 100.00%"),  # 374 chunked: only nginx's error log tells
 ])
 def test_a_release_that_fails_users_without_a_5xx_is_rolled_back(
     deployed: tuple[Project, str], mode: str, reason: str

@@ -314,6 +314,42 @@ def test_the_deploys_own_probe_paths_are_not_user_traffic() -> None:
     assert analysis.parse_lines([line(A, "200", "0.01", path="/healthz")]).upstreams[A].requests
 
 
+def _nginx_error(message: str, upstream: str = A) -> str:
+    return (f'2026/12/07 11:00:24 [error] 7044#7044: *25 {message}, client: 127.0.0.1, '
+            f'server: , request: "GET /cart HTTP/1.1", upstream: "http://{upstream}/cart", '
+            'host: "127.0.0.1:18998"')
+
+
+def test_answers_cut_short_are_read_from_nginxs_error_log() -> None:
+    cut = analysis.cut_short([
+        _nginx_error("upstream prematurely closed connection while reading upstream"),
+        _nginx_error("recv() failed (104: Connection reset by peer) while reading upstream"),
+        _nginx_error("upstream prematurely closed connection while reading upstream", B),
+        # before any header: logged 502 in the access log already, not charged twice
+        _nginx_error("upstream prematurely closed connection while reading response header "
+                     "from upstream"),
+        _nginx_error("connect() failed (111: Connection refused) while connecting to upstream"),
+        "garbage",
+    ])
+    assert cut == {A: 2, B: 1}
+
+
+@pytest.mark.parametrize(("lines", "cut", "errors"), [
+    # chunked (no Content-Length): only the error log knows it was cut short
+    ([line(A, "200", "0.01", promised="-")] * 3, {A: 1}, 1),
+    # a Content-Length answer cut short shows in both logs: one error, not two
+    ([line(A, "200", "0.01", got="8", promised="100"), line(A, "200", "0.01")], {A: 1}, 1),
+    # never more errors than answers (an error line may land a window early)
+    ([line(A, "200", "0.01")], {A: 3}, 1),
+    ([line(A, "404", "0.01", client=404)], {A: 1}, 0),
+    ([line(A, "200", "0.01")], {B: 2}, 0),
+])
+def test_cut_answers_are_charged_to_their_upstream(
+    lines: list[str], cut: dict[str, int], errors: int
+) -> None:
+    assert analysis.parse_lines(lines, cut=cut).upstreams[A].errors == errors
+
+
 def test_a_line_of_another_format_is_malformed_never_a_success() -> None:
     window = analysis.parse_lines(["1.0|200|127.0.0.1:1|200|0.004|0.004"])  # the 6-field one
     assert (window.upstreams, window.client_requests, window.malformed) == ({}, 0, 1)
