@@ -5,20 +5,38 @@ server lists every attempt (``a, b``); each attempt is charged to the server tha
 canary that refuses connections shows errors even when the retry hid them from the client.
 A time-out (``request_timeout`` ran out: nginx logs 504 for that attempt) is an error too,
 counted apart so the reason can say so.
+
+A request is a success only when it is *known* to be one (hostile cases 370, 372, 374), an
+allow-list: an upstream answer 2xx/3xx delivered whole (the body the upstream sent is as long
+as its ``Content-Length`` said). Every other answer is an error, except 4xx: some are the
+clients' own (a missing page a client asks for on every version), so a 4xx is judged against
+the stable version's share of them, and where no stable share was measured it is neither a
+success nor an error (not counted). The deploy's own probe paths (``health_path``,
+``smoke_paths``: the deploy's checks and an uptime monitor's) are not user traffic in any
+window, and a window without a user request judges nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
 
-# '|' never occurs in these variables, unlike ' ' and ',' which do in $upstream_addr.
-LOG_FORMAT = "$msec|$status|$upstream_addr|$upstream_status|$upstream_response_time|$request_time"
+# '|' never occurs in these variables, unlike ' ' and ',' which do in $upstream_addr, except in
+# the decoded path ($uri: a client's "%7C"), which is therefore the last field.
+# $upstream_response_length is the body each attempt received; $upstream_http_content_length
+# the length the last attempt's headers promised ("-": none, e.g. chunked).
+LOG_FORMAT = ("$msec|$status|$upstream_addr|$upstream_status|$upstream_response_time|"
+              "$request_time|$upstream_response_length|$upstream_http_content_length|"
+              "$request_method|$uri")
+_FIELDS = LOG_FORMAT.count("|") + 1
+#: answers that carry no body whatever their Content-Length says (RFC 9110 6.4.1)
+_BODILESS_STATUS = frozenset({"204", "304"})
 
 Result = Literal["successful", "failed", "inconclusive"]
 Action = Literal["measure", "advance", "rollback", "pause"]
@@ -30,6 +48,10 @@ class UpstreamStats:
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
     timeouts: int = 0
+    #: answers 4xx: the clients' own or the release's, told apart only against stable's share
+    rejected: int = 0
+    #: answers known cut short from the access log (a body shorter than its Content-Length)
+    short: int = 0
 
     @property
     def error_rate(self) -> float | None:
@@ -38,6 +60,10 @@ class UpstreamStats:
     @property
     def p95(self) -> float | None:
         return percentile(self.latencies, 95)
+
+    @property
+    def rejected_share(self) -> float | None:
+        return self.rejected / self.requests if self.requests else None
 
 
 @dataclass(frozen=True)
@@ -64,38 +90,94 @@ def _split(field_value: str) -> list[str]:
     return [part.strip() for part in field_value.replace(" : ", ", ").split(",")]
 
 
-def parse_lines(lines: Iterable[str]) -> LogWindow:
+def probe_paths(health_path: str, smoke_paths: Iterable[str]) -> frozenset[str]:
+    """The paths of the deploy's own checks, as nginx's ``$uri`` logs them (no query): requests
+    to them are the deploy's or a monitor's probes, never user traffic."""
+    return frozenset(path.split("?", 1)[0] for path in (health_path, *smoke_paths))
+
+
+def _short(attempt: int, last: int, lengths: list[str], promised: str, method: str,
+           status: str) -> bool:
+    """Whether the last attempt's body is known to be shorter than its headers promised (only
+    the last attempt's headers are logged; an earlier attempt failed before any answer)."""
+    if attempt != last or method == "HEAD" or status in _BODILESS_STATUS:
+        return False
+    got = lengths[attempt] if attempt < len(lengths) else "-"
+    return promised.isdigit() and got.isdigit() and int(got) < int(promised)
+
+
+def _count(stats: UpstreamStats, status: str, short: bool, up_time: str) -> None:
+    """One attempt: a success only as a 2xx/3xx answer delivered whole; 4xx apart."""
+    stats.requests += 1
+    # A connection error shows as 502/504 or as "-" (no response at all).
+    code = int(status) if status.isdigit() else 0
+    if 400 <= code < 500:
+        stats.rejected += 1
+    elif not 200 <= code < 400 or short:
+        stats.errors += 1
+        stats.short += short
+    if status == "504":
+        stats.timeouts += 1
+    with contextlib.suppress(ValueError):
+        stats.latencies.append(float(up_time))
+
+
+#: an nginx error-log line for an answer whose body failed after its headers were passed on
+#: (the upstream closed early, reset, timed out "while reading upstream"): logged with the
+#: upstream's status (200), so the access log cannot tell it when no Content-Length was
+#: promised (chunked). The header phase's errors ("... while reading response header from
+#: upstream") are logged 502/504 already.
+_CUT = re.compile(r'\[error\] \d+#\d+: \*\d+ [^,]* while reading upstream, client: .*?, '
+                  r'upstream: "[a-z]+://([^/"]+)')
+
+
+def cut_short(error_lines: Iterable[str]) -> dict[str, int]:
+    """Answers cut short per upstream address, from nginx's error-log lines."""
+    counts: dict[str, int] = {}
+    for line in error_lines:
+        found = _CUT.search(line)
+        if found:
+            counts[found[1]] = counts.get(found[1], 0) + 1
+    return counts
+
+
+def _charge_cuts(upstreams: Mapping[str, UpstreamStats], cut: Mapping[str, int]) -> None:
+    """Errors for the answers the error log saw cut short, beyond those the access log told
+    (a Content-Length answer shows in both): never more errors than answers."""
+    for addr, count in cut.items():
+        stats = upstreams.get(addr)
+        if stats is not None:
+            extra = max(0, count - stats.short)
+            stats.errors = min(stats.requests - stats.rejected, stats.errors + extra)
+
+
+def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
+                cut: Mapping[str, int] | None = None) -> LogWindow:
+    """The window's figures per upstream; lines whose path is in ``probes`` (probe_paths) are
+    left out, and a line not in ``LOG_FORMAT`` (an older format too) is malformed, never a
+    success. ``cut``: answers cut short per upstream (:func:`cut_short`)."""
     upstreams: dict[str, UpstreamStats] = {}
     client_requests = client_errors = malformed = 0
     for line in lines:
-        parts = line.rstrip("\n").split("|")
-        if len(parts) != 6:
-            if line.strip():
-                malformed += 1
+        parts = line.rstrip("\n").split("|", _FIELDS - 1)
+        if len(parts) != _FIELDS or not parts[1].isdigit():
+            malformed += 1 if line.strip() else 0
             continue
-        _, status, addrs, statuses, times, _ = parts
-        if not status.isdigit():
-            malformed += 1
+        _, status, addrs, statuses, times, _, lengths, promised, method, path = parts
+        if path in probes:
             continue
         client_requests += 1
         if int(status) >= 500:
             client_errors += 1
         if addrs == "-":
             continue
-        for addr, up_status, up_time in zip(
-            _split(addrs), _split(statuses), _split(times), strict=False
-        ):
-            if not addr or addr == "-":
-                continue
-            stats = upstreams.setdefault(addr, UpstreamStats())
-            stats.requests += 1
-            # A connection error shows as 502/504 or as "-" (no response at all).
-            if not up_status.isdigit() or int(up_status) >= 500:
-                stats.errors += 1
-            if up_status == "504":
-                stats.timeouts += 1
-            with contextlib.suppress(ValueError):
-                stats.latencies.append(float(up_time))
+        attempts = list(zip(_split(addrs), _split(statuses), _split(times), strict=False))
+        sizes = _split(lengths)
+        for n, (addr, up_status, up_time) in enumerate(attempts):
+            if addr and addr != "-":
+                short = _short(n, len(attempts) - 1, sizes, promised, method, up_status)
+                _count(upstreams.setdefault(addr, UpstreamStats()), up_status, short, up_time)
+    _charge_cuts(upstreams, cut or {})
     return LogWindow(upstreams, client_requests, client_errors, malformed)
 
 
@@ -107,6 +189,14 @@ class Limits:
     compare_with_stable: bool = False
     max_p95_ratio: float = 1.5
     max_error_rate_delta: float = 0.005
+    #: how far the canary's 4xx share may exceed stable's: at least this, and at least
+    #: REJECTED_Z standard errors of the difference (two small samples differ by chance)
+    max_rejected_delta: float = 0.05
+
+
+#: standard errors of the difference of two 4xx shares that count as a jump, not chance (a
+#: one-sided z of 3: about one look in 700 of two equal versions fails on noise)
+REJECTED_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -147,32 +237,83 @@ def blind(why: str, seen: Measurement) -> Measurement:
                        seen.stable_p95, seen.comparison, seen.metrics)
 
 
+def rejected_jump(canary: UpstreamStats, stable: UpstreamStats, limits: Limits) -> str | None:
+    """Why the canary's 4xx share is a jump over stable's (None: it is not). Some 4xx are the
+    clients' own, and those reach stable as often: only a share well above stable's is the
+    release's doing (every request 404: hostile case 370)."""
+    ours, theirs = canary.rejected_share, stable.rejected_share
+    if ours is None or theirs is None:
+        return None
+    pooled = (canary.rejected + stable.rejected) / (canary.requests + stable.requests)
+    noise = REJECTED_Z * math.sqrt(pooled * (1 - pooled) * (1 / canary.requests
+                                                             + 1 / stable.requests))
+    if ours - theirs <= max(limits.max_rejected_delta, noise):
+        return None
+    return (f"4xx share {ours:.2%} exceeds stable {theirs:.2%} by more than "
+            f"{max(limits.max_rejected_delta, noise):.2%}")
+
+
+def unknown_rejected(canary: UpstreamStats, stable: UpstreamStats | None,
+                     limits: Limits) -> int:
+    """The canary's 4xx not known to be the clients' own: all of them without a stable share
+    to compare with; with one, those beyond stable's share plus ``max_rejected_delta``. They
+    are neither successes nor errors (a jump fails through :func:`rejected_jump`, once the
+    samples can tell it from chance); the rest count as answers, like stable's."""
+    share = stable.rejected_share if stable is not None else None
+    if share is None:
+        return canary.rejected
+    allowed = math.floor(canary.requests * (share + limits.max_rejected_delta))
+    return max(0, canary.rejected - allowed)
+
+
 def judge(
     canary: UpstreamStats | None, stable: UpstreamStats | None, limits: Limits
 ) -> Measurement:
-    """One measurement: too little traffic is inconclusive, never a silent pass."""
+    """One measurement: too little traffic is inconclusive, never a silent pass. The error
+    rate is over the requests whose outcome is known (:func:`unknown_rejected`)."""
     canary = canary or UpstreamStats()
     stable = stable or UpstreamStats()
+    baseline = stable.requests >= max(1, limits.min_requests)
+    unknown = unknown_rejected(canary, stable if baseline else None, limits)
+    known = canary.requests - unknown
+    rate = canary.errors / known if known else None
 
     def make(result: Result, reasons: tuple[str, ...]) -> Measurement:
         return Measurement(
-            result, canary.requests, canary.error_rate, canary.p95, reasons,
+            result, canary.requests, rate, canary.p95, reasons,
             stable.requests, stable.error_rate, stable.p95,
         )
 
     timeouts = f" ({canary.timeouts} timed out)" if canary.timeouts else ""
-    if canary.requests < limits.min_requests:
+    # a jump in the 4xx share fails at any sample size: the test bounds chance itself
+    jump = rejected_jump(canary, stable, limits) if baseline else None
+    if jump is not None:
+        return make("failed", (jump, *_breaches(canary, stable, limits, rate or 0.0,
+                                                timeouts)))
+    # a window without one user request judges nothing, whatever min_requests says
+    least = max(1, limits.min_requests)
+    if known < least:
         # Fail fast: when the errors already seen would breach the limit even if every request
         # still missing up to min_requests succeeded, more data cannot change the result.
-        if canary.errors > limits.error_rate * limits.min_requests:
+        if canary.errors > limits.error_rate * least:
             return make("failed", (
-                f"{canary.errors} error(s){timeouts} in {canary.requests} request(s): above "
-                f"the {limits.error_rate:.2%} limit even at min_requests {limits.min_requests}",
+                f"{canary.errors} error(s){timeouts} in {known} request(s): above "
+                f"the {limits.error_rate:.2%} limit even at min_requests {least}",
             ))
-        why = f"{canary.requests} request(s) < min_requests {limits.min_requests}"
-        return make("inconclusive", (why,))
+        why = "" if not unknown else (
+            f"; {unknown} answered 4xx beyond stable's share" if baseline
+            else f"; {unknown} answered 4xx with no stable share to judge them against")
+        return make("inconclusive", (f"{known} request(s) < min_requests {least}{why}",))
+    breaches = _breaches(canary, stable, limits, rate or 0.0, timeouts)
+    if breaches:
+        return make("failed", tuple(breaches))
+    return make("successful", ("within limits",))
+
+
+def _breaches(canary: UpstreamStats, stable: UpstreamStats, limits: Limits, rate: float,
+              timeouts: str) -> list[str]:
+    """The limits the canary's error rate and p95 break (against stable's where compared)."""
     breaches: list[str] = []
-    rate = canary.error_rate or 0.0
     if rate > limits.error_rate:
         breaches.append(f"error rate {rate:.2%}{timeouts} > limit {limits.error_rate:.2%}")
     p95 = canary.p95
@@ -190,9 +331,7 @@ def judge(
                 f"p95 {p95 * 1000:.0f}ms > {limits.max_p95_ratio}x stable "
                 f"{stable.p95 * 1000:.0f}ms"
             )
-    if breaches:
-        return make("failed", tuple(breaches))
-    return make("successful", ("within limits",))
+    return breaches
 
 
 @dataclass

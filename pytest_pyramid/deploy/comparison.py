@@ -25,7 +25,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_pyramid.deploy import nonparametric, processes, rollout_metrics
-from pytest_pyramid.deploy.analysis import Limits, LogWindow, Measurement, UpstreamStats, judge
+from pytest_pyramid.deploy.analysis import (
+    Limits,
+    LogWindow,
+    Measurement,
+    UpstreamStats,
+    judge,
+    unknown_rejected,
+)
 from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
 from pytest_pyramid.deploy.strategies import EQUAL_MAX, compared_phase, planned_looks, split
@@ -248,8 +255,11 @@ def judged(
     tested = min(canary.requests, baseline.requests) >= chosen.min_samples
     # counted (and written down by the rollout) before the tests run: a look is never spent twice
     number = run.spend_look(chosen.look_alpha(run.looks + 1)) if tested else run.looks + 1
+    # A 4xx is no known success (deploy/analysis.py): the canary's 4xx beyond the baseline's
+    # share (the clients' own) are compared as failures, so a jump shows and a like share not.
+    beyond = unknown_rejected(canary, baseline if baseline.requests else None, limits)
     result = nonparametric.judge(
-        nonparametric.Side(canary.latencies, canary.errors),
+        nonparametric.Side(canary.latencies, canary.errors + beyond),
         nonparametric.Side(baseline.latencies, baseline.errors), chosen, look=number)
     numbers = result.as_dict() | {"alpha_spent": run.alpha_spent}
     if limited.result == "failed":

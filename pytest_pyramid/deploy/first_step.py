@@ -69,7 +69,7 @@ def judge_alone(deployer: Deployer, version: Version, label: str) -> Judged:
     against the limits alone. Call once the router gives it traffic. A blind window (sight.py)
     is never a pass: its failures count, the rest leaves the version unjudged, said so."""
     config, router = deployer.config, deployer.router
-    cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
+    cursor = LogCursor.of(router, config)
     wanted = max(1, config.measurements)
     passed = 0
     seen: list[dict[str, object]] = []
@@ -81,7 +81,7 @@ def judge_alone(deployer: Deployer, version: Version, label: str) -> Judged:
                 return Judged("failed", f"{label}: {version.addr} exited", tuple(seen))
             time.sleep(POLL_S)
         reading = cursor.read()
-        window = analysis.parse_lines(reading.lines)
+        window = reading.window()
         m = analysis.judge(window.upstreams.get(version.addr), None, deployer.limits)
         if reading.blind is not None and m.result != "failed":
             m = analysis.blind(reading.blind, m)

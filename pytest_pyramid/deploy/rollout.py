@@ -192,12 +192,16 @@ class Deployer:
             return False
         return processes.http_ok(f"http://{version.addr}{self.config.health_path}", 2.0)[0]
 
+    def _probes(self) -> frozenset[str]:
+        """The deploy's own probe paths: never counted as user requests (analysis.py)."""
+        return analysis.probe_paths(self.config.health_path, self.config.smoke_paths)
+
     def _client_failures(self) -> float | None:
         try:
             lines, _ = read_log(self.router.client_log_path, self._client_log_start)
         except OSError:
             return None
-        window = analysis.parse_lines(lines)
+        window = analysis.parse_lines(lines, self._probes())
         if not window.client_requests:
             return None
         return window.client_errors / window.client_requests
@@ -628,7 +632,7 @@ class Deployer:
             lines, _ = read_log(path, offset)
         except OSError as exc:
             return f"how many user requests reached it is unknown (router log: {exc})"
-        stats = parse_lines(lines).upstreams.get(addr)
+        stats = parse_lines(lines, self._probes()).upstreams.get(addr)
         return (f"{stats.requests if stats else 0} user request(s) reached the new version "
                 "(router log)")
 
@@ -716,9 +720,8 @@ class Deployer:
         started_at = now_utc()
         carried = self.carried(rollout, phase, run)
         started_mono = time.monotonic()
-        cursor = LogCursor(self.router.log_path, self.router.client_log_path,
-                           self.config.work_dir, at=(carried.log_offset, carried.log_inode)
-                           if carried.watched_s else None)
+        cursor = LogCursor.of(self.router, self.config, at=(carried.log_offset, carried.log_inode)
+                              if carried.watched_s else None)
         return Watching(state, rollout, phase, run, label, started_at, started_mono, carried,
                         cursor, router_due=time.monotonic() + ROUTER_CHECK_S)
 
@@ -783,7 +786,7 @@ class Deployer:
         else does."""
         rollout, stable = w.rollout, w.state.stable
         assert stable is not None
-        window = analysis.parse_lines(reading.lines)
+        window = reading.window()
         compared = comparison.compares(rollout, w.phase.stage.weight, w.phase.mode)
         if compared:
             m = comparison.look(window, rollout, stable, self.limits, self.config, w.run)

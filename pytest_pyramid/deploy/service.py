@@ -605,7 +605,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
         return 0
     limits = Deployer(config, router, _history(config, out), out).limits
     run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
-    cursor = LogCursor(router.log_path, router.client_log_path, config.work_dir)
+    cursor = LogCursor.of(router, config)
     blind = _ServingBlind()
 
     def status(kind: str, reason: str = "", cause: str = "change") -> None:
@@ -645,7 +645,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
                 continue
             measure_at = now + config.interval
             reading = cursor.read()
-            m = analysis.judge(analysis.parse_lines(reading.lines).upstreams.get(stable.addr),
+            m = analysis.judge(reading.window().upstreams.get(stable.addr),
                                None, limits)
             if reading.blind is not None and m.result != "failed":
                 # Never taken for healthy: unjudged, and blind longer than blind_timeout it is

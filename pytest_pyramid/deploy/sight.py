@@ -9,7 +9,9 @@ split's does not: a log nginx no longer writes), or when the work folder's disk 
 cannot append). Such a window is *blind*: its failures still count (the errors seen are real),
 but nothing else in it may count as a pass, and the rollout pauses at its weight for at most
 ``blind_timeout`` (rollout.py). One reader for every route that judges traffic: the rollout's
-steps and bake, the first step, a rollback target, the post-bake watch.
+steps and bake, the first step, a rollback target, the post-bake watch; and one parse of what
+it read (:meth:`Reading.window`), which leaves the deploy's own probe paths out of every
+window (hostile case 372: a monitor's ``/healthz`` requests are not user traffic).
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.deploy import analysis
+
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.routers.base import Router
 
 #: edge lines in a window with not one split line: the split no longer logs what it routes
 #: (a few, not one: an edge line can land a moment before the window's split line is read)
@@ -62,6 +69,14 @@ class Reading:
 
     lines: list[str]
     blind: str | None
+    #: paths that are the deploy's own probes (analysis.probe_paths), never user traffic
+    probes: frozenset[str] = frozenset()
+    #: the router's error-log lines of the same stretch (answers cut short)
+    error_lines: tuple[str, ...] = ()
+
+    def window(self) -> analysis.LogWindow:
+        """The window's figures, the probe paths left out, the answers cut short charged."""
+        return analysis.parse_lines(self.lines, self.probes, analysis.cut_short(self.error_lines))
 
 
 class _File:
@@ -118,14 +133,26 @@ class LogCursor:
     answered), from where the last conclusive window ended."""
 
     def __init__(self, log: Path | None, client_log: Path | None, work_dir: Path,
-                 at: tuple[int, int | None] | None = None) -> None:
+                 at: tuple[int, int | None] | None = None, *, probes: frozenset[str],
+                 error_log: Path | None = None) -> None:
         """From the logs' ends, or for the split's log from ``at`` (offset, inode: a resumed
         window; a file that is no longer that one is read as rotated)."""
         self._log = _File(log)
         self._client = _File(client_log)
+        self._errors = _File(error_log)
         self.work_dir = work_dir
+        self.probes = probes
         if at is not None:
             self._log.offset, self._log.inode = at
+
+    @classmethod
+    def of(cls, router: Router, config: DeployConfig,
+           at: tuple[int, int | None] | None = None) -> LogCursor:
+        """The cursor every judging route reads ``router``'s logs with: the deploy's own probe
+        paths (``health_path``, ``smoke_paths``) are never user traffic."""
+        return cls(router.log_path, router.client_log_path, config.work_dir, at,
+                   probes=analysis.probe_paths(config.health_path, config.smoke_paths),
+                   error_log=router.error_log_path)
 
     def position(self) -> tuple[int, int | None]:
         """Where the current window of the split's log begins (durable: rollout progress)."""
@@ -134,20 +161,26 @@ class LogCursor:
     def read(self) -> Reading:
         lines, blind = self._log.read()
         client_lines, _ = self._client.read()  # unreadable: the comparison is just not made
+        # read after the access log: a cut answer's error line is written before its access
+        # line, so every access line read has its error line here (an unreadable error log
+        # leaves only the Content-Length rule: cut chunked answers are then not seen)
+        error_lines, _ = self._errors.read()
         if blind is None and not lines and len(client_lines) >= SILENT_ROUTER_LINES:
             blind = (f"the router logged no request while its edge answered "
                      f"{len(client_lines)}: {self._log.path} is not written any more")
         if blind is None and disk_full(self.work_dir):
             blind = (f"the work folder's disk is full: the router cannot append to "
                      f"{self._log.path}")
-        return Reading(lines, blind)
+        return Reading(lines, blind, self.probes, tuple(error_lines))
 
     def commit(self) -> None:
         """Move past the last window (an inconclusive one is not committed: it grows)."""
         self._log.commit()
         self._client.commit()
+        self._errors.commit()
 
     def to_end(self) -> None:
         """Start afresh at the logs' ends (sight came back: the blind stretch is not judged)."""
         self._log.to_end()
         self._client.to_end()
+        self._errors.to_end()

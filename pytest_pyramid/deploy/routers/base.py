@@ -87,6 +87,12 @@ class Router(Protocol):
         ...
 
     @property
+    def error_log_path(self) -> Path | None:
+        """The routing instance's nginx error log, where an answer cut short after its headers
+        shows (analysis.cut_short; hostile case 374 chunked), or None (not an nginx)."""
+        ...
+
+    @property
     def pinned_url(self) -> str | None:
         """Where a verify run reaches the pinned version through the router (None: no pin)."""
         ...

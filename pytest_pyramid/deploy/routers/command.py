@@ -56,6 +56,10 @@ class CommandRouter:
     def client_log_path(self) -> Path | None:
         return self._log
 
+    @property
+    def error_log_path(self) -> Path | None:
+        return None  # the user's proxy: only its access log is in the contract
+
     def actual(self) -> RouterState | None:
         try:
             data = json.loads(self.state_file.read_text("utf-8"))

@@ -407,6 +407,10 @@ class NginxRouter:
         return self.edge.access_log
 
     @property
+    def error_log_path(self) -> Path | None:
+        return self.split.error_log
+
+    @property
     def pinned_url(self) -> str | None:
         """The edge's private verify port: every request through it carries the pin header."""
         return f"http://127.0.0.1:{self._port_fact('edge_verify_port')}"

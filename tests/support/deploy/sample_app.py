@@ -1,6 +1,7 @@
 """A tiny HTTP service for the deploy tests, with failure modes chosen on the command line.
 
-    python sample_app.py --port 8001 --mode good|error|slow|tail|crash|unhealthy|hang
+    python sample_app.py --port 8001
+        --mode good|error|slow|tail|crash|unhealthy|hang|missing|truncated|cut-chunked
         [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
         [--fail-health] [--fail-start] [--start-delay 0] [--name NAME | --name-file FILE]
         [--stop-hold MARK HOLD]
@@ -9,8 +10,12 @@
 unless ``--fail-health``): a fault the test switches on at the moment it chooses. With
 ``--fail-start``, a process started while PATH exists exits at once (status 1): a version that
 cannot be started again fails its health check now, not after the deploy's ``health_timeout``.
-``--mode tail``: a share ``--tail-share`` of API requests (every n-th, deterministic) waits
-``--delay`` (a slow tail: the median and a p95 threshold barely move).
+``--mode missing``: every API request answers 404 (health stays fine). ``--mode truncated``:
+every API request gets 200 headers promising 92 bytes more than the body sent, then the
+connection closes (an answer cut short); ``--mode cut-chunked`` the same with a chunked answer
+(one chunk, no last one). ``--mode tail``: a share ``--tail-share`` of API
+requests (every n-th, deterministic) waits ``--delay`` (a slow tail: the median and a p95
+threshold barely move).
 ``--name-file FILE``: the first word of every body is read from FILE in the working folder,
 so a test can tell which checkout of the code is serving.
 ``--stop-hold MARK HOLD``: on SIGTERM the app writes MARK, then exits only once HOLD is gone. A
@@ -35,7 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", default="good",
-                        choices=("good", "error", "slow", "tail", "crash", "unhealthy", "hang"))
+                        choices=("good", "error", "slow", "tail", "crash", "unhealthy", "hang",
+                                 "missing", "truncated", "cut-chunked"))
     parser.add_argument("--error-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=0.8)
     parser.add_argument("--tail-share", type=float, default=0.1)
@@ -93,7 +99,18 @@ def main() -> None:
             if args.mode == "hang":
                 time.sleep(3600)
             body = f"{args.name} {count}\n".encode()
-            self.reply(500 if fail else 200, body)
+            if args.mode == "truncated":  # 200 headers promising more than is sent, then close
+                self.reply(200, body, promised=len(body) + 92)
+                self.close_connection = True
+                return
+            if args.mode == "cut-chunked":  # one chunk of a chunked answer, then close
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(body), body))
+                self.close_connection = True
+                return
+            self.reply(500 if fail else 404 if args.mode == "missing" else 200, body)
 
         def do_POST(self) -> None:
             # echoes what it received: the body's length and the largest header's length
@@ -102,10 +119,10 @@ def main() -> None:
             widest = max((len(v) for v in self.headers.values()), default=0)
             self.reply(200, f"{args.name} body={received} header={widest}\n".encode())
 
-        def reply(self, status: int, body: bytes) -> None:
+        def reply(self, status: int, body: bytes, promised: int | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(body) if promised is None else promised))
             self.end_headers()
             self.wfile.write(body)
 

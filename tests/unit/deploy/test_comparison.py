@@ -61,11 +61,11 @@ def test_only_a_step_of_at_most_50_compares(
     assert comparison.compares(rollout, weight, mode) is expected
 
 
-def _lines(addr: str, latencies: list[float], errors: int = 0) -> list[str]:
+def _lines(addr: str, latencies: list[float], errors: int = 0, error: int = 500) -> list[str]:
     lines = []
     for i, seconds in enumerate(latencies):
-        status = 500 if i < errors else 200
-        lines.append(f"1.0|{status}|{addr}|{status}|{seconds:.3f}|{seconds:.3f}\n")
+        status = error if i < errors else 200
+        lines.append(f"1.0|{status}|{addr}|{status}|{seconds:.3f}|{seconds:.3f}|2|2|GET|/\n")
     return lines
 
 
@@ -103,6 +103,23 @@ def test_a_look_from_log_lines(
     if decision == "failed" and spent:
         assert "p=" in measured.reasons[0]
         assert "tail 10.0% vs" in line
+
+
+def test_a_canarys_4xx_weigh_as_failures_against_the_baseline() -> None:
+    """Stable's own 4xx share hides no jump from the threshold (10% of its requests: the
+    clients'), but the baseline, started with the canary, answered none: the canary's 10%
+    404s are compared as failures and fail (hostile case 370 through judge = "nonparametric")."""
+    window = parse_lines([*_lines(C, FAST, 40, error=404), *_lines(B, FAST),
+                          *_lines(S, FAST[:100], 10, error=404)])
+    measured = comparison.judged(window, C, B, S, Limits(), Settings(resolution=0.001),
+                                 AnalysisRun())
+    assert measured.result == "failed", measured.reasons
+    assert "errors" in "; ".join(measured.reasons)
+    same = parse_lines([*_lines(C, FAST, 40, error=404), *_lines(B, FAST, 40, error=404),
+                        *_lines(S, FAST[:100], 10, error=404)])
+    alike = comparison.judged(same, C, B, S, Limits(), Settings(resolution=0.001),
+                              AnalysisRun())
+    assert alike.result == "successful", alike.reasons
 
 
 def test_a_shift_below_the_logs_resolution_is_no_shift() -> None:

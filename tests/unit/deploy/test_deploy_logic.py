@@ -240,8 +240,10 @@ def test_split_leaves_zero_weight_servers_out(weight: int, expected: dict[str, i
 
 
 # -- log analysis -------------------------------------------------------------------------------
-def line(upstream: str, status: str, time_s: str, client: int = 200) -> str:
-    return f"1700000000.000|{client}|{upstream}|{status}|{time_s}|{time_s}"
+def line(upstream: str, status: str, time_s: str, client: int = 200, *, got: str = "11",
+         promised: str = "11", method: str = "GET", path: str = "/shop") -> str:
+    return (f"1700000000.000|{client}|{upstream}|{status}|{time_s}|{time_s}|{got}|{promised}|"
+            f"{method}|{path}")
 
 
 def test_parse_lines_charges_each_attempt_to_its_server() -> None:
@@ -264,6 +266,95 @@ def test_parse_lines_charges_each_attempt_to_its_server() -> None:
     assert window.malformed == 1
 
 
+A, B = "127.0.0.1:1", "127.0.0.1:2"
+
+
+@pytest.mark.parametrize(
+    ("log_line", "figures"),
+    [
+        (line(A, "200", "0.01"), (1, 0, 0)),  # a whole 2xx: the one kind of success
+        (line(A, "302", "0.01", got="0", promised="0"), (1, 0, 0)),
+        # hostile case 374: 200 headers, then 8 of the 100 bytes promised
+        (line(A, "200", "0.01", got="8", promised="100"), (1, 1, 0)),
+        (line(A, "200", "0.01", got="8", promised="8"), (1, 0, 0)),
+        # no body is owed to a HEAD request, nor with a 204 or 304 (RFC 9110)
+        (line(A, "200", "0.01", got="0", promised="11", method="HEAD"), (1, 0, 0)),
+        (line(A, "304", "0.01", got="0", promised="50"), (1, 0, 0)),
+        (line(A, "204", "0.01", got="0", promised="5"), (1, 0, 0)),
+        # hostile case 370: a 4xx is neither success nor error until judged against stable
+        (line(A, "404", "0.01", client=404), (1, 0, 1)),
+        (line(A, "499", "0.01", client=499), (1, 0, 1)),
+        (line(A, "101", "0.01"), (1, 1, 0)),  # not an answer known to be whole
+        (line(A, "-", "-", client=502, got="-", promised="-"), (1, 1, 0)),
+        # a retry: the first attempt failed before any answer; the promise is the last one's
+        (line(f"{B}, {A}", "502, 200", "0.000, 0.01", got="0, 11", promised="11"), (1, 0, 0)),
+        (line(f"{B}, {A}", "502, 200", "0.000, 0.01", got="0, 3", promised="11"), (1, 1, 0)),
+        # the decoded path may hold '|': it is the last field
+        (line(A, "200", "0.01", path="/a|b|c"), (1, 0, 0)),
+    ],
+)
+def test_a_request_is_a_success_only_when_known_to_be_one(
+    log_line: str, figures: tuple[int, int, int]
+) -> None:
+    stats = analysis.parse_lines([log_line]).upstreams[A]
+    assert (stats.requests, stats.errors, stats.rejected) == figures
+
+
+def test_the_deploys_own_probe_paths_are_not_user_traffic() -> None:
+    probes = analysis.probe_paths("/healthz", ("/ready?full=1",))
+    assert probes == {"/healthz", "/ready"}
+    window = analysis.parse_lines([
+        line(A, "200", "0.01", path="/healthz"), line(A, "200", "0.01", path="/ready"),
+        line(A, "500", "0.01", client=500, path="/checkout"),
+        line(A, "200", "0.01", path="/healthz/deep"),  # another path: a user's
+    ], probes)
+    stats = window.upstreams[A]
+    assert (stats.requests, stats.errors, window.client_requests) == (2, 1, 2)
+    # without the probe set, the same lines are all counted (the pinned log's reader)
+    assert analysis.parse_lines([line(A, "200", "0.01", path="/healthz")]).upstreams[A].requests
+
+
+def _nginx_error(message: str, upstream: str = A) -> str:
+    return (f'2026/12/07 11:00:24 [error] 7044#7044: *25 {message}, client: 127.0.0.1, '
+            f'server: , request: "GET /cart HTTP/1.1", upstream: "http://{upstream}/cart", '
+            'host: "127.0.0.1:18998"')
+
+
+def test_answers_cut_short_are_read_from_nginxs_error_log() -> None:
+    cut = analysis.cut_short([
+        _nginx_error("upstream prematurely closed connection while reading upstream"),
+        _nginx_error("recv() failed (104: Connection reset by peer) while reading upstream"),
+        _nginx_error("upstream prematurely closed connection while reading upstream", B),
+        # before any header: logged 502 in the access log already, not charged twice
+        _nginx_error("upstream prematurely closed connection while reading response header "
+                     "from upstream"),
+        _nginx_error("connect() failed (111: Connection refused) while connecting to upstream"),
+        "garbage",
+    ])
+    assert cut == {A: 2, B: 1}
+
+
+@pytest.mark.parametrize(("lines", "cut", "errors"), [
+    # chunked (no Content-Length): only the error log knows it was cut short
+    ([line(A, "200", "0.01", promised="-")] * 3, {A: 1}, 1),
+    # a Content-Length answer cut short shows in both logs: one error, not two
+    ([line(A, "200", "0.01", got="8", promised="100"), line(A, "200", "0.01")], {A: 1}, 1),
+    # never more errors than answers (an error line may land a window early)
+    ([line(A, "200", "0.01")], {A: 3}, 1),
+    ([line(A, "404", "0.01", client=404)], {A: 1}, 0),
+    ([line(A, "200", "0.01")], {B: 2}, 0),
+])
+def test_cut_answers_are_charged_to_their_upstream(
+    lines: list[str], cut: dict[str, int], errors: int
+) -> None:
+    assert analysis.parse_lines(lines, cut=cut).upstreams[A].errors == errors
+
+
+def test_a_line_of_another_format_is_malformed_never_a_success() -> None:
+    window = analysis.parse_lines(["1.0|200|127.0.0.1:1|200|0.004|0.004"])  # the 6-field one
+    assert (window.upstreams, window.client_requests, window.malformed) == ({}, 0, 1)
+
+
 @pytest.mark.parametrize(
     ("values", "pct", "expected"),
     [([], 95, None), ([1.0], 95, 1.0), ([float(i) for i in range(1, 101)], 95, 95.0),
@@ -273,9 +364,9 @@ def test_percentile_nearest_rank(values: list[float], pct: float, expected: floa
     assert analysis.percentile(values, pct) == expected
 
 
-def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int = 0
-          ) -> UpstreamStats:
-    return UpstreamStats(requests, errors, [latency] * requests, timeouts)
+def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int = 0,
+          rejected: int = 0) -> UpstreamStats:
+    return UpstreamStats(requests, errors, [latency] * requests, timeouts, rejected)
 
 
 @pytest.mark.parametrize(
@@ -298,6 +389,26 @@ def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int =
         (stats(10, 1), None, Limits(min_requests=400, error_rate=0.005), "inconclusive",
          "10 request(s) < min_requests 400"),  # 1/400 = 0.25% could still pass
         (stats(100, 2, timeouts=2), None, Limits(), "failed", "2.00% (2 timed out) > limit"),
+        # a window without a user request judges nothing, whatever min_requests says (372)
+        (None, None, Limits(min_requests=0), "inconclusive", "0 request(s) < min_requests 1"),
+        # 4xx against stable's share (370): a jump fails, the clients' own 404s do not
+        (stats(100, rejected=100), stats(100), Limits(), "failed",
+         "4xx share 100.00% exceeds stable 0.00%"),
+        (stats(100, rejected=30), stats(100, rejected=28), Limits(), "successful",
+         "within limits"),
+        (stats(20, rejected=1), stats(200), Limits(), "successful", "within limits"),
+        # a share above stable's that chance could still explain: not known either way yet
+        (stats(20, rejected=2), stats(200, rejected=2), Limits(), "inconclusive",
+         "19 request(s) < min_requests 20; 1 answered 4xx beyond stable's share"),
+        (stats(3, rejected=3), stats(3), Limits(min_requests=1), "inconclusive",
+         "0 request(s) < min_requests 1; 3 answered 4xx beyond stable's share"),
+        (stats(40, rejected=8), stats(400, rejected=8), Limits(), "failed", "4xx share 20.00%"),
+        # no stable share measured: a 4xx is not known to be a success, nor an error
+        (stats(100, rejected=100), None, Limits(), "inconclusive",
+         "0 request(s) < min_requests 20; 100 answered 4xx with no stable share"),
+        (stats(100, rejected=100), stats(5), Limits(), "inconclusive", "100 answered 4xx"),
+        (stats(100, 1, rejected=99), None, Limits(), "failed", "1 error(s) in 1 request(s)"),
+        (stats(100, 1, rejected=19), None, Limits(), "failed", "error rate 1.23%"),
     ],
 )
 def test_judge(
@@ -332,7 +443,7 @@ def test_analysis_run_counts_like_argo(
 
 
 # -- sight: when a window of the router's log cannot be trusted to hold every request ---------
-LINE = "1.0|200|127.0.0.1:9001|200|0.004|0.004\n"
+LINE = "1.0|200|127.0.0.1:9001|200|0.004|0.004|2|2|GET|/\n"
 
 
 def _append(path: Path, count: int) -> None:
@@ -373,7 +484,8 @@ def test_log_cursor_says_when_a_window_is_blind(
     split, edge = tmp_path / "split.log", tmp_path / "edge.log"
     _append(split, 7)
     _append(edge, 7)
-    cursor = LogCursor(split, edge, tmp_path)  # from the logs' ends: older lines never count
+    # from the logs' ends: older lines never count
+    cursor = LogCursor(split, edge, tmp_path, probes=frozenset())
     if fault is not None:
         fault(split, edge)
     if split_lines and split.exists():
@@ -392,7 +504,7 @@ def test_log_cursor_grows_an_uncommitted_window_and_moves_past_a_committed_one(
 ) -> None:
     split = tmp_path / "split.log"
     split.write_text("")
-    cursor = LogCursor(split, None, tmp_path)
+    cursor = LogCursor(split, None, tmp_path, probes=frozenset())
     _append(split, 2)
     assert len(cursor.read().lines) == 2
     _append(split, 1)
@@ -405,7 +517,8 @@ def test_log_cursor_grows_an_uncommitted_window_and_moves_past_a_committed_one(
 
 
 def test_a_router_without_an_access_log_is_blind(tmp_path: Path) -> None:
-    assert "no access log" in (LogCursor(None, None, tmp_path).read().blind or "")
+    cursor = LogCursor(None, None, tmp_path, probes=frozenset())
+    assert "no access log" in (cursor.read().blind or "")
 
 
 def test_a_blind_window_is_never_a_pass() -> None:

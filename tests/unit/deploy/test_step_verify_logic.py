@@ -18,7 +18,7 @@ CANARY, STABLE = "127.0.0.1:5002", "127.0.0.1:5001"
 
 
 def line(addr: str, status: int = 200) -> str:
-    return f"1.0|{status}|{addr}|{status}|0.004|0.005"
+    return f"1.0|{status}|{addr}|{status}|0.004|0.005|2|2|GET|/"
 
 
 @pytest.mark.parametrize(
