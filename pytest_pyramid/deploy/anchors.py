@@ -208,6 +208,17 @@ def committed_table(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any
     return (table if isinstance(table, dict) else {}), rel
 
 
+def committed_command(config: DeployConfig, commit: str) -> str | None:
+    """The start template ``commit``'s own table gives this environment (None: the commit's
+    table cannot be read): a release started again from the history runs as it was deployed,
+    never with the command of the commit being deployed now (hostile case 376)."""
+    found = committed_table(config, commit)
+    if found is None:
+        return None
+    value = _merged(found[0], config.environment).get("command", KEYS["command"].default)
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def committed_anchors(config: DeployConfig, commit: str) -> tuple[AnchorSet, frozenset[str]]:
     """The anchors ``commit``'s own configuration declares (key files read from git), and
     which of them it sets at all (a value it cannot parse counts as not set)."""
@@ -442,6 +453,8 @@ def _base(config: DeployConfig, rows: Sequence[Deployment] | None, index: target
         return _Base(catch_up(config, record, rows or [], out),
                      "the anchors record (the last successful deployment)",
                      taking=None if trust_first_checkout else frozenset())
+    if not elsewhere and not trust_first_checkout and record.missing:
+        elsewhere = targets.served_now(config) or _recorded_port(config)
     if elsewhere:
         return _inherited(config, elsewhere, index, out)
     other = None if not record.missing or trust_first_checkout else _configured_record(config)
@@ -451,11 +464,18 @@ def _base(config: DeployConfig, rows: Sequence[Deployment] | None, index: target
     return _without_record(config, record, rows, host, trust_first_checkout, index)
 
 
+def _said_by(claim: targets.Claim, index: targets.Index) -> str:
+    """What says ``claim``: a line of the host's index, or the host itself (seq 0: a router
+    listening on the port, a record serving it; targets.served_now, :func:`_recorded_port`)."""
+    return f"the host's targets index {index.path}" if claim.seq else claim.event
+
+
 def _taken(elsewhere: Mapping[targets.Target, targets.Claim], index: targets.Index,
            why: str) -> str:
     owners = ", ".join(sorted({c.work_dir for c in elsewhere.values()}))
-    return (f"{targets.describe(elsewhere)} of this deploy served from {owners} (the host's "
-            f"targets index {index.path}): {why}. Deploy that target from its own work "
+    said = "; ".join(sorted({_said_by(c, index) for c in elsewhere.values()}))
+    return (f"{targets.describe(elsewhere)} of this deploy served from {owners} ({said}): "
+            f"{why}. Deploy that target from its own work "
             "folder, or pass --trust-first-checkout to move it here (a person's decision)")
 
 
@@ -482,10 +502,63 @@ def _inherited(config: DeployConfig, elsewhere: Mapping[targets.Target, targets.
     return _Base(anchors, f"the anchors record {where} ({targets.describe(elsewhere)}: the "
                  "same service)", (
                      f"note: {trust_record.record_path(config.work_dir)} does not exist, but "
-                     f"{targets.describe(elsewhere)} served from {owner} (the host's targets "
-                     f"index {index.path}): not a first use, the anchors are {where}'s (not "
+                     f"{targets.describe(elsewhere)} served from {owner} ({_said_by(claim, index)}"
+                     f"): not a first use, the anchors are {where}'s (not "
                      "this checkout's), and are recorded here from now on"),
                  record_it=True, inherited=True, taking=frozenset(owners))
+
+
+def _recorded_port(config: DeployConfig) -> dict[targets.Target, targets.Claim]:
+    """The anchors record of another work folder this configuration file named in its recent
+    commits whose latest line serves this deploy's port: the same service, whatever the
+    host's index says (hostile case 377: with the index gone, a commit moving ``work_dir``
+    was a first use of a port whose record lies in the folder it moved from). The folders are
+    the repository's hint; the record found there is the host's."""
+    port = ("port", str(config.port))
+    for folder in _earlier_folders(config):
+        if folder == targets.folder_of(config.work_dir):
+            continue
+        found = trust_record.read_record(Path(folder))
+        serves = found.latest.anchors.serves if found.latest is not None else None
+        if found.problem is not None or (serves is not None and serves[1] == config.port):
+            history = targets.folder_of(Path(folder) / "history.sqlite")
+            return {port: targets.Claim(0, "", f"its anchors record serves port {config.port}",
+                                        folder, history, (port,))}
+    return {}
+
+
+#: how many of the configuration file's commits name the work folders :func:`_recorded_port`
+#: looks in (a bound: first use only, two git calls each)
+EARLIER_COMMITS = 10
+
+
+def _earlier_folders(config: DeployConfig) -> list[str]:
+    """The work folders (resolved) the configuration file named for this environment in its
+    last :data:`EARLIER_COMMITS` commits, the default folder first."""
+    folders = [_work_dir_of(config, {})]
+    found = None if config.source.startswith("<") else committed_pyramid(config, "HEAD")
+    if found is None:
+        return folders
+    log = _git(config.root, "log", f"-n{EARLIER_COMMITS}", "--format=%H", "--", found[1]) or ""
+    for sha in log.split():
+        table = (committed_pyramid(config, sha) or (None, ""))[0]
+        deploy = table.get("deploy") if isinstance(table, dict) else None
+        folder = _work_dir_of(config, deploy if isinstance(deploy, dict) else {})
+        if folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def _work_dir_of(config: DeployConfig, deploy: Mapping[str, Any]) -> str:
+    """The work folder a deploy table names for this environment (deploy/config.py's rule:
+    an environment's own ``work_dir``, else ``<work_dir>/<environment>``), resolved."""
+    value = str(deploy.get("work_dir") or KEYS["work_dir"].default)
+    if config.environment:
+        envs = deploy.get("environments")
+        own = envs.get(config.environment) if isinstance(envs, dict) else None
+        named = own.get("work_dir") if isinstance(own, dict) else None
+        value = str(named or Path(value) / config.environment)
+    return targets.folder_of(config.root / Path(value).expanduser())
 
 
 def _read_only(path: Path) -> list[Deployment]:

@@ -59,6 +59,14 @@ CREATE TABLE IF NOT EXISTS approvals (
     commit_sha TEXT NOT NULL,
     approved_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS verdicts (
+    commit_sha TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    UNIQUE (commit_sha, created_at, digest, decision)
+);
 """
 #: columns added after the first release: (table, column, type), added to older files
 _ADDED_COLUMNS = (
@@ -276,6 +284,10 @@ class History:
                              f"{name} = ?" for name in values)
             db.execute(f"UPDATE deployments SET {sets} WHERE id = ?",
                        (*values.values(), deployment_id))
+        elif kind == "seen":
+            db.execute("INSERT OR IGNORE INTO verdicts (commit_sha, created_at, digest, decision,"
+                       " seen_at) VALUES (?, ?, ?, ?, ?)",
+                       tuple(str(values[k]) for k in _SEEN_KEYS))
         elif kind == "update":
             deployment_id = int(str(op["id"]))
             sets = ", ".join(f"{name} = ?" for name in values)
@@ -389,7 +401,18 @@ class History:
             "measurements": json.dumps(list(measurements)),
         }}, f"step {idx} of #{deployment_id}")
 
+    def record_seen(self, entry: Mapping[str, str]) -> None:
+        """A verdict the gate saw (commit, created_at, digest, decision): history, not a side
+        file (deploy/replays.py: a newer one supersedes an older one of the same commit)."""
+        self._write({"op": "seen", "values": {**entry, "seen_at": iso(now_utc())}},
+                    f"the verdict of {entry.get('commit', '')[:12]} the gate saw")
+
     # -- reads ------------------------------------------------------------------------------
+    def seen_verdicts(self) -> list[dict[str, str]]:
+        """The verdicts this history's gate saw (:meth:`record_seen`), oldest first."""
+        with self._connect(READ_TIMEOUT_S) as db:
+            return _seen_rows(db)
+
     def deployments(self, *, limit: int | None = None) -> list[Deployment]:
         query = _DEPLOYMENTS
         params: tuple[int, ...] = ()
@@ -506,6 +529,29 @@ def deployments_read_only(path: Path) -> list[Deployment]:
         db.row_factory = sqlite3.Row
         rows = db.execute(_DEPLOYMENTS).fetchall()
     return [_deployment(row) for row in rows]
+
+
+def seen_read_only(path: Path) -> list[dict[str, str]]:
+    """Another folder's :meth:`History.seen_verdicts`, read as :func:`deployments_read_only`
+    reads (a file from before the table holds none). Raises sqlite3.Error when unreadable."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=READ_TIMEOUT_S)) as db:
+        db.row_factory = sqlite3.Row
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verdicts'"
+                      ).fetchone() is None:
+            return []
+        return _seen_rows(db)
+
+
+#: the keys of a seen verdict's record, in the table's column order
+_SEEN_KEYS = ("commit", "created_at", "digest", "decision", "seen_at")
+
+
+def _seen_rows(db: sqlite3.Connection) -> list[dict[str, str]]:
+    rows = db.execute("SELECT commit_sha, created_at, digest, decision FROM verdicts "
+                      "ORDER BY rowid").fetchall()
+    return [{"commit": r[0], "created_at": r[1], "digest": r[2], "decision": r[3]}
+            for r in rows]
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:

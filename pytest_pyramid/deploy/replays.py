@@ -17,8 +17,10 @@ projects, the commit and tree match both; the configuration tells them apart). A
 file the commit does not ship unchanged is refused before anything else (:func:`shipped_table`:
 the deploy is built from the commit's table, and the command line may only tighten it).
 
-The verdicts the gate has seen are kept in ``<work_dir>/verdicts.jsonl`` (commit, created_at,
-digest, decision), one line each, best effort.
+The verdicts the gate has seen are history (hostile case 375: a ledger deleted or cut short
+forgot the newer verdict and passed the superseded one): each is a row of the history's
+``verdicts`` table (commit, created_at, digest, decision), and a history that cannot be read
+refuses. ``<work_dir>/verdicts.jsonl`` keeps a copy, best effort, read as well.
 """
 
 from __future__ import annotations
@@ -69,10 +71,15 @@ def seen_verdicts(work_dir: Path) -> list[dict[str, str]]:
     return found
 
 
+def _entry(verdict: Mapping[str, object], digest: str) -> dict[str, str]:
+    return {"commit": str(verdict.get("commit")), "created_at": str(verdict.get("created_at")),
+            "digest": digest, "decision": str(verdict.get("decision"))}
+
+
 def remember(work_dir: Path, verdict: Mapping[str, object], digest: str) -> None:
-    """Best effort: a verdict the gate saw (its line is what supersedes older ones)."""
-    entry = {"commit": str(verdict.get("commit")), "created_at": str(verdict.get("created_at")),
-             "digest": digest, "decision": str(verdict.get("decision"))}
+    """Best effort: a verdict the gate saw, beside the history's own record of it
+    (:meth:`History.record_seen`, which the gate reads whatever became of this file)."""
+    entry = _entry(verdict, digest)
     if entry in seen_verdicts(work_dir):
         return
     with contextlib.suppress(OSError):
@@ -320,11 +327,11 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
         problems.append(problem)
     if note is not None:
         out(f"[gate] note: {note}")
-    rows, unread = _target_deployments(config, history)
+    rows, seen, unread = _target_deployments(config, history, recorded)
     problems.extend(unread)
     folders = _record_folders(config)
-    seen = [item for folder in [*folders, *_required_ledgers(config, recorded)]
-            for item in seen_verdicts(folder)]
+    seen.extend(item for folder in [*folders, *_required_ledgers(config, recorded)]
+                for item in seen_verdicts(folder))
     replay = [p for p in (superseded(verdict, digest, seen),
                           rolled_back_since(verdict, rows)) if p is not None]
     if redeploy:
@@ -332,34 +339,53 @@ def check(config: DeployConfig, verdict: Mapping[str, object], commit: str, hist
             out(f"[gate] --redeploy: {reason.split(';')[0]}")
     else:
         problems.extend(replay)
+    history.record_seen(_entry(verdict, digest))
     for folder in folders:
         remember(folder, verdict, digest)
     return problems
 
 
-def _target_deployments(config: DeployConfig, history: History
-                        ) -> tuple[list[Deployment], list[str]]:
+def _target_deployments(config: DeployConfig, history: History,
+                        recorded: tuple[Required, ...] = ()
+                        ) -> tuple[list[Deployment], list[dict[str, str]], list[str]]:
     """The deployments of this target's histories, the command's and the one its configuration
     names (hostile case 277: a fresh ``--work-dir`` kept its history there and forgot a
-    rollback; a folder on the command line may add to the record, never reset it), and why a
-    history that exists cannot be read: then whether the commit was rolled back since cannot
-    be told, which is never a pass."""
+    rollback; a folder on the command line may add to the record, never reset it), the
+    verdicts their gates and the required environments' gates saw (hostile case 375: kept in
+    the history, so a ledger file deleted or cut short forgets none of them), and why a
+    history that exists cannot be read: then whether the commit was rolled back since, or
+    judged again, cannot be told, which is never a pass."""
     import sqlite3
 
-    from pytest_pyramid.deploy.history import deployments_read_only
+    from pytest_pyramid.deploy.history import deployments_read_only, seen_read_only
 
     rows: list[Deployment] = []
+    seen: list[dict[str, str]] = []
     unread: list[str] = []
     for path in _target_histories(config):
         try:
             if path == config.history_path:
                 rows.extend(history.deployments())
+                seen.extend(history.seen_verdicts())
             elif path.exists():
                 rows.extend(deployments_read_only(path))
+                seen.extend(seen_read_only(path))
         except (sqlite3.Error, OSError) as exc:
             unread.append(f"the history {path} cannot be read ({exc}): whether this commit was "
-                          "rolled back since the verdict cannot be told")
-    return rows, unread
+                          "rolled back or judged again since the verdict cannot be told")
+    for path in _required_histories(config, recorded):
+        try:
+            seen.extend(seen_read_only(path) if path.exists() else [])
+        except (sqlite3.Error, OSError) as exc:
+            unread.append(f"the history {path} cannot be read ({exc}): whether a required "
+                          "environment's gate saw a newer verdict of this commit cannot be told")
+    return rows, seen, unread
+
+
+def _required_histories(config: DeployConfig, recorded: tuple[Required, ...]) -> list[Path]:
+    from pytest_pyramid.deploy.requirements import in_force
+
+    return [need.history for need in in_force(config, None, recorded) if need.history is not None]
 
 
 def _target_histories(config: DeployConfig) -> list[Path]:

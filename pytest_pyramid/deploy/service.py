@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.approvals import Asked, Standing
     from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.deploy.history import History
+    from pytest_pyramid.deploy.history import Deployment, History
     from pytest_pyramid.deploy.processes import Registry, Version
     from pytest_pyramid.deploy.rollout import Deployer, Outcome
     from pytest_pyramid.deploy.routers.base import Router
@@ -117,8 +117,6 @@ def previous_from_history(config: DeployConfig, serving: Version | None) -> Vers
     deployment that succeeded before the one ``serving`` came from, was not reverted since,
     deployed another commit and whose release folder is still there; it is started again
     from that folder (no process: pid 0). None when the history shows none."""
-    from pytest_pyramid.deploy.processes import Version
-
     if serving is None:
         return None
     history = _existing_history(config, lambda line: None)
@@ -130,14 +128,41 @@ def previous_from_history(config: DeployConfig, serving: Version | None) -> Vers
         return None
     finally:
         history.close()
-    for row in rows:  # newest first
-        before = serving.deployment_id is None or row.id < serving.deployment_id
-        if before and row.kind == "deploy" and not row.dry_run and row.outcome == "succeeded" \
-                and row.reverted_by is None and row.commit and row.commit != serving.commit \
+    return _last_release(config, rows, lambda row: row.commit != serving.commit and (
+        serving.deployment_id is None or row.id < serving.deployment_id))
+
+
+def _last_release(config: DeployConfig, rows: Sequence[Deployment],
+                  accept: Callable[[Deployment], bool]) -> Version | None:
+    """The newest of ``rows`` (newest first) that ``accept``s, succeeded, was not reverted
+    and whose release folder is still there, as a version to start again (no process: pid 0)
+    with its own commit's start template."""
+    from pytest_pyramid.deploy.anchors import committed_command
+    from pytest_pyramid.deploy.processes import Version
+
+    for row in rows:
+        if row.kind == "deploy" and not row.dry_run and row.outcome == "succeeded" \
+                and row.reverted_by is None and row.commit and accept(row) \
                 and config.release_path(row.commit).is_dir():
             return Version(row.commit, 0, 0, str(config.release_path(row.commit)), "", None,
+                           command=committed_command(config, row.commit) or "",
                            deployment_id=row.id)
     return None
+
+
+def stable_from_history(config: DeployConfig, history: History) -> Version | None:
+    """What served last when ``state.json`` names no stable version (after `pyramid stop`,
+    or lost): "nothing runs" is not "nothing served" (hostile case 376). The last release
+    the history records as judged on real traffic, succeeded and not reverted, whose folder
+    is there; the deploy starts it again as its stable version before any step, so a failing
+    release has a way back. None (a first deployment) only when the history holds none; a
+    history that cannot be read is said, and the deploy goes on as a first deployment
+    (its first step is still judged)."""
+    try:
+        rows = history.deployments()
+    except (sqlite3.Error, OSError):
+        return None
+    return _last_release(config, rows, lambda row: row.judged is True)
 
 
 def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str], None]) -> None:
@@ -457,6 +482,12 @@ def dry_run(config: DeployConfig, commit: str, history: History, commit_time: st
     out(f"[plan] release: a clean checkout of {commit[:12]} in {config.release_path(commit)}")
     actual = router.actual()
     out(f"[plan] router now serves: {describe(actual.weights) if actual else 'nothing'}")
+    if stable is None and state.rollout is None:
+        last = stable_from_history(config, history)
+        if last is not None:
+            stable = "127.0.0.1:<its port>"
+            out(f"[plan] nothing runs: {last.commit[:12]} (history #{last.deployment_id}, the "
+                "last good release) is started again first, as the stable version")
     if stable is None:
         out("[plan] no stable version: the first deployment goes straight to 100%")
     new = "127.0.0.1:<new port>"
@@ -972,6 +1003,7 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
                     out(f"[reconcile] could not settle rollout #{previous.id}: {settled.reason}")
                     history.close()
                     return 1
+            _stable_from_history(config, state, history, out)
             try:
                 deployment_id = history.start(commit=commit, commit_time=commit_time,
                                               strategy=config.strategy, dry_run=False,
@@ -1011,6 +1043,20 @@ def _deploy(config: DeployConfig, commit: str, commit_time: str | None, history:
         f"{extra}: {outcome.reason}")
     notify.tell_outcome(config, deployment_id, commit, outcome.outcome, outcome.reason)
     return outcome.exit_code
+
+
+def _stable_from_history(config: DeployConfig, state: DeployState, history: History,
+                         out: Callable[[str], None]) -> None:
+    """No stable version in the state: the history's last good release becomes the stable
+    one (not running: the rollout starts it again from its release before any step)."""
+    if state.stable is not None or state.rollout is not None:
+        return
+    state.stable = stable_from_history(config, history)
+    if state.stable is not None:
+        out(f"[deploy] nothing runs, but the history's last good release is "
+            f"{state.stable.commit[:12]} (#{state.stable.deployment_id}, judged, succeeded, "
+            "its release folder is there): it is the stable version to judge against and to "
+            "return to")
 
 
 def _finish(history: History, deployment_id: int, earlier_reason: str, outcome: Outcome) -> None:

@@ -180,6 +180,38 @@ def claim(path: Path, config: DeployConfig, *, at: str, event: str,
         raise OSError(str(exc)) from None
 
 
+def router_work_dir(cmdline: str) -> str | None:
+    """The work folder of a pyramid router's nginx, from its command line: ``-p
+    <work_dir>/router/<edge|split>`` (deploy/routers/nginx.py), resolved; None for any other
+    program or layout (allow-list: only what a pyramid deploy starts names a work folder)."""
+    words = cmdline.split()
+    if "-p" not in words[:-1]:
+        return None
+    prefix = Path(words[words.index("-p") + 1])
+    if prefix.parent.name != "router" or prefix.name not in ("edge", "split") or \
+            not prefix.is_absolute():
+        return None
+    return folder_of(prefix.parent.parent)
+
+
+def served_now(config: DeployConfig) -> dict[Target, Claim]:
+    """A host fact, not the index's word (hostile case 377: the index lost with a rebuilt
+    home, a commit moving ``work_dir`` was a first use of a port this host served at that
+    moment): another work folder's pyramid router listening on this deploy's port, found in
+    ``/proc``, claims it (the same service)."""
+    from pytest_pyramid.deploy import processes
+
+    mine, port = folder_of(config.work_dir), ("port", str(config.port))
+    for pid in sorted(processes.listeners([config.port])):
+        master = processes.process_group(pid) or pid
+        folder = router_work_dir(processes.cmdline(master))
+        if folder is not None and folder != mine:
+            return {port: Claim(0, "", f"its router (pid {master}) listens on port "
+                                f"{config.port} now (found in /proc)", folder,
+                                folder_of(Path(folder) / "history.sqlite"), (port,))}
+    return {}
+
+
 def history_of(index: Index, environment: str) -> Path | None:
     """Where ``environment``'s deploys write their history, as the host's index says (None:
     no deploy to it was indexed)."""

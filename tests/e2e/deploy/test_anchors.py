@@ -293,6 +293,32 @@ def test_a_commit_moving_its_target_to_a_fresh_folder_is_not_a_first_use(
     assert f"(port {project.port}: the same service)" in moved.stdout
 
 
+@pytest.mark.parametrize("old_target", ["serving", "stopped"])
+def test_a_lost_targets_index_is_unknown_not_empty(
+    project: Project, keys: Path, old_target: str
+) -> None:
+    """Hostile case 377: the host's targets index gone (a home rebuilt from an image), a
+    commit moving ``work_dir`` is no first use while this host's router serves the port from
+    another folder (found in /proc), nor once it is stopped (that folder's record, which the
+    configuration named before, serves the port)."""
+    project.write_config(require_signature=True, trusted_keys=[str(keys / "ci.pub")])
+    project.commit("v1")
+    sign(project, keys / "ci.key")
+    assert project.run("deploy").returncode == 0
+    old = project.work_dir
+    project.write_config(trusted_keys=[str(keys / "mallory.pub")], work_dir=".pyramid/live")
+    project.commit("X moves its work folder and trusts its author")
+    sign(project, keys / "mallory.key")
+    (host.folder(project.root) / "targets.jsonl").unlink()
+    if old_target == "stopped":
+        assert project.run("stop", "--work-dir", str(old)).returncode == 0
+    refused = project.run("deploy", "--dry-run")
+    assert refused.returncode == 1, refused.stdout
+    assert f"port {project.port} served from {old}" in refused.stdout
+    assert "trust on first use" not in refused.stdout
+    assert "no signature verifies with a trusted key" in refused.stdout
+
+
 def test_the_deploying_process_s_keys_only_narrow_the_record_s(
     project: Project, keys: Path
 ) -> None:

@@ -102,3 +102,29 @@ def test_rollback_to_a_release_broken_since_is_judged_before_it_gets_all_traffic
                  target_failed_requests=len(failed),
                  target_serving_s=round(max(r.ended for r in failed) - fault_at, 3),
                  until_settled_s=round(settled - fault_at, 3))
+
+
+def test_after_stop_a_failing_release_returns_to_the_last_good_one_the_history_holds(
+    project: Project,
+) -> None:
+    """Hostile case 376: "nothing runs" is not "nothing served". After `pyramid stop`, the
+    history's last judged, succeeded release is started again as the stable version, so a
+    release failing every request is rolled back to it, not left with no way back."""
+    with Clients(project.url, rate=90) as clients:
+        good = project.commit("v1")
+        assert project.run("deploy").returncode == 0
+        clients.settle_on(good)
+    assert rows(project)[-1]["judged"] == 1
+    assert project.run("stop").returncode == 0
+    assert project.state().get("stable") is None
+    project.write_config(command=app_command("error", "--error-rate", "1.0"))
+    bad = project.commit("bad")
+    with Clients(project.url, rate=90) as clients:
+        result = project.run("deploy")
+        assert result.returncode == 1, result.stdout
+        clients.settle_on(good)
+    assert f"the history's last good release is {good[:12]}" in result.stdout
+    assert "no earlier version to return to" not in result.stdout
+    row = rows(project)[-1]
+    assert (row["commit_sha"], row["outcome"]) == (bad, "rolled_back")
+    assert project.state()["stable"]["commit"] == good

@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.deploy.processes import free_port
 from pytest_pyramid.project import read_table as read_pyproject_table
@@ -38,6 +40,32 @@ def test_a_verdict_superseded_for_the_same_commit_needs_redeploy(repo: Project) 
     meant = repo.run("deploy", "--dry-run", "--redeploy")
     assert meant.returncode == 0, meant.stdout
     assert "--redeploy: superseded" in meant.stdout
+
+
+@pytest.mark.parametrize("ledger", ["deleted", "cut-short"])
+def test_the_verdicts_a_gate_saw_are_history_not_the_ledger_file(
+    repo: Project, ledger: str
+) -> None:
+    """Hostile case 375: the ledger file deleted, or its newer line cut short, forgot the
+    ``blocked`` verdict and the superseded ``ready`` one passed again. The history keeps what
+    the gate saw."""
+    sha = repo.commit("v1", age=timedelta(minutes=10))
+    older = repo.verdict_path.read_text()
+    assert repo.run("deploy", "--dry-run").returncode == 0
+    repo.write_verdict(sha, decision="blocked", age=timedelta(minutes=1))
+    assert repo.run("deploy", "--dry-run").returncode == 1
+    path = repo.work_dir / "verdicts.jsonl"
+    if ledger == "deleted":
+        path.unlink()
+    else:
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(line if '"blocked"' not in line else line[:-9]
+                                  for line in lines) + "\n")
+    repo.verdict_path.write_text(older)
+    replay = repo.run("deploy", "--dry-run")
+    assert replay.returncode == 1, replay.stdout
+    assert f"superseded: a newer verdict for {sha[:12]}" in replay.stdout
+    assert "blocked" in replay.stdout
 
 
 def test_a_verdict_for_a_commit_rolled_back_since_needs_redeploy(

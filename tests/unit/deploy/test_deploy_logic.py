@@ -1185,3 +1185,27 @@ def test_an_approval_counts_only_for_the_environment_it_names(
                    environment=deploy_to)
     assert result.counted == (("alice (lead)",) if counted else ())
     assert counted or "approved the deploy to" in result.ignored[0]
+
+
+def test_the_verdicts_a_gate_saw_are_kept_in_the_history(tmp_path: Path) -> None:
+    """Hostile case 375: what the gate saw is history (deploy/replays.py reads it whatever
+    became of ``verdicts.jsonl``); the same verdict seen twice is one row; a file from
+    before the table reads as none, and another folder's is read without a byte written."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import History, seen_read_only
+
+    path = tmp_path / "history.sqlite"
+    with sqlite3.connect(path) as db:  # a history from before the table
+        db.execute("CREATE TABLE deployments (id INTEGER PRIMARY KEY)")
+    assert seen_read_only(path) == []
+    history = History(path)
+    ready = {"commit": "a" * 40, "created_at": "t1", "digest": "d1", "decision": "ready"}
+    blocked = {**ready, "created_at": "t2", "digest": "d2", "decision": "blocked"}
+    for entry in (ready, blocked, ready):
+        history.record_seen(entry)
+    history.close()
+    assert history.seen_verdicts() == [ready, blocked]
+    before = path.read_bytes()
+    assert seen_read_only(path) == [ready, blocked]
+    assert path.read_bytes() == before

@@ -160,3 +160,27 @@ def test_the_index_names_a_place_by_its_port_or_its_work_folder(
     host[0].mkdir(exist_ok=True)
     where.write_text("garbage\n")
     assert names_place(read_index(host), config) is False  # a damaged index names nothing
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "folder"),
+    [
+        ("nginx: master process nginx -p /srv/w/router/edge -e /srv/w/router/edge/logs/e -c "
+         "/srv/w/router/edge/nginx.conf", "/srv/w/"),
+        ("/usr/sbin/nginx -p /srv/w/router/split -c x", "/srv/w/"),
+        ("nginx -p /srv/w/other/edge -c x", None),  # not a pyramid router's layout
+        ("nginx -p router/edge -c x", None),  # relative: no folder to tell
+        ("nginx -c /etc/nginx/nginx.conf", None),  # the host's own nginx
+        ("nginx -p", None),
+        ("", None),
+    ],
+)
+def test_a_pyramid_router_names_its_work_folder_on_its_command_line(
+    cmdline: str, folder: str | None
+) -> None:
+    from pathlib import Path
+
+    from pytest_pyramid.deploy.targets import router_work_dir
+
+    expected = None if folder is None else str(Path(folder).resolve())
+    assert router_work_dir(cmdline) == expected
