@@ -41,8 +41,10 @@ import time
 from pathlib import Path
 
 #: the extras' plugins installed beside ours, which a bare project would not load
+#: (pytest-playwright alone, importing Playwright's sync API, was half a bare start-up here)
 OTHERS_OFF = ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:locust",
-              "-p", "no:pact", "-q", "--no-header", "-p", "no:randomly"]
+              "-p", "no:pact", "-p", "no:playwright", "-p", "no:anyio", "-p", "no:platformdirs",
+              "-q", "--no-header", "-p", "no:randomly"]
 LEAN = ["-p", "no:cacheprovider", *OTHERS_OFF]
 #: start-up as a developer runs it: pytest's cache on in both arms (the plugin keeps the
 #: tables that passed the schema there; with the cache off every run checks the table)
