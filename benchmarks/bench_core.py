@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -202,9 +203,10 @@ def git_processes(cwd: Path, args: list[str], lean: list[str] = LEAN) -> int | N
          sys.executable, "-m", "pytest", *lean, *args],
         cwd=cwd, capture_output=True, check=False, env=child_env(cwd.parent / "pycache"),
     )
-    lines = trace.read_text().splitlines()
-    return sum('execve("' in line and '["git"' in line and "ENOENT" not in line
-               for line in lines)
+    # by the program's path: the plugin runs the host's git by its absolute path
+    # (run/_git.py), so the argument list no longer starts with a bare "git"
+    calls = re.finditer(r'execve\("([^"]*)"[^\n]*', trace.read_text())
+    return sum(Path(call[1]).name == "git" and "ENOENT" not in call[0] for call in calls)
 
 
 def against_checkout(root: Path, other: Path, rounds: int) -> None:
