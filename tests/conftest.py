@@ -17,10 +17,17 @@ from tests.support.deploy import host
 pytest_plugins = ["tests.support.deploy.fixtures"]
 
 #: Plugins of the dev environment that cost seconds of start-up per process and play no
-#: part in these runs (hypothesis via schemathesis, locust, pact).
+#: part in these runs (hypothesis via schemathesis, locust, pact). pytest-playwright (its
+#: sync API: 0.6 s of CPU per process, half of a bare pytest's start-up in this venv), anyio
+#: and platformdirs too: every xdist worker and subprocess run of the suite paid for them.
+#: Each is one the invocation table (run/invocation.py: DISABLE) knows can only
+#: make a test error when left out, so the judgement of these runs does not change.
 LEAN_ADDOPTS = (
     "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact"
+    " -p no:playwright -p no:anyio -p no:platformdirs"
 )
+#: for the projects whose tests use pytest-playwright's fixtures
+BROWSER_ADDOPTS = LEAN_ADDOPTS.replace(" -p no:playwright", "")
 
 
 
@@ -41,10 +48,11 @@ ReadVerdict = Callable[..., dict[str, Any]]
 def make_project(pytester: pytest.Pytester) -> MakeProject:
     """Write ``pyproject.toml`` with ``[tool.pyramid]`` plus ``config``, and the given files."""
 
-    def make(config: str = "", *, ini: str = "", addopts: str = "", **files: str) -> Path:
+    def make(config: str = "", *, ini: str = "", addopts: str = "", lean: str = LEAN_ADDOPTS,
+             **files: str) -> Path:
         pytester.makefile(
             ".toml",
-            pyproject=f'[tool.pytest.ini_options]\naddopts = "{LEAN_ADDOPTS} {addopts}"\n'
+            pyproject=f'[tool.pytest.ini_options]\naddopts = "{lean} {addopts}"\n'
             f"{textwrap.dedent(ini)}\n[tool.pyramid]\n{textwrap.dedent(config)}",
         )
         for name, body in files.items():

@@ -23,7 +23,9 @@ else:  # pragma: no cover
 
 #: the dev environment's plugins that import jsonschema themselves (schemathesis), or cost
 #: seconds of start-up; pytest's cache stays on (that is where the passes are kept)
-OTHERS_OFF = ["-p", "no:schemathesis", "-p", "no:locust", "-p", "no:pact"]
+# (hypothesis's plugin stays: leaving it out on the command line is not harmless, 358)
+OTHERS_OFF = ["-p", "no:schemathesis", "-p", "no:locust", "-p", "no:pact", "-p", "no:playwright",
+              "-p", "no:anyio", "-p", "no:platformdirs"]
 TEST = "def test_one():\n    pass\n"
 PROBE = textwrap.dedent(
     """

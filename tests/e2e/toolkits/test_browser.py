@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -21,6 +22,7 @@ from pytest_pyramid.toolkits.browser import (
     playwright_chromium_installed,
     with_launch_defaults,
 )
+from tests.conftest import BROWSER_ADDOPTS
 
 if TYPE_CHECKING:
     from tests.conftest import MakeProject, ReadVerdict
@@ -162,6 +164,12 @@ def test_browser_environment_keeps_chromium_out_of_home(tmp_path: Path) -> None:
 
 
 # --- through pytest-playwright ----------------------------------------------------------------
+
+
+@pytest.fixture
+def make_project(make_project: MakeProject) -> MakeProject:
+    """These projects' tests use pytest-playwright's fixtures: it stays loaded."""
+    return functools.partial(make_project, lean=BROWSER_ADDOPTS)
 
 #: Prints the launch options a test got, without launching anything.
 DUMP_LAUNCH_ARGS = """

@@ -19,6 +19,7 @@ from pytest_pyramid.cli import main
 from pytest_pyramid.verdict import schema_errors
 from pytest_pyramid.verdict.partial import load_partial
 from pytest_pyramid.verdict.partial import schema_errors as partial_schema_errors
+from tests.conftest import LEAN_ADDOPTS
 from tests.git_repo import git
 from tests.support.top_level import top_level_environ, top_level_here
 
@@ -30,7 +31,7 @@ CaptureFixture = pytest.CaptureFixture
 
 pytest.importorskip("pytest_cov")
 
-LEAN = "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact"
+LEAN = LEAN_ADDOPTS
 PYPROJECT = f"""\
 [tool.pytest.ini_options]
 addopts = "{LEAN}"
