@@ -196,8 +196,19 @@ def package_names(source_paths: Iterable[str], rootdir: Path) -> frozenset[str]:
     top-level ones by default) whose modules :func:`loaded_code` records: what a run's
     followed children report too (``run/imported.py: follow_child``), so every process of
     the run gives the judge the same facts."""
-    entries = list(source_paths) or default_packages(rootdir)
-    return frozenset(_top_name(rootdir, entry) for entry in entries)
+    declared, tree = _entries(source_paths, rootdir)
+    return frozenset(_top_name(rootdir, entry) for entry in (*declared, *tree))
+
+
+def _entries(source_paths: Iterable[str], rootdir: Path) -> tuple[list[str], list[str]]:
+    """The declared ``source`` entries, and the tree's top-level packages and modules no
+    declared entry names: ``source`` chooses what coverage and the static gates measure, not
+    which of the tree's packages may come from elsewhere (hostile case 356: a tracked test
+    helper package outside ``source`` ran from a stale installed copy)."""
+    declared = list(source_paths)
+    tops = {_top_name(rootdir, entry) for entry in declared}
+    return declared, [entry for entry in default_packages(rootdir)
+                      if _top_name(rootdir, entry) not in tops]
 
 
 def module_fact(name: str, file: str, cached: str | None, root: str) -> tuple[str, str | None]:
@@ -247,19 +258,20 @@ def foreign_code(
     """Why the loaded code of the project's own packages (raw facts: :func:`loaded_code`) is
     not the tree's, if it is not. Without ``source_paths`` the project's own are its tracked
     top-level packages, modules and namespace folders."""
-    declared = list(source_paths)
-    entries = declared or default_packages(rootdir)
-    found = _foreign(entries, rootdir, loaded)
-    if declared or not found:
-        return _with_strays(loaded, [message for _, _, message in found])
-    # the tree's file is the project's code only when git tracks it (asked only now: rare)
-    from pytest_pyramid.run.invocation import git_tracked
+    declared, tree = _entries(source_paths, rootdir)
+    messages = [message for _, _, message in _foreign(declared, rootdir, loaded)]
+    found = _foreign(tree, rootdir, loaded)
+    if found:
+        # the tree's file is the project's code only when git tracks it (asked only now: rare)
+        from pytest_pyramid.run.invocation import git_tracked
 
-    tracked = git_tracked(sorted({owner for _, owner, _ in found}), rootdir)
-    return _with_strays(loaded, [
-        f"{message} (the repository's {_kind(rootdir, entry)}: [tool.pyramid] source is not "
-        "set, so its tracked top-level packages and modules are the project's)"
-        for entry, owner, message in found if owner in tracked])
+        tracked = git_tracked(sorted({owner for _, owner, _ in found}), rootdir)
+        why = ("[tool.pyramid] source names others, and" if declared else
+               "[tool.pyramid] source is not set, so")
+        messages += [f"{message} (the repository's {_kind(rootdir, entry)}: {why} its tracked "
+                     "top-level packages and modules are the project's)"
+                     for entry, owner, message in found if owner in tracked]
+    return _with_strays(loaded, messages)
 
 
 def _with_strays(loaded: Mapping[str, object], messages: list[str]) -> list[str]:

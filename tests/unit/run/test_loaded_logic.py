@@ -48,8 +48,12 @@ TREE = ("mypkg/__init__.py", "tool.py", "conftest.py", "json/__init__.py", "docs
 @pytest.mark.parametrize(("source", "names"), [
     pytest.param((), {"mypkg", "tool", "docs", "src", "acme", "lib"},
                  id="not-set-the-trees-top-names"),
-    pytest.param(("lib/deep",), {"deep"}, id="declared-a-nested-package"),
-    pytest.param(("tool.py", "src/acme"), {"tool", "acme"}, id="declared-a-module-a-namespace"),
+    # the declared ones and the tree's top-level ones beside them (hostile case 356: a tracked
+    # package outside source is the project's code too)
+    pytest.param(("lib/deep",), {"deep", "mypkg", "tool", "docs", "src", "acme", "lib"},
+                 id="declared-a-nested-package"),
+    pytest.param(("tool.py", "src/acme"), {"tool", "acme", "mypkg", "docs", "src", "lib"},
+                 id="declared-a-module-a-namespace"),
 ])
 def test_the_names_a_runs_children_report_are_the_runs_source(
     tmp_path: Path, source: tuple[str, ...], names: set[str],
@@ -271,3 +275,31 @@ def test_a_module_named_as_not_the_trees_is_named_once(tmp_path: Path) -> None:
     problems = foreign_problems({**found, f"acme:{file}": None}, ("src/acme",), tmp_path / "repo")
     assert len(problems) == 1, problems
     assert "not from the project's source" in problems[0]["message"]
+
+
+@pytest.mark.parametrize(("tracked", "says"), [
+    pytest.param(True, "testing_utils was imported from /opt/site-packages/testing_utils",
+                 id="a-tracked-package-outside-source"),
+    pytest.param(False, None, id="an-untracked-folder-is-not-the-projects"),
+])
+def test_a_tracked_package_beside_the_declared_source_is_the_projects_too(
+    tmp_path: Path, tracked: bool, says: str | None,
+) -> None:
+    """Hostile case 356: ``source = ["mypkg"]`` chooses what coverage measures; the tree's
+    tracked test helper package ran from a stale installed copy and nothing said so."""
+    import subprocess
+
+    for file in ("src/mypkg/__init__.py", "testing_utils/__init__.py"):
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).write_text("")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    if tracked:
+        subprocess.run(["git", "add", "testing_utils"], cwd=tmp_path, check=True)
+    loaded = {"mypkg:src/mypkg/__init__.py": None,
+              "testing_utils:/opt/site-packages/testing_utils/__init__.py": None}
+    problems = foreign_problems(loaded, SRC, tmp_path)
+    if says is None:
+        assert problems == []
+        return
+    assert says in problems[0]["message"]
+    assert "source names others" in problems[0]["message"]
