@@ -23,7 +23,7 @@ pytest_plugins = ["tests.support.deploy.fixtures"]
 #: Each is one the invocation table (run/invocation.py: DISABLE) knows can only
 #: make a test error when left out, so the judgement of these runs does not change.
 LEAN_ADDOPTS = (
-    "-p no:cacheprovider -p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact"
+    "-p no:cacheprovider -p no:schemathesis -p no:locust -p no:pact"
     " -p no:playwright -p no:anyio -p no:platformdirs"
 )
 #: for the projects whose tests use pytest-playwright's fixtures

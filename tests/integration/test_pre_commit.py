@@ -71,7 +71,7 @@ def test_the_config_hook_runs_when_a_configuration_file_changes(path: str, runs:
 def project(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider -p no:schemathesis '
-        '-p no:hypothesispytest -p no:locust -p no:pact -p no:randomly -p no:playwright '
+        '-p no:locust -p no:pact -p no:randomly -p no:playwright '
         '-p no:anyio -p no:platformdirs"\n'
         "[tool.pyramid]\n"
     )

@@ -33,7 +33,7 @@ def test_the_api_answers(base_url, pyramid_live_server):
 """
 CONFTEST = 'pytest_plugins = ["pytest_pyramid.toolkits.plugin"]\n'
 #: plugins that cost seconds of start-up per verify run and play no part in it
-LEAN = '[tool.pytest.ini_options]\naddopts = "-p no:schemathesis -p no:hypothesispytest ' \
+LEAN = '[tool.pytest.ini_options]\naddopts = "-p no:schemathesis ' \
     '-p no:locust -p no:pact"\n'
 
 

@@ -320,7 +320,7 @@ HYPOTHESIS_TESTS = {
 def hypothesis_project(pytester: pytest.Pytester) -> None:
     """A project whose Hypothesis tests form a tier of their own, by the marker Hypothesis's
     plugin adds at collection (not in the test files): the plugin stays on here."""
-    lean = LEAN_ADDOPTS.replace("-p no:hypothesispytest", "")
+    lean = LEAN_ADDOPTS  # hypothesis's plugin is never left out (hostile case 358)
     pytester.makefile(".toml", pyproject=textwrap.dedent(f"""
         [tool.pytest.ini_options]
         addopts = "{lean} --strict-markers"

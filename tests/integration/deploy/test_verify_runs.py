@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
-addopts = "-p no:schemathesis -p no:hypothesispytest -p no:locust -p no:pact -p no:playwright \
+addopts = "-p no:schemathesis -p no:locust -p no:pact -p no:playwright \
 -p no:anyio -p no:platformdirs"
 [tool.pyramid.tiers.smoke]
 paths = ["tests/smoke"]

@@ -37,7 +37,7 @@ NESTED_THEN_OWN = {
             out = subprocess.run(["sh"], input="echo ok", capture_output=True, text=True)
             assert out.stdout == "ok\\\\n"
         """
-        LEAN = "-p no:cacheprovider -p no:playwright -p no:schemathesis -p no:hypothesispytest"
+        LEAN = "-p no:cacheprovider -p no:playwright -p no:schemathesis"
 
         def test_nested_runs_then_this_runs_own_children(pytester):
             root = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ INNER_SHELL_READS_OUTER = '''
         out = subprocess.run(["sh"], input="cat %s", capture_output=True, text=True).stdout
         assert out.strip() == "ok"
     """
-    LEAN = "-p no:cacheprovider -p no:playwright -p no:schemathesis -p no:hypothesispytest"
+    LEAN = "-p no:cacheprovider -p no:playwright -p no:schemathesis"
 
     def test_outer(pytester):
         pytester.makefile(".toml", pyproject=f'[tool.pytest.ini_options]\\naddopts = "{LEAN}"'
