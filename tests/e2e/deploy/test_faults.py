@@ -40,6 +40,10 @@ def rows(project: Project) -> list[dict[str, Any]]:
         return [dict(r) for r in db.execute("SELECT * FROM deployments ORDER BY id")]
 
 
+#: later rollouts here are judged by looser limits than the fixture's: deployed first (371)
+pytestmark = pytest.mark.deployed_with(inconclusive_limit=1000)
+
+
 def steps(project: Project, deployment_id: int) -> list[tuple[int, str]]:
     with sqlite3.connect(project.work_dir / "history.sqlite") as db:
         return list(db.execute("SELECT weight, result FROM steps WHERE deployment_id = ? "
@@ -182,6 +186,7 @@ def test_hanging_canary_times_out_and_is_rolled_back(
 
 
 # -- 8: low traffic fails fast; no traffic at all ends at the progress deadline -------------------
+@pytest.mark.deployed_with(steps=[50, 100])
 def test_failing_canary_under_low_traffic_fails_fast(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
@@ -666,6 +671,7 @@ def test_status_exit_codes(deployed: tuple[Project, str]) -> None:
 
 
 # -- 2: releases are started from the exact commit ------------------------------------------------
+@pytest.mark.deployed_with(steps=[100])
 def test_the_release_is_the_commit_not_the_working_tree(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     shutil.copy(APP, project.root / "app.py")

@@ -33,6 +33,10 @@ JUDGE: dict[str, Any] = {"judge": "nonparametric", "steps": [50, 100], "judge_mi
          "inconclusive_limit": 1000, "progress_deadline": "60s"}
 
 
+#: later rollouts here are judged by looser limits than the fixture's: deployed first (371)
+pytestmark = pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)
+
+
 def looks(project: Project, deployment_id: int) -> list[dict[str, Any]]:
     """Every comparison recorded for the deployment's steps, in order."""
     with sqlite3.connect(project.work_dir / "history.sqlite") as db:
