@@ -287,12 +287,12 @@ def _stricter_of(rule: Rule, base: object, given: object) -> object:
     return base
 
 
-def anchored(base: DeployConfig, given: DeployConfig, by: str) -> tuple[dict[str, object],
+def anchored(base: DeployConfig, given: DeployConfig, by: str) -> tuple[dict[str, Any],
                                                                         list[str]]:
     """The limits of ``base`` (the table of the last release deployed here, commit ``by``)
     that ``given`` (the commit's own configuration) loosens: the values kept, and one line
     for each saying which and why."""
-    kept: dict[str, object] = {}
+    kept: dict[str, Any] = {}  # DeployConfig's own field values
     said: list[str] = []
     for key in ANCHORED_LIMITS:
         rule, old, new = RULES[key], getattr(base, key), getattr(given, key)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy.arguments import (
+    ANCHORED_LIMITS,
     DIRECTIONS,
     OTHER_OPTIONS,
-    ANCHORED_LIMITS,
     RULES,
     Loosened,
     anchored,
