@@ -320,7 +320,7 @@ def _shipped_include(config: DeployConfig, commit: str, *, edits_refused: bool) 
     from pytest_pyramid.deploy.replays import NotShipped
     from pytest_pyramid.deploy.routers.nginx import include_copy
 
-    if config.nginx_include is None or config.router != "nginx":
+    if config.nginx_include is None:
         return config
     path = Path(config.nginx_include)
     git = ["git", "-C", str(config.root)]
