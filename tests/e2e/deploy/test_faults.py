@@ -40,10 +40,6 @@ def rows(project: Project) -> list[dict[str, Any]]:
         return [dict(r) for r in db.execute("SELECT * FROM deployments ORDER BY id")]
 
 
-#: later rollouts here are judged by looser limits than the fixture's: deployed first (371)
-pytestmark = pytest.mark.deployed_with(inconclusive_limit=1000)
-
-
 def steps(project: Project, deployment_id: int) -> list[tuple[int, str]]:
     with sqlite3.connect(project.work_dir / "history.sqlite") as db:
         return list(db.execute("SELECT weight, result FROM steps WHERE deployment_id = ? "
@@ -186,7 +182,7 @@ def test_hanging_canary_times_out_and_is_rolled_back(
 
 
 # -- 8: low traffic fails fast; no traffic at all ends at the progress deadline -------------------
-@pytest.mark.deployed_with(steps=[50, 100])
+@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)  # judged by them (371)
 def test_failing_canary_under_low_traffic_fails_fast(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
@@ -653,6 +649,7 @@ def test_corrupt_state_is_rebuilt_by_deploy(deployed: tuple[Project, str], conte
 
 
 # -- 11: status exit codes ------------------------------------------------------------------------
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_status_exit_codes(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     assert project.run("status").returncode == 0  # healthy and idle
