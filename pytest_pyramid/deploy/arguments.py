@@ -264,3 +264,45 @@ def tightened(source: str, pyramid: Mapping[str, Any], overrides: Mapping[str, o
     if problems:
         raise Loosened("; ".join(problems))
     return given
+
+
+#: the keys a rollout is judged by (hostile case 371): the commit under judgement may tighten
+#: them for itself, never loosen them; its loosening counts from the next rollout, once it
+#: was deployed under the limits in force (deploy/trust_record.py: limits_commit). Not here:
+#: the gate's keys (anchored by deploy/anchors.py) and ``same`` keys (the tracked value only)
+ANCHORED_LIMITS = (
+    "steps", "interval", "measurements", "error_rate_limit", "p95_limit", "min_requests",
+    "failure_limit", "inconclusive_limit", "blind_timeout", "compare_with_stable",
+    "max_p95_ratio", "max_error_rate_delta", "judge", "judge_alpha", "judge_min_samples",
+    "judge_max_shift", "bake", "progress_deadline", "request_timeout", "scale_down_delay",
+    "watch",
+)
+
+
+def _stricter_of(rule: Rule, base: object, given: object) -> object:
+    """The value kept where ``given`` loosens ``base``: ``base``, or for a list both lists'
+    entries (the commit's added checkpoints stay, the dropped ones come back)."""
+    if rule.stricter == "superset":
+        return tuple(sorted(set(base) | set(given)))  # type: ignore[call-overload]
+    return base
+
+
+def anchored(base: DeployConfig, given: DeployConfig, by: str) -> tuple[dict[str, Any],
+                                                                        list[str]]:
+    """The limits of ``base`` (the table of the last release deployed here, commit ``by``)
+    that ``given`` (the commit's own configuration) loosens: the values kept, and one line
+    for each saying which and why."""
+    kept: dict[str, Any] = {}  # DeployConfig's own field values
+    said: list[str] = []
+    for key in ANCHORED_LIMITS:
+        rule, old, new = RULES[key], getattr(base, key), getattr(given, key)
+        if not _loosens(rule, old, new):
+            continue
+        kept[key] = _stricter_of(rule, old, new)
+        words = (f"from loosest to strictest: {', '.join(rule.ranks)}"
+                 if rule.stricter == "ranked" else _WORDS[rule.stricter])
+        said.append(f"{key}: kept {kept[key]!r}, not this commit's {new!r}: it loosens "
+                    f"{old!r} of {by[:12]}, the last release deployed here ({words}: "
+                    f"{rule.why}); a commit may tighten the limits it is judged by, a "
+                    "loosening counts from the next rollout, once it has deployed")
+    return kept, said

@@ -274,6 +274,7 @@ def _built(args: argparse.Namespace,
            commit_of: Callable[[DeployConfig], tuple[str, str] | None],
            *, edits_refused: bool = True,
            located: tuple[str, Mapping[str, Any]] | None = None,
+           say: Callable[[str], None] | None = None,
            ) -> tuple[DeployConfig, str | None]:
     """The configuration a deploy command works with, and its commit: the table the commit
     ``commit_of`` names ships (replays.started_table, every command's one reading), tightened
@@ -282,7 +283,9 @@ def _built(args: argparse.Namespace,
     commit at all (nothing deployed, no git: nothing was started with any table).
     ``edits_refused=False`` (the foreground supervisor): an uncommitted edit of the table is
     neither refused nor read; HEAD's table says where to look instead of the disk's.
-    ``located``: the configuration file already found (else :func:`_located` finds it)."""
+    ``located``: the configuration file already found (else :func:`_located` finds it).
+    The limits the rollout is judged by are the last deployed release's where the commit's
+    loosen them (:func:`_anchored_limits`); ``say`` hears which were kept."""
     from pytest_pyramid.deploy.arguments import host_only, judged_history, tightened
     from pytest_pyramid.deploy.replays import NotShipped, other_table, started_table
 
@@ -299,7 +302,76 @@ def _built(args: argparse.Namespace,
                                                         edits_refused=edits_refused)
     config = tightened(source, judged, overrides, env=args.env)
     judged_history(source, judged, overrides, env=args.env, given=config)
+    if commit is not None:
+        config = _anchored_limits(config, commit, host_only(overrides), say or (lambda _: None))
+        config = _shipped_include(config, commit, edits_refused=edits_refused)
     return config, commit
+
+
+def _shipped_include(config: DeployConfig, commit: str, *, edits_refused: bool) -> DeployConfig:
+    """``config`` with its ``nginx_include`` replaced by the router's copy of the file as
+    ``commit`` holds it (hostile case 378: an uncommitted "maintenance page" in the checkout's
+    file answered every user). The router's configuration is the commit's, as the table is:
+    :class:`NotShipped` (exit 3) when the file is outside the repository, not in the commit,
+    or (``edits_refused``) differs from it on disk."""
+    import subprocess
+    from dataclasses import replace
+
+    from pytest_pyramid.deploy.replays import NotShipped
+    from pytest_pyramid.deploy.routers.nginx import include_copy
+
+    if config.nginx_include is None:
+        return config
+    path = Path(config.nginx_include)
+    git = ["git", "-C", str(config.root)]
+    try:
+        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        rel = path.resolve().relative_to(Path(top).resolve()).as_posix()
+        data = subprocess.run([*git, "show", f"{commit}:{rel}"], capture_output=True,
+                              check=True).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        raise NotShipped(f"nginx_include {path} is not a file of commit {commit[:12]}: the "
+                         "router's configuration is the commit's; commit it") from None
+    if edits_refused:
+        try:
+            on_disk: bytes | None = path.read_bytes()
+        except OSError:
+            on_disk = None
+        if on_disk != data:
+            raise NotShipped(f"nginx_include {path} differs from commit {commit[:12]}'s "
+                             f"{rel} (an uncommitted edit): the router's configuration is the "
+                             "commit's; commit the edit or undo it")
+    return replace(config, nginx_include=include_copy(config.work_dir, data))
+
+
+def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, object],
+                     say: Callable[[str], None]) -> DeployConfig:
+    """``config`` with every limit its commit loosens against the table of the last release
+    deployed here kept at that table's value (hostile case 371: the release under judgement
+    chose ``error_rate_limit = "100%"``). That table is read from git at its commit; one git
+    cannot give is judged as the built-in defaults, never as the new commit's word."""
+    from dataclasses import replace
+
+    from pytest_pyramid.deploy.anchors import committed_pyramid
+    from pytest_pyramid.deploy.arguments import anchored
+    from pytest_pyramid.deploy.config import project_config
+    from pytest_pyramid.deploy.trust_record import limits_commit
+    from pytest_pyramid.errors import PyramidError
+
+    by = limits_commit(config)
+    if by is None or by == commit:
+        return config
+    found = committed_pyramid(config, by)
+    table = found[0] if found is not None and found[0] is not None else {}
+    try:
+        base = project_config(config.source, table, host, env=config.environment or None)
+    except PyramidError:  # that commit's table has no such environment, or cannot be read
+        base = project_config(config.source, {}, host)
+    kept, said = anchored(base, config, by)
+    for line in said:
+        say(f"[limits] {line}")
+    return replace(config, **kept) if kept else config
 
 
 def _head_table(source: str, table: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -336,7 +408,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from pytest_pyramid.deploy import service
 
     config, commit = _built(args, lambda on_disk: (service.resolve_commit(on_disk, args.commit),
-                                                   "the deploy"))
+                                                   "the deploy"), say=_say)
     assert commit is not None
     request = service.DeployRequest(commit=commit, dry_run=args.dry_run,
                                     redeploy=args.redeploy, approval_files=tuple(args.approval),

@@ -69,6 +69,7 @@ def status(config: DeployConfig) -> StatusReport:
     previous = {**state.previous.as_dict(), "alive": processes.version_alive(state.previous)} \
         if state.previous else None
     problems += _strays(config, state, actual.weights if actual else {})
+    problems += _unserved(router)
     if not seen.lock_held:
         problems += _open_rows(config, state, notes)
     router_info: dict[str, object] = {
@@ -155,6 +156,42 @@ def _strays(config: DeployConfig, state: DeployState, weights: Mapping[str, int]
             problems.append(f"{leaked.commit[:12]} at {leaked.addr} (pid {leaked.pid}) runs but "
                             "is neither stable nor a rollout's (`pyramid stop` stops it)")
     return problems
+
+
+#: answers nginx gives itself to a client's own fault (a malformed or abandoned request): no
+#: sign of what serves users. Any other answer without an upstream came from the router itself
+_CLIENT_FAULTS = frozenset({"400", "408", "413", "414", "431", "444", "494", "499"})
+#: how much of the router's log's end status reads (bounded: status is asked often)
+_TAIL_BYTES = 64 * 1024
+_TAIL_LINES = 200
+
+
+def _unserved(router: Router) -> list[str]:
+    """Users answered by the router itself, with no upstream, among the last requests it
+    logged: no release serves them, whatever the weights say (hostile case 378: an include's
+    "maintenance page" answered everyone while status said the stable version serves)."""
+    path = router.log_path
+    if path is None:
+        return []
+    try:
+        with path.open("rb") as log:
+            start = log.seek(max(0, log.seek(0, 2) - _TAIL_BYTES))
+            lines = log.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    tail = lines[1 if start else 0:][-_TAIL_LINES:]  # a cut first line is not a request
+    from pytest_pyramid.deploy.analysis import LOG_FORMAT
+
+    fields = LOG_FORMAT.split("|")  # read by name: the format gains fields
+    status, upstream = fields.index("$status"), fields.index("$upstream_addr")
+    parts = [line.split("|") for line in tail]
+    logged = [p for p in parts if len(p) == len(fields) and p[status].isdigit()]
+    unserved = [p for p in logged if p[upstream] == "-" and p[status] not in _CLIENT_FAULTS]
+    if not unserved:
+        return []
+    return [f"router: {len(unserved)} of the last {len(logged)} requests in {path} were "
+            f"answered by the router itself (status {unserved[-1][status]}, no upstream): no "
+            "release serves them"]
 
 
 def _open_rows(config: DeployConfig, state: DeployState, notes: list[str]) -> list[str]:

@@ -360,3 +360,28 @@ def set_aside(work_dir: Path, suffix: str) -> Path | None:
         os.replace(path, target)
         return target
     return None
+
+
+def limits_commit(config: DeployConfig) -> str | None:
+    """The commit whose ``[tool.pyramid.deploy]`` the next rollout's limits are anchored to
+    (hostile case 371: a commit's ``error_rate_limit = "100%"`` judged its own rollout): the
+    latest deployment here that succeeded, as the history says, else as this anchors record's
+    latest succeeded line says (a lost or unreadable history does not free the limits). None:
+    nothing here succeeded yet (a first deployment is judged by its own table)."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import deployments_read_only
+
+    try:
+        rows = deployments_read_only(config.history_path) if config.history_path.exists() else []
+    except sqlite3.Error:
+        rows = []
+    succeeded = [d for d in rows if d.kind == "deploy" and not d.dry_run
+                 and d.outcome == "succeeded" and d.commit]
+    best = max(succeeded, key=lambda d: d.id, default=None)
+    recorded = [e for folder in record_folders(config) for e in read_record(folder).entries
+                if e.deployment_id is not None and e.commit]
+    latest = max(recorded, key=lambda e: e.deployment_id or 0, default=None)
+    if latest is not None and (best is None or (latest.deployment_id or 0) > best.id):
+        return latest.commit
+    return None if best is None else best.commit

@@ -182,6 +182,22 @@ http {{
 """
 
 
+def include_copy(work_dir: Path, data: bytes) -> Path:
+    """The router's own copy of the commit's ``nginx_include`` (``data``, read from git at the
+    rollout's commit), which the split includes instead of the checkout's file: nginx reads an
+    include at every reload, so a file of the working tree would let an uncommitted edit serve
+    users (hostile case 378). Named by its content, so a copy is never rewritten under a
+    running nginx with other content."""
+    import hashlib
+
+    from pytest_pyramid._files import write_bytes_atomic
+
+    path = work_dir / "router" / f"include-{hashlib.sha256(data).hexdigest()[:16]}.conf"
+    if not path.exists() or path.read_bytes() != data:
+        write_bytes_atomic(path, data)
+    return path
+
+
 def _pin_route(instance: Instance, pinned: str | None) -> tuple[str, str]:
     """The split's pinned route and its access logs. Without a pin every request takes the
     weighted upstream and is logged for the analysis. With one, a request carrying exactly

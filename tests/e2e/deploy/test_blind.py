@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from pytest_pyramid.deploy.processes import open_files
 from tests.e2e.deploy.test_faults import assert_failures_before, finish, restore_figures, rows, when
 from tests.support.deploy.helpers import Project, app_command
@@ -21,6 +23,11 @@ from tests.support.deploy.load import Clients
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+
+#: later rollouts here are judged by looser limits than the fixture's: deployed first (371)
+pytestmark = pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=100_000,
+                                      progress_deadline="10m", blind_timeout="5m")
 
 
 def split_log(project: Project) -> Path:

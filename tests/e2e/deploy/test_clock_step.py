@@ -67,6 +67,7 @@ def test_a_real_clock_step_mid_rollout_changes_no_decision(
     stepped: tuple[Project, Path], to: str
 ) -> None:
     project, offset = stepped
+    project.write_config(inconclusive_limit=100_000)  # v2 is judged by it: deployed first
     first = project.commit("v1")
     assert project.run("deploy").returncode == 0
     before = history_row(project, 1)

@@ -152,7 +152,12 @@ def test_reload_failure_keeps_the_old_config_and_abort_recovers(
         load.wait_for(20)
         deploy = project.popen("deploy")
         project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
-        include.write_text("this is not nginx syntax\n")  # the next `nginx -t` fails
+        # the split includes the router's copy of the commit's file (hostile case 378): the
+        # copy damaged on disk, the next `nginx -t` fails
+        copies = list((project.work_dir / "router").glob("include-*.conf"))
+        assert copies
+        for copy in copies:
+            copy.write_text("this is not nginx syntax\n")
         out, _ = deploy.communicate(timeout=60)
         print(out)
         assert deploy.returncode == 1
@@ -171,6 +176,37 @@ def test_reload_failure_keeps_the_old_config_and_abort_recovers(
     assert rows[-1]["outcome"] == "aborted"
     assert "abort by oncall" in rows[-1]["reason"]
     assert project.state()["rollout"] is None
+
+
+def test_the_router_includes_the_commit_s_file_and_refuses_an_uncommitted_edit(
+    deployed: tuple[Project, str],
+) -> None:
+    """Hostile case 378: nginx reads ``nginx_include`` at every reload, so the checkout's
+    file would let an uncommitted edit (a "maintenance page") answer every user. The split
+    includes the router's copy of the file as the commit holds it; an edit is refused."""
+    project, first = deployed
+    include = project.root / "ops" / "router.conf"
+    include.parent.mkdir()
+    include.write_text("add_header X-Router committed;\n")
+    project.write_config(nginx_include="ops/router.conf")
+    second = project.commit("v2")
+    include.write_text('location ~ . { return 200 "maintenance page\\n"; }\n')
+    refused = project.run("deploy")
+    assert refused.returncode == 3, refused.stdout
+    assert "nginx_include" in refused.stderr
+    assert "differs from commit" in refused.stderr
+    assert project.state()["stable"]["commit"] == first
+    include.write_text("add_header X-Router committed;\n")
+    with Load(project.url) as load:
+        load.wait_for(20)
+        result = project.run("deploy")
+        assert result.returncode == 0, result.stdout
+        settle_on(load, second)
+    split = (project.work_dir / "router" / "split" / "nginx.conf").read_text()
+    copy = next((project.work_dir / "router").glob("include-*.conf"))
+    assert f"include {copy};" in split
+    assert str(include) not in split
+    assert copy.read_text() == "add_header X-Router committed;\n"
 
 
 def test_deploy_killed_mid_rollout_is_reconciled_on_restart(

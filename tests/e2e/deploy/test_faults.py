@@ -182,6 +182,7 @@ def test_hanging_canary_times_out_and_is_rolled_back(
 
 
 # -- 8: low traffic fails fast; no traffic at all ends at the progress deadline -------------------
+@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)  # judged by them (371)
 def test_failing_canary_under_low_traffic_fails_fast(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
@@ -648,6 +649,7 @@ def test_corrupt_state_is_rebuilt_by_deploy(deployed: tuple[Project, str], conte
 
 
 # -- 11: status exit codes ------------------------------------------------------------------------
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_status_exit_codes(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     assert project.run("status").returncode == 0  # healthy and idle
@@ -666,6 +668,7 @@ def test_status_exit_codes(deployed: tuple[Project, str]) -> None:
 
 
 # -- 2: releases are started from the exact commit ------------------------------------------------
+@pytest.mark.deployed_with(steps=[100])
 def test_the_release_is_the_commit_not_the_working_tree(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     shutil.copy(APP, project.root / "app.py")

@@ -80,6 +80,7 @@ def gone(pid: int) -> bool:
     return start_ticks(pid) is None
 
 
+@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)  # judged by them (371)
 def test_a_slow_tail_is_rolled_back_by_the_comparison(
     deployed: tuple[Project, str], record_property: Callable[[str, object], None]
 ) -> None:
@@ -110,6 +111,7 @@ def test_a_slow_tail_is_rolled_back_by_the_comparison(
     record_property("p_tail", recorded[-1]["p_tail"])
 
 
+@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)  # judged by them (371)
 def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_promoted(
     deployed: tuple[Project, str],
 ) -> None:
@@ -183,6 +185,7 @@ def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_p
     assert project.state()["stable"]["commit"] == second
 
 
+@pytest.mark.deployed_with(steps=[50, 100])  # judged by them (371)
 def test_a_rollout_metric_breach_rolls_back_naming_the_metric_and_is_told(
     deployed: tuple[Project, str],
 ) -> None:
@@ -220,6 +223,7 @@ def test_a_rollout_metric_breach_rolls_back_naming_the_metric_and_is_told(
     assert load.failed == 0
 
 
+@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)  # judged by them (371)
 def test_the_baseline_of_a_rollout_whose_supervisor_died_is_stopped_by_abort(
     deployed: tuple[Project, str],
 ) -> None:

@@ -47,7 +47,10 @@ def test_a_changed_request_timeout_reaches_the_edge(deployed: tuple[Project, str
         assert clients.failures == []
         project.write_config(request_timeout="400s")  # looser: only the commit may say so
         project.commit("v2")
-        longer = project.run("deploy")
+        kept = project.run("deploy")  # judged by the serving release's limit (371)
+        assert kept.returncode == 0, kept.stdout
+        assert "[limits] request_timeout: kept 10.0" in kept.stdout
+        longer = project.run("deploy", "--redeploy")  # once deployed, its own counts
         assert longer.returncode == 0, longer.stdout
     assert "edge nginx reloaded with new settings" in longer.stdout
     assert "proxy_read_timeout 805000ms;" in edge.read_text()  # 2 x 400s + 5s

@@ -95,6 +95,7 @@ def at_25_percent(project: Project, message: str, trigger: Path,
     return deploy
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_killed_deploy_command_leaves_the_rollout_to_its_supervisor(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -135,6 +136,7 @@ def test_detached_deploy_completes_under_its_supervisor(deployed: tuple[Project,
     assert project.run("status").returncode == 0
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_killed_supervisor_is_resumed_by_the_next_command(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -164,6 +166,7 @@ def test_killed_supervisor_is_resumed_by_the_next_command(
     assert project.run("status").returncode == 0
 
 
+@pytest.mark.deployed_with(steps=[50, 100])  # judged by them later (371)
 def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_time(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -209,6 +212,7 @@ def test_a_resumed_bake_judges_the_traffic_nobody_watched_and_keeps_its_watched_
     assert project.state()["stable"]["commit"] == first
 
 
+@pytest.mark.deployed_with(steps=[50, 100])  # judged by them later (371)
 def test_a_supervisor_killed_mid_step_is_resumed_in_that_step_from_its_durable_record(
     deployed: tuple[Project, str],
 ) -> None:
@@ -254,6 +258,7 @@ def test_a_supervisor_killed_mid_step_is_resumed_in_that_step_from_its_durable_r
     assert project.state()["stable"]["commit"] == second
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
     deployed: tuple[Project, str], fault_report: Callable[..., object]
 ) -> None:
@@ -293,6 +298,7 @@ def test_frozen_supervisor_is_unwatched_and_abort_takes_its_lease(
     assert project.run("status").returncode == 0
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000, p95_limit="5s")  # judged by them later
 def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
     deployed: tuple[Project, str],
 ) -> None:
@@ -320,6 +326,7 @@ def test_second_sigterm_during_the_rollback_still_closes_the_history_row(
     assert project.state()["stable"]["commit"] == first
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_foreground_supervisor_resumes_a_rollout_without_any_command(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -695,6 +702,7 @@ def test_supervise_starts_a_watch_when_the_serving_release_lost_its_own(
     assert "the watch" in rows(project)[-1]["reason"]
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_a_rollback_whose_supervisor_dies_during_the_drain_stays_the_change_failure(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
@@ -722,6 +730,7 @@ def test_a_rollback_whose_supervisor_dies_during_the_drain_stays_the_change_fail
     assert project.state()["stable"]["commit"] == first
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_stop_force_takes_the_lease_of_a_frozen_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
     project.write_config(interval="0.5s", inconclusive_limit=1000, lease_timeout="1s")
@@ -767,6 +776,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+@pytest.mark.deployed_with(inconclusive_limit=1000)  # a later rollout judged by it (371)
 def test_full_work_folder_pauses_traffic_and_the_rollback_still_applies(
     project: Project, small_disk: Path, fault_report: Callable[..., object], tmp_path: Path
 ) -> None:

@@ -9,6 +9,8 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+import pytest
+
 from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.project import table_from_text
 from pytest_pyramid.verdict import load_verdict
@@ -169,6 +171,7 @@ def started_on(output: str, commit: str) -> str:
     return started.group(1)
 
 
+@pytest.mark.deployed_with(steps=[50, 100])  # judged by them later (371)
 def test_each_step_rolls_back_where_the_pinned_run_fails_and_promotes_where_it_passes(
     deployed: tuple[Project, str],
 ) -> None:

@@ -6,7 +6,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -142,8 +142,16 @@ def stop_everything(project: Project, pids: Path) -> None:
 
 
 @pytest.fixture
-def deployed(project: Project) -> tuple[Project, str]:
-    """A project whose first version already serves 100% through nginx."""
+def deployed(project: Project, request: pytest.FixtureRequest) -> tuple[Project, str]:
+    """A project whose first version already serves 100% through nginx. A test marked
+    ``@pytest.mark.deployed_with(**settings)`` deploys it with those settings: the limits a
+    rollout is judged by are the last deployed release's where a commit loosens them
+    (hostile case 371), so a test judging a later rollout by looser limits deploys them first."""
+    settings: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("deployed_with"))):
+        settings.update(marker.kwargs)  # a test's own over its module's
+    if settings:
+        project.write_config(**settings)
     first = project.commit("v1")
     result = project.run("deploy")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_pyramid.deploy.arguments import (
+    ANCHORED_LIMITS,
     DIRECTIONS,
     OTHER_OPTIONS,
     RULES,
     Loosened,
+    anchored,
     judged_history,
     tightened,
 )
@@ -256,3 +258,38 @@ def test_the_canary_demos_slow_tail_flags_only_tighten_its_tracked_table(
     assert config.judge == "nonparametric"
     assert config.steps == (5, 25, 50, 100)  # the tracked steps, the 5% one included
     assert config.inconclusive_limit == 40  # the looks at 5% wait for data (docs/deploy.md)
+
+
+_SERVING = {"error_rate_limit": "1%", "p95_limit": "500ms", "min_requests": 20,
+            "steps": [5, 25, 50, 100], "watch": "rollback", "judge": "nonparametric",
+            "bake": "1m", "compare_with_stable": True, "judge_looks": 100}
+
+
+@pytest.mark.parametrize(("commit_table", "kept"), [
+    ({}, {}),                                                   # the same limits
+    ({"error_rate_limit": "0.5%", "min_requests": 50}, {}),     # tightened: taken
+    ({"steps": [5, 10, 25, 50, 100]}, {}),                      # a step added: taken
+    ({"error_rate_limit": "100%"}, {"error_rate_limit": 0.01}),  # hostile case 371
+    ({"p95_limit": "60s", "min_requests": 1}, {"p95_limit": 0.5, "min_requests": 20}),
+    ({"steps": [10, 100]}, {"steps": (5, 10, 25, 50, 100)}),    # dropped steps come back
+    ({"watch": "off", "judge": "threshold"}, {"watch": "rollback", "judge": "nonparametric"}),
+    ({"bake": "0s", "compare_with_stable": False},
+     {"bake": 60.0, "compare_with_stable": True}),
+])
+def test_a_commit_may_tighten_the_limits_it_is_judged_by_never_loosen_them(
+        tmp_path: Path, commit_table: dict[str, object], kept: dict[str, object]) -> None:
+    from pytest_pyramid.deploy.config import project_config
+
+    source = str(tmp_path / "pyproject.toml")
+    serving = project_config(source, {"deploy": _SERVING})
+    given = project_config(source, {"deploy": {**_SERVING, **commit_table}})
+    found, said = anchored(serving, given, "c0ffee" * 7)
+    assert found == kept
+    assert sorted(line.split(":")[0] for line in said) == sorted(kept)
+    assert all("c0ffeec0ffee, the last release deployed here" in line for line in said)
+
+
+def test_every_anchored_limit_has_an_order() -> None:
+    """A key anchored with no stricter direction could never be tightened by a commit."""
+    assert {RULES[key].stricter for key in ANCHORED_LIMITS} <= {"smaller", "larger",
+                                                                 "superset", "ranked"}

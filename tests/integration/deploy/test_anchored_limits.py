@@ -1,0 +1,87 @@
+"""Hostile case 371: the limits a rollout is judged by are not the commit's to loosen.
+
+The commit under judgement may tighten them for itself; a loosening counts from the next
+rollout, once that commit was deployed here (the anchors record's or the history's latest
+success: deploy/trust_record.py ``limits_commit``). Every command builds its configuration in
+one function (deploy/cli.py ``_built``), so the deploy and the supervisor that runs its job
+judge by the same limits. In-process, real git; nothing starts a router."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_pyramid.cli import build_parser
+from pytest_pyramid.deploy import cli as deploy_cli
+from pytest_pyramid.deploy import trust_record
+from pytest_pyramid.deploy.trust_record import AnchorSet
+
+if TYPE_CHECKING:
+    from pytest_pyramid.deploy.config import DeployConfig
+    from tests.support.deploy.helpers import Project
+
+
+def _succeeded(repo: Project, commit: str, ident: int) -> None:
+    """The anchors record says deployment ``ident`` of ``commit`` succeeded here."""
+    trust_record.append(repo.work_dir, at="2026-12-07T11:00:00Z", commit=commit,
+                        deployment_id=ident, event=f"deployment #{ident} succeeded",
+                        anchors=AnchorSet())
+
+
+def _deploying(commit: str, argv: tuple[str, ...] = ()) -> tuple[DeployConfig, list[str]]:
+    said: list[str] = []
+    config, _ = deploy_cli._built(build_parser().parse_args(["deploy", *argv]),
+                                  lambda _: (commit, "the deploy"), say=said.append)
+    return config, said
+
+
+@pytest.fixture
+def serving(repo: Project, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Commit A (error rate at most 1%, p95 at most 500ms) deployed here."""
+    monkeypatch.chdir(repo.root)
+    repo.write_config(error_rate_limit="1%", p95_limit="500ms")
+    sha = repo.commit("A")
+    _succeeded(repo, sha, 1)
+    return sha
+
+
+def test_a_commit_loosening_its_limits_is_judged_by_the_serving_release_s(
+        repo: Project, serving: str) -> None:
+    repo.write_config(error_rate_limit="100%", p95_limit="200ms")
+    loose = repo.commit("B loosens its error rate, tightens its p95")
+    config, said = _deploying(loose)
+    assert config.error_rate_limit == 0.01
+    assert config.p95_limit == 0.2  # a tightening is taken at once
+    assert len(said) == 1
+    assert said[0].startswith("[limits] error_rate_limit: kept 0.01, not this commit's 1.0")
+    assert serving[:12] in said[0]
+
+
+def test_a_loosening_counts_from_the_next_rollout_once_deployed(
+        repo: Project, serving: str) -> None:
+    repo.write_config(error_rate_limit="5%")
+    loose = repo.commit("B")
+    assert _deploying(loose)[0].error_rate_limit == 0.01
+    _succeeded(repo, loose, 2)  # B deployed under A's limit
+    for commit in (loose, repo.commit("C, the same table")):  # B's redeploy, then C
+        config, said = _deploying(commit)
+        assert config.error_rate_limit == 0.05
+        assert said == []
+
+
+def test_the_command_line_still_only_tightens(repo: Project, serving: str) -> None:
+    repo.write_config(error_rate_limit="100%")
+    loose = repo.commit("B")
+    config, said = _deploying(loose, ("--error-rate-limit", "0.5%"))
+    assert config.error_rate_limit == 0.005
+    assert said == []
+
+
+def test_a_first_deployment_is_judged_by_its_own_table(
+        repo: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo.root)
+    repo.write_config(error_rate_limit="5%")
+    config, said = _deploying(repo.commit("A, nothing deployed here yet"))
+    assert config.error_rate_limit == 0.05
+    assert said == []
