@@ -268,11 +268,14 @@ class Reconciliation:
 
     def _read_by_run(self) -> set[str]:
         """The files the run's processes imported or read (real paths)."""
-        from pytest_pyramid.run.closed_world import FACTS_NAME
         from pytest_pyramid.run.collection import facts_registry
+        from pytest_pyramid.run.imported import CodeFacts
 
-        record = facts_registry(self.config).get(FACTS_NAME)
-        return set(getattr(record, "files", {})) | set(getattr(record, "unverifiable", {}))
+        read: set[str] = set()
+        for record in facts_registry(self.config).values():
+            if isinstance(record, CodeFacts):  # the closed world's (not imported: a cycle)
+                read.update(record.files, record.unverifiable)
+        return read
 
     def _scan_rules(self) -> tuple[ScanRules, ScanRules]:
         """How the project's pytest finds test files (rules for the test paths), and the same
