@@ -241,9 +241,11 @@ class Reconciliation:
         rules, _ = self._scan_rules()
         read = self._read_by_run()
         skip = {*known, *seen}
+        verify = self._verify_project()
         strays: list[str] = []
         for rel in tree_files(self.project_dir, [""]) or ():
             if (not rel.endswith(".py") or rel in skip or rel.rsplit("/", 1)[-1] == "conftest.py"
+                    or (verify and rel.startswith(verify))
                     or (rules.exclude and rules.exclude(rel))
                     or (self.router.tier_for(rel) or self.settings.default_tier)
                     not in self.selected):
@@ -265,6 +267,15 @@ class Reconciliation:
                  f"define tests that never ran: {shown_paths(paths)} ({why}; list files that "
                  "are not part of the suite in [tool.pyramid] exclude)"}
                 for why, paths in sorted(by_reason.items())]
+
+    def _verify_project(self) -> str:
+        """The folder of the deploy's verify tier (``[tool.pyramid.deploy.verify] project``,
+        ``folder/``): its own pytest project, whose tests the deploy runs against each new
+        version (docs/deploy.md), not this run; "" when the verify tier is this project's."""
+        verify = self.settings.raw.get("deploy", {}).get("verify", {})
+        folder = verify.get("project", ".") if isinstance(verify, dict) else "."
+        folder = os.path.normpath(str(folder)).replace(os.sep, "/")
+        return "" if folder in (".", "") or folder.startswith("..") else f"{folder}/"
 
     def _read_by_run(self) -> set[str]:
         """The files the run's processes imported or read (real paths)."""
