@@ -10,8 +10,10 @@ without reading any of them. Files a project declares outside its suite are list
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import os
+import re
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -158,3 +160,53 @@ def _outermost(roots: Iterable[str]) -> list[str]:
         if not any(root == k or root.startswith(k + "/") for k in kept):
             kept.append(root)
     return kept
+
+
+#: the words a module that defines a test must hold (unittest's and pytest's defaults): most
+#: modules hold none, so the syntax tree is built for few
+_TEST_WORDS = (b"def test", b"class Test", b"TestCase")
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def defines_tests(source: bytes, *, functions: bool = True) -> bool:
+    """Whether a module's text defines a test pytest or unittest would run if it collected
+    the module: a top-level ``def test*`` (when ``functions``), or a class named ``Test*`` or
+    deriving from a ``*TestCase`` with a ``test*`` method of its own (hostile cases 347,
+    351: on disk = collected, whatever the file's name or folder). Text that does not parse
+    defines none."""
+    if not any(word in source for word in _TEST_WORDS):
+        return False
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if functions and isinstance(node, _DEFS) and node.name.startswith("test"):
+            return True
+        if isinstance(node, ast.ClassDef) and (
+                node.name.startswith("Test") or any(_is_case(base) for base in node.bases)) and (
+                any(isinstance(n, _DEFS) and n.name.startswith("test") for n in node.body)):
+            return True
+    return False
+
+
+def _is_case(base: ast.expr) -> bool:
+    name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+    return isinstance(name, str) and name.endswith("TestCase")
+
+
+def named_as_tests(rel: str) -> bool:
+    """Whether a module's top-level ``test*`` functions are tests: in a file whose name or
+    folder says test (a word starting ``test`` or ending ``tests``, any case:
+    ``test-payments.py``, ``payments_tests.py``, ``mypkg/tests/``; ``pytest_plugin/`` is no
+    test folder); elsewhere such a function is the code's own helper (a report writer's
+    ``test_entry``), while a test class says what it is by itself."""
+    words = re.split(r"[-_./]", rel.lower().removesuffix(".py"))
+    return any(word.startswith("test") or word.endswith("tests") for word in words)
+
+
+def why_not_collected(rel: str, rules: ScanRules) -> str:
+    """Why pytest never looked at a test file the tree holds: its name, or its place."""
+    if not any(_matches(p, rel) for p in rules.python_files):
+        return "its name misses python_files"
+    return "it lies outside the collected paths (testpaths, norecursedirs)"

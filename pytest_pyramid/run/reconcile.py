@@ -220,7 +220,73 @@ class Reconciliation:
         stock = self._test_files()
         missing = self._uncollected(run, stock.files)
         absent = [rel for rel in missing if rel in stock.gone]
-        return gap_problems(stock, absent, [rel for rel in missing if rel not in stock.gone])
+        problems = gap_problems(stock, absent, [rel for rel in missing if rel not in stock.gone])
+        return problems + self._stray_tests(stock.files)
+
+    def _stray_tests(self, known: list[str]) -> list[Problem]:
+        """The tree's modules that define tests pytest never looked at: off ``python_files``
+        (``test-payments.py``) or outside the scanned folders (``mypkg/tests/``, ``test/``):
+        on disk = collected, by the tree's listing, not by folders or name patterns (hostile
+        cases 347, 351). Each must be collected, read by the run (a helper, a data file), or
+        left out by the project's tracked configuration. Once per run: one ``git ls-files``,
+        each other ``.py`` file read once (a substring filter, then a syntax tree)."""
+        from pytest_pyramid.run._git import tree_files
+        from pytest_pyramid.run.inventory import (
+            defines_tests,
+            named_as_tests,
+            why_not_collected,
+        )
+
+        seen = self.facts.seen_files
+        rules, _ = self._scan_rules()
+        read = self._read_by_run()
+        skip = {*known, *seen}
+        verify = self._verify_project()
+        strays: list[str] = []
+        for rel in tree_files(self.project_dir, [""]) or ():
+            if (not rel.endswith(".py") or rel in skip or rel.rsplit("/", 1)[-1] == "conftest.py"
+                    or (verify and rel.startswith(verify))
+                    or (rules.exclude and rules.exclude(rel))
+                    or (self.router.tier_for(rel) or self.settings.default_tier)
+                    not in self.selected):
+                continue
+            path = self.project_dir / rel
+            if os.path.realpath(path) in read:
+                continue
+            try:
+                if defines_tests(path.read_bytes(), functions=named_as_tests(rel)):
+                    strays.append(rel)
+            except OSError:
+                continue  # gone from the workspace: the tree's listing is judged elsewhere
+        own = self._own_exclusions(strays, seen)
+        by_reason: dict[str, list[str]] = {}
+        for rel in strays:
+            if rel not in own:
+                by_reason.setdefault(why_not_collected(rel, rules), []).append(rel)
+        return [{"kind": "files_not_collected", "message": f"{len(paths)} file(s) in the tree "
+                 f"define tests that never ran: {shown_paths(paths)} ({why}; list files that "
+                 "are not part of the suite in [tool.pyramid] exclude)"}
+                for why, paths in sorted(by_reason.items())]
+
+    def _verify_project(self) -> str:
+        """The folder of the deploy's verify tier (``[tool.pyramid.deploy.verify] project``,
+        ``folder/``): its own pytest project, whose tests the deploy runs against each new
+        version (docs/deploy.md), not this run; "" when the verify tier is this project's."""
+        verify = self.settings.raw.get("deploy", {}).get("verify", {})
+        folder = verify.get("project", ".") if isinstance(verify, dict) else "."
+        folder = os.path.normpath(str(folder)).replace(os.sep, "/")
+        return "" if folder in (".", "") or folder.startswith("..") else f"{folder}/"
+
+    def _read_by_run(self) -> set[str]:
+        """The files the run's processes imported or read (real paths)."""
+        from pytest_pyramid.run.collection import facts_registry
+        from pytest_pyramid.run.imported import CodeFacts
+
+        read: set[str] = set()
+        for record in facts_registry(self.config).values():
+            if isinstance(record, CodeFacts):  # the closed world's (not imported: a cycle)
+                read.update(record.files, record.unverifiable)
+        return read
 
     def _scan_rules(self) -> tuple[ScanRules, ScanRules]:
         """How the project's pytest finds test files (rules for the test paths), and the same

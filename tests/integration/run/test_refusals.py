@@ -117,6 +117,90 @@ ROWS = [
         def test_plain():
             pass
     """, "ready"),
+    # -- 346: a subclass of a shared base that forgot __test__ = True; a TestCase by any
+    # name; a function a decorator marked not a test
+    Row("inherited-tests-only", """
+        class ContractBase:
+            __test__ = False
+            endpoint = ""
+            def test_status(self):
+                assert self.endpoint.startswith("/")
+        class TestPayments(ContractBase):
+            endpoint = "pay"
+        def test_plain():
+            pass
+    """, "incomplete", "yielded no test: tests/unit/test_row.py::TestPayments ("),
+    Row("testcase-by-another-name", """
+        import unittest
+        class ContractBase(unittest.TestCase):
+            __test__ = False
+            def test_status(self):
+                pass
+        class PaymentsTests(ContractBase):
+            def test_refund(self):
+                self.assertEqual(1 + 1, 3)
+    """, "incomplete", "yielded no test: tests/unit/test_row.py::PaymentsTests ("),
+    Row("decorated-not-a-test", """
+        def nottest(f):
+            f.__test__ = False
+            return f
+        @nottest
+        def test_payment():
+            assert False
+        def test_plain():
+            pass
+    """, "incomplete", "function(s) on disk yielded no test: tests/unit/test_row.py::test_payment"),
+    Row("declared-not-a-test", """
+        def test_helper():
+            assert False
+        test_helper.__test__ = False  # the module's own decision
+        def test_plain():
+            pass
+    """, "ready"),
+    # -- 352: pytest's refusal, its warning silenced by the project's tracked filter
+    Row("not-a-function-warning-silenced", """
+        class retry:
+            def __init__(self, func):
+                self.func = func
+            def __call__(self, *args):
+                return self.func(*args)
+        @retry
+        def test_payment():
+            assert False
+        def test_plain():
+            pass
+    """, "incomplete", "function(s) on disk yielded no test: tests/unit/test_row.py::test_payment",
+        ini='filterwarnings = ["ignore::pytest.PytestCollectionWarning"]\n'),
+    # -- 348: a test shadowed by a later one of the same name
+    Row("shadowed-by-same-name", """
+        def test_refund():
+            assert False
+        def test_refund():
+            pass
+        class TestPay:
+            def test_a(self):
+                assert False
+            def test_a(self):
+                pass
+    """, "incomplete", "shadowed by a later definition of the same name: "
+        "tests/unit/test_row.py::TestPay::test_a, tests/unit/test_row.py::test_refund"),
+    # -- 347, 351: a file in the tree that defines tests, off python_files or outside the
+    # collected paths; one the run reads (a data file) is no stray
+    Row("file-named-off-python-files", "def test_plain():\n    pass\n", "incomplete",
+        "define tests that never ran: tests/unit/extra/test-payments.py (its name misses "
+        "python_files", extra={"tests/unit/extra/test-payments.py": "def test_p():\n"
+                               "    assert False\n"}),
+    Row("file-outside-testpaths", "def test_plain():\n    pass\n", "incomplete",
+        "define tests that never ran: mypkg/tests/test_legacy.py (it lies outside",
+        ini='testpaths = ["tests"]\n',
+        extra={"mypkg/tests/test_legacy.py": "def test_p():\n    assert False\n"}),
+    Row("test-text-the-run-reads", """
+        import pathlib
+        def test_plain():
+            text = (pathlib.Path(__file__).parents[1] / "data" / "sample.py").read_text()
+            assert "def test_" in text
+    """, "ready", ini='testpaths = ["tests"]\n', routes=("serial", "n2"),
+        extra={"tests/data/sample.py": "def test_sample():\n    assert False\n"}),
     # -- 306 --
     Row("module-teardown-on-quarantined",
         SERVER.format(scope="module", first="server.crashed = True", last="pass"),

@@ -4,13 +4,20 @@ test-named fixtures a module holds, and whose failure a failed setup or teardown
 from __future__ import annotations
 
 import abc
+import ast
+import unittest
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from pytest_pyramid.run.fixture_owner import UNPLACED, wider_fixture
-from pytest_pyramid.run.refusals import RefusedTests, refused_shapes
+from pytest_pyramid.run.refusals import (
+    RefusedTests,
+    must_yield,
+    refused_shapes,
+    shadowed_definitions,
+)
 
 
 def _fixture(func: Any) -> Any:
@@ -63,12 +70,21 @@ def _shapes() -> dict[str, Any]:
         @_fixture
         def test_method(self) -> None: ...
 
+    class CaseBase(unittest.TestCase):
+        __test__ = False
+
+        def test_status(self) -> None: ...
+
+    class PaymentsTests(CaseBase):  # a TestCase by another name, forgot __test__ = True
+        pass
+
     return {
         "TestPlain": TestPlain, "TestWithInit": TestWithInit, "TestBase": TestBase,
         "TestInherits": TestInherits, "TestOnlyInherited": TestOnlyInherited,
         "TestAbstract": TestAbstract, "TestData": TestData, "TestHelperOnly": TestHelperOnly,
         "test_plain": test_plain, "test_fixture": test_fixture, "Helper": TestPlain,
         "TestHasFixtureMethod": TestHasFixtureMethod,
+        "PaymentsTests": PaymentsTests, "CaseBase": CaseBase, "TestCase": unittest.TestCase,
     }
 
 
@@ -80,11 +96,81 @@ def _scan(names: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 def test_every_test_class_with_its_own_test_methods_must_yield() -> None:
     classes, fixtures = _scan(_shapes())
-    # candidates: only their own body's __test__ = False (TestBase) leaves one out; a class
-    # without a test method of its own (TestOnlyInherited, TestHelperOnly) is no test class
+    # candidates: only their own body's __test__ = False (TestBase) leaves one out; inherited
+    # test methods count (TestOnlyInherited, 346); a class without any (TestHelperOnly) is no
+    # test class; a TestCase is collected by any name, a plain class (Helper) is not
     assert classes == ["t.py::TestPlain", "t.py::TestWithInit", "t.py::TestInherits",
-                       "t.py::TestAbstract", "t.py::TestData", "t.py::TestHasFixtureMethod"]
+                       "t.py::TestOnlyInherited", "t.py::TestAbstract", "t.py::TestData",
+                       "t.py::TestHasFixtureMethod",
+                       "t.py::PaymentsTests"]
     assert fixtures == ["t.py::test_fixture", "t.py::TestHasFixtureMethod::test_method"]
+
+
+class _Retry:
+    """A class-based decorator: its object is callable, not a function (pytest refuses it)."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __call__(self) -> None: ...
+
+
+def _marked(func: Any) -> Any:
+    func.__test__ = False
+    return func
+
+
+def _functions() -> dict[str, Any]:
+    def test_plain() -> None: ...
+
+    def test_declared() -> None: ...
+
+    return {"test_plain": test_plain, "test_retried": _Retry(test_plain),
+            "test_marked": _marked(test_plain), "test_declared": test_declared,
+            "test_fixture": _fixture(lambda: None), "TestClass": _Retry,
+            "helper": _Retry(test_plain), "test_value": 3}
+
+
+@pytest.mark.parametrize(("declared", "expected"), [
+    ((), ["test_plain", "test_retried", "test_marked", "test_declared"]),
+    # the module's own body said test_declared.__test__ = False: its decision
+    (("test_declared",), ["test_plain", "test_retried", "test_marked"]),
+])
+def test_every_test_named_callable_must_yield(declared: tuple[str, ...],
+                                              expected: list[str]) -> None:
+    assert must_yield(_functions(), lambda n: n.startswith("test"),
+                      lambda obj: getattr(obj, "is_fixture", False), declared) == expected
+    assert must_yield({**_functions(), "__test__": False}, lambda n: True, bool) == []
+
+
+SHADOWED = """
+def test_a(): ...
+def test_a(): ...
+async def test_b(): ...
+def helper(): ...
+def helper(): ...
+if True:
+    def test_c(): ...
+else:
+    def test_c(): ...
+class TestX:
+    def test_m(self): ...
+    def test_m(self): ...
+    def test_n(self): ...
+class TestX: ...
+class Cases:
+    def test_u(self): ...
+    def test_u(self): ...
+test_b.__test__ = False
+"""
+
+
+def test_a_test_name_defined_twice_in_one_body_is_shadowed() -> None:
+    shadowed, declared = shadowed_definitions(
+        ast.parse(SHADOWED), lambda n: n.startswith("Test"), lambda n: n.startswith("test"))
+    # helpers may be redefined; a definition under an `if` is one of two branches
+    assert shadowed == ["Cases::test_u", "TestX", "TestX::test_m", "test_a"]
+    assert declared == {"test_b"}
 
 
 def test_a_module_that_says_it_is_no_test_module_is_not_scanned() -> None:
