@@ -185,7 +185,8 @@ def _unserved(router: Router) -> list[str]:
     fields = LOG_FORMAT.split("|")  # read by name: the format gains fields
     status, upstream = fields.index("$status"), fields.index("$upstream_addr")
     parts = [line.split("|") for line in tail]
-    logged = [p for p in parts if len(p) == len(fields) and p[status].isdigit()]
+    # the path is the last field and may hold "|" itself (analysis.LOG_FORMAT)
+    logged = [p for p in parts if len(p) >= len(fields) and p[status].isdigit()]
     unserved = [p for p in logged if p[upstream] == "-" and p[status] not in _CLIENT_FAULTS]
     if not unserved:
         return []

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
     from pytest_pyramid.deploy.routers.base import Router
 
-SERVED = "1.0|200|127.0.0.1:9001|200|0.001|0.002"
-MAINTENANCE = "2.0|200|-|-|-|0.000"
-BAD_REQUEST = "3.0|400|-|-|-|0.000"
+SERVED = "1.0|200|127.0.0.1:9001|200|0.001|0.002|5|5|GET|/api/items"
+MAINTENANCE = "2.0|200|-|-|-|0.000|-|-|GET|/api/items"
+BAD_REQUEST = "3.0|400|-|-|-|0.000|-|-|-|-"
 
 
 @pytest.mark.parametrize(("lines", "problem"), [
@@ -27,6 +27,8 @@ BAD_REQUEST = "3.0|400|-|-|-|0.000"
     ([SERVED, MAINTENANCE], True),         # an include's location answered a user
     ([MAINTENANCE] + [SERVED] * 300, False),  # long ago: outside the last requests read
     (["garbage", SERVED], False),
+    ([SERVED, MAINTENANCE.replace("/api/items", "/a|b")], True),  # a path holding "|"
+    ([SERVED, "2.0|200|-|-|-|0.000"], False),  # another format's line: not this router's
 ])
 def test_requests_answered_without_an_upstream_are_a_problem(
         tmp_path: Path, lines: list[str], problem: bool) -> None:
