@@ -21,7 +21,7 @@ from pytest_pyramid.globs import GLOB_CHARS
 from pytest_pyramid.results import record
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 #: more files than this under the scanned roots: the scan stops and says so
@@ -53,6 +53,10 @@ class ScanRules:
     collect_in_virtualenv: bool = False
     #: the project's own exclusions (``[tool.pyramid] exclude``), relative to the project
     exclude: Callable[[str], bool] | None = None
+    #: pytest's ``python_functions`` and ``python_classes``: what names a test by the
+    #: project's own rules (prefixes, or globs), for the tree's stray test files
+    python_functions: tuple[str, ...] = ("test",)
+    python_classes: tuple[str, ...] = ("Test",)
 
 
 @record(frozen=True)
@@ -166,28 +170,56 @@ def _outermost(roots: Iterable[str]) -> list[str]:
 #: modules hold none, so the syntax tree is built for few
 _TEST_WORDS = (b"def test", b"class Test", b"TestCase")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: blocks whose statements run at import as the module's own (``try*`` from Python 3.11)
+_BLOCKS: tuple[type, ...] = (ast.If, ast.Try, ast.With, ast.AsyncWith, ast.ExceptHandler,
+                             *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
 
-def defines_tests(source: bytes, *, functions: bool = True) -> bool:
+def defines_tests(source: bytes, *, functions: bool = True,
+                  function_names: tuple[str, ...] = ("test",),
+                  class_names: tuple[str, ...] = ("Test",)) -> bool:
     """Whether a module's text defines a test pytest or unittest would run if it collected
-    the module: a top-level ``def test*`` (when ``functions``), or a class named ``Test*`` or
-    deriving from a ``*TestCase`` with a ``test*`` method of its own (hostile cases 347,
-    351: on disk = collected, whatever the file's name or folder). Text that does not parse
-    defines none."""
-    if not any(word in source for word in _TEST_WORDS):
+    the module: a top-level test function (when ``functions``), or a test class (named by
+    ``class_names``, or deriving from a ``*TestCase``) with a test method of its own, test
+    names by the project's ``python_functions``/``python_classes`` (prefixes or globs, as
+    pytest reads them: hostile case 391, a ``check_*`` suite), also inside top-level ``if``,
+    ``try`` and ``with`` blocks (a test defined under ``if sys.platform ...``). Hostile cases
+    347, 351: on disk = collected, whatever the file's name or folder. Text that does not
+    parse defines none."""
+    words = (*_TEST_WORDS, *(f"def {n}".encode() for n in function_names),
+             *(f"class {n}".encode() for n in class_names))
+    globbed = any(any(c in n for c in "*?[") for n in (*function_names, *class_names))
+    if not globbed and not any(word in source for word in words):
         return False
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return False
-    for node in tree.body:
-        if functions and isinstance(node, _DEFS) and node.name.startswith("test"):
+    for node in _top_level(tree.body):
+        if functions and isinstance(node, _DEFS) and _named(node.name, function_names):
             return True
         if isinstance(node, ast.ClassDef) and (
-                node.name.startswith("Test") or any(_is_case(base) for base in node.bases)) and (
-                any(isinstance(n, _DEFS) and n.name.startswith("test") for n in node.body)):
+                _named(node.name, class_names) or any(_is_case(base) for base in node.bases)) \
+                and any(isinstance(n, _DEFS) and _named(n.name, function_names)
+                        for n in node.body):
             return True
     return False
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """A module's top-level statements, those inside top-level ``if``/``try``/``with``
+    blocks included (definitions there run at import), never a function's body."""
+    for node in body:
+        yield node
+        if isinstance(node, _BLOCKS):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                yield from _top_level(getattr(node, field, None) or [])
+
+
+def _named(name: str, rules: tuple[str, ...]) -> bool:
+    """pytest's naming rule: a prefix, or a glob when it holds a glob character."""
+    return any(fnmatch.fnmatch(name, rule) if any(c in rule for c in "*?[")
+               else name.startswith(rule) for rule in rules)
 
 
 def _is_case(base: ast.expr) -> bool:
@@ -195,14 +227,17 @@ def _is_case(base: ast.expr) -> bool:
     return isinstance(name, str) and name.endswith("TestCase")
 
 
-def named_as_tests(rel: str) -> bool:
+def named_as_tests(rel: str, rules: ScanRules | None = None) -> bool:
     """Whether a module's top-level ``test*`` functions are tests: in a file whose name or
     folder says test (a word starting ``test`` or ending ``tests``, any case:
     ``test-payments.py``, ``payments_tests.py``, ``mypkg/tests/``; ``pytest_plugin/`` is no
     test folder); elsewhere such a function is the code's own helper (a report writer's
     ``test_entry``), while a test class says what it is by itself."""
     words = re.split(r"[-_./]", rel.lower().removesuffix(".py"))
-    return any(word.startswith("test") or word.endswith("tests") for word in words)
+    if any(word.startswith("test") or word.endswith("tests") for word in words):
+        return True
+    # a file named as the project's pytest names test files (``check_*.py``: hostile 391)
+    return rules is not None and any(_matches(p, rel) for p in rules.python_files)
 
 
 def why_not_collected(rel: str, rules: ScanRules) -> str:

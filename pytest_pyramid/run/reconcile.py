@@ -254,7 +254,9 @@ class Reconciliation:
             if os.path.realpath(path) in read:
                 continue
             try:
-                if defines_tests(path.read_bytes(), functions=named_as_tests(rel)):
+                if defines_tests(path.read_bytes(), functions=named_as_tests(rel, rules),
+                                 function_names=rules.python_functions,
+                                 class_names=rules.python_classes):
                     strays.append(rel)
             except OSError:
                 continue  # gone from the workspace: the tree's listing is judged elsewhere
@@ -307,6 +309,8 @@ class Reconciliation:
             norecursedirs=tuple(config.getini("norecursedirs")),
             collect_in_virtualenv=bool(config.getoption("collect_in_virtualenv", False)),
             exclude=excluded if patterns else None,
+            python_functions=tuple(config.getini("python_functions")),
+            python_classes=tuple(config.getini("python_classes")),
         )
         tier_rules = ScanRules(python_files=python_files, collect_in_virtualenv=True,
                                exclude=excluded if patterns else None)

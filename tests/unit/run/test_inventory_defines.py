@@ -48,3 +48,40 @@ def test_test_functions_count_in_files_named_as_tests(rel: str, expected: bool) 
 ])
 def test_why_a_test_file_was_not_collected(rel: str, why: str) -> None:
     assert why_not_collected(rel, ScanRules()).startswith(why)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # hostile case 391: the project's own names (python_functions = check, python_classes = Check)
+    ("def check_refund():\n    assert False\n", True),
+    ("class CheckRefund:\n    def check_a(self):\n        assert False\n", True),
+    ("def test_other():\n    pass\n", False),  # not a test by this project's rules
+    ("def helper():\n    pass\n", False),
+    ("class Check*:\n", False),  # does not parse
+])
+def test_a_project_s_own_test_names_define_tests(source: str, expected: bool) -> None:
+    assert defines_tests(source.encode(), function_names=("check",),
+                         class_names=("Check",)) is expected
+
+
+def test_glob_names_are_read_as_pytest_reads_them() -> None:
+    assert defines_tests(b"def it_refunds():\n    pass\n", function_names=("it_*",))
+    assert not defines_tests(b"def refunds_it():\n    pass\n", function_names=("it_*",))
+
+
+@pytest.mark.parametrize("source", [
+    "import sys\nif sys.platform != 'win32':\n    def test_a():\n        assert False\n",
+    "try:\n    import x\nexcept ImportError:\n    def test_a():\n        pass\n",
+    "with open(__file__):\n    class TestA:\n        def test_b(self):\n            pass\n",
+    "if True:\n    pass\nelse:\n    def test_a():\n        pass\n",
+])
+def test_tests_defined_in_top_level_blocks_count(source: str) -> None:
+    """Hostile case 391 (c): a test under `if sys.platform ...` runs at import as the
+    module's own."""
+    assert defines_tests(source.encode())
+
+
+def test_a_file_named_by_the_project_s_python_files_has_test_functions() -> None:
+    rules = ScanRules(python_files=("check_*.py",))
+    assert named_as_tests("qa/check_refund.py", rules)
+    assert not named_as_tests("qa/refund.py", rules)
+    assert not named_as_tests("qa/check_refund.py")
