@@ -1190,7 +1190,24 @@ def source_read(path: str) -> bytes:
         real = recorder.scope.real(path)
         if real is not None:
             recorder.record(real, data)
+    if len(_SOURCES) < _SOURCES_HELD:  # bounded: taken back by the module's collection
+        _SOURCES[path] = data
     return data
+
+
+#: the bytes :func:`source_read` read of test modules, held until their collection takes
+#: them (``run/refusals.py``: the shadowed-definitions scan): a file is read once
+_SOURCES: dict[str, bytes] = {}
+_SOURCES_HELD = 64
+
+
+def read_source(path: str) -> bytes:
+    """A test module's bytes: the ones the import read (:func:`source_read`), else read now."""
+    data = _SOURCES.pop(path, None)
+    if data is not None:
+        return data
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 #: checks that a loader's source is read once and recorded by a guard of its own (pytest's

@@ -1127,6 +1127,12 @@ PLATFORM: dict[str, str] = {
     "LANGUAGE": "the locale's message languages, part of the platform",
     "TERM": "output only: the terminal's kind",
     "TZ": "the time zone, part of the platform",
+    # the host's trust store for TLS (ssl, requests, curl read them: since a read now belongs
+    # to the nearest project frame, a test calling requests reads them)
+    "SSL_CERT_FILE": "the host's trust store for TLS, part of the platform",
+    "SSL_CERT_DIR": "the host's trust store for TLS, part of the platform",
+    "REQUESTS_CA_BUNDLE": "the host's trust store for TLS, part of the platform",
+    "CURL_CA_BUNDLE": "the host's trust store for TLS, part of the platform",
     "TMPDIR": "where temporary files go", "TEMP": "where temporary files go",
     "TMP": "where temporary files go",
     "COLUMNS": "output only: the terminal's width", "LINES": "output only: the terminal's height",

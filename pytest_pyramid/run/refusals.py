@@ -224,8 +224,10 @@ def _doctest_module() -> type:
 
 
 def _definitions(collector: pytest.Module) -> tuple[list[str], set[str]]:
-    try:
-        tree = ast.parse(collector.path.read_bytes())
+    from pytest_pyramid.run.imported import read_source
+
+    try:  # the bytes the import read: a file is read once (test_reads_once)
+        tree = ast.parse(read_source(str(collector.path)))
     except (OSError, SyntaxError, ValueError):
         return [], set()  # it imported: a source that does not parse is no test text
     return shadowed_definitions(tree, collector.classnamefilter, collector.funcnamefilter)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from tests.support.deploy.helpers import Project
 
 
+# v1 deployed with the steps v2 keeps (371: a commit cannot loosen its own steps)
+@pytest.mark.deployed_with(steps=[50, 100])
 @pytest.mark.parametrize(("mode", "reason"), [
     ("missing", "4xx share 100.00% exceeds stable 0.00%"),  # 370
     ("truncated", "error rate 100.00%"),  # 374: 200 headers, the body cut short

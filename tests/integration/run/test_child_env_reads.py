@@ -50,7 +50,7 @@ def _project(make_project: MakeProject, child: str) -> Path:
         "mypkg/__init__.py": "",
         "mypkg/cli.py": CLI,
         "tests/unit/test_u.py": "def test_u(): pass\n",
-        "tests/integration/test_cli.py": f"""
+        "tests/integration/test_child_cli_reads.py": f"""
             import multiprocessing
             import os
             import subprocess
@@ -64,7 +64,7 @@ def _project(make_project: MakeProject, child: str) -> Path:
                     return pool.apply(cli.main)
 
 
-            def test_cli():
+            def test_child_cli_reads():
                 assert {CHILDREN[child]} == 0
         """,
     })

@@ -186,7 +186,7 @@ CLICK_ROW = """
         if not fast:
             raise click.ClickException("inconsistent ledger")  # the real bug
 
-    def test_cli():
+    def test_click_cli_reads():
         result = CliRunner().invoke(main, [])
         assert result.exit_code == 0, result.output
 """
@@ -219,7 +219,7 @@ def test_variables_a_library_reads_for_the_tests_are_inputs(
     monkeypatch: pytest.MonkeyPatch, workers: int,
 ) -> None:
     _committed(make_project, {**_helper_files(THROUGH_A_LIBRARY),
-                              "tests/integration/test_cli.py": CLICK_ROW,
+                              "tests/integration/test_click_cli_reads.py": CLICK_ROW,
                               "tests/integration/test_isolated.py": ISOLATED})
     read = ["ACME_FAST", "SKIP_CHAIN", "SKIP_EXPAND", "SKIP_TEMPLATE"]
     for name in [*read, "JOB_SETTING", "JOB_OTHER"]:
