@@ -172,28 +172,21 @@ class RefusedTests(FactsRecord):
         self.shadowed: list[str] = []
 
     def problems(self) -> list[Problem]:
-        found: list[Problem] = []
-        if self.classes:
-            found.append({"kind": KIND, "message": (
-                f"{len(self.classes)} test class(es) on disk yielded no test: "
-                f"{shown_paths(sorted(self.classes))} (pytest refused them: an __init__, an "
-                "inherited __test__ = False, abstract; set __test__ = False in the class's "
-                "own body when it is not a test)")})
-        if self.fixtures:
-            found.append({"kind": KIND, "message": (
-                f"{len(self.fixtures)} test function(s) are fixtures and never ran as "
-                f"tests: {shown_paths(sorted(self.fixtures))}")})
-        if self.functions:
-            found.append({"kind": KIND, "message": (
-                f"{len(self.functions)} test function(s) on disk yielded no test: "
-                f"{shown_paths(sorted(self.functions))} (pytest refused them: not a function, "
-                "or __test__ = False set by a decorator; say test_x.__test__ = False in the "
-                "module's own body when it is not a test)")})
-        if self.shadowed:
-            found.append({"kind": KIND, "message": (
-                f"{len(self.shadowed)} test(s) on disk never ran, shadowed by a later "
-                f"definition of the same name: {shown_paths(sorted(self.shadowed))} (only the "
-                "last definition is collected; give each test its own name)")})
+        found: list[Problem] = [
+            {"kind": KIND, "message": f"{len(names)} {what}: {shown_paths(sorted(names))}{why}"}
+            for names, what, why in (
+                (self.classes, "test class(es) on disk yielded no test",
+                 " (pytest refused them: an __init__, an inherited __test__ = False, abstract; "
+                 "set __test__ = False in the class's own body when it is not a test)"),
+                (self.fixtures, "test function(s) are fixtures and never ran as tests", ""),
+                (self.functions, "test function(s) on disk yielded no test",
+                 " (pytest refused them: not a function, or __test__ = False set by a "
+                 "decorator; say test_x.__test__ = False in the module's own body when it is "
+                 "not a test)"),
+                (self.shadowed, "test(s) on disk never ran, shadowed by a later definition of "
+                 "the same name", " (only the last definition is collected; give each test "
+                 "its own name)"),
+            ) if names]
         if self.warnings:
             found.append({"kind": KIND, "message": (
                 "pytest refused to collect tests (PytestCollectionWarning): "
