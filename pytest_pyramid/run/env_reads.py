@@ -223,6 +223,21 @@ _SCANS: dict[tuple[str | None, str], Any] = {
 }
 
 
+#: ``subprocess`` handing this process's own environment to a child as it is (``env=None``
+#: or ``env=os.environ``): ``os.posix_spawn``'s route lists it in Python (Python 3.13's usual
+#: route; 3.8+ with ``close_fds=False``), ``fork_exec``'s mostly does not. Either way the
+#: child inherits the environment, which reads nothing (a followed child's reads are its
+#: own, judged as the run's); counted as reads, every test starting a child on 3.13 named
+#: every variable of the job
+_HANDING_DOWN = frozenset({"_posix_spawn", "_execute_child"})
+_SUBPROCESS_FILE = getattr(importlib.util.find_spec("subprocess"), "origin", None)
+
+
+def _handed_down(frame: FrameType) -> bool:
+    code = frame.f_code
+    return code.co_name in _HANDING_DOWN and code.co_filename == _SUBPROCESS_FILE
+
+
 def _carried_iteration(frame: FrameType, asked: str) -> None:
     """A library iterates the environment for the project's code at ``asked`` (``fnmatch.filter
     (os.environ, ...)``, a settings library's scan, a copy it makes): what it does with each
@@ -367,6 +382,8 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
     def __iter__(self) -> Iterator[Any]:
         keys = _ITER(self)
         frame = _reader()
+        if _handed_down(frame):
+            return _listed(keys)
         asked = asker(frame)
         if not _project_reads(asked):  # pytest's, a plugin's, the standard library's:
             return _listed(keys)       # plain names
@@ -377,7 +394,8 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
                 for key in keys)
 
     def values(self) -> ValuesView[Any]:
-        _read_everything()  # values without their names: any of them may decide
+        if not _handed_down(_reader()):
+            _read_everything()  # values without their names: any of them may decide
         return super().values()
 
     def __repr__(self) -> str:

@@ -50,6 +50,7 @@ import json
 import marshal
 import os
 import stat
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -189,6 +190,9 @@ ENV_READ = "environment_read"
 #: a ``-c`` program of multiprocessing's own processes (spawn, forkserver, resource
 #: tracker): started by ``_posixsubprocess`` with no audit event, so no process expects them
 _MULTIPROCESSING = "from multiprocessing."
+#: the standard library's subprocess module, whose Popen raises its own event before it
+#: calls ``os.posix_spawn`` (``_subprocess_spawn``)
+_SUBPROCESS_FILE = subprocess.__file__
 
 
 def pytest_cache_own(rest: str) -> bool:
@@ -1372,11 +1376,30 @@ def _dispatch(event: str, args: tuple[Any, ...]) -> None:
             path = _dlopen_path(args[0])  # sqlite3.connect is a placed event (landing.py)
             for recorder in tuple(_RECORDING):
                 recorder.opened(path)
-        else:
+        elif not _subprocess_spawn(event):
             for recorder in tuple(_RECORDING):
                 recorder.started(event, args)
     except Exception:  # an audit hook that raises fails the caller's open
         return
+
+
+def _subprocess_spawn(event: str) -> bool:
+    """Whether this ``os.posix_spawn`` event is ``subprocess.Popen`` starting its child: the
+    ``subprocess.Popen`` event before it named the same start, so recording both counted one
+    Python child twice, one of them never to report (Python 3.13 starts most children with
+    ``posix_spawn``: a one-test project under ``-n 2`` was incomplete, naming ``python
+    <unreported>``). Only this event's few frames are looked at."""
+    if event != "os.posix_spawn":
+        return False
+    frame: Any = sys._getframe(1)  # the hook's own frames, then its caller's
+    for _ in range(6):
+        if frame is None:
+            return False
+        code = frame.f_code
+        if code.co_name == "_posix_spawn" and code.co_filename == _SUBPROCESS_FILE:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _placed_event(event: str, args: tuple[Any, ...]) -> None:

@@ -7,6 +7,8 @@ plugin is not loaded in, through the distribution's ``.pth`` line (``run/early.p
   import, before pytest loads the recorder: ``incomplete``, naming the file.
 - The variable is the plugin's own (``run/invocation.py``): set from outside it is ignored
   safely, neither hiding a child's read nor making an honest run incomplete.
+- A Python child ``subprocess`` starts with ``os.posix_spawn`` (Python 3.13's usual way) is
+  one child: ``python <unreported>`` named a one-test project under ``-n 2`` on 3.13.
 - 202: a Python child started outside the checkout imports the project's package from a
   stale copy there: ``foreign_code``, as the run's own process would say (the control: a
   child importing the tree's copy leaves the run ``ready``).
@@ -55,6 +57,15 @@ CHILDREN = {
             reader = Path(__file__).parents[1] / "reader.py"
             out = subprocess.run([sys.executable, str(reader), str(DATA / "child.json")],
                                  capture_output=True, text=True, check=True).stdout
+            assert out.strip() == "42"
+
+        def test_python_child_by_posix_spawn():
+            # close_fds=False and no cwd: subprocess starts it with os.posix_spawn, as
+            # Python 3.13 starts most children (one start, two audit events)
+            reader = Path(__file__).parents[1] / "reader.py"
+            out = subprocess.run([sys.executable, str(reader), str(DATA / "child.json")],
+                                 close_fds=False, capture_output=True, text=True,
+                                 check=True).stdout
             assert out.strip() == "42"
 
         def test_python_child_imports_the_trees_package():
