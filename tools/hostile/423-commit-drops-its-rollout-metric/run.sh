@@ -40,7 +40,7 @@ X
 echo "good-3" > VERSION; commit "v3: drop the flaky conversion probe"; verdict_of_head > /dev/null; fig 0.001
 "$PYR" deploy > "$W/d3.out" 2>&1; b=$?
 echo "  (b) v3 (conversion 0.001, metric deleted) deploy exit=$b $(last_row .pyramid/deploy/history.sqlite)"
-grep -m2 'metric\|limits' "$W/d3.out" | cut -c1-170 | sed 's/^/      /'
+grep -m2 '^\[limits\]\|^\[metrics\]\|measurement' "$W/d3.out" | cut -c1-170 | sed 's/^/      /'
 load_stop
 cleanup
 if [ $a = 0 ]; then echo "RESULT: VACUOUS (the control was not rolled back by its metric)"
