@@ -59,6 +59,27 @@ commit b; one b; git rm -q tests/conftest.py; rm -rf tests/__pycache__; commit b
 (cd "$SHARED" && git init -q -b main . && git config user.email a@b && git config user.name a && git add -A && git commit -qm helpers
  sed -i 's/# edited/# edited again/' expect.py)
 sed -i 's|pythonpath = \["."\]|pythonpath = [".", "../shared-testing"]|' pyproject.toml; commit c; one c
+# (d) the commonest form: a src-less project without `pythonpath`, run with the `pytest`
+#     console script, whose environment has an editable install (a path `.pth`, as
+#     `setup.py develop` / `pip install -e` with `editable_mode=compat` write) of another
+#     git worktree of the same repository ($W/other: an older branch with the bug fixed the
+#     wrong way) - `import mypkg` runs the other worktree's code.
+#     Expected like the rest; it is the row that shows the rule exists for `source` packages.
+git checkout -q HEAD~1 -- pyproject.toml; sed -i '/^pythonpath/d' pyproject.toml; commit d-base
+git worktree add -q "$W/other" HEAD 2>/dev/null
+printf 'def add(a, b):\n    return a + b\n' > "$W/other/mypkg/core.py"
+fake_venv "$W/venv"; echo "$W/other" > "$SP/__editable__.mypkg-0.1.pth"
+w tests/integration/test_total.py <<'Y'
+from mypkg.core import add
+
+
+def test_total():
+    assert add(2, 3) == 5
+Y
+commit d
+"$W/venv/bin/pytest" -q -p no:cacheprovider > "$W/p-d.out" 2>&1; e=$?; d=$(decision); show > "$W/show-d.out"
+echo "row d: exit=$e decision=$d | $(tail -1 "$W/p-d.out" | cut -c1-50) | $(grep -m1 -E 'problem|reason' "$W/show-d.out" | cut -c1-150)"
+[ "$d" = ready ] && r="$r d"
 if echo "$r" | grep -qw z; then echo "RESULT: VACUOUS (control row z was ready)"
 elif [ -n "$r" ]; then echo "RESULT: BROKEN (rows$r: test helpers imported from a folder outside the repository and the environment decided the outcome: ready)"
 else echo "RESULT: HELD"; fi
