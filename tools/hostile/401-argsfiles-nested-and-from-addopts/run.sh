@@ -14,7 +14,8 @@ source "$(dirname "$0")/../_preamble.sh"
 # (b) `pytest @ci/pytest.args` whose one line is `@ci/retries.args` (tracked, holds the option);
 # (c) tracked addopts = "@.pytest-local.args", the file git-ignored;
 # (d) PYTEST_ADDOPTS="@ci/retries.args";
-# (e) tracked addopts = "@/tmp/...args", a file outside the repository.
+# (e) tracked addopts = "@/tmp/...args", a file outside the repository;
+# (f) tracked addopts = "@ci/pytest.args" (tracked) whose line is `@/tmp/...args` (outside).
 # Expected: no row `ready` (a rerun that hid a failure is not the project's tracked choice).
 base_project
 printf 'pyramid-verdict*\npyramid-results*\n.pyramid/\n.pytest-local.args\n' >> .gitignore
@@ -49,6 +50,10 @@ PYTEST_ADDOPTS="@ci/retries.args" one d
 printf -- '--reruns\n2\n' > "$W/outside.args"
 sed -i "s|pythonpath = \[\".\"\]|pythonpath = [\".\"]\naddopts = \"@$W/outside.args\"|" pyproject.toml
 commit e; one e
+# (f) the tracked addopts names a tracked argsfile whose one line names the outside file
+printf -- '@%s\n' "$W/outside.args" > ci/pytest.args
+sed -i "s|addopts = \"@$W/outside.args\"|addopts = \"@ci/pytest.args\"|" pyproject.toml
+commit f; one f
 if echo "$r" | grep -qw z; then echo "RESULT: VACUOUS (control row z was ready)"
 elif [ -n "$r" ]; then echo "RESULT: BROKEN (rows$r: --reruns from an @argsfile spelling not judged: a first-attempt failure rerun to ready)"
 else echo "RESULT: HELD"; fi
