@@ -12,6 +12,7 @@ The verdict stage compares the union with the tree its digest names
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,11 @@ from pytest_pyramid.run.imported import (
     CodeSeen,
     ImportRecorder,
     find_toplevel,
+    recording_now,
     unrecorded,
 )
 from pytest_pyramid.run.invocation import started_by_run
-from pytest_pyramid.run.stash import NESTED_KEY
+from pytest_pyramid.run.stash import MODULES_BEFORE_KEY, NESTED_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Mapping
@@ -83,6 +85,8 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
     recorder = config.stash.get(RECORDER_KEY, None)
     if recorder is None:
         root = find_toplevel(str(rootpath)) or str(rootpath)
+        if recording_now():  # an in-process run inside another: what is loaded is the outer's
+            config.stash[MODULES_BEFORE_KEY] = frozenset(sys.modules)
         recorder = ImportRecorder(root, cache_dir=_cache_dir(config, rootpath),
                                   project=str(rootpath))
         watched = early.watched_from_start()

@@ -195,6 +195,11 @@ _MULTIPROCESSING = "from multiprocessing."
 _SUBPROCESS_FILE = subprocess.__file__
 
 
+def recording_now() -> bool:
+    """Whether a run records in this process now (an in-process run starting inside it)."""
+    return bool(_RECORDING)
+
+
 def pytest_cache_own(rest: str) -> bool:
     """Whether ``rest`` (a path inside pytest's cache folder, ``/``-separated) is pytest's
     or this plugin's own record rather than a value a test stored (see

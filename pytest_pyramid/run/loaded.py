@@ -77,18 +77,120 @@ STARTUP = frozenset(sys.modules)
 #: the key prefix of a stray fact (:func:`stray_facts`): ``"!MODULE:FILE"`` -> the project's
 #: distribution that installed it, or None when no installed distribution holds the file
 STRAY = "!"
+#: the key prefix of an outside fact (:func:`outside_facts`): ``"?MODULE:FILE"`` -> None, a
+#: module imported from a file neither the repository nor the interpreter's environment holds
+OUTSIDE = "?"
+#: this plugin's own package: the run's harness wherever it is installed from
+_PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 
 
 def loaded_code(source_paths: Iterable[str], rootdir: Path,
-                modules: Mapping[str, ModuleType] | None = None) -> LoadedCode:
+                modules: Mapping[str, ModuleType] | None = None,
+                started: float | None = None, before: frozenset[str] = frozenset()
+                ) -> LoadedCode:
     """Raw facts: every imported module of the project's packages (``source_paths``, or the
-    tracked top-level ones by default) with where it was loaded from. Once per process, at
-    its session end."""
+    tracked top-level ones by default) with where it was loaded from, and every module
+    loaded from outside the repository and the environment (``started``: when the run
+    began; a file made since is the run's own output; ``before``: modules an outer run in
+    this process loaded before this one began). Once per process, at its session end."""
     names = package_names(source_paths, rootdir)
     root = os.path.realpath(rootdir)
-    found = facts_of(names, root, sys.modules if modules is None else modules)
-    found.update(stray_facts(names, rootdir, sys.modules if modules is None else modules))
+    table = sys.modules if modules is None else modules
+    found = facts_of(names, root, table)
+    found.update(stray_facts(names, rootdir, table))
+    found.update(outside_facts(rootdir, table, STARTUP | before, started=started))
     return found
+
+
+def outside_facts(rootdir: Path, modules: Mapping[str, ModuleType],
+                  startup: frozenset[str] = STARTUP, started: float | None = None,
+                  places: tuple[str, ...] | None = None) -> LoadedCode:
+    """Raw facts on the modules the run imported from a file that neither the repository
+    (judged by the closed world) nor the interpreter's environment holds (hostile case 402:
+    shared test helpers in a sibling folder reached through a tracked ``pythonpath`` or a
+    conftest's ``sys.path.insert``): code no tree and no environment vouches for. The
+    allow-list: the repository, the interpreter's prefixes and install locations (its
+    standard library, site-packages), this plugin, the folders of editable installs of the
+    environment's distributions, and files made since the run began (code a test generated
+    into ``tmp_path``: the run's own output). Cheap when nothing is outside: the editable
+    installs are read only for a candidate."""
+    environment = (_PLUGIN_DIR, *(_environment_places() if places is None else places))
+    known = (os.path.join(os.path.realpath(rootdir), ""), *environment)
+    candidates: dict[str, str] = {}
+    for name, module in list(modules.items()):
+        file = getattr(module, "__file__", None) if module is not None else None
+        if not isinstance(file, str) or not file or name in startup or \
+                os.path.normpath(file).startswith(environment):
+            continue  # the environment's by its spelling (``..`` resolved): no system call
+        real = os.path.realpath(file)  # the tree's only by where it really is (a link out)
+        if not real.startswith(known):
+            candidates[name] = real
+    if not candidates:
+        return {}
+    editable = _editable_places() if places is None else ()
+    found: LoadedCode = {}
+    for name, real in sorted(candidates.items()):
+        if editable and real.startswith(editable):
+            continue
+        if started is not None and _made_since(real, started):
+            continue
+        found[f"{OUTSIDE}{name}:{real}"] = None
+    return found
+
+
+def _environment_places() -> tuple[str, ...]:
+    """The interpreter's own folders: its prefixes (standard library included) and install
+    locations, each ending in a separator."""
+    from pytest_pyramid.run.plugins import install_dirs
+
+    places = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
+              *install_dirs()}
+    return tuple(sorted({os.path.join(spelling, "") for p in places if p
+                         for spelling in (p, os.path.realpath(p))}))
+
+
+def _editable_places() -> tuple[str, ...]:
+    """The places the environment's editable installs map their code to: each setuptools
+    editable finder's ``MAPPING`` (a package -> its folder) and each folder a ``.pth`` file
+    of the install locations adds to ``sys.path`` (a path-style editable install): the
+    environment's own configuration, wherever those files live."""
+    from pytest_pyramid.run.plugins import install_dirs
+
+    found: set[str] = set()
+    for name, module in list(sys.modules.items()):
+        mapping = getattr(module, "MAPPING", None) if name.startswith("__editable__") else None
+        if isinstance(mapping, Mapping):
+            found.update(os.path.realpath(str(place)) for place in mapping.values())
+    for folder in install_dirs():
+        try:
+            pth_files = [entry.path for entry in os.scandir(folder) if entry.name.endswith(".pth")]
+        except OSError:
+            continue
+        for pth in pth_files:
+            found.update(_pth_folders(pth, folder))
+    return tuple(sorted(place if place.endswith(".py") else os.path.join(place, "")
+                        for place in found))
+
+
+def _pth_folders(pth: str, folder: str) -> set[str]:
+    """The folders a ``.pth`` file's path lines add (``site``'s rule: not ``import`` lines,
+    relative to its folder, existing)."""
+    try:
+        with open(pth, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return set()
+    return {os.path.realpath(os.path.join(folder, line.strip())) for line in lines
+            if line.strip() and not line.startswith(("#", "import ", "import\t"))
+            and os.path.isdir(os.path.join(folder, line.strip()))}
+
+
+def _made_since(path: str, started: float) -> bool:
+    """Whether ``path`` was made (its inode changed) since ``started``: the run's output."""
+    try:
+        return os.stat(path).st_ctime >= started - 0.01  # the coarse clock's tick
+    except OSError:
+        return False
 
 
 def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, ModuleType],
@@ -286,6 +388,13 @@ def stray_reasons(loaded: Mapping[str, object]) -> list[str]:
     """Why the stray facts (:func:`stray_facts`) of a run's loaded code are not vouched for."""
     found = []
     for key, dist in loaded.items():
+        if str(key).startswith(OUTSIDE):
+            name, _, file = str(key)[len(OUTSIDE):].partition(":")
+            found.append(f"{name} was imported from {file}, outside the repository and the "
+                         "interpreter's environment: no tree and no installed distribution "
+                         "holds the code that ran (commit it to the repository, or install "
+                         "it into the environment)")
+            continue
         if not str(key).startswith(STRAY):
             continue
         name, _, file = str(key)[len(STRAY):].partition(":")
@@ -392,7 +501,7 @@ def _foreign(entries: Iterable[str], rootdir: Path, loaded: Mapping[str, object]
                                           path.suffix != ".py" and _namespace(path)))
     found = []
     for key, unchecked in sorted(loaded.items()):
-        if str(key).startswith(STRAY):
+        if str(key).startswith((STRAY, OUTSIDE)):
             continue  # judged by stray_reasons
         name, _, file = str(key).partition(":")
         where = dirs.get(name.partition(".")[0], [])

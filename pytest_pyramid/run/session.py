@@ -297,8 +297,11 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         self.plugins_seen.observe_at_end(self.config.pluginmanager, self.project_dir)
         if not self.distributed:  # the processes that imported the code under test
             from pytest_pyramid.run.loaded import loaded_code
+            from pytest_pyramid.run.stash import MODULES_BEFORE_KEY
 
-            self.facts.loaded_code = loaded_code(self.settings.source_paths, self.project_dir)
+            self.facts.loaded_code = loaded_code(
+                self.settings.source_paths, self.project_dir, started=self.started,
+                before=self.config.stash.get(MODULES_BEFORE_KEY, frozenset()))
         # and the Python children it started (hostile case 202), absorbed from their spool
         children = self.config.stash.get(CHILDREN_LOADED_KEY, None)
         if children:

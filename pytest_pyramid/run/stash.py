@@ -39,6 +39,10 @@ CHILDREN_LOADED_KEY: pytest.StashKey[dict[str, str | None]] = pytest.StashKey()
 #: Whether a live recording run started this run (``run/invocation.py: started_by_run``),
 #: read by the closed world before the run replaces the variable with its own.
 NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
+#: The modules already imported when an in-process run (pytester's ``runpytest``) started
+#: inside another recording run: the outer run's, not this run's code (``run/loaded.py:
+#: outside_facts``).
+MODULES_BEFORE_KEY: pytest.StashKey[frozenset[str]] = pytest.StashKey()
 #: The environment the run started with, taken before the first conftest is imported: the
 #: gates and the run identity read it, never os.environ as a conftest's import or a test left
 #: it (hostile cases 206, 254). Read it through :func:`started_environ`.

@@ -4,12 +4,20 @@ make of a record (:func:`foreign_problems`), whoever wrote the record."""
 
 from __future__ import annotations
 
+import os
 import types
 from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run.loaded import foreign_problems, loaded_code, module_fact, package_names
+from pytest_pyramid.run.loaded import (
+    foreign_problems,
+    loaded_code,
+    module_fact,
+    outside_facts,
+    package_names,
+    stray_reasons,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +45,42 @@ def test_a_process_records_its_projects_modules_relative_to_the_project(
     assert loaded_code(SRC, tmp_path, modules) == {
         "mypkg:src/mypkg/__init__.py": None,
         "mypkg.core:/opt/site-packages/mypkg/core.py": None,
+        # neither the tree nor this interpreter's environment holds these (hostile case 402)
+        "?mypkg.core:/opt/site-packages/mypkg/core.py": None,
+        "?mypkg_extra:/opt/elsewhere.py": None,
     }
+
+
+@pytest.mark.parametrize(("file", "outside"), [
+    pytest.param("{root}/tests/helpers/expect.py", False, id="the-tree"),
+    pytest.param("{root}/../shared-testing/expect.py", True, id="a-sibling-spelled-through-root"),
+    pytest.param("/env/lib/site-packages/expect.py", False, id="the-environment"),
+    pytest.param("/env/lib/../../elsewhere/expect.py", True, id="dot-dot-out-of-the-environment"),
+    pytest.param("/ci/shared-testing/expect.py", True, id="anywhere-else"),
+])
+def test_a_module_from_neither_the_tree_nor_the_environment_is_an_outside_fact(
+    tmp_path: Path, file: str, outside: bool,
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    path = file.format(root=root)
+    found = outside_facts(root, {"expect": module("expect", path)}, frozenset(),
+                          places=("/env/",))
+    assert found == ({f"?expect:{os.path.realpath(path)}": None} if outside else {})
+    if outside:  # one reason, naming the module and the file, in every route's judgement
+        [reason] = stray_reasons(found)
+        assert reason.startswith(f"expect was imported from {os.path.realpath(path)}, outside")
+
+
+def test_a_module_made_since_the_run_began_is_the_runs_own_output(tmp_path: Path) -> None:
+    made = tmp_path / "made_here.py"
+    made.write_text("VALUE = 1\n")
+    modules = {"made_here": module("made_here", str(made))}
+    root = tmp_path / "repo"
+    assert outside_facts(root, modules, frozenset(), started=made.stat().st_ctime - 5,
+                         places=("/env/",)) == {}
+    assert outside_facts(root, modules, frozenset(), started=made.stat().st_ctime + 5,
+                         places=("/env/",)) == {f"?made_here:{made}": None}
 
 
 #: the tree of :func:`test_the_names_a_runs_children_report_are_the_runs_source`
