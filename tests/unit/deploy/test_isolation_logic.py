@@ -164,7 +164,7 @@ def test_pass_env_cannot_hand_on_what_chooses_code_or_identity(name: str, refuse
 
 
 @pytest.mark.parametrize("name", ["PYTHONPATH", "BASH_ENV", "OPENSSL_CONF", "NODE_OPTIONS",
-                                  "GCONV_PATH", "http_proxy"])
+                                  "GCONV_PATH"])
 def test_a_table_passing_a_host_read_name_is_refused_naming_it(tmp_path: Path,
                                                                name: str) -> None:
     source = str(tmp_path / "pyproject.toml")
@@ -172,6 +172,14 @@ def test_a_table_passing_a_host_read_name_is_refused_naming_it(tmp_path: Path,
         build_config({"pass_env": ["DATABASE_URL", name]}, source=source, root=tmp_path)
     assert build_config({"pass_env": ["DATABASE_URL"]}, source=source,
                         root=tmp_path).pass_env == ("DATABASE_URL",)
+
+
+def test_a_name_not_of_a_settings_shape_is_refused_by_the_schema_too(tmp_path: Path) -> None:
+    """The shape is in the schema (pytest and ``config check`` refuse it alike); what the
+    schema cannot say, a name the host's programs read first, is the parser's."""
+    with pytest.raises(ConfigError, match=r"deploy\.pass_env = \['http_proxy'\]: every entry"):
+        build_config({"pass_env": ["http_proxy"]}, source=str(tmp_path / "pyproject.toml"),
+                     root=tmp_path)
 
 
 def _program(folder: Path, mode: int = 0o755) -> Path:
