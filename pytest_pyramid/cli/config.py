@@ -56,6 +56,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     # each as its deploy reads it
     targets = {env: project_config(project.source, table, env=env) for env in names}
     host = _check_host(names, project.source)
+    first = _first_use(targets)  # reads the host's targets index: exit 3 before "valid"
     gates = sorted({item.spec.id for item in engine.prepared})
     _print(
         f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
@@ -64,7 +65,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         _print(host)
     for line in _recorded(targets or ({"": base} if isinstance(deploy, dict) else {})):
         _print(line)
-    for line in _first_use(targets):
+    for line in first:
         _print(line)
     return 0
 

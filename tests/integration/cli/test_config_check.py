@@ -276,3 +276,19 @@ def test_the_approvals_a_first_deploy_would_need_are_said_until_the_host_records
     code, out, err = check(capsys)
     assert (code, err) == (0, "")
     assert "a first deploy" not in out
+
+
+def test_a_targets_index_another_account_could_write_is_exit_3_naming_it(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What serves each port is a host fact (deploy/targets.py: read_index, every command's
+    one reading): a folder every account writes could hold anyone's index."""
+    (project / "pyproject.toml").write_text("[tool.pyramid.deploy]\n" + ENVIRONMENTS)
+    folder = project / "xdg" / "pyramid"
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (folder,))  # the host, in-process
+    code, out, err = check(capsys)
+    assert (code, out, err.count("\n")) == (3, "", 1)
+    assert f"the host's targets index {folder / 'targets.jsonl'} is not a host fact" in err
+    assert "writable by every account" in err
