@@ -56,6 +56,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     # each as its deploy reads it
     targets = {env: project_config(project.source, table, env=env) for env in names}
     host = _check_host(names, project.source)
+    first = _first_use(targets)  # reads the host's targets index: exit 3 before "valid"
     gates = sorted({item.spec.id for item in engine.prepared})
     _print(
         f"{path}: valid: tiers {', '.join(settings.tiers)}; gates {', '.join(gates)}"
@@ -64,7 +65,33 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         _print(host)
     for line in _recorded(targets or ({"": base} if isinstance(deploy, dict) else {})):
         _print(line)
+    for line in first:
+        _print(line)
     return 0
+
+
+def _first_use(targets: Mapping[str, DeployConfig]) -> list[str]:
+    """The approvals the first deploy of each environment the host has no record of would
+    need (deploy/requirements.py: first_use_asks, the gate's own function), for a person to
+    gather before deploying rather than meet at the gate. A target is known, and asks nothing
+    here, when its anchors record is usable or the host's targets index names its port or work
+    folder (an index another account could write is exit 3, as at the gate)."""
+    from pytest_pyramid.deploy import targets as index
+    from pytest_pyramid.deploy.requirements import first_use_asks, host_requirements
+    from pytest_pyramid.deploy.trust_record import read_record
+
+    if not targets:
+        return []
+    hosts, host_file = host_requirements()
+    held = index.read_index()
+    lines = []
+    for config in targets.values():
+        record = read_record(config.work_dir)
+        if (record.problem is None and not record.missing) or index.names_place(held, config):
+            continue
+        lines += [f"a first deploy: {asked.sentence}"
+                  for asked in first_use_asks(config, hosts, host_file)]
+    return lines
 
 
 def _recorded(targets: Mapping[str, DeployConfig]) -> list[str]:

@@ -276,7 +276,72 @@ ANCHORED_LIMITS = (
     "max_p95_ratio", "max_error_rate_delta", "judge", "judge_alpha", "judge_min_samples",
     "judge_max_shift", "bake", "progress_deadline", "request_timeout", "scale_down_delay",
     "watch",
+    # the gate's own limits (hostile follow-up of 371): a commit raising max_age would pass
+    # its own stale verdict, raising approval_ttl its own old approvals
+    "max_age", "approval_ttl",
 )
+
+#: how a commit is kept from loosening a ``[tool.pyramid.deploy]`` key for itself, one class
+#: per key (``tests/unit/deploy/test_arguments.py`` walks the deploy schema and fails on a key
+#: this table does not classify, so a new key cannot open a hole unseen):
+#:
+#: * ``anchored``: a limit in :data:`ANCHORED_LIMITS`, kept at the last release deployed
+#:   here's value where the commit loosens it (deploy/cli.py: ``_anchored_limits``);
+#: * ``anchors``: who signs, approves, deploys and what must come first: from the host's pins
+#:   or the anchors record, never the commit (deploy/anchors.py, deploy/trust_record.py);
+#: * ``host``: where this host keeps and serves things, or a program checked against the host
+#:   (deploy/isolation.py: ``foreign_program``): nothing judged by it;
+#: * ``commit``: what the release is and how it starts: the commit's own code and word, which
+#:   the rollout then judges under the anchored limits; it sets no limit to loosen.
+SAFETY: dict[str, tuple[str, str]] = {
+    **{key: ("anchored", RULES[key].why) for key in ANCHORED_LIMITS},
+    **{key: ("anchors", why) for key, why in {
+        "trusted_keys": "the keys a verdict's signature is checked against",
+        "require_signature": "only ever tightens through the record",
+        "approvers": "who approves: a commit's additions count once it deployed",
+        "deployers": "who deploys: a commit's additions count once it deployed",
+        "requires": "the environments that must have deployed the commit first",
+        "requires_within": "how recent that deploy must be: merged with the record's "
+                           "(deploy/trust_record.py: merged_requires)",
+        "required_approvals": "the record's count is kept where the commit's is smaller",
+        "approver_roles": "the record's roles narrow the commit's",
+    }.items()},
+    **{key: ("host", why) for key, why in {
+        "verdict": "which verdict file: the gate judges it (commit, tree, signature, age)",
+        "deployer_key": "the deployer's proof, checked against the anchored deployers",
+        "work_dir": "where this host keeps state; the anchors record and the targets index "
+                    "follow the service, not the folder (deploy/targets.py)",
+        "history": "where this host keeps the history; a judging command reads the target's "
+                   "own (arguments.judged_history)",
+        "nginx": "a program the deploy runs as itself: the host's, refused otherwise "
+                 "(isolation.foreign_program)",
+        "port": "the port this host listens on; its first use is judged by the targets index",
+        "release_dir": "where this host checks the commit out",
+        "stop_timeout": "this host's SIGTERM grace",
+        "lease_timeout": "when this host's supervisor counts as gone",
+    }.items()},
+    **{key: ("commit", why) for key, why in {
+        "strategy": "canary or blue-green: both judged under the anchored limits",
+        "judge_looks": "how the anchored judge_alpha is split over looks: no looser direction",
+        "router": "which router applies the weights (the command router's log is the "
+                  "user's proxy's: docs/deploy.md)",
+        "router_command": "the commit's program, run with the versions' rights",
+        "access_log": "the command router's log, written by the user's proxy",
+        "nginx_include": "read from git at the commit, never the working tree (cli.py)",
+        "command": "the release's start: the commit's code",
+        "health_path": "the release's own health answer; users' traffic still judges it",
+        "health_timeout": "how long the release may take to become healthy: longer only "
+                          "waits, it must still answer healthy and then serve users",
+        "smoke_paths": "the release's own probe paths, left out of users' traffic",
+        "verify": "which of the commit's own tests run against the release",
+        "migrations": "the release's own folder of migrations, checked against the serving "
+                      "release before any is applied",
+        "migrations_check_tier": "which of the serving release's tiers checks them",
+        "database_url_env": "which variable names the database, passed like pass_env",
+        "pass_env": "names the release's own code reads; the host's are refused "
+                    "(isolation.unpassable)",
+    }.items()},
+}
 
 
 def _stricter_of(rule: Rule, base: object, given: object) -> object:

@@ -298,9 +298,12 @@ def _passed_names(value: list[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+# the shape of an application's setting (deploy/isolation.py: PASSABLE); what the shape cannot
+# say (a name the host's programs read first) is _passed_names'
 _env_names = Kind("names", _messaged(
-    {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}},
-    "expected a list of environment variable names (letters, digits and '_')"),
+    {"type": "array", "items": {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$"}},
+    "expected a list of environment variable names of an application setting's shape (upper "
+    "case letters, digits and '_', starting with a letter)"),
     convert=_passed_names)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_pyramid.run import _git
@@ -78,21 +79,95 @@ SET_BY_DEPLOY = frozenset({"PATH", "HOME", "USER", "LOGNAME", "PORT"})
 #: measuring (and loads the plugins a ``COVERAGE_PROCESS_START`` file names) in every Python
 CODE_PREFIXES = (*ENV_PREFIXES, "COVERAGE_")
 
+#: the shape of a name ``pass_env`` may carry: an application's setting is upper case letters,
+#: digits and ``_``, starting with a letter. Lower-case and ``_``-led names are the host's
+#: conventions (``http_proxy``, a shell's own variables, ``_JAVA_OPTIONS``), never a setting
+#: the commit's code is known to own
+PASSABLE = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Family:
+    """Names a host program, loader, shell or runtime reads before (or instead of) the commit's
+    code: by prefix, by exact name, or by the suffix of a convention (``*_OPTIONS``)."""
+
+    what: str
+    why: str
+    prefixes: tuple[str, ...] = ()
+    names: frozenset[str] = frozenset()
+    suffixes: tuple[str, ...] = ()
+
+    def holds(self, name: str) -> bool:
+        return (name in self.names or name.startswith(self.prefixes)
+                or name.endswith(self.suffixes))
+
+
+#: every family of names the host reads before the commit's code runs, each with why it
+#: chooses code (or what code trusts). ``pass_env`` may carry a name only outside all of them:
+#: the caller's environment is not the commit's, and a value that picks the code a version runs
+#: (hostile case 379: the caller's ``PYTHONPATH`` put a ``sitecustomize`` into the release)
+#: would make the released program the caller's. The commit's own tracked start command may
+#: still set one of them to a value it tracks.
+HOST_READ: tuple[Family, ...] = (
+    Family("interpreter, loader, pytest, pytest-pyramid, coverage.py",
+           "the run stage's namespaces (run/invocation.py: ENV_PREFIXES) and coverage.py's: "
+           "Python reads them at start-up (PYTHONPATH, PYTHONSTARTUP), the dynamic loader "
+           "loads what LD_PRELOAD/LD_AUDIT name, coverage.py's .pth line loads plugins",
+           prefixes=CODE_PREFIXES),
+    Family("C library", "glibc loads conversion modules (GCONV_PATH), locale and message "
+           "files, resolver and allocator settings before main()",
+           prefixes=("MALLOC_", "GLIBC_"),
+           names=frozenset({"GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS",
+                            "LOCALDOMAIN", "GETCONF_DIR", "TZDIR"})),
+    Family("shell", "a start command run through a shell sources BASH_ENV/ENV and takes "
+           "exported functions and options before the command's first word",
+           prefixes=("BASH_", "BASH_FUNC_"),
+           names=frozenset({"ENV", "SHELLOPTS", "BASHOPTS", "IFS", "CDPATH", "PS4",
+                            "PROMPT_COMMAND", "GLOBIGNORE", "SHELL", "POSIXLY_CORRECT"})),
+    Family("TLS and crypto", "OpenSSL loads engines and providers its configuration names, "
+           "and the trust store chooses which servers the release believes",
+           prefixes=("OPENSSL_", "SSL_CERT_"),
+           names=frozenset({"CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE",
+                            "GNUTLS_SYSTEM_PRIORITY_FILE"})),
+    Family("runtimes", "Node, Perl, Ruby, Java and Go read their options and module paths "
+           "(NODE_OPTIONS --require, PERL5OPT -M, RUBYOPT -r, JAVA_TOOL_OPTIONS -javaagent) "
+           "before the program's own code",
+           prefixes=("NODE_", "NPM_CONFIG_", "PERL", "RUBY", "GEM_", "BUNDLE_", "JAVA_",
+                     "JDK_", "GIT_"),
+           names=frozenset({"CLASSPATH", "GODEBUG", "GOFLAGS", "GOROOT", "GOPATH", "GOGC",
+                            "GOTRACEBACK", "GOMAXPROCS", "EDITOR", "VISUAL", "PAGER",
+                            "BROWSER"})),
+    Family("configuration homes", "XDG_* choose the folders every desktop-conformant "
+           "program reads its configuration and plugins from", prefixes=("XDG_",)),
+    Family("options and search paths by convention", "a name ending in OPTIONS/OPTS/OPT "
+           "holds a program's options, one ending in PATH/LIB/PRELOAD a search path or "
+           "libraries to load: the convention of runtimes this table does not name",
+           suffixes=("OPTIONS", "OPTS", "OPT", "PATH", "LIB", "PRELOAD")),
+)
+
+
+def host_read(name: str) -> Family | None:
+    """The family of :data:`HOST_READ` that reads ``name`` (None: no host program does)."""
+    return next((family for family in HOST_READ if family.holds(name)), None)
+
 
 def unpassable(name: str) -> str | None:
-    """Why ``pass_env`` may not list ``name`` (None: it may): a variable the deploy sets for
-    the version itself, or one under the namespaces the interpreter, the dynamic loader, pytest
-    and pytest-pyramid read before any of the commit's code runs (the run stage's one
-    definition, ``run/invocation.py: ENV_PREFIXES``): its value chooses which code runs (the
-    caller's ``PYTHONPATH`` put a ``sitecustomize`` into the release: hostile case 379), and the
-    caller's environment is not the commit's. The commit's own start command may still set
-    such a variable to a value it tracks."""
+    """Why ``pass_env`` may not list ``name`` (None: it may). An allow-list by rule: a
+    passable name is the shape of an application's setting (:data:`PASSABLE`), is not one the
+    deploy sets for the version itself, and no family of :data:`HOST_READ` (what the host's
+    interpreter, loader, shell and runtimes read before the commit's code runs) holds it; so
+    only the release's own code is what reads it."""
     if name in SET_BY_DEPLOY or name in BASICS or name.startswith(LOCALE_PREFIX):
         return f"{name} is set for every version by the deploy itself"
-    if name.startswith(CODE_PREFIXES):
-        return (f"{name} chooses the code a version runs (the interpreter's, the loader's, "
-                "pytest's, pytest-pyramid's and coverage.py's variables): set it in the "
-                "tracked start command instead, never from the deploy's environment")
+    if not PASSABLE.fullmatch(name):
+        return (f"{name} is not the shape of an application's setting (upper case letters, "
+                "digits and '_', starting with a letter): lower-case and '_'-led names are "
+                "the host's conventions")
+    family = host_read(name)
+    if family is not None:
+        return (f"{name} is read before the commit's code runs ({family.what}: {family.why}): "
+                "its value chooses the code a version runs; set it in the tracked start "
+                "command instead, never from the deploy's environment")
     return None
 
 #: a Linux ``#!`` line longer than this is cut by older kernels (pip writes a ``/bin/sh``
@@ -158,12 +233,9 @@ def foreign_program(path: str, *, inside: Iterable[str]) -> str | None:
     the host's (None: it is). The host's program is an absolute path whose file, symlinks
     followed, lies outside ``inside`` (the checkout being deployed, the work and release
     folders: what the commit or the deploy itself writes), and which no account but root and
-    the deploy's own can replace: the file and every folder above it are owned by one of them,
-    and writable by no group but root's and by nobody else (a sticky folder such as ``/tmp``
-    lets only an entry's owner replace it). Hostile case 373: the commit's ``nginx =
-    "ops/nginx"`` ran as the deploy account with its whole environment."""
+    the deploy's own can replace (:func:`not_host_owned`). Hostile case 373: the commit's
+    ``nginx = "ops/nginx"`` ran as the deploy account with its whole environment."""
     import os
-    import stat
 
     if not os.path.isabs(path):
         return (f"{path} is not an absolute path: it names a file of the checkout or of the "
@@ -173,8 +245,21 @@ def foreign_program(path: str, *, inside: Iterable[str]) -> str | None:
         base = os.path.realpath(folder)
         if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
             return f"{real} lies in {base}: the commit's or the deploy's own files, not the host's"
+    return not_host_owned(real)
+
+
+def not_host_owned(path: str) -> str | None:
+    """Why ``path`` (absolute) could be replaced or written by an account other than root and
+    the deploy's own (None: it cannot): the file and every folder above it must be owned by
+    one of them, and writable by no group but root's and by nobody else (a sticky folder such
+    as ``/tmp`` lets only an entry's owner replace it; a file not there yet is judged by who
+    could create it: its folder). The one test of "a host fact": the router's program
+    (:func:`foreign_program`) and the host's targets index (deploy/targets.py) pass it."""
+    import os
+    import stat
+
     owners = {0, os.geteuid()}
-    current, missing = real, False
+    current, missing = os.path.realpath(path), False
     while True:
         try:
             info = os.stat(current)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_pyramid.errors import PyramidError
+
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
@@ -39,6 +41,11 @@ INDEX_NAME = "targets.jsonl"
 #: a target: ("port", "8080"), ("environment", "production") or ("work_dir", "/abs/folder")
 Target = tuple[str, str]
 KINDS = ("port", "environment", "work_dir")
+
+
+class IndexNotHost(PyramidError):
+    """The host's targets index lies where an account other than root and the deploy's own
+    could write it (exit 3): its word on what serves a port would be anyone's."""
 
 
 class TargetTaken(OSError):
@@ -89,11 +96,21 @@ def index_path(roots: Sequence[Path] | None = None) -> Path | None:
 
 
 def read_index(roots: Sequence[Path] | None = None) -> Index:
+    """The host's index, trusted only as a host fact: the file (or, before the first claim,
+    the folder that would hold it) and every folder above it are written by root or the deploy
+    account alone, as the router's program is judged (deploy/isolation.py: not_host_owned).
+    :class:`IndexNotHost` otherwise: every command that reads the index reads it here."""
+    from pytest_pyramid.deploy.isolation import not_host_owned
     from pytest_pyramid.deploy.trust_record import chained_items
 
     path = index_path(roots)
     if path is None:
         return Index(None)
+    why = not_host_owned(str(path))
+    if why is not None:
+        raise IndexNotHost(f"the host's targets index {path} is not a host fact: {why}; what "
+                           "serves each port is trusted only from a place root or the deploy "
+                           "account alone writes (chown/chmod it, e.g. chmod go-w)")
     try:
         data = path.read_bytes()
     except FileNotFoundError:

@@ -60,3 +60,25 @@ def test_a_callers_pythonpath_reaches_neither_the_deploy_its_supervisor_nor_a_ve
                             text=True, timeout=120, check=False)
     assert status.returncode == 0, status.stdout + status.stderr
     assert "status" in ran.read_text()
+
+
+def test_a_table_passing_a_name_the_shell_reads_first_is_refused_before_anything_runs(
+    project: Project, tmp_path: Path
+) -> None:
+    """``pass_env`` carries only the commit's own settings (deploy/isolation.py: HOST_READ): a
+    start command through a shell would source the caller's ``BASH_ENV`` before the release's
+    first line. Refused with exit 3 naming the key and the name, before any version starts."""
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"echo sourced >> {tmp_path / 'sourced'}\n")
+    project.env.update(BASH_ENV=str(hook), SHOP_URL="pg://shop")
+    project.write_config(pass_env=["SHOP_URL", "BASH_ENV"])
+    project.commit("v1")
+
+    done = project.run("deploy")
+    assert done.returncode == 3, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if "deploy.pass_env" in line]
+    assert lines, done.stderr
+    assert "BASH_ENV" in lines[0]
+    assert "shell" in lines[0]
+    assert not (project.work_dir / "state.json").exists()
+    assert not (tmp_path / "sourced").exists()

@@ -244,3 +244,51 @@ def test_the_requirements_a_target_s_anchors_record_holds_are_said(
            "host's deploy.toml says otherwise)" in lines
     assert any(line.startswith(f"staging: the anchors record {record_path(staging)} cannot "
                                "be used") for line in lines)
+
+
+def test_the_approvals_a_first_deploy_would_need_are_said_until_the_host_records_it(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate's own first-use rule (deploy/requirements.py: first_use_asks): the host pins
+    production's requirements but not its port, so a first deploy of staging may be
+    production's and needs production's approvals. Once the host's targets index records
+    staging's port, nothing is asked."""
+    from pytest_pyramid.deploy.config import load_config
+    from pytest_pyramid.deploy.targets import claim
+
+    (project / "pyproject.toml").write_text("[tool.pyramid.deploy]\n" + ENVIRONMENTS)
+    host_file = project / "xdg" / "pyramid" / "deploy.toml"
+    host_file.parent.mkdir(parents=True)
+    host_file.write_text('[environments.production]\nrequires = "staging"\n'
+                         'required_approvals = 1\napprover_roles = ["release_manager"]\n')
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (host_file.parent,))  # the host, in-process
+    code, out, err = check(capsys)
+    assert (code, err) == (0, "")
+    first = [line for line in out.splitlines() if line.startswith("a first deploy: ")]
+    assert len(first) == 1, out
+    assert first[0].startswith("a first deploy: staging on port 18081 ")
+    assert "needs 1 approval(s) from release_manager" in first[0]
+    assert "which may be production's" in first[0]
+
+    staging = load_config(project, env="staging", cwd=project)
+    claim(host_file.parent / "targets.jsonl", staging, at="t", event="deployed",
+          taking=frozenset())
+    code, out, err = check(capsys)
+    assert (code, err) == (0, "")
+    assert "a first deploy" not in out
+
+
+def test_a_targets_index_another_account_could_write_is_exit_3_naming_it(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What serves each port is a host fact (deploy/targets.py: read_index, every command's
+    one reading): a folder every account writes could hold anyone's index."""
+    (project / "pyproject.toml").write_text("[tool.pyramid.deploy]\n" + ENVIRONMENTS)
+    folder = project / "xdg" / "pyramid"
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    monkeypatch.setattr(host_pins, "HOST_ROOTS", (folder,))  # the host, in-process
+    code, out, err = check(capsys)
+    assert (code, out, err.count("\n")) == (3, "", 1)
+    assert f"the host's targets index {folder / 'targets.jsonl'} is not a host fact" in err
+    assert "writable by every account" in err

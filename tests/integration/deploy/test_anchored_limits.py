@@ -85,3 +85,14 @@ def test_a_first_deployment_is_judged_by_its_own_table(
     config, said = _deploying(repo.commit("A, nothing deployed here yet"))
     assert config.error_rate_limit == 0.05
     assert said == []
+
+
+def test_the_gates_own_limits_are_anchored_too(repo: Project, serving: str) -> None:
+    """A commit raising ``max_age`` would pass its own stale verdict, raising ``approval_ttl``
+    its own old approvals: kept at the serving release's (the default 24h here), said so."""
+    repo.write_config(max_age="9000h", approval_ttl="9000h")
+    loose = repo.commit("B accepts any old verdict and approval")
+    config, said = _deploying(loose)
+    assert (config.max_age, config.approval_ttl) == (86400.0, 86400.0)
+    assert sorted(line.split(":")[0] for line in said) == ["[limits] approval_ttl",
+                                                           "[limits] max_age"]

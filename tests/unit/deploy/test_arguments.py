@@ -14,6 +14,7 @@ from pytest_pyramid.deploy.arguments import (
     DIRECTIONS,
     OTHER_OPTIONS,
     RULES,
+    SAFETY,
     Loosened,
     anchored,
     judged_history,
@@ -293,3 +294,38 @@ def test_every_anchored_limit_has_an_order() -> None:
     """A key anchored with no stricter direction could never be tightened by a commit."""
     assert {RULES[key].stricter for key in ANCHORED_LIMITS} <= {"smaller", "larger",
                                                                  "superset", "ranked"}
+
+
+def test_every_deploy_key_is_classified_by_how_a_commit_is_kept_from_loosening_it() -> None:
+    """Walks the deploy schema (what a tracked table may set): a new key the table does not
+    classify fails here, so it cannot open a hole unseen; and the ``anchored`` class is exactly
+    the limits kept at the last release's value."""
+    from pytest_pyramid.deploy.anchors import HOST_KEYS
+    from pytest_pyramid.deploy.config import REMOVED
+    from pytest_pyramid.deploy.schema import deploy_schema
+
+    keys = set(deploy_schema()["properties"]) - set(REMOVED) - {"environments"}
+    assert keys == set(SAFETY)
+    assert {key for key, (kind, _) in SAFETY.items() if kind == "anchored"} == set(
+        ANCHORED_LIMITS)
+    assert set(HOST_KEYS) <= {key for key, (kind, _) in SAFETY.items() if kind == "anchors"}
+    assert {kind for kind, _ in SAFETY.values()} == {"anchored", "anchors", "host", "commit"}
+    assert all(why for _, why in SAFETY.values())
+
+
+@pytest.mark.parametrize(("commit_table", "kept"), [
+    ({"max_age": "1h"}, {}),                                   # tightened: taken
+    ({"max_age": "9000h"}, {"max_age": 86400.0}),              # its own stale verdict: kept
+    ({"approval_ttl": "9000h"}, {"approval_ttl": 7200.0}),     # its own old approvals: kept
+])
+def test_the_gates_limits_are_anchored_like_the_rollouts(
+        tmp_path: Path, commit_table: dict[str, object], kept: dict[str, object]) -> None:
+    from pytest_pyramid.deploy.config import project_config
+
+    source = str(tmp_path / "pyproject.toml")
+    serving = {"max_age": "24h", "approval_ttl": "2h"}
+    found, said = anchored(project_config(source, {"deploy": serving}),
+                           project_config(source, {"deploy": {**serving, **commit_table}}),
+                           "c0ffee" * 7)
+    assert found == kept
+    assert [line.split(":")[0] for line in said] == list(kept)

@@ -12,6 +12,7 @@ import pytest
 from pytest_pyramid.deploy.anchors import AnchorsRefused, anchors_for_deploy, record_first_use
 from pytest_pyramid.deploy.config import load_config
 from pytest_pyramid.deploy.targets import (
+    IndexNotHost,
     TargetTaken,
     claim,
     claimed_elsewhere,
@@ -184,3 +185,43 @@ def test_a_pyramid_router_names_its_work_folder_on_its_command_line(
 
     expected = None if folder is None else str(Path(folder).resolve())
     assert router_work_dir(cmdline) == expected
+
+
+@pytest.mark.parametrize(("where", "mode", "owner", "why"), [
+    ("index", 0o666, None, "targets.jsonl is writable by every account"),
+    ("index", 0o620, None, None),  # group root's: the host's
+    ("index", 0o644, 65534, "targets.jsonl is owned by uid 65534"),
+    ("folder", 0o777, None, "host is writable by every account"),
+    ("folder", 0o1777, None, None),  # sticky: only the file's owner replaces it
+    ("folder", 0o755, 65534, "host is owned by uid 65534"),
+])
+def test_the_index_is_trusted_only_where_root_or_the_deploy_account_alone_writes(
+    tmp_path: Path, host: tuple[Path, ...], where: str, mode: int, owner: int | None,
+    why: str | None,
+) -> None:
+    """The host's record of what serves each port is a host fact (hostile follow-up of 377):
+    an index another account could write would let it say which port is free or whose record
+    anchors it, as a router program another account could replace ran its code (373)."""
+    import os
+
+    config = project(tmp_path)
+    claim(host[0] / "targets.jsonl", config, at="t", event="first", taking=frozenset())
+    path = host[0] / "targets.jsonl" if where == "index" else host[0]
+    path.chmod(mode)
+    if owner is not None:
+        os.chown(path, owner, -1)
+    if why is None:
+        assert read_index(host).claims
+        return
+    with pytest.raises(IndexNotHost, match=why) as raised:
+        read_index(host)
+    assert str(index_path(host)) in str(raised.value)
+
+
+def test_a_missing_index_is_judged_by_who_could_create_it(
+    tmp_path: Path, host: tuple[Path, ...]
+) -> None:
+    host[0].mkdir()
+    host[0].chmod(0o1777)  # sticky, but anyone may create the first targets.jsonl in it
+    with pytest.raises(IndexNotHost, match="writable by every account"):
+        read_index(host)
