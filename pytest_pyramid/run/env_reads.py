@@ -411,6 +411,36 @@ HandedBytes: type = _handed_class(
 _PLAIN: dict[type, Any] = {HandedName: lambda k: str.__getitem__(k, slice(None)),
                            HandedBytes: lambda k: bytes.__getitem__(k, slice(None))}
 
+#: whether PyYAML's representers know the handed names (once per process)
+_YAML_PLAIN: list[bool] = []
+
+
+def _represent_plain(dumper: Any, name: Any) -> Any:
+    """A handed name as PyYAML writes its plain text (no use of the name: handed on)."""
+    return dumper.represent_data(_PLAIN[type(name)](name))
+
+
+def _plain_for_yaml() -> None:
+    """PyYAML's representers match a value's exact type, so a copy of the environment the
+    project's code made (keys :class:`HandedName`) failed ``yaml.safe_dump`` under the plugin
+    alone: the plugin must not change what a test sees beyond what it records. Each
+    representer class with a table of its own (``SafeDumper``'s, ``Dumper``'s, a project's
+    subclass that added one) writes a handed name as its plain text; a class made later
+    copies its parent's table. Done when the project first copies the environment with
+    PyYAML imported (a copy made before PyYAML's import and dumped after is not covered)."""
+    representer = sys.modules.get("yaml.representer")
+    if representer is None:
+        return
+    _YAML_PLAIN.append(True)
+    classes = [representer.BaseRepresenter]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if "yaml_representers" in vars(cls):
+            for handed in _PLAIN:
+                cls.add_representer(handed, _represent_plain)
+
+
 #: the read itself (bound once: no ``super()`` per read)
 _GET = os._Environ.__getitem__
 _ITER = os._Environ.__iter__
@@ -484,6 +514,8 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
         if asked != frame.f_code.co_filename:  # a library iterates for the project
             _carried_iteration(frame, asked)
             return _listed(keys)
+        if not _YAML_PLAIN:
+            _plain_for_yaml()
         return (HandedBytes(key) if isinstance(key, bytes) else HandedName(key)
                 for key in keys)
 

@@ -322,3 +322,44 @@ def test_a_read_in_a_worker_thread_is_whoever_asked_for_the_work(
     for name in names:
         [reason] = _reasons_naming(data, name)
         assert "was read by the tests and is not the project's own" in reason
+
+
+COPIES = {"tests/unit/test_copies.py": """
+    import copy
+    import json
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    import yaml
+
+
+    def test_a_copy_of_the_environment_leaves_as_plain_text():
+        env = dict(os.environ)
+        assert yaml.safe_load(yaml.safe_dump(env))
+        assert "python/object" not in yaml.dump(env)
+        assert "python/object" not in yaml.dump(env, Dumper=yaml.SafeDumper)
+        assert json.loads(json.dumps(env))
+        assert pickle.loads(pickle.dumps(env))
+        assert copy.deepcopy(env) and copy.copy(env)
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+"""}
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_a_copy_of_the_environment_serialises_as_without_the_plugin(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    """The plugin must not change what a test sees beyond what it records: a copy's keys are
+    a ``str`` subclass, which PyYAML's representers (exact types) refused; handed on to a
+    serialiser, a copy reads nothing (json, pickle, copy, a child's environment, yaml)."""
+    _committed(make_project, COPIES)
+    monkeypatch.setenv("JOB_SETTING", "1")
+
+    result = pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    result.assert_outcomes(passed=2)
+    data = read_verdict()
+    assert data["decision"] == "ready", data["reasons"]
+    assert "JOB_SETTING" not in data["run"]["invocation"]["environment_read"]

@@ -9,6 +9,7 @@ import copy
 import enum
 import fnmatch
 import functools
+import json
 import os
 import pickle
 import string
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, cast
 
 import pytest
+import yaml
 
 from pytest_pyramid.run import env_reads
 from pytest_pyramid.run.invocation import judge_recorded, read_variable_reasons
@@ -248,6 +250,11 @@ _PREFIX = {"ER_SKIP", "ER_SKIP_TOO"}
                                 env={**os.environ.copy(), "X": "1"}), set()),
         (lambda: pickle.loads(pickle.dumps(dict(os.environ)))["ER_SKIP"], set()),
         (lambda: os.environ.update(dict(os.environ)), set()),
+        # handed to a serialiser, as without the plugin: PyYAML's exact-type representers
+        # write a handed name as its text, json's C encoder takes it as it is
+        (lambda: yaml.safe_load(yaml.safe_dump(dict(os.environ))), set()),
+        (lambda: yaml.dump(os.environ.copy(), Dumper=yaml.Dumper), set()),
+        (lambda: json.loads(json.dumps(dict(os.environ))), set()),
         (lambda: sorted(os.environ.copy().items()), set()),
         # a library called by the harness (pytest, pluggy, this plugin): its own reads
         (_through_the_harness(_library('os.environ.copy()["ER_SKIP"]')), set()),
