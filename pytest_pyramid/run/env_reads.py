@@ -46,6 +46,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -155,23 +157,132 @@ def _harness(name: str) -> bool:
 
 
 def asker(frame: FrameType) -> str:
-    """The file a read made at ``frame`` is attributed to (hostile cases 311, 340): the
+    """The file a read made at ``frame`` is attributed to (hostile cases 311, 340, 390): the
     reading frame's own when a recording run owns it (the common case: no walk); else the
     nearest frame outward that is the project's, whatever frames of the standard library or
     an installed package stand between (``os.path.expandvars``, ``string.Template``,
     ``collections.ChainMap``, click's ``envvar=`` read the name the project chose). A chain
-    that meets the harness (:data:`_HARNESS`) or ends before a project frame leaves the read
-    its reader's (not the project's)."""
-    reader = frame.f_code.co_filename
+    that meets the harness (:data:`_HARNESS`) first leaves the read its reader's (not the
+    project's); one that reaches a thread's start continues with whoever started the thread
+    or submitted the work item (:func:`_owner`)."""
+    return _owner(frame) or frame.f_code.co_filename
+
+
+#: what :func:`_owner` says of a chain that meets the harness first: nobody's read
+_FREE = ""
+#: what it says of a thread whose starter's own chain could not be followed to the harness
+#: or the project (a thread started from a greenlet's library code): the allow-list's
+#: answer, the project's read (a "<...>" name: every recording run owns it, ``Sink.owns``)
+_UNKNOWN = "<a thread started by code neither the project's nor the harness's>"
+#: the outermost frame of every thread ``threading`` starts (``Thread.start`` runs it)
+_BOOTSTRAP = threading.Thread._bootstrap.__code__  # type: ignore[attr-defined]
+#: a started thread -> :func:`_owner` of the chain that started it (weak: a thread's record
+#: goes with the thread)
+_STARTED: weakref.WeakKeyDictionary[threading.Thread, str] = weakref.WeakKeyDictionary()
+
+
+def _owner(frame: FrameType) -> str | None:
+    """The project's file a read at ``frame`` is attributed to, :data:`_FREE` when the
+    harness is met first, None when the chain ends at neither (the main thread's first
+    frame, a greenlet's root: not followed, the reader's). A chain that ends at a thread's
+    start (hostile case 390: ``executor.submit(os.getenv, name)``, whose worker's stack is
+    threading -> concurrent.futures -> os) is the thread's starter's (:func:`_thread_owner`);
+    one that passes through an executor's work item is its submitter's (:func:`_item_owner`)."""
     walk: FrameType | None = frame
+    last = frame
     while walk is not None:
-        name = walk.f_code.co_filename
+        code = walk.f_code
+        name = code.co_filename
         if _project_reads(name):
             return name
         if _harness(name):
-            break
-        walk = walk.f_back
-    return reader
+            return _FREE
+        if code is _ITEM_RUN[0]:
+            submitted = _item_owner(walk)
+            if submitted is not None:
+                return submitted
+        last, walk = walk, walk.f_back
+    return _thread_owner() if last.f_code is _BOOTSTRAP else None
+
+
+def _thread_owner() -> str:
+    """Who the current thread's reads are attributed to: its starter's chain's owner, noted
+    when it started (:func:`_started`). A thread started before any run recorded is the
+    harness's (nothing of the project has run before the recorder: pytest-xdist's and
+    execnet's threads, a plugin's), so free; every thread started since was seen starting."""
+    return _STARTED.get(threading.current_thread(), _FREE)
+
+
+def _started_by(frame: FrameType) -> str:
+    """What a thread (or a work item) started at ``frame`` carries: the starting chain's
+    owner, :data:`_UNKNOWN` (the project's, by the allow-list) when that chain ends at
+    neither the project nor the harness."""
+    owner = _owner(frame)
+    return _UNKNOWN if owner is None else owner
+
+
+#: ``threading.Thread.start`` as it was before a recording run wrapped it
+_START: list[Any] = []
+
+
+def _start(self: threading.Thread) -> None:
+    """``Thread.start`` while a run records: notes the starter's owner for the thread's
+    reads (one walk per start, to the starter's nearest project or harness frame), and wraps
+    ``concurrent.futures``' work items once that module is in use."""
+    if _SINKS:
+        _STARTED[self] = _started_by(sys._getframe(1))
+        if not _ITEM_INIT and _FUTURES_THREAD in sys.modules:
+            _wrap_items()
+    _START[0](self)
+
+
+#: the module whose pool threads run work items submitted from other threads
+_FUTURES_THREAD = "concurrent.futures.thread"
+#: ``_WorkItem.run``'s code (a walk through it asks the item who submitted it)
+_ITEM_RUN: list[Any] = [None]
+#: ``_WorkItem`` and its ``__init__`` as it was before wrapped
+_ITEM_INIT: list[tuple[Any, Any]] = []
+#: the attribute a work item carries its submitter's owner in
+_SUBMITTER = "_pyramid_submitter"
+
+
+def _wrap_items() -> None:
+    """A pool thread runs the work items of whoever submits them (a pool the harness
+    started may run the project's ``os.getenv``): each item notes its submitter's owner."""
+    items = sys.modules[_FUTURES_THREAD]._WorkItem
+    init = items.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if _SINKS:
+            setattr(self, _SUBMITTER, _started_by(sys._getframe(1)))
+
+    _ITEM_INIT[:] = [(items, init)]  # the class: a module may leave ``sys.modules``
+    _ITEM_RUN[0] = items.run.__code__
+    items.__init__ = __init__
+
+
+def _item_owner(frame: FrameType) -> str | None:
+    """The submitter's owner of the work item ``frame`` (``_WorkItem.run``) runs, if noted."""
+    owner = getattr(frame.f_locals.get("self"), _SUBMITTER, None)
+    return owner if isinstance(owner, str) else None
+
+
+def _hook_threads() -> None:
+    if not _START:
+        _START[:] = [threading.Thread.start]
+        threading.Thread.start = _start  # type: ignore[method-assign]
+        if _FUTURES_THREAD in sys.modules:
+            _wrap_items()
+
+
+def _unhook_threads() -> None:
+    if _START:
+        threading.Thread.start = _START.pop()  # type: ignore[method-assign]
+    if _ITEM_INIT:
+        items, init = _ITEM_INIT.pop()
+        items.__init__ = init
+        _ITEM_RUN[0] = None
 
 
 def _single_out(name: str) -> None:
@@ -315,6 +426,36 @@ HandedBytes: type = _handed_class(
 _PLAIN: dict[type, Any] = {HandedName: lambda k: str.__getitem__(k, slice(None)),
                            HandedBytes: lambda k: bytes.__getitem__(k, slice(None))}
 
+#: whether PyYAML's representers know the handed names (once per process)
+_YAML_PLAIN: list[bool] = []
+
+
+def _represent_plain(dumper: Any, name: Any) -> Any:
+    """A handed name as PyYAML writes its plain text (no use of the name: handed on)."""
+    return dumper.represent_data(_PLAIN[type(name)](name))
+
+
+def _plain_for_yaml() -> None:
+    """PyYAML's representers match a value's exact type, so a copy of the environment the
+    project's code made (keys :class:`HandedName`) failed ``yaml.safe_dump`` under the plugin
+    alone: the plugin must not change what a test sees beyond what it records. Each
+    representer class with a table of its own (``SafeDumper``'s, ``Dumper``'s, a project's
+    subclass that added one) writes a handed name as its plain text; a class made later
+    copies its parent's table. Done when the project first copies the environment with
+    PyYAML imported (a copy made before PyYAML's import and dumped after is not covered)."""
+    representer = sys.modules.get("yaml.representer")
+    if representer is None:
+        return
+    _YAML_PLAIN.append(True)
+    classes = [representer.BaseRepresenter]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if "yaml_representers" in vars(cls):
+            for handed in _PLAIN:
+                cls.add_representer(handed, _represent_plain)
+
+
 #: the read itself (bound once: no ``super()`` per read)
 _GET = os._Environ.__getitem__
 _ITER = os._Environ.__iter__
@@ -390,6 +531,8 @@ class RecordingEnviron(os._Environ):  # type: ignore[type-arg]
         if asked != frame.f_code.co_filename:  # a library iterates for the project
             _carried_iteration(frame, asked)
             return _listed(keys)
+        if not _YAML_PLAIN:
+            _plain_for_yaml()
         return (HandedBytes(key) if isinstance(key, bytes) else HandedName(key)
                 for key in keys)
 
@@ -469,6 +612,7 @@ def start(sink: Sink) -> None:
             view.__class__ = RecordingEnviron
             _PARTS[id(view)] = _parts(view)
         _hold_raw_module()
+        _hook_threads()
     if sink not in _SINKS:
         _SINKS.append(sink)
 
@@ -483,6 +627,7 @@ def stop(sink: Sink) -> None:
         _PARTS.clear()
         _LISTED[0] = {}
         _give_back_raw_module()
+        _unhook_threads()
 
 
 def recording(sink: Sink) -> bool:

@@ -243,16 +243,29 @@ def environment_dirs() -> tuple[str, ...]:
 
 
 class CodeSeen:
-    """What one process read: real path -> blob id, and files no blob id can vouch for."""
+    """What one process read: real path -> blob id, files no blob id can vouch for, and the
+    files it ran as code (imported or executed: real path -> :data:`IMPORTED`), which
+    ``files`` does not tell from bytes only read (hostile case 394)."""
 
-    __slots__ = ("files", "unverifiable")
+    __slots__ = ("files", "imported", "unverifiable")
 
     def __init__(self) -> None:
         self.files: dict[str, str] = {}
         self.unverifiable: dict[str, str] = {}
+        self.imported: dict[str, str] = {}
 
     def to_dict(self) -> dict[str, dict[str, str]]:
-        return {"files": dict(self.files), "unverifiable": dict(self.unverifiable)}
+        return {"files": dict(self.files), "unverifiable": dict(self.unverifiable),
+                "imported": dict(self.imported)}
+
+    def ran(self, real: str) -> None:
+        """``real`` was run as code (an import, the module a test was collected from)."""
+        if real not in self.imported:
+            self.imported[real] = IMPORTED
+
+
+#: what :attr:`CodeSeen.imported` says of a file (a mapping, so a forked child spools it)
+IMPORTED = "imported"
 
 
 #: what the closed world says of a file two processes read with different bytes
@@ -295,7 +308,8 @@ class CodeFacts(FactsRecord):
     record: file -> blob id must agree between processes; files no blob id vouches for are
     the union."""
 
-    POLICIES: ClassVar[Mapping[str, Policy]] = {"files": "agree", "unverifiable": "union"}
+    POLICIES: ClassVar[Mapping[str, Policy]] = {"files": "agree", "unverifiable": "union",
+                                                "imported": "union"}
 
     def __init__(self, seen: CodeSeen) -> None:
         self.seen = seen
@@ -315,6 +329,14 @@ class CodeFacts(FactsRecord):
     @unverifiable.setter
     def unverifiable(self, value: dict[str, str]) -> None:
         self.seen.unverifiable = value
+
+    @property
+    def imported(self) -> dict[str, str]:
+        return self.seen.imported
+
+    @imported.setter
+    def imported(self, value: dict[str, str]) -> None:
+        self.seen.imported = value
 
     def disagreed(self, name: str, key: str) -> None:
         self.seen.unverifiable[key] = DISAGREED
@@ -466,6 +488,7 @@ class ImportRecorder:
         if self.spool is not None:
             self.seen.files = _Spooled(self.seen.files, self.spool, "files")
             self.seen.unverifiable = _Spooled(self.seen.unverifiable, self.spool, "unverifiable")
+            self.seen.imported = _Spooled(self.seen.imported, self.spool, "imported")
             self.loaded = _Spooled(self.loaded, self.spool, "loaded")
             self.pending.clear()  # the parent sweeps its own; the child's are hashed now
 
@@ -496,6 +519,8 @@ class ImportRecorder:
             self.loaded.setdefault(key, value)
         elif kind == "unverifiable":
             self.seen.unverifiable.setdefault(key, value)
+        elif kind == "imported":
+            self.seen.ran(key)
         elif kind == ENV_READ:
             self._absorb_env_read(key, value)
         elif self.seen.files.setdefault(key, value) != value:
@@ -719,6 +744,7 @@ class ImportRecorder:
             self._escaped(escaped)
         if real is None:
             return
+        self.seen.ran(real)  # found for an import: run as code, whatever loads it
         loader = spec.loader
         if type(loader) is SourceFileLoader:  # exactly: a subclass may read differently
             spec.loader = _RecordingLoader(spec.name, origin, self, real)
@@ -1074,6 +1100,7 @@ class ImportRecorder:
         """A file a test was collected from (hashed unless its import already was)."""
         real = self.scope.real(path)
         if real is not None:
+            self.seen.ran(real)
             self.hash_file(real)
 
     def sweep(self, modules: Mapping[str, ModuleType] | None = None) -> None:
@@ -1085,7 +1112,10 @@ class ImportRecorder:
             if not isinstance(file, str):
                 continue
             real = self.scope.real(file)
-            if real is None or real in self.seen.files or real in self.seen.unverifiable:
+            if real is None:
+                continue
+            self.seen.ran(real)  # a module: imported
+            if real in self.seen.files or real in self.seen.unverifiable:
                 continue
             if real.endswith((".pyc", ".pyo")):
                 self.seen.unverifiable[real] = "bytecode without its source"
@@ -1199,6 +1229,7 @@ def source_read(path: str) -> bytes:
         real = recorder.scope.real(path)
         if real is not None:
             recorder.record(real, data)
+            recorder.seen.ran(real)  # the rewriter compiles it for its import
     if len(_SOURCES) < _SOURCES_HELD:  # bounded: taken back by the module's collection
         _SOURCES[path] = data
     return data

@@ -227,8 +227,9 @@ class Reconciliation:
         """The tree's modules that define tests pytest never looked at: off ``python_files``
         (``test-payments.py``) or outside the scanned folders (``mypkg/tests/``, ``test/``):
         on disk = collected, by the tree's listing, not by folders or name patterns (hostile
-        cases 347, 351). Each must be collected, read by the run (a helper, a data file), or
-        left out by the project's tracked configuration. Once per run: one ``git ls-files``,
+        cases 347, 351). Each must be collected, run as code by the run (a helper module
+        imported, case 394: not bytes only read), or left out by the project's tracked
+        configuration. Once per run: one ``git ls-files``,
         each other ``.py`` file read once (a substring filter, then a syntax tree)."""
         from pytest_pyramid.run._git import tree_files
         from pytest_pyramid.run.inventory import (
@@ -239,7 +240,7 @@ class Reconciliation:
 
         seen = self.facts.seen_files
         rules, _ = self._scan_rules()
-        read = self._read_by_run()
+        ran = self._read_by_run()
         skip = {*known, *seen}
         verify = self._verify_project()
         strays: list[str] = []
@@ -251,7 +252,7 @@ class Reconciliation:
                     not in self.selected):
                 continue
             path = self.project_dir / rel
-            if os.path.realpath(path) in read:
+            if os.path.realpath(path) in ran:
                 continue
             try:
                 if defines_tests(path.read_bytes(), functions=named_as_tests(rel, rules),
@@ -280,15 +281,18 @@ class Reconciliation:
         return "" if folder in (".", "") or folder.startswith("..") else f"{folder}/"
 
     def _read_by_run(self) -> set[str]:
-        """The files the run's processes imported or read (real paths)."""
+        """The files the run's processes ran as code: imported or executed (real paths).
+        Bytes only read (a licence-header test over every tracked ``.py``, ``py_compile``)
+        vouch for nothing: a file defining tests that the run only read is still a test file
+        pytest never collected (hostile case 394)."""
         from pytest_pyramid.run.collection import facts_registry
         from pytest_pyramid.run.imported import CodeFacts
 
-        read: set[str] = set()
+        ran: set[str] = set()
         for record in facts_registry(self.config).values():
             if isinstance(record, CodeFacts):  # the closed world's (not imported: a cycle)
-                read.update(record.files, record.unverifiable)
-        return read
+                ran.update(record.imported)
+        return ran
 
     def _scan_rules(self) -> tuple[ScanRules, ScanRules]:
         """How the project's pytest finds test files (rules for the test paths), and the same

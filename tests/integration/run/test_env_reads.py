@@ -256,3 +256,110 @@ def test_a_library_iterating_for_the_tests_reads_every_variable(
     assert {"SKIP_FNMATCH", "JOB_OWN_VARIABLE"} <= set(
         data["run"]["invocation"]["environment_read"])
     assert len(_reasons_naming(data, "SKIP_FNMATCH")) == 1
+
+
+#: a settings loader that reads its names in worker threads, handing ``os.getenv`` itself to
+#: the pool (hostile case 390: the worker's stack holds no frame of the project)
+THREADED = {
+    "tests/integration/settings_loader.py": """
+        import asyncio
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+
+        def pooled(name):
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                return pool.submit(os.getenv, name).result()
+
+
+        def mapped(name):
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                return list(pool.map(os.getenv, [name]))[0]
+
+
+        def in_loop(name):
+            async def load():
+                return await asyncio.get_running_loop().run_in_executor(None, os.getenv, name)
+            return asyncio.run(load())
+    """,
+    "tests/integration/test_threaded.py": """
+        import pytest
+
+        import settings_loader as settings
+
+
+        @pytest.mark.parametrize(("load", "name"), [
+            (settings.pooled, "SKIP_POOLED"), (settings.mapped, "SKIP_MAPPED"),
+            (settings.in_loop, "SKIP_IN_LOOP")])
+        def test_broken(load, name):
+            if load(name):
+                pytest.skip("lenient on CI")
+            assert False, "a real bug"
+    """,
+}
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_a_read_in_a_worker_thread_is_whoever_asked_for_the_work(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    """``pool.submit(os.getenv, name)``, ``pool.map``, ``loop.run_in_executor``: the read is
+    the project's, which asked for the work (case 390); the harness's own threads (xdist's,
+    the plugin's) read nothing of the job's."""
+    _committed(make_project, THREADED)
+    names = ["SKIP_POOLED", "SKIP_MAPPED", "SKIP_IN_LOOP"]
+    for name in [*names, "JOB_SETTING"]:
+        monkeypatch.setenv(name, "1")
+
+    pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    data = read_verdict()
+    assert data["decision"] == "incomplete", data["reasons"]
+    assert data["tiers"]["integration"]["skipped"] == len(names)
+    noted = data["run"]["invocation"]["environment_read"]
+    assert set(names) <= set(noted)
+    assert "JOB_SETTING" not in noted
+    for name in names:
+        [reason] = _reasons_naming(data, name)
+        assert "was read by the tests and is not the project's own" in reason
+
+
+COPIES = {"tests/unit/test_copies.py": """
+    import copy
+    import json
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    import yaml
+
+
+    def test_a_copy_of_the_environment_leaves_as_plain_text():
+        env = dict(os.environ)
+        assert yaml.safe_load(yaml.safe_dump(env))
+        assert "python/object" not in yaml.dump(env)
+        assert "python/object" not in yaml.dump(env, Dumper=yaml.SafeDumper)
+        assert json.loads(json.dumps(env))
+        assert pickle.loads(pickle.dumps(env))
+        assert copy.deepcopy(env) and copy.copy(env)
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+"""}
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
+def test_a_copy_of_the_environment_serialises_as_without_the_plugin(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, workers: int,
+) -> None:
+    """The plugin must not change what a test sees beyond what it records: a copy's keys are
+    a ``str`` subclass, which PyYAML's representers (exact types) refused; handed on to a
+    serialiser, a copy reads nothing (json, pickle, copy, a child's environment, yaml)."""
+    _committed(make_project, COPIES)
+    monkeypatch.setenv("JOB_SETTING", "1")
+
+    result = pytester.runpytest(*(["-n", str(workers)] if workers else []))
+    result.assert_outcomes(passed=2)
+    data = read_verdict()
+    assert data["decision"] == "ready", data["reasons"]
+    assert "JOB_SETTING" not in data["run"]["invocation"]["environment_read"]

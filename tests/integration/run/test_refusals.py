@@ -185,7 +185,8 @@ ROWS = [
     """, "incomplete", "shadowed by a later definition of the same name: "
         "tests/unit/test_row.py::TestPay::test_a, tests/unit/test_row.py::test_refund"),
     # -- 347, 351: a file in the tree that defines tests, off python_files or outside the
-    # collected paths; one the run reads (a data file) is no stray
+    # collected paths; one the run imports (a helper) is no stray, one it only reads (a data
+    # file, a licence-header check over every tracked .py: 394) is, on every route alike
     Row("file-named-off-python-files", "def test_plain():\n    pass\n", "incomplete",
         "define tests that never ran: tests/unit/extra/test-payments.py (its name misses "
         "python_files", extra={"tests/unit/extra/test-payments.py": "def test_p():\n"
@@ -196,11 +197,20 @@ ROWS = [
         extra={"mypkg/tests/test_legacy.py": "def test_p():\n    assert False\n"}),
     Row("test-text-the-run-reads", """
         import pathlib
-        def test_plain():
-            text = (pathlib.Path(__file__).parents[1] / "data" / "sample.py").read_text()
-            assert "def test_" in text
-    """, "ready", ini='testpaths = ["tests"]\n', routes=("serial", "n2"),
+        import py_compile
+        def test_plain(tmp_path):
+            path = pathlib.Path(__file__).parents[1] / "data" / "sample.py"
+            assert "def test_" in path.read_text()
+            py_compile.compile(str(path), cfile=str(tmp_path / "sample.pyc"), doraise=True)
+    """, "incomplete", "define tests that never ran: tests/data/sample.py",
+        ini='testpaths = ["tests"]\n',
         extra={"tests/data/sample.py": "def test_sample():\n    assert False\n"}),
+    Row("test-helper-the-run-imports", """
+        from shared_cases import TestShared
+        def test_plain():
+            assert TestShared
+    """, "ready", extra={"tests/unit/shared_cases.py": "class TestShared:\n"
+                         "    def test_shared(self):\n        pass\n"}),
     # -- 306 --
     Row("module-teardown-on-quarantined",
         SERVER.format(scope="module", first="server.crashed = True", last="pass"),

@@ -252,6 +252,27 @@ def test_sourceless_bytecode_is_unverifiable(recorder: ImportRecorder, tmp_path:
     assert recorder.seen.unverifiable == {real: "bytecode without its source"}
 
 
+
+def test_only_code_the_run_ran_is_imported(recorder: ImportRecorder, tmp_path: Path) -> None:
+    """Hostile case 394: bytes read (a licence-header check, ``py_compile``) are in ``files``
+    but vouch for no module; an import, a collected file and a late module are run code."""
+    import py_compile
+
+    read = tmp_path / "repo/cw_read_only.py"
+    read.write_text("def test_x():\n    assert False\n")
+    read.read_bytes()
+    py_compile.compile(str(read), cfile=str(tmp_path / "out.pyc"), doraise=True)
+    (tmp_path / "repo/cw_mod_ran.py").write_text("VALUE = 1\n")
+    fresh_import("cw_mod_ran")
+    collected = tmp_path / "repo/test_collected.py"
+    collected.write_text("")
+    recorder.watch_path(str(collected))
+    recorder.hash_file(str(read.resolve()))  # as the sweep hashes a source read as data
+    assert str(read.resolve()) in recorder.seen.files
+    assert set(recorder.seen.imported) == {str((tmp_path / "repo/cw_mod_ran.py").resolve()),
+                                           str(collected.resolve())}
+    assert recorder.seen.to_dict()["imported"] == recorder.seen.imported
+
 def test_collected_files_and_late_modules_are_hashed_once(
     recorder: ImportRecorder, tmp_path: Path
 ) -> None:
@@ -272,6 +293,9 @@ def test_the_union_of_processes_flags_a_file_read_two_ways() -> None:
     assert seen.files == {"/r/a.py": "1", "/r/b.py": "2"}
     assert seen.unverifiable == {"/r/b.py": "read with different contents by two processes",
                                  "/r/c.pyc": "bytecode without its source"}
+    union.absorb({"files": {}, "unverifiable": {}, "imported": {"/r/a.py": "imported"}})
+    union.absorb({"files": {}, "unverifiable": {}})  # an older worker's: nothing imported
+    assert seen.imported == {"/r/a.py": "imported"}
 
 
 def test_parse_ls_tree() -> None:

@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import copy
 import enum
 import fnmatch
 import functools
+import json
 import os
 import pickle
 import string
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, cast
 
 import pytest
+import yaml
 
 from pytest_pyramid.run import env_reads
 from pytest_pyramid.run.invocation import judge_recorded, read_variable_reasons
@@ -159,6 +164,47 @@ def _through_the_harness(route: Callable[[], object]) -> Callable[[], object]:
     return cast("Callable[[], object]", namespace["call"])
 
 
+def _in_harness(source: str) -> Callable[[], object]:
+    """``source`` run by a function of the harness (compiled under a file of pytest's)."""
+    namespace: dict[str, object] = {"os": os, "threading": threading}
+    harness = os.path.join(env_reads._HARNESS[0], "hook.py")
+    exec(compile(f"def call(*args):\n    return {source}\n", harness, "exec"), namespace)
+    return cast("Callable[[], object]", namespace["call"])
+
+
+def _thread(target: Callable[[], object]) -> None:
+    """``target`` (a library callable the project hands over) run in a thread of its own."""
+    started = threading.Thread(target=target)
+    started.start()
+    started.join()
+
+
+def _pooled(work: Callable[[ThreadPoolExecutor], object]) -> object:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return work(pool)
+
+
+async def _in_executor() -> object:
+    return await asyncio.get_running_loop().run_in_executor(None, os.getenv, "ER_SKIP")
+
+
+#: the harness submits a read to a pool (``args[0]``)
+_HARNESS_SUBMITS = "args[0].submit(os.getenv, args[1]).result()"
+
+
+def _pool_shared(first: str, then: str) -> object:
+    """A pool of one thread: ``first`` submits the work that starts it, ``then`` submits
+    after ("project" or "harness")."""
+    def submit(who: str, name: str) -> object:
+        if who == "harness":
+            return _in_harness(_HARNESS_SUBMITS)(pool, name)  # type: ignore[call-arg]
+        return pool.submit(os.getenv, name).result()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        submit(first, "ER_OTHER")
+        return submit(then, "ER_SKIP")
+
+
 class Key(str, enum.Enum):
     SKIP = "ER_SKIP"
 
@@ -204,12 +250,33 @@ _PREFIX = {"ER_SKIP", "ER_SKIP_TOO"}
                                 env={**os.environ.copy(), "X": "1"}), set()),
         (lambda: pickle.loads(pickle.dumps(dict(os.environ)))["ER_SKIP"], set()),
         (lambda: os.environ.update(dict(os.environ)), set()),
+        # handed to a serialiser, as without the plugin: PyYAML's exact-type representers
+        # write a handed name as its text, json's C encoder takes it as it is
+        (lambda: yaml.safe_load(yaml.safe_dump(dict(os.environ))), set()),
+        (lambda: yaml.dump(os.environ.copy(), Dumper=yaml.Dumper), set()),
+        (lambda: json.loads(json.dumps(dict(os.environ))), set()),
         (lambda: sorted(os.environ.copy().items()), set()),
         # a library called by the harness (pytest, pluggy, this plugin): its own reads
         (_through_the_harness(_library('os.environ.copy()["ER_SKIP"]')), set()),
         (_through_the_harness(_library('[k for k in os.environ if k == "ER_SKIP"]')), set()),
         (_through_the_harness(_library('os.environ.get("ER_SKIP")')), set()),
         (_through_the_harness(functools.partial(os.path.expandvars, "$ER_SKIP")), set()),
+        # a read in a worker thread is whoever's started the thread or submitted the work
+        # (case 390): the project's code hands a library callable over; a library's copy
+        # there reads every name, as in the project's own thread
+        (lambda: _pooled(lambda pool: pool.submit(os.getenv, "ER_SKIP").result()), {"ER_SKIP"}),
+        (lambda: _pooled(lambda pool: list(pool.map(os.getenv, ["ER_SKIP"]))), {"ER_SKIP"}),
+        (lambda: asyncio.run(_in_executor()), {"ER_SKIP"}),
+        (lambda: _thread(functools.partial(os.environ.get, "ER_SKIP")), {"ER_SKIP"}),
+        (lambda: _thread(functools.partial(_thread, functools.partial(os.getenv, "ER_SKIP"))),
+         {"ER_SKIP"}),  # a thread the project's thread's library target started
+        (lambda: _pooled(lambda pool: pool.submit(dict, os.environ).result()), _ALL),
+        # a pool's thread runs whoever's work is submitted: the work item says whose
+        (lambda: _pool_shared("harness", "project"), {"ER_SKIP"}),
+        (lambda: _pool_shared("project", "harness"), {"ER_OTHER"}),  # the project's only
+        # the harness's threads: its own
+        (_in_harness('(lambda t: (t.start(), t.join()))(threading.Thread(target=os.getenv, '
+                     'args=("ER_SKIP",)))'), set()),
         # a library called by the project's code reads for it (cases 311, 340): by name, the
         # name; an iteration whose names the library's own code handles, every name
         (_library('os.environ.get("ER_SKIP")'), {"ER_SKIP"}),
