@@ -10,10 +10,11 @@ A request is a success only when it is *known* to be one (hostile cases 370, 372
 allow-list: an upstream answer 2xx/3xx delivered whole (the body the upstream sent is as long
 as its ``Content-Length`` said). Every other answer is an error, except 4xx: some are the
 clients' own (a missing page a client asks for on every version), so a 4xx is judged against
-the stable version's share of them, and where no stable share was measured it is neither a
-success nor an error (not counted). The deploy's own probe paths (``health_path``,
-``smoke_paths``: the deploy's checks and an uptime monitor's) are not user traffic in any
-window, and a window without a user request judges nothing.
+the stable version's share of them; where no stable share was measured (a first deployment,
+the 100% step, the watch) by an absolute rule: a share above :data:`ABSOLUTE_REJECTED_SHARE`
+beyond chance fails, and the output says the absolute rule judged it. The deploy's own probe
+paths (``health_path``, ``smoke_paths``: the deploy's checks and an uptime monitor's) are not
+user traffic in any window, and a window without a user request judges nothing.
 """
 
 from __future__ import annotations
@@ -198,6 +199,14 @@ class Limits:
 #: one-sided z of 3: about one look in 700 of two equal versions fails on noise)
 REJECTED_Z = 3.0
 
+#: where no stable share was measured (a first deployment, the 100% step, the watch), the
+#: absolute rule: the clients' own 4xx (a missing favicon, a scanner's probes) are taken to be
+#: at most this share of a version's answers, the default stable share of nothing (0) plus
+#: far more than ``max_rejected_delta``'s margin, since no stable version shows this site's
+#: normal; a share whose lower bound (Wilson, :data:`REJECTED_Z`) lies above it fails (every
+#: request 404 on a first deployment: it was unjudged, hostile follow-up of 370)
+ABSOLUTE_REJECTED_SHARE = 0.2
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -253,6 +262,28 @@ def rejected_jump(canary: UpstreamStats, stable: UpstreamStats, limits: Limits) 
             f"{max(limits.max_rejected_delta, noise):.2%}")
 
 
+def wilson_low(hits: int, n: int, z: float) -> float:
+    """The lower end of the Wilson score interval of ``hits`` in ``n`` (0 without data):
+    unlike the normal one, it stays inside [0, 1] and is honest at a share of 0 or 1."""
+    if n <= 0:
+        return 0.0
+    share = hits / n
+    centre = share + z * z / (2 * n)
+    spread = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+def absolute_rejected(canary: UpstreamStats) -> str | None:
+    """Why the canary's 4xx share fails the absolute rule (None: it does not), for a window
+    with no stable share to judge it against."""
+    share = canary.rejected_share
+    if share is None or wilson_low(canary.rejected, canary.requests,
+                                   REJECTED_Z) <= ABSOLUTE_REJECTED_SHARE:
+        return None
+    return (f"4xx share {share:.2%} above the absolute {ABSOLUTE_REJECTED_SHARE:.0%} (no stable "
+            "share to judge it against: the absolute rule)")
+
+
 def unknown_rejected(canary: UpstreamStats, stable: UpstreamStats | None,
                      limits: Limits) -> int:
     """The canary's 4xx not known to be the clients' own: all of them without a stable share
@@ -274,7 +305,8 @@ def judge(
     canary = canary or UpstreamStats()
     stable = stable or UpstreamStats()
     baseline = stable.requests >= max(1, limits.min_requests)
-    unknown = unknown_rejected(canary, stable if baseline else None, limits)
+    unknown = (unknown_rejected(canary, stable, limits) if baseline
+               else absolute_unknown(canary))
     known = canary.requests - unknown
     rate = canary.errors / known if known else None
 
@@ -286,7 +318,8 @@ def judge(
 
     timeouts = f" ({canary.timeouts} timed out)" if canary.timeouts else ""
     # a jump in the 4xx share fails at any sample size: the test bounds chance itself
-    jump = rejected_jump(canary, stable, limits) if baseline else None
+    jump = (rejected_jump(canary, stable, limits) if baseline
+            else absolute_rejected(canary))
     if jump is not None:
         return make("failed", (jump, *_breaches(canary, stable, limits, rate or 0.0,
                                                 timeouts)))
@@ -302,12 +335,22 @@ def judge(
             ))
         why = "" if not unknown else (
             f"; {unknown} answered 4xx beyond stable's share" if baseline
-            else f"; {unknown} answered 4xx with no stable share to judge them against")
+            else f"; {unknown} answered 4xx beyond the absolute "
+                 f"{ABSOLUTE_REJECTED_SHARE:.0%} (no stable share to judge them against)")
         return make("inconclusive", (f"{known} request(s) < min_requests {least}{why}",))
     breaches = _breaches(canary, stable, limits, rate or 0.0, timeouts)
     if breaches:
         return make("failed", tuple(breaches))
-    return make("successful", ("within limits",))
+    said = () if baseline or not canary.rejected else (
+        f"4xx share {canary.rejected_share or 0:.2%} judged by the absolute rule (at most "
+        f"{ABSOLUTE_REJECTED_SHARE:.0%}): no stable share",)
+    return make("successful", ("within limits", *said))
+
+
+def absolute_unknown(canary: UpstreamStats) -> int:
+    """With no stable share, the canary's 4xx beyond :data:`ABSOLUTE_REJECTED_SHARE` of its
+    answers: not known to be the clients' own (the rest count as answers, as stable's would)."""
+    return max(0, canary.rejected - math.floor(canary.requests * ABSOLUTE_REJECTED_SHARE))
 
 
 def _breaches(canary: UpstreamStats, stable: UpstreamStats, limits: Limits, rate: float,

@@ -208,11 +208,15 @@ class Deployer:
 
     def describe_measurement(self, label: str, n: int, m: Measurement) -> str:
         limits = self.limits
+        # a threshold pass says "within limits" first, then how it was judged where that is
+        # not the usual (the absolute 4xx rule with no stable share: analysis.judge)
+        said = m.reasons if m.result != "successful" else (
+            m.reasons[1:] if m.comparison is None else ())
         return (
             f"[{label}] measurement {n}: {m.requests} req, "
             f"errors {fmt_rate(m.error_rate)} (limit {fmt_rate(limits.error_rate)}), "
             f"p95 {fmt_ms(m.p95)} (limit {fmt_ms(limits.p95)}) -> {m.result.upper()}"
-            + ("" if m.result == "successful" else f": {'; '.join(m.reasons)}")
+            + (f": {'; '.join(said)}" if said else "")
             + ("" if m.comparison is None else f"\n  [judge] {comparison.describe(m.comparison)}")
             + ("" if not m.metrics else f"\n  [metrics] {rollout_metrics.describe(m.metrics)}")
         )

@@ -60,6 +60,23 @@ def test_a_good_first_deployment_passes_its_first_step(project: Project) -> None
     assert steps(project, rows(project)[-1]["id"]) == [(100, "passed")]
 
 
+def test_a_first_deployment_answering_404_to_every_user_fails_by_the_absolute_rule(
+    project: Project,
+) -> None:
+    """No stable share to judge its 4xx against (hostile follow-up of 370): the same share is
+    judged by the absolute rule, said so, and the release is failed, not kept unjudged."""
+    project.write_config(command=app_command("missing"))
+    bad = project.commit("missing")
+    with Clients(project.url, rate=90):
+        result = project.run("deploy")
+    assert result.returncode == 1, result.stdout
+    assert "above the absolute 20%" in result.stdout
+    assert "the absolute rule" in result.stdout
+    row = rows(project)[-1]
+    assert (row["commit_sha"], row["outcome"]) == (bad, "failed")
+    assert steps(project, row["id"]) == [(100, "failed")]
+
+
 def test_a_first_deployment_nobody_uses_is_said_to_be_unjudged(project: Project) -> None:
     project.commit("v1")
     result = project.run("deploy")

@@ -403,12 +403,21 @@ def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int =
         (stats(3, rejected=3), stats(3), Limits(min_requests=1), "inconclusive",
          "0 request(s) < min_requests 1; 3 answered 4xx beyond stable's share"),
         (stats(40, rejected=8), stats(400, rejected=8), Limits(), "failed", "4xx share 20.00%"),
-        # no stable share measured: a 4xx is not known to be a success, nor an error
-        (stats(100, rejected=100), None, Limits(), "inconclusive",
-         "0 request(s) < min_requests 20; 100 answered 4xx with no stable share"),
-        (stats(100, rejected=100), stats(5), Limits(), "inconclusive", "100 answered 4xx"),
-        (stats(100, 1, rejected=99), None, Limits(), "failed", "1 error(s) in 1 request(s)"),
-        (stats(100, 1, rejected=19), None, Limits(), "failed", "error rate 1.23%"),
+        # no stable share measured (first deployment, 100%, the watch): the absolute rule
+        (stats(100, rejected=100), None, Limits(), "failed",
+         "4xx share 100.00% above the absolute 20% (no stable share"),
+        (stats(100, rejected=100), stats(5), Limits(), "failed", "above the absolute 20%"),
+        (stats(5, rejected=5), None, Limits(), "failed", "4xx share 100.00%"),
+        (stats(100, 1, rejected=99), None, Limits(), "failed", "above the absolute 20%"),
+        (stats(100, 1, rejected=19), None, Limits(), "failed", "error rate 1.00%"),
+        # the clients' own 4xx under the absolute share count as answers, said so
+        (stats(100, rejected=10), None, Limits(), "successful",
+         "judged by the absolute rule (at most 20%): no stable share"),
+        # above the share, but chance could explain it at this size: not known either way
+        (stats(20, rejected=6), None, Limits(), "inconclusive",
+         "18 request(s) < min_requests 20; 2 answered 4xx beyond the absolute 20%"),
+        (stats(2, rejected=2), None, Limits(min_requests=1), "inconclusive",
+         "0 request(s) < min_requests 1; 2 answered 4xx beyond the absolute 20%"),
     ],
 )
 def test_judge(
