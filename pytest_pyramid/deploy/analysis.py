@@ -388,6 +388,14 @@ def judge(
     breaches = _breaches(canary, stable, limits, rate or 0.0, timeouts)
     if breaches:
         return make("failed", tuple(breaches))
+    if unknown:
+        # a share above the allowed one that chance could still explain is no pass: the window
+        # grows (not committed) until the test tells it either way; a pass here would let small
+        # windows of a release redirecting everyone pass one by one (hostile case 426)
+        return make("inconclusive", (
+            f"{unknown} answered 4xx/3xx beyond " + ("stable's share" if baseline else
+                                                     f"the absolute {ABSOLUTE_REJECTED_SHARE:.0%}")
+            + ": not told from chance yet, the window grows",))
     said = () if baseline else tuple(
         f"{cls} share {canary.share(cls) or 0:.2%} judged by the absolute rule (at most "
         f"{ABSOLUTE_REJECTED_SHARE:.0%}): no stable share"
