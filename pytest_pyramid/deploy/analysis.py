@@ -6,15 +6,18 @@ canary that refuses connections shows errors even when the retry hid them from t
 A time-out (``request_timeout`` ran out: nginx logs 504 for that attempt) is an error too,
 counted apart so the reason can say so.
 
-A request is a success only when it is *known* to be one (hostile cases 370, 372, 374), an
-allow-list: an upstream answer 2xx/3xx delivered whole (the body the upstream sent is as long
-as its ``Content-Length`` said). Every other answer is an error, except 4xx: some are the
-clients' own (a missing page a client asks for on every version), so a 4xx is judged against
-the stable version's share of them; where no stable share was measured (a first deployment,
-the 100% step, the watch) by an absolute rule: a share above :data:`ABSOLUTE_REJECTED_SHARE`
-beyond chance fails, and the output says the absolute rule judged it. The deploy's own probe
-paths (``health_path``, ``smoke_paths``: the deploy's checks and an uptime monitor's) are not
-user traffic in any window, and a window without a user request judges nothing.
+A request is a success only when it is *known* to be one (hostile cases 370, 372, 374, 421),
+an allow-list: an upstream answer 2xx delivered whole (the body the upstream sent is as long as
+its ``Content-Length`` said). Every other answer is an error, except 4xx and 3xx: some are the
+clients' own (a missing page a client asks for, a signed-out client sent to the sign-in page,
+on every version), so each class is judged by its share against the stable version's
+(:func:`class_share_breach`, one rule for both); where no stable share was measured (a first
+deployment, the 100% step, the watch) by an absolute rule: a share above
+:data:`ABSOLUTE_REJECTED_SHARE` beyond chance fails, and the output says the absolute rule
+judged it. No request is left out by its path (hostile case 420: a commit named its order page
+a smoke path): on the health path only a success is not counted, the application's report on
+itself (a monitor's poll, the router check), not a user served (372); a failure there counts,
+whoever sent it. A window without a user request judges nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ _FIELDS = LOG_FORMAT.count("|") + 1
 _BODILESS_STATUS = frozenset({"204", "304"})
 
 Result = Literal["successful", "failed", "inconclusive"]
+AnswerClass = Literal["4xx", "3xx"]
+#: the answers neither a known success nor an error: some are the clients' own (a missing page,
+#: a login redirect for a signed-out client), so each class is judged by its share, against
+#: stable's or the absolute rule, one rule for every class (:func:`class_share_breach`)
+SHARE_CLASSES: tuple[AnswerClass, ...] = ("4xx", "3xx")
 Action = Literal["measure", "advance", "rollback", "pause"]
 
 
@@ -51,6 +59,9 @@ class UpstreamStats:
     timeouts: int = 0
     #: answers 4xx: the clients' own or the release's, told apart only against stable's share
     rejected: int = 0
+    #: answers 3xx: a redirect is no known success (every user sent to a sign-in page: hostile
+    #: case 421), judged like 4xx against stable's share
+    redirected: int = 0
     #: answers known cut short from the access log (a body shorter than its Content-Length)
     short: int = 0
 
@@ -65,6 +76,13 @@ class UpstreamStats:
     @property
     def rejected_share(self) -> float | None:
         return self.rejected / self.requests if self.requests else None
+
+    def count(self, cls: AnswerClass) -> int:
+        """The answers of one class judged by its share (:data:`SHARE_CLASSES`)."""
+        return self.rejected if cls == "4xx" else self.redirected
+
+    def share(self, cls: AnswerClass) -> float | None:
+        return self.count(cls) / self.requests if self.requests else None
 
 
 @dataclass(frozen=True)
@@ -91,10 +109,14 @@ def _split(field_value: str) -> list[str]:
     return [part.strip() for part in field_value.replace(" : ", ", ").split(",")]
 
 
-def probe_paths(health_path: str, smoke_paths: Iterable[str]) -> frozenset[str]:
-    """The paths of the deploy's own checks, as nginx's ``$uri`` logs them (no query): requests
-    to them are the deploy's or a monitor's probes, never user traffic."""
-    return frozenset(path.split("?", 1)[0] for path in (health_path, *smoke_paths))
+def probe_paths(health_path: str) -> frozenset[str]:
+    """The health path as nginx's ``$uri`` logs it (no query): a *success* there is the
+    application's report on itself (the deploy's router check, a monitor's poll), not a user
+    served, so it is no evidence (hostile case 372); every other answer there counts. The
+    deploy's own smoke and health checks go to a version's own address, never through the
+    router, so they are not in the router's log at all; ``smoke_paths`` are user paths like any
+    other (hostile case 420: the commit chose them, and users' orders went to one)."""
+    return frozenset({health_path.split("?", 1)[0]})
 
 
 def _short(attempt: int, last: int, lengths: list[str], promised: str, method: str,
@@ -108,13 +130,15 @@ def _short(attempt: int, last: int, lengths: list[str], promised: str, method: s
 
 
 def _count(stats: UpstreamStats, status: str, short: bool, up_time: str) -> None:
-    """One attempt: a success only as a 2xx/3xx answer delivered whole; 4xx apart."""
+    """One attempt: a success only as a 2xx answer delivered whole; 3xx and 4xx apart."""
     stats.requests += 1
     # A connection error shows as 502/504 or as "-" (no response at all).
     code = int(status) if status.isdigit() else 0
     if 400 <= code < 500:
         stats.rejected += 1
-    elif not 200 <= code < 400 or short:
+    elif 300 <= code < 400 and not short:
+        stats.redirected += 1
+    elif not 200 <= code < 300 or short:
         stats.errors += 1
         stats.short += short
     if status == "504":
@@ -149,14 +173,17 @@ def _charge_cuts(upstreams: Mapping[str, UpstreamStats], cut: Mapping[str, int])
         stats = upstreams.get(addr)
         if stats is not None:
             extra = max(0, count - stats.short)
-            stats.errors = min(stats.requests - stats.rejected, stats.errors + extra)
+            apart = stats.rejected + stats.redirected
+            stats.errors = min(stats.requests - apart, stats.errors + extra)
 
 
 def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
                 cut: Mapping[str, int] | None = None) -> LogWindow:
-    """The window's figures per upstream; lines whose path is in ``probes`` (probe_paths) are
-    left out, and a line not in ``LOG_FORMAT`` (an older format too) is malformed, never a
-    success. ``cut``: answers cut short per upstream (:func:`cut_short`)."""
+    """The window's figures per upstream. On a path in ``probes`` (:func:`probe_paths`) only
+    a known success is left out, whoever sent it, never a failure, a 3xx or a 4xx (so nothing
+    failing is ever hidden, and a poll cannot dilute an error rate); a line not in
+    ``LOG_FORMAT`` (an older format too) is malformed, never a success. ``cut``: answers cut
+    short per upstream (:func:`cut_short`)."""
     upstreams: dict[str, UpstreamStats] = {}
     client_requests = client_errors = malformed = 0
     for line in lines:
@@ -165,9 +192,9 @@ def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
             malformed += 1 if line.strip() else 0
             continue
         _, status, addrs, statuses, times, _, lengths, promised, method, path = parts
-        if path in probes:
-            continue
-        client_requests += 1
+        probe = path in probes
+        if not (probe and status.startswith("2")):
+            client_requests += 1
         if int(status) >= 500:
             client_errors += 1
         if addrs == "-":
@@ -177,6 +204,8 @@ def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
         for n, (addr, up_status, up_time) in enumerate(attempts):
             if addr and addr != "-":
                 short = _short(n, len(attempts) - 1, sizes, promised, method, up_status)
+                if probe and up_status.startswith("2") and not short:
+                    continue  # a health report, not a user served: no evidence either way
                 _count(upstreams.setdefault(addr, UpstreamStats()), up_status, short, up_time)
     _charge_cuts(upstreams, cut or {})
     return LogWindow(upstreams, client_requests, client_errors, malformed)
@@ -246,19 +275,21 @@ def blind(why: str, seen: Measurement) -> Measurement:
                        seen.stable_p95, seen.comparison, seen.metrics)
 
 
-def rejected_jump(canary: UpstreamStats, stable: UpstreamStats, limits: Limits) -> str | None:
-    """Why the canary's 4xx share is a jump over stable's (None: it is not). Some 4xx are the
-    clients' own, and those reach stable as often: only a share well above stable's is the
-    release's doing (every request 404: hostile case 370)."""
-    ours, theirs = canary.rejected_share, stable.rejected_share
+def class_jump(cls: AnswerClass, canary: UpstreamStats, stable: UpstreamStats,
+               limits: Limits) -> str | None:
+    """Why the canary's share of ``cls`` answers is a jump over stable's (None: it is not).
+    Some are the clients' own, and those reach stable as often: only a share well above
+    stable's is the release's doing (every request 404: hostile case 370; every request
+    redirected to the sign-in page: 421)."""
+    ours, theirs = canary.share(cls), stable.share(cls)
     if ours is None or theirs is None:
         return None
-    pooled = (canary.rejected + stable.rejected) / (canary.requests + stable.requests)
+    pooled = (canary.count(cls) + stable.count(cls)) / (canary.requests + stable.requests)
     noise = REJECTED_Z * math.sqrt(pooled * (1 - pooled) * (1 / canary.requests
                                                              + 1 / stable.requests))
     if ours - theirs <= max(limits.max_rejected_delta, noise):
         return None
-    return (f"4xx share {ours:.2%} exceeds stable {theirs:.2%} by more than "
+    return (f"{cls} share {ours:.2%} exceeds stable {theirs:.2%} by more than "
             f"{max(limits.max_rejected_delta, noise):.2%}")
 
 
@@ -273,28 +304,45 @@ def wilson_low(hits: int, n: int, z: float) -> float:
     return max(0.0, (centre - spread) / (1 + z * z / n))
 
 
-def absolute_rejected(canary: UpstreamStats) -> str | None:
-    """Why the canary's 4xx share fails the absolute rule (None: it does not), for a window
-    with no stable share to judge it against."""
-    share = canary.rejected_share
-    if share is None or wilson_low(canary.rejected, canary.requests,
+def class_absolute(cls: AnswerClass, canary: UpstreamStats) -> str | None:
+    """Why the canary's share of ``cls`` answers fails the absolute rule (None: it does not),
+    for a window with no stable share to judge it against."""
+    share = canary.share(cls)
+    if share is None or wilson_low(canary.count(cls), canary.requests,
                                    REJECTED_Z) <= ABSOLUTE_REJECTED_SHARE:
         return None
-    return (f"4xx share {share:.2%} above the absolute {ABSOLUTE_REJECTED_SHARE:.0%} (no stable "
-            "share to judge it against: the absolute rule)")
+    return (f"{cls} share {share:.2%} above the absolute {ABSOLUTE_REJECTED_SHARE:.0%} (no "
+            "stable share to judge it against: the absolute rule)")
+
+
+def class_share_breach(canary: UpstreamStats, stable: UpstreamStats | None,
+                       limits: Limits) -> str | None:
+    """The one rule for every answer class judged by its share (:data:`SHARE_CLASSES`):
+    against stable's share where one was measured (``stable``), else the absolute rule."""
+    for cls in SHARE_CLASSES:
+        why = (class_jump(cls, canary, stable, limits) if stable is not None
+               else class_absolute(cls, canary))
+        if why is not None:
+            return why
+    return None
 
 
 def unknown_rejected(canary: UpstreamStats, stable: UpstreamStats | None,
                      limits: Limits) -> int:
-    """The canary's 4xx not known to be the clients' own: all of them without a stable share
-    to compare with; with one, those beyond stable's share plus ``max_rejected_delta``. They
-    are neither successes nor errors (a jump fails through :func:`rejected_jump`, once the
-    samples can tell it from chance); the rest count as answers, like stable's."""
-    share = stable.rejected_share if stable is not None else None
-    if share is None:
-        return canary.rejected
-    allowed = math.floor(canary.requests * (share + limits.max_rejected_delta))
-    return max(0, canary.rejected - allowed)
+    """The canary's 4xx and 3xx not known to be the clients' own: all of them without a stable
+    share to compare with; with one, those of each class beyond stable's share plus
+    ``max_rejected_delta``. They are neither successes nor errors (a jump fails through
+    :func:`class_share_breach`, once the samples can tell it from chance); the rest count as
+    answers, like stable's."""
+    unknown = 0
+    for cls in SHARE_CLASSES:
+        share = stable.share(cls) if stable is not None else None
+        if share is None:
+            unknown += canary.count(cls)
+            continue
+        allowed = math.floor(canary.requests * (share + limits.max_rejected_delta))
+        unknown += max(0, canary.count(cls) - allowed)
+    return unknown
 
 
 def judge(
@@ -317,9 +365,8 @@ def judge(
         )
 
     timeouts = f" ({canary.timeouts} timed out)" if canary.timeouts else ""
-    # a jump in the 4xx share fails at any sample size: the test bounds chance itself
-    jump = (rejected_jump(canary, stable, limits) if baseline
-            else absolute_rejected(canary))
+    # a jump in a 4xx/3xx share fails at any sample size: the test bounds chance itself
+    jump = class_share_breach(canary, stable if baseline else None, limits)
     if jump is not None:
         return make("failed", (jump, *_breaches(canary, stable, limits, rate or 0.0,
                                                 timeouts)))
@@ -334,23 +381,34 @@ def judge(
                 f"the {limits.error_rate:.2%} limit even at min_requests {least}",
             ))
         why = "" if not unknown else (
-            f"; {unknown} answered 4xx beyond stable's share" if baseline
-            else f"; {unknown} answered 4xx beyond the absolute "
+            f"; {unknown} answered 4xx/3xx beyond stable's share" if baseline
+            else f"; {unknown} answered 4xx/3xx beyond the absolute "
                  f"{ABSOLUTE_REJECTED_SHARE:.0%} (no stable share to judge them against)")
         return make("inconclusive", (f"{known} request(s) < min_requests {least}{why}",))
     breaches = _breaches(canary, stable, limits, rate or 0.0, timeouts)
     if breaches:
         return make("failed", tuple(breaches))
-    said = () if baseline or not canary.rejected else (
-        f"4xx share {canary.rejected_share or 0:.2%} judged by the absolute rule (at most "
-        f"{ABSOLUTE_REJECTED_SHARE:.0%}): no stable share",)
+    if unknown:
+        # a share above the allowed one that chance could still explain is no pass: the window
+        # grows (not committed) until the test tells it either way; a pass here would let small
+        # windows of a release redirecting everyone pass one by one (hostile case 426)
+        return make("inconclusive", (
+            f"{unknown} answered 4xx/3xx beyond " + ("stable's share" if baseline else
+                                                     f"the absolute {ABSOLUTE_REJECTED_SHARE:.0%}")
+            + ": not told from chance yet, the window grows",))
+    said = () if baseline else tuple(
+        f"{cls} share {canary.share(cls) or 0:.2%} judged by the absolute rule (at most "
+        f"{ABSOLUTE_REJECTED_SHARE:.0%}): no stable share"
+        for cls in SHARE_CLASSES if canary.count(cls))
     return make("successful", ("within limits", *said))
 
 
 def absolute_unknown(canary: UpstreamStats) -> int:
-    """With no stable share, the canary's 4xx beyond :data:`ABSOLUTE_REJECTED_SHARE` of its
-    answers: not known to be the clients' own (the rest count as answers, as stable's would)."""
-    return max(0, canary.rejected - math.floor(canary.requests * ABSOLUTE_REJECTED_SHARE))
+    """With no stable share, the canary's 4xx and 3xx beyond :data:`ABSOLUTE_REJECTED_SHARE`
+    of its answers, per class: not known to be the clients' own (the rest count as answers, as
+    stable's would)."""
+    allowed = math.floor(canary.requests * ABSOLUTE_REJECTED_SHARE)
+    return sum(max(0, canary.count(cls) - allowed) for cls in SHARE_CLASSES)
 
 
 def _breaches(canary: UpstreamStats, stable: UpstreamStats, limits: Limits, rate: float,

@@ -255,7 +255,7 @@ def judged(
     tested = min(canary.requests, baseline.requests) >= chosen.min_samples
     # counted (and written down by the rollout) before the tests run: a look is never spent twice
     number = run.spend_look(chosen.look_alpha(run.looks + 1)) if tested else run.looks + 1
-    # A 4xx is no known success (deploy/analysis.py): the canary's 4xx beyond the baseline's
+    # A 4xx or 3xx is no known success (deploy/analysis.py): the canary's beyond the baseline's
     # share (the clients' own) are compared as failures, so a jump shows and a like share not.
     beyond = unknown_rejected(canary, baseline if baseline.requests else None, limits)
     result = nonparametric.judge(

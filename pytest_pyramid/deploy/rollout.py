@@ -193,8 +193,8 @@ class Deployer:
         return processes.http_ok(f"http://{version.addr}{self.config.health_path}", 2.0)[0]
 
     def _probes(self) -> frozenset[str]:
-        """The deploy's own probe paths: never counted as user requests (analysis.py)."""
-        return analysis.probe_paths(self.config.health_path, self.config.smoke_paths)
+        """The health path: a success there is no user served (analysis.probe_paths)."""
+        return analysis.probe_paths(self.config.health_path)
 
     def _client_failures(self) -> float | None:
         try:
@@ -209,7 +209,7 @@ class Deployer:
     def describe_measurement(self, label: str, n: int, m: Measurement) -> str:
         limits = self.limits
         # a threshold pass says "within limits" first, then how it was judged where that is
-        # not the usual (the absolute 4xx rule with no stable share: analysis.judge)
+        # not the usual (the absolute 4xx/3xx rule with no stable share: analysis.judge)
         said = m.reasons if m.result != "successful" else (
             m.reasons[1:] if m.comparison is None else ())
         return (

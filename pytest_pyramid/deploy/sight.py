@@ -10,8 +10,9 @@ cannot append). Such a window is *blind*: its failures still count (the errors s
 but nothing else in it may count as a pass, and the rollout pauses at its weight for at most
 ``blind_timeout`` (rollout.py). One reader for every route that judges traffic: the rollout's
 steps and bake, the first step, a rollback target, the post-bake watch; and one parse of what
-it read (:meth:`Reading.window`), which leaves the deploy's own probe paths out of every
-window (hostile case 372: a monitor's ``/healthz`` requests are not user traffic).
+it read (:meth:`Reading.window`), which counts no success on the health path as a user served
+(hostile case 372: a monitor's ``/healthz`` polls are not user traffic) and every other request
+as a user's, whatever its path (hostile case 420: ``smoke_paths`` are the commit's word).
 """
 
 from __future__ import annotations
@@ -69,13 +70,14 @@ class Reading:
 
     lines: list[str]
     blind: str | None
-    #: paths that are the deploy's own probes (analysis.probe_paths), never user traffic
+    #: the health path (analysis.probe_paths): a success there is no user served
     probes: frozenset[str] = frozenset()
     #: the router's error-log lines of the same stretch (answers cut short)
     error_lines: tuple[str, ...] = ()
 
     def window(self) -> analysis.LogWindow:
-        """The window's figures, the probe paths left out, the answers cut short charged."""
+        """The window's figures (health reports not counted as users served), the answers
+        cut short charged."""
         return analysis.parse_lines(self.lines, self.probes, analysis.cut_short(self.error_lines))
 
 
@@ -148,10 +150,10 @@ class LogCursor:
     @classmethod
     def of(cls, router: Router, config: DeployConfig,
            at: tuple[int, int | None] | None = None) -> LogCursor:
-        """The cursor every judging route reads ``router``'s logs with: the deploy's own probe
-        paths (``health_path``, ``smoke_paths``) are never user traffic."""
+        """The cursor every judging route reads ``router``'s logs with: a success on the
+        health path is no user served; every other request is a user's, whatever its path."""
         return cls(router.log_path, router.client_log_path, config.work_dir, at,
-                   probes=analysis.probe_paths(config.health_path, config.smoke_paths),
+                   probes=analysis.probe_paths(config.health_path),
                    error_log=router.error_log_path)
 
     def position(self) -> tuple[int, int | None]:

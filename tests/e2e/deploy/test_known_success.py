@@ -1,7 +1,8 @@
-"""A request is a success only when known to be one (hostile cases 370, 372, 374): real nginx,
-real processes, real clients. A release answering 404 to every user, or cutting every answer
-short after its 200 headers, is rolled back; a deploy whose only traffic is the health path's
-probes through the public port is not judged on real traffic."""
+"""A request is a success only when known to be one (hostile cases 370, 372, 374, 420, 421):
+real nginx, real processes, real clients. A release answering 404 to every user, redirecting
+every user to the sign-in page, or cutting every answer short after its 200 headers, is rolled
+back, also when its commit names the users' path a smoke path; a deploy whose only traffic is
+the health path's probes through the public port is not judged on real traffic."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 @pytest.mark.deployed_with(steps=[50, 100])
 @pytest.mark.parametrize(("mode", "reason"), [
     ("missing", "4xx share 100.00% exceeds stable 0.00%"),  # 370
+    ("signin", "3xx share"),  # 421: every user sent to /login (the clients follow to it)
+    # 420: the commit names the users' path a smoke path; their requests are still judged
+    ("missing+smoke", "4xx share 100.00% exceeds stable 0.00%"),
     ("truncated", "error rate 100.00%"),  # 374: 200 headers, the body cut short
     ("cut-chunked", "error rate 100.00%"),  # 374 chunked: only nginx's error log tells
 ])
@@ -30,8 +34,9 @@ def test_a_release_that_fails_users_without_a_5xx_is_rolled_back(
     deployed: tuple[Project, str], mode: str, reason: str
 ) -> None:
     project, first = deployed
-    project.write_config(steps=[50, 100])
-    project.commit(f"v2-{mode}", command=app_command(mode))
+    app_mode, _, smoke = mode.partition("+")
+    project.write_config(steps=[50, 100], smoke_paths=["/healthz", "/"] if smoke else None)
+    project.commit(f"v2-{mode}", command=app_command(app_mode))
     with Clients(project.url, rate=60) as clients:
         clients.wait_for(10)
         result = project.run("deploy", "--progress-deadline", "2m")

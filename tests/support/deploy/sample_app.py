@@ -1,7 +1,7 @@
 """A tiny HTTP service for the deploy tests, with failure modes chosen on the command line.
 
     python sample_app.py --port 8001
-        --mode good|error|slow|tail|crash|unhealthy|hang|missing|truncated|cut-chunked
+        --mode good|error|slow|tail|crash|unhealthy|hang|missing|truncated|cut-chunked|signin
         [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
         [--fail-health] [--fail-start] [--start-delay 0] [--name NAME | --name-file FILE]
         [--stop-hold MARK HOLD]
@@ -13,9 +13,10 @@ cannot be started again fails its health check now, not after the deploy's ``hea
 ``--mode missing``: every API request answers 404 (health stays fine). ``--mode truncated``:
 every API request gets 200 headers promising 92 bytes more than the body sent, then the
 connection closes (an answer cut short); ``--mode cut-chunked`` the same with a chunked answer
-(one chunk, no last one). ``--mode tail``: a share ``--tail-share`` of API
-requests (every n-th, deterministic) waits ``--delay`` (a slow tail: the median and a p95
-threshold barely move).
+(one chunk, no last one). ``--mode signin``: every API request but ``/login`` answers
+``302 Location: /login`` (every user signed out: a rotated session secret). ``--mode
+tail``: a share ``--tail-share`` of API requests (every n-th, deterministic) waits
+``--delay`` (a slow tail: the median and a p95 threshold barely move).
 ``--name-file FILE``: the first word of every body is read from FILE in the working folder,
 so a test can tell which checkout of the code is serving.
 ``--stop-hold MARK HOLD``: on SIGTERM the app writes MARK, then exits only once HOLD is gone. A
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--mode", default="good",
                         choices=("good", "error", "slow", "tail", "crash", "unhealthy", "hang",
-                                 "missing", "truncated", "cut-chunked"))
+                                 "missing", "truncated", "cut-chunked", "signin"))
     parser.add_argument("--error-rate", type=float, default=0.5)
     parser.add_argument("--delay", type=float, default=0.8)
     parser.add_argument("--tail-share", type=float, default=0.1)
@@ -102,6 +103,12 @@ def main() -> None:
             if args.mode == "truncated":  # 200 headers promising more than is sent, then close
                 self.reply(200, body, promised=len(body) + 92)
                 self.close_connection = True
+                return
+            if args.mode == "signin" and self.path != "/login":
+                self.send_response(302)
+                self.send_header("Location", "/login")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             if args.mode == "cut-chunked":  # one chunk of a chunked answer, then close
                 self.send_response(200)

@@ -272,45 +272,60 @@ A, B = "127.0.0.1:1", "127.0.0.1:2"
 @pytest.mark.parametrize(
     ("log_line", "figures"),
     [
-        (line(A, "200", "0.01"), (1, 0, 0)),  # a whole 2xx: the one kind of success
-        (line(A, "302", "0.01", got="0", promised="0"), (1, 0, 0)),
+        (line(A, "200", "0.01"), (1, 0, 0, 0)),  # a whole 2xx: the one kind of success
+        # hostile case 421: a 3xx is no known success either: judged by its share, like a 4xx
+        (line(A, "302", "0.01", got="0", promised="0"), (1, 0, 0, 1)),
+        (line(A, "302", "0.01", got="0", promised="40"), (1, 1, 0, 0)),  # cut short
         # hostile case 374: 200 headers, then 8 of the 100 bytes promised
-        (line(A, "200", "0.01", got="8", promised="100"), (1, 1, 0)),
-        (line(A, "200", "0.01", got="8", promised="8"), (1, 0, 0)),
+        (line(A, "200", "0.01", got="8", promised="100"), (1, 1, 0, 0)),
+        (line(A, "200", "0.01", got="8", promised="8"), (1, 0, 0, 0)),
         # no body is owed to a HEAD request, nor with a 204 or 304 (RFC 9110)
-        (line(A, "200", "0.01", got="0", promised="11", method="HEAD"), (1, 0, 0)),
-        (line(A, "304", "0.01", got="0", promised="50"), (1, 0, 0)),
-        (line(A, "204", "0.01", got="0", promised="5"), (1, 0, 0)),
+        (line(A, "200", "0.01", got="0", promised="11", method="HEAD"), (1, 0, 0, 0)),
+        (line(A, "304", "0.01", got="0", promised="50"), (1, 0, 0, 1)),
+        (line(A, "204", "0.01", got="0", promised="5"), (1, 0, 0, 0)),
         # hostile case 370: a 4xx is neither success nor error until judged against stable
-        (line(A, "404", "0.01", client=404), (1, 0, 1)),
-        (line(A, "499", "0.01", client=499), (1, 0, 1)),
-        (line(A, "101", "0.01"), (1, 1, 0)),  # not an answer known to be whole
-        (line(A, "-", "-", client=502, got="-", promised="-"), (1, 1, 0)),
+        (line(A, "404", "0.01", client=404), (1, 0, 1, 0)),
+        (line(A, "499", "0.01", client=499), (1, 0, 1, 0)),
+        (line(A, "101", "0.01"), (1, 1, 0, 0)),  # not an answer known to be whole
+        (line(A, "-", "-", client=502, got="-", promised="-"), (1, 1, 0, 0)),
         # a retry: the first attempt failed before any answer; the promise is the last one's
-        (line(f"{B}, {A}", "502, 200", "0.000, 0.01", got="0, 11", promised="11"), (1, 0, 0)),
-        (line(f"{B}, {A}", "502, 200", "0.000, 0.01", got="0, 3", promised="11"), (1, 1, 0)),
+        (line(f"{B}, {A}", "502, 200", "0.000, 0.01", got="0, 11", promised="11"), (1, 0, 0, 0)),
+        (line(f"{B}, {A}", "502, 200", "0.000, 0.01", got="0, 3", promised="11"), (1, 1, 0, 0)),
         # the decoded path may hold '|': it is the last field
-        (line(A, "200", "0.01", path="/a|b|c"), (1, 0, 0)),
+        (line(A, "200", "0.01", path="/a|b|c"), (1, 0, 0, 0)),
     ],
 )
 def test_a_request_is_a_success_only_when_known_to_be_one(
-    log_line: str, figures: tuple[int, int, int]
+    log_line: str, figures: tuple[int, int, int, int]
 ) -> None:
     stats = analysis.parse_lines([log_line]).upstreams[A]
-    assert (stats.requests, stats.errors, stats.rejected) == figures
+    assert (stats.requests, stats.errors, stats.rejected, stats.redirected) == figures
 
 
-def test_the_deploys_own_probe_paths_are_not_user_traffic() -> None:
-    probes = analysis.probe_paths("/healthz", ("/ready?full=1",))
-    assert probes == {"/healthz", "/ready"}
+def test_only_a_health_success_is_no_user_served_whoever_sent_it() -> None:
+    # hostile case 420: smoke_paths are the commit's word, never left out; hostile case 372: a
+    # monitor's 200 on the health path is no user served; a failure there counts, whoever sent it
+    probes = analysis.probe_paths("/healthz?full=1")
+    assert probes == {"/healthz"}
     window = analysis.parse_lines([
-        line(A, "200", "0.01", path="/healthz"), line(A, "200", "0.01", path="/ready"),
-        line(A, "500", "0.01", client=500, path="/checkout"),
+        line(A, "200", "0.01", path="/healthz"), line(A, "200", "0.01", path="/healthz"),
+        line(A, "500", "0.01", client=500, path="/healthz"),
+        line(A, "302", "0.01", client=302, path="/healthz", got="0", promised="0"),
+        line(A, "500", "0.01", client=500, method="POST", path="/order"),
+        line(A, "200", "0.01", path="/order"),
         line(A, "200", "0.01", path="/healthz/deep"),  # another path: a user's
+        # a retry: the canary failed the poll, stable's success is no evidence
+        line(f"{B}, {A}", "502, 200", "0.000, 0.01", path="/healthz"),
     ], probes)
-    stats = window.upstreams[A]
-    assert (stats.requests, stats.errors, window.client_requests) == (2, 1, 2)
-    # without the probe set, the same lines are all counted (the pinned log's reader)
+    stats, other = window.upstreams[A], window.upstreams[B]
+    assert (stats.requests, stats.errors, stats.redirected) == (5, 2, 1)
+    assert (other.requests, other.errors) == (1, 1)
+    assert (window.client_requests, window.client_errors) == (5, 2)
+    # a window of polls only holds no user request: it judges nothing (372)
+    polls = analysis.parse_lines([line(A, "200", "0.01", path="/healthz")] * 30, probes)
+    assert polls.upstreams == {}
+    assert polls.client_requests == 0
+    # without the health path, the same lines are all counted (the pinned log's reader)
     assert analysis.parse_lines([line(A, "200", "0.01", path="/healthz")]).upstreams[A].requests
 
 
@@ -365,8 +380,8 @@ def test_percentile_nearest_rank(values: list[float], pct: float, expected: floa
 
 
 def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int = 0,
-          rejected: int = 0) -> UpstreamStats:
-    return UpstreamStats(requests, errors, [latency] * requests, timeouts, rejected)
+          rejected: int = 0, redirected: int = 0) -> UpstreamStats:
+    return UpstreamStats(requests, errors, [latency] * requests, timeouts, rejected, redirected)
 
 
 @pytest.mark.parametrize(
@@ -399,9 +414,9 @@ def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int =
         (stats(20, rejected=1), stats(200), Limits(), "successful", "within limits"),
         # a share above stable's that chance could still explain: not known either way yet
         (stats(20, rejected=2), stats(200, rejected=2), Limits(), "inconclusive",
-         "19 request(s) < min_requests 20; 1 answered 4xx beyond stable's share"),
+         "19 request(s) < min_requests 20; 1 answered 4xx/3xx beyond stable's share"),
         (stats(3, rejected=3), stats(3), Limits(min_requests=1), "inconclusive",
-         "0 request(s) < min_requests 1; 3 answered 4xx beyond stable's share"),
+         "0 request(s) < min_requests 1; 3 answered 4xx/3xx beyond stable's share"),
         (stats(40, rejected=8), stats(400, rejected=8), Limits(), "failed", "4xx share 20.00%"),
         # no stable share measured (first deployment, 100%, the watch): the absolute rule
         (stats(100, rejected=100), None, Limits(), "failed",
@@ -415,9 +430,29 @@ def stats(requests: int, errors: int = 0, latency: float = 0.01, timeouts: int =
          "judged by the absolute rule (at most 20%): no stable share"),
         # above the share, but chance could explain it at this size: not known either way
         (stats(20, rejected=6), None, Limits(), "inconclusive",
-         "18 request(s) < min_requests 20; 2 answered 4xx beyond the absolute 20%"),
+         "18 request(s) < min_requests 20; 2 answered 4xx/3xx beyond the absolute 20%"),
         (stats(2, rejected=2), None, Limits(min_requests=1), "inconclusive",
-         "0 request(s) < min_requests 1; 2 answered 4xx beyond the absolute 20%"),
+         "0 request(s) < min_requests 1; 2 answered 4xx/3xx beyond the absolute 20%"),
+        # hostile cases 421, 426: 3xx by the same rule (every user sent to the sign-in page)
+        (stats(100, redirected=100), stats(100), Limits(), "failed",
+         "3xx share 100.00% exceeds stable 0.00%"),
+        (stats(100, redirected=30), stats(100, redirected=28), Limits(), "successful",
+         "within limits"),  # the clients' own redirects reach stable as often
+        (stats(100, redirected=100), None, Limits(), "failed",
+         "3xx share 100.00% above the absolute 20% (no stable share"),
+        (stats(100, redirected=10), None, Limits(), "successful",
+         "3xx share 10.00% judged by the absolute rule"),
+        # small windows above the share that chance could explain pass none by one: the
+        # window grows (426: the watch's 0.3 s windows of a release redirecting everyone)
+        (stats(10, redirected=5), None, Limits(min_requests=1), "inconclusive",
+         "3 answered 4xx/3xx beyond the absolute 20%: not told from chance yet"),
+        (stats(20, redirected=6), None, Limits(), "inconclusive",
+         "18 request(s) < min_requests 20; 2 answered 4xx/3xx beyond the absolute 20%"),
+        # each class by its own share: 15% + 15% is within either rule
+        (stats(100, rejected=15, redirected=15), stats(100, rejected=14, redirected=14),
+         Limits(), "successful", "within limits"),
+        (stats(100, rejected=2, redirected=60), stats(100, rejected=2, redirected=2), Limits(),
+         "failed", "3xx share 60.00% exceeds stable 2.00%"),
     ],
 )
 def test_judge(
