@@ -988,7 +988,7 @@ class Deployer:
                  f"{rollout.status} at {rollout.weight}%; the router actually serves {seen}")
         exposed = parse_iso(rollout.exposed_at) if rollout.exposed_at else None
         served = actual is not None and rollout.canary.addr in actual.weights
-        if rollout.ending:  # decided (also stuck since): a failed canary never takes over
+        if rollout.status == "rolling_back" and rollout.ending:
             return self._finish_decided(state, rollout, why)
         if exposed is None and not served:
             processes.stop(rollout.canary, self.config.stop_timeout, self.registry)
@@ -1005,6 +1005,11 @@ class Deployer:
         if stable_ok:
             return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted",
                                  cause=cause)
+        if rollout.ending:
+            # its rollback was decided (hostile case 424: stuck since, the stable dead): a
+            # canary its analysis failed never takes over; the decision is finished, through
+            # the last good release started again, with its own outcome and cause
+            return self._finish_decided(state, rollout, why)
         if canary_ok:
             # The stable version died: the new one serving everything is a rescue, not a success.
             outcome = self.finish(state, rollout, f"{why}; stable is not healthy, so the new "
