@@ -371,3 +371,20 @@ def anchored(base: DeployConfig, given: DeployConfig, by: str) -> tuple[dict[str
                     f"{rule.why}); a commit may tighten the limits it is judged by, a "
                     "loosening counts from the next rollout, once it has deployed")
     return kept, said
+
+
+def anchored_metrics(base: DeployConfig, given: DeployConfig, by: str
+                     ) -> tuple[dict[str, Any] | None, list[str]]:
+    """The rollout metrics (``[tool.pyramid.metrics.<name>]`` with ``rollout = true``) a
+    rollout is judged by, anchored like :data:`ANCHORED_LIMITS` (hostile case 423: a commit
+    deleted the metric that had rolled its predecessor back): each metric of ``base`` (the
+    last good release's table, commit ``by``) the commit drops or changes is judged as
+    ``base`` has it; the commit's own new metrics are judged too. A change counts from the
+    next rollout, once it has deployed. None: nothing kept; and one line per metric kept."""
+    old, new = dict(base.metrics), dict(given.metrics)
+    kept = {name: table for name, table in old.items() if new.get(name) != table}
+    said = [f"metrics.{name}: kept {by[:12]}'s rollout metric, not this commit's "
+            f"{'change to it' if name in new else 'removal of it'}: the last release deployed "
+            "here was judged by it; a change to what judges a rollout counts from the next "
+            "rollout, once it has deployed" for name in sorted(kept)]
+    return ({**new, **kept} if kept else None), said

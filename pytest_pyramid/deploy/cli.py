@@ -354,7 +354,7 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     from dataclasses import replace
 
     from pytest_pyramid.deploy.anchors import committed_pyramid
-    from pytest_pyramid.deploy.arguments import anchored
+    from pytest_pyramid.deploy.arguments import anchored, anchored_metrics
     from pytest_pyramid.deploy.config import project_config
     from pytest_pyramid.deploy.trust_record import limits_commit
     from pytest_pyramid.errors import PyramidError
@@ -369,8 +369,11 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     except PyramidError:  # that commit's table has no such environment, or cannot be read
         base = project_config(config.source, {}, host)
     kept, said = anchored(base, config, by)
-    for line in said:
+    metrics, said_metrics = anchored_metrics(base, config, by)
+    for line in [*said, *said_metrics]:
         say(f"[limits] {line}")
+    if metrics is not None:
+        kept["metrics"] = metrics
     return replace(config, **kept) if kept else config
 
 

@@ -417,3 +417,30 @@ def _record_folders(config: DeployConfig) -> list[Path]:
     from pytest_pyramid.deploy.trust_record import record_folders
 
     return record_folders(config)
+
+
+def host_seen(config: DeployConfig, history: History | None) -> list[dict[str, str]]:
+    """Every verdict this target's gates and its required environments' gates saw, read as
+    :func:`check` reads them: the newest evidence about a commit, which the way back asks too
+    (deploy/way_back.py, hostile case 422). The required environments are those the anchors
+    record keeps plus what the host and the configuration pin. A history that cannot be read
+    adds nothing here (the deployments it holds cannot be read either)."""
+    import sqlite3
+
+    from pytest_pyramid.deploy.history import seen_read_only
+    from pytest_pyramid.deploy.trust_record import read_record
+
+    latest = [read_record(folder).latest for folder in _record_folders(config)]
+    recorded = tuple(need for entry in latest if entry is not None
+                     for need in entry.anchors.requires)
+    seen: list[dict[str, str]] = []
+    for path in [*_target_histories(config), *_required_histories(config, recorded)]:
+        with contextlib.suppress(sqlite3.Error, OSError):
+            if history is not None and path == config.history_path:
+                seen.extend(history.seen_verdicts())
+            elif path.exists():
+                seen.extend(seen_read_only(path))
+    seen.extend(item for folder in [*_record_folders(config),
+                                    *_required_ledgers(config, recorded)]
+                for item in seen_verdicts(folder))
+    return seen

@@ -298,8 +298,10 @@ class Deployer:
         self.save(state)
         self.out(f"[rollback] {reason}")
         if stable is None or not processes.version_alive(stable):
-            return self.stuck(state, rollout, f"{reason}; no running version to return to",
-                              exposed, cause)
+            stable = self.way_back(state, rollout)
+        if stable is None:
+            return self.stuck(state, rollout, f"{reason}; no running version to return to, "
+                              "and no good release to start again", exposed, cause)
         result = self.route({stable.addr: 100})
         ok, why = self.verified() if result.ok else (False, result.message)
         rollback_s = time.monotonic() - detected
@@ -318,6 +320,18 @@ class Deployer:
         exit_code = 1
         return Outcome(exit_code, outcome, reason, rollback_s, exposed_at=exposed,
                        restored_at=restored if exposed else None, cause=cause)
+
+    def way_back(self, state: DeployState, rollout: Rollout) -> Version | None:
+        """The stable version died (hostile case 424: the new version's start stopped it):
+        the last good release before this rollout (deploy/way_back.py, the rule `pyramid
+        rollback` follows) started again from its folder and given all traffic; the way back
+        never depends on a process staying alive. None: there is none, or it cannot start."""
+        from pytest_pyramid.deploy.last_release import before, last_release
+
+        found = last_release(self.config, self.history, before(rollout.canary), self.out)
+        if found is None:
+            return None
+        return self.revive(state, found, "the stable version is not running")
 
     def stuck(self, state: DeployState, rollout: Rollout, reason: str,
               exposed: datetime | None, cause: str = "change") -> Outcome:
@@ -995,6 +1009,11 @@ class Deployer:
         if stable_ok:
             return self.rollback(state, rollout, why, time.monotonic(), outcome="aborted",
                                  cause=cause)
+        if rollout.ending:
+            # its rollback was decided (hostile case 424: stuck since, the stable dead): a
+            # canary its analysis failed never takes over; the decision is finished, through
+            # the last good release started again, with its own outcome and cause
+            return self._finish_decided(state, rollout, why)
         if canary_ok:
             # The stable version died: the new one serving everything is a rescue, not a success.
             outcome = self.finish(state, rollout, f"{why}; stable is not healthy, so the new "

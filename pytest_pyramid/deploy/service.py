@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.approvals import Asked, Standing
     from pytest_pyramid.deploy.backups import RestorePlan
     from pytest_pyramid.deploy.config import DeployConfig
-    from pytest_pyramid.deploy.history import Deployment, History
+    from pytest_pyramid.deploy.history import History
     from pytest_pyramid.deploy.processes import Registry, Version
     from pytest_pyramid.deploy.rollout import Deployer, Outcome
     from pytest_pyramid.deploy.routers.base import Router
@@ -111,58 +111,42 @@ def load_state(config: DeployConfig, router: Router, out: Callable[[str], None],
     return state
 
 
-def previous_from_history(config: DeployConfig, serving: Version | None) -> Version | None:
-    """Where `pyramid rollback` (and the watch's rollback) returns when ``state.json`` no
-    longer says (lost, emptied): the host's history, not the file, remembers it. The last
-    deployment that succeeded before the one ``serving`` came from, was not reverted since,
-    deployed another commit and whose release folder is still there; it is started again
-    from that folder (no process: pid 0). None when the history shows none."""
+def previous_from_history(config: DeployConfig, serving: Version | None,
+                          out: Callable[[str], None] | None = None) -> Version | None:
+    """Where `pyramid rollback` (and the watch's rollback, and a rollout whose stable died)
+    returns: the host's history, not ``state.json``, remembers it. The last good release
+    (deploy/way_back.py: succeeded, not reverted since, still vouched for by the host's
+    newest verdicts) before the one ``serving`` came from, of another commit, whose release
+    folder is still there; it is started again from that folder (no process: pid 0). None
+    when the history shows none (``out`` is told which newer releases were passed over)."""
+    from pytest_pyramid.deploy.last_release import before, last_release
+
     if serving is None:
         return None
-    history = _existing_history(config, lambda line: None)
+    history = _existing_history(config, _silent)
     if history is None:
         return None
     try:
-        rows = history.deployments()
-    except (sqlite3.Error, OSError):
-        return None
+        return last_release(config, history, before(serving), out)
     finally:
         history.close()
-    return _last_release(config, rows, lambda row: row.commit != serving.commit and (
-        serving.deployment_id is None or row.id < serving.deployment_id))
 
 
-def _last_release(config: DeployConfig, rows: Sequence[Deployment],
-                  accept: Callable[[Deployment], bool]) -> Version | None:
-    """The newest of ``rows`` (newest first) that ``accept``s, succeeded, was not reverted
-    and whose release folder is still there, as a version to start again (no process: pid 0)
-    with its own commit's start template."""
-    from pytest_pyramid.deploy.anchors import committed_command
-    from pytest_pyramid.deploy.processes import Version
-
-    for row in rows:
-        if row.kind == "deploy" and not row.dry_run and row.outcome == "succeeded" \
-                and row.reverted_by is None and row.commit and accept(row) \
-                and config.release_path(row.commit).is_dir():
-            return Version(row.commit, 0, 0, str(config.release_path(row.commit)), "", None,
-                           command=committed_command(config, row.commit) or "",
-                           deployment_id=row.id)
-    return None
+def _silent(_line: str) -> None:
+    """Where a caller that prints nothing sends a line."""
 
 
 def stable_from_history(config: DeployConfig, history: History) -> Version | None:
     """What served last when ``state.json`` names no stable version (after `pyramid stop`,
-    or lost): "nothing runs" is not "nothing served" (hostile case 376). The last release
-    the history records as judged on real traffic, succeeded and not reverted, whose folder
+    or lost): "nothing runs" is not "nothing served" (hostile case 376). The last good
+    release (deploy/way_back.py) the history records as judged on real traffic, whose folder
     is there; the deploy starts it again as its stable version before any step, so a failing
     release has a way back. None (a first deployment) only when the history holds none; a
     history that cannot be read is said, and the deploy goes on as a first deployment
     (its first step is still judged)."""
-    try:
-        rows = history.deployments()
-    except (sqlite3.Error, OSError):
-        return None
-    return _last_release(config, rows, lambda row: row.judged is True)
+    from pytest_pyramid.deploy.last_release import last_release
+
+    return last_release(config, history, lambda row: row.judged is True)
 
 
 def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str], None]) -> None:
@@ -1306,6 +1290,11 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
                 return 1
             current = state.stable
             history = _history(config, out)
+            refusal = _rollback_target(config, history, state, out)
+            if refusal is not None:
+                history.close()
+                out(f"[rollback] refused: {refusal}; nothing was moved")
+                return 1
             # a contract migration's backup: restored only when asked by name, and only one
             # the deploy that made the serving release serve took (backups.py)
             database = migrate.for_rollback(config, current.commit if current else None,
@@ -1335,6 +1324,31 @@ def _revert(config: DeployConfig, *, by: str, out: Callable[[str], None],
     except LockHeld as exc:
         out(f"[rollback] refused: {exc}, and it has no rollout to roll back yet; try again")
         return 1
+
+
+def _rollback_target(config: DeployConfig, history: History, state: DeployState,
+                     out: Callable[[str], None]) -> str | None:
+    """Set ``state.previous`` to the last good release before the serving one (deploy/
+    way_back.py: the history's and the host's word, not ``state.json``'s: hostile cases 422,
+    425); a live process of it is kept. Why there is none to return to (None: there is).
+    A history that knows nothing of the recorded previous release leaves it (case 277's
+    fresh work folder), unless the host's newest evidence withdrew its commit."""
+    from pytest_pyramid.deploy.replays import host_seen
+    from pytest_pyramid.deploy.way_back import newest_decisions, withdrawn
+
+    recorded = state.previous
+    found = previous_from_history(config, state.stable, out)
+    if found is not None:
+        if recorded is None or recorded.commit != found.commit:
+            out(f"[rollback] the last good release is {found.commit[:12]} (history "
+                f"#{found.deployment_id}), started again from its release folder")
+            state.previous = found
+        return None
+    why = None if recorded is None else withdrawn(
+        recorded.commit, newest_decisions(host_seen(config, history)))
+    if why is not None:
+        return f"no good release to return to: {why}"
+    return None
 
 
 def _deployed_at(history: History, serving: Version | None) -> str | None:

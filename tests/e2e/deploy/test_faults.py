@@ -310,6 +310,29 @@ def test_dead_stable_is_revived_and_the_release_still_goes_step_by_step(
     assert row["outcome"] == "succeeded"
 
 
+def test_a_failed_canary_whose_stable_died_returns_to_the_last_good_release(
+    live: tuple[Project, str, Clients],
+) -> None:
+    """Hostile case 424: the stable dies while a failing release is at its first step. The
+    way back is the history's last good release, started again from its folder, not "no
+    running version to return to" (stuck, every user on the failing release); the change
+    failure keeps its cause."""
+    project, first, clients = live
+    project.commit("v2-bad", command=app_command("error", "--error-rate", "1.0"))
+    deploy = project.popen("deploy", "--interval", "1s")
+    project.wait_state(lambda s: (s.get("rollout") or {}).get("weight") == 5)
+    os.kill(project.state()["stable"]["pid"], signal.SIGKILL)
+    out = finish(deploy)
+    assert deploy.returncode == 1, out
+    assert "[revive] the stable version is not running" in out
+    assert "no running version to return to" not in out
+    clients.settle_on(first)
+    row = rows(project)[-1]
+    assert (row["outcome"], row["cause"]) == ("rolled_back", "change")
+    assert project.state()["stable"]["commit"] == first
+    assert project.state().get("rollout") is None
+
+
 def test_bad_release_with_an_unrecoverable_stable_is_never_a_success(
     live: tuple[Project, str, Clients], tmp_path: Path, fault_report: Callable[..., object]
 ) -> None:

@@ -17,6 +17,7 @@ from pytest_pyramid.deploy.arguments import (
     SAFETY,
     Loosened,
     anchored,
+    anchored_metrics,
     judged_history,
     tightened,
 )
@@ -329,3 +330,27 @@ def test_the_gates_limits_are_anchored_like_the_rollouts(
                            "c0ffee" * 7)
     assert found == kept
     assert [line.split(":")[0] for line in said] == list(kept)
+_CONVERSION = {"source": "file", "path": "conv-{version}.json", "threshold": ">= 0.02",
+               "rollout": True}
+
+
+@pytest.mark.parametrize(("commit_metrics", "kept"), [
+    ({"conversion": _CONVERSION}, set()),                             # unchanged: nothing kept
+    ({}, {"conversion"}),                                             # hostile case 423: dropped
+    ({"conversion": {**_CONVERSION, "threshold": ">= 0.0"}}, {"conversion"}),  # loosened
+    ({"conversion": {**_CONVERSION, "rollout": False}}, {"conversion"}),       # unmarked
+    ({"conversion": _CONVERSION, "latency": {**_CONVERSION, "path": "l-{version}.json"}},
+     set()),                                                          # one added: judged too
+])
+def test_a_commit_cannot_drop_or_change_the_rollout_metrics_it_is_judged_by(
+        tmp_path: Path, commit_metrics: dict[str, object], kept: set[str]) -> None:
+    from pytest_pyramid.deploy.config import project_config
+
+    source = str(tmp_path / "pyproject.toml")
+    serving = project_config(source, {"deploy": _SERVING, "metrics": {"conversion": _CONVERSION}})
+    given = project_config(source, {"deploy": _SERVING, "metrics": commit_metrics})
+    found, said = anchored_metrics(serving, given, "c0ffee" * 7)
+    assert {line.split(":")[0] for line in said} == {f"metrics.{name}" for name in kept}
+    judged = dict(given.metrics) if found is None else found
+    assert judged.get("conversion") == _CONVERSION
+    assert set(judged) >= set(given.metrics)
