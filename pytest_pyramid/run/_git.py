@@ -178,3 +178,16 @@ def tree_files(cwd: Path, roots: list[str]) -> list[str] | None:
     if proc.returncode != 0:
         return None
     return sorted({path for path in proc.stdout.split("\0") if path})
+
+
+def files_under(cwd: Path, roots: list[str], listing: list[str] | None) -> list[str] | None:
+    """:func:`tree_files` of ``roots`` taken from ``listing``, the whole project's (``roots``
+    ``[""]``) listed a moment before: one ``git ls-files`` a run where there were two. A
+    root git would resolve itself (absolute, with ``.`` or ``..``) is asked of git."""
+    if any(root.startswith("/") or {".", ".."} & set(root.split("/")) for root in roots):
+        return tree_files(cwd, roots)
+    if listing is None or not roots or "" in roots:  # no pathspec, or ".": every file
+        return listing
+    # as the pathspec ``:(literal)ROOT`` matches: the path itself or a path below it
+    exact, below = set(roots), tuple(f"{root}/" for root in roots)
+    return [path for path in listing if path in exact or path.startswith(below)]

@@ -33,10 +33,15 @@ def distributions_digest() -> str:
     this interpreter imports from (names normalised as packaging does: case, ``-``/``_``/``.``)."""
     from importlib.metadata import distributions
 
-    names = sorted({
-        f"{_normalised(d.metadata['Name'])}=={d.version}"
-        for d in distributions() if d.metadata["Name"]
-    })
+    from pytest_pyramid.run.installed import headers
+
+    found = set()
+    # the headers as d.metadata["Name"] and d.version give them, read without parsing
+    # each file whole (280 ms for 150 distributions: every shard's partial pays it)
+    for name, version in (headers(d, ("name", "version")) for d in distributions()):
+        if name:
+            found.add(f"{_normalised(name)}=={version}")
+    names = sorted(found)
     return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 

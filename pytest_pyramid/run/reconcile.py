@@ -217,21 +217,24 @@ class Reconciliation:
                 "message": f"the rootdir {self.rootpath} is not the project directory "
                 f"{self.project_dir} (where [tool.pyramid] is): tier paths cannot be judged",
             }]
-        stock = self._test_files()
+        from pytest_pyramid.run._git import tree_files
+
+        listing = tree_files(self.project_dir, [""])  # the tree's files, once for both
+        stock = self._test_files(listing)
         missing = self._uncollected(run, stock.files)
         absent = [rel for rel in missing if rel in stock.gone]
         problems = gap_problems(stock, absent, [rel for rel in missing if rel not in stock.gone])
-        return problems + self._stray_tests(stock.files)
+        return problems + self._stray_tests(stock.files, listing)
 
-    def _stray_tests(self, known: list[str]) -> list[Problem]:
+    def _stray_tests(self, known: list[str], listing: list[str] | None) -> list[Problem]:
         """The tree's modules that define tests pytest never looked at: off ``python_files``
         (``test-payments.py``) or outside the scanned folders (``mypkg/tests/``, ``test/``):
         on disk = collected, by the tree's listing, not by folders or name patterns (hostile
         cases 347, 351). Each must be collected, run as code by the run (a helper module
         imported, case 394: not bytes only read), or left out by the project's tracked
-        configuration. Once per run: one ``git ls-files``,
-        each other ``.py`` file read once (a substring filter, then a syntax tree)."""
-        from pytest_pyramid.run._git import tree_files
+        configuration. Once per run: ``listing`` (the tree's files: ``run/_git.py:
+        tree_files``), each other ``.py`` file read once (a substring filter, then a syntax
+        tree)."""
         from pytest_pyramid.run.inventory import (
             defines_tests,
             named_as_tests,
@@ -244,7 +247,7 @@ class Reconciliation:
         skip = {*known, *seen}
         verify = self._verify_project()
         strays: list[str] = []
-        for rel in tree_files(self.project_dir, [""]) or ():
+        for rel in listing or ():
             if (not rel.endswith(".py") or rel in skip or rel.rsplit("/", 1)[-1] == "conftest.py"
                     or (verify and rel.startswith(verify))
                     or (rules.exclude and rules.exclude(rel))
@@ -320,11 +323,11 @@ class Reconciliation:
                                exclude=excluded if patterns else None)
         return project_rules, tier_rules
 
-    def _test_files(self) -> SuiteFiles:
+    def _test_files(self, listing: list[str] | None) -> SuiteFiles:
         """The suite's test files: on disk under the tiers' folders and the test paths, and
         what the tree digest names there (gone from the workspace, or submodules not
-        checked out)."""
-        from pytest_pyramid.run._git import tree_files
+        checked out; ``listing``: the tree's files)."""
+        from pytest_pyramid.run._git import files_under
         from pytest_pyramid.run.inventory import is_test_file, scan, scan_roots, tier_roots
 
         project_rules, tier_rules = self._scan_rules()
@@ -335,7 +338,7 @@ class Reconciliation:
         elsewhere = scan(self.project_dir, scan_roots(testpaths), project_rules)
         # what the tree digest names under the tiers' folders, wherever it is: a tracked file
         # outside a sparse checkout, or one in a hidden folder the walk does not enter
-        listed = tree_files(self.project_dir, roots) or ()
+        listed = files_under(self.project_dir, roots, listing) or ()
         named = [rel for rel in listed if is_test_file(rel, tier_rules)]
         # a path git lists that is a folder is a gitlink: without a checkout in it (a
         # submodule never initialised) its tests are not in the workspace either

@@ -102,3 +102,44 @@ def test_an_absolute_path_in_a_record_is_held(tmp_path: Path) -> None:
     _files(site, "tool.py")
     _dist_info(site, "tool", f"{site}/tool.py,,\n")
     assert holders([str(site / "tool.py")], [str(site)]) == {str(site / "tool.py"): ["tool"]}
+
+
+@pytest.mark.parametrize("metadata", [
+    "Metadata-Version: 2.1\nName: acme-lib\nVersion: 1.0\n\nName: body\n",
+    "Metadata-Version: 2.1\r\nName:  acme-lib\r\nVersion: 1.0\r\n",
+    "Metadata-Version: 2.1\nName: acme-lib\nName: second\nVersion: 1.0\n",
+    "Metadata-Version: 2.1\nSummary: one\n  two\n\tthree\nName: acme-lib\nVersion: 1.0\n",
+    "Metadata-Version: 2.1\nnot a header\nName: acme-lib\nVersion: 1.0\n",
+    "\nName: acme-lib\nVersion: 1.0\n",
+    "Metadata-Version: 2.1\nVersion: 1.0\n",
+    "Metadata-Version: 2.1\nLicense: first\n        second\n        \n        third\nName: x\n",
+])
+def test_headers_are_read_as_importlib_metadata_reads_them(tmp_path: Path, metadata: str) -> None:
+    # the header block alone (interpreter_identity's digest of every distribution): the
+    # same values as the email package's parse of the whole file
+    from importlib.metadata import distributions
+
+    from pytest_pyramid.run.installed import headers
+
+    folder = tmp_path / "acme_lib-1.0.dist-info"
+    folder.mkdir()
+    (folder / "METADATA").write_bytes(metadata.encode())
+    (dist,) = distributions(path=[str(tmp_path)])
+    names = ("name", "version", "summary", "license")
+    assert headers(dist, names) == [dist.metadata[name.title()] for name in names]
+
+
+@pytest.mark.parametrize(("roots", "expected"), [
+    (["tests/unit"], ["tests/unit", "tests/unit/a.py", "tests/unit/sub/"]),
+    (["tests"], ["tests/unit", "tests/unit/a.py", "tests/unit/sub/", "tests/unitx.py"]),
+    ([""], None),
+    ([], None),
+    (["missing"], []),
+])
+def test_files_under_a_root_as_git_s_literal_pathspec_matches(
+    tmp_path: Path, roots: list[str], expected: list[str] | None
+) -> None:
+    from pytest_pyramid.run._git import files_under
+
+    listing = ["a.py", "tests/unit", "tests/unit/a.py", "tests/unit/sub/", "tests/unitx.py"]
+    assert files_under(tmp_path, roots, listing) == (listing if expected is None else expected)
