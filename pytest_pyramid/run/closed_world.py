@@ -35,7 +35,7 @@ from pytest_pyramid.run.invocation import started_by_run
 from pytest_pyramid.run.stash import MODULES_BEFORE_KEY, NESTED_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Mapping
+    from collections.abc import Callable, Generator, Mapping
     from pathlib import Path
     from typing import Any
 
@@ -92,6 +92,10 @@ def install(config: pytest.Config, rootpath: Path) -> ImportRecorder:
         watched = early.watched_from_start()
         recorder.install()
         recorder.adopt_child()  # this process's recorder for the run that started it
+        if hasattr(config, "workerinput") and recorder.parent_reporter is not None:
+            # an xdist worker is its controller's run: what the controller made is its output
+            recorder.run_started_ns = recorder.parent_reporter.started_ns
+        recorder.basetemp = _basetemp(config)
         recorder.replay(*early.claim())  # what a -p plugin's import read before this
         if not watched:
             unwatched_imports(recorder)
@@ -332,6 +336,24 @@ class ClosedWorld:
         session.config.stash[CHILDREN_LOADED_KEY] = dict(self.recorder.loaded)
         if not self.is_worker:
             session.config.stash[CODE_KEY] = self.recorder.seen
+
+
+def _basetemp(config: pytest.Config) -> Callable[[], str | None]:
+    """The run's basetemp once pytest made it (its ``tmp_path_factory``, which makes it fresh
+    for the run: a new numbered folder, or ``--basetemp`` emptied), real and ending in ``/``:
+    what lies there is the run's own, whatever its files' times say (hostile case 350)."""
+    found: list[str] = []
+
+    def basetemp() -> str | None:
+        if not found:
+            factory = getattr(config, "_tmp_path_factory", None)
+            made = getattr(factory, "_basetemp", None)
+            if made is None:
+                return None
+            found.append(os.path.join(os.path.realpath(made), ""))
+        return found[0]
+
+    return basetemp
 
 
 def _own(config: pytest.Config, started_ns: int) -> Own:

@@ -59,7 +59,16 @@ from importlib.machinery import SourceFileLoader, SourcelessFileLoader
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_pyramid.run import early, git_reads, landing, lineage, loader, programs, unfollowed
+from pytest_pyramid.run import (
+    early,
+    git_reads,
+    landing,
+    lineage,
+    loader,
+    programs,
+    read_places,
+    unfollowed,
+)
 from pytest_pyramid.run.facts import FactsRecord, Policy
 from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
 
@@ -347,6 +356,7 @@ class _Scope:
 
     def __init__(self, root: str, environment: Sequence[str]) -> None:
         real = os.path.realpath(root)
+        self.real_root = real
         self.roots = tuple({root.rstrip(os.sep) + os.sep, real.rstrip(os.sep) + os.sep})
         # a folder that holds the repository is not the environment (a Debian interpreter's
         # prefix /usr over /usr/src/app: hostile case 181); its install scheme's folders
@@ -383,14 +393,23 @@ class _Scope:
         ``path`` is absolute. The real path is asked only of a path spelled outside both the
         repository and the environment (the interpreter's own opens, its imports by the
         thousand, are spelled inside the environment: a string test)."""
+        real, escaped, _ = self.place(path)
+        return real, escaped
+
+    def place(self, path: str) -> tuple[str | None, str | None, str | None]:
+        """:meth:`lands`, and the real path of a file that lands outside both the repository
+        and the environment (None otherwise): where reads outside the tree are judged
+        (``run/read_places.py``), with the one ``realpath`` :meth:`lands` asks anyway."""
         if path.startswith(self.roots):
-            return self.locate(path)
+            return (*self.locate(path), None)
         if path.startswith(self.outside):
-            return None, None
+            return None, None, None
         real = os.path.realpath(path)
-        if real.startswith(self.roots) and not real.startswith(self.outside):
-            return real, None
-        return None, None
+        if real.startswith(self.outside):
+            return None, None, None
+        if real.startswith(self.roots):
+            return real, None, None
+        return None, None, real
 
 
 class ImportRecorder:
@@ -474,6 +493,17 @@ class ImportRecorder:
         #: file that read it (:data:`ENV_READ` lines, absorbed at the sweep): the run's sink
         #: judges them as its own reads (``run/closed_world.py``), a nested run hands them on
         self.env_read: set[tuple[str, str]] = set()
+        #: real folder outside the repository -> whether reads there are free whoever reads
+        #: them (``run/read_places.py: free_folder``): one answer per folder, so the audit
+        #: hook's cost per open stays a dictionary lookup
+        self.free_folders: dict[str, bool] = {}
+        #: in an xdist worker, when its controller started (``run/closed_world.py``): a file
+        #: outside the repository made since then is the run's own output. Not a nested run's
+        #: (a test's own pytest run): what the outer run made before it is its input
+        self.run_started_ns: int | None = None
+        #: the run's pytest basetemp (``run/closed_world.py``: real, ending in ``/``; None
+        #: until pytest made it): a folder pytest makes fresh for the run, its ``tmp_path``s
+        self.basetemp: Callable[[], str | None] = _no_basetemp
 
     # -- forked children ------------------------------------------------------------------------
 
@@ -958,8 +988,10 @@ class ImportRecorder:
             import glob
 
             for name in glob.glob(word, root_dir=folder):
-                self._input(name, folder)
-        self._input(word, folder)
+                self._input(name, folder, outside=False)
+        # a word outside the repository is judged only as Python opens it: an argument that
+        # happens to name a file (a process title, an option's value) is no read of it
+        self._input(word, folder, outside=False)
         if folders:
             self._folder_read(os.path.join(folder, word))
 
@@ -997,13 +1029,17 @@ class ImportRecorder:
             self.seen.unverifiable.setdefault(key, unfollowed.unrecorded_reason(
                 key, early.VARIABLE))
 
-    def _input(self, path: object, cwd: str | None) -> None:
+    def _input(self, path: object, cwd: str | None, *, outside: bool = True) -> None:
         text = _text(path)
         if not text:
             return
         if not os.path.isabs(text):
             text = os.path.join(cwd or os.getcwd(), text)
-        real, escaped = self.scope.lands(text)
+        real, escaped, elsewhere = self.scope.place(text)
+        if elsewhere is not None:
+            if outside:
+                self._read_outside(elsewhere)
+            return
         if escaped is not None:
             self._escaped(escaped)
             return
@@ -1032,6 +1068,49 @@ class ImportRecorder:
             return  # not there: the open fails, nothing was read
         finally:
             self._local.quiet = False
+
+    def _read_outside(self, real: str) -> None:
+        """A file read outside the repository and the environment (hostile case 350): free
+        in a place the platform owns (one answer per folder) or when the run made it; else,
+        when it existed before the run and the project's code asked for it, named. Events
+        kept from before the recorder (pytest's start-up) have no asker left: not judged."""
+        folder = os.path.dirname(real)
+        free = self.free_folders.get(folder)
+        if free is None:
+            free = self.free_folders[folder] = read_places.free_folder(
+                folder, (*self.scope.outside, *read_places.environment_folders()))
+        temp = self.basetemp()
+        if free or real in read_places.PLATFORM_FILES or _REPLAYING[0] or (
+                temp is not None and real.startswith(temp)):
+            return
+        entry = read_places.key(self.scope.real_root, real)
+        if entry in self.seen.unverifiable:
+            return
+        try:
+            info = os.stat(real)
+        except OSError:
+            return  # not there: nothing was read
+        since = min(self.started_ns, self.run_started_ns or self.started_ns)
+        made = info.st_ctime_ns >= since and info.st_mtime_ns >= since
+        if stat.S_ISREG(info.st_mode) and not made and self._project_asked():
+            self.seen.unverifiable[entry] = read_places.REASON
+
+    def _project_asked(self) -> bool:
+        """Whether the project's code asked for the read being recorded: the asker of the
+        opening frame (``run/env_reads.py: asker``, the rule variable reads follow: a
+        library's frames between count as the project's call, a chain through the harness
+        as the harness's) is a file of the repository, or text compiled at run time."""
+        from pytest_pyramid.run.env_reads import asker
+
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename in _HOOK_FILES:
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            return False
+        name = asker(frame)
+        if name[:1] == "<":
+            return not name.startswith("<frozen ")
+        return not name.startswith(_PLUGIN_DIR) and self.scope.real(name) is not None
 
     def _output(self, real: str, info: os.stat_result) -> bool:
         """Whether a file is the run's own output, not an input: its inode changed after the
@@ -1359,6 +1438,10 @@ def _spool_line(spool: str | None, line: list[Any]) -> None:
 
 #: for ``run/child.py``: a followed child's variable reads go to the run's spool the same way
 spool_line = _spool_line
+
+
+def _no_basetemp() -> str | None:
+    return None
 
 
 def _outer_run(inner: ImportRecorder) -> ImportRecorder | None:
@@ -1805,14 +1888,23 @@ def outside_tree(
             "when it was read, from the tree the verdict names (changed before it was read): "
             f"{_listed(changed)}"
         )
-    unverifiable = []
+    unverifiable, outside = [], []
     for real, why in sorted(seen.unverifiable.items()):
         rel = unfollowed.placed(real, lambda p: os.path.relpath(p, root).replace(os.sep, "/"))
-        if not rel.startswith("../"):
+        read = read_places.read_path(rel)
+        if read is not None:
+            outside.append(read)
+        elif not rel.startswith("../"):
             unverifiable.append(f"{rel} ({why})")
     if unverifiable:
         messages.append(
             "code the run executed cannot be tied to the tree the verdict names: "
             f"{_listed(unverifiable)}"
         )
+    if outside:
+        messages.append(
+            "the project's code read files outside the tree that existed before the run (no "
+            "tree holds their bytes, and they decided what the tests did; the tracked "
+            f"allow_options = [\"{read_places.ALLOW_PREFIX}FOLDER/\"] vouches for a place): "
+            f"{_listed(outside)}")
     return messages

@@ -111,18 +111,22 @@ def closed_world_problems(seen: CodeSeen | None, git: GitInfo,
     import os
     from pathlib import Path
 
+    from pytest_pyramid.run import read_places
     from pytest_pyramid.run.imported import CodeSeen, outside_tree, parse_ls_tree
     from pytest_pyramid.run.unfollowed import allowed, vouched
     from pytest_pyramid.verdict.provenance import tree_listing
 
-    paths = allowed(allow)
-    if paths:
+    paths, places = allowed(allow), read_places.allowed(allow)
+    if paths or places:
         top = os.path.realpath(git.toplevel)
+
+        def relative(real: str) -> str:
+            return os.path.relpath(real, top).replace(os.sep, "/")
+
         kept = CodeSeen()
         kept.files = seen.files
-        kept.unverifiable = vouched(
-            seen.unverifiable, lambda real: os.path.relpath(real, top).replace(os.sep, "/"),
-            paths)
+        kept.unverifiable = read_places.vouched(
+            vouched(seen.unverifiable, relative, paths), relative, places)
         seen = kept
 
     listing = tree_listing(Path(git.toplevel), git.tree)

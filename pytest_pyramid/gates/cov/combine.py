@@ -157,9 +157,11 @@ def merged_state(
     from pytest_pyramid.gates.cov.gates import CoverageState
     from pytest_pyramid.gates.cov.measure import (
         group_contexts,
+        honoured_allow,
         measure,
         test_context_classifier,
         tier_classifier,
+        variables_reason,
     )
     from pytest_pyramid.gates.cov.sources import path_filter, resolve_sources
 
@@ -212,6 +214,14 @@ def merged_state(
         combine_files([s.file for s in shards if s.file is not None], project_dir, target)
         with _inside(project_dir):
             cov = _coverage(target, project_dir, first.config_file)
+            # the merge's coverage expanded the file in the merge's environment
+            refused = variables_reason(
+                getattr(cov.config, "config_file", None), os.environ, project_dir,
+                lambda: honoured_allow(settings.allow_options, settings.source, project_dir))
+            if refused is not None:
+                cov.get_data().close()
+                return CoverageState(measurement=None, reason=refused, rootdir=rootdir,
+                                     mode=mode, source=source, source_from=source_from)
             groups: dict[str, list[str]] = {}
             if tier_reason is None:
                 classify = (test_context_classifier(tier_of) if mode == "test"

@@ -51,6 +51,9 @@ class CoverageSettings:
     #: Which key ``coverage_source`` came from (``coverage_source``, ``source`` or ``""``).
     coverage_source_from: str = ""
     tier_order: tuple[str, ...] = field(default=())
+    #: ``[tool.pyramid] allow_options`` as written (honoured only when the file is tracked):
+    #: a variable the coverage configuration names may be listed there
+    allow_options: tuple[str, ...] = ()
 
     @property
     def has_thresholds(self) -> bool:
@@ -131,4 +134,5 @@ def parse_coverage_settings(
         coverage_source=cov_source,
         coverage_source_from=cov_source_from,
         tier_order=tuple(tier_names),
+        allow_options=tuple(str(option) for option in raw.get("allow_options", ())),
     )

@@ -19,14 +19,17 @@ imports pytest; coverage is imported lazily by the callers' objects.
 
 from __future__ import annotations
 
+import configparser
+import contextlib
 import os
 import re
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from coverage import Coverage
     from coverage.data import CoverageData
@@ -198,6 +201,138 @@ def configured_branch(cov: Coverage) -> bool:
     except Exception:  # unreadable now: the file the run read decides nothing more
         return False
     return bool(config.branch)
+
+
+class _Asked(dict[str, str]):
+    """An environment holding no variable that notes each name coverage's substitution asks
+    for: the names a value takes from the environment, found by coverage's own rule."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def __contains__(self, key: object) -> bool:
+        self.names.append(str(key))
+        return False
+
+
+def named_variables(text: str) -> list[str]:
+    """The environment variables coverage.py would expand in one configuration value
+    (``$NAME``, ``${NAME}``, ``${NAME-default}``, ``${NAME?}``; ``$$`` is a dollar sign)."""
+    if "$" not in text:
+        return []
+    from coverage.misc import substitute_variables
+
+    asked = _Asked()
+    # a strict ``${NAME?}`` raises at the first unset name: asked as a plain one, every name
+    # of the value is found
+    with contextlib.suppress(Exception):
+        substitute_variables(text.replace("?}", "}"), asked)
+    return asked.names
+
+
+def _ini_values(name: str, ours: bool) -> Iterator[tuple[str, str]]:
+    """(key, raw value) of every option in the sections coverage reads from an ini file:
+    ``[coverage:*]`` always, every section of a file that is coverage's own."""
+    parser = configparser.RawConfigParser()
+    with contextlib.suppress(configparser.Error, OSError, UnicodeDecodeError):
+        parser.read(name, encoding="utf-8-sig")
+    for section in parser.sections():
+        label = section.removeprefix("coverage:")
+        if not ours and label == section:
+            continue
+        for option, value in parser.items(section, raw=True):
+            yield f"[{label}] {option}", str(value)
+
+
+def _toml_values(name: str, ours: bool) -> Iterator[tuple[str, str]]:
+    """(key, string) of every string under ``[tool.coverage]`` (the whole file, when it is
+    coverage's own), read by coverage's own TOML reader."""
+    from coverage.tomlconfig import TomlConfigParser
+
+    parser = TomlConfigParser(ours)
+    try:
+        parser.read(name)
+    except Exception:  # unreadable: coverage refused it too, nothing of it was expanded
+        return
+    data: Any = parser.data
+    tool = data.get("tool") if isinstance(data, dict) else None
+    found = {"tool.coverage": tool.get("coverage")} if isinstance(tool, dict) else {}
+    if ours:
+        found[""] = data
+    for prefix, table in found.items():
+        yield from _strings(prefix, table)
+
+
+def _strings(key: str, value: object) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        head, _, option = key.rpartition(".")
+        yield (f"[{head}] {option}" if head else option), value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _strings(f"{key}.{name}" if key else str(name), item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(key, item)
+
+
+def configuration_variables(name: str) -> dict[str, list[str]]:
+    """Each environment variable a value of the coverage configuration file ``name`` names,
+    with the keys whose values name it, read where coverage reads (hostile case 393):
+    coverage.py expands variables in every value it reads, so such a value is the
+    environment's, not the tracked text's."""
+    ours = os.path.basename(name) not in _SHARED_FILES
+    values = _toml_values(name, ours) if name.endswith(".toml") else _ini_values(name, ours)
+    found: dict[str, list[str]] = {}
+    for key, text in values:
+        for variable in named_variables(text):
+            keys = found.setdefault(variable, [])
+            if key not in keys:
+                keys.append(key)
+    return found
+
+
+def variables_reason(name: str | None, environ: Mapping[str, str], folder: Path,
+                     allow: Callable[[], Sequence[str]]) -> str | None:
+    """Why the coverage figures are not the project's when its configuration file ``name``
+    names variables ``environ`` sets: a tracked value that names a variable is the
+    project's read of it, judged as any variable the project's code reads
+    (``run/invocation.py: read_variable_reasons``: the platform's names pass, the tracked
+    ``allow_options`` allows one). The run and ``pyramid merge`` both ask it, each of the
+    environment its own coverage expanded the file in; ``folder`` (the project's) names the
+    file. ``allow``: asked only when needed (it runs git)."""
+    if not name:
+        return None
+    named = {variable: keys for variable, keys in configuration_variables(str(name)).items()
+             if variable in environ}
+    if not named:
+        return None
+    from pytest_pyramid.run.invocation import HOW_TO_ALLOW, read_variable_reasons
+
+    judged = sorted(v for v in named if read_variable_reasons([v], ()))
+    if judged:  # the platform's names pass without asking git
+        allowed = allow()
+        judged = [v for v in judged if read_variable_reasons([v], allowed)]
+    if not judged:
+        return None
+    shown = "; ".join(f"{', '.join(named[v])} names {v}" for v in judged)
+    listed = ", ".join(f'"{v}"' for v in judged)
+    shown_name = os.path.relpath(name, folder) if Path(name).is_relative_to(folder) else name
+    return (f"the coverage configuration {shown_name} takes values from the environment ({shown}) "
+            "and this run's environment sets them: coverage.py expands them, so the job's "
+            "variables, not the tracked text, decide what is measured and reported "
+            f"({HOW_TO_ALLOW}: allow_options = [{listed}])")
+
+
+def honoured_allow(allow: Sequence[str], settings_file: str | Path, folder: Path
+                   ) -> list[str]:
+    """``allow_options`` as the run honours it: only from a configuration file git tracks."""
+    from pytest_pyramid.run.invocation import git_tracked
+
+    path = Path(settings_file)
+    if not allow or path not in git_tracked([path], folder):
+        return []
+    return list(allow)
 
 
 def _reported(cov: Coverage, keep: Callable[[str], bool]) -> list[tuple[Any, Any]]:

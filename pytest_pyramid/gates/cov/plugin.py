@@ -402,6 +402,8 @@ class CoveragePlugin:
                 f"would be combined into its figures: {shown}")
         cov = controller.cov
         foreign = self._foreign_config(cov) if cov is not None else None
+        if foreign is None and cov is not None:
+            foreign = self._variables(config, cov)
         if foreign is not None:
             return None, foreign
         combining = getattr(controller, "combining_cov", None)
@@ -469,6 +471,18 @@ class CoveragePlugin:
             return (f"the coverage configuration {path} is ignored by git: its settings are not "
                     "part of the tested tree")
         return None
+
+    def _variables(self, config: pytest.Config, cov: Coverage) -> str | None:
+        """Variables the project's coverage configuration names, set in the environment the
+        run started with or holds now (coverage read the file at the start, each xdist worker
+        at its own): judged by the one function ``pyramid merge`` asks too."""
+        from pytest_pyramid.gates.cov.measure import honoured_allow, variables_reason
+        from pytest_pyramid.run.stash import started_environ
+
+        settings, root = self.settings, self.rootdir
+        return variables_reason(
+            getattr(cov.config, "config_file", None), {**started_environ(config), **os.environ},
+            root, lambda: honoured_allow(settings.allow_options, settings.source, root))
 
     def _source(self, plugin: Any) -> tuple[list[str], str, list[str]]:
         if self.settings.coverage_source:
