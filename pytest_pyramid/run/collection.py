@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 
 from pytest_pyramid.run.facts import FactsRecord, Policy
+from pytest_pyramid.run.param_values import UNREPRODUCIBLE, values_digest
 from pytest_pyramid.run.summary import TierStats
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
+
+    from pytest_pyramid.run.summary import Problem
 
 #: how many paths a completeness message names before it says "+N more"
 SHOWN = 5
@@ -58,6 +61,9 @@ class CollectionFacts(FactsRecord):
         "duplicate_ids": "union",
         "ignored_sources": "union",
         "loaded_code": "union",
+        # node id -> digest of its parameters' values: one id is one test in every process
+        "param_values": "agree",
+        "param_disagreed": "union",
         "dropped": "max",
         "injected": "max",
         "deselected_elsewhere": "max",
@@ -93,6 +99,10 @@ class CollectionFacts(FactsRecord):
         #: tier -> test modules skipped at import (counted where reports arrive: the
         #: controller gets the workers' skipped collect reports from xdist; not shipped)
         self.skipped_modules: Counter[str] = Counter()
+        #: parametrized node id -> digest of its values (``run/param_values.py``)
+        self.param_values: dict[str, str] = {}
+        #: node ids two processes collected with other values (hostile case 400)
+        self.param_disagreed: list[str] = []
         #: tier -> the widest limit a test set with its own timeout mark (0: lifted)
         self.own_timeouts: dict[str, float] = {}
         #: the tier of each test that was to run, in order (one char per test: the tier's index)
@@ -101,6 +111,32 @@ class CollectionFacts(FactsRecord):
         self.shard: dict[str, Any] | None = None
         #: in a CI shard: module/class node id -> seconds of shared fixture setup
         self.scope_setup: dict[str, float] = {}
+
+    def record_params(self, items: Iterable[pytest.Item]) -> None:
+        """Every parametrized item's values digest (once per item, at collection)."""
+        self.param_values = param_digests(items)
+
+    def disagreed(self, name: str, key: str) -> None:
+        if key not in self.param_disagreed:
+            self.param_disagreed.append(key)
+
+    def problems(self) -> list[Problem]:
+        """Test ids that mean other values in another process; with several processes,
+        ids whose values have no stable text (which one ran cannot be told)."""
+        found: list[Problem] = []
+        if self.param_disagreed:
+            found.append({"kind": "parameter_values", "message": (
+                f"{len(self.param_disagreed)} test id(s) mean other parameter values in "
+                f"different xdist workers: {shown_paths(sorted(self.param_disagreed))}; "
+                "parametrize over an ordered collection (a list, sorted()), or give ids=")})
+        if self.absorbed > 1 or self.shard is not None:
+            unstable = sorted(n for n, d in self.param_values.items() if d == UNREPRODUCIBLE)
+            if unstable:
+                found.append({"kind": "parameter_values", "message": (
+                    f"{len(unstable)} parametrized test(s) have values with no stable text "
+                    f"(an object's address): {shown_paths(unstable)}; which values each "
+                    "process ran under one id cannot be told: give them a __repr__ or ids=")})
+        return found
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
         for tier, count in self.collected.items():
@@ -169,6 +205,17 @@ def load_conftests(config: pytest.Config, files: list[str]) -> list[str]:
         except Exception as exc:  # named in the verdict, never a pass
             errors.append(f"{file}: {type(exc).__name__}: {exc}")
     return errors
+
+
+def param_digests(items: Iterable[pytest.Item]) -> dict[str, str]:
+    """Node id -> values digest of every parametrized item (``run/param_values.py``): the
+    one fact every route (xdist workers, CI shards) compares."""
+    found: dict[str, str] = {}
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            found[item.nodeid] = values_digest(callspec.params)
+    return found
 
 
 def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:

@@ -700,6 +700,54 @@ class Source:
         return entry
 
 
+#: the label of an argsfile an ``@FILE`` word of the configuration file's addopts names
+ADDOPTS_ARGSFILE = "argsfile via addopts"
+#: how deep ``@FILE`` lines are followed (argparse follows them without end)
+_ARGSFILE_DEPTH = 8
+
+
+def split_argsfiles(args: Sequence[str], base: Path, label: str = ADDOPTS_ARGSFILE,
+                    depth: int = 0) -> tuple[list[str], list[Source]]:
+    """``args`` without their ``@FILE`` words, and a source per file those words name,
+    nested ``@`` lines followed (hostile case 401): pytest's parser expands an ``@FILE``
+    inside the addopts too, so the file's options are not the tracked text's; each file is
+    a source of its own (``own`` decided by whether git tracks it). Relative names are
+    the invocation directory's, as argparse opens them. A file that cannot be read is a
+    source with no arguments (pytest fails on it)."""
+    kept: list[str] = []
+    files: list[Source] = []
+    for arg in args:
+        if not (arg.startswith("@") and len(arg) > 1) or depth >= _ARGSFILE_DEPTH:
+            kept.append(arg)
+            continue
+        try:
+            lines = Path(base, arg[1:]).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        own_lines, nested = split_argsfiles(lines, base, label, depth + 1)
+        # one label per file: a recorded setting is judged by its source's label
+        files.append(Source(f"{label} @{arg[1:]}", own_lines, None, arg[1:]))
+        files.extend(nested)
+    return kept, files
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (resolved) lies in the repository ``root``."""
+    try:
+        path.resolve().relative_to(Path(root).resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def argsfiles_own(sources: Sequence[Source], base: Path, tracked: set[Path]) -> None:
+    """Decide ``own`` of the argsfiles the addopts named: the project's only when git
+    tracks the file (``tracked``: resolved paths git listed), never by where it was named."""
+    for source in sources:
+        if source.label.startswith(ADDOPTS_ARGSFILE) and source.file is not None:
+            source.own = Path(base, source.file).resolve() in tracked
+
+
 def read_sources(config: Any, started: Mapping[str, str] | None = None) -> list[Source]:
     """The run's argument sources, in the order pytest joins them (addopts first). Only the
     configuration file's addopts can be the project's own (``own`` decided by the caller).
@@ -711,8 +759,12 @@ def read_sources(config: Any, started: Mapping[str, str] | None = None) -> list[
     ini = config.inipath
     label = "-o addopts" if addopts_overridden else "addopts"
     file = None if addopts_overridden or ini is None else relative(Path(ini), config.rootpath)
-    sources = [Source(label, addopts_text(config.getini("addopts")),
-                      None if not addopts_overridden else False, file)]
+    words, argsfiles = split_argsfiles(addopts_text(config.getini("addopts")), params.dir)
+    sources = [Source(label, words, None if not addopts_overridden else False, file)]
+    if addopts_overridden:  # an -o addopts is not the project's, nor what it names
+        for source in argsfiles:
+            source.label, source.own = f"argsfile via -o addopts @{source.file}", False
+    sources.extend(argsfiles)
     env = (os.environ if started is None else started).get("PYTEST_ADDOPTS", "")
     if env:
         sources.append(Source("PYTEST_ADDOPTS", shlex.split(env), False))
@@ -823,11 +875,19 @@ def read_invocation(config: Any, settings_file: Path | None, allow: Sequence[str
     # project's authority, or allow_options is used; otherwise `own` stays None
     ini = Path(config.inipath) if config.inipath is not None else None
     ask_ini = ini is not None and addopts is not None and _needs_authority(config, addopts)
-    candidates = [p for p, wanted in ((ini, ask_ini), (settings_file, bool(allow)))
-                  if p is not None and wanted]
+    base = Path(config.invocation_params.dir)
+    named = [path for path in (Path(base, s.file) for s in inv.sources
+                               if s.label.startswith(ADDOPTS_ARGSFILE) and s.file is not None
+                               and _needs_authority(config, s))
+             if inside(path, config.rootpath)]  # git refuses a list naming any file outside
+    candidates = [p for p, wanted in ((ini, ask_ini or bool(named)), (settings_file, bool(allow)))
+                  if p is not None and wanted] + named
     tracked = git_tracked(candidates, config.rootpath)
     if addopts is not None and ask_ini:
         addopts.own = ini in tracked
+    if named:  # the tracked text names them: own only when git tracks each file as well
+        argsfiles_own(inv.sources, base, {p.resolve() for p in tracked} if ini in tracked
+                      else set())
     inv.allow_honoured = bool(allow) and settings_file is not None and settings_file in tracked
     if allow and not inv.allow_honoured:
         inv.reasons.append(

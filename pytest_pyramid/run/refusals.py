@@ -77,6 +77,13 @@ def refused_shapes(
     return classes, fixtures
 
 
+def defines_load_tests(names: Mapping[str, Any]) -> bool:
+    """A module with unittest's ``load_tests`` protocol (hostile case 404): ``python -m
+    unittest`` runs the tests that function adds, pytest never calls it. A module whose own
+    ``__test__`` is false is no test module."""
+    return bool(names.get("__test__", True)) and callable(names.get("load_tests"))
+
+
 def _is_case(cls: type) -> bool:
     return issubclass(cls, unittest.TestCase)
 
@@ -155,6 +162,7 @@ class RefusedTests(FactsRecord):
         "returned": "union",
         "functions": "union",
         "shadowed": "union",
+        "load_tests": "union",
     }
 
     def __init__(self) -> None:
@@ -170,6 +178,8 @@ class RefusedTests(FactsRecord):
         self.functions: list[str] = []
         #: tests shadowed by a later definition of the same name in the same body
         self.shadowed: list[str] = []
+        #: test modules with unittest's ``load_tests``: the tests it adds never run
+        self.load_tests: list[str] = []
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = [
@@ -186,6 +196,10 @@ class RefusedTests(FactsRecord):
                 (self.shadowed, "test(s) on disk never ran, shadowed by a later definition of "
                  "the same name", " (only the last definition is collected; give each test "
                  "its own name)"),
+                (self.load_tests, "test module(s) define unittest's load_tests",
+                 " (pytest does not honour that protocol: the tests it adds, doctests or "
+                 "generated cases, never run; collect them with --doctest-modules or "
+                 "parametrize, and remove load_tests)"),
             ) if names]
         if self.warnings:
             found.append({"kind": KIND, "message": (
@@ -258,6 +272,8 @@ class RefusalWatch:
         classes, fixtures = refused_shapes(prefix, names, collector.classnamefilter, is_test,
                                            _is_fixture)
         self._candidates.extend(classes)
+        if defines_load_tests(names):
+            self.record.add(self.record.load_tests, prefix)
         for entry in fixtures:
             self.record.add(self.record.fixtures, entry)
         shadowed, declared = _definitions(collector)

@@ -249,6 +249,8 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
         ids = [item.nodeid for item in items]
         self.facts.seen_files.update(nodeid.partition("::")[0] for nodeid in ids)
         self._reconcile_collection(ids)
+        if self.is_worker or self.shard is not None:  # an id must mean one test elsewhere too
+            self.facts.record_params(items)
         from pytest_pyramid.run.filters import ignored_sources
 
         self.facts.ignored_sources = ignored_sources(self.config, Path(self.settings.source))

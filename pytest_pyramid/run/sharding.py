@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pyramid.run.collection import param_digests
+from pytest_pyramid.run.param_values import selection_values_digest
 from pytest_pyramid.run.shard import (
     GROUPING_DIST,
     Durations,
@@ -150,6 +152,8 @@ class ShardSplit:
         facts.shard = {
             **self._durations_facts(),
             "digest": selection_digest(tiers),
+            # what each id of the selection means: shards that collected other values differ
+            "values": selection_values_digest(param_digests(items).items()),
             "count": len(tiers),
             "tiers": dict(Counter(tiers.values())),
             "units": assignment.units,

@@ -165,6 +165,10 @@ _IDENTITY: tuple[tuple[str, str], ...] = (
     ("selection", "split another selection (other tests were collected, selected or "
                   "filtered)"),
     ("selected_tiers", "selected other tiers"),
+    # hostile case 400: one node id, other parameter values (a parametrize over a set, whose
+    # order follows each process's hash seed): a value may have run in no shard
+    ("values", "collected other parameter values under the same test ids (parametrize "
+               "over an ordered collection: a list, sorted(), or give ids=)"),
     # hostile cases 353, 359: a CI matrix's legs share the workflow's run id; a passing leg's
     # shards are no later attempts of a failing leg's, and halves of two legs are no suite
     ("environment", "ran in another environment (a matrix leg of its own: another "
@@ -183,6 +187,8 @@ def _identity(partial: Partial, key: str) -> object:
         return data["selection"]["digest"]
     if key == "selected_tiers":
         return tuple(data["selection"]["selected_tiers"])
+    if key == "values":
+        return data["selection"].get("values")
     return data.get(key)
 
 
@@ -549,7 +555,7 @@ def shard_invocations(
     addopts, git tracks that file here (the tree the shards tested) and the addopts are what
     it says; the allow list is the merge's configuration's, honoured only when tracked."""
     from pytest_pyramid.project import pytest_ini
-    from pytest_pyramid.run.invocation import addopts_text, git_tracked
+    from pytest_pyramid.run.invocation import git_tracked
 
     found = pytest_ini(project_dir)
     ini_file, ini = (found[0], found[1]) if found is not None else (None, {})
@@ -557,26 +563,51 @@ def shard_invocations(
     files = [settings_file] + ([project_dir / ini_file] if ini_file else [])
     tracked = git_tracked(files, project_dir)
     allow = list(settings.allow_options) if settings_file in tracked else []
-    own_addopts = (addopts_text(ini.get("addopts")) if ini_file
-                   and project_dir / ini_file in tracked else None)
+    own_addopts, own_files = _own_addopts(project_dir, ini_file, ini, tracked)
     judged: list[tuple[str, Mapping[str, Any] | None, Sequence[str]]] = []
     for partial in shard_set.finished:
         record = partial.data.get("invocation")
         if isinstance(record, Mapping):
-            record = _own_sources(record, own_addopts)
+            record = _own_sources(record, own_addopts, own_files)
         judged.append((f"shard {partial.label}", record, allow))
     judged.append(("pyramid merge", merge_invocation(project_dir, diff_base), allow))
     return judged
 
 
-def _own_sources(record: Mapping[str, Any], own_addopts: list[str] | None) -> dict[str, Any]:
+def _own_addopts(project_dir: Path, ini_file: str | None, ini: Mapping[str, Any],
+                 tracked: set[Path]) -> tuple[list[str] | None, list[tuple[str, list[str]]]]:
+    """The tracked addopts' words and the argsfiles they name that git tracks here, each as
+    (file, lines), by the walk a run does (``run/invocation.py: split_argsfiles``)."""
+    from pytest_pyramid.run.invocation import (
+        addopts_text,
+        git_tracked,
+        inside,
+        split_argsfiles,
+    )
+
+    if not ini_file or project_dir / ini_file not in tracked:
+        return None, []
+    words, argsfiles = split_argsfiles(addopts_text(ini.get("addopts")), project_dir)
+    paths = {s.file: project_dir / s.file for s in argsfiles if s.file is not None
+             and inside(project_dir / s.file, project_dir)}
+    held = git_tracked(list(paths.values()), project_dir)
+    return words, [(s.file, s.args) for s in argsfiles
+                   if s.file is not None and paths.get(s.file) in held]
+
+
+def _own_sources(record: Mapping[str, Any], own_addopts: list[str] | None,
+                 own_files: Sequence[tuple[str, list[str]]] = ()) -> dict[str, Any]:
     """``record`` with each source's ``own`` decided here, not as the shard claims."""
+    from pytest_pyramid.run.invocation import ADDOPTS_ARGSFILE
+
     checked = dict(record)
     sources = record.get("sources")
     if isinstance(sources, list):
         checked["sources"] = [
-            {**source, "own": source.get("source") == "addopts"
-             and own_addopts is not None and source.get("args") == own_addopts}
+            {**source, "own": (source.get("source") == "addopts"
+                               and own_addopts is not None and source.get("args") == own_addopts)
+             or (str(source.get("source")).startswith(ADDOPTS_ARGSFILE)
+                 and (source.get("file"), source.get("args")) in own_files)}
             if isinstance(source, Mapping) else source
             for source in sources
         ]

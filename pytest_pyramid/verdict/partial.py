@@ -217,6 +217,7 @@ def build_partial(
         "environment": dict(environment_identity()),
         "selection": {
             "digest": selection.get("digest"),
+            "values": selection.get("values"),
             "count": int(selection.get("count", 0)),
             "tiers": dict(selection.get("tiers", {})),
             "selected_tiers": list(run.selected_tiers),

@@ -187,6 +187,16 @@ ROWS = [
         decision="ready"),
     Row("argsfile-runxfail", args=("@args.txt",), tracked={"args.txt": "--runxfail\n"},
         reason="--runxfail (from argsfile) changes how the run is judged"),
+    # hostile case 401 (e, f): the tracked addopts' @FILE is the project's only when git
+    # tracks FILE too (nested @ lines the same), else its options are judged as from outside
+    Row("addopts-argsfile-tracked", addopts="--runxfail @ci/judge.args",
+        tracked={"ci/judge.args": "--runxfail\n"}, decision="ready"),
+    Row("addopts-argsfile-untracked", addopts="--runxfail @local.args",
+        untracked={"local.args": "--runxfail\n"},
+        reason="--runxfail (from argsfile via addopts @local.args) changes how the run"),
+    Row("addopts-argsfile-nested-untracked", addopts="--runxfail @ci/judge.args",
+        tracked={"ci/judge.args": "@local.args\n"}, untracked={"local.args": "--runxfail\n"},
+        reason="--runxfail (from argsfile via addopts @local.args) changes how the run"),
     Row("unknown-plugin-option", args=("--fancy",), tracked={"conftest.py": FANCY_CONFTEST},
         reason='does not know: the run cannot vouch for it; if it changes neither what runs '
         'nor how it is judged, list it in [tool.pyramid] allow_options'),

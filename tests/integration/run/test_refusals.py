@@ -187,6 +187,18 @@ ROWS = [
     # -- 347, 351: a file in the tree that defines tests, off python_files or outside the
     # collected paths; one the run imports (a helper) is no stray, one it only reads (a data
     # file, a licence-header check over every tracked .py: 394) is, on every route alike
+    # -- 404: unittest's load_tests protocol, which pytest does not honour
+    Row("load-tests-protocol", """
+        import unittest
+
+        class TestLegacy(unittest.TestCase):
+            def test_ok(self):
+                pass
+
+        def load_tests(loader, tests, pattern):
+            tests.addTest(unittest.FunctionTestCase(lambda: None))
+            return tests
+    """, "incomplete", "define unittest's load_tests"),
     Row("file-named-off-python-files", "def test_plain():\n    pass\n", "incomplete",
         "define tests that never ran: tests/unit/extra/test-payments.py (its name misses "
         "python_files", extra={"tests/unit/extra/test-payments.py": "def test_p():\n"
