@@ -184,9 +184,6 @@ ROWS = [
                 pass
     """, "incomplete", "shadowed by a later definition of the same name: "
         "tests/unit/test_row.py::TestPay::test_a, tests/unit/test_row.py::test_refund"),
-    # -- 347, 351: a file in the tree that defines tests, off python_files or outside the
-    # collected paths; one the run imports (a helper) is no stray, one it only reads (a data
-    # file, a licence-header check over every tracked .py: 394) is, on every route alike
     # -- 404: unittest's load_tests protocol, which pytest does not honour
     Row("load-tests-protocol", """
         import unittest
@@ -199,6 +196,9 @@ ROWS = [
             tests.addTest(unittest.FunctionTestCase(lambda: None))
             return tests
     """, "incomplete", "define unittest's load_tests"),
+    # -- 347, 351: a file in the tree that defines tests, off python_files or outside the
+    # collected paths; one the run imports (a helper) is no stray, one it only reads (a data
+    # file, a licence-header check over every tracked .py: 394) is, on every route alike
     Row("file-named-off-python-files", "def test_plain():\n    pass\n", "incomplete",
         "define tests that never ran: tests/unit/extra/test-payments.py (its name misses "
         "python_files", extra={"tests/unit/extra/test-payments.py": "def test_p():\n"
