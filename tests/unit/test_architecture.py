@@ -571,3 +571,18 @@ def test_the_purity_scan_sees_files_environment_clock_and_pytest(tmp_path: Path)
              "`git_reads.py` (git; no pytest import: it reads the environment) | what |\n")
     assert described(table, "pure") == [PACKAGE / "run" / "shard.py"]
     assert described(table, "no pytest import") == [PACKAGE / "run" / "git_reads.py"]
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """The suite's folders are no packages (rootdir-relative imports, pytest's prepend mode):
+    two test modules of one name collide at collection ("import file mismatch"), the whole
+    suite's run ends there. Found in a clean clone: tests/unit/cov and tests/integration/cov
+    both held a test_cov_config_variables.py."""
+    tests = Path(__file__).resolve().parents[1]
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted(tests.rglob("test_*.py")):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(tests)} and {path.relative_to(tests)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, clashes
