@@ -81,7 +81,7 @@ STRAY = "!"
 #: module imported from a file neither the repository nor the interpreter's environment holds
 OUTSIDE = "?"
 #: this plugin's own package: the run's harness wherever it is installed from
-_PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 
 
 def loaded_code(source_paths: Iterable[str], rootdir: Path,
@@ -114,7 +114,7 @@ def outside_facts(rootdir: Path, modules: Mapping[str, ModuleType],
     environment's distributions, and files made since the run began (code a test generated
     into ``tmp_path``: the run's own output). Cheap when nothing is outside: the editable
     installs are read only for a candidate."""
-    environment = (_PLUGIN_DIR, *(_environment_places() if places is None else places))
+    environment = (PLUGIN_DIR, *(_environment_places() if places is None else places))
     known = (os.path.join(os.path.realpath(rootdir), ""), *environment)
     candidates: dict[str, str] = {}
     for name, module in list(modules.items()):
@@ -127,7 +127,7 @@ def outside_facts(rootdir: Path, modules: Mapping[str, ModuleType],
             candidates[name] = real
     if not candidates:
         return {}
-    editable = _editable_places() if places is None else ()
+    editable = editable_places() if places is None else ()
     found: LoadedCode = {}
     for name, real in sorted(candidates.items()):
         if editable and real.startswith(editable):
@@ -149,7 +149,7 @@ def _environment_places() -> tuple[str, ...]:
                          for spelling in (p, os.path.realpath(p))}))
 
 
-def _editable_places() -> tuple[str, ...]:
+def editable_places() -> tuple[str, ...]:
     """The places the environment's editable installs map their code to: each setuptools
     editable finder's ``MAPPING`` (a package -> its folder) and each folder a ``.pth`` file
     of the install locations adds to ``sys.path`` (a path-style editable install): the

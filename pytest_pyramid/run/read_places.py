@@ -59,12 +59,21 @@ REASON = ("existed before the run, outside the tree: its bytes decided what the 
 
 @functools.cache
 def environment_folders() -> tuple[str, ...]:
-    """The user's site-packages (``pip install --user``): the environment's install too."""
+    """The user's site-packages (``pip install --user``), this plugin's own package and the
+    places the environment's editable installs map their code to (``run/loaded.py:
+    editable_places``, the allow-list imports are judged by too): the environment's installs,
+    wherever their files live. Without them, a project importing an editable install from
+    outside its tree (the demo copied to a temporary folder, importing this plugin's
+    toolkits) read "files outside the tree" at every import."""
+    from pytest_pyramid.run.loaded import PLUGIN_DIR, editable_places
+
     try:
         user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
     except (AttributeError, OSError):
         user = None
-    return (os.path.join(os.path.realpath(user), ""),) if user else ()
+    found = (os.path.join(os.path.realpath(user), ""),) if user else ()
+    return (*found, PLUGIN_DIR, *(place for place in editable_places()
+                                   if place.endswith(os.sep)))
 
 
 def free_folder(folder: str, environment: tuple[str, ...]) -> bool:

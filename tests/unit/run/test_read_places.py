@@ -85,3 +85,16 @@ def test_vouched(read: str, kept: bool) -> None:
                                ("/home/ci/.config/mypkg/", "/etc/myapp.conf"))
     assert (read_places.key(root, read) in left) is kept
     assert "/repo/tests/data/x.json" in left
+
+
+def test_the_plugin_and_the_environments_editable_installs_are_free_places() -> None:
+    """A project importing this plugin's toolkits from an editable install outside its tree
+    (the demo copied to a temporary folder) reads the plugin's files at every import: the
+    environment's install, not files outside the tree (the clean clone's demo rows were
+    incomplete on it)."""
+    from pytest_pyramid.run.loaded import PLUGIN_DIR, editable_places
+
+    folders = read_places.environment_folders()
+    assert PLUGIN_DIR in folders
+    assert read_places.free_folder(PLUGIN_DIR + "run", folders)
+    assert all(place in folders for place in editable_places() if place.endswith("/"))
