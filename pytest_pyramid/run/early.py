@@ -205,7 +205,7 @@ def _hook(event: str, args: tuple[Any, ...], _watched: frozenset[str] = WATCHED)
 def _keep(event: str, args: tuple[Any, ...]) -> None:
     """Keep an event for the recorder, unless it names a file of the interpreter's own
     installation (the standard library, site-packages: most of start-up's opens), which the
-    recorder would set aside as well (``run/imported.py: environment_dirs``)."""
+    recorder would set aside as well (``run/loaded.py: environment_dirs``)."""
     if event == "open" or event == "import":
         name = args[0] if event == "open" else args[1]
         if name is None or (isinstance(name, str) and name.startswith(_INSTALLATION)):

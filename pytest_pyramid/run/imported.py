@@ -70,7 +70,13 @@ from pytest_pyramid.run import (
     unfollowed,
 )
 from pytest_pyramid.run.facts import FactsRecord, Policy
-from pytest_pyramid.run.loaded import facts_of, hash_pyc_unchecked, module_fact, package_names
+from pytest_pyramid.run.loaded import (
+    environment_dirs,
+    facts_of,
+    hash_pyc_unchecked,
+    module_fact,
+    package_names,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -237,18 +243,6 @@ def find_toplevel(start: str) -> str | None:
         if parent == current:
             return None
         current = parent
-
-
-def environment_dirs() -> tuple[str, ...]:
-    """Where the interpreter and its installed packages live: not the project's code even
-    when a virtualenv sits inside the repository (``.venv``, ``.tox``)."""
-    dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
-    paths = sysconfig.get_paths()  # expands the install scheme at each call: once
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = paths.get(key)
-        if path:
-            dirs.add(path)
-    return tuple(sorted(os.path.realpath(d) for d in dirs if d))
 
 
 class CodeSeen:

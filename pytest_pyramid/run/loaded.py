@@ -138,13 +138,27 @@ def outside_facts(rootdir: Path, modules: Mapping[str, ModuleType],
     return found
 
 
+def environment_dirs() -> tuple[str, ...]:
+    """Where the interpreter and its installed packages live: not the project's code even
+    when a virtualenv sits inside the repository (``.venv``, ``.tox``)."""
+    import sysconfig
+
+    dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    paths = sysconfig.get_paths()  # expands the install scheme at each call: once
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = paths.get(key)
+        if path:
+            dirs.add(path)
+    return tuple(sorted(os.path.realpath(d) for d in dirs if d))
+
+
 def _environment_places() -> tuple[str, ...]:
-    """The interpreter's own folders: its prefixes (standard library included) and install
-    locations, each ending in a separator."""
+    """The interpreter's own folders (:func:`environment_dirs`, the closed world's too) and
+    its other install locations (the user's site-packages), each ending in a separator, as
+    spelled and as they really are."""
     from pytest_pyramid.run.plugins import install_dirs
 
-    places = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
-              *install_dirs()}
+    places = {*environment_dirs(), *install_dirs()}
     return tuple(sorted({os.path.join(spelling, "") for p in places if p
                          for spelling in (p, os.path.realpath(p))}))
 
