@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_pyramid.run.imported import environment_copy, environment_dirs, installed_twin
+from pytest_pyramid.run.imported import environment_copy, installed_twin
+from pytest_pyramid.run.loaded import environment_dirs
 
 #: a distribution installed in this environment, whose metadata the rows copy
 INSTALLED = distribution("pytest")
