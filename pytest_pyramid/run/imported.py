@@ -60,6 +60,7 @@ from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_pyramid.run import (
+    birth,
     early,
     git_reads,
     landing,
@@ -1085,8 +1086,8 @@ class ImportRecorder:
         except OSError:
             return  # not there: nothing was read
         since = min(self.started_ns, self.run_started_ns or self.started_ns)
-        made = info.st_ctime_ns >= since and info.st_mtime_ns >= since
-        if stat.S_ISREG(info.st_mode) and not made and self._project_asked():
+        if stat.S_ISREG(info.st_mode) and not birth.made_since(real, since, info) and \
+                self._project_asked():
             self.seen.unverifiable[entry] = read_places.REASON
 
     def _project_asked(self) -> bool:

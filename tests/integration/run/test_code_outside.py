@@ -118,3 +118,37 @@ def test_the_same_helper_in_the_tree_and_a_generated_module_are_ready(
             ini='pythonpath = [".", "tests/helpers"]\n')
     verdict = _judged(pytester, route, read_verdict, capsys)
     assert verdict["decision"] == "ready", verdict["completeness"]
+
+
+
+#: the test module retimes the sibling helper, then imports it (``os.utime``, ``chmod``;
+#: collected after the run began): a file from before the run, whatever its times say now
+RETIMES_THEN_USES = """
+    import os
+    from pathlib import Path
+
+    helper = Path(__file__).resolve().parents[3] / "shared-testing" / "expect.py"
+    os.utime(helper)
+    os.chmod(helper, 0o644)
+
+    from expect import expected_sum
+
+    def test_total():
+        assert 2 + 3 == expected_sum(2, 3)
+"""
+
+
+@pytest.mark.parametrize("route", ["serial", "n2"])
+def test_a_helper_a_test_retimes_before_importing_it_is_still_named(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, route: str,
+) -> None:
+    """Made since the run began is told by the file's birth time (``run/birth.py``), which
+    ``touch`` and ``chmod`` leave: the hole the change time left (402's follow-up)."""
+    monkeypatch.chdir(pytester.path)
+    _sibling(pytester)
+    project({"tests/integration/test_total.py": RETIMES_THEN_USES},
+            ini='pythonpath = [".", "../shared-testing"]\n')
+    verdict = _judged(pytester, route, read_verdict, capsys)
+    assert verdict["decision"] == "incomplete", verdict["reasons"]
+    assert "/shared-testing/expect.py, outside the repository" in _foreign(verdict)

@@ -159,3 +159,40 @@ def test_the_asker_decides_and_the_runs_output_is_free(
     assert read(old) == "old"  # the project asked, for a file from before the run
     key = read_places.key(os.path.realpath(tmp_path / "repo"), os.path.realpath(old))
     assert recorder.seen.unverifiable == {key: read_places.REASON}
+
+
+#: the test retimes the settings file from before the run, then reads it: in this process
+#: (``os.utime``, ``os.chmod``) or in a child (``touch``): its bytes are still from before
+RETIMED = """
+    import os, subprocess
+    from mypkg.settings import lenient
+
+    def test_rate():
+        if {child}:
+            subprocess.run(["touch", {path!r}], check=True)
+        else:
+            os.utime({path!r})
+            os.chmod({path!r}, 0o644)
+        assert lenient()
+"""
+
+
+@pytest.mark.parametrize(("mode", "child"), [
+    pytest.param((), False, id="serial"), pytest.param(("-n", "2"), False, id="xdist"),
+    pytest.param((), True, id="serial-touch-in-a-child")])
+def test_a_settings_file_a_test_retimes_is_still_from_before_the_run(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    mode: tuple[str, ...], child: bool,
+) -> None:
+    """The run's own output is told by the file's birth time (``run/birth.py``), which
+    ``touch`` and ``chmod`` leave: a retimed file is named as one made before the run."""
+    path = _outside(pytester)
+    project({"mypkg/__init__.py": "",
+             "mypkg/settings.py": textwrap.dedent(SETTINGS.format(path=str(path))),
+             "tests/unit/test_row.py": textwrap.dedent(RETIMED.format(path=str(path),
+                                                                      child=child))})
+    run(pytester, mode)
+    verdict = read_verdict()
+    assert verdict["decision"] == "incomplete", verdict["completeness"]
+    assert [m for m in closed_world(verdict) if str(path.resolve()) in m], \
+        verdict["completeness"]
