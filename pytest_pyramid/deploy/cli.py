@@ -385,8 +385,10 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
                      say: Callable[[str], None]) -> DeployConfig:
     """``config`` with every limit its commit loosens against the table of the last release
     deployed here kept at that table's value (hostile case 371: the release under judgement
-    chose ``error_rate_limit = "100%"``). That table is read from git at its commit; one git
-    cannot give is judged as the built-in defaults, never as the new commit's word."""
+    chose ``error_rate_limit = "100%"``), and every setting it is judged through or by that
+    the commit changes (arguments.ANCHORED_SETTINGS: its router and log, the router's include,
+    the verify tiers, the migrations' check tier). That table is read from git at its commit;
+    one git cannot give is judged as the built-in defaults, never as the new commit's word."""
     from dataclasses import replace
 
     from pytest_pyramid.deploy.anchors import committed_pyramid
