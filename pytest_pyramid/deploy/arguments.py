@@ -30,7 +30,7 @@ from pytest_pyramid.errors import PyramidError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pytest_pyramid.deploy.config import DeployConfig
+    from pytest_pyramid.deploy.config import DeployConfig, VerifySettings
 
 DIRECTIONS = ("smaller", "larger", "superset", "ranked", "same", "free")
 
@@ -64,8 +64,10 @@ def _host(why: str) -> Rule:
 #: every ``[tool.pyramid.deploy]`` key that has a flag, and which way is stricter
 RULES: dict[str, Rule] = {
     "verdict": _host("which verdict file: the gate judges it (commit, tree, signature, age)"),
-    "strategy": Rule("same", "canary or blue-green judge different things; neither is a "
-                     "tighter form of the other"),
+    # blue-green sends every user to the new version at once (after its smoke paths),
+    # canary a few first: canary is the stricter exposure, whatever else each judges
+    "strategy": Rule("ranked", "blue-green moves every user to the new version at once, "
+                     "canary a few first", ("blue-green", "canary")),
     "steps": Rule("superset", "every tracked step stays a checkpoint; more steps only add "
                   "looks before more users see the new version"),
     "interval": _evidence("a shorter interval watches each step for less time"),
@@ -82,8 +84,11 @@ RULES: dict[str, Rule] = {
     "judge": Rule("ranked", "nonparametric judges the thresholds and compares with a "
                   "baseline too", ("threshold", "nonparametric")),
     "judge_alpha": _evidence("a larger level rolls a regression back more readily"),
-    "judge_looks": Rule("same", "the looks the level is split over: more or fewer changes "
-                        "each look's power both ways"),
+    # a look's level is judge_alpha * share * (2k - 1) / looks**2 while a pass needs a fixed
+    # confidence (deploy/nonparametric.py): more looks only make a rollback rarer, and a look
+    # past them is inconclusive, never a pass
+    "judge_looks": _limit("more planned looks give each look less of judge_alpha: a "
+                          "regression rolls back less readily, a pass is as easy"),
     "judge_min_samples": _evidence("fewer requests on either side is inconclusive"),
     "judge_max_shift": _limit("a latency shift below it never rolls back"),
     "bake": _evidence("how long the new version is watched at 100% with the old one warm"),
@@ -273,20 +278,46 @@ def tightened(source: str, pyramid: Mapping[str, Any], overrides: Mapping[str, o
 ANCHORED_LIMITS = (
     "steps", "interval", "measurements", "error_rate_limit", "p95_limit", "min_requests",
     "failure_limit", "inconclusive_limit", "blind_timeout", "compare_with_stable",
-    "max_p95_ratio", "max_error_rate_delta", "judge", "judge_alpha", "judge_min_samples",
-    "judge_max_shift", "bake", "progress_deadline", "request_timeout", "scale_down_delay",
-    "watch",
+    "max_p95_ratio", "max_error_rate_delta", "judge", "judge_alpha", "judge_looks",
+    "judge_min_samples", "judge_max_shift", "bake", "progress_deadline", "request_timeout",
+    "scale_down_delay", "watch",
+    # canary -> blue-green moved every user at once; more judge_looks made the judge mute
+    "strategy",
     # the gate's own limits (hostile follow-up of 371): a commit raising max_age would pass
     # its own stale verdict, raising approval_ttl its own old approvals
     "max_age", "approval_ttl",
 )
+
+#: what the rollout is judged through or by that has no stricter direction (a program, a log,
+#: a router's configuration, which tests run): where the commit changes one, the last good
+#: release's is kept whole (:func:`anchored_settings`; ``nginx_include`` by its content, read
+#: from git at both commits: deploy/cli.py ``_anchored_include``); the commit's counts from the
+#: next rollout, once it has deployed
+ANCHORED_SETTINGS = ("router", "router_command", "access_log", "nginx_include", "verify",
+                     "migrations_check_tier")
+
+#: why each of :data:`ANCHORED_SETTINGS` is the last good release's, not the commit's
+_SETTINGS_WHY = {
+    "router": "the command router runs the commit's program and the analysis reads the log "
+              "its access_log names: a commit could point the judge at a log it writes",
+    "router_command": "the program that applies the weights: the analysis trusts that they "
+                      "are live",
+    "access_log": "the log the analysis reads: a file the commit names could be one it wrote",
+    "nginx_include": "configuration of the router the rollout is judged through: it could "
+                     "answer users itself or rewrite what the log says",
+    "verify": "which tests run against the release, and when: a commit dropping a tier or a "
+              "phase is checked less (its added ones run too)",
+    "migrations_check_tier": "the serving release's tests that check the new migrations: "
+                             "that release's own word, not the new commit's",
+}
 
 #: how a commit is kept from loosening a ``[tool.pyramid.deploy]`` key for itself, one class
 #: per key (``tests/unit/deploy/test_arguments.py`` walks the deploy schema and fails on a key
 #: this table does not classify, so a new key cannot open a hole unseen):
 #:
 #: * ``anchored``: a limit in :data:`ANCHORED_LIMITS`, kept at the last release deployed
-#:   here's value where the commit loosens it (deploy/cli.py: ``_anchored_limits``);
+#:   here's value where the commit loosens it (deploy/cli.py: ``_anchored_limits``), or a
+#:   setting in :data:`ANCHORED_SETTINGS`, kept where the commit changes it;
 #: * ``anchors``: who signs, approves, deploys and what must come first: from the host's pins
 #:   or the anchors record, never the commit (deploy/anchors.py, deploy/trust_record.py);
 #: * ``host``: where this host keeps and serves things, or a program checked against the host
@@ -295,6 +326,7 @@ ANCHORED_LIMITS = (
 #:   the rollout then judges under the anchored limits; it sets no limit to loosen.
 SAFETY: dict[str, tuple[str, str]] = {
     **{key: ("anchored", RULES[key].why) for key in ANCHORED_LIMITS},
+    **{key: ("anchored", _SETTINGS_WHY[key]) for key in ANCHORED_SETTINGS},
     **{key: ("anchors", why) for key, why in {
         "trusted_keys": "the keys a verdict's signature is checked against",
         "require_signature": "only ever tightens through the record",
@@ -321,22 +353,21 @@ SAFETY: dict[str, tuple[str, str]] = {
         "lease_timeout": "when this host's supervisor counts as gone",
     }.items()},
     **{key: ("commit", why) for key, why in {
-        "strategy": "canary or blue-green: both judged under the anchored limits",
-        "judge_looks": "how the anchored judge_alpha is split over looks: no looser direction",
-        "router": "which router applies the weights (the command router's log is the "
-                  "user's proxy's: docs/deploy.md)",
-        "router_command": "the commit's program, run with the versions' rights",
-        "access_log": "the command router's log, written by the user's proxy",
-        "nginx_include": "read from git at the commit, never the working tree (cli.py)",
+        # what the release is and how it starts and answers: the commit's code decides these
+        # answers whatever a key says, so a key can prove no more than its code; users'
+        # traffic through the host's router judges it under the anchored limits
         "command": "the release's start: the commit's code",
-        "health_path": "the release's own health answer; users' traffic still judges it",
-        "health_timeout": "how long the release may take to become healthy: longer only "
-                          "waits, it must still answer healthy and then serve users",
-        "smoke_paths": "the release's own probe paths, left out of users' traffic",
-        "verify": "which of the commit's own tests run against the release",
+        "health_path": "the release's own health answer (its code writes it): a success "
+                       "there is no evidence, a failure counts (analysis.probe_paths, cases "
+                       "372, 420), so another path only removes successes",
+        "health_timeout": "only how long the deploy waits, before any user is sent to the "
+                          "version, for its health answer: longer only waits (the serving "
+                          "release keeps serving); it must still answer and then serve users",
+        "smoke_paths": "paths requested on the version's own address before a blue-green "
+                       "switch: the commit's code answers them anyway; users' requests to "
+                       "them are judged like any other (case 420: never left out of the log)",
         "migrations": "the release's own folder of migrations, checked against the serving "
-                      "release before any is applied",
-        "migrations_check_tier": "which of the serving release's tiers checks them",
+                      "release's own tier before any is applied",
         "database_url_env": "which variable names the database, passed like pass_env",
         "pass_env": "names the release's own code reads; the host's are refused "
                     "(isolation.unpassable)",
@@ -388,3 +419,53 @@ def anchored_metrics(base: DeployConfig, given: DeployConfig, by: str
             "here was judged by it; a change to what judges a rollout counts from the next "
             "rollout, once it has deployed" for name in sorted(kept)]
     return ({**new, **kept} if kept else None), said
+
+
+def _route(config: DeployConfig) -> tuple[object, ...]:
+    """What the analysis is read through: the router, and for one whose program is not the
+    deploy's own (the command router) that program and the log it names."""
+    from pytest_pyramid.deploy.router_kinds import BY_NAME
+
+    own = BY_NAME[config.router].runs_here
+    return (config.router,) if own else (config.router, config.router_command,
+                                         config.access_log)
+
+
+def _stricter_verify(old: VerifySettings | None, new: VerifySettings | None
+                     ) -> VerifySettings | None:
+    """The verify run kept where ``new`` (the commit's) checks less than ``old``: every tier
+    and phase of both (for another project folder, ``old`` whole). The commit's timeout is
+    taken: a run past it fails, so a longer one only waits."""
+    from dataclasses import replace
+
+    from pytest_pyramid.deploy.config import VERIFY_WHEN
+
+    if old is None or new == old:
+        return new
+    if new is None or new.project != old.project:
+        return old
+    tiers = old.tier.split(",")
+    tiers += [tier for tier in new.tier.split(",") if tier not in tiers]
+    when = [phase for phase in VERIFY_WHEN if phase in old.when or phase in new.when]
+    return replace(new, tier=",".join(tiers), when=tuple(when))
+
+
+def anchored_settings(base: DeployConfig, given: DeployConfig, by: str
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """The :data:`ANCHORED_SETTINGS` of ``base`` (the last good release's table, commit
+    ``by``) kept where ``given`` (the commit's own) changes them, and one line for each
+    (``nginx_include`` is compared by content elsewhere: deploy/cli.py)."""
+    kept: dict[str, Any] = {}
+    if _route(base) != _route(given):
+        kept.update(router=base.router, router_command=base.router_command,
+                    access_log=base.access_log)
+    verify = _stricter_verify(base.verify, given.verify)
+    if verify != given.verify:
+        kept["verify"] = verify
+    if base.migrations_check_tier != given.migrations_check_tier:
+        kept["migrations_check_tier"] = base.migrations_check_tier
+    said = [f"{key}: kept {value!r}, not this commit's {getattr(given, key)!r} "
+            f"({_SETTINGS_WHY[key]}): {by[:12]}, the last release deployed here, was judged "
+            "so; a change counts from the next rollout, once it has deployed"
+            for key, value in kept.items() if value != getattr(given, key)]
+    return kept, said

@@ -303,8 +303,9 @@ def _built(args: argparse.Namespace,
     config = tightened(source, judged, overrides, env=args.env)
     judged_history(source, judged, overrides, env=args.env, given=config)
     if commit is not None:
-        config = _anchored_limits(config, commit, host_only(overrides), say or (lambda _: None))
+        # the commit's own include first (refusing an uncommitted edit), then the anchor
         config = _shipped_include(config, commit, edits_refused=edits_refused)
+        config = _anchored_limits(config, commit, host_only(overrides), say or (lambda _: None))
     return config, commit
 
 
@@ -314,7 +315,6 @@ def _shipped_include(config: DeployConfig, commit: str, *, edits_refused: bool) 
     file answered every user). The router's configuration is the commit's, as the table is:
     :class:`NotShipped` (exit 3) when the file is outside the repository, not in the commit,
     or (``edits_refused``) differs from it on disk."""
-    import subprocess
     from dataclasses import replace
 
     from pytest_pyramid.deploy.replays import NotShipped
@@ -323,16 +323,11 @@ def _shipped_include(config: DeployConfig, commit: str, *, edits_refused: bool) 
     if config.nginx_include is None:
         return config
     path = Path(config.nginx_include)
-    git = ["git", "-C", str(config.root)]
-    try:
-        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        rel = path.resolve().relative_to(Path(top).resolve()).as_posix()
-        data = subprocess.run([*git, "show", f"{commit}:{rel}"], capture_output=True,
-                              check=True).stdout
-    except (OSError, ValueError, subprocess.CalledProcessError):
+    found = _committed_file(config, path, commit)
+    if found is None:
         raise NotShipped(f"nginx_include {path} is not a file of commit {commit[:12]}: the "
-                         "router's configuration is the commit's; commit it") from None
+                         "router's configuration is the commit's; commit it")
+    rel, data = found
     if edits_refused:
         try:
             on_disk: bytes | None = path.read_bytes()
@@ -345,16 +340,59 @@ def _shipped_include(config: DeployConfig, commit: str, *, edits_refused: bool) 
     return replace(config, nginx_include=include_copy(config.work_dir, data))
 
 
+def _committed_file(config: DeployConfig, path: Path, commit: str) -> tuple[str, bytes] | None:
+    """``path`` (a file of the checkout at ``config.root``) as ``commit`` holds it: its path in
+    the repository and its bytes; None when it is outside the repository or not in the
+    commit."""
+    import subprocess
+
+    git = ["git", "-C", str(config.root)]
+    try:
+        top = subprocess.run([*git, "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        rel = path.resolve().relative_to(Path(top).resolve()).as_posix()
+        data = subprocess.run([*git, "show", f"{commit}:{rel}"], capture_output=True,
+                              check=True).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        return None
+    return rel, data
+
+
+def _anchored_include(config: DeployConfig, base: DeployConfig, by: str
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """The router's include of ``by`` (the last good release) kept where the commit's
+    differs in content (``config.nginx_include``: the router's copy of the commit's file,
+    deploy/cli.py ``_shipped_include``): it configures the router the rollout is judged
+    through. One ``by``'s git cannot give is none, never the commit's."""
+    from pytest_pyramid.deploy.routers.nginx import include_copy
+
+    found = (None if base.nginx_include is None
+             else _committed_file(config, Path(base.nginx_include), by))
+    old = None if found is None else found[1]
+    new = None if config.nginx_include is None else Path(config.nginx_include).read_bytes()
+    if old == new:
+        return {}, []
+    kept = None if old is None else include_copy(config.work_dir, old)
+    return {"nginx_include": kept}, [
+        f"nginx_include: kept {by[:12]}'s {'file' if old is not None else 'none'}, not this "
+        "commit's change to it (configuration of the router the rollout is judged through: "
+        "it could answer users itself or rewrite what the log says): the last release "
+        "deployed here was judged so; a change counts from the next rollout, once it has "
+        "deployed"]
+
+
 def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, object],
                      say: Callable[[str], None]) -> DeployConfig:
     """``config`` with every limit its commit loosens against the table of the last release
     deployed here kept at that table's value (hostile case 371: the release under judgement
-    chose ``error_rate_limit = "100%"``). That table is read from git at its commit; one git
-    cannot give is judged as the built-in defaults, never as the new commit's word."""
+    chose ``error_rate_limit = "100%"``), and every setting it is judged through or by that
+    the commit changes (arguments.ANCHORED_SETTINGS: its router and log, the router's include,
+    the verify tiers, the migrations' check tier). That table is read from git at its commit;
+    one git cannot give is judged as the built-in defaults, never as the new commit's word."""
     from dataclasses import replace
 
     from pytest_pyramid.deploy.anchors import committed_pyramid
-    from pytest_pyramid.deploy.arguments import anchored, anchored_metrics
+    from pytest_pyramid.deploy.arguments import anchored, anchored_metrics, anchored_settings
     from pytest_pyramid.deploy.config import project_config
     from pytest_pyramid.deploy.trust_record import limits_commit
     from pytest_pyramid.errors import PyramidError
@@ -369,8 +407,11 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     except PyramidError:  # that commit's table has no such environment, or cannot be read
         base = project_config(config.source, {}, host)
     kept, said = anchored(base, config, by)
+    settings, said_settings = anchored_settings(base, config, by)
+    include, said_include = _anchored_include(config, base, by)
+    kept.update(settings, **include)
     metrics, said_metrics = anchored_metrics(base, config, by)
-    for line in [*said, *said_metrics]:
+    for line in [*said, *said_settings, *said_include, *said_metrics]:
         say(f"[limits] {line}")
     if metrics is not None:
         kept["metrics"] = metrics

@@ -140,13 +140,15 @@ def test_version_crashing_mid_rollout_is_rolled_back(
     assert project.state()["stable"]["commit"] == first
 
 
-def test_reload_failure_keeps_the_old_config_and_abort_recovers(
-    deployed: tuple[Project, str],
-) -> None:
-    project, first = deployed
+def test_reload_failure_keeps_the_old_config_and_abort_recovers(project: Project) -> None:
     include = project.root / "extra.conf"
     include.write_text("add_header X-Extra yes;\n")
-    project.write_config(nginx_include=str(include), interval="1s")
+    # the router's include is the last good release's (deploy/cli.py: _anchored_include): v1
+    # ships it, so v2's rollout includes it
+    project.write_config(nginx_include=str(include))
+    first = project.commit("v1")
+    assert project.run("deploy").returncode == 0
+    project.write_config(interval="1s")
     project.commit("v2")
     with Load(project.url) as load:
         load.wait_for(20)
@@ -179,16 +181,19 @@ def test_reload_failure_keeps_the_old_config_and_abort_recovers(
 
 
 def test_the_router_includes_the_commit_s_file_and_refuses_an_uncommitted_edit(
-    deployed: tuple[Project, str],
+    project: Project,
 ) -> None:
     """Hostile case 378: nginx reads ``nginx_include`` at every reload, so the checkout's
     file would let an uncommitted edit (a "maintenance page") answer every user. The split
-    includes the router's copy of the file as the commit holds it; an edit is refused."""
-    project, first = deployed
+    includes the router's copy of the file as the commit holds it; an edit is refused. (v1
+    ships the file: a changed include counts from the next rollout, deploy/cli.py
+    ``_anchored_include``.)"""
     include = project.root / "ops" / "router.conf"
     include.parent.mkdir()
     include.write_text("add_header X-Router committed;\n")
     project.write_config(nginx_include="ops/router.conf")
+    first = project.commit("v1")
+    assert project.run("deploy").returncode == 0
     second = project.commit("v2")
     include.write_text('location ~ . { return 200 "maintenance page\\n"; }\n')
     refused = project.run("deploy")
@@ -241,11 +246,12 @@ def test_deploy_killed_mid_rollout_is_reconciled_on_restart(
     assert "left running at 25%" in rows[-2]["reason"]
 
 
+# canary -> blue-green is anchored (every user at once): v1 ships it
+@pytest.mark.deployed_with(strategy="blue-green")
 def test_blue_green_switches_at_once_and_keeps_old_for_the_delay(
     deployed: tuple[Project, str],
 ) -> None:
     project, first = deployed
-    project.write_config(strategy="blue-green")  # the commit ships its strategy
     second = project.commit("v2")
     old_pid = project.state()["stable"]["pid"]
     with Load(project.url) as load:
@@ -262,11 +268,12 @@ def test_blue_green_switches_at_once_and_keeps_old_for_the_delay(
     assert {first[:12], second[:12]} <= set(load.served_by())
 
 
+# canary -> blue-green is anchored (every user at once): v1 ships it
+@pytest.mark.deployed_with(strategy="blue-green")
 def test_blue_green_bad_version_rolls_back_to_the_old_stack(
     deployed: tuple[Project, str], record_property: Callable[[str, object], None]
 ) -> None:
     project, first = deployed
-    project.write_config(strategy="blue-green")  # the commit ships its strategy
     project.commit("v2-bad", command=app_command("error", "--error-rate", "0.5"))
     with Load(project.url) as load:
         load.wait_for(20)

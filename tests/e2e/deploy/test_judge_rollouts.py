@@ -111,7 +111,8 @@ def test_a_slow_tail_is_rolled_back_by_the_comparison(
     record_property("p_tail", recorded[-1]["p_tail"])
 
 
-@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000)  # judged by them (371)
+@pytest.mark.deployed_with(steps=[50, 100], inconclusive_limit=1000,  # judged by them (371)
+                           judge_looks=1000)  # a commit raising judge_looks is anchored
 def test_a_good_canary_killed_mid_comparison_goes_on_counting_its_looks_and_is_promoted(
     deployed: tuple[Project, str],
 ) -> None:

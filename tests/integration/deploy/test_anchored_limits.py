@@ -96,3 +96,47 @@ def test_the_gates_own_limits_are_anchored_too(repo: Project, serving: str) -> N
     assert (config.max_age, config.approval_ttl) == (86400.0, 86400.0)
     assert sorted(line.split(":")[0] for line in said) == ["[limits] approval_ttl",
                                                            "[limits] max_age"]
+
+
+def test_what_the_rollout_is_judged_through_is_the_serving_release_s(
+        repo: Project, serving: str) -> None:
+    """A commit switching to the command router with a log it ships (full of 200s), and
+    dropping the verify tier, is judged through the serving release's nginx and tier."""
+    repo.write_config(verify={"tier": "smoke"})
+    checked = repo.commit("B verifies its smoke tier")
+    _succeeded(repo, checked, 2)
+    (repo.root / "all-good.log").write_text("200\n" * 100)
+    repo.write_config(router="command", router_command="true", access_log="all-good.log",
+                      verify=None, migrations_check_tier="nothing")
+    config, said = _deploying(repo.commit("C judges itself from its own log"))
+    assert (config.router, config.router_command, config.access_log) == ("nginx", "", None)
+    assert config.verify is not None
+    assert config.verify.tier == "smoke"
+    assert config.migrations_check_tier == "integration"
+    assert sorted(line.split(":")[0] for line in said) == [
+        "[limits] access_log", "[limits] migrations_check_tier", "[limits] router",
+        "[limits] router_command", "[limits] verify"]
+    assert all(checked[:12] in line for line in said)
+
+
+def test_the_router_s_include_is_the_serving_release_s_by_content(
+        repo: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The include configures the router the rollout is judged through: a commit changing
+    it (same file name) is judged with the serving release's content, a later one with it."""
+    monkeypatch.chdir(repo.root)
+    include = repo.root / "router.conf"
+    include.write_text("add_header X-Served pyramid;\n")
+    repo.write_config(nginx_include="router.conf")
+    first = repo.commit("A ships a router include")
+    _succeeded(repo, first, 1)
+    include.write_text("location / { return 200 'ok'; }\n")
+    changed = repo.commit("B answers every user from the router")
+    config, said = _deploying(changed)
+    assert config.nginx_include is not None
+    assert config.nginx_include.read_text() == "add_header X-Served pyramid;\n"
+    assert [line.split(":")[0] for line in said] == ["[limits] nginx_include"]
+    _succeeded(repo, changed, 2)  # B deployed under A's include: its own counts from now
+    config, said = _deploying(changed)
+    assert config.nginx_include is not None
+    assert config.nginx_include.read_text() == "location / { return 200 'ok'; }\n"
+    assert said == []

@@ -11,6 +11,7 @@ import pytest
 
 from pytest_pyramid.deploy.arguments import (
     ANCHORED_LIMITS,
+    ANCHORED_SETTINGS,
     DIRECTIONS,
     OTHER_OPTIONS,
     RULES,
@@ -18,6 +19,7 @@ from pytest_pyramid.deploy.arguments import (
     Loosened,
     anchored,
     anchored_metrics,
+    anchored_settings,
     judged_history,
     tightened,
 )
@@ -277,6 +279,12 @@ _SERVING = {"error_rate_limit": "1%", "p95_limit": "500ms", "min_requests": 20,
     ({"watch": "off", "judge": "threshold"}, {"watch": "rollback", "judge": "nonparametric"}),
     ({"bake": "0s", "compare_with_stable": False},
      {"bake": 60.0, "compare_with_stable": True}),
+    # every user at once instead of a few first: the serving release's canary kept
+    ({"strategy": "blue-green", "judge": "threshold"},
+     {"strategy": "canary", "judge": "nonparametric"}),
+    # more looks give each less alpha (a mute judge); fewer are taken
+    ({"judge_looks": 100000}, {"judge_looks": 100}),
+    ({"judge_looks": 20}, {}),
 ])
 def test_a_commit_may_tighten_the_limits_it_is_judged_by_never_loosen_them(
         tmp_path: Path, commit_table: dict[str, object], kept: dict[str, object]) -> None:
@@ -307,8 +315,8 @@ def test_every_deploy_key_is_classified_by_how_a_commit_is_kept_from_loosening_i
 
     keys = set(deploy_schema()["properties"]) - set(REMOVED) - {"environments"}
     assert keys == set(SAFETY)
-    assert {key for key, (kind, _) in SAFETY.items() if kind == "anchored"} == set(
-        ANCHORED_LIMITS)
+    assert {key for key, (kind, _) in SAFETY.items() if kind == "anchored"} == {
+        *ANCHORED_LIMITS, *ANCHORED_SETTINGS}
     assert set(HOST_KEYS) <= {key for key, (kind, _) in SAFETY.items() if kind == "anchors"}
     assert {kind for kind, _ in SAFETY.values()} == {"anchored", "anchors", "host", "commit"}
     assert all(why for _, why in SAFETY.values())
@@ -354,3 +362,63 @@ def test_a_commit_cannot_drop_or_change_the_rollout_metrics_it_is_judged_by(
     judged = dict(given.metrics) if found is None else found
     assert judged.get("conversion") == _CONVERSION
     assert set(judged) >= set(given.metrics)
+
+
+def test_a_blue_green_release_may_move_to_canary_at_once(tmp_path: Path) -> None:
+    from pytest_pyramid.deploy.config import project_config
+
+    source = str(tmp_path / "pyproject.toml")
+    found, said = anchored(project_config(source, {"deploy": {"strategy": "blue-green"}}),
+                           project_config(source, {"deploy": {"strategy": "canary"}}),
+                           "c0ffee" * 7)
+    assert (found, said) == ({}, [])
+
+
+_COMMAND = {"router": "command", "router_command": "route {weights}", "access_log": "proxy.log"}
+_VERIFY = {"tier": "smoke", "when": ["pre-traffic", "each-step"]}
+
+
+@pytest.mark.parametrize(("serving", "commit", "kept"), [
+    ({}, {}, {}),
+    (_COMMAND, _COMMAND, {}),
+    # the commit's own program and a log it names judged it: the serving router kept
+    ({}, _COMMAND, {"router": "nginx", "router_command": "", "access_log": None}),
+    (_COMMAND, {**_COMMAND, "access_log": "mine.log"}, {"access_log": "proxy.log"}),
+    (_COMMAND, {**_COMMAND, "router_command": "true"}, {"router_command": "route {weights}"}),
+    ({}, {"router_command": "true"}, {}),      # nginx runs no router_command: nothing judged
+    # which tests check the release: a dropped tier or phase comes back, added ones run too
+    ({"verify": _VERIFY}, {}, {"verify": ("smoke", ("pre-traffic", "each-step"))}),
+    ({"verify": _VERIFY}, {"verify": {"tier": "smoke"}},
+     {"verify": ("smoke", ("pre-traffic", "each-step"))}),
+    ({"verify": _VERIFY}, {"verify": {"tier": "empty", "when": ["post-promotion"]}},
+     {"verify": ("smoke,empty", ("pre-traffic", "each-step", "post-promotion"))}),
+    ({"verify": _VERIFY}, {"verify": {**_VERIFY, "timeout": "10m"}}, {}),  # only waits
+    ({"verify": _VERIFY}, {"verify": {**_VERIFY, "project": "other"}},
+     {"verify": ("smoke", ("pre-traffic", "each-step"))}),
+    ({}, {"verify": _VERIFY}, {}),             # a check added: taken
+    # the serving release's tests check the migrations: its own tier, not the commit's word
+    ({}, {"migrations_check_tier": "nothing"}, {"migrations_check_tier": "integration"}),
+    ({"migrations_check_tier": "schema"}, {}, {"migrations_check_tier": "schema"}),
+])
+def test_what_a_rollout_is_judged_through_is_the_serving_release_s(
+        tmp_path: Path, serving: dict[str, object], commit: dict[str, object],
+        kept: dict[str, object]) -> None:
+    """Hostile review of the commit-class keys (anchor16): a commit's router, its log, its
+    verify tiers and the migrations' check tier count from the next rollout."""
+    from pytest_pyramid.deploy.config import project_config
+
+    source = str(tmp_path / "pyproject.toml")
+    base = project_config(source, {"deploy": serving})
+    given = project_config(source, {"deploy": commit})
+    found, said = anchored_settings(base, given, "c0ffee" * 7)
+    shown = {key: ((value.tier, value.when) if key == "verify" and value is not None else
+                   str(value) if key == "access_log" and value is not None else value)
+             for key, value in found.items() if value != getattr(given, key)}
+    expected = {key: (str(tmp_path / str(value)) if key == "access_log" and value else value)
+                for key, value in kept.items()}
+    assert shown == expected
+    assert {line.split(":")[0] for line in said} == set(kept)
+    assert all("c0ffeec0ffee, the last release deployed here" in line for line in said)
+    timed = given.verify or base.verify
+    if "verify" in kept and timed is not None:  # the commit's timeout: a longer one only waits
+        assert found["verify"].timeout == timed.timeout
