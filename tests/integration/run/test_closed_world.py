@@ -668,16 +668,14 @@ def _sourceless_pyc(root: Path) -> None:
     source.unlink()
 
 
-def test_code_and_files_not_in_the_tree_are_named_folded_xdist(
-    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
-) -> None:
-    """Under -n 2 at once: an ignored module imported, a module made during the run, an
-    ignored conftest, a tracked sourceless .pyc, an ignored doctest file, an ignored data
-    file read and script run, empty folders at the top and in the test folders."""
-    _sourceless_pyc(pytester.path)
-    root = project({
+#: two folds, as the verdict's message lists five files before "(+N more)": imports (an
+#: ignored module, a module made during the run, an ignored conftest, a tracked sourceless
+#: .pyc) and reads (an ignored doctest file, data file read and script run, empty folders at
+#: the top and in the test folders); each: files, files written after the commit, the names
+#: a "not in the tree" message gives, the other names the closed world's messages give
+FOLDS: dict[str, tuple[dict[str, str], dict[str, str], tuple[str, ...], tuple[str, ...]]] = {
+    "imports": ({
         **IMPORTS_HELPER, "tests/unit/helper.py": "from local_settings import VALUE\n",
-        ".gitignore": FOLD_IGNORED,
         "tests/unit/test_new.py": """
             import importlib, sys
             from pathlib import Path
@@ -688,31 +686,48 @@ def test_code_and_files_not_in_the_tree_are_named_folded_xdist(
                 assert fresh.VALUE == 1
         """,
         "tests/unit/test_c.py": "import compiled\ndef test_c(): assert compiled.VALUE == 1\n",
+    }, {"tests/unit/local_settings.py": "VALUE = 1\n", "tests/unit/conftest.py": "import pytest\n"},
+        ("tests/unit/local_settings.py",),
+        ("tests/unit/fresh.py", "tests/unit/conftest.py",
+         "tests/unit/compiled.pyc (bytecode without its source)")),
+    "reads": ({
         "tests/unit/test_data.py": READ_DATA, "tests/unit/test_script.py": RUN_SCRIPT,
         "tests/unit/test_deliver_top.py": DELIVERS.format(folder="outbox"),
         "tests/unit/test_deliver_deep.py": DELIVERS.format(folder="tests/fixtures/outbox"),
-    }, later={"tests/unit/local_settings.py": "VALUE = 1\n",
-              "tests/unit/conftest.py": "import pytest\n",
-              "tests/unit/test_doc.txt": ">>> 1 + 1\n2\n",
-              "tests/data/expected.json": '{"result": 5}',
-              "scripts/local_check.py": "print('ok')\n"},
-        ini='doctest_glob = ["test_*.txt"]\n')
-    assert git(root, "ls-files", "tests/unit/compiled.pyc")  # tracked
-    for folder in ("outbox", "tests/fixtures/outbox"):
-        (root / folder).mkdir(parents=True)
+    }, {"tests/unit/test_doc.txt": ">>> 1 + 1\n2\n",
+        "tests/data/expected.json": '{"result": 5}', "scripts/local_check.py": "print('ok')\n"},
+        ("tests/data/expected.json", "scripts/local_check.py"),
+        ("tests/unit/test_doc.txt", "tests/fixtures (", " outbox (")),
+}
+
+
+@pytest.mark.parametrize("fold", list(FOLDS))
+def test_code_and_files_not_in_the_tree_are_named_folded_xdist(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    fold: str,
+) -> None:
+    """Several rows' facts at once under -n 2 (:data:`FOLDS`), each named."""
+    files, later, not_in_tree, named = FOLDS[fold]
+    if fold == "imports":
+        _sourceless_pyc(pytester.path)
+    root = project({**files, ".gitignore": FOLD_IGNORED}, later=later,
+                   ini='doctest_glob = ["test_*.txt"]\n')
+    if fold == "imports":
+        assert git(root, "ls-files", "tests/unit/compiled.pyc")  # tracked
+    else:
+        for folder in ("outbox", "tests/fixtures/outbox"):
+            (root / folder).mkdir(parents=True)
     run(pytester, ("-n", "2"))
     verdict = read_verdict()
     # every test ran and passed (the doctest file too): each fact was met, none broke a test
-    assert verdict["tiers"]["unit"]["passed"] == 9, verdict["tiers"]["unit"]
+    tests = sum(1 for name in (*files, *later) if "/test_" in name) + 1  # BASE's test_a
+    assert verdict["tiers"]["unit"]["passed"] == tests, verdict["tiers"]["unit"]
     assert verdict["decision"] == "incomplete"
     found = closed_world(verdict)
-    for named in ("tests/unit/local_settings.py", "tests/data/expected.json",
-                  "scripts/local_check.py"):
-        assert any("not in the tree" in m and named in m for m in found), (named, found)
-    for named in ("tests/unit/fresh.py", "tests/unit/conftest.py",
-                  "tests/unit/compiled.pyc (bytecode without its source)",
-                  "tests/unit/test_doc.txt", "tests/fixtures (", " outbox ("):
-        assert any(named in m for m in found), (named, found)
+    for name in not_in_tree:
+        assert any("not in the tree" in m and name in m for m in found), (name, found)
+    for name in named:
+        assert any(name in m for m in found), (name, found)
 
 
 def test_tracked_code_and_files_are_ready_folded_xdist(
