@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from tests.conftest import ReadVerdict
 
 MODES = [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
+#: the rows whose -n 2 proof is a folded run (test_..._folded_xdist below): serial only here
+SERIAL = [pytest.param((), id="serial")]
 
 BASE = {
     "tests/unit/test_u.py": "def test_a(): pass\n",
@@ -50,7 +52,7 @@ IMPORTS_HELPER = {
 }
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 def test_tracked_code_as_committed_is_ready(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...],
@@ -62,7 +64,7 @@ def test_tracked_code_as_committed_is_ready(
     assert (verdict["decision"], verdict["dirty"], closed_world(verdict)) == ("ready", False, [])
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 def test_an_ignored_module_a_test_imports_is_incomplete(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...],
@@ -78,7 +80,7 @@ def test_an_ignored_module_a_test_imports_is_incomplete(
                for m in closed_world(verdict)), verdict["completeness"]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 def test_a_module_created_during_the_run_and_imported_is_incomplete(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...],
@@ -111,7 +113,7 @@ def test_an_untracked_module_present_at_start_makes_the_run_dirty_not_unnamed(
     assert (verdict["dirty"], closed_world(verdict)) == (True, [])
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 def test_an_ignored_conftest_is_incomplete(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...],
@@ -149,17 +151,12 @@ def test_a_module_changed_before_import_and_restored_before_the_end_is_incomplet
     assert not any(p["kind"] == "tree_changed" for p in verdict["completeness"])
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 def test_a_sourceless_pyc_is_incomplete_even_when_tracked(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...],
 ) -> None:
-    source = pytester.path / "compiled_src.py"
-    source.write_text("VALUE = 1\n")
-    subprocess.run([sys.executable, "-c", "import py_compile, sys; "
-                    "py_compile.compile(sys.argv[1], cfile=sys.argv[2])", str(source),
-                    str(pytester.path / "tests/unit/compiled.pyc")], check=True)
-    source.unlink()
+    _sourceless_pyc(pytester.path)
     project({"tests/unit/test_c.py": """
         import compiled
         def test_c(): assert compiled.VALUE == 1
@@ -172,7 +169,7 @@ def test_a_sourceless_pyc_is_incomplete_even_when_tracked(
                for m in closed_world(verdict))
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 def test_an_ignored_doctest_text_file_is_incomplete(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...],
@@ -393,8 +390,17 @@ INPUTS = {
 }
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case", list(INPUTS))
+#: the cases whose -n 2 proof is a folded run; the others' file would be another's here (the
+#: forked child reads the data file the first case reads; the run writes the file the tracked
+#: case reads)
+INPUTS_FOLDED = ("ignored-data-read", "ignored-script-run", "tracked-data-read",
+                 "tracked-script-run")
+
+
+@pytest.mark.parametrize(("case", "mode"), [
+    pytest.param(case, mode.values[0], id=f"{case}-{mode.id}")
+    for case in INPUTS for mode in MODES if not mode.values[0] or case not in INPUTS_FOLDED
+])
 def test_files_the_tests_read_or_run_must_be_the_trees(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     mode: tuple[str, ...], case: str,
@@ -520,7 +526,7 @@ DELIVERS = """
 """
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", SERIAL)
 @pytest.mark.parametrize(("folder", "named"), [
     ("outbox", "outbox"),
     ("tests/fixtures/outbox", "tests/fixtures"),  # a folder of empty folders: one entry
@@ -637,3 +643,103 @@ def test_the_workspace_is_looked_at_before_the_projects_code_runs(
         assert verdict["tiers"]["unit"]["skipped"] == 1, verdict["tiers"]["unit"]
     assert any("tests/local/.skip-broken (" in m and "git-ignored, lying in the test folders" in m
                for m in closed_world(verdict)), verdict["completeness"]
+
+
+# -- the -n 2 proofs folded: one project holding several rows' files, one -n 2 run ----------
+# Every fact here is observed by the worker that ran the test (an import, a file read, a
+# collected file) and reaches the verdict through the controller's union of what the workers
+# shipped (run/facts.py); one run per fold takes each row's fact through that path, and the
+# verdict names each. The rows left with an xdist twin of their own above: a fact of two
+# workers (bytes read two ways), the coverage data of the workers' processes, the shards'
+# merge, the controller's own look before any worker (the workspace), pytester's basetemps,
+# and rows whose files or assertions would clash with another's (the tree changed, an
+# ignored file looked at).
+FOLD_IGNORED = (BASE[".gitignore"] + "local_settings.py\ntests/unit/conftest.py\n"
+                "tests/unit/test_doc.txt\ntests/data/\nscripts/local_*\n")
+
+
+def _sourceless_pyc(root: Path) -> None:
+    source = root / "compiled_src.py"
+    source.write_text("VALUE = 1\n")
+    (root / "tests/unit").mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-c", "import py_compile, sys; "
+                    "py_compile.compile(sys.argv[1], cfile=sys.argv[2])", str(source),
+                    str(root / "tests/unit/compiled.pyc")], check=True)
+    source.unlink()
+
+
+#: two folds, as the verdict's message lists five files before "(+N more)": imports (an
+#: ignored module, a module made during the run, an ignored conftest, a tracked sourceless
+#: .pyc) and reads (an ignored doctest file, data file read and script run, empty folders at
+#: the top and in the test folders); each: files, files written after the commit, the names
+#: a "not in the tree" message gives, the other names the closed world's messages give
+FOLDS: dict[str, tuple[dict[str, str], dict[str, str], tuple[str, ...], tuple[str, ...]]] = {
+    "imports": ({
+        **IMPORTS_HELPER, "tests/unit/helper.py": "from local_settings import VALUE\n",
+        "tests/unit/test_new.py": """
+            import importlib, sys
+            from pathlib import Path
+            def test_new():
+                Path(__file__).with_name("fresh.py").write_text("VALUE = 1\\n")
+                importlib.invalidate_caches()
+                import fresh
+                assert fresh.VALUE == 1
+        """,
+        "tests/unit/test_c.py": "import compiled\ndef test_c(): assert compiled.VALUE == 1\n",
+    }, {"tests/unit/local_settings.py": "VALUE = 1\n", "tests/unit/conftest.py": "import pytest\n"},
+        ("tests/unit/local_settings.py",),
+        ("tests/unit/fresh.py", "tests/unit/conftest.py",
+         "tests/unit/compiled.pyc (bytecode without its source)")),
+    "reads": ({
+        "tests/unit/test_data.py": READ_DATA, "tests/unit/test_script.py": RUN_SCRIPT,
+        "tests/unit/test_deliver_top.py": DELIVERS.format(folder="outbox"),
+        "tests/unit/test_deliver_deep.py": DELIVERS.format(folder="tests/fixtures/outbox"),
+    }, {"tests/unit/test_doc.txt": ">>> 1 + 1\n2\n",
+        "tests/data/expected.json": '{"result": 5}', "scripts/local_check.py": "print('ok')\n"},
+        ("tests/data/expected.json", "scripts/local_check.py"),
+        ("tests/unit/test_doc.txt", "tests/fixtures (", " outbox (")),
+}
+
+
+@pytest.mark.parametrize("fold", list(FOLDS))
+def test_code_and_files_not_in_the_tree_are_named_folded_xdist(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    fold: str,
+) -> None:
+    """Several rows' facts at once under -n 2 (:data:`FOLDS`), each named."""
+    files, later, not_in_tree, named = FOLDS[fold]
+    if fold == "imports":
+        _sourceless_pyc(pytester.path)
+    root = project({**files, ".gitignore": FOLD_IGNORED}, later=later,
+                   ini='doctest_glob = ["test_*.txt"]\n')
+    if fold == "imports":
+        assert git(root, "ls-files", "tests/unit/compiled.pyc")  # tracked
+    else:
+        for folder in ("outbox", "tests/fixtures/outbox"):
+            (root / folder).mkdir(parents=True)
+    run(pytester, ("-n", "2"))
+    verdict = read_verdict()
+    # every test ran and passed (the doctest file too): each fact was met, none broke a test
+    tests = sum(1 for name in (*files, *later) if "/test_" in name) + 1  # BASE's test_a
+    assert verdict["tiers"]["unit"]["passed"] == tests, verdict["tiers"]["unit"]
+    assert verdict["decision"] == "incomplete"
+    found = closed_world(verdict)
+    for name in not_in_tree:
+        assert any("not in the tree" in m and name in m for m in found), (name, found)
+    for name in named:
+        assert any(name in m for m in found), (name, found)
+
+
+def test_tracked_code_and_files_are_ready_folded_xdist(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+) -> None:
+    """Under -n 2 at once: tracked code imported as committed (a conftest too), a tracked data
+    file read and a tracked script run."""
+    project({**IMPORTS_HELPER, "tests/unit/helper.py": "VALUE = 1\n",
+             "tests/unit/conftest.py": "X = 1\n", "tests/unit/test_data.py": READ_DATA,
+             "tests/data/expected.json": '{"result": 5}', "tests/unit/test_script.py": RUN_SCRIPT,
+             "scripts/local_check.py": "print('ok')\n"})
+    run(pytester, ("-n", "2"))
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 4, verdict["tiers"]["unit"]
+    assert (verdict["decision"], verdict["dirty"], closed_world(verdict)) == ("ready", False, [])

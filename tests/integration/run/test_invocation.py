@@ -241,21 +241,53 @@ def _project(make_project: MakeProject, row: Row, pytester: pytest.Pytester) -> 
     return root
 
 
-@pytest.mark.parametrize(("row", "workers"), [
-    pytest.param(row, workers, id=f"{row.id}-{name}")
-    for row in ROWS for workers, name in ((0, "serial"), (2, "n2")) if row.n2 or not workers
-])
-def test_the_invocation_is_allow_listed(
-    pytester: pytest.Pytester,
-    make_project: MakeProject,
-    read_verdict: ReadVerdict,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path_factory: pytest.TempPathFactory,
-    row: Row,
-    workers: int,
-) -> None:
+#: Rows whose setting is only the command line's or the environment's: the controller judges
+#: them in one function (run/invocation.py) from its own argv and environment, the same
+#: function a serial run calls, and no xdist worker observes or ships anything of them. Their
+#: -n 2 proof is one run per fold, every row's setting at once, each row's reason asserted
+#: (one verdict lists them all). The rows left out of a fold keep a -n 2 run of their own:
+#: their fact is also what a worker observes and ships in ``workeroutput`` (plugins it
+#: loaded or left out, files and conftests it collected, a tracked conftest acting in it,
+#: exclusions it counted), a gateway spec is xdist's own, and a hand-made spool names the
+#: run's lineage.
+FOLDS = {
+    "ready": ("nothing-added", "output-options", "log-file-alone",
+              "log-level-in-the-tracked-addopts", "reruns-in-the-tracked-addopts",
+              "o-output-setting", "pytest-addopts-output", "pythonpath-inside-the-repository",
+              "pyramid-run-id", "o-pyramid-strict-on", "o-pyramid-output", "argsfile-output"),
+    "incomplete": ("reruns-mode-on-the-command-line", "log-level", "log-cli-level",
+                   "log-file-level", "log-disable", "log-format", "o-log-level",
+                   "ignore-on-the-command-line", "confcutdir", "reruns-on-the-command-line",
+                   "diff-base-on-the-command-line", "o-judgement-setting",
+                   "pytest-addopts-runxfail", "pythonpath-outside-the-repository",
+                   "pythonoptimize", "pythonwarnings", "pyramid-risk-base",
+                   "pyramid-unknown-variable", "o-pyramid-diff-base", "o-pyramid-strict-off",
+                   "argsfile-runxfail", "command-line-deselects"),
+}
+FOLDED = {name for names in FOLDS.values() for name in names}
+
+
+def _fold(decision: str) -> tuple[Row, list[str]]:
+    """One row holding every setting of the fold's rows, and the reasons they each give."""
+    rows = [row for row in ROWS if row.id in FOLDS[decision]]
+    assert len(rows) == len(FOLDS[decision])
+    assert all(row.decision == decision and not row.untracked and not row.config
+               and not row.excluded and not row.counts for row in rows)
+    env: dict[str, str] = {}
+    for row in rows:
+        assert not set(row.env) & set(env), row.id  # one value per variable
+        env.update(row.env)
+    fold = Row(f"fold-{decision}", args=tuple(a for row in rows for a in row.args), env=env,
+               tracked={k: v for row in rows for k, v in row.tracked.items()},
+               addopts=" ".join(row.addopts for row in rows if row.addopts),
+               decision=decision)
+    return fold, [row.reason for row in rows if row.reason]
+
+
+def _verdict_of(row: Row, workers: int, pytester: pytest.Pytester, make_project: MakeProject,
+                read_verdict: ReadVerdict, monkeypatch: pytest.MonkeyPatch,
+                outside: Path) -> dict[str, Any]:
     root = _project(make_project, row, pytester)
-    outside = tmp_path_factory.mktemp("outside")
     if "PYTHONOPTIMIZE" not in row.env:  # a conftest may set it in this process: undone
         monkeypatch.setenv("PYTHONOPTIMIZE", "-")
         monkeypatch.delenv("PYTHONOPTIMIZE")
@@ -274,11 +306,15 @@ def test_the_invocation_is_allow_listed(
     args = [*row.args, *(["-n", str(workers)] if workers else [])]
     result = pytester.runpytest(*args)
     assert "INTERNALERROR" not in result.stdout.str()
-    data = read_verdict()
+    return read_verdict()
+
+
+def _assert_judged(row: Row, data: dict[str, Any], reasons: list[str]) -> None:
+    """What the verdict of ``row``'s run must say; ``reasons``: texts it must give."""
     assert data["decision"] == row.decision, data["reasons"]
     invocation: dict[str, Any] = data["run"]["invocation"]
-    if row.reason:
-        assert any(row.reason in reason for reason in data["reasons"]), data["reasons"]
+    for text in reasons:
+        assert any(text in reason for reason in data["reasons"]), (text, data["reasons"])
     exclusions = [e["what"] for e in invocation["exclusions"]]
     if row.excluded:
         assert row.excluded in exclusions, invocation["exclusions"]
@@ -301,6 +337,41 @@ def test_the_invocation_is_allow_listed(
     # the test's own pytest run: started by this recording run, unless the row says not
     assert "PYTEST_CURRENT_TEST" in invocation["environment"]
     assert invocation["started_by_run"] is ("PYRAMID_RECORD_SPOOL" not in row.env)
+
+
+@pytest.mark.parametrize(("row", "workers"), [
+    pytest.param(row, workers, id=f"{row.id}-{name}")
+    for row in ROWS for workers, name in ((0, "serial"), (2, "n2"))
+    if not workers or (row.n2 and row.id not in FOLDED)
+])
+def test_the_invocation_is_allow_listed(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    row: Row,
+    workers: int,
+) -> None:
+    data = _verdict_of(row, workers, pytester, make_project, read_verdict, monkeypatch,
+                       tmp_path_factory.mktemp("outside"))
+    _assert_judged(row, data, [row.reason] if row.reason else [])
+
+
+@pytest.mark.parametrize("decision", list(FOLDS))
+def test_the_invocation_is_allow_listed_folded_n2(
+    pytester: pytest.Pytester,
+    make_project: MakeProject,
+    read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    decision: str,
+) -> None:
+    """Every folded row's setting in one -n 2 run (:data:`FOLDS`): each row's reason given."""
+    row, reasons = _fold(decision)
+    data = _verdict_of(row, 2, pytester, make_project, read_verdict, monkeypatch,
+                       tmp_path_factory.mktemp("outside"))
+    _assert_judged(row, data, reasons)
 
 
 def test_allow_options_in_an_untracked_file_is_not_honoured(

@@ -92,7 +92,7 @@ def golden(root: Path, folder: str = "golden") -> None:
     db.close()
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODES[:1])  # -n 2: the folded test below
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_an_ignored_file_read_by_another_spelling_is_incomplete(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
@@ -106,6 +106,35 @@ def test_an_ignored_file_read_by_another_spelling_is_incomplete(
     assert verdict["decision"] == "incomplete", verdict["completeness"]
     named = "golden/ref.db" if row.startswith("sqlite") else "golden/expected.txt"
     assert any(named in message for message in closed_world(verdict)), verdict["completeness"]
+
+
+#: the rows three at a time: the verdict's message lists five files before "(+N more)"
+FOLDS = [sorted(ROWS)[start:start + 3] for start in range(0, len(ROWS), 3)]
+
+
+@pytest.mark.parametrize("rows", FOLDS, ids=["-".join(r[:12] for r in rows) for rows in FOLDS])
+def test_ignored_files_read_by_other_spellings_are_incomplete_folded_xdist(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    rows: list[str],
+) -> None:
+    """Several rows at once under -n 2, each with a golden folder of its own (so no row's read
+    stands in for another's): a read is placed in the worker that made it, and the controller's
+    union of the workers' reads names each row's file."""
+    folders = {row: f"golden_{row}" for row in rows}
+    root = project({".gitignore": IGNORED[".gitignore"] + "".join(
+        f"{folder}/\n" for folder in folders.values())}, later={
+        f"tests/unit/test_row_{row}.py": (textwrap.dedent(HEAD) + textwrap.dedent(ROWS[row]))
+        .replace("golden", folder) for row, folder in folders.items()})
+    for folder in folders.values():
+        golden(root, folder)
+    run(pytester, ("-n", "2"))
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 1 + len(rows), verdict["tiers"]["unit"]
+    assert verdict["decision"] == "incomplete", verdict["completeness"]
+    found = closed_world(verdict)
+    for row, folder in folders.items():
+        named = f"{folder}/ref.db" if row.startswith("sqlite") else f"{folder}/expected.txt"
+        assert any(named in message for message in found), (row, found)
 
 
 TRACKED = """

@@ -255,6 +255,28 @@ def _route(pytester: pytest.Pytester, route: str, read: ReadVerdict,
     return read()
 
 
+#: Rows of one file each and no setting of their own, whose -n 2 and shard routes are proven
+#: together: each row's file beside the others' in one project, one run per route, every
+#: row's reason asserted (the decision is the fold's, which every row gives alone). The
+#: refused tests are facts each worker and shard observes and ships (run/refusals.py:
+#: RefusedTests), so one run per route still takes each row's fact through the workers'
+#: union and the merge. Each row keeps its own serial run. The rows left out keep every
+#: route of their own: a setting of their own (ini, quarantine), or a blocked decision
+#: that would hide a fold's incomplete one.
+FOLDS = {
+    "incomplete": ("init-class", "inherited-no-test", "fixture-named-test",
+                   "inherited-tests-only", "testcase-by-another-name", "decorated-not-a-test",
+                   "shadowed-by-same-name", "load-tests-protocol",
+                   "file-named-off-python-files"),
+    "ready": ("own-no-test-decision", "declared-not-a-test", "test-helper-the-run-imports"),
+}
+FOLDED = {name for names in FOLDS.values() for name in names}
+
+
+def _own_file(row: Row) -> str:
+    return f"tests/unit/test_row_{row.id.replace('-', '_')}.py"
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_what_pytest_refused_is_judged_on_every_route(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
@@ -265,7 +287,7 @@ def test_what_pytest_refused_is_judged_on_every_route(
             config=row.config, ini=row.ini)
     monkeypatch.chdir(pytester.path)
     seen = {}
-    for route in row.routes:
+    for route in (("serial",) if row.id in FOLDED else row.routes):
         verdict = _route(pytester, route, read_verdict, capsys)
         seen[route] = verdict["decision"]
         assert verdict["decision"] == row.decision, (route, verdict["reasons"])
@@ -273,3 +295,35 @@ def test_what_pytest_refused_is_judged_on_every_route(
             said = [*verdict["reasons"], *(p["message"] for p in verdict["completeness"])]
             assert any(row.reason in text for text in said), (route, said)
     assert set(seen.values()) == {row.decision}
+
+
+@pytest.mark.parametrize("decision", list(FOLDS))
+def test_what_pytest_refused_is_judged_on_every_route_folded(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], decision: str,
+) -> None:
+    """The folded rows (:data:`FOLDS`) under -n 2 and as 2 shards + merge, in one project."""
+    rows = [row for row in ROWS if row.id in FOLDS[decision]]
+    assert len(rows) == len(FOLDS[decision])
+    assert all(r.decision == decision and not (r.config or r.ini) and
+               r.routes == ("serial", "n2", "shards") for r in rows)
+    files = {_own_file(row): row.body for row in rows}
+    for row in rows:
+        assert not set(row.extra) & set(files), row.id
+        files.update(row.extra)
+    monkeypatch.delenv("PYRAMID_RUN_ID", raising=False)
+    project({".gitignore": IGNORE, **files})
+    monkeypatch.chdir(pytester.path)
+    for route in ("n2", "shards"):
+        verdict = _route(pytester, route, read_verdict, capsys)
+        assert verdict["decision"] == decision, (route, verdict["reasons"])
+        said = [*verdict["reasons"], *(p["message"] for p in verdict["completeness"])]
+        for row in rows:
+            if row.reason:
+                # a message lists every row's test of its kind, the row's own among them
+                # (its " (why)" follows the last one only)
+                head, _, names = row.reason.replace(
+                    "tests/unit/test_row.py", _own_file(row)).rpartition(": ")
+                names = names.removesuffix(" (")
+                assert any(head in line and names in line for line in said), (route, row.id,
+                                                                              said)

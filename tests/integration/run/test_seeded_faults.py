@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -509,8 +509,78 @@ def _project(make_project: MakeProject, fault: Fault) -> None:
     )
 
 
-@pytest.mark.parametrize("workers", [0, 2], ids=["serial", "n2"])
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
+#: Faults set by a setting alone (an option, the environment, an ini line), judged on the
+#: controller from its own arguments and configuration by the function a serial run calls:
+#: their -n 2 proof is one run per fold, every fault's setting at once, each fault's reason
+#: asserted. A fold holds faults whose reasons no other fault of it could give (one way of
+#: leaving tests/e2e out per fold). The faults left out keep a -n 2 row of their own: what a
+#: worker observes and ships (a conftest's hook, a collection, the tiers' outcomes, metrics,
+#: an import), or a setting that moves the run (-c, --rootdir, -o addopts=, a path argument)
+#: or changes what another fault's reason would be.
+FOLDS = {
+    "settings-a": ("keyword", "xfail-strict-overridden", "pythonpath-overridden",
+                   "warnings-filter-on-the-command-line", "limits-replaced-by-timeout",
+                   "ignore-on-the-command-line"),
+    "settings-b": ("test-id", "noconftest", "warnings-plugin-turned-off"),
+    "settings-c": ("unittest-plugin-turned-off", "ignore-in-pytest-addopts",
+                   "deselect-in-addopts"),
+}
+FOLDED = {name for names in FOLDS.values() for name in names}
+
+
+def _fold(name: str) -> tuple[Fault, list[str]]:
+    """One fault holding every setting of the fold's faults, and the reasons they each give."""
+    faults = [f for f in FAULTS if f.id in FOLDS[name]]
+    assert len(faults) == len(FOLDS[name])
+    assert all(f.decision == "incomplete" and f.xdist and f.verdict == "pyramid-verdict.json"
+               and not (f.fails or f.exit is not None or f.xdist_internal_error)
+               for f in faults)
+    files: dict[str, str] = {}
+    env: dict[str, str] = {}
+    for f in faults:
+        for path, body in f.files.items():  # one body per file
+            assert textwrap.dedent(files.setdefault(path, body)) == textwrap.dedent(body), path
+        assert not set(f.env) & set(env), f.id
+        env.update(f.env)
+    fold = Fault(f"fold-{name}", 0, files=files, env=env,
+                 args=tuple(a for f in faults for a in f.args),
+                 ini="\n".join(f.ini for f in faults if f.ini),
+                 addopts=" ".join(f.addopts for f in faults if f.addopts),
+                 config="\n".join(f.config for f in faults if f.config))
+    return fold, [f.reason for f in faults]
+
+
+def _judged(pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+            monkeypatch: pytest.MonkeyPatch, fault: Fault,
+            workers: int) -> tuple[pytest.RunResult, dict[str, Any]]:
+    _project(make_project, fault)
+    for name, value in fault.env.items():
+        monkeypatch.setenv(name, value)
+    args = [*fault.args, *(["-n", str(workers)] if workers else [])]
+    result = pytester.runpytest(*args)
+    if not (workers and fault.xdist_internal_error):
+        assert "INTERNALERROR" not in result.stdout.str()
+    return result, read_verdict(fault.verdict)
+
+
+@pytest.mark.parametrize("name", list(FOLDS))
+def test_seeded_faults_are_never_ready_folded_n2(
+    pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
+    monkeypatch: pytest.MonkeyPatch, name: str,
+) -> None:
+    """The folded faults (:data:`FOLDS`) under -n 2, one run per fold: each one's reason."""
+    fault, reasons = _fold(name)
+    _, data = _judged(pytester, make_project, read_verdict, monkeypatch, fault, 2)
+    assert data["decision"] == "incomplete", data["reasons"]
+    for reason in reasons:
+        assert any(reason in said for said in data["reasons"]), (reason, data["reasons"])
+
+
+@pytest.mark.parametrize(("fault", "workers"), [
+    pytest.param(fault, workers, id=f"{fault.id}-{name}")
+    for fault in FAULTS for workers, name in ((0, "serial"), (2, "n2"))
+    if not workers or fault.id not in FOLDED
+])
 def test_a_seeded_fault_is_never_ready(
     pytester: pytest.Pytester,
     make_project: MakeProject,
@@ -521,14 +591,7 @@ def test_a_seeded_fault_is_never_ready(
 ) -> None:
     if workers and not fault.xdist:
         pytest.skip("the fault is about a serial run (xdist schedules differently)")
-    _project(make_project, fault)
-    for name, value in fault.env.items():
-        monkeypatch.setenv(name, value)
-    args = [*fault.args, *(["-n", str(workers)] if workers else [])]
-    result = pytester.runpytest(*args)
-    if not (workers and fault.xdist_internal_error):
-        assert "INTERNALERROR" not in result.stdout.str()
-    data = read_verdict(fault.verdict)
+    result, data = _judged(pytester, make_project, read_verdict, monkeypatch, fault, workers)
     assert data["decision"] == fault.decision, data["reasons"]
     assert any(fault.reason in reason for reason in data["reasons"]), data["reasons"]
     if fault.fails:

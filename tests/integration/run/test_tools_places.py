@@ -96,12 +96,19 @@ def test_version():
     _judged(read_verdict(), ready, f"{folder}/{next(iter(extra), 'PKG-INFO')}")
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("path", "ready"), [
+#: the rows of a tool's folder read from: the incomplete ones' -n 2 proof is one run reading
+#: all three (test_tools_folders_hold_no_answers_folded_xdist), each file named
+TOOLS_FOLDERS = [
     (".hypothesis/expected.txt", False),
     (".pyramid/expected.txt", False),  # the plugin reads its own files unrecorded
     ("fixtures/.git/expected.txt", False),  # a folder named .git that is no repository
     (EXAMPLE, True),  # what Hypothesis keeps there: replaying it can only find a failure
+]
+
+
+@pytest.mark.parametrize(("path", "ready", "mode"), [
+    pytest.param(path, ready, mode.values[0], id=f"{mode.id}-{path}")
+    for mode in MODES for path, ready in TOOLS_FOLDERS if ready or not mode.values[0]
 ])
 def test_a_tools_folder_allows_what_the_tool_keeps_there(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
@@ -111,6 +118,21 @@ def test_a_tools_folder_allows_what_the_tool_keeps_there(
             later={path: "4\n", "fixtures/.git/HEAD": "ref: refs/heads/main\n"})
     run(pytester, mode)
     _judged(read_verdict(), ready, path)
+
+
+def test_tools_folders_hold_no_answers_folded_xdist(
+    pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
+) -> None:
+    """The incomplete rows above at once under -n 2, a test file each: every file named."""
+    paths = [path for path, ready in TOOLS_FOLDERS if not ready]
+    project({".gitignore": IGNORED, **{f"tests/unit/test_answer_{index}.py": READS.format(
+        path=path) for index, path in enumerate(paths)}},
+        later={**{path: "4\n" for path in paths}, "fixtures/.git/HEAD": "ref: refs/heads/main\n"})
+    run(pytester, ("-n", "2"))
+    verdict = read_verdict()
+    assert verdict["tiers"]["unit"]["passed"] == 1 + len(paths), verdict["tiers"]["unit"]
+    for path in paths:
+        _judged(verdict, False, path)
 
 
 def _judged(verdict: dict[str, Any], ready: bool, named: str) -> None:
