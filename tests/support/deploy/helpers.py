@@ -228,9 +228,12 @@ class Project:
         return {**base, **self.env}
 
     def run(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        began = time.monotonic()
         result = subprocess.run(self.argv(*args), cwd=self.root, capture_output=True, text=True,
                                 timeout=timeout, env=self.environ())
-        print(f"$ pyramid {' '.join(args)}  -> {result.returncode}\n{result.stdout}{result.stderr}")
+        took = time.monotonic() - began  # printed: where a slow test's time went
+        print(f"$ pyramid {' '.join(args)}  -> {result.returncode} ({took:.2f}s)\n"
+              f"{result.stdout}{result.stderr}")
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
