@@ -173,6 +173,8 @@ class Project:
     env: dict[str, str] = field(default_factory=dict)
     #: the ``[tool.pyramid]`` keys of the last :meth:`write_config`
     pyramid: dict[str, Any] = field(default_factory=dict)
+    #: every CLI process :meth:`popen` started (the fixture ends those a failed test left)
+    started: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
     def work_dir(self) -> Path:
@@ -237,8 +239,10 @@ class Project:
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(*args), cwd=self.root, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, env=self.environ())
+        process = subprocess.Popen(self.argv(*args), cwd=self.root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, env=self.environ())
+        self.started.append(process)
+        return process
 
     def state(self) -> dict[str, Any]:
         path = self.work_dir / "state.json"
