@@ -115,12 +115,9 @@ def test_the_default_verdict_is_the_plugins_setting(repo: Project) -> None:
 
 # -- verdict signatures: trusted keys, rotation, require_signature -------------------------------
 @pytest.fixture
-def keydir(tmp_path: Path, repo: Project) -> Path:
-    folder = tmp_path / "keys"
-    folder.mkdir()
-    for name in ("ci", "ci-new", "stranger", "alice", "bob", "carol"):
-        assert repo.run("keygen", str(folder / name)).returncode == 0
-    return folder
+def keydir(module_keys: Path) -> Path:
+    """The module's key pairs (tests only read them: one `pyramid keygen` per name)."""
+    return module_keys
 
 
 def test_require_signature_refuses_an_unsigned_verdict(repo: Project, keydir: Path) -> None:

@@ -17,6 +17,7 @@ from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.deploy.migrate import applied
 from pytest_pyramid.project import read_table
 from pytest_pyramid.verdict.document import config_digest
+from tests.conftest import LEAN_ADDOPTS
 from tests.support.deploy.helpers import Load, Project
 
 pytestmark = pytest.mark.skipif(
@@ -77,6 +78,9 @@ def test_a_breaking_migration_is_refused_and_an_expand_contract_step_goes_out(
                          approvers={"alice": {"key": str(approver_keys / "alice.pub"),
                                               "roles": ["lead"]}},
                          deployers={"carol": {"key": str(approver_keys / "carol.pub")}})
+    with (project.root / "pyproject.toml").open("a") as pyproject:
+        # plugins that cost seconds of start-up per schema-check run and play no part in it
+        pyproject.write(f'[tool.pytest.ini_options]\naddopts = "{LEAN_ADDOPTS}"\n')
     write(project.root, FILES)
     first = commit(project, "v1")
     result = project.run("deploy")

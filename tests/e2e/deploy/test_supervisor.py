@@ -24,6 +24,7 @@ import pytest
 
 from pytest_pyramid.deploy.processes import is_alive, start_ticks
 from pytest_pyramid.deploy.sight import disk_full
+from pytest_pyramid.deploy.supervisor import read_watch_status
 from tests.e2e.deploy.test_blind import occupy, split_log
 from tests.e2e.deploy.test_faults import (
     assert_failures_before,
@@ -433,11 +434,21 @@ def breakable_first(project: Project, tmp_path: Path) -> tuple[Path, str]:
     return trigger, first
 
 
+def watch_says_degraded(project: Project) -> bool:
+    """The serving release's watch recorded it degraded (what `status` reports: waited on in
+    its file, not by a `pyramid status` process per look)."""
+    record = read_watch_status(project.work_dir) or {}
+    stable = project.state().get("stable") or {}
+    return record.get("state") == "degraded" and record.get("pid") == stable.get("pid")
+
+
 def caught_breaking(project: Project, trigger: Path, first: str) -> None:
     """The watched release breaks; its watch finds it (nothing earlier to return to: alert)."""
     trigger.write_text("the watched release breaks\n")
-    wait_for(lambda: project.run("status").returncode == 1)
-    assert f"stable {first[:12]} is degraded" in project.run("status").stdout
+    wait_for(lambda: watch_says_degraded(project))
+    status = project.run("status")
+    assert status.returncode == 1, status.stdout
+    assert f"stable {first[:12]} is degraded" in status.stdout
     assert project.state()["stable"]["commit"] == first
 
 
@@ -493,8 +504,9 @@ def test_watch_alert_policy_reports_the_release_degraded(
         second = released(project, trigger, "alert")
         assert project.run("status").returncode == 0  # healthy: the health path is not enough
         trigger.write_text("the release breaks after its bake; its health path stays fine\n")
-        wait_for(lambda: project.run("status").returncode == 1)
+        wait_for(lambda: watch_says_degraded(project))
     status = project.run("status")
+    assert status.returncode == 1, status.stdout
     assert "is degraded: its traffic breached the limits after the bake" in status.stdout
     assert "watch policy alert" in status.stdout
     assert project.state()["stable"]["commit"] == second  # alert only: nothing moved

@@ -16,6 +16,7 @@ from pytest_pyramid.project import table_from_text
 from pytest_pyramid.verdict import load_verdict
 from pytest_pyramid.verdict.decision import target_outcome
 from pytest_pyramid.verdict.document import config_digest
+from tests.conftest import LEAN_ADDOPTS
 from tests.support.deploy.helpers import Load, app_command
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ def test_the_api_answers(base_url, pyramid_live_server):
         assert response.status == 200
 """
 CONFTEST = 'pytest_plugins = ["pytest_pyramid.toolkits.plugin"]\n'
-#: plugins that cost seconds of start-up per verify run and play no part in it
-LEAN = '[tool.pytest.ini_options]\naddopts = "-p no:schemathesis ' \
-    '-p no:locust -p no:pact"\n'
+#: plugins that cost seconds of start-up per verify run and play no part in it (the suite's
+#: own lean set: playwright, anyio, platformdirs and the cache too)
+LEAN = f'[tool.pytest.ini_options]\naddopts = "{LEAN_ADDOPTS}"\n'
 
 
 #: the smoke tests read FAIL_THROUGH_PORT and BROKEN_VERSION (set below for the deploy): the

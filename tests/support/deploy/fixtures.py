@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from pytest_pyramid.config import DEFAULT_VERDICT
 from pytest_pyramid.deploy.processes import free_port, start_ticks
+from tests.support.deploy import host
 from tests.support.deploy.helpers import Project, app_command, git
 
 if TYPE_CHECKING:
@@ -76,6 +78,29 @@ def approver_keys(tmp_path: Path) -> Path:
     return folder
 
 
+def keygen(folder: Path, names: tuple[str, ...]) -> Path:
+    """``folder/NAME.key`` and ``.pub`` for each name, each written by a `pyramid keygen`
+    process (started together: a CLI start costs more than the key). Key files are only read
+    by the tests, so a module's tests share one folder (``module_keys``)."""
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [host.argv(folder / "host", "keygen", str(folder / name)) for name in names]
+    started = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True) for args in argv]
+    for name, process in zip(names, started, strict=True):
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, f"pyramid keygen {name}: {out}"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def module_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Key pairs ci, ci-new, stranger, alice, bob, carol, mallory, for a module's tests."""
+    return keygen(tmp_path_factory.mktemp("keys"),
+                  ("ci", "ci-new", "stranger", "alice", "bob", "carol", "mallory"))
+
+
 @pytest.fixture
 def nginx() -> str:
     path = shutil.which("nginx") or (
@@ -118,15 +143,33 @@ def _project(tmp_path: Path, nginx: str) -> Iterator[Project]:
 
 
 def stop_everything(project: Project, pids: Path) -> None:
-    """Stop only what this test caused: each nginx by its process group (its master's pid, so
-    orphaned workers too), the apps from the pid files they wrote."""
+    """Stop only what this test caused, passed or failed: the CLI processes it started, in
+    the work folder and each environment's (its subfolders) the supervisors and each nginx by
+    its process group (its master's pid, so orphaned workers too), the apps from the pid
+    files they wrote."""
+    for process in project.started:
+        if process.poll() is None:  # a test that failed before it finished its deploy
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.communicate(timeout=10)
+    folders = [project.work_dir]
+    with contextlib.suppress(OSError):
+        folders += [sub for sub in project.work_dir.iterdir() if (sub / "router").is_dir()]
+    for folder in folders:
+        stop_work_folder(folder)
+    for pid_file in pids.glob("*.pid"):
+        _kill(int(pid_file.stem), signal.SIGKILL)
+
+
+def stop_work_folder(work_dir: Path) -> None:
+    """The supervisors and nginx of one work folder."""
     for name in ("supervisor.lease", "watch.lease"):
         with contextlib.suppress(OSError, ValueError, KeyError):
             # a supervisor still watching: ours only while the kernel's start time matches
-            lease = json.loads((project.work_dir / name).read_text().strip("\0 \n"))
+            lease = json.loads((work_dir / name).read_text().strip("\0 \n"))
             if start_ticks(int(lease["pid"])) == lease["start_ticks"]:
                 _kill(int(lease["pid"]), signal.SIGKILL)
-    router = project.work_dir / "router"
+    router = work_dir / "router"
     masters: set[int] = set()
     for pid_file in router.glob("*/nginx.pid"):
         with contextlib.suppress(OSError, ValueError):
@@ -137,8 +180,6 @@ def stop_everything(project: Project, pids: Path) -> None:
     for master in masters:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(master, signal.SIGKILL)
-    for pid_file in pids.glob("*.pid"):
-        _kill(int(pid_file.stem), signal.SIGKILL)
 
 
 @pytest.fixture

@@ -173,6 +173,8 @@ class Project:
     env: dict[str, str] = field(default_factory=dict)
     #: the ``[tool.pyramid]`` keys of the last :meth:`write_config`
     pyramid: dict[str, Any] = field(default_factory=dict)
+    #: every CLI process :meth:`popen` started (the fixture ends those a failed test left)
+    started: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
     def work_dir(self) -> Path:
@@ -228,14 +230,19 @@ class Project:
         return {**base, **self.env}
 
     def run(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        began = time.monotonic()
         result = subprocess.run(self.argv(*args), cwd=self.root, capture_output=True, text=True,
                                 timeout=timeout, env=self.environ())
-        print(f"$ pyramid {' '.join(args)}  -> {result.returncode}\n{result.stdout}{result.stderr}")
+        took = time.monotonic() - began  # printed: where a slow test's time went
+        print(f"$ pyramid {' '.join(args)}  -> {result.returncode} ({took:.2f}s)\n"
+              f"{result.stdout}{result.stderr}")
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(*args), cwd=self.root, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, env=self.environ())
+        process = subprocess.Popen(self.argv(*args), cwd=self.root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, env=self.environ())
+        self.started.append(process)
+        return process
 
     def state(self) -> dict[str, Any]:
         path = self.work_dir / "state.json"
