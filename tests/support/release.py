@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DROP = ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID",
         # xdist sets it in its workers only: a top-level run that finds it judges it an input
         # from outside (`narrowed`), as the wheel's run of the demo did
-        "PYTEST_XDIST_WORKER_COUNT", "PYTEST_CURRENT_TEST", "VIRTUAL_ENV", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
+        "PYTEST_XDIST_WORKER_COUNT",
+        "PYTEST_CURRENT_TEST", "VIRTUAL_ENV", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
         "COV_CORE_DATAFILE", "CI_NODE_INDEX", "CI_NODE_TOTAL", "GITHUB_STEP_SUMMARY",
         "PIP_REQUIRE_VIRTUALENV",
         # the release's processes run the wheel, not the tree: followed, they would report its
