@@ -125,12 +125,14 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 
 
 # slow: these rows make the session's demo runs (a minute each), so the suite's conftest.py
-# runs them first in the e2e tier, not last, where one worker would idle behind them
+# runs them first in the e2e tier, not last, where one worker would idle behind them. The bug
+# run first: it needs no other shared thing, while the ready run waits for the release's
+# wheel to be built and installed (tests/support/shared.py)
 @pytest.mark.parametrize(
     ("run", "decision", "failing_gates"),
     [
-        pytest.param("ready", "ready", set(), marks=pytest.mark.slow),
-        pytest.param("bug", "blocked", {"tests.pass_rate"}, marks=pytest.mark.slow),
+        pytest.param("bug", "blocked", {"tests.pass_rate"}, marks=pytest.mark.slow, id="bug"),
+        pytest.param("ready", "ready", set(), marks=pytest.mark.slow, id="ready"),
     ],
 )
 def test_the_demo_reports_open_in_chromium(
