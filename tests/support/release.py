@@ -84,5 +84,10 @@ def install(dist: Path, where: Path) -> Path:
     ``where``; its python."""
     (wheel,) = dist.glob("*.whl")
     python = venv(where)
-    pip(python, "install", f"{wheel}[all]")
+    # compiled, as pip installs for a user (not pip()'s --no-compile): the session's ready run
+    # of the demo runs from here, and where PYTHONDONTWRITEBYTECODE is set (these machines)
+    # every one of its processes compiled each module it imported from source, a live server's
+    # start-up past its 15 s health wait on a busy machine and a unit test past its 2 s limit
+    ok(python, "-m", "pip", "--disable-pip-version-check", "-q", "install", f"{wheel}[all]",
+       cwd=python.parent, timeout=900)
     return python
