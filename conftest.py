@@ -65,3 +65,19 @@ def pytest_configure(config: pytest.Config) -> None:
         terminal.write_line(line)
 
     config.pluginmanager.register(TierProgress(write), "pyramid-dev-progress")
+
+
+@pytest.hookimpl(trylast=True)  # after the plugin grouped the tests by tier
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Within each tier, the tests marked ``slow`` (runs of the demo suite: a minute or more
+    each) first, each tier's order kept otherwise. xdist hands out the tests in this order and
+    keeps no more than two queued per worker at the end: a minute-long demo run collected last
+    (tests/e2e/verdict/ is the suite's last folder) kept one worker busy while the other, its
+    short tests done, had nothing left to take."""
+    from pytest_pyramid.run.stash import TIER_KEY
+
+    tiers = [item.stash.get(TIER_KEY, "") for item in items]
+    rank = {tier: index for index, tier in enumerate(dict.fromkeys(tiers))}
+    order = {id(item): (rank[tier], item.get_closest_marker("slow") is None)
+             for item, tier in zip(items, tiers, strict=True)}
+    items.sort(key=lambda item: order[id(item)])  # stable: the rest keep their order

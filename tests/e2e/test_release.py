@@ -11,93 +11,40 @@ order, or removed again (which deletes files we share with it): pytest and the `
 command each say so in one line instead of failing on a plugin registered twice.
 
 Affordable: one build per session (tests/support/shared.py: the sdist and the wheel, built
-once, read by both tests), pip installs from its cache, the only network is the package index.
+once, read by both tests), one install of the wheel with its extras, whose run of the demo is
+the session's ready run (the reports', README's and shards' tests judge the same run), pip
+installs from its cache, the only network is the package index.
 """
 
 from __future__ import annotations
 
 import email.parser
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_pyramid import DISTRIBUTION, __version__
 from pytest_pyramid.verdict import load_verdict
-from tests.git_repo import git
 from tests.support.deploy import host
-from tests.support.shared import release_dist
+from tests.support.release import ROOT, ok, pip, run, source_files, venv
+from tests.support.shared import demo_outcome, demo_ready_run, release_dist, release_python
 
-ROOT = Path(__file__).resolve().parents[2]
-#: what a user's shell would not have: our test run's own plugin and coverage state
-DROP = ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID",
-        "PYTEST_CURRENT_TEST", "VIRTUAL_ENV", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
-        "COV_CORE_DATAFILE", "CI_NODE_INDEX", "CI_NODE_TOTAL", "GITHUB_STEP_SUMMARY",
-        "PIP_REQUIRE_VIRTUALENV",
-        # the release's processes run the wheel, not the tree: followed, they would report its
-        # package as foreign code (hostile case 202); unfollowed, each is the `python
-        # <unrecorded>` the project vouches for in [tool.pyramid] allow_options
-        "PYRAMID_RECORD_SPOOL")
-DEMO_ARTIFACTS = (".pyramid", "pyramid-verdict*", "pyramid-report*", ".coverage*",
-                  "__pycache__", ".pytest_cache", ".hypothesis", "pyramid-partial-*")
+if TYPE_CHECKING:
+    import subprocess
+
 #: the other project on the package index (see pytest_pyramid/foreign.py)
 FOREIGN = "pytest-pyramid==2.0.0"
-
-
-def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in DROP}
-
-
-def run(*cmd: str | Path, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env(), text=True,
-                          capture_output=True, timeout=timeout, check=False)
-
-
-def ok(*cmd: str | Path, cwd: Path, timeout: float = 900) -> str:
-    result = run(*cmd, cwd=cwd, timeout=timeout)
-    assert result.returncode == 0, f"{cmd}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result.stdout
-
-
-def source_files() -> list[str]:
-    """The files of this checkout a release is built from: tracked, or new and not ignored."""
-    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    return sorted({name for name in listed.split("\0") if name and (ROOT / name).is_file()})
-
-
-def copy_source(target: Path) -> Path:
-    for name in source_files():
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target / name)
-    return target
 
 
 def package_files() -> set[str]:
     """Every file of the import package in this checkout: code, schemas, data, py.typed."""
     return {name for name in source_files() if name.startswith("pytest_pyramid/")}
-
-
-def venv(where: Path) -> Path:
-    """A fresh virtualenv outside the repository; its python."""
-    ok(sys.executable, "-m", "venv", where, cwd=where.parent, timeout=300)
-    return where / "bin" / "python"
-
-
-def pip(python: Path, *args: str | Path) -> str:
-    # --no-compile: pip's byte-compiling of every installed file (the extras are large: about
-    # 10 s of CPU) proves nothing here (pip ignores a file that does not compile); what the
-    # demo imports is compiled when it is imported
-    if args and args[0] == "install":
-        args = ("install", "--no-compile", *args[1:])
-    return ok(python, "-m", "pip", "--disable-pip-version-check", "-q", *args,
-              cwd=python.parent, timeout=900)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -108,20 +55,14 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def build(dist: Path) -> None:
-    """The sdist from a copy of the checkout, then the wheel from the sdist, into ``dist``."""
-    src = copy_source(dist.parent / "src")
-    ok(sys.executable, "-m", "build", "--outdir", dist, src, cwd=dist.parent)
-
-
 @pytest.fixture
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The release's sdist and wheel, built once per session for both tests here."""
-    return release_dist(tmp_path_factory, build)
+    return release_dist(tmp_path_factory)
 
 
 def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
-    tmp_path: Path, dist: Path,
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, dist: Path,
 ) -> None:
     wheel_name = DISTRIBUTION.replace("-", "_")
     wheels = sorted(dist.glob(f"{wheel_name}-{__version__}-*.whl"))
@@ -155,14 +96,14 @@ def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
                      re.MULTILINE), f"CHANGELOG.md has no '## {__version__}' entry"
 
     # the wheel in a fresh virtualenv outside the repository, with the extras the demo uses
-    python = venv(tmp_path / "venv")
-    pip(python, "install", f"{wheel}[all]")
+    # (the session's one install: the demo's ready run below is made by it)
+    python = release_python(tmp_path_factory)
     bin_dir = python.parent
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = ok(python, "-c", "import pytest_pyramid; print(pytest_pyramid.__file__)",
                cwd=elsewhere)
-    assert Path(where.strip()).is_relative_to(tmp_path / "venv"), where
+    assert Path(where.strip()).is_relative_to(python.parents[1]), where
     assert ROOT not in Path(where.strip()).parents
     help_text = ok(bin_dir / "pyramid", "--help", cwd=elsewhere)
     assert "usage: pyramid" in help_text
@@ -171,31 +112,24 @@ def test_a_release_builds_checks_installs_from_its_wheel_and_runs_the_demo(
                    f"print(version({DISTRIBUTION!r}))", cwd=elsewhere)
     assert installed.strip() == __version__
 
-    # the demo suite, copied out and committed on its own, run with the installed wheel
-    demo = tmp_path / "demo" / "suites"
-    shutil.copytree(ROOT / "suites", demo, ignore=shutil.ignore_patterns(*DEMO_ARTIFACTS))
-    git(demo, "init", "-q")
-    git(demo, "add", "-A")
-    git(demo, "commit", "-qm", "demo")
-    # -p no:timeout: the demo's per-test limits are sized for a quiet machine; what this
-    # proves is that the installed wheel runs every tier, not how fast a busy CI machine is
-    result = run(python, "-m", "pytest", "-n", "2", "-q", "-p", "no:timeout", cwd=demo,
-                 timeout=1800)
-    assert result.returncode in (0, 1), result.stdout[-4000:] + result.stderr[-4000:]
+    # the demo suite, copied out and committed on its own, run by the installed wheel as
+    # ./dev demo runs it: the session's ready run (tests/support/shared.py), whose report,
+    # README sample and shards the other demo tests judge
+    demo = demo_ready_run(tmp_path_factory)
+    returncode, terminal = demo_outcome(demo)
+    assert returncode in (0, 1), terminal[-6000:]
     verdict = load_verdict(demo / "pyramid-verdict.json")
     records = json.loads((demo / "pyramid-verdict.results.json").read_text())["tests"]
     failing = [(r["nodeid"], r["outcome"], r.get("message", "")[-1500:]) for r in records
                if r["outcome"] not in ("passed", "skipped", "xfailed")]
     assert failing == [], failing
     # every test passed and every gate was judged: nothing the wheel lacks went missing.
-    # (ready or blocked is the demo's own business: its load gates judge a busy machine; and
-    # without per-test limits the run is incomplete by the project's own rule.)
+    # (ready or blocked is the reports' test's business: the load gates judge a busy machine)
     for name, tier in verdict["tiers"].items():
         assert tier["collected"] > 0, (name, tier)
         assert tier["failed"] + tier["errors"] == 0, (name, tier)
-    # the only gaps are the ones -p no:timeout asked for: limits not enforced, a plugin off
-    assert {p["kind"] for p in verdict["completeness"]} <= {"limits", "narrowed"}, \
-        verdict["completeness"]
+    # complete: the wheel's run enforced its limits and lacked no plugin
+    assert verdict["completeness"] == [], verdict["completeness"]
     # static.audit: pip-audit's vulnerability service is out of reach where only the package
     # index is (toolchain notes), so that gate is not_evaluated by design, here as in ./dev demo
     unjudged = [g["id"] for g in verdict["gates"] if g["status"] == "not_evaluated"]

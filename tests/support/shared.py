@@ -1,6 +1,7 @@
 """Expensive things made once per test session and read by every test that asserts on them:
-the demo suite's ``ready`` run (reports in Chromium, the README's sample, the shards' baseline)
-and the release's sdist and wheel (both release tests).
+the demo suite's ``ready`` run (the release's wheel running it, reports in Chromium, the
+README's sample, the shards' baseline), the release's sdist and wheel (both release tests) and
+the virtualenv the wheel is installed in.
 
 Under xdist each worker is its own process, so a session fixture alone would make them once
 per worker. :func:`once` makes them once per session: the first worker to ask makes them in
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.git_repo import git
+from tests.support import release
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -100,13 +102,17 @@ def demo_env(folder: Path, fault: str | None = None) -> dict[str, str]:
     return env
 
 
-def run_demo(folder: Path, fault: str | None = None) -> Path:
+def run_demo(folder: Path, fault: str | None = None, python: Path | None = None) -> Path:
     """The demo suite in ``folder`` run as ``./dev demo`` runs it (its own addopts ask for the
-    HTML report); the terminal's text in ``terminal.txt`` beside the folder."""
+    HTML report), by this interpreter or by ``python`` (a release's virtualenv: without this
+    run's variables, as a user's shell runs it); the terminal's text in ``terminal.txt``
+    beside the folder."""
+    env = demo_env(folder, fault)
+    if python is not None:
+        env = {k: v for k, v in env.items() if k not in release.DROP}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:randomly"],
-        cwd=folder, env=demo_env(folder, fault), capture_output=True, text=True, timeout=900,
-        check=False,
+        [str(python or sys.executable), "-m", "pytest", "-n", "2", "-p", "no:randomly"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     (folder.parent / "terminal.txt").write_text(done.stdout + done.stderr)
     (folder.parent / "returncode").write_text(str(done.returncode))
@@ -120,10 +126,16 @@ def demo_outcome(folder: Path) -> tuple[int, str]:
 
 
 def demo_ready_run(factory: pytest.TempPathFactory) -> Path:
-    """The demo suite, committed on its own, run once per session without a fault: its
-    folder (verdict, results, HTML report; ``terminal.txt`` beside it). Read only: a test
-    that runs the demo again copies it (:func:`copy_committed`)."""
-    return once(factory, "demo-ready", MAKERS["demo-ready"]) / "suites"
+    """The demo suite, committed on its own, run once per session without a fault by the
+    release's wheel (:func:`release_python`): its folder (verdict, results, HTML report;
+    ``terminal.txt`` beside it). One run for the release's test (the wheel runs every tier),
+    the reports', the README's and the shards' tests: the same kind of run, each asserting
+    its own facts. Read only: a test that runs the demo again copies it
+    (:func:`copy_committed`)."""
+    python = release_python(factory)
+    return once(factory, "demo-ready",
+                lambda folder: run_demo(committed_demo(folder / "suites"), python=python)) \
+        / "suites"
 
 
 def demo_bug_run(factory: pytest.TempPathFactory) -> Path:
@@ -131,9 +143,8 @@ def demo_bug_run(factory: pytest.TempPathFactory) -> Path:
     return once(factory, "demo-bug", MAKERS["demo-bug"]) / "suites"
 
 
-#: the demo runs, by name
+#: the demo runs made by this interpreter, by name
 MAKERS: dict[str, Callable[[Path], object]] = {
-    "demo-ready": lambda folder: run_demo(committed_demo(folder / "suites")),
     "demo-bug": lambda folder: run_demo(committed_demo(folder / "suites"), "bug"),
 }
 
@@ -146,7 +157,16 @@ def copy_committed(demo: Path, target: Path) -> Path:
     return target
 
 
-def release_dist(factory: pytest.TempPathFactory, build: Callable[[Path], object]) -> Path:
-    """The release's sdist and wheel, built once per session by ``build(dist)``."""
-    return once(factory, "release-dist", lambda folder: build(folder / "dist")) / "dist"
+def release_dist(factory: pytest.TempPathFactory) -> Path:
+    """The release's sdist and wheel, built once per session (tests/support/release.py)."""
+    return once(factory, "release-dist", lambda folder: release.build(folder / "dist")) / "dist"
+
+
+def release_python(factory: pytest.TempPathFactory) -> Path:
+    """The release's wheel with every extra in a fresh virtualenv outside the repository,
+    installed once per session: its python. Read only (a test that changes an install makes
+    its own virtualenv)."""
+    dist = release_dist(factory)
+    return once(factory, "release-venv",
+                lambda folder: release.install(dist, folder / "venv")) / "venv" / "bin" / "python"
 

@@ -115,7 +115,8 @@ DemoRun = Callable[[str], Path]
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """The demo suite (suites/) run as ``./dev demo`` runs it, by name: ``ready`` is the
-    session's one ready run (tests/support/shared.py, read by the shards' test too), ``bug``
+    session's one ready run (tests/support/shared.py: by the release's wheel, read by the
+    release's and the shards' tests too), ``bug``
     the session's run with ``DEMO_FAULT=bug``, of the same tree committed the same way. Each
     made when a test first asks for it: two workers make the two at once, neither waits for
     both."""
@@ -123,11 +124,15 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     return lambda run: makers[run](tmp_path_factory)
 
 
+# slow: these rows make the session's demo runs (a minute each), so the suite's conftest.py
+# runs them first in the e2e tier, not last, where one worker would idle behind them. The bug
+# run first: it needs no other shared thing, while the ready run waits for the release's
+# wheel to be built and installed (tests/support/shared.py)
 @pytest.mark.parametrize(
     ("run", "decision", "failing_gates"),
     [
-        ("ready", "ready", set()),
-        ("bug", "blocked", {"tests.pass_rate"}),
+        pytest.param("bug", "blocked", {"tests.pass_rate"}, marks=pytest.mark.slow, id="bug"),
+        pytest.param("ready", "ready", set(), marks=pytest.mark.slow, id="ready"),
     ],
 )
 def test_the_demo_reports_open_in_chromium(
