@@ -64,7 +64,10 @@ def write_trivial_suite(root: Path, tests: int) -> None:
                 for i in range(module, min(count, module + per_module))
             )
             (folder / f"test_{tier}_{module}.py").write_text(body)
-    (root / "pyproject.toml").write_text("[tool.pyramid]\n")
+    # observe: every gate is judged as before, but the exit status stays pytest's own; at a
+    # high load 4,000 unit tests outran the unit tier's 30 s budget, the budget gate blocked
+    # and the active arm's run "failed" (exit 1), which stopped --trivial-only
+    (root / "pyproject.toml").write_text('[tool.pyramid]\nmode = "observe"\n')
 
 
 def write_slow_import_suite(root: Path) -> None:
@@ -167,8 +170,10 @@ def side_by_side(
             name, began = started[pid]
             wall[name] = time.perf_counter() - began
             cpu[name] = usage.ru_utime + usage.ru_stime
-            if os.waitstatus_to_exitcode(status) not in (0, 5):
-                raise SystemExit(f"pytest {other if name == 'other' else base} failed")
+            code = os.waitstatus_to_exitcode(status)
+            if code not in (0, 5):
+                raise SystemExit(f"pytest {other if name == 'other' else base} failed"
+                                 f" (exit {code})")
         if index:
             wall_ratios.append(wall["other"] / wall["base"])
             cpu_ratios.append(cpu["other"] / cpu["base"])

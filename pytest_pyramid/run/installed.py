@@ -27,15 +27,21 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from importlib.metadata import Distribution
 
 
-def holders(files: Iterable[str], paths: Sequence[str] | None = None) -> dict[str, list[str]]:
+def holders(files: Iterable[str], paths: Sequence[str] | None = None,
+            every: Callable[[Sequence[Distribution]], bool] | None = None
+            ) -> dict[str, list[str]]:
     """For each of ``files`` (absolute paths) some distribution holds, the names of those
     that hold it (from their metadata's ``Name``); a file none holds is left out. Reads the
     metadata of the distributions on ``paths`` (``sys.path`` by default): only the records of
-    those installed in the folder of a wanted file, each once."""
+    those installed in the folder of a wanted file, each once. ``every``: asked with the
+    distributions whether every holder is wanted (the default); when it says no, a file's
+    first holder found is enough: the records most likely to hold the files (a
+    distribution named like a file's top-level package) are read first, and reading stops
+    once every file has a holder (a record read where there were a hundred)."""
     from importlib.metadata import distributions
 
     wanted: dict[str, list[str]] = {}
@@ -43,7 +49,15 @@ def holders(files: Iterable[str], paths: Sequence[str] | None = None) -> dict[st
         wanted.setdefault(os.path.realpath(file), []).append(file)
     found: dict[str, list[str]] = {}
     resolved: dict[str, tuple[str, dict[str, str]]] = {}
-    for dist in distributions(path=list(paths)) if paths is not None else distributions():
+    dists = list(distributions(path=list(paths)) if paths is not None else distributions())
+    first_only = every is not None and not every(dists)
+    if first_only:
+        tops = _tops(wanted)
+        dists.sort(key=lambda dist: _folder_name(dist) not in tops)  # stable: else as found
+    asked = len(_files_of(wanted))
+    for dist in dists:
+        if first_only and len(found) == asked:
+            break
         held = _held(dist, wanted, resolved)
         name = _name(dist) if held else None
         if name is None:
@@ -52,6 +66,30 @@ def holders(files: Iterable[str], paths: Sequence[str] | None = None) -> dict[st
             if name not in found.setdefault(file, []):
                 found[file].append(name)
     return found
+
+
+def _files_of(wanted: dict[str, list[str]]) -> list[str]:
+    """The files as asked (each spelling of a wanted real path)."""
+    return [file for spellings in wanted.values() for file in dict.fromkeys(spellings)]
+
+
+def _tops(wanted: dict[str, list[str]]) -> set[str]:
+    """The wanted files' own names and their folders' names, normalized as a distribution's
+    folder name is (:func:`_folder_name`): the likely holders' names."""
+    return {_normal(part.partition(".")[0]) for path in wanted
+            for part in path.split(os.sep)[-4:]}
+
+
+def _folder_name(dist: Distribution) -> str:
+    """The name a distribution's metadata folder gives (``pytest_cov-7.0.dist-info``:
+    ``pytest_cov``), normalized: an order to read records in, never a judgement."""
+    folder = getattr(dist, "_path", None)
+    name = os.path.basename(str(folder)).partition("-")[0].removesuffix(".egg")
+    return _normal(name) if folder else ""
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
 
 
 def _name(dist: Distribution) -> str | None:
@@ -121,6 +159,8 @@ def _held(dist: Distribution, wanted: dict[str, list[str]],
     if listing is None:
         return _by_top_level(dist, relative)
     text, inside = listing
+    if not inside and _plain(text):
+        return _held_plain(text, folder, relative)
     entries = set(_entries(text, inside))
     # the usual entry: already the file's path below ``folder`` (a set intersection: every
     # record of the folder is read, and a substring search per wanted file and record cost
@@ -134,6 +174,56 @@ def _held(dist: Distribution, wanted: dict[str, list[str]],
         found.update(os.path.normpath(os.path.join(start, entry)) for entry in entries
                      if entry.startswith(("/", ".")) or "/." in entry or "//" in entry)
     return [path for path in relative.values() if path in found]
+
+
+#: the line breaks ``str.splitlines`` knows besides ``\n`` (``\r`` is gone: :func:`_read`)
+_OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _plain(text: str) -> bool:
+    """A ``RECORD`` whose lines are split at ``\n`` alone and whose paths are all before
+    the first comma (no quoted path, no other line break): :func:`_held_plain` reads it with
+    a few searches of the whole text in C, where :func:`_entries` made a string and a call
+    per line (a hundred records of 19,000 lines: most of a run's start-up here)."""
+    return '"' not in text and not any(brk in text for brk in _OTHER_BREAKS)
+
+
+def _held_plain(text: str, folder: str, relative: dict[str, str]) -> list[str]:
+    """:func:`_held`'s answer for a :func:`_plain` ``RECORD``: the same entries matched,
+    found by searching for each wanted path as a line's first field, and for the entries
+    spelled otherwise (absolute, ``.``/``..``, ``//``) by searching for those spellings."""
+    found = {path for rel, path in relative.items() if _listed(text, rel)}
+    for entry in _odd_entries(text):
+        found.add(os.path.normpath(os.path.join(folder, entry)))
+    return [path for path in relative.values() if path in found]
+
+
+def _listed(text: str, rel: str) -> bool:
+    """Whether a line of ``text`` has ``rel`` as its first field (all of it, or before a
+    comma)."""
+    return (text.startswith((rel + ",", rel + "\n")) or text == rel
+            or f"\n{rel}," in text or f"\n{rel}\n" in text or text.endswith("\n" + rel))
+
+
+def _odd_entries(text: str) -> set[str]:
+    """The first fields of the lines of ``text`` that start with ``/`` or ``.`` or hold
+    ``/.`` or ``//`` (:func:`_held`'s entries spelled otherwise), found by searching for
+    those spellings rather than by reading every line (a wheel's scripts, ``../../bin/x``,
+    are the usual ones: a few a record)."""
+    found: set[str] = set()
+    for needle in ("\n/", "\n.", "/.", "//"):
+        at = text.find(needle)
+        while at != -1:
+            start = text.rfind("\n", 0, at + (needle[0] == "\n")) + 1
+            end = text.find("\n", start)
+            entry = text[start:] if end == -1 else text[start:end]
+            entry = entry.partition(",")[0]
+            if entry.startswith(("/", ".")) or "/." in entry or "//" in entry:
+                found.add(entry)
+            at = text.find(needle, (end if end != -1 else len(text)))
+    if text.startswith(("/", ".")):
+        found.add(text.partition("\n")[0].partition(",")[0])
+    return found
 
 
 def _spelled_otherwise(text: str) -> bool:
@@ -152,6 +242,11 @@ def _listing(dist: Distribution) -> tuple[str, bool] | None:
         return record, False
     legacy = _read(dist, "installed-files.txt")
     return (legacy, True) if legacy is not None else None
+
+
+def metadata_text(dist: Distribution, name: str) -> str | None:
+    """``dist.read_text(name)``, one ``open`` where the metadata is a folder (:func:`_read`)."""
+    return _read(dist, name)
 
 
 def _read(dist: Distribution, name: str) -> str | None:

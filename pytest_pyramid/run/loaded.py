@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+    from importlib.metadata import Distribution
     from types import ModuleType
 
     from pytest_pyramid.run.summary import Problem
@@ -239,8 +240,10 @@ def stray_facts(names: frozenset[str], rootdir: Path, modules: Mapping[str, Modu
         return {}
     from pytest_pyramid.run.installed import holders
 
-    owners = holders(candidates.values(), lookup)
     own = _OwnDistributions(rootdir)
+    # with no distribution that can be the project's, a file's first holder decides
+    owners = holders(candidates.values(), lookup,
+                     every=own.possible if lookup is None else own.possible_among)
     root = os.path.realpath(rootdir)
     found: LoadedCode = {}
     for name, file in sorted(candidates.items()):
@@ -273,15 +276,39 @@ class _OwnDistributions:
             self._seen[key] = key in self.names or self._from_here(dist)
         return self._seen[key]
 
+    def possible(self, dists: Sequence[Distribution]) -> bool:
+        """Whether one of ``dists`` (every distribution :meth:`holds` may find by name) can
+        be the project's: the project has a name, or one's ``direct_url.json`` names a
+        folder of this repository. When none can, :func:`stray_facts` needs a file's first
+        holder only."""
+        return bool(self.names) or any(self._installed_here(dist) for dist in dists)
+
+    def possible_among(self, dists: Sequence[Distribution]) -> bool:
+        """:meth:`possible` of ``dists`` (those of other install locations) and of
+        ``sys.path``'s distributions, where :meth:`holds` finds a holder's name."""
+        from importlib.metadata import distributions
+
+        return self.possible(dists) or self.possible(list(distributions()))
+
     def _from_here(self, dist: str) -> bool:
-        import json
         from importlib.metadata import PackageNotFoundError, distribution
-        from urllib.parse import unquote, urlparse
 
         try:
-            text = distribution(dist).read_text("direct_url.json")
-            url = json.loads(text or "{}").get("url", "")
+            found = distribution(dist)
         except (PackageNotFoundError, ValueError, OSError, AttributeError):
+            return False
+        return self._installed_here(found)
+
+    def _installed_here(self, dist: Distribution) -> bool:
+        import json
+        from urllib.parse import unquote, urlparse
+
+        from pytest_pyramid.run.installed import metadata_text
+
+        try:
+            text = metadata_text(dist, "direct_url.json")
+            url = json.loads(text or "{}").get("url", "")
+        except (ValueError, OSError, AttributeError):
             return False
         parsed = urlparse(str(url))
         if parsed.scheme != "file":

@@ -143,3 +143,48 @@ def test_files_under_a_root_as_git_s_literal_pathspec_matches(
 
     listing = ["a.py", "tests/unit", "tests/unit/a.py", "tests/unit/sub/", "tests/unitx.py"]
     assert files_under(tmp_path, roots, listing) == (listing if expected is None else expected)
+
+
+@pytest.mark.parametrize(("record", "held"), [
+    pytest.param("six.py,sha256=x,10\r\n", True, id="crlf-first-line"),
+    pytest.param("a.py,,\nsix.py", True, id="last-line-no-comma"),
+    pytest.param("six.pyc,,\nxsix.py,,\n", False, id="prefix-and-suffix-only"),
+    pytest.param("../site-packages/six.py,,\n", True, id="dot-dot"),
+    pytest.param("a.py,,\n./six.py,,\n", True, id="dot-slash"),
+    pytest.param("a.py,,\nsub//../six.py,,\n", True, id="double-slash"),
+    pytest.param("a.py,,\nsub/./../six.py,,\n", True, id="slash-dot-inside"),
+    pytest.param("a.py,,/./six.py\n", False, id="spelling-in-another-field"),
+    pytest.param("a.py,,\n\x1csix.py,,\n", True, id="another-line-break"),
+    pytest.param('"six.py",,\n', True, id="quoted"),
+])
+def test_a_record_is_matched_by_its_lines_first_fields(
+    tmp_path: Path, record: str, held: bool
+) -> None:
+    """The record read by searching its whole text (no quote, no line break but ``\\n``) and
+    line by line (the others) agree: a line's first field, spelled otherwise or not."""
+    site = tmp_path / "site-packages"
+    _files(site, "six.py")
+    _dist_info(site, "six", record)
+    found = holders([str(site / "six.py")], [str(site)])
+    assert found == ({str(site / "six.py"): ["six"]} if held else {})
+
+
+def test_the_first_holder_is_enough_when_every_holder_is_not_wanted(tmp_path: Path) -> None:
+    """``every`` saying no: the record named like the file is read first, and the others
+    only while a file has no holder; saying yes (or not asked), every holder is named."""
+    site = tmp_path / "site-packages"
+    _files(site, "ns/__init__.py", "stale.py")
+    _two(site, "ns/__init__.py,,\n")
+    _dist_info(site, "ns", "ns/__init__.py,,\n")
+    wanted = str(site / "ns/__init__.py")
+    asked: list[int] = []
+
+    def every(dists: object) -> bool:
+        asked.append(len(list(dists)))  # type: ignore[call-overload]
+        return False
+
+    assert holders([wanted], [str(site)], every=every) == {wanted: ["ns"]}
+    assert asked == [3]
+    assert sorted(holders([wanted], [str(site)], every=lambda _: True)[wanted]) == [
+        "a", "b", "ns"]
+    assert holders([str(site / "stale.py")], [str(site)], every=lambda _: False) == {}
