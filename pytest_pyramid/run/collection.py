@@ -130,14 +130,19 @@ class CollectionFacts(FactsRecord):
             found.append({"kind": "parameter_values", "message": (
                 f"{len(self.param_disagreed)} test id(s) mean other parameter values in "
                 f"different xdist workers: {shown_paths(sorted(self.param_disagreed))}; "
-                "parametrize over an ordered collection (a list, sorted()), or give ids=")})
+                "parametrize over an ordered collection (a list, sorted()): ids= does not "
+                "make a set safe (a list of ids is positional too; ids a function makes "
+                "follow the set's order, which xdist refuses)")})
         if self.absorbed > 1 or self.shard is not None:
             unstable = sorted(n for n, d in self.param_values.items() if d == UNREPRODUCIBLE)
             if unstable:
                 found.append({"kind": "parameter_values", "message": (
                     f"{len(unstable)} parametrized test(s) have values with no stable text "
-                    f"(an object's address): {shown_paths(unstable)}; which values each "
-                    "process ran under one id cannot be told: give them a __repr__ or ids=")})
+                    "(an object's address, a text two unequal values share, or too large): "
+                    f"{shown_paths(unstable)}; which values each process ran under one id "
+                    "cannot be told (ids= names them, it does not make them one): give "
+                    "their class a __repr__ that says what it is, or parametrize over plain "
+                    "values and build the objects in the test")})
         return found
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
