@@ -52,7 +52,10 @@ _POINTER = struct.calcsize("P")
 
 def stable_text(value: object) -> str | None:
     """A text of ``value`` every process gives alike, or None when there is none."""
-    return _Texts().text(value, 0)
+    try:
+        return _Texts().text(value, 0)
+    except Exception:  # an attribute that raises, keys that do not sort: nothing to vouch for
+        return None
 
 
 class _Texts:

@@ -9,7 +9,7 @@ import functools
 import io
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -62,6 +62,12 @@ class Node:
         self.me = self
 
 
+class Unsortable:
+    def __init__(self) -> None:
+        cast("dict[object, object]", vars(self))[1] = "one"
+        self.two = 2
+
+
 class Buffer(io.BytesIO):
     """A plain-looking class on a C type: its state is in no attribute."""
 
@@ -109,6 +115,7 @@ POINT = f"{__name__}.Point(x=1, y=2)"
     (lambda: {"k": threading.Lock()}, None),
     (lambda: functools.partial(print, threading.Lock()), None),
     (lambda: list(range(_BUDGET)), None),  # too large to vouch for
+    (lambda: Unsortable(), None),  # attributes whose names do not sort
 ])
 def test_a_value_has_a_stable_text_or_none(make: Callable[[], object], text: str | None) -> None:
     # made in the test: this table's own values have a stable text (an xdist run compares)
