@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 
 from pytest_pyramid.run.facts import FactsRecord, Policy
-from pytest_pyramid.run.param_values import UNREPRODUCIBLE, values_digest
+from pytest_pyramid.run.param_values import UNREPRODUCIBLE, told_apart
 from pytest_pyramid.run.summary import TierStats
 
 if TYPE_CHECKING:
@@ -113,8 +113,10 @@ class CollectionFacts(FactsRecord):
         self.scope_setup: dict[str, float] = {}
 
     def record_params(self, items: Iterable[pytest.Item]) -> None:
-        """Every parametrized item's values digest (once per item, at collection)."""
-        self.param_values = param_digests(items)
+        """Every parametrized item's values digest (once per item, at collection); in a CI
+        shard, its whole selection's were recorded before it kept its part (sharding.py)."""
+        if self.shard is None:
+            self.param_values = param_digests(items)
 
     def disagreed(self, name: str, key: str) -> None:
         if key not in self.param_disagreed:
@@ -128,14 +130,19 @@ class CollectionFacts(FactsRecord):
             found.append({"kind": "parameter_values", "message": (
                 f"{len(self.param_disagreed)} test id(s) mean other parameter values in "
                 f"different xdist workers: {shown_paths(sorted(self.param_disagreed))}; "
-                "parametrize over an ordered collection (a list, sorted()), or give ids=")})
+                "parametrize over an ordered collection (a list, sorted()): ids= does not "
+                "make a set safe (a list of ids is positional too; ids a function makes "
+                "follow the set's order, which xdist refuses)")})
         if self.absorbed > 1 or self.shard is not None:
             unstable = sorted(n for n, d in self.param_values.items() if d == UNREPRODUCIBLE)
             if unstable:
                 found.append({"kind": "parameter_values", "message": (
                     f"{len(unstable)} parametrized test(s) have values with no stable text "
-                    f"(an object's address): {shown_paths(unstable)}; which values each "
-                    "process ran under one id cannot be told: give them a __repr__ or ids=")})
+                    "(an object's address, a text two unequal values share, or too large): "
+                    f"{shown_paths(unstable)}; which values each process ran under one id "
+                    "cannot be told (ids= names them, it does not make them one): give "
+                    "their class a __repr__ that says what it is, or parametrize over plain "
+                    "values and build the objects in the test")})
         return found
 
     def apply(self, tiers: dict[str, TierStats]) -> None:
@@ -210,12 +217,14 @@ def load_conftests(config: pytest.Config, files: list[str]) -> list[str]:
 def param_digests(items: Iterable[pytest.Item]) -> dict[str, str]:
     """Node id -> values digest of every parametrized item (``run/param_values.py``): the
     one fact every route (xdist workers, CI shards) compares."""
-    found: dict[str, str] = {}
+    tests = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None:
-            found[item.nodeid] = values_digest(callspec.params)
-    return found
+            # the test function the id belongs to: its ids share the values' texts
+            function = item.nodeid.removesuffix(f"[{callspec.id}]")
+            tests.append((function, item.nodeid, callspec.params))
+    return told_apart(tests)
 
 
 def _stats(tiers: dict[str, TierStats], name: str) -> TierStats:

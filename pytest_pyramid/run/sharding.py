@@ -149,11 +149,13 @@ class ShardSplit:
         kept = [item for item in items if item.nodeid in mine]
         others = [item for item in items if item.nodeid not in mine]
         facts = self.owner.facts
+        # what each id of the selection means (the whole selection: two ids' values that one
+        # text does not tell apart may fall in two shards): shards that collected other differ
+        facts.param_values = param_digests(items)
         facts.shard = {
             **self._durations_facts(),
             "digest": selection_digest(tiers),
-            # what each id of the selection means: shards that collected other values differ
-            "values": selection_values_digest(param_digests(items).items()),
+            "values": selection_values_digest(facts.param_values.items()),
             "count": len(tiers),
             "tiers": dict(Counter(tiers.values())),
             "units": assignment.units,

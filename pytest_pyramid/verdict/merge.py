@@ -168,7 +168,8 @@ _IDENTITY: tuple[tuple[str, str], ...] = (
     # hostile case 400: one node id, other parameter values (a parametrize over a set, whose
     # order follows each process's hash seed): a value may have run in no shard
     ("values", "collected other parameter values under the same test ids (parametrize "
-               "over an ordered collection: a list, sorted(), or give ids=)"),
+               "over an ordered collection: a list, sorted(); a list of ids= is "
+               "positional too)"),
     # hostile cases 353, 359: a CI matrix's legs share the workflow's run id; a passing leg's
     # shards are no later attempts of a failing leg's, and halves of two legs are no suite
     ("environment", "ran in another environment (a matrix leg of its own: another "

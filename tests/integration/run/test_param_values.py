@@ -42,6 +42,32 @@ class Payment:
 def test_payment(payment):
     assert payment is not None
 """
+#: plain objects (no __repr__): their type and attributes are their text, in every process
+PLAIN_OBJECTS = """
+import pytest
+
+class Payment:
+    def __init__(self, amount):
+        self.amount = amount
+
+@pytest.mark.parametrize("payment", [Payment(1), Payment(2)])
+def test_payment(payment):
+    assert payment.amount > 0
+"""
+#: a plain object whose attributes the collecting process chose: other values by one id
+PER_PROCESS_OBJECTS = """
+class Payment:
+    def __init__(self, payer):
+        self.payer = payer
+
+def pytest_generate_tests(metafunc):
+    workerinput = getattr(metafunc.config, "workerinput", {})
+    who = workerinput.get("workerid") or metafunc.config.getoption("pyramid_shard") or "main"
+    metafunc.parametrize("payment", [Payment(who)])
+
+def test_payment(payment):
+    assert payment.payer
+"""
 #: the same values everywhere: a parametrize over an ordered collection
 STABLE = """
 import pytest
@@ -65,7 +91,9 @@ def _merge(capsys: pytest.CaptureFixture[str], pytester: pytest.Pytester) -> tup
     (PER_PROCESS, "parameter values", "other parameter values"),
     (OBJECTS, "no stable text", "no stable text"),
     (STABLE, "", ""),
-], ids=["per-process", "objects", "stable"])
+    (PLAIN_OBJECTS, "", ""),
+    (PER_PROCESS_OBJECTS, "parameter values", "other parameter values"),
+], ids=["per-process", "objects", "stable", "plain-objects", "per-process-objects"])
 def test_an_id_means_one_set_of_values_on_every_route(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

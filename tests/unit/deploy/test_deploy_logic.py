@@ -3,6 +3,7 @@ state validation and rebuild, control requests, DORA stats. Tables, no processes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pytest_pyramid.deploy import analysis, gate
 from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, UpstreamStats
@@ -37,10 +39,11 @@ from pytest_pyramid.deploy.state import (
 from pytest_pyramid.deploy.stats import compute
 from pytest_pyramid.deploy.strategies import plan, split
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.verdict.signing import generate_private_key, key_id
+from pytest_pyramid.verdict.signing import key_id
 from pytest_pyramid.verdict.trust import Target, TrustPolicy
 from pytest_pyramid.verdict.trust import judge as judge_trust
 from tests.support.deploy.helpers import make_verdict
+from tests.verdict_factory import iso
 
 if TYPE_CHECKING:
     from pytest_pyramid.verdict.document import Verdict
@@ -580,8 +583,12 @@ RISK = {"level": "high", "score": 7.0, "factors": [], "required_approvals": 2,
         "approver_roles": ["lead", "sre"]}
 
 
-def verdict_at(**kwargs: Any) -> dict[str, Any]:
+def verdict_at(*, age: timedelta = timedelta(minutes=1),
+               commit_age: timedelta = timedelta(hours=1), **kwargs: Any) -> dict[str, Any]:
+    """A verdict made ``age`` before :data:`NOW`: the tables' values are one in every
+    process (xdist workers compare them), and judged at ``NOW``."""
     data = make_verdict(SHA, **kwargs)
+    data["created_at"], data["commit_time"] = iso(NOW - age), iso(NOW - commit_age)
     data["tree"] = {"digest": TREE, "head": TREE, "excluded": []}
     if kwargs.get("dirty"):
         data["tree"]["digest"] = "d" * 40  # a dirty verdict tested a tree that is not HEAD's
@@ -621,7 +628,7 @@ def test_gate(
     verdict: dict[str, Any], where: Target, policy: TrustPolicy, outcome: str, reason: str
 ) -> None:
     trust = judge_trust(cast("Verdict", verdict), target=where, policy=policy,
-                        now=datetime.now(timezone.utc))
+                        now=NOW)
     judgement = gate.judge(trust)
     assert judgement.outcome == outcome, judgement.reasons
     assert reason in "\n".join(judgement.reasons)
@@ -631,7 +638,7 @@ def test_gate(
 def test_gate_lists_every_refusal_reason() -> None:
     verdict = verdict_at(decision="blocked", age=timedelta(days=3), dirty=True)
     judgement = gate.judge(judge_trust(
-        cast("Verdict", verdict), target=target(OTHER), now=datetime.now(timezone.utc),
+        cast("Verdict", verdict), target=target(OTHER), now=NOW,
         policy=TrustPolicy(max_age_s=86400, require_signature=True)))
     assert len(judgement.reasons) == 5, judgement.reasons
 
@@ -639,7 +646,7 @@ def test_gate_lists_every_refusal_reason() -> None:
 def test_gate_needs_an_identified_deployer_for_approvals() -> None:
     verdict = verdict_at(decision="needs_approval", risk=RISK)
     trust = judge_trust(cast("Verdict", verdict), target=target(), policy=TrustPolicy(),
-                        now=datetime.now(timezone.utc))
+                        now=NOW)
     judgement = gate.judge(trust, deployer_problem="who deploys?")
     assert judgement.outcome == "refused"
     assert "who deploys?" in judgement.reasons
@@ -652,14 +659,16 @@ def test_gate_needs_an_identified_deployer_for_approvals() -> None:
 def test_the_approval_hint_names_the_environment(environment: str, hint: str) -> None:
     verdict = verdict_at(decision="needs_approval", risk=RISK)
     trust = judge_trust(cast("Verdict", verdict), target=target(), policy=TrustPolicy(),
-                        now=datetime.now(timezone.utc))
+                        now=NOW)
     judgement = gate.judge(trust, environment=environment)
     assert judgement.outcome == "needs_approval"
     assert any(reason.startswith(hint) for reason in judgement.reasons), judgement.reasons
 
 
 # -- signed approvals (real Ed25519 keys and signatures) -----------------------------------------
-KEYS_ = {name: generate_private_key() for name in ("alice", "bob", "carol", "mallory")}
+#: keys from fixed seeds: the envelopes in the tables are one in every process
+KEYS_ = {name: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(name.encode()).digest())
+         for name in ("alice", "bob", "carol", "mallory")}
 PEOPLE = {
     "alice": Identity("alice", ("lead",), {key_id(KEYS_["alice"].public_key()):
                                            KEYS_["alice"].public_key()}),
@@ -674,7 +683,7 @@ APPROVED = verdict_at(decision="needs_approval", risk=RISK)
 def signed(who: str, role: str = "lead", *, hours: float = 1, verdict: dict[str, Any] | None
            = None, name: str | None = None) -> dict[str, object]:
     return sign_approval(verdict or APPROVED, role=role, approver=name or who, key=KEYS_[who],
-                         now=datetime.now(timezone.utc) - timedelta(hours=hours))
+                         now=NOW - timedelta(hours=hours))
 
 
 def restated(who: str, **changes: object) -> dict[str, object]:
@@ -685,7 +694,7 @@ def restated(who: str, **changes: object) -> dict[str, object]:
 
     statement = {"verdict_digest": verdict_digest(APPROVED), "commit": APPROVED.get("commit"),
                  "role": "lead", "approver": who, "environment": "",
-                 "approved_at": datetime.now(timezone.utc).isoformat()}
+                 "approved_at": NOW.isoformat()}
     statement = {k: v for k, v in {**statement, **changes}.items() if v is not None}
     return sign_envelope(json.dumps(statement).encode(), PAYLOAD_TYPE, KEYS_[who])
 
@@ -722,7 +731,7 @@ def tampered(envelope: dict[str, object]) -> dict[str, object]:
         # a malformed statement, signed by a configured key: refused naming the key, never a
         # traceback (a naive time raised TypeError against the deploy's aware clock)
         ([restated("alice")], None, ["alice (lead)"], ""),
-        ([restated("alice", approved_at=datetime.now().isoformat())], None, [],
+        ([restated("alice", approved_at=NOW.replace(tzinfo=None).isoformat())], None, [],
          "alice: the signed approval is not a valid statement: approved_at '"),
         ([restated("alice", approved_at="2026-01-01T12:00:00")], None, [],
          "approved_at '2026-01-01T12:00:00' has no time zone"),
@@ -737,7 +746,7 @@ def test_tally_counts_valid_signatures_by_distinct_people(
     envelopes: list[dict[str, object] | None], deployer: str | None, counted: list[str], why: str
 ) -> None:
     result = tally(envelopes, verdict=APPROVED, people=PEOPLE, roles=["lead", "sre"],
-                   now=datetime.now(timezone.utc), ttl=timedelta(hours=24), deployer=deployer)
+                   now=NOW, ttl=timedelta(hours=24), deployer=deployer)
     assert list(result.counted) == counted
     assert len(result.counted) + len(result.ignored) == len(envelopes)
     assert why in "\n".join(result.ignored)
@@ -745,7 +754,7 @@ def test_tally_counts_valid_signatures_by_distinct_people(
 
 def test_tally_with_no_roles_asked_takes_any_configured_role() -> None:
     result = tally([signed("carol", "sre")], verdict=APPROVED, people=PEOPLE, roles=[],
-                   now=datetime.now(timezone.utc), ttl=timedelta(hours=24), deployer=None)
+                   now=NOW, ttl=timedelta(hours=24), deployer=None)
     assert result.counted == ("carol (sre)",)
 
 
@@ -1223,9 +1232,9 @@ def test_an_approval_counts_only_for_the_environment_it_names(
     signed_for: str, deploy_to: str, counted: bool
 ) -> None:
     envelope = sign_approval(APPROVED, role="lead", approver="alice", key=KEYS_["alice"],
-                             now=datetime.now(timezone.utc), environment=signed_for)
+                             now=NOW, environment=signed_for)
     result = tally([envelope], verdict=APPROVED, people=PEOPLE, roles=["lead"],
-                   now=datetime.now(timezone.utc), ttl=timedelta(hours=24), deployer=None,
+                   now=NOW, ttl=timedelta(hours=24), deployer=None,
                    environment=deploy_to)
     assert result.counted == (("alice (lead)",) if counted else ())
     assert counted or "approved the deploy to" in result.ignored[0]

@@ -4,6 +4,7 @@ strictest holds; the process's keys only narrow (hostile cases 162, 165)."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import pwd
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import pytest_pyramid.deploy
 from pytest_pyramid.deploy import host_pins
@@ -18,20 +20,22 @@ from pytest_pyramid.deploy.config import Person
 from pytest_pyramid.deploy.host_pins import Folder, combine, key_identity, trusted_keys
 from pytest_pyramid.deploy.host_pins import host_pins as read_pins
 from pytest_pyramid.errors import ConfigError
-from pytest_pyramid.verdict.signing import generate_private_key, public_hex, public_pem
+from pytest_pyramid.verdict.signing import public_hex, public_pem
 from pytest_pyramid.verdict.trust import TrustError
 from tests.support.deploy import host
 
 
-def _public() -> tuple[str, str]:
-    """One key as PEM text and as hex: the same key either way."""
-    key = generate_private_key().public_key()
+def _public(seed: str) -> tuple[str, str]:
+    """One key as PEM text and as hex: the same key either way; from a fixed seed, so the
+    tables' values are one in every process (xdist workers compare them)."""
+    private = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed.encode()).digest())
+    key = private.public_key()
     return public_pem(key).decode(), public_hex(key)
 
 
-CI, CI_HEX = _public()
-CI2027, _ = _public()
-MALLORY, MALLORY_HEX = _public()
+CI, CI_HEX = _public("ci")
+CI2027, _ = _public("ci2027")
+MALLORY, MALLORY_HEX = _public("mallory")
 KEYS = {"ci": CI, "ci-hex": CI_HEX, "ci2027": CI2027, "mallory": MALLORY,
         "mallory-hex": MALLORY_HEX}
 
