@@ -366,8 +366,11 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     table = found[0] if found is not None and found[0] is not None else {}
     try:
         base = project_config(config.source, table, host, env=config.environment or None)
-    except PyramidError:  # that commit's table has no such environment, or cannot be read
-        base = project_config(config.source, {}, host)
+    except PyramidError:  # that commit's table has no such environment (hostile case 461:
+        try:  # the service served from its top level before a commit moved it), or is bad
+            base = project_config(config.source, table, host)
+        except PyramidError:
+            base = project_config(config.source, {}, host)
     kept, said = anchored(base, config, by)
     metrics, said_metrics = anchored_metrics(base, config, by)
     for line in [*said, *said_metrics]:

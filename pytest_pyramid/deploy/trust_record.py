@@ -30,11 +30,14 @@ from pytest_pyramid.deploy.config import Person
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import datetime
     from pathlib import Path
 
     from pytest_pyramid.deploy.config import DeployConfig
 
 RECORD_NAME = "anchors.jsonl"
+#: how the line a first use writes begins (deploy/anchors.py: record_first_use)
+FIRST_USE = "first use"
 
 #: an environment that must have deployed a commit healthily first, and within how many
 #: seconds (``requires`` / ``requires_within``): recorded like the approvers, so a commit
@@ -362,30 +365,119 @@ def set_aside(work_dir: Path, suffix: str) -> Path | None:
     return None
 
 
-def limits_commit(config: DeployConfig) -> str | None:
-    """The commit whose ``[tool.pyramid.deploy]`` the next rollout's limits are anchored to
-    (hostile case 371: a commit's ``error_rate_limit = "100%"`` judged its own rollout): the
-    last good release here (deploy/way_back.py: last_good, succeeded and not reverted since,
-    hostile case 425; the host's newest verdicts are not asked here: a table that judged a
-    release that served is the project's own whatever its tests say now, and a withdrawn
-    verdict must never free the limits), as the history says, else as this
-    anchors record's latest line of a deployment the history does not show undone says (a
-    lost or unreadable history does not free the limits). None: nothing here succeeded yet
-    (a first deployment is judged by its own table)."""
+@dataclass(frozen=True)
+class Place:
+    """A work folder a service was deployed from, and the history its deploys wrote there."""
+
+    work_dir: Path
+    history: Path
+
+
+def service_places(config: DeployConfig) -> list[Place]:
+    """Every work folder this deploy's service was served from, this deploy's own first: the
+    folder and history the command names, the ones its configuration names
+    (:func:`record_folders`), and every folder and history the host's targets index names for
+    this deploy's port, environment or work folder, in any line, not only the latest claimant
+    (deploy/targets.py). Hostile case 461: a commit moving its port into
+    ``[environments.production]`` (or setting ``work_dir``) makes a folder with an empty
+    history; the limits and the way back are the service's, not the folder's, so they read
+    them all. An index that cannot be used adds nothing here (the deploy's gate refuses it)."""
+    from pathlib import Path
+
+    from pytest_pyramid.deploy import targets
+
+    places = [Place(config.work_dir, config.history_path)]
+    configured = configured_target(config)
+    if configured is not None:
+        places.append(Place(configured.work_dir, configured.history_path))
+    try:
+        index = targets.read_index()
+    except targets.IndexNotHost:
+        index = targets.Index(None, problem="not a host fact")
+    if index.problem is None:
+        wanted = set(targets.targets_of(config))
+        places += [Place(Path(c.work_dir), Path(c.history)) for c in index.claims
+                   if wanted.intersection(c.targets)]
+    seen: set[tuple[str, str]] = set()
+    found: list[Place] = []
+    for place in places:
+        key = (targets.folder_of(place.work_dir), targets.folder_of(place.history))
+        if key not in seen:
+            seen.add(key)
+            found.append(place)
+    return found
+
+
+@dataclass(frozen=True)
+class LastServed:
+    """What one place says last served: a commit, when, and whether only a first use's line
+    says so (the commit a deploy was about to start, not one that succeeded)."""
+
+    commit: str
+    at: datetime
+    first_use: bool = False
+
+
+def _when(value: str | datetime) -> datetime:
+    """A time to order evidence of several places by (unreadable: before everything)."""
+    from datetime import datetime, timezone
+
+    from pytest_pyramid.deploy.history import parse_iso
+
+    try:
+        found = value if isinstance(value, datetime) else parse_iso(value)
+    except (ValueError, TypeError):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)
+
+
+def served_last(place: Place) -> list[LastServed]:
+    """What ``place`` says last served, newest evidence of success first (its history's last
+    good release, deploy/way_back.py: last_good, or its anchors record's latest line of a
+    deployment that history does not show undone: a lost or unreadable history does not free
+    the limits), then its latest first-use line (a record without a success line yet)."""
     import sqlite3
 
     from pytest_pyramid.deploy.history import deployments_read_only
     from pytest_pyramid.deploy.way_back import good, last_good
 
     try:
-        rows = deployments_read_only(config.history_path) if config.history_path.exists() else []
+        rows = deployments_read_only(place.history) if place.history.exists() else []
     except sqlite3.Error:
         rows = []
     best = last_good(rows, {}).row
     undone = {d.id for d in rows if d.kind == "deploy" and not d.dry_run and not good(d)}
-    recorded = [e for folder in record_folders(config) for e in read_record(folder).entries
+    recorded = [e for e in read_record(place.work_dir).entries
                 if e.deployment_id is not None and e.commit and e.deployment_id not in undone]
-    latest = max(recorded, key=lambda e: e.deployment_id or 0, default=None)
-    if latest is not None and (best is None or (latest.deployment_id or 0) > best.id):
-        return latest.commit
-    return None if best is None or best.commit is None else best.commit
+    # a first use's line names the commit being deployed when it was written: evidence that
+    # it was started, never that it served (hostile case 461: the line of a deploy refused
+    # since named the very commit under judgement)
+    succeeded = [e for e in recorded if not e.event.startswith(FIRST_USE)]
+    first_uses = [e for e in recorded if e.event.startswith(FIRST_USE)]
+    latest = max(succeeded, key=lambda e: e.deployment_id or 0, default=None)
+    found: list[LastServed] = []
+    if latest is not None and latest.commit and (best is None or
+                                                 (latest.deployment_id or 0) > best.id):
+        found.append(LastServed(latest.commit, _when(latest.at)))
+    elif best is not None and best.commit:
+        found.append(LastServed(best.commit, _when(best.finished_at or best.started_at)))
+    first = max(first_uses, key=lambda e: e.seq, default=None)
+    if first is not None and first.commit:
+        found.append(LastServed(first.commit, _when(first.at), first_use=True))
+    return found
+
+
+def limits_commit(config: DeployConfig) -> str | None:
+    """The commit whose ``[tool.pyramid.deploy]`` the next rollout's limits are anchored to
+    (hostile case 371: a commit's ``error_rate_limit = "100%"`` judged its own rollout): the
+    service's last good release (deploy/way_back.py: last_good, succeeded and not reverted
+    since, hostile case 425; the host's newest verdicts are not asked here: a table that
+    judged a release that served is the project's own whatever its tests say now, and a
+    withdrawn verdict must never free the limits) in any of the service's places
+    (:func:`service_places`, hostile case 461), the newest of them; a first use's line only
+    where no place shows a success. None: nothing of this service succeeded yet (a first
+    deployment is judged by its own table)."""
+    found = [s for place in service_places(config) for s in served_last(place)]
+    succeeded = [s for s in found if not s.first_use]
+    newest = max(succeeded or found, key=lambda s: s.at, default=None)
+    return None if newest is None else newest.commit
