@@ -356,7 +356,7 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     from pytest_pyramid.deploy.anchors import committed_pyramid
     from pytest_pyramid.deploy.arguments import anchored, anchored_metrics
     from pytest_pyramid.deploy.config import project_config
-    from pytest_pyramid.deploy.trust_record import limits_commit
+    from pytest_pyramid.deploy.service_places import limits_commit
     from pytest_pyramid.errors import PyramidError
 
     by = limits_commit(config)

@@ -5,7 +5,7 @@ stable_from_history) start from its release folder; and how any recorded version
 again (:func:`started_as`: as it ran, hostile case 467).
 
 The way back is the service's, not the folder's (hostile case 461): every place the service
-was deployed from (deploy/trust_record.py: service_places) is read, so a commit that moves the
+was deployed from (deploy/service_places.py) is read, so a commit that moves the
 port into a new ``[environments.<name>]`` table (a new, empty work folder) still has the
 release the old folder served to return to."""
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.config import DeployConfig
     from pytest_pyramid.deploy.history import Deployment, History
     from pytest_pyramid.deploy.processes import Version
-    from pytest_pyramid.deploy.trust_record import Place
+    from pytest_pyramid.deploy.service_places import Place
     from pytest_pyramid.deploy.way_back import Pick
 
 def _silent(_line: str) -> None:
@@ -43,9 +43,9 @@ def before(serving: Version) -> Callable[[Deployment, bool], bool]:
 
 
 def _finished_before(row: Deployment, started_at: str) -> bool:
-    from pytest_pyramid.deploy.trust_record import _when
+    from pytest_pyramid.deploy.service_places import when
 
-    return _when(row.finished_at or row.started_at) <= _when(started_at)
+    return when(row.finished_at or row.started_at) <= when(started_at)
 
 
 def last_release(config: DeployConfig, history: History,
@@ -59,7 +59,7 @@ def last_release(config: DeployConfig, history: History,
     from pytest_pyramid.deploy.anchors import committed_command
     from pytest_pyramid.deploy.processes import Version as Started
     from pytest_pyramid.deploy.replays import host_seen
-    from pytest_pyramid.deploy.trust_record import service_places
+    from pytest_pyramid.deploy.service_places import service_places
     from pytest_pyramid.deploy.way_back import newest_decisions
 
     try:
@@ -110,9 +110,9 @@ def _pick(config: DeployConfig, place: Place, rows: Sequence[Deployment],
 
 
 def _finished(row: Deployment) -> datetime:
-    from pytest_pyramid.deploy.trust_record import _when
+    from pytest_pyramid.deploy.service_places import when
 
-    return _when(row.finished_at or row.started_at)
+    return when(row.finished_at or row.started_at)
 
 
 def _rows_of(place: Place) -> list[Deployment]:

@@ -3,7 +3,7 @@
 461: a commit moving the port into ``[environments.production]`` gets a new work folder with
 an empty history; after ``pyramid stop`` on the old folder, it is still judged by the
 service's last good release's limits, and that release is started again as its stable
-version and returned to (deploy/trust_record.py: service_places).
+version and returned to (deploy/service_places.py).
 467: ``pyramid rollback`` starts the previous release with its own commit's ``pass_env``
 (deploy/last_release.py: started_as), not the current table's."""
 

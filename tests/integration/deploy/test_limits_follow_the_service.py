@@ -3,8 +3,8 @@ a recorded version is started again as it ran.
 
 A commit moving its port into ``[environments.production]`` gets a new, empty work folder.
 The host's targets index names the folder that served the port (deploy/targets.py), so the
-limits anchor (deploy/trust_record.py: limits_commit) and the way back
-(deploy/last_release.py: last_release) read it too (trust_record.service_places). A
+limits anchor (deploy/service_places.py: limits_commit) and the way back
+(deploy/last_release.py: last_release) read it too (service_places.py). A
 recorded version's start takes its own commit's ``pass_env`` and ``health_path``
 (last_release.started_as). In-process, real git, real histories; nothing starts a router."""
 
