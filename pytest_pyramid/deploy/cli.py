@@ -394,7 +394,7 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     from pytest_pyramid.deploy.anchors import committed_pyramid
     from pytest_pyramid.deploy.arguments import anchored, anchored_metrics, anchored_settings
     from pytest_pyramid.deploy.config import project_config
-    from pytest_pyramid.deploy.trust_record import limits_commit
+    from pytest_pyramid.deploy.service_places import limits_commit
     from pytest_pyramid.errors import PyramidError
 
     by = limits_commit(config)
@@ -404,8 +404,11 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     table = found[0] if found is not None and found[0] is not None else {}
     try:
         base = project_config(config.source, table, host, env=config.environment or None)
-    except PyramidError:  # that commit's table has no such environment, or cannot be read
-        base = project_config(config.source, {}, host)
+    except PyramidError:  # that commit's table has no such environment (hostile case 461:
+        try:  # the service served from its top level before a commit moved it), or is bad
+            base = project_config(config.source, table, host)
+        except PyramidError:
+            base = project_config(config.source, {}, host)
     kept, said = anchored(base, config, by)
     settings, said_settings = anchored_settings(base, config, by)
     include, said_include = _anchored_include(config, base, by)

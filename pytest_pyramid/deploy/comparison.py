@@ -21,6 +21,7 @@ rollback, abort, a resumed supervisor, ``pyramid abort``, ``pyramid stop``) stop
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,13 +34,12 @@ from pytest_pyramid.deploy.analysis import (
     judge,
     unknown_rejected,
 )
-from pytest_pyramid.deploy.history import iso, now_utc
 from pytest_pyramid.deploy.processes import StartError, Version
 from pytest_pyramid.deploy.strategies import EQUAL_MAX, compared_phase, planned_looks, split
 from pytest_pyramid.durations import format_duration
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from pytest_pyramid.deploy.analysis import AnalysisRun
@@ -57,6 +57,9 @@ class Deployer(Protocol):
     def out(self, line: str) -> None: ...
 
     def release_for(self, commit: str) -> Path: ...
+
+    def start_again(self, version: Version, *, deployment_id: int | None,
+                    started: Callable[[Version], None] | None = None) -> Version: ...
 
     def stop_after_drain(self, version: Version, role: str) -> None: ...
 
@@ -174,21 +177,21 @@ def start_baseline(deployer: Deployer, rollout: Rollout, stable: Version) -> Ver
     """A new process of the stable release, healthy, in the rollout's record before its health
     check (so nothing leaks if the deploy dies meanwhile). Raises StartError / ReleaseError."""
     config = deployer.config
-    release = deployer.release_for(stable.commit)
-    baseline = processes.start(
-        stable.command or config.command, commit=stable.commit, release=release,
-        log_dir=config.work_dir / "logs", registry=deployer.registry,
-        started_at=iso(now_utc()), deployment_id=rollout.id, pass_env=config.pass_env)
-    rollout.baseline = baseline
-    deployer.out(f"[baseline] fresh {stable.commit[:12]} (the stable release) on {baseline.addr} "
-                 f"(pid {baseline.pid}): the canary is compared with it, not with the warm "
-                 f"stable {stable.addr}")
-    try:
-        seconds = processes.wait_healthy(baseline, config.health_path, config.health_timeout)
+
+    def started(baseline: Version) -> None:
+        rollout.baseline = baseline
+        deployer.out(f"[baseline] fresh {stable.commit[:12]} (the stable release) on "
+                     f"{baseline.addr} (pid {baseline.pid}): the canary is compared with it, "
+                     f"not with the warm stable {stable.addr}")
+
+    begun = time.monotonic()
+    try:  # started as the stable release ran (Deployer.start_again: one route, case 467)
+        baseline = deployer.start_again(stable, deployment_id=rollout.id, started=started)
     except StartError:
         stop_baseline(deployer, rollout, drain=False)
         raise
-    deployer.out(f"[baseline] {baseline.addr} healthy after {format_duration(seconds)}")
+    deployer.out(f"[baseline] {baseline.addr} healthy after "
+                 f"{format_duration(time.monotonic() - begun)}")
     deployer.out(plan_line(config))
     return baseline
 

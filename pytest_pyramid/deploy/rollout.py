@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -180,7 +180,19 @@ class Deployer:
         return exposed + timedelta(seconds=time.monotonic() - self._exposed_mono)
 
     def save(self, state: DeployState) -> None:
-        """Best effort: the router, not this file, is what serves users."""
+        """Best effort: the router, not this file, is what serves users. A version the
+        history named that was never started again (pid 0: the last good release awaiting
+        its start) is not written: no state file can hold it (processes.Version.from_dict),
+        and an unreadable state is rebuilt from the live processes alone, which made the
+        failing canary of a stuck rollout "the stable version" (hostile case 461 (b)->(c));
+        the next command derives it from the history again."""
+        def started(version: Version | None) -> Version | None:
+            return version if version is None or version.pid > 0 else None
+
+        if started(state.stable) is not state.stable or \
+                started(state.previous) is not state.previous:
+            state = replace(state, stable=started(state.stable),
+                            previous=started(state.previous))
         try:
             save_state(self.config.state_path, state)
         except OSError as exc:
@@ -405,26 +417,39 @@ class Deployer:
         self.out(f"[start] {version.addr} healthy after {format_duration(seconds)}")
         return version
 
+    def start_again(self, version: Version, *, deployment_id: int | None,
+                    started: Callable[[Version], None] | None = None) -> Version:
+        """The one route by which a recorded version is started again (a rollback, the
+        watch's rollback, a revived stable, a fresh baseline): from a clean checkout of its
+        commit, as it ran (deploy/last_release.py: started_as, its own start template,
+        ``pass_env`` and ``health_path``, hostile case 467), healthy by its own health path.
+        ``started`` hears of the process before its health check (so a caller's record holds
+        it if the deploy dies meanwhile). Raises StartError / ReleaseError; a process that
+        does not become healthy is stopped first."""
+        from pytest_pyramid.deploy.last_release import started_as
+
+        start = started_as(self.config, version)
+        release = self.release_for(version.commit)
+        fresh = processes.start(
+            start.command, commit=version.commit, release=release,
+            log_dir=self.config.work_dir / "logs", registry=self.registry,
+            started_at=iso(now_utc()), deployment_id=deployment_id, pass_env=start.pass_env)
+        if started is not None:
+            started(fresh)
+        try:
+            processes.wait_healthy(fresh, start.health_path, self.config.health_timeout)
+        except StartError:
+            processes.stop(fresh, self.config.stop_timeout, self.registry)
+            raise
+        return fresh
+
     def revive(self, state: DeployState, version: Version, why: str) -> Version | None:
         """Start ``version``'s release again and give it all traffic (a restore: it is the
         version that last completed a deploy). None when it cannot be made healthy."""
         self.out(f"[revive] {why}: starting {version.commit[:12]} again from its release")
         try:
-            release = self.release_for(version.commit)
-            template = version.command or self.config.command
-            fresh = processes.start(
-                template, commit=version.commit, release=release,
-                log_dir=self.config.work_dir / "logs", registry=self.registry,
-                started_at=iso(now_utc()), deployment_id=version.deployment_id,
-                pass_env=self.config.pass_env,
-            )
+            fresh = self.start_again(version, deployment_id=version.deployment_id)
         except (StartError, releases.ReleaseError) as exc:
-            self.out(f"[revive] failed: {exc}")
-            return None
-        try:
-            processes.wait_healthy(fresh, self.config.health_path, self.config.health_timeout)
-        except StartError as exc:
-            processes.stop(fresh, self.config.stop_timeout, self.registry)
             self.out(f"[revive] failed: {exc}")
             return None
         result = self.route({fresh.addr: 100})
@@ -1045,17 +1070,8 @@ class Deployer:
         target = previous if self.healthy(previous) else None
         if target is None:
             try:
-                release = self.release_for(previous.commit)
-                target = processes.start(
-                    previous.command or self.config.command, commit=previous.commit,
-                    release=release, log_dir=self.config.work_dir / "logs",
-                    registry=self.registry, started_at=iso(now_utc()),
-                    deployment_id=previous.deployment_id, pass_env=self.config.pass_env)
-                processes.wait_healthy(target, self.config.health_path,
-                                       self.config.health_timeout)
+                target = self.start_again(previous, deployment_id=previous.deployment_id)
             except (StartError, releases.ReleaseError) as exc:
-                if target is not None:
-                    processes.stop(target, self.config.stop_timeout, self.registry)
                 return Outcome(1, "aborted", f"the previous version failed to start: {exc}; "
                                              "the current version keeps serving")
         refused = self._check_target(current, target)

@@ -82,6 +82,7 @@ def load_state(config: DeployConfig, router: Router, out: Callable[[str], None],
     """The state file when it is valid; otherwise the state rebuilt from the router's live
     weights and the process registry (saved when ``repair``); StateError when it cannot be."""
     from pytest_pyramid.deploy import processes
+    from pytest_pyramid.deploy.last_release import recorded_in
     from pytest_pyramid.deploy.state import StateError, read_state, rebuild, save_state
 
     loaded = read_state(config.state_path)
@@ -102,8 +103,8 @@ def load_state(config: DeployConfig, router: Router, out: Callable[[str], None],
     extra = f" ({len(unreadable)} unreadable registry record(s))" if unreadable else ""
     state.previous = previous_from_history(config, state.stable)
     if state.previous is not None:
-        extra += (f"; previous {state.previous.commit[:12]} (history #"
-                  f"{state.previous.deployment_id}, its release folder is there)")
+        extra += (f"; previous {state.previous.commit[:12]} ("
+                  f"{recorded_in(state.previous)}, its release folder is there)")
     out(f"[state] {why}: rebuilt from the router and the process registry: {found}{extra}")
     if repair:
         with contextlib.suppress(OSError):
@@ -146,7 +147,7 @@ def stable_from_history(config: DeployConfig, history: History) -> Version | Non
     (its first step is still judged)."""
     from pytest_pyramid.deploy.last_release import last_release
 
-    return last_release(config, history, lambda row: row.judged is True)
+    return last_release(config, history, lambda row, _here: row.judged is True)
 
 
 def _close_orphan_rows(history: History, state: DeployState, out: Callable[[str], None]) -> None:
@@ -456,6 +457,7 @@ def _end_unowned_verify_runs(config: DeployConfig, out: Callable[[str], None]) -
 
 def dry_run(config: DeployConfig, commit: str, history: History, commit_time: str | None,
             out: Callable[[str], None]) -> int:
+    from pytest_pyramid.deploy.last_release import recorded_in
     from pytest_pyramid.deploy.strategies import describe, plan, split
 
     router = _router(config)
@@ -470,7 +472,7 @@ def dry_run(config: DeployConfig, commit: str, history: History, commit_time: st
         last = stable_from_history(config, history)
         if last is not None:
             stable = "127.0.0.1:<its port>"
-            out(f"[plan] nothing runs: {last.commit[:12]} (history #{last.deployment_id}, the "
+            out(f"[plan] nothing runs: {last.commit[:12]} ({recorded_in(last)}, the "
                 "last good release) is started again first, as the stable version")
     if stable is None:
         out("[plan] no stable version: the first deployment goes straight to 100%")
@@ -1033,12 +1035,14 @@ def _stable_from_history(config: DeployConfig, state: DeployState, history: Hist
                          out: Callable[[str], None]) -> None:
     """No stable version in the state: the history's last good release becomes the stable
     one (not running: the rollout starts it again from its release before any step)."""
+    from pytest_pyramid.deploy.last_release import recorded_in
+
     if state.stable is not None or state.rollout is not None:
         return
     state.stable = stable_from_history(config, history)
     if state.stable is not None:
         out(f"[deploy] nothing runs, but the history's last good release is "
-            f"{state.stable.commit[:12]} (#{state.stable.deployment_id}, judged, succeeded, "
+            f"{state.stable.commit[:12]} ({recorded_in(state.stable)}, judged, succeeded, "
             "its release folder is there): it is the stable version to judge against and to "
             "return to")
 
@@ -1333,6 +1337,7 @@ def _rollback_target(config: DeployConfig, history: History, state: DeployState,
     425); a live process of it is kept. Why there is none to return to (None: there is).
     A history that knows nothing of the recorded previous release leaves it (case 277's
     fresh work folder), unless the host's newest evidence withdrew its commit."""
+    from pytest_pyramid.deploy.last_release import recorded_in
     from pytest_pyramid.deploy.replays import host_seen
     from pytest_pyramid.deploy.way_back import newest_decisions, withdrawn
 
@@ -1340,8 +1345,8 @@ def _rollback_target(config: DeployConfig, history: History, state: DeployState,
     found = previous_from_history(config, state.stable, out)
     if found is not None:
         if recorded is None or recorded.commit != found.commit:
-            out(f"[rollback] the last good release is {found.commit[:12]} (history "
-                f"#{found.deployment_id}), started again from its release folder")
+            out(f"[rollback] the last good release is {found.commit[:12]} ("
+                f"{recorded_in(found)}), started again from its release folder")
             state.previous = found
         return None
     why = None if recorded is None else withdrawn(

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from pytest_pyramid.deploy.config import DeployConfig
 
 RECORD_NAME = "anchors.jsonl"
+#: how the line a first use writes begins (deploy/anchors.py: record_first_use)
+FIRST_USE = "first use"
 
 #: an environment that must have deployed a commit healthily first, and within how many
 #: seconds (``requires`` / ``requires_within``): recorded like the approvers, so a commit
@@ -360,32 +362,3 @@ def set_aside(work_dir: Path, suffix: str) -> Path | None:
         os.replace(path, target)
         return target
     return None
-
-
-def limits_commit(config: DeployConfig) -> str | None:
-    """The commit whose ``[tool.pyramid.deploy]`` the next rollout's limits are anchored to
-    (hostile case 371: a commit's ``error_rate_limit = "100%"`` judged its own rollout): the
-    last good release here (deploy/way_back.py: last_good, succeeded and not reverted since,
-    hostile case 425; the host's newest verdicts are not asked here: a table that judged a
-    release that served is the project's own whatever its tests say now, and a withdrawn
-    verdict must never free the limits), as the history says, else as this
-    anchors record's latest line of a deployment the history does not show undone says (a
-    lost or unreadable history does not free the limits). None: nothing here succeeded yet
-    (a first deployment is judged by its own table)."""
-    import sqlite3
-
-    from pytest_pyramid.deploy.history import deployments_read_only
-    from pytest_pyramid.deploy.way_back import good, last_good
-
-    try:
-        rows = deployments_read_only(config.history_path) if config.history_path.exists() else []
-    except sqlite3.Error:
-        rows = []
-    best = last_good(rows, {}).row
-    undone = {d.id for d in rows if d.kind == "deploy" and not d.dry_run and not good(d)}
-    recorded = [e for folder in record_folders(config) for e in read_record(folder).entries
-                if e.deployment_id is not None and e.commit and e.deployment_id not in undone]
-    latest = max(recorded, key=lambda e: e.deployment_id or 0, default=None)
-    if latest is not None and (best is None or (latest.deployment_id or 0) > best.id):
-        return latest.commit
-    return None if best is None or best.commit is None else best.commit
