@@ -4,8 +4,11 @@ test written in it: a ``Test*`` class with an ``__init__`` (a ``@dataclass`` too
 inherits ``__test__ = False`` or is abstract, a ``test_*`` function made a fixture; and a test
 that ``return``\\ s its comparison "passes". The shapes are judged by an allow-list: a class
 with its own test methods yields items unless its *own body* says ``__test__ = False`` (an
-inherited one is no decision about it). A facts record: every xdist worker and every shard
-carries it; the scan itself (``refused_shapes``) is pure, fed by :class:`RefusalWatch`.
+inherited one is no decision about it). The module's source says more (round 16a,
+``run/source_shapes.py``): a test it defines where the import reaches that the module lacks,
+an assert on a tuple, a docstring example doctest never collected. A facts record: every xdist
+worker and every shard carries it; the scan itself (``refused_shapes``) is pure, fed by
+:class:`RefusalWatch`.
 """
 
 from __future__ import annotations
@@ -183,8 +186,8 @@ def undefined_tests(
         owner: object = _resolve(names, parents)
         if owner is None:
             continue  # inside a class the module does not hold: named with that class
-        if is_class and path not in holders:
-            continue  # no method of its own: no test class to miss
+        if (is_class and path not in holders) or path in shapes.deleted:
+            continue  # no method of its own: no test class to miss; or the body deleted it
         if not parents:
             wanted = (class_name if is_class else function_name)(name) and name not in declared
             present = name in names

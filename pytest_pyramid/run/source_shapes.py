@@ -37,6 +37,9 @@ class SourceShapes:
     tuple_asserts: list[int] = field(default_factory=list)
     #: dotted qualified name -> line, of docstrings holding an example
     examples: dict[str, int] = field(default_factory=dict)
+    #: names a reachable ``del`` removes (``del test_x`` after a loop made tests of it: the
+    #: module's own decision that the name is gone)
+    deleted: set[tuple[str, ...]] = field(default_factory=set)
 
 
 def source_shapes(tree: ast.Module) -> SourceShapes:
@@ -62,6 +65,10 @@ def _visit(body: list[ast.stmt], path: tuple[str, ...], shapes: SourceShapes, *,
         elif isinstance(node, ast.Assert):
             if isinstance(node.test, ast.Tuple) and node.test.elts:
                 shapes.tuple_asserts.append(node.lineno)
+        elif isinstance(node, ast.Delete):
+            if reachable:
+                shapes.deleted.update((*path, t.id) for t in node.targets
+                                      if isinstance(t, ast.Name))
         else:  # in source order: body, except/case clauses, else, finally
             for part in _bodies(node):
                 _visit(part, path, shapes, reachable=reachable)

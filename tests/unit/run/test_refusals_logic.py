@@ -346,12 +346,16 @@ class TestCaseShown:
     if HAVE:
         def test_absent(self): ...
     def test_present(self): ...
+for n in range(2):
+    def test_made(): ...
+    globals()[f"test_made_{n}"] = test_made
+    del test_made
 '''
 
 
 @pytest.mark.parametrize(("namespace", "expected"), [
     # absent: defined in a branch that did not run; a class absent is named whole; a helper,
-    # a class without methods, a name the body declares no test are not
+    # a class without methods, a name the body declares no test or deletes are not
     (_namespace(), [("", "test_in_else"), ("", "TestOptional"), ("TestShown", "test_method"),
                     ("TestCaseShown", "test_absent")]),
     # a module that says it is no test module
