@@ -491,15 +491,16 @@ def _register_parts(config: pytest.Config, settings: Settings) -> None:
     config.pluginmanager.register(owner, "pyramid-session")
     from pytest_pyramid.run.collection import facts_registry
     from pytest_pyramid.run.facts import register_facts
-    from pytest_pyramid.run.refusals import RETURN_FILTER, RefusalWatch, RefusedTests
+    from pytest_pyramid.run.refusals import RETURN_FILTERS, RefusalWatch, RefusedTests
 
     refused = RefusedTests()  # tests on disk pytest refused (every worker and shard ships it)
     register_facts(facts_registry(config), "refused", refused)
     config.pluginmanager.register(RefusalWatch(refused), "pyramid-refusals")
     # a test that returns its comparison threw the answer away: it fails (hostile case 301 g);
-    # after the project's own filters, so none of them turns it back into a warning
-    if RETURN_FILTER is not None:
-        config.addinivalue_line("filterwarnings", RETURN_FILTER)
+    # after the project's own filters, so none of them turns it back into a warning; unittest's
+    # word for a TestCase method alike (441)
+    for line in RETURN_FILTERS:
+        config.addinivalue_line("filterwarnings", line)
     from pytest_pyramid.run.closed_world import ClosedWorld, install
 
     # installed at start-up already, unless the plugin was loaded late (-p, a conftest)

@@ -4,14 +4,18 @@ test written in it: a ``Test*`` class with an ``__init__`` (a ``@dataclass`` too
 inherits ``__test__ = False`` or is abstract, a ``test_*`` function made a fixture; and a test
 that ``return``\\ s its comparison "passes". The shapes are judged by an allow-list: a class
 with its own test methods yields items unless its *own body* says ``__test__ = False`` (an
-inherited one is no decision about it). A facts record: every xdist worker and every shard
-carries it; the scan itself (``refused_shapes``) is pure, fed by :class:`RefusalWatch`.
+inherited one is no decision about it). The module's source says more (round 16a,
+``run/source_shapes.py``): a test it defines where the import reaches that the module lacks,
+an assert on a tuple, a docstring example doctest never collected. A facts record: every xdist
+worker and every shard carries it; the scan itself (``refused_shapes``) is pure, fed by
+:class:`RefusalWatch`.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import unittest
 from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,6 +24,7 @@ import pytest
 
 from pytest_pyramid.run.collection import shown_paths
 from pytest_pyramid.run.facts import FactsRecord
+from pytest_pyramid.run.source_shapes import SourceShapes, source_shapes
 
 if TYPE_CHECKING:
     import warnings
@@ -41,6 +46,14 @@ _RETURN_MODULE = next((module for module in ("pytest", "_pytest.warning_types")
 _RETURN_WARNING: type[Warning] | None = (
     getattr(importlib.import_module(_RETURN_MODULE), _NAME) if _RETURN_MODULE else None)
 RETURN_FILTER: str | None = f"error::{_RETURN_MODULE}.{_NAME}" if _RETURN_MODULE else None
+#: unittest's word that a test method returned a value (Python 3.11+; 3.10 says nothing): a
+#: coroutine, a generator, a value - its body did not run, or its answer was thrown away
+#: (hostile case 441). Made an error inside the method's call: unittest fails the test, as
+#: pytest fails its own functions that return (one rule: a test that returns a value fails)
+UNITTEST_RETURN = "It is deprecated to return a value that is not None from a test case"
+#: the filters the plugin adds after the project's own (none of them turns these back)
+RETURN_FILTERS: tuple[str, ...] = (
+    *((RETURN_FILTER,) if RETURN_FILTER else ()), f"error:{UNITTEST_RETURN}:DeprecationWarning")
 
 
 def refused_shapes(
@@ -152,6 +165,79 @@ def shadowed_definitions(
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
+def undefined_tests(
+    shapes: SourceShapes, names: Mapping[str, Any], class_name: Callable[[str], bool],
+    function_name: Callable[[str], bool], declared: Collection[str] = (),
+) -> list[tuple[str, str]]:
+    """The test-named definitions the source reaches at import that are absent from the
+    namespace pytest collected (hostile case 443: defined under an ``if``, ``try/else`` or
+    ``with`` whose branch did not run: an optional import that failed), as (parent path,
+    name): ``""`` for the module, ``A::B`` for a class. A class's are looked for in the class
+    the module holds under that name (a ``TestCase``'s by unittest's ``test`` prefix); a
+    definition inside an absent class is named with it. The project's allow-listed ways to
+    leave a test out say so: ``pytest.importorskip``/``skip`` (the module skips: not
+    scanned), a ``skipif`` mark, ``__test__ = False`` in the module's own body."""
+    if not names.get("__test__", True):
+        return []
+    holders = {path[:-1] for path, is_class, _ in shapes.definitions if not is_class}
+    found: list[tuple[str, str]] = []
+    for path, is_class, _ in shapes.definitions:
+        *parents, name = path
+        owner: object = _resolve(names, parents)
+        if owner is None:
+            continue  # inside a class the module does not hold: named with that class
+        if (is_class and path not in holders) or path in shapes.deleted:
+            continue  # no method of its own: no test class to miss; or the body deleted it
+        if not parents:
+            wanted = (class_name if is_class else function_name)(name) and name not in declared
+            present = name in names
+        else:
+            wanted = (class_name(name) if is_class else
+                      name.startswith("test") if _is_case_object(owner) else function_name(name))
+            present = hasattr(owner, name)
+        if wanted and not present and (parent := "::".join(parents), name) not in found:
+            found.append((parent, name))
+    return found
+
+
+def _resolve(names: Mapping[str, Any], parents: list[str]) -> object:
+    """The class a definition's parents name in the module's namespace, None if absent."""
+    owner: object = names
+    for index, part in enumerate(parents):
+        owner = (names if index == 0 else vars(owner)).get(part)
+        if not isinstance(owner, type):
+            return None
+    return owner
+
+
+def _is_case_object(owner: object) -> bool:
+    return isinstance(owner, type) and _is_case(owner)
+
+
+#: the methods through which unittest's own runner calls a test method: a class that keeps
+#: all three calls it plainly (``IsolatedAsyncioTestCase`` overrides them to await)
+_PLAIN_RUNNER = ("run", "__call__", "_callTestMethod")
+
+
+def unrun_methods(cls: type, function_name: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """A ``unittest.TestCase``'s test methods whose body its runner never runs (hostile case
+    441): an ``async def`` (a coroutine nobody awaits) or a generator (nobody iterates it),
+    when the class runs its tests through unittest's plain runner; a class with a runner of
+    its own (``IsolatedAsyncioTestCase``, a framework's) is judged by its outcome. The
+    object unittest calls is judged, not what a decorator wraps (a sync wrapper runs it)."""
+    if not _is_case(cls) or any(getattr(cls, name, None) is not getattr(unittest.TestCase, name)
+                                for name in _PLAIN_RUNNER):
+        return []
+    found = []
+    for name, value in class_tests(cls, function_name).items():
+        func = _unwrapped(value)
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            found.append((name, "async def"))
+        elif inspect.isgeneratorfunction(func):
+            found.append((name, "a generator"))
+    return found
+
+
 class RefusedTests(FactsRecord):
     """What pytest refused in the collecting process (every worker and shard ships it)."""
 
@@ -163,6 +249,10 @@ class RefusedTests(FactsRecord):
         "functions": "union",
         "shadowed": "union",
         "load_tests": "union",
+        "undefined": "union",
+        "unrun": "union",
+        "tuple_asserts": "union",
+        "doctests": "union",
     }
 
     def __init__(self) -> None:
@@ -180,6 +270,14 @@ class RefusedTests(FactsRecord):
         self.shadowed: list[str] = []
         #: test modules with unittest's ``load_tests``: the tests it adds never run
         self.load_tests: list[str] = []
+        #: test definitions the source reaches at import that the namespace lacks (443)
+        self.undefined: list[str] = []
+        #: TestCase methods unittest's plain runner never runs: async def, generators (441)
+        self.unrun: list[str] = []
+        #: ``path:line`` of asserts on a non-empty tuple: always true (445)
+        self.tuple_asserts: list[str] = []
+        #: docstrings with an example in a doctest-collected module that got no item (446)
+        self.doctests: list[str] = []
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = [
@@ -200,7 +298,23 @@ class RefusedTests(FactsRecord):
                  " (pytest does not honour that protocol: the tests it adds, doctests or "
                  "generated cases, never run; collect them with --doctest-modules or "
                  "parametrize, and remove load_tests)"),
+                (self.undefined, "test(s) in the source were never defined when the module "
+                 "was imported", " (a branch of an if/try/with that did not run: an optional "
+                 "import that failed? leave a test out with pytest.importorskip or a skipif "
+                 "mark, which count as skips)"),
+                (self.unrun, "unittest test method(s) never ran their body",
+                 " (unittest's plain runner neither awaits an async def nor iterates a "
+                 "generator: use IsolatedAsyncioTestCase, or remove the yield)"),
+                (self.doctests, "docstring example(s) in a doctest-collected module were "
+                 "never collected", " (doctest's finder did not reach the docstring: a "
+                 "decorator without functools.wraps hides it, or the name is bound to "
+                 "another object)"),
             ) if names]
+        if self.tuple_asserts:
+            found.append({"kind": "always_true_assert", "message": (
+                f"{len(self.tuple_asserts)} assert(s) on a non-empty tuple, always true "
+                f"(remove the parentheses around the condition and its message): "
+                f"{shown_paths(sorted(self.tuple_asserts))}")})
         if self.warnings:
             found.append({"kind": KIND, "message": (
                 "pytest refused to collect tests (PytestCollectionWarning): "
@@ -208,7 +322,7 @@ class RefusedTests(FactsRecord):
         if self.returned:
             found.append({"kind": "returned_value", "message": (
                 f"{len(self.returned)} test(s) returned a value instead of asserting it "
-                f"(PytestReturnNotNoneWarning; the answer was thrown away): "
+                f"(pytest's or unittest's warning; the answer was thrown away): "
                 f"{shown_paths(sorted(self.returned))}")})
         return found
 
@@ -230,14 +344,27 @@ def _doctest_module() -> type:
     return DoctestModule
 
 
-def _definitions(collector: pytest.Module) -> tuple[list[str], set[str]]:
+#: a module's source facts: its shadowed names, the names its body declares no test, its shapes
+_Parsed = tuple[list[str], set[str], SourceShapes]
+
+
+def _parse(collector: pytest.Module) -> _Parsed:
     from pytest_pyramid.run.imported import read_source
 
     try:  # the bytes the import read: a file is read once (test_reads_once)
         tree = ast.parse(read_source(str(collector.path)))
     except (OSError, SyntaxError, ValueError):
-        return [], set()  # it imported: a source that does not parse is no test text
-    return shadowed_definitions(tree, collector.classnamefilter, collector.funcnamefilter)
+        return [], set(), SourceShapes()  # it imported: a source that does not parse is no text
+    shadowed, declared = shadowed_definitions(tree, collector.classnamefilter,
+                                              collector.funcnamefilter)
+    return shadowed, declared, source_shapes(tree)
+
+
+def doctest_names(module_name: str, names: Collection[str]) -> set[str]:
+    """The qualified names doctest items were made for (``""``: the module's docstring): an
+    item is named ``module.qualname`` by doctest's finder."""
+    return {"" if name == module_name else name.removeprefix(f"{module_name}.")
+            for name in names}
 
 
 class RefusalWatch:
@@ -250,20 +377,45 @@ class RefusalWatch:
         self._candidates: list[str] = []
         #: (parent node id, name): test-named callables that must be among its items
         self._functions: list[tuple[str, str]] = []
+        #: (parent node id, name): test definitions the module's namespace lacks
+        self._undefined: list[tuple[str, str]] = []
         #: node id of each module and class collected -> the names of what it yielded
         self._yielded: dict[str, set[str]] = {}
+        #: a file's source facts, for its test module and its doctest module (parsed once)
+        self._parsed: dict[str, _Parsed] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
         self, collector: pytest.Collector
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
-        if (isinstance(collector, pytest.Module) and report.passed
-                and not isinstance(collector, _doctest_module())):
+        if isinstance(collector, pytest.Module) and report.passed:
             module = getattr(collector, "_obj", None)  # imported by its collection
-            if module is not None:
+            if module is None:
+                pass
+            elif isinstance(collector, _doctest_module()):
+                self._doctests(collector, module.__name__, report)
+            else:
                 self._scan(collector, vars(module))
         return report
+
+    def _parsed_once(self, collector: pytest.Module) -> _Parsed:
+        key = str(collector.path)
+        if key not in self._parsed:
+            self._parsed[key] = _parse(collector)
+        return self._parsed[key]
+
+    def _doctests(self, collector: pytest.Module, module_name: str,
+                  report: pytest.CollectReport) -> None:
+        """A collected doctest module: each docstring with an example must have its item."""
+        examples = self._parsed_once(collector)[2].examples
+        if not examples:
+            return
+        got = doctest_names(module_name, [node.name for node in report.result])
+        for qualname in examples:
+            if qualname not in got:
+                self.record.add(self.record.doctests,
+                                f"{collector.nodeid}::{qualname or '(module docstring)'}")
 
     def _scan(self, collector: pytest.Module, names: Mapping[str, Any]) -> None:
         """One module: its namespace, and its syntax tree (one read and parse of the file)."""
@@ -276,13 +428,20 @@ class RefusalWatch:
             self.record.add(self.record.load_tests, prefix)
         for entry in fixtures:
             self.record.add(self.record.fixtures, entry)
-        shadowed, declared = _definitions(collector)
+        shadowed, declared, shapes = self._parsed_once(collector)
         for entry in shadowed:
             self.record.add(self.record.shadowed, f"{prefix}::{entry}")
+        for line in shapes.tuple_asserts:
+            self.record.add(self.record.tuple_asserts, f"{prefix}:{line}")
+        self._undefined.extend(
+            (f"{prefix}::{parent}" if parent else prefix, name) for parent, name
+            in undefined_tests(shapes, names, collector.classnamefilter, is_test, declared))
         self._functions.extend((prefix, n) for n in must_yield(names, is_test, _is_fixture,
                                                                 declared))
         for nodeid in classes:
             cls = names[nodeid.rsplit("::", 1)[1]]
+            for name, what in unrun_methods(cls, is_test):
+                self.record.add(self.record.unrun, f"{nodeid}::{name} ({what})")
             if not _is_case(cls):  # unittest's loader takes any callable test* method
                 self._functions.extend((nodeid, n) for n in must_yield(
                     class_tests(cls, is_test), lambda _: True, _is_fixture))
@@ -303,9 +462,15 @@ class RefusalWatch:
             # a class that yielded nothing is named whole, above
             if got is not None and name not in got and parent not in self.record.classes:
                 self.record.add(self.record.functions, f"{parent}::{name}")
+        for parent, name in self._undefined:
+            got = self._yielded.get(parent)  # a module or class collected: it yields them
+            if got is not None and name not in got and parent not in self.record.classes:
+                self.record.add(self.record.undefined, f"{parent}::{name}")
         self._candidates = []
         self._functions = []
+        self._undefined = []
         self._yielded = {}
+        self._parsed = {}
 
     @pytest.hookimpl
     def pytest_warning_recorded(
@@ -315,7 +480,16 @@ class RefusalWatch:
         category = warning_message.category
         if when == "collect" and issubclass(category, pytest.PytestCollectionWarning):
             self.record.add(self.record.warnings, str(warning_message.message))
-        elif (when == "runtest" and _RETURN_WARNING is not None
-              and issubclass(category, _RETURN_WARNING) and nodeid):
+        elif when == "runtest" and nodeid and _returned(warning_message):
             self.record.add(self.record.returned, nodeid)
+
+
+def _returned(warning_message: warnings.WarningMessage) -> bool:
+    """pytest's or unittest's word that a test returned a value (a test's own filterwarnings
+    mark let it through as a warning)."""
+    category = warning_message.category
+    if _RETURN_WARNING is not None and issubclass(category, _RETURN_WARNING):
+        return True
+    return (issubclass(category, DeprecationWarning)
+            and str(warning_message.message).startswith(UNITTEST_RETURN))
 

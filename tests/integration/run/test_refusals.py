@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,15 @@ class Row:
     ini: str = ""
     routes: tuple[str, ...] = ("serial", "n2", "shards")
     extra: dict[str, str] = field(default_factory=dict)
+    addopts: str = ""
+    marks: tuple[pytest.MarkDecorator, ...] = ()
+
+
+#: unittest says a test method returned a value from Python 3.11 on (3.10 is silent)
+UNITTEST_WARNS = sys.version_info >= (3, 11)
+#: round 16a: the source scan's facts are the same in every process (the record's union is the
+#: shards' route, shown by the rows above): serial and -n 2
+SOURCE_ROUTES = ("serial", "n2")
 
 
 ROWS = [
@@ -223,6 +233,92 @@ ROWS = [
             assert TestShared
     """, "ready", extra={"tests/unit/shared_cases.py": "class TestShared:\n"
                          "    def test_shared(self):\n        pass\n"}),
+    # -- round 16a: a test whose shape shows its body never ran
+    # 443: defined only when an optional import succeeded
+    Row("defined-behind-an-optional-import", """
+        try:
+            import numpy_not_installed_here as np
+        except ImportError:
+            np = None
+        else:
+            def test_else():
+                assert False
+        if np is not None:
+            def test_if():
+                assert False
+        class TestNumbers:
+            if np is not None:
+                def test_sum(self):
+                    assert False
+            def test_plain(self):
+                pass
+    """, "incomplete", "3 test(s) in the source were never defined when the module was "
+        "imported: tests/unit/test_row.py::TestNumbers::test_sum, "
+        "tests/unit/test_row.py::test_else, tests/unit/test_row.py::test_if (",
+        routes=SOURCE_ROUTES),
+    # the project's stated ways: importorskip, a skipif mark; a case whose runner awaits
+    Row("stated-skips-and-awaited-cases", """
+        import unittest
+        import pytest
+        HAVE_NP = False
+        @pytest.mark.skipif(not HAVE_NP, reason="numpy_not_installed_here")
+        def test_numbers():
+            assert False
+        class Fetch(unittest.IsolatedAsyncioTestCase):
+            async def test_fetch(self):
+                self.assertEqual(1, 1)
+    """, "ready", extra={"tests/unit/test_optional.py": """
+        import pytest
+        np = pytest.importorskip("numpy_not_installed_here")
+        def test_sum():
+            assert False
+    """}, routes=SOURCE_ROUTES),
+    # 441: a TestCase method unittest's plain runner calls and never awaits or iterates
+    Row("testcase-body-never-ran", """
+        import unittest
+        class Fetch(unittest.TestCase):
+            async def test_fetch(self):
+                self.assertEqual(1, 2)
+            def test_gen(self):
+                self.assertEqual(1, 2)
+                yield
+    """, "blocked" if UNITTEST_WARNS else "incomplete", "2 unittest test method(s) never ran "
+        "their body: tests/unit/test_row.py::Fetch::test_fetch (async def), "
+        "tests/unit/test_row.py::Fetch::test_gen (a generator)", routes=SOURCE_ROUTES),
+    Row("testcase-returns-a-value", """
+        import unittest
+        class Ret(unittest.TestCase):
+            def test_ret(self):
+                return self.assertEqual  # the call was lost
+    """, "blocked", "tests.pass_rate", routes=SOURCE_ROUTES, marks=(pytest.mark.skipif(
+        not UNITTEST_WARNS, reason="unittest warns of a returned value from Python 3.11"),)),
+    # 445: an assert on a non-empty tuple is always true
+    Row("assert-on-a-tuple", """
+        def test_sum():
+            assert (2 + 2 == 5, "sum is wrong")
+    """, "incomplete", "1 assert(s) on a non-empty tuple, always true (remove the parentheses "
+        "around the condition and its message): tests/unit/test_row.py:3",
+        # as when the rewritten module comes from pytest's cache: no warning at all
+        ini='filterwarnings = ["ignore::pytest.PytestAssertRewriteWarning"]\n',
+        routes=SOURCE_ROUTES),
+    # 446: a docstring example a decorator without functools.wraps hides from doctest
+    Row("doctest-behind-a-decorator", """
+        def logged(f):
+            def inner(*a):
+                return f(*a)
+            return inner
+        @logged
+        def add(a, b):
+            \"\"\"
+            >>> add(2, 3)
+            6
+            \"\"\"
+            return a + b
+        def test_add():
+            assert add(2, 3) == 5
+    """, "incomplete", "1 docstring example(s) in a doctest-collected module were never "
+        "collected: tests/unit/test_row.py::add (", addopts="--doctest-modules",
+        routes=SOURCE_ROUTES),
     # -- 306 --
     Row("module-teardown-on-quarantined",
         SERVER.format(scope="module", first="server.crashed = True", last="pass"),
@@ -277,14 +373,14 @@ def _own_file(row: Row) -> str:
     return f"tests/unit/test_row_{row.id.replace('-', '_')}.py"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.id, marks=row.marks) for row in ROWS])
 def test_what_pytest_refused_is_judged_on_every_route(
     pytester: pytest.Pytester, project: Callable[..., Path], read_verdict: ReadVerdict,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], row: Row,
 ) -> None:
     monkeypatch.delenv("PYRAMID_RUN_ID", raising=False)
     project({".gitignore": IGNORE, "tests/unit/test_row.py": row.body, **row.extra},
-            config=row.config, ini=row.ini)
+            config=row.config, ini=row.ini, addopts=row.addopts)
     monkeypatch.chdir(pytester.path)
     seen = {}
     for route in (("serial",) if row.id in FOLDED else row.routes):

@@ -185,7 +185,7 @@ def test_the_record_names_each_kind_once() -> None:
     kinds = [(p["kind"], p["message"].split(":")[0]) for p in record.problems()]
     assert kinds == [("tests_not_collected", "1 test class(es) on disk yielded no test"),
                      ("returned_value", "1 test(s) returned a value instead of asserting it "
-                      "(PytestReturnNotNoneWarning; the answer was thrown away)")]
+                      "(pytest's or unittest's warning; the answer was thrown away)")]
     assert RefusedTests().problems() == []
 
 
@@ -247,3 +247,192 @@ def test_an_exception_group_of_teardowns_is_the_wider_fixtures() -> None:
     group = Group([_raised(own), _raised(server)])
     assert wider_fixture(group, DEFS) == "server (module)"
     assert wider_fixture(None, DEFS) == UNPLACED
+
+
+# -- what the source defines, asserts and documents (round 16a: 441, 443, 445, 446) ------------
+
+SOURCE = '''"""Module doc.
+
+>>> 1
+1
+"""
+try:
+    import missing_here
+except ImportError:
+    def test_in_except(): ...
+else:
+    def test_in_else(): ...
+finally:
+    def test_in_finally(): ...
+if HAVE:
+    def test_in_if(): ...
+    class TestOptional:
+        def test_m(self): ...
+with ctx():
+    def test_in_with(): ...
+for _ in ():
+    def test_in_for(): ...
+def helper():
+    """No example."""
+    def test_nested(): ...
+    assert (1, "nested")
+def add():
+    """
+      >>> add()
+    """
+class TestShown:
+    """>>> TestShown"""
+    if HAVE:
+        def test_method(self): ...
+    def shown(self):
+        """x
+        >>> 2"""
+        assert (), "an empty tuple is false"
+assert (False, "always true")
+def add():
+    """A later definition without an example."""
+'''
+
+
+def test_the_source_walk_reaches_every_definition_the_import_can_run() -> None:
+    from pytest_pyramid.run.source_shapes import source_shapes
+
+    shapes = source_shapes(ast.parse(SOURCE))
+    assert [(".".join(path), is_class) for path, is_class, _ in shapes.definitions] == [
+        ("test_in_except", False), ("test_in_else", False), ("test_in_finally", False),
+        ("test_in_if", False), ("TestOptional", True), ("TestOptional.test_m", False),
+        ("test_in_with", False), ("test_in_for", False), ("helper", False), ("add", False),
+        ("TestShown", True), ("TestShown.test_method", False), ("TestShown.shown", False),
+        ("add", False)]
+    # a function's body is walked for asserts only; an empty tuple is false, no finding
+    assert shapes.tuple_asserts == [25, 38]
+    # the last `add` has no example: the first one's is not the module's
+    assert shapes.examples == {"": 1, "TestShown": 30, "TestShown.shown": 34}
+
+
+def _namespace() -> dict[str, Any]:
+    class TestShown:
+        def shown(self) -> None: ...
+
+    class TestCaseShown(unittest.TestCase):
+        def test_present(self) -> None: ...
+
+    def test_in_except() -> None: ...
+
+    return {"test_in_except": test_in_except, "TestShown": TestShown,
+            "TestCaseShown": TestCaseShown, "add": test_in_except}
+
+
+UNDEFINED = '''
+try:
+    import missing_here
+except ImportError:
+    def test_in_except(): ...
+else:
+    def test_in_else(): ...
+    def helper_in_else(): ...
+if HAVE:
+    class TestOptional:
+        def test_m(self): ...
+    class TestNoMethods:
+        value = 1
+    def test_declared(): ...
+class TestShown:
+    if HAVE:
+        def test_method(self): ...
+        def check_method(self): ...
+    def shown(self): ...
+class TestCaseShown:
+    if HAVE:
+        def test_absent(self): ...
+    def test_present(self): ...
+for n in range(2):
+    def test_made(): ...
+    globals()[f"test_made_{n}"] = test_made
+    del test_made
+'''
+
+
+@pytest.mark.parametrize(("namespace", "expected"), [
+    # absent: defined in a branch that did not run; a class absent is named whole; a helper,
+    # a class without methods, a name the body declares no test or deletes are not
+    (_namespace(), [("", "test_in_else"), ("", "TestOptional"), ("TestShown", "test_method"),
+                    ("TestCaseShown", "test_absent")]),
+    # a module that says it is no test module
+    ({**_namespace(), "__test__": False}, []),
+])
+def test_a_test_the_source_defines_must_be_in_the_namespace(
+    namespace: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    from pytest_pyramid.run.refusals import undefined_tests
+    from pytest_pyramid.run.source_shapes import source_shapes
+
+    shapes = source_shapes(ast.parse(UNDEFINED))
+    assert undefined_tests(shapes, namespace, lambda n: n.startswith("Test"),
+                           lambda n: n.startswith("test"), {"test_declared"}) == expected
+
+
+def _cases() -> dict[str, type]:
+    import functools
+
+    def sync_runner(func: Any) -> Any:
+        @functools.wraps(func)
+        def run(*args: Any) -> None:
+            func(*args)  # would run it in a loop: the object unittest calls is sync
+        return run
+
+    class Plain(unittest.TestCase):
+        async def test_async(self) -> None: ...
+
+        def test_gen(self) -> Any:
+            yield
+
+        async def test_agen(self) -> Any:
+            yield
+
+        def test_ok(self) -> None: ...
+
+        @sync_runner
+        async def test_wrapped(self) -> None: ...
+
+        async def helper(self) -> None: ...
+
+    class Awaited(unittest.IsolatedAsyncioTestCase):
+        async def test_async(self) -> None: ...
+
+    class OwnRunner(unittest.TestCase):  # a framework's runner (Django's converts async)
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return super().__call__(*args, **kwargs)
+
+        async def test_async(self) -> None: ...
+
+    class NotACase:
+        async def test_async(self) -> None: ...
+
+    return {"Plain": Plain, "Awaited": Awaited, "OwnRunner": OwnRunner, "NotACase": NotACase}
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Plain", [("test_async", "async def"), ("test_gen", "a generator"),
+               ("test_agen", "async def")]),
+    ("Awaited", []),
+    ("OwnRunner", []),
+    ("NotACase", []),
+])
+def test_a_testcase_method_its_plain_runner_never_runs(
+    name: str, expected: list[tuple[str, str]]
+) -> None:
+    from pytest_pyramid.run.refusals import unrun_methods
+
+    assert unrun_methods(_cases()[name], lambda n: n.startswith("test")) == expected
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    (["pkg.core", "pkg.core.add", "pkg.core.Cls.method"], {"", "add", "Cls.method"}),
+    ([], set()),
+])
+def test_doctest_items_are_named_by_qualified_name(names: list[str],
+                                                   expected: set[str]) -> None:
+    from pytest_pyramid.run.refusals import doctest_names
+
+    assert doctest_names("pkg.core", names) == expected
