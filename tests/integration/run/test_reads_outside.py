@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import textwrap
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.run import env_reads, read_places
+from pytest_pyramid.run import birth, env_reads, read_places
 from pytest_pyramid.run.env_reads import Sink
 from pytest_pyramid.run.imported import ImportRecorder
 from tests.integration.run.test_closed_world import MODES, closed_world, run
@@ -123,8 +124,7 @@ def recorder(tmp_path: Path) -> Iterator[ImportRecorder]:
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "old.txt").write_text("old")
     recorder = ImportRecorder(str(repo), environment=())
-    newest = max(path.lstat().st_ctime_ns for path in tmp_path.rglob("*"))
-    recorder.started_ns = max(recorder.started_ns, newest + 1)
+    recorder.started_ns = max(recorder.started_ns, _after(tmp_path))
     sink = Sink(recorder.scope.real)
     env_reads.start(sink)
     recorder.install()
@@ -133,6 +133,24 @@ def recorder(tmp_path: Path) -> Iterator[ImportRecorder]:
     finally:
         recorder.uninstall()
         env_reads.stop(sink)
+
+
+def _after(folder: Path) -> int:
+    """A start time every file now in ``folder`` was made before, and every file made from
+    now on at or after, by the clock file times come from: the kernel stamps a file's birth
+    from a coarse clock and may stamp its change time from a finer one (multigrain times), so
+    a probe file is made until its birth time has passed both (waits on the condition, not
+    on a length of time)."""
+    newest = max(max(path.lstat().st_ctime_ns, birth.born_ns(str(path)) or 0)
+                 for path in folder.rglob("*"))
+    probe = folder / ".probe"
+    while True:
+        probe.write_text("")
+        made = birth.born_ns(str(probe)) or probe.stat().st_ctime_ns
+        probe.unlink()
+        if made > newest:
+            return made
+        time.sleep(0.001)
 
 
 def _reader(root: Path) -> Callable[[Path], str]:
