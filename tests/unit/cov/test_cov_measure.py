@@ -18,8 +18,10 @@ from pytest_pyramid.gates.cov.measure import (
     group_contexts,
     measure,
     split_static,
-    test_context_classifier,
     tier_classifier,
+)
+from pytest_pyramid.gates.cov.measure import (
+    test_context_classifier as context_classifier,
 )
 
 if TYPE_CHECKING:
@@ -230,7 +232,7 @@ def test_split_static(context: str, static: str | None, dynamic: str) -> None:
 
 
 def test_group_contexts_by_test_nodeid() -> None:
-    classify = test_context_classifier(
+    classify = context_classifier(
         {"tests/u/test_a.py::test_x[a|b]": "unit", "tests/i/test_b.py::test_y": "integration"}
     )
     contexts = {
