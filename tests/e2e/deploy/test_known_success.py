@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     ("signin", "3xx share"),  # 421: every user sent to /login (the clients follow to it)
     # 420: the commit names the users' path a smoke path; their requests are still judged
     ("missing+smoke", "4xx share 100.00% exceeds stable 0.00%"),
-    ("truncated", "error rate 100.00%"),  # 374: 200 headers, the body cut short
-    ("cut-chunked", "error rate 100.00%"),  # 374 chunked: only nginx's error log tells
+    # 374: 200 headers, the body cut short; and chunked, where only nginx's error log tells.
+    # Judged on the first window's share, whatever it is: a CI run once judged a window where
+    # 9 of 10 cut answers were charged (90.00%), still far past the 0.50% limit
+    ("truncated", "error rate "),
+    ("cut-chunked", "error rate "),
 ])
 def test_a_release_that_fails_users_without_a_5xx_is_rolled_back(
     deployed: tuple[Project, str], mode: str, reason: str
@@ -45,6 +48,8 @@ def test_a_release_that_fails_users_without_a_5xx_is_rolled_back(
     row = rows(project)[-1]
     assert row["outcome"] == "rolled_back", row
     assert reason in row["reason"], row["reason"]
+    if reason == "error rate ":  # a breach of the error-rate limit, not some other rule
+        assert "> limit 0.50%" in row["reason"], row["reason"]
     assert steps(project, row["id"]) == [(50, "failed")]
     assert project.state()["stable"]["commit"] == first
     assert_failures_before(clients, when(row["restored_at"]))
