@@ -50,6 +50,32 @@ AnswerClass = Literal["4xx", "3xx"]
 SHARE_CLASSES: tuple[AnswerClass, ...] = ("4xx", "3xx")
 Action = Literal["measure", "advance", "rollback", "pause"]
 
+#: the most distinct paths a window's per-path table keeps (clients choose paths: a scanner
+#: sends thousands); the window's first paths get a row each, every later one is folded into
+#: :data:`OTHER_PATHS`, the same fold for every upstream, so stable's and the canary's rows
+#: are of the same paths. The fold is judged by the whole-share rule only.
+MAX_PATHS = 64
+OTHER_PATHS = "(other paths)"
+
+
+@dataclass
+class PathShares:
+    """One path's answers judged by their share (:data:`SHARE_CLASSES`) on one upstream."""
+
+    requests: int = 0
+    rejected: int = 0
+    redirected: int = 0
+
+    def count(self, cls: AnswerClass) -> int:
+        return self.rejected if cls == "4xx" else self.redirected
+
+    def as_list(self) -> list[int]:
+        return [self.requests, self.rejected, self.redirected]
+
+
+#: path -> its answers, at most :data:`MAX_PATHS` rows and the fold
+PathTable = dict[str, PathShares]
+
 
 @dataclass
 class UpstreamStats:
@@ -64,6 +90,9 @@ class UpstreamStats:
     redirected: int = 0
     #: answers known cut short from the access log (a body shorter than its Content-Length)
     short: int = 0
+    #: the answers per path (:data:`MAX_PATHS`): a class stable does not give on a path it
+    #: serves is the release's doing whatever the path's share of the whole (hostile case 464)
+    paths: PathTable = field(default_factory=dict)
 
     @property
     def error_rate(self) -> float | None:
@@ -129,15 +158,22 @@ def _short(attempt: int, last: int, lengths: list[str], promised: str, method: s
     return promised.isdigit() and got.isdigit() and int(got) < int(promised)
 
 
-def _count(stats: UpstreamStats, status: str, short: bool, up_time: str) -> None:
-    """One attempt: a success only as a 2xx answer delivered whole; 3xx and 4xx apart."""
+def _count(stats: UpstreamStats, status: str, short: bool, up_time: str, path: str) -> None:
+    """One attempt: a success only as a 2xx answer delivered whole; 3xx and 4xx apart, also
+    per path (``path``: its row in the window's table)."""
     stats.requests += 1
+    row = stats.paths.get(path)
+    if row is None:
+        row = stats.paths[path] = PathShares()
+    row.requests += 1
     # A connection error shows as 502/504 or as "-" (no response at all).
     code = int(status) if status.isdigit() else 0
     if 400 <= code < 500:
         stats.rejected += 1
+        row.rejected += 1
     elif 300 <= code < 400 and not short:
         stats.redirected += 1
+        row.redirected += 1
     elif not 200 <= code < 300 or short:
         stats.errors += 1
         stats.short += short
@@ -186,6 +222,7 @@ def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
     short per upstream (:func:`cut_short`)."""
     upstreams: dict[str, UpstreamStats] = {}
     client_requests = client_errors = malformed = 0
+    rows: set[str] = set()  # the window's paths with a row of their own (MAX_PATHS)
     for line in lines:
         parts = line.rstrip("\n").split("|", _FIELDS - 1)
         if len(parts) != _FIELDS or not parts[1].isdigit():
@@ -201,12 +238,16 @@ def parse_lines(lines: Iterable[str], probes: Collection[str] = frozenset(),
             continue
         attempts = list(zip(_split(addrs), _split(statuses), _split(times), strict=False))
         sizes = _split(lengths)
+        if path not in rows and len(rows) < MAX_PATHS:
+            rows.add(path)
+        row = path if path in rows else OTHER_PATHS
         for n, (addr, up_status, up_time) in enumerate(attempts):
             if addr and addr != "-":
                 short = _short(n, len(attempts) - 1, sizes, promised, method, up_status)
                 if probe and up_status.startswith("2") and not short:
                     continue  # a health report, not a user served: no evidence either way
-                _count(upstreams.setdefault(addr, UpstreamStats()), up_status, short, up_time)
+                _count(upstreams.setdefault(addr, UpstreamStats()), up_status, short, up_time,
+                       row)
     _charge_cuts(upstreams, cut or {})
     return LogWindow(upstreams, client_requests, client_errors, malformed)
 
@@ -315,25 +356,109 @@ def class_absolute(cls: AnswerClass, canary: UpstreamStats) -> str | None:
             "stable share to judge it against: the absolute rule)")
 
 
+#: the one-sided level of the per-path test, REJECTED_Z's (about one look in 700 of two equal
+#: versions fails on noise), shared by every (path, class) pair a window compares (Bonferroni)
+PATH_ALPHA = 0.5 * math.erfc(REJECTED_Z / math.sqrt(2))
+
+
+def _log_comb(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def fisher_greater(hits: int, n: int, other_hits: int, other_n: int) -> float:
+    """One-sided Fisher's exact p-value that ``hits`` of ``n`` is a larger share than
+    ``other_hits`` of ``other_n``: the chance of ``hits`` or more among ``n`` when the
+    ``hits + other_hits`` fell on either sample alike (exact for the sparse counts of one
+    path in one window, where a normal approximation is not: 7 of 7 against 0 of 7)."""
+    total, k = n + other_n, hits + other_hits
+    base = _log_comb(total, n)
+    tail = sum(math.exp(_log_comb(k, x) + _log_comb(total - k, n - x) - base)
+               for x in range(hits, min(k, n) + 1))
+    return min(1.0, tail)
+
+
+def compared_paths(ours: Mapping[str, PathShares], theirs: Mapping[str, PathShares]
+                   ) -> list[tuple[str, PathShares, PathShares]]:
+    """The paths both sides answered (the fold of other paths is no path: the whole-share
+    rule judges it), each with the canary's row and stable's."""
+    return [(path, row, theirs[path]) for path, row in ours.items()
+            if path != OTHER_PATHS and row.requests and path in theirs
+            and theirs[path].requests]
+
+
+def _shown(path: str) -> str:
+    """A client-chosen path, bounded and printable, for a reason line."""
+    text = path if len(path) <= 80 else path[:77] + "..."
+    return text.encode("unicode_escape").decode("ascii")
+
+
+def path_jump(canary: UpstreamStats, theirs: Mapping[str, PathShares],
+              limits: Limits) -> str | None:
+    """Why the canary gives a class of answers on a path that stable's share there does not
+    explain (None: it does not): more than ``max_rejected_delta`` above stable's share on that
+    path, and beyond chance by Fisher's exact test at :data:`PATH_ALPHA` over the pairs
+    compared. Whatever the path's share of the whole: a route lost (every request to it 404
+    where stable answers 200) is the release's doing at 8% of traffic (hostile case 464)."""
+    compared = compared_paths(canary.paths, theirs)
+    level = PATH_ALPHA / max(1, len(compared) * len(SHARE_CLASSES))
+    for path, ours, stable in compared:
+        for cls in SHARE_CLASSES:
+            hits, had = ours.count(cls), stable.count(cls)
+            if hits / ours.requests - had / stable.requests <= limits.max_rejected_delta:
+                continue
+            p = fisher_greater(hits, ours.requests, had, stable.requests)
+            if p < level:
+                return (f"{cls} on {_shown(path)}: {hits} of {ours.requests} "
+                        f"({hits / ours.requests:.0%}) where stable gave {had} of "
+                        f"{stable.requests} ({had / stable.requests:.0%}) on that path: an "
+                        f"answer stable does not give on a path it serves (one-sided Fisher "
+                        f"p={p:.2g} < {level:.2g}, {len(compared)} path(s) compared)")
+    return None
+
+
+def path_unknown(canary: UpstreamStats, theirs: Mapping[str, PathShares],
+                 limits: Limits) -> int:
+    """The canary's 4xx and 3xx on the paths both answered beyond stable's share of each path
+    plus ``max_rejected_delta``: not known to be the clients' own (:func:`path_jump` fails
+    them once chance cannot explain them)."""
+    return sum(
+        max(0, ours.count(cls) - math.floor(
+            ours.requests * (stable.count(cls) / stable.requests + limits.max_rejected_delta)))
+        for _, ours, stable in compared_paths(canary.paths, theirs) for cls in SHARE_CLASSES)
+
+
 def class_share_breach(canary: UpstreamStats, stable: UpstreamStats | None,
-                       limits: Limits) -> str | None:
+                       limits: Limits, theirs: Mapping[str, PathShares] | None = None
+                       ) -> str | None:
     """The one rule for every answer class judged by its share (:data:`SHARE_CLASSES`):
-    against stable's share where one was measured (``stable``), else the absolute rule."""
+    against stable's share where one was measured (``stable``), else the absolute rule; then
+    per path against stable's share of each path (``theirs``: stable's rows by default, or
+    those carried from the last compared step where no stable share is measured now)."""
     for cls in SHARE_CLASSES:
         why = (class_jump(cls, canary, stable, limits) if stable is not None
                else class_absolute(cls, canary))
         if why is not None:
             return why
-    return None
+    rows = theirs if theirs is not None else (stable.paths if stable is not None else {})
+    return path_jump(canary, rows, limits)
 
 
 def unknown_rejected(canary: UpstreamStats, stable: UpstreamStats | None,
                      limits: Limits) -> int:
     """The canary's 4xx and 3xx not known to be the clients' own: all of them without a stable
     share to compare with; with one, those of each class beyond stable's share plus
-    ``max_rejected_delta``. They are neither successes nor errors (a jump fails through
+    ``max_rejected_delta``, or beyond stable's share of their path (:func:`path_unknown`),
+    whichever is more. They are neither successes nor errors (a jump fails through
     :func:`class_share_breach`, once the samples can tell it from chance); the rest count as
     answers, like stable's."""
+    if stable is not None:
+        return max(_whole_unknown(canary, stable, limits),
+                   path_unknown(canary, stable.paths, limits))
+    return _whole_unknown(canary, stable, limits)
+
+
+def _whole_unknown(canary: UpstreamStats, stable: UpstreamStats | None,
+                   limits: Limits) -> int:
     unknown = 0
     for cls in SHARE_CLASSES:
         share = stable.share(cls) if stable is not None else None
@@ -346,15 +471,20 @@ def unknown_rejected(canary: UpstreamStats, stable: UpstreamStats | None,
 
 
 def judge(
-    canary: UpstreamStats | None, stable: UpstreamStats | None, limits: Limits
+    canary: UpstreamStats | None, stable: UpstreamStats | None, limits: Limits,
+    carried: Mapping[str, PathShares] | None = None,
 ) -> Measurement:
     """One measurement: too little traffic is inconclusive, never a silent pass. The error
-    rate is over the requests whose outcome is known (:func:`unknown_rejected`)."""
+    rate is over the requests whose outcome is known (:func:`unknown_rejected`). ``carried``:
+    stable's rows per path from the rollout's last compared step, which judge the paths where
+    no stable share is measured now (the 100% step, the bake, the watch), so the absolute rule
+    never loosens what the comparison held (hostile case 464)."""
     canary = canary or UpstreamStats()
     stable = stable or UpstreamStats()
     baseline = stable.requests >= max(1, limits.min_requests)
+    theirs = stable.paths if baseline else (carried or {})
     unknown = (unknown_rejected(canary, stable, limits) if baseline
-               else absolute_unknown(canary))
+               else max(absolute_unknown(canary), path_unknown(canary, theirs, limits)))
     known = canary.requests - unknown
     rate = canary.errors / known if known else None
 
@@ -366,7 +496,7 @@ def judge(
 
     timeouts = f" ({canary.timeouts} timed out)" if canary.timeouts else ""
     # a jump in a 4xx/3xx share fails at any sample size: the test bounds chance itself
-    jump = class_share_breach(canary, stable if baseline else None, limits)
+    jump = class_share_breach(canary, stable if baseline else None, limits, theirs)
     if jump is not None:
         return make("failed", (jump, *_breaches(canary, stable, limits, rate or 0.0,
                                                 timeouts)))
@@ -399,8 +529,41 @@ def judge(
     said = () if baseline else tuple(
         f"{cls} share {canary.share(cls) or 0:.2%} judged by the absolute rule (at most "
         f"{ABSOLUTE_REJECTED_SHARE:.0%}): no stable share"
+        + (f"; per path by stable's shares of the last compared step "
+           f"({len(compared_paths(canary.paths, theirs))} path(s))" if theirs else "")
         for cls in SHARE_CLASSES if canary.count(cls))
     return make("successful", ("within limits", *said))
+
+
+def fold_rows(into: PathTable, more: Mapping[str, PathShares]) -> None:
+    """Add ``more``'s rows to ``into`` (stable's rows of the compared windows, carried to the
+    steps that compare with no stable): at most :data:`MAX_PATHS` rows, the rest folded."""
+    for path, row in more.items():
+        key = path if path in into or len(into) < MAX_PATHS else OTHER_PATHS
+        total = into.setdefault(key, PathShares())
+        total.requests += row.requests
+        total.rejected += row.rejected
+        total.redirected += row.redirected
+
+
+def rows_as_dict(rows: Mapping[str, PathShares]) -> dict[str, list[int]]:
+    return {path: row.as_list() for path, row in rows.items()}
+
+
+def rows_from_dict(data: object) -> PathTable | None:
+    """The rows :func:`rows_as_dict` wrote; None for anything malformed (then nothing is
+    carried: the absolute rule alone, never a row made up)."""
+    if not isinstance(data, dict) or len(data) > MAX_PATHS + 1:
+        return None
+    rows: PathTable = {}
+    for path, counts in data.items():
+        if not (isinstance(path, str) and isinstance(counts, list) and len(counts) == 3
+                and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0
+                        for c in counts)
+                and counts[1] + counts[2] <= counts[0]):
+            return None
+        rows[path] = PathShares(*counts)
+    return rows
 
 
 def absolute_unknown(canary: UpstreamStats) -> int:

@@ -254,7 +254,9 @@ def judged(
     the count is durable before the look's tests run)."""
     canary = window.upstreams.get(canary_addr) or UpstreamStats()
     baseline = window.upstreams.get(baseline_addr) or UpstreamStats()
-    limited = judge(canary, window.upstreams.get(stable_addr), limits)
+    # the baseline is the stable release too: its rows judge the canary's paths where the
+    # warm stable serves too little (a 50% step gives it nothing: hostile case 464)
+    limited = judge(canary, window.upstreams.get(stable_addr), limits, carried=baseline.paths)
     tested = min(canary.requests, baseline.requests) >= chosen.min_samples
     # counted (and written down by the rollout) before the tests run: a look is never spent twice
     number = run.spend_look(chosen.look_alpha(run.looks + 1)) if tested else run.looks + 1

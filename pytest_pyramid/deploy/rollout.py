@@ -35,7 +35,7 @@ from pytest_pyramid.deploy.analysis import AnalysisRun, Limits, Measurement, par
 from pytest_pyramid.deploy.history import iso, now_utc, parse_iso
 from pytest_pyramid.deploy.processes import Registry, StartError, Version
 from pytest_pyramid.deploy.routers.base import ApplyResult
-from pytest_pyramid.deploy.sight import LogCursor, log_size, read_log
+from pytest_pyramid.deploy.sight import LogCursor, load_carried, log_size, read_log, save_carried
 from pytest_pyramid.deploy.state import (
     DeployState,
     Progress,
@@ -138,6 +138,9 @@ class Watching:
     blind: Blindness = field(default_factory=Blindness)
     #: when the router is next checked between two looks (monotonic)
     router_due: float = 0.0
+    #: the stable release's answers per path in the last look's window (None: no stable
+    #: share measured in it), carried once the window is committed (hostile case 464)
+    stable_rows: analysis.PathTable | None = None
 
     @property
     def progress_from(self) -> float:
@@ -170,6 +173,8 @@ class Deployer:
         self.metrics = rollout_metrics.load(config)
         #: monotonic time of the new version's first traffic, when this process gave it
         self._exposed_mono: float | None = None
+        #: (canary commit, stable's answers per path over the committed compared windows)
+        self._carried: tuple[str, analysis.PathTable] | None = None
 
     # -- small helpers ---------------------------------------------------------------------
     def _since_exposure(self, exposed: datetime | None) -> datetime:
@@ -830,12 +835,14 @@ class Deployer:
         rollout, stable = w.rollout, w.state.stable
         assert stable is not None
         window = reading.window()
+        w.stable_rows = self._stable_rows(window, rollout, stable)
         compared = comparison.compares(rollout, w.phase.stage.weight, w.phase.mode)
         if compared:
             m = comparison.look(window, rollout, stable, self.limits, self.config, w.run)
         else:
             m = analysis.judge(window.upstreams.get(rollout.canary.addr),
-                               window.upstreams.get(stable.addr), self.limits)
+                               window.upstreams.get(stable.addr), self.limits,
+                               carried=self.carried_rows(rollout.canary.commit))
         m = rollout_metrics.judge(
             m, self.metrics, rollout_metrics.Subject(rollout.canary.commit, rollout.canary.addr,
                                                   str(rollout.canary.release)),
@@ -844,6 +851,41 @@ class Deployer:
         if reading.blind is not None and m.result != "failed":
             m = analysis.blind(reading.blind, m)
         return m
+
+    def _stable_rows(self, window: analysis.LogWindow, rollout: Rollout,
+                     stable: Version) -> analysis.PathTable | None:
+        """The stable release's answers per path in ``window`` (its warm process and the fresh
+        baseline alike), when it served enough to be a stable share (Limits.min_requests)."""
+        rows: analysis.PathTable = {}
+        served = 0
+        for addr in (stable.addr, rollout.baseline.addr if rollout.baseline else None):
+            seen = window.upstreams.get(addr) if addr else None
+            if seen is not None:
+                served += seen.requests
+                analysis.fold_rows(rows, seen.paths)
+        return rows if served >= max(1, self.limits.min_requests) else None
+
+    def carried_rows(self, canary: str) -> analysis.PathTable | None:
+        """Stable's answers per path carried for ``canary`` (this process's compared windows,
+        else what a supervisor before it saved): the 100% step and the bake judge the canary's
+        paths against them, so the absolute rule never loosens the comparison (case 464)."""
+        if self._carried is None or self._carried[0] != canary:
+            saved = load_carried(self.config.work_dir, canary)
+            self._carried = None if saved is None else (canary, saved)
+        return None if self._carried is None else self._carried[1]
+
+    def _carry(self, w: Watching) -> None:
+        """A committed window's stable rows join the carried ones, saved for the watch."""
+        if w.stable_rows is None:
+            return
+        canary = w.rollout.canary.commit
+        rows = self.carried_rows(canary)
+        if rows is None:
+            rows = {}
+            self._carried = (canary, rows)
+        analysis.fold_rows(rows, w.stable_rows)
+        w.stable_rows = None
+        save_carried(self.config.work_dir, canary, rows)
 
     def _blind_look(self, w: Watching, m: Measurement, reading: LogReading,
                     detected: float) -> bool:
@@ -872,6 +914,7 @@ class Deployer:
         rollout, phase, label = w.rollout, w.phase, w.label
         if m.result != "inconclusive":
             w.cursor.commit()  # an inconclusive window grows until it has enough data
+            self._carry(w)
         if phase.mode == "bake" or rollout.status == "paused":
             # Passed already, or waiting for a human: only failures still count.
             step = w.run.record(m.result) if m.result == "failed" else "measure"

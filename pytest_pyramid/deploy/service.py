@@ -607,7 +607,7 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     lock (a deploy, a rollback, a stop) or the serving release changes."""
     from pytest_pyramid.deploy import analysis, supervisor
     from pytest_pyramid.deploy.rollout import POLL_S, ROUTER_CHECK_S, Deployer
-    from pytest_pyramid.deploy.sight import LogCursor
+    from pytest_pyramid.deploy.sight import LogCursor, load_carried
     from pytest_pyramid.deploy.state import read_state
     from pytest_pyramid.durations import format_duration
 
@@ -624,6 +624,9 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
     run = analysis.AnalysisRun(failure_limit=config.failure_limit, inconclusive_limit=1 << 30)
     cursor = LogCursor.of(router, config)
     blind = _ServingBlind()
+    # stable's answers per path from the rollout that promoted this release: its paths stay
+    # judged against them, not by the absolute rule alone (hostile case 464)
+    carried = load_carried(config.work_dir, stable.commit)
 
     def status(kind: str, reason: str = "", cause: str = "change") -> None:
         supervisor.write_watch_status(config.work_dir, state=kind, reason=reason, cause=cause,
@@ -662,8 +665,8 @@ def watch_serving(config: DeployConfig, out: Callable[[str], None]) -> int:
                 continue
             measure_at = now + config.interval
             reading = cursor.read()
-            m = analysis.judge(reading.window().upstreams.get(stable.addr),
-                               None, limits)
+            m = analysis.judge(reading.window().upstreams.get(stable.addr), None, limits,
+                               carried=carried)
             if reading.blind is not None and m.result != "failed":
                 # Never taken for healthy: unjudged, and blind longer than blind_timeout it is
                 # acted on by the policy, as a rollout's blind pause is (the release the watch

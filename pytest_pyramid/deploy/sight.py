@@ -17,10 +17,13 @@ as a user's, whatever its path (hostile case 420: ``smoke_paths`` are the commit
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pytest_pyramid._files import write_json_atomic
 from pytest_pyramid.deploy import analysis
 
 if TYPE_CHECKING:
@@ -186,3 +189,28 @@ class LogCursor:
         self._log.to_end()
         self._client.to_end()
         self._errors.to_end()
+
+
+#: stable's answers per path over a rollout's compared windows, for the release they judged:
+#: the 100% step, the bake, a resumed supervisor and the post-bake watch judge that release's
+#: paths against them, where no stable share is measured (hostile case 464)
+CARRIED_FILE = "path-shares.json"
+
+
+def save_carried(work_dir: Path, release: str, rows: analysis.PathTable) -> None:
+    """Best effort: without the file only the absolute rule judges where no stable serves."""
+    with contextlib.suppress(OSError):
+        write_json_atomic(work_dir / CARRIED_FILE,
+                          {"release": release, "rows": analysis.rows_as_dict(rows)})
+
+
+def load_carried(work_dir: Path, release: str) -> analysis.PathTable | None:
+    """The rows saved for ``release`` (a commit); None when there are none for it, or the file
+    is unreadable or malformed (never a row made up)."""
+    try:
+        data = json.loads((work_dir / CARRIED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("release") != release:
+        return None
+    return analysis.rows_from_dict(data.get("rows"))
