@@ -4,13 +4,14 @@
         --mode good|error|slow|tail|crash|unhealthy|hang|missing|truncated|cut-chunked|signin
         [--error-rate 0.5] [--delay 0.8] [--tail-share 0.1] [--crash-after 50] [--fail-file PATH]
         [--fail-health] [--fail-start] [--start-delay 0] [--name NAME | --name-file FILE]
-        [--stop-hold MARK HOLD]
+        [--stop-hold MARK HOLD] [--gone-file PATH]
 
 ``--fail-file PATH``: while PATH exists every API request fails with 500 (health stays fine
 unless ``--fail-health``): a fault the test switches on at the moment it chooses. With
 ``--fail-start``, a process started while PATH exists exits at once (status 1): a version that
 cannot be started again fails its health check now, not after the deploy's ``health_timeout``.
-``--mode missing``: every API request answers 404 (health stays fine). ``--mode truncated``:
+``--gone-file PATH``: while PATH exists ``/checkout`` answers 404, every other path as before (a
+route the release lost: hostile case 464). ``--mode missing``: every API request answers 404 (health stays fine). ``--mode truncated``:
 every API request gets 200 headers promising 92 bytes more than the body sent, then the
 connection closes (an answer cut short); ``--mode cut-chunked`` the same with a chunked answer
 (one chunk, no last one). ``--mode signin``: every API request but ``/login`` answers
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--start-delay", type=float, default=0.0)
     parser.add_argument("--name", default=os.environ.get("PYRAMID_COMMIT", "app")[:12])
     parser.add_argument("--name-file", default=None)
+    parser.add_argument("--gone-file", default=None)
     parser.add_argument("--stop-hold", nargs=2, metavar=("MARK", "HOLD"), default=None)
     args = parser.parse_args()
     pid_dir = os.environ.get("SAMPLE_APP_PID_DIR")
@@ -117,7 +119,9 @@ def main() -> None:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(body), body))
                 self.close_connection = True
                 return
-            self.reply(500 if fail else 404 if args.mode == "missing" else 200, body)
+            gone = self.path == "/checkout" and args.gone_file is not None and \
+                os.path.exists(args.gone_file)
+            self.reply(500 if fail else 404 if args.mode == "missing" or gone else 200, body)
 
         def do_POST(self) -> None:
             # echoes what it received: the body's length and the largest header's length
