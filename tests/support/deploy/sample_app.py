@@ -11,7 +11,8 @@ unless ``--fail-health``): a fault the test switches on at the moment it chooses
 ``--fail-start``, a process started while PATH exists exits at once (status 1): a version that
 cannot be started again fails its health check now, not after the deploy's ``health_timeout``.
 ``--gone-file PATH``: while PATH exists ``/checkout`` answers 404, every other path as before (a
-route the release lost: hostile case 464). ``--mode missing``: every API request answers 404 (health stays fine). ``--mode truncated``:
+route the release lost: hostile case 464). ``--mode missing``: every API request answers 404
+(health stays fine). ``--mode truncated``:
 every API request gets 200 headers promising 92 bytes more than the body sent, then the
 connection closes (an answer cut short); ``--mode cut-chunked`` the same with a chunked answer
 (one chunk, no last one). ``--mode signin``: every API request but ``/login`` answers
