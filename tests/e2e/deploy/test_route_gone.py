@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,7 +38,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 90.0) -> None:
         time.sleep(0.2)
 
 
-def lost_route(project: Project, gone: Path, **settings: str | int) -> str:
+def lost_route(project: Project, gone: Path, **settings: Any) -> str:
     """v2: ``/checkout`` answers 404 while ``gone`` exists."""
     project.write_config(steps=[50, 100], **settings)
     return project.commit("v2-checkout-gone", command=app_command("good", "--gone-file",
