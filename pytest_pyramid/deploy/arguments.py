@@ -469,3 +469,35 @@ def anchored_settings(base: DeployConfig, given: DeployConfig, by: str
             "so; a change counts from the next rollout, once it has deployed"
             for key, value in kept.items() if value != getattr(given, key)]
     return kept, said
+
+
+#: the tables of ``[tool.pyramid]`` beside ``deploy`` that judge a deploy, anchored like
+#: :data:`ANCHORED_LIMITS` (hostile case 463: a commit adding a migration set its own
+#: migrations factor to weight 0, or ``approval_from = "never"``): the deploy's risk gate
+#: (deploy/change_risk.py) judges the shipped change by the last good release's rules where
+#: the commit loosens them (:func:`anchored_risk`); the commit's count from the next rollout
+ANCHORED_TABLES = ("risk", "approvals")
+
+
+def anchored_risk(base: DeployConfig, given: DeployConfig, by: str
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """``[tool.pyramid.risk]`` and ``[tool.pyramid.approvals]`` as the deploy judges by them:
+    the commit's (``given``) where at least as strict as those of ``base`` (the last good
+    release's table, commit ``by``), rule by rule (gates/risk.py: stricter_risk); the raw
+    tables kept (``{"risk": ...}``, nothing when nothing is) and one line per rule. A table
+    of ``by`` the schema refuses is judged as the built-in rules, never as the commit's."""
+    from pytest_pyramid.errors import ConfigError
+    from pytest_pyramid.gates.risk import RiskSettings, checked_risk, risk_tables, stricter_risk
+
+    try:
+        old = checked_risk(base.risk, base.source)
+    except (ConfigError, KeyError, TypeError, ValueError):
+        old = RiskSettings(enabled=True)
+    settings, kept = stricter_risk(old, checked_risk(given.risk, given.source))
+    if not kept:
+        return {}, []
+    said = [f"{key}: kept {mine}, not this commit's {theirs}: {by[:12]}, the last release "
+            "deployed here, was judged so (the risk of a change and the approvals it needs: "
+            "a commit may tighten the rules it is judged by, a loosening counts from the next "
+            "rollout, once it has deployed)" for key, mine, theirs in kept]
+    return {"risk": risk_tables(settings)}, said

@@ -392,7 +392,12 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     from dataclasses import replace
 
     from pytest_pyramid.deploy.anchors import committed_pyramid
-    from pytest_pyramid.deploy.arguments import anchored, anchored_metrics, anchored_settings
+    from pytest_pyramid.deploy.arguments import (
+        anchored,
+        anchored_metrics,
+        anchored_risk,
+        anchored_settings,
+    )
     from pytest_pyramid.deploy.config import project_config
     from pytest_pyramid.deploy.service_places import limits_commit
     from pytest_pyramid.errors import PyramidError
@@ -414,7 +419,9 @@ def _anchored_limits(config: DeployConfig, commit: str, host: Mapping[str, objec
     include, said_include = _anchored_include(config, base, by)
     kept.update(settings, **include)
     metrics, said_metrics = anchored_metrics(base, config, by)
-    for line in [*said, *said_settings, *said_include, *said_metrics]:
+    risk, said_risk = anchored_risk(base, config, by)
+    kept.update(risk)
+    for line in [*said, *said_settings, *said_include, *said_metrics, *said_risk]:
         say(f"[limits] {line}")
     if metrics is not None:
         kept["metrics"] = metrics

@@ -40,6 +40,8 @@ class Person:
     roles: tuple[str, ...] = ()
 
 
+#: the parts of ``[tool.pyramid]`` the deploy's risk gate reads (DeployConfig.risk)
+RISK_PARTS = ("risk", "approvals")
 #: when a verify tier runs (deploy/verify.py; each-step: deploy/step_verify.py)
 VERIFY_WHEN = ("pre-traffic", "each-step", "post-promotion")
 
@@ -120,6 +122,11 @@ class DeployConfig:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     #: ``[tool.pyramid.notify]`` as written (validated by deploy/notify.py's parser)
     notify: Mapping[str, Any] = field(default_factory=dict)
+    #: ``[tool.pyramid.risk]`` and ``[tool.pyramid.approvals]`` as written (only those the
+    #: table has): the deploy's risk gate judges the shipped change by them
+    #: (deploy/change_risk.py), anchored to the last good release's (deploy/arguments.py:
+    #: anchored_risk); kept raw so a job carries them as JSON
+    risk: Mapping[str, Any] = field(default_factory=dict)
     requires: str = ""
     requires_within: float = 72 * 3600.0
     #: approvals this deployment target asks for whatever the verdict (deploy/requirements.py)
@@ -908,4 +915,4 @@ def project_config(
         config = replace(config, environment_histories={
             name: str(other.history_path) for name, other in everyone.items()},
             environment_work_dirs={name: str(other.work_dir) for name, other in everyone.items()})
-    return config
+    return replace(config, risk={part: pyramid[part] for part in RISK_PARTS if part in pyramid})

@@ -153,11 +153,16 @@ def approvals_in_force(config: DeployConfig, trust: Trust,
     anchors record unless the host sets one, the largest; the host's roles when it names any,
     else the checkout's), and, unless the host has a record of the target
     (``recorded_target``: deploy/anchors.py), those of its first use (:func:`first_use_asks`).
+    The shipped change's own (deploy/change_risk.py: the change against what the target
+    serves, hostile case 462) where it asks more than the verdict.
     Empty: no approval is needed. One function for the gate and ``pyramid approve``;
     deploy/approvals.py: tally_each judges what it returns."""
+    from pytest_pyramid.deploy.change_risk import risk_asks
+
     asked: list[Asked] = []
     if trust.verdict.get("decision") == "needs_approval" or contract:
         asked.append(verdict_asks(trust, contract))
+    asked.extend(risk_asks(config, trust))
     hosts, host_file = host_requirements(roots) if config.environment else ({}, "")
     own = _target_asks(config, hosts, host_file, recorded, recorded_roles)
     first = () if recorded_target else first_use_asks(config, hosts, host_file)

@@ -29,6 +29,7 @@ matrix and the gate is ``not_evaluated``: unknown risk is never reported as low.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,7 +40,7 @@ from pytest_pyramid.results import GateResult, Level, OnMissing
 from pytest_pyramid.run.changes import since
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from pytest_pyramid.gates.spec import Context, GateConfig, Setup
@@ -178,6 +179,18 @@ def parse_risk(raw: Mapping[str, Any], source: str) -> RiskSettings:
         factors=_parse_factors(table.get("factors"), source),
         approvals=_parse_approvals(approvals_raw, source),
     )
+
+
+def checked_risk(raw: Mapping[str, Any], source: str) -> RiskSettings:
+    """:func:`parse_risk` of a table the schema has not checked yet (a deploy reads the
+    tables of commits from git): its ``risk`` and ``approvals`` parts through the schema
+    first, so a malformed one is a ConfigError naming the key, never a crash."""
+    from pytest_pyramid.config_schema import check_part
+
+    for part in ("risk", "approvals"):
+        if part in raw:
+            check_part(part, raw[part], source)
+    return parse_risk(raw, source)
 
 
 def _parse_bounds(value: Mapping[str, float] | None, source: str) -> dict[str, float]:
@@ -343,6 +356,164 @@ def risk_gate(assessment: RiskAssessment, settings: RiskSettings) -> GateResult:
 def _brief(evidence: Sequence[str]) -> str:
     shown = ", ".join(evidence[:3])
     return shown + (f" +{len(evidence) - 3} more" if len(evidence) > 3 else "")
+
+
+# -- at the deploy: the change against what serves, under rules a commit may only tighten ----
+
+
+#: ``approval_from``, loosest first: "never" asks no approval, "low" asks it of every change
+APPROVAL_FROM_RANKS: tuple[str, ...] = ("never", "high", "medium", "low")
+
+#: one rule kept from the older table: its key, the value kept, the commit's value
+Kept = tuple[str, str, str]
+
+
+def stricter_risk(old: RiskSettings, new: RiskSettings) -> tuple[RiskSettings, list[Kept]]:
+    """``new`` (a commit's risk rules) wherever it is at least as strict as ``old`` (those
+    of the release the target serves), else ``old``'s, rule by rule (hostile case 463: a
+    commit adding a migration set the migrations factor's weight to 0): ``approval_from``
+    by rank, each level bound (smaller asks sooner), the size bands (kept whole where the
+    commit's weigh less at any size), each factor (the larger weight, every path of both),
+    each approval row (the larger count, the commit's roles only where they narrow the old
+    ones). A table ``old`` has and the commit removed is kept. The commit's tightenings stay;
+    its loosenings count once it has deployed. Pure: deploy/arguments.py says what was kept."""
+    if not old.enabled:
+        return new, []
+    kept: list[Kept] = []
+    approval_from = new.approval_from
+    if APPROVAL_FROM_RANKS.index(new.approval_from) < APPROVAL_FROM_RANKS.index(
+            old.approval_from):
+        approval_from = old.approval_from
+        kept.append(("risk.approval_from", repr(old.approval_from), repr(new.approval_from)))
+    bounds = {name: min(old.bounds[name], new.bounds[name]) for name in DEFAULT_BOUNDS}
+    kept += [(f"risk.levels.{name}", f"{old.bounds[name]:g}", f"{new.bounds[name]:g}")
+             for name in DEFAULT_BOUNDS if bounds[name] != new.bounds[name]]
+    size = new.size
+    if _lighter(new.size, old.size):
+        size = old.size
+        kept.append(("risk.size", _bands(old.size), _bands(new.size)))
+    factors, said = _stricter_factors(old.factors, new.factors)
+    approvals, said_rows = _stricter_approvals(old.approvals, new.approvals)
+    if not new.enabled:
+        kept.insert(0, ("risk", "the assessment", "its removal of [tool.pyramid.risk] "
+                                                  "and [tool.pyramid.approvals]"))
+    return replace(new, enabled=True, approval_from=approval_from, bounds=bounds, size=size,
+                   factors=factors, approvals=approvals), [*kept, *said, *said_rows]
+
+
+def _band_weight(bands: Sequence[SizeBand], lines: int) -> float:
+    band = next((b for b in reversed(bands) if lines >= b.min_lines), None)
+    return 0.0 if band is None else band.weight
+
+
+def _lighter(new: Sequence[SizeBand], old: Sequence[SizeBand]) -> bool:
+    """Whether ``new``'s bands weigh less than ``old``'s at some size (both are steps that
+    change only at a band's ``min_lines``)."""
+    edges = {b.min_lines for b in (*new, *old)}
+    return any(_band_weight(new, n) < _band_weight(old, n) for n in edges)
+
+
+def _bands(bands: Sequence[SizeBand]) -> str:
+    return "[" + ", ".join(f"{b.min_lines}+ lines: {b.weight:g}" for b in bands) + "]"
+
+
+def _stricter_factors(old: Sequence[FactorSpec], new: Sequence[FactorSpec]
+                      ) -> tuple[tuple[FactorSpec, ...], list[Kept]]:
+    """Each factor of both: the larger weight and every path of both (a factor the commit
+    dropped or set to 0 is absent from ``new``: parse_risk leaves weight 0 out)."""
+    theirs = {f.id: f for f in new}
+    found = dict(theirs)
+    kept: list[Kept] = []
+    for factor in old:
+        mine = theirs.get(factor.id)
+        if mine is None:
+            found[factor.id] = factor
+            kept.append((f"risk.factors.{factor.id}", f"weight {factor.weight:g}",
+                         "weight 0 (or none)"))
+            continue
+        paths = (*mine.paths, *(p for p in factor.paths if p not in mine.paths))
+        weight = max(mine.weight, factor.weight)
+        if weight != mine.weight:
+            kept.append((f"risk.factors.{factor.id}", f"weight {factor.weight:g}",
+                         f"weight {mine.weight:g}"))
+        if paths != mine.paths:
+            kept.append((f"risk.factors.{factor.id}.paths",
+                         ", ".join(p for p in factor.paths if p not in mine.paths),
+                         "their removal"))
+        found[factor.id] = replace(mine, weight=weight, paths=paths)
+    return tuple(found.values()), kept
+
+
+def _stricter_approvals(old: Mapping[str, ApprovalRule], new: Mapping[str, ApprovalRule]
+                        ) -> tuple[dict[str, ApprovalRule], list[Kept]]:
+    found: dict[str, ApprovalRule] = {}
+    kept: list[Kept] = []
+    for level in RISK_LEVELS:
+        was, mine = old[level], new[level]
+        narrower = not was.roles or (bool(mine.roles) and {r.casefold() for r in mine.roles}
+                                     <= {r.casefold() for r in was.roles})
+        found[level] = ApprovalRule(max(was.approvals, mine.approvals),
+                                    mine.roles if narrower else was.roles)
+        if found[level] != mine:
+            kept.append((f"approvals.{level}", _rule_text(found[level]), _rule_text(mine)))
+    return found, kept
+
+
+def _rule_text(rule: ApprovalRule) -> str:
+    return f"{rule.approvals} from {', '.join(rule.roles) or 'any role'}"
+
+
+def risk_tables(settings: RiskSettings) -> dict[str, Any]:
+    """``[tool.pyramid.risk]`` and ``[tool.pyramid.approvals]`` that :func:`parse_risk` reads
+    back as ``settings`` (empty when not enabled): how a deploy job carries them as JSON."""
+    if not settings.enabled:
+        return {}
+    factors: dict[str, Any] = {f.id: {"paths": list(f.paths), "weight": f.weight,
+                                      "description": f.description} for f in settings.factors}
+    # a default factor left out (weight 0) must stay out when read back
+    factors.update({f.id: {"weight": 0} for f in DEFAULT_FACTORS if f.id not in factors})
+    return {
+        "risk": {"base": settings.base, "approval_from": settings.approval_from,
+                 "levels": dict(settings.bounds),
+                 "size": [{"min_lines": b.min_lines, "weight": b.weight} for b in settings.size],
+                 "factors": factors},
+        "approvals": {level: {"approvals": rule.approvals, "roles": list(rule.roles)}
+                      for level, rule in settings.approvals.items()},
+    }
+
+
+def assessed_level(verdict_risk: object, commit: str) -> RiskLevel | None:
+    """The level a verdict's risk section gives the change ``commit`` makes, or None when it
+    gives none: no section, not assessed, or assessed against a base that resolves to
+    ``commit`` itself (hostile case 462: CI on main after a merge, ``base = "main"`` = HEAD,
+    an empty change judged low: no change was assessed at all)."""
+    if not isinstance(verdict_risk, Mapping) or verdict_risk.get("assessed") is False:
+        return None
+    level = verdict_risk.get("level")
+    if level not in RISK_LEVELS or empty_change(verdict_risk, commit):
+        return None
+    found: RiskLevel = level
+    return found
+
+
+def empty_change(verdict_risk: object, commit: str) -> bool:
+    """Whether a verdict's risk section was assessed against ``commit`` itself."""
+    return isinstance(verdict_risk, Mapping) and bool(commit) and (
+        verdict_risk.get("merge_base") == commit)
+
+
+def at_deploy(shipped: RiskAssessment, verdict_level: RiskLevel | None,
+              settings: RiskSettings) -> RiskAssessment:
+    """The larger of two assessments (:func:`risk_gate` judges it): ``shipped``, the change
+    against what the target serves under ``settings``, raised to ``verdict_level`` (the
+    verdict's own, :func:`assessed_level`) with ``settings``' approval row when that is
+    larger. An unavailable ``shipped`` stays unavailable: unknown risk is never low."""
+    if shipped.unavailable is not None or verdict_level is None or (
+            RISK_LEVELS.index(verdict_level) <= RISK_LEVELS.index(shipped.level)):
+        return shipped
+    rule = settings.approvals[verdict_level]
+    return replace(shipped, level=verdict_level, required_approvals=rule.approvals,
+                   approver_roles=rule.roles)
 
 
 # -- the gate as the engine runs it (its spec: gates/specs/risk.py) --------------------------------

@@ -159,6 +159,24 @@ def changes_since(cwd: Path, base: str) -> Changes:
                    untracked=tuple(p for p in others.split("\0") if p))
 
 
+def between(cwd: Path, old: str | None, new: str) -> Changes:
+    """The files that differ between commit ``old``'s tree and commit ``new``'s (``old``
+    None: nothing, the empty tree, so every file of ``new``), for the deploy's risk gate:
+    what a release changes against what the target serves (deploy/change_risk.py). No
+    working tree and no merge base: the two commits as they are. ``merge_base`` is ``old``."""
+    base = old or "the empty tree"
+    try:
+        top = Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
+        # the empty tree's name depends on the repository's hash (sha1, sha256)
+        start = old or _git(top, "hash-object", "-t", "tree", "/dev/null").strip()
+        numstat = _git(top, "diff", "--numstat", "-z", "--no-renames", "--no-ext-diff",
+                       "--no-textconv", f"{start}^{{tree}}", f"{new}^{{tree}}", "--")
+    except _GitError as exc:
+        return Changes(base, reason=f"git cannot compare {base} with {new[:12]} from {cwd} "
+                       f"({exc})")
+    return Changes(base, top=top, merge_base=old, tracked=_numstat(numstat))
+
+
 def _merge_base(top: Path, base: str) -> tuple[str, str | None]:
     """(the merge base, None), or ("", why there is none)."""
     try:
