@@ -462,6 +462,7 @@ def caught_breaking(project: Project, trigger: Path, first: str) -> None:
 def test_the_release_a_command_line_rollback_returns_to_is_watched(
     project: Project, tmp_path: Path
 ) -> None:
+    one_step(project)  # v1 ships it (ONE_STEP): the rollback and the watch are the point
     trigger, first = breakable_first(project, tmp_path)
     with Clients(project.url) as clients:
         clients.wait_for(30)
