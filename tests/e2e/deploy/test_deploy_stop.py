@@ -17,6 +17,7 @@ import pytest
 
 from pytest_pyramid.deploy.processes import Version, is_alive, start_ticks
 from pytest_pyramid.deploy.state import DeployState, save_state
+from tests.e2e.deploy.test_faults import ONE_STEP, one_step
 from tests.support.deploy.helpers import app_command
 from tests.support.deploy.load import Clients
 
@@ -230,7 +231,8 @@ def test_a_versions_worker_in_its_own_session_ends_with_the_version(
 ) -> None:
     script = tmp_path / "with_worker.py"
     script.write_text(WITH_WORKER)
-    project.write_config(command=f"{sys.executable} {script} {app_command()}")
+    # the version's processes are the point, not the canary's steps: one step (ONE_STEP)
+    project.write_config(command=f"{sys.executable} {script} {app_command()}", steps=[100])
     project.commit("v1")
     assert project.run("deploy").returncode == 0
     first = workers(project)
@@ -258,11 +260,13 @@ def test_a_versions_worker_in_its_own_session_ends_with_the_version(
 
 
 # -- the previous release is the history's (hostile case 331) -----------------------------------
+@ONE_STEP
 @pytest.mark.parametrize("lost", ["deleted", "emptied"])
 def test_rollback_after_a_lost_state_returns_to_the_release_the_history_holds(
     deployed: tuple[Project, str], lost: str
 ) -> None:
     project, first = deployed
+    one_step(project)
     second = project.commit("v2")
     # the canary's steps and the rollback target are judged on real traffic
     with Clients(project.url) as clients:

@@ -34,6 +34,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 # -- helpers --------------------------------------------------------------------------------------
+#: where what a test judges is not the canary's steps (a rollback, the bake, the watch after the
+#: rollout, a supervisor finishing it), the new release goes out in one step to 100%
+#: (``one_step``), and v1 ships that plan (steps are anchored: a later commit cannot drop one,
+#: hostile case 371). A 4-step rollout costs a few seconds more, and each step's analysis is
+#: proven by the tests that assert the steps.
+ONE_STEP = pytest.mark.deployed_with(steps=[100])
+
+
+def one_step(project: Project) -> None:
+    """The next commit's table goes out in one step to 100% (``ONE_STEP``)."""
+    project.write_config(steps=[100])
+
+
 def rows(project: Project) -> list[dict[str, Any]]:
     with sqlite3.connect(project.work_dir / "history.sqlite") as db:
         db.row_factory = sqlite3.Row
@@ -216,12 +229,14 @@ def test_rollout_without_traffic_rolls_back_at_the_progress_deadline(
     assert project.state()["rollout"] is None
 
 
+@ONE_STEP
 # -- 3: bake and `pyramid rollback` ---------------------------------------------------------------
 def test_breach_during_bake_switches_back_at_once(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
     project, first, clients = live
     trigger = tmp_path / "fail-now"
+    one_step(project)
     project.commit("v2-fails-later", command=app_command("good", "--fail-file", str(trigger)))
     deploy = project.popen("deploy", "--bake", "60s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "baking", 90)
@@ -240,10 +255,12 @@ def test_breach_during_bake_switches_back_at_once(
     assert_failures_before(clients, when(row["restored_at"]))
 
 
+@ONE_STEP
 def test_rollback_returns_to_the_previous_release_and_counts_as_a_change_failure(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
+    one_step(project)
     second = project.commit("v2")
     assert project.run("deploy").returncode == 0
     clients.settle_on(second)
@@ -268,10 +285,12 @@ def test_rollback_returns_to_the_previous_release_and_counts_as_a_change_failure
     assert "no earlier version" in again.stdout
 
 
+@ONE_STEP
 def test_rollback_during_bake_is_an_abort_onto_the_warm_version(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, first, clients = live
+    one_step(project)
     project.commit("v2")
     deploy = project.popen("deploy", "--bake", "60s")
     project.wait_state(lambda s: (s.get("rollout") or {}).get("status") == "baking", 90)
@@ -524,10 +543,12 @@ def test_orphaned_nginx_workers_are_seen_and_stopped(deployed: tuple[Project, st
     assert not listening(project.port)
 
 
+@ONE_STEP
 def test_next_deploy_restarts_a_router_whose_edge_master_died(
     live: tuple[Project, str, Clients], fault_report: Callable[..., object]
 ) -> None:
     project, _, clients = live
+    one_step(project)
     second = project.commit("v2")
     edge = nginx_pids(project, "edge")
     os.kill(edge[0], signal.SIGKILL)

@@ -46,8 +46,9 @@ def stranger(port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 def test_a_wrapper_start_command_leaves_nothing_after_stop(project: Project) -> None:
     pid_dir = Path(project.env["SAMPLE_APP_PID_DIR"])
-    # sh does not exec the app (it waits for it): SIGTERM to sh alone would orphan the app
-    project.write_config(command=f"sh -c '{app_command()} & wait'")
+    # sh does not exec the app (it waits for it): SIGTERM to sh alone would orphan the app;
+    # what stop leaves is the point, not the canary's steps: one step (test_faults.ONE_STEP)
+    project.write_config(command=f"sh -c '{app_command()} & wait'", steps=[100])
     first = project.commit("v1")
     assert project.run("deploy").returncode == 0
     with Clients(project.url, rate=60) as clients:

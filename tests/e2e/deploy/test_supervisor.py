@@ -27,9 +27,11 @@ from pytest_pyramid.deploy.sight import disk_full
 from pytest_pyramid.deploy.supervisor import read_watch_status
 from tests.e2e.deploy.test_blind import occupy, split_log
 from tests.e2e.deploy.test_faults import (
+    ONE_STEP,
     assert_failures_before,
     finish,
     nginx_pids,
+    one_step,
     restore_figures,
     rows,
     steps,
@@ -119,8 +121,10 @@ def test_killed_deploy_command_leaves_the_rollout_to_its_supervisor(
     assert project.state()["stable"]["commit"] == first
 
 
+@ONE_STEP
 def test_detached_deploy_completes_under_its_supervisor(deployed: tuple[Project, str]) -> None:
     project, _ = deployed
+    one_step(project)
     second = project.commit("v2")
     before = len(rows(project))
     with Clients(project.url) as clients:
@@ -383,7 +387,9 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
 
 # -- after the bake: the watch ---------------------------------------------------------------------
 def released(project: Project, trigger: Path, policy: str) -> str:
-    """v2 deployed (it fails once ``trigger`` exists) with the post-bake watch on."""
+    """v2 deployed (it fails once ``trigger`` exists) with the post-bake watch on, in one
+    step (``ONE_STEP``)."""
+    one_step(project)
     project.write_config(interval="0.5s", watch=policy)
     second = project.commit("v2-fails-after-its-bake",
                             command=app_command("good", "--fail-file", str(trigger)))
@@ -393,6 +399,7 @@ def released(project: Project, trigger: Path, policy: str) -> str:
     return second
 
 
+@ONE_STEP
 def test_watch_rolls_back_a_release_that_breaks_after_its_bake(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -455,6 +462,7 @@ def caught_breaking(project: Project, trigger: Path, first: str) -> None:
 def test_the_release_a_command_line_rollback_returns_to_is_watched(
     project: Project, tmp_path: Path
 ) -> None:
+    one_step(project)  # v1 ships it (ONE_STEP): the rollback and the watch are the point
     trigger, first = breakable_first(project, tmp_path)
     with Clients(project.url) as clients:
         clients.wait_for(30)
@@ -494,6 +502,7 @@ def test_status_says_when_nothing_watches_the_serving_release(
     assert f"watch: off: nothing judges {first[:12]}" in status.stdout
 
 
+@ONE_STEP
 def test_watch_alert_policy_reports_the_release_degraded(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
@@ -519,7 +528,7 @@ def test_a_watch_blind_longer_than_blind_timeout_acts_by_its_policy(
     than ``blind_timeout``, the watch rolls back to the previous release; the release it
     returned to is blind too, with nothing earlier to return to, so its watch alerts. (Both
     releases ship the watch settings: `status` reads the serving release's own table.)"""
-    project.write_config(blind_timeout="2s", interval="0.5s", watch="rollback")
+    project.write_config(blind_timeout="2s", interval="0.5s", watch="rollback", steps=[100])
     first = project.commit("v1")
     assert project.run("deploy").returncode == 0
     with Clients(project.url) as clients:
@@ -546,6 +555,7 @@ def test_a_watch_blind_longer_than_blind_timeout_acts_by_its_policy(
     assert clients.failures == []  # a good release, blind: the watch's rollback loses nothing
 
 
+@ONE_STEP
 def test_watch_restarts_a_killed_router_at_once(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -567,6 +577,7 @@ def test_watch_restarts_a_killed_router_at_once(
     assert clients.failed_after_recovery(fault_at) == []
 
 
+@ONE_STEP
 def test_watch_restarts_a_frozen_nginx_master(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
@@ -587,6 +598,7 @@ def test_watch_restarts_a_frozen_nginx_master(
         clients.settle_on(second)
 
 
+@ONE_STEP
 @pytest.mark.parametrize("role", ["split", "edge"])
 def test_watch_restarts_a_hung_nginx_whose_master_still_runs(
     deployed: tuple[Project, str], fault_report: Callable[..., object], tmp_path: Path,
@@ -630,6 +642,7 @@ def watch_lease_answers(project: Project, pid: int) -> bool:
     return False
 
 
+@ONE_STEP
 def test_status_takes_the_lease_of_a_frozen_watch_and_its_new_watch_rolls_back(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
@@ -660,6 +673,7 @@ def test_status_takes_the_lease_of_a_frozen_watch_and_its_new_watch_rolls_back(
     assert "the watch" in rows(project)[-1]["reason"]
 
 
+@ONE_STEP
 def test_status_reports_a_watch_only_once_it_holds_the_lease(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
@@ -687,6 +701,7 @@ def test_status_reports_a_watch_only_once_it_holds_the_lease(
             os.kill(frozen, signal.SIGCONT)
 
 
+@ONE_STEP
 def test_supervise_starts_a_watch_when_the_serving_release_lost_its_own(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
@@ -724,8 +739,10 @@ def test_a_rollback_whose_supervisor_dies_during_the_drain_stays_the_change_fail
     trigger = tmp_path / "fail-now"
     trigger.write_text("every request fails, slowly\n")
     project.write_config(interval="0.5s", inconclusive_limit=1000)
+    # each answer takes 4 s: the breach waits for the first ones, and the drain for those in
+    # flight, a window of seconds to kill the supervisor in (the state is polled every 20 ms)
     project.commit("v2-slow-and-failing",
-                   command=app_command("slow", "--delay", "8", "--fail-file", str(trigger)))
+                   command=app_command("slow", "--delay", "4", "--fail-file", str(trigger)))
     with Clients(project.url) as clients:
         clients.wait_for(30)
         deploy = project.popen("deploy")

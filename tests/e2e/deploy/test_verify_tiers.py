@@ -17,6 +17,7 @@ from pytest_pyramid.verdict import load_verdict
 from pytest_pyramid.verdict.decision import target_outcome
 from pytest_pyramid.verdict.document import config_digest
 from tests.conftest import LEAN_ADDOPTS
+from tests.e2e.deploy.test_faults import ONE_STEP, one_step
 from tests.support.deploy.helpers import Load, app_command
 
 if TYPE_CHECKING:
@@ -75,10 +76,12 @@ def history(project: Project, deployment_id: int) -> dict[str, object]:
     return found
 
 
+@ONE_STEP  # the verify runs are the point, not the canary's steps
 def test_a_broken_order_flow_is_stopped_before_traffic_and_a_good_one_is_verified(
     deployed: tuple[Project, str],
 ) -> None:
     project, first = deployed
+    one_step(project)
     with_smoke_tier(project, SMOKE)
     broken = project.root / "broken.flag"
     broken.write_text("on\n")

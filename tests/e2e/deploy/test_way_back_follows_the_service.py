@@ -34,7 +34,10 @@ def test_a_rollback_starts_the_previous_release_with_its_own_pass_env(
     reads = (f"sh -c 'exec {sys.executable} {APP} --port {{port}} "
              "--name \"${{API_BASE:-unset}}\"'")
     project.env["API_BASE"] = "payments"
-    project.write_config(command=reads, pass_env=["SAMPLE_APP_PID_DIR", "API_BASE"])
+    # the way back's environment is the point, not the canary's steps: one step (ONE_STEP in
+    # test_faults.py)
+    project.write_config(command=reads, pass_env=["SAMPLE_APP_PID_DIR", "API_BASE"],
+                         steps=[100])
     project.commit("v1 reads API_BASE")
     assert project.run("deploy").returncode == 0
     assert _answer(project) == "payments"
