@@ -24,6 +24,8 @@ FILES = {
     ".gitignore": "__pycache__/\n.pytest_cache/\n",
 }
 WORKERS = pytest.mark.parametrize("workers", [0, 2], ids=["serial", "xdist"])
+#: rows whose -n 2 twin is folded with others' (``..._folded_xdist``)
+SERIAL = pytest.mark.parametrize("workers", [0], ids=["serial"])
 
 
 def run(pytester: pytest.Pytester, workers: int) -> None:
@@ -148,10 +150,16 @@ def test_a_leaked_git_dir_does_not_name_another_repository(
     assert (data["commit"], data["dirty"]) == (own, True)
 
 
-@WORKERS
+@SERIAL
 def test_an_embedded_repository_with_uncommitted_changes_is_not_clean(
     pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
 ) -> None:
+    embed_a_changed_repository(committed)
+    run(pytester, workers)
+    assert_embedded_named(read_verdict())
+
+
+def embed_a_changed_repository(committed: Path) -> None:
     lib = committed / "vendor/lib"
     lib.mkdir(parents=True)
     git(lib, "init", "-q")
@@ -162,20 +170,28 @@ def test_an_embedded_repository_with_uncommitted_changes_is_not_clean(
     git(committed, "commit", "-qm", "vendored")
     assert not (committed / ".gitmodules").exists()
     (lib / "vlib.py").write_text("X = 2\n")
-    run(pytester, workers)
-    data = read_verdict()
+
+
+def assert_embedded_named(data: dict[str, Any]) -> None:
     assert data["decision"] == "incomplete"
     assert "submodule vendor/lib has changes not in its commit" in reasons(data)
 
 
-@WORKERS
+@SERIAL
 def test_a_test_file_in_a_hidden_tier_folder_is_counted(
     pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict, workers: int
 ) -> None:
+    hide_a_test_file(committed)
+    run(pytester, workers)
+    assert_hidden_counted(read_verdict())
+
+
+def hide_a_test_file(committed: Path) -> None:
     (committed / "tests/unit/.regressions").mkdir()
     (committed / "tests/unit/.regressions/test_r.py").write_text("def test_r(): assert 0\n")
-    run(pytester, workers)
-    data = read_verdict()
+
+
+def assert_hidden_counted(data: dict[str, Any]) -> None:
     assert data["decision"] == "incomplete"
     assert "tests/unit/.regressions/test_r.py" in reasons(data)
     assert data["tiers"]["unit"]["files_on_disk"] == 2
@@ -270,19 +286,43 @@ def pytest_collect_file(parent, file_path):
 """
 
 
-@WORKERS
+@SERIAL
 def test_two_tests_with_one_node_id_make_the_run_incomplete_naming_it(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
     workers: int,
 ) -> None:
-    make_project(**FILES, **{"tests/unit/conftest.py": DUPLICATING_CONFTEST,
-                             "tests/unit/test_s.cases": "same\nsame\nother\n"})
+    make_project(**FILES, **DUPLICATES)
     run(pytester, workers)
-    data = read_verdict()
+    assert_duplicates_named(read_verdict())
+
+
+#: in the integration tier, so the hidden file's count of the unit tier's files stays its own
+DUPLICATES = {"tests/integration/conftest.py": DUPLICATING_CONFTEST,
+              "tests/integration/test_s.cases": "same\nsame\nother\n"}
+
+
+def assert_duplicates_named(data: dict[str, Any]) -> None:
     assert data["decision"] == "incomplete"
     assert "share a node id" in reasons(data)
-    assert "tests/unit/test_s.cases::same" in reasons(data)
-    assert "tests/unit/test_s.cases::other" not in reasons(data)
+    assert "tests/integration/test_s.cases::same" in reasons(data)
+    assert "tests/integration/test_s.cases::other" not in reasons(data)
+
+
+def test_embedded_changes_a_hidden_test_file_and_one_node_id_folded_xdist(
+    pytester: pytest.Pytester, committed: Path, read_verdict: ReadVerdict,
+) -> None:
+    """The -n 2 twins of the three rows above in one run (CI time): each is found by its own
+    look (the gitlinks' state, the tier folders' files on disk, the collected node ids) and
+    gives its own reason, which no other of them could give."""
+    embed_a_changed_repository(committed)
+    hide_a_test_file(committed)
+    for name, body in DUPLICATES.items():
+        (committed / name).write_text(body)
+    run(pytester, 2)
+    data = read_verdict()
+    assert_embedded_named(data)
+    assert_hidden_counted(data)
+    assert_duplicates_named(data)
 
 
 # -- a plugin's verdict sections add, never replace ------------------------------------------
@@ -317,20 +357,28 @@ def test_a_plugin_section_never_replaces_the_measured_coverage(
 # -- a test's own timeout mark: the tier's recorded limit says what it allowed ------------------
 
 
-@pytest.mark.parametrize(("mark", "recorded"), [("0", None), ("600", 600.0), ("5", 30.0)],
-                         ids=["lifted", "raised", "narrowed"])
+#: tier -> (its test's own timeout mark, the limit the verdict records for the tier): one
+#: case per tier, each tier's limit 30 s, so one run holds the three and none stands in for
+#: another (a limit is the tier's own: a mark in one tier never moves another's)
+OWN_MARKS = {"unit": ("0", None), "integration": ("600", 600.0), "e2e": ("5", 30.0)}
+
+
 @WORKERS
 def test_the_recorded_tier_limit_covers_a_tests_own_timeout_mark(
     pytester: pytest.Pytester, make_project: MakeProject, read_verdict: ReadVerdict,
-    workers: int, mark: str, recorded: float | None,
+    workers: int,
 ) -> None:
+    """Lifted (mark 0: no limit), raised (600 s) and narrowed (5 s: the tier's 30 s stays)."""
     pytest.importorskip("pytest_timeout")
-    own = f"import pytest\n@pytest.mark.timeout({mark})\ndef test_own(): pass\n"
-    make_project('[tool.pyramid.tiers.unit]\ntest_timeout = "30s"\n',
-                 **FILES, **{"tests/unit/test_own.py": own})
+    make_project("".join(f'[tool.pyramid.tiers.{tier}]\ntest_timeout = "30s"\n'
+                         for tier in OWN_MARKS),
+                 **FILES, **{f"tests/{tier}/test_own_{tier}.py": "import pytest\n"
+                             f"@pytest.mark.timeout({mark})\ndef test_own(): pass\n"
+                             for tier, (mark, _) in OWN_MARKS.items()})
     run(pytester, workers)
     data = read_verdict()
-    assert data["tiers"]["unit"]["test_timeout_s"] == recorded
+    assert {tier: data["tiers"][tier]["test_timeout_s"] for tier in OWN_MARKS} == {
+        tier: recorded for tier, (_, recorded) in OWN_MARKS.items()}
 
 
 # hostile round 2 (tools/hostile 86, 89): a run whose tree git cannot name is never `ready`

@@ -109,21 +109,25 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("forged", [False, True], ids=["as-written", "findings-removed"])
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_a_shards_raw_facts_are_judged_again_by_the_merge(
     pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
-    capsys: pytest.CaptureFixture[str], mode: tuple[str, ...], forged: bool, fault: str,
+    capsys: pytest.CaptureFixture[str], mode: tuple[str, ...], fault: str,
 ) -> None:
+    """One pair of shards, merged twice: as written, then with every finding removed from
+    both partials (the merge reads only the partials, so the second merge sees the forgery
+    alone; the first one's verdict is removed before it)."""
     env, kind, words = FAULTS[fault]
     shards(pytester, mode, {1: env})
-    if forged:
-        edit(project, 1, say_nothing)
-        edit(project, 2, say_nothing)
-    verdict = merge(capsys, read_verdict)
-    assert verdict["decision"] == "incomplete"
-    named = [m for m in messages(verdict, kind) if all(w in m for w in words)]
-    assert named, verdict["completeness"]
+    for forged in (False, True):
+        if forged:
+            (project / "pyramid-verdict.json").unlink()
+            edit(project, 1, say_nothing)
+            edit(project, 2, say_nothing)
+        verdict = merge(capsys, read_verdict)
+        assert verdict["decision"] == "incomplete", forged
+        named = [m for m in messages(verdict, kind) if all(w in m for w in words)]
+        assert named, (forged, verdict["completeness"])
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -141,13 +145,22 @@ def test_clean_shards_merge_to_ready_with_every_invocation_recorded(
     assert "--pyramid-shard=1/2" in shard_args
 
 
-@pytest.mark.parametrize("value", ["absent", "null", "not-an-object"])
 def test_a_partial_without_raw_facts_is_incomplete_never_a_pass(
     pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
-    capsys: pytest.CaptureFixture[str], value: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """One pair of shards; shard 2's partial as written is put back before each forgery
+    (absent, null, not an object), and the last verdict removed before each merge."""
     shards(pytester, ())
+    written = (project / "pyramid-partial-2-of-2.json").read_bytes()
+    for value in ("absent", "null", "not-an-object"):
+        (project / "pyramid-partial-2-of-2.json").write_bytes(written)
+        (project / "pyramid-verdict.json").unlink(missing_ok=True)
+        _without_raw_facts(project, read_verdict, capsys, value)
 
+
+def _without_raw_facts(project: Path, read_verdict: ReadVerdict,
+                       capsys: pytest.CaptureFixture[str], value: str) -> None:
     def strip(data: dict[str, Any]) -> None:
         say_nothing(data)
         for key in ("invocation", "closed_world"):
@@ -162,11 +175,11 @@ def test_a_partial_without_raw_facts_is_incomplete_never_a_pass(
         assert read_verdict()["decision"] == "incomplete"
         return
     verdict = merge(capsys, read_verdict)
-    assert verdict["decision"] == "incomplete"
+    assert verdict["decision"] == "incomplete", value
     assert any("shard 2/2" in m and "no invocation was recorded" in m
-               for m in messages(verdict, "narrowed")), verdict["completeness"]
+               for m in messages(verdict, "narrowed")), (value, verdict["completeness"])
     assert any("shard 2/2" in m and "no closed-world facts" in m
-               for m in messages(verdict, "closed_world")), verdict["completeness"]
+               for m in messages(verdict, "closed_world")), (value, verdict["completeness"])
 
 
 def test_closed_world_facts_that_leave_out_a_test_file_are_not_vouched_for(
@@ -188,35 +201,32 @@ def test_closed_world_facts_that_leave_out_a_test_file_are_not_vouched_for(
                for m in messages(verdict, "closed_world")), verdict["completeness"]
 
 
-def test_the_merges_own_environment_is_judged(
+def test_the_merges_own_environment_and_diff_base_are_judged(
     pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """One pair of clean shards merged three times, each merge with one setting of its own
+    (the partials are only read; the last verdict is removed before each merge)."""
     shards(pytester, ())
-    monkeypatch.setenv("PYTEST_BASE_URL", "http://elsewhere")
-    verdict = merge(capsys, read_verdict)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_BASE_URL", "http://elsewhere")
+        verdict = merge(capsys, read_verdict)
     assert verdict["decision"] == "incomplete"
     assert any(m.startswith("pyramid merge: environment variable PYTEST_BASE_URL")
                for m in messages(verdict, "narrowed")), verdict["completeness"]
     assert verdict["run"]["invocation"]["environment"]["PYTEST_BASE_URL"] == "http://elsewhere"
-
-
-@pytest.mark.parametrize("merge_args", [["--diff-base", "HEAD"], ["--diff-base=HEAD"]])
-def test_the_merges_own_diff_base_is_judged_as_the_runs(
-    pytester: pytest.Pytester, project: Path, read_verdict: ReadVerdict,
-    capsys: pytest.CaptureFixture[str], merge_args: list[str],
-) -> None:
-    """``pyramid merge --diff-base HEAD`` left no changed line to judge (hostile case 75):
-    the merge's base is the run's ``--pyramid-diff-base``, judged as that option."""
-    shards(pytester, ())
-    capsys.readouterr()
-    pyramid(["merge", ".", *merge_args])
-    assert "Traceback" not in capsys.readouterr().err
-    verdict = read_verdict()
-    assert verdict["decision"] == "incomplete"
-    assert any(m.startswith("pyramid merge: --diff-base (from pyramid merge) changes how the "
-                            "run is judged") for m in messages(verdict, "narrowed")), (
-        verdict["completeness"])
+    # ``pyramid merge --diff-base HEAD`` left no changed line to judge (hostile case 75): the
+    # merge's base is the run's ``--pyramid-diff-base``, judged as that option
+    for merge_args in (["--diff-base", "HEAD"], ["--diff-base=HEAD"]):
+        (project / "pyramid-verdict.json").unlink()
+        capsys.readouterr()
+        pyramid(["merge", ".", *merge_args])
+        assert "Traceback" not in capsys.readouterr().err
+        verdict = read_verdict()
+        assert verdict["decision"] == "incomplete", merge_args
+        assert any(m.startswith("pyramid merge: --diff-base (from pyramid merge) changes how "
+                                "the run is judged") for m in messages(verdict, "narrowed")), (
+            merge_args, verdict["completeness"])
 
 
 #: a conftest gate whose pytest_configure cannot run where the merge runs
