@@ -425,6 +425,7 @@ def _diag_listening() -> list[tuple[int, int]] | None:
     found: list[tuple[int, int]] = []
     try:
         with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_SOCK_DIAG) as link:
+            link.settimeout(5.0)  # a kernel that never ends its dump: /proc answers instead
             for seq, family in enumerate((socket.AF_INET, socket.AF_INET6), start=1):
                 request = struct.pack("=BBBBI48x", family, socket.IPPROTO_TCP, 0, 0,
                                       1 << _TCP_LISTEN)
