@@ -9,15 +9,17 @@ entry points (``guard.py``, the entry point pytest loads first, ``plugin.py`` an
 ``pyramid`` command) ask :func:`problem` before anything else and stop with its one line.
 
 Cheap on purpose: every pytest start in every project where we are installed pays it (one
-attribute, a few ``stat`` calls, one metadata look-up that pytest's own entry-point scan has
-already cached).
+attribute, a few ``stat`` calls, a listing of the folders on ``sys.path``; the metadata
+look-up, which pytest's own entry-point scan has already cached but which a ``pyramid``
+command would import importlib.metadata for, only where a folder may hold the other's).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import re
 import sys
-from importlib import metadata
 from pathlib import Path
 
 #: Our distribution; ``pytest_pyramid/__init__.py`` holds the same name as ``DISTRIBUTION``
@@ -42,10 +44,54 @@ def _package_dirs() -> list[Path]:
     return [Path(entry) for entry in getattr(package, "__path__", [])]
 
 
+def _names_it(entry: str, name: str) -> bool:
+    """Whether a ``sys.path`` folder's entry may be metadata of distribution ``name``: as
+    importlib.metadata matches a ``.dist-info``/``.egg-info`` (its name before the first
+    ``-``, PEP 503-normalised with dashes as underscores); an ``.egg`` is one too."""
+    low = entry.lower()
+    if not low.endswith((".dist-info", ".egg-info", ".egg")):
+        return False
+    stem = low.rpartition(".")[0].partition("-")[0]
+    return re.sub(r"[-_.]+", "_", stem) == re.sub(r"[-_.]+", "_", name.lower())
+
+
+def _may_be_installed(name: str) -> bool:
+    """False only when importlib.metadata surely finds no distribution ``name``: its path
+    finder is the only finder of distributions and no folder on ``sys.path`` holds metadata
+    of that name. Anything it cannot tell by listing folders (a zip or an egg on the path,
+    another finder, an unreadable folder) is a maybe, and the full look-up answers. Spares
+    the ``pyramid`` command (and the supervisor of every deploy) importing
+    importlib.metadata, which pytest has imported anyway."""
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(finder, "find_distributions") and finder is not PathFinder
+           for finder in sys.meta_path):
+        return True
+    for entry in sys.path:
+        folder = entry or os.getcwd()
+        if folder.lower().endswith(".egg"):
+            return True
+        try:
+            children = os.listdir(folder)
+        except NotADirectoryError:
+            return True  # a zip on the path: its names are not listed here
+        except FileNotFoundError:
+            continue  # nothing there, for importlib.metadata either
+        except OSError:
+            return True
+        if any(_names_it(child, name) for child in children):
+            return True
+    return False
+
+
 def _foreign_version() -> str | None:
     """The other project's version, if its distribution is installed here. A distribution of
     that name with our ``pyramid_markers`` entry point is this project under its former name
     (a development environment from before the rename; ``./dev setup`` removes it)."""
+    if not _may_be_installed(FOREIGN):
+        return None
+    from importlib import metadata
+
     try:
         dist = metadata.distribution(FOREIGN)
     except metadata.PackageNotFoundError:

@@ -31,6 +31,7 @@ signature required.
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field, replace
@@ -176,19 +177,50 @@ def committed_requires(table: Mapping[str, Any], environment: str) -> tuple[Requ
     return _required(requires, within) if requires != environment else ()
 
 
+def _committed_text(root: Path, source: str, commit: str) -> tuple[str | None, str] | None:
+    """The file ``source`` as ``commit`` holds it (None: not in that commit) and its path in
+    the tree; None when it is not inside the repository. A commit named by its full id is
+    read once per process: its content is addressed by that id (a deploy asks for the same
+    commit's file up to six times, two git processes each); a name such as ``HEAD`` is read
+    from git at each call."""
+    key = (root, source, commit)
+    if key in _READ:
+        return _READ[key]
+    read = _read_committed_text(root, source, commit)
+    if read is not None and read[0] is not None and _FULL_ID.fullmatch(commit) \
+            and Path(source).is_absolute():  # what git could not read is asked again
+        _READ[key] = read
+    return read
+
+
+#: a full object id (SHA-1 or SHA-256): names one commit forever
+_FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _read_committed_text(root: Path, source: str, commit: str) -> tuple[str | None, str] | None:
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        return None
+    try:
+        rel = Path(source).resolve().relative_to(Path(top.strip())).as_posix()
+    except ValueError:
+        return None
+    return _git(root, "show", f"{commit}:{rel}"), rel
+
+
+#: what :func:`_committed_text` read of a commit named by its full id, in this process
+_READ: dict[tuple[Path, str, str], tuple[str | None, str]] = {}
+
+
 def committed_pyramid(config: DeployConfig, commit: str) -> tuple[Mapping[str, Any] | None,
                                                                   str] | None:
     """``[tool.pyramid]`` of the configuration file as ``commit`` holds it (None: the file is not
     in that commit; {} when it has no such table), and the file's path in the tree. None when
     the file is not inside the repository."""
-    top = _git(config.root, "rev-parse", "--show-toplevel")
-    if top is None:
+    read = _committed_text(config.root, config.source, commit)
+    if read is None:
         return None
-    try:
-        rel = Path(config.source).resolve().relative_to(Path(top.strip())).as_posix()
-    except ValueError:
-        return None
-    text = _git(config.root, "show", f"{commit}:{rel}")
+    text, rel = read
     if text is None:
         return None, rel
     try:  # the project loader's reading: a pyramid.toml's top level is the table

@@ -378,8 +378,19 @@ def group_members(pgid: int) -> list[int]:
 
 
 def _listening_inodes(ports: Iterable[int]) -> dict[str, int]:
-    """socket inode -> port for TCP sockets listening on loopback/any on ``ports``."""
+    """socket inode -> port for TCP sockets listening on ``ports`` (IPv4 and IPv6): asked of
+    the kernel's socket table for listeners alone, else read from /proc/net/tcp*."""
     wanted = set(ports)
+    found = _diag_listening()
+    if found is None:
+        return _proc_listening(wanted)
+    return {str(inode): port for inode, port in found if port in wanted}
+
+
+def _proc_listening(wanted: set[int]) -> dict[str, int]:
+    """:func:`_listening_inodes` from /proc/net/tcp*: every socket, TIME_WAIT ones too (tens
+    of thousands on a busy host, a quarter second per read), so only where sock_diag is not
+    there."""
     inodes: dict[str, int] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -394,6 +405,59 @@ def _listening_inodes(ports: Iterable[int]) -> dict[str, int]:
             if port in wanted:
                 inodes[parts[9]] = port
     return inodes
+
+
+#: netlink's sock_diag (linux/sock_diag.h, inet_diag.h): a dump of the TCP sockets in the
+#: LISTEN state only, filtered by the kernel (the same table /proc/net/tcp formats in full)
+_NETLINK_SOCK_DIAG, _SOCK_DIAG_BY_FAMILY, _NLMSG_ERROR, _NLMSG_DONE = 4, 20, 2, 3
+_NLM_F_DUMP_REQUEST = 0x1 | 0x300
+_TCP_LISTEN = 10
+_NLMSG_HEADER = "=IHHII"
+_SOCKID_SPORT = ">H"  # the id's first field, in network order
+_DIAG_INODE_AT = 4 + 48 + 4 * 4  # after the head, the id, expires/rqueue/wqueue/uid
+
+
+def _diag_listening() -> list[tuple[int, int]] | None:
+    """(inode, port) of every listening TCP socket, IPv4 and IPv6, from sock_diag; None where
+    netlink cannot answer (then /proc is read)."""
+    import struct
+
+    found: list[tuple[int, int]] = []
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_SOCK_DIAG) as link:
+            link.settimeout(5.0)  # a kernel that never ends its dump: /proc answers instead
+            for seq, family in enumerate((socket.AF_INET, socket.AF_INET6), start=1):
+                request = struct.pack("=BBBBI48x", family, socket.IPPROTO_TCP, 0, 0,
+                                      1 << _TCP_LISTEN)
+                link.send(struct.pack(_NLMSG_HEADER, 16 + len(request), _SOCK_DIAG_BY_FAMILY,
+                                      _NLM_F_DUMP_REQUEST, seq, 0) + request)
+                if not _diag_replies(link, found):
+                    return None
+    except (OSError, AttributeError, struct.error):  # AttributeError: no AF_NETLINK here
+        return None
+    return found
+
+
+def _diag_replies(link: socket.socket, found: list[tuple[int, int]]) -> bool:
+    """Read one dump's replies into ``found``; False on an error reply."""
+    import struct
+
+    while True:
+        data = link.recv(1 << 16)
+        at = 0
+        while at + 16 <= len(data):
+            length, kind, _, _, _ = struct.unpack_from(_NLMSG_HEADER, data, at)
+            if kind == _NLMSG_DONE:
+                return True
+            if kind == _NLMSG_ERROR or length < 16:
+                return False
+            body = at + 16
+            (port,) = struct.unpack_from(_SOCKID_SPORT, data, body + 4)
+            (inode,) = struct.unpack_from("=I", data, body + _DIAG_INODE_AT)
+            found.append((inode, port))
+            at += (length + 3) & ~3  # NLMSG_ALIGN
+        if not data:
+            return False
 
 
 def listeners(ports: Iterable[int]) -> dict[int, set[int]]:

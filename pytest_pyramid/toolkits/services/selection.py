@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
-from pytest_pyramid.run.stash import SETTINGS_KEY
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pytest only where a run asks: the deploy reads the constants beside it
     from collections.abc import Mapping, Sequence
+
+    import pytest
 
 
 class ServicesConfigError(ValueError):
@@ -43,6 +41,10 @@ def tiers_wanted(tiers: Sequence[str], selected: Sequence[str] | None) -> bool:
 
 def services_wanted(config: pytest.Config) -> bool:
     """Whether the selected tiers use the services (always, without pytest-pyramid's run)."""
+    import pytest
+
+    from pytest_pyramid.run.stash import SETTINGS_KEY
+
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None:
         return True
