@@ -73,7 +73,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     each) first, each tier's order kept otherwise. xdist hands out the tests in this order and
     keeps no more than two queued per worker at the end: a minute-long demo run collected last
     (tests/e2e/verdict/ is the suite's last folder) kept one worker busy while the other, its
-    short tests done, had nothing left to take."""
+    short tests done, had nothing left to take. ``./dev test`` caps xdist's chunks
+    (``--maxschedchunk``): a chunk of a quarter of the pending tests pinned minutes of the
+    e2e tier to one worker the same way."""
     from pytest_pyramid.run.stash import TIER_KEY
 
     tiers = [item.stash.get(TIER_KEY, "") for item in items]

@@ -175,13 +175,16 @@ def test_a_url_that_refuses_is_an_error_not_a_silent_fall_back(
     assert [p["kind"] for p in verdict["completeness"]].count("service_unavailable") == 1
 
 
-@pytest.fixture
-def outside_server(tmp_path: Path) -> Iterator[PostgresServer]:
-    """A real PostgreSQL standing in for a CI service (started as the fixtures start theirs)."""
+@pytest.fixture(scope="module")
+def outside_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A real PostgreSQL standing in for a CI service (started as the fixtures start theirs).
+    One per module, as a CI service outlives the runs that use it: each test asserts the
+    server holds none of the fixtures' databases after its run, so a run that left one
+    fails there whichever test ran first (a start is 1.4 s of a CI worker)."""
     from pytest_pyramid.toolkits.services.servers import start_postgres
 
     bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    server = start_postgres(str(bindir), tmp_path / "records")
+    server = start_postgres(str(bindir), tmp_path_factory.mktemp("outside") / "records")
     yield server
     server.stop()
 
