@@ -3,7 +3,7 @@ installed distributions the run's code imported (``run.distributions``: name, ve
 digest of its RECORD's code lines), taken once per process at its session end and unioned in
 every route: serially, from ``-n 2``'s workers, and from CI shards through ``pyramid merge``
 (``run/distributions.py``). The deploy gate compares them with the release's interpreter
-(tests/unit/deploy/test_libraries_logic.py, tests/e2e/deploy_libraries/).
+(tests/unit/deploy/test_libraries_logic.py, tests/e2e/deploy/test_release_libraries.py).
 
 The distribution is real metadata in a folder named ``site-packages`` on the run's
 ``PYTHONPATH`` (an install location by its name, as a Debian or user site is)."""

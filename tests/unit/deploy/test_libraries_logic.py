@@ -45,7 +45,8 @@ def test_the_probe_answers_for_this_interpreter() -> None:
     assert found["no-such-distribution-here"] is None
     version, digest = found["pytest"] or [None, None]
     assert version == pytest.__version__
-    assert isinstance(digest, str) and digest.startswith("sha256:")
+    assert isinstance(digest, str)
+    assert digest.startswith("sha256:")
 
 
 ROW: dict[str, Any] = {"name": "pricing", "version": "2.0", "record": "sha256:x",
@@ -94,7 +95,7 @@ def test_the_interpreter_a_command_runs_on(tmp_path: Path) -> None:
     bin_dir.mkdir()
     python = _program(bin_dir, "python3", "#!/bin/sh\n")
     server = _program(bin_dir, "serve", f"#!{python}\nimport app\n")
-    via_env = _program(bin_dir, "serve-env", "#!/usr/bin/env python3\n")
+    _program(bin_dir, "serve-env", "#!/usr/bin/env python3\n")
     shell = _program(bin_dir, "run.sh", "#!/bin/sh\nexec app\n")
     path = str(bin_dir)
     assert interpreter(["python3", "app.py"], path, tmp_path)[0] == str(python)
