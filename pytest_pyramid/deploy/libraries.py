@@ -4,8 +4,8 @@ The verdict records the installed distributions its run imported (``run.distribu
 ``run/distributions.py``). A version runs on the libraries of the interpreter its ``command``
 starts: the one it names (``python``, found on the version's ``PATH``, which begins with the
 deploy interpreter's folder; an absolute path; a script's ``#!`` interpreter such as
-``uvicorn``'s), else the deploy's own. The gate asks *that* interpreter (``run/dist_probe.py``
-as a script: version and RECORD digest) for every distribution the run imported that is not
+``uvicorn``'s), else the deploy's own. The gate asks *that* interpreter (``run/dist_probe.py``'s
+text, run by it isolated, as the version's account: version and RECORD digest) for every distribution the run imported that is not
 only the test tools' (``harness``), and refuses one missing, at another version, or with other
 files, naming it. A verdict without the record (an older pyramid) is not evaluated for this
 check, which refuses: never a pass.
@@ -20,11 +20,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pytest_pyramid.deploy.config import DeployConfig
 
 #: a program name that is a Python interpreter (``python``, ``python3``, ``python3.12``)
@@ -86,12 +85,18 @@ def _shebang(program: str) -> list[str] | None:
 def probe(python: str, names: list[str]) -> dict[str, Any]:
     """Ask ``python`` (isolated: no PYTHON* variables, no user site) which of ``names`` it
     has installed, at which version and RECORD digest (``run/dist_probe.py``)."""
+    from pytest_pyramid.deploy.processes import as_account, versions_account
     from pytest_pyramid.run import dist_probe
 
-    result = subprocess.run(
-        [python, "-I", dist_probe.__file__], input=json.dumps(names), capture_output=True,
+    # the interpreter the commit's command names runs as a version would: as the host's
+    # run_as account when it sets one, never with the deploy's rights; the probe's text is
+    # given (-c), so that account need not read this installation's files
+    source = Path(dist_probe.__file__).read_text("utf-8")
+    result = subprocess.run(  # type: ignore[call-overload]
+        [python, "-I", "-c", source], input=json.dumps(names), capture_output=True,
         text=True, timeout=_PROBE_TIMEOUT_S, cwd="/", check=False,
-        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"})
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+        **as_account(versions_account()))
     if result.returncode != 0:
         raise OSError(f"exit {result.returncode}: {result.stderr.strip()[-200:]}")
     found = json.loads(result.stdout)

@@ -125,11 +125,16 @@ def _marker_holds(marker: str) -> bool:
     """Whether a requirement's marker holds here with no extra asked (a malformed one: no)."""
     if "extra" in marker:
         return False
-    from packaging.markers import InvalidMarker, Marker, UndefinedComparison
+    from packaging.markers import (
+        InvalidMarker,
+        Marker,
+        UndefinedComparison,
+        UndefinedEnvironmentName,
+    )
 
     try:
         return Marker(marker).evaluate()
-    except (InvalidMarker, UndefinedComparison):
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
         return False
 
 
