@@ -138,13 +138,18 @@ def _marker_holds(marker: str) -> bool:
         return False
 
 
-def listed(record: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def listed(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The verdict's ``run.distributions``: the record as a sorted list."""
     rows = []
     for key, value in sorted(record.items()):
-        name, _, version = key.partition("==")
-        rows.append({"name": name, "version": version, "record": value.get("record"),
-                     "harness": bool(value.get("harness"))})
+        if not isinstance(value, Mapping):
+            value = {}  # a malformed partial's entry: no digest, never the harness'
+        name, _, version = str(key).partition("==")
+        record = value.get("record")
+        if name:
+            rows.append({"name": name, "version": version,
+                         "record": record if isinstance(record, str) else None,
+                         "harness": value.get("harness") is True})
     return rows
 
 

@@ -110,3 +110,24 @@ def test_the_interpreter_a_command_runs_on(tmp_path: Path) -> None:
     missing, why = interpreter(["./venv/bin/python", "app.py"], path, tmp_path)
     assert missing is None
     assert "./venv/bin/python is not a program of the host" in why
+
+
+@pytest.mark.parametrize(("record", "rows"), [
+    ({"pricing==2.0": {"record": "sha256:x", "harness": False},
+      "pytest==9.0": {"record": None, "harness": True}},
+     [{"name": "pricing", "version": "2.0", "record": "sha256:x", "harness": False},
+      {"name": "pytest", "version": "9.0", "record": None, "harness": True}]),
+    # two versions two shards ran on are both kept
+    ({"pricing==2.0": {}, "pricing==1.0": {}},
+     [{"name": "pricing", "version": "1.0", "record": None, "harness": False},
+      {"name": "pricing", "version": "2.0", "record": None, "harness": False}]),
+    # a malformed partial's entry is never the harness' and has no digest
+    ({"pricing==2.0": "x", "lib==1": {"record": 5, "harness": "yes"}, "==3": {}},
+     [{"name": "lib", "version": "1", "record": None, "harness": False},
+      {"name": "pricing", "version": "2.0", "record": None, "harness": False}]),
+])
+def test_the_verdicts_rows_of_a_record(record: dict[str, Any],
+                                       rows: list[dict[str, Any]]) -> None:
+    from pytest_pyramid.run.distributions import listed
+
+    assert listed(record) == rows
