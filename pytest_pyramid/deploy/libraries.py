@@ -5,10 +5,10 @@ The verdict records the installed distributions its run imported (``run.distribu
 starts: the one it names (``python``, found on the version's ``PATH``, which begins with the
 deploy interpreter's folder; an absolute path; a script's ``#!`` interpreter such as
 ``uvicorn``'s), else the deploy's own. The gate asks *that* interpreter (``run/dist_probe.py``'s
-text, run by it isolated, as the version's account: version and RECORD digest) for every distribution the run imported that is not
-only the test tools' (``harness``), and refuses one missing, at another version, or with other
-files, naming it. A verdict without the record (an older pyramid) is not evaluated for this
-check, which refuses: never a pass.
+text, run by it isolated and as the version's account: version and RECORD digest) for every
+distribution the run imported that is not only the test tools' (``harness``), and refuses one
+missing, at another version, or with other files, naming it. A verdict without the record (an
+older pyramid) is not evaluated for this check, which refuses: never a pass.
 """
 
 from __future__ import annotations
