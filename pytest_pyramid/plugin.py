@@ -244,6 +244,10 @@ def pytest_load_initial_conftests(
     # plugin (imported at pytest's pre-parse, before this hook) or a conftest that sets a
     # variable at import is not the job's environment (hostile cases 254, 296)
     config.stash[ENVIRON_KEY] = _starting_environ()
+    from pytest_pyramid.run.stash import TOP_BEFORE_KEY
+
+    # what the tools loaded before the project's first code (run/distributions.py)
+    config.stash[TOP_BEFORE_KEY] = frozenset(name for name in sys.modules if "." not in name)
     # Every process writes it, xdist workers included (an environment variable is no proof of
     # being one): a worker starts during the controller's run, always before its verdict.
     if not informational(config.known_args_namespace):

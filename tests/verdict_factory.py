@@ -100,6 +100,8 @@ def make_verdict(
             # a top-level run (verdict/trust.py refuses a nested run's verdict)
             "invocation": {"sources": [], "settings": [], "environment": {},
                            "interpreter": {}, "exclusions": [], "started_by_run": False},
+            # the run imported no installed distribution (deploy/libraries.py compares them)
+            "distributions": [],
         },
         "completeness": (
             [{"kind": "narrowed", "message": "-k 'x' filtered the tests"}]

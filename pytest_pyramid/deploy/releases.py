@@ -11,7 +11,9 @@ ignored, empty, left by an earlier build, written by a version or planted: any o
 change what runs, and which is which cannot be told). Otherwise a fresh checkout replaces it
 and the old folder is set aside as ``.<sha>.stale-*`` (a version may still run from it). A
 folder set aside is never used again, and is deleted by :func:`prune_stale` once no process
-runs from it. (Submodules are not checked out.)
+runs from it. A commit with submodules (gitlinks) is refused (:func:`gitlinks`): their files
+are not in the commit's tree, so a release without them is not the tested tree (hostile case
+465), and they are not checked out.
 """
 
 from __future__ import annotations
@@ -122,10 +124,40 @@ def _unlike_blobs(repo: Path, folder: Path, commit: str) -> str | None:
     return next((path for path, oid in zip(plain, got, strict=True) if files[path] != oid), None)
 
 
+def gitlinks(repo: Path, commit: str) -> list[str]:
+    """The paths of ``commit``'s submodules (gitlinks, mode 160000), each with the commit it
+    records: ``path (sha12)``."""
+    listed = _git(toplevel(repo), "ls-tree", "-r", "-z", "--full-tree", commit)
+    if listed.returncode != 0:
+        raise ReleaseError(f"git ls-tree {commit[:12]} failed: {listed.stderr.strip()}")
+    found = []
+    for entry in listed.stdout.split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[0] == "160000":
+            found.append(f"{path} ({parts[2][:12]})")
+    return found
+
+
+def whole_tree_problem(repo: Path, commit: str) -> str | None:
+    """Why ``commit`` cannot be shipped whole as a release (None: it can): the gate's and
+    :func:`checkout`'s one check."""
+    links = gitlinks(repo, commit)
+    if not links:
+        return None
+    return (f"the commit has submodule(s) {', '.join(links)}: a release is the commit's "
+            "tree, and a submodule's files are not in it (a release would run without them "
+            "where the tests ran with them), so it is not shipped; track the files in the "
+            "tree instead")
+
+
 def checkout(repo: Path, commit: str, folder: Path) -> bool:
     """Make ``folder`` a clean checkout of ``commit``; True when an existing one was reused."""
     top = toplevel(repo)
     tree = _tree(top, commit)
+    whole = whole_tree_problem(top, commit)
+    if whole is not None:
+        raise ReleaseError(whole)
     if folder.is_dir() and _matches(top, folder, commit, tree):
         return True
     folder.parent.mkdir(parents=True, exist_ok=True)

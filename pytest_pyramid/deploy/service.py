@@ -307,6 +307,10 @@ def deploy(config: DeployConfig, request: DeployRequest, out: Callable[[str], No
         if not gate.refusals(trust) else None
     if not_staged is not None:
         return refuse([not_staged], 1, commit_time)
+    # what ships must be what was tested: the whole tree, on the libraries the run imported
+    unlike_tested = _unlike_tested(config, trust, commit, out)
+    if unlike_tested:
+        return refuse(unlike_tested, 1, commit_time)
     # what the release would apply now: a contract step needs approvals (deploy/migrate.py)
     schema = migrate.examine(config, commit) if config.migrations else None
     contract = schema.contract if schema is not None else ()
@@ -1148,6 +1152,28 @@ def approve(config: DeployConfig, *, key_path: Path, role: str | None, output: P
                            ttl=timedelta(seconds=config.approval_ttl), deployer=None,
                            environment=config.environment)
     return ApprovalResult(me.name, role, commit, standings, None)
+
+
+def _unlike_tested(config: DeployConfig, trust: Trust, commit: str,
+                   out: Callable[[str], None]) -> list[str]:
+    """Why the release would not be what the verdict tested, which no approval lifts: a
+    tree it cannot ship whole (submodules: deploy/releases.py), or an interpreter whose
+    installed distributions are not those the run imported (deploy/libraries.py). Asked
+    only of a verdict the gate trusts (its refusals are said first)."""
+    from pytest_pyramid.deploy import gate, libraries, releases
+
+    if gate.refusals(trust):
+        return []
+    try:
+        whole = releases.whole_tree_problem(config.root, commit)
+    except releases.ReleaseError as exc:
+        return [str(exc)]
+    if whole is not None:
+        return [whole]
+    found, checked = libraries.problems(config, trust.verdict, commit)
+    if checked and not found:
+        out(f"[gate] {checked}")
+    return found
 
 
 def _trusted_for_approval(config: DeployConfig, history: History | None, now: datetime,

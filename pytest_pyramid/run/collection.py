@@ -61,6 +61,7 @@ class CollectionFacts(FactsRecord):
         "duplicate_ids": "union",
         "ignored_sources": "union",
         "loaded_code": "union",
+        "distributions": "union",
         # node id -> digest of its parameters' values: one id is one test in every process
         "param_values": "agree",
         "param_disagreed": "union",
@@ -94,6 +95,9 @@ class CollectionFacts(FactsRecord):
         #: raw facts: the modules of the project's own packages the processes loaded, where
         #: from and from which unchecked bytecode (``run/loaded.py``: judged at the end)
         self.loaded_code: dict[str, str | None] = {}
+        #: raw facts: the installed distributions the processes imported, ``name==version``
+        #: -> {record, harness} (``run/distributions.py``: compared by the deploy gate)
+        self.distributions: dict[str, dict[str, Any]] = {}
         #: tests collected from outside the rootdir
         self.outside = 0
         #: tier -> test modules skipped at import (counted where reports arrive: the

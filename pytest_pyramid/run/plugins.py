@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -89,8 +88,11 @@ DECLARE = "plugin "
 
 
 def normalize(name: str) -> str:
-    """A distribution's name as PEP 503 compares it (``Pytest_XDist`` -> ``pytest-xdist``)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """A distribution's name as PEP 503 compares it (``Pytest_XDist`` -> ``pytest-xdist``):
+    ``run/dist_probe.py``'s, which the deploy gate also runs as a script."""
+    from pytest_pyramid.run import dist_probe
+
+    return dist_probe.normalize(name)
 
 
 def _spellings(paths: Iterable[str]) -> tuple[str, ...]:

@@ -304,6 +304,7 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             self.facts.loaded_code = loaded_code(
                 self.settings.source_paths, self.project_dir, started=self.started,
                 before=self.config.stash.get(MODULES_BEFORE_KEY, frozenset()))
+            self.facts.distributions = self._distributions()
         # and the Python children it started (hostile case 202), absorbed from their spool
         children = self.config.stash.get(CHILDREN_LOADED_KEY, None)
         if children:
@@ -347,7 +348,29 @@ class PyramidSession(TierAssignment, ReportPath, Reconciliation):
             shard=self._shard_end() if self.shard is not None else None,
             invocation=self._invocation_record(),
             loaded_code=dict(self.facts.loaded_code),
+            distributions=dict(self.facts.distributions),
         )
+
+    def _distributions(self) -> dict[str, dict[str, Any]]:
+        """The installed distributions this process imported (``run/distributions.py``),
+        the test tools' marked by the plugins pytest loaded."""
+        import sys
+
+        from pytest_pyramid.project import PYPROJECT, read_document
+        from pytest_pyramid.run.distributions import imported, project_declared, python_places
+
+        manager = self.config.pluginmanager
+
+        def tools() -> set[str]:  # read only when a distribution is to be classified
+            return {str(dist.metadata["Name"] or "") for _plugin, dist
+                    in manager.list_plugin_distinfo()}
+
+        own, declared = project_declared(read_document(self.project_dir / PYPROJECT))
+        from pytest_pyramid.run.loaded import STARTUP
+        from pytest_pyramid.run.stash import TOP_BEFORE_KEY
+
+        before = self.config.stash.get(TOP_BEFORE_KEY, STARTUP)  # STARTUP: loaded late (-p)
+        return imported(sys.modules, python_places(), tools, declared, own, before)
 
     def _invocation_record(self) -> dict[str, Any] | None:
         if self.invocation is None:

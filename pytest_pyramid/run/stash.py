@@ -43,6 +43,10 @@ NESTED_KEY: pytest.StashKey[bool] = pytest.StashKey()
 #: inside another recording run: the outer run's, not this run's code (``run/loaded.py:
 #: outside_facts``).
 MODULES_BEFORE_KEY: pytest.StashKey[frozenset[str]] = pytest.StashKey()
+#: The top-level modules imported before the first conftest (the interpreter's start-up,
+#: pytest, the plugins): a distribution only those came from is not the tested code's
+#: (``run/distributions.py``).
+TOP_BEFORE_KEY: pytest.StashKey[frozenset[str]] = pytest.StashKey()
 #: The environment the run started with, taken before the first conftest is imported: the
 #: gates and the run identity read it, never os.environ as a conftest's import or a test left
 #: it (hostile cases 206, 254). Read it through :func:`started_environ`.

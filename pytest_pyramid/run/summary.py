@@ -337,6 +337,8 @@ class RunEnd:
     #: the modules of the project's packages the processes loaded (``run/loaded.py``): raw
     #: facts a shard's partial carries for ``pyramid merge`` to judge again
     loaded_code: dict[str, str | None] | None = None
+    #: the installed distributions the processes imported (``run/distributions.py``)
+    distributions: dict[str, dict[str, Any]] | None = None
 
     def close(self, run: RunSummary) -> None:
         """Put how the run ended into its summary, before anything is judged on it."""

@@ -93,6 +93,8 @@ class RunEntry(TypedDict, total=False):
     mode: str
     #: what reached the run and where from (run/invocation.py; absent in a merged verdict)
     invocation: dict[str, Any]
+    #: the installed distributions the run imported (run/distributions.py: listed)
+    distributions: list[dict[str, Any]]
 
 
 class TreeEntry(TypedDict):

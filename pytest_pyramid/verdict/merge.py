@@ -717,6 +717,23 @@ def merged_code(shard_set: ShardSet, toplevel: str | None, project_dir: Path,
     return seen, problems
 
 
+def merged_distributions(shard_set: ShardSet) -> list[dict[str, Any]] | None:
+    """The installed distributions every shard imported (``run/distributions.py``), the
+    union (two versions two shards ran on are both kept: the gate names the one a release
+    lacks); None when a shard did not record them (the deploy gate then says the check was
+    not evaluated: a union missing a shard would claim less than was tested)."""
+    from pytest_pyramid.run.distributions import listed
+
+    union: dict[str, Any] = {}
+    for partial in shard_set.finished:
+        facts = partial.data.get("closed_world")
+        found = facts.get("distributions") if isinstance(facts, Mapping) else None
+        if not isinstance(found, Mapping):
+            return None
+        union = {**found, **union}
+    return listed(union)
+
+
 def _loaded_problems(shard_set: ShardSet, project_dir: Path,
                      source_paths: Sequence[str]) -> list[Problem]:
     """Each shard's loaded modules judged as its own run judged them (so the same finding
@@ -942,6 +959,9 @@ def judge_merged(
     )
     verdict["run"]["pytest_exit"] = int(status)
     verdict["run"]["invocation"] = merged_invocation_record(invocations)
+    distributions = merged_distributions(shard_set)
+    if distributions is not None:
+        verdict["run"]["distributions"] = distributions
     # the CI run the shards belong to (outside CI: an id of the merge's own)
     source = shard_set.chosen[min(shard_set.chosen)].data
     identity = run_identity(os.environ)

@@ -149,7 +149,9 @@ def write_placeholder_partial(path: Path, index: int, total: int, source: str,
 
 
 def code_facts(seen: CodeSeen | None, toplevel: str | None,
-               loaded: Mapping[str, str | None] | None = None) -> dict[str, Any] | None:
+               loaded: Mapping[str, str | None] | None = None,
+               distributions: Mapping[str, Mapping[str, Any]] | None = None
+               ) -> dict[str, Any] | None:
     """The closed world's raw facts as a partial carries them: paths relative to the
     shard's checkout (the merge's is elsewhere), and the modules of the project's packages
     the shard loaded (``run/loaded.py``; ``loaded``: absent when not recorded); None when
@@ -168,6 +170,8 @@ def code_facts(seen: CodeSeen | None, toplevel: str | None,
         "unverifiable": {rel(path): why for path, why in sorted(seen.unverifiable.items())}}
     if loaded is not None:
         facts["loaded"] = dict(sorted(loaded.items()))
+    if distributions is not None:  # the installed distributions it imported (merge: union)
+        facts["distributions"] = {k: dict(v) for k, v in sorted(distributions.items())}
     return facts
 
 

@@ -348,7 +348,8 @@ class VerdictWriter:
             python_version=python_version(),
             pytest_version=pytest.__version__,
             invocation=end.invocation,
-            closed_world=code_facts(self._code_seen(), git.toplevel, end.loaded_code),
+            closed_world=code_facts(self._code_seen(), git.toplevel, end.loaded_code,
+                                    end.distributions),
             environ=self.environ,
         )
         write_json_atomic(path, partial)
@@ -558,6 +559,10 @@ class VerdictWriter:
         verdict["run"]["pytest_exit"] = int(status)
         if end.invocation is not None:
             verdict["run"]["invocation"] = end.invocation
+        if end.distributions is not None:
+            from pytest_pyramid.run.distributions import listed
+
+            verdict["run"]["distributions"] = listed(end.distributions)
         identity = run_identity(self.environ)
         verdict["run_id"] = identity.run_id
         if identity.run_number is not None:

@@ -163,3 +163,23 @@ def test_the_repository_s_own_filters_and_conversions_never_rewrite_a_release(
     with pytest.raises(ReleaseError, match="a release is the commit's blobs, byte for byte"):
         checkout(root, sha, fresh)
     assert not fresh.exists()
+
+
+def test_a_commit_with_a_submodule_is_refused_naming_it(repo: tuple[Path, str],
+                                                        tmp_path: Path) -> None:
+    """Hostile case 465: a gitlink's files are not in the commit's tree, so a release of it
+    is not what was tested (the tests ran with the submodule checked out): refused, never
+    shipped without it. The control commit (no gitlink) has no such problem."""
+    from pytest_pyramid.deploy.releases import ReleaseError, whole_tree_problem
+
+    root, sha = repo
+    assert whole_tree_problem(root, sha) is None
+    git(root, "update-index", "--add", "--cacheinfo", f"160000,{sha},flags")
+    git(root, "commit", "-qm", "flags as a submodule")
+    linked = git(root, "rev-parse", "HEAD")
+    problem = whole_tree_problem(root, linked)
+    assert problem is not None
+    assert f"submodule(s) flags ({sha[:12]})" in problem
+    with pytest.raises(ReleaseError, match=r"submodule\(s\) flags"):
+        checkout(root, linked, tmp_path / "releases" / linked)
+    assert not (tmp_path / "releases" / linked).exists()
