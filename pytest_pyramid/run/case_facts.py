@@ -20,7 +20,7 @@ these facts in the ``refused`` facts record every worker and shard ships.
 
 from __future__ import annotations
 
-import os
+import posixpath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,22 +52,23 @@ def counted_skip(site: str, root: str, installed: Sequence[str],
     """Whether a skip raised at ``site`` (the innermost frame pytest would show) is one the
     project wrote: raised by pytest's evaluation of a mark or directive (``mark_sites``: its
     skipping, unittest and doctest modules) or from the project's own code."""
-    return os.path.normpath(site) in mark_sites or own_site(site, root, installed)
+    return posixpath.normpath(site) in mark_sites or own_site(site, root, installed)
 
 
 def own_site(path: str, root: str, installed: Sequence[str]) -> bool:
     """Whether a file is the project's own code: inside its ``root`` and not installed code
-    (under an interpreter prefix in ``installed``, or a ``site-packages`` folder)."""
-    full = os.path.normpath(os.path.abspath(path))
-    if not _inside(full, os.path.normpath(os.path.abspath(root))):
+    (under one of the interpreter's library folders, ``installed``, or in a ``site-packages``
+    folder). Absolute paths, as a code object's file name and pytest's rootdir are."""
+    full = posixpath.normpath(path)
+    if not _inside(full, posixpath.normpath(root)):
         return False
-    if any(_inside(full, os.path.normpath(os.path.abspath(p))) for p in installed if p):
+    if any(_inside(full, posixpath.normpath(p)) for p in installed if p):
         return False
-    return not _INSTALLED_PARTS.intersection(full.split(os.sep))
+    return not _INSTALLED_PARTS.intersection(full.split("/"))
 
 
 def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def exception_type(message: str) -> str:
@@ -96,7 +97,7 @@ def unhandled_entry(nodeid: str, category: str, message: str) -> str | None:
 
 def skip_entry(nodeid: str, reason: str, site: str) -> str:
     """A skip raised in installed code: the test, the reason, the file (its last two parts)."""
-    shown = "/".join(site.replace(os.sep, "/").split("/")[-2:])
+    shown = "/".join(site.split("/")[-2:])
     reason = reason.removeprefix("Skipped: ")
     if len(reason) > 120:
         reason = reason[:117] + "..."

@@ -17,7 +17,7 @@ import ast
 import importlib
 import inspect
 import os
-import sys
+import sysconfig
 import unittest
 from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -560,8 +560,10 @@ class RefusalWatch:
 #: pytest's warnings for an exception nobody caught (a thread's, a finalizer's)
 _UNHANDLED: tuple[type[Warning], ...] = tuple(
     getattr(pytest, name) for name in case_facts.UNHANDLED if hasattr(pytest, name))
-#: the interpreter's prefixes: code under them is installed, not the project's
-_INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+#: the interpreter's library folders: code under them is installed, not the project's (not
+#: its prefixes: a project in /usr/src/app lies under a system Python's /usr)
+_INSTALLED = tuple(sorted({path for key, path in sysconfig.get_paths().items()
+                           if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 
 
 def _pytest_module(name: str) -> str:

@@ -36,7 +36,7 @@ INSTALLED = ("/usr/lib/python3.11", "/work/proj/.venv")
     ("/work/proj/tests/test_a.py", True),
     ("/work/proj/conftest.py", True),
     ("/work/proj/src/mypkg/helpers.py", True),
-    ("/work/proj/.venv/lib/python3.11/site-packages/hypothesis/core.py", False),  # a prefix
+    ("/work/proj/.venv/lib/python3.11/site-packages/hypothesis/core.py", False),  # installed
     ("/work/proj/vendor/site-packages/lib/skipper.py", False),  # installed code by its folder
     ("/usr/lib/python3.11/unittest/case.py", False),
     ("/work/project-other/tests/test_a.py", False),  # a sibling, not inside
@@ -112,3 +112,10 @@ def test_a_foreign_skip_names_its_test_reason_and_file() -> None:
                        "/venv/lib/site-packages/hypothesis/core.py")
     assert entry.startswith("t.py::test_a ('xxx")
     assert entry.endswith("...', raised in hypothesis/core.py)")
+
+
+def test_a_project_under_a_system_pythons_prefix_is_its_own() -> None:
+    # /usr/src/app lies under /usr, a system Python's prefix, not under its library folders
+    installed = ("/usr/lib/python3.11", "/usr/local/lib/python3.11/dist-packages")
+    assert own_site("/usr/src/app/tests/test_a.py", "/usr/src/app", installed)
+    assert not own_site("/usr/lib/python3.11/unittest/case.py", "/usr", installed)
