@@ -16,12 +16,15 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
+import sysconfig
 import unittest
 from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
+from pytest_pyramid.run import case_facts
 from pytest_pyramid.run.collection import shown_paths
 from pytest_pyramid.run.facts import FactsRecord
 from pytest_pyramid.run.source_shapes import SourceShapes, source_shapes
@@ -29,6 +32,7 @@ from pytest_pyramid.run.source_shapes import SourceShapes, source_shapes
 if TYPE_CHECKING:
     import warnings
     from collections.abc import Callable, Collection, Generator, Mapping
+    from types import TracebackType
 
     from pytest_pyramid.run.facts import Policy
     from pytest_pyramid.run.summary import Problem
@@ -253,6 +257,9 @@ class RefusedTests(FactsRecord):
         "unrun": "union",
         "tuple_asserts": "union",
         "doctests": "union",
+        "empty": "union",
+        "foreign_skips": "union",
+        "unhandled": "union",
     }
 
     def __init__(self) -> None:
@@ -278,6 +285,12 @@ class RefusedTests(FactsRecord):
         self.tuple_asserts: list[str] = []
         #: docstrings with an example in a doctest-collected module that got no item (446)
         self.doctests: list[str] = []
+        #: tests pytest made for an empty parameter set: they ran zero cases (442)
+        self.empty: list[str] = []
+        #: tests skipped by words raised in installed code, not the project's (442)
+        self.foreign_skips: list[str] = []
+        #: tests pytest tied an exception nobody caught to (a thread, a finalizer: 444)
+        self.unhandled: list[str] = []
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = [
@@ -309,6 +322,14 @@ class RefusedTests(FactsRecord):
                  "never collected", " (doctest's finder did not reach the docstring: a "
                  "decorator without functools.wraps hides it, or the name is bound to "
                  "another object)"),
+                (self.empty, "test(s) ran zero cases: the parameter set was empty",
+                 " (pytest skips such a test by itself; give it cases, or set "
+                 "empty_parameter_set_mark in the tracked configuration to make an empty set "
+                 "the project's decision)"),
+                (self.foreign_skips, "test(s) were skipped by code outside the project",
+                 " (a library or plugin skipped them, e.g. Hypothesis with no phase left to "
+                 "run: a skip counts when the project wrote it, as a skip/skipif mark or "
+                 "pytest.skip in its own code)"),
             ) if names]
         if self.tuple_asserts:
             found.append({"kind": "always_true_assert", "message": (
@@ -319,6 +340,12 @@ class RefusedTests(FactsRecord):
             found.append({"kind": KIND, "message": (
                 "pytest refused to collect tests (PytestCollectionWarning): "
                 f"{shown_paths(sorted(self.warnings))}")})
+        if self.unhandled:
+            found.append({"kind": "unhandled_exception", "message": (
+                f"{len(self.unhandled)} test(s) raised an exception nobody caught, which "
+                f"pytest tied to them as a warning and let pass: "
+                f"{shown_paths(sorted(self.unhandled))} (fix the test; a project that "
+                f"accepts it says so in its tracked filterwarnings)")})
         if self.returned:
             found.append({"kind": "returned_value", "message": (
                 f"{len(self.returned)} test(s) returned a value instead of asserting it "
@@ -453,7 +480,8 @@ class RefusalWatch:
             names.update(getattr(node, "originalname", node.name) for node in report.result)
 
     @pytest.hookimpl
-    def pytest_collection_finish(self) -> None:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._empty_cases(session)
         for nodeid in self._candidates:
             if not self._yielded.get(nodeid):
                 self.record.add(self.record.classes, nodeid)
@@ -472,6 +500,46 @@ class RefusalWatch:
         self._yielded = {}
         self._parsed = {}
 
+    def _empty_cases(self, session: pytest.Session) -> None:
+        """The items pytest made for an empty parameter set (442): once per collection,
+        O(items); none when the tracked configuration sets ``empty_parameter_set_mark``
+        (the project decided what an empty set means: its items keep pytest's reason)."""
+        if _decided_empty(session.config):
+            return
+        from _pytest.compat import NOTSET
+
+        for item in session.items:
+            callspec = getattr(item, "callspec", None)
+            if callspec is not None and case_facts.empty_case(callspec.params.values(), NOTSET):
+                name = getattr(item, "originalname", item.name)
+                parent = item.parent.nodeid if item.parent is not None else ""
+                self.record.add(self.record.empty, f"{parent}::{name}")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None],
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        raised = call.excinfo  # before pytest's unittest plugin turns a SkipTest into its own
+        report = yield
+        if report.skipped and not hasattr(report, "wasxfail"):
+            self._skipped(item, raised or call.excinfo, report)
+        return report
+
+    def _skipped(self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException] | None,
+                 report: pytest.TestReport) -> None:
+        """A skip counts when the project wrote it (442): a mark pytest evaluated, or words
+        raised from the project's own code; one raised in installed code is named. Only
+        skips pay: the hot path (a pass) never comes here."""
+        site = _raise_site(excinfo.tb) if excinfo is not None else None
+        if excinfo is None or site is None:
+            return  # no traceback to place it
+        if case_facts.counted_skip(site, str(item.config.rootpath), _INSTALLED, _MARK_SITES):
+            return
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(excinfo.value)
+        self.record.add(self.record.foreign_skips,
+                        case_facts.skip_entry(item.nodeid, reason, site))
+
     @pytest.hookimpl
     def pytest_warning_recorded(
         self, warning_message: warnings.WarningMessage, when: str, nodeid: str,
@@ -482,6 +550,58 @@ class RefusalWatch:
             self.record.add(self.record.warnings, str(warning_message.message))
         elif when == "runtest" and nodeid and _returned(warning_message):
             self.record.add(self.record.returned, nodeid)
+        elif issubclass(category, _UNHANDLED):  # pytest's finding about the test (444)
+            entry = case_facts.unhandled_entry(nodeid, category.__name__,
+                                               str(warning_message.message))
+            if entry is not None:
+                self.record.add(self.record.unhandled, entry)
+
+
+#: pytest's warnings for an exception nobody caught (a thread's, a finalizer's)
+_UNHANDLED: tuple[type[Warning], ...] = tuple(
+    getattr(pytest, name) for name in case_facts.UNHANDLED if hasattr(pytest, name))
+#: the interpreter's library folders: code under them is installed, not the project's (not
+#: its prefixes: a project in /usr/src/app lies under a system Python's /usr)
+_INSTALLED = tuple(sorted({path for key, path in sysconfig.get_paths().items()
+                           if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+
+def _pytest_module(name: str) -> str:
+    import _pytest
+
+    return os.path.normpath(os.path.join(os.path.dirname(_pytest.__file__ or ""), name))
+
+
+#: where ``pytest.skip`` and ``pytest.importorskip`` raise (the words are their caller's)
+_OUTCOMES = _pytest_module("outcomes.py")
+#: pytest's modules that raise a skip the project's marks and directives asked for: skip and
+#: skipif marks, unittest's skip decorators and skipTest, doctest's +SKIP
+_MARK_SITES = frozenset(_pytest_module(name) for name in ("skipping.py", "unittest.py",
+                                                          "doctest.py"))
+
+
+def _decided_empty(config: pytest.Config) -> bool:
+    """Whether the configuration file sets ``empty_parameter_set_mark`` (``-o`` overrides are
+    judged apart: run/invocation.py)."""
+    values = getattr(config, "_inicfg", None)  # pytest 9: values with their origin
+    if isinstance(values, dict):
+        value = values.get(case_facts.EMPTY_MARK)
+        return value is not None and getattr(value, "origin", "file") != "override"
+    return case_facts.EMPTY_MARK in (getattr(config, "inicfg", None) or {})
+
+
+def _raise_site(tb: TracebackType | None) -> str | None:
+    """The file of the innermost frame of an exception's traceback that is not pytest's
+    ``skip``/``importorskip`` themselves (their caller said it). Not pytest's own rule
+    (``__tracebackhide__``): a wrapper that hides itself (Hypothesis's ``@given``) raises
+    its own skip, and its generated frames carry the test's file name."""
+    site = None
+    while tb is not None:
+        name = os.path.normpath(tb.tb_frame.f_code.co_filename)
+        if name != _OUTCOMES:
+            site = name
+        tb = tb.tb_next
+    return site
 
 
 def _returned(warning_message: warnings.WarningMessage) -> bool:
