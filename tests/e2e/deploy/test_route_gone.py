@@ -45,14 +45,24 @@ def lost_route(project: Project, gone: Path, **settings: Any) -> str:
                                                                   str(gone)))
 
 
-@pytest.mark.deployed_with(steps=[50, 100])
+#: Each judged window holds this many canary requests (a count, not a time: the window grows
+#: until it holds them), so both versions answer enough checkouts for the per-path comparison
+#: to be conclusive (about 19 each at 50%; Fisher's test needs about 5 all-4xx against 0) and
+#: the test does not depend on how much traffic fits in an interval. CI once judged a 12-request
+#: window with no checkout in it and promoted the release: the comparison had nothing to compare.
+EVIDENCE = {"min_requests": 500, "inconclusive_limit": 400}
+#: the watch's test needs stable's checkouts in the rollout's compared windows (carried rows)
+WATCHED_EVIDENCE = {"min_requests": 150, "inconclusive_limit": 400}
+
+
+@pytest.mark.deployed_with(steps=[50, 100], **EVIDENCE)
 def test_a_route_gone_under_the_4xx_margin_is_rolled_back(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
     project, first = deployed
     gone = tmp_path / "checkout-gone"
     gone.write_text("the release lost its checkout route\n")
-    lost_route(project, gone)
+    lost_route(project, gone, **EVIDENCE)
     with Clients(project.url, rate=USERS) as users, \
             Clients(f"{project.url}/checkout", rate=BUYERS) as buyers:
         users.wait_for(10)
@@ -67,13 +77,14 @@ def test_a_route_gone_under_the_4xx_margin_is_rolled_back(
     assert project.state()["stable"]["commit"] == first
 
 
-@pytest.mark.deployed_with(steps=[50, 100])
+@pytest.mark.deployed_with(steps=[50, 100], **WATCHED_EVIDENCE)
 def test_the_watch_judges_a_path_by_the_shares_stable_gave_in_the_rollout(
     deployed: tuple[Project, str], tmp_path: Path
 ) -> None:
     project, first = deployed
     gone = tmp_path / "checkout-gone-later"
-    second = lost_route(project, gone, interval="0.5s", measurements=3, watch="rollback")
+    second = lost_route(project, gone, interval="0.5s", measurements=3, watch="rollback",
+                        **WATCHED_EVIDENCE)
     with Clients(project.url, rate=WATCHED_USERS) as users, \
             Clients(f"{project.url}/checkout", rate=WATCHED_BUYERS) as buyers:
         users.wait_for(10)
