@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_pyramid.cli import main as pyramid
+from tests.support.routes import judged
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -336,19 +336,6 @@ ROWS = [
 ]
 
 
-def _route(pytester: pytest.Pytester, route: str, read: ReadVerdict,
-           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    if route == "shards":
-        for index in (1, 2):
-            result = pytester.runpytest(f"--pyramid-shard={index}/2")
-            assert "INTERNALERROR" not in result.stdout.str()
-        capsys.readouterr()
-        pyramid(["merge", "--run-id", "refusals", "."])
-        assert "Traceback" not in capsys.readouterr().err
-    else:
-        result = pytester.runpytest(*(["-n", "2"] if route == "n2" else []))
-        assert "INTERNALERROR" not in result.stdout.str()
-    return read()
 
 
 #: Rows of one file each and no setting of their own, whose -n 2 and shard routes are proven
@@ -384,7 +371,7 @@ def test_what_pytest_refused_is_judged_on_every_route(
     monkeypatch.chdir(pytester.path)
     seen = {}
     for route in (("serial",) if row.id in FOLDED else row.routes):
-        verdict = _route(pytester, route, read_verdict, capsys)
+        verdict = judged(pytester, route, read_verdict, capsys, "refusals")
         seen[route] = verdict["decision"]
         assert verdict["decision"] == row.decision, (route, verdict["reasons"])
         if row.reason:
@@ -411,7 +398,7 @@ def test_what_pytest_refused_is_judged_on_every_route_folded(
     project({".gitignore": IGNORE, **files})
     monkeypatch.chdir(pytester.path)
     for route in ("n2", "shards"):
-        verdict = _route(pytester, route, read_verdict, capsys)
+        verdict = judged(pytester, route, read_verdict, capsys, "refusals")
         assert verdict["decision"] == decision, (route, verdict["reasons"])
         said = [*verdict["reasons"], *(p["message"] for p in verdict["completeness"])]
         for row in rows:

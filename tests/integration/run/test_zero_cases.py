@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_pyramid.cli import main as pyramid
+from tests.support.routes import judged
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,19 +137,6 @@ def _file(row: str) -> str:
     return f"tests/unit/test_{row.replace('-', '_')}.py"
 
 
-def _run(pytester: pytest.Pytester, route: str, read: ReadVerdict,
-         capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    if route == "shards":
-        for index in (1, 2):
-            result = pytester.runpytest(f"--pyramid-shard={index}/2")
-            assert "INTERNALERROR" not in result.stdout.str()
-        capsys.readouterr()
-        pyramid(["merge", "--run-id", "zero-cases", "."])
-        assert "Traceback" not in capsys.readouterr().err
-    else:
-        result = pytester.runpytest(*(["-n", "2"] if route == "n2" else []))
-        assert "INTERNALERROR" not in result.stdout.str()
-    return read()
 
 
 def _said(verdict: dict[str, Any]) -> list[str]:
@@ -175,7 +162,7 @@ def test_a_test_that_ran_zero_cases_or_hid_an_exception_is_named(
              **{_file(row): body for row, (body, _, _) in NAMED.items()},
              **{_file(row): body for row, body in COUNTED.items()}}, ini=DEFAULT_WARNINGS)
     monkeypatch.chdir(pytester.path)
-    verdict = _run(pytester, route, read_verdict, capsys)
+    verdict = judged(pytester, route, read_verdict, capsys, "zero-cases")
     assert verdict["decision"] == "incomplete", verdict["reasons"]
     said = _said(verdict)
     for row, (_, finding, named) in NAMED.items():
@@ -204,7 +191,7 @@ def test_the_tracked_configuration_decides(
             '["ignore::pytest.PytestUnhandledThreadExceptionWarning", '
             '"ignore::pytest.PytestUnraisableExceptionWarning"]\n')
     monkeypatch.chdir(pytester.path)
-    verdict = _run(pytester, "serial", read_verdict, capsys)
+    verdict = judged(pytester, "serial", read_verdict, capsys, "zero-cases")
     assert verdict["decision"] == "ready", _said(verdict)
     (pytester.path / "pyproject.toml").write_text(
         (pytester.path / "pyproject.toml").read_text().replace(
@@ -212,7 +199,7 @@ def test_the_tracked_configuration_decides(
     from tests.git_repo import commit
 
     commit(pytester.path)
-    verdict = _run(pytester, "serial", read_verdict, capsys)
+    verdict = judged(pytester, "serial", read_verdict, capsys, "zero-cases")
     assert verdict["decision"] == "blocked", _said(verdict)
     assert verdict["tiers"]["unit"]["failed"] == 2
     assert any("ran zero cases" in line for line in _said(verdict))
